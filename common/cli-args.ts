@@ -1,0 +1,21 @@
+/**
+ * Splits command-line arguments: `--flag value` (for flags in `valueFlags`), `--flag=value`,
+ * and bare `--flag` (value ''); everything else is positional, in order.
+ */
+export function splitArgs(argv: readonly string[], valueFlags: ReadonlySet<string>): { positional: string[]; flags: Map<string, string> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq !== -1) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (valueFlags.has(arg.slice(2)) && i + 1 < argv.length) flags.set(arg.slice(2), argv[++i] as string);
+    else flags.set(arg.slice(2), '');
+  }
+  return { positional, flags };
+}
+

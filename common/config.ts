@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Typed config. Each service declares its sections once, as a schema of fields with their
+ * defaults; `loadConfig` parses an INI file (Swift's format) or JSON into a frozen, typed
+ * object, and refuses a bad value or an unknown key with an error that names both.
+ *
+ * ```ts
+ * const storage = { bind_port: int(6200, { min: 1, max: 65535 }), devices: str('/srv/node') };
+ * const cfg = loadConfig(text, { storage }); // cfg.storage.bind_port: number
+ * ```
+ */
+export interface Field<T> {
+  readonly default: T;
+  readonly doc?: string;
+  /** Turns the raw value (a string from INI, any JSON value) into T, or returns a problem. */
+  parse(raw: unknown): { value: T } | { problem: string };
+}
+
+export type Schema = Readonly<Record<string, Field<unknown>>>;
+export type ConfigOf<S extends Schema> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+export type Schemas = Readonly<Record<string, Schema>>;
+export type ConfigsOf<M extends Schemas> = { readonly [K in keyof M]: ConfigOf<M[K]> };
+
+interface NumberRange {
+  readonly min?: number;
+  readonly max?: number;
+  readonly doc?: string;
+}
+
+function rangeProblem(n: number, range: NumberRange): string | undefined {
+  if (range.min !== undefined && n < range.min) return `must be at least ${range.min}`;
+  if (range.max !== undefined && n > range.max) return `must be at most ${range.max}`;
+  return undefined;
+}
+
+/** An integer field. */
+export function int(def: number, range: NumberRange = {}): Field<number> {
+  return {
+    default: def,
+    doc: range.doc,
+    parse(raw) {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) return { problem: 'expected an integer' };
+      const problem = rangeProblem(n, range);
+      return problem ? { problem } : { value: n };
+    },
+  };
+}
+
+/** A number field (seconds, ratios). */
+export function num(def: number, range: NumberRange = {}): Field<number> {
+  return {
+    default: def,
+    doc: range.doc,
+    parse(raw) {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) return { problem: 'expected a number' };
+      const problem = rangeProblem(n, range);
+      return problem ? { problem } : { value: n };
+    },
+  };
+}
+
+const TRUE_VALUES = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+const FALSE_VALUES = new Set(['false', '0', 'no', 'off', 'f', 'n']);
+
+/** A boolean field; accepts Swift's spellings (`true`, `yes`, `on`, `1`, ...). */
+export function bool(def: boolean, doc?: string): Field<boolean> {
+  return {
+    default: def,
+    doc,
+    parse(raw) {
+      if (typeof raw === 'boolean') return { value: raw };
+      const s = String(raw).trim().toLowerCase();
+      if (TRUE_VALUES.has(s)) return { value: true };
+      if (FALSE_VALUES.has(s)) return { value: false };
+      return { problem: 'expected true or false' };
+    },
+  };
+}
+
+/** A string field, optionally required to be non-empty. */
+export function str(def: string, options: { doc?: string; nonEmpty?: boolean } = {}): Field<string> {
+  return {
+    default: def,
+    doc: options.doc,
+    parse(raw) {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return { problem: 'expected a string' };
+      const s = String(raw).trim();
+      if (options.nonEmpty && s === '') return { problem: 'must not be empty' };
+      return { value: s };
+    },
+  };
+}
+
+/** One of a fixed set of strings. */
+export function oneOf<const T extends string>(def: T, allowed: readonly T[], doc?: string): Field<T> {
+  return {
+    default: def,
+    doc,
+    parse(raw) {
+      const s = String(raw).trim();
+      return (allowed as readonly string[]).includes(s) ? { value: s as T } : { problem: `expected one of ${allowed.join(', ')}` };
+    },
+  };
+}
+
+/** A list: a JSON array, or a string split on commas and/or whitespace. */
+export function list(def: readonly string[], doc?: string): Field<readonly string[]> {
+  return {
+    default: Object.freeze([...def]),
+    doc,
+    parse(raw) {
+      if (Array.isArray(raw)) return { value: Object.freeze(raw.map(String)) };
+      if (typeof raw !== 'string') return { problem: 'expected a list' };
+      return { value: Object.freeze(raw.split(/[\s,]+/).filter((s) => s !== '')) };
+    },
+  };
+}
+
+/** Raw sections as read from a file: section → key → value. */
+export type RawConfig = Record<string, Record<string, unknown>>;
+
+/**
+ * Parses Swift-style INI: `[section]`, `key = value`, `#`/`;` comments. Keys in `[DEFAULT]`
+ * apply to every section that declares them.
+ */
+export function parseIni(text: string, source = 'config'): RawConfig {
+  const out: RawConfig = {};
+  let section: Record<string, unknown> | undefined;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      const name = (header[1] ?? '').trim();
+      section = out[name] ??= {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${source}:${i + 1}`, line, 'expected "key = value" or "[section]"');
+    if (!section) throw new ConfigError(`${source}:${i + 1}`, line, 'a key must come after a [section] header');
+    section[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * Validates raw sections against schemas: every declared section gets every key, a default
+ * where the file is silent. Sections the schemas do not name are ignored (a node's file may
+ * hold other roles' sections); an unknown key inside a declared section is an error.
+ * @throws {ConfigError} naming `section.key` and the bad value.
+ */
+export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): ConfigsOf<M> {
+  const defaults = raw['DEFAULT'] ?? {};
+  const result: Record<string, unknown> = {};
+  for (const [sectionName, schema] of Object.entries(schemas)) {
+    const given = raw[sectionName] ?? {};
+    for (const key of Object.keys(given)) {
+      if (!(key in schema)) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
+    }
+    const section: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(schema)) {
+      const value = key in given ? given[key] : key in defaults ? defaults[key] : undefined;
+      if (value === undefined) {
+        section[key] = field.default;
+        continue;
+      }
+      const parsed = field.parse(value);
+      if ('problem' in parsed) throw new ConfigError(`${sectionName}.${key}`, value, parsed.problem);
+      section[key] = parsed.value;
+    }
+    result[sectionName] = Object.freeze(section);
+  }
+  return Object.freeze(result) as ConfigsOf<M>;
+}
+
+/** The defaults of every section, as if the file were empty. */
+export function defaultConfig<M extends Schemas>(schemas: M): ConfigsOf<M> {
+  return validateConfig({}, schemas);
+}
+
+/** Reads a `.json` or INI file and validates it. */
+export function loadConfigFile<M extends Schemas>(path: string, schemas: M): ConfigsOf<M> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, undefined, `cannot read the config file (${(err as Error).message})`, { cause: err });
+  }
+  return validateConfig(parseConfigText(text, path), schemas);
+}
+
+/** Parses config text: JSON when the file name ends in `.json`, INI otherwise. */
+export function parseConfigText(text: string, source: string): RawConfig {
+  if (!source.endsWith('.json')) return parseIni(text, source);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object of sections');
+    return parsed as RawConfig;
+  } catch (err) {
+    throw new ConfigError(source, undefined, `not valid JSON config (${(err as Error).message})`, { cause: err });
+  }
+}
+
+/** The cluster-wide section every node shares: the hash path secret (Swift's `[swift-hash]`). */
+export const swiftHashSchema = {
+  swift_hash_path_prefix: str('', { doc: 'secret salt before every hashed path; the same on every node' }),
+  swift_hash_path_suffix: str('', { doc: 'secret salt after every hashed path; the same on every node' }),
+} as const satisfies Schema;

@@ -1,0 +1,63 @@
+import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Extra facts on a log line: `txn` (transaction id), `server`, a status, a path, an error. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/**
+ * A structured logger: one JSON object per line. `child()` binds fields (the transaction id of
+ * a request, the server name) so every line of that request carries them, which is how a
+ * proxy line is matched with the storage-server lines it caused.
+ */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  /** Lowest level written; default `info`. */
+  level?: LogLevel;
+  /** Where each line goes; default standard error. */
+  sink?: (line: string) => void;
+  clock?: Clock;
+  /** Fields on every line. */
+  fields?: LogFields;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const min = LEVELS[options.level ?? 'info'];
+  const sink = options.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const clock = options.clock ?? systemClock;
+  const make = (bound: LogFields): Logger => {
+    const write = (level: LogLevel, msg: string, fields?: LogFields): void => {
+      if (LEVELS[level] < min) return;
+      const record: Record<string, unknown> = { time: new Date(clock.now()).toISOString(), level, ...bound, msg };
+      if (fields) {
+        for (const [k, v] of Object.entries(fields)) record[k] = v instanceof Error ? describeError(v) : v;
+      }
+      sink(JSON.stringify(record));
+    };
+    return {
+      debug: (msg, fields) => write('debug', msg, fields),
+      info: (msg, fields) => write('info', msg, fields),
+      warn: (msg, fields) => write('warn', msg, fields),
+      error: (msg, fields) => write('error', msg, fields),
+      child: (fields) => make({ ...bound, ...fields }),
+    };
+  };
+  return make(options.fields ?? {});
+}
+
+function describeError(err: Error): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(code !== undefined ? { code } : {}), stack: err.stack?.split('\n').slice(1, 4).join(' | ') };
+}
+
+/** A logger that writes nothing. */
+export const nullLogger: Logger = createLogger({ sink: () => {} });

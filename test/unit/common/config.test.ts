@@ -1,0 +1,76 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { bool, defaultConfig, int, list, num, oneOf, parseIni, str, validateConfig } from '../../../common/config.ts';
+import { ConfigError } from '../../../common/errors.ts';
+
+const schemas = {
+  'object-server': {
+    bind_ip: str('127.0.0.1'),
+    bind_port: int(6200, { min: 1, max: 65535 }),
+    node_timeout: num(10, { min: 0 }),
+    mount_check: bool(false),
+    log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const),
+    devices: list(['sda']),
+  },
+} as const;
+
+test('defaults are declared once and used where the file is silent', () => {
+  const cfg = defaultConfig(schemas);
+  assert.is(cfg['object-server'].bind_port, 6200);
+  assert.equal(cfg['object-server'].devices, ['sda']);
+  assert.ok(Object.isFrozen(cfg['object-server']));
+});
+
+test('INI values are parsed to their types; [DEFAULT] applies to declared keys', () => {
+  const raw = parseIni(`
+# comment
+[DEFAULT]
+mount_check = yes
+[object-server]
+bind_port = 6210
+node_timeout = 2.5
+log_level = debug
+devices = sdb1, sdb2 sdb3
+; another comment
+[some-other-role]
+anything = goes
+`);
+  const cfg = validateConfig(raw, schemas)['object-server'];
+  assert.is(cfg.bind_port, 6210);
+  assert.is(cfg.node_timeout, 2.5);
+  assert.is(cfg.mount_check, true);
+  assert.is(cfg.log_level, 'debug');
+  assert.equal(cfg.devices, ['sdb1', 'sdb2', 'sdb3']);
+});
+
+test('a bad value names the key and the value', () => {
+  const cases: [string, RegExp][] = [
+    ['bind_port = eighty', /config object-server\.bind_port = "eighty": expected an integer/],
+    ['bind_port = 70000', /object-server\.bind_port = "70000": must be at most 65535/],
+    ['node_timeout = -1', /object-server\.node_timeout = "-1": must be at least 0/],
+    ['mount_check = maybe', /object-server\.mount_check = "maybe": expected true or false/],
+    ['log_level = loud', /object-server\.log_level = "loud": expected one of debug, info, warn, error/],
+    ['bind_prot = 1', /object-server\.bind_prot = "1": unknown key/],
+  ];
+  for (const [line, pattern] of cases) {
+    assert.throws(
+      () => validateConfig(parseIni(`[object-server]\n${line}\n`), schemas),
+      (err: unknown) => err instanceof ConfigError && err.code === 'CONFIG_INVALID' && pattern.test(err.message),
+      line,
+    );
+  }
+});
+
+test('malformed INI is refused with the line number', () => {
+  assert.throws(() => parseIni('[s]\nno equals sign here\n', 'node.conf'), /node\.conf:2/);
+  assert.throws(() => parseIni('key = before any section\n', 'node.conf'), /after a \[section\]/);
+});
+
+test('JSON values work the same way', () => {
+  const cfg = validateConfig({ 'object-server': { bind_port: 6300, mount_check: true, devices: ['a', 'b'] } }, schemas)['object-server'];
+  assert.is(cfg.bind_port, 6300);
+  assert.equal(cfg.devices, ['a', 'b']);
+  assert.throws(() => validateConfig({ 'object-server': { bind_port: 1.5 } }, schemas), /expected an integer/);
+});
+
+test.run();

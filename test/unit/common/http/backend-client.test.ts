@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BackendError } from '../../../../common/errors.ts';
+import { backendPath, UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number; connections: () => number }> {
+  let connections = 0;
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  server.on('connection', () => connections++);
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, port: (server.address() as AddressInfo).port, connections: () => connections };
+}
+
+async function stop(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+function expectBackendError(err: unknown, code: string): void {
+  assert.ok(err instanceof BackendError, `expected a BackendError, got ${String(err)}`);
+  assert.is((err as BackendError).code, code);
+}
+
+test('status, headers and body; connections are kept alive and reused', async () => {
+  const { server, port, connections } = await serve((req, res) => {
+    res.setHeader('X-Backend-Timestamp', '1.00000');
+    res.end(`you asked ${req.method} ${req.url}`);
+  });
+  const client = new UndiciBackendClient();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: backendPath('sda', 3, 'AUTH_a', 'c', 'dir/ob j'), query: 'x=1' });
+      assert.is(res.status, 200);
+      assert.is(res.headers['x-backend-timestamp'], '1.00000');
+      assert.is(await res.body.text(), 'you asked GET /sda/3/AUTH_a/c/dir/ob%20j?x=1');
+    }
+    assert.ok(connections() < 5, `${connections()} connections for 5 sequential requests: none were reused`);
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('a refused connection is a BACKEND_CONNECT error', async () => {
+  const { server, port } = await serve(() => {});
+  await stop(server);
+  const client = new UndiciBackendClient();
+  try {
+    await client.request({ ip: '127.0.0.1', port }, { method: 'HEAD', path: '/x' }).then(() => assert.unreachable('no error'), (err) => expectBackendError(err, 'BACKEND_CONNECT'));
+  } finally {
+    await client.close();
+  }
+});
+
+test('a node that does not answer in time is a BACKEND_TIMEOUT error', async () => {
+  const { server, port } = await serve(() => {
+    /* never answers */
+  });
+  const client = new UndiciBackendClient({ nodeTimeoutMs: 200 });
+  try {
+    await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/slow' }).then(() => assert.unreachable('no error'), (err) => expectBackendError(err, 'BACKEND_TIMEOUT'));
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('a stalled body is an error while reading it, so a reader can resume elsewhere', async () => {
+  const { server, port } = await serve((_req, res) => {
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('partial');
+  });
+  const client = new UndiciBackendClient({ nodeTimeoutMs: 200 });
+  try {
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/' });
+    let got = '';
+    try {
+      for await (const chunk of res.body) got += chunk.toString();
+      assert.unreachable('body finished');
+    } catch (err) {
+      expectBackendError(err, 'BACKEND_TIMEOUT');
+    }
+    assert.is(got, 'partial');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('an aborted request is a BACKEND_ABORTED error', async () => {
+  const { server, port } = await serve(() => {});
+  const client = new UndiciBackendClient();
+  try {
+    const controller = new AbortController();
+    const pending = client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/', signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await pending.then(() => assert.unreachable('no error'), (err) => expectBackendError(err, 'BACKEND_ABORTED'));
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('request bodies stream from an async iterable; a copied Transfer-Encoding header is dropped', async () => {
+  const { server, port } = await serve(async (req, res) => {
+    let n = 0;
+    for await (const c of req) n += (c as Buffer).length;
+    res.end(String(n));
+  });
+  const client = new UndiciBackendClient();
+  try {
+    const body = (async function* () {
+      for (let i = 0; i < 10; i++) yield Buffer.alloc(100_000);
+    })();
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'PUT', path: '/o', body, headers: { 'transfer-encoding': 'chunked' } });
+    assert.is(await res.body.text(), '1000000');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test.run();

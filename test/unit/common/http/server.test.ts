@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createLogger } from '../../../../common/logger.ts';
+import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+import { HttpError } from '../../../../common/http/http-error.ts';
+import { type Handler, listen } from '../../../../common/http/server.ts';
+
+const lines: string[] = [];
+const logger = createLogger({ sink: (l) => lines.push(l) });
+
+async function withServer(handler: Handler, fn: (port: number) => Promise<void>): Promise<void> {
+  const server = await listen(handler, { host: '127.0.0.1', port: 0, logger });
+  try {
+    await fn(server.port);
+  } finally {
+    await server.close();
+  }
+}
+
+/** A raw request with node:http, so the test sees exactly what went on the wire. */
+function raw(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<{ status: number; headers: string[]; body: Buffer; error?: Error }> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', (error) => resolve({ status: res.statusCode ?? 0, headers: res.rawHeaders, body: Buffer.concat(chunks), error }));
+    });
+    req.on('error', (error) => resolve({ status: 0, headers: [], body: Buffer.alloc(0), error }));
+    req.end(body);
+  });
+}
+
+test("header names go out the way Swift writes them (Python's str.title())", async () => {
+  await withServer(async () => ({ status: 200, headers: { 'x-object-meta-color': 'blue', etag: 'abc', 'x-openstack-request-id': 'tx1', 'x-meta-1a': 'z' }, body: 'hello' }), async (port) => {
+    const res = await raw(port, 'GET', '/');
+    assert.is(res.status, 200);
+    assert.is(res.body.toString(), 'hello');
+    for (const name of ['X-Object-Meta-Color', 'Etag', 'X-Openstack-Request-Id', 'X-Meta-1A', 'Content-Length']) {
+      assert.ok(res.headers.includes(name), `missing ${name} in ${res.headers.join(',')}`);
+    }
+  });
+});
+
+test('HEAD keeps Content-Length but sends no body', async () => {
+  await withServer(async () => ({ status: 200, headers: { 'Content-Length': 11 }, body: null }), async (port) => {
+    const res = await raw(port, 'HEAD', '/');
+    assert.is(res.status, 200);
+    const i = res.headers.indexOf('Content-Length');
+    assert.is(res.headers[i + 1], '11');
+    assert.is(res.body.length, 0);
+  });
+});
+
+test("HttpError becomes its status with Swift's default body, or the given text", async () => {
+  await withServer(async (req) => {
+    if (req.path === '/plain') throw new HttpError(400, 'Metadata name too long: x');
+    throw new HttpError(404, undefined, { 'X-Backend-Timestamp': '1.00000' });
+  }, async (port) => {
+    const notFound = await raw(port, 'GET', '/x');
+    assert.is(notFound.status, 404);
+    assert.is(notFound.body.toString(), '<html><h1>Not Found</h1><p>The resource could not be found.</p></html>');
+    assert.ok(notFound.headers.includes('X-Backend-Timestamp'));
+    const bad = await raw(port, 'GET', '/plain');
+    assert.is(bad.status, 400);
+    assert.is(bad.body.toString(), 'Metadata name too long: x');
+  });
+});
+
+test('an unexpected error is a logged 500, not a crash', async () => {
+  lines.length = 0;
+  await withServer(async () => {
+    throw new TypeError('oops');
+  }, async (port) => {
+    const res = await raw(port, 'GET', '/boom');
+    assert.is(res.status, 500);
+    assert.match(lines.join('\n'), /unhandled error.*oops/);
+  });
+});
+
+test('a body stream that fails before its first chunk becomes an error status', async () => {
+  await withServer(async () => ({
+    status: 200,
+    body: (async function* () {
+      throw new HttpError(503);
+    })(),
+  }), async (port) => {
+    const res = await raw(port, 'GET', '/');
+    assert.is(res.status, 503);
+  });
+});
+
+test('a body stream that fails midway cuts the connection: the client never sees a whole body', async () => {
+  await withServer(async () => ({
+    status: 200,
+    headers: { 'Content-Length': 200_000 },
+    body: (async function* () {
+      yield Buffer.alloc(65_536, 1);
+      throw new Error('corrupt block');
+    })(),
+  }), async (port) => {
+    const res = await raw(port, 'GET', '/');
+    assert.is(res.status, 200);
+    assert.ok(res.error !== undefined || res.body.length < 200_000, 'the client got a complete-looking body');
+  });
+});
+
+test('request bodies stream in (5 MB, hashed on the way)', async () => {
+  await withServer(async (req) => {
+    const md5 = createHash('md5');
+    let bytes = 0;
+    for await (const chunk of req.body) {
+      md5.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { status: 201, headers: { etag: md5.digest('hex'), 'x-bytes': bytes } };
+  }, async (port) => {
+    const data = Buffer.alloc(5_000_000, 'a');
+    const res = await raw(port, 'PUT', '/obj', { 'Content-Length': String(data.length) }, data);
+    assert.is(res.status, 201);
+    const i = res.headers.indexOf('Etag');
+    assert.is(res.headers[i + 1], createHash('md5').update(data).digest('hex'));
+  });
+});
+
+test('REPLICATE and SSYNC reach handlers as their own verbs; COPY passes through; query is parsed', async () => {
+  const seen: string[] = [];
+  await withServer(async (req) => {
+    seen.push(`${req.method} ${req.path} ${req.query.get('format') ?? ''}`);
+    return { status: 200, body: 'ok' };
+  }, async (port) => {
+    const client = new UndiciBackendClient();
+    try {
+      const a = await client.request({ ip: '127.0.0.1', port }, { method: 'REPLICATE', path: '/sda/1/abc' });
+      await a.body.dump();
+      const b = await client.request({ ip: '127.0.0.1', port }, { method: 'SSYNC', path: '/sda/1' });
+      await b.body.dump();
+    } finally {
+      await client.close();
+    }
+    await raw(port, 'COPY', '/v1/a/c/o?format=json', { Destination: 'c/o2' });
+  });
+  assert.equal(seen, ['REPLICATE /sda/1/abc ', 'SSYNC /sda/1 ', 'COPY /v1/a/c/o json']);
+});
+
+test("a client that goes away aborts the request's signal", async () => {
+  let aborted!: Promise<boolean>;
+  await withServer(async (req) => {
+    aborted = new Promise((resolve) => req.signal.addEventListener('abort', () => resolve(true)));
+    await new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    return { status: 200 };
+  }, async (port) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false });
+    req.on('error', () => {});
+    req.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    req.destroy();
+    assert.is(await aborted, true);
+  });
+});
+
+test.run();

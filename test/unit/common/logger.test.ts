@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SwiftError } from '../../../common/errors.ts';
+import { createLogger } from '../../../common/logger.ts';
+import { newTransId } from '../../../common/trans-id.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
+
+test('one JSON object per line, child fields (the transaction id) on every line', () => {
+  const lines: string[] = [];
+  const logger = createLogger({ sink: (l) => lines.push(l), clock: new ManualClock(0), fields: { server: 'proxy' } });
+  const request = logger.child({ txn: 'tx123' });
+  request.info('GET /v1/a', { status: 200 });
+  request.debug('hidden at info level');
+  logger.error('failed', { err: new SwiftError('SOME_CODE', 'boom') });
+  assert.is(lines.length, 2);
+  const first = JSON.parse(lines[0] as string);
+  assert.equal({ ...first, time: undefined }, { time: undefined, level: 'info', server: 'proxy', txn: 'tx123', msg: 'GET /v1/a', status: 200 });
+  assert.is(first.time, '1970-01-01T00:00:00.000Z');
+  const second = JSON.parse(lines[1] as string);
+  assert.is(second.err.code, 'SOME_CODE');
+  assert.is(second.err.message, 'boom');
+  assert.is(second.txn, undefined);
+});
+
+test("transaction ids have Swift's shape, with the client's extra suffix", () => {
+  const id = newTransId(1_700_000_000_000);
+  assert.match(id, /^tx[0-9a-f]{21}-006553f100$/);
+  assert.match(newTransId(1_700_000_000_000, 'my job/1'), /^tx[0-9a-f]{21}-006553f100my%20job%2F1$/);
+});
+
+test.run();
