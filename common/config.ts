@@ -66,6 +66,11 @@ export function num(def: number, range: NumberRange = {}): Field<number> {
 const TRUE_VALUES = new Set(['true', '1', 'yes', 'on', 't', 'y']);
 const FALSE_VALUES = new Set(['false', '0', 'no', 'off', 'f', 'n']);
 
+/** Swift's `config_true_value`: `true`, `yes`, `on`, `1`, `t`, `y` (any case). */
+export function isTrueValue(value: string | undefined): boolean {
+  return value !== undefined && TRUE_VALUES.has(value.trim().toLowerCase());
+}
+
 /** A boolean field; accepts Swift's spellings (`true`, `yes`, `on`, `1`, ...). */
 export function bool(def: boolean, doc?: string): Field<boolean> {
   return {

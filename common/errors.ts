@@ -73,3 +73,13 @@ export class BackendError extends SwiftError {
     this.node = node;
   }
 }
+
+/** A device is missing, not a directory, or (with mount_check) not mounted: Swift answers 507. */
+export class DeviceUnavailableError extends SwiftError {
+  readonly device: string;
+
+  constructor(device: string, problem: string) {
+    super('DEVICE_UNAVAILABLE', `device ${JSON.stringify(device)} is unavailable: ${problem}`);
+    this.device = device;
+  }
+}

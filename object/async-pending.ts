@@ -1,0 +1,88 @@
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import { writeFileAtomic } from '../common/atomic-write.ts';
+import { devicePath } from '../common/drive.ts';
+
+/**
+ * A container update that could not be delivered when the object was written (Swift's
+ * "async pending"): the object updater retries it until a container server takes it.
+ */
+export interface AsyncUpdate {
+  readonly op: 'PUT' | 'DELETE';
+  readonly account: string;
+  readonly container: string;
+  readonly obj: string;
+  /** The headers the container server needs (`X-Timestamp`, `X-Size`, `X-Etag`, ...). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface AsyncPendingEntry {
+  /** Opaque id to remove the entry once delivered. */
+  readonly id: string;
+  readonly update: AsyncUpdate;
+}
+
+/** Where async pendings are kept, per device; the fs store and its memory twin. */
+export interface AsyncPendingStore {
+  /** Saves an update durably. `hash` names the object, `timestamp` (internal) the write. */
+  save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void>;
+  /** Every pending update of a device (oldest write last is fine; the updater sorts). */
+  list(device: string): AsyncIterable<AsyncPendingEntry>;
+  remove(device: string, id: string): Promise<void>;
+}
+
+/**
+ * Async pendings on disk as Swift keeps them: `<device>/async_pending/<suffix>/<hash>-<timestamp>`,
+ * one msgpack file each, written with fsync and rename.
+ */
+export class FsAsyncPendingStore implements AsyncPendingStore {
+  private readonly devices: string;
+  private readonly mountCheck: boolean;
+
+  constructor(options: { devices: string; mountCheck: boolean }) {
+    this.devices = options.devices;
+    this.mountCheck = options.mountCheck;
+  }
+
+  async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
+    const dir = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending', hash.slice(-3));
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomic(join(dir, `${hash}-${timestamp}`), pack(update));
+  }
+
+  async *list(device: string): AsyncGenerator<AsyncPendingEntry> {
+    const root = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending');
+    for (const suffix of await readdir(root).catch(() => [] as string[])) {
+      for (const name of await readdir(join(root, suffix)).catch(() => [] as string[])) {
+        if (name.startsWith('.')) continue; // a temp file mid-write
+        const id = `${suffix}/${name}`;
+        const bytes = await readFile(join(root, id)).catch(() => undefined);
+        if (bytes) yield { id, update: unpack(bytes) as AsyncUpdate };
+      }
+    }
+  }
+
+  async remove(device: string, id: string): Promise<void> {
+    await unlink(join(await devicePath(this.devices, device, this.mountCheck), 'async_pending', id)).catch(() => undefined);
+  }
+}
+
+/** The in-memory twin. */
+export class MemoryAsyncPendingStore implements AsyncPendingStore {
+  readonly entries = new Map<string, Map<string, AsyncUpdate>>();
+
+  async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
+    let forDevice = this.entries.get(device);
+    if (!forDevice) this.entries.set(device, (forDevice = new Map()));
+    forDevice.set(`${hash.slice(-3)}/${hash}-${timestamp}`, update);
+  }
+
+  async *list(device: string): AsyncGenerator<AsyncPendingEntry> {
+    for (const [id, update] of this.entries.get(device) ?? []) yield { id, update };
+  }
+
+  async remove(device: string, id: string): Promise<void> {
+    this.entries.get(device)?.delete(id);
+  }
+}

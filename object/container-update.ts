@@ -1,0 +1,75 @@
+import type { HeaderBag } from '../common/constraints.ts';
+import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
+import type { Logger } from '../common/logger.ts';
+import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
+
+/** A container replica to tell about an object write. */
+export interface ContainerTarget {
+  readonly ip: string;
+  readonly port: number;
+  readonly device: string;
+  readonly partition: string;
+}
+
+/**
+ * The container servers named by the proxy: `X-Container-Host: ip:port[,ip:port...]` with the
+ * matching `X-Container-Device` list and one `X-Container-Partition`. Empty when absent.
+ */
+export function containerTargets(headers: HeaderBag): ContainerTarget[] {
+  const hosts = (headers['x-container-host'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const devices = (headers['x-container-device'] ?? '').split(',').map((s) => s.trim());
+  const partition = headers['x-container-partition'] ?? '';
+  const targets: ContainerTarget[] = [];
+  hosts.forEach((host, i) => {
+    const colon = host.lastIndexOf(':');
+    const device = devices[i];
+    if (colon <= 0 || device === undefined || device === '' || partition === '') return;
+    targets.push({ ip: host.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(host.slice(colon + 1)), device, partition });
+  });
+  return targets;
+}
+
+export interface ContainerUpdaterDeps {
+  readonly backend: BackendClient;
+  readonly pendings: AsyncPendingStore;
+  readonly logger: Logger;
+  /** Swift's node_timeout for the update, in ms. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Sends a container update (Swift's `container_update`) to every target, in parallel, and
+ * waits for them: a target that does not answer 2xx in time gets an async pending instead, on
+ * the object's device, before the object server answers its client.
+ */
+export async function sendContainerUpdates(
+  deps: ContainerUpdaterDeps,
+  update: AsyncUpdate,
+  targets: readonly ContainerTarget[],
+  origin: { device: string; hash: string; timestamp: string; transId?: string },
+): Promise<void> {
+  let pendingSaved = false;
+  await Promise.all(
+    targets.map(async (target) => {
+      let failure: string | undefined;
+      try {
+        const res = await deps.backend.request(target, {
+          method: update.op,
+          path: backendPath(target.device, target.partition, update.account, update.container, update.obj),
+          headers: { ...update.headers, ...(origin.transId ? { 'x-trans-id': origin.transId } : {}), 'user-agent': `object-server ${process.pid}` },
+          timeoutMs: deps.timeoutMs,
+        });
+        await res.body.dump();
+        if (res.status < 200 || res.status >= 300) failure = `status ${res.status}`;
+      } catch (err) {
+        failure = (err as Error).message;
+      }
+      if (failure === undefined) return;
+      deps.logger.warn('container update failed; saving async pending', { target: `${target.ip}:${target.port}/${target.device}`, failure, txn: origin.transId });
+      // One pending per write is enough: the updater sends it to every replica.
+      if (pendingSaved) return;
+      pendingSaved = true;
+      await deps.pendings.save(origin.device, origin.hash, origin.timestamp, update);
+    }),
+  );
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { appendFile, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.ts';
+import type { Clock } from '../../common/clock.ts';
+import { KeyedLock } from '../../common/keyed-lock.ts';
+import { selectFiles } from './ondisk.ts';
+
+/**
+ * Per-partition suffix hashes (Swift's `hashes.pkl` + `hashes.invalid`): one hash per suffix
+ * directory that changes whenever a file in it changes, so replicators compare partitions
+ * cheaply. A write appends its suffix to `hashes.invalid` before the file is renamed into
+ * place (a crash in between only costs a needless rehash); `get` rehashes the invalid and
+ * requested suffixes, saves `hashes.json`, and caches it in memory. Hashing also cleans up:
+ * obsolete files, tombstones older than `reclaimAge` and empty directories go.
+ */
+export class SuffixHashes {
+  private readonly lock = new KeyedLock();
+  private readonly cache = new Map<string, Record<string, string | null>>();
+  private readonly clock: Clock;
+  private readonly reclaimAgeMs: number;
+
+  constructor(options: { clock: Clock; reclaimAgeSeconds: number }) {
+    this.clock = options.clock;
+    this.reclaimAgeMs = options.reclaimAgeSeconds * 1000;
+  }
+
+  /** Marks a suffix changed; the partition directory must exist. */
+  async invalidate(partitionDir: string, suffix: string): Promise<void> {
+    await this.lock.run(partitionDir, async () => {
+      await appendFile(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
+      const cached = this.cache.get(partitionDir);
+      if (cached) cached[suffix] = null;
+    });
+  }
+
+  /** Suffix → hash for a partition, rehashing `recalculate` and every invalidated suffix. */
+  async get(partitionDir: string, recalculate: readonly string[] = []): Promise<Record<string, string>> {
+    return this.lock.run(partitionDir, async () => {
+      let hashes = this.cache.get(partitionDir) ?? (await readSaved(partitionDir));
+      const todo = new Set(recalculate);
+      if (!hashes) {
+        hashes = {};
+        for (const s of await listSuffixes(partitionDir)) todo.add(s);
+      }
+      for (const [suffix, hash] of Object.entries(hashes)) if (hash === null) todo.add(suffix);
+      const invalid = await readFile(join(partitionDir, 'hashes.invalid'), 'utf8').catch(() => '');
+      for (const line of invalid.split('\n')) if (/^[0-9a-f]{3}$/.test(line)) todo.add(line);
+      for (const suffix of todo) {
+        const hash = await this.hashSuffix(join(partitionDir, suffix));
+        if (hash === undefined) delete hashes[suffix];
+        else hashes[suffix] = hash;
+      }
+      if (todo.size > 0 || invalid !== '') {
+        const partitionExists = await readdir(partitionDir).then(() => true, () => false);
+        if (partitionExists) {
+          await writeFileAtomic(join(partitionDir, 'hashes.json'), JSON.stringify(hashes));
+          if (invalid !== '') await writeFile(join(partitionDir, 'hashes.invalid'), '');
+        }
+      }
+      this.cache.set(partitionDir, hashes);
+      return Object.fromEntries(Object.entries(hashes).filter((e): e is [string, string] => e[1] !== null));
+    });
+  }
+
+  /** Cleans a suffix directory and hashes what is left; undefined when nothing is. */
+  private async hashSuffix(suffixDir: string): Promise<string | undefined> {
+    const hashDirs = await readdir(suffixDir).catch(() => undefined);
+    if (!hashDirs) return undefined;
+    const md5 = createHash('md5');
+    let any = false;
+    for (const hashDir of hashDirs.sort()) {
+      const path = join(suffixDir, hashDir);
+      const names = await readdir(path).catch(() => [] as string[]);
+      const selection = selectFiles(names);
+      await Promise.all(selection.obsolete.map((f) => unlink(join(path, f.name)).catch(() => undefined)));
+      let live = [selection.data, selection.tombstone, selection.meta].filter((f) => f !== undefined);
+      const ts = selection.tombstone;
+      if (ts && ts.timestamp.seconds * 1000 < this.clock.now() - this.reclaimAgeMs) {
+        await unlink(join(path, ts.name)).catch(() => undefined);
+        live = [];
+      }
+      if (live.length === 0) {
+        await rmdir(path).catch(() => undefined);
+        continue;
+      }
+      md5.update(hashDir);
+      for (const f of live.map((l) => l.name).sort()) md5.update(f);
+      any = true;
+    }
+    if (!any) {
+      await rmdir(suffixDir).catch(() => undefined);
+      return undefined;
+    }
+    return md5.digest('hex');
+  }
+}
+
+async function readSaved(partitionDir: string): Promise<Record<string, string | null> | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(partitionDir, 'hashes.json'), 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string | null>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function listSuffixes(partitionDir: string): Promise<string[]> {
+  const names = await readdir(partitionDir).catch(() => [] as string[]);
+  return names.filter((n) => /^[0-9a-f]{3}$/.test(n));
+}

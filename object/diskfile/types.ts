@@ -1,0 +1,109 @@
+import type { Timestamp } from '../../common/timestamp.ts';
+
+/**
+ * The on-disk abstraction of the object server (Swift's DiskFile API): a manager hands out a
+ * `DiskFile` per object; the object server reads, writes and deletes through it and never
+ * touches a path. Two implementations pass one conformance suite
+ * (`test/conformance/diskfile.ts`): `fs.ts` (the real one) and `memory.ts`.
+ *
+ * Metadata is a dict keyed by Swift's header names (`X-Timestamp`, `Content-Type`,
+ * `Content-Length`, `ETag`, `name`, `X-Object-Meta-*`, ...), as Swift stores it.
+ */
+export type Metadata = Readonly<Record<string, string>>;
+
+/** What an implementation can do (abstract-level's manifest idea). */
+export interface DiskFileSupports {
+  /** Data survives a process restart. */
+  readonly durable: boolean;
+  /** Reads verify per-block checksums and quarantine a corrupt file. */
+  readonly blockChecksums: boolean;
+}
+
+export interface ObjectLocation {
+  readonly device: string;
+  readonly partition: number;
+  readonly account: string;
+  readonly container: string;
+  readonly object: string;
+}
+
+/** The current state of an object: its data file's metadata merged with a newer `.meta`. */
+export interface ObjectState {
+  readonly metadata: Metadata;
+  /** The `.data` file's timestamp. */
+  readonly dataTimestamp: Timestamp;
+  /** The newest of data and `.meta` timestamps (`X-Timestamp`). */
+  readonly timestamp: Timestamp;
+  /** When the content type was last set (a POST may change it). */
+  readonly contentTypeTimestamp: Timestamp;
+  /** Metadata of the `.meta` file alone, if there is one (what a POST wrote). */
+  readonly metaFileMetadata: Metadata | undefined;
+  readonly contentLength: number;
+}
+
+export interface OpenOptions {
+  /** Serve objects past `X-Delete-At` too (replication does). */
+  readonly openExpired?: boolean;
+}
+
+export interface DiskFile {
+  /** The object's hash (its directory name). */
+  readonly hash: string;
+  /**
+   * The object's current state without opening its data.
+   * @throws {DiskFileNotExist} nothing there; {DiskFileDeleted} a tombstone; {DiskFileExpired}
+   *   past X-Delete-At; {DiskFileQuarantined} corrupt (moved aside).
+   */
+  readMetadata(options?: OpenOptions): Promise<ObjectState>;
+  /**
+   * Opens the object for reading. The returned reader keeps the data it opened even if the
+   * object is replaced or deleted meanwhile; close it when done (reading to the end closes it).
+   * @throws the same errors as `readMetadata`.
+   */
+  open(options?: OpenOptions): Promise<ObjectReader>;
+  /** Starts a new version of the object; nothing is visible until `commit`. */
+  create(expectedSize?: number): Promise<ObjectWriter>;
+  /** Writes a tombstone at `timestamp`, making older versions obsolete. */
+  delete(timestamp: Timestamp): Promise<void>;
+  /** Writes POST metadata (a `.meta` file): must contain `X-Timestamp`. */
+  writeMetadata(metadata: Metadata): Promise<void>;
+}
+
+export interface ObjectReader extends ObjectState {
+  /**
+   * The bytes `[start, end)` (default: all). Data is verified before it is yielded: on a
+   * corrupt block the file is quarantined and the iteration throws `DiskFileQuarantined`,
+   * so no bad byte ever reaches a client.
+   */
+  read(start?: number, end?: number): AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface ObjectWriter {
+  /** Appends body bytes (backpressure: resolves when the bytes are handed to the disk). */
+  write(chunk: Uint8Array): Promise<void>;
+  readonly bytesWritten: number;
+  /**
+   * Makes this version durable and current: metadata must include `X-Timestamp`, `ETag`,
+   * `Content-Length` (= bytes written) and `name`. Resolves only once it survives a crash.
+   */
+  commit(metadata: Metadata): Promise<void>;
+  /** Discards what was written. Safe to call after a failure or twice. */
+  abort(): Promise<void>;
+}
+
+export interface DiskFileManager {
+  readonly supports: DiskFileSupports;
+  /**
+   * The DiskFile of one object (which may not exist yet).
+   * @throws {DeviceUnavailableError} when the device is missing or unmounted.
+   */
+  diskFile(location: ObjectLocation): Promise<DiskFile>;
+  /**
+   * Suffix hashes of a partition (`REPLICATE`): a hash per suffix directory that changes
+   * whenever anything in it does. `recalculate` lists suffixes to hash afresh.
+   */
+  getHashes(device: string, partition: number, recalculate?: readonly string[]): Promise<Record<string, string>>;
+  /** Releases what the manager holds open. */
+  close(): Promise<void>;
+}

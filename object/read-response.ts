@@ -1,0 +1,77 @@
+import type { HeaderBag } from '../common/constraints.ts';
+import { conditionalStatus } from '../common/http/conditional.ts';
+import { HttpError } from '../common/http/http-error.ts';
+import { httpDate } from '../common/http/http-date.ts';
+import { contentRange, multipartBody, multipartFraming, newBoundary, parseRange, rangesForLength } from '../common/http/range.ts';
+import type { ResponseHeaders, ServerResponse } from '../common/http/server.ts';
+import { DiskFileQuarantined } from './diskfile/errors.ts';
+import type { ObjectReader, ObjectState } from './diskfile/types.ts';
+
+/** Whether a stored metadata key goes back to clients (Swift: user/sys/transient meta + allowed headers). */
+export function isReturnedMetadata(key: string, allowed: ReadonlySet<string>): boolean {
+  const k = key.toLowerCase();
+  return k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-') || k.startsWith('x-object-transient-sysmeta-') || allowed.has(k);
+}
+
+/** The headers of a GET or HEAD of an object, as Swift's object server sets them. */
+export function objectHeaders(state: ObjectState, allowed: ReadonlySet<string>): ResponseHeaders {
+  const headers: ResponseHeaders = { 'Content-Type': state.metadata['Content-Type'] ?? 'application/octet-stream' };
+  for (const [key, value] of Object.entries(state.metadata)) {
+    if (isReturnedMetadata(key, allowed)) headers[key] = value;
+  }
+  headers['ETag'] = state.metadata['ETag'] ?? '';
+  headers['Last-Modified'] = httpDate(Math.ceil(state.timestamp.seconds));
+  headers['Content-Length'] = state.contentLength;
+  headers['X-Timestamp'] = state.timestamp.normal;
+  headers['X-Backend-Timestamp'] = state.timestamp.internal;
+  headers['X-Backend-Data-Timestamp'] = state.dataTimestamp.internal;
+  headers['X-Backend-Durable-Timestamp'] = state.dataTimestamp.internal;
+  return headers;
+}
+
+/**
+ * The response to a GET (with `reader`) or HEAD (without): conditional requests first
+ * (304/412, headers kept, no body), then `Range` (206 single or multipart, 416), else 200.
+ */
+export function objectReadResponse(request: { headers: HeaderBag }, state: ObjectState, allowed: ReadonlySet<string>, reader?: ObjectReader): ServerResponse {
+  const headers = objectHeaders(state, allowed);
+  const conditional = conditionalStatus(request.headers, { exists: true, etag: state.metadata['ETag'], lastModified: Math.ceil(state.timestamp.seconds) });
+  if (conditional !== undefined) {
+    void reader?.close();
+    return { status: conditional, headers: { ...headers, 'Content-Length': 0 } };
+  }
+  const length = state.contentLength;
+  const ranges = rangesForLength(parseRange(request.headers['range']), length);
+  if (ranges !== undefined && ranges.length === 0) {
+    void reader?.close();
+    throw new HttpError(416, undefined, { 'Content-Range': `bytes */${length}` });
+  }
+  if (!reader) return { status: 200, headers };
+  if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read()) };
+  const [first] = ranges;
+  if (ranges.length === 1 && first) {
+    headers['Content-Range'] = contentRange(first, length);
+    headers['Content-Length'] = first[1] - first[0];
+    return { status: 206, headers, body: guarded(reader, () => reader.read(first[0], first[1])) };
+  }
+  const boundary = newBoundary();
+  const framing = multipartFraming(ranges, length, String(headers['Content-Type']), boundary);
+  headers['Content-Type'] = `multipart/byteranges;boundary=${boundary}`;
+  headers['Content-Length'] = framing.bodyLength;
+  return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e))) };
+}
+
+/**
+ * Streams a body and always closes the reader. A quarantine found before the first byte is a
+ * 404 (the proxy tries another replica); found later, the error cuts the connection.
+ */
+async function* guarded(reader: ObjectReader, body: () => AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body();
+  } catch (err) {
+    if (err instanceof DiskFileQuarantined) throw new HttpError(404, undefined, {}, { cause: err });
+    throw err;
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../common/clock.ts';
+import { type ConfigOf, isTrueValue } from '../common/config.ts';
+import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type HeaderBag, headerToUtf8 } from '../common/constraints.ts';
+import { ConstraintError, DeviceUnavailableError, InvalidPathError, TimestampError } from '../common/errors.ts';
+import type { BackendClient } from '../common/http/backend-client.ts';
+import { ClientDisconnectError, ClientTimeoutError, readBody } from '../common/http/body-reader.ts';
+import { parsePartition, splitPath } from '../common/http/backend-path.ts';
+import { normalizeEtag, parseMatch } from '../common/http/conditional.ts';
+import { HttpError } from '../common/http/http-error.ts';
+import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
+import { titleCaseHeader } from '../common/http/title-case.ts';
+import type { Logger } from '../common/logger.ts';
+import type { storageSchema } from '../common/storage-config.ts';
+import { Timestamp } from '../common/timestamp.ts';
+import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
+import type { objectServerSchema } from './config.ts';
+import { containerTargets, sendContainerUpdates } from './container-update.ts';
+import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
+import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
+import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
+
+export interface ObjectServerConfig {
+  readonly storage: ConfigOf<typeof storageSchema>;
+  readonly objectServer: ConfigOf<typeof objectServerSchema>;
+}
+
+export interface ObjectServerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly backend: BackendClient;
+  readonly diskFiles: DiskFileManager;
+  readonly pendings: AsyncPendingStore;
+}
+
+/**
+ * The object server: Swift's backend protocol on
+ * `/<device>/<partition>/<account>/<container>/<object>` (GET, HEAD, PUT, POST, DELETE) and
+ * `REPLICATE /<device>/<partition>[/<suffix>-<suffix>...]`. Every write carries `X-Timestamp`
+ * and the newest timestamp wins; PUT and DELETE update the container servers named in
+ * `X-Container-*` before answering (async pending on failure). Domain errors become statuses
+ * here and nowhere else.
+ */
+export class ObjectServer {
+  private readonly config: ObjectServerConfig;
+  private readonly deps: ObjectServerDeps;
+  private readonly allowedHeaders: ReadonlySet<string>;
+
+  constructor(config: ObjectServerConfig, deps: ObjectServerDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
+  }
+
+  /** The request handler to serve with `listen()`. */
+  readonly handle = async (req: ServerRequest): Promise<ServerResponse> => {
+    try {
+      switch (req.method) {
+        case 'GET':
+        case 'HEAD':
+          return await this.read(req);
+        case 'PUT':
+          return await this.put(req);
+        case 'POST':
+          return await this.post(req);
+        case 'DELETE':
+          return await this.delete(req);
+        case 'REPLICATE':
+          return await this.replicate(req);
+        default:
+          throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE, REPLICATE' });
+      }
+    } catch (err) {
+      throw toHttpError(err);
+    }
+  };
+
+  async close(): Promise<void> {
+    await this.deps.diskFiles.close();
+  }
+
+  private location(req: ServerRequest): ObjectLocation {
+    const [device, partition, account, container, object] = splitPath(req.path, 5, 5, true) as [string, string, string, string, string];
+    checkObjectName(object);
+    return { device, partition: parsePartition(partition, req.path), account, container, object };
+  }
+
+  private async read(req: ServerRequest): Promise<ServerResponse> {
+    const loc = this.location(req);
+    const df = await this.deps.diskFiles.diskFile(loc);
+    const openExpired = isTrueValue(req.headers['x-backend-replication']);
+    if (req.method === 'HEAD') return objectReadResponse(req, await df.readMetadata({ openExpired }), this.allowedHeaders);
+    const reader = await df.open({ openExpired });
+    return objectReadResponse(req, reader, this.allowedHeaders, reader);
+  }
+
+  private async put(req: ServerRequest): Promise<ServerResponse> {
+    const loc = this.location(req);
+    const timestamp = requestTimestamp(req.headers);
+    checkObjectSize(req.headers);
+    const contentType = req.headers['content-type'];
+    if (contentType === undefined) throw new ConstraintError('bad_request', 'No content type');
+    if (headerToUtf8(contentType) === undefined) throw new ConstraintError('bad_request', 'Invalid Content-Type');
+    checkMetadata(req.headers, 'object');
+    const deleteAt = deleteAtFrom(req.headers, this.deps.clock.now() / 1000);
+    const df = await this.deps.diskFiles.diskFile(loc);
+    const existing = await currentState(df);
+    const ifNoneMatch = parseMatch(req.headers['if-none-match']);
+    if (ifNoneMatch && existing.state && (ifNoneMatch.has('*') || ifNoneMatch.has(existing.state.metadata['ETag'] ?? ''))) {
+      throw new HttpError(412);
+    }
+    if (existing.timestamp.compare(timestamp) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': existing.timestamp.internal });
+
+    const expected = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    const writer = await df.create(expected);
+    const md5 = createHash('md5');
+    try {
+      for await (const chunk of readBody(req.body, this.config.objectServer.client_timeout * 1000)) {
+        md5.update(chunk);
+        await writer.write(chunk);
+      }
+      if (expected !== undefined && writer.bytesWritten < expected) throw new ClientDisconnectError(`body ended after ${writer.bytesWritten} of ${expected} bytes`);
+      const etag = md5.digest('hex');
+      const sent = req.headers['etag'];
+      if (sent !== undefined && normalizeEtag(sent).toLowerCase() !== etag) throw new HttpError(422, `ETag mismatch: body has ${etag}`);
+      const metadata: Record<string, string> = {
+        name: `/${loc.account}/${loc.container}/${loc.object}`,
+        'X-Timestamp': timestamp.internal,
+        'Content-Type': contentType,
+        'Content-Length': String(writer.bytesWritten),
+        ETag: etag,
+        ...this.storedHeaders(req.headers, true),
+      };
+      if (deleteAt !== undefined) metadata['X-Delete-At'] = String(deleteAt);
+      await writer.commit(metadata);
+      await this.updateContainers(req, loc, df, timestamp, 'PUT', {
+        'x-size': String(writer.bytesWritten),
+        'x-content-type': contentType,
+        'x-timestamp': timestamp.internal,
+        'x-etag': etag,
+        ...containerOverrides(metadata),
+      });
+      return { status: 201, headers: { ETag: etag } };
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+  }
+
+  private async post(req: ServerRequest): Promise<ServerResponse> {
+    const loc = this.location(req);
+    const timestamp = requestTimestamp(req.headers);
+    checkMetadata(req.headers, 'object');
+    const deleteAt = deleteAtFrom(req.headers, this.deps.clock.now() / 1000);
+    const df = await this.deps.diskFiles.diskFile(loc);
+    const state = await df.readMetadata();
+    if (state.timestamp.compare(timestamp) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': state.timestamp.internal });
+    const metadata: Record<string, string> = { 'X-Timestamp': timestamp.internal, ...this.storedHeaders(req.headers, false) };
+    if (deleteAt !== undefined) metadata['X-Delete-At'] = String(deleteAt);
+    const contentType = req.headers['content-type'];
+    if (contentType !== undefined) {
+      metadata['Content-Type'] = contentType;
+      metadata['Content-Type-Timestamp'] = timestamp.internal;
+    } else if (state.metaFileMetadata?.['Content-Type-Timestamp'] !== undefined) {
+      // Keep a content type an earlier POST set: it lives only in the .meta being replaced.
+      metadata['Content-Type'] = state.metadata['Content-Type'] ?? '';
+      metadata['Content-Type-Timestamp'] = state.metaFileMetadata['Content-Type-Timestamp'];
+    }
+    await df.writeMetadata(metadata);
+    if (contentType !== undefined) {
+      await this.updateContainers(req, loc, df, state.dataTimestamp, 'PUT', {
+        'x-size': String(state.contentLength),
+        'x-content-type': contentType,
+        'x-timestamp': state.dataTimestamp.internal,
+        'x-content-type-timestamp': timestamp.internal,
+        'x-meta-timestamp': timestamp.internal,
+        'x-etag': state.metadata['ETag'] ?? '',
+        ...containerOverrides(state.metadata),
+      });
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(state.metadata)) if (k.toLowerCase().startsWith('x-object-sysmeta-')) headers[k] = v;
+    return { status: 202, headers };
+  }
+
+  private async delete(req: ServerRequest): Promise<ServerResponse> {
+    const loc = this.location(req);
+    const timestamp = requestTimestamp(req.headers);
+    const df = await this.deps.diskFiles.diskFile(loc);
+    const existing = await currentState(df);
+    let status = existing.state ? 204 : 404;
+    if (existing.state && existing.timestamp.compare(timestamp) >= 0) status = 409;
+    const ifDeleteAt = req.headers['x-if-delete-at'];
+    if (ifDeleteAt !== undefined) {
+      // The expirer's delete: only of the object it queued, at the time it was queued for.
+      if (!/^\d+$/.test(ifDeleteAt.trim())) throw new HttpError(400, 'Bad X-If-Delete-At header value');
+      if (existing.timestamp.ticks === 0) throw new HttpError(404);
+      if (existing.timestamp.compare(timestamp) >= 0) throw new HttpError(409);
+      if (Number(existing.expiredMetadata?.['X-Delete-At'] ?? existing.state?.metadata['X-Delete-At'] ?? 0) !== Number(ifDeleteAt)) {
+        throw new HttpError(412, 'X-If-Delete-At and X-Delete-At do not match');
+      }
+      status = 204;
+    }
+    const responseTimestamp = existing.timestamp.compare(timestamp) > 0 ? existing.timestamp : timestamp;
+    if (existing.timestamp.compare(timestamp) < 0) {
+      await df.delete(timestamp);
+      await this.updateContainers(req, loc, df, timestamp, 'DELETE', { 'x-timestamp': timestamp.internal });
+    }
+    if (status === 404) throw new HttpError(404, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
+    if (status === 409) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
+    return { status: 204, headers: { 'X-Backend-Timestamp': responseTimestamp.internal } };
+  }
+
+  private async replicate(req: ServerRequest): Promise<ServerResponse> {
+    const [device, partition, suffixes] = splitPath(req.path, 2, 3);
+    const recalculate = (suffixes ?? '').split('-').filter((s) => /^[0-9a-f]{3}$/.test(s));
+    const hashes = await this.deps.diskFiles.getHashes(device as string, parsePartition(partition as string, req.path), recalculate);
+    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(hashes) };
+  }
+
+  /** User metadata, transient sysmeta, and the allowed headers; sysmeta too on PUT. */
+  private storedHeaders(headers: HeaderBag, withSysmeta: boolean): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined || name === 'x-delete-at') continue;
+      const sysmeta = name.startsWith('x-object-sysmeta-');
+      if ((sysmeta && withSysmeta) || (!sysmeta && isReturnedMetadata(name, this.allowedHeaders))) out[titleCaseHeader(name)] = value;
+    }
+    return out;
+  }
+
+  private async updateContainers(req: ServerRequest, loc: ObjectLocation, df: DiskFile, timestamp: Timestamp, op: AsyncUpdate['op'], headers: Record<string, string>): Promise<void> {
+    const targets = containerTargets(req.headers);
+    if (targets.length === 0) return;
+    const policy = req.headers['x-backend-storage-policy-index'];
+    const update: AsyncUpdate = {
+      op,
+      account: loc.account,
+      container: loc.container,
+      obj: loc.object,
+      headers: { ...headers, ...(policy !== undefined ? { 'x-backend-storage-policy-index': policy } : {}) },
+    };
+    await sendContainerUpdates(
+      { backend: this.deps.backend, pendings: this.deps.pendings, logger: this.deps.logger, timeoutMs: this.config.objectServer.node_timeout * 1000 },
+      update,
+      targets,
+      { device: loc.device, hash: df.hash, timestamp: timestamp.internal, transId: req.headers['x-trans-id'] },
+    );
+  }
+}
+
+/** What is there now: its state (if live), the timestamp to compare against, and expired metadata. */
+async function currentState(df: DiskFile): Promise<{ state?: ObjectState; timestamp: Timestamp; expiredMetadata?: Metadata }> {
+  try {
+    const state = await df.readMetadata();
+    return { state, timestamp: state.dataTimestamp };
+  } catch (err) {
+    if (err instanceof DiskFileDeleted) {
+      const expired = (err as { metadata?: Metadata }).metadata;
+      return { timestamp: err.timestamp, ...(expired ? { expiredMetadata: expired } : {}) };
+    }
+    if (err instanceof DiskFileNotExist) return { timestamp: new Timestamp(0) };
+    throw err;
+  }
+}
+
+/** `x-object-sysmeta-container-update-override-etag` → `x-etag` (SLO sets these), as Swift does. */
+function containerOverrides(metadata: Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const prefix of ['x-backend-container-update-override-', 'x-object-sysmeta-container-update-override-']) {
+    for (const [key, value] of Object.entries(metadata)) {
+      if (key.toLowerCase().startsWith(prefix)) out[`x-${key.toLowerCase().slice(prefix.length)}`] = value;
+    }
+  }
+  return out;
+}
+
+function requestTimestamp(headers: HeaderBag): Timestamp {
+  const raw = headers['x-timestamp'];
+  if (raw === undefined) throw new HttpError(400, 'Missing X-Timestamp header');
+  try {
+    return Timestamp.parse(raw);
+  } catch {
+    throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was ${JSON.stringify(raw)}`);
+  }
+}
+
+/** The edge: domain errors to statuses. */
+function toHttpError(err: unknown): unknown {
+  if (err instanceof HttpError) return err;
+  if (err instanceof ConstraintError) {
+    const status = { bad_request: 400, too_large: 413, length_required: 411, not_acceptable: 406, precondition: 412 }[err.kind];
+    return new HttpError(status, err.message);
+  }
+  if (err instanceof InvalidPathError) return new HttpError(400, 'Invalid path');
+  if (err instanceof TimestampError) return new HttpError(400, err.message);
+  if (err instanceof DeviceUnavailableError) return new HttpError(507);
+  if (err instanceof DiskFileNoSpace) return new HttpError(507);
+  if (err instanceof DiskFileDeleted) return new HttpError(404, undefined, { 'X-Backend-Timestamp': err.timestamp.internal });
+  if (err instanceof DiskFileNotExist) return new HttpError(404);
+  if (err instanceof ClientTimeoutError) return new HttpError(408);
+  if (err instanceof ClientDisconnectError) return new HttpError(499);
+  return err;
+}

@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DeviceUnavailableError } from '../../common/errors.ts';
+import { Timestamp } from '../../common/timestamp.ts';
+import { DiskFileDeleted, DiskFileExpired, DiskFileNotExist, DiskFileQuarantined } from '../../object/diskfile/errors.ts';
+import type { DiskFile, DiskFileManager, ObjectLocation } from '../../object/diskfile/types.ts';
+import type { ManualClock } from '../helpers/manual-clock.ts';
+import { rejects } from '../helpers/rejects.ts';
+
+/**
+ * What a DiskFile implementation's test gives the suite. `corrupt` flips one byte of the
+ * object's current data file at `offset` bytes into its data (only where
+ * `supports.blockChecksums`), or in its header when `offset` is 'header'.
+ */
+export interface DiskFileHarness {
+  readonly manager: DiskFileManager;
+  readonly clock: ManualClock;
+  readonly device: string;
+  readonly missingDevice: string;
+  corrupt?(location: ObjectLocation, offset: number | 'header'): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of iterable) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts);
+}
+
+/** Writes a whole object in `chunkSize` pieces, as a PUT would. */
+export async function putObject(df: DiskFile, body: Buffer, timestamp: Timestamp, extra: Record<string, string> = {}, name = '/a/c/o', chunkSize = 65_536): Promise<void> {
+  const writer = await df.create(body.length);
+  for (let i = 0; i < body.length; i += chunkSize) await writer.write(body.subarray(i, i + chunkSize));
+  await writer.commit({ name, 'X-Timestamp': timestamp.internal, 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length), ETag: md5(body), ...extra });
+}
+
+/** Runs the DiskFile conformance suite against `factory`'s implementation. */
+export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarness>): void {
+  const test = suite(`DiskFile conformance: ${name}`);
+  let h: DiskFileHarness;
+  const loc = (object = 'o'): ObjectLocation => ({ device: h.device, partition: 7, account: 'a', container: 'c', object });
+  const ts = (s: number): Timestamp => Timestamp.parse(1_700_000_000 + s);
+
+  test.before.each(async () => {
+    h = await factory();
+  });
+  test.after.each(async () => {
+    await h.manager.close();
+    await h.cleanup();
+  });
+
+  test('an object that was never written does not exist (and is not "deleted")', async () => {
+    const df = await h.manager.diskFile(loc());
+    await rejects(df.readMetadata(), (err: unknown) => err instanceof DiskFileNotExist && !(err instanceof DiskFileDeleted));
+  });
+
+  test('what is written reads back: bytes, ETag, length, metadata', async () => {
+    const df = await h.manager.diskFile(loc());
+    const body = randomBytes(300_000);
+    await putObject(df, body, ts(1), { 'X-Object-Meta-Color': 'blue', 'Content-Type': 'image/png' });
+    const state = await df.readMetadata();
+    assert.is(state.metadata['ETag'], md5(body));
+    assert.is(state.metadata['Content-Length'], '300000');
+    assert.is(state.metadata['X-Object-Meta-Color'], 'blue');
+    assert.is(state.metadata['Content-Type'], 'image/png');
+    assert.is(state.metadata['name'], '/a/c/o');
+    assert.is(state.contentLength, 300_000);
+    assert.ok(state.dataTimestamp.equals(ts(1)));
+    const reader = await df.open();
+    assert.ok((await collect(reader.read())).equals(body));
+    await reader.close();
+  });
+
+  test('an empty object is an object', async () => {
+    const df = await h.manager.diskFile(loc());
+    await putObject(df, Buffer.alloc(0), ts(1));
+    const reader = await df.open();
+    assert.is(reader.contentLength, 0);
+    assert.is((await collect(reader.read())).length, 0);
+    assert.is(reader.metadata['ETag'], 'd41d8cd98f00b204e9800998ecf8427e');
+    await reader.close();
+  });
+
+  test('ranges read exactly their bytes, across block boundaries', async () => {
+    const df = await h.manager.diskFile(loc());
+    const body = randomBytes(200_000);
+    await putObject(df, body, ts(1), {}, '/a/c/o', 10_000);
+    const reader = await df.open();
+    for (const [start, end] of [[0, 1], [65_535, 65_537], [1, 199_999], [131_072, 200_000], [199_999, 200_000], [0, 200_000], [70_000, 70_000]] as const) {
+      assert.ok((await collect(reader.read(start, end))).equals(body.subarray(start, end)), `range ${start}-${end}`);
+    }
+    assert.is((await collect(reader.read(150_000, 999_999))).length, 50_000);
+    await reader.close();
+  });
+
+  test('a newer write replaces an older one; a reader that is open keeps its version', async () => {
+    const df = await h.manager.diskFile(loc());
+    const first = Buffer.from('first version');
+    await putObject(df, first, ts(1));
+    const reader = await df.open();
+    await putObject(df, Buffer.from('second version!'), ts(2));
+    assert.ok((await collect(reader.read())).equals(first));
+    await reader.close();
+    assert.is((await df.readMetadata()).contentLength, 15);
+  });
+
+  test('the newest timestamp wins whatever order the writes finish in', async () => {
+    const df = await h.manager.diskFile(loc());
+    await putObject(df, Buffer.from('newer'), ts(5));
+    await putObject(df, Buffer.from('older!'), ts(3));
+    const state = await df.readMetadata();
+    assert.ok(state.dataTimestamp.equals(ts(5)));
+    assert.is(state.contentLength, 5);
+  });
+
+  test('delete leaves a tombstone with its timestamp; an older write stays hidden, a newer one shows', async () => {
+    const df = await h.manager.diskFile(loc());
+    await putObject(df, Buffer.from('x'), ts(1));
+    await df.delete(ts(3));
+    await rejects(df.readMetadata(), (err: unknown) => err instanceof DiskFileDeleted && err.timestamp.equals(ts(3)));
+    await rejects(df.open(), DiskFileDeleted);
+    await putObject(df, Buffer.from('y'), ts(2));
+    await rejects(df.readMetadata(), DiskFileDeleted);
+    await putObject(df, Buffer.from('zz'), ts(4));
+    assert.is((await df.readMetadata()).contentLength, 2);
+  });
+
+  test('POST metadata replaces user metadata and keeps size, ETag, sysmeta and content type', async () => {
+    const df = await h.manager.diskFile(loc());
+    const body = Buffer.from('hello');
+    await putObject(df, body, ts(1), { 'X-Object-Meta-Old': '1', 'X-Object-Sysmeta-Slo': 'yes', 'Content-Type': 'text/plain' });
+    await df.writeMetadata({ 'X-Timestamp': ts(2).internal, 'X-Object-Meta-New': '2' });
+    const state = await df.readMetadata();
+    assert.is(state.metadata['X-Object-Meta-Old'], undefined);
+    assert.is(state.metadata['X-Object-Meta-New'], '2');
+    assert.is(state.metadata['X-Object-Sysmeta-Slo'], 'yes');
+    assert.is(state.metadata['ETag'], md5(body));
+    assert.is(state.metadata['Content-Type'], 'text/plain');
+    assert.is(state.metadata['X-Timestamp'], ts(2).internal);
+    assert.ok(state.timestamp.equals(ts(2)));
+    assert.ok(state.dataTimestamp.equals(ts(1)));
+    assert.equal(state.metaFileMetadata, { 'X-Timestamp': ts(2).internal, 'X-Object-Meta-New': '2' });
+    await df.writeMetadata({ 'X-Timestamp': ts(3).internal, 'Content-Type': 'text/html', 'Content-Type-Timestamp': ts(3).internal });
+    const again = await df.readMetadata();
+    assert.is(again.metadata['Content-Type'], 'text/html');
+    assert.is(again.metadata['X-Object-Meta-New'], undefined);
+    assert.ok(again.contentTypeTimestamp.equals(ts(3)));
+    // A newer PUT drops the POSTed metadata.
+    await putObject(df, body, ts(4), { 'Content-Type': 'text/css' });
+    const fresh = await df.readMetadata();
+    assert.is(fresh.metadata['Content-Type'], 'text/css');
+    assert.is(fresh.metaFileMetadata, undefined);
+  });
+
+  test('an object past X-Delete-At is expired (404), unless opened for replication', async () => {
+    const df = await h.manager.diskFile(loc());
+    const at = Math.floor(h.clock.now() / 1000) + 60;
+    await putObject(df, Buffer.from('soon gone'), ts(1), { 'X-Delete-At': String(at) });
+    assert.is((await df.readMetadata()).contentLength, 9);
+    h.clock.advance(61_000);
+    await rejects(df.readMetadata(), (err: unknown) => err instanceof DiskFileExpired && err.metadata['X-Delete-At'] === String(at));
+    assert.is((await df.readMetadata({ openExpired: true })).contentLength, 9);
+  });
+
+  test('nothing is visible before commit, and abort leaves nothing', async () => {
+    const df = await h.manager.diskFile(loc());
+    const writer = await df.create();
+    await writer.write(Buffer.alloc(100_000, 1));
+    await rejects(df.readMetadata(), DiskFileNotExist);
+    await writer.abort();
+    await writer.abort();
+    await rejects(df.readMetadata(), DiskFileNotExist);
+  });
+
+  test('a commit whose Content-Length does not match the bytes written is refused', async () => {
+    const df = await h.manager.diskFile(loc());
+    const writer = await df.create();
+    await writer.write(Buffer.from('short'));
+    await rejects(writer.commit({ name: '/a/c/o', 'X-Timestamp': ts(1).internal, 'Content-Length': '10', ETag: md5(Buffer.from('short')) }), /Content-Length/);
+    await writer.abort();
+    await rejects(df.readMetadata(), DiskFileNotExist);
+  });
+
+  test('5 MiB streams through in pieces and back', async () => {
+    const df = await h.manager.diskFile(loc('big'));
+    const body = randomBytes(5 * 1024 * 1024);
+    await putObject(df, body, ts(1), {}, '/a/c/big', 65_536);
+    const reader = await df.open();
+    const hash = createHash('md5');
+    for await (const chunk of reader.read()) hash.update(chunk);
+    assert.is(hash.digest('hex'), md5(body));
+    await reader.close();
+  });
+
+  test('suffix hashes change when an object changes, and only then', async () => {
+    const df = await h.manager.diskFile(loc());
+    assert.equal(await h.manager.getHashes(h.device, 7), {});
+    await putObject(df, Buffer.from('v1'), ts(1));
+    const suffix = df.hash.slice(-3);
+    const first = await h.manager.getHashes(h.device, 7);
+    assert.equal(Object.keys(first), [suffix]);
+    assert.equal(await h.manager.getHashes(h.device, 7, [suffix]), first);
+    await putObject(df, Buffer.from('v2'), ts(2));
+    const second = await h.manager.getHashes(h.device, 7);
+    assert.is.not(second[suffix], first[suffix]);
+    await df.delete(ts(3));
+    const third = await h.manager.getHashes(h.device, 7);
+    assert.is.not(third[suffix], second[suffix]);
+    // Tombstones go once reclaim_age (7 days) has passed.
+    h.clock.advance(8 * 24 * 3600_000);
+    assert.equal(await h.manager.getHashes(h.device, 7, [suffix]), {});
+  });
+
+  test('a missing device is a DeviceUnavailableError', async () => {
+    await rejects(h.manager.diskFile({ ...loc(), device: h.missingDevice }), DeviceUnavailableError);
+    await rejects(h.manager.getHashes(h.missingDevice, 7), DeviceUnavailableError);
+  });
+
+  test('a corrupt block is never served: the read stops before it and the object is quarantined', async () => {
+    if (!h.manager.supports.blockChecksums || !h.corrupt) return;
+    const df = await h.manager.diskFile(loc());
+    const body = randomBytes(300_000);
+    await putObject(df, body, ts(1));
+    await h.corrupt(loc(), 200_000); // in block 3 (bytes 196608..262143)
+    const reader = await df.open();
+    const got: Buffer[] = [];
+    await rejects(
+      (async () => {
+        for await (const chunk of reader.read()) got.push(Buffer.from(chunk));
+      })(),
+      DiskFileQuarantined,
+    );
+    const served = Buffer.concat(got);
+    assert.ok(served.length <= 196_608, `served ${served.length} bytes, past the bad block`);
+    assert.ok(served.equals(body.subarray(0, served.length)), 'served a wrong byte');
+    await rejects(df.readMetadata(), DiskFileNotExist);
+  });
+
+  test('a corrupt header quarantines the object on open', async () => {
+    if (!h.manager.supports.blockChecksums || !h.corrupt) return;
+    const df = await h.manager.diskFile(loc());
+    await putObject(df, Buffer.from('header test'), ts(1));
+    await h.corrupt(loc(), 'header');
+    await rejects(df.readMetadata(), DiskFileQuarantined);
+    await rejects(df.readMetadata(), (err: unknown) => err instanceof DiskFileNotExist && !(err instanceof DiskFileQuarantined));
+  });
+
+  test.run();
+}

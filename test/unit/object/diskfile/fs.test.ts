@@ -1,0 +1,98 @@
+import { open, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HashPath } from '../../../../common/hash-path.ts';
+import { nullLogger } from '../../../../common/logger.ts';
+import { Timestamp } from '../../../../common/timestamp.ts';
+import { HEADER_SIZE } from '../../../../object/diskfile/format.ts';
+import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts';
+import type { ObjectLocation } from '../../../../object/diskfile/types.ts';
+import { diskFileSuite, putObject } from '../../../conformance/diskfile.ts';
+import { ManualClock } from '../../../helpers/manual-clock.ts';
+import { makeTempDir } from '../../../helpers/tmpdir.ts';
+
+const hashPath = new HashPath('', 'test');
+
+async function harness() {
+  const dir = await makeTempDir();
+  await mkdir(join(dir.path, 'sda'));
+  const clock = new ManualClock();
+  const manager = new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger });
+  const hashDir = (loc: ObjectLocation): string => {
+    const hash = hashPath.hash(loc.account, loc.container, loc.object);
+    return join(dir.path, loc.device, 'objects', String(loc.partition), hash.slice(-3), hash);
+  };
+  return { dir, clock, manager, hashDir };
+}
+
+diskFileSuite('fs', async () => {
+  const { dir, clock, manager, hashDir } = await harness();
+  return {
+    manager,
+    clock,
+    device: 'sda',
+    missingDevice: 'sdz',
+    async corrupt(loc, offset) {
+      const files = (await readdir(hashDir(loc))).filter((f) => f.endsWith('.data'));
+      const handle = await open(join(hashDir(loc), files[0] as string), 'r+');
+      // Data byte n sits after the header and one 8-byte checksum per earlier 64 KiB block.
+      const at = offset === 'header' ? 20 : HEADER_SIZE + offset + Math.floor(offset / 65_536) * 8;
+      const byte = Buffer.alloc(1);
+      await handle.read(byte, 0, 1, at);
+      byte[0] = (byte[0] as number) ^ 0xff;
+      await handle.write(byte, 0, 1, at);
+      await handle.close();
+    },
+    cleanup: () => dir.remove(),
+  };
+});
+
+test('files land where Swift puts them, and quarantined ones under quarantined/objects', async () => {
+  const { dir, manager, hashDir } = await harness();
+  try {
+    const loc = { device: 'sda', partition: 3, account: 'AUTH_a', container: 'c', object: 'dir/o' };
+    const df = await manager.diskFile(loc);
+    await putObject(df, Buffer.from('hello'), Timestamp.parse('1700000000.5'), {}, '/AUTH_a/c/dir/o');
+    assert.equal(await readdir(hashDir(loc)), ['1700000000.50000.data']);
+    assert.match(hashDir(loc), new RegExp(`/sda/objects/3/${df.hash.slice(-3)}/${df.hash}$`));
+    await manager.quarantine(join(dir.path, 'sda'), hashDir(loc), 'test');
+    assert.equal(await readdir(join(dir.path, 'sda', 'quarantined', 'objects', df.hash)), ['1700000000.50000.data']);
+    assert.is(manager.quarantinedCount, 1);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('temp files left by a dead process are cleaned at start; a live process keeps its own', async () => {
+  const { dir, manager } = await harness();
+  try {
+    const tmp = join(dir.path, 'sda', 'tmp');
+    await mkdir(tmp, { recursive: true });
+    await (await open(join(tmp, '999999999.deadbeef.tmp'), 'w')).close();
+    // Our parent (the test runner) is alive: its temp file is someone's upload in progress.
+    await (await open(join(tmp, `${process.ppid}.cafebabe.tmp`), 'w')).close();
+    assert.is(await manager.cleanupTempFiles(), 1);
+    assert.equal(await readdir(tmp), [`${process.ppid}.cafebabe.tmp`]);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('obsolete files are removed when a newer version is written', async () => {
+  const { dir, manager, hashDir } = await harness();
+  try {
+    const loc = { device: 'sda', partition: 1, account: 'a', container: 'c', object: 'o' };
+    const df = await manager.diskFile(loc);
+    await putObject(df, Buffer.from('one'), Timestamp.parse(1));
+    await df.writeMetadata({ 'X-Timestamp': Timestamp.parse(2).internal });
+    await putObject(df, Buffer.from('two'), Timestamp.parse(3));
+    assert.equal(await readdir(hashDir(loc)), ['0000000003.00000.data']);
+    await df.delete(Timestamp.parse(4));
+    assert.equal(await readdir(hashDir(loc)), ['0000000004.00000.ts']);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test.run();

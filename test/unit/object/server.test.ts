@@ -1,0 +1,382 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defaultConfig } from '../../../common/config.ts';
+import { HashPath } from '../../../common/hash-path.ts';
+import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
+import { type HttpServer, listen } from '../../../common/http/server.ts';
+import { nullLogger } from '../../../common/logger.ts';
+import { storageSchema } from '../../../common/storage-config.ts';
+import { Timestamp } from '../../../common/timestamp.ts';
+import { MemoryAsyncPendingStore } from '../../../object/async-pending.ts';
+import { objectServerSchema } from '../../../object/config.ts';
+import { HEADER_SIZE } from '../../../object/diskfile/format.ts';
+import { FsDiskFileManager } from '../../../object/diskfile/fs.ts';
+import { ObjectServer } from '../../../object/server.ts';
+import { httpRequest, rawStatus } from '../../helpers/http.ts';
+import { ManualClock } from '../../helpers/manual-clock.ts';
+import { makeTempDir } from '../../helpers/tmpdir.ts';
+
+const hashPath = new HashPath('', 'test');
+const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
+const T0 = 1_700_000_000;
+const ts = (s: number): string => Timestamp.parse(T0 + s).internal;
+
+interface Rig {
+  port: number;
+  clock: ManualClock;
+  devices: string;
+  pendings: MemoryAsyncPendingStore;
+  updates: { method: string; path: string; headers: Record<string, string | undefined> }[];
+  containerPort: number;
+  containerStatus: number;
+  req(method: string, path: string, headers?: Record<string, string>, body?: Buffer | string): ReturnType<typeof httpRequest>;
+  close(): Promise<void>;
+}
+
+async function rig(): Promise<Rig> {
+  const dir = await makeTempDir();
+  await mkdir(join(dir.path, 'sda'));
+  const clock = new ManualClock(T0 * 1000);
+  const pendings = new MemoryAsyncPendingStore();
+  const backend = new UndiciBackendClient({ nodeTimeoutMs: 2000 });
+  const updates: Rig['updates'] = [];
+  const state = { containerStatus: 201 };
+  const container: HttpServer = await listen(async (req) => {
+    updates.push({ method: req.method, path: req.path, headers: req.headers });
+    return { status: state.containerStatus };
+  }, { host: '127.0.0.1', port: 0, logger: nullLogger });
+  const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
+  const server = new ObjectServer(
+    { storage: { ...config.storage, devices: dir.path }, objectServer: config.objectServer },
+    { clock, logger: nullLogger, backend, pendings, diskFiles: new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger }) },
+  );
+  const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger: nullLogger });
+  const r: Rig = {
+    port: http.port,
+    clock,
+    devices: dir.path,
+    pendings,
+    updates,
+    containerPort: container.port,
+    get containerStatus() {
+      return state.containerStatus;
+    },
+    set containerStatus(v: number) {
+      state.containerStatus = v;
+    },
+    req: (method, path, headers = {}, body) => httpRequest(http.port, method, path, headers, body),
+    close: async () => {
+      await http.close();
+      await container.close();
+      await server.close();
+      await backend.close();
+      await dir.remove();
+    },
+  };
+  return r;
+}
+
+const OBJ = '/sda/1/AUTH_a/c/o';
+
+function putHeaders(rigged: Rig, timestamp: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'X-Timestamp': timestamp,
+    'Content-Type': 'application/octet-stream',
+    'X-Container-Host': `127.0.0.1:${rigged.containerPort}`,
+    'X-Container-Device': 'sdc',
+    'X-Container-Partition': '9',
+    ...extra,
+  };
+}
+
+async function withRig(fn: (r: Rig) => Promise<void>): Promise<void> {
+  const r = await rig();
+  try {
+    await fn(r);
+  } finally {
+    await r.close();
+  }
+}
+
+test('PUT stores; GET and HEAD return the bytes and the headers Swift returns', () =>
+  withRig(async (r) => {
+    const body = randomBytes(100_000);
+    const put = await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'Content-Type': 'image/png', 'X-Object-Meta-Color': 'Blue', 'Content-Disposition': 'inline', 'X-Unknown': 'dropped' }), body);
+    assert.is(put.status, 201);
+    assert.is(put.headers['etag'], md5(body));
+    const get = await r.req('GET', OBJ);
+    assert.is(get.status, 200);
+    assert.ok(get.body.equals(body));
+    assert.is(get.headers['content-type'], 'image/png');
+    assert.is(get.headers['x-object-meta-color'], 'Blue');
+    assert.is(get.headers['content-disposition'], 'inline');
+    assert.is(get.headers['x-unknown'], undefined);
+    assert.is(get.headers['etag'], md5(body));
+    assert.is(get.headers['content-length'], '100000');
+    assert.is(get.headers['x-timestamp'], `${T0 + 1}.00000`);
+    assert.is(get.headers['x-backend-timestamp'], ts(1));
+    assert.is(get.headers['x-backend-data-timestamp'], ts(1));
+    assert.is(get.headers['last-modified'], new Date((T0 + 1) * 1000).toUTCString());
+    const head = await r.req('HEAD', OBJ);
+    assert.is(head.status, 200);
+    assert.is(head.body.length, 0);
+    assert.is(head.headers['content-length'], '100000');
+    assert.is(head.headers['x-object-meta-color'], 'Blue');
+  }));
+
+test('PUT and DELETE update the container server named in X-Container-*', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'Content-Type': 'text/plain', 'X-Backend-Storage-Policy-Index': '0' }), 'hello');
+    assert.is(r.updates.length, 1);
+    const up = r.updates[0];
+    assert.is(up?.method, 'PUT');
+    assert.is(up?.path, '/sdc/9/AUTH_a/c/o');
+    assert.is(up?.headers['x-size'], '5');
+    assert.is(up?.headers['x-etag'], md5('hello'));
+    assert.is(up?.headers['x-content-type'], 'text/plain');
+    assert.is(up?.headers['x-timestamp'], ts(1));
+    assert.is(up?.headers['x-backend-storage-policy-index'], '0');
+    const del = await r.req('DELETE', OBJ, putHeaders(r, ts(2)));
+    assert.is(del.status, 204);
+    assert.is(r.updates[1]?.method, 'DELETE');
+    assert.is(r.updates[1]?.headers['x-timestamp'], ts(2));
+    assert.is(r.pendings.entries.size, 0);
+  }));
+
+test('a failed container update is saved as an async pending before the 201', () =>
+  withRig(async (r) => {
+    r.containerStatus = 503;
+    const put = await r.req('PUT', OBJ, putHeaders(r, ts(1)), 'data');
+    assert.is(put.status, 201);
+    const saved = [...(r.pendings.entries.get('sda')?.values() ?? [])];
+    assert.is(saved.length, 1);
+    assert.equal({ op: saved[0]?.op, account: saved[0]?.account, container: saved[0]?.container, obj: saved[0]?.obj, size: saved[0]?.headers['x-size'] }, { op: 'PUT', account: 'AUTH_a', container: 'c', obj: 'o', size: '4' });
+    // An unreachable container server is the same.
+    const down = await r.req('PUT', '/sda/1/AUTH_a/c/o2', { ...putHeaders(r, ts(1)), 'X-Container-Host': '127.0.0.1:1' }, 'data');
+    assert.is(down.status, 201);
+    assert.is(r.pendings.entries.get('sda')?.size, 2);
+  }));
+
+test('the newest timestamp wins: an older or equal PUT, POST or DELETE gets 409 with the existing timestamp', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(5)), 'v5');
+    for (const [method, t] of [['PUT', 4], ['PUT', 5], ['POST', 5], ['DELETE', 4]] as const) {
+      const res = await r.req(method, OBJ, putHeaders(r, ts(t)), method === 'PUT' ? 'old' : undefined);
+      assert.is(res.status, 409, `${method} at ${t}`);
+      assert.is(res.headers['x-backend-timestamp'], ts(5));
+    }
+    assert.is((await r.req('GET', OBJ)).body.toString(), 'v5');
+  }));
+
+test('DELETE writes a tombstone: 204, then 404 with X-Backend-Timestamp; a DELETE of nothing is 404 and still a tombstone', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(1)), 'x');
+    assert.is((await r.req('DELETE', OBJ, { 'X-Timestamp': ts(2) })).status, 204);
+    const gone = await r.req('GET', OBJ);
+    assert.is(gone.status, 404);
+    assert.is(gone.headers['x-backend-timestamp'], ts(2));
+    const nothing = await r.req('DELETE', '/sda/1/AUTH_a/c/never', { 'X-Timestamp': ts(3) });
+    assert.is(nothing.status, 404);
+    assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/never')).headers['x-backend-timestamp'], ts(3));
+    // An older PUT than the tombstone is refused; a newer one brings the object back.
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(2)), 'old')).status, 409);
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(6)), 'new')).status, 201);
+    assert.is((await r.req('GET', OBJ)).body.toString(), 'new');
+  }));
+
+test('POST replaces all user metadata (202), can change Content-Type, and 404s on nothing', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'X-Object-Meta-A': '1', 'X-Object-Meta-B': '2', 'Content-Type': 'text/plain' }), 'abc');
+    assert.is((await r.req('POST', OBJ, { 'X-Timestamp': ts(2), 'X-Object-Meta-C': '3' })).status, 202);
+    const head = await r.req('HEAD', OBJ);
+    assert.is(head.headers['x-object-meta-a'], undefined);
+    assert.is(head.headers['x-object-meta-c'], '3');
+    assert.is(head.headers['content-type'], 'text/plain');
+    assert.is(head.headers['etag'], md5('abc'));
+    assert.is(head.headers['x-timestamp'], `${T0 + 2}.00000`);
+    assert.is(head.headers['x-backend-data-timestamp'], ts(1));
+    assert.is((await r.req('POST', OBJ, { ...putHeaders(r, ts(3)), 'Content-Type': 'text/html' })).status, 202);
+    assert.is((await r.req('HEAD', OBJ)).headers['content-type'], 'text/html');
+    assert.is(r.updates.at(-1)?.headers['x-content-type'], 'text/html');
+    assert.is((await r.req('POST', OBJ, { 'X-Timestamp': ts(4), 'X-Object-Meta-D': '4' })).status, 202);
+    assert.is((await r.req('HEAD', OBJ)).headers['content-type'], 'text/html', 'a later POST keeps the POSTed type');
+    assert.is((await r.req('POST', '/sda/1/AUTH_a/c/nope', { 'X-Timestamp': ts(5) })).status, 404);
+  }));
+
+test('chunked uploads work; the ETag header is checked (422, nothing stored)', () =>
+  withRig(async (r) => {
+    const chunked = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), 'Transfer-Encoding': 'chunked' }, 'streamed body');
+    assert.is(chunked.status, 201);
+    assert.is((await r.req('GET', OBJ)).body.toString(), 'streamed body');
+    const bad = await r.req('PUT', '/sda/1/AUTH_a/c/e', { ...putHeaders(r, ts(1)), ETag: md5('something else') }, 'body');
+    assert.is(bad.status, 422);
+    assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/e')).status, 404);
+    const quoted = await r.req('PUT', '/sda/1/AUTH_a/c/q', { ...putHeaders(r, ts(1)), ETag: `"${md5('body')}"` }, 'body');
+    assert.is(quoted.status, 201);
+  }));
+
+test('a body shorter than its Content-Length stores nothing', () =>
+  withRig(async (r) => {
+    const { request } = await import('node:http');
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: r.port, method: 'PUT', path: OBJ, headers: { ...putHeaders(r, ts(1)), 'Content-Length': '1000' }, agent: false });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(300, 1), () => setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50));
+    });
+    // The server notices the broken upload and cleans up; wait for it to settle.
+    for (let i = 0; i < 50 && (await readdir(join(r.devices, 'sda', 'tmp')).catch(() => [])).length > 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.is((await r.req('HEAD', OBJ)).status, 404);
+    assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), []);
+  }));
+
+test("ranges follow Swift's rules: single, suffix, open, multiple, unsatisfiable, egregious, invalid", () =>
+  withRig(async (r) => {
+    const body = Buffer.from('0123456789abcdefghij'); // 20 bytes
+    await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'Content-Type': 'text/plain' }), body);
+    const one = await r.req('GET', OBJ, { Range: 'bytes=2-5' });
+    assert.is(one.status, 206);
+    assert.is(one.body.toString(), '2345');
+    assert.is(one.headers['content-range'], 'bytes 2-5/20');
+    assert.is(one.headers['content-length'], '4');
+    assert.is((await r.req('GET', OBJ, { Range: 'bytes=-3' })).body.toString(), 'hij');
+    assert.is((await r.req('GET', OBJ, { Range: 'bytes=15-' })).body.toString(), 'fghij');
+    assert.is((await r.req('GET', OBJ, { Range: 'bytes=18-100' })).body.toString(), 'ij');
+    const multi = await r.req('GET', OBJ, { Range: 'bytes=0-1,5-6' });
+    assert.is(multi.status, 206);
+    const boundary = /^multipart\/byteranges;boundary=([0-9a-f]{32})$/.exec(multi.headers['content-type'] ?? '')?.[1];
+    assert.ok(boundary, multi.headers['content-type']);
+    assert.is(
+      multi.body.toString(),
+      `--${boundary}\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/20\r\n\r\n01\r\n--${boundary}\r\nContent-Type: text/plain\r\nContent-Range: bytes 5-6/20\r\n\r\n56\r\n--${boundary}--`,
+    );
+    assert.is(Number(multi.headers['content-length']), multi.body.length);
+    const unsatisfiable = await r.req('GET', OBJ, { Range: 'bytes=50-60' });
+    assert.is(unsatisfiable.status, 416);
+    assert.is(unsatisfiable.headers['content-range'], 'bytes */20');
+    const egregious = await r.req('GET', OBJ, { Range: 'bytes=0-10,1-11,2-12,3-13' });
+    assert.is(egregious.status, 416);
+    for (const bad of ['bytes=5-2', 'bytes=x-y', 'lines=1-2', 'bytes=']) {
+      const res = await r.req('GET', OBJ, { Range: bad });
+      assert.is(res.status, 200, bad);
+      assert.ok(res.body.equals(body));
+    }
+    await r.req('PUT', '/sda/1/AUTH_a/c/empty', putHeaders(r, ts(1)), '');
+    assert.is((await r.req('GET', '/sda/1/AUTH_a/c/empty', { Range: 'bytes=-5' })).status, 200);
+    assert.is((await r.req('GET', '/sda/1/AUTH_a/c/empty', { Range: 'bytes=0-' })).status, 416);
+  }));
+
+test('conditional GET and HEAD: If-None-Match, If-Match, If-Modified-Since, If-Unmodified-Since', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(1)), 'cond');
+    const etag = md5('cond');
+    const lastModified = new Date((T0 + 1) * 1000).toUTCString();
+    const notModified = await r.req('GET', OBJ, { 'If-None-Match': `"${etag}"` });
+    assert.is(notModified.status, 304);
+    assert.is(notModified.headers['etag'], etag);
+    assert.is(notModified.body.length, 0);
+    assert.is((await r.req('GET', OBJ, { 'If-None-Match': 'other' })).status, 200);
+    assert.is((await r.req('GET', OBJ, { 'If-Match': 'other' })).status, 412);
+    assert.is((await r.req('HEAD', OBJ, { 'If-Match': etag })).status, 200);
+    assert.is((await r.req('GET', OBJ, { 'If-Modified-Since': lastModified })).status, 304);
+    assert.is((await r.req('GET', OBJ, { 'If-Modified-Since': new Date(T0 * 1000).toUTCString() })).status, 200);
+    assert.is((await r.req('GET', OBJ, { 'If-Unmodified-Since': new Date(T0 * 1000).toUTCString() })).status, 412);
+    assert.is((await r.req('GET', OBJ, { 'If-Modified-Since': 'not a date' })).status, 200);
+    assert.is((await r.req('PUT', OBJ, { ...putHeaders(r, ts(2)), 'If-None-Match': '*' }, 'x')).status, 412);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/new', { ...putHeaders(r, ts(2)), 'If-None-Match': '*' }, 'x')).status, 201);
+  }));
+
+test('X-Delete-At: the object is 404 once it passes, and a time in the past is refused', () =>
+  withRig(async (r) => {
+    const at = T0 + 100;
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'X-Delete-At': String(at) }), 'temp')).status, 201);
+    assert.is((await r.req('HEAD', OBJ)).headers['x-delete-at'], String(at));
+    r.clock.advance(101_000);
+    const expired = await r.req('GET', OBJ);
+    assert.is(expired.status, 404);
+    assert.is((await r.req('GET', OBJ, { 'X-Backend-Replication': 'True' })).status, 200);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/p', putHeaders(r, ts(200), { 'X-Delete-At': String(T0) }), 'x')).status, 400);
+    assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/p')).status, 404);
+  }));
+
+test('bad input gets the right 4xx and stores nothing', () =>
+  withRig(async (r) => {
+    const cases: [string, string, Record<string, string>, number][] = [
+      ['missing X-Timestamp', OBJ, { 'Content-Type': 'a/b' }, 400],
+      ['bad X-Timestamp', OBJ, { 'X-Timestamp': 'yesterday', 'Content-Type': 'a/b' }, 400],
+      ['no Content-Type', OBJ, { 'X-Timestamp': ts(1) }, 400],
+      ['name too long', `/sda/1/AUTH_a/c/${'n'.repeat(1025)}`, putHeaders(r, ts(1)), 400],
+      ['invalid UTF-8 in the path', '/sda/1/AUTH_a/c/%FF%FE', putHeaders(r, ts(1)), 400],
+      ['NUL in the path', '/sda/1/AUTH_a/c/a%00b', putHeaders(r, ts(1)), 400],
+      ['too few path segments', '/sda/1/AUTH_a/c', putHeaders(r, ts(1)), 400],
+      ['bad partition', '/sda/abc/AUTH_a/c/o', putHeaders(r, ts(1)), 400],
+      ['metadata name too long', OBJ, putHeaders(r, ts(1), { [`X-Object-Meta-${'m'.repeat(129)}`]: 'v' }), 400],
+      ['metadata value too long', OBJ, putHeaders(r, ts(1), { 'X-Object-Meta-M': 'v'.repeat(257) }), 400],
+      ['too large', OBJ, { ...putHeaders(r, ts(1)), 'Content-Length': '5368709123' }, 413],
+      ['missing device', '/sdz/1/AUTH_a/c/o', putHeaders(r, ts(1)), 507],
+    ];
+    for (const [what, path, headers, status] of cases) {
+      const res = await r.req('PUT', path, headers, status === 413 ? undefined : 'body');
+      assert.is(res.status, status, what);
+    }
+    const headerLines = Object.entries(putHeaders(r, ts(1))).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    assert.is(await rawStatus(r.port, `PUT ${OBJ} HTTP/1.1\r\nHost: x\r\n${headerLines}Connection: close\r\n\r\n`), 411);
+    assert.is((await r.req('HEAD', OBJ)).status, 404);
+    assert.equal(await readdir(join(r.devices, 'sda')).then((d) => d.filter((n) => n === 'objects')), []);
+    assert.is((await r.req('GET', '/sdz/1/AUTH_a/c/o')).status, 507);
+    assert.is((await r.req('PATCH', OBJ)).status, 405);
+  }));
+
+test('REPLICATE returns suffix hashes as JSON, and they change with a write', () =>
+  withRig(async (r) => {
+    await r.req('PUT', OBJ, putHeaders(r, ts(1)), 'one');
+    const client = new UndiciBackendClient();
+    try {
+      const first = await client.request({ ip: '127.0.0.1', port: r.port }, { method: 'REPLICATE', path: '/sda/1' });
+      assert.is(first.status, 200);
+      const hashes = (await first.body.json()) as Record<string, string>;
+      const suffix = hashPath.hash('AUTH_a', 'c', 'o').slice(-3);
+      assert.equal(Object.keys(hashes), [suffix]);
+      await r.req('PUT', OBJ, putHeaders(r, ts(2)), 'two');
+      const second = await client.request({ ip: '127.0.0.1', port: r.port }, { method: 'REPLICATE', path: `/sda/1/${suffix}` });
+      assert.is.not(((await second.body.json()) as Record<string, string>)[suffix], hashes[suffix]);
+      const missing = await client.request({ ip: '127.0.0.1', port: r.port }, { method: 'REPLICATE', path: '/sdz/1' });
+      assert.is(missing.status, 507);
+      await missing.body.dump();
+    } finally {
+      await client.close();
+    }
+  }));
+
+test('corrupt data never reaches a client: a bad first block is a 404, a bad later block cuts the connection before it', () =>
+  withRig(async (r) => {
+    const body = randomBytes(300_000);
+    await r.req('PUT', OBJ, putHeaders(r, ts(1)), body);
+    await r.req('PUT', '/sda/1/AUTH_a/c/first', putHeaders(r, ts(1)), body);
+    const flip = async (name: string, offset: number): Promise<void> => {
+      const hash = hashPath.hash('AUTH_a', 'c', name);
+      const dir = join(r.devices, 'sda', 'objects', '1', hash.slice(-3), hash);
+      const [file] = await readdir(dir);
+      const handle = await open(join(dir, file as string), 'r+');
+      const at = HEADER_SIZE + offset + Math.floor(offset / 65_536) * 8;
+      await handle.write(Buffer.from([(body[offset] as number) ^ 0xff]), 0, 1, at);
+      await handle.close();
+    };
+    await flip('o', 250_000);
+    await flip('first', 10);
+    const cut = await r.req('GET', OBJ);
+    assert.is(cut.status, 200);
+    assert.ok(cut.error !== undefined || cut.body.length < body.length, 'the whole body arrived');
+    assert.ok(cut.body.length <= 196_608, `${cut.body.length} bytes sent, past the bad block`);
+    assert.ok(cut.body.equals(body.subarray(0, cut.body.length)));
+    assert.is((await r.req('GET', OBJ)).status, 404, 'quarantined after the bad read');
+    assert.is((await r.req('GET', '/sda/1/AUTH_a/c/first')).status, 404);
+    assert.equal((await readdir(join(r.devices, 'sda', 'quarantined', 'objects'))).length, 2);
+  }));
+
+test.run();
