@@ -1,0 +1,28 @@
+/**
+ * A lone object server in its own process, for tests that kill it:
+ *   node test/helpers/object-server-process.ts <devices dir>
+ * Cleans leftover temp files as a starting node does, then prints `listening <port>`.
+ */
+import { systemClock } from '../../common/clock.ts';
+import { defaultConfig } from '../../common/config.ts';
+import { HashPath } from '../../common/hash-path.ts';
+import { UndiciBackendClient } from '../../common/http/backend-client.ts';
+import { listen } from '../../common/http/server.ts';
+import { createLogger } from '../../common/logger.ts';
+import { storageSchema } from '../../common/storage-config.ts';
+import { FsAsyncPendingStore } from '../../object/async-pending.ts';
+import { objectServerSchema } from '../../object/config.ts';
+import { FsDiskFileManager } from '../../object/diskfile/fs.ts';
+import { ObjectServer } from '../../object/server.ts';
+
+const devices = process.argv[2] as string;
+const logger = createLogger({ level: 'warn' });
+const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
+const diskFiles = new FsDiskFileManager({ devices, mountCheck: false, hashPath: new HashPath('', 'crash-test'), clock: systemClock, logger });
+const removed = await diskFiles.cleanupTempFiles();
+const server = new ObjectServer(
+  { storage: { ...config.storage, devices }, objectServer: config.objectServer },
+  { clock: systemClock, logger, backend: new UndiciBackendClient(), diskFiles, pendings: new FsAsyncPendingStore({ devices, mountCheck: false }) },
+);
+const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
+process.stdout.write(`listening ${http.port} cleaned ${removed}\n`);
