@@ -20,6 +20,24 @@ export interface Field<T> {
 
 export type Schema = Readonly<Record<string, Field<unknown>>>;
 export type ConfigOf<S extends Schema> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+/**
+ * A family of keys sharing a prefix (schema key `user_*`), like tempauth's
+ * `user_<account>_<user>`: each matching key is parsed with `item`, and the section gets a
+ * record of them by full key name.
+ */
+export interface PatternField<T> extends Field<Readonly<Record<string, T>>> {
+  readonly item: Field<T>;
+}
+
+export function keysLike<T>(item: Field<T>, doc?: string): PatternField<T> {
+  return {
+    default: Object.freeze({}),
+    doc,
+    item,
+    parse: () => ({ problem: 'pattern fields are parsed key by key' }),
+  };
+}
 export type Schemas = Readonly<Record<string, Schema>>;
 export type ConfigsOf<M extends Schemas> = { readonly [K in keyof M]: ConfigOf<M[K]> };
 
@@ -164,11 +182,25 @@ export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): C
   const result: Record<string, unknown> = {};
   for (const [sectionName, schema] of Object.entries(schemas)) {
     const given = raw[sectionName] ?? {};
+    const patterns = Object.entries(schema).filter(([k]) => k.endsWith('*'));
+    const patternOf = (key: string): string | undefined => patterns.find(([p]) => key.startsWith(p.slice(0, -1)))?.[0];
     for (const key of Object.keys(given)) {
-      if (!(key in schema)) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
+      if (!(key in schema) && patternOf(key) === undefined) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
     }
     const section: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(schema)) {
+      if (key.endsWith('*')) {
+        const item = (field as PatternField<unknown>).item;
+        const matches: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(given)) {
+          if (patternOf(k) !== key) continue;
+          const parsed = item.parse(v);
+          if ('problem' in parsed) throw new ConfigError(`${sectionName}.${k}`, v, parsed.problem);
+          matches[k] = parsed.value;
+        }
+        section[key] = Object.freeze(matches);
+        continue;
+      }
       const value = key in given ? given[key] : key in defaults ? defaults[key] : undefined;
       if (value === undefined) {
         section[key] = field.default;

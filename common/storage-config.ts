@@ -1,4 +1,4 @@
-import { bool, type Schema, str } from './config.ts';
+import { bool, oneOf, type Schema, str } from './config.ts';
 
 /**
  * The `[storage]` section of a storage node's config: what its account, container and object
@@ -17,4 +17,5 @@ export const storageSchema = {
   mount_check: bool(false, 'refuse devices that are not mount points (answer 507), so an unmounted disk is never written through its mount dir'),
   bind_ip: str('127.0.0.1', { doc: 'address the servers listen on', nonEmpty: true }),
   swift_dir: str('/etc/swiftlet', { doc: 'directory holding the ring files and swiftlet.conf', nonEmpty: true }),
+  log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
 } as const satisfies Schema;

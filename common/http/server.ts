@@ -76,7 +76,9 @@ export async function listen(handler: Handler, options: ListenOptions): Promise<
     { maxHeaderSize: options.maxHeaderSize ?? 64 * 1024, noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 66_000 },
     (req, res) => void serve(handler, req, res, options.logger),
   );
-  server.listen({ host: options.host, port: options.port, reusePort: options.reusePort ?? false });
+  // With reusePort each process (cluster worker) binds its own socket and the kernel spreads
+  // connections over them; exclusive keeps node:cluster from sharing one handle instead.
+  server.listen({ host: options.host, port: options.port, reusePort: options.reusePort ?? false, exclusive: options.reusePort ?? false });
   await once(server, 'listening');
   const address = server.address() as AddressInfo;
   return {

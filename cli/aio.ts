@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Clock } from '../common/clock.ts';
+import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
+
+const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
+
+interface Managed {
+  readonly name: string;
+  readonly args: readonly string[];
+  child?: ChildProcess;
+  restarts: number;
+}
+
+export interface AioOptions {
+  readonly data: string;
+  readonly port: number;
+  /** First storage port for a new cluster (default 6300). */
+  readonly storagePortBase?: number;
+  readonly clock: Clock;
+  out(line: string): void;
+  /** Resolves when the cluster should stop (default: SIGINT or SIGTERM). */
+  readonly stopSignal?: Promise<void>;
+}
+
+/**
+ * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes and a proxy
+ * run as processes; their pids are in `<data>/run/<name>.pid`, their logs in
+ * `<data>/log/<name>.log`. A process that dies is started again, as a supervisor would. Stops
+ * everything on SIGINT or SIGTERM.
+ */
+export async function runAio(options: AioOptions): Promise<number> {
+  const layout = aioLayout(resolve(options.data));
+  const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
+  options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
+  let stopping = false;
+  const managed: Managed[] = [
+    ...AIO_NODES.map((n) => ({ name: `node${n}`, args: ['start', 'storage', '--config', layout.nodeConfig(n)], restarts: 0 })),
+    { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
+  ];
+  const launch = (m: Managed): void => {
+    const log = openSync(join(layout.log, `${m.name}.log`), 'a');
+    const child = spawn(process.execPath, [SWIFTLET, ...m.args], { stdio: ['ignore', log, log] });
+    m.child = child;
+    void writeFile(join(layout.run, `${m.name}.pid`), `${child.pid}\n`);
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      m.restarts += 1;
+      options.out(`${m.name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting it (restart ${m.restarts})`);
+      setTimeout(() => {
+        if (!stopping) launch(m);
+      }, Math.min(5000, 200 * m.restarts));
+    });
+  };
+  for (const m of managed) launch(m);
+
+  const ports = [...(await storagePorts(layout.nodeConfig)), options.port];
+  const ready = await waitForPorts(ports, 30_000, options.clock);
+  if (!ready) options.out(`not ready after 30 s: see the logs in ${layout.log}`);
+  else {
+    options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
+    options.out(`  swift -A http://127.0.0.1:${options.port}/auth/v1.0 -U test:tester -K testing stat`);
+  }
+
+  await (options.stopSignal ?? untilSignal());
+  stopping = true;
+  options.out('stopping');
+  await Promise.all(
+    managed.map(async (m) => {
+      const child = m.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((res) => child.once('exit', res));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await unlink(join(layout.run, `${m.name}.pid`)).catch(() => undefined);
+    }),
+  );
+  options.out('stopped');
+  return ready ? 0 : 1;
+}
+
+/** The storage ports written in the node configs (they may come from another port base). */
+async function storagePorts(nodeConfig: (n: number) => string): Promise<number[]> {
+  const ports: number[] = [];
+  for (const n of AIO_NODES) {
+    for (const m of (await readFile(nodeConfig(n), 'utf8')).matchAll(/^bind_port = (\d+)$/gm)) ports.push(Number(m[1]));
+  }
+  return ports;
+}
+
+/** Waits until every port accepts connections, or the time is up. */
+async function waitForPorts(ports: readonly number[], timeoutMs: number, clock: Clock): Promise<boolean> {
+  const deadline = clock.monotonic() + timeoutMs;
+  for (const port of ports) {
+    while (!(await accepts(port))) {
+      if (clock.monotonic() > deadline) return false;
+      await clock.sleep(100);
+    }
+  }
+  return true;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      res(true);
+    });
+    socket.once('error', () => res(false));
+  });
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((res) => {
+    process.once('SIGINT', () => res());
+    process.once('SIGTERM', () => res());
+  });
+}

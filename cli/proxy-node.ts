@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { type Clock, systemClock } from '../common/clock.ts';
+import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
+import { hashPathFromConfig } from '../common/hash-path.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { listen } from '../common/http/server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { Ring } from '../ring/ring.ts';
+import { proxyServerSchema, tempauthSchema } from '../proxy/config.ts';
+import { proxyMiddlewares } from '../proxy/middlewares.ts';
+import { ProxyServer } from '../proxy/server.ts';
+
+/** The sections of a proxy's config file. */
+export const proxyNodeSchemas = {
+  'swift-hash': swiftHashSchema,
+  'proxy-server': proxyServerSchema,
+  tempauth: tempauthSchema,
+} as const;
+
+export type ProxyNodeConfig = ConfigsOf<typeof proxyNodeSchemas>;
+
+export function loadProxyConfig(path: string): ProxyNodeConfig {
+  return loadConfigFile(path, proxyNodeSchemas);
+}
+
+/** Loads the three rings from `swift_dir`. */
+export function loadRings(swiftDir: string, config: ProxyNodeConfig, clock: Clock): { account: Ring; container: Ring; object: Ring } {
+  const hashPath = hashPathFromConfig(config['swift-hash']);
+  const load = (name: string): Ring => Ring.load(join(swiftDir, `${name}.ring.gz`), hashPath, { clock });
+  return { account: load('account'), container: load('container'), object: load('object') };
+}
+
+/**
+ * One proxy process: the Swift API on `bind_ip:bind_port`. With `reusePort`, several of these
+ * (workers) share the port and the kernel spreads connections over them.
+ */
+export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock; logger?: Logger; reusePort?: boolean } = {}): Promise<{ port: number; server: ProxyServer; close(): Promise<void> }> {
+  const clock = options.clock ?? systemClock;
+  const p = config['proxy-server'];
+  const logger = options.logger ?? createLogger({ level: p.log_level, clock, fields: { server: 'proxy' } });
+  const hash = config['swift-hash'];
+  const server = new ProxyServer(
+    { proxy: p, tempauth: config.tempauth, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}` },
+    {
+      clock,
+      logger,
+      backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
+      rings: loadRings(p.swift_dir, config, clock),
+      extraMiddlewares: proxyMiddlewares,
+    },
+  );
+  const http = await listen(server.handle, { host: p.bind_ip, port: p.bind_port, logger, reusePort: options.reusePort ?? false });
+  logger.info('proxy listening', { ip: p.bind_ip, port: http.port, pid: process.pid });
+  return {
+    port: http.port,
+    server,
+    close: async () => {
+      await http.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { createLogger } from '../common/logger.ts';
+import { loadProxyConfig, runProxy } from './proxy-node.ts';
+import { loadStorageNodeConfig, runStorageNode } from './storage-node.ts';
+
+/**
+ * `swiftlet start storage|proxy --config FILE`: runs one role of a real node until SIGTERM or
+ * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
+ * same port, and a worker that dies is replaced.
+ */
+export async function start(role: string | undefined, configPath: string | undefined, out: { err(line: string): void }): Promise<number> {
+  if (!configPath) {
+    out.err('usage: swiftlet start storage|proxy --config FILE');
+    return 2;
+  }
+  if (role === 'storage') {
+    const node = await runStorageNode(loadStorageNodeConfig(configPath));
+    await untilSignal();
+    await node.close();
+    return 0;
+  }
+  if (role === 'proxy') {
+    const config = loadProxyConfig(configPath);
+    const wanted = config['proxy-server'].workers || availableParallelism();
+    if (wanted <= 1) {
+      const proxy = await runProxy(config);
+      await untilSignal();
+      await proxy.close();
+      return 0;
+    }
+    if (cluster.isPrimary) return superviseWorkers(wanted, config['proxy-server'].log_level);
+    const proxy = await runProxy(config, { reusePort: true });
+    await untilSignal();
+    await proxy.close();
+    return 0;
+  }
+  out.err(`unknown role ${JSON.stringify(role)}: expected storage or proxy`);
+  return 2;
+}
+
+async function superviseWorkers(count: number, level: 'debug' | 'info' | 'warn' | 'error'): Promise<number> {
+  const logger = createLogger({ level, fields: { server: 'proxy-supervisor' } });
+  let stopping = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    logger.warn('proxy worker died; starting another', { pid: worker.process.pid, code, signal });
+    cluster.fork();
+  });
+  for (let i = 0; i < count; i++) cluster.fork();
+  await untilSignal();
+  stopping = true;
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+  await Promise.all(workers.map((w) => new Promise((resolve) => {
+    w.once('exit', resolve);
+    w.kill('SIGTERM');
+  })));
+  return 0;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}

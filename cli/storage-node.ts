@@ -1,0 +1,84 @@
+import { systemClock, type Clock } from '../common/clock.ts';
+import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
+import { hashPathFromConfig } from '../common/hash-path.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { type HttpServer, listen } from '../common/http/server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { storageSchema } from '../common/storage-config.ts';
+import { accountServerSchema } from '../account/config.ts';
+import { AccountServer } from '../account/server.ts';
+import { containerServerSchema } from '../container/config.ts';
+import { ContainerServer } from '../container/server.ts';
+import { FsAsyncPendingStore } from '../object/async-pending.ts';
+import { objectServerSchema } from '../object/config.ts';
+import { FsDiskFileManager } from '../object/diskfile/fs.ts';
+import { ObjectServer } from '../object/server.ts';
+
+/** The sections of a storage node's config file. */
+export const storageNodeSchemas = {
+  'swift-hash': swiftHashSchema,
+  storage: storageSchema,
+  'object-server': objectServerSchema,
+  'container-server': containerServerSchema,
+  'account-server': accountServerSchema,
+} as const;
+
+export type StorageNodeConfig = ConfigsOf<typeof storageNodeSchemas>;
+
+export function loadStorageNodeConfig(path: string): StorageNodeConfig {
+  return loadConfigFile(path, storageNodeSchemas);
+}
+
+export interface RunningStorageNode {
+  readonly ports: { readonly object: number; readonly container: number; readonly account: number };
+  readonly object: ObjectServer;
+  readonly container: ContainerServer;
+  readonly account: AccountServer;
+  readonly logger: Logger;
+  /** Stops accepting, finishes in-flight requests, closes databases. */
+  close(): Promise<void>;
+}
+
+/**
+ * A storage node: the account, container and object servers for this node's devices, each on
+ * its own port, in one process. Leftover temp files from a crash are cleaned before serving.
+ */
+export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: Clock; logger?: Logger } = {}): Promise<RunningStorageNode> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger({ level: config.storage.log_level, clock });
+  const hashPath = hashPathFromConfig(config['swift-hash']);
+  const storage = config.storage;
+  const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
+  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age });
+  const removed = await diskFiles.cleanupTempFiles();
+  if (removed > 0) logger.info('removed temp files left by a crash', { removed });
+  const object = new ObjectServer(
+    { storage, objectServer: config['object-server'] },
+    { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings: new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check }) },
+  );
+  const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
+  const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
+  const servers: HttpServer[] = [];
+  try {
+    servers.push(await listen(object.handle, { host: storage.bind_ip, port: config['object-server'].bind_port, logger }));
+    servers.push(await listen(container.handle, { host: storage.bind_ip, port: config['container-server'].bind_port, logger }));
+    servers.push(await listen(account.handle, { host: storage.bind_ip, port: config['account-server'].bind_port, logger }));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  const [o, c, a] = servers as [HttpServer, HttpServer, HttpServer];
+  logger.info('storage node listening', { ip: storage.bind_ip, object: o.port, container: c.port, account: a.port, devices: storage.devices });
+  return {
+    ports: { object: o.port, container: c.port, account: a.port },
+    object,
+    container,
+    account,
+    logger,
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([object.close(), container.close(), account.close()]);
+      await backend.close();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import type { Clock } from '../common/clock.ts';
+import { type BackendBody, type BackendClient, type BackendResponse, backendPath } from '../common/http/backend-client.ts';
+import type { Logger } from '../common/logger.ts';
+import { Timestamp } from '../common/timestamp.ts';
+import type { Ring } from '../ring/ring.ts';
+import type { ErrorLimiter } from './error-limiter.ts';
+import { nodeIter, type ProxyNode } from './node-iter.ts';
+import { bestResponseIndex, haveQuorum, quorumSize } from './quorum.ts';
+
+/** What the proxy needs to talk to storage nodes. */
+export interface BackendDeps {
+  readonly backend: BackendClient;
+  readonly limiter: ErrorLimiter;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly connTimeoutMs: number;
+  readonly nodeTimeoutMs: number;
+  readonly postQuorumTimeoutMs: number;
+}
+
+/** A complete (small) backend answer. */
+export interface BackendReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  readonly node?: ProxyNode;
+}
+
+const SERVICE_UNAVAILABLE: BackendReply = { status: 503, headers: {}, body: Buffer.alloc(0) };
+
+/** Where a request goes: a ring, a partition, and the names under the partition. */
+export interface Target {
+  readonly ring: Ring;
+  readonly partition: number;
+  readonly names: readonly string[];
+}
+
+/**
+ * Swift's `make_requests`: one request per slot (each slot has its own headers), in parallel.
+ * A slot takes nodes from one shared iterator (primaries, then handoffs) until a node answers
+ * below 500; a 507 benches the node. Once a quorum agrees, stragglers get
+ * `postQuorumTimeoutMs`, then are aborted and count as 503. Returns the best reply (503 if no
+ * class reached quorum) and all replies.
+ */
+export async function makeRequests(deps: BackendDeps, target: Target, request: { method: string; query?: string; headersPerSlot: readonly Record<string, string>[]; body?: string | Buffer }, signal?: AbortSignal): Promise<{ best: BackendReply; replies: BackendReply[] }> {
+  const nodes = nodeIter(target.ring, target.partition, deps.limiter);
+  const slots = request.headersPerSlot.length;
+  const quorum = quorumSize(slots);
+  const controllers = request.headersPerSlot.map(() => new AbortController());
+  const replies: BackendReply[] = [];
+  let onQuorum: (() => void) | undefined;
+  const quorumReached = new Promise<void>((resolve) => (onQuorum = resolve));
+  const all = Promise.all(
+    request.headersPerSlot.map(async (headers, slot) => {
+      const controller = controllers[slot] as AbortController;
+      const linked = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+      const reply = await firstWorkingNode(deps, nodes, target, { method: request.method, query: request.query, headers, body: request.body }, linked);
+      replies.push(reply);
+      if (haveQuorum(replies.map((r) => r.status), slots, quorum)) onQuorum?.();
+    }),
+  );
+  await Promise.race([all, quorumReached]);
+  const timer = deps.clock.sleep(deps.postQuorumTimeoutMs).then(() => 'timeout' as const);
+  if ((await Promise.race([all.then(() => 'done' as const), timer])) === 'timeout') {
+    for (const c of controllers) c.abort(new Error('post-quorum timeout'));
+  }
+  const done = [...replies];
+  while (done.length < slots) done.push(SERVICE_UNAVAILABLE);
+  const index = bestResponseIndex(done.map((r) => r.status), quorum);
+  const best = index === undefined ? SERVICE_UNAVAILABLE : (done[index] as BackendReply);
+  if (index === undefined) deps.logger.error('returning 503: no quorum', { method: request.method, names: target.names.join('/'), statuses: done.map((r) => r.status).join(',') });
+  return { best, replies: done };
+}
+
+async function firstWorkingNode(deps: BackendDeps, nodes: Iterator<ProxyNode>, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody }, signal: AbortSignal): Promise<BackendReply> {
+  for (let step = nodes.next(); !step.done; step = nodes.next()) {
+    if (signal.aborted) break;
+    const node = step.value;
+    try {
+      const res = await send(deps, node, target, request, signal);
+      const body = await res.body.bytes();
+      if (res.status < 500 && res.status >= 200) return { status: res.status, headers: res.headers, body, node };
+      if (res.status === 507) deps.limiter.errorLimit(node);
+      else if (res.status >= 500) deps.limiter.errorOccurred(node);
+    } catch (err) {
+      if (signal.aborted) break;
+      deps.limiter.errorOccurred(node);
+      deps.logger.warn('backend request failed', { node: `${node.ip}:${node.port}/${node.device}`, method: request.method, err });
+    }
+  }
+  return SERVICE_UNAVAILABLE;
+}
+
+/** One request to one node for `target`, with the proxy's timeouts. */
+export function send(deps: BackendDeps, node: ProxyNode, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody; timeoutMs?: number }, signal?: AbortSignal): Promise<BackendResponse> {
+  return deps.backend.request(node, {
+    method: request.method,
+    path: backendPath(node.device, target.partition, ...target.names),
+    ...(request.query ? { query: request.query } : {}),
+    headers: request.headers,
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    timeoutMs: request.timeoutMs ?? deps.nodeTimeoutMs,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** A read that found a good answer: the response (body still streaming) and the node. */
+export interface ReadSource {
+  readonly response: BackendResponse;
+  readonly node: ProxyNode;
+}
+
+/**
+ * A GET or HEAD (Swift's `GETorHEAD_base`): nodes in order until one gives a good answer
+ * (2xx, 3xx, or a 4xx other than 404). A 404 is remembered and the next node tried, except
+ * that when every primary answered 404 the handoffs are not asked. With `newest`, every
+ * primary is asked and the answer with the newest `timestampHeader` wins (`X-Newest`).
+ * Returns the source, or the best of the failures (503 when there were only errors).
+ */
+export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal }): Promise<ReadSource | BackendReply> {
+  const failures: BackendReply[] = [];
+  const primaries = target.ring.replicas;
+  let primaryNotFound = 0;
+  let tried = 0;
+  let best: ReadSource | undefined;
+  for (const node of nodeIter(target.ring, target.partition, deps.limiter)) {
+    if (node.handoff && primaryNotFound >= primaries && !options.newest) break;
+    tried++;
+    let res: BackendResponse;
+    try {
+      res = await send(deps, node, target, request, options.signal);
+    } catch (err) {
+      deps.limiter.errorOccurred(node);
+      deps.logger.warn('backend read failed', { node: `${node.ip}:${node.port}/${node.device}`, err });
+      continue;
+    }
+    if (res.status === 404 || res.status >= 500) {
+      const body = await res.body.bytes().catch(() => Buffer.alloc(0));
+      if (res.status === 507) deps.limiter.errorLimit(node);
+      else if (res.status >= 500) deps.limiter.errorOccurred(node);
+      if (res.status === 404 && !node.handoff) primaryNotFound++;
+      failures.push({ status: res.status, headers: res.headers, body, node });
+      continue;
+    }
+    if (!options.newest || !(res.status >= 200 && res.status < 300)) {
+      if (best) await best.response.body.dump();
+      return { response: res, node };
+    }
+    // X-Newest: keep the newest good answer, drain the others.
+    if (!best || newer(res, best.response, options.timestampHeader)) {
+      if (best) await best.response.body.dump();
+      best = { response: res, node };
+    } else {
+      await res.body.dump();
+    }
+    if (tried >= primaries && best) break;
+  }
+  if (best) return best;
+  // Only 404s and errors: 404 when a quorum of the replicas said so, else 503.
+  const index = bestResponseIndex(failures.map((f) => f.status), quorumSize(primaries));
+  return index === undefined ? SERVICE_UNAVAILABLE : (failures[index] as BackendReply);
+}
+
+function newer(a: BackendResponse, b: BackendResponse, header: string): boolean {
+  return timestampOf(a.headers[header]).compare(timestampOf(b.headers[header])) > 0;
+}
+
+function timestampOf(value: string | undefined): Timestamp {
+  try {
+    return value === undefined ? new Timestamp(0) : Timestamp.parse(value);
+  } catch {
+    return new Timestamp(0);
+  }
+}
+
+export function isReadSource(result: ReadSource | BackendReply): result is ReadSource {
+  return 'response' in result;
+}

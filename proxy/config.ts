@@ -1,0 +1,30 @@
+import { bool, int, keysLike, num, oneOf, type Schema, str } from '../common/config.ts';
+
+/** The `[proxy-server]` section. */
+export const proxyServerSchema = {
+  bind_ip: str('127.0.0.1', { nonEmpty: true }),
+  bind_port: int(8080, { min: 0, max: 65535 }),
+  swift_dir: str('/etc/swiftlet', { doc: 'directory holding the ring files', nonEmpty: true }),
+  log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
+  workers: int(0, { min: 0, doc: 'proxy processes sharing the port; 0 = one per core' }),
+  conn_timeout: num(0.5, { min: 0, doc: 'seconds to connect to a storage node' }),
+  node_timeout: num(10, { min: 0, doc: 'seconds to wait for a storage node to answer (and between body chunks)' }),
+  post_quorum_timeout: num(0.5, { min: 0, doc: 'seconds stragglers get once a quorum agreed' }),
+  client_timeout: num(60, { min: 0, doc: 'seconds a client may pause while sending a body' }),
+  recheck_account_existence: num(60, { min: 0, doc: 'seconds account info is cached' }),
+  recheck_container_existence: num(60, { min: 0, doc: 'seconds container info is cached' }),
+  error_suppression_interval: num(60, { min: 0, doc: 'seconds an error-limited node is skipped' }),
+  error_suppression_limit: int(10, { min: 0, doc: 'errors within the interval before a node is skipped' }),
+  account_autocreate: bool(true, 'create an account on its first authorized write'),
+  allow_account_management: bool(false, 'let reseller admins PUT and DELETE accounts'),
+  put_replay_bytes: int(1024 * 1024, { min: 0, doc: 'bytes of an upload kept to replay to a handoff when a primary fails early' }),
+  max_containers_per_account: int(0, { min: 0, doc: '0 = no limit' }),
+  log_requests: bool(true, 'log one line per client request'),
+} as const satisfies Schema;
+
+/** The `[tempauth]` section: v1 auth with users in config, as Swift's tempauth middleware. */
+export const tempauthSchema = {
+  reseller_prefix: str('AUTH', { doc: 'accounts are <prefix>_<name>' }),
+  token_life: int(86_400, { min: 1, doc: 'seconds a token is valid' }),
+  'user_*': keysLike(str('', { nonEmpty: true }), 'user_<account>_<user> = <key> [.admin] [.reseller_admin] [<group>...] [<storage url>]'),
+} as const satisfies Schema;

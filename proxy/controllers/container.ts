@@ -1,0 +1,93 @@
+import { checkContainerName, checkMetadata } from '../../common/constraints.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import type { ServerResponse } from '../../common/http/server.ts';
+import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
+import type { ProxyContext } from '../context.ts';
+import type { ProxyRequest } from '../request.ts';
+import { createAccount, isNewest } from './account.ts';
+import { authorize, backendHeaders, isOwner, passHeaders, spreadUpdateHeaders, writeTimestamp } from './shared.ts';
+
+/** Headers only the account owner sees. */
+const OWNER_ONLY = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
+
+/**
+ * The container controller: GET/HEAD (listing, counts; authorized against the read ACL the
+ * container returns), PUT (creating the account first when `account_autocreate` is on), POST
+ * (metadata, ACLs), DELETE (409 unless empty). Writes tell the account servers through
+ * `X-Account-*` headers, spread so each account replica hears from one container replica.
+ */
+export async function containerRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return read(ctx, req, account, container);
+    case 'PUT':
+      return put(ctx, req, account, container);
+    case 'POST':
+    case 'DELETE':
+      return writeExisting(ctx, req, account, container);
+    default:
+      throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE' });
+  }
+}
+
+async function read(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
+  const ring = ctx.rings.container;
+  const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, query: req.query.toString(), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
+  const headers = isReadSource(result) ? result.response.headers : result.headers;
+  try {
+    authorize(req, { method: req.method, account, container, ...(headers['x-container-read'] !== undefined ? { acl: headers['x-container-read'] } : {}) });
+  } catch (err) {
+    if (isReadSource(result)) await result.response.body.dump();
+    throw err;
+  }
+  const shown = passHeaders(headers, isOwner(req, account) ? [] : OWNER_ONLY);
+  if (isReadSource(result)) return { status: result.response.status, headers: shown, body: req.method === 'HEAD' ? null : result.response.body };
+  return { status: result.status, headers: shown, body: req.method === 'HEAD' ? null : result.body };
+}
+
+async function put(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
+  checkContainerName(container, ctx.constraints);
+  checkMetadata(req.headers, 'container', ctx.constraints);
+  const policyName = req.headers['x-storage-policy'];
+  if (policyName !== undefined && policyName.toLowerCase() !== ctx.policy.name.toLowerCase()) {
+    throw new HttpError(400, `Invalid X-Storage-Policy ${JSON.stringify(policyName)}`);
+  }
+  authorize(req, { method: 'PUT', account, container });
+  let accountInfo = await ctx.info.account(account, req.env.transId);
+  if (accountInfo.status === 404 && ctx.config.account_autocreate) {
+    await createAccount(ctx, account, req.env.transId);
+    accountInfo = await ctx.info.account(account, req.env.transId);
+  }
+  if (accountInfo.status === 404) throw new HttpError(404);
+  if (accountInfo.status >= 300) throw new HttpError(503);
+  const limit = ctx.config.max_containers_per_account;
+  if (limit > 0 && accountInfo.containerCount >= limit) {
+    const existing = await ctx.info.container(account, container, req.env.transId);
+    if (existing.status === 404) throw new HttpError(403, `Reached container limit of ${limit}`);
+  }
+  const reply = await write(ctx, req, account, container, { 'x-backend-storage-policy-index': String(ctx.policy.index) });
+  return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+}
+
+async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
+  if (req.method === 'POST') checkMetadata(req.headers, 'container', ctx.constraints);
+  authorize(req, { method: req.method, account, container });
+  const accountInfo = await ctx.info.account(account, req.env.transId);
+  if (accountInfo.status === 404) throw new HttpError(404);
+  const reply = await write(ctx, req, account, container, {});
+  return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+}
+
+async function write(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, extra: Record<string, string>): Promise<{ status: number; headers: Readonly<Record<string, string>> }> {
+  const ring = ctx.rings.container;
+  const base = backendHeaders(req, { 'x-timestamp': writeTimestamp(req, ctx).internal, ...extra });
+  const accountRing = ctx.rings.account;
+  const accountPart = accountRing.getPart(account);
+  const updates = req.method === 'POST' ? [] : spreadUpdateHeaders(ring.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart));
+  const headersPerSlot = Array.from({ length: ring.replicas }, (_, i) => ({ ...base, ...updates[i] }));
+  const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, headersPerSlot }, req.signal);
+  ctx.info.invalidate(account, container);
+  ctx.info.invalidate(account);
+  return best;
+}

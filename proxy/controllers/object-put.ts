@@ -1,0 +1,179 @@
+import { PassThrough } from 'node:stream';
+import type { BackendResponse } from '../../common/http/backend-client.ts';
+import { ClientDisconnectError, readBody } from '../../common/http/body-reader.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import { type BackendDeps, send, type Target } from '../backend-requests.ts';
+import { nodeIter, type ProxyNode } from '../node-iter.ts';
+import { bestResponseIndex, quorumSize } from '../quorum.ts';
+
+/** One backend upload in progress. */
+class Putter {
+  readonly node: ProxyNode;
+  readonly slot: number;
+  /** Set once the upload can no longer succeed (error, or an answer before the body ended). */
+  failure: string | undefined;
+  /** The node's answer, if it came. */
+  answer: BackendResponse | undefined;
+  private readonly stream = new PassThrough({ highWaterMark: 256 * 1024 });
+  private readonly controller = new AbortController();
+  private readonly settled: Promise<void>;
+  private ended = false;
+  private readonly writeTimeoutMs: number;
+
+  constructor(deps: BackendDeps, node: ProxyNode, slot: number, target: Target, headers: Record<string, string>, signal: AbortSignal) {
+    this.node = node;
+    this.slot = slot;
+    this.writeTimeoutMs = deps.nodeTimeoutMs;
+    // undici's headers timer starts with the request; a long upload would trip it, so the
+    // node timeout is applied here instead: to stalled writes and to the wait for an answer.
+    this.settled = send(deps, node, target, { method: 'PUT', headers, body: this.stream, timeoutMs: 0 }, AbortSignal.any([signal, this.controller.signal])).then(
+      (res) => {
+        this.answer = res;
+        if (!this.ended) this.fail(`answered ${res.status} before the body was sent`);
+      },
+      (err: Error) => this.fail(err.message),
+    );
+  }
+
+  get live(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Whether a handoff could take this node's place: it failed as a server, not as a judge. */
+  get replaceable(): boolean {
+    return this.failure !== undefined && (this.answer === undefined || this.answer.status === 507 || this.answer.status >= 500);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.live || this.stream.write(chunk)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => this.stream.once('drain', resolve)),
+      this.settled,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.fail('write timed out');
+          resolve();
+        }, this.writeTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Ends the body and waits (at most the node timeout) for the answer's status. */
+  async finish(): Promise<number> {
+    if (this.live) {
+      this.ended = true;
+      this.stream.end();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.writeTimeoutMs)))]);
+      clearTimeout(timer);
+      if (!this.answer) this.fail('no answer in time');
+    }
+    if (this.answer) await this.answer.body.dump();
+    return this.answer?.status ?? 503;
+  }
+
+  fail(reason: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = reason;
+    this.stream.destroy();
+    if (!this.answer) this.controller.abort(new Error(reason));
+  }
+}
+
+export interface PutResult {
+  readonly status: number;
+  readonly etag?: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot
+ * starts on a primary; a node that fails early (refused, 507, 5xx) is replaced by the next
+ * handoff, which gets the first `replayBytes` of the body replayed, so a write succeeds with
+ * one or two primaries down. Later failures just drop a node; the write succeeds when a
+ * quorum of nodes stored it with the same ETag.
+ */
+export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal }): Promise<PutResult> {
+  const slots = headersPerSlot.length;
+  const quorum = quorumSize(slots);
+  const nodes = nodeIter(target.ring, target.partition, deps.limiter);
+  const putters: Putter[] = [];
+  const retired: Putter[] = [];
+  const replay: Uint8Array[] = [];
+  let replayBytes = 0;
+  let replayIntact = true;
+  const startOn = (slot: number): Putter | undefined => {
+    const step = nodes.next();
+    if (step.done) return undefined;
+    return new Putter(deps, step.value, slot, target, headersPerSlot[slot] as Record<string, string>, options.signal);
+  };
+  for (let slot = 0; slot < slots; slot++) {
+    const p = startOn(slot);
+    if (p) putters.push(p);
+  }
+  /** Replaces early failures with handoffs while the replay buffer still holds everything sent. */
+  const replaceFailed = async (): Promise<void> => {
+    for (let i = 0; i < putters.length; i++) {
+      const p = putters[i] as Putter;
+      if (p.live || !p.replaceable || !replayIntact) continue;
+      deps.logger.warn('object PUT moving to a handoff', { node: `${p.node.ip}:${p.node.port}/${p.node.device}`, reason: p.failure });
+      if (p.answer?.status === 507) deps.limiter.errorLimit(p.node);
+      else deps.limiter.errorOccurred(p.node);
+      retired.push(p);
+      const next = startOn(p.slot);
+      if (!next) {
+        putters.splice(i--, 1);
+        continue;
+      }
+      putters[i] = next;
+      for (const chunk of replay) await next.write(chunk);
+      i--; // look at the replacement again: it may have failed at once too
+    }
+  };
+
+  let total = 0;
+  try {
+    for await (const chunk of readBody(body, options.clientTimeoutMs)) {
+      total += chunk.length;
+      if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
+      if (replayIntact) {
+        if (replayBytes + chunk.length <= options.replayBytes) {
+          replay.push(chunk);
+          replayBytes += chunk.length;
+        } else {
+          replayIntact = false;
+          replay.length = 0;
+        }
+      }
+      await replaceFailed();
+      await Promise.all(putters.map((p) => p.write(chunk)));
+      if (putters.filter((p) => p.live).length < quorum) break;
+    }
+    if (options.expectedBytes !== undefined && total < options.expectedBytes) throw new ClientDisconnectError(`body ended after ${total} of ${options.expectedBytes} bytes`);
+  } catch (err) {
+    for (const p of putters) p.fail('upload aborted');
+    throw err;
+  }
+  // A small body is sent before a refused connection is even noticed: keep replacing failed
+  // nodes with handoffs (replaying the whole body) until every slot has an answer.
+  let statuses = await Promise.all(putters.map((p) => p.finish()));
+  while (replayIntact && putters.some((p) => !p.live && p.replaceable)) {
+    await replaceFailed();
+    statuses = await Promise.all(putters.map((p) => p.finish()));
+  }
+  while (statuses.length < slots) statuses.push(503);
+  const index = bestResponseIndex(statuses, quorum);
+  if (index === undefined) {
+    deps.logger.error('object PUT returning 503', { statuses: statuses.join(','), failures: [...retired, ...putters].map((p) => p.failure).filter(Boolean).join('; ') });
+    return { status: 503, headers: {} };
+  }
+  const chosen = putters[index];
+  const status = statuses[index] as number;
+  if (status >= 200 && status < 300) {
+    const etags = new Set(putters.filter((p, i) => (statuses[i] as number) >= 200 && (statuses[i] as number) < 300).map((p) => p.answer?.headers['etag']));
+    if (etags.size > 1) throw new HttpError(500, 'Object PUT: replicas disagree on the ETag');
+  }
+  return { status, ...(chosen?.answer?.headers['etag'] ? { etag: chosen.answer.headers['etag'] } : {}), headers: chosen?.answer?.headers ?? {} };
+}

@@ -1,0 +1,91 @@
+import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom } from '../../common/constraints.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import { httpDate } from '../../common/http/http-date.ts';
+import type { ServerResponse } from '../../common/http/server.ts';
+import type { Timestamp } from '../../common/timestamp.ts';
+import { makeRequests, type Target } from '../backend-requests.ts';
+import type { ProxyContext } from '../context.ts';
+import type { ContainerInfo } from '../info-cache.ts';
+import { guessContentType } from '../mime-types.ts';
+import type { ProxyRequest } from '../request.ts';
+import { isNewest } from './account.ts';
+import { objectRead } from './object-read.ts';
+import { putObject } from './object-put.ts';
+import { authorize, backendHeaders, passHeaders, spreadUpdateHeaders, writeTimestamp } from './shared.ts';
+
+/**
+ * The object controller: authorizes against the container's read ACL (GET, HEAD) or write ACL
+ * (PUT, POST, DELETE), answers 404 when the container does not exist, then reads from the
+ * replicas or writes to them with container updates spread over the object nodes.
+ */
+export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, object: string): Promise<ServerResponse> {
+  if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE, COPY' });
+  checkObjectName(object, ctx.constraints);
+  const info = await ctx.info.container(account, container, req.env.transId);
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  const acl = reading ? info.read : info.write;
+  authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
+  if (info.status === 404) throw new HttpError(404);
+  if (info.status < 200 || info.status >= 300) throw new HttpError(503);
+  const ring = ctx.rings.object;
+  const target: Target = { ring, partition: ring.getPart(account, container, object), names: [account, container, object] };
+  const policy = { 'x-backend-storage-policy-index': info.policyIndex };
+  if (reading) return objectRead(ctx, req, target, backendHeaders(req, policy), isNewest(req));
+  if (req.method === 'PUT') return put(ctx, req, target, info, object);
+  return postOrDelete(ctx, req, target, policy);
+}
+
+async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: ContainerInfo, object: string): Promise<ServerResponse> {
+  checkObjectSize(req.headers, ctx.constraints);
+  checkMetadata(req.headers, 'object', ctx.constraints);
+  const timestamp = writeTimestamp(req, ctx);
+  const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, 'x-backend-storage-policy-index': info.policyIndex });
+  if (headers['content-type'] === undefined || (headers['x-detect-content-type'] ?? '').toLowerCase() === 'true') headers['content-type'] = guessContentType(object);
+  delete headers['x-detect-content-type'];
+  setDeleteAt(ctx, req, headers);
+  const expected = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+  // Object servers check the length against what arrives; a chunked upload has none.
+  if (expected !== undefined) headers['content-length'] = String(expected);
+  const result = await putObject(ctx, target, slotHeaders(ctx, target, headers), req.body, {
+    clientTimeoutMs: ctx.config.client_timeout * 1000,
+    replayBytes: ctx.config.put_replay_bytes,
+    maxBytes: ctx.constraints.max_file_size,
+    ...(expected !== undefined ? { expectedBytes: expected } : {}),
+    signal: req.signal,
+  });
+  if (result.status >= 200 && result.status < 300) {
+    return { status: 201, headers: { ETag: result.etag ?? '', 'Last-Modified': lastModified(timestamp), 'Content-Type': 'text/html; charset=UTF-8' } };
+  }
+  return { status: result.status, headers: passHeaders(result.headers, ['content-length']) };
+}
+
+async function postOrDelete(ctx: ProxyContext, req: ProxyRequest, target: Target, policy: Record<string, string>): Promise<ServerResponse> {
+  const timestamp = writeTimestamp(req, ctx);
+  const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, ...policy });
+  if (req.method === 'POST') {
+    checkMetadata(req.headers, 'object', ctx.constraints);
+    setDeleteAt(ctx, req, headers);
+  }
+  const { best } = await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal);
+  return { status: best.status, headers: passHeaders(best.headers, ['content-length']) };
+}
+
+/** The object nodes' headers, each with the container replicas it must update. */
+function slotHeaders(ctx: ProxyContext, target: Target, headers: Record<string, string>): Record<string, string>[] {
+  const [account, container] = target.names as [string, string, string];
+  const containerRing = ctx.rings.container;
+  const containerPart = containerRing.getPart(account, container);
+  const updates = spreadUpdateHeaders(target.ring.replicas, 'Container', containerPart, containerRing.getPartNodes(containerPart));
+  return updates.map((u) => ({ ...headers, ...u }));
+}
+
+/** `X-Delete-After` becomes an absolute `X-Delete-At`, checked. */
+function setDeleteAt(ctx: ProxyContext, req: ProxyRequest, headers: Record<string, string>): void {
+  const at = deleteAtFrom(req.headers, ctx.clock.now() / 1000);
+  delete headers['x-delete-after'];
+  if (at !== undefined) headers['x-delete-at'] = String(at);
+}
+
+function lastModified(timestamp: Timestamp): string {
+  return httpDate(Math.ceil(timestamp.seconds));
+}

@@ -1,0 +1,116 @@
+import { InvalidPathError } from '../../common/errors.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import type { ResponseHeaders } from '../../common/http/server.ts';
+import { Timestamp } from '../../common/timestamp.ts';
+import type { ProxyContext } from '../context.ts';
+import type { AuthorizeRequest, ProxyRequest } from '../request.ts';
+
+/** A client path `/v1/<account>[/<container>[/<object>]]`, decoded. */
+export interface SwiftPath {
+  readonly version: string;
+  readonly account: string;
+  readonly container?: string;
+  readonly object?: string;
+}
+
+/** Parses `/v1/a/c/o` (object names keep their slashes). @throws {InvalidPathError} */
+export function parseSwiftPath(path: string): SwiftPath {
+  const parts = path.slice(1).split('/');
+  const [version, account, container, ...rest] = parts;
+  const decode = (s: string): string => {
+    try {
+      const d = decodeURIComponent(s);
+      if (d.includes('\u0000')) throw new Error('NUL');
+      return d;
+    } catch {
+      throw new InvalidPathError(path, 'invalid percent-encoding, UTF-8 or NUL');
+    }
+  };
+  if (!path.startsWith('/') || !version || account === undefined || account === '') throw new InvalidPathError(path, 'expected /<version>/<account>[/<container>[/<object>]]');
+  const object = rest.length > 0 ? rest.join('/') : undefined;
+  if (container === '' && object !== undefined) throw new InvalidPathError(path, 'empty container name');
+  return {
+    version,
+    account: decode(account),
+    ...(container !== undefined && container !== '' ? { container: decode(container) } : {}),
+    ...(object !== undefined && object !== '' ? { object: decode(object) } : {}),
+  };
+}
+
+/** Client headers the proxy never sends on to storage nodes. */
+const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'x-auth-token', 'x-storage-token', 'authorization', 'expect', 'keep-alive', 'te', 'trailer', 'upgrade']);
+
+/**
+ * Headers for a backend request: the client's (less auth and hop-by-hop), plus the transaction
+ * id, the write timestamp, and who is asking.
+ */
+export function backendHeaders(req: ProxyRequest, extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
+  }
+  out['x-trans-id'] = req.env.transId;
+  out['user-agent'] = `proxy-server ${process.pid}`;
+  return { ...out, ...extra };
+}
+
+/**
+ * The timestamp of a write: the client's `X-Timestamp` when it sent one (container sync does),
+ * else now. @throws {HttpError} 400 for a bad client timestamp.
+ */
+export function writeTimestamp(req: ProxyRequest, ctx: ProxyContext): Timestamp {
+  const given = req.headers['x-timestamp'];
+  if (given === undefined) return Timestamp.fromMillis(ctx.clock.now());
+  try {
+    return Timestamp.parse(given);
+  } catch {
+    throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was ${JSON.stringify(given)}`);
+  }
+}
+
+/**
+ * Asks the auth middleware whether the request may proceed, given the resource's ACL.
+ * @throws {HttpError} 401 or 403 from the authorizer.
+ */
+export function authorize(req: ProxyRequest, request: AuthorizeRequest): void {
+  if (req.env.authorized || !req.env.authorize) return;
+  const denied = req.env.authorize({ ...request, ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}) });
+  if (denied) throw denied;
+}
+
+/** Whether the requester owns the account (may see and set ACLs). */
+export function isOwner(req: ProxyRequest, account: string): boolean {
+  const identity = req.env.identity;
+  return identity !== undefined && (identity.groups.includes(account) || identity.groups.includes('.reseller_admin'));
+}
+
+/** Headers from a backend response that the client may see (backend-only ones removed later by the gatekeeper). */
+export function passHeaders(headers: Readonly<Record<string, string>>, drop: readonly string[] = []): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'date' || drop.includes(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Spreads one ring's nodes over request slots as `X-<Prefix>-Host/-Device/-Partition` headers
+ * (Swift's container-update and account-update headers): every node lands on some slot, and
+ * each slot gets at least one node while there are nodes.
+ */
+export function spreadUpdateHeaders(slots: number, prefix: 'Account' | 'Container', partition: number, nodes: readonly { ip: string; port: number; device: string }[]): Record<string, string>[] {
+  const headers = Array.from({ length: slots }, () => ({}) as Record<string, string>);
+  if (nodes.length === 0) return headers;
+  const lower = prefix.toLowerCase();
+  for (let i = 0; i < Math.max(slots, nodes.length); i++) {
+    const node = nodes[i % nodes.length] as { ip: string; port: number; device: string };
+    const h = headers[i % slots] as Record<string, string>;
+    const host = `${node.ip.includes(':') ? `[${node.ip}]` : node.ip}:${node.port}`;
+    if ((h[`x-${lower}-host`] ?? '').split(',').includes(host) && (h[`x-${lower}-device`] ?? '').split(',').includes(node.device)) continue;
+    h[`x-${lower}-host`] = h[`x-${lower}-host`] ? `${h[`x-${lower}-host`]},${host}` : host;
+    h[`x-${lower}-device`] = h[`x-${lower}-device`] ? `${h[`x-${lower}-device`]},${node.device}` : node.device;
+    h[`x-${lower}-partition`] = String(partition);
+  }
+  return headers;
+}

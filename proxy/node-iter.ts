@@ -1,0 +1,32 @@
+import type { Device } from '../ring/device.ts';
+import type { Ring } from '../ring/ring.ts';
+import type { ErrorLimiter } from './error-limiter.ts';
+
+/** A node to send to: a primary (with its replica index) or a handoff. */
+export interface ProxyNode extends Device {
+  /** Replica index for a primary; undefined for a handoff. */
+  readonly index?: number;
+  readonly handoff: boolean;
+}
+
+/**
+ * The nodes to try for a partition, in order: primaries, then handoffs, at most
+ * `requestNodeCount` in all (Swift's `request_node_count`, 2 × replicas), skipping nodes the
+ * error limiter has benched. One iterator may be shared by parallel requests: each `next()`
+ * hands a node to exactly one of them.
+ */
+export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, requestNodeCount = 2 * ring.replicas): Generator<ProxyNode> {
+  let given = 0;
+  for (const node of ring.getPartNodes(partition)) {
+    if (given >= requestNodeCount) return;
+    if (limiter.isLimited(node)) continue;
+    given++;
+    yield { ...node, handoff: false };
+  }
+  for (const node of ring.moreNodes(partition)) {
+    if (given >= requestNodeCount) return;
+    if (limiter.isLimited(node)) continue;
+    given++;
+    yield { ...node, handoff: true };
+  }
+}

@@ -1,0 +1,88 @@
+import type { HttpError } from '../common/http/http-error.ts';
+import type { ServerResponse } from '../common/http/server.ts';
+import type { Logger } from '../common/logger.ts';
+
+/** Who made the request, once an auth middleware has checked the token. */
+export interface Identity {
+  /** `account:user`. */
+  readonly user: string;
+  /** The account the user belongs to (e.g. `AUTH_test`). */
+  readonly account: string;
+  /** `account:user`, the account name (for admins), `.admin`, `.reseller_admin`, service groups. */
+  readonly groups: readonly string[];
+}
+
+/** What the proxy asks an authorizer about (Swift's `req.acl` and path). */
+export interface AuthorizeRequest {
+  readonly method: string;
+  readonly account: string;
+  readonly container?: string;
+  readonly object?: string;
+  /** The container's read or write ACL, when the resource has one. */
+  readonly acl?: string;
+  readonly referer?: string;
+}
+
+/**
+ * Per-request state shared with subrequests (Swift's WSGI environ, typed). A middleware that
+ * makes subrequests passes the same env on, so the transaction id, identity and authorizer
+ * follow them.
+ */
+export interface ProxyEnv {
+  readonly transId: string;
+  readonly logger: Logger;
+  identity?: Identity;
+  /** Set by the auth middleware; controllers call it once they know the ACL. Returns an error to refuse. */
+  authorize?: (request: AuthorizeRequest) => HttpError | undefined;
+  /** Who made a subrequest (`SLO`, `DLO`, `BULK`, `COPY`, ...), for logs; undefined for a client. */
+  readonly source?: string;
+  /** Skip authorization (a TempURL already checked the signature). */
+  authorized?: boolean;
+}
+
+/** A request inside the proxy pipeline: like a server request, with mutable headers and an env. */
+export interface ProxyRequest {
+  readonly method: string;
+  /** Percent-encoded path without query. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-case names. Middlewares may change them. */
+  readonly headers: Record<string, string | undefined>;
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly remoteAddress: string;
+  readonly signal: AbortSignal;
+  readonly env: ProxyEnv;
+}
+
+export type ProxyHandler = (request: ProxyRequest) => Promise<ServerResponse>;
+
+/** A middleware wraps the handler after it; subrequests it makes go to `next`. */
+export type Middleware = (next: ProxyHandler) => ProxyHandler;
+
+const EMPTY: AsyncIterable<Uint8Array> = {
+  async *[Symbol.asyncIterator]() {
+    // no body
+  },
+};
+
+/**
+ * A request a middleware makes on the client's behalf (Swift's `make_subrequest`): same env
+ * (transaction id, identity, authorizer), its own method, path, headers and body.
+ */
+export function subrequest(parent: ProxyRequest, init: { method: string; path: string; query?: string | URLSearchParams; headers?: Record<string, string | undefined>; body?: AsyncIterable<Uint8Array>; source: string }): ProxyRequest {
+  return {
+    method: init.method,
+    path: init.path,
+    query: init.query instanceof URLSearchParams ? init.query : new URLSearchParams(init.query ?? ''),
+    headers: { ...init.headers },
+    body: init.body ?? EMPTY,
+    remoteAddress: parent.remoteAddress,
+    signal: parent.signal,
+    env: { ...parent.env, source: init.source },
+  };
+}
+
+/** Composes middlewares; the first listed sees a request first. */
+export function pipeline(middlewares: readonly Middleware[], app: ProxyHandler): ProxyHandler {
+  return middlewares.reduceRight<ProxyHandler>((next, middleware) => middleware(next), app);
+}

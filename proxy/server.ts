@@ -1,0 +1,117 @@
+import type { Clock } from '../common/clock.ts';
+import type { ConfigOf } from '../common/config.ts';
+import { type Constraints, DEFAULT_CONSTRAINTS } from '../common/constraints.ts';
+import type { BackendClient } from '../common/http/backend-client.ts';
+import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
+import type { Logger } from '../common/logger.ts';
+import { newTransId } from '../common/trans-id.ts';
+import type { Ring } from '../ring/ring.ts';
+import { proxyApp } from './app.ts';
+import type { proxyServerSchema, tempauthSchema } from './config.ts';
+import type { ProxyContext } from './context.ts';
+import { ErrorLimiter } from './error-limiter.ts';
+import { InfoCache } from './info-cache.ts';
+import { catchErrors } from './middleware/catch-errors.ts';
+import { gatekeeper } from './middleware/gatekeeper.ts';
+import { healthcheck } from './middleware/healthcheck.ts';
+import { type Capabilities, info } from './middleware/info.ts';
+import { proxyLogging } from './middleware/proxy-logging.ts';
+import { tempauth } from './middleware/tempauth.ts';
+import { type Middleware, pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
+
+export interface ProxyServerConfig {
+  readonly proxy: ConfigOf<typeof proxyServerSchema>;
+  readonly tempauth: ConfigOf<typeof tempauthSchema>;
+  /** The cluster secret tokens are signed with (from `[swift-hash]`). */
+  readonly secret: string;
+  readonly policy?: { readonly name: string; readonly index: number };
+  readonly constraints?: Constraints;
+}
+
+export interface ProxyServerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly backend: BackendClient;
+  readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
+  /** Middlewares that make subrequests (bulk, tempurl before auth; copy, slo, dlo after). */
+  readonly extraMiddlewares?: (ctx: ProxyContext, capabilities: Capabilities) => { beforeAuth: Middleware[]; afterAuth: Middleware[] };
+}
+
+/**
+ * The proxy: Swift API v1 in front of the storage nodes. The pipeline, in order:
+ * catch_errors, gatekeeper, healthcheck, proxy-logging, /info, [bulk, tempurl], tempauth,
+ * [copy, slo, dlo], then the account/container/object controllers.
+ */
+export class ProxyServer {
+  readonly context: ProxyContext;
+  readonly capabilities: Capabilities;
+  private readonly deps: ProxyServerDeps;
+  private readonly app: ProxyHandler;
+
+  constructor(config: ProxyServerConfig, deps: ProxyServerDeps) {
+    this.deps = deps;
+    const p = config.proxy;
+    const constraints = config.constraints ?? DEFAULT_CONSTRAINTS;
+    const policy = config.policy ?? { name: 'Policy-0', index: 0 };
+    const backendDeps = {
+      backend: deps.backend,
+      limiter: new ErrorLimiter({ clock: deps.clock, intervalMs: p.error_suppression_interval * 1000, limit: p.error_suppression_limit }),
+      clock: deps.clock,
+      logger: deps.logger,
+      connTimeoutMs: p.conn_timeout * 1000,
+      nodeTimeoutMs: p.node_timeout * 1000,
+      postQuorumTimeoutMs: p.post_quorum_timeout * 1000,
+    };
+    this.context = {
+      ...backendDeps,
+      config: p,
+      rings: deps.rings,
+      info: new InfoCache(backendDeps, deps.rings, { accountSeconds: p.recheck_account_existence, containerSeconds: p.recheck_container_existence }),
+      constraints,
+      policy,
+    };
+    this.capabilities = {
+      swift: {
+        version: '2.30.1-swiftlet',
+        ...constraints,
+        policies: [{ name: policy.name, default: true, aliases: policy.name }],
+        allow_account_management: p.allow_account_management,
+        account_autocreate: p.account_autocreate,
+      },
+    };
+    const extra = deps.extraMiddlewares?.(this.context, this.capabilities) ?? { beforeAuth: [], afterAuth: [] };
+    this.app = pipeline(
+      [
+        catchErrors,
+        gatekeeper,
+        healthcheck,
+        proxyLogging(deps.clock, p.log_requests),
+        info(this.capabilities),
+        ...extra.beforeAuth,
+        tempauth(config.tempauth, config.secret, deps.clock, this.capabilities),
+        ...extra.afterAuth,
+      ],
+      proxyApp(this.context),
+    );
+  }
+
+  /** The request handler to serve with `listen()`. */
+  readonly handle = async (req: ServerRequest): Promise<ServerResponse> => {
+    const transId = newTransId(this.deps.clock.now(), req.headers['x-trans-id-extra']);
+    const request: ProxyRequest = {
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      headers: { ...req.headers },
+      body: req.body,
+      remoteAddress: req.remoteAddress,
+      signal: req.signal,
+      env: { transId, logger: this.deps.logger.child({ txn: transId }) },
+    };
+    return this.app(request);
+  };
+
+  async close(): Promise<void> {
+    await this.deps.backend.close();
+  }
+}

@@ -1,0 +1,137 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock } from '../../common/clock.ts';
+import { defaultConfig, swiftHashSchema } from '../../common/config.ts';
+import { HashPath } from '../../common/hash-path.ts';
+import { UndiciBackendClient } from '../../common/http/backend-client.ts';
+import { type HttpServer, listen } from '../../common/http/server.ts';
+import { createLogger, type Logger } from '../../common/logger.ts';
+import { RingBuilder } from '../../ring/builder.ts';
+import { Ring } from '../../ring/ring.ts';
+import { type RunningStorageNode, runStorageNode, type StorageNodeConfig, storageNodeSchemas } from '../../cli/storage-node.ts';
+import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
+import { proxyMiddlewares } from '../../proxy/middlewares.ts';
+import { ProxyServer } from '../../proxy/server.ts';
+import { httpRequest, type TestResponse } from './http.ts';
+import { makeTempDir } from './tmpdir.ts';
+
+export interface ClusterNode {
+  readonly n: number;
+  readonly devices: string;
+  readonly device: string;
+  ports: { object: number; container: number; account: number };
+  running?: RunningStorageNode;
+}
+
+/**
+ * A whole cluster in this process, on ephemeral ports of 127.0.0.1: `nodes` storage nodes
+ * (one device and one zone each), rings with `replicas` replicas, and a proxy with the
+ * all-in-one tempauth users (test:tester/testing is admin of AUTH_test). Nodes can be stopped
+ * and started again on the same ports, for failover tests.
+ */
+export interface TestCluster {
+  readonly port: number;
+  readonly nodes: readonly ClusterNode[];
+  readonly proxy: ProxyServer;
+  readonly hashPath: HashPath;
+  readonly rings: { account: Ring; container: Ring; object: Ring };
+  /** A token for `account:user` (default test:tester). */
+  token(user?: string, key?: string): Promise<string>;
+  /** A request to the proxy with test:tester's token (pass `X-Auth-Token: ''` to send none). */
+  request(method: string, path: string, headers?: Record<string, string>, body?: Buffer | string): Promise<TestResponse>;
+  stopNode(n: number): Promise<void>;
+  startNode(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const USERS = {
+  'user_test_tester': 'testing .admin',
+  'user_test2_tester2': 'testing2 .admin',
+  'user_test_tester3': 'testing3',
+  'user_admin_admin': 'admin .admin .reseller_admin',
+};
+
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown> } = {}): Promise<TestCluster> {
+  const nodeCount = options.nodes ?? 4;
+  const logger = options.logger ?? createLogger({ level: 'error' });
+  const dir = await makeTempDir('swiftlet-cluster-');
+  const hashSection = { swift_hash_path_prefix: '', swift_hash_path_suffix: 'test-cluster' };
+  const hashPath = new HashPath('', 'test-cluster');
+  const nodes: ClusterNode[] = [];
+  const configFor = (node: ClusterNode): StorageNodeConfig => {
+    const base = defaultConfig(storageNodeSchemas);
+    return {
+      'swift-hash': hashSection,
+      storage: { ...base.storage, devices: node.devices, swift_dir: dir.path, log_level: 'error' },
+      'object-server': { ...base['object-server'], bind_port: node.ports.object, node_timeout: 2 },
+      'container-server': { ...base['container-server'], bind_port: node.ports.container },
+      'account-server': { ...base['account-server'], bind_port: node.ports.account },
+    };
+  };
+  for (let n = 1; n <= nodeCount; n++) {
+    const node: ClusterNode = { n, devices: join(dir.path, `node${n}`), device: `d${n}`, ports: { object: 0, container: 0, account: 0 } };
+    await mkdir(join(node.devices, node.device), { recursive: true });
+    node.running = await runStorageNode(configFor(node), { logger });
+    node.ports = { ...node.running.ports };
+    nodes.push(node);
+  }
+  const rings = {} as { account: Ring; container: Ring; object: Ring };
+  for (const kind of ['account', 'container', 'object'] as const) {
+    const builder = RingBuilder.create({ partPower: options.partPower ?? 6, replicas: options.replicas ?? 3, minPartHours: 0 }, systemClock);
+    for (const node of nodes) builder.addDevice({ region: 1, zone: node.n, ip: '127.0.0.1', port: node.ports[kind], device: node.device, weight: 100 });
+    builder.rebalance({ seed: 1 });
+    rings[kind] = Ring.fromData(builder.ringData(), hashPath);
+  }
+  await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = test-cluster\n`);
+  const proxyBase = defaultConfig(proxyNodeSchemas);
+  const proxy = new ProxyServer(
+    {
+      proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
+      tempauth: { ...proxyBase.tempauth, 'user_*': USERS },
+      secret: `/${hashSection.swift_hash_path_suffix}`,
+    },
+    { clock: systemClock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, extraMiddlewares: proxyMiddlewares },
+  );
+  const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: 0, logger });
+  const tokens = new Map<string, string>();
+  const cluster: TestCluster = {
+    port: http.port,
+    nodes,
+    proxy,
+    hashPath,
+    rings,
+    async token(user = 'test:tester', key?: string) {
+      const cached = tokens.get(user);
+      if (cached && key === undefined) return cached;
+      const name = user.replace(':', '_');
+      const secret = key ?? (USERS[`user_${name}` as keyof typeof USERS] ?? '').split(' ')[0] ?? '';
+      const res = await httpRequest(http.port, 'GET', '/auth/v1.0', { 'X-Auth-User': user, 'X-Auth-Key': secret });
+      const token = res.headers['x-auth-token'] ?? '';
+      if (key === undefined) tokens.set(user, token);
+      return token;
+    },
+    async request(method, path, headers = {}, body) {
+      const all = { ...headers };
+      if (!('X-Auth-Token' in all)) all['X-Auth-Token'] = await cluster.token();
+      if (all['X-Auth-Token'] === '') delete all['X-Auth-Token'];
+      return httpRequest(http.port, method, path, all, body);
+    },
+    async stopNode(n) {
+      const node = nodes[n - 1];
+      await node?.running?.close();
+      if (node) delete node.running;
+    },
+    async startNode(n) {
+      const node = nodes[n - 1];
+      if (!node || node.running) return;
+      node.running = await runStorageNode(configFor(node), { logger });
+    },
+    async close() {
+      await http.close();
+      await proxy.close();
+      await Promise.all(nodes.map((node) => node.running?.close()));
+      await dir.remove();
+    },
+  };
+  return cluster;
+}
