@@ -18,6 +18,7 @@ class Putter {
   private readonly controller = new AbortController();
   private readonly settled: Promise<void>;
   private ended = false;
+  private finished: Promise<number> | undefined;
   private readonly writeTimeoutMs: number;
 
   constructor(deps: BackendDeps, node: ProxyNode, slot: number, target: Target, headers: Record<string, string>, signal: AbortSignal) {
@@ -60,8 +61,13 @@ class Putter {
     clearTimeout(timer);
   }
 
-  /** Ends the body and waits (at most the node timeout) for the answer's status. */
-  async finish(): Promise<number> {
+  /** Ends the body and waits (at most the node timeout) for the answer's status. Idempotent. */
+  finish(): Promise<number> {
+    this.finished ??= this.settle();
+    return this.finished;
+  }
+
+  private async settle(): Promise<number> {
     if (this.live) {
       this.ended = true;
       this.stream.end();
@@ -69,6 +75,8 @@ class Putter {
       await Promise.race([this.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.writeTimeoutMs)))]);
       clearTimeout(timer);
       if (!this.answer) this.fail('no answer in time');
+      // A server failure (507, 5xx) after the body is still a failure a handoff can make good.
+      else if (this.answer.status >= 500) this.fail(`answered ${this.answer.status}`);
     }
     if (this.answer) await this.answer.body.dump();
     return this.answer?.status ?? 503;
@@ -138,6 +146,8 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
     for await (const chunk of readBody(body, options.clientTimeoutMs)) {
       total += chunk.length;
       if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
+      // Replace first: a new handoff gets the bytes sent so far, then this chunk like the rest.
+      await replaceFailed();
       if (replayIntact) {
         if (replayBytes + chunk.length <= options.replayBytes) {
           replay.push(chunk);
@@ -147,7 +157,6 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
           replay.length = 0;
         }
       }
-      await replaceFailed();
       await Promise.all(putters.map((p) => p.write(chunk)));
       if (putters.filter((p) => p.live).length < quorum) break;
     }

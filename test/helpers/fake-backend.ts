@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { BackendError } from '../../common/errors.ts';
+import type { BackendBodyStream, BackendClient, BackendNode, BackendRequest, BackendResponse } from '../../common/http/backend-client.ts';
+
+/** What a fake node does with one request: answer, or fail to connect. */
+export type FakeBehaviour = { status: number; headers?: Record<string, string>; body?: string } | 'refuse';
+
+export interface RecordedRequest {
+  readonly node: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The request body as received (read fully before answering). */
+  readonly body: Buffer;
+}
+
+/**
+ * A scripted BackendClient (Swift's `fake_http_connect`): `script(node, request)` decides each
+ * answer. Request bodies are read in full before answering, as a storage node would; answers
+ * to PUTs carry the MD5 of what arrived as `etag` unless the script sets one.
+ */
+export function fakeBackend(script: (node: string, request: BackendRequest) => FakeBehaviour): BackendClient & { readonly requests: RecordedRequest[] } {
+  const requests: RecordedRequest[] = [];
+  return {
+    requests,
+    async request(node: BackendNode, request: BackendRequest): Promise<BackendResponse> {
+      const key = `${node.ip}:${node.port}`;
+      const behaviour = script(key, request);
+      if (behaviour === 'refuse') throw new BackendError('BACKEND_CONNECT', key, 'connection failed (ECONNREFUSED)');
+      const chunks: Buffer[] = [];
+      const body = request.body;
+      if (typeof body === 'string' || body instanceof Uint8Array) chunks.push(Buffer.from(body));
+      else if (body) for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+      const received = Buffer.concat(chunks);
+      requests.push({ node: key, method: request.method, path: request.path, headers: { ...request.headers }, body: received });
+      const headers: Record<string, string> = { ...(request.method === 'PUT' ? { etag: createHash('md5').update(received).digest('hex') } : {}), ...behaviour.headers };
+      return { status: behaviour.status, headers, body: bodyStream(behaviour.body ?? '') };
+    },
+    async close() {},
+  };
+}
+
+function bodyStream(text: string): BackendBodyStream {
+  const buf = Buffer.from(text);
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (buf.length > 0) yield buf;
+    },
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    bytes: async () => buf,
+    dump: async () => {},
+  };
+}

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HashPath } from '../../../../common/hash-path.ts';
+import { nullLogger } from '../../../../common/logger.ts';
+import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
+import { putObject } from '../../../../proxy/controllers/object-put.ts';
+import { ErrorLimiter } from '../../../../proxy/error-limiter.ts';
+import { RingBuilder } from '../../../../ring/builder.ts';
+import { Ring } from '../../../../ring/ring.ts';
+import { fakeBackend, type FakeBehaviour } from '../../../helpers/fake-backend.ts';
+import { ManualClock } from '../../../helpers/manual-clock.ts';
+
+const clock = new ManualClock();
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+
+function target(): { ring: Ring; partition: number; names: string[] } {
+  const b = RingBuilder.create({ partPower: 2, replicas: 3, minPartHours: 0 }, clock);
+  for (let i = 1; i <= 5; i++) b.addDevice({ region: 1, zone: i, ip: `10.0.0.${i}`, port: 6200, device: 'sda', weight: 1 });
+  b.rebalance({ seed: 1 });
+  return { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['a', 'c', 'o'] };
+}
+
+function deps(script: (node: string) => FakeBehaviour): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
+  return {
+    backend: fakeBackend((node) => script(node)),
+    limiter: new ErrorLimiter({ clock, intervalMs: 60_000, limit: 10 }),
+    clock,
+    logger: nullLogger,
+    connTimeoutMs: 500,
+    nodeTimeoutMs: 2000,
+    postQuorumTimeoutMs: 500,
+  };
+}
+
+/** A body in `n` chunks, pausing between them so a refused connection is noticed mid-upload. */
+async function* slowBody(data: Buffer, n: number): AsyncGenerator<Uint8Array> {
+  const size = Math.ceil(data.length / n);
+  for (let i = 0; i < data.length; i += size) {
+    yield data.subarray(i, i + size);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const options = { clientTimeoutMs: 5000, replayBytes: 1024 * 1024, maxBytes: 5 * 1024 ** 3, signal: new AbortController().signal };
+
+test('regression: a handoff that replaces a failed node mid-upload gets every byte exactly once', async () => {
+  const t = target();
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const d = deps((node) => (node === primaries[0] || node === primaries[1] ? 'refuse' : { status: 201 }));
+  const data = randomBytes(300_000);
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 6), { ...options, expectedBytes: data.length });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  const puts = d.backend.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 3, 'the live primary and two handoffs');
+  for (const put of puts) assert.is(md5(put.body), md5(data), `${put.node} got a different body (${put.body.length} bytes)`);
+});
+
+test('a node answering 507 is replaced by a handoff and benched', async () => {
+  const t = target();
+  const [first] = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const d = deps((node) => (node === first ? { status: 507 } : { status: 201 }));
+  const data = Buffer.from('small object');
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 1), options);
+  assert.is(result.status, 201);
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const puts = d.backend.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 4, 'three primaries and one handoff');
+  assert.is(puts.filter((r) => !primaries.includes(r.node)).length, 1);
+  assert.ok(d.limiter.isLimited(t.ring.getPartNodes(0)[0] as NonNullable<ReturnType<Ring['getPartNodes']>[number]>));
+});
+
+test('412 from a quorum (If-None-Match: *) is the answer, not a reason to try handoffs', async () => {
+  const t = target();
+  const d = deps(() => ({ status: 412 }));
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(Buffer.from('x'), 1), options);
+  assert.is(result.status, 412);
+  assert.is(d.backend.requests.length, 3);
+});
+
+test('replicas that disagree on the ETag make the PUT fail', async () => {
+  const t = target();
+  let n = 0;
+  const d = deps(() => ({ status: 201, headers: { etag: n++ === 0 ? 'aaaa' : 'bbbb' } }));
+  await putObject(d, t, [{}, {}, {}], slowBody(Buffer.from('x'), 1), options).then(
+    () => assert.unreachable('no error'),
+    (err: Error) => assert.match(err.message, /disagree on the ETag/),
+  );
+});
+
+test.run();
