@@ -33,6 +33,8 @@ export async function start(role: string | undefined, configPath: string | undef
     const proxy = await runProxy(config, { reusePort: true });
     await untilSignal();
     await proxy.close();
+    // The IPC channel to the primary would keep this worker alive.
+    cluster.worker?.disconnect();
     return 0;
   }
   out.err(`unknown role ${JSON.stringify(role)}: expected storage or proxy`);

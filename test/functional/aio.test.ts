@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { httpRequest } from '../helpers/http.ts';
+import { makeTempDir } from '../helpers/tmpdir.ts';
+
+const swiftlet = join(import.meta.dirname, '../../cli/swiftlet.ts');
+
+/** A free port base with 50 free ports after it (for storage nodes) and one proxy port. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  lines: string[];
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+function runAio(data: string, port: number, base: number): Running {
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(base)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  let buffer = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  return {
+    child,
+    lines,
+    waitFor: (pattern) => {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+  };
+}
+
+async function stop(running: Running): Promise<number | null> {
+  if (running.child.exitCode !== null) return running.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
+  running.child.kill('SIGTERM');
+  return exited;
+}
+
+test('swiftlet aio: one command, a working cluster; pid files; a dead node is restarted; SIGTERM stops it all', async () => {
+  const dir = await makeTempDir('swiftlet-aio-');
+  const port = await freePort();
+  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  let running = runAio(dir.path, port, base);
+  try {
+    await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
+    assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
+    const auth = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });
+    assert.is(auth.status, 200);
+    const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
+    assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
+    assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
+    for (const name of ['proxy', 'node1', 'node2', 'node3', 'node4']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['swiftlet.conf', 'proxy.conf', 'node1.conf', 'object.ring.gz', 'container.builder']) assert.ok(existsSync(join(dir.path, 'etc', name)), name);
+
+    // Kill a storage node: the supervisor says so and starts it again.
+    const pid = Number(await readFile(join(dir.path, 'run', 'node2.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await running.waitFor(/^node2 \(pid \d+\) exited .*restarting it/);
+    assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', token)).body.toString(), 'kept across restarts');
+
+    assert.is(await stop(running), 0);
+    assert.ok(running.lines.includes('stopped'));
+    assert.ok(!existsSync(join(dir.path, 'run', 'proxy.pid')), 'pid files are removed');
+    await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
+
+    // A second start reuses the data.
+    running = runAio(dir.path, port, base);
+    await running.waitFor(/^ready:/);
+    assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
+    const again = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });
+    assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', { 'X-Auth-Token': again.headers['x-auth-token'] ?? '' })).body.toString(), 'kept across restarts');
+  } finally {
+    await stop(running);
+    await dir.remove();
+  }
+});
+
+test.run();
