@@ -1,5 +1,6 @@
 import type { ConfigOf } from '../common/config.ts';
 import type { Constraints } from '../common/constraints.ts';
+import type { TimestampSource } from '../common/timestamp-source.ts';
 import type { Ring } from '../ring/ring.ts';
 import type { BackendDeps } from './backend-requests.ts';
 import type { proxyServerSchema } from './config.ts';
@@ -13,4 +14,6 @@ export interface ProxyContext extends BackendDeps {
   readonly constraints: Constraints;
   /** The one storage policy: its name (for `X-Storage-Policy`) and index. */
   readonly policy: { readonly name: string; readonly index: number };
+  /** Write timestamps: unique and increasing within this proxy process. */
+  readonly timestamps: TimestampSource;
 }

@@ -4,6 +4,7 @@ import { type Constraints, DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
 import type { BackendClient } from '../common/http/backend-client.ts';
 import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
 import type { Logger } from '../common/logger.ts';
+import { TimestampSource } from '../common/timestamp-source.ts';
 import { newTransId } from '../common/trans-id.ts';
 import type { Ring } from '../ring/ring.ts';
 import { proxyApp } from './app.ts';
@@ -69,6 +70,7 @@ export class ProxyServer {
       info: new InfoCache(backendDeps, deps.rings, { accountSeconds: p.recheck_account_existence, containerSeconds: p.recheck_container_existence }),
       constraints,
       policy,
+      timestamps: new TimestampSource(deps.clock),
     };
     this.capabilities = {
       swift: {

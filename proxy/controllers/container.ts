@@ -42,6 +42,7 @@ async function read(ctx: ProxyContext, req: ProxyRequest, account: string, conta
     throw err;
   }
   const shown = passHeaders(headers, isOwner(req, account) ? [] : OWNER_ONLY);
+  if (headers['x-backend-storage-policy-index'] !== undefined) shown['X-Storage-Policy'] = ctx.policy.name;
   if (isReadSource(result)) return { status: result.response.status, headers: shown, body: req.method === 'HEAD' ? null : result.response.body };
   return { status: result.status, headers: shown, body: req.method === 'HEAD' ? null : result.body };
 }

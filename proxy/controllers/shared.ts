@@ -60,7 +60,7 @@ export function backendHeaders(req: ProxyRequest, extra: Record<string, string> 
  */
 export function writeTimestamp(req: ProxyRequest, ctx: ProxyContext): Timestamp {
   const given = req.headers['x-timestamp'];
-  if (given === undefined) return Timestamp.fromMillis(ctx.clock.now());
+  if (given === undefined) return ctx.timestamps.next();
   try {
     return Timestamp.parse(given);
   } catch {
