@@ -1,0 +1,16 @@
+import { bool, int, type Schema } from '../common/config.ts';
+
+/**
+ * The `[account-server]` section of a storage node's config. Devices, mount_check and
+ * bind_ip come from `[storage]` (`common/storage-config.ts`).
+ *
+ * ```ini
+ * [account-server]
+ * bind_port = 6202
+ * ```
+ */
+export const accountServerSchema = {
+  bind_port: int(6202, { min: 0, max: 65535, doc: 'port the account server listens on (0 picks one)' }),
+  log_requests: bool(true, 'log one line per request (REPLICATE at debug level)'),
+  db_fsync: bool(false, 'fsync every database write; off as in Swift, whose account updates land in unsynced pending files'),
+} as const satisfies Schema;

@@ -1,0 +1,82 @@
+import { ClassicLevel } from 'classic-level';
+import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './kv.ts';
+
+/** How a device's LevelDB is opened. */
+export interface LevelKvOptions {
+  /**
+   * fsync every batch. Off by default: like Swift's pending files, a write is in the OS's hands
+   * when the server answers, and replication repairs what a crash loses.
+   */
+  readonly sync?: boolean;
+  /** LevelDB's block cache in bytes. */
+  readonly cacheSize?: number;
+}
+
+/** Bytes an iterator reads ahead per native call: large, so a 10,000-row listing takes a few. */
+const ITERATOR_READ_AHEAD = 1 << 20;
+
+/** `OrderedKv` over one LevelDB (classic-level): UTF-8 string keys, byte values. */
+export class LevelKv implements OrderedKv {
+  private readonly db: ClassicLevel<string, Uint8Array>;
+  private readonly sync: boolean;
+
+  private constructor(db: ClassicLevel<string, Uint8Array>, sync: boolean) {
+    this.db = db;
+    this.sync = sync;
+  }
+
+  /** Opens (creating when missing) the LevelDB at `path`. */
+  static async open(path: string, options: LevelKvOptions = {}): Promise<LevelKv> {
+    // A node opens two of these per device (accounts, containers), so each stays modest:
+    // bounded cache and memtable, and bigger table files so a large database needs fewer
+    // open file handles.
+    const db = new ClassicLevel<string, Uint8Array>(path, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+      cacheSize: options.cacheSize ?? 8 * 1024 * 1024,
+      writeBufferSize: 8 * 1024 * 1024,
+      maxFileSize: 8 * 1024 * 1024,
+      maxOpenFiles: 500,
+    });
+    await db.open();
+    return new LevelKv(db, options.sync ?? false);
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.db.get(key);
+  }
+
+  getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    return this.db.getMany([...keys]);
+  }
+
+  async batch(ops: readonly KvOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch(
+      ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key })),
+      { sync: this.sync },
+    );
+  }
+
+  iterator(range: KvRange): KvIterator {
+    const it = this.db.iterator({ ...range, highWaterMarkBytes: ITERATOR_READ_AHEAD });
+    return {
+      nextv: (size) => it.nextv(size) as Promise<KvEntry[]>,
+      seek: (target) => it.seek(target),
+      close: () => it.close(),
+    };
+  }
+
+  clear(range: KvRange): Promise<void> {
+    return this.db.clear(range);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/** A `KvOpener` for `DeviceDbs` that opens LevelDBs. */
+export function levelKvOpener(options: LevelKvOptions = {}): KvOpener {
+  return (path) => LevelKv.open(path, options);
+}
