@@ -12,5 +12,5 @@ import { bool, int, type Schema } from '../common/config.ts';
 export const accountServerSchema = {
   bind_port: int(6202, { min: 0, max: 65535, doc: 'port the account server listens on (0 picks one)' }),
   log_requests: bool(true, 'log one line per request (REPLICATE at debug level)'),
-  db_fsync: bool(false, 'fsync every database write; off as in Swift, whose account updates land in unsynced pending files'),
+  db_fsync: bool(true, 'fsync every database write before answering (a storage server acknowledges only what survives a crash); concurrent updates share one fsync'),
 } as const satisfies Schema;

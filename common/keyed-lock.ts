@@ -19,4 +19,9 @@ export class KeyedLock {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /** Keys with sections queued or running. */
+  get size(): number {
+    return this.tails.size;
+  }
 }

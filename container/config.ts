@@ -15,5 +15,5 @@ export const containerServerSchema = {
   node_timeout: num(3, { min: 0, doc: 'seconds to wait for an account server to answer an account update (connecting is the backend client\'s conn_timeout)' }),
   allow_versions: bool(false, 'keep X-Versions-Location on containers (legacy versioning; Swift deprecates it)'),
   log_requests: bool(true, 'log one line per request (REPLICATE at debug level)'),
-  db_fsync: bool(false, 'fsync every database write; off as in Swift, whose container updates land in unsynced pending files'),
+  db_fsync: bool(true, 'fsync every database write before answering (a storage server acknowledges only what survives a crash); concurrent updates share one fsync'),
 } as const satisfies Schema;

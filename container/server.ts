@@ -1,8 +1,11 @@
 import type { Clock } from '../common/clock.ts';
 import type { ConfigOf } from '../common/config.ts';
 import { checkAccountName, checkContainerName, checkObjectName } from '../common/constraints.ts';
-import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requestTimestamp, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
-import { decodePath, splitPath, validateDevicePartition } from '../common/db/backend-path.ts';
+import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
+import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
+import { commonHttpError } from '../common/http/domain-status.ts';
+import { requestTimestamp } from '../common/http/request-timestamp.ts';
+import { storageHandler } from '../common/http/storage-handler.ts';
 import { DatabasesClosedError, DeviceDbs } from '../common/db/device-dbs.ts';
 import { DatabaseAlreadyExistsError, DatabaseNotFoundError, ReplicationRequestError } from '../common/db/errors.ts';
 import type { KvOpener } from '../common/db/kv.ts';
@@ -10,11 +13,10 @@ import { levelKvOpener } from '../common/db/level-kv.ts';
 import { liveMetadata, type Metadata } from '../common/db/metadata.ts';
 import { listingQuery, QueryParams } from '../common/db/query-params.ts';
 import { serveReplicate } from '../common/db/replicator-rpc.ts';
-import { ConstraintError, DeviceUnavailableError, InvalidPathError, SwiftError } from '../common/errors.ts';
 import type { HashPath } from '../common/hash-path.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { defaultErrorBody, HttpError } from '../common/http/http-error.ts';
-import { errorResponse, type Handler, type ServerRequest, type ServerResponse } from '../common/http/server.ts';
+import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
 import { containerToXml, listingContentType, listingToJson, listingToText, type ListingRecord } from '../common/listing-format.ts';
 import type { Logger } from '../common/logger.ts';
 import type { storageSchema } from '../common/storage-config.ts';
@@ -74,7 +76,6 @@ export class ContainerServer {
   private readonly deps: ContainerServerDeps;
   private readonly policies: ReadonlyMap<number, string>;
   private readonly saveHeaders: readonly string[];
-  private readonly routes: Readonly<Record<string, (req: ServerRequest, path: string) => Promise<ServerResponse>>>;
 
   constructor(config: ContainerServerConfig, deps: ContainerServerDeps) {
     this.config = config;
@@ -89,32 +90,19 @@ export class ContainerServer {
       datadir: CONTAINER_DATADIR,
       open: async (path) => new ContainerDatadir(await opener(path), { clock: deps.clock }),
     });
-    this.routes = { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate };
-    this.handle = (req) => this.serve(req);
+    this.handle = storageHandler({
+      name: 'container-server',
+      routes: { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate },
+      toHttpError,
+      logger: deps.logger,
+      clock: deps.clock,
+      logRequests: config.containerServer.log_requests,
+    });
   }
 
   /** Closes every database. Stop the HTTP server first. */
   close(): Promise<void> {
     return this.datadirs.close();
-  }
-
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.deps.clock.monotonic();
-    let res: ServerResponse;
-    try {
-      const path = decodePath(req.path);
-      const route = this.routes[req.method];
-      if (!route) throw new HttpError(405);
-      res = await route(req, path);
-    } catch (err) {
-      res = errorResponse(toHttpError(err), this.deps.logger, req);
-    }
-    if (this.config.containerServer.log_requests) {
-      const line = { method: req.method, path: req.path, status: res.status, ms: Math.round(this.deps.clock.monotonic() - started), txn: req.headers['x-trans-id'] };
-      if (req.method === 'REPLICATE') this.deps.logger.debug('container-server request', line);
-      else this.deps.logger.info('container-server request', line);
-    }
-    return res;
   }
 
   /** Splits and checks `/<device>/<partition>/<account>/<container>[/<object>]`. */
@@ -153,7 +141,7 @@ export class ContainerServer {
       await broker.putObject(update);
       return { status: 201 };
     }
-    const plan = accountUpdatePlan(req.headers);
+    accountUpdatePlan(req.headers); // checks the X-Account-* headers before anything is written
     const metadata = metadataFromHeaders(req.headers, 'container', timestamp, this.saveHeaders);
     const newPolicy = requestedPolicy ?? policyIndexHeader(req.headers, this.policies, 'x-backend-storage-policy-default') ?? 0;
     const created = await this.updateOrCreate(broker, t, timestamp, metadata, newPolicy, requestedPolicy);
@@ -354,14 +342,11 @@ function isoformatter(): (internal: string) => string {
 
 /** The edge: domain errors to statuses. */
 function toHttpError(err: unknown): unknown {
-  if (err instanceof HttpError || !(err instanceof SwiftError)) return err;
-  if (err instanceof DeviceUnavailableError) return new HttpError(507, undefined, {}, { cause: err });
-  if (err instanceof ConstraintError) return new HttpError(CONSTRAINT_STATUS[err.kind], err.message, {}, { cause: err });
-  if (err instanceof InvalidPathError || err instanceof ReplicationRequestError) return new HttpError(400, err.message, {}, { cause: err });
+  const common = commonHttpError(err);
+  if (common) return common;
+  if (err instanceof ReplicationRequestError) return new HttpError(400, err.message, {}, { cause: err });
   if (err instanceof DatabaseNotFoundError) return new HttpError(404, undefined, {}, { cause: err });
   if (err instanceof DatabaseAlreadyExistsError) return new HttpError(409, undefined, {}, { cause: err });
   if (err instanceof DatabasesClosedError) return new HttpError(503, undefined, {}, { cause: err });
   return err;
 }
-
-const CONSTRAINT_STATUS: Readonly<Record<ConstraintError['kind'], number>> = { bad_request: 400, too_large: 413, length_required: 411, not_acceptable: 406, precondition: 412 };

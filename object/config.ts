@@ -1,4 +1,4 @@
-import { int, list, num, type Schema } from '../common/config.ts';
+import { bool, int, list, num, type Schema } from '../common/config.ts';
 
 /** Headers a PUT or POST may set on an object besides `X-Object-Meta-*` (Swift's default). */
 export const DEFAULT_ALLOWED_HEADERS = [
@@ -14,4 +14,5 @@ export const objectServerSchema = {
   client_timeout: num(60, { min: 0, doc: 'seconds a client may pause while sending a body (408 after)' }),
   reclaim_age: int(7 * 24 * 3600, { min: 0, doc: 'seconds tombstones are kept' }),
   allowed_headers: list(DEFAULT_ALLOWED_HEADERS, 'headers stored with an object besides X-Object-Meta-*'),
+  log_requests: bool(true, 'log one line per request (REPLICATE and SSYNC at debug level)'),
 } as const satisfies Schema;

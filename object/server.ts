@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { type ConfigOf, isTrueValue } from '../common/config.ts';
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type HeaderBag, headerToUtf8 } from '../common/constraints.ts';
-import { ConstraintError, DeviceUnavailableError, InvalidPathError, TimestampError } from '../common/errors.ts';
+import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
-import { ClientDisconnectError, ClientTimeoutError, readBody } from '../common/http/body-reader.ts';
-import { parsePartition, splitPath } from '../common/http/backend-path.ts';
+import { ClientDisconnectError, readBody } from '../common/http/body-reader.ts';
+import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
+import { commonHttpError } from '../common/http/domain-status.ts';
 import { normalizeEtag, parseMatch } from '../common/http/conditional.ts';
 import { HttpError } from '../common/http/http-error.ts';
-import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
+import { requestTimestamp } from '../common/http/request-timestamp.ts';
+import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
+import { storageHandler } from '../common/http/storage-handler.ts';
 import { titleCaseHeader } from '../common/http/title-case.ts';
 import type { Logger } from '../common/logger.ts';
 import type { storageSchema } from '../common/storage-config.ts';
@@ -46,56 +49,44 @@ export class ObjectServer {
   private readonly deps: ObjectServerDeps;
   private readonly allowedHeaders: ReadonlySet<string>;
 
+  /** The request handler to serve with `listen()`. */
+  readonly handle: Handler;
+
   constructor(config: ObjectServerConfig, deps: ObjectServerDeps) {
     this.config = config;
     this.deps = deps;
     this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
+    this.handle = storageHandler({
+      name: 'object-server',
+      routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate },
+      toHttpError,
+      logger: deps.logger,
+      clock: deps.clock,
+      logRequests: config.objectServer.log_requests,
+    });
   }
-
-  /** The request handler to serve with `listen()`. */
-  readonly handle = async (req: ServerRequest): Promise<ServerResponse> => {
-    try {
-      switch (req.method) {
-        case 'GET':
-        case 'HEAD':
-          return await this.read(req);
-        case 'PUT':
-          return await this.put(req);
-        case 'POST':
-          return await this.post(req);
-        case 'DELETE':
-          return await this.delete(req);
-        case 'REPLICATE':
-          return await this.replicate(req);
-        default:
-          throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE, REPLICATE' });
-      }
-    } catch (err) {
-      throw toHttpError(err);
-    }
-  };
 
   async close(): Promise<void> {
     await this.deps.diskFiles.close();
   }
 
-  private location(req: ServerRequest): ObjectLocation {
-    const [device, partition, account, container, object] = splitPath(req.path, 5, 5, true) as [string, string, string, string, string];
+  private location(path: string): ObjectLocation {
+    const [device, partition, account, container, object] = splitPath(path, 5, 5, true) as [string, string, string, string, string];
     checkObjectName(object);
-    return { device, partition: parsePartition(partition, req.path), account, container, object };
+    return { device, partition: validateDevicePartition(device, partition), account, container, object };
   }
 
-  private async read(req: ServerRequest): Promise<ServerResponse> {
-    const loc = this.location(req);
+  private readonly read = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const loc = this.location(path);
     const df = await this.deps.diskFiles.diskFile(loc);
     const openExpired = isTrueValue(req.headers['x-backend-replication']);
     if (req.method === 'HEAD') return objectReadResponse(req, await df.readMetadata({ openExpired }), this.allowedHeaders);
     const reader = await df.open({ openExpired });
     return objectReadResponse(req, reader, this.allowedHeaders, reader);
-  }
+  };
 
-  private async put(req: ServerRequest): Promise<ServerResponse> {
-    const loc = this.location(req);
+  private readonly put = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
     checkObjectSize(req.headers);
     const contentType = req.headers['content-type'];
@@ -145,10 +136,10 @@ export class ObjectServer {
       await writer.abort();
       throw err;
     }
-  }
+  };
 
-  private async post(req: ServerRequest): Promise<ServerResponse> {
-    const loc = this.location(req);
+  private readonly post = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
     checkMetadata(req.headers, 'object');
     const deleteAt = deleteAtFrom(req.headers, this.deps.clock.now() / 1000);
@@ -181,10 +172,10 @@ export class ObjectServer {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(state.metadata)) if (k.toLowerCase().startsWith('x-object-sysmeta-')) headers[k] = v;
     return { status: 202, headers };
-  }
+  };
 
-  private async delete(req: ServerRequest): Promise<ServerResponse> {
-    const loc = this.location(req);
+  private readonly delete = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
     const df = await this.deps.diskFiles.diskFile(loc);
     const existing = await currentState(df);
@@ -209,14 +200,14 @@ export class ObjectServer {
     if (status === 404) throw new HttpError(404, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
     if (status === 409) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
     return { status: 204, headers: { 'X-Backend-Timestamp': responseTimestamp.internal } };
-  }
+  };
 
-  private async replicate(req: ServerRequest): Promise<ServerResponse> {
-    const [device, partition, suffixes] = splitPath(req.path, 2, 3);
+  private readonly replicate = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const [device, partition, suffixes] = splitPath(path, 2, 3) as [string, string, string | undefined];
     const recalculate = (suffixes ?? '').split('-').filter((s) => /^[0-9a-f]{3}$/.test(s));
-    const hashes = await this.deps.diskFiles.getHashes(device as string, parsePartition(partition as string, req.path), recalculate);
+    const hashes = await this.deps.diskFiles.getHashes(device, validateDevicePartition(device, partition), recalculate);
     return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(hashes) };
-  }
+  };
 
   /** User metadata, transient sysmeta, and the allowed headers; sysmeta too on PUT. */
   private storedHeaders(headers: HeaderBag, withSysmeta: boolean): Record<string, string> {
@@ -275,30 +266,13 @@ function containerOverrides(metadata: Metadata): Record<string, string> {
   return out;
 }
 
-function requestTimestamp(headers: HeaderBag): Timestamp {
-  const raw = headers['x-timestamp'];
-  if (raw === undefined) throw new HttpError(400, 'Missing X-Timestamp header');
-  try {
-    return Timestamp.parse(raw);
-  } catch {
-    throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was ${JSON.stringify(raw)}`);
-  }
-}
 
 /** The edge: domain errors to statuses. */
 function toHttpError(err: unknown): unknown {
-  if (err instanceof HttpError) return err;
-  if (err instanceof ConstraintError) {
-    const status = { bad_request: 400, too_large: 413, length_required: 411, not_acceptable: 406, precondition: 412 }[err.kind];
-    return new HttpError(status, err.message);
-  }
-  if (err instanceof InvalidPathError) return new HttpError(400, 'Invalid path');
-  if (err instanceof TimestampError) return new HttpError(400, err.message);
-  if (err instanceof DeviceUnavailableError) return new HttpError(507);
-  if (err instanceof DiskFileNoSpace) return new HttpError(507);
-  if (err instanceof DiskFileDeleted) return new HttpError(404, undefined, { 'X-Backend-Timestamp': err.timestamp.internal });
-  if (err instanceof DiskFileNotExist) return new HttpError(404);
-  if (err instanceof ClientTimeoutError) return new HttpError(408);
-  if (err instanceof ClientDisconnectError) return new HttpError(499);
+  const common = commonHttpError(err);
+  if (common) return common;
+  if (err instanceof DiskFileNoSpace) return new HttpError(507, undefined, {}, { cause: err });
+  if (err instanceof DiskFileDeleted) return new HttpError(404, undefined, { 'X-Backend-Timestamp': err.timestamp.internal }, { cause: err });
+  if (err instanceof DiskFileNotExist) return new HttpError(404, undefined, {}, { cause: err });
   return err;
 }

@@ -2,6 +2,7 @@ import { checkMetadata, type HeaderBag, headerToUtf8, type MetadataTarget } from
 import { ConstraintError } from '../errors.ts';
 import { titleCaseHeader } from '../http/title-case.ts';
 import { Timestamp } from '../timestamp.ts';
+import { parseTimestampHeader } from '../http/request-timestamp.ts';
 import type { Metadata } from './metadata.ts';
 
 /**
@@ -9,36 +10,18 @@ import type { Metadata } from './metadata.ts';
  * are `ConstraintError`s with Swift's messages; the servers turn them into 400s.
  */
 
-/**
- * Swift's `valid_timestamp`: the request's `X-Timestamp`.
- * @throws {ConstraintError} `Missing X-Timestamp header` / `Invalid X-Timestamp header`.
- */
-export function requestTimestamp(headers: HeaderBag): Timestamp {
-  const value = headers['x-timestamp'];
-  if (value === undefined) throw new ConstraintError('bad_request', 'Missing X-Timestamp header');
-  return parseTimestamp(value, 'Invalid X-Timestamp header');
-}
-
 /** An optional timestamp header. @throws {ConstraintError} naming the header when it is bad. */
 export function optionalTimestamp(headers: HeaderBag, name: string): Timestamp | undefined {
   const value = headers[name];
   if (value === undefined || value === '') return undefined;
-  return parseTimestamp(value, `Invalid ${titleCaseHeader(name)} header`);
+  return parseTimestampHeader(value, name);
 }
 
 /** A timestamp header that must be there. */
 export function requiredTimestamp(headers: HeaderBag, name: string): Timestamp {
   const value = headers[name];
   if (value === undefined) throw new ConstraintError('bad_request', `Missing ${titleCaseHeader(name)} header`);
-  return parseTimestamp(value, `Invalid ${titleCaseHeader(name)} header`);
-}
-
-function parseTimestamp(value: string, problem: string): Timestamp {
-  try {
-    return Timestamp.parse(value);
-  } catch {
-    throw new ConstraintError('bad_request', problem);
-  }
+  return parseTimestampHeader(value, name);
 }
 
 /** A non-negative integer header that must be there (`X-Size`, `X-Object-Count`, ...). */

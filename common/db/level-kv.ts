@@ -4,8 +4,8 @@ import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './
 /** How a device's LevelDB is opened. */
 export interface LevelKvOptions {
   /**
-   * fsync every batch. Off by default: like Swift's pending files, a write is in the OS's hands
-   * when the server answers, and replication repairs what a crash loses.
+   * fsync every batch (the servers turn it on through `db_fsync`, default true: a storage
+   * server acknowledges only what survives a crash; concurrent updates share one batch).
    */
   readonly sync?: boolean;
   /** LevelDB's block cache in bytes. */

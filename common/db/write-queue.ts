@@ -1,4 +1,4 @@
-import { KeyedMutex } from './keyed-mutex.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 
 /** Rows merged in one group commit at most: bounds one batch's size and latency. */
 const MAX_GROUP = 2048;
@@ -16,7 +16,7 @@ interface Group<I> {
  * updates to a container cost about one read and one write, not 32 of each.
  */
 export class WriteQueue {
-  private readonly mutex = new KeyedMutex();
+  private readonly mutex = new KeyedLock();
   private readonly pending = new Map<string, Group<unknown>>();
 
   /** Runs `task` alone for `key` (after everything queued before it). */

@@ -1,33 +1,82 @@
-import { InvalidPathError } from '../errors.ts';
+import { ConstraintError } from '../errors.ts';
 
 /**
- * Swift's `split_path` for backend paths: splits `/a/b/c` into between `min` and `max`
- * percent-decoded segments. With `restWithLast` the last segment takes the rest of the path,
- * slashes included (object names). Required segments must not be empty; segments must be valid
- * UTF-8 without NUL.
- * @throws {InvalidPathError} with the reason.
+ * Decodes a request path the way Swift's WSGI layer does (`unquote` to bytes, then
+ * `check_utf8`): `%XX` escapes become bytes, a `%` not followed by two hex digits stays as it
+ * is, and the bytes must be UTF-8 without NUL.
+ * @throws {ConstraintError} `precondition` (Swift's 412 "Invalid UTF8 or contains NULL").
  */
-export function splitPath(rawPath: string, min: number, max: number, restWithLast = false): string[] {
-  if (!rawPath.startsWith('/')) throw new InvalidPathError(rawPath, 'must start with /');
-  let parts = rawPath.slice(1).split('/');
-  if (restWithLast && parts.length > max) parts = [...parts.slice(0, max - 1), parts.slice(max - 1).join('/')];
-  if (parts.length < min || parts.length > max) throw new InvalidPathError(rawPath, `expected ${min === max ? min : `${min} to ${max}`} segments`);
-  const last = parts.length - 1;
-  return parts.map((part, i) => {
-    if (part === '' && (i < min || i !== last || !restWithLast)) throw new InvalidPathError(rawPath, 'empty segment');
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(part);
-    } catch {
-      throw new InvalidPathError(rawPath, 'invalid percent-encoding or UTF-8');
+export function decodePath(raw: string): string {
+  if (!raw.includes('%')) {
+    if (raw.includes('\u0000') || !raw.isWellFormed()) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
+    return raw;
+  }
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      // Node hands raw non-ASCII path bytes over one char per byte (latin-1).
+      bytes.push(c & 0xff);
     }
-    if (decoded.includes('\u0000')) throw new InvalidPathError(rawPath, 'contains NUL');
-    return decoded;
-  });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
+  }
+  if (text.includes('\u0000')) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
+  return text;
 }
 
-/** A partition segment: a non-negative integer. @throws {InvalidPathError} */
-export function parsePartition(segment: string, rawPath: string): number {
-  if (!/^\d+$/.test(segment) || !Number.isSafeInteger(Number(segment))) throw new InvalidPathError(rawPath, `invalid partition ${JSON.stringify(segment)}`);
-  return Number(segment);
+/**
+ * Swift's `split_path`: `/a/b[/c...]` into `minSegs`..`maxSegs` segments; the last one keeps
+ * any further `/` when `restWithLast`. Missing optional segments are undefined.
+ * @throws {ConstraintError} `bad_request`: Swift's "Invalid path: ..." (400).
+ */
+export function splitPath(path: string, minSegs: number, maxSegs = minSegs, restWithLast = false): (string | undefined)[] {
+  const invalid = (): ConstraintError => new ConstraintError('bad_request', `Invalid path: ${encodeURI(path)}`);
+  const segs = restWithLast ? splitLimited(path, maxSegs) : splitLimited(path, maxSegs + 1);
+  const count = segs.length;
+  const min = minSegs + 1;
+  const max = maxSegs + 1;
+  if (segs[0] !== '' || count < min || segs.slice(1, min).includes('')) throw invalid();
+  if (restWithLast ? count > max : count > max + 1 || (count === max + 1 && segs[max] !== '')) throw invalid();
+  const out: (string | undefined)[] = segs.slice(1, max);
+  while (out.length < maxSegs) out.push(undefined);
+  return out;
+}
+
+/** Python's `str.split('/', n)`: at most `n` splits. */
+function splitLimited(path: string, n: number): string[] {
+  const out: string[] = [];
+  let rest = path;
+  while (out.length < n) {
+    const i = rest.indexOf('/');
+    if (i === -1) break;
+    out.push(rest.slice(0, i));
+    rest = rest.slice(i + 1);
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * Swift's `validate_device_partition`, plus: a partition must be a number, because the
+ * databases are indexed by it.
+ * @throws {ConstraintError} `bad_request`: "Invalid device: ..." / "Invalid partition: ..." (400).
+ */
+export function validateDevicePartition(device: string, partition: string): number {
+  if (device === '' || device === '.' || device === '..' || device.includes('/')) {
+    throw new ConstraintError('bad_request', `Invalid device: ${encodeURIComponent(device)}`);
+  }
+  if (!/^\d{1,10}$/.test(partition) || Number(partition) > 0xffffffff) {
+    throw new ConstraintError('bad_request', `Invalid partition: ${encodeURIComponent(partition)}`);
+  }
+  return Number(partition);
 }

@@ -186,9 +186,14 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   }
   res.writeHead(response.status, headers);
   let step = first;
-  while (!step.done) {
-    if (!res.write(step.value)) await once(res, 'drain', { signal });
-    step = await iterator.next();
+  try {
+    while (!step.done) {
+      if (!res.write(step.value)) await once(res, 'drain', { signal });
+      step = await iterator.next();
+    }
+  } finally {
+    // Stopped early (client gone, body failed): let the body close what it holds open.
+    if (!step.done) await iterator.return?.().catch(() => undefined);
   }
   await new Promise<void>((resolve) => res.end(resolve));
 }

@@ -1,4 +1,5 @@
 import { InvalidPathError } from '../../common/errors.ts';
+import { decodePath } from '../../common/http/backend-path.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import { Timestamp } from '../../common/timestamp.ts';
@@ -13,27 +14,22 @@ export interface SwiftPath {
   readonly object?: string;
 }
 
-/** Parses `/v1/a/c/o` (object names keep their slashes). @throws {InvalidPathError} */
-export function parseSwiftPath(path: string): SwiftPath {
-  const parts = path.slice(1).split('/');
-  const [version, account, container, ...rest] = parts;
-  const decode = (s: string): string => {
-    try {
-      const d = decodeURIComponent(s);
-      if (d.includes('\u0000')) throw new Error('NUL');
-      return d;
-    } catch {
-      throw new InvalidPathError(path, 'invalid percent-encoding, UTF-8 or NUL');
-    }
-  };
-  if (!path.startsWith('/') || !version || account === undefined || account === '') throw new InvalidPathError(path, 'expected /<version>/<account>[/<container>[/<object>]]');
+/**
+ * Parses `/v1/a/c/o` as Swift's proxy does: the path is decoded first (412 for bad UTF-8 or
+ * NUL), then split; object names keep their slashes.
+ * @throws {ConstraintError} 412 for bad UTF-8; {InvalidPathError} for a path without an account.
+ */
+export function parseSwiftPath(rawPath: string): SwiftPath {
+  const path = decodePath(rawPath);
+  const [version, account, container, ...rest] = path.slice(1).split('/');
+  if (!path.startsWith('/') || !version || account === undefined || account === '') throw new InvalidPathError(rawPath, 'expected /<version>/<account>[/<container>[/<object>]]');
   const object = rest.length > 0 ? rest.join('/') : undefined;
-  if (container === '' && object !== undefined) throw new InvalidPathError(path, 'empty container name');
+  if (container === '' && object !== undefined) throw new InvalidPathError(rawPath, 'empty container name');
   return {
     version,
-    account: decode(account),
-    ...(container !== undefined && container !== '' ? { container: decode(container) } : {}),
-    ...(object !== undefined && object !== '' ? { object: decode(object) } : {}),
+    account,
+    ...(container !== undefined && container !== '' ? { container } : {}),
+    ...(object !== undefined && object !== '' ? { object } : {}),
   };
 }
 

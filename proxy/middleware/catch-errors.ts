@@ -1,10 +1,8 @@
-import { ConstraintError, InvalidPathError, SwiftError, TimestampError } from '../../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError } from '../../common/http/body-reader.ts';
+import { SwiftError } from '../../common/errors.ts';
+import { commonHttpError } from '../../common/http/domain-status.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { errorResponse, type ServerResponse } from '../../common/http/server.ts';
 import type { Middleware } from '../request.ts';
-
-const CONSTRAINT_STATUS = { bad_request: 400, too_large: 413, length_required: 411, not_acceptable: 406, precondition: 412 } as const;
 
 /**
  * The proxy's edge (Swift's `catch_errors`): every response, errors included, carries the
@@ -23,12 +21,8 @@ export const catchErrors: Middleware = (next) => async (req) => {
 
 /** Domain errors to statuses; an unknown error passes through (and becomes a 500). */
 export function toHttpError(err: unknown): unknown {
-  if (err instanceof HttpError) return err;
-  if (err instanceof ConstraintError) return new HttpError(CONSTRAINT_STATUS[err.kind], err.message);
-  if (err instanceof InvalidPathError) return new HttpError(400, 'Invalid path');
-  if (err instanceof TimestampError) return new HttpError(400, err.message);
-  if (err instanceof ClientTimeoutError) return new HttpError(408);
-  if (err instanceof ClientDisconnectError) return new HttpError(499);
-  if (err instanceof SwiftError && err.code.startsWith('BACKEND_')) return new HttpError(503);
+  const common = commonHttpError(err);
+  if (common) return common;
+  if (err instanceof SwiftError && err.code.startsWith('BACKEND_')) return new HttpError(503, undefined, {}, { cause: err });
   return err;
 }

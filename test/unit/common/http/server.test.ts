@@ -161,4 +161,33 @@ test("a client that goes away aborts the request's signal", async () => {
   });
 });
 
+test('regression (file handle leak): a body whose client goes away is closed, not left to the garbage collector', async () => {
+  let closed!: () => void;
+  const wasClosed = new Promise<void>((resolve) => (closed = resolve));
+  await withServer(async () => ({
+    status: 200,
+    body: (async function* () {
+      try {
+        for (let i = 0; i < 1000; i++) yield Buffer.alloc(1024 * 1024);
+      } finally {
+        closed();
+      }
+    })(),
+  }), async (port) => {
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+    // Bounded so that a regression fails instead of hanging the run.
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000).unref());
+    assert.ok(await Promise.race([wasClosed.then(() => true), timeout]), 'the body was never closed');
+  });
+});
+
 test.run();

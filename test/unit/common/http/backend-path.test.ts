@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodePath, splitPath, validateDevicePartition } from '../../../../common/db/backend-path.ts';
+import { decodePath, splitPath, validateDevicePartition } from '../../../../common/http/backend-path.ts';
 import { ConstraintError } from '../../../../common/errors.ts';
 
 const kind = (fn: () => unknown): string | undefined => {

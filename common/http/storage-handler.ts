@@ -1,0 +1,42 @@
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { decodePath } from './backend-path.ts';
+import { HttpError } from './http-error.ts';
+import { errorResponse, type Handler, type ServerRequest, type ServerResponse } from './server.ts';
+
+/** A storage server's handler for one verb: the request and its decoded path. */
+export type StorageRoute = (req: ServerRequest, path: string) => Promise<ServerResponse>;
+
+/**
+ * The request loop every storage server shares: decode the path as Swift does (412 for bad
+ * UTF-8 or NUL), route by verb (405 otherwise), turn domain errors into statuses with the
+ * server's `toHttpError` (its edge), and log one line per request with the transaction id
+ * (REPLICATE and SSYNC at debug level: replication is chatty).
+ */
+export function storageHandler(options: {
+  readonly name: string;
+  readonly routes: Readonly<Record<string, StorageRoute>>;
+  readonly toHttpError: (err: unknown) => unknown;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly logRequests: boolean;
+}): Handler {
+  const allow = Object.keys(options.routes).join(', ');
+  return async (req) => {
+    const started = options.clock.monotonic();
+    let res: ServerResponse;
+    try {
+      const route = options.routes[req.method];
+      if (!route) throw new HttpError(405, undefined, { Allow: allow });
+      res = await route(req, decodePath(req.path));
+    } catch (err) {
+      res = errorResponse(options.toHttpError(err), options.logger, req);
+    }
+    if (options.logRequests) {
+      const line = { method: req.method, path: req.path, status: res.status, ms: Math.round(options.clock.monotonic() - started), txn: req.headers['x-trans-id'] };
+      if (req.method === 'REPLICATE' || req.method === 'SSYNC') options.logger.debug(`${options.name} request`, line);
+      else options.logger.info(`${options.name} request`, line);
+    }
+    return res;
+  };
+}
