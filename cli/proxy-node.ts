@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import { type Clock, systemClock } from '../common/clock.ts';
 import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
 import { hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { Ring } from '../ring/ring.ts';
+import { loadRingSet } from '../ring/ring-set.ts';
 import { proxyServerSchema, tempauthSchema } from '../proxy/config.ts';
 import { proxyMiddlewares } from '../proxy/middlewares.ts';
 import { ProxyServer } from '../proxy/server.ts';
@@ -23,13 +22,6 @@ export function loadProxyConfig(path: string): ProxyNodeConfig {
   return loadConfigFile(path, proxyNodeSchemas);
 }
 
-/** Loads the three rings from `swift_dir`. */
-export function loadRings(swiftDir: string, config: ProxyNodeConfig, clock: Clock): { account: Ring; container: Ring; object: Ring } {
-  const hashPath = hashPathFromConfig(config['swift-hash']);
-  const load = (name: string): Ring => Ring.load(join(swiftDir, `${name}.ring.gz`), hashPath, { clock });
-  return { account: load('account'), container: load('container'), object: load('object') };
-}
-
 /**
  * One proxy process: the Swift API on `bind_ip:bind_port`. With `reusePort`, several of these
  * (workers) share the port and the kernel spreads connections over them.
@@ -45,7 +37,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       clock,
       logger,
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
-      rings: loadRings(p.swift_dir, config, clock),
+      rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
       extraMiddlewares: proxyMiddlewares,
     },
   );

@@ -13,6 +13,11 @@ import { FsAsyncPendingStore } from '../object/async-pending.ts';
 import { objectServerSchema } from '../object/config.ts';
 import { FsDiskFileManager } from '../object/diskfile/fs.ts';
 import { ObjectServer } from '../object/server.ts';
+import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
+import type { StorageNodeContext } from '../replicator/node-context.ts';
+import { objectDaemons, objectDaemonSchemas } from '../replicator/object-daemons.ts';
+import { loadRingSet, type RingSet } from '../ring/ring-set.ts';
+import type { Daemon } from '../common/daemon.ts';
 
 /** The sections of a storage node's config file. */
 export const storageNodeSchemas = {
@@ -21,6 +26,8 @@ export const storageNodeSchemas = {
   'object-server': objectServerSchema,
   'container-server': containerServerSchema,
   'account-server': accountServerSchema,
+  ...objectDaemonSchemas,
+  ...dbDaemonSchemas,
 } as const;
 
 export type StorageNodeConfig = ConfigsOf<typeof storageNodeSchemas>;
@@ -35,7 +42,9 @@ export interface RunningStorageNode {
   readonly container: ContainerServer;
   readonly account: AccountServer;
   readonly logger: Logger;
-  /** Stops accepting, finishes in-flight requests, closes databases. */
+  /** The node's daemons (running on their intervals when `run_daemons` is on). */
+  readonly daemons: readonly Daemon[];
+  /** Stops the daemons, stops accepting, finishes in-flight requests, closes databases. */
   close(): Promise<void>;
 }
 
@@ -52,10 +61,8 @@ export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: 
   const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age });
   const removed = await diskFiles.cleanupTempFiles();
   if (removed > 0) logger.info('removed temp files left by a crash', { removed });
-  const object = new ObjectServer(
-    { storage, objectServer: config['object-server'] },
-    { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings: new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check }) },
-  );
+  const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
+  const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings });
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
   const servers: HttpServer[] = [];
@@ -69,13 +76,38 @@ export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: 
   }
   const [o, c, a] = servers as [HttpServer, HttpServer, HttpServer];
   logger.info('storage node listening', { ip: storage.bind_ip, object: o.port, container: c.port, account: a.port, devices: storage.devices });
+  // Rings are read when a daemon first needs them: a new cluster may write them after its
+  // nodes start, and a ring that changes later is reloaded by the ring itself.
+  let rings: RingSet | undefined;
+  const context: StorageNodeContext = {
+    clock,
+    logger,
+    backend,
+    hashPath,
+    get rings() {
+      rings ??= loadRingSet(storage.swift_dir, hashPath, clock);
+      return rings;
+    },
+    bindIp: storage.bind_ip,
+    ports: { object: o.port, container: c.port, account: a.port },
+    devices: storage.devices,
+    mountCheck: storage.mount_check,
+    diskFiles,
+    pendings,
+    containerDbs: container.datadirs,
+    accountDbs: account.datadirs,
+  };
+  const daemons = [...objectDaemons(context, config), ...dbDaemons(context, config)];
+  if (storage.run_daemons) for (const d of daemons) d.start();
   return {
     ports: { object: o.port, container: c.port, account: a.port },
     object,
     container,
     account,
     logger,
+    daemons,
     close: async () => {
+      await Promise.all(daemons.map((d) => d.stop()));
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all([object.close(), container.close(), account.close()]);
       await backend.close();

@@ -6,6 +6,18 @@ export interface DaemonDeps {
   logger: Logger;
 }
 
+/** What a daemon reports to recon: its passes, and the counts of its last complete pass. */
+export interface DaemonReport {
+  readonly name: string;
+  readonly passes: number;
+  /** Wall-clock ms when the last complete pass started. */
+  readonly lastPassStartedAt?: number;
+  readonly lastPassMs?: number;
+  /** The daemon's own counts for that pass (objects replicated, pendings sent, ...). */
+  readonly lastPass: Readonly<Record<string, number>>;
+  readonly lastError?: string;
+}
+
 /**
  * The base of every background daemon (replicators, auditors, updaters, expirer): a concrete
  * daemon only says what one pass does (`runOnce`) and how long to rest between passes.
@@ -19,6 +31,9 @@ export abstract class Daemon {
   protected readonly logger: Logger;
   private controller: AbortController | undefined;
   private loop: Promise<void> | undefined;
+  /** Counts of the pass in progress; a daemon adds to them with `count()`. */
+  private current: Record<string, number> = {};
+  private report: Omit<DaemonReport, 'name'> = { passes: 0, lastPass: {} };
 
   constructor(deps: DaemonDeps) {
     this.clock = deps.clock;
@@ -38,12 +53,41 @@ export abstract class Daemon {
     this.loop = this.runForever(this.controller.signal);
   }
 
+  /**
+   * One pass with its bookkeeping: counts and timing for recon, a log line at the end. This is
+   * what the loop and `swiftlet once` run; a failure is recorded and thrown.
+   */
+  async runPass(signal?: AbortSignal): Promise<void> {
+    const startedAt = this.clock.now();
+    const began = this.clock.monotonic();
+    this.current = {};
+    try {
+      await this.runOnce(signal);
+    } catch (err) {
+      this.report = { ...this.report, lastError: (err as Error).message };
+      throw err;
+    }
+    const ms = Math.round(this.clock.monotonic() - began);
+    this.report = { passes: this.report.passes + 1, lastPassStartedAt: startedAt, lastPassMs: ms, lastPass: this.current };
+    this.logger.info(`${this.name} pass done`, { daemon: this.name, ms, ...this.current });
+  }
+
+  /** Adds to a count of the pass in progress (shown in recon as `lastPass`). */
+  protected count(name: string, by = 1): void {
+    this.current[name] = (this.current[name] ?? 0) + by;
+  }
+
+  /** This daemon's recon report. */
+  recon(): DaemonReport {
+    return { name: this.name, ...this.report };
+  }
+
   /** Runs passes until `signal` aborts. */
   async runForever(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const began = this.clock.monotonic();
       try {
-        await this.runOnce(signal);
+        await this.runPass(signal);
       } catch (err) {
         if (signal.aborted) break;
         this.logger.error(`${this.name} pass failed`, { daemon: this.name, err });

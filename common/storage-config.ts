@@ -18,4 +18,5 @@ export const storageSchema = {
   bind_ip: str('127.0.0.1', { doc: 'address the servers listen on', nonEmpty: true }),
   swift_dir: str('/etc/swiftlet', { doc: 'directory holding the ring files and swiftlet.conf', nonEmpty: true }),
   log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
+  run_daemons: bool(true, 'run the replicators, auditors and updaters of this node on their intervals (swiftlet once runs them on demand)'),
 } as const satisfies Schema;

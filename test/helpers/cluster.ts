@@ -7,6 +7,7 @@ import { UndiciBackendClient } from '../../common/http/backend-client.ts';
 import { type HttpServer, listen } from '../../common/http/server.ts';
 import { createLogger, type Logger } from '../../common/logger.ts';
 import { RingBuilder } from '../../ring/builder.ts';
+import { writeRingFile } from '../../ring/io.ts';
 import { Ring } from '../../ring/ring.ts';
 import { type RunningStorageNode, runStorageNode, type StorageNodeConfig, storageNodeSchemas } from '../../cli/storage-node.ts';
 import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
@@ -39,6 +40,8 @@ export interface TestCluster {
   token(user?: string, key?: string): Promise<string>;
   /** A request to the proxy with test:tester's token (pass `X-Auth-Token: ''` to send none). */
   request(method: string, path: string, headers?: Record<string, string>, body?: Buffer | string): Promise<TestResponse>;
+  /** One pass of every running node's daemons whose name matches (all when omitted). */
+  runDaemons(name?: string | RegExp): Promise<void>;
   stopNode(n: number): Promise<void>;
   startNode(n: number): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +65,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     const base = defaultConfig(storageNodeSchemas);
     return {
       'swift-hash': hashSection,
-      storage: { ...base.storage, devices: node.devices, swift_dir: dir.path, log_level: 'error' },
+      storage: { ...base.storage, devices: node.devices, swift_dir: dir.path, log_level: 'error', run_daemons: false },
       'object-server': { ...base['object-server'], bind_port: node.ports.object, node_timeout: 2 },
       'container-server': { ...base['container-server'], bind_port: node.ports.container },
       'account-server': { ...base['account-server'], bind_port: node.ports.account },
@@ -81,6 +84,8 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     for (const node of nodes) builder.addDevice({ region: 1, zone: node.n, ip: '127.0.0.1', port: node.ports[kind], device: node.device, weight: 100 });
     builder.rebalance({ seed: 1 });
     rings[kind] = Ring.fromData(builder.ringData(), hashPath);
+    // The nodes' daemons load their rings from here when they first run.
+    await writeRingFile(join(dir.path, `${kind}.ring.gz`), builder.ringData());
   }
   await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = test-cluster\n`);
   const proxyBase = defaultConfig(proxyNodeSchemas);
@@ -115,6 +120,12 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
       if (!('X-Auth-Token' in all)) all['X-Auth-Token'] = await cluster.token();
       if (all['X-Auth-Token'] === '') delete all['X-Auth-Token'];
       return httpRequest(http.port, method, path, all, body);
+    },
+    async runDaemons(name) {
+      const wanted = (d: { name: string }): boolean => name === undefined || (typeof name === 'string' ? d.name === name : name.test(d.name));
+      for (const node of nodes) {
+        for (const daemon of node.running?.daemons ?? []) if (wanted(daemon)) await daemon.runPass();
+      }
     },
     async stopNode(n) {
       const node = nodes[n - 1];
