@@ -22,6 +22,9 @@ import { containerTargets, sendContainerUpdates } from './container-update.ts';
 import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
 import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
+import { decodeOffers, encodeWants, SSYNC_PHASE_HEADER, SsyncProtocolError } from './ssync-protocol.ts';
+import { applyUpdates, missingCheck } from './ssync-receiver.ts';
+import { pack } from 'msgpackr';
 
 export interface ObjectServerConfig {
   readonly storage: ConfigOf<typeof storageSchema>;
@@ -58,7 +61,7 @@ export class ObjectServer {
     this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
     this.handle = storageHandler({
       name: 'object-server',
-      routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate },
+      routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, SSYNC: this.ssync },
       toHttpError,
       logger: deps.logger,
       clock: deps.clock,
@@ -209,6 +212,24 @@ export class ObjectServer {
     return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(hashes) };
   };
 
+  /** SSYNC (see `ssync-protocol.ts`): the missing check, or a stream of replicated updates. */
+  private readonly ssync = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const [device, part] = splitPath(path, 2, 2) as [string, string];
+    const partition = validateDevicePartition(device, part);
+    const phase = req.headers[SSYNC_PHASE_HEADER];
+    if (phase === 'missing-check') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of readBody(req.body, this.config.objectServer.client_timeout * 1000)) chunks.push(chunk);
+      const wants = await missingCheck(this.deps.diskFiles, device, partition, decodeOffers(Buffer.concat(chunks)));
+      return { status: 200, headers: { 'Content-Type': 'application/x-msgpack' }, body: encodeWants(wants) };
+    }
+    if (phase === 'updates') {
+      const result = await applyUpdates(this.deps.diskFiles, device, partition, readBody(req.body, this.config.objectServer.client_timeout * 1000));
+      return { status: 200, headers: { 'Content-Type': 'application/x-msgpack' }, body: pack(result) };
+    }
+    throw new HttpError(400, `unknown ${SSYNC_PHASE_HEADER}: ${String(phase)}`);
+  };
+
   /** User metadata, transient sysmeta, and the allowed headers; sysmeta too on PUT. */
   private storedHeaders(headers: HeaderBag, withSysmeta: boolean): Record<string, string> {
     const out: Record<string, string> = {};
@@ -272,6 +293,7 @@ function toHttpError(err: unknown): unknown {
   const common = commonHttpError(err);
   if (common) return common;
   if (err instanceof DiskFileNoSpace) return new HttpError(507, undefined, {}, { cause: err });
+  if (err instanceof SsyncProtocolError) return new HttpError(400, err.message, {}, { cause: err });
   if (err instanceof DiskFileDeleted) return new HttpError(404, undefined, { 'X-Backend-Timestamp': err.timestamp.internal }, { cause: err });
   if (err instanceof DiskFileNotExist) return new HttpError(404, undefined, {}, { cause: err });
   return err;

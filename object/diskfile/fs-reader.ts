@@ -18,6 +18,7 @@ export class FsObjectReader implements ObjectReader {
   readonly timestamp: Timestamp;
   readonly contentTypeTimestamp: Timestamp;
   readonly metaFileMetadata: Metadata | undefined;
+  readonly dataFileMetadata: Metadata;
   readonly contentLength: number;
   private readonly file: LoadedFile;
   private readonly quarantine: (reason: string) => Promise<void>;
@@ -30,6 +31,7 @@ export class FsObjectReader implements ObjectReader {
     this.timestamp = state.timestamp;
     this.contentTypeTimestamp = state.contentTypeTimestamp;
     this.metaFileMetadata = state.metaFileMetadata;
+    this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir } from '../../common/atomic-write.ts';
 import type { Clock } from '../../common/clock.ts';
@@ -13,8 +13,8 @@ import { type LoadedFile, loadFile, writevFully } from './fs-file.ts';
 import { FsObjectReader } from './fs-reader.ts';
 import { FsObjectWriter } from './fs-writer.ts';
 import { SuffixHashes } from './hashes.ts';
-import { type FileKind, fileName, objectState, type Selection, selectFiles } from './ondisk.ts';
-import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
+import { entryOf, type FileKind, fileName, objectState, sameEntry, type Selection, selectFiles } from './ondisk.ts';
+import type { DiskFile, DiskFileManager, Metadata, ObjectEntry, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
 
 export interface FsDiskFileOptions {
   /** The devices root (`[storage] devices`). */
@@ -49,7 +49,53 @@ export class FsDiskFileManager implements DiskFileManager {
   async diskFile(location: ObjectLocation): Promise<DiskFile> {
     const dev = await devicePath(this.options.devices, location.device, this.options.mountCheck);
     const hash = this.options.hashPath.hash(location.account, location.container, location.object);
-    return new FsDiskFile(this, dev, location, hash);
+    return new FsDiskFile(this, dev, location.device, location.partition, hash, `/${location.account}/${location.container}/${location.object}`);
+  }
+
+  async diskFileByHash(device: string, partition: number, hash: string): Promise<DiskFile> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    return new FsDiskFile(this, dev, device, partition, hash, undefined);
+  }
+
+  async partitions(device: string): Promise<number[]> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    const names = await readdir(join(dev, 'objects')).catch(() => [] as string[]);
+    return names.filter((n) => /^\d+$/.test(n)).map(Number);
+  }
+
+  async *objects(device: string, partition: number, suffixes?: readonly string[]): AsyncGenerator<ObjectEntry> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    const partitionDir = join(dev, 'objects', String(partition));
+    const wanted = suffixes ? new Set(suffixes) : undefined;
+    const all = await readdir(partitionDir).catch(() => [] as string[]);
+    for (const suffix of all.filter((n) => /^[0-9a-f]{3}$/.test(n) && (!wanted || wanted.has(n))).sort()) {
+      for (const hash of (await readdir(join(partitionDir, suffix)).catch(() => [] as string[])).sort()) {
+        const entry = entryOf(await readdir(join(partitionDir, suffix, hash)).catch(() => [] as string[]));
+        if (entry) yield { hash, suffix, ...entry };
+      }
+    }
+  }
+
+  async removePartition(device: string, partition: number): Promise<void> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    const partitionDir = join(dev, 'objects', String(partition));
+    await rm(partitionDir, { recursive: true, force: true });
+    this.hashes.forget(partitionDir);
+  }
+
+  async removeIfUnchanged(device: string, partition: number, entry: ObjectEntry): Promise<boolean> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    const partitionDir = join(dev, 'objects', String(partition));
+    const hashDir = join(partitionDir, entry.suffix, entry.hash);
+    if (!sameEntry(entryOf(await readdir(hashDir).catch(() => [] as string[])), entry)) return false;
+    await rm(hashDir, { recursive: true, force: true });
+    await this.hashes.invalidate(partitionDir, entry.suffix).catch(() => undefined);
+    return true;
+  }
+
+  async quarantineByHash(device: string, partition: number, hash: string, reason: string): Promise<void> {
+    const dev = await devicePath(this.options.devices, device, this.options.mountCheck);
+    await this.quarantine(dev, join(dev, 'objects', String(partition), hash.slice(-3), hash), reason);
   }
 
   async getHashes(device: string, partition: number, recalculate: readonly string[] = []): Promise<Record<string, string>> {
@@ -110,17 +156,18 @@ class FsDiskFile implements DiskFile {
   readonly hash: string;
   private readonly manager: FsDiskFileManager;
   private readonly devPath: string;
-  private readonly location: ObjectLocation;
+  private readonly device: string;
   private readonly hashDir: string;
-  private readonly name: string;
+  /** `/a/c/o`; undefined when opened by hash (then the files' own name is used). */
+  private readonly name: string | undefined;
 
-  constructor(manager: FsDiskFileManager, devPath: string, location: ObjectLocation, hash: string) {
+  constructor(manager: FsDiskFileManager, devPath: string, device: string, partition: number, hash: string, name: string | undefined) {
     this.manager = manager;
     this.devPath = devPath;
-    this.location = location;
+    this.device = device;
     this.hash = hash;
-    this.hashDir = join(devPath, 'objects', String(location.partition), hash.slice(-3), hash);
-    this.name = `/${location.account}/${location.container}/${location.object}`;
+    this.hashDir = join(devPath, 'objects', String(partition), hash.slice(-3), hash);
+    this.name = name;
   }
 
   async readMetadata(options: OpenOptions = {}): Promise<ObjectState> {
@@ -139,7 +186,7 @@ class FsDiskFile implements DiskFile {
     await mkdir(tmpDir, { recursive: true });
     const tmpPath = join(tmpDir, `${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
     const handle = await open(tmpPath, 'w', 0o644).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOSPC' ? new DiskFileNoSpace(`${this.location.device} is full`, { cause: err }) : err;
+      throw err.code === 'ENOSPC' ? new DiskFileNoSpace(`${this.device} is full`, { cause: err }) : err;
     });
     return new FsObjectWriter(handle, tmpPath, this.manager.options.blockSize, (tmp, metadata) =>
       this.publish(tmp, 'data', Timestamp.parse(required(metadata, 'X-Timestamp'))),
@@ -147,11 +194,11 @@ class FsDiskFile implements DiskFile {
   }
 
   async delete(timestamp: Timestamp): Promise<void> {
-    await this.writeSmallFile('ts', { 'X-Timestamp': timestamp.internal, name: this.name });
+    await this.writeSmallFile('ts', { 'X-Timestamp': timestamp.internal, ...(this.name !== undefined ? { name: this.name } : {}) });
   }
 
   async writeMetadata(metadata: Metadata): Promise<void> {
-    await this.writeSmallFile('meta', { ...metadata, name: this.name });
+    await this.writeSmallFile('meta', { ...metadata, ...(this.name !== undefined ? { name: this.name } : {}) });
   }
 
   /** Reads the current files; quarantines a corrupt one. */
@@ -178,7 +225,7 @@ class FsDiskFile implements DiskFile {
     const data = selection.data as NonNullable<Selection['data']>;
     const file = await loadFile(join(this.hashDir, data.name));
     try {
-      if (file.metadata['name'] !== undefined && file.metadata['name'] !== this.name) {
+      if (this.name !== undefined && file.metadata['name'] !== undefined && file.metadata['name'] !== this.name) {
         throw new DiskFileCollision(this.name, file.metadata['name']);
       }
       let meta: { metadata: Metadata; timestamp: Timestamp } | undefined;
@@ -213,7 +260,7 @@ class FsDiskFile implements DiskFile {
     } catch (err) {
       await handle.close();
       await unlink(tmpPath).catch(() => undefined);
-      throw (err as NodeJS.ErrnoException).code === 'ENOSPC' ? new DiskFileNoSpace(`${this.location.device} is full`, { cause: err }) : err;
+      throw (err as NodeJS.ErrnoException).code === 'ENOSPC' ? new DiskFileNoSpace(`${this.device} is full`, { cause: err }) : err;
     }
     await handle.close();
     await this.publish(tmpPath, kind, Timestamp.parse(required(metadata, 'X-Timestamp')));

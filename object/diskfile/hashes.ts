@@ -34,6 +34,11 @@ export class SuffixHashes {
     });
   }
 
+  /** Forgets a partition that was removed. */
+  forget(partitionDir: string): void {
+    this.cache.delete(partitionDir);
+  }
+
   /** Suffix → hash for a partition, rehashing `recalculate` and every invalidated suffix. */
   async get(partitionDir: string, recalculate: readonly string[] = []): Promise<Record<string, string>> {
     return this.lock.run(partitionDir, async () => {

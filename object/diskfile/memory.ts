@@ -4,8 +4,8 @@ import { DeviceUnavailableError } from '../../common/errors.ts';
 import type { HashPath } from '../../common/hash-path.ts';
 import { Timestamp } from '../../common/timestamp.ts';
 import { DiskFileDeleted, DiskFileNotExist } from './errors.ts';
-import { type FileKind, fileName, objectState, selectFiles } from './ondisk.ts';
-import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
+import { entryOf, type FileKind, fileName, objectState, sameEntry, selectFiles } from './ondisk.ts';
+import type { DiskFile, DiskFileManager, Metadata, ObjectEntry, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
 
 interface MemoryFile {
   readonly metadata: Metadata;
@@ -27,7 +27,9 @@ export class MemoryDiskFileManager implements DiskFileManager {
   readonly clock: Clock;
   readonly reclaimAgeSeconds: number;
   /** `<device>/<partition>` → hash → files. */
-  private readonly partitions = new Map<string, Map<string, HashDir>>();
+  private readonly store = new Map<string, Map<string, HashDir>>();
+  /** Hashes quarantined, by `<device>/<partition>`. */
+  readonly quarantined: string[] = [];
 
   constructor(options: { devices: Iterable<string>; hashPath: HashPath; clock: Clock; reclaimAgeSeconds?: number }) {
     this.devices = new Set(options.devices);
@@ -38,13 +40,53 @@ export class MemoryDiskFileManager implements DiskFileManager {
 
   async diskFile(location: ObjectLocation): Promise<DiskFile> {
     this.checkDevice(location.device);
-    return new MemoryDiskFile(this, location, this.hashPath.hash(location.account, location.container, location.object));
+    const hash = this.hashPath.hash(location.account, location.container, location.object);
+    return new MemoryDiskFile(this, location.device, location.partition, hash, `/${location.account}/${location.container}/${location.object}`);
+  }
+
+  async diskFileByHash(device: string, partition: number, hash: string): Promise<DiskFile> {
+    this.checkDevice(device);
+    return new MemoryDiskFile(this, device, partition, hash, undefined);
+  }
+
+  async partitions(device: string): Promise<number[]> {
+    this.checkDevice(device);
+    return [...this.store.keys()].filter((k) => k.startsWith(`${device}/`) && (this.store.get(k)?.size ?? 0) > 0).map((k) => Number(k.slice(device.length + 1)));
+  }
+
+  async *objects(device: string, partition: number, suffixes?: readonly string[]): AsyncGenerator<ObjectEntry> {
+    this.checkDevice(device);
+    const dirs = this.store.get(`${device}/${partition}`) ?? new Map<string, HashDir>();
+    const wanted = suffixes ? new Set(suffixes) : undefined;
+    const hashes = [...dirs.keys()].filter((h) => !wanted || wanted.has(h.slice(-3))).sort((a, b) => (a.slice(-3) + a < b.slice(-3) + b ? -1 : 1));
+    for (const hash of hashes) {
+      const entry = entryOf([...(dirs.get(hash)?.keys() ?? [])]);
+      if (entry) yield { hash, suffix: hash.slice(-3), ...entry };
+    }
+  }
+
+  async removePartition(device: string, partition: number): Promise<void> {
+    this.checkDevice(device);
+    this.store.delete(`${device}/${partition}`);
+  }
+
+  async removeIfUnchanged(device: string, partition: number, entry: ObjectEntry): Promise<boolean> {
+    this.checkDevice(device);
+    const dirs = this.store.get(`${device}/${partition}`);
+    if (!sameEntry(entryOf([...(dirs?.get(entry.hash)?.keys() ?? [])]), entry)) return false;
+    dirs?.delete(entry.hash);
+    return true;
+  }
+
+  async quarantineByHash(device: string, partition: number, hash: string): Promise<void> {
+    this.store.get(`${device}/${partition}`)?.delete(hash);
+    this.quarantined.push(hash);
   }
 
   async getHashes(device: string, partition: number, _recalculate: readonly string[] = []): Promise<Record<string, string>> {
     this.checkDevice(device);
     // Hashes are computed afresh every time, so nothing needs recalculating on request.
-    const dirs = this.partitions.get(`${device}/${partition}`);
+    const dirs = this.store.get(`${device}/${partition}`);
     const bySuffix = new Map<string, string[]>();
     for (const [hash, dir] of [...(dirs ?? new Map<string, HashDir>())].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const selection = selectFiles([...dir.keys()]);
@@ -70,16 +112,16 @@ export class MemoryDiskFileManager implements DiskFileManager {
   }
 
   async close(): Promise<void> {
-    this.partitions.clear();
+    this.store.clear();
   }
 
   /** The files of one object, created on first write. */
-  hashDir(location: ObjectLocation, hash: string, create: boolean): HashDir | undefined {
-    const key = `${location.device}/${location.partition}`;
-    let dirs = this.partitions.get(key);
+  hashDir(device: string, partition: number, hash: string, create: boolean): HashDir | undefined {
+    const key = `${device}/${partition}`;
+    let dirs = this.store.get(key);
     if (!dirs) {
       if (!create) return undefined;
-      this.partitions.set(key, (dirs = new Map()));
+      this.store.set(key, (dirs = new Map()));
     }
     let dir = dirs.get(hash);
     if (!dir && create) dirs.set(hash, (dir = new Map()));
@@ -94,14 +136,17 @@ export class MemoryDiskFileManager implements DiskFileManager {
 class MemoryDiskFile implements DiskFile {
   readonly hash: string;
   private readonly manager: MemoryDiskFileManager;
-  private readonly location: ObjectLocation;
-  private readonly name: string;
+  private readonly device: string;
+  private readonly partition: number;
+  /** `/a/c/o`; undefined when opened by hash. */
+  private readonly name: string | undefined;
 
-  constructor(manager: MemoryDiskFileManager, location: ObjectLocation, hash: string) {
+  constructor(manager: MemoryDiskFileManager, device: string, partition: number, hash: string, name: string | undefined) {
     this.manager = manager;
-    this.location = location;
+    this.device = device;
+    this.partition = partition;
     this.hash = hash;
-    this.name = `/${location.account}/${location.container}/${location.object}`;
+    this.name = name;
   }
 
   async readMetadata(options: OpenOptions = {}): Promise<ObjectState> {
@@ -148,22 +193,22 @@ class MemoryDiskFile implements DiskFile {
   }
 
   async delete(timestamp: Timestamp): Promise<void> {
-    this.put('ts', { 'X-Timestamp': timestamp.internal, name: this.name }, Buffer.alloc(0));
+    this.put('ts', { 'X-Timestamp': timestamp.internal, ...(this.name !== undefined ? { name: this.name } : {}) }, Buffer.alloc(0));
   }
 
   async writeMetadata(metadata: Metadata): Promise<void> {
-    this.put('meta', { ...metadata, name: this.name }, Buffer.alloc(0));
+    this.put('meta', { ...metadata, ...(this.name !== undefined ? { name: this.name } : {}) }, Buffer.alloc(0));
   }
 
   private put(kind: FileKind, metadata: Metadata, data: Buffer): void {
     const timestamp = Timestamp.parse(metadata['X-Timestamp'] ?? '');
-    const dir = this.manager.hashDir(this.location, this.hash, true) as HashDir;
+    const dir = this.manager.hashDir(this.device, this.partition, this.hash, true) as HashDir;
     dir.set(fileName(timestamp, kind), { metadata, data });
     for (const f of selectFiles([...dir.keys()]).obsolete) dir.delete(f.name);
   }
 
   private async load(options: OpenOptions): Promise<{ state: ObjectState; data: Buffer }> {
-    const dir = this.manager.hashDir(this.location, this.hash, false);
+    const dir = this.manager.hashDir(this.device, this.partition, this.hash, false);
     const selection = selectFiles([...(dir?.keys() ?? [])]);
     if (selection.tombstone) throw new DiskFileDeleted(selection.tombstone.timestamp);
     if (!selection.data || !dir) throw new DiskFileNotExist();

@@ -124,8 +124,26 @@ export function objectState(
     timestamp,
     contentTypeTimestamp: ctype === undefined ? data.timestamp : Timestamp.parse(ctype),
     metaFileMetadata,
+    dataFileMetadata: data.metadata,
     contentLength: data.contentLength,
   };
   if (!openExpired && isExpired(metadata, nowMs)) throw new DiskFileExpired(timestamp, metadata);
   return state;
+}
+
+/** The replication view of a hash directory's files (undefined when nothing is current). */
+export function entryOf(names: readonly string[]): { dataTimestamp?: Timestamp; tombstoneTimestamp?: Timestamp; metaTimestamp?: Timestamp } | undefined {
+  const selection = selectFiles(names);
+  if (!selection.data && !selection.tombstone) return undefined;
+  return {
+    ...(selection.data ? { dataTimestamp: selection.data.timestamp } : {}),
+    ...(selection.tombstone ? { tombstoneTimestamp: selection.tombstone.timestamp } : {}),
+    ...(selection.meta ? { metaTimestamp: selection.meta.timestamp } : {}),
+  };
+}
+
+/** Whether two replication views of an object name the same files. */
+export function sameEntry(a: { dataTimestamp?: Timestamp; tombstoneTimestamp?: Timestamp; metaTimestamp?: Timestamp } | undefined, b: { dataTimestamp?: Timestamp; tombstoneTimestamp?: Timestamp; metaTimestamp?: Timestamp }): boolean {
+  const same = (x: Timestamp | undefined, y: Timestamp | undefined): boolean => (x === undefined ? y === undefined : y !== undefined && x.equals(y));
+  return a !== undefined && same(a.dataTimestamp, b.dataTimestamp) && same(a.tombstoneTimestamp, b.tombstoneTimestamp) && same(a.metaTimestamp, b.metaTimestamp);
 }

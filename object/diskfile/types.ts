@@ -38,6 +38,8 @@ export interface ObjectState {
   readonly contentTypeTimestamp: Timestamp;
   /** Metadata of the `.meta` file alone, if there is one (what a POST wrote). */
   readonly metaFileMetadata: Metadata | undefined;
+  /** Metadata of the `.data` file alone (what replication ships with the data). */
+  readonly dataFileMetadata: Metadata;
   readonly contentLength: number;
 }
 
@@ -92,6 +94,18 @@ export interface ObjectWriter {
   abort(): Promise<void>;
 }
 
+/** One object in a partition as replication sees it: its hash and which files are current. */
+export interface ObjectEntry {
+  readonly hash: string;
+  readonly suffix: string;
+  /** The current `.data` file's timestamp, when the object exists. */
+  readonly dataTimestamp?: Timestamp;
+  /** The tombstone's timestamp, when the object is deleted. */
+  readonly tombstoneTimestamp?: Timestamp;
+  /** A `.meta` newer than the data. */
+  readonly metaTimestamp?: Timestamp;
+}
+
 export interface DiskFileManager {
   readonly supports: DiskFileSupports;
   /**
@@ -99,6 +113,24 @@ export interface DiskFileManager {
    * @throws {DeviceUnavailableError} when the device is missing or unmounted.
    */
   diskFile(location: ObjectLocation): Promise<DiskFile>;
+  /**
+   * The DiskFile of an object known only by hash (replication, auditing): its name comes from
+   * its metadata. Writing through it needs metadata with `name`.
+   */
+  diskFileByHash(device: string, partition: number, hash: string): Promise<DiskFile>;
+  /** Partitions that hold objects on a device. */
+  partitions(device: string): Promise<number[]>;
+  /** The objects of a partition (only those under `suffixes`, when given), in hash order. */
+  objects(device: string, partition: number, suffixes?: readonly string[]): AsyncIterable<ObjectEntry>;
+  /** Removes a partition's objects from a device (a handoff partition that reached home). */
+  removePartition(device: string, partition: number): Promise<void>;
+  /**
+   * Removes one object's files if they are still exactly `entry` (a handoff copy that every
+   * primary now has); a newer write since is kept. Resolves whether it was removed.
+   */
+  removeIfUnchanged(device: string, partition: number, entry: ObjectEntry): Promise<boolean>;
+  /** Moves a corrupt object aside, as reads do; replication then restores it from a good replica. */
+  quarantineByHash(device: string, partition: number, hash: string, reason: string): Promise<void>;
   /**
    * Suffix hashes of a partition (`REPLICATE`): a hash per suffix directory that changes
    * whenever anything in it does. `recalculate` lists suffixes to hash afresh.

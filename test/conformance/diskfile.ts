@@ -214,6 +214,73 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     assert.equal(await h.manager.getHashes(h.device, 7, [suffix]), {});
   });
 
+  test('replication views: partitions, objects with their current timestamps, by suffix', async () => {
+    const a = await h.manager.diskFile(loc('a'));
+    const b = await h.manager.diskFile(loc('b'));
+    const other = await h.manager.diskFile({ ...loc('x'), partition: 9 });
+    await putObject(a, Buffer.from('a'), ts(1), {}, '/a/c/a');
+    await a.writeMetadata({ 'X-Timestamp': ts(2).internal });
+    await putObject(b, Buffer.from('b'), ts(1), {}, '/a/c/b');
+    await b.delete(ts(3));
+    await putObject(other, Buffer.from('x'), ts(1), {}, '/a/c/x');
+    assert.equal((await h.manager.partitions(h.device)).sort((x, y) => x - y), [7, 9]);
+    const entries = [];
+    for await (const e of h.manager.objects(h.device, 7)) entries.push(e);
+    const byHash = new Map(entries.map((e) => [e.hash, e]));
+    assert.is(entries.length, 2);
+    const ea = byHash.get(a.hash);
+    assert.ok(ea?.dataTimestamp?.equals(ts(1)) && ea.metaTimestamp?.equals(ts(2)) && !ea.tombstoneTimestamp);
+    assert.is(ea?.suffix, a.hash.slice(-3));
+    const eb = byHash.get(b.hash);
+    assert.ok(eb?.tombstoneTimestamp?.equals(ts(3)) && !eb.dataTimestamp);
+    const only = [];
+    for await (const e of h.manager.objects(h.device, 7, [a.hash.slice(-3)])) only.push(e.hash);
+    assert.ok(only.includes(a.hash));
+    assert.ok(only.every((x) => x.slice(-3) === a.hash.slice(-3)));
+  });
+
+  test('an object opened by hash reads with its own name and data-file metadata', async () => {
+    const df = await h.manager.diskFile(loc('named'));
+    await putObject(df, Buffer.from('by hash'), ts(1), { 'X-Object-Meta-K': 'v' }, '/a/c/named');
+    await df.writeMetadata({ 'X-Timestamp': ts(2).internal, 'X-Object-Meta-New': 'n' });
+    const byHash = await h.manager.diskFileByHash(h.device, 7, df.hash);
+    const reader = await byHash.open();
+    assert.is(reader.metadata['name'], '/a/c/named');
+    assert.is(reader.dataFileMetadata['X-Object-Meta-K'], 'v', 'the data file keeps what it was written with');
+    assert.is(reader.metadata['X-Object-Meta-K'], undefined);
+    assert.is(reader.metaFileMetadata?.['X-Object-Meta-New'], 'n');
+    assert.ok((await collect(reader.read())).equals(Buffer.from('by hash')));
+    await reader.close();
+  });
+
+  test('a handoff copy is removed only while it is unchanged', async () => {
+    const df = await h.manager.diskFile(loc('handoff'));
+    await putObject(df, Buffer.from('v1'), ts(1), {}, '/a/c/handoff');
+    const [entry] = await (async () => {
+      const out = [];
+      for await (const e of h.manager.objects(h.device, 7)) out.push(e);
+      return out;
+    })();
+    await putObject(df, Buffer.from('v2'), ts(2), {}, '/a/c/handoff');
+    assert.is(await h.manager.removeIfUnchanged(h.device, 7, entry as NonNullable<typeof entry>), false);
+    assert.is((await df.readMetadata()).contentLength, 2);
+    for await (const e of h.manager.objects(h.device, 7)) assert.is(await h.manager.removeIfUnchanged(h.device, 7, e), true);
+    await rejects(df.readMetadata(), DiskFileNotExist);
+  });
+
+  test('removing a partition removes its objects only; quarantine by hash hides one object', async () => {
+    const keep = await h.manager.diskFile({ ...loc('keep'), partition: 8 });
+    await putObject(keep, Buffer.from('k'), ts(1), {}, '/a/c/keep');
+    const gone = await h.manager.diskFile(loc('gone'));
+    await putObject(gone, Buffer.from('g'), ts(1), {}, '/a/c/gone');
+    await h.manager.removePartition(h.device, 7);
+    await rejects(gone.readMetadata(), DiskFileNotExist);
+    assert.equal(await h.manager.partitions(h.device), [8]);
+    assert.equal(await h.manager.getHashes(h.device, 7), {});
+    await h.manager.quarantineByHash(h.device, 8, keep.hash, 'test');
+    await rejects(keep.readMetadata(), DiskFileNotExist);
+  });
+
   test('a missing device is a DeviceUnavailableError', async () => {
     await rejects(h.manager.diskFile({ ...loc(), device: h.missingDevice }), DeviceUnavailableError);
     await rejects(h.manager.getHashes(h.missingDevice, 7), DeviceUnavailableError);

@@ -64,6 +64,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const configFor = (node: ClusterNode): StorageNodeConfig => {
     const base = defaultConfig(storageNodeSchemas);
     return {
+      ...base, // every daemon's section, with its defaults
       'swift-hash': hashSection,
       storage: { ...base.storage, devices: node.devices, swift_dir: dir.path, log_level: 'error', run_daemons: false },
       'object-server': { ...base['object-server'], bind_port: node.ports.object, node_timeout: 2 },

@@ -1,0 +1,154 @@
+import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
+import { Daemon } from '../common/daemon.ts';
+import { backendPath } from '../common/http/backend-client.ts';
+import type { Device } from '../ring/device.ts';
+import type { StorageNodeContext } from './node-context.ts';
+import { type SsyncTarget, ssyncPush } from './ssync-sender.ts';
+
+export const objectReplicatorSchema = {
+  interval: num(30, { min: 0, doc: 'seconds between the starts of two passes' }),
+  concurrency: int(2, { min: 1, doc: 'partitions replicated at once' }),
+  node_timeout: num(10, { min: 0, doc: 'seconds to wait for a remote object server' }),
+} as const satisfies Schema;
+
+/**
+ * The object replicator (Swift's, over SSYNC). For every partition on this node's devices:
+ *
+ * 1. A partition this device is a primary for is compared with each other primary, suffix
+ *    hash by suffix hash (`REPLICATE`); the suffixes that differ are pushed with SSYNC (what
+ *    the remote lacks or has older: data, tombstones, metadata), then the remote is asked to
+ *    rehash them. Each primary pushes what it has, so all primaries converge.
+ * 2. A partition this device is not a primary for (a handoff: written while primaries were
+ *    down, or left by a rebalance) is pushed whole to every primary; once all of them took
+ *    it, the objects that were sent are removed here (not any written since).
+ *
+ * Tombstones older than `reclaim_age` are reclaimed as a side effect of hashing.
+ */
+export class ObjectReplicator extends Daemon {
+  readonly name = 'object-replicator';
+  private readonly ctx: StorageNodeContext;
+  private readonly config: ConfigOf<typeof objectReplicatorSchema>;
+
+  constructor(ctx: StorageNodeContext, config: ConfigOf<typeof objectReplicatorSchema>) {
+    super({ clock: ctx.clock, logger: ctx.logger.child({ daemon: 'object-replicator' }) });
+    this.ctx = ctx;
+    this.config = config;
+  }
+
+  protected intervalMs(): number {
+    return this.config.interval * 1000;
+  }
+
+  async runOnce(signal?: AbortSignal): Promise<void> {
+    const ring = this.ctx.rings.object;
+    const local = ring.devices.filter((d) => this.isLocal(d));
+    const jobs: { device: Device; partition: number; primary: boolean }[] = [];
+    for (const device of local) {
+      let partitions: number[];
+      try {
+        partitions = await this.ctx.diskFiles.partitions(device.device);
+      } catch (err) {
+        this.logger.warn('device unavailable; skipping it', { device: device.device, err });
+        this.count('devices_skipped');
+        continue;
+      }
+      for (const partition of partitions) jobs.push({ device, partition, primary: this.isPrimary(device, partition) });
+    }
+    // Handoffs first: their data has fewer copies than it should.
+    jobs.sort((a, b) => Number(a.primary) - Number(b.primary));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: this.config.concurrency }, async () => {
+        while (next < jobs.length && !signal?.aborted) {
+          const job = jobs[next++] as (typeof jobs)[number];
+          try {
+            if (job.primary) await this.replicatePrimary(job.device, job.partition, signal);
+            else await this.revertHandoff(job.device, job.partition, signal);
+            this.count('partitions');
+          } catch (err) {
+            this.count('failures');
+            this.logger.warn('partition replication failed', { device: job.device.device, partition: job.partition, err });
+          }
+        }
+      }),
+    );
+  }
+
+  private async replicatePrimary(device: Device, partition: number, signal?: AbortSignal): Promise<void> {
+    const local = await this.ctx.diskFiles.getHashes(device.device, partition);
+    for (const node of this.ctx.rings.object.getPartNodes(partition)) {
+      if (node.id === device.id) continue;
+      let remote: Record<string, string>;
+      try {
+        remote = await this.remoteHashes(node, partition, [], signal);
+      } catch (err) {
+        this.count('failures');
+        this.logger.warn('remote hashes unavailable', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+        continue;
+      }
+      const suffixes = Object.keys(local).filter((s) => local[s] !== remote[s]);
+      if (suffixes.length === 0) continue;
+      this.count('suffixes_synced', suffixes.length);
+      try {
+        const result = await ssyncPush(this.pushDeps(), { device: device.device, partition }, node, suffixes, signal);
+        this.count('objects_sent', result.sent);
+        this.count('bytes_sent', result.bytes);
+        if (result.failed > 0) this.count('failures', result.failed);
+        await this.remoteHashes(node, partition, suffixes, signal);
+      } catch (err) {
+        this.count('failures');
+        this.logger.warn('ssync push failed', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+      }
+    }
+  }
+
+  private async revertHandoff(device: Device, partition: number, signal?: AbortSignal): Promise<void> {
+    const suffixes = Object.keys(await this.ctx.diskFiles.getHashes(device.device, partition));
+    let everywhere = true;
+    let offered: Awaited<ReturnType<typeof ssyncPush>>['offered'] = [];
+    for (const node of this.ctx.rings.object.getPartNodes(partition)) {
+      try {
+        const result = await ssyncPush(this.pushDeps(), { device: device.device, partition }, node, suffixes, signal);
+        this.count('objects_sent', result.sent);
+        this.count('bytes_sent', result.bytes);
+        if (result.failed > 0) everywhere = false;
+        offered = result.offered;
+      } catch (err) {
+        everywhere = false;
+        this.count('failures');
+        this.logger.warn('handoff push failed', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+      }
+    }
+    if (!everywhere) return;
+    let removed = 0;
+    for (const entry of offered) if (await this.ctx.diskFiles.removeIfUnchanged(device.device, partition, entry)) removed++;
+    this.count('handoff_objects_removed', removed);
+    const left = Object.keys(await this.ctx.diskFiles.getHashes(device.device, partition));
+    if (left.length === 0) {
+      await this.ctx.diskFiles.removePartition(device.device, partition);
+      this.count('handoff_partitions_removed');
+    }
+  }
+
+  private async remoteHashes(node: SsyncTarget, partition: number, recalculate: readonly string[], signal?: AbortSignal): Promise<Record<string, string>> {
+    const path = recalculate.length > 0 ? backendPath(node.device, partition, recalculate.join('-')) : backendPath(node.device, partition);
+    const res = await this.ctx.backend.request(node, { method: 'REPLICATE', path, timeoutMs: this.config.node_timeout * 1000, ...(signal ? { signal } : {}) });
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw new Error(`REPLICATE answered ${res.status}`);
+    }
+    return (await res.body.json()) as Record<string, string>;
+  }
+
+  private pushDeps(): Parameters<typeof ssyncPush>[0] {
+    return { backend: this.ctx.backend, diskFiles: this.ctx.diskFiles, logger: this.logger, nodeTimeoutMs: this.config.node_timeout * 1000 };
+  }
+
+  private isLocal(device: Device): boolean {
+    return device.ip === this.ctx.bindIp && device.port === this.ctx.ports.object;
+  }
+
+  private isPrimary(device: Device, partition: number): boolean {
+    return this.ctx.rings.object.getPartNodes(partition).some((n) => n.id === device.id);
+  }
+}
