@@ -2,6 +2,7 @@ import type { ConfigsOf } from '../common/config.ts';
 import type { Daemon } from '../common/daemon.ts';
 import type { StorageNodeContext } from './node-context.ts';
 import { ObjectReplicator, objectReplicatorSchema } from './object-replicator.ts';
+import { ObjectUpdater, objectUpdaterSchema } from './object-updater.ts';
 
 /**
  * The object daemons of a storage node (replicator, auditor, updater, expirer): their config
@@ -9,8 +10,9 @@ import { ObjectReplicator, objectReplicatorSchema } from './object-replicator.ts
  */
 export const objectDaemonSchemas = {
   'object-replicator': objectReplicatorSchema,
+  'object-updater': objectUpdaterSchema,
 } as const;
 
 export function objectDaemons(ctx: StorageNodeContext, config: ConfigsOf<typeof objectDaemonSchemas>): Daemon[] {
-  return [new ObjectReplicator(ctx, config['object-replicator'])];
+  return [new ObjectReplicator(ctx, config['object-replicator']), new ObjectUpdater(ctx, config['object-updater'])];
 }

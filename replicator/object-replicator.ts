@@ -2,6 +2,7 @@ import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { backendPath } from '../common/http/backend-client.ts';
 import type { Device } from '../ring/device.ts';
+import { localDevices } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 import { type SsyncTarget, ssyncPush } from './ssync-sender.ts';
 
@@ -41,7 +42,7 @@ export class ObjectReplicator extends Daemon {
 
   async runOnce(signal?: AbortSignal): Promise<void> {
     const ring = this.ctx.rings.object;
-    const local = ring.devices.filter((d) => this.isLocal(d));
+    const local = localDevices(this.ctx, 'object');
     const jobs: { device: Device; partition: number; primary: boolean }[] = [];
     for (const device of local) {
       let partitions: number[];
@@ -142,10 +143,6 @@ export class ObjectReplicator extends Daemon {
 
   private pushDeps(): Parameters<typeof ssyncPush>[0] {
     return { backend: this.ctx.backend, diskFiles: this.ctx.diskFiles, logger: this.logger, nodeTimeoutMs: this.config.node_timeout * 1000 };
-  }
-
-  private isLocal(device: Device): boolean {
-    return device.ip === this.ctx.bindIp && device.port === this.ctx.ports.object;
   }
 
   private isPrimary(device: Device, partition: number): boolean {
