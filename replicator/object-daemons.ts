@@ -1,6 +1,7 @@
 import type { ConfigsOf } from '../common/config.ts';
 import type { Daemon } from '../common/daemon.ts';
 import type { StorageNodeContext } from './node-context.ts';
+import { ObjectAuditor, objectAuditorSchema } from './object-auditor.ts';
 import { ObjectReplicator, objectReplicatorSchema } from './object-replicator.ts';
 import { ObjectUpdater, objectUpdaterSchema } from './object-updater.ts';
 
@@ -11,8 +12,14 @@ import { ObjectUpdater, objectUpdaterSchema } from './object-updater.ts';
 export const objectDaemonSchemas = {
   'object-replicator': objectReplicatorSchema,
   'object-updater': objectUpdaterSchema,
+  'object-auditor': objectAuditorSchema,
 } as const;
 
 export function objectDaemons(ctx: StorageNodeContext, config: ConfigsOf<typeof objectDaemonSchemas>): Daemon[] {
-  return [new ObjectReplicator(ctx, config['object-replicator']), new ObjectUpdater(ctx, config['object-updater'])];
+  return [
+    new ObjectReplicator(ctx, config['object-replicator']),
+    new ObjectUpdater(ctx, config['object-updater']),
+    new ObjectAuditor(ctx, config['object-auditor'], 'full'),
+    new ObjectAuditor(ctx, config['object-auditor'], 'fast'),
+  ];
 }

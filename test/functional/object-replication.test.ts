@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backendPath } from '../../common/http/backend-client.ts';
+import { HEADER_SIZE } from '../../object/diskfile/format.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest, type TestResponse } from '../helpers/http.ts';
 
@@ -101,6 +102,33 @@ test('metadata posted while a node was down reaches it', () =>
     const head = await direct(c, down, 'HEAD', names);
     assert.is(head.headers['x-object-meta-version'], '2');
     assert.is(head.headers['etag'], md5(Buffer.from('data')));
+  }));
+
+test('a corrupted copy is quarantined by the auditor and restored by the replicator', () =>
+  withCluster(async (c) => {
+    const names: [string, string, string] = ['AUTH_test', 'rep', 'rot'];
+    await c.request('PUT', '/v1/AUTH_test/rep');
+    const body = randomBytes(200_000);
+    await c.request('PUT', '/v1/AUTH_test/rep/rot', {}, body);
+    const { primaries } = placement(c, names);
+    const victim = primaries[1] as number;
+    const node = c.nodes[victim - 1] as TestCluster['nodes'][number];
+    const hash = c.hashPath.hash(...names);
+    const dir = join(node.devices, node.device, 'objects', String(c.rings.object.getPart(...names)), hash.slice(-3), hash);
+    const [file] = await readdir(dir);
+    const handle = await open(join(dir, file as string), 'r+');
+    await handle.write(Buffer.from([(body[150_000] as number) ^ 1]), 0, 1, HEADER_SIZE + 150_000 + 2 * 8);
+    await handle.close();
+
+    await c.runDaemons('object-auditor');
+    const quarantined = await readdir(join(node.devices, node.device, 'quarantined', 'objects'));
+    assert.equal(quarantined, [hash]);
+    assert.is((await direct(c, victim, 'HEAD', names)).status, 404, 'the bad copy is gone');
+
+    await c.runDaemons('object-replicator');
+    const restored = await direct(c, victim, 'GET', names);
+    assert.is(restored.status, 200);
+    assert.is(md5(restored.body), md5(body), 'restored byte for byte');
   }));
 
 test.run();
