@@ -38,6 +38,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       logger,
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
+      hashPath: hashPathFromConfig(hash),
       extraMiddlewares: proxyMiddlewares,
     },
   );

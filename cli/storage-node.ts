@@ -62,7 +62,7 @@ export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: 
   const removed = await diskFiles.cleanupTempFiles();
   if (removed > 0) logger.info('removed temp files left by a crash', { removed });
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
-  const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings });
+  const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath });
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
   const servers: HttpServer[] = [];

@@ -13,12 +13,13 @@ export interface ContainerTarget {
 
 /**
  * The container servers named by the proxy: `X-Container-Host: ip:port[,ip:port...]` with the
- * matching `X-Container-Device` list and one `X-Container-Partition`. Empty when absent.
+ * matching `X-Container-Device` list and one `X-Container-Partition` (or the same
+ * `X-Delete-At-*` headers for the expirer's queue). Empty when absent.
  */
-export function containerTargets(headers: HeaderBag): ContainerTarget[] {
-  const hosts = (headers['x-container-host'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const devices = (headers['x-container-device'] ?? '').split(',').map((s) => s.trim());
-  const partition = headers['x-container-partition'] ?? '';
+export function containerTargets(headers: HeaderBag, prefix: 'container' | 'delete-at' = 'container'): ContainerTarget[] {
+  const hosts = (headers[`x-${prefix}-host`] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const devices = (headers[`x-${prefix}-device`] ?? '').split(',').map((s) => s.trim());
+  const partition = headers[`x-${prefix}-partition`] ?? '';
   const targets: ContainerTarget[] = [];
   hosts.forEach((host, i) => {
     const colon = host.lastIndexOf(':');

@@ -13,12 +13,14 @@ import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
 import { titleCaseHeader } from '../common/http/title-case.ts';
+import type { HashPath } from '../common/hash-path.ts';
 import type { Logger } from '../common/logger.ts';
 import type { storageSchema } from '../common/storage-config.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
 import type { objectServerSchema } from './config.ts';
 import { containerTargets, sendContainerUpdates } from './container-update.ts';
+import { updateExpirerQueue } from './expirer-updates.ts';
 import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
 import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
@@ -37,6 +39,8 @@ export interface ObjectServerDeps {
   readonly backend: BackendClient;
   readonly diskFiles: DiskFileManager;
   readonly pendings: AsyncPendingStore;
+  /** The cluster's hash path (names the expirer's queue rows). */
+  readonly hashPath: HashPath;
 }
 
 /**
@@ -134,6 +138,7 @@ export class ObjectServer {
         'x-etag': etag,
         ...containerOverrides(metadata),
       });
+      await this.queueExpiry(req, loc, timestamp, deleteAtOf(existing.state?.metadata ?? existing.expiredMetadata), deleteAt);
       return { status: 201, headers: { ETag: etag } };
     } catch (err) {
       await writer.abort();
@@ -172,6 +177,8 @@ export class ObjectServer {
         ...containerOverrides(state.metadata),
       });
     }
+    // A POST replaces X-Delete-At like all other metadata: leaving it out cancels expiry.
+    await this.queueExpiry(req, loc, timestamp, deleteAtOf(state.metadata), deleteAt);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(state.metadata)) if (k.toLowerCase().startsWith('x-object-sysmeta-')) headers[k] = v;
     return { status: 202, headers };
@@ -199,6 +206,8 @@ export class ObjectServer {
     if (existing.timestamp.compare(timestamp) < 0) {
       await df.delete(timestamp);
       await this.updateContainers(req, loc, df, timestamp, 'DELETE', { 'x-timestamp': timestamp.internal });
+      // The expirer pops its own row; any other delete drops the object's row from the queue.
+      if (ifDeleteAt === undefined) await this.queueExpiry(req, loc, timestamp, deleteAtOf(existing.state?.metadata ?? existing.expiredMetadata), undefined);
     }
     if (status === 404) throw new HttpError(404, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
     if (status === 409) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': responseTimestamp.internal });
@@ -229,6 +238,16 @@ export class ObjectServer {
     }
     throw new HttpError(400, `unknown ${SSYNC_PHASE_HEADER}: ${String(phase)}`);
   };
+
+  private async queueExpiry(req: ServerRequest, loc: ObjectLocation, timestamp: Timestamp, before: number | undefined, after: number | undefined): Promise<void> {
+    await updateExpirerQueue(
+      { backend: this.deps.backend, pendings: this.deps.pendings, logger: this.deps.logger, timeoutMs: this.config.objectServer.node_timeout * 1000, hashPath: this.deps.hashPath },
+      { ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) },
+      loc,
+      req.headers,
+      timestamp,
+    );
+  }
 
   /** User metadata, transient sysmeta, and the allowed headers; sysmeta too on PUT. */
   private storedHeaders(headers: HeaderBag, withSysmeta: boolean): Record<string, string> {
@@ -274,6 +293,11 @@ async function currentState(df: DiskFile): Promise<{ state?: ObjectState; timest
     if (err instanceof DiskFileNotExist) return { timestamp: new Timestamp(0) };
     throw err;
   }
+}
+
+function deleteAtOf(metadata: Metadata | undefined): number | undefined {
+  const at = metadata?.['X-Delete-At'];
+  return at === undefined || at === '' ? undefined : Number(at);
 }
 
 /** `x-object-sysmeta-container-update-override-etag` → `x-etag` (SLO sets these), as Swift does. */

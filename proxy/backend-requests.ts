@@ -5,7 +5,8 @@ import { Timestamp } from '../common/timestamp.ts';
 import type { Ring } from '../ring/ring.ts';
 import type { ErrorLimiter } from './error-limiter.ts';
 import { nodeIter, type ProxyNode } from './node-iter.ts';
-import { bestResponseIndex, haveQuorum, quorumSize } from './quorum.ts';
+import { quorumSize } from '../common/quorum-size.ts';
+import { bestResponseIndex, haveQuorum } from './quorum.ts';
 
 /** What the proxy needs to talk to storage nodes. */
 export interface BackendDeps {

@@ -1,5 +1,6 @@
 import type { ConfigOf } from '../common/config.ts';
 import type { Constraints } from '../common/constraints.ts';
+import type { HashPath } from '../common/hash-path.ts';
 import type { TimestampSource } from '../common/timestamp-source.ts';
 import type { Ring } from '../ring/ring.ts';
 import type { BackendDeps } from './backend-requests.ts';
@@ -16,4 +17,6 @@ export interface ProxyContext extends BackendDeps {
   readonly policy: { readonly name: string; readonly index: number };
   /** Write timestamps: unique and increasing within this proxy process. */
   readonly timestamps: TimestampSource;
+  /** The cluster's hash path (names the expirer's queue containers). */
+  readonly hashPath: HashPath;
 }

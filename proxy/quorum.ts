@@ -1,13 +1,10 @@
+import { quorumSize } from '../common/quorum-size.ts';
+
 /**
  * Swift's quorum rules, as pure functions (table-tested in test/unit/proxy/quorum.test.ts).
  * A status class (1xx, 2xx, 3xx, 4xx) wins when a quorum of replicas answered in it; 5xx never
  * wins, so a write whose replicas mostly failed is a 503.
  */
-
-/** A majority: 2 of 3, 3 of 5, 1 of 1. */
-export function quorumSize(nodeCount: number): number {
-  return Math.floor(nodeCount / 2) + 1;
-}
 
 const CLASSES = [100, 200, 300, 400] as const;
 

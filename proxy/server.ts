@@ -3,6 +3,7 @@ import type { ConfigOf } from '../common/config.ts';
 import { type Constraints, DEFAULT_CONSTRAINTS } from '../common/constraints.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
+import type { HashPath } from '../common/hash-path.ts';
 import type { Logger } from '../common/logger.ts';
 import { TimestampSource } from '../common/timestamp-source.ts';
 import { newTransId } from '../common/trans-id.ts';
@@ -34,6 +35,7 @@ export interface ProxyServerDeps {
   readonly logger: Logger;
   readonly backend: BackendClient;
   readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
+  readonly hashPath: HashPath;
   /** Middlewares that make subrequests (bulk, tempurl before auth; copy, slo, dlo after). */
   readonly extraMiddlewares?: (ctx: ProxyContext, capabilities: Capabilities) => { beforeAuth: Middleware[]; afterAuth: Middleware[] };
 }
@@ -71,6 +73,7 @@ export class ProxyServer {
       constraints,
       policy,
       timestamps: new TimestampSource(deps.clock),
+      hashPath: deps.hashPath,
     };
     this.capabilities = {
       swift: {

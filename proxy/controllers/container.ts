@@ -5,7 +5,8 @@ import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.t
 import type { ProxyContext } from '../context.ts';
 import type { ProxyRequest } from '../request.ts';
 import { createAccount, isNewest } from './account.ts';
-import { authorize, backendHeaders, isOwner, passHeaders, spreadUpdateHeaders, writeTimestamp } from './shared.ts';
+import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
+import { authorize, backendHeaders, isOwner, passHeaders, writeTimestamp } from './shared.ts';
 
 /** Headers only the account owner sees. */
 const OWNER_ONLY = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];

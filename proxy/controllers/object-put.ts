@@ -4,7 +4,8 @@ import { ClientDisconnectError, readBody } from '../../common/http/body-reader.t
 import { HttpError } from '../../common/http/http-error.ts';
 import { type BackendDeps, send, type Target } from '../backend-requests.ts';
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
-import { bestResponseIndex, quorumSize } from '../quorum.ts';
+import { quorumSize } from '../../common/quorum-size.ts';
+import { bestResponseIndex } from '../quorum.ts';
 
 /** One backend upload in progress. */
 class Putter {

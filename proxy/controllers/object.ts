@@ -1,4 +1,5 @@
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom } from '../../common/constraints.ts';
+import { EXPIRING_OBJECTS_ACCOUNT, expirerContainer } from '../../common/expirer-queue.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { httpDate } from '../../common/http/http-date.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
@@ -11,7 +12,8 @@ import type { ProxyRequest } from '../request.ts';
 import { isNewest } from './account.ts';
 import { objectRead } from './object-read.ts';
 import { putObject } from './object-put.ts';
-import { authorize, backendHeaders, passHeaders, spreadUpdateHeaders, writeTimestamp } from './shared.ts';
+import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
+import { authorize, backendHeaders, passHeaders, writeTimestamp } from './shared.ts';
 
 /**
  * The object controller: authorizes against the container's read ACL (GET, HEAD) or write ACL
@@ -70,13 +72,22 @@ async function postOrDelete(ctx: ProxyContext, req: ProxyRequest, target: Target
   return { status: best.status, headers: passHeaders(best.headers, ['content-length']) };
 }
 
-/** The object nodes' headers, each with the container replicas it must update. */
+/**
+ * The object nodes' headers, each with the container replicas it must update, and, for an
+ * object with `X-Delete-At`, the replicas of its expirer queue container.
+ */
 function slotHeaders(ctx: ProxyContext, target: Target, headers: Record<string, string>): Record<string, string>[] {
-  const [account, container] = target.names as [string, string, string];
+  const [account, container, object] = target.names as [string, string, string];
   const containerRing = ctx.rings.container;
   const containerPart = containerRing.getPart(account, container);
-  const updates = spreadUpdateHeaders(target.ring.replicas, 'Container', containerPart, containerRing.getPartNodes(containerPart));
-  return updates.map((u) => ({ ...headers, ...u }));
+  const slots = target.ring.replicas;
+  const updates = spreadUpdateHeaders(slots, 'Container', containerPart, containerRing.getPartNodes(containerPart));
+  const deleteAt = headers['x-delete-at'];
+  if (deleteAt === undefined) return updates.map((u) => ({ ...headers, ...u }));
+  const queue = expirerContainer(Number(deleteAt), account, container, object, ctx.hashPath);
+  const queuePart = containerRing.getPart(EXPIRING_OBJECTS_ACCOUNT, queue);
+  const queueUpdates = spreadUpdateHeaders(slots, 'Delete-At', queuePart, containerRing.getPartNodes(queuePart));
+  return updates.map((u, i) => ({ ...headers, ...u, ...queueUpdates[i], 'x-delete-at-container': queue }));
 }
 
 /** `X-Delete-After` becomes an absolute `X-Delete-At`, checked. */

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock } from '../../common/clock.ts';
+import { type Clock, systemClock } from '../../common/clock.ts';
 import { defaultConfig, swiftHashSchema } from '../../common/config.ts';
 import { HashPath } from '../../common/hash-path.ts';
 import { UndiciBackendClient } from '../../common/http/backend-client.ts';
@@ -54,8 +54,9 @@ const USERS = {
   'user_admin_admin': 'admin .admin .reseller_admin',
 };
 
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown> } = {}): Promise<TestCluster> {
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; clock?: Clock } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
   const dir = await makeTempDir('swiftlet-cluster-');
   const hashSection = { swift_hash_path_prefix: '', swift_hash_path_suffix: 'test-cluster' };
@@ -75,7 +76,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   for (let n = 1; n <= nodeCount; n++) {
     const node: ClusterNode = { n, devices: join(dir.path, `node${n}`), device: `d${n}`, ports: { object: 0, container: 0, account: 0 } };
     await mkdir(join(node.devices, node.device), { recursive: true });
-    node.running = await runStorageNode(configFor(node), { logger });
+    node.running = await runStorageNode(configFor(node), { logger, clock });
     node.ports = { ...node.running.ports };
     nodes.push(node);
   }
@@ -96,7 +97,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
       tempauth: { ...proxyBase.tempauth, 'user_*': USERS },
       secret: `/${hashSection.swift_hash_path_suffix}`,
     },
-    { clock: systemClock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, extraMiddlewares: proxyMiddlewares },
+    { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath, extraMiddlewares: proxyMiddlewares },
   );
   const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: 0, logger });
   const tokens = new Map<string, string>();
@@ -136,7 +137,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     async startNode(n) {
       const node = nodes[n - 1];
       if (!node || node.running) return;
-      node.running = await runStorageNode(configFor(node), { logger });
+      node.running = await runStorageNode(configFor(node), { logger, clock });
     },
     async close() {
       await http.close();

@@ -22,7 +22,7 @@ const diskFiles = new FsDiskFileManager({ devices, mountCheck: false, hashPath: 
 const removed = await diskFiles.cleanupTempFiles();
 const server = new ObjectServer(
   { storage: { ...config.storage, devices }, objectServer: config.objectServer },
-  { clock: systemClock, logger, backend: new UndiciBackendClient(), diskFiles, pendings: new FsAsyncPendingStore({ devices, mountCheck: false }) },
+  { clock: systemClock, logger, backend: new UndiciBackendClient(), diskFiles, pendings: new FsAsyncPendingStore({ devices, mountCheck: false }), hashPath: new HashPath('', 'crash-test') },
 );
 const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
 process.stdout.write(`listening ${http.port} cleaned ${removed}\n`);

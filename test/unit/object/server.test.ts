@@ -51,7 +51,7 @@ async function rig(): Promise<Rig> {
   const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
   const server = new ObjectServer(
     { storage: { ...config.storage, devices: dir.path }, objectServer: config.objectServer },
-    { clock, logger: nullLogger, backend, pendings, diskFiles: new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger }) },
+    { clock, logger: nullLogger, backend, pendings, hashPath, diskFiles: new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger }) },
   );
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger: nullLogger });
   const r: Rig = {

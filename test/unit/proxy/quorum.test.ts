@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bestResponseIndex, haveQuorum, quorumSize } from '../../../proxy/quorum.ts';
+import { quorumSize } from '../../../common/quorum-size.ts';
+import { bestResponseIndex, haveQuorum } from '../../../proxy/quorum.ts';
 
 test('quorum is a majority', () => {
   assert.equal([1, 2, 3, 4, 5, 6].map(quorumSize), [1, 2, 2, 3, 3, 4]);

@@ -1,0 +1,63 @@
+import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
+import type { Ring } from '../ring/ring.ts';
+
+/** What a daemon needs to talk to storage nodes directly (Swift's `direct_client`). */
+export interface DirectDeps {
+  readonly backend: BackendClient;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Every item of a JSON listing (account or container), paged with `marker`, from the first
+ * primary that answers. A listing that no primary has is empty.
+ * @throws {Error} when no primary answered at all.
+ */
+export async function directListing(deps: DirectDeps, ring: Ring, names: readonly [string] | readonly [string, string], query: Record<string, string> = {}): Promise<Record<string, unknown>[]> {
+  const partition = ring.getPart(names[0], names[1]);
+  const items: Record<string, unknown>[] = [];
+  let marker = '';
+  for (;;) {
+    const page = await firstAnswer(deps, ring, partition, names, new URLSearchParams({ ...query, format: 'json', ...(marker ? { marker } : {}) }).toString());
+    if (page.length === 0) return items;
+    items.push(...page);
+    const last = page[page.length - 1] as Record<string, unknown>;
+    marker = String(last['name'] ?? last['subdir'] ?? '');
+  }
+}
+
+async function firstAnswer(deps: DirectDeps, ring: Ring, partition: number, names: readonly string[], query: string): Promise<Record<string, unknown>[]> {
+  let notFound = 0;
+  const nodes = ring.getPartNodes(partition);
+  for (const node of nodes) {
+    try {
+      const res = await deps.backend.request(node, { method: 'GET', path: backendPath(node.device, partition, ...names), query, timeoutMs: deps.timeoutMs });
+      if (res.status === 200) return (await res.body.json()) as Record<string, unknown>[];
+      await res.body.dump();
+      if (res.status === 204) return [];
+      if (res.status === 404) notFound++;
+    } catch {
+      // try the next replica
+    }
+  }
+  if (notFound > 0) return [];
+  throw new Error(`no replica of /${names.join('/')} answered`);
+}
+
+/**
+ * One request to every primary of `names`, with per-node extra headers; resolves the statuses
+ * (599 where a node did not answer).
+ */
+export async function directToAll(deps: DirectDeps, ring: Ring, names: readonly string[], method: string, headers: Record<string, string>, perNode: readonly Record<string, string>[] = []): Promise<number[]> {
+  const partition = ring.getPart(names[0] as string, names[1], names[2]);
+  return Promise.all(
+    ring.getPartNodes(partition).map(async (node, i) => {
+      try {
+        const res = await deps.backend.request(node, { method, path: backendPath(node.device, partition, ...names), headers: { ...headers, ...perNode[i] }, timeoutMs: deps.timeoutMs });
+        await res.body.dump();
+        return res.status;
+      } catch {
+        return 599;
+      }
+    }),
+  );
+}

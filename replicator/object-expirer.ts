@@ -1,0 +1,111 @@
+import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
+import { Daemon } from '../common/daemon.ts';
+import { EXPIRING_OBJECTS_ACCOUNT, parseExpirerEntry } from '../common/expirer-queue.ts';
+import { spreadUpdateHeaders } from '../common/http/update-headers.ts';
+import { Timestamp } from '../common/timestamp.ts';
+import { quorumSize } from '../common/quorum-size.ts';
+import { type DirectDeps, directListing, directToAll } from './direct-client.ts';
+import type { StorageNodeContext } from './node-context.ts';
+
+export const objectExpirerSchema = {
+  interval: num(30, { min: 0, doc: 'seconds between the starts of two passes' }),
+  concurrency: int(4, { min: 1, doc: 'objects deleted at once' }),
+  node_timeout: num(10, { min: 0, doc: 'seconds to wait for a storage node' }),
+} as const satisfies Schema;
+
+/** Answers that mean an expired object needs nothing more: gone, already newer, or changed. */
+const SETTLED = (status: number): boolean => (status >= 200 && status < 300) || status === 404 || status === 409 || status === 412;
+
+/**
+ * The object expirer (Swift's). Queue containers in `.expiring_objects` are named by time;
+ * for each one that is due, the node holding its first container replica (so each queue is
+ * worked once) deletes every object whose delete-at has passed: a DELETE to each object
+ * replica with `X-If-Delete-At` (a newer write, or a changed expiry, is left alone) and the
+ * delete-at as its timestamp, updating the object's listing on the way; then pops the queue
+ * row, and removes a queue container once it is empty.
+ */
+export class ObjectExpirer extends Daemon {
+  readonly name = 'object-expirer';
+  private readonly ctx: StorageNodeContext;
+  private readonly config: ConfigOf<typeof objectExpirerSchema>;
+
+  constructor(ctx: StorageNodeContext, config: ConfigOf<typeof objectExpirerSchema>) {
+    super({ clock: ctx.clock, logger: ctx.logger.child({ daemon: 'object-expirer' }) });
+    this.ctx = ctx;
+    this.config = config;
+  }
+
+  protected intervalMs(): number {
+    return this.config.interval * 1000;
+  }
+
+  async runOnce(signal?: AbortSignal): Promise<void> {
+    const nowSeconds = this.clock.now() / 1000;
+    const queues = await directListing(this.direct(), this.ctx.rings.account, [EXPIRING_OBJECTS_ACCOUNT]);
+    for (const queue of queues.map((q) => String(q['name'])).sort()) {
+      if (signal?.aborted) return;
+      if (Number(queue) > nowSeconds) break; // named by time: the rest are not due
+      if (!this.owns(queue)) continue;
+      const rows = await directListing(this.direct(), this.ctx.rings.container, [EXPIRING_OBJECTS_ACCOUNT, queue]);
+      let left = 0;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: this.config.concurrency }, async () => {
+          while (next < rows.length && !signal?.aborted) {
+            const name = String((rows[next++] as Record<string, unknown>)['name']);
+            if (!(await this.expire(queue, name, nowSeconds))) left++;
+          }
+        }),
+      );
+      if (left === 0 && !signal?.aborted) await this.removeQueue(queue);
+    }
+  }
+
+  /** Handles one queue row; true when the row is gone (done, or not a row at all). */
+  private async expire(queue: string, name: string, nowSeconds: number): Promise<boolean> {
+    const row = parseExpirerEntry(name);
+    if (row && row.deleteAt > nowSeconds) return false;
+    if (row) {
+      const ring = this.ctx.rings.object;
+      const names = [row.account, row.container, row.object] as const;
+      const containerRing = this.ctx.rings.container;
+      const containerPart = containerRing.getPart(row.account, row.container);
+      const statuses = await directToAll(
+        this.direct(),
+        ring,
+        names,
+        'DELETE',
+        { 'x-timestamp': Timestamp.parse(row.deleteAt).internal, 'x-if-delete-at': String(row.deleteAt), 'x-backend-storage-policy-index': '0', 'user-agent': `object-expirer ${process.pid}` },
+        spreadUpdateHeaders(ring.replicas, 'Container', containerPart, containerRing.getPartNodes(containerPart)),
+      );
+      if (statuses.filter(SETTLED).length < quorumSize(statuses.length)) {
+        this.count('failures');
+        return false;
+      }
+      this.count('objects_expired');
+    } else {
+      this.count('bad_rows');
+    }
+    await directToAll(this.direct(), this.ctx.rings.container, [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });
+    return true;
+  }
+
+  /** Deletes an emptied queue container, telling the account. */
+  private async removeQueue(queue: string): Promise<void> {
+    const accountRing = this.ctx.rings.account;
+    const accountPart = accountRing.getPart(EXPIRING_OBJECTS_ACCOUNT);
+    const containerRing = this.ctx.rings.container;
+    await directToAll(this.direct(), containerRing, [EXPIRING_OBJECTS_ACCOUNT, queue], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal }, spreadUpdateHeaders(containerRing.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart)));
+    this.count('queues_removed');
+  }
+
+  /** This node works a queue container when it holds the container's first replica. */
+  private owns(queue: string): boolean {
+    const [first] = this.ctx.rings.container.getNodes(EXPIRING_OBJECTS_ACCOUNT, queue).nodes;
+    return first !== undefined && first.ip === this.ctx.bindIp && first.port === this.ctx.ports.container;
+  }
+
+  private direct(): DirectDeps {
+    return { backend: this.ctx.backend, timeoutMs: this.config.node_timeout * 1000 };
+  }
+}
