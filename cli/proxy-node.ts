@@ -6,7 +6,7 @@ import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { loadRingSet } from '../ring/ring-set.ts';
 import { proxyServerSchema, tempauthSchema } from '../proxy/config.ts';
-import { proxyMiddlewares } from '../proxy/middlewares.ts';
+import { middlewareSchemas, proxyMiddlewares } from '../proxy/middlewares.ts';
 import { ProxyServer } from '../proxy/server.ts';
 
 /** The sections of a proxy's config file. */
@@ -14,6 +14,7 @@ export const proxyNodeSchemas = {
   'swift-hash': swiftHashSchema,
   'proxy-server': proxyServerSchema,
   tempauth: tempauthSchema,
+  ...middlewareSchemas,
 } as const;
 
 export type ProxyNodeConfig = ConfigsOf<typeof proxyNodeSchemas>;
@@ -39,7 +40,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
       hashPath: hashPathFromConfig(hash),
-      extraMiddlewares: proxyMiddlewares,
+      extraMiddlewares: (ctx, capabilities) => proxyMiddlewares(ctx, capabilities, config),
     },
   );
   const http = await listen(server.handle, { host: p.bind_ip, port: p.bind_port, logger, reusePort: options.reusePort ?? false });

@@ -68,7 +68,10 @@ export function tempauth(config: ConfigOf<typeof tempauthSchema>, secret: string
       };
     }
     const token = req.headers['x-auth-token'] ?? req.headers['x-storage-token'];
-    if (token !== undefined && req.env.source === undefined) {
+    // A token is checked on any request that has no authorizer yet: a client's, or a subrequest
+    // of a middleware before auth (bulk), which carries the client's token. One TempURL
+    // admitted already has its authorizer and is left alone.
+    if (token !== undefined && req.env.authorize === undefined) {
       const identity = verify(token);
       if (!identity) {
         req.env.authorize = () => new HttpError(401, undefined, { 'Www-Authenticate': 'Swift realm="unknown"' });

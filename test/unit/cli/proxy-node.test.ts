@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadProxyConfig, runProxy } from '../../../cli/proxy-node.ts';
+import { RingBuilder } from '../../../ring/builder.ts';
+import { writeRingFile } from '../../../ring/io.ts';
+import { systemClock } from '../../../common/clock.ts';
+import { createLogger } from '../../../common/logger.ts';
+import { httpRequest } from '../../helpers/http.ts';
+import { makeTempDir } from '../../helpers/tmpdir.ts';
+
+test('the middleware sections of a proxy config reach the middlewares and /info', async () => {
+  const dir = await makeTempDir();
+  try {
+    for (const kind of ['account', 'container', 'object']) {
+      const builder = RingBuilder.create({ partPower: 4, replicas: 1, minPartHours: 0 }, systemClock);
+      builder.addDevice({ region: 1, zone: 1, ip: '127.0.0.1', port: 1, device: 'd1', weight: 1 });
+      builder.rebalance();
+      await writeRingFile(join(dir.path, `${kind}.ring.gz`), builder.ringData());
+    }
+    const path = join(dir.path, 'proxy.conf');
+    await writeFile(path, [
+      '[swift-hash]', 'swift_hash_path_suffix = s',
+      '[proxy-server]', 'bind_ip = 127.0.0.1', 'bind_port = 0', `swift_dir = ${dir.path}`,
+      '[slo]', 'max_manifest_segments = 5',
+      '[dlo]', 'rate_limit_after_segment = 3',
+      '[bulk]', 'max_deletes_per_request = 7',
+      '[tempurl]', 'methods = GET HEAD', 'allowed_digests = sha256 sha512',
+    ].join('\n'));
+    const proxy = await runProxy(loadProxyConfig(path), { logger: createLogger({ level: 'error' }) });
+    try {
+      const info = JSON.parse((await httpRequest(proxy.port, 'GET', '/info')).body.toString());
+      assert.is(info.slo.max_manifest_segments, 5);
+      assert.is(info.dlo.rate_limit_after_segment, 3);
+      assert.is(info.bulk_delete.max_deletes_per_request, 7);
+      assert.equal(info.tempurl.methods, ['GET', 'HEAD']);
+      assert.equal(info.tempurl.allowed_digests, ['sha256', 'sha512']);
+    } finally {
+      await proxy.close();
+    }
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('a bad value in a middleware section is refused with the section and key named', async () => {
+  const dir = await makeTempDir();
+  try {
+    const path = join(dir.path, 'proxy.conf');
+    await writeFile(path, '[swift-hash]\nswift_hash_path_suffix = s\n[slo]\nmax_manifest_segments = lots\n');
+    assert.throws(() => loadProxyConfig(path), /slo.*max_manifest_segments/);
+  } finally {
+    await dir.remove();
+  }
+});
+
+test.run();
