@@ -487,10 +487,21 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
 
   /** Removes the whole database: record, rows, sequence, sync points, partition entry. */
   async destroy(): Promise<void> {
-    await this.ctx.queue.exclusive(this.hash, async () => {
+    await this.destroyIf(() => true);
+  }
+
+  /**
+   * Removes the database only if `unchanged` holds for its state, checked and removed in one
+   * turn of its write queue, so no write lands in between (a handoff removed after replication
+   * must not lose a row written meanwhile). Resolves whether it was removed.
+   */
+  async destroyIf(unchanged: (state: DbState<Rec> | undefined) => boolean): Promise<boolean> {
+    return this.ctx.queue.exclusive(this.hash, async () => {
       const state = await this.state();
+      if (!unchanged(state)) return false;
       await this.ctx.kv.clear(this.keys.all);
       if (state) await this.ctx.kv.batch([{ type: 'del', key: partitionKey(state.record.partition, this.hash) }]);
+      return true;
     });
   }
 
@@ -522,7 +533,10 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
   /**
    * Creates this database from another replica's dump (Swift's `complete_rsync`): the rows
    * keep their sequence numbers, the replica gets a new id, and the incoming sync point for
-   * `sourceId` is set to the dump's last row, so the next replication pass starts after it.
+   * `sourceId` is set to the header's `max_row`, so the next replication pass starts after it.
+   * A dump read while its database changed may hold a row twice (live, then deleted) and rows
+   * newer than its header: the newer version of a row wins, and rows past the header's
+   * `max_row` come again in the next pass (merging is idempotent), so none is skipped.
    * Nothing is visible until the whole dump is in; a failed load leaves nothing.
    * @throws {DatabaseAlreadyExistsError}
    */
@@ -536,18 +550,36 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
         const acc = new StatsAccumulator(EMPTY_STATS, this.schema.statsWidth);
         acc.raiseSeq(header.max_row);
         for await (const chunk of chunks) {
+          const rows = chunk.map((raw) => this.schema.fromWire(raw));
+          const rowKeys = [...new Set(rows.map((r) => this.schema.key(stripRowId(r))))];
+          const found = await kv.getMany(rowKeys.flatMap((k) => [this.keys.row(k, false), this.keys.row(k, true)]));
+          const loaded = new Map<string, { row: Row; seq: number } | undefined>();
+          rowKeys.forEach((k, i) => {
+            const live = found[2 * i];
+            const tomb = found[2 * i + 1];
+            loaded.set(k, live !== undefined ? this.decodeStored(k, false, live) : tomb !== undefined ? this.decodeStored(k, true, tomb) : undefined);
+          });
           const ops: KvOp[] = [];
-          for (const raw of chunk) {
-            const row = this.schema.fromWire(raw);
-            const seq = row.ROWID ?? acc.nextSeq();
+          for (const row of rows) {
+            let seq = row.ROWID ?? acc.nextSeq();
             acc.raiseSeq(seq);
-            const clean = stripRowId(row);
+            let clean = stripRowId(row);
             const k = this.schema.key(clean);
+            const earlier = loaded.get(k);
+            if (earlier) {
+              const merged = this.schema.merge(earlier.row, clean);
+              if (merged === undefined) continue;
+              ops.push({ type: 'del', key: this.keys.row(k, earlier.row.deleted === 1) }, { type: 'del', key: this.keys.seq(earlier.seq) });
+              acc.remove(this.schema, earlier.row);
+              clean = merged;
+              seq = Math.max(seq, earlier.seq);
+            }
             ops.push(
               { type: 'put', key: this.keys.row(k, clean.deleted === 1), value: this.encodeStored(clean, seq) },
               { type: 'put', key: this.keys.seq(seq), value: encodeRecord([k, clean.deleted]) },
             );
             acc.add(this.schema, clean);
+            loaded.set(k, { row: clean, seq });
           }
           await kv.batch(ops);
         }
@@ -561,7 +593,7 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
         for (const [points, incoming] of [[header.incoming_sync, true], [header.outgoing_sync, false]] as const) {
           for (const p of points) ops.push({ type: 'put', key: this.keys.sync(p.remote_id, incoming), value: encodeRecord([p.sync_point, now]) });
         }
-        ops.push({ type: 'put', key: this.keys.sync(sourceId, true), value: encodeRecord([stats.max_row, now]) });
+        ops.push({ type: 'put', key: this.keys.sync(sourceId, true), value: encodeRecord([header.max_row, now]) });
         // The record goes last: until it is written, the database does not exist.
         ops.push({ type: 'put', key: this.keys.info, value: encodeRecord(record) });
         await kv.batch(ops);

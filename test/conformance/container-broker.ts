@@ -440,6 +440,19 @@ export function suite(name: string, fixture: ContainerFixture): void {
     assert.equal(await other.getItemsSince(-1, 10), [], 'nothing of the destroyed database remains');
   });
 
+  test('handoff removal race: destroyIf keeps a database that took a row after its check was planned', async () => {
+    await put(broker, 'first', 1);
+    const maxRow = (await broker.state())?.stats.max_row ?? -1;
+    // A write queued before the removal runs first; the removal then sees it.
+    const write = put(broker, 'late', 2);
+    const removed = await broker.destroyIf((state) => state?.stats.max_row === maxRow);
+    await write;
+    assert.is(removed, false);
+    assert.equal(names(await broker.listObjects({ limit: 10 })), ['first', 'late']);
+    assert.is(await broker.destroyIf((state) => state?.stats.max_row === maxRow + 1), true);
+    assert.is(await broker.exists(), false);
+  });
+
   test('is_reclaimable: empty and deleted longer than the reclaim age ago', async () => {
     await broker.deleteDb(ts(10).internal);
     assert.is(await broker.isReclaimable(ts(100), 50), true);
