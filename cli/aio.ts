@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
+import { waitForPorts } from './wait-for-ports.ts';
 
 const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
 
@@ -21,6 +21,8 @@ export interface AioOptions {
   readonly port: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
+  /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
+  readonly noDaemons?: boolean;
   readonly clock: Clock;
   out(line: string): void;
   /** Resolves when the cluster should stop (default: SIGINT or SIGTERM). */
@@ -39,7 +41,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const managed: Managed[] = [
-    ...AIO_NODES.map((n) => ({ name: `node${n}`, args: ['start', 'storage', '--config', layout.nodeConfig(n)], restarts: 0 })),
+    ...AIO_NODES.map((n) => ({ name: `node${n}`, args: ['start', 'storage', '--config', layout.nodeConfig(n), ...(options.noDaemons ? ['--no-daemons'] : [])], restarts: 0 })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
@@ -93,29 +95,6 @@ async function storagePorts(nodeConfig: (n: number) => string): Promise<number[]
     for (const m of (await readFile(nodeConfig(n), 'utf8')).matchAll(/^bind_port = (\d+)$/gm)) ports.push(Number(m[1]));
   }
   return ports;
-}
-
-/** Waits until every port accepts connections, or the time is up. */
-async function waitForPorts(ports: readonly number[], timeoutMs: number, clock: Clock): Promise<boolean> {
-  const deadline = clock.monotonic() + timeoutMs;
-  for (const port of ports) {
-    while (!(await accepts(port))) {
-      if (clock.monotonic() > deadline) return false;
-      await clock.sleep(100);
-    }
-  }
-  return true;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      res(true);
-    });
-    socket.once('error', () => res(false));
-  });
 }
 
 function untilSignal(): Promise<void> {

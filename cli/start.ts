@@ -7,15 +7,17 @@ import { loadStorageNodeConfig, runStorageNode } from './storage-node.ts';
 /**
  * `swiftlet start storage|proxy --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
- * same port, and a worker that dies is replaced.
+ * same port, and a worker that dies is replaced. `noDaemons` keeps a storage node's daemons
+ * idle whatever its config says; they then run only through `swiftlet once`.
  */
-export async function start(role: string | undefined, configPath: string | undefined, out: { err(line: string): void }): Promise<number> {
+export async function start(role: string | undefined, configPath: string | undefined, out: { err(line: string): void }, options: { noDaemons?: boolean } = {}): Promise<number> {
   if (!configPath) {
     out.err('usage: swiftlet start storage|proxy --config FILE');
     return 2;
   }
   if (role === 'storage') {
-    const node = await runStorageNode(loadStorageNodeConfig(configPath));
+    const config = loadStorageNodeConfig(configPath);
+    const node = await runStorageNode(options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config);
     await untilSignal();
     await node.close();
     return 0;

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../common/clock.ts';
 import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
 import { hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
-import { type HttpServer, listen } from '../common/http/server.ts';
+import { type Handler, type HttpServer, listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { storageSchema } from '../common/storage-config.ts';
 import { accountServerSchema } from '../account/config.ts';
@@ -16,6 +16,7 @@ import { ObjectServer } from '../object/server.ts';
 import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
 import type { StorageNodeContext } from '../replicator/node-context.ts';
 import { objectDaemons, objectDaemonSchemas } from '../replicator/object-daemons.ts';
+import { withRecon } from '../replicator/recon.ts';
 import { loadRingSet, type RingSet } from '../ring/ring-set.ts';
 import type { Daemon } from '../common/daemon.ts';
 
@@ -66,8 +67,10 @@ export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: 
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
   const servers: HttpServer[] = [];
+  let objectHandler: Handler = object.handle;
   try {
-    servers.push(await listen(object.handle, { host: storage.bind_ip, port: config['object-server'].bind_port, logger }));
+    // Recon rides on the object port; it needs the daemons, which need the ports: bind first.
+    servers.push(await listen((req) => objectHandler(req), { host: storage.bind_ip, port: config['object-server'].bind_port, logger }));
     servers.push(await listen(container.handle, { host: storage.bind_ip, port: config['container-server'].bind_port, logger }));
     servers.push(await listen(account.handle, { host: storage.bind_ip, port: config['account-server'].bind_port, logger }));
   } catch (err) {
@@ -98,6 +101,7 @@ export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: 
     accountDbs: account.datadirs,
   };
   const daemons = [...objectDaemons(context, config), ...dbDaemons(context, config)];
+  objectHandler = withRecon(object.handle, context, daemons, storage.swift_dir);
   if (storage.run_daemons) for (const d of daemons) d.start();
   return {
     ports: { object: o.port, container: c.port, account: a.port },

@@ -4,22 +4,34 @@
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
  *   swiftlet start storage|proxy --config FILE  one role of a real node
+ *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
+ *   swiftlet bench <scenario> ...               throughput harness for any Swift endpoint
  */
 import { splitArgs } from '../common/cli-args.ts';
 import { systemClock } from '../common/clock.ts';
 import { SwiftError } from '../common/errors.ts';
+import { runBenchCommand } from '../bench/cli.ts';
 import { runRingCommand } from '../ring/cli.ts';
 import { runAio } from './aio.ts';
+import { runOnce } from './once.ts';
 import { start } from './start.ts';
+import { runStatus } from './status.ts';
 
 const HELP = `usage: swiftlet <command> [args]
 
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
-  start storage|proxy --config FILE    run one role of a node
-  ring ...                             build and inspect rings (swiftlet ring help)`;
+      [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
+  start storage|proxy --config FILE    run one role of a node (storage: [--no-daemons])
+  once <daemon>|all [--data DIR | --config FILE]
+                                       run daemons once on running nodes (updaters, replicators,
+                                       auditors, expirer, reaper) and wait for them
+  status [--data DIR | --config FILE]  every node's recon: up/down, async pendings, quarantined,
+                                       disk use, last replication, ring agreement
+  ring ...                             build and inspect rings (swiftlet ring help)
+  bench <scenario> --auth URL ...      measure a Swift endpoint's throughput (swiftlet bench --help)`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -28,6 +40,8 @@ async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'ring':
         return await runRingCommand(rest, io);
+      case 'bench':
+        return await runBenchCommand(rest, { ...io, progress: process.stderr });
       case 'aio': {
         const { flags } = splitArgs(rest, new Set(['data', 'port', 'storage-port-base']));
         const port = Number(flags.get('port') ?? 8080);
@@ -36,11 +50,19 @@ async function main(argv: readonly string[]): Promise<number> {
           io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
           return 2;
         }
-        return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, clock: systemClock, out: io.out });
+        return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+      }
+      case 'once': {
+        const { positional, flags } = splitArgs(rest, new Set(['config', 'data']));
+        return await runOnce(positional[0], flags, io);
+      }
+      case 'status': {
+        const { flags } = splitArgs(rest, new Set(['config', 'data']));
+        return await runStatus(flags, io, systemClock.now());
       }
       case 'start': {
         const { positional, flags } = splitArgs(rest, new Set(['config']));
-        return await start(positional[0], flags.get('config'), io);
+        return await start(positional[0], flags.get('config'), io, { noDaemons: flags.has('no-daemons') });
       }
       case undefined:
       case 'help':

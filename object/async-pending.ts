@@ -30,6 +30,8 @@ export interface AsyncPendingStore {
   /** Every pending update of a device (oldest write last is fine; the updater sorts). */
   list(device: string): AsyncIterable<AsyncPendingEntry>;
   remove(device: string, id: string): Promise<void>;
+  /** How many updates wait on a device (recon). */
+  count(device: string): Promise<number>;
 }
 
 /**
@@ -66,6 +68,15 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   async remove(device: string, id: string): Promise<void> {
     await unlink(join(await devicePath(this.devices, device, this.mountCheck), 'async_pending', id)).catch(() => undefined);
   }
+
+  async count(device: string): Promise<number> {
+    const root = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending');
+    let n = 0;
+    for (const suffix of await readdir(root).catch(() => [] as string[])) {
+      n += (await readdir(join(root, suffix)).catch(() => [] as string[])).filter((name) => !name.startsWith('.')).length;
+    }
+    return n;
+  }
 }
 
 /** The in-memory twin. */
@@ -84,5 +95,9 @@ export class MemoryAsyncPendingStore implements AsyncPendingStore {
 
   async remove(device: string, id: string): Promise<void> {
     this.entries.get(device)?.delete(id);
+  }
+
+  async count(device: string): Promise<number> {
+    return this.entries.get(device)?.size ?? 0;
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ConfigOf, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { DiskFileNotExist, DiskFileQuarantined } from '../object/diskfile/errors.ts';
-import { localDevices } from './local-devices.ts';
+import { deviceDirs } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 export const objectAuditorSchema = {
@@ -44,18 +44,18 @@ export class ObjectAuditor extends Daemon {
     const began = this.clock.monotonic();
     let files = 0;
     let bytes = 0;
-    for (const device of localDevices(this.ctx, 'object')) {
+    for (const device of await deviceDirs(this.ctx)) {
       let partitions: number[];
       try {
-        partitions = await this.ctx.diskFiles.partitions(device.device);
+        partitions = await this.ctx.diskFiles.partitions(device);
       } catch {
         continue;
       }
       for (const partition of partitions) {
-        for await (const entry of this.ctx.diskFiles.objects(device.device, partition)) {
+        for await (const entry of this.ctx.diskFiles.objects(device, partition)) {
           if (signal?.aborted) return;
           if (!entry.dataTimestamp) continue;
-          bytes += await this.audit(device.device, partition, entry.hash);
+          bytes += await this.audit(device, partition, entry.hash);
           files += 1;
           // Pace: never ahead of the allowed files (and, in a full pass, bytes) per second.
           const due = Math.max(files / filesPerSecond, this.full ? bytes / this.config.bytes_per_second : 0) * 1000;

@@ -2,7 +2,7 @@ import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { backendPath } from '../common/http/backend-client.ts';
 import type { Device } from '../ring/device.ts';
-import { localDevices } from './local-devices.ts';
+import { deviceDirs, localDevices } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 import { type SsyncTarget, ssyncPush } from './ssync-sender.ts';
 
@@ -42,18 +42,26 @@ export class ObjectReplicator extends Daemon {
 
   async runOnce(signal?: AbortSignal): Promise<void> {
     const ring = this.ctx.rings.object;
-    const local = localDevices(this.ctx, 'object');
     const jobs: { device: Device; partition: number; primary: boolean }[] = [];
-    for (const device of local) {
+    const addJobs = async (device: Device, primary: (partition: number) => boolean): Promise<void> => {
       let partitions: number[];
       try {
         partitions = await this.ctx.diskFiles.partitions(device.device);
       } catch (err) {
         this.logger.warn('device unavailable; skipping it', { device: device.device, err });
         this.count('devices_skipped');
-        continue;
+        return;
       }
-      for (const partition of partitions) jobs.push({ device, partition, primary: this.isPrimary(device, partition) });
+      for (const partition of partitions) jobs.push({ device, partition, primary: primary(partition) });
+    };
+    for (const device of localDevices(this.ctx, 'object')) await addJobs(device, (p) => this.isPrimary(device, p));
+    // A device taken out of the ring still holds data, maybe the last copy of some: every
+    // partition on it is a handoff, pushed home and then removed. (Swift leaves it behind.)
+    const inRing = new Set(ring.devices.filter((d) => d.ip === this.ctx.bindIp).map((d) => d.device));
+    for (const name of await deviceDirs(this.ctx)) {
+      if (inRing.has(name)) continue;
+      this.count('orphan_devices');
+      await addJobs({ id: -1, region: 0, zone: 0, ip: this.ctx.bindIp, port: this.ctx.ports.object, replication_ip: this.ctx.bindIp, replication_port: this.ctx.ports.object, device: name, weight: 0, meta: '' }, () => false);
     }
     // Handoffs first: their data has fewer copies than it should.
     jobs.sort((a, b) => Number(a.primary) - Number(b.primary));

@@ -2,7 +2,7 @@ import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { backendPath } from '../common/http/backend-client.ts';
 import type { AsyncPendingEntry } from '../object/async-pending.ts';
-import { localDevices } from './local-devices.ts';
+import { deviceDirs } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 export const objectUpdaterSchema = {
@@ -32,12 +32,12 @@ export class ObjectUpdater extends Daemon {
   }
 
   async runOnce(signal?: AbortSignal): Promise<void> {
-    for (const device of localDevices(this.ctx, 'object')) {
+    for (const device of await deviceDirs(this.ctx)) {
       const entries: AsyncPendingEntry[] = [];
       try {
-        for await (const entry of this.ctx.pendings.list(device.device)) entries.push(entry);
+        for await (const entry of this.ctx.pendings.list(device)) entries.push(entry);
       } catch (err) {
-        this.logger.warn('device unavailable; skipping it', { device: device.device, err });
+        this.logger.warn('device unavailable; skipping it', { device, err });
         continue;
       }
       let next = 0;
@@ -46,7 +46,7 @@ export class ObjectUpdater extends Daemon {
           while (next < entries.length && !signal?.aborted) {
             const entry = entries[next++] as AsyncPendingEntry;
             if (await this.deliver(entry, signal)) {
-              await this.ctx.pendings.remove(device.device, entry.id);
+              await this.ctx.pendings.remove(device, entry.id);
               this.count('successes');
             } else {
               this.count('failures');

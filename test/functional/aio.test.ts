@@ -1,25 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePort, freePortBase } from '../helpers/free-port.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
 
 const swiftlet = join(import.meta.dirname, '../../cli/swiftlet.ts');
-
-/** A free port base with 50 free ports after it (for storage nodes) and one proxy port. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Running {
   child: ChildProcess;
@@ -68,7 +57,7 @@ async function stop(running: Running): Promise<number | null> {
 test('swiftlet aio: one command, a working cluster; pid files; a dead node is restarted; SIGTERM stops it all', async () => {
   const dir = await makeTempDir('swiftlet-aio-');
   const port = await freePort();
-  const base = 20_000 + Math.floor(Math.random() * 20_000);
+  const base = await freePortBase();
   let running = runAio(dir.path, port, base);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);

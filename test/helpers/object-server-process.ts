@@ -26,3 +26,4 @@ const server = new ObjectServer(
 );
 const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
 process.stdout.write(`listening ${http.port} cleaned ${removed}\n`);
+process.once('SIGTERM', () => process.exit(0));
