@@ -1,11 +1,11 @@
 /**
  * How fast the cluster heals, on an all-in-one cluster of real processes:
  *
- *   node bench/self-healing.ts replication [--objects 2000] [--size 262144] [--concurrency 2]
+ *   npm run bench:healing -- replication [--objects 2000] [--size 262144] [--concurrency 2]
  *     A node loses its disk's objects; one `swiftlet once object-replicator` restores them.
  *     Prints objects and MB per second restored.
  *
- *   node bench/self-healing.ts convergence [--downtime 600] [--rate 20] [--size 4096]
+ *   npm run bench:healing -- convergence [--downtime 600] [--rate 20] [--size 4096]
  *     Objects are written at a steady rate; a node is down for `downtime` seconds and comes
  *     back with its daemons running on their own (Swift's intervals). Prints how long after its
  *     return it holds every object (and listing row) written while it was away.
@@ -134,6 +134,6 @@ async function convergence(): Promise<void> {
 if (mode === 'replication') await replication();
 else if (mode === 'convergence') await convergence();
 else {
-  console.error('usage: node bench/self-healing.ts replication|convergence [options] (see the top of the file)');
+  console.error('usage: npm run bench:healing -- replication|convergence [options] (see the top of the file)');
   process.exitCode = 2;
 }

@@ -35,7 +35,8 @@ export async function nodesFrom(flags: ReadonlyMap<string, string>): Promise<Nod
  * updaters, then replicators, then auditors.
  */
 export async function runOnce(daemon: string | undefined, flags: ReadonlyMap<string, string>, io: { out(line: string): void; err(line: string): void }): Promise<number> {
-  if (!daemon) {
+  if (!daemon || (daemon !== 'all' && !(DAEMON_ORDER as readonly string[]).includes(daemon))) {
+    if (daemon) io.err(`unknown daemon ${JSON.stringify(daemon)}`);
     io.err(`usage: swiftlet once <daemon>|all [--data DIR | --config FILE]\n  daemons: ${DAEMON_ORDER.join(', ')}`);
     return 2;
   }
