@@ -131,6 +131,8 @@ export async function readFromNodes(deps: BackendDeps, target: Target, request: 
     try {
       res = await send(deps, node, target, request, options.signal);
     } catch (err) {
+      // The client went away: not the node's fault, and nobody waits for another try.
+      if (options.signal?.aborted) break;
       deps.limiter.errorOccurred(node);
       deps.logger.warn('backend read failed', { node: `${node.ip}:${node.port}/${node.device}`, err });
       continue;

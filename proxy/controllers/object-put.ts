@@ -124,6 +124,8 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   }
   /** Replaces early failures with handoffs while the replay buffer still holds everything sent. */
   const replaceFailed = async (): Promise<void> => {
+    // Putters fail when the client goes away too; that is no reason to blame their nodes.
+    if (options.signal.aborted) return;
     for (let i = 0; i < putters.length; i++) {
       const p = putters[i] as Putter;
       if (p.live || !p.replaceable || !replayIntact) continue;
@@ -169,13 +171,14 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   // A small body is sent before a refused connection is even noticed: keep replacing failed
   // nodes with handoffs (replaying the whole body) until every slot has an answer.
   let statuses = await Promise.all(putters.map((p) => p.finish()));
-  while (replayIntact && putters.some((p) => !p.live && p.replaceable)) {
+  while (replayIntact && !options.signal.aborted && putters.some((p) => !p.live && p.replaceable)) {
     await replaceFailed();
     statuses = await Promise.all(putters.map((p) => p.finish()));
   }
   while (statuses.length < slots) statuses.push(503);
   const index = bestResponseIndex(statuses, quorum);
   if (index === undefined) {
+    if (options.signal.aborted) throw new ClientDisconnectError('client disconnected during the upload');
     deps.logger.error('object PUT returning 503', { statuses: statuses.join(','), failures: [...retired, ...putters].map((p) => p.failure).filter(Boolean).join('; ') });
     return { status: 503, headers: {} };
   }

@@ -70,6 +70,7 @@ async function resumeSource(deps: BackendDeps, req: ProxyRequest, target: Target
       if (response.status === 206 || response.status === 200) return { response, node };
       await response.body.dump();
     } catch {
+      if (req.signal.aborted) return undefined;
       deps.limiter.errorOccurred(node);
     }
   }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -120,6 +121,40 @@ test('an error-limited node is skipped instead of waited for', () =>
     const started = performance.now();
     for (let i = 0; i < 20; i++) assert.is((await c.request('GET', `/v1/AUTH_test/limited/o${i}`)).status, 200);
     assert.ok(performance.now() - started < 5_000);
+  }));
+
+/** Sends a whole request and drops the connection after `afterMs`, before the answer is read. */
+function hangUp(port: number, head: string, body: Buffer, afterMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(Buffer.concat([Buffer.from(head), body]), () => setTimeout(() => socket.destroy(), afterMs));
+    });
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+}
+
+test('client hang-ups do not error-limit storage nodes (regression: a benchmark run left every node benched and the proxy answering 503)', () =>
+  withCluster(async (c) => {
+    const token = await c.token();
+    await c.request('PUT', '/v1/AUTH_test/hangup');
+    assert.is((await c.request('PUT', '/v1/AUTH_test/hangup/big', {}, randomBytes(4 * 1024 * 1024))).status, 201);
+    // Far more hang-ups than error_suppression_limit (10) per node, while the proxy waits on
+    // the storage nodes, on reads and on uploads (as a load generator does when it stops).
+    for (let i = 0; i < 40; i++) {
+      const afterMs = i % 4;
+      await hangUp(c.port, `GET /v1/AUTH_test/hangup/big HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${token}\r\n\r\n`, Buffer.alloc(0), afterMs);
+      await hangUp(c.port, `PUT /v1/AUTH_test/hangup/part-${i} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${token}\r\nContent-Length: 4096\r\n\r\n`, randomBytes(4096), afterMs);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const node of c.nodes) {
+      const limited = c.rings.object.devices.filter((d) => d.port === node.ports.object).some((d) => c.proxy.context.limiter.isLimited(d));
+      assert.is(limited, false, `node${node.n} is not error-limited`);
+    }
+    for (let i = 0; i < 5; i++) {
+      assert.is((await c.request('PUT', `/v1/AUTH_test/hangup/after-${i}`, {}, 'still welcome')).status, 201);
+      assert.is((await c.request('GET', `/v1/AUTH_test/hangup/after-${i}`)).status, 200);
+    }
   }));
 
 test.run();
