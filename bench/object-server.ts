@@ -3,10 +3,11 @@
  *
  *   node bench/object-server.ts [--seconds 10] [--concurrency 32] [--size 4096] [--dir /tmp/x]
  *
- * Every PUT is fsynced before it is answered. Prints requests per second and latency.
+ * Every PUT is fsynced before it is answered. Prints requests per second, latency and the
+ * server's CPU time per request (user + system, from /proc).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -24,7 +25,15 @@ const port = await new Promise<number>((resolve) => child.stdout.on('data', (c: 
 const pool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency });
 const body = Buffer.alloc(size, 'x');
 
+/** The server process's CPU time so far, user and system, in ms; 0 where /proc is missing. */
+async function serverCpuMs(): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11] ?? 0) * 10, system: Number(fields[12] ?? 0) * 10 };
+}
+
 async function phase(name: string, op: (i: number) => Promise<number>): Promise<number> {
+  const cpuBefore = await serverCpuMs();
   const latencies: number[] = [];
   let count = 0;
   let errors = 0;
@@ -42,7 +51,9 @@ async function phase(name: string, op: (i: number) => Promise<number>): Promise<
   );
   latencies.sort((a, b) => a - b);
   const pct = (p: number): string => (latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0).toFixed(2);
-  console.log(`${name} size=${size} concurrency=${concurrency}: ${(count / seconds).toFixed(0)} req/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms, errors ${errors}`);
+  const cpuAfter = await serverCpuMs();
+  const perOp = (ms: number): string => ((ms * 1000) / Math.max(1, count)).toFixed(0);
+  console.log(`${name} size=${size} concurrency=${concurrency}: ${(count / seconds).toFixed(0)} req/s, p50 ${pct(50)} ms, p99 ${pct(99)} ms, errors ${errors}, server CPU µs/req: user ${perOp(cpuAfter.user - cpuBefore.user)} system ${perOp(cpuAfter.system - cpuBefore.system)}`);
   return count;
 }
 

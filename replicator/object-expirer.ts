@@ -86,7 +86,15 @@ export class ObjectExpirer extends Daemon {
     } else {
       this.count('bad_rows');
     }
-    await directToAll(this.direct(), this.ctx.rings.container, [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });
+    const popped = await directToAll(this.direct(), this.ctx.rings.container, [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });
+    const failed = popped.filter((status) => !(status >= 200 && status < 300) && status !== 404);
+    if (failed.length > 0) {
+      // Replication carries the row's deletion to a replica that missed it; without a quorum
+      // the row stays and the next pass tries again (the object is already gone: harmless).
+      this.logger.warn('queue row not removed everywhere', { queue, row: name, statuses: popped.join(',') });
+      this.count('queue_pop_failures');
+      if (popped.length - failed.length < quorumSize(popped.length)) return false;
+    }
     return true;
   }
 

@@ -20,6 +20,7 @@ export const DAEMON_ORDER = [
  * - `GET /recon/quarantined`: objects, containers and accounts moved aside
  * - `GET /recon/diskusage`: size, used and free bytes per device
  * - `GET /recon/ringmd5`: MD5 of each ring file this node uses
+ * - `GET /recon/memory`: this process's memory (rss, V8 heap, buffers), in bytes
  * - `GET /recon/daemons`: every daemon's passes and the counts of its last pass
  * - `GET /recon/replication/<object|container|account>`, `/recon/updater/<object|container>`,
  *   `/recon/auditor/<object|container|account>`, `/recon/expirer/object`: one daemon's report
@@ -48,6 +49,7 @@ export function withRecon(next: Handler, ctx: StorageNodeContext, daemons: reado
     'auditor/account': async () => report('account-auditor'),
     'expirer/object': async () => report('object-expirer'),
     time: async () => ctx.clock.now() / 1000,
+    memory: async () => process.memoryUsage(),
   };
   return async (req) => {
     if (!req.path.startsWith('/recon/')) return next(req);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
-import { devicePath } from '../drive.ts';
+import { DeviceChecker } from '../drive.ts';
 import { SwiftError } from '../errors.ts';
 
 /** Where the databases live and how to open one. */
@@ -27,18 +27,18 @@ export class DatabasesClosedError extends SwiftError {
 /**
  * One database per device per server type, opened on first use and kept open until `close()`.
  * Lookups check the device first (Swift's `check_drive`), so a missing or unmounted device is
- * refused (507) even when its database is already open. A passed check is trusted for
- * `recheckMs` (the `stat` behind it cost a quarter of the throughput of small requests);
- * a failed one is never trusted.
+ * refused (507) even when its database is already open (a passed check is trusted for
+ * `recheckMs`: see `DeviceChecker`).
  */
 export class DeviceDbs<T extends { close(): Promise<void> }> {
   private readonly options: DeviceDbsOptions<T>;
   private readonly opened = new Map<string, Promise<T>>();
-  private readonly checkedAt = new Map<string, number>();
+  private readonly checker: DeviceChecker;
   private closed = false;
 
   constructor(options: DeviceDbsOptions<T>) {
     this.options = options;
+    this.checker = new DeviceChecker(options);
   }
 
   /**
@@ -47,13 +47,7 @@ export class DeviceDbs<T extends { close(): Promise<void> }> {
    * @throws {DatabasesClosedError} after `close()`.
    */
   async get(device: string): Promise<T> {
-    const now = this.options.clock.monotonic();
-    const checked = this.checkedAt.get(device);
-    if (checked === undefined || now - checked >= (this.options.recheckMs ?? 1000)) {
-      this.checkedAt.delete(device);
-      await devicePath(this.options.devices, device, this.options.mountCheck);
-      this.checkedAt.set(device, now);
-    }
+    await this.checker.path(device);
     if (this.closed) throw new DatabasesClosedError();
     let db = this.opened.get(device);
     if (!db) {

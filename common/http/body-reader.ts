@@ -21,25 +21,36 @@ export class ClientDisconnectError extends SwiftError {
  */
 export async function* readBody(body: AsyncIterable<unknown>, idleMs: number): AsyncGenerator<Buffer> {
   const iterator = body[Symbol.asyncIterator]();
+  // One timer for the whole body, pushed back before every wait (a new timer per chunk cost
+  // a visible share of a large upload).
+  let timedOut: (err: ClientTimeoutError) => void = () => undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timedOut = reject;
+  });
+  timeout.catch(() => undefined);
+  let waiting = false;
+  const timer = setTimeout(() => {
+    if (waiting) timedOut(new ClientTimeoutError(idleMs));
+  }, idleMs);
   try {
     for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ClientTimeoutError(idleMs)), idleMs);
-      });
       let step: IteratorResult<unknown>;
+      // Only the wait for the client counts, not the time the caller spends on a chunk.
+      timer.refresh();
+      waiting = true;
       try {
         step = await Promise.race([iterator.next(), timeout]);
       } catch (err) {
         if (err instanceof ClientTimeoutError) throw err;
         throw new ClientDisconnectError(`request body broken: ${(err as Error).message}`, { cause: err });
       } finally {
-        clearTimeout(timer);
+        waiting = false;
       }
       if (step.done) return;
       yield step.value as Buffer;
     }
   } finally {
+    clearTimeout(timer);
     await iterator.return?.();
   }
 }

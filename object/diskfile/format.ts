@@ -1,5 +1,5 @@
 import { pack, unpack } from 'msgpackr';
-import { xxh64Hex } from '../../common/hash-path.ts';
+import { createXxh64, xxh64Hex } from '../../common/hash-path.ts';
 
 /**
  * The object file format (`.data`, `.ts`, `.meta`): one file holds an object and its
@@ -65,6 +65,14 @@ export function blockOffset(i: number, blockSize: number): number {
 
 export function blockChecksum(data: Uint8Array, index: number): Buffer {
   return Buffer.from(xxh64Hex(data, BigInt(index)), 'hex');
+}
+
+/** `blockChecksum` of a block held in pieces (as it arrived), without joining them. */
+export function blockChecksumOf(parts: readonly Uint8Array[], index: number): Buffer {
+  if (parts.length === 1) return blockChecksum(parts[0] as Uint8Array, index);
+  const hash = createXxh64(BigInt(index));
+  for (const part of parts) hash.update(part);
+  return Buffer.from(hash.digestHex(), 'hex');
 }
 
 /** Metadata bytes as stored (ETag and Content-Length live in the header instead). */

@@ -1,8 +1,21 @@
+import { closeSync } from 'node:fs';
 import type { Timestamp } from '../../common/timestamp.ts';
 import { DiskFileQuarantined } from './errors.ts';
 import { blockChecksum, blockCount, blockOffset, CHECKSUM_SIZE } from './format.ts';
 import { type LoadedFile, readAt } from './fs-file.ts';
 import type { Metadata, ObjectReader } from './types.ts';
+
+/**
+ * A reader dropped without `close()` would keep its descriptor forever (plain descriptors have
+ * no garbage-collection safety net, unlike `FileHandle`): close it when the reader is collected.
+ */
+const leaks = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
 
 /** Blocks read per disk read: 16 × 64 KiB ≈ 1 MiB. */
 const BLOCKS_PER_READ = 16;
@@ -34,6 +47,7 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
+    leaks.register(this, file.fd, this);
   }
 
   async *read(start = 0, end = this.contentLength): AsyncGenerator<Buffer> {
@@ -51,7 +65,7 @@ export class FsObjectReader implements ObjectReader {
       const lastLength = batchEnd === blocks - 1 ? total - batchEnd * size : size;
       const length = (batchEnd - block) * (size + CHECKSUM_SIZE) + lastLength + CHECKSUM_SIZE;
       const head = this.file.head;
-      const buf = offset + length <= head.length ? head.subarray(offset, offset + length) : await readAt(this.file.handle, offset, length);
+      const buf = offset + length <= head.length ? head.subarray(offset, offset + length) : await readAt(this.file.fd, offset, length);
       for (let i = block; i <= batchEnd; i++) {
         const at = (i - block) * (size + CHECKSUM_SIZE);
         const dataLength = i === blocks - 1 ? total - i * size : size;
@@ -71,6 +85,7 @@ export class FsObjectReader implements ObjectReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.file.handle.close();
+    leaks.unregister(this);
+    closeSync(this.file.fd);
   }
 }

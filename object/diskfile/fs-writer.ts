@@ -1,50 +1,53 @@
-import { type FileHandle, unlink } from 'node:fs/promises';
-import { blockChecksum, encodeHeader, encodeMetadata, HEADER_SIZE } from './format.ts';
-import { writevFully } from './fs-file.ts';
+import { unlinkSync } from 'node:fs';
+import type { FileSink } from './file-sinks.ts';
+import { blockChecksumOf, encodeHeader, encodeMetadata } from './format.ts';
 import type { Metadata, ObjectWriter } from './types.ts';
 
-/** Bytes gathered before they are written out in one call. */
-const FLUSH_BYTES = 1024 * 1024;
+/** Pieces gathered before they are written out (a `writev` takes at most 1024). */
+const FLUSH_PIECES = 512;
 
 /**
  * Streams a new object file into a temp file: blocks with their checksums as the body
- * arrives, then the metadata and the header. `commit` makes it durable (fdatasync) and hands
- * it to `publish`, which renames it into the object's directory.
+ * arrives, then the metadata and the header. Blocks are kept as the pieces they arrived in
+ * (no copy) until written. `commit` makes the file durable and hands it to `publish`, which
+ * renames it into the object's directory. Where the bytes go (page cache or around it) is the
+ * sink's business.
  */
 export class FsObjectWriter implements ObjectWriter {
-  private readonly handle: FileHandle;
+  private readonly sink: FileSink;
   private readonly tmpPath: string;
   private readonly blockSize: number;
   private readonly publish: (tmpPath: string, metadata: Metadata) => Promise<void>;
-  private readonly block: Buffer;
+  /** The current block, as pieces of the chunks it came in. */
+  private parts: Buffer[] = [];
   private blockFill = 0;
   private blockIndex = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private position = HEADER_SIZE;
   private finished = false;
   bytesWritten = 0;
 
-  constructor(handle: FileHandle, tmpPath: string, blockSize: number, publish: (tmpPath: string, metadata: Metadata) => Promise<void>) {
-    this.handle = handle;
+  constructor(sink: FileSink, tmpPath: string, blockSize: number, publish: (tmpPath: string, metadata: Metadata) => Promise<void>) {
+    this.sink = sink;
     this.tmpPath = tmpPath;
     this.blockSize = blockSize;
     this.publish = publish;
-    this.block = Buffer.allocUnsafe(blockSize);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.finished) throw new Error('write after commit or abort');
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(this.blockSize - this.blockFill, chunk.length - offset);
-      this.block.set(chunk.subarray(offset, offset + n), this.blockFill);
+    while (offset < buf.length) {
+      const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
+      this.parts.push(n === buf.length ? buf : buf.subarray(offset, offset + n));
       this.blockFill += n;
       offset += n;
       if (this.blockFill === this.blockSize) this.sealBlock();
     }
     this.bytesWritten += chunk.length;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    // Many small chunks would make a long vector: write those out sooner.
+    if (this.pendingBytes >= this.sink.gatherBytes || this.pending.length >= FLUSH_PIECES) await this.flush();
   }
 
   async commit(metadata: Metadata): Promise<void> {
@@ -55,17 +58,9 @@ export class FsObjectWriter implements ObjectWriter {
     const metaBytes = encodeMetadata(metadata);
     const header = encodeHeader({ blockSize: this.blockSize, dataLength: this.bytesWritten, etag: metadata['ETag'] ?? '' }, metaBytes);
     this.pending.push(metaBytes);
-    this.pendingBytes += metaBytes.length;
     try {
-      if (this.position === HEADER_SIZE) {
-        // Nothing written yet (small object): header and all in one write.
-        await writevFully(this.handle, [header, ...this.pending], 0);
-      } else {
-        await this.flush();
-        await this.handle.write(header, 0, HEADER_SIZE, 0);
-      }
-      await this.handle.datasync();
-      await this.handle.close();
+      await this.sink.finish(header, this.pending);
+      this.pending = [];
       this.finished = true;
     } catch (err) {
       await this.abort();
@@ -77,15 +72,23 @@ export class FsObjectWriter implements ObjectWriter {
   async abort(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    await this.handle.close().catch(() => undefined);
-    await unlink(this.tmpPath).catch(() => undefined);
+    try {
+      this.sink.close();
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(this.tmpPath);
+    } catch {
+      // never created or already gone
+    }
   }
 
   private sealBlock(): void {
-    const data = Buffer.from(this.block.subarray(0, this.blockFill));
-    const sum = blockChecksum(data, this.blockIndex);
-    this.pending.push(data, sum);
-    this.pendingBytes += data.length + sum.length;
+    const sum = blockChecksumOf(this.parts, this.blockIndex);
+    this.pending.push(...this.parts, sum);
+    this.pendingBytes += this.blockFill + sum.length;
+    this.parts = [];
     this.blockIndex += 1;
     this.blockFill = 0;
   }
@@ -96,7 +99,6 @@ export class FsObjectWriter implements ObjectWriter {
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    await writevFully(this.handle, buffers, this.position);
-    this.position += bytes;
+    await this.sink.append(buffers, bytes);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { readdir, readFile, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.ts';
 import type { Clock } from '../../common/clock.ts';
@@ -28,7 +29,8 @@ export class SuffixHashes {
   /** Marks a suffix changed; the partition directory must exist. */
   async invalidate(partitionDir: string, suffix: string): Promise<void> {
     await this.lock.run(partitionDir, async () => {
-      await appendFile(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
+      // Synchronous: a few bytes to the page cache cost less than a thread-pool trip.
+      appendFileSync(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
       const cached = this.cache.get(partitionDir);
       if (cached) cached[suffix] = null;
     });
@@ -42,14 +44,17 @@ export class SuffixHashes {
   /** Suffix → hash for a partition, rehashing `recalculate` and every invalidated suffix. */
   async get(partitionDir: string, recalculate: readonly string[] = []): Promise<Record<string, string>> {
     return this.lock.run(partitionDir, async () => {
-      let hashes = this.cache.get(partitionDir) ?? (await readSaved(partitionDir));
+      const cached = this.cache.get(partitionDir);
+      let hashes = cached ?? (await readSaved(partitionDir));
       const todo = new Set(recalculate);
       if (!hashes) {
         hashes = {};
         for (const s of await listSuffixes(partitionDir)) todo.add(s);
       }
       for (const [suffix, hash] of Object.entries(hashes)) if (hash === null) todo.add(suffix);
-      const invalid = await readFile(join(partitionDir, 'hashes.invalid'), 'utf8').catch(() => '');
+      // Once cached, every invalidation of this process is already in the cache (it marks it
+      // there too); the file only matters after a restart.
+      const invalid = cached ? '' : await readFile(join(partitionDir, 'hashes.invalid'), 'utf8').catch(() => '');
       for (const line of invalid.split('\n')) if (/^[0-9a-f]{3}$/.test(line)) todo.add(line);
       for (const suffix of todo) {
         const hash = await this.hashSuffix(join(partitionDir, suffix));
@@ -60,7 +65,8 @@ export class SuffixHashes {
         const partitionExists = await readdir(partitionDir).then(() => true, () => false);
         if (partitionExists) {
           await writeFileAtomic(join(partitionDir, 'hashes.json'), JSON.stringify(hashes));
-          if (invalid !== '') await writeFile(join(partitionDir, 'hashes.invalid'), '');
+          // Everything listed there is in the hashes just saved.
+          await writeFile(join(partitionDir, 'hashes.invalid'), '');
         }
       }
       this.cache.set(partitionDir, hashes);

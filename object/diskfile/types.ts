@@ -82,7 +82,10 @@ export interface ObjectReader extends ObjectState {
 }
 
 export interface ObjectWriter {
-  /** Appends body bytes (backpressure: resolves when the bytes are handed to the disk). */
+  /**
+   * Appends body bytes (backpressure: resolves when the bytes are handed to the disk). The
+   * writer may keep `chunk` itself until it is written out (no copy): do not reuse its memory.
+   */
   write(chunk: Uint8Array): Promise<void>;
   readonly bytesWritten: number;
   /**

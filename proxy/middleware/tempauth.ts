@@ -27,6 +27,9 @@ interface User {
  *   account owners (`.admin`) and reseller admins may do anything in their reach; others only
  *   what container ACLs grant. A bad or expired token is 401; a foreign account 403.
  */
+/** How many verified tokens a proxy remembers. */
+const VERIFIED_TOKENS = 10_000;
+
 export function tempauth(config: ConfigOf<typeof tempauthSchema>, secret: string, clock: Clock, capabilities: Capabilities): Middleware {
   const users = parseUsers(config);
   const prefix = config.reseller_prefix === '' ? '' : `${config.reseller_prefix.replace(/_$/, '')}_`;
@@ -39,7 +42,25 @@ export function tempauth(config: ConfigOf<typeof tempauthSchema>, secret: string
     const payload = Buffer.from(JSON.stringify({ u: `${u.account}:${u.user}`, a: `${prefix}${u.account}`, g: groupsOf(u, prefix), e: expires })).toString('base64url');
     return { token: `${prefix}tk${payload}.${sign(payload)}`, expires };
   };
+  // Verified tokens, so a client's every request does not pay for an HMAC: a bounded map,
+  // oldest dropped first. Expiry is still checked on every use.
+  const verified = new Map<string, { identity: Identity; expiresMs: number }>();
   const verify = (token: string): Identity | undefined => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresMs > clock.now()) return known.identity;
+      verified.delete(token);
+      return undefined;
+    }
+    const identity = verifySignature(token);
+    if (identity) {
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
+      verified.set(token, identity);
+      return identity.identity;
+    }
+    return undefined;
+  };
+  const verifySignature = (token: string): { identity: Identity; expiresMs: number } | undefined => {
     if (!token.startsWith(`${prefix}tk`)) return undefined;
     const [payload, signature] = token.slice(prefix.length + 2).split('.');
     if (!payload || !signature) return undefined;
@@ -48,7 +69,7 @@ export function tempauth(config: ConfigOf<typeof tempauthSchema>, secret: string
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
     const data = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { u: string; a: string; g: string[]; e: number };
     if (data.e * 1000 <= clock.now()) return undefined;
-    return { user: data.u, account: data.a, groups: data.g };
+    return { identity: { user: data.u, account: data.a, groups: data.g }, expiresMs: data.e * 1000 };
   };
 
   return (next) => async (req) => {

@@ -184,6 +184,32 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     await rejects(df.readMetadata(), DiskFileNotExist);
   });
 
+  test('a body in many tiny chunks (blocks made of pieces) reads back whole, block checksums and all', async () => {
+    const df = await h.manager.diskFile(loc('tiny'));
+    const body = randomBytes(300_000);
+    await putObject(df, body, ts(1), {}, '/a/c/tiny', 97);
+    const reader = await df.open();
+    assert.ok((await collect(reader.read())).equals(body));
+    assert.ok((await collect(reader.read(65_500, 131_100))).equals(body.subarray(65_500, 131_100)));
+    await reader.close();
+  });
+
+  test('large objects of awkward sizes read back exactly (whole, by range, by block)', async () => {
+    // Sizes around the 1 MiB write unit and the 4 KiB sector: the file ends mid-sector,
+    // exactly on a sector, and exactly on a write unit.
+    const blockFile = (n: number): number => 64 + n + Math.ceil(n / 65_536) * 8;
+    for (const size of [1024 * 1024, 3 * 1024 * 1024 + 12_345, 2 * 1024 * 1024 - 64 - 32 * 8 - 100]) {
+      const df = await h.manager.diskFile(loc(`big-${size}`));
+      const body = randomBytes(size);
+      await putObject(df, body, ts(1), {}, `/a/c/big-${size}`, 50_000);
+      const reader = await df.open();
+      assert.is(reader.contentLength, size);
+      assert.ok((await collect(reader.read())).equals(body), `whole ${size} (file ${blockFile(size)})`);
+      assert.ok((await collect(reader.read(size - 70_000, size - 3))).equals(body.subarray(size - 70_000, size - 3)), `tail of ${size}`);
+      await reader.close();
+    }
+  });
+
   test('5 MiB streams through in pieces and back', async () => {
     const df = await h.manager.diskFile(loc('big'));
     const body = randomBytes(5 * 1024 * 1024);

@@ -16,7 +16,7 @@ import { FsDiskFileManager } from '../../object/diskfile/fs.ts';
 import { ObjectServer } from '../../object/server.ts';
 
 const devices = process.argv[2] as string;
-const logger = createLogger({ level: 'warn' });
+const logger = createLogger({ level: (process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'warn' });
 const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
 const diskFiles = new FsDiskFileManager({ devices, mountCheck: false, hashPath: new HashPath('', 'crash-test'), clock: systemClock, logger });
 const removed = await diskFiles.cleanupTempFiles();
