@@ -7,6 +7,7 @@ const FIRST_READ = 64 * 1024;
 
 /** An object file opened and checked: its header, metadata, and the bytes read so far. */
 export interface LoadedFile {
+  readonly path: string;
   /** An open file descriptor; whoever holds the `LoadedFile` closes it. */
   readonly fd: number;
   readonly header: FileHeader;
@@ -36,7 +37,7 @@ export async function loadFile(path: string): Promise<LoadedFile> {
       ? head.subarray(offset, offset + header.metadataLength)
       : await readAt(fd, offset, header.metadataLength);
     const metadata = decodeMetadata(head.subarray(0, HEADER_SIZE), header, metaBytes);
-    return { fd, header, metadata, head };
+    return { path, fd, header, metadata, head };
   } catch (err) {
     closeSync(fd);
     throw err;

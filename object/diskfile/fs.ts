@@ -30,14 +30,19 @@ export interface FsDiskFileOptions {
   readonly reclaimAgeSeconds?: number;
   readonly blockSize?: number;
   /**
-   * Large objects are written around the page cache (`O_DIRECT`) through this many 1 MiB
-   * aligned buffers (0: never). Default 16.
+   * Large objects are written and read around the page cache (`O_DIRECT`) through this many
+   * 1 MiB aligned buffers, one per transfer in progress (0: never). Default 24.
    */
   readonly directIoBuffers?: number;
 }
 
 /** Objects expected to be at least this large are written with `O_DIRECT`. */
 const DIRECT_IO_MIN_BYTES = 1024 * 1024;
+/**
+ * Objects at least this large are read with `O_DIRECT`; smaller ones go through the page
+ * cache, where repeated reads find them (Swift's `keep_cache_size` is 5 MiB).
+ */
+const DIRECT_READ_MIN_BYTES = 4 * 1024 * 1024;
 const DIRECT_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT;
 
 /**
@@ -57,7 +62,7 @@ export class FsDiskFileManager implements DiskFileManager {
   private readonly devices: DeviceChecker;
 
   constructor(options: FsDiskFileOptions) {
-    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 16, ...options };
+    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, ...options };
     this.slabs = this.options.directIoBuffers > 0 ? new AlignedSlabs({ slabBytes: 1024 * 1024, count: this.options.directIoBuffers }) : undefined;
     this.devices = new DeviceChecker(options);
     this.hashes = new SuffixHashes({ clock: options.clock, reclaimAgeSeconds: this.options.reclaimAgeSeconds });
@@ -195,7 +200,17 @@ class FsDiskFile implements DiskFile {
 
   async open(options: OpenOptions = {}): Promise<ObjectReader> {
     const { file, state } = await this.load(options);
-    return new FsObjectReader(file, state, (reason) => this.manager.quarantine(this.devPath, this.hashDir, reason));
+    const quarantine = (reason: string): Promise<void> => this.manager.quarantine(this.devPath, this.hashDir, reason);
+    const slabs = this.manager.slabs;
+    const slab = state.contentLength >= DIRECT_READ_MIN_BYTES ? slabs?.take() : undefined;
+    if (slabs && slab) {
+      try {
+        return new FsObjectReader(file, state, quarantine, { fd: openSync(file.path, constants.O_RDONLY | constants.O_DIRECT), slabs, slab });
+      } catch {
+        slabs.give(slab); // no O_DIRECT here (tmpfs): read through the page cache
+      }
+    }
+    return new FsObjectReader(file, state, quarantine);
   }
 
   async create(expectedSize?: number): Promise<ObjectWriter> {

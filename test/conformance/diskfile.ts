@@ -198,7 +198,7 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     // Sizes around the 1 MiB write unit and the 4 KiB sector: the file ends mid-sector,
     // exactly on a sector, and exactly on a write unit.
     const blockFile = (n: number): number => 64 + n + Math.ceil(n / 65_536) * 8;
-    for (const size of [1024 * 1024, 3 * 1024 * 1024 + 12_345, 2 * 1024 * 1024 - 64 - 32 * 8 - 100]) {
+    for (const size of [1024 * 1024, 3 * 1024 * 1024 + 12_345, 2 * 1024 * 1024 - 64 - 32 * 8 - 100, 5 * 1024 * 1024 + 4_097]) {
       const df = await h.manager.diskFile(loc(`big-${size}`));
       const body = randomBytes(size);
       await putObject(df, body, ts(1), {}, `/a/c/big-${size}`, 50_000);
@@ -206,6 +206,12 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
       assert.is(reader.contentLength, size);
       assert.ok((await collect(reader.read())).equals(body), `whole ${size} (file ${blockFile(size)})`);
       assert.ok((await collect(reader.read(size - 70_000, size - 3))).equals(body.subarray(size - 70_000, size - 3)), `tail of ${size}`);
+      assert.ok((await collect(reader.read(1_000_003, 2_500_001))).equals(body.subarray(1_000_003, 2_500_001)), `middle of ${size}`);
+      // A reader left after its first chunk closes cleanly (its read-ahead lands first).
+      for await (const chunk of reader.read()) {
+        assert.ok(chunk.length > 0);
+        break;
+      }
       await reader.close();
     }
   });
@@ -330,6 +336,25 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     assert.ok(served.length <= 196_608, `served ${served.length} bytes, past the bad block`);
     assert.ok(served.equals(body.subarray(0, served.length)), 'served a wrong byte');
     await rejects(df.readMetadata(), DiskFileNotExist);
+  });
+
+  test('a corrupt block deep in a large object (read around the page cache) is never served', async () => {
+    if (!h.manager.supports.blockChecksums || !h.corrupt) return;
+    const df = await h.manager.diskFile(loc('large'));
+    const body = randomBytes(6 * 1024 * 1024);
+    await putObject(df, body, ts(1), {}, '/a/c/large');
+    await h.corrupt(loc('large'), 5_000_000); // in block 76
+    const reader = await df.open();
+    const got: Buffer[] = [];
+    await rejects(
+      (async () => {
+        for await (const chunk of reader.read()) got.push(Buffer.from(chunk));
+      })(),
+      DiskFileQuarantined,
+    );
+    const served = Buffer.concat(got);
+    assert.ok(served.length <= 76 * 65_536, `served ${served.length} bytes, past the bad block`);
+    assert.ok(served.equals(body.subarray(0, served.length)), 'served a wrong byte');
   });
 
   test('a corrupt header quarantines the object on open', async () => {
