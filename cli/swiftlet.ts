@@ -8,7 +8,7 @@
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
  *   swiftlet bench <scenario> ...               throughput harness for any Swift endpoint
  */
-import { splitArgs } from '../common/cli-args.ts';
+import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { systemClock } from '../common/clock.ts';
 import { SwiftError } from '../common/errors.ts';
 import { runBenchCommand } from '../bench/cli.ts';
@@ -33,6 +33,26 @@ const HELP = `usage: swiftlet <command> [args]
   ring ...                             build and inspect rings (swiftlet ring help)
   bench <scenario> --auth URL ...      measure a Swift endpoint's throughput (swiftlet bench --help)`;
 
+/** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
+const COMMAND_FLAGS = {
+  aio: { value: ['data', 'port', 'storage-port-base'], bare: ['no-daemons'] },
+  once: { value: ['config', 'data'], bare: [] },
+  status: { value: ['config', 'data'], bare: [] },
+  start: { value: ['config'], bare: ['no-daemons'] },
+} as const satisfies Record<string, { value: readonly string[]; bare: readonly string[] }>;
+
+type Io = { out: (l: string) => void; err: (l: string) => void };
+
+async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> {
+  const port = Number(flags.get('port') ?? 8080);
+  const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
+    io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
+    return 2;
+  }
+  return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const io = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`${l}\n`), clock: systemClock };
@@ -42,26 +62,24 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runRingCommand(rest, io);
       case 'bench':
         return await runBenchCommand(rest, { ...io, progress: process.stderr });
-      case 'aio': {
-        const { flags } = splitArgs(rest, new Set(['data', 'port', 'storage-port-base']));
-        const port = Number(flags.get('port') ?? 8080);
-        const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
-        if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
-          io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
+      case 'aio':
+      case 'once':
+      case 'status':
+      case 'start': {
+        const spec = COMMAND_FLAGS[command];
+        const { positional, flags } = splitArgs(rest, new Set(spec.value));
+        if (flags.has('help')) {
+          io.out(HELP);
+          return 0;
+        }
+        const unknown = unknownFlag(flags, [...spec.value, ...spec.bare]);
+        if (unknown !== undefined) {
+          io.err(`swiftlet ${command}: unknown option --${unknown}\n${HELP}`);
           return 2;
         }
-        return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
-      }
-      case 'once': {
-        const { positional, flags } = splitArgs(rest, new Set(['config', 'data']));
-        return await runOnce(positional[0], flags, io);
-      }
-      case 'status': {
-        const { flags } = splitArgs(rest, new Set(['config', 'data']));
-        return await runStatus(flags, io, systemClock.now());
-      }
-      case 'start': {
-        const { positional, flags } = splitArgs(rest, new Set(['config']));
+        if (command === 'aio') return await aio(flags, io);
+        if (command === 'once') return await runOnce(positional[0], flags, io);
+        if (command === 'status') return await runStatus(flags, io, systemClock.now());
         return await start(positional[0], flags.get('config'), io, { noDaemons: flags.has('no-daemons') });
       }
       case undefined:

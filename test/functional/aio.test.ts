@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -89,6 +89,25 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead node is re
     assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', { 'X-Auth-Token': again.headers['x-auth-token'] ?? '' })).body.toString(), 'kept across restarts');
   } finally {
     await stop(running);
+    await dir.remove();
+  }
+});
+
+test('swiftlet aio --help prints usage and starts nothing; an unknown option is refused (aio --help started a cluster in ./data)', async () => {
+  const dir = await makeTempDir('swiftlet-aio-help-');
+  try {
+    const help = spawnSync(process.execPath, [swiftlet, 'aio', '--help'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
+    assert.is(help.status, 0);
+    assert.match(help.stdout, /usage: swiftlet <command>/);
+    assert.not.ok(existsSync(join(dir.path, 'data')), 'no cluster was created');
+    const typo = spawnSync(process.execPath, [swiftlet, 'aio', '--prot', '9999'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
+    assert.is(typo.status, 2);
+    assert.match(typo.stderr, /unknown option --prot/);
+    assert.not.ok(existsSync(join(dir.path, 'data')), 'no cluster was created');
+    const status = spawnSync(process.execPath, [swiftlet, 'status', '--dta', 'x'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
+    assert.is(status.status, 2);
+    assert.match(status.stderr, /unknown option --dta/);
+  } finally {
     await dir.remove();
   }
 });
