@@ -1,0 +1,101 @@
+#!/bin/bash
+# bench/vs-swift.sh SAIO_ROOT [ROUNDS]
+#
+# Side by side on this machine: OpenStack Swift (the SAIO of ../shared/anchors/swift-saio, set
+# up in SAIO_ROOT) and this cluster (`swiftlet aio`), one after the other, ROUNDS times (2),
+# each driven by the same neutral wrk/curl scripts of ../shared/anchors/wrk-bench:
+#   small-objects.sh EP 15 32 4096   4 KiB PUT then GET, 32 connections, 15 s each
+#   large-objects.sh EP 64 8 4       8 x 64 MiB PUT then GET, 4 at a time (twice)
+# Neither runs background daemons (Swift: start.sh --no-daemons; ours: --no-daemons), so the
+# numbers are the request path alone. Only one cluster runs at a time. After each cluster's
+# runs it prints every storage node's resident memory (now and peak) and the CPU seconds each
+# node and the proxy spent on the load.
+#
+# Env: ANCHORS (../shared/anchors), SWIFT_EP (127.0.0.1:8080), PORT (18080),
+# STORAGE_PORT_BASE (16000), DATA (/tmp/swiftlet-vs-swift-<time>; one fresh cluster per
+# round, DATA-1, DATA-2, ..., left in place: deleting on this machine's ext4 slows later fsyncs).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+SAIO_ROOT=${1:?usage: bench/vs-swift.sh SAIO_ROOT [ROUNDS]}
+ROUNDS=${2:-2}
+ANCHORS=${ANCHORS:-$(cd "$REPO/../shared/anchors" 2>/dev/null && pwd || echo /work/shared/anchors)}
+SWIFT_EP=${SWIFT_EP:-127.0.0.1:8080}
+PORT=${PORT:-18080}
+BASE=${STORAGE_PORT_BASE:-16000}
+DATA=${DATA:-/tmp/swiftlet-vs-swift-$(date +%s)}
+NODE="$REPO/node_modules/.bin/node"
+
+# The given processes and their children (a server's workers).
+with_children() {
+  ps -eo pid=,ppid= | awk -v pids=" $* " 'index(pids, " " $1 " ") || index(pids, " " $2 " ") {print $1}'
+}
+
+# Sum of RSS and peak RSS (MB) of the given processes and their children.
+group_memory() {
+  local rss=0 hwm=0 pid
+  for pid in $(with_children "$@"); do
+    rss=$((rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+    hwm=$((hwm + $(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "rss=$((rss / 1024))MB peak=$((hwm / 1024))MB"
+}
+
+# user+system CPU seconds of the given processes and their children.
+group_cpu() {
+  local ticks=0 pid
+  for pid in $(with_children "$@"); do
+    ticks=$((ticks + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz}'
+}
+
+# The large run goes twice: the first after start pays for new connections (TCP windows that
+# have yet to grow) and for growing the processes' memory; the second shows the warm state.
+run_load() {  # name endpoint
+  "$ANCHORS/wrk-bench/small-objects.sh" "$2" 15 32 4096 | sed "s/^/$1 /"
+  "$ANCHORS/wrk-bench/large-objects.sh" "$2" 64 8 4 | sed "s/^/$1 first /"
+  "$ANCHORS/wrk-bench/large-objects.sh" "$2" 64 8 4 | sed "s/^/$1 again /"
+}
+
+swift_round() {
+  "$ANCHORS/swift-saio/start.sh" "$SAIO_ROOT" --no-daemons > /dev/null
+  local n proxy storage=() before=()
+  proxy=$(awk '$1 == "proxy-server" {print $2}' "$SAIO_ROOT/saio.pids")
+  for n in 1 2 3 4; do
+    storage[n]=$(awk -v n="$n" '$1 ~ "^(object|container|account)-server-" n "$" {print $2}' "$SAIO_ROOT/saio.pids" | tr '\n' ' ')
+    before[n]=$(group_cpu ${storage[n]})
+  done
+  before[0]=$(group_cpu "$proxy")
+  run_load swift "$SWIFT_EP"
+  for n in 1 2 3 4; do
+    echo "swift node$n memory $(group_memory ${storage[n]}) cpu_s=$(awk -v a="${before[n]}" -v b="$(group_cpu ${storage[n]})" 'BEGIN {print b - a}')"
+  done
+  echo "swift proxy cpu_s=$(awk -v a="${before[0]}" -v b="$(group_cpu "$proxy")" 'BEGIN {print b - a}')"
+  "$ANCHORS/swift-saio/stop.sh" "$SAIO_ROOT" > /dev/null
+}
+
+swiftlet_round() {  # round
+  local data="$DATA-$1" n pid
+  setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" --no-daemons > "$data.log" 2>&1 &
+  local aio=$!
+  for _ in $(seq 1 60); do grep -q '^ready:' "$data.log" 2>/dev/null && break; sleep 1; done
+  grep -q '^ready:' "$data.log" || { echo "swiftlet aio did not start; see $data.log" >&2; kill "$aio"; exit 1; }
+  local before=()
+  for n in 0 1 2 3 4; do before[n]=$(group_cpu "$(cat "$data/run/$( ((n)) && echo "node$n" || echo proxy).pid")"); done
+  run_load swiftlet "127.0.0.1:$PORT"
+  for n in 1 2 3 4; do
+    pid=$(cat "$data/run/node$n.pid")
+    echo "swiftlet node$n memory $(group_memory "$pid") cpu_s=$(awk -v a="${before[n]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+  done
+  echo "swiftlet proxy cpu_s=$(awk -v a="${before[0]}" -v b="$(group_cpu "$(cat "$data/run/proxy.pid")")" 'BEGIN {print b - a}')"
+  kill -TERM "$aio"
+  wait "$aio" || true
+}
+
+echo "# $(date -u +%FT%TZ) $(nproc) CPUs; swift $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo '?'); swiftlet $(git -C "$REPO" rev-parse --short HEAD)"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "# round $round"
+  swift_round
+  swiftlet_round "$round"
+done
