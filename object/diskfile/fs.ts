@@ -328,9 +328,14 @@ class FsDiskFile implements DiskFile {
   private async publish(tmpPath: string, kind: FileKind, timestamp: Timestamp): Promise<void> {
     const suffixDir = dirname(this.hashDir);
     const partitionDir = dirname(suffixDir);
-    const created = makeDirs(this.hashDir);
-    await this.manager.hashes.invalidate(partitionDir, basename(suffixDir));
-    renameSync(tmpPath, join(this.hashDir, fileName(timestamp, kind)));
+    // No rehash of the partition runs meanwhile: one reading the suffix as the file appears
+    // could miss it, or remove the still-empty object directory before the rename.
+    const created = await this.manager.hashes.changing(partitionDir, basename(suffixDir), (mark) => {
+      const made = makeDirs(this.hashDir);
+      mark(); // before the rename: a crash between the two only costs a needless rehash
+      renameSync(tmpPath, join(this.hashDir, fileName(timestamp, kind)));
+      return made;
+    });
     const flushes = [fsyncDirectory(this.hashDir)];
     if (created !== undefined) {
       for (let dir = suffixDir; ; dir = dirname(dir)) {

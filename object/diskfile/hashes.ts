@@ -28,12 +28,23 @@ export class SuffixHashes {
 
   /** Marks a suffix changed; the partition directory must exist. */
   async invalidate(partitionDir: string, suffix: string): Promise<void> {
-    await this.lock.run(partitionDir, async () => {
-      // Synchronous: a few bytes to the page cache cost less than a thread-pool trip.
-      appendFileSync(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
-      const cached = this.cache.get(partitionDir);
-      if (cached) cached[suffix] = null;
-    });
+    await this.lock.run(partitionDir, async () => this.mark(partitionDir, suffix));
+  }
+
+  /**
+   * Runs `change` while no rehash of the partition runs. `change` is synchronous: it makes the
+   * directories it needs, calls `mark` (which marks the suffix changed, once the partition
+   * directory exists) and puts its file in place.
+   */
+  async changing<T>(partitionDir: string, suffix: string, change: (mark: () => void) => T): Promise<T> {
+    return this.lock.run(partitionDir, async () => change(() => this.mark(partitionDir, suffix)));
+  }
+
+  private mark(partitionDir: string, suffix: string): void {
+    // Synchronous: a few bytes to the page cache cost less than a thread-pool trip.
+    appendFileSync(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
+    const cached = this.cache.get(partitionDir);
+    if (cached) cached[suffix] = null;
   }
 
   /** Forgets a partition that was removed. */

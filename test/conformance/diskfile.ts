@@ -246,6 +246,34 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     assert.equal(await h.manager.getHashes(h.device, 7, [suffix]), {});
   });
 
+  test('writes racing rehashes of their suffix all land and are all in the hashes (a REPLICATE removed a new object directory before its rename: ENOENT)', async () => {
+    // Other suffixes to rehash first keep each rehash busy while the write lands.
+    const others: string[] = [];
+    for (let j = 0; j < 40; j++) {
+      const df = await h.manager.diskFile(loc(`filler-${j}`));
+      await putObject(df, Buffer.from('filler'), ts(1), {}, `/a/c/filler-${j}`);
+      others.push(df.hash.slice(-3));
+    }
+    for (let i = 0; i < 20; i++) {
+      const df = await h.manager.diskFile(loc(`racing-${i}`));
+      const suffix = df.hash.slice(-3);
+      let writing = true;
+      const rehashing = (async () => {
+        while (writing) await h.manager.getHashes(h.device, 7, [...others, suffix]);
+      })();
+      try {
+        await putObject(df, Buffer.from(`body ${i}`), ts(i + 1), {}, `/a/c/racing-${i}`);
+      } finally {
+        writing = false;
+        await rehashing;
+      }
+      assert.is((await collect((await df.open()).read())).toString(), `body ${i}`);
+      // What a replicator is told must include the new object: the same as a full rehash.
+      const told = await h.manager.getHashes(h.device, 7);
+      assert.equal(await h.manager.getHashes(h.device, 7, Object.keys(told)), told);
+    }
+  });
+
   test('replication views: partitions, objects with their current timestamps, by suffix', async () => {
     const a = await h.manager.diskFile(loc('a'));
     const b = await h.manager.diskFile(loc('b'));

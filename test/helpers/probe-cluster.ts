@@ -181,7 +181,9 @@ export async function startProbeCluster(options: ProbeOptions = {}): Promise<Pro
     async close() {
       await stopAll();
       await backend.close();
-      await dir.remove();
+      // KEEP_PROBE=1 keeps the nodes' data and logs for a look after a failure.
+      if (process.env.KEEP_PROBE) console.error(`kept ${dir.path}`);
+      else await dir.remove();
     },
   };
   return cluster;
