@@ -19,7 +19,6 @@ export function splitArgs(argv: readonly string[], valueFlags: ReadonlySet<strin
   return { positional, flags };
 }
 
-
 /** The first flag not in `allowed`, so a typo is refused rather than silently ignored. */
 export function unknownFlag(flags: ReadonlyMap<string, string>, allowed: readonly string[]): string | undefined {
   for (const name of flags.keys()) if (!allowed.includes(name)) return name;
