@@ -1,5 +1,6 @@
 import { type Device, RingError } from './device.ts';
 import { partitionTargets } from './targets.ts';
+import { seededRandom } from '../common/seeded-random.ts';
 
 /** Marks a replica slot with no device. */
 export const NONE_DEV = 0xffff;
@@ -50,18 +51,6 @@ export function rebalance(input: RebalanceInput): RebalanceOutcome {
   state.balance();
   state.improveDispersion();
   return state.outcome(input.replica2part2dev);
-}
-
-/** mulberry32: a small seeded PRNG, so a rebalance is repeatable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled(n: number, random: () => number): Int32Array {

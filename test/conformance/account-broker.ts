@@ -6,7 +6,8 @@ import type { ListingQuery } from '../../common/db/listing-scan.ts';
 import { Timestamp } from '../../common/timestamp.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { rejects } from '../helpers/rejects.ts';
-import { referenceListing, seededRandom } from '../helpers/swift-listing.ts';
+import { seededRandom } from '../../common/seeded-random.ts';
+import { referenceListing } from '../helpers/swift-listing.ts';
 
 /**
  * The contract of the account broker (account/backend.ts) over any `OrderedKv`: Swift's

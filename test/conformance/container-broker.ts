@@ -7,7 +7,8 @@ import { Timestamp } from '../../common/timestamp.ts';
 import type { ContainerBroker, ContainerDatadir, ObjectListingEntry } from '../../container/backend.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { rejects } from '../helpers/rejects.ts';
-import { referenceListing, seededRandom } from '../helpers/swift-listing.ts';
+import { seededRandom } from '../../common/seeded-random.ts';
+import { referenceListing } from '../helpers/swift-listing.ts';
 
 /**
  * The contract of the container broker (container/backend.ts) over any `OrderedKv`: Swift's

@@ -81,15 +81,3 @@ export function referenceListing(names: readonly string[], query: ListingQuery):
   }
   return results;
 }
-
-/** A small seeded PRNG (mulberry32), so randomized tests repeat exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -11,20 +11,10 @@ import { trivialSwiftHandler } from '../../../bench/trivial-server.ts';
 import { systemClock } from '../../../common/clock.ts';
 import { type Handler, type HttpServer, listen } from '../../../common/http/server.ts';
 import { nullLogger } from '../../../common/logger.ts';
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../common/seeded-random.ts';
 
 function deps(log: string[] = []): BenchDeps {
-  return { clock: systemClock, random: seeded(7), progress: new ProgressLine({ write: (t: string) => log.push(t) }, systemClock), log: (l) => log.push(l) };
+  return { clock: systemClock, random: seededRandom(7), progress: new ProgressLine({ write: (t: string) => log.push(t) }, systemClock), log: (l) => log.push(l) };
 }
 
 async function server(wrap?: (inner: Handler) => Handler): Promise<HttpServer> {

@@ -2,18 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ScenarioError } from '../../../bench/bench-error.ts';
 import { formatBytes, parseSize, pickIndex, SizeDistribution } from '../../../bench/sizes.ts';
-
-/** A small seeded generator (mulberry32), so draws are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../common/seeded-random.ts';
 
 test('parseSize: bytes, decimal and binary units, any case', () => {
   assert.is(parseSize(0, 'size', 'f'), 0);
@@ -56,7 +45,7 @@ test('pickIndex: cumulative weights, zero weights never picked', () => {
 
 test('fixed distribution always draws its size', () => {
   const d = SizeDistribution.fixed(4096);
-  const random = seeded(1);
+  const random = seededRandom(1);
   for (let i = 0; i < 100; i++) assert.is(d.pick(random), 4096);
   assert.is(d.maxSize, 4096);
   assert.is(d.meanSize, 4096);
@@ -68,7 +57,7 @@ test('weighted classes are drawn in proportion; ranges stay within bounds and co
     { min: 1000, max: 1009, weight: 3 },
     { min: 5, max: 5, weight: 0 },
   ]);
-  const random = seeded(42);
+  const random = seededRandom(42);
   let small = 0;
   const seen = new Set<number>();
   const n = 40_000;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareUtf8, fixedHex, prefixEnd } from '../../../../common/db/key-order.ts';
-import { seededRandom } from '../../../helpers/swift-listing.ts';
+import { seededRandom } from '../../../../common/seeded-random.ts';
 
 test('compareUtf8 orders like the UTF-8 bytes (LevelDB, SQLite), unlike JavaScript\'s <', () => {
   assert.ok('\u{1F600}' < '\uFF5E', 'UTF-16 puts the emoji first');
