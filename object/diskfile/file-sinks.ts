@@ -8,6 +8,8 @@ import { HEADER_SIZE } from './format.ts';
  * then the header (known last) at offset 0, then durability.
  */
 export interface FileSink {
+  /** Copies what `append` gets (the caller may reuse or release the buffers once it resolves). */
+  readonly copies: boolean;
   /**
    * Bytes worth gathering before `append`: a sink that copies at once wants them early, so
    * the request's chunks die young (held longer, they outlive the young generation and wait
@@ -27,6 +29,7 @@ export interface FileSink {
  * synchronous `writev` with its header: a memory copy, cheaper than a trip to the thread pool.
  */
 export class BufferedSink implements FileSink {
+  readonly copies = false;
   readonly gatherBytes = 1024 * 1024;
   private readonly fd: number;
   private position = HEADER_SIZE;
@@ -70,6 +73,7 @@ const SECTOR = 4096;
  * its real size.
  */
 export class DirectSink implements FileSink {
+  readonly copies = true;
   readonly gatherBytes = 0;
   private readonly fd: number;
   private readonly slabs: AlignedSlabs;

@@ -1,6 +1,8 @@
 import { unlinkSync } from 'node:fs';
+import { createXxh64 } from '../../common/hash-path.ts';
+import { releaseBuffer } from '../../common/release-buffer.ts';
 import type { FileSink } from './file-sinks.ts';
-import { blockChecksumOf, encodeHeader, encodeMetadata } from './format.ts';
+import { blockChecksum, blockChecksumOf, encodeHeader, encodeMetadata } from './format.ts';
 import type { Metadata, ObjectWriter } from './types.ts';
 
 /** Pieces gathered before they are written out (a `writev` takes at most 1024). */
@@ -8,8 +10,10 @@ const FLUSH_PIECES = 512;
 
 /**
  * Streams a new object file into a temp file: blocks with their checksums as the body
- * arrives, then the metadata and the header. Blocks are kept as the pieces they arrived in
- * (no copy) until written. `commit` makes the file durable and hands it to `publish`, which
+ * arrives, then the metadata and the header. For a sink that writes from the pieces
+ * themselves (the page cache), blocks are kept as the pieces they arrived in (no copy) until
+ * written. A sink that copies (`O_DIRECT`) gets each piece at once while the block's checksum
+ * runs alongside, so a chunk is done with when `write` returns and its memory is released. `commit` makes the file durable and hands it to `publish`, which
  * renames it into the object's directory. Where the bytes go (page cache or around it) is the
  * sink's business.
  */
@@ -24,6 +28,8 @@ export class FsObjectWriter implements ObjectWriter {
   private blockIndex = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The running checksum of the current block (copying sinks only). */
+  private blockHash: ReturnType<typeof createXxh64> | undefined;
   private finished = false;
   bytesWritten = 0;
 
@@ -37,6 +43,7 @@ export class FsObjectWriter implements ObjectWriter {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.finished) throw new Error('write after commit or abort');
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.sink.copies) return this.writeThrough(buf);
     let offset = 0;
     while (offset < buf.length) {
       const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
@@ -54,7 +61,10 @@ export class FsObjectWriter implements ObjectWriter {
     if (this.finished) throw new Error('commit after commit or abort');
     const length = Number(metadata['Content-Length']);
     if (length !== this.bytesWritten) throw new Error(`Content-Length ${metadata['Content-Length']} but ${this.bytesWritten} bytes written`);
-    if (this.blockFill > 0) this.sealBlock();
+    if (this.blockFill > 0) {
+      if (this.sink.copies) this.pending.push(this.sealRunning());
+      else this.sealBlock();
+    }
     const metaBytes = encodeMetadata(metadata);
     const header = encodeHeader({ blockSize: this.blockSize, dataLength: this.bytesWritten, etag: metadata['ETag'] ?? '' }, metaBytes);
     this.pending.push(metaBytes);
@@ -82,6 +92,40 @@ export class FsObjectWriter implements ObjectWriter {
     } catch {
       // never created or already gone
     }
+  }
+
+  /** Hands each piece to the copying sink as it comes; the chunk is released after. */
+  private async writeThrough(buf: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < buf.length) {
+      const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
+      const piece = n === buf.length ? buf : buf.subarray(offset, offset + n);
+      const whole = this.blockFill === 0 && n === this.blockSize;
+      if (!whole) (this.blockHash ??= createXxh64(BigInt(this.blockIndex))).update(piece);
+      await this.sink.append([piece], n);
+      this.blockFill += n;
+      offset += n;
+      if (this.blockFill === this.blockSize) {
+        const sum = whole ? blockChecksum(piece, this.blockIndex) : this.sealRunning();
+        if (whole) this.nextBlock();
+        await this.sink.append([sum], sum.length);
+      }
+    }
+    this.bytesWritten += buf.length;
+    releaseBuffer(buf);
+  }
+
+  /** The checksum of the block the running hash covers; the next block starts. */
+  private sealRunning(): Buffer {
+    const sum = Buffer.from((this.blockHash ?? createXxh64(BigInt(this.blockIndex))).digestHex(), 'hex');
+    this.nextBlock();
+    return sum;
+  }
+
+  private nextBlock(): void {
+    this.blockHash = undefined;
+    this.blockIndex += 1;
+    this.blockFill = 0;
   }
 
   private sealBlock(): void {

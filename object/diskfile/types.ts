@@ -84,7 +84,8 @@ export interface ObjectReader extends ObjectState {
 export interface ObjectWriter {
   /**
    * Appends body bytes (backpressure: resolves when the bytes are handed to the disk). The
-   * writer may keep `chunk` itself until it is written out (no copy): do not reuse its memory.
+   * chunk is the writer's from then on: it may keep it until written out (no copy), or
+   * release its memory once copied. Do not read or reuse it after the call.
    */
   write(chunk: Uint8Array): Promise<void>;
   readonly bytesWritten: number;

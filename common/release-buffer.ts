@@ -1,0 +1,17 @@
+/**
+ * Gives a chunk's memory back at once instead of at the collector's convenience. Every chunk
+ * a socket delivers is its own `ArrayBuffer` outside the V8 heap; left to the collector, the
+ * chunks of a large upload pile up until the external-memory limit sets off a full
+ * mark-compact, about one per 64 MB received (measured: ~30 in 11 s on one storage node, with
+ * 140 MB of dead chunks at the peak). Detaching frees the memory now.
+ *
+ * Only a Buffer that is its whole `ArrayBuffer` is released: never a slice of Node's pool or of
+ * a larger read. The caller must hold the only reference: views of a released buffer read as
+ * empty.
+ */
+export function releaseBuffer(buf: Uint8Array): void {
+  const ab = buf.buffer;
+  if (!(ab instanceof ArrayBuffer) || ab.detached) return;
+  if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength || buf.byteLength < 4096) return;
+  ab.transfer(0);
+}
