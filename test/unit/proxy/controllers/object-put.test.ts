@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
 import { nullLogger } from '../../../../common/logger.ts';
 import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
-import { putObject } from '../../../../proxy/controllers/object-put.ts';
+import { ClientDisconnectError } from '../../../../common/http/body-reader.ts';
+import { putObject, WHOLE_BODY_BYTES } from '../../../../proxy/controllers/object-put.ts';
 import { ErrorLimiter } from '../../../../proxy/error-limiter.ts';
 import { RingBuilder } from '../../../../ring/builder.ts';
 import { Ring } from '../../../../ring/ring.ts';
@@ -87,6 +88,42 @@ test('replicas that disagree on the ETag make the PUT fail', async () => {
     () => assert.unreachable('no error'),
     (err: Error) => assert.match(err.message, /disagree on the ETag/),
   );
+});
+
+test('a small body with a Content-Length goes to each replica as one buffer, with the same handoffs and checks as a streamed one', async () => {
+  const t = target();
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const d = deps((node) => (node === primaries[1] ? { status: 507 } : { status: 201 }));
+  const bodies: unknown[] = [];
+  const request = d.backend.request.bind(d.backend);
+  d.backend.request = (node, req) => {
+    bodies.push(req.body);
+    return request(node, req);
+  };
+  const data = randomBytes(WHOLE_BODY_BYTES);
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 5), { ...options, expectedBytes: data.length });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  assert.ok(bodies.every((b) => Buffer.isBuffer(b)), 'sent as one buffer, not a stream');
+  const puts = d.backend.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 4, 'three primaries and one handoff for the 507');
+  for (const put of puts) assert.is(md5(put.body), md5(data));
+
+  let n = 0;
+  const disagree = deps(() => ({ status: 201, headers: { etag: n++ === 0 ? 'aaaa' : 'bbbb' } }));
+  await putObject(disagree, t, [{}, {}, {}], slowBody(Buffer.from('xyz'), 1), { ...options, expectedBytes: 3 }).then(
+    () => assert.unreachable('no error'),
+    (err: Error) => assert.match(err.message, /disagree on the ETag/),
+  );
+  const refused = deps(() => ({ status: 412 }));
+  assert.is((await putObject(refused, t, [{}, {}, {}], slowBody(Buffer.from('x'), 1), { ...options, expectedBytes: 1 })).status, 412);
+  assert.is(refused.backend.requests.length, 3);
+  const short = deps(() => ({ status: 201 }));
+  await putObject(short, t, [{}, {}, {}], slowBody(Buffer.from('abc'), 1), { ...options, expectedBytes: 10 }).then(
+    () => assert.unreachable('no error'),
+    (err: Error) => assert.instance(err, ClientDisconnectError),
+  );
+  assert.is(short.backend.requests.length, 0, 'nothing sent for a body that ended short');
 });
 
 test.run();
