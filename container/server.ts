@@ -3,6 +3,7 @@ import type { ConfigOf } from '../common/config.ts';
 import { checkAccountName, checkContainerName, checkObjectName } from '../common/constraints.ts';
 import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
+import { readBody } from '../common/http/body-reader.ts';
 import { commonHttpError } from '../common/http/domain-status.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
@@ -25,6 +26,9 @@ import { accountUpdatePlan, sendAccountUpdate } from './account-update.ts';
 import { CONTAINER_DATADIR, type ContainerBroker, ContainerDatadir, type ContainerInfo, type ObjectListingEntry } from './backend.ts';
 import type { containerServerSchema } from './config.ts';
 import { extractSwiftBytes } from './object-row.ts';
+
+/** The largest UPDATE body (about 10,000 rows). */
+const MAX_UPDATE_BYTES = 4 * 1024 * 1024;
 
 /** The config sections the container server reads (from `validateConfig`). */
 export interface ContainerServerConfig {
@@ -92,7 +96,7 @@ export class ContainerServer {
     });
     this.handle = storageHandler({
       name: 'container-server',
-      routes: { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate },
+      routes: { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, UPDATE: this.update },
       toHttpError,
       logger: deps.logger,
       clock: deps.clock,
@@ -271,6 +275,36 @@ export class ContainerServer {
     const body = contentType.endsWith('/xml') ? containerToXml(listing, t.container) : contentType === 'application/json' ? listingToJson(listing) : listingToText(listing);
     const headers = { ...this.infoHeaders(state.info, state.metadata), 'X-Backend-Record-Type': 'object', 'Content-Type': `${contentType}; charset=utf-8` };
     return body === '' ? { status: 204, headers: { ...headers, 'Content-Length': '0' } } : { status: 200, headers, body };
+  };
+
+  /**
+   * Swift's `UPDATE`: object rows to merge, a JSON list of `{name, created_at, size,
+   * content_type, etag, deleted, storage_policy_index, ctype_timestamp, meta_timestamp}`. Object
+   * servers send the updates that queued up while their last one to this container was in
+   * flight, so a busy container takes one request and one commit for many objects.
+   */
+  private readonly update = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    const t = this.target(path, false);
+    const timestamp = requestTimestamp(req.headers);
+    const policy = policyIndexHeader(req.headers, this.policies) ?? 0;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of readBody(req.body, this.config.containerServer.node_timeout * 1000)) {
+      size += chunk.length;
+      if (size > MAX_UPDATE_BYTES) throw new HttpError(413, `an UPDATE body is at most ${MAX_UPDATE_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    let items: unknown;
+    try {
+      items = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      throw new HttpError(400, `UPDATE body is not JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(items)) throw new HttpError(400, 'UPDATE body must be a JSON list of object rows');
+    const broker = await this.broker(t);
+    await this.maybeAutoCreate(broker, t, timestamp, policy);
+    await broker.mergeWireItems(items);
+    return { status: 202 };
   };
 
   private readonly replicate = async (req: ServerRequest, path: string): Promise<ServerResponse> => {

@@ -1,15 +1,7 @@
 import type { HeaderBag } from '../common/constraints.ts';
-import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
 import type { Logger } from '../common/logger.ts';
 import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
-
-/** A container replica to tell about an object write. */
-export interface ContainerTarget {
-  readonly ip: string;
-  readonly port: number;
-  readonly device: string;
-  readonly partition: string;
-}
+import type { ContainerTarget, ContainerUpdateBatcher } from './container-update-batcher.ts';
 
 /**
  * The container servers named by the proxy: `X-Container-Host: ip:port[,ip:port...]` with the
@@ -31,11 +23,10 @@ export function containerTargets(headers: HeaderBag, prefix: 'container' | 'dele
 }
 
 export interface ContainerUpdaterDeps {
-  readonly backend: BackendClient;
+  /** Sends the updates (with the object server's node_timeout). */
+  readonly updates: ContainerUpdateBatcher;
   readonly pendings: AsyncPendingStore;
   readonly logger: Logger;
-  /** Swift's node_timeout for the update, in ms. */
-  readonly timeoutMs: number;
 }
 
 /**
@@ -52,19 +43,7 @@ export async function sendContainerUpdates(
   let pendingSaved = false;
   await Promise.all(
     targets.map(async (target) => {
-      let failure: string | undefined;
-      try {
-        const res = await deps.backend.request(target, {
-          method: update.op,
-          path: backendPath(target.device, target.partition, update.account, update.container, update.obj),
-          headers: { ...update.headers, ...(origin.transId ? { 'x-trans-id': origin.transId } : {}), 'user-agent': `object-server ${process.pid}` },
-          timeoutMs: deps.timeoutMs,
-        });
-        await res.body.dump();
-        if (res.status < 200 || res.status >= 300) failure = `status ${res.status}`;
-      } catch (err) {
-        failure = (err as Error).message;
-      }
+      const failure = await deps.updates.send(target, update, origin.transId);
       if (failure === undefined) return;
       deps.logger.warn('container update failed; saving async pending', { target: `${target.ip}:${target.port}/${target.device}`, failure, txn: origin.transId });
       // One pending per write is enough: the updater sends it to every replica.

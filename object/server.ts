@@ -20,6 +20,7 @@ import { Timestamp } from '../common/timestamp.ts';
 import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
 import type { objectServerSchema } from './config.ts';
 import { containerTargets, sendContainerUpdates } from './container-update.ts';
+import { ContainerUpdateBatcher } from './container-update-batcher.ts';
 import { updateExpirerQueue } from './expirer-updates.ts';
 import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
@@ -55,6 +56,8 @@ export class ObjectServer {
   private readonly config: ObjectServerConfig;
   private readonly deps: ObjectServerDeps;
   private readonly allowedHeaders: ReadonlySet<string>;
+  /** Container updates, one request in flight per container replica (the rest batched). */
+  private readonly updates: ContainerUpdateBatcher;
 
   /** The request handler to serve with `listen()`. */
   readonly handle: Handler;
@@ -63,6 +66,7 @@ export class ObjectServer {
     this.config = config;
     this.deps = deps;
     this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
+    this.updates = new ContainerUpdateBatcher({ backend: deps.backend, timeoutMs: config.objectServer.node_timeout * 1000 });
     this.handle = storageHandler({
       name: 'object-server',
       routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, SSYNC: this.ssync },
@@ -241,7 +245,7 @@ export class ObjectServer {
 
   private async queueExpiry(req: ServerRequest, loc: ObjectLocation, timestamp: Timestamp, before: number | undefined, after: number | undefined): Promise<void> {
     await updateExpirerQueue(
-      { backend: this.deps.backend, pendings: this.deps.pendings, logger: this.deps.logger, timeoutMs: this.config.objectServer.node_timeout * 1000, hashPath: this.deps.hashPath },
+      { updates: this.updates, pendings: this.deps.pendings, logger: this.deps.logger, hashPath: this.deps.hashPath },
       { ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) },
       loc,
       req.headers,
@@ -272,7 +276,7 @@ export class ObjectServer {
       headers: { ...headers, ...(policy !== undefined ? { 'x-backend-storage-policy-index': policy } : {}) },
     };
     await sendContainerUpdates(
-      { backend: this.deps.backend, pendings: this.deps.pendings, logger: this.deps.logger, timeoutMs: this.config.objectServer.node_timeout * 1000 },
+      { updates: this.updates, pendings: this.deps.pendings, logger: this.deps.logger },
       update,
       targets,
       { device: loc.device, hash: df.hash, timestamp: timestamp.internal, transId: req.headers['x-trans-id'] },

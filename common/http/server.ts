@@ -14,7 +14,7 @@ import { titleCaseHeader } from './title-case.ts';
  * behind the same `Handler` type where it loads.
  */
 export interface ServerRequest {
-  /** Upper-case verb; `POST` + `X-Backend-Verb: REPLICATE|SSYNC` arrives as that verb. */
+  /** Upper-case verb; `POST` + `X-Backend-Verb: REPLICATE|SSYNC|UPDATE` arrives as that verb. */
   readonly method: string;
   /** The path as sent, still percent-encoded, without the query string. */
   readonly path: string;
@@ -50,7 +50,7 @@ export type Handler = (request: ServerRequest) => Promise<ServerResponse>;
  * Verbs Swift's backend protocol uses that node's HTTP parser does not accept: they travel as
  * `POST` with `X-Backend-Verb` (see `backend-client.ts`, which sends them that way).
  */
-export const EXTENSION_VERBS: ReadonlySet<string> = new Set(['REPLICATE', 'SSYNC']);
+export const EXTENSION_VERBS: ReadonlySet<string> = new Set(['REPLICATE', 'SSYNC', 'UPDATE']);
 
 export interface ListenOptions {
   host: string;

@@ -12,6 +12,8 @@ import { createLogger } from '../../../common/logger.ts';
 import { storageSchema } from '../../../common/storage-config.ts';
 import { containerServerSchema } from '../../../container/config.ts';
 import { ContainerServer } from '../../../container/server.ts';
+import type { AsyncUpdate } from '../../../object/async-pending.ts';
+import { objectRow } from '../../../object/container-update-batcher.ts';
 import { fakeBackend } from '../../helpers/fake-backend.ts';
 import { httpRequest, type TestResponse } from '../../helpers/http.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
@@ -466,6 +468,42 @@ test('every request is logged with its status; after close the databases refuse 
     await http.close();
     await dir.remove();
   }
+});
+
+test('UPDATE merges object rows (Swift merge_items) as the same PUTs and DELETEs would; bad bodies are 400, a missing container 404', async () => {
+  await withServer(async (n) => {
+    await putContainer(n, '/sda1/5/AUTH_a/c', 1);
+    await putContainer(n, '/sda1/5/AUTH_a/single', 1);
+    const updates: AsyncUpdate[] = [
+      { op: 'PUT' as const, account: 'AUTH_a', container: 'c', obj: 'one', headers: { 'x-timestamp': T(2), 'x-size': '5', 'x-content-type': 'text/plain', 'x-etag': 'e1' } },
+      { op: 'PUT' as const, account: 'AUTH_a', container: 'c', obj: 'two', headers: { 'x-timestamp': T(3), 'x-size': '7', 'x-content-type': 'image/png', 'x-etag': 'e2', 'x-content-type-timestamp': T(3), 'x-meta-timestamp': T(4) } },
+      { op: 'PUT' as const, account: 'AUTH_a', container: 'c', obj: 'gone', headers: { 'x-timestamp': T(2), 'x-size': '1', 'x-content-type': 'text/plain', 'x-etag': 'e3' } },
+      { op: 'DELETE' as const, account: 'AUTH_a', container: 'c', obj: 'gone', headers: { 'x-timestamp': T(5) } },
+    ];
+    const verb = { 'X-Backend-Verb': 'UPDATE', 'X-Timestamp': T(5), 'Content-Type': 'application/json' };
+    const merged = await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/c', verb, JSON.stringify(updates.map(objectRow)));
+    assert.is(merged.status, 202, merged.body.toString());
+    // The same changes one request at a time, into another container.
+    for (const u of updates) {
+      const res = await n.req(u.op, `/sda1/5/AUTH_a/single/${u.obj}`, { ...u.headers });
+      assert.ok(res.status < 300, `${u.op} ${u.obj}: ${res.status}`);
+    }
+    const listing = async (c: string) => JSON.parse((await n.req('GET', `/sda1/5/AUTH_a/${c}?format=json`)).body.toString()) as unknown[];
+    assert.equal(await listing('c'), await listing('single'));
+    assert.equal((await listing('c')).map((o) => (o as { name: string }).name), ['one', 'two']);
+    const head = await n.req('HEAD', '/sda1/5/AUTH_a/c');
+    assert.is(head.headers['x-container-object-count'], '2');
+    assert.is(head.headers['x-container-bytes-used'], '12');
+
+    const notJson = await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/c', verb, '{oops');
+    assert.is(notJson.status, 400);
+    assert.match(notJson.body.toString(), /not JSON/);
+    assert.is((await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/c', verb, '{"name":"x"}')).status, 400);
+    const badRow = await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/c', verb, JSON.stringify([{ name: 'x', created_at: T(6), size: -1, content_type: 't', etag: 'e', deleted: 0 }]));
+    assert.is(badRow.status, 400);
+    assert.equal((await listing('c')).length, 2, 'a refused batch changes nothing');
+    assert.is((await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/nope', verb, JSON.stringify(updates.slice(0, 1).map(objectRow)))).status, 404);
+  });
 });
 
 test.run();
