@@ -3,7 +3,7 @@ import type { ConfigOf } from '../common/config.ts';
 import { checkAccountName, checkContainerName, checkObjectName } from '../common/constraints.ts';
 import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
-import { readBody } from '../common/http/body-reader.ts';
+import { readWholeBody } from '../common/http/body-reader.ts';
 import { commonHttpError } from '../common/http/domain-status.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
@@ -287,16 +287,10 @@ export class ContainerServer {
     const t = this.target(path, false);
     const timestamp = requestTimestamp(req.headers);
     const policy = policyIndexHeader(req.headers, this.policies) ?? 0;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of readBody(req.body, this.config.containerServer.node_timeout * 1000)) {
-      size += chunk.length;
-      if (size > MAX_UPDATE_BYTES) throw new HttpError(413, `an UPDATE body is at most ${MAX_UPDATE_BYTES} bytes`);
-      chunks.push(chunk);
-    }
+    const body = await readWholeBody(req.body, this.config.containerServer.node_timeout * 1000, MAX_UPDATE_BYTES, () => new HttpError(413, `an UPDATE body is at most ${MAX_UPDATE_BYTES} bytes`));
     let items: unknown;
     try {
-      items = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      items = JSON.parse(body.toString('utf8'));
     } catch (err) {
       throw new HttpError(400, `UPDATE body is not JSON: ${(err as Error).message}`);
     }

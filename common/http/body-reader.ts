@@ -15,6 +15,21 @@ export class ClientDisconnectError extends SwiftError {
 }
 
 /**
+ * A whole request body in memory, read with `readBody`'s idle timeout and errors.
+ * @throws what `tooLarge` makes once the body passes `limit` bytes (the rest is not read).
+ */
+export async function readWholeBody(body: AsyncIterable<unknown>, idleMs: number, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of readBody(body, idleMs)) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/**
  * Reads a request body chunk by chunk, failing with `ClientTimeoutError` when the client
  * pauses longer than `idleMs`, and with `ClientDisconnectError` when the connection breaks.
  * Backpressure is preserved: the next chunk is only pulled when the caller asks.

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { BackendResponse } from '../../common/http/backend-client.ts';
-import { ClientDisconnectError, readBody } from '../../common/http/body-reader.ts';
+import { ClientDisconnectError, readBody, readWholeBody } from '../../common/http/body-reader.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { type BackendDeps, makeRequests, send, type Target } from '../backend-requests.ts';
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
@@ -220,12 +220,8 @@ function putResult(statuses: readonly number[], index: number, headers: readonly
 
 /** Reads a body of a known, small length; short is a client disconnect. */
 async function readWhole(body: AsyncIterable<Uint8Array>, expected: number, clientTimeoutMs: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of readBody(body, clientTimeoutMs)) {
-    chunks.push(chunk);
-    total += chunk.length;
-  }
-  if (total < expected) throw new ClientDisconnectError(`body ended after ${total} of ${expected} bytes`);
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+  // The HTTP parser stops at Content-Length, so the limit only guards a caller's mistake.
+  const bytes = await readWholeBody(body, clientTimeoutMs, expected, () => new HttpError(413, 'Your request is too large.'));
+  if (bytes.length < expected) throw new ClientDisconnectError(`body ended after ${bytes.length} of ${expected} bytes`);
+  return bytes;
 }

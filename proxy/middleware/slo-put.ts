@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock.ts';
 import { isTrueValue } from '../../common/config.ts';
-import { readBody } from '../../common/http/body-reader.ts';
+import { readWholeBody } from '../../common/http/body-reader.ts';
 import { normalizeEtag } from '../../common/http/conditional.ts';
 import { HttpError, reasonPhrase, RESPONSE_REASONS } from '../../common/http/http-error.ts';
 import { rangesForLength } from '../../common/http/range.ts';
@@ -107,14 +107,8 @@ export async function sloPut(self: ProxyHandler, next: ProxyHandler, req: ProxyR
 
 /** The manifest body, at most `limit` bytes. @throws {HttpError} 413 past the limit. */
 async function readManifestBody(req: ProxyRequest, limit: number, clientTimeout: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of readBody(req.body, clientTimeout * 1000)) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `Manifest File > ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = await readWholeBody(req.body, clientTimeout * 1000, limit, () => new HttpError(413, `Manifest File > ${limit} bytes`));
+  return bytes.toString('utf8');
 }
 
 async function checkAndStore(self: ProxyHandler, next: ProxyHandler, req: ProxyRequest, target: ManifestTarget, segments: readonly PutSegment[], config: SloConfig, deps: SloPutDeps): Promise<Outcome> {
