@@ -10,7 +10,7 @@ import type { Metadata } from '../common/db/metadata.ts';
 import { decodeRecord } from '../common/db/record-codec.ts';
 import type { RemoteSyncInfo, ReplicationInfo } from '../common/db/replication-info.ts';
 import { Timestamp } from '../common/timestamp.ts';
-import { DELETED_CONTENT_TYPE, DELETED_ETAG, OBJECT_ROW_SCHEMA, type ObjectRow } from './object-row.ts';
+import { deleteObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow, putObjectRow } from './object-row.ts';
 import { incorrectPolicyIndex } from './policy-index.ts';
 
 /** Swift's datadir name for container databases. */
@@ -157,35 +157,23 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
 
   /** Records an object PUT (Swift's `put_object`). @throws {DatabaseNotFoundError} */
   putObject(update: ObjectUpdate): Promise<void> {
-    const createdAt = update.timestamp.internal;
-    const ctype = update.contentTypeTimestamp?.internal ?? createdAt;
-    return this.putRow({
-      name: update.name,
-      created_at: createdAt,
-      size: update.size,
-      content_type: update.contentType,
-      etag: update.etag,
-      deleted: 0,
-      storage_policy_index: update.storagePolicyIndex,
-      ctype_timestamp: ctype,
-      meta_timestamp: update.metaTimestamp?.internal ?? ctype,
-    });
+    return this.putRow(
+      putObjectRow({
+        name: update.name,
+        createdAt: update.timestamp.internal,
+        size: update.size,
+        contentType: update.contentType,
+        etag: update.etag,
+        storagePolicyIndex: update.storagePolicyIndex,
+        ...(update.contentTypeTimestamp ? { ctypeTimestamp: update.contentTypeTimestamp.internal } : {}),
+        ...(update.metaTimestamp ? { metaTimestamp: update.metaTimestamp.internal } : {}),
+      }),
+    );
   }
 
   /** Records an object DELETE as a tombstone row (Swift's `delete_object`). @throws {DatabaseNotFoundError} */
   deleteObject(name: string, timestamp: Timestamp, storagePolicyIndex: number): Promise<void> {
-    const ts = timestamp.internal;
-    return this.putRow({
-      name,
-      created_at: ts,
-      size: 0,
-      content_type: DELETED_CONTENT_TYPE,
-      etag: DELETED_ETAG,
-      deleted: 1,
-      storage_policy_index: storagePolicyIndex,
-      ctype_timestamp: ts,
-      meta_timestamp: ts,
-    });
+    return this.putRow(deleteObjectRow(name, timestamp.internal, storagePolicyIndex));
   }
 
   /**

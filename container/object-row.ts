@@ -29,6 +29,30 @@ export const DELETED_CONTENT_TYPE = 'application/deleted';
 /** The etag a DELETE row carries. */
 export const DELETED_ETAG = 'noetag';
 
+/**
+ * The row an object PUT makes (Swift's `put_object`): the content-type and metadata
+ * timestamps default to the data timestamp. Timestamps in Swift's internal form.
+ */
+export function putObjectRow(put: { name: string; createdAt: string; size: number; contentType: string; etag: string; storagePolicyIndex: number; ctypeTimestamp?: string; metaTimestamp?: string }): ObjectRow {
+  const ctype = put.ctypeTimestamp ?? put.createdAt;
+  return {
+    name: put.name,
+    created_at: put.createdAt,
+    size: put.size,
+    content_type: put.contentType,
+    etag: put.etag,
+    deleted: 0,
+    storage_policy_index: put.storagePolicyIndex,
+    ctype_timestamp: ctype,
+    meta_timestamp: put.metaTimestamp ?? ctype,
+  };
+}
+
+/** The tombstone row an object DELETE makes (Swift's `delete_object`). */
+export function deleteObjectRow(name: string, timestamp: string, storagePolicyIndex: number): ObjectRow {
+  return { name, created_at: timestamp, size: 0, content_type: DELETED_CONTENT_TYPE, etag: DELETED_ETAG, deleted: 1, storage_policy_index: storagePolicyIndex, ctype_timestamp: timestamp, meta_timestamp: timestamp };
+}
+
 const TOKEN = String.raw`[^()<>@,;:\\"/\[\]?={}\x00-\x20\x7f]+`;
 const PARAM = new RegExp(String.raw`(?:\s*;\s*(${TOKEN})\s*(?:=\s*(${TOKEN}|"(?:[^"\\]|\\.)*"))?)`, 'g');
 

@@ -1,5 +1,5 @@
 import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
-import { DELETED_CONTENT_TYPE, DELETED_ETAG } from '../container/object-row.ts';
+import { deleteObjectRow, type ObjectRow, putObjectRow } from '../container/object-row.ts';
 import type { AsyncUpdate } from './async-pending.ts';
 
 /** A container replica to tell about an object write. */
@@ -102,25 +102,21 @@ export class ContainerUpdateBatcher {
 }
 
 /** An update as the row Swift's `merge_items` takes (what the container makes of PUT and DELETE). */
-export function objectRow(update: AsyncUpdate): Record<string, string | number> {
+export function objectRow(update: AsyncUpdate): ObjectRow {
   const h = update.headers;
   const createdAt = h['x-timestamp'] ?? '';
   const policy = Number(h['x-backend-storage-policy-index'] ?? 0);
-  if (update.op === 'DELETE') {
-    return { name: update.obj, created_at: createdAt, size: 0, content_type: DELETED_CONTENT_TYPE, etag: DELETED_ETAG, deleted: 1, storage_policy_index: policy, ctype_timestamp: createdAt, meta_timestamp: createdAt };
-  }
-  const ctype = h['x-content-type-timestamp'] ?? createdAt;
-  return {
+  if (update.op === 'DELETE') return deleteObjectRow(update.obj, createdAt, policy);
+  return putObjectRow({
     name: update.obj,
-    created_at: createdAt,
+    createdAt,
     size: Number(h['x-size']),
-    content_type: h['x-content-type'] ?? '',
+    contentType: h['x-content-type'] ?? '',
     etag: h['x-etag'] ?? '',
-    deleted: 0,
-    storage_policy_index: policy,
-    ctype_timestamp: ctype,
-    meta_timestamp: h['x-meta-timestamp'] ?? ctype,
-  };
+    storagePolicyIndex: policy,
+    ...(h['x-content-type-timestamp'] !== undefined ? { ctypeTimestamp: h['x-content-type-timestamp'] } : {}),
+    ...(h['x-meta-timestamp'] !== undefined ? { metaTimestamp: h['x-meta-timestamp'] } : {}),
+  });
 }
 
 /** Timestamps in Swift's internal form sort as text. */
