@@ -70,9 +70,18 @@ export function blockChecksum(data: Uint8Array, index: number): Buffer {
 /** `blockChecksum` of a block held in pieces (as it arrived), without joining them. */
 export function blockChecksumOf(parts: readonly Uint8Array[], index: number): Buffer {
   if (parts.length === 1) return blockChecksum(parts[0] as Uint8Array, index);
+  const sum = runningBlockChecksum(index);
+  for (const part of parts) sum.update(part);
+  return sum.digest();
+}
+
+/** `blockChecksum` of block `index`, fed piece by piece as the block arrives. */
+export function runningBlockChecksum(index: number): { update(part: Uint8Array): void; digest(): Buffer } {
   const hash = createXxh64(BigInt(index));
-  for (const part of parts) hash.update(part);
-  return Buffer.from(hash.digestHex(), 'hex');
+  return {
+    update: (part) => void hash.update(part),
+    digest: () => Buffer.from(hash.digestHex(), 'hex'),
+  };
 }
 
 /** Metadata bytes as stored (ETag and Content-Length live in the header instead). */

@@ -1,8 +1,7 @@
 import { unlinkSync } from 'node:fs';
-import { createXxh64 } from '../../common/hash-path.ts';
 import { releaseBuffer } from '../../common/release-buffer.ts';
 import type { FileSink } from './file-sinks.ts';
-import { blockChecksum, blockChecksumOf, encodeHeader, encodeMetadata } from './format.ts';
+import { blockChecksum, blockChecksumOf, encodeHeader, encodeMetadata, runningBlockChecksum } from './format.ts';
 import type { Metadata, ObjectWriter } from './types.ts';
 
 /** Pieces gathered before they are written out (a `writev` takes at most 1024). */
@@ -13,9 +12,9 @@ const FLUSH_PIECES = 512;
  * arrives, then the metadata and the header. For a sink that writes from the pieces
  * themselves (the page cache), blocks are kept as the pieces they arrived in (no copy) until
  * written. A sink that copies (`O_DIRECT`) gets each piece at once while the block's checksum
- * runs alongside, so a chunk is done with when `write` returns and its memory is released. `commit` makes the file durable and hands it to `publish`, which
- * renames it into the object's directory. Where the bytes go (page cache or around it) is the
- * sink's business.
+ * runs alongside, so a chunk is done with when `write` returns and its memory is released.
+ * `commit` makes the file durable and hands it to `publish`, which renames it into the object's
+ * directory. Where the bytes go (page cache or around it) is the sink's business.
  */
 export class FsObjectWriter implements ObjectWriter {
   private readonly sink: FileSink;
@@ -29,7 +28,7 @@ export class FsObjectWriter implements ObjectWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** The running checksum of the current block (copying sinks only). */
-  private blockHash: ReturnType<typeof createXxh64> | undefined;
+  private blockSum: ReturnType<typeof runningBlockChecksum> | undefined;
   private finished = false;
   bytesWritten = 0;
 
@@ -62,7 +61,7 @@ export class FsObjectWriter implements ObjectWriter {
     const length = Number(metadata['Content-Length']);
     if (length !== this.bytesWritten) throw new Error(`Content-Length ${metadata['Content-Length']} but ${this.bytesWritten} bytes written`);
     if (this.blockFill > 0) {
-      if (this.sink.copies) this.pending.push(this.sealRunning());
+      if (this.sink.copies) this.pending.push(this.runningSum());
       else this.sealBlock();
     }
     const metaBytes = encodeMetadata(metadata);
@@ -101,13 +100,13 @@ export class FsObjectWriter implements ObjectWriter {
       const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
       const piece = n === buf.length ? buf : buf.subarray(offset, offset + n);
       const whole = this.blockFill === 0 && n === this.blockSize;
-      if (!whole) (this.blockHash ??= createXxh64(BigInt(this.blockIndex))).update(piece);
+      if (!whole) (this.blockSum ??= runningBlockChecksum(this.blockIndex)).update(piece);
       await this.sink.append([piece], n);
       this.blockFill += n;
       offset += n;
       if (this.blockFill === this.blockSize) {
-        const sum = whole ? blockChecksum(piece, this.blockIndex) : this.sealRunning();
-        if (whole) this.nextBlock();
+        const sum = whole ? blockChecksum(piece, this.blockIndex) : this.runningSum();
+        this.nextBlock();
         await this.sink.append([sum], sum.length);
       }
     }
@@ -115,15 +114,13 @@ export class FsObjectWriter implements ObjectWriter {
     releaseBuffer(buf);
   }
 
-  /** The checksum of the block the running hash covers; the next block starts. */
-  private sealRunning(): Buffer {
-    const sum = Buffer.from((this.blockHash ?? createXxh64(BigInt(this.blockIndex))).digestHex(), 'hex');
-    this.nextBlock();
-    return sum;
+  /** The checksum of the current block, from what the running hash has seen. */
+  private runningSum(): Buffer {
+    return (this.blockSum ?? runningBlockChecksum(this.blockIndex)).digest();
   }
 
   private nextBlock(): void {
-    this.blockHash = undefined;
+    this.blockSum = undefined;
     this.blockIndex += 1;
     this.blockFill = 0;
   }
@@ -133,8 +130,7 @@ export class FsObjectWriter implements ObjectWriter {
     this.pending.push(...this.parts, sum);
     this.pendingBytes += this.blockFill + sum.length;
     this.parts = [];
-    this.blockIndex += 1;
-    this.blockFill = 0;
+    this.nextBlock();
   }
 
   private async flush(): Promise<void> {
