@@ -44,11 +44,11 @@ async function firstAnswer(deps: DirectDeps, ring: Ring, partition: number, name
 }
 
 /**
- * One request to every primary of `names`, with per-node extra headers; resolves the statuses
- * (599 where a node did not answer).
+ * One request for `names` to every primary of `partition`, with per-node extra headers;
+ * resolves the statuses (599 where a node did not answer). The caller names the partition:
+ * an object row lives in its container's partition of the container ring, not its own.
  */
-export async function directToAll(deps: DirectDeps, ring: Ring, names: readonly string[], method: string, headers: Record<string, string>, perNode: readonly Record<string, string>[] = []): Promise<number[]> {
-  const partition = ring.getPart(names[0] as string, names[1], names[2]);
+export async function directToAll(deps: DirectDeps, ring: Ring, partition: number, names: readonly string[], method: string, headers: Record<string, string>, perNode: readonly Record<string, string>[] = []): Promise<number[]> {
   return Promise.all(
     ring.getPartNodes(partition).map(async (node, i) => {
       try {

@@ -65,14 +65,15 @@ export class ObjectExpirer extends Daemon {
   private async expire(queue: string, name: string, nowSeconds: number): Promise<boolean> {
     const row = parseExpirerEntry(name);
     if (row && row.deleteAt > nowSeconds) return false;
+    const containerRing = this.ctx.rings.container;
     if (row) {
       const ring = this.ctx.rings.object;
       const names = [row.account, row.container, row.object] as const;
-      const containerRing = this.ctx.rings.container;
       const containerPart = containerRing.getPart(row.account, row.container);
       const statuses = await directToAll(
         this.direct(),
         ring,
+        ring.getPart(...names),
         names,
         'DELETE',
         { 'x-timestamp': Timestamp.parse(row.deleteAt).internal, 'x-if-delete-at': String(row.deleteAt), 'x-backend-storage-policy-index': '0', 'user-agent': `object-expirer ${process.pid}` },
@@ -86,7 +87,9 @@ export class ObjectExpirer extends Daemon {
     } else {
       this.count('bad_rows');
     }
-    const popped = await directToAll(this.direct(), this.ctx.rings.container, [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });
+    // The row lives in the queue container's partition (hashing the row's name too sent the pop
+    // to other nodes, where it made stray queue databases and left the row in place).
+    const popped = await directToAll(this.direct(), containerRing, containerRing.getPart(EXPIRING_OBJECTS_ACCOUNT, queue), [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });
     const failed = popped.filter((status) => !(status >= 200 && status < 300) && status !== 404);
     if (failed.length > 0) {
       // Replication carries the row's deletion to a replica that missed it; without a quorum
@@ -103,7 +106,7 @@ export class ObjectExpirer extends Daemon {
     const accountRing = this.ctx.rings.account;
     const accountPart = accountRing.getPart(EXPIRING_OBJECTS_ACCOUNT);
     const containerRing = this.ctx.rings.container;
-    await directToAll(this.direct(), containerRing, [EXPIRING_OBJECTS_ACCOUNT, queue], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal }, spreadUpdateHeaders(containerRing.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart)));
+    await directToAll(this.direct(), containerRing, containerRing.getPart(EXPIRING_OBJECTS_ACCOUNT, queue), [EXPIRING_OBJECTS_ACCOUNT, queue], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal }, spreadUpdateHeaders(containerRing.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart)));
     this.count('queues_removed');
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EXPIRING_OBJECTS_ACCOUNT } from '../../common/expirer-queue.ts';
-import { UndiciBackendClient } from '../../common/http/backend-client.ts';
+import { EXPIRING_OBJECTS_ACCOUNT, expirerContainer, expirerEntry } from '../../common/expirer-queue.ts';
+import { backendPath, UndiciBackendClient } from '../../common/http/backend-client.ts';
 import { directListing } from '../../replicator/direct-client.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { OffsetClock } from '../helpers/offset-clock.ts';
@@ -71,6 +71,54 @@ test('a POST without X-Delete-At cancels expiry; a rewrite is not deleted by the
     assert.is((await c.request('GET', '/v1/AUTH_test/exp/rewritten')).body.toString(), 'v2 without expiry');
     assert.equal(await listing(c, 'exp'), ['reprieve', 'rewritten']);
     assert.equal(await queueRows(c), []);
+  } finally {
+    await c.close();
+  }
+});
+
+/** The object names each primary of a queue container lists, read from each one. */
+async function queueReplicaRows(c: TestCluster, queue: string): Promise<string[][]> {
+  const backend = new UndiciBackendClient();
+  try {
+    const ring = c.rings.container;
+    const part = ring.getPart(EXPIRING_OBJECTS_ACCOUNT, queue);
+    return await Promise.all(ring.getPartNodes(part).map(async (node) => {
+      const res = await backend.request(node, { method: 'GET', path: backendPath(node.device, part, EXPIRING_OBJECTS_ACCOUNT, queue), query: 'format=json', timeoutMs: 2000 });
+      if (res.status !== 200) {
+        await res.body.dump();
+        return [];
+      }
+      return ((await res.body.json()) as { name: string }[]).map((r) => r.name);
+    }));
+  } finally {
+    await backend.close();
+  }
+}
+
+test('the expirer pops a queue row on every replica of its queue container (bug: the pop went to the partition of the row name, so the row stayed)', async () => {
+  const clock = new OffsetClock();
+  const c = await startCluster({ clock });
+  try {
+    await c.request('PUT', '/v1/AUTH_test/exp');
+    const deleteAt = Math.floor(clock.now() / 1000) + 60;
+    const ring = c.rings.container;
+    const nodesOf = (...names: [string, string, string?]): string => ring.getPartNodes(ring.getPart(...names)).map((n) => n.device).sort().join();
+    // An object whose queue row, hashed by its own name, would land on other nodes than its queue.
+    let object = '';
+    let queue = '';
+    for (let i = 0; ; i++) {
+      object = `doomed-${i}`;
+      queue = expirerContainer(deleteAt, 'AUTH_test', 'exp', object, c.hashPath);
+      if (nodesOf(EXPIRING_OBJECTS_ACCOUNT, queue, expirerEntry(deleteAt, 'AUTH_test', 'exp', object)) !== nodesOf(EXPIRING_OBJECTS_ACCOUNT, queue)) break;
+    }
+    assert.is((await c.request('PUT', `/v1/AUTH_test/exp/${object}`, { 'X-Delete-At': String(deleteAt) }, 'doomed')).status, 201);
+    await c.runDaemons('container-updater');
+    assert.equal(await queueReplicaRows(c, queue), [[expirerEntry(deleteAt, 'AUTH_test', 'exp', object)], [expirerEntry(deleteAt, 'AUTH_test', 'exp', object)], [expirerEntry(deleteAt, 'AUTH_test', 'exp', object)]]);
+
+    clock.advance(61_000);
+    await c.runDaemons('object-expirer');
+    assert.equal(await listing(c, 'exp'), []);
+    assert.equal(await queueReplicaRows(c, queue), [[], [], []], 'no replica of the queue keeps the row');
   } finally {
     await c.close();
   }
