@@ -5,7 +5,10 @@ import { httpDate } from '../common/http/http-date.ts';
 import { contentRange, multipartBody, multipartFraming, newBoundary, parseRange, rangesForLength } from '../common/http/range.ts';
 import type { ResponseHeaders, ServerResponse } from '../common/http/server.ts';
 import { DiskFileQuarantined } from './diskfile/errors.ts';
-import type { ObjectReader, ObjectState } from './diskfile/types.ts';
+import type { ObjectReader, ObjectState, ReadOptions } from './diskfile/types.ts';
+
+/** Bodies go out with `lent: true`: the server is done with a chunk when it asks for the next, so readers may lend theirs. */
+const LEND: ReadOptions = { lend: true };
 
 /** Whether a stored metadata key goes back to clients (Swift: user/sys/transient meta + allowed headers). */
 export function isReturnedMetadata(key: string, allowed: ReadonlySet<string>): boolean {
@@ -47,18 +50,18 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
     throw new HttpError(416, undefined, { 'Content-Range': `bytes */${length}` });
   }
   if (!reader) return { status: 200, headers };
-  if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read()) };
+  if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read(0, length, LEND)), lent: true };
   const [first] = ranges;
   if (ranges.length === 1 && first) {
     headers['Content-Range'] = contentRange(first, length);
     headers['Content-Length'] = first[1] - first[0];
-    return { status: 206, headers, body: guarded(reader, () => reader.read(first[0], first[1])) };
+    return { status: 206, headers, body: guarded(reader, () => reader.read(first[0], first[1], LEND)), lent: true };
   }
   const boundary = newBoundary();
   const framing = multipartFraming(ranges, length, String(headers['Content-Type']), boundary);
   headers['Content-Type'] = `multipart/byteranges;boundary=${boundary}`;
   headers['Content-Length'] = framing.bodyLength;
-  return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e))) };
+  return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e, LEND))), lent: true };
 }
 
 /**

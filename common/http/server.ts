@@ -42,6 +42,12 @@ export interface ServerResponse {
    * connection, so the client sees a short body and never mistakes it for a whole one.
    */
   readonly body?: ResponseBody;
+  /**
+   * The stream's chunks are lent: the server must be done with each (written to the socket)
+   * before it asks for the next, since the stream fills the same memory again. Unlent chunks
+   * are written without waiting, which keeps a relayed stream's chunks short-lived.
+   */
+  readonly lent?: boolean;
 }
 
 export type Handler = (request: ServerRequest) => Promise<ServerResponse>;
@@ -188,14 +194,33 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   let step = first;
   try {
     while (!step.done) {
-      if (!res.write(step.value)) await once(res, 'drain', { signal });
+      if (response.lent) await written(res, step.value, signal);
+      else if (!res.write(step.value)) await once(res, 'drain', { signal });
       step = await iterator.next();
     }
   } finally {
-    // Stopped early (client gone, body failed): let the body close what it holds open.
-    if (!step.done) await iterator.return?.().catch(() => undefined);
+    if (!step.done) {
+      // Stopped early (client gone, body failed): no write may still be reading a lent chunk
+      // when the body takes its buffers back, so the connection goes first.
+      res.destroy();
+      await iterator.return?.().catch(() => undefined);
+    }
   }
   await new Promise<void>((resolve) => res.end(resolve));
+}
+
+/** Writes one chunk and resolves once the socket is done with it (see `ServerResponse.lent`). */
+function written(res: NodeResponse, chunk: Uint8Array, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('client disconnected'));
+    if (signal.aborted) return aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    res.write(chunk, (err) => {
+      signal.removeEventListener('abort', aborted);
+      if (err) reject(err);
+      else resolve();
+    });
+  });
 }
 
 function titleCased(headers: ResponseHeaders | undefined): ResponseHeaders {

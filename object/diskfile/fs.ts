@@ -204,10 +204,14 @@ class FsDiskFile implements DiskFile {
     const slabs = this.manager.slabs;
     const slab = state.contentLength >= DIRECT_READ_MIN_BYTES ? slabs?.take() : undefined;
     if (slabs && slab) {
+      // A second slab lets a lending caller take chunks in place (see DirectRead).
+      const spare = slabs.take();
       try {
-        return new FsObjectReader(file, state, quarantine, { fd: openSync(file.path, constants.O_RDONLY | constants.O_DIRECT), slabs, slab });
+        return new FsObjectReader(file, state, quarantine, { fd: openSync(file.path, constants.O_RDONLY | constants.O_DIRECT), slabs, slab, ...(spare ? { spare } : {}) });
       } catch {
-        slabs.give(slab); // no O_DIRECT here (tmpfs): read through the page cache
+        // no O_DIRECT here (tmpfs): read through the page cache
+        slabs.give(slab);
+        if (spare) slabs.give(spare);
       }
     }
     return new FsObjectReader(file, state, quarantine);

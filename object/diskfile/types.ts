@@ -71,13 +71,21 @@ export interface DiskFile {
   writeMetadata(metadata: Metadata): Promise<void>;
 }
 
+export interface ReadOptions {
+  /**
+   * The caller is done with each chunk when it asks for the next one (as the HTTP server is),
+   * so the reader may lend its own buffers instead of copying out of them.
+   */
+  readonly lend?: boolean;
+}
+
 export interface ObjectReader extends ObjectState {
   /**
    * The bytes `[start, end)` (default: all). Data is verified before it is yielded: on a
    * corrupt block the file is quarantined and the iteration throws `DiskFileQuarantined`,
    * so no bad byte ever reaches a client.
    */
-  read(start?: number, end?: number): AsyncIterable<Buffer>;
+  read(start?: number, end?: number, options?: ReadOptions): AsyncIterable<Buffer>;
   close(): Promise<void>;
 }
 

@@ -190,4 +190,37 @@ test('regression (file handle leak): a body whose client goes away is closed, no
   });
 });
 
+test('a lent body may fill one buffer again for every chunk: the client still gets every chunk as it was (the server waits for each write)', async () => {
+  const chunkBytes = 1024;
+  const count = 8192; // 8 MiB: more than the socket buffers hold while the client waits
+  const fill = (buf: Buffer, i: number): Buffer => buf.fill(`chunk ${i};`);
+  async function* reused(): AsyncGenerator<Uint8Array> {
+    const buf = Buffer.alloc(chunkBytes);
+    for (let i = 0; i < count; i++) yield fill(buf, i);
+  }
+  const expected = createHash('md5');
+  for (let i = 0; i < count; i++) expected.update(fill(Buffer.alloc(chunkBytes), i));
+  await withServer(async () => ({ status: 200, headers: { 'Content-Length': chunkBytes * count }, body: reused(), lent: true }), async (port) => {
+    const got = await new Promise<{ md5: string; bytes: number }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        const md5 = createHash('md5');
+        let bytes = 0;
+        // A slow client: writes back up in the server until it starts reading.
+        res.pause();
+        setTimeout(() => res.resume(), 300);
+        res.on('data', (c: Buffer) => {
+          md5.update(c);
+          bytes += c.length;
+        });
+        res.on('end', () => resolve({ md5: md5.digest('hex'), bytes }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.is(got.bytes, chunkBytes * count);
+    assert.is(got.md5, expected.digest('hex'));
+  });
+});
+
 test.run();
