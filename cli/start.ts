@@ -1,6 +1,5 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { tuneGcForServers } from '../common/gc-tuning.ts';
 import { createLogger } from '../common/logger.ts';
 import { loadProxyConfig, runProxy } from './proxy-node.ts';
 import { loadStorageNodeConfig, runStorageNode } from './storage-node.ts';
@@ -16,7 +15,6 @@ export async function start(role: string | undefined, configPath: string | undef
     out.err('usage: swiftlet start storage|proxy --config FILE');
     return 2;
   }
-  tuneGcForServers();
   if (role === 'storage') {
     const config = loadStorageNodeConfig(configPath);
     const node = await runStorageNode(options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config);
