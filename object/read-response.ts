@@ -7,7 +7,7 @@ import type { ResponseHeaders, ServerResponse } from '../common/http/server.ts';
 import { DiskFileQuarantined } from './diskfile/errors.ts';
 import type { ObjectReader, ObjectState, ReadOptions } from './diskfile/types.ts';
 
-/** Bodies go out with `lent: true`: the server is done with a chunk when it asks for the next, so readers may lend theirs. */
+/** A lending reader's body goes out `lent`: the server is done with a chunk when it asks for the next. */
 const LEND: ReadOptions = { lend: true };
 
 /** Whether a stored metadata key goes back to clients (Swift: user/sys/transient meta + allowed headers). */
@@ -50,18 +50,18 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
     throw new HttpError(416, undefined, { 'Content-Range': `bytes */${length}` });
   }
   if (!reader) return { status: 200, headers };
-  if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read(0, length, LEND)), lent: true };
+  if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read(0, length, LEND)), lent: reader.lends };
   const [first] = ranges;
   if (ranges.length === 1 && first) {
     headers['Content-Range'] = contentRange(first, length);
     headers['Content-Length'] = first[1] - first[0];
-    return { status: 206, headers, body: guarded(reader, () => reader.read(first[0], first[1], LEND)), lent: true };
+    return { status: 206, headers, body: guarded(reader, () => reader.read(first[0], first[1], LEND)), lent: reader.lends };
   }
   const boundary = newBoundary();
   const framing = multipartFraming(ranges, length, String(headers['Content-Type']), boundary);
   headers['Content-Type'] = `multipart/byteranges;boundary=${boundary}`;
   headers['Content-Length'] = framing.bodyLength;
-  return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e, LEND))), lent: true };
+  return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e, LEND))), lent: reader.lends };
 }
 
 /**

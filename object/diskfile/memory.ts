@@ -164,6 +164,7 @@ class MemoryDiskFile implements DiskFile {
         if (from < to) yield Buffer.from(data.subarray(from, to));
       },
       close: async () => {},
+      lends: false,
     };
   }
 

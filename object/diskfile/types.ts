@@ -86,6 +86,8 @@ export interface ObjectReader extends ObjectState {
    * so no bad byte ever reaches a client.
    */
   read(start?: number, end?: number, options?: ReadOptions): AsyncIterable<Buffer>;
+  /** Whether `read` with `lend` hands out the reader's own buffers (else chunks are the caller's). */
+  readonly lends: boolean;
   close(): Promise<void>;
 }
 

@@ -145,6 +145,7 @@ test('a lending read of a large object hands out chunks from two buffers in turn
     const direct = directIo(dir.path);
     for (const [start, end] of [[0, body.length], [123_457, 5_000_001]] as const) {
       const reader = await df.open();
+      assert.is(reader.lends, direct);
       const md5 = createHash('md5');
       const memory = new Set<ArrayBufferLike>();
       let bytes = 0;
