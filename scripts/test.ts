@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Only test files, even for a pattern that also matches helpers: uvu imports whatever matches,
+// and a helper script (a server meant to run as a child process) then keeps the run alive.
+const pattern = process.argv[2] === undefined ? '\\.test\\.ts$' : `^(?=.*(?:${process.argv[2]})).*\\.test\\.ts$`;
 const timeoutMs = Number(process.env['TEST_TIMEOUT_MS'] ?? 25 * 60_000);
 
 function run(command: string, args: string[], echo: boolean): Promise<{ code: number; output: string }> {
