@@ -59,7 +59,6 @@ export class FsObjectReader implements ObjectReader {
   private readonly file: LoadedFile;
   private readonly direct: DirectRead | undefined;
   private readonly quarantine: (reason: string) => Promise<void>;
-  readonly lends: boolean;
   /** The read in flight, if any: close waits for it (it may be filling the slab). */
   private inflight: Promise<unknown> | undefined;
   private closed = false;
@@ -75,8 +74,11 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
-    this.lends = direct?.spare !== undefined;
     leaks.register(this, direct ? [file.fd, direct.fd] : [file.fd], this);
+  }
+
+  get lends(): boolean {
+    return this.direct?.spare !== undefined;
   }
 
   async *read(start = 0, end = this.contentLength, options: ReadOptions = {}): AsyncGenerator<Buffer> {
@@ -95,7 +97,7 @@ export class FsObjectReader implements ObjectReader {
     };
     // Lent chunks come from the two slabs in turn: a slab is read into again only after the
     // caller asked for the chunk after its last one, so it is done with all of them.
-    const slabs = options.lend && this.lends && this.direct?.spare ? [this.direct.slab, this.direct.spare] : undefined;
+    const slabs = options.lend && this.direct?.spare ? [this.direct.slab, this.direct.spare] : undefined;
     let turn = 0;
     const fetch = (offset: number, length: number): Promise<Buffer> => this.fetch(offset, length, slabs?.[turn++ % 2]);
     let current = batch(Math.floor(from / size));

@@ -30,6 +30,19 @@ async function collect(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** The bytes a read yields before it stops with `DiskFileQuarantined` (it must stop so). */
+async function servedBeforeQuarantine(df: DiskFile): Promise<Buffer> {
+  const reader = await df.open();
+  const got: Buffer[] = [];
+  await rejects(
+    (async () => {
+      for await (const chunk of reader.read()) got.push(Buffer.from(chunk));
+    })(),
+    DiskFileQuarantined,
+  );
+  return Buffer.concat(got);
+}
+
 /** Writes a whole object in `chunkSize` pieces, as a PUT would. */
 export async function putObject(df: DiskFile, body: Buffer, timestamp: Timestamp, extra: Record<string, string> = {}, name = '/a/c/o', chunkSize = 65_536): Promise<void> {
   const writer = await df.create(body.length);
@@ -352,15 +365,7 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     const body = randomBytes(300_000);
     await putObject(df, body, ts(1));
     await h.corrupt(loc(), 200_000); // in block 3 (bytes 196608..262143)
-    const reader = await df.open();
-    const got: Buffer[] = [];
-    await rejects(
-      (async () => {
-        for await (const chunk of reader.read()) got.push(Buffer.from(chunk));
-      })(),
-      DiskFileQuarantined,
-    );
-    const served = Buffer.concat(got);
+    const served = await servedBeforeQuarantine(df);
     assert.ok(served.length <= 196_608, `served ${served.length} bytes, past the bad block`);
     assert.ok(served.equals(body.subarray(0, served.length)), 'served a wrong byte');
     await rejects(df.readMetadata(), DiskFileNotExist);
@@ -372,15 +377,7 @@ export function diskFileSuite(name: string, factory: () => Promise<DiskFileHarne
     const body = randomBytes(6 * 1024 * 1024);
     await putObject(df, body, ts(1), {}, '/a/c/large');
     await h.corrupt(loc('large'), 5_000_000); // in block 76
-    const reader = await df.open();
-    const got: Buffer[] = [];
-    await rejects(
-      (async () => {
-        for await (const chunk of reader.read()) got.push(Buffer.from(chunk));
-      })(),
-      DiskFileQuarantined,
-    );
-    const served = Buffer.concat(got);
+    const served = await servedBeforeQuarantine(df);
     assert.ok(served.length <= 76 * 65_536, `served ${served.length} bytes, past the bad block`);
     assert.ok(served.equals(body.subarray(0, served.length)), 'served a wrong byte');
   });

@@ -11,18 +11,25 @@ async function listing(c: TestCluster, container: string): Promise<string[]> {
   return (JSON.parse(res.body.toString() || '[]') as { name: string }[]).map((o) => o.name);
 }
 
-/** Every row of the expirer's queue, read from the container servers directly. */
-async function queueRows(c: TestCluster): Promise<string[]> {
+/** `fn` with a backend client of its own, closed after. */
+async function withBackend<T>(fn: (backend: UndiciBackendClient) => Promise<T>): Promise<T> {
   const backend = new UndiciBackendClient();
   try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Every row of the expirer's queue, read from the container servers directly. */
+function queueRows(c: TestCluster): Promise<string[]> {
+  return withBackend(async (backend) => {
     const deps = { backend, timeoutMs: 2000 };
     const queues = await directListing(deps, c.rings.account, [EXPIRING_OBJECTS_ACCOUNT]);
     const rows: string[] = [];
     for (const q of queues) rows.push(...(await directListing(deps, c.rings.container, [EXPIRING_OBJECTS_ACCOUNT, String(q['name'])])).map((r) => String(r['name'])));
     return rows;
-  } finally {
-    await backend.close();
-  }
+  });
 }
 
 test('an expiring object is queued, 404 once due, and leaves the listing when the expirer runs', async () => {
@@ -77,12 +84,11 @@ test('a POST without X-Delete-At cancels expiry; a rewrite is not deleted by the
 });
 
 /** The object names each primary of a queue container lists, read from each one. */
-async function queueReplicaRows(c: TestCluster, queue: string): Promise<string[][]> {
-  const backend = new UndiciBackendClient();
-  try {
+function queueReplicaRows(c: TestCluster, queue: string): Promise<string[][]> {
+  return withBackend((backend) => {
     const ring = c.rings.container;
     const part = ring.getPart(EXPIRING_OBJECTS_ACCOUNT, queue);
-    return await Promise.all(ring.getPartNodes(part).map(async (node) => {
+    return Promise.all(ring.getPartNodes(part).map(async (node) => {
       const res = await backend.request(node, { method: 'GET', path: backendPath(node.device, part, EXPIRING_OBJECTS_ACCOUNT, queue), query: 'format=json', timeoutMs: 2000 });
       if (res.status !== 200) {
         await res.body.dump();
@@ -90,9 +96,7 @@ async function queueReplicaRows(c: TestCluster, queue: string): Promise<string[]
       }
       return ((await res.body.json()) as { name: string }[]).map((r) => r.name);
     }));
-  } finally {
-    await backend.close();
-  }
+  });
 }
 
 test('the expirer pops a queue row on every replica of its queue container (bug: the pop went to the partition of the row name, so the row stayed)', async () => {
