@@ -26,6 +26,14 @@ BASE=${STORAGE_PORT_BASE:-16000}
 DATA=${DATA:-/tmp/swiftlet-vs-swift-$(date +%s)}
 NODE="$REPO/node_modules/.bin/node"
 
+# large-objects.sh downloads into /dev/null. On this machine it was once a regular file (some
+# tool had renamed a file over it): every download then went into devtmpfs, and curl's own CPU
+# held large GETs of both clusters down (ours 460-550 MB/s, 650-860 with the real device).
+if [ ! -c /dev/null ]; then
+  echo "/dev/null is a $(stat -c %F /dev/null), not the null device; as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+  exit 2
+fi
+
 # The given processes and their children (a server's workers).
 with_children() {
   ps -eo pid=,ppid= | awk -v pids=" $* " 'index(pids, " " $1 " ") || index(pids, " " $2 " ") {print $1}'
