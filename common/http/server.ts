@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../constraints.ts';
 import type { Logger } from '../logger.ts';
+import { releaseBuffer } from '../release-buffer.ts';
 import { defaultErrorBody, HttpError } from './http-error.ts';
 import { titleCaseHeader } from './title-case.ts';
 
@@ -48,6 +49,13 @@ export interface ServerResponse {
    * are written without waiting, which keeps a relayed stream's chunks short-lived.
    */
   readonly lent?: boolean;
+  /**
+   * The stream's chunks are given: nothing else holds them once yielded, so the server frees
+   * each one's memory as soon as the socket has written it (`releaseBuffer`) instead of leaving
+   * it for the collector. For relayed bodies, whose chunks are the socket reads of a backend
+   * response.
+   */
+  readonly given?: boolean;
 }
 
 export type Handler = (request: ServerRequest) => Promise<ServerResponse>;
@@ -194,8 +202,9 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   let step = first;
   try {
     while (!step.done) {
-      if (response.lent) await written(res, step.value, signal);
-      else if (!res.write(step.value)) await once(res, 'drain', { signal });
+      const chunk = step.value;
+      if (response.lent) await written(res, chunk, signal);
+      else if (!res.write(chunk, response.given ? () => releaseBuffer(chunk) : undefined)) await once(res, 'drain', { signal });
       step = await iterator.next();
     }
   } finally {

@@ -22,8 +22,9 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
     return { status: res.status, headers: shown, body: null };
   }
   const span = servedSpan(res.status, res.headers);
-  if (!span) return { status: res.status, headers: shown, body: res.body };
-  return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span) };
+  // The chunks are the backend socket's reads, passed on untouched: given to the server.
+  if (!span) return { status: res.status, headers: shown, body: res.body, given: true };
+  return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span), given: true };
 }
 
 /** The byte span [start, end) a 200 or single-range 206 carries; undefined for anything else. */
