@@ -56,3 +56,9 @@ export class DiskFileNoSpace extends SwiftError {
     super('DISKFILE_NO_SPACE', message, options);
   }
 }
+
+/** A full device (`ENOSPC`, or a quota's `EDQUOT`) as `DiskFileNoSpace`, which servers answer 507; other errors as they are. */
+export function asNoSpace(device: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
+}

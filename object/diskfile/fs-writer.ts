@@ -21,6 +21,8 @@ export class FsObjectWriter implements ObjectWriter {
   private readonly tmpPath: string;
   private readonly blockSize: number;
   private readonly publish: (tmpPath: string, metadata: Metadata) => Promise<void>;
+  /** Turns a file system error into the DiskFile's own (a full device into `DiskFileNoSpace`). */
+  private readonly translate: (err: unknown) => unknown;
   /** The current block, as pieces of the chunks it came in. */
   private parts: Buffer[] = [];
   private blockFill = 0;
@@ -32,15 +34,24 @@ export class FsObjectWriter implements ObjectWriter {
   private finished = false;
   bytesWritten = 0;
 
-  constructor(sink: FileSink, tmpPath: string, blockSize: number, publish: (tmpPath: string, metadata: Metadata) => Promise<void>) {
+  constructor(sink: FileSink, tmpPath: string, blockSize: number, publish: (tmpPath: string, metadata: Metadata) => Promise<void>, translate: (err: unknown) => unknown = (err) => err) {
     this.sink = sink;
     this.tmpPath = tmpPath;
     this.blockSize = blockSize;
     this.publish = publish;
+    this.translate = translate;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.finished) throw new Error('write after commit or abort');
+    try {
+      await this.append(chunk);
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  private async append(chunk: Uint8Array): Promise<void> {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.sink.copies) return this.writeThrough(buf);
     let offset = 0;
@@ -73,9 +84,13 @@ export class FsObjectWriter implements ObjectWriter {
       this.finished = true;
     } catch (err) {
       await this.abort();
-      throw err;
+      throw this.translate(err);
     }
-    await this.publish(this.tmpPath, metadata);
+    try {
+      await this.publish(this.tmpPath, metadata);
+    } catch (err) {
+      throw this.translate(err);
+    }
   }
 
   async abort(): Promise<void> {

@@ -7,7 +7,7 @@ import { DeviceChecker } from '../../common/drive.ts';
 import type { HashPath } from '../../common/hash-path.ts';
 import type { Logger } from '../../common/logger.ts';
 import { Timestamp } from '../../common/timestamp.ts';
-import { DiskFileCollision, DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist, DiskFileQuarantined } from './errors.ts';
+import { asNoSpace, DiskFileCollision, DiskFileDeleted, DiskFileNotExist, DiskFileQuarantined } from './errors.ts';
 import { CorruptFileError, DEFAULT_BLOCK_SIZE, encodeHeader, encodeMetadata } from './format.ts';
 import { fdatasyncAsync, fsyncDirectory, makeDirs } from './fd-io.ts';
 import { type LoadedFile, loadFile } from './fs-file.ts';
@@ -223,7 +223,7 @@ class FsDiskFile implements DiskFile {
     if (slab) {
       try {
         const { fd, path } = this.openTemp(DIRECT_FLAGS);
-        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, publish);
+        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, publish, this.noSpace);
       } catch (err) {
         this.manager.slabs?.give(slab);
         // A file system without O_DIRECT (tmpfs) refuses it at open: use the page cache.
@@ -231,8 +231,10 @@ class FsDiskFile implements DiskFile {
       }
     }
     const { fd, path } = this.openTemp('w');
-    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, publish);
+    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, publish, this.noSpace);
   }
+
+  private readonly noSpace = (err: unknown): unknown => asNoSpace(this.device, err);
 
   /** A new temp file under `<device>/tmp` (made on first use). */
   private openTemp(flags: string | number): { fd: number; path: string } {
@@ -242,8 +244,7 @@ class FsDiskFile implements DiskFile {
       return { fd: openSync(path, flags, 0o644), path };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC') throw new DiskFileNoSpace(`${this.device} is full`, { cause: err });
-      if (code !== 'ENOENT') throw err;
+      if (code !== 'ENOENT') throw this.noSpace(err);
       makeDirs(tmpDir);
       return { fd: openSync(path, flags, 0o644), path };
     }
@@ -318,10 +319,12 @@ class FsDiskFile implements DiskFile {
       } catch {
         // gone already
       }
-      throw (err as NodeJS.ErrnoException).code === 'ENOSPC' ? new DiskFileNoSpace(`${this.device} is full`, { cause: err }) : err;
+      throw this.noSpace(err);
     }
     closeSync(fd);
-    await this.publish(path, kind, Timestamp.parse(required(metadata, 'X-Timestamp')));
+    await this.publish(path, kind, Timestamp.parse(required(metadata, 'X-Timestamp'))).catch((err: unknown) => {
+      throw this.noSpace(err);
+    });
   }
 
   /**

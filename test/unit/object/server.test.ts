@@ -13,7 +13,9 @@ import { Timestamp } from '../../../common/timestamp.ts';
 import { MemoryAsyncPendingStore } from '../../../object/async-pending.ts';
 import { objectServerSchema } from '../../../object/config.ts';
 import { HEADER_SIZE } from '../../../object/diskfile/format.ts';
+import { asNoSpace } from '../../../object/diskfile/errors.ts';
 import { FsDiskFileManager } from '../../../object/diskfile/fs.ts';
+import type { DiskFileManager } from '../../../object/diskfile/types.ts';
 import { ObjectServer } from '../../../object/server.ts';
 import { httpRequest, rawStatus } from '../../helpers/http.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
@@ -36,7 +38,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(): Promise<Rig> {
+async function rig(wrap: (manager: DiskFileManager) => DiskFileManager = (m) => m): Promise<Rig> {
   const dir = await makeTempDir();
   await mkdir(join(dir.path, 'sda'));
   const clock = new ManualClock(T0 * 1000);
@@ -51,7 +53,7 @@ async function rig(): Promise<Rig> {
   const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
   const server = new ObjectServer(
     { storage: { ...config.storage, devices: dir.path }, objectServer: config.objectServer },
-    { clock, logger: nullLogger, backend, pendings, hashPath, diskFiles: new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger }) },
+    { clock, logger: nullLogger, backend, pendings, hashPath, diskFiles: wrap(new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger })) },
   );
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger: nullLogger });
   const r: Rig = {
@@ -92,8 +94,8 @@ function putHeaders(rigged: Rig, timestamp: string, extra: Record<string, string
   };
 }
 
-async function withRig(fn: (r: Rig) => Promise<void>): Promise<void> {
-  const r = await rig();
+async function withRig(fn: (r: Rig) => Promise<void>, wrap?: (manager: DiskFileManager) => DiskFileManager): Promise<void> {
+  const r = await rig(wrap);
   try {
     await fn(r);
   } finally {
@@ -378,5 +380,35 @@ test('corrupt data never reaches a client: a bad block in the first read (~1 MiB
     assert.is((await r.req('GET', '/sda/1/AUTH_a/c/first')).status, 404);
     assert.equal((await readdir(join(r.devices, 'sda', 'quarantined', 'objects'))).length, 2);
   }));
+
+test('a device that fills up during an upload (the writer fails with DiskFileNoSpace) answers 507, tells no container, and keeps nothing', () => {
+  // What the fs DiskFile's writer throws when a write meets ENOSPC: 200 KB in, the disk is full.
+  const full = (manager: DiskFileManager): DiskFileManager =>
+    Object.assign(Object.create(manager) as DiskFileManager, {
+      async diskFile(location: Parameters<DiskFileManager['diskFile']>[0]) {
+        const df = await manager.diskFile(location);
+        return Object.assign(Object.create(df) as typeof df, {
+          async create(expectedSize?: number) {
+            const writer = await df.create(expectedSize);
+            let bytes = 0;
+            return Object.assign(Object.create(writer) as typeof writer, {
+              async write(chunk: Uint8Array) {
+                bytes += chunk.length;
+                if (bytes > 200_000) throw asNoSpace(location.device, Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+                await writer.write(chunk);
+              },
+            });
+          },
+        });
+      },
+    });
+  return withRig(async (r) => {
+    const res = await r.req('PUT', OBJ, putHeaders(r, ts(1)), randomBytes(1_000_000));
+    assert.is(res.status, 507);
+    assert.is(r.updates.length, 0, 'no container heard of it');
+    assert.is((await r.req('GET', OBJ)).status, 404);
+    assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), [], 'the temp file is gone');
+  }, full);
+});
 
 test.run();

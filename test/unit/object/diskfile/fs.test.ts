@@ -7,7 +7,10 @@ import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
 import { nullLogger } from '../../../../common/logger.ts';
 import { Timestamp } from '../../../../common/timestamp.ts';
+import { asNoSpace, DiskFileNoSpace } from '../../../../object/diskfile/errors.ts';
+import type { FileSink } from '../../../../object/diskfile/file-sinks.ts';
 import { HEADER_SIZE } from '../../../../object/diskfile/format.ts';
+import { FsObjectWriter } from '../../../../object/diskfile/fs-writer.ts';
 import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts';
 import type { ObjectLocation } from '../../../../object/diskfile/types.ts';
 import { diskFileSuite, putObject } from '../../../conformance/diskfile.ts';
@@ -170,6 +173,41 @@ test('a lending read of a large object hands out chunks from two buffers in turn
   } finally {
     await dir.remove();
   }
+});
+
+test('regression: a full device while writing (ENOSPC in a write, the final flush, or the rename into place) is DiskFileNoSpace, which servers answer 507; other errors stay as they are', async () => {
+  const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  const sink = (failAt: 'append' | 'finish' | 'never', err: () => Error): FileSink => ({
+    copies: true,
+    gatherBytes: 0,
+    async append() {
+      if (failAt === 'append') throw err();
+    },
+    async finish() {
+      if (failAt === 'finish') throw err();
+    },
+    close() {},
+  });
+  const translate = (e: unknown): unknown => asNoSpace('sda', e);
+  const metadata = { name: '/a/c/o', 'X-Timestamp': Timestamp.parse(1).internal, 'Content-Length': '10', ETag: createHash('md5').update(Buffer.alloc(10)).digest('hex') };
+  const published = async (): Promise<void> => {};
+  await new FsObjectWriter(sink('append', enospc), '/nonexistent/tmp', 65_536, published, translate).write(Buffer.alloc(10)).then(
+    () => assert.unreachable('written'),
+    (err: unknown) => assert.instance(err, DiskFileNoSpace),
+  );
+  const flushing = new FsObjectWriter(sink('finish', enospc), '/nonexistent/tmp', 65_536, published, translate);
+  await flushing.write(Buffer.alloc(10));
+  await flushing.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
+  const renaming = new FsObjectWriter(sink('never', enospc), '/nonexistent/tmp', 65_536, async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
+  }, translate);
+  await renaming.write(Buffer.alloc(10));
+  await renaming.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
+  const eio = (): Error => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+  await new FsObjectWriter(sink('append', eio), '/nonexistent/tmp', 65_536, published, translate).write(Buffer.alloc(10)).then(
+    () => assert.unreachable('written'),
+    (err: unknown) => assert.is((err as NodeJS.ErrnoException).code, 'EIO'),
+  );
 });
 
 test.run();
