@@ -155,6 +155,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   };
 
   let total = 0;
+  let quorumLost = false;
   try {
     for await (const chunk of readBody(body, options.clientTimeoutMs)) {
       total += chunk.length;
@@ -171,9 +172,19 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
         }
       }
       await Promise.all(putters.map((p) => p.write(chunk)));
-      if (putters.filter((p) => p.live).length < quorum) break;
+      if (putters.filter((p) => p.live).length < quorum) {
+        await replaceFailed();
+        if (putters.filter((p) => p.live).length < quorum) {
+          // Too few nodes left to store it (full disks, say): the rest of the body is not read,
+          // no node keeps a part of it, and the answer is the nodes' (503), not a client that
+          // went away (499).
+          quorumLost = true;
+          for (const p of putters) p.fail('too few nodes left for a quorum');
+          break;
+        }
+      }
     }
-    if (options.expectedBytes !== undefined && total < options.expectedBytes) throw new ClientDisconnectError(`body ended after ${total} of ${options.expectedBytes} bytes`);
+    if (!quorumLost && options.expectedBytes !== undefined && total < options.expectedBytes) throw new ClientDisconnectError(`body ended after ${total} of ${options.expectedBytes} bytes`);
   } catch (err) {
     for (const p of putters) p.fail('upload aborted');
     throw err;
@@ -181,7 +192,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   // A small body is sent before a refused connection is even noticed: keep replacing failed
   // nodes with handoffs (replaying the whole body) until every slot has an answer.
   let statuses = await Promise.all(putters.map((p) => p.finish()));
-  while (replayIntact && !options.signal.aborted && putters.some((p) => !p.live && p.replaceable)) {
+  while (!quorumLost && replayIntact && !options.signal.aborted && putters.some((p) => !p.live && p.replaceable)) {
     await replaceFailed();
     statuses = await Promise.all(putters.map((p) => p.finish()));
   }

@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { BackendError } from '../../common/errors.ts';
 import type { BackendBodyStream, BackendClient, BackendNode, BackendRequest, BackendResponse } from '../../common/http/backend-client.ts';
 
-/** What a fake node does with one request: answer, or fail to connect. */
-export type FakeBehaviour = { status: number; headers?: Record<string, string>; body?: string } | 'refuse';
+/**
+ * What a fake node does with one request: answer, or fail to connect. With `afterBytes`, it
+ * answers once that much of the body arrived and reads no more (a disk that filled up).
+ */
+export type FakeBehaviour = { status: number; headers?: Record<string, string>; body?: string; afterBytes?: number } | 'refuse';
 
 export interface RecordedRequest {
   readonly node: string;
@@ -16,7 +19,8 @@ export interface RecordedRequest {
 
 /**
  * A scripted BackendClient (Swift's `fake_http_connect`): `script(node, request)` decides each
- * answer. Request bodies are read in full before answering, as a storage node would; answers
+ * answer. Request bodies are read in full before answering, as a storage node would (but see
+ * `afterBytes`); answers
  * to PUTs carry the MD5 of what arrived as `etag` unless the script sets one.
  */
 export function fakeBackend(script: (node: string, request: BackendRequest) => FakeBehaviour): BackendClient & { readonly requests: RecordedRequest[] } {
@@ -30,7 +34,17 @@ export function fakeBackend(script: (node: string, request: BackendRequest) => F
       const chunks: Buffer[] = [];
       const body = request.body;
       if (typeof body === 'string' || body instanceof Uint8Array) chunks.push(Buffer.from(body));
-      else if (body) for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+      else if (body) {
+        // Not `for await`: leaving that loop would destroy the stream the proxy still writes to.
+        const iterator = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+        let bytes = 0;
+        while (behaviour.afterBytes === undefined || bytes < behaviour.afterBytes) {
+          const step = await iterator.next();
+          if (step.done) break;
+          chunks.push(Buffer.from(step.value));
+          bytes += step.value.length;
+        }
+      }
       const received = Buffer.concat(chunks);
       requests.push({ node: key, method: request.method, path: request.path, headers: { ...request.headers }, body: received });
       const headers: Record<string, string> = { ...(request.method === 'PUT' ? { etag: createHash('md5').update(received).digest('hex') } : {}), ...behaviour.headers };

@@ -126,4 +126,22 @@ test('a small body with a Content-Length goes to each replica as one buffer, wit
   assert.is(short.backend.requests.length, 0, 'nothing sent for a body that ended short');
 });
 
+test('regression: object servers that fill up mid-upload (507 after part of the body) make the PUT a 503, not a 499 as if the client had gone', async () => {
+  const t = target();
+  const d = deps(() => ({ status: 507, afterBytes: 200_000 }));
+  const data = randomBytes(1_000_000);
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 10), { ...options, replayBytes: 64 * 1024, expectedBytes: data.length });
+  assert.is(result.status, 503);
+  assert.ok(d.backend.requests.every((r) => r.body.length < data.length), 'no node got the whole body');
+
+  // While every byte sent is still held for replay, handoffs take the full nodes' place.
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const two = deps((node) => (node === primaries[0] || node === primaries[1] ? { status: 507, afterBytes: 100_000 } : { status: 201 }));
+  const small = randomBytes(300_000);
+  const stored = await putObject(two, t, [{}, {}, {}], slowBody(small, 6), { ...options, expectedBytes: small.length });
+  assert.is(stored.status, 201);
+  const whole = two.backend.requests.filter((r) => md5(r.body) === md5(small));
+  assert.is(whole.length, 3, 'the third primary and two handoffs got every byte');
+});
+
 test.run();
