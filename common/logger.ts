@@ -32,7 +32,7 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const min = LEVELS[options.level ?? 'info'];
-  const sink = options.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sink = options.sink ?? stderrSink();
   const clock = options.clock ?? systemClock;
   const make = (bound: LogFields): Logger => {
     const write = (level: LogLevel, msg: string, fields?: LogFields): void => {
@@ -52,6 +52,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     };
   };
   return make(options.fields ?? {});
+}
+
+let stderrGuarded = false;
+
+/**
+ * Standard error as a log sink. A line that cannot be written is dropped: an unheard 'error'
+ * from the stream ends the process, so a full disk under a redirected stderr took the proxy
+ * and a storage node down (and a restarted one again at its first line).
+ */
+function stderrSink(): (line: string) => void {
+  if (!stderrGuarded) {
+    stderrGuarded = true;
+    process.stderr.on('error', () => {});
+  }
+  return (line) => void process.stderr.write(`${line}\n`);
 }
 
 function describeError(err: Error): Record<string, unknown> {

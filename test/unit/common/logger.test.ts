@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SwiftError } from '../../../common/errors.ts';
@@ -26,6 +29,20 @@ test("transaction ids have Swift's shape, with the client's extra suffix", () =>
   const id = newTransId(1_700_000_000_000);
   assert.match(id, /^tx[0-9a-f]{21}-006553f100$/);
   assert.match(newTransId(1_700_000_000_000, 'my job/1'), /^tx[0-9a-f]{21}-006553f100my%20job%2F1$/);
+});
+
+test('regression: a log line that cannot be written (stderr on a full disk) is dropped, not the end of the server', () => {
+  // /dev/full answers every write with ENOSPC, like a log file on a full disk.
+  const full = openSync('/dev/full', 'w');
+  try {
+    const logger = fileURLToPath(new URL('../../../common/logger.ts', import.meta.url));
+    const script = `import { createLogger } from ${JSON.stringify(logger)}; const log = createLogger(); for (let i = 0; i < 100; i++) log.info('line ' + i); setTimeout(() => console.log('still serving'), 50);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', full], encoding: 'utf8', timeout: 20_000 });
+    assert.is(child.status, 0);
+    assert.is(child.stdout.trim(), 'still serving');
+  } finally {
+    closeSync(full);
+  }
 });
 
 test.run();
