@@ -243,10 +243,14 @@ class FsDiskFile implements DiskFile {
     try {
       return { fd: openSync(path, flags, 0o644), path };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw this.noSpace(err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.noSpace(err);
+    }
+    // The first write to the device: its tmp directory is made then (a full disk refuses that too).
+    try {
       makeDirs(tmpDir);
       return { fd: openSync(path, flags, 0o644), path };
+    } catch (err) {
+      throw this.noSpace(err);
     }
   }
 
