@@ -190,6 +190,26 @@ test('regression (file handle leak): a body whose client goes away is closed, no
   });
 });
 
+/** GETs `/` as a slow client (writes back up in the server until it starts reading after `pauseMs`): the body's MD5 and size. */
+function slowDownload(port: number, pauseMs: number): Promise<{ md5: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      const md5 = createHash('md5');
+      let bytes = 0;
+      res.pause();
+      setTimeout(() => res.resume(), pauseMs);
+      res.on('data', (c: Buffer) => {
+        md5.update(c);
+        bytes += c.length;
+      });
+      res.on('end', () => resolve({ md5: md5.digest('hex'), bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 test('a lent body may fill one buffer again for every chunk: the client still gets every chunk as it was (the server waits for each write)', async () => {
   const chunkBytes = 1024;
   const count = 8192; // 8 MiB: more than the socket buffers hold while the client waits
@@ -201,23 +221,7 @@ test('a lent body may fill one buffer again for every chunk: the client still ge
   const expected = createHash('md5');
   for (let i = 0; i < count; i++) expected.update(fill(Buffer.alloc(chunkBytes), i));
   await withServer(async () => ({ status: 200, headers: { 'Content-Length': chunkBytes * count }, body: reused(), lent: true }), async (port) => {
-    const got = await new Promise<{ md5: string; bytes: number }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        const md5 = createHash('md5');
-        let bytes = 0;
-        // A slow client: writes back up in the server until it starts reading.
-        res.pause();
-        setTimeout(() => res.resume(), 300);
-        res.on('data', (c: Buffer) => {
-          md5.update(c);
-          bytes += c.length;
-        });
-        res.on('end', () => resolve({ md5: md5.digest('hex'), bytes }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const got = await slowDownload(port, 300);
     assert.is(got.bytes, chunkBytes * count);
     assert.is(got.md5, expected.digest('hex'));
   });
@@ -236,22 +240,7 @@ test('a given body is freed chunk by chunk once written (relayed chunks left to 
   }
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   await withServer(async () => ({ status: 200, headers: { 'Content-Length': bytes }, body: given(), given: true }), async (port) => {
-    const got = await new Promise<{ md5: string; bytes: number }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        const md5 = createHash('md5');
-        let n = 0;
-        res.pause();
-        setTimeout(() => res.resume(), 200);
-        res.on('data', (c: Buffer) => {
-          md5.update(c);
-          n += c.length;
-        });
-        res.on('end', () => resolve({ md5: md5.digest('hex'), bytes: n }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const got = await slowDownload(port, 200);
     assert.is(got.bytes, bytes);
     assert.is(got.md5, digest);
   });
