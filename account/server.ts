@@ -3,11 +3,11 @@ import type { ConfigOf } from '../common/config.ts';
 import { checkAccountName, checkContainerName } from '../common/constraints.ts';
 import { metadataFromHeaders, requiredCount, requiredTimestamp, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
-import { commonHttpError } from '../common/http/domain-status.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
-import { DatabasesClosedError, DeviceDbs } from '../common/db/device-dbs.ts';
-import { DatabaseAlreadyExistsError, DatabaseNotFoundError, ReplicationRequestError } from '../common/db/errors.ts';
+import { databaseHttpError } from '../common/db/database-http-error.ts';
+import { DeviceDbs } from '../common/db/device-dbs.ts';
+import { DatabaseAlreadyExistsError, DatabaseNotFoundError } from '../common/db/errors.ts';
 import type { KvOpener } from '../common/db/kv.ts';
 import { levelKvOpener } from '../common/db/level-kv.ts';
 import { liveMetadata } from '../common/db/metadata.ts';
@@ -79,7 +79,7 @@ export class AccountServer {
     this.handle = storageHandler({
       name: 'account-server',
       routes: { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate },
-      toHttpError,
+      toHttpError: databaseHttpError,
       logger: deps.logger,
       clock: deps.clock,
       logRequests: config.accountServer.log_requests,
@@ -236,13 +236,3 @@ export function listingRecord(entry: ContainerListingEntry): ListingRecord {
   return { name: entry.name, count: entry.object_count, bytes: entry.bytes_used, last_modified: Timestamp.parse(entry.put_timestamp).isoformat };
 }
 
-/** The edge: domain errors to statuses. */
-function toHttpError(err: unknown): unknown {
-  const common = commonHttpError(err);
-  if (common) return common;
-  if (err instanceof ReplicationRequestError) return new HttpError(400, err.message, {}, { cause: err });
-  if (err instanceof DatabaseNotFoundError) return new HttpError(404, undefined, {}, { cause: err });
-  if (err instanceof DatabaseAlreadyExistsError) return new HttpError(409, undefined, {}, { cause: err });
-  if (err instanceof DatabasesClosedError) return new HttpError(503, undefined, {}, { cause: err });
-  return err;
-}

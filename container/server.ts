@@ -4,11 +4,11 @@ import { checkAccountName, checkContainerName, checkObjectName } from '../common
 import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
 import { readWholeBody } from '../common/http/body-reader.ts';
-import { commonHttpError } from '../common/http/domain-status.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
-import { DatabasesClosedError, DeviceDbs } from '../common/db/device-dbs.ts';
-import { DatabaseAlreadyExistsError, DatabaseNotFoundError, ReplicationRequestError } from '../common/db/errors.ts';
+import { databaseHttpError } from '../common/db/database-http-error.ts';
+import { DeviceDbs } from '../common/db/device-dbs.ts';
+import { DatabaseAlreadyExistsError, DatabaseNotFoundError } from '../common/db/errors.ts';
 import type { KvOpener } from '../common/db/kv.ts';
 import { levelKvOpener } from '../common/db/level-kv.ts';
 import { liveMetadata, type Metadata } from '../common/db/metadata.ts';
@@ -97,7 +97,7 @@ export class ContainerServer {
     this.handle = storageHandler({
       name: 'container-server',
       routes: { PUT: this.put, GET: this.get, HEAD: this.head, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, UPDATE: this.update },
-      toHttpError,
+      toHttpError: databaseHttpError,
       logger: deps.logger,
       clock: deps.clock,
       logRequests: config.containerServer.log_requests,
@@ -368,13 +368,3 @@ function isoformatter(): (internal: string) => string {
   };
 }
 
-/** The edge: domain errors to statuses. */
-function toHttpError(err: unknown): unknown {
-  const common = commonHttpError(err);
-  if (common) return common;
-  if (err instanceof ReplicationRequestError) return new HttpError(400, err.message, {}, { cause: err });
-  if (err instanceof DatabaseNotFoundError) return new HttpError(404, undefined, {}, { cause: err });
-  if (err instanceof DatabaseAlreadyExistsError) return new HttpError(409, undefined, {}, { cause: err });
-  if (err instanceof DatabasesClosedError) return new HttpError(503, undefined, {}, { cause: err });
-  return err;
-}

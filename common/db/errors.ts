@@ -1,8 +1,8 @@
 import { SwiftError } from '../errors.ts';
 
 /**
- * Broker errors. Servers map them at their edge: not found is 404, already exists 409, a bad
- * replication request 400.
+ * Broker errors. Servers map them at their edge (`databaseHttpError`): not found is 404,
+ * already exists 409, a bad replication request 400, a full device 507.
  */
 
 /** The database (account or container) does not exist on this device. */
@@ -29,5 +29,12 @@ export class DatabaseAlreadyExistsError extends SwiftError {
 export class ReplicationRequestError extends SwiftError {
   constructor(problem: string, options?: { cause?: unknown }) {
     super('REPLICATION_BAD_REQUEST', problem, options);
+  }
+}
+
+/** The device under a database is full: nothing more can be written to it. */
+export class DatabaseNoSpaceError extends SwiftError {
+  constructor(options?: { cause?: unknown }) {
+    super('DB_NO_SPACE', 'no space left on the device', options);
   }
 }

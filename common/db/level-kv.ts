@@ -1,4 +1,5 @@
 import { ClassicLevel } from 'classic-level';
+import { DatabaseNoSpaceError } from './errors.ts';
 import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './kv.ts';
 
 /** How a device's LevelDB is opened. */
@@ -38,7 +39,9 @@ export class LevelKv implements OrderedKv {
       maxFileSize: 8 * 1024 * 1024,
       maxOpenFiles: 500,
     });
-    await db.open();
+    await db.open().catch((err: unknown) => {
+      throw asNoSpace(err);
+    });
     return new LevelKv(db, options.sync ?? false);
   }
 
@@ -52,10 +55,14 @@ export class LevelKv implements OrderedKv {
 
   async batch(ops: readonly KvOp[]): Promise<void> {
     if (ops.length === 0) return;
-    await this.db.batch(
-      ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key })),
-      { sync: this.sync },
-    );
+    await this.db
+      .batch(
+        ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key })),
+        { sync: this.sync },
+      )
+      .catch((err: unknown) => {
+        throw asNoSpace(err);
+      });
   }
 
   iterator(range: KvRange): KvIterator {
@@ -68,12 +75,28 @@ export class LevelKv implements OrderedKv {
   }
 
   clear(range: KvRange): Promise<void> {
-    return this.db.clear(range);
+    return this.db.clear(range).catch((err: unknown) => {
+      throw asNoSpace(err);
+    });
   }
 
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/**
+ * A full disk under LevelDB as `DatabaseNoSpaceError`; any other error as it is. It comes as
+ * `ENOSPC`/`EDQUOT` from making the database's directory (the cause of a failed open) or as
+ * LevelDB's own `LEVEL_IO_ERROR`, which passes on no errno, only a message ending in the C
+ * library's text for them.
+ */
+export function asNoSpace(err: unknown): unknown {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(e.message)) return new DatabaseNoSpaceError({ cause: err });
+  }
+  return err;
 }
 
 /** A `KvOpener` for `DeviceDbs` that opens LevelDBs. */

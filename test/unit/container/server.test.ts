@@ -12,6 +12,9 @@ import { createLogger } from '../../../common/logger.ts';
 import { storageSchema } from '../../../common/storage-config.ts';
 import { containerServerSchema } from '../../../container/config.ts';
 import { ContainerServer } from '../../../container/server.ts';
+import { DatabaseNoSpaceError } from '../../../common/db/errors.ts';
+import type { KvOp, KvOpener } from '../../../common/db/kv.ts';
+import { MemoryKv } from '../../../common/db/memory-kv.ts';
 import type { AsyncUpdate } from '../../../object/async-pending.ts';
 import { objectRow } from '../../../object/container-update-batcher.ts';
 import { fakeBackend } from '../../helpers/fake-backend.ts';
@@ -31,7 +34,7 @@ interface Node {
   req(method: string, path: string, headers?: Record<string, string>): Promise<TestResponse>;
 }
 
-async function withServer(fn: (node: Node) => Promise<void>, options: { backend?: BackendClient; allowVersions?: boolean; mountCheck?: boolean } = {}): Promise<void> {
+async function withServer(fn: (node: Node) => Promise<void>, options: { backend?: BackendClient; allowVersions?: boolean; mountCheck?: boolean; kvOpener?: KvOpener } = {}): Promise<void> {
   const dir = await makeTempDir('swiftlet-container-server-');
   await mkdir(join(dir.path, 'sda1'));
   const logs: string[] = [];
@@ -39,7 +42,7 @@ async function withServer(fn: (node: Node) => Promise<void>, options: { backend?
   const clock = new ManualClock(1_700_000_000_000);
   const server = new ContainerServer(
     { storage: { ...defaults.storage, devices: dir.path, mount_check: options.mountCheck ?? false }, containerServer: { ...defaults['container-server'], allow_versions: options.allowVersions ?? false } },
-    { clock, logger, backend: options.backend ?? fakeBackend(() => ({ status: 201 })), hashPath, policies: new Map([[0, 'Policy-0'], [1, 'gold']]) },
+    { clock, logger, backend: options.backend ?? fakeBackend(() => ({ status: 201 })), hashPath, policies: new Map([[0, 'Policy-0'], [1, 'gold']]), ...(options.kvOpener ? { kvOpener: options.kvOpener } : {}) },
   );
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
   try {
@@ -504,6 +507,28 @@ test('UPDATE merges object rows (Swift merge_items) as the same PUTs and DELETEs
     assert.equal((await listing('c')).length, 2, 'a refused batch changes nothing');
     assert.is((await httpRequest(n.port, 'POST', '/sda1/5/AUTH_a/nope', verb, JSON.stringify(updates.slice(0, 1).map(objectRow)))).status, 404);
   });
+});
+
+test('a device whose disk filled up answers 507 to writes (the proxy then benches it) and still serves reads', async () => {
+  let full = false;
+  class FillingKv extends MemoryKv {
+    override async batch(ops: readonly KvOp[]): Promise<void> {
+      if (full) throw new DatabaseNoSpaceError();
+      return super.batch(ops);
+    }
+  }
+  const kv = new FillingKv();
+  await withServer(async (n) => {
+    assert.is((await putContainer(n, '/sda1/5/AUTH_a/c', 1)).status, 201);
+    assert.is((await putObject(n, '/sda1/5/AUTH_a/c/o1', 2)).status, 201);
+    full = true;
+    assert.is((await putObject(n, '/sda1/5/AUTH_a/c/o2', 3)).status, 507);
+    assert.is((await putContainer(n, '/sda1/6/AUTH_a/c2', 4)).status, 507);
+    assert.is((await n.req('DELETE', '/sda1/5/AUTH_a/c/o1', { 'X-Timestamp': T(5) })).status, 507);
+    const listing = await n.req('GET', '/sda1/5/AUTH_a/c?format=json');
+    assert.is(listing.status, 200);
+    assert.equal((JSON.parse(listing.body.toString()) as { name: string }[]).map((r) => r.name), ['o1']);
+  }, { kvOpener: async () => kv });
 });
 
 test.run();
