@@ -40,7 +40,7 @@ export class LevelKv implements OrderedKv {
       maxOpenFiles: 500,
     });
     await db.open().catch((err: unknown) => {
-      throw asNoSpace(err);
+      throw asDatabaseNoSpace(err);
     });
     return new LevelKv(db, options.sync ?? false);
   }
@@ -61,7 +61,7 @@ export class LevelKv implements OrderedKv {
         { sync: this.sync },
       )
       .catch((err: unknown) => {
-        throw asNoSpace(err);
+        throw asDatabaseNoSpace(err);
       });
   }
 
@@ -76,7 +76,7 @@ export class LevelKv implements OrderedKv {
 
   clear(range: KvRange): Promise<void> {
     return this.db.clear(range).catch((err: unknown) => {
-      throw asNoSpace(err);
+      throw asDatabaseNoSpace(err);
     });
   }
 
@@ -91,7 +91,7 @@ export class LevelKv implements OrderedKv {
  * LevelDB's own `LEVEL_IO_ERROR`, which passes on no errno, only a message ending in the C
  * library's text for them.
  */
-export function asNoSpace(err: unknown): unknown {
+export function asDatabaseNoSpace(err: unknown): unknown {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(e.message)) return new DatabaseNoSpaceError({ cause: err });
