@@ -89,6 +89,12 @@ export class FsObjectWriter implements ObjectWriter {
     try {
       await this.publish(this.tmpPath, metadata);
     } catch (err) {
+      // Not renamed into place (a full disk refused its directory): the temp file goes too.
+      try {
+        unlinkSync(this.tmpPath);
+      } catch {
+        // renamed already, or never there
+      }
       throw this.translate(err);
     }
   }

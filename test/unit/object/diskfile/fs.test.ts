@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
-import { open, mkdir, readdir } from 'node:fs/promises';
+import { open, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -198,11 +198,19 @@ test('regression: a full device while writing (ENOSPC in a write, the final flus
   const flushing = new FsObjectWriter(sink('finish', enospc), '/nonexistent/tmp', 65_536, published, translate);
   await flushing.write(Buffer.alloc(10));
   await flushing.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
-  const renaming = new FsObjectWriter(sink('never', enospc), '/nonexistent/tmp', 65_536, async () => {
-    throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
-  }, translate);
-  await renaming.write(Buffer.alloc(10));
-  await renaming.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
+  const dir = await makeTempDir();
+  try {
+    const tmp = join(dir.path, 'left.tmp');
+    await writeFile(tmp, 'partial');
+    const renaming = new FsObjectWriter(sink('never', enospc), tmp, 65_536, async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
+    }, translate);
+    await renaming.write(Buffer.alloc(10));
+    await renaming.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
+    assert.equal(await readdir(dir.path), [], 'the temp file that could not be put in place is removed');
+  } finally {
+    await dir.remove();
+  }
   const eio = (): Error => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
   await new FsObjectWriter(sink('append', eio), '/nonexistent/tmp', 65_536, published, translate).write(Buffer.alloc(10)).then(
     () => assert.unreachable('written'),
