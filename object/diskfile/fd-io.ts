@@ -1,5 +1,6 @@
 import { closeSync, fdatasync, fsync, mkdirSync, openSync, read, writev } from 'node:fs';
 import { dirname } from 'node:path';
+import { withoutStackTraces } from '../../common/without-stack-traces.ts';
 
 /*
  * File I/O for the object server's hot paths, on plain file descriptors.
@@ -76,6 +77,11 @@ export function skipBytes(buffers: readonly Buffer[], count: number): Buffer[] {
  * already existed.
  */
 export function makeDirs(dir: string): string | undefined {
+  // EEXIST and ENOENT are answers here (a new object's directory is tried before its parent).
+  return withoutStackTraces(() => makeDirsQuietly(dir));
+}
+
+function makeDirsQuietly(dir: string): string | undefined {
   try {
     mkdirSync(dir);
     return dir;
@@ -84,7 +90,7 @@ export function makeDirs(dir: string): string | undefined {
     if (code === 'EEXIST') return undefined;
     if (code !== 'ENOENT') throw err;
   }
-  const created = makeDirs(dirname(dir)) ?? dir;
+  const created = makeDirsQuietly(dirname(dir)) ?? dir;
   try {
     mkdirSync(dir);
   } catch (err) {

@@ -7,6 +7,7 @@ import { DeviceChecker } from '../../common/drive.ts';
 import type { HashPath } from '../../common/hash-path.ts';
 import type { Logger } from '../../common/logger.ts';
 import { Timestamp } from '../../common/timestamp.ts';
+import { withoutStackTraces } from '../../common/without-stack-traces.ts';
 import { asNoSpace, DiskFileCollision, DiskFileDeleted, DiskFileNotExist, DiskFileQuarantined } from './errors.ts';
 import { CorruptFileError, DEFAULT_BLOCK_SIZE, encodeHeader, encodeMetadata } from './format.ts';
 import { fdatasyncAsync, fsyncDirectory, makeDirs } from './fd-io.ts';
@@ -267,7 +268,7 @@ class FsDiskFile implements DiskFile {
     for (let attempt = 0; ; attempt++) {
       const selection = selectFiles(listDir(this.hashDir));
       if (selection.tombstone) throw new DiskFileDeleted(selection.tombstone.timestamp);
-      if (!selection.data) throw new DiskFileNotExist();
+      if (!selection.data) throw withoutStackTraces(() => new DiskFileNotExist());
       try {
         return await this.loadSelection(selection, options);
       } catch (err) {
@@ -367,13 +368,15 @@ class FsDiskFile implements DiskFile {
   }
 }
 
-/** The names in a directory; none when it does not exist. */
+/** The names in a directory; none when it does not exist (a new object's, on every PUT). */
 function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+  return withoutStackTraces(() => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** 16 hex digits for a temp file name: unique without a system call per file. */
