@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsync, mkdirSync, openSync, read, writev } from 'node:fs';
+import { closeSync, fdatasync, fsync, mkdirSync, openSync, read, unlinkSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
 import { withoutStackTraces } from '../../common/without-stack-traces.ts';
 
@@ -69,6 +69,15 @@ export function skipBytes(buffers: readonly Buffer[], count: number): Buffer[] {
     skip = 0;
   }
   return next;
+}
+
+/** Removes a file if it is there: one already gone (renamed into place, never made, removed by a sibling request) is fine. */
+export function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not there
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
-import { unlinkSync } from 'node:fs';
 import { releaseBuffer } from '../../common/release-buffer.ts';
+import { removeFile } from './fd-io.ts';
 import type { FileSink } from './file-sinks.ts';
 import { blockChecksum, blockChecksumOf, encodeHeader, encodeMetadata, runningBlockChecksum } from './format.ts';
 import type { Metadata, ObjectWriter } from './types.ts';
@@ -14,7 +14,7 @@ const FLUSH_PIECES = 512;
  * written. A sink that copies (`O_DIRECT`) gets each piece at once while the block's checksum
  * runs alongside, so a chunk is done with when `write` returns and its memory is released.
  * `commit` makes the file durable and hands it to `publish`, which renames it into the object's
- * directory. Where the bytes go (page cache or around it) is the sink's business.
+ * directory (and removes it when it cannot). Where the bytes go (page cache or around it) is the sink's business.
  */
 export class FsObjectWriter implements ObjectWriter {
   private readonly sink: FileSink;
@@ -89,12 +89,6 @@ export class FsObjectWriter implements ObjectWriter {
     try {
       await this.publish(this.tmpPath, metadata);
     } catch (err) {
-      // Not renamed into place (a full disk refused its directory): the temp file goes too.
-      try {
-        unlinkSync(this.tmpPath);
-      } catch {
-        // renamed already, or never there
-      }
       throw this.translate(err);
     }
   }
@@ -107,11 +101,7 @@ export class FsObjectWriter implements ObjectWriter {
     } catch {
       // already closed
     }
-    try {
-      unlinkSync(this.tmpPath);
-    } catch {
-      // never created or already gone
-    }
+    removeFile(this.tmpPath);
   }
 
   /** Hands each piece to the copying sink as it comes; the chunk is released after. */

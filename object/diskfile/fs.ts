@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
@@ -10,7 +10,7 @@ import { Timestamp } from '../../common/timestamp.ts';
 import { withoutStackTraces } from '../../common/without-stack-traces.ts';
 import { asNoSpace, DiskFileCollision, DiskFileDeleted, DiskFileNotExist, DiskFileQuarantined } from './errors.ts';
 import { CorruptFileError, DEFAULT_BLOCK_SIZE, encodeHeader, encodeMetadata } from './format.ts';
-import { fdatasyncAsync, fsyncDirectory, makeDirs } from './fd-io.ts';
+import { fdatasyncAsync, fsyncDirectory, makeDirs, removeFile } from './fd-io.ts';
 import { type LoadedFile, loadFile } from './fs-file.ts';
 import { FsObjectReader } from './fs-reader.ts';
 import { FsObjectWriter } from './fs-writer.ts';
@@ -319,11 +319,7 @@ class FsDiskFile implements DiskFile {
       await fdatasyncAsync(fd);
     } catch (err) {
       closeSync(fd);
-      try {
-        unlinkSync(path);
-      } catch {
-        // gone already
-      }
+      removeFile(path);
       throw this.noSpace(err);
     }
     closeSync(fd);
@@ -336,6 +332,7 @@ class FsDiskFile implements DiskFile {
    * Renames a finished temp file into the object's directory and makes that durable: the
    * suffix is invalidated first, the directory (and any directory just created, up to the
    * parent of the topmost) fsynced after, those flushes in parallel. Then obsolete files go.
+   * A temp file that could not be put in place is removed.
    */
   private async publish(tmpPath: string, kind: FileKind, timestamp: Timestamp): Promise<void> {
     const suffixDir = dirname(this.hashDir);
@@ -347,6 +344,10 @@ class FsDiskFile implements DiskFile {
       mark(); // before the rename: a crash between the two only costs a needless rehash
       renameSync(tmpPath, join(this.hashDir, fileName(timestamp, kind)));
       return made;
+    }).catch((err: unknown) => {
+      // Not in place (a full disk refused the object's directory): nothing will use the file.
+      removeFile(tmpPath);
+      throw err;
     });
     const flushes = [fsyncDirectory(this.hashDir)];
     if (created !== undefined) {
@@ -358,13 +359,7 @@ class FsDiskFile implements DiskFile {
     await Promise.all(flushes);
     // A directory made just now held nothing older.
     if (created !== undefined) return;
-    for (const f of selectFiles(listDir(this.hashDir)).obsolete) {
-      try {
-        unlinkSync(join(this.hashDir, f.name));
-      } catch {
-        // removed by a sibling request
-      }
-    }
+    for (const f of selectFiles(listDir(this.hashDir)).obsolete) removeFile(join(this.hashDir, f.name));
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync } from 'node:fs';
 import { open, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
@@ -198,24 +198,39 @@ test('regression: a full device while writing (ENOSPC in a write, the final flus
   const flushing = new FsObjectWriter(sink('finish', enospc), '/nonexistent/tmp', 65_536, published, translate);
   await flushing.write(Buffer.alloc(10));
   await flushing.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
-  const dir = await makeTempDir();
-  try {
-    const tmp = join(dir.path, 'left.tmp');
-    await writeFile(tmp, 'partial');
-    const renaming = new FsObjectWriter(sink('never', enospc), tmp, 65_536, async () => {
-      throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
-    }, translate);
-    await renaming.write(Buffer.alloc(10));
-    await renaming.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
-    assert.equal(await readdir(dir.path), [], 'the temp file that could not be put in place is removed');
-  } finally {
-    await dir.remove();
-  }
+  const renaming = new FsObjectWriter(sink('never', enospc), '/nonexistent/tmp', 65_536, async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
+  }, translate);
+  await renaming.write(Buffer.alloc(10));
+  await renaming.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
   const eio = (): Error => Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
   await new FsObjectWriter(sink('append', eio), '/nonexistent/tmp', 65_536, published, translate).write(Buffer.alloc(10)).then(
     () => assert.unreachable('written'),
     (err: unknown) => assert.is((err as NodeJS.ErrnoException).code, 'EIO'),
   );
+});
+
+test('a finished temp file that cannot be put in place (its object directory cannot be made) is removed, for data and tombstones alike', async () => {
+  const { dir, manager, hashDir } = await harness();
+  try {
+    const loc = { device: 'sda', partition: 1, account: 'a', container: 'c', object: 'blocked' };
+    // A file where the object's suffix directory belongs: making the object's directory fails.
+    await mkdir(dirname(dirname(hashDir(loc))), { recursive: true });
+    await writeFile(dirname(hashDir(loc)), 'in the way');
+    const df = await manager.diskFile(loc);
+    const body = Buffer.from('blocked');
+    const writer = await df.create(body.length);
+    await writer.write(Buffer.from(body));
+    await writer.commit({ name: '/a/c/blocked', 'X-Timestamp': Timestamp.parse(1).internal, 'Content-Length': String(body.length), ETag: createHash('md5').update(body).digest('hex') }).then(
+      () => assert.unreachable('committed'),
+      () => undefined,
+    );
+    assert.equal(await readdir(join(dir.path, 'sda', 'tmp')), [], 'the data temp file is removed');
+    await df.delete(Timestamp.parse(2)).then(() => assert.unreachable('deleted'), () => undefined);
+    assert.equal(await readdir(join(dir.path, 'sda', 'tmp')), [], 'the tombstone temp file is removed');
+  } finally {
+    await dir.remove();
+  }
 });
 
 test.run();
