@@ -154,6 +154,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
     }
   };
 
+  const tooFewLive = (): boolean => putters.filter((p) => p.live).length < quorum;
   let total = 0;
   let quorumLost = false;
   try {
@@ -172,9 +173,9 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
         }
       }
       await Promise.all(putters.map((p) => p.write(chunk)));
-      if (putters.filter((p) => p.live).length < quorum) {
+      if (tooFewLive()) {
         await replaceFailed();
-        if (putters.filter((p) => p.live).length < quorum) {
+        if (tooFewLive()) {
           // Too few nodes left to store it (full disks, say): the rest of the body is not read,
           // no node keeps a part of it, and the answer is the nodes' (503), not a client that
           // went away (499).
