@@ -69,7 +69,8 @@ export async function makeRequests(deps: BackendDeps, target: Target, request: {
   while (done.length < slots) done.push(SERVICE_UNAVAILABLE);
   const index = bestResponseIndex(done.map((r) => r.status), quorum);
   const best = index === undefined ? SERVICE_UNAVAILABLE : (done[index] as BackendReply);
-  if (index === undefined) deps.logger.error('returning 503: no quorum', { method: request.method, names: target.names.join('/'), statuses: done.map((r) => r.status).join(',') });
+  // A client that went away is the caller's to report (499), not a cluster failing its quorum.
+  if (index === undefined && !signal?.aborted) deps.logger.error('returning 503: no quorum', { method: request.method, names: target.names.join('/'), statuses: done.map((r) => r.status).join(',') });
   return { best, replies: done };
 }
 

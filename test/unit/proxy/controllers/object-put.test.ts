@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
-import { nullLogger } from '../../../../common/logger.ts';
+import { BackendError } from '../../../../common/errors.ts';
+import { createLogger, nullLogger } from '../../../../common/logger.ts';
 import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
 import { ClientDisconnectError } from '../../../../common/http/body-reader.ts';
 import { putObject, WHOLE_BODY_BYTES } from '../../../../proxy/controllers/object-put.ts';
@@ -142,6 +143,20 @@ test('regression: object servers that fill up mid-upload (507 after part of the 
   assert.is(stored.status, 201);
   const whole = two.backend.requests.filter((r) => md5(r.body) === md5(small));
   assert.is(whole.length, 3, 'the third primary and two handoffs got every byte');
+});
+
+test('regression: a client that goes away while its small PUT is at the object servers is a disconnect, not logged as "no quorum"', async () => {
+  const t = target();
+  const lines: string[] = [];
+  const d = { ...deps(() => ({ status: 201 })), logger: createLogger({ sink: (line) => lines.push(line) }) };
+  // Object servers still flushing when the client leaves: they answer only to the abort.
+  d.backend.request = (node, req) => new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new BackendError('BACKEND_ABORTED', `${node.ip}:${node.port}`, 'aborted'))));
+  const client = new AbortController();
+  const put = putObject(d, t, [{}, {}, {}], slowBody(Buffer.from('four KiB or so'), 1), { ...options, signal: client.signal, expectedBytes: 14 });
+  setTimeout(() => client.abort(new Error('client disconnected')), 20);
+  const err = await put.then(() => undefined, (e: unknown) => e);
+  assert.instance(err, ClientDisconnectError);
+  assert.equal(lines.filter((l) => /no quorum/.test(l)), [], 'nothing logged as a quorum failure');
 });
 
 test.run();
