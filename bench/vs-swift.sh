@@ -8,8 +8,9 @@
 #   large-objects.sh EP 64 8 4       8 x 64 MiB PUT then GET, 4 at a time (twice)
 # Neither runs background daemons (Swift: start.sh --no-daemons; ours: --no-daemons), so the
 # numbers are the request path alone. Only one cluster runs at a time. After each cluster's
-# runs it prints every storage node's resident memory (now and peak) and the CPU seconds each
-# node and the proxy spent on the load.
+# runs it prints the resident memory (now and peak) and the CPU seconds of every storage node
+# (Swift: its three servers) or storage process (ours: all four nodes on two cores) and of the
+# proxy.
 #
 # Env: ANCHORS (../shared/anchors), SWIFT_EP (127.0.0.1:8080), PORT (18080),
 # STORAGE_PORT_BASE (16000), DATA (/tmp/swiftlet-vs-swift-<time>; one fresh cluster per
@@ -84,19 +85,26 @@ swift_round() {
 }
 
 swiftlet_round() {  # round
-  local data="$DATA-$1" n pid
+  local data="$DATA-$1" name pid
   setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" --no-daemons > "$data.log" 2>&1 &
   local aio=$!
   for _ in $(seq 1 60); do grep -q '^ready:' "$data.log" 2>/dev/null && break; sleep 1; done
   grep -q '^ready:' "$data.log" || { echo "swiftlet aio did not start; see $data.log" >&2; kill "$aio"; exit 1; }
-  local before=()
-  for n in 0 1 2 3 4; do before[n]=$(group_cpu "$(cat "$data/run/$( ((n)) && echo "node$n" || echo proxy).pid")"); done
+  # storage1.. (each running some of the four nodes, as the log's "storageN: nodeA nodeB" says) and proxy
+  local names=() before=()
+  for pid in "$data"/run/storage*.pid "$data/run/proxy.pid"; do names+=("$(basename "$pid" .pid)"); done
+  for name in "${names[@]}"; do before+=("$(group_cpu "$(cat "$data/run/$name.pid")")"); done
   run_load swiftlet "127.0.0.1:$PORT"
-  for n in 1 2 3 4; do
-    pid=$(cat "$data/run/node$n.pid")
-    echo "swiftlet node$n memory $(group_memory "$pid") cpu_s=$(awk -v a="${before[n]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+  local i=0
+  for name in "${names[@]}"; do
+    pid=$(cat "$data/run/$name.pid")
+    if [ "$name" = proxy ]; then
+      echo "swiftlet proxy cpu_s=$(awk -v a="${before[i]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+    else
+      echo "swiftlet $name ($(awk -v n="$name:" '$1 == n {$1 = ""; print substr($0, 2)}' "$data.log")) memory $(group_memory "$pid") cpu_s=$(awk -v a="${before[i]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+    fi
+    i=$((i + 1))
   done
-  echo "swiftlet proxy cpu_s=$(awk -v a="${before[0]}" -v b="$(group_cpu "$(cat "$data/run/proxy.pid")")" 'BEGIN {print b - a}')"
   kill -TERM "$aio"
   wait "$aio" || true
 }

@@ -23,6 +23,8 @@ export interface AioOptions {
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
   readonly noDaemons?: boolean;
+  /** Processes the four storage nodes run in (1-4; default `defaultStorageProcesses()`). */
+  readonly storageProcesses?: number;
   readonly clock: Clock;
   out(line: string): void;
   /** Resolves when the cluster should stop (default: SIGINT or SIGTERM). */
@@ -30,18 +32,39 @@ export interface AioOptions {
 }
 
 /**
- * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes and a proxy
- * run as processes; their pids are in `<data>/run/<name>.pid`, their logs in
- * `<data>/log/<name>.log`. A process that dies is started again, as a supervisor would. Stops
- * everything on SIGINT or SIGTERM.
+ * Storage processes for the four nodes: one per two cores, so the nodes and the proxy's
+ * workers do not outnumber the cores (on two cores, one process for all four nodes took small
+ * PUTs at 1.5x the rate of four processes; docs/decisions.md).
+ */
+export function defaultStorageProcesses(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(AIO_NODES.length, Math.floor(cores / 2)));
+}
+
+/** Which nodes each storage process runs: node n in process (n - 1) mod `count`. */
+export function groupNodes(count: number): number[][] {
+  return Array.from({ length: count }, (_, i) => AIO_NODES.filter((n) => (n - 1) % count === i));
+}
+
+/**
+ * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
+ * `storageProcesses` processes) and a proxy; each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`), its log in `<data>/log/<name>.log`. A
+ * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
+ * SIGTERM.
  */
 export async function runAio(options: AioOptions): Promise<number> {
   const layout = aioLayout(resolve(options.data));
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
+  const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
+  groups.forEach((nodes, i) => options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`));
   const managed: Managed[] = [
-    ...AIO_NODES.map((n) => ({ name: `node${n}`, args: ['start', 'storage', '--config', layout.nodeConfig(n), ...(options.noDaemons ? ['--no-daemons'] : [])], restarts: 0 })),
+    ...groups.map((nodes, i) => ({
+      name: `storage${i + 1}`,
+      args: ['start', 'storage', ...nodes.flatMap((n) => ['--config', layout.nodeConfig(n)]), ...(options.noDaemons ? ['--no-daemons'] : [])],
+      restarts: 0,
+    })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
   ];
   const launch = (m: Managed): void => {

@@ -2,25 +2,36 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
 import { loadProxyConfig, runProxy } from './proxy-node.ts';
-import { loadStorageNodeConfig, runStorageNode } from './storage-node.ts';
+import { loadStorageNodeConfig } from './storage-node.ts';
+import { nodeName, runStorageProcess } from './storage-process.ts';
 
 /**
  * `swiftlet start storage|proxy --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
- * same port, and a worker that dies is replaced. `noDaemons` keeps a storage node's daemons
- * idle whatever its config says; they then run only through `swiftlet once`.
+ * same port, and a worker that dies is replaced. Storage takes `--config` more than once to
+ * run several nodes in one process (the all-in-one cluster on a small machine). `noDaemons`
+ * keeps a storage node's daemons idle whatever its config says; they then run only through
+ * `swiftlet once`.
  */
-export async function start(role: string | undefined, configPath: string | undefined, out: { err(line: string): void }, options: { noDaemons?: boolean } = {}): Promise<number> {
-  if (!configPath) {
+export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean } = {}): Promise<number> {
+  const [configPath] = configPaths;
+  if (configPath === undefined) {
     out.err('usage: swiftlet start storage|proxy --config FILE');
     return 2;
   }
   if (role === 'storage') {
-    const config = loadStorageNodeConfig(configPath);
-    const node = await runStorageNode(options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config);
+    const nodes = configPaths.map((path) => {
+      const config = loadStorageNodeConfig(path);
+      return { name: nodeName(path), config: options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config };
+    });
+    const running = await runStorageProcess(nodes);
     await untilSignal();
-    await node.close();
+    await running.close();
     return 0;
+  }
+  if (configPaths.length > 1) {
+    out.err('swiftlet start proxy: one --config only');
+    return 2;
   }
   if (role === 'proxy') {
     const config = loadProxyConfig(configPath);

@@ -11,6 +11,7 @@ import { containerServerSchema } from '../container/config.ts';
 import { ContainerServer } from '../container/server.ts';
 import { FsAsyncPendingStore } from '../object/async-pending.ts';
 import { objectServerSchema } from '../object/config.ts';
+import type { AlignedSlabs } from '../object/diskfile/aligned-slabs.ts';
 import { FsDiskFileManager } from '../object/diskfile/fs.ts';
 import { ObjectServer } from '../object/server.ts';
 import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
@@ -53,13 +54,20 @@ export interface RunningStorageNode {
  * A storage node: the account, container and object servers for this node's devices, each on
  * its own port, in one process. Leftover temp files from a crash are cleaned before serving.
  */
-export async function runStorageNode(config: StorageNodeConfig, deps: { clock?: Clock; logger?: Logger } = {}): Promise<RunningStorageNode> {
+export interface StorageNodeDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Direct-I/O buffers shared with the other nodes of this process. */
+  readonly slabs?: AlignedSlabs;
+}
+
+export async function runStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps = {}): Promise<RunningStorageNode> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger({ level: config.storage.log_level, clock });
   const hashPath = hashPathFromConfig(config['swift-hash']);
   const storage = config.storage;
   const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
-  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age });
+  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, ...(deps.slabs ? { slabs: deps.slabs } : {}) });
   const removed = await diskFiles.cleanupTempFiles();
   if (removed > 0) logger.info('removed temp files left by a crash', { removed });
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });

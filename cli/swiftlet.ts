@@ -15,7 +15,7 @@ import { systemClock } from '../common/clock.ts';
 import { SwiftError } from '../common/errors.ts';
 import { runBenchCommand } from '../bench/cli.ts';
 import { runRingCommand } from '../ring/cli.ts';
-import { runAio } from './aio.ts';
+import { defaultStorageProcesses, runAio } from './aio.ts';
 import { runOnce } from './once.ts';
 import { start } from './start.ts';
 import { runStatus } from './status.ts';
@@ -25,8 +25,11 @@ const HELP = `usage: swiftlet <command> [args]
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
+      [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
+                                       two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy --config FILE    run one role of a node (storage: [--no-daemons])
+  start storage|proxy --config FILE    run one role of a node (storage: [--no-daemons]; --config
+                                       again for more nodes in the same process)
   once <daemon>|all [--data DIR | --config FILE]
                                        run daemons once on running nodes (updaters, replicators,
                                        auditors, expirer, reaper) and wait for them
@@ -37,7 +40,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'storage-port-base'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data'], bare: [] },
   start: { value: ['config'], bare: ['no-daemons'] },
@@ -52,7 +55,12 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  const storageProcesses = Number(flags.get('storage-processes') ?? defaultStorageProcesses());
+  if (!Number.isInteger(storageProcesses) || storageProcesses < 1 || storageProcesses > 4) {
+    io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
+    return 2;
+  }
+  return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -69,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
       case 'status':
       case 'start': {
         const spec = COMMAND_FLAGS[command];
-        const { positional, flags } = splitArgs(rest, new Set(spec.value));
+        const { positional, flags, repeated } = splitArgs(rest, new Set(spec.value));
         if (flags.has('help')) {
           io.out(HELP);
           return 0;
@@ -82,7 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
         if (command === 'aio') return await aio(flags, io);
         if (command === 'once') return await runOnce(positional[0], flags, io);
         if (command === 'status') return await runStatus(flags, io, systemClock.now());
-        return await start(positional[0], flags.get('config'), io, { noDaemons: flags.has('no-daemons') });
+        return await start(positional[0], repeated.get('config') ?? [], io, { noDaemons: flags.has('no-daemons') });
       }
       case undefined:
       case 'help':

@@ -1,10 +1,16 @@
 /**
  * Splits command-line arguments: `--flag value` (for flags in `valueFlags`), `--flag=value`,
- * and bare `--flag` (value ''); everything else is positional, in order.
+ * and bare `--flag` (value ''); everything else is positional, in order. A flag given more
+ * than once keeps its last value in `flags` and every value, in order, in `repeated`.
  */
-export function splitArgs(argv: readonly string[], valueFlags: ReadonlySet<string>): { positional: string[]; flags: Map<string, string> } {
+export function splitArgs(argv: readonly string[], valueFlags: ReadonlySet<string>): { positional: string[]; flags: Map<string, string>; repeated: Map<string, string[]> } {
   const positional: string[] = [];
   const flags = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
+  const set = (name: string, value: string): void => {
+    flags.set(name, value);
+    repeated.set(name, [...(repeated.get(name) ?? []), value]);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith('--')) {
@@ -12,11 +18,11 @@ export function splitArgs(argv: readonly string[], valueFlags: ReadonlySet<strin
       continue;
     }
     const eq = arg.indexOf('=');
-    if (eq !== -1) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else if (valueFlags.has(arg.slice(2)) && i + 1 < argv.length) flags.set(arg.slice(2), argv[++i] as string);
-    else flags.set(arg.slice(2), '');
+    if (eq !== -1) set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (valueFlags.has(arg.slice(2)) && i + 1 < argv.length) set(arg.slice(2), argv[++i] as string);
+    else set(arg.slice(2), '');
   }
-  return { positional, flags };
+  return { positional, flags, repeated };
 }
 
 /** The first flag not in `allowed`, so a typo is refused rather than silently ignored. */

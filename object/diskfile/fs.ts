@@ -35,6 +35,11 @@ export interface FsDiskFileOptions {
    * 1 MiB aligned buffers, one per transfer in progress (0: never). Default 24.
    */
   readonly directIoBuffers?: number;
+  /**
+   * The aligned buffers to use instead of this manager's own (the nodes of one process share
+   * one pool, so their memory is counted once). Overrides `directIoBuffers`.
+   */
+  readonly slabs?: AlignedSlabs;
 }
 
 /** Objects expected to be at least this large are written with `O_DIRECT`. */
@@ -57,14 +62,14 @@ export class FsDiskFileManager implements DiskFileManager {
   readonly hashes: SuffixHashes;
   /** Objects moved aside since start (recon reports it). */
   quarantinedCount = 0;
-  readonly options: Required<FsDiskFileOptions>;
+  readonly options: Required<Omit<FsDiskFileOptions, 'slabs'>>;
   /** Aligned buffers for direct writes; undefined when they are off. */
   readonly slabs: AlignedSlabs | undefined;
   private readonly devices: DeviceChecker;
 
   constructor(options: FsDiskFileOptions) {
     this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, ...options };
-    this.slabs = this.options.directIoBuffers > 0 ? new AlignedSlabs({ slabBytes: 1024 * 1024, count: this.options.directIoBuffers }) : undefined;
+    this.slabs = options.slabs ?? (this.options.directIoBuffers > 0 ? newSlabPool(this.options.directIoBuffers) : undefined);
     this.devices = new DeviceChecker(options);
     this.hashes = new SuffixHashes({ clock: options.clock, reclaimAgeSeconds: this.options.reclaimAgeSeconds });
   }
@@ -164,6 +169,11 @@ export class FsDiskFileManager implements DiskFileManager {
   async close(): Promise<void> {
     // Nothing is held open between requests.
   }
+}
+
+/** `count` 1 MiB aligned buffers for direct I/O (made on first use). */
+export function newSlabPool(count: number): AlignedSlabs {
+  return new AlignedSlabs({ slabBytes: 1024 * 1024, count });
 }
 
 function processAlive(pid: number): boolean {

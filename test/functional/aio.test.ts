@@ -16,8 +16,8 @@ interface Running {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-function runAio(data: string, port: number, base: number): Running {
-  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(base)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runAio(data: string, port: number, base: number, extra: readonly string[] = []): Running {
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -54,26 +54,30 @@ async function stop(running: Running): Promise<number | null> {
   return exited;
 }
 
-test('swiftlet aio: one command, a working cluster; pid files; a dead node is restarted; SIGTERM stops it all', async () => {
+test('swiftlet aio: one command, a working cluster; pid files; a dead storage process is restarted; SIGTERM stops it all', async () => {
   const dir = await makeTempDir('swiftlet-aio-');
   const port = await freePort();
   const base = await freePortBase();
-  let running = runAio(dir.path, port, base);
+  let running = runAio(dir.path, port, base, ['--storage-processes', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
+    assert.ok(running.lines.includes('storage1: node1 node3'), running.lines.join('\n'));
+    assert.ok(running.lines.includes('storage2: node2 node4'));
     const auth = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });
     assert.is(auth.status, 200);
     const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
-    for (const name of ['proxy', 'node1', 'node2', 'node3', 'node4']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['proxy', 'storage1', 'storage2']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
     for (const name of ['swiftlet.conf', 'proxy.conf', 'node1.conf', 'object.ring.gz', 'container.builder']) assert.ok(existsSync(join(dir.path, 'etc', name)), name);
+    // Each node keeps its own ports whichever process runs it.
+    for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);
 
-    // Kill a storage node: the supervisor says so and starts it again.
-    const pid = Number(await readFile(join(dir.path, 'run', 'node2.pid'), 'utf8'));
+    // Kill a storage process (two nodes): the supervisor says so and starts it again.
+    const pid = Number(await readFile(join(dir.path, 'run', 'storage2.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
-    await running.waitFor(/^node2 \(pid \d+\) exited .*restarting it/);
+    await running.waitFor(/^storage2 \(pid \d+\) exited .*restarting it/);
     assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', token)).body.toString(), 'kept across restarts');
 
     assert.is(await stop(running), 0);
@@ -81,10 +85,12 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead node is re
     assert.ok(!existsSync(join(dir.path, 'run', 'proxy.pid')), 'pid files are removed');
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
-    // A second start reuses the data.
-    running = runAio(dir.path, port, base);
+    // A second start reuses the data; one process now runs all four nodes.
+    running = runAio(dir.path, port, base, ['--storage-processes', '1']);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
+    assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));
+    assert.not.ok(existsSync(join(dir.path, 'run', 'storage2.pid')));
     const again = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });
     assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', { 'X-Auth-Token': again.headers['x-auth-token'] ?? '' })).body.toString(), 'kept across restarts');
   } finally {
@@ -103,6 +109,10 @@ test('swiftlet aio --help prints usage and starts nothing; an unknown option is 
     const typo = spawnSync(process.execPath, [swiftlet, 'aio', '--prot', '9999'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
     assert.is(typo.status, 2);
     assert.match(typo.stderr, /unknown option --prot/);
+    assert.not.ok(existsSync(join(dir.path, 'data')), 'no cluster was created');
+    const processes = spawnSync(process.execPath, [swiftlet, 'aio', '--storage-processes', '5'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
+    assert.is(processes.status, 2);
+    assert.match(processes.stderr, /invalid --storage-processes 5: 1 to 4/);
     assert.not.ok(existsSync(join(dir.path, 'data')), 'no cluster was created');
     const status = spawnSync(process.execPath, [swiftlet, 'status', '--dta', 'x'], { cwd: dir.path, encoding: 'utf8', timeout: 20_000 });
     assert.is(status.status, 2);

@@ -1,0 +1,61 @@
+import { basename, resolve } from 'node:path';
+import { systemClock, type Clock } from '../common/clock.ts';
+import { ConfigError } from '../common/errors.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { newSlabPool } from '../object/diskfile/fs.ts';
+import { type RunningStorageNode, runStorageNode, type StorageNodeConfig } from './storage-node.ts';
+
+/** Direct-I/O buffers of a storage process, shared by its nodes. */
+const PROCESS_DIRECT_IO_BUFFERS = 24;
+
+export interface StorageProcessNode {
+  /** The node's name in its log lines (its config file's name without `.conf`). */
+  readonly name: string;
+  readonly config: StorageNodeConfig;
+}
+
+export interface RunningStorageProcess {
+  readonly nodes: readonly RunningStorageNode[];
+  close(): Promise<void>;
+}
+
+/**
+ * Runs one or more storage nodes in this process. One node per process is a real cluster's
+ * shape (one machine, one storage node); an all-in-one cluster on a small machine runs its
+ * nodes together, since every busy process on two cores makes the others' work dearer (see
+ * docs/decisions.md). The nodes stay separate in everything a cluster sees (their ports,
+ * devices, rings, daemons) and talk to each other over HTTP as before; they share what is
+ * per process: the direct-I/O buffers.
+ */
+export async function runStorageProcess(nodes: readonly StorageProcessNode[], deps: { clock?: Clock; logger?: (node: StorageProcessNode) => Logger } = {}): Promise<RunningStorageProcess> {
+  checkDistinctDevices(nodes);
+  const clock = deps.clock ?? systemClock;
+  const slabs = nodes.length > 1 ? newSlabPool(PROCESS_DIRECT_IO_BUFFERS) : undefined;
+  const running: RunningStorageNode[] = [];
+  try {
+    for (const node of nodes) {
+      const logger = deps.logger?.(node) ?? createLogger({ level: node.config.storage.log_level, clock, ...(nodes.length > 1 ? { fields: { node: node.name } } : {}) });
+      running.push(await runStorageNode(node.config, { clock, logger, ...(slabs ? { slabs } : {}) }));
+    }
+  } catch (err) {
+    await Promise.all(running.map((n) => n.close()));
+    throw err;
+  }
+  return { nodes: running, close: async () => void (await Promise.all(running.map((n) => n.close()))) };
+}
+
+/** A node's name from its config file's path. */
+export function nodeName(configPath: string): string {
+  return basename(configPath).replace(/\.conf$/, '');
+}
+
+/** Two nodes on one devices directory would each take the other's temp files for a crash's. */
+function checkDistinctDevices(nodes: readonly StorageProcessNode[]): void {
+  const seen = new Map<string, string>();
+  for (const node of nodes) {
+    const devices = resolve(node.config.storage.devices);
+    const other = seen.get(devices);
+    if (other !== undefined) throw new ConfigError('storage.devices', node.config.storage.devices, `${other} and ${node.name} in one process would share it`);
+    seen.set(devices, node.name);
+  }
+}
