@@ -33,8 +33,8 @@ export interface AioOptions {
 
 /**
  * Storage processes for the four nodes: one per two cores, so the nodes and the proxy's
- * workers do not outnumber the cores (on two cores, one process for all four nodes took small
- * PUTs at 1.5x the rate of four processes; docs/decisions.md).
+ * workers do not outnumber the cores (on two cores, one process for all four nodes spent a
+ * third less storage CPU per small PUT than four processes; docs/decisions.md).
  */
 export function defaultStorageProcesses(cores = availableParallelism()): number {
   return Math.max(1, Math.min(AIO_NODES.length, Math.floor(cores / 2)));

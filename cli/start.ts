@@ -29,11 +29,11 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await running.close();
     return 0;
   }
-  if (configPaths.length > 1) {
-    out.err('swiftlet start proxy: one --config only');
-    return 2;
-  }
   if (role === 'proxy') {
+    if (configPaths.length > 1) {
+      out.err('swiftlet start proxy: one --config only');
+      return 2;
+    }
     const config = loadProxyConfig(configPath);
     const wanted = config['proxy-server'].workers || availableParallelism();
     if (wanted <= 1) {
