@@ -95,13 +95,14 @@ swiftlet_round() {  # round
   for pid in "$data"/run/storage*.pid "$data/run/proxy.pid"; do names+=("$(basename "$pid" .pid)"); done
   for name in "${names[@]}"; do before+=("$(group_cpu "$(cat "$data/run/$name.pid")")"); done
   run_load swiftlet "127.0.0.1:$PORT"
-  local i=0
+  local i=0 cpu
   for name in "${names[@]}"; do
     pid=$(cat "$data/run/$name.pid")
+    cpu=$(awk -v a="${before[i]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')
     if [ "$name" = proxy ]; then
-      echo "swiftlet proxy cpu_s=$(awk -v a="${before[i]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+      echo "swiftlet proxy cpu_s=$cpu"
     else
-      echo "swiftlet $name ($(awk -v n="$name:" '$1 == n {$1 = ""; print substr($0, 2)}' "$data.log")) memory $(group_memory "$pid") cpu_s=$(awk -v a="${before[i]}" -v b="$(group_cpu "$pid")" 'BEGIN {print b - a}')"
+      echo "swiftlet $name ($(awk -v n="$name:" '$1 == n {$1 = ""; print substr($0, 2)}' "$data.log")) memory $(group_memory "$pid") cpu_s=$cpu"
     fi
     i=$((i + 1))
   done
