@@ -12,7 +12,8 @@ import { ContainerServer } from '../container/server.ts';
 import { FsAsyncPendingStore } from '../object/async-pending.ts';
 import { objectServerSchema } from '../object/config.ts';
 import type { AlignedSlabs } from '../object/diskfile/aligned-slabs.ts';
-import { FsDiskFileManager } from '../object/diskfile/fs.ts';
+import { FsDiskFileManager, type FsDiskFileOptions } from '../object/diskfile/fs.ts';
+import { levelKvOpener } from '../common/db/level-kv.ts';
 import { ObjectServer } from '../object/server.ts';
 import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
 import type { StorageNodeContext } from '../replicator/node-context.ts';
@@ -67,7 +68,7 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
   const hashPath = hashPathFromConfig(config['swift-hash']);
   const storage = config.storage;
   const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
-  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, ...(deps.slabs ? { slabs: deps.slabs } : {}) });
+  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, ...(deps.slabs ? { slabs: deps.slabs } : {}), ...smallObjects(config['object-server'].small_object_max) });
   const removed = await diskFiles.cleanupTempFiles();
   if (removed > 0) logger.info('removed temp files left by a crash', { removed });
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
@@ -125,4 +126,9 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
       await backend.close();
     },
   };
+}
+
+/** Small objects in each device's database (synced on every batch), unless turned off with 0. */
+function smallObjects(maxBytes: number): Pick<FsDiskFileOptions, 'smallObjects'> {
+  return maxBytes > 0 ? { smallObjects: { maxBytes, open: levelKvOpener({ sync: true }) } } : {};
 }

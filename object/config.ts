@@ -14,5 +14,6 @@ export const objectServerSchema = {
   client_timeout: num(60, { min: 0, doc: 'seconds a client may pause while sending a body (408 after)' }),
   reclaim_age: int(7 * 24 * 3600, { min: 0, doc: 'seconds tombstones are kept' }),
   allowed_headers: list(DEFAULT_ALLOWED_HEADERS, 'headers stored with an object besides X-Object-Meta-*'),
+  small_object_max: int(65_536, { min: 0, doc: 'objects of up to this many bytes whose size is known when written (Content-Length), and every tombstone and POST, are kept in one database per device (<device>/objects-db) instead of a directory and file each; writes arriving together share one flush (0: every object is a file)' }),
   log_requests: bool(true, 'log one line per request (REPLICATE and SSYNC at debug level)'),
 } as const satisfies Schema;

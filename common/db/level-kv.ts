@@ -49,6 +49,10 @@ export class LevelKv implements OrderedKv {
     return this.db.get(key);
   }
 
+  getSync(key: string): Uint8Array | undefined {
+    return this.db.getSync(key);
+  }
+
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     return this.db.getMany([...keys]);
   }

@@ -63,6 +63,10 @@ export class MemoryKv implements OrderedKv {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    return this.getSync(key);
+  }
+
+  getSync(key: string): Uint8Array | undefined {
     this.check();
     return this.data.values.get(key);
   }

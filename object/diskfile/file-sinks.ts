@@ -166,3 +166,33 @@ function writevFullySync(fd: number, buffers: Buffer[], position: number): void 
     remaining = skipBytes(remaining, written);
   }
 }
+
+/**
+ * Keeps a small object's file in memory, whole, for `SmallFiles` to store: the same bytes a file
+ * would hold, without one. Pieces are kept as they came (no copy) until `bytes()` joins them.
+ */
+export class MemorySink implements FileSink {
+  readonly copies = false;
+  readonly gatherBytes = Number.POSITIVE_INFINITY;
+  private readonly parts: Buffer[] = [];
+  private header: Buffer | undefined;
+
+  async append(buffers: readonly Buffer[]): Promise<void> {
+    this.parts.push(...buffers);
+  }
+
+  async finish(header: Buffer, tail: readonly Buffer[]): Promise<void> {
+    this.parts.push(...tail);
+    this.header = header;
+  }
+
+  close(): void {
+    this.parts.length = 0;
+  }
+
+  /** The whole file; only after `finish`. */
+  bytes(): Buffer {
+    if (!this.header) throw new Error('bytes() before finish()');
+    return Buffer.concat([this.header, ...this.parts]);
+  }
+}

@@ -8,8 +8,11 @@ const FIRST_READ = 64 * 1024;
 /** An object file opened and checked: its header, metadata, and the bytes read so far. */
 export interface LoadedFile {
   readonly path: string;
-  /** An open file descriptor; whoever holds the `LoadedFile` closes it. */
-  readonly fd: number;
+  /**
+   * An open file descriptor; whoever holds the `LoadedFile` closes it (`closeLoaded`).
+   * Undefined for a file held whole in memory (one of `SmallFiles`): `head` is all of it.
+   */
+  readonly fd: number | undefined;
   readonly header: FileHeader;
   readonly metadata: Record<string, string>;
   /** Bytes [0, head.length) of the file, already read. */
@@ -30,8 +33,7 @@ export async function loadFile(path: string): Promise<LoadedFile> {
     const { size } = fstatSync(fd);
     const head = Buffer.allocUnsafe(Math.min(size, FIRST_READ));
     readExactSync(fd, head, 0);
-    const header = decodeHeader(head);
-    if (expectedFileSize(header) !== size) throw new CorruptFileError(`size ${size} does not match header (${expectedFileSize(header)})`);
+    const header = checkedHeader(head, size);
     const offset = metadataOffset(header.dataLength, header.blockSize);
     const metaBytes = offset + header.metadataLength <= head.length
       ? head.subarray(offset, offset + header.metadataLength)
@@ -42,6 +44,29 @@ export async function loadFile(path: string): Promise<LoadedFile> {
     closeSync(fd);
     throw err;
   }
+}
+
+/**
+ * A whole file held in memory, checked as `loadFile` checks one on disk; `path` only names it.
+ * @throws {CorruptFileError} when any check fails.
+ */
+export function loadBytes(path: string, bytes: Uint8Array): LoadedFile {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header = checkedHeader(head, head.length);
+  const offset = metadataOffset(header.dataLength, header.blockSize);
+  const metadata = decodeMetadata(head.subarray(0, HEADER_SIZE), header, head.subarray(offset, offset + header.metadataLength));
+  return { path, fd: undefined, header, metadata, head };
+}
+
+/** Closes a loaded file's descriptor, if it has one. */
+export function closeLoaded(file: LoadedFile): void {
+  if (file.fd !== undefined) closeSync(file.fd);
+}
+
+function checkedHeader(head: Buffer, size: number): FileHeader {
+  const header = decodeHeader(head);
+  if (expectedFileSize(header) !== size) throw new CorruptFileError(`size ${size} does not match header (${expectedFileSize(header)})`);
+  return header;
 }
 
 /** Reads exactly `length` bytes at `position`. @throws {CorruptFileError} on a short read. */

@@ -4,7 +4,7 @@ import type { AlignedSlabs } from './aligned-slabs.ts';
 import { DiskFileQuarantined } from './errors.ts';
 import { readFully } from './fd-io.ts';
 import { blockChecksum, blockCount, blockOffset, CHECKSUM_SIZE } from './format.ts';
-import { type LoadedFile, readAt } from './fs-file.ts';
+import { closeLoaded, type LoadedFile, readAt } from './fs-file.ts';
 import type { Metadata, ObjectReader, ReadOptions } from './types.ts';
 
 /**
@@ -74,7 +74,7 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
-    leaks.register(this, direct ? [file.fd, direct.fd] : [file.fd], this);
+    leaks.register(this, [file.fd, direct?.fd].filter((fd) => fd !== undefined), this);
   }
 
   get lends(): boolean {
@@ -140,7 +140,7 @@ export class FsObjectReader implements ObjectReader {
     this.closed = true;
     await this.inflight?.catch(() => undefined);
     leaks.unregister(this);
-    closeSync(this.file.fd);
+    closeLoaded(this.file);
     if (this.direct) {
       closeSync(this.direct.fd);
       this.direct.slabs.give(this.direct.slab);
@@ -150,19 +150,20 @@ export class FsObjectReader implements ObjectReader {
 
   /** Bytes [offset, offset + length) of the file: in a buffer of their own, or in `lent` when given. */
   private fetch(offset: number, length: number, lent?: Buffer): Promise<Fetched> {
-    const head = this.file.head;
-    if (offset + length <= head.length) return Promise.resolve({ buf: head.subarray(offset, offset + length), own: false });
-    const read = this.direct ? this.fetchDirect(this.direct, offset, length, lent) : readAt(this.file.fd, offset, length);
+    const { head, fd } = this.file;
+    // A file held in memory is all head (its size was checked against its header).
+    if (offset + length <= head.length || fd === undefined) return Promise.resolve({ buf: head.subarray(offset, offset + length), own: false });
+    const read = this.direct ? this.fetchDirect(this.direct, fd, offset, length, lent) : readAt(fd, offset, length);
     this.inflight = read;
     return read.then((buf) => ({ buf, own: true }));
   }
 
-  private async fetchDirect(direct: DirectRead, offset: number, length: number, lent: Buffer | undefined): Promise<Buffer> {
+  private async fetchDirect(direct: DirectRead, fd: number, offset: number, length: number, lent: Buffer | undefined): Promise<Buffer> {
     const start = offset - (offset % SECTOR);
     const span = Math.ceil((offset + length - start) / SECTOR) * SECTOR;
     const slab = lent ?? direct.slab;
     const got = await readFully(direct.fd, slab, span, start);
-    if (got < offset + length - start) return readAt(this.file.fd, offset, length); // file shorter than its header says: let the checked path report it
+    if (got < offset + length - start) return readAt(fd, offset, length); // file shorter than its header says: let the checked path report it
     if (lent) return lent.subarray(offset - start, offset - start + length);
     const out = Buffer.allocUnsafe(length);
     slab.copy(out, 0, offset - start, offset - start + length);

@@ -13,14 +13,15 @@ const FLUSH_PIECES = 512;
  * themselves (the page cache), blocks are kept as the pieces they arrived in (no copy) until
  * written. A sink that copies (`O_DIRECT`) gets each piece at once while the block's checksum
  * runs alongside, so a chunk is done with when `write` returns and its memory is released.
- * `commit` makes the file durable and hands it to `publish`, which renames it into the object's
- * directory (and removes it when it cannot). Where the bytes go (page cache or around it) is the sink's business.
+ * `commit` makes the file durable and calls `publish`, which renames it into the object's
+ * directory (and removes it when it cannot), or stores the bytes a memory sink kept. Where the bytes go (page cache or around it) is the sink's business.
  */
 export class FsObjectWriter implements ObjectWriter {
   private readonly sink: FileSink;
-  private readonly tmpPath: string;
+  /** The temp file; undefined when the sink keeps the bytes in memory (nothing to remove). */
+  private readonly tmpPath: string | undefined;
   private readonly blockSize: number;
-  private readonly publish: (tmpPath: string, metadata: Metadata) => Promise<void>;
+  private readonly publish: (metadata: Metadata) => Promise<void>;
   /** Turns a file system error into the DiskFile's own (a full device into `DiskFileNoSpace`). */
   private readonly translate: (err: unknown) => unknown;
   /** The current block, as pieces of the chunks it came in. */
@@ -34,7 +35,7 @@ export class FsObjectWriter implements ObjectWriter {
   private finished = false;
   bytesWritten = 0;
 
-  constructor(sink: FileSink, tmpPath: string, blockSize: number, publish: (tmpPath: string, metadata: Metadata) => Promise<void>, translate: (err: unknown) => unknown = (err) => err) {
+  constructor(sink: FileSink, tmpPath: string | undefined, blockSize: number, publish: (metadata: Metadata) => Promise<void>, translate: (err: unknown) => unknown = (err) => err) {
     this.sink = sink;
     this.tmpPath = tmpPath;
     this.blockSize = blockSize;
@@ -87,7 +88,7 @@ export class FsObjectWriter implements ObjectWriter {
       throw this.translate(err);
     }
     try {
-      await this.publish(this.tmpPath, metadata);
+      await this.publish(metadata);
     } catch (err) {
       throw this.translate(err);
     }
@@ -101,7 +102,7 @@ export class FsObjectWriter implements ObjectWriter {
     } catch {
       // already closed
     }
-    removeFile(this.tmpPath);
+    if (this.tmpPath !== undefined) removeFile(this.tmpPath);
   }
 
   /** Hands each piece to the copying sink as it comes; the chunk is released after. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
 import { DeviceChecker } from '../../common/drive.ts';
@@ -11,12 +11,14 @@ import { withoutStackTraces } from '../../common/without-stack-traces.ts';
 import { asNoSpace, DiskFileCollision, DiskFileDeleted, DiskFileNotExist, DiskFileQuarantined } from './errors.ts';
 import { CorruptFileError, DEFAULT_BLOCK_SIZE, encodeHeader, encodeMetadata } from './format.ts';
 import { fdatasyncAsync, fsyncDirectory, makeDirs, removeFile } from './fd-io.ts';
-import { type LoadedFile, loadFile } from './fs-file.ts';
+import { closeLoaded, type LoadedFile, loadBytes, loadFile } from './fs-file.ts';
 import { FsObjectReader } from './fs-reader.ts';
 import { FsObjectWriter } from './fs-writer.ts';
 import { AlignedSlabs } from './aligned-slabs.ts';
-import { BufferedSink, DirectSink } from './file-sinks.ts';
-import { SuffixHashes } from './hashes.ts';
+import { BufferedSink, DirectSink, MemorySink } from './file-sinks.ts';
+import { type SuffixFileSource, SuffixHashes } from './hashes.ts';
+import { type SmallFileSet, SmallFiles } from './small-files.ts';
+import type { KvOpener } from '../../common/db/kv.ts';
 import { entryOf, type FileKind, fileName, objectState, sameEntry, type Selection, selectFiles } from './ondisk.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectEntry, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
 
@@ -40,6 +42,12 @@ export interface FsDiskFileOptions {
    * one pool, so their memory is counted once). Overrides `directIoBuffers`.
    */
   readonly slabs?: AlignedSlabs;
+  /**
+   * Keep objects of up to `maxBytes` whose size is known when they are written, and every
+   * tombstone and `.meta`, in one database per device (`SmallFiles`, opened with `open`)
+   * instead of a directory and file each. Absent: every file is a file.
+   */
+  readonly smallObjects?: { readonly maxBytes: number; readonly open: KvOpener };
 }
 
 /** Objects expected to be at least this large are written with `O_DIRECT`. */
@@ -62,7 +70,12 @@ export class FsDiskFileManager implements DiskFileManager {
   readonly hashes: SuffixHashes;
   /** Objects moved aside since start (recon reports it). */
   quarantinedCount = 0;
-  readonly options: Required<Omit<FsDiskFileOptions, 'slabs'>>;
+  readonly options: Required<Omit<FsDiskFileOptions, 'slabs' | 'smallObjects'>>;
+  /** Where small objects' files are kept, when they are kept apart. */
+  readonly small: SmallFiles | undefined;
+  readonly smallMaxBytes: number;
+  /** Partition directories known to exist (a small write needs one for `hashes.invalid`). */
+  private readonly knownPartitions = new Set<string>();
   /** Aligned buffers for direct writes; undefined when they are off. */
   readonly slabs: AlignedSlabs | undefined;
   private readonly devices: DeviceChecker;
@@ -71,7 +84,10 @@ export class FsDiskFileManager implements DiskFileManager {
     this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, ...options };
     this.slabs = options.slabs ?? (this.options.directIoBuffers > 0 ? newSlabPool(this.options.directIoBuffers) : undefined);
     this.devices = new DeviceChecker(options);
-    this.hashes = new SuffixHashes({ clock: options.clock, reclaimAgeSeconds: this.options.reclaimAgeSeconds });
+    const small = options.smallObjects ? new SmallFiles({ devices: options.devices, mountCheck: options.mountCheck, clock: options.clock, open: options.smallObjects.open }) : undefined;
+    this.small = small;
+    this.smallMaxBytes = options.smallObjects?.maxBytes ?? -1;
+    this.hashes = new SuffixHashes({ clock: options.clock, reclaimAgeSeconds: this.options.reclaimAgeSeconds, ...(small ? { source: smallFileSource(small) } : {}) });
   }
 
   async diskFile(location: ObjectLocation): Promise<DiskFile> {
@@ -88,19 +104,38 @@ export class FsDiskFileManager implements DiskFileManager {
   async partitions(device: string): Promise<number[]> {
     const dev = await this.devices.path(device);
     const names = await readdir(join(dev, 'objects')).catch(() => [] as string[]);
-    return names.filter((n) => /^\d+$/.test(n)).map(Number);
+    const onDisk = names.filter((n) => /^\d+$/.test(n)).map(Number);
+    if (!this.small) return onDisk;
+    return [...new Set([...onDisk, ...(await this.small.partitions(device))])].sort((a, b) => a - b);
   }
 
   async *objects(device: string, partition: number, suffixes?: readonly string[]): AsyncGenerator<ObjectEntry> {
     const dev = await this.devices.path(device);
     const partitionDir = join(dev, 'objects', String(partition));
     const wanted = suffixes ? new Set(suffixes) : undefined;
+    // `<suffix>/<hash>` → the names of its files, on disk and in the database alike.
+    const objects = new Map<string, Set<string>>();
+    const add = (suffix: string, hash: string, names: Iterable<string>): void => {
+      const key = `${suffix}/${hash}`;
+      const set = objects.get(key) ?? new Set<string>();
+      for (const n of names) set.add(n);
+      objects.set(key, set);
+    };
     const all = await readdir(partitionDir).catch(() => [] as string[]);
-    for (const suffix of all.filter((n) => /^[0-9a-f]{3}$/.test(n) && (!wanted || wanted.has(n))).sort()) {
-      for (const hash of (await readdir(join(partitionDir, suffix)).catch(() => [] as string[])).sort()) {
-        const entry = entryOf(await readdir(join(partitionDir, suffix, hash)).catch(() => [] as string[]));
-        if (entry) yield { hash, suffix, ...entry };
+    for (const suffix of all.filter((n) => /^[0-9a-f]{3}$/.test(n) && (!wanted || wanted.has(n)))) {
+      for (const hash of await readdir(join(partitionDir, suffix)).catch(() => [] as string[])) {
+        add(suffix, hash, await readdir(join(partitionDir, suffix, hash)).catch(() => [] as string[]));
       }
+    }
+    if (this.small) {
+      for (const suffix of wanted ?? [undefined]) {
+        for await (const o of this.small.objects(device, partition, suffix)) add(o.suffix, o.hash, o.files.keys());
+      }
+    }
+    for (const key of [...objects.keys()].sort()) {
+      const [suffix, hash] = key.split('/') as [string, string];
+      const entry = entryOf([...(objects.get(key) as Set<string>)]);
+      if (entry) yield { hash, suffix, ...entry };
     }
   }
 
@@ -108,22 +143,27 @@ export class FsDiskFileManager implements DiskFileManager {
     const dev = await this.devices.path(device);
     const partitionDir = join(dev, 'objects', String(partition));
     await rm(partitionDir, { recursive: true, force: true });
+    await this.small?.removePartition(device, partition);
     this.hashes.forget(partitionDir);
+    this.knownPartitions.delete(partitionDir);
   }
 
   async removeIfUnchanged(device: string, partition: number, entry: ObjectEntry): Promise<boolean> {
     const dev = await this.devices.path(device);
     const partitionDir = join(dev, 'objects', String(partition));
     const hashDir = join(partitionDir, entry.suffix, entry.hash);
-    if (!sameEntry(entryOf(await readdir(hashDir).catch(() => [] as string[])), entry)) return false;
+    const small = (await this.small?.files(device, partition, entry.hash)) ?? NO_FILES;
+    if (!sameEntry(entryOf([...(await readdir(hashDir).catch(() => [] as string[])), ...small.keys()]), entry)) return false;
     await rm(hashDir, { recursive: true, force: true });
+    // Only the files compared: one written since stays.
+    if (small.size > 0) await this.small?.update(device, partition, entry.hash, (now) => without(now, small.keys()));
     await this.hashes.invalidate(partitionDir, entry.suffix).catch(() => undefined);
     return true;
   }
 
   async quarantineByHash(device: string, partition: number, hash: string, reason: string): Promise<void> {
     const dev = await this.devices.path(device);
-    await this.quarantine(dev, join(dev, 'objects', String(partition), hash.slice(-3), hash), reason);
+    await this.quarantine(dev, device, partition, hash, reason);
   }
 
   async getHashes(device: string, partition: number, recalculate: readonly string[] = []): Promise<Record<string, string>> {
@@ -131,18 +171,41 @@ export class FsDiskFileManager implements DiskFileManager {
     return this.hashes.get(join(dev, 'objects', String(partition)), recalculate);
   }
 
-  /** Moves a corrupt object's directory aside and marks its suffix for rehashing. */
-  async quarantine(devPath: string, hashDir: string, reason: string): Promise<void> {
-    const target = join(devPath, 'quarantined', 'objects', basename(hashDir));
+  /**
+   * Moves a corrupt object's files aside (its directory, and its files from the database
+   * written out beside them) and marks its suffix for rehashing.
+   */
+  async quarantine(devPath: string, device: string, partition: number, hash: string, reason: string): Promise<void> {
+    const partitionDir = join(devPath, 'objects', String(partition));
+    const hashDir = join(partitionDir, hash.slice(-3), hash);
+    let target = join(devPath, 'quarantined', 'objects', hash);
     await mkdir(dirname(target), { recursive: true });
     await rename(hashDir, target).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return;
-      await rename(hashDir, `${target}-${randomBytes(4).toString('hex')}`).catch(() => undefined);
+      target = `${target}-${randomBytes(4).toString('hex')}`;
+      await rename(hashDir, target).catch(() => undefined);
     });
-    const suffixDir = dirname(hashDir);
-    await this.hashes.invalidate(dirname(suffixDir), basename(suffixDir)).catch(() => undefined);
+    const small = (await this.small?.files(device, partition, hash)) ?? NO_FILES;
+    if (small.size > 0) {
+      await mkdir(target, { recursive: true });
+      for (const [name, bytes] of small) await writeFile(join(target, name), bytes);
+      await this.small?.update(device, partition, hash, (now) => without(now, small.keys()));
+    }
+    await this.hashes.invalidate(partitionDir, hash.slice(-3)).catch(() => undefined);
     this.quarantinedCount += 1;
     this.options.logger.warn('object quarantined', { path: hashDir, reason });
+  }
+
+  /**
+   * Marks a suffix changed after a write to the database (as a rename into a directory
+   * does): the partition directory holds `hashes.invalid`, so it is made on first use.
+   */
+  async smallFileWritten(partitionDir: string, suffix: string): Promise<void> {
+    if (!this.knownPartitions.has(partitionDir)) {
+      makeDirs(partitionDir);
+      this.knownPartitions.add(partitionDir);
+    }
+    await this.hashes.invalidate(partitionDir, suffix);
   }
 
   /**
@@ -167,13 +230,45 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   async close(): Promise<void> {
-    // Nothing is held open between requests.
+    // Files are not held open between requests; the small files' databases are.
+    await this.small?.close();
   }
 }
 
 /** `count` 1 MiB aligned buffers for direct I/O (made on first use). */
 export function newSlabPool(count: number): AlignedSlabs {
   return new AlignedSlabs({ slabBytes: 1024 * 1024, count });
+}
+
+/** The small files of a partition directory, for suffix hashing. */
+function smallFileSource(small: SmallFiles): SuffixFileSource {
+  // `<devices>/<device>/objects/<partition>`
+  const where = (partitionDir: string): { device: string; partition: number } => ({ device: basename(dirname(dirname(partitionDir))), partition: Number(basename(partitionDir)) });
+  return {
+    suffixes: (partitionDir) => {
+      const { device, partition } = where(partitionDir);
+      return small.suffixes(device, partition);
+    },
+    names: async (partitionDir, suffix) => {
+      const { device, partition } = where(partitionDir);
+      const out = new Map<string, string[]>();
+      for await (const o of small.objects(device, partition, suffix)) out.set(o.hash, [...o.files.keys()]);
+      return out;
+    },
+    remove: (partitionDir, hash, names) => {
+      const { device, partition } = where(partitionDir);
+      return small.update(device, partition, hash, (now) => without(now, names));
+    },
+  };
+}
+
+/** `files` without `names` (the same map when none of them is there). */
+function without(files: SmallFileSet, names: Iterable<string>): SmallFileSet {
+  const gone = [...names].filter((n) => files.has(n));
+  if (gone.length === 0) return files;
+  const kept = new Map(files);
+  for (const n of gone) kept.delete(n);
+  return kept;
 }
 
 function processAlive(pid: number): boolean {
@@ -190,6 +285,7 @@ class FsDiskFile implements DiskFile {
   private readonly manager: FsDiskFileManager;
   private readonly devPath: string;
   private readonly device: string;
+  private readonly partition: number;
   private readonly hashDir: string;
   /** `/a/c/o`; undefined when opened by hash (then the files' own name is used). */
   private readonly name: string | undefined;
@@ -198,6 +294,7 @@ class FsDiskFile implements DiskFile {
     this.manager = manager;
     this.devPath = devPath;
     this.device = device;
+    this.partition = partition;
     this.hash = hash;
     this.hashDir = join(devPath, 'objects', String(partition), hash.slice(-3), hash);
     this.name = name;
@@ -205,15 +302,15 @@ class FsDiskFile implements DiskFile {
 
   async readMetadata(options: OpenOptions = {}): Promise<ObjectState> {
     const { file, state } = await this.load(options);
-    closeSync(file.fd);
+    closeLoaded(file);
     return state;
   }
 
   async open(options: OpenOptions = {}): Promise<ObjectReader> {
     const { file, state } = await this.load(options);
-    const quarantine = (reason: string): Promise<void> => this.manager.quarantine(this.devPath, this.hashDir, reason);
+    const quarantine = (reason: string): Promise<void> => this.manager.quarantine(this.devPath, this.device, this.partition, this.hash, reason);
     const slabs = this.manager.slabs;
-    const slab = state.contentLength >= DIRECT_READ_MIN_BYTES ? slabs?.take() : undefined;
+    const slab = state.contentLength >= DIRECT_READ_MIN_BYTES && file.fd !== undefined ? slabs?.take() : undefined;
     if (slabs && slab) {
       // A second slab lets a lending caller take chunks in place (see DirectRead).
       const spare = slabs.take();
@@ -229,12 +326,16 @@ class FsDiskFile implements DiskFile {
   }
 
   async create(expectedSize?: number): Promise<ObjectWriter> {
-    const publish = (tmp: string, metadata: Metadata): Promise<void> => this.publish(tmp, 'data', Timestamp.parse(required(metadata, 'X-Timestamp')));
+    const timestamp = (metadata: Metadata): Timestamp => Timestamp.parse(required(metadata, 'X-Timestamp'));
+    if (this.manager.small && expectedSize !== undefined && expectedSize <= this.manager.smallMaxBytes) {
+      const sink = new MemorySink();
+      return new FsObjectWriter(sink, undefined, this.manager.options.blockSize, (metadata) => this.publishSmall('data', timestamp(metadata), sink.bytes()), this.noSpace);
+    }
     const slab = expectedSize !== undefined && expectedSize >= DIRECT_IO_MIN_BYTES ? this.manager.slabs?.take() : undefined;
     if (slab) {
       try {
         const { fd, path } = this.openTemp(DIRECT_FLAGS);
-        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, publish, this.noSpace);
+        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, (metadata) => this.publish(path, 'data', timestamp(metadata)), this.noSpace);
       } catch (err) {
         this.manager.slabs?.give(slab);
         // A file system without O_DIRECT (tmpfs) refuses it at open: use the page cache.
@@ -242,7 +343,7 @@ class FsDiskFile implements DiskFile {
       }
     }
     const { fd, path } = this.openTemp('w');
-    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, publish, this.noSpace);
+    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, (metadata) => this.publish(path, 'data', timestamp(metadata)), this.noSpace);
   }
 
   private readonly noSpace = (err: unknown): unknown => asNoSpace(this.device, err);
@@ -276,16 +377,17 @@ class FsDiskFile implements DiskFile {
   /** Reads the current files; quarantines a corrupt one. */
   private async load(options: OpenOptions): Promise<{ file: LoadedFile; state: ObjectState }> {
     for (let attempt = 0; ; attempt++) {
-      const selection = selectFiles(listDir(this.hashDir));
+      const { names, small } = await this.listing();
+      const selection = selectFiles(names);
       if (selection.tombstone) throw new DiskFileDeleted(selection.tombstone.timestamp);
       if (!selection.data) throw withoutStackTraces(() => new DiskFileNotExist());
       try {
-        return await this.loadSelection(selection, options);
+        return await this.loadSelection(selection, small, options);
       } catch (err) {
         // Replaced between listing and opening: look again once.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) continue;
         if (err instanceof CorruptFileError) {
-          await this.manager.quarantine(this.devPath, this.hashDir, err.message);
+          await this.manager.quarantine(this.devPath, this.device, this.partition, this.hash, err.message);
           throw new DiskFileQuarantined(err.message);
         }
         throw err;
@@ -293,17 +395,34 @@ class FsDiskFile implements DiskFile {
     }
   }
 
-  private async loadSelection(selection: Selection, options: OpenOptions): Promise<{ file: LoadedFile; state: ObjectState }> {
+  /**
+   * The object's files: the names in its directory and in the device's database, and the bytes
+   * of those in the database.
+   */
+  private async listing(): Promise<{ onDisk: string[]; small: SmallFileSet; names: string[] }> {
+    const onDisk = listDir(this.hashDir);
+    const small = this.manager.small ? await this.manager.small.files(this.device, this.partition, this.hash) : NO_FILES;
+    // A name in both places is one file (never obsolete against itself).
+    return { onDisk, small, names: small.size === 0 ? onDisk : [...new Set([...onDisk, ...small.keys()])] };
+  }
+
+  /** A file of the object, from the database when it is there. */
+  private loadNamed(name: string, small: SmallFileSet): Promise<LoadedFile> {
+    const bytes = small.get(name);
+    return bytes ? Promise.resolve().then(() => loadBytes(join(this.hashDir, name), bytes)) : loadFile(join(this.hashDir, name));
+  }
+
+  private async loadSelection(selection: Selection, small: SmallFileSet, options: OpenOptions): Promise<{ file: LoadedFile; state: ObjectState }> {
     const data = selection.data as NonNullable<Selection['data']>;
-    const file = await loadFile(join(this.hashDir, data.name));
+    const file = await this.loadNamed(data.name, small);
     try {
       if (this.name !== undefined && file.metadata['name'] !== undefined && file.metadata['name'] !== this.name) {
         throw new DiskFileCollision(this.name, file.metadata['name']);
       }
       let meta: { metadata: Metadata; timestamp: Timestamp } | undefined;
       if (selection.meta) {
-        const metaFile = await loadFile(join(this.hashDir, selection.meta.name));
-        closeSync(metaFile.fd);
+        const metaFile = await this.loadNamed(selection.meta.name, small);
+        closeLoaded(metaFile);
         meta = { metadata: metaFile.metadata, timestamp: selection.meta.timestamp };
       }
       const state = objectState(
@@ -314,7 +433,7 @@ class FsDiskFile implements DiskFile {
       );
       return { file, state };
     } catch (err) {
-      closeSync(file.fd);
+      closeLoaded(file);
       throw err;
     }
   }
@@ -322,9 +441,10 @@ class FsDiskFile implements DiskFile {
   /** Writes a `.ts` or `.meta` file (metadata only) durably. */
   private async writeSmallFile(kind: FileKind, metadata: Metadata): Promise<void> {
     const metaBytes = encodeMetadata(metadata);
+    const bytes = Buffer.concat([encodeHeader({ blockSize: 0, dataLength: 0, etag: '' }, metaBytes), metaBytes]);
+    if (this.manager.small) return this.publishSmall(kind, Timestamp.parse(required(metadata, 'X-Timestamp')), bytes);
     const { fd, path } = this.openTemp('w');
     try {
-      const bytes = Buffer.concat([encodeHeader({ blockSize: 0, dataLength: 0, etag: '' }, metaBytes), metaBytes]);
       for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
       await fdatasyncAsync(fd);
     } catch (err) {
@@ -334,6 +454,31 @@ class FsDiskFile implements DiskFile {
     }
     closeSync(fd);
     await this.publish(path, kind, Timestamp.parse(required(metadata, 'X-Timestamp'))).catch((err: unknown) => {
+      throw this.noSpace(err);
+    });
+  }
+
+  /**
+   * Stores a finished file in the device's database (durable when this resolves; writes that
+   * arrive together share one flush), removes the files it makes obsolete, and marks its
+   * suffix changed, after the write: a rehash that ran meanwhile has not cleared the mark.
+   */
+  private async publishSmall(kind: FileKind, timestamp: Timestamp, bytes: Uint8Array): Promise<void> {
+    const small = this.manager.small as SmallFiles;
+    const name = fileName(timestamp, kind);
+    const onDisk = listDir(this.hashDir);
+    let obsolete = new Set<string>();
+    // Worked out under the object's lock, from the files as they are then.
+    await small.update(this.device, this.partition, this.hash, (files) => {
+      obsolete = new Set(selectFiles([...new Set([...onDisk, ...files.keys(), name])]).obsolete.map((f) => f.name));
+      // The new file itself may be obsolete (replication brought something newer): as a file renamed in and removed.
+      const kept = new Map([...files].filter(([n]) => !obsolete.has(n)));
+      if (!obsolete.has(name)) kept.set(name, bytes);
+      return kept;
+    });
+    for (const old of onDisk) if (obsolete.has(old)) removeFile(join(this.hashDir, old));
+    const suffixDir = dirname(this.hashDir);
+    await this.manager.smallFileWritten(dirname(suffixDir), basename(suffixDir)).catch((err: unknown) => {
       throw this.noSpace(err);
     });
   }
@@ -372,6 +517,8 @@ class FsDiskFile implements DiskFile {
     for (const f of selectFiles(listDir(this.hashDir)).obsolete) removeFile(join(this.hashDir, f.name));
   }
 }
+
+const NO_FILES: SmallFileSet = new Map();
 
 /** The names in a directory; none when it does not exist (a new object's, on every PUT). */
 function listDir(dir: string): string[] {

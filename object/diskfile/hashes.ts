@@ -7,13 +7,23 @@ import type { Clock } from '../../common/clock.ts';
 import { KeyedLock } from '../../common/keyed-lock.ts';
 import { selectFiles } from './ondisk.ts';
 
+/** Files of a partition kept outside its directories (the device's `SmallFiles`). */
+export interface SuffixFileSource {
+  /** Suffixes with any file there. */
+  suffixes(partitionDir: string): Promise<string[]>;
+  /** The names of a suffix's files there, by object hash. */
+  names(partitionDir: string, suffix: string): Promise<Map<string, string[]>>;
+  remove(partitionDir: string, hash: string, names: readonly string[]): Promise<void>;
+}
+
 /**
  * Per-partition suffix hashes (Swift's `hashes.pkl` + `hashes.invalid`): one hash per suffix
  * directory that changes whenever a file in it changes, so replicators compare partitions
  * cheaply. A write appends its suffix to `hashes.invalid` before the file is renamed into
  * place (a crash in between only costs a needless rehash); `get` rehashes the invalid and
  * requested suffixes, saves `hashes.json`, and caches it in memory. Hashing also cleans up:
- * obsolete files, tombstones older than `reclaimAge` and empty directories go.
+ * obsolete files, tombstones older than `reclaimAge` and empty directories go. An object's
+ * files may live partly in `source` (small ones): hashing takes both places as one directory.
  */
 export class SuffixHashes {
   private readonly lock = new KeyedLock();
@@ -21,8 +31,11 @@ export class SuffixHashes {
   private readonly clock: Clock;
   private readonly reclaimAgeMs: number;
 
-  constructor(options: { clock: Clock; reclaimAgeSeconds: number }) {
+  private readonly source: SuffixFileSource | undefined;
+
+  constructor(options: { clock: Clock; reclaimAgeSeconds: number; source?: SuffixFileSource }) {
     this.clock = options.clock;
+    this.source = options.source;
     this.reclaimAgeMs = options.reclaimAgeSeconds * 1000;
   }
 
@@ -61,6 +74,7 @@ export class SuffixHashes {
       if (!hashes) {
         hashes = {};
         for (const s of await listSuffixes(partitionDir)) todo.add(s);
+        for (const s of (await this.source?.suffixes(partitionDir)) ?? []) todo.add(s);
       }
       for (const [suffix, hash] of Object.entries(hashes)) if (hash === null) todo.add(suffix);
       // Once cached, every invalidation of this process is already in the cache (it marks it
@@ -68,7 +82,7 @@ export class SuffixHashes {
       const invalid = cached ? '' : await readFile(join(partitionDir, 'hashes.invalid'), 'utf8').catch(() => '');
       for (const line of invalid.split('\n')) if (/^[0-9a-f]{3}$/.test(line)) todo.add(line);
       for (const suffix of todo) {
-        const hash = await this.hashSuffix(join(partitionDir, suffix));
+        const hash = await this.hashSuffix(partitionDir, suffix);
         if (hash === undefined) delete hashes[suffix];
         else hashes[suffix] = hash;
       }
@@ -85,23 +99,29 @@ export class SuffixHashes {
     });
   }
 
-  /** Cleans a suffix directory and hashes what is left; undefined when nothing is. */
-  private async hashSuffix(suffixDir: string): Promise<string | undefined> {
-    const hashDirs = await readdir(suffixDir).catch(() => undefined);
-    if (!hashDirs) return undefined;
+  /** Cleans a suffix (directory and source) and hashes what is left; undefined when nothing is. */
+  private async hashSuffix(partitionDir: string, suffix: string): Promise<string | undefined> {
+    const suffixDir = join(partitionDir, suffix);
+    const elsewhere = (await this.source?.names(partitionDir, suffix)) ?? new Map<string, string[]>();
+    const hashDirs = await readdir(suffixDir).catch(() => [] as string[]);
     const md5 = createHash('md5');
     let any = false;
-    for (const hashDir of hashDirs.sort()) {
+    for (const hashDir of [...new Set([...hashDirs, ...elsewhere.keys()])].sort()) {
       const path = join(suffixDir, hashDir);
-      const names = await readdir(path).catch(() => [] as string[]);
-      const selection = selectFiles(names);
-      await Promise.all(selection.obsolete.map((f) => unlink(join(path, f.name)).catch(() => undefined)));
+      const onDisk = await readdir(path).catch(() => [] as string[]);
+      const kept = elsewhere.get(hashDir) ?? [];
+      // A name in both places is one file (never obsolete against itself).
+      const selection = selectFiles([...new Set([...onDisk, ...kept])]);
+      const gone = new Set(selection.obsolete.map((f) => f.name));
       let live = [selection.data, selection.tombstone, selection.meta].filter((f) => f !== undefined);
       const ts = selection.tombstone;
       if (ts && ts.timestamp.seconds * 1000 < this.clock.now() - this.reclaimAgeMs) {
-        await unlink(join(path, ts.name)).catch(() => undefined);
+        gone.add(ts.name);
         live = [];
       }
+      await Promise.all(onDisk.filter((n) => gone.has(n)).map((n) => unlink(join(path, n)).catch(() => undefined)));
+      const goneElsewhere = kept.filter((n) => gone.has(n));
+      if (goneElsewhere.length > 0) await this.source?.remove(partitionDir, hashDir, goneElsewhere);
       if (live.length === 0) {
         await rmdir(path).catch(() => undefined);
         continue;

@@ -54,6 +54,8 @@ export function suite(name: string, fixture: KvFixture): void {
     assert.equal((await kv.getMany(['a', 'b', 'c', 'd'])).map(text), [undefined, '2', '4', undefined]);
     await kv.batch([]);
     assert.is(text(await kv.get('b')), '2');
+    assert.is(text(kv.getSync('c')), '4');
+    assert.is(kv.getSync('a'), undefined);
   });
 
   test('keys are ordered by UTF-8 bytes (code points), not UTF-16 units', async () => {

@@ -71,7 +71,7 @@ test('files land where Swift puts them, and quarantined ones under quarantined/o
     await putObject(df, Buffer.from('hello'), Timestamp.parse('1700000000.5'), {}, '/AUTH_a/c/dir/o');
     assert.equal(await readdir(hashDir(loc)), ['1700000000.50000.data']);
     assert.match(hashDir(loc), new RegExp(`/sda/objects/3/${df.hash.slice(-3)}/${df.hash}$`));
-    await manager.quarantine(join(dir.path, 'sda'), hashDir(loc), 'test');
+    await manager.quarantineByHash('sda', 3, df.hash, 'test');
     assert.equal(await readdir(join(dir.path, 'sda', 'quarantined', 'objects', df.hash)), ['1700000000.50000.data']);
     assert.is(manager.quarantinedCount, 1);
   } finally {

@@ -1,0 +1,140 @@
+import { pack, unpack } from 'msgpackr';
+import { DeviceDbs } from '../../common/db/device-dbs.ts';
+import { DatabaseNoSpaceError } from '../../common/db/errors.ts';
+import type { KvOp, KvOpener, OrderedKv } from '../../common/db/kv.ts';
+import { WriteQueue } from '../../common/db/write-queue.ts';
+import type { Clock } from '../../common/clock.ts';
+import { KeyedLock } from '../../common/keyed-lock.ts';
+import { DiskFileNoSpace } from './errors.ts';
+
+/** Records read per iterator step. */
+const PAGE = 128;
+
+/** An object's files kept in the database: file name → the file's bytes. */
+export type SmallFileSet = ReadonlyMap<string, Uint8Array>;
+
+const NONE: SmallFileSet = new Map();
+
+export interface SmallFilesOptions {
+  /** The devices root (`[storage] devices`). */
+  readonly devices: string;
+  readonly mountCheck: boolean;
+  readonly clock: Clock;
+  /** Opens `<device>/objects-db` (a LevelDB that syncs every batch, in a server). */
+  readonly open: KvOpener;
+}
+
+/**
+ * The files of small objects, kept in one database per device (`<device>/objects-db`) instead
+ * of a directory per object. A file here is the same bytes, in the same format (header, block
+ * checksums, metadata) as it would be on disk; only where it lives differs. Changes that arrive
+ * together go to the database as one synced batch (a group commit): one flush for many
+ * objects, where a file each costs a `mkdir`, an `fdatasync`, a rename and directory flushes.
+ *
+ * One record per object, keyed `<partition>/<suffix>/<hash>`, holds all of its files, so an
+ * object's lookup is one read on the calling thread (no thread-pool trip: a GET from files reads
+ * its page-cached file the same way), and a suffix or partition is one key range. Changes to
+ * one object run one at a time (read, change, write).
+ */
+export class SmallFiles {
+  private readonly dbs: DeviceDbs<OrderedKv>;
+  private readonly queue = new WriteQueue();
+  private readonly lock = new KeyedLock();
+
+  constructor(options: SmallFilesOptions) {
+    this.dbs = new DeviceDbs({ devices: options.devices, mountCheck: options.mountCheck, datadir: 'objects-db', open: options.open, clock: options.clock });
+  }
+
+  /** The files of one object. */
+  async files(device: string, partition: number, hash: string): Promise<SmallFileSet> {
+    const db = await this.dbs.get(device);
+    return decode(db.getSync(recordKey(partition, hash)));
+  }
+
+  /**
+   * Changes an object's files durably: `change` gets the current ones and returns what is to
+   * be kept (and added). Changes to other objects that arrive meanwhile share the batch.
+   * @throws {DiskFileNoSpace} when the device is full.
+   */
+  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet): Promise<void> {
+    const db = await this.dbs.get(device);
+    const key = recordKey(partition, hash);
+    await this.lock.run(`${device}/${key}`, async () => {
+      const before = decode(db.getSync(key));
+      const after = change(before);
+      if (after === before) return;
+      const op: KvOp = after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) };
+      try {
+        await this.queue.enqueue(device, op, (ops) => db.batch(ops));
+      } catch (err) {
+        throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
+      }
+    });
+  }
+
+  /** The objects of a partition (of `suffix` alone, when given), in suffix and hash order. */
+  async *objects(device: string, partition: number, suffix?: string): AsyncGenerator<{ readonly suffix: string; readonly hash: string; readonly files: SmallFileSet }> {
+    const db = await this.dbs.get(device);
+    const prefix = suffix === undefined ? `${partition}/` : `${partition}/${suffix}/`;
+    const it = db.iterator({ gte: prefix, lt: `${prefix}\u00ff` });
+    try {
+      for (let page = await it.nextv(PAGE); page.length > 0; page = await it.nextv(PAGE)) {
+        for (const [key, value] of page) {
+          const [s, hash] = key.slice(`${partition}/`.length).split('/') as [string, string];
+          yield { suffix: s, hash, files: decode(value) };
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Suffixes of a partition with any object. */
+  async suffixes(device: string, partition: number): Promise<string[]> {
+    const prefix = `${partition}/`;
+    // Past every key of a suffix: '\u00ff' sorts after any ASCII character.
+    return this.distinct(device, { gte: prefix, lt: `${prefix}\u00ff` }, (key) => key.slice(prefix.length, prefix.length + 3), (suffix) => `${prefix}${suffix}/\u00ff`);
+  }
+
+  /** Partitions with any object on `device`. */
+  async partitions(device: string): Promise<number[]> {
+    const found = await this.distinct(device, {}, (key) => key.slice(0, key.indexOf('/')), (partition) => `${partition}/\u00ff`);
+    return found.map(Number);
+  }
+
+  /** Removes every object of a partition. */
+  async removePartition(device: string, partition: number): Promise<void> {
+    const db = await this.dbs.get(device);
+    await this.queue.exclusive(device, () => db.clear({ gte: `${partition}/`, lt: `${partition}/\u00ff` }));
+  }
+
+  close(): Promise<void> {
+    return this.dbs.close();
+  }
+
+  /** The distinct `part`s of the keys in a range, seeking past each one's keys with `after`. */
+  private async distinct(device: string, range: { gte?: string; lt?: string }, part: (key: string) => string, after: (part: string) => string): Promise<string[]> {
+    const db = await this.dbs.get(device);
+    const it = db.iterator(range);
+    const out: string[] = [];
+    try {
+      for (let [entry] = await it.nextv(1); entry; [entry] = await it.nextv(1)) {
+        const p = part(entry[0]);
+        out.push(p);
+        it.seek(after(p));
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+}
+
+function recordKey(partition: number, hash: string): string {
+  return `${partition}/${hash.slice(-3)}/${hash}`;
+}
+
+function decode(value: Uint8Array | undefined): SmallFileSet {
+  if (value === undefined) return NONE;
+  return new Map(Object.entries(unpack(value) as Record<string, Uint8Array>));
+}
