@@ -399,17 +399,16 @@ class FsDiskFile implements DiskFile {
    * The object's files: the names in its directory and in the device's database, and the bytes
    * of those in the database.
    */
-  private async listing(): Promise<{ onDisk: string[]; small: SmallFileSet; names: string[] }> {
+  private async listing(): Promise<{ small: SmallFileSet; names: string[] }> {
     const onDisk = listDir(this.hashDir);
     const small = this.manager.small ? await this.manager.small.files(this.device, this.partition, this.hash) : NO_FILES;
-    // A name in both places is one file (never obsolete against itself).
-    return { onDisk, small, names: small.size === 0 ? onDisk : [...new Set([...onDisk, ...small.keys()])] };
+    return { small, names: small.size === 0 ? onDisk : [...onDisk, ...small.keys()] };
   }
 
   /** A file of the object, from the database when it is there. */
-  private loadNamed(name: string, small: SmallFileSet): Promise<LoadedFile> {
+  private async loadNamed(name: string, small: SmallFileSet): Promise<LoadedFile> {
     const bytes = small.get(name);
-    return bytes ? Promise.resolve().then(() => loadBytes(join(this.hashDir, name), bytes)) : loadFile(join(this.hashDir, name));
+    return bytes ? loadBytes(join(this.hashDir, name), bytes) : loadFile(join(this.hashDir, name));
   }
 
   private async loadSelection(selection: Selection, small: SmallFileSet, options: OpenOptions): Promise<{ file: LoadedFile; state: ObjectState }> {
@@ -470,7 +469,7 @@ class FsDiskFile implements DiskFile {
     let obsolete = new Set<string>();
     // Worked out under the object's lock, from the files as they are then.
     await small.update(this.device, this.partition, this.hash, (files) => {
-      obsolete = new Set(selectFiles([...new Set([...onDisk, ...files.keys(), name])]).obsolete.map((f) => f.name));
+      obsolete = new Set(selectFiles([...onDisk, ...files.keys(), name]).obsolete.map((f) => f.name));
       // The new file itself may be obsolete (replication brought something newer): as a file renamed in and removed.
       const kept = new Map([...files].filter(([n]) => !obsolete.has(n)));
       if (!obsolete.has(name)) kept.set(name, bytes);

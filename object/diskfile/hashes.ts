@@ -110,8 +110,7 @@ export class SuffixHashes {
       const path = join(suffixDir, hashDir);
       const onDisk = await readdir(path).catch(() => [] as string[]);
       const kept = elsewhere.get(hashDir) ?? [];
-      // A name in both places is one file (never obsolete against itself).
-      const selection = selectFiles([...new Set([...onDisk, ...kept])]);
+      const selection = selectFiles([...onDisk, ...kept]);
       const gone = new Set(selection.obsolete.map((f) => f.name));
       let live = [selection.data, selection.tombstone, selection.meta].filter((f) => f !== undefined);
       const ts = selection.tombstone;

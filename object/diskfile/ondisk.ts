@@ -43,8 +43,9 @@ export interface Selection {
   readonly obsolete: readonly OnDiskFile[];
 }
 
+/** A name listed twice (a file in its directory and in the database alike) is one file, never obsolete against itself. */
 export function selectFiles(names: readonly string[]): Selection {
-  const files = names.map(parseFileName).filter((f): f is OnDiskFile => f !== undefined);
+  const files = [...new Set(names)].map(parseFileName).filter((f): f is OnDiskFile => f !== undefined);
   files.sort((a, b) => b.timestamp.compare(a.timestamp) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   let data: OnDiskFile | undefined;
   let tombstone: OnDiskFile | undefined;

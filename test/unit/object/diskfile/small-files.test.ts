@@ -12,6 +12,7 @@ import { Timestamp } from '../../../../common/timestamp.ts';
 import { DiskFileDeleted, DiskFileQuarantined } from '../../../../object/diskfile/errors.ts';
 import { HEADER_SIZE } from '../../../../object/diskfile/format.ts';
 import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts';
+import { selectFiles } from '../../../../object/diskfile/ondisk.ts';
 import type { DiskFile, ObjectLocation } from '../../../../object/diskfile/types.ts';
 import { diskFileSuite, putObject } from '../../../conformance/diskfile.ts';
 import { ManualClock } from '../../../helpers/manual-clock.ts';
@@ -261,6 +262,13 @@ test('small writes that arrive together share database batches (one flush for ma
     await manager.close();
     await dir.remove();
   }
+});
+
+test('a file name listed in both places (directory and database) is one file, never obsolete against itself', () => {
+  const selection = selectFiles([`${ts(1).internal}.data`, `${ts(2).internal}.meta`, `${ts(1).internal}.data`, `${ts(2).internal}.meta`]);
+  assert.is(selection.data?.name, `${ts(1).internal}.data`);
+  assert.is(selection.meta?.name, `${ts(2).internal}.meta`);
+  assert.equal(selection.obsolete, []);
 });
 
 test.run();
