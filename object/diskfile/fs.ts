@@ -197,15 +197,16 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   /**
-   * Marks a suffix changed after a write to the database (as a rename into a directory
-   * does): the partition directory holds `hashes.invalid`, so it is made on first use.
+   * After a write to the database (which marked its suffix changed durably, in the same
+   * batch): marks the suffix in the cached hashes too, and makes the partition directory on
+   * first use, for the `hashes.json` that rehashing saves.
    */
   async smallFileWritten(partitionDir: string, suffix: string): Promise<void> {
     if (!this.knownPartitions.has(partitionDir)) {
       makeDirs(partitionDir);
       this.knownPartitions.add(partitionDir);
     }
-    await this.hashes.invalidate(partitionDir, suffix);
+    await this.hashes.noteChanged(partitionDir, suffix);
   }
 
   /**
@@ -257,7 +258,11 @@ function smallFileSource(small: SmallFiles): SuffixFileSource {
     },
     remove: (partitionDir, hash, names) => {
       const { device, partition } = where(partitionDir);
-      return small.update(device, partition, hash, (now) => without(now, names));
+      return small.update(device, partition, hash, (now) => without(now, names), { markChanged: false });
+    },
+    changed: (partitionDir) => {
+      const { device, partition } = where(partitionDir);
+      return small.changed(device, partition);
     },
   };
 }
@@ -459,8 +464,9 @@ class FsDiskFile implements DiskFile {
 
   /**
    * Stores a finished file in the device's database (durable when this resolves; writes that
-   * arrive together share one flush), removes the files it makes obsolete, and marks its
-   * suffix changed, after the write: a rehash that ran meanwhile has not cleared the mark.
+   * arrive together share one flush, and the mark of its suffix as changed goes in the same
+   * batch), removes the files it makes obsolete, then marks the suffix in the cached hashes:
+   * after the write, so a rehash that ran meanwhile has not cleared that mark.
    */
   private async publishSmall(kind: FileKind, timestamp: Timestamp, bytes: Uint8Array): Promise<void> {
     const small = this.manager.small as SmallFiles;

@@ -13,7 +13,13 @@ export interface SuffixFileSource {
   suffixes(partitionDir: string): Promise<string[]>;
   /** The names of a suffix's files there, by object hash. */
   names(partitionDir: string, suffix: string): Promise<Map<string, string[]>>;
+  /** Removes files there while their suffix is being rehashed (so without marking it changed). */
   remove(partitionDir: string, hash: string, names: readonly string[]): Promise<void>;
+  /**
+   * Suffixes whose files there changed since the last `clear` (its `hashes.invalid`), and a
+   * `clear` for exactly those marks, called once the hashes that cover them are saved.
+   */
+  changed(partitionDir: string): Promise<{ readonly suffixes: readonly string[]; clear(): Promise<void> }>;
 }
 
 /**
@@ -23,7 +29,8 @@ export interface SuffixFileSource {
  * place (a crash in between only costs a needless rehash); `get` rehashes the invalid and
  * requested suffixes, saves `hashes.json`, and caches it in memory. Hashing also cleans up:
  * obsolete files, tombstones older than `reclaimAge` and empty directories go. An object's
- * files may live partly in `source` (small ones): hashing takes both places as one directory.
+ * files may live partly in `source` (small ones): hashing takes both places as one directory,
+ * and the source keeps its own marks of changed suffixes, written with the change itself.
  */
 export class SuffixHashes {
   private readonly lock = new KeyedLock();
@@ -53,9 +60,21 @@ export class SuffixHashes {
     return this.lock.run(partitionDir, async () => change(() => this.mark(partitionDir, suffix)));
   }
 
+  /**
+   * Marks a suffix changed in memory only, after `source` changed (and durably marked) it:
+   * a rehash that ran meanwhile, having missed the change, does not keep its stale hash.
+   */
+  async noteChanged(partitionDir: string, suffix: string): Promise<void> {
+    await this.lock.run(partitionDir, async () => this.markCached(partitionDir, suffix));
+  }
+
   private mark(partitionDir: string, suffix: string): void {
     // Synchronous: a few bytes to the page cache cost less than a thread-pool trip.
     appendFileSync(join(partitionDir, 'hashes.invalid'), `${suffix}\n`);
+    this.markCached(partitionDir, suffix);
+  }
+
+  private markCached(partitionDir: string, suffix: string): void {
     const cached = this.cache.get(partitionDir);
     if (cached) cached[suffix] = null;
   }
@@ -81,6 +100,9 @@ export class SuffixHashes {
       // there too); the file only matters after a restart.
       const invalid = cached ? '' : await readFile(join(partitionDir, 'hashes.invalid'), 'utf8').catch(() => '');
       for (const line of invalid.split('\n')) if (/^[0-9a-f]{3}$/.test(line)) todo.add(line);
+      // Read even when cached: the marks are cleared only once hashes covering them are saved.
+      const marked = await this.source?.changed(partitionDir);
+      for (const suffix of marked?.suffixes ?? []) todo.add(suffix);
       for (const suffix of todo) {
         const hash = await this.hashSuffix(partitionDir, suffix);
         if (hash === undefined) delete hashes[suffix];
@@ -93,6 +115,9 @@ export class SuffixHashes {
           // Everything listed there is in the hashes just saved.
           await writeFile(join(partitionDir, 'hashes.invalid'), '');
         }
+        // Covered now: by the hashes saved, or, with no partition directory to save them in,
+        // by the full rehash the next process does without them.
+        await marked?.clear();
       }
       this.cache.set(partitionDir, hashes);
       return Object.fromEntries(Object.entries(hashes).filter((e): e is [string, string] => e[1] !== null));

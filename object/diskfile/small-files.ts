@@ -10,6 +10,12 @@ import { DiskFileNoSpace } from './errors.ts';
 /** Records read per iterator step. */
 const PAGE = 128;
 
+/**
+ * Where changed-suffix marks are kept: `changed/<partition>/<suffix>/<sequence>`. Past every
+ * record key (those begin with a partition number), so record ranges never meet them.
+ */
+const CHANGED = 'changed/';
+
 /** An object's files kept in the database: file name → the file's bytes. */
 export type SmallFileSet = ReadonlyMap<string, Uint8Array>;
 
@@ -34,14 +40,19 @@ export interface SmallFilesOptions {
  * One record per object, keyed `<partition>/<suffix>/<hash>`, holds all of its files, so an
  * object's lookup is one read on the calling thread (no thread-pool trip: a GET from files reads
  * its page-cached file the same way), and a suffix or partition is one key range. Changes to
- * one object run one at a time (read, change, write).
+ * one object run one at a time (read, change, write). Each change also writes a mark of its
+ * suffix (`changed/...`, the database's own `hashes.invalid`) in the same batch, so suffix
+ * hashing can never miss it, even across a crash, and a write costs no file append.
  */
 export class SmallFiles {
   private readonly dbs: DeviceDbs<OrderedKv>;
   private readonly queue = new WriteQueue();
   private readonly lock = new KeyedLock();
+  private readonly clock: Clock;
+  private sequence = 0;
 
   constructor(options: SmallFilesOptions) {
+    this.clock = options.clock;
     this.dbs = new DeviceDbs({ devices: options.devices, mountCheck: options.mountCheck, datadir: 'objects-db', open: options.open, clock: options.clock });
   }
 
@@ -53,23 +64,51 @@ export class SmallFiles {
 
   /**
    * Changes an object's files durably: `change` gets the current ones and returns what is to
-   * be kept (and added). Changes to other objects that arrive meanwhile share the batch.
+   * be kept (and added). Changes to other objects that arrive meanwhile share the batch. The
+   * batch also marks the object's suffix changed (see `changed`), unless `markChanged` is
+   * false (a rehash of the suffix making the change itself): a change is never on disk
+   * without its mark, as a file is never renamed in before `hashes.invalid` names its suffix.
    * @throws {DiskFileNoSpace} when the device is full.
    */
-  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet): Promise<void> {
+  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet, options: { markChanged?: boolean } = {}): Promise<void> {
     const db = await this.dbs.get(device);
     const key = recordKey(partition, hash);
     await this.lock.run(`${device}/${key}`, async () => {
       const before = decode(db.getSync(key));
       const after = change(before);
       if (after === before) return;
-      const op: KvOp = after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) };
+      const ops: KvOp[] = [after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) }];
+      if (options.markChanged !== false) ops.push({ type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY });
       try {
-        await this.queue.enqueue(device, op, (ops) => db.batch(ops));
+        await this.queue.enqueue(device, ops, (groups) => db.batch(groups.flat()));
       } catch (err) {
         throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
       }
     });
+  }
+
+  /**
+   * The suffixes of a partition marked changed since their marks were last cleared, and a
+   * `clear` that removes exactly the marks read: one written meanwhile stays for the next time.
+   */
+  async changed(device: string, partition: number): Promise<{ readonly suffixes: string[]; clear(): Promise<void> }> {
+    const db = await this.dbs.get(device);
+    const prefix = `${CHANGED}${partition}/`;
+    const keys: string[] = [];
+    const it = db.iterator({ gte: prefix, lt: `${prefix}\u00ff` });
+    try {
+      for (let page = await it.nextv(PAGE); page.length > 0; page = await it.nextv(PAGE)) for (const [k] of page) keys.push(k);
+    } finally {
+      await it.close();
+    }
+    const suffixes = [...new Set(keys.map((k) => k.slice(prefix.length, prefix.length + 3)))];
+    return {
+      suffixes,
+      clear: async () => {
+        // Not synced on its own account: a mark that comes back after a crash costs one rehash.
+        if (keys.length > 0) await db.batch(keys.map((k) => ({ type: 'del', key: k })));
+      },
+    };
   }
 
   /** The objects of a partition (of `suffix` alone, when given), in suffix and hash order. */
@@ -98,18 +137,27 @@ export class SmallFiles {
 
   /** Partitions with any object on `device`. */
   async partitions(device: string): Promise<number[]> {
-    const found = await this.distinct(device, {}, (key) => key.slice(0, key.indexOf('/')), (partition) => `${partition}/\u00ff`);
+    const found = await this.distinct(device, { lt: CHANGED }, (key) => key.slice(0, key.indexOf('/')), (partition) => `${partition}/\u00ff`);
     return found.map(Number);
   }
 
   /** Removes every object of a partition. */
   async removePartition(device: string, partition: number): Promise<void> {
     const db = await this.dbs.get(device);
-    await this.queue.exclusive(device, () => db.clear({ gte: `${partition}/`, lt: `${partition}/\u00ff` }));
+    await this.queue.exclusive(device, async () => {
+      await db.clear({ gte: `${partition}/`, lt: `${partition}/\u00ff` });
+      await db.clear({ gte: `${CHANGED}${partition}/`, lt: `${CHANGED}${partition}/\u00ff` });
+    });
   }
 
   close(): Promise<void> {
     return this.dbs.close();
+  }
+
+  /** A mark's key: unique (time and a counter), so clearing the marks read never clears one written since. */
+  private markKey(partition: number, suffix: string): string {
+    this.sequence += 1;
+    return `${CHANGED}${partition}/${suffix}/${this.clock.now().toString(36)}.${this.sequence.toString(36)}`;
   }
 
   /** The distinct `part`s of the keys in a range, seeking past each one's keys with `after`. */
@@ -129,6 +177,8 @@ export class SmallFiles {
     return out;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function recordKey(partition: number, hash: string): string {
   return `${partition}/${hash.slice(-3)}/${hash}`;

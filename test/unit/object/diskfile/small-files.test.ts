@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { pack, unpack } from 'msgpackr';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { KvOp, OrderedKv } from '../../../../common/db/kv.ts';
+import type { KvOp, KvRange, OrderedKv } from '../../../../common/db/kv.ts';
 import { LevelKv } from '../../../../common/db/level-kv.ts';
 import { HashPath } from '../../../../common/hash-path.ts';
 import { nullLogger } from '../../../../common/logger.ts';
@@ -53,17 +53,18 @@ async function harness(dirPath?: string) {
     const hash = hashPath.hash(loc.account, loc.container, loc.object);
     return join(dir.path, loc.device, 'objects', String(loc.partition), hash.slice(-3), hash);
   };
-  /** The keys of the device's database. */
-  const keys = async (device = 'sda'): Promise<string[]> => {
+  /** The record keys of the device's database (`marks` for its changed-suffix marks). */
+  const keys = async (device = 'sda', range: KvRange = { lt: 'changed/' }): Promise<string[]> => {
     const kv = dbs.get(join(dir.path, device, 'objects-db'));
     if (!kv) return [];
-    const it = kv.iterator({});
+    const it = kv.iterator(range);
     const out: string[] = [];
     for (let page = await it.nextv(100); page.length > 0; page = await it.nextv(100)) out.push(...page.map(([k]) => k));
     await it.close();
     return out;
   };
-  return { dir, clock, manager, hashDir, dbs, keys, batches: () => batches };
+  const marks = async (device = 'sda'): Promise<string[]> => keys(device, { gte: 'changed/', lt: 'changed/\u00ff' });
+  return { dir, clock, manager, hashDir, dbs, keys, marks, batches: () => batches };
 }
 
 /** Flips the byte at `at` of the `.data` file in an object's database record. */
@@ -208,6 +209,44 @@ test('suffix hashes are the same whether files are kept in the database or on di
   }
 });
 
+test('regression: a crash that loses hashes.invalid after a small write no longer hides the change from replication (the mark is in the write\'s batch)', async () => {
+  const { dir, manager, marks } = await harness();
+  try {
+    const df = await manager.diskFile(loc('o'));
+    await putObject(df, Buffer.from('one'), ts(1));
+    const first = await manager.getHashes('sda', 7);
+    assert.equal(await marks(), [], 'marks covered by the saved hashes are cleared');
+    await putObject(df, Buffer.from('two'), ts(2));
+    assert.is((await marks()).length, 1);
+    await manager.close();
+    // The crash: nothing the write may have appended to hashes.invalid reached the disk.
+    await writeFile(join(dir.path, 'sda', 'objects', '7', 'hashes.invalid'), '');
+    const again = await harness(dir.path);
+    const after = await again.manager.getHashes('sda', 7);
+    assert.is.not(after[df.hash.slice(-3)], first[df.hash.slice(-3)]);
+    assert.equal(await again.marks(), []);
+    await again.manager.close();
+  } finally {
+    await dir.remove();
+  }
+});
+
+test('clearing the changed-suffix marks read keeps a mark written after the read', async () => {
+  const { dir, manager, marks } = await harness();
+  try {
+    const df = await manager.diskFile(loc('o'));
+    await putObject(df, Buffer.from('one'), ts(1));
+    const read = await (manager.small as NonNullable<typeof manager.small>).changed('sda', 7);
+    assert.equal(read.suffixes, [df.hash.slice(-3)]);
+    await putObject(df, Buffer.from('two'), ts(2));
+    await read.clear();
+    assert.is((await marks()).length, 1);
+  } finally {
+    await manager.close();
+    await dir.remove();
+  }
+});
+
 test('a corrupt small object is quarantined under quarantined/objects and leaves the database', async () => {
   const { dir, manager, dbs, keys } = await harness();
   try {
@@ -229,7 +268,7 @@ test('a corrupt small object is quarantined under quarantined/objects and leaves
 });
 
 test('removing a partition or an unchanged handoff object removes its files from the database', async () => {
-  const { dir, manager, keys } = await harness();
+  const { dir, manager, keys, marks } = await harness();
   try {
     await putObject(await manager.diskFile(loc('x', 3)), Buffer.from('x'), ts(1), {}, '/a/c/x');
     await putObject(await manager.diskFile(loc('y', 4)), Buffer.from('y'), ts(1), {}, '/a/c/y');
@@ -242,6 +281,8 @@ test('removing a partition or an unchanged handoff object removes its files from
     assert.ok(await manager.removeIfUnchanged('sda', 4, entry));
     await manager.removePartition('sda', 3);
     assert.equal(await keys(), []);
+    // The removal of a handoff object marks its suffix; the partition removed keeps no marks.
+    assert.ok((await marks()).every((k) => k.startsWith('changed/4/')));
     // The emptied partition's directory (which holds its hashes) stays, as it does for files.
     assert.equal(await manager.partitions('sda'), [4]);
   } finally {
