@@ -84,7 +84,9 @@ export class FsDiskFileManager implements DiskFileManager {
     this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, ...options };
     this.slabs = options.slabs ?? (this.options.directIoBuffers > 0 ? newSlabPool(this.options.directIoBuffers) : undefined);
     this.devices = new DeviceChecker(options);
-    const small = options.smallObjects ? new SmallFiles({ devices: options.devices, mountCheck: options.mountCheck, clock: options.clock, open: options.smallObjects.open }) : undefined;
+    const small = options.smallObjects
+      ? new SmallFiles({ devices: options.devices, mountCheck: options.mountCheck, clock: options.clock, open: options.smallObjects.open, quarantine: (...args) => this.quarantineRecord(...args) })
+      : undefined;
     this.small = small;
     this.smallMaxBytes = options.smallObjects?.maxBytes ?? -1;
     this.hashes = new SuffixHashes({ clock: options.clock, reclaimAgeSeconds: this.options.reclaimAgeSeconds, ...(small ? { source: smallFileSource(small) } : {}) });
@@ -194,6 +196,15 @@ export class FsDiskFileManager implements DiskFileManager {
     await this.hashes.invalidate(partitionDir, hash.slice(-3)).catch(() => undefined);
     this.quarantinedCount += 1;
     this.options.logger.warn('object quarantined', { path: hashDir, reason });
+  }
+
+  /** Writes an undecodable record of the database out under `quarantined/objects/<hash>`. */
+  private async quarantineRecord(device: string, partition: number, hash: string, record: Uint8Array): Promise<void> {
+    const target = join(await this.devices.path(device), 'quarantined', 'objects', hash);
+    await mkdir(target, { recursive: true });
+    await writeFile(join(target, `record-${randomBytes(4).toString('hex')}.msgpack`), record);
+    this.quarantinedCount += 1;
+    this.options.logger.warn('object quarantined', { device, partition, hash, reason: 'its database record cannot be decoded' });
   }
 
   /**

@@ -28,6 +28,11 @@ export interface SmallFilesOptions {
   readonly clock: Clock;
   /** Opens `<device>/objects-db` (a LevelDB that syncs every batch, in a server). */
   readonly open: KvOpener;
+  /**
+   * Keeps aside a record that cannot be decoded (the bytes around the files, not a file's own
+   * checksums, which the readers check): quarantine. The record leaves the database after.
+   */
+  readonly quarantine: (device: string, partition: number, hash: string, record: Uint8Array) => Promise<void>;
 }
 
 /**
@@ -49,17 +54,23 @@ export class SmallFiles {
   private readonly queue = new WriteQueue();
   private readonly lock = new KeyedLock();
   private readonly clock: Clock;
+  private readonly quarantine: SmallFilesOptions['quarantine'];
   private sequence = 0;
 
   constructor(options: SmallFilesOptions) {
     this.clock = options.clock;
+    this.quarantine = options.quarantine;
     this.dbs = new DeviceDbs({ devices: options.devices, mountCheck: options.mountCheck, datadir: 'objects-db', open: options.open, clock: options.clock });
   }
 
-  /** The files of one object. */
+  /** The files of one object; none when its record cannot be decoded (it is quarantined). */
   async files(device: string, partition: number, hash: string): Promise<SmallFileSet> {
     const db = await this.dbs.get(device);
-    return decode(db.getSync(recordKey(partition, hash)));
+    const value = db.getSync(recordKey(partition, hash));
+    const files = decode(value);
+    if (files) return files;
+    await this.setAside(device, partition, hash, value as Uint8Array);
+    return NONE;
   }
 
   /**
@@ -74,16 +85,15 @@ export class SmallFiles {
     const db = await this.dbs.get(device);
     const key = recordKey(partition, hash);
     await this.lock.run(`${device}/${key}`, async () => {
-      const before = decode(db.getSync(key));
+      const value = db.getSync(key);
+      const decoded = decode(value);
+      // An undecodable record is kept aside, then replaced by this change (even by nothing).
+      if (!decoded) await this.quarantine(device, partition, hash, value as Uint8Array);
+      const before = decoded ?? NONE;
       const after = change(before);
-      if (after === before) return;
-      const ops: KvOp[] = [after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) }];
-      if (options.markChanged !== false) ops.push({ type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY });
-      try {
-        await this.queue.enqueue(device, ops, (groups) => db.batch(groups.flat()));
-      } catch (err) {
-        throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
-      }
+      if (after === before && decoded) return;
+      const op: KvOp = after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) };
+      await this.write(device, db, partition, hash, op, options.markChanged !== false);
     });
   }
 
@@ -120,7 +130,9 @@ export class SmallFiles {
       for (let page = await it.nextv(PAGE); page.length > 0; page = await it.nextv(PAGE)) {
         for (const [key, value] of page) {
           const [s, hash] = key.slice(`${partition}/`.length).split('/') as [string, string];
-          yield { suffix: s, hash, files: decode(value) };
+          const files = decode(value);
+          if (files) yield { suffix: s, hash, files };
+          else await this.setAside(device, partition, hash, value);
         }
       }
     } finally {
@@ -154,6 +166,28 @@ export class SmallFiles {
     return this.dbs.close();
   }
 
+  /** Quarantines an undecodable record and removes it, unless it was replaced meanwhile. */
+  private async setAside(device: string, partition: number, hash: string, record: Uint8Array): Promise<void> {
+    const db = await this.dbs.get(device);
+    const key = recordKey(partition, hash);
+    await this.lock.run(`${device}/${key}`, async () => {
+      const now = db.getSync(key);
+      if (now === undefined || !Buffer.from(now).equals(record)) return;
+      await this.quarantine(device, partition, hash, record);
+      await this.write(device, db, partition, hash, { type: 'del', key }, true);
+    });
+  }
+
+  /** Writes one record change (and its suffix's mark) in the next group commit. */
+  private async write(device: string, db: OrderedKv, partition: number, hash: string, op: KvOp, markChanged: boolean): Promise<void> {
+    const ops = markChanged ? [op, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : [op];
+    try {
+      await this.queue.enqueue(device, ops, (groups) => db.batch(groups.flat()));
+    } catch (err) {
+      throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
+    }
+  }
+
   /** A mark's key: unique (time and a counter), so clearing the marks read never clears one written since. */
   private markKey(partition: number, suffix: string): string {
     this.sequence += 1;
@@ -184,7 +218,16 @@ function recordKey(partition: number, hash: string): string {
   return `${partition}/${hash.slice(-3)}/${hash}`;
 }
 
-function decode(value: Uint8Array | undefined): SmallFileSet {
+/** A record's files; undefined when it cannot be decoded (not a map of names to bytes). */
+function decode(value: Uint8Array | undefined): SmallFileSet | undefined {
   if (value === undefined) return NONE;
-  return new Map(Object.entries(unpack(value) as Record<string, Uint8Array>));
+  let decoded: unknown;
+  try {
+    decoded = unpack(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return undefined;
+  const entries = Object.entries(decoded);
+  return entries.every(([, bytes]) => bytes instanceof Uint8Array) ? new Map(entries as [string, Uint8Array][]) : undefined;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pack, unpack } from 'msgpackr';
-import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +9,7 @@ import { LevelKv } from '../../../../common/db/level-kv.ts';
 import { HashPath } from '../../../../common/hash-path.ts';
 import { nullLogger } from '../../../../common/logger.ts';
 import { Timestamp } from '../../../../common/timestamp.ts';
-import { DiskFileDeleted, DiskFileQuarantined } from '../../../../object/diskfile/errors.ts';
+import { DiskFileDeleted, DiskFileNotExist, DiskFileQuarantined } from '../../../../object/diskfile/errors.ts';
 import { HEADER_SIZE } from '../../../../object/diskfile/format.ts';
 import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts';
 import { selectFiles } from '../../../../object/diskfile/ondisk.ts';
@@ -261,6 +261,54 @@ test('a corrupt small object is quarantined under quarantined/objects and leaves
     assert.equal(await readdir(join(dir.path, 'sda', 'quarantined', 'objects', df.hash)), [`${ts(1).internal}.data`]);
     assert.equal(await keys(), []);
     assert.is(manager.quarantinedCount, 1);
+  } finally {
+    await manager.close();
+    await dir.remove();
+  }
+});
+
+test('regression: an undecodable database record is quarantined (the object reads as missing), not an error on every request', async () => {
+  const { dir, manager, dbs, keys } = await harness();
+  try {
+    const df = await manager.diskFile(loc('o'));
+    await putObject(df, Buffer.from('lost'), ts(1));
+    const [key] = await keys();
+    const garbage = Buffer.from([0xc1, 0x00, 0x07]); // 0xc1: a byte msgpack never uses
+    await (dbs.get(join(dir.path, 'sda', 'objects-db')) as OrderedKv).batch([{ type: 'put', key: key as string, value: garbage }]);
+    await rejects(df.readMetadata(), DiskFileNotExist);
+    const kept = await readdir(join(dir.path, 'sda', 'quarantined', 'objects', df.hash));
+    assert.is(kept.length, 1);
+    assert.equal(await readFile(join(dir.path, 'sda', 'quarantined', 'objects', df.hash, kept[0] as string)), garbage);
+    assert.equal(await keys(), []);
+    assert.is(manager.quarantinedCount, 1);
+    // A PUT after it is stored and read as usual.
+    await putObject(df, Buffer.from('again'), ts(2));
+    assert.equal(await readAll(df), Buffer.from('again'));
+  } finally {
+    await manager.close();
+    await dir.remove();
+  }
+});
+
+test('a write over an undecodable record, and a partition listing that meets one, quarantine it too', async () => {
+  const { dir, manager, dbs, keys } = await harness();
+  try {
+    const kv = (): OrderedKv => dbs.get(join(dir.path, 'sda', 'objects-db')) as OrderedKv;
+    const a = await manager.diskFile(loc('a'));
+    const b = await manager.diskFile(loc('b'));
+    await putObject(a, Buffer.from('a'), ts(1), {}, '/a/c/a');
+    await putObject(b, Buffer.from('b'), ts(1), {}, '/a/c/b');
+    const recordOf = (hash: string): string => `7/${hash.slice(-3)}/${hash}`;
+    // Decodes, but not to a map of file names to bytes.
+    await kv().batch([{ type: 'put', key: recordOf(a.hash), value: pack([1, 2, 3]) }, { type: 'put', key: recordOf(b.hash), value: pack({ x: 'not bytes' }) }]);
+    await a.delete(ts(2));
+    await rejects(a.readMetadata(), DiskFileDeleted);
+    const listed = [];
+    for await (const e of manager.objects('sda', 7)) listed.push(e.hash);
+    assert.equal(listed, [a.hash]);
+    assert.equal(await keys(), [recordOf(a.hash)]);
+    assert.is(manager.quarantinedCount, 2);
+    assert.is((await readdir(join(dir.path, 'sda', 'quarantined', 'objects'))).length, 2);
   } finally {
     await manager.close();
     await dir.remove();
