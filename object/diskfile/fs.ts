@@ -74,7 +74,7 @@ export class FsDiskFileManager implements DiskFileManager {
   /** Where small objects' files are kept, when they are kept apart. */
   readonly small: SmallFiles | undefined;
   readonly smallMaxBytes: number;
-  /** Partition directories known to exist (a small write needs one for `hashes.invalid`). */
+  /** Partition directories known to exist (a small write makes its own, for `hashes.json`). */
   private readonly knownPartitions = new Set<string>();
   /** Aligned buffers for direct writes; undefined when they are off. */
   readonly slabs: AlignedSlabs | undefined;
