@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SwiftError } from '../../../common/errors.ts';
-import { createLogger } from '../../../common/logger.ts';
+import { batchedSink, createLogger } from '../../../common/logger.ts';
 import { newTransId } from '../../../common/trans-id.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 
@@ -43,6 +43,32 @@ test('regression: a log line that cannot be written (stderr on a full disk) is d
   } finally {
     closeSync(full);
   }
+});
+
+
+test('lines logged in one turn of the event loop are written together, in order; flush writes what is pending', () => {
+  const writes: string[] = [];
+  const deferred: (() => void)[] = [];
+  const sink = batchedSink((chunk) => writes.push(chunk), (run) => deferred.push(run));
+  sink('a');
+  sink('b');
+  assert.equal(writes, []);
+  assert.is(deferred.length, 1, 'one flush scheduled per turn');
+  deferred.shift()?.();
+  assert.equal(writes, ['a\nb\n']);
+  sink('c');
+  sink.flush();
+  assert.equal(writes, ['a\nb\n', 'c\n']);
+  deferred.shift()?.(); // the turn's own flush finds nothing left
+  assert.equal(writes, ['a\nb\n', 'c\n']);
+});
+
+test('lines logged just before the process exits are written (stderr is batched)', () => {
+  const logger = fileURLToPath(new URL('../../../common/logger.ts', import.meta.url));
+  const script = `import { createLogger } from ${JSON.stringify(logger)}; const log = createLogger({ fields: { server: 'x' } }); log.info('first'); createLogger().warn('second'); process.exit(3);`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.is(child.status, 3);
+  assert.equal(child.stderr.trim().split('\n').map((l) => JSON.parse(l).msg), ['first', 'second']);
 });
 
 test.run();
