@@ -64,7 +64,13 @@ async function harness(dirPath?: string) {
     return out;
   };
   const marks = async (device = 'sda'): Promise<string[]> => keys(device, { gte: 'changed/', lt: 'changed/\u00ff' });
-  return { dir, clock, manager, hashDir, dbs, keys, marks, batches: () => batches };
+  /** The device's database, opened by the manager. */
+  const db = (device = 'sda'): OrderedKv => {
+    const kv = dbs.get(join(dir.path, device, 'objects-db'));
+    assert.ok(kv, `${device}'s database is open`);
+    return kv;
+  };
+  return { dir, clock, manager, hashDir, db, keys, marks, batches: () => batches };
 }
 
 /** Flips the byte at `at` of the `.data` file in an object's database record. */
@@ -77,6 +83,8 @@ async function damage(kv: OrderedKv, key: string, at: number): Promise<void> {
   await kv.batch([{ type: 'put', key, value: pack({ ...record, [name]: bytes }) }]);
 }
 
+/** An object's record key in its device's database. */
+const recordKey = (partition: number, hash: string): string => `${partition}/${hash.slice(-3)}/${hash}`;
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 const loc = (object: string, partition = 7): ObjectLocation => ({ device: 'sda', partition, account: 'a', container: 'c', object });
 const ts = (s: number): Timestamp => Timestamp.parse(1_700_000_000 + s);
@@ -89,7 +97,7 @@ async function readAll(df: DiskFile): Promise<Buffer> {
 }
 
 diskFileSuite('fs, small objects in a database', async () => {
-  const { dir, clock, manager, hashDir, dbs } = await harness();
+  const { dir, clock, manager, hashDir, db } = await harness();
   return {
     manager,
     clock,
@@ -109,7 +117,7 @@ diskFileSuite('fs, small objects in a database', async () => {
         return;
       }
       const hash = hashPath.hash(location.account, location.container, location.object);
-      await damage(dbs.get(join(dir.path, location.device, 'objects-db')) as OrderedKv, `${location.partition}/${hash.slice(-3)}/${hash}`, at);
+      await damage(db(location.device), recordKey(location.partition, hash), at);
     },
     cleanup: async () => {
       await manager.close();
@@ -125,7 +133,7 @@ test('a small object is kept in the device database (no object directory), is re
     const df = await manager.diskFile(loc('o'));
     await putObject(df, body, ts(1));
     assert.equal(await readdir(hashDir(loc('o'))).catch(() => 'no directory'), 'no directory');
-    assert.equal(await keys(), [`7/${df.hash.slice(-3)}/${df.hash}`]);
+    assert.equal(await keys(), [recordKey(7, df.hash)]);
     assert.equal([...(await manager.small?.files('sda', 7, df.hash) ?? new Map()).keys()], [`${ts(1).internal}.data`]);
     assert.equal(await readAll(df), body);
     assert.is((await df.readMetadata()).metadata['ETag'], md5(body));
@@ -248,12 +256,12 @@ test('clearing the changed-suffix marks read keeps a mark written after the read
 });
 
 test('a corrupt small object is quarantined under quarantined/objects and leaves the database', async () => {
-  const { dir, manager, dbs, keys } = await harness();
+  const { dir, manager, db, keys } = await harness();
   try {
     const df = await manager.diskFile(loc('o'));
     await putObject(df, Buffer.from('to be damaged'), ts(1));
     const [key] = await keys();
-    await damage(dbs.get(join(dir.path, 'sda', 'objects-db')) as OrderedKv, key as string, HEADER_SIZE);
+    await damage(db(), key as string, HEADER_SIZE);
     const reader = await df.open();
     await rejects((async () => {
       for await (const _ of reader.read()) { /* drain */ }
@@ -268,13 +276,13 @@ test('a corrupt small object is quarantined under quarantined/objects and leaves
 });
 
 test('regression: an undecodable database record is quarantined (the object reads as missing), not an error on every request', async () => {
-  const { dir, manager, dbs, keys } = await harness();
+  const { dir, manager, db, keys } = await harness();
   try {
     const df = await manager.diskFile(loc('o'));
     await putObject(df, Buffer.from('lost'), ts(1));
     const [key] = await keys();
     const garbage = Buffer.from([0xc1, 0x00, 0x07]); // 0xc1: a byte msgpack never uses
-    await (dbs.get(join(dir.path, 'sda', 'objects-db')) as OrderedKv).batch([{ type: 'put', key: key as string, value: garbage }]);
+    await db().batch([{ type: 'put', key: key as string, value: garbage }]);
     await rejects(df.readMetadata(), DiskFileNotExist);
     const kept = await readdir(join(dir.path, 'sda', 'quarantined', 'objects', df.hash));
     assert.is(kept.length, 1);
@@ -291,22 +299,20 @@ test('regression: an undecodable database record is quarantined (the object read
 });
 
 test('a write over an undecodable record, and a partition listing that meets one, quarantine it too', async () => {
-  const { dir, manager, dbs, keys } = await harness();
+  const { dir, manager, db, keys } = await harness();
   try {
-    const kv = (): OrderedKv => dbs.get(join(dir.path, 'sda', 'objects-db')) as OrderedKv;
     const a = await manager.diskFile(loc('a'));
     const b = await manager.diskFile(loc('b'));
     await putObject(a, Buffer.from('a'), ts(1), {}, '/a/c/a');
     await putObject(b, Buffer.from('b'), ts(1), {}, '/a/c/b');
-    const recordOf = (hash: string): string => `7/${hash.slice(-3)}/${hash}`;
     // Decodes, but not to a map of file names to bytes.
-    await kv().batch([{ type: 'put', key: recordOf(a.hash), value: pack([1, 2, 3]) }, { type: 'put', key: recordOf(b.hash), value: pack({ x: 'not bytes' }) }]);
+    await db().batch([{ type: 'put', key: recordKey(7, a.hash), value: pack([1, 2, 3]) }, { type: 'put', key: recordKey(7, b.hash), value: pack({ x: 'not bytes' }) }]);
     await a.delete(ts(2));
     await rejects(a.readMetadata(), DiskFileDeleted);
     const listed = [];
     for await (const e of manager.objects('sda', 7)) listed.push(e.hash);
     assert.equal(listed, [a.hash]);
-    assert.equal(await keys(), [recordOf(a.hash)]);
+    assert.equal(await keys(), [recordKey(7, a.hash)]);
     assert.is(manager.quarantinedCount, 2);
     assert.is((await readdir(join(dir.path, 'sda', 'quarantined', 'objects'))).length, 2);
   } finally {
