@@ -5,16 +5,15 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { loadRingSet } from '../ring/ring-set.ts';
-import { proxyServerSchema, tempauthSchema } from '../proxy/config.ts';
-import { middlewareSchemas, proxyMiddlewares } from '../proxy/middlewares.ts';
+import { proxyServerSchema } from '../proxy/config.ts';
+import { pipelineSchemas } from '../proxy/pipeline.ts';
 import { ProxyServer } from '../proxy/server.ts';
 
 /** The sections of a proxy's config file. */
 export const proxyNodeSchemas = {
   'swift-hash': swiftHashSchema,
   'proxy-server': proxyServerSchema,
-  tempauth: tempauthSchema,
-  ...middlewareSchemas,
+  ...pipelineSchemas,
 } as const;
 
 export type ProxyNodeConfig = ConfigsOf<typeof proxyNodeSchemas>;
@@ -33,14 +32,13 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
   const logger = options.logger ?? createLogger({ level: p.log_level, clock, fields: { server: 'proxy' } });
   const hash = config['swift-hash'];
   const server = new ProxyServer(
-    { proxy: p, tempauth: config.tempauth, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}` },
+    { proxy: p, middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}` },
     {
       clock,
       logger,
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
       hashPath: hashPathFromConfig(hash),
-      extraMiddlewares: (ctx, capabilities) => proxyMiddlewares(ctx, capabilities, config),
     },
   );
   const http = await listen(server.handle, { host: p.bind_ip, port: p.bind_port, logger, reusePort: options.reusePort ?? false });

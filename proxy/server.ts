@@ -9,21 +9,18 @@ import { TimestampSource } from '../common/timestamp-source.ts';
 import { newTransId } from '../common/trans-id.ts';
 import type { Ring } from '../ring/ring.ts';
 import { proxyApp } from './app.ts';
-import type { proxyServerSchema, tempauthSchema } from './config.ts';
+import type { proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { ErrorLimiter } from './error-limiter.ts';
 import { InfoCache } from './info-cache.ts';
-import { catchErrors } from './middleware/catch-errors.ts';
-import { gatekeeper } from './middleware/gatekeeper.ts';
-import { healthcheck } from './middleware/healthcheck.ts';
-import { type Capabilities, info } from './middleware/info.ts';
-import { proxyLogging } from './middleware/proxy-logging.ts';
-import { tempauth } from './middleware/tempauth.ts';
-import { type Middleware, pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
+import type { Capabilities } from './middleware/info.ts';
+import { defaultPipelineConfig, type PipelineConfig, proxyPipeline } from './pipeline.ts';
+import { pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
 
 export interface ProxyServerConfig {
   readonly proxy: ConfigOf<typeof proxyServerSchema>;
-  readonly tempauth: ConfigOf<typeof tempauthSchema>;
+  /** The middlewares' sections (`[tempauth]`, `[bulk]`, ...); each defaults to Swift's defaults. */
+  readonly middleware?: Partial<PipelineConfig>;
   /** The cluster secret tokens are signed with (from `[swift-hash]`). */
   readonly secret: string;
   readonly policy?: { readonly name: string; readonly index: number };
@@ -36,14 +33,11 @@ export interface ProxyServerDeps {
   readonly backend: BackendClient;
   readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
   readonly hashPath: HashPath;
-  /** Middlewares that make subrequests (bulk, tempurl before auth; copy, slo, dlo after). */
-  readonly extraMiddlewares?: (ctx: ProxyContext, capabilities: Capabilities) => { beforeAuth: Middleware[]; afterAuth: Middleware[] };
 }
 
 /**
- * The proxy: Swift API v1 in front of the storage nodes. The pipeline, in order:
- * catch_errors, gatekeeper, healthcheck, proxy-logging, /info, [bulk, tempurl], tempauth,
- * [copy, slo, dlo], then the account/container/object controllers.
+ * The proxy: Swift API v1 in front of the storage nodes: the middlewares of `pipeline.ts`, in
+ * the order stated there, then the account/container/object controllers.
  */
 export class ProxyServer {
   readonly context: ProxyContext;
@@ -84,20 +78,8 @@ export class ProxyServer {
         account_autocreate: p.account_autocreate,
       },
     };
-    const extra = deps.extraMiddlewares?.(this.context, this.capabilities) ?? { beforeAuth: [], afterAuth: [] };
-    this.app = pipeline(
-      [
-        catchErrors,
-        gatekeeper,
-        healthcheck,
-        proxyLogging(deps.clock, p.log_requests),
-        info(this.capabilities),
-        ...extra.beforeAuth,
-        tempauth(config.tempauth, config.secret, deps.clock, this.capabilities),
-        ...extra.afterAuth,
-      ],
-      proxyApp(this.context),
-    );
+    const middleware = { ...defaultPipelineConfig(), ...config.middleware };
+    this.app = pipeline(proxyPipeline(this.context, this.capabilities, middleware, config.secret), proxyApp(this.context));
   }
 
   /** The request handler to serve with `listen()`. */

@@ -11,7 +11,6 @@ import { writeRingFile } from '../../ring/io.ts';
 import { Ring } from '../../ring/ring.ts';
 import { type RunningStorageNode, runStorageNode, type StorageNodeConfig, storageNodeSchemas } from '../../cli/storage-node.ts';
 import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
-import { proxyMiddlewares } from '../../proxy/middlewares.ts';
 import { ProxyServer } from '../../proxy/server.ts';
 import { httpRequest, type TestResponse } from './http.ts';
 import { makeTempDir } from './tmpdir.ts';
@@ -94,10 +93,10 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const proxy = new ProxyServer(
     {
       proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
-      tempauth: { ...proxyBase.tempauth, 'user_*': USERS },
+      middleware: { tempauth: { ...proxyBase.tempauth, 'user_*': USERS } },
       secret: `/${hashSection.swift_hash_path_suffix}`,
     },
-    { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath, extraMiddlewares: proxyMiddlewares },
+    { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
   );
   const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: 0, logger });
   const tokens = new Map<string, string>();

@@ -1,0 +1,69 @@
+import { type ConfigsOf, defaultConfig } from '../common/config.ts';
+import { tempauthSchema } from './config.ts';
+import type { ProxyContext } from './context.ts';
+import { bulk, bulkOptions, bulkSchema } from './middleware/bulk.ts';
+import { catchErrors } from './middleware/catch-errors.ts';
+import { copy } from './middleware/copy.ts';
+import { dlo } from './middleware/dlo.ts';
+import { gatekeeper } from './middleware/gatekeeper.ts';
+import { healthcheck } from './middleware/healthcheck.ts';
+import { type Capabilities, info } from './middleware/info.ts';
+import { dloSchema, sloSchema } from './middleware/large-object-config.ts';
+import { proxyLogging } from './middleware/proxy-logging.ts';
+import { slo } from './middleware/slo.ts';
+import { tempauth } from './middleware/tempauth.ts';
+import { tempurl, tempUrlOptions, tempurlSchema } from './middleware/tempurl.ts';
+import type { Middleware } from './request.ts';
+
+/**
+ * The config sections of the pipeline's middlewares (Swift's `[filter:<name>]` sections),
+ * each with Swift 2.30's defaults.
+ */
+export const pipelineSchemas = { tempauth: tempauthSchema, bulk: bulkSchema, tempurl: tempurlSchema, slo: sloSchema, dlo: dloSchema } as const;
+
+export type PipelineConfig = ConfigsOf<typeof pipelineSchemas>;
+
+/** Every section at its default (a proxy whose config file names none of them). */
+export function defaultPipelineConfig(): PipelineConfig {
+  return defaultConfig(pipelineSchemas);
+}
+
+/**
+ * The whole proxy pipeline, in order; the first sees a request first, the controllers come
+ * after the last. Swift's order (its sample `proxy-server.conf`): errors and health first,
+ * then logging and `/info`; bulk and tempurl before auth (bulk's subrequests carry the
+ * client's token through it, a TempURL admits requests without one); copy, slo and dlo after
+ * it, so their subrequests are authorized as the client. Every middleware is always on and
+ * registers itself and its limits in `capabilities` (`/info`).
+ */
+export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, config: PipelineConfig, secret: string): Middleware[] {
+  registerLargeObjects(capabilities, config);
+  return [
+    catchErrors,
+    gatekeeper,
+    healthcheck,
+    proxyLogging(ctx.clock, ctx.config.log_requests),
+    info(capabilities),
+    bulk(ctx, capabilities, bulkOptions(config.bulk)),
+    tempurl(ctx, capabilities, tempUrlOptions(config.tempurl)),
+    tempauth(config.tempauth, secret, ctx.clock, capabilities),
+    copy(ctx),
+    slo(config.slo, { clock: ctx.clock, clientTimeout: ctx.config.client_timeout }),
+    dlo(config.dlo, { clock: ctx.clock, listingLimit: ctx.constraints.container_listing_limit }),
+  ];
+}
+
+/** `/info`'s `slo` and `dlo` sections. */
+function registerLargeObjects(capabilities: Capabilities, config: PipelineConfig): void {
+  const s = config.slo;
+  capabilities['slo'] = {
+    max_manifest_segments: s.max_manifest_segments,
+    max_manifest_size: s.max_manifest_size,
+    yield_frequency: s.yield_frequency,
+    // No longer configurable in Swift; reported as 1 for clients that still look.
+    min_segment_size: 1,
+    allow_async_delete: false,
+  };
+  const d = config.dlo;
+  capabilities['dlo'] = { max_get_time: d.max_get_time, rate_limit_after_segment: d.rate_limit_after_segment, rate_limit_segments_per_sec: d.rate_limit_segments_per_sec };
+}
