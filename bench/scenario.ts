@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { BenchError, ScenarioError } from './bench-error.ts';
 import { type SizeClass, SizeDistribution, parseSize } from './sizes.ts';
-import { parseYamlSubset, YamlSubsetError } from './yaml-subset.ts';
 
 /**
- * A benchmark scenario: what to send, how hard, for how long. Files are JSON (or the YAML
- * subset of `yaml-subset.ts`) with these fields; unknown fields are refused so that a typo is
+ * A benchmark scenario: what to send, how hard, for how long. Files are JSON or YAML with
+ * these fields; unknown fields are refused so that a typo is
  * never silently ignored:
  *
  * | field | meaning | default |
@@ -268,9 +268,9 @@ export function parseScenarioText(text: string, path: string): Scenario {
   const name = basename(path, extname(path));
   let doc: unknown;
   try {
-    doc = ['.yaml', '.yml'].includes(extname(path)) ? parseYamlSubset(text) : JSON.parse(text);
+    doc = ['.yaml', '.yml'].includes(extname(path)) ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text);
   } catch (err) {
-    if (err instanceof YamlSubsetError || err instanceof SyntaxError) throw new ScenarioError(path, '(file)', undefined, `not valid ${err instanceof YamlSubsetError ? 'YAML (supported subset)' : 'JSON'}: ${err.message}`);
+    if (err instanceof YAMLParseError || err instanceof SyntaxError) throw new ScenarioError(path, '(file)', undefined, `not valid ${err instanceof YAMLParseError ? 'YAML' : 'JSON'}: ${err.message}`);
     throw err;
   }
   return parseScenario(doc, path, SAFE_NAME.test(name) ? name : 'scenario');

@@ -15,8 +15,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { splitArgs } from '../common/cli-args.ts';
 import { systemClock } from '../common/clock.ts';
-import { forEachPaced } from '../replicator/for-each-paced.ts';
-import { type ProbeCluster, startProbeCluster } from '../test/helpers/probe-cluster.ts';
+import { forEachPaced } from '../common/for-each-paced.ts';
+import { type ProbeCluster, startProbeCluster } from './process-cluster.ts';
 
 const { positional, flags } = splitArgs(process.argv.slice(2), new Set(['objects', 'size', 'downtime', 'rate', 'concurrency']));
 const mode = positional[0];

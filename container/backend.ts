@@ -10,7 +10,7 @@ import type { Metadata } from '../common/db/metadata.ts';
 import { decodeRecord } from '../common/db/record-codec.ts';
 import type { RemoteSyncInfo, ReplicationInfo } from '../common/db/replication-info.ts';
 import { Timestamp } from '../common/timestamp.ts';
-import { deleteObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow, putObjectRow } from './object-row.ts';
+import { deleteObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow, putObjectRow } from '../common/db/object-row.ts';
 import { incorrectPolicyIndex } from './policy-index.ts';
 
 /** Swift's datadir name for container databases. */

@@ -25,7 +25,7 @@ import { Timestamp } from '../common/timestamp.ts';
 import { accountUpdatePlan, sendAccountUpdate } from './account-update.ts';
 import { CONTAINER_DATADIR, type ContainerBroker, ContainerDatadir, type ContainerInfo, type ObjectListingEntry } from './backend.ts';
 import type { containerServerSchema } from './config.ts';
-import { extractSwiftBytes } from './object-row.ts';
+import { extractSwiftBytes } from '../common/db/object-row.ts';
 
 /** The largest UPDATE body (about 10,000 rows). */
 const MAX_UPDATE_BYTES = 4 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
-import { deleteObjectRow, type ObjectRow, putObjectRow } from '../container/object-row.ts';
+import { deleteObjectRow, type ObjectRow, putObjectRow } from '../common/db/object-row.ts';
 import type { AsyncUpdate } from './async-pending.ts';
 
 /** A container replica to tell about an object write. */

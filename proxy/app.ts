@@ -4,7 +4,7 @@ import type { ProxyContext } from './context.ts';
 import { accountRequest } from './controllers/account.ts';
 import { containerRequest } from './controllers/container.ts';
 import { objectRequest } from './controllers/object.ts';
-import { parseSwiftPath } from './controllers/shared.ts';
+import { parseSwiftPath } from './swift-path.ts';
 import type { ProxyHandler } from './request.ts';
 
 /** The innermost handler: `/v1/<account>[/<container>[/<object>]]` to its controller. */

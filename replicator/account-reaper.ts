@@ -8,7 +8,7 @@ import { Timestamp } from '../common/timestamp.ts';
 import type { Device } from '../ring/device.ts';
 import { boundedBackend } from './bounded-backend.ts';
 import type { accountReaperSchema } from './db-daemon-config.ts';
-import { forEachPaced } from './for-each-paced.ts';
+import { forEachPaced } from '../common/for-each-paced.ts';
 import { type LocalDb, localDbs, devicesWithDatadir, ringDevice } from './local-dbs.ts';
 import type { StorageNodeContext } from './node-context.ts';
 

@@ -2,7 +2,7 @@ import type { ConfigOf } from '../common/config.ts';
 import type { DeviceDbs } from '../common/db/device-dbs.ts';
 import type { RowSchema } from '../common/db/row-schema.ts';
 import { CONTAINER_DATADIR, type ContainerBroker, type ContainerDatadir } from '../container/backend.ts';
-import { OBJECT_ROW_SCHEMA, type ObjectRow } from '../container/object-row.ts';
+import { OBJECT_ROW_SCHEMA, type ObjectRow } from '../common/db/object-row.ts';
 import type { containerAuditorSchema } from './db-daemon-config.ts';
 import { DbAuditor } from './db-auditor.ts';
 import type { StorageNodeContext } from './node-context.ts';

@@ -7,7 +7,7 @@ import type { Device } from '../ring/device.ts';
 import { boundedBackend } from './bounded-backend.ts';
 import type { containerUpdaterSchema } from './db-daemon-config.ts';
 import { quarantineDb } from './db-quarantine.ts';
-import { forEachPaced } from './for-each-paced.ts';
+import { forEachPaced } from '../common/for-each-paced.ts';
 import { type LocalDb, localDbs, devicesWithDatadir, ringDevice } from './local-dbs.ts';
 import type { StorageNodeContext } from './node-context.ts';
 

@@ -7,7 +7,7 @@ import type { DeviceDbs } from '../common/db/device-dbs.ts';
 import { type BaseRow, type RowSchema, stripRowId } from '../common/db/row-schema.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import { quarantineDb } from './db-quarantine.ts';
-import { forEachPaced } from './for-each-paced.ts';
+import { forEachPaced } from '../common/for-each-paced.ts';
 import { type LocalDb, localDbs, devicesWithDatadir } from './local-dbs.ts';
 import type { StorageNodeContext } from './node-context.ts';
 

@@ -13,7 +13,7 @@ import type { Device } from '../ring/device.ts';
 import type { Ring } from '../ring/ring.ts';
 import { boundedBackend } from './bounded-backend.ts';
 import type { dbReplicatorSchema } from './db-daemon-config.ts';
-import { forEachPaced } from './for-each-paced.ts';
+import { forEachPaced } from '../common/for-each-paced.ts';
 import { devicesWithDatadir, type LocalDb, localDbs } from './local-dbs.ts';
 import { localDevices } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';

@@ -6,7 +6,8 @@ import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.t
 import type { ProxyContext } from '../context.ts';
 import { accountToXml, listingContentType, listingToJson } from '../../common/listing-format.ts';
 import type { ProxyRequest } from '../request.ts';
-import { authorize, backendHeaders, passHeaders, writeTimestamp } from './shared.ts';
+import { createAccount } from './account-create.ts';
+import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from './shared.ts';
 
 /**
  * The account controller: GET/HEAD (container listing, counts), POST (metadata), and PUT/DELETE
@@ -75,21 +76,4 @@ async function write(ctx: ProxyContext, req: ProxyRequest, account: string, meth
   const headers = backendHeaders(req, { 'x-timestamp': writeTimestamp(req, ctx).internal });
   const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account), names: [account] }, { method, headersPerSlot: Array.from({ length: ring.replicas }, () => headers) }, req.signal);
   return best;
-}
-
-/**
- * Creates an account on all its replicas (autocreate). Succeeds when a quorum did, or when it
- * already existed (202).
- * @throws {HttpError} 503 when the account servers could not take it.
- */
-export async function createAccount(ctx: ProxyContext, account: string, transId: string): Promise<void> {
-  const ring = ctx.rings.account;
-  const headers = { 'x-timestamp': ctx.timestamps.next().internal, 'x-trans-id': transId, 'user-agent': `proxy-server ${process.pid}` };
-  const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account), names: [account] }, { method: 'PUT', headersPerSlot: Array.from({ length: ring.replicas }, () => headers) });
-  ctx.info.invalidate(account);
-  if (best.status < 200 || best.status >= 300) throw new HttpError(503, `could not create account ${account}`);
-}
-
-export function isNewest(req: ProxyRequest): boolean {
-  return (req.headers['x-newest'] ?? '').toLowerCase() === 'true';
 }

@@ -4,9 +4,9 @@ import type { ServerResponse } from '../../common/http/server.ts';
 import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
 import type { ProxyContext } from '../context.ts';
 import type { ProxyRequest } from '../request.ts';
-import { createAccount, isNewest } from './account.ts';
+import { createAccount } from './account-create.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
-import { authorize, backendHeaders, isOwner, passHeaders, writeTimestamp } from './shared.ts';
+import { authorize, backendHeaders, isNewest, isOwner, passHeaders, writeTimestamp } from './shared.ts';
 
 /** Headers only the account owner sees. */
 const OWNER_ONLY = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];

@@ -9,11 +9,10 @@ import type { ProxyContext } from '../context.ts';
 import type { ContainerInfo } from '../info-cache.ts';
 import { guessContentType } from '../mime-types.ts';
 import type { ProxyRequest } from '../request.ts';
-import { isNewest } from './account.ts';
 import { objectRead } from './object-read.ts';
 import { putObject } from './object-put.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
-import { authorize, backendHeaders, passHeaders, writeTimestamp } from './shared.ts';
+import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from './shared.ts';
 
 /**
  * The object controller: authorizes against the container's read ACL (GET, HEAD) or write ACL

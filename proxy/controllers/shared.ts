@@ -1,37 +1,8 @@
-import { InvalidPathError } from '../../common/errors.ts';
-import { decodePath } from '../../common/http/backend-path.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import { Timestamp } from '../../common/timestamp.ts';
 import type { ProxyContext } from '../context.ts';
 import type { AuthorizeRequest, ProxyRequest } from '../request.ts';
-
-/** A client path `/v1/<account>[/<container>[/<object>]]`, decoded. */
-export interface SwiftPath {
-  readonly version: string;
-  readonly account: string;
-  readonly container?: string;
-  readonly object?: string;
-}
-
-/**
- * Parses `/v1/a/c/o` as Swift's proxy does: the path is decoded first (412 for bad UTF-8 or
- * NUL), then split; object names keep their slashes.
- * @throws {ConstraintError} 412 for bad UTF-8; {InvalidPathError} for a path without an account.
- */
-export function parseSwiftPath(rawPath: string): SwiftPath {
-  const path = decodePath(rawPath);
-  const [version, account, container, ...rest] = path.slice(1).split('/');
-  if (!path.startsWith('/') || !version || account === undefined || account === '') throw new InvalidPathError(rawPath, 'expected /<version>/<account>[/<container>[/<object>]]');
-  const object = rest.length > 0 ? rest.join('/') : undefined;
-  if (container === '' && object !== undefined) throw new InvalidPathError(rawPath, 'empty container name');
-  return {
-    version,
-    account,
-    ...(container !== undefined && container !== '' ? { container } : {}),
-    ...(object !== undefined && object !== '' ? { object } : {}),
-  };
-}
 
 /** Client headers the proxy never sends on to storage nodes. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'x-auth-token', 'x-storage-token', 'authorization', 'expect', 'keep-alive', 'te', 'trailer', 'upgrade']);
@@ -88,4 +59,9 @@ export function passHeaders(headers: Readonly<Record<string, string>>, drop: rea
     out[k] = v;
   }
   return out;
+}
+
+/** Whether the client asked for the newest replica's answer (`X-Newest: true`). */
+export function isNewest(req: ProxyRequest): boolean {
+  return (req.headers['x-newest'] ?? '').toLowerCase() === 'true';
 }

@@ -2,7 +2,7 @@ import { isTrueValue } from '../../common/config.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ResponseHeaders, ServerResponse } from '../../common/http/server.ts';
 import type { ProxyContext } from '../context.ts';
-import { parseSwiftPath } from '../controllers/shared.ts';
+import { parseSwiftPath } from '../swift-path.ts';
 import { type Middleware, type ProxyHandler, type ProxyRequest, subrequest } from '../request.ts';
 import { type CopyPath, parseAccountHeader, parseCopyPath } from './copy-path.ts';
 import { headerOf, isSuccess } from './subresponse.ts';

@@ -1,4 +1,4 @@
-import { parseSwiftPath, type SwiftPath } from '../controllers/shared.ts';
+import { parseSwiftPath, type SwiftPath } from '../swift-path.ts';
 
 /**
  * Paths of manifests, segments and segment containers. Subrequest paths are percent-encoded

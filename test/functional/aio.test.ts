@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort, freePortBase } from '../helpers/free-port.ts';
+import { freePort, freePortBase } from '../../bench/free-port.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
 

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 test('a container database lost on one node: replication rebuilds it with every row and its stats', async () => {
   const c = await startProbeCluster();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpRequest } from '../helpers/http.ts';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 test('an object file corrupted on one node: the auditor quarantines it, the replicator restores a good copy', async () => {
   const c = await startProbeCluster();

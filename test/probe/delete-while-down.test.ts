@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 test('deletes made while a node is down do not come back when it returns', async () => {
   const c = await startProbeCluster();

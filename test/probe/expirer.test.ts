@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 test('X-Delete-After: 1 disappears from GET at once and from the listing after the expirer runs', async () => {
   const c = await startProbeCluster();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 test('a write while two of three primaries are down lands on a handoff and moves home once they return', async () => {
   const c = await startProbeCluster();

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 import { systemClock } from '../../common/clock.ts';
-import { forEachPaced } from '../../replicator/for-each-paced.ts';
+import { forEachPaced } from '../../common/for-each-paced.ts';
 
 const COUNT = 1000;
 const names = Array.from({ length: COUNT }, (_, i) => `obj-${String(i).padStart(4, '0')}`);

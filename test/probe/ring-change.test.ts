@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { systemClock } from '../../common/clock.ts';
-import { forEachPaced } from '../../replicator/for-each-paced.ts';
+import { forEachPaced } from '../../common/for-each-paced.ts';
 import { RingBuilder } from '../../ring/builder.ts';
 import { readBuilderFile, writeBuilderFile, writeRingFile } from '../../ring/io.ts';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 const names = Array.from({ length: 200 }, (_, i) => `moving-${i}`);
 

@@ -96,7 +96,7 @@ test('file text: JSON and YAML, syntax errors name the file', () => {
   assert.is(fromYaml.name, 'quick');
   assert.is(fromYaml.count, 10);
   assert.throws(() => parseScenarioText('{"size": 1,', '/x/bad.json'), (e: unknown) => e instanceof ScenarioError && /^\/x\/bad\.json: \(file\): not valid JSON/.test(e.message));
-  assert.throws(() => parseScenarioText('size: 1\n\tmix: 2', '/x/bad.yml'), (e: unknown) => e instanceof ScenarioError && /not valid YAML .*line 2/.test(e.message));
+  assert.throws(() => parseScenarioText('size: 1\n\tmix: 2', '/x/bad.yml'), (e: unknown) => e instanceof ScenarioError && /not valid YAML.*line 2/.test(e.message));
 });
 
 test('overrides: validated like the file, errors name the flag', () => {

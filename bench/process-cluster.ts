@@ -1,18 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AIO_NODES, aioLayout, aioPorts, type AioLayout, setupAio } from '../../cli/aio-setup.ts';
-import { accepts } from '../../cli/wait-for-ports.ts';
-import { systemClock } from '../../common/clock.ts';
-import { HashPath } from '../../common/hash-path.ts';
-import { backendPath, UndiciBackendClient } from '../../common/http/backend-client.ts';
-import { loadRingSet, type RingSet } from '../../ring/ring-set.ts';
+import { AIO_NODES, aioLayout, aioPorts, type AioLayout, setupAio } from '../cli/aio-setup.ts';
+import { accepts } from '../cli/wait-for-ports.ts';
+import { systemClock } from '../common/clock.ts';
+import { HashPath } from '../common/hash-path.ts';
+import { backendPath, UndiciBackendClient } from '../common/http/backend-client.ts';
+import { loadRingSet, type RingSet } from '../ring/ring-set.ts';
 import { freePort, freePortBase } from './free-port.ts';
-import { httpRequest, type TestResponse } from './http.ts';
-import { makeTempDir } from './tmpdir.ts';
+import { httpRequest, type TestResponse } from './http-request.ts';
 
-const SWIFTLET = join(import.meta.dirname, '../../cli/swiftlet.ts');
+const SWIFTLET = join(import.meta.dirname, '../cli/swiftlet.ts');
 
 /** Where a device is served (a ring node or a handoff). */
 type DeviceAddress = { readonly ip: string; readonly port: number; readonly device: string };
@@ -58,7 +58,8 @@ export interface ProbeOptions {
 }
 
 export async function startProbeCluster(options: ProbeOptions = {}): Promise<ProbeCluster> {
-  const dir = await makeTempDir('swiftlet-probe-');
+  const path = await mkdtemp(join(tmpdir(), 'swiftlet-probe-'));
+  const dir = { path, remove: () => rm(path, { recursive: true, force: true }) };
   const layout = aioLayout(dir.path);
   const proxyPort = await freePort();
   const portBase = await freePortBase();

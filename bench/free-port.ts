@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { AIO_NODES, aioPorts } from '../../cli/aio-setup.ts';
+import { AIO_NODES, aioPorts } from '../cli/aio-setup.ts';
 
 // Ports are picked below Linux's ephemeral range (32768+): there, an outgoing connection could
 // take a port between the check and the listen.

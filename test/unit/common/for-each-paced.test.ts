@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Clock } from '../../../common/clock.ts';
-import { forEachPaced } from '../../../replicator/for-each-paced.ts';
+import { forEachPaced } from '../../../common/for-each-paced.ts';
 
 /** A clock whose sleeps pass at once, moving its time on: a paced loop runs at full speed. */
 function hurryingClock(): Clock & { slept: number[] } {

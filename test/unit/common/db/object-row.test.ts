@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { extractSwiftBytes, mergeObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow } from '../../../container/object-row.ts';
-import { ReplicationRequestError } from '../../../common/db/errors.ts';
+import { extractSwiftBytes, mergeObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow } from '../../../../common/db/object-row.ts';
+import { ReplicationRequestError } from '../../../../common/db/errors.ts';
 
 const ts = (s: number): string => (1_700_000_000 + s).toFixed(5);
 const row = (over: Partial<ObjectRow>): ObjectRow => ({ name: 'o', created_at: ts(1), size: 1, content_type: 'text/plain', etag: 'e', deleted: 0, storage_policy_index: 0, ctype_timestamp: ts(1), meta_timestamp: ts(1), ...over });

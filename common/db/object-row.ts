@@ -1,8 +1,8 @@
-import { fixedHex } from '../common/db/key-order.ts';
-import { ReplicationRequestError } from '../common/db/errors.ts';
-import type { BaseRow, RowSchema } from '../common/db/row-schema.ts';
-import { isValidUtf8Name } from '../common/constraints.ts';
-import { Timestamp } from '../common/timestamp.ts';
+import { fixedHex } from './key-order.ts';
+import { ReplicationRequestError } from './errors.ts';
+import type { BaseRow, RowSchema } from './row-schema.ts';
+import { isValidUtf8Name } from '../constraints.ts';
+import { Timestamp } from '../timestamp.ts';
 
 /**
  * One object row of a container (Swift's `object` table). Swift folds three timestamps into
