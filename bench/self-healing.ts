@@ -80,9 +80,10 @@ async function convergence(): Promise<void> {
   let i = 0;
   let failures = 0;
   const written: { name: string; at: number }[] = [];
+  let writer: Promise<void> | undefined;
   try {
     await c.request('PUT', '/v1/AUTH_test/heal');
-    const writer = (async () => {
+    writer = (async () => {
       const started = performance.now();
       while (!stop) {
         const name = `w-${String(i++).padStart(7, '0')}`;
@@ -127,6 +128,7 @@ async function convergence(): Promise<void> {
     console.log(`converged ${objectsAt.toFixed(0)} s after the node returned (objects); listing ${listingAt.toFixed(0)} s; ${failures} writes failed in all`);
   } finally {
     stop = true;
+    await writer?.catch(() => undefined);
     await c.close();
   }
 }

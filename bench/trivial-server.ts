@@ -46,7 +46,7 @@ export function trivialSwiftHandler(): Handler {
     const slash = rest.indexOf('/');
     const cname = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
     const oname = slash === -1 ? '' : decodeURIComponent(rest.slice(slash + 1));
-    let c = containers.get(cname);
+    const c = containers.get(cname);
     if (oname === '') {
       switch (req.method) {
         case 'PUT':

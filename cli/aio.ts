@@ -58,7 +58,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
-  groups.forEach((nodes, i) => options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`));
+  for (const [i, nodes] of groups.entries()) options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`);
   const managed: Managed[] = [
     ...groups.map((nodes, i) => ({
       name: `storage${i + 1}`,
@@ -83,15 +83,21 @@ export async function runAio(options: AioOptions): Promise<number> {
   };
   for (const m of managed) launch(m);
 
+  const stopRequested = options.stopSignal ?? untilSignal();
   const ports = [...(await storagePorts(layout.nodeConfig)), options.port];
-  const ready = await waitForPorts(ports, 30_000, options.clock);
-  if (!ready) options.out(`not ready after 30 s: see the logs in ${layout.log}`);
+  // A loaded machine can take longer than 30 s to start four nodes: say so, and keep waiting.
+  let ready = await waitForPorts(ports, 30_000, options.clock);
+  if (!ready) {
+    options.out(`not ready after 30 s, still waiting (logs in ${layout.log})`);
+    ready = await Promise.race([waitForPorts(ports, 270_000, options.clock), stopRequested.then(() => false)]);
+  }
+  if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
     options.out(`  swift -A http://127.0.0.1:${options.port}/auth/v1.0 -U test:tester -K testing stat`);
   }
 
-  await (options.stopSignal ?? untilSignal());
+  await stopRequested;
   stopping = true;
   options.out('stopping');
   await Promise.all(

@@ -26,7 +26,9 @@ export async function runStatus(flags: ReadonlyMap<string, string>, io: { out(li
   const client = new UndiciBackendClient({ nodeTimeoutMs: 5000, connectTimeoutMs: 1000 });
   const get = async (node: NodeAddress, what: string): Promise<unknown> => {
     const res = await client.request(node, { method: 'GET', path: `/recon/${what}` });
-    return res.status === 200 ? res.body.json() : (await res.body.dump(), undefined);
+    if (res.status === 200) return res.body.json();
+    await res.body.dump();
+    return undefined;
   };
   const statuses: NodeStatus[] = await Promise.all(
     nodes.map(async (node) => {

@@ -218,7 +218,7 @@ export class ObjectServer {
     return { status: 204, headers: { 'X-Backend-Timestamp': responseTimestamp.internal } };
   };
 
-  private readonly replicate = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+  private readonly replicate = async (_req: ServerRequest, path: string): Promise<ServerResponse> => {
     const [device, partition, suffixes] = splitPath(path, 2, 3) as [string, string, string | undefined];
     const recalculate = (suffixes ?? '').split('-').filter((s) => /^[0-9a-f]{3}$/.test(s));
     const hashes = await this.deps.diskFiles.getHashes(device, validateDevicePartition(device, partition), recalculate);

@@ -1,7 +1,7 @@
 import { unpack } from 'msgpackr';
 import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
 import type { Logger } from '../common/logger.ts';
-import type { DiskFileManager, ObjectEntry } from '../object/diskfile/types.ts';
+import type { DiskFileManager, ObjectEntry, ObjectReader } from '../object/diskfile/types.ts';
 import { decodeWants, encodeFrameHeader, encodeOffers, type Offer, SSYNC_PHASE_HEADER, type UpdatesResult, type Want } from '../object/ssync-protocol.ts';
 
 /** A remote object server device. */
@@ -79,7 +79,7 @@ async function* frames(deps: SsyncDeps, local: { device: string; partition: numb
       yield encodeFrameHeader({ op: 'DELETE', hash: entry.hash, timestamp: entry.tombstoneTimestamp.internal, metadata: {}, length: 0 });
       continue;
     }
-    let reader;
+    let reader: ObjectReader;
     try {
       reader = await (await deps.diskFiles.diskFileByHash(local.device, local.partition, entry.hash)).open({ openExpired: true });
     } catch (err) {

@@ -336,6 +336,6 @@ function formatDuration(seconds: number): string {
 /** Right-aligned columns, like swift-ring-builder's device table. */
 function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
   return rows.map((row) => row.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ').trimEnd());
 }

@@ -14,10 +14,10 @@ node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --storage-port-base "$BAS
 AIO=$!
 cleanup() { kill -TERM "$AIO" 2>/dev/null; wait "$AIO" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
-for _ in $(seq 1 300); do
+for _ in $(seq 1 3000); do
   grep -q '^ready:' "$DATA/aio.out" && break
   kill -0 "$AIO" 2>/dev/null || { cat "$DATA/aio.out"; echo "the cluster did not start"; exit 1; }
   sleep 0.1
 done
-grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 30 s"; exit 1; }
+grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 300 s"; exit 1; }
 SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh"

@@ -1,7 +1,7 @@
 /**
- * `npm test`: type-checks the project, then runs every `*.test.ts` under test/ with uvu, and
- * ends with one line `N passed, N failed, N skipped` (a failed type-check counts as one
- * failure). `npm test -- <pattern>` runs only test files whose path matches the pattern.
+ * `npm test`: type-checks and lints the project (tsc, Biome with `biome.json`), then runs every
+ * `*.test.ts` under test/ with uvu, and ends with one line `N passed, N failed, N skipped` (a
+ * failed type-check or lint counts as one failure each). `npm test -- <pattern>` runs only test files whose path matches the pattern.
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -40,6 +40,11 @@ const typecheck = await run(process.execPath, [tsc, '-p', '.'], true);
 if (typecheck.code === 0) process.stdout.write('typecheck: ok\n');
 else process.stdout.write('typecheck: FAILED\n');
 
+const biome = join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+const lint = await run(process.execPath, [biome, 'lint', '--colors=off', '--error-on-warnings', '.'], false);
+if (lint.code === 0) process.stdout.write('lint: ok\n');
+else process.stdout.write(`${lint.output}lint: FAILED\n`);
+
 // uvu's exports hide its bin, so find it beside its entry point (node_modules/uvu/dist/index.js).
 const uvu = join(dirname(require.resolve('uvu')), '..', 'bin.js');
 const tests = await run(process.execPath, [uvu, 'test', pattern, '-c', 'false'], true);
@@ -54,5 +59,6 @@ const skipped = num('Skipped') ?? 0;
 let failed = total === undefined ? 1 : total - passed;
 if (tests.code !== 0 && failed === 0) failed = 1; // crashed outside a test
 if (typecheck.code !== 0) failed += 1;
+if (lint.code !== 0) failed += 1;
 process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exitCode = failed === 0 ? 0 : 1;

@@ -79,7 +79,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 
 /** Percent-encodes path segments for the backend protocol; `/` inside object names stays. */
 export function backendPath(...segments: readonly (string | number)[]): string {
-  return '/' + segments.map((s) => encodeURIComponent(String(s)).replace(/%2F/g, '/')).join('/');
+  return `/${segments.map((s) => encodeURIComponent(String(s)).replace(/%2F/g, '/')).join('/')}`;
 }
 
 export class UndiciBackendClient implements BackendClient {

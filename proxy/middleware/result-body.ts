@@ -38,7 +38,7 @@ export function resultBody(format: ResultFormat | undefined, fields: Readonly<Re
     return `{${parts.join(', ')}}`;
   }
   const keys = Object.keys(fields).sort();
-  if (format !== undefined && format.endsWith('/xml')) {
+  if (format?.endsWith('/xml')) {
     let out = `<${root}>\n`;
     for (const key of keys) {
       const tag = key.replace(/ /g, '_').toLowerCase();

@@ -9,7 +9,6 @@ import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 
 const md5 = (data: Buffer | string): string => createHash('md5').update(data).digest('hex');
 const A = '/v1/AUTH_test';
-const json = { 'Content-Type': 'application/json' };
 
 let c: TestCluster;
 const logs: string[] = [];

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../../common/clock.ts';
-import { defaultConfig, swiftHashSchema } from '../../common/config.ts';
+import { defaultConfig } from '../../common/config.ts';
 import { HashPath } from '../../common/hash-path.ts';
 import { UndiciBackendClient } from '../../common/http/backend-client.ts';
 import { type HttpServer, listen } from '../../common/http/server.ts';

@@ -30,7 +30,7 @@ test('encodeSwiftPath keeps slashes, encodes the rest', () => {
 });
 
 test('paths, token, query; body counted, hashed, or scanned for the last line', async () => {
-  const listing = Array.from({ length: 5000 }, (_, i) => `name-${String(i).padStart(5, '0')}`).join('\n') + '\n';
+  const listing = `${Array.from({ length: 5000 }, (_, i) => `name-${String(i).padStart(5, '0')}`).join('\n')}\n`;
   await withServer(
     async (req) => {
       if (req.query.get('format') === 'lines') return { status: 200, body: listing };

@@ -29,7 +29,7 @@ function gatedBackend(): BackendClient & { readonly held: Held[] } {
 }
 
 const target: ContainerTarget = { ip: '127.0.0.1', port: 6201, device: 'sdb', partition: '17' };
-const put = (obj: string, at: string, container = 'c'): AsyncUpdate => ({ op: 'PUT', account: 'AUTH_a', container, obj, headers: { 'x-timestamp': at, 'x-size': '4', 'x-content-type': 'text/plain', 'x-etag': 'etag-' + obj } });
+const put = (obj: string, at: string, container = 'c'): AsyncUpdate => ({ op: 'PUT', account: 'AUTH_a', container, obj, headers: { 'x-timestamp': at, 'x-size': '4', 'x-content-type': 'text/plain', 'x-etag': `etag-${obj}` } });
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 test('updates that arrive while one is in flight to the same container go together as one UPDATE; each caller hears its outcome', async () => {

@@ -196,7 +196,7 @@ test('min_part_hours: nothing moves until it has passed, then at most one replic
   assert.ok(later.moved > 0);
   const second = table(b);
   const moves = newcomersByPart(first, second);
-  moves.forEach((fresh, p) => assert.ok(fresh.length <= 1, `partition ${p} moved ${fresh.length} replicas at once`));
+  for (const [p, fresh] of moves.entries()) assert.ok(fresh.length <= 1, `partition ${p} moved ${fresh.length} replicas at once`);
   // Straight away again: partitions that just moved stay put.
   b.setWeight(0, 50);
   clock.advance(60_000);

@@ -171,7 +171,7 @@ test('a tombstone in the database hides a data file written before small objects
   try {
     const before = new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger });
     await putObject(await before.diskFile(loc('o')), Buffer.from('old'), ts(1));
-    const { manager, keys } = await harness(dir.path);
+    const { manager } = await harness(dir.path);
     const df = await manager.diskFile(loc('o'));
     assert.equal(await readAll(df), Buffer.from('old'));
     await df.delete(ts(2));

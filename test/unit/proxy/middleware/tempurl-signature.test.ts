@@ -27,7 +27,7 @@ test('parseSignature: hex length picks the digest; base64 standard or URL-safe, 
   assert.equal(parseSignature('a'.repeat(40)), { digest: 'sha1', hex: 'a'.repeat(40) });
   assert.equal(parseSignature('b'.repeat(64)), { digest: 'sha256', hex: 'b'.repeat(64) });
   assert.equal(parseSignature('c'.repeat(128)), { digest: 'sha512', hex: 'c'.repeat(128) });
-  const bytes = Buffer.from('fbff' + '00'.repeat(30), 'hex');
+  const bytes = Buffer.from(`fbff${'00'.repeat(30)}`, 'hex');
   const hex = bytes.toString('hex');
   assert.equal(parseSignature(`sha256:${bytes.toString('base64')}`), { digest: 'sha256', hex });
   assert.equal(parseSignature(`sha256:${bytes.toString('base64url')}`), { digest: 'sha256', hex });
