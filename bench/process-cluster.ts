@@ -79,7 +79,8 @@ export async function startProbeCluster(options: ProbeOptions = {}): Promise<Pro
     const child = spawn(process.execPath, [SWIFTLET, ...args], { stdio: ['ignore', log, log] });
     children.set(name, child);
     for (const port of ports) {
-      const deadline = Date.now() + 20_000;
+      // Generous: a loaded machine takes long to start a node; this only catches one that never listens.
+      const deadline = Date.now() + 120_000;
       while (!(await accepts(port))) {
         if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${join(layout.log, `${name}.log`)}`);
         if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port}`);
