@@ -41,12 +41,19 @@ export function aioLayout(data: string): AioLayout {
   };
 }
 
-/** Tempauth users of the all-in-one cluster (DESIGN.md; the same as Swift's SAIO). */
-const USERS = [
+/**
+ * Tempauth of the all-in-one cluster (DESIGN.md; Swift's SAIO and the users its functional
+ * tests expect): `SERVICE_` accounts are reached with a user's token plus the service user's
+ * (test5:tester5) `X-Service-Token`; test6:tester6 is the tests' reseller admin.
+ */
+const TEMPAUTH = [
+  'reseller_prefix = AUTH, SERVICE',
+  'SERVICE_require_group = service',
   'user_test_tester = testing .admin',
   'user_test2_tester2 = testing2 .admin',
   'user_test_tester3 = testing3',
   'user_test5_tester5 = testing5 service',
+  'user_test6_tester6 = testing6 .reseller_admin',
   'user_admin_admin = admin .admin .reseller_admin',
 ];
 
@@ -78,7 +85,7 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
     await writeFile(layout.proxyConfig, [
       '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
       '[proxy-server]', 'bind_ip = 127.0.0.1', `bind_port = ${options.proxyPort}`, `workers = ${options.workers}`, `swift_dir = ${layout.etc}`, 'allow_account_management = true', '',
-      '[tempauth]', ...USERS, '',
+      '[tempauth]', ...TEMPAUTH, '',
     ].join('\n'));
     for (const kind of ['account', 'container', 'object'] as const) {
       const builder = RingBuilder.create({ partPower: 10, replicas: 3, minPartHours: 1 }, options.clock);

@@ -22,9 +22,9 @@ export type Schema = Readonly<Record<string, Field<unknown>>>;
 export type ConfigOf<S extends Schema> = { readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
 
 /**
- * A family of keys sharing a prefix (schema key `user_*`), like tempauth's
- * `user_<account>_<user>`: each matching key is parsed with `item`, and the section gets a
- * record of them by full key name.
+ * A family of keys matching a pattern with one `*` (schema key `user_*`, `*_require_group`),
+ * like tempauth's `user_<account>_<user>`: each matching key is parsed with `item`, and the
+ * section gets a record of them by full key name.
  */
 export interface PatternField<T> extends Field<Readonly<Record<string, T>>> {
   readonly item: Field<T>;
@@ -182,14 +182,14 @@ export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): C
   const result: Record<string, unknown> = {};
   for (const [sectionName, schema] of Object.entries(schemas)) {
     const given = raw[sectionName] ?? {};
-    const patterns = Object.entries(schema).filter(([k]) => k.endsWith('*'));
-    const patternOf = (key: string): string | undefined => patterns.find(([p]) => key.startsWith(p.slice(0, -1)))?.[0];
+    const patterns = Object.entries(schema).filter(([k]) => k.includes('*'));
+    const patternOf = (key: string): string | undefined => patterns.find(([p]) => matchesPattern(key, p))?.[0];
     for (const key of Object.keys(given)) {
       if (!(key in schema) && patternOf(key) === undefined) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
     }
     const section: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(schema)) {
-      if (key.endsWith('*')) {
+      if (key.includes('*')) {
         const item = (field as PatternField<unknown>).item;
         const matches: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(given)) {
@@ -213,6 +213,14 @@ export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): C
     result[sectionName] = Object.freeze(section);
   }
   return Object.freeze(result) as ConfigsOf<M>;
+}
+
+/** Whether `key` fits `pattern`, whose one `*` stands for at least one character. */
+function matchesPattern(key: string, pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  const head = pattern.slice(0, star);
+  const tail = pattern.slice(star + 1);
+  return key.length > head.length + tail.length && key.startsWith(head) && key.endsWith(tail);
 }
 
 /** The defaults of every section, as if the file were empty. */

@@ -1,21 +1,30 @@
 import { checkAccountName, checkContainerName } from '../common/constraints.ts';
 import { HttpError } from '../common/http/http-error.ts';
 import type { ProxyContext } from './context.ts';
-import { accountRequest } from './controllers/account.ts';
-import { containerRequest } from './controllers/container.ts';
-import { objectRequest } from './controllers/object.ts';
+import { accountMethods, accountRequest } from './controllers/account.ts';
+import { CONTAINER_METHODS, containerRequest } from './controllers/container.ts';
+import { corsPreflight, withCors } from './controllers/cors.ts';
+import { OBJECT_METHODS, objectRequest } from './controllers/object.ts';
 import { parseSwiftPath } from './swift-path.ts';
 import type { ProxyHandler } from './request.ts';
 
-/** The innermost handler: `/v1/<account>[/<container>[/<object>]]` to its controller. */
+/**
+ * The innermost handler: `/v1/<account>[/<container>[/<object>]]` to its controller; `OPTIONS`
+ * to the CORS preflight, and container and object requests with `Origin` through CORS.
+ */
 export function proxyApp(ctx: ProxyContext): ProxyHandler {
   return async (req) => {
     const path = parseSwiftPath(req.path);
     if (!ctx.constraints.valid_api_versions.includes(path.version)) throw new HttpError(412, `Invalid API version: ${path.version}`);
     checkAccountName(path.account, ctx.constraints);
-    if (path.container === undefined) return accountRequest(ctx, req, path.account);
+    if (path.container === undefined) return req.method === 'OPTIONS' ? corsPreflight(ctx, req, { account: path.account }, accountMethods(ctx)) : accountRequest(ctx, req, path.account);
     checkContainerName(path.container, ctx.constraints);
-    if (path.object === undefined) return containerRequest(ctx, req, path.account, path.container);
-    return objectRequest(ctx, req, path.account, path.container, path.object);
+    const { account, container, object } = path;
+    if (object === undefined) {
+      if (req.method === 'OPTIONS') return corsPreflight(ctx, req, { account, container }, CONTAINER_METHODS);
+      return withCors(ctx, req, account, container, () => containerRequest(ctx, req, account, container));
+    }
+    if (req.method === 'OPTIONS') return corsPreflight(ctx, req, { account, container, object }, OBJECT_METHODS);
+    return withCors(ctx, req, account, container, () => objectRequest(ctx, req, account, container, object));
   };
 }

@@ -1,4 +1,4 @@
-import { bool, int, keysLike, num, oneOf, type Schema, str } from '../common/config.ts';
+import { bool, int, keysLike, list, num, oneOf, type Schema, str } from '../common/config.ts';
 
 /** The `[proxy-server]` section. */
 export const proxyServerSchema = {
@@ -20,11 +20,20 @@ export const proxyServerSchema = {
   put_replay_bytes: int(1024 * 1024, { min: 0, doc: 'bytes of an upload kept to replay to a handoff when a primary fails early' }),
   max_containers_per_account: int(0, { min: 0, doc: '0 = no limit' }),
   log_requests: bool(true, 'log one line per client request'),
+  cors_allow_origin: list([], 'origins allowed to make CORS requests to every container, besides each container\'s own'),
+  strict_cors_mode: bool(true, 'CORS headers only for origins a container (or cors_allow_origin) allows'),
+  cors_expose_headers: list([], 'headers every CORS response exposes to browsers, besides Swift\'s'),
+  expose_info: bool(true, 'answer GET /info'),
+  admin_key: str('', { doc: 'key of HMAC-signed /info requests that also show the admin section; empty: none' }),
+  disallowed_sections: list(['swift.auto_create_account_prefix', 'swift.valid_api_versions'], '/info sections (dotted paths) never shown'),
 } as const satisfies Schema;
 
 /** The `[tempauth]` section: v1 auth with users in config, as Swift's tempauth middleware. */
 export const tempauthSchema = {
-  reseller_prefix: str('AUTH', { doc: 'accounts are <prefix>_<name>' }),
+  reseller_prefix: str('AUTH', { doc: 'comma-separated; accounts are <prefix>_<name>; the first also prefixes tokens' }),
+  require_group: str('', { doc: 'a group an account admin must also be in to act as owner (every prefix)' }),
+  '*_require_group': keysLike(str(''), '<PREFIX>_require_group = <group>: require_group for one reseller prefix (e.g. SERVICE_require_group = service)'),
   token_life: int(86_400, { min: 1, doc: 'seconds a token is valid' }),
-  'user_*': keysLike(str('', { nonEmpty: true }), 'user_<account>_<user> = <key> [.admin] [.reseller_admin] [<group>...] [<storage url>]'),
+  'user_*': keysLike(str('', { nonEmpty: true }), 'user_<account>_<user> = <key> [.admin] [.reseller_admin] [.reseller_reader] [<group>...] [<storage url>]'),
+  'user64_*': keysLike(str('', { nonEmpty: true }), 'user64_<base64 account>_<base64 user> = ...: names with underscores'),
 } as const satisfies Schema;

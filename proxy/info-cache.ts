@@ -53,9 +53,10 @@ export class InfoCache {
     this.containerTtlMs = ttl.containerSeconds * 1000;
   }
 
-  async account(account: string, transId: string): Promise<AccountInfo> {
+  /** `fresh` reads past the cache (and refreshes it): for facts other workers may have changed, like ACLs. */
+  async account(account: string, transId: string, options: { fresh?: boolean } = {}): Promise<AccountInfo> {
     const key = `a/${account}`;
-    const hit = this.fresh(key);
+    const hit = options.fresh ? undefined : this.fresh(key);
     if (hit) return hit as AccountInfo;
     const { status, headers } = await this.head(this.rings.account, [account], transId);
     const info: AccountInfo = {

@@ -24,6 +24,13 @@ export interface AuthorizeRequest {
 }
 
 /**
+ * An authorizer's answer: refused (the error to send), or allowed. `owner` is Swift's
+ * `swift_owner`: the requester may see and set the privileged headers of the account and its
+ * containers (ACLs, TempURL keys, sync keys).
+ */
+export type AuthDecision = { readonly denied: HttpError } | { readonly denied?: undefined; readonly owner: boolean };
+
+/**
  * Per-request state shared with subrequests (Swift's WSGI environ, typed). A middleware that
  * makes subrequests passes the same env on, so the transaction id, identity and authorizer
  * follow them.
@@ -32,11 +39,11 @@ export interface ProxyEnv {
   readonly transId: string;
   readonly logger: Logger;
   identity?: Identity;
-  /** Set by the auth middleware; controllers call it once they know the ACL. Returns an error to refuse. */
-  authorize?: (request: AuthorizeRequest) => HttpError | undefined;
+  /** Set by the auth middleware; controllers call it once they know the ACL. */
+  authorize?: (request: AuthorizeRequest) => Promise<AuthDecision>;
   /** Who made a subrequest (`SLO`, `DLO`, `BULK`, `COPY`, ...), for logs; undefined for a client. */
   readonly source?: string;
-  /** Skip authorization (a TempURL already checked the signature). */
+  /** A pre-authorized internal request (Swift's `make_pre_authed_request`): allowed, as the owner. */
   authorized?: boolean;
 }
 

@@ -72,6 +72,7 @@ export class ProxyServer {
     this.capabilities = {
       swift: {
         version: '2.30.1-swiftlet',
+        strict_cors_mode: p.strict_cors_mode,
         ...constraints,
         policies: [{ name: policy.name, default: true, aliases: policy.name }],
         allow_account_management: p.allow_account_management,

@@ -6,10 +6,8 @@ import type { ProxyContext } from '../context.ts';
 import type { ProxyRequest } from '../request.ts';
 import { createAccount } from './account-create.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
-import { authorize, backendHeaders, isNewest, isOwner, passHeaders, writeTimestamp } from './shared.ts';
-
-/** Headers only the account owner sees. */
-const OWNER_ONLY = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to'];
+import { cleanAcl } from '../acl.ts';
+import { authorize, backendHeaders, isNewest, OWNER_HEADERS, passHeaders, writeTimestamp } from './shared.ts';
 
 /**
  * The container controller: GET/HEAD (listing, counts; authorized against the read ACL the
@@ -28,21 +26,25 @@ export async function containerRequest(ctx: ProxyContext, req: ProxyRequest, acc
     case 'DELETE':
       return writeExisting(ctx, req, account, container);
     default:
-      throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE' });
+      throw new HttpError(405, undefined, { Allow: CONTAINER_METHODS.join(', ') });
   }
 }
+
+/** The methods a container answers (Swift's `allowed_methods`). */
+export const CONTAINER_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
 
 async function read(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
   const ring = ctx.rings.container;
   const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, query: req.query.toString(), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
   const headers = isReadSource(result) ? result.response.headers : result.headers;
+  let owner: boolean;
   try {
-    authorize(req, { method: req.method, account, container, ...(headers['x-container-read'] !== undefined ? { acl: headers['x-container-read'] } : {}) });
+    owner = await authorize(req, { method: req.method, account, container, ...(headers['x-container-read'] !== undefined ? { acl: headers['x-container-read'] } : {}) });
   } catch (err) {
     if (isReadSource(result)) await result.response.body.dump();
     throw err;
   }
-  const shown = passHeaders(headers, isOwner(req, account) ? [] : OWNER_ONLY);
+  const shown = passHeaders(headers, owner ? [] : OWNER_HEADERS);
   if (headers['x-backend-storage-policy-index'] !== undefined) shown['X-Storage-Policy'] = ctx.policy.name;
   if (isReadSource(result)) return { status: result.response.status, headers: shown, body: req.method === 'HEAD' ? null : result.response.body };
   return { status: result.status, headers: shown, body: req.method === 'HEAD' ? null : result.body };
@@ -50,12 +52,13 @@ async function read(ctx: ProxyContext, req: ProxyRequest, account: string, conta
 
 async function put(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
   checkContainerName(container, ctx.constraints);
+  cleanAcls(req);
   checkMetadata(req.headers, 'container', ctx.constraints);
   const policyName = req.headers['x-storage-policy'];
   if (policyName !== undefined && policyName.toLowerCase() !== ctx.policy.name.toLowerCase()) {
     throw new HttpError(400, `Invalid X-Storage-Policy ${JSON.stringify(policyName)}`);
   }
-  authorize(req, { method: 'PUT', account, container });
+  if (!(await authorize(req, { method: 'PUT', account, container }))) dropOwnerHeaders(req);
   let accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404 && ctx.config.account_autocreate) {
     await createAccount(ctx, account, req.env.transId);
@@ -73,8 +76,11 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
 }
 
 async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
-  if (req.method === 'POST') checkMetadata(req.headers, 'container', ctx.constraints);
-  authorize(req, { method: req.method, account, container });
+  if (req.method === 'POST') {
+    cleanAcls(req);
+    checkMetadata(req.headers, 'container', ctx.constraints);
+  }
+  if (!(await authorize(req, { method: req.method, account, container }))) dropOwnerHeaders(req);
   const accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404) throw new HttpError(404);
   const reply = await write(ctx, req, account, container, {});
@@ -92,4 +98,20 @@ async function write(ctx: ProxyContext, req: ProxyRequest, account: string, cont
   ctx.info.invalidate(account, container);
   ctx.info.invalidate(account);
   return best;
+}
+
+/**
+ * Swift's `clean_acls`: the ACL headers of a PUT or POST as they will be stored.
+ * @throws {ConstraintError} 400 for an ACL Swift refuses (e.g. `.r:` with no host).
+ */
+function cleanAcls(req: ProxyRequest): void {
+  for (const name of ['x-container-read', 'x-container-write']) {
+    const value = req.headers[name];
+    if (value !== undefined) req.headers[name] = cleanAcl(name, value);
+  }
+}
+
+/** Someone other than the owner (an account ACL's read-write user) may not set ACLs or keys; Swift drops them. */
+function dropOwnerHeaders(req: ProxyRequest): void {
+  for (const name of OWNER_HEADERS) delete req.headers[name];
 }

@@ -20,12 +20,12 @@ import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from
  * replicas or writes to them with container updates spread over the object nodes.
  */
 export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, object: string): Promise<ServerResponse> {
-  if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: 'GET, HEAD, PUT, POST, DELETE, COPY' });
+  if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: OBJECT_METHODS.join(', ') });
   checkObjectName(object, ctx.constraints);
   const info = await ctx.info.container(account, container, req.env.transId);
   const reading = req.method === 'GET' || req.method === 'HEAD';
   const acl = reading ? info.read : info.write;
-  authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
+  await authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
   if (info.status === 404) throw new HttpError(404);
   if (info.status < 200 || info.status >= 300) throw new HttpError(503);
   const ring = ctx.rings.object;
@@ -35,6 +35,9 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
   if (req.method === 'PUT') return put(ctx, req, target, info, object);
   return postOrDelete(ctx, req, target, policy);
 }
+
+/** The methods an object answers (Swift's `allowed_methods`; the copy middleware adds `COPY`). */
+export const OBJECT_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
 
 async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: ContainerInfo, object: string): Promise<ServerResponse> {
   checkObjectSize(req.headers, ctx.constraints);

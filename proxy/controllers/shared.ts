@@ -37,19 +37,32 @@ export function writeTimestamp(req: ProxyRequest, ctx: ProxyContext): Timestamp 
 
 /**
  * Asks the auth middleware whether the request may proceed, given the resource's ACL.
+ * Returns whether the requester is the account's owner (Swift's `swift_owner`).
  * @throws {HttpError} 401 or 403 from the authorizer.
  */
-export function authorize(req: ProxyRequest, request: AuthorizeRequest): void {
-  if (req.env.authorized || !req.env.authorize) return;
-  const denied = req.env.authorize({ ...request, ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}) });
-  if (denied) throw denied;
+export async function authorize(req: ProxyRequest, request: AuthorizeRequest): Promise<boolean> {
+  if (req.env.authorized) return true;
+  if (!req.env.authorize) return false;
+  const decision = await req.env.authorize({ ...request, ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}) });
+  if (decision.denied) throw decision.denied;
+  return decision.owner;
 }
 
-/** Whether the requester owns the account (may see and set ACLs). */
-export function isOwner(req: ProxyRequest, account: string): boolean {
-  const identity = req.env.identity;
-  return identity !== undefined && (identity.groups.includes(account) || identity.groups.includes('.reseller_admin'));
-}
+/**
+ * Headers only the account's owner may see or set (Swift's default `swift_owner_headers`):
+ * a response to anyone else loses them, and a container PUT or POST from anyone else drops them.
+ */
+export const OWNER_HEADERS: readonly string[] = [
+  'x-container-read',
+  'x-container-write',
+  'x-container-sync-key',
+  'x-container-sync-to',
+  'x-account-meta-temp-url-key',
+  'x-account-meta-temp-url-key-2',
+  'x-container-meta-temp-url-key',
+  'x-container-meta-temp-url-key-2',
+  'x-account-access-control',
+];
 
 /** Headers from a backend response that the client may see (backend-only ones removed later by the gatekeeper). */
 export function passHeaders(headers: Readonly<Record<string, string>>, drop: readonly string[] = []): ResponseHeaders {

@@ -169,8 +169,8 @@ export function tempurl(ctx: ProxyContext, capabilities: Capabilities, options: 
     delete req.headers['x-storage-token'];
     const account = path.account;
     const container = path.container;
-    req.env.authorize = (request: AuthorizeRequest) =>
-      request.account === account && (scope === 'account' || request.container === container) ? undefined : new HttpError(401);
+    req.env.authorize = async (request: AuthorizeRequest) =>
+      request.account === account && (scope === 'account' || request.container === container) ? { owner: false } : { denied: new HttpError(401) };
     const query = new URLSearchParams({ temp_url_sig: signature.hex, temp_url_expires: expiresParam ?? '' });
     if (prefix !== null) query.set('temp_url_prefix', prefix);
     const filename = req.query.get('filename');

@@ -26,7 +26,8 @@ export interface ClusterNode {
 /**
  * A whole cluster in this process, on ephemeral ports of 127.0.0.1: `nodes` storage nodes
  * (one device and one zone each), rings with `replicas` replicas, and a proxy with the
- * all-in-one tempauth users (test:tester/testing is admin of AUTH_test). Nodes can be stopped
+ * all-in-one tempauth users (test:tester/testing is admin of AUTH_test; test5:tester5 the service
+ * user of SERVICE_ accounts). Nodes can be stopped
  * and started again on the same ports, for failover tests.
  */
 export interface TestCluster {
@@ -50,6 +51,7 @@ const USERS = {
   'user_test_tester': 'testing .admin',
   'user_test2_tester2': 'testing2 .admin',
   'user_test_tester3': 'testing3',
+  'user_test5_tester5': 'testing5 service',
   'user_admin_admin': 'admin .admin .reseller_admin',
 };
 
@@ -93,7 +95,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const proxy = new ProxyServer(
     {
       proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
-      middleware: { tempauth: { ...proxyBase.tempauth, 'user_*': USERS } },
+      middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS } },
       secret: `/${hashSection.swift_hash_path_suffix}`,
     },
     { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
