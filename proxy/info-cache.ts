@@ -53,7 +53,10 @@ export class InfoCache {
     this.containerTtlMs = ttl.containerSeconds * 1000;
   }
 
-  /** `fresh` reads past the cache (and refreshes it): for facts other workers may have changed, like ACLs. */
+  /**
+   * `fresh` reads past the cache (and refreshes it): for facts another proxy worker may have
+   * just changed, like ACLs (Swift's workers share memcache; ours keep their own caches).
+   */
   async account(account: string, transId: string, options: { fresh?: boolean } = {}): Promise<AccountInfo> {
     const key = `a/${account}`;
     const hit = options.fresh ? undefined : this.fresh(key);
@@ -71,9 +74,9 @@ export class InfoCache {
     return info;
   }
 
-  async container(account: string, container: string, transId: string): Promise<ContainerInfo> {
+  async container(account: string, container: string, transId: string, options: { fresh?: boolean } = {}): Promise<ContainerInfo> {
     const key = `c/${account}/${container}`;
-    const hit = this.fresh(key);
+    const hit = options.fresh ? undefined : this.fresh(key);
     if (hit) return hit as ContainerInfo;
     const { status, headers } = await this.head(this.rings.container, [account, container], transId);
     const info: ContainerInfo = {

@@ -22,10 +22,21 @@ import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from
 export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, object: string): Promise<ServerResponse> {
   if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: OBJECT_METHODS.join(', ') });
   checkObjectName(object, ctx.constraints);
-  const info = await ctx.info.container(account, container, req.env.transId);
   const reading = req.method === 'GET' || req.method === 'HEAD';
-  const acl = reading ? info.read : info.write;
-  await authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
+  const authorizeBy = (info: ContainerInfo): Promise<boolean> => {
+    const acl = reading ? info.read : info.write;
+    return authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
+  };
+  let info = await ctx.info.container(account, container, req.env.transId);
+  try {
+    await authorizeBy(info);
+  } catch (err) {
+    // The cached ACL may predate a grant made through another proxy worker: a refusal is
+    // checked again against the container's servers before it stands.
+    if (!(err instanceof HttpError) || (err.status !== 401 && err.status !== 403)) throw err;
+    info = await ctx.info.container(account, container, req.env.transId, { fresh: true });
+    await authorizeBy(info);
+  }
   if (info.status === 404) throw new HttpError(404);
   if (info.status < 200 || info.status >= 300) throw new HttpError(503);
   const ring = ctx.rings.object;

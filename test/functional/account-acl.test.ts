@@ -1,12 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { defaultConfig } from '../../common/config.ts';
-import { UndiciBackendClient } from '../../common/http/backend-client.ts';
-import { listen } from '../../common/http/server.ts';
-import { createLogger } from '../../common/logger.ts';
-import { systemClock } from '../../common/clock.ts';
-import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
-import { ProxyServer } from '../../proxy/server.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
 
@@ -115,27 +108,16 @@ test('the ACL cannot be forged as sysmeta, nor set by a non-owner', async () => 
 });
 
 test('an ACL granted or revoked through one proxy worker holds at once on another (no stale account cache)', async () => {
-  const proxyBase = defaultConfig(proxyNodeSchemas);
-  const logger = createLogger({ level: 'error' });
-  const other = new ProxyServer(
-    {
-      proxy: { ...proxyBase['proxy-server'], recheck_account_existence: 60, recheck_container_existence: 60, log_requests: false },
-      middleware: { tempauth: { ...proxyBase.tempauth, 'user_*': { user_test_tester3: 'testing3' } } },
-      secret: '/test-cluster',
-    },
-    { clock: systemClock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings: c.rings, hashPath: c.hashPath },
-  );
-  const server = await listen(other.handle, { host: '127.0.0.1', port: 0, logger });
+  const other = await c.anotherProxy();
   try {
     const token = await c.token('test:tester3');
-    const read = async (): Promise<number> => (await httpRequest(server.port, 'GET', '/v1/AUTH_test', { 'X-Auth-Token': token })).status;
+    const read = async (): Promise<number> => (await httpRequest(other.port, 'GET', '/v1/AUTH_test', { 'X-Auth-Token': token })).status;
     assert.is(await read(), 403, 'the other worker has now seen the account');
     assert.is(await setAcl('{"read-only":["test:tester3"]}'), 204);
     assert.is(await read(), 200);
     assert.is(await setAcl('{}'), 204);
     assert.is(await read(), 403);
   } finally {
-    await server.close();
     await other.close();
   }
 });

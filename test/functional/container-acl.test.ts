@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
+import { httpRequest } from '../helpers/http.ts';
 
 let c: TestCluster;
 test.before(async () => {
-  c = await startCluster();
+  // Container info cached as long as Swift's default: a grant must not wait for it.
+  c = await startCluster({ proxy: { recheck_container_existence: 60 } });
 });
 test.after(async () => {
   await c.close();
@@ -32,6 +34,20 @@ test('an ACL is stored cleaned, as Swift stores it, and still grants what it sai
   assert.is((await c.request('POST', '/v1/AUTH_test/acl', { 'X-Container-Read': ' .referrer : * , .rlistings,, test:tester3 ' })).status, 204);
   assert.is((await c.request('HEAD', '/v1/AUTH_test/acl')).headers['x-container-read'], '.r:*,.rlistings,test:tester3');
   assert.is((await c.request('GET', '/v1/AUTH_test/acl', { 'X-Auth-Token': '' })).status, 204, 'anonymous listing by .r:* and .rlistings');
+});
+
+test('regression: a write ACL granted through one proxy worker admits writes at once on another, whose cache predates it', async () => {
+  assert.is((await c.request('PUT', '/v1/AUTH_test/shared')).status, 201);
+  const other = await c.anotherProxy();
+  try {
+    const token = await c.token('test2:tester2');
+    const put = async (): Promise<number> => (await httpRequest(other.port, 'PUT', '/v1/AUTH_test/shared/o', { 'X-Auth-Token': token }, 'x')).status;
+    assert.is(await put(), 403, 'the other worker has now cached the container');
+    assert.is((await c.request('POST', '/v1/AUTH_test/shared', { 'X-Container-Write': 'test2:tester2' })).status, 204);
+    assert.is(await put(), 201);
+  } finally {
+    await other.close();
+  }
 });
 
 test.run();

@@ -40,6 +40,11 @@ export interface TestCluster {
   token(user?: string, key?: string): Promise<string>;
   /** A request to the proxy with test:tester's token (pass `X-Auth-Token: ''` to send none). */
   request(method: string, path: string, headers?: Record<string, string>, body?: Buffer | string): Promise<TestResponse>;
+  /**
+   * A second proxy on the same rings, secret and config, with caches of its own: what another
+   * proxy worker or host sees.
+   */
+  anotherProxy(): Promise<{ readonly port: number; close(): Promise<void> }>;
   /** One pass of every running node's daemons whose name matches (all when omitted). */
   runDaemons(name?: string | RegExp): Promise<void>;
   stopNode(n: number): Promise<void>;
@@ -92,14 +97,16 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   }
   await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = test-cluster\n`);
   const proxyBase = defaultConfig(proxyNodeSchemas);
-  const proxy = new ProxyServer(
-    {
-      proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
-      middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS } },
-      secret: `/${hashSection.swift_hash_path_suffix}`,
-    },
-    { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
-  );
+  const makeProxy = (): ProxyServer =>
+    new ProxyServer(
+      {
+        proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
+        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS } },
+        secret: `/${hashSection.swift_hash_path_suffix}`,
+      },
+      { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
+    );
+  const proxy = makeProxy();
   const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: 0, logger });
   const tokens = new Map<string, string>();
   const cluster: TestCluster = {
@@ -123,6 +130,17 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
       if (!('X-Auth-Token' in all)) all['X-Auth-Token'] = await cluster.token();
       if (all['X-Auth-Token'] === '') delete all['X-Auth-Token'];
       return httpRequest(http.port, method, path, all, body);
+    },
+    async anotherProxy() {
+      const other = makeProxy();
+      const server = await listen(other.handle, { host: '127.0.0.1', port: 0, logger });
+      return {
+        port: server.port,
+        async close() {
+          await server.close();
+          await other.close();
+        },
+      };
     },
     async runDaemons(name) {
       const wanted = (d: { name: string }): boolean => name === undefined || (typeof name === 'string' ? d.name === name : name.test(d.name));
