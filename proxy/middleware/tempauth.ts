@@ -95,25 +95,30 @@ export function tempauth(config: ConfigOf<typeof tempauthSchema>, secret: string
     if (req.path === '/auth/v1.0' || req.path === '/v1.0' || /^\/(auth\/)?v1\/[^/]+\/auth$/.test(req.path)) return getToken(req, settings, issue, clock);
     // A request already authorized (a TempURL's) is left alone, as Swift's `swift.authorize_override`.
     if (req.env.authorize !== undefined) return next(req);
-    const account = accountOf(req.path);
     const token = req.headers['x-auth-token'] ?? req.headers['x-storage-token'];
     if (token !== undefined && token !== '' && token.startsWith(settings.tokenPrefix)) {
       const identity = verify(token);
       if (!identity) {
         // Checked when a controller authorizes, so subrequests of bulk (before auth) see it too.
-        req.env.authorize = unauthorized(account ?? 'unknown');
+        req.env.authorize = unauthorized(accountOf(req.path) ?? 'unknown');
         return next(req);
       }
       const serviceToken = req.headers['x-service-token'];
       const service = serviceToken !== undefined && serviceToken !== '' ? verify(serviceToken) : undefined;
       req.env.identity = service ? { ...identity, groups: [...identity.groups, ...service.groups] } : identity;
-    } else if (account === undefined || prefixOf(account, settings.prefixes) === undefined) {
-      // Not this auth's token nor one of its accounts: nothing it can grant.
-      req.env.authorize = unauthorized(account ?? 'unknown');
-      return next(req);
+    } else {
+      const account = accountOf(req.path);
+      if (account === undefined || prefixOf(account, settings.prefixes) === undefined) {
+        // Not this auth's token nor one of its accounts: nothing it can grant.
+        req.env.authorize = unauthorized(account ?? 'unknown');
+        return next(req);
+      }
     }
     req.env.authorize = authorizer(req);
-    if (account !== undefined && prefixOf(account, settings.prefixes) !== undefined) moveAccountAcl(req);
+    if (req.headers['x-account-access-control'] !== undefined) {
+      const account = accountOf(req.path);
+      if (account !== undefined && prefixOf(account, settings.prefixes) !== undefined) moveAccountAcl(req);
+    }
     return next(req);
   };
 }

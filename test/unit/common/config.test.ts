@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bool, defaultConfig, int, list, num, oneOf, parseIni, str, validateConfig } from '../../../common/config.ts';
+import { bool, defaultConfig, int, keysLike, list, num, oneOf, parseIni, str, validateConfig } from '../../../common/config.ts';
 import { ConfigError } from '../../../common/errors.ts';
 
 const schemas = {
@@ -71,6 +71,16 @@ test('JSON values work the same way', () => {
   assert.is(cfg.bind_port, 6300);
   assert.equal(cfg.devices, ['a', 'b']);
   assert.throws(() => validateConfig({ 'object-server': { bind_port: 1.5 } }, schemas), /expected an integer/);
+});
+
+test('pattern keys: a * at either end matches a family of keys; anything else is still unknown', () => {
+  const patterned = { tempauth: { require_group: str(''), 'user_*': keysLike(str('', { nonEmpty: true })), '*_require_group': keysLike(str('')) } } as const;
+  const cfg = validateConfig(parseIni('[tempauth]\nuser_test_tester = testing .admin\nSERVICE_require_group = service\nrequire_group = all\n'), patterned).tempauth;
+  assert.equal(cfg['user_*'], { user_test_tester: 'testing .admin' });
+  assert.equal(cfg['*_require_group'], { SERVICE_require_group: 'service' });
+  assert.is(cfg.require_group, 'all', 'the bare key is its own field, not a match of *_require_group');
+  assert.throws(() => validateConfig({ tempauth: { user_x_y: '' } }, patterned), /tempauth\.user_x_y.*must not be empty/);
+  assert.throws(() => validateConfig({ tempauth: { users: 'x' } }, patterned), /tempauth\.users.*unknown key/);
 });
 
 test.run();
