@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../constraints.ts';
 import type { Logger } from '../logger.ts';
 import { releaseBuffer } from '../release-buffer.ts';
+import { ClientErrorAnswerer } from './client-error.ts';
 import { defaultErrorBody, HttpError } from './http-error.ts';
 import { titleCaseHeader } from './title-case.ts';
 
@@ -86,10 +87,15 @@ export interface HttpServer {
 
 /** Starts serving `handler` on `host:port`. */
 export async function listen(handler: Handler, options: ListenOptions): Promise<HttpServer> {
+  const clientErrors = new ClientErrorAnswerer();
   const server: Server = createServer(
     { maxHeaderSize: options.maxHeaderSize ?? 64 * 1024, noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 66_000 },
-    (req, res) => void serve(handler, req, res, options.logger),
+    (req, res) => {
+      clientErrors.track(req, res);
+      void serve(handler, req, res, options.logger);
+    },
   );
+  server.on('clientError', clientErrors.onClientError);
   // With reusePort each process (cluster worker) binds its own socket and the kernel spreads
   // connections over them; exclusive keeps node:cluster from sharing one handle instead.
   server.listen({ host: options.host, port: options.port, reusePort: options.reusePort ?? false, exclusive: options.reusePort ?? false });
@@ -172,6 +178,10 @@ export function errorResponse(err: unknown, logger: Logger, request?: { method: 
 
 async function writeResponse(request: ServerRequest, res: NodeResponse, response: ServerResponse, signal: AbortSignal, logger: Logger): Promise<void> {
   const headers = titleCased(response.headers);
+  // HTTP/1.1 connections are kept alive without saying so, as Swift's server does; node would
+  // add `Connection: keep-alive` and `Keep-Alive: timeout=65`. A closing answer still says
+  // `Connection: close`, and an HTTP/1.0 client that asked for keep-alive is still told.
+  if (res.shouldKeepAlive && res.req.httpVersion === '1.1' && !('Connection' in headers)) res.removeHeader('Connection');
   const body = response.body;
   const noBody = request.method === 'HEAD' || response.status === 204 || response.status === 304;
   if (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array) {

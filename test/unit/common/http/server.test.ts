@@ -6,6 +6,7 @@ import { createLogger } from '../../../../common/logger.ts';
 import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
 import { HttpError } from '../../../../common/http/http-error.ts';
 import { type Handler, listen } from '../../../../common/http/server.ts';
+import { rawExchange } from '../../../helpers/http.ts';
 
 const lines: string[] = [];
 const logger = createLogger({ sink: (l) => lines.push(l) });
@@ -104,6 +105,73 @@ test('a body stream that fails midway cuts the connection: the client never sees
     const res = await raw(port, 'GET', '/');
     assert.is(res.status, 200);
     assert.ok(res.error !== undefined || res.body.length < 200_000, 'the client got a complete-looking body');
+  });
+});
+
+/** The status lines in what a server sent, in order. */
+function statusLines(wire: string): string[] {
+  return [...wire.matchAll(/HTTP\/1\.[01] \d{3}[^\r]*/g)].map((m) => m[0]);
+}
+
+test('regression (pipelined garbage lost the answer): bytes that are not a request after a PUT on a kept-alive connection: the PUT is answered first, then 400, then the connection closes', async () => {
+  const stored: string[] = [];
+  await withServer(async (req) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req.body) chunks.push(c as Buffer);
+    stored.push(Buffer.concat(chunks).toString());
+    return { status: 201, headers: { Etag: 'e' } };
+  }, async (port) => {
+    const wire = await rawExchange(port, 'PUT /v1/a/c/o HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGARBAGE \x01\x02 not http\r\n\r\n');
+    assert.equal(stored, ['hello']);
+    assert.equal(statusLines(wire), ['HTTP/1.1 201 Created', 'HTTP/1.1 400 Bad Request']);
+    assert.match(wire, /Connection: close/);
+  });
+});
+
+test('regression (pipelined garbage lost the answer): every request before the bad bytes is answered, in order, even when the first is the slowest', async () => {
+  let releaseFirst: () => void = () => undefined;
+  const firstHeld = new Promise<void>((resolve) => {
+    releaseFirst = resolve;
+  });
+  const seen: string[] = [];
+  await withServer(async (req) => {
+    seen.push(req.path);
+    if (req.path === '/first') await firstHeld;
+    if (req.path === '/second') releaseFirst();
+    return { status: 200, body: req.path };
+  }, async (port) => {
+    const wire = await rawExchange(port, 'GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01 junk\r\n\r\n');
+    assert.equal(seen, ['/first', '/second']);
+    assert.equal(statusLines(wire), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 400 Bad Request']);
+    assert.ok(wire.indexOf('/first') < wire.indexOf('/second'), wire);
+  });
+});
+
+test('a chunked body broken by bad bytes closes the connection (the request can never finish) and the handler sees its body fail', async () => {
+  let bodyFailed = false;
+  await withServer(async (req) => {
+    try {
+      for await (const _ of req.body) void _;
+    } catch {
+      bodyFailed = true;
+    }
+    return { status: 201 };
+  }, async (port) => {
+    const wire = await rawExchange(port, 'PUT /o HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz-not-a-size\r\n\r\n');
+    assert.ok(!wire.includes('201'), wire);
+  });
+  assert.ok(bodyFailed);
+});
+
+test('HTTP/1.1 answers carry no Connection or Keep-Alive header, as Swift\'s; a closing answer says Connection: close; an HTTP/1.0 keep-alive client is told keep-alive', async () => {
+  await withServer(async () => ({ status: 200, body: 'ok' }), async (port) => {
+    const kept = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', true);
+    assert.match(kept, /^HTTP\/1\.1 200 OK/);
+    assert.not.match(kept, /Connection:|Keep-Alive:/i);
+    const closing = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(closing, /Connection: close/);
+    const old = await rawExchange(port, 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', true);
+    assert.match(old, /Connection: keep-alive/);
   });
 });
 
