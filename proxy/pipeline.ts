@@ -5,7 +5,7 @@ import { bulk, bulkOptions, bulkSchema } from './middleware/bulk.ts';
 import { catchErrors } from './middleware/catch-errors.ts';
 import { copy } from './middleware/copy.ts';
 import { dlo } from './middleware/dlo.ts';
-import { gatekeeper } from './middleware/gatekeeper.ts';
+import { gatekeeper, gatekeeperSchema } from './middleware/gatekeeper.ts';
 import { healthcheck } from './middleware/healthcheck.ts';
 import { type Capabilities, info } from './middleware/info.ts';
 import { dloSchema, sloSchema } from './middleware/large-object-config.ts';
@@ -19,7 +19,7 @@ import type { Middleware } from './request.ts';
  * The config sections of the pipeline's middlewares (Swift's `[filter:<name>]` sections),
  * each with Swift 2.30's defaults.
  */
-export const pipelineSchemas = { tempauth: tempauthSchema, bulk: bulkSchema, tempurl: tempurlSchema, slo: sloSchema, dlo: dloSchema } as const;
+export const pipelineSchemas = { gatekeeper: gatekeeperSchema, tempauth: tempauthSchema, bulk: bulkSchema, tempurl: tempurlSchema, slo: sloSchema, dlo: dloSchema } as const;
 
 export type PipelineConfig = ConfigsOf<typeof pipelineSchemas>;
 
@@ -40,7 +40,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
   registerLargeObjects(capabilities, config);
   return [
     catchErrors,
-    gatekeeper,
+    gatekeeper(config.gatekeeper),
     healthcheck,
     proxyLogging(ctx.clock, ctx.config.log_requests),
     info(capabilities, { exposeInfo: ctx.config.expose_info, adminKey: ctx.config.admin_key, disallowedSections: ctx.config.disallowed_sections }, ctx.clock),

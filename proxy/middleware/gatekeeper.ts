@@ -1,5 +1,13 @@
+import { bool, type ConfigOf, type Schema } from '../../common/config.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import type { Middleware } from '../request.ts';
+
+/** The `[gatekeeper]` section (Swift's `[filter:gatekeeper]`), with Swift 2.30's default. */
+export const gatekeeperSchema = {
+  shunt_inbound_x_timestamp: bool(true, "a client's X-Timestamp is set aside (X-Backend-Inbound-X-Timestamp), so writes get the proxy's own time"),
+} as const satisfies Schema;
+
+export type GatekeeperConfig = ConfigOf<typeof gatekeeperSchema>;
 
 /** Headers for storage nodes' eyes only; Swift's gatekeeper keeps them out of both directions. */
 function internal(name: string): boolean {
@@ -10,15 +18,23 @@ function internal(name: string): boolean {
 /**
  * Swift's gatekeeper: a client may not send backend or system-metadata headers (they would
  * let it forge internal state), and never sees them in responses. Middlewares after it may
- * set them.
+ * set them. A client's `X-Timestamp` is shunted aside unless `shunt_inbound_x_timestamp` is
+ * off: only then may a client choose its writes' timestamps (container sync does).
  */
-export const gatekeeper: Middleware = (next) => async (req) => {
-  if (req.env.source === undefined) {
-    for (const name of Object.keys(req.headers)) if (internal(name)) delete req.headers[name];
-  }
-  const response = await next(req);
-  if (req.env.source !== undefined || !response.headers) return response;
-  const headers: ResponseHeaders = {};
-  for (const [k, v] of Object.entries(response.headers)) if (!internal(k)) headers[k] = v;
-  return { ...response, headers };
-};
+export function gatekeeper(config: GatekeeperConfig): Middleware {
+  return (next) => async (req) => {
+    if (req.env.source === undefined) {
+      for (const name of Object.keys(req.headers)) if (internal(name)) delete req.headers[name];
+      const timestamp = req.headers['x-timestamp'];
+      if (timestamp !== undefined && config.shunt_inbound_x_timestamp) {
+        delete req.headers['x-timestamp'];
+        req.headers['x-backend-inbound-x-timestamp'] = timestamp;
+      }
+    }
+    const response = await next(req);
+    if (req.env.source !== undefined || !response.headers) return response;
+    const headers: ResponseHeaders = {};
+    for (const [k, v] of Object.entries(response.headers)) if (!internal(k)) headers[k] = v;
+    return { ...response, headers };
+  };
+}
