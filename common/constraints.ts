@@ -95,19 +95,25 @@ export function checkMetadata(headers: HeaderBag, target: MetadataTarget, limits
 }
 
 /**
- * The size checks of Swift's `check_object_creation`: a length (or chunked body) is required
- * and must fit `max_file_size`.
- * @throws {ConstraintError} `too_large`, `length_required` or `bad_request`.
+ * The size checks of Swift's `check_object_creation` (with swob's `message_length`): a
+ * `Transfer-Encoding` must be exactly `chunked` (a list of codings is 501, another coding
+ * 400); without it a `Content-Length` is required (411), must be an integer (400) and must
+ * fit `max_file_size` (413).
+ * @throws {ConstraintError} `not_implemented`, `bad_request`, `too_large` or `length_required`.
  */
 export function checkObjectSize(headers: HeaderBag, limits: Constraints = DEFAULT_CONSTRAINTS): void {
-  const length = headers['content-length'];
-  const chunked = (headers['transfer-encoding'] ?? '').toLowerCase().split(',').map((s) => s.trim()).includes('chunked');
-  if (length !== undefined) {
-    if (!/^\d+$/.test(length)) throw new ConstraintError('bad_request', `Invalid Content-Length header value: ${length}`);
-    if (Number(length) > limits.max_file_size) throw new ConstraintError('too_large', 'Your request is too large.');
-  } else if (!chunked) {
-    throw new ConstraintError('length_required', 'Missing Content-Length header.');
+  const te = headers['transfer-encoding'];
+  const chunked = te !== undefined && te !== '';
+  if (chunked) {
+    const codings = te.split(',');
+    if (codings.length > 1) throw new ConstraintError('not_implemented', 'Unsupported Transfer-Coding header value specified in Transfer-Encoding header');
+    if (te.toLowerCase() !== 'chunked') throw new ConstraintError('bad_request', 'Invalid Transfer-Encoding header value');
+    return;
   }
+  const length = headers['content-length'];
+  if (length === undefined) throw new ConstraintError('length_required', 'Missing Content-Length header.');
+  if (!/^\s*\+?\d+\s*$/.test(length)) throw new ConstraintError('bad_request', 'Invalid Content-Length header value');
+  if (Number(length) > limits.max_file_size) throw new ConstraintError('too_large', 'Your request is too large.');
 }
 
 /** Object names: length in UTF-8 bytes, valid UTF-8, no NUL. */
@@ -142,23 +148,33 @@ export function checkAccountName(name: string, limits: Constraints = DEFAULT_CON
   }
 }
 
+/** Python's `int()` of a header: optional sign and surrounding blanks. */
+const INTEGER = /^\s*[+-]?\d+\s*$/;
+
+/** Swift's `normalize_delete_at_timestamp`: whole seconds, clamped to 0..9999999999. */
+function normalizeDeleteAt(seconds: number): number {
+  return Math.floor(Math.min(Math.max(0, seconds), 9_999_999_999));
+}
+
 /**
  * Swift's `check_delete_headers`: turns `X-Delete-After` into an absolute `X-Delete-At`
- * (seconds) and checks both. Returns the delete-at time, or undefined when neither is set.
- * @throws {ConstraintError} `bad_request` for a non-integer value or a time in the past.
+ * (seconds) and checks both. Both must be integers; a time beyond 9999999999 (even 100
+ * digits of one) is taken as 9999999999, as Swift does. Returns the delete-at time, or
+ * undefined when neither is set.
+ * @throws {ConstraintError} `bad_request` for a non-integer value or a time not in the future.
  */
 export function deleteAtFrom(headers: HeaderBag, nowSeconds: number): number | undefined {
   const after = headers['x-delete-after'];
   if (after !== undefined) {
-    if (!/^-?\d+$/.test(after.trim())) throw new ConstraintError('bad_request', 'Non-integer X-Delete-After');
-    const seconds = Number(after);
-    if (seconds < 0) throw new ConstraintError('bad_request', 'X-Delete-After in past');
-    return Math.floor(nowSeconds) + seconds;
+    if (!INTEGER.test(after)) throw new ConstraintError('bad_request', 'Non-integer X-Delete-After');
+    const at = normalizeDeleteAt(nowSeconds + Number(after));
+    if (at <= nowSeconds) throw new ConstraintError('bad_request', 'X-Delete-After in past');
+    return at;
   }
-  const at = headers['x-delete-at'];
-  if (at === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(at.trim())) throw new ConstraintError('bad_request', 'Non-integer X-Delete-At');
-  const when = Math.floor(Number(at));
-  if (when <= nowSeconds) throw new ConstraintError('bad_request', 'X-Delete-At in past');
-  return when;
+  const given = headers['x-delete-at'];
+  if (given === undefined) return undefined;
+  if (!INTEGER.test(given)) throw new ConstraintError('bad_request', 'Non-integer X-Delete-At');
+  const at = normalizeDeleteAt(Number(given));
+  if (at <= nowSeconds) throw new ConstraintError('bad_request', 'X-Delete-At in past');
+  return at;
 }

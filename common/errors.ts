@@ -41,9 +41,9 @@ export class TimestampError extends SwiftError {
 /**
  * A request breaks one of Swift's constraints (names, metadata, sizes). `kind` tells the edge
  * which status applies: `bad_request` (400), `too_large` (413), `length_required` (411),
- * `not_acceptable` (406), `precondition` (412).
+ * `not_acceptable` (406), `precondition` (412), `not_implemented` (501).
  */
-export type ConstraintKind = 'bad_request' | 'too_large' | 'length_required' | 'not_acceptable' | 'precondition';
+export type ConstraintKind = 'bad_request' | 'too_large' | 'length_required' | 'not_acceptable' | 'precondition' | 'not_implemented';
 
 export class ConstraintError extends SwiftError {
   readonly kind: ConstraintKind;

@@ -1,6 +1,6 @@
 import type { HeaderBag } from '../common/constraints.ts';
 import { conditionalStatus } from '../common/http/conditional.ts';
-import { HttpError } from '../common/http/http-error.ts';
+import { defaultErrorBody, HttpError } from '../common/http/http-error.ts';
 import { httpDate } from '../common/http/http-date.ts';
 import { contentRange, multipartBody, multipartFraming, newBoundary, parseRange, rangesForLength } from '../common/http/range.ts';
 import type { ResponseHeaders, ServerResponse } from '../common/http/server.ts';
@@ -47,7 +47,9 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
   const ranges = rangesForLength(parseRange(request.headers['range']), length);
   if (ranges !== undefined && ranges.length === 0) {
     void reader?.close();
-    throw new HttpError(416, undefined, { 'Content-Range': `bytes */${length}` });
+    // As swob answers: the object's headers (type, etag, metadata) with the default text.
+    const body = defaultErrorBody(416);
+    return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${length}`, 'Content-Length': Buffer.byteLength(body) }, body };
   }
   if (!reader) return { status: 200, headers };
   if (ranges === undefined) return { status: 200, headers, body: guarded(reader, () => reader.read(0, length, LEND)), lent: reader.lends };

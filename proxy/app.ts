@@ -15,7 +15,8 @@ import type { ProxyHandler } from './request.ts';
 export function proxyApp(ctx: ProxyContext): ProxyHandler {
   return async (req) => {
     const path = parseSwiftPath(req.path);
-    if (!ctx.constraints.valid_api_versions.includes(path.version)) throw new HttpError(412, `Invalid API version: ${path.version}`);
+    // Swift's APIVersionError: a plain 400.
+    if (!ctx.constraints.valid_api_versions.includes(path.version)) throw new HttpError(400);
     checkAccountName(path.account, ctx.constraints);
     if (path.container === undefined) return req.method === 'OPTIONS' ? corsPreflight(ctx, req, { account: path.account }, accountMethods(ctx)) : accountRequest(ctx, req, path.account);
     checkContainerName(path.container, ctx.constraints);

@@ -53,6 +53,12 @@ export interface ProxyRequest {
   /** Percent-encoded path without query. */
   readonly path: string;
   readonly query: URLSearchParams;
+  /**
+   * The client's query string as sent (a client request only). `query` cannot hold bytes
+   * that are not UTF-8, so listings pass this on to the storage nodes, which refuse them as
+   * Swift's do; see `backendQuery`.
+   */
+  readonly rawQuery?: string;
   /** Lower-case names. Middlewares may change them. */
   readonly headers: Record<string, string | undefined>;
   readonly body: AsyncIterable<Uint8Array>;
@@ -87,6 +93,17 @@ export function subrequest(parent: ProxyRequest, init: { method: string; path: s
     signal: parent.signal,
     env: { ...parent.env, source: init.source },
   };
+}
+
+/**
+ * The query string for a backend request: the client's own bytes when `query` still says
+ * what they say (a middleware that changed `query` and spread the rest of the request along
+ * leaves a `rawQuery` that no longer applies), else `query` encoded.
+ */
+export function backendQuery(req: ProxyRequest): string {
+  const encoded = req.query.toString();
+  if (req.rawQuery !== undefined && new URLSearchParams(req.rawQuery).toString() === encoded) return req.rawQuery;
+  return encoded;
 }
 
 /** Composes middlewares; the first listed sees a request first. */

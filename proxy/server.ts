@@ -90,6 +90,7 @@ export class ProxyServer {
       method: req.method,
       path: req.path,
       query: req.query,
+      rawQuery: req.rawQuery,
       headers: { ...req.headers },
       body: req.body,
       remoteAddress: req.remoteAddress,

@@ -1,5 +1,6 @@
-import { InvalidPathError } from '../common/errors.ts';
-import { decodePath } from '../common/http/backend-path.ts';
+import { ConstraintError } from '../common/errors.ts';
+import { decodePath, splitPath } from '../common/http/backend-path.ts';
+import { HttpError } from '../common/http/http-error.ts';
 
 /** A client path `/v1/<account>[/<container>[/<object>]]`, decoded. */
 export interface SwiftPath {
@@ -10,20 +11,24 @@ export interface SwiftPath {
 }
 
 /**
- * Parses `/v1/a/c/o` as Swift's proxy does: the path is decoded first (412 for bad UTF-8 or
- * NUL), then split; object names keep their slashes.
- * @throws {ConstraintError} 412 for bad UTF-8; {InvalidPathError} for a path without an account.
+ * Parses `/v1/a/c/o` as Swift's proxy (`get_controller`) does: the path is decoded first (412
+ * "Invalid UTF8 or contains NULL"), then split with `split_path(path, 1, 4, True)`, which
+ * refuses an empty first segment (`/`, `//v1/a`: 404); object names keep their slashes. An
+ * empty object name (`/v1/a/c/`) is the container, an empty container name alone
+ * (`/v1/a/`) the account; anything else without an account, or an object without a
+ * container (`/v1`, `/v1/`, `/v1/a//o`), has no controller: 412 "Bad URL".
+ * @throws {ConstraintError} 412 for bad UTF-8; {HttpError} 404 or 412 as above.
  */
 export function parseSwiftPath(rawPath: string): SwiftPath {
   const path = decodePath(rawPath);
-  const [version, account, container, ...rest] = path.slice(1).split('/');
-  if (!path.startsWith('/') || !version || account === undefined || account === '') throw new InvalidPathError(rawPath, 'expected /<version>/<account>[/<container>[/<object>]]');
-  const object = rest.length > 0 ? rest.join('/') : undefined;
-  if (container === '' && object !== undefined) throw new InvalidPathError(rawPath, 'empty container name');
-  return {
-    version,
-    account,
-    ...(container !== undefined && container !== '' ? { container } : {}),
-    ...(object !== undefined && object !== '' ? { object } : {}),
-  };
+  let parts: (string | undefined)[];
+  try {
+    parts = splitPath(path, 1, 4, true);
+  } catch (err) {
+    if (err instanceof ConstraintError) throw new HttpError(404, undefined, {}, { cause: err });
+    throw err;
+  }
+  const [version = '', account, container, object] = parts;
+  if (!account || (object && !container)) throw new HttpError(412, 'Bad URL');
+  return { version, account, ...(container ? { container } : {}), ...(container && object ? { object } : {}) };
 }

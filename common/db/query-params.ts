@@ -63,13 +63,12 @@ export function isTrueValue(value: string | undefined): boolean {
 /**
  * The listing parameters of an account or container GET, checked as Swift's servers check
  * them: a `limit` that is not all digits is ignored (the maximum applies), one above the
- * maximum is 412 "Maximum limit is N"; a delimiter longer than one character (or above
- * U+00FE) is 412 "Bad delimiter". `path` is for container listings only.
+ * maximum is 412 "Maximum limit is N". A delimiter may be any string (Swift 2.30 dropped its
+ * one-character rule). `path` is for container listings only.
  * @throws {ConstraintError} `precondition` or `bad_request` (parameter not UTF-8).
  */
 export function listingQuery(params: QueryParams, maxLimit: number, withPath: boolean): ListingQuery {
   const delimiter = params.get('delimiter');
-  if (delimiter && (delimiter.length > 1 || delimiter.charCodeAt(0) > 254)) throw new ConstraintError('precondition', 'Bad delimiter');
   let limit = maxLimit;
   const given = params.get('limit');
   if (given && /^[0-9]+$/.test(given)) {

@@ -9,6 +9,7 @@ export const CONSTRAINT_STATUS: Readonly<Record<ConstraintError['kind'], number>
   length_required: 411,
   not_acceptable: 406,
   precondition: 412,
+  not_implemented: 501,
 };
 
 /**

@@ -49,13 +49,14 @@ export function defaultErrorBody(status: number): string {
 }
 
 /**
- * An HTTP status with an optional plain-text body and headers. Without a body the response
- * gets Swift's default HTML body for the status.
+ * An HTTP status with an optional body text and headers. Without a body the response gets
+ * Swift's default HTML body for the status. Either goes out as `text/html; charset=UTF-8`, as
+ * swob's responses do, unless the headers name another `Content-Type`.
  */
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** Plain-text body, or undefined for Swift's default HTML body. */
+  /** The body text, or undefined for Swift's default HTML body. */
   readonly body: string | undefined;
 
   constructor(status: number, body?: string, headers: Record<string, string> = {}, options?: { cause?: unknown }) {

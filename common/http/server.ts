@@ -6,7 +6,7 @@ import type { HeaderBag } from '../constraints.ts';
 import type { Logger } from '../logger.ts';
 import { releaseBuffer } from '../release-buffer.ts';
 import { ClientErrorAnswerer } from './client-error.ts';
-import { defaultErrorBody, HttpError } from './http-error.ts';
+import { defaultErrorBody, HttpError, RESPONSE_REASONS } from './http-error.ts';
 import { titleCaseHeader } from './title-case.ts';
 
 /**
@@ -165,11 +165,12 @@ function toServerRequest(req: IncomingMessage, signal: AbortSignal): ServerReque
 /** The response for a thrown error: its own status for `HttpError`, 500 (logged) otherwise. */
 export function errorResponse(err: unknown, logger: Logger, request?: { method: string; path: string }): ServerResponse {
   if (err instanceof HttpError) {
-    const html = err.body === undefined;
+    // Swift's responses are `text/html; charset=UTF-8` unless they say otherwise, its own
+    // explanations and one-line error texts alike.
     return {
       status: err.status,
-      headers: { 'Content-Type': html ? 'text/html; charset=UTF-8' : 'text/plain; charset=UTF-8', ...err.headers },
-      body: html ? defaultErrorBody(err.status) : err.body,
+      headers: { 'Content-Type': 'text/html; charset=UTF-8', ...err.headers },
+      body: err.body ?? defaultErrorBody(err.status),
     };
   }
   logger.error('unhandled error', { method: request?.method, path: request?.path, err });
@@ -187,14 +188,14 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   if (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = body === undefined || body === null ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     if (!('Content-Length' in headers) && response.status !== 204 && response.status !== 304) headers['Content-Length'] = bytes?.length ?? 0;
-    res.writeHead(response.status, headers);
+    res.writeHead(response.status, swiftReason(response.status), headers);
     res.end(noBody ? undefined : bytes);
     return;
   }
   const iterator = body[Symbol.asyncIterator]();
   if (noBody) {
     await iterator.return?.();
-    res.writeHead(response.status, headers);
+    res.writeHead(response.status, swiftReason(response.status), headers);
     res.end();
     return;
   }
@@ -204,11 +205,11 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   } catch (err) {
     // Nothing sent yet, so the failure can still become a proper status.
     const failed = errorResponse(err, logger, request);
-    res.writeHead(failed.status, titleCased({ ...failed.headers, 'Content-Length': Buffer.byteLength(String(failed.body)) }));
+    res.writeHead(failed.status, swiftReason(failed.status), titleCased({ ...failed.headers, 'Content-Length': Buffer.byteLength(String(failed.body)) }));
     res.end(failed.body as string);
     return;
   }
-  res.writeHead(response.status, headers);
+  res.writeHead(response.status, swiftReason(response.status), headers);
   let step = first;
   try {
     while (!step.done) {
@@ -240,6 +241,11 @@ function written(res: NodeResponse, chunk: Uint8Array, signal: AbortSignal): Pro
       else resolve();
     });
   });
+}
+
+/** Swift's reason phrase for a status it knows (`Requested Range Not Satisfiable`, not node's `Range Not Satisfiable`). */
+function swiftReason(status: number): string | undefined {
+  return RESPONSE_REASONS[status]?.[0];
 }
 
 function titleCased(headers: ResponseHeaders | undefined): ResponseHeaders {

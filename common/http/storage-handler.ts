@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { ConstraintError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { decodePath } from './backend-path.ts';
 import { HttpError } from './http-error.ts';
@@ -31,6 +32,9 @@ export function storageHandler(options: {
       res = await route(req, decodePath(req.path));
     } catch (err) {
       res = errorResponse(options.toHttpError(err), options.logger, req);
+      // Swift's storage servers refuse bad input (`check_object_creation`, `check_metadata`,
+      // `get_param`) in `text/plain`; their 412s are swob's default HTML.
+      if (err instanceof ConstraintError && err.kind !== 'precondition') res = { ...res, headers: { ...res.headers, 'Content-Type': 'text/plain' } };
     }
     if (options.logRequests) {
       const line = { method: req.method, path: req.path, status: res.status, ms: Math.round(options.clock.monotonic() - started), txn: req.headers['x-trans-id'] };

@@ -5,10 +5,10 @@ import { Timestamp } from '../../common/timestamp.ts';
 import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
 import type { ProxyContext } from '../context.ts';
 import { accountToXml, listingContentType, listingToJson } from '../../common/listing-format.ts';
-import type { ProxyRequest } from '../request.ts';
+import { backendQuery, type ProxyRequest } from '../request.ts';
 import { ACCOUNT_ACL_SYSMETA, formatAccountAcl, parseAccountAcl } from '../account-acl.ts';
 import { createAccount } from './account-create.ts';
-import { authorize, backendHeaders, isNewest, OWNER_HEADERS, passHeaders, writeTimestamp } from './shared.ts';
+import { authorize, backendHeaders, isNewest, OWNER_HEADERS, passHeaders, plainTextRefusal, writeTimestamp } from './shared.ts';
 
 /**
  * The account controller: GET/HEAD (container listing, counts), POST (metadata), and PUT/DELETE
@@ -39,7 +39,7 @@ export function accountMethods(ctx: ProxyContext): string[] {
 async function read(ctx: ProxyContext, req: ProxyRequest, account: string): Promise<ServerResponse> {
   const owner = await authorize(req, { method: req.method, account });
   const ring = ctx.rings.account;
-  const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account), names: [account] }, { method: req.method, query: req.query.toString(), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
+  const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account), names: [account] }, { method: req.method, query: backendQuery(req), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
   if (isReadSource(result)) {
     return { status: result.response.status, headers: ownerView(result.response.headers, owner), body: req.method === 'HEAD' ? null : result.response.body };
   }
@@ -70,7 +70,7 @@ function emptyAccount(ctx: ProxyContext, req: ProxyRequest, account: string): Se
 }
 
 async function post(ctx: ProxyContext, req: ProxyRequest, account: string): Promise<ServerResponse> {
-  checkMetadata(req.headers, 'account', ctx.constraints);
+  plainTextRefusal(() => checkMetadata(req.headers, 'account', ctx.constraints));
   await authorize(req, { method: 'POST', account });
   let reply = await write(ctx, req, account, 'POST');
   if (reply.status === 404 && ctx.config.account_autocreate) {
@@ -83,7 +83,7 @@ async function post(ctx: ProxyContext, req: ProxyRequest, account: string): Prom
 
 async function manage(ctx: ProxyContext, req: ProxyRequest, account: string): Promise<ServerResponse> {
   if (!ctx.config.allow_account_management) throw new HttpError(405, undefined, { Allow: accountMethods(ctx).join(', ') });
-  if (req.method === 'PUT') checkMetadata(req.headers, 'account', ctx.constraints);
+  if (req.method === 'PUT') plainTextRefusal(() => checkMetadata(req.headers, 'account', ctx.constraints));
   await authorize(req, { method: req.method, account });
   const reply = await write(ctx, req, account, req.method);
   ctx.info.invalidate(account);

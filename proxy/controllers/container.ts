@@ -3,11 +3,11 @@ import { HttpError } from '../../common/http/http-error.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
 import type { ProxyContext } from '../context.ts';
-import type { ProxyRequest } from '../request.ts';
+import { backendQuery, type ProxyRequest } from '../request.ts';
 import { createAccount } from './account-create.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
 import { cleanAcl } from '../acl.ts';
-import { authorize, backendHeaders, isNewest, OWNER_HEADERS, passHeaders, writeTimestamp } from './shared.ts';
+import { authorize, backendHeaders, isNewest, OWNER_HEADERS, passHeaders, plainTextRefusal, writeTimestamp } from './shared.ts';
 
 /**
  * The container controller: GET/HEAD (listing, counts; authorized against the read ACL the
@@ -35,7 +35,7 @@ export const CONTAINER_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST
 
 async function read(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
   const ring = ctx.rings.container;
-  const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, query: req.query.toString(), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
+  const result = await readFromNodes(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, query: backendQuery(req), headers: backendHeaders(req) }, { newest: isNewest(req), timestampHeader: 'x-put-timestamp', signal: req.signal });
   const headers = isReadSource(result) ? result.response.headers : result.headers;
   let owner: boolean;
   try {
@@ -53,9 +53,10 @@ async function read(ctx: ProxyContext, req: ProxyRequest, account: string, conta
 async function put(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
   checkContainerName(container, ctx.constraints);
   cleanAcls(req);
-  checkMetadata(req.headers, 'container', ctx.constraints);
+  plainTextRefusal(() => checkMetadata(req.headers, 'container', ctx.constraints));
   const policyName = req.headers['x-storage-policy'];
-  if (policyName !== undefined && policyName.toLowerCase() !== ctx.policy.name.toLowerCase()) {
+  // An empty X-Storage-Policy is no choice at all: the default policy, as in Swift.
+  if (policyName !== undefined && policyName !== '' && policyName.toLowerCase() !== ctx.policy.name.toLowerCase()) {
     throw new HttpError(400, `Invalid X-Storage-Policy ${JSON.stringify(policyName)}`);
   }
   if (!(await authorize(req, { method: 'PUT', account, container }))) dropOwnerHeaders(req);
@@ -78,7 +79,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
 async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
   if (req.method === 'POST') {
     cleanAcls(req);
-    checkMetadata(req.headers, 'container', ctx.constraints);
+    plainTextRefusal(() => checkMetadata(req.headers, 'container', ctx.constraints));
   }
   if (!(await authorize(req, { method: req.method, account, container }))) dropOwnerHeaders(req);
   const accountInfo = await ctx.info.account(account, req.env.transId);

@@ -1,5 +1,6 @@
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom } from '../../common/constraints.ts';
 import { EXPIRING_OBJECTS_ACCOUNT, expirerContainer } from '../../common/expirer-queue.ts';
+import { parseMatch } from '../../common/http/conditional.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { httpDate } from '../../common/http/http-date.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
@@ -12,7 +13,7 @@ import type { ProxyRequest } from '../request.ts';
 import { objectRead } from './object-read.ts';
 import { putObject } from './object-put.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
-import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from './shared.ts';
+import { authorize, backendHeaders, isNewest, passHeaders, plainTextRefusal, writeTimestamp } from './shared.ts';
 
 /**
  * The object controller: authorizes against the container's read ACL (GET, HEAD) or write ACL
@@ -22,6 +23,10 @@ import { authorize, backendHeaders, isNewest, passHeaders, writeTimestamp } from
 export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, object: string): Promise<ServerResponse> {
   if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: OBJECT_METHODS.join(', ') });
   checkObjectName(object, ctx.constraints);
+  // Swift's object PUT takes only `If-None-Match: *` (no other etag), before anything else.
+  if (req.method === 'PUT' && req.headers['if-none-match'] !== undefined && !parseMatch(req.headers['if-none-match'])?.has('*')) {
+    throw new HttpError(400, 'If-None-Match only supports *', { 'Content-Type': 'text/plain' });
+  }
   const reading = req.method === 'GET' || req.method === 'HEAD';
   const authorizeBy = (info: ContainerInfo): Promise<boolean> => {
     const acl = reading ? info.read : info.write;
@@ -51,8 +56,10 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
 export const OBJECT_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'];
 
 async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: ContainerInfo, object: string): Promise<ServerResponse> {
-  checkObjectSize(req.headers, ctx.constraints);
-  checkMetadata(req.headers, 'object', ctx.constraints);
+  plainTextRefusal(() => {
+    checkObjectSize(req.headers, ctx.constraints);
+    checkMetadata(req.headers, 'object', ctx.constraints);
+  });
   const timestamp = writeTimestamp(req, ctx);
   const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, 'x-backend-storage-policy-index': info.policyIndex });
   if (headers['content-type'] === undefined || (headers['x-detect-content-type'] ?? '').toLowerCase() === 'true') headers['content-type'] = guessContentType(object);
@@ -78,7 +85,7 @@ async function postOrDelete(ctx: ProxyContext, req: ProxyRequest, target: Target
   const timestamp = writeTimestamp(req, ctx);
   const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, ...policy });
   if (req.method === 'POST') {
-    checkMetadata(req.headers, 'object', ctx.constraints);
+    plainTextRefusal(() => checkMetadata(req.headers, 'object', ctx.constraints));
     setDeleteAt(ctx, req, headers);
   }
   const { best } = await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal);
@@ -105,7 +112,7 @@ function slotHeaders(ctx: ProxyContext, target: Target, headers: Record<string, 
 
 /** `X-Delete-After` becomes an absolute `X-Delete-At`, checked. */
 function setDeleteAt(ctx: ProxyContext, req: ProxyRequest, headers: Record<string, string>): void {
-  const at = deleteAtFrom(req.headers, ctx.clock.now() / 1000);
+  const at = plainTextRefusal(() => deleteAtFrom(req.headers, ctx.clock.now() / 1000));
   delete headers['x-delete-after'];
   if (at !== undefined) headers['x-delete-at'] = String(at);
 }

@@ -1,8 +1,25 @@
+import { ConstraintError } from '../../common/errors.ts';
+import { CONSTRAINT_STATUS } from '../../common/http/domain-status.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import { Timestamp } from '../../common/timestamp.ts';
 import type { ProxyContext } from '../context.ts';
 import type { AuthorizeRequest, ProxyRequest } from '../request.ts';
+
+/**
+ * Runs checks of Swift's `check_object_creation`, `check_metadata` and `check_delete_headers`,
+ * whose refusals Swift sends as `text/plain` (its path and name refusals are swob's default
+ * `text/html`).
+ * @throws {HttpError} the broken constraint's status, as `text/plain`.
+ */
+export function plainTextRefusal<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ConstraintError) throw new HttpError(CONSTRAINT_STATUS[err.kind], err.message, { 'Content-Type': 'text/plain' }, { cause: err });
+    throw err;
+  }
+}
 
 /** Client headers the proxy never sends on to storage nodes. */
 const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'x-auth-token', 'x-storage-token', 'authorization', 'expect', 'keep-alive', 'te', 'trailer', 'upgrade']);
@@ -31,7 +48,7 @@ export function writeTimestamp(req: ProxyRequest, ctx: ProxyContext): Timestamp 
   try {
     return Timestamp.parse(given);
   } catch {
-    throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was ${JSON.stringify(given)}`);
+    throw new HttpError(400, `X-Timestamp should be a UNIX timestamp float value; was ${JSON.stringify(given)}`, { 'Content-Type': 'text/plain' });
   }
 }
 

@@ -205,6 +205,14 @@ export function suite(name: string, fixture: ContainerFixture): void {
     assert.equal(await list({ path: 'a', reverse: true }), ['a/f/', 'a/e']);
   });
 
+  test('a delimiter of several characters rolls up at the whole delimiter only (tests.py testListMultiCharDelimiter)', async () => {
+    for (const [i, n] of ['test', 'test-&bar', 'test-&foo', "test-'baz", 'test-'].entries()) await put(broker, n, i + 1);
+    const list = async (q: Partial<ListingQuery>): Promise<string[]> => names(await broker.listObjects({ limit: 100, ...q }));
+    assert.equal(await list({ delimiter: '-&' }), ['test', 'test-', 'test-&(dir)', "test-'baz"]);
+    assert.equal(await list({ delimiter: '-&', reverse: true }), ["test-'baz", 'test-&(dir)', 'test-', 'test']);
+    assert.equal(await list({ delimiter: '-&', prefix: 'test-&' }), ['test-&bar', 'test-&foo']);
+  });
+
   test('listings match Swift\'s algorithm for random names and queries', async () => {
     const random = seededRandom(7);
     const alphabet = ['a', 'b', '/', '-', '.', '\u00e9', '\uFF5E', '\u{1F600}'];

@@ -37,6 +37,12 @@ test('object size: Content-Length or chunked; 5 GiB + 2 bytes at most', () => {
   fails(() => checkObjectSize({ 'content-length': '12abc' }), 'bad_request', /Invalid Content-Length/);
 });
 
+test('regression (a list of transfer codings was stored, not refused): Transfer-Encoding must be exactly chunked, as swob\'s message_length has it (501 for a list, 400 for another coding)', () => {
+  fails(() => checkObjectSize({ 'transfer-encoding': 'gzip,chunked' }), 'not_implemented', /^Unsupported Transfer-Coding header value specified in Transfer-Encoding header$/);
+  fails(() => checkObjectSize({ 'transfer-encoding': 'gzip' }), 'bad_request', /^Invalid Transfer-Encoding header value$/);
+  checkObjectSize({ 'transfer-encoding': 'Chunked', 'content-length': 'ignored when chunked' });
+});
+
 test('names: lengths in UTF-8 bytes, no NUL, no slash in containers', () => {
   checkObjectName('a/b/c');
   fails(() => checkObjectName('x'.repeat(1025)), 'bad_request', /^Object name length of 1025 longer than 1024$/);
@@ -56,6 +62,14 @@ test('X-Delete-After becomes X-Delete-At; past or non-integer values are refused
   fails(() => deleteAtFrom({ 'x-delete-after': '-1' }, 1000), 'bad_request', /X-Delete-After in past/);
   fails(() => deleteAtFrom({ 'x-delete-at': '999' }, 1000), 'bad_request', /X-Delete-At in past/);
   fails(() => deleteAtFrom({ 'x-delete-at': 'tomorrow' }, 1000), 'bad_request', /Non-integer X-Delete-At/);
+  fails(() => deleteAtFrom({ 'x-delete-after': '0' }, 1000), 'bad_request', /X-Delete-After in past/);
+});
+
+test('regression (X-Delete-At of 100 digits was a 400): a delete time beyond 9999999999 is taken as 9999999999, as Swift normalizes it; a fraction is not an integer', () => {
+  assert.is(deleteAtFrom({ 'x-delete-at': '1'.repeat(100) }, 1000), 9_999_999_999);
+  assert.is(deleteAtFrom({ 'x-delete-after': '9'.repeat(30) }, 1000), 9_999_999_999);
+  assert.is(deleteAtFrom({ 'x-delete-at': ' +2000 ' }, 1000), 2000);
+  fails(() => deleteAtFrom({ 'x-delete-at': '2000.5' }, 1000), 'bad_request', /Non-integer X-Delete-At/);
 });
 
 test.run();
