@@ -78,16 +78,21 @@ const EMPTY: AsyncIterable<Uint8Array> = {
   },
 };
 
+/** Client headers every subrequest keeps, as Swift's `make_env` copies `HTTP_REFERER`. */
+const INHERITED = ['referer'] as const;
+
 /**
  * A request a middleware makes on the client's behalf (Swift's `make_subrequest`): same env
- * (transaction id, identity, authorizer), its own method, path, headers and body.
+ * (transaction id, identity, authorizer), its own method, path, headers and body. The
+ * client's `Referer` goes along, so a segment container readable by a referrer ACL is read
+ * for the client's request exactly when the client could read it itself.
  */
 export function subrequest(parent: ProxyRequest, init: { method: string; path: string; query?: string | URLSearchParams; headers?: Record<string, string | undefined>; body?: AsyncIterable<Uint8Array>; source: string }): ProxyRequest {
   return {
     method: init.method,
     path: init.path,
     query: init.query instanceof URLSearchParams ? init.query : new URLSearchParams(init.query ?? ''),
-    headers: { ...init.headers },
+    headers: { ...inherited(parent), ...init.headers },
     body: init.body ?? EMPTY,
     remoteAddress: parent.remoteAddress,
     signal: parent.signal,
@@ -104,6 +109,15 @@ export function backendQuery(req: ProxyRequest): string {
   const encoded = req.query.toString();
   if (req.rawQuery !== undefined && new URLSearchParams(req.rawQuery).toString() === encoded) return req.rawQuery;
   return encoded;
+}
+
+function inherited(parent: ProxyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of INHERITED) {
+    const value = parent.headers[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
 }
 
 /** Composes middlewares; the first listed sees a request first. */

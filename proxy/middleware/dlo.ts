@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock.ts';
 import { normalizeEtag } from '../../common/http/conditional.ts';
+import { parseRange } from '../../common/http/range.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import type { Middleware, ProxyHandler, ProxyRequest } from '../request.ts';
@@ -10,7 +11,7 @@ import { largeObjectResponse } from './large-object-response.ts';
 import { fetchPossibleManifest } from './manifest-fetch.ts';
 import { RangeWalker, type SegmentSpan } from './segment-range.ts';
 import { ListingIterError, rateLimited, type SegmentPiece, segmentedBody } from './segmented-body.ts';
-import { requestTarget, swiftPath, unquotePath } from './segment-path.ts';
+import { requestTarget, swiftPath, unquoteHeader } from './segment-path.ts';
 import { headerOf, isSuccess, lowerCaseHeaders, readWhole, respond, withoutBody } from './subresponse.ts';
 
 /**
@@ -21,9 +22,10 @@ import { headerOf, isSuccess, lowerCaseHeaders, readWhole, respond, withoutBody 
  * 1. the manifest is read (again without `Range`/conditions if they were applied to it);
  * 2. the segment container is listed (`format=json`, `prefix`, pages of `marker`) to learn
  *    the total size and the etag: the quoted MD5 of the segments' etags in order;
- * 3. conditions and `Range` (single or several) apply to the whole, and the body streams the
- *    segments through GET subrequests, each checked against its listing entry, so a segment
- *    replaced during the read fails the read instead of serving other bytes.
+ * 3. conditions and a single `Range` apply to the whole (several ranges get the whole object,
+ *    200, as Swift's DLO answers), and the body streams the segments through GET
+ *    subrequests, each checked against its listing entry, so a segment replaced during the
+ *    read fails the read instead of serving other bytes.
  *
  * Swift stops at the first page of 10,000 segments and then answers without a length or
  * etag; here every page is listed first, so even the largest DLO has both. `?multipart-manifest=get`
@@ -73,7 +75,7 @@ async function getOrHead(next: ProxyHandler, req: ProxyRequest, version: string,
   const isDlo = (r: ServerResponse): boolean => headerOf(r, 'x-object-manifest') !== undefined;
   const { response, manifest } = await fetchPossibleManifest(next, req, isDlo, req.method, 'DLO');
   if (!manifest) return response;
-  const value = unquotePath(headerOf(response, 'x-object-manifest') ?? '');
+  const value = unquoteHeader(headerOf(response, 'x-object-manifest') ?? '');
   const slash = value.indexOf('/');
   // A manifest header that never went through the PUT check (there is no segment container
   // to list) is served as the plain object it is.
@@ -85,7 +87,9 @@ async function getOrHead(next: ProxyHandler, req: ProxyRequest, version: string,
   if (!Array.isArray(firstPage)) return req.method === 'HEAD' ? withoutBody(firstPage) : firstPage;
   const { length, etag } = await totals(next, req, listing, firstPage, deps.listingLimit);
   const name = req.path;
-  return largeObjectResponse(req, {
+  // Swift's DLO serves one range only: a request for several gets the whole object (200).
+  const wholeForRanges = (parseRange(req.headers['range'])?.length ?? 0) > 1;
+  return largeObjectResponse(wholeForRanges ? { ...req, headers: { ...req.headers, range: undefined } } : req, {
     headers: lowerCaseHeaders(response.headers),
     length,
     etag,

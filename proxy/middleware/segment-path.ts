@@ -21,19 +21,28 @@ export function swiftPath(version: string, account: string, rest?: string): stri
   return `${encoded}/${rest.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-/** Python's `unquote`: percent-escapes decoded, a malformed one left as it is. */
-export function unquotePath(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-      try {
-        return decodeURIComponent(run);
-      } catch {
-        return run;
-      }
-    });
+/**
+ * Swift's `wsgi_to_str(wsgi_unquote(value))` for a header value: node hands header values
+ * over one char per byte (latin-1), so raw UTF-8 bytes and percent-escapes alike become
+ * bytes, which are then read as UTF-8 (a malformed escape stays as it is). A value that holds
+ * text already (chars above U+00FF, set inside the proxy) keeps it.
+ */
+export function unquoteHeader(value: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x25 && /^[0-9a-fA-F]{2}$/.test(value.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(value.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c <= 0xff) {
+      bytes.push(c);
+    } else {
+      const char = String.fromCodePoint(value.codePointAt(i) ?? c);
+      bytes.push(...Buffer.from(char, 'utf8'));
+      i += char.length - 1;
+    }
   }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** `/container/object` (leading slash optional) split at its first slash; undefined when either part is empty. */

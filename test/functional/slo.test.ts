@@ -290,4 +290,28 @@ test('/info lists the slo limits', async () => {
   assert.ok(info['dlo']);
 });
 
+test('regression (the manifest read of a referrer-admitted SLO was refused, 403): the client\'s Referer goes with the manifest and segment reads; a segment container that refuses the referrer is a 409, as in Swift', async () => {
+  for (const container of ['ref_slo', 'ref_segs']) assert.is((await c.request('PUT', `${A}/${container}`)).status, 201);
+  assert.is((await c.request('PUT', `${A}/ref_segs/s1`, {}, 'referred')).status, 201);
+  assert.is((await c.request('PUT', `${A}/ref_slo/m?multipart-manifest=put`, {}, JSON.stringify([{ path: '/ref_segs/s1' }]))).status, 201);
+  const reader = { 'X-Auth-Token': await c.token('test:tester3'), Referer: 'http://blah.example.com' };
+  // (Swift's proxy stores `.r:*.example.com` as this cleaned form.)
+  const acl = { 'X-Container-Read': '.r:.example.com,.rlistings' };
+  assert.is((await c.request('GET', `${A}/ref_slo/m`, reader)).status, 403);
+  assert.is((await c.request('POST', `${A}/ref_slo`, acl)).status, 204);
+  assert.is((await c.request('GET', `${A}/ref_slo/m`, reader)).status, 409, 'the manifest is readable, its segment is not');
+  assert.is((await c.request('POST', `${A}/ref_segs`, acl)).status, 204);
+  const ok = await c.request('GET', `${A}/ref_slo/m`, reader);
+  assert.is(ok.status, 200);
+  assert.is(ok.body.toString(), 'referred');
+});
+
+test('regression (If-None-Match on a manifest PUT was ignored): only * is taken (400 otherwise), and * refuses a manifest that exists (412)', async () => {
+  const body = JSON.stringify([{ path: '/segs/a' }]);
+  const bad = await c.request('PUT', `${A}/slo/inm?multipart-manifest=put`, { 'If-None-Match': '"not-star"' }, body);
+  assert.is(bad.status, 400);
+  assert.is((await c.request('PUT', `${A}/slo/inm?multipart-manifest=put`, { 'If-None-Match': '*' }, body)).status, 201);
+  assert.is((await c.request('PUT', `${A}/slo/inm?multipart-manifest=put`, { 'If-None-Match': '*' }, body)).status, 412);
+});
+
 test.run();
