@@ -65,7 +65,12 @@ export function parseAcl(acl: string | undefined): ParsedAcl {
     const head = colon === -1 ? '' : value.slice(0, colon).trim().toLowerCase();
     if (REFERRER_DESIGNATORS.includes(head)) {
       let host = value.slice(colon + 1).trim();
-      if (host.startsWith('-')) host = `-${host.slice(1).trim()}`;
+      const negate = host.startsWith('-');
+      if (negate) host = host.slice(1).trim();
+      // `*.example.com` means `.example.com`, as Swift's clean_acl stores it; read it so here
+      // too, for ACLs stored before they were cleaned.
+      if (host !== '*' && host.startsWith('*')) host = host.slice(1).trim();
+      if (negate) host = `-${host}`;
       if (host !== '' && host !== '-') referrers.push(host);
     } else {
       groups.push(unquote(value));
