@@ -87,7 +87,7 @@ export interface HttpServer {
 
 /** Starts serving `handler` on `host:port`. */
 export async function listen(handler: Handler, options: ListenOptions): Promise<HttpServer> {
-  const clientErrors = new ClientErrorAnswerer();
+  const clientErrors = new ClientErrorAnswerer((connection) => server.emit('connection', connection));
   const server: Server = createServer(
     { maxHeaderSize: options.maxHeaderSize ?? 64 * 1024, noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 66_000 },
     (req, res) => {

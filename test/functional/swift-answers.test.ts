@@ -143,4 +143,17 @@ test('regression (an empty X-Storage-Policy was a 400): the container gets the d
   assert.ok((await c.request('HEAD', '/v1/AUTH_test/nopolicy')).headers['x-storage-policy']);
 });
 
+test('regression (UTF-8 names sent unquoted were 400 from the HTTP parser): a container and an object named in raw UTF-8 are created and listed; raw bytes that are not UTF-8 are 412, as Swift answers', async () => {
+  const token = await c.token();
+  const send = (line: Buffer, body = ''): Promise<string> =>
+    rawExchange(c.port, Buffer.concat([line, Buffer.from(` HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${token}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)]));
+  const name = '\u2603snow\u00e9';
+  assert.match(await send(Buffer.from(`PUT /v1/AUTH_test/${name}`)), /^HTTP\/1\.1 201 /);
+  assert.match(await send(Buffer.from(`PUT /v1/AUTH_test/${name}/${name}?ignored=\u00ff`), 'data'), /^HTTP\/1\.1 201 /);
+  assert.is((await c.request('GET', `/v1/AUTH_test/${encodeURIComponent(name)}`)).body.toString(), `${name}\n`);
+  const invalid = await send(Buffer.concat([Buffer.from('PUT /v1/AUTH_test/'), Buffer.from(name).reverse()]));
+  assert.match(invalid, /^HTTP\/1\.1 412 /);
+  assert.match(invalid, /Invalid UTF8 or contains NULL$/);
+});
+
 test.run();

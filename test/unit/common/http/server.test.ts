@@ -147,6 +147,29 @@ test('regression (pipelined garbage lost the answer): every request before the b
   });
 });
 
+test('regression (raw UTF-8 in a request line was a 400 from node\'s parser): the line is read again with those bytes percent-encoded, and the connection goes on serving', async () => {
+  const seen: string[] = [];
+  await withServer(async (req) => {
+    seen.push(req.path);
+    const chunks: Buffer[] = [];
+    for await (const c of req.body) chunks.push(c as Buffer);
+    return { status: 200, body: `${req.method} ${req.path} ${req.rawQuery} ${Buffer.concat(chunks).toString()}` };
+  }, async (port) => {
+    const wire = await rawExchange(
+      port,
+      Buffer.concat([
+        Buffer.from('GET /first HTTP/1.1\r\nHost: x\r\n\r\n'),
+        Buffer.from('PUT /v1/a/\u2603/\u00e9?x=\u00ff HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody'),
+        Buffer.from([0x47, 0x45, 0x54, 0x20, 0x2f, 0xff, 0xfe, 0x20]),
+        Buffer.from('HTTP/1.1\r\nHost: x\r\n\r\nGET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      ]),
+    );
+    assert.equal(seen, ['/first', '/v1/a/%E2%98%83/%C3%A9', '/%FF%FE', '/last']);
+    assert.equal(statusLines(wire), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    assert.match(wire, /PUT \/v1\/a\/%E2%98%83\/%C3%A9 x=%C3%BF body/);
+  });
+});
+
 test('a chunked body broken by bad bytes closes the connection (the request can never finish) and the handler sees its body fail', async () => {
   let bodyFailed = false;
   await withServer(async (req) => {
