@@ -24,7 +24,8 @@ type ParseError = Error & { code?: string; rawPacket?: unknown; bytesParsed?: un
  *    gives a path that is not UTF-8) instead of a 400.
  * 2. Anything else: every response already owed on the connection goes out first, in order
  *    (node's default wrote its 400 at once and destroyed the socket, so a PUT still being
- *    stored lost its 201), then the error answer, and the connection closes.
+ *    stored lost its 201), then the error answer, and the connection closes. A request whose
+ *    body the bad bytes broke gets its own answer (its body fails when read) and no other.
  */
 export class ClientErrorAnswerer {
   /** Responses not yet finished, per connection. */
@@ -55,24 +56,35 @@ export class ClientErrorAnswerer {
     if (this.answering.has(socket)) return;
     this.answering.add(socket);
     const owed = [...(this.owed.get(socket) ?? [])];
-    // A request whose own body was cut by the bad bytes (a broken chunk) can never finish:
-    // nothing owed can be saved, so the connection goes as node would have it go.
-    const cut = owed.some((res) => !res.req.complete);
-    if (err.code === 'ECONNRESET' || !socket.writable || cut) {
-      if (socket.writable && owed.every((res) => !res.headersSent)) socket.write(errorAnswer(statusFor(err)));
+    if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const retry = err.code === 'HPE_INVALID_URL' ? quotedRequestLine(err) : undefined;
+    // A request whose own body the bad bytes cut (a broken chunk) can never be read whole:
+    // its body fails, so a handler reading it answers an error, and one that answers without
+    // it (a 501 for a Transfer-Encoding it refuses) is still heard; then the connection closes.
+    const cut = owed.filter((res) => !res.req.complete);
+    for (const res of cut) failBody(res.req, err);
+    const retry = err.code === 'HPE_INVALID_URL' && cut.length === 0 ? quotedRequestLine(err) : undefined;
     // Bytes that arrive meanwhile wait in the relay (read on, they reach the old parser too,
     // which only repeats its error).
     const relay = retry ? new RelayedConnection(socket, retry) : undefined;
     void Promise.all(owed.map((res) => (res.writableFinished || res.destroyed ? undefined : new Promise((resolve) => res.once('close', resolve))))).then(() => {
       if (relay && !socket.destroyed) this.reparse(relay);
-      else if (socket.writable) socket.end(errorAnswer(statusFor(err)));
+      else if (socket.writable) socket.end(cut.length > 0 ? undefined : errorAnswer(statusFor(err)));
       else socket.destroy();
     });
   };
+}
+
+/**
+ * Makes a request body fail for whoever reads it, without closing the connection (the
+ * message's own `_destroy` would): the answer to the request can still go out.
+ */
+function failBody(req: IncomingMessage, err: Error): void {
+  req.on('error', () => undefined);
+  req._destroy = (error, callback) => callback(error);
+  req.destroy(err);
 }
 
 /**

@@ -179,10 +179,13 @@ export function errorResponse(err: unknown, logger: Logger, request?: { method: 
 
 async function writeResponse(request: ServerRequest, res: NodeResponse, response: ServerResponse, signal: AbortSignal, logger: Logger): Promise<void> {
   const headers = titleCased(response.headers);
-  // HTTP/1.1 connections are kept alive without saying so, as Swift's server does; node would
-  // add `Connection: keep-alive` and `Keep-Alive: timeout=65`. A closing answer still says
-  // `Connection: close`, and an HTTP/1.0 client that asked for keep-alive is still told.
-  if (res.shouldKeepAlive && res.req.httpVersion === '1.1' && !('Connection' in headers)) res.removeHeader('Connection');
+  // As Swift's server (eventlet): a kept-alive connection says `Connection: keep-alive` only
+  // to a client that sent it, and never `Keep-Alive: timeout=...` (node adds both to every
+  // answer). A closing answer still says `Connection: close`.
+  if (res.shouldKeepAlive && !('Connection' in headers)) {
+    if (res.req.headers.connection?.toLowerCase() === 'keep-alive') headers['Connection'] = 'keep-alive';
+    else res.removeHeader('Connection');
+  }
   const body = response.body;
   const noBody = request.method === 'HEAD' || response.status === 204 || response.status === 304;
   if (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array) {

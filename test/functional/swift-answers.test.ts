@@ -62,7 +62,8 @@ test('regression (a PUT with neither Content-Length nor chunking was a 400): it 
   assert.is(missing.status, 411);
   assert.is(missing.body, 'Missing Content-Length header.');
   assert.is(missing.headers['content-type'], 'text/plain');
-  const codings = await raw('PUT /v1/AUTH_test/answers/codings HTTP/1.1\r\nTransfer-Encoding: gzip,chunked', '3\r\nabc\r\n0\r\n\r\n');
+  // (tests.py sends the body as it is, not in chunks, so the HTTP parser fails on it as well.)
+  const codings = await raw('PUT /v1/AUTH_test/answers/codings HTTP/1.1\r\nTransfer-Encoding: gzip,chunked', 'x'.repeat(100));
   assert.is(codings.status, 501);
   assert.is(codings.body, 'Unsupported Transfer-Coding header value specified in Transfer-Encoding header');
   assert.is((await c.request('HEAD', '/v1/AUTH_test/answers/no-length')).status, 404);
