@@ -21,7 +21,8 @@ type ParseError = Error & { code?: string; rawPacket?: unknown; bytesParsed?: un
  * 1. A request line whose path holds raw bytes above 0x7F (UTF-8 names sent unquoted; node
  *    takes only ASCII there) is read again with those bytes percent-encoded, on a new parser
  *    over the same connection (`reparse`), so the request is served (or gets the 412 Swift
- *    gives a path that is not UTF-8) instead of a 400.
+ *    gives a path that is not UTF-8) instead of a 400. So is one with a method node does not
+ *    know (`LICK`), which reaches the handler as sent (`refusedMethod`): Swift answers 405.
  * 2. Anything else: every response already owed on the connection goes out first, in order
  *    (node's default wrote its 400 at once and destroyed the socket, so a PUT still being
  *    stored lost its 201), then the error answer, and the connection closes. A request whose
@@ -65,7 +66,7 @@ export class ClientErrorAnswerer {
     // it (a 501 for a Transfer-Encoding it refuses) is still heard; then the connection closes.
     const cut = owed.filter((res) => !res.req.complete);
     for (const res of cut) failBody(res.req, err);
-    const retry = err.code === 'HPE_INVALID_URL' && cut.length === 0 ? quotedRequestLine(err) : undefined;
+    const retry = cut.length === 0 ? reparsable(err) : undefined;
     // Bytes that arrive meanwhile wait in the relay (read on, they reach the old parser too,
     // which only repeats its error).
     const relay = retry ? new RelayedConnection(socket, retry) : undefined;
@@ -87,38 +88,77 @@ function failBody(req: IncomingMessage, err: Error): void {
   req.destroy(err);
 }
 
+/** A refused request line made readable: the bytes from it on, and the method it really had. */
+interface Reparse {
+  readonly head: Buffer;
+  /** The client's method when node knows no such method (a stand-in went to the parser). */
+  readonly method?: string;
+}
+
+/** HTTP's `token` characters, which a method is made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** What the parser is given in place of a method it does not know; the request keeps the real one. */
+const STAND_IN_METHOD = 'POST';
+
 /**
- * The bytes from the refused request on, with its request line's bytes above 0x7F
- * percent-encoded; undefined unless the whole line is in the chunk node was parsing and holds
- * such bytes. The request starts at the method before the refused path: the longest known
- * method ending there (a body before it need not end in a newline).
+ * Where node's parser refused a request line Swift would take, the line rewritten so node
+ * takes it: raw bytes above 0x7F in the path percent-encoded (`HPE_INVALID_URL`), or an
+ * unknown method (`LICK`: Swift answers 405) replaced by a stand-in (`HPE_INVALID_METHOD`).
+ * Undefined unless the whole line is in the chunk node was parsing.
  */
-function quotedRequestLine(err: ParseError): Buffer | undefined {
+function reparsable(err: ParseError): Reparse | undefined {
   const packet = err.rawPacket;
   const at = err.bytesParsed;
   if (!Buffer.isBuffer(packet) || typeof at !== 'number' || at < 0 || at >= packet.length) return undefined;
+  const end = packet.indexOf(0x0a, at);
+  if (end === -1) return undefined;
+  if (err.code === 'HPE_INVALID_METHOD') {
+    // The parser took the bytes before `at` as the start of a method it knows, so the request
+    // starts at the longest such run (a body before it need not end in a newline); the method
+    // runs to the first space.
+    let start = at;
+    for (let k = 1; k <= Math.min(at, LONGEST_METHOD); k++) {
+      const run = packet.toString('latin1', at - k, at);
+      if (NODE_METHODS.some((m) => m.startsWith(run))) start = at - k;
+    }
+    const space = packet.indexOf(0x20, start);
+    if (space === -1 || space > end) return undefined;
+    const method = packet.toString('latin1', start, space);
+    if (!TOKEN.test(method)) return undefined;
+    return { head: Buffer.concat([Buffer.from(STAND_IN_METHOD), packet.subarray(space)]), method };
+  }
+  if (err.code !== 'HPE_INVALID_URL') return undefined;
+  // The path failed: the request starts at the longest known method before its space (a body
+  // before it need not end in a newline).
   let space = at;
   while (space > 0 && ![0x20, 0x0a, 0x0d].includes(packet[space] as number)) space -= 1;
   if (packet[space] !== 0x20) return undefined;
-  let start = space;
-  while (start > 0 && isUpper(packet[start - 1] as number)) start -= 1;
-  const letters = packet.toString('latin1', start, space);
+  let first = space;
+  while (first > 0 && isUpper(packet[first - 1] as number)) first -= 1;
+  const letters = packet.toString('latin1', first, space);
   const method = [...Array(letters.length).keys()].map((i) => letters.slice(i)).find((m) => METHODS.has(m));
   if (method === undefined) return undefined;
-  start = space - method.length;
-  const end = packet.indexOf(0x0a, at);
-  if (end === -1) return undefined;
-  const line = packet.subarray(start, end);
+  const line = packet.subarray(space - method.length, end);
   if (!line.some((b) => b > 0x7f)) return undefined;
   let quoted = '';
   for (const b of line) quoted += b > 0x7f ? `%${b.toString(16).toUpperCase()}` : String.fromCharCode(b);
-  return Buffer.concat([Buffer.from(quoted, 'latin1'), packet.subarray(end)]);
+  return { head: Buffer.concat([Buffer.from(quoted, 'latin1'), packet.subarray(end)]) };
 }
 
 const METHODS: ReadonlySet<string> = new Set(NODE_METHODS);
+const LONGEST_METHOD = Math.max(...NODE_METHODS.map((m) => m.length));
 
 function isUpper(b: number): boolean {
   return b >= 0x41 && b <= 0x5a;
+}
+
+/**
+ * The method a request was really sent with, when node's parser was given a stand-in for it
+ * (see `reparsable`); undefined for every other request.
+ */
+export function refusedMethod(req: IncomingMessage): string | undefined {
+  return req.socket instanceof RelayedConnection ? req.socket.takeMethod() : undefined;
 }
 
 /**
@@ -127,16 +167,26 @@ function isUpper(b: number): boolean {
  */
 class RelayedConnection extends Duplex {
   private readonly socket: Duplex;
+  /** The real method of the first request read from here, until that request takes it. */
+  private method: string | undefined;
 
-  constructor(socket: Duplex, head: Buffer) {
+  constructor(socket: Duplex, reparse: Reparse) {
     super();
     this.socket = socket;
-    this.push(head);
+    this.method = reparse.method;
+    this.push(reparse.head);
     socket.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) socket.pause();
     });
     socket.once('end', () => this.push(null));
     socket.once('close', () => this.destroy());
+  }
+
+  /** The first request's real method, once. */
+  takeMethod(): string | undefined {
+    const method = this.method;
+    this.method = undefined;
+    return method;
   }
 
   get remoteAddress(): string | undefined {

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { HeaderBag } from '../constraints.ts';
 import type { Logger } from '../logger.ts';
 import { releaseBuffer } from '../release-buffer.ts';
-import { ClientErrorAnswerer } from './client-error.ts';
+import { ClientErrorAnswerer, refusedMethod } from './client-error.ts';
 import { defaultErrorBody, HttpError, RESPONSE_REASONS } from './http-error.ts';
 import { titleCaseHeader } from './title-case.ts';
 
@@ -147,7 +147,7 @@ function toServerRequest(req: IncomingMessage, signal: AbortSignal): ServerReque
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  let method = req.method ?? 'GET';
+  let method = refusedMethod(req) ?? req.method ?? 'GET';
   const verb = headers['x-backend-verb'];
   if (method === 'POST' && verb !== undefined && EXTENSION_VERBS.has(verb)) method = verb;
   return {

@@ -157,4 +157,12 @@ test('regression (UTF-8 names sent unquoted were 400 from the HTTP parser): a co
   assert.match(invalid, /Invalid UTF8 or contains NULL$/);
 });
 
+test('regression (methods node does not know were 400 from the HTTP parser): LICK and GETorHEAD_base are 405 Method Not Allowed, as Swift answers', async () => {
+  for (const method of ['LICK', 'GETorHEAD_base']) {
+    const res = await raw(`${method} /v1/AUTH_test HTTP/1.1`);
+    assert.is(res.status, 405, method);
+    assert.ok(res.headers['allow'], method);
+  }
+});
+
 test.run();

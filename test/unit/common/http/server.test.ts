@@ -170,6 +170,20 @@ test('regression (raw UTF-8 in a request line was a 400 from node\'s parser): th
   });
 });
 
+test('regression (a method node does not know was a 400 from its parser): it reaches the handler as sent, body and all, and the connection goes on serving', async () => {
+  const seen: string[] = [];
+  await withServer(async (req) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req.body) chunks.push(c as Buffer);
+    seen.push(`${req.method} ${req.path} ${Buffer.concat(chunks).toString()}`);
+    return { status: req.method === 'GET' ? 200 : 405 };
+  }, async (port) => {
+    const wire = await rawExchange(port, 'LICK /v1/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGETorHEAD_base /v1/a HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(seen, ['LICK /v1/a abc', 'GETorHEAD_base /v1/a ', 'GET /v1/a ']);
+    assert.equal(statusLines(wire), ['HTTP/1.1 405 Method Not Allowed', 'HTTP/1.1 405 Method Not Allowed', 'HTTP/1.1 200 OK']);
+  });
+});
+
 test('a chunked body broken by bad bytes: a handler reading it sees it fail and its answer still goes out; one answering without it (a 501) is heard; then the connection closes', async () => {
   let bodyFailed = false;
   await withServer(async (req) => {
