@@ -8,6 +8,7 @@ import { loadRingSet } from '../ring/ring-set.ts';
 import { proxyServerSchema } from '../proxy/config.ts';
 import { pipelineSchemas } from '../proxy/pipeline.ts';
 import { ProxyServer } from '../proxy/server.ts';
+import { workerInfoPeers } from './proxy-worker-peers.ts';
 
 /** The sections of a proxy's config file. */
 export const proxyNodeSchemas = {
@@ -31,6 +32,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
   const p = config['proxy-server'];
   const logger = options.logger ?? createLogger({ level: p.log_level, clock, fields: { server: 'proxy' } });
   const hash = config['swift-hash'];
+  const workers = workerInfoPeers();
   const server = new ProxyServer(
     { proxy: p, middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}` },
     {
@@ -39,8 +41,10 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
       hashPath: hashPathFromConfig(hash),
+      ...(workers ? { infoPeers: workers.peers } : {}),
     },
   );
+  workers?.forgetWith((account, container) => server.context.info.forget(account, container));
   const http = await listen(server.handle, { host: p.bind_ip, port: p.bind_port, logger, reusePort: options.reusePort ?? false });
   logger.info('proxy listening', { ip: p.bind_ip, port: http.port, pid: process.pid });
   return {

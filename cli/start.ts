@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
 import { loadProxyConfig, runProxy } from './proxy-node.ts';
+import { relayInfoForgets } from './proxy-worker-peers.ts';
 import { loadStorageNodeConfig } from './storage-node.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
 
@@ -62,6 +63,7 @@ async function superviseWorkers(count: number, level: 'debug' | 'info' | 'warn' 
     logger.warn('proxy worker died; starting another', { pid: worker.process.pid, code, signal });
     cluster.fork();
   });
+  relayInfoForgets();
   for (let i = 0; i < count; i++) cluster.fork();
   await untilSignal();
   stopping = true;

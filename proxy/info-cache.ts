@@ -33,6 +33,16 @@ interface Entry<T> {
 const MAX_ENTRIES = 10_000;
 
 /**
+ * The other proxy processes serving the same clients (workers on one port). Swift's proxies
+ * share one memcache, so a write through one is seen by all at once; here each process keeps
+ * its own cache and tells the others what a write changed.
+ */
+export interface InfoPeers {
+  /** Has every other process `forget` this account or container; resolves once they have. */
+  tell(account: string, container?: string): Promise<void>;
+}
+
+/**
  * Account and container info from HEADs to their servers, kept for a short while
  * (`recheck_*_existence`). Only answers that exist are kept, so a container made through
  * another proxy is seen at once; writes through this proxy drop the entry.
@@ -45,8 +55,11 @@ export class InfoCache {
   private readonly containerTtlMs: number;
   private readonly entries = new Map<string, Entry<AccountInfo | ContainerInfo>>();
 
-  constructor(deps: BackendDeps, rings: { account: Ring; container: Ring }, ttl: { accountSeconds: number; containerSeconds: number }) {
+  private readonly peers: InfoPeers | undefined;
+
+  constructor(deps: BackendDeps, rings: { account: Ring; container: Ring }, ttl: { accountSeconds: number; containerSeconds: number }, peers?: InfoPeers) {
     this.deps = deps;
+    this.peers = peers;
     this.rings = rings;
     this.clock = deps.clock;
     this.accountTtlMs = ttl.accountSeconds * 1000;
@@ -93,8 +106,18 @@ export class InfoCache {
     return info;
   }
 
-  /** Forgets an account (and all its containers when `container` is not given) or one container. */
-  invalidate(account: string, container?: string): void {
+  /**
+   * After a write through this proxy: forgets an account (when `container` is not given) or
+   * one container, here and in every peer, so an ACL just changed applies to the next request
+   * whichever process takes it.
+   */
+  async invalidate(account: string, container?: string): Promise<void> {
+    this.forget(account, container);
+    await this.peers?.tell(account, container);
+  }
+
+  /** Forgets an account or one container here only (a peer's write). */
+  forget(account: string, container?: string): void {
     if (container !== undefined) {
       this.entries.delete(`c/${account}/${container}`);
       return;

@@ -12,7 +12,7 @@ import { proxyApp } from './app.ts';
 import type { proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { ErrorLimiter } from './error-limiter.ts';
-import { InfoCache } from './info-cache.ts';
+import { InfoCache, type InfoPeers } from './info-cache.ts';
 import type { Capabilities } from './middleware/info.ts';
 import { defaultPipelineConfig, type PipelineConfig, proxyPipeline } from './pipeline.ts';
 import { pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
@@ -33,6 +33,8 @@ export interface ProxyServerDeps {
   readonly backend: BackendClient;
   readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
   readonly hashPath: HashPath;
+  /** The other proxy processes on the same port, told of writes (see `InfoPeers`). */
+  readonly infoPeers?: InfoPeers;
 }
 
 /**
@@ -63,7 +65,7 @@ export class ProxyServer {
       ...backendDeps,
       config: p,
       rings: deps.rings,
-      info: new InfoCache(backendDeps, deps.rings, { accountSeconds: p.recheck_account_existence, containerSeconds: p.recheck_container_existence }),
+      info: new InfoCache(backendDeps, deps.rings, { accountSeconds: p.recheck_account_existence, containerSeconds: p.recheck_container_existence }, deps.infoPeers),
       constraints,
       policy,
       timestamps: new TimestampSource(deps.clock),

@@ -11,6 +11,6 @@ export async function createAccount(ctx: ProxyContext, account: string, transId:
   const ring = ctx.rings.account;
   const headers = { 'x-timestamp': ctx.timestamps.next().internal, 'x-trans-id': transId, 'user-agent': `proxy-server ${process.pid}` };
   const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account), names: [account] }, { method: 'PUT', headersPerSlot: Array.from({ length: ring.replicas }, () => headers) });
-  ctx.info.invalidate(account);
+  await ctx.info.invalidate(account);
   if (best.status < 200 || best.status >= 300) throw new HttpError(503, `could not create account ${account}`);
 }

@@ -77,7 +77,7 @@ async function post(ctx: ProxyContext, req: ProxyRequest, account: string): Prom
     await createAccount(ctx, account, req.env.transId);
     reply = await write(ctx, req, account, 'POST');
   }
-  ctx.info.invalidate(account);
+  await ctx.info.invalidate(account);
   return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
 }
 
@@ -86,7 +86,7 @@ async function manage(ctx: ProxyContext, req: ProxyRequest, account: string): Pr
   if (req.method === 'PUT') plainTextRefusal(() => checkMetadata(req.headers, 'account', ctx.constraints));
   await authorize(req, { method: req.method, account });
   const reply = await write(ctx, req, account, req.method);
-  ctx.info.invalidate(account);
+  await ctx.info.invalidate(account);
   return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
 }
 

@@ -96,8 +96,7 @@ async function write(ctx: ProxyContext, req: ProxyRequest, account: string, cont
   const updates = req.method === 'POST' ? [] : spreadUpdateHeaders(ring.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart));
   const headersPerSlot = Array.from({ length: ring.replicas }, (_, i) => ({ ...base, ...updates[i] }));
   const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, headersPerSlot }, req.signal);
-  ctx.info.invalidate(account, container);
-  ctx.info.invalidate(account);
+  await Promise.all([ctx.info.invalidate(account, container), ctx.info.invalidate(account)]);
   return best;
 }
 

@@ -70,6 +70,17 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
     for (const name of ['proxy', 'storage1', 'storage2']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+
+    // Regression (an ACL change applied only in the proxy worker that made it; the others
+    // served their cached ACL for up to a minute): each read is a new connection, which the
+    // kernel gives to either worker, and each must see the ACL just set.
+    const reader = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester3', 'X-Auth-Key': 'testing3' });
+    const asReader = { 'X-Auth-Token': reader.headers['x-auth-token'] ?? '' };
+    for (let round = 0; round < 6; round++) {
+      const open = round % 2 === 1;
+      assert.is((await httpRequest(port, 'POST', '/v1/AUTH_test/c', { ...token, 'X-Container-Read': open ? 'test:tester3' : '' })).status, 204);
+      for (let i = 0; i < 4; i++) assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', asReader)).status, open ? 200 : 403, `round ${round}, read ${i}`);
+    }
     for (const name of ['swiftlet.conf', 'proxy.conf', 'node1.conf', 'object.ring.gz', 'container.builder']) assert.ok(existsSync(join(dir.path, 'etc', name)), name);
     // Each node keeps its own ports whichever process runs it.
     for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);

@@ -137,7 +137,7 @@ test('GET listing parameters, and an empty listing: 204 plain, [] JSON, XML docu
     const over = await n.req('GET', '/sda1/3/AUTH_a?limit=10001');
     assert.is(over.status, 412);
     assert.is(over.body.toString(), 'Maximum limit is 10000');
-    assert.is((await n.req('GET', '/sda1/3/AUTH_a?delimiter=--')).status, 412);
+    assert.is((await n.req('GET', '/sda1/3/AUTH_a?delimiter=--')).status, 200, 'any delimiter, as Swift 2.30');
   });
 });
 
