@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DaemonReport } from '../common/daemon.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { DAEMON_ORDER } from '../replicator/recon.ts';
-import { loadStorageNodeConfig } from './storage-node.ts';
+import { loadStorageNodeConfig } from './node-config.ts';
 
 /** A running storage node's recon address. */
 export interface NodeAddress {

@@ -1,10 +1,11 @@
 import { type Clock, systemClock } from '../common/clock.ts';
-import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
+import { type ConfigsOf, swiftHashSchema } from '../common/config.ts';
 import { hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { loadRingSet } from '../ring/ring-set.ts';
+import { workerMetricsText } from './proxy-metrics.ts';
 import { proxyServerSchema } from '../proxy/config.ts';
 import { pipelineSchemas } from '../proxy/pipeline.ts';
 import { ProxyServer } from '../proxy/server.ts';
@@ -19,15 +20,11 @@ export const proxyNodeSchemas = {
 
 export type ProxyNodeConfig = ConfigsOf<typeof proxyNodeSchemas>;
 
-export function loadProxyConfig(path: string): ProxyNodeConfig {
-  return loadConfigFile(path, proxyNodeSchemas);
-}
-
 /**
  * One proxy process: the Swift API on `bind_ip:bind_port`. With `reusePort`, several of these
  * (workers) share the port and the kernel spreads connections over them.
  */
-export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock; logger?: Logger; reusePort?: boolean } = {}): Promise<{ port: number; server: ProxyServer; close(): Promise<void> }> {
+export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock; logger?: Logger; reusePort?: boolean; workerMetrics?: boolean } = {}): Promise<{ port: number; server: ProxyServer; close(): Promise<void> }> {
   const clock = options.clock ?? systemClock;
   const p = config['proxy-server'];
   const logger = options.logger ?? createLogger({ level: p.log_level, clock, fields: { server: 'proxy' } });
@@ -42,9 +39,12 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
       hashPath: hashPathFromConfig(hash),
       ...(workers ? { infoPeers: workers.peers } : {}),
+      ...(options.workerMetrics ? { metricsText: () => workerText() } : {}),
     },
   );
   workers?.forgetWith((account, container) => server.context.info.forget(account, container));
+  // One of several workers: /metrics answers with all of theirs, gathered by the supervisor.
+  const workerText = options.workerMetrics ? workerMetricsText(server.metrics.registry) : () => server.metrics.registry.metrics();
   const http = await listen(server.handle, { host: p.bind_ip, port: p.bind_port, logger, reusePort: options.reusePort ?? false });
   logger.info('proxy listening', { ip: p.bind_ip, port: http.port, pid: process.pid });
   return {

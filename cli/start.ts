@@ -1,9 +1,10 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
-import { loadProxyConfig, runProxy } from './proxy-node.ts';
+import { loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
+import { serveWorkerMetrics } from './proxy-metrics.ts';
+import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
-import { loadStorageNodeConfig } from './storage-node.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
 
 /**
@@ -44,7 +45,7 @@ export async function start(role: string | undefined, configPaths: readonly stri
       return 0;
     }
     if (cluster.isPrimary) return superviseWorkers(wanted, config['proxy-server'].log_level);
-    const proxy = await runProxy(config, { reusePort: true });
+    const proxy = await runProxy(config, { reusePort: true, workerMetrics: true });
     await untilSignal();
     await proxy.close();
     // The IPC channel to the primary would keep this worker alive.
@@ -58,6 +59,7 @@ export async function start(role: string | undefined, configPaths: readonly stri
 async function superviseWorkers(count: number, level: 'debug' | 'info' | 'warn' | 'error'): Promise<number> {
   const logger = createLogger({ level, fields: { server: 'proxy-supervisor' } });
   let stopping = false;
+  serveWorkerMetrics();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     logger.warn('proxy worker died; starting another', { pid: worker.process.pid, code, signal });

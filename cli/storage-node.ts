@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../common/clock.ts';
-import { type ConfigsOf, loadConfigFile, swiftHashSchema } from '../common/config.ts';
-import { hashPathFromConfig } from '../common/hash-path.ts';
+import { type ConfigsOf, swiftHashSchema } from '../common/config.ts';
+import { lockDevices, type DevicesLock } from '../common/devices-lock.ts';
+import { type HashPath, hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { type Handler, type HttpServer, listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
@@ -18,6 +19,9 @@ import { ObjectServer } from '../object/server.ts';
 import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
 import type { StorageNodeContext } from '../replicator/node-context.ts';
 import { objectDaemons, objectDaemonSchemas } from '../replicator/object-daemons.ts';
+import { deviceNames } from '../replicator/node-facts.ts';
+import { StorageNodeMetrics, withMetricsEndpoint } from '../replicator/node-metrics.ts';
+import { PlacementCheck } from '../replicator/placement-check.ts';
 import { withRecon } from '../replicator/recon.ts';
 import { loadRingSet, type RingSet } from '../ring/ring-set.ts';
 import type { Daemon } from '../common/daemon.ts';
@@ -34,10 +38,6 @@ export const storageNodeSchemas = {
 } as const;
 
 export type StorageNodeConfig = ConfigsOf<typeof storageNodeSchemas>;
-
-export function loadStorageNodeConfig(path: string): StorageNodeConfig {
-  return loadConfigFile(path, storageNodeSchemas);
-}
 
 export interface RunningStorageNode {
   readonly ports: { readonly object: number; readonly container: number; readonly account: number };
@@ -67,6 +67,19 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
   const logger = deps.logger ?? createLogger({ level: config.storage.log_level, clock });
   const hashPath = hashPathFromConfig(config['swift-hash']);
   const storage = config.storage;
+  // First, before anything reads or cleans the devices: are they another process's?
+  const lock = await lockDevices(storage.devices);
+  try {
+    return await startStorageNode(config, deps, { clock, logger, hashPath, lock });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps, base: { clock: Clock; logger: Logger; hashPath: HashPath; lock: DevicesLock }): Promise<RunningStorageNode> {
+  const { clock, logger, hashPath } = base;
+  const storage = config.storage;
   const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
   const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, ...(deps.slabs ? { slabs: deps.slabs } : {}), ...smallObjects(config['object-server'].small_object_max) });
   const removed = await diskFiles.cleanupTempFiles();
@@ -75,13 +88,14 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
   const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath });
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
+  const metrics = new StorageNodeMetrics(clock);
   const servers: HttpServer[] = [];
-  let objectHandler: Handler = object.handle;
+  let objectHandler: Handler = metrics.wrap('object', object.handle);
   try {
     // Recon rides on the object port; it needs the daemons, which need the ports: bind first.
     servers.push(await listen((req) => objectHandler(req), { host: storage.bind_ip, port: config['object-server'].bind_port, logger }));
-    servers.push(await listen(container.handle, { host: storage.bind_ip, port: config['container-server'].bind_port, logger }));
-    servers.push(await listen(account.handle, { host: storage.bind_ip, port: config['account-server'].bind_port, logger }));
+    servers.push(await listen(metrics.wrap('container', container.handle), { host: storage.bind_ip, port: config['container-server'].bind_port, logger }));
+    servers.push(await listen(metrics.wrap('account', account.handle), { host: storage.bind_ip, port: config['account-server'].bind_port, logger }));
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
     throw err;
@@ -108,10 +122,14 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
     pendings,
     containerDbs: container.datadirs,
     accountDbs: account.datadirs,
+    placement: new PlacementCheck(hashPath, logger),
   };
   const daemons = [...objectDaemons(context, config), ...dbDaemons(context, config)];
-  objectHandler = withRecon(object.handle, context, daemons, storage.swift_dir);
+  metrics.watch(context, daemons, storage.swift_dir);
+  objectHandler = withMetricsEndpoint(withRecon(metrics.wrap('object', object.handle), context, daemons, storage.swift_dir), () => metrics.registry.metrics());
   if (storage.run_daemons) for (const d of daemons) d.start();
+  // Does the data here hash to where it lies under this secret? (An error line if not.)
+  void deviceNames(context).then((devices) => context.placement?.sample(diskFiles, devices)).catch((err: unknown) => logger.warn('placement check failed', { err }));
   return {
     ports: { object: o.port, container: c.port, account: a.port },
     object,
@@ -124,6 +142,7 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all([object.close(), container.close(), account.close()]);
       await backend.close();
+      await base.lock.release();
     },
   };
 }

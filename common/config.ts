@@ -171,13 +171,24 @@ export function parseIni(text: string, source = 'config'): RawConfig {
   return out;
 }
 
+export interface ValidateOptions {
+  /**
+   * Sections other roles read (a node's file may hold several roles' sections): with this
+   * list, any section that neither the schemas nor it names is refused, so a misspelled
+   * `[object-sever]` stops the process instead of leaving it on defaults. Names ending in `*`
+   * are prefixes (`storage-policy:*`). Without it, unknown sections are ignored.
+   */
+  readonly otherSections?: readonly string[];
+}
+
 /**
  * Validates raw sections against schemas: every declared section gets every key, a default
- * where the file is silent. Sections the schemas do not name are ignored (a node's file may
- * hold other roles' sections); an unknown key inside a declared section is an error.
+ * where the file is silent. An unknown key inside a declared section is an error; an unknown
+ * section is one when `options.otherSections` is given.
  * @throws {ConfigError} naming `section.key` and the bad value.
  */
-export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): ConfigsOf<M> {
+export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M, options: ValidateOptions = {}): ConfigsOf<M> {
+  if (options.otherSections) checkSections(raw, [...Object.keys(schemas), ...options.otherSections]);
   const defaults = raw['DEFAULT'] ?? {};
   const result: Record<string, unknown> = {};
   for (const [sectionName, schema] of Object.entries(schemas)) {
@@ -207,7 +218,7 @@ export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M): C
         continue;
       }
       const parsed = field.parse(value);
-      if ('problem' in parsed) throw new ConfigError(`${sectionName}.${key}`, value, parsed.problem);
+      if ('problem' in parsed) throw new ConfigError(`${sectionName}.${key}`, value, problemOf(parsed.problem, value));
       section[key] = parsed.value;
     }
     result[sectionName] = Object.freeze(section);
@@ -223,20 +234,55 @@ function matchesPattern(key: string, pattern: string): boolean {
   return key.length > head.length + tail.length && key.startsWith(head) && key.endsWith(tail);
 }
 
+/**
+ * Swift reads its configs with Python 3's ConfigParser, which keeps `; ...` after a value as
+ * part of it: a comment goes on its own line. A value that fails to parse and looks like it
+ * holds one says so (a value may contain `;` or `#` on purpose, a key for instance).
+ */
+function problemOf(problem: string, value: unknown): string {
+  return typeof value === 'string' && /\s[;#]/.test(value) ? `${problem} (comments go on their own line: "key = value ; comment" makes the comment part of the value)` : problem;
+}
+
+function checkSections(raw: RawConfig, known: readonly string[]): void {
+  const isKnown = (name: string): boolean => name === 'DEFAULT' || known.some((k) => (k.includes('*') ? matchesPattern(name, k) : name === k));
+  for (const name of Object.keys(raw)) {
+    if (isKnown(name)) continue;
+    const near = known.filter((k) => !k.includes('*')).sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+    const hint = near !== undefined && editDistance(name, near) <= 3 ? `did you mean [${near}]?` : `known sections: ${known.map((k) => `[${k}]`).join(' ')}`;
+    throw new ConfigError(`[${name}]`, undefined, `unknown section; ${hint}`);
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on a misspelled section. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
 /** The defaults of every section, as if the file were empty. */
 export function defaultConfig<M extends Schemas>(schemas: M): ConfigsOf<M> {
   return validateConfig({}, schemas);
 }
 
 /** Reads a `.json` or INI file and validates it. */
-export function loadConfigFile<M extends Schemas>(path: string, schemas: M): ConfigsOf<M> {
+export function loadConfigFile<M extends Schemas>(path: string, schemas: M, options: ValidateOptions = {}): ConfigsOf<M> {
+  return validateConfig(readConfigFile(path), schemas, options);
+}
+
+/** A `.json` or INI file's raw sections. @throws {ConfigError} when it cannot be read or parsed. */
+export function readConfigFile(path: string): RawConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, undefined, `cannot read the config file (${(err as Error).message})`, { cause: err });
   }
-  return validateConfig(parseConfigText(text, path), schemas);
+  return parseConfigText(text, path);
 }
 
 /** Parses config text: JSON when the file name ends in `.json`, INI otherwise. */
@@ -250,6 +296,9 @@ export function parseConfigText(text: string, source: string): RawConfig {
     throw new ConfigError(source, undefined, `not valid JSON config (${(err as Error).message})`, { cause: err });
   }
 }
+
+/** The cluster's own file in every node's `swift_dir`, holding `[swift-hash]` (Swift's `swift.conf`). */
+export const CLUSTER_CONF = 'swiftlet.conf';
 
 /** The cluster-wide section every node shares: the hash path secret (Swift's `[swift-hash]`). */
 export const swiftHashSchema = {

@@ -33,6 +33,14 @@ export class HashPath {
     return hasher.h64(this.salted(account, container, object));
   }
 
+  /**
+   * A digest of the secret, to compare nodes' secrets without showing them (what Swift's
+   * recon does with `swiftconfmd5`): SHA-256 of a label and both parts, first 16 hex digits.
+   */
+  secretDigest(): string {
+    return createHash('sha256').update(`swiftlet hash-path secret\0${this.prefix}\0${this.suffix}`).digest('hex').slice(0, 16);
+  }
+
   private salted(account: string, container?: string, object?: string): string {
     if (object !== undefined && container === undefined) {
       throw new InvalidPathError(`/${account}//${object}`, 'an object needs a container');

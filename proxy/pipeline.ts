@@ -9,7 +9,9 @@ import { gatekeeper, gatekeeperSchema } from './middleware/gatekeeper.ts';
 import { healthcheck } from './middleware/healthcheck.ts';
 import { type Capabilities, info } from './middleware/info.ts';
 import { dloSchema, sloSchema } from './middleware/large-object-config.ts';
+import { metricsEndpoint } from './middleware/metrics-endpoint.ts';
 import { proxyLogging } from './middleware/proxy-logging.ts';
+import type { ProxyMetrics } from './metrics.ts';
 import { slo } from './middleware/slo.ts';
 import { tempauth } from './middleware/tempauth.ts';
 import { tempurl, tempUrlOptions, tempurlSchema } from './middleware/tempurl.ts';
@@ -33,16 +35,18 @@ export function defaultPipelineConfig(): PipelineConfig {
  * after the last. Swift's order (its sample `proxy-server.conf`): errors and health first,
  * then logging and `/info`; bulk and tempurl before auth (bulk's subrequests carry the
  * client's token through it, a TempURL admits requests without one); copy, slo and dlo after
- * it, so their subrequests are authorized as the client. Every middleware is always on and
+ * it, so their subrequests are authorized as the client. `/metrics` (Prometheus) sits beside
+ * the health check, before logging, so neither is counted as traffic. Every middleware is always on and
  * registers itself and its limits in `capabilities` (`/info`).
  */
-export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, config: PipelineConfig, secret: string): Middleware[] {
+export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, config: PipelineConfig, secret: string, metrics: ProxyMetrics, metricsText: () => Promise<string>): Middleware[] {
   registerLargeObjects(capabilities, config);
   return [
     catchErrors,
     gatekeeper(config.gatekeeper),
     healthcheck,
-    proxyLogging(ctx.clock, ctx.config.log_requests),
+    metricsEndpoint(metricsText),
+    proxyLogging(ctx.clock, ctx.config.log_requests, metrics),
     info(capabilities, { exposeInfo: ctx.config.expose_info, adminKey: ctx.config.admin_key, disallowedSections: ctx.config.disallowed_sections }, ctx.clock),
     bulk(ctx, capabilities, bulkOptions(config.bulk)),
     tempurl(ctx, capabilities, tempUrlOptions(config.tempurl)),

@@ -45,6 +45,8 @@ export interface ProxyEnv {
   readonly source?: string;
   /** A pre-authorized internal request (Swift's `make_pre_authed_request`): allowed, as the owner. */
   authorized?: boolean;
+  /** The storage policy index of an object request, once its container is known (metrics). */
+  policyIndex?: string;
 }
 
 /** A request inside the proxy pipeline: like a server request, with mutable headers and an env. */

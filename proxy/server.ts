@@ -14,6 +14,7 @@ import type { ProxyContext } from './context.ts';
 import { ErrorLimiter } from './error-limiter.ts';
 import { InfoCache, type InfoPeers } from './info-cache.ts';
 import type { Capabilities } from './middleware/info.ts';
+import { ProxyMetrics } from './metrics.ts';
 import { defaultPipelineConfig, type PipelineConfig, proxyPipeline } from './pipeline.ts';
 import { pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
 
@@ -35,6 +36,11 @@ export interface ProxyServerDeps {
   readonly hashPath: HashPath;
   /** The other proxy processes on the same port, told of writes (see `InfoPeers`). */
   readonly infoPeers?: InfoPeers;
+  /**
+   * The text `/metrics` answers; default this proxy's own. A worker of several asks its
+   * supervisor, which sums every worker's (see cli/proxy-metrics.ts).
+   */
+  readonly metricsText?: () => Promise<string>;
 }
 
 /**
@@ -44,6 +50,7 @@ export interface ProxyServerDeps {
 export class ProxyServer {
   readonly context: ProxyContext;
   readonly capabilities: Capabilities;
+  readonly metrics: ProxyMetrics;
   private readonly deps: ProxyServerDeps;
   private readonly app: ProxyHandler;
 
@@ -54,7 +61,7 @@ export class ProxyServer {
     const policy = config.policy ?? { name: 'Policy-0', index: 0 };
     const backendDeps = {
       backend: deps.backend,
-      limiter: new ErrorLimiter({ clock: deps.clock, intervalMs: p.error_suppression_interval * 1000, limit: p.error_suppression_limit }),
+      limiter: new ErrorLimiter({ clock: deps.clock, intervalMs: p.error_suppression_interval * 1000, limit: p.error_suppression_limit, observer: { error: (node) => this.metrics.backendError(node), limited: (node) => this.metrics.errorLimited(node) } }),
       clock: deps.clock,
       logger: deps.logger,
       connTimeoutMs: p.conn_timeout * 1000,
@@ -81,8 +88,10 @@ export class ProxyServer {
         account_autocreate: p.account_autocreate,
       },
     };
+    this.metrics = new ProxyMetrics({ limitedNodes: () => backendDeps.limiter.limitedCount(), rings: () => deps.rings });
+    const local = (): Promise<string> => this.metrics.registry.metrics();
     const middleware = { ...defaultPipelineConfig(), ...config.middleware };
-    this.app = pipeline(proxyPipeline(this.context, this.capabilities, middleware, config.secret), proxyApp(this.context));
+    this.app = pipeline(proxyPipeline(this.context, this.capabilities, middleware, config.secret, this.metrics, deps.metricsText ?? local), proxyApp(this.context));
   }
 
   /** The request handler to serve with `listen()`. */

@@ -34,7 +34,8 @@ export interface LocalDbsSource<D extends { close(): Promise<void> }> {
  * datadir is never created by walking it.
  */
 export async function devicesWithDatadir<D extends { close(): Promise<void> }>(source: LocalDbsSource<D>, only?: readonly string[]): Promise<string[]> {
-  const names = only ?? (await readdir(source.devices).catch(() => [] as string[]));
+  // Hidden entries of the root (the devices lock) are not devices.
+  const names = only ?? (await readdir(source.devices).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
   const open = new Set(source.dbs.openDevices());
   const out: string[] = [];
   for (const name of [...new Set(names)].sort()) {

@@ -8,6 +8,7 @@ import type { ContainerDatadir } from '../container/backend.ts';
 import type { AsyncPendingStore } from '../object/async-pending.ts';
 import type { FsDiskFileManager } from '../object/diskfile/fs.ts';
 import type { Ring } from '../ring/ring.ts';
+import type { PlacementCheck } from './placement-check.ts';
 
 /**
  * What a storage node's daemons share with its servers: the same disk-file manager and
@@ -30,4 +31,6 @@ export interface StorageNodeContext {
   readonly pendings: AsyncPendingStore;
   readonly containerDbs: DeviceDbs<ContainerDatadir>;
   readonly accountDbs: DeviceDbs<AccountDatadir>;
+  /** Whether objects hash to where they lie under this node's secret (the auditor feeds it). */
+  readonly placement?: PlacementCheck;
 }

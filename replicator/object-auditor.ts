@@ -40,6 +40,19 @@ export class ObjectAuditor extends Daemon {
   }
 
   async runOnce(signal?: AbortSignal): Promise<void> {
+    const misplacedBefore = this.ctx.placement?.report().misplaced ?? 0;
+    try {
+      await this.walk(signal);
+    } finally {
+      // One line a pass, not one an object: under a wrong secret every object is misplaced.
+      const misplaced = (this.ctx.placement?.report().misplaced ?? 0) - misplacedBefore;
+      if (misplaced > 0) {
+        this.logger.error("objects do not hash to their place under the configured hash-path secret: this node's [swift-hash] (swiftlet.conf) is not the one they were written with", { misplaced, example: this.ctx.placement?.report().example });
+      }
+    }
+  }
+
+  private async walk(signal?: AbortSignal): Promise<void> {
     const filesPerSecond = this.full ? this.config.files_per_second : this.config.fast_files_per_second;
     const began = this.clock.monotonic();
     let files = 0;
@@ -66,16 +79,21 @@ export class ObjectAuditor extends Daemon {
     }
   }
 
+  private notePlacement(device: string, partition: number, hash: string, name: string | undefined): void {
+    if (this.ctx.placement && !this.ctx.placement.note(device, partition, hash, name)) this.count('misplaced');
+  }
+
   /** Checks one object; returns the bytes read. */
   private async audit(device: string, partition: number, hash: string): Promise<number> {
     const df = await this.ctx.diskFiles.diskFileByHash(device, partition, hash);
     this.count('objects');
     try {
       if (!this.full) {
-        await df.readMetadata({ openExpired: true });
+        this.notePlacement(device, partition, hash, (await df.readMetadata({ openExpired: true })).metadata['name']);
         return 0;
       }
       const reader = await df.open({ openExpired: true });
+      this.notePlacement(device, partition, hash, reader.metadata['name']);
       const md5 = createHash('md5');
       let read = 0;
       try {

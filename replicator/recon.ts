@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLUSTER_CONF } from '../common/config.ts';
 import type { Daemon, DaemonReport } from '../common/daemon.ts';
-import { devicePath } from '../common/drive.ts';
 import { HttpError } from '../common/http/http-error.ts';
 import type { Handler, ServerResponse } from '../common/http/server.ts';
 import type { StorageNodeContext } from './node-context.ts';
+import { asyncPendings, diskUsage, fileMd5, quarantined, ringFiles } from './node-facts.ts';
 
 /** Daemons in the order `swiftlet once all` runs them: deliveries first, then repairs, then checks. */
 export const DAEMON_ORDER = [
@@ -13,13 +12,29 @@ export const DAEMON_ORDER = [
   'object-auditor-fast', 'object-auditor', 'container-auditor', 'account-auditor', 'account-reaper',
 ] as const;
 
+/** What `/recon/node` says of the node: enough for `swiftlet status` to tell nodes apart. */
+export interface NodeFacts {
+  readonly bind_ip: string;
+  readonly ports: { readonly object: number; readonly container: number; readonly account: number };
+  readonly devices: string;
+  readonly mount_check: boolean;
+  readonly swift_dir: string;
+  readonly pid: number;
+}
+
 /**
  * Recon (Swift's recon middleware) on a storage node's object port, for operators and
  * `swiftlet status`:
  * - `GET /recon/async`: container updates waiting (`async_pending`)
  * - `GET /recon/quarantined`: objects, containers and accounts moved aside
- * - `GET /recon/diskusage`: size, used and free bytes per device
- * - `GET /recon/ringmd5`: MD5 of each ring file this node uses
+ * - `GET /recon/diskusage`: size, used and free bytes per device (`mounted: false` when not)
+ * - `GET /recon/unmounted`: the devices that may not be used, and why
+ * - `GET /recon/ringmd5`: MD5 of each ring file (`*.ring.gz`) in the node's swift_dir
+ * - `GET /recon/rings`: the same with each ring's version (it grows with every rebalance)
+ * - `GET /recon/swiftconfmd5`: MD5 of swift_dir's `swiftlet.conf`
+ * - `GET /recon/hashpath`: a digest of the hash-path secret the node uses (never the secret)
+ *   and whether its objects hash to where they lie under it (`placement`)
+ * - `GET /recon/node`: the node's address, ports and devices root
  * - `GET /recon/memory`: this process's memory (rss, V8 heap, buffers), in bytes
  * - `GET /recon/daemons`: every daemon's passes and the counts of its last pass
  * - `GET /recon/replication/<object|container|account>`, `/recon/updater/<object|container>`,
@@ -33,11 +48,17 @@ export function withRecon(next: Handler, ctx: StorageNodeContext, daemons: reado
     if (!daemon) throw new HttpError(404, `no ${name} on this node`);
     return daemon.recon();
   };
+  const node: NodeFacts = { bind_ip: ctx.bindIp, ports: ctx.ports, devices: ctx.devices, mount_check: ctx.mountCheck, swift_dir: swiftDir, pid: process.pid };
   const routes: Record<string, () => Promise<unknown>> = {
-    async: async () => ({ async_pending: await sum(ctx, (device) => ctx.pendings.count(device)) }),
+    async: async () => ({ async_pending: await asyncPendings(ctx) }),
     quarantined: async () => quarantined(ctx),
     diskusage: async () => diskUsage(ctx),
-    ringmd5: async () => ringMd5(swiftDir),
+    unmounted: async () => (await diskUsage(ctx)).filter((d) => d.mounted !== true),
+    ringmd5: async () => Object.fromEntries(Object.entries(await ringFiles(swiftDir)).map(([name, r]) => [join(swiftDir, name), r.md5])),
+    rings: async () => ringFiles(swiftDir),
+    swiftconfmd5: async () => ({ [join(swiftDir, CLUSTER_CONF)]: await fileMd5(join(swiftDir, CLUSTER_CONF)) }),
+    hashpath: async () => ({ digest: ctx.hashPath.secretDigest(), placement: ctx.placement?.report() }),
+    node: async () => node,
     daemons: async () => daemons.map((d) => d.recon()),
     'replication/object': async () => report('object-replicator'),
     'replication/container': async () => report('container-replicator'),
@@ -75,48 +96,4 @@ function order(name: string): number {
 
 function json(value: unknown): ServerResponse {
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) };
-}
-
-/** This node's devices: the directories under the devices root. */
-async function devices(ctx: StorageNodeContext): Promise<string[]> {
-  return (await readdir(ctx.devices, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
-}
-
-async function sum(ctx: StorageNodeContext, of: (device: string) => Promise<number>): Promise<number> {
-  let total = 0;
-  for (const device of await devices(ctx)) total += await of(device).catch(() => 0);
-  return total;
-}
-
-async function quarantined(ctx: StorageNodeContext): Promise<Record<string, number>> {
-  const out: Record<string, number> = { objects: 0, containers: 0, accounts: 0 };
-  for (const device of await devices(ctx)) {
-    for (const kind of Object.keys(out)) {
-      out[kind] = (out[kind] as number) + (await readdir(join(ctx.devices, device, 'quarantined', kind)).catch(() => [])).length;
-    }
-  }
-  return out;
-}
-
-async function diskUsage(ctx: StorageNodeContext): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (const device of await devices(ctx)) {
-    try {
-      const path = await devicePath(ctx.devices, device, ctx.mountCheck);
-      const s = await statfs(path);
-      out.push({ device, mounted: true, size: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, avail: s.bavail * s.bsize });
-    } catch {
-      out.push({ device, mounted: false });
-    }
-  }
-  return out;
-}
-
-async function ringMd5(swiftDir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of ['account.ring.gz', 'container.ring.gz', 'object.ring.gz']) {
-    const bytes = await readFile(join(swiftDir, name)).catch(() => undefined);
-    if (bytes) out[join(swiftDir, name)] = createHash('md5').update(bytes).digest('hex');
-  }
-  return out;
 }

@@ -26,17 +26,22 @@ export function storageHandler(options: {
   return async (req) => {
     const started = options.clock.monotonic();
     let res: ServerResponse;
+    let failure: unknown;
     try {
       const route = options.routes[req.method];
       if (!route) throw new HttpError(405, undefined, { Allow: allow });
       res = await route(req, decodePath(req.path));
     } catch (err) {
+      failure = err;
       res = errorResponse(options.toHttpError(err), options.logger, req);
       // Swift's storage servers refuse bad input (`check_object_creation`, `check_metadata`,
       // `get_param`) in `text/plain`; their 412s are swob's default HTML.
       if (err instanceof ConstraintError && err.kind !== 'precondition') res = { ...res, headers: { ...res.headers, 'Content-Type': 'text/plain' } };
     }
-    if (options.logRequests) {
+    if (res.status === 507) {
+      // An unmounted or full disk is the operator's to fix: never only at info level.
+      options.logger.warn(`${options.name} request refused: insufficient storage`, { method: req.method, path: req.path, status: 507, reason: failure instanceof Error ? failure.message : undefined, txn: req.headers['x-trans-id'] });
+    } else if (options.logRequests) {
       const line = { method: req.method, path: req.path, status: res.status, ms: Math.round(options.clock.monotonic() - started), txn: req.headers['x-trans-id'] };
       if (req.method === 'REPLICATE' || req.method === 'SSYNC') options.logger.debug(`${options.name} request`, line);
       else options.logger.info(`${options.name} request`, line);

@@ -44,6 +44,7 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
   }
   if (info.status === 404) throw new HttpError(404);
   if (info.status < 200 || info.status >= 300) throw new HttpError(503);
+  req.env.policyIndex = info.policyIndex;
   const ring = ctx.rings.object;
   const target: Target = { ring, partition: ring.getPart(account, container, object), names: [account, container, object] };
   const policy = { 'x-backend-storage-policy-index': info.policyIndex };

@@ -1,20 +1,59 @@
 import type { Clock } from '../../common/clock.ts';
+import { countedBody } from '../../common/http/counted-body.ts';
+import { type ProxyMetrics, requestType } from '../metrics.ts';
 import type { Middleware } from '../request.ts';
 
-/** One log line per client request (Swift's proxy-logging): method, path, status, time, txn. */
-export function proxyLogging(clock: Clock, enabled: boolean): Middleware {
+/**
+ * Swift's proxy-logging: one log line per client request (method, path, status, time, txn)
+ * and its metrics (requests, latency, bytes in and out). Both are taken when the response
+ * body has ended, so a download's time and bytes are whole. Subrequests are the client
+ * request's, not counted again.
+ */
+export function proxyLogging(clock: Clock, logRequests: boolean, metrics: ProxyMetrics): Middleware {
   return (next) => async (req) => {
-    if (!enabled || req.env.source !== undefined) return next(req);
+    if (req.env.source !== undefined) return next(req);
     const began = clock.monotonic();
-    const response = await next(req);
-    req.env.logger.info('request', {
-      method: req.method,
-      path: req.path,
-      status: response.status,
-      ms: Math.round((clock.monotonic() - began) * 10) / 10,
-      client: req.remoteAddress,
-      user: req.env.identity?.user,
-    });
-    return response;
+    let bytesIn = 0;
+    const counting = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const request = counting ? { ...req, body: countedRequestBody(req.body, (n) => (bytesIn += n)) } : req;
+    const response = await next(request);
+    return {
+      ...response,
+      body: countedBody(response.body, (bytesOut) => {
+        const ms = clock.monotonic() - began;
+        const labels = { type: requestType(req.path), method: req.method, policy: req.env.policyIndex ?? '', status: String(response.status) };
+        metrics.request(labels, ms / 1000, bytesIn, bytesOut);
+        if (!logRequests) return;
+        req.env.logger.info('request', {
+          method: req.method,
+          path: req.path,
+          status: response.status,
+          ms: Math.round(ms * 10) / 10,
+          bytes_in: bytesIn,
+          bytes_out: bytesOut,
+          client: req.remoteAddress,
+          user: req.env.identity?.user,
+        });
+      }),
+    };
+  };
+}
+
+/** The request body, counting what the proxy reads of it. */
+function countedRequestBody(body: AsyncIterable<Uint8Array>, add: (bytes: number) => void): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = body[Symbol.asyncIterator]();
+      return {
+        async next() {
+          const step = await it.next();
+          if (!step.done) add(step.value.byteLength);
+          return step;
+        },
+        async return(value?: unknown) {
+          return (await it.return?.(value)) ?? { done: true as const, value: undefined };
+        },
+      };
+    },
   };
 }

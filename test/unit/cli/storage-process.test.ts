@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultStorageProcesses, groupNodes } from '../../../cli/aio.ts';
-import { loadStorageNodeConfig } from '../../../cli/storage-node.ts';
+import { loadStorageNodeConfig } from '../../../cli/node-config.ts';
 import { runStorageProcess } from '../../../cli/storage-process.ts';
 import { ConfigError } from '../../../common/errors.ts';
 import { createLogger } from '../../../common/logger.ts';

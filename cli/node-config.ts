@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLUSTER_CONF, type ConfigOf, loadConfigFile, type RawConfig, readConfigFile, swiftHashSchema } from '../common/config.ts';
+import { ConfigError } from '../common/errors.ts';
+import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
+import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
+
+/**
+ * Loading a node's config file, for every role. One file may hold several roles' sections (a
+ * machine that runs a proxy and a storage node), so each role accepts the others' sections;
+ * any other section name is refused (a misspelled `[object-sever]` would leave the node on
+ * defaults).
+ *
+ * The hash-path secret is the cluster's, like Swift's `/etc/swift/swift.conf`: it is read from
+ * `swiftlet.conf` in the node's `swift_dir`, the one file copied to every machine. A node's own
+ * `[swift-hash]` is used when there is no such file, and must agree with it when there is.
+ */
+
+/** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
+const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
+
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas)])];
+
+export function loadStorageNodeConfig(path: string): StorageNodeConfig {
+  const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], config.storage.swift_dir, path) };
+}
+
+export function loadProxyConfig(path: string): ProxyNodeConfig {
+  const config = loadConfigFile(path, proxyNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], config['proxy-server'].swift_dir, path) };
+}
+
+/** Which role a config file is for: the one whose main section it has (`[storage]` or `[proxy-server]`). */
+export function configRole(path: string): 'storage' | 'proxy' | undefined {
+  const raw: RawConfig = readConfigFile(path);
+  if ('storage' in raw || 'object-server' in raw) return 'storage';
+  if ('proxy-server' in raw) return 'proxy';
+  return undefined;
+}
+
+type SwiftHash = ConfigOf<typeof swiftHashSchema>;
+
+/**
+ * The secret a node uses: `swift_dir/swiftlet.conf`'s, else the node file's own.
+ * @throws {ConfigError} when both are set and differ (one machine with another secret answers
+ *   404 for everything it holds and writes what it is sent where no other node looks).
+ */
+export function clusterSecret(own: SwiftHash, swiftDir: string, source: string): SwiftHash {
+  const file = join(swiftDir, CLUSTER_CONF);
+  if (!existsSync(file)) return own;
+  const shared = loadConfigFile(file, { 'swift-hash': swiftHashSchema }, { otherSections: CLUSTER_CONF_SECTIONS })['swift-hash'];
+  if (isSet(shared) && isSet(own) && (shared.swift_hash_path_prefix !== own.swift_hash_path_prefix || shared.swift_hash_path_suffix !== own.swift_hash_path_suffix)) {
+    throw new ConfigError('swift-hash', undefined, `${source} sets a hash-path secret that differs from ${file}'s; every node must use the cluster's (remove [swift-hash] from ${source}, or make it the same)`);
+  }
+  return isSet(shared) ? shared : own;
+}
+
+function isSet(hash: SwiftHash): boolean {
+  return hash.swift_hash_path_prefix !== '' || hash.swift_hash_path_suffix !== '';
+}
