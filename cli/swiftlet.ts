@@ -4,7 +4,7 @@
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
  *   swiftlet start storage|proxy --config FILE  one role of a real node
- *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster at a glance
+ *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
  *   swiftlet bench <scenario> ...               throughput harness for any Swift endpoint
  */
@@ -33,8 +33,12 @@ const HELP = `usage: swiftlet <command> [args]
   once <daemon>|all [--data DIR | --config FILE]
                                        run daemons once on running nodes (updaters, replicators,
                                        auditors, expirer, reaper) and wait for them
-  status [--data DIR | --config FILE]  every node's recon: up/down, async pendings, quarantined,
-                                       disk use, last replication, ring agreement
+  status [--data DIR | --config FILE... | --swift-dir DIR] [--json]
+                                       every storage node in the rings (or the configs given),
+                                       asked over recon: up/down, rings and hash-path secret
+                                       against this machine's (a proxy config's, if given),
+                                       placement, unmounted devices, disk use, async pendings,
+                                       quarantined, replication; exits 1 naming each problem
   ring ...                             build and inspect rings (swiftlet ring help)
   bench <scenario> --auth URL ...      measure a Swift endpoint's throughput (swiftlet bench --help)`;
 
@@ -42,7 +46,7 @@ const HELP = `usage: swiftlet <command> [args]
 const COMMAND_FLAGS = {
   aio: { value: ['data', 'port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
-  status: { value: ['config', 'data'], bare: [] },
+  status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config'], bare: ['no-daemons'] },
 } as const satisfies Record<string, { value: readonly string[]; bare: readonly string[] }>;
 
@@ -89,7 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
         }
         if (command === 'aio') return await aio(flags, io);
         if (command === 'once') return await runOnce(positional[0], flags, io);
-        if (command === 'status') return await runStatus(flags, io, systemClock.now());
+        if (command === 'status') return await runStatus(flags, repeated, io, systemClock.now());
         return await start(positional[0], repeated.get('config') ?? [], io, { noDaemons: flags.has('no-daemons') });
       }
       case undefined:
