@@ -116,8 +116,7 @@ export class StorageNodeMetrics {
         for (const [kind, n] of Object.entries(await quarantined(ctx))) this.set({ kind }, n);
       },
     });
-    // Registered (and so collected) before the mounted gauge it also fills.
-    const mounted = (): Gauge<'device'> => mountedGauge;
+    // Each gauge reads the disks itself: a registry collects its metrics concurrently.
     new Gauge({
       name: 'swiftlet_device_bytes',
       help: 'Each usable device\'s disk: size, used and avail bytes',
@@ -125,14 +124,19 @@ export class StorageNodeMetrics {
       registers,
       async collect() {
         this.reset();
-        mounted().reset();
-        for (const d of await diskUsage(ctx)) {
-          mounted().set({ device: d.device }, d.mounted === true ? 1 : 0);
-          if (d.mounted === true) for (const kind of ['size', 'used', 'avail'] as const) this.set({ device: d.device, kind }, d[kind]);
-        }
+        for (const d of await diskUsage(ctx)) if (d.mounted === true) for (const kind of ['size', 'used', 'avail'] as const) this.set({ device: d.device, kind }, d[kind]);
       },
     });
-    const mountedGauge = new Gauge({ name: 'swiftlet_device_mounted', help: '1 when a device may be used, 0 when it may not (not mounted with mount_check): its servers answer 507', labelNames: ['device'], registers });
+    new Gauge({
+      name: 'swiftlet_device_mounted',
+      help: '1 when a device may be used, 0 when it may not (not mounted, with mount_check): its servers answer 507',
+      labelNames: ['device'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of await diskUsage(ctx)) this.set({ device: d.device }, d.mounted === true ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'swiftlet_ring_version',
       help: 'Version of each ring file in swift_dir (it grows with every rebalance)',

@@ -83,4 +83,24 @@ test('pattern keys: a * at either end matches a family of keys; anything else is
   assert.throws(() => validateConfig({ tempauth: { users: 'x' } }, patterned), /tempauth\.users.*unknown key/);
 });
 
+test('a misspelled section is refused with the section it was meant to be (an [object-sever] was ignored and the node ran on defaults)', () => {
+  const raw = parseIni('[object-sever]\nbind_port = 6210\n[proxy-server]\nworkers = 2\n');
+  assert.throws(
+    () => validateConfig(raw, schemas, { otherSections: ['proxy-server'] }),
+    (err: unknown) => err instanceof ConfigError && /config \[object-sever\]: unknown section; did you mean \[object-server\]\?/.test(err.message),
+  );
+  // Another role's section is fine; so is a pattern of them; a far-off name lists the known ones.
+  assert.is(validateConfig(parseIni('[object-server]\n[proxy-server]\nworkers = 2\n[storage-policy:1]\nname = gold\n'), schemas, { otherSections: ['proxy-server', 'storage-policy:*'] })['object-server'].bind_port, 6200);
+  assert.throws(() => validateConfig(parseIni('[zzz]\n'), schemas, { otherSections: [] }), /unknown section; known sections: \[object-server\]/);
+});
+
+test('a comment after a value is named when it spoils the value (workers = 0 ; one per core stopped the proxy with "expected an integer")', () => {
+  assert.throws(
+    () => validateConfig(parseIni('[object-server]\nbind_port = 6210   ; the object port\n'), schemas),
+    /object-server\.bind_port = "6210   ; the object port": expected an integer \(comments go on their own line/,
+  );
+  // Swift (Python 3's ConfigParser) keeps such text in the value; a string value keeps it too.
+  assert.is(validateConfig(parseIni('[object-server]\nbind_ip = 10.0.0.1 # here\n'), schemas)['object-server'].bind_ip, '10.0.0.1 # here');
+});
+
 test.run();
