@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run conformance: starts a fresh all-in-one cluster, runs the real clients against it
 # (python-swiftclient, rclone, restic: ../shared/conformance when present, else the copy in
-# test/clients/), stops the cluster, and exits with the clients' result.
+# test/clients/) and the README's client lines, stops the cluster; runs docs/deployment.md on
+# loopback machines (test/docs/deployment.ts); exits with the combined result.
 # Needs the Debian packages python3-swiftclient, rclone and restic (.ci/run installs them).
 set -u
 cd "$(dirname "$0")/.."
@@ -20,4 +21,20 @@ for _ in $(seq 1 3000); do
   sleep 0.1
 done
 grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 300 s"; exit 1; }
-SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh"
+# The clients, then the README's client lines on the same cluster, then docs/deployment.md
+# on loopback machines of its own; one combined "N passed, M failed" line at the end.
+total_p=0; total_f=0
+count() {
+  local line p f
+  line=$(printf '%s\n' "$1" | tail -1)
+  p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'); f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  [ -n "$p" ] || { p=0; f=1; }
+  total_p=$((total_p+p)); total_f=$((total_f+f))
+}
+out=$(SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh" 2>&1); echo "$out"; count "$out"
+echo "== README.md"
+out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
+echo "== docs/deployment.md"
+out=$(node test/docs/deployment.ts 2>&1); echo "$out"; count "$out"
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ]
