@@ -55,7 +55,12 @@ export class ProxyMetrics {
       registers,
       aggregator: 'min',
       collect() {
-        for (const [name, ring] of Object.entries(sources.rings())) this.set({ ring: name }, ring.version);
+        for (const [name, ring] of Object.entries(sources.rings())) {
+          // Reading the devices lets the ring check its file first, as a lookup does: an idle
+          // proxy would otherwise report the ring it had before the last change.
+          void ring.devices;
+          this.set({ ring: name }, ring.version);
+        }
       },
     });
   }

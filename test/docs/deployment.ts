@@ -11,8 +11,9 @@
  *   and 28080 (DEPLOY_PORT_BASE=28000 moves them);
  * - each machine's /etc/swiftlet, /srv/node and /tmp are directories under one temp dir, its
  *   disks plain directories (so `mount_check = true` is false), /opt/swiftlet this checkout;
- * - `scp FILES swiftN:DIR` copies; a copied proxy.conf binds the target's address (a real
- *   proxy binds 0.0.0.0, which loopback machines on one host cannot all do);
+ * - `scp FILES swiftN:DIR` copies; a copied config names the target's directories, and a
+ *   copied proxy.conf binds the target's address (a real proxy binds 0.0.0.0, which loopback
+ *   machines on one host cannot all do);
  * - `systemctl enable --now|start|stop UNIT` runs or stops the unit's `ExecStart` and, on
  *   start, waits until it listens (as a unit is "started" once it serves).
  */
@@ -54,9 +55,8 @@ for (const name of ['swift1', 'swift2', 'swift3']) machine(name);
 function localize(text: string, m: Machine, options: { ownIp?: boolean } = {}): string {
   let out = text
     .replaceAll('/opt/swiftlet', REPO)
-    .replace(/(^|[\s="'])\/etc\/swiftlet/g, `$1${join(m.root, 'etc/swiftlet')}`)
-    .replace(/(^|[\s="'])\/srv\/node/g, `$1${join(m.root, 'srv/node')}`)
-    .replace(/(^|[\s="'])\/tmp\//g, `$1${join(m.root, 'tmp')}/`)
+    // One pass, so a path made here (under the temp dir) is never made again.
+    .replace(/(^|[\s="'])(\/etc\/swiftlet|\/srv\/node|\/tmp\/)/gm, (_, before: string, path: string) => `${before}${join(m.root, path)}${path.endsWith('/') ? '/' : ''}`)
     .replace(/^mount_check = true$/m, 'mount_check = false')
     .replaceAll('<admin key>', 'admin-test-key')
     .replaceAll('<restic key>', 'restic-test-key');
@@ -72,11 +72,14 @@ function prelude(m: Machine): string {
     `declare -A HOST_IP=(${names.map((n, i) => `[${n}]=127.0.0.${i + 2}`).join(' ')})`,
     `declare -A HOST_ROOT=(${names.map((n) => `[${n}]=${join(work, n)}`).join(' ')})`,
     `MACHINE_IP=${m.ip}`,
+    `MACHINE_ROOT=${m.root}`,
     '# scp FILES HOST:DIR: the HOST machine\'s DIR is under its own root.',
     'scp() {',
     '  local dest="${@: -1}"; local host="${dest%%:*}"; local dir="${HOST_ROOT[${dest%%:*}]}${dest#*:}"; local n=$(($# - 1))',
     '  for f in "${@:1:$n}"; do',
     '    cp "$f" "$dir/"',
+    '    # A config names the same paths on every real machine: here, each machine its own.',
+    '    case "$f" in *.conf) sed -i "s#$MACHINE_ROOT/#${HOST_ROOT[$host]}/#g" "$dir/$(basename "$f")";; esac',
     '    if [ "$(basename "$f")" = proxy.conf ]; then sed -i "s/^bind_ip = $MACHINE_IP\\$/bind_ip = ${HOST_IP[$host]}/" "$dir/proxy.conf"; fi',
     '  done',
     '}',
