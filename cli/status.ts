@@ -212,7 +212,9 @@ async function askProxy(client: UndiciBackendClient, target: Target): Promise<Pr
     await health.body.dump();
     if (!ok) return { ...target, up: false, error: `answered ${health.status}` };
     const res = await client.request(node, { method: 'GET', path: '/metrics' });
-    const text = res.status === 200 ? await res.body.text() : (await res.body.dump(), '');
+    let text = '';
+    if (res.status === 200) text = await res.body.text();
+    else await res.body.dump();
     const loadedRings: Record<string, number> = {};
     for (const m of text.matchAll(/^swiftlet_ring_version\{ring="([^"]+)"\} (\d+)$/gm)) loadedRings[m[1] as string] = Number(m[2]);
     const limited = /^swiftlet_proxy_error_limited_nodes (\d+)$/m.exec(text);

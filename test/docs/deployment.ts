@@ -64,7 +64,7 @@ function localize(text: string, m: Machine, options: { ownIp?: boolean } = {}): 
   return out.replace(/\b10\.0\.0\.1(\d)\b/g, (_, n: string) => `127.0.0.${Number(n) + 1}`).replace(/\b(620[0-2]|8080)\b/g, (p: string) => String(PORT_BASE + (p === '8080' ? 80 : Number(p) - 6000)));
 }
 
-/** Shell functions standing in for what is another machine or systemd on real hosts. */
+/** What a block on machine `m` runs first: where the machines are, and `scp` among them. */
 function prelude(m: Machine): string {
   const names = ['swift1', 'swift2', 'swift3', 'swift4'];
   return [
@@ -73,16 +73,7 @@ function prelude(m: Machine): string {
     `declare -A HOST_ROOT=(${names.map((n) => `[${n}]=${join(work, n)}`).join(' ')})`,
     `MACHINE_IP=${m.ip}`,
     `MACHINE_ROOT=${m.root}`,
-    '# scp FILES HOST:DIR: the HOST machine\'s DIR is under its own root.',
-    'scp() {',
-    '  local dest="${@: -1}"; local host="${dest%%:*}"; local dir="${HOST_ROOT[${dest%%:*}]}${dest#*:}"; local n=$(($# - 1))',
-    '  for f in "${@:1:$n}"; do',
-    '    cp "$f" "$dir/"',
-    '    # A config names the same paths on every real machine: here, each machine its own.',
-    '    case "$f" in *.conf) sed -i "s#$MACHINE_ROOT/#${HOST_ROOT[$host]}/#g" "$dir/$(basename "$f")";; esac',
-    '    if [ "$(basename "$f")" = proxy.conf ]; then sed -i "s/^bind_ip = $MACHINE_IP\\$/bind_ip = ${HOST_IP[$host]}/" "$dir/proxy.conf"; fi',
-    '  done',
-    '}',
+    `source ${join(import.meta.dirname, 'loopback-machine.sh')}`,
     '',
   ].join('\n');
 }

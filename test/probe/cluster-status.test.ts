@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpRequest } from '../helpers/http.ts';
-import { startProbeCluster } from '../helpers/probe-cluster.ts';
+import { startProbeCluster } from '../../bench/process-cluster.ts';
 
 const SWIFTLET = join(import.meta.dirname, '../../cli/swiftlet.ts');
 
