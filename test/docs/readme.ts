@@ -23,7 +23,7 @@ for (const step of steps) {
   try {
     await writeFile(join(dir, 'cat.jpg'), Buffer.alloc(70_000, 1));
     const script = `set -euo pipefail\n${step.text.replace(/\b8080\b/g, port)}`;
-    const run = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
     const output = `${run.stdout}${run.stderr}`;
     if (run.status === step.exit && (step.outputHas === undefined || output.includes(step.outputHas))) {
       passed++;
