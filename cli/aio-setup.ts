@@ -86,6 +86,8 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
       '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
       '[proxy-server]', 'bind_ip = 127.0.0.1', `bind_port = ${options.proxyPort}`, `workers = ${options.workers}`, `swift_dir = ${layout.etc}`, 'allow_account_management = true', '',
       '[tempauth]', ...TEMPAUTH, '',
+      // <container>.<account>.localhost names a container (browsers and curl resolve *.localhost here).
+      '[domain_remap]', 'storage_domain = localhost', '',
     ].join('\n'));
     for (const kind of ['account', 'container', 'object'] as const) {
       const builder = RingBuilder.create({ partPower: 10, replicas: 3, minPartHours: 1 }, options.clock);

@@ -147,16 +147,27 @@ export function list(def: readonly string[], doc?: string): Field<readonly strin
 export type RawConfig = Record<string, Record<string, unknown>>;
 
 /**
- * Parses Swift-style INI: `[section]`, `key = value`, `#`/`;` comments. Keys in `[DEFAULT]`
- * apply to every section that declares them.
+ * Parses Swift-style INI: `[section]`, `key = value`, `#`/`;` comments, indented lines
+ * continuing the value above (joined with newlines, as Python's configparser does; Swift's
+ * `cross_domain_policy` is written that way). Keys in `[DEFAULT]` apply to every section that
+ * declares them.
  */
 export function parseIni(text: string, source = 'config'): RawConfig {
   const out: RawConfig = {};
   let section: Record<string, unknown> | undefined;
+  // The key an indented line continues (Python's configparser); a blank line ends it.
+  let lastKey: string | undefined;
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
+    const raw = lines[i] ?? '';
+    const line = raw.trim();
+    if (line === '') lastKey = undefined;
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    if (/^[ \t]/.test(raw) && section && lastKey !== undefined) {
+      section[lastKey] = `${String(section[lastKey])}\n${line}`;
+      continue;
+    }
+    lastKey = undefined;
     const header = /^\[([^\]]+)\]$/.exec(line);
     if (header) {
       const name = (header[1] ?? '').trim();
@@ -166,7 +177,8 @@ export function parseIni(text: string, source = 'config'): RawConfig {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new ConfigError(`${source}:${i + 1}`, line, 'expected "key = value" or "[section]"');
     if (!section) throw new ConfigError(`${source}:${i + 1}`, line, 'a key must come after a [section] header');
-    section[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    lastKey = line.slice(0, eq).trim();
+    section[lastKey] = line.slice(eq + 1).trim();
   }
   return out;
 }

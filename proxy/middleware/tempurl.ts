@@ -60,8 +60,8 @@ function matcher(patterns: readonly string[]): (name: string) => boolean {
   return (name) => exact.has(name) || prefixes.some((p) => name.startsWith(p));
 }
 
-/** `temp-url-key` and `temp-url-key-2` of account or container metadata, as key bytes. */
-function keysOf(meta: Readonly<Record<string, string>>): Buffer[] {
+/** `temp-url-key` and `temp-url-key-2` of account or container metadata, as key bytes (FormPost signs with them too). */
+export function tempUrlKeysOf(meta: Readonly<Record<string, string>>): Buffer[] {
   const keys: Buffer[] = [];
   for (const [name, value] of Object.entries(meta)) {
     // Metadata values are header bytes (latin-1 strings): the key is those bytes.
@@ -139,7 +139,7 @@ export function tempurl(ctx: ProxyContext, capabilities: Capabilities, options: 
     }
     const accountInfo = await ctx.info.account(path.account, req.env.transId);
     const containerInfo = await ctx.info.container(path.account, path.container, req.env.transId);
-    const keys = [...keysOf(accountInfo.meta).map((key) => ({ key, scope: 'account' as const })), ...keysOf(containerInfo.meta).map((key) => ({ key, scope: 'container' as const }))];
+    const keys = [...tempUrlKeysOf(accountInfo.meta).map((key) => ({ key, scope: 'account' as const })), ...tempUrlKeysOf(containerInfo.meta).map((key) => ({ key, scope: 'container' as const }))];
     if (keys.length === 0) throw invalid();
     const prefix = req.query.get('temp_url_prefix');
     let signedPath: string | Buffer = path.bytes;

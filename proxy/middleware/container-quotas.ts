@@ -1,0 +1,70 @@
+import type { Schema } from '../../common/config.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import type { ProxyContext } from '../context.ts';
+import type { ContainerInfo } from '../info-cache.ts';
+import type { Middleware, ProxyRequest } from '../request.ts';
+import type { Capabilities } from './info.ts';
+import { swiftPathOf } from './swift-path.ts';
+
+/** The `[container-quotas]` section: Swift's filter has no settings. */
+export const containerQuotasSchema = {} as const satisfies Schema;
+
+/** Swift's quota refusal: a 413 with this text (swob's default HTML content type). */
+export function quotaExceeded(): HttpError {
+  return new HttpError(413, 'Upload exceeds quota.', { 'Content-Type': 'text/html; charset=UTF-8' });
+}
+
+/** Python's `str.isdigit()` for the ASCII digits Swift's quota values hold. */
+export function isDigits(value: string): boolean {
+  return /^[0-9]+$/.test(value);
+}
+
+/**
+ * Swift's `container_quotas` middleware, after auth (and after `copy`, so a COPY or an
+ * `X-Copy-From` arrives as the PUT it becomes, with the source's length):
+ * - a container PUT or POST with `X-Container-Meta-Quota-Bytes` or `-Quota-Count` that is not
+ *   a whole number is refused (400 `Invalid bytes quota.` / `Invalid count quota.`);
+ * - an object PUT that would take the container past its byte quota (its bytes plus the
+ *   upload's Content-Length; a chunked upload counts 0) or past its object count quota (its
+ *   count plus one) is refused with 413 `Upload exceeds quota.`, or with the 401/403 the
+ *   client would have got anyway, so the quota does not reveal a container to a stranger.
+ * The container's counts are those of the proxy's container info, so like Swift's they lag
+ * the writes of the last seconds (`recheck_container_existence`).
+ */
+export function containerQuotas(ctx: ProxyContext, capabilities: Capabilities): Middleware {
+  capabilities['container_quotas'] = {};
+  return (next) => async (req) => {
+    if (req.method !== 'PUT' && req.method !== 'POST') return next(req);
+    const path = swiftPathOf(req.path);
+    if (path?.container === undefined) return next(req);
+    if (path.object === undefined) {
+      const bytes = req.headers['x-container-meta-quota-bytes'];
+      if (bytes && !isDigits(bytes)) throw new HttpError(400, 'Invalid bytes quota.', { 'Content-Type': 'text/html; charset=UTF-8' });
+      const count = req.headers['x-container-meta-quota-count'];
+      if (count && !isDigits(count)) throw new HttpError(400, 'Invalid count quota.', { 'Content-Type': 'text/html; charset=UTF-8' });
+      return next(req);
+    }
+    if (req.method !== 'PUT') return next(req);
+    const target = { account: path.account, container: path.container, object: path.object };
+    const meta = await ctx.info.container(path.account, path.container, req.env.transId);
+    // A missing container is the controller's 404 to give.
+    if (meta.status < 200 || meta.status >= 300) return next(req);
+    const quotaBytes = meta.meta['quota-bytes'];
+    if (quotaBytes !== undefined && isDigits(quotaBytes)) {
+      const length = Number(req.headers['content-length'] ?? 0) || 0;
+      if (Number(quotaBytes) < meta.bytes + length) throw await refusal(req, meta, target);
+    }
+    const quotaCount = meta.meta['quota-count'];
+    if (quotaCount !== undefined && isDigits(quotaCount) && Number(quotaCount) < meta.objectCount + 1) throw await refusal(req, meta, target);
+    return next(req);
+  };
+}
+
+/** The 401/403 the request would get anyway, else the 413. */
+async function refusal(req: ProxyRequest, info: ContainerInfo, path: { account: string; container: string; object: string }): Promise<HttpError> {
+  if (!req.env.authorized && req.env.authorize) {
+    const decision = await req.env.authorize({ method: req.method, account: path.account, container: path.container, object: path.object, ...(info.write !== undefined ? { acl: info.write } : {}), ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}) });
+    if (decision.denied) return decision.denied;
+  }
+  return quotaExceeded();
+}
