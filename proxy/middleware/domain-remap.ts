@@ -42,7 +42,9 @@ export function domainRemap(config: ConfigOf<typeof domainRemapSchema>, capabili
     if (remapped === undefined) return next(req);
     let rest = req.path.slice(1);
     if (config.mangle_client_paths && `${rest}/`.startsWith(`${root}/`)) rest = rest.slice(root.length + 1);
-    const path = ['', root, pyQuote(remapped.account), ...(remapped.container !== undefined ? [pyQuote(remapped.container)] : []), rest].join('/');
+    // Header values arrive one char per byte: the names are quoted as the bytes they are.
+    const quoted = (name: string): string => pyQuote(Buffer.from(name, 'latin1'));
+    const path = ['', root, quoted(remapped.account), ...(remapped.container !== undefined ? [quoted(remapped.container)] : []), rest].join('/');
     const response = await next({ ...req, path });
     return mapLocations(response, req.path, path);
   };

@@ -120,9 +120,13 @@ export function ratelimit(ctx: ProxyContext, capabilities: Capabilities, config:
   };
 }
 
-/** The refusal: Swift's `Slow down`, as a 429 with the seconds until a turn is free, or as 498. */
+/**
+ * The refusal: Swift's `Slow down`, as 498 or as a 429 whose `Retry-After` is the first whole
+ * second at which the wait would be under `max_sleep_time_seconds` (the request then sleeps
+ * the rest of its turn here instead of being refused again).
+ */
 function rateLimited(status: number, secondsOver: number): ServerResponse {
   const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=UTF-8' };
-  if (status === 429) headers['Retry-After'] = String(Math.max(1, Math.ceil(secondsOver)));
+  if (status === 429) headers['Retry-After'] = String(Math.max(1, Math.floor(secondsOver) + 1));
   return { status, headers, body: 'Slow down' };
 }

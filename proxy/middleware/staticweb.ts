@@ -9,7 +9,7 @@ import type { Capabilities } from './info.ts';
 import { type ListingItem, listingPage, listingsDisabledPage, type PageSettings } from './staticweb-page.ts';
 import { discardBody, headerOf, isSuccess, readWhole, respond } from './subresponse.ts';
 import { type ApiPath, swiftPathOf } from './swift-path.ts';
-import { pyQuote } from './url-quote.ts';
+import { pyQuote, utf8OrUndefined } from './url-quote.ts';
 
 /** The `[staticweb]` section (Swift's `[filter:staticweb]`). */
 export const staticwebSchema = {
@@ -31,7 +31,11 @@ const isRedirection = (status: number): boolean => status >= 300 && status < 400
 
 function settingsOf(info: ContainerInfo): WebSettings {
   if (!isSuccess(info.status)) return { index: '', error: '', listings: '', label: '', css: '', dirType: '' };
-  const get = (name: string): string => (info.meta[name] ?? '').trim();
+  // Metadata values are header bytes (one char per byte); the settings are their UTF-8 text.
+  const get = (name: string): string => {
+    const raw = info.meta[name] ?? '';
+    return (utf8OrUndefined(Buffer.from(raw, 'latin1')) ?? raw).trim();
+  };
   return { index: get('web-index'), error: get('web-error'), listings: get('web-listings'), label: get('web-listings-label'), css: get('web-listings-css'), dirType: get('web-directory-type') };
 }
 

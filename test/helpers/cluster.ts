@@ -11,6 +11,7 @@ import { writeRingFile } from '../../ring/io.ts';
 import { Ring } from '../../ring/ring.ts';
 import { type RunningStorageNode, runStorageNode, type StorageNodeConfig, storageNodeSchemas } from '../../cli/storage-node.ts';
 import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
+import type { PipelineConfig } from '../../proxy/pipeline.ts';
 import { ProxyServer } from '../../proxy/server.ts';
 import { httpRequest, type TestResponse } from './http.ts';
 import { makeTempDir } from './tmpdir.ts';
@@ -60,7 +61,7 @@ const USERS = {
   'user_admin_admin': 'admin .admin .reseller_admin',
 };
 
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; clock?: Clock } = {}): Promise<TestCluster> {
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
@@ -101,7 +102,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     new ProxyServer(
       {
         proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
-        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS } },
+        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS }, ...options.middleware },
         secret: `/${hashSection.swift_hash_path_suffix}`,
       },
       { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },

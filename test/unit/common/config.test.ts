@@ -103,4 +103,17 @@ test('a comment after a value is named when it spoils the value (workers = 0 ; o
   assert.is(validateConfig(parseIni('[object-server]\nbind_ip = 10.0.0.1 # here\n'), schemas)['object-server'].bind_ip, '10.0.0.1 # here');
 });
 
+test('an indented line continues the value above until a blank line (Swift\'s cross_domain_policy)', () => {
+  const raw = parseIni(
+    '[crossdomain]\n' +
+      'cross_domain_policy = <allow-access-from domain="*.example.com" />\n' +
+      '    <allow-access-from domain="www.example.com" secure="false" />\n' +
+      '\n' +
+      '[other]\n' +
+      'key = value\n',
+  );
+  assert.equal(raw['crossdomain'], { cross_domain_policy: '<allow-access-from domain="*.example.com" />\n<allow-access-from domain="www.example.com" secure="false" />' });
+  assert.equal(raw['other'], { key: 'value' });
+});
+
 test.run();
