@@ -28,6 +28,8 @@ export const RESPONSE_REASONS: Readonly<Record<number, readonly [string, string]
   416: ['Requested Range Not Satisfiable', 'The Range requested is not available.'],
   422: ['Unprocessable Entity', 'Unable to process the contained instructions'],
   429: ['Too Many Requests', 'The rate of requests is too high.'],
+  497: ['Blacklisted', ''],
+  498: ['Rate Limited', ''],
   499: ['Client Disconnect', 'The client was disconnected during request.'],
   500: ['Internal Error', 'The server has either erred or is incapable of performing the requested operation.'],
   501: ['Not Implemented', 'The requested method is not implemented by this server.'],

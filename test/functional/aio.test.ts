@@ -82,6 +82,9 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
       for (let i = 0; i < 4; i++) assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', asReader)).status, open ? 200 : 403, `round ${round}, read ${i}`);
     }
     for (const name of ['swiftlet.conf', 'proxy.conf', 'node1.conf', 'object.ring.gz', 'container.builder']) assert.ok(existsSync(join(dir.path, 'etc', name)), name);
+    // The aio's storage_domain (localhost) maps container hosts to the container.
+    assert.is((await httpRequest(port, 'POST', '/v1/AUTH_test/c', { ...token, 'X-Container-Read': '.r:*' })).status, 204);
+    assert.is((await httpRequest(port, 'GET', '/o', { Host: `c.AUTH_test.localhost:${port}` })).body.toString(), 'kept across restarts');
     // Each node keeps its own ports whichever process runs it.
     for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);
 

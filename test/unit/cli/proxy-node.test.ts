@@ -28,6 +28,14 @@ test('the middleware sections of a proxy config reach the middlewares and /info'
       '[dlo]', 'rate_limit_after_segment = 3',
       '[bulk]', 'max_deletes_per_request = 7',
       '[tempurl]', 'methods = GET HEAD', 'allowed_digests = sha256 sha512',
+      '[ratelimit]', 'container_ratelimit_10 = 5', 'container_ratelimit_100 = 2.5', 'max_sleep_time_seconds = 30',
+      '[formpost]', 'allowed_digests = sha512',
+      '[etag-quoter]', 'enable_by_default = true',
+      '[domain_remap]', 'storage_domain = a.example, b.example', 'default_reseller_prefix = AUTH',
+      '[list-endpoints]', 'list_endpoints_path = /where/',
+      '[crossdomain]', 'cross_domain_policy = <allow-access-from domain="a.example" />', '  <allow-access-from domain="b.example" />', '',
+      '[staticweb]', 'url_base = https:',
+      '[container-quotas]', '[account-quotas]',
     ].join('\n'));
     const proxy = await runProxy(loadProxyConfig(path), { logger: createLogger({ level: 'error' }) });
     try {
@@ -37,6 +45,15 @@ test('the middleware sections of a proxy config reach the middlewares and /info'
       assert.is(info.bulk_delete.max_deletes_per_request, 7);
       assert.equal(info.tempurl.methods, ['GET', 'HEAD']);
       assert.equal(info.tempurl.allowed_digests, ['sha256', 'sha512']);
+      assert.equal(info.ratelimit, { account_ratelimit: 0, max_sleep_time_seconds: 30, container_ratelimits: [[10, 5], [100, 2.5]], container_listing_ratelimits: [] });
+      assert.equal(info.formpost, { allowed_digests: ['sha512'] });
+      assert.equal(info.etag_quoter, { enable_by_default: true });
+      assert.equal(info.domain_remap, { default_reseller_prefix: 'AUTH' });
+      for (const name of ['staticweb', 'crossdomain', 'container_quotas', 'account_quotas']) assert.equal(info[name], {}, name);
+      const policy = await httpRequest(proxy.port, 'GET', '/crossdomain.xml');
+      assert.match(policy.body.toString(), '<cross-domain-policy>\n<allow-access-from domain="a.example" />\n<allow-access-from domain="b.example" />\n</cross-domain-policy>');
+      const endpoints = await httpRequest(proxy.port, 'GET', '/where/AUTH_x');
+      assert.match(endpoints.body.toString(), /^\["http:\/\/127\.0\.0\.1:1\/d1\/\d+\/AUTH_x"\]$/);
     } finally {
       await proxy.close();
     }

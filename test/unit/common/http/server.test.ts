@@ -360,4 +360,18 @@ test('a given body is freed chunk by chunk once written (relayed chunks left to 
   assert.ok(slices.every((c) => c.length === 64 * 1024) && pool.length === 128 * 1024, 'slices of a larger buffer are kept');
 });
 
+test("Swift's own statuses get Swift's reason phrase on the status line (498 Rate Limited)", async () => {
+  for (const [status, phrase] of [[498, 'Rate Limited'], [497, 'Blacklisted'], [429, 'Too Many Requests']] as const) {
+    await withServer(async () => ({ status, body: 'Slow down' }), async (port) => {
+      const line = await new Promise<string>((resolve) => {
+        httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+          res.resume();
+          resolve(`${res.statusCode} ${res.statusMessage}`);
+        }).end();
+      });
+      assert.is(line, `${status} ${phrase}`);
+    });
+  }
+});
+
 test.run();
