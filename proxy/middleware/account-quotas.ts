@@ -4,7 +4,7 @@ import type { ProxyContext } from '../context.ts';
 import type { AuthDecision, AuthorizeRequest, Middleware } from '../request.ts';
 import { isDigits, quotaExceeded } from './container-quotas.ts';
 import type { Capabilities } from './info.ts';
-import { swiftPathOf } from './swift-path.ts';
+import { swiftPathOf } from '../swift-path.ts';
 
 /** The `[account-quotas]` section: Swift's filter has no settings. */
 export const accountQuotasSchema = {} as const satisfies Schema;

@@ -4,7 +4,7 @@ import type { ProxyContext } from '../context.ts';
 import type { ContainerInfo } from '../info-cache.ts';
 import type { Middleware, ProxyRequest } from '../request.ts';
 import type { Capabilities } from './info.ts';
-import { swiftPathOf } from './swift-path.ts';
+import { swiftPathOf } from '../swift-path.ts';
 
 /** The `[container-quotas]` section: Swift's filter has no settings. */
 export const containerQuotasSchema = {} as const satisfies Schema;

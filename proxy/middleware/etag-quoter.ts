@@ -4,7 +4,7 @@ import type { ProxyContext } from '../context.ts';
 import type { Middleware } from '../request.ts';
 import type { Capabilities } from './info.ts';
 import { isSuccess } from './subresponse.ts';
-import { swiftPathOf } from './swift-path.ts';
+import { swiftPathOf } from '../swift-path.ts';
 
 /** The `[etag-quoter]` section (Swift's `[filter:etag-quoter]`), with Swift 2.30's default. */
 export const etagQuoterSchema = {

@@ -5,7 +5,7 @@ import type { ProxyContext } from '../context.ts';
 import type { Middleware, ProxyRequest } from '../request.ts';
 import type { Capabilities } from './info.ts';
 import { MaxSleepTimeHitError, maxRate, RateLimiter, type SizeRate } from './rate-limiter.ts';
-import { swiftPathOf } from './swift-path.ts';
+import { swiftPathOf } from '../swift-path.ts';
 
 /** The `[ratelimit]` section (Swift's `[filter:ratelimit]`), with Swift 2.30's defaults. */
 export const ratelimitSchema = {

@@ -8,7 +8,7 @@ import { type Middleware, type ProxyHandler, type ProxyRequest, subrequest } fro
 import type { Capabilities } from './info.ts';
 import { type ListingItem, listingPage, listingsDisabledPage, type PageSettings } from './staticweb-page.ts';
 import { discardBody, headerOf, isSuccess, readWhole, respond } from './subresponse.ts';
-import { type ApiPath, swiftPathOf } from './swift-path.ts';
+import { type SwiftPath, swiftPathOf } from '../swift-path.ts';
 import { pyQuote, utf8OrUndefined } from './url-quote.ts';
 
 /** The `[staticweb]` section (Swift's `[filter:staticweb]`). */
@@ -43,7 +43,7 @@ function settingsOf(info: ContainerInfo): WebSettings {
 interface Site {
   readonly req: ProxyRequest;
   readonly next: ProxyHandler;
-  readonly path: ApiPath & { readonly container: string };
+  readonly path: SwiftPath & { readonly container: string };
   /** The decoded request path (Swift's `PATH_INFO`), for labels and redirects. */
   readonly decoded: string;
   readonly info: ContainerInfo;
@@ -174,7 +174,7 @@ async function readListing(response: ServerResponse): Promise<ListingItem[]> {
   return body.length === 0 ? [] : (JSON.parse(body.toString('utf8')) as ListingItem[]);
 }
 
-function containerPath(path: ApiPath & { container: string }): string {
+function containerPath(path: SwiftPath & { container: string }): string {
   return `/${path.version}/${pyQuote(path.account)}/${pyQuote(path.container)}`;
 }
 
