@@ -16,6 +16,7 @@ import { titleCaseHeader } from '../common/http/title-case.ts';
 import type { HashPath } from '../common/hash-path.ts';
 import type { Logger } from '../common/logger.ts';
 import type { storageSchema } from '../common/storage-config.ts';
+import { KeyedLock } from '../common/keyed-lock.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
 import type { objectServerSchema } from './config.ts';
@@ -28,6 +29,7 @@ import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
 import { decodeOffers, encodeWants, SSYNC_PHASE_HEADER, SsyncProtocolError } from './ssync-protocol.ts';
 import { applyUpdates, missingCheck } from './ssync-receiver.ts';
 import { pack } from 'msgpackr';
+import { BACKEND_IF_MATCH } from '../common/system-account.ts';
 
 export interface ObjectServerConfig {
   readonly storage: ConfigOf<typeof storageSchema>;
@@ -58,6 +60,11 @@ export class ObjectServer {
   private readonly allowedHeaders: ReadonlySet<string>;
   /** Container updates, one request in flight per container replica (the rest batched). */
   private readonly updates: ContainerUpdateBatcher;
+  /**
+   * Conditional writes (`If-None-Match`, `X-Backend-If-Match`) of one object run one at a time,
+   * from their check to their commit, so two of them never both pass a check on this replica.
+   */
+  private readonly conditional = new KeyedLock();
 
   /** The request handler to serve with `listen()`. */
   readonly handle: Handler;
@@ -97,6 +104,11 @@ export class ObjectServer {
   };
 
   private readonly put = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    if (req.headers['if-none-match'] === undefined && req.headers[BACKEND_IF_MATCH] === undefined) return this.putObject(req, path);
+    return this.conditional.run(path, () => this.putObject(req, path));
+  };
+
+  private readonly putObject = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
     checkObjectSize(req.headers);
@@ -111,6 +123,7 @@ export class ObjectServer {
     if (ifNoneMatch && existing.state && (ifNoneMatch.has('*') || ifNoneMatch.has(existing.state.metadata['ETag'] ?? ''))) {
       throw new HttpError(412);
     }
+    checkBackendIfMatch(req.headers, existing.state);
     if (existing.timestamp.compare(timestamp) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': existing.timestamp.internal });
 
     const expected = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
@@ -189,10 +202,16 @@ export class ObjectServer {
   };
 
   private readonly delete = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
+    if (req.headers[BACKEND_IF_MATCH] === undefined) return this.deleteObject(req, path);
+    return this.conditional.run(path, () => this.deleteObject(req, path));
+  };
+
+  private readonly deleteObject = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
     const df = await this.deps.diskFiles.diskFile(loc);
     const existing = await currentState(df);
+    checkBackendIfMatch(req.headers, existing.state);
     let status = existing.state ? 204 : 404;
     if (existing.state && existing.timestamp.compare(timestamp) >= 0) status = 409;
     const ifDeleteAt = req.headers['x-if-delete-at'];
@@ -285,6 +304,18 @@ export class ObjectServer {
 }
 
 /** What is there now: its state (if live), the timestamp to compare against, and expired metadata. */
+/**
+ * The proxy's `If-Match` on a write, for system accounts only (it forwards the client's as this
+ * header there and drops it elsewhere, as Swift ignores `If-Match` on writes): the object must
+ * exist with one of the listed ETags (`*`: any).
+ * @throws {HttpError} 412 when it does not.
+ */
+function checkBackendIfMatch(headers: HeaderBag, state: ObjectState | undefined): void {
+  const ifMatch = parseMatch(headers[BACKEND_IF_MATCH]);
+  if (ifMatch === undefined) return;
+  if (!state || !(ifMatch.has('*') || ifMatch.has(state.metadata['ETag'] ?? ''))) throw new HttpError(412);
+}
+
 async function currentState(df: DiskFile): Promise<{ state?: ObjectState; timestamp: Timestamp; expiredMetadata?: Metadata }> {
   try {
     const state = await df.readMetadata();

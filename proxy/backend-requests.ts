@@ -43,8 +43,7 @@ export interface Target {
  * `postQuorumTimeoutMs`, then are aborted and count as 503. Returns the best reply (503 if no
  * class reached quorum) and all replies.
  */
-export async function makeRequests(deps: BackendDeps, target: Target, request: { method: string; query?: string; headersPerSlot: readonly Record<string, string>[]; body?: string | Buffer }, signal?: AbortSignal): Promise<{ best: BackendReply; replies: BackendReply[] }> {
-  const nodes = nodeIter(target.ring, target.partition, deps.limiter);
+export async function makeRequests(deps: BackendDeps, target: Target, request: { method: string; query?: string; headersPerSlot: readonly Record<string, string>[]; body?: string | Buffer }, signal?: AbortSignal, nodes: Iterator<ProxyNode> = nodeIter(target.ring, target.partition, deps.limiter)): Promise<{ best: BackendReply; replies: BackendReply[] }> {
   const slots = request.headersPerSlot.length;
   const quorum = quorumSize(slots);
   const controllers = request.headersPerSlot.map(() => new AbortController());
@@ -74,7 +73,8 @@ export async function makeRequests(deps: BackendDeps, target: Target, request: {
   return { best, replies: done };
 }
 
-async function firstWorkingNode(deps: BackendDeps, nodes: Iterator<ProxyNode>, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody }, signal: AbortSignal): Promise<BackendReply> {
+/** The first node of `nodes` that answers below 500 (benching those that fail), or a 503. */
+export async function firstWorkingNode(deps: BackendDeps, nodes: Iterator<ProxyNode>, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody }, signal: AbortSignal): Promise<BackendReply> {
   for (let step = nodes.next(); !step.done; step = nodes.next()) {
     if (signal.aborted) break;
     const node = step.value;

@@ -11,8 +11,11 @@ import type { ContainerInfo } from '../info-cache.ts';
 import { guessContentType } from '../mime-types.ts';
 import type { ProxyRequest } from '../request.ts';
 import { objectRead } from './object-read.ts';
-import { putObject } from './object-put.ts';
+import { putObject, WHOLE_BODY_BYTES } from './object-put.ts';
+import { conditionalWrite, isConditionalWrite } from './conditional-write.ts';
+import { ClientDisconnectError, readWholeBody } from '../../common/http/body-reader.ts';
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
+import { BACKEND_IF_MATCH, isSystemAccount } from '../../common/system-account.ts';
 import { authorize, backendHeaders, isNewest, passHeaders, plainTextRefusal, writeTimestamp } from './shared.ts';
 
 /**
@@ -62,13 +65,20 @@ async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: C
     checkMetadata(req.headers, 'object', ctx.constraints);
   });
   const timestamp = writeTimestamp(req, ctx);
-  const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, 'x-backend-storage-policy-index': info.policyIndex });
+  const headers = conditionalWriteHeaders(target, backendHeaders(req, { 'x-timestamp': timestamp.internal, 'x-backend-storage-policy-index': info.policyIndex }));
   if (headers['content-type'] === undefined || (headers['x-detect-content-type'] ?? '').toLowerCase() === 'true') headers['content-type'] = guessContentType(object);
   delete headers['x-detect-content-type'];
   setDeleteAt(ctx, req, headers);
   const expected = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
   // Object servers check the length against what arrives; a chunked upload has none.
   if (expected !== undefined) headers['content-length'] = String(expected);
+  if (expected !== undefined && expected <= WHOLE_BODY_BYTES && isSystemAccount(target.names[0] as string) && isConditionalWrite(headers)) {
+    const body = await readWholeBody(req.body, ctx.config.client_timeout * 1000, expected, () => new HttpError(413, 'Your request is too large.'));
+    if (body.length < expected) throw new ClientDisconnectError(`body ended after ${body.length} of ${expected} bytes`);
+    const reply = await conditionalWrite(ctx, target, { method: 'PUT', headersPerSlot: slotHeaders(ctx, target, headers), body }, req.signal);
+    if (reply.status >= 200 && reply.status < 300) return { status: 201, headers: { ETag: reply.headers['etag'] ?? '', 'Last-Modified': lastModified(timestamp), 'Content-Type': 'text/html; charset=UTF-8' } };
+    return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+  }
   const result = await putObject(ctx, target, slotHeaders(ctx, target, headers), req.body, {
     clientTimeoutMs: ctx.config.client_timeout * 1000,
     replayBytes: ctx.config.put_replay_bytes,
@@ -85,12 +95,28 @@ async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: C
 async function postOrDelete(ctx: ProxyContext, req: ProxyRequest, target: Target, policy: Record<string, string>): Promise<ServerResponse> {
   const timestamp = writeTimestamp(req, ctx);
   const headers = backendHeaders(req, { 'x-timestamp': timestamp.internal, ...policy });
+  if (req.method === 'DELETE') conditionalWriteHeaders(target, headers);
   if (req.method === 'POST') {
     plainTextRefusal(() => checkMetadata(req.headers, 'object', ctx.constraints));
     setDeleteAt(ctx, req, headers);
   }
-  const { best } = await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal);
+  const best =
+    req.method === 'DELETE' && headers[BACKEND_IF_MATCH] !== undefined
+      ? await conditionalWrite(ctx, target, { method: 'DELETE', headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal)
+      : (await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal)).best;
   return { status: best.status, headers: passHeaders(best.headers, ['content-length']) };
+}
+
+/**
+ * A write's `If-Match`: for a system account it goes to the object servers as
+ * `X-Backend-If-Match`, which each checks and commits under one lock (the record store's
+ * compare-and-swap); elsewhere it is dropped, as Swift ignores it on writes.
+ */
+function conditionalWriteHeaders(target: Target, headers: Record<string, string>): Record<string, string> {
+  const ifMatch = headers['if-match'];
+  delete headers['if-match'];
+  if (ifMatch !== undefined && isSystemAccount(target.names[0] as string)) headers[BACKEND_IF_MATCH] = ifMatch;
+  return headers;
 }
 
 /**

@@ -61,7 +61,11 @@ const USERS = {
   'user_admin_admin': 'admin .admin .reseller_admin',
 };
 
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock } = {}): Promise<TestCluster> {
+/**
+ * `users` adds tempauth users (`user_<account>_<user>` = `<key> [groups]`), e.g. the owner of a
+ * system account for the record store's tests.
+ */
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock; users?: Record<string, string> } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
@@ -102,7 +106,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     new ProxyServer(
       {
         proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
-        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': USERS }, ...options.middleware },
+        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } }, ...options.middleware },
         secret: `/${hashSection.swift_hash_path_suffix}`,
       },
       { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
