@@ -1,0 +1,149 @@
+import type { Clock } from '../common/clock.ts';
+import type { BackendBody, BackendClient, BackendResponse } from '../common/http/backend-client.ts';
+import { UnexpectedStatusError } from './errors.ts';
+import { V1Auth } from './v1-auth.ts';
+
+/**
+ * The public-API client the services use (DESIGN.md, "The services on the cluster"): Swift's
+ * v1 API on one account, authenticated with a service credential, sent through the project's
+ * one outbound seam (`BackendClient`; the proxy is the node). Every request carries the
+ * session's token; a 401 fetches a new one and sends the request once more when its body can
+ * be sent again. Bodies may be streams (`BackendBody`), so segmented uploads and streamed
+ * downloads build on `request` as they come.
+ */
+export interface SwiftClientOptions {
+  /** v1 auth URL, `http://proxy:8080/auth/v1.0`. */
+  readonly authUrl: string;
+  /** `account:user`. */
+  readonly user: string;
+  readonly key: string;
+}
+
+export interface SwiftRequest {
+  readonly method: string;
+  readonly container?: string;
+  readonly object?: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: BackendBody;
+  readonly signal?: AbortSignal;
+}
+
+/** One row of a JSON container listing. */
+export interface ContainerEntry {
+  readonly name: string;
+  readonly hash: string;
+  readonly bytes: number;
+  readonly content_type: string;
+  readonly last_modified: string;
+}
+
+export interface ListingOptions {
+  readonly prefix?: string;
+  readonly marker?: string;
+  readonly endMarker?: string;
+  /** At most this many rows (Swift caps a page at 10,000). */
+  readonly limit?: number;
+  /** Ask every replica and take the newest listing (`X-Newest`). */
+  readonly newest?: boolean;
+}
+
+/** Swift's container listing limit: a page holds at most this many rows. */
+export const LISTING_LIMIT = 10_000;
+
+export class SwiftClient {
+  private readonly auth: V1Auth;
+  private readonly http: BackendClient;
+
+  constructor(options: SwiftClientOptions, deps: { http: BackendClient; clock: Clock }) {
+    this.auth = new V1Auth(options, deps);
+    this.http = deps.http;
+  }
+
+  /**
+   * One request on the account (`container`/`object` relative to the storage URL); any status
+   * is returned. @throws {AuthFailedError} when the credential is refused, {BackendError} when
+   * the proxy did not answer.
+   */
+  async request(req: SwiftRequest): Promise<BackendResponse> {
+    const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || req.body instanceof Uint8Array;
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.auth.current();
+      const path = session.storage.path + objectPath(req.container, req.object);
+      const res = await this.http.request(session.storage.node, {
+        method: req.method,
+        path,
+        query: queryString(req.query),
+        headers: { ...req.headers, 'x-auth-token': session.token },
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      if (res.status !== 401 || attempt > 0 || !replayable) return res;
+      await res.body.dump();
+      await this.auth.invalidate(session);
+    }
+  }
+
+  /**
+   * One page of a container listing (JSON rows), or `undefined` when the container does not
+   * exist. @throws {UnexpectedStatusError} for any other failure.
+   */
+  async listContainer(container: string, options: ListingOptions = {}): Promise<ContainerEntry[] | undefined> {
+    const res = await this.request({
+      method: 'GET',
+      container,
+      query: { format: 'json', prefix: options.prefix, marker: options.marker, end_marker: options.endMarker, limit: options.limit },
+      headers: options.newest ? { 'x-newest': 'true' } : {},
+    });
+    if (res.status === 404) {
+      await res.body.dump();
+      return undefined;
+    }
+    if (res.status === 204) {
+      await res.body.dump();
+      return [];
+    }
+    if (res.status !== 200) throw await unexpected(res, 'GET', container);
+    return (await res.body.json()) as ContainerEntry[];
+  }
+
+  /** Every row under `prefix`, page by page. */
+  async *listAll(container: string, options: Omit<ListingOptions, 'marker' | 'limit'> = {}): AsyncGenerator<ContainerEntry> {
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.listContainer(container, { ...options, ...(marker !== undefined ? { marker } : {}), limit: LISTING_LIMIT });
+      if (!page || page.length === 0) return;
+      yield* page;
+      if (page.length < LISTING_LIMIT) return;
+      marker = (page.at(-1) as ContainerEntry).name;
+    }
+  }
+
+  /** Creates the container (no error when it exists). @throws {UnexpectedStatusError} */
+  async putContainer(container: string, headers: Readonly<Record<string, string>> = {}): Promise<void> {
+    const res = await this.request({ method: 'PUT', container, headers });
+    await res.body.dump();
+    if (res.status !== 201 && res.status !== 202) throw new UnexpectedStatusError('PUT', container, res.status);
+  }
+}
+
+/** `/container/object`, percent-encoded; `/` inside an object name stays a `/`. */
+export function objectPath(container?: string, object?: string): string {
+  if (container === undefined) return '';
+  const c = `/${encodeURIComponent(container)}`;
+  return object === undefined ? c : `${c}/${encodeURIComponent(object).replace(/%2F/g, '/')}`;
+}
+
+function queryString(query: SwiftRequest['query']): string | undefined {
+  if (!query) return undefined;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s === '' ? undefined : s;
+}
+
+/** An `UnexpectedStatusError` carrying the start of the answer's body, for the log. */
+export async function unexpected(res: BackendResponse, method: string, path: string): Promise<UnexpectedStatusError> {
+  const text = await res.body.text().catch(() => '');
+  return new UnexpectedStatusError(method, path, res.status, text.slice(0, 200));
+}
