@@ -3,7 +3,8 @@
  * The `swiftlet` command: one entry point for operators.
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
- *   swiftlet start storage|proxy --config FILE  one role of a real node
+ *   swiftlet start storage|proxy|identity --config FILE  one role of a real node
+ *   swiftlet identity-manage fernet_setup|fernet_rotate   the identity tokens' key repository
  *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
  *   swiftlet bench <scenario> ...               throughput harness for any Swift endpoint
@@ -16,6 +17,7 @@ import { SwiftError } from '../common/errors.ts';
 import { runBenchCommand } from '../bench/cli.ts';
 import { runRingCommand } from '../ring/cli.ts';
 import { defaultStorageProcesses, runAio } from './aio.ts';
+import { runIdentityManage } from './identity-manage.ts';
 import { runOnce } from './once.ts';
 import { start } from './start.ts';
 import { runStatus } from './status.ts';
@@ -28,8 +30,11 @@ const HELP = `usage: swiftlet <command> [args]
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy --config FILE    run one role of a node (storage: [--no-daemons]; --config
+  start storage|proxy|identity --config FILE
+                                       run one role of a node (storage: [--no-daemons]; --config
                                        again for more nodes in the same process)
+  identity-manage fernet_setup|fernet_rotate --key-repository DIR
+                                       the identity tokens' key repository (as keystone-manage)
   once <daemon>|all [--data DIR | --config FILE]
                                        run daemons once on running nodes (updaters, replicators,
                                        auditors, expirer, reaper) and wait for them
@@ -76,6 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runRingCommand(rest, io);
       case 'bench':
         return await runBenchCommand(rest, { ...io, progress: process.stderr });
+      case 'identity-manage':
+        return runIdentityManage(rest, io);
       case 'aio':
       case 'once':
       case 'status':

@@ -1,0 +1,97 @@
+import { type Clock, systemClock } from '../common/clock.ts';
+import { type ConfigsOf, loadConfigFile } from '../common/config.ts';
+import { ConfigError } from '../common/errors.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { listen } from '../common/http/server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { FernetKeyRepository } from '../common/token/key-repository.ts';
+import { SwiftClient } from '../client/swift-client.ts';
+import { SwiftRecordStore } from '../client/swift-record-store.ts';
+import { bootstrap, type CatalogEntry } from '../identity/bootstrap.ts';
+import { identitySchema } from '../identity/config.ts';
+import { IdentityService } from '../identity/service.ts';
+
+/** The sections of an identity node's config file. */
+export const identityNodeSchemas = { identity: identitySchema } as const;
+export type IdentityNodeConfig = ConfigsOf<typeof identityNodeSchemas>;
+
+export function loadIdentityConfig(path: string): IdentityNodeConfig {
+  return loadConfigFile(path, identityNodeSchemas);
+}
+
+/** This service's public URL: the configured one, else its bind address. */
+export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: number): string {
+  return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
+}
+
+/** The catalog bootstrap ensures: identity itself, and the object store when its URL is set. */
+export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
+  const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
+  const proxy = config.object_store_url.replace(/\/+$/, '');
+  if (proxy !== '') entries.push({ type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: `${proxy}/v1/AUTH_$(project_id)s`, internal: `${proxy}/v1/AUTH_$(project_id)s`, admin: proxy } });
+  return entries;
+}
+
+/**
+ * One identity process: Keystone's v3 API on `bind_ip:bind_port`, its state in the cluster
+ * (the system account of `account_user`), tokens from `key_repository`. Bootstraps on start
+ * (identity/bootstrap.ts) once the cluster answers.
+ */
+export async function runIdentity(config: IdentityNodeConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<{ port: number; service: IdentityService; close(): Promise<void> }> {
+  const c = config.identity;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'identity' } });
+  if (c.account_key === '') throw new ConfigError('identity.account_key', '', 'required: the key of the system account user (account_user)');
+  if (c.admin_password === '') throw new ConfigError('identity.admin_password', '', "required: the bootstrap admin's password");
+  const keys = new FernetKeyRepository(c.key_repository, clock);
+  const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
+  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
+  let service: IdentityService | undefined;
+  const server = await listen(
+    async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"error": {"code": 503, "message": "Starting.", "title": "Service Unavailable"}}' }),
+    { host: c.bind_ip, port: c.bind_port, logger },
+  );
+  const publicUrl = identityPublicUrl(c, server.port);
+  const ready = new IdentityService(
+    { publicUrl, tokenExpirationSeconds: c.token_expiration, passwordHashRounds: c.password_hash_rounds, revocationPollMs: c.revocation_poll_interval * 1000 },
+    { records, keys, clock, logger },
+  );
+  const created = await untilCluster(
+    () =>
+      bootstrap(ready.deps, {
+        adminUser: c.admin_user,
+        adminPassword: c.admin_password,
+        adminProject: c.admin_project,
+        region: c.region,
+        catalog: bootstrapCatalog(c, publicUrl),
+        ...(c.demo_password !== '' ? { demo: { user: 'demo', password: c.demo_password, project: 'demo' } } : {}),
+      }),
+    { clock, logger },
+  );
+  if (created) logger.info('bootstrapped', { admin_user: c.admin_user, admin_project: c.admin_project, region: c.region });
+  await ready.start();
+  service = ready;
+  logger.info('identity listening', { ip: c.bind_ip, port: server.port, public_url: publicUrl, pid: process.pid });
+  return {
+    port: server.port,
+    service: ready,
+    close: async () => {
+      await server.close();
+      await ready.close();
+      await http.close();
+    },
+  };
+}
+
+/** Runs `step` until the cluster lets it through (a proxy starting beside us answers late). */
+async function untilCluster<T>(step: () => Promise<T>, deps: { clock: Clock; logger: Logger }): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 60) throw err;
+      if (attempt === 1 || attempt % 10 === 0) deps.logger.warn('identity: the cluster is not answering yet; retrying', { attempt, err });
+      await deps.clock.sleep(Math.min(2000, 200 * attempt));
+    }
+  }
+}

@@ -1,0 +1,307 @@
+import type { Clock } from '../common/clock.ts';
+import { fernetEncrypt } from '../common/token/fernet.ts';
+import type { FernetKeys } from '../common/token/key-repository.ts';
+import { isoMicro, tokenFacts } from '../common/token/revocation.ts';
+import { encodeTokenPayload, newAuditId, type TokenPayload, type TokenRole, type TokenScope } from '../common/token/token-payload.ts';
+import { TokenRefusedError, type TokenValidator, type ValidatedToken } from '../common/token/token-validator.ts';
+import type { RoleResolver } from './assignments.ts';
+import { buildCatalog } from './catalog.ts';
+import { unauthorized, validationError } from './errors.ts';
+import { verifyPassword } from './password-hash.ts';
+import type { ApplicationCredentialRecord, AssignmentTarget, DomainRecord, ProjectRecord, RoleRecord, UserRecord } from './records.ts';
+import type { Revocations } from './revocations.ts';
+import { type IdentityStore, T } from './store.ts';
+import { isObject, type Json } from './validation.ts';
+
+/** A token and everything its rendering names. */
+export interface TokenView {
+  readonly token: string;
+  readonly payload: TokenPayload;
+  readonly issuedAt: number;
+  readonly user: UserRecord;
+  readonly userDomain: DomainRecord;
+  readonly project?: ProjectRecord;
+  readonly projectDomain?: DomainRecord;
+  readonly domain?: DomainRecord;
+  readonly appCred?: ApplicationCredentialRecord;
+}
+
+export interface TokenIssuerDeps {
+  readonly store: IdentityStore;
+  readonly resolver: RoleResolver;
+  readonly keys: FernetKeys;
+  readonly validator: TokenValidator;
+  readonly revocations: Revocations;
+  readonly clock: Clock;
+  /** Seconds a new token is valid. */
+  readonly expirationSeconds: number;
+}
+
+/** Keystone's message when a section of the auth request lacks what it needs. */
+const expecting = (attribute: string, target: string): Error =>
+  validationError(`Expecting to find ${attribute} in ${target}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`);
+
+/**
+ * `POST /v3/auth/tokens` (keystone/auth/): the password, token and application_credential
+ * methods; unscoped, project-, domain- and system-scoped tokens; a user's default project when
+ * no scope is asked for. Every refusal of who the caller is or what they may scope to is the
+ * same 401, so nothing tells a guesser which part was wrong.
+ */
+export class TokenIssuer {
+  private readonly deps: TokenIssuerDeps;
+
+  constructor(deps: TokenIssuerDeps) {
+    this.deps = deps;
+  }
+
+  async authenticate(body: unknown): Promise<TokenView> {
+    const auth = isObject(body) ? body['auth'] : undefined;
+    if (!isObject(auth)) throw validationError("'auth' is a required property");
+    const identity = auth['identity'];
+    if (!isObject(identity)) throw validationError("'identity' is a required property");
+    const methods = identity['methods'];
+    if (!Array.isArray(methods) || !methods.every((m) => typeof m === 'string')) throw validationError("'methods' is a required property");
+    const scope = this.parseScope(auth['scope']);
+
+    if (methods.includes('token')) {
+      const section = identity['token'];
+      if (!isObject(section) || typeof section['id'] !== 'string') throw validationError("'id' is a required property");
+      return this.fromToken(section['id'], scope);
+    }
+    if (methods.includes('application_credential')) {
+      if (scope !== undefined) throw unauthorized();
+      return this.fromApplicationCredential(identity['application_credential']);
+    }
+    if (methods.includes('password')) {
+      const user = await this.checkPassword(identity['password']);
+      return this.issue(user, ['password'], scope ?? (await this.defaultScope(user)), { auditIds: [newAuditId()] });
+    }
+    throw unauthorized();
+  }
+
+  /** The view of a token being validated: its user and scope must still be there and enabled. */
+  async describe(token: string, validated: ValidatedToken): Promise<TokenView | undefined> {
+    const user = await this.deps.store.get<UserRecord>(T.users, validated.userId);
+    const userDomain = user && (await this.deps.store.get<DomainRecord>(T.domains, user.domain_id));
+    if (!user || !user.enabled || !userDomain || !userDomain.enabled) return undefined;
+    const scope = validated.scope;
+    const view = { token, payload: validated, issuedAt: validated.issuedAt, user, userDomain };
+    if (scope.kind === 'project') {
+      const project = await this.deps.store.get<ProjectRecord>(T.projects, scope.projectId);
+      const projectDomain = project && (await this.deps.store.get<DomainRecord>(T.domains, project.domain_id));
+      if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) return undefined;
+      const appCred = validated.applicationCredentialId === undefined ? undefined : await this.deps.store.get<ApplicationCredentialRecord>(T.appCreds, validated.applicationCredentialId);
+      if (validated.applicationCredentialId !== undefined && !appCred) return undefined;
+      return { ...view, project, projectDomain, ...(appCred ? { appCred } : {}) };
+    }
+    if (scope.kind === 'domain') {
+      const domain = await this.deps.store.get<DomainRecord>(T.domains, scope.domainId);
+      if (!domain || !domain.enabled) return undefined;
+      return { ...view, domain };
+    }
+    return view;
+  }
+
+  /** Keystone's token body; the catalog unless `nocatalog` (or the token is unscoped). */
+  async render(view: TokenView, options: { catalog: boolean }): Promise<Json> {
+    const p = view.payload;
+    const token: Json = {
+      methods: [...p.methods],
+      user: { domain: { id: view.userDomain.id, name: view.userDomain.name }, id: view.user.id, name: view.user.name, password_expires_at: null },
+      audit_ids: [...p.auditIds],
+      expires_at: isoMicro(p.expiresAt),
+      issued_at: isoMicro(view.issuedAt),
+    };
+    const scope = p.scope;
+    if (scope.kind === 'project' && view.project && view.projectDomain) {
+      token['project'] = { domain: { id: view.projectDomain.id, name: view.projectDomain.name }, id: view.project.id, name: view.project.name };
+      token['is_domain'] = false;
+    } else if (scope.kind === 'domain' && view.domain) {
+      token['domain'] = { id: view.domain.id, name: view.domain.name };
+    } else if (scope.kind === 'system') {
+      token['system'] = { all: true };
+    }
+    if (scope.kind !== 'unscoped') {
+      token['roles'] = p.roles.map((r) => ({ id: r.id, name: r.name }));
+      if (options.catalog) token['catalog'] = await buildCatalog(this.deps.store, scope.kind === 'project' ? scope.projectId : undefined);
+    }
+    if (view.appCred) token['application_credential'] = { id: view.appCred.id, name: view.appCred.name, restricted: view.appCred.unrestricted !== true };
+    return { token };
+  }
+
+  private async checkPassword(section: unknown): Promise<UserRecord> {
+    if (!isObject(section) || !isObject(section['user'])) throw expecting('user', 'password');
+    const spec = section['user'];
+    const password = spec['password'];
+    const user = await this.findUser(spec);
+    if (typeof password !== 'string' || !user?.password_hash || !(await verifyPassword(password, user.password_hash))) throw unauthorized();
+    await this.requireEnabledUser(user);
+    return user;
+  }
+
+  /** A user by `id`, or by `name` and `domain` (`id` or `name`); undefined when there is none. */
+  private async findUser(spec: Json): Promise<UserRecord | undefined> {
+    if (typeof spec['id'] === 'string') return this.deps.store.get<UserRecord>(T.users, spec['id']);
+    if (typeof spec['name'] !== 'string') throw expecting('id or name', 'user');
+    if (!isObject(spec['domain'])) throw expecting('domain', 'user');
+    const domain = await this.findDomain(spec['domain']);
+    return domain && this.deps.store.byName<UserRecord>(T.users, T.userNames, `${domain.id}/${spec['name']}`);
+  }
+
+  private async findDomain(spec: Json): Promise<DomainRecord | undefined> {
+    if (typeof spec['id'] === 'string') return this.deps.store.get<DomainRecord>(T.domains, spec['id']);
+    if (typeof spec['name'] === 'string') return this.deps.store.byName<DomainRecord>(T.domains, T.domainNames, spec['name']);
+    throw expecting('id or name', 'domain');
+  }
+
+  private async requireEnabledUser(user: UserRecord): Promise<DomainRecord> {
+    const domain = await this.deps.store.get<DomainRecord>(T.domains, user.domain_id);
+    if (!user.enabled || !domain || !domain.enabled) throw unauthorized();
+    return domain;
+  }
+
+  private parseScope(scope: unknown): RequestedScope | undefined {
+    if (scope === undefined || scope === null) return undefined;
+    if (scope === 'unscoped') return undefined;
+    if (!isObject(scope)) throw validationError("Invalid input for field 'scope': not an object");
+    const kinds = ['project', 'domain', 'system', 'OS-TRUST:trust'].filter((k) => scope[k] !== undefined);
+    if (kinds.length > 1) throw validationError('Specify either domain, project or system scope, not more than one.');
+    if (isObject(scope['project'])) return { project: scope['project'] };
+    if (isObject(scope['domain'])) return { domain: scope['domain'] };
+    if (isObject(scope['system'])) {
+      if (scope['system']['all'] !== true) throw unauthorized();
+      return { system: true };
+    }
+    if (kinds.length === 0) return undefined;
+    throw unauthorized();
+  }
+
+  /** The user's default project when they still have a role there; else no scope (Keystone's rule). */
+  private async defaultScope(user: UserRecord): Promise<RequestedScope | undefined> {
+    if (user.default_project_id === undefined) return undefined;
+    const project = await this.deps.store.get<ProjectRecord>(T.projects, user.default_project_id);
+    if (!project || !project.enabled) return undefined;
+    const roles = await this.deps.resolver.effectiveRoles(user.id, { project: project.id });
+    return roles.length > 0 ? { project: { id: project.id } } : undefined;
+  }
+
+  private async fromToken(id: string, scope: RequestedScope | undefined): Promise<TokenView> {
+    let parent: ValidatedToken;
+    try {
+      parent = this.deps.validator.validate(id);
+    } catch (err) {
+      if (err instanceof TokenRefusedError) throw unauthorized();
+      throw err;
+    }
+    // Keystone does not let an application credential's token be turned into another one.
+    if (parent.applicationCredentialId !== undefined) throw unauthorized();
+    const user = await this.deps.store.get<UserRecord>(T.users, parent.userId);
+    if (!user) throw unauthorized();
+    await this.requireEnabledUser(user);
+    const methods = [...new Set([...parent.methods, 'token'])].sort((a, b) => order(a) - order(b));
+    const chain = parent.auditIds[1] ?? (parent.auditIds[0] as string);
+    return this.issue(user, methods, scope, { auditIds: [newAuditId(), chain], expiresAt: parent.expiresAt });
+  }
+
+  private async fromApplicationCredential(section: unknown): Promise<TokenView> {
+    if (!isObject(section)) throw expecting('application_credential', 'identity');
+    const secret = section['secret'];
+    if (typeof secret !== 'string') throw expecting('secret', 'application_credential');
+    let appCred: ApplicationCredentialRecord | undefined;
+    if (typeof section['id'] === 'string') {
+      appCred = await this.deps.store.get<ApplicationCredentialRecord>(T.appCreds, section['id']);
+    } else if (typeof section['name'] === 'string' && isObject(section['user'])) {
+      const owner = await this.findUser(section['user']);
+      appCred = owner && (await this.deps.store.byName<ApplicationCredentialRecord>(T.appCreds, T.appCredNames, `${owner.id}/${section['name']}`));
+    } else {
+      throw expecting('id or name and user', 'application_credential');
+    }
+    if (!appCred || !(await verifyPassword(secret, appCred.secret_hash))) throw unauthorized();
+    if (appCred.expires_at !== null && Date.parse(appCred.expires_at) <= this.deps.clock.now()) throw unauthorized();
+    const user = await this.deps.store.get<UserRecord>(T.users, appCred.user_id);
+    if (!user) throw unauthorized();
+    await this.requireEnabledUser(user);
+    const expiresAt = appCred.expires_at === null ? undefined : Date.parse(appCred.expires_at);
+    return this.issue(user, ['application_credential'], { project: { id: appCred.project_id } }, { auditIds: [newAuditId()], ...(expiresAt !== undefined ? { expiresAt } : {}), appCred });
+  }
+
+  /** Resolves the scope, computes the roles, and makes the token. */
+  private async issue(user: UserRecord, methods: string[], requested: RequestedScope | undefined, options: { auditIds: string[]; expiresAt?: number; appCred?: ApplicationCredentialRecord }): Promise<TokenView> {
+    const userDomain = await this.requireEnabledUser(user);
+    const now = this.deps.clock.now();
+    let expiresAt = Math.floor(now / 1000) * 1000 + this.deps.expirationSeconds * 1000;
+    if (options.expiresAt !== undefined) expiresAt = Math.min(expiresAt, Math.floor(options.expiresAt / 1000) * 1000);
+    let scope: TokenScope = { kind: 'unscoped' };
+    let roles: RoleRecord[] = [];
+    const found: { project?: ProjectRecord; projectDomain?: DomainRecord; domain?: DomainRecord } = {};
+    if (requested && 'project' in requested) {
+      const project = await this.findProject(requested.project);
+      const projectDomain = project && (await this.deps.store.get<DomainRecord>(T.domains, project.domain_id));
+      if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) throw unauthorized();
+      roles = await this.rolesOn(user.id, { project: project.id });
+      scope = { kind: 'project', projectId: project.id, domainId: project.domain_id };
+      Object.assign(found, { project, projectDomain });
+    } else if (requested && 'domain' in requested) {
+      const domain = await this.findDomain(requested.domain);
+      if (!domain || !domain.enabled) throw unauthorized();
+      roles = await this.rolesOn(user.id, { domain: domain.id });
+      scope = { kind: 'domain', domainId: domain.id };
+      found.domain = domain;
+    } else if (requested && 'system' in requested) {
+      roles = await this.rolesOn(user.id, { system: 'all' });
+      scope = { kind: 'system' };
+    }
+    if (options.appCred) {
+      const delegated = new Set(options.appCred.role_ids);
+      roles = roles.filter((r) => delegated.has(r.id));
+      if (roles.length === 0) throw unauthorized();
+    }
+    const payload: TokenPayload = {
+      userId: user.id,
+      userDomainId: user.domain_id,
+      methods,
+      scope,
+      expiresAt,
+      auditIds: options.auditIds,
+      roles: roles.map((r): TokenRole => ({ id: r.id, name: r.name })),
+      ...(options.appCred ? { applicationCredentialId: options.appCred.id } : {}),
+    };
+    const issuedAt = await this.afterRevocations(payload);
+    const token = fernetEncrypt(this.deps.keys.keys[0] as Buffer, encodeTokenPayload(payload), issuedAt / 1000);
+    return { token, payload, issuedAt, user, userDomain, ...found, ...(options.appCred ? { appCred: options.appCred } : {}) };
+  }
+
+  /** The roles on a scope; none is a 401 (a user may only scope to where they have a role). */
+  private async rolesOn(userId: string, target: AssignmentTarget): Promise<RoleRecord[]> {
+    const roles = await this.deps.resolver.effectiveRoles(userId, target);
+    if (roles.length === 0) throw unauthorized();
+    return roles;
+  }
+
+  private async findProject(spec: Json): Promise<ProjectRecord | undefined> {
+    if (typeof spec['id'] === 'string') return this.deps.store.get<ProjectRecord>(T.projects, spec['id']);
+    if (typeof spec['name'] !== 'string') throw expecting('id or name', 'project');
+    if (!isObject(spec['domain'])) throw expecting('domain', 'project');
+    const domain = await this.findDomain(spec['domain']);
+    return domain && this.deps.store.byName<ProjectRecord>(T.projects, T.projectNames, `${domain.id}/${spec['name']}`);
+  }
+
+  /**
+   * The issue time (whole seconds, as the token carries it): now, unless an event written this
+   * second would revoke the new token (events have second resolution, as in Keystone), in which
+   * case the token waits for the next second rather than being born revoked.
+   */
+  private async afterRevocations(payload: TokenPayload): Promise<number> {
+    let issuedAt = Math.floor(this.deps.clock.now() / 1000) * 1000;
+    if (this.deps.revocations.list.revoked(tokenFacts(payload, issuedAt))) {
+      await this.deps.clock.sleep(issuedAt + 1000 - this.deps.clock.now());
+      issuedAt += 1000;
+    }
+    return issuedAt;
+  }
+}
+
+type RequestedScope = { readonly project: Json } | { readonly domain: Json } | { readonly system: true };
+
+const METHOD_ORDER = ['external', 'password', 'token', 'oauth1', 'mapped', 'application_credential'];
+const order = (m: string): number => METHOD_ORDER.indexOf(m);
