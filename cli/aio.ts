@@ -4,6 +4,7 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
+import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
@@ -19,6 +20,8 @@ interface Managed {
 export interface AioOptions {
   readonly data: string;
   readonly port: number;
+  /** The identity service's port (default 5000). */
+  readonly identityPort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -47,14 +50,17 @@ export function groupNodes(count: number): number[][] {
 
 /**
  * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
- * `storageProcesses` processes) and a proxy; each process's pid is in
- * `<data>/run/<name>.pid` (`storage1`.., `proxy`), its log in `<data>/log/<name>.log`. A
+ * `storageProcesses` processes), a proxy and the identity service (cli/aio-identity.ts); each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`), its log in `<data>/log/<name>.log`. A
  * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
  * SIGTERM.
  */
 export async function runAio(options: AioOptions): Promise<number> {
   const layout = aioLayout(resolve(options.data));
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
+  const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
+  await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
+  const identity = aioIdentityFiles(layout);
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
@@ -66,6 +72,7 @@ export async function runAio(options: AioOptions): Promise<number> {
       restarts: 0,
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
+    { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -91,10 +98,15 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`not ready after 30 s, still waiting (logs in ${layout.log})`);
     ready = await Promise.race([waitForPorts(ports, 270_000, options.clock), stopRequested.then(() => false)]);
   }
+  // Then the identity service's first bootstrap, through the proxy.
+  if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
   if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
     options.out(`  swift -A http://127.0.0.1:${options.port}/auth/v1.0 -U test:tester -K testing stat`);
+    options.out(`identity (Keystone v3) on http://127.0.0.1:${identityPort}/v3; clouds "swiftlet-admin" and "swiftlet-demo" in ${identity.clouds}:`);
+    options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
+    options.out('  openstack token issue');
   }
 
   await stopRequested;

@@ -25,6 +25,7 @@ import { runStatus } from './status.ts';
 const HELP = `usage: swiftlet <command> [args]
 
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
+      [--identity-port PORT]           the identity service on PORT (5000) with <DIR>/etc/clouds.yaml,
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
@@ -49,7 +50,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config'], bare: ['no-daemons'] },
@@ -59,6 +60,11 @@ type Io = { out: (l: string) => void; err: (l: string) => void };
 
 async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> {
   const port = Number(flags.get('port') ?? 8080);
+  const identityPort = Number(flags.get('identity-port') ?? 5000);
+  if (!Number.isInteger(identityPort) || identityPort < 1 || identityPort > 65535 || identityPort === port) {
+    io.err(`invalid --identity-port ${flags.get('identity-port')}`);
+    return 2;
+  }
   const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
@@ -69,7 +75,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -52,11 +52,12 @@ export class RoleResolver {
    * (`viaGroup`), and the implied roles of both (`priorRoleId`), each role once per target.
    */
   async effective(userId: string, target?: AssignmentTarget): Promise<EffectiveAssignment[]> {
-    const groups = new Set(await this.userGroups(userId));
-    const direct = (await this.assignments(target)).filter((a) => ('user' in a.actor ? a.actor.user === userId : groups.has(a.actor.group)));
+    const [groupList, all, implications] = await Promise.all([this.userGroups(userId), this.assignments(target), this.implications()]);
+    const groups = new Set(groupList);
+    const direct = all.filter((a) => ('user' in a.actor ? a.actor.user === userId : groups.has(a.actor.group)));
     return expandImplied(
       direct.map((a) => ('group' in a.actor ? { ...a, viaGroup: a.actor.group } : a)),
-      await this.implications(),
+      implications,
     );
   }
 

@@ -133,7 +133,7 @@ export class IdentityStore {
    * record; the index is removed again if the record could not be written.
    * @throws the error `conflict()` makes when the name is taken.
    */
-  async createNamed(type: string, nameType: string, nameKey: string, record: { readonly id: string }, conflict: () => Error): Promise<void> {
+  async createNamed<R extends { readonly id: string }>(type: string, nameType: string, nameKey: string, record: R, conflict: () => Error): Promise<void> {
     await this.claimName(type, nameType, nameKey, record.id, conflict);
     try {
       await this.records.create(type, record.id, record);

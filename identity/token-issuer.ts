@@ -9,6 +9,7 @@ import { buildCatalog } from './catalog.ts';
 import { unauthorized, validationError } from './errors.ts';
 import { verifyPassword } from './password-hash.ts';
 import type { ApplicationCredentialRecord, AssignmentTarget, DomainRecord, ProjectRecord, RoleRecord, UserRecord } from './records.ts';
+import { ReadMemo } from './read-memo.ts';
 import type { Revocations } from './revocations.ts';
 import { type IdentityStore, T } from './store.ts';
 import { isObject, type Json } from './validation.ts';
@@ -55,6 +56,7 @@ export class TokenIssuer {
   }
 
   async authenticate(body: unknown): Promise<TokenView> {
+    const memo = new ReadMemo(this.deps.store);
     const auth = isObject(body) ? body['auth'] : undefined;
     if (!isObject(auth)) throw validationError("'auth' is a required property");
     const identity = auth['identity'];
@@ -66,39 +68,49 @@ export class TokenIssuer {
     if (methods.includes('token')) {
       const section = identity['token'];
       if (!isObject(section) || typeof section['id'] !== 'string') throw validationError("'id' is a required property");
-      return this.fromToken(section['id'], scope);
+      return this.fromToken(memo, section['id'], scope);
     }
     if (methods.includes('application_credential')) {
       if (scope !== undefined) throw unauthorized();
-      return this.fromApplicationCredential(identity['application_credential']);
+      return this.fromApplicationCredential(memo, identity['application_credential']);
     }
     if (methods.includes('password')) {
-      const user = await this.checkPassword(identity['password']);
-      return this.issue(user, ['password'], scope ?? (await this.defaultScope(user)), { auditIds: [newAuditId()] });
+      // The scope's records are read while the password is checked.
+      const prefetch = scope ? this.prefetchScope(memo, scope) : Promise.resolve();
+      const user = await this.checkPassword(memo, identity['password']);
+      await prefetch;
+      return this.issue(memo, user, ['password'], scope ?? (await this.defaultScope(memo, user)), { auditIds: [newAuditId()] });
     }
     throw unauthorized();
   }
 
   /** The view of a token being validated: its user and scope must still be there and enabled. */
   async describe(token: string, validated: ValidatedToken): Promise<TokenView | undefined> {
-    const user = await this.deps.store.get<UserRecord>(T.users, validated.userId);
-    const userDomain = user && (await this.deps.store.get<DomainRecord>(T.domains, user.domain_id));
-    if (!user || !user.enabled || !userDomain || !userDomain.enabled) return undefined;
+    const memo = new ReadMemo(this.deps.store);
     const scope = validated.scope;
-    const view = { token, payload: validated, issuedAt: validated.issuedAt, user, userDomain };
+    const userOf = async (): Promise<[UserRecord, DomainRecord] | undefined> => {
+      const user = await memo.get<UserRecord>(T.users, validated.userId);
+      const domain = user && (await memo.get<DomainRecord>(T.domains, user.domain_id));
+      return user && user.enabled && domain?.enabled ? [user, domain] : undefined;
+    };
+    const projectOf = async (projectId: string): Promise<[ProjectRecord, DomainRecord] | undefined> => {
+      const project = await memo.get<ProjectRecord>(T.projects, projectId);
+      const domain = project && (await memo.get<DomainRecord>(T.domains, project.domain_id));
+      return project && project.enabled && domain?.enabled ? [project, domain] : undefined;
+    };
+    const [owner, project, domain, appCred] = await Promise.all([
+      userOf(),
+      scope.kind === 'project' ? projectOf(scope.projectId) : undefined,
+      scope.kind === 'domain' ? memo.get<DomainRecord>(T.domains, scope.domainId) : undefined,
+      validated.applicationCredentialId === undefined ? undefined : memo.get<ApplicationCredentialRecord>(T.appCreds, validated.applicationCredentialId),
+    ]);
+    if (!owner) return undefined;
+    const view = { token, payload: validated, issuedAt: validated.issuedAt, user: owner[0], userDomain: owner[1] };
     if (scope.kind === 'project') {
-      const project = await this.deps.store.get<ProjectRecord>(T.projects, scope.projectId);
-      const projectDomain = project && (await this.deps.store.get<DomainRecord>(T.domains, project.domain_id));
-      if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) return undefined;
-      const appCred = validated.applicationCredentialId === undefined ? undefined : await this.deps.store.get<ApplicationCredentialRecord>(T.appCreds, validated.applicationCredentialId);
-      if (validated.applicationCredentialId !== undefined && !appCred) return undefined;
-      return { ...view, project, projectDomain, ...(appCred ? { appCred } : {}) };
+      if (!project || (validated.applicationCredentialId !== undefined && !appCred)) return undefined;
+      return { ...view, project: project[0], projectDomain: project[1], ...(appCred ? { appCred } : {}) };
     }
-    if (scope.kind === 'domain') {
-      const domain = await this.deps.store.get<DomainRecord>(T.domains, scope.domainId);
-      if (!domain || !domain.enabled) return undefined;
-      return { ...view, domain };
-    }
+    if (scope.kind === 'domain') return domain?.enabled ? { ...view, domain } : undefined;
     return view;
   }
 
@@ -129,33 +141,51 @@ export class TokenIssuer {
     return { token };
   }
 
-  private async checkPassword(section: unknown): Promise<UserRecord> {
+  private async checkPassword(memo: ReadMemo, section: unknown): Promise<UserRecord> {
     if (!isObject(section) || !isObject(section['user'])) throw expecting('user', 'password');
     const spec = section['user'];
     const password = spec['password'];
-    const user = await this.findUser(spec);
+    const user = await this.findUser(memo, spec);
+    const domain = user && memo.get<DomainRecord>(T.domains, user.domain_id);
     if (typeof password !== 'string' || !user?.password_hash || !(await verifyPassword(password, user.password_hash))) throw unauthorized();
-    await this.requireEnabledUser(user);
+    await domain;
+    await this.requireEnabledUser(memo, user);
     return user;
   }
 
-  /** A user by `id`, or by `name` and `domain` (`id` or `name`); undefined when there is none. */
-  private async findUser(spec: Json): Promise<UserRecord | undefined> {
-    if (typeof spec['id'] === 'string') return this.deps.store.get<UserRecord>(T.users, spec['id']);
-    if (typeof spec['name'] !== 'string') throw expecting('id or name', 'user');
-    if (!isObject(spec['domain'])) throw expecting('domain', 'user');
-    const domain = await this.findDomain(spec['domain']);
-    return domain && this.deps.store.byName<UserRecord>(T.users, T.userNames, `${domain.id}/${spec['name']}`);
+  /** Starts reading what a requested scope names, so it is there when the scope is resolved. */
+  private async prefetchScope(memo: ReadMemo, scope: RequestedScope): Promise<void> {
+    try {
+      if ('project' in scope) {
+        const project = await this.findProject(memo, scope.project);
+        if (project) await memo.get<DomainRecord>(T.domains, project.domain_id);
+      } else if ('domain' in scope) {
+        await this.findDomain(memo, scope.domain);
+      }
+    } catch {
+      // A malformed scope fails again, in order, where it is resolved.
+    }
   }
 
-  private async findDomain(spec: Json): Promise<DomainRecord | undefined> {
-    if (typeof spec['id'] === 'string') return this.deps.store.get<DomainRecord>(T.domains, spec['id']);
-    if (typeof spec['name'] === 'string') return this.deps.store.byName<DomainRecord>(T.domains, T.domainNames, spec['name']);
+  /** A user by `id`, or by `name` and `domain` (`id` or `name`); undefined when there is none. */
+  private async findUser(memo: ReadMemo, spec: Json): Promise<UserRecord | undefined> {
+    if (typeof spec['id'] === 'string') return memo.get<UserRecord>(T.users, spec['id']);
+    if (typeof spec['name'] !== 'string') throw expecting('id or name', 'user');
+    if (!isObject(spec['domain'])) throw expecting('domain', 'user');
+    // By domain id the user's name index is read at once, not after the domain.
+    if (typeof spec['domain']['id'] === 'string') return memo.byName<UserRecord>(T.users, T.userNames, `${spec['domain']['id']}/${spec['name']}`);
+    const domain = await this.findDomain(memo, spec['domain']);
+    return domain && memo.byName<UserRecord>(T.users, T.userNames, `${domain.id}/${spec['name']}`);
+  }
+
+  private async findDomain(memo: ReadMemo, spec: Json): Promise<DomainRecord | undefined> {
+    if (typeof spec['id'] === 'string') return memo.get<DomainRecord>(T.domains, spec['id']);
+    if (typeof spec['name'] === 'string') return memo.byName<DomainRecord>(T.domains, T.domainNames, spec['name']);
     throw expecting('id or name', 'domain');
   }
 
-  private async requireEnabledUser(user: UserRecord): Promise<DomainRecord> {
-    const domain = await this.deps.store.get<DomainRecord>(T.domains, user.domain_id);
+  private async requireEnabledUser(memo: ReadMemo, user: UserRecord): Promise<DomainRecord> {
+    const domain = await memo.get<DomainRecord>(T.domains, user.domain_id);
     if (!user.enabled || !domain || !domain.enabled) throw unauthorized();
     return domain;
   }
@@ -177,15 +207,15 @@ export class TokenIssuer {
   }
 
   /** The user's default project when they still have a role there; else no scope (Keystone's rule). */
-  private async defaultScope(user: UserRecord): Promise<RequestedScope | undefined> {
+  private async defaultScope(memo: ReadMemo, user: UserRecord): Promise<RequestedScope | undefined> {
     if (user.default_project_id === undefined) return undefined;
-    const project = await this.deps.store.get<ProjectRecord>(T.projects, user.default_project_id);
+    const project = await memo.get<ProjectRecord>(T.projects, user.default_project_id);
     if (!project || !project.enabled) return undefined;
     const roles = await this.deps.resolver.effectiveRoles(user.id, { project: project.id });
     return roles.length > 0 ? { project: { id: project.id } } : undefined;
   }
 
-  private async fromToken(id: string, scope: RequestedScope | undefined): Promise<TokenView> {
+  private async fromToken(memo: ReadMemo, id: string, scope: RequestedScope | undefined): Promise<TokenView> {
     let parent: ValidatedToken;
     try {
       parent = this.deps.validator.validate(id);
@@ -195,39 +225,41 @@ export class TokenIssuer {
     }
     // Keystone does not let an application credential's token be turned into another one.
     if (parent.applicationCredentialId !== undefined) throw unauthorized();
-    const user = await this.deps.store.get<UserRecord>(T.users, parent.userId);
+    const prefetch = scope ? this.prefetchScope(memo, scope) : Promise.resolve();
+    const user = await memo.get<UserRecord>(T.users, parent.userId);
     if (!user) throw unauthorized();
-    await this.requireEnabledUser(user);
+    await this.requireEnabledUser(memo, user);
+    await prefetch;
     const methods = [...new Set([...parent.methods, 'token'])].sort((a, b) => order(a) - order(b));
     const chain = parent.auditIds[1] ?? (parent.auditIds[0] as string);
-    return this.issue(user, methods, scope, { auditIds: [newAuditId(), chain], expiresAt: parent.expiresAt });
+    return this.issue(memo, user, methods, scope, { auditIds: [newAuditId(), chain], expiresAt: parent.expiresAt });
   }
 
-  private async fromApplicationCredential(section: unknown): Promise<TokenView> {
+  private async fromApplicationCredential(memo: ReadMemo, section: unknown): Promise<TokenView> {
     if (!isObject(section)) throw expecting('application_credential', 'identity');
     const secret = section['secret'];
     if (typeof secret !== 'string') throw expecting('secret', 'application_credential');
     let appCred: ApplicationCredentialRecord | undefined;
     if (typeof section['id'] === 'string') {
-      appCred = await this.deps.store.get<ApplicationCredentialRecord>(T.appCreds, section['id']);
+      appCred = await memo.get<ApplicationCredentialRecord>(T.appCreds, section['id']);
     } else if (typeof section['name'] === 'string' && isObject(section['user'])) {
-      const owner = await this.findUser(section['user']);
-      appCred = owner && (await this.deps.store.byName<ApplicationCredentialRecord>(T.appCreds, T.appCredNames, `${owner.id}/${section['name']}`));
+      const owner = await this.findUser(memo, section['user']);
+      appCred = owner && (await memo.byName<ApplicationCredentialRecord>(T.appCreds, T.appCredNames, `${owner.id}/${section['name']}`));
     } else {
       throw expecting('id or name and user', 'application_credential');
     }
     if (!appCred || !(await verifyPassword(secret, appCred.secret_hash))) throw unauthorized();
     if (appCred.expires_at !== null && Date.parse(appCred.expires_at) <= this.deps.clock.now()) throw unauthorized();
-    const user = await this.deps.store.get<UserRecord>(T.users, appCred.user_id);
+    const user = await memo.get<UserRecord>(T.users, appCred.user_id);
     if (!user) throw unauthorized();
-    await this.requireEnabledUser(user);
+    await this.requireEnabledUser(memo, user);
     const expiresAt = appCred.expires_at === null ? undefined : Date.parse(appCred.expires_at);
-    return this.issue(user, ['application_credential'], { project: { id: appCred.project_id } }, { auditIds: [newAuditId()], ...(expiresAt !== undefined ? { expiresAt } : {}), appCred });
+    return this.issue(memo, user, ['application_credential'], { project: { id: appCred.project_id } }, { auditIds: [newAuditId()], ...(expiresAt !== undefined ? { expiresAt } : {}), appCred });
   }
 
   /** Resolves the scope, computes the roles, and makes the token. */
-  private async issue(user: UserRecord, methods: string[], requested: RequestedScope | undefined, options: { auditIds: string[]; expiresAt?: number; appCred?: ApplicationCredentialRecord }): Promise<TokenView> {
-    const userDomain = await this.requireEnabledUser(user);
+  private async issue(memo: ReadMemo, user: UserRecord, methods: string[], requested: RequestedScope | undefined, options: { auditIds: string[]; expiresAt?: number; appCred?: ApplicationCredentialRecord }): Promise<TokenView> {
+    const userDomain = await this.requireEnabledUser(memo, user);
     const now = this.deps.clock.now();
     let expiresAt = Math.floor(now / 1000) * 1000 + this.deps.expirationSeconds * 1000;
     if (options.expiresAt !== undefined) expiresAt = Math.min(expiresAt, Math.floor(options.expiresAt / 1000) * 1000);
@@ -235,14 +267,14 @@ export class TokenIssuer {
     let roles: RoleRecord[] = [];
     const found: { project?: ProjectRecord; projectDomain?: DomainRecord; domain?: DomainRecord } = {};
     if (requested && 'project' in requested) {
-      const project = await this.findProject(requested.project);
-      const projectDomain = project && (await this.deps.store.get<DomainRecord>(T.domains, project.domain_id));
+      const project = await this.findProject(memo, requested.project);
+      const projectDomain = project && (await memo.get<DomainRecord>(T.domains, project.domain_id));
       if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) throw unauthorized();
       roles = await this.rolesOn(user.id, { project: project.id });
       scope = { kind: 'project', projectId: project.id, domainId: project.domain_id };
       Object.assign(found, { project, projectDomain });
     } else if (requested && 'domain' in requested) {
-      const domain = await this.findDomain(requested.domain);
+      const domain = await this.findDomain(memo, requested.domain);
       if (!domain || !domain.enabled) throw unauthorized();
       roles = await this.rolesOn(user.id, { domain: domain.id });
       scope = { kind: 'domain', domainId: domain.id };
@@ -278,12 +310,13 @@ export class TokenIssuer {
     return roles;
   }
 
-  private async findProject(spec: Json): Promise<ProjectRecord | undefined> {
-    if (typeof spec['id'] === 'string') return this.deps.store.get<ProjectRecord>(T.projects, spec['id']);
+  private async findProject(memo: ReadMemo, spec: Json): Promise<ProjectRecord | undefined> {
+    if (typeof spec['id'] === 'string') return memo.get<ProjectRecord>(T.projects, spec['id']);
     if (typeof spec['name'] !== 'string') throw expecting('id or name', 'project');
     if (!isObject(spec['domain'])) throw expecting('domain', 'project');
-    const domain = await this.findDomain(spec['domain']);
-    return domain && this.deps.store.byName<ProjectRecord>(T.projects, T.projectNames, `${domain.id}/${spec['name']}`);
+    if (typeof spec['domain']['id'] === 'string') return memo.byName<ProjectRecord>(T.projects, T.projectNames, `${spec['domain']['id']}/${spec['name']}`);
+    const domain = await this.findDomain(memo, spec['domain']);
+    return domain && memo.byName<ProjectRecord>(T.projects, T.projectNames, `${domain.id}/${spec['name']}`);
   }
 
   /**

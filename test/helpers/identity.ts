@@ -28,7 +28,9 @@ export interface JsonResponse {
  * An identity service in this process on an ephemeral port of 127.0.0.1, bootstrapped (admin
  * with `ADMIN_PASSWORD`, demo with `DEMO_PASSWORD`), its records in `cluster`'s system account
  * `AUTH_.identity` (the cluster must have the user `.identity:identity` / `identity-key`) or,
- * without a cluster, in a memory twin. Password hashes use the cheapest allowed cost.
+ * without a cluster, in a memory twin (or `records`, to share one between two services; give
+ * them one `keyRepository` too and each validates the other's tokens). Password hashes use the
+ * cheapest allowed cost.
  */
 export interface TestIdentity {
   readonly port: number;
@@ -38,23 +40,23 @@ export interface TestIdentity {
   readonly keyRepository: string;
   /** Sends a request; `body` objects go as JSON. */
   request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<JsonResponse>;
-  /** A token for `user` (default admin) by password, scoped as asked (default: the user's project). */
+  /** A token for `user` (default admin) by password, scoped as asked (default: the user's project; `null`: unscoped). */
   token(options?: { user?: string; password?: string; domain?: string; scope?: unknown }): Promise<string>;
   close(): Promise<void>;
 }
 
 export const IDENTITY_ACCOUNT_USERS = { 'user_.identity_identity': 'identity-key .admin' };
 
-export async function startIdentity(options: { cluster?: TestCluster; clock?: Clock; expirationSeconds?: number } = {}): Promise<TestIdentity> {
+export async function startIdentity(options: { cluster?: TestCluster; records?: RecordStore; keyRepository?: string; clock?: Clock; expirationSeconds?: number } = {}): Promise<TestIdentity> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const dir = await makeTempDir('identity-keys-');
-  const keyRepository = join(dir.path, 'fernet-keys');
+  const keyRepository = options.keyRepository ?? join(dir.path, 'fernet-keys');
   fernetSetup(keyRepository);
   const http = new UndiciBackendClient();
-  const records: RecordStore = options.cluster
+  const records: RecordStore = options.records ?? (options.cluster
     ? new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${options.cluster.port}/auth/v1.0`, user: '.identity:identity', key: 'identity-key' }, { http, clock }))
-    : new MemoryRecordStore();
+    : new MemoryRecordStore());
   let service: IdentityService | undefined;
   const server = await listen((req) => (service as IdentityService).server.handle(req), { host: '127.0.0.1', port: 0, logger });
   const url = `http://127.0.0.1:${server.port}`;
@@ -95,7 +97,7 @@ export async function startIdentity(options: { cluster?: TestCluster; clock?: Cl
     },
     async token(o = {}) {
       const user = o.user ?? 'admin';
-      const scope = o.scope ?? { project: { name: user === 'admin' ? 'admin' : user, domain: { name: 'Default' } } };
+      const scope = 'scope' in o ? o.scope : { project: { name: user === 'admin' ? 'admin' : user, domain: { name: 'Default' } } };
       const res = await identity.request('POST', '/v3/auth/tokens', {
         body: { auth: { identity: { methods: ['password'], password: { user: { name: user, domain: { name: o.domain ?? 'Default' }, password: o.password ?? (user === 'admin' ? ADMIN_PASSWORD : DEMO_PASSWORD) } } }, ...(scope === null ? {} : { scope }) } },
       });

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../common/clock.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { fernetSetup } from '../common/token/key-repository.ts';
+import type { AioLayout } from './aio-setup.ts';
+
+/** Where the all-in-one cluster keeps identity's files, under `<data>/etc`. */
+export function aioIdentityFiles(layout: AioLayout): { config: string; keys: string; clouds: string } {
+  return { config: join(layout.etc, 'identity.conf'), keys: join(layout.etc, 'fernet-keys'), clouds: join(layout.etc, 'clouds.yaml') };
+}
+
+/** The default identity port of `swiftlet aio` (Keystone's). */
+export const DEFAULT_IDENTITY_PORT = 5000;
+
+/**
+ * The all-in-one cluster's identity service, made on the first start that has it (clusters
+ * made before it get it then too): its config with a random account key and admin and demo
+ * passwords, the tempauth owner of its system account `AUTH_.identity` in the proxy's config
+ * (same key), a Fernet key repository, and `clouds.yaml` with an admin and a demo cloud. Every
+ * start puts `port` (and the proxy's) into the configs and `clouds.yaml`.
+ */
+export async function setupAioIdentity(layout: AioLayout, options: { port: number; proxyPort: number }): Promise<void> {
+  const files = aioIdentityFiles(layout);
+  if (!existsSync(files.config)) {
+    const key = randomBytes(18).toString('base64url');
+    await writeFile(files.config, [
+      '[identity]',
+      'bind_ip = 127.0.0.1',
+      `bind_port = ${options.port}`,
+      `public_url = http://127.0.0.1:${options.port}`,
+      `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
+      'account_user = .identity:identity',
+      `account_key = ${key}`,
+      `key_repository = ${files.keys}`,
+      `admin_password = ${randomBytes(12).toString('base64url')}`,
+      `demo_password = ${randomBytes(12).toString('base64url')}`,
+      `object_store_url = http://127.0.0.1:${options.proxyPort}`,
+      '',
+    ].join('\n'), { mode: 0o600 });
+    const proxy = await readFile(layout.proxyConfig, 'utf8');
+    // The owner of identity's system account: only this user (not even reseller admins) reaches it.
+    await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.identity_identity = ${key} .admin`));
+  }
+  fernetSetup(files.keys);
+  let config = await readFile(files.config, 'utf8');
+  config = config
+    .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
+    .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
+    .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
+  await writeFile(files.config, config, { mode: 0o600 });
+  const value = (k: string): string => new RegExp(`^${k} = (.*)$`, 'm').exec(config)?.[1] ?? '';
+  await writeFile(files.clouds, cloudsYaml(`http://127.0.0.1:${options.port}/v3`, value('admin_password'), value('demo_password')), { mode: 0o600 });
+}
+
+function cloudsYaml(authUrl: string, adminPassword: string, demoPassword: string): string {
+  const cloud = (name: string, user: string, password: string, project: string): string[] => [
+    `  ${name}:`,
+    '    auth:',
+    `      auth_url: ${authUrl}`,
+    `      username: ${user}`,
+    `      password: '${password}'`,
+    `      project_name: ${project}`,
+    '      user_domain_name: Default',
+    '      project_domain_name: Default',
+    '    region_name: RegionOne',
+    '    identity_api_version: 3',
+  ];
+  return ['clouds:', ...cloud('swiftlet-admin', 'admin', adminPassword, 'admin'), ...cloud('swiftlet-demo', 'demo', demoPassword, 'demo'), ''].join('\n');
+}
+
+/** Waits until identity answers `GET /v3` with 200 (it answers 503 while it bootstraps). */
+export async function waitForIdentity(port: number, timeoutMs: number, clock: Clock): Promise<boolean> {
+  const http = new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 5000 });
+  const deadline = clock.monotonic() + timeoutMs;
+  try {
+    while (clock.monotonic() < deadline) {
+      try {
+        const res = await http.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/v3' });
+        await res.body.dump();
+        if (res.status === 200) return true;
+      } catch {
+        // Not listening yet.
+      }
+      await clock.sleep(200);
+    }
+    return false;
+  } finally {
+    await http.close();
+  }
+}
