@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
 # npm run conformance: starts a fresh all-in-one cluster, runs the real clients against it
 # (python-swiftclient, rclone, restic: ../shared/conformance when present, else the copy in
-# test/clients/) and the README's client lines, stops the cluster; runs docs/deployment.md on
-# loopback machines (test/docs/deployment.ts); exits with the combined result.
-# Needs the Debian packages python3-swiftclient, rclone and restic (.ci/run installs them).
+# test/clients/; then openstackclient against the identity service, test/clients/openstack.sh)
+# and the README's client lines, stops the cluster; runs docs/deployment.md on loopback
+# machines (test/docs/deployment.ts); exits with the combined result.
+# Needs the Debian packages python3-swiftclient, rclone, restic and python3-openstackclient
+# (.ci/run installs them).
 set -u
 cd "$(dirname "$0")/.."
 PORT=${CONFORMANCE_PORT:-18080}
+IDENTITY_PORT=${CONFORMANCE_IDENTITY_PORT:-18500}
 BASE=${CONFORMANCE_STORAGE_PORT_BASE:-26000}
 DATA=$(mktemp -d -t swiftlet-conformance.XXXXXX)
 CLIENTS=../shared/conformance
 [ -x "$CLIENTS/run-all.sh" ] || CLIENTS=test/clients
-node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
+node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
 AIO=$!
 cleanup() { kill -TERM "$AIO" 2>/dev/null; wait "$AIO" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
-for _ in $(seq 1 3000); do
+# The proxy and storage nodes, then the identity service's first bootstrap through the proxy.
+for _ in $(seq 1 6000); do
   grep -q '^ready:' "$DATA/aio.out" && break
   kill -0 "$AIO" 2>/dev/null || { cat "$DATA/aio.out"; echo "the cluster did not start"; exit 1; }
   sleep 0.1
 done
-grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 300 s"; exit 1; }
+grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 600 s"; exit 1; }
 # The clients, then the README's client lines on the same cluster, then docs/deployment.md
 # on loopback machines of its own; one combined "N passed, M failed" line at the end.
 total_p=0; total_f=0
@@ -32,6 +36,8 @@ count() {
   total_p=$((total_p+p)); total_f=$((total_f+f))
 }
 out=$(SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh" 2>&1); echo "$out"; count "$out"
+echo "== openstack"
+out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
 echo "== README.md"
 out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
 echo "== docs/deployment.md"

@@ -16,8 +16,8 @@ interface Running {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-function runAio(data: string, port: number, base: number, extra: readonly string[] = []): Running {
-  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runAio(data: string, port: number, base: number, identityPort: number, extra: readonly string[] = []): Running {
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -47,6 +47,16 @@ function runAio(data: string, port: number, base: number, extra: readonly string
   };
 }
 
+/** The admin's project token from the identity service, with the password in the aio's clouds.yaml. */
+async function identityToken(data: string, port: number): Promise<string> {
+  const clouds = await readFile(join(data, 'etc', 'clouds.yaml'), 'utf8');
+  const password = /password: '([^']*)'/.exec(clouds)?.[1] ?? '';
+  const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } });
+  const res = await httpRequest(port, 'POST', '/v3/auth/tokens', { 'Content-Type': 'application/json' }, body);
+  assert.is(res.status, 201, res.body.toString());
+  return res.headers['x-subject-token'] ?? '';
+}
+
 async function stop(running: Running): Promise<number | null> {
   if (running.child.exitCode !== null) return running.child.exitCode;
   const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
@@ -58,7 +68,8 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const dir = await makeTempDir('swiftlet-aio-');
   const port = await freePort();
   const base = await freePortBase();
-  let running = runAio(dir.path, port, base, ['--storage-processes', '2']);
+  const identityPort = await freePort();
+  let running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
@@ -69,7 +80,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
-    for (const name of ['proxy', 'storage1', 'storage2']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['proxy', 'storage1', 'storage2', 'identity']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
 
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
@@ -88,6 +99,11 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     // Each node keeps its own ports whichever process runs it.
     for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);
 
+    // The identity service answers with the admin password clouds.yaml names, and says how to use it.
+    assert.ok(running.lines.some((l) => l.includes(`export OS_CLIENT_CONFIG_FILE=${join(dir.path, 'etc', 'clouds.yaml')} OS_CLOUD=swiftlet-admin`)), running.lines.join('\n'));
+    const adminToken = await identityToken(dir.path, identityPort);
+    assert.match(adminToken, /^gAAAAA/);
+
     // Kill a storage process (two nodes): the supervisor says so and starts it again.
     const pid = Number(await readFile(join(dir.path, 'run', 'storage2.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
@@ -100,13 +116,16 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
     // A second start reuses the data; one process now runs all four nodes.
-    running = runAio(dir.path, port, base, ['--storage-processes', '1']);
+    running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '1']);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
     assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));
     assert.not.ok(existsSync(join(dir.path, 'run', 'storage2.pid')));
     const again = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });
     assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/c/o', { 'X-Auth-Token': again.headers['x-auth-token'] ?? '' })).body.toString(), 'kept across restarts');
+    // Same identity state and keys: the token from before the restart is still good.
+    const check = await httpRequest(identityPort, 'GET', '/v3/auth/tokens', { 'X-Auth-Token': adminToken, 'X-Subject-Token': adminToken });
+    assert.is(check.status, 200);
   } finally {
     await stop(running);
     await dir.remove();

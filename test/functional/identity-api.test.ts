@@ -98,4 +98,19 @@ test('state lives in the cluster: a second identity process on the same account 
   }
 });
 
+test('a token revoked on one identity process is refused by another after its next poll', async () => {
+  const other = await startIdentity({ cluster, keyRepository: id.keyRepository });
+  try {
+    const demo = await id.token({ user: 'demo' });
+    const admin = await other.token();
+    assert.is((await other.request('GET', '/v3/auth/tokens', { token: admin, headers: { 'X-Subject-Token': demo } })).status, 200, 'one key repository: either validates the other\'s tokens');
+    assert.is((await id.request('DELETE', '/v3/auth/tokens', { token: demo, headers: { 'X-Subject-Token': demo } })).status, 204);
+    await other.service.deps.revocations.poll();
+    assert.is((await other.request('GET', '/v3/auth/tokens', { token: admin, headers: { 'X-Subject-Token': demo } })).status, 404);
+    assert.is((await other.request('GET', '/v3/auth/projects', { token: demo })).status, 401);
+  } finally {
+    await other.close();
+  }
+});
+
 test.run();

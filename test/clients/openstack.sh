@@ -1,0 +1,80 @@
+#!/bin/bash
+# python-openstackclient (`openstack`, Debian package python3-openstackclient) against a Keystone
+# v3 endpoint, the way an operator uses it: tokens and the catalog, domains, projects, users,
+# groups, roles and role assignments, application and EC2 credentials, and Keystone's refusals.
+# Endpoint: OS_CLIENT_CONFIG_FILE with clouds OS_ADMIN_CLOUD (swiftlet-admin) and
+# OS_DEMO_CLOUD (swiftlet-demo), as `swiftlet aio` writes them. Last line: "N passed, M failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+: "${OS_CLIENT_CONFIG_FILE:?set OS_CLIENT_CONFIG_FILE to a clouds.yaml}"
+export OS_CLIENT_CONFIG_FILE
+ADMIN=${OS_ADMIN_CLOUD:-swiftlet-admin}
+DEMO=${OS_DEMO_CLOUD:-swiftlet-demo}
+os() { openstack --os-cloud "$ADMIN" "$@"; }
+demo() { openstack --os-cloud "$DEMO" "$@"; }
+# fails_with TEXT COMMAND...: the command fails and says TEXT (Keystone's error reaches the user)
+fails_with() { local want=$1; shift; local out; if out=$("$@" 2>&1); then echo "unexpected success: $out"; return 1; fi; grep -q -- "$want" <<<"$out" || { echo "$out"; return 1; }; }
+export ADMIN DEMO
+export -f os demo fails_with
+S=$$
+D="cdom-$S" P="cproj-$S" U="cuser-$S" G="cgroup-$S" R="crole-$S"
+cd "$WORK"
+
+check "token issue (admin)" bash -c "os token issue -f value -c id | grep -q '^gAAAAA'"
+[ "$PASSED" -eq 1 ] || { echo "no working identity endpoint in $OS_CLIENT_CONFIG_FILE"; FAILED=$((FAILED+40)); finish; exit 1; }
+check "token issue (demo, a non-admin)" bash -c "demo token issue -f value -c project_id | grep -Eq '^[0-9a-f]{32}$'"
+check "catalog list: identity and object-store" bash -c "out=\$(os catalog list -f value -c Type); grep -qx identity <<<\"\$out\" && grep -qx object-store <<<\"\$out\""
+check "catalog show object-store: the project's storage URL" bash -c "os catalog show object-store -f value -c endpoints | grep -Eq \"'interface': 'public', [^}]*'url': 'http://[^']*/v1/AUTH_[0-9a-f]{32}'\""
+
+check "domain create" os domain create --description "conformance domain" "$D"
+check "domain list" bash -c "os domain list -f value -c Name | grep -qx $D"
+check "domain show" bash -c "[ \"\$(os domain show $D -f value -c description)\" = 'conformance domain' ]"
+check "domain set --description" bash -c "os domain set --description changed $D && [ \"\$(os domain show $D -f value -c description)\" = changed ]"
+check "domain create again: 409" fails_with "Conflict occurred" os domain create "$D"
+
+check "project create --domain" os project create --domain "$D" --description "conformance project" "$P"
+check "project create --parent" os project create --domain "$D" --parent "$P" "$P-child"
+check "project list --domain" bash -c "[ \"\$(os project list --domain $D -f value -c Name | sort | tr '\n' ' ')\" = '$P $P-child ' ]"
+check "project show: parent_id" bash -c "[ \"\$(os project show --domain $D $P-child -f value -c parent_id)\" = \"\$(os project show --domain $D $P -f value -c id)\" ]"
+check "project set --disable a parent with an enabled child: refused" fails_with "subtree contains enabled projects" os project set --domain "$D" --disable "$P"
+check "project set --name" bash -c "os project set --domain $D --name $P-kid $P-child && os project show --domain $D $P-kid -f value -c name | grep -qx $P-kid"
+
+check "user create --password" os user create --domain "$D" --password "pw-$S" --email "u@example.com" --description "conformance user" "$U"
+check "user create again: 409" fails_with "Conflict occurred" os user create --domain "$D" --password x "$U"
+check "user list --domain" bash -c "os user list --domain $D -f value -c Name | grep -qx $U"
+check "user show: no password shown" bash -c "out=\$(os user show --domain $D $U -f json); grep -q '\"email\": \"u@example.com\"' <<<\"\$out\" && ! grep -qi 'pw-$S\\|hash' <<<\"\$out\""
+
+check "group create" os group create --domain "$D" --description "conformance group" "$G"
+check "group add user" os group add user --group-domain "$D" --user-domain "$D" "$G" "$U"
+check "group contains user" bash -c "os group contains user --group-domain $D --user-domain $D $G $U | grep -qx '$U in group $G'"
+check "group list / show / set" bash -c "os group list -f value -c Name | grep -qx $G && os group set --domain $D --description changed $G && [ \"\$(os group show --domain $D $G -f value -c description)\" = changed ]"
+
+check "role create / list / show / set" bash -c "os role create $R >/dev/null && os role list -f value -c Name | grep -qx $R && os role set --description rd $R && [ \"\$(os role show $R -f value -c description)\" = rd ]"
+check "role add --project --user" os role add --project "$P" --project-domain "$D" --user "$U" --user-domain "$D" member
+check "role add --project --group" os role add --project "$P" --project-domain "$D" --group "$G" --group-domain "$D" "$R"
+check "role assignment list --names --project" bash -c "out=\$(os role assignment list --names --project $P --project-domain $D -f value -c Role -c User -c Group); grep -q \"member $U@$D\" <<<\"\$out\" && grep -q \"$R  $G@$D\" <<<\"\$out\""
+check "role assignment list --effective: group roles and implied reader" bash -c "out=\$(os role assignment list --user $U --user-domain $D --effective --names -f value -c Role); for r in member reader $R; do grep -qx \$r <<<\"\$out\" || exit 1; done"
+
+OS_AUTH_URL=$(os catalog show identity -f value -c endpoints | grep -o "'interface': 'public', [^}]*'url': '[^']*'" | sed "s/.*'url': '//; s/'$//" | head -1)
+as_user() { openstack --os-auth-url "$OS_AUTH_URL" --os-identity-api-version 3 --os-username "$U" --os-user-domain-name "$D" --os-password "pw-$S" --os-project-name "$P" --os-project-domain-name "$D" "$@"; }
+export OS_AUTH_URL U D S P
+export -f as_user
+check "the new user gets a token on the project they were granted" bash -c "as_user token issue -f value -c project_id | grep -Eq '^[0-9a-f]{32}$'"
+check "wrong password: 401, no hint" fails_with "The request you have made requires authentication" openstack --os-auth-url "$OS_AUTH_URL" --os-identity-api-version 3 --os-username "$U" --os-user-domain-name "$D" --os-password wrong --os-project-name "$P" --os-project-domain-name "$D" token issue
+check "a non-admin cannot list users: 403" fails_with "You are not authorized to perform the requested action: identity:list_users" demo user list
+
+check "application credential create / list / show" bash -c "as_user application credential create --description conf --secret 'ac-secret-$S' ac-$S -f value -c id > ac.id && as_user application credential list -f value -c Name | grep -qx ac-$S && as_user application credential show ac-$S -f value -c project_id | grep -Eq '^[0-9a-f]{32}$'"
+check "token from the application credential" bash -c "openstack --os-auth-url $OS_AUTH_URL --os-identity-api-version 3 --os-auth-type v3applicationcredential --os-application-credential-id \$(cat ac.id) --os-application-credential-secret 'ac-secret-$S' token issue -f value -c project_id | grep -Eq '^[0-9a-f]{32}$'"
+check "application credential delete" bash -c "as_user application credential delete ac-$S && ! as_user application credential list -f value -c Name | grep -qx ac-$S"
+
+check "ec2 credentials create / list / show / delete" bash -c "a=\$(as_user ec2 credentials create -f value -c access) && as_user ec2 credentials list -f value -c Access | grep -qx \$a && as_user ec2 credentials show \$a -f value -c secret | grep -Eq '^[0-9a-f]{32}$' && as_user ec2 credentials delete \$a"
+check "credential list (admin)" bash -c "os credential list -f value -c Type >/dev/null"
+
+check "role remove" os role remove --project "$P" --project-domain "$D" --user "$U" --user-domain "$D" member
+check "group remove user / delete" bash -c "os group remove user --group-domain $D --user-domain $D $G $U && os group delete --domain $D $G"
+check "user set --disable, then the user cannot get a token" bash -c "os user set --domain $D --disable $U && ! openstack --os-auth-url $OS_AUTH_URL --os-identity-api-version 3 --os-username $U --os-user-domain-name $D --os-password pw-$S token issue >/dev/null 2>&1"
+check "user delete / role delete" bash -c "os user delete --domain $D $U && os role delete $R"
+check "project delete (child first)" bash -c "os project delete --domain $D $P-kid && os project delete --domain $D $P"
+check "domain delete while enabled: refused" fails_with "Cannot delete a domain that is enabled" os domain delete "$D"
+check "domain set --disable / delete" bash -c "os domain set --disable $D && os domain delete $D && ! os domain list -f value -c Name | grep -qx $D"
+finish
