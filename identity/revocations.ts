@@ -16,11 +16,15 @@ export class Revocations {
   private readonly clock: Clock;
   private readonly poller: RevocationPoller;
   private readonly maxTokenLifeMs: number;
+  private readonly logger: Logger;
+  private readonly stopping = new AbortController();
+  private pruning: Promise<void> | undefined;
 
   constructor(records: RecordStore, deps: { clock: Clock; logger: Logger }, options: { intervalMs: number; maxTokenLifeMs: number }) {
     this.records = records;
     this.clock = deps.clock;
     this.maxTokenLifeMs = options.maxTokenLifeMs;
+    this.logger = deps.logger;
     this.poller = new RevocationPoller(recordSource(records), this.list, deps, options);
   }
 
@@ -32,12 +36,26 @@ export class Revocations {
     this.list.add(key, event);
   }
 
+  /** Reads the events and keeps polling; removes expired event records every hour. */
   async start(): Promise<void> {
     await this.poller.start();
+    this.pruning = this.pruneHourly();
   }
 
   async stop(): Promise<void> {
-    await this.poller.stop();
+    this.stopping.abort();
+    await Promise.all([this.poller.stop(), this.pruning]);
+  }
+
+  private async pruneHourly(): Promise<void> {
+    for (;;) {
+      try {
+        await this.clock.sleep(3_600_000, this.stopping.signal);
+      } catch {
+        return;
+      }
+      await this.prune().catch((err: unknown) => this.logger.warn('revocation events: prune failed', { err }));
+    }
   }
 
   /** One poll now (tests, and a process that wants to be current before answering). */
