@@ -25,6 +25,8 @@ export interface TokenView {
   readonly projectDomain?: DomainRecord;
   readonly domain?: DomainRecord;
   readonly appCred?: ApplicationCredentialRecord;
+  /** The catalog, when it was read while the token was made (it does not depend on the user). */
+  readonly catalog?: Promise<Json[]>;
 }
 
 export interface TokenIssuerDeps {
@@ -135,7 +137,7 @@ export class TokenIssuer {
     }
     if (scope.kind !== 'unscoped') {
       token['roles'] = p.roles.map((r) => ({ id: r.id, name: r.name }));
-      if (options.catalog) token['catalog'] = await buildCatalog(this.deps.store, scope.kind === 'project' ? scope.projectId : undefined);
+      if (options.catalog) token['catalog'] = await (view.catalog ?? buildCatalog(this.deps.store, scope.kind === 'project' ? scope.projectId : undefined));
     }
     if (view.appCred) token['application_credential'] = { id: view.appCred.id, name: view.appCred.name, restricted: view.appCred.unrestricted !== true };
     return { token };
@@ -266,20 +268,24 @@ export class TokenIssuer {
     let scope: TokenScope = { kind: 'unscoped' };
     let roles: RoleRecord[] = [];
     const found: { project?: ProjectRecord; projectDomain?: DomainRecord; domain?: DomainRecord } = {};
+    let catalog: Promise<Json[]> | undefined;
     if (requested && 'project' in requested) {
       const project = await this.findProject(memo, requested.project);
       const projectDomain = project && (await memo.get<DomainRecord>(T.domains, project.domain_id));
       if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) throw unauthorized();
+      catalog = this.prefetchCatalog(project.id);
       roles = await this.rolesOn(user.id, { project: project.id });
       scope = { kind: 'project', projectId: project.id, domainId: project.domain_id };
       Object.assign(found, { project, projectDomain });
     } else if (requested && 'domain' in requested) {
       const domain = await this.findDomain(memo, requested.domain);
       if (!domain || !domain.enabled) throw unauthorized();
+      catalog = this.prefetchCatalog(undefined);
       roles = await this.rolesOn(user.id, { domain: domain.id });
       scope = { kind: 'domain', domainId: domain.id };
       found.domain = domain;
     } else if (requested && 'system' in requested) {
+      catalog = this.prefetchCatalog(undefined);
       roles = await this.rolesOn(user.id, { system: 'all' });
       scope = { kind: 'system' };
     }
@@ -300,7 +306,14 @@ export class TokenIssuer {
     };
     const issuedAt = await this.afterRevocations(payload);
     const token = fernetEncrypt(this.deps.keys.keys[0] as Buffer, encodeTokenPayload(payload), issuedAt / 1000);
-    return { token, payload, issuedAt, user, userDomain, ...found, ...(options.appCred ? { appCred: options.appCred } : {}) };
+    return { token, payload, issuedAt, user, userDomain, ...found, ...(options.appCred ? { appCred: options.appCred } : {}), ...(catalog ? { catalog } : {}) };
+  }
+
+  /** The catalog, read alongside the roles; a failure surfaces when (if) it is rendered. */
+  private prefetchCatalog(projectId: string | undefined): Promise<Json[]> {
+    const catalog = buildCatalog(this.deps.store, projectId);
+    catalog.catch(() => undefined);
+    return catalog;
   }
 
   /** The roles on a scope; none is a 401 (a user may only scope to where they have a role). */
