@@ -44,7 +44,7 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      route.names.forEach((name, i) => (params[name] = safeDecode(m[i + 1] ?? '')));
+      for (const [i, name] of route.names.entries()) params[name] = safeDecode(m[i + 1] ?? '');
       return { route, params };
     }
     return allowed.length > 0 ? { allowed } : undefined;

@@ -93,12 +93,12 @@ export class TokenIssuer {
     const userOf = async (): Promise<[UserRecord, DomainRecord] | undefined> => {
       const user = await memo.get<UserRecord>(T.users, validated.userId);
       const domain = user && (await memo.get<DomainRecord>(T.domains, user.domain_id));
-      return user && user.enabled && domain?.enabled ? [user, domain] : undefined;
+      return user?.enabled && domain?.enabled ? [user, domain] : undefined;
     };
     const projectOf = async (projectId: string): Promise<[ProjectRecord, DomainRecord] | undefined> => {
       const project = await memo.get<ProjectRecord>(T.projects, projectId);
       const domain = project && (await memo.get<DomainRecord>(T.domains, project.domain_id));
-      return project && project.enabled && domain?.enabled ? [project, domain] : undefined;
+      return project?.enabled && domain?.enabled ? [project, domain] : undefined;
     };
     const [owner, project, domain, appCred] = await Promise.all([
       userOf(),
@@ -188,7 +188,7 @@ export class TokenIssuer {
 
   private async requireEnabledUser(memo: ReadMemo, user: UserRecord): Promise<DomainRecord> {
     const domain = await memo.get<DomainRecord>(T.domains, user.domain_id);
-    if (!user.enabled || !domain || !domain.enabled) throw unauthorized();
+    if (!user.enabled || !domain?.enabled) throw unauthorized();
     return domain;
   }
 
@@ -212,7 +212,7 @@ export class TokenIssuer {
   private async defaultScope(memo: ReadMemo, user: UserRecord): Promise<RequestedScope | undefined> {
     if (user.default_project_id === undefined) return undefined;
     const project = await memo.get<ProjectRecord>(T.projects, user.default_project_id);
-    if (!project || !project.enabled) return undefined;
+    if (!project?.enabled) return undefined;
     const roles = await this.deps.resolver.effectiveRoles(user.id, { project: project.id });
     return roles.length > 0 ? { project: { id: project.id } } : undefined;
   }
@@ -272,14 +272,14 @@ export class TokenIssuer {
     if (requested && 'project' in requested) {
       const project = await this.findProject(memo, requested.project);
       const projectDomain = project && (await memo.get<DomainRecord>(T.domains, project.domain_id));
-      if (!project || !project.enabled || !projectDomain || !projectDomain.enabled) throw unauthorized();
+      if (!project?.enabled || !projectDomain?.enabled) throw unauthorized();
       catalog = this.prefetchCatalog(project.id);
       roles = await this.rolesOn(user.id, { project: project.id });
       scope = { kind: 'project', projectId: project.id, domainId: project.domain_id };
       Object.assign(found, { project, projectDomain });
     } else if (requested && 'domain' in requested) {
       const domain = await this.findDomain(memo, requested.domain);
-      if (!domain || !domain.enabled) throw unauthorized();
+      if (!domain?.enabled) throw unauthorized();
       catalog = this.prefetchCatalog(undefined);
       roles = await this.rolesOn(user.id, { domain: domain.id });
       scope = { kind: 'domain', domainId: domain.id };

@@ -21,7 +21,7 @@ export class FernetInvalidError extends SwiftError {
 
 /** A key as Keystone's key files hold it: URL-safe base64 of 32 random bytes. */
 export function generateFernetKey(): string {
-  return randomBytes(32).toString('base64url') + '=';
+  return `${randomBytes(32).toString('base64url')}=`;
 }
 
 /** The 32 bytes of a key file's text. @throws {RangeError} for anything else. */

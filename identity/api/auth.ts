@@ -92,7 +92,7 @@ export function authRoutes(deps: IdentityDeps): Route[] {
       auth: 'token',
       handler: async (req) => {
         const ids = new Set((await deps.resolver.effective(caller(req).userId)).flatMap((a) => ('domain' in a.target ? [a.target.domain] : [])));
-        const domains = (await Promise.all([...ids].map((id) => deps.store.get<DomainRecord>(T.domains, id)))).filter((d): d is DomainRecord => d !== undefined && d.enabled);
+        const domains = (await Promise.all([...ids].map((id) => deps.store.get<DomainRecord>(T.domains, id)))).filter((d): d is DomainRecord => d?.enabled === true);
         return ok(renderList('domains', domains.map((d) => renderDomain(d, req.base)), selfUrl(req)));
       },
     },

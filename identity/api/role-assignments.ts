@@ -68,7 +68,12 @@ export function roleAssignmentRoutes(deps: IdentityDeps): Route[] {
     const ids = new Set([root]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const p of all) if (ids.has(p.parent_id) && !ids.has(p.id)) (ids.add(p.id), (grew = true));
+      for (const p of all) {
+        if (ids.has(p.parent_id) && !ids.has(p.id)) {
+          ids.add(p.id);
+          grew = true;
+        }
+      }
     }
     return ids;
   }

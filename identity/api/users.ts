@@ -143,7 +143,7 @@ export function userRoutes(deps: IdentityDeps): Route[] {
         const secret = requiredString(body, 'password');
         if (secret.length > MAX_PASSWORD_LENGTH) throw validationError(`Invalid input for field 'password': the password is longer than ${MAX_PASSWORD_LENGTH} characters`);
         const user = await store.get<UserRecord>(T.users, id);
-        if (!user || !user.enabled || !user.password_hash || !(await verifyPassword(original, user.password_hash))) throw unauthorized();
+        if (!user?.enabled || !user.password_hash || !(await verifyPassword(original, user.password_hash))) throw unauthorized();
         const hash = await hashPassword(secret, deps.passwordHashRounds);
         await deps.revocations.revoke({ user_id: id });
         await store.update<UserRecord>(T.users, id, (u) => ({ ...u, password_hash: hash }));

@@ -37,7 +37,11 @@ test('one auth serves every request, concurrent ones included, at the storage UR
 
 test('a 401 fetches a new token and sends the request once more', async () => {
   let expired = true;
-  const p = proxy(3600, () => (expired ? ((expired = false), { status: 401 }) : undefined));
+  const p = proxy(3600, () => {
+    if (!expired) return undefined;
+    expired = false;
+    return { status: 401 };
+  });
   const client = new SwiftClient(options, { http: p.backend, clock: new ManualClock() });
   const res = await client.request({ method: 'PUT', container: 'c', object: 'o', body: 'data' });
   assert.is(res.status, 204);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startIdentity, type TestIdentity } from '../../helpers/identity.ts';
+import { type JsonResponse, startIdentity, type TestIdentity } from '../../helpers/identity.ts';
 
 /** Grants, implied roles and `/v3/role_assignments`, in Keystone's shapes. */
 let id: TestIdentity;
@@ -9,7 +9,7 @@ const ids: Record<string, string> = {};
 test.before(async () => {
   id = await startIdentity();
   admin = await id.token();
-  const post = async (path: string, body: unknown): Promise<any> => (await id.request('POST', path, { token: admin, body })).json;
+  const post = async (path: string, body: unknown): Promise<JsonResponse['json']> => (await id.request('POST', path, { token: admin, body })).json;
   ids['dom'] = (await post('/v3/domains', { domain: { name: 'adom' } })).domain.id;
   ids['proj'] = (await post('/v3/projects', { project: { name: 'aproj', domain_id: ids['dom'] } })).project.id;
   ids['child'] = (await post('/v3/projects', { project: { name: 'achild', domain_id: ids['dom'], parent_id: ids['proj'] } })).project.id;
@@ -38,7 +38,7 @@ test('grants: PUT, check with GET and HEAD, list, 404 for a missing role or gran
 });
 
 test('role_assignments: raw, filtered, effective (group members and implied roles, with Keystone\'s links), include_names', async () => {
-  const list = async (query: string): Promise<any[]> => (await id.request('GET', `/v3/role_assignments?${query}`, { token: admin })).json.role_assignments;
+  const list = async (query: string): Promise<JsonResponse['json'][]> => (await id.request('GET', `/v3/role_assignments?${query}`, { token: admin })).json.role_assignments;
   const onProject = await list(`scope.project.id=${ids['proj']}`);
   assert.equal(onProject, [
     {
@@ -101,7 +101,7 @@ test('implied roles: create (201 with both roles), check, list, inferences, no c
   assert.is((await id.request('HEAD', `/v3/roles/${r1.id}/implies/${ids['reader']}`, { token: admin })).status, 204);
   assert.equal((await id.request('GET', `/v3/roles/${ids['admin']}/implies`, { token: admin })).json.role_inference.implies.map((r: { name: string }) => r.name), ['member']);
   const inferences = (await id.request('GET', '/v3/role_inferences', { token: admin })).json.role_inferences;
-  assert.ok(inferences.some((i: any) => i.prior_role.name === 'member' && i.implies[0].name === 'reader'));
+  assert.ok(inferences.some((i: JsonResponse['json']) => i.prior_role.name === 'member' && i.implies[0].name === 'reader'));
   assert.is((await put(`/v3/roles/${ids['reader']}/implies/${r1.id}`)).status, 403, 'reader -> r9 -> reader would be a cycle');
   assert.is((await put(`/v3/roles/${r1.id}/implies/${ids['admin']}`)).status, 403);
   assert.is((await id.request('DELETE', `/v3/roles/${r1.id}/implies/${ids['reader']}`, { token: admin })).status, 204);

@@ -46,7 +46,7 @@ test('bad bodies are 400 and store nothing', async () => {
     [{ nodomain: {} }, "'domain' is a required property"],
     [{ domain: { name: '', enabled: 'yes' } }, "Invalid input for field 'name': '' should be non-empty"],
     [{ domain: { name: 'ok', enabled: 'yes' } }, "Invalid input for field 'enabled': 'yes' is not of type 'boolean'"],
-    [{ domain: { name: 'x'.repeat(65) } }, "Invalid input for field 'name': '" + 'x'.repeat(65) + "' is too long"],
+    [{ domain: { name: 'x'.repeat(65) } }, `Invalid input for field 'name': '${'x'.repeat(65)}' is too long`],
     [{ domain: { name: 'ok', tags: ['a/b'] } }, "Invalid input for field 'tags': ['a/b'] has an invalid tag 'a/b'"],
   ];
   for (const [body, message] of cases) {

@@ -43,7 +43,12 @@ test('update: a rename moves the index; onto a taken name it fails and changes n
 test('scan reads a record again only when its version changed', async () => {
   const records = new MemoryRecordStore();
   let gets = 0;
-  const counting = Object.assign(Object.create(records) as MemoryRecordStore, { get: (type: string, key: string) => (gets++, records.get(type, key)) });
+  const counting = Object.assign(Object.create(records) as MemoryRecordStore, {
+    get: (type: string, key: string) => {
+      gets++;
+      return records.get(type, key);
+    },
+  });
   const store = new IdentityStore(counting, new ManualClock());
   for (const i of [1, 2, 3]) await records.put('things', `k${i}`, { i });
   assert.is((await store.scan('things')).length, 3);
