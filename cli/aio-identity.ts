@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import type { Clock } from '../common/clock.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { fernetSetup } from '../common/token/key-repository.ts';
@@ -56,19 +57,12 @@ export async function setupAioIdentity(layout: AioLayout, options: { port: numbe
 }
 
 function cloudsYaml(authUrl: string, adminPassword: string, demoPassword: string): string {
-  const cloud = (name: string, user: string, password: string, project: string): string[] => [
-    `  ${name}:`,
-    '    auth:',
-    `      auth_url: ${authUrl}`,
-    `      username: ${user}`,
-    `      password: '${password}'`,
-    `      project_name: ${project}`,
-    '      user_domain_name: Default',
-    '      project_domain_name: Default',
-    '    region_name: RegionOne',
-    '    identity_api_version: 3',
-  ];
-  return ['clouds:', ...cloud('swiftlet-admin', 'admin', adminPassword, 'admin'), ...cloud('swiftlet-demo', 'demo', demoPassword, 'demo'), ''].join('\n');
+  const cloud = (username: string, password: string, project: string) => ({
+    auth: { auth_url: authUrl, username, password, project_name: project, user_domain_name: 'Default', project_domain_name: 'Default' },
+    region_name: 'RegionOne',
+    identity_api_version: 3,
+  });
+  return stringify({ clouds: { 'swiftlet-admin': cloud('admin', adminPassword, 'admin'), 'swiftlet-demo': cloud('demo', demoPassword, 'demo') } });
 }
 
 /** Waits until identity answers `GET /v3` with 200 (it answers 503 while it bootstraps). */

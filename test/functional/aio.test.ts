@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { parse as parseYaml } from 'yaml';
 import * as assert from 'uvu/assert';
 import { freePort, freePortBase } from '../../bench/free-port.ts';
 import { httpRequest } from '../helpers/http.ts';
@@ -49,8 +50,8 @@ function runAio(data: string, port: number, base: number, identityPort: number, 
 
 /** The admin's project token from the identity service, with the password in the aio's clouds.yaml. */
 async function identityToken(data: string, port: number): Promise<string> {
-  const clouds = await readFile(join(data, 'etc', 'clouds.yaml'), 'utf8');
-  const password = /password: '([^']*)'/.exec(clouds)?.[1] ?? '';
+  const clouds = parseYaml(await readFile(join(data, 'etc', 'clouds.yaml'), 'utf8')) as { clouds: Record<string, { auth: { password: string } }> };
+  const password = clouds.clouds['swiftlet-admin']?.auth.password ?? '';
   const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } });
   const res = await httpRequest(port, 'POST', '/v3/auth/tokens', { 'Content-Type': 'application/json' }, body);
   assert.is(res.status, 201, res.body.toString());
