@@ -1,6 +1,6 @@
 import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { DEFAULT_MAX_ACTIVE_KEYS, fernetRotate, fernetSetup, loadFernetKeys } from '../common/token/key-repository.ts';
-import { loadIdentityConfig } from './identity-node.ts';
+import { loadIdentityConfig } from './node-config.ts';
 
 const USAGE = `usage: swiftlet identity-manage <command> (--key-repository DIR | --config FILE)
 

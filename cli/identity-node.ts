@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../common/clock.ts';
-import { type ConfigsOf, loadConfigFile } from '../common/config.ts';
+import type { ConfigsOf } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
@@ -14,10 +14,6 @@ import { IdentityService } from '../identity/service.ts';
 /** The sections of an identity node's config file. */
 export const identityNodeSchemas = { identity: identitySchema } as const;
 export type IdentityNodeConfig = ConfigsOf<typeof identityNodeSchemas>;
-
-export function loadIdentityConfig(path: string): IdentityNodeConfig {
-  return loadConfigFile(path, identityNodeSchemas);
-}
 
 /** This service's public URL: the configured one, else its bind address. */
 export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: number): string {

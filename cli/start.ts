@@ -1,8 +1,8 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
-import { loadIdentityConfig, runIdentity } from './identity-node.ts';
-import { loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
+import { runIdentity } from './identity-node.ts';
+import { loadIdentityConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
 import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
