@@ -39,7 +39,14 @@ export function keysLike<T>(item: Field<T>, doc?: string): PatternField<T> {
   };
 }
 export type Schemas = Readonly<Record<string, Schema>>;
-export type ConfigsOf<M extends Schemas> = { readonly [K in keyof M]: ConfigOf<M[K]> };
+/**
+ * A schema named `<prefix>*` (e.g. `storage-policy:*`) is a family of sections, as Swift's
+ * `[storage-policy:N]`: each section whose name starts with the prefix is validated against
+ * it, and the config holds them by the rest of their name (`'0'`, `'1'`, ...).
+ */
+export type ConfigsOf<M extends Schemas> = {
+  readonly [K in keyof M]: K extends `${string}*` ? Readonly<Record<string, ConfigOf<M[K]>>> : ConfigOf<M[K]>;
+};
 
 interface NumberRange {
   readonly min?: number;
@@ -201,41 +208,53 @@ export interface ValidateOptions {
  */
 export function validateConfig<M extends Schemas>(raw: RawConfig, schemas: M, options: ValidateOptions = {}): ConfigsOf<M> {
   if (options.otherSections) checkSections(raw, [...Object.keys(schemas), ...options.otherSections]);
-  const defaults = raw['DEFAULT'] ?? {};
   const result: Record<string, unknown> = {};
   for (const [sectionName, schema] of Object.entries(schemas)) {
-    const given = raw[sectionName] ?? {};
-    const patterns = Object.entries(schema).filter(([k]) => k.includes('*'));
-    const patternOf = (key: string): string | undefined => patterns.find(([p]) => matchesPattern(key, p))?.[0];
-    for (const key of Object.keys(given)) {
-      if (!(key in schema) && patternOf(key) === undefined) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
+    if (!sectionName.endsWith('*')) {
+      result[sectionName] = validateSection(raw, sectionName, schema);
+      continue;
     }
-    const section: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(schema)) {
-      if (key.includes('*')) {
-        const item = (field as PatternField<unknown>).item;
-        const matches: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(given)) {
-          if (patternOf(k) !== key) continue;
-          const parsed = item.parse(v);
-          if ('problem' in parsed) throw new ConfigError(`${sectionName}.${k}`, v, parsed.problem);
-          matches[k] = parsed.value;
-        }
-        section[key] = Object.freeze(matches);
-        continue;
-      }
-      const value = key in given ? given[key] : key in defaults ? defaults[key] : undefined;
-      if (value === undefined) {
-        section[key] = field.default;
-        continue;
-      }
-      const parsed = field.parse(value);
-      if ('problem' in parsed) throw new ConfigError(`${sectionName}.${key}`, value, problemOf(parsed.problem, value));
-      section[key] = parsed.value;
-    }
-    result[sectionName] = Object.freeze(section);
+    const prefix = sectionName.slice(0, -1);
+    const family: Record<string, unknown> = {};
+    for (const name of Object.keys(raw)) if (matchesPattern(name, sectionName)) family[name.slice(prefix.length)] = validateSection(raw, name, schema);
+    result[sectionName] = Object.freeze(family);
   }
   return Object.freeze(result) as ConfigsOf<M>;
+}
+
+/** One section against its schema (see `validateConfig`). */
+function validateSection(raw: RawConfig, sectionName: string, schema: Schema): unknown {
+  const defaults = raw['DEFAULT'] ?? {};
+  const given = raw[sectionName] ?? {};
+  const patterns = Object.entries(schema).filter(([k]) => k.includes('*'));
+  const patternOf = (key: string): string | undefined => patterns.find(([p]) => matchesPattern(key, p))?.[0];
+  for (const key of Object.keys(given)) {
+    if (!(key in schema) && patternOf(key) === undefined) throw new ConfigError(`${sectionName}.${key}`, given[key], 'unknown key');
+  }
+  const section: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema)) {
+    if (key.includes('*')) {
+      const item = (field as PatternField<unknown>).item;
+      const matches: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(given)) {
+        if (patternOf(k) !== key) continue;
+        const parsed = item.parse(v);
+        if ('problem' in parsed) throw new ConfigError(`${sectionName}.${k}`, v, parsed.problem);
+        matches[k] = parsed.value;
+      }
+      section[key] = Object.freeze(matches);
+      continue;
+    }
+    const value = key in given ? given[key] : key in defaults ? defaults[key] : undefined;
+    if (value === undefined) {
+      section[key] = field.default;
+      continue;
+    }
+    const parsed = field.parse(value);
+    if ('problem' in parsed) throw new ConfigError(`${sectionName}.${key}`, value, problemOf(parsed.problem, value));
+    section[key] = parsed.value;
+  }
+  return Object.freeze(section);
 }
 
 /** Whether `key` fits `pattern`, whose one `*` stands for at least one character. */

@@ -1,17 +1,47 @@
 import { join } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import type { HashPath } from '../common/hash-path.ts';
+import { policyString, type StoragePolicies, UnknownPolicyError } from '../common/storage-policy.ts';
 import { Ring } from './ring.ts';
 
-/** The three rings of a cluster. */
+/** The rings of a cluster: account, container, and one object ring per storage policy. */
 export interface RingSet {
   readonly account: Ring;
   readonly container: Ring;
+  /** Policy 0's object ring (`object.ring.gz`). */
   readonly object: Ring;
+  /** Every policy's object ring by policy index (0 included); absent: policy 0 alone. */
+  readonly objects?: ReadonlyMap<number, Ring>;
 }
 
-/** Loads `account.ring.gz`, `container.ring.gz` and `object.ring.gz` from `swiftDir`. @throws {RingError} */
-export function loadRingSet(swiftDir: string, hashPath: HashPath, clock: Clock): RingSet {
+/** A policy's ring file name without `.ring.gz`: `object`, `object-1`, ... (Swift's `ring_name`). */
+export function objectRingName(policyIndex: number): string {
+  return policyString('object', policyIndex);
+}
+
+/**
+ * The object ring of a storage policy.
+ * @throws {UnknownPolicyError} when the set has no ring for it.
+ */
+export function objectRing(rings: RingSet, policyIndex: number): Ring {
+  const ring = rings.objects ? rings.objects.get(policyIndex) : policyIndex === 0 ? rings.object : undefined;
+  if (!ring) throw new UnknownPolicyError(String(policyIndex));
+  return ring;
+}
+
+/**
+ * Loads `account.ring.gz`, `container.ring.gz` and each policy's object ring (`object.ring.gz`,
+ * `object-<N>.ring.gz`) from `swiftDir`; with no policies given, policy 0's alone.
+ * @throws {RingError} when a ring is missing or bad (a policy without its ring is a config error).
+ */
+export function loadRingSet(swiftDir: string, hashPath: HashPath, clock: Clock, policies?: StoragePolicies): RingSet {
   const load = (name: string): Ring => Ring.load(join(swiftDir, `${name}.ring.gz`), hashPath, { clock });
-  return { account: load('account'), container: load('container'), object: load('object') };
+  const objects = new Map<number, Ring>();
+  for (const policy of policies ?? [{ index: 0 }]) objects.set(policy.index, load(objectRingName(policy.index)));
+  return { account: load('account'), container: load('container'), object: objects.get(0) as Ring, objects };
+}
+
+/** The ring file names of a cluster (`account.ring.gz`, ..., one per policy), for recon and status. */
+export function ringFileNames(policies?: StoragePolicies): string[] {
+  return ['account.ring.gz', 'container.ring.gz', ...[...(policies ?? [{ index: 0 }])].map((p) => `${objectRingName(p.index)}.ring.gz`)];
 }

@@ -116,4 +116,15 @@ test('an indented line continues the value above until a blank line (Swift\'s cr
   assert.equal(raw['other'], { key: 'value' });
 });
 
+test('a schema named <prefix>* validates every section of that family, keyed by the rest of its name', () => {
+  const family = { 'storage-policy:*': { name: str(''), deprecated: bool(false) } } as const;
+  const cfg = validateConfig(parseIni('[storage-policy:0]\nname = gold\n[storage-policy:1]\nname = silver\ndeprecated = yes\n[storage]\nx = 1\n'), family);
+  assert.equal(Object.keys(cfg['storage-policy:*']).sort(), ['0', '1']);
+  assert.is(cfg['storage-policy:*']['1']?.name, 'silver');
+  assert.is(cfg['storage-policy:*']['1']?.deprecated, true);
+  assert.is(cfg['storage-policy:*']['0']?.deprecated, false);
+  assert.equal(defaultConfig(family)['storage-policy:*'], {});
+  assert.throws(() => validateConfig(parseIni('[storage-policy:1]\nnmae = x\n'), family), /storage-policy:1\.nmae.*unknown key/);
+});
+
 test.run();
