@@ -6,6 +6,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { type Handler, type HttpServer, listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { storageSchema } from '../common/storage-config.ts';
+import { StoragePolicies, storagePolicySchema } from '../common/storage-policy.ts';
 import { accountServerSchema } from '../account/config.ts';
 import { AccountServer } from '../account/server.ts';
 import { containerServerSchema } from '../container/config.ts';
@@ -13,7 +14,8 @@ import { ContainerServer } from '../container/server.ts';
 import { FsAsyncPendingStore } from '../object/async-pending.ts';
 import { objectServerSchema } from '../object/config.ts';
 import type { AlignedSlabs } from '../object/diskfile/aligned-slabs.ts';
-import { FsDiskFileManager, type FsDiskFileOptions } from '../object/diskfile/fs.ts';
+import { FsDiskFileManager, type FsDiskFileOptions, newSlabPool } from '../object/diskfile/fs.ts';
+import { DiskFileRouter } from '../object/diskfile/router.ts';
 import { levelKvOpener } from '../common/db/level-kv.ts';
 import { ObjectServer } from '../object/server.ts';
 import { dbDaemons, dbDaemonSchemas } from '../replicator/db-daemons.ts';
@@ -29,6 +31,7 @@ import type { Daemon } from '../common/daemon.ts';
 /** The sections of a storage node's config file. */
 export const storageNodeSchemas = {
   'swift-hash': swiftHashSchema,
+  'storage-policy:*': storagePolicySchema,
   storage: storageSchema,
   'object-server': objectServerSchema,
   'container-server': containerServerSchema,
@@ -81,13 +84,20 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
   const { clock, logger, hashPath } = base;
   const storage = config.storage;
   const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
-  const diskFiles = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, ...(deps.slabs ? { slabs: deps.slabs } : {}), ...smallObjects(config['object-server'].small_object_max) });
-  const removed = await diskFiles.cleanupTempFiles();
-  if (removed > 0) logger.info('removed temp files left by a crash', { removed });
+  const policies = StoragePolicies.fromConfig(config['storage-policy:*']);
+  const slabs = deps.slabs ?? newSlabPool(24);
+  const managers = new Map<number, FsDiskFileManager>();
+  for (const policy of policies) {
+    const manager = new FsDiskFileManager({ devices: storage.devices, mountCheck: storage.mount_check, hashPath, clock, logger: logger.child({ server: 'object' }), reclaimAgeSeconds: config['object-server'].reclaim_age, policyIndex: policy.index, slabs, ...smallObjects(config['object-server'].small_object_max) });
+    const removed = await manager.cleanupTempFiles();
+    if (removed > 0) logger.info('removed temp files left by a crash', { removed, policy: policy.index });
+    managers.set(policy.index, manager);
+  }
+  const diskFiles = new DiskFileRouter(managers);
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
   const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath });
-  const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath });
-  const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath });
+  const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath, policies });
+  const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath, policies: policies.names() });
   const metrics = new StorageNodeMetrics(clock);
   const servers: HttpServer[] = [];
   let objectHandler: Handler = metrics.wrap('object', object.handle);
@@ -111,9 +121,10 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
     backend,
     hashPath,
     get rings() {
-      rings ??= loadRingSet(storage.swift_dir, hashPath, clock);
+      rings ??= loadRingSet(storage.swift_dir, hashPath, clock, policies);
       return rings;
     },
+    policies,
     bindIp: storage.bind_ip,
     ports: { object: o.port, container: c.port, account: a.port },
     devices: storage.devices,
@@ -129,7 +140,7 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
   objectHandler = withMetricsEndpoint(withRecon(metrics.wrap('object', object.handle), context, daemons, storage.swift_dir), () => metrics.registry.metrics());
   if (storage.run_daemons) for (const d of daemons) d.start();
   // Does the data here hash to where it lies under this secret? (An error line if not.)
-  void deviceNames(context).then((devices) => context.placement?.sample(diskFiles, devices)).catch((err: unknown) => logger.warn('placement check failed', { err }));
+  void deviceNames(context).then((devices) => context.placement?.sample(diskFiles.get(0), devices)).catch((err: unknown) => logger.warn('placement check failed', { err }));
   return {
     ports: { object: o.port, container: c.port, account: a.port },
     object,

@@ -6,6 +6,7 @@ import { splitPath, validateDevicePartition } from '../common/http/backend-path.
 import { readWholeBody } from '../common/http/body-reader.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
+import { StoragePolicies } from '../common/storage-policy.ts';
 import { databaseHttpError } from '../common/db/database-http-error.ts';
 import { DeviceDbs } from '../common/db/device-dbs.ts';
 import { DatabaseAlreadyExistsError, DatabaseNotFoundError } from '../common/db/errors.ts';
@@ -44,8 +45,8 @@ export interface ContainerServerDeps {
   readonly backend: BackendClient;
   /** The cluster's hash path (names the databases). */
   readonly hashPath: HashPath;
-  /** Storage policies by index (Swift's POLICIES); default: policy 0, `Policy-0`. */
-  readonly policies?: ReadonlyMap<number, string>;
+  /** The cluster's storage policies (Swift's POLICIES); default: policy 0 alone, `Policy-0`. */
+  readonly policies?: StoragePolicies;
   /** Opens each device's store; default LevelDB (`LevelKv`). */
   readonly kvOpener?: KvOpener;
 }
@@ -78,13 +79,18 @@ export class ContainerServer {
   readonly datadirs: DeviceDbs<ContainerDatadir>;
   private readonly config: ContainerServerConfig;
   private readonly deps: ContainerServerDeps;
+  /** Known policy indexes, for checking the policy headers. */
   private readonly policies: ReadonlyMap<number, string>;
+  /** New containers' policy when the proxy names none (Swift's `POLICIES.default`). */
+  private readonly defaultPolicy: number;
   private readonly saveHeaders: readonly string[];
 
   constructor(config: ContainerServerConfig, deps: ContainerServerDeps) {
     this.config = config;
     this.deps = deps;
-    this.policies = deps.policies ?? new Map([[0, 'Policy-0']]);
+    const policies = deps.policies ?? StoragePolicies.legacy();
+    this.policies = policies.names();
+    this.defaultPolicy = policies.default.index;
     this.saveHeaders = config.containerServer.allow_versions ? [...SAVE_HEADERS, 'x-versions-location'] : SAVE_HEADERS;
     const opener = deps.kvOpener ?? levelKvOpener({ sync: config.containerServer.db_fsync });
     this.datadirs = new DeviceDbs({
@@ -147,7 +153,7 @@ export class ContainerServer {
     }
     accountUpdatePlan(req.headers); // checks the X-Account-* headers before anything is written
     const metadata = metadataFromHeaders(req.headers, 'container', timestamp, this.saveHeaders);
-    const newPolicy = requestedPolicy ?? policyIndexHeader(req.headers, this.policies, 'x-backend-storage-policy-default') ?? 0;
+    const newPolicy = requestedPolicy ?? policyIndexHeader(req.headers, this.policies, 'x-backend-storage-policy-default') ?? this.defaultPolicy;
     const created = await this.updateOrCreate(broker, t, timestamp, metadata, newPolicy, requestedPolicy);
     const info = await this.requireInfo(broker);
     if (info.partition !== t.partition) await broker.setPartition(t.partition);
@@ -269,11 +275,13 @@ export class ContainerServer {
     const broker = await this.broker(t);
     const state = await broker.getState();
     if (!state || state.deleted) throw new HttpError(404, undefined, backendHeaders(state?.info));
-    const entries = await broker.listObjects(query, state.info.storage_policy_index);
+    // The rows of another policy than the container's are listed when asked for (misplaced objects).
+    const policy = policyIndexHeader(req.headers, this.policies) ?? state.info.storage_policy_index;
+    const entries = await broker.listObjects(query, policy);
     const lastModified = isoformatter();
     const listing = entries.map((e) => listingRecord(e, lastModified));
     const body = contentType.endsWith('/xml') ? containerToXml(listing, t.container) : contentType === 'application/json' ? listingToJson(listing) : listingToText(listing);
-    const headers = { ...this.infoHeaders(state.info, state.metadata), 'X-Backend-Record-Type': 'object', 'Content-Type': `${contentType}; charset=utf-8` };
+    const headers = { ...this.infoHeaders(state.info, state.metadata), 'X-Backend-Record-Type': 'object', 'X-Backend-Record-Storage-Policy-Index': String(policy), 'Content-Type': `${contentType}; charset=utf-8` };
     return body === '' ? { status: 204, headers: { ...headers, 'Content-Length': '0' } } : { status: 200, headers, body };
   };
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { writeFileAtomic } from '../common/atomic-write.ts';
 import { devicePath } from '../common/drive.ts';
+import { policyString } from '../common/storage-policy.ts';
 
 /**
  * A container update that could not be delivered when the object was written (Swift's
@@ -35,8 +36,9 @@ export interface AsyncPendingStore {
 }
 
 /**
- * Async pendings on disk as Swift keeps them: `<device>/async_pending/<suffix>/<hash>-<timestamp>`,
- * one msgpack file each, written with fsync and rename.
+ * Async pendings on disk as Swift keeps them: `<device>/async_pending/<suffix>/<hash>-<timestamp>`
+ * (`async_pending-<N>` for storage policy N's objects, from the update's
+ * `X-Backend-Storage-Policy-Index`), one msgpack file each, written with fsync and rename.
  */
 export class FsAsyncPendingStore implements AsyncPendingStore {
   private readonly devices: string;
@@ -48,35 +50,52 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   }
 
   async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
-    const dir = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending', hash.slice(-3));
+    const dir = join(await devicePath(this.devices, device, this.mountCheck), pendingDir(update), hash.slice(-3));
     await mkdir(dir, { recursive: true });
     await writeFileAtomic(join(dir, `${hash}-${timestamp}`), pack(update));
   }
 
   async *list(device: string): AsyncGenerator<AsyncPendingEntry> {
-    const root = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending');
-    for (const suffix of await readdir(root).catch(() => [] as string[])) {
-      for (const name of await readdir(join(root, suffix)).catch(() => [] as string[])) {
-        if (name.startsWith('.')) continue; // a temp file mid-write
-        const id = `${suffix}/${name}`;
-        const bytes = await readFile(join(root, id)).catch(() => undefined);
-        if (bytes) yield { id, update: unpack(bytes) as AsyncUpdate };
+    const dev = await devicePath(this.devices, device, this.mountCheck);
+    for (const root of await pendingRoots(dev)) {
+      for (const suffix of await readdir(join(dev, root)).catch(() => [] as string[])) {
+        for (const name of await readdir(join(dev, root, suffix)).catch(() => [] as string[])) {
+          if (name.startsWith('.')) continue; // a temp file mid-write
+          const id = `${root}/${suffix}/${name}`;
+          const bytes = await readFile(join(dev, id)).catch(() => undefined);
+          if (bytes) yield { id, update: unpack(bytes) as AsyncUpdate };
+        }
       }
     }
   }
 
   async remove(device: string, id: string): Promise<void> {
-    await unlink(join(await devicePath(this.devices, device, this.mountCheck), 'async_pending', id)).catch(() => undefined);
+    if (!/^async_pending(-\d+)?\/[0-9a-f]{3}\/[^/]+$/.test(id)) throw new TypeError(`not an async pending id: ${id}`);
+    await unlink(join(await devicePath(this.devices, device, this.mountCheck), id)).catch(() => undefined);
   }
 
   async count(device: string): Promise<number> {
-    const root = join(await devicePath(this.devices, device, this.mountCheck), 'async_pending');
+    const dev = await devicePath(this.devices, device, this.mountCheck);
     let n = 0;
-    for (const suffix of await readdir(root).catch(() => [] as string[])) {
-      n += (await readdir(join(root, suffix)).catch(() => [] as string[])).filter((name) => !name.startsWith('.')).length;
+    for (const root of await pendingRoots(dev)) {
+      for (const suffix of await readdir(join(dev, root)).catch(() => [] as string[])) {
+        n += (await readdir(join(dev, root, suffix)).catch(() => [] as string[])).filter((name) => !name.startsWith('.')).length;
+      }
     }
     return n;
   }
+}
+
+/** The directory of an update's policy: `async_pending`, `async_pending-1`, ... */
+function pendingDir(update: AsyncUpdate): string {
+  const raw = update.headers['x-backend-storage-policy-index'];
+  return policyString('async_pending', raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 0);
+}
+
+/** Every policy's async-pending directory on a device. */
+async function pendingRoots(devPath: string): Promise<string[]> {
+  const names = await readdir(devPath).catch(() => [] as string[]);
+  return names.filter((n) => /^async_pending(-\d+)?$/.test(n)).sort();
 }
 
 /** The in-memory twin. */
@@ -86,7 +105,7 @@ export class MemoryAsyncPendingStore implements AsyncPendingStore {
   async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
     let forDevice = this.entries.get(device);
     if (!forDevice) this.entries.set(device, (forDevice = new Map()));
-    forDevice.set(`${hash.slice(-3)}/${hash}-${timestamp}`, update);
+    forDevice.set(`${pendingDir(update)}/${hash.slice(-3)}/${hash}-${timestamp}`, update);
   }
 
   async *list(device: string): AsyncGenerator<AsyncPendingEntry> {

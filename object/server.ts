@@ -24,7 +24,9 @@ import { containerTargets, sendContainerUpdates } from './container-update.ts';
 import { ContainerUpdateBatcher } from './container-update-batcher.ts';
 import { updateExpirerQueue } from './expirer-updates.ts';
 import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
+import type { DiskFileRouter } from './diskfile/router.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
+import { UnknownPolicyError } from '../common/storage-policy.ts';
 import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
 import { decodeOffers, encodeWants, SSYNC_PHASE_HEADER, SsyncProtocolError } from './ssync-protocol.ts';
 import { applyUpdates, missingCheck } from './ssync-receiver.ts';
@@ -40,7 +42,8 @@ export interface ObjectServerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly backend: BackendClient;
-  readonly diskFiles: DiskFileManager;
+  /** The disk files of each storage policy; a request's `X-Backend-Storage-Policy-Index` picks one. */
+  readonly diskFiles: DiskFileRouter;
   readonly pendings: AsyncPendingStore;
   /** The cluster's hash path (names the expirer's queue rows). */
   readonly hashPath: HashPath;
@@ -88,6 +91,11 @@ export class ObjectServer {
     await this.deps.diskFiles.close();
   }
 
+  /** The disk files of the request's storage policy. @throws {UnknownPolicyError} */
+  private diskFiles(req: ServerRequest): DiskFileManager {
+    return this.deps.diskFiles.get(req.headers['x-backend-storage-policy-index']);
+  }
+
   private location(path: string): ObjectLocation {
     const [device, partition, account, container, object] = splitPath(path, 5, 5, true) as [string, string, string, string, string];
     checkObjectName(object);
@@ -96,7 +104,7 @@ export class ObjectServer {
 
   private readonly read = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const loc = this.location(path);
-    const df = await this.deps.diskFiles.diskFile(loc);
+    const df = await this.diskFiles(req).diskFile(loc);
     const openExpired = isTrueValue(req.headers['x-backend-replication']);
     if (req.method === 'HEAD') return objectReadResponse(req, await df.readMetadata({ openExpired }), this.allowedHeaders);
     const reader = await df.open({ openExpired });
@@ -117,7 +125,7 @@ export class ObjectServer {
     if (headerToUtf8(contentType) === undefined) throw new ConstraintError('bad_request', 'Invalid Content-Type');
     checkMetadata(req.headers, 'object');
     const deleteAt = deleteAtFrom(req.headers, this.deps.clock.now() / 1000);
-    const df = await this.deps.diskFiles.diskFile(loc);
+    const df = await this.diskFiles(req).diskFile(loc);
     const existing = await currentState(df);
     const ifNoneMatch = parseMatch(req.headers['if-none-match']);
     if (ifNoneMatch && existing.state && (ifNoneMatch.has('*') || ifNoneMatch.has(existing.state.metadata['ETag'] ?? ''))) {
@@ -168,7 +176,7 @@ export class ObjectServer {
     const timestamp = requestTimestamp(req.headers);
     checkMetadata(req.headers, 'object');
     const deleteAt = deleteAtFrom(req.headers, this.deps.clock.now() / 1000);
-    const df = await this.deps.diskFiles.diskFile(loc);
+    const df = await this.diskFiles(req).diskFile(loc);
     const state = await df.readMetadata();
     if (state.timestamp.compare(timestamp) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': state.timestamp.internal });
     const metadata: Record<string, string> = { 'X-Timestamp': timestamp.internal, ...this.storedHeaders(req.headers, false) };
@@ -209,7 +217,7 @@ export class ObjectServer {
   private readonly deleteObject = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
-    const df = await this.deps.diskFiles.diskFile(loc);
+    const df = await this.diskFiles(req).diskFile(loc);
     const existing = await currentState(df);
     checkBackendIfMatch(req.headers, existing.state);
     let status = existing.state ? 204 : 404;
@@ -237,10 +245,10 @@ export class ObjectServer {
     return { status: 204, headers: { 'X-Backend-Timestamp': responseTimestamp.internal } };
   };
 
-  private readonly replicate = async (_req: ServerRequest, path: string): Promise<ServerResponse> => {
+  private readonly replicate = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const [device, partition, suffixes] = splitPath(path, 2, 3) as [string, string, string | undefined];
     const recalculate = (suffixes ?? '').split('-').filter((s) => /^[0-9a-f]{3}$/.test(s));
-    const hashes = await this.deps.diskFiles.getHashes(device, validateDevicePartition(device, partition), recalculate);
+    const hashes = await this.diskFiles(req).getHashes(device, validateDevicePartition(device, partition), recalculate);
     return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(hashes) };
   };
 
@@ -252,11 +260,11 @@ export class ObjectServer {
     if (phase === 'missing-check') {
       const chunks: Buffer[] = [];
       for await (const chunk of readBody(req.body, this.config.objectServer.client_timeout * 1000)) chunks.push(chunk);
-      const wants = await missingCheck(this.deps.diskFiles, device, partition, decodeOffers(Buffer.concat(chunks)));
+      const wants = await missingCheck(this.diskFiles(req), device, partition, decodeOffers(Buffer.concat(chunks)));
       return { status: 200, headers: { 'Content-Type': 'application/x-msgpack' }, body: encodeWants(wants) };
     }
     if (phase === 'updates') {
-      const result = await applyUpdates(this.deps.diskFiles, device, partition, readBody(req.body, this.config.objectServer.client_timeout * 1000));
+      const result = await applyUpdates(this.diskFiles(req), device, partition, readBody(req.body, this.config.objectServer.client_timeout * 1000));
       return { status: 200, headers: { 'Content-Type': 'application/x-msgpack' }, body: pack(result) };
     }
     throw new HttpError(400, `unknown ${SSYNC_PHASE_HEADER}: ${String(phase)}`);
@@ -352,6 +360,7 @@ function toHttpError(err: unknown): unknown {
   const common = commonHttpError(err);
   if (common) return common;
   if (err instanceof DiskFileNoSpace) return new HttpError(507, undefined, {}, { cause: err });
+  if (err instanceof UnknownPolicyError) return new HttpError(503, err.message, {}, { cause: err });
   if (err instanceof SsyncProtocolError) return new HttpError(400, err.message, {}, { cause: err });
   if (err instanceof DiskFileDeleted) return new HttpError(404, undefined, { 'X-Backend-Timestamp': err.timestamp.internal }, { cause: err });
   if (err instanceof DiskFileNotExist) return new HttpError(404, undefined, {}, { cause: err });

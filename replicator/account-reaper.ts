@@ -6,6 +6,8 @@ import { Daemon } from '../common/daemon.ts';
 import { backendPath, type BackendClient } from '../common/http/backend-client.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import type { Device } from '../ring/device.ts';
+import { objectRing } from '../ring/ring-set.ts';
+import type { Ring } from '../ring/ring.ts';
 import { boundedBackend } from './bounded-backend.ts';
 import type { accountReaperSchema } from './db-daemon-config.ts';
 import { forEachPaced } from '../common/for-each-paced.ts';
@@ -198,12 +200,14 @@ export class AccountReaper extends Daemon {
 
   /** Swift's `reap_object`: DELETE on every object server, each naming a container replica. */
   private async reapObject(account: string, container: string, containerPartition: number, containerNodes: readonly Device[], obj: string, policyIndex: number, backend: BackendClient): Promise<Outcome> {
-    if (policyIndex !== 0) {
-      // NOTE: the cluster has one object ring (policy 0); another policy's objects stay.
+    let ring: Ring;
+    try {
+      ring = objectRing(this.ctx.rings, policyIndex);
+    } catch {
       this.logger.error('no object ring for the container\'s storage policy', { daemon: this.name, account, container, policyIndex });
       return 'remaining';
     }
-    const { partition, nodes } = this.ctx.rings.object.getNodes(account, container, obj);
+    const { partition, nodes } = ring.getNodes(account, container, obj);
     const timestamp = Timestamp.fromMillis(this.clock.now()).internal;
     const statuses = await Promise.all(
       nodes.map((node, i) => {

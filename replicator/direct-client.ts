@@ -61,3 +61,27 @@ export async function directToAll(deps: DirectDeps, ring: Ring, partition: numbe
     }),
   );
 }
+
+/**
+ * A container's storage policy index, from the first primary that has the container (a HEAD,
+ * as the proxy's container info); `undefined` when every primary answered that it has none.
+ * @throws {Error} when no primary answered and none said 404.
+ */
+export async function directContainerPolicy(deps: DirectDeps, ring: Ring, account: string, container: string): Promise<number | undefined> {
+  const partition = ring.getPart(account, container);
+  let notFound = 0;
+  const nodes = ring.getPartNodes(partition);
+  for (const node of nodes) {
+    try {
+      const res = await deps.backend.request(node, { method: 'HEAD', path: backendPath(node.device, partition, account, container), timeoutMs: deps.timeoutMs });
+      await res.body.dump();
+      const index = res.headers['x-backend-storage-policy-index'];
+      if (res.status >= 200 && res.status < 300) return index !== undefined && /^\d+$/.test(index) ? Number(index) : 0;
+      if (res.status === 404) notFound++;
+    } catch {
+      // try the next replica
+    }
+  }
+  if (notFound === nodes.length) return undefined;
+  throw new Error(`no replica of /${account}/${container} answered`);
+}

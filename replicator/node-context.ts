@@ -6,9 +6,11 @@ import type { BackendClient } from '../common/http/backend-client.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ContainerDatadir } from '../container/backend.ts';
 import type { AsyncPendingStore } from '../object/async-pending.ts';
+import type { StoragePolicies } from '../common/storage-policy.ts';
 import type { FsDiskFileManager } from '../object/diskfile/fs.ts';
-import type { Ring } from '../ring/ring.ts';
 import type { PlacementCheck } from './placement-check.ts';
+import type { DiskFileRouter } from '../object/diskfile/router.ts';
+import type { RingSet } from '../ring/ring-set.ts';
 
 /**
  * What a storage node's daemons share with its servers: the same disk-file manager and
@@ -20,14 +22,18 @@ export interface StorageNodeContext {
   readonly logger: Logger;
   readonly backend: BackendClient;
   readonly hashPath: HashPath;
-  readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
+  /** The cluster's rings, an object ring per storage policy (`objectRing(rings, index)`). */
+  readonly rings: RingSet;
+  /** The cluster's storage policies (the same on every node). */
+  readonly policies: StoragePolicies;
   /** This node's address: ring devices with this ip and these ports are local. */
   readonly bindIp: string;
   readonly ports: { readonly object: number; readonly container: number; readonly account: number };
   /** The devices root (`[storage] devices`). */
   readonly devices: string;
   readonly mountCheck: boolean;
-  readonly diskFiles: FsDiskFileManager;
+  /** Each storage policy's disk files. */
+  readonly diskFiles: DiskFileRouter<FsDiskFileManager>;
   readonly pendings: AsyncPendingStore;
   readonly containerDbs: DeviceDbs<ContainerDatadir>;
   readonly accountDbs: DeviceDbs<AccountDatadir>;

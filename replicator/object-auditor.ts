@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ConfigOf, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { DiskFileNotExist, DiskFileQuarantined } from '../object/diskfile/errors.ts';
+import type { DiskFileManager } from '../object/diskfile/types.ts';
 import { deviceDirs } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
@@ -58,22 +59,25 @@ export class ObjectAuditor extends Daemon {
     let files = 0;
     let bytes = 0;
     for (const device of await deviceDirs(this.ctx)) {
-      let partitions: number[];
-      try {
-        partitions = await this.ctx.diskFiles.partitions(device);
-      } catch {
-        continue;
-      }
-      for (const partition of partitions) {
-        for await (const entry of this.ctx.diskFiles.objects(device, partition)) {
-          if (signal?.aborted) return;
-          if (!entry.dataTimestamp) continue;
-          bytes += await this.audit(device, partition, entry.hash);
-          files += 1;
-          // Pace: never ahead of the allowed files (and, in a full pass, bytes) per second.
-          const due = Math.max(files / filesPerSecond, this.full ? bytes / this.config.bytes_per_second : 0) * 1000;
-          const ahead = due - (this.clock.monotonic() - began);
-          if (ahead > 0) await this.clock.sleep(ahead, signal).catch(() => undefined);
+      // Every policy's objects (Swift's auditor walks each `objects*` directory).
+      for (const [, diskFiles] of this.ctx.diskFiles) {
+        let partitions: number[];
+        try {
+          partitions = await diskFiles.partitions(device);
+        } catch {
+          continue;
+        }
+        for (const partition of partitions) {
+          for await (const entry of diskFiles.objects(device, partition)) {
+            if (signal?.aborted) return;
+            if (!entry.dataTimestamp) continue;
+            bytes += await this.audit(diskFiles, device, partition, entry.hash);
+            files += 1;
+            // Pace: never ahead of the allowed files (and, in a full pass, bytes) per second.
+            const due = Math.max(files / filesPerSecond, this.full ? bytes / this.config.bytes_per_second : 0) * 1000;
+            const ahead = due - (this.clock.monotonic() - began);
+            if (ahead > 0) await this.clock.sleep(ahead, signal).catch(() => undefined);
+          }
         }
       }
     }
@@ -84,8 +88,8 @@ export class ObjectAuditor extends Daemon {
   }
 
   /** Checks one object; returns the bytes read. */
-  private async audit(device: string, partition: number, hash: string): Promise<number> {
-    const df = await this.ctx.diskFiles.diskFileByHash(device, partition, hash);
+  private async audit(diskFiles: DiskFileManager, device: string, partition: number, hash: string): Promise<number> {
+    const df = await diskFiles.diskFileByHash(device, partition, hash);
     this.count('objects');
     try {
       if (!this.full) {
@@ -107,7 +111,7 @@ export class ObjectAuditor extends Daemon {
       this.count('bytes', read);
       const etag = md5.digest('hex');
       if (etag !== reader.metadata['ETag']) {
-        await this.ctx.diskFiles.quarantineByHash(device, partition, hash, `ETag ${reader.metadata['ETag']} but data hashes to ${etag}`);
+        await diskFiles.quarantineByHash(device, partition, hash, `ETag ${reader.metadata['ETag']} but data hashes to ${etag}`);
         this.count('quarantined');
       }
       return read;

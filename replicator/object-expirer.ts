@@ -4,7 +4,9 @@ import { EXPIRING_OBJECTS_ACCOUNT, parseExpirerEntry } from '../common/expirer-q
 import { spreadUpdateHeaders } from '../common/http/update-headers.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import { quorumSize } from '../common/quorum-size.ts';
-import { type DirectDeps, directListing, directToAll } from './direct-client.ts';
+import { objectRing } from '../ring/ring-set.ts';
+import type { Ring } from '../ring/ring.ts';
+import { type DirectDeps, directContainerPolicy, directListing, directToAll } from './direct-client.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 export const objectExpirerSchema = {
@@ -41,6 +43,7 @@ export class ObjectExpirer extends Daemon {
 
   async runOnce(signal?: AbortSignal): Promise<void> {
     const nowSeconds = this.clock.now() / 1000;
+    const policies = new Map<string, Promise<number | undefined>>();
     const queues = await directListing(this.direct(), this.ctx.rings.account, [EXPIRING_OBJECTS_ACCOUNT]);
     for (const queue of queues.map((q) => String(q['name'])).sort()) {
       if (signal?.aborted) return;
@@ -53,7 +56,7 @@ export class ObjectExpirer extends Daemon {
         Array.from({ length: this.config.concurrency }, async () => {
           while (next < rows.length && !signal?.aborted) {
             const name = String((rows[next++] as Record<string, unknown>)['name']);
-            if (!(await this.expire(queue, name, nowSeconds))) left++;
+            if (!(await this.expire(queue, name, nowSeconds, policies))) left++;
           }
         }),
       );
@@ -61,13 +64,37 @@ export class ObjectExpirer extends Daemon {
     }
   }
 
-  /** Handles one queue row; true when the row is gone (done, or not a row at all). */
-  private async expire(queue: string, name: string, nowSeconds: number): Promise<boolean> {
+  /**
+   * Handles one queue row; true when the row is gone (done, or not a row at all). `policies`
+   * keeps each container's policy for the pass (one HEAD per container, not per object).
+   */
+  private async expire(queue: string, name: string, nowSeconds: number, policies: Map<string, Promise<number | undefined>>): Promise<boolean> {
     const row = parseExpirerEntry(name);
     if (row && row.deleteAt > nowSeconds) return false;
     const containerRing = this.ctx.rings.container;
     if (row) {
-      const ring = this.ctx.rings.object;
+      const key = `${row.account}/${row.container}`;
+      let lookup = policies.get(key);
+      if (!lookup) policies.set(key, (lookup = directContainerPolicy(this.direct(), containerRing, row.account, row.container)));
+      let policy: number | undefined;
+      try {
+        policy = await lookup;
+      } catch (err) {
+        policies.delete(key);
+        this.logger.warn('container of an expiring object unavailable', { account: row.account, container: row.container, err });
+        this.count('failures');
+        return false;
+      }
+      // The container is gone, so is the object as far as clients can tell (the proxy answers 404).
+      if (policy === undefined) return this.pop(queue, name);
+      let ring: Ring;
+      try {
+        ring = objectRing(this.ctx.rings, policy);
+      } catch {
+        this.logger.error('no object ring for the container\'s storage policy', { account: row.account, container: row.container, policy });
+        this.count('failures');
+        return false;
+      }
       const names = [row.account, row.container, row.object] as const;
       const containerPart = containerRing.getPart(row.account, row.container);
       const statuses = await directToAll(
@@ -76,7 +103,7 @@ export class ObjectExpirer extends Daemon {
         ring.getPart(...names),
         names,
         'DELETE',
-        { 'x-timestamp': Timestamp.parse(row.deleteAt).internal, 'x-if-delete-at': String(row.deleteAt), 'x-backend-storage-policy-index': '0', 'user-agent': `object-expirer ${process.pid}` },
+        { 'x-timestamp': Timestamp.parse(row.deleteAt).internal, 'x-if-delete-at': String(row.deleteAt), 'x-backend-storage-policy-index': String(policy), 'user-agent': `object-expirer ${process.pid}` },
         spreadUpdateHeaders(ring.replicas, 'Container', containerPart, containerRing.getPartNodes(containerPart)),
       );
       if (statuses.filter(SETTLED).length < quorumSize(statuses.length)) {
@@ -87,6 +114,12 @@ export class ObjectExpirer extends Daemon {
     } else {
       this.count('bad_rows');
     }
+    return this.pop(queue, name);
+  }
+
+  /** Removes a row from its queue container; true when a quorum of replicas did. */
+  private async pop(queue: string, name: string): Promise<boolean> {
+    const containerRing = this.ctx.rings.container;
     // The row lives in the queue container's partition (hashing the row's name too sent the pop
     // to other nodes, where it made stray queue databases and left the row in place).
     const popped = await directToAll(this.direct(), containerRing, containerRing.getPart(EXPIRING_OBJECTS_ACCOUNT, queue), [EXPIRING_OBJECTS_ACCOUNT, queue, name], 'DELETE', { 'x-timestamp': Timestamp.fromMillis(this.clock.now()).internal });

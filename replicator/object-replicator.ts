@@ -2,7 +2,10 @@ import { type ConfigOf, int, num, type Schema } from '../common/config.ts';
 import { Daemon } from '../common/daemon.ts';
 import { backendPath } from '../common/http/backend-client.ts';
 import type { Device } from '../ring/device.ts';
-import { deviceDirs, localDevices } from './local-devices.ts';
+import type { FsDiskFileManager } from '../object/diskfile/fs.ts';
+import { objectRing } from '../ring/ring-set.ts';
+import type { Ring } from '../ring/ring.ts';
+import { deviceDirs } from './local-devices.ts';
 import type { StorageNodeContext } from './node-context.ts';
 import { type SsyncTarget, ssyncPush } from './ssync-sender.ts';
 
@@ -12,8 +15,23 @@ export const objectReplicatorSchema = {
   node_timeout: num(10, { min: 0, doc: 'seconds to wait for a remote object server' }),
 } as const satisfies Schema;
 
+/** One storage policy as a replication job sees it. */
+interface PolicyJob {
+  readonly index: number;
+  readonly ring: Ring;
+  readonly diskFiles: FsDiskFileManager;
+}
+
+interface Job {
+  readonly policy: PolicyJob;
+  readonly device: Device;
+  readonly partition: number;
+  readonly primary: boolean;
+}
+
 /**
- * The object replicator (Swift's, over SSYNC). For every partition on this node's devices:
+ * The object replicator (Swift's, over SSYNC). For every storage policy (its ring and its
+ * directories), for every partition on this node's devices:
  *
  * 1. A partition this device is a primary for is compared with each other primary, suffix
  *    hash by suffix hash (`REPLICATE`); the suffixes that differ are pushed with SSYNC (what
@@ -41,27 +59,31 @@ export class ObjectReplicator extends Daemon {
   }
 
   async runOnce(signal?: AbortSignal): Promise<void> {
-    const ring = this.ctx.rings.object;
-    const jobs: { device: Device; partition: number; primary: boolean }[] = [];
-    const addJobs = async (device: Device, primary: (partition: number) => boolean): Promise<void> => {
-      let partitions: number[];
-      try {
-        partitions = await this.ctx.diskFiles.partitions(device.device);
-      } catch (err) {
-        this.logger.warn('device unavailable; skipping it', { device: device.device, err });
-        this.count('devices_skipped');
-        return;
+    const jobs: Job[] = [];
+    for (const policy of this.ctx.policies) {
+      const ring = objectRing(this.ctx.rings, policy.index);
+      const diskFiles = this.ctx.diskFiles.get(policy.index);
+      const addJobs = async (device: Device, primary: (partition: number) => boolean): Promise<void> => {
+        let partitions: number[];
+        try {
+          partitions = await diskFiles.partitions(device.device);
+        } catch (err) {
+          this.logger.warn('device unavailable; skipping it', { device: device.device, policy: policy.index, err });
+          this.count('devices_skipped');
+          return;
+        }
+        for (const partition of partitions) jobs.push({ policy: { index: policy.index, ring, diskFiles }, device, partition, primary: primary(partition) });
+      };
+      const local = ring.devices.filter((d) => d.ip === this.ctx.bindIp && d.port === this.ctx.ports.object);
+      for (const device of local) await addJobs(device, (p) => ring.getPartNodes(p).some((n) => n.id === device.id));
+      // A device taken out of the ring still holds data, maybe the last copy of some: every
+      // partition on it is a handoff, pushed home and then removed. (Swift leaves it behind.)
+      const inRing = new Set(ring.devices.filter((d) => d.ip === this.ctx.bindIp).map((d) => d.device));
+      for (const name of await deviceDirs(this.ctx)) {
+        if (inRing.has(name)) continue;
+        this.count('orphan_devices');
+        await addJobs({ id: -1, region: 0, zone: 0, ip: this.ctx.bindIp, port: this.ctx.ports.object, replication_ip: this.ctx.bindIp, replication_port: this.ctx.ports.object, device: name, weight: 0, meta: '' }, () => false);
       }
-      for (const partition of partitions) jobs.push({ device, partition, primary: primary(partition) });
-    };
-    for (const device of localDevices(this.ctx, 'object')) await addJobs(device, (p) => this.isPrimary(device, p));
-    // A device taken out of the ring still holds data, maybe the last copy of some: every
-    // partition on it is a handoff, pushed home and then removed. (Swift leaves it behind.)
-    const inRing = new Set(ring.devices.filter((d) => d.ip === this.ctx.bindIp).map((d) => d.device));
-    for (const name of await deviceDirs(this.ctx)) {
-      if (inRing.has(name)) continue;
-      this.count('orphan_devices');
-      await addJobs({ id: -1, region: 0, zone: 0, ip: this.ctx.bindIp, port: this.ctx.ports.object, replication_ip: this.ctx.bindIp, replication_port: this.ctx.ports.object, device: name, weight: 0, meta: '' }, () => false);
     }
     // Handoffs first: their data has fewer copies than it should.
     jobs.sort((a, b) => Number(a.primary) - Number(b.primary));
@@ -69,55 +91,56 @@ export class ObjectReplicator extends Daemon {
     await Promise.all(
       Array.from({ length: this.config.concurrency }, async () => {
         while (next < jobs.length && !signal?.aborted) {
-          const job = jobs[next++] as (typeof jobs)[number];
+          const job = jobs[next++] as Job;
           try {
-            if (job.primary) await this.replicatePrimary(job.device, job.partition, signal);
-            else await this.revertHandoff(job.device, job.partition, signal);
+            if (job.primary) await this.replicatePrimary(job.policy, job.device, job.partition, signal);
+            else await this.revertHandoff(job.policy, job.device, job.partition, signal);
             this.count('partitions');
           } catch (err) {
             this.count('failures');
-            this.logger.warn('partition replication failed', { device: job.device.device, partition: job.partition, err });
+            this.logger.warn('partition replication failed', { device: job.device.device, policy: job.policy.index, partition: job.partition, err });
           }
         }
       }),
     );
   }
 
-  private async replicatePrimary(device: Device, partition: number, signal?: AbortSignal): Promise<void> {
-    const local = await this.ctx.diskFiles.getHashes(device.device, partition);
-    for (const node of this.ctx.rings.object.getPartNodes(partition)) {
+  private async replicatePrimary(policy: PolicyJob, device: Device, partition: number, signal?: AbortSignal): Promise<void> {
+    const local = await policy.diskFiles.getHashes(device.device, partition);
+    for (const node of policy.ring.getPartNodes(partition)) {
       if (node.id === device.id) continue;
       let remote: Record<string, string>;
       try {
-        remote = await this.remoteHashes(node, partition, [], signal);
+        remote = await this.remoteHashes(policy, node, partition, [], signal);
       } catch (err) {
         this.count('failures');
-        this.logger.warn('remote hashes unavailable', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+        this.logger.warn('remote hashes unavailable', { node: `${node.ip}:${node.port}/${node.device}`, policy: policy.index, partition, err });
         continue;
       }
       const suffixes = Object.keys(local).filter((s) => local[s] !== remote[s]);
       if (suffixes.length === 0) continue;
       this.count('suffixes_synced', suffixes.length);
       try {
-        const result = await ssyncPush(this.pushDeps(), { device: device.device, partition }, node, suffixes, signal);
+        const result = await ssyncPush(this.pushDeps(policy), { device: device.device, partition }, node, suffixes, signal);
         this.count('objects_sent', result.sent);
         this.count('bytes_sent', result.bytes);
         if (result.failed > 0) this.count('failures', result.failed);
-        await this.remoteHashes(node, partition, suffixes, signal);
+        await this.remoteHashes(policy, node, partition, suffixes, signal);
       } catch (err) {
         this.count('failures');
-        this.logger.warn('ssync push failed', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+        this.logger.warn('ssync push failed', { node: `${node.ip}:${node.port}/${node.device}`, policy: policy.index, partition, err });
       }
     }
   }
 
-  private async revertHandoff(device: Device, partition: number, signal?: AbortSignal): Promise<void> {
-    const suffixes = Object.keys(await this.ctx.diskFiles.getHashes(device.device, partition));
+  private async revertHandoff(policy: PolicyJob, device: Device, partition: number, signal?: AbortSignal): Promise<void> {
+    const diskFiles = policy.diskFiles;
+    const suffixes = Object.keys(await diskFiles.getHashes(device.device, partition));
     let everywhere = true;
     let offered: Awaited<ReturnType<typeof ssyncPush>>['offered'] = [];
-    for (const node of this.ctx.rings.object.getPartNodes(partition)) {
+    for (const node of policy.ring.getPartNodes(partition)) {
       try {
-        const result = await ssyncPush(this.pushDeps(), { device: device.device, partition }, node, suffixes, signal);
+        const result = await ssyncPush(this.pushDeps(policy), { device: device.device, partition }, node, suffixes, signal);
         this.count('objects_sent', result.sent);
         this.count('bytes_sent', result.bytes);
         if (result.failed > 0) everywhere = false;
@@ -125,23 +148,24 @@ export class ObjectReplicator extends Daemon {
       } catch (err) {
         everywhere = false;
         this.count('failures');
-        this.logger.warn('handoff push failed', { node: `${node.ip}:${node.port}/${node.device}`, partition, err });
+        this.logger.warn('handoff push failed', { node: `${node.ip}:${node.port}/${node.device}`, policy: policy.index, partition, err });
       }
     }
     if (!everywhere) return;
     let removed = 0;
-    for (const entry of offered) if (await this.ctx.diskFiles.removeIfUnchanged(device.device, partition, entry)) removed++;
+    for (const entry of offered) if (await diskFiles.removeIfUnchanged(device.device, partition, entry)) removed++;
     this.count('handoff_objects_removed', removed);
-    const left = Object.keys(await this.ctx.diskFiles.getHashes(device.device, partition));
+    const left = Object.keys(await diskFiles.getHashes(device.device, partition));
     if (left.length === 0) {
-      await this.ctx.diskFiles.removePartition(device.device, partition);
+      await diskFiles.removePartition(device.device, partition);
       this.count('handoff_partitions_removed');
     }
   }
 
-  private async remoteHashes(node: SsyncTarget, partition: number, recalculate: readonly string[], signal?: AbortSignal): Promise<Record<string, string>> {
+  private async remoteHashes(policy: PolicyJob, node: SsyncTarget, partition: number, recalculate: readonly string[], signal?: AbortSignal): Promise<Record<string, string>> {
     const path = recalculate.length > 0 ? backendPath(node.device, partition, recalculate.join('-')) : backendPath(node.device, partition);
-    const res = await this.ctx.backend.request(node, { method: 'REPLICATE', path, timeoutMs: this.config.node_timeout * 1000, ...(signal ? { signal } : {}) });
+    const headers = { 'X-Backend-Storage-Policy-Index': String(policy.index) };
+    const res = await this.ctx.backend.request(node, { method: 'REPLICATE', path, headers, timeoutMs: this.config.node_timeout * 1000, ...(signal ? { signal } : {}) });
     if (res.status !== 200) {
       await res.body.dump();
       throw new Error(`REPLICATE answered ${res.status}`);
@@ -149,11 +173,7 @@ export class ObjectReplicator extends Daemon {
     return (await res.body.json()) as Record<string, string>;
   }
 
-  private pushDeps(): Parameters<typeof ssyncPush>[0] {
-    return { backend: this.ctx.backend, diskFiles: this.ctx.diskFiles, logger: this.logger, nodeTimeoutMs: this.config.node_timeout * 1000 };
-  }
-
-  private isPrimary(device: Device, partition: number): boolean {
-    return this.ctx.rings.object.getPartNodes(partition).some((n) => n.id === device.id);
+  private pushDeps(policy: PolicyJob): Parameters<typeof ssyncPush>[0] {
+    return { backend: this.ctx.backend, diskFiles: policy.diskFiles, policyIndex: policy.index, logger: this.logger, nodeTimeoutMs: this.config.node_timeout * 1000 };
   }
 }

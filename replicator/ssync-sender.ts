@@ -13,7 +13,10 @@ export interface SsyncTarget {
 
 export interface SsyncDeps {
   readonly backend: BackendClient;
+  /** The disk files of the policy being pushed. */
   readonly diskFiles: DiskFileManager;
+  /** That policy's index, sent as `X-Backend-Storage-Policy-Index` so the remote uses the same one. */
+  readonly policyIndex: number;
   readonly logger: Logger;
   readonly nodeTimeoutMs: number;
 }
@@ -44,7 +47,7 @@ export async function ssyncPush(deps: SsyncDeps, local: { device: string; partit
     ...(e.metaTimestamp ? { metaTimestamp: e.metaTimestamp.internal } : {}),
   }));
   const path = backendPath(remote.device, local.partition);
-  const check = await deps.backend.request(remote, { method: 'SSYNC', path, headers: { [SSYNC_PHASE_HEADER]: 'missing-check' }, body: encodeOffers(offers), timeoutMs: deps.nodeTimeoutMs, ...(signal ? { signal } : {}) });
+  const check = await deps.backend.request(remote, { method: 'SSYNC', path, headers: { [SSYNC_PHASE_HEADER]: 'missing-check', 'X-Backend-Storage-Policy-Index': String(deps.policyIndex) }, body: encodeOffers(offers), timeoutMs: deps.nodeTimeoutMs, ...(signal ? { signal } : {}) });
   if (check.status !== 200) {
     await check.body.dump();
     throw new Error(`missing check answered ${check.status}`);
@@ -56,7 +59,7 @@ export async function ssyncPush(deps: SsyncDeps, local: { device: string; partit
   const updates = await deps.backend.request(remote, {
     method: 'SSYNC',
     path,
-    headers: { [SSYNC_PHASE_HEADER]: 'updates' },
+    headers: { [SSYNC_PHASE_HEADER]: 'updates', 'X-Backend-Storage-Policy-Index': String(deps.policyIndex) },
     body: frames(deps, local, wants, byHash, counter),
     timeoutMs: 0, // the stream may be long; the remote answers once it has applied it all
     ...(signal ? { signal } : {}),

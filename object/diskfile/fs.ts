@@ -19,6 +19,7 @@ import { BufferedSink, DirectSink, MemorySink } from './file-sinks.ts';
 import { type SuffixFileSource, SuffixHashes } from './hashes.ts';
 import { type SmallFileSet, SmallFiles } from './small-files.ts';
 import type { KvOpener } from '../../common/db/kv.ts';
+import { policyString } from '../../common/storage-policy.ts';
 import { entryOf, type FileKind, fileName, objectState, sameEntry, type Selection, selectFiles } from './ondisk.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectEntry, ObjectLocation, ObjectReader, ObjectState, ObjectWriter, OpenOptions } from './types.ts';
 
@@ -48,6 +49,12 @@ export interface FsDiskFileOptions {
    * instead of a directory and file each. Absent: every file is a file.
    */
   readonly smallObjects?: { readonly maxBytes: number; readonly open: KvOpener };
+  /**
+   * The storage policy whose objects this manager keeps (default 0): its directories are
+   * Swift's `objects-<N>`, `tmp-<N>` and `quarantined/objects-<N>` (plain names for 0), its
+   * database `objects-<N>-db`.
+   */
+  readonly policyIndex?: number;
 }
 
 /** Objects expected to be at least this large are written with `O_DIRECT`. */
@@ -63,7 +70,9 @@ const DIRECT_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC 
  * The on-disk DiskFile implementation. Layout, as Swift's:
  * `<devices>/<device>/objects/<partition>/<suffix>/<hash>/<timestamp>.data|.ts|.meta`, where
  * `<suffix>` is the last 3 hex digits of the object's hash; writes go through
- * `<device>/tmp`; corrupt objects move to `<device>/quarantined/objects/<hash>`.
+ * `<device>/tmp`; corrupt objects move to `<device>/quarantined/objects/<hash>`. A manager
+ * keeps one storage policy's objects: policy N's directories are `objects-N`, `tmp-N`,
+ * `quarantined/objects-N`.
  */
 export class FsDiskFileManager implements DiskFileManager {
   readonly supports = { durable: true, blockChecksums: true } as const;
@@ -71,6 +80,10 @@ export class FsDiskFileManager implements DiskFileManager {
   /** Objects moved aside since start (recon reports it). */
   quarantinedCount = 0;
   readonly options: Required<Omit<FsDiskFileOptions, 'slabs' | 'smallObjects'>>;
+  /** The policy's object directory on each device (`objects`, `objects-1`, ...). */
+  readonly datadir: string;
+  /** The policy's temp directory on each device (`tmp`, `tmp-1`, ...). */
+  readonly tmpdir: string;
   /** Where small objects' files are kept, when they are kept apart. */
   readonly small: SmallFiles | undefined;
   readonly smallMaxBytes: number;
@@ -81,11 +94,13 @@ export class FsDiskFileManager implements DiskFileManager {
   private readonly devices: DeviceChecker;
 
   constructor(options: FsDiskFileOptions) {
-    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, ...options };
+    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, policyIndex: 0, ...options };
+    this.datadir = policyString('objects', this.options.policyIndex);
+    this.tmpdir = policyString('tmp', this.options.policyIndex);
     this.slabs = options.slabs ?? (this.options.directIoBuffers > 0 ? newSlabPool(this.options.directIoBuffers) : undefined);
     this.devices = new DeviceChecker(options);
     const small = options.smallObjects
-      ? new SmallFiles({ devices: options.devices, mountCheck: options.mountCheck, clock: options.clock, open: options.smallObjects.open, quarantine: (...args) => this.quarantineRecord(...args) })
+      ? new SmallFiles({ devices: options.devices, mountCheck: options.mountCheck, clock: options.clock, open: options.smallObjects.open, datadir: `${this.datadir}-db`, quarantine: (...args) => this.quarantineRecord(...args) })
       : undefined;
     this.small = small;
     this.smallMaxBytes = options.smallObjects?.maxBytes ?? -1;
@@ -105,7 +120,7 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async partitions(device: string): Promise<number[]> {
     const dev = await this.devices.path(device);
-    const names = await readdir(join(dev, 'objects')).catch(() => [] as string[]);
+    const names = await readdir(join(dev, this.datadir)).catch(() => [] as string[]);
     const onDisk = names.filter((n) => /^\d+$/.test(n)).map(Number);
     if (!this.small) return onDisk;
     return [...new Set([...onDisk, ...(await this.small.partitions(device))])].sort((a, b) => a - b);
@@ -113,7 +128,7 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async *objects(device: string, partition: number, suffixes?: readonly string[]): AsyncGenerator<ObjectEntry> {
     const dev = await this.devices.path(device);
-    const partitionDir = join(dev, 'objects', String(partition));
+    const partitionDir = join(dev, this.datadir, String(partition));
     const wanted = suffixes ? new Set(suffixes) : undefined;
     // `<suffix>/<hash>` → the names of its files, on disk and in the database alike.
     const objects = new Map<string, Set<string>>();
@@ -143,7 +158,7 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async removePartition(device: string, partition: number): Promise<void> {
     const dev = await this.devices.path(device);
-    const partitionDir = join(dev, 'objects', String(partition));
+    const partitionDir = join(dev, this.datadir, String(partition));
     await rm(partitionDir, { recursive: true, force: true });
     await this.small?.removePartition(device, partition);
     this.hashes.forget(partitionDir);
@@ -152,7 +167,7 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async removeIfUnchanged(device: string, partition: number, entry: ObjectEntry): Promise<boolean> {
     const dev = await this.devices.path(device);
-    const partitionDir = join(dev, 'objects', String(partition));
+    const partitionDir = join(dev, this.datadir, String(partition));
     const hashDir = join(partitionDir, entry.suffix, entry.hash);
     const small = (await this.small?.files(device, partition, entry.hash)) ?? NO_FILES;
     if (!sameEntry(entryOf([...(await readdir(hashDir).catch(() => [] as string[])), ...small.keys()]), entry)) return false;
@@ -170,7 +185,7 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async getHashes(device: string, partition: number, recalculate: readonly string[] = []): Promise<Record<string, string>> {
     const dev = await this.devices.path(device);
-    return this.hashes.get(join(dev, 'objects', String(partition)), recalculate);
+    return this.hashes.get(join(dev, this.datadir, String(partition)), recalculate);
   }
 
   /**
@@ -178,9 +193,9 @@ export class FsDiskFileManager implements DiskFileManager {
    * written out beside them) and marks its suffix for rehashing.
    */
   async quarantine(devPath: string, device: string, partition: number, hash: string, reason: string): Promise<void> {
-    const partitionDir = join(devPath, 'objects', String(partition));
+    const partitionDir = join(devPath, this.datadir, String(partition));
     const hashDir = join(partitionDir, hash.slice(-3), hash);
-    let target = join(devPath, 'quarantined', 'objects', hash);
+    let target = join(devPath, 'quarantined', this.datadir, hash);
     await mkdir(dirname(target), { recursive: true });
     await rename(hashDir, target).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return;
@@ -198,9 +213,9 @@ export class FsDiskFileManager implements DiskFileManager {
     this.options.logger.warn('object quarantined', { path: hashDir, reason });
   }
 
-  /** Writes an undecodable record of the database out under `quarantined/objects/<hash>`. */
+  /** Writes an undecodable record of the database out under `quarantined/<datadir>/<hash>`. */
   private async quarantineRecord(device: string, partition: number, hash: string, record: Uint8Array): Promise<void> {
-    const target = join(await this.devices.path(device), 'quarantined', 'objects', hash);
+    const target = join(await this.devices.path(device), 'quarantined', this.datadir, hash);
     await mkdir(target, { recursive: true });
     await writeFile(join(target, `record-${randomBytes(4).toString('hex')}.msgpack`), record);
     this.quarantinedCount += 1;
@@ -228,7 +243,7 @@ export class FsDiskFileManager implements DiskFileManager {
     let removed = 0;
     const devices = await readdir(this.options.devices).catch(() => [] as string[]);
     for (const device of devices) {
-      const tmp = join(this.options.devices, device, 'tmp');
+      const tmp = join(this.options.devices, device, this.tmpdir);
       for (const name of await readdir(tmp).catch(() => [] as string[])) {
         const pid = Number(name.split('.')[0]);
         const stale = !Number.isInteger(pid) || !processAlive(pid) || pid === process.pid;
@@ -254,7 +269,7 @@ export function newSlabPool(count: number): AlignedSlabs {
 
 /** The small files of a partition directory, for suffix hashing. */
 function smallFileSource(small: SmallFiles): SuffixFileSource {
-  // `<devices>/<device>/objects/<partition>`
+  // `<devices>/<device>/<datadir>/<partition>`
   const where = (partitionDir: string): { device: string; partition: number } => ({ device: basename(dirname(dirname(partitionDir))), partition: Number(basename(partitionDir)) });
   return {
     suffixes: (partitionDir) => {
@@ -312,7 +327,7 @@ class FsDiskFile implements DiskFile {
     this.device = device;
     this.partition = partition;
     this.hash = hash;
-    this.hashDir = join(devPath, 'objects', String(partition), hash.slice(-3), hash);
+    this.hashDir = join(devPath, manager.datadir, String(partition), hash.slice(-3), hash);
     this.name = name;
   }
 
@@ -364,9 +379,9 @@ class FsDiskFile implements DiskFile {
 
   private readonly noSpace = (err: unknown): unknown => asNoSpace(this.device, err);
 
-  /** A new temp file under `<device>/tmp` (made on first use). */
+  /** A new temp file under the device's temp directory (made on first use). */
   private openTemp(flags: string | number): { fd: number; path: string } {
-    const tmpDir = join(this.devPath, 'tmp');
+    const tmpDir = join(this.devPath, this.manager.tmpdir);
     const path = join(tmpDir, `${process.pid}.${tempSuffix()}.tmp`);
     try {
       return { fd: openSync(path, flags, 0o644), path };

@@ -26,8 +26,10 @@ export interface SmallFilesOptions {
   readonly devices: string;
   readonly mountCheck: boolean;
   readonly clock: Clock;
-  /** Opens `<device>/objects-db` (a LevelDB that syncs every batch, in a server). */
+  /** Opens `<device>/<datadir>` (a LevelDB that syncs every batch, in a server). */
   readonly open: KvOpener;
+  /** The database's directory on each device: `objects-db` (default; policy N's is `objects-N-db`). */
+  readonly datadir?: string;
   /**
    * Keeps aside a record that cannot be decoded (the bytes around the files, not a file's own
    * checksums, which the readers check): quarantine. The record leaves the database after.
@@ -60,7 +62,7 @@ export class SmallFiles {
   constructor(options: SmallFilesOptions) {
     this.clock = options.clock;
     this.quarantine = options.quarantine;
-    this.dbs = new DeviceDbs({ devices: options.devices, mountCheck: options.mountCheck, datadir: 'objects-db', open: options.open, clock: options.clock });
+    this.dbs = new DeviceDbs({ devices: options.devices, mountCheck: options.mountCheck, datadir: options.datadir ?? 'objects-db', open: options.open, clock: options.clock });
   }
 
   /** The files of one object; none when its record cannot be decoded (it is quarantined). */

@@ -14,6 +14,8 @@ import { containerServerSchema } from '../../container/config.ts';
 import { ContainerServer } from '../../container/server.ts';
 import type { AsyncPendingStore } from '../../object/async-pending.ts';
 import type { FsDiskFileManager } from '../../object/diskfile/fs.ts';
+import type { DiskFileRouter } from '../../object/diskfile/router.ts';
+import { StoragePolicies } from '../../common/storage-policy.ts';
 import type { StorageNodeContext } from '../../replicator/node-context.ts';
 import { RingBuilder } from '../../ring/builder.ts';
 import { Ring } from '../../ring/ring.ts';
@@ -91,7 +93,8 @@ export async function startDbNodes(options: { count?: number; replicas?: number;
       ports: allPorts,
       devices,
       mountCheck: false,
-      diskFiles: undefined as unknown as FsDiskFileManager,
+      diskFiles: undefined as unknown as DiskFileRouter<FsDiskFileManager>,
+      policies: StoragePolicies.legacy(),
       pendings: undefined as unknown as AsyncPendingStore,
       containerDbs: container.datadirs,
       accountDbs: account.datadirs,

@@ -13,6 +13,7 @@ import { storageSchema } from '../../common/storage-config.ts';
 import { FsAsyncPendingStore } from '../../object/async-pending.ts';
 import { objectServerSchema } from '../../object/config.ts';
 import { FsDiskFileManager } from '../../object/diskfile/fs.ts';
+import { DiskFileRouter } from '../../object/diskfile/router.ts';
 import { ObjectServer } from '../../object/server.ts';
 
 const devices = process.argv[2] as string;
@@ -22,7 +23,7 @@ const diskFiles = new FsDiskFileManager({ devices, mountCheck: false, hashPath: 
 const removed = await diskFiles.cleanupTempFiles();
 const server = new ObjectServer(
   { storage: { ...config.storage, devices }, objectServer: config.objectServer },
-  { clock: systemClock, logger, backend: new UndiciBackendClient(), diskFiles, pendings: new FsAsyncPendingStore({ devices, mountCheck: false }), hashPath: new HashPath('', 'crash-test') },
+  { clock: systemClock, logger, backend: new UndiciBackendClient(), diskFiles: DiskFileRouter.single(diskFiles), pendings: new FsAsyncPendingStore({ devices, mountCheck: false }), hashPath: new HashPath('', 'crash-test') },
 );
 const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
 process.stdout.write(`listening ${http.port} cleaned ${removed}\n`);

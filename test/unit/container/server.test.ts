@@ -10,6 +10,7 @@ import { type BackendClient, UndiciBackendClient } from '../../../common/http/ba
 import { type HttpServer, listen } from '../../../common/http/server.ts';
 import { createLogger } from '../../../common/logger.ts';
 import { storageSchema } from '../../../common/storage-config.ts';
+import { StoragePolicies } from '../../../common/storage-policy.ts';
 import { containerServerSchema } from '../../../container/config.ts';
 import { ContainerServer } from '../../../container/server.ts';
 import { DatabaseNoSpaceError } from '../../../common/db/errors.ts';
@@ -42,7 +43,7 @@ async function withServer(fn: (node: Node) => Promise<void>, options: { backend?
   const clock = new ManualClock(1_700_000_000_000);
   const server = new ContainerServer(
     { storage: { ...defaults.storage, devices: dir.path, mount_check: options.mountCheck ?? false }, containerServer: { ...defaults['container-server'], allow_versions: options.allowVersions ?? false } },
-    { clock, logger, backend: options.backend ?? fakeBackend(() => ({ status: 201 })), hashPath, policies: new Map([[0, 'Policy-0'], [1, 'gold']]), ...(options.kvOpener ? { kvOpener: options.kvOpener } : {}) },
+    { clock, logger, backend: options.backend ?? fakeBackend(() => ({ status: 201 })), hashPath, policies: StoragePolicies.of([{ index: 0, name: 'Policy-0', default: true }, { index: 1, name: 'gold' }]), ...(options.kvOpener ? { kvOpener: options.kvOpener } : {}) },
   );
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
   try {

@@ -15,6 +15,7 @@ import { objectServerSchema } from '../../../object/config.ts';
 import { HEADER_SIZE } from '../../../object/diskfile/format.ts';
 import { asNoSpace } from '../../../object/diskfile/errors.ts';
 import { FsDiskFileManager } from '../../../object/diskfile/fs.ts';
+import { DiskFileRouter } from '../../../object/diskfile/router.ts';
 import type { DiskFileManager } from '../../../object/diskfile/types.ts';
 import { ObjectServer } from '../../../object/server.ts';
 import { httpRequest, rawStatus } from '../../helpers/http.ts';
@@ -53,7 +54,10 @@ async function rig(wrap: (manager: DiskFileManager) => DiskFileManager = (m) => 
   const config = defaultConfig({ storage: storageSchema, objectServer: objectServerSchema });
   const server = new ObjectServer(
     { storage: { ...config.storage, devices: dir.path }, objectServer: config.objectServer },
-    { clock, logger: nullLogger, backend, pendings, hashPath, diskFiles: wrap(new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger })) },
+    { clock, logger: nullLogger, backend, pendings, hashPath, diskFiles: new DiskFileRouter(new Map([
+      [0, wrap(new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger }))],
+      [1, new FsDiskFileManager({ devices: dir.path, mountCheck: false, hashPath, clock, logger: nullLogger, policyIndex: 1 })],
+    ])) },
   );
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger: nullLogger });
   const r: Rig = {
@@ -410,5 +414,44 @@ test('a device that fills up during an upload (the writer fails with DiskFileNoS
     assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), [], 'the temp file is gone');
   }, full);
 });
+
+test('X-Backend-Storage-Policy-Index picks the policy: the same name in two policies is two objects, policy 1 lives in objects-1', () =>
+  withRig(async (r) => {
+    const p1 = { 'X-Backend-Storage-Policy-Index': '1' };
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(1), p1), 'silver bytes')).status, 201);
+    assert.is((await r.req('GET', OBJ)).status, 404, 'policy 0 has no such object');
+    assert.is((await r.req('GET', OBJ, { 'X-Backend-Storage-Policy-Index': '' })).status, 404, 'an empty index is policy 0');
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(2)), 'gold bytes')).status, 201);
+    assert.is((await r.req('GET', OBJ, p1)).body.toString(), 'silver bytes');
+    assert.is((await r.req('GET', OBJ)).body.toString(), 'gold bytes');
+    assert.equal(await readdir(join(r.devices, 'sda', 'objects-1')), ['1']);
+    assert.equal(await readdir(join(r.devices, 'sda', 'objects')), ['1']);
+    // Each policy's container update names its policy, so the row lands in the right one.
+    assert.equal(r.updates.map((u) => u.headers['x-backend-storage-policy-index']), ['1', undefined]);
+    assert.is((await r.req('DELETE', OBJ, { 'X-Timestamp': ts(3), ...p1 })).status, 204);
+    assert.is((await r.req('GET', OBJ, p1)).status, 404);
+    assert.is((await r.req('GET', OBJ)).body.toString(), 'gold bytes', 'a delete in policy 1 leaves policy 0 alone');
+    const client = new UndiciBackendClient();
+    try {
+      const hashes = async (headers: Record<string, string>): Promise<Record<string, string>> =>
+        (await (await client.request({ ip: '127.0.0.1', port: r.port }, { method: 'REPLICATE', path: '/sda/1', headers })).body.json()) as Record<string, string>;
+      const hashes0 = await hashes({});
+      const hashes1 = await hashes(p1);
+      assert.equal(Object.keys(hashes0), Object.keys(hashes1));
+      assert.is.not(Object.values(hashes0)[0], Object.values(hashes1)[0], 'REPLICATE hashes the named policy');
+    } finally {
+      await client.close();
+    }
+  }));
+
+test('an index no policy has is refused with Swift\'s 503 and stores nothing', () =>
+  withRig(async (r) => {
+    const res = await r.req('PUT', OBJ, putHeaders(r, ts(1), { 'X-Backend-Storage-Policy-Index': '7' }), 'x');
+    assert.is(res.status, 503);
+    assert.is(res.body.toString(), 'No policy with index 7');
+    assert.is((await r.req('GET', OBJ, { 'X-Backend-Storage-Policy-Index': 'x' })).status, 503);
+    assert.is(r.updates.length, 0);
+    assert.equal((await readdir(join(r.devices, 'sda'))).filter((n) => n.startsWith('objects')), []);
+  }));
 
 test.run();
