@@ -4,6 +4,7 @@ import { hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { StoragePolicies, storagePolicySchema } from '../common/storage-policy.ts';
 import { loadRingSet } from '../ring/ring-set.ts';
 import { workerMetricsText } from './proxy-metrics.ts';
 import { proxyServerSchema } from '../proxy/config.ts';
@@ -14,6 +15,7 @@ import { workerInfoPeers } from './proxy-worker-peers.ts';
 /** The sections of a proxy's config file. */
 export const proxyNodeSchemas = {
   'swift-hash': swiftHashSchema,
+  'storage-policy:*': storagePolicySchema,
   'proxy-server': proxyServerSchema,
   ...pipelineSchemas,
 } as const;
@@ -30,13 +32,14 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
   const logger = options.logger ?? createLogger({ level: p.log_level, clock, fields: { server: 'proxy' } });
   const hash = config['swift-hash'];
   const workers = workerInfoPeers();
+  const policies = StoragePolicies.fromConfig(config['storage-policy:*']);
   const server = new ProxyServer(
-    { proxy: p, middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}` },
+    { proxy: p, middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}`, policies },
     {
       clock,
       logger,
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
-      rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock),
+      rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock, policies),
       hashPath: hashPathFromConfig(hash),
       ...(workers ? { infoPeers: workers.peers } : {}),
       ...(options.workerMetrics ? { metricsText: () => workerText() } : {}),

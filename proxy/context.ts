@@ -2,7 +2,8 @@ import type { ConfigOf } from '../common/config.ts';
 import type { Constraints } from '../common/constraints.ts';
 import type { HashPath } from '../common/hash-path.ts';
 import type { TimestampSource } from '../common/timestamp-source.ts';
-import type { Ring } from '../ring/ring.ts';
+import type { StoragePolicies } from '../common/storage-policy.ts';
+import type { RingSet } from '../ring/ring-set.ts';
 import type { BackendDeps } from './backend-requests.ts';
 import type { proxyServerSchema } from './config.ts';
 import type { InfoCache } from './info-cache.ts';
@@ -10,11 +11,12 @@ import type { InfoCache } from './info-cache.ts';
 /** Everything controllers and middlewares share (Swift's proxy `Application`, typed). */
 export interface ProxyContext extends BackendDeps {
   readonly config: ConfigOf<typeof proxyServerSchema>;
-  readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
+  /** The rings; each storage policy's object ring through `objectRing(rings, index)`. */
+  readonly rings: RingSet;
   readonly info: InfoCache;
   readonly constraints: Constraints;
-  /** The one storage policy: its name (for `X-Storage-Policy`) and index. */
-  readonly policy: { readonly name: string; readonly index: number };
+  /** The cluster's storage policies (names for `X-Storage-Policy`, the default, the rings' indexes). */
+  readonly policies: StoragePolicies;
   /** Write timestamps: unique and increasing within this proxy process. */
   readonly timestamps: TimestampSource;
   /** The cluster's hash path (names the expirer's queue containers). */

@@ -7,7 +7,8 @@ import type { HashPath } from '../common/hash-path.ts';
 import type { Logger } from '../common/logger.ts';
 import { TimestampSource } from '../common/timestamp-source.ts';
 import { newTransId } from '../common/trans-id.ts';
-import type { Ring } from '../ring/ring.ts';
+import { StoragePolicies } from '../common/storage-policy.ts';
+import type { RingSet } from '../ring/ring-set.ts';
 import { proxyApp } from './app.ts';
 import type { proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
@@ -24,7 +25,8 @@ export interface ProxyServerConfig {
   readonly middleware?: Partial<PipelineConfig>;
   /** The cluster secret tokens are signed with (from `[swift-hash]`). */
   readonly secret: string;
-  readonly policy?: { readonly name: string; readonly index: number };
+  /** The cluster's storage policies (`[storage-policy:N]`); default: policy 0 alone. */
+  readonly policies?: StoragePolicies;
   readonly constraints?: Constraints;
 }
 
@@ -32,7 +34,8 @@ export interface ProxyServerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly backend: BackendClient;
-  readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring };
+  /** The rings, with every policy's object ring (`objects`) when there is more than policy 0. */
+  readonly rings: RingSet;
   readonly hashPath: HashPath;
   /** The other proxy processes on the same port, told of writes (see `InfoPeers`). */
   readonly infoPeers?: InfoPeers;
@@ -58,7 +61,7 @@ export class ProxyServer {
     this.deps = deps;
     const p = config.proxy;
     const constraints = config.constraints ?? DEFAULT_CONSTRAINTS;
-    const policy = config.policy ?? { name: 'Policy-0', index: 0 };
+    const policies = config.policies ?? StoragePolicies.legacy();
     const backendDeps = {
       backend: deps.backend,
       limiter: new ErrorLimiter({ clock: deps.clock, intervalMs: p.error_suppression_interval * 1000, limit: p.error_suppression_limit, observer: { error: (node) => this.metrics.backendError(node), limited: (node) => this.metrics.errorLimited(node) } }),
@@ -74,7 +77,7 @@ export class ProxyServer {
       rings: deps.rings,
       info: new InfoCache(backendDeps, deps.rings, { accountSeconds: p.recheck_account_existence, containerSeconds: p.recheck_container_existence }, deps.infoPeers),
       constraints,
-      policy,
+      policies,
       timestamps: new TimestampSource(deps.clock),
       hashPath: deps.hashPath,
     };
@@ -83,7 +86,7 @@ export class ProxyServer {
         version: '2.30.1-swiftlet',
         strict_cors_mode: p.strict_cors_mode,
         ...constraints,
-        policies: [{ name: policy.name, default: true, aliases: policy.name }],
+        policies: policies.info(),
         allow_account_management: p.allow_account_management,
         account_autocreate: p.account_autocreate,
       },

@@ -45,7 +45,14 @@ async function read(ctx: ProxyContext, req: ProxyRequest, account: string, conta
     throw err;
   }
   const shown = passHeaders(headers, owner ? [] : OWNER_HEADERS);
-  if (headers['x-backend-storage-policy-index'] !== undefined) shown['X-Storage-Policy'] = ctx.policy.name;
+  const status = isReadSource(result) ? result.response.status : result.status;
+  const index = headers['x-backend-storage-policy-index'];
+  // Swift names the policy on success only (a deleted container's 404 has an index too).
+  if (status >= 200 && status < 300 && index !== undefined) {
+    const policy = ctx.policies.byIndex(index);
+    if (policy) shown['X-Storage-Policy'] = policy.name;
+    else req.env.logger.error('could not translate X-Backend-Storage-Policy-Index to a policy', { index, account, container });
+  }
   if (isReadSource(result)) return { status: result.response.status, headers: shown, body: req.method === 'HEAD' ? null : result.response.body };
   return { status: result.status, headers: shown, body: req.method === 'HEAD' ? null : result.body };
 }
@@ -54,11 +61,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
   checkContainerName(container, ctx.constraints);
   cleanAcls(req);
   plainTextRefusal(() => checkMetadata(req.headers, 'container', ctx.constraints));
-  const policyName = req.headers['x-storage-policy'];
-  // An empty X-Storage-Policy is no choice at all: the default policy, as in Swift.
-  if (policyName !== undefined && policyName !== '' && policyName.toLowerCase() !== ctx.policy.name.toLowerCase()) {
-    throw new HttpError(400, `Invalid X-Storage-Policy ${JSON.stringify(policyName)}`);
-  }
+  const policyIndex = requestedPolicy(ctx, req);
   if (!(await authorize(req, { method: 'PUT', account, container }))) dropOwnerHeaders(req);
   let accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404 && ctx.config.account_autocreate) {
@@ -72,8 +75,24 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
     const existing = await ctx.info.container(account, container, req.env.transId);
     if (existing.status === 404) throw new HttpError(403, `Reached container limit of ${limit}`);
   }
-  const reply = await write(ctx, req, account, container, { 'x-backend-storage-policy-index': String(ctx.policy.index) });
+  // No policy named: the container servers keep an existing container's, or give a new one the default.
+  const policyHeader: Record<string, string> = policyIndex === undefined ? { 'x-backend-storage-policy-default': String(ctx.policies.default.index) } : { 'x-backend-storage-policy-index': String(policyIndex) };
+  const reply = await write(ctx, req, account, container, policyHeader);
   return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+}
+
+/**
+ * The policy index a container PUT names in `X-Storage-Policy` (Swift's
+ * `_convert_policy_to_index`); undefined when it names none (absent or empty).
+ * @throws {HttpError} 400 for an unknown or deprecated policy, with Swift's bodies.
+ */
+function requestedPolicy(ctx: ProxyContext, req: ProxyRequest): number | undefined {
+  const name = req.headers['x-storage-policy'];
+  if (name === undefined || name === '') return undefined;
+  const policy = ctx.policies.byName(name);
+  if (!policy) throw new HttpError(400, `Invalid X-Storage-Policy '${name}'`, { 'Content-Type': 'text/plain' });
+  if (policy.isDeprecated) throw new HttpError(400, `Storage Policy '${policy.name}' is deprecated`);
+  return policy.index;
 }
 
 async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {

@@ -4,7 +4,10 @@ import { parseMatch } from '../../common/http/conditional.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { httpDate } from '../../common/http/http-date.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
+import { UnknownPolicyError } from '../../common/storage-policy.ts';
 import type { Timestamp } from '../../common/timestamp.ts';
+import { objectRing } from '../../ring/ring-set.ts';
+import type { Ring } from '../../ring/ring.ts';
 import { makeRequests, type Target } from '../backend-requests.ts';
 import type { ProxyContext } from '../context.ts';
 import type { ContainerInfo } from '../info-cache.ts';
@@ -48,7 +51,14 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
   if (info.status === 404) throw new HttpError(404);
   if (info.status < 200 || info.status >= 300) throw new HttpError(503);
   req.env.policyIndex = info.policyIndex;
-  const ring = ctx.rings.object;
+  let ring: Ring;
+  try {
+    ring = objectRing(ctx.rings, ctx.policies.requireIndex(info.policyIndex).index);
+  } catch (err) {
+    // A policy this proxy does not know yet (Swift: an operator error, hopefully passing).
+    if (err instanceof UnknownPolicyError) throw new HttpError(503, 'Unknown Storage Policy');
+    throw err;
+  }
   const target: Target = { ring, partition: ring.getPart(account, container, object), names: [account, container, object] };
   const policy = { 'x-backend-storage-policy-index': info.policyIndex };
   if (reading) return objectRead(ctx, req, target, backendHeaders(req, policy), isNewest(req));

@@ -9,6 +9,8 @@ import { createLogger, type Logger } from '../../common/logger.ts';
 import { RingBuilder } from '../../ring/builder.ts';
 import { writeRingFile } from '../../ring/io.ts';
 import { Ring } from '../../ring/ring.ts';
+import { objectRingName } from '../../ring/ring-set.ts';
+import { StoragePolicies } from '../../common/storage-policy.ts';
 import { type RunningStorageNode, runStorageNode, type StorageNodeConfig, storageNodeSchemas } from '../../cli/storage-node.ts';
 import { proxyNodeSchemas } from '../../cli/proxy-node.ts';
 import type { PipelineConfig } from '../../proxy/pipeline.ts';
@@ -36,7 +38,9 @@ export interface TestCluster {
   readonly nodes: readonly ClusterNode[];
   readonly proxy: ProxyServer;
   readonly hashPath: HashPath;
-  readonly rings: { account: Ring; container: Ring; object: Ring };
+  /** The rings; `objects` holds every policy's object ring (`object` is policy 0's). */
+  readonly rings: { account: Ring; container: Ring; object: Ring; objects: Map<number, Ring> };
+  readonly policies: StoragePolicies;
   /** A token for `account:user` (default test:tester). */
   token(user?: string, key?: string): Promise<string>;
   /** A request to the proxy with test:tester's token (pass `X-Auth-Token: ''` to send none). */
@@ -63,9 +67,19 @@ const USERS = {
 
 /**
  * `users` adds tempauth users (`user_<account>_<user>` = `<key> [groups]`), e.g. the owner of a
- * system account for the record store's tests.
+ * system account for the record store's tests. `policies`: `[storage-policy:N]` sections (index →
+ * section) for the nodes and the proxy; each gets its object ring with `replicas` of its own
+ * (default: the cluster's). Default: policy 0 alone.
  */
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock; users?: Record<string, string> } = {}): Promise<TestCluster> {
+export interface ClusterPolicy {
+  readonly name: string;
+  readonly aliases?: string;
+  readonly default?: boolean;
+  readonly deprecated?: boolean;
+  readonly replicas?: number;
+}
+
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock; users?: Record<string, string>; policies?: Record<number, ClusterPolicy> } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
@@ -73,11 +87,16 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const hashSection = { swift_hash_path_prefix: '', swift_hash_path_suffix: 'test-cluster' };
   const hashPath = new HashPath('', 'test-cluster');
   const nodes: ClusterNode[] = [];
+  const policySections = Object.fromEntries(
+    Object.entries(options.policies ?? {}).map(([index, p]) => [index, { name: p.name, aliases: p.aliases ?? '', default: p.default ?? false, deprecated: p.deprecated ?? false, policy_type: 'replication' as const }]),
+  );
+  const policies = StoragePolicies.fromConfig(policySections);
   const configFor = (node: ClusterNode): StorageNodeConfig => {
     const base = defaultConfig(storageNodeSchemas);
     return {
       ...base, // every daemon's section, with its defaults
       'swift-hash': hashSection,
+      'storage-policy:*': policySections,
       storage: { ...base.storage, devices: node.devices, swift_dir: dir.path, log_level: 'error', run_daemons: false },
       'object-server': { ...base['object-server'], bind_port: node.ports.object, node_timeout: 2 },
       'container-server': { ...base['container-server'], bind_port: node.ports.container },
@@ -91,15 +110,17 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     node.ports = { ...node.running.ports };
     nodes.push(node);
   }
-  const rings = {} as { account: Ring; container: Ring; object: Ring };
-  for (const kind of ['account', 'container', 'object'] as const) {
-    const builder = RingBuilder.create({ partPower: options.partPower ?? 6, replicas: options.replicas ?? 3, minPartHours: 0 }, systemClock);
+  const build = async (name: string, kind: 'account' | 'container' | 'object', replicas: number): Promise<Ring> => {
+    const builder = RingBuilder.create({ partPower: options.partPower ?? 6, replicas, minPartHours: 0 }, systemClock);
     for (const node of nodes) builder.addDevice({ region: 1, zone: node.n, ip: '127.0.0.1', port: node.ports[kind], device: node.device, weight: 100 });
     builder.rebalance({ seed: 1 });
-    rings[kind] = Ring.fromData(builder.ringData(), hashPath);
     // The nodes' daemons load their rings from here when they first run.
-    await writeRingFile(join(dir.path, `${kind}.ring.gz`), builder.ringData());
-  }
+    await writeRingFile(join(dir.path, `${name}.ring.gz`), builder.ringData());
+    return Ring.fromData(builder.ringData(), hashPath);
+  };
+  const objects = new Map<number, Ring>();
+  for (const policy of policies) objects.set(policy.index, await build(objectRingName(policy.index), 'object', options.policies?.[policy.index]?.replicas ?? options.replicas ?? 3));
+  const rings = { account: await build('account', 'account', options.replicas ?? 3), container: await build('container', 'container', options.replicas ?? 3), object: objects.get(0) as Ring, objects };
   await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = test-cluster\n`);
   const proxyBase = defaultConfig(proxyNodeSchemas);
   const makeProxy = (): ProxyServer =>
@@ -108,6 +129,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
         proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
         middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } }, ...options.middleware },
         secret: `/${hashSection.swift_hash_path_suffix}`,
+        policies,
       },
       { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
     );
@@ -120,6 +142,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     proxy,
     hashPath,
     rings,
+    policies,
     async token(user = 'test:tester', key?: string) {
       const cached = tokens.get(user);
       if (cached && key === undefined) return cached;
