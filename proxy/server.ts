@@ -8,7 +8,7 @@ import type { Logger } from '../common/logger.ts';
 import { TimestampSource } from '../common/timestamp-source.ts';
 import { newTransId } from '../common/trans-id.ts';
 import { StoragePolicies } from '../common/storage-policy.ts';
-import type { RingSet } from '../ring/ring-set.ts';
+import { type RingSet, ringsByName } from '../ring/ring-set.ts';
 import { proxyApp } from './app.ts';
 import type { proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
@@ -91,7 +91,7 @@ export class ProxyServer {
         account_autocreate: p.account_autocreate,
       },
     };
-    this.metrics = new ProxyMetrics({ limitedNodes: () => backendDeps.limiter.limitedCount(), rings: () => deps.rings });
+    this.metrics = new ProxyMetrics({ limitedNodes: () => backendDeps.limiter.limitedCount(), rings: () => ringsByName(deps.rings) });
     const local = (): Promise<string> => this.metrics.registry.metrics();
     const middleware = { ...defaultPipelineConfig(), ...config.middleware };
     this.app = pipeline(proxyPipeline(this.context, this.capabilities, middleware, config.secret, this.metrics, deps.metricsText ?? local), proxyApp(this.context));

@@ -3,6 +3,7 @@ import { readdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { devicePath } from '../common/drive.ts';
 import { readRingFile } from '../ring/io.ts';
+import { policyString } from '../common/storage-policy.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 /**
@@ -24,8 +25,22 @@ export async function asyncPendings(ctx: StorageNodeContext): Promise<number> {
 export async function quarantined(ctx: StorageNodeContext): Promise<{ objects: number; containers: number; accounts: number }> {
   const out = { objects: 0, containers: 0, accounts: 0 };
   for (const device of await deviceNames(ctx)) {
-    for (const kind of ['objects', 'containers', 'accounts'] as const) {
+    for (const kind of ['containers', 'accounts'] as const) {
       out[kind] += (await readdir(join(ctx.devices, device, 'quarantined', kind)).catch(() => [])).length;
+    }
+  }
+  for (const n of Object.values(await quarantinedByPolicy(ctx))) out.objects += n.objects;
+  return out;
+}
+
+/** Quarantined objects per storage policy (`quarantined/objects`, `objects-1`, ...; Swift's recon `policies`). */
+export async function quarantinedByPolicy(ctx: StorageNodeContext): Promise<Record<string, { objects: number }>> {
+  const out: Record<string, { objects: number }> = {};
+  for (const policy of ctx.policies) out[String(policy.index)] = { objects: 0 };
+  for (const device of await deviceNames(ctx)) {
+    for (const policy of ctx.policies) {
+      const entry = out[String(policy.index)] as { objects: number };
+      entry.objects += (await readdir(join(ctx.devices, device, 'quarantined', policyString('objects', policy.index))).catch(() => [])).length;
     }
   }
   return out;

@@ -4,7 +4,7 @@ import type { Daemon, DaemonReport } from '../common/daemon.ts';
 import { HttpError } from '../common/http/http-error.ts';
 import type { Handler, ServerResponse } from '../common/http/server.ts';
 import type { StorageNodeContext } from './node-context.ts';
-import { asyncPendings, diskUsage, fileMd5, quarantined, ringFiles } from './node-facts.ts';
+import { asyncPendings, diskUsage, fileMd5, quarantined, quarantinedByPolicy, ringFiles } from './node-facts.ts';
 
 /** Daemons in the order `swiftlet once all` runs them: deliveries first, then repairs, then checks. */
 export const DAEMON_ORDER = [
@@ -26,7 +26,8 @@ export interface NodeFacts {
  * Recon (Swift's recon middleware) on a storage node's object port, for operators and
  * `swiftlet status`:
  * - `GET /recon/async`: container updates waiting (`async_pending`)
- * - `GET /recon/quarantined`: objects, containers and accounts moved aside
+ * - `GET /recon/quarantined`: objects, containers and accounts moved aside, and objects per
+ *   storage policy (`policies: {"1": {objects}}`, as Swift's)
  * - `GET /recon/diskusage`: size, used and free bytes per device (`mounted: false` when not)
  * - `GET /recon/unmounted`: the devices that may not be used, and why
  * - `GET /recon/ringmd5`: MD5 of each ring file (`*.ring.gz`) in the node's swift_dir
@@ -51,7 +52,7 @@ export function withRecon(next: Handler, ctx: StorageNodeContext, daemons: reado
   const node: NodeFacts = { bind_ip: ctx.bindIp, ports: ctx.ports, devices: ctx.devices, mount_check: ctx.mountCheck, swift_dir: swiftDir, pid: process.pid };
   const routes: Record<string, () => Promise<unknown>> = {
     async: async () => ({ async_pending: await asyncPendings(ctx) }),
-    quarantined: async () => quarantined(ctx),
+    quarantined: async () => ({ ...(await quarantined(ctx)), policies: await quarantinedByPolicy(ctx) }),
     diskusage: async () => diskUsage(ctx),
     unmounted: async () => (await diskUsage(ctx)).filter((d) => d.mounted !== true),
     ringmd5: async () => Object.fromEntries(Object.entries(await ringFiles(swiftDir)).map(([name, r]) => [join(swiftDir, name), r.md5])),

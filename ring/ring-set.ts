@@ -41,7 +41,9 @@ export function loadRingSet(swiftDir: string, hashPath: HashPath, clock: Clock, 
   return { account: load('account'), container: load('container'), object: objects.get(0) as Ring, objects };
 }
 
-/** The ring file names of a cluster (`account.ring.gz`, ..., one per policy), for recon and status. */
-export function ringFileNames(policies?: StoragePolicies): string[] {
-  return ['account.ring.gz', 'container.ring.gz', ...[...(policies ?? [{ index: 0 }])].map((p) => `${objectRingName(p.index)}.ring.gz`)];
+/** Every ring of a set by its file's name (`account`, `container`, `object`, `object-1`, ...), for metrics. */
+export function ringsByName(rings: RingSet): Record<string, Ring> {
+  const out: Record<string, Ring> = { account: rings.account, container: rings.container, object: rings.object };
+  for (const [index, ring] of rings.objects ?? []) out[objectRingName(index)] = ring;
+  return out;
 }
