@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { RingBuilder } from '../ring/builder.ts';
 import { writeBuilderFile, writeRingFile } from '../ring/io.ts';
+import { objectRingName } from '../ring/ring-set.ts';
 
 /** The all-in-one cluster's shape: four storage nodes, each its own zone with one device. */
 export const AIO_NODES = [1, 2, 3, 4] as const;
@@ -42,6 +43,21 @@ export function aioLayout(data: string): AioLayout {
 }
 
 /**
+ * The all-in-one cluster's storage policies, as Swift's SAIO has them: `gold` (policy 0, the
+ * default, 3 replicas) and `silver` (policy 1, 2 replicas), in every node's and the proxy's
+ * config and in `swiftlet.conf`. A cluster made before policies keeps its configs (one
+ * policy, `Policy-0`).
+ */
+export const AIO_POLICIES = [
+  { index: 0, name: 'gold', aliases: 'yellow, orange', default: true, replicas: 3 },
+  { index: 1, name: 'silver', aliases: '', default: false, replicas: 2 },
+] as const;
+
+function policySections(): string[] {
+  return AIO_POLICIES.flatMap((p) => [`[storage-policy:${p.index}]`, `name = ${p.name}`, ...(p.aliases ? [`aliases = ${p.aliases}`] : []), ...(p.default ? ['default = yes'] : []), '']);
+}
+
+/**
  * Tempauth of the all-in-one cluster (DESIGN.md; Swift's SAIO and the users its functional
  * tests expect): `SERVICE_` accounts are reached with a user's token plus the service user's
  * (test5:tester5) `X-Service-Token`; test6:tester6 is the tests' reseller admin.
@@ -70,12 +86,13 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
   const created = !existsSync(join(layout.etc, 'swiftlet.conf'));
   if (created) {
     const suffix = randomBytes(16).toString('hex');
-    await writeFile(join(layout.etc, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = ${suffix}\n`);
+    await writeFile(join(layout.etc, 'swiftlet.conf'), ['[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '', ...policySections()].join('\n'));
     for (const n of AIO_NODES) {
       const ports = aioPorts(n, options.storagePortBase);
       await mkdir(join(layout.devices(n), `d${n}`), { recursive: true });
       await writeFile(layout.nodeConfig(n), [
         '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
+        ...policySections(),
         '[storage]', `devices = ${layout.devices(n)}`, 'mount_check = false', 'bind_ip = 127.0.0.1', `swift_dir = ${layout.etc}`, '',
         '[object-server]', `bind_port = ${ports.object}`, '',
         '[container-server]', `bind_port = ${ports.container}`, '',
@@ -84,17 +101,23 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
     }
     await writeFile(layout.proxyConfig, [
       '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
+      ...policySections(),
       '[proxy-server]', 'bind_ip = 127.0.0.1', `bind_port = ${options.proxyPort}`, `workers = ${options.workers}`, `swift_dir = ${layout.etc}`, 'allow_account_management = true', '',
       '[tempauth]', ...TEMPAUTH, '',
       // <container>.<account>.localhost names a container (browsers and curl resolve *.localhost here).
       '[domain_remap]', 'storage_domain = localhost', '',
     ].join('\n'));
-    for (const kind of ['account', 'container', 'object'] as const) {
-      const builder = RingBuilder.create({ partPower: 10, replicas: 3, minPartHours: 1 }, options.clock);
+    const rings: { name: string; kind: 'account' | 'container' | 'object'; replicas: number }[] = [
+      { name: 'account', kind: 'account', replicas: 3 },
+      { name: 'container', kind: 'container', replicas: 3 },
+      ...AIO_POLICIES.map((p) => ({ name: objectRingName(p.index), kind: 'object' as const, replicas: p.replicas })),
+    ];
+    for (const { name, kind, replicas } of rings) {
+      const builder = RingBuilder.create({ partPower: 10, replicas, minPartHours: 1 }, options.clock);
       for (const n of AIO_NODES) builder.addDevice({ region: 1, zone: n, ip: '127.0.0.1', port: aioPorts(n, options.storagePortBase)[kind], device: `d${n}`, weight: 100 });
       builder.rebalance({ seed: 1 });
-      await writeBuilderFile(join(layout.etc, `${kind}.builder`), builder.toData());
-      await writeRingFile(join(layout.etc, `${kind}.ring.gz`), builder.ringData());
+      await writeBuilderFile(join(layout.etc, `${name}.builder`), builder.toData());
+      await writeRingFile(join(layout.etc, `${name}.ring.gz`), builder.ringData());
     }
   }
   // The proxy port is a start option; keep the config in step with it.

@@ -99,6 +99,15 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.is((await httpRequest(port, 'GET', '/o', { Host: `c.AUTH_test.localhost:${port}` })).body.toString(), 'kept across restarts');
     // Each node keeps its own ports whichever process runs it.
     for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);
+    // Two storage policies, as Swift's SAIO: gold (default, 3 replicas) and silver (2 replicas).
+    const info = JSON.parse((await httpRequest(port, 'GET', '/info')).body.toString()) as { swift: { policies: { name: string; default?: boolean }[] } };
+    assert.equal(info.swift.policies.map((p) => [p.name, p.default ?? false]), [['gold', true], ['silver', false]]);
+    const rings = Object.keys(JSON.parse((await httpRequest(base + 10, 'GET', '/recon/ringmd5')).body.toString()) as Record<string, string>).map((p) => p.split('/').pop());
+    assert.equal(rings, ['account.ring.gz', 'container.ring.gz', 'object.ring.gz', 'object-1.ring.gz']);
+    assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/s', { ...token, 'X-Storage-Policy': 'silver' })).status, 201);
+    assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/s/o', token, 'silver')).status, 201);
+    assert.is((await httpRequest(port, 'GET', '/v1/AUTH_test/s/o', token)).body.toString(), 'silver');
+    assert.is((await httpRequest(port, 'HEAD', '/v1/AUTH_test/s', token)).headers['x-storage-policy'], 'silver');
 
     // The identity service answers with the admin password clouds.yaml names, and says how to use it.
     assert.ok(running.lines.some((l) => l.includes(`export OS_CLIENT_CONFIG_FILE=${join(dir.path, 'etc', 'clouds.yaml')} OS_CLOUD=swiftlet-admin`)), running.lines.join('\n'));
