@@ -30,6 +30,11 @@ export interface ContainerRecord extends DbRecord {
   /** Container sync progress; reset when `X-Container-Sync-To` changes. */
   readonly x_container_sync_point1: number;
   readonly x_container_sync_point2: number;
+  /**
+   * The row sequence up to which rows of other policies went to the reconciler's queue
+   * (Swift's `reconciler_sync_point`); absent in databases made before it existed (-1).
+   */
+  readonly reconciler_sync_point?: number;
 }
 
 /** Swift's `get_info`: the record plus the counts of the container's policy. */
@@ -109,6 +114,8 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
       reported_bytes_used: 0,
       x_container_sync_point1: dumpedInteger(dumped, 'x_container_sync_point1', -1, -1),
       x_container_sync_point2: dumpedInteger(dumped, 'x_container_sync_point2', -1, -1),
+      // This replica's rows have their own sequence: it queues its misplaced rows itself.
+      reconciler_sync_point: -1,
     };
   }
 
@@ -136,6 +143,7 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
         reported_bytes_used: 0,
         x_container_sync_point1: -1,
         x_container_sync_point2: -1,
+        reconciler_sync_point: -1,
       },
       metadata,
     );
@@ -212,6 +220,33 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
   /** Container sync's progress markers. */
   async setXContainerSyncPoints(point1: number, point2: number): Promise<void> {
     await this.updateRecord(({ record }) => ({ record: { ...record, x_container_sync_point1: point1, x_container_sync_point2: point2 } }));
+  }
+
+  /**
+   * Rows after sequence `since` whose policy is not the container's (Swift's
+   * `get_misplaced_since`), at most `limit`, and the last sequence looked at (rows of the right
+   * policy count too, so the caller's sync point moves past them).
+   */
+  async getMisplacedSince(since: number, limit: number): Promise<{ rows: (ObjectRow & { readonly ROWID: number })[]; last: number }> {
+    const info = await this.getInfo();
+    if (!info) throw new DatabaseNotFoundError(this.hash);
+    const rows: (ObjectRow & { readonly ROWID: number })[] = [];
+    let last = since;
+    while (rows.length < limit) {
+      const page = await this.getItemsSince(last, limit);
+      if (page.length === 0) break;
+      for (const row of page) {
+        last = row.ROWID;
+        if (row.storage_policy_index !== info.storage_policy_index) rows.push(row);
+        if (rows.length >= limit) break;
+      }
+    }
+    return { rows, last };
+  }
+
+  /** Remembers how far rows of other policies were queued for the reconciler. */
+  async setReconcilerSyncPoint(point: number): Promise<void> {
+    await this.updateRecord(({ record }) => (record.reconciler_sync_point === point ? undefined : { record: { ...record, reconciler_sync_point: point } }));
   }
 
   /** Remembers what the container updater sent the account server (Swift's `reported`). */

@@ -4,20 +4,22 @@ import { AccountAuditor } from './account-auditor.ts';
 import { AccountReaper } from './account-reaper.ts';
 import { AccountReplicator } from './account-replicator.ts';
 import { ContainerAuditor } from './container-auditor.ts';
+import { ContainerReconciler, containerReconcilerSchema } from './container-reconciler.ts';
 import { ContainerReplicator } from './container-replicator.ts';
 import { ContainerUpdater } from './container-updater.ts';
 import { accountAuditorSchema, accountReaperSchema, containerAuditorSchema, containerUpdaterSchema, dbReplicatorSchema } from './db-daemon-config.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 /**
- * The account and container daemons of a storage node (replicators, container updater,
- * auditors, account reaper): their config sections (`replicator/db-daemon-config.ts`), and the
+ * The account and container daemons of a storage node (replicators, container updater and
+ * reconciler, auditors, account reaper): their config sections (`replicator/db-daemon-config.ts`), and the
  * daemons built from them.
  */
 export const dbDaemonSchemas = {
   'container-replicator': dbReplicatorSchema,
   'account-replicator': dbReplicatorSchema,
   'container-updater': containerUpdaterSchema,
+  'container-reconciler': containerReconcilerSchema,
   'container-auditor': containerAuditorSchema,
   'account-auditor': accountAuditorSchema,
   'account-reaper': accountReaperSchema,
@@ -29,6 +31,7 @@ export function dbDaemons(ctx: StorageNodeContext, config: ConfigsOf<typeof dbDa
     new ContainerReplicator(ctx, config['container-replicator']),
     new AccountReplicator(ctx, config['account-replicator']),
     new ContainerUpdater(ctx, config['container-updater']),
+    new ContainerReconciler(ctx, config['container-reconciler']),
     new ContainerAuditor(ctx, config['container-auditor']),
     new AccountAuditor(ctx, config['account-auditor']),
     new AccountReaper(ctx, config['account-reaper']),

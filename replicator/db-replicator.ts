@@ -79,6 +79,12 @@ export abstract class DbReplicator<B extends DatabaseBroker<BaseRow, DbRecord>, 
     if (Object.keys(remote.metadata).length > 0) await broker.updateMetadata(remote.metadata);
   }
 
+  /**
+   * After a database was replicated (Swift's `_post_replicate_hook`), with each replica's
+   * outcome; the container replicator queues misplaced objects for the reconciler here.
+   */
+  protected async postReplicate(_backend: BackendClient, _broker: B, _info: ReplicationInfo, _results: readonly boolean[]): Promise<void> {}
+
   protected intervalMs(): number {
     return this.config.interval * 1000;
   }
@@ -151,6 +157,7 @@ export abstract class DbReplicator<B extends DatabaseBroker<BaseRow, DbRecord>, 
     }
     const successes = results.filter(Boolean).length;
     if (results.length > 0 && successes === results.length) this.count('replicated');
+    await this.postReplicate(pass.backend, broker, info, results);
     if (!shouldBeHere) await this.cleanupHandoff(broker, info, results.length, successes);
   }
 

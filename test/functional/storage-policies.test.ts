@@ -3,7 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backendPath } from '../../common/http/backend-client.ts';
+import { backendPath, UndiciBackendClient } from '../../common/http/backend-client.ts';
+import { MISPLACED_OBJECTS_ACCOUNT } from '../../common/misplaced-queue.ts';
+import { directListing } from '../../replicator/direct-client.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest, type TestResponse } from '../helpers/http.ts';
 import { OffsetClock } from '../helpers/offset-clock.ts';
@@ -188,6 +190,50 @@ test('the reaper deletes a deleted account\'s silver objects from the silver rin
     assert.is((await c.request('DELETE', '/v1/AUTH_test', { 'X-Auth-Token': admin })).status, 204);
     await c.runDaemons('account-reaper');
     for (const n of primaries(c, 1, ['AUTH_test', 's', 'o'])) assert.is((await direct(c, n, 1, 'HEAD', ['AUTH_test', 's', 'o'])).status, 404);
+  }));
+
+test('an object written through a proxy that still had the old policy of a re-made container is moved to the new policy by the reconciler, not lost', () =>
+  withCluster(async (c) => {
+    // Proxy B keeps container info for a minute, as every proxy worker does by default.
+    const other = await c.anotherProxy({ recheck_container_existence: 60 });
+    const b = { request: async (method: string, path: string, headers: Record<string, string> = {}, body?: string) => httpRequest(other.port, method, path, { 'X-Auth-Token': await c.token(), ...headers }, body) };
+    await c.request('PUT', '/v1/AUTH_test/moved');
+    assert.is((await b.request('PUT', '/v1/AUTH_test/moved/first', {}, 'gold')).status, 201, 'B now has the container as gold');
+    await c.request('DELETE', '/v1/AUTH_test/moved/first');
+    assert.is((await c.request('DELETE', '/v1/AUTH_test/moved')).status, 204);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/moved', { 'X-Storage-Policy': 'silver' })).status, 201);
+    // Through B the new object goes to gold's ring: the container row names gold, the container is silver.
+    assert.is((await b.request('PUT', '/v1/AUTH_test/moved/stray', { 'X-Object-Meta-Kept': 'yes', 'Content-Type': 'text/x-stray' }, 'stray bytes')).status, 201);
+    assert.is((await c.request('GET', '/v1/AUTH_test/moved/stray')).status, 404, 'misplaced: not where the container says');
+    assert.is((await c.request('GET', '/v1/AUTH_test/moved')).status, 204, 'and not listed');
+
+    await c.runDaemons('container-replicator'); // queues the gold row in .misplaced_objects
+    await c.runDaemons('container-reconciler');
+
+    const got = await c.request('GET', '/v1/AUTH_test/moved/stray');
+    assert.is(got.status, 200);
+    assert.is(got.body.toString(), 'stray bytes');
+    assert.is(got.headers['x-object-meta-kept'], 'yes');
+    assert.is(got.headers['content-type'], 'text/x-stray');
+    assert.equal(JSON.parse((await c.request('GET', '/v1/AUTH_test/moved?format=json')).body.toString()).map((o: { name: string }) => o.name), ['stray']);
+    for (const n of primaries(c, 0, ['AUTH_test', 'moved', 'stray'])) {
+      assert.is((await direct(c, n, 0, 'HEAD', ['AUTH_test', 'moved', 'stray'])).status, 404, 'the gold copy is tombstoned');
+    }
+    // Nothing left to do: the queue is empty and another round changes nothing.
+    await c.runDaemons('container-replicator');
+    await c.runDaemons('container-reconciler');
+    await c.runDaemons('container-updater');
+    const backend = new UndiciBackendClient();
+    try {
+      const deps = { backend, timeoutMs: 2000 };
+      const queues = await directListing(deps, c.rings.account, [MISPLACED_OBJECTS_ACCOUNT]);
+      assert.ok(queues.length > 0, 'the queue container reached the account listing');
+      for (const q of queues) assert.equal(await directListing(deps, c.rings.container, [MISPLACED_OBJECTS_ACCOUNT, String(q['name'])]), [], 'the queue is empty');
+    } finally {
+      await backend.close();
+    }
+    assert.is((await c.request('GET', '/v1/AUTH_test/moved/stray')).body.toString(), 'stray bytes');
+    await other.close();
   }));
 
 test.run();

@@ -47,9 +47,9 @@ export interface TestCluster {
   request(method: string, path: string, headers?: Record<string, string>, body?: Buffer | string): Promise<TestResponse>;
   /**
    * A second proxy on the same rings, secret and config, with caches of its own: what another
-   * proxy worker or host sees.
+   * proxy worker or host sees. `overrides` change its `[proxy-server]` settings.
    */
-  anotherProxy(): Promise<{ readonly port: number; close(): Promise<void> }>;
+  anotherProxy(overrides?: Record<string, unknown>): Promise<{ readonly port: number; close(): Promise<void> }>;
   /** One pass of every running node's daemons whose name matches (all when omitted). */
   runDaemons(name?: string | RegExp): Promise<void>;
   stopNode(n: number): Promise<void>;
@@ -123,10 +123,10 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const rings = { account: await build('account', 'account', options.replicas ?? 3), container: await build('container', 'container', options.replicas ?? 3), object: objects.get(0) as Ring, objects };
   await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = test-cluster\n`);
   const proxyBase = defaultConfig(proxyNodeSchemas);
-  const makeProxy = (): ProxyServer =>
+  const makeProxy = (overrides: Record<string, unknown> = {}): ProxyServer =>
     new ProxyServer(
       {
-        proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy } as typeof proxyBase['proxy-server'],
+        proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy, ...overrides } as typeof proxyBase['proxy-server'],
         middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } }, ...options.middleware },
         secret: `/${hashSection.swift_hash_path_suffix}`,
         policies,
@@ -159,8 +159,8 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
       if (all['X-Auth-Token'] === '') delete all['X-Auth-Token'];
       return httpRequest(http.port, method, path, all, body);
     },
-    async anotherProxy() {
-      const other = makeProxy();
+    async anotherProxy(overrides) {
+      const other = makeProxy(overrides);
       const server = await listen(other.handle, { host: '127.0.0.1', port: 0, logger });
       return {
         port: server.port,
