@@ -103,10 +103,14 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
       '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
       ...policySections(),
       '[proxy-server]', 'bind_ip = 127.0.0.1', `bind_port = ${options.proxyPort}`, `workers = ${options.workers}`, `swift_dir = ${layout.etc}`, 'allow_account_management = true', '',
+      '[container_sync]', 'current = //swiftlet/aio', '',
       '[tempauth]', ...TEMPAUTH, '',
       // <container>.<account>.localhost names a container (browsers and curl resolve *.localhost here).
       '[domain_remap]', 'storage_domain = localhost', '',
     ].join('\n'));
+    // Container sync within the cluster (and, with more clusters listed, between them), as
+    // Swift's SAIO sets it up: one realm, this cluster its endpoint.
+    await writeFile(join(layout.etc, 'container-sync-realms.conf'), ['[swiftlet]', `key = ${randomBytes(16).toString('hex')}`, `cluster_aio = http://127.0.0.1:${options.proxyPort}/v1/`, ''].join('\n'));
     const rings: { name: string; kind: 'account' | 'container' | 'object'; replicas: number }[] = [
       { name: 'account', kind: 'account', replicas: 3 },
       { name: 'container', kind: 'container', replicas: 3 },
@@ -124,5 +128,9 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
   const proxy = await readFile(layout.proxyConfig, 'utf8');
   const updated = proxy.replace(/^bind_port = \d+$/m, `bind_port = ${options.proxyPort}`);
   if (updated !== proxy) await writeFile(layout.proxyConfig, updated);
+  const realmsPath = join(layout.etc, 'container-sync-realms.conf');
+  const realms = await readFile(realmsPath, 'utf8').catch(() => undefined);
+  const movedRealms = realms?.replace(/^cluster_aio = http:\/\/127\.0\.0\.1:\d+\/v1\/$/m, `cluster_aio = http://127.0.0.1:${options.proxyPort}/v1/`);
+  if (realms !== undefined && movedRealms !== realms) await writeFile(realmsPath, movedRealms as string);
   return created;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { type ConfigsOf, swiftHashSchema } from '../common/config.ts';
 import { lockDevices, type DevicesLock } from '../common/devices-lock.ts';
@@ -5,6 +6,7 @@ import { type HashPath, hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { type Handler, type HttpServer, listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { ContainerSyncRealms } from '../common/container-sync-realms.ts';
 import { storageSchema } from '../common/storage-config.ts';
 import { StoragePolicies, storagePolicySchema } from '../common/storage-policy.ts';
 import { accountServerSchema } from '../account/config.ts';
@@ -96,7 +98,8 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
   const diskFiles = new DiskFileRouter(managers);
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
   const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath });
-  const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath, policies });
+  const realms = new ContainerSyncRealms(join(storage.swift_dir, 'container-sync-realms.conf'), { clock, logger });
+  const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath, policies, realms });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath, policies: policies.names() });
   const metrics = new StorageNodeMetrics(clock);
   const servers: HttpServer[] = [];
@@ -125,6 +128,7 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
       return rings;
     },
     policies,
+    realms,
     bindIp: storage.bind_ip,
     ports: { object: o.port, container: c.port, account: a.port },
     devices: storage.devices,

@@ -217,9 +217,11 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
     });
   }
 
-  /** Container sync's progress markers. */
-  async setXContainerSyncPoints(point1: number, point2: number): Promise<void> {
-    await this.updateRecord(({ record }) => ({ record: { ...record, x_container_sync_point1: point1, x_container_sync_point2: point2 } }));
+  /** Container sync's progress markers; undefined leaves one as it is (Swift's `None`). */
+  async setXContainerSyncPoints(point1: number | undefined, point2: number | undefined): Promise<void> {
+    await this.updateRecord(({ record }) => ({
+      record: { ...record, x_container_sync_point1: point1 ?? record.x_container_sync_point1, x_container_sync_point2: point2 ?? record.x_container_sync_point2 },
+    }));
   }
 
   /**

@@ -7,6 +7,7 @@ import { readWholeBody } from '../common/http/body-reader.ts';
 import { requestTimestamp } from '../common/http/request-timestamp.ts';
 import { storageHandler } from '../common/http/storage-handler.ts';
 import { StoragePolicies } from '../common/storage-policy.ts';
+import { type ContainerSyncRealms, validateSyncTo } from '../common/container-sync-realms.ts';
 import { databaseHttpError } from '../common/db/database-http-error.ts';
 import { DeviceDbs } from '../common/db/device-dbs.ts';
 import { DatabaseAlreadyExistsError, DatabaseNotFoundError } from '../common/db/errors.ts';
@@ -49,6 +50,8 @@ export interface ContainerServerDeps {
   readonly policies?: StoragePolicies;
   /** Opens each device's store; default LevelDB (`LevelKv`). */
   readonly kvOpener?: KvOpener;
+  /** The realms `X-Container-Sync-To` values may name; default: none. */
+  readonly realms?: ContainerSyncRealms;
 }
 
 /** Headers a container keeps besides its metadata (Swift's `save_headers`). */
@@ -133,6 +136,7 @@ export class ContainerServer {
   private readonly put = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const t = this.target(path, true);
     const timestamp = requestTimestamp(req.headers);
+    if (t.object === undefined) this.checkSyncTo(req);
     const datadir = await this.datadirs.get(t.device);
     const requestedPolicy = policyIndexHeader(req.headers, this.policies);
     const broker = datadir.broker(this.deps.hashPath.hash(t.account, t.container));
@@ -161,6 +165,14 @@ export class ContainerServer {
     const headers = { 'X-Backend-Storage-Policy-Index': String(info.storage_policy_index) };
     return created ? { status: 201, headers } : { status: 202, headers: { ...headers, 'Content-Type': 'text/html; charset=UTF-8' }, body: defaultErrorBody(202) };
   };
+
+  /** A new `X-Container-Sync-To` must name a known realm and cluster, or an allowed host (Swift's 400s). */
+  private checkSyncTo(req: ServerRequest): void {
+    const value = req.headers['x-container-sync-to'];
+    if (value === undefined) return;
+    const target = validateSyncTo(value, this.config.containerServer.allowed_sync_hosts, this.deps.realms);
+    if ('error' in target) throw new HttpError(400, target.error);
+  }
 
   /** Swift's `_update_or_create` plus the metadata update; true when (re)created. */
   private async updateOrCreate(broker: ContainerBroker, t: Target, timestamp: Timestamp, metadata: Metadata, newPolicy: number, requestedPolicy: number | undefined): Promise<boolean> {
@@ -246,6 +258,7 @@ export class ContainerServer {
   private readonly post = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const t = this.target(path, false);
     const timestamp = requestTimestamp(req.headers);
+    this.checkSyncTo(req);
     const metadata = metadataFromHeaders(req.headers, 'container', timestamp, this.saveHeaders);
     const broker = await this.broker(t);
     const state = await broker.getState();

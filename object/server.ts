@@ -191,17 +191,22 @@ export class ObjectServer {
       metadata['Content-Type-Timestamp'] = state.metaFileMetadata['Content-Type-Timestamp'];
     }
     await df.writeMetadata(metadata);
-    if (contentType !== undefined) {
-      await this.updateContainers(req, loc, df, state.dataTimestamp, 'PUT', {
-        'x-size': String(state.contentLength),
-        'x-content-type': contentType,
-        'x-timestamp': state.dataTimestamp.internal,
-        'x-content-type-timestamp': timestamp.internal,
-        'x-meta-timestamp': timestamp.internal,
-        'x-etag': state.metadata['ETag'] ?? '',
-        ...containerOverrides(state.metadata),
-      });
-    }
+    // Every POST updates the containers, as Swift's does: the row's metadata time moves (container
+    // sync sends the object again), and its content type when the POST set one.
+    const ctypeTimestamp = metadata['Content-Type-Timestamp'] ?? state.dataTimestamp.internal;
+    let ctype = metadata['Content-Type'] ?? state.dataFileMetadata['Content-Type'] ?? '';
+    const swiftBytes = /;\s*swift_bytes=([^;]*)/.exec(state.dataFileMetadata['Content-Type'] ?? '')?.[1];
+    // A content type not from the data file keeps the data file's swift_bytes (SLO's size).
+    if (ctypeTimestamp !== state.dataTimestamp.internal && swiftBytes !== undefined) ctype += `;swift_bytes=${swiftBytes}`;
+    await this.updateContainers(req, loc, df, state.dataTimestamp, 'PUT', {
+      'x-size': String(state.contentLength),
+      'x-content-type': ctype,
+      'x-timestamp': state.dataTimestamp.internal,
+      'x-content-type-timestamp': ctypeTimestamp,
+      'x-meta-timestamp': timestamp.internal,
+      'x-etag': state.metadata['ETag'] ?? '',
+      ...containerOverrides(state.metadata),
+    });
     // A POST replaces X-Delete-At like all other metadata: leaving it out cancels expiry.
     await this.queueExpiry(req, loc, timestamp, deleteAtOf(state.metadata), deleteAt);
     const headers: Record<string, string> = {};

@@ -20,6 +20,8 @@ export interface ContainerInfo {
   readonly bytes: number;
   readonly read?: string;
   readonly write?: string;
+  /** `X-Container-Sync-Key`: what container-sync requests into this container must prove they know. */
+  readonly syncKey?: string;
   readonly policyIndex: string;
   readonly meta: Readonly<Record<string, string>>;
   readonly sysmeta: Readonly<Record<string, string>>;
@@ -98,6 +100,7 @@ export class InfoCache {
       bytes: Number(headers['x-container-bytes-used'] ?? 0),
       ...(headers['x-container-read'] !== undefined ? { read: headers['x-container-read'] } : {}),
       ...(headers['x-container-write'] !== undefined ? { write: headers['x-container-write'] } : {}),
+      ...(headers['x-container-sync-key'] !== undefined ? { syncKey: headers['x-container-sync-key'] } : {}),
       policyIndex: headers['x-backend-storage-policy-index'] ?? '0',
       meta: prefixed(headers, 'x-container-meta-'),
       sysmeta: prefixed(headers, 'x-container-sysmeta-'),

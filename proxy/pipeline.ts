@@ -5,6 +5,7 @@ import { accountQuotas, accountQuotasSchema } from './middleware/account-quotas.
 import { bulk, bulkOptions, bulkSchema } from './middleware/bulk.ts';
 import { catchErrors } from './middleware/catch-errors.ts';
 import { containerQuotas, containerQuotasSchema } from './middleware/container-quotas.ts';
+import { containerSync, containerSyncSchema } from './middleware/container-sync.ts';
 import { copy } from './middleware/copy.ts';
 import { crossdomain, crossdomainSchema } from './middleware/crossdomain.ts';
 import { dlo } from './middleware/dlo.ts';
@@ -32,6 +33,7 @@ import type { Middleware } from './request.ts';
  */
 export const pipelineSchemas = {
   gatekeeper: gatekeeperSchema,
+  container_sync: containerSyncSchema,
   tempauth: tempauthSchema,
   bulk: bulkSchema,
   tempurl: tempurlSchema,
@@ -80,6 +82,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
     listEndpoints(ctx, config['list-endpoints']),
     domainRemap(config.domain_remap, capabilities),
     etagQuoter(ctx, capabilities, config['etag-quoter']),
+    containerSync(ctx, capabilities, config.container_sync),
     bulk(ctx, capabilities, bulkOptions(config.bulk)),
     tempurl(ctx, capabilities, tempUrlOptions(config.tempurl)),
     ratelimit(ctx, capabilities, config.ratelimit),

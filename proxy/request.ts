@@ -20,6 +20,8 @@ export interface AuthorizeRequest {
   readonly object?: string;
   /** The container's read or write ACL, when the resource has one. */
   readonly acl?: string;
+  /** The container's `X-Container-Sync-Key`, for an object write (Swift's `swift_sync_key`). */
+  readonly syncKey?: string;
   readonly referer?: string;
 }
 

@@ -6,11 +6,10 @@ import { MISPLACED_OBJECTS_ACCOUNT, type MisplacedEntry, parseMisplacedEntry, re
 import { quorumSize } from '../common/quorum-size.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import { comparePolicyInfo, type PolicyInfo } from '../container/policy-index.ts';
-import type { Device } from '../ring/device.ts';
 import { objectRing } from '../ring/ring-set.ts';
 import type { Ring } from '../ring/ring.ts';
 import { boundedBackend } from './bounded-backend.ts';
-import { type DirectDeps, directListing, directToAll } from './direct-client.ts';
+import { type DirectDeps, directListing, directNewestObject, directToAll } from './direct-client.ts';
 import type { StorageNodeContext } from './node-context.ts';
 
 export const containerReconcilerSchema = {
@@ -132,7 +131,7 @@ export class ContainerReconciler extends Daemon {
       return false;
     }
     const names = [entry.account, entry.container, entry.object] as const;
-    const there = await newest(backend, dest, right, names, 'HEAD');
+    const there = await directNewestObject(backend, dest, right, names);
     if (there === undefined) {
       this.count('unavailable_destination');
       return false;
@@ -142,7 +141,7 @@ export class ContainerReconciler extends Daemon {
       return this.throwTombstones(backend, source, entry, entry.timestamp);
     }
     this.count('misplaced_object');
-    const found = await newest(backend, source, entry.policyIndex, names, 'HEAD');
+    const found = await directNewestObject(backend, source, entry.policyIndex, names);
     if (found && found.status === 404 && entry.op === 'DELETE') {
       const at = entry.timestamp.withOffset(entry.timestamp.offset + 2);
       const statuses = await this.toPrimaries(backend, dest, right, entry, async () => ({ method: 'DELETE', headers: { 'X-Timestamp': at.internal } }));
@@ -279,39 +278,6 @@ function policyInfo(headers: Readonly<Record<string, string>>): PolicyInfo {
     status_changed_at: headers['x-backend-status-changed-at'] ?? ZERO,
     count: 0,
   };
-}
-
-/** What a HEAD/GET of every primary found: the newest answer (by `X-Backend-Timestamp`). */
-interface Found {
-  readonly status: number;
-  readonly timestamp: Timestamp;
-  readonly node: Device;
-}
-
-/**
- * HEADs every primary of an object in a policy and keeps the newest answer; undefined when
- * fewer than a majority answered at all (2xx or 404).
- */
-async function newest(backend: BackendClient, ring: Ring, policyIndex: number, names: readonly [string, string, string], method: 'HEAD'): Promise<Found | undefined> {
-  const { partition, nodes } = ring.getNodes(...names);
-  const answers = await Promise.all(
-    nodes.map(async (node): Promise<Found | undefined> => {
-      try {
-        const res = await backend.request(node, { method, path: backendPath(node.device, partition, ...names), headers: { 'X-Backend-Storage-Policy-Index': String(policyIndex) } });
-        await res.body.dump();
-        if (res.status !== 404 && (res.status < 200 || res.status > 299)) return undefined;
-        const ts = res.headers['x-backend-timestamp'];
-        return { status: res.status, timestamp: ts ? Timestamp.parse(ts) : new Timestamp(0), node };
-      } catch {
-        return undefined;
-      }
-    }),
-  );
-  const answered = answers.filter((a): a is Found => a !== undefined);
-  if (answered.length < quorumSize(nodes.length)) return undefined;
-  // The newest object wins; among equals, one that has it (2xx) over a tombstone's 404.
-  answered.sort((a, b) => b.timestamp.compare(a.timestamp) || Number(b.status < 300) - Number(a.status < 300));
-  return answered[0];
 }
 
 /** Whether a majority of primaries took a write (2xx, or 409: it already had something newer). */

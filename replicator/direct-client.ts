@@ -1,4 +1,7 @@
 import { type BackendClient, backendPath } from '../common/http/backend-client.ts';
+import { quorumSize } from '../common/quorum-size.ts';
+import { Timestamp } from '../common/timestamp.ts';
+import type { Device } from '../ring/device.ts';
 import type { Ring } from '../ring/ring.ts';
 
 /** What a daemon needs to talk to storage nodes directly (Swift's `direct_client`). */
@@ -84,4 +87,37 @@ export async function directContainerPolicy(deps: DirectDeps, ring: Ring, accoun
   }
   if (notFound === nodes.length) return undefined;
   throw new Error(`no replica of /${account}/${container} answered`);
+}
+
+/** The newest answer of an object's primaries (by `X-Backend-Timestamp`), and who gave it. */
+export interface NewestObject {
+  readonly status: number;
+  readonly timestamp: Timestamp;
+  readonly node: Device;
+}
+
+/**
+ * HEADs every primary of an object in a storage policy and keeps the newest answer (Swift's
+ * `X-Newest`); undefined when fewer than a majority answered at all (2xx or 404).
+ */
+export async function directNewestObject(backend: BackendClient, ring: Ring, policyIndex: number, names: readonly [string, string, string]): Promise<NewestObject | undefined> {
+  const { partition, nodes } = ring.getNodes(...names);
+  const answers = await Promise.all(
+    nodes.map(async (node): Promise<NewestObject | undefined> => {
+      try {
+        const res = await backend.request(node, { method: 'HEAD', path: backendPath(node.device, partition, ...names), headers: { 'X-Backend-Storage-Policy-Index': String(policyIndex) } });
+        await res.body.dump();
+        if (res.status !== 404 && (res.status < 200 || res.status > 299)) return undefined;
+        const ts = res.headers['x-backend-timestamp'];
+        return { status: res.status, timestamp: ts ? Timestamp.parse(ts) : new Timestamp(0), node };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const answered = answers.filter((a): a is NewestObject => a !== undefined);
+  if (answered.length < quorumSize(nodes.length)) return undefined;
+  // The newest object wins; among equals, one that has it (2xx) over a tombstone's 404.
+  answered.sort((a, b) => b.timestamp.compare(a.timestamp) || Number(b.status < 300) - Number(a.status < 300));
+  return answered[0];
 }

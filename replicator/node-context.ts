@@ -6,6 +6,7 @@ import type { BackendClient } from '../common/http/backend-client.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ContainerDatadir } from '../container/backend.ts';
 import type { AsyncPendingStore } from '../object/async-pending.ts';
+import type { ContainerSyncRealms } from '../common/container-sync-realms.ts';
 import type { StoragePolicies } from '../common/storage-policy.ts';
 import type { FsDiskFileManager } from '../object/diskfile/fs.ts';
 import type { PlacementCheck } from './placement-check.ts';
@@ -26,6 +27,8 @@ export interface StorageNodeContext {
   readonly rings: RingSet;
   /** The cluster's storage policies (the same on every node). */
   readonly policies: StoragePolicies;
+  /** `container-sync-realms.conf`, for container sync; absent: no realms. */
+  readonly realms?: ContainerSyncRealms;
   /** This node's address: ring devices with this ip and these ports are local. */
   readonly bindIp: string;
   readonly ports: { readonly object: number; readonly container: number; readonly account: number };

@@ -8,7 +8,7 @@ import { asyncPendings, diskUsage, fileMd5, quarantined, quarantinedByPolicy, ri
 
 /** Daemons in the order `swiftlet once all` runs them: deliveries first, then repairs, then checks. */
 export const DAEMON_ORDER = [
-  'object-updater', 'container-updater', 'object-expirer', 'object-replicator', 'container-replicator', 'container-reconciler', 'account-replicator',
+  'object-updater', 'container-updater', 'object-expirer', 'object-replicator', 'container-replicator', 'container-reconciler', 'container-sync', 'account-replicator',
   'object-auditor-fast', 'object-auditor', 'container-auditor', 'account-auditor', 'account-reaper',
 ] as const;
 

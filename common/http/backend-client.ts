@@ -9,8 +9,11 @@ import { EXTENSION_VERBS } from './server.ts';
  * node); tests inject a scripted fake (test/helpers/fake-backend.ts).
  */
 export interface BackendNode {
+  /** An address, or a host name (another cluster's proxy, for container sync). */
   readonly ip: string;
   readonly port: number;
+  /** `http` (storage nodes) unless said otherwise. */
+  readonly scheme?: 'http' | 'https';
 }
 
 export type BackendBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
@@ -91,7 +94,7 @@ export class UndiciBackendClient implements BackendClient {
   }
 
   async request(node: BackendNode, request: BackendRequest): Promise<BackendResponse> {
-    const origin = `http://${node.ip.includes(':') ? `[${node.ip}]` : node.ip}:${node.port}`;
+    const origin = `${node.scheme ?? 'http'}://${node.ip.includes(':') ? `[${node.ip}]` : node.ip}:${node.port}`;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers ?? {})) {
       if (!HOP_BY_HOP.has(name.toLowerCase())) headers[name] = value;

@@ -1,7 +1,7 @@
 import { checkContainerName, checkMetadata } from '../../common/constraints.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
-import { isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
+import { type BackendReply, isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
 import type { ProxyContext } from '../context.ts';
 import { backendQuery, type ProxyRequest } from '../request.ts';
 import { createAccount } from './account-create.ts';
@@ -78,7 +78,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
   // No policy named: the container servers keep an existing container's, or give a new one the default.
   const policyHeader: Record<string, string> = policyIndex === undefined ? { 'x-backend-storage-policy-default': String(ctx.policies.default.index) } : { 'x-backend-storage-policy-index': String(policyIndex) };
   const reply = await write(ctx, req, account, container, policyHeader);
-  return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+  return clientReply(reply);
 }
 
 /**
@@ -104,10 +104,16 @@ async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: stri
   const accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404) throw new HttpError(404);
   const reply = await write(ctx, req, account, container, {});
-  return { status: reply.status, headers: passHeaders(reply.headers, ['content-length']) };
+  return clientReply(reply);
 }
 
-async function write(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, extra: Record<string, string>): Promise<{ status: number; headers: Readonly<Record<string, string>> }> {
+/** The best backend reply as the client gets it: an error keeps its body (a 400's reason). */
+function clientReply(reply: BackendReply): ServerResponse {
+  const headers = passHeaders(reply.headers, ['content-length']);
+  return reply.status >= 400 && reply.body.length > 0 ? { status: reply.status, headers, body: reply.body } : { status: reply.status, headers };
+}
+
+async function write(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, extra: Record<string, string>): Promise<BackendReply> {
   const ring = ctx.rings.container;
   const base = backendHeaders(req, { 'x-timestamp': writeTimestamp(req, ctx).internal, ...extra });
   const accountRing = ctx.rings.account;

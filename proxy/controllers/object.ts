@@ -36,7 +36,7 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
   const reading = req.method === 'GET' || req.method === 'HEAD';
   const authorizeBy = (info: ContainerInfo): Promise<boolean> => {
     const acl = reading ? info.read : info.write;
-    return authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}) });
+    return authorize(req, { method: req.method, account, container, object, ...(acl !== undefined ? { acl } : {}), ...(info.syncKey !== undefined ? { syncKey: info.syncKey } : {}) });
   };
   let info = await ctx.info.container(account, container, req.env.transId);
   try {

@@ -158,6 +158,10 @@ async function authorize(req: ProxyRequest, request: AuthorizeRequest, settings:
     const required = settings.requireGroup.get(prefix) ?? '';
     if (required === '' || groups.includes(required)) return { owner: true };
   }
+  // A container-sync write with the container's key and its own X-Timestamp (Swift's sync-key
+  // path; with the gatekeeper shunting client timestamps, as by default, it never has one).
+  const sentKey = req.headers['x-container-sync-key'];
+  if (request.syncKey && sentKey !== undefined && safeEqual(request.syncKey, sentKey) && req.headers['x-timestamp'] !== undefined) return { owner: false };
   if (method === 'OPTIONS') return { owner: false };
   const acl = parseAcl(request.acl);
   if (referrerAllowed(request.referer, acl.referrers) && (request.object !== undefined || acl.groups.includes('.rlistings'))) return { owner: false };

@@ -5,21 +5,9 @@
  * and are reported as they were sent.
  */
 
-const ALWAYS_SAFE = /[A-Za-z0-9_.\-~]/;
+import { pyQuote } from '../../common/py-quote.ts';
 
-/**
- * Python's `urllib.parse.quote(value, safe)`: every byte except letters, digits, `_.-~` and
- * the `safe` characters becomes `%XX` (upper-case hex). A string is taken as UTF-8.
- */
-export function pyQuote(value: string | Uint8Array, safe = '/'): string {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  let out = '';
-  for (const byte of bytes) {
-    const ch = String.fromCharCode(byte);
-    out += byte < 0x80 && (ALWAYS_SAFE.test(ch) || safe.includes(ch)) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+export { pyQuote };
 
 function hexValue(byte: number): number {
   if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;

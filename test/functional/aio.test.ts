@@ -100,8 +100,10 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     // Each node keeps its own ports whichever process runs it.
     for (const offset of [10, 20, 30, 40]) assert.is((await httpRequest(base + offset, 'GET', '/recon/ringmd5')).status, 200, `object port ${base + offset}`);
     // Two storage policies, as Swift's SAIO: gold (default, 3 replicas) and silver (2 replicas).
-    const info = JSON.parse((await httpRequest(port, 'GET', '/info')).body.toString()) as { swift: { policies: { name: string; default?: boolean }[] } };
+    const info = JSON.parse((await httpRequest(port, 'GET', '/info')).body.toString()) as { swift: { policies: { name: string; default?: boolean }[] }; container_sync: unknown };
     assert.equal(info.swift.policies.map((p) => [p.name, p.default ?? false]), [['gold', true], ['silver', false]]);
+    // One container-sync realm, this cluster its current (and only) cluster.
+    assert.equal(info.container_sync, { realms: { SWIFTLET: { clusters: { AIO: { current: true } } } } });
     const rings = Object.keys(JSON.parse((await httpRequest(base + 10, 'GET', '/recon/ringmd5')).body.toString()) as Record<string, string>).map((p) => p.split('/').pop());
     assert.equal(rings, ['account.ring.gz', 'container.ring.gz', 'object.ring.gz', 'object-1.ring.gz']);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/s', { ...token, 'X-Storage-Policy': 'silver' })).status, 201);

@@ -65,12 +65,7 @@ const USERS = {
   'user_admin_admin': 'admin .admin .reseller_admin',
 };
 
-/**
- * `users` adds tempauth users (`user_<account>_<user>` = `<key> [groups]`), e.g. the owner of a
- * system account for the record store's tests. `policies`: `[storage-policy:N]` sections (index →
- * section) for the nodes and the proxy; each gets its object ring with `replicas` of its own
- * (default: the cluster's). Default: policy 0 alone.
- */
+/** A `[storage-policy:N]` section of the test cluster; `replicas` defaults to the cluster's. */
 export interface ClusterPolicy {
   readonly name: string;
   readonly aliases?: string;
@@ -79,11 +74,21 @@ export interface ClusterPolicy {
   readonly replicas?: number;
 }
 
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; middleware?: Partial<PipelineConfig>; clock?: Clock; users?: Record<string, string>; policies?: Record<number, ClusterPolicy> } = {}): Promise<TestCluster> {
+/**
+ * `users` adds tempauth users (`user_<account>_<user>` = `<key> [groups]`), e.g. the owner of a
+ * system account for the record store's tests. `policies`: `[storage-policy:N]` sections (index →
+ * section) for the nodes and the proxy; each gets its object ring with `replicas` of its own
+ * (default: the cluster's; default: policy 0 alone). `proxyPort`: the proxy's port (default: any
+ * free one); `swiftFiles`: files to write into the swift_dir before anything starts
+ * (`container-sync-realms.conf`, ...); `middleware`: the proxy's middleware sections (tempauth's
+ * users are the cluster's).
+ */
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; clock?: Clock; users?: Record<string, string>; policies?: Record<number, ClusterPolicy>; proxyPort?: number; swiftFiles?: Record<string, string>; middleware?: Partial<PipelineConfig> } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
   const dir = await makeTempDir('swiftlet-cluster-');
+  for (const [name, text] of Object.entries(options.swiftFiles ?? {})) await writeFile(join(dir.path, name), text);
   const hashSection = { swift_hash_path_prefix: '', swift_hash_path_suffix: 'test-cluster' };
   const hashPath = new HashPath('', 'test-cluster');
   const nodes: ClusterNode[] = [];
@@ -126,7 +131,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   const makeProxy = (overrides: Record<string, unknown> = {}): ProxyServer =>
     new ProxyServer(
       {
-        proxy: { ...proxyBase['proxy-server'], node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy, ...overrides } as typeof proxyBase['proxy-server'],
+        proxy: { ...proxyBase['proxy-server'], swift_dir: dir.path, node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy, ...overrides } as typeof proxyBase['proxy-server'],
         middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } }, ...options.middleware },
         secret: `/${hashSection.swift_hash_path_suffix}`,
         policies,
@@ -134,7 +139,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
       { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
     );
   const proxy = makeProxy();
-  const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: 0, logger });
+  const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: options.proxyPort ?? 0, logger });
   const tokens = new Map<string, string>();
   const cluster: TestCluster = {
     port: http.port,
