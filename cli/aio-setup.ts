@@ -44,8 +44,8 @@ export function aioLayout(data: string): AioLayout {
 
 /**
  * The all-in-one cluster's storage policies, as Swift's SAIO has them: `gold` (policy 0, the
- * default, 3 replicas) and `silver` (policy 1, 2 replicas), in every node's and the proxy's
- * config and in `swiftlet.conf`. A cluster made before policies keeps its configs (one
+ * default, 3 replicas) and `silver` (policy 1, 2 replicas), in `swiftlet.conf` (the cluster's
+ * file every node and the proxy read). A cluster made before policies keeps its configs (one
  * policy, `Policy-0`).
  */
 export const AIO_POLICIES = [
@@ -92,7 +92,6 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
       await mkdir(join(layout.devices(n), `d${n}`), { recursive: true });
       await writeFile(layout.nodeConfig(n), [
         '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
-        ...policySections(),
         '[storage]', `devices = ${layout.devices(n)}`, 'mount_check = false', 'bind_ip = 127.0.0.1', `swift_dir = ${layout.etc}`, '',
         '[object-server]', `bind_port = ${ports.object}`, '',
         '[container-server]', `bind_port = ${ports.container}`, '',
@@ -101,7 +100,6 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
     }
     await writeFile(layout.proxyConfig, [
       '[swift-hash]', `swift_hash_path_suffix = ${suffix}`, '',
-      ...policySections(),
       '[proxy-server]', 'bind_ip = 127.0.0.1', `bind_port = ${options.proxyPort}`, `workers = ${options.workers}`, `swift_dir = ${layout.etc}`, 'allow_account_management = true', '',
       '[container_sync]', 'current = //swiftlet/aio', '',
       '[tempauth]', ...TEMPAUTH, '',

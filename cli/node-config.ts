@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CLUSTER_CONF, type ConfigOf, loadConfigFile, type RawConfig, readConfigFile, swiftHashSchema } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
+import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 
@@ -12,9 +13,10 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
  * any other section name is refused (a misspelled `[object-sever]` would leave the node on
  * defaults).
  *
- * The hash-path secret is the cluster's, like Swift's `/etc/swift/swift.conf`: it is read from
- * `swiftlet.conf` in the node's `swift_dir`, the one file copied to every machine. A node's own
- * `[swift-hash]` is used when there is no such file, and must agree with it when there is.
+ * The hash-path secret and the storage policies are the cluster's, like Swift's
+ * `/etc/swift/swift.conf`: they are read from `swiftlet.conf` in the node's `swift_dir`, the
+ * one file copied to every machine. A node's own `[swift-hash]` (or `[storage-policy:N]`
+ * sections) is used when that file has none, and must agree with it when both have them.
  */
 
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
@@ -24,12 +26,14 @@ const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Ob
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
-  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], config.storage.swift_dir, path) };
+  const swiftDir = config.storage.swift_dir;
+  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], swiftDir, path), 'storage-policy:*': clusterPolicies(config['storage-policy:*'], swiftDir, path) };
 }
 
 export function loadProxyConfig(path: string): ProxyNodeConfig {
   const config = loadConfigFile(path, proxyNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
-  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], config['proxy-server'].swift_dir, path) };
+  const swiftDir = config['proxy-server'].swift_dir;
+  return { ...config, 'swift-hash': clusterSecret(config['swift-hash'], swiftDir, path), 'storage-policy:*': clusterPolicies(config['storage-policy:*'], swiftDir, path) };
 }
 
 /** The identity service's config: its `[identity]` section, other roles' sections allowed beside it. */
@@ -64,4 +68,27 @@ export function clusterSecret(own: SwiftHash, swiftDir: string, source: string):
 
 function isSet(hash: SwiftHash): boolean {
   return hash.swift_hash_path_prefix !== '' || hash.swift_hash_path_suffix !== '';
+}
+
+type PolicySections = Readonly<Record<string, ConfigOf<typeof storagePolicySchema>>>;
+
+/**
+ * The `[storage-policy:N]` sections a node uses: `swift_dir/swiftlet.conf`'s, else the node
+ * file's own (none at all: one policy, `Policy-0`).
+ * @throws {ConfigError} when both have sections and they differ (a node with other policies
+ *   reads and writes objects in other places than the rest of the cluster).
+ */
+export function clusterPolicies(own: PolicySections, swiftDir: string, source: string): PolicySections {
+  const file = join(swiftDir, CLUSTER_CONF);
+  if (!existsSync(file)) return own;
+  const shared = loadConfigFile(file, { 'storage-policy:*': storagePolicySchema }, { otherSections: ['swift-hash', 'swift-constraints'] })['storage-policy:*'];
+  if (Object.keys(shared).length === 0) return own;
+  if (Object.keys(own).length > 0 && canonical(own) !== canonical(shared)) {
+    throw new ConfigError('storage-policy', undefined, `${source} declares storage policies that differ from ${file}'s; every node must use the cluster's (remove the [storage-policy:N] sections from ${source}, or make them the same)`);
+  }
+  return shared;
+}
+
+function canonical(sections: PolicySections): string {
+  return JSON.stringify(Object.keys(sections).sort().map((k) => [k, sections[k]]));
 }

@@ -43,4 +43,33 @@ test('a node file may hold the proxy\'s sections and the proxy the node\'s; a mi
   }
 });
 
+test('storage policies come from swiftlet.conf too; a node with other ones is refused, one with none takes the cluster\'s', async () => {
+  const dir = await makeTempDir('swiftlet-node-config-');
+  try {
+    const node = join(dir.path, 'storage.conf');
+    const proxy = join(dir.path, 'proxy.conf');
+    await writeFile(node, `[storage]\nswift_dir = ${dir.path}\ndevices = ${dir.path}\n`);
+    await writeFile(proxy, `[proxy-server]\nswift_dir = ${dir.path}\n`);
+    // A cluster file with only the secret: no policies anywhere is Policy-0 alone (the sections are empty).
+    await writeFile(join(dir.path, 'swiftlet.conf'), '[swift-hash]\nswift_hash_path_suffix = s\n');
+    assert.equal(loadStorageNodeConfig(node)['storage-policy:*'], {});
+    const policies = '[storage-policy:0]\nname = gold\ndefault = yes\n[storage-policy:1]\nname = silver\n';
+    await writeFile(join(dir.path, 'swiftlet.conf'), `[swift-hash]\nswift_hash_path_suffix = s\n${policies}`);
+    for (const config of [loadStorageNodeConfig(node), loadProxyConfig(proxy)]) {
+      assert.equal(Object.keys(config['storage-policy:*']), ['0', '1']);
+      assert.is(config['storage-policy:*']['1']?.name, 'silver');
+    }
+    // The same sections in the node's file are fine; others are refused at start.
+    await writeFile(node, `${policies}[storage]\nswift_dir = ${dir.path}\n`);
+    assert.is(loadStorageNodeConfig(node)['storage-policy:*']['0']?.name, 'gold');
+    await writeFile(node, `[storage-policy:0]\nname = gold\n[storage]\nswift_dir = ${dir.path}\n`);
+    assert.throws(() => loadStorageNodeConfig(node), /declares storage policies that differ from .*swiftlet\.conf's/);
+    // A cluster file without policies leaves the node's own.
+    await writeFile(join(dir.path, 'swiftlet.conf'), '[swift-hash]\nswift_hash_path_suffix = s\n');
+    assert.equal(Object.keys(loadStorageNodeConfig(node)['storage-policy:*']), ['0']);
+  } finally {
+    await dir.remove();
+  }
+});
+
 test.run();
