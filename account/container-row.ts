@@ -87,7 +87,7 @@ export const CONTAINER_ROW_SCHEMA: RowSchema<ContainerRow> = {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ReplicationRequestError('a container row must be a map');
     const raw = value as Record<string, unknown>;
     const name = raw['name'];
-    if (typeof name !== 'string' || name === '' || name.includes('/') || !isValidUtf8Name(name)) {
+    if (typeof name !== 'string' || name === '' || name.includes('/') || !isValidUtf8Name(name, true)) {
       throw new ReplicationRequestError(`bad container name ${JSON.stringify(name)}`);
     }
     const put = wireTimestamp(raw, 'put_timestamp');

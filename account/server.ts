@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.ts';
 import type { ConfigOf } from '../common/config.ts';
+import { allowsReservedNames, validateInternalNames } from '../common/reserved-name.ts';
 import { checkAccountName, checkContainerName } from '../common/constraints.ts';
 import { metadataFromHeaders, requiredCount, requiredTimestamp, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
@@ -95,8 +96,9 @@ export class AccountServer {
   private target(path: string, allowContainer: boolean): Target {
     const [device, part, account, container] = splitPath(path, 3, allowContainer ? 4 : 3) as [string, string, string, string | undefined];
     const partition = validateDevicePartition(device, part);
-    checkAccountName(account);
-    if (container) checkContainerName(container);
+    checkAccountName(account, undefined, true);
+    if (container) checkContainerName(container, undefined, true);
+    validateInternalNames(account, container);
     return { device, partition, account, container: container || undefined };
   }
 
@@ -183,7 +185,7 @@ export class AccountServer {
   private readonly get = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const t = this.target(path, false);
     const params = new QueryParams(req.rawQuery);
-    const query = listingQuery(params, 10_000, false);
+    const query = listingQuery(params, 10_000, false, allowsReservedNames(req.headers));
     const contentType = listingContentType(params.get('format'), req.headers['accept']);
     const broker = await this.broker(t);
     const state = await broker.getState();

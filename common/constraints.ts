@@ -52,9 +52,12 @@ export function headerToUtf8(value: string): string | undefined {
   return Buffer.byteLength(text) === bytes.length && !text.includes('\uFFFD') ? text : undefined;
 }
 
-/** Swift's `check_utf8`: valid UTF-8 without NUL. Takes a JS (already decoded) string. */
-export function isValidUtf8Name(text: string): boolean {
-  return !text.includes('\u0000') && text.isWellFormed();
+/**
+ * Swift's `check_utf8`: valid UTF-8 without NUL; an `internal` name (reserved names allowed)
+ * may hold NUL. Takes a JS (already decoded) string.
+ */
+export function isValidUtf8Name(text: string, internal = false): boolean {
+  return (internal || !text.includes('\u0000')) && text.isWellFormed();
 }
 
 /**
@@ -116,10 +119,10 @@ export function checkObjectSize(headers: HeaderBag, limits: Constraints = DEFAUL
   if (Number(length) > limits.max_file_size) throw new ConstraintError('too_large', 'Your request is too large.');
 }
 
-/** Object names: length in UTF-8 bytes, valid UTF-8, no NUL. */
-export function checkObjectName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS): void {
+/** Object names: length in UTF-8 bytes, valid UTF-8, no NUL unless `internal` (reserved names allowed). */
+export function checkObjectName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS, internal = false): void {
   if (name === '') throw new ConstraintError('bad_request', 'Object name cannot be empty');
-  if (!isValidUtf8Name(name)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
+  if (!isValidUtf8Name(name, internal)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
   const length = Buffer.byteLength(name);
   if (length > limits.max_object_name_length) {
     throw new ConstraintError('bad_request', `Object name length of ${length} longer than ${limits.max_object_name_length}`);
@@ -127,10 +130,10 @@ export function checkObjectName(name: string, limits: Constraints = DEFAULT_CONS
 }
 
 /** Container names: not empty, no `/`, valid UTF-8, within `max_container_name_length` bytes. */
-export function checkContainerName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS): void {
+export function checkContainerName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS, internal = false): void {
   if (name === '') throw new ConstraintError('bad_request', 'Container name cannot be empty');
   if (name.includes('/')) throw new ConstraintError('bad_request', 'Container name cannot contain slashes');
-  if (!isValidUtf8Name(name)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
+  if (!isValidUtf8Name(name, internal)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
   const length = Buffer.byteLength(name);
   if (length > limits.max_container_name_length) {
     throw new ConstraintError('bad_request', `Container name length of ${length} longer than ${limits.max_container_name_length}`);
@@ -138,10 +141,10 @@ export function checkContainerName(name: string, limits: Constraints = DEFAULT_C
 }
 
 /** Account names: not empty, no `/`, valid UTF-8, within `max_account_name_length` bytes. */
-export function checkAccountName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS): void {
+export function checkAccountName(name: string, limits: Constraints = DEFAULT_CONSTRAINTS, internal = false): void {
   if (name === '') throw new ConstraintError('bad_request', 'Account name cannot be empty');
   if (name.includes('/')) throw new ConstraintError('bad_request', 'Account name cannot contain slashes');
-  if (!isValidUtf8Name(name)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
+  if (!isValidUtf8Name(name, internal)) throw new ConstraintError('bad_request', 'Invalid UTF8 or contains NULL');
   const length = Buffer.byteLength(name);
   if (length > limits.max_account_name_length) {
     throw new ConstraintError('bad_request', `Account name length of ${length} longer than ${limits.max_account_name_length}`);

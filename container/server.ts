@@ -1,5 +1,6 @@
 import type { Clock } from '../common/clock.ts';
 import type { ConfigOf } from '../common/config.ts';
+import { allowsReservedNames, validateInternalNames } from '../common/reserved-name.ts';
 import { checkAccountName, checkContainerName, checkObjectName } from '../common/constraints.ts';
 import { lastModified, metadataFromHeaders, optionalTimestamp, policyIndexHeader, requiredCount, requiredText, toHeaderValue } from '../common/db/backend-headers.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
@@ -122,9 +123,10 @@ export class ContainerServer {
   private target(path: string, allowObject: boolean): Target {
     const [device, part, account, container, object] = splitPath(path, 4, allowObject ? 5 : 4, allowObject) as [string, string, string, string, string | undefined];
     const partition = validateDevicePartition(device, part);
-    checkAccountName(account);
-    checkContainerName(container);
-    if (object) checkObjectName(object);
+    checkAccountName(account, undefined, true);
+    checkContainerName(container, undefined, true);
+    if (object) checkObjectName(object, undefined, true);
+    validateInternalNames(account, container, object);
     return { device, partition, account, container, object: object || undefined };
   }
 
@@ -283,7 +285,7 @@ export class ContainerServer {
   private readonly get = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const t = this.target(path, true);
     const params = new QueryParams(req.rawQuery);
-    const query = listingQuery(params, 10_000, true);
+    const query = listingQuery(params, 10_000, true, allowsReservedNames(req.headers));
     const contentType = listingContentType(params.get('format'), req.headers['accept']);
     const broker = await this.broker(t);
     const state = await broker.getState();

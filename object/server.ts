@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { type ConfigOf, isTrueValue } from '../common/config.ts';
+import { validateInternalNames } from '../common/reserved-name.ts';
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type HeaderBag, headerToUtf8 } from '../common/constraints.ts';
 import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
@@ -98,7 +99,8 @@ export class ObjectServer {
 
   private location(path: string): ObjectLocation {
     const [device, partition, account, container, object] = splitPath(path, 5, 5, true) as [string, string, string, string, string];
-    checkObjectName(object);
+    checkObjectName(object, undefined, true);
+    validateInternalNames(account, container, object);
     return { device, partition: validateDevicePartition(device, partition), account, container, object };
   }
 

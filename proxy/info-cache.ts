@@ -130,7 +130,8 @@ export class InfoCache {
 
   private async head(ring: Ring, names: string[], transId: string): Promise<{ status: number; headers: Readonly<Record<string, string>> }> {
     const partition = ring.getPart(names[0] as string, names[1]);
-    const result = await readFromNodes(this.deps, { ring, partition, names }, { method: 'HEAD', headers: { 'x-trans-id': transId } }, { timestampHeader: 'x-put-timestamp' });
+    // Info of a hidden (reserved-name) container is asked for by middlewares only: always allowed, as in Swift.
+    const result = await readFromNodes(this.deps, { ring, partition, names }, { method: 'HEAD', headers: { 'x-trans-id': transId, 'x-backend-allow-reserved-names': 'true' } }, { timestampHeader: 'x-put-timestamp' });
     if (isReadSource(result)) {
       await result.response.body.dump();
       return { status: result.response.status, headers: result.response.headers };

@@ -12,15 +12,16 @@ export interface SwiftPath {
 
 /**
  * Parses `/v1/a/c/o` as Swift's proxy (`get_controller`) does: the path is decoded first (412
- * "Invalid UTF8 or contains NULL"), then split with `split_path(path, 1, 4, True)`, which
+ * "Invalid UTF8 or contains NULL"; NUL allowed when `internal`: a subrequest allowed reserved
+ * names), then split with `split_path(path, 1, 4, True)`, which
  * refuses an empty first segment (`/`, `//v1/a`: 404); object names keep their slashes. An
  * empty object name (`/v1/a/c/`) is the container, an empty container name alone
  * (`/v1/a/`) the account; anything else without an account, or an object without a
  * container (`/v1`, `/v1/`, `/v1/a//o`), has no controller: 412 "Bad URL".
  * @throws {ConstraintError} 412 for bad UTF-8; {HttpError} 404 or 412 as above.
  */
-export function parseSwiftPath(rawPath: string): SwiftPath {
-  const path = decodePath(rawPath);
+export function parseSwiftPath(rawPath: string, internal = false): SwiftPath {
+  const path = decodePath(rawPath, internal);
   let parts: (string | undefined)[];
   try {
     parts = splitPath(path, 1, 4, true);
@@ -38,11 +39,11 @@ export function parseSwiftPath(rawPath: string): SwiftPath {
  * `req.split_path(2, 4, True)`, where a `ValueError` means "not mine, pass it on"): decoded,
  * split, the object keeping its slashes; undefined for a path that is not one (no account,
  * bad UTF-8, an object under an empty container name), which the controllers then refuse.
- * The version is not checked.
+ * The version is not checked; reserved names only when `internal`.
  */
-export function swiftPathOf(rawPath: string): SwiftPath | undefined {
+export function swiftPathOf(rawPath: string, internal = false): SwiftPath | undefined {
   try {
-    const [version, account, container, object] = splitPath(decodePath(rawPath), 2, 4, true) as [string, string, string | undefined, string | undefined];
+    const [version, account, container, object] = splitPath(decodePath(rawPath, internal), 2, 4, true) as [string, string, string | undefined, string | undefined];
     if (container === '' && object !== undefined && object !== '') return undefined;
     return {
       version,

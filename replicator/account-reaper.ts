@@ -110,7 +110,8 @@ export class AccountReaper extends Daemon {
     let marker = '';
     for (;;) {
       signal?.throwIfAborted();
-      const page = await broker.listContainers({ limit: CONTAINER_PAGE * nodes.length, marker });
+      // Hidden (reserved-name) containers, object versions' say, are the account's too.
+      const page = await broker.listContainers({ limit: CONTAINER_PAGE * nodes.length, marker, allowReserved: true });
       const names = page.flatMap((e) => ('subdir' in e ? [] : [e.name]));
       if (names.length === 0) break;
       const mine = names.filter((name) => containerShard(name, nodes.length) === shard);
@@ -178,7 +179,7 @@ export class AccountReaper extends Daemon {
           method: 'GET',
           path: backendPath(node.device, partition, account, container),
           query: `format=json&marker=${encodeURIComponent(marker)}`,
-          headers: { 'User-Agent': `account-reaper ${process.pid}` },
+          headers: { 'User-Agent': `account-reaper ${process.pid}`, 'X-Backend-Allow-Reserved-Names': 'true' },
         });
         this.count(`return_codes.${Math.floor(res.status / 100)}xx`);
         if (res.status === 204) {

@@ -18,12 +18,17 @@ export interface ListingQuery {
   /** Only the direct children of this pseudo-directory (`prefix=path/&delimiter=/`, no subdirs). */
   readonly path?: string;
   readonly reverse?: boolean;
+  /** List names in the reserved namespace (NUL-led) too; by default they are left out. */
+  readonly allowReserved?: boolean;
 }
 
 /** A listed row (its name and stored value), or a pseudo-directory. */
 export type ScanEntry =
   | { readonly subdir: false; readonly name: string; readonly value: Uint8Array }
   | { readonly subdir: true; readonly name: string };
+
+/** The lowest name outside the reserved namespace. */
+const FIRST_USER_NAME = '\u0001';
 
 /** Read small batches right after a seek (the next subdir may be near), larger ones after. */
 const FIRST_BATCH = 16;
@@ -70,6 +75,8 @@ export async function scanListing(kv: OrderedKv, base: string, query: ListingQue
   let lower: { name: string; inclusive: boolean } | undefined;
   if (marker && (!prefix || compareUtf8(marker, prefix) >= 0)) lower = { name: marker, inclusive: false };
   else if (prefix) lower = { name: prefix, inclusive: true };
+  // Reserved names sort first (they start with NUL): Swift's `name >= chr(1)`.
+  if (query.allowReserved !== true && (lower === undefined || compareUtf8(lower.name, FIRST_USER_NAME) < 0)) lower = { name: FIRST_USER_NAME, inclusive: true };
 
   const it = kv.iterator({
     ...(lower === undefined ? { gte: base } : lower.inclusive ? { gte: base + lower.name } : { gt: base + lower.name }),

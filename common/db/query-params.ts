@@ -64,10 +64,11 @@ export function isTrueValue(value: string | undefined): boolean {
  * The listing parameters of an account or container GET, checked as Swift's servers check
  * them: a `limit` that is not all digits is ignored (the maximum applies), one above the
  * maximum is 412 "Maximum limit is N". A delimiter may be any string (Swift 2.30 dropped its
- * one-character rule). `path` is for container listings only.
+ * one-character rule). `path` is for container listings only; `allowReserved` (the request's
+ * `X-Backend-Allow-Reserved-Names`) lists the reserved namespace too.
  * @throws {ConstraintError} `precondition` or `bad_request` (parameter not UTF-8).
  */
-export function listingQuery(params: QueryParams, maxLimit: number, withPath: boolean): ListingQuery {
+export function listingQuery(params: QueryParams, maxLimit: number, withPath: boolean, allowReserved = false): ListingQuery {
   const delimiter = params.get('delimiter');
   let limit = maxLimit;
   const given = params.get('limit');
@@ -86,5 +87,6 @@ export function listingQuery(params: QueryParams, maxLimit: number, withPath: bo
     ...(delimiter !== undefined ? { delimiter } : {}),
     ...(path !== undefined ? { path } : {}),
     reverse: isTrueValue(params.get('reverse')),
+    ...(allowReserved ? { allowReserved } : {}),
   };
 }

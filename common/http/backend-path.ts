@@ -3,12 +3,13 @@ import { ConstraintError } from '../errors.ts';
 /**
  * Decodes a request path the way Swift's WSGI layer does (`unquote` to bytes, then
  * `check_utf8`): `%XX` escapes become bytes, a `%` not followed by two hex digits stays as it
- * is, and the bytes must be UTF-8 without NUL.
+ * is, and the bytes must be UTF-8 without NUL. An `internal` path (a storage server's, or a
+ * proxy subrequest allowed reserved names) may hold NUL: `check_utf8(path, internal=True)`.
  * @throws {ConstraintError} `precondition` (Swift's 412 "Invalid UTF8 or contains NULL").
  */
-export function decodePath(raw: string): string {
+export function decodePath(raw: string, internal = false): string {
   if (!raw.includes('%')) {
-    if (raw.includes('\u0000') || !raw.isWellFormed()) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
+    if ((!internal && raw.includes('\u0000')) || !raw.isWellFormed()) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
     return raw;
   }
   const bytes: number[] = [];
@@ -30,7 +31,7 @@ export function decodePath(raw: string): string {
   } catch {
     throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
   }
-  if (text.includes('\u0000')) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
+  if (!internal && text.includes('\u0000')) throw new ConstraintError('precondition', 'Invalid UTF8 or contains NULL');
   return text;
 }
 

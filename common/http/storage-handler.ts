@@ -10,7 +10,7 @@ export type StorageRoute = (req: ServerRequest, path: string) => Promise<ServerR
 
 /**
  * The request loop every storage server shares: decode the path as Swift does (412 for bad
- * UTF-8 or NUL), route by verb (405 otherwise), turn domain errors into statuses with the
+ * UTF-8; NUL is allowed, as Swift's servers allow the reserved namespace), route by verb (405 otherwise), turn domain errors into statuses with the
  * server's `toHttpError` (its edge), and log one line per request with the transaction id
  * (REPLICATE and SSYNC at debug level: replication is chatty).
  */
@@ -30,7 +30,8 @@ export function storageHandler(options: {
     try {
       const route = options.routes[req.method];
       if (!route) throw new HttpError(405, undefined, { Allow: allow });
-      res = await route(req, decodePath(req.path));
+      // Storage servers take reserved (NUL-led) names: only the proxy's own requests reach them.
+      res = await route(req, decodePath(req.path, true));
     } catch (err) {
       failure = err;
       res = errorResponse(options.toHttpError(err), options.logger, req);

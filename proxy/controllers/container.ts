@@ -1,4 +1,5 @@
 import { checkContainerName, checkMetadata } from '../../common/constraints.ts';
+import { allowsReservedNames } from '../../common/reserved-name.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import { type BackendReply, isReadSource, makeRequests, readFromNodes } from '../backend-requests.ts';
@@ -58,7 +59,7 @@ async function read(ctx: ProxyContext, req: ProxyRequest, account: string, conta
 }
 
 async function put(ctx: ProxyContext, req: ProxyRequest, account: string, container: string): Promise<ServerResponse> {
-  checkContainerName(container, ctx.constraints);
+  checkContainerName(container, ctx.constraints, allowsReservedNames(req.headers));
   cleanAcls(req);
   plainTextRefusal(() => checkMetadata(req.headers, 'container', ctx.constraints));
   const policyIndex = requestedPolicy(ctx, req);

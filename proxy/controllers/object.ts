@@ -1,4 +1,5 @@
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom } from '../../common/constraints.ts';
+import { allowsReservedNames } from '../../common/reserved-name.ts';
 import { EXPIRING_OBJECTS_ACCOUNT, expirerContainer } from '../../common/expirer-queue.ts';
 import { parseMatch } from '../../common/http/conditional.ts';
 import { HttpError } from '../../common/http/http-error.ts';
@@ -28,7 +29,7 @@ import { authorize, backendHeaders, isNewest, passHeaders, plainTextRefusal, wri
  */
 export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, object: string): Promise<ServerResponse> {
   if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(req.method)) throw new HttpError(405, undefined, { Allow: OBJECT_METHODS.join(', ') });
-  checkObjectName(object, ctx.constraints);
+  checkObjectName(object, ctx.constraints, allowsReservedNames(req.headers));
   // Swift's object PUT takes only `If-None-Match: *` (no other etag), before anything else.
   if (req.method === 'PUT' && req.headers['if-none-match'] !== undefined && !parseMatch(req.headers['if-none-match'])?.has('*')) {
     throw new HttpError(400, 'If-None-Match only supports *', { 'Content-Type': 'text/plain' });

@@ -5,10 +5,13 @@ import { parseSwiftPath, type SwiftPath } from '../swift-path.ts';
  * like client paths; names inside manifests, listings and headers are decoded text.
  */
 
-/** The decoded parts of `/v1/a[/c[/o]]`, or undefined for any other path (`/info`, `/auth/v1.0`). */
-export function requestTarget(path: string): SwiftPath | undefined {
+/**
+ * The decoded parts of `/v1/a[/c[/o]]`, or undefined for any other path (`/info`, `/auth/v1.0`);
+ * reserved names only when `internal`.
+ */
+export function requestTarget(path: string, internal = false): SwiftPath | undefined {
   try {
-    return parseSwiftPath(path);
+    return parseSwiftPath(path, internal);
   } catch {
     return undefined;
   }

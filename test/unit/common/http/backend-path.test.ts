@@ -26,6 +26,13 @@ test('decodePath refuses bytes that are not UTF-8, and NUL: Swift\'s 412', () =>
   assert.is(kind(() => decodePath('/a/%00')), 'precondition: Invalid UTF8 or contains NULL');
 });
 
+test('an internal path (reserved names allowed) may hold NUL; bad UTF-8 is still refused', () => {
+  assert.is(decodePath('/a/%00versions%00c', true), '/a/\u0000versions\u0000c');
+  assert.is(decodePath('/a/\u0000c', true), '/a/\u0000c');
+  assert.is(kind(() => decodePath('/a/\u0000c')), 'precondition: Invalid UTF8 or contains NULL');
+  assert.is(kind(() => decodePath('/a/%FF%00', true)), 'precondition: Invalid UTF8 or contains NULL');
+});
+
 test('splitPath follows Swift\'s split_path', () => {
   assert.equal(splitPath('/d/p/a/c', 4, 5, true), ['d', 'p', 'a', 'c', undefined]);
   assert.equal(splitPath('/d/p/a/c/o/with/slashes', 4, 5, true), ['d', 'p', 'a', 'c', 'o/with/slashes']);
