@@ -44,7 +44,7 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
     return { status: conditional, headers: { ...headers, 'Content-Length': 0 } };
   }
   const length = state.contentLength;
-  const ranges = rangesForLength(parseRange(request.headers['range']), length);
+  const ranges = ignoresRange(request.headers, state) ? undefined : rangesForLength(parseRange(request.headers['range']), length);
   if (ranges !== undefined && ranges.length === 0) {
     void reader?.close();
     // As swob answers: the object's headers (type, etag, metadata) with the default text.
@@ -64,6 +64,18 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
   headers['Content-Type'] = `multipart/byteranges;boundary=${boundary}`;
   headers['Content-Length'] = framing.bodyLength;
   return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e, LEND))), lent: reader.lends };
+}
+
+/**
+ * Swift's `X-Backend-Ignore-Range-If-Metadata-Present`: a comma-separated list of metadata
+ * names; an object holding any of them is read whole whatever the `Range` (a symlink, whose
+ * zero bytes a range would turn into a 416 before the proxy sees it is a link).
+ */
+function ignoresRange(headers: HeaderBag, state: ObjectState): boolean {
+  const names = headers['x-backend-ignore-range-if-metadata-present'];
+  if (names === undefined || headers['range'] === undefined) return false;
+  const wanted = new Set(names.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== ''));
+  return Object.keys(state.metadata).some((key) => wanted.has(key.toLowerCase()));
 }
 
 /**

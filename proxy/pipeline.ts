@@ -17,12 +17,14 @@ import { healthcheck } from './middleware/healthcheck.ts';
 import { type Capabilities, info } from './middleware/info.ts';
 import { dloSchema, sloSchema } from './middleware/large-object-config.ts';
 import { listEndpoints, listEndpointsSchema } from './middleware/list-endpoints.ts';
+import { listingFormats } from './middleware/listing-formats.ts';
 import { metricsEndpoint } from './middleware/metrics-endpoint.ts';
 import { proxyLogging } from './middleware/proxy-logging.ts';
 import { ratelimit, ratelimitSchema } from './middleware/ratelimit.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { slo } from './middleware/slo.ts';
 import { staticweb, staticwebSchema } from './middleware/staticweb.ts';
+import { symlink, symlinkSchema } from './middleware/symlink.ts';
 import { tempauth } from './middleware/tempauth.ts';
 import { tempurl, tempUrlOptions, tempurlSchema } from './middleware/tempurl.ts';
 import type { Middleware } from './request.ts';
@@ -48,6 +50,7 @@ export const pipelineSchemas = {
   staticweb: staticwebSchema,
   'container-quotas': containerQuotasSchema,
   'account-quotas': accountQuotasSchema,
+  symlink: symlinkSchema,
 } as const;
 
 export type PipelineConfig = ConfigsOf<typeof pipelineSchemas>;
@@ -82,6 +85,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
     listEndpoints(ctx, config['list-endpoints']),
     domainRemap(config.domain_remap, capabilities),
     etagQuoter(ctx, capabilities, config['etag-quoter']),
+    listingFormats(ctx.constraints.valid_api_versions),
     containerSync(ctx, capabilities, config.container_sync),
     bulk(ctx, capabilities, bulkOptions(config.bulk)),
     tempurl(ctx, capabilities, tempUrlOptions(config.tempurl)),
@@ -95,6 +99,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
     accountQuotas(ctx, capabilities),
     slo(config.slo, { clock: ctx.clock, clientTimeout: ctx.config.client_timeout }),
     dlo(config.dlo, { clock: ctx.clock, listingLimit: ctx.constraints.container_listing_limit }),
+    symlink(config.symlink, capabilities),
   ];
 }
 

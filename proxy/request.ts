@@ -1,5 +1,6 @@
 import type { HttpError } from '../common/http/http-error.ts';
 import type { ServerResponse } from '../common/http/server.ts';
+import type { ListingContentType } from '../common/listing-format.ts';
 import type { Logger } from '../common/logger.ts';
 
 /** Who made the request, once an auth middleware has checked the token. */
@@ -49,6 +50,11 @@ export interface ProxyEnv {
   authorized?: boolean;
   /** The storage policy index of an object request, once its container is known (metrics). */
   policyIndex?: string;
+  /**
+   * The format the client wants a listing in (set by `listing_formats`, which has the rest of
+   * the pipeline answer JSON and renders it).
+   */
+  listingFormat?: ListingContentType;
 }
 
 /** A request inside the proxy pipeline: like a server request, with mutable headers and an env. */

@@ -7,19 +7,23 @@ export interface CopyPath {
   readonly object: string;
 }
 
-const FORM: Readonly<Record<'Destination' | 'X-Copy-From', string>> = {
+/** The headers that name an object this way. */
+export type ObjectPathHeader = 'Destination' | 'X-Copy-From' | 'X-Symlink-Target';
+
+const FORM: Readonly<Record<ObjectPathHeader, string>> = {
   'Destination': 'Destination header must be of the form <container name>/<object name>',
   'X-Copy-From': 'X-Copy-From header must be of the form <container name>/<object name>',
+  'X-Symlink-Target': 'X-Symlink-Target header must be of the form <container name>/<object name>',
 };
 
 /**
- * Swift's `check_path_header` for `Destination` and `X-Copy-From`: the value is unquoted (raw
+ * Swift's `check_path_header` for `Destination`, `X-Copy-From` and `X-Symlink-Target`: the value is unquoted (raw
  * UTF-8 and `%XX` escapes both work), a leading `/` is optional, and it must name a container
  * and an object, both non-empty; the object keeps any further slashes (`c/a/b` is object
  * `a/b`, `c//o` is object `/o`).
  * @throws {HttpError} 412 with Swift's message when it does not.
  */
-export function parseCopyPath(value: string, header: 'Destination' | 'X-Copy-From'): CopyPath {
+export function parseCopyPath(value: string, header: ObjectPathHeader): CopyPath {
   const text = unquoteHeader(value);
   if (text === undefined) throw new HttpError(412, 'Invalid UTF8 or contains NULL');
   const path = text.startsWith('/') ? text : `/${text}`;

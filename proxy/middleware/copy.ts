@@ -1,4 +1,5 @@
 import { isTrueValue } from '../../common/config.ts';
+import { allowsReservedNames } from '../../common/reserved-name.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import type { ResponseHeaders, ServerResponse } from '../../common/http/server.ts';
 import type { ProxyContext } from '../context.ts';
@@ -18,9 +19,10 @@ interface ObjectLocation extends CopyPath {
 /**
  * Headers a copy carries from the source to the new object besides metadata: what the object
  * server stores with an object (its `allowed_headers`), less the large-object markers, which
- * only a manifest copy (`?multipart-manifest=get`) may carry.
+ * only a manifest copy (`?multipart-manifest=get`) may carry; and a link's target, which a
+ * source read with `?symlink=get` shows, so the copy is a link too.
  */
-const CARRIED = new Set(['content-disposition', 'content-encoding', 'x-delete-at', 'cache-control', 'content-language', 'expires', 'x-robots-tag']);
+const CARRIED = new Set(['content-disposition', 'content-encoding', 'x-delete-at', 'cache-control', 'content-language', 'expires', 'x-robots-tag', 'x-symlink-target', 'x-symlink-target-account', 'x-symlink-target-etag', 'x-symlink-target-bytes']);
 
 /** Request headers that describe the copy itself; the source GET and the new PUT drop them. */
 const COPY_ONLY = ['x-copy-from', 'x-copy-from-account', 'destination', 'destination-account', 'content-length', 'transfer-encoding', 'x-backend-storage-policy-index'];
@@ -65,7 +67,7 @@ export function copy(ctx: ProxyContext): Middleware {
   return (next) => async (req) => {
     let location: ObjectLocation;
     try {
-      const parsed = parseSwiftPath(req.path);
+      const parsed = parseSwiftPath(req.path, allowsReservedNames(req.headers));
       if (parsed.container === undefined || parsed.object === undefined) return next(req);
       location = { version: parsed.version, account: parsed.account, container: parsed.container, object: parsed.object };
     } catch {

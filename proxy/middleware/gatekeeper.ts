@@ -1,6 +1,7 @@
 import { bool, type ConfigOf, type Schema } from '../../common/config.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import type { Middleware } from '../request.ts';
+import { respond } from './subresponse.ts';
 
 /** The `[gatekeeper]` section (Swift's `[filter:gatekeeper]`), with Swift 2.30's default. */
 export const gatekeeperSchema = {
@@ -31,7 +32,9 @@ export function gatekeeper(config: GatekeeperConfig): Middleware {
         req.headers['x-backend-inbound-x-timestamp'] = timestamp;
       }
     }
-    const response = await next(req);
+    // Errors thrown further in become responses here, so their headers are filtered too (a
+    // symlink's 307 carries the link's sysmeta for the middlewares before it).
+    const response = await respond(next, req);
     if (req.env.source !== undefined || !response.headers) return response;
     const headers: ResponseHeaders = {};
     for (const [k, v] of Object.entries(response.headers)) if (!internal(k)) headers[k] = v;

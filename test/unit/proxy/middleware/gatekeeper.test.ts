@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { HttpError } from '../../../../common/http/http-error.ts';
 import { createLogger } from '../../../../common/logger.ts';
 import { gatekeeper } from '../../../../proxy/middleware/gatekeeper.ts';
 import type { ProxyRequest } from '../../../../proxy/request.ts';
@@ -48,6 +49,28 @@ test('backend and system-metadata headers are kept out in both directions for cl
   assert.is(sub.seen['x-object-sysmeta-a'], 'mine');
   assert.is(sub.seen['x-timestamp'], '1700000000.00000');
   assert.is(sub.shown['X-Backend-Timestamp'], '1.00000');
+});
+
+test('a client may not send backend or sysmeta headers, reserved names\' included', async () => {
+  let seen: Record<string, string | undefined> = {};
+  const handler = gatekeeper({ shunt_inbound_x_timestamp: true })(async (req) => {
+    seen = { ...req.headers };
+    return { status: 204 };
+  });
+  await handler(request({ 'x-backend-allow-reserved-names': 'true', 'x-object-sysmeta-symlink-target': 'c/o', 'x-object-meta-ok': '1' }));
+  assert.equal(seen, { 'x-object-meta-ok': '1' });
+  await handler(request({ 'x-backend-allow-reserved-names': 'true' }, 'OV'));
+  assert.equal(seen, { 'x-backend-allow-reserved-names': 'true' }, 'a subrequest keeps them');
+});
+
+test('an error thrown further in loses its internal headers too (a symlink\'s 307 showed the link\'s sysmeta)', async () => {
+  const handler = gatekeeper({ shunt_inbound_x_timestamp: true })(async () => {
+    throw new HttpError(307, 'moved', { Location: '/v1/a/c/t', 'X-Object-Sysmeta-Symlink-Target': 'c/t', 'X-Backend-Timestamp': '1' });
+  });
+  const response = await handler(request({}));
+  assert.is(response.status, 307);
+  assert.is(response.body, 'moved');
+  assert.equal(Object.keys(response.headers ?? {}).map((h) => h.toLowerCase()).sort(), ['content-type', 'location']);
 });
 
 test.run();

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerToXml, listingToJson } from '../../../../common/listing-format.ts';
+import { listingToJson } from '../../../../common/listing-format.ts';
 import { keepAliveBody, resultBody, resultFormat } from '../../../../proxy/middleware/result-body.ts';
-import { rewriteJsonListing, rewriteXmlListing } from '../../../../proxy/middleware/slo-listing.ts';
+import { rewriteJsonListing } from '../../../../proxy/middleware/slo-listing.ts';
 import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 const rows = [
@@ -19,12 +19,6 @@ test('JSON listings: slo_etag leaves the hash and becomes its own quoted field',
   );
   assert.is(rewriteJsonListing(listingToJson([{ ...rows[1], hash: 'x; s3_etag=y; slo_etag=z' }])).includes('"hash": "x; s3_etag=y"'), true);
   assert.is(rewriteJsonListing('not json'), 'not json');
-});
-
-test('XML listings: the same, with <slo_etag> after <last_modified>', () => {
-  const xml = rewriteXmlListing(containerToXml(rows, 'c'));
-  assert.ok(xml.includes('<object><name>big</name><hash>aaa</hash><bytes>35</bytes><content_type>application/octet-stream</content_type><last_modified>2024-01-02T03:04:05.000000</last_modified><slo_etag>"bbb"</slo_etag></object>'), xml);
-  assert.ok(xml.includes('<object><name>small</name><hash>ccc</hash>'), xml);
 });
 
 test('result bodies in the three formats, as Swift renders them', () => {

@@ -1,0 +1,62 @@
+import { accountToXml, containerToXml, type ListingContentType, listingContentType, type ListingRecord, listingToJson, listingToText } from '../../common/listing-format.ts';
+import type { ResponseHeaders } from '../../common/http/server.ts';
+import { allowsReservedNames, RESERVED } from '../../common/reserved-name.ts';
+import type { Middleware, ProxyRequest } from '../request.ts';
+import { readListing } from './listing-body.ts';
+import { requestTarget } from './segment-path.ts';
+import { lowerCaseHeaders } from './subresponse.ts';
+
+/**
+ * Swift's `listing_formats`: an account or container GET is asked of the rest of the pipeline
+ * as JSON, whatever the client wants, and the answer is rendered here in the client's format
+ * (`format=json|xml|plain` or its `Accept`: 406 when it accepts none, 400 when the header is
+ * malformed, before anything else). So the middlewares after it (slo, versioned_writes,
+ * symlink) change listing rows in one form only, and clients never see reserved (NUL-led)
+ * names in a listing. A listing that is not JSON (a staticweb page) or is too big (Swift's
+ * `MAX_CONTAINER_LISTING_CONTENT_LENGTH`) passes as it is. HEAD is left to the servers, which
+ * set its Content-Type themselves.
+ *
+ * The format the client asked for is left in `env.listingFormat` for middlewares that answer a
+ * listing in one format only (object versioning's `?versions`).
+ */
+export function listingFormats(validApiVersions: readonly string[]): Middleware {
+  return (next) => async (req) => {
+    if (req.method !== 'GET') return next(req);
+    const target = requestTarget(req.path, allowsReservedNames(req.headers));
+    if (!target || target.object !== undefined || !validApiVersions.includes(target.version)) return next(req);
+    const wanted = listingContentType(req.query.get('format') ?? undefined, req.headers['accept']);
+    req.env.listingFormat = wanted;
+    const query = new URLSearchParams(req.query);
+    query.set('format', 'json');
+    const response = await next({ ...req, query });
+    if (response.status !== 200 && response.status !== 204) return response;
+    const headers = lowerCaseHeaders(response.headers);
+    if (!req.query.has('format')) headers['vary'] = headers['vary'] === undefined ? 'Accept' : varyWithAccept(headers['vary']);
+    const { rows, text } = await readListing(response);
+    if (!rows) return { ...response, headers, ...(text !== undefined ? { body: text } : {}) };
+    const shown = allowsReservedNames(req.headers) ? rows : withoutReservedNames(rows, req, target.container);
+    const body = render(wanted, shown, target.account, target.container);
+    const out: ResponseHeaders = { ...headers, 'content-type': `${wanted}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)) };
+    return { status: body === '' ? 204 : response.status, headers: out, body };
+  };
+}
+
+function varyWithAccept(vary: string): string {
+  return vary.toLowerCase().split(',').map((v) => v.trim()).includes('accept') ? vary : `${vary}, Accept`;
+}
+
+/** Swift's `filter_reserved`: rows whose name or subdir holds a NUL are dropped, and logged. */
+function withoutReservedNames(listing: readonly ListingRecord[], req: ProxyRequest, container: string | undefined): ListingRecord[] {
+  return listing.filter((row) => {
+    const name = row['name'] ?? row['subdir'];
+    if (typeof name !== 'string' || !name.includes(RESERVED)) return true;
+    req.env.logger.warn(`${container === undefined ? 'account' : 'container'} listing had a reserved byte in a name`, { path: req.path, name: JSON.stringify(name) });
+    return false;
+  });
+}
+
+function render(type: ListingContentType, listing: readonly ListingRecord[], account: string, container: string | undefined): string {
+  if (type.endsWith('/xml')) return container === undefined ? accountToXml(listing, account) : containerToXml(listing, container);
+  if (type === 'text/plain') return listingToText(listing);
+  return listingToJson(listing);
+}
