@@ -1,4 +1,5 @@
 import { isValidUtf8Name } from '../common/constraints.ts';
+import { isWellFormedReserved } from '../common/reserved-name.ts';
 import { ReplicationRequestError } from '../common/db/errors.ts';
 import type { BaseRow, RowSchema } from '../common/db/row-schema.ts';
 import { Timestamp } from '../common/timestamp.ts';
@@ -87,7 +88,7 @@ export const CONTAINER_ROW_SCHEMA: RowSchema<ContainerRow> = {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ReplicationRequestError('a container row must be a map');
     const raw = value as Record<string, unknown>;
     const name = raw['name'];
-    if (typeof name !== 'string' || name === '' || name.includes('/') || !isValidUtf8Name(name, true)) {
+    if (typeof name !== 'string' || name === '' || name.includes('/') || !isValidUtf8Name(name, true) || !isWellFormedReserved(name)) {
       throw new ReplicationRequestError(`bad container name ${JSON.stringify(name)}`);
     }
     const put = wireTimestamp(raw, 'put_timestamp');

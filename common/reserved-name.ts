@@ -34,9 +34,13 @@ export function splitReservedName(name: string): string[] | undefined {
   return name.split(RESERVED).slice(1);
 }
 
-/** A NUL may only lead a name. */
+/** Whether a name holds no NUL, or is a reserved name (a NUL first): a NUL may only lead a name. */
+export function isWellFormedReserved(name: string): boolean {
+  return !name.includes(RESERVED) || name.startsWith(RESERVED);
+}
+
 function validateInternalName(name: string, type: string): void {
-  if (name.includes(RESERVED) && !name.startsWith(RESERVED)) throw new ConstraintError('bad_request', `Invalid reserved-namespace ${type}`);
+  if (!isWellFormedReserved(name)) throw new ConstraintError('bad_request', `Invalid reserved-namespace ${type}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { fixedHex } from './key-order.ts';
 import { ReplicationRequestError } from './errors.ts';
 import type { BaseRow, RowSchema } from './row-schema.ts';
 import { isValidUtf8Name } from '../constraints.ts';
+import { isWellFormedReserved } from '../reserved-name.ts';
 import { Timestamp } from '../timestamp.ts';
 
 /**
@@ -159,7 +160,7 @@ export const OBJECT_ROW_SCHEMA: RowSchema<ObjectRow> = {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ReplicationRequestError('an object row must be a map');
     const raw = value as Record<string, unknown>;
     const name = field(raw, 'name', isString);
-    if (name === '' || !isValidUtf8Name(name, true)) throw new ReplicationRequestError(`bad object name ${JSON.stringify(name)}`);
+    if (name === '' || !isValidUtf8Name(name, true) || !isWellFormedReserved(name)) throw new ReplicationRequestError(`bad object name ${JSON.stringify(name)}`);
     const createdAt = wireTimestamp(raw, 'created_at');
     const ctype = wireTimestamp(raw, 'ctype_timestamp', createdAt);
     const deleted = raw['deleted'];

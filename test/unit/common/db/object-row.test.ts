@@ -33,6 +33,8 @@ test('rows from the wire are checked and normalized', () => {
   for (const bad of [null, [], { name: '', created_at: ts(1), size: 1, content_type: 't', etag: 'e', deleted: 0 }, { name: 'n', created_at: ts(1), size: -1, content_type: 't', etag: 'e', deleted: 0 }, { name: 'n\u0000', created_at: ts(1), size: 1, content_type: 't', etag: 'e', deleted: 0 }, { name: 'n', created_at: ts(1), size: 1, content_type: 't', etag: 'e', deleted: 2 }]) {
     assert.throws(() => OBJECT_ROW_SCHEMA.fromWire(bad), (err: unknown) => err instanceof ReplicationRequestError, JSON.stringify(bad));
   }
+  // A reserved name (object versioning's versions) replicates like any other.
+  assert.is(OBJECT_ROW_SCHEMA.fromWire({ name: '\u0000o\u00008299999999.87654', created_at: ts(1), size: 1, content_type: 't', etag: 'e', deleted: 0 }).name, '\u0000o\u00008299999999.87654');
 });
 
 test.run();
