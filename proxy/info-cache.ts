@@ -25,6 +25,10 @@ export interface ContainerInfo {
   readonly policyIndex: string;
   readonly meta: Readonly<Record<string, string>>;
   readonly sysmeta: Readonly<Record<string, string>>;
+  /** `X-Versions-Location` as the container server keeps it (its `allow_versions`). */
+  readonly versions?: string;
+  /** `X-Container-Sync-To`. */
+  readonly syncTo?: string;
 }
 
 interface Entry<T> {
@@ -102,6 +106,8 @@ export class InfoCache {
       ...(headers['x-container-write'] !== undefined ? { write: headers['x-container-write'] } : {}),
       ...(headers['x-container-sync-key'] !== undefined ? { syncKey: headers['x-container-sync-key'] } : {}),
       policyIndex: headers['x-backend-storage-policy-index'] ?? '0',
+      ...(headers['x-versions-location'] ? { versions: headers['x-versions-location'] } : {}),
+      ...(headers['x-container-sync-to'] ? { syncTo: headers['x-container-sync-to'] } : {}),
       meta: prefixed(headers, 'x-container-meta-'),
       sysmeta: prefixed(headers, 'x-container-sysmeta-'),
     };

@@ -27,6 +27,7 @@ import { staticweb, staticwebSchema } from './middleware/staticweb.ts';
 import { symlink, symlinkSchema } from './middleware/symlink.ts';
 import { tempauth } from './middleware/tempauth.ts';
 import { tempurl, tempUrlOptions, tempurlSchema } from './middleware/tempurl.ts';
+import { versionedWrites, versionedWritesSchema } from './middleware/versioned-writes.ts';
 import type { Middleware } from './request.ts';
 
 /**
@@ -50,6 +51,7 @@ export const pipelineSchemas = {
   staticweb: staticwebSchema,
   'container-quotas': containerQuotasSchema,
   'account-quotas': accountQuotasSchema,
+  versioned_writes: versionedWritesSchema,
   symlink: symlinkSchema,
 } as const;
 
@@ -99,6 +101,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
     accountQuotas(ctx, capabilities),
     slo(config.slo, { clock: ctx.clock, clientTimeout: ctx.config.client_timeout }),
     dlo(config.dlo, { clock: ctx.clock, listingLimit: ctx.constraints.container_listing_limit }),
+    versionedWrites(ctx, config.versioned_writes, capabilities),
     symlink(config.symlink, capabilities),
   ];
 }

@@ -30,8 +30,8 @@ export interface ClusterNode {
  * A whole cluster in this process, on ephemeral ports of 127.0.0.1: `nodes` storage nodes
  * (one device and one zone each), rings with `replicas` replicas, and a proxy with the
  * all-in-one tempauth users (test:tester/testing is admin of AUTH_test; test5:tester5 the service
- * user of SERVICE_ accounts). Nodes can be stopped
- * and started again on the same ports, for failover tests.
+ * user of SERVICE_ accounts) and versioning. Nodes can be stopped and started again on the same
+ * ports, for failover tests.
  */
 export interface TestCluster {
   readonly port: number;
@@ -132,7 +132,12 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
     new ProxyServer(
       {
         proxy: { ...proxyBase['proxy-server'], swift_dir: dir.path, node_timeout: 2, conn_timeout: 0.5, log_requests: false, recheck_account_existence: 0, recheck_container_existence: 0, ...options.proxy, ...overrides } as typeof proxyBase['proxy-server'],
-        middleware: { tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } }, ...options.middleware },
+        // Versioning on, as in the all-in-one cluster.
+        middleware: {
+          tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } },
+          versioned_writes: { allow_versioned_writes: true },
+          ...options.middleware,
+        },
         secret: `/${hashSection.swift_hash_path_suffix}`,
         policies,
       },
