@@ -105,7 +105,7 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
       '[tempauth]', ...TEMPAUTH, '',
       // <container>.<account>.localhost names a container (browsers and curl resolve *.localhost here).
       '[domain_remap]', 'storage_domain = localhost', '',
-      '[versioned_writes]', 'allow_versioned_writes = true', '',
+      '[versioned_writes]', 'allow_versioned_writes = true', 'allow_object_versioning = true', '',
     ].join('\n'));
     // Container sync within the cluster (and, with more clusters listed, between them), as
     // Swift's SAIO sets it up: one realm, this cluster its endpoint.

@@ -30,10 +30,25 @@ const ACCEPT_ITEM = new RegExp(String.raw`^\s*(${TOKEN})/(${TOKEN})((?:\s*;\s*(?
  * when it accepts none of them.
  */
 export function listingContentType(format: string | undefined, accept: string | undefined): ListingContentType {
-  const header = format ? (FORMATS[format.toLowerCase()] ?? 'text/plain') : accept;
-  const match = bestMatch(header, OFFERED);
+  const match = bestMatch(listingAccept(format, accept), OFFERED);
   if (match === undefined) throw new ConstraintError('not_acceptable', 'None of the listing formats is acceptable');
   return match;
+}
+
+/**
+ * The Accept a listing request means (Swift sets `req.accept` so): its `format` parameter's
+ * content type (an unknown format means plain), else its Accept header.
+ */
+export function listingAccept(format: string | undefined, accept: string | undefined): string | undefined {
+  return format ? (FORMATS[format.toLowerCase()] ?? 'text/plain') : accept;
+}
+
+/**
+ * Whether an Accept (see `listingAccept`) takes `type` at all (swob's `best_match([type])`).
+ * @throws {ConstraintError} `bad_request` for a malformed header.
+ */
+export function acceptsType(accept: string | undefined, type: string): boolean {
+  return bestMatch(accept, [type]) !== undefined;
 }
 
 /** swob's `Accept.best_match`: by quality, exact types before wildcards, then header order. */

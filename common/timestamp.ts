@@ -96,6 +96,16 @@ export class Timestamp {
     return this.compare(other) > 0;
   }
 
+  /**
+   * Swift's `~Timestamp`: the time mirrored below 10^10 seconds, so later times sort first as
+   * text (object versioning names versions by it).
+   * @throws {TimestampError} for a timestamp with an offset.
+   */
+  get inverted(): Timestamp {
+    if (this.offset > 0) throw new TimestampError(this.internal, 'cannot invert a timestamp with an offset');
+    return new Timestamp(MAX_TICKS - 1 - this.ticks);
+  }
+
   /** The same time with the given offset. */
   withOffset(offset: number): Timestamp {
     return new Timestamp(this.ticks, offset);

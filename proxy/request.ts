@@ -1,6 +1,5 @@
 import type { HttpError } from '../common/http/http-error.ts';
 import type { ServerResponse } from '../common/http/server.ts';
-import type { ListingContentType } from '../common/listing-format.ts';
 import type { Logger } from '../common/logger.ts';
 
 /** Who made the request, once an auth middleware has checked the token. */
@@ -51,10 +50,12 @@ export interface ProxyEnv {
   /** The storage policy index of an object request, once its container is known (metrics). */
   policyIndex?: string;
   /**
-   * The format the client wants a listing in (set by `listing_formats`, which has the rest of
-   * the pipeline answer JSON and renders it).
+   * The Accept a listing request means (its `format` or Accept header), kept by
+   * `listing_formats`, which has the rest of the pipeline answer listings as JSON.
    */
-  listingFormat?: ListingContentType;
+  listingAccept?: string;
+  /** Set by a middleware whose listing answer is final: `listing_formats` passes it as it is. */
+  listingAsIs?: boolean;
 }
 
 /** A request inside the proxy pipeline: like a server request, with mutable headers and an env. */

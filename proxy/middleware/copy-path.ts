@@ -20,11 +20,11 @@ const FORM: Readonly<Record<ObjectPathHeader, string>> = {
  * Swift's `check_path_header` for `Destination`, `X-Copy-From` and `X-Symlink-Target`: the value is unquoted (raw
  * UTF-8 and `%XX` escapes both work), a leading `/` is optional, and it must name a container
  * and an object, both non-empty; the object keeps any further slashes (`c/a/b` is object
- * `a/b`, `c//o` is object `/o`).
+ * `a/b`, `c//o` is object `/o`). NUL only when `internal` (a request allowed reserved names).
  * @throws {HttpError} 412 with Swift's message when it does not.
  */
-export function parseCopyPath(value: string, header: ObjectPathHeader): CopyPath {
-  const text = unquoteHeader(value);
+export function parseCopyPath(value: string, header: ObjectPathHeader, internal = false): CopyPath {
+  const text = unquoteHeader(value, internal);
   if (text === undefined) throw new HttpError(412, 'Invalid UTF8 or contains NULL');
   const path = text.startsWith('/') ? text : `/${text}`;
   const slash = path.indexOf('/', 1);

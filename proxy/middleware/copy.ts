@@ -60,7 +60,8 @@ function objectPath(loc: ObjectLocation): string {
  *   `format=raw` and written back with `multipart-manifest=put`; a DLO keeps its
  *   `X-Object-Manifest`); without it the copy holds the large object's concatenated content.
  * - A successful copy answers the PUT's response plus `X-Copied-From`, `X-Copied-From-Account`,
- *   `X-Copied-From-Last-Modified` and the new object's metadata.
+ *   `X-Copied-From-Last-Modified` (and `X-Copied-From-Version-Id` for a version) and the new
+ *   object's metadata.
  * - `OPTIONS` answers list `COPY` among the allowed methods.
  */
 export function copy(ctx: ProxyContext): Middleware {
@@ -151,6 +152,7 @@ async function doCopy(ctx: ProxyContext, next: ProxyHandler, req: ProxyRequest, 
       'X-Copied-From': quotePath(`${source.container}/${source.object}`),
     };
     if (sourceHeaders['last-modified'] !== undefined) copied['X-Copied-From-Last-Modified'] = sourceHeaders['last-modified'];
+    if (sourceHeaders['x-object-version-id'] !== undefined) copied['X-Copied-From-Version-Id'] = sourceHeaders['x-object-version-id'];
     for (const [name, value] of Object.entries(sink)) if (value !== undefined && (isObjectMeta(name) || name === 'x-delete-at')) copied[name] = value;
 
     // 3. Stream the source into the destination.

@@ -10,14 +10,16 @@ export type ListingRow = Record<string, string | number | boolean | null | undef
 
 /**
  * The rows of a JSON listing answer (after `listing_formats`, every account and container GET
- * below it answers JSON); undefined when the answer is not a JSON list of objects, or too big.
- * The body is read either way: an answer that was not a listing comes back in `text`.
+ * below it answers JSON); undefined when the answer is not a JSON list of objects, or too big,
+ * or (to spare parsing it) its text does not contain `mentions`. The body is read either way:
+ * an answer whose rows are not given comes back in `text`.
  */
-export async function readListing(response: ServerResponse): Promise<{ rows?: ListingRow[]; text?: string }> {
+export async function readListing(response: ServerResponse, mentions?: string): Promise<{ rows?: ListingRow[]; text?: string }> {
   const type = (headerOf(response, 'content-type') ?? '').split(';')[0]?.trim();
   const declared = headerOf(response, 'content-length');
   if (type !== 'application/json' || (declared !== undefined && !(Number(declared) <= MAX_LISTING_BYTES))) return {};
   const text = (await readWhole(response.body, MAX_LISTING_BYTES)).toString('utf8');
+  if (mentions !== undefined && !text.includes(mentions)) return { text };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -36,10 +38,10 @@ export function withListing(response: ServerResponse, rows: readonly ListingRow[
 
 /**
  * Reads a listing answer, changes its rows with `change` and answers them; an answer that is
- * not a JSON listing passes (its body, if read, kept).
+ * not a JSON listing, or does not contain `mentions`, passes (its body, if read, kept).
  */
-export async function rewriteListing(response: ServerResponse, change: (rows: ListingRow[]) => ListingRow[] | Promise<ListingRow[]>): Promise<ServerResponse> {
-  const { rows, text } = await readListing(response);
+export async function rewriteListing(response: ServerResponse, change: (rows: ListingRow[]) => ListingRow[] | Promise<ListingRow[]>, mentions?: string): Promise<ServerResponse> {
+  const { rows, text } = await readListing(response, mentions);
   if (rows) return withListing(response, await change(rows));
   return text === undefined ? response : { ...response, body: text };
 }

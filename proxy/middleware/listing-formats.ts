@@ -1,4 +1,4 @@
-import { accountToXml, containerToXml, type ListingContentType, listingContentType, type ListingRecord, listingToJson, listingToText } from '../../common/listing-format.ts';
+import { accountToXml, containerToXml, listingAccept, type ListingContentType, listingContentType, type ListingRecord, listingToJson, listingToText } from '../../common/listing-format.ts';
 import type { ResponseHeaders } from '../../common/http/server.ts';
 import { allowsReservedNames, RESERVED } from '../../common/reserved-name.ts';
 import type { Middleware, ProxyRequest } from '../request.ts';
@@ -16,20 +16,23 @@ import { lowerCaseHeaders } from './subresponse.ts';
  * `MAX_CONTAINER_LISTING_CONTENT_LENGTH`) passes as it is. HEAD is left to the servers, which
  * set its Content-Type themselves.
  *
- * The format the client asked for is left in `env.listingFormat` for middlewares that answer a
- * listing in one format only (object versioning's `?versions`).
+ * What the client accepts is left in `env.listingAccept` for middlewares that answer a listing
+ * in one format only and set `env.listingAsIs` (object versioning's `?versions`).
  */
 export function listingFormats(validApiVersions: readonly string[]): Middleware {
   return (next) => async (req) => {
     if (req.method !== 'GET') return next(req);
     const target = requestTarget(req.path, allowsReservedNames(req.headers));
     if (!target || target.object !== undefined || !validApiVersions.includes(target.version)) return next(req);
-    const wanted = listingContentType(req.query.get('format') ?? undefined, req.headers['accept']);
-    req.env.listingFormat = wanted;
+    const format = req.query.get('format') ?? undefined;
+    const wanted = listingContentType(format, req.headers['accept']);
+    const accept = listingAccept(format, req.headers['accept']);
+    if (accept !== undefined) req.env.listingAccept = accept;
     const query = new URLSearchParams(req.query);
     query.set('format', 'json');
     const response = await next({ ...req, query });
     if (response.status !== 200 && response.status !== 204) return response;
+    if (req.env.listingAsIs) return response;
     const headers = lowerCaseHeaders(response.headers);
     if (!req.query.has('format')) headers['vary'] = headers['vary'] === undefined ? 'Accept' : varyWithAccept(headers['vary']);
     const { rows, text } = await readListing(response);

@@ -18,6 +18,8 @@ const MAX_FAILED_DELETES = 1000;
 interface DeleteItem {
   readonly name: string;
   readonly subSlo: boolean;
+  /** The manifest's version (object versioning's `?version-id=`), for the manifest itself only. */
+  readonly versionId?: string;
   error?: { readonly code: number; readonly message: string };
 }
 
@@ -61,7 +63,8 @@ async function deleteAll(next: ProxyHandler, req: ProxyRequest, target: { versio
       return;
     }
     const path = swiftPath(target.version, target.account, item.name.replace(/^\/+/, ''));
-    const response = await respond(next, subrequest(req, { method: 'DELETE', path, headers: {}, source: 'SLO' }));
+    const query = item.versionId !== undefined ? new URLSearchParams({ 'version-id': item.versionId }) : undefined;
+    const response = await respond(next, subrequest(req, { method: 'DELETE', path, ...(query ? { query } : {}), headers: {}, source: 'SLO' }));
     await discardBody(response.body);
     if (isSuccess(response.status)) deleted++;
     else if (response.status === 404) notFound++;
@@ -88,7 +91,8 @@ async function deleteAll(next: ProxyHandler, req: ProxyRequest, target: { versio
 
 /** Swift's `get_segments_to_delete_iter`: segments in manifest order, each manifest after its segments. */
 async function* segmentsToDelete(next: ProxyHandler, req: ProxyRequest, target: { version: string; account: string; container: string; object: string }, config: SloConfig): AsyncGenerator<DeleteItem> {
-  const queue: DeleteItem[] = [{ name: `/${target.container}/${target.object}`, subSlo: true }];
+  const versionId = req.query.get('version-id');
+  const queue: DeleteItem[] = [{ name: `/${target.container}/${target.object}`, subSlo: true, ...(versionId !== null ? { versionId } : {}) }];
   while (queue.length > 0) {
     // Bounded so that a maliciously deep or wide tree cannot exhaust memory.
     if (queue.length > config.max_manifest_segments * 10) throw new HttpError(400, 'Too many buffered slo segments to delete.');
@@ -105,14 +109,17 @@ async function* segmentsToDelete(next: ProxyHandler, req: ProxyRequest, target: 
       if (!(err instanceof HttpError)) throw err;
       item.error = { code: err.status, message: err.body ?? '' };
     }
-    queue.push({ name: item.name, subSlo: false, ...(item.error ? { error: item.error } : {}) });
+    queue.push({ name: item.name, subSlo: false, ...(item.versionId !== undefined ? { versionId: item.versionId } : {}), ...(item.error ? { error: item.error } : {}) });
   }
 }
 
 /** Swift's `get_slo_segments`: the stored segments of a manifest, or why there are none. */
 async function manifestSegments(next: ProxyHandler, req: ProxyRequest, target: { version: string; account: string }, name: string, config: SloConfig): Promise<ReturnType<typeof parseStoredManifest>> {
   const path = swiftPath(target.version, target.account, name.replace(/^\/+/, ''));
-  const response = await respond(next, subrequest(req, { method: 'GET', path, query: 'multipart-manifest=get', headers: {}, source: 'SLO' }));
+  // Swift asks every manifest of the tree for the request's version.
+  const version = req.query.get('version-id');
+  const query = new URLSearchParams({ 'multipart-manifest': 'get', ...(version !== null ? { 'version-id': version } : {}) });
+  const response = await respond(next, subrequest(req, { method: 'GET', path, query, headers: {}, source: 'SLO' }));
   if (isSuccess(response.status)) {
     if (!isSloResponse(response)) {
       await discardBody(response.body);

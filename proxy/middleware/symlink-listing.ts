@@ -16,7 +16,7 @@ import { quotePath } from './url-quote.ts';
 export async function symlinkContainerListing(next: ProxyHandler, req: ProxyRequest, path: SwiftPath): Promise<ServerResponse> {
   const response = await next(req);
   if (!isSuccess(response.status)) return response;
-  return rewriteListing(response, (rows) => rows.map((row) => linkRow(row, path.version, quotePath(path.account))));
+  return rewriteListing(response, (rows) => rows.map((row) => linkRow(row, path.version, quotePath(path.account))), 'symlink_target=');
 }
 
 /** One row, its link parameters taken out of the hash (Swift's `_extract_symlink_path_json`). */

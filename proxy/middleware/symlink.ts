@@ -87,6 +87,8 @@ function linkPath(version: string, account: string, target: string): string {
  */
 class LinkWalk {
   private loops = 0;
+  /** The walk's first request: every hop is made on its behalf. */
+  private origin: ProxyRequest | undefined;
   lastTarget: string | undefined;
   private readonly next: ProxyHandler;
   private readonly maxLinks: number;
@@ -111,6 +113,7 @@ class LinkWalk {
    * static link wants. Only static links are followed when `followDynamic` is false.
    */
   async walk(req: ProxyRequest, wantedEtag: string | undefined, followDynamic: boolean): Promise<ServerResponse> {
+    this.origin ??= req;
     const response = await this.next(req);
     const headers = lowerCaseHeaders(response.headers);
     const target = headers[SYSMETA_TARGET];
@@ -128,8 +131,12 @@ class LinkWalk {
       // Only middlewares may make links into the reserved namespace, and they already
       // authorized the client for it.
       const reserved = isTrueValue(headers[SYSMETA_ALLOW_RESERVED_NAMES]);
-      if (reserved) subHeaders[ALLOW_RESERVED_NAMES_HEADER] = 'true';
-      const hop = subrequest(req, { method: req.method, path, query: req.query, headers: subHeaders, source: 'SYM' });
+      if (reserved || allowsReservedNames(this.origin.headers)) subHeaders[ALLOW_RESERVED_NAMES_HEADER] = 'true';
+      else delete subHeaders[ALLOW_RESERVED_NAMES_HEADER];
+      // Every hop is made from the first request, so a reserved link's pre-authorization holds
+      // for its own hop only: links past it are followed with the client's authorization
+      // (Swift builds a hop from the one before, which can carry it further).
+      const hop = subrequest(this.origin, { method: req.method, path, query: req.query, headers: subHeaders, source: 'SYM' });
       if (reserved) hop.env.authorized = true;
       if (!isTrueValue(headers[SYSMETA_SYMLOOP_EXTEND])) this.loops++;
       return this.walk(hop, linkEtag, true);
@@ -169,9 +176,10 @@ async function hasBody(req: ProxyRequest): Promise<boolean> {
 async function putLink(next: ProxyHandler, req: ProxyRequest, object: ObjectPath, maxLinks: number): Promise<ServerResponse> {
   if (await hasBody(req)) throw new HttpError(400, 'Symlink requests require a zero byte body', { 'Content-Type': 'text/plain' });
   const raw = req.headers[TARGET] ?? '';
+  const internal = allowsReservedNames(req.headers);
   // Unlike a copy's source, a link's target may not start with a slash.
-  if ((unquoteHeader(raw) ?? raw).startsWith('/')) throw new HttpError(412, 'X-Symlink-Target header must be of the form <container name>/<object name>', { 'Content-Type': 'text/plain' });
-  const target = parseCopyPath(raw, 'X-Symlink-Target');
+  if ((unquoteHeader(raw, internal) ?? raw).startsWith('/')) throw new HttpError(412, 'X-Symlink-Target header must be of the form <container name>/<object name>', { 'Content-Type': 'text/plain' });
+  const target = parseCopyPath(raw, 'X-Symlink-Target', internal);
   req.headers[TARGET] = quotePath(`${target.container}/${target.object}`);
   let account = object.account;
   const accountHeader = req.headers[TARGET_ACCOUNT];

@@ -41,12 +41,12 @@ export function percentDecode(value: Uint8Array): Buffer {
 
 /**
  * The UTF-8 text of `bytes`, or undefined when they are not valid UTF-8 or hold a NUL (Swift's
- * `check_utf8`).
+ * `check_utf8`; `internal`: NUL allowed, as in reserved names).
  */
-export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+export function utf8OrUndefined(bytes: Uint8Array, internal = false): string | undefined {
   try {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    return text.includes('\u0000') ? undefined : text;
+    return !internal && text.includes('\u0000') ? undefined : text;
   } catch {
     return undefined;
   }
@@ -55,10 +55,10 @@ export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
 /**
  * A header value as Swift's `wsgi_unquote` + `wsgi_to_str` read it: node hands values over as
  * latin-1 (one char per byte), which may hold raw UTF-8 or `%XX` escapes or both. Returns the
- * text, or undefined when the bytes are not valid UTF-8 (or hold a NUL).
+ * text, or undefined when the bytes are not valid UTF-8 (or hold a NUL, unless `internal`).
  */
-export function unquoteHeader(value: string): string | undefined {
-  return utf8OrUndefined(percentDecode(Buffer.from(value, 'latin1')));
+export function unquoteHeader(value: string, internal = false): string | undefined {
+  return utf8OrUndefined(percentDecode(Buffer.from(value, 'latin1')), internal);
 }
 
 /** A name as a path segment run: each `/`-separated part percent-encoded, slashes kept. */

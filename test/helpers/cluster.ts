@@ -135,7 +135,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
         // Versioning on, as in the all-in-one cluster.
         middleware: {
           tempauth: { ...proxyBase.tempauth, reseller_prefix: 'AUTH, SERVICE', '*_require_group': { SERVICE_require_group: 'service' }, 'user_*': { ...USERS, ...options.users } },
-          versioned_writes: { allow_versioned_writes: true },
+          versioned_writes: { allow_versioned_writes: true, allow_object_versioning: true },
           ...options.middleware,
         },
         secret: `/${hashSection.swift_hash_path_suffix}`,

@@ -66,4 +66,12 @@ test('bad input gets a clear TimestampError', () => {
   }
 });
 
+test('inverted is Swift\'s ~Timestamp: later times sort first, inverting twice gives the time back', () => {
+  assert.is(Timestamp.parse('1700000000.12345').inverted.internal, '8299999999.87654');
+  assert.is(Timestamp.parse('0').inverted.internal, '9999999999.99999');
+  assert.ok(Timestamp.parse('1700000001').inverted.internal < Timestamp.parse('1700000000').inverted.internal);
+  assert.is(Timestamp.parse('8299999999.87654').inverted.normal, '1700000000.12345');
+  assert.throws(() => Timestamp.parse('1700000000.12345_1').inverted, (err: unknown) => err instanceof TimestampError);
+});
+
 test.run();
