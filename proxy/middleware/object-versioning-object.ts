@@ -106,8 +106,8 @@ export class VersionedObject {
   }
 
   /** The client's write access to the container, checked before any backend request. */
-  private authorizeWrite(): void {
-    authorizeWrite(this.req, this.target, this.info);
+  private authorizeWrite(): Promise<void> {
+    return authorizeWrite(this.req, this.target, this.info, () => this.ctx.info.container(this.target.account, this.target.container, this.req.env.transId, { fresh: true }));
   }
 
   /** The request's timestamp, set now when the client gave none (Swift's `ensure_x_timestamp`). */
@@ -128,7 +128,7 @@ export class VersionedObject {
    * version) is copied into the versions container first, so it becomes a version too.
    */
   private async copyCurrent(): Promise<void> {
-    this.authorizeWrite();
+    await this.authorizeWrite();
     const current = await readStoredObject(this.next, this.req, this.objectPath, 'OV', this.ctx.constraints.max_file_size);
     if (current.status === 404) {
       await discardBody(current.body);

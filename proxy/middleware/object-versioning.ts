@@ -180,7 +180,9 @@ async function listAccount(ctx: ProxyContext, next: ProxyHandler, req: ProxyRequ
   }
   query.set('format', 'json');
   const hidden = await respond(next, preAuthed(req, { method: 'GET', path: `/${target.version}/${quotePath(target.account)}`, query, headers: { ...RESERVED_ALLOWED }, source: 'OV' }));
-  const hiddenRows = isSuccess(hidden.status) ? ((await readListing(hidden)).rows ?? []) : (await discardBody(hidden.body), []);
+  let hiddenRows: ListingRow[] = [];
+  if (isSuccess(hidden.status)) hiddenRows = (await readListing(hidden)).rows ?? [];
+  else await discardBody(hidden.body);
   const versions = new Map<string, ListingRow>();
   for (const row of hiddenRows) if (row['name'] !== undefined) versions.set(splitVersionsContainerName(String(row['name'])), row);
   for (const row of rows) {

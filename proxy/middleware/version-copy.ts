@@ -19,21 +19,26 @@ const NOT_COPIED = new Set(['x-timestamp', 'content-location', 'date', 'accept-r
 /**
  * The client's right to write the versioned object's container (its write ACL), checked
  * before anything is read or copied on its behalf (Swift sets `req.acl` and calls
- * `swift.authorize`).
+ * `swift.authorize`). As the object controller does, a refusal under cached info is decided
+ * again on `fresh` info: a grant made through another proxy worker holds at once.
  * @throws {HttpError} the authorizer's 401 or 403.
  */
-export function authorizeWrite(req: ProxyRequest, target: SwiftPath, info: ContainerInfo): void {
-  if (req.env.authorized || !req.env.authorize) return;
+export async function authorizeWrite(req: ProxyRequest, target: SwiftPath, info: ContainerInfo, fresh: () => Promise<ContainerInfo>): Promise<void> {
+  const authorizer = req.env.authorize;
+  if (req.env.authorized || !authorizer) return;
   const { account, container, object } = target;
-  const denied = req.env.authorize({
-    method: req.method,
-    account,
-    ...(container !== undefined ? { container } : {}),
-    ...(object !== undefined ? { object } : {}),
-    ...(info.write !== undefined ? { acl: info.write } : {}),
-    ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}),
-  });
-  if (denied) throw denied;
+  const decide = (acl: string | undefined) =>
+    authorizer({
+      method: req.method,
+      account,
+      ...(container !== undefined ? { container } : {}),
+      ...(object !== undefined ? { object } : {}),
+      ...(acl !== undefined ? { acl } : {}),
+      ...(req.headers['referer'] !== undefined ? { referer: req.headers['referer'] } : {}),
+    });
+  let decision = await decide(info.write);
+  if (decision.denied) decision = await decide((await fresh()).write);
+  if (decision.denied) throw decision.denied;
 }
 
 /**

@@ -136,13 +136,13 @@ class LegacyVersioning {
   }
 
   /** The client must be able to write the versioned container before anything is read or copied. */
-  private authorizeWrite(): void {
-    authorizeWrite(this.req, this.target, this.info);
+  private authorizeWrite(): Promise<void> {
+    return authorizeWrite(this.req, this.target, this.info, () => this.ctx.info.container(this.target.account, this.target.container, this.req.env.transId, { fresh: true }));
   }
 
   /** Swift's `_copy_current`: the current object, if any, into the archive under its own timestamp. */
   async copyCurrent(): Promise<void> {
-    this.authorizeWrite();
+    await this.authorizeWrite();
     const current = await readStoredObject(this.next, this.req, this.path(this.target.container, this.target.object), 'VW', this.ctx.constraints.max_file_size);
     if (current.status === 404) {
       await discardBody(current.body);
@@ -175,7 +175,7 @@ class LegacyVersioning {
     let authorized = false;
     for await (const version of versions) {
       if (!authorized) {
-        this.authorizeWrite();
+        await this.authorizeWrite();
         authorized = true;
       }
       if (version.content_type === DELETE_MARKER_CONTENT_TYPE) {
