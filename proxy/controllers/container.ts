@@ -131,9 +131,27 @@ async function write(ctx: ProxyContext, req: ProxyRequest, account: string, cont
  * @throws {ConstraintError} 400 for an ACL Swift refuses (e.g. `.r:` with no host).
  */
 function cleanAcls(req: ProxyRequest): void {
+  removeHeaders(req);
   for (const name of ['x-container-read', 'x-container-write']) {
     const value = req.headers[name];
     if (value !== undefined) req.headers[name] = cleanAcl(name, value);
+  }
+}
+
+/** The headers a container keeps that `X-Remove-<name>` clears (Swift's `_x_remove_headers`). */
+const REMOVABLE = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to', 'x-versions-location'];
+
+/**
+ * Swift's `transfer_headers`: `X-Remove-Container-Read: x` is `X-Container-Read: ''` (an empty
+ * value clears a kept header); before the owner-only headers are dropped, so only an owner
+ * removes an ACL.
+ */
+function removeHeaders(req: ProxyRequest): void {
+  for (const name of REMOVABLE) {
+    const remove = `x-remove-${name.slice('x-'.length)}`;
+    if (req.headers[remove] === undefined) continue;
+    delete req.headers[remove];
+    req.headers[name] = '';
   }
 }
 

@@ -8,7 +8,7 @@ import { type Middleware, type ProxyHandler, type ProxyRequest, subrequest } fro
 import { parseAccountHeader, parseCopyPath } from './copy-path.ts';
 import type { Capabilities } from './info.ts';
 import { requestTarget } from './segment-path.ts';
-import { discardBody, isSuccess, lowerCaseHeaders } from './subresponse.ts';
+import { discardBody, isSuccess, lowerCaseHeaders, respond } from './subresponse.ts';
 import { symlinkContainerListing } from './symlink-listing.ts';
 import {
   MD5_OF_EMPTY, OVERRIDE_ETAG, showSymlinkHeaders, SYSMETA_ALLOW_RESERVED_NAMES, SYSMETA_SYMLOOP_EXTEND, SYSMETA_TARGET, SYSMETA_TARGET_ACCOUNT, SYSMETA_TARGET_BYTES,
@@ -114,7 +114,8 @@ class LinkWalk {
    */
   async walk(req: ProxyRequest, wantedEtag: string | undefined, followDynamic: boolean): Promise<ServerResponse> {
     this.origin ??= req;
-    const response = await this.next(req);
+    // An error answer (a hop refused by an ACL) still gets Content-Location.
+    const response = await respond(this.next, req);
     const headers = lowerCaseHeaders(response.headers);
     const target = headers[SYSMETA_TARGET];
     const linkEtag = headers[SYSMETA_TARGET_ETAG];

@@ -155,6 +155,19 @@ test('container ACLs: read and write for listed users, referrers, .rlistings', a
   assert.is((await c.request('PUT', '/v1/AUTH_test/mine', tester3)).status, 403);
 });
 
+test('X-Remove-Container-Read and -Write clear the ACLs (they were ignored: a revoked reader kept reading)', async () => {
+  await c.request('PUT', '/v1/AUTH_test/revoked', { 'X-Container-Read': 'test:tester3', 'X-Container-Write': 'test:tester3' });
+  await c.request('PUT', '/v1/AUTH_test/revoked/doc', {}, 'doc');
+  const tester3 = { 'X-Auth-Token': await c.token('test:tester3') };
+  assert.is((await c.request('GET', '/v1/AUTH_test/revoked/doc', tester3)).status, 200);
+  assert.is((await c.request('POST', '/v1/AUTH_test/revoked', { 'X-Remove-Container-Read': 'x', 'X-Remove-Container-Write': 'x' })).status, 204);
+  const head = await c.request('HEAD', '/v1/AUTH_test/revoked');
+  assert.is(head.headers['x-container-read'], undefined);
+  assert.is(head.headers['x-container-write'], undefined);
+  assert.is((await c.request('GET', '/v1/AUTH_test/revoked/doc', tester3)).status, 403);
+  assert.is((await c.request('PUT', '/v1/AUTH_test/revoked/new', tester3, 'x')).status, 403);
+});
+
 test('bad input gets the right 4xx and stores nothing', async () => {
   await c.request('PUT', '/v1/AUTH_test/bad');
   const cases: [string, string, Record<string, string>, string | undefined, number][] = [

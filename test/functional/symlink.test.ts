@@ -150,6 +150,19 @@ test('copying a link copies its target; with ?symlink=get it copies the link', a
   assert.is((await c.request('GET', '/v1/AUTH_test/links/copy-of-link')).body.toString(), BODY);
 });
 
+test('a link to what the reader may not read: 403 that still names the target (it had no Content-Location)', async () => {
+  assert.is((await c.request('PUT', '/v1/AUTH_test/readable', { 'X-Container-Read': 'test:tester3', 'X-Container-Write': 'test:tester3' })).status, 201);
+  assert.is((await c.request('PUT', '/v1/AUTH_test/readable/l', { 'Content-Length': '0', 'X-Symlink-Target': 'targets/obj' })).status, 201);
+  const tester3 = { 'X-Auth-Token': await c.token('test:tester3') };
+  assert.is((await c.request('GET', '/v1/AUTH_test/readable/l?symlink=get', tester3)).status, 200);
+  const refused = await c.request('GET', '/v1/AUTH_test/readable/l', tester3);
+  assert.is(refused.status, 403);
+  assert.is(refused.headers['content-location'], '/v1/AUTH_test/targets/obj');
+  const staticRefused = await c.request('PUT', '/v1/AUTH_test/readable/s', { ...tester3, 'Content-Length': '0', 'X-Symlink-Target': 'targets/obj', 'X-Symlink-Target-Etag': ETAG });
+  assert.is(staticRefused.status, 403, 'a static link\'s target is checked as its writer, who may write the link\'s container');
+  assert.is((await c.request('HEAD', '/v1/AUTH_test/readable/s')).status, 404);
+});
+
 test('/info announces symlinks with symloop_max and static links', async () => {
   const info = JSON.parse((await c.request('GET', '/info')).body.toString());
   assert.equal(info.symlink, { symloop_max: 2, static_links: true });
