@@ -78,7 +78,8 @@ async function enableVersioning(ctx: ProxyContext, next: ProxyHandler, req: Prox
     const headers: Record<string, string> = { ...RESERVED_ALLOWED };
     // The hidden container takes the container's policy (or the one this PUT asks for).
     if (isSuccess(info.status)) {
-      if (Number(info.policyIndex) === ctx.policy.index) headers['x-storage-policy'] = ctx.policy.name;
+      const policy = ctx.policies.byIndex(info.policyIndex);
+      if (policy !== undefined) headers['x-storage-policy'] = policy.name;
     } else if (req.method === 'PUT' && req.headers['x-storage-policy'] !== undefined) {
       headers['x-storage-policy'] = req.headers['x-storage-policy'];
     }
