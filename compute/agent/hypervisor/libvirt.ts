@@ -1,0 +1,219 @@
+import { rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
+import { DomainNotFound, HypervisorError, HypervisorUnavailable, InvalidDomainXml } from './errors.ts';
+import type { DomainInfo, HostResources, HypervisorSupports, PowerState } from './types.ts';
+
+/** The part of `@unraid/libvirt` the driver uses (an optional dependency, loaded at open). */
+interface BindingDomain {
+  getName(): Promise<string>;
+  getUUIDString(): Promise<string>;
+}
+interface BindingConnection {
+  connectOpen(): Promise<void>;
+  connectClose(): Promise<void>;
+  connectGetHostname(): Promise<string>;
+  connectListAllDomains(flags?: number): Promise<BindingDomain[]>;
+  nodeGetInfo(): Promise<{ memory: number; cpus: number }>;
+  domainDefineXML(xml: string): Promise<BindingDomain>;
+  domainLookupByName(name: string): Promise<BindingDomain>;
+  domainCreate(domain: BindingDomain): Promise<void>;
+  domainShutdown(domain: BindingDomain): Promise<void>;
+  domainDestroy(domain: BindingDomain): Promise<void>;
+  domainSuspend(domain: BindingDomain): Promise<void>;
+  domainResume(domain: BindingDomain): Promise<void>;
+  domainSave(domain: BindingDomain, path: string): Promise<void>;
+  domainRestore(path: string): Promise<void>;
+  domainUndefine(domain: BindingDomain): Promise<void>;
+  domainGetInfo(domain: BindingDomain): Promise<{ state: number; memory: number; nrVirtCpu: number }>;
+  domainGetXMLDesc(domain: BindingDomain): Promise<string>;
+}
+interface Binding {
+  Hypervisor: new (options: { uri: string }) => BindingConnection;
+}
+
+// libvirt's virDomainState to Nova's power state (nova/virt/libvirt/guest.py LIBVIRT_POWER_STATE).
+const POWER_STATES: readonly PowerState[] = ['pending', 'running', 'running', 'paused', 'shutdown', 'shutdown', 'crashed', 'suspended'];
+
+export interface LibvirtHypervisorOptions extends DriverBaseOptions {
+  /** `test:///default` (in process), `test:///<node.xml>` (a private test node), `qemu:///system`. */
+  readonly uri: string;
+  /**
+   * The agent's instances directory (Nova's `instances_path`): suspended guests' memory is
+   * saved here as `<name>.save`, and its file system's size is the host's disk.
+   */
+  readonly stateDir: string;
+}
+
+/**
+ * The libvirt driver over `@unraid/libvirt`. The binding lacks reboot, managed save,
+ * snapshots and error codes, so (docs/decisions.md, "Compute"): reboots are shutdown/destroy
+ * and start, as Nova's soft and hard reboots are; suspend is `virDomainSave` to a file in
+ * `stateDir` and resume `virDomainRestore` (Nova's managed save, kept by us); snapshots are
+ * `qemu-img convert` of the root disk while the guest is saved; and every state is checked
+ * before acting, so the typed errors never depend on libvirt's messages.
+ */
+export class LibvirtHypervisor extends HypervisorDriverBase {
+  readonly supports: HypervisorSupports;
+  private readonly uri: string;
+  private readonly stateDir: string;
+  private readonly conn: BindingConnection;
+
+  private constructor(options: LibvirtHypervisorOptions, conn: BindingConnection) {
+    super(options);
+    this.uri = options.uri;
+    this.stateDir = options.stateDir;
+    this.conn = conn;
+    const test = options.uri.startsWith('test:');
+    this.supports = { durable: !test, suspend: true, snapshot: true, realGuests: !test };
+  }
+
+  /** Loads the binding and connects. @throws {HypervisorUnavailable} */
+  static async open(options: LibvirtHypervisorOptions): Promise<LibvirtHypervisor> {
+    let binding: Binding;
+    try {
+      binding = (await import('@unraid/libvirt' as string)) as Binding;
+    } catch (err) {
+      throw new HypervisorUnavailable(options.uri, 'the libvirt binding (@unraid/libvirt) is not installed: install libvirt-dev and pkg-config, then npm ci', { cause: err });
+    }
+    const conn = new binding.Hypervisor({ uri: options.uri });
+    try {
+      await conn.connectOpen();
+    } catch (err) {
+      throw new HypervisorUnavailable(options.uri, String(err), { cause: err });
+    }
+    return new LibvirtHypervisor(options, conn);
+  }
+
+  private savePath(name: string): string {
+    return join(this.stateDir, `${name}.save`);
+  }
+
+  private async call<T>(operation: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      throw new HypervisorError(operation, String(err instanceof Error ? err.message : err), { cause: err });
+    }
+  }
+
+  /**
+   * The domain by name. A failed lookup is told apart by listing names (the binding's errors
+   * carry only libvirt's message), so a missing domain is always `DomainNotFound`.
+   */
+  private async lookup(name: string): Promise<BindingDomain> {
+    try {
+      return await this.conn.domainLookupByName(name);
+    } catch (err) {
+      if (!(await this.rawNames()).includes(name)) throw new DomainNotFound(name, { cause: err });
+      throw new HypervisorError('lookup', String(err instanceof Error ? err.message : err), { cause: err });
+    }
+  }
+
+  private async act(operation: string, name: string, step: (d: BindingDomain) => Promise<void>): Promise<void> {
+    const domain = await this.lookup(name);
+    await this.call(operation, () => step(domain));
+  }
+
+  protected async findUuid(name: string): Promise<string | undefined> {
+    if (!(await this.rawNames()).includes(name)) return undefined;
+    return (await this.lookup(name)).getUUIDString();
+  }
+
+  protected async rawDefine(xml: string): Promise<void> {
+    try {
+      await this.conn.domainDefineXML(xml);
+    } catch (err) {
+      throw new InvalidDomainXml(String(err instanceof Error ? err.message : err), { cause: err });
+    }
+  }
+
+  protected async rawState(name: string): Promise<PowerState> {
+    const domain = await this.lookup(name);
+    const { state } = await this.call('state', () => this.conn.domainGetInfo(domain));
+    const power = POWER_STATES[state] ?? 'pending';
+    if (power === 'shutdown' && (await exists(this.savePath(name)))) return 'suspended';
+    return power;
+  }
+
+  protected rawStart(name: string): Promise<void> {
+    return this.act('start', name, (d) => this.conn.domainCreate(d));
+  }
+
+  protected rawRequestShutdown(name: string): Promise<void> {
+    return this.act('shutdown', name, (d) => this.conn.domainShutdown(d));
+  }
+
+  protected rawDestroy(name: string): Promise<void> {
+    return this.act('destroy', name, (d) => this.conn.domainDestroy(d));
+  }
+
+  protected rawPause(name: string): Promise<void> {
+    return this.act('pause', name, (d) => this.conn.domainSuspend(d));
+  }
+
+  protected rawUnpause(name: string): Promise<void> {
+    return this.act('unpause', name, (d) => this.conn.domainResume(d));
+  }
+
+  protected rawSave(name: string): Promise<void> {
+    return this.act('suspend', name, (d) => this.conn.domainSave(d, this.savePath(name)));
+  }
+
+  protected async rawRestore(name: string): Promise<void> {
+    await this.call('resume', () => this.conn.domainRestore(this.savePath(name)));
+    await rm(this.savePath(name), { force: true });
+  }
+
+  protected async rawUndefine(name: string): Promise<void> {
+    await this.act('undefine', name, (d) => this.conn.domainUndefine(d));
+    await rm(this.savePath(name), { force: true });
+  }
+
+  protected async rawInfo(name: string): Promise<DomainInfo> {
+    const domain = await this.lookup(name);
+    const info = await this.call('info', () => this.conn.domainGetInfo(domain));
+    const uuid = await this.call('info', () => domain.getUUIDString());
+    let powerState = POWER_STATES[info.state] ?? 'pending';
+    if (powerState === 'shutdown' && (await exists(this.savePath(name)))) powerState = 'suspended';
+    // A shut-off domain reports its defined size; a running one what it runs with.
+    return { name, uuid, powerState, memoryKiB: info.memory, vcpus: info.nrVirtCpu };
+  }
+
+  protected async rawNames(): Promise<string[]> {
+    const domains = await this.call('list', () => this.conn.connectListAllDomains());
+    return Promise.all(domains.map((d) => d.getName()));
+  }
+
+  protected async rawXml(name: string): Promise<string> {
+    const domain = await this.lookup(name);
+    return this.call('xml', () => this.conn.domainGetXMLDesc(domain));
+  }
+
+  async hostResources(): Promise<HostResources> {
+    const node = await this.call('node info', () => this.conn.nodeGetInfo());
+    const hostname = await this.call('hostname', () => this.conn.connectGetHostname());
+    const fs = await statfs(this.stateDir);
+    return {
+      hostname,
+      vcpus: node.cpus,
+      memoryMiB: Math.floor(node.memory / 1024),
+      diskGiB: Math.floor((fs.blocks * fs.bsize) / 1024 ** 3),
+      // os-hypervisors says QEMU for kvm and qemu guests alike, as Nova's libvirt driver does.
+      hypervisorType: this.uri.startsWith('test:') ? 'test' : 'QEMU',
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.call('close', () => this.conn.connectClose());
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
