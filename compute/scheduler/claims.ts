@@ -1,0 +1,83 @@
+import { ClaimFailed, NOT_ENOUGH_HOSTS, NoValidHost } from './errors.ts';
+import { capacity, fits, type HostState, RESOURCE_NAMES, type Resources } from './host-state.ts';
+import type { ServerGroup } from './request-spec.ts';
+
+/**
+ * Claims: what stops two concurrent boots from overcommitting a host. A claim is applied to
+ * the host's *current* state and fails if it no longer fits (placement's allocation check);
+ * the store then writes the new state only if nobody wrote since it was read (a conditional
+ * write: placement's resource provider generation, here the record's version). A boot that
+ * loses the race reads again and re-applies, so it either still fits or moves on to the next
+ * host the scheduler sorted for it.
+ */
+export interface Claim {
+  readonly instanceUuid: string;
+  readonly resources: Resources;
+  /** An anti-affinity group is checked again here, against the host as it is now. */
+  readonly group?: ServerGroup;
+}
+
+function add(a: Resources, b: Resources, sign: 1 | -1): Resources {
+  return { vcpus: a.vcpus + sign * b.vcpus, memoryMiB: a.memoryMiB + sign * b.memoryMiB, diskGiB: a.diskGiB + sign * b.diskGiB };
+}
+
+/**
+ * The host's state with the claim's resources in use and its instance on it (generation + 1).
+ * Applying a claim the host already holds returns the state unchanged, so a retried claim is
+ * never counted twice.
+ * @throws {ClaimFailed} a resource no longer fits, or the group already has its share here.
+ */
+export function applyClaim(host: HostState, claim: Claim): HostState {
+  if (host.instances.includes(claim.instanceUuid)) return host;
+  for (const resource of RESOURCE_NAMES) {
+    const amount = claim.resources[resource];
+    if (!fits(host, resource, amount)) {
+      throw new ClaimFailed(host.host, `${amount} requested, ${host.used[resource]} of ${capacity(host, resource)} used (total ${host.total[resource]})`, resource);
+    }
+  }
+  const group = claim.group;
+  if (group?.policy === 'anti-affinity') {
+    const members = new Set(group.members);
+    const max = group.rules?.max_server_per_host ?? 1;
+    if (host.instances.filter((uuid) => members.has(uuid)).length >= max) throw new ClaimFailed(host.host, `server group ${group.uuid} already has ${max} member(s) on the host`);
+  }
+  return { ...host, used: add(host.used, claim.resources, 1), instances: [...host.instances, claim.instanceUuid], generation: host.generation + 1 };
+}
+
+/** The host's state without the claim (an instance deleted or moved); unchanged if it holds none. */
+export function releaseClaim(host: HostState, claim: Claim): HostState {
+  if (!host.instances.includes(claim.instanceUuid)) return host;
+  return { ...host, used: add(host.used, claim.resources, -1), instances: host.instances.filter((u) => u !== claim.instanceUuid), generation: host.generation + 1 };
+}
+
+/** Where host states live (the record store later): reads carry a version, writes are conditional on it. */
+export interface HostStateStore {
+  read(host: string): Promise<{ readonly state: HostState; readonly version: string }>;
+  /** Writes `state` if the record is still at `version`; false if someone wrote meanwhile. */
+  writeIfUnchanged(host: string, version: string, state: HostState): Promise<boolean>;
+}
+
+/** How often one host is re-read after losing a write race before the next host is tried. */
+export const CLAIM_RETRIES = 10;
+
+/**
+ * Claims on the first of `candidates` (the scheduler's chosen host, then its alternates) where
+ * the claim fits the state as stored, and returns the host's new state.
+ * @throws {NoValidHost} when it fits none of them.
+ */
+export async function claimOnFirstFit(store: HostStateStore, candidates: readonly string[], claim: Claim): Promise<HostState> {
+  for (const host of candidates) {
+    for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
+      const { state, version } = await store.read(host);
+      let next: HostState;
+      try {
+        next = applyClaim(state, claim);
+      } catch (err) {
+        if (err instanceof ClaimFailed) break;
+        throw err;
+      }
+      if (next === state || (await store.writeIfUnchanged(host, version, next))) return next;
+    }
+  }
+  throw new NoValidHost(NOT_ENOUGH_HOSTS);
+}
