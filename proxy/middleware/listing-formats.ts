@@ -30,7 +30,8 @@ export function listingFormats(validApiVersions: readonly string[]): Middleware 
     if (accept !== undefined) req.env.listingAccept = accept;
     const query = new URLSearchParams(req.query);
     query.set('format', 'json');
-    const response = await next({ ...req, query });
+    const rawQuery = req.rawQuery === undefined ? undefined : rawWithJsonFormat(req.rawQuery);
+    const response = await next({ ...req, query, ...(rawQuery !== undefined ? { rawQuery } : {}) });
     if (response.status !== 200 && response.status !== 204) return response;
     if (req.env.listingAsIs) return response;
     const headers = lowerCaseHeaders(response.headers);
@@ -62,4 +63,25 @@ function render(type: ListingContentType, listing: readonly ListingRecord[], acc
   if (type.endsWith('/xml')) return container === undefined ? accountToXml(listing, account) : containerToXml(listing, container);
   if (type === 'text/plain') return listingToText(listing);
   return listingToJson(listing);
+}
+
+/**
+ * The client's raw query with `format=json`, changed as `URLSearchParams.set` changes the parsed
+ * one (the first `format` replaced in place, the others dropped, else appended), so the
+ * storage nodes still get a marker's bytes that are not UTF-8 and refuse it as Swift's do.
+ */
+function rawWithJsonFormat(raw: string): string {
+  const out: string[] = [];
+  let replaced = false;
+  for (const pair of raw.split('&')) {
+    const name = pair.split('=', 1)[0] ?? '';
+    if (new URLSearchParams(`${name}=`).keys().next().value !== 'format') {
+      out.push(pair);
+    } else if (!replaced) {
+      out.push('format=json');
+      replaced = true;
+    }
+  }
+  if (!replaced) out.push('format=json');
+  return out.filter((p) => p !== '').join('&');
 }

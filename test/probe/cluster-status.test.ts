@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +12,7 @@ const SWIFTLET = join(import.meta.dirname, '../../cli/swiftlet.ts');
 async function ownSwiftDir(etc: string, nodeConfig: string, n: number): Promise<string> {
   const dir = join(etc, '..', `etc-node${n}`);
   await mkdir(dir, { recursive: true });
-  for (const name of ['account.ring.gz', 'container.ring.gz', 'object.ring.gz', 'swiftlet.conf']) await copyFile(join(etc, name), join(dir, name));
+  for (const name of (await readdir(etc)).filter((f) => f.endsWith('.ring.gz') || f === 'swiftlet.conf')) await copyFile(join(etc, name), join(dir, name));
   await writeFile(nodeConfig, (await readFile(nodeConfig, 'utf8')).replace(/^swift_dir = .*$/m, `swift_dir = ${dir}`));
   return dir;
 }
@@ -43,7 +43,9 @@ test('swiftlet status names the node and the cause of a stale ring, a wrong hash
 
     // Node 3 is given another hash-path secret (its own swiftlet.conf) and restarted.
     const dir3 = await ownSwiftDir(c.layout.etc, c.layout.nodeConfig(3), 3);
-    await writeFile(join(dir3, 'swiftlet.conf'), '[swift-hash]\nswift_hash_path_suffix = not-the-cluster-secret\n');
+    // Its copy of swiftlet.conf keeps the cluster's storage policies; only the secret differs.
+    const conf3 = join(dir3, 'swiftlet.conf');
+    await writeFile(conf3, (await readFile(conf3, 'utf8')).replace(/^swift_hash_path_suffix = .*$/m, 'swift_hash_path_suffix = not-the-cluster-secret'));
     await writeFile(c.layout.nodeConfig(3), (await readFile(c.layout.nodeConfig(3), 'utf8')).replace(/^swift_hash_path_suffix = .*$/m, 'swift_hash_path_suffix = not-the-cluster-secret'));
     await c.kill(3);
     await c.start(3);
@@ -64,7 +66,7 @@ test('swiftlet status names the node and the cause of a stale ring, a wrong hash
     assert.match(broken.output, /^PROBLEM: node4: DOWN: recon at 127\.0\.0\.1:\d+ does not answer/m);
     assert.not.match(broken.output, /^PROBLEM: node1/m);
     assert.not.match(broken.output, /every node has the same rings/);
-    assert.match(broken.output, /^status: 4 problem\(s\)$/m);
+    assert.match(broken.output, /^status: 4 problem\(s\)$/m, broken.output);
     const log3 = await readFile(join(c.layout.log, 'node3.log'), 'utf8');
     assert.match(log3, /"level":"error".*do not hash to their place under the configured hash-path secret/, 'node 3 says so itself, at error level');
   } finally {
