@@ -8,7 +8,8 @@ import { TokenRefusedError, type TokenValidator, type ValidatedToken } from '../
 import { AuthFailedError, UnexpectedStatusError } from '../client/errors.ts';
 import { KeystoneError, unauthorized } from './errors.ts';
 import type { IdentityRequest } from './request.ts';
-import { Router, type Route } from './router.ts';
+import { Router } from '../common/http/router.ts';
+import type { Route } from './route.ts';
 
 /** Keystone's `max_request_body_size`. */
 const MAX_BODY_BYTES = 114_688;
@@ -27,7 +28,7 @@ export interface IdentityServerOptions {
  */
 export class IdentityServer {
   readonly handle: Handler;
-  private readonly router: Router;
+  private readonly router: Router<Route>;
   private readonly options: IdentityServerOptions;
   private readonly validator: TokenValidator;
   private readonly logger: Logger;

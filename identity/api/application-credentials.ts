@@ -6,7 +6,7 @@ import { hashPassword } from '../password-hash.ts';
 import { caller, isAdmin, requireAdminOrUser } from '../policy.ts';
 import { type ApplicationCredentialRecord, renderList, renderRole, type RoleRecord } from '../records.ts';
 import { NO_CONTENT, ok, type IdentityRequest, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { isObject, type Json, NAME, optionalBoolean, optionalString, requiredString, section } from '../validation.ts';
 

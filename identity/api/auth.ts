@@ -4,7 +4,7 @@ import { forbiddenAction, notFoundMessage } from '../errors.ts';
 import { caller, isAdmin } from '../policy.ts';
 import { type DomainRecord, type ProjectRecord, renderDomain, renderList, renderProject } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl, type IdentityRequest } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { buildCatalog } from '../catalog.ts';
 

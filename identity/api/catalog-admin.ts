@@ -5,7 +5,7 @@ import { mustGet, newId } from '../lookup.ts';
 import { caller, requireAdmin } from '../policy.ts';
 import { type EndpointInterface, type EndpointRecord, type RegionRecord, renderEndpoint, renderList, renderRegion, renderService, type ServiceRecord } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, optionalBoolean, optionalEnum, optionalString, requiredString, section } from '../validation.ts';
 

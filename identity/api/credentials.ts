@@ -6,7 +6,7 @@ import { mustGet, newId } from '../lookup.ts';
 import { caller, isAdmin, requireAdminOrUser } from '../policy.ts';
 import { type CredentialRecord, type ProjectRecord, renderCredential, renderList, type UserRecord } from '../records.ts';
 import { NO_CONTENT, ok, type IdentityRequest, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, type Json, optionalString, requiredString, section } from '../validation.ts';
 

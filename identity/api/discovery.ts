@@ -1,4 +1,4 @@
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import type { Json } from '../validation.ts';
 
 /** Identity API v3.14, as Keystone 22 announces it. */

@@ -5,7 +5,7 @@ import { mustGet, newId } from '../lookup.ts';
 import { requireAdmin, requireAdminOrDomain } from '../policy.ts';
 import { type DomainRecord, renderDomain, renderList } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, optionalBoolean, optionalObject, optionalString, optionalTags, queryBoolean, requiredString, section } from '../validation.ts';
 

@@ -5,7 +5,7 @@ import { mustGet } from '../lookup.ts';
 import { requireAdmin } from '../policy.ts';
 import { type Assignment, type AssignmentActor, type AssignmentTarget, renderList, renderRole, type RoleRecord } from '../records.ts';
 import { NO_CONTENT, ok, type IdentityRequest, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { assignmentKey, T } from '../store.ts';
 
 type TargetKind = 'projects' | 'domains' | 'system';

@@ -5,7 +5,7 @@ import { callerDomain, mustGet, newId } from '../lookup.ts';
 import { requireAdmin } from '../policy.ts';
 import { type DomainRecord, type GroupRecord, renderGroup, renderList, renderUser, type UserRecord } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, ID_STRING, NAME, optionalString, requiredString, section } from '../validation.ts';
 

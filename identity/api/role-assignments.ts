@@ -5,7 +5,7 @@ import { validationError } from '../errors.ts';
 import { requireAdmin } from '../policy.ts';
 import type { DomainRecord, GroupRecord, ProjectRecord, RoleRecord, UserRecord } from '../records.ts';
 import { ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import type { Json } from '../validation.ts';
 

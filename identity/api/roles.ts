@@ -5,7 +5,7 @@ import { mustGet, newId } from '../lookup.ts';
 import { requireAdmin } from '../policy.ts';
 import { renderList, renderRole, type RoleRecord } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, type Json, NAME, optionalObject, optionalString, requiredString, section } from '../validation.ts';
 

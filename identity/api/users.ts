@@ -6,7 +6,7 @@ import { hashPassword, MAX_PASSWORD_LENGTH, verifyPassword } from '../password-h
 import { requireAdmin, requireAdminOrUser } from '../policy.ts';
 import { type DomainRecord, type GroupRecord, renderGroup, renderList, renderProject, renderUser, type UserRecord } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
-import type { Route } from '../router.ts';
+import type { Route } from '../route.ts';
 import { T } from '../store.ts';
 import { extraFields, ID_STRING, NAME, optionalBoolean, optionalObject, optionalString, queryBoolean, requiredString, section } from '../validation.ts';
 import { userProjects } from './auth.ts';
