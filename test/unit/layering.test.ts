@@ -22,8 +22,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   client: ['common'],
   identity: ['common', 'client'],
   compute: ['common', 'client'],
-  // Micro-benchmarks drive storage servers in process; cluster runs go through `cli`.
-  bench: ['common', 'ring', 'account', 'container', 'object', 'client', 'cli'],
+  // Micro-benchmarks drive storage servers and the proxy's and nodes' parts in process;
+  // cluster runs go through `cli`.
+  bench: ['common', 'ring', 'account', 'container', 'object', 'client', 'cli', 'proxy', 'replicator'],
   cli: ['*'],
   scripts: ['*'],
   test: ['*'],
