@@ -1,0 +1,73 @@
+/**
+ * The compute service's records in its system account (`AUTH_.compute`), one container per
+ * type (client/record-store.ts). Field names follow Nova's database where Nova has one.
+ */
+export const T = {
+  /** Key: the flavor's id (`flavorid`). */
+  flavors: 'flavors',
+  /** Key: a flavor name; value `{flavorid}`, claimed create-if-absent so names stay unique. */
+  flavorNames: 'flavor-names',
+  /** Key: `<user_id>/<name>`. */
+  keypairs: 'keypairs',
+  /** Key: a project id; the limits an admin set (absent: the defaults). */
+  quotas: 'quotas',
+  /** Key: a compute host's name; its `ComputeHostRecord`. */
+  hosts: 'hosts',
+  /** Key: a server's UUID. */
+  servers: 'servers',
+  /** Key: `<host>/<ms, 15 digits>-<server uuid>-<task>`: work queued for a host's agent. */
+  queue: 'queue',
+  /** Key: `<server uuid>/<request id>`: os-instance-actions. */
+  actions: 'actions',
+} as const;
+
+export interface FlavorRecord {
+  readonly flavorid: string;
+  readonly name: string;
+  readonly memory_mb: number;
+  readonly vcpus: number;
+  readonly root_gb: number;
+  readonly ephemeral_gb: number;
+  /** MiB; 0 for none. */
+  readonly swap: number;
+  readonly rxtx_factor: number;
+  readonly is_public: boolean;
+  readonly disabled: boolean;
+  readonly description: string | null;
+  readonly extra_specs: Readonly<Record<string, string>>;
+  /** Projects given access to a private flavor (os-flavor-access). */
+  readonly projects: readonly string[];
+  readonly created_at: string;
+}
+
+export interface KeypairRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly user_id: string;
+  readonly public_key: string;
+  readonly fingerprint: string;
+  /** `ssh` or `x509` (2.2). */
+  readonly type: string;
+  readonly created_at: string;
+}
+
+/** Nova's quota names and its defaults (`[quota]` in nova.conf). */
+export const DEFAULT_QUOTAS = {
+  instances: 10,
+  cores: 20,
+  ram: 51200,
+  metadata_items: 128,
+  key_pairs: 100,
+  server_groups: 10,
+  server_group_members: 10,
+  injected_files: 5,
+  injected_file_content_bytes: 10240,
+  injected_file_path_bytes: 255,
+} as const;
+
+export type QuotaName = keyof typeof DEFAULT_QUOTAS;
+
+export interface QuotaRecord {
+  readonly project_id: string;
+  readonly limits: Partial<Record<QuotaName, number>>;
+}
