@@ -4,6 +4,7 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
+import { aioComputeConfig, DEFAULT_COMPUTE_PORT, setupAioCompute } from './aio-compute.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
@@ -22,6 +23,8 @@ export interface AioOptions {
   readonly port: number;
   /** The identity service's port (default 5000). */
   readonly identityPort?: number;
+  /** The compute API's port (default 8774). */
+  readonly computePort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -50,8 +53,8 @@ export function groupNodes(count: number): number[][] {
 
 /**
  * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
- * `storageProcesses` processes), a proxy and the identity service (cli/aio-identity.ts); each process's pid is in
- * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`), its log in `<data>/log/<name>.log`. A
+ * `storageProcesses` processes), a proxy, the identity service (cli/aio-identity.ts) and the compute API (cli/aio-compute.ts); each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`, `compute`), its log in `<data>/log/<name>.log`. A
  * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
  * SIGTERM.
  */
@@ -60,6 +63,8 @@ export async function runAio(options: AioOptions): Promise<number> {
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
   await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
+  const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
+  await setupAioCompute(layout, { port: computePort, proxyPort: options.port });
   const identity = aioIdentityFiles(layout);
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
@@ -73,6 +78,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
     { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
+    { name: 'compute', args: ['start', 'compute', '--config', aioComputeConfig(layout)], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -107,6 +113,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`identity (Keystone v3) on http://127.0.0.1:${identityPort}/v3; clouds "swiftlet-admin" and "swiftlet-demo" in ${identity.clouds}:`);
     options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
     options.out('  openstack token issue');
+    options.out(`compute (Nova v2.1) on http://127.0.0.1:${computePort}/v2.1:  openstack flavor list`);
   }
 
   await stopRequested;

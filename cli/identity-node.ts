@@ -25,6 +25,8 @@ export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicU
   const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
   const proxy = config.object_store_url.replace(/\/+$/, '');
   if (proxy !== '') entries.push({ type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: `${proxy}/v1/AUTH_$(project_id)s`, internal: `${proxy}/v1/AUTH_$(project_id)s`, admin: proxy } });
+  const compute = config.compute_url.replace(/\/+$/, '');
+  if (compute !== '') entries.push({ type: 'compute', name: 'nova', description: 'Compute', urls: { public: `${compute}/v2.1`, internal: `${compute}/v2.1`, admin: `${compute}/v2.1` } });
   return entries;
 }
 

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { aioIdentityFiles } from './aio-identity.ts';
+import type { AioLayout } from './aio-setup.ts';
+
+/** The default compute API port of `swiftlet aio` (Nova's). */
+export const DEFAULT_COMPUTE_PORT = 8774;
+
+export function aioComputeConfig(layout: AioLayout): string {
+  return join(layout.etc, 'compute.conf');
+}
+
+/**
+ * The all-in-one cluster's compute API, made on the first start that has it (as identity's is):
+ * its config with a random account key, the tempauth owner of its system account
+ * `AUTH_.compute` in the proxy's config (same key), and `compute_url` in identity's config so
+ * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's) into the configs.
+ */
+export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number }): Promise<void> {
+  const path = aioComputeConfig(layout);
+  const identity = aioIdentityFiles(layout);
+  if (!existsSync(path)) {
+    const key = randomBytes(18).toString('base64url');
+    await writeFile(path, [
+      '[compute]',
+      'bind_ip = 127.0.0.1',
+      `bind_port = ${options.port}`,
+      `public_url = http://127.0.0.1:${options.port}`,
+      `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
+      'account_user = .compute:compute',
+      `account_key = ${key}`,
+      `key_repository = ${identity.keys}`,
+      '',
+    ].join('\n'), { mode: 0o600 });
+    const proxy = await readFile(layout.proxyConfig, 'utf8');
+    // The owner of compute's system account: only this user (not even reseller admins) reaches it.
+    await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.compute_compute = ${key} .admin`));
+  }
+  const config = (await readFile(path, 'utf8'))
+    .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
+    .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
+    .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
+  await writeFile(path, config, { mode: 0o600 });
+  let identityConfig = await readFile(identity.config, 'utf8');
+  const line = `compute_url = http://127.0.0.1:${options.port}`;
+  identityConfig = /^compute_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^compute_url = .*$/m, line) : identityConfig.replace(/^\[identity\]$/m, `[identity]\n${line}`);
+  await writeFile(identity.config, identityConfig, { mode: 0o600 });
+}

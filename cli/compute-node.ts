@@ -1,0 +1,44 @@
+import { type Clock, systemClock } from '../common/clock.ts';
+import type { ConfigsOf } from '../common/config.ts';
+import { ConfigError } from '../common/errors.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { listen } from '../common/http/server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { FernetKeyRepository } from '../common/token/key-repository.ts';
+import { RevocationList } from '../common/token/revocation.ts';
+import { SwiftClient } from '../client/swift-client.ts';
+import { SwiftRecordStore } from '../client/swift-record-store.ts';
+import { computeSchema } from '../compute/config.ts';
+import { ComputeService } from '../compute/service.ts';
+
+/** The sections of a compute API node's config file. */
+export const computeNodeSchemas = { compute: computeSchema } as const;
+export type ComputeNodeConfig = ConfigsOf<typeof computeNodeSchemas>;
+
+/**
+ * One compute API process: Nova's v2.1 API on `bind_ip:bind_port`, its state in the cluster
+ * (the system account of `account_user`), tokens validated with `key_repository`.
+ *
+ * Revocations: the list stays empty until the shared `RevocationPoller` source over the identity
+ * account lands (services-common: the images work writes it); a revoked token is accepted here
+ * until it expires.
+ */
+export async function runCompute(config: ComputeNodeConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<{ port: number; service: ComputeService; close(): Promise<void> }> {
+  const c = config.compute;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'compute' } });
+  if (c.account_key === '') throw new ConfigError('compute.account_key', '', 'required: the key of the system account user (account_user)');
+  const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
+  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, '') }, { records, keys: new FernetKeyRepository(c.key_repository, clock), revocations: new RevocationList(), clock, logger });
+  const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
+  logger.info('compute listening', { ip: c.bind_ip, port: server.port, pid: process.pid });
+  return {
+    port: server.port,
+    service,
+    close: async () => {
+      await server.close();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { int, oneOf, type Schema, str } from '../common/config.ts';
+
+/**
+ * The `[compute]` section of `swiftlet start compute --config FILE`: Nova's API on
+ * `bind_ip:bind_port` (8774), its state in the system account its credential owns
+ * (`account_user`, a tempauth user `.compute:compute` with `.admin`), tokens validated with the
+ * identity service's key repository.
+ */
+export const computeSchema = {
+  bind_ip: str('127.0.0.1', { nonEmpty: true }),
+  bind_port: int(8774, { min: 0, max: 65535 }),
+  public_url: str('', { doc: "this service's URL as clients reach it (links); default http://<bind_ip>:<bind_port>" }),
+  log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
+  auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL, for the service's own account", nonEmpty: true }),
+  account_user: str('.compute:compute', { doc: 'tempauth user owning the system account (account:user)', nonEmpty: true }),
+  account_key: str('', { doc: "that user's key; required" }),
+  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "the identity service's Fernet key repository (a copy of it), to validate tokens", nonEmpty: true }),
+} as const satisfies Schema;
