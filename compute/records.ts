@@ -15,6 +15,8 @@ export const T = {
   hosts: 'hosts',
   /** Key: a server's UUID. */
   servers: 'servers',
+  /** Key: a server's UUID: a boot not yet queued for its host (Nova's BuildRequest). */
+  buildRequests: 'build-requests',
   /** Key: `<host>/<ms, 15 digits>-<server uuid>-<task>`: work queued for a host's agent. */
   queue: 'queue',
   /** Key: `<server uuid>/<request id>`: os-instance-actions. */

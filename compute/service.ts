@@ -13,7 +13,13 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
+import { serverRoutes } from './api/servers.ts';
 import { versionRoutes } from './api/versions.ts';
+import type { BuildRequest } from './build-request.ts';
+import type { ImageApi } from './image-api.ts';
+import type { NetworkApi } from './network-api.ts';
+import { placeBuilds } from './placement.ts';
+import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';
 import { ComputeServer } from './server.ts';
 import { ServerRecordUsage } from './server-usage.ts';
@@ -33,8 +39,10 @@ export class ComputeService {
   readonly store: ComputeStore;
   readonly hosts: RecordHostStateStore;
   readonly server: ComputeServer;
+  private readonly logger: Logger;
 
-  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; clock: Clock; logger: Logger }) {
+  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; images: ImageApi; networks: NetworkApi; clock: Clock; logger: Logger }) {
+    this.logger = io.logger;
     this.store = new ComputeStore(io.records, io.clock);
     this.hosts = new RecordHostStateStore(this.store);
     const usage = new ServerRecordUsage(this.store);
@@ -50,7 +58,20 @@ export class ComputeService {
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
+      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
+  }
+
+  /**
+   * Places boots an API process left half done (it stopped between writing a server and queuing
+   * its build): build requests older than `olderThanMs`. Claims and queue keys make a second
+   * placement of one still in progress harmless.
+   */
+  async resumeBuilds(olderThanMs = 60_000): Promise<number> {
+    const now = this.store.clock.now();
+    const stale = (await this.store.scan<BuildRequest>(T.buildRequests)).filter((b) => now - b.createdMs >= olderThanMs);
+    for (const b of stale) await placeBuilds(this.store, this.hosts, [b], this.logger);
+    return stale.length;
   }
 }

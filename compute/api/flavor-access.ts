@@ -41,7 +41,7 @@ export function flavorAccessRoutes(store: ComputeStore): ComputeRoute[] {
         const add = typeof req.body === 'object' && req.body !== null && 'addTenantAccess' in req.body;
         requireAdmin(req, add ? 'os_compute_api:os-flavor-access:add_tenant_access' : 'os_compute_api:os-flavor-access:remove_tenant_access');
         const action = add ? 'addTenantAccess' : 'removeTenantAccess';
-        if (!add && !(typeof req.body === 'object' && req.body !== null && 'removeTenantAccess' in req.body)) throw badRequest('There is no such action: ' + Object.keys(req.body ?? {}).join(', '));
+        if (!add && !(typeof req.body === 'object' && req.body !== null && 'removeTenantAccess' in req.body)) throw badRequest(`There is no such action: ${Object.keys(req.body ?? {}).join(', ')}`);
         const tenant = bodyMember(req.body, action, ['tenant'], ['tenant'])['tenant'];
         if (typeof tenant !== 'string' || tenant === '') throw badRequest(`Invalid input for field/attribute tenant. Value: ${String(tenant)}.`);
         const f = await load(req);

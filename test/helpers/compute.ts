@@ -5,14 +5,18 @@ import { FernetKeyRepository } from '../../common/token/key-repository.ts';
 import { RevocationList } from '../../common/token/revocation.ts';
 import { MemoryRecordStore } from '../../client/memory-record-store.ts';
 import type { RecordStore } from '../../client/record-store.ts';
+import { ComputeAgent } from '../../compute/agent/compute-agent.ts';
+import { MemoryHypervisor } from '../../compute/agent/hypervisor/memory.ts';
 import { ComputeService } from '../../compute/service.ts';
+import { FakeImageApi, FakeNetworkApi } from './fake-openstack.ts';
 import { httpRequest } from './http.ts';
 import { type JsonResponse, startIdentity, type TestIdentity } from './identity.ts';
+import { makeTempDir } from './tmpdir.ts';
 
 /**
  * A compute API in this process on an ephemeral port, its records in a memory twin (or
  * `records`), beside an in-process identity service whose keys it shares (so the identity's
- * admin and demo tokens work on it).
+ * admin and demo tokens work on it), with fakes of Glance and Neutron (`images`, `networks`).
  */
 export interface TestCompute {
   readonly port: number;
@@ -20,6 +24,8 @@ export interface TestCompute {
   readonly service: ComputeService;
   readonly records: RecordStore;
   readonly identity: TestIdentity;
+  readonly images: FakeImageApi;
+  readonly networks: FakeNetworkApi;
   /** Sends a request; `body` objects go as JSON; `version` sets `OpenStack-API-Version: compute <v>`. */
   request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; version?: string }): Promise<JsonResponse>;
   close(): Promise<void>;
@@ -30,7 +36,9 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
   const records = options.records ?? new MemoryRecordStore();
-  const service = new ComputeService({ publicUrl: '' }, { records, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
+  const images = new FakeImageApi();
+  const networks = new FakeNetworkApi();
+  const service = new ComputeService({ publicUrl: '' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
     port: server.port,
@@ -38,6 +46,8 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
     service,
     records,
     identity,
+    images,
+    networks,
     async request(method, path, o = {}) {
       const headers: Record<string, string> = { Accept: 'application/json', ...o.headers };
       if (o.token !== undefined) headers['X-Auth-Token'] = o.token;
@@ -56,4 +66,18 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
       await identity.close();
     },
   };
+}
+
+/**
+ * A compute agent for `c`'s records on a memory hypervisor, its state in a temp dir; `drain()`
+ * waits until its queue is empty. Not started: call `start()` (or `register()` and `drain()`).
+ */
+export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
+  const dir = await makeTempDir('compute-agent-');
+  const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
+  const agent = new ComputeAgent(
+    { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4 },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, logger: createLogger({ level: 'error', sink: () => {} }) },
+  );
+  return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../../common/clock.ts';
+import type { Logger } from '../../common/logger.ts';
+import { RecordExistsError } from '../../client/record-store.ts';
+import { updateRecord } from '../../client/record-update.ts';
+import type { ComputeHostRecord } from '../host-record.ts';
+import type { RecordHostStateStore } from '../host-store.ts';
+import type { ImageApi } from '../image-api.ts';
+import type { NetworkApi, NeutronPort } from '../network-api.ts';
+import { bridgeName, tapName } from '../network/driver/device-names.ts';
+import { T } from '../records.ts';
+import { releaseClaim } from '../scheduler/claims.ts';
+import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
+import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
+import type { RequestedNetwork, ServerAddress, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
+import type { WorkItem } from '../work-queue.ts';
+import { DomainNotFound } from './hypervisor/errors.ts';
+import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
+import { POWER_STATE_CODES, type Hypervisor } from './hypervisor/types.ts';
+import { ImageCache } from './image-cache.ts';
+
+export interface ComputeAgentOptions {
+  /** The host's name as the scheduler, os-services and os-hypervisors show it. */
+  readonly host: string;
+  readonly availabilityZone: string;
+  readonly hostIp: string;
+  /** Instance disks, console logs and the image cache (`_base`) live here. */
+  readonly stateDir: string;
+  /** `kvm` on hosts with hardware virtualization, `qemu` without. */
+  readonly virtType: 'kvm' | 'qemu';
+  readonly heartbeatMs: number;
+  readonly pollMs: number;
+  /** Tasks of different servers run at once up to this many. */
+  readonly concurrency: number;
+}
+
+/**
+ * A host's compute agent (nova-compute): registers the host and heartbeats with its resources,
+ * takes the tasks queued for it (`queue/<host>/`) in order, and carries them out through the
+ * hypervisor driver, Glance and Neutron, writing each server's states as Nova does
+ * (building/scheduling -> networking -> spawning -> active). Every step checks what is
+ * already so (a port with the server's device_id, a domain already defined or running), so a
+ * task cut short by a restart runs again to the same end; the task's record is removed only
+ * when it is done.
+ */
+export class ComputeAgent {
+  private readonly options: ComputeAgentOptions;
+  private readonly store: ComputeStore;
+  private readonly hosts: RecordHostStateStore;
+  private readonly hypervisor: Hypervisor;
+  private readonly networks: NetworkApi;
+  private readonly cache: ImageCache;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly running = new Map<string, Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private polling: Promise<void> | undefined;
+
+  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; logger: Logger }) {
+    this.options = options;
+    this.store = deps.store;
+    this.hosts = deps.hosts;
+    this.hypervisor = deps.hypervisor;
+    this.networks = deps.networks;
+    this.cache = new ImageCache(join(options.stateDir, '_base'), deps.images);
+    this.clock = deps.store.clock;
+    this.logger = deps.logger;
+  }
+
+  /** Registers the host, then heartbeats and polls its queue until `stop`. */
+  async start(): Promise<void> {
+    await this.register();
+    this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logger.warn('heartbeat failed', { err })), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
+    void this.pollOnce();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.polling;
+    await Promise.allSettled([...this.running.values()]);
+  }
+
+  /**
+   * The host's record: made on first start; later starts refresh its capacity and heartbeat and
+   * keep the claims (instances survive an agent restart).
+   */
+  async register(): Promise<void> {
+    const r = await this.hypervisor.hostResources();
+    const now = this.clock.now();
+    const total = { vcpus: r.vcpus, memoryMiB: r.memoryMiB, diskGiB: r.diskGiB };
+    const fresh: ComputeHostRecord = {
+      host: this.options.host,
+      availabilityZone: this.options.availabilityZone,
+      enabled: true,
+      lastHeartbeatMs: now,
+      total,
+      used: { vcpus: 0, memoryMiB: 0, diskGiB: 0 },
+      reserved: DEFAULT_RESERVED,
+      allocationRatios: DEFAULT_ALLOCATION_RATIOS,
+      supportedInstances: [['x86_64', 'qemu', 'hvm'], ['x86_64', 'kvm', 'hvm']],
+      traits: [],
+      instances: [],
+      generation: 0,
+      serviceUuid: randomUUID(),
+      serviceNumber: 1 + Math.floor(Math.random() * 1_000_000),
+      hypervisorType: r.hypervisorType,
+      hostIp: this.options.hostIp,
+      runningVms: 0,
+      startedMs: now,
+    };
+    try {
+      await this.store.records.create(T.hosts, this.options.host, fresh);
+    } catch (err) {
+      if (!(err instanceof RecordExistsError)) throw err;
+      await updateRecord<ComputeHostRecord>(this.store.records, T.hosts, this.options.host, (cur) => ({ ...cur.value, total, hypervisorType: r.hypervisorType, hostIp: this.options.hostIp, availabilityZone: this.options.availabilityZone, lastHeartbeatMs: now, startedMs: now }));
+    }
+    this.logger.info('compute host registered', { host: this.options.host, ...total });
+  }
+
+  /** Nova's servicegroup report: the heartbeat and how many guests run. */
+  async heartbeat(): Promise<void> {
+    const domains = await this.hypervisor.list();
+    const runningVms = domains.filter((x) => x.powerState === 'running').length;
+    await updateRecord<ComputeHostRecord>(this.store.records, T.hosts, this.options.host, (cur) => ({ ...cur.value, lastHeartbeatMs: this.clock.now(), runningVms }));
+  }
+
+  /** One look at the queue: starts each task whose server has none running. */
+  pollOnce(): Promise<void> {
+    if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
+    this.polling = this.poll()
+      .catch((err) => this.logger.warn('queue poll failed', { err }))
+      .finally(() => {
+        this.polling = undefined;
+      });
+    return this.polling;
+  }
+
+  /** Resolves when every task queued now is done (for tests and `once`). */
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.pollOnce();
+      await Promise.allSettled([...this.running.values()]);
+      const left = await this.store.records.list(T.queue, { prefix: `${this.options.host}/` });
+      if (left.entries.length === 0) return;
+      await this.clock.sleep(10);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const page = await this.store.records.list(T.queue, { prefix: `${this.options.host}/`, limit: 1000 });
+    for (const { key } of page.entries) {
+      if (this.running.size >= this.options.concurrency) return;
+      const item = await this.store.get<WorkItem>(T.queue, key);
+      if (!item || this.running.has(item.server) || [...this.running.keys()].some((k) => k === key)) continue;
+      const run = this.run(key, item).finally(() => this.running.delete(item.server));
+      this.running.set(item.server, run);
+    }
+  }
+
+  private async run(key: string, item: WorkItem): Promise<void> {
+    try {
+      if (item.task === 'build') await this.build(item);
+      else await this.delete(item);
+      await this.store.records.delete(T.queue, key);
+    } catch (err) {
+      this.logger.error('task failed; it stays queued', { server: item.server, task: item.task, err });
+    }
+  }
+
+  private async setState(uuid: string, vm: VmState, task: TaskState, extra: Partial<ServerRecord> = {}): Promise<ServerRecord | undefined> {
+    const updated = await updateRecord<ServerRecord>(this.store.records, T.servers, uuid, (cur) => ({ ...cur.value, vm_state: vm, task_state: task, updated_at: this.store.isoSeconds(), ...extra }));
+    return updated?.value;
+  }
+
+  /** Boots a server: ports, image, disk, domain; ERROR with a fault when a step cannot succeed. */
+  private async build(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (server?.vm_state !== 'building' || server.task_state === 'deleting') return;
+    try {
+      await this.setState(server.uuid, 'building', 'networking');
+      const ports = await this.plugPorts(item.token, server);
+      const addresses = await this.addressesOf(item.token, ports);
+      await this.setState(server.uuid, 'building', 'spawning', { ports, addresses });
+      const base = await this.cache.fetch(item.token, server.image_ref);
+      const dir = join(this.options.stateDir, server.uuid);
+      await mkdir(dir, { recursive: true });
+      const disk = join(dir, 'disk');
+      // A copy of the cached image (a clone where the file system offers one); never the cache itself.
+      await copyFile(base, disk, constants.COPYFILE_FICLONE).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+      const nics: NicSpec[] = ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
+      const xml = domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: server.flavor.ram, vcpus: server.flavor.vcpus, disks: [{ path: disk, format: 'raw', targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
+      const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
+        if (err instanceof DomainNotFound) return undefined;
+        throw err;
+      });
+      if (!existing) await this.hypervisor.define(xml);
+      if (existing?.powerState !== 'running') await this.hypervisor.start(server.instance_name);
+      const after = await this.store.get<ServerRecord>(T.servers, server.uuid);
+      if (after?.task_state === 'deleting') return;
+      await this.setState(server.uuid, 'active', null, { power_state: POWER_STATE_CODES.running, launched_at: this.store.isoMicros() });
+      this.logger.info('server active', { server: server.uuid, host: this.options.host });
+    } catch (err) {
+      this.logger.error('build failed', { server: server.uuid, err });
+      const message = err instanceof Error ? err.message : String(err);
+      await this.setState(server.uuid, 'error', null, { fault: { code: 500, message: `Build of instance ${server.uuid} aborted: ${message}`, created: this.store.isoSeconds() } });
+    }
+  }
+
+  /** The server's NICs: ports it already has (a rerun), the ones asked for, or new ones on the networks asked for. */
+  private async plugPorts(token: string, server: ServerRecord): Promise<ServerPort[]> {
+    const have = await this.networks.listPorts(token, server.uuid);
+    const out: ServerPort[] = [];
+    const binding = { device_id: server.uuid, device_owner: `compute:${server.availability_zone ?? 'nova'}`, 'binding:host_id': this.options.host };
+    const requested: readonly RequestedNetwork[] = server.networks === 'none' ? [] : server.networks === 'auto' ? (await this.networks.listNetworks(token)).slice(0, 1).map((n) => ({ uuid: n.id })) : server.networks;
+    const taken = new Set<string>();
+    for (const want of requested) {
+      let port: NeutronPort | undefined;
+      let created = false;
+      if (want.port !== undefined) {
+        port = have.find((p) => p.id === want.port) ?? (await this.networks.updatePort(token, want.port, binding));
+      } else {
+        port = have.find((p) => p.network_id === want.uuid && !taken.has(p.id) && p['device_owner'] === binding.device_owner);
+        if (!port) {
+          port = await this.networks.createPort(token, { network_id: want.uuid, ...binding, ...(want.fixed_ip ? { fixed_ips: [{ ip_address: want.fixed_ip }] } : {}) });
+        }
+        created = true;
+      }
+      taken.add(port.id);
+      out.push({ portId: port.id, networkId: port.network_id, mac: port.mac_address, created });
+    }
+    return out;
+  }
+
+  private async addressesOf(token: string, ports: readonly ServerPort[]): Promise<Record<string, ServerAddress[]>> {
+    const out: Record<string, ServerAddress[]> = {};
+    for (const p of ports) {
+      const port = await this.networks.getPort(token, p.portId);
+      const network = await this.networks.getNetwork(token, p.networkId);
+      const list = (out[network?.name ?? p.networkId] ??= []);
+      for (const ip of port?.fixed_ips ?? []) list.push({ version: ip.ip_address.includes(':') ? 6 : 4, addr: ip.ip_address, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
+    }
+    return out;
+  }
+
+  /** Tears a server down: domain, ports (deleted if compute made them, unbound if not), disk, claim, record. */
+  private async delete(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server) return;
+    try {
+      await this.hypervisor.destroy(server.instance_name);
+      await this.hypervisor.undefine(server.instance_name);
+    } catch (err) {
+      if (!(err instanceof DomainNotFound)) throw err;
+    }
+    const known = new Map(server.ports.map((p) => [p.portId, p]));
+    for (const port of await this.networks.listPorts(item.token, server.uuid)) {
+      if (!known.has(port.id)) known.set(port.id, { portId: port.id, networkId: port.network_id, mac: port.mac_address, created: true });
+    }
+    for (const p of known.values()) {
+      if (p.created) await this.networks.deletePort(item.token, p.portId);
+      else await this.networks.updatePort(item.token, p.portId, { device_id: '', device_owner: '', 'binding:host_id': '' }).catch(() => undefined);
+    }
+    await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
+    const claim = { instanceUuid: server.uuid, resources: resourcesFromFlavor({ vcpus: server.flavor.vcpus, ram: server.flavor.ram, disk: server.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': server.flavor.ephemeral, swap: server.flavor.swap }) };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { state, version } = await this.hosts.read(this.options.host);
+      const next = releaseClaim(state, claim);
+      if (next === state || (await this.hosts.writeIfUnchanged(this.options.host, version, next))) break;
+    }
+    await this.store.records.delete(T.servers, server.uuid);
+    this.logger.info('server deleted', { server: server.uuid });
+  }
+}

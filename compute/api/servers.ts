@@ -1,0 +1,374 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from '../../common/logger.ts';
+import { updateRecord } from '../../client/record-update.ts';
+import { atLeast } from '../api-version.ts';
+import type { BuildRequest } from '../build-request.ts';
+import { badRequest, conflict, NovaError, notFound, overQuota, policyForbidden } from '../errors.ts';
+import { flavorVisible } from '../flavor-view.ts';
+import type { RecordHostStateStore } from '../host-store.ts';
+import type { ImageApi } from '../image-api.ts';
+import type { NetworkApi } from '../network-api.ts';
+import { placeBuilds } from '../placement.ts';
+import { exceeds, quotaLimits } from '../quota.ts';
+import { type FlavorRecord, type KeypairRecord, T } from '../records.ts';
+import { type ComputeContext, type ComputeRequest, type ComputeResponse, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
+import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
+import { type RequestedNetwork, type ServerRecord, serverStatus, STATUS_TO_VM_STATES } from '../server-record.ts';
+import { serverBasic, serverDetail } from '../server-view.ts';
+import type { ComputeStore } from '../store.ts';
+import type { ProjectUsage } from '../usage.ts';
+import { enqueue } from '../work-queue.ts';
+import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
+import { MAX_LIMIT } from './flavors.ts';
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+export interface ServerApiDeps {
+  readonly store: ComputeStore;
+  readonly hosts: RecordHostStateStore;
+  readonly usage: ProjectUsage;
+  readonly images: ImageApi;
+  readonly networks: NetworkApi;
+  readonly logger: Logger;
+}
+
+/** A server the caller may see (its project's, or any for admins). @throws {NovaError} 404 */
+export async function visibleServer(store: ComputeStore, req: ComputeRequest, uuid: string): Promise<ServerRecord> {
+  const c = contextOf(req);
+  const s = UUID.test(uuid) ? await store.get<ServerRecord>(T.servers, uuid) : undefined;
+  if (!s || (!c.isAdmin && s.project_id !== c.projectId)) throw notFound(`Instance ${uuid} could not be found.`);
+  return s;
+}
+
+function token(req: ComputeRequest): string {
+  return req.headers['x-auth-token'] ?? '';
+}
+
+function stringMap(field: string, value: unknown): Record<string, string> {
+  if (!isObject(value)) throw fieldError(field, value, `${pyRepr(value)} is not of type 'object'`);
+  for (const [k, v] of Object.entries(value)) {
+    if (k.length === 0 || k.length > 255) throw fieldError(field, value, `${pyRepr(k)} does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
+    if (typeof v !== 'string') throw fieldError(k, v, `${pyRepr(v)} is not of type 'string'`);
+    if (v.length > 255) throw fieldError(k, v, `${pyRepr(v)} is too long`);
+  }
+  return value as Record<string, string>;
+}
+
+/** `networks`: `auto`/`none` (2.37), or NICs by network uuid, port, fixed_ip. */
+function parseNetworks(req: ComputeRequest, value: unknown): ServerRecord['networks'] {
+  if (value === undefined) {
+    if (atLeast(req.version, '2.37')) throw fieldError('server', value, "'networks' is a required property");
+    return 'auto';
+  }
+  if (value === 'auto' || value === 'none') {
+    if (!atLeast(req.version, '2.37')) throw fieldError('networks', value, `${pyRepr(value)} is not of type 'array'`);
+    return value;
+  }
+  if (!Array.isArray(value)) throw fieldError('networks', value, `${pyRepr(value)} is not of type 'array'`);
+  return value.map((n: unknown): RequestedNetwork => {
+    if (!isObject(n)) throw fieldError('networks', n, `${pyRepr(n)} is not of type 'object'`);
+    const out: { uuid?: string; port?: string; fixed_ip?: string } = {};
+    if (n['uuid'] !== undefined) {
+      if (typeof n['uuid'] !== 'string' || !UUID.test(n['uuid'])) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n['uuid'])})`);
+      out.uuid = n['uuid'];
+    }
+    if (n['port'] !== undefined && n['port'] !== null) {
+      if (typeof n['port'] !== 'string' || !UUID.test(n['port'])) throw fieldError('port', n['port'], `${pyRepr(n['port'])} is not a 'uuid'`);
+      out.port = n['port'];
+    }
+    if (n['fixed_ip'] !== undefined) {
+      if (typeof n['fixed_ip'] !== 'string') throw fieldError('fixed_ip', n['fixed_ip'], `${pyRepr(n['fixed_ip'])} is not a 'ip-address'`);
+      out.fixed_ip = n['fixed_ip'];
+    }
+    if (out.uuid === undefined && out.port === undefined) throw badRequest('Bad network format: missing uuid');
+    return out;
+  });
+}
+
+/**
+ * `/v2.1/servers`: create (Nova's body, checked against the image in Glance, the flavor, the
+ * keypair, the networks and ports in Neutron and the quotas, then placed and queued for the
+ * host's agent), list and detail (filters, sorting, paging; `all_tenants` for admins), show,
+ * update and delete.
+ */
+export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
+  const { store } = d;
+
+  const create = async (req: ComputeRequest): Promise<ComputeResponse> => {
+    const c = contextOf(req);
+    const allowed = ['name', 'imageRef', 'flavorRef', 'networks', 'metadata', 'key_name', 'user_data', 'security_groups', 'availability_zone', 'min_count', 'max_count', 'return_reservation_id', 'config_drive', 'adminPass', 'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'block_device_mapping_v2', 'personality', ...(atLeast(req.version, '2.19') ? ['description'] : []), ...(atLeast(req.version, '2.52') ? ['tags'] : []), ...(atLeast(req.version, '2.90') ? ['hostname'] : [])];
+    const body = req.body;
+    if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
+    const extra = Object.keys(body).filter((k) => !['server', 'os:scheduler_hints', 'OS-SCH-HNT:scheduler_hints'].includes(k));
+    if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+    const s = bodyMember({ server: body['server'] }, 'server', allowed, ['name', 'flavorRef']);
+    const name = nameParam('name', s['name']);
+    const flavorRef = String(s['flavorRef']).split('/').at(-1) as string;
+    const imageRef = s['imageRef'] === undefined || s['imageRef'] === '' ? '' : String(s['imageRef']).split('/').at(-1) as string;
+    if (imageRef === '') throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+    if (s['block_device_mapping_v2'] !== undefined) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const minCount = s['min_count'] === undefined ? 1 : integerParam('min_count', s['min_count'], 1);
+    const maxCount = s['max_count'] === undefined ? minCount : integerParam('max_count', s['max_count'], 1);
+    if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+    const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
+    const networks = parseNetworks(req, s['networks']);
+    const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
+    let userData: string | null = null;
+    if (s['user_data'] !== undefined && s['user_data'] !== null) {
+      const u = s['user_data'];
+      if (typeof u !== 'string' || u.length > 65535 || !/^[A-Za-z0-9+/]*={0,2}$/.test(u.replace(/\s/g, '')) || u.replace(/\s/g, '').length % 4 !== 0) throw badRequest('User data needs to be valid base 64.');
+      userData = u;
+    }
+    const securityGroups = Array.isArray(s['security_groups'])
+      ? [...new Set((s['security_groups'] as unknown[]).map((g) => (isObject(g) && typeof g['name'] === 'string' ? g['name'] : '')).filter((n) => n !== ''))]
+      : ['default'];
+    const zone = s['availability_zone'] === undefined || s['availability_zone'] === null ? undefined : String(s['availability_zone']);
+    if (zone?.includes(':') && !c.isAdmin) throw policyForbidden('os_compute_api:servers:create:forced_host');
+
+    const flavor = await store.get<FlavorRecord>(T.flavors, flavorRef);
+    if (!flavor || !flavorVisible(flavor, c.projectId, c.isAdmin)) throw badRequest(`Flavor ${flavorRef} could not be found.`);
+    if (flavor.disabled) throw badRequest(`Flavor ${flavorRef} could not be found.`);
+    const image = await d.images.get(token(req), imageRef);
+    if (!image) throw badRequest('Can not find requested image');
+    if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
+    if (flavor.memory_mb < (image.min_ram ?? 0)) throw badRequest("Flavor's memory is too small for requested image.");
+    if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
+    if (flavor.root_gb > 0 && image.size !== null && image.size > flavor.root_gb * 1024 ** 3) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${image.size} bytes.`);
+    let key: KeypairRecord | undefined;
+    if (s['key_name'] !== undefined && s['key_name'] !== null) {
+      key = await store.get<KeypairRecord>(T.keypairs, `${c.userId}/${String(s['key_name'])}`);
+      if (!key) throw badRequest('Invalid key_name provided.');
+    }
+    if (Array.isArray(networks)) {
+      for (const n of networks) {
+        if (n.port !== undefined) {
+          const port = await d.networks.getPort(token(req), n.port);
+          if (!port) throw badRequest(`Port id ${n.port} could not be found.`);
+          if (port.device_id !== '') throw conflict(`Port ${n.port} is still in use.`);
+          if (maxCount > 1) throw badRequest('Multiple instances cannot be created with the same port.');
+        } else if (n.uuid !== undefined && !(await d.networks.getNetwork(token(req), n.uuid))) {
+          throw badRequest(`Network ${n.uuid} could not be found.`);
+        }
+      }
+    } else if (networks === 'auto' && (await d.networks.listNetworks(token(req))).length === 0) {
+      throw badRequest(`Unable to automatically allocate a network for project ${c.projectId}`);
+    }
+
+    // Quotas (Nova's count_as_resource): as many as fit between min_count and max_count.
+    const limits = await quotaLimits(store, c.projectId);
+    const used = await d.usage.of(c.projectId);
+    let count = maxCount;
+    const fitsCount = (n: number) => !exceeds(limits.instances, used.instances, n) && !exceeds(limits.cores, used.cores, n * flavor.vcpus) && !exceeds(limits.ram, used.ram, n * flavor.memory_mb);
+    while (count >= minCount && !fitsCount(count)) count--;
+    if (count < minCount) {
+      for (const [name, per, limit, inUse] of [['instances', 1, limits.instances, used.instances], ['cores', flavor.vcpus, limits.cores, used.cores], ['ram', flavor.memory_mb, limits.ram, used.ram]] as const) {
+        if (exceeds(limit, inUse, minCount * per)) throw overQuota(`Quota exceeded for ${name}: Requested ${minCount * per}, but already used ${inUse} of ${limit} ${name}`);
+      }
+    }
+
+    const now = store.clock.now();
+    const created = store.isoSeconds(now);
+    const reservation = `r-${randomBytes(4).toString('hex').slice(0, 8)}`;
+    const requestId = req.headers['x-openstack-request-id'] ?? `req-${randomUUID()}`;
+    const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap });
+    const builds: BuildRequest[] = [];
+    const servers: ServerRecord[] = [];
+    for (let i = 0; i < count; i++) {
+      const uuid = randomUUID();
+      const displayName = count > 1 ? `${name}-${i + 1}` : name;
+      const record: ServerRecord = {
+        uuid,
+        name: displayName,
+        description,
+        project_id: c.projectId,
+        user_id: c.userId,
+        image_ref: imageRef,
+        flavor: { flavorid: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, extra_specs: flavor.extra_specs },
+        key_name: key?.name ?? null,
+        key_data: key?.public_key ?? null,
+        user_data: userData,
+        metadata,
+        security_groups: securityGroups,
+        networks,
+        availability_zone: zone ?? null,
+        config_drive: s['config_drive'] === true || s['config_drive'] === 'True' ? 'True' : '',
+        reservation_id: reservation,
+        launch_index: i,
+        hostname: displayName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'server',
+        instance_name: `instance-${uuid}`,
+        host: null,
+        vm_state: 'building',
+        task_state: 'scheduling',
+        power_state: 0,
+        ports: [],
+        addresses: {},
+        locked_by: null,
+        locked_reason: null,
+        tags: [],
+        created_at: created,
+        updated_at: created,
+        launched_at: null,
+        fault: null,
+        access_ip_v4: typeof s['accessIPv4'] === 'string' ? s['accessIPv4'] : '',
+        access_ip_v6: typeof s['accessIPv6'] === 'string' ? s['accessIPv6'] : '',
+      };
+      const build: BuildRequest = {
+        server: uuid,
+        token: token(req),
+        requestId,
+        claim: { instanceUuid: uuid, resources: claimResources },
+        imageProperties: Object.fromEntries(Object.entries(image).filter(([k, v]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof v === 'string')) as Record<string, string>,
+        ...(zone !== undefined ? { availabilityZone: zone } : {}),
+        createdMs: now,
+      };
+      // The build request first: a server record without one and without a host is never left.
+      await store.records.put(T.buildRequests, uuid, build);
+      await store.records.create(T.servers, uuid, record);
+      await store.records.put(T.actions, `${uuid}/${requestId}`, { action: 'create', instance_uuid: uuid, request_id: requestId, user_id: c.userId, project_id: c.projectId, start_time: store.isoMicros(now), message: null });
+      builds.push(build);
+      servers.push(record);
+    }
+    await placeBuilds(store, d.hosts, builds, d.logger);
+    const first = servers[0] as ServerRecord;
+    if (s['return_reservation_id'] === true || s['return_reservation_id'] === 'True') return ok({ reservation_id: reservation }, 202);
+    const answer: JsonObject = { id: first.uuid, links: serverBasic(req, first)['links'], 'OS-DCF:diskConfig': 'MANUAL', security_groups: securityGroups.map((n) => ({ name: n })), adminPass: typeof s['adminPass'] === 'string' ? s['adminPass'] : randomBytes(9).toString('base64url').slice(0, 12) };
+    return ok({ server: answer }, 202, { Location: `${req.base}/v2.1/servers/${first.uuid}` });
+  };
+
+  const list = async (req: ComputeRequest, detail: boolean): Promise<ComputeResponse> => {
+    const c = contextOf(req);
+    const q = req.query;
+    const allTenants = c.isAdmin && q.has('all_tenants') && !['0', 'false', 'False'].includes(q.get('all_tenants') as string);
+    const project = c.isAdmin ? (q.get('project_id') ?? q.get('tenant_id') ?? (allTenants ? undefined : c.projectId)) : c.projectId;
+    let servers = (await store.scan<ServerRecord>(T.servers)).filter((s) => project === undefined || s.project_id === project);
+    const status = q.get('status');
+    if (status !== null) {
+      if (!STATUS_TO_VM_STATES[status.toUpperCase()]) throw badRequest('Invalid status value');
+      servers = servers.filter((s) => serverStatus(s.vm_state, s.task_state) === status.toUpperCase());
+    }
+    const name = q.get('name');
+    if (name !== null) {
+      let re: RegExp;
+      try {
+        re = new RegExp(name);
+      } catch {
+        re = new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      }
+      servers = servers.filter((s) => re.test(s.name));
+    }
+    const image = q.get('image');
+    if (image !== null) servers = servers.filter((s) => s.image_ref === image);
+    const flavor = q.get('flavor');
+    if (flavor !== null) servers = servers.filter((s) => s.flavor.flavorid === flavor);
+    const reservation = q.get('reservation_id');
+    if (reservation !== null) servers = servers.filter((s) => s.reservation_id === reservation);
+    const host = q.get('host');
+    if (host !== null && c.isAdmin) servers = servers.filter((s) => s.host === host);
+    const ip = q.get('ip');
+    if (ip !== null) servers = servers.filter((s) => Object.values(s.addresses).some((as) => as.some((a) => a.version === 4 && a.addr.includes(ip))));
+    const changesSince = q.get('changes-since');
+    if (changesSince !== null) {
+      const t = Date.parse(changesSince);
+      if (Number.isNaN(t)) throw badRequest('The value of changes-since must be an ISO 8601 formatted timestamp.');
+      servers = servers.filter((s) => Date.parse(s.updated_at) >= t);
+    }
+    const sortKey = q.get('sort_key') ?? 'created_at';
+    const sortDir = q.get('sort_dir') ?? 'desc';
+    const keyOf: Record<string, (s: ServerRecord) => string | number> = { created_at: (s) => s.created_at, updated_at: (s) => s.updated_at, display_name: (s) => s.name, uuid: (s) => s.uuid, vm_state: (s) => s.vm_state, task_state: (s) => s.task_state ?? '', power_state: (s) => s.power_state, launched_at: (s) => s.launched_at ?? '', hostname: (s) => s.hostname, key_name: (s) => s.key_name ?? '', project_id: (s) => s.project_id, user_id: (s) => s.user_id };
+    const key = keyOf[sortKey];
+    if (!key) throw badRequest(`Invalid input for query parameters sort_key. Value: ${sortKey}. ${pyRepr(sortKey)} is not one of ${pyRepr(Object.keys(keyOf))}`);
+    const dir = sortDir === 'asc' ? 1 : -1;
+    servers.sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x !== y) return (x < y ? -1 : 1) * dir;
+      return (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) * dir;
+    });
+    const marker = q.get('marker');
+    if (marker !== null) {
+      const at = servers.findIndex((s) => s.uuid === marker);
+      if (at < 0) throw badRequest(`marker [${marker}] not found`);
+      servers = servers.slice(at + 1);
+    }
+    const limitText = q.get('limit');
+    let limit = MAX_LIMIT;
+    if (limitText !== null) {
+      if (!/^[0-9]+$/.test(limitText)) throw badRequest(`Invalid input for query parameters limit. Value: ${limitText}. ${pyRepr(limitText)} does not match '^[0-9]*$'`);
+      limit = Math.min(MAX_LIMIT, Number(limitText));
+    }
+    const page = servers.slice(0, limit);
+    const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin) : serverBasic(req, s))) };
+    if (page.length > 0 && page.length === limit) {
+      const params = new URLSearchParams(req.query);
+      params.set('marker', (page.at(-1) as ServerRecord).uuid);
+      out['servers_links'] = [{ rel: 'next', href: `${req.base}/v2.1/servers${detail ? '/detail' : ''}?${params.toString()}` }];
+    }
+    return ok(out);
+  };
+
+  return [
+    { method: 'POST', path: '/v2.1/servers', auth: 'token', handler: create },
+    { method: 'GET', path: '/v2.1/servers', auth: 'token', handler: (req) => list(req, false) },
+    { method: 'GET', path: '/v2.1/servers/detail', auth: 'token', handler: (req) => list(req, true) },
+    {
+      method: 'GET',
+      path: '/v2.1/servers/{server_id}',
+      auth: 'token',
+      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin) }),
+    },
+    {
+      method: 'PUT',
+      path: '/v2.1/servers/{server_id}',
+      auth: 'token',
+      handler: async (req) => {
+        const c = contextOf(req);
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const allowed = ['name', 'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', ...(atLeast(req.version, '2.19') ? ['description'] : []), ...(atLeast(req.version, '2.90') ? ['hostname'] : [])];
+        const u = bodyMember(req.body, 'server', allowed);
+        const changes: Partial<{ -readonly [K in keyof ServerRecord]: ServerRecord[K] }> = {};
+        if (u['name'] !== undefined) changes.name = nameParam('name', u['name']);
+        if (u['description'] !== undefined) changes.description = u['description'] === null ? null : String(u['description']);
+        if (typeof u['accessIPv4'] === 'string') changes.access_ip_v4 = u['accessIPv4'];
+        if (typeof u['accessIPv6'] === 'string') changes.access_ip_v6 = u['accessIPv6'];
+        if (typeof u['hostname'] === 'string') changes.hostname = u['hostname'];
+        const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
+        if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin) });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v2.1/servers/{server_id}',
+      auth: 'token',
+      handler: async (req) => {
+        const c = contextOf(req);
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        checkLock(c, s);
+        await deleteServer(d, s, token(req), req.headers['x-openstack-request-id'] ?? `req-${randomUUID()}`);
+        return NO_CONTENT;
+      },
+    },
+  ];
+}
+
+/** Nova's lock check: a locked server is changed only by an admin (`InstanceIsLocked`, 409). */
+export function checkLock(c: ComputeContext, s: ServerRecord): void {
+  if (s.locked_by !== null && !c.isAdmin) throw new NovaError(409, `Instance ${s.uuid} is locked`);
+}
+
+/**
+ * Delete: a server on a host is handed to its agent (`task_state` deleting), which tears the
+ * domain and ports down, gives the claim back and removes the record; one never placed (no
+ * host) is removed here with its build request.
+ */
+async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string, requestId: string): Promise<void> {
+  const { store } = d;
+  if (s.host === null) {
+    await store.records.delete(T.buildRequests, s.uuid);
+    await store.records.delete(T.servers, s.uuid);
+    return;
+  }
+  const marked = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'deleting' ? undefined : { ...cur.value, task_state: 'deleting', updated_at: store.isoSeconds() }));
+  if (!marked) return;
+  await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'delete', token: userToken, requestId });
+}

@@ -1,0 +1,16 @@
+import type { Claim } from './scheduler/claims.ts';
+
+/**
+ * What a boot needs until its host's queue has it (Nova's BuildRequest): written with the
+ * server record, removed once the work is queued. One left behind means the API stopped in
+ * between; `ComputeService.resumeBuilds` places it again (claims and queue keys make that safe).
+ */
+export interface BuildRequest {
+  readonly server: string;
+  readonly token: string;
+  readonly requestId: string;
+  readonly claim: Claim;
+  readonly imageProperties: Readonly<Record<string, string>>;
+  readonly availabilityZone?: string;
+  readonly createdMs: number;
+}

@@ -1,0 +1,89 @@
+import type { BackendClient } from '../common/http/backend-client.ts';
+import { OpenStackHttp, ServiceCallError } from './openstack-http.ts';
+
+export interface NeutronNetwork {
+  readonly id: string;
+  readonly name: string;
+  readonly shared?: boolean;
+  readonly 'router:external'?: boolean;
+  readonly project_id?: string;
+}
+
+export interface NeutronPort {
+  readonly id: string;
+  readonly network_id: string;
+  readonly mac_address: string;
+  readonly device_id: string;
+  readonly fixed_ips: readonly { readonly subnet_id: string; readonly ip_address: string }[];
+  readonly [field: string]: unknown;
+}
+
+/** What compute asks of the network service (Neutron v2.0), with the user's token. */
+export interface NetworkApi {
+  getNetwork(token: string, id: string): Promise<NeutronNetwork | undefined>;
+  /** Networks a server may join when it asks for `auto`: the project's and the shared ones, not external. */
+  listNetworks(token: string): Promise<NeutronNetwork[]>;
+  getPort(token: string, id: string): Promise<NeutronPort | undefined>;
+  /** Ports of a server (`device_id`). */
+  listPorts(token: string, deviceId: string): Promise<NeutronPort[]>;
+  /** @throws {ServiceCallError} with Neutron's status (409 for an exhausted subnet or an address in use). */
+  createPort(token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort>;
+  updatePort(token: string, id: string, fields: Readonly<Record<string, unknown>>): Promise<NeutronPort>;
+  /** False when it was already gone. */
+  deletePort(token: string, id: string): Promise<boolean>;
+}
+
+/** Neutron v2.0 over HTTP. */
+export class NeutronNetworkApi implements NetworkApi {
+  private readonly http: OpenStackHttp;
+
+  constructor(url: string, http: BackendClient) {
+    this.http = new OpenStackHttp('network', url, http);
+  }
+
+  private async one<T>(path: string, token: string, key: string): Promise<T | undefined> {
+    const res = await this.http.json('GET', path, token);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new ServiceCallError('network', res.status, `GET ${path}`);
+    return (res.json as Record<string, T>)[key];
+  }
+
+  getNetwork(token: string, id: string): Promise<NeutronNetwork | undefined> {
+    return this.one(`/v2.0/networks/${encodeURIComponent(id)}`, token, 'network');
+  }
+
+  getPort(token: string, id: string): Promise<NeutronPort | undefined> {
+    return this.one(`/v2.0/ports/${encodeURIComponent(id)}`, token, 'port');
+  }
+
+  async listNetworks(token: string): Promise<NeutronNetwork[]> {
+    const res = await this.http.json('GET', '/v2.0/networks', token);
+    if (res.status !== 200) throw new ServiceCallError('network', res.status, 'GET /v2.0/networks');
+    return ((res.json as { networks: NeutronNetwork[] }).networks ?? []).filter((n) => !n['router:external']);
+  }
+
+  async listPorts(token: string, deviceId: string): Promise<NeutronPort[]> {
+    const res = await this.http.json('GET', '/v2.0/ports', token, undefined, `device_id=${encodeURIComponent(deviceId)}`);
+    if (res.status !== 200) throw new ServiceCallError('network', res.status, 'GET /v2.0/ports');
+    return (res.json as { ports: NeutronPort[] }).ports ?? [];
+  }
+
+  async createPort(token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    const res = await this.http.json('POST', '/v2.0/ports', token, { port });
+    if (res.status !== 201) throw new ServiceCallError('network', res.status, JSON.stringify(res.json).slice(0, 300));
+    return (res.json as { port: NeutronPort }).port;
+  }
+
+  async updatePort(token: string, id: string, fields: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    const res = await this.http.json('PUT', `/v2.0/ports/${encodeURIComponent(id)}`, token, { port: fields });
+    if (res.status !== 200) throw new ServiceCallError('network', res.status, JSON.stringify(res.json).slice(0, 300));
+    return (res.json as { port: NeutronPort }).port;
+  }
+
+  async deletePort(token: string, id: string): Promise<boolean> {
+    const res = await this.http.json('DELETE', `/v2.0/ports/${encodeURIComponent(id)}`, token);
+    if (res.status === 404) return false;
+    if (res.status !== 204) throw new ServiceCallError('network', res.status, `DELETE /v2.0/ports/${id}`);
+    return true;
+  }
+}

@@ -1,0 +1,71 @@
+import type { BackendBody, BackendClient } from '../common/http/backend-client.ts';
+import { SwiftError } from '../common/errors.ts';
+import { parseEndpoint, type Endpoint } from '../client/endpoint.ts';
+
+/** Another service answered what its API does not allow for the request compute made. */
+export class ServiceCallError extends SwiftError {
+  readonly status: number;
+  readonly service: string;
+
+  constructor(service: string, status: number, detail: string) {
+    super('SERVICE_CALL_FAILED', `${service} answered ${status}: ${detail}`);
+    this.status = status;
+    this.service = service;
+  }
+}
+
+export interface JsonAnswer {
+  readonly status: number;
+  readonly json: unknown;
+}
+
+/**
+ * Compute's calls to another OpenStack API (Glance, Neutron) over the one outbound seam, with a
+ * token: JSON in and out, any status returned to the caller to judge.
+ */
+export class OpenStackHttp {
+  readonly service: string;
+  private readonly endpoint: Endpoint;
+  private readonly http: BackendClient;
+
+  constructor(service: string, url: string, http: BackendClient) {
+    this.service = service;
+    this.endpoint = parseEndpoint(url, `${service} url`);
+    this.http = http;
+  }
+
+  async json(method: string, path: string, token: string, body?: unknown, query?: string): Promise<JsonAnswer> {
+    const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
+    let payload: BackendBody = null;
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    const res = await this.http.request(this.endpoint.node, { method, path: `${this.endpoint.path}${path}`, headers, body: payload, ...(query ? { query } : {}) });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, json };
+  }
+
+  /** A body streamed to the caller (an image's data). @throws {ServiceCallError} unless 200. */
+  async download(path: string, token: string): Promise<AsyncIterable<Buffer>> {
+    const res = await this.http.request(this.endpoint.node, { method: 'GET', path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token } });
+    if (res.status !== 200) {
+      await res.body.dump();
+      throw new ServiceCallError(this.service, res.status, `GET ${path}`);
+    }
+    return res.body;
+  }
+
+  /** Sends a streamed body (an image upload). @throws {ServiceCallError} unless 2xx. */
+  async upload(method: string, path: string, token: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void> {
+    const res = await this.http.request(this.endpoint.node, { method, path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token, 'Content-Type': contentType }, body });
+    const text = await res.body.text();
+    if (res.status < 200 || res.status > 299) throw new ServiceCallError(this.service, res.status, text.slice(0, 200));
+  }
+}

@@ -1,0 +1,71 @@
+import type { Logger } from '../common/logger.ts';
+import { updateRecord } from '../client/record-update.ts';
+import type { BuildRequest } from './build-request.ts';
+import type { RecordHostStateStore } from './host-store.ts';
+import { T } from './records.ts';
+import { claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
+import { NoValidHost } from './scheduler/errors.ts';
+import { defaultSchedulerConfig, selectDestinations } from './scheduler/select-destinations.ts';
+import type { ServerRecord } from './server-record.ts';
+import type { ComputeStore } from './store.ts';
+import { enqueue } from './work-queue.ts';
+
+/**
+ * The conductor's part of a boot (nova/conductor/manager.py schedule_and_build_instances):
+ * pick hosts with the filter scheduler, claim on each (compare-and-swap on the host's record,
+ * moving to the alternates when a claim loses), record the host on the server, queue the build
+ * for the host's agent, and drop the build request. No host: the servers go to ERROR with
+ * Nova's fault (code 500, "No valid host was found. ...").
+ */
+export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateStore, requests: readonly BuildRequest[], logger: Logger): Promise<void> {
+  if (requests.length === 0) return;
+  const first = requests[0] as BuildRequest;
+  const now = store.clock.now();
+  let selections: { instanceUuid: string; host: string; alternates: readonly string[] }[];
+  try {
+    selections = selectDestinations(await hosts.all(), {
+      instanceUuids: requests.map((r) => r.server),
+      resources: first.claim.resources,
+      imageProperties: first.imageProperties,
+      ...(first.availabilityZone !== undefined ? { availabilityZone: first.availabilityZone } : {}),
+    }, defaultSchedulerConfig(Math.random), now);
+  } catch (err) {
+    if (!(err instanceof NoValidHost)) throw err;
+    for (const r of requests) await fail(store, r, err.message);
+    return;
+  }
+  for (const [i, r] of requests.entries()) {
+    const s = selections[i];
+    if (!s) continue;
+    let host: string;
+    try {
+      host = (await claimOnFirstFit(hosts, [s.host, ...s.alternates], r.claim)).host;
+    } catch (err) {
+      if (!(err instanceof NoValidHost)) throw err;
+      await fail(store, r, err.message);
+      continue;
+    }
+    const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => (cur.value.host === host ? undefined : { ...cur.value, host, availability_zone: cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() }));
+    if (!placed) {
+      // Deleted meanwhile: give the claim back (the host's agent would, had it been queued).
+      const { state, version } = await hosts.read(host);
+      await hosts.writeIfUnchanged(host, version, releaseClaim(state, r.claim));
+      await store.records.delete(T.buildRequests, r.server);
+      continue;
+    }
+    await enqueue(store, host, r.createdMs, { server: r.server, task: 'build', token: r.token, requestId: r.requestId });
+    await store.records.delete(T.buildRequests, r.server);
+    logger.info('server placed', { server: r.server, host });
+  }
+}
+
+async function fail(store: ComputeStore, r: BuildRequest, message: string): Promise<void> {
+  await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => ({
+    ...cur.value,
+    vm_state: 'error',
+    task_state: null,
+    updated_at: store.isoSeconds(),
+    fault: { code: 500, message, created: store.isoSeconds() },
+  }));
+  await store.records.delete(T.buildRequests, r.server);
+}

@@ -1,0 +1,129 @@
+/**
+ * A server as compute keeps it (`servers/<uuid>`): Nova's instance fields, with the flavor
+ * copied in at boot (Nova keeps `instance.flavor` too, so a deleted flavor does not change a
+ * running server). The API writes it at create; the host's agent moves its states.
+ */
+export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized';
+
+/** Nova's task states, those this cloud passes through. */
+export type TaskState = 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard' | 'pausing' | 'unpausing' | 'suspending' | 'resuming' | null;
+
+export interface ServerFlavor {
+  readonly flavorid: string;
+  readonly name: string;
+  readonly vcpus: number;
+  readonly ram: number;
+  readonly disk: number;
+  readonly ephemeral: number;
+  readonly swap: number;
+  readonly extra_specs: Readonly<Record<string, string>>;
+}
+
+/** What the user asked for each NIC (`networks`), resolved to ports by the agent. */
+export interface RequestedNetwork {
+  readonly uuid?: string;
+  readonly port?: string;
+  readonly fixed_ip?: string;
+}
+
+/** One address as Nova's `addresses` shows it, under its network's name. */
+export interface ServerAddress {
+  readonly version: 4 | 6;
+  readonly addr: string;
+  readonly 'OS-EXT-IPS:type': 'fixed' | 'floating';
+  readonly 'OS-EXT-IPS-MAC:mac_addr': string;
+}
+
+/** A NIC the agent made or bound: the port, and whether compute created it (and so deletes it). */
+export interface ServerPort {
+  readonly portId: string;
+  readonly networkId: string;
+  readonly mac: string;
+  readonly created: boolean;
+}
+
+export interface ServerFault {
+  readonly code: number;
+  readonly message: string;
+  readonly created: string;
+  readonly details?: string;
+}
+
+export interface ServerRecord {
+  readonly uuid: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly project_id: string;
+  readonly user_id: string;
+  readonly image_ref: string;
+  readonly flavor: ServerFlavor;
+  readonly key_name: string | null;
+  readonly key_data: string | null;
+  readonly user_data: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly security_groups: readonly string[];
+  /** `auto`, `none`, or the NICs asked for. */
+  readonly networks: 'auto' | 'none' | readonly RequestedNetwork[];
+  /** The zone asked for (null: any); the host's zone once placed. */
+  readonly availability_zone: string | null;
+  readonly config_drive: string;
+  readonly reservation_id: string;
+  readonly launch_index: number;
+  readonly hostname: string;
+  /** The domain's name on the host (`instance-<8 hex>`). */
+  readonly instance_name: string;
+  readonly host: string | null;
+  readonly vm_state: VmState;
+  readonly task_state: TaskState;
+  /** Nova's numeric power state (0 pending, 1 running, 3 paused, 4 shutdown, 6 crashed, 7 suspended). */
+  readonly power_state: number;
+  readonly ports: readonly ServerPort[];
+  readonly addresses: Readonly<Record<string, readonly ServerAddress[]>>;
+  readonly locked_by: 'owner' | 'admin' | null;
+  readonly locked_reason: string | null;
+  readonly tags: readonly string[];
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly launched_at: string | null;
+  readonly fault: ServerFault | null;
+  readonly access_ip_v4: string;
+  readonly access_ip_v6: string;
+}
+
+/** Nova's `_STATE_MAP` (nova/api/openstack/common.py): the API `status` of a vm and task state. */
+export function serverStatus(vm: VmState, task: TaskState): string {
+  switch (vm) {
+    case 'active':
+      if (task === 'rebooting') return 'REBOOT';
+      if (task === 'rebooting_hard') return 'HARD_REBOOT';
+      return 'ACTIVE';
+    case 'building':
+      return 'BUILD';
+    case 'stopped':
+      return 'SHUTOFF';
+    case 'paused':
+      return 'PAUSED';
+    case 'suspended':
+      return 'SUSPENDED';
+    case 'error':
+      return 'ERROR';
+    case 'deleted':
+      return 'DELETED';
+    case 'resized':
+      return 'VERIFY_RESIZE';
+  }
+}
+
+/** Statuses a `status` filter accepts (Nova's reverse map), to vm states. */
+export const STATUS_TO_VM_STATES: Readonly<Record<string, readonly VmState[]>> = {
+  ACTIVE: ['active'],
+  BUILD: ['building'],
+  SHUTOFF: ['stopped'],
+  PAUSED: ['paused'],
+  SUSPENDED: ['suspended'],
+  ERROR: ['error'],
+  DELETED: ['deleted'],
+  VERIFY_RESIZE: ['resized'],
+  REBOOT: ['active'],
+  HARD_REBOOT: ['active'],
+};

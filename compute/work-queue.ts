@@ -1,0 +1,31 @@
+import { T } from './records.ts';
+import type { ComputeStore } from './store.ts';
+
+/**
+ * Work for a host's agent, queued in the cluster as Swift's expirer queues its work: one record
+ * per task under `queue/<host>/`, keyed by when it was asked for, so the agent takes them in
+ * order and a restarted agent finds what it had not finished. A task is removed only once done,
+ * and every task is safe to run again (the agent checks what is already so).
+ */
+/** The power actions (stop, start, reboot, ...) join these with the server actions. */
+export type WorkTask = 'build' | 'delete';
+
+export interface WorkItem {
+  readonly server: string;
+  readonly task: WorkTask;
+  /** The requesting user's token, for the calls to Glance and Neutron (Nova passes its context). */
+  readonly token: string;
+  /** The API request that asked (os-instance-actions' request id). */
+  readonly requestId: string;
+}
+
+/** The key of a task: `<host>/<ms, 15 digits>-<server>-<task>`; the same ask gives the same key. */
+export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server' | 'task'>): string {
+  return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}`;
+}
+
+export async function enqueue(store: ComputeStore, host: string, atMs: number, item: WorkItem): Promise<string> {
+  const key = workKey(host, atMs, item);
+  await store.records.put(T.queue, key, item);
+  return key;
+}

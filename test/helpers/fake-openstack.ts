@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { GlanceImage, ImageApi } from '../../compute/image-api.ts';
+import type { NetworkApi, NeutronNetwork, NeutronPort } from '../../compute/network-api.ts';
+import { ServiceCallError } from '../../compute/openstack-http.ts';
+
+/** Glance as compute sees it: images and their data, the calls it got. */
+export class FakeImageApi implements ImageApi {
+  readonly images = new Map<string, { image: GlanceImage; data: Buffer }>();
+  downloads = 0;
+
+  add(fields: Partial<GlanceImage> & { data?: Buffer } = {}): GlanceImage {
+    const data = fields.data ?? Buffer.from('a bootable disk image\n');
+    const image: GlanceImage = { id: randomUUID(), name: 'cirros', status: 'active', disk_format: 'raw', container_format: 'bare', size: data.length, min_disk: 0, min_ram: 0, ...fields };
+    delete (image as { data?: Buffer }).data;
+    this.images.set(image.id, { image, data });
+    return image;
+  }
+
+  async get(_token: string, id: string): Promise<GlanceImage | undefined> {
+    return this.images.get(id)?.image;
+  }
+
+  async download(_token: string, id: string): Promise<AsyncIterable<Buffer>> {
+    const found = this.images.get(id);
+    if (!found) throw new ServiceCallError('image', 404, `GET /v2/images/${id}/file`);
+    this.downloads++;
+    return (async function* () {
+      yield found.data;
+    })();
+  }
+}
+
+/** Neutron as compute sees it: networks, ports with addresses drawn from 10.0.<n>.0/24, no reuse. */
+export class FakeNetworkApi implements NetworkApi {
+  readonly networks = new Map<string, NeutronNetwork>();
+  readonly ports = new Map<string, NeutronPort>();
+  private next = 10;
+
+  addNetwork(name: string): NeutronNetwork {
+    const n: NeutronNetwork = { id: randomUUID(), name, shared: false };
+    this.networks.set(n.id, n);
+    return n;
+  }
+
+  async getNetwork(_token: string, id: string): Promise<NeutronNetwork | undefined> {
+    return this.networks.get(id);
+  }
+
+  async listNetworks(): Promise<NeutronNetwork[]> {
+    return [...this.networks.values()];
+  }
+
+  async getPort(_token: string, id: string): Promise<NeutronPort | undefined> {
+    return this.ports.get(id);
+  }
+
+  async listPorts(_token: string, deviceId: string): Promise<NeutronPort[]> {
+    return [...this.ports.values()].filter((p) => p.device_id === deviceId);
+  }
+
+  async createPort(_token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    const networkId = port['network_id'] as string;
+    if (!this.networks.has(networkId)) throw new ServiceCallError('network', 404, 'NetworkNotFound');
+    const n = this.next++;
+    const made: NeutronPort = { ...port, id: randomUUID(), network_id: networkId, mac_address: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`, device_id: String(port['device_id'] ?? ''), fixed_ips: [{ subnet_id: 'subnet', ip_address: `10.0.0.${n}` }] };
+    this.ports.set(made.id, made);
+    return made;
+  }
+
+  async updatePort(_token: string, id: string, fields: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    const p = this.ports.get(id);
+    if (!p) throw new ServiceCallError('network', 404, 'PortNotFound');
+    const updated = { ...p, ...fields } as NeutronPort;
+    this.ports.set(id, updated);
+    return updated;
+  }
+
+  async deletePort(_token: string, id: string): Promise<boolean> {
+    return this.ports.delete(id);
+  }
+}
