@@ -1,0 +1,109 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nullLogger } from '../../../../common/logger.ts';
+import { ComputeAgent } from '../../../../compute/agent/compute-agent.ts';
+import { domainXml } from '../../../../compute/agent/hypervisor/domain-xml.ts';
+import type { BuildRequest } from '../../../../compute/build-request.ts';
+import type { ComputeHostRecord } from '../../../../compute/host-record.ts';
+import { T } from '../../../../compute/records.ts';
+import type { ServerRecord } from '../../../../compute/server-record.ts';
+import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+
+/** What a restarted agent or API finds, and that it finishes the work without doing any twice. */
+async function setup() {
+  const c = await startCompute();
+  const admin = await c.identity.token();
+  const demo = await c.identity.token({ user: 'demo' });
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  const imageId = c.images.add().id;
+  const netId = c.networks.addNetwork('private').id;
+  const boot = async (): Promise<string> => (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
+  return { c, admin, demo, boot };
+}
+
+test('an agent that died after making the port and starting the domain: the next one finishes with the same port and domain', async () => {
+  const { c, demo, boot } = await setup();
+  const first = await makeAgent(c);
+  await first.agent.register();
+  const id = await boot();
+  // What the dead agent had done: the port (bound to the server), the domain defined and running, the state at spawning.
+  const port = await c.networks.createPort(demo, { network_id: [...c.networks.networks.keys()][0], device_id: id, device_owner: 'compute:nova', 'binding:host_id': 'node1' });
+  await first.hypervisor.define(domainXml({ name: `instance-${id}`, uuid: id, virtType: 'qemu', memoryMiB: 512, vcpus: 1, disks: [], nics: [], consoleLogPath: '/tmp/console.log' }));
+  await first.hypervisor.start(`instance-${id}`);
+  const record = (await c.records.get<ServerRecord>(T.servers, id)) as { value: ServerRecord; version: string };
+  await c.records.put(T.servers, id, { ...record.value, task_state: 'spawning' });
+  // A new agent process on the same host (same hypervisor: libvirt keeps domains across agent restarts).
+  const second = new ComputeAgent(
+    { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: first.stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4 },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, logger: nullLogger },
+  );
+  await second.register();
+  await second.drain();
+  const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  assert.is(s.status, 'ACTIVE');
+  assert.equal([...c.networks.ports.keys()], [port.id], 'no second port');
+  assert.is((await first.hypervisor.list()).length, 1, 'no second domain');
+  // The restart kept the claim: the host still counts the server once.
+  const host = (await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value;
+  assert.equal(host?.instances, [id]);
+  assert.is(host?.used.vcpus, 1);
+  await first.remove();
+  await c.close();
+});
+
+test('an API that stopped between writing a server and queuing its build: resumeBuilds places and queues it once', async () => {
+  const { c, demo, boot } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const id = await boot();
+  await a.agent.drain();
+  // Forge the half-done state: the build request still there, the server unplaced, nothing queued.
+  const record = (await c.records.get<ServerRecord>(T.servers, id)) as { value: ServerRecord };
+  await c.records.put(T.servers, id, { ...record.value, host: null, vm_state: 'building', task_state: 'scheduling' });
+  const build: BuildRequest = { server: id, token: demo, requestId: 'req-1', claim: { instanceUuid: id, resources: { vcpus: 1, memoryMiB: 512, diskGiB: 1 } }, imageProperties: {}, createdMs: Date.now() - 120_000 };
+  await c.records.put(T.buildRequests, id, build);
+  assert.is(await c.service.resumeBuilds(), 1);
+  assert.is(await c.service.resumeBuilds(), 0, 'the build request is gone once queued');
+  await a.agent.drain();
+  assert.is((await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server.status, 'ACTIVE');
+  const host = (await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value;
+  assert.equal(host?.instances, [id], 'the claim the server already held is not taken twice');
+  await a.remove();
+  await c.close();
+});
+
+test('a build that fails (the image is gone from Glance) is ERROR with a fault, and its task leaves the queue', async () => {
+  const { c, demo } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const image = c.images.add({ name: 'vanishing' });
+  const netId = [...c.networks.networks.keys()][0];
+  const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: image.id, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
+  c.images.images.delete(image.id);
+  await a.agent.drain();
+  const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  assert.is(s.status, 'ERROR');
+  assert.is(s.fault.code, 500);
+  assert.match(s.fault.message, new RegExp(`^Build of instance ${id} aborted: `));
+  assert.is((await c.records.list(T.queue)).entries.length, 0);
+  await a.remove();
+  await c.close();
+});
+
+test('concurrent boots on a small host never overcommit it: the ones that do not fit are NoValidHost', async () => {
+  const { c, demo, boot } = await setup();
+  const a = await makeAgent(c, 'node1', { vcpus: 1, memoryMiB: 2048, diskGiB: 100 });
+  await a.agent.register();
+  // 1 vCPU at Nova's 4.0 ratio and 1.5 GiB of RAM after the 512 MiB reserve: three 512 MiB servers fit.
+  const ids = await Promise.all(Array.from({ length: 6 }, () => boot()));
+  await a.agent.drain();
+  const states = await Promise.all(ids.map(async (id) => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server.status));
+  assert.is(states.filter((s) => s === 'ACTIVE').length, 3);
+  assert.is(states.filter((s) => s === 'ERROR').length, 3);
+  const host = (await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value;
+  assert.is(host?.used.memoryMiB, 1536);
+  await a.remove();
+  await c.close();
+});
+
+test.run();
