@@ -12,13 +12,19 @@ export function aioComputeConfig(layout: AioLayout): string {
   return join(layout.etc, 'compute.conf');
 }
 
+/** The agent config of storage process `n` (1-based): compute host `aio-<n>`. */
+export function aioComputeAgentConfig(layout: AioLayout, n: number): string {
+  return join(layout.etc, `compute-agent${n}.conf`);
+}
+
 /**
  * The all-in-one cluster's compute API, made on the first start that has it (as identity's is):
  * its config with a random account key, the tempauth owner of its system account
  * `AUTH_.compute` in the proxy's config (same key), and `compute_url` in identity's config so
- * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's) into the configs.
+ * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's) into the configs
+ * and writes one compute agent config per storage process (`agents`): host `aio-<n>`.
  */
-export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number }): Promise<void> {
+export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number }): Promise<void> {
   const path = aioComputeConfig(layout);
   const identity = aioIdentityFiles(layout);
   if (!existsSync(path)) {
@@ -43,6 +49,24 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
   await writeFile(path, config, { mode: 0o600 });
+  const key = /^account_key = (.*)$/m.exec(config)?.[1] ?? '';
+  for (let n = 1; n <= options.agents; n++) {
+    // libvirt's test driver, in the storage process: the real driver and domain XML without
+    // guests (docs/decisions.md, "The compute API and agents").
+    await writeFile(aioComputeAgentConfig(layout, n), [
+      '[compute-agent]',
+      `host = aio-${n}`,
+      'host_ip = 127.0.0.1',
+      `state_dir = ${join(layout.data, 'instances', `aio-${n}`)}`,
+      'hypervisor = libvirt',
+      'libvirt_uri = test:///default',
+      'virt_type = qemu',
+      `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
+      'account_user = .compute:compute',
+      `account_key = ${key}`,
+      '',
+    ].join('\n'), { mode: 0o600 });
+  }
   let identityConfig = await readFile(identity.config, 'utf8');
   const line = `compute_url = http://127.0.0.1:${options.port}`;
   identityConfig = /^compute_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^compute_url = .*$/m, line) : identityConfig.replace(/^\[identity\]$/m, `[identity]\n${line}`);

@@ -4,7 +4,7 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
-import { aioComputeConfig, DEFAULT_COMPUTE_PORT, setupAioCompute } from './aio-compute.ts';
+import { aioComputeAgentConfig, aioComputeConfig, DEFAULT_COMPUTE_PORT, setupAioCompute } from './aio-compute.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
@@ -63,17 +63,17 @@ export async function runAio(options: AioOptions): Promise<number> {
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
   await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
-  const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
-  await setupAioCompute(layout, { port: computePort, proxyPort: options.port });
   const identity = aioIdentityFiles(layout);
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
+  const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
+  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length });
   for (const [i, nodes] of groups.entries()) options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`);
   const managed: Managed[] = [
     ...groups.map((nodes, i) => ({
       name: `storage${i + 1}`,
-      args: ['start', 'storage', ...nodes.flatMap((n) => ['--config', layout.nodeConfig(n)]), ...(options.noDaemons ? ['--no-daemons'] : [])],
+      args: ['start', 'storage', ...nodes.flatMap((n) => ['--config', layout.nodeConfig(n)]), '--compute-agent', aioComputeAgentConfig(layout, i + 1), ...(options.noDaemons ? ['--no-daemons'] : [])],
       restarts: 0,
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLUSTER_CONF, type ConfigOf, loadConfigFile, type RawConfig, readConfigFile, swiftHashSchema } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
+import { type ComputeAgentNodeConfig, computeAgentNodeSchemas } from './compute-agent-node.ts';
 import { type ComputeNodeConfig, computeNodeSchemas } from './compute-node.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
@@ -23,7 +24,7 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -45,6 +46,11 @@ export function loadIdentityConfig(path: string): IdentityNodeConfig {
 /** The compute API's config: its `[compute]` section, other roles' sections allowed beside it. */
 export function loadComputeConfig(path: string): ComputeNodeConfig {
   return loadConfigFile(path, computeNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+}
+
+/** A compute host's agent config: its `[compute-agent]` section, other roles' sections allowed beside it. */
+export function loadComputeAgentConfig(path: string): ComputeAgentNodeConfig {
+  return loadConfigFile(path, computeAgentNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }
 
 /** Which role a config file is for: the one whose main section it has (`[storage]` or `[proxy-server]`). */

@@ -1,26 +1,27 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
+import { runComputeAgent } from './compute-agent-node.ts';
 import { runCompute } from './compute-node.ts';
 import { runIdentity } from './identity-node.ts';
-import { loadComputeConfig, loadIdentityConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
+import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
 import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
 
 /**
- * `swiftlet start storage|proxy|identity|compute --config FILE`: runs one role of a real node until SIGTERM or
+ * `swiftlet start storage|proxy|identity|compute|compute-agent --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
  * same port, and a worker that dies is replaced. Storage takes `--config` more than once to
  * run several nodes in one process (the all-in-one cluster on a small machine). `noDaemons`
  * keeps a storage node's daemons idle whatever its config says; they then run only through
  * `swiftlet once`.
  */
-export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean } = {}): Promise<number> {
+export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean; computeAgent?: string } = {}): Promise<number> {
   const [configPath] = configPaths;
   if (configPath === undefined) {
-    out.err('usage: swiftlet start storage|proxy|identity|compute --config FILE');
+    out.err('usage: swiftlet start storage|proxy|identity|compute|compute-agent --config FILE');
     return 2;
   }
   if (role === 'storage') {
@@ -29,7 +30,10 @@ export async function start(role: string | undefined, configPaths: readonly stri
       return { name: nodeName(path), config: options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config };
     });
     const running = await runStorageProcess(nodes);
+    // The all-in-one cluster's compute hosts run in its storage processes.
+    const agent = options.computeAgent === undefined ? undefined : await runComputeAgent(loadComputeAgentConfig(options.computeAgent));
     await untilSignal();
+    await agent?.close();
     await running.close();
     return 0;
   }
@@ -74,7 +78,17 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await compute.close();
     return 0;
   }
-  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity or compute`);
+  if (role === 'compute-agent') {
+    if (configPaths.length > 1) {
+      out.err('swiftlet start compute-agent: one --config only');
+      return 2;
+    }
+    const agent = await runComputeAgent(loadComputeAgentConfig(configPath));
+    await untilSignal();
+    await agent.close();
+    return 0;
+  }
+  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, compute or compute-agent`);
   return 2;
 }
 

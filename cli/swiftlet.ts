@@ -3,7 +3,7 @@
  * The `swiftlet` command: one entry point for operators.
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
- *   swiftlet start storage|proxy|identity|compute --config FILE  one role of a real node
+ *   swiftlet start storage|proxy|identity|compute|compute-agent --config FILE  one role of a real node
  *   swiftlet identity-manage fernet_setup|fernet_rotate   the identity tokens' key repository
  *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
@@ -32,8 +32,9 @@ const HELP = `usage: swiftlet <command> [args]
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy|identity|compute --config FILE
-                                       run one role of a node (storage: [--no-daemons]; --config
+  start storage|proxy|identity|compute|compute-agent --config FILE
+                                       run one role of a node (storage: [--no-daemons]
+                                       [--compute-agent FILE]; --config
                                        again for more nodes in the same process)
   identity-manage fernet_setup|fernet_rotate --key-repository DIR
                                        the identity tokens' key repository (as keystone-manage)
@@ -54,7 +55,7 @@ const COMMAND_FLAGS = {
   aio: { value: ['data', 'port', 'identity-port', 'compute-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
-  start: { value: ['config'], bare: ['no-daemons'] },
+  start: { value: ['config', 'compute-agent'], bare: ['no-daemons'] },
 } as const satisfies Record<string, { value: readonly string[]; bare: readonly string[] }>;
 
 type Io = { out: (l: string) => void; err: (l: string) => void };
@@ -113,7 +114,8 @@ async function main(argv: readonly string[]): Promise<number> {
         if (command === 'aio') return await aio(flags, io);
         if (command === 'once') return await runOnce(positional[0], flags, io);
         if (command === 'status') return await runStatus(flags, repeated, io, systemClock.now());
-        return await start(positional[0], repeated.get('config') ?? [], io, { noDaemons: flags.has('no-daemons') });
+        const computeAgent = flags.get('compute-agent');
+        return await start(positional[0], repeated.get('config') ?? [], io, { noDaemons: flags.has('no-daemons'), ...(computeAgent !== undefined ? { computeAgent } : {}) });
       }
       case undefined:
       case 'help':

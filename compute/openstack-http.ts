@@ -1,5 +1,5 @@
 import type { BackendBody, BackendClient } from '../common/http/backend-client.ts';
-import { SwiftError } from '../common/errors.ts';
+import { BackendError, SwiftError } from '../common/errors.ts';
 import { parseEndpoint, type Endpoint } from '../client/endpoint.ts';
 
 /** Another service answered what its API does not allow for the request compute made. */
@@ -27,11 +27,23 @@ export class OpenStackHttp {
   readonly service: string;
   private readonly endpoint: Endpoint;
   private readonly http: BackendClient;
+  private readonly url: string;
 
   constructor(service: string, url: string, http: BackendClient) {
     this.service = service;
     this.endpoint = parseEndpoint(url, `${service} url`);
     this.http = http;
+    this.url = url;
+  }
+
+  /** One request; no answer at all is a 503 `ServiceCallError` naming the host (Nova's GlanceConnectionFailed). */
+  private async send(request: Parameters<BackendClient['request']>[1]): Promise<Awaited<ReturnType<BackendClient['request']>>> {
+    try {
+      return await this.http.request(this.endpoint.node, request);
+    } catch (err) {
+      if (err instanceof BackendError) throw new ServiceCallError(this.service, 503, `Connection to ${this.service} host ${this.url} failed: ${err.message}`);
+      throw err;
+    }
   }
 
   async json(method: string, path: string, token: string, body?: unknown, query?: string): Promise<JsonAnswer> {
@@ -41,7 +53,7 @@ export class OpenStackHttp {
       headers['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    const res = await this.http.request(this.endpoint.node, { method, path: `${this.endpoint.path}${path}`, headers, body: payload, ...(query ? { query } : {}) });
+    const res = await this.send({ method, path: `${this.endpoint.path}${path}`, headers, body: payload, ...(query ? { query } : {}) });
     const text = await res.body.text();
     let json: unknown;
     try {
@@ -54,7 +66,7 @@ export class OpenStackHttp {
 
   /** A body streamed to the caller (an image's data). @throws {ServiceCallError} unless 200. */
   async download(path: string, token: string): Promise<AsyncIterable<Buffer>> {
-    const res = await this.http.request(this.endpoint.node, { method: 'GET', path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token } });
+    const res = await this.send({ method: 'GET', path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token } });
     if (res.status !== 200) {
       await res.body.dump();
       throw new ServiceCallError(this.service, res.status, `GET ${path}`);
@@ -64,7 +76,7 @@ export class OpenStackHttp {
 
   /** Sends a streamed body (an image upload). @throws {ServiceCallError} unless 2xx. */
   async upload(method: string, path: string, token: string, body: AsyncIterable<Uint8Array>, contentType: string): Promise<void> {
-    const res = await this.http.request(this.endpoint.node, { method, path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token, 'Content-Type': contentType }, body });
+    const res = await this.send({ method, path: `${this.endpoint.path}${path}`, headers: { 'X-Auth-Token': token, 'Content-Type': contentType }, body });
     const text = await res.body.text();
     if (res.status < 200 || res.status > 299) throw new ServiceCallError(this.service, res.status, text.slice(0, 200));
   }

@@ -9,6 +9,7 @@ import { TokenRefusedError, type TokenValidator } from '../common/token/token-va
 import { AuthFailedError, UnexpectedStatusError } from '../client/errors.ts';
 import { type ApiVersion, MIN_VERSION, requestedVersion, versionString } from './api-version.ts';
 import { FAULT_NAMES, NovaError } from './errors.ts';
+import { ServiceCallError } from './openstack-http.ts';
 import type { ComputeContext, ComputeRequest, ComputeResponse, ComputeRoute } from './request.ts';
 
 /** Nova's `osapi_max_request_body_size`... is oslo's `max_request_body_size`: 114688 bytes. */
@@ -94,6 +95,11 @@ export class ComputeServer {
 
   private errorResponse(err: unknown, req: ServerRequest): ComputeResponse {
     if (err instanceof NovaError) return fault(err.status, err.message);
+    if (err instanceof ServiceCallError) {
+      // Glance or Neutron failed us: Nova answers 503 when it cannot reach them.
+      this.logger.error('service call failed', { method: req.method, path: req.path, err });
+      return fault(503, err.message);
+    }
     if (err instanceof ClientTimeoutError || err instanceof ClientDisconnectError) return fault(400, 'The request body could not be read.');
     if (err instanceof BackendError || err instanceof UnexpectedStatusError || err instanceof AuthFailedError) {
       // The cluster holding compute's records did not answer as it should.

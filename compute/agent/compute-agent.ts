@@ -93,6 +93,7 @@ export class ComputeAgent {
    * keep the claims (instances survive an agent restart).
    */
   async register(): Promise<void> {
+    await mkdir(this.options.stateDir, { recursive: true });
     const r = await this.hypervisor.hostResources();
     const now = this.clock.now();
     const total = { vcpus: r.vcpus, memoryMiB: r.memoryMiB, diskGiB: r.diskGiB };

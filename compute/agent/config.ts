@@ -1,0 +1,26 @@
+import { int, oneOf, type Schema, str } from '../../common/config.ts';
+
+/**
+ * The `[compute-agent]` section of `swiftlet start compute-agent --config FILE` (or of the file
+ * a storage process is given with `--compute-agent`): one compute host. It reaches compute's
+ * system account with the same credential as the compute API, Glance and Neutron with the
+ * tokens of the users whose servers it builds.
+ */
+export const computeAgentSchema = {
+  host: str('', { doc: "this host's name in the scheduler, os-services and os-hypervisors; default: the machine's host name" }),
+  availability_zone: str('nova', { nonEmpty: true }),
+  host_ip: str('127.0.0.1', { nonEmpty: true, doc: 'the address os-hypervisors shows' }),
+  state_dir: str('/var/lib/swiftlet/instances', { nonEmpty: true, doc: "instance disks, console logs and the image cache (Nova's instances_path)" }),
+  hypervisor: oneOf('libvirt', ['libvirt', 'memory'] as const, 'libvirt (through @unraid/libvirt) or the in-memory twin'),
+  libvirt_uri: str('qemu:///system', { nonEmpty: true, doc: 'test:///default runs guests in the agent process (no daemon)' }),
+  virt_type: oneOf('kvm', ['kvm', 'qemu'] as const, 'kvm with hardware virtualization, qemu (TCG) without'),
+  log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
+  auth_url: str('http://127.0.0.1:8080/auth/v1.0', { nonEmpty: true, doc: "the cluster's v1 auth URL" }),
+  account_user: str('.compute:compute', { nonEmpty: true, doc: "the compute API's system account user" }),
+  account_key: str('', { doc: "that user's key; required" }),
+  image_url: str('http://127.0.0.1:9292', { nonEmpty: true, doc: 'the image service (Glance v2)' }),
+  network_url: str('http://127.0.0.1:9696', { nonEmpty: true, doc: 'the network service (Neutron v2.0)' }),
+  heartbeat_interval: int(10, { min: 1, doc: "seconds between heartbeats (Nova's report_interval)" }),
+  poll_interval: int(1, { min: 1, doc: 'seconds between looks at the queue' }),
+  concurrency: int(4, { min: 1, doc: 'tasks of different servers run at once' }),
+} as const satisfies Schema;
