@@ -36,7 +36,7 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 16 });
   const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
   const agent = new ComputeAgent(
-    { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency },
+    { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000 },
     { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), logger },
   );
   let stopped = false;

@@ -27,6 +27,8 @@ export interface ComputeRequest {
   readonly params: Readonly<Record<string, string>>;
   /** The microversion the request asked for (api-version.ts). */
   readonly version: ApiVersion;
+  /** This request's id (`x-openstack-request-id`), for os-instance-actions. */
+  readonly requestId: string;
   /** Set on every route but the version documents. */
   readonly context?: ComputeContext;
 }

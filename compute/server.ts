@@ -53,7 +53,7 @@ export class ComputeServer {
     const state: { version?: ApiVersion } = {};
     let res: ComputeResponse;
     try {
-      res = await this.dispatch(req, base, state);
+      res = await this.dispatch(req, base, state, requestId);
     } catch (err) {
       res = this.errorResponse(err, req);
     }
@@ -61,7 +61,7 @@ export class ComputeServer {
     return finish(res, requestId, req.method, state.version);
   }
 
-  private async dispatch(req: ServerRequest, base: string, state: { version?: ApiVersion }): Promise<ComputeResponse> {
+  private async dispatch(req: ServerRequest, base: string, state: { version?: ApiVersion }, requestId: string): Promise<ComputeResponse> {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
     const found = this.router.match(req.method, stripProjectId(path));
     if (!found) throw new NovaError(404, 'The resource could not be found.');
@@ -75,7 +75,7 @@ export class ComputeServer {
       state.version = version;
     }
     const body = await readJson(req);
-    const request: ComputeRequest = { method: req.method, path, query: req.query, rawQuery: req.rawQuery, headers: req.headers, body, base, params: found.params, version, ...(context ? { context } : {}) };
+    const request: ComputeRequest = { method: req.method, path, query: req.query, rawQuery: req.rawQuery, headers: req.headers, body, base, params: found.params, version, requestId, ...(context ? { context } : {}) };
     return route.handler(request);
   }
 

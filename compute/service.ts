@@ -13,6 +13,7 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
+import { serverActionRoutes } from './api/server-actions.ts';
 import { serverRoutes } from './api/servers.ts';
 import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
@@ -58,6 +59,7 @@ export class ComputeService {
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
+      ...serverActionRoutes(this.store),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });

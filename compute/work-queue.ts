@@ -7,8 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-/** The power actions (stop, start, reboot, ...) join these with the server actions. */
-export type WorkTask = 'build' | 'delete';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
 
 export interface WorkItem {
   readonly server: string;

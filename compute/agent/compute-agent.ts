@@ -36,6 +36,8 @@ export interface ComputeAgentOptions {
   readonly pollMs: number;
   /** Tasks of different servers run at once up to this many. */
   readonly concurrency: number;
+  /** How long a guest gets to shut down cleanly before it is powered off (Nova's `shutdown_timeout`, 60 s). */
+  readonly stopTimeoutMs: number;
 }
 
 /**
@@ -169,7 +171,8 @@ export class ComputeAgent {
   private async run(key: string, item: WorkItem): Promise<void> {
     try {
       if (item.task === 'build') await this.build(item);
-      else await this.delete(item);
+      else if (item.task === 'delete') await this.delete(item);
+      else await this.power(item);
       await this.store.records.delete(T.queue, key);
     } catch (err) {
       this.logger.error('task failed; it stays queued', { server: item.server, task: item.task, err });
@@ -280,5 +283,37 @@ export class ComputeAgent {
     }
     await this.store.records.delete(T.servers, server.uuid);
     this.logger.info('server deleted', { server: server.uuid });
+  }
+
+  /**
+   * A power action the API accepted (its task state set): drive the domain, then write the state
+   * the domain is in. A domain already where the action leads is left as it is (a rerun).
+   */
+  private async power(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server || server.task_state === null || server.task_state === 'deleting') return;
+    const name = server.instance_name;
+    const h = this.hypervisor;
+    const state = async () => (await h.info(name)).powerState;
+    const ends: Record<string, [VmState, () => Promise<void>]> = {
+      stop: ['stopped', async () => void ((await state()) !== 'shutdown' && (await h.stop(name, { timeoutMs: this.options.stopTimeoutMs })))],
+      start: ['active', async () => void ((await state()) !== 'running' && (await h.start(name)))],
+      'reboot-soft': ['active', () => h.reboot(name, 'soft', this.options.stopTimeoutMs)],
+      'reboot-hard': ['active', async () => ((await state()) === 'suspended' ? h.resume(name) : h.reboot(name, 'hard'))],
+      pause: ['paused', async () => void ((await state()) === 'running' && (await h.pause(name)))],
+      unpause: ['active', async () => void ((await state()) === 'paused' && (await h.unpause(name)))],
+      suspend: ['suspended', async () => void ((await state()) !== 'suspended' && (await h.suspend(name)))],
+      resume: ['active', async () => void ((await state()) === 'suspended' && (await h.resume(name)))],
+    };
+    const [vm, act] = ends[item.task] as [VmState, () => Promise<void>];
+    try {
+      await act();
+      await this.setState(server.uuid, vm, null, { power_state: POWER_STATE_CODES[await state()] });
+    } catch (err) {
+      // Nova reverts the task state and leaves the server as the hypervisor has it.
+      this.logger.error('power action failed', { server: server.uuid, task: item.task, err });
+      const now = await state().catch(() => undefined);
+      await this.setState(server.uuid, server.vm_state, null, now === undefined ? {} : { power_state: POWER_STATE_CODES[now] });
+    }
   }
 }

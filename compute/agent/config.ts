@@ -22,5 +22,6 @@ export const computeAgentSchema = {
   network_url: str('http://127.0.0.1:9696', { nonEmpty: true, doc: 'the network service (Neutron v2.0)' }),
   heartbeat_interval: int(10, { min: 1, doc: "seconds between heartbeats (Nova's report_interval)" }),
   poll_interval: int(1, { min: 1, doc: 'seconds between looks at the queue' }),
+  shutdown_timeout: int(60, { min: 0, doc: "seconds a guest gets to shut down cleanly before it is powered off (Nova's shutdown_timeout)" }),
   concurrency: int(4, { min: 1, doc: 'tasks of different servers run at once' }),
 } as const satisfies Schema;

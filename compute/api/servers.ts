@@ -18,6 +18,7 @@ import { serverBasic, serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
 import { enqueue } from '../work-queue.ts';
+import { recordAction } from '../instance-actions.ts';
 import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
 
@@ -169,7 +170,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const now = store.clock.now();
     const created = store.isoSeconds(now);
     const reservation = `r-${randomBytes(4).toString('hex').slice(0, 8)}`;
-    const requestId = req.headers['x-openstack-request-id'] ?? `req-${randomUUID()}`;
+    const requestId = req.requestId;
     const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap });
     const builds: BuildRequest[] = [];
     const servers: ServerRecord[] = [];
@@ -224,7 +225,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       // The build request first: a server record without one and without a host is never left.
       await store.records.put(T.buildRequests, uuid, build);
       await store.records.create(T.servers, uuid, record);
-      await store.records.put(T.actions, `${uuid}/${requestId}`, { action: 'create', instance_uuid: uuid, request_id: requestId, user_id: c.userId, project_id: c.projectId, start_time: store.isoMicros(now), message: null });
+      await recordAction(store, c, uuid, 'create', requestId);
       builds.push(build);
       servers.push(record);
     }
@@ -344,7 +345,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         const c = contextOf(req);
         const s = await visibleServer(store, req, req.params['server_id'] as string);
         checkLock(c, s);
-        await deleteServer(d, s, token(req), req.headers['x-openstack-request-id'] ?? `req-${randomUUID()}`);
+        await deleteServer(d, s, token(req), req.requestId);
         return NO_CONTENT;
       },
     },

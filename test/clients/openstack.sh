@@ -77,4 +77,38 @@ check "user delete / role delete" bash -c "os user delete --domain $D $U && os r
 check "project delete (child first)" bash -c "os project delete --domain $D $P-kid && os project delete --domain $D $P"
 check "domain delete while enabled: refused" fails_with "Cannot delete a domain that is enabled" os domain delete "$D"
 check "domain set --disable / delete" bash -c "os domain set --disable $D && os domain delete $D && ! os domain list -f value -c Name | grep -qx $D"
+
+# Compute (Nova v2.1): flavors, keypairs, the hosts, quotas; then a server's life, which needs
+# the image (Glance) and network (Neutron) services in the catalog too.
+FL="cflavor-$S" KP="ckey-$S"
+check "catalog list: compute" bash -c "os catalog list -f value -c Type | grep -qx compute"
+check "flavor create" os flavor create --ram 128 --vcpus 1 --disk 1 --property hw:cpu_policy=shared "$FL"
+check "flavor list: the new flavor" bash -c "os flavor list -f value -c Name | grep -qx $FL"
+check "flavor show: properties" bash -c "os flavor show $FL -f value -c properties | grep -q shared"
+check "flavor create again: 409" fails_with "Flavor with name $FL already exists" os flavor create --ram 128 --vcpus 1 --disk 1 "$FL"
+check "flavor create as a member: 403" fails_with "os_compute_api:os-flavor-manage:create" demo flavor create --ram 1 --vcpus 1 --disk 0 "$FL-x"
+check "keypair create: a private key" bash -c "demo keypair create $KP > kp.pem && grep -q 'BEGIN RSA PRIVATE KEY' kp.pem"
+check "keypair list / show" bash -c "demo keypair list -f value -c Name | grep -qx $KP && demo keypair show $KP -f value -c fingerprint | grep -Eq '^([0-9a-f]{2}:){15}[0-9a-f]{2}$'"
+check "compute service list: nova-compute up" bash -c "os compute service list -f value -c Binary -c State | grep -q 'nova-compute up'"
+check "hypervisor list" bash -c "os hypervisor list -f value -c State | grep -q up"
+check "availability zone list --compute: nova" bash -c "os availability zone list --compute -f value -c 'Zone Name' | grep -qx nova"
+check "quota show (compute part)" bash -c "os quota show -f value -c instances | grep -Eq '^-?[0-9]+$'"
+check "limits show --absolute" bash -c "demo limits show --absolute -f value -c Name | grep -qx maxTotalInstances"
+if os catalog list -f value -c Type | grep -qx image && os catalog list -f value -c Type | grep -qx network; then
+  IMG="cimg-$S" NET="cnet-$S" VM="cvm-$S"
+  head -c 1048576 /dev/urandom > img.raw
+  check "image create (for the server)" os image create --disk-format raw --container-format bare --file img.raw --public "$IMG"
+  check "network and subnet create (for the server)" bash -c "demo network create $NET >/dev/null && demo subnet create --network $NET --subnet-range 10.77.0.0/24 $NET-sub >/dev/null"
+  check "server create --wait: ACTIVE" bash -c "demo server create --image $IMG --flavor $FL --network $NET --key-name $KP --wait $VM -f value -c status | grep -qx ACTIVE"
+  check "server list: ACTIVE with an address" bash -c "demo server list -f value -c Name -c Status -c Networks | grep -q \"$VM ACTIVE .*10\\.77\\.0\\.\""
+  check "server show: key and flavor" bash -c "[ \"\$(demo server show $VM -f value -c key_name)\" = $KP ]"
+  check "server stop: SHUTOFF" bash -c "demo server stop $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = SHUTOFF ] && exit 0; sleep 1; done; exit 1"
+  check "server start: ACTIVE" bash -c "demo server start $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = ACTIVE ] && exit 0; sleep 1; done; exit 1"
+  check "server reboot --wait" demo server reboot --wait "$VM"
+  check "server delete --wait" bash -c "demo server delete --wait $VM && ! demo server list -f value -c Name | grep -qx $VM"
+  check "cleanup: network, image" bash -c "demo network delete $NET && os image delete $IMG"
+else
+  echo "SKIP server create/list/show/stop/start/reboot/delete: no image or network service in the catalog yet"
+fi
+check "keypair delete / flavor delete" bash -c "demo keypair delete $KP && os flavor delete $FL && ! os flavor list -f value -c Name | grep -qx $FL"
 finish

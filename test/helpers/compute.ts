@@ -76,7 +76,7 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   const dir = await makeTempDir('compute-agent-');
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
-    { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4 },
+    { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
     { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };

@@ -34,7 +34,7 @@ test('an agent that died after making the port and starting the domain: the next
   await c.records.put(T.servers, id, { ...record.value, task_state: 'spawning' });
   // A new agent process on the same host (same hypervisor: libvirt keeps domains across agent restarts).
   const second = new ComputeAgent(
-    { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: first.stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4 },
+    { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: first.stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
     { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, logger: nullLogger },
   );
   await second.register();

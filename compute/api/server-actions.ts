@@ -1,0 +1,121 @@
+import { updateRecord } from '../../client/record-update.ts';
+import { atLeast } from '../api-version.ts';
+import { badRequest, invalidState, type NovaError, notFound, policyForbidden } from '../errors.ts';
+import { type InstanceActionRecord, recordAction } from '../instance-actions.ts';
+import { T } from '../records.ts';
+import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
+import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
+import { isObject } from '../validation.ts';
+import { enqueue, type WorkTask } from '../work-queue.ts';
+import { checkLock, visibleServer } from './servers.ts';
+
+/** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
+interface PowerAction {
+  readonly name: string;
+  readonly from: readonly VmState[];
+  readonly task: Exclude<TaskState, null>;
+  readonly work: WorkTask;
+}
+
+const POWER: Readonly<Record<string, PowerAction>> = {
+  'os-stop': { name: 'stop', from: ['active', 'error'], task: 'powering-off', work: 'stop' },
+  'os-start': { name: 'start', from: ['stopped'], task: 'powering-on', work: 'start' },
+  pause: { name: 'pause', from: ['active'], task: 'pausing', work: 'pause' },
+  unpause: { name: 'unpause', from: ['paused'], task: 'unpausing', work: 'unpause' },
+  suspend: { name: 'suspend', from: ['active'], task: 'suspending', work: 'suspend' },
+  resume: { name: 'resume', from: ['suspended'], task: 'resuming', work: 'resume' },
+};
+
+const SOFT_REBOOT: PowerAction = { name: 'reboot', from: ['active'], task: 'rebooting', work: 'reboot-soft' };
+const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', 'paused', 'suspended', 'error'], task: 'rebooting_hard', work: 'reboot-hard' };
+
+/**
+ * `POST /v2.1/servers/{id}/action`: os-stop, os-start, reboot (SOFT, HARD), pause, unpause,
+ * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
+ * unlock (2.73 `locked_reason`); and os-instance-actions, what was asked of a server.
+ */
+export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
+  const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
+    const c = contextOf(req);
+    checkLock(c, s);
+    let refusal: NovaError | undefined;
+    const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
+      const v = cur.value;
+      refusal = undefined;
+      if (v.task_state !== null && !(a.work === 'reboot-hard' && (v.task_state === 'rebooting' || v.task_state === 'rebooting_hard'))) refusal = invalidState(v.uuid, a.name, 'task_state', v.task_state);
+      else if (!a.from.includes(v.vm_state)) refusal = invalidState(v.uuid, a.name, 'vm_state', v.vm_state);
+      if (refusal || v.host === null) return undefined;
+      return { ...v, task_state: a.task, updated_at: store.isoSeconds() };
+    });
+    if (refusal) throw refusal;
+    if (!updated || updated.value.host === null) throw invalidState(s.uuid, a.name, 'vm_state', s.vm_state);
+    await recordAction(store, c, s.uuid, a.name, req.requestId);
+    await enqueue(store, updated.value.host, store.clock.now(), { server: s.uuid, task: a.work, token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
+    return ACCEPTED;
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: '/v2.1/servers/{server_id}/action',
+      auth: 'token',
+      handler: async (req) => {
+        const c = contextOf(req);
+        const body = req.body;
+        if (!isObject(body) || Object.keys(body).length !== 1) throw badRequest('There is no such action: None');
+        const [name, arg] = Object.entries(body)[0] as [string, unknown];
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const simple = POWER[name];
+        if (simple) return power(req, s, simple);
+        if (name === 'reboot') {
+          const type = isObject(arg) ? arg['type'] : undefined;
+          if (type !== 'SOFT' && type !== 'HARD' && type !== 'soft' && type !== 'hard') throw badRequest(`Invalid input for field/attribute type. Value: ${String(type)}. ${type === undefined ? "'type' is a required property" : `'${String(type)}' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`}`);
+          return power(req, s, String(type).toUpperCase() === 'HARD' ? HARD_REBOOT : SOFT_REBOOT);
+        }
+        if (name === 'lock') {
+          const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
+          if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);
+          await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, locked_by: c.isAdmin && cur.value.project_id !== c.projectId ? 'admin' : 'owner', locked_reason: typeof reason === 'string' ? reason : null, updated_at: store.isoSeconds() }));
+          await recordAction(store, c, s.uuid, 'lock', req.requestId);
+          return ACCEPTED;
+        }
+        if (name === 'unlock') {
+          // Nova's `unlock_override`: only an admin lifts an admin's lock.
+          if (s.locked_by === 'admin' && !c.isAdmin) throw policyForbidden('os_compute_api:os-lock-server:unlock:unlock_override');
+          await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, locked_by: null, locked_reason: null, updated_at: store.isoSeconds() }));
+          await recordAction(store, c, s.uuid, 'unlock', req.requestId);
+          return ACCEPTED;
+        }
+        throw badRequest(`There is no such action: ${name}`);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2.1/servers/{server_id}/os-instance-actions',
+      auth: 'token',
+      handler: async (req) => {
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const actions = (await store.scan<InstanceActionRecord>(T.actions, `${s.uuid}/`)).sort((a, b) => (a.start_time < b.start_time ? 1 : -1));
+        return ok({ instanceActions: actions.map((a) => view(req, a)) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2.1/servers/{server_id}/os-instance-actions/{request_id}',
+      auth: 'token',
+      handler: async (req) => {
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const id = req.params['request_id'] as string;
+        const a = await store.get<InstanceActionRecord>(T.actions, `${s.uuid}/${id}`);
+        if (!a) throw notFound(`Action for request_id ${id} on instance ${s.uuid} not found`);
+        return ok({ instanceAction: { ...view(req, a), events: [] } });
+      },
+    },
+  ];
+}
+
+function view(req: ComputeRequest, a: InstanceActionRecord): Record<string, unknown> {
+  const { updated_at, ...rest } = a;
+  return atLeast(req.version, '2.58') ? { ...rest, updated_at } : rest;
+}

@@ -1,0 +1,94 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeAgent, startCompute, type TestCompute } from '../../../helpers/compute.ts';
+
+/** `openstack server stop/start/reboot/pause/unpause/suspend/resume/lock/unlock` and the actions list. */
+let c: TestCompute;
+let admin: string;
+let demo: string;
+let a: Awaited<ReturnType<typeof makeAgent>>;
+let id: string;
+test.before(async () => {
+  c = await startCompute();
+  admin = await c.identity.token();
+  demo = await c.identity.token({ user: 'demo' });
+  a = await makeAgent(c);
+  await a.agent.register();
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  const imageId = c.images.add().id;
+  const netId = c.networks.addNetwork('private').id;
+  id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
+  await a.agent.drain();
+});
+test.after(async () => {
+  await a.remove();
+  await c.close();
+});
+
+const act = (body: unknown, token = demo, version = '2.1') => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
+const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version: '2.73' })).json.server;
+const domainState = async () => (await a.hypervisor.info(`instance-${id}`)).powerState;
+
+test('os-stop: powering-off, then SHUTOFF with power state 4 and the domain shut off; stopping again is 409', async () => {
+  assert.is((await act({ 'os-stop': null })).status, 202);
+  assert.is((await show())['OS-EXT-STS:task_state'], 'powering-off');
+  const again = await act({ 'os-stop': null });
+  assert.equal(again.json, { conflictingRequest: { code: 409, message: `Cannot 'stop' instance ${id} while it is in task_state powering-off` } });
+  await a.agent.drain();
+  const s = await show();
+  assert.is(s.status, 'SHUTOFF');
+  assert.is(s['OS-EXT-STS:power_state'], 4);
+  assert.is(await domainState(), 'shutdown');
+  assert.equal((await act({ 'os-stop': null })).json.conflictingRequest.message, `Cannot 'stop' instance ${id} while it is in vm_state stopped`);
+});
+
+test('os-start, reboot SOFT (REBOOT while it runs) and HARD, pause/unpause, suspend/resume', async () => {
+  assert.is((await act({ 'os-start': null })).status, 202);
+  await a.agent.drain();
+  assert.is((await show()).status, 'ACTIVE');
+  assert.is(await domainState(), 'running');
+  assert.is((await act({ reboot: { type: 'SOFT' } })).status, 202);
+  assert.is((await show()).status, 'REBOOT');
+  await a.agent.drain();
+  assert.is((await show()).status, 'ACTIVE');
+  assert.is((await act({ reboot: { type: 'HARD' } })).status, 202);
+  assert.is((await show()).status, 'HARD_REBOOT');
+  await a.agent.drain();
+  assert.is((await act({ reboot: {} })).status, 400);
+  for (const [action, status, domain] of [['pause', 'PAUSED', 'paused'], ['unpause', 'ACTIVE', 'running'], ['suspend', 'SUSPENDED', 'suspended'], ['resume', 'ACTIVE', 'running']] as const) {
+    assert.is((await act({ [action]: null })).status, 202, action);
+    await a.agent.drain();
+    assert.is((await show()).status, status, action);
+    assert.is(await domainState(), domain, action);
+  }
+  assert.equal((await act({ unpause: null })).json.conflictingRequest.message, `Cannot 'unpause' instance ${id} while it is in vm_state active`);
+  assert.equal((await act({ frobnicate: null })).json, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });
+});
+
+test('lock: the owner can no longer stop or delete it (409); an admin\'s lock only an admin lifts; 2.73 reason', async () => {
+  assert.is((await act({ lock: { locked_reason: 'maintenance' } }, demo, '2.73')).status, 202);
+  const s = await show();
+  assert.is(s.locked, true);
+  assert.is(s.locked_reason, 'maintenance');
+  assert.equal((await act({ 'os-stop': null })).json, { conflictingRequest: { code: 409, message: `Instance ${id} is locked` } });
+  assert.is((await c.request('DELETE', `/v2.1/servers/${id}`, { token: demo })).status, 409);
+  assert.is((await act({ unlock: null })).status, 202);
+  assert.is((await act({ lock: null }, admin)).status, 202);
+  assert.is((await act({ unlock: null })).status, 403);
+  assert.is((await act({ unlock: null }, admin)).status, 202);
+  assert.is((await show()).locked, false);
+});
+
+test('os-instance-actions: every request, newest first; one by request id; 404 for an unknown one', async () => {
+  const list = await c.request('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: demo });
+  const names = list.json.instanceActions.map((x: { action: string }) => x.action);
+  assert.is(names.at(-1), 'create');
+  for (const n of ['stop', 'start', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'lock', 'unlock']) assert.ok(names.includes(n), n);
+  const one = list.json.instanceActions[0];
+  assert.match(one.request_id, /^req-/);
+  const shown = await c.request('GET', `/v2.1/servers/${id}/os-instance-actions/${one.request_id}`, { token: demo });
+  assert.is(shown.json.instanceAction.action, one.action);
+  assert.is((await c.request('GET', `/v2.1/servers/${id}/os-instance-actions/req-nope`, { token: demo })).status, 404);
+});
+
+test.run();
