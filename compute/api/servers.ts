@@ -12,7 +12,10 @@ import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, type KeypairRecord, T } from '../records.ts';
 import { type ComputeContext, type ComputeRequest, type ComputeResponse, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
+import { releaseClaim } from '../scheduler/claims.ts';
+import { isServiceUp } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
+import type { ComputeHostRecord } from '../host-record.ts';
 import { type RequestedNetwork, type ServerRecord, serverStatus, STATUS_TO_VM_STATES } from '../server-record.ts';
 import { serverBasic, serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
@@ -359,13 +362,32 @@ export function checkLock(c: ComputeContext, s: ServerRecord): void {
 
 /**
  * Delete: a server on a host is handed to its agent (`task_state` deleting), which tears the
- * domain and ports down, gives the claim back and removes the record; one never placed (no
- * host) is removed here with its build request.
+ * domain and ports down, gives the claim back and removes the record. One never placed (no
+ * host) is removed here with its build request; one whose host is down is deleted here too
+ * (Nova's local delete): its ports deleted or unbound, the claim given back, the record
+ * removed; the domain, if the host comes back, is the host's to clean up.
  */
 async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string, requestId: string): Promise<void> {
   const { store } = d;
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
+    await store.records.delete(T.servers, s.uuid);
+    return;
+  }
+  const host = await store.get<ComputeHostRecord>(T.hosts, s.host);
+  if (!host || !isServiceUp(host, store.clock.now())) {
+    for (const p of s.ports) {
+      if (p.created) await d.networks.deletePort(userToken, p.portId);
+      else await d.networks.updatePort(userToken, p.portId, { device_id: '', device_owner: '', 'binding:host_id': '' }).catch(() => undefined);
+    }
+    if (host) {
+      const claim = { instanceUuid: s.uuid, resources: resourcesFromFlavor({ vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': s.flavor.ephemeral, swap: s.flavor.swap }) };
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const { state, version } = await d.hosts.read(s.host);
+        const next = releaseClaim(state, claim);
+        if (next === state || (await d.hosts.writeIfUnchanged(s.host, version, next))) break;
+      }
+    }
     await store.records.delete(T.servers, s.uuid);
     return;
   }

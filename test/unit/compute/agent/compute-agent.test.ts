@@ -106,4 +106,25 @@ test('concurrent boots on a small host never overcommit it: the ones that do not
   await c.close();
 });
 
+test('a host that stopped heartbeating is down: deleting its server happens in the API (ports, claim, record)', async () => {
+  const { c, admin, demo, boot } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const id = await boot();
+  await a.agent.drain();
+  assert.is(c.networks.ports.size, 1);
+  // The agent is gone; its last heartbeat was two minutes ago.
+  const host = (await c.records.get<ComputeHostRecord>(T.hosts, 'node1')) as { value: ComputeHostRecord };
+  await c.records.put(T.hosts, 'node1', { ...host.value, lastHeartbeatMs: Date.now() - 120_000 });
+  const services = await c.request('GET', '/v2.1/os-services', { token: admin });
+  assert.is(services.json.services[0].state, 'down');
+  assert.is((await c.request('DELETE', `/v2.1/servers/${id}`, { token: demo })).status, 204);
+  assert.is((await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).status, 404);
+  assert.is(c.networks.ports.size, 0);
+  assert.equal((await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value.instances, []);
+  assert.is((await c.records.list(T.queue)).entries.length, 0, 'nothing queued for the dead host');
+  await a.remove();
+  await c.close();
+});
+
 test.run();
