@@ -19,6 +19,8 @@ export const T = {
   buildRequests: 'build-requests',
   /** Key: `<host>/<ms, 15 digits>-<server uuid>-<task>`: work queued for a host's agent. */
   queue: 'queue',
+  /** Key: a request id: the agent's answer to a `console` task, read and removed by the API. */
+  consoleReplies: 'console-replies',
   /** Key: `<server uuid>/<request id>`: os-instance-actions. */
   actions: 'actions',
 } as const;

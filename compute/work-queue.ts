@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console';
 
 export interface WorkItem {
   readonly server: string;
@@ -16,6 +16,15 @@ export interface WorkItem {
   readonly token: string;
   /** The API request that asked (os-instance-actions' request id). */
   readonly requestId: string;
+  /** `console`: the last lines wanted (none: all Nova's 100 KiB). */
+  readonly length?: number;
+}
+
+/** What the agent answers a `console` task with, under `console-replies/<request id>`. */
+export interface ConsoleReply {
+  readonly output?: string;
+  /** `not-found` (no domain or no file console). */
+  readonly error?: 'not-found';
 }
 
 /** The key of a task: `<host>/<ms, 15 digits>-<server>-<task>`; the same ask gives the same key. */

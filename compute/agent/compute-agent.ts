@@ -17,8 +17,8 @@ import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-s
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
 import type { RequestedNetwork, ServerAddress, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import type { WorkItem } from '../work-queue.ts';
-import { DomainNotFound } from './hypervisor/errors.ts';
+import type { ConsoleReply, WorkItem } from '../work-queue.ts';
+import { ConsoleNotAvailable, DomainNotFound } from './hypervisor/errors.ts';
 import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
 import { POWER_STATE_CODES, type Hypervisor } from './hypervisor/types.ts';
 import { ImageCache } from './image-cache.ts';
@@ -172,6 +172,7 @@ export class ComputeAgent {
     try {
       if (item.task === 'build') await this.build(item);
       else if (item.task === 'delete') await this.delete(item);
+      else if (item.task === 'console') await this.console(item);
       else await this.power(item);
       await this.store.records.delete(T.queue, key);
     } catch (err) {
@@ -315,5 +316,22 @@ export class ComputeAgent {
       const now = await state().catch(() => undefined);
       await this.setState(server.uuid, server.vm_state, null, now === undefined ? {} : { power_state: POWER_STATE_CODES[now] });
     }
+  }
+
+  /** Nova's `get_console_output`: the log's tail (the last `length` lines when asked), as the API's answer. */
+  private async console(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    let reply: ConsoleReply;
+    try {
+      if (!server) throw new DomainNotFound(item.server);
+      const text = (await this.hypervisor.consoleOutput(server.instance_name)).toString('utf8');
+      const lines = text.split('\n');
+      if (text.endsWith('\n')) lines.pop();
+      reply = { output: item.length === undefined ? text : lines.slice(Math.max(0, lines.length - item.length)).map((l) => `${l}\n`).join('') };
+    } catch (err) {
+      if (!(err instanceof DomainNotFound) && !(err instanceof ConsoleNotAvailable)) throw err;
+      reply = { error: 'not-found' };
+    }
+    await this.store.records.put(T.consoleReplies, item.requestId, reply);
   }
 }

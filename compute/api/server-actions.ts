@@ -1,13 +1,13 @@
 import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, invalidState, type NovaError, notFound, policyForbidden } from '../errors.ts';
+import { badRequest, invalidState, NovaError, notFound, policyForbidden } from '../errors.ts';
 import { type InstanceActionRecord, recordAction } from '../instance-actions.ts';
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { isObject } from '../validation.ts';
-import { enqueue, type WorkTask } from '../work-queue.ts';
+import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { checkLock, visibleServer } from './servers.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -26,6 +26,9 @@ const POWER: Readonly<Record<string, PowerAction>> = {
   suspend: { name: 'suspend', from: ['active'], task: 'suspending', work: 'suspend' },
   resume: { name: 'resume', from: ['suspended'], task: 'resuming', work: 'resume' },
 };
+
+/** How long os-getConsoleOutput waits for the host's answer. */
+export const CONSOLE_WAIT_MS = 30_000;
 
 const SOFT_REBOOT: PowerAction = { name: 'reboot', from: ['active'], task: 'rebooting', work: 'reboot-soft' };
 const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', 'paused', 'suspended', 'error'], task: 'rebooting_hard', work: 'reboot-hard' };
@@ -55,6 +58,34 @@ export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
     return ACCEPTED;
   };
 
+  /**
+   * os-getConsoleOutput: Nova asks the host by RPC; here the host's queue carries the question
+   * and `console-replies/<request id>` the answer, waited for up to `CONSOLE_WAIT_MS`.
+   */
+  const consoleOutput = async (req: ComputeRequest, s: ServerRecord, arg: unknown) => {
+    if (!isObject(arg)) throw badRequest(`Invalid input for field/attribute os-getConsoleOutput. Value: ${String(arg)}. ${JSON.stringify(arg)} is not of type 'object'`);
+    const raw = arg['length'];
+    let length: number | undefined;
+    if (raw !== undefined && raw !== null) {
+      if (!(typeof raw === 'number' || (typeof raw === 'string' && /^-?[0-9]+$/.test(raw))) || !Number.isInteger(Number(raw)) || Number(raw) < -1) throw badRequest(`Invalid input for field/attribute length. Value: ${String(raw)}. ${JSON.stringify(raw)} is not of type 'integer', 'string', 'null'`);
+      length = Number(raw) === -1 ? undefined : Number(raw);
+    }
+    if (s.host === null) throw new NovaError(409, `Instance ${s.uuid} is not ready`);
+    await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'console', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId, ...(length !== undefined ? { length } : {}) });
+    const deadline = store.clock.monotonic() + CONSOLE_WAIT_MS;
+    while (store.clock.monotonic() < deadline) {
+      const reply = await store.get<ConsoleReply>(T.consoleReplies, req.requestId);
+      if (reply) {
+        await store.records.delete(T.consoleReplies, req.requestId);
+        if (reply.error) throw notFound('Guest does not have a console available.');
+        // Nova drops the control characters an XML body could not hold.
+        return ok({ output: (reply.output ?? '').replace(/[\x00-\x08\x0B-\x1F]/g, '') });
+      }
+      await store.clock.sleep(100);
+    }
+    throw new NovaError(409, `Instance ${s.uuid} is not ready`);
+  };
+
   return [
     {
       method: 'POST',
@@ -73,6 +104,7 @@ export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
           if (type !== 'SOFT' && type !== 'HARD' && type !== 'soft' && type !== 'hard') throw badRequest(`Invalid input for field/attribute type. Value: ${String(type)}. ${type === undefined ? "'type' is a required property" : `'${String(type)}' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']`}`);
           return power(req, s, String(type).toUpperCase() === 'HARD' ? HARD_REBOOT : SOFT_REBOOT);
         }
+        if (name === 'os-getConsoleOutput') return consoleOutput(req, s, arg);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);

@@ -1,5 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { T } from '../../../../compute/records.ts';
 import { makeAgent, startCompute, type TestCompute } from '../../../helpers/compute.ts';
 
 /** `openstack server stop/start/reboot/pause/unpause/suspend/resume/lock/unlock` and the actions list. */
@@ -27,6 +30,9 @@ test.after(async () => {
 
 const act = (body: unknown, token = demo, version = '2.1') => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
 const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version: '2.73' })).json.server;
+const queued = async (): Promise<void> => {
+  while ((await c.records.list(T.queue)).entries.length === 0) await new Promise((r) => setImmediate(r));
+};
 const domainState = async () => (await a.hypervisor.info(`instance-${id}`)).powerState;
 
 test('os-stop: powering-off, then SHUTOFF with power state 4 and the domain shut off; stopping again is 409', async () => {
@@ -77,6 +83,22 @@ test('lock: the owner can no longer stop or delete it (409); an admin\'s lock on
   assert.is((await act({ unlock: null })).status, 403);
   assert.is((await act({ unlock: null }, admin)).status, 202);
   assert.is((await show()).locked, false);
+});
+
+test('os-getConsoleOutput: the console log from the host, the last `length` lines; control characters dropped', async () => {
+  await writeFile(join(a.stateDir, id, 'console.log'), 'boot\nlogin: \x07\nline3\n');
+  const asked = act({ 'os-getConsoleOutput': { length: 2 } });
+  // The host answers through its queue, once the question is in it.
+  await queued();
+  await a.agent.drain();
+  const res = await asked;
+  assert.is(res.status, 200);
+  assert.equal(res.json, { output: 'login: \nline3\n' });
+  const all = act({ 'os-getConsoleOutput': {} });
+  await queued();
+  await a.agent.drain();
+  assert.equal((await all).json, { output: 'boot\nlogin: \nline3\n' });
+  assert.is((await act({ 'os-getConsoleOutput': { length: 'x' } })).status, 400);
 });
 
 test('os-instance-actions: every request, newest first; one by request id; 404 for an unknown one', async () => {
