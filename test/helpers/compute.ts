@@ -3,11 +3,15 @@ import { listen } from '../../common/http/server.ts';
 import { createLogger } from '../../common/logger.ts';
 import { FernetKeyRepository } from '../../common/token/key-repository.ts';
 import { RevocationList } from '../../common/token/revocation.ts';
+import { UndiciBackendClient } from '../../common/http/backend-client.ts';
 import { MemoryRecordStore } from '../../client/memory-record-store.ts';
+import { SwiftClient } from '../../client/swift-client.ts';
+import { SwiftRecordStore } from '../../client/swift-record-store.ts';
 import type { RecordStore } from '../../client/record-store.ts';
 import { ComputeAgent } from '../../compute/agent/compute-agent.ts';
 import { MemoryHypervisor } from '../../compute/agent/hypervisor/memory.ts';
 import { ComputeService } from '../../compute/service.ts';
+import type { TestCluster } from './cluster.ts';
 import { FakeImageApi, FakeNetworkApi } from './fake-openstack.ts';
 import { httpRequest } from './http.ts';
 import { type JsonResponse, startIdentity, type TestIdentity } from './identity.ts';
@@ -31,11 +35,17 @@ export interface TestCompute {
   close(): Promise<void>;
 }
 
-export async function startCompute(options: { records?: RecordStore; clock?: Clock } = {}): Promise<TestCompute> {
+/** The tempauth owner of compute's system account, for `startCluster({ users })`. */
+export const COMPUTE_ACCOUNT_USERS = { 'user_.compute_compute': 'compute-key .admin' };
+
+export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster } = {}): Promise<TestCompute> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
-  const records = options.records ?? new MemoryRecordStore();
+  const http = new UndiciBackendClient();
+  const records = options.records ?? (options.cluster
+    ? new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${options.cluster.port}/auth/v1.0`, user: '.compute:compute', key: 'compute-key' }, { http, clock }))
+    : new MemoryRecordStore());
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
   const service = new ComputeService({ publicUrl: '' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
@@ -64,6 +74,7 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
     async close() {
       await server.close();
       await identity.close();
+      await http.close();
     },
   };
 }
