@@ -32,7 +32,7 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   if (c.account_key === '') throw new ConfigError('compute.account_key', '', 'required: the key of the system account user (account_user)');
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
   const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
-  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, '') }, { records, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys: new FernetKeyRepository(c.key_repository, clock), revocations: new RevocationList(), clock, logger });
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys: new FernetKeyRepository(c.key_repository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   const resume = setInterval(() => void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err })), c.build_resume_interval * 1000);
   logger.info('compute listening', { ip: c.bind_ip, port: server.port, pid: process.pid });

@@ -20,6 +20,12 @@ export interface ImageApi {
   get(token: string, id: string): Promise<GlanceImage | undefined>;
   /** The image's data. @throws {ServiceCallError} */
   download(token: string, id: string): Promise<AsyncIterable<Buffer>>;
+  /** A new image record (queued, no data yet): `POST /v2/images`. @throws {ServiceCallError} */
+  create(token: string, fields: Readonly<Record<string, unknown>>): Promise<GlanceImage>;
+  /** Sets the formats and uploads the data (`PATCH`, then `PUT /v2/images/{id}/file`). @throws {ServiceCallError} */
+  upload(token: string, id: string, formats: { readonly disk_format: string; readonly container_format: string }, data: AsyncIterable<Uint8Array>): Promise<void>;
+  /** False when it was already gone. */
+  delete(token: string, id: string): Promise<boolean>;
 }
 
 /** Glance v2 over HTTP (`GET /v2/images/{id}`, `GET /v2/images/{id}/file`). */
@@ -39,5 +45,27 @@ export class GlanceImageApi implements ImageApi {
 
   download(token: string, id: string): Promise<AsyncIterable<Buffer>> {
     return this.http.download(`/v2/images/${encodeURIComponent(id)}/file`, token);
+  }
+
+  async create(token: string, fields: Readonly<Record<string, unknown>>): Promise<GlanceImage> {
+    const res = await this.http.json('POST', '/v2/images', token, fields);
+    if (res.status !== 201) throw new ServiceCallError('image', res.status, JSON.stringify(res.json).slice(0, 300));
+    return res.json as GlanceImage;
+  }
+
+  async upload(token: string, id: string, formats: { readonly disk_format: string; readonly container_format: string }, data: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = `/v2/images/${encodeURIComponent(id)}`;
+    // Glance takes data only once the formats are set (Nova sets them when it uploads).
+    const patch = [{ op: 'add', path: '/disk_format', value: formats.disk_format }, { op: 'add', path: '/container_format', value: formats.container_format }];
+    const res = await this.http.json('PATCH', path, token, patch, undefined, 'application/openstack-images-v2.1-json-patch');
+    if (res.status !== 200) throw new ServiceCallError('image', res.status, JSON.stringify(res.json).slice(0, 300));
+    await this.http.upload('PUT', `${path}/file`, token, data, 'application/octet-stream');
+  }
+
+  async delete(token: string, id: string): Promise<boolean> {
+    const res = await this.http.json('DELETE', `/v2/images/${encodeURIComponent(id)}`, token);
+    if (res.status === 404) return false;
+    if (res.status !== 204) throw new ServiceCallError('image', res.status, `DELETE /v2/images/${id}`);
+    return true;
   }
 }

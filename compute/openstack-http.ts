@@ -46,11 +46,11 @@ export class OpenStackHttp {
     }
   }
 
-  async json(method: string, path: string, token: string, body?: unknown, query?: string): Promise<JsonAnswer> {
+  async json(method: string, path: string, token: string, body?: unknown, query?: string, contentType = 'application/json'): Promise<JsonAnswer> {
     const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
     let payload: BackendBody = null;
     if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = contentType;
       payload = JSON.stringify(body);
     }
     const res = await this.send({ method, path: `${this.endpoint.path}${path}`, headers, body: payload, ...(query ? { query } : {}) });

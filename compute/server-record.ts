@@ -6,7 +6,7 @@
 export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized';
 
 /** Nova's task states, those this cloud passes through. */
-export type TaskState = 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard' | 'pausing' | 'unpausing' | 'suspending' | 'resuming' | null;
+export type TaskState = 'image_snapshot' | 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard' | 'pausing' | 'unpausing' | 'suspending' | 'resuming' | null;
 
 export interface ServerFlavor {
   readonly flavorid: string;

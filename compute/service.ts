@@ -29,6 +29,8 @@ import { ComputeStore } from './store.ts';
 export interface ComputeServiceOptions {
   /** This service's URL as clients reach it; empty: taken from each request's Host. */
   readonly publicUrl: string;
+  /** The image service's public URL, for createImage's `Location` before 2.45. */
+  readonly imageUrl: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ComputeService {
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
-      ...serverActionRoutes(this.store),
+      ...serverActionRoutes(this.store, io.images, options.imageUrl),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });

@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot';
 
 export interface WorkItem {
   readonly server: string;
@@ -18,6 +18,8 @@ export interface WorkItem {
   readonly requestId: string;
   /** `console`: the last lines wanted (none: all Nova's 100 KiB). */
   readonly length?: number;
+  /** `snapshot`: the Glance image (made by the API, queued) the disk goes to. */
+  readonly imageId?: string;
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */

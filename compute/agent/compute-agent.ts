@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -56,6 +57,7 @@ export class ComputeAgent {
   private readonly hypervisor: Hypervisor;
   private readonly networks: NetworkApi;
   private readonly cache: ImageCache;
+  private readonly images: ImageApi;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly running = new Map<string, Promise<void>>();
@@ -70,6 +72,7 @@ export class ComputeAgent {
     this.hypervisor = deps.hypervisor;
     this.networks = deps.networks;
     this.cache = new ImageCache(join(options.stateDir, '_base'), deps.images);
+    this.images = deps.images;
     this.clock = deps.store.clock;
     this.logger = deps.logger;
   }
@@ -173,6 +176,7 @@ export class ComputeAgent {
       if (item.task === 'build') await this.build(item);
       else if (item.task === 'delete') await this.delete(item);
       else if (item.task === 'console') await this.console(item);
+      else if (item.task === 'snapshot') await this.snapshot(item);
       else await this.power(item);
       await this.store.records.delete(T.queue, key);
     } catch (err) {
@@ -195,6 +199,7 @@ export class ComputeAgent {
       const addresses = await this.addressesOf(item.token, ports);
       await this.setState(server.uuid, 'building', 'spawning', { ports, addresses });
       const base = await this.cache.fetch(item.token, server.image_ref);
+      const format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
       const dir = join(this.options.stateDir, server.uuid);
       await mkdir(dir, { recursive: true });
       const disk = join(dir, 'disk');
@@ -203,7 +208,7 @@ export class ComputeAgent {
         if (err.code !== 'EEXIST') throw err;
       });
       const nics: NicSpec[] = ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
-      const xml = domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: server.flavor.ram, vcpus: server.flavor.vcpus, disks: [{ path: disk, format: 'raw', targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
+      const xml = domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: server.flavor.ram, vcpus: server.flavor.vcpus, disks: [{ path: disk, format, targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
         if (err instanceof DomainNotFound) return undefined;
         throw err;
@@ -333,5 +338,28 @@ export class ComputeAgent {
       reply = { error: 'not-found' };
     }
     await this.store.records.put(T.consoleReplies, item.requestId, reply);
+  }
+
+  /**
+   * createImage: the root disk written out by the driver (a consistent copy, the guest paused
+   * meanwhile when it runs), uploaded into the Glance image the API made; the server's task
+   * state goes back to none whatever happened, and a failed snapshot's image is deleted.
+   */
+  private async snapshot(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (server?.task_state !== 'image_snapshot' || item.imageId === undefined) return;
+    const path = join(this.options.stateDir, server.uuid, `snapshot-${item.imageId}`);
+    try {
+      await rm(path, { force: true });
+      const image = await this.hypervisor.snapshot(server.instance_name, { path });
+      await this.images.upload(item.token, item.imageId, { disk_format: image.diskFormat, container_format: 'bare' }, createReadStream(path));
+      this.logger.info('snapshot uploaded', { server: server.uuid, image: item.imageId, bytes: image.size });
+    } catch (err) {
+      this.logger.error('snapshot failed', { server: server.uuid, image: item.imageId, err });
+      await this.images.delete(item.token, item.imageId).catch(() => undefined);
+    } finally {
+      await rm(path, { force: true });
+      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => (cur.value.task_state === 'image_snapshot' ? { ...cur.value, task_state: null, updated_at: this.store.isoSeconds() } : undefined));
+    }
   }
 }

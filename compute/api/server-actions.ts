@@ -6,7 +6,8 @@ import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { isObject } from '../validation.ts';
+import { bodyMember, isObject, nameParam } from '../validation.ts';
+import type { ImageApi } from '../image-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { checkLock, visibleServer } from './servers.ts';
 
@@ -38,7 +39,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
  * unlock (2.73 `locked_reason`); and os-instance-actions, what was asked of a server.
  */
-export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
+export function serverActionRoutes(store: ComputeStore, images: ImageApi, imageUrl: string): ComputeRoute[] {
   const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
     const c = contextOf(req);
     checkLock(c, s);
@@ -86,6 +87,39 @@ export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
     throw new NovaError(409, `Instance ${s.uuid} is not ready`);
   };
 
+  /**
+   * createImage (Nova's snapshot): the Glance image made now with the user's token (Nova's
+   * properties: `instance_uuid`, `user_id`, `image_type: snapshot`, the base image, the
+   * metadata given), the server at `image_snapshot` until its host uploaded the disk. 202 with
+   * the image in `Location` before 2.45, `{"image_id"}` from it.
+   */
+  const createImage = async (req: ComputeRequest, s: ServerRecord, arg: unknown) => {
+    const c = contextOf(req);
+    const body = bodyMember({ createImage: arg }, 'createImage', ['name', 'metadata'], ['name']);
+    const name = nameParam('name', body['name']);
+    const metadata = body['metadata'] === undefined ? {} : body['metadata'];
+    if (!isObject(metadata)) throw badRequest(`Invalid input for field/attribute metadata. Value: ${String(metadata)}. ${JSON.stringify(metadata)} is not of type 'object'`);
+    const allowed: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
+    if (!allowed.includes(s.vm_state)) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
+    if (s.task_state !== null) throw invalidState(s.uuid, 'createImage', 'task_state', s.task_state);
+    if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
+    const userToken = req.headers['x-auth-token'] ?? '';
+    const image = await images.create(userToken, { name, visibility: 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata });
+    let refusal: NovaError | undefined;
+    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
+      refusal = cur.value.task_state === null ? undefined : invalidState(s.uuid, 'createImage', 'task_state', cur.value.task_state);
+      return refusal ? undefined : { ...cur.value, task_state: 'image_snapshot', updated_at: store.isoSeconds() };
+    });
+    if (refusal) {
+      await images.delete(userToken, image.id).catch(() => undefined);
+      throw refusal;
+    }
+    await recordAction(store, c, s.uuid, 'createImage', req.requestId);
+    await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'snapshot', token: userToken, requestId: req.requestId, imageId: image.id });
+    if (atLeast(req.version, '2.45')) return ok({ image_id: image.id }, 202);
+    return { status: 202, headers: { Location: `${imageUrl.replace(/\/+$/, '')}/v2/images/${image.id}` } };
+  };
+
   return [
     {
       method: 'POST',
@@ -105,6 +139,7 @@ export function serverActionRoutes(store: ComputeStore): ComputeRoute[] {
           return power(req, s, String(type).toUpperCase() === 'HARD' ? HARD_REBOOT : SOFT_REBOOT);
         }
         if (name === 'os-getConsoleOutput') return consoleOutput(req, s, arg);
+        if (name === 'createImage') return createImage(req, s, arg);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);

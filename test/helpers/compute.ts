@@ -48,7 +48,7 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
     : new MemoryRecordStore());
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
-  const service = new ComputeService({ publicUrl: '' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
+  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
     port: server.port,

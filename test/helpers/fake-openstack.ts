@@ -20,6 +20,25 @@ export class FakeImageApi implements ImageApi {
     return this.images.get(id)?.image;
   }
 
+  async create(_token: string, fields: Readonly<Record<string, unknown>>): Promise<GlanceImage> {
+    const image = { id: randomUUID(), status: 'queued', disk_format: null, container_format: null, size: null, min_disk: 0, min_ram: 0, name: null, ...fields } as GlanceImage;
+    this.images.set(image.id, { image, data: Buffer.alloc(0) });
+    return image;
+  }
+
+  async upload(_token: string, id: string, formats: { readonly disk_format: string; readonly container_format: string }, data: AsyncIterable<Uint8Array>): Promise<void> {
+    const found = this.images.get(id);
+    if (!found) throw new ServiceCallError('image', 404, `PUT /v2/images/${id}/file`);
+    const chunks: Buffer[] = [];
+    for await (const c of data) chunks.push(Buffer.from(c));
+    const bytes = Buffer.concat(chunks);
+    this.images.set(id, { image: { ...found.image, ...formats, status: 'active', size: bytes.length }, data: bytes });
+  }
+
+  async delete(_token: string, id: string): Promise<boolean> {
+    return this.images.delete(id);
+  }
+
   async download(_token: string, id: string): Promise<AsyncIterable<Buffer>> {
     const found = this.images.get(id);
     if (!found) throw new ServiceCallError('image', 404, `GET /v2/images/${id}/file`);

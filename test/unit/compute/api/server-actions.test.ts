@@ -18,7 +18,8 @@ test.before(async () => {
   a = await makeAgent(c);
   await a.agent.register();
   await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-  const imageId = c.images.add().id;
+  // A disk of whole 512-byte sectors, as real images are (qemu-img reads sectors).
+  const imageId = c.images.add({ data: Buffer.alloc(4096, 'disk sector ') }).id;
   const netId = c.networks.addNetwork('private').id;
   id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
   await a.agent.drain();
@@ -69,6 +70,28 @@ test('os-start, reboot SOFT (REBOOT while it runs) and HARD, pause/unpause, susp
   }
   assert.equal((await act({ unpause: null })).json.conflictingRequest.message, `Cannot 'unpause' instance ${id} while it is in vm_state active`);
   assert.equal((await act({ frobnicate: null })).json, { badRequest: { code: 400, message: 'There is no such action: frobnicate' } });
+});
+
+test('createImage: a Glance snapshot image with Nova\'s properties; image_snapshot until the host uploaded the disk; 2.45 answers image_id', async () => {
+  const old = await act({ createImage: { name: 'snap1', metadata: { purpose: 'backup' } } });
+  assert.is(old.status, 202);
+  assert.match(old.headers['location'] ?? '', /^http:\/\/glance\.example:9292\/v2\/images\/[0-9a-f-]{36}$/);
+  const imageId = (old.headers['location'] as string).split('/').at(-1) as string;
+  assert.is((await show())['OS-EXT-STS:task_state'], 'image_snapshot');
+  assert.equal((await act({ createImage: { name: 'snap2' } })).json.conflictingRequest.message, `Cannot 'createImage' instance ${id} while it is in task_state image_snapshot`);
+  await a.agent.drain();
+  assert.is((await show())['OS-EXT-STS:task_state'], null);
+  const image = c.images.images.get(imageId);
+  assert.is(image?.image.status, 'active');
+  assert.is(image?.image.disk_format, 'raw');
+  assert.is(image?.image['image_type'], 'snapshot');
+  assert.is(image?.image['instance_uuid'], id);
+  assert.is(image?.image['purpose'], 'backup');
+  assert.ok(image?.data.equals(Buffer.alloc(4096, 'disk sector ')), 'the server\'s disk, uploaded');
+  const at245 = await act({ createImage: { name: 'snap3' } }, demo, '2.45');
+  assert.match(at245.json.image_id, /^[0-9a-f-]{36}$/);
+  await a.agent.drain();
+  assert.is(c.images.images.get(at245.json.image_id)?.image.status, 'active');
 });
 
 test('lock: the owner can no longer stop or delete it (409); an admin\'s lock only an admin lifts; 2.73 reason', async () => {
