@@ -45,7 +45,7 @@ export async function keystoneAuthorize(identity: KeystoneIdentity, request: Aut
   const { method, account, container, object } = request;
   const denied = (): AuthDecision => ({ denied: new HttpError(403) });
   if (method === 'OPTIONS') return { owner: false };
-  await setProjectDomain(identity, request, req, settings, deps);
+  if (writesAccount(request) && req.headers[PROJECT_DOMAIN_SYSMETA] === undefined) await setProjectDomain(identity, request, req, settings, deps);
   const roles = identity.roles;
   if (roles.includes(settings.resellerAdminRole)) return { owner: true };
   if ((method === 'GET' || method === 'HEAD') && roles.some((r) => settings.systemReaderRoles.has(r))) return { owner: false };
@@ -119,9 +119,6 @@ async function namesAllowed(identity: KeystoneIdentity, request: AuthorizeReques
  * domain when its own project writes to it.
  */
 async function setProjectDomain(identity: KeystoneIdentity, request: AuthorizeRequest, req: KeystoneAuthorizeContext, settings: KeystoneauthSettings, deps: KeystoneAuthorizeDeps): Promise<void> {
-  if (req.headers[PROJECT_DOMAIN_SYSMETA] !== undefined) return;
-  const { method, container, object } = request;
-  if (object !== undefined || (container !== undefined && method !== 'PUT') || (method !== 'PUT' && method !== 'POST')) return;
   const { exists, domainId } = await deps.accountDomain(request.account);
   const own = accountOfProject(request.account, identity.projectId, settings);
   const tokenDomain = own ? identity.projectDomainId : undefined;
@@ -130,6 +127,11 @@ async function setProjectDomain(identity: KeystoneIdentity, request: AuthorizeRe
   else if (domainId === undefined && tokenDomain === settings.defaultDomainId) value = tokenDomain;
   else if (domainId === UNKNOWN_DOMAIN_ID && own) value = tokenDomain ?? '';
   if (value !== undefined) req.headers[PROJECT_DOMAIN_SYSMETA] = value;
+}
+
+/** An account PUT or POST, or a container PUT: the requests that may make or change the account. */
+function writesAccount({ method, container, object }: AuthorizeRequest): boolean {
+  return object === undefined && (method === 'PUT' || (method === 'POST' && container === undefined));
 }
 
 /** Swift's `_account_matches_tenant`: the account is `<prefix><project_id>` for one of the prefixes. */

@@ -6,8 +6,8 @@ import { RevocationList, type TokenFacts, tokenFacts } from '../../common/token/
 import { TokenRefusedError, TokenValidator } from '../../common/token/token-validator.ts';
 import { IdentityRecords } from '../identity-records.ts';
 import { KeystoneNames } from '../keystone-names.ts';
-import type { Middleware, ProxyHandler } from '../request.ts';
-import { type KeystoneIdentity, keystoneAuthorize, PROJECT_DOMAIN_SYSMETA } from './keystoneauth-authorize.ts';
+import type { Identity, Middleware, ProxyHandler, ProxyRequest } from '../request.ts';
+import { type KeystoneAuthorizeDeps, type KeystoneIdentity, keystoneAuthorize, PROJECT_DOMAIN_SYSMETA } from './keystoneauth-authorize.ts';
 import { type KeystoneauthConfig, keystoneauthSettings } from './keystoneauth-settings.ts';
 import { headerOf } from './subresponse.ts';
 
@@ -30,10 +30,10 @@ export interface KeystoneauthDeps {
 
 interface Validated {
   readonly facts: TokenFacts;
-  readonly userDomainId: string;
-  readonly projectId: string;
-  readonly projectDomainId: string;
-  readonly roles: readonly string[];
+  /** What keystoneauth reads (no service roles: those come with each request's service token). */
+  readonly identity: KeystoneIdentity;
+  /** The request env's identity (`.reseller_admin` for the reseller admin role, which account quotas read). */
+  readonly envIdentity: Identity;
   /** Monotonic ms after which the token is opened again (keystonemiddleware's `token_cache_time`). */
   readonly recheckAt: number;
 }
@@ -78,12 +78,12 @@ export function keystoneauth(config: KeystoneauthConfig, deps: KeystoneauthDeps)
     }
     try {
       const t = validator.validate(token);
+      const roles = t.roles.map((r) => r.name.toLowerCase());
+      const projectId = t.scope.kind === 'project' ? t.scope.projectId : '';
       const v: Validated = {
         facts: tokenFacts(t, t.issuedAt),
-        userDomainId: t.userDomainId,
-        projectId: t.scope.kind === 'project' ? t.scope.projectId : '',
-        projectDomainId: t.scope.kind === 'project' ? t.scope.domainId : '',
-        roles: t.roles.map((r) => r.name.toLowerCase()),
+        identity: { userId: t.userId, userDomainId: t.userDomainId, projectId, projectDomainId: t.scope.kind === 'project' ? t.scope.domainId : '', roles, serviceRoles: [] },
+        envIdentity: { user: t.userId, account: `${settings.prefixes[0] ?? ''}${projectId}`, groups: roles.includes(settings.resellerAdminRole) ? ['.reseller_admin'] : [] },
         recheckAt: clock.monotonic() + config.token_cache_time * 1000,
       };
       validated.delete(token);
@@ -96,7 +96,7 @@ export function keystoneauth(config: KeystoneauthConfig, deps: KeystoneauthDeps)
     }
   };
 
-  const authorizeDeps = (transId: string) => ({
+  const authorizeDeps = (transId: string): KeystoneAuthorizeDeps => ({
     accountDomain: async (account: string) => {
       const info = await deps.accountInfo(account, transId);
       return { exists: info.status >= 200 && info.status < 300, domainId: info.sysmeta['project-domain-id'] };
@@ -107,29 +107,30 @@ export function keystoneauth(config: KeystoneauthConfig, deps: KeystoneauthDeps)
     },
   });
 
+  /** Sets the request's identity and authorizer when it carries a valid Keystone token (and a valid service token if any). */
+  const identify = (req: ProxyRequest): void => {
+    // A request a middleware before auth already authorized (a TempURL's): Swift's swift.authorize_override.
+    if (settings.allowOverrides && req.env.authorize !== undefined) return;
+    const token = req.headers['x-auth-token'] ?? req.headers['x-storage-token'];
+    if (token === undefined || !isFernet(token)) return;
+    const user = validate(token);
+    if (!user) return;
+    let identity = user.identity;
+    const serviceToken = req.headers['x-service-token'];
+    if (serviceToken !== undefined && serviceToken !== '') {
+      // An invalid service token makes the whole identity unconfirmed (keystonemiddleware's X-Service-Identity-Status).
+      const service = isFernet(serviceToken) ? validate(serviceToken) : undefined;
+      if (!service) return;
+      identity = { ...identity, serviceRoles: service.identity.roles };
+    }
+    req.env.identity = user.envIdentity;
+    let kdeps: KeystoneAuthorizeDeps | undefined;
+    req.env.authorize = (request) => keystoneAuthorize(identity, request, req, settings, (kdeps ??= authorizeDeps(req.env.transId)));
+  };
+
   return (next) => async (req) => {
-    const response = await (async () => {
-      // A request a middleware before auth already authorized (a TempURL's): Swift's swift.authorize_override.
-      if (settings.allowOverrides && req.env.authorize !== undefined) return next(req);
-      const token = req.headers['x-auth-token'] ?? req.headers['x-storage-token'];
-      if (token === undefined || !isFernet(token)) return next(req);
-      const user = validate(token);
-      if (!user) return next(req);
-      const serviceToken = req.headers['x-service-token'];
-      let serviceRoles: readonly string[] = [];
-      if (serviceToken !== undefined && serviceToken !== '') {
-        // An invalid service token makes the whole identity unconfirmed (keystonemiddleware's X-Service-Identity-Status).
-        const service = isFernet(serviceToken) ? validate(serviceToken) : undefined;
-        if (!service) return next(req);
-        serviceRoles = service.roles;
-      }
-      const identity: KeystoneIdentity = { userId: user.facts.userId, userDomainId: user.userDomainId, projectId: user.projectId, projectDomainId: user.projectDomainId, roles: user.roles, serviceRoles };
-      const resellerAdmin = identity.roles.includes(settings.resellerAdminRole);
-      req.env.identity = { user: identity.userId, account: `${settings.prefixes[0] ?? ''}${identity.projectId}`, groups: resellerAdmin ? ['.reseller_admin'] : [] };
-      const kdeps = authorizeDeps(req.env.transId);
-      req.env.authorize = (request) => keystoneAuthorize(identity, request, req, settings, kdeps);
-      return next(req);
-    })();
+    identify(req);
+    const response = await next(req);
     // Swift's keystone_start_response: an account's recorded project domain, for its readers.
     if (ACCOUNT_PATH.test(req.path)) {
       const domain = headerOf(response, PROJECT_DOMAIN_SYSMETA);

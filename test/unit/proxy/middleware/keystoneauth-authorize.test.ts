@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../../../common/config.ts';
-import { HttpError } from '../../../../common/http/http-error.ts';
+import type { HttpError } from '../../../../common/http/http-error.ts';
 import { type KeystoneAuthorizeDeps, type KeystoneIdentity, keystoneAuthorize, PROJECT_DOMAIN_SYSMETA, UNKNOWN_DOMAIN_ID } from '../../../../proxy/middleware/keystoneauth-authorize.ts';
 import { keystoneauthSchema, keystoneauthSettings } from '../../../../proxy/middleware/keystoneauth-settings.ts';
 import type { AuthDecision, AuthorizeRequest } from '../../../../proxy/request.ts';
