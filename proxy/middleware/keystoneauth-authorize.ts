@@ -134,9 +134,12 @@ function writesAccount({ method, container, object }: AuthorizeRequest): boolean
   return object === undefined && (method === 'PUT' || (method === 'POST' && container === undefined));
 }
 
-/** Swift's `_account_matches_tenant`: the account is `<prefix><project_id>` for one of the prefixes. */
+/**
+ * Swift's `_account_matches_tenant`: the account is `<prefix><project_id>` for one of the
+ * prefixes. A token with no project (domain, system or unscoped) owns no account.
+ */
 export function accountOfProject(account: string, projectId: string, settings: KeystoneauthSettings): boolean {
-  return settings.prefixes.some((prefix) => `${prefix}${projectId}` === account);
+  return projectId !== '' && settings.prefixes.some((prefix) => `${prefix}${projectId}` === account);
 }
 
 /** Swift's `_get_account_prefix`: the non-empty prefix the account starts with, else `''` when that is one. */

@@ -43,6 +43,7 @@ test('an operator role owns the project account under each prefix; another proje
   assert.is(status(await decide(me, { account: 'AUTH_p2' })), 403);
   assert.is(status(await decide(me, { account: 'AUTH_p1x' })), 403);
   assert.is(status(await decide({ ...me, roles: ['other'] }, {})), 403);
+  assert.is(status(await decide({ ...me, projectId: '', roles: ['admin'] }, { account: 'AUTH_' })), 403, 'a domain-scoped admin owns no account');
 });
 
 test('nobody deletes their own account; the reseller admin role may', async () => {
