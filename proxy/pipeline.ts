@@ -73,11 +73,13 @@ export function defaultPipelineConfig(): PipelineConfig {
  * counted as traffic), logging and `/info`; list_endpoints (unauthenticated, as in Swift), domain_remap and
  * etag_quoter where Swift's `cache` and `listing_formats` stand (domain_remap first, so the
  * quoter and everything after see the remapped path); bulk, tempurl, ratelimit and
- * crossdomain before auth (keystoneauth, then tempauth: each takes its own tokens; bulk's subrequests carry the client's token through it, a TempURL
- * admits requests without one, bulk's subrequests are each rate-limited); formpost and
+ * crossdomain before auth (bulk's subrequests carry the client's token through it, a TempURL
+ * admits requests without one, bulk's subrequests are each rate-limited); keystoneauth where
+ * Swift has authtoken and keystoneauth, before tempauth, each taking only its own tokens; formpost and
  * staticweb just after auth; copy before the quotas, so a COPY is checked as the PUT it
  * becomes; slo and dlo last, so their subrequests are authorized as the client. Every
- * middleware is always on and registers itself and its limits in `capabilities` (`/info`).
+ * middleware is always on and registers itself and its limits in `capabilities` (`/info`),
+ * keystoneauth aside, as in Swift.
  */
 export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, config: PipelineConfig, secret: string, metrics: ProxyMetrics, metricsText: () => Promise<string>): Middleware[] {
   registerLargeObjects(capabilities, config);
