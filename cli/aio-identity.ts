@@ -20,7 +20,8 @@ export const DEFAULT_IDENTITY_PORT = 5000;
  * The all-in-one cluster's identity service, made on the first start that has it (clusters
  * made before it get it then too): its config with a random account key and admin and demo
  * passwords, the tempauth owner of its system account `AUTH_.identity` in the proxy's config
- * (same key), a Fernet key repository, and `clouds.yaml` with an admin and a demo cloud. Every
+ * (same key), a Fernet key repository (which the proxy's `[keystoneauth]` reads too), and
+ * `clouds.yaml` with an admin and a demo cloud. Every
  * start puts `port` (and the proxy's) into the configs and `clouds.yaml`.
  */
 export async function setupAioIdentity(layout: AioLayout, options: { port: number; proxyPort: number }): Promise<void> {
@@ -46,6 +47,12 @@ export async function setupAioIdentity(layout: AioLayout, options: { port: numbe
     await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.identity_identity = ${key} .admin`));
   }
   fernetSetup(files.keys);
+  const proxyConf = await readFile(layout.proxyConfig, 'utf8');
+  // Keystone tokens at the proxy (Swift's keystoneauth), validated with this key repository; a
+  // cluster made before keystoneauth gets the section on its next start.
+  if (!/^\[keystoneauth\]$/m.test(proxyConf)) {
+    await writeFile(layout.proxyConfig, `${proxyConf.trimEnd()}\n\n${['[keystoneauth]', 'reseller_prefix = AUTH, SERVICE', 'operator_roles = admin, member', 'SERVICE_service_roles = service', `key_repository = ${files.keys}`, ''].join('\n')}`);
+  }
   let config = await readFile(files.config, 'utf8');
   config = config
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)

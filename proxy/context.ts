@@ -21,4 +21,6 @@ export interface ProxyContext extends BackendDeps {
   readonly timestamps: TimestampSource;
   /** The cluster's hash path (names the expirer's queue containers). */
   readonly hashPath: HashPath;
+  /** Registers work to stop when the proxy closes (a middleware's background poller). */
+  readonly onClose?: (stop: () => Promise<void>) => void;
 }

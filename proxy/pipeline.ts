@@ -14,6 +14,8 @@ import { etagQuoter, etagQuoterSchema } from './middleware/etag-quoter.ts';
 import { formpost, formpostSchema } from './middleware/formpost.ts';
 import { gatekeeper, gatekeeperSchema } from './middleware/gatekeeper.ts';
 import { healthcheck } from './middleware/healthcheck.ts';
+import { keystoneauth } from './middleware/keystoneauth.ts';
+import { keystoneauthSchema } from './middleware/keystoneauth-settings.ts';
 import { type Capabilities, info } from './middleware/info.ts';
 import { dloSchema, sloSchema } from './middleware/large-object-config.ts';
 import { listEndpoints, listEndpointsSchema } from './middleware/list-endpoints.ts';
@@ -29,6 +31,7 @@ import { tempauth } from './middleware/tempauth.ts';
 import { tempurl, tempUrlOptions, tempurlSchema } from './middleware/tempurl.ts';
 import { versionedWrites, versionedWritesSchema } from './middleware/versioned-writes.ts';
 import type { Middleware } from './request.ts';
+import { proxyApp } from './app.ts';
 
 /**
  * The config sections of the pipeline's middlewares (Swift's `[filter:<name>]` sections),
@@ -37,6 +40,7 @@ import type { Middleware } from './request.ts';
 export const pipelineSchemas = {
   gatekeeper: gatekeeperSchema,
   container_sync: containerSyncSchema,
+  keystoneauth: keystoneauthSchema,
   tempauth: tempauthSchema,
   bulk: bulkSchema,
   tempurl: tempurlSchema,
@@ -70,10 +74,12 @@ export function defaultPipelineConfig(): PipelineConfig {
  * etag_quoter where Swift's `cache` and `listing_formats` stand (domain_remap first, so the
  * quoter and everything after see the remapped path); bulk, tempurl, ratelimit and
  * crossdomain before auth (bulk's subrequests carry the client's token through it, a TempURL
- * admits requests without one, bulk's subrequests are each rate-limited); formpost and
+ * admits requests without one, bulk's subrequests are each rate-limited); keystoneauth where
+ * Swift has authtoken and keystoneauth, before tempauth, each taking only its own tokens; formpost and
  * staticweb just after auth; copy before the quotas, so a COPY is checked as the PUT it
  * becomes; slo and dlo last, so their subrequests are authorized as the client. Every
- * middleware is always on and registers itself and its limits in `capabilities` (`/info`).
+ * middleware is always on and registers itself and its limits in `capabilities` (`/info`),
+ * keystoneauth aside, as in Swift.
  */
 export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, config: PipelineConfig, secret: string, metrics: ProxyMetrics, metricsText: () => Promise<string>): Middleware[] {
   registerLargeObjects(capabilities, config);
@@ -93,6 +99,7 @@ export function proxyPipeline(ctx: ProxyContext, capabilities: Capabilities, con
     tempurl(ctx, capabilities, tempUrlOptions(config.tempurl)),
     ratelimit(ctx, capabilities, config.ratelimit),
     crossdomain(config.crossdomain, capabilities),
+    keystoneauth(config.keystoneauth, { clock: ctx.clock, logger: ctx.logger, app: proxyApp(ctx), accountInfo: (account, transId) => ctx.info.account(account, transId), ...(ctx.onClose ? { onClose: ctx.onClose } : {}) }),
     tempauth(config.tempauth, secret, { clock: ctx.clock, accountSysmeta: async (account, transId) => (await ctx.info.account(account, transId, { fresh: true })).sysmeta }, capabilities),
     formpost(ctx, capabilities, config.formpost),
     staticweb(ctx, capabilities, config.staticweb),

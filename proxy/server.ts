@@ -56,6 +56,7 @@ export class ProxyServer {
   readonly metrics: ProxyMetrics;
   private readonly deps: ProxyServerDeps;
   private readonly app: ProxyHandler;
+  private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(config: ProxyServerConfig, deps: ProxyServerDeps) {
     this.deps = deps;
@@ -80,6 +81,7 @@ export class ProxyServer {
       policies,
       timestamps: new TimestampSource(deps.clock),
       hashPath: deps.hashPath,
+      onClose: (stop) => this.closers.push(stop),
     };
     this.capabilities = {
       swift: {
@@ -115,6 +117,7 @@ export class ProxyServer {
   };
 
   async close(): Promise<void> {
+    await Promise.all(this.closers.map((stop) => stop()));
     await this.deps.backend.close();
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run conformance: starts a fresh all-in-one cluster, runs the real clients against it
 # (python-swiftclient, rclone, restic: ../shared/conformance when present, else the copy in
-# test/clients/; then openstackclient against the identity service, test/clients/openstack.sh)
+# test/clients/; then openstackclient against the identity service, test/clients/openstack.sh,
+# and swift --auth-version 3 into a project's account, test/clients/swiftclient-v3.sh)
 # and the README's client lines, stops the cluster; runs docs/deployment.md on loopback
 # machines (test/docs/deployment.ts); exits with the combined result.
 # Needs the Debian packages python3-swiftclient, rclone, restic and python3-openstackclient
@@ -39,6 +40,8 @@ count() {
 out=$(SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh" 2>&1); echo "$out"; count "$out"
 echo "== openstack"
 out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
+echo "== swift --auth-version 3"
+out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/swiftclient-v3.sh 2>&1); echo "$out"; count "$out"
 echo "== README.md"
 out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
 echo "== docs/deployment.md"

@@ -66,7 +66,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
   if (!(await authorize(req, { method: 'PUT', account, container }))) dropOwnerHeaders(req);
   let accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404 && ctx.config.account_autocreate) {
-    await createAccount(ctx, account, req.env.transId);
+    await createAccount(ctx, account, req.env.transId, accountSysmeta(req.headers));
     accountInfo = await ctx.info.account(account, req.env.transId);
   }
   if (accountInfo.status === 404) throw new HttpError(404);
@@ -158,4 +158,11 @@ function removeHeaders(req: ProxyRequest): void {
 /** Someone other than the owner (an account ACL's read-write user) may not set ACLs or keys; Swift drops them. */
 function dropOwnerHeaders(req: ProxyRequest): void {
   for (const name of OWNER_HEADERS) delete req.headers[name];
+}
+
+/** The request's account sysmeta (an auth middleware's), which an autocreated account keeps, as Swift's `_autocreate_account` does. */
+function accountSysmeta(headers: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && name.startsWith('x-account-sysmeta-')) out[name] = value;
+  return out;
 }
