@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
+import { aioNetworkConfig, DEFAULT_NETWORK_PORT, setupAioNetwork } from './aio-network.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
@@ -22,6 +23,8 @@ export interface AioOptions {
   readonly port: number;
   /** The identity service's port (default 5000). */
   readonly identityPort?: number;
+  /** The network service's port (default 9696). */
+  readonly networkPort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -59,8 +62,10 @@ export async function runAio(options: AioOptions): Promise<number> {
   const layout = aioLayout(resolve(options.data));
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
-  await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
+  const networkPort = options.networkPort ?? DEFAULT_NETWORK_PORT;
+  await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port, networkPort });
   const identity = aioIdentityFiles(layout);
+  await setupAioNetwork(layout, { port: networkPort, proxyPort: options.port, identityPort, keyRepository: identity.keys });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
@@ -73,6 +78,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
     { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
+    { name: 'network', args: ['start', 'network', '--config', aioNetworkConfig(layout)], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -107,6 +113,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`identity (Keystone v3) on http://127.0.0.1:${identityPort}/v3; clouds "swiftlet-admin" and "swiftlet-demo" in ${identity.clouds}:`);
     options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
     options.out('  openstack token issue');
+    options.out(`network (Neutron v2.0) on http://127.0.0.1:${networkPort}: openstack network list`);
   }
 
   await stopRequested;

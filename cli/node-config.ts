@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CLUSTER_CONF, type ConfigOf, loadConfigFile, type RawConfig, readConfigFile, swiftHashSchema } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
+import { type NetworkNodeConfig, networkNodeSchemas } from './network-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
@@ -22,7 +23,7 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(networkNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -91,4 +92,9 @@ export function clusterPolicies(own: PolicySections, swiftDir: string, source: s
 
 function canonical(sections: PolicySections): string {
   return JSON.stringify(Object.keys(sections).sort().map((k) => [k, sections[k]]));
+}
+
+/** The network service's config: its `[network]` section, other roles' sections allowed beside it. */
+export function loadNetworkConfig(path: string): NetworkNodeConfig {
+  return loadConfigFile(path, networkNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }
