@@ -11,11 +11,16 @@ import { NetworkService } from '../../compute/network/service.ts';
 import { NetworkStore } from '../../compute/network/store.ts';
 import { httpRequest } from './http.ts';
 import { type JsonResponse, startIdentity, type TestIdentity } from './identity.ts';
+import { SwiftClient } from '../../client/swift-client.ts';
+import { SwiftRecordStore } from '../../client/swift-record-store.ts';
+import { UndiciBackendClient } from '../../common/http/backend-client.ts';
+import type { TestCluster } from './cluster.ts';
 
 /**
  * A network service in this process on an ephemeral port, beside an identity service (memory
  * records) whose key repository it shares, so `identity.token()` gives tokens it accepts.
- * Ports bound to host `compute1` reach `driver` (the recording twin).
+ * Ports bound to host `compute1` reach `driver` (the recording twin). Given `identity`, uses it
+ * and leaves it running on close; given `records`, keeps its state there.
  */
 export interface TestNetwork {
   readonly url: string;
@@ -27,8 +32,8 @@ export interface TestNetwork {
   close(): Promise<void>;
 }
 
-export async function startNetwork(options: { records?: RecordStore } = {}): Promise<TestNetwork> {
-  const identity = await startIdentity();
+export async function startNetwork(options: { records?: RecordStore; identity?: TestIdentity } = {}): Promise<TestNetwork> {
+  const identity = options.identity ?? (await startIdentity());
   const logger = createLogger({ level: 'error', sink: () => {} });
   const records = options.records ?? new MemoryRecordStore();
   const driver = new RecordingNetworkDriver();
@@ -61,7 +66,17 @@ export async function startNetwork(options: { records?: RecordStore } = {}): Pro
     },
     async close() {
       await server.close();
-      await identity.close();
+      if (!options.identity) await identity.close();
     },
   };
+}
+
+/** The proxy user owning `AUTH_.network` in a test cluster (`startCluster({ users })`). */
+export const NETWORK_ACCOUNT_USERS = { 'user_.network_network': 'network-key .admin' };
+
+/** A record store in `cluster`'s `AUTH_.network`, as `swiftlet start network` has it. */
+export function clusterNetworkRecords(cluster: TestCluster): { records: RecordStore; close(): Promise<void> } {
+  const http = new UndiciBackendClient();
+  const records = new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${cluster.port}/auth/v1.0`, user: '.network:network', key: 'network-key' }, { http, clock: systemClock }));
+  return { records, close: () => http.close() };
 }
