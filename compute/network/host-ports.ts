@@ -82,8 +82,10 @@ export class DriverHostPorts implements HostPorts {
       const result = await driver.sync(await hostNetworkConfig(this.store, host));
       this.logger.debug('host network synced', { host, changes: result.changes, applied: result.applied });
     });
+    // A host that fails to follow does not fail the API call (Neutron answers before its agents
+    // act); the next change of that host brings the whole truth again.
     const settled = next.catch((err: unknown) => this.logger.error('host network sync failed', { host, err }));
     this.queues.set(host, settled);
-    return next;
+    return settled;
   }
 }
