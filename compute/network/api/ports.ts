@@ -9,7 +9,7 @@ import type { ApiResource } from '../listing.ts';
 import { normalizeMac } from '../mac-address.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
-import type { AddressPair, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.ts';
+import type { AddressPair, FixedIp, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../request.ts';
 import { canSeePort, visibleNetwork, visiblePort } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
@@ -21,7 +21,7 @@ const ATTRIBUTES: AttributeMap = {
   network_id: { post: true, put: false, required: true, validate: uuidOrNull(false) },
   admin_state_up: { post: true, put: true, convert: toBoolean },
   mac_address: { post: true, put: false, convert: (v) => normalizeMac(v as string) },
-  fixed_ips: { post: true, put: false, validate: (v) => (Array.isArray(v) ? undefined : `Invalid data format for fixed IP: '${pyText(v)}'`) },
+  fixed_ips: { post: true, put: true, validate: (v) => (Array.isArray(v) ? undefined : `Invalid data format for fixed IP: '${pyText(v)}'`) },
   device_id: { post: true, put: true, validate: stringOf(255) },
   device_owner: { post: true, put: true, validate: stringOf(255) },
   security_groups: { post: true, put: true, validate: (v) => (Array.isArray(v) ? undefined : `'${pyText(v)}' is not a list`) },
@@ -235,6 +235,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         const network = (await store.get<NetworkRecord>('networks', found.network_id)) as NetworkRecord;
         checkPortAttributes(ctx, f, network, 'update_port');
         const groups = Array.isArray(f.security_groups) ? await checkGroups(deps, ctx, f.security_groups) : undefined;
+        const change = Array.isArray(f.fixed_ips) ? await changeAddresses(deps, found, f.fixed_ips) : undefined;
         const updated = await store.update<PortRecord>('ports', found.id, (p) => {
           const portSecurity = (f.port_security_enabled as boolean | undefined) ?? p.port_security_enabled;
           const securityGroups = groups ?? p.security_groups;
@@ -243,6 +244,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
           return {
             ...p,
             ...(f as Partial<PortRecord>),
+            fixed_ips: change?.fixedIps ?? p.fixed_ips,
             security_groups: securityGroups,
             port_security_enabled: portSecurity,
             allowed_address_pairs: f.allowed_address_pairs !== undefined ? addressPairs(f.allowed_address_pairs, p.mac_address) : p.allowed_address_pairs,
@@ -251,7 +253,12 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
             revision_number: p.revision_number + 1,
           };
         });
-        if (!updated) throw new PortNotFound(found.id);
+        if (!updated) {
+          if (change) await releaseAddresses(deps, change.added);
+          throw new PortNotFound(found.id);
+        }
+        // The addresses the port no longer has are free only once the port says so.
+        if (change) await releaseAddresses(deps, change.removed);
         await notify(found['binding:host_id'], updated['binding:host_id']);
         return showResponse(req, 'port', portView(updated, ctx));
       },
@@ -272,6 +279,26 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
       },
     },
   ];
+}
+
+/**
+ * A port's new `fixed_ips` (`_get_changed_ips_for_port`): entries naming an address the port
+ * has keep it, the others are claimed as a create's are, and the port's addresses not named are
+ * let go after the port is written.
+ */
+async function changeAddresses(deps: NetworkDeps, port: PortRecord, requested: unknown[]): Promise<{ fixedIps: FixedIp[]; added: FixedIp[]; removed: FixedIp[] }> {
+  const subnets = (await deps.store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === port.network_id);
+  const kept: FixedIp[] = [];
+  const wanted: unknown[] = [];
+  for (const entry of requested) {
+    const ip = typeof entry === 'object' && entry !== null ? (entry as { ip_address?: unknown; subnet_id?: unknown }) : undefined;
+    const same = ip && port.fixed_ips.find((x) => x.ip_address === ip.ip_address && (ip.subnet_id === undefined || ip.subnet_id === x.subnet_id));
+    if (same) kept.push(same);
+    else wanted.push(entry);
+  }
+  const added = wanted.length > 0 ? await claimAddresses(deps, port.network_id, subnets, ipRequests(wanted, subnets), port.id, port.mac_address, port.device_owner) : [];
+  const removed = port.fixed_ips.filter((x) => !kept.includes(x));
+  return { fixedIps: [...kept, ...added], added, removed };
 }
 
 /** Removes a port, then its claims (a crash in between leaves an address unused, never given twice). */

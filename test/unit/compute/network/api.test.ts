@@ -110,10 +110,17 @@ test('subnets and ports: addresses from the pools, fixed IPs, MACs, in-use netwo
   assert.equal(filtered.map((p: { id: string }) => p.id), [p2.id]);
   assert.equal((await a.del(`/v2.0/subnets/${s.id}`)).json, neutronError('SubnetInUse', `Unable to complete operation on subnet ${s.id}: One or more ports have an IP allocation from this subnet.`));
   assert.equal((await a.del(`/v2.0/networks/${n.id}`)).json, neutronError('NetworkInUse', `Unable to complete operation on network ${n.id}. There are one or more ports still in use on the network.`));
+  const moved = await a.put(`/v2.0/ports/${p2.id}`, { port: { fixed_ips: [{ ip_address: '10.1.0.50' }, { subnet_id: s.id, ip_address: '10.1.0.60' }] } });
+  assert.equal(moved.json.port.fixed_ips, [{ subnet_id: s.id, ip_address: '10.1.0.50' }, { subnet_id: s.id, ip_address: '10.1.0.60' }], 'port set --fixed-ip adds one');
+  const taken = await a.put(`/v2.0/ports/${p1.id}`, { port: { fixed_ips: [{ ip_address: '10.1.0.60' }] } });
+  assert.is(taken.json.NeutronError.type, 'IpAddressAlreadyAllocated');
+  assert.equal((await a.get(`/v2.0/ports/${p1.id}`)).json.port.fixed_ips, p1.fixed_ips, 'a refused change keeps the port as it was');
+  assert.equal((await a.put(`/v2.0/ports/${p2.id}`, { port: { fixed_ips: [{ ip_address: '10.1.0.50' }] } })).json.port.fixed_ips, [{ subnet_id: s.id, ip_address: '10.1.0.50' }]);
+  assert.is((await a.post('/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '10.1.0.60' }], name: 'takes-60' } })).status, 201, 'the address let go is free');
   assert.is((await a.del(`/v2.0/ports/${p2.id}`)).status, 204);
   const again = await a.post('/v2.0/ports', { port: { network_id: n.id, fixed_ips: [{ ip_address: '10.1.0.50' }] } });
   assert.is(again.status, 201, 'a deleted port gives its address back');
-  for (const p of [p1, again.json.port]) await a.del(`/v2.0/ports/${p.id}`);
+  for (const p of (await a.get(`/v2.0/ports?network_id=${n.id}`)).json.ports) await a.del(`/v2.0/ports/${p.id}`);
   assert.is((await a.del(`/v2.0/networks/${n.id}`)).status, 204);
   assert.is((await a.get(`/v2.0/subnets/${s.id}`)).status, 404, 'its subnets went with it');
 });
