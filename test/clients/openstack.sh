@@ -80,8 +80,8 @@ check "domain delete while enabled: refused" fails_with "Cannot delete a domain 
 check "domain set --disable / delete" bash -c "os domain set --disable $D && os domain delete $D && ! os domain list -f value -c Name | grep -qx $D"
 # The network service (Neutron v2.0): what a tenant does before booting a server, and the
 # refusals that reach the user.
-N="cnet-$S"
-export N
+N="cnet-$S" SGP=$((20000 + S % 10000))
+export N SGP
 check "catalog list: network" bash -c "os catalog list -f value -c Type | grep -qx network"
 check "network create (demo)" bash -c "demo network create $N -f value -c status | grep -qx ACTIVE"
 check "subnet create" bash -c "demo subnet create --network $N --subnet-range 10.77.0.0/29 $N-sub -f value -c gateway_ip | grep -qx 10.77.0.1"
@@ -90,10 +90,10 @@ check "port create, the same fixed IP again: 409" fails_with "IP address 10.77.0
 check "port create: an address from the pool" bash -c "demo port create --network $N $N-p1 -f json | grep -q '\"ip_address\": \"10.77.0.[3-6]\"'"
 check "port list --network" bash -c "[ \"\$(demo port list --network $N -f value -c Name | sort | tr '\n' ' ')\" = '$N-p1 $N-p2 ' ]"
 check "a /29 runs out: 409 IpAddressGenerationFailure" bash -c "for i in 3 4 5 6; do demo port create --network $N $N-x\$i >/dev/null 2>&1; done; fails_with 'No more IP addresses available on network' demo port create --network $N $N-x7"
-check "security group rule create (default group)" bash -c "demo security group rule create --protocol tcp --dst-port 22 default -f value -c port_range_max | grep -qx 22"
-check "security group rule create again: 409" fails_with "Security group rule already exists" demo security group rule create --protocol tcp --dst-port 22 default
-check "security group rule create, bad port range: 400" fails_with "port_range_min must be <= port_range_max" demo security group rule create --protocol tcp --dst-port 30:20 default
-check "network create --external (admin)" bash -c "os network create --external $N-pub -f value -c router:external | grep -qx External && os subnet create --network $N-pub --subnet-range 172.29.4.0/24 --no-dhcp $N-pub-sub >/dev/null"
+check "security group rule create (default group)" bash -c "demo security group rule create --protocol tcp --dst-port $SGP default -f value -c port_range_max | grep -qx $SGP"
+check "security group rule create again: 409" fails_with "Security group rule already exists" demo security group rule create --protocol tcp --dst-port "$SGP" default
+check "security group rule create, an IPv6 rule with an IPv4 prefix: 400" fails_with "Conflicting value ethertype IPv6 for CIDR 10.0.0.0/8" demo security group rule create --ethertype IPv6 --remote-ip 10.0.0.0/8 default
+check "network create --external (admin)" bash -c "os network create --external $N-pub -f value -c router:external | grep -qx True && os subnet create --network $N-pub --subnet-range 172.29.4.0/24 --no-dhcp $N-pub-sub >/dev/null"
 check "a non-admin cannot make a shared network: 403" fails_with "disallowed by policy" demo network create --share $N-shared
 check "router create / set --external-gateway" bash -c "demo router create $N-r >/dev/null && demo router set --external-gateway $N-pub $N-r && demo router show $N-r -f value -c external_gateway_info | grep -q 172.29.4."
 check "router add subnet" bash -c "demo router add subnet $N-r $N-sub && demo port list --router $N-r -f value -c 'Fixed IP Addresses' | grep -q 10.77.0.1"
