@@ -10,7 +10,7 @@ import { SwiftError } from '../../common/errors.ts';
 export class NeutronError extends SwiftError {
   /** Neutron's exception class name (the body's `type`). */
   readonly type: string;
-  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound' | 'Forbidden' | 'Unavailable';
+  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound' | 'Forbidden' | 'TooLarge' | 'Unavailable';
 
   constructor(type: string, fault: NeutronError['fault'], message: string) {
     super(`NEUTRON_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, message);

@@ -15,7 +15,7 @@ import type { NetworkRequest, NetworkRoute } from './request.ts';
 /** Neutron's `max_request_body_size` (oslo.middleware's default). */
 const MAX_BODY_BYTES = 114_688;
 
-const STATUS: Record<NeutronError['fault'], number> = { BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, Unavailable: 503 };
+const STATUS: Record<NeutronError['fault'], number> = { BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unavailable: 503 };
 
 export interface NetworkServerOptions {
   /** This service's URL as clients reach it; empty: `http://<Host header>`. */
@@ -148,7 +148,7 @@ async function readJson(req: ServerRequest): Promise<unknown> {
     await drain(req);
     return undefined;
   }
-  const tooLarge = (): Error => new NeutronError('RequestEntityTooLarge', 'BadRequest', 'Request is too large.');
+  const tooLarge = (): Error => new NeutronError('HTTPRequestEntityTooLarge', 'TooLarge', 'Request is too large.');
   if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   const bytes = await readWholeBody(req.body, 30_000, MAX_BODY_BYTES, tooLarge);
   if (bytes.length === 0) return undefined;

@@ -54,6 +54,8 @@ test('networks: create, show, update, delete; bad bodies; not found', async () =
   assert.equal((await a.post('/v2.0/networks', { network: { bogus: 1 } })).json, neutronError('HTTPBadRequest', "Unrecognized attribute(s) 'bogus'"));
   assert.equal((await a.post('/v2.0/networks', { network: { admin_state_up: 'maybe' } })).json, neutronError('InvalidInput', "Invalid input for operation: 'maybe' cannot be converted to boolean."));
   assert.equal((await a.post('/v2.0/networks', { nope: {} })).json, neutronError('HTTPBadRequest', "Unable to find 'network' in request body"));
+  assert.equal((await a.post('/v2.0/networks', '{"network": ')).json, neutronError('HTTPBadRequest', 'Body contains invalid data'));
+  assert.is((await a.post('/v2.0/networks', { network: { description: 'x'.repeat(120_000) } })).status, 413);
   const shared = await a.post('/v2.0/networks', { network: { name: 'x', shared: true } });
   assert.is(shared.status, 403);
   assert.equal(shared.json, neutronError('PolicyNotAuthorized', '(rule:create_network and rule:create_network:shared) is disallowed by policy'));
