@@ -69,16 +69,30 @@ export class NetworkStore {
 
   /** @throws {RecordExistsError} when the key is taken. */
   async create(type: string, key: string, value: unknown): Promise<void> {
-    await this.records.create(type, key, value);
+    const version = await this.records.create(type, key, value);
+    this.remember(type, { key, value, version });
   }
 
   /** Compare-and-swap update; `undefined` when there is no such record. `change` may throw to refuse. */
   async update<R>(type: string, id: string, change: (current: R) => R | undefined): Promise<R | undefined> {
-    return (await updateRecord<R>(this.records, type, id, (current) => change(current.value)))?.value;
+    const written = await updateRecord<R>(this.records, type, id, (current) => change(current.value));
+    if (written) this.remember(type, written);
+    return written?.value;
   }
 
   async delete(type: string, key: string): Promise<boolean> {
+    this.cache.get(type)?.delete(key);
     return this.records.delete(type, key);
+  }
+
+  /**
+   * What this process wrote is known without reading it back: the next scan finds the same
+   * version in the listing and uses it (a port create would otherwise re-read every port made
+   * since the last scan).
+   */
+  private remember(type: string, record: StoredRecord): void {
+    const cached = this.cache.get(type);
+    if (cached) cached.set(record.key, record);
   }
 
   /** Takes `key` for `value` if nobody has it: `true` when this call took it. */
