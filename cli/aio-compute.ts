@@ -24,7 +24,9 @@ export function aioComputeAgentConfig(layout: AioLayout, n: number): string {
  * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's) into the configs
  * and writes one compute agent config per storage process (`agents`): host `aio-<n>`.
  */
-export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number }): Promise<void> {
+export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number; imagePort?: number; networkPort?: number }): Promise<void> {
+  // The services a boot calls, at the ports this start gives them.
+  const services = [`image_url = http://127.0.0.1:${options.imagePort ?? 9292}`, `network_url = http://127.0.0.1:${options.networkPort ?? 9696}`];
   const path = aioComputeConfig(layout);
   const identity = aioIdentityFiles(layout);
   if (!existsSync(path)) {
@@ -45,6 +47,8 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.compute_compute = ${key} .admin`));
   }
   const config = (await readFile(path, 'utf8'))
+    .replace(/^(image|network)_url = .*\n/gm, '')
+    .replace(/^\[compute\]\n/m, `[compute]\n${services.join('\n')}\n`)
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
@@ -62,6 +66,7 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
       'libvirt_uri = test:///default',
       'virt_type = qemu',
       `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
+      ...services,
       'account_user = .compute:compute',
       `account_key = ${key}`,
       '',

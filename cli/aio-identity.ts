@@ -24,7 +24,7 @@ export const DEFAULT_IDENTITY_PORT = 5000;
  * `clouds.yaml` with an admin and a demo cloud. Every
  * start puts `port` (and the proxy's) into the configs and `clouds.yaml`.
  */
-export async function setupAioIdentity(layout: AioLayout, options: { port: number; proxyPort: number }): Promise<void> {
+export async function setupAioIdentity(layout: AioLayout, options: { port: number; proxyPort: number; networkPort?: number }): Promise<void> {
   const files = aioIdentityFiles(layout);
   if (!existsSync(files.config)) {
     const key = randomBytes(18).toString('base64url');
@@ -57,7 +57,10 @@ export async function setupAioIdentity(layout: AioLayout, options: { port: numbe
   config = config
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
-    .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
+    .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`)
+    .replace(/^network_url = .*\n/m, '');
+  // The network service's catalog entry follows its port on every start (bootstrap adds it).
+  if (options.networkPort !== undefined) config = config.replace(/^object_store_url = /m, `network_url = http://127.0.0.1:${options.networkPort}\nobject_store_url = `);
   await writeFile(files.config, config, { mode: 0o600 });
   const value = (k: string): string => new RegExp(`^${k} = (.*)$`, 'm').exec(config)?.[1] ?? '';
   await writeFile(files.clouds, cloudsYaml(`http://127.0.0.1:${options.port}/v3`, value('admin_password'), value('demo_password')), { mode: 0o600 });

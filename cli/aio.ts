@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { aioComputeAgentConfig, aioComputeConfig, DEFAULT_COMPUTE_PORT, setupAioCompute } from './aio-compute.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
+import { aioNetworkConfig, DEFAULT_NETWORK_PORT, setupAioNetwork } from './aio-network.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
@@ -25,6 +26,8 @@ export interface AioOptions {
   readonly identityPort?: number;
   /** The compute API's port (default 8774). */
   readonly computePort?: number;
+  /** The network service's port (default 9696). */
+  readonly networkPort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -53,8 +56,9 @@ export function groupNodes(count: number): number[][] {
 
 /**
  * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
- * `storageProcesses` processes), a proxy, the identity service (cli/aio-identity.ts) and the compute API (cli/aio-compute.ts); each process's pid is in
- * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`, `compute`), its log in `<data>/log/<name>.log`. A
+ * `storageProcesses` processes), a proxy, the identity service (cli/aio-identity.ts), the
+ * network service (cli/aio-network.ts) and the compute API (cli/aio-compute.ts); each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`, `network`, `compute`), its log in `<data>/log/<name>.log`. A
  * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
  * SIGTERM.
  */
@@ -62,13 +66,15 @@ export async function runAio(options: AioOptions): Promise<number> {
   const layout = aioLayout(resolve(options.data));
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
-  await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
+  const networkPort = options.networkPort ?? DEFAULT_NETWORK_PORT;
+  await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port, networkPort });
   const identity = aioIdentityFiles(layout);
+  await setupAioNetwork(layout, { port: networkPort, proxyPort: options.port, identityPort, keyRepository: identity.keys });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
   const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
-  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length });
+  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length, networkPort });
   for (const [i, nodes] of groups.entries()) options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`);
   const managed: Managed[] = [
     ...groups.map((nodes, i) => ({
@@ -79,6 +85,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
     { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
     { name: 'compute', args: ['start', 'compute', '--config', aioComputeConfig(layout)], restarts: 0 },
+    { name: 'network', args: ['start', 'network', '--config', aioNetworkConfig(layout)], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -106,6 +113,8 @@ export async function runAio(options: AioOptions): Promise<number> {
   }
   // Then the identity service's first bootstrap, through the proxy.
   if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
+  // And the network service, which needs nothing before it answers.
+  if (ready) ready = await Promise.race([waitForPorts([networkPort], 60_000, options.clock), stopRequested.then(() => false)]);
   if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
@@ -114,6 +123,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
     options.out('  openstack token issue');
     options.out(`compute (Nova v2.1) on http://127.0.0.1:${computePort}/v2.1:  openstack flavor list`);
+    options.out(`network (Neutron v2.0) on http://127.0.0.1:${networkPort}: openstack network list`);
   }
 
   await stopRequested;

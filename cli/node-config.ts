@@ -5,6 +5,7 @@ import { ConfigError } from '../common/errors.ts';
 import { type ComputeAgentNodeConfig, computeAgentNodeSchemas } from './compute-agent-node.ts';
 import { type ComputeNodeConfig, computeNodeSchemas } from './compute-node.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
+import { type NetworkNodeConfig, networkNodeSchemas } from './network-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
@@ -24,7 +25,7 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas), ...Object.keys(networkNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -103,4 +104,9 @@ export function clusterPolicies(own: PolicySections, swiftDir: string, source: s
 
 function canonical(sections: PolicySections): string {
   return JSON.stringify(Object.keys(sections).sort().map((k) => [k, sections[k]]));
+}
+
+/** The network service's config: its `[network]` section, other roles' sections allowed beside it. */
+export function loadNetworkConfig(path: string): NetworkNodeConfig {
+  return loadConfigFile(path, networkNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }

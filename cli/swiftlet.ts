@@ -3,7 +3,7 @@
  * The `swiftlet` command: one entry point for operators.
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
- *   swiftlet start storage|proxy|identity|compute|compute-agent --config FILE  one role of a real node
+ *   swiftlet start storage|proxy|identity|network|compute|compute-agent --config FILE  one role of a real node
  *   swiftlet identity-manage fernet_setup|fernet_rotate   the identity tokens' key repository
  *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
@@ -26,13 +26,14 @@ const HELP = `usage: swiftlet <command> [args]
 
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
       [--identity-port PORT]           the identity service on PORT (5000) with <DIR>/etc/clouds.yaml,
+      [--network-port PORT]            the network service (Neutron v2.0) on PORT (9696),
       [--compute-port PORT]            the compute API (Nova v2.1) on PORT (8774),
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy|identity|compute|compute-agent --config FILE
+  start storage|proxy|identity|network|compute|compute-agent --config FILE
                                        run one role of a node (storage: [--no-daemons]
                                        [--compute-agent FILE]; --config
                                        again for more nodes in the same process)
@@ -52,7 +53,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'identity-port', 'compute-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'network-port', 'compute-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config', 'compute-agent'], bare: ['no-daemons'] },
@@ -67,11 +68,21 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --identity-port ${flags.get('identity-port')}`);
     return 2;
   }
-  const computePort = Number(flags.get('compute-port') ?? 8774);
-  if (!Number.isInteger(computePort) || computePort < 1 || computePort > 65535 || computePort === port || computePort === identityPort) {
-    io.err(`invalid --compute-port ${flags.get('compute-port')}`);
-    return 2;
-  }
+  // The services' ports: each its own, none the proxy's or another service's.
+  const taken = [port, identityPort];
+  const servicePort = (name: string, fallback: number): number | undefined => {
+    const value = Number(flags.get(`${name}-port`) ?? fallback);
+    if (!Number.isInteger(value) || value < 1 || value > 65535 || taken.includes(value)) {
+      io.err(`invalid --${name}-port ${flags.get(`${name}-port`)}`);
+      return undefined;
+    }
+    taken.push(value);
+    return value;
+  };
+  const networkPort = servicePort('network', 9696);
+  if (networkPort === undefined) return 2;
+  const computePort = servicePort('compute', 8774);
+  if (computePort === undefined) return 2;
   const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
@@ -82,7 +93,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, computePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, networkPort, computePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -11,12 +11,13 @@ set -u
 cd "$(dirname "$0")/.."
 PORT=${CONFORMANCE_PORT:-18080}
 IDENTITY_PORT=${CONFORMANCE_IDENTITY_PORT:-18500}
+NETWORK_PORT=${CONFORMANCE_NETWORK_PORT:-18696}
 COMPUTE_PORT=${CONFORMANCE_COMPUTE_PORT:-18774}
 BASE=${CONFORMANCE_STORAGE_PORT_BASE:-26000}
 DATA=$(mktemp -d -t swiftlet-conformance.XXXXXX)
 CLIENTS=../shared/conformance
 [ -x "$CLIENTS/run-all.sh" ] || CLIENTS=test/clients
-node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --compute-port "$COMPUTE_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
+node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --network-port "$NETWORK_PORT" --compute-port "$COMPUTE_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
 AIO=$!
 cleanup() { kill -TERM "$AIO" 2>/dev/null; wait "$AIO" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT

@@ -4,12 +4,13 @@ import { SwiftError } from '../../common/errors.ts';
  * Neutron's errors, by its exception names (neutron-lib `exceptions`, `neutron/ipam/
  * exceptions.py`) and messages. `fault` is the family Neutron's class derives from, which the
  * network API maps at its edge (BadRequest 400, Conflict and InUse 409, NotFound 404) into
- * `{"NeutronError": {"type": <type>, "message": <message>, "detail": ""}}`.
+ * `{"NeutronError": {"type": <type>, "message": <message>, "detail": ""}}` (NotAuthorized 403,
+ * ServiceUnavailable 503).
  */
 export class NeutronError extends SwiftError {
   /** Neutron's exception class name (the body's `type`). */
   readonly type: string;
-  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound';
+  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound' | 'Forbidden' | 'TooLarge' | 'Unavailable';
 
   constructor(type: string, fault: NeutronError['fault'], message: string) {
     super(`NEUTRON_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, message);
@@ -94,5 +95,168 @@ export class MacAddressGenerationFailure extends NeutronError {
 export class MacAddressInUse extends NeutronError {
   constructor(networkId: string, mac: string) {
     super('MacAddressInUse', 'Conflict', `Unable to complete operation for network ${networkId}. The mac address ${mac} is in use.`);
+  }
+}
+
+/** The API layer's webob errors: `HTTPBadRequest`, `HTTPNotFound` (an unknown path, or a resource policy hides). */
+export class HttpBadRequest extends NeutronError {
+  constructor(message: string) {
+    super('HTTPBadRequest', 'BadRequest', message);
+  }
+}
+
+export class HttpNotFound extends NeutronError {
+  constructor(message = 'The resource could not be found.') {
+    super('HTTPNotFound', 'NotFound', message);
+  }
+}
+
+/** oslo.policy's refusal, naming the rule checked: "(rule:create_network and rule:create_network:shared) is disallowed by policy". */
+export class PolicyNotAuthorized extends NeutronError {
+  constructor(rule: string) {
+    super('PolicyNotAuthorized', 'Forbidden', `${rule} is disallowed by policy`);
+  }
+}
+
+/** "Bad %(resource)s request: %(msg)s." */
+export class BadRequest extends NeutronError {
+  constructor(resource: string, msg: string) {
+    super('BadRequest', 'BadRequest', `Bad ${resource} request: ${msg}.`);
+  }
+}
+
+export class NetworkNotFound extends NeutronError {
+  constructor(id: string) {
+    super('NetworkNotFound', 'NotFound', `Network ${id} could not be found.`);
+  }
+}
+
+export class SubnetNotFound extends NeutronError {
+  constructor(id: string) {
+    super('SubnetNotFound', 'NotFound', `Subnet ${id} could not be found.`);
+  }
+}
+
+export class PortNotFound extends NeutronError {
+  constructor(id: string) {
+    super('PortNotFound', 'NotFound', `Port ${id} could not be found.`);
+  }
+}
+
+export class RouterNotFound extends NeutronError {
+  constructor(id: string) {
+    super('RouterNotFound', 'NotFound', `Router ${id} could not be found`);
+  }
+}
+
+export class FloatingIPNotFound extends NeutronError {
+  constructor(id: string) {
+    super('FloatingIPNotFound', 'NotFound', `Floating IP ${id} could not be found`);
+  }
+}
+
+export class SecurityGroupNotFound extends NeutronError {
+  constructor(id: string) {
+    super('SecurityGroupNotFound', 'NotFound', `Security group ${id} does not exist`);
+  }
+}
+
+export class SecurityGroupRuleNotFound extends NeutronError {
+  constructor(id: string) {
+    super('SecurityGroupRuleNotFound', 'NotFound', `Security group rule ${id} does not exist`);
+  }
+}
+
+export class NetworkInUse extends NeutronError {
+  constructor(id: string) {
+    super('NetworkInUse', 'Conflict', `Unable to complete operation on network ${id}. There are one or more ports still in use on the network.`);
+  }
+}
+
+export class SubnetInUse extends NeutronError {
+  constructor(id: string, reason = 'One or more ports have an IP allocation from this subnet') {
+    super('SubnetInUse', 'Conflict', `Unable to complete operation on subnet ${id}: ${reason}.`);
+  }
+}
+
+export class RouterInUse extends NeutronError {
+  constructor(id: string, reason = 'still has ports') {
+    super('RouterInUse', 'Conflict', `Router ${id} ${reason}`);
+  }
+}
+
+export class SecurityGroupInUse extends NeutronError {
+  constructor(id: string) {
+    super('SecurityGroupInUse', 'Conflict', `Security Group ${id} in use.`);
+  }
+}
+
+export class SecurityGroupCannotRemoveDefault extends NeutronError {
+  constructor() {
+    super('SecurityGroupCannotRemoveDefault', 'Conflict', 'Insufficient rights for removing default security group.');
+  }
+}
+
+export class SecurityGroupCannotUpdateDefault extends NeutronError {
+  constructor() {
+    super('SecurityGroupCannotUpdateDefault', 'Conflict', 'Updating default security group not allowed.');
+  }
+}
+
+export class SecurityGroupRuleExists extends NeutronError {
+  constructor(ruleId: string) {
+    super('SecurityGroupRuleExists', 'Conflict', `Security group rule already exists. Rule id is ${ruleId}.`);
+  }
+}
+
+/** The security group rule checks (neutron/extensions/securitygroup.py), all InvalidInput (400) with messages of their own. */
+export class SecurityGroupRuleInvalid extends NeutronError {
+  constructor(type: string, message: string) {
+    super(type, 'BadRequest', message);
+  }
+}
+
+/** "Quota exceeded for resources: ['port']." */
+export class OverQuota extends NeutronError {
+  constructor(resources: readonly string[]) {
+    super('OverQuota', 'Conflict', `Quota exceeded for resources: [${resources.map((r) => `'${r}'`).join(', ')}].`);
+  }
+}
+
+export class RouterInterfaceNotFoundForSubnet extends NeutronError {
+  constructor(routerId: string, subnetId: string) {
+    super('RouterInterfaceNotFoundForSubnet', 'NotFound', `Router ${routerId} has no interface on subnet ${subnetId}`);
+  }
+}
+
+export class RouterInterfaceNotFound extends NeutronError {
+  constructor(routerId: string, portId: string) {
+    super('RouterInterfaceNotFound', 'NotFound', `Router ${routerId} does not have an interface with id ${portId}`);
+  }
+}
+
+export class ExternalGatewayForFloatingIPNotFound extends NeutronError {
+  constructor(externalNetworkId: string, subnetId: string, portId: string) {
+    super('ExternalGatewayForFloatingIPNotFound', 'NotFound', `External network ${externalNetworkId} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`);
+  }
+}
+
+export class FloatingIPPortAlreadyAssociated extends NeutronError {
+  constructor(floatingIp: string, fipId: string, portId: string, fixedIp: string, netId: string) {
+    super('FloatingIPPortAlreadyAssociated', 'Conflict', `Cannot associate floating IP ${floatingIp} (${fipId}) with port ${portId} using fixed IP ${fixedIp}, as that fixed IP already has a floating IP on external network ${netId}.`);
+  }
+}
+
+/** 503 when the cluster holding the records does not answer. */
+export class ServiceUnavailable extends NeutronError {
+  constructor() {
+    super('ServiceUnavailable', 'Unavailable', 'The service is unavailable.');
+  }
+}
+
+/** 409 when no subnet of the network had an address left for a port that asked for none in particular. */
+export class NetworkIpAddressGenerationFailure extends NeutronError {
+  constructor(networkId: string) {
+    super('IpAddressGenerationFailure', 'Conflict', `No more IP addresses available on network ${networkId}.`);
   }
 }

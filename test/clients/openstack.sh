@@ -1,7 +1,8 @@
 #!/bin/bash
 # python-openstackclient (`openstack`, Debian package python3-openstackclient) against a Keystone
 # v3 endpoint, the way an operator uses it: tokens and the catalog, domains, projects, users,
-# groups, roles and role assignments, application and EC2 credentials, and Keystone's refusals.
+# groups, roles and role assignments, application and EC2 credentials, and Keystone's refusals;
+# then the network service: networks, subnets, ports, security group rules, routers, floating IPs.
 # Endpoint: OS_CLIENT_CONFIG_FILE with clouds OS_ADMIN_CLOUD (swiftlet-admin) and
 # OS_DEMO_CLOUD (swiftlet-demo), as `swiftlet aio` writes them. Last line: "N passed, M failed".
 set -u
@@ -77,6 +78,28 @@ check "user delete / role delete" bash -c "os user delete --domain $D $U && os r
 check "project delete (child first)" bash -c "os project delete --domain $D $P-kid && os project delete --domain $D $P"
 check "domain delete while enabled: refused" fails_with "Cannot delete a domain that is enabled" os domain delete "$D"
 check "domain set --disable / delete" bash -c "os domain set --disable $D && os domain delete $D && ! os domain list -f value -c Name | grep -qx $D"
+# The network service (Neutron v2.0): what a tenant does before booting a server, and the
+# refusals that reach the user.
+N="cnet-$S" SGP=$((20000 + S % 10000))
+export N SGP
+check "catalog list: network" bash -c "os catalog list -f value -c Type | grep -qx network"
+check "network create (demo)" bash -c "demo network create $N -f value -c status | grep -qx ACTIVE"
+check "subnet create" bash -c "demo subnet create --network $N --subnet-range 10.77.0.0/29 $N-sub -f value -c gateway_ip | grep -qx 10.77.0.1"
+check "port create --fixed-ip" bash -c "demo port create --network $N --fixed-ip subnet=$N-sub,ip-address=10.77.0.2 $N-p2 -f json | grep -q '\"ip_address\": \"10.77.0.2\"'"
+check "port create, the same fixed IP again: 409" fails_with "IP address 10.77.0.2 already allocated in subnet" demo port create --network $N --fixed-ip subnet=$N-sub,ip-address=10.77.0.2 $N-p3
+check "port create: an address from the pool" bash -c "demo port create --network $N $N-p1 -f json | grep -q '\"ip_address\": \"10.77.0.[3-6]\"'"
+check "port list --network" bash -c "[ \"\$(demo port list --network $N -f value -c Name | sort | tr '\n' ' ')\" = '$N-p1 $N-p2 ' ]"
+check "a /29 runs out: 409 IpAddressGenerationFailure" bash -c "for i in 3 4 5 6; do demo port create --network $N $N-x\$i >/dev/null 2>&1; done; fails_with 'No more IP addresses available on network' demo port create --network $N $N-x7"
+check "security group rule create (default group)" bash -c "demo security group rule create --protocol tcp --dst-port $SGP default -f value -c port_range_max | grep -qx $SGP"
+check "security group rule create again: 409" fails_with "Security group rule already exists" demo security group rule create --protocol tcp --dst-port "$SGP" default
+check "security group rule create, an IPv6 rule with an IPv4 prefix: 400" fails_with "Conflicting value ethertype IPv6 for CIDR 10.0.0.0/8" demo security group rule create --ethertype IPv6 --remote-ip 10.0.0.0/8 default
+check "network create --external (admin)" bash -c "os network create --external $N-pub -f value -c router:external | grep -qx True && os subnet create --network $N-pub --subnet-range 172.29.4.0/24 --no-dhcp $N-pub-sub >/dev/null"
+check "a non-admin cannot make a shared network: 403" fails_with "disallowed by policy" demo network create --share $N-shared
+check "router create / set --external-gateway" bash -c "demo router create $N-r >/dev/null && demo router set --external-gateway $N-pub $N-r && demo router show $N-r -f value -c external_gateway_info | grep -q 172.29.4."
+check "router add subnet" bash -c "demo router add subnet $N-r $N-sub && demo port list --router $N-r -f value -c 'Fixed IP Addresses' | grep -q 10.77.0.1"
+check "floating ip create / set --port" bash -c "f=\$(demo floating ip create $N-pub -f value -c id) && demo floating ip set --port $N-p1 \$f && demo floating ip show \$f -f value -c fixed_ip_address | grep -q '^10.77.0.'"
+check "network delete with ports: 409 in use" fails_with "There are one or more ports still in use on the network" demo network delete $N
+check "tear down: floating ips, router, ports, subnets, networks" bash -c "for f in \$(demo floating ip list --network $N-pub -f value -c ID); do demo floating ip delete \$f; done && demo router remove subnet $N-r $N-sub && demo router delete $N-r && demo port delete \$(demo port list --network $N -f value -c ID) && demo network delete $N && os network delete $N-pub && ! demo network list -f value -c Name | grep -qx $N"
 
 # Compute (Nova v2.1): flavors, keypairs, the hosts, quotas; then a server's life, which needs
 # the image (Glance) and network (Neutron) services in the catalog too.
@@ -95,12 +118,12 @@ check "availability zone list --compute: nova" bash -c "os availability zone lis
 check "quota show (compute part)" bash -c "os quota show -f value -c instances | grep -Eq '^-?[0-9]+$'"
 check "limits show --absolute" bash -c "demo limits show --absolute -f value -c Name | grep -qx maxTotalInstances"
 if os catalog list -f value -c Type | grep -qx image && os catalog list -f value -c Type | grep -qx network; then
-  IMG="cimg-$S" NET="cnet-$S" VM="cvm-$S"
+  IMG="cimg-$S" NET="csrvnet-$S" VM="cvm-$S"
   head -c 1048576 /dev/urandom > img.raw
   check "image create (for the server)" os image create --disk-format raw --container-format bare --file img.raw --public "$IMG"
-  check "network and subnet create (for the server)" bash -c "demo network create $NET >/dev/null && demo subnet create --network $NET --subnet-range 10.77.0.0/24 $NET-sub >/dev/null"
+  check "network and subnet create (for the server)" bash -c "demo network create $NET >/dev/null && demo subnet create --network $NET --subnet-range 10.78.0.0/24 $NET-sub >/dev/null"
   check "server create --wait: ACTIVE" bash -c "demo server create --image $IMG --flavor $FL --network $NET --key-name $KP --wait $VM -f value -c status | grep -qx ACTIVE"
-  check "server list: ACTIVE with an address" bash -c "demo server list -f value -c Name -c Status -c Networks | grep -q \"$VM ACTIVE .*10\\.77\\.0\\.\""
+  check "server list: ACTIVE with an address" bash -c "demo server list -f value -c Name -c Status -c Networks | grep -q \"$VM ACTIVE .*10\\.78\\.0\\.\""
   check "server show: key and flavor" bash -c "[ \"\$(demo server show $VM -f value -c key_name)\" = $KP ]"
   check "server stop: SHUTOFF" bash -c "demo server stop $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = SHUTOFF ] && exit 0; sleep 1; done; exit 1"
   check "server start: ACTIVE" bash -c "demo server start $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = ACTIVE ] && exit 0; sleep 1; done; exit 1"

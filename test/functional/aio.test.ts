@@ -17,8 +17,8 @@ interface Running {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-function runAio(data: string, port: number, base: number, identityPort: number, extra: readonly string[] = []): Running {
-  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runAio(data: string, port: number, base: number, identityPort: number, networkPort: number, extra: readonly string[] = []): Running {
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--network-port', String(networkPort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -70,7 +70,8 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const port = await freePort();
   const base = await freePortBase();
   const identityPort = await freePort();
-  let running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '2']);
+  const networkPort = await freePort();
+  let running = runAio(dir.path, port, base, identityPort, networkPort, ['--storage-processes', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
@@ -81,7 +82,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
-    for (const name of ['proxy', 'storage1', 'storage2', 'identity']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['proxy', 'storage1', 'storage2', 'identity', 'network']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
 
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
@@ -115,6 +116,20 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.ok(running.lines.some((l) => l.includes(`export OS_CLIENT_CONFIG_FILE=${join(dir.path, 'etc', 'clouds.yaml')} OS_CLOUD=swiftlet-admin`)), running.lines.join('\n'));
     const adminToken = await identityToken(dir.path, identityPort);
     assert.match(adminToken, /^gAAAAA/);
+    // The network service takes the same tokens; what it makes is in the cluster.
+    const neutron = async (method: string, path: string, body?: unknown) => {
+      const res = await httpRequest(networkPort, method, path, { 'X-Auth-Token': adminToken, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body ? JSON.stringify(body) : undefined);
+      return { status: res.status, json: JSON.parse(res.body.toString() || '{}') };
+    };
+    const madeNet = (await neutron('POST', '/v2.0/networks', { network: { name: 'kept' } })).json.network;
+    assert.is((await neutron('POST', '/v2.0/subnets', { subnet: { network_id: madeNet.id, ip_version: 4, cidr: '10.3.0.0/24' } })).status, 201);
+    assert.is((await neutron('POST', '/v2.0/ports', { port: { network_id: madeNet.id, name: 'kept-port' } })).status, 201);
+    const networkState = async () => [
+      (await neutron('GET', `/v2.0/networks/${madeNet.id}`)).json,
+      (await neutron('GET', `/v2.0/subnets?network_id=${madeNet.id}`)).json,
+      (await neutron('GET', `/v2.0/ports?network_id=${madeNet.id}`)).json,
+    ];
+    const networkBefore = await networkState();
 
     // Kill a storage process (two nodes): the supervisor says so and starts it again.
     const pid = Number(await readFile(join(dir.path, 'run', 'storage2.pid'), 'utf8'));
@@ -128,7 +143,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
     // A second start reuses the data; one process now runs all four nodes.
-    running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '1']);
+    running = runAio(dir.path, port, base, identityPort, networkPort, ['--storage-processes', '1']);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
     assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));
@@ -138,6 +153,8 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     // Same identity state and keys: the token from before the restart is still good.
     const check = await httpRequest(identityPort, 'GET', '/v3/auth/tokens', { 'X-Auth-Token': adminToken, 'X-Subject-Token': adminToken });
     assert.is(check.status, 200);
+    // Every network, subnet and port as it was.
+    assert.equal(await networkState(), networkBefore);
   } finally {
     await stop(running);
     await dir.remove();

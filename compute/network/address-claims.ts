@@ -1,0 +1,100 @@
+import type { NetworkDeps } from './deps.ts';
+import { IpAddressAlreadyAllocated, IpAddressGenerationFailure, MacAddressGenerationFailure, MacAddressInUse, NetworkIpAddressGenerationFailure } from './errors.ts';
+import { allocateAddress } from './ipam.ts';
+import { isAutoAddressSubnet } from './subnet.ts';
+import { generateMac, MAC_GENERATION_RETRIES } from './mac-address.ts';
+import type { FixedIp, SubnetRecord } from './records.ts';
+
+/**
+ * Addresses and MACs, never given twice (docs/decisions.md, "Compute and network foundations"):
+ * each is a record of its own, `ip-allocations/<subnet>/<address>` and
+ * `mac-allocations/<network>/<mac>`, created only if absent. The draw is Neutron's
+ * (`allocateAddress`) over the subnet's listed claims; a draw another writer took first is added
+ * to the taken set and drawn again, a fixed IP someone holds is 409 IpAddressAlreadyAllocated.
+ */
+export interface IpRequest {
+  readonly subnet: SubnetRecord;
+  readonly ipAddress?: string;
+}
+
+interface AllocationClaim {
+  readonly port_id: string;
+  readonly network_id: string;
+}
+
+function toIpamSubnet(s: SubnetRecord) {
+  return { id: s.id, cidr: s.cidr, ipVersion: s.ip_version, allocationPools: s.allocation_pools, ipv6AddressMode: s.ipv6_address_mode, ipv6RaMode: s.ipv6_ra_mode };
+}
+
+/** One address of `subnet` for `portId`, claimed. */
+export async function claimAddress(deps: NetworkDeps, request: IpRequest, portId: string, mac: string, deviceOwner: string): Promise<string> {
+  const { subnet } = request;
+  const taken = new Set((await deps.store.keys('ip-allocations', `${subnet.id}/`)).map((k) => k.slice(subnet.id.length + 1)));
+  for (;;) {
+    const ip = allocateAddress(toIpamSubnet(subnet), taken, { ...(request.ipAddress !== undefined ? { ipAddress: request.ipAddress } : {}), mac, deviceOwner }, deps.random);
+    const claim: AllocationClaim = { port_id: portId, network_id: subnet.network_id };
+    if (await deps.store.claim('ip-allocations', `${subnet.id}/${ip}`, claim)) return ip;
+    // Someone else took it between our listing and our claim.
+    if (request.ipAddress !== undefined || isAutoAddressSubnet(toIpamSubnet(subnet))) throw new IpAddressAlreadyAllocated(ip, subnet.id);
+    taken.add(ip);
+  }
+}
+
+/**
+ * The port's addresses: the fixed IPs asked for, or (none asked) Neutron's choice: one address
+ * from the first IPv4 subnet with room, one from the first stateful IPv6 subnet with room, and
+ * one on every SLAAC/stateless subnet. On any failure the addresses already claimed are let go.
+ */
+export async function claimAddresses(deps: NetworkDeps, networkId: string, subnets: readonly SubnetRecord[], asked: readonly IpRequest[] | undefined, portId: string, mac: string, deviceOwner: string): Promise<FixedIp[]> {
+  const got: FixedIp[] = [];
+  try {
+    if (asked !== undefined) {
+      for (const request of asked) got.push({ subnet_id: request.subnet.id, ip_address: await claimAddress(deps, request, portId, mac, deviceOwner) });
+      return got;
+    }
+    const auto = subnets.filter((s) => isAutoAddressSubnet(toIpamSubnet(s)));
+    for (const version of [4, 6] as const) {
+      const candidates = subnets.filter((s) => s.ip_version === version && !auto.includes(s));
+      if (candidates.length === 0) continue;
+      let done = false;
+      for (const subnet of candidates) {
+        try {
+          got.push({ subnet_id: subnet.id, ip_address: await claimAddress(deps, { subnet }, portId, mac, deviceOwner) });
+          done = true;
+          break;
+        } catch (err) {
+          if (!(err instanceof IpAddressGenerationFailure)) throw err;
+        }
+      }
+      if (!done) throw new NetworkIpAddressGenerationFailure(networkId);
+    }
+    for (const subnet of auto) got.push({ subnet_id: subnet.id, ip_address: await claimAddress(deps, { subnet }, portId, mac, deviceOwner) });
+    return got;
+  } catch (err) {
+    await releaseAddresses(deps, got);
+    throw err;
+  }
+}
+
+export async function releaseAddresses(deps: NetworkDeps, ips: readonly FixedIp[]): Promise<void> {
+  for (const ip of ips) await deps.store.delete('ip-allocations', `${ip.subnet_id}/${ip.ip_address}`);
+}
+
+/** The port's MAC: the one asked for (409 MacAddressInUse when taken) or a new one of `base_mac`. */
+export async function claimMac(deps: NetworkDeps, networkId: string, asked: string | undefined, portId: string): Promise<string> {
+  if (asked !== undefined) {
+    if (!(await deps.store.claim('mac-allocations', `${networkId}/${asked}`, { port_id: portId }))) throw new MacAddressInUse(networkId, asked);
+    return asked;
+  }
+  const tried = new Set<string>();
+  for (let i = 0; i < MAC_GENERATION_RETRIES; i++) {
+    const mac = generateMac(networkId, tried, deps.random, deps.settings.baseMac);
+    if (await deps.store.claim('mac-allocations', `${networkId}/${mac}`, { port_id: portId })) return mac;
+    tried.add(mac);
+  }
+  throw new MacAddressGenerationFailure(networkId);
+}
+
+export async function releaseMac(deps: NetworkDeps, networkId: string, mac: string): Promise<void> {
+  await deps.store.delete('mac-allocations', `${networkId}/${mac}`);
+}

@@ -1,0 +1,152 @@
+import { type AttributeMap, parseBody, stringOf, toBoolean, toInt } from '../attributes.ts';
+import type { NetworkContext } from '../context.ts';
+import { type NetworkDeps, timestamp } from '../deps.ts';
+import { NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.ts';
+import type { ApiResource } from '../listing.ts';
+import { isOwner, owningProject, requireAdmin } from '../policy.ts';
+import { enforceQuota } from '../quota-check.ts';
+import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.ts';
+import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
+import { canSeeNetwork, visibleNetwork } from '../visibility.ts';
+import { listResponse, newId, showResponse } from './collection.ts';
+import { ensureDefaultSecurityGroup } from './security-groups.ts';
+
+const ATTRIBUTES: AttributeMap = {
+  name: { post: true, put: true, validate: stringOf(255) },
+  description: { post: true, put: true, validate: stringOf(255) },
+  admin_state_up: { post: true, put: true, convert: toBoolean },
+  shared: { post: true, put: true, convert: toBoolean },
+  'router:external': { post: true, put: true, convert: toBoolean },
+  mtu: { post: true, put: true, convert: toInt, validate: (v) => ((v as number) < 68 ? `'${v}' is too small - must be at least '68'` : undefined) },
+  port_security_enabled: { post: true, put: true, convert: toBoolean },
+  availability_zone_hints: { post: true, put: false, validate: (v) => (Array.isArray(v) && v.every((z) => typeof z === 'string') ? undefined : `'${String(v)}' is not a list`) },
+  project_id: { post: true, put: false, validate: stringOf(255) },
+  tenant_id: { post: true, put: false, validate: stringOf(255) },
+};
+
+/** Device owners whose ports do not keep a network in use (Neutron's `_ensure_network_not_in_use` lets DHCP ports go with it). */
+const NETWORK_OWNED = new Set(['network:dhcp']);
+
+/** A network as the API shows it. */
+export function networkView(net: NetworkRecord, subnets: readonly SubnetRecord[]): ApiResource {
+  return {
+    id: net.id,
+    name: net.name,
+    tenant_id: net.project_id,
+    project_id: net.project_id,
+    admin_state_up: net.admin_state_up,
+    mtu: net.mtu,
+    status: net.status,
+    subnets: subnets.filter((s) => s.network_id === net.id).map((s) => s.id),
+    shared: net.shared,
+    availability_zone_hints: net.availability_zone_hints,
+    availability_zones: ['nova'],
+    ipv4_address_scope: null,
+    ipv6_address_scope: null,
+    'router:external': net['router:external'],
+    description: net.description,
+    port_security_enabled: net.port_security_enabled,
+    l2_adjacency: true,
+    tags: net.tags,
+    created_at: net.created_at,
+    updated_at: net.updated_at,
+    revision_number: net.revision_number,
+  };
+}
+
+/** Admin-only attributes a body sets: `create_network:shared` and the like. */
+function checkAdminAttributes(ctx: NetworkContext, fields: Record<string, unknown>, action: string): void {
+  const adminOnly = ['shared', 'router:external'].filter((a) => a in fields && !(action === 'create_network' && fields[a] === false));
+  if (adminOnly.length > 0) requireAdmin(ctx, `(rule:${action} and ${adminOnly.map((a) => `rule:${action}:${a}`).join(' and ')})`);
+}
+
+export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
+  const { store } = deps;
+  return [
+    {
+      method: 'GET',
+      path: '/v2.0/networks',
+      auth: 'token',
+      handler: async (req) => {
+        const ctx = ctxOf(req);
+        const [nets, subnets] = await Promise.all([store.scan<NetworkRecord>('networks'), store.scan<SubnetRecord>('subnets')]);
+        return listResponse(req, 'networks', nets.filter((n) => canSeeNetwork(ctx, n)).map((n) => networkView(n, subnets)), ['admin_state_up', 'mtu', 'shared', 'router:external']);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v2.0/networks',
+      auth: 'token',
+      handler: async (req) => {
+        const ctx = ctxOf(req);
+        const fields = parseBody(req.body, 'network', ATTRIBUTES, 'create');
+        const projectId = owningProject(ctx, fields);
+        checkAdminAttributes(ctx, fields, 'create_network');
+        await enforceQuota(deps, projectId, 'network');
+        const now = timestamp(deps.clock);
+        const net: NetworkRecord = {
+          id: newId(),
+          project_id: projectId,
+          name: (fields.name as string | undefined) ?? '',
+          description: (fields.description as string | undefined) ?? '',
+          admin_state_up: (fields.admin_state_up as boolean | undefined) ?? true,
+          shared: (fields.shared as boolean | undefined) ?? false,
+          'router:external': (fields['router:external'] as boolean | undefined) ?? false,
+          mtu: (fields.mtu as number | undefined) ?? deps.settings.mtu,
+          status: 'ACTIVE',
+          port_security_enabled: (fields.port_security_enabled as boolean | undefined) ?? true,
+          availability_zone_hints: (fields.availability_zone_hints as string[] | undefined) ?? [],
+          tags: [],
+          created_at: now,
+          updated_at: now,
+          revision_number: 1,
+        };
+        // Neutron makes the project's default group when its first network is made.
+        await ensureDefaultSecurityGroup(deps, projectId);
+        await store.create('networks', net.id, net);
+        return showResponse(req, 'network', networkView(net, []), 201);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2.0/networks/{id}',
+      auth: 'token',
+      handler: async (req) => {
+        const net = await visibleNetwork(store, ctxOf(req), req.params.id as string);
+        return showResponse(req, 'network', networkView(net, await store.scan<SubnetRecord>('subnets')));
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v2.0/networks/{id}',
+      auth: 'token',
+      handler: async (req) => {
+        const ctx = ctxOf(req);
+        const id = req.params.id as string;
+        const fields = parseBody(req.body, 'network', ATTRIBUTES, 'update');
+        const found = await visibleNetwork(store, ctx, id);
+        if (!isOwner(ctx, found.project_id)) throw new PolicyNotAuthorized('rule:update_network');
+        checkAdminAttributes(ctx, fields, 'update_network');
+        const updated = await store.update<NetworkRecord>('networks', id, (net) => ({ ...net, ...fields, updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 }) as NetworkRecord);
+        if (!updated) throw new NetworkNotFound(id);
+        return showResponse(req, 'network', networkView(updated, await store.scan<SubnetRecord>('subnets')));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v2.0/networks/{id}',
+      auth: 'token',
+      handler: async (req) => {
+        const ctx = ctxOf(req);
+        const id = req.params.id as string;
+        const net = await visibleNetwork(store, ctx, id);
+        if (!isOwner(ctx, net.project_id)) throw new PolicyNotAuthorized('rule:delete_network');
+        const ports = (await store.scan<PortRecord>('ports')).filter((p) => p.network_id === id);
+        if (ports.some((p) => !NETWORK_OWNED.has(p.device_owner))) throw new NetworkInUse(id);
+        for (const subnet of (await store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === id)) await store.delete('subnets', subnet.id);
+        await store.delete('networks', id);
+        return NO_CONTENT;
+      },
+    },
+  ];
+}

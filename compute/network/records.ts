@@ -1,0 +1,118 @@
+import type { AllocationPool, HostRoute, Ipv6Mode } from './subnet.ts';
+
+/**
+ * The records the network service keeps (compute/network/store.ts), in Neutron's own field
+ * names so a record is close to what the API shows; what the API derives (a network's
+ * `subnets`, a subnet's `shared`, a security group's rules) is not stored.
+ */
+export interface StandardAttributes {
+  readonly id: string;
+  readonly project_id: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly revision_number: number;
+}
+
+export interface NetworkRecord extends StandardAttributes {
+  readonly name: string;
+  readonly admin_state_up: boolean;
+  readonly shared: boolean;
+  readonly 'router:external': boolean;
+  readonly mtu: number;
+  readonly status: string;
+  readonly port_security_enabled: boolean;
+  readonly availability_zone_hints: readonly string[];
+}
+
+export interface SubnetRecord extends StandardAttributes {
+  readonly name: string;
+  readonly network_id: string;
+  readonly ip_version: 4 | 6;
+  readonly cidr: string;
+  readonly gateway_ip: string | null;
+  readonly allocation_pools: readonly AllocationPool[];
+  readonly enable_dhcp: boolean;
+  readonly dns_nameservers: readonly string[];
+  readonly host_routes: readonly HostRoute[];
+  readonly ipv6_ra_mode: Ipv6Mode | null;
+  readonly ipv6_address_mode: Ipv6Mode | null;
+}
+
+export interface FixedIp {
+  readonly subnet_id: string;
+  readonly ip_address: string;
+}
+
+export interface AddressPair {
+  readonly ip_address: string;
+  readonly mac_address: string;
+}
+
+export interface PortRecord extends StandardAttributes {
+  readonly name: string;
+  readonly network_id: string;
+  readonly mac_address: string;
+  readonly admin_state_up: boolean;
+  readonly status: string;
+  readonly device_id: string;
+  readonly device_owner: string;
+  readonly fixed_ips: readonly FixedIp[];
+  readonly security_groups: readonly string[];
+  readonly port_security_enabled: boolean;
+  readonly allowed_address_pairs: readonly AddressPair[];
+  readonly 'binding:host_id': string;
+  readonly 'binding:vnic_type': string;
+  readonly 'binding:profile': Readonly<Record<string, unknown>>;
+}
+
+export interface SecurityGroupRecord extends StandardAttributes {
+  readonly name: string;
+  readonly stateful: boolean;
+}
+
+export interface SecurityGroupRuleRecord extends StandardAttributes {
+  readonly security_group_id: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly ethertype: 'IPv4' | 'IPv6';
+  readonly protocol: string | null;
+  readonly port_range_min: number | null;
+  readonly port_range_max: number | null;
+  readonly remote_ip_prefix: string | null;
+  readonly remote_group_id: string | null;
+  readonly remote_address_group_id: null;
+}
+
+export interface ExternalGatewayInfo {
+  readonly network_id: string;
+  readonly enable_snat: boolean;
+  readonly external_fixed_ips: readonly FixedIp[];
+}
+
+export interface RouterRecord extends StandardAttributes {
+  readonly name: string;
+  readonly admin_state_up: boolean;
+  readonly status: string;
+  readonly external_gateway_info: ExternalGatewayInfo | null;
+  /** The gateway port (device_owner `network:router_gateway`), when there is a gateway. */
+  readonly gw_port_id: string | null;
+  readonly routes: readonly HostRoute[];
+}
+
+export interface FloatingIpRecord extends StandardAttributes {
+  readonly floating_network_id: string;
+  readonly floating_ip_address: string;
+  /** The port on the external network holding the address (device_owner `network:floatingip`). */
+  readonly floating_port_id: string;
+  readonly port_id: string | null;
+  readonly fixed_ip_address: string | null;
+  readonly router_id: string | null;
+  readonly status: string;
+}
+
+/** A project's quota overrides (absent keys: the configured defaults). */
+export interface QuotaRecord {
+  readonly project_id: string;
+  readonly limits: Readonly<Record<string, number>>;
+}
