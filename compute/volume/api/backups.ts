@@ -36,7 +36,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     }
     const previousStatus = volume.status;
     const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
-    if (!claimed || claimed.status !== 'backing-up') throw new CinderError(400, `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${claimed?.status ?? 'deleted'}".`);
+    if (claimed?.status !== 'backing-up') throw new CinderError(400, `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${claimed?.status ?? 'deleted'}".`);
     const created = now();
     const backup: BackupRecord = {
       id: deps.newId(),
@@ -174,10 +174,10 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       volumeIsNew = true;
     }
     const backupClaim = await records.update<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
-    if (!backupClaim || backupClaim.status !== 'restoring') throw new CinderError(400, 'Invalid backup: Backup status must be available');
+    if (backupClaim?.status !== 'restoring') throw new CinderError(400, 'Invalid backup: Backup status must be available');
     const expected = volumeIsNew ? 'creating' : 'available';
     const volumeClaim = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
-    if (!volumeClaim || volumeClaim.status !== 'restoring-backup') {
+    if (volumeClaim?.status !== 'restoring-backup') {
       await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'available' }));
       throw new CinderError(400, 'Invalid volume: Volume to be restored to must be available');
     }

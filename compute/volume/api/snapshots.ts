@@ -83,7 +83,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const snapshot = await find(req, req.params['snapshot_id'] as string);
     const claimed = await records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
-    if (!claimed || claimed.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
+    if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
     deps.worker.start(`delete snapshot ${snapshot.id}`, async () => {
       try {
         if (await deps.driver.getSnapshot(snapshot.id)) await deps.driver.deleteSnapshot(snapshot.id);

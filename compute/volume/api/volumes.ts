@@ -176,7 +176,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
         status = cur.status;
         return cur.status === 'available' ? { ...cur, status: 'extending', updated_at: cinderTime(deps.clock.now()) } : undefined;
       });
-      if (!claimed || claimed.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
+      if (claimed?.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
       deps.worker.start(`extend volume ${volume.id}`, async () => {
         try {
           await deps.driver.extendVolume(volume.id, newSize * deps.bytesPerGiB);
