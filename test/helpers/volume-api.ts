@@ -20,6 +20,13 @@ import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
 import { makeTempDir } from './tmpdir.ts';
 
+/** A project-scoped Fernet token from the key repository `keys`, as identity would issue it (roles: member, and admin when asked). */
+export function mintToken(keys: string, user: string, project: string, admin = false): string {
+  const roles = [{ id: 'r-member', name: 'member' }, ...(admin ? [{ id: 'r-admin', name: 'admin' }] : [])];
+  const payload = { userId: user, userDomainId: 'default', methods: ['password'], scope: { kind: 'project' as const, projectId: project, domainId: 'default' }, expiresAt: Math.floor(systemClock.now() / 1000) * 1000 + 3_600_000, auditIds: [newAuditId()], roles };
+  return fernetEncrypt(loadFernetKeys(keys)[0] as Buffer, encodeTokenPayload(payload), systemClock.now() / 1000);
+}
+
 /** The test API's GiB: 1 MiB, so a "1 GiB" volume backs up in milliseconds. */
 export const UNIT = 1024 * 1024;
 
@@ -70,17 +77,12 @@ export async function startVolumeApi(): Promise<TestVolumeApi> {
   const validator = new TokenValidator(new FernetKeyRepository(keys, systemClock), new RevocationList(), systemClock);
   const server = new VolumeServer({ publicUrl: '', routes: volumeApiRoutes(deps) }, { validator, logger, clock: systemClock });
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
-  const primary = loadFernetKeys(keys)[0] as Buffer;
   return {
     port: http.port,
     driver,
     worker,
     stores,
-    token(user, project, admin = false) {
-      const roles = [{ id: 'r-member', name: 'member' }, ...(admin ? [{ id: 'r-admin', name: 'admin' }] : [])];
-      const payload = { userId: user, userDomainId: 'default', methods: ['password'], scope: { kind: 'project' as const, projectId: project, domainId: 'default' }, expiresAt: Math.floor(systemClock.now() / 1000) * 1000 + 3_600_000, auditIds: [newAuditId()], roles };
-      return fernetEncrypt(primary, encodeTokenPayload(payload), systemClock.now() / 1000);
-    },
+    token: (user, project, admin = false) => mintToken(keys, user, project, admin),
     async request(method, path, token, body, headers = {}) {
       const all: Record<string, string> = { Accept: 'application/json', ...headers };
       if (token !== '') all['X-Auth-Token'] = token;
