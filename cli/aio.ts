@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
+import { aioVolumeFiles, DEFAULT_VOLUME_PORT, setupAioVolume } from './aio-volume.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
 const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
@@ -22,6 +23,8 @@ export interface AioOptions {
   readonly port: number;
   /** The identity service's port (default 5000). */
   readonly identityPort?: number;
+  /** The volume service's port (default 8776). */
+  readonly volumePort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -61,6 +64,8 @@ export async function runAio(options: AioOptions): Promise<number> {
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
   await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
   const identity = aioIdentityFiles(layout);
+  const volumePort = options.volumePort ?? DEFAULT_VOLUME_PORT;
+  await setupAioVolume(layout, { port: volumePort, proxyPort: options.port, identityPort });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
@@ -73,6 +78,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
     { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
+    { name: 'volume', args: ['start', 'volume', '--config', aioVolumeFiles(layout).config], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -107,6 +113,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`identity (Keystone v3) on http://127.0.0.1:${identityPort}/v3; clouds "swiftlet-admin" and "swiftlet-demo" in ${identity.clouds}:`);
     options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
     options.out('  openstack token issue');
+    options.out(`volume (Cinder v3) on http://127.0.0.1:${volumePort}/v3: openstack volume create --size 1 v1`);
   }
 
   await stopRequested;

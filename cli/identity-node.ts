@@ -20,11 +20,17 @@ export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: 
   return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
 }
 
-/** The catalog bootstrap ensures: identity itself, and the object store when its URL is set. */
+/** The catalog bootstrap ensures: identity itself, and the object store and volume service when their URLs are set. */
 export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
   const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
   const proxy = config.object_store_url.replace(/\/+$/, '');
   if (proxy !== '') entries.push({ type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: `${proxy}/v1/AUTH_$(project_id)s`, internal: `${proxy}/v1/AUTH_$(project_id)s`, admin: proxy } });
+  const volume = config.volume_url.replace(/\/+$/, '');
+  if (volume !== '') {
+    // Cinder's two catalog types: volumev3 (cinderv3, what older clients look for) and block-storage (cinder).
+    const urls = { public: `${volume}/v3/$(project_id)s`, internal: `${volume}/v3/$(project_id)s`, admin: `${volume}/v3/$(project_id)s` };
+    entries.push({ type: 'volumev3', name: 'cinderv3', description: 'Cinder Volume Service V3', urls }, { type: 'block-storage', name: 'cinder', description: 'Block Storage', urls });
+  }
   return entries;
 }
 

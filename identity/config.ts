@@ -25,4 +25,5 @@ export const identitySchema = {
   admin_password: str('', { doc: "the bootstrap admin's password (first start only); required" }),
   demo_password: str('', { doc: 'when set, bootstrap also makes user demo, a member of project demo (the embedded default)' }),
   object_store_url: str('', { doc: "the proxy's public URL, e.g. http://127.0.0.1:8080: the object-store entry bootstrap puts in the catalog" }),
+  volume_url: str('', { doc: "the volume service's public URL, e.g. http://127.0.0.1:8776: the volumev3 and block-storage entries bootstrap puts in the catalog" }),
 } as const satisfies Schema;
