@@ -106,6 +106,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   }
   // Then the identity service's first bootstrap, through the proxy.
   if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
+  if (ready) ready = await Promise.race([waitForPorts([volumePort], 60_000, options.clock), stopRequested.then(() => false)]);
   if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);

@@ -17,8 +17,8 @@ interface Running {
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-function runAio(data: string, port: number, base: number, identityPort: number, extra: readonly string[] = []): Running {
-  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+function runAio(data: string, port: number, base: number, identityPort: number, extra: readonly string[] = [], volumePort = identityPort + 1): Running {
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--volume-port', String(volumePort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -70,7 +70,8 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const port = await freePort();
   const base = await freePortBase();
   const identityPort = await freePort();
-  let running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '2']);
+  const volumePort = await freePort();
+  let running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '2'], volumePort);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
@@ -81,7 +82,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
-    for (const name of ['proxy', 'storage1', 'storage2', 'identity']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['proxy', 'storage1', 'storage2', 'identity', 'volume']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
 
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
@@ -115,6 +116,9 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.ok(running.lines.some((l) => l.includes(`export OS_CLIENT_CONFIG_FILE=${join(dir.path, 'etc', 'clouds.yaml')} OS_CLOUD=swiftlet-admin`)), running.lines.join('\n'));
     const adminToken = await identityToken(dir.path, identityPort);
     assert.match(adminToken, /^gAAAAA/);
+    // The volume service (Cinder v3) answers with that token.
+    assert.is((await httpRequest(volumePort, 'GET', '/')).status, 300);
+    assert.is((await httpRequest(volumePort, 'GET', '/v3/volumes', { 'X-Auth-Token': adminToken })).status, 200);
 
     // Kill a storage process (two nodes): the supervisor says so and starts it again.
     const pid = Number(await readFile(join(dir.path, 'run', 'storage2.pid'), 'utf8'));
@@ -128,7 +132,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
     // A second start reuses the data; one process now runs all four nodes.
-    running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '1']);
+    running = runAio(dir.path, port, base, identityPort, ['--storage-processes', '1'], volumePort);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
     assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));
