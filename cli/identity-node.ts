@@ -20,7 +20,7 @@ export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: 
   return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
 }
 
-/** The catalog bootstrap ensures: identity itself, and the object store and network service when their URLs are set. */
+/** The catalog bootstrap ensures: identity itself, and the object store, compute, network and volume services when their URLs are set. */
 export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
   const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
   const proxy = config.object_store_url.replace(/\/+$/, '');
@@ -29,6 +29,12 @@ export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicU
   if (compute !== '') entries.push({ type: 'compute', name: 'nova', description: 'Compute', urls: { public: `${compute}/v2.1`, internal: `${compute}/v2.1`, admin: `${compute}/v2.1` } });
   const network = config.network_url.replace(/\/+$/, '');
   if (network !== '') entries.push({ type: 'network', name: 'neutron', description: 'Neutron Networking', urls: { public: network, internal: network, admin: network } });
+  const volume = config.volume_url.replace(/\/+$/, '');
+  if (volume !== '') {
+    // Cinder's two catalog types: volumev3 (cinderv3, what older clients look for) and block-storage (cinder).
+    const urls = { public: `${volume}/v3/$(project_id)s`, internal: `${volume}/v3/$(project_id)s`, admin: `${volume}/v3/$(project_id)s` };
+    entries.push({ type: 'volumev3', name: 'cinderv3', description: 'Cinder Volume Service V3', urls }, { type: 'block-storage', name: 'cinder', description: 'Block Storage', urls });
+  }
   return entries;
 }
 

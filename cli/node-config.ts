@@ -9,6 +9,7 @@ import { type NetworkNodeConfig, networkNodeSchemas } from './network-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
+import { type VolumeNodeConfig, volumeNodeSchemas } from './volume-node.ts';
 
 /**
  * Loading a node's config file, for every role. One file may hold several roles' sections (a
@@ -25,7 +26,7 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas), ...Object.keys(networkNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas), ...Object.keys(networkNodeSchemas), ...Object.keys(volumeNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -52,6 +53,11 @@ export function loadComputeConfig(path: string): ComputeNodeConfig {
 /** A compute host's agent config: its `[compute-agent]` section, other roles' sections allowed beside it. */
 export function loadComputeAgentConfig(path: string): ComputeAgentNodeConfig {
   return loadConfigFile(path, computeAgentNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+}
+
+/** The volume service's config: its `[volume]` section, other roles' sections allowed beside it. */
+export function loadVolumeConfig(path: string): VolumeNodeConfig {
+  return loadConfigFile(path, volumeNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }
 
 /** Which role a config file is for: the one whose main section it has (`[storage]` or `[proxy-server]`). */

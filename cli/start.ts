@@ -5,14 +5,15 @@ import { runComputeAgent } from './compute-agent-node.ts';
 import { runCompute } from './compute-node.ts';
 import { runIdentity } from './identity-node.ts';
 import { runNetwork } from './network-node.ts';
-import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadNetworkConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
+import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadNetworkConfig, loadProxyConfig, loadStorageNodeConfig, loadVolumeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
 import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
+import { runVolume } from './volume-node.ts';
 
 /**
- * `swiftlet start storage|proxy|identity|network|compute|compute-agent --config FILE`: runs one role of a real node until SIGTERM or
+ * `swiftlet start storage|proxy|identity|network|compute|compute-agent|volume --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
  * same port, and a worker that dies is replaced. Storage takes `--config` more than once to
  * run several nodes in one process (the all-in-one cluster on a small machine). `noDaemons`
@@ -22,7 +23,7 @@ import { nodeName, runStorageProcess } from './storage-process.ts';
 export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean; computeAgent?: string } = {}): Promise<number> {
   const [configPath] = configPaths;
   if (configPath === undefined) {
-    out.err('usage: swiftlet start storage|proxy|identity|network|compute|compute-agent --config FILE');
+    out.err('usage: swiftlet start storage|proxy|identity|network|compute|compute-agent|volume --config FILE');
     return 2;
   }
   if (role === 'storage') {
@@ -99,7 +100,17 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await agent.close();
     return 0;
   }
-  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, network, compute or compute-agent`);
+  if (role === 'volume') {
+    if (configPaths.length > 1) {
+      out.err('swiftlet start volume: one --config only');
+      return 2;
+    }
+    const volume = await runVolume(loadVolumeConfig(configPath));
+    await untilSignal();
+    await volume.close();
+    return 0;
+  }
+  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, network, compute, compute-agent or volume`);
   return 2;
 }
 

@@ -28,12 +28,13 @@ const HELP = `usage: swiftlet <command> [args]
       [--identity-port PORT]           the identity service on PORT (5000) with <DIR>/etc/clouds.yaml,
       [--network-port PORT]            the network service (Neutron v2.0) on PORT (9696),
       [--compute-port PORT]            the compute API (Nova v2.1) on PORT (8774),
+      [--volume-port PORT]             the volume service (Cinder v3) on PORT (8776),
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy|identity|network|compute|compute-agent --config FILE
+  start storage|proxy|identity|network|compute|compute-agent|volume --config FILE
                                        run one role of a node (storage: [--no-daemons]
                                        [--compute-agent FILE]; --config
                                        again for more nodes in the same process)
@@ -53,7 +54,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'identity-port', 'network-port', 'compute-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'network-port', 'compute-port', 'volume-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config', 'compute-agent'], bare: ['no-daemons'] },
@@ -83,6 +84,8 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
   if (networkPort === undefined) return 2;
   const computePort = servicePort('compute', 8774);
   if (computePort === undefined) return 2;
+  const volumePort = servicePort('volume', 8776);
+  if (volumePort === undefined) return 2;
   const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
@@ -93,7 +96,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, networkPort, computePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, networkPort, computePort, volumePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -17,6 +17,12 @@ export interface SwiftClientOptions {
   /** `account:user`. */
   readonly user: string;
   readonly key: string;
+  /**
+   * Another account than the credential's own (`AUTH_<project>`): requests go to it under the
+   * same storage URL. For a reseller admin credential writing into its users' accounts (the
+   * volume service's backups).
+   */
+  readonly account?: string;
 }
 
 export interface SwiftRequest {
@@ -54,10 +60,12 @@ export const LISTING_LIMIT = 10_000;
 export class SwiftClient {
   private readonly auth: V1Auth;
   private readonly http: BackendClient;
+  private readonly account: string | undefined;
 
   constructor(options: SwiftClientOptions, deps: { http: BackendClient; clock: Clock }) {
     this.auth = new V1Auth(options, deps);
     this.http = deps.http;
+    this.account = options.account;
   }
 
   /**
@@ -69,7 +77,8 @@ export class SwiftClient {
     const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || req.body instanceof Uint8Array;
     for (let attempt = 0; ; attempt++) {
       const session = await this.auth.current();
-      const path = session.storage.path + objectPath(req.container, req.object);
+      const base = this.account === undefined ? session.storage.path : session.storage.path.replace(/\/[^/]*$/, `/${encodeURIComponent(this.account)}`);
+      const path = base + objectPath(req.container, req.object);
       const res = await this.http.request(session.storage.node, {
         method: req.method,
         path,

@@ -27,4 +27,5 @@ export const identitySchema = {
   compute_url: str('', { doc: "the compute API's public URL, e.g. http://127.0.0.1:8774: the compute entry bootstrap puts in the catalog (as <url>/v2.1)" }),
   network_url: str('', { doc: "the network service's public URL, e.g. http://127.0.0.1:9696: the network entry bootstrap puts in the catalog" }),
   object_store_url: str('', { doc: "the proxy's public URL, e.g. http://127.0.0.1:8080: the object-store entry bootstrap puts in the catalog" }),
+  volume_url: str('', { doc: "the volume service's public URL, e.g. http://127.0.0.1:8776: the volumev3 and block-storage entries bootstrap puts in the catalog" }),
 } as const satisfies Schema;

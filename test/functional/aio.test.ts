@@ -11,14 +11,27 @@ import { makeTempDir } from '../helpers/tmpdir.ts';
 
 const swiftlet = join(import.meta.dirname, '../../cli/swiftlet.ts');
 
+interface ServicePorts {
+  readonly identity: number;
+  readonly network: number;
+  readonly compute: number;
+  readonly volume: number;
+}
+
+async function servicePorts(): Promise<ServicePorts> {
+  return { identity: await freePort(), network: await freePort(), compute: await freePort(), volume: await freePort() };
+}
+
 interface Running {
   child: ChildProcess;
   lines: string[];
   waitFor(pattern: RegExp): Promise<string>;
 }
 
-function runAio(data: string, port: number, base: number, identityPort: number, networkPort: number, extra: readonly string[] = []): Running {
-  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), '--identity-port', String(identityPort), '--network-port', String(networkPort), '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `services`: the identity, network, compute and volume services' ports (`--<name>-port`). */
+function runAio(data: string, port: number, base: number, services: ServicePorts, extra: readonly string[] = []): Running {
+  const servicePorts = Object.entries(services).flatMap(([name, p]) => [`--${name}-port`, String(p)]);
+  const child = spawn(process.execPath, [swiftlet, 'aio', '--data', data, '--port', String(port), ...servicePorts, '--storage-port-base', String(base), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let buffer = '';
@@ -69,9 +82,9 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const dir = await makeTempDir('swiftlet-aio-');
   const port = await freePort();
   const base = await freePortBase();
-  const identityPort = await freePort();
-  const networkPort = await freePort();
-  let running = runAio(dir.path, port, base, identityPort, networkPort, ['--storage-processes', '2']);
+  const services = await servicePorts();
+  const { identity: identityPort, network: networkPort, volume: volumePort } = services;
+  let running = runAio(dir.path, port, base, services, ['--storage-processes', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
@@ -82,7 +95,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     const token = { 'X-Auth-Token': auth.headers['x-auth-token'] ?? '' };
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c', token)).status, 201);
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
-    for (const name of ['proxy', 'storage1', 'storage2', 'identity', 'network']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
+    for (const name of ['proxy', 'storage1', 'storage2', 'identity', 'network', 'compute', 'volume']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
 
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
@@ -116,6 +129,9 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.ok(running.lines.some((l) => l.includes(`export OS_CLIENT_CONFIG_FILE=${join(dir.path, 'etc', 'clouds.yaml')} OS_CLOUD=swiftlet-admin`)), running.lines.join('\n'));
     const adminToken = await identityToken(dir.path, identityPort);
     assert.match(adminToken, /^gAAAAA/);
+    // The volume service (Cinder v3) answers with that token.
+    assert.is((await httpRequest(volumePort, 'GET', '/')).status, 300);
+    assert.is((await httpRequest(volumePort, 'GET', '/v3/volumes', { 'X-Auth-Token': adminToken })).status, 200);
     // The network service takes the same tokens; what it makes is in the cluster.
     const neutron = async (method: string, path: string, body?: unknown) => {
       const res = await httpRequest(networkPort, method, path, { 'X-Auth-Token': adminToken, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body ? JSON.stringify(body) : undefined);
@@ -143,7 +159,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
     // A second start reuses the data; one process now runs all four nodes.
-    running = runAio(dir.path, port, base, identityPort, networkPort, ['--storage-processes', '1']);
+    running = runAio(dir.path, port, base, services, ['--storage-processes', '1']);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
     assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));

@@ -22,9 +22,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   client: ['common'],
   identity: ['common', 'client'],
   compute: ['common', 'client'],
-  // Micro-benchmarks drive storage servers and the proxy's and nodes' parts in process;
-  // cluster runs go through `cli`.
-  bench: ['common', 'ring', 'account', 'container', 'object', 'client', 'cli', 'proxy', 'replicator'],
+  // Micro-benchmarks drive storage servers, the proxy's and nodes' parts and the volume backup
+  // engine in process; cluster runs go through `cli`.
+  bench: ['common', 'ring', 'account', 'container', 'object', 'client', 'cli', 'proxy', 'replicator', 'compute'],
   cli: ['*'],
   scripts: ['*'],
   test: ['*'],

@@ -91,6 +91,13 @@ test('listAll pages with the last name as marker; a missing container lists noth
   await rejects(client.putContainer('c'), UnexpectedStatusError);
 });
 
+test('with `account`, requests go to that account under the same storage URL (a reseller admin on its users)', async () => {
+  const p = proxy();
+  const client = new SwiftClient({ ...options, account: 'AUTH_p1' }, { http: p.backend, clock: new ManualClock() });
+  assert.is((await client.request({ method: 'PUT', container: 'volumebackups', object: 'a/b' })).status, 204);
+  assert.ok(p.backend.requests.some((r) => r.method === 'PUT' && r.node === '10.1.1.2:8081' && r.path === '/v1/AUTH_p1/volumebackups/a/b'));
+});
+
 test('object paths are percent-encoded, slashes in object names kept', () => {
   assert.is(objectPath('my container', 'a/b c?'), '/my%20container/a/b%20c%3F');
   assert.is(objectPath('c'), '/c');

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { aioIdentityFiles } from './aio-identity.ts';
+import type { AioLayout } from './aio-setup.ts';
+
+/** The default volume port of `swiftlet aio` (Cinder's). */
+export const DEFAULT_VOLUME_PORT = 8776;
+
+/** Where the all-in-one cluster keeps the volume service's config and volume files. */
+export function aioVolumeFiles(layout: AioLayout): { config: string; volumes: string } {
+  return { config: join(layout.etc, 'volume.conf'), volumes: join(layout.data, 'volumes') };
+}
+
+/**
+ * The all-in-one cluster's volume service, made on the first start that has it (as identity's
+ * is): its config with random keys, and in the proxy's tempauth the owner of its system account
+ * `AUTH_.volume` and `.volume:backup`, a reseller admin that writes backups into the projects'
+ * accounts. Every start puts the ports into the config and the service into identity's config,
+ * so bootstrap lists it in the catalog (`volumev3`, `block-storage`).
+ */
+export async function setupAioVolume(layout: AioLayout, options: { port: number; proxyPort: number; identityPort: number }): Promise<void> {
+  const files = aioVolumeFiles(layout);
+  const identity = aioIdentityFiles(layout);
+  await mkdir(files.volumes, { recursive: true });
+  if (!existsSync(files.config)) {
+    const accountKey = randomBytes(18).toString('base64url');
+    const backupKey = randomBytes(18).toString('base64url');
+    await writeFile(files.config, [
+      '[volume]',
+      'bind_ip = 127.0.0.1',
+      `bind_port = ${options.port}`,
+      `public_url = http://127.0.0.1:${options.port}`,
+      `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
+      'account_user = .volume:volume',
+      `account_key = ${accountKey}`,
+      'backup_user = .volume:backup',
+      `backup_key = ${backupKey}`,
+      `key_repository = ${identity.keys}`,
+      `identity_url = http://127.0.0.1:${options.identityPort}`,
+      `volumes_dir = ${files.volumes}`,
+      '',
+    ].join('\n'), { mode: 0o600 });
+    const proxy = await readFile(layout.proxyConfig, 'utf8');
+    await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.volume_volume = ${accountKey} .admin\nuser_.volume_backup = ${backupKey} .reseller_admin`));
+  }
+  const config = (await readFile(files.config, 'utf8'))
+    .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
+    .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
+    .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`)
+    .replace(/^identity_url = .*$/m, `identity_url = http://127.0.0.1:${options.identityPort}`);
+  await writeFile(files.config, config, { mode: 0o600 });
+  const identityConfig = await readFile(identity.config, 'utf8');
+  const line = `volume_url = http://127.0.0.1:${options.port}`;
+  await writeFile(identity.config, /^volume_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^volume_url = .*$/m, line) : `${identityConfig.trimEnd()}\n${line}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Clock, systemClock } from '../common/clock.ts';
+import type { ConfigsOf } from '../common/config.ts';
+import { ConfigError } from '../common/errors.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { listen } from '../common/http/server.ts';
+import { createLogger, type Logger } from '../common/logger.ts';
+import { FernetKeyRepository } from '../common/token/key-repository.ts';
+import { RevocationList } from '../common/token/revocation.ts';
+import { TokenValidator } from '../common/token/token-validator.ts';
+import { SwiftClient } from '../client/swift-client.ts';
+import { SwiftRecordStore } from '../client/swift-record-store.ts';
+import type { VolumeApiDeps } from '../compute/volume/api/deps.ts';
+import { GIB } from '../compute/volume/api/deps.ts';
+import { volumeApiRoutes } from '../compute/volume/api/routes.ts';
+import { ChunkedBackupEngine } from '../compute/volume/backup/chunked-backup.ts';
+import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
+import { volumeSchema } from '../compute/volume/config.ts';
+import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
+import { VolumeRecords } from '../compute/volume/records.ts';
+import { VolumeServer } from '../compute/volume/server.ts';
+import { VolumeWorker } from '../compute/volume/worker.ts';
+
+export const volumeNodeSchemas = { volume: volumeSchema } as const;
+export type VolumeNodeConfig = ConfigsOf<typeof volumeNodeSchemas>;
+
+/**
+ * One volume process: Cinder's v3 API on `bind_ip:bind_port`, the file volume driver on
+ * `volumes_dir`, backups through the backup engine into each project's account, records in the
+ * cluster. Tokens are validated locally with identity's key repository. `bytesPerGiB` is for
+ * tests only (small "GiB" volumes).
+ */
+export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clock; logger?: Logger; bytesPerGiB?: number } = {}): Promise<{ port: number; worker: VolumeWorker; close(): Promise<void> }> {
+  const c = config.volume;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'volume' } });
+  if (c.account_key === '') throw new ConfigError('volume.account_key', '', 'required: the key of the system account user (account_user)');
+  if (c.backup_user === '' || c.backup_key === '') throw new ConfigError('volume.backup_user', c.backup_user, 'required with backup_key: a reseller admin that writes backups into project accounts');
+  const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
+  const records = new VolumeRecords(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })));
+  const worker = new VolumeWorker(logger);
+  const engines = new Map<string, ChunkedBackupEngine>();
+  const deps: VolumeApiDeps = {
+    records,
+    driver: new FileVolumeDriver({ dir: c.volumes_dir }),
+    backupEngine: (_ctx, project) => {
+      let engine = engines.get(project);
+      if (!engine) {
+        const client = new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock });
+        engine = new ChunkedBackupEngine(
+          { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container },
+          { store: new SwiftBackupObjectStore(client), clock },
+        );
+        engines.set(project, engine);
+      }
+      return engine;
+    },
+    worker,
+    clock,
+    logger,
+    availabilityZone: c.storage_availability_zone,
+    host: c.host || `${hostname()}@file#file`,
+    newId: () => randomUUID(),
+    bytesPerGiB: options.bytesPerGiB ?? GIB,
+  };
+  // Revocations are not polled yet: a revoked token is refused here only once it expires.
+  const validator = new TokenValidator(new FernetKeyRepository(c.key_repository, clock), new RevocationList(), clock);
+  let api: VolumeServer | undefined;
+  const listener = await listen((req) => (api as VolumeServer).handle(req), { host: c.bind_ip, port: c.bind_port, logger });
+  const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${listener.port}`).replace(/\/+$/, '');
+  api = new VolumeServer({ publicUrl, routes: volumeApiRoutes(deps), ...(c.identity_url ? { identityUri: c.identity_url } : {}) }, { validator, logger, clock });
+  logger.info('volume listening', { ip: c.bind_ip, port: listener.port, public_url: publicUrl, volumes_dir: c.volumes_dir, pid: process.pid });
+  return {
+    port: listener.port,
+    worker,
+    close: async () => {
+      await listener.close();
+      await worker.idle();
+      await http.close();
+    },
+  };
+}

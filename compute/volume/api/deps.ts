@@ -1,0 +1,30 @@
+import type { Clock } from '../../../common/clock.ts';
+import type { Logger } from '../../../common/logger.ts';
+import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
+import type { VolumeDriver } from '../driver/types.ts';
+import type { VolumeRecords } from '../records.ts';
+import type { VolumeWorker } from '../worker.ts';
+import type { VolumeContext } from './request.ts';
+
+/** What the volume API's handlers work with. */
+export interface VolumeApiDeps {
+  readonly records: VolumeRecords;
+  readonly driver: VolumeDriver;
+  /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
+  readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
+  readonly worker: VolumeWorker;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Cinder's `storage_availability_zone` (default nova). */
+  readonly availabilityZone: string;
+  /** The volume host's name as `os-vol-host-attr:host` shows it (`host@backend#pool`). */
+  readonly host: string;
+  readonly newId: () => string;
+  /**
+   * Bytes in one of the API's GiB: 2^30 (`GIB`), except in tests, which make "1 GiB" volumes
+   * small so backups of them take milliseconds.
+   */
+  readonly bytesPerGiB: number;
+}
+
+export const GIB = 1024 * 1024 * 1024;

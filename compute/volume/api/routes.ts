@@ -1,0 +1,12 @@
+import { backupRoutes } from './backups.ts';
+import type { VolumeApiDeps } from './deps.ts';
+import { projectRoutes, type Route } from './request.ts';
+import { snapshotRoutes } from './snapshots.ts';
+import { typeRoutes } from './types.ts';
+import { versionRoutes } from './versions.ts';
+import { volumeRoutes } from './volumes.ts';
+
+/** Every route of the volume API (Cinder v3), with and without the project id in the path. */
+export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...snapshotRoutes(deps), ...backupRoutes(deps), ...typeRoutes()])];
+}

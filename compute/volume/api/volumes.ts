@@ -1,0 +1,211 @@
+import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
+import { CinderError } from './cinder-error.ts';
+import { contextOf, listingProject } from './context.ts';
+import type { VolumeApiDeps } from './deps.ts';
+import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool, parseSize } from './input.ts';
+import { atLeast } from './microversion.ts';
+import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
+import { restoreBackupTask } from './restore-task.ts';
+import { cinderTime, DEFAULT_VOLUME_TYPE, volumeDetail, volumeSummary } from './views.ts';
+
+/** Statuses a volume may be deleted from (cinder/volume/api.py delete, without force). */
+const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
+
+/**
+ * Cinder's volumes API (cinder/api/v3/volumes.py, contrib/volume_actions.py): create (empty,
+ * from a snapshot, from a backup at 3.47), list, detail, show, update, delete, and the
+ * `os-extend` and `os-set_bootable` actions. Work on the host runs as a task; the answer is
+ * 202 with the volume `creating` (or `extending`, `deleting`), as Cinder's is.
+ */
+export function volumeRoutes(deps: VolumeApiDeps): Route[] {
+  const { records } = deps;
+  const find = (req: VolumeRequest, id: string) => findOwned<VolumeRecord>(records, VOLUMES, req, id, 'Volume');
+
+  const setStatus = (v: VolumeRecord, status: string, extra: Partial<VolumeRecord> = {}) =>
+    records.update<VolumeRecord>(VOLUMES, v, (cur) => ({ ...cur, ...extra, status, updated_at: cinderTime(deps.clock.now()) }));
+
+  const create = async (req: VolumeRequest): Promise<VolumeResponse> => {
+    const ctx = contextOf(req);
+    const body = bodyObject(req, 'volume');
+    let size = parseSize(body['size']);
+    const snapshotId = optionalString(body, 'snapshot_id') ?? null;
+    const backupId = atLeast(req.version, '3.47') ? (optionalString(body, 'backup_id') ?? null) : null;
+    const az = optionalString(body, 'availability_zone') ?? deps.availabilityZone;
+    if (az !== deps.availabilityZone) throw new CinderError(400, `Invalid input received: Availability zone '${az}' is invalid.`);
+    const type = optionalString(body, 'volume_type');
+    if (type != null && type !== DEFAULT_VOLUME_TYPE.name && type !== DEFAULT_VOLUME_TYPE.id) throw new CinderError(404, `Volume type with name ${type} could not be found.`);
+    let snapshot: SnapshotRecord | undefined;
+    let backup: BackupRecord | undefined;
+    let bootable = false;
+    if (snapshotId !== null) {
+      snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
+      if (snapshot.status !== 'available') throw new CinderError(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values");
+      size ??= snapshot.size;
+      if (size < snapshot.size) throw new CinderError(400, `Invalid input received: Volume size '${size}'GB cannot be smaller than the snapshot size ${snapshot.size}GB. They must be >= original snapshot size.`);
+      const source = await records.find<VolumeRecord>(VOLUMES, snapshot.volume_id, snapshot.project_id, false);
+      bootable = source?.bootable ?? false;
+    } else if (backupId !== null) {
+      backup = await findOwned<BackupRecord>(records, BACKUPS, req, backupId, 'Backup');
+      if (backup.status !== 'available') throw new CinderError(400, `Invalid backup: Backup status must be available and not ${backup.status}.`);
+      size ??= backup.size;
+      if (size < backup.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
+    }
+    if (size === undefined) throw new CinderError(400, 'Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer (or string representation of an integer) and greater than zero).');
+    const now = cinderTime(deps.clock.now());
+    const volume: VolumeRecord = {
+      id: deps.newId(),
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      name: optionalString(body, 'name') ?? null,
+      description: optionalString(body, 'description') ?? null,
+      size,
+      status: 'creating',
+      availability_zone: az,
+      created_at: now,
+      updated_at: null,
+      volume_type_id: DEFAULT_VOLUME_TYPE.id,
+      snapshot_id: snapshotId,
+      source_volid: null,
+      backup_id: backupId,
+      bootable,
+      metadata: metadataOf(body['metadata']),
+      host: deps.host,
+    };
+    await records.create(VOLUMES, volume);
+    deps.worker.start(`create volume ${volume.id}`, async () => {
+      try {
+        if (snapshot) await deps.driver.createVolumeFromSnapshot(volume.id, snapshot.id, size * deps.bytesPerGiB);
+        else await deps.driver.createVolume(volume.id, size * deps.bytesPerGiB);
+      } catch (err) {
+        deps.logger.error('volume create failed', { volume: volume.id, err });
+        await setStatus(volume, 'error');
+        return;
+      }
+      if (!backup) {
+        await setStatus(volume, 'available');
+        return;
+      }
+      await setStatus(volume, 'restoring-backup');
+      await restoreBackupTask(deps, ctx, backup, volume, true);
+    });
+    return { status: 202, body: { volume: volumeDetail(req, volume) } };
+  };
+
+  const list = (detail: boolean) => async (req: VolumeRequest): Promise<VolumeResponse> => {
+    let rows = await records.list<VolumeRecord>(VOLUMES, listingProject(req));
+    for (const key of ['name', 'status', 'availability_zone'] as const) {
+      const want = req.query.get(key);
+      if (want !== null) rows = rows.filter((v) => v[key] === want);
+    }
+    const bootable = req.query.get('bootable');
+    if (bootable !== null) rows = rows.filter((v) => v.bootable === parseBool(bootable, 'bootable'));
+    const meta = req.query.get('metadata');
+    if (meta !== null) {
+      let wanted: Record<string, string>;
+      try {
+        wanted = metadataOf(JSON.parse(meta.replace(/'/g, '"')));
+      } catch {
+        throw new CinderError(400, `Invalid input received: Invalid filter metadata: ${meta}`);
+      }
+      rows = rows.filter((v) => Object.entries(wanted).every(([k, val]) => v.metadata[k] === val));
+    }
+    const count = rows.length;
+    const shown = page(req, rows, (m) => `Invalid input received: marker [${m}] not found`);
+    const body: Record<string, unknown> = { volumes: shown.map((v) => (detail ? volumeDetail(req, v) : volumeSummary(req, v))) };
+    if (atLeast(req.version, '3.45') && req.query.get('with_count') !== null && parseBool(req.query.get('with_count'), 'with_count')) body['count'] = count;
+    return { status: 200, body };
+  };
+
+  const show = async (req: VolumeRequest): Promise<VolumeResponse> => ({ status: 200, body: { volume: volumeDetail(req, await find(req, req.params['volume_id'] as string)) } });
+
+  const update = async (req: VolumeRequest): Promise<VolumeResponse> => {
+    const body = bodyObject(req, 'volume');
+    const volume = await find(req, req.params['volume_id'] as string);
+    const name = optionalString(body, 'name') ?? optionalString(body, 'display_name');
+    const description = optionalString(body, 'description') ?? optionalString(body, 'display_description');
+    const metadata = body['metadata'] !== undefined ? metadataOf(body['metadata']) : undefined;
+    const updated = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({
+      ...cur,
+      ...(name !== undefined ? { name } : {}),
+      ...(description !== undefined ? { description } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      updated_at: cinderTime(deps.clock.now()),
+    }));
+    if (!updated) throw new CinderError(404, `Volume ${volume.id} could not be found.`);
+    return { status: 200, body: { volume: volumeDetail(req, updated) } };
+  };
+
+  const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
+    const volume = await find(req, req.params['volume_id'] as string);
+    const snapshots = (await records.list<SnapshotRecord>(SNAPSHOTS, volume.project_id)).filter((s) => s.volume_id === volume.id);
+    let refused = false;
+    const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
+      if (!DELETABLE.includes(cur.status) || snapshots.length > 0) {
+        refused = true;
+        return undefined;
+      }
+      return { ...cur, status: 'deleting', updated_at: cinderTime(deps.clock.now()) };
+    });
+    if (refused || !claimed) {
+      throw new CinderError(400, `Invalid volume: Volume status must be ${DELETABLE.join(' or ')} and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.`);
+    }
+    deps.worker.start(`delete volume ${volume.id}`, async () => {
+      try {
+        if (await deps.driver.getVolume(volume.id)) await deps.driver.deleteVolume(volume.id);
+      } catch (err) {
+        deps.logger.error('volume delete failed', { volume: volume.id, err });
+        await setStatus(volume, 'error_deleting');
+        return;
+      }
+      await records.remove(VOLUMES, volume);
+    });
+    return { status: 202 };
+  };
+
+  const action = async (req: VolumeRequest): Promise<VolumeResponse> => {
+    const body = req.body as Record<string, unknown> | undefined;
+    const name = body && typeof body === 'object' ? Object.keys(body)[0] : undefined;
+    const volume = await find(req, req.params['volume_id'] as string);
+    if (name === 'os-extend') {
+      const args = bodyObject(req, 'os-extend');
+      const newSize = Number(args['new_size']);
+      if (!Number.isSafeInteger(newSize) || newSize <= 0) throw new CinderError(400, `Invalid input for field/attribute new_size. Value: ${String(args['new_size'])}.`);
+      if (newSize <= volume.size) throw new CinderError(400, `Invalid input received: New size for extend must be greater than current size. (current: ${volume.size}, extended: ${newSize}).`);
+      let status = '';
+      const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
+        status = cur.status;
+        return cur.status === 'available' ? { ...cur, status: 'extending', updated_at: cinderTime(deps.clock.now()) } : undefined;
+      });
+      if (claimed?.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
+      deps.worker.start(`extend volume ${volume.id}`, async () => {
+        try {
+          await deps.driver.extendVolume(volume.id, newSize * deps.bytesPerGiB);
+        } catch (err) {
+          deps.logger.error('volume extend failed', { volume: volume.id, err });
+          await setStatus(volume, 'error_extending');
+          return;
+        }
+        await setStatus(volume, 'available', { size: newSize });
+      });
+      return { status: 202 };
+    }
+    if (name === 'os-set_bootable') {
+      const args = bodyObject(req, 'os-set_bootable');
+      if (!('bootable' in args)) throw new CinderError(400, 'Must specify bootable in request.');
+      const bootable = parseBool(args['bootable'], 'bootable');
+      await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, bootable, updated_at: cinderTime(deps.clock.now()) }));
+      return { status: 200 };
+    }
+    throw new CinderError(400, `There is no such action: ${name ?? 'None'}`);
+  };
+
+  return [
+    { method: 'POST', path: '/volumes', auth: 'token', handler: create },
+    { method: 'GET', path: '/volumes', auth: 'token', handler: list(false) },
+    { method: 'GET', path: '/volumes/detail', auth: 'token', handler: list(true) },
+    { method: 'GET', path: '/volumes/{volume_id}', auth: 'token', handler: show },
+    { method: 'PUT', path: '/volumes/{volume_id}', auth: 'token', handler: update },
+    { method: 'DELETE', path: '/volumes/{volume_id}', auth: 'token', handler: remove },
+    { method: 'POST', path: '/volumes/{volume_id}/action', auth: 'token', handler: action },
+  ];
+}

@@ -1,0 +1,38 @@
+import type { BackupObjectStore } from './object-store.ts';
+import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
+
+/** The backup store's twin: containers of objects in memory; `puts` counts every object written. */
+export class MemoryBackupObjectStore implements BackupObjectStore {
+  private readonly containers = new Map<string, Map<string, Uint8Array>>();
+  puts = 0;
+
+  async ensureContainer(container: string): Promise<void> {
+    if (!this.containers.has(container)) this.containers.set(container, new Map());
+  }
+
+  async listNames(container: string, prefix: string): Promise<string[]> {
+    return [...(this.containers.get(container)?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
+  }
+
+  async put(container: string, name: string, data: Uint8Array): Promise<void> {
+    const objects = this.containers.get(container);
+    if (!objects) throw new BackupStoreError(`PUT ${container}/${name}: 404`);
+    objects.set(name, data.slice());
+    this.puts++;
+  }
+
+  async get(container: string, name: string): Promise<Uint8Array> {
+    const data = this.containers.get(container)?.get(name);
+    if (!data) throw new BackupObjectMissing(container, name);
+    return data.slice();
+  }
+
+  async delete(container: string, name: string): Promise<void> {
+    this.containers.get(container)?.delete(name);
+  }
+
+  /** Replaces an object's bytes behind the engine's back (tests of corruption). */
+  tamper(container: string, name: string, data: Uint8Array): void {
+    this.containers.get(container)?.set(name, data);
+  }
+}

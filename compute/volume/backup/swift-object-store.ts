@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { type SwiftClient, unexpected } from '../../../client/swift-client.ts';
+import type { BackupObjectStore } from './object-store.ts';
+import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
+
+/**
+ * Backups in a Swift account through `client/` (Cinder's swift backup driver): the container
+ * is made on first use, every object is sent with its MD5 as `ETag` so the object server
+ * refuses a body that arrived changed (422), and the answer's ETag is compared again.
+ */
+export class SwiftBackupObjectStore implements BackupObjectStore {
+  private readonly client: SwiftClient;
+
+  constructor(client: SwiftClient) {
+    this.client = client;
+  }
+
+  async ensureContainer(container: string): Promise<void> {
+    const head = await this.client.request({ method: 'HEAD', container });
+    await head.body.dump();
+    if (head.status >= 200 && head.status < 300) return;
+    if (head.status !== 404) throw new BackupStoreError(`HEAD ${container}: ${head.status}`);
+    try {
+      await this.client.putContainer(container);
+    } catch (err) {
+      throw new BackupStoreError(`PUT ${container}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async listNames(container: string, prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const row of this.client.listAll(container, { prefix })) names.push(row.name);
+    } catch (err) {
+      throw new BackupStoreError(`GET ${container}?prefix=${prefix}: ${(err as Error).message}`, { cause: err });
+    }
+    return names;
+  }
+
+  async put(container: string, name: string, data: Uint8Array): Promise<void> {
+    const md5 = createHash('md5').update(data).digest('hex');
+    const res = await this.client.request({ method: 'PUT', container, object: name, body: data, headers: { etag: md5, 'content-type': 'application/octet-stream' } });
+    if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', `${container}/${name}`)).message);
+    await res.body.dump();
+    const etag = (res.headers['etag'] ?? '').replace(/^"|"$/g, '');
+    if (etag !== md5) throw new BackupStoreError(`PUT ${container}/${name}: the ETag ${etag} is not the MD5 sent, ${md5}`);
+  }
+
+  async get(container: string, name: string): Promise<Uint8Array> {
+    const res = await this.client.request({ method: 'GET', container, object: name });
+    if (res.status === 404) {
+      await res.body.dump();
+      throw new BackupObjectMissing(container, name);
+    }
+    if (res.status !== 200) throw new BackupStoreError((await unexpected(res, 'GET', `${container}/${name}`)).message);
+    return res.body.bytes();
+  }
+
+  async delete(container: string, name: string): Promise<void> {
+    const res = await this.client.request({ method: 'DELETE', container, object: name });
+    await res.body.dump();
+    if (res.status !== 204 && res.status !== 404) throw new BackupStoreError(`DELETE ${container}/${name}: ${res.status}`);
+  }
+}

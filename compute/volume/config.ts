@@ -1,0 +1,29 @@
+import { int, oneOf, type Schema, str } from '../../common/config.ts';
+
+/**
+ * The `[volume]` section of `swiftlet start volume --config FILE`: Cinder's API, its volume
+ * host (the file driver) and its backup service in one process for now. Records live in the
+ * system account of `account_user`; backups go into each project's own account through
+ * `backup_user`, a reseller admin (Cinder's per_user backups, with a service credential until
+ * the proxy takes Keystone tokens).
+ */
+export const volumeSchema = {
+  bind_ip: str('127.0.0.1', { nonEmpty: true }),
+  bind_port: int(8776, { min: 0, max: 65535 }),
+  public_url: str('', { doc: "this service's URL as clients reach it (links, catalog); default http://<bind_ip>:<bind_port>" }),
+  log_level: oneOf('info', ['debug', 'info', 'warn', 'error'] as const, 'lowest level logged'),
+  auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL", nonEmpty: true }),
+  account_user: str('.volume:volume', { doc: 'tempauth user owning the system account of the records (account:user)', nonEmpty: true }),
+  account_key: str('', { doc: "that user's key; required" }),
+  backup_user: str('', { doc: 'a tempauth reseller admin (account:user) that writes backups into AUTH_<project>; required' }),
+  backup_key: str('', { doc: "that user's key; required" }),
+  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "identity's Fernet key repository, to validate tokens", nonEmpty: true }),
+  identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
+  volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
+  host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
+  storage_availability_zone: str('nova', { nonEmpty: true }),
+  backup_swift_container: str('volumebackups', { nonEmpty: true }),
+  backup_swift_object_size: int(52_428_800, { min: 65_536 }),
+  backup_swift_block_size: int(32_768, { min: 512 }),
+  backup_compression_algorithm: oneOf('zlib', ['none', 'off', 'no', 'zlib', 'gzip', 'zstd'] as const, 'compression of backup chunks'),
+} as const satisfies Schema;

@@ -1,0 +1,76 @@
+/**
+ * The volume driver of a storage host (Cinder's volume driver, kept small): volumes and their
+ * snapshots as sparse files in one volume directory, and the byte access the backup engine
+ * needs. Two implementations pass one conformance suite (`test/conformance/volume-driver.ts`):
+ * `file.ts` (raw and qcow2 files, as Cinder's NFS/remotefs drivers keep them) and `memory.ts`
+ * (the twin).
+ *
+ * Sizes are bytes (the API's GiB times 2^30, so tests can use small volumes). Volumes and
+ * snapshots are named by their Cinder UUIDs. Every call either does all it says or changes
+ * nothing, and a call that resolves has made its change durable.
+ */
+
+/** How a volume's bytes are kept: a sparse raw file, or a qcow2 image (maybe over a backing snapshot). */
+export type VolumeFormat = 'raw' | 'qcow2';
+
+export interface VolumeInfo {
+  readonly id: string;
+  readonly format: VolumeFormat;
+  /** The size the guest sees, bytes. */
+  readonly sizeBytes: number;
+  /** The snapshot a qcow2 volume reads through (its backing file), if any. */
+  readonly backingSnapshot?: string;
+}
+
+export interface SnapshotInfo {
+  readonly id: string;
+  readonly volumeId: string;
+  readonly format: VolumeFormat;
+  readonly sizeBytes: number;
+}
+
+/**
+ * A volume opened for byte access (Cinder's `volume_file`): positional reads and writes, so the
+ * backup engine streams a volume chunk by chunk and restores chunks where they belong.
+ */
+export interface VolumeFile {
+  readonly sizeBytes: number;
+  /** Up to `length` bytes from `position` (fewer only at the end of the volume). */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** @throws {InvalidVolume} past the end of the volume, or on a handle opened read-only. */
+  write(position: number, data: Uint8Array): Promise<void>;
+  /** Makes every write so far durable. */
+  sync(): Promise<void>;
+  /** Syncs (when written) and releases the handle. */
+  close(): Promise<void>;
+}
+
+export interface VolumeDriver {
+  /** The formats `createVolume` accepts. */
+  readonly formats: readonly VolumeFormat[];
+  /** A new volume of zeros. @throws {VolumeExists}, {InvalidVolume} (size, format) */
+  createVolume(id: string, sizeBytes: number, options?: { format?: VolumeFormat }): Promise<VolumeInfo>;
+  /**
+   * A new volume holding the snapshot's data, at least as big as the snapshot (Cinder's
+   * create_volume_from_snapshot): a copy for raw, an overlay backed by the snapshot for qcow2.
+   * @throws {SnapshotNotFound}, {VolumeExists}, {InvalidVolume} (smaller than the snapshot)
+   */
+  createVolumeFromSnapshot(id: string, snapshotId: string, sizeBytes: number): Promise<VolumeInfo>;
+  /** Grows the volume; the new bytes read as zeros. @throws {VolumeNotFound}, {InvalidVolume} (not bigger) */
+  extendVolume(id: string, sizeBytes: number): Promise<VolumeInfo>;
+  /** @throws {VolumeNotFound} */
+  deleteVolume(id: string): Promise<void>;
+  getVolume(id: string): Promise<VolumeInfo | undefined>;
+  /**
+   * A point-in-time copy of the volume's data, that later writes to the volume do not change.
+   * @throws {VolumeNotFound}, {VolumeExists}
+   */
+  createSnapshot(snapshotId: string, volumeId: string): Promise<SnapshotInfo>;
+  /** @throws {SnapshotNotFound}, {SnapshotIsBusy} (volumes read through it) */
+  deleteSnapshot(snapshotId: string): Promise<void>;
+  getSnapshot(snapshotId: string): Promise<SnapshotInfo | undefined>;
+  /** @throws {VolumeNotFound} */
+  openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile>;
+  /** A snapshot's data, read-only (backups from a snapshot). @throws {SnapshotNotFound} */
+  openSnapshot(snapshotId: string): Promise<VolumeFile>;
+}

@@ -1,0 +1,130 @@
+import { listAllKeys, updateRecord } from '../../client/record-update.ts';
+import type { RecordStore } from '../../client/record-store.ts';
+
+/**
+ * The volume service's records in its system account (`AUTH_.volume`), one record type per
+ * resource, keyed `<project_id>/<id>` so a project's listing is a prefix scan. Fields follow
+ * Cinder's database models (cinder/db/sqlalchemy/models.py), so the views read like Cinder's.
+ */
+export const VOLUMES = 'volumes';
+export const SNAPSHOTS = 'snapshots';
+export const BACKUPS = 'backups';
+export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS;
+
+export interface VolumeRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly user_id: string;
+  name: string | null;
+  description: string | null;
+  /** GiB. */
+  size: number;
+  status: string;
+  readonly availability_zone: string;
+  readonly created_at: string;
+  updated_at: string | null;
+  readonly volume_type_id: string;
+  readonly snapshot_id: string | null;
+  readonly source_volid: string | null;
+  readonly backup_id: string | null;
+  bootable: boolean;
+  metadata: Record<string, string>;
+  readonly host: string;
+}
+
+export interface SnapshotRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly user_id: string;
+  readonly volume_id: string;
+  name: string | null;
+  description: string | null;
+  readonly size: number;
+  status: string;
+  readonly created_at: string;
+  updated_at: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface BackupRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly user_id: string;
+  readonly volume_id: string;
+  readonly snapshot_id: string | null;
+  name: string | null;
+  description: string | null;
+  /** The volume's size when backed up, GiB. */
+  readonly size: number;
+  status: string;
+  fail_reason: string | null;
+  readonly availability_zone: string;
+  readonly created_at: string;
+  updated_at: string | null;
+  readonly data_timestamp: string;
+  container: string | null;
+  service_metadata: string | null;
+  object_count: number;
+  readonly parent_id: string | null;
+  readonly is_incremental: boolean;
+  num_dependent_backups: number;
+}
+
+interface Owned {
+  readonly id: string;
+  readonly project_id: string;
+}
+
+/** Reads and changes the records; changes are compare-and-swap (`updateRecord`). */
+export class VolumeRecords {
+  readonly store: RecordStore;
+
+  constructor(store: RecordStore) {
+    this.store = store;
+  }
+
+  /**
+   * The record `id`: in `projectId` first, then, when `anyProject` (an admin), in any project.
+   */
+  async find<T extends Owned>(kind: RecordKind, id: string, projectId: string | undefined, anyProject: boolean): Promise<T | undefined> {
+    if (projectId !== undefined) {
+      const own = await this.store.get<T>(kind, `${projectId}/${id}`);
+      if (own) return own.value;
+    }
+    if (!anyProject) return undefined;
+    for await (const key of listAllKeys(this.store, kind)) {
+      if (key.endsWith(`/${id}`)) return (await this.store.get<T>(kind, key))?.value;
+    }
+    return undefined;
+  }
+
+  /** Every record of the project (all projects when `projectId` is undefined), oldest first. */
+  async list<T extends Owned & { created_at: string }>(kind: RecordKind, projectId: string | undefined): Promise<T[]> {
+    const keys: string[] = [];
+    for await (const key of listAllKeys(this.store, kind, projectId === undefined ? undefined : `${projectId}/`)) keys.push(key);
+    const out: T[] = [];
+    // A few gets at a time: a project's records are fetched in parallel, not one by one.
+    for (let i = 0; i < keys.length; i += 16) {
+      const page = await Promise.all(keys.slice(i, i + 16).map((k) => this.store.get<T>(kind, k)));
+      for (const r of page) if (r) out.push(r.value);
+    }
+    return out.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  async create(kind: RecordKind, record: Owned): Promise<void> {
+    await this.store.create(kind, `${record.project_id}/${record.id}`, record);
+  }
+
+  /**
+   * Changes the record if `change` returns a new value (it sees the current one); returns the
+   * record as it is after, or `undefined` when it is gone.
+   */
+  async update<T extends Owned>(kind: RecordKind, record: Owned, change: (current: T) => T | undefined): Promise<T | undefined> {
+    const result = await updateRecord<T>(this.store, kind, `${record.project_id}/${record.id}`, (current) => change(structuredClone(current.value)));
+    return result?.value;
+  }
+
+  async remove(kind: RecordKind, record: Owned): Promise<void> {
+    await this.store.delete(kind, `${record.project_id}/${record.id}`);
+  }
+}

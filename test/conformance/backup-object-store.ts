@@ -1,0 +1,60 @@
+import { suite as uvuSuite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { BackupObjectStore } from '../../compute/volume/backup/object-store.ts';
+import { BackupObjectMissing } from '../../compute/volume/backup/store-errors.ts';
+import { rejects } from '../helpers/rejects.ts';
+
+/** The contract of `BackupObjectStore` (compute/volume/backup/object-store.ts), for the Swift store and its memory twin. */
+export interface BackupObjectStoreFixture {
+  open(): Promise<BackupObjectStore>;
+  cleanup(): Promise<void>;
+}
+
+let n = 0;
+const freshContainer = (): string => `backups-${n++}-${process.pid}`;
+
+export function suite(name: string, fixture: BackupObjectStoreFixture): void {
+  const test = uvuSuite(`BackupObjectStore conformance: ${name}`);
+  let store: BackupObjectStore;
+  test.before(async () => {
+    store = await fixture.open();
+  });
+  test.after(() => fixture.cleanup());
+
+  test('ensureContainer makes the container once and is harmless after', async () => {
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    await store.put(c, 'a', new Uint8Array([1]));
+    await store.ensureContainer(c);
+    assert.equal(await store.listNames(c, ''), ['a']);
+  });
+
+  test('put then get gives the same bytes; a put replaces', async () => {
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    const data = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    await store.put(c, 'volume_x/20261205/az_nova_backup_1-00001', data);
+    assert.equal(Buffer.from(await store.get(c, 'volume_x/20261205/az_nova_backup_1-00001')), Buffer.from(data));
+    await store.put(c, 'volume_x/20261205/az_nova_backup_1-00001', new Uint8Array([9, 9]));
+    assert.equal([...(await store.get(c, 'volume_x/20261205/az_nova_backup_1-00001'))], [9, 9]);
+  });
+
+  test('get of a missing object is BackupObjectMissing; delete of one is no error', async () => {
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    await rejects(store.get(c, 'nope'), BackupObjectMissing);
+    await store.delete(c, 'nope');
+  });
+
+  test('listNames gives the names under the prefix in order, and only those', async () => {
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    for (const name of ['p/b-00002', 'p/b-00001', 'p/b_metadata', 'p/c-00001', 'q/b-00001']) await store.put(c, name, new Uint8Array([1]));
+    assert.equal(await store.listNames(c, 'p/b'), ['p/b-00001', 'p/b-00002', 'p/b_metadata']);
+    await store.delete(c, 'p/b-00001');
+    assert.equal(await store.listNames(c, 'p/b'), ['p/b-00002', 'p/b_metadata']);
+    assert.equal(await store.listNames(c, 'zzz'), []);
+  });
+
+  test.run();
+}

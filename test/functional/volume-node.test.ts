@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defaultConfig } from '../../common/config.ts';
+import { createLogger } from '../../common/logger.ts';
+import { fernetSetup } from '../../common/token/key-repository.ts';
+import { runVolume, volumeNodeSchemas } from '../../cli/volume-node.ts';
+import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
+import { startCluster, type TestCluster } from '../helpers/cluster.ts';
+import { httpRequest } from '../helpers/http.ts';
+import { makeTempDir } from '../helpers/tmpdir.ts';
+import { changeSpots, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
+import { mintToken } from '../helpers/volume-api.ts';
+
+/**
+ * `swiftlet start volume` as a process would run it (runVolume over a config), on an
+ * in-process cluster: records in AUTH_.volume, volume files in a directory, backups written by
+ * the reseller admin into the project's own account AUTH_<project>, restored back.
+ */
+let cluster: TestCluster;
+let dir: Awaited<ReturnType<typeof makeTempDir>>;
+let node: Awaited<ReturnType<typeof runVolume>>;
+let token: string;
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await httpRequest(node.port, method, path, { 'X-Auth-Token': token, 'Content-Type': 'application/json', Accept: 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
+  const text = res.body.toString();
+  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+test.before(async () => {
+  cluster = await startCluster({ users: { 'user_.volume_volume': 'volkey .admin' } });
+  dir = await makeTempDir('swiftlet-volume-node-');
+  fernetSetup(join(dir.path, 'keys'));
+  const base = defaultConfig(volumeNodeSchemas);
+  node = await runVolume(
+    {
+      volume: {
+        ...base.volume,
+        bind_port: 0,
+        auth_url: `http://127.0.0.1:${cluster.port}/auth/v1.0`,
+        account_key: 'volkey',
+        backup_user: 'admin:admin',
+        backup_key: 'admin',
+        key_repository: join(dir.path, 'keys'),
+        volumes_dir: join(dir.path, 'volumes'),
+        backup_swift_object_size: 256 * 1024,
+      },
+    },
+    // A "GiB" of 4 MiB: a volume of 16 chunks.
+    { logger: createLogger({ level: 'error', sink: () => {} }), bytesPerGiB: 4 * 1024 * 1024 },
+  );
+  token = mintToken(join(dir.path, 'keys'), 'u1', 'p1');
+});
+
+test.after(async () => {
+  await node.close();
+  await cluster.close();
+  await dir.remove();
+});
+
+test('a volume backed up (full, then incremental) into the project\'s account and restored, through the node', async () => {
+  const created = await call('POST', '/v3/p1/volumes', { volume: { size: 1, name: 'v' } });
+  assert.is(created.status, 202);
+  await node.worker.idle();
+  const id = created.json.volume.id;
+  const driver = new FileVolumeDriver({ dir: join(dir.path, 'volumes') });
+  const data = knownData(4 * 1024 * 1024, 31);
+  await writeVolume(driver, id, data);
+
+  const full = await call('POST', '/v3/p1/backups', { backup: { volume_id: id } });
+  assert.is(full.status, 202);
+  await node.worker.idle();
+  const fb = (await call('GET', `/v3/p1/backups/${full.json.backup.id}`)).json.backup;
+  assert.is(fb.status, 'available', JSON.stringify(fb));
+  assert.is(fb.object_count, 16);
+
+  const listing = await cluster.request('GET', `/v1/AUTH_p1/volumebackups?format=json&prefix=volume_${id}/`, { 'X-Auth-Token': await cluster.token('admin:admin') });
+  assert.is(listing.status, 200);
+  assert.is((JSON.parse(listing.body.toString()) as unknown[]).length, 16 + 2, "the backup is in the project's own account");
+
+  const changed = Buffer.from(data);
+  changeSpots(changed, 0.01, 3);
+  await writeVolume(driver, id, changed);
+  const incr = await call('POST', '/v3/p1/backups', { backup: { volume_id: id, incremental: true } });
+  await node.worker.idle();
+  const ib = (await call('GET', `/v3/p1/backups/${incr.json.backup.id}`)).json.backup;
+  assert.is(ib.status, 'available');
+  assert.is(ib.object_count, 3);
+
+  const restore = await call('POST', `/v3/p1/backups/${incr.json.backup.id}/restore`, { restore: {} });
+  assert.is(restore.status, 202);
+  await node.worker.idle();
+  const newId = restore.json.restore.volume_id;
+  assert.is((await call('GET', `/v3/p1/volumes/${newId}`)).json.volume.status, 'available');
+  const back = await readVolume(driver, newId);
+  assert.ok(back.equals(changed));
+});
+
+test.run();

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { systemClock } from '../../common/clock.ts';
+import { listen } from '../../common/http/server.ts';
+import { createLogger } from '../../common/logger.ts';
+import { fernetEncrypt } from '../../common/token/fernet.ts';
+import { FernetKeyRepository, fernetSetup, loadFernetKeys } from '../../common/token/key-repository.ts';
+import { RevocationList } from '../../common/token/revocation.ts';
+import { encodeTokenPayload, newAuditId } from '../../common/token/token-payload.ts';
+import { TokenValidator } from '../../common/token/token-validator.ts';
+import { MemoryRecordStore } from '../../client/memory-record-store.ts';
+import { ChunkedBackupEngine } from '../../compute/volume/backup/chunked-backup.ts';
+import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-object-store.ts';
+import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
+import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
+import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
+import { VolumeRecords } from '../../compute/volume/records.ts';
+import { VolumeServer } from '../../compute/volume/server.ts';
+import { VolumeWorker } from '../../compute/volume/worker.ts';
+import { httpRequest } from './http.ts';
+import { makeTempDir } from './tmpdir.ts';
+
+/** A project-scoped Fernet token from the key repository `keys`, as identity would issue it (roles: member, and admin when asked). */
+export function mintToken(keys: string, user: string, project: string, admin = false): string {
+  const roles = [{ id: 'r-member', name: 'member' }, ...(admin ? [{ id: 'r-admin', name: 'admin' }] : [])];
+  const payload = { userId: user, userDomainId: 'default', methods: ['password'], scope: { kind: 'project' as const, projectId: project, domainId: 'default' }, expiresAt: Math.floor(systemClock.now() / 1000) * 1000 + 3_600_000, auditIds: [newAuditId()], roles };
+  return fernetEncrypt(loadFernetKeys(keys)[0] as Buffer, encodeTokenPayload(payload), systemClock.now() / 1000);
+}
+
+/** The test API's GiB: 1 MiB, so a "1 GiB" volume backs up in milliseconds. */
+export const UNIT = 1024 * 1024;
+
+export interface TestVolumeApi {
+  readonly port: number;
+  readonly driver: MemoryVolumeDriver;
+  readonly worker: VolumeWorker;
+  /** The backup objects of each project's account. */
+  readonly stores: Map<string, MemoryBackupObjectStore>;
+  /** A project-scoped token (roles: member, plus admin when asked). */
+  token(user: string, project: string, admin?: boolean): string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
+  request(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; json: any }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The volume API in this process on an ephemeral port, over twins: records in memory, the
+ * memory volume driver, a memory backup store per project (its "account"), and tokens made
+ * with a key repository of its own. The API's GiB is `UNIT` (1 MiB) and backup chunks are
+ * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks.
+ */
+export async function startVolumeApi(): Promise<TestVolumeApi> {
+  const dir = await makeTempDir('volume-api-keys-');
+  const keys = join(dir.path, 'fernet-keys');
+  fernetSetup(keys);
+  const logger = createLogger({ level: 'error', sink: () => {} });
+  const driver = new MemoryVolumeDriver();
+  const worker = new VolumeWorker(logger);
+  const stores = new Map<string, MemoryBackupObjectStore>();
+  const storeOf = (project: string): MemoryBackupObjectStore => {
+    let s = stores.get(project);
+    if (!s) stores.set(project, (s = new MemoryBackupObjectStore()));
+    return s;
+  };
+  const deps: VolumeApiDeps = {
+    records: new VolumeRecords(new MemoryRecordStore()),
+    driver,
+    backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
+    worker,
+    clock: systemClock,
+    logger,
+    availabilityZone: 'nova',
+    host: 'test-host@file#file',
+    newId: () => randomUUID(),
+    bytesPerGiB: UNIT,
+  };
+  const validator = new TokenValidator(new FernetKeyRepository(keys, systemClock), new RevocationList(), systemClock);
+  const server = new VolumeServer({ publicUrl: '', routes: volumeApiRoutes(deps) }, { validator, logger, clock: systemClock });
+  const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
+  return {
+    port: http.port,
+    driver,
+    worker,
+    stores,
+    token: (user, project, admin = false) => mintToken(keys, user, project, admin),
+    async request(method, path, token, body, headers = {}) {
+      const all: Record<string, string> = { Accept: 'application/json', ...headers };
+      if (token !== '') all['X-Auth-Token'] = token;
+      let text: string | undefined;
+      if (body !== undefined) {
+        text = JSON.stringify(body);
+        all['Content-Type'] = 'application/json';
+      }
+      const res = await httpRequest(http.port, method, path, all, text);
+      const s = res.body.toString();
+      return { status: res.status, headers: res.headers, json: s === '' ? undefined : JSON.parse(s) };
+    },
+    async close() {
+      await worker.idle();
+      await http.close();
+      await dir.remove();
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type BackupRequest, ChunkedBackupEngine, type StoredBackup } from '../../../../../compute/volume/backup/chunked-backup.ts';
+import { MemoryBackupObjectStore } from '../../../../../compute/volume/backup/memory-object-store.ts';
+import { BackupStoreError } from '../../../../../compute/volume/backup/store-errors.ts';
+import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
+import { BackupCorrupt, InvalidBackup } from '../../../../../compute/volume/errors.ts';
+import { ManualClock } from '../../../../helpers/manual-clock.ts';
+import { rejects } from '../../../../helpers/rejects.ts';
+import { changeSpots, knownData, readVolume, sha256, writeVolume } from '../../../../helpers/volume-data.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SIZE = 4 * MiB;
+const CHUNK = 512 * KiB;
+const BLOCK = 32 * KiB;
+
+function setup(options: { compression?: string; store?: MemoryBackupObjectStore } = {}) {
+  const store = options.store ?? new MemoryBackupObjectStore();
+  const clock = new ManualClock(Date.UTC(2026, 11, 5, 10, 6, 22));
+  const engine = new ChunkedBackupEngine({ chunkSizeBytes: CHUNK, shaBlockSizeBytes: BLOCK, compression: options.compression ?? 'zlib', availabilityZone: 'nova' }, { store, clock });
+  return { store, clock, engine, driver: new MemoryVolumeDriver() };
+}
+
+function request(id: string, parent?: StoredBackup): BackupRequest {
+  return { id, volumeId: 'vol1', name: `backup ${id}`, description: null, createdAt: '2026-12-05 10:06:22+00:00', ...(parent ? { parent } : {}) };
+}
+
+async function backupOf(engine: ChunkedBackupEngine, driver: MemoryVolumeDriver, id: string, parent?: StoredBackup) {
+  const file = await driver.openVolume('vol1', 'r');
+  try {
+    return await engine.backup(request(id, parent), file);
+  } finally {
+    await file.close();
+  }
+}
+
+async function restoreTo(engine: ChunkedBackupEngine, driver: MemoryVolumeDriver, target: string, chain: StoredBackup[], volumeIsNew = true) {
+  const file = await driver.openVolume(target, 'rw');
+  try {
+    return await engine.restore(chain, file, { volumeIsNew });
+  } finally {
+    await file.close();
+  }
+}
+
+test("a full backup is Cinder's layout: chunks under the prefix, the sha256 file and the metadata; restore gives the bytes back", async () => {
+  const { store, engine, driver } = setup();
+  const data = knownData(SIZE);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const full = await backupOf(engine, driver, 'b1');
+  const prefix = 'volume_vol1/20261205100622/az_nova_backup_b1';
+  assert.equal(full, { id: 'b1', container: 'volumebackups', serviceMetadata: prefix, parentId: null, objectCount: 8, bytesUploaded: SIZE });
+  const names = await store.listNames('volumebackups', prefix);
+  assert.equal(names, [...Array.from({ length: 8 }, (_, i) => `${prefix}-0000${i + 1}`), `${prefix}_metadata`, `${prefix}_sha256file`]);
+
+  const meta = JSON.parse(Buffer.from(await store.get('volumebackups', `${prefix}_metadata`)).toString());
+  assert.equal(Object.keys(meta).sort(), ['backup_description', 'backup_id', 'backup_name', 'created_at', 'objects', 'parent_id', 'version', 'volume_id', 'volume_meta']);
+  assert.is(meta.version, '1.0.0');
+  assert.is(meta.backup_name, 'backup b1');
+  const first = meta.objects[0][`${prefix}-00001`];
+  assert.is(first.offset, 0);
+  assert.is(first.length, CHUNK);
+  assert.is(first.md5, createHash('md5').update(data.subarray(0, CHUNK)).digest('hex'));
+  const algorithms = meta.objects.map((o: Record<string, { compression: string }>) => Object.values(o)[0]?.compression);
+  assert.ok(algorithms.includes('zlib'), 'compressible chunks are stored compressed');
+
+  const shaFile = JSON.parse(Buffer.from(await store.get('volumebackups', `${prefix}_sha256file`)).toString());
+  assert.is(shaFile.chunk_size, BLOCK);
+  assert.is(shaFile.sha256s.length, SIZE / BLOCK);
+  assert.is(shaFile.sha256s[5], sha256(data.subarray(5 * BLOCK, 6 * BLOCK)));
+
+  await driver.createVolume('restored', SIZE);
+  assert.equal(await restoreTo(engine, driver, 'restored', [full]), { objectsRestored: 8, volumeMeta: null });
+  assert.ok((await readVolume(driver, 'restored')).equals(data));
+});
+
+test('the metadata and sha256 files are byte for byte what Python json.dumps(sort_keys=True, indent=2) writes', async () => {
+  const { store, engine, driver } = setup();
+  await driver.createVolume('vol1', MiB);
+  await writeVolume(driver, 'vol1', knownData(MiB));
+  const b = await engine.backup({ ...request('b1'), name: 'caf\u00e9 \u{1F600}', description: 'a "quoted" \\ name' }, await driver.openVolume('vol1', 'r'));
+  for (const suffix of ['_metadata', '_sha256file']) {
+    const ours = Buffer.from(await store.get(b.container, b.serviceMetadata + suffix)).toString('latin1');
+    const python = execFileSync('python3', ['-c', 'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.read()), sort_keys=True, indent=2))'], { input: ours }).toString('latin1');
+    assert.is(ours, python, suffix);
+  }
+});
+
+test('an incremental of a 1% change uploads only the changed blocks; both backups restore exactly', async () => {
+  const { store, engine, driver } = setup();
+  const original = knownData(SIZE);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', original);
+  const full = await backupOf(engine, driver, 'full');
+
+  const changed = Buffer.from(original);
+  // 1% in 3 runs, each inside one hash block run: at most 3 runs of changed blocks.
+  const ranges = changeSpots(changed, 0.01, 3);
+  await writeVolume(driver, 'vol1', changed);
+  const putsBefore = store.puts;
+  const incr = await backupOf(engine, driver, 'incr', full);
+  const changedBlocks = new Set(ranges.flatMap(([s, e]) => Array.from({ length: Math.floor((e - 1) / BLOCK) - Math.floor(s / BLOCK) + 1 }, (_, i) => Math.floor(s / BLOCK) + i)));
+  assert.is(incr.objectCount, 3, 'one chunk per run of changed blocks');
+  assert.is(incr.bytesUploaded, changedBlocks.size * BLOCK);
+  assert.is(store.puts - putsBefore, 3 + 2, 'three chunks, the sha256 file and the metadata');
+  assert.ok(incr.bytesUploaded < SIZE / 20);
+
+  await driver.createVolume('from-incr', SIZE);
+  assert.is((await restoreTo(engine, driver, 'from-incr', [incr, full])).objectsRestored, 8 + 3);
+  assert.ok((await readVolume(driver, 'from-incr')).equals(changed));
+  await driver.createVolume('from-full', SIZE);
+  await restoreTo(engine, driver, 'from-full', [full]);
+  assert.ok((await readVolume(driver, 'from-full')).equals(original));
+});
+
+test('an incremental that turns data into zeros restores the zeros, on a new volume too', async () => {
+  const { engine, driver } = setup();
+  const original = knownData(SIZE);
+  original.fill(7, 0, 2 * MiB);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', original);
+  const full = await backupOf(engine, driver, 'full');
+  const zeroed = Buffer.from(original);
+  zeroed.fill(0, 0, 2 * MiB);
+  await writeVolume(driver, 'vol1', zeroed);
+  const incr = await backupOf(engine, driver, 'incr', full);
+  await driver.createVolume('fresh', SIZE);
+  await restoreTo(engine, driver, 'fresh', [incr, full]);
+  assert.ok((await readVolume(driver, 'fresh')).equals(zeroed));
+});
+
+test('a chain of three (full, incremental, incremental) restores each point in time', async () => {
+  const { engine, driver } = setup();
+  const states = [knownData(SIZE, 3)];
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', states[0] as Buffer);
+  const backups = [await backupOf(engine, driver, 'b0')];
+  for (let i = 1; i < 3; i++) {
+    const next = Buffer.from(states[i - 1] as Buffer);
+    changeSpots(next, 0.02, i + 1);
+    states.push(next);
+    await writeVolume(driver, 'vol1', next);
+    backups.push(await backupOf(engine, driver, `b${i}`, backups[i - 1]));
+  }
+  for (let i = 0; i < 3; i++) {
+    await driver.createVolume(`r${i}`, SIZE);
+    await restoreTo(engine, driver, `r${i}`, backups.slice(0, i + 1).reverse(), i !== 1);
+    assert.ok((await readVolume(driver, `r${i}`)).equals(states[i] as Buffer), `state ${i}`);
+  }
+  await rejects(restoreTo(engine, driver, 'r0', [backups[2] as StoredBackup, backups[0] as StoredBackup]), InvalidBackup, 'a chain with a gap');
+});
+
+test('compression: zstd and none restore too; an unknown or unsupported algorithm is refused', async () => {
+  for (const compression of ['zstd', 'none', 'gzip']) {
+    const { store, engine, driver } = setup({ compression });
+    const data = knownData(2 * MiB, 5);
+    await driver.createVolume('vol1', 2 * MiB);
+    await writeVolume(driver, 'vol1', data);
+    const b = await backupOf(engine, driver, 'b');
+    const meta = JSON.parse(Buffer.from(await store.get(b.container, `${b.serviceMetadata}_metadata`)).toString());
+    const used = new Set(meta.objects.map((o: Record<string, { compression: string }>) => Object.values(o)[0]?.compression));
+    assert.equal([...used], [compression], compression);
+    await driver.createVolume('r', 2 * MiB);
+    await restoreTo(engine, driver, 'r', [b]);
+    assert.ok((await readVolume(driver, 'r')).equals(data), compression);
+  }
+  // A chunk that does not shrink is kept as it is ('none'), as Cinder keeps it.
+  const { store, engine, driver } = setup({ compression: 'zlib' });
+  await driver.createVolume('vol1', MiB);
+  await writeVolume(driver, 'vol1', randomBytes(MiB));
+  const b = await backupOf(engine, driver, 'random');
+  const meta = JSON.parse(Buffer.from(await store.get(b.container, `${b.serviceMetadata}_metadata`)).toString());
+  assert.equal(meta.objects.map((o: Record<string, { compression: string }>) => Object.values(o)[0]?.compression), ['none', 'none']);
+  assert.throws(() => setup({ compression: 'bz2' }), (e: unknown) => e instanceof InvalidBackup);
+  assert.throws(() => setup({ compression: 'lzma' }), (e: unknown) => e instanceof InvalidBackup);
+});
+
+test('restore checks every block: a changed chunk or sha256 entry is BackupCorrupt and that chunk is not written', async () => {
+  const { store, engine, driver } = setup({ compression: 'none' });
+  const data = knownData(SIZE);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const b = await backupOf(engine, driver, 'b');
+  const third = `${b.serviceMetadata}-00003`;
+  const good = await store.get(b.container, third);
+  const bad = Buffer.from(good);
+  bad[100] = (bad[100] as number) ^ 1;
+  store.tamper(b.container, third, bad);
+  await driver.createVolume('target', SIZE);
+  const marker = Buffer.alloc(SIZE, 0x33);
+  await writeVolume(driver, 'target', marker);
+  await rejects(restoreTo(engine, driver, 'target', [b], false), BackupCorrupt);
+  const after = await readVolume(driver, 'target');
+  assert.ok(after.subarray(2 * CHUNK, 3 * CHUNK).equals(marker.subarray(0, CHUNK)), 'the bad chunk left the volume as it was');
+  assert.ok(after.subarray(0, 2 * CHUNK).equals(data.subarray(0, 2 * CHUNK)));
+
+  // The MD5 matches a forged chunk but its blocks' SHA-256 do not.
+  store.tamper(b.container, third, good);
+  const metaName = `${b.serviceMetadata}_sha256file`;
+  const shaFile = JSON.parse(Buffer.from(await store.get(b.container, metaName)).toString());
+  shaFile.sha256s[20] = sha256(Buffer.from('not this'));
+  store.tamper(b.container, metaName, Buffer.from(JSON.stringify(shaFile)));
+  await rejects(restoreTo(engine, driver, 'target', [b], false), (e) => e instanceof BackupCorrupt && /block 20 /.test(e.message));
+});
+
+test('restore refuses a volume smaller than the backup, an unknown version and a missing or extra object, before writing', async () => {
+  const { store, engine, driver } = setup();
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', knownData(SIZE));
+  const b = await backupOf(engine, driver, 'b');
+  await driver.createVolume('small', SIZE - MiB);
+  await writeVolume(driver, 'small', Buffer.alloc(SIZE - MiB, 1));
+  await rejects(restoreTo(engine, driver, 'small', [b], false), /too small/);
+  assert.ok((await readVolume(driver, 'small')).equals(Buffer.alloc(SIZE - MiB, 1)));
+
+  await store.put(b.container, `${b.serviceMetadata}-00099`, Buffer.from('stray'));
+  await driver.createVolume('target', SIZE);
+  await rejects(restoreTo(engine, driver, 'target', [b]), /actual object list does not match/);
+  await store.delete(b.container, `${b.serviceMetadata}-00099`);
+  await store.delete(b.container, `${b.serviceMetadata}-00002`);
+  await rejects(restoreTo(engine, driver, 'target', [b]), /actual object list does not match/);
+  assert.ok((await readVolume(driver, 'target')).equals(Buffer.alloc(SIZE)));
+
+  const metaName = `${b.serviceMetadata}_metadata`;
+  const meta = JSON.parse(Buffer.from(await store.get(b.container, metaName)).toString());
+  store.tamper(b.container, metaName, Buffer.from(JSON.stringify({ ...meta, version: '2.0.0' })));
+  await rejects(restoreTo(engine, driver, 'target', [b]), /No support to restore backup version 2.0.0/);
+});
+
+test('an incremental is refused when the volume grew or the hash block size changed; nothing is written', async () => {
+  const { store, engine, driver } = setup();
+  await driver.createVolume('vol1', SIZE);
+  const full = await backupOf(engine, driver, 'full');
+  await driver.extendVolume('vol1', SIZE + MiB);
+  const puts = store.puts;
+  await rejects(backupOf(engine, driver, 'incr', full), /Volume size increased since the last backup. Do a full backup./);
+  const other = new ChunkedBackupEngine({ chunkSizeBytes: CHUNK, shaBlockSizeBytes: 64 * KiB }, { store, clock: new ManualClock() });
+  await rejects(other.backup(request('incr2', full), await driver.openVolume('vol1', 'r')), /Hash block size has changed since the last backup. New hash block size: 65536. Old hash block size: 32768. Do a full backup./);
+  assert.is(store.puts, puts);
+  const bad = new ChunkedBackupEngine({ chunkSizeBytes: 100 * KiB, shaBlockSizeBytes: 64 * KiB }, { store, clock: new ManualClock() });
+  await rejects(bad.backup(request('x'), await driver.openVolume('vol1', 'r')), /Chunk size is not multiple of block size for creating hash./);
+});
+
+test('a backup whose upload fails leaves no object behind', async () => {
+  class FailingStore extends MemoryBackupObjectStore {
+    override async put(container: string, name: string, data: Uint8Array): Promise<void> {
+      if (this.puts === 4) throw new BackupStoreError(`PUT ${name}: 503`);
+      await super.put(container, name, data);
+    }
+  }
+  const store = new FailingStore();
+  const { engine, driver } = setup({ store });
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', knownData(SIZE));
+  await rejects(backupOf(engine, driver, 'b'), BackupStoreError);
+  assert.equal(await store.listNames('volumebackups', ''), []);
+});
+
+test('delete removes every object of the backup and no other', async () => {
+  const { store, clock, engine, driver } = setup();
+  await driver.createVolume('vol1', MiB);
+  await writeVolume(driver, 'vol1', knownData(MiB));
+  const a = await backupOf(engine, driver, 'a');
+  clock.advance(1000);
+  const b = await backupOf(engine, driver, 'b');
+  await engine.delete(a);
+  assert.equal(await store.listNames(a.container, a.serviceMetadata), []);
+  assert.is((await store.listNames(b.container, b.serviceMetadata)).length, 2 + 2);
+});
+
+test.run();
