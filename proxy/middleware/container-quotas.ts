@@ -65,11 +65,16 @@ export function containerQuotas(ctx: ProxyContext, capabilities: Capabilities): 
   };
 }
 
-/** The bytes in the hidden container of a container with object versioning (0 without one). */
+/**
+ * The bytes in the hidden container of a container with object versioning (0 without one).
+ * Read past the cache, as Swift's object versioning HEADs it whenever the container's info is
+ * read: object writes do not refresh the cached info of the container they land in, so a
+ * cached count would miss the versions of the last few seconds.
+ */
 async function versionsBytes(ctx: ProxyContext, account: string, info: ContainerInfo, transId: string): Promise<number> {
   const location = info.sysmeta['versions-container'];
   if (!location) return 0;
-  const versions = await ctx.info.container(account, unquoteHeader(location, true) ?? location, transId);
+  const versions = await ctx.info.container(account, unquoteHeader(location, true) ?? location, transId, { fresh: true });
   return versions.status >= 200 && versions.status < 300 ? versions.bytes : 0;
 }
 

@@ -63,23 +63,6 @@ test('a stranger over a container\'s quota gets 403, not a hint that the contain
   assert.is((await c.request('PUT', '/v1/AUTH_test/qs/o', {}, 'x')).status, 413);
 });
 
-test('container quota bytes on a versioned container count its versions (the third write of a 10-byte quota was stored)', async () => {
-  assert.is((await c.request('PUT', '/v1/AUTH_test/qv', { 'X-Versions-Enabled': 'true' })).status, 201);
-  assert.is((await c.request('PUT', '/v1/AUTH_test/qv/o', {}, 'aaaaa')).status, 201);
-  assert.is((await c.request('PUT', '/v1/AUTH_test/qv/o', {}, 'bbbbb')).status, 201);
-  assert.is((await c.request('POST', '/v1/AUTH_test/qv', { 'X-Container-Meta-Quota-Bytes': '10' })).status, 204);
-  const head = await c.request('HEAD', '/v1/AUTH_test/qv');
-  assert.is(head.headers['x-container-bytes-used'], '10');
-  assert.is(head.headers['x-container-object-count'], '1');
-  const over = await c.request('PUT', '/v1/AUTH_test/qv/o', {}, 'ccccc');
-  assert.is(over.status, 413);
-  assert.is(over.body.toString(), 'Upload exceeds quota.');
-  assert.is((await c.request('GET', '/v1/AUTH_test/qv/o')).body.toString(), 'bbbbb');
-  // The count quota is the container's own: one object, however many versions it has.
-  assert.is((await c.request('POST', '/v1/AUTH_test/qv', { 'X-Container-Meta-Quota-Bytes': '', 'X-Container-Meta-Quota-Count': '2' })).status, 204);
-  assert.is((await c.request('PUT', '/v1/AUTH_test/qv/p', {}, 'ccccc')).status, 201);
-});
-
 test('only a reseller admin sets an account quota', async () => {
   assert.is((await c.request('POST', '/v1/AUTH_test2', { 'X-Auth-Token': await c.token('test2:tester2', 'testing2'), 'X-Account-Meta-Quota-Bytes': '5' })).status, 403);
   assert.is((await c.request('POST', '/v1/AUTH_test2', { 'X-Auth-Token': admin, 'X-Account-Meta-Quota-Bytes': 'lots' })).status, 400);
