@@ -29,9 +29,9 @@ for _ in $(seq 1 6000); do
 done
 grep -q '^ready:' "$DATA/aio.out" || { cat "$DATA/aio.out"; echo "the cluster was not ready in 600 s"; exit 1; }
 # The aio proxy's storage_domain is localhost, so the domain_remap tests run too.
-out=$(SWIFT_PORT="$PORT" SWIFT_STORAGE_DOMAIN=localhost FUNCTEST_OUT="$OUT" FUNCTEST_FILE_TIMEOUT="${FUNCTEST_FILE_TIMEOUT:-1200}" "$SUITE/run.sh" "$SWIFT_SRC" 2>&1)
-echo "$out"
-line=$(printf '%s\n' "$out" | tail -1)
+# One line per file as each ends, then the table; the last line is "N passed, M failed".
+SWIFT_PORT="$PORT" SWIFT_STORAGE_DOMAIN=localhost FUNCTEST_OUT="$OUT" "$SUITE/run.sh" "$SWIFT_SRC" 2>&1 | tee "$DATA/functests.out"
+line=$(tail -1 "$DATA/functests.out")
 passed=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 failed=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 want=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("test/functests/ratchet.json", "utf8")).passed)')
