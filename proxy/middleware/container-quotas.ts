@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../info-cache.ts';
 import type { Middleware, ProxyRequest } from '../request.ts';
 import type { Capabilities } from './info.ts';
 import { swiftPathOf } from '../swift-path.ts';
+import { unquoteHeader } from './url-quote.ts';
 
 /** The `[container-quotas]` section: Swift's filter has no settings. */
 export const containerQuotasSchema = {} as const satisfies Schema;
@@ -29,7 +30,10 @@ export function isDigits(value: string): boolean {
  *   count plus one) is refused with 413 `Upload exceeds quota.`, or with the 401/403 the
  *   client would have got anyway, so the quota does not reveal a container to a stranger.
  * The container's counts are those of the proxy's container info, so like Swift's they lag
- * the writes of the last seconds (`recheck_container_existence`).
+ * the writes of the last seconds (`recheck_container_existence`). A container with object
+ * versioning counts its versions' bytes too, as the `X-Container-Bytes-Used` its owner sees
+ * (Swift's quota reads the info object versioning has added them to); its object count
+ * stays its own.
  */
 export function containerQuotas(ctx: ProxyContext, capabilities: Capabilities): Middleware {
   capabilities['container_quotas'] = {};
@@ -52,12 +56,26 @@ export function containerQuotas(ctx: ProxyContext, capabilities: Capabilities): 
     const quotaBytes = meta.meta['quota-bytes'];
     if (quotaBytes !== undefined && isDigits(quotaBytes)) {
       const length = Number(req.headers['content-length'] ?? 0) || 0;
-      if (Number(quotaBytes) < meta.bytes + length) throw await refusal(req, meta, target);
+      const used = meta.bytes + (await versionsBytes(ctx, path.account, meta, req.env.transId));
+      if (Number(quotaBytes) < used + length) throw await refusal(req, meta, target);
     }
     const quotaCount = meta.meta['quota-count'];
     if (quotaCount !== undefined && isDigits(quotaCount) && Number(quotaCount) < meta.objectCount + 1) throw await refusal(req, meta, target);
     return next(req);
   };
+}
+
+/**
+ * The bytes in the hidden container of a container with object versioning (0 without one).
+ * Read past the cache, as Swift's object versioning HEADs it whenever the container's info is
+ * read: object writes do not refresh the cached info of the container they land in, so a
+ * cached count would miss the versions of the last few seconds.
+ */
+async function versionsBytes(ctx: ProxyContext, account: string, info: ContainerInfo, transId: string): Promise<number> {
+  const location = info.sysmeta['versions-container'];
+  if (!location) return 0;
+  const versions = await ctx.info.container(account, unquoteHeader(location, true) ?? location, transId, { fresh: true });
+  return versions.status >= 200 && versions.status < 300 ? versions.bytes : 0;
 }
 
 /** The 401/403 the request would get anyway, else the 413. */
