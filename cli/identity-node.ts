@@ -9,6 +9,7 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { bootstrap, type CatalogEntry } from '../identity/bootstrap.ts';
 import { identitySchema } from '../identity/config.ts';
+import { grantRevocationReaders, parseRevocationReaders } from '../identity/revocation-readers.ts';
 import { IdentityService } from '../identity/service.ts';
 
 /** The sections of an identity node's config file. */
@@ -41,7 +42,8 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
   if (c.admin_password === '') throw new ConfigError('identity.admin_password', '', "required: the bootstrap admin's password");
   const keys = new FernetKeyRepository(c.key_repository, clock);
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
-  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
+  const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const records = new SwiftRecordStore(client);
   let service: IdentityService | undefined;
   const server = await listen(
     async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"error": {"code": 503, "message": "Starting.", "title": "Service Unavailable"}}' }),
@@ -64,6 +66,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
       }),
     { clock, logger },
   );
+  await untilCluster(() => grantRevocationReaders(client, parseRevocationReaders(c.revocation_readers)), { clock, logger });
   if (created) logger.info('bootstrapped', { admin_user: c.admin_user, admin_project: c.admin_project, region: c.region });
   await ready.start();
   service = ready;

@@ -18,6 +18,7 @@ export const identitySchema = {
   max_active_keys: int(3, { min: 2, doc: 'keys kept by fernet_rotate (staged, primary, secondaries)' }),
   token_expiration: int(3600, { min: 60, doc: 'seconds a token is valid' }),
   password_hash_rounds: int(15, { min: 10, max: 20, doc: 'log2 of scrypt N for password hashes (15: 32 MiB, ~50 ms per hash)' }),
+  revocation_readers: str('.image, .network, .compute, .volume', { doc: "the services' system accounts (without the reseller prefix) that may read revocation events" }),
   revocation_poll_interval: num(2, { min: 0.1, doc: 'seconds between looks for new revocation events' }),
   region: str('RegionOne', { nonEmpty: true, doc: 'the region bootstrap creates and puts endpoints in' }),
   admin_user: str('admin', { nonEmpty: true }),
