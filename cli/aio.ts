@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Clock } from '../common/clock.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
+import { aioImageConfig, DEFAULT_IMAGE_PORT, setupAioImage } from './aio-image.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
@@ -22,6 +23,8 @@ export interface AioOptions {
   readonly port: number;
   /** The identity service's port (default 5000). */
   readonly identityPort?: number;
+  /** The image service's port (default 9292). */
+  readonly imagePort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -50,8 +53,8 @@ export function groupNodes(count: number): number[][] {
 
 /**
  * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
- * `storageProcesses` processes), a proxy and the identity service (cli/aio-identity.ts); each process's pid is in
- * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`), its log in `<data>/log/<name>.log`. A
+ * `storageProcesses` processes), a proxy, the identity service (cli/aio-identity.ts) and the image service (cli/aio-image.ts); each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`, `image`), its log in `<data>/log/<name>.log`. A
  * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
  * SIGTERM.
  */
@@ -61,6 +64,8 @@ export async function runAio(options: AioOptions): Promise<number> {
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
   await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port });
   const identity = aioIdentityFiles(layout);
+  const imagePort = options.imagePort ?? DEFAULT_IMAGE_PORT;
+  await setupAioImage(layout, { port: imagePort, proxyPort: options.port });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
@@ -73,6 +78,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
     { name: 'identity', args: ['start', 'identity', '--config', identity.config], restarts: 0 },
+    { name: 'image', args: ['start', 'image', '--config', aioImageConfig(layout)], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -100,6 +106,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   }
   // Then the identity service's first bootstrap, through the proxy.
   if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
+  if (ready) ready = await Promise.race([waitForPorts([imagePort], 60_000, options.clock), stopRequested.then(() => false)]);
   if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
@@ -107,6 +114,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`identity (Keystone v3) on http://127.0.0.1:${identityPort}/v3; clouds "swiftlet-admin" and "swiftlet-demo" in ${identity.clouds}:`);
     options.out(`  export OS_CLIENT_CONFIG_FILE=${identity.clouds} OS_CLOUD=swiftlet-admin`);
     options.out('  openstack token issue');
+    options.out(`image (Glance v2) on http://127.0.0.1:${imagePort}: openstack image list`);
   }
 
   await stopRequested;

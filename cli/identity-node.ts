@@ -21,11 +21,13 @@ export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: 
   return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
 }
 
-/** The catalog bootstrap ensures: identity itself, and the object store when its URL is set. */
+/** The catalog bootstrap ensures: identity itself, and the object store and image service when their URLs are set. */
 export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
   const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
   const proxy = config.object_store_url.replace(/\/+$/, '');
   if (proxy !== '') entries.push({ type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: `${proxy}/v1/AUTH_$(project_id)s`, internal: `${proxy}/v1/AUTH_$(project_id)s`, admin: proxy } });
+  const image = config.image_url.replace(/\/+$/, '');
+  if (image !== '') entries.push({ type: 'image', name: 'glance', description: 'Image', urls: { public: image, internal: image, admin: image } });
   return entries;
 }
 

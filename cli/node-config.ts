@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CLUSTER_CONF, type ConfigOf, loadConfigFile, type RawConfig, readConfigFile, swiftHashSchema } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
+import { type ImageNodeConfig, imageNodeSchemas } from './image-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
@@ -22,7 +23,7 @@ import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(imageNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -39,6 +40,11 @@ export function loadProxyConfig(path: string): ProxyNodeConfig {
 /** The identity service's config: its `[identity]` section, other roles' sections allowed beside it. */
 export function loadIdentityConfig(path: string): IdentityNodeConfig {
   return loadConfigFile(path, identityNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+}
+
+/** The image service's config: its `[image]` section, other roles' sections allowed beside it. */
+export function loadImageConfig(path: string): ImageNodeConfig {
+  return loadConfigFile(path, imageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }
 
 /** Which role a config file is for: the one whose main section it has (`[storage]` or `[proxy-server]`). */

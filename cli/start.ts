@@ -2,14 +2,15 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
 import { runIdentity } from './identity-node.ts';
-import { loadIdentityConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
+import { runImage } from './image-node.ts';
+import { loadIdentityConfig, loadImageConfig, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
 import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
 
 /**
- * `swiftlet start storage|proxy|identity --config FILE`: runs one role of a real node until SIGTERM or
+ * `swiftlet start storage|proxy|identity|image --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
  * same port, and a worker that dies is replaced. Storage takes `--config` more than once to
  * run several nodes in one process (the all-in-one cluster on a small machine). `noDaemons`
@@ -19,7 +20,7 @@ import { nodeName, runStorageProcess } from './storage-process.ts';
 export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean } = {}): Promise<number> {
   const [configPath] = configPaths;
   if (configPath === undefined) {
-    out.err('usage: swiftlet start storage|proxy|identity --config FILE');
+    out.err('usage: swiftlet start storage|proxy|identity|image --config FILE');
     return 2;
   }
   if (role === 'storage') {
@@ -63,7 +64,17 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await identity.close();
     return 0;
   }
-  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy or identity`);
+  if (role === 'image') {
+    if (configPaths.length > 1) {
+      out.err('swiftlet start image: one --config only');
+      return 2;
+    }
+    const image = await runImage(loadImageConfig(configPath));
+    await untilSignal();
+    await image.close();
+    return 0;
+  }
+  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity or image`);
   return 2;
 }
 

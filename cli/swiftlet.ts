@@ -3,7 +3,7 @@
  * The `swiftlet` command: one entry point for operators.
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
- *   swiftlet start storage|proxy|identity --config FILE  one role of a real node
+ *   swiftlet start storage|proxy|identity|image --config FILE  one role of a real node
  *   swiftlet identity-manage fernet_setup|fernet_rotate   the identity tokens' key repository
  *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
@@ -26,12 +26,13 @@ const HELP = `usage: swiftlet <command> [args]
 
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
       [--identity-port PORT]           the identity service on PORT (5000) with <DIR>/etc/clouds.yaml,
+      [--image-port PORT]              the image service on PORT (9292),
       [--storage-port-base N]          data in DIR (./data); Ctrl-C stops it. Storage ports N+10..N+42
                                        (6310-6342), chosen when the cluster is first created
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy|identity --config FILE
+  start storage|proxy|identity|image --config FILE
                                        run one role of a node (storage: [--no-daemons]; --config
                                        again for more nodes in the same process)
   identity-manage fernet_setup|fernet_rotate --key-repository DIR
@@ -50,7 +51,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'identity-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'image-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config'], bare: ['no-daemons'] },
@@ -65,6 +66,11 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --identity-port ${flags.get('identity-port')}`);
     return 2;
   }
+  const imagePort = Number(flags.get('image-port') ?? 9292);
+  if (!Number.isInteger(imagePort) || imagePort < 1 || imagePort > 65535 || imagePort === port || imagePort === identityPort) {
+    io.err(`invalid --image-port ${flags.get('image-port')}`);
+    return 2;
+  }
   const storagePortBase = Number(flags.get('storage-port-base') ?? 6300);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || !Number.isInteger(storagePortBase) || storagePortBase < 1024 || storagePortBase > 65000) {
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
@@ -75,7 +81,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, imagePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -25,5 +25,6 @@ export const identitySchema = {
   admin_project: str('admin', { nonEmpty: true }),
   admin_password: str('', { doc: "the bootstrap admin's password (first start only); required" }),
   demo_password: str('', { doc: 'when set, bootstrap also makes user demo, a member of project demo (the embedded default)' }),
+  image_url: str('', { doc: "the image service's public URL, e.g. http://127.0.0.1:9292: the image entry bootstrap puts in the catalog" }),
   object_store_url: str('', { doc: "the proxy's public URL, e.g. http://127.0.0.1:8080: the object-store entry bootstrap puts in the catalog" }),
 } as const satisfies Schema;
