@@ -10,11 +10,12 @@ set -u
 cd "$(dirname "$0")/.."
 PORT=${CONFORMANCE_PORT:-18080}
 IDENTITY_PORT=${CONFORMANCE_IDENTITY_PORT:-18500}
+IMAGE_PORT=${CONFORMANCE_IMAGE_PORT:-18600}
 BASE=${CONFORMANCE_STORAGE_PORT_BASE:-26000}
 DATA=$(mktemp -d -t swiftlet-conformance.XXXXXX)
 CLIENTS=../shared/conformance
 [ -x "$CLIENTS/run-all.sh" ] || CLIENTS=test/clients
-node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
+node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --image-port "$IMAGE_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
 AIO=$!
 cleanup() { kill -TERM "$AIO" 2>/dev/null; wait "$AIO" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
@@ -38,6 +39,8 @@ count() {
 out=$(SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh" 2>&1); echo "$out"; count "$out"
 echo "== openstack"
 out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
+echo "== 1 GiB image round trip (test/probe/image-round-trip-1gib.ts)"
+out=$(node test/probe/image-round-trip-1gib.ts 2>&1); echo "$out"; count "$out"
 echo "== README.md"
 out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
 echo "== docs/deployment.md"
