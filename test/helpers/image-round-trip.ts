@@ -26,7 +26,10 @@ async function* generated(bytes: number, onProgress: (sent: number) => void): As
  * which is the image's `os_hash_value`. Used by the probe test (small) and the 1 GiB run.
  */
 export async function imageRoundTrip(bytes: number, segmentSize: number): Promise<{ upMBs: number; downMBs: number }> {
-  const cluster = await startCluster({ users: { ...IDENTITY_ACCOUNT_USERS, ...IMAGE_ACCOUNT_USERS } });
+  // The test cluster's 2 s node timeout is for failover tests; bulk segments on a shared,
+  // loaded machine need the production order of magnitude, or a busy (not stopped) node fails
+  // the upload.
+  const cluster = await startCluster({ users: { ...IDENTITY_ACCOUNT_USERS, ...IMAGE_ACCOUNT_USERS }, proxy: { node_timeout: 30 } });
   const identity = await startIdentity({ cluster });
   const image = await startImage({ cluster, identity, limits: { segmentSize } });
   const pool = new Pool(image.url, { headersTimeout: 1_800_000, bodyTimeout: 1_800_000 });
