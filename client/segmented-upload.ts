@@ -111,6 +111,8 @@ export async function uploadSegmented(client: SwiftClient, source: AsyncIterable
     if (total === 0) await deleteSegments(client, options.segmentContainer, prefix);
     return result;
   } catch (err) {
+    // Stop reading the source: a request body left mid-way keeps its reader's timer alive.
+    await cutter.close();
     await deleteSegments(client, options.segmentContainer, prefix).catch(() => undefined);
     throw bodyFailure ?? cutter.failure ?? err;
   }
@@ -149,6 +151,14 @@ class ByteCutter {
 
   constructor(source: AsyncIterator<Uint8Array>) {
     this.source = source;
+  }
+
+  /** Ends the source early (its `finally` blocks run). */
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.pending = undefined;
+    await this.source.return?.().catch(() => undefined);
   }
 
   /** The next chunk without taking it; undefined at the end. */
