@@ -7,6 +7,7 @@ import type { Clock } from '../common/clock.ts';
 import { aioComputeAgentConfig, aioComputeConfig, DEFAULT_COMPUTE_PORT, setupAioCompute } from './aio-compute.ts';
 import { aioIdentityFiles, DEFAULT_IDENTITY_PORT, setupAioIdentity, waitForIdentity } from './aio-identity.ts';
 import { aioNetworkConfig, DEFAULT_NETWORK_PORT, setupAioNetwork } from './aio-network.ts';
+import { aioImageConfig, DEFAULT_IMAGE_PORT, setupAioImage } from './aio-image.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { aioVolumeFiles, DEFAULT_VOLUME_PORT, setupAioVolume } from './aio-volume.ts';
 import { waitForPorts } from './wait-for-ports.ts';
@@ -31,6 +32,8 @@ export interface AioOptions {
   readonly networkPort?: number;
   /** The volume service's port (default 8776). */
   readonly volumePort?: number;
+  /** The image service's port (default 9292). */
+  readonly imagePort?: number;
   /** First storage port for a new cluster (default 6300). */
   readonly storagePortBase?: number;
   /** Storage nodes start with their daemons idle (probe tests run them with `swiftlet once`). */
@@ -60,9 +63,10 @@ export function groupNodes(count: number): number[][] {
 /**
  * `swiftlet aio`: a whole cluster on 127.0.0.1 in one command. Four storage nodes (in
  * `storageProcesses` processes), a proxy, the identity service (cli/aio-identity.ts), the
- * network service (cli/aio-network.ts), the compute API (cli/aio-compute.ts) and the volume
- * service (cli/aio-volume.ts); each process's pid is in `<data>/run/<name>.pid` (`storage1`..,
- * `proxy`, `identity`, `network`, `compute`, `volume`), its log in `<data>/log/<name>.log`. A
+ * image service (cli/aio-image.ts), the network service (cli/aio-network.ts), the compute API
+ * (cli/aio-compute.ts) and the volume service (cli/aio-volume.ts); each process's pid is in
+ * `<data>/run/<name>.pid` (`storage1`.., `proxy`, `identity`, `image`, `network`, `compute`,
+ * `volume`), its log in `<data>/log/<name>.log`. A
  * process that dies is started again, as a supervisor would. Stops everything on SIGINT or
  * SIGTERM.
  */
@@ -76,11 +80,13 @@ export async function runAio(options: AioOptions): Promise<number> {
   await setupAioNetwork(layout, { port: networkPort, proxyPort: options.port, identityPort, keyRepository: identity.keys });
   const volumePort = options.volumePort ?? DEFAULT_VOLUME_PORT;
   await setupAioVolume(layout, { port: volumePort, proxyPort: options.port, identityPort });
+  const imagePort = options.imagePort ?? DEFAULT_IMAGE_PORT;
+  await setupAioImage(layout, { port: imagePort, proxyPort: options.port });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
   const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
-  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length, networkPort });
+  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length, networkPort, imagePort });
   for (const [i, nodes] of groups.entries()) options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`);
   const managed: Managed[] = [
     ...groups.map((nodes, i) => ({
@@ -93,6 +99,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     { name: 'compute', args: ['start', 'compute', '--config', aioComputeConfig(layout)], restarts: 0 },
     { name: 'network', args: ['start', 'network', '--config', aioNetworkConfig(layout)], restarts: 0 },
     { name: 'volume', args: ['start', 'volume', '--config', aioVolumeFiles(layout).config], restarts: 0 },
+    { name: 'image', args: ['start', 'image', '--config', aioImageConfig(layout)], restarts: 0 },
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
@@ -120,8 +127,8 @@ export async function runAio(options: AioOptions): Promise<number> {
   }
   // Then the identity service's first bootstrap, through the proxy.
   if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
-  // And the network, compute and volume services, which need nothing before they answer.
-  if (ready) ready = await Promise.race([waitForPorts([networkPort, computePort, volumePort], 60_000, options.clock), stopRequested.then(() => false)]);
+  // And the image, network, compute and volume services, which need nothing before they answer.
+  if (ready) ready = await Promise.race([waitForPorts([imagePort, networkPort, computePort, volumePort], 60_000, options.clock), stopRequested.then(() => false)]);
   if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
@@ -132,6 +139,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     options.out(`compute (Nova v2.1) on http://127.0.0.1:${computePort}/v2.1:  openstack flavor list`);
     options.out(`network (Neutron v2.0) on http://127.0.0.1:${networkPort}: openstack network list`);
     options.out(`volume (Cinder v3) on http://127.0.0.1:${volumePort}/v3: openstack volume create --size 1 v1`);
+    options.out(`image (Glance v2) on http://127.0.0.1:${imagePort}: openstack image list`);
   }
 
   await stopRequested;

@@ -9,6 +9,7 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { bootstrap, type CatalogEntry } from '../identity/bootstrap.ts';
 import { identitySchema } from '../identity/config.ts';
+import { grantRevocationReaders, parseRevocationReaders } from '../identity/revocation-readers.ts';
 import { IdentityService } from '../identity/service.ts';
 
 /** The sections of an identity node's config file. */
@@ -20,11 +21,13 @@ export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: 
   return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
 }
 
-/** The catalog bootstrap ensures: identity itself, and the object store, compute, network and volume services when their URLs are set. */
+/** The catalog bootstrap ensures: identity itself, and the object store, image, compute, network and volume services when their URLs are set. */
 export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
   const entries: CatalogEntry[] = [{ type: 'identity', name: 'keystone', description: 'Identity', urls: { public: `${publicUrl}/v3`, internal: `${publicUrl}/v3`, admin: `${publicUrl}/v3` } }];
   const proxy = config.object_store_url.replace(/\/+$/, '');
   if (proxy !== '') entries.push({ type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: `${proxy}/v1/AUTH_$(project_id)s`, internal: `${proxy}/v1/AUTH_$(project_id)s`, admin: proxy } });
+  const image = config.image_url.replace(/\/+$/, '');
+  if (image !== '') entries.push({ type: 'image', name: 'glance', description: 'Image', urls: { public: image, internal: image, admin: image } });
   const compute = config.compute_url.replace(/\/+$/, '');
   if (compute !== '') entries.push({ type: 'compute', name: 'nova', description: 'Compute', urls: { public: `${compute}/v2.1`, internal: `${compute}/v2.1`, admin: `${compute}/v2.1` } });
   const network = config.network_url.replace(/\/+$/, '');
@@ -51,7 +54,8 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
   if (c.admin_password === '') throw new ConfigError('identity.admin_password', '', "required: the bootstrap admin's password");
   const keys = new FernetKeyRepository(c.key_repository, clock);
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
-  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
+  const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const records = new SwiftRecordStore(client);
   let service: IdentityService | undefined;
   const server = await listen(
     async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"error": {"code": 503, "message": "Starting.", "title": "Service Unavailable"}}' }),
@@ -74,6 +78,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
       }),
     { clock, logger },
   );
+  await untilCluster(() => grantRevocationReaders(client, parseRevocationReaders(c.revocation_readers)), { clock, logger });
   if (created) logger.info('bootstrapped', { admin_user: c.admin_user, admin_project: c.admin_project, region: c.region });
   await ready.start();
   service = ready;

@@ -6,6 +6,7 @@ import { type ComputeAgentNodeConfig, computeAgentNodeSchemas } from './compute-
 import { type ComputeNodeConfig, computeNodeSchemas } from './compute-node.ts';
 import { type IdentityNodeConfig, identityNodeSchemas } from './identity-node.ts';
 import { type NetworkNodeConfig, networkNodeSchemas } from './network-node.ts';
+import { type ImageNodeConfig, imageNodeSchemas } from './image-node.ts';
 import { storagePolicySchema } from '../common/storage-policy.ts';
 import { type ProxyNodeConfig, proxyNodeSchemas } from './proxy-node.ts';
 import { type StorageNodeConfig, storageNodeSchemas } from './storage-node.ts';
@@ -26,7 +27,7 @@ import { type VolumeNodeConfig, volumeNodeSchemas } from './volume-node.ts';
 /** Sections of `swiftlet.conf`: Swift's `swift.conf` has these (policies and constraints are read by their own code). */
 const CLUSTER_CONF_SECTIONS = ['storage-policy:*', 'swift-constraints'];
 
-const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas), ...Object.keys(networkNodeSchemas), ...Object.keys(volumeNodeSchemas)])];
+const ALL_ROLE_SECTIONS = [...new Set([...Object.keys(storageNodeSchemas), ...Object.keys(proxyNodeSchemas), ...Object.keys(identityNodeSchemas), ...Object.keys(imageNodeSchemas), ...Object.keys(computeNodeSchemas), ...Object.keys(computeAgentNodeSchemas), ...Object.keys(networkNodeSchemas), ...Object.keys(volumeNodeSchemas)])];
 
 export function loadStorageNodeConfig(path: string): StorageNodeConfig {
   const config = loadConfigFile(path, storageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
@@ -58,6 +59,11 @@ export function loadComputeAgentConfig(path: string): ComputeAgentNodeConfig {
 /** The volume service's config: its `[volume]` section, other roles' sections allowed beside it. */
 export function loadVolumeConfig(path: string): VolumeNodeConfig {
   return loadConfigFile(path, volumeNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
+}
+
+/** The image service's config: its `[image]` section, other roles' sections allowed beside it. */
+export function loadImageConfig(path: string): ImageNodeConfig {
+  return loadConfigFile(path, imageNodeSchemas, { otherSections: ALL_ROLE_SECTIONS });
 }
 
 /** Which role a config file is for: the one whose main section it has (`[storage]` or `[proxy-server]`). */

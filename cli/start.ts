@@ -4,8 +4,9 @@ import { createLogger } from '../common/logger.ts';
 import { runComputeAgent } from './compute-agent-node.ts';
 import { runCompute } from './compute-node.ts';
 import { runIdentity } from './identity-node.ts';
+import { runImage } from './image-node.ts';
 import { runNetwork } from './network-node.ts';
-import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadNetworkConfig, loadProxyConfig, loadStorageNodeConfig, loadVolumeConfig } from './node-config.ts';
+import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadImageConfig, loadNetworkConfig, loadProxyConfig, loadStorageNodeConfig, loadVolumeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
 import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
@@ -13,7 +14,7 @@ import { nodeName, runStorageProcess } from './storage-process.ts';
 import { runVolume } from './volume-node.ts';
 
 /**
- * `swiftlet start storage|proxy|identity|network|compute|compute-agent|volume --config FILE`: runs one role of a real node until SIGTERM or
+ * `swiftlet start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
  * same port, and a worker that dies is replaced. Storage takes `--config` more than once to
  * run several nodes in one process (the all-in-one cluster on a small machine). `noDaemons`
@@ -23,7 +24,7 @@ import { runVolume } from './volume-node.ts';
 export async function start(role: string | undefined, configPaths: readonly string[], out: { err(line: string): void }, options: { noDaemons?: boolean; computeAgent?: string } = {}): Promise<number> {
   const [configPath] = configPaths;
   if (configPath === undefined) {
-    out.err('usage: swiftlet start storage|proxy|identity|network|compute|compute-agent|volume --config FILE');
+    out.err('usage: swiftlet start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE');
     return 2;
   }
   if (role === 'storage') {
@@ -70,6 +71,16 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await identity.close();
     return 0;
   }
+  if (role === 'image') {
+    if (configPaths.length > 1) {
+      out.err('swiftlet start image: one --config only');
+      return 2;
+    }
+    const image = await runImage(loadImageConfig(configPath));
+    await untilSignal();
+    await image.close();
+    return 0;
+  }
   if (role === 'network') {
     if (configPaths.length > 1) {
       out.err('swiftlet start network: one --config only');
@@ -110,7 +121,7 @@ export async function start(role: string | undefined, configPaths: readonly stri
     await volume.close();
     return 0;
   }
-  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, network, compute, compute-agent or volume`);
+  out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, image, network, compute, compute-agent or volume`);
   return 2;
 }
 

@@ -3,7 +3,7 @@
  * The `swiftlet` command: one entry point for operators.
  *
  *   swiftlet aio [--data DIR] [--port 8080]     a whole cluster on this machine
- *   swiftlet start storage|proxy|identity|network|compute|compute-agent --config FILE  one role of a real node
+ *   swiftlet start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE  one role of a real node
  *   swiftlet identity-manage fernet_setup|fernet_rotate   the identity tokens' key repository
  *   swiftlet once <daemon>|all, swiftlet status   daemons on demand; the cluster checked at a glance
  *   swiftlet ring ...                           build and inspect rings (like swift-ring-builder)
@@ -26,6 +26,7 @@ const HELP = `usage: swiftlet <command> [args]
 
   aio [--data DIR] [--port PORT]       start a cluster on 127.0.0.1: proxy on PORT (8080), 4 storage nodes,
       [--identity-port PORT]           the identity service on PORT (5000) with <DIR>/etc/clouds.yaml,
+      [--image-port PORT]              the image service (Glance v2) on PORT (9292),
       [--network-port PORT]            the network service (Neutron v2.0) on PORT (9696),
       [--compute-port PORT]            the compute API (Nova v2.1) on PORT (8774),
       [--volume-port PORT]             the volume service (Cinder v3) on PORT (8776),
@@ -34,7 +35,7 @@ const HELP = `usage: swiftlet <command> [args]
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
-  start storage|proxy|identity|network|compute|compute-agent|volume --config FILE
+  start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE
                                        run one role of a node (storage: [--no-daemons]
                                        [--compute-agent FILE]; --config
                                        again for more nodes in the same process)
@@ -54,7 +55,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'identity-port', 'network-port', 'compute-port', 'volume-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'image-port', 'network-port', 'compute-port', 'volume-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config', 'compute-agent'], bare: ['no-daemons'] },
@@ -80,6 +81,8 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     taken.push(value);
     return value;
   };
+  const imagePort = servicePort('image', 9292);
+  if (imagePort === undefined) return 2;
   const networkPort = servicePort('network', 9696);
   if (networkPort === undefined) return 2;
   const computePort = servicePort('compute', 8774);
@@ -96,7 +99,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, networkPort, computePort, volumePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, imagePort, networkPort, computePort, volumePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -27,6 +27,11 @@ export interface SwiftClientOptions {
 
 export interface SwiftRequest {
   readonly method: string;
+  /**
+   * Another account of the same cluster (`AUTH_.identity`), reached at the session's storage
+   * URL with that account in place of ours: what an ACL there lets this credential do.
+   */
+  readonly account?: string;
   readonly container?: string;
   readonly object?: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
@@ -45,6 +50,8 @@ export interface ContainerEntry {
 }
 
 export interface ListingOptions {
+  /** Another account's container (see `SwiftRequest.account`). */
+  readonly account?: string;
   readonly prefix?: string;
   readonly marker?: string;
   readonly endMarker?: string;
@@ -77,8 +84,8 @@ export class SwiftClient {
     const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || req.body instanceof Uint8Array;
     for (let attempt = 0; ; attempt++) {
       const session = await this.auth.current();
-      const base = this.account === undefined ? session.storage.path : session.storage.path.replace(/\/[^/]*$/, `/${encodeURIComponent(this.account)}`);
-      const path = base + objectPath(req.container, req.object);
+      // The request's own account, else this client's (`SwiftClientOptions.account`), else the credential's.
+      const path = accountPath(session.storage.path, req.account ?? this.account) + objectPath(req.container, req.object);
       const res = await this.http.request(session.storage.node, {
         method: req.method,
         path,
@@ -100,6 +107,7 @@ export class SwiftClient {
   async listContainer(container: string, options: ListingOptions = {}): Promise<ContainerEntry[] | undefined> {
     const res = await this.request({
       method: 'GET',
+      ...(options.account !== undefined ? { account: options.account } : {}),
       container,
       query: { format: 'json', prefix: options.prefix, marker: options.marker, end_marker: options.endMarker, limit: options.limit },
       headers: options.newest ? { 'x-newest': 'true' } : {},
@@ -134,6 +142,12 @@ export class SwiftClient {
     await res.body.dump();
     if (res.status !== 201 && res.status !== 202) throw new UnexpectedStatusError('PUT', container, res.status);
   }
+}
+
+/** The storage path `/v1/AUTH_x` with its account replaced by `account` (when given). */
+function accountPath(storagePath: string, account: string | undefined): string {
+  if (account === undefined) return storagePath;
+  return `${storagePath.slice(0, storagePath.lastIndexOf('/'))}/${encodeURIComponent(account)}`;
 }
 
 /** `/container/object`, percent-encoded; `/` inside an object name stays a `/`. */

@@ -18,6 +18,7 @@ export const identitySchema = {
   max_active_keys: int(3, { min: 2, doc: 'keys kept by fernet_rotate (staged, primary, secondaries)' }),
   token_expiration: int(3600, { min: 60, doc: 'seconds a token is valid' }),
   password_hash_rounds: int(15, { min: 10, max: 20, doc: 'log2 of scrypt N for password hashes (15: 32 MiB, ~50 ms per hash)' }),
+  revocation_readers: str('.image, .network, .compute, .volume', { doc: "the services' system accounts (without the reseller prefix) that may read revocation events" }),
   revocation_poll_interval: num(2, { min: 0.1, doc: 'seconds between looks for new revocation events' }),
   region: str('RegionOne', { nonEmpty: true, doc: 'the region bootstrap creates and puts endpoints in' }),
   admin_user: str('admin', { nonEmpty: true }),
@@ -26,6 +27,7 @@ export const identitySchema = {
   demo_password: str('', { doc: 'when set, bootstrap also makes user demo, a member of project demo (the embedded default)' }),
   compute_url: str('', { doc: "the compute API's public URL, e.g. http://127.0.0.1:8774: the compute entry bootstrap puts in the catalog (as <url>/v2.1)" }),
   network_url: str('', { doc: "the network service's public URL, e.g. http://127.0.0.1:9696: the network entry bootstrap puts in the catalog" }),
+  image_url: str('', { doc: "the image service's public URL, e.g. http://127.0.0.1:9292: the image entry bootstrap puts in the catalog" }),
   object_store_url: str('', { doc: "the proxy's public URL, e.g. http://127.0.0.1:8080: the object-store entry bootstrap puts in the catalog" }),
   volume_url: str('', { doc: "the volume service's public URL, e.g. http://127.0.0.1:8776: the volumev3 and block-storage entries bootstrap puts in the catalog" }),
 } as const satisfies Schema;

@@ -11,13 +11,15 @@ set -u
 cd "$(dirname "$0")/.."
 PORT=${CONFORMANCE_PORT:-18080}
 IDENTITY_PORT=${CONFORMANCE_IDENTITY_PORT:-18500}
+IMAGE_PORT=${CONFORMANCE_IMAGE_PORT:-18600}
 NETWORK_PORT=${CONFORMANCE_NETWORK_PORT:-18696}
 COMPUTE_PORT=${CONFORMANCE_COMPUTE_PORT:-18774}
+VOLUME_PORT=${CONFORMANCE_VOLUME_PORT:-18776}
 BASE=${CONFORMANCE_STORAGE_PORT_BASE:-26000}
 DATA=$(mktemp -d -t swiftlet-conformance.XXXXXX)
 CLIENTS=../shared/conformance
 [ -x "$CLIENTS/run-all.sh" ] || CLIENTS=test/clients
-node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --network-port "$NETWORK_PORT" --compute-port "$COMPUTE_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
+node cli/swiftlet.ts aio --data "$DATA" --port "$PORT" --identity-port "$IDENTITY_PORT" --image-port "$IMAGE_PORT" --network-port "$NETWORK_PORT" --compute-port "$COMPUTE_PORT" --volume-port "$VOLUME_PORT" --storage-port-base "$BASE" > "$DATA/aio.out" 2>&1 &
 AIO=$!
 cleanup() { kill -TERM "$AIO" 2>/dev/null; wait "$AIO" 2>/dev/null; rm -rf "$DATA"; }
 trap cleanup EXIT
@@ -43,6 +45,8 @@ echo "== openstack"
 out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
 echo "== swift --auth-version 3"
 out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/swiftclient-v3.sh 2>&1); echo "$out"; count "$out"
+echo "== 1 GiB image round trip (test/probe/image-round-trip-1gib.ts)"
+out=$(node test/probe/image-round-trip-1gib.ts 2>&1); echo "$out"; count "$out"
 echo "== README.md"
 out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
 echo "== docs/deployment.md"

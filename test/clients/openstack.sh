@@ -2,8 +2,9 @@
 # python-openstackclient (`openstack`, Debian package python3-openstackclient) against a Keystone
 # v3 endpoint, the way an operator uses it: tokens and the catalog, domains, projects, users,
 # groups, roles and role assignments, application and EC2 credentials, and Keystone's refusals;
-# then the network service: networks, subnets, ports, security group rules, routers, floating IPs;
-# then volumes, snapshots and backups (Cinder v3) when the catalog has them.
+# then images (Glance v2, with glanceclient too); the network service: networks, subnets, ports,
+# security group rules, routers, floating IPs; compute: flavors, keypairs, hosts and a server's
+# life; then volumes, snapshots and backups (Cinder v3) when the catalog has them.
 # Endpoint: OS_CLIENT_CONFIG_FILE with clouds OS_ADMIN_CLOUD (swiftlet-admin) and
 # OS_DEMO_CLOUD (swiftlet-demo), as `swiftlet aio` writes them. Last line: "N passed, M failed".
 set -u
@@ -79,6 +80,40 @@ check "user delete / role delete" bash -c "os user delete --domain $D $U && os r
 check "project delete (child first)" bash -c "os project delete --domain $D $P-kid && os project delete --domain $D $P"
 check "domain delete while enabled: refused" fails_with "Cannot delete a domain that is enabled" os domain delete "$D"
 check "domain set --disable / delete" bash -c "os domain set --disable $D && os domain delete $D && ! os domain list -f value -c Name | grep -qx $D"
+# The image service (Glance v2) as `openstack image` and `glance` use it.
+I="cimg-$S"
+head -c 3145728 /dev/urandom > img.bin
+printf 'QFI\373\0\0\0\3' > q.bin; head -c 16 /dev/zero >> q.bin; printf '\0\0\0\1\0\0\0\0' >> q.bin; head -c 100000 /dev/urandom >> q.bin
+GL_AUTH_URL=$(os catalog show identity -f value -c endpoints | grep -o "'interface': 'public', [^}]*'url': '[^']*'" | sed "s/.*'url': '//; s/'$//" | head -1)
+GL_PASSWORD=$(python3 -c "import yaml; print(yaml.safe_load(open('$OS_CLIENT_CONFIG_FILE'))['clouds']['$ADMIN']['auth']['password'])")
+GL="glance --os-image-api-version 2 --os-auth-url $GL_AUTH_URL --os-username admin --os-user-domain-name Default --os-project-name admin --os-project-domain-name Default --os-password $GL_PASSWORD"
+gl() { $GL "$@"; }
+export GL
+export -f gl
+export I
+check "catalog list: image" bash -c "os catalog list -f value -c Type | grep -qx image"
+check "image create --file --disk-format qcow2 --container-format bare --property" bash -c "os image create --file img.bin --disk-format qcow2 --container-format bare --property os_distro=cirros $I -f value -c status | grep -qx queued"
+check "image list: active" bash -c "os image list -f value -c Name -c Status | grep -qx '$I active'"
+check "image show: size, checksum, sha512" bash -c "out=\$(os image show $I -f json); grep -q '\"size\": 3145728' <<<\"\$out\" && grep -q \"\\\"checksum\\\": \\\"\$(md5sum img.bin | cut -d' ' -f1)\\\"\" <<<\"\$out\" && grep -q \"\$(sha512sum img.bin | cut -d' ' -f1)\" <<<\"\$out\""
+check "image save: identical bytes" bash -c "os image save --file out.bin $I && cmp img.bin out.bin"
+check "image set --property --min-ram, unset --property" bash -c "os image set --property hw_disk_bus=virtio --property os_type=linux --min-ram 64 $I && os image unset --property os_type $I && out=\$(os image show $I -f json -c properties -c min_ram) && grep -q '\"hw_disk_bus\": \"virtio\"' <<<\"\$out\" && ! grep -q os_type <<<\"\$out\" && grep -q '\"min_ram\": 64' <<<\"\$out\""
+check "image set --tag, list --tag, unset --tag" bash -c "os image set --tag web --tag v1 $I && os image list --tag web -f value -c Name | grep -qx $I && os image unset --tag web $I && out=\$(os image show $I -f value -c tags) && grep -q v1 <<<\"\$out\" && ! grep -q web <<<\"\$out\""
+check "image list --property, --long" bash -c "os image list --property os_distro=cirros -f value -c Name | grep -qx $I && os image list --long -f value -c Name -c 'Disk Format' | grep -qx '$I qcow2'"
+check "a non-admin cannot see a private image" bash -c "os image create --private --disk-format raw --container-format bare --file img.bin $I-p >/dev/null && ! demo image list -f value -c Name | grep -qx $I-p"
+DEMO_PROJECT=$(demo token issue -f value -c project_id)
+export DEMO_PROJECT
+check "image set --shared, add project, member accepts, then lists it" bash -c "os image set --shared $I-p && os image add project $I-p $DEMO_PROJECT -f value -c status | grep -qx pending && ! demo image list -f value -c Name | grep -qx $I-p && demo image set --accept \$(os image show $I-p -f value -c id) && demo image list -f value -c Name | grep -qx $I-p"
+check "a member may not change the image: 403" fails_with "403" demo image set --property foo=bar "$(os image show "$I-p" -f value -c id)"
+check "image set --public (admin), the demo project sees it" bash -c "os image remove project $I-p $DEMO_PROJECT && os image set --public $I-p && demo image list -f value -c Name | grep -qx $I-p"
+check "a non-admin may not publicize: 403" bash -c "demo image create --disk-format raw --container-format bare $I-d >/dev/null && ! demo image set --public $I-d 2>/dev/null && demo image delete $I-d"
+check "image set --protected: delete refused" bash -c "os image set --protected $I && fails_with 'is protected and cannot be deleted' os image delete $I"
+check "image set --deactivate / --activate" bash -c "os image set --unprotected $I && os image set --deactivate $I && [ \"\$(os image show $I -f value -c status)\" = deactivated ] && os image set --activate $I && [ \"\$(os image show $I -f value -c status)\" = active ]"
+check "image create --disk-format floppy: 400, nothing made" bash -c "! os image create --disk-format floppy $I-bad >/dev/null 2>&1 && ! os image list -f value -c Name | grep -qx $I-bad"
+check "glance image-create (chunked upload) with a qcow2's virtual size" bash -c "gl image-create --name $I-gl --disk-format qcow2 --container-format bare --file q.bin | grep -Eq 'virtual_size +\\| 4294967296'"
+# glanceclient reads stdin when it is not a terminal, and refuses --file with it: give it one.
+check "glance image-create-via-import (glance-direct)" bash -c "script -qec \"\$GL image-create-via-import --name $I-imp --disk-format raw --container-format bare --import-method glance-direct --file img.bin\" /dev/null >/dev/null && for i in 1 2 3 4 5 6 7 8 9 10; do [ \"\$(os image show $I-imp -f value -c status)\" = active ] && exit 0; sleep 1; done; exit 1"
+check "image delete: gone with its bytes" bash -c "os image delete $I $I-p $I-gl $I-imp && ! os image list -f value -c Name | grep -q $I"
+
 # The network service (Neutron v2.0): what a tenant does before booting a server, and the
 # refusals that reach the user.
 N="cnet-$S" SGP=$((20000 + S % 10000))
@@ -119,7 +154,7 @@ check "availability zone list --compute: nova" bash -c "os availability zone lis
 check "quota show (compute part)" bash -c "os quota show -f value -c instances | grep -Eq '^-?[0-9]+$'"
 check "limits show --absolute" bash -c "demo limits show --absolute -f value -c Name | grep -qx maxTotalInstances"
 if os catalog list -f value -c Type | grep -qx image && os catalog list -f value -c Type | grep -qx network; then
-  IMG="cimg-$S" NET="csrvnet-$S" VM="cvm-$S"
+  IMG="csrvimg-$S" NET="csrvnet-$S" VM="cvm-$S"
   head -c 1048576 /dev/urandom > img.raw
   check "image create (for the server)" os image create --disk-format raw --container-format bare --file img.raw --public "$IMG"
   check "network and subnet create (for the server)" bash -c "demo network create $NET >/dev/null && demo subnet create --network $NET --subnet-range 10.78.0.0/24 $NET-sub >/dev/null"

@@ -9,6 +9,8 @@ import type { RecordStore } from '../../client/record-store.ts';
 import { SwiftClient } from '../../client/swift-client.ts';
 import { SwiftRecordStore } from '../../client/swift-record-store.ts';
 import { bootstrap } from '../../identity/bootstrap.ts';
+import { identitySchema } from '../../identity/config.ts';
+import { grantRevocationReaders, parseRevocationReaders } from '../../identity/revocation-readers.ts';
 import { IdentityService } from '../../identity/service.ts';
 import type { TestCluster } from './cluster.ts';
 import { httpRequest } from './http.ts';
@@ -55,9 +57,10 @@ export async function startIdentity(options: { cluster?: TestCluster; records?: 
   const keyRepository = options.keyRepository ?? join(dir.path, 'fernet-keys');
   fernetSetup(keyRepository);
   const http = new UndiciBackendClient();
-  const records: RecordStore = options.records ?? (options.cluster
-    ? new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${options.cluster.port}/auth/v1.0`, user: '.identity:identity', key: 'identity-key' }, { http, clock }))
-    : new MemoryRecordStore());
+  const client = options.cluster ? new SwiftClient({ authUrl: `http://127.0.0.1:${options.cluster.port}/auth/v1.0`, user: '.identity:identity', key: 'identity-key' }, { http, clock }) : undefined;
+  const records: RecordStore = options.records ?? (client ? new SwiftRecordStore(client) : new MemoryRecordStore());
+  // As runIdentity does: the services' accounts may read the revocation events.
+  if (client) await grantRevocationReaders(client, parseRevocationReaders(identitySchema.revocation_readers.default));
   let service: IdentityService | undefined;
   const server = await listen((req) => (service as IdentityService).server.handle(req), { host: '127.0.0.1', port: 0, logger });
   const url = `http://127.0.0.1:${server.port}`;

@@ -1,0 +1,196 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SwiftError } from '../common/errors.ts';
+import type { SwiftClient } from './swift-client.ts';
+import { unexpected } from './swift-client.ts';
+
+/** What a stored upload is: its size and hashes, computed on the way through. */
+export interface UploadResult {
+  readonly size: number;
+  /** MD5, hex. */
+  readonly md5: string;
+  /** SHA-512, hex (Glance's `os_hash_value` with `os_hash_algo` sha512). */
+  readonly sha512: string;
+  /** The manifest's segment prefix (`<object>/<upload id>/`), for cleanup. */
+  readonly segmentPrefix: string;
+}
+
+export interface SegmentedUploadOptions {
+  /** The container of the manifest (the object the user reads). */
+  readonly container: string;
+  readonly object: string;
+  /** The container the segments go to (made if missing). */
+  readonly segmentContainer: string;
+  /** Bytes per segment (Glance's swift store: `large_object_chunk_size`). */
+  readonly segmentSize: number;
+  /** Refuse more than this many bytes (checked as they arrive, before they are stored). */
+  readonly maxBytes?: number;
+  /** Refuse a body whose MD5 is not this (hex), after reading it, before the manifest. */
+  readonly expectedMd5?: string;
+  /** Refuse a body whose length is not this (a Content-Length that the client did not keep). */
+  readonly expectedSize?: number;
+  readonly contentType?: string;
+}
+
+/** The body was larger than `maxBytes`. */
+export class UploadTooLargeError extends SwiftError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super('UPLOAD_TOO_LARGE', `upload exceeds ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+/** The body did not match `expectedMd5` or `expectedSize`. */
+export class UploadMismatchError extends SwiftError {
+  readonly what: 'md5' | 'size';
+  constructor(what: 'md5' | 'size', detail: string) {
+    super('UPLOAD_MISMATCH', `upload ${what} mismatch: ${detail}`);
+    this.what = what;
+  }
+}
+
+/**
+ * Stores a stream of any length, chunked or not, as an SLO: the bytes go out as they come in
+ * segments of `segmentSize` (`<object>/<upload id>/<00000001>` in `segmentContainer`; the
+ * upload id keeps two uploads of one object apart), then the manifest is PUT at
+ * `container/object`. MD5 and SHA-512 are computed on the way; nothing holds more than one
+ * chunk of the body. Any failure (the source erring, a limit, a mismatch, the cluster) removes
+ * the segments written so far and no manifest exists, so nothing is left behind.
+ */
+export async function uploadSegmented(client: SwiftClient, source: AsyncIterable<Uint8Array>, options: SegmentedUploadOptions): Promise<UploadResult> {
+  const uploadId = randomBytes(8).toString('hex');
+  const prefix = `${options.object}/${uploadId}/`;
+  const md5 = createHash('md5');
+  const sha512 = createHash('sha512');
+  const segments: { path: string; etag: string; size_bytes: number }[] = [];
+  let total = 0;
+  const cutter = new ByteCutter(source[Symbol.asyncIterator]());
+  await ensureContainer(client, options.segmentContainer);
+  await ensureContainer(client, options.container);
+  // An error raised while a segment's body is read (a limit, the source) reaches the PUT as a
+  // cut body; this keeps the real one to report.
+  let bodyFailure: unknown;
+  try {
+    for (let n = 1; ; n++) {
+      const first = await cutter.peek();
+      if (first === undefined && n > 1) break;
+      const name = `${prefix}${String(n).padStart(8, '0')}`;
+      const segment = createHash('md5');
+      let size = 0;
+      const body = async function* (): AsyncGenerator<Uint8Array> {
+        for await (const chunk of cutter.take(options.segmentSize)) {
+          total += chunk.length;
+          if (options.maxBytes !== undefined && total > options.maxBytes) throw (bodyFailure = new UploadTooLargeError(options.maxBytes));
+          md5.update(chunk);
+          sha512.update(chunk);
+          segment.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      };
+      const res = await client.request({ method: 'PUT', container: options.segmentContainer, object: name, headers: { 'content-type': 'application/octet-stream' }, body: body() }).catch((err: unknown) => {
+        throw bodyFailure ?? cutter.failure ?? err;
+      });
+      if (bodyFailure ?? cutter.failure) throw bodyFailure ?? cutter.failure;
+      if (res.status !== 201) throw await unexpected(res, 'PUT', `${options.segmentContainer}/${name}`);
+      await res.body.dump();
+      const etag = segment.digest('hex');
+      segments.push({ path: `/${options.segmentContainer}/${name}`, etag, size_bytes: size });
+      if (first === undefined) break;
+    }
+    const result = { size: total, md5: md5.digest('hex'), sha512: sha512.digest('hex'), segmentPrefix: prefix };
+    if (options.expectedSize !== undefined && options.expectedSize !== total) throw new UploadMismatchError('size', `${total} bytes, ${options.expectedSize} expected`);
+    if (options.expectedMd5 !== undefined && options.expectedMd5.toLowerCase() !== result.md5) throw new UploadMismatchError('md5', `${result.md5}, ${options.expectedMd5} expected`);
+    // An empty body is one empty segment; SLO refuses a zero-byte segment, so store it plainly.
+    const manifest = total === 0 ? undefined : JSON.stringify(segments.filter((s) => s.size_bytes > 0));
+    const res = manifest
+      ? await client.request({ method: 'PUT', container: options.container, object: options.object, query: { 'multipart-manifest': 'put' }, headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: manifest })
+      : await client.request({ method: 'PUT', container: options.container, object: options.object, headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: '' });
+    if (res.status !== 201) throw await unexpected(res, 'PUT', `${options.container}/${options.object}`);
+    await res.body.dump();
+    if (total === 0) await deleteSegments(client, options.segmentContainer, prefix);
+    return result;
+  } catch (err) {
+    // Stop reading the source: a request body left mid-way keeps its reader's timer alive.
+    await cutter.close();
+    await deleteSegments(client, options.segmentContainer, prefix).catch(() => undefined);
+    throw bodyFailure ?? cutter.failure ?? err;
+  }
+}
+
+/** Removes every segment under `prefix` (a failed upload's, or a deleted object's). */
+export async function deleteSegments(client: SwiftClient, container: string, prefix: string): Promise<number> {
+  let removed = 0;
+  const names: string[] = [];
+  for await (const row of client.listAll(container, { prefix, newest: true })) names.push(row.name);
+  for (const name of names) {
+    const res = await client.request({ method: 'DELETE', container, object: name });
+    await res.body.dump();
+    if (res.status === 204) removed++;
+    else if (res.status !== 404) throw new SwiftError('SEGMENT_DELETE_FAILED', `DELETE ${container}/${name}: ${res.status}`);
+  }
+  return removed;
+}
+
+async function ensureContainer(client: SwiftClient, container: string): Promise<void> {
+  const res = await client.request({ method: 'HEAD', container });
+  await res.body.dump();
+  if (res.status === 404) await client.putContainer(container);
+}
+
+/**
+ * Cuts a stream of chunks into runs of at most N bytes without copying more than the one chunk
+ * that straddles a boundary. A failure of the source is kept in `failure` (the PUT that was
+ * reading it sees only a cut body) so the caller reports the source's error, not the cluster's.
+ */
+class ByteCutter {
+  private readonly source: AsyncIterator<Uint8Array>;
+  private pending: Uint8Array | undefined;
+  private done = false;
+  failure: unknown;
+
+  constructor(source: AsyncIterator<Uint8Array>) {
+    this.source = source;
+  }
+
+  /** Ends the source early (its `finally` blocks run). */
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.pending = undefined;
+    await this.source.return?.().catch(() => undefined);
+  }
+
+  /** The next chunk without taking it; undefined at the end. */
+  async peek(): Promise<Uint8Array | undefined> {
+    while (this.pending === undefined && !this.done) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await this.source.next();
+      } catch (err) {
+        this.failure = err;
+        throw err;
+      }
+      if (next.done) this.done = true;
+      else if (next.value.length > 0) this.pending = next.value;
+    }
+    return this.pending;
+  }
+
+  async *take(limit: number): AsyncGenerator<Uint8Array> {
+    let left = limit;
+    while (left > 0) {
+      const chunk = await this.peek();
+      if (chunk === undefined) return;
+      if (chunk.length <= left) {
+        this.pending = undefined;
+        left -= chunk.length;
+        yield chunk;
+      } else {
+        this.pending = chunk.subarray(left);
+        yield chunk.subarray(0, left);
+        left = 0;
+      }
+    }
+  }
+}
