@@ -5,7 +5,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
-import { RevocationList } from '../common/token/revocation.ts';
+import { ServiceTokens, serviceTokensOptions } from '../client/service-tokens.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { computeSchema } from '../compute/config.ts';
@@ -20,10 +20,7 @@ export type ComputeNodeConfig = ConfigsOf<typeof computeNodeSchemas>;
 /**
  * One compute API process: Nova's v2.1 API on `bind_ip:bind_port`, its state in the cluster
  * (the system account of `account_user`), tokens validated with `key_repository`.
- *
- * Revocations: the list stays empty until the shared `RevocationPoller` source over the identity
- * account lands (services-common: the images work writes it); a revoked token is accepted here
- * until it expires.
+ * Revocation events are read before the first answer and polled (`ServiceTokens`).
  */
 export async function runCompute(config: ComputeNodeConfig, options: { clock?: Clock; logger?: Logger } = {}): Promise<{ port: number; service: ComputeService; close(): Promise<void> }> {
   const c = config.compute;
@@ -31,8 +28,11 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'compute' } });
   if (c.account_key === '') throw new ConfigError('compute.account_key', '', 'required: the key of the system account user (account_user)');
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
-  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
-  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys: new FernetKeyRepository(c.key_repository, clock), revocations: new RevocationList(), clock, logger });
+  const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const keys = new FernetKeyRepository(c.key_repository, clock);
+  const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys, revocations: tokens.revocations, clock, logger });
+  await tokens.start();
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   const resume = setInterval(() => void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err })), c.build_resume_interval * 1000);
   logger.info('compute listening', { ip: c.bind_ip, port: server.port, pid: process.pid });
@@ -42,6 +42,7 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
     close: async () => {
       clearInterval(resume);
       await server.close();
+      await tokens.stop();
       await http.close();
     },
   };

@@ -5,7 +5,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
-import { ServiceTokens } from '../client/service-tokens.ts';
+import { ServiceTokens, serviceTokensOptions } from '../client/service-tokens.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { imageSchema } from '../compute/image/config.ts';
@@ -29,7 +29,7 @@ export async function runImage(config: ImageNodeConfig, options: { clock?: Clock
   // Long node timeout: a large segment's PUT is answered only once it is stored everywhere.
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
   const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
-  const tokens = new ServiceTokens({ keys, client, clock, logger }, { pollIntervalMs: c.revocation_poll_interval * 1000, maxTokenLifeMs: c.token_expiration * 1000, identityAccount: c.identity_account });
+  const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
   let service: ImageService | undefined;
   const server = await listen(
     async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'text/plain' }, body: 'Starting.' }),

@@ -5,6 +5,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
+import { ServiceTokens, serviceTokensOptions } from '../client/service-tokens.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { networkSchema } from '../compute/network/config.ts';
@@ -29,7 +30,9 @@ export async function runNetwork(config: NetworkNodeConfig, options: { clock?: C
   if (c.account_key === '') throw new ConfigError('network.account_key', '', 'required: the key of the system account user (account_user)');
   const keys = new FernetKeyRepository(c.key_repository, clock);
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
-  const records = new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock }));
+  const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const records = new SwiftRecordStore(client);
+  const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
   let service: NetworkService | undefined;
   const server = await listen((req) => (service as NetworkService).server.handle(req), { host: c.bind_ip, port: c.bind_port, logger });
   const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${server.port}`).replace(/\/+$/, '');
@@ -45,14 +48,16 @@ export async function runNetwork(config: NetworkNodeConfig, options: { clock?: C
   };
   service = new NetworkService(
     { publicUrl, identityUrl: c.identity_url, settings: { mtu: c.global_physnet_mtu, baseMac: c.base_mac, quotas } },
-    { records, keys, clock, logger, hosts: new DriverHostPorts(new NetworkStore(records), () => undefined, logger) },
+    { records, keys, clock, logger, revocations: tokens.revocations, hosts: new DriverHostPorts(new NetworkStore(records), () => undefined, logger) },
   );
+  await tokens.start();
   logger.info('network listening', { ip: c.bind_ip, port: server.port, public_url: publicUrl, pid: process.pid });
   return {
     port: server.port,
     service,
     close: async () => {
       await server.close();
+      await tokens.stop();
       await http.close();
     },
   };

@@ -7,8 +7,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
-import { RevocationList } from '../common/token/revocation.ts';
-import { TokenValidator } from '../common/token/token-validator.ts';
+import { ServiceTokens, serviceTokensOptions } from '../client/service-tokens.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import type { VolumeApiDeps } from '../compute/volume/api/deps.ts';
@@ -28,7 +27,8 @@ export type VolumeNodeConfig = ConfigsOf<typeof volumeNodeSchemas>;
 /**
  * One volume process: Cinder's v3 API on `bind_ip:bind_port`, the file volume driver on
  * `volumes_dir`, backups through the backup engine into each project's account, records in the
- * cluster. Tokens are validated locally with identity's key repository. `bytesPerGiB` is for
+ * cluster. Tokens are validated locally with identity's key repository and its revocation events
+ * (`ServiceTokens`). `bytesPerGiB` is for
  * tests only (small "GiB" volumes).
  */
 export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clock; logger?: Logger; bytesPerGiB?: number } = {}): Promise<{ port: number; worker: VolumeWorker; close(): Promise<void> }> {
@@ -38,7 +38,8 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   if (c.account_key === '') throw new ConfigError('volume.account_key', '', 'required: the key of the system account user (account_user)');
   if (c.backup_user === '' || c.backup_key === '') throw new ConfigError('volume.backup_user', c.backup_user, 'required with backup_key: a reseller admin that writes backups into project accounts');
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
-  const records = new VolumeRecords(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })));
+  const accountClient = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const records = new VolumeRecords(new SwiftRecordStore(accountClient));
   const worker = new VolumeWorker(logger);
   const engines = new Map<string, ChunkedBackupEngine>();
   const deps: VolumeApiDeps = {
@@ -64,8 +65,9 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     newId: () => randomUUID(),
     bytesPerGiB: options.bytesPerGiB ?? GIB,
   };
-  // Revocations are not polled yet: a revoked token is refused here only once it expires.
-  const validator = new TokenValidator(new FernetKeyRepository(c.key_repository, clock), new RevocationList(), clock);
+  const tokens = new ServiceTokens({ keys: new FernetKeyRepository(c.key_repository, clock), client: accountClient, clock, logger }, serviceTokensOptions(c));
+  await tokens.start();
+  const validator = tokens.validator;
   let api: VolumeServer | undefined;
   const listener = await listen((req) => (api as VolumeServer).handle(req), { host: c.bind_ip, port: c.bind_port, logger });
   const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${listener.port}`).replace(/\/+$/, '');
@@ -77,6 +79,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     close: async () => {
       await listener.close();
       await worker.idle();
+      await tokens.stop();
       await http.close();
     },
   };

@@ -1,4 +1,5 @@
 import type { Clock } from '../common/clock.ts';
+import { int, num, type Schema, str } from '../common/config.ts';
 import type { Logger } from '../common/logger.ts';
 import type { FernetKeys } from '../common/token/key-repository.ts';
 import { authenticate, type RequestContext } from '../common/token/request-context.ts';
@@ -7,6 +8,22 @@ import { RevocationPoller } from '../common/token/revocation-poller.ts';
 import { TokenValidator } from '../common/token/token-validator.ts';
 import type { SwiftClient } from './swift-client.ts';
 import { DEFAULT_IDENTITY_ACCOUNT, SwiftRevocationSource } from './swift-revocation-source.ts';
+
+/**
+ * The config keys every service that accepts Keystone tokens has (`[image]`, `[network]`,
+ * `[compute]`, `[volume]`), read by `serviceTokensOptions`.
+ */
+export const serviceTokensSchema = {
+  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "identity's Fernet key repository (a copy of it), to validate tokens", nonEmpty: true }),
+  identity_account: str('AUTH_.identity', { doc: "identity's system account, where revocation events are read", nonEmpty: true }),
+  token_expiration: int(3600, { min: 60, doc: "identity's token_expiration: how far back revocation events are read" }),
+  revocation_poll_interval: num(2, { min: 0.1, doc: 'seconds between looks for new revocation events' }),
+} as const satisfies Schema;
+
+/** `ServiceTokens`' options from a service's `serviceTokensSchema` keys. */
+export function serviceTokensOptions(c: { identity_account: string; token_expiration: number; revocation_poll_interval: number }): ServiceTokensOptions {
+  return { pollIntervalMs: c.revocation_poll_interval * 1000, maxTokenLifeMs: c.token_expiration * 1000, identityAccount: c.identity_account };
+}
 
 export interface ServiceTokensOptions {
   /** Seconds between looks for new revocation events (identity's `revocation_poll_interval`). */

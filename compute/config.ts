@@ -1,3 +1,4 @@
+import { serviceTokensSchema } from '../client/service-tokens.ts';
 import { int, oneOf, type Schema, str } from '../common/config.ts';
 
 /**
@@ -14,7 +15,7 @@ export const computeSchema = {
   auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL, for the service's own account", nonEmpty: true }),
   account_user: str('.compute:compute', { doc: 'tempauth user owning the system account (account:user)', nonEmpty: true }),
   account_key: str('', { doc: "that user's key; required" }),
-  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "the identity service's Fernet key repository (a copy of it), to validate tokens", nonEmpty: true }),
+  ...serviceTokensSchema,
   image_url: str('http://127.0.0.1:9292', { doc: "the image service (Glance v2) that servers boot from", nonEmpty: true }),
   network_url: str('http://127.0.0.1:9696', { doc: 'the network service (Neutron v2.0) that gives servers their ports', nonEmpty: true }),
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),

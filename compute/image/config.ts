@@ -1,4 +1,5 @@
-import { int, num, oneOf, type Schema, str } from '../../common/config.ts';
+import { serviceTokensSchema } from '../../client/service-tokens.ts';
+import { int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
  * The `[image]` section of `swiftlet start image --config FILE`: the image service (Glance v2)
@@ -14,10 +15,7 @@ export const imageSchema = {
   auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL, for the service's own account", nonEmpty: true }),
   account_user: str('.image:glance', { doc: 'tempauth user owning the system account (account:user)', nonEmpty: true }),
   account_key: str('', { doc: "that user's key; required" }),
-  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "identity's Fernet key repository (a copy of it)", nonEmpty: true }),
-  identity_account: str('AUTH_.identity', { doc: "identity's system account, where revocation events are read", nonEmpty: true }),
-  token_expiration: int(3600, { min: 60, doc: "identity's token_expiration: how far back revocation events are read" }),
-  revocation_poll_interval: num(2, { min: 0.1, doc: 'seconds between looks for new revocation events' }),
+  ...serviceTokensSchema,
   segment_size: int(209_715_200, { min: 1_048_576, doc: "bytes per stored segment of an image (glance_store's swift large_object_chunk_size, 200 MiB)" }),
   image_size_cap: int(1_099_511_627_776, { min: 1, doc: "Glance's image_size_cap: the largest image in bytes" }),
   image_count_total: int(-1, { min: -1, doc: 'images a project may have (-1: no limit; unified limits image_count_total)' }),

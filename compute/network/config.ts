@@ -1,4 +1,5 @@
-import { int, num, oneOf, type Schema, str } from '../../common/config.ts';
+import { serviceTokensSchema } from '../../client/service-tokens.ts';
+import { int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
  * The `[network]` section of `swiftlet start network --config FILE`: Neutron's API on
@@ -14,7 +15,7 @@ export const networkSchema = {
   auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL, for the service's own account", nonEmpty: true }),
   account_user: str('.network:network', { doc: 'tempauth user owning the system account (account:user)', nonEmpty: true }),
   account_key: str('', { doc: "that user's key; required" }),
-  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "the identity service's Fernet key repository (a copy of it)", nonEmpty: true }),
+  ...serviceTokensSchema,
   identity_url: str('http://127.0.0.1:5000/v3', { doc: "Keystone's URL, named in 401 answers (keystonemiddleware's www_authenticate_uri)" }),
   global_physnet_mtu: int(1500, { min: 68, doc: "Neutron's global_physnet_mtu: a new network's MTU" }),
   base_mac: str('fa:16:3e:00:00:00', { doc: "Neutron's base_mac: ports' MACs start with its first 3 (or 4) octets" }),
@@ -25,5 +26,4 @@ export const networkSchema = {
   quota_floatingip: int(50, { min: -1 }),
   quota_security_group: int(10, { min: -1 }),
   quota_security_group_rule: int(100, { min: -1 }),
-  revocation_poll_interval: num(2, { min: 0.1, doc: 'reserved: seconds between looks for revocation events once the shared poller lands' }),
 } as const satisfies Schema;

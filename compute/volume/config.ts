@@ -1,3 +1,4 @@
+import { serviceTokensSchema } from '../../client/service-tokens.ts';
 import { int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
@@ -17,7 +18,7 @@ export const volumeSchema = {
   account_key: str('', { doc: "that user's key; required" }),
   backup_user: str('', { doc: 'a tempauth reseller admin (account:user) that writes backups into AUTH_<project>; required' }),
   backup_key: str('', { doc: "that user's key; required" }),
-  key_repository: str('/etc/swiftlet/fernet-keys', { doc: "identity's Fernet key repository, to validate tokens", nonEmpty: true }),
+  ...serviceTokensSchema,
   identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
   volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
