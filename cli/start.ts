@@ -13,6 +13,16 @@ import { relayInfoForgets } from './proxy-worker-peers.ts';
 import { nodeName, runStorageProcess } from './storage-process.ts';
 import { runVolume } from './volume-node.ts';
 
+/** The roles that are one service process each, run from one config file until a signal. */
+const SERVICE_ROLES: Readonly<Record<string, (path: string) => Promise<{ close(): Promise<void> }>>> = {
+  identity: (path: string) => runIdentity(loadIdentityConfig(path)),
+  image: (path: string) => runImage(loadImageConfig(path)),
+  network: (path: string) => runNetwork(loadNetworkConfig(path)),
+  compute: (path: string) => runCompute(loadComputeConfig(path)),
+  'compute-agent': (path: string) => runComputeAgent(loadComputeAgentConfig(path)),
+  volume: (path: string) => runVolume(loadVolumeConfig(path)),
+};
+
 /**
  * `swiftlet start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE`: runs one role of a real node until SIGTERM or
  * SIGINT, then stops cleanly. A proxy with several workers forks them here; each serves the
@@ -61,64 +71,15 @@ export async function start(role: string | undefined, configPaths: readonly stri
     cluster.worker?.disconnect();
     return 0;
   }
-  if (role === 'identity') {
+  const service = role !== undefined && Object.hasOwn(SERVICE_ROLES, role) ? SERVICE_ROLES[role] : undefined;
+  if (service) {
     if (configPaths.length > 1) {
-      out.err('swiftlet start identity: one --config only');
+      out.err(`swiftlet start ${role}: one --config only`);
       return 2;
     }
-    const identity = await runIdentity(loadIdentityConfig(configPath));
+    const running = await service(configPath);
     await untilSignal();
-    await identity.close();
-    return 0;
-  }
-  if (role === 'image') {
-    if (configPaths.length > 1) {
-      out.err('swiftlet start image: one --config only');
-      return 2;
-    }
-    const image = await runImage(loadImageConfig(configPath));
-    await untilSignal();
-    await image.close();
-    return 0;
-  }
-  if (role === 'network') {
-    if (configPaths.length > 1) {
-      out.err('swiftlet start network: one --config only');
-      return 2;
-    }
-    const network = await runNetwork(loadNetworkConfig(configPath));
-    await untilSignal();
-    await network.close();
-    return 0;
-  }
-  if (role === 'compute') {
-    if (configPaths.length > 1) {
-      out.err('swiftlet start compute: one --config only');
-      return 2;
-    }
-    const compute = await runCompute(loadComputeConfig(configPath));
-    await untilSignal();
-    await compute.close();
-    return 0;
-  }
-  if (role === 'compute-agent') {
-    if (configPaths.length > 1) {
-      out.err('swiftlet start compute-agent: one --config only');
-      return 2;
-    }
-    const agent = await runComputeAgent(loadComputeAgentConfig(configPath));
-    await untilSignal();
-    await agent.close();
-    return 0;
-  }
-  if (role === 'volume') {
-    if (configPaths.length > 1) {
-      out.err('swiftlet start volume: one --config only');
-      return 2;
-    }
-    const volume = await runVolume(loadVolumeConfig(configPath));
-    await untilSignal();
-    await volume.close();
+    await running.close();
     return 0;
   }
   out.err(`unknown role ${JSON.stringify(role)}: expected storage, proxy, identity, image, network, compute, compute-agent or volume`);
