@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { aioIdentityFiles } from './aio-identity.ts';
+import { aioIdentityFiles, setIdentityServiceUrl } from './aio-identity.ts';
 import type { AioLayout } from './aio-setup.ts';
 
 /** The default compute API port of `swiftlet aio` (Nova's). */
@@ -72,8 +72,5 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
       '',
     ].join('\n'), { mode: 0o600 });
   }
-  let identityConfig = await readFile(identity.config, 'utf8');
-  const line = `compute_url = http://127.0.0.1:${options.port}`;
-  identityConfig = /^compute_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^compute_url = .*$/m, line) : identityConfig.replace(/^\[identity\]$/m, `[identity]\n${line}`);
-  await writeFile(identity.config, identityConfig, { mode: 0o600 });
+  await setIdentityServiceUrl(layout, 'compute_url', options.port);
 }

@@ -76,6 +76,18 @@ function cloudsYaml(authUrl: string, adminPassword: string, demoPassword: string
 }
 
 /** Waits until identity answers `GET /v3` with 200 (it answers 503 while it bootstraps). */
+/**
+ * Points identity's catalog entry for a service at this start's port: `<key> = http://127.0.0.1:<port>`
+ * in its `[identity]` section (bootstrap adds the entry at identity's start).
+ */
+export async function setIdentityServiceUrl(layout: AioLayout, key: string, port: number): Promise<void> {
+  const path = aioIdentityFiles(layout).config;
+  const config = await readFile(path, 'utf8');
+  const line = `${key} = http://127.0.0.1:${port}`;
+  const pattern = new RegExp(`^${key} = .*$`, 'm');
+  await writeFile(path, pattern.test(config) ? config.replace(pattern, line) : config.replace(/^\[identity\]$/m, `[identity]\n${line}`), { mode: 0o600 });
+}
+
 export async function waitForIdentity(port: number, timeoutMs: number, clock: Clock): Promise<boolean> {
   const http = new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 5000 });
   const deadline = clock.monotonic() + timeoutMs;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { aioIdentityFiles } from './aio-identity.ts';
+import { aioIdentityFiles, setIdentityServiceUrl } from './aio-identity.ts';
 import type { AioLayout } from './aio-setup.ts';
 
 /** The default image port of `swiftlet aio` (Glance's). */
@@ -45,8 +45,5 @@ export async function setupAioImage(layout: AioLayout, options: { port: number; 
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);
   await writeFile(path, config, { mode: 0o600 });
-  const identityConfig = await readFile(identity.config, 'utf8');
-  const line = `image_url = http://127.0.0.1:${options.port}`;
-  const updated = /^image_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^image_url = .*$/m, line) : identityConfig.replace(/^\[identity\]$/m, `[identity]\n${line}`);
-  await writeFile(identity.config, updated, { mode: 0o600 });
+  await setIdentityServiceUrl(layout, 'image_url', options.port);
 }

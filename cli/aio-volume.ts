@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { aioIdentityFiles } from './aio-identity.ts';
+import { aioIdentityFiles, setIdentityServiceUrl } from './aio-identity.ts';
 import type { AioLayout } from './aio-setup.ts';
 
 /** The default volume port of `swiftlet aio` (Cinder's). */
@@ -51,7 +51,5 @@ export async function setupAioVolume(layout: AioLayout, options: { port: number;
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`)
     .replace(/^identity_url = .*$/m, `identity_url = http://127.0.0.1:${options.identityPort}`);
   await writeFile(files.config, config, { mode: 0o600 });
-  const identityConfig = await readFile(identity.config, 'utf8');
-  const line = `volume_url = http://127.0.0.1:${options.port}`;
-  await writeFile(identity.config, /^volume_url = .*$/m.test(identityConfig) ? identityConfig.replace(/^volume_url = .*$/m, line) : `${identityConfig.trimEnd()}\n${line}\n`, { mode: 0o600 });
+  await setIdentityServiceUrl(layout, 'volume_url', options.port);
 }
