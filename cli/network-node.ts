@@ -47,7 +47,7 @@ export async function runNetwork(config: NetworkNodeConfig, options: { clock?: C
     security_group_rule: c.quota_security_group_rule,
   };
   service = new NetworkService(
-    { publicUrl, identityUrl: c.identity_url, settings: { mtu: c.global_physnet_mtu, baseMac: c.base_mac, quotas } },
+    { publicUrl, identityUrl: c.identity_url, settings: { mtu: c.global_physnet_mtu, baseMac: c.base_mac, quotas }, recordCacheMs: c.record_cache_ms },
     { records, keys, clock, logger, revocations: tokens.revocations, hosts: new DriverHostPorts(new NetworkStore(records), () => undefined, logger) },
   );
   await tokens.start();

@@ -26,17 +26,40 @@ function toIpamSubnet(s: SubnetRecord) {
   return { id: s.id, cidr: s.cidr, ipVersion: s.ip_version, allocationPools: s.allocation_pools, ipv6AddressMode: s.ipv6_address_mode, ipv6RaMode: s.ipv6_ra_mode };
 }
 
-/** One address of `subnet` for `portId`, claimed. */
+/**
+ * One address of `subnet` for `portId`, claimed. The draw is over this process's view of the
+ * subnet's claims (`ClaimedAddresses`), listed again before giving up and after losing a race.
+ */
 export async function claimAddress(deps: NetworkDeps, request: IpRequest, portId: string, mac: string, deviceOwner: string): Promise<string> {
   const { subnet } = request;
-  const taken = new Set((await deps.store.keys('ip-allocations', `${subnet.id}/`)).map((k) => k.slice(subnet.id.length + 1)));
+  const view = deps.claimed;
+  const lost = new Set<string>();
+  let relisted = false;
   for (;;) {
-    const ip = allocateAddress(toIpamSubnet(subnet), taken, { ...(request.ipAddress !== undefined ? { ipAddress: request.ipAddress } : {}), mac, deviceOwner }, deps.random);
+    const taken = await view.taken(subnet.id, !relisted && lost.size > 0);
+    if (lost.size > 0) relisted = true;
+    let ip: string;
+    try {
+      ip = allocateAddress(toIpamSubnet(subnet), lost.size > 0 ? [...taken, ...lost] : taken, { ...(request.ipAddress !== undefined ? { ipAddress: request.ipAddress } : {}), mac, deviceOwner }, deps.random);
+    } catch (err) {
+      // The view may hold addresses freed by another process: the cluster says no, not the view.
+      if (!relisted && (err instanceof IpAddressGenerationFailure || err instanceof IpAddressAlreadyAllocated)) {
+        await view.taken(subnet.id, true);
+        relisted = true;
+        continue;
+      }
+      throw err;
+    }
+    view.drawn(subnet.id, ip);
     const claim: AllocationClaim = { port_id: portId, network_id: subnet.network_id };
-    if (await deps.store.claim('ip-allocations', `${subnet.id}/${ip}`, claim)) return ip;
-    // Someone else took it between our listing and our claim.
+    try {
+      if (await deps.store.claim('ip-allocations', `${subnet.id}/${ip}`, claim)) return ip;
+    } finally {
+      view.settled(subnet.id, ip);
+    }
+    // Someone else took it between our view and our claim.
     if (request.ipAddress !== undefined || isAutoAddressSubnet(toIpamSubnet(subnet))) throw new IpAddressAlreadyAllocated(ip, subnet.id);
-    taken.add(ip);
+    lost.add(ip);
   }
 }
 
@@ -77,7 +100,12 @@ export async function claimAddresses(deps: NetworkDeps, networkId: string, subne
 }
 
 export async function releaseAddresses(deps: NetworkDeps, ips: readonly FixedIp[]): Promise<void> {
-  for (const ip of ips) await deps.store.delete('ip-allocations', `${ip.subnet_id}/${ip.ip_address}`);
+  await Promise.all(
+    ips.map(async (ip) => {
+      await deps.store.delete('ip-allocations', `${ip.subnet_id}/${ip.ip_address}`);
+      deps.claimed.released(ip.subnet_id, ip.ip_address);
+    }),
+  );
 }
 
 /** The port's MAC: the one asked for (409 MacAddressInUse when taken) or a new one of `base_mac`. */

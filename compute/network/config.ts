@@ -19,6 +19,7 @@ export const networkSchema = {
   identity_url: str('http://127.0.0.1:5000/v3', { doc: "Keystone's URL, named in 401 answers (keystonemiddleware's www_authenticate_uri)" }),
   global_physnet_mtu: int(1500, { min: 68, doc: "Neutron's global_physnet_mtu: a new network's MTU" }),
   base_mac: str('fa:16:3e:00:00:00', { doc: "Neutron's base_mac: ports' MACs start with its first 3 (or 4) octets" }),
+  record_cache_ms: int(2000, { min: 0, doc: 'how long networks, subnets, security groups and quotas read from the cluster are trusted before listing again; what another network API process changes is seen within this long (0: always list)' }),
   quota_network: int(100, { min: -1 }),
   quota_subnet: int(100, { min: -1 }),
   quota_port: int(500, { min: -1 }),

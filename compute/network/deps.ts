@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
+import type { ClaimedAddresses } from './claimed-addresses.ts';
 import type { HostPorts } from './host-ports.ts';
 import type { NetworkStore } from './store.ts';
 
@@ -26,6 +27,8 @@ export interface NetworkSettings {
 /** What the network API's handlers work with. */
 export interface NetworkDeps {
   readonly store: NetworkStore;
+  /** This process's view of each subnet's address claims (a belief; the claim records decide). */
+  readonly claimed: ClaimedAddresses;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Numbers in [0, 1) for addresses and MACs (Neutron's draws are random too). */

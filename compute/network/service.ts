@@ -13,10 +13,14 @@ import { routerRoutes } from './api/routers.ts';
 import { securityGroupRuleRoutes } from './api/security-group-rules.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { subnetRoutes } from './api/subnets.ts';
+import { ClaimedAddresses } from './claimed-addresses.ts';
 import type { NetworkDeps, NetworkSettings } from './deps.ts';
 import type { HostPorts } from './host-ports.ts';
 import { NetworkServer } from './server.ts';
 import { NetworkStore } from './store.ts';
+
+/** The default of `record_cache_ms`: a network or rule changed by another process is seen within 2 s. */
+export const DEFAULT_RECORD_CACHE_MS = 2000;
 
 export interface NetworkServiceOptions {
   /** This service's URL as clients reach it; empty: taken from each request's Host. */
@@ -24,6 +28,8 @@ export interface NetworkServiceOptions {
   /** Keystone's URL, for 401 answers. */
   readonly identityUrl: string;
   readonly settings: NetworkSettings;
+  /** How long this process trusts its copy of networks, subnets, security groups and quotas (`NetworkStoreOptions.freshMs`). */
+  readonly recordCacheMs?: number;
 }
 
 /**
@@ -38,7 +44,9 @@ export class NetworkService {
   constructor(options: NetworkServiceOptions, io: { records: RecordStore; keys: FernetKeys; clock: Clock; logger: Logger; hosts: HostPorts; random?: () => number; revocations?: RevocationList }) {
     this.revocations = io.revocations ?? new RevocationList();
     const validator = new TokenValidator(io.keys, this.revocations, io.clock);
-    this.deps = { store: new NetworkStore(io.records), clock: io.clock, logger: io.logger, random: io.random ?? Math.random, settings: options.settings, hosts: io.hosts };
+    const freshMs = options.recordCacheMs ?? DEFAULT_RECORD_CACHE_MS;
+    const store = new NetworkStore(io.records, { clock: io.clock, freshMs });
+    this.deps = { store, claimed: new ClaimedAddresses(store, io.clock, freshMs), clock: io.clock, logger: io.logger, random: io.random ?? Math.random, settings: options.settings, hosts: io.hosts };
     const d = this.deps;
     const routes = [
       ...versionRoutes(),

@@ -1,8 +1,37 @@
+import type { Clock } from '../../common/clock.ts';
 import { RecordExistsError, type RecordStore, type StoredRecord } from '../../client/record-store.ts';
 import { listAllKeys, updateRecord } from '../../client/record-update.ts';
 
 /** How many records a scan reads at once. */
 const READ_CONCURRENCY = 16;
+
+/**
+ * Types that change seldom (an operator's or a project's setup, not a boot's): within
+ * `freshMs` of a full listing, scans and gets of these are answered from this process's copy.
+ */
+export const SLOW_CHANGING_TYPES: ReadonlySet<string> = new Set(['networks', 'subnets', 'security-groups', 'security-group-rules', 'default-security-groups', 'quotas']);
+
+export interface NetworkStoreOptions {
+  readonly clock: Clock;
+  /**
+   * How long a full listing of a slow-changing type is trusted without asking again (0: every
+   * scan lists). What this process writes is seen at once; what another process writes, within
+   * this long.
+   */
+  readonly freshMs: number;
+}
+
+interface TypeCache {
+  readonly records: Map<string, StoredRecord>;
+  /** When the records were last exactly the listing (no local write since, or written through). */
+  listedAt: number;
+  /** Bumped by every local write or delete of the type: a scan that saw it change does not prune or count as fresh. */
+  generation: number;
+  /** When each record was last read or written here (a get of a slow-changing type trusts it for `freshMs`). */
+  readonly seenAt: Map<string, number>;
+  /** The scan in flight, which later callers of the same generation share. */
+  inFlight?: { readonly generation: number; readonly result: Promise<unknown[]> };
+}
 
 /**
  * The network service's state in its system account (`AUTH_.network`): one record type per
@@ -12,23 +41,71 @@ const READ_CONCURRENCY = 16;
  * `mac-allocations` (`<network>/<mac>`) and `default-security-groups` (`<project>`).
  *
  * `scan` reads every record of a type, re-reading only those whose version changed since the
- * last scan in this process (one listing request otherwise), as identity's store does.
+ * last scan in this process (one listing request otherwise), as identity's store does; scans
+ * of a type that overlap share one listing. Slow-changing types (`SLOW_CHANGING_TYPES`) are
+ * served from memory for `freshMs` after a listing.
  */
 export class NetworkStore {
   readonly records: RecordStore;
-  private readonly cache = new Map<string, Map<string, StoredRecord>>();
+  private readonly cache = new Map<string, TypeCache>();
+  private readonly clock: Clock | undefined;
+  private readonly freshMs: number;
 
-  constructor(records: RecordStore) {
+  constructor(records: RecordStore, options?: NetworkStoreOptions) {
     this.records = records;
+    this.clock = options?.clock;
+    this.freshMs = options?.freshMs ?? 0;
+  }
+
+  private typeCache(type: string): TypeCache {
+    let cached = this.cache.get(type);
+    if (!cached) this.cache.set(type, (cached = { records: new Map(), listedAt: Number.NEGATIVE_INFINITY, generation: 0, seenAt: new Map() }));
+    return cached;
+  }
+
+  private caches(type: string): boolean {
+    return this.freshMs > 0 && this.clock !== undefined && SLOW_CHANGING_TYPES.has(type);
+  }
+
+  /** The type's records as last listed, when that listing is still fresh. */
+  private fresh(type: string): TypeCache | undefined {
+    if (!this.caches(type)) return undefined;
+    const cached = this.cache.get(type);
+    return cached && (this.clock as Clock).now() - cached.listedAt < this.freshMs ? cached : undefined;
   }
 
   async get<R>(type: string, id: string): Promise<R | undefined> {
-    return (await this.records.get<R>(type, id))?.value;
+    if (!this.caches(type)) return (await this.records.get<R>(type, id))?.value;
+    const cached = this.typeCache(type);
+    const now = (this.clock as Clock).now();
+    // A fresh copy answers what it holds; a key it lacks may be another process's new record.
+    const hit = cached.records.get(id);
+    if (hit && (now - cached.listedAt < this.freshMs || now - (cached.seenAt.get(id) ?? Number.NEGATIVE_INFINITY) < this.freshMs)) return hit.value as R;
+    const generation = cached.generation;
+    const record = await this.records.get<R>(type, id);
+    if (record && cached.generation === generation) {
+      cached.records.set(id, record);
+      cached.seenAt.set(id, now);
+    }
+    return record?.value;
   }
 
   async scan<R>(type: string): Promise<R[]> {
-    let cached = this.cache.get(type);
-    if (!cached) this.cache.set(type, (cached = new Map()));
+    const cached = this.typeCache(type);
+    if (this.fresh(type)) return [...cached.records.values()].map((r) => r.value as R);
+    if (cached.inFlight?.generation === cached.generation) return (await cached.inFlight.result) as R[];
+    const generation = cached.generation;
+    const result = this.list<R>(type, cached, generation);
+    cached.inFlight = { generation, result };
+    try {
+      return await result;
+    } finally {
+      if (cached.inFlight?.result === result) delete cached.inFlight;
+    }
+  }
+
+  private async list<R>(type: string, cached: TypeCache, generation: number): Promise<R[]> {
+    const startedAt = this.clock?.now() ?? 0;
     const entries: { key: string; version: string }[] = [];
     let marker: string | undefined;
     for (;;) {
@@ -40,7 +117,7 @@ export class NetworkStore {
     const out: (R | undefined)[] = new Array(entries.length);
     const stale: number[] = [];
     entries.forEach((e, i) => {
-      const hit = cached.get(e.key);
+      const hit = cached.records.get(e.key);
       if (hit && hit.version === e.version) out[i] = hit.value as R;
       else stale.push(i);
     });
@@ -49,14 +126,20 @@ export class NetworkStore {
         stale.slice(i, i + READ_CONCURRENCY).map(async (index) => {
           const key = (entries[index] as { key: string }).key;
           const record = await this.records.get<R>(type, key);
-          if (record) cached.set(key, record);
-          else cached.delete(key);
+          // A local write meanwhile knows better than this read.
+          if (cached.generation === generation) {
+            if (record) cached.records.set(key, record);
+            else cached.records.delete(key);
+          }
           out[index] = record?.value;
         }),
       );
     }
-    const listed = new Set(entries.map((e) => e.key));
-    for (const key of cached.keys()) if (!listed.has(key)) cached.delete(key);
+    if (cached.generation === generation) {
+      const listed = new Set(entries.map((e) => e.key));
+      for (const key of cached.records.keys()) if (!listed.has(key)) cached.records.delete(key);
+      cached.listedAt = startedAt;
+    }
     return out.filter((r): r is Awaited<R> => r !== undefined) as R[];
   }
 
@@ -81,7 +164,12 @@ export class NetworkStore {
   }
 
   async delete(type: string, key: string): Promise<boolean> {
-    this.cache.get(type)?.delete(key);
+    const cached = this.cache.get(type);
+    if (cached) {
+      cached.generation++;
+      cached.records.delete(key);
+      cached.seenAt.delete(key);
+    }
     return this.records.delete(type, key);
   }
 
@@ -92,13 +180,18 @@ export class NetworkStore {
    */
   private remember(type: string, record: StoredRecord): void {
     const cached = this.cache.get(type);
-    if (cached) cached.set(record.key, record);
+    if (cached) {
+      cached.generation++;
+      cached.records.set(record.key, record);
+      if (this.clock && SLOW_CHANGING_TYPES.has(type)) cached.seenAt.set(record.key, this.clock.now());
+    }
   }
 
   /** Takes `key` for `value` if nobody has it: `true` when this call took it. */
   async claim(type: string, key: string, value: unknown): Promise<boolean> {
     try {
-      await this.records.create(type, key, value);
+      const version = await this.records.create(type, key, value);
+      this.remember(type, { key, value, version });
       return true;
     } catch (err) {
       if (err instanceof RecordExistsError) return false;

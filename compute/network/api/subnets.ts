@@ -206,6 +206,7 @@ export function subnetRoutes(deps: NetworkDeps): NetworkRoute[] {
         await store.delete('subnets', subnet.id);
         // Claims a crashed port create left behind go with the subnet.
         for (const key of await store.keys('ip-allocations', `${subnet.id}/`)) await store.delete('ip-allocations', key);
+        deps.claimed.forget(subnet.id);
         return NO_CONTENT;
       },
     },
