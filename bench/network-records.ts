@@ -43,7 +43,8 @@ const devices: string[] = [];
 const bootPort = () => {
   const device = randomUUID();
   devices.push(device);
-  return req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: device, device_owner: 'compute:nova', 'binding:host_id': 'compute1' } });
+  // A host with no driver in this process, as in `swiftlet start network` (the agents drive hosts).
+  return req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: device, device_owner: 'compute:nova', 'binding:host_id': 'node-a' } });
 };
 
 const fmt = (xs: number[]) => {

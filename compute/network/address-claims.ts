@@ -99,6 +99,30 @@ export async function claimAddresses(deps: NetworkDeps, networkId: string, subne
   }
 }
 
+/**
+ * A new port's MAC and addresses. The MAC is claimed first only when a subnet derives addresses
+ * from it (SLAAC, stateless DHCPv6); otherwise both claims go at once. On any failure what was
+ * claimed is let go.
+ */
+export async function claimPortAddresses(deps: NetworkDeps, networkId: string, subnets: readonly SubnetRecord[], asked: readonly IpRequest[] | undefined, portId: string, askedMac: string | undefined, deviceOwner: string): Promise<{ mac: string; fixedIps: FixedIp[] }> {
+  const macFirst = subnets.some((s) => isAutoAddressSubnet(toIpamSubnet(s)));
+  if (macFirst) {
+    const mac = await claimMac(deps, networkId, askedMac, portId);
+    try {
+      return { mac, fixedIps: await claimAddresses(deps, networkId, subnets, asked, portId, mac, deviceOwner) };
+    } catch (err) {
+      await releaseMac(deps, networkId, mac);
+      throw err;
+    }
+  }
+  // No address here depends on the MAC (allocateAddress reads it on auto-address subnets only).
+  const [mac, fixedIps] = await Promise.allSettled([claimMac(deps, networkId, askedMac, portId), claimAddresses(deps, networkId, subnets, asked, portId, '', deviceOwner)]);
+  if (mac.status === 'fulfilled' && fixedIps.status === 'fulfilled') return { mac: mac.value, fixedIps: fixedIps.value };
+  if (mac.status === 'fulfilled') await releaseMac(deps, networkId, mac.value);
+  if (fixedIps.status === 'fulfilled') await releaseAddresses(deps, fixedIps.value);
+  throw mac.status === 'rejected' ? mac.reason : (fixedIps as PromiseRejectedResult).reason;
+}
+
 export async function releaseAddresses(deps: NetworkDeps, ips: readonly FixedIp[]): Promise<void> {
   await Promise.all(
     ips.map(async (ip) => {

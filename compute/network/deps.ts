@@ -2,6 +2,7 @@ import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ClaimedAddresses } from './claimed-addresses.ts';
 import type { HostPorts } from './host-ports.ts';
+import type { PortIndex } from './port-index.ts';
 import type { NetworkStore } from './store.ts';
 
 /** Neutron's `[quotas]` defaults (`quota_network` 100, ...; -1 is unlimited). */
@@ -29,6 +30,7 @@ export interface NetworkDeps {
   readonly store: NetworkStore;
   /** This process's view of each subnet's address claims (a belief; the claim records decide). */
   readonly claimed: ClaimedAddresses;
+  readonly portIndex: PortIndex;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Numbers in [0, 1) for addresses and MACs (Neutron's draws are random too). */

@@ -15,7 +15,8 @@ export const QUOTA_TYPES: Readonly<Record<string, string>> = {
 
 /** A project's limits: its overrides over the configured defaults. */
 export async function projectQuotas(deps: NetworkDeps, projectId: string): Promise<Record<string, number>> {
-  const own = await deps.store.get<QuotaRecord>('quotas', projectId);
+  // From the listing (fresh for a while): most projects have no record, and a listing answers that too.
+  const own = (await deps.store.scan<QuotaRecord>('quotas')).find((q) => q.project_id === projectId);
   return { ...deps.settings.quotas, ...own?.limits };
 }
 
@@ -30,4 +31,15 @@ export async function enforceQuota(deps: NetworkDeps, projectId: string, resourc
   if (limit < 0) return;
   const used = (await deps.store.scan<{ project_id: string }>(QUOTA_TYPES[resource] as string)).filter((r) => r.project_id === projectId).length;
   if (used + count > limit) throw new OverQuota([resource]);
+}
+
+/**
+ * The port quota, counted from the port index after this create's own entry is written
+ * (`PortIndex`), so the count holds every port being made: `used` over the limit refuses.
+ * @throws {OverQuota} (409) "Quota exceeded for resources: ['port']."
+ */
+export async function enforcePortQuota(deps: NetworkDeps, projectId: string): Promise<void> {
+  const limit = (await projectQuotas(deps, projectId)).port ?? -1;
+  if (limit < 0) return;
+  if ((await deps.portIndex.countOfProject(projectId)) > limit) throw new OverQuota(['port']);
 }

@@ -16,6 +16,7 @@ import { subnetRoutes } from './api/subnets.ts';
 import { ClaimedAddresses } from './claimed-addresses.ts';
 import type { NetworkDeps, NetworkSettings } from './deps.ts';
 import type { HostPorts } from './host-ports.ts';
+import { PortIndex } from './port-index.ts';
 import { NetworkServer } from './server.ts';
 import { NetworkStore } from './store.ts';
 
@@ -46,7 +47,7 @@ export class NetworkService {
     const validator = new TokenValidator(io.keys, this.revocations, io.clock);
     const freshMs = options.recordCacheMs ?? DEFAULT_RECORD_CACHE_MS;
     const store = new NetworkStore(io.records, { clock: io.clock, freshMs });
-    this.deps = { store, claimed: new ClaimedAddresses(store, io.clock, freshMs), clock: io.clock, logger: io.logger, random: io.random ?? Math.random, settings: options.settings, hosts: io.hosts };
+    this.deps = { store, claimed: new ClaimedAddresses(store, io.clock, freshMs), portIndex: new PortIndex(store), clock: io.clock, logger: io.logger, random: io.random ?? Math.random, settings: options.settings, hosts: io.hosts };
     const d = this.deps;
     const routes = [
       ...versionRoutes(),

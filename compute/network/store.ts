@@ -156,6 +156,12 @@ export class NetworkStore {
     this.remember(type, { key, value, version });
   }
 
+  /** Stores the record, replacing any (for records with one writer at a time, as an admin's quota). */
+  async put(type: string, key: string, value: unknown): Promise<void> {
+    const version = await this.records.put(type, key, value);
+    this.remember(type, { key, value, version });
+  }
+
   /** Compare-and-swap update; `undefined` when there is no such record. `change` may throw to refuse. */
   async update<R>(type: string, id: string, change: (current: R) => R | undefined): Promise<R | undefined> {
     const written = await updateRecord<R>(this.records, type, id, (current) => change(current.value));

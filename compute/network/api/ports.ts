@@ -1,4 +1,4 @@
-import { claimAddresses, claimMac, type IpRequest, releaseAddresses, releaseMac } from '../address-claims.ts';
+import { claimAddresses, claimPortAddresses, type IpRequest, releaseAddresses, releaseMac } from '../address-claims.ts';
 import { type AttributeMap, type Fields, parseBody, pyText, stringOf, toBoolean, uuidOrNull } from '../attributes.ts';
 import { contains, parseCidr } from '../cidr.ts';
 import type { NetworkContext } from '../context.ts';
@@ -8,7 +8,7 @@ import { parseIp } from '../ip-address.ts';
 import type { ApiResource } from '../listing.ts';
 import { normalizeMac } from '../mac-address.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
-import { enforceQuota } from '../quota-check.ts';
+import { enforcePortQuota } from '../quota-check.ts';
 import type { AddressPair, FixedIp, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../request.ts';
 import { canSeePort, visibleNetwork, visiblePort } from '../visibility.ts';
@@ -149,7 +149,9 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
       auth: 'token',
       handler: async (req) => {
         const ctx = ctxOf(req);
-        const [ports, nets] = await Promise.all([store.scan<PortRecord>('ports'), store.scan<NetworkRecord>('networks')]);
+        // What compute asks at every boot and delete: one server's ports, from the index.
+        const devices = req.query.getAll('device_id');
+        const [ports, nets] = await Promise.all([devices.length === 1 ? deps.portIndex.ofDevice(devices[0] as string) : store.scan<PortRecord>('ports'), store.scan<NetworkRecord>('networks')]);
         const byId = new Map(nets.map((n) => [n.id, n]));
         const { keep, rest } = fixedIpFilter(req);
         const items = ports.filter((p) => canSeePort(ctx, p, byId.get(p.network_id)) && keep(p)).map((p) => portView(p, ctx));
@@ -174,45 +176,56 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         if (!portSecurity && groups.length > 0) throw new NeutronError('PortSecurityAndIPRequiredForSecurityGroups', 'BadRequest', 'Port security must be enabled and port must have an IP address in order to use security groups.');
         const subnets = (await store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === network.id);
         const asked = Array.isArray(f.fixed_ips) ? ipRequests(f.fixed_ips, subnets) : undefined;
-        await enforceQuota(deps, projectId, 'port');
         const id = newId();
-        const mac = await claimMac(deps, network.id, f.mac_address as string | undefined, id);
-        let fixedIps: PortRecord['fixed_ips'] = [];
+        const indexed = { id, project_id: projectId, device_id: (f.device_id as string | undefined) ?? '' };
+        // The quota (counted after this port's own index entry) and the claims go at once.
+        const [quota, claimed] = await Promise.allSettled([
+          (async () => {
+            await deps.portIndex.add(indexed);
+            await enforcePortQuota(deps, projectId);
+          })(),
+          claimPortAddresses(deps, network.id, subnets, asked, id, f.mac_address as string | undefined, deviceOwner),
+        ]);
+        if (quota.status === 'rejected' || claimed.status === 'rejected') {
+          if (claimed.status === 'fulfilled') await releaseClaims(deps, network.id, claimed.value);
+          await deps.portIndex.remove(indexed);
+          throw quota.status === 'rejected' ? quota.reason : (claimed as PromiseRejectedResult).reason;
+        }
+        const { mac, fixedIps } = claimed.value;
+        const host = (f['binding:host_id'] as string | undefined) ?? '';
+        const now = timestamp(deps.clock);
+        const port: PortRecord = {
+          id,
+          project_id: projectId,
+          name: (f.name as string | undefined) ?? '',
+          description: (f.description as string | undefined) ?? '',
+          network_id: network.id,
+          mac_address: mac,
+          admin_state_up: (f.admin_state_up as boolean | undefined) ?? true,
+          status: host !== '' ? 'ACTIVE' : 'DOWN',
+          device_id: indexed.device_id,
+          device_owner: deviceOwner,
+          fixed_ips: fixedIps,
+          security_groups: groups,
+          port_security_enabled: portSecurity,
+          allowed_address_pairs: f.allowed_address_pairs !== undefined ? addressPairs(f.allowed_address_pairs, mac) : [],
+          'binding:host_id': host,
+          'binding:vnic_type': (f['binding:vnic_type'] as string | undefined) ?? 'normal',
+          'binding:profile': (f['binding:profile'] as Record<string, unknown> | undefined) ?? {},
+          tags: [],
+          created_at: now,
+          updated_at: now,
+          revision_number: 1,
+        };
         try {
-          fixedIps = await claimAddresses(deps, network.id, subnets, asked, id, mac, deviceOwner);
-          const host = (f['binding:host_id'] as string | undefined) ?? '';
-          const now = timestamp(deps.clock);
-          const port: PortRecord = {
-            id,
-            project_id: projectId,
-            name: (f.name as string | undefined) ?? '',
-            description: (f.description as string | undefined) ?? '',
-            network_id: network.id,
-            mac_address: mac,
-            admin_state_up: (f.admin_state_up as boolean | undefined) ?? true,
-            status: host !== '' ? 'ACTIVE' : 'DOWN',
-            device_id: (f.device_id as string | undefined) ?? '',
-            device_owner: deviceOwner,
-            fixed_ips: fixedIps,
-            security_groups: groups,
-            port_security_enabled: portSecurity,
-            allowed_address_pairs: f.allowed_address_pairs !== undefined ? addressPairs(f.allowed_address_pairs, mac) : [],
-            'binding:host_id': host,
-            'binding:vnic_type': (f['binding:vnic_type'] as string | undefined) ?? 'normal',
-            'binding:profile': (f['binding:profile'] as Record<string, unknown> | undefined) ?? {},
-            tags: [],
-            created_at: now,
-            updated_at: now,
-            revision_number: 1,
-          };
           await store.create('ports', id, port);
-          await notify(host);
-          return showResponse(req, 'port', portView(port, ctx), 201);
         } catch (err) {
-          await releaseAddresses(deps, fixedIps);
-          await releaseMac(deps, network.id, mac);
+          await releaseClaims(deps, network.id, { mac, fixedIps });
+          await deps.portIndex.remove(indexed);
           throw err;
         }
+        await notify(host);
+        return showResponse(req, 'port', portView(port, ctx), 201);
       },
     },
     {
@@ -236,6 +249,8 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         checkPortAttributes(ctx, f, network, 'update_port');
         const groups = Array.isArray(f.security_groups) ? await checkGroups(deps, ctx, f.security_groups) : undefined;
         const change = Array.isArray(f.fixed_ips) ? await changeAddresses(deps, found, f.fixed_ips) : undefined;
+        const newDevice = typeof f.device_id === 'string' && f.device_id !== found.device_id ? { ...found, device_id: f.device_id } : undefined;
+        if (newDevice) await deps.portIndex.add(newDevice);
         const updated = await store.update<PortRecord>('ports', found.id, (p) => {
           const portSecurity = (f.port_security_enabled as boolean | undefined) ?? p.port_security_enabled;
           const securityGroups = groups ?? p.security_groups;
@@ -255,8 +270,10 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         });
         if (!updated) {
           if (change) await releaseAddresses(deps, change.added);
+          if (newDevice) await deps.portIndex.remove(newDevice);
           throw new PortNotFound(found.id);
         }
+        await deps.portIndex.remove(found, updated);
         // The addresses the port no longer has are free only once the port says so.
         if (change) await releaseAddresses(deps, change.removed);
         await notify(found['binding:host_id'], updated['binding:host_id']);
@@ -304,18 +321,22 @@ async function changeAddresses(deps: NetworkDeps, port: PortRecord, requested: u
 /** Removes a port, then its claims (a crash in between leaves an address unused, never given twice). */
 export async function deletePort(deps: NetworkDeps, port: PortRecord): Promise<void> {
   await deps.store.delete('ports', port.id);
-  await releaseAddresses(deps, port.fixed_ips);
-  await releaseMac(deps, port.network_id, port.mac_address);
+  await Promise.all([releaseClaims(deps, port.network_id, { mac: port.mac_address, fixedIps: port.fixed_ips }), deps.portIndex.remove(port)]);
+}
+
+async function releaseClaims(deps: NetworkDeps, networkId: string, claims: { mac: string; fixedIps: readonly FixedIp[] }): Promise<void> {
+  await Promise.all([releaseAddresses(deps, claims.fixedIps), releaseMac(deps, networkId, claims.mac)]);
 }
 
 /** Used by routers and floating IPs: a port Neutron makes for itself, addresses claimed as any port's. */
 export async function createServicePort(deps: NetworkDeps, options: { network: NetworkRecord; projectId: string; deviceOwner: string; deviceId: string; fixedIps?: IpRequest[] }): Promise<PortRecord> {
   const id = newId();
-  const mac = await claimMac(deps, options.network.id, undefined, id);
-  let fixedIps: PortRecord['fixed_ips'] = [];
+  const indexed = { id, project_id: options.projectId, device_id: options.deviceId };
+  const subnets = (await deps.store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === options.network.id);
+  await deps.portIndex.add(indexed);
+  let claims: { mac: string; fixedIps: FixedIp[] } | undefined;
   try {
-    const subnets = (await deps.store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === options.network.id);
-    fixedIps = await claimAddresses(deps, options.network.id, subnets, options.fixedIps, id, mac, options.deviceOwner);
+    claims = await claimPortAddresses(deps, options.network.id, subnets, options.fixedIps, id, undefined, options.deviceOwner);
     const now = timestamp(deps.clock);
     const port: PortRecord = {
       id,
@@ -323,12 +344,12 @@ export async function createServicePort(deps: NetworkDeps, options: { network: N
       name: '',
       description: '',
       network_id: options.network.id,
-      mac_address: mac,
+      mac_address: claims.mac,
       admin_state_up: true,
       status: 'ACTIVE',
       device_id: options.deviceId,
       device_owner: options.deviceOwner,
-      fixed_ips: fixedIps,
+      fixed_ips: claims.fixedIps,
       security_groups: [],
       port_security_enabled: false,
       allowed_address_pairs: [],
@@ -343,9 +364,8 @@ export async function createServicePort(deps: NetworkDeps, options: { network: N
     await deps.store.create('ports', id, port);
     return port;
   } catch (err) {
-    await releaseAddresses(deps, fixedIps);
-    await releaseMac(deps, options.network.id, mac);
+    if (claims) await releaseClaims(deps, options.network.id, claims);
+    await deps.portIndex.remove(indexed);
     throw err;
   }
 }
-

@@ -84,7 +84,7 @@ export function quotaRoutes(deps: NetworkDeps): NetworkRoute[] {
         }
         const existing = await store.get<QuotaRecord>('quotas', projectId);
         const record: QuotaRecord = { project_id: projectId, limits: { ...existing?.limits, ...limits } };
-        await store.records.put('quotas', projectId, record);
+        await store.put('quotas', projectId, record);
         return ok({ quota: await projectQuotas(deps, projectId) });
       },
     },

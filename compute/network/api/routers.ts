@@ -190,6 +190,7 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
         if (body.port_id !== undefined) {
           const port = await visiblePort(store, ctx, body.port_id);
           if (port.device_id !== '' || port.device_owner !== '') throw new NeutronError('PortInUse', 'Conflict', `Unable to complete operation on port ${port.id} for network ${port.network_id}. Port already has an attached device ${port.device_id}.`);
+          await deps.portIndex.add({ ...port, device_id: router.id });
           const attached = await store.update<PortRecord>('ports', port.id, (p) => ({ ...p, device_id: router.id, device_owner: INTERFACE_OWNER, status: 'ACTIVE', revision_number: p.revision_number + 1 }));
           return ok(interfaceInfo(router, attached as PortRecord));
         }
