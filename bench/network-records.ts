@@ -1,7 +1,7 @@
 /**
- * What the network API's requests cost the cluster: a Neutron service in this process over an
- * in-process 4-node cluster (its records in `AUTH_.network`, as `swiftlet start network` keeps
- * them), every record-store call counted (each is one proxy request):
+ * What the network API's requests cost the cluster: the network service's handlers in this
+ * process over the all-in-one layout run as processes (4 storage nodes, a proxy), every
+ * record-store call counted (each is one proxy request):
  *
  *   node bench/network-records.ts [--existing 200] [--samples 10] [--flight 50]
  *
@@ -12,28 +12,56 @@
  * server-side milliseconds (p50/p99).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../common/clock.ts';
 import { splitArgs } from '../common/cli-args.ts';
-import { startCluster } from '../test/helpers/cluster.ts';
-import { startIdentity } from '../test/helpers/identity.ts';
-import { clusterNetworkRecords, NETWORK_ACCOUNT_USERS, startNetwork } from '../test/helpers/network.ts';
+import { UndiciBackendClient } from '../common/http/backend-client.ts';
+import { createLogger } from '../common/logger.ts';
+import { FernetKeyRepository, fernetSetup } from '../common/token/key-repository.ts';
+import { SwiftClient } from '../client/swift-client.ts';
+import { SwiftRecordStore } from '../client/swift-record-store.ts';
+import { networkRoutes } from '../compute/network/api/networks.ts';
+import { portRoutes } from '../compute/network/api/ports.ts';
+import { subnetRoutes } from '../compute/network/api/subnets.ts';
+import type { NetworkContext } from '../compute/network/context.ts';
+import { DEFAULT_QUOTAS } from '../compute/network/deps.ts';
+import { DriverHostPorts } from '../compute/network/host-ports.ts';
+import type { NetworkRoute } from '../compute/network/request.ts';
+import { NetworkService } from '../compute/network/service.ts';
+import { NetworkStore } from '../compute/network/store.ts';
 import { CountingRecordStore } from './counting-record-store.ts';
 import { percentileOfSorted } from './percentiles.ts';
+import { startProbeCluster } from './process-cluster.ts';
 
 const { flags } = splitArgs(process.argv.slice(2), new Set(['existing', 'samples', 'flight']));
 const existing = Number(flags.get('existing') ?? 200);
 const samples = Number(flags.get('samples') ?? 10);
 const flight = Number(flags.get('flight') ?? 50);
 
-const cluster = await startCluster({ users: NETWORK_ACCOUNT_USERS });
-const identity = await startIdentity();
-const cluster_records = clusterNetworkRecords(cluster);
-const records = new CountingRecordStore(cluster_records.records);
-const net = await startNetwork({ records, identity });
-const admin = await identity.token({ user: 'admin' });
+// The all-in-one layout as real processes (4 storage nodes, a proxy); the records in AUTH_test.
+const cluster = await startProbeCluster();
+const http = new UndiciBackendClient({ connectionsPerNode: 64 });
+const records = new CountingRecordStore(new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${cluster.proxyPort}/auth/v1.0`, user: 'test:tester', key: 'testing' }, { http, clock: systemClock })));
+const keyDir = await mkdtemp(join(tmpdir(), 'network-bench-keys-'));
+fernetSetup(keyDir);
+const logger = createLogger({ level: 'error', sink: () => {} });
+const service = new NetworkService(
+  { publicUrl: 'http://127.0.0.1:9696', identityUrl: 'http://127.0.0.1:5000/v3', settings: { mtu: 1500, baseMac: 'fa:16:3e:00:00:00', quotas: DEFAULT_QUOTAS } },
+  // No host driver in the API process, as in `swiftlet start network` (the hosts' agents drive them).
+  { records, keys: new FernetKeyRepository(keyDir, systemClock), clock: systemClock, logger, hosts: new DriverHostPorts(new NetworkStore(records), () => undefined, logger) },
+);
+// The handlers themselves (server-side time, no HTTP or token validation), as compute's service credential calls them.
+const routes: NetworkRoute[] = [...networkRoutes(service.deps), ...subnetRoutes(service.deps), ...portRoutes(service.deps)];
+const admin: NetworkContext = { userId: 'nova', projectId: 'service', roles: ['admin'], isAdmin: true };
 const req = async (method: string, path: string, body?: unknown) => {
-  const res = await net.request(method, path, { token: admin, body });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.json)}`);
-  return res.json;
+  const [route, query] = path.split('?') as [string, string | undefined];
+  const handler = routes.find((r) => r.method === method && r.path === route)?.handler;
+  if (!handler) throw new Error(`no route ${method} ${route}`);
+  const res = await handler({ method, path: route, query: new URLSearchParams(query ?? ''), headers: {}, body, base: 'http://127.0.0.1:9696', params: {}, ctx: admin });
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read field by field below
+  return res.body as Record<string, any>;
 };
 
 const network = (await req('POST', '/v2.0/networks', { network: { name: 'bench' } })).network;
@@ -43,7 +71,6 @@ const devices: string[] = [];
 const bootPort = () => {
   const device = randomUUID();
   devices.push(device);
-  // A host with no driver in this process, as in `swiftlet start network` (the agents drive hosts).
   return req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: device, device_owner: 'compute:nova', 'binding:host_id': 'node-a' } });
 };
 
@@ -93,7 +120,6 @@ const ips = new Set(ports.map((p) => p.fixed_ips[0]?.ip_address));
 const macs = new Set(ports.map((p) => p.mac_address));
 console.log(`${ports.length} ports, ${ips.size} distinct addresses, ${macs.size} distinct MACs`);
 
-await net.close();
-await cluster_records.close();
-await identity.close();
+await http.close();
 await cluster.close();
+await rm(keyDir, { recursive: true, force: true });

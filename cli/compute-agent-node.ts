@@ -14,6 +14,9 @@ import type { Hypervisor } from '../compute/agent/hypervisor/types.ts';
 import { RecordHostStateStore } from '../compute/host-store.ts';
 import { GlanceImageApi } from '../compute/image-api.ts';
 import { NeutronNetworkApi } from '../compute/network-api.ts';
+import { LinuxNetworkDriver } from '../compute/network/driver/linux.ts';
+import { HostNetworkAgent, HostWiredNetworkApi } from '../compute/network/host-agent.ts';
+import { OpenStackHttp } from '../compute/openstack-http.ts';
 import { ComputeStore } from '../compute/store.ts';
 
 export const computeAgentNodeSchemas = { 'compute-agent': computeAgentSchema } as const;
@@ -35,15 +38,19 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
     : await LibvirtHypervisor.open({ clock, uri: c.libvirt_uri, stateDir: c.state_dir });
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 16 });
   const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
+  // The host's wiring follows its ports, planned (not applied: applying needs root and a host that
+  // allows it). It reads bindings with an admin token, so it acts once the agent has a service credential.
+  const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), logger });
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000 },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http), hostNetwork), logger },
   );
   let stopped = false;
   const starting = (async () => {
     for (let attempt = 1; !stopped; attempt++) {
       try {
         await agent.start();
+        hostNetwork.startResync(60_000);
         logger.info('compute agent running', { host, hypervisor: c.hypervisor, pid: process.pid });
         return;
       } catch (err) {
@@ -57,6 +64,7 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
       stopped = true;
       await starting;
       await agent.stop();
+      await hostNetwork.stop();
       await hypervisor.close();
       await http.close();
     },

@@ -14,18 +14,23 @@ export interface HostPorts {
   changed(host: string): Promise<void>;
 }
 
-/** The configuration of `host`: its bound ports, the rules of their groups, and each group's members' addresses. */
-export async function hostNetworkConfig(store: NetworkStore, host: string): Promise<HostNetworkConfig> {
-  const ports = await store.scan<PortRecord>('ports');
-  const here = ports.filter((p) => p['binding:host_id'] === host);
-  const groups = new Set(here.flatMap((p) => p.security_groups));
-  const rules = (await store.scan<SecurityGroupRuleRecord>('security-group-rules')).filter((r) => groups.has(r.security_group_id));
+/** The fields of a port a host's configuration reads (a record, or the port as the API shows it to an admin). */
+export type HostPortFields = Pick<PortRecord, 'id' | 'network_id' | 'mac_address' | 'fixed_ips' | 'device_owner' | 'device_id' | 'security_groups' | 'port_security_enabled' | 'allowed_address_pairs'>;
+
+/** The fields of a rule a host's configuration reads. */
+export type HostRuleFields = Pick<SecurityGroupRuleRecord, 'id' | 'security_group_id' | 'direction' | 'ethertype' | 'protocol' | 'port_range_min' | 'port_range_max' | 'remote_ip_prefix' | 'remote_group_id'>;
+
+/**
+ * A host's configuration from its bound ports (`here`), the rules of their groups, and the ports
+ * of the groups those rules name as remote (`members`, cloud-wide).
+ */
+export function hostConfigFrom(here: readonly HostPortFields[], rules: readonly HostRuleFields[], members: readonly HostPortFields[]): HostNetworkConfig {
   const remote = new Set(rules.map((r) => r.remote_group_id).filter((g): g is string => g !== null));
-  const members: Record<string, string[]> = {};
-  for (const port of ports) {
+  const addresses: Record<string, string[]> = {};
+  for (const port of members) {
     for (const group of port.security_groups) {
       if (!remote.has(group)) continue;
-      members[group] = [...(members[group] ?? []), ...port.fixed_ips.map((ip) => ip.ip_address)];
+      addresses[group] = [...(addresses[group] ?? []), ...port.fixed_ips.map((ip) => ip.ip_address)];
     }
   }
   return {
@@ -55,8 +60,17 @@ export async function hostNetworkConfig(store: NetworkStore, host: string): Prom
         remoteGroupId: r.remote_group_id,
       }),
     ),
-    members,
+    members: addresses,
   };
+}
+
+/** The configuration of `host`: its bound ports, the rules of their groups, and each group's members' addresses. */
+export async function hostNetworkConfig(store: NetworkStore, host: string): Promise<HostNetworkConfig> {
+  const ports = await store.scan<PortRecord>('ports');
+  const here = ports.filter((p) => p['binding:host_id'] === host);
+  const groups = new Set(here.flatMap((p) => p.security_groups));
+  const rules = (await store.scan<SecurityGroupRuleRecord>('security-group-rules')).filter((r) => groups.has(r.security_group_id));
+  return hostConfigFrom(here, rules, ports);
 }
 
 /**

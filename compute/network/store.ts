@@ -29,6 +29,8 @@ interface TypeCache {
   generation: number;
   /** When each record was last read or written here (a get of a slow-changing type trusts it for `freshMs`). */
   readonly seenAt: Map<string, number>;
+  /** Gets in flight by key, shared by callers of the same generation (50 boots missing the same record read it once). */
+  readonly reading: Map<string, { readonly generation: number; readonly result: Promise<StoredRecord | undefined> }>;
   /** The scan in flight, which later callers of the same generation share. */
   inFlight?: { readonly generation: number; readonly result: Promise<unknown[]> };
 }
@@ -59,7 +61,7 @@ export class NetworkStore {
 
   private typeCache(type: string): TypeCache {
     let cached = this.cache.get(type);
-    if (!cached) this.cache.set(type, (cached = { records: new Map(), listedAt: Number.NEGATIVE_INFINITY, generation: 0, seenAt: new Map() }));
+    if (!cached) this.cache.set(type, (cached = { records: new Map(), listedAt: Number.NEGATIVE_INFINITY, generation: 0, seenAt: new Map(), reading: new Map() }));
     return cached;
   }
 
@@ -82,12 +84,20 @@ export class NetworkStore {
     const hit = cached.records.get(id);
     if (hit && (now - cached.listedAt < this.freshMs || now - (cached.seenAt.get(id) ?? Number.NEGATIVE_INFINITY) < this.freshMs)) return hit.value as R;
     const generation = cached.generation;
-    const record = await this.records.get<R>(type, id);
-    if (record && cached.generation === generation) {
-      cached.records.set(id, record);
-      cached.seenAt.set(id, now);
+    const shared = cached.reading.get(id);
+    if (shared?.generation === generation) return (await shared.result)?.value as R | undefined;
+    const result = this.records.get<R>(type, id);
+    cached.reading.set(id, { generation, result });
+    try {
+      const record = await result;
+      if (record && cached.generation === generation) {
+        cached.records.set(id, record);
+        cached.seenAt.set(id, now);
+      }
+      return record?.value;
+    } finally {
+      if (cached.reading.get(id)?.result === result) cached.reading.delete(id);
     }
-    return record?.value;
   }
 
   async scan<R>(type: string): Promise<R[]> {
