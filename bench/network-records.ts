@@ -42,7 +42,7 @@ const flight = Number(flags.get('flight') ?? 50);
 
 // The all-in-one layout as real processes (4 storage nodes, a proxy); the records in AUTH_test.
 const cluster = await startProbeCluster();
-const http = new UndiciBackendClient({ connectionsPerNode: 64 });
+const http = new UndiciBackendClient({ connectionsPerNode: 64, nodeTimeoutMs: 120_000 });
 const records = new CountingRecordStore(new SwiftRecordStore(new SwiftClient({ authUrl: `http://127.0.0.1:${cluster.proxyPort}/auth/v1.0`, user: 'test:tester', key: 'testing' }, { http, clock: systemClock })));
 const keyDir = await mkdtemp(join(tmpdir(), 'network-bench-keys-'));
 fernetSetup(keyDir);
@@ -64,62 +64,64 @@ const req = async (method: string, path: string, body?: unknown) => {
   return res.body as Record<string, any>;
 };
 
-const network = (await req('POST', '/v2.0/networks', { network: { name: 'bench' } })).network;
-await req('POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '10.96.0.0/20', name: 'bench' } });
-for (let i = 0; i < existing; i += 25) await Promise.all(Array.from({ length: Math.min(25, existing - i) }, () => req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: randomUUID(), device_owner: 'compute:nova' } })));
-const devices: string[] = [];
-const bootPort = () => {
-  const device = randomUUID();
-  devices.push(device);
-  return req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: device, device_owner: 'compute:nova', 'binding:host_id': 'node-a' } });
-};
+try {
+  const network = (await req('POST', '/v2.0/networks', { network: { name: 'bench' } })).network;
+  await req('POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: '10.96.0.0/20', name: 'bench' } });
+  for (let i = 0; i < existing; i += 25) await Promise.all(Array.from({ length: Math.min(25, existing - i) }, () => req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: randomUUID(), device_owner: 'compute:nova' } })));
+  const devices: string[] = [];
+  const bootPort = () => {
+    const device = randomUUID();
+    devices.push(device);
+    return req('POST', '/v2.0/ports', { port: { network_id: network.id, device_id: device, device_owner: 'compute:nova', 'binding:host_id': 'node-a' } });
+  };
 
-const fmt = (xs: number[]) => {
-  const s = xs.toSorted((a, b) => a - b);
-  return `p50 ${percentileOfSorted(s, 50).toFixed(1)} ms, p99 ${percentileOfSorted(s, 99).toFixed(1)} ms`;
-};
+  const fmt = (xs: number[]) => {
+    const s = xs.toSorted((a, b) => a - b);
+    return `p50 ${percentileOfSorted(s, 50).toFixed(1)} ms, p99 ${percentileOfSorted(s, 99).toFixed(1)} ms`;
+  };
 
-async function measure(label: string, inFlight: number, count: number, op: (i: number) => Promise<unknown>): Promise<void> {
-  records.take();
-  const ms: number[] = [];
-  const started = performance.now();
-  if (inFlight === 1) {
-    for (let i = 0; i < count; i++) {
-      const t0 = performance.now();
-      await op(i);
-      ms.push(performance.now() - t0);
+  async function measure(label: string, inFlight: number, count: number, op: (i: number) => Promise<unknown>): Promise<void> {
+    records.take();
+    const ms: number[] = [];
+    const started = performance.now();
+    if (inFlight === 1) {
+      for (let i = 0; i < count; i++) {
+        const t0 = performance.now();
+        await op(i);
+        ms.push(performance.now() - t0);
+      }
+    } else {
+      await Promise.all(Array.from({ length: count }, async (_, i) => {
+        const t0 = performance.now();
+        await op(i);
+        ms.push(performance.now() - t0);
+      }));
     }
-  } else {
-    await Promise.all(Array.from({ length: count }, async (_, i) => {
-      const t0 = performance.now();
-      await op(i);
-      ms.push(performance.now() - t0);
-    }));
+    const wall = performance.now() - started;
+    const counts = records.take();
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const by = [...counts].toSorted((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / count).toFixed(1)}`).join(', ');
+    console.log(`${label}, ${inFlight} in flight: ${(total / count).toFixed(1)} cluster calls each (${by}); ${fmt(ms)}; ${((count / wall) * 1000).toFixed(1)}/s`);
   }
-  const wall = performance.now() - started;
-  const counts = records.take();
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const by = [...counts].toSorted((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / count).toFixed(1)}`).join(', ');
-  console.log(`${label}, ${inFlight} in flight: ${(total / count).toFixed(1)} cluster calls each (${by}); ${fmt(ms)}; ${((count / wall) * 1000).toFixed(1)}/s`);
+
+  // A first request of each kind warms this process's caches, as a running service's are.
+  await bootPort();
+  await req('GET', `/v2.0/ports?device_id=${devices[0]}`);
+  await req('GET', '/v2.0/networks');
+  console.log(`${existing} ports already on the network; ${new Date().toISOString()}`);
+  await measure('POST /v2.0/ports', 1, samples, bootPort);
+  await measure('GET /v2.0/ports?device_id=X', 1, samples, (i) => req('GET', `/v2.0/ports?device_id=${devices[i]}`));
+  await measure('GET /v2.0/networks', 1, samples, () => req('GET', '/v2.0/networks'));
+  const before = devices.length;
+  await measure('POST /v2.0/ports', flight, flight, bootPort);
+  await measure('GET /v2.0/ports?device_id=X', flight, flight, (i) => req('GET', `/v2.0/ports?device_id=${devices[before + i]}`));
+  await measure('GET /v2.0/networks', flight, flight, () => req('GET', '/v2.0/networks'));
+  const ports = (await req('GET', `/v2.0/ports?network_id=${network.id}`)).ports as { fixed_ips: { ip_address: string }[]; mac_address: string }[];
+  const ips = new Set(ports.map((p) => p.fixed_ips[0]?.ip_address));
+  const macs = new Set(ports.map((p) => p.mac_address));
+  console.log(`${ports.length} ports, ${ips.size} distinct addresses, ${macs.size} distinct MACs`);
+} finally {
+  await http.close();
+  await cluster.close();
+  await rm(keyDir, { recursive: true, force: true });
 }
-
-// A first request of each kind warms this process's caches, as a running service's are.
-await bootPort();
-await req('GET', `/v2.0/ports?device_id=${devices[0]}`);
-await req('GET', '/v2.0/networks');
-console.log(`${existing} ports already on the network; ${new Date().toISOString()}`);
-await measure('POST /v2.0/ports', 1, samples, bootPort);
-await measure('GET /v2.0/ports?device_id=X', 1, samples, (i) => req('GET', `/v2.0/ports?device_id=${devices[i]}`));
-await measure('GET /v2.0/networks', 1, samples, () => req('GET', '/v2.0/networks'));
-const before = devices.length;
-await measure('POST /v2.0/ports', flight, flight, bootPort);
-await measure('GET /v2.0/ports?device_id=X', flight, flight, (i) => req('GET', `/v2.0/ports?device_id=${devices[before + i]}`));
-await measure('GET /v2.0/networks', flight, flight, () => req('GET', '/v2.0/networks'));
-const ports = (await req('GET', `/v2.0/ports?network_id=${network.id}`)).ports as { fixed_ips: { ip_address: string }[]; mac_address: string }[];
-const ips = new Set(ports.map((p) => p.fixed_ips[0]?.ip_address));
-const macs = new Set(ports.map((p) => p.mac_address));
-console.log(`${ports.length} ports, ${ips.size} distinct addresses, ${macs.size} distinct MACs`);
-
-await http.close();
-await cluster.close();
-await rm(keyDir, { recursive: true, force: true });
