@@ -180,13 +180,22 @@ export class NetworkStore {
   }
 
   async delete(type: string, key: string): Promise<boolean> {
+    this.forget(type, key);
+    try {
+      return await this.records.delete(type, key);
+    } finally {
+      // Again once it is gone: a scan that read the record before the delete landed is not fresh.
+      this.forget(type, key);
+    }
+  }
+
+  private forget(type: string, key: string): void {
     const cached = this.cache.get(type);
     if (cached) {
       cached.generation++;
       cached.records.delete(key);
       cached.seenAt.delete(key);
     }
-    return this.records.delete(type, key);
   }
 
   /**

@@ -144,4 +144,29 @@ test('networks, subnets and groups: this process sees its own writes at once, an
   assert.equal(await mine.get('ports', 'nothing'), undefined);
 });
 
+test('a delete is never undone in the copy by a scan that read the record before the delete landed', async () => {
+  const now = 1_000_000;
+  const clock = { now: () => now, monotonic: () => now, sleep: async () => {} };
+  const inner = new MemoryRecordStore();
+  let land: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    land = resolve;
+  });
+  // The cluster applies the delete only when `land` is called.
+  const slow = Object.assign(Object.create(inner) as MemoryRecordStore, {
+    delete: async (type: string, key: string) => {
+      await gate;
+      return inner.delete(type, key);
+    },
+  });
+  const store = new NetworkStore(slow, { clock, freshMs: 2000 });
+  await store.create('networks', 'gone', { id: 'gone' });
+  const deleting = store.delete('networks', 'gone');
+  assert.equal(await store.scan('networks'), [{ id: 'gone' }], 'the cluster still has it');
+  land();
+  assert.is(await deleting, true);
+  assert.equal(await store.scan('networks'), [], 'deleted here: gone from the copy at once');
+  assert.is(await store.get('networks', 'gone'), undefined);
+});
+
 test.run();
