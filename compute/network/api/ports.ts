@@ -251,7 +251,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         const change = Array.isArray(f.fixed_ips) ? await changeAddresses(deps, found, f.fixed_ips) : undefined;
         const newDevice = typeof f.device_id === 'string' && f.device_id !== found.device_id ? { ...found, device_id: f.device_id } : undefined;
         if (newDevice) await deps.portIndex.add(newDevice);
-        const updated = await store.update<PortRecord>('ports', found.id, (p) => {
+        const updating = store.update<PortRecord>('ports', found.id, (p) => {
           const portSecurity = (f.port_security_enabled as boolean | undefined) ?? p.port_security_enabled;
           const securityGroups = groups ?? p.security_groups;
           if (!portSecurity && securityGroups.length > 0) throw new NeutronError('PortSecurityPortHasSecurityGroup', 'Conflict', 'Port has security group associated. Cannot disable port security or ip address until security group is removed');
@@ -267,6 +267,10 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
             updated_at: timestamp(deps.clock),
             revision_number: p.revision_number + 1,
           };
+        });
+        const updated = await updating.catch(async (err: unknown) => {
+          if (newDevice) await deps.portIndex.remove(newDevice);
+          throw err;
         });
         if (!updated) {
           if (change) await releaseAddresses(deps, change.added);
