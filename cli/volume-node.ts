@@ -17,7 +17,9 @@ import { ChunkedBackupEngine } from '../compute/volume/backup/chunked-backup.ts'
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
 import { volumeSchema } from '../compute/volume/config.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
+import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
+import { DEFAULT_VOLUME_TYPE } from '../compute/volume/api/views.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
 
@@ -45,6 +47,11 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const deps: VolumeApiDeps = {
     records,
     driver: new FileVolumeDriver({ dir: c.volumes_dir }),
+    quotas: new VolumeQuotas(
+      records.store,
+      { volumes: c.quota_volumes, snapshots: c.quota_snapshots, gigabytes: c.quota_gigabytes, backups: c.quota_backups, backup_gigabytes: c.quota_backup_gigabytes, per_volume_gigabytes: c.per_volume_size_limit, groups: c.quota_groups },
+      () => [DEFAULT_VOLUME_TYPE.name],
+    ),
     backupEngine: (_ctx, project) => {
       let engine = engines.get(project);
       if (!engine) {

@@ -26,5 +26,12 @@ export const volumeSchema = {
   backup_swift_container: str('volumebackups', { nonEmpty: true }),
   backup_swift_object_size: int(52_428_800, { min: 65_536 }),
   backup_swift_block_size: int(32_768, { min: 512 }),
+  quota_volumes: int(10, { min: -1, doc: "a project's volumes unless an admin set its own (-1: unlimited)" }),
+  quota_snapshots: int(10, { min: -1, doc: "a project's snapshots" }),
+  quota_gigabytes: int(1000, { min: -1, doc: "GiB of a project's volumes and snapshots" }),
+  quota_backups: int(10, { min: -1, doc: "a project's backups" }),
+  quota_backup_gigabytes: int(1000, { min: -1, doc: "GiB of a project's backups" }),
+  per_volume_size_limit: int(-1, { min: -1, doc: 'the largest volume in GiB (per_volume_gigabytes)' }),
+  quota_groups: int(10, { min: -1, doc: "a project's volume groups (shown; there are no groups)" }),
   backup_compression_algorithm: oneOf('zlib', ['none', 'off', 'no', 'zlib', 'gzip', 'zstd'] as const, 'compression of backup chunks'),
 } as const satisfies Schema;

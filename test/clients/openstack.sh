@@ -151,8 +151,8 @@ check "keypair list / show" bash -c "demo keypair list -f value -c Name | grep -
 check "compute service list: nova-compute up" bash -c "os compute service list -f value -c Binary -c State | grep -q 'nova-compute up'"
 check "hypervisor list" bash -c "os hypervisor list -f value -c State | grep -q up"
 check "availability zone list --compute: nova" bash -c "os availability zone list --compute -f value -c 'Zone Name' | grep -qx nova"
-known "quota show (compute part)" "Cinder has no os-quota-sets and limits yet (issue 19); the CLI asks every service it finds" bash -c "os quota show -f value -c instances | grep -Eq '^-?[0-9]+$'"
-known "limits show --absolute" "Cinder has no os-quota-sets and limits yet (issue 19); the CLI asks every service it finds" bash -c "demo limits show --absolute -f value -c Name | grep -qx maxTotalInstances"
+check "quota show: the compute and volume parts" bash -c "out=\$(os quota show -f json); grep -Eq '\"instances\": -?[0-9]+' <<<\"\$out\" && grep -Eq '\"volumes\": -?[0-9]+' <<<\"\$out\" && grep -Eq '\"backup-gigabytes\": -?[0-9]+' <<<\"\$out\""
+check "limits show --absolute: compute and volume limits" bash -c "out=\$(demo limits show --absolute -f value -c Name); grep -qx maxTotalInstances <<<\"\$out\" && grep -qx maxTotalVolumes <<<\"\$out\" && grep -qx totalGigabytesUsed <<<\"\$out\""
 if os catalog list -f value -c Type | grep -qx image && os catalog list -f value -c Type | grep -qx network; then
   IMG="csrvimg-$S" NET="csrvnet-$S" VM="cvm-$S"
   head -c 1048576 /dev/urandom > img.raw
@@ -190,6 +190,7 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   check "volume snapshot create" bash -c "demo volume snapshot create --volume $V $V-s >/dev/null && until_status snapshot $V-s available"
   check "volume create --snapshot" bash -c "new_volume $V-c 2 $V-s && until_status '' $V-c available && [ \"\$(demo volume show $V-c -f value -c snapshot_id)\" = \"\$(demo volume snapshot show $V-s -f value -c id)\" ]"
   check "volume delete with a snapshot: refused" fails_with "have snapshots" demo volume delete "$V"
+  check "quota set --gigabytes, then a volume over it: refused, none made" bash -c "os quota set --gigabytes 3 $DEMO_PROJECT && [ \"\$(os quota show $DEMO_PROJECT -f value -c gigabytes)\" = 3 ] && out=\$(new_volume $V-big 5 2>&1); rc=\$?; os quota set --gigabytes 1000 $DEMO_PROJECT; [ \$rc -ne 0 ] && grep -q 'exceeds allowed gigabytes quota' <<<\"\$out\" && ! demo volume list -f value -c Name | grep -qx $V-big"
   check "volume backup create" bash -c "demo volume backup create --name $V-b1 $V >/dev/null && until_status backup $V-b1 available"
   check "volume backup create --incremental" bash -c "demo volume backup create --incremental --name $V-b2 $V >/dev/null && until_status backup $V-b2 available && [ \"\$(demo volume backup show $V-b2 -f value -c is_incremental)\" = True ]"
   check "volume backup delete of a backup an incremental depends on: refused" fails_with "Incremental backups exist for this backup" demo volume backup delete "$V-b1"

@@ -14,7 +14,9 @@ import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-obje
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
+import { CINDER_QUOTA_DEFAULTS, VolumeQuotas } from '../../compute/volume/quota.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
+import { DEFAULT_VOLUME_TYPE } from '../../compute/volume/api/views.ts';
 import { VolumeServer } from '../../compute/volume/server.ts';
 import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
@@ -62,9 +64,11 @@ export async function startVolumeApi(): Promise<TestVolumeApi> {
     if (!s) stores.set(project, (s = new MemoryBackupObjectStore()));
     return s;
   };
+  const records = new VolumeRecords(new MemoryRecordStore());
   const deps: VolumeApiDeps = {
-    records: new VolumeRecords(new MemoryRecordStore()),
+    records,
     driver,
+    quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, () => [DEFAULT_VOLUME_TYPE.name]),
     backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
     worker,
     clock: systemClock,

@@ -4,7 +4,9 @@ import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
+import { reserveOrRefuse } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
+import { createOrRelease, reserveVolume } from './volumes.ts';
 import { backupDetail, backupSummary, cinderTime, DEFAULT_VOLUME_TYPE } from './views.ts';
 
 /**
@@ -34,8 +36,17 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       parent = mine.filter((b) => b.status === 'available').sort((a, b) => a.data_timestamp.localeCompare(b.data_timestamp)).at(-1);
       if (!parent) throw new CinderError(400, 'Invalid backup: No backups available to do an incremental backup.');
     }
+    const held = backupQuotaDeltas(volume.size);
+    await reserveOrRefuse(() => deps.quotas.reserve(volume.project_id, held), 'backups', volume.size);
     const previousStatus = volume.status;
-    const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+    let claimed: VolumeRecord | undefined;
+    try {
+      claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+    } catch (err) {
+      await deps.quotas.release(volume.project_id, held);
+      throw err;
+    }
+    if (claimed?.status !== 'backing-up') await deps.quotas.release(volume.project_id, held);
     if (claimed?.status !== 'backing-up') throw new CinderError(400, `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${claimed?.status ?? 'deleted'}".`);
     const created = now();
     const backup: BackupRecord = {
@@ -122,6 +133,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(BACKUPS, backup);
+      await deps.quotas.release(claimed.project_id, backupQuotaDeltas(claimed.size));
       if (claimed.parent_id !== null) {
         const parent = await records.find<BackupRecord>(BACKUPS, claimed.parent_id, claimed.project_id, false);
         if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
@@ -163,7 +175,8 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         metadata: {},
         host: deps.host,
       };
-      await records.create(VOLUMES, volume);
+      await reserveVolume(deps, ctx.projectId, backup.size, DEFAULT_VOLUME_TYPE.name);
+      await createOrRelease(deps, volume);
       try {
         await deps.driver.createVolume(volume.id, backup.size * deps.bytesPerGiB);
       } catch (err) {
@@ -193,4 +206,9 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/backups/{backup_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/backups/{backup_id}/restore', auth: 'token', handler: restore },
   ];
+}
+
+/** What a backup holds of its project's quotas. */
+function backupQuotaDeltas(size: number): Record<string, number> {
+  return { backups: 1, backup_gigabytes: size };
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/logger.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { VolumeDriver } from '../driver/types.ts';
+import type { VolumeQuotas } from '../quota.ts';
 import type { VolumeRecords } from '../records.ts';
 import type { VolumeWorker } from '../worker.ts';
 import type { VolumeContext } from './request.ts';
@@ -10,6 +11,8 @@ import type { VolumeContext } from './request.ts';
 export interface VolumeApiDeps {
   readonly records: VolumeRecords;
   readonly driver: VolumeDriver;
+  /** Limits and usage counters; every create reserves, every delete releases. */
+  readonly quotas: VolumeQuotas;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
   readonly worker: VolumeWorker;

@@ -5,7 +5,9 @@ import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
-import { cinderTime, snapshotView } from './views.ts';
+import { reserveOrRefuse } from './over-quota.ts';
+import { cinderTime, DEFAULT_VOLUME_TYPE, snapshotView } from './views.ts';
+import { withTypeQuotas } from '../quota.ts';
 
 /**
  * Cinder's snapshots API (cinder/api/v3/snapshots.py, volume/api.py's snapshot checks):
@@ -43,7 +45,14 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
       updated_at: null,
       metadata: metadataOf(body['metadata']),
     };
-    await records.create(SNAPSHOTS, snapshot);
+    const held = snapshotQuotaDeltas(snapshot.size);
+    await reserveOrRefuse(() => deps.quotas.reserve(snapshot.project_id, held), 'snapshots', volume.size);
+    try {
+      await records.create(SNAPSHOTS, snapshot);
+    } catch (err) {
+      await deps.quotas.release(snapshot.project_id, held);
+      throw err;
+    }
     deps.worker.start(`create snapshot ${snapshot.id}`, async () => {
       try {
         await deps.driver.createSnapshot(snapshot.id, volume.id);
@@ -97,6 +106,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(SNAPSHOTS, snapshot);
+      await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size));
     });
     return { status: 202 };
   };
@@ -109,4 +119,9 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'PUT', path: '/snapshots/{snapshot_id}', auth: 'token', handler: update },
     { method: 'DELETE', path: '/snapshots/{snapshot_id}', auth: 'token', handler: remove },
   ];
+}
+
+/** What a snapshot holds of its project's quotas (Cinder counts its GiB in `gigabytes`). */
+function snapshotQuotaDeltas(size: number): Record<string, number> {
+  return withTypeQuotas({ snapshots: 1, gigabytes: size }, DEFAULT_VOLUME_TYPE.name);
 }

@@ -1,3 +1,4 @@
+import { OverQuota, withTypeQuotas } from '../quota.ts';
 import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
@@ -5,6 +6,7 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool, parseSize } from './input.ts';
 import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
+import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
 import { cinderTime, DEFAULT_VOLUME_TYPE, volumeDetail, volumeSummary } from './views.ts';
 
@@ -51,6 +53,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (size < backup.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
     }
     if (size === undefined) throw new CinderError(400, 'Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer (or string representation of an integer) and greater than zero).');
+    await reserveVolume(deps, ctx.projectId, size, DEFAULT_VOLUME_TYPE.name);
     const now = cinderTime(deps.clock.now());
     const volume: VolumeRecord = {
       id: deps.newId(),
@@ -71,7 +74,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       metadata: metadataOf(body['metadata']),
       host: deps.host,
     };
-    await records.create(VOLUMES, volume);
+    await createOrRelease(deps, volume);
     deps.worker.start(`create volume ${volume.id}`, async () => {
       try {
         if (snapshot) await deps.driver.createVolumeFromSnapshot(volume.id, snapshot.id, size * deps.bytesPerGiB);
@@ -158,6 +161,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(VOLUMES, volume);
+      await deps.quotas.release(volume.project_id, volumeQuotaDeltas(claimed.size, DEFAULT_VOLUME_TYPE.name));
     });
     return { status: 202 };
   };
@@ -177,11 +181,26 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
         return cur.status === 'available' ? { ...cur, status: 'extending', updated_at: cinderTime(deps.clock.now()) } : undefined;
       });
       if (claimed?.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
+      // Cinder puts the status back when the quota refuses the new size.
+      const increase = withTypeQuotas({ gigabytes: newSize - claimed.size }, DEFAULT_VOLUME_TYPE.name);
+      try {
+        const perVolume = (await deps.quotas.limits(volume.project_id))['per_volume_gigabytes'] ?? -1;
+        if (perVolume >= 0 && newSize > perVolume) throw sizeExceedsLimit(newSize, perVolume);
+        await deps.quotas.reserve(volume.project_id, increase);
+      } catch (err) {
+        await setStatus(volume, 'available');
+        if (err instanceof OverQuota) {
+          const consumed = err.usages['gigabytes'] ?? 0;
+          throw new CinderError(413, `Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${newSize - claimed.size}G, quota is ${err.quotas['gigabytes']}G and ${consumed}G has been consumed.`, { 'Retry-After': '0' });
+        }
+        throw err;
+      }
       deps.worker.start(`extend volume ${volume.id}`, async () => {
         try {
           await deps.driver.extendVolume(volume.id, newSize * deps.bytesPerGiB);
         } catch (err) {
           deps.logger.error('volume extend failed', { volume: volume.id, err });
+          await deps.quotas.release(volume.project_id, increase);
           await setStatus(volume, 'error_extending');
           return;
         }
@@ -208,4 +227,29 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/volumes/{volume_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/volumes/{volume_id}/action', auth: 'token', handler: action },
   ];
+}
+
+/** What a volume holds of its project's quotas (Cinder's reserve_opts plus its type's). */
+export function volumeQuotaDeltas(size: number, typeName: string): Record<string, number> {
+  return withTypeQuotas({ volumes: 1, gigabytes: size }, typeName);
+}
+
+/**
+ * Cinder's QuotaReserveTask: the size against `per_volume_gigabytes`, then a reservation of
+ * one volume and its GiB. @throws 413 as Cinder's, having reserved nothing.
+ */
+export async function reserveVolume(deps: VolumeApiDeps, projectId: string, size: number, typeName: string): Promise<void> {
+  const perVolume = (await deps.quotas.limits(projectId))['per_volume_gigabytes'] ?? -1;
+  if (perVolume >= 0 && size > perVolume) throw sizeExceedsLimit(size, perVolume);
+  await reserveOrRefuse(() => deps.quotas.reserve(projectId, volumeQuotaDeltas(size, typeName)), 'volumes', size);
+}
+
+/** Writes a new volume's record; gives its reservation back if that fails. */
+export async function createOrRelease(deps: VolumeApiDeps, volume: VolumeRecord): Promise<void> {
+  try {
+    await deps.records.create(VOLUMES, volume);
+  } catch (err) {
+    await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, DEFAULT_VOLUME_TYPE.name));
+    throw err;
+  }
 }
