@@ -12,6 +12,7 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import type { VolumeApiDeps } from '../compute/volume/api/deps.ts';
 import { GIB } from '../compute/volume/api/deps.ts';
+import { GlanceImageApi } from '../compute/image-api.ts';
 import { volumeApiRoutes } from '../compute/volume/api/routes.ts';
 import { ChunkedBackupEngine } from '../compute/volume/backup/chunked-backup.ts';
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
@@ -65,6 +66,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       return engine;
     },
     worker,
+    ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
     clock,
     logger,
     availabilityZone: c.storage_availability_zone,

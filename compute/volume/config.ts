@@ -20,6 +20,7 @@ export const volumeSchema = {
   backup_key: str('', { doc: "that user's key; required" }),
   ...serviceTokensSchema,
   identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
+  image_url: str('', { doc: 'the image service (Glance v2) for volumes from images and uploads to images; empty: neither' }),
   volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
   storage_availability_zone: str('nova', { nonEmpty: true }),

@@ -30,6 +30,8 @@ export interface VolumeRecord {
   bootable: boolean;
   metadata: Record<string, string>;
   readonly host: string;
+  /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
+  volume_image_metadata?: Record<string, string>;
 }
 
 export interface SnapshotRecord {
@@ -122,6 +124,23 @@ export class VolumeRecords {
   async update<T extends Owned>(kind: RecordKind, record: Owned, change: (current: T) => T | undefined): Promise<T | undefined> {
     const result = await updateRecord<T>(this.store, kind, `${record.project_id}/${record.id}`, (current) => change(structuredClone(current.value)));
     return result?.value;
+  }
+
+  /**
+   * A status change that only one of several racing requests may make: returns the record as
+   * changed when `change` made a new value and it was written, `undefined` when `change`
+   * refused (it saw a status it does not move from) or the record is gone. (`update` returns the
+   * current record on a refusal, which a caller checking the status it asked for would take
+   * for its own win when another request had just made the same change.)
+   */
+  async claim<T extends Owned>(kind: RecordKind, record: Owned, change: (current: T) => T | undefined): Promise<T | undefined> {
+    let won = false;
+    const after = await this.update<T>(kind, record, (cur) => {
+      const next = change(cur);
+      won = next !== undefined;
+      return next;
+    });
+    return won ? after : undefined;
   }
 
   async remove(kind: RecordKind, record: Owned): Promise<void> {

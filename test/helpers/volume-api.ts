@@ -9,6 +9,7 @@ import { RevocationList } from '../../common/token/revocation.ts';
 import { encodeTokenPayload, newAuditId } from '../../common/token/token-payload.ts';
 import { TokenValidator } from '../../common/token/token-validator.ts';
 import { MemoryRecordStore } from '../../client/memory-record-store.ts';
+import type { ImageApi } from '../../compute/image-api.ts';
 import { ChunkedBackupEngine } from '../../compute/volume/backup/chunked-backup.ts';
 import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-object-store.ts';
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
@@ -49,9 +50,10 @@ export interface TestVolumeApi {
  * The volume API in this process on an ephemeral port, over twins: records in memory, the
  * memory volume driver, a memory backup store per project (its "account"), and tokens made
  * with a key repository of its own. The API's GiB is `UNIT` (1 MiB) and backup chunks are
- * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks.
+ * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks. `images`: the image service
+ * (a fake Glance) for volumes from images and uploads.
  */
-export async function startVolumeApi(): Promise<TestVolumeApi> {
+export async function startVolumeApi(options: { images?: ImageApi } = {}): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = join(dir.path, 'fernet-keys');
   fernetSetup(keys);
@@ -71,6 +73,7 @@ export async function startVolumeApi(): Promise<TestVolumeApi> {
     quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, () => [DEFAULT_VOLUME_TYPE.name]),
     backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
     worker,
+    ...(options.images ? { images: options.images } : {}),
     clock: systemClock,
     logger,
     availabilityZone: 'nova',

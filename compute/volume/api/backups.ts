@@ -41,7 +41,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     const previousStatus = volume.status;
     let claimed: VolumeRecord | undefined;
     try {
-      claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+      claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
     } catch (err) {
       await deps.quotas.release(volume.project_id, held);
       throw err;
@@ -186,10 +186,10 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       }
       volumeIsNew = true;
     }
-    const backupClaim = await records.update<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
+    const backupClaim = await records.claim<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
     if (backupClaim?.status !== 'restoring') throw new CinderError(400, 'Invalid backup: Backup status must be available');
     const expected = volumeIsNew ? 'creating' : 'available';
-    const volumeClaim = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
+    const volumeClaim = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
     if (volumeClaim?.status !== 'restoring-backup') {
       await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'available' }));
       throw new CinderError(400, 'Invalid volume: Volume to be restored to must be available');

@@ -1,5 +1,6 @@
 import type { Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/logger.ts';
+import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { VolumeDriver } from '../driver/types.ts';
 import type { VolumeQuotas } from '../quota.ts';
@@ -16,6 +17,8 @@ export interface VolumeApiDeps {
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
   readonly worker: VolumeWorker;
+  /** The image service (Glance v2), called with the caller's token; absent: no volumes from images. */
+  readonly images?: ImageApi;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Cinder's `storage_availability_zone` (default nova). */

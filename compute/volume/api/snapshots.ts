@@ -91,7 +91,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
 
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const snapshot = await find(req, req.params['snapshot_id'] as string);
-    const claimed = await records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
+    const claimed = await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
     if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
     deps.worker.start(`delete snapshot ${snapshot.id}`, async () => {
       try {

@@ -50,6 +50,8 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     attachments: [],
     'os-vol-tenant-attr:tenant_id': v.project_id,
   };
+  // The volume_image_metadata extension adds it to volumes that have some.
+  if (v.volume_image_metadata && Object.keys(v.volume_image_metadata).length > 0) out['volume_image_metadata'] = v.volume_image_metadata;
   if (admin) {
     out['migration_status'] = null;
     out['os-vol-host-attr:host'] = v.host;

@@ -8,6 +8,9 @@ import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
+import { uploadToImage } from './volume-upload.ts';
+import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
+import type { GlanceImage } from '../../image-api.ts';
 import { cinderTime, DEFAULT_VOLUME_TYPE, volumeDetail, volumeSummary } from './views.ts';
 
 /** Statuses a volume may be deleted from (cinder/volume/api.py delete, without force). */
@@ -38,7 +41,10 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     if (type != null && type !== DEFAULT_VOLUME_TYPE.name && type !== DEFAULT_VOLUME_TYPE.id) throw new CinderError(404, `Volume type with name ${type} could not be found.`);
     let snapshot: SnapshotRecord | undefined;
     let backup: BackupRecord | undefined;
+    let image: GlanceImage | undefined;
     let bootable = false;
+    // v3 takes `image_id` as another name for `imageRef`.
+    const imageRef = body['imageRef'] ?? body['image_id'];
     if (snapshotId !== null) {
       snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
       if (snapshot.status !== 'available') throw new CinderError(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values");
@@ -53,6 +59,10 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (size < backup.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
     }
     if (size === undefined) throw new CinderError(400, 'Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer (or string representation of an integer) and greater than zero).');
+    if (imageRef != null && !snapshot && !backup) {
+      image = await resolveImage(deps, ctx, imageRef);
+      checkImageMetadata(image, size);
+    }
     await reserveVolume(deps, ctx.projectId, size, DEFAULT_VOLUME_TYPE.name);
     const now = cinderTime(deps.clock.now());
     const volume: VolumeRecord = {
@@ -73,6 +83,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       bootable,
       metadata: metadataOf(body['metadata']),
       host: deps.host,
+      ...(image ? { volume_image_metadata: volumeImageMetadata(image) } : {}),
     };
     await createOrRelease(deps, volume);
     deps.worker.start(`create volume ${volume.id}`, async () => {
@@ -82,6 +93,24 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       } catch (err) {
         deps.logger.error('volume create failed', { volume: volume.id, err });
         await setStatus(volume, 'error');
+        return;
+      }
+      if (image) {
+        // The volume manager's copy from Glance: `downloading`, then bootable and available.
+        await setStatus(volume, 'downloading');
+        try {
+          const file = await deps.driver.openVolume(volume.id, 'rw');
+          try {
+            await copyImageToVolume(deps, ctx, image, file);
+          } finally {
+            await file.close();
+          }
+        } catch (err) {
+          deps.logger.error('volume create from image failed', { volume: volume.id, image: image.id, err });
+          await setStatus(volume, 'error');
+          return;
+        }
+        await setStatus(volume, 'available', { bootable: true });
         return;
       }
       if (!backup) {
@@ -176,7 +205,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (!Number.isSafeInteger(newSize) || newSize <= 0) throw new CinderError(400, `Invalid input for field/attribute new_size. Value: ${String(args['new_size'])}.`);
       if (newSize <= volume.size) throw new CinderError(400, `Invalid input received: New size for extend must be greater than current size. (current: ${volume.size}, extended: ${newSize}).`);
       let status = '';
-      const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
+      const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
         status = cur.status;
         return cur.status === 'available' ? { ...cur, status: 'extending', updated_at: cinderTime(deps.clock.now()) } : undefined;
       });
@@ -215,6 +244,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, bootable, updated_at: cinderTime(deps.clock.now()) }));
       return { status: 200 };
     }
+    if (name === 'os-volume_upload_image') return uploadToImage(deps, req, volume);
     throw new CinderError(400, `There is no such action: ${name ?? 'None'}`);
   };
 
