@@ -20,7 +20,7 @@ import { volumeSchema } from '../compute/volume/config.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
-import { DEFAULT_VOLUME_TYPE } from '../compute/volume/api/views.ts';
+import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
 
@@ -43,6 +43,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
   const accountClient = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
   const records = new VolumeRecords(new SwiftRecordStore(accountClient));
+  const types = new VolumeTypes(records.store);
   const worker = new VolumeWorker(logger);
   const engines = new Map<string, ChunkedBackupEngine>();
   const deps: VolumeApiDeps = {
@@ -51,8 +52,9 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     quotas: new VolumeQuotas(
       records.store,
       { volumes: c.quota_volumes, snapshots: c.quota_snapshots, gigabytes: c.quota_gigabytes, backups: c.quota_backups, backup_gigabytes: c.quota_backup_gigabytes, per_volume_gigabytes: c.per_volume_size_limit, groups: c.quota_groups },
-      () => [DEFAULT_VOLUME_TYPE.name],
+      async () => (await types.list()).map((t) => t.name),
     ),
+    types,
     backupEngine: (_ctx, project) => {
       let engine = engines.get(project);
       if (!engine) {

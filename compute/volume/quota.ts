@@ -74,24 +74,24 @@ const RESERVE_ATTEMPTS = 100;
 export class VolumeQuotas {
   private readonly store: RecordStore;
   private readonly defaults: QuotaDefaults;
-  private readonly typeNames: () => readonly string[];
+  private readonly typeNames: () => Promise<readonly string[]>;
 
   /** `typeNames`: the volume types there are, each with its own three quotas. */
-  constructor(store: RecordStore, defaults: QuotaDefaults, typeNames: () => readonly string[]) {
+  constructor(store: RecordStore, defaults: QuotaDefaults, typeNames: () => Promise<readonly string[]>) {
     this.store = store;
     this.defaults = defaults;
     this.typeNames = typeNames;
   }
 
   /** Every quota name Cinder knows, in its order (global ones, the type ones, groups). */
-  resourceNames(): string[] {
-    return ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', ...this.typeNames().flatMap((t) => TYPE_PARTS.map((p) => typeResource(p, t))), 'groups'];
+  async resourceNames(): Promise<string[]> {
+    return ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', ...(await this.typeNames()).flatMap((t) => TYPE_PARTS.map((p) => typeResource(p, t))), 'groups'];
   }
 
   /** Cinder's get_defaults: the config's values; -1 for a type quota. */
-  defaultLimits(): Record<string, number> {
+  async defaultLimits(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const name of this.resourceNames()) out[name] = (this.defaults as unknown as Record<string, number>)[name] ?? -1;
+    for (const name of await this.resourceNames()) out[name] = (this.defaults as unknown as Record<string, number>)[name] ?? -1;
     return out;
   }
 
@@ -102,7 +102,7 @@ export class VolumeQuotas {
 
   /** The project's limit for every quota: its own, else the default. */
   async limits(projectId: string): Promise<Record<string, number>> {
-    return { ...this.defaultLimits(), ...pick(await this.projectLimits(projectId), this.resourceNames()) };
+    return { ...(await this.defaultLimits()), ...pick(await this.projectLimits(projectId), await this.resourceNames()) };
   }
 
   /** What the project uses of each counted quota. */

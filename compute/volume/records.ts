@@ -24,6 +24,8 @@ export interface VolumeRecord {
   readonly created_at: string;
   updated_at: string | null;
   readonly volume_type_id: string;
+  /** The type's name when the volume was made (absent on older records: `__DEFAULT__`). */
+  readonly volume_type_name?: string;
   readonly snapshot_id: string | null;
   readonly source_volid: string | null;
   readonly backup_id: string | null;
@@ -42,6 +44,8 @@ export interface SnapshotRecord {
   name: string | null;
   description: string | null;
   readonly size: number;
+  /** Its volume's type, whose quotas it counts in (absent on older records: `__DEFAULT__`). */
+  readonly volume_type_name?: string;
   status: string;
   readonly created_at: string;
   updated_at: string | null;

@@ -191,6 +191,13 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   check "volume create --snapshot" bash -c "new_volume $V-c 2 $V-s && until_status '' $V-c available && [ \"\$(demo volume show $V-c -f value -c snapshot_id)\" = \"\$(demo volume snapshot show $V-s -f value -c id)\" ]"
   check "volume delete with a snapshot: refused" fails_with "have snapshots" demo volume delete "$V"
   check "quota set --gigabytes, then a volume over it: refused, none made" bash -c "os quota set --gigabytes 3 $DEMO_PROJECT && [ \"\$(os quota show $DEMO_PROJECT -f value -c gigabytes)\" = 3 ] && out=\$(new_volume $V-big 5 2>&1); rc=\$?; os quota set --gigabytes 1000 $DEMO_PROJECT; [ \$rc -ne 0 ] && grep -q 'exceeds allowed gigabytes quota' <<<\"\$out\" && ! demo volume list -f value -c Name | grep -qx $V-big"
+  if os catalog list -f value -c Type | grep -qx image; then
+    VI="cvolimg-$S"
+    head -c 1048576 /dev/urandom > vimg.raw
+    check "volume create --image: bootable, the image's bytes" bash -c "os image create --disk-format raw --container-format bare --file vimg.raw --public $VI >/dev/null && demo volume create --size 1 --image $VI $V-i >/dev/null && until_status '' $V-i available && [ \"\$(demo volume show $V-i -f value -c bootable)\" = true ] && demo volume show $V-i -f json -c volume_image_metadata | grep -q '\"image_name\": \"$VI\"'"
+    check "image create --volume (os-volume_upload_image): the volume's bytes" bash -c "demo image create --volume $V-i $VI-up >/dev/null && until_status '' $V-i available && for _ in \$(seq 1 120); do [ \"\$(demo image show $VI-up -f value -c status)\" = active ] && break; sleep 1; done && demo image save --file vup.raw $VI-up && cmp <(head -c 1048576 vup.raw) vimg.raw"
+    check "cleanup: the image volume and images" bash -c "demo volume delete $V-i && until_status '' $V-i gone && demo image delete $VI-up && os image delete $VI"
+  fi
   check "volume backup create" bash -c "demo volume backup create --name $V-b1 $V >/dev/null && until_status backup $V-b1 available"
   check "volume backup create --incremental" bash -c "demo volume backup create --incremental --name $V-b2 $V >/dev/null && until_status backup $V-b2 available && [ \"\$(demo volume backup show $V-b2 -f value -c is_incremental)\" = True ]"
   check "volume backup delete of a backup an incremental depends on: refused" fails_with "Incremental backups exist for this backup" demo volume backup delete "$V-b1"

@@ -17,7 +17,7 @@ import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
 import { CINDER_QUOTA_DEFAULTS, VolumeQuotas } from '../../compute/volume/quota.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
-import { DEFAULT_VOLUME_TYPE } from '../../compute/volume/api/views.ts';
+import { VolumeTypes } from '../../compute/volume/volume-types.ts';
 import { VolumeServer } from '../../compute/volume/server.ts';
 import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
@@ -67,10 +67,12 @@ export async function startVolumeApi(options: { images?: ImageApi } = {}): Promi
     return s;
   };
   const records = new VolumeRecords(new MemoryRecordStore());
+  const types = new VolumeTypes(records.store);
   const deps: VolumeApiDeps = {
     records,
     driver,
-    quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, () => [DEFAULT_VOLUME_TYPE.name]),
+    quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
+    types,
     backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
     worker,
     ...(options.images ? { images: options.images } : {}),

@@ -168,6 +168,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         created_at: now(),
         updated_at: null,
         volume_type_id: DEFAULT_VOLUME_TYPE.id,
+        volume_type_name: DEFAULT_VOLUME_TYPE.name,
         snapshot_id: null,
         source_volid: null,
         backup_id: null,

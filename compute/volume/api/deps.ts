@@ -5,6 +5,7 @@ import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { VolumeDriver } from '../driver/types.ts';
 import type { VolumeQuotas } from '../quota.ts';
 import type { VolumeRecords } from '../records.ts';
+import type { VolumeTypes } from '../volume-types.ts';
 import type { VolumeWorker } from '../worker.ts';
 import type { VolumeContext } from './request.ts';
 
@@ -14,6 +15,7 @@ export interface VolumeApiDeps {
   readonly driver: VolumeDriver;
   /** Limits and usage counters; every create reserves, every delete releases. */
   readonly quotas: VolumeQuotas;
+  readonly types: VolumeTypes;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
   readonly worker: VolumeWorker;

@@ -36,7 +36,7 @@ export function quotaSetRoutes(deps: VolumeApiDeps): Route[] {
     const ctx = contextOf(req);
     const id = target(req);
     if (!ownsOrAdmin(ctx, id)) throw forbidden('volume_extension:quotas:show');
-    return { status: 200, body: { quota_set: { ...quotas.defaultLimits(), id } } };
+    return { status: 200, body: { quota_set: { ...(await quotas.defaultLimits()), id } } };
   };
 
   const update = async (req: VolumeRequest): Promise<VolumeResponse> => {
@@ -51,7 +51,7 @@ export function quotaSetRoutes(deps: VolumeApiDeps): Route[] {
     if (!set || typeof set !== 'object' || Array.isArray(set)) throw new CinderError(400, `Invalid input for field/attribute quota_set. Value: ${JSON.stringify(set)}. ${JSON.stringify(set)} is not of type 'object'`);
     const entries = Object.entries(set as Record<string, unknown>);
     if (entries.length === 0) throw new CinderError(400, 'Invalid input for field/attribute quota_set. Value: {}. {} does not have enough properties');
-    const known = quotas.resourceNames();
+    const known = await quotas.resourceNames();
     const changes: Record<string, number> = {};
     const badKeys: string[] = [];
     // Cinder's `quota_set` format check: every value is checked as it comes; unknown keys are

@@ -10,5 +10,5 @@ import { volumeRoutes } from './volumes.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...snapshotRoutes(deps), ...backupRoutes(deps), ...typeRoutes(), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...snapshotRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
 }

@@ -6,8 +6,9 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse } from './over-quota.ts';
-import { cinderTime, DEFAULT_VOLUME_TYPE, snapshotView } from './views.ts';
+import { cinderTime, snapshotView, typeNameOf } from './views.ts';
 import { withTypeQuotas } from '../quota.ts';
+import { DEFAULT_TYPE } from '../volume-types.ts';
 
 /**
  * Cinder's snapshots API (cinder/api/v3/snapshots.py, volume/api.py's snapshot checks):
@@ -40,12 +41,13 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
       name: optionalString(body, 'name') ?? optionalString(body, 'display_name') ?? null,
       description: optionalString(body, 'description') ?? optionalString(body, 'display_description') ?? null,
       size: volume.size,
+      volume_type_name: typeNameOf(volume),
       status: 'creating',
       created_at: now(),
       updated_at: null,
       metadata: metadataOf(body['metadata']),
     };
-    const held = snapshotQuotaDeltas(snapshot.size);
+    const held = snapshotQuotaDeltas(snapshot.size, typeNameOf(volume));
     await reserveOrRefuse(() => deps.quotas.reserve(snapshot.project_id, held), 'snapshots', volume.size);
     try {
       await records.create(SNAPSHOTS, snapshot);
@@ -106,7 +108,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(SNAPSHOTS, snapshot);
-      await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size));
+      await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size, snapshot.volume_type_name ?? DEFAULT_TYPE.name));
     });
     return { status: 202 };
   };
@@ -122,6 +124,6 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
 }
 
 /** What a snapshot holds of its project's quotas (Cinder counts its GiB in `gigabytes`). */
-function snapshotQuotaDeltas(size: number): Record<string, number> {
-  return withTypeQuotas({ snapshots: 1, gigabytes: size }, DEFAULT_VOLUME_TYPE.name);
+function snapshotQuotaDeltas(size: number, typeName: string): Record<string, number> {
+  return withTypeQuotas({ snapshots: 1, gigabytes: size }, typeName);
 }

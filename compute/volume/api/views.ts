@@ -1,4 +1,5 @@
 import type { BackupRecord, SnapshotRecord, VolumeRecord } from '../records.ts';
+import { DEFAULT_TYPE } from '../volume-types.ts';
 import { atLeast } from './microversion.ts';
 import type { VolumeContext, VolumeRequest } from './request.ts';
 
@@ -8,7 +9,12 @@ import type { VolumeContext, VolumeRequest } from './request.ts';
  */
 
 /** The one volume type, Cinder's `__DEFAULT__` (made by its first db sync). */
-export const DEFAULT_VOLUME_TYPE = { id: 'c4a8b3c0-3d5c-4b8e-9f62-5e4a1a4f7d10', name: '__DEFAULT__', description: 'Default Volume Type' } as const;
+export const DEFAULT_VOLUME_TYPE = DEFAULT_TYPE;
+
+/** The name of the volume's type (records made before types were kept have none: the default). */
+export function typeNameOf(v: VolumeRecord): string {
+  return v.volume_type_name ?? DEFAULT_TYPE.name;
+}
 
 function links(req: VolumeRequest, collection: string, projectId: string, id: string): Array<{ href: string; rel: string }> {
   return [
@@ -36,7 +42,7 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     updated_at: v.updated_at,
     name: v.name,
     description: v.description,
-    volume_type: DEFAULT_VOLUME_TYPE.name,
+    volume_type: typeNameOf(v),
     snapshot_id: v.snapshot_id,
     source_volid: v.source_volid,
     metadata: v.metadata,

@@ -6,7 +6,7 @@ import { bodyObject, parseBool } from './input.ts';
 import { atLeast } from './microversion.ts';
 import type { VolumeRequest, VolumeResponse } from './request.ts';
 import { uploadedImageProperties, volumeBytes } from './volume-image.ts';
-import { cinderTime, DEFAULT_VOLUME_TYPE } from './views.ts';
+import { cinderTime, typeNameOf } from './views.ts';
 
 const DISK_FORMATS = ['raw', 'vmdk', 'vdi', 'qcow2', 'vhd', 'vhdx', 'ploop'];
 const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'compressed'];
@@ -80,7 +80,7 @@ export async function uploadToImage(deps: VolumeApiDeps, req: VolumeRequest, vol
     status: 'uploading',
     display_description: volume.description,
     size: volume.size,
-    volume_type: { id: DEFAULT_VOLUME_TYPE.id, name: DEFAULT_VOLUME_TYPE.name },
+    volume_type: { id: volume.volume_type_id, name: typeNameOf(volume) },
     image_id: image.id,
     container_format: image.container_format ?? containerFormat,
     disk_format: image.disk_format ?? diskFormat,

@@ -11,7 +11,9 @@ import { restoreBackupTask } from './restore-task.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
-import { cinderTime, DEFAULT_VOLUME_TYPE, volumeDetail, volumeSummary } from './views.ts';
+import { cinderTime, DEFAULT_VOLUME_TYPE, typeNameOf, volumeDetail, volumeSummary } from './views.ts';
+
+const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** Statuses a volume may be deleted from (cinder/volume/api.py delete, without force). */
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
@@ -38,7 +40,9 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     const az = optionalString(body, 'availability_zone') ?? deps.availabilityZone;
     if (az !== deps.availabilityZone) throw new CinderError(400, `Invalid input received: Availability zone '${az}' is invalid.`);
     const type = optionalString(body, 'volume_type');
-    if (type != null && type !== DEFAULT_VOLUME_TYPE.name && type !== DEFAULT_VOLUME_TYPE.id) throw new CinderError(404, `Volume type with name ${type} could not be found.`);
+    // Cinder's get_by_name_or_id; no type asked: the default type.
+    const volumeType = type == null ? await deps.types.get(DEFAULT_VOLUME_TYPE.id) : await deps.types.byNameOrId(type);
+    if (!volumeType || (!volumeType.is_public && !ctx.isAdmin)) throw new CinderError(404, type != null && UUID_LIKE.test(type) ? `Volume type ${type} could not be found.` : `Volume type with name ${type} could not be found.`);
     let snapshot: SnapshotRecord | undefined;
     let backup: BackupRecord | undefined;
     let image: GlanceImage | undefined;
@@ -63,7 +67,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       image = await resolveImage(deps, ctx, imageRef);
       checkImageMetadata(image, size);
     }
-    await reserveVolume(deps, ctx.projectId, size, DEFAULT_VOLUME_TYPE.name);
+    await reserveVolume(deps, ctx.projectId, size, volumeType.name);
     const now = cinderTime(deps.clock.now());
     const volume: VolumeRecord = {
       id: deps.newId(),
@@ -76,7 +80,8 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       availability_zone: az,
       created_at: now,
       updated_at: null,
-      volume_type_id: DEFAULT_VOLUME_TYPE.id,
+      volume_type_id: volumeType.id,
+      volume_type_name: volumeType.name,
       snapshot_id: snapshotId,
       source_volid: null,
       backup_id: backupId,
@@ -190,7 +195,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(VOLUMES, volume);
-      await deps.quotas.release(volume.project_id, volumeQuotaDeltas(claimed.size, DEFAULT_VOLUME_TYPE.name));
+      await deps.quotas.release(volume.project_id, volumeQuotaDeltas(claimed.size, typeNameOf(claimed)));
     });
     return { status: 202 };
   };
@@ -211,7 +216,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       });
       if (claimed?.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
       // Cinder puts the status back when the quota refuses the new size.
-      const increase = withTypeQuotas({ gigabytes: newSize - claimed.size }, DEFAULT_VOLUME_TYPE.name);
+      const increase = withTypeQuotas({ gigabytes: newSize - claimed.size }, typeNameOf(claimed));
       try {
         const perVolume = (await deps.quotas.limits(volume.project_id))['per_volume_gigabytes'] ?? -1;
         if (perVolume >= 0 && newSize > perVolume) throw sizeExceedsLimit(newSize, perVolume);
@@ -279,7 +284,7 @@ export async function createOrRelease(deps: VolumeApiDeps, volume: VolumeRecord)
   try {
     await deps.records.create(VOLUMES, volume);
   } catch (err) {
-    await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, DEFAULT_VOLUME_TYPE.name));
+    await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, typeNameOf(volume)));
     throw err;
   }
 }
