@@ -74,6 +74,8 @@ export interface BackupRecord {
   readonly parent_id: string | null;
   readonly is_incremental: boolean;
   num_dependent_backups: number;
+  /** The project whose account holds the objects, when not `project_id` (an imported record). */
+  readonly account_project?: string;
 }
 
 interface Owned {

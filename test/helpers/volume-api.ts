@@ -37,6 +37,8 @@ export interface TestVolumeApi {
   readonly port: number;
   readonly driver: MemoryVolumeDriver;
   readonly worker: VolumeWorker;
+  /** The service's records, for tests that lose one on purpose. */
+  readonly records: VolumeRecords;
   /** The backup objects of each project's account. */
   readonly stores: Map<string, MemoryBackupObjectStore>;
   /** A project-scoped token (roles: member, plus admin when asked). */
@@ -90,6 +92,7 @@ export async function startVolumeApi(options: { images?: ImageApi } = {}): Promi
     port: http.port,
     driver,
     worker,
+    records,
     stores,
     token: (user, project, admin = false) => mintToken(keys, user, project, admin),
     async request(method, path, token, body, headers = {}) {

@@ -126,7 +126,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     const ctx = contextOf(req);
     deps.worker.start(`delete backup ${backup.id}`, async () => {
       try {
-        if (claimed.container !== null && claimed.service_metadata !== null) await deps.backupEngine(ctx, claimed.project_id).delete({ container: claimed.container, serviceMetadata: claimed.service_metadata });
+        if (claimed.container !== null && claimed.service_metadata !== null) await deps.backupEngine(ctx, claimed.account_project ?? claimed.project_id).delete({ container: claimed.container, serviceMetadata: claimed.service_metadata });
       } catch (err) {
         deps.logger.error('backup delete failed', { backup: backup.id, err });
         await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'error_deleting', updated_at: now() }));
