@@ -184,6 +184,11 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   restore() { local out; out=$(demo volume backup restore "$@" 2>&1) || grep -q "non-iterable VolumeBackupsRestore" <<<"$out" || { echo "$out"; return 1; }; }
   export -f until_status new_volume restore
   export V
+  VT="cvtype-$S"
+  check "volume type create --property (admin) / list / show" bash -c "os volume type create --property volume_backend_name=file --description 'conformance type' $VT >/dev/null && demo volume type list -f value -c Name | grep -qx $VT && os volume type show $VT -f value -c properties | grep -q volume_backend_name"
+  check "volume type create as a member: 403" fails_with "volume_extension:type_create" demo volume type create "$VT-x"
+  check "volume create --type: the volume shows its type" bash -c "new_volume_typed() { if os catalog list -f value -c Type | grep -qx image; then demo volume create --size 1 --type $VT $V-t >/dev/null; else /usr/bin/python3 -c \"import openstack; c=openstack.connect(cloud='$DEMO'); c.block_storage.create_volume(size=1, name='$V-t', volume_type='$VT')\"; fi; }; new_volume_typed && until_status '' $V-t available && [ \"\$(demo volume show $V-t -f value -c type)\" = $VT ]"
+  check "volume type delete while in use: refused; after the volume goes: deleted" bash -c "out=\$(os volume type delete $VT 2>&1); [ \$? -ne 0 ] && demo volume delete $V-t && until_status '' $V-t gone && os volume type delete $VT && ! os volume type list -f value -c Name | grep -qx $VT"
   check "volume create --size 1 (available)" bash -c "new_volume $V 1 && until_status '' $V available"
   check "volume show: size 1, __DEFAULT__ type, not bootable" bash -c "[ \"\$(demo volume show $V -f value -c size -c type -c bootable | tr '\n' ' ')\" = 'false 1 __DEFAULT__ ' ]"
   check "volume set --size 2 (extend)" bash -c "demo volume set --size 2 $V && until_status '' $V available && [ \"\$(demo volume show $V -f value -c size)\" = 2 ]"
@@ -200,6 +205,8 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   fi
   check "volume backup create" bash -c "demo volume backup create --name $V-b1 $V >/dev/null && until_status backup $V-b1 available"
   check "volume backup create --incremental" bash -c "demo volume backup create --incremental --name $V-b2 $V >/dev/null && until_status backup $V-b2 available && [ \"\$(demo volume backup show $V-b2 -f value -c is_incremental)\" = True ]"
+  check "volume backup record export (admin): the Swift driver's record" bash -c "os volume backup record export -f value -c backup_service \$(demo volume backup show $V-b1 -f value -c id) | grep -qx cinder.backup.drivers.swift.SwiftBackupDriver"
+  check "volume backup record import of a backup that exists: refused" bash -c "id=\$(demo volume backup show $V-b1 -f value -c id); url=\$(os volume backup record export -f value -c backup_url \$id); out=\$(os volume backup record import cinder.backup.drivers.swift.SwiftBackupDriver \$url 2>&1); [ \$? -ne 0 ] && grep -q 'Backup already exists in database' <<<\"\$out\""
   check "volume backup delete of a backup an incremental depends on: refused" fails_with "Incremental backups exist for this backup" demo volume backup delete "$V-b1"
   check "volume backup restore (to a new volume)" bash -c "restore $V-b2 && for _ in \$(seq 1 120); do demo volume list -f value -c Name -c Status | grep -q '^restore_backup_.* available$' && exit 0; sleep 1; done; exit 1"
   check "volume backup restore --force to an existing volume" bash -c "restore --force $V-b1 $V-c && until_status '' $V-c available"

@@ -97,6 +97,8 @@ export function typeRoutes(deps: VolumeApiDeps): Route[] {
     if (name != null && name.trim() === '') throw new CinderError(400, 'Volume type name can not be empty.');
     if (name == null && description == null && isPublic === undefined) throw new CinderError(400, 'Specify volume type name, description, is_public or a combination thereof.');
     const current = await find(req);
+    // Volumes and quotas name the default type by its name: it keeps it (our rule, not Cinder's).
+    if (current.id === DEFAULT_TYPE.id && name != null && name !== DEFAULT_TYPE.name) throw new CinderError(400, `Invalid volume type: the default type ${DEFAULT_TYPE.name} keeps its name.`);
     let updated: VolumeType | undefined;
     try {
       updated = await types.update(current.id, (cur) => ({ ...cur, ...(name != null ? { name } : {}), ...(description != null ? { description } : {}), ...(isPublic !== undefined ? { is_public: isPublic } : {}) }));
