@@ -9,7 +9,8 @@ import type { RecordStore } from '../../client/record-store.ts';
 export const VOLUMES = 'volumes';
 export const SNAPSHOTS = 'snapshots';
 export const BACKUPS = 'backups';
-export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS;
+export const ATTACHMENTS = 'attachments';
+export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS | typeof ATTACHMENTS;
 
 export interface VolumeRecord {
   readonly id: string;
@@ -32,6 +33,10 @@ export interface VolumeRecord {
   bootable: boolean;
   metadata: Record<string, string>;
   readonly host: string;
+  /** Cinder's attach_status (`detached`, `reserved`, `attaching`, `attached`); absent: detached. */
+  attach_status?: string;
+  /** Its completed attachments, as the volume view lists them. */
+  attachments?: VolumeAttachmentSummary[];
   /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
   volume_image_metadata?: Record<string, string>;
 }
@@ -76,6 +81,30 @@ export interface BackupRecord {
   num_dependent_backups: number;
   /** The project whose account holds the objects, when not `project_id` (an imported record). */
   readonly account_project?: string;
+}
+
+/** One completed attachment as a volume shows it (cinder/api/v3/views/volumes.py). */
+export interface VolumeAttachmentSummary {
+  readonly attachment_id: string;
+  readonly server_id: string | null;
+  readonly host_name: string | null;
+  readonly device: string | null;
+  readonly attached_at: string;
+}
+
+/** Cinder's volume_attachment row. */
+export interface AttachmentRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly volume_id: string;
+  readonly instance_uuid: string | null;
+  attach_status: string;
+  attach_mode: string;
+  connector: Record<string, unknown> | null;
+  connection_info: Record<string, unknown>;
+  attach_time: string | null;
+  detach_time: string | null;
+  readonly created_at: string;
 }
 
 interface Owned {

@@ -1,3 +1,4 @@
+import { attachmentRoutes } from './attachments.ts';
 import { backupRecordRoutes } from './backup-records.ts';
 import { backupRoutes } from './backups.ts';
 import { limitsRoutes } from './limits.ts';
@@ -11,5 +12,5 @@ import { volumeRoutes } from './volumes.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
 }

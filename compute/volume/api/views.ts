@@ -53,7 +53,7 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     replication_status: null,
     consistencygroup_id: null,
     multiattach: false,
-    attachments: [],
+    attachments: (v.attachments ?? []).map((a) => ({ id: v.id, attachment_id: a.attachment_id, volume_id: v.id, server_id: a.server_id, host_name: a.host_name, device: a.device, attached_at: a.attached_at })),
     'os-vol-tenant-attr:tenant_id': v.project_id,
   };
   // The volume_image_metadata extension adds it to volumes that have some.
