@@ -200,7 +200,7 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
     VI="cvolimg-$S"
     head -c 1048576 /dev/urandom > vimg.raw
     check "volume create --image: bootable, the image's bytes" bash -c "os image create --disk-format raw --container-format bare --file vimg.raw --public $VI >/dev/null && demo volume create --size 1 --image $VI $V-i >/dev/null && until_status '' $V-i available && [ \"\$(demo volume show $V-i -f value -c bootable)\" = true ] && demo volume show $V-i -f json -c volume_image_metadata | grep -q '\"image_name\": \"$VI\"'"
-    check "image create --volume (os-volume_upload_image): the volume's bytes" bash -c "demo image create --volume $V-i $VI-up >/dev/null && until_status '' $V-i available && for _ in \$(seq 1 120); do [ \"\$(demo image show $VI-up -f value -c status)\" = active ] && break; sleep 1; done && demo image save --file vup.raw $VI-up && cmp <(head -c 1048576 vup.raw) vimg.raw"
+    check "image create --volume (os-volume_upload_image): the volume's bytes" bash -c "demo image create --volume $V-i $VI-up >/dev/null && until_status '' $V-i available && { end=\$((SECONDS+300)); until [ \"\$(demo image show $VI-up -f value -c status 2>/dev/null)\" = active ]; do [ \$SECONDS -lt \$end ] || exit 1; sleep 2; done; } && demo image save --file vup.raw $VI-up && cmp <(head -c 1048576 vup.raw) vimg.raw"
     check "cleanup: the image volume and images" bash -c "demo volume delete $V-i && until_status '' $V-i gone && demo image delete $VI-up && os image delete $VI"
   fi
   check "volume backup create" bash -c "demo volume backup create --name $V-b1 $V >/dev/null && until_status backup $V-b1 available"
