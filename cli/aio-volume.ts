@@ -20,7 +20,7 @@ export function aioVolumeFiles(layout: AioLayout): { config: string; volumes: st
  * accounts. Every start puts the ports into the config and the service into identity's config,
  * so bootstrap lists it in the catalog (`volumev3`, `block-storage`).
  */
-export async function setupAioVolume(layout: AioLayout, options: { port: number; proxyPort: number; identityPort: number }): Promise<void> {
+export async function setupAioVolume(layout: AioLayout, options: { port: number; proxyPort: number; identityPort: number; imagePort: number }): Promise<void> {
   const files = aioVolumeFiles(layout);
   const identity = aioIdentityFiles(layout);
   await mkdir(files.volumes, { recursive: true });
@@ -40,6 +40,7 @@ export async function setupAioVolume(layout: AioLayout, options: { port: number;
       `key_repository = ${identity.keys}`,
       `identity_url = http://127.0.0.1:${options.identityPort}`,
       `volumes_dir = ${files.volumes}`,
+      `image_url = http://127.0.0.1:${options.imagePort}`,
       '',
     ].join('\n'), { mode: 0o600 });
     const proxy = await readFile(layout.proxyConfig, 'utf8');
@@ -50,6 +51,8 @@ export async function setupAioVolume(layout: AioLayout, options: { port: number;
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`)
     .replace(/^identity_url = .*$/m, `identity_url = http://127.0.0.1:${options.identityPort}`);
-  await writeFile(files.config, config, { mode: 0o600 });
+  // A config made before volumes came from images has no image_url yet.
+  const withImage = /^image_url = /m.test(config) ? config.replace(/^image_url = .*$/m, `image_url = http://127.0.0.1:${options.imagePort}`) : config.replace(/^volumes_dir = .*$/m, (line) => `${line}\nimage_url = http://127.0.0.1:${options.imagePort}`);
+  await writeFile(files.config, withImage, { mode: 0o600 });
   await setIdentityServiceUrl(layout, 'volume_url', options.port);
 }

@@ -79,9 +79,9 @@ export async function runAio(options: AioOptions): Promise<number> {
   const identity = aioIdentityFiles(layout);
   await setupAioNetwork(layout, { port: networkPort, proxyPort: options.port, identityPort, keyRepository: identity.keys });
   const volumePort = options.volumePort ?? DEFAULT_VOLUME_PORT;
-  await setupAioVolume(layout, { port: volumePort, proxyPort: options.port, identityPort });
   const imagePort = options.imagePort ?? DEFAULT_IMAGE_PORT;
   await setupAioImage(layout, { port: imagePort, proxyPort: options.port });
+  await setupAioVolume(layout, { port: volumePort, proxyPort: options.port, identityPort, imagePort });
   options.out(created ? `created a new cluster in ${layout.data}` : `using the cluster in ${layout.data}`);
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());

@@ -12,12 +12,15 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import type { VolumeApiDeps } from '../compute/volume/api/deps.ts';
 import { GIB } from '../compute/volume/api/deps.ts';
+import { GlanceImageApi } from '../compute/image-api.ts';
 import { volumeApiRoutes } from '../compute/volume/api/routes.ts';
 import { ChunkedBackupEngine } from '../compute/volume/backup/chunked-backup.ts';
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
 import { volumeSchema } from '../compute/volume/config.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
+import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
+import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
 
@@ -40,11 +43,18 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
   const accountClient = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
   const records = new VolumeRecords(new SwiftRecordStore(accountClient));
+  const types = new VolumeTypes(records.store);
   const worker = new VolumeWorker(logger);
   const engines = new Map<string, ChunkedBackupEngine>();
   const deps: VolumeApiDeps = {
     records,
     driver: new FileVolumeDriver({ dir: c.volumes_dir }),
+    quotas: new VolumeQuotas(
+      records.store,
+      { volumes: c.quota_volumes, snapshots: c.quota_snapshots, gigabytes: c.quota_gigabytes, backups: c.quota_backups, backup_gigabytes: c.quota_backup_gigabytes, per_volume_gigabytes: c.per_volume_size_limit, groups: c.quota_groups },
+      async () => (await types.list()).map((t) => t.name),
+    ),
+    types,
     backupEngine: (_ctx, project) => {
       let engine = engines.get(project);
       if (!engine) {
@@ -58,6 +68,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       return engine;
     },
     worker,
+    ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
     clock,
     logger,
     availabilityZone: c.storage_availability_zone,

@@ -9,7 +9,8 @@ import type { RecordStore } from '../../client/record-store.ts';
 export const VOLUMES = 'volumes';
 export const SNAPSHOTS = 'snapshots';
 export const BACKUPS = 'backups';
-export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS;
+export const ATTACHMENTS = 'attachments';
+export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS | typeof ATTACHMENTS;
 
 export interface VolumeRecord {
   readonly id: string;
@@ -24,12 +25,20 @@ export interface VolumeRecord {
   readonly created_at: string;
   updated_at: string | null;
   readonly volume_type_id: string;
+  /** The type's name when the volume was made (absent on older records: `__DEFAULT__`). */
+  readonly volume_type_name?: string;
   readonly snapshot_id: string | null;
   readonly source_volid: string | null;
   readonly backup_id: string | null;
   bootable: boolean;
   metadata: Record<string, string>;
   readonly host: string;
+  /** Cinder's attach_status (`detached`, `reserved`, `attaching`, `attached`); absent: detached. */
+  attach_status?: string;
+  /** Its completed attachments, as the volume view lists them. */
+  attachments?: VolumeAttachmentSummary[];
+  /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
+  volume_image_metadata?: Record<string, string>;
 }
 
 export interface SnapshotRecord {
@@ -40,6 +49,8 @@ export interface SnapshotRecord {
   name: string | null;
   description: string | null;
   readonly size: number;
+  /** Its volume's type, whose quotas it counts in (absent on older records: `__DEFAULT__`). */
+  readonly volume_type_name?: string;
   status: string;
   readonly created_at: string;
   updated_at: string | null;
@@ -68,6 +79,32 @@ export interface BackupRecord {
   readonly parent_id: string | null;
   readonly is_incremental: boolean;
   num_dependent_backups: number;
+  /** The project whose account holds the objects, when not `project_id` (an imported record). */
+  readonly account_project?: string;
+}
+
+/** One completed attachment as a volume shows it (cinder/api/v3/views/volumes.py). */
+export interface VolumeAttachmentSummary {
+  readonly attachment_id: string;
+  readonly server_id: string | null;
+  readonly host_name: string | null;
+  readonly device: string | null;
+  readonly attached_at: string;
+}
+
+/** Cinder's volume_attachment row. */
+export interface AttachmentRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly volume_id: string;
+  readonly instance_uuid: string | null;
+  attach_status: string;
+  attach_mode: string;
+  connector: Record<string, unknown> | null;
+  connection_info: Record<string, unknown>;
+  attach_time: string | null;
+  detach_time: string | null;
+  readonly created_at: string;
 }
 
 interface Owned {
@@ -122,6 +159,23 @@ export class VolumeRecords {
   async update<T extends Owned>(kind: RecordKind, record: Owned, change: (current: T) => T | undefined): Promise<T | undefined> {
     const result = await updateRecord<T>(this.store, kind, `${record.project_id}/${record.id}`, (current) => change(structuredClone(current.value)));
     return result?.value;
+  }
+
+  /**
+   * A status change that only one of several racing requests may make: returns the record as
+   * changed when `change` made a new value and it was written, `undefined` when `change`
+   * refused (it saw a status it does not move from) or the record is gone. (`update` returns the
+   * current record on a refusal, which a caller checking the status it asked for would take
+   * for its own win when another request had just made the same change.)
+   */
+  async claim<T extends Owned>(kind: RecordKind, record: Owned, change: (current: T) => T | undefined): Promise<T | undefined> {
+    let won = false;
+    const after = await this.update<T>(kind, record, (cur) => {
+      const next = change(cur);
+      won = next !== undefined;
+      return next;
+    });
+    return won ? after : undefined;
   }
 
   async remove(kind: RecordKind, record: Owned): Promise<void> {

@@ -99,7 +99,7 @@ export class VolumeServer {
       // keystonemiddleware refuses before Cinder sees the request, with its own body.
       return { status: 401, body: { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } }, headers: { 'WWW-Authenticate': `Keystone uri="${this.options.identityUri ?? ''}"` } };
     }
-    if (err instanceof CinderError) return { status: err.status, body: faultBody(err.status, err.message) };
+    if (err instanceof CinderError) return { status: err.status, body: faultBody(err.status, err.message, err.headers['Retry-After']), headers: err.headers };
     if (err instanceof ClientTimeoutError || err instanceof ClientDisconnectError) return { status: 400, body: faultBody(400, 'The request body could not be read.') };
     if (err instanceof BackendError || err instanceof UnexpectedStatusError || err instanceof AuthFailedError) {
       this.logger.error('record store unavailable', { method: req.method, path: req.path, err });

@@ -151,8 +151,8 @@ check "keypair list / show" bash -c "demo keypair list -f value -c Name | grep -
 check "compute service list: nova-compute up" bash -c "os compute service list -f value -c Binary -c State | grep -q 'nova-compute up'"
 check "hypervisor list" bash -c "os hypervisor list -f value -c State | grep -q up"
 check "availability zone list --compute: nova" bash -c "os availability zone list --compute -f value -c 'Zone Name' | grep -qx nova"
-known "quota show (compute part)" "Cinder has no os-quota-sets and limits yet (issue 19); the CLI asks every service it finds" bash -c "os quota show -f value -c instances | grep -Eq '^-?[0-9]+$'"
-known "limits show --absolute" "Cinder has no os-quota-sets and limits yet (issue 19); the CLI asks every service it finds" bash -c "demo limits show --absolute -f value -c Name | grep -qx maxTotalInstances"
+check "quota show: the compute and volume parts" bash -c "out=\$(os quota show -f json); grep -Eq '\"instances\": -?[0-9]+' <<<\"\$out\" && grep -Eq '\"volumes\": -?[0-9]+' <<<\"\$out\" && grep -Eq '\"backup-gigabytes\": -?[0-9]+' <<<\"\$out\""
+check "limits show --absolute: compute and volume limits" bash -c "out=\$(demo limits show --absolute -f value -c Name); grep -qx maxTotalInstances <<<\"\$out\" && grep -qx maxTotalVolumes <<<\"\$out\" && grep -qx totalGigabytesUsed <<<\"\$out\""
 if os catalog list -f value -c Type | grep -qx image && os catalog list -f value -c Type | grep -qx network; then
   IMG="csrvimg-$S" NET="csrvnet-$S" VM="cvm-$S"
   head -c 1048576 /dev/urandom > img.raw
@@ -184,14 +184,29 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   restore() { local out; out=$(demo volume backup restore "$@" 2>&1) || grep -q "non-iterable VolumeBackupsRestore" <<<"$out" || { echo "$out"; return 1; }; }
   export -f until_status new_volume restore
   export V
+  VT="cvtype-$S"
+  check "volume type create --property (admin) / list / show" bash -c "os volume type create --property volume_backend_name=file --description 'conformance type' $VT >/dev/null && demo volume type list -f value -c Name | grep -qx $VT && os volume type show $VT -f value -c properties | grep -q volume_backend_name"
+  check "volume type create as a member: 403" fails_with "volume_extension:type_create" demo volume type create "$VT-x"
+  check "volume create --type: the volume shows its type" bash -c "new_volume_typed() { if os catalog list -f value -c Type | grep -qx image; then demo volume create --size 1 --type $VT $V-t >/dev/null; else /usr/bin/python3 -c \"import openstack; c=openstack.connect(cloud='$DEMO'); c.block_storage.create_volume(size=1, name='$V-t', volume_type='$VT')\"; fi; }; new_volume_typed && until_status '' $V-t available && [ \"\$(demo volume show $V-t -f value -c type)\" = $VT ]"
+  check "volume type delete while in use: refused; after the volume goes: deleted" bash -c "out=\$(os volume type delete $VT 2>&1); [ \$? -ne 0 ] && demo volume delete $V-t && until_status '' $V-t gone && os volume type delete $VT && ! os volume type list -f value -c Name | grep -qx $VT"
   check "volume create --size 1 (available)" bash -c "new_volume $V 1 && until_status '' $V available"
   check "volume show: size 1, __DEFAULT__ type, not bootable" bash -c "[ \"\$(demo volume show $V -f value -c size -c type -c bootable | tr '\n' ' ')\" = 'false 1 __DEFAULT__ ' ]"
   check "volume set --size 2 (extend)" bash -c "demo volume set --size 2 $V && until_status '' $V available && [ \"\$(demo volume show $V -f value -c size)\" = 2 ]"
   check "volume snapshot create" bash -c "demo volume snapshot create --volume $V $V-s >/dev/null && until_status snapshot $V-s available"
   check "volume create --snapshot" bash -c "new_volume $V-c 2 $V-s && until_status '' $V-c available && [ \"\$(demo volume show $V-c -f value -c snapshot_id)\" = \"\$(demo volume snapshot show $V-s -f value -c id)\" ]"
   check "volume delete with a snapshot: refused" fails_with "have snapshots" demo volume delete "$V"
+  check "quota set --gigabytes, then a volume over it: refused, none made" bash -c "os quota set --gigabytes 3 $DEMO_PROJECT && [ \"\$(os quota show $DEMO_PROJECT -f value -c gigabytes)\" = 3 ] && out=\$(new_volume $V-big 5 2>&1); rc=\$?; os quota set --gigabytes 1000 $DEMO_PROJECT; [ \$rc -ne 0 ] && grep -q 'exceeds allowed gigabytes quota' <<<\"\$out\" && ! demo volume list -f value -c Name | grep -qx $V-big"
+  if os catalog list -f value -c Type | grep -qx image; then
+    VI="cvolimg-$S"
+    head -c 1048576 /dev/urandom > vimg.raw
+    check "volume create --image: bootable, the image's bytes" bash -c "os image create --disk-format raw --container-format bare --file vimg.raw --public $VI >/dev/null && demo volume create --size 1 --image $VI $V-i >/dev/null && until_status '' $V-i available && [ \"\$(demo volume show $V-i -f value -c bootable)\" = true ] && demo volume show $V-i -f json -c volume_image_metadata | grep -q '\"image_name\": \"$VI\"'"
+    check "image create --volume (os-volume_upload_image): the volume's bytes" bash -c "demo image create --volume $V-i $VI-up >/dev/null && until_status '' $V-i available && { end=\$((SECONDS+300)); until [ \"\$(demo image show $VI-up -f value -c status 2>/dev/null)\" = active ]; do [ \$SECONDS -lt \$end ] || exit 1; sleep 2; done; } && demo image save --file vup.raw $VI-up && cmp <(head -c 1048576 vup.raw) vimg.raw"
+    check "cleanup: the image volume and images" bash -c "demo volume delete $V-i && until_status '' $V-i gone && demo image delete $VI-up && os image delete $VI"
+  fi
   check "volume backup create" bash -c "demo volume backup create --name $V-b1 $V >/dev/null && until_status backup $V-b1 available"
   check "volume backup create --incremental" bash -c "demo volume backup create --incremental --name $V-b2 $V >/dev/null && until_status backup $V-b2 available && [ \"\$(demo volume backup show $V-b2 -f value -c is_incremental)\" = True ]"
+  check "volume backup record export (admin): the Swift driver's record" bash -c "os volume backup record export -f value -c backup_service \$(demo volume backup show $V-b1 -f value -c id) | grep -qx cinder.backup.drivers.swift.SwiftBackupDriver"
+  check "volume backup record import of a backup that exists: refused" bash -c "id=\$(demo volume backup show $V-b1 -f value -c id); url=\$(os volume backup record export -f value -c backup_url \$id); out=\$(os volume backup record import cinder.backup.drivers.swift.SwiftBackupDriver \$url 2>&1); [ \$? -ne 0 ] && grep -q 'Backup already exists in database' <<<\"\$out\""
   check "volume backup delete of a backup an incremental depends on: refused" fails_with "Incremental backups exist for this backup" demo volume backup delete "$V-b1"
   check "volume backup restore (to a new volume)" bash -c "restore $V-b2 && for _ in \$(seq 1 120); do demo volume list -f value -c Name -c Status | grep -q '^restore_backup_.* available$' && exit 0; sleep 1; done; exit 1"
   check "volume backup restore --force to an existing volume" bash -c "restore --force $V-b1 $V-c && until_status '' $V-c available"

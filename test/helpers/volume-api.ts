@@ -9,12 +9,15 @@ import { RevocationList } from '../../common/token/revocation.ts';
 import { encodeTokenPayload, newAuditId } from '../../common/token/token-payload.ts';
 import { TokenValidator } from '../../common/token/token-validator.ts';
 import { MemoryRecordStore } from '../../client/memory-record-store.ts';
+import type { ImageApi } from '../../compute/image-api.ts';
 import { ChunkedBackupEngine } from '../../compute/volume/backup/chunked-backup.ts';
 import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-object-store.ts';
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
+import { CINDER_QUOTA_DEFAULTS, VolumeQuotas } from '../../compute/volume/quota.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
+import { VolumeTypes } from '../../compute/volume/volume-types.ts';
 import { VolumeServer } from '../../compute/volume/server.ts';
 import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
@@ -34,6 +37,8 @@ export interface TestVolumeApi {
   readonly port: number;
   readonly driver: MemoryVolumeDriver;
   readonly worker: VolumeWorker;
+  /** The service's records, for tests that lose one on purpose. */
+  readonly records: VolumeRecords;
   /** The backup objects of each project's account. */
   readonly stores: Map<string, MemoryBackupObjectStore>;
   /** A project-scoped token (roles: member, plus admin when asked). */
@@ -47,9 +52,10 @@ export interface TestVolumeApi {
  * The volume API in this process on an ephemeral port, over twins: records in memory, the
  * memory volume driver, a memory backup store per project (its "account"), and tokens made
  * with a key repository of its own. The API's GiB is `UNIT` (1 MiB) and backup chunks are
- * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks.
+ * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks. `images`: the image service
+ * (a fake Glance) for volumes from images and uploads.
  */
-export async function startVolumeApi(): Promise<TestVolumeApi> {
+export async function startVolumeApi(options: { images?: ImageApi } = {}): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = join(dir.path, 'fernet-keys');
   fernetSetup(keys);
@@ -62,11 +68,16 @@ export async function startVolumeApi(): Promise<TestVolumeApi> {
     if (!s) stores.set(project, (s = new MemoryBackupObjectStore()));
     return s;
   };
+  const records = new VolumeRecords(new MemoryRecordStore());
+  const types = new VolumeTypes(records.store);
   const deps: VolumeApiDeps = {
-    records: new VolumeRecords(new MemoryRecordStore()),
+    records,
     driver,
+    quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
+    types,
     backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
     worker,
+    ...(options.images ? { images: options.images } : {}),
     clock: systemClock,
     logger,
     availabilityZone: 'nova',
@@ -81,6 +92,7 @@ export async function startVolumeApi(): Promise<TestVolumeApi> {
     port: http.port,
     driver,
     worker,
+    records,
     stores,
     token: (user, project, admin = false) => mintToken(keys, user, project, admin),
     async request(method, path, token, body, headers = {}) {

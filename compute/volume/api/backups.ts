@@ -4,7 +4,9 @@ import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
+import { reserveOrRefuse } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
+import { createOrRelease, reserveVolume } from './volumes.ts';
 import { backupDetail, backupSummary, cinderTime, DEFAULT_VOLUME_TYPE } from './views.ts';
 
 /**
@@ -34,8 +36,17 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       parent = mine.filter((b) => b.status === 'available').sort((a, b) => a.data_timestamp.localeCompare(b.data_timestamp)).at(-1);
       if (!parent) throw new CinderError(400, 'Invalid backup: No backups available to do an incremental backup.');
     }
+    const held = backupQuotaDeltas(volume.size);
+    await reserveOrRefuse(() => deps.quotas.reserve(volume.project_id, held), 'backups', volume.size);
     const previousStatus = volume.status;
-    const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+    let claimed: VolumeRecord | undefined;
+    try {
+      claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+    } catch (err) {
+      await deps.quotas.release(volume.project_id, held);
+      throw err;
+    }
+    if (claimed?.status !== 'backing-up') await deps.quotas.release(volume.project_id, held);
     if (claimed?.status !== 'backing-up') throw new CinderError(400, `Invalid volume: Volume to be backed up must be available or in-use, but the current status is "${claimed?.status ?? 'deleted'}".`);
     const created = now();
     const backup: BackupRecord = {
@@ -115,13 +126,14 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     const ctx = contextOf(req);
     deps.worker.start(`delete backup ${backup.id}`, async () => {
       try {
-        if (claimed.container !== null && claimed.service_metadata !== null) await deps.backupEngine(ctx, claimed.project_id).delete({ container: claimed.container, serviceMetadata: claimed.service_metadata });
+        if (claimed.container !== null && claimed.service_metadata !== null) await deps.backupEngine(ctx, claimed.account_project ?? claimed.project_id).delete({ container: claimed.container, serviceMetadata: claimed.service_metadata });
       } catch (err) {
         deps.logger.error('backup delete failed', { backup: backup.id, err });
         await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'error_deleting', updated_at: now() }));
         return;
       }
       await records.remove(BACKUPS, backup);
+      await deps.quotas.release(claimed.project_id, backupQuotaDeltas(claimed.size));
       if (claimed.parent_id !== null) {
         const parent = await records.find<BackupRecord>(BACKUPS, claimed.parent_id, claimed.project_id, false);
         if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
@@ -156,6 +168,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         created_at: now(),
         updated_at: null,
         volume_type_id: DEFAULT_VOLUME_TYPE.id,
+        volume_type_name: DEFAULT_VOLUME_TYPE.name,
         snapshot_id: null,
         source_volid: null,
         backup_id: null,
@@ -163,7 +176,8 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         metadata: {},
         host: deps.host,
       };
-      await records.create(VOLUMES, volume);
+      await reserveVolume(deps, ctx.projectId, backup.size, DEFAULT_VOLUME_TYPE.name);
+      await createOrRelease(deps, volume);
       try {
         await deps.driver.createVolume(volume.id, backup.size * deps.bytesPerGiB);
       } catch (err) {
@@ -173,10 +187,10 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       }
       volumeIsNew = true;
     }
-    const backupClaim = await records.update<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
+    const backupClaim = await records.claim<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
     if (backupClaim?.status !== 'restoring') throw new CinderError(400, 'Invalid backup: Backup status must be available');
     const expected = volumeIsNew ? 'creating' : 'available';
-    const volumeClaim = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
+    const volumeClaim = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
     if (volumeClaim?.status !== 'restoring-backup') {
       await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'available' }));
       throw new CinderError(400, 'Invalid volume: Volume to be restored to must be available');
@@ -193,4 +207,9 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/backups/{backup_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/backups/{backup_id}/restore', auth: 'token', handler: restore },
   ];
+}
+
+/** What a backup holds of its project's quotas. */
+function backupQuotaDeltas(size: number): Record<string, number> {
+  return { backups: 1, backup_gigabytes: size };
 }

@@ -7,10 +7,13 @@ import { SwiftError } from '../../../common/errors.ts';
  */
 export class CinderError extends SwiftError {
   readonly status: number;
+  /** Extra response headers (Cinder's QuotaError carries `Retry-After: 0`). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super('CINDER_ERROR', message);
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -27,7 +30,7 @@ const FAULT_NAMES: Readonly<Record<number, string>> = {
   503: 'serviceUnavailable',
 };
 
-/** Cinder's fault body for `status` and `message`. */
-export function faultBody(status: number, message: string): Record<string, { code: number; message: string }> {
-  return { [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message } };
+/** Cinder's fault body for `status` and `message` (a 413 also says `retryAfter` when it has one). */
+export function faultBody(status: number, message: string, retryAfter?: string): Record<string, { code: number; message: string; retryAfter?: string }> {
+  return { [FAULT_NAMES[status] ?? 'computeFault']: { code: status, message, ...(status === 413 && retryAfter !== undefined ? { retryAfter } : {}) } };
 }

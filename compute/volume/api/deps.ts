@@ -1,8 +1,11 @@
 import type { Clock } from '../../../common/clock.ts';
 import type { Logger } from '../../../common/logger.ts';
+import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { VolumeDriver } from '../driver/types.ts';
+import type { VolumeQuotas } from '../quota.ts';
 import type { VolumeRecords } from '../records.ts';
+import type { VolumeTypes } from '../volume-types.ts';
 import type { VolumeWorker } from '../worker.ts';
 import type { VolumeContext } from './request.ts';
 
@@ -10,9 +13,14 @@ import type { VolumeContext } from './request.ts';
 export interface VolumeApiDeps {
   readonly records: VolumeRecords;
   readonly driver: VolumeDriver;
+  /** Limits and usage counters; every create reserves, every delete releases. */
+  readonly quotas: VolumeQuotas;
+  readonly types: VolumeTypes;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
   readonly worker: VolumeWorker;
+  /** The image service (Glance v2), called with the caller's token; absent: no volumes from images. */
+  readonly images?: ImageApi;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Cinder's `storage_availability_zone` (default nova). */

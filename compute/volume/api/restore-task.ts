@@ -23,7 +23,7 @@ export async function restoreBackupTask(deps: VolumeApiDeps, ctx: VolumeContext,
     }
     const file = await deps.driver.openVolume(volume.id, 'rw');
     try {
-      await deps.backupEngine(ctx, backup.project_id).restore(chain, file, { volumeIsNew });
+      await deps.backupEngine(ctx, backup.account_project ?? backup.project_id).restore(chain, file, { volumeIsNew });
     } finally {
       await file.close();
     }

@@ -1,4 +1,8 @@
+import { attachmentRoutes } from './attachments.ts';
+import { backupRecordRoutes } from './backup-records.ts';
 import { backupRoutes } from './backups.ts';
+import { limitsRoutes } from './limits.ts';
+import { quotaSetRoutes } from './quota-sets.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { projectRoutes, type Route } from './request.ts';
 import { snapshotRoutes } from './snapshots.ts';
@@ -8,5 +12,5 @@ import { volumeRoutes } from './volumes.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...snapshotRoutes(deps), ...backupRoutes(deps), ...typeRoutes()])];
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
 }

@@ -5,7 +5,10 @@ import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
-import { cinderTime, snapshotView } from './views.ts';
+import { reserveOrRefuse } from './over-quota.ts';
+import { cinderTime, snapshotView, typeNameOf } from './views.ts';
+import { withTypeQuotas } from '../quota.ts';
+import { DEFAULT_TYPE } from '../volume-types.ts';
 
 /**
  * Cinder's snapshots API (cinder/api/v3/snapshots.py, volume/api.py's snapshot checks):
@@ -38,12 +41,20 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
       name: optionalString(body, 'name') ?? optionalString(body, 'display_name') ?? null,
       description: optionalString(body, 'description') ?? optionalString(body, 'display_description') ?? null,
       size: volume.size,
+      volume_type_name: typeNameOf(volume),
       status: 'creating',
       created_at: now(),
       updated_at: null,
       metadata: metadataOf(body['metadata']),
     };
-    await records.create(SNAPSHOTS, snapshot);
+    const held = snapshotQuotaDeltas(snapshot.size, typeNameOf(volume));
+    await reserveOrRefuse(() => deps.quotas.reserve(snapshot.project_id, held), 'snapshots', volume.size);
+    try {
+      await records.create(SNAPSHOTS, snapshot);
+    } catch (err) {
+      await deps.quotas.release(snapshot.project_id, held);
+      throw err;
+    }
     deps.worker.start(`create snapshot ${snapshot.id}`, async () => {
       try {
         await deps.driver.createSnapshot(snapshot.id, volume.id);
@@ -82,7 +93,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
 
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const snapshot = await find(req, req.params['snapshot_id'] as string);
-    const claimed = await records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
+    const claimed = await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
     if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
     deps.worker.start(`delete snapshot ${snapshot.id}`, async () => {
       try {
@@ -97,6 +108,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(SNAPSHOTS, snapshot);
+      await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size, snapshot.volume_type_name ?? DEFAULT_TYPE.name));
     });
     return { status: 202 };
   };
@@ -109,4 +121,9 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'PUT', path: '/snapshots/{snapshot_id}', auth: 'token', handler: update },
     { method: 'DELETE', path: '/snapshots/{snapshot_id}', auth: 'token', handler: remove },
   ];
+}
+
+/** What a snapshot holds of its project's quotas (Cinder counts its GiB in `gigabytes`). */
+function snapshotQuotaDeltas(size: number, typeName: string): Record<string, number> {
+  return withTypeQuotas({ snapshots: 1, gigabytes: size }, typeName);
 }

@@ -1,4 +1,5 @@
 import type { BackupRecord, SnapshotRecord, VolumeRecord } from '../records.ts';
+import { DEFAULT_TYPE } from '../volume-types.ts';
 import { atLeast } from './microversion.ts';
 import type { VolumeContext, VolumeRequest } from './request.ts';
 
@@ -8,7 +9,12 @@ import type { VolumeContext, VolumeRequest } from './request.ts';
  */
 
 /** The one volume type, Cinder's `__DEFAULT__` (made by its first db sync). */
-export const DEFAULT_VOLUME_TYPE = { id: 'c4a8b3c0-3d5c-4b8e-9f62-5e4a1a4f7d10', name: '__DEFAULT__', description: 'Default Volume Type' } as const;
+export const DEFAULT_VOLUME_TYPE = DEFAULT_TYPE;
+
+/** The name of the volume's type (records made before types were kept have none: the default). */
+export function typeNameOf(v: VolumeRecord): string {
+  return v.volume_type_name ?? DEFAULT_TYPE.name;
+}
 
 function links(req: VolumeRequest, collection: string, projectId: string, id: string): Array<{ href: string; rel: string }> {
   return [
@@ -36,7 +42,7 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     updated_at: v.updated_at,
     name: v.name,
     description: v.description,
-    volume_type: DEFAULT_VOLUME_TYPE.name,
+    volume_type: typeNameOf(v),
     snapshot_id: v.snapshot_id,
     source_volid: v.source_volid,
     metadata: v.metadata,
@@ -47,9 +53,11 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     replication_status: null,
     consistencygroup_id: null,
     multiattach: false,
-    attachments: [],
+    attachments: (v.attachments ?? []).map((a) => ({ id: v.id, attachment_id: a.attachment_id, volume_id: v.id, server_id: a.server_id, host_name: a.host_name, device: a.device, attached_at: a.attached_at })),
     'os-vol-tenant-attr:tenant_id': v.project_id,
   };
+  // The volume_image_metadata extension adds it to volumes that have some.
+  if (v.volume_image_metadata && Object.keys(v.volume_image_metadata).length > 0) out['volume_image_metadata'] = v.volume_image_metadata;
   if (admin) {
     out['migration_status'] = null;
     out['os-vol-host-attr:host'] = v.host;

@@ -1,3 +1,4 @@
+import { OverQuota, withTypeQuotas } from '../quota.ts';
 import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
@@ -5,8 +6,14 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool, parseSize } from './input.ts';
 import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
+import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
-import { cinderTime, DEFAULT_VOLUME_TYPE, volumeDetail, volumeSummary } from './views.ts';
+import { uploadToImage } from './volume-upload.ts';
+import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
+import type { GlanceImage } from '../../image-api.ts';
+import { cinderTime, DEFAULT_VOLUME_TYPE, typeNameOf, volumeDetail, volumeSummary } from './views.ts';
+
+const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** Statuses a volume may be deleted from (cinder/volume/api.py delete, without force). */
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
@@ -33,10 +40,15 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     const az = optionalString(body, 'availability_zone') ?? deps.availabilityZone;
     if (az !== deps.availabilityZone) throw new CinderError(400, `Invalid input received: Availability zone '${az}' is invalid.`);
     const type = optionalString(body, 'volume_type');
-    if (type != null && type !== DEFAULT_VOLUME_TYPE.name && type !== DEFAULT_VOLUME_TYPE.id) throw new CinderError(404, `Volume type with name ${type} could not be found.`);
+    // Cinder's get_by_name_or_id; no type asked: the default type.
+    const volumeType = type == null ? await deps.types.get(DEFAULT_VOLUME_TYPE.id) : await deps.types.byNameOrId(type);
+    if (!volumeType || (!volumeType.is_public && !ctx.isAdmin)) throw new CinderError(404, type != null && UUID_LIKE.test(type) ? `Volume type ${type} could not be found.` : `Volume type with name ${type} could not be found.`);
     let snapshot: SnapshotRecord | undefined;
     let backup: BackupRecord | undefined;
+    let image: GlanceImage | undefined;
     let bootable = false;
+    // v3 takes `image_id` as another name for `imageRef`.
+    const imageRef = body['imageRef'] ?? body['image_id'];
     if (snapshotId !== null) {
       snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
       if (snapshot.status !== 'available') throw new CinderError(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values");
@@ -51,6 +63,11 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (size < backup.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
     }
     if (size === undefined) throw new CinderError(400, 'Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer (or string representation of an integer) and greater than zero).');
+    if (imageRef != null && !snapshot && !backup) {
+      image = await resolveImage(deps, ctx, imageRef);
+      checkImageMetadata(image, size);
+    }
+    await reserveVolume(deps, ctx.projectId, size, volumeType.name);
     const now = cinderTime(deps.clock.now());
     const volume: VolumeRecord = {
       id: deps.newId(),
@@ -63,15 +80,17 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       availability_zone: az,
       created_at: now,
       updated_at: null,
-      volume_type_id: DEFAULT_VOLUME_TYPE.id,
+      volume_type_id: volumeType.id,
+      volume_type_name: volumeType.name,
       snapshot_id: snapshotId,
       source_volid: null,
       backup_id: backupId,
       bootable,
       metadata: metadataOf(body['metadata']),
       host: deps.host,
+      ...(image ? { volume_image_metadata: volumeImageMetadata(image) } : {}),
     };
-    await records.create(VOLUMES, volume);
+    await createOrRelease(deps, volume);
     deps.worker.start(`create volume ${volume.id}`, async () => {
       try {
         if (snapshot) await deps.driver.createVolumeFromSnapshot(volume.id, snapshot.id, size * deps.bytesPerGiB);
@@ -79,6 +98,24 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       } catch (err) {
         deps.logger.error('volume create failed', { volume: volume.id, err });
         await setStatus(volume, 'error');
+        return;
+      }
+      if (image) {
+        // The volume manager's copy from Glance: `downloading`, then bootable and available.
+        await setStatus(volume, 'downloading');
+        try {
+          const file = await deps.driver.openVolume(volume.id, 'rw');
+          try {
+            await copyImageToVolume(deps, ctx, image, file);
+          } finally {
+            await file.close();
+          }
+        } catch (err) {
+          deps.logger.error('volume create from image failed', { volume: volume.id, image: image.id, err });
+          await setStatus(volume, 'error');
+          return;
+        }
+        await setStatus(volume, 'available', { bootable: true });
         return;
       }
       if (!backup) {
@@ -158,6 +195,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
         return;
       }
       await records.remove(VOLUMES, volume);
+      await deps.quotas.release(volume.project_id, volumeQuotaDeltas(claimed.size, typeNameOf(claimed)));
     });
     return { status: 202 };
   };
@@ -172,16 +210,31 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (!Number.isSafeInteger(newSize) || newSize <= 0) throw new CinderError(400, `Invalid input for field/attribute new_size. Value: ${String(args['new_size'])}.`);
       if (newSize <= volume.size) throw new CinderError(400, `Invalid input received: New size for extend must be greater than current size. (current: ${volume.size}, extended: ${newSize}).`);
       let status = '';
-      const claimed = await records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
+      const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
         status = cur.status;
         return cur.status === 'available' ? { ...cur, status: 'extending', updated_at: cinderTime(deps.clock.now()) } : undefined;
       });
       if (claimed?.status !== 'extending') throw new CinderError(400, `Invalid volume: Volume ${volume.id} status must be 'available' to extend, currently ${status}.`);
+      // Cinder puts the status back when the quota refuses the new size.
+      const increase = withTypeQuotas({ gigabytes: newSize - claimed.size }, typeNameOf(claimed));
+      try {
+        const perVolume = (await deps.quotas.limits(volume.project_id))['per_volume_gigabytes'] ?? -1;
+        if (perVolume >= 0 && newSize > perVolume) throw sizeExceedsLimit(newSize, perVolume);
+        await deps.quotas.reserve(volume.project_id, increase);
+      } catch (err) {
+        await setStatus(volume, 'available');
+        if (err instanceof OverQuota) {
+          const consumed = err.usages['gigabytes'] ?? 0;
+          throw new CinderError(413, `Requested volume or snapshot exceeds allowed gigabytes quota. Requested ${newSize - claimed.size}G, quota is ${err.quotas['gigabytes']}G and ${consumed}G has been consumed.`, { 'Retry-After': '0' });
+        }
+        throw err;
+      }
       deps.worker.start(`extend volume ${volume.id}`, async () => {
         try {
           await deps.driver.extendVolume(volume.id, newSize * deps.bytesPerGiB);
         } catch (err) {
           deps.logger.error('volume extend failed', { volume: volume.id, err });
+          await deps.quotas.release(volume.project_id, increase);
           await setStatus(volume, 'error_extending');
           return;
         }
@@ -196,6 +249,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, bootable, updated_at: cinderTime(deps.clock.now()) }));
       return { status: 200 };
     }
+    if (name === 'os-volume_upload_image') return uploadToImage(deps, req, volume);
     throw new CinderError(400, `There is no such action: ${name ?? 'None'}`);
   };
 
@@ -208,4 +262,29 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/volumes/{volume_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/volumes/{volume_id}/action', auth: 'token', handler: action },
   ];
+}
+
+/** What a volume holds of its project's quotas (Cinder's reserve_opts plus its type's). */
+export function volumeQuotaDeltas(size: number, typeName: string): Record<string, number> {
+  return withTypeQuotas({ volumes: 1, gigabytes: size }, typeName);
+}
+
+/**
+ * Cinder's QuotaReserveTask: the size against `per_volume_gigabytes`, then a reservation of
+ * one volume and its GiB. @throws 413 as Cinder's, having reserved nothing.
+ */
+export async function reserveVolume(deps: VolumeApiDeps, projectId: string, size: number, typeName: string): Promise<void> {
+  const perVolume = (await deps.quotas.limits(projectId))['per_volume_gigabytes'] ?? -1;
+  if (perVolume >= 0 && size > perVolume) throw sizeExceedsLimit(size, perVolume);
+  await reserveOrRefuse(() => deps.quotas.reserve(projectId, volumeQuotaDeltas(size, typeName)), 'volumes', size);
+}
+
+/** Writes a new volume's record; gives its reservation back if that fails. */
+export async function createOrRelease(deps: VolumeApiDeps, volume: VolumeRecord): Promise<void> {
+  try {
+    await deps.records.create(VOLUMES, volume);
+  } catch (err) {
+    await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, typeNameOf(volume)));
+    throw err;
+  }
 }

@@ -149,6 +149,10 @@ export class FileVolumeDriver implements VolumeDriver {
     return this.qcow2File(path, { id: snapshotId, format: 'qcow2', sizeBytes: snap.sizeBytes }, 'r');
   }
 
+  localPath(id: string): string {
+    return this.volumePath(id);
+  }
+
   private volumePath(id: string): string {
     return join(this.dir, `volume-${checkId(id)}`);
   }

@@ -71,6 +71,11 @@ export interface VolumeDriver {
   getSnapshot(snapshotId: string): Promise<SnapshotInfo | undefined>;
   /** @throws {VolumeNotFound} */
   openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile>;
+  /**
+   * Where a hypervisor on this host opens the volume (os-brick's `local` connection), when the
+   * driver keeps it in a file; the twin has none.
+   */
+  localPath?(id: string): string;
   /** A snapshot's data, read-only (backups from a snapshot). @throws {SnapshotNotFound} */
   openSnapshot(snapshotId: string): Promise<VolumeFile>;
 }

@@ -1,0 +1,194 @@
+import { type RecordStore, RecordExistsError, RecordVersionError } from '../../client/record-store.ts';
+import { SwiftError } from '../../common/errors.ts';
+
+/**
+ * Cinder's quotas (cinder/quota.py, the DbQuotaDriver): per-project limits with defaults from
+ * the config, and per-project usage counters that every create reserves against and every
+ * delete gives back.
+ *
+ * Concurrency: a project's usage is ONE record (`quota_usages/<project>`), changed only by
+ * compare-and-swap. A reservation reads it, checks every delta against the limits, and writes
+ * it back over the version it read; a writer that lost the race reads the new counts and checks
+ * again. So two creates racing for the last volume cannot both pass: the second one's write
+ * meets the first one's version, re-reads, and is over quota. This is Cinder's
+ * `quota_reserve` (a row lock on quota_usages) with a conditional write in place of the lock.
+ */
+
+/** Quotas that count something (ReservableResource in Cinder). */
+export const COUNTED = ['volumes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes'] as const;
+/** Cinder's per volume type quotas: `<part>_<type name>` (VolumeTypeResource). */
+export const TYPE_PARTS = ['volumes', 'gigabytes', 'snapshots'] as const;
+
+/** The limits Cinder's config gives a project that has none of its own (-1: unlimited). */
+export interface QuotaDefaults {
+  readonly volumes: number;
+  readonly snapshots: number;
+  readonly gigabytes: number;
+  readonly backups: number;
+  readonly backup_gigabytes: number;
+  readonly per_volume_gigabytes: number;
+  readonly groups: number;
+}
+
+/** Cinder's defaults (`quota_volumes` = 10, `quota_gigabytes` = 1000...). */
+export const CINDER_QUOTA_DEFAULTS: QuotaDefaults = { volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, per_volume_gigabytes: -1, groups: 10 };
+
+export const QUOTA_LIMITS = 'quotas';
+export const QUOTA_USAGES = 'quota_usages';
+
+interface LimitsRecord {
+  readonly project_id: string;
+  readonly limits: Record<string, number>;
+}
+
+interface UsageRecord {
+  readonly project_id: string;
+  readonly in_use: Record<string, number>;
+}
+
+/** A reservation went over a limit (Cinder's OverQuota): which ones, the limits, the usage before it. */
+export class OverQuota extends SwiftError {
+  /** Sorted, as Cinder's quota_reserve raises them. */
+  readonly overs: readonly string[];
+  readonly quotas: Readonly<Record<string, number>>;
+  readonly usages: Readonly<Record<string, number>>;
+
+  constructor(overs: string[], quotas: Record<string, number>, usages: Record<string, number>) {
+    super('OVER_QUOTA', `Quota exceeded for resources: ${overs.join(', ')}`);
+    this.overs = overs;
+    this.quotas = quotas;
+    this.usages = usages;
+  }
+}
+
+/** A project's quota as `os-quota-sets?usage=true` shows one. */
+export interface QuotaDetail {
+  readonly limit: number;
+  readonly in_use: number;
+  readonly reserved: number;
+}
+
+/** Enough conditional-write attempts for many concurrent creates in one project. */
+const RESERVE_ATTEMPTS = 100;
+
+export class VolumeQuotas {
+  private readonly store: RecordStore;
+  private readonly defaults: QuotaDefaults;
+  private readonly typeNames: () => Promise<readonly string[]>;
+
+  /** `typeNames`: the volume types there are, each with its own three quotas. */
+  constructor(store: RecordStore, defaults: QuotaDefaults, typeNames: () => Promise<readonly string[]>) {
+    this.store = store;
+    this.defaults = defaults;
+    this.typeNames = typeNames;
+  }
+
+  /** Every quota name Cinder knows, in its order (global ones, the type ones, groups). */
+  async resourceNames(): Promise<string[]> {
+    return ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', ...(await this.typeNames()).flatMap((t) => TYPE_PARTS.map((p) => typeResource(p, t))), 'groups'];
+  }
+
+  /** Cinder's get_defaults: the config's values; -1 for a type quota. */
+  async defaultLimits(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const name of await this.resourceNames()) out[name] = (this.defaults as unknown as Record<string, number>)[name] ?? -1;
+    return out;
+  }
+
+  /** The limits an admin set for the project (only those). */
+  async projectLimits(projectId: string): Promise<Record<string, number>> {
+    return (await this.store.get<LimitsRecord>(QUOTA_LIMITS, projectId))?.value.limits ?? {};
+  }
+
+  /** The project's limit for every quota: its own, else the default. */
+  async limits(projectId: string): Promise<Record<string, number>> {
+    return { ...(await this.defaultLimits()), ...pick(await this.projectLimits(projectId), await this.resourceNames()) };
+  }
+
+  /** What the project uses of each counted quota. */
+  async usage(projectId: string): Promise<Record<string, number>> {
+    return (await this.store.get<UsageRecord>(QUOTA_USAGES, projectId))?.value.in_use ?? {};
+  }
+
+  async detail(projectId: string): Promise<Record<string, QuotaDetail>> {
+    const [limits, used] = await Promise.all([this.limits(projectId), this.usage(projectId)]);
+    const out: Record<string, QuotaDetail> = {};
+    for (const [name, limit] of Object.entries(limits)) out[name] = { limit, in_use: used[name] ?? 0, reserved: 0 };
+    return out;
+  }
+
+  /** Sets some of the project's limits (an admin's update); returns them all. */
+  async setLimits(projectId: string, changes: Record<string, number>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.store.get<LimitsRecord>(QUOTA_LIMITS, projectId);
+      const next: LimitsRecord = { project_id: projectId, limits: { ...cur?.value.limits, ...changes } };
+      try {
+        if (cur) await this.store.put(QUOTA_LIMITS, projectId, next, { ifVersion: cur.version });
+        else await this.store.create(QUOTA_LIMITS, projectId, next);
+        return;
+      } catch (err) {
+        if (!(err instanceof RecordVersionError || err instanceof RecordExistsError) || attempt >= RESERVE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** Drops the project's own limits (back to the defaults). */
+  async deleteLimits(projectId: string): Promise<void> {
+    await this.store.delete(QUOTA_LIMITS, projectId);
+  }
+
+  /**
+   * Adds `deltas` to the project's usage if no positive delta takes a limited quota past its
+   * limit. @throws {OverQuota} and changes nothing when one would.
+   */
+  async reserve(projectId: string, deltas: Record<string, number>): Promise<void> {
+    const limits = await this.limits(projectId);
+    await this.change(projectId, (used) => {
+      const overs = Object.entries(deltas)
+        .filter(([name, delta]) => {
+          const limit = limits[name] ?? -1;
+          return limit >= 0 && delta >= 0 && limit < delta + (used[name] ?? 0);
+        })
+        .map(([name]) => name)
+        .sort();
+      if (overs.length > 0) throw new OverQuota(overs, limits, used);
+    }, deltas);
+  }
+
+  /** Gives back what a deleted resource (or an undone reservation) held; never below 0. */
+  async release(projectId: string, deltas: Record<string, number>): Promise<void> {
+    await this.change(projectId, () => {}, Object.fromEntries(Object.entries(deltas).map(([k, v]) => [k, -v])));
+  }
+
+  private async change(projectId: string, check: (used: Record<string, number>) => void, deltas: Record<string, number>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.store.get<UsageRecord>(QUOTA_USAGES, projectId);
+      const used = { ...cur?.value.in_use };
+      check(used);
+      for (const [name, delta] of Object.entries(deltas)) used[name] = Math.max(0, (used[name] ?? 0) + delta);
+      const next: UsageRecord = { project_id: projectId, in_use: used };
+      try {
+        if (cur) await this.store.put(QUOTA_USAGES, projectId, next, { ifVersion: cur.version });
+        else await this.store.create(QUOTA_USAGES, projectId, next);
+        return;
+      } catch (err) {
+        if (!(err instanceof RecordVersionError || err instanceof RecordExistsError) || attempt >= RESERVE_ATTEMPTS) throw err;
+      }
+    }
+  }
+}
+
+export function typeResource(part: string, typeName: string): string {
+  return `${part}_${typeName}`;
+}
+
+/** Cinder's add_volume_type_opts: the type's own quotas move with the global ones. */
+export function withTypeQuotas(deltas: Record<string, number>, typeName: string): Record<string, number> {
+  const out = { ...deltas };
+  for (const part of TYPE_PARTS) if (deltas[part] !== undefined) out[typeResource(part, typeName)] = deltas[part];
+  return out;
+}
+
+function pick(values: Record<string, number>, names: readonly string[]): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([k]) => names.includes(k)));
+}
