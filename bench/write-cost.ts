@@ -5,12 +5,12 @@
  * each storage process of a fresh `swiftlet aio --no-daemons`. Rates are printed too, but on
  * a shared machine they are noise; the CPU and memory numbers are not.
  *
- *   npm run bench:write-cost -- [--port 19700] [--storage-port-base 28700] [--data DIR]
+ *   npm run bench:write-cost -- [--port P] [--storage-port-base B] [--data DIR]
  *       [--large-mb 64] [--large-count 8] [--parallel 4] [--small-count 2000] [--small-size 4096]
  *       [--concurrency 32] [--phases large-put,large-put,large-get,small-put,small-get]
  *
- * The identity, image, network, compute and volume services take the five ports after
- * `--port`. The data directory is left in place (deleting on this disk slows later writes).
+ * Ports are free ones unless given; the identity, image, network, compute and volume services
+ * take the five ports after the proxy's. The data directory is left in place (deleting on this disk slows later writes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,11 +21,12 @@ import { join } from 'node:path';
 import { splitArgs } from '../common/cli-args.ts';
 import { forEachPaced } from '../common/for-each-paced.ts';
 import { systemClock } from '../common/clock.ts';
+import { freePort, freePortBase } from './free-port.ts';
 
 const SWIFTLET = join(import.meta.dirname, '../cli/swiftlet.ts');
 const { flags } = splitArgs(process.argv.slice(2), new Set(['port', 'storage-port-base', 'data', 'large-mb', 'large-count', 'parallel', 'small-count', 'small-size', 'concurrency', 'phases']));
-const port = Number(flags.get('port') ?? 19700);
-const portBase = Number(flags.get('storage-port-base') ?? 28700);
+const port = Number(flags.get('port') ?? (await freePort()));
+const portBase = Number(flags.get('storage-port-base') ?? (await freePortBase()));
 const data = flags.get('data') ?? join(tmpdir(), `swiftlet-write-cost-${Date.now()}`);
 const largeMb = Number(flags.get('large-mb') ?? 64);
 const largeCount = Number(flags.get('large-count') ?? 8);
@@ -117,6 +118,10 @@ async function main(): Promise<void> {
     const large = randomBytes(largeMb * 1024 * 1024);
     const small = randomBytes(smallSize);
     console.log(`# ${new Date().toISOString()} load ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}; ${[...groups].map(([n, p]) => `${n}=${p.join('+')}`).join(' ')}`);
+    for (const [n, pids] of groups) {
+      const idle = await sample(pids);
+      console.log(`  ${n.padEnd(9)} before any load: rss ${(idle.rssKb / 1024).toFixed(0)} MB  peak ${(idle.hwmKb / 1024).toFixed(0)} MB`);
+    }
     let largeRound = 0;
     for (const phase of phases) {
       const before = new Map<string, Sample>();
