@@ -86,6 +86,19 @@ test('upload with Content-Length, then download: same bytes, MD5 and SHA-512, Co
   assert.is((await segments(imageId)).length, 3, 'three 1 MiB segments');
 });
 
+test('regression: a whole download (read segment by segment) refuses a segment that is not the one the manifest names', async () => {
+  const imageId = await create({ name: 'tampered', disk_format: 'raw', container_format: 'bare' });
+  const data = randomBytes(2 * MiB);
+  assert.is((await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream' } })).status, 204);
+  const [first] = await segments(imageId);
+  const put = await img.client.request({ method: 'PUT', container: 'image-data_segments', object: first as string, body: randomBytes(MiB) });
+  await put.body.dump();
+  assert.is(put.status, 201);
+  const got = await img.request('GET', `/v2/images/${imageId}/file`, { token: admin });
+  assert.is(got.status, 503);
+  assert.not.ok(got.body.includes(data.subarray(0, 64)));
+});
+
 test('a chunked upload (glance image-create) of several segments round-trips; a qcow2 gets its virtual size', async () => {
   const imageId = await create({ name: 'chunked', disk_format: 'qcow2', container_format: 'bare' });
   const header = Buffer.alloc(64);
