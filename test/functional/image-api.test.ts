@@ -247,6 +247,31 @@ test("another project's private image: invisible (404) and unlisted; sharing: pe
   assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: demo })).status, 404);
 });
 
+test('regression: two image processes over one account list each other\'s writes at once (a same-size rename included)', async () => {
+  const other = await startImage({ cluster, identity: id, limits: { segmentSize: MiB } });
+  try {
+    const names = async (svc: TestImage): Promise<string[]> => {
+      const res = await svc.request('GET', '/v2/images?limit=1000&name=in:twin-aaa,twin-bbb,twin-ccc', { token: admin });
+      assert.is(res.status, 200);
+      return (res.json.images as { name: string }[]).map((i) => i.name).sort();
+    };
+    assert.equal(await names(img), []);
+    assert.equal(await names(other), []);
+    const made = await other.request('POST', '/v2/images', { token: admin, body: { name: 'twin-aaa', disk_format: 'raw', container_format: 'bare' } });
+    assert.is(made.status, 201);
+    assert.equal(await names(img), ['twin-aaa']);
+    assert.equal(await names(other), ['twin-aaa']);
+    const patched = await img.request('PATCH', `/v2/images/${made.json.id}`, { token: admin, body: [{ op: 'replace', path: '/name', value: 'twin-bbb' }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
+    assert.is(patched.status, 200);
+    assert.equal(await names(other), ['twin-bbb']);
+    const gone = await img.request('DELETE', `/v2/images/${made.json.id}`, { token: admin });
+    assert.is(gone.status, 204);
+    assert.equal(await names(other), []);
+  } finally {
+    await other.close();
+  }
+});
+
 test('visibility policy: only admins publicize; a member of a project may make its image community', async () => {
   const own = await create({ name: 'demo-img', disk_format: 'raw', container_format: 'bare' }, demo);
   const patch = (token: string, value: string) => img.request('PATCH', `/v2/images/${own}`, { token, body: [{ op: 'replace', path: '/visibility', value }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
