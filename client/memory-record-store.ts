@@ -8,6 +8,7 @@ import { encodeRecord } from './record-encoding.ts';
  */
 export class MemoryRecordStore implements RecordStore {
   private readonly types = new Map<string, Map<string, { json: string; version: string }>>();
+  private readonly changes = new Map<string, number>();
 
   async get<T = unknown>(type: string, key: string): Promise<StoredRecord<T> | undefined> {
     check(type, key);
@@ -44,6 +45,16 @@ export class MemoryRecordStore implements RecordStore {
       .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const page = keys.slice(0, limit);
     return { entries: page.map((key) => ({ key, version: (this.table(type).get(key) as { version: string }).version })), truncated: page.length === limit };
+  }
+
+  async changeMark(type: string): Promise<string> {
+    checkRecordType(type);
+    return `${this.changes.get(type) ?? 0}/${this.table(type).size}`;
+  }
+
+  async noteChange(type: string): Promise<void> {
+    checkRecordType(type);
+    this.changes.set(type, (this.changes.get(type) ?? 0) + 1);
   }
 
   private table(type: string): Map<string, { json: string; version: string }> {

@@ -58,6 +58,15 @@ export interface RecordStore {
   delete(type: string, key: string, options?: { readonly ifVersion?: string }): Promise<boolean>;
   /** One page of keys. */
   list(type: string, options?: RecordListOptions): Promise<RecordListing>;
+  /**
+   * An opaque mark of the type's state, cheaper to read than a listing: it changes after every
+   * `noteChange`, and when a record is added. An overwrite or a delete may leave it as it was
+   * (a delete can bring the count back to an earlier one), so a reader caching on it relies on
+   * every writer calling `noteChange` after its write returns.
+   */
+  changeMark(type: string): Promise<string>;
+  /** Gives the type a new change mark (after a write, for readers caching on `changeMark`). */
+  noteChange(type: string): Promise<void>;
 }
 
 /** `create` of a key that exists. */

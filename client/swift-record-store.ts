@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { BackendResponse } from '../common/http/backend-client.ts';
 import { checkRecordKey, checkRecordType, MAX_RECORD_LIST, type RecordListing, type RecordListOptions, type RecordStore, RecordExistsError, RecordVersionError, type StoredRecord } from './record-store.ts';
 import { encodeRecord } from './record-encoding.ts';
@@ -61,6 +62,30 @@ export class SwiftRecordStore implements RecordStore {
     const rows = await this.client.listContainer(type, { ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(options.marker !== undefined ? { marker: options.marker } : {}), limit, newest: true });
     const entries = (rows ?? []).map((row) => ({ key: row.name, version: row.hash }));
     return { entries, truncated: entries.length === limit };
+  }
+
+  /**
+   * One HEAD of the type's container: its object count and bytes used (which change when a
+   * record is added or removed) with `X-Container-Meta-Record-Change`, a random value each
+   * `noteChange` sets (an overwrite of the same size changes neither count nor bytes).
+   */
+  async changeMark(type: string): Promise<string> {
+    checkRecordType(type);
+    const res = await this.client.request({ method: 'HEAD', container: type, headers: { 'x-newest': 'true' } });
+    await res.body.dump();
+    if (res.status === 404) return '';
+    if (res.status !== 204 && res.status !== 200) throw await unexpected(res, 'HEAD', type);
+    const h = res.headers;
+    return `${h['x-container-meta-record-change'] ?? ''}/${h['x-container-object-count'] ?? ''}/${h['x-container-bytes-used'] ?? ''}`;
+  }
+
+  async noteChange(type: string): Promise<void> {
+    checkRecordType(type);
+    const res = await this.client.request({ method: 'POST', container: type, headers: { 'x-container-meta-record-change': randomBytes(8).toString('hex') } });
+    await res.body.dump();
+    // No container yet: nothing was written, so no reader has anything to revalidate.
+    if (res.status === 404) return;
+    if (res.status !== 204) throw await unexpected(res, 'POST', type);
   }
 
   /** A PUT of the record; a missing container is made and the PUT sent again. */

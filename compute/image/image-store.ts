@@ -1,3 +1,5 @@
+import type { Clock } from '../../common/clock.ts';
+import type { Logger } from '../../common/logger.ts';
 import { type RecordStore, RecordExistsError } from '../../client/record-store.ts';
 import { updateRecord } from '../../client/record-update.ts';
 import type { ImageRecord } from './image-record.ts';
@@ -6,20 +8,35 @@ import type { ImageRecord } from './image-record.ts';
 export const IMAGES = 'images';
 
 /**
+ * The longest a listing is trusted on an unchanged change mark: what heals a change whose
+ * writer's `noteChange` was lost (it failed, or the container update lagged behind it).
+ */
+export const LISTING_MAX_AGE_MS = 5_000;
+
+/**
  * Images in the record store, one record per image keyed by id, with an in-process copy of every
- * record for listings: a listing of the `images` container (one request, each row carrying the
- * record's ETag) tells which records changed since the copy was made, and only those are read
- * again. So `image list` over 1,000 images costs one container listing plus the records other
- * processes changed, not 1,000 reads (docs/decisions.md, "The image service"). Shows and writes
- * always read the record itself (`X-Newest`), and writes are compare-and-swaps.
+ * record for listings. A listing first reads the type's change mark (one container HEAD): when
+ * it is the one the copy was made at (and the copy is younger than `LISTING_MAX_AGE_MS`), the
+ * copy is current and nothing else is read. Otherwise the `images` container is listed (one
+ * request, each row carrying the record's ETag) and only the records that changed are read.
+ * Every write here notes a change after it, so a record written by any image process is in
+ * the next listing of every other one (docs/decisions.md, "The image service"). Shows and
+ * writes always read the record itself (`X-Newest`), and writes are compare-and-swaps.
  */
 export class ImageStore {
   readonly records: RecordStore;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
   private readonly cache = new Map<string, { version: string; image: ImageRecord }>();
   private refreshing: Promise<void> | undefined;
+  /** The change mark read before the copy's last listing, and when that listing began. */
+  private listedMark: string | undefined;
+  private listedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(records: RecordStore) {
+  constructor(records: RecordStore, deps: { clock: Clock; logger: Logger }) {
     this.records = records;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
   }
 
   async get(id: string): Promise<ImageRecord | undefined> {
@@ -36,6 +53,7 @@ export class ImageStore {
   async create(image: ImageRecord): Promise<void> {
     const version = await this.records.create(IMAGES, image.id, image);
     this.cache.set(image.id, { version, image });
+    await this.noteChange();
   }
 
   /**
@@ -44,18 +62,38 @@ export class ImageStore {
    * return `undefined` to keep the record. Returns the record as stored, or undefined if none.
    */
   async update(id: string, change: (image: ImageRecord) => ImageRecord | undefined): Promise<ImageRecord | undefined> {
-    const stored = await updateRecord<ImageRecord>(this.records, IMAGES, id, (current) => change(current.value));
+    let wrote = false;
+    const stored = await updateRecord<ImageRecord>(this.records, IMAGES, id, (current) => {
+      const next = change(current.value);
+      wrote = next !== undefined;
+      return next;
+    });
     if (!stored) {
       this.cache.delete(id);
       return undefined;
     }
     this.cache.set(id, { version: stored.version, image: stored.value });
+    if (wrote) await this.noteChange();
     return stored.value;
   }
 
   async delete(id: string): Promise<void> {
     await this.records.delete(IMAGES, id);
     this.cache.delete(id);
+    await this.noteChange();
+  }
+
+  /**
+   * Tells the other image processes' listings that a record changed. The write itself is done
+   * and stands, so a failure here is logged, not raised: the others then see the change within
+   * `LISTING_MAX_AGE_MS`.
+   */
+  private async noteChange(): Promise<void> {
+    try {
+      await this.records.noteChange(IMAGES);
+    } catch (err) {
+      this.logger.warn('image: could not note a change for the other listings', { err });
+    }
   }
 
   /** Every image, current as of the listing this call makes. Concurrent callers share one. */
@@ -68,6 +106,16 @@ export class ImageStore {
   }
 
   private async refresh(): Promise<void> {
+    // Read before listing: a change noted after this read gives a new mark, so the next call lists.
+    const mark = await this.records.changeMark(IMAGES);
+    const started = this.clock.monotonic();
+    if (mark === this.listedMark && started - this.listedAt < LISTING_MAX_AGE_MS) return;
+    await this.relist();
+    this.listedMark = mark;
+    this.listedAt = started;
+  }
+
+  private async relist(): Promise<void> {
     const seen = new Set<string>();
     const stale: string[] = [];
     for (let marker: string | undefined; ; ) {

@@ -25,7 +25,7 @@ export class ImageService {
     options: { publicUrl: string; limits: ImageLimits },
     io: { records: RecordStore; client: SwiftClient; http: BackendClient; authenticate: (headers: Readonly<Record<string, string | undefined>>) => RequestContext | undefined; clock: Clock; logger: Logger },
   ) {
-    this.deps = { store: new ImageStore(io.records), client: io.client, http: io.http, clock: io.clock, logger: io.logger, limits: options.limits, tasks: new Set() };
+    this.deps = { store: new ImageStore(io.records, { clock: io.clock, logger: io.logger }), client: io.client, http: io.http, clock: io.clock, logger: io.logger, limits: options.limits, tasks: new Set() };
     const routes = [...discoveryRoutes(), ...imageRoutes(this.deps), ...imageDataRoutes(this.deps), ...memberRoutes(this.deps)];
     this.server = new ImageServer({ publicUrl: options.publicUrl, routes }, { authenticate: io.authenticate, logger: io.logger, clock: io.clock });
   }

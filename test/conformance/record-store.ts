@@ -130,6 +130,33 @@ export function suite(name: string, fixture: RecordStoreFixture): void {
     assert.equal((await store.get(type, 'only'))?.value, { i: winner });
   });
 
+  test('changeMark: steady while nothing happens; new after a create and after every noteChange', async () => {
+    const type = freshType();
+    const seen = new Set<string>();
+    const fresh = async (): Promise<void> => {
+      const mark = await store.changeMark(type);
+      assert.ok(!seen.has(mark), `mark ${mark} seen before`);
+      seen.add(mark);
+    };
+    await store.noteChange(type); // a type never written: nothing to note, no error
+    await fresh();
+    await store.create(type, 'a', { v: 1 });
+    await fresh();
+    assert.ok(seen.has(await store.changeMark(type)), 'the mark changed with nothing written');
+    // An overwrite of the same size may keep the mark: the writer notes it.
+    await store.put(type, 'a', { v: 2 });
+    await store.noteChange(type);
+    await fresh();
+    await store.noteChange(type);
+    await fresh();
+    await store.create(type, 'b', {});
+    await fresh();
+    // A delete that brings count and bytes back to a state seen before is told apart by its note.
+    await store.delete(type, 'b');
+    await store.noteChange(type);
+    await fresh();
+  });
+
   test('bad record types and keys are refused before anything is stored', async () => {
     await rejects(store.get('Upper', 'k'), RangeError);
     await rejects(store.create('has space', 'k', {}), RangeError);

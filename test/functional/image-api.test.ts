@@ -86,6 +86,19 @@ test('upload with Content-Length, then download: same bytes, MD5 and SHA-512, Co
   assert.is((await segments(imageId)).length, 3, 'three 1 MiB segments');
 });
 
+test('regression: a whole download (read segment by segment) refuses a segment that is not the one the manifest names', async () => {
+  const imageId = await create({ name: 'tampered', disk_format: 'raw', container_format: 'bare' });
+  const data = randomBytes(2 * MiB);
+  assert.is((await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream' } })).status, 204);
+  const [first] = await segments(imageId);
+  const put = await img.client.request({ method: 'PUT', container: 'image-data_segments', object: first as string, body: randomBytes(MiB) });
+  await put.body.dump();
+  assert.is(put.status, 201);
+  const got = await img.request('GET', `/v2/images/${imageId}/file`, { token: admin });
+  assert.is(got.status, 503);
+  assert.not.ok(got.body.includes(data.subarray(0, 64)));
+});
+
 test('a chunked upload (glance image-create) of several segments round-trips; a qcow2 gets its virtual size', async () => {
   const imageId = await create({ name: 'chunked', disk_format: 'qcow2', container_format: 'bare' });
   const header = Buffer.alloc(64);
@@ -232,6 +245,31 @@ test("another project's private image: invisible (404) and unlisted; sharing: pe
   assert.is((await img.request('GET', `/v2/images/${imageId}/members`, { token: admin })).json.members.length, 1);
   assert.is((await img.request('DELETE', `/v2/images/${imageId}/members/${demoProject}`, { token: admin })).status, 204);
   assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: demo })).status, 404);
+});
+
+test('regression: two image processes over one account list each other\'s writes at once (a same-size rename included)', async () => {
+  const other = await startImage({ cluster, identity: id, limits: { segmentSize: MiB } });
+  try {
+    const names = async (svc: TestImage): Promise<string[]> => {
+      const res = await svc.request('GET', '/v2/images?limit=1000&name=in:twin-aaa,twin-bbb,twin-ccc', { token: admin });
+      assert.is(res.status, 200);
+      return (res.json.images as { name: string }[]).map((i) => i.name).sort();
+    };
+    assert.equal(await names(img), []);
+    assert.equal(await names(other), []);
+    const made = await other.request('POST', '/v2/images', { token: admin, body: { name: 'twin-aaa', disk_format: 'raw', container_format: 'bare' } });
+    assert.is(made.status, 201);
+    assert.equal(await names(img), ['twin-aaa']);
+    assert.equal(await names(other), ['twin-aaa']);
+    const patched = await img.request('PATCH', `/v2/images/${made.json.id}`, { token: admin, body: [{ op: 'replace', path: '/name', value: 'twin-bbb' }], headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' } });
+    assert.is(patched.status, 200);
+    assert.equal(await names(other), ['twin-bbb']);
+    const gone = await img.request('DELETE', `/v2/images/${made.json.id}`, { token: admin });
+    assert.is(gone.status, 204);
+    assert.equal(await names(other), []);
+  } finally {
+    await other.close();
+  }
 });
 
 test('visibility policy: only admins publicize; a member of a project may make its image community', async () => {

@@ -1,10 +1,10 @@
-import { ObjectMissingError, RangeNotSatisfiableError, downloadObject } from '../../../client/object-download.ts';
+import { type ObjectDownload, ObjectMissingError, RangeNotSatisfiableError } from '../../../client/object-download.ts';
 import { UploadMismatchError, UploadTooLargeError } from '../../../client/segmented-upload.ts';
 import { parseEndpoint } from '../../../client/endpoint.ts';
 import { ClientDisconnectError, ClientTimeoutError } from '../../../common/http/body-reader.ts';
 import { badRequest, badTransition, conflict, forbidden, GlanceError, imageNotFound, tooLarge } from '../errors.ts';
-import { DATA_CONTAINER, type ImageDeps } from '../deps.ts';
-import { deleteImageData, storeImageData } from '../image-data-store.ts';
+import type { ImageDeps } from '../deps.ts';
+import { deleteImageData, readImageData, storeImageData } from '../image-data-store.ts';
 import type { ImageRecord, ImageStatus } from '../image-record.ts';
 import { canTransition } from '../image-record.ts';
 import { mayChange, seen } from '../image-policy.ts';
@@ -97,9 +97,9 @@ async function download(d: ImageDeps, req: ImageRequest): Promise<ImageResponse>
   if (image.status === 'deactivated' && !req.context.isAdmin) throw forbidden('The requested image has been deactivated. Image data download is forbidden.');
   if (image.status !== 'active' && image.status !== 'deactivated') return { status: 204 };
   const range = req.headers['range'];
-  let got: Awaited<ReturnType<typeof downloadObject>>;
+  let got: ObjectDownload;
   try {
-    got = await downloadObject(d.client, DATA_CONTAINER, id, range !== undefined ? { range } : {});
+    got = await readImageData(d.client, id, range !== undefined ? { range } : {});
   } catch (err) {
     if (err instanceof ObjectMissingError) throw imageNotFound(id);
     if (err instanceof RangeNotSatisfiableError) throw new GlanceError(416, 'Requested range not satisfiable', { 'Content-Range': `bytes */${image.size ?? 0}` });
