@@ -49,4 +49,14 @@ export class CountingRecordStore implements RecordStore {
     this.count('list', type);
     return this.inner.list(type, options);
   }
+
+  changeMark(type: string): Promise<string> {
+    this.count('changeMark', type);
+    return this.inner.changeMark(type);
+  }
+
+  noteChange(type: string): Promise<void> {
+    this.count('noteChange', type);
+    return this.inner.noteChange(type);
+  }
 }
