@@ -4,6 +4,7 @@ import type { ConfigsOf } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { ServiceCredential, serviceCredentialOptions } from '../client/service-credential.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { ComputeAgent } from '../compute/agent/compute-agent.ts';
@@ -29,6 +30,8 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'compute-agent' } });
   if (c.account_key === '') throw new ConfigError('compute-agent.account_key', '', 'required: the key of the system account user (account_user)');
+  const credential = serviceCredentialOptions(c);
+  if (!credential) throw new ConfigError('compute-agent.service_password', '', "required with service_user: compute's own Keystone user, which binds ports (Neutron lets only admins set binding:host_id)");
   const host = c.host || hostname();
   const hypervisor: Hypervisor = c.hypervisor === 'memory'
     ? new MemoryHypervisor({ clock, resources: { hostname: host, vcpus: 8, memoryMiB: 16_384, diskGiB: 200, hypervisorType: 'fake' } })
@@ -37,7 +40,7 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000 },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), service: new ServiceCredential(credential, { http, clock }), logger },
   );
   let stopped = false;
   const starting = (async () => {
