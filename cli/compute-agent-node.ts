@@ -37,10 +37,11 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
     ? new MemoryHypervisor({ clock, resources: { hostname: host, vcpus: 8, memoryMiB: 16_384, diskGiB: 200, hypervisorType: 'fake' } })
     : await LibvirtHypervisor.open({ clock, uri: c.libvirt_uri, stateDir: c.state_dir });
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 16 });
+  const service = new ServiceCredential(credential, { http, clock });
   const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000 },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), service: new ServiceCredential(credential, { http, clock }), logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new NeutronNetworkApi(c.network_url, http, service), service, logger },
   );
   let stopped = false;
   const starting = (async () => {

@@ -1,15 +1,6 @@
 import type { ServerRecord } from './server-record.ts';
 
 /**
- * The compute service's own Keystone token (`client/service-credential.ts`): Nova's
- * `get_client(context, admin=True)`, for what Neutron lets only admins do (a port's
- * `binding:host_id`).
- */
-export interface ServiceAuth {
-  token(): Promise<string>;
-}
-
-/**
  * What Nova's `_update_ports_for_instance` writes on a server's port with its admin client once
  * the port exists: the server as the device, `compute:<zone>` as the owner, the host it runs on.
  */

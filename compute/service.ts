@@ -19,7 +19,7 @@ import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { ImageApi } from './image-api.ts';
 import type { NetworkApi } from './network-api.ts';
-import type { ServiceAuth } from './port-binding.ts';
+import type { ServiceAuth } from './service-auth.ts';
 import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';

@@ -7,7 +7,8 @@ import { badRequest, conflict, NovaError, notFound, overQuota, policyForbidden }
 import { flavorVisible } from '../flavor-view.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import type { ImageApi } from '../image-api.ts';
-import { type ServiceAuth, UNBIND_FIELDS } from '../port-binding.ts';
+import { UNBIND_FIELDS } from '../port-binding.ts';
+import type { ServiceAuth } from '../service-auth.ts';
 import type { NetworkApi } from '../network-api.ts';
 import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
