@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { aioIdentityFiles, setIdentityServiceUrl } from './aio-identity.ts';
+import { aioIdentityFiles, aioServicePassword, setIdentityServiceUrl } from './aio-identity.ts';
 import type { AioLayout } from './aio-setup.ts';
 
 /** The default compute API port of `swiftlet aio` (Nova's). */
@@ -21,12 +21,20 @@ export function aioComputeAgentConfig(layout: AioLayout, n: number): string {
  * The all-in-one cluster's compute API, made on the first start that has it (as identity's is):
  * its config with a random account key, the tempauth owner of its system account
  * `AUTH_.compute` in the proxy's config (same key), and `compute_url` in identity's config so
- * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's) into the configs
- * and writes one compute agent config per storage process (`agents`): host `aio-<n>`.
+ * bootstrap puts it in the catalog. Every start puts `port` (and the proxy's, identity's,
+ * image's and network's, and nova's password) into the configs and writes one compute agent
+ * config per storage process (`agents`): host `aio-<n>`.
  */
-export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number; imagePort?: number; networkPort?: number }): Promise<void> {
-  // The services a boot calls, at the ports this start gives them.
-  const services = [`image_url = http://127.0.0.1:${options.imagePort ?? 9292}`, `network_url = http://127.0.0.1:${options.networkPort ?? 9696}`];
+export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number; identityPort: number; imagePort?: number; networkPort?: number }): Promise<void> {
+  // The services a boot calls, at the ports this start gives them, and compute's own Keystone
+  // user (bootstrap makes nova with identity.conf's password), which binds ports.
+  const services = [
+    `image_url = http://127.0.0.1:${options.imagePort ?? 9292}`,
+    `network_url = http://127.0.0.1:${options.networkPort ?? 9696}`,
+    `identity_url = http://127.0.0.1:${options.identityPort}/v3`,
+    'service_user = nova',
+    `service_password = ${await aioServicePassword(layout, 'nova')}`,
+  ];
   const path = aioComputeConfig(layout);
   const identity = aioIdentityFiles(layout);
   if (!existsSync(path)) {
@@ -47,7 +55,7 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.compute_compute = ${key} .admin`));
   }
   const config = (await readFile(path, 'utf8'))
-    .replace(/^(image|network)_url = .*\n/gm, '')
+    .replace(/^(image_url|network_url|identity_url|service_user|service_password) = .*\n/gm, '')
     .replace(/^\[compute\]\n/m, `[compute]\n${services.join('\n')}\n`)
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)

@@ -13,6 +13,15 @@ export function aioIdentityFiles(layout: AioLayout): { config: string; keys: str
   return { config: join(layout.etc, 'identity.conf'), keys: join(layout.etc, 'fernet-keys'), clouds: join(layout.etc, 'clouds.yaml') };
 }
 
+/** identity.conf's keys with the services' users' passwords (identity/config.ts). */
+const SERVICE_PASSWORD_KEYS = ['nova_password', 'neutron_password', 'glance_password', 'cinder_password'] as const;
+
+/** The password identity.conf gives a service user (`nova`, ...), for the service's own config. */
+export async function aioServicePassword(layout: AioLayout, user: 'nova' | 'neutron' | 'glance' | 'cinder'): Promise<string> {
+  const config = await readFile(aioIdentityFiles(layout).config, 'utf8');
+  return new RegExp(`^${user}_password = (.*)$`, 'm').exec(config)?.[1] ?? '';
+}
+
 /** The default identity port of `swiftlet aio` (Keystone's). */
 export const DEFAULT_IDENTITY_PORT = 5000;
 
@@ -54,6 +63,11 @@ export async function setupAioIdentity(layout: AioLayout, options: { port: numbe
     await writeFile(layout.proxyConfig, `${proxyConf.trimEnd()}\n\n${['[keystoneauth]', 'reseller_prefix = AUTH, SERVICE', 'operator_roles = admin, member', 'SERVICE_service_roles = service', `key_repository = ${files.keys}`, ''].join('\n')}`);
   }
   let config = await readFile(files.config, 'utf8');
+  // The services' own users (bootstrap makes them): a password each, made once; a cluster made
+  // before service users gets them on its next start.
+  for (const key of SERVICE_PASSWORD_KEYS) {
+    if (!new RegExp(`^${key} = `, 'm').test(config)) config = config.replace(/^\[identity\]$/m, `[identity]\n${key} = ${randomBytes(12).toString('base64url')}`);
+  }
   config = config
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)

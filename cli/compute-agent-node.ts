@@ -4,6 +4,7 @@ import type { ConfigsOf } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { ServiceCredential, serviceCredentialOptions } from '../client/service-credential.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { ComputeAgent } from '../compute/agent/compute-agent.ts';
@@ -32,18 +33,21 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'compute-agent' } });
   if (c.account_key === '') throw new ConfigError('compute-agent.account_key', '', 'required: the key of the system account user (account_user)');
+  const credential = serviceCredentialOptions(c);
+  if (!credential) throw new ConfigError('compute-agent.service_password', '', "required with service_user: compute's own Keystone user, which binds ports (Neutron lets only admins set binding:host_id)");
   const host = c.host || hostname();
   const hypervisor: Hypervisor = c.hypervisor === 'memory'
     ? new MemoryHypervisor({ clock, resources: { hostname: host, vcpus: 8, memoryMiB: 16_384, diskGiB: 200, hypervisorType: 'fake' } })
     : await LibvirtHypervisor.open({ clock, uri: c.libvirt_uri, stateDir: c.state_dir });
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 16 });
+  const service = new ServiceCredential(credential, { http, clock });
   const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
   // The host's wiring follows its ports, planned (not applied: applying needs root and a host that
-  // allows it). It reads bindings with an admin token, so it acts once the agent has a service credential.
-  const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), logger });
+  // allows it). It reads every binding on the host with compute's service token.
+  const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), auth: service, logger });
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000 },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http), hostNetwork), logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), service, logger },
   );
   let stopped = false;
   const starting = (async () => {

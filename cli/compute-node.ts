@@ -6,6 +6,7 @@ import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
 import { ServiceTokens, serviceTokensOptions } from '../client/service-tokens.ts';
+import { ServiceCredential, serviceCredentialOptions } from '../client/service-credential.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { computeSchema } from '../compute/config.ts';
@@ -30,8 +31,11 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 15_000, connectionsPerNode: 32 });
   const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
   const keys = new FernetKeyRepository(c.key_repository, clock);
+  const credential = serviceCredentialOptions(c);
+  // Compute's own Keystone user, when configured: unbinds ports, and goes as X-Service-Token.
+  const ownAuth = credential ? new ServiceCredential(credential, { http, clock }) : undefined;
   const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
-  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys, revocations: tokens.revocations, clock, logger });
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
   await tokens.start();
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   const resume = setInterval(() => void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err })), c.build_resume_interval * 1000);

@@ -41,6 +41,17 @@ export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicU
   return entries;
 }
 
+/** The services' users the config gives passwords for (devstack's names). */
+export function serviceUsers(config: IdentityNodeConfig['identity']): { user: string; password: string }[] {
+  const all = [
+    { user: 'nova', password: config.nova_password },
+    { user: 'neutron', password: config.neutron_password },
+    { user: 'glance', password: config.glance_password },
+    { user: 'cinder', password: config.cinder_password },
+  ];
+  return all.filter((u) => u.password !== '');
+}
+
 /**
  * One identity process: Keystone's v3 API on `bind_ip:bind_port`, its state in the cluster
  * (the system account of `account_user`), tokens from `key_repository`. Bootstraps on start
@@ -75,6 +86,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
         region: c.region,
         catalog: bootstrapCatalog(c, publicUrl),
         ...(c.demo_password !== '' ? { demo: { user: 'demo', password: c.demo_password, project: 'demo' } } : {}),
+        serviceUsers: serviceUsers(c),
       }),
     { clock, logger },
   );

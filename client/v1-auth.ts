@@ -2,17 +2,13 @@ import type { Clock } from '../common/clock.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { type Endpoint, parseEndpoint } from './endpoint.ts';
 import { AuthFailedError } from './errors.ts';
+import { type Renewable, RenewingSession, refreshAt } from './renewing-session.ts';
 
 /** What a v1 auth gives: a token for `X-Auth-Token` and the account's storage URL. */
-export interface V1Session {
+export interface V1Session extends Renewable {
   readonly token: string;
   readonly storage: Endpoint;
-  /** Wall-clock ms from which a new session is fetched: before the token expires. */
-  readonly refreshAtMs: number;
 }
-
-/** Refresh this long before the token's own expiry, so a request never races it. */
-const EXPIRY_MARGIN_MS = 60_000;
 
 /**
  * v1 auth (`GET /auth/v1.0` with `X-Auth-User`/`X-Auth-Key`, Swift's tempauth), for a service's
@@ -26,7 +22,7 @@ export class V1Auth {
   private readonly key: string;
   private readonly http: BackendClient;
   private readonly clock: Clock;
-  private session: Promise<V1Session> | undefined;
+  private readonly session: RenewingSession<V1Session>;
 
   constructor(options: { authUrl: string; user: string; key: string }, deps: { http: BackendClient; clock: Clock }) {
     this.authUrl = options.authUrl;
@@ -35,27 +31,17 @@ export class V1Auth {
     this.key = options.key;
     this.http = deps.http;
     this.clock = deps.clock;
+    this.session = new RenewingSession(() => this.fetch(), deps.clock);
   }
 
   /** A valid session, fetched if there is none or it is about to expire. @throws {AuthFailedError} */
-  async current(): Promise<V1Session> {
-    const pending = (this.session ??= this.fetch());
-    let session: V1Session;
-    try {
-      session = await pending;
-    } catch (err) {
-      if (this.session === pending) this.session = undefined;
-      throw err;
-    }
-    if (session.refreshAtMs > this.clock.now()) return session;
-    if (this.session === pending) this.session = this.fetch();
-    return this.current();
+  current(): Promise<V1Session> {
+    return this.session.current();
   }
 
   /** Drops `session` (refused with 401), so the next `current()` authenticates again. */
-  async invalidate(session: V1Session): Promise<void> {
-    const pending = this.session;
-    if (pending && (await pending.catch(() => undefined)) === session && this.session === pending) this.session = undefined;
+  invalidate(session: V1Session): Promise<void> {
+    return this.session.invalidate(session);
   }
 
   private async fetch(): Promise<V1Session> {
@@ -67,6 +53,6 @@ export class V1Auth {
     if (!token || !url) throw new AuthFailedError(this.authUrl, res.status, 'no X-Auth-Token or X-Storage-Url in the answer');
     const seconds = Number(res.headers['x-auth-token-expires'] ?? 'NaN');
     const life = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3_600_000;
-    return { token, storage: parseEndpoint(url, 'X-Storage-Url'), refreshAtMs: this.clock.now() + life - Math.min(EXPIRY_MARGIN_MS, life / 2) };
+    return { token, storage: parseEndpoint(url, 'X-Storage-Url'), refreshAtMs: refreshAt(this.clock.now(), life) };
   }
 }

@@ -1,3 +1,4 @@
+import { serviceCredentialSchema } from '../client/service-credential.ts';
 import { serviceTokensSchema } from '../client/service-tokens.ts';
 import { int, oneOf, type Schema, str } from '../common/config.ts';
 
@@ -18,5 +19,6 @@ export const computeSchema = {
   ...serviceTokensSchema,
   image_url: str('http://127.0.0.1:9292', { doc: "the image service (Glance v2) that servers boot from", nonEmpty: true }),
   network_url: str('http://127.0.0.1:9696', { doc: 'the network service (Neutron v2.0) that gives servers their ports', nonEmpty: true }),
+  ...serviceCredentialSchema,
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),
 } as const satisfies Schema;

@@ -1,5 +1,6 @@
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { OpenStackHttp, ServiceCallError } from './openstack-http.ts';
+import type { ServiceAuth } from './service-auth.ts';
 
 /** The parts of a Glance v2 image compute reads. */
 export interface GlanceImage {
@@ -32,8 +33,9 @@ export interface ImageApi {
 export class GlanceImageApi implements ImageApi {
   private readonly http: OpenStackHttp;
 
-  constructor(url: string, http: BackendClient) {
-    this.http = new OpenStackHttp('image', url, http);
+  /** `serviceAuth`: compute's own credential, sent as `X-Service-Token` beside the user's token. */
+  constructor(url: string, http: BackendClient, serviceAuth?: ServiceAuth) {
+    this.http = new OpenStackHttp('image', url, http, serviceAuth);
   }
 
   async get(token: string, id: string): Promise<GlanceImage | undefined> {

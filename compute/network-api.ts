@@ -1,5 +1,6 @@
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { OpenStackHttp, ServiceCallError } from './openstack-http.ts';
+import type { ServiceAuth } from './service-auth.ts';
 
 export interface NeutronNetwork {
   readonly id: string;
@@ -37,8 +38,9 @@ export interface NetworkApi {
 export class NeutronNetworkApi implements NetworkApi {
   private readonly http: OpenStackHttp;
 
-  constructor(url: string, http: BackendClient) {
-    this.http = new OpenStackHttp('network', url, http);
+  /** `serviceAuth`: compute's own credential, sent as `X-Service-Token` beside the user's token. */
+  constructor(url: string, http: BackendClient, serviceAuth?: ServiceAuth) {
+    this.http = new OpenStackHttp('network', url, http, serviceAuth);
   }
 
   private async one<T>(path: string, token: string, key: string): Promise<T | undefined> {

@@ -5,6 +5,7 @@ import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../com
 import { Router } from '../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
 import type { Logger } from '../common/logger.ts';
+import { validateUserToken } from '../common/token/request-context.ts';
 import { TokenRefusedError, type TokenValidator } from '../common/token/token-validator.ts';
 import { AuthFailedError, UnexpectedStatusError } from '../client/errors.ts';
 import { type ApiVersion, MIN_VERSION, requestedVersion, versionString } from './api-version.ts';
@@ -70,7 +71,7 @@ export class ComputeServer {
     let version = MIN_VERSION;
     let context: ComputeContext | undefined;
     if (route.auth === 'token') {
-      context = this.contextOf(req.headers['x-auth-token']);
+      context = this.contextOf(req.headers['x-auth-token'], req.headers['x-service-token']);
       version = requestedVersion(req.headers);
       state.version = version;
     }
@@ -80,10 +81,10 @@ export class ComputeServer {
   }
 
   /** keystonemiddleware's part: a valid, project-scoped token, or 401. */
-  private contextOf(token: string | undefined): ComputeContext {
+  private contextOf(token: string | undefined, serviceToken: string | undefined): ComputeContext {
     if (token === undefined || token === '') throw new NovaError(401, 'The request you have made requires authentication.');
     try {
-      const t = this.validator.validate(token);
+      const t = validateUserToken(this.validator, token, serviceToken);
       if (t.scope.kind !== 'project') throw new NovaError(401, 'The request you have made requires authentication.');
       const roles = t.roles.map((r) => r.name);
       return { userId: t.userId, projectId: t.scope.projectId, roles, isAdmin: roles.includes('admin') };

@@ -19,6 +19,7 @@ import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { ImageApi } from './image-api.ts';
 import type { NetworkApi } from './network-api.ts';
+import type { ServiceAuth } from './service-auth.ts';
 import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';
@@ -44,7 +45,7 @@ export class ComputeService {
   readonly server: ComputeServer;
   private readonly logger: Logger;
 
-  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; images: ImageApi; networks: NetworkApi; clock: Clock; logger: Logger }) {
+  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; images: ImageApi; networks: NetworkApi; service?: ServiceAuth; clock: Clock; logger: Logger }) {
     this.logger = io.logger;
     this.store = new ComputeStore(io.records, io.clock);
     this.hosts = new RecordHostStateStore(this.store);
@@ -62,7 +63,7 @@ export class ComputeService {
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverActionRoutes(this.store, io.images, options.imageUrl),
-      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
+      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

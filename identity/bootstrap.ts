@@ -22,10 +22,17 @@ export interface BootstrapOptions {
   readonly catalog: readonly CatalogEntry[];
   /** The embedded default's non-admin user: a `member` of their own project. */
   readonly demo?: { readonly user: string; readonly password: string; readonly project: string };
+  /**
+   * The services' own users (devstack's `nova`, `neutron`, `glance`, `cinder`), each with the
+   * `admin` and `service` roles on the `service` project: what a service calls another with
+   * when the user's token is not enough (Nova binding a port).
+   */
+  readonly serviceUsers?: readonly { readonly user: string; readonly password: string }[];
 }
 
 const META = 'meta';
 const DONE = 'bootstrap';
+const SERVICE_PROJECT_DESCRIPTION = "Project for the services' own users.";
 
 /**
  * `keystone-manage bootstrap`'s role, run by the service at start: the `Default` domain, the
@@ -41,7 +48,10 @@ export async function bootstrap(deps: IdentityDeps, options: BootstrapOptions): 
   const store = deps.store;
   await ensureRegion(deps, options.region);
   for (const entry of options.catalog) await ensureCatalogEntry(deps, entry, options.region);
-  if (await store.records.get(META, DONE)) return false;
+  if (await store.records.get(META, DONE)) {
+    await ensureServiceUsers(deps, options.serviceUsers ?? []);
+    return false;
+  }
 
   const domain = await ensureNamed<DomainRecord>(deps, T.domains, T.domainNames, 'Default', {
     id: 'default',
@@ -66,14 +76,36 @@ export async function bootstrap(deps: IdentityDeps, options: BootstrapOptions): 
   const adminUser = await user(options.adminUser, options.adminPassword);
   await store.mark(T.assignments, assignmentKey({ target: { project: adminProject.id }, actor: { user: adminUser.id }, roleId: admin.id }));
   await store.mark(T.assignments, assignmentKey({ target: { system: 'all' }, actor: { user: adminUser.id }, roleId: admin.id }));
-  await project('service', 'Project for the services\' own users.');
+  await project('service', SERVICE_PROJECT_DESCRIPTION);
   if (options.demo) {
     const demoProject = await project(options.demo.project, 'Demo project.');
     const demoUser = await user(options.demo.user, options.demo.password);
     await store.mark(T.assignments, assignmentKey({ target: { project: demoProject.id }, actor: { user: demoUser.id }, roleId: member.id }));
   }
   await store.records.put(META, DONE, { at: deps.clock.now() });
+  await ensureServiceUsers(deps, options.serviceUsers ?? []);
   return true;
+}
+
+/**
+ * Each service user that does not exist yet, with `admin` and `service` on the `service`
+ * project; checked on every start, so a cluster bootstrapped before it names a service gets
+ * its user, while a user that exists (its password or roles changed by an operator) is left as
+ * it is.
+ */
+async function ensureServiceUsers(deps: IdentityDeps, users: readonly { readonly user: string; readonly password: string }[]): Promise<void> {
+  if (users.length === 0) return;
+  const domainId = 'default';
+  const missing: { user: string; password: string }[] = [];
+  for (const u of users) if (!(await deps.store.byName<UserRecord>(T.users, T.userNames, `${domainId}/${u.user}`))) missing.push(u);
+  if (missing.length === 0) return;
+  const role = (name: string): Promise<RoleRecord> => ensureNamed<RoleRecord>(deps, T.roles, T.roleNames, name, { id: newId(), name, description: null, options: { immutable: true }, extra: {} });
+  const [admin, service] = [await role('admin'), await role('service')];
+  const project = await ensureNamed<ProjectRecord>(deps, T.projects, T.projectNames, `${domainId}/service`, { id: newId(), name: 'service', domain_id: domainId, parent_id: domainId, description: SERVICE_PROJECT_DESCRIPTION, enabled: true, tags: [], options: {}, extra: {} });
+  for (const u of missing) {
+    const user = await ensureNamed<UserRecord>(deps, T.users, T.userNames, `${domainId}/${u.user}`, { id: newId(), name: u.user, domain_id: domainId, enabled: true, password_hash: await hashPassword(u.password, deps.passwordHashRounds), options: {}, extra: {} });
+    for (const r of [admin, service]) await deps.store.mark(T.assignments, assignmentKey({ target: { project: project.id }, actor: { user: user.id }, roleId: r.id }));
+  }
 }
 
 /** The record under a unique name, created when there is none (a concurrent creator's wins). */

@@ -17,6 +17,12 @@ export class TokenRefusedError extends SwiftError {
   }
 }
 
+/**
+ * Keystone's `[token] allow_expired_window` (48 h): how long past its expiry a token is still
+ * accepted where expired ones are allowed (`allow_expired`, or a service token beside it).
+ */
+export const ALLOW_EXPIRED_WINDOW_MS = 48 * 3600 * 1000;
+
 /** A token that opened: what it says, and when it was issued (ms, whole seconds). */
 export interface ValidatedToken extends TokenPayload {
   readonly issuedAt: number;
@@ -40,8 +46,8 @@ export class TokenValidator {
   }
 
   /**
-   * @param options.allowExpired accept a token past its expiry (Keystone's `allow_expired`);
-   * revoked ones are still refused.
+   * @param options.allowExpired accept a token up to `ALLOW_EXPIRED_WINDOW_MS` past its expiry
+   * (Keystone's `allow_expired`); revoked ones are still refused.
    * @throws {TokenRefusedError}
    */
   validate(token: string, options: { allowExpired?: boolean } = {}): ValidatedToken {
@@ -55,7 +61,8 @@ export class TokenValidator {
       throw err;
     }
     const issuedAt = opened.timestamp * 1000;
-    if (!options.allowExpired && payload.expiresAt <= this.clock.now()) throw new TokenRefusedError('expired');
+    const window = options.allowExpired ? ALLOW_EXPIRED_WINDOW_MS : 0;
+    if (payload.expiresAt + window <= this.clock.now()) throw new TokenRefusedError('expired');
     if (this.revocations.revoked(tokenFacts(payload, issuedAt))) throw new TokenRefusedError('revoked');
     return { ...payload, issuedAt };
   }

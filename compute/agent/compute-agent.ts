@@ -11,6 +11,8 @@ import type { ComputeHostRecord } from '../host-record.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import type { ImageApi } from '../image-api.ts';
 import type { NetworkApi, NeutronPort } from '../network-api.ts';
+import { bindingFields, UNBIND_FIELDS } from '../port-binding.ts';
+import type { ServiceAuth } from '../service-auth.ts';
 import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { T } from '../records.ts';
 import { releaseClaim } from '../scheduler/claims.ts';
@@ -56,6 +58,7 @@ export class ComputeAgent {
   private readonly hosts: RecordHostStateStore;
   private readonly hypervisor: Hypervisor;
   private readonly networks: NetworkApi;
+  private readonly service: ServiceAuth;
   private readonly cache: ImageCache;
   private readonly images: ImageApi;
   private readonly clock: Clock;
@@ -65,12 +68,13 @@ export class ComputeAgent {
   private stopped = false;
   private polling: Promise<void> | undefined;
 
-  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; logger: Logger }) {
+  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; service: ServiceAuth; logger: Logger }) {
     this.options = options;
     this.store = deps.store;
     this.hosts = deps.hosts;
     this.hypervisor = deps.hypervisor;
     this.networks = deps.networks;
+    this.service = deps.service;
     this.cache = new ImageCache(join(options.stateDir, '_base'), deps.images);
     this.images = deps.images;
     this.clock = deps.store.clock;
@@ -226,23 +230,30 @@ export class ComputeAgent {
     }
   }
 
-  /** The server's NICs: ports it already has (a rerun), the ones asked for, or new ones on the networks asked for. */
+  /**
+   * The server's NICs: ports it already has (a rerun), the ones asked for, or new ones on the
+   * networks asked for. As Nova's `allocate_for_instance`: a port compute makes is created with
+   * the user's token (the user's port, counted in their project's quota) with the server as its
+   * device, then every port is bound (device owner, `binding:host_id`) with compute's own token,
+   * as Neutron lets only admins set the binding.
+   */
   private async plugPorts(token: string, server: ServerRecord): Promise<ServerPort[]> {
     const have = await this.networks.listPorts(token, server.uuid);
     const out: ServerPort[] = [];
-    const binding = { device_id: server.uuid, device_owner: `compute:${server.availability_zone ?? 'nova'}`, 'binding:host_id': this.options.host };
+    const binding = bindingFields(server, this.options.host);
     const requested: readonly RequestedNetwork[] = server.networks === 'none' ? [] : server.networks === 'auto' ? (await this.networks.listNetworks(token)).slice(0, 1).map((n) => ({ uuid: n.id })) : server.networks;
     const taken = new Set<string>();
     for (const want of requested) {
       let port: NeutronPort | undefined;
       let created = false;
       if (want.port !== undefined) {
-        port = have.find((p) => p.id === want.port) ?? (await this.networks.updatePort(token, want.port, binding));
+        port = have.find((p) => p.id === want.port);
+        if (!port || port['device_owner'] !== binding['device_owner']) port = await this.networks.updatePort(await this.service.token(), want.port, binding);
       } else {
-        port = have.find((p) => p.network_id === want.uuid && !taken.has(p.id) && p['device_owner'] === binding.device_owner);
-        if (!port) {
-          port = await this.networks.createPort(token, { network_id: want.uuid, ...binding, ...(want.fixed_ip ? { fixed_ips: [{ ip_address: want.fixed_ip }] } : {}) });
-        }
+        // A rerun finds the port it made (device_id is set at create), bound or not yet.
+        port = have.find((p) => p.network_id === want.uuid && !taken.has(p.id) && (p['device_owner'] === binding['device_owner'] || p['device_owner'] === ''));
+        port ??= await this.networks.createPort(token, { network_id: want.uuid, device_id: server.uuid, admin_state_up: true, ...(want.fixed_ip ? { fixed_ips: [{ ip_address: want.fixed_ip }] } : {}) });
+        if (port['device_owner'] !== binding['device_owner']) port = await this.networks.updatePort(await this.service.token(), port.id, binding);
         created = true;
       }
       taken.add(port.id);
@@ -278,7 +289,7 @@ export class ComputeAgent {
     }
     for (const p of known.values()) {
       if (p.created) await this.networks.deletePort(item.token, p.portId);
-      else await this.networks.updatePort(item.token, p.portId, { device_id: '', device_owner: '', 'binding:host_id': '' }).catch(() => undefined);
+      else await this.networks.updatePort(await this.service.token(), p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
     await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
     const claim = { instanceUuid: server.uuid, resources: resourcesFromFlavor({ vcpus: server.flavor.vcpus, ram: server.flavor.ram, disk: server.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': server.flavor.ephemeral, swap: server.flavor.swap }) };

@@ -1,10 +1,12 @@
+import { serviceCredentialSchema } from '../../client/service-credential.ts';
 import { int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
  * The `[compute-agent]` section of `swiftlet start compute-agent --config FILE` (or of the file
  * a storage process is given with `--compute-agent`): one compute host. It reaches compute's
  * system account with the same credential as the compute API, Glance and Neutron with the
- * tokens of the users whose servers it builds.
+ * tokens of the users whose servers it builds, and binds ports with compute's own Keystone user
+ * (`service_user`, Nova's `[neutron]` credential; required).
  */
 export const computeAgentSchema = {
   host: str('', { doc: "this host's name in the scheduler, os-services and os-hypervisors; default: the machine's host name" }),
@@ -20,6 +22,7 @@ export const computeAgentSchema = {
   account_key: str('', { doc: "that user's key; required" }),
   image_url: str('http://127.0.0.1:9292', { nonEmpty: true, doc: 'the image service (Glance v2)' }),
   network_url: str('http://127.0.0.1:9696', { nonEmpty: true, doc: 'the network service (Neutron v2.0)' }),
+  ...serviceCredentialSchema,
   heartbeat_interval: int(10, { min: 1, doc: "seconds between heartbeats (Nova's report_interval)" }),
   poll_interval: int(1, { min: 1, doc: 'seconds between looks at the queue' }),
   shutdown_timeout: int(60, { min: 0, doc: "seconds a guest gets to shut down cleanly before it is powered off (Nova's shutdown_timeout)" }),

@@ -7,6 +7,8 @@ import { badRequest, conflict, NovaError, notFound, overQuota, policyForbidden }
 import { flavorVisible } from '../flavor-view.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import type { ImageApi } from '../image-api.ts';
+import { UNBIND_FIELDS } from '../port-binding.ts';
+import type { ServiceAuth } from '../service-auth.ts';
 import type { NetworkApi } from '../network-api.ts';
 import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
@@ -33,6 +35,8 @@ export interface ServerApiDeps {
   readonly usage: ProjectUsage;
   readonly images: ImageApi;
   readonly networks: NetworkApi;
+  /** Compute's own token, to unbind a user's port (Neutron lets only admins clear `binding:host_id`). */
+  readonly service?: ServiceAuth;
   readonly logger: Logger;
 }
 
@@ -378,7 +382,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   if (!host || !isServiceUp(host, store.clock.now())) {
     for (const p of s.ports) {
       if (p.created) await d.networks.deletePort(userToken, p.portId);
-      else await d.networks.updatePort(userToken, p.portId, { device_id: '', device_owner: '', 'binding:host_id': '' }).catch(() => undefined);
+      else await d.networks.updatePort(d.service ? await d.service.token() : userToken, p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
     if (host) {
       const claim = { instanceUuid: s.uuid, resources: resourcesFromFlavor({ vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': s.flavor.ephemeral, swap: s.flavor.swap }) };

@@ -5,6 +5,7 @@ import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../../
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
+import { validateUserToken } from '../../common/token/request-context.ts';
 import { TokenRefusedError, type TokenValidator } from '../../common/token/token-validator.ts';
 import { AuthFailedError, UnexpectedStatusError } from '../../client/errors.ts';
 import { RecordVersionError } from '../../client/record-store.ts';
@@ -86,7 +87,7 @@ export class NetworkServer {
         return this.unauthorized();
       }
       try {
-        ctx = contextFromToken(this.validator.validate(token));
+        ctx = contextFromToken(validateUserToken(this.validator, token, req.headers['x-service-token']));
       } catch (err) {
         if (!(err instanceof TokenRefusedError)) throw err;
         await drain(req);

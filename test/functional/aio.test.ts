@@ -16,10 +16,11 @@ interface ServicePorts {
   readonly network: number;
   readonly compute: number;
   readonly volume: number;
+  readonly image: number;
 }
 
 async function servicePorts(): Promise<ServicePorts> {
-  return { identity: await freePort(), network: await freePort(), compute: await freePort(), volume: await freePort() };
+  return { identity: await freePort(), network: await freePort(), compute: await freePort(), volume: await freePort(), image: await freePort() };
 }
 
 interface Running {
@@ -62,10 +63,10 @@ function runAio(data: string, port: number, base: number, services: ServicePorts
 }
 
 /** The admin's project token from the identity service, with the password in the aio's clouds.yaml. */
-async function identityToken(data: string, port: number): Promise<string> {
+async function identityToken(data: string, port: number, user: 'admin' | 'demo' = 'admin'): Promise<string> {
   const clouds = parseYaml(await readFile(join(data, 'etc', 'clouds.yaml'), 'utf8')) as { clouds: Record<string, { auth: { password: string } }> };
-  const password = clouds.clouds['swiftlet-admin']?.auth.password ?? '';
-  const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } });
+  const password = clouds.clouds[`swiftlet-${user}`]?.auth.password ?? '';
+  const body = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } }, scope: { project: { name: user, domain: { name: 'Default' } } } } });
   const res = await httpRequest(port, 'POST', '/v3/auth/tokens', { 'Content-Type': 'application/json' }, body);
   assert.is(res.status, 201, res.body.toString());
   return res.headers['x-subject-token'] ?? '';
@@ -83,7 +84,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const port = await freePort();
   const base = await freePortBase();
   const services = await servicePorts();
-  const { identity: identityPort, network: networkPort, volume: volumePort } = services;
+  const { identity: identityPort, network: networkPort, volume: volumePort, compute: computePort, image: imagePort } = services;
   let running = runAio(dir.path, port, base, services, ['--storage-processes', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
@@ -147,6 +148,33 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     ];
     const networkBefore = await networkState();
 
+    // A member's server, booted through the compute agent of a storage process (ports bound
+    // with compute's own user, which the aio configured): ACTIVE with an address.
+    const demoToken = await identityToken(dir.path, identityPort, 'demo');
+    // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the service answered
+    const call = async (servicePort: number, as: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+      const res = await httpRequest(servicePort, method, path, { 'X-Auth-Token': as, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) }, body === undefined ? undefined : JSON.stringify(body));
+      return { status: res.status, json: res.body.length > 0 && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(res.body.toString()) : undefined };
+    };
+    assert.is((await call(computePort, adminToken, 'POST', '/v2.1/flavors', { flavor: { name: 'tiny', id: 'tiny', ram: 64, vcpus: 1, disk: 1 } })).status, 200);
+    const imageId = (await call(imagePort, adminToken, 'POST', '/v2/images', { name: 'disk', disk_format: 'raw', container_format: 'bare', visibility: 'public' })).json.id;
+    assert.is((await httpRequest(imagePort, 'PUT', `/v2/images/${imageId}/file`, { 'X-Auth-Token': adminToken, 'Content-Type': 'application/octet-stream' }, 'a disk')).status, 204);
+    const demoNet = (await call(networkPort, demoToken, 'POST', '/v2.0/networks', { network: { name: 'mine' } })).json.network;
+    assert.is((await call(networkPort, demoToken, 'POST', '/v2.0/subnets', { subnet: { network_id: demoNet.id, ip_version: 4, cidr: '10.4.0.0/24' } })).status, 201);
+    const serverId = (await call(computePort, demoToken, 'POST', '/v2.1/servers', { server: { name: 'kept-vm', imageRef: imageId, flavorRef: 'tiny', networks: [{ uuid: demoNet.id }] } })).json.server.id;
+    const serverState = async () => {
+      const s = (await call(computePort, demoToken, 'GET', `/v2.1/servers/${serverId}`)).json.server;
+      return { status: s.status, host: s['OS-EXT-SRV-ATTR:host'], addresses: s.addresses, ports: (await call(networkPort, demoToken, 'GET', `/v2.0/ports?device_id=${serverId}`)).json.ports };
+    };
+    let server = await serverState();
+    for (let i = 0; i < 600 && server.status === 'BUILD'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      server = await serverState();
+    }
+    assert.is(server.status, 'ACTIVE', JSON.stringify(server));
+    assert.match(server.addresses.mine[0].addr, /^10\.4\.0\./);
+    assert.is(server.ports.length, 1);
+
     // Kill a storage process (two nodes): the supervisor says so and starts it again.
     const pid = Number(await readFile(join(dir.path, 'run', 'storage2.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
@@ -169,8 +197,9 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     // Same identity state and keys: the token from before the restart is still good.
     const check = await httpRequest(identityPort, 'GET', '/v3/auth/tokens', { 'X-Auth-Token': adminToken, 'X-Subject-Token': adminToken });
     assert.is(check.status, 200);
-    // Every network, subnet and port as it was.
+    // Every network, subnet and port as it was, and the server with its address and port.
     assert.equal(await networkState(), networkBefore);
+    assert.equal(await serverState(), server);
   } finally {
     await stop(running);
     await dir.remove();

@@ -48,6 +48,7 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
     : new MemoryRecordStore());
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
+  networks.adminTokens.add(COMPUTE_SERVICE_TOKEN);
   const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
@@ -79,6 +80,9 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   };
 }
 
+/** The compute service's own token in tests: the fake Neutron takes it as an admin's. */
+export const COMPUTE_SERVICE_TOKEN = 'compute-service-token';
+
 /**
  * A compute agent for `c`'s records on a memory hypervisor, its state in a temp dir; `drain()`
  * waits until its queue is empty. Not started: call `start()` (or `register()` and `drain()`).
@@ -88,7 +92,7 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
     { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, logger: createLogger({ level: 'error', sink: () => {} }) },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }

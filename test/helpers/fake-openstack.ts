@@ -49,11 +49,21 @@ export class FakeImageApi implements ImageApi {
   }
 }
 
-/** Neutron as compute sees it: networks, ports with addresses drawn from 10.0.<n>.0/24, no reuse. */
+/**
+ * Neutron as compute sees it: networks, ports with addresses drawn from 10.0.<n>.0/24, no reuse.
+ * As Neutron's policy, `binding:host_id` is set only with an admin's token (`adminTokens`: 403
+ * otherwise); `creators` keeps the token each port was created with.
+ */
 export class FakeNetworkApi implements NetworkApi {
   readonly networks = new Map<string, NeutronNetwork>();
   readonly ports = new Map<string, NeutronPort>();
+  readonly adminTokens = new Set<string>();
+  readonly creators = new Map<string, string>();
   private next = 10;
+
+  private checkBinding(token: string, fields: Readonly<Record<string, unknown>>): void {
+    if ('binding:host_id' in fields && !this.adminTokens.has(token)) throw new ServiceCallError('network', 403, '(rule:update_port and rule:update_port:binding:host_id) is disallowed by policy');
+  }
 
   addNetwork(name: string): NeutronNetwork {
     const n: NeutronNetwork = { id: randomUUID(), name, shared: false };
@@ -77,16 +87,19 @@ export class FakeNetworkApi implements NetworkApi {
     return [...this.ports.values()].filter((p) => p.device_id === deviceId);
   }
 
-  async createPort(_token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+  async createPort(token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    this.checkBinding(token, port);
     const networkId = port['network_id'] as string;
     if (!this.networks.has(networkId)) throw new ServiceCallError('network', 404, 'NetworkNotFound');
     const n = this.next++;
-    const made: NeutronPort = { ...port, id: randomUUID(), network_id: networkId, mac_address: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`, device_id: String(port['device_id'] ?? ''), fixed_ips: [{ subnet_id: 'subnet', ip_address: `10.0.0.${n}` }] };
+    const made: NeutronPort = { device_owner: '', ...port, id: randomUUID(), network_id: networkId, mac_address: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`, device_id: String(port['device_id'] ?? ''), fixed_ips: [{ subnet_id: 'subnet', ip_address: `10.0.0.${n}` }] };
     this.ports.set(made.id, made);
+    this.creators.set(made.id, token);
     return made;
   }
 
-  async updatePort(_token: string, id: string, fields: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+  async updatePort(token: string, id: string, fields: Readonly<Record<string, unknown>>): Promise<NeutronPort> {
+    this.checkBinding(token, fields);
     const p = this.ports.get(id);
     if (!p) throw new ServiceCallError('network', 404, 'PortNotFound');
     const updated = { ...p, ...fields } as NeutronPort;

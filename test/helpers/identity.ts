@@ -50,7 +50,7 @@ export interface TestIdentity {
 
 export const IDENTITY_ACCOUNT_USERS = { 'user_.identity_identity': 'identity-key .admin' };
 
-export async function startIdentity(options: { cluster?: TestCluster; records?: RecordStore; keyRepository?: string; clock?: Clock; expirationSeconds?: number } = {}): Promise<TestIdentity> {
+export async function startIdentity(options: { cluster?: TestCluster; records?: RecordStore; keyRepository?: string; clock?: Clock; expirationSeconds?: number; serviceUsers?: readonly { user: string; password: string }[] } = {}): Promise<TestIdentity> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const dir = await makeTempDir('identity-keys-');
@@ -78,6 +78,7 @@ export async function startIdentity(options: { cluster?: TestCluster; records?: 
       { type: 'object-store', name: 'swift', description: 'Object Storage', urls: { public: 'http://127.0.0.1:8080/v1/AUTH_$(project_id)s', internal: 'http://127.0.0.1:8080/v1/AUTH_$(project_id)s', admin: 'http://127.0.0.1:8080' } },
     ],
     demo: { user: 'demo', password: DEMO_PASSWORD, project: 'demo' },
+    ...(options.serviceUsers ? { serviceUsers: options.serviceUsers } : {}),
   });
   await service.start();
   const running = service;

@@ -1,4 +1,4 @@
-import { systemClock } from '../../common/clock.ts';
+import { type Clock, systemClock } from '../../common/clock.ts';
 import { listen } from '../../common/http/server.ts';
 import { createLogger } from '../../common/logger.ts';
 import { FernetKeyRepository } from '../../common/token/key-repository.ts';
@@ -32,7 +32,8 @@ export interface TestNetwork {
   close(): Promise<void>;
 }
 
-export async function startNetwork(options: { records?: RecordStore; identity?: TestIdentity } = {}): Promise<TestNetwork> {
+export async function startNetwork(options: { records?: RecordStore; identity?: TestIdentity; clock?: Clock } = {}): Promise<TestNetwork> {
+  const clock = options.clock ?? systemClock;
   const identity = options.identity ?? (await startIdentity());
   const logger = createLogger({ level: 'error', sink: () => {} });
   const records = options.records ?? new MemoryRecordStore();
@@ -43,7 +44,7 @@ export async function startNetwork(options: { records?: RecordStore; identity?: 
   const url = `http://127.0.0.1:${server.port}`;
   service = new NetworkService(
     { publicUrl: url, identityUrl: identity.url, settings: { mtu: 1500, baseMac: 'fa:16:3e:00:00:00', quotas: DEFAULT_QUOTAS } },
-    { records, keys: new FernetKeyRepository(identity.keyRepository, systemClock), clock: systemClock, logger, hosts },
+    { records, keys: new FernetKeyRepository(identity.keyRepository, clock), clock, logger, hosts },
   );
   const running = service;
   return {

@@ -14,6 +14,7 @@ interface Seen {
   url: string;
   token: string | undefined;
   body: string;
+  serviceToken?: string;
 }
 let server: Server;
 let url: string;
@@ -31,7 +32,8 @@ function read(req: IncomingMessage): Promise<string> {
 test.before(async () => {
   server = createServer(async (req, res) => {
     const body = await read(req);
-    seen.push({ method: req.method ?? '', url: req.url ?? '', token: req.headers['x-auth-token'] as string | undefined, body });
+    const service = req.headers['x-service-token'] as string | undefined;
+    seen.push({ method: req.method ?? '', url: req.url ?? '', token: req.headers['x-auth-token'] as string | undefined, body, ...(service !== undefined ? { serviceToken: service } : {}) });
     const json = (status: number, value: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(value));
@@ -90,6 +92,16 @@ test('Neutron: networks (external ones left out for auto), ports by device_id, c
   await neutron.createPort('tok', { network_id: 'full' }).then(() => assert.unreachable(), (err) => assert.ok(err instanceof ServiceCallError && err.status === 409 && err.message.includes('IpAddressGenerationFailure')));
   assert.is(await neutron.deletePort('tok', 'port-1'), true);
   assert.is(await neutron.deletePort('tok', 'port-2'), false);
+});
+
+test('with compute\'s own credential, every call carries its token as X-Service-Token beside the user\'s (Nova\'s send_service_user_token)', async () => {
+  const service = { token: async () => 'nova-token' };
+  await new GlanceImageApi(url, http, service).get('user-tok', 'img-1');
+  assert.equal(seen.at(-1), { method: 'GET', url: '/v2/images/img-1', token: 'user-tok', body: '', serviceToken: 'nova-token' });
+  for await (const _ of await new GlanceImageApi(url, http, service).download('user-tok', 'img-1'));
+  assert.is(seen.at(-1)?.serviceToken, 'nova-token');
+  await new NeutronNetworkApi(url, http, service).createPort('user-tok', { network_id: 'net-1' });
+  assert.equal([seen.at(-1)?.token, seen.at(-1)?.serviceToken], ['user-tok', 'nova-token']);
 });
 
 test('a service that does not answer is a 503 ServiceCallError naming its URL (Nova\'s "Connection to glance host ... failed")', async () => {

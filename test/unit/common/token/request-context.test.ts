@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { authenticate, contextFromToken, hasRole } from '../../../../common/token/request-context.ts';
+import { authenticate, contextFromToken, hasRole, validateUserToken } from '../../../../common/token/request-context.ts';
 import type { TokenPayload } from '../../../../common/token/token-payload.ts';
-import { TokenRefusedError, TokenValidator } from '../../../../common/token/token-validator.ts';
+import { ALLOW_EXPIRED_WINDOW_MS, TokenRefusedError, TokenValidator } from '../../../../common/token/token-validator.ts';
 import { RevocationList } from '../../../../common/token/revocation.ts';
 import { decodeFernetKey, fernetEncrypt, generateFernetKey } from '../../../../common/token/fernet.ts';
 import { encodeTokenPayload } from '../../../../common/token/token-payload.ts';
@@ -68,6 +68,35 @@ test('authenticate: no token is undefined; a valid one its context; a bad or rev
   } catch (err) {
     assert.is((err as TokenRefusedError).reason, 'revoked');
   }
+});
+
+test('an expired user token is accepted beside a valid service token with the service role (keystonemiddleware), within Keystone\'s allow-expired window; revoked never', () => {
+  const clock = new ManualClock(1_900_000_000_000);
+  const keys = { keys: [decodeFernetKey(generateFernetKey())] };
+  const list = new RevocationList();
+  const validator = new TokenValidator(keys, list, clock);
+  const key = keys.keys[0] as Buffer;
+  const user = fernetEncrypt(key, encodeTokenPayload({ ...project(['member']), expiresAt: 1_899_999_900_000 }), 1_899_996_000);
+  const nova = fernetEncrypt(key, encodeTokenPayload({ ...project(['admin', 'service']), userId: 'nova' }), 1_899_999_000);
+  const memberOnly = fernetEncrypt(key, encodeTokenPayload({ ...project(['admin']), userId: 'other' }), 1_899_999_000);
+  const refused = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      if (err instanceof TokenRefusedError) return err.reason;
+      throw err;
+    }
+    return 'accepted';
+  };
+  assert.is(refused(() => authenticate(validator, { 'x-auth-token': user })), 'expired');
+  assert.is(authenticate(validator, { 'x-auth-token': user, 'x-service-token': nova })?.userId, 'u1');
+  assert.is(refused(() => authenticate(validator, { 'x-auth-token': user, 'x-service-token': memberOnly })), 'expired', 'a service token needs the service role');
+  assert.is(refused(() => authenticate(validator, { 'x-auth-token': user, 'x-service-token': 'gAAAAAnot-a-token' })), 'expired');
+  clock.advance(ALLOW_EXPIRED_WINDOW_MS);
+  assert.is(refused(() => validateUserToken(validator, user, nova)), 'expired', 'past the window');
+  clock.advance(-ALLOW_EXPIRED_WINDOW_MS);
+  list.add('k', { user_id: 'u1', issued_before: new Date(1_899_999_500_000).toISOString(), revoked_at: new Date(1_899_999_500_000).toISOString() });
+  assert.is(refused(() => validateUserToken(validator, user, nova)), 'revoked');
 });
 
 test.run();

@@ -7,7 +7,7 @@ import type { BuildRequest } from '../../../../compute/build-request.ts';
 import type { ComputeHostRecord } from '../../../../compute/host-record.ts';
 import { T } from '../../../../compute/records.ts';
 import type { ServerRecord } from '../../../../compute/server-record.ts';
-import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+import { COMPUTE_SERVICE_TOKEN, makeAgent, startCompute } from '../../../helpers/compute.ts';
 
 /** What a restarted agent or API finds, and that it finishes the work without doing any twice. */
 async function setup() {
@@ -27,7 +27,8 @@ test('an agent that died after making the port and starting the domain: the next
   await first.agent.register();
   const id = await boot();
   // What the dead agent had done: the port (bound to the server), the domain defined and running, the state at spawning.
-  const port = await c.networks.createPort(demo, { network_id: [...c.networks.networks.keys()][0], device_id: id, device_owner: 'compute:nova', 'binding:host_id': 'node1' });
+  const made = await c.networks.createPort(demo, { network_id: [...c.networks.networks.keys()][0], device_id: id });
+  const port = await c.networks.updatePort(COMPUTE_SERVICE_TOKEN, made.id, { device_owner: 'compute:nova', 'binding:host_id': 'node1' });
   await first.hypervisor.define(domainXml({ name: `instance-${id}`, uuid: id, virtType: 'qemu', memoryMiB: 512, vcpus: 1, disks: [], nics: [], consoleLogPath: '/tmp/console.log' }));
   await first.hypervisor.start(`instance-${id}`);
   const record = (await c.records.get<ServerRecord>(T.servers, id)) as { value: ServerRecord; version: string };
@@ -35,7 +36,7 @@ test('an agent that died after making the port and starting the domain: the next
   // A new agent process on the same host (same hypervisor: libvirt keeps domains across agent restarts).
   const second = new ComputeAgent(
     { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: first.stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, logger: nullLogger },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: nullLogger },
   );
   await second.register();
   await second.drain();
@@ -48,6 +49,57 @@ test('an agent that died after making the port and starting the domain: the next
   assert.equal(host?.instances, [id]);
   assert.is(host?.used.vcpus, 1);
   await first.remove();
+  await c.close();
+});
+
+test('a member\'s boot reaches ACTIVE: the port is created with their token and bound with compute\'s own (Neutron lets only admins set binding:host_id)', async () => {
+  const { c, demo, boot } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const id = await boot();
+  await a.agent.drain();
+  const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+  const [port] = [...c.networks.ports.values()];
+  assert.is(c.networks.creators.get(port?.id ?? ''), demo, "the user's port");
+  assert.equal([port?.device_id, port?.['device_owner'], port?.['binding:host_id']], [id, 'compute:nova', 'node1']);
+  assert.equal(s.addresses.private.map((x: { addr: string }) => x.addr), [port?.fixed_ips[0]?.ip_address]);
+  // Delete: the port compute made goes with the server.
+  assert.is((await c.request('DELETE', `/v2.1/servers/${id}`, { token: demo })).status, 204);
+  await a.agent.drain();
+  assert.is(c.networks.ports.size, 0);
+  await a.remove();
+  await c.close();
+});
+
+test('an agent that died between creating the port and binding it: the next one binds that port, makes no second', async () => {
+  const { c, demo, boot } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const id = await boot();
+  const made = await c.networks.createPort(demo, { network_id: [...c.networks.networks.keys()][0], device_id: id });
+  await a.agent.drain();
+  assert.is((await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server.status, 'ACTIVE');
+  assert.equal([...c.networks.ports.keys()], [made.id]);
+  assert.is(c.networks.ports.get(made.id)?.['binding:host_id'], 'node1');
+  await a.remove();
+  await c.close();
+});
+
+test('a port the user brought is bound with compute\'s token and, at delete, unbound with it and kept', async () => {
+  const { c, demo } = await setup();
+  const a = await makeAgent(c);
+  await a.agent.register();
+  const own = await c.networks.createPort(demo, { network_id: [...c.networks.networks.keys()][0] });
+  const imageId = [...c.images.images.keys()][0];
+  const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ port: own.id }] } } })).json.server.id;
+  await a.agent.drain();
+  assert.is((await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server.status, 'ACTIVE');
+  assert.is(c.networks.ports.get(own.id)?.['binding:host_id'], 'node1');
+  await c.request('DELETE', `/v2.1/servers/${id}`, { token: demo });
+  await a.agent.drain();
+  assert.equal([c.networks.ports.get(own.id)?.device_id, c.networks.ports.get(own.id)?.['binding:host_id']], ['', '']);
+  await a.remove();
   await c.close();
 });
 
