@@ -88,6 +88,8 @@ export interface ServerRecord {
   readonly fault: ServerFault | null;
   readonly access_ip_v4: string;
   readonly access_ip_v6: string;
+  /** The server group it booted into (the `group` scheduler hint); absent: none. */
+  readonly server_group?: string;
 }
 
 /** Nova's `_STATE_MAP` (nova/api/openstack/common.py): the API `status` of a vm and task state. */

@@ -14,6 +14,7 @@ import { limitRoutes } from './api/limits.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
+import { serverGroupRoutes } from './api/server-groups.ts';
 import { serverRoutes } from './api/servers.ts';
 import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
@@ -61,6 +62,7 @@ export class ComputeService {
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
+      ...serverGroupRoutes(this.store),
       ...serverActionRoutes(this.store, io.images, options.imageUrl),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];

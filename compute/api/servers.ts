@@ -17,6 +17,7 @@ import { isServiceUp } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
 import { type RequestedNetwork, type ServerRecord, serverStatus, STATUS_TO_VM_STATES } from '../server-record.ts';
+import { leaveGroup, type ServerGroupRecord } from '../server-group-record.ts';
 import { serverBasic, serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
@@ -106,6 +107,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const extra = Object.keys(body).filter((k) => !['server', 'os:scheduler_hints', 'OS-SCH-HNT:scheduler_hints'].includes(k));
     if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
     const s = bodyMember({ server: body['server'] }, 'server', allowed, ['name', 'flavorRef']);
+    const groupId = groupHint(body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints']);
     const name = nameParam('name', s['name']);
     const flavorRef = String(s['flavorRef']).split('/').at(-1) as string;
     const imageRef = s['imageRef'] === undefined || s['imageRef'] === '' ? '' : String(s['imageRef']).split('/').at(-1) as string;
@@ -158,6 +160,13 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       throw badRequest(`Unable to automatically allocate a network for project ${c.projectId}`);
     }
 
+    let group: ServerGroupRecord | undefined;
+    if (groupId !== undefined) {
+      group = await store.get<ServerGroupRecord>(T.serverGroups, groupId);
+      // Nova finds the group by UUID alone; here another project's group is as good as absent.
+      if (!group || (!c.isAdmin && group.project_id !== c.projectId)) throw badRequest(`Instance group ${groupId} could not be found.`);
+    }
+
     // Quotas (Nova's count_as_resource): as many as fit between min_count and max_count.
     const limits = await quotaLimits(store, c.projectId);
     const used = await d.usage.of(c.projectId);
@@ -177,8 +186,10 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap });
     const builds: BuildRequest[] = [];
     const servers: ServerRecord[] = [];
+    const uuids = Array.from({ length: count }, () => randomUUID());
+    if (group) await joinGroup(store, group.uuid, uuids, limits.server_group_members);
     for (let i = 0; i < count; i++) {
-      const uuid = randomUUID();
+      const uuid = uuids[i] as string;
       const displayName = count > 1 ? `${name}-${i + 1}` : name;
       const record: ServerRecord = {
         uuid,
@@ -215,6 +226,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         fault: null,
         access_ip_v4: typeof s['accessIPv4'] === 'string' ? s['accessIPv4'] : '',
         access_ip_v6: typeof s['accessIPv6'] === 'string' ? s['accessIPv6'] : '',
+        ...(group ? { server_group: group.uuid } : {}),
       };
       const build: BuildRequest = {
         server: uuid,
@@ -223,6 +235,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         claim: { instanceUuid: uuid, resources: claimResources },
         imageProperties: Object.fromEntries(Object.entries(image).filter(([k, v]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof v === 'string')) as Record<string, string>,
         ...(zone !== undefined ? { availabilityZone: zone } : {}),
+        ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };
       // The build request first: a server record without one and without a host is never left.
@@ -318,7 +331,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       method: 'GET',
       path: '/v2.1/servers/{server_id}',
       auth: 'token',
-      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin) }),
+      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin, { groups: true }) }),
     },
     {
       method: 'PUT',
@@ -337,7 +350,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         if (typeof u['hostname'] === 'string') changes.hostname = u['hostname'];
         const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
         if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
-        return ok({ server: serverDetail(req, updated.value, c.isAdmin) });
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true }) });
       },
     },
     {
@@ -353,6 +366,30 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       },
     },
   ];
+}
+
+/** The `group` scheduler hint: a server group's UUID (Nova's schema also takes a list of them; the first is used). */
+function groupHint(hints: unknown): string | undefined {
+  if (!isObject(hints) || hints['group'] === undefined) return undefined;
+  const raw = hints['group'];
+  const id = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof id !== 'string' || !UUID.test(id)) throw fieldError('group', raw, `${pyRepr(raw)} is not valid under any of the given schemas`);
+  return id;
+}
+
+/**
+ * Adds the new servers to the group's members, within `server_group_members`, in one
+ * compare-and-swap on the group's record, so two boots into one group cannot both take its last place.
+ * @throws {NovaError} 403 (Nova's OverQuota), 400 when the group was deleted meanwhile.
+ */
+async function joinGroup(store: ComputeStore, group: string, servers: readonly string[], limit: number): Promise<void> {
+  let over = false;
+  const joined = await updateRecord<ServerGroupRecord>(store.records, T.serverGroups, group, (cur) => {
+    over = limit >= 0 && cur.value.members.length + servers.length > limit;
+    return over ? undefined : { ...cur.value, members: [...cur.value.members, ...servers] };
+  });
+  if (over) throw overQuota('Quota exceeded, too many servers in group');
+  if (!joined) throw badRequest(`Instance group ${group} could not be found.`);
 }
 
 /** Nova's lock check: a locked server is changed only by an admin (`InstanceIsLocked`, 409). */
@@ -372,6 +409,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
     await store.records.delete(T.servers, s.uuid);
+    await leaveGroup(store, s.server_group, s.uuid);
     return;
   }
   const host = await store.get<ComputeHostRecord>(T.hosts, s.host);
@@ -389,6 +427,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
       }
     }
     await store.records.delete(T.servers, s.uuid);
+    await leaveGroup(store, s.server_group, s.uuid);
     return;
   }
   const marked = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'deleting' ? undefined : { ...cur.value, task_state: 'deleting', updated_at: store.isoSeconds() }));
