@@ -63,7 +63,7 @@ export class ComputeService {
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
-      ...serverActionRoutes(this.store, io.images, options.imageUrl),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl }),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });

@@ -42,7 +42,7 @@ const boot = (group: string, name = 'vm', extra: Record<string, unknown> = {}) =
 const show = async (id: string, version = '2.71') => (await c.request('GET', `/v2.1/servers/${id}`, { token: admin, version })).json.server;
 /** A server as the API writes it before placement (building, scheduling, no host). */
 function serverRecord(uuid: string, group: string): ServerRecord {
-  const now = new Date().toISOString().slice(0, 19) + 'Z';
+  const now = `${new Date().toISOString().slice(0, 19)}Z`;
   return {
     uuid, name: uuid, description: null, project_id: 'p', user_id: 'u', image_ref: imageId,
     flavor: { flavorid: '1', name: 'm1.tiny', vcpus: 1, ram: 512, disk: 1, ephemeral: 0, swap: 0, extra_specs: {} },
