@@ -33,6 +33,9 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
   const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http), networks: new NeutronNetworkApi(c.network_url, http), keys, revocations: tokens.revocations, clock, logger });
   await tokens.start();
+  // Servers made before the list index existed get their entries before the first list.
+  const indexed = await service.indexServers();
+  if (indexed > 0) logger.info('servers added to the list index', { servers: indexed });
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   const resume = setInterval(() => void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err })), c.build_resume_interval * 1000);
   logger.info('compute listening', { ip: c.bind_ip, port: server.port, pid: process.pid });

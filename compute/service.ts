@@ -23,6 +23,7 @@ import type { NetworkApi } from './network-api.ts';
 import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';
+import { backfillServerIndex } from './server-index.ts';
 import { ComputeServer } from './server.ts';
 import { ServerRecordUsage } from './server-usage.ts';
 import { ComputeStore } from './store.ts';
@@ -67,6 +68,11 @@ export class ComputeService {
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
+  }
+
+  /** Index entries for servers without them (made before the list index); how many were added. */
+  indexServers(): Promise<number> {
+    return backfillServerIndex(this.store);
   }
 
   /**

@@ -14,6 +14,7 @@ import type { NetworkApi, NeutronPort } from '../network-api.ts';
 import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { T } from '../records.ts';
 import { leaveGroup } from '../server-group-record.ts';
+import { unindexServer } from '../server-index.ts';
 import { releaseClaim } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
@@ -396,6 +397,7 @@ export class ComputeAgent {
       if (next === state || (await this.hosts.writeIfUnchanged(this.options.host, version, next))) break;
     }
     await this.store.records.delete(T.servers, server.uuid);
+    await unindexServer(this.store, server);
     await leaveGroup(this.store, server.server_group, server.uuid);
     this.logger.info('server deleted', { server: server.uuid });
   }

@@ -19,6 +19,7 @@ import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
 import { type RequestedNetwork, type ServerRecord, serverStatus, STATUS_TO_VM_STATES } from '../server-record.ts';
 import { leaveGroup, type ServerGroupRecord } from '../server-group-record.ts';
+import { indexServer, serverOrderKey, serversInOrder, unindexServer } from '../server-index.ts';
 import { serverBasic, serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
@@ -241,6 +242,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       };
       // The build request first: a server record without one and without a host is never left.
       await store.records.put(T.buildRequests, uuid, build);
+      await indexServer(store, record);
       await store.records.create(T.servers, uuid, record);
       await recordAction(store, c, uuid, 'create', requestId);
       builds.push(build);
@@ -258,11 +260,11 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const q = req.query;
     const allTenants = c.isAdmin && q.has('all_tenants') && !['0', 'false', 'False'].includes(q.get('all_tenants') as string);
     const project = c.isAdmin ? (q.get('project_id') ?? q.get('tenant_id') ?? (allTenants ? undefined : c.projectId)) : c.projectId;
-    let servers = (await store.scan<ServerRecord>(T.servers)).filter((s) => project === undefined || s.project_id === project);
+    const tests: ((s: ServerRecord) => boolean)[] = [(s) => project === undefined || s.project_id === project];
     const status = q.get('status');
     if (status !== null) {
       if (!STATUS_TO_VM_STATES[status.toUpperCase()]) throw badRequest('Invalid status value');
-      servers = servers.filter((s) => serverStatus(s.vm_state, s.task_state) === status.toUpperCase());
+      tests.push((s) => serverStatus(s.vm_state, s.task_state) === status.toUpperCase());
     }
     const name = q.get('name');
     if (name !== null) {
@@ -272,49 +274,70 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       } catch {
         re = new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       }
-      servers = servers.filter((s) => re.test(s.name));
+      tests.push((s) => re.test(s.name));
     }
     const image = q.get('image');
-    if (image !== null) servers = servers.filter((s) => s.image_ref === image);
+    if (image !== null) tests.push((s) => s.image_ref === image);
     const flavor = q.get('flavor');
-    if (flavor !== null) servers = servers.filter((s) => s.flavor.flavorid === flavor);
+    if (flavor !== null) tests.push((s) => s.flavor.flavorid === flavor);
     const reservation = q.get('reservation_id');
-    if (reservation !== null) servers = servers.filter((s) => s.reservation_id === reservation);
+    if (reservation !== null) tests.push((s) => s.reservation_id === reservation);
     const host = q.get('host');
-    if (host !== null && c.isAdmin) servers = servers.filter((s) => s.host === host);
+    if (host !== null && c.isAdmin) tests.push((s) => s.host === host);
     const ip = q.get('ip');
-    if (ip !== null) servers = servers.filter((s) => Object.values(s.addresses).some((as) => as.some((a) => a.version === 4 && a.addr.includes(ip))));
+    if (ip !== null) tests.push((s) => Object.values(s.addresses).some((as) => as.some((a) => a.version === 4 && a.addr.includes(ip))));
     const changesSince = q.get('changes-since');
     if (changesSince !== null) {
       const t = Date.parse(changesSince);
       if (Number.isNaN(t)) throw badRequest('The value of changes-since must be an ISO 8601 formatted timestamp.');
-      servers = servers.filter((s) => Date.parse(s.updated_at) >= t);
+      tests.push((s) => Date.parse(s.updated_at) >= t);
     }
+    const matches = (s: ServerRecord) => tests.every((t) => t(s));
     const sortKey = q.get('sort_key') ?? 'created_at';
     const sortDir = q.get('sort_dir') ?? 'desc';
     const keyOf: Record<string, (s: ServerRecord) => string | number> = { created_at: (s) => s.created_at, updated_at: (s) => s.updated_at, display_name: (s) => s.name, uuid: (s) => s.uuid, vm_state: (s) => s.vm_state, task_state: (s) => s.task_state ?? '', power_state: (s) => s.power_state, launched_at: (s) => s.launched_at ?? '', hostname: (s) => s.hostname, key_name: (s) => s.key_name ?? '', project_id: (s) => s.project_id, user_id: (s) => s.user_id };
     const key = keyOf[sortKey];
     if (!key) throw badRequest(`Invalid input for query parameters sort_key. Value: ${sortKey}. ${pyRepr(sortKey)} is not one of ${pyRepr(Object.keys(keyOf))}`);
-    const dir = sortDir === 'asc' ? 1 : -1;
-    servers.sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      if (x !== y) return (x < y ? -1 : 1) * dir;
-      return (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) * dir;
-    });
-    const marker = q.get('marker');
-    if (marker !== null) {
-      const at = servers.findIndex((s) => s.uuid === marker);
-      if (at < 0) throw badRequest(`marker [${marker}] not found`);
-      servers = servers.slice(at + 1);
-    }
     const limitText = q.get('limit');
     let limit = MAX_LIMIT;
     if (limitText !== null) {
       if (!/^[0-9]+$/.test(limitText)) throw badRequest(`Invalid input for query parameters limit. Value: ${limitText}. ${pyRepr(limitText)} does not match '^[0-9]*$'`);
       limit = Math.min(MAX_LIMIT, Number(limitText));
     }
-    const page = servers.slice(0, limit);
+    const marker = q.get('marker');
+    let page: ServerRecord[];
+    if (sortKey === 'created_at' && sortDir === 'desc') {
+      // Nova's default order is the index's: a page is read from the marker on, not every server.
+      let after: string | undefined;
+      if (marker !== null) {
+        const m = UUID.test(marker) ? await store.get<ServerRecord>(T.servers, marker) : undefined;
+        if (!m || (project !== undefined && m.project_id !== project)) throw badRequest(`marker [${marker}] not found`);
+        after = serverOrderKey(m);
+      }
+      page = [];
+      if (limit > 0) {
+        for await (const s of serversInOrder(store, project, after, limit)) {
+          if (!matches(s)) continue;
+          page.push(s);
+          if (page.length === limit) break;
+        }
+      }
+    } else {
+      let servers = (await store.scan<ServerRecord>(T.servers)).filter(matches);
+      const dir = sortDir === 'asc' ? 1 : -1;
+      servers.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        if (x !== y) return (x < y ? -1 : 1) * dir;
+        return (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) * dir;
+      });
+      if (marker !== null) {
+        const at = servers.findIndex((s) => s.uuid === marker);
+        if (at < 0) throw badRequest(`marker [${marker}] not found`);
+        servers = servers.slice(at + 1);
+      }
+      page = servers.slice(0, limit);
+    }
     const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
       const params = new URLSearchParams(req.query);
@@ -410,6 +433,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
     await store.records.delete(T.servers, s.uuid);
+    await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);
     return;
   }
@@ -429,6 +453,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
       }
     }
     await store.records.delete(T.servers, s.uuid);
+    await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);
     return;
   }

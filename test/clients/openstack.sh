@@ -165,7 +165,20 @@ if os catalog list -f value -c Type | grep -qx image && os catalog list -f value
   known "server start: ACTIVE" "compute binds ports with the user's token and Neutron lets only admins set binding:host_id; Nova binds with its service credential (issue 18)" bash -c "demo server start $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = ACTIVE ] && exit 0; sleep 1; done; exit 1"
   known "server reboot --wait" "compute binds ports with the user's token and Neutron lets only admins set binding:host_id; Nova binds with its service credential (issue 18)" demo server reboot --wait "$VM"
   check "server delete --wait" bash -c "demo server delete --wait $VM && ! demo server list -f value -c Name | grep -qx $VM"
-  check "cleanup: network, image" bash -c "demo network delete $NET && os image delete $IMG"
+  # Server groups, rebuild and resize on a server without NICs (`--network none`, 2.37), so
+  # they do not wait on the port binding above.
+  SG="csg-$S" VM2="cvm2-$S"
+  check "flavor create (the resize target)" os flavor create --ram 256 --vcpus 2 --disk 1 "$FL-2"
+  check "server group create --policy anti-affinity --rule max_server_per_host=2 (2.64)" bash -c "demo --os-compute-api-version 2.64 server group create --policy anti-affinity --rule max_server_per_host=2 $SG -f value -c policy | grep -qx anti-affinity"
+  check "server group create --policy soft-affinity (2.15)" bash -c "demo --os-compute-api-version 2.15 server group create --policy soft-affinity $SG-soft >/dev/null"
+  check "server group list / show" bash -c "demo server group list -f value -c Name | grep -qx $SG && demo --os-compute-api-version 2.64 server group show $SG -f json | grep -q '\"max_server_per_host\": 2'"
+  check "server create --network none --hint group=<id> --wait: ACTIVE, a member of the group" bash -c "demo --os-compute-api-version 2.37 server create --image $IMG --flavor $FL --network none --hint group=\$(demo server group show $SG -f value -c id) --wait $VM2 -f value -c status | grep -qx ACTIVE && demo server group show $SG -f value -c members | grep -q \$(demo server show $VM2 -f value -c id)"
+  check "server rebuild --image --wait: ACTIVE" bash -c "demo server rebuild --image $IMG --wait $VM2 >/dev/null && [ \"\$(demo server show $VM2 -f value -c status)\" = ACTIVE ]"
+  check "server resize --flavor --wait: VERIFY_RESIZE" bash -c "demo server resize --flavor $FL-2 --wait $VM2 && [ \"\$(demo server show $VM2 -f value -c status)\" = VERIFY_RESIZE ]"
+  check "server resize --confirm: ACTIVE with the new flavor" bash -c "demo server resize --confirm $VM2 2>/dev/null && for i in \$(seq 60); do [ \"\$(demo server show $VM2 -f value -c status)\" = ACTIVE ] && break; sleep 1; done && demo server show $VM2 -f value -c flavor | grep -q $FL-2"
+  check "server resize, then server resize revert: ACTIVE with the old flavor" bash -c "demo server resize --flavor $FL --wait $VM2 && demo server resize revert $VM2 && for i in \$(seq 60); do [ \"\$(demo server show $VM2 -f value -c status)\" = ACTIVE ] && break; sleep 1; done && demo server show $VM2 -f value -c flavor | grep -q $FL-2"
+  check "server delete: the group has no members left; server group delete" bash -c "demo server delete --wait $VM2 && [ \"\$(demo server group show $SG -f value -c members)\" = '' ] && demo server group delete $SG $SG-soft && ! demo server group list -f value -c Name | grep -q $SG"
+  check "cleanup: network, image, resize flavor" bash -c "demo network delete $NET && os image delete $IMG && os flavor delete $FL-2"
 else
   echo "SKIP server create/list/show/stop/start/reboot/delete: no image or network service in the catalog yet"
 fi
