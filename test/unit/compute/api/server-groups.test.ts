@@ -157,8 +157,35 @@ test('anti-affinity race decided by the claim: two boots scheduled from the same
   const states = await Promise.all(ids.map(async (id) => (await c.records.get<ServerRecord>(T.servers, id))?.value));
   assert.equal(states.map((s) => s?.vm_state).sort(), ['building', 'error']);
   for (const name of ['node2', 'node3']) await updateRecord<HostState>(c.records, T.hosts, name, (cur) => ({ ...cur.value, enabled: true }));
-  for (const id of ids) await c.request('DELETE', `/v2.1/servers/${id}`, { token: demo });
+  for (const id of ids) assert.is((await c.request('DELETE', `/v2.1/servers/${id}`, { token: admin })).status, 204);
   await drainAll();
+});
+
+test('affinity race decided by the group: two first members scheduled onto two hosts at once end on one', async () => {
+  const group = (await createGroup({ name: 'claim-together', policy: 'affinity' })).json.server_group.id;
+  // Each scheduler sees a different single host up, as two API processes with different views could.
+  let calls = 0;
+  class SplitViewHosts extends RecordHostStateStore {
+    override async all() {
+      const mine = ++calls === 1 ? 'node1' : 'node2';
+      return (await super.all()).map((h) => ({ ...h, enabled: h.host === mine }));
+    }
+  }
+  const hosts = new SplitViewHosts(c.service.store);
+  const ids: string[] = [randomUUID(), randomUUID()];
+  await updateRecord<ServerGroupRecord>(c.records, T.serverGroups, group, (cur) => ({ ...cur.value, members: ids }));
+  for (const id of ids) await c.records.create(T.servers, id, serverRecord(id, group));
+  const logger = createLogger({ level: 'error', sink: () => {} });
+  const requests = ids.map((id): BuildRequest => ({ server: id, token: demo, requestId: `req-${id}`, claim: { instanceUuid: id, resources: { vcpus: 1, memoryMiB: 512, diskGiB: 1 } }, imageProperties: {}, group, createdMs: Date.now() }));
+  await Promise.all(requests.map((r) => placeBuilds(c.service.store, hosts, [r], logger)));
+  const placed = await Promise.all(ids.map(async (id) => (await c.records.get<ServerRecord>(T.servers, id))?.value.host));
+  assert.is(new Set(placed).size, 1, `placed on ${placed.join(', ')}`);
+  const node2 = (await c.records.get<HostState>(T.hosts, 'node2'))?.value;
+  const node1 = (await c.records.get<HostState>(T.hosts, 'node1'))?.value;
+  assert.is([...(node1?.instances ?? []), ...(node2?.instances ?? [])].filter((u) => ids.includes(u)).length, 2, 'one claim each, none left behind');
+  for (const id of ids) assert.is((await c.request('DELETE', `/v2.1/servers/${id}`, { token: admin })).status, 204);
+  await drainAll();
+  assert.is((await c.records.get<ServerGroupRecord>(T.serverGroups, group))?.value.host, undefined, 'the last member gone, the group may go anywhere');
 });
 
 test('affinity: every member on the first one\'s host; 2.64 max_server_per_host 2 lets two share a host', async () => {
