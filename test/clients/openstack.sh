@@ -177,7 +177,7 @@ if os catalog list -f value -c Type | grep -qx image && os catalog list -f value
   check "server resize --flavor --wait: VERIFY_RESIZE" bash -c "demo server resize --flavor $FL-2 --wait $VM2 && [ \"\$(demo server show $VM2 -f value -c status)\" = VERIFY_RESIZE ]"
   check "server resize --confirm: ACTIVE with the new flavor" bash -c "demo server resize --confirm $VM2 2>/dev/null && for i in \$(seq 60); do [ \"\$(demo server show $VM2 -f value -c status)\" = ACTIVE ] && break; sleep 1; done && demo server show $VM2 -f value -c flavor | grep -q $FL-2"
   check "server resize, then server resize revert: ACTIVE with the old flavor" bash -c "demo server resize --flavor $FL --wait $VM2 && demo server resize revert $VM2 && for i in \$(seq 60); do [ \"\$(demo server show $VM2 -f value -c status)\" = ACTIVE ] && break; sleep 1; done && demo server show $VM2 -f value -c flavor | grep -q $FL-2"
-  check "server delete: the group has no members left; server group delete" bash -c "demo server delete --wait $VM2 && [ \"\$(demo server group show $SG -f value -c members)\" = '' ] && demo server group delete $SG $SG-soft && ! demo server group list -f value -c Name | grep -q $SG"
+  check "server delete: the group has no members left; server group delete" bash -c "demo server delete --wait $VM2 && [ \"\$(demo server group show $SG -f value -c members)\" = '[]' ] && demo server group delete $SG $SG-soft && ! demo server group list -f value -c Name | grep -q $SG"
   check "cleanup: network, image, resize flavor" bash -c "demo network delete $NET && os image delete $IMG && os flavor delete $FL-2"
 else
   echo "SKIP server create/list/show/stop/start/reboot/delete: no image or network service in the catalog yet"
