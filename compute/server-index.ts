@@ -56,10 +56,11 @@ export async function unindexServer(store: ComputeStore, s: Pick<ServerRecord, '
  */
 export async function backfillServerIndex(store: ComputeStore): Promise<number> {
   const indexed = new Set<string>();
-  for await (const key of listAllKeys(store.records, T.serverIndex, 'a/')) indexed.add(uuidOfOrderKey(key.slice(2)));
+  for await (const key of listAllKeys(store.records, T.serverIndex)) indexed.add(key);
   let added = 0;
   for (const s of await store.scan<ServerRecord>(T.servers)) {
-    if (indexed.has(s.uuid)) continue;
+    // Both scopes' entries: a delete cut short may have removed one and not the other.
+    if (keysOf(s).every((k) => indexed.has(k))) continue;
     await indexServer(store, s);
     added++;
   }

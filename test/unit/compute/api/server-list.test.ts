@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { MemoryRecordStore } from '../../../../client/memory-record-store.ts';
 import type { StoredRecord } from '../../../../client/record-store.ts';
 import { T } from '../../../../compute/records.ts';
+import { indexPrefix, serverOrderKey, unindexServer } from '../../../../compute/server-index.ts';
+import type { ServerRecord } from '../../../../compute/server-record.ts';
 import { startCompute, type TestCompute } from '../../../helpers/compute.ts';
 
 /** A memory store that counts the server records read. */
@@ -72,9 +74,12 @@ test('filters walk the index until the page is full; all_tenants sees every proj
 });
 
 test('servers made before the index existed are indexed at start; a deleted server leaves the index', async () => {
-  for (const e of (await records.list(T.serverIndex, { prefix: 'p/' })).entries.slice(0, 5)) await records.delete(T.serverIndex, e.key);
-  for (const e of (await records.list(T.serverIndex, { prefix: 'a/' })).entries.slice(0, 5)) await records.delete(T.serverIndex, e.key);
-  assert.is(await c.service.indexServers(), 5);
+  // Five servers lose both entries; a sixth only its project's (a delete cut short in between).
+  const servers = await Promise.all(mine.slice(0, 6).map(async (id) => (await records.get<ServerRecord>(T.servers, id))?.value as ServerRecord));
+  for (const s of servers.slice(0, 5)) await unindexServer(c.service.store, s);
+  await records.delete(T.serverIndex, `${indexPrefix((servers[5] as ServerRecord).project_id)}${serverOrderKey(servers[5] as ServerRecord)}`);
+  assert.is(ids(await c.request('GET', '/v2.1/servers', { token: demo })).length, 24);
+  assert.is(await c.service.indexServers(), 6);
   assert.is(await c.service.indexServers(), 0);
   assert.equal(ids(await c.request('GET', '/v2.1/servers', { token: demo })), mine);
   assert.is((await c.request('DELETE', `/v2.1/servers/${mine[0]}`, { token: demo })).status, 204);
