@@ -38,7 +38,24 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
   await tokens.start();
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
-  const resume = setInterval(() => void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err })), c.build_resume_interval * 1000);
+  // Servers made before the list index existed get their entries once the cluster answers
+  // (the proxy may still be starting): tried now, then with each resume until it succeeds.
+  let indexed = false;
+  const index = () => {
+    if (indexed) return;
+    void service.indexServers().then(
+      (added) => {
+        indexed = true;
+        if (added > 0) logger.info('servers added to the list index', { servers: added });
+      },
+      (err) => logger.warn('indexing servers failed; will retry', { err }),
+    );
+  };
+  index();
+  const resume = setInterval(() => {
+    index();
+    void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err }));
+  }, c.build_resume_interval * 1000);
   logger.info('compute listening', { ip: c.bind_ip, port: server.port, pid: process.pid });
   return {
     port: server.port,

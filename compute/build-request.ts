@@ -12,5 +12,7 @@ export interface BuildRequest {
   readonly claim: Claim;
   readonly imageProperties: Readonly<Record<string, string>>;
   readonly availabilityZone?: string;
+  /** The server group (the `group` hint), read again at placement for its current members. */
+  readonly group?: string;
   readonly createdMs: number;
 }

@@ -3,9 +3,10 @@ import { updateRecord } from '../client/record-update.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { RecordHostStateStore } from './host-store.ts';
 import { T } from './records.ts';
-import { claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
+import { CLAIM_RETRIES, claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
 import { NoValidHost } from './scheduler/errors.ts';
 import { defaultSchedulerConfig, selectDestinations } from './scheduler/select-destinations.ts';
+import { type ServerGroupRecord, schedulerGroup, settleAffinityHost } from './server-group-record.ts';
 import type { ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
 import { enqueue } from './work-queue.ts';
@@ -21,6 +22,9 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   if (requests.length === 0) return;
   const first = requests[0] as BuildRequest;
   const now = store.clock.now();
+  // The group as it is now, this boot's members included (they joined before placement).
+  const groupRecord = first.group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, first.group);
+  const group = groupRecord === undefined ? undefined : schedulerGroup(groupRecord);
   let selections: { instanceUuid: string; host: string; alternates: readonly string[] }[];
   try {
     selections = selectDestinations(await hosts.all(), {
@@ -28,6 +32,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
       resources: first.claim.resources,
       imageProperties: first.imageProperties,
       ...(first.availabilityZone !== undefined ? { availabilityZone: first.availabilityZone } : {}),
+      ...(group === undefined ? {} : { group }),
     }, defaultSchedulerConfig(Math.random), now);
   } catch (err) {
     if (!(err instanceof NoValidHost)) throw err;
@@ -39,11 +44,29 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     if (!s) continue;
     let host: string;
     try {
-      host = (await claimOnFirstFit(hosts, [s.host, ...s.alternates], r.claim)).host;
+      host = (await claimOnFirstFit(hosts, [s.host, ...s.alternates], group === undefined ? r.claim : { ...r.claim, group })).host;
     } catch (err) {
       if (!(err instanceof NoValidHost)) throw err;
       await fail(store, r, err.message);
       continue;
+    }
+    if (group?.policy === 'affinity') {
+      // Two first members placed at once may have chosen two hosts: the group's record decides.
+      const groupHost = await settleAffinityHost(store, group.uuid, host);
+      if (groupHost !== host) {
+        for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
+          const { state, version } = await hosts.read(host);
+          const next = releaseClaim(state, r.claim);
+          if (next === state || (await hosts.writeIfUnchanged(host, version, next))) break;
+        }
+        try {
+          host = (await claimOnFirstFit(hosts, [groupHost], { ...r.claim, group })).host;
+        } catch (err) {
+          if (!(err instanceof NoValidHost)) throw err;
+          await fail(store, r, err.message);
+          continue;
+        }
+      }
     }
     const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => (cur.value.host === host ? undefined : { ...cur.value, host, availability_zone: cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() }));
     if (!placed) {

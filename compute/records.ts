@@ -15,12 +15,19 @@ export const T = {
   hosts: 'hosts',
   /** Key: a server's UUID. */
   servers: 'servers',
+  /**
+   * Keys only (empty records): servers in Nova's default list order, newest first, so a page
+   * is a listing from a marker (compute/server-index.ts). `p/<project>/<order>` and `a/<order>`.
+   */
+  serverIndex: 'server-index',
   /** Key: a server's UUID: a boot not yet queued for its host (Nova's BuildRequest). */
   buildRequests: 'build-requests',
   /** Key: `<host>/<ms, 15 digits>-<server uuid>-<task>`: work queued for a host's agent. */
   queue: 'queue',
   /** Key: a request id: the agent's answer to a `console` task, read and removed by the API. */
   consoleReplies: 'console-replies',
+  /** Key: a server group's UUID (os-server-groups; compute/server-group-record.ts). */
+  serverGroups: 'server-groups',
   /** Key: `<server uuid>/<request id>`: os-instance-actions. */
   actions: 'actions',
 } as const;

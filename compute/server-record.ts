@@ -6,7 +6,15 @@
 export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized';
 
 /** Nova's task states, those this cloud passes through. */
-export type TaskState = 'image_snapshot' | 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard' | 'pausing' | 'unpausing' | 'suspending' | 'resuming' | null;
+export type TaskState =
+  | 'image_snapshot' | 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard'
+  | 'pausing' | 'unpausing' | 'suspending' | 'resuming'
+  | 'rebuilding' | 'rebuild_spawning'
+  | 'resize_prep' | 'resize_migrating' | 'resize_migrated' | 'resize_finish' | 'resize_reverting'
+  | null;
+
+const REBUILD_TASKS: ReadonlySet<TaskState> = new Set(['rebuilding', 'rebuild_spawning']);
+const RESIZE_TASKS: ReadonlySet<TaskState> = new Set(['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish']);
 
 export interface ServerFlavor {
   readonly flavorid: string;
@@ -88,6 +96,22 @@ export interface ServerRecord {
   readonly fault: ServerFault | null;
   readonly access_ip_v4: string;
   readonly access_ip_v6: string;
+  /** The server group it booted into (the `group` scheduler hint); absent: none. */
+  readonly server_group?: string;
+  /** A resize in progress or waiting to be confirmed or reverted (Nova's Migration). */
+  readonly migration?: ServerMigration;
+}
+
+/**
+ * What a resize keeps until it is confirmed or reverted: the consumer id holding the old
+ * flavor's claim on the host (Nova moves the source allocation to the migration's UUID), the
+ * old flavor, and the vm state to go back to (Nova's `old_vm_state`).
+ */
+export interface ServerMigration {
+  readonly id: string;
+  readonly old_flavor: ServerFlavor;
+  readonly new_flavor: ServerFlavor;
+  readonly old_vm_state: 'active' | 'stopped';
 }
 
 /** Nova's `_STATE_MAP` (nova/api/openstack/common.py): the API `status` of a vm and task state. */
@@ -96,21 +120,25 @@ export function serverStatus(vm: VmState, task: TaskState): string {
     case 'active':
       if (task === 'rebooting') return 'REBOOT';
       if (task === 'rebooting_hard') return 'HARD_REBOOT';
+      if (REBUILD_TASKS.has(task)) return 'REBUILD';
+      if (RESIZE_TASKS.has(task)) return 'RESIZE';
       return 'ACTIVE';
     case 'building':
       return 'BUILD';
     case 'stopped':
+      if (REBUILD_TASKS.has(task)) return 'REBUILD';
+      if (RESIZE_TASKS.has(task)) return 'RESIZE';
       return 'SHUTOFF';
     case 'paused':
       return 'PAUSED';
     case 'suspended':
       return 'SUSPENDED';
     case 'error':
-      return 'ERROR';
+      return REBUILD_TASKS.has(task) ? 'REBUILD' : 'ERROR';
     case 'deleted':
       return 'DELETED';
     case 'resized':
-      return 'VERIFY_RESIZE';
+      return task === 'resize_reverting' ? 'REVERT_RESIZE' : 'VERIFY_RESIZE';
   }
 }
 
@@ -124,6 +152,9 @@ export const STATUS_TO_VM_STATES: Readonly<Record<string, readonly VmState[]>> =
   ERROR: ['error'],
   DELETED: ['deleted'],
   VERIFY_RESIZE: ['resized'],
+  REVERT_RESIZE: ['resized'],
+  REBUILD: ['active', 'stopped', 'error'],
+  RESIZE: ['active', 'stopped'],
   REBOOT: ['active'],
   HARD_REBOOT: ['active'],
 };

@@ -28,7 +28,7 @@ const PROGRESS = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE
  * `locked` (2.9), `description` (2.19), `tags` (2.26), `trusted_image_certificates` (2.63),
  * `locked_reason` (2.73), `OS-EXT-SRV-ATTR:hostname` for others (2.90).
  */
-export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean): Record<string, unknown> {
+export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean, options: { groups?: boolean } = {}): Record<string, unknown> {
   const status = serverStatus(s.vm_state, s.task_state);
   const flavor = atLeast(req.version, '2.47')
     ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: s.flavor.swap, original_name: s.flavor.name, extra_specs: s.flavor.extra_specs }
@@ -87,5 +87,7 @@ export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: bool
   if (atLeast(req.version, '2.63')) out['trusted_image_certificates'] = null;
   if (atLeast(req.version, '2.73')) out['locked_reason'] = s.locked_reason;
   if (atLeast(req.version, '2.90') && !isAdmin) out['OS-EXT-SRV-ATTR:hostname'] = s.hostname;
+  // 2.71: the server's groups (Nova shows them on show, rebuild and update, not in lists).
+  if (atLeast(req.version, '2.71') && options.groups) out['server_groups'] = s.server_group === undefined ? [] : [s.server_group];
   return out;
 }

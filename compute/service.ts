@@ -14,6 +14,7 @@ import { limitRoutes } from './api/limits.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
+import { serverGroupRoutes } from './api/server-groups.ts';
 import { serverRoutes } from './api/servers.ts';
 import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
@@ -23,6 +24,7 @@ import type { ServiceAuth } from './service-auth.ts';
 import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';
+import { backfillServerIndex } from './server-index.ts';
 import { ComputeServer } from './server.ts';
 import { ServerRecordUsage } from './server-usage.ts';
 import { ComputeStore } from './store.ts';
@@ -62,10 +64,16 @@ export class ComputeService {
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
-      ...serverActionRoutes(this.store, io.images, options.imageUrl),
+      ...serverGroupRoutes(this.store),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl }),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
+  }
+
+  /** Index entries for servers without them (made before the list index); how many were added. */
+  indexServers(): Promise<number> {
+    return backfillServerIndex(this.store);
   }
 
   /**

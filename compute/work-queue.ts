@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert';
 
 export interface WorkItem {
   readonly server: string;

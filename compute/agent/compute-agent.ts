@@ -15,15 +15,19 @@ import { bindingFields, UNBIND_FIELDS } from '../port-binding.ts';
 import type { ServiceAuth } from '../service-auth.ts';
 import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { T } from '../records.ts';
+import { leaveGroup } from '../server-group-record.ts';
+import { unindexServer } from '../server-index.ts';
 import { releaseClaim } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
-import type { RequestedNetwork, ServerAddress, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
+import { flavorClaim, revertResizeClaim } from '../resize-claims.ts';
+import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ConsoleReply, WorkItem } from '../work-queue.ts';
 import { ConsoleNotAvailable, DomainNotFound } from './hypervisor/errors.ts';
 import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
-import { POWER_STATE_CODES, type Hypervisor } from './hypervisor/types.ts';
+import { describeDomain } from './hypervisor/domain-description.ts';
+import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
 import { ImageCache } from './image-cache.ts';
 
 export interface ComputeAgentOptions {
@@ -181,6 +185,9 @@ export class ComputeAgent {
       else if (item.task === 'delete') await this.delete(item);
       else if (item.task === 'console') await this.console(item);
       else if (item.task === 'snapshot') await this.snapshot(item);
+      else if (item.task === 'rebuild') await this.rebuild(item);
+      else if (item.task === 'resize') await this.resize(item);
+      else if (item.task === 'resize-revert') await this.resizeRevert(item);
       else await this.power(item);
       await this.store.records.delete(T.queue, key);
     } catch (err) {
@@ -211,8 +218,7 @@ export class ComputeAgent {
       await copyFile(base, disk, constants.COPYFILE_FICLONE).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
-      const nics: NicSpec[] = ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
-      const xml = domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: server.flavor.ram, vcpus: server.flavor.vcpus, disks: [{ path: disk, format, targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
+      const xml = this.domainXmlOf({ ...server, ports }, server.flavor, format);
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
         if (err instanceof DomainNotFound) return undefined;
         throw err;
@@ -228,6 +234,108 @@ export class ComputeAgent {
       const message = err instanceof Error ? err.message : String(err);
       await this.setState(server.uuid, 'error', null, { fault: { code: 500, message: `Build of instance ${server.uuid} aborted: ${message}`, created: this.store.isoSeconds() } });
     }
+  }
+
+  /** The server's domain: the flavor's memory and vCPUs, its disk, a NIC per port, the console log. */
+  private domainXmlOf(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw'): string {
+    const dir = join(this.options.stateDir, server.uuid);
+    const nics: NicSpec[] = server.ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [{ path: join(dir, 'disk'), format, targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
+  }
+
+  /** The domain's state, or undefined when it is not defined. */
+  private async domainState(name: string): Promise<PowerState | undefined> {
+    try {
+      return (await this.hypervisor.info(name)).powerState;
+    } catch (err) {
+      if (err instanceof DomainNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Nova's rebuild on the same host: the guest powered off, its disk made again from the new
+   * image, the domain defined again with the same NICs (ports and addresses stay), and started
+   * unless the server was stopped; a server in ERROR comes back ACTIVE.
+   */
+  private async rebuild(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server || (server.task_state !== 'rebuilding' && server.task_state !== 'rebuild_spawning')) return;
+    const name = server.instance_name;
+    try {
+      const before = await this.domainState(name);
+      if (before !== undefined && before !== 'shutdown') await this.hypervisor.destroy(name);
+      await this.setState(server.uuid, server.vm_state, 'rebuild_spawning');
+      const base = await this.cache.fetch(item.token, server.image_ref);
+      const format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
+      const dir = join(this.options.stateDir, server.uuid);
+      await mkdir(dir, { recursive: true });
+      await rm(join(dir, 'disk'), { force: true });
+      await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
+      await this.hypervisor.define(this.domainXmlOf(server, server.flavor, format));
+      const stopped = server.vm_state === 'stopped';
+      if (!stopped) await this.hypervisor.start(name);
+      await this.setState(server.uuid, stopped ? 'stopped' : 'active', null, { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], launched_at: this.store.isoMicros() });
+      this.logger.info('server rebuilt', { server: server.uuid, image: server.image_ref });
+    } catch (err) {
+      this.logger.error('rebuild failed', { server: server.uuid, err });
+      const message = err instanceof Error ? err.message : String(err);
+      await this.setState(server.uuid, 'error', null, { fault: { code: 500, message, created: this.store.isoSeconds() } });
+    }
+  }
+
+  /**
+   * A resize in place (the claims are already made by the API): the guest powered off,
+   * defined again with the new flavor, started again if it ran, and left VERIFY_RESIZE
+   * (`resized`) for the user to confirm or revert. Each step is safe to run again.
+   */
+  private async resize(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    const steps: readonly TaskState[] = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'];
+    if (!server?.migration || !steps.includes(server.task_state)) return;
+    const m = server.migration;
+    const name = server.instance_name;
+    try {
+      await this.setState(server.uuid, server.vm_state, 'resize_migrating');
+      if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
+      await this.setState(server.uuid, server.vm_state, 'resize_migrated');
+      await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
+      await this.setState(server.uuid, server.vm_state, 'resize_finish');
+      if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
+      await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      this.logger.info('server resized', { server: server.uuid, flavor: m.new_flavor.flavorid });
+    } catch (err) {
+      // Nova leaves a failed resize in ERROR with its fault; the new flavor's claim is given back.
+      this.logger.error('resize failed', { server: server.uuid, err });
+      await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor);
+      const message = err instanceof Error ? err.message : String(err);
+      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
+        const { migration: _gone, ...rest } = cur.value;
+        return { ...rest, flavor: m.old_flavor, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
+      });
+    }
+  }
+
+  /** revertResize: the guest defined again with the old flavor, in the state it had before; the claims as they were. */
+  private async resizeRevert(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server?.migration || server.task_state !== 'resize_reverting') return;
+    const m = server.migration;
+    const name = server.instance_name;
+    if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
+    await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
+    if (m.old_vm_state === 'active') await this.hypervisor.start(name);
+    await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor);
+    const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
+    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
+      const { migration: _gone, ...rest } = cur.value;
+      return { ...rest, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
+    });
+    this.logger.info('resize reverted', { server: server.uuid, flavor: m.old_flavor.flavorid });
+  }
+
+  private async diskFormat(name: string): Promise<'qcow2' | 'raw'> {
+    return describeDomain(await this.hypervisor.domainXml(name)).disks[0]?.format === 'qcow2' ? 'qcow2' : 'raw';
   }
 
   /**
@@ -293,12 +401,15 @@ export class ComputeAgent {
     }
     await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
     const claim = { instanceUuid: server.uuid, resources: resourcesFromFlavor({ vcpus: server.flavor.vcpus, ram: server.flavor.ram, disk: server.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': server.flavor.ephemeral, swap: server.flavor.swap }) };
+    const migration = server.migration === undefined ? undefined : flavorClaim(server.migration.id, server.migration.old_flavor);
     for (let attempt = 0; attempt < 10; attempt++) {
       const { state, version } = await this.hosts.read(this.options.host);
-      const next = releaseClaim(state, claim);
+      const next = releaseClaim(migration === undefined ? state : releaseClaim(state, migration), claim);
       if (next === state || (await this.hosts.writeIfUnchanged(this.options.host, version, next))) break;
     }
     await this.store.records.delete(T.servers, server.uuid);
+    await unindexServer(this.store, server);
+    await leaveGroup(this.store, server.server_group, server.uuid);
     this.logger.info('server deleted', { server: server.uuid });
   }
 

@@ -5,10 +5,11 @@ import { type InstanceActionRecord, recordAction } from '../instance-actions.ts'
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
-import type { ComputeStore } from '../store.ts';
 import { bodyMember, isObject, nameParam } from '../validation.ts';
 import type { ImageApi } from '../image-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
+import { rebuild } from './rebuild.ts';
+import { confirmResize, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -37,9 +38,11 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
 /**
  * `POST /v2.1/servers/{id}/action`: os-stop, os-start, reboot (SOFT, HARD), pause, unpause,
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
- * unlock (2.73 `locked_reason`); and os-instance-actions, what was asked of a server.
+ * unlock (2.73 `locked_reason`), createImage, rebuild (rebuild.ts), resize, confirmResize and
+ * revertResize (resize.ts); and os-instance-actions, what was asked of a server.
  */
-export function serverActionRoutes(store: ComputeStore, images: ImageApi, imageUrl: string): ComputeRoute[] {
+export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string }): ComputeRoute[] {
+  const { store, images, imageUrl } = d;
   const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
     const c = contextOf(req);
     checkLock(c, s);
@@ -140,6 +143,10 @@ export function serverActionRoutes(store: ComputeStore, images: ImageApi, imageU
         }
         if (name === 'os-getConsoleOutput') return consoleOutput(req, s, arg);
         if (name === 'createImage') return createImage(req, s, arg);
+        if (name === 'rebuild') return rebuild(store, images, req, s, arg);
+        if (name === 'resize') return resize(d, req, s, arg);
+        if (name === 'confirmResize') return confirmResize(d, req, s);
+        if (name === 'revertResize') return revertResize(d, req, s);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);

@@ -14,11 +14,14 @@ import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, type KeypairRecord, T } from '../records.ts';
 import { type ComputeContext, type ComputeRequest, type ComputeResponse, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
+import { flavorClaim } from '../resize-claims.ts';
 import { releaseClaim } from '../scheduler/claims.ts';
 import { isServiceUp } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
 import { type RequestedNetwork, type ServerRecord, serverStatus, STATUS_TO_VM_STATES } from '../server-record.ts';
+import { leaveGroup, type ServerGroupRecord } from '../server-group-record.ts';
+import { indexServer, serverOrderKey, serversInOrder, unindexServer } from '../server-index.ts';
 import { serverBasic, serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
@@ -110,6 +113,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const extra = Object.keys(body).filter((k) => !['server', 'os:scheduler_hints', 'OS-SCH-HNT:scheduler_hints'].includes(k));
     if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
     const s = bodyMember({ server: body['server'] }, 'server', allowed, ['name', 'flavorRef']);
+    const groupId = groupHint(body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints']);
     const name = nameParam('name', s['name']);
     const flavorRef = String(s['flavorRef']).split('/').at(-1) as string;
     const imageRef = s['imageRef'] === undefined || s['imageRef'] === '' ? '' : String(s['imageRef']).split('/').at(-1) as string;
@@ -162,6 +166,13 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       throw badRequest(`Unable to automatically allocate a network for project ${c.projectId}`);
     }
 
+    let group: ServerGroupRecord | undefined;
+    if (groupId !== undefined) {
+      group = await store.get<ServerGroupRecord>(T.serverGroups, groupId);
+      // Nova finds the group by UUID alone; here another project's group is as good as absent.
+      if (!group || (!c.isAdmin && group.project_id !== c.projectId)) throw badRequest(`Instance group ${groupId} could not be found.`);
+    }
+
     // Quotas (Nova's count_as_resource): as many as fit between min_count and max_count.
     const limits = await quotaLimits(store, c.projectId);
     const used = await d.usage.of(c.projectId);
@@ -181,8 +192,10 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap });
     const builds: BuildRequest[] = [];
     const servers: ServerRecord[] = [];
+    const uuids = Array.from({ length: count }, () => randomUUID());
+    if (group) await joinGroup(store, group.uuid, uuids, limits.server_group_members);
     for (let i = 0; i < count; i++) {
-      const uuid = randomUUID();
+      const uuid = uuids[i] as string;
       const displayName = count > 1 ? `${name}-${i + 1}` : name;
       const record: ServerRecord = {
         uuid,
@@ -219,6 +232,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         fault: null,
         access_ip_v4: typeof s['accessIPv4'] === 'string' ? s['accessIPv4'] : '',
         access_ip_v6: typeof s['accessIPv6'] === 'string' ? s['accessIPv6'] : '',
+        ...(group ? { server_group: group.uuid } : {}),
       };
       const build: BuildRequest = {
         server: uuid,
@@ -227,10 +241,12 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         claim: { instanceUuid: uuid, resources: claimResources },
         imageProperties: Object.fromEntries(Object.entries(image).filter(([k, v]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof v === 'string')) as Record<string, string>,
         ...(zone !== undefined ? { availabilityZone: zone } : {}),
+        ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };
       // The build request first: a server record without one and without a host is never left.
       await store.records.put(T.buildRequests, uuid, build);
+      await indexServer(store, record);
       await store.records.create(T.servers, uuid, record);
       await recordAction(store, c, uuid, 'create', requestId);
       builds.push(build);
@@ -248,11 +264,11 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const q = req.query;
     const allTenants = c.isAdmin && q.has('all_tenants') && !['0', 'false', 'False'].includes(q.get('all_tenants') as string);
     const project = c.isAdmin ? (q.get('project_id') ?? q.get('tenant_id') ?? (allTenants ? undefined : c.projectId)) : c.projectId;
-    let servers = (await store.scan<ServerRecord>(T.servers)).filter((s) => project === undefined || s.project_id === project);
+    const tests: ((s: ServerRecord) => boolean)[] = [(s) => project === undefined || s.project_id === project];
     const status = q.get('status');
     if (status !== null) {
       if (!STATUS_TO_VM_STATES[status.toUpperCase()]) throw badRequest('Invalid status value');
-      servers = servers.filter((s) => serverStatus(s.vm_state, s.task_state) === status.toUpperCase());
+      tests.push((s) => serverStatus(s.vm_state, s.task_state) === status.toUpperCase());
     }
     const name = q.get('name');
     if (name !== null) {
@@ -262,49 +278,70 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       } catch {
         re = new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
       }
-      servers = servers.filter((s) => re.test(s.name));
+      tests.push((s) => re.test(s.name));
     }
     const image = q.get('image');
-    if (image !== null) servers = servers.filter((s) => s.image_ref === image);
+    if (image !== null) tests.push((s) => s.image_ref === image);
     const flavor = q.get('flavor');
-    if (flavor !== null) servers = servers.filter((s) => s.flavor.flavorid === flavor);
+    if (flavor !== null) tests.push((s) => s.flavor.flavorid === flavor);
     const reservation = q.get('reservation_id');
-    if (reservation !== null) servers = servers.filter((s) => s.reservation_id === reservation);
+    if (reservation !== null) tests.push((s) => s.reservation_id === reservation);
     const host = q.get('host');
-    if (host !== null && c.isAdmin) servers = servers.filter((s) => s.host === host);
+    if (host !== null && c.isAdmin) tests.push((s) => s.host === host);
     const ip = q.get('ip');
-    if (ip !== null) servers = servers.filter((s) => Object.values(s.addresses).some((as) => as.some((a) => a.version === 4 && a.addr.includes(ip))));
+    if (ip !== null) tests.push((s) => Object.values(s.addresses).some((as) => as.some((a) => a.version === 4 && a.addr.includes(ip))));
     const changesSince = q.get('changes-since');
     if (changesSince !== null) {
       const t = Date.parse(changesSince);
       if (Number.isNaN(t)) throw badRequest('The value of changes-since must be an ISO 8601 formatted timestamp.');
-      servers = servers.filter((s) => Date.parse(s.updated_at) >= t);
+      tests.push((s) => Date.parse(s.updated_at) >= t);
     }
+    const matches = (s: ServerRecord) => tests.every((t) => t(s));
     const sortKey = q.get('sort_key') ?? 'created_at';
     const sortDir = q.get('sort_dir') ?? 'desc';
     const keyOf: Record<string, (s: ServerRecord) => string | number> = { created_at: (s) => s.created_at, updated_at: (s) => s.updated_at, display_name: (s) => s.name, uuid: (s) => s.uuid, vm_state: (s) => s.vm_state, task_state: (s) => s.task_state ?? '', power_state: (s) => s.power_state, launched_at: (s) => s.launched_at ?? '', hostname: (s) => s.hostname, key_name: (s) => s.key_name ?? '', project_id: (s) => s.project_id, user_id: (s) => s.user_id };
     const key = keyOf[sortKey];
     if (!key) throw badRequest(`Invalid input for query parameters sort_key. Value: ${sortKey}. ${pyRepr(sortKey)} is not one of ${pyRepr(Object.keys(keyOf))}`);
-    const dir = sortDir === 'asc' ? 1 : -1;
-    servers.sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      if (x !== y) return (x < y ? -1 : 1) * dir;
-      return (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) * dir;
-    });
-    const marker = q.get('marker');
-    if (marker !== null) {
-      const at = servers.findIndex((s) => s.uuid === marker);
-      if (at < 0) throw badRequest(`marker [${marker}] not found`);
-      servers = servers.slice(at + 1);
-    }
     const limitText = q.get('limit');
     let limit = MAX_LIMIT;
     if (limitText !== null) {
       if (!/^[0-9]+$/.test(limitText)) throw badRequest(`Invalid input for query parameters limit. Value: ${limitText}. ${pyRepr(limitText)} does not match '^[0-9]*$'`);
       limit = Math.min(MAX_LIMIT, Number(limitText));
     }
-    const page = servers.slice(0, limit);
+    const marker = q.get('marker');
+    let page: ServerRecord[];
+    if (sortKey === 'created_at' && sortDir === 'desc') {
+      // Nova's default order is the index's: a page is read from the marker on, not every server.
+      let after: string | undefined;
+      if (marker !== null) {
+        const m = UUID.test(marker) ? await store.get<ServerRecord>(T.servers, marker) : undefined;
+        if (!m || (project !== undefined && m.project_id !== project)) throw badRequest(`marker [${marker}] not found`);
+        after = serverOrderKey(m);
+      }
+      page = [];
+      if (limit > 0) {
+        for await (const s of serversInOrder(store, project, after, limit)) {
+          if (!matches(s)) continue;
+          page.push(s);
+          if (page.length === limit) break;
+        }
+      }
+    } else {
+      let servers = (await store.scan<ServerRecord>(T.servers)).filter(matches);
+      const dir = sortDir === 'asc' ? 1 : -1;
+      servers.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        if (x !== y) return (x < y ? -1 : 1) * dir;
+        return (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0) * dir;
+      });
+      if (marker !== null) {
+        const at = servers.findIndex((s) => s.uuid === marker);
+        if (at < 0) throw badRequest(`marker [${marker}] not found`);
+        servers = servers.slice(at + 1);
+      }
+      page = servers.slice(0, limit);
+    }
     const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
       const params = new URLSearchParams(req.query);
@@ -322,7 +359,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       method: 'GET',
       path: '/v2.1/servers/{server_id}',
       auth: 'token',
-      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin) }),
+      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin, { groups: true }) }),
     },
     {
       method: 'PUT',
@@ -341,7 +378,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         if (typeof u['hostname'] === 'string') changes.hostname = u['hostname'];
         const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
         if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
-        return ok({ server: serverDetail(req, updated.value, c.isAdmin) });
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true }) });
       },
     },
     {
@@ -357,6 +394,30 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       },
     },
   ];
+}
+
+/** The `group` scheduler hint: a server group's UUID (Nova's schema also takes a list of them; the first is used). */
+function groupHint(hints: unknown): string | undefined {
+  if (!isObject(hints) || hints['group'] === undefined) return undefined;
+  const raw = hints['group'];
+  const id = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof id !== 'string' || !UUID.test(id)) throw fieldError('group', raw, `${pyRepr(raw)} is not valid under any of the given schemas`);
+  return id;
+}
+
+/**
+ * Adds the new servers to the group's members, within `server_group_members`, in one
+ * compare-and-swap on the group's record, so two boots into one group cannot both take its last place.
+ * @throws {NovaError} 403 (Nova's OverQuota), 400 when the group was deleted meanwhile.
+ */
+async function joinGroup(store: ComputeStore, group: string, servers: readonly string[], limit: number): Promise<void> {
+  let over = false;
+  const joined = await updateRecord<ServerGroupRecord>(store.records, T.serverGroups, group, (cur) => {
+    over = limit >= 0 && cur.value.members.length + servers.length > limit;
+    return over ? undefined : { ...cur.value, members: [...cur.value.members, ...servers] };
+  });
+  if (over) throw overQuota('Quota exceeded, too many servers in group');
+  if (!joined) throw badRequest(`Instance group ${group} could not be found.`);
 }
 
 /** Nova's lock check: a locked server is changed only by an admin (`InstanceIsLocked`, 409). */
@@ -376,6 +437,8 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
     await store.records.delete(T.servers, s.uuid);
+    await unindexServer(store, s);
+    await leaveGroup(store, s.server_group, s.uuid);
     return;
   }
   const host = await store.get<ComputeHostRecord>(T.hosts, s.host);
@@ -388,11 +451,14 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
       const claim = { instanceUuid: s.uuid, resources: resourcesFromFlavor({ vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': s.flavor.ephemeral, swap: s.flavor.swap }) };
       for (let attempt = 0; attempt < 10; attempt++) {
         const { state, version } = await d.hosts.read(s.host);
-        const next = releaseClaim(state, claim);
+        const migration = s.migration === undefined ? state : releaseClaim(state, flavorClaim(s.migration.id, s.migration.old_flavor));
+        const next = releaseClaim(migration, claim);
         if (next === state || (await d.hosts.writeIfUnchanged(s.host, version, next))) break;
       }
     }
     await store.records.delete(T.servers, s.uuid);
+    await unindexServer(store, s);
+    await leaveGroup(store, s.server_group, s.uuid);
     return;
   }
   const marked = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'deleting' ? undefined : { ...cur.value, task_state: 'deleting', updated_at: store.isoSeconds() }));

@@ -37,17 +37,24 @@ export function applyClaim(host: HostState, claim: Claim): HostState {
   }
   const group = claim.group;
   if (group?.policy === 'anti-affinity') {
+    // Members as the claim knew them, and those the host itself says joined the group: the
+    // second covers a member that joined after this boot read the group's list.
     const members = new Set(group.members);
     const max = group.rules?.max_server_per_host ?? 1;
-    if (host.instances.filter((uuid) => members.has(uuid)).length >= max) throw new ClaimFailed(host.host, `server group ${group.uuid} already has ${max} member(s) on the host`);
+    const here = host.instances.filter((uuid) => members.has(uuid) || host.instanceGroups?.[uuid] === group.uuid).length;
+    if (here >= max) throw new ClaimFailed(host.host, `server group ${group.uuid} already has ${max} member(s) on the host`);
   }
-  return { ...host, used: add(host.used, claim.resources, 1), instances: [...host.instances, claim.instanceUuid], generation: host.generation + 1 };
+  const instanceGroups = group === undefined ? host.instanceGroups : { ...host.instanceGroups, [claim.instanceUuid]: group.uuid };
+  return { ...host, used: add(host.used, claim.resources, 1), instances: [...host.instances, claim.instanceUuid], ...(instanceGroups === undefined ? {} : { instanceGroups }), generation: host.generation + 1 };
 }
 
 /** The host's state without the claim (an instance deleted or moved); unchanged if it holds none. */
 export function releaseClaim(host: HostState, claim: Claim): HostState {
   if (!host.instances.includes(claim.instanceUuid)) return host;
-  return { ...host, used: add(host.used, claim.resources, -1), instances: host.instances.filter((u) => u !== claim.instanceUuid), generation: host.generation + 1 };
+  const out: HostState = { ...host, used: add(host.used, claim.resources, -1), instances: host.instances.filter((u) => u !== claim.instanceUuid), generation: host.generation + 1 };
+  if (host.instanceGroups?.[claim.instanceUuid] === undefined) return out;
+  const { [claim.instanceUuid]: _gone, ...instanceGroups } = host.instanceGroups;
+  return { ...out, instanceGroups };
 }
 
 /** Where host states live (the record store later): reads carry a version, writes are conditional on it. */

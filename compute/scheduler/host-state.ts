@@ -27,6 +27,13 @@ export interface HostState {
   readonly traits: readonly string[];
   /** UUIDs of the instances placed on the host (claimed, building or running). */
   readonly instances: readonly string[];
+  /**
+   * The server group of each instance here that booted into one (instance UUID to group UUID),
+   * written by the claim itself, so a hard group policy is checked against the host's own
+   * record: two concurrent boots into one anti-affinity group, each knowing only the members
+   * it had read, still cannot both land here (compute/scheduler/claims.ts).
+   */
+  readonly instanceGroups?: Readonly<Record<string, string>>;
   /** Bumped by every claim and release (placement's resource provider generation). */
   readonly generation: number;
 }

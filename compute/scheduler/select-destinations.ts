@@ -15,6 +15,7 @@ import { cpuWeigher } from './weighers/cpu-weigher.ts';
 import { diskWeigher } from './weighers/disk-weigher.ts';
 import { type HostWeigher, weighHosts } from './weighers/host-weigher.ts';
 import { ramWeigher } from './weighers/ram-weigher.ts';
+import { serverGroupSoftAffinityWeigher, serverGroupSoftAntiAffinityWeigher } from './weighers/server-group-soft-weighers.ts';
 
 /**
  * The filter scheduler as pure functions (`nova/scheduler/manager.py` select_destinations,
@@ -49,9 +50,12 @@ export const DEFAULT_FILTERS: readonly HostFilter[] = [
   ServerGroupAffinityFilter,
 ];
 
-/** Nova's defaults: the RAM, CPU and disk weighers at 1.0 (spread), subset 1, 3 attempts. */
+/**
+ * Nova's defaults: the RAM, CPU and disk weighers at 1.0 (spread) and the soft server-group
+ * weighers at 1.0, subset 1, 3 attempts.
+ */
 export function defaultSchedulerConfig(random: () => number): SchedulerConfig {
-  return { filters: DEFAULT_FILTERS, weighers: [ramWeigher(), cpuWeigher(), diskWeigher()], hostSubsetSize: 1, maxAttempts: 3, shuffleBestSameWeighedHosts: false, random };
+  return { filters: DEFAULT_FILTERS, weighers: [ramWeigher(), cpuWeigher(), diskWeigher(), serverGroupSoftAffinityWeigher(), serverGroupSoftAntiAffinityWeigher()], hostSubsetSize: 1, maxAttempts: 3, shuffleBestSameWeighedHosts: false, random };
 }
 
 /** The hosts every filter passes. */
@@ -71,7 +75,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 export function sortedHosts(hosts: readonly HostState[], context: FilterContext, config: SchedulerConfig): HostState[] {
   const passing = filterHosts(hosts, context, config.filters);
   if (passing.length === 0) return [];
-  let weighed = weighHosts(passing, config.weighers);
+  let weighed = weighHosts(passing, config.weighers, context.spec);
   const top = weighed[0]?.weight;
   if (config.shuffleBestSameWeighedHosts) {
     const best = weighed.filter((w) => w.weight === top);

@@ -1,4 +1,5 @@
 import type { HostState } from '../host-state.ts';
+import type { RequestSpec } from '../request-spec.ts';
 
 /**
  * One of Nova's host weighers: a raw weight per host (higher wins), normalized to 0..1 over
@@ -11,7 +12,8 @@ export interface HostWeigher {
   readonly multiplier: number;
   /** The floor of the normalization (0 for the capacity weighers), else the lowest weight. */
   readonly minval?: number;
-  weigh(host: HostState): number;
+  /** `spec` is the request being placed (the server-group weighers read its group). */
+  weigh(host: HostState, spec?: RequestSpec): number;
 }
 
 export interface WeighedHost {
@@ -29,11 +31,11 @@ export function normalize(values: readonly number[], minval?: number, maxval?: n
 }
 
 /** Nova's `get_weighed_objects`: summed scores, best first (ties keep the hosts' order). */
-export function weighHosts(hosts: readonly HostState[], weighers: readonly HostWeigher[]): WeighedHost[] {
+export function weighHosts(hosts: readonly HostState[], weighers: readonly HostWeigher[], spec?: RequestSpec): WeighedHost[] {
   const totals = hosts.map(() => 0);
   if (hosts.length > 1) {
     for (const weigher of weighers) {
-      const raw = hosts.map((h) => Math.max(weigher.weigh(h), weigher.minval ?? Number.NEGATIVE_INFINITY));
+      const raw = hosts.map((h) => Math.max(weigher.weigh(h, spec), weigher.minval ?? Number.NEGATIVE_INFINITY));
       normalize(raw, weigher.minval).forEach((w, i) => {
         totals[i] = (totals[i] ?? 0) + weigher.multiplier * w;
       });

@@ -28,6 +28,18 @@ test('a claim that no longer fits fails, naming the resource, and changes nothin
   }
 });
 
+test('anti-affinity race: a boot that read the group before the other member joined still cannot share its host', () => {
+  // Boot B joined the group after boot A read it: A's claim knows only itself; B claimed first.
+  const hostWithB = applyClaim(host('a'), { ...small('i-b'), group: { uuid: 'g', policy: 'anti-affinity', members: ['i-a', 'i-b'] } });
+  assert.equal(hostWithB.instanceGroups, { 'i-b': 'g' });
+  assert.throws(() => applyClaim(hostWithB, { ...small('i-a'), group: { uuid: 'g', policy: 'anti-affinity', members: ['i-a'] } }), (err: unknown) => err instanceof ClaimFailed && err.message.includes('server group g'));
+  // Another group's member, or 2.64's max_server_per_host 2, fits.
+  assert.ok(applyClaim(hostWithB, { ...small('i-a'), group: { uuid: 'other', policy: 'anti-affinity', members: ['i-a'] } }));
+  assert.ok(applyClaim(hostWithB, { ...small('i-a'), group: { uuid: 'g', policy: 'anti-affinity', members: ['i-a'], rules: { max_server_per_host: 2 } } }));
+  // Released, the host forgets the instance's group.
+  assert.equal(releaseClaim(hostWithB, small('i-b')).instanceGroups, {});
+});
+
 test('the same claim twice is counted once (a retried boot)', () => {
   const once = applyClaim(host('a'), small('i-1'));
   assert.is(applyClaim(once, small('i-1')), once);

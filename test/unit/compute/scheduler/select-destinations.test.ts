@@ -6,6 +6,7 @@ import { defaultSchedulerConfig, type SchedulerConfig, selectDestinations } from
 import { cpuWeigher } from '../../../../compute/scheduler/weighers/cpu-weigher.ts';
 import { diskWeigher } from '../../../../compute/scheduler/weighers/disk-weigher.ts';
 import { ramWeigher } from '../../../../compute/scheduler/weighers/ram-weigher.ts';
+import { serverGroupSoftAffinityWeigher } from '../../../../compute/scheduler/weighers/server-group-soft-weighers.ts';
 import { host, NOW, request } from './host-fixture.ts';
 
 const config = (changes: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...defaultSchedulerConfig(seededRandom(7)), ...changes });
@@ -56,6 +57,25 @@ test('affinity keeps a group together, on the host its earlier members are on', 
   const withOld = [host('h1'), host('h2'), host('h3', { instances: ['old'], used: { vcpus: 1, memoryMiB: 8192, diskGiB: 20 } })];
   const placed = selectDestinations(withOld, request({ instanceUuids: uuids(3), group }), config(), NOW).map((s) => s.host);
   assert.equal(placed, ['h3', 'h3', 'h3']);
+});
+
+test('soft-affinity: the group stays on one host while it fits, then spills over instead of failing', () => {
+  const group = { uuid: 'g', policy: 'soft-affinity' as const, members: [] };
+  // Disk-bound: 5 m1.small per host. The three spreading weighers at 1.0 together can outweigh
+  // the group's at 1.0 as a host fills (Nova's too), so the operator raises its multiplier.
+  const weighers = [ramWeigher(), cpuWeigher(), diskWeigher(), serverGroupSoftAffinityWeigher(10)];
+  const placed = selectDestinations(hosts(), request({ instanceUuids: uuids(6), group }), config({ weighers }), NOW).map((s) => s.host);
+  assert.equal(placed.slice(0, 5), Array(5).fill(placed[0]));
+  assert.not.equal(placed[5], placed[0]);
+});
+
+test('soft-anti-affinity: members spread one per host, and a fifth on four hosts still boots (doubled up)', () => {
+  const group = { uuid: 'g', policy: 'soft-anti-affinity' as const, members: ['old'] };
+  const withOld = [host('h1', { instances: ['old'] }), host('h2'), host('h3'), host('h4')];
+  // With only the RAM weigher, h1 (no use counted) would win every time; the group's weigher moves them off.
+  const placed = selectDestinations(withOld, request({ instanceUuids: uuids(4), group }), config({ weighers: defaultSchedulerConfig(Math.random).weighers.slice(3) }), NOW).map((s) => s.host);
+  assert.equal(new Set(placed.slice(0, 3)), new Set(['h2', 'h3', 'h4']));
+  assert.is(placed.length, 4);
 });
 
 test('an availability zone confines the placement', () => {
