@@ -18,7 +18,15 @@ import { enqueue } from './work-queue.ts';
  * for the host's agent, and drop the build request. No host: the servers go to ERROR with
  * Nova's fault (code 500, "No valid host was found. ...").
  */
-export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateStore, requests: readonly BuildRequest[], logger: Logger): Promise<void> {
+export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateStore, all: readonly BuildRequest[], logger: Logger): Promise<void> {
+  // A server that already has its host was placed by another pass (a resumed build racing the
+  // API process still placing it, or one that stopped before queuing): it goes to that host only.
+  const requests: BuildRequest[] = [];
+  for (const r of all) {
+    const host = (await store.get<ServerRecord>(T.servers, r.server))?.host ?? null;
+    if (host === null) requests.push(r);
+    else await requeueOnHost(store, hosts, r, host, logger);
+  }
   if (requests.length === 0) return;
   const first = requests[0] as BuildRequest;
   const now = store.clock.now();
@@ -68,7 +76,17 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
         }
       }
     }
-    const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => (cur.value.host === host ? undefined : { ...cur.value, host, availability_zone: cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() }));
+    let placedElsewhere: string | null = null;
+    const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => {
+      placedElsewhere = cur.value.host !== null && cur.value.host !== host ? cur.value.host : null;
+      return cur.value.host === host || placedElsewhere !== null ? undefined : { ...cur.value, host, availability_zone: cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() };
+    });
+    if (placedElsewhere !== null) {
+      // Another pass placed it first (compare-and-swap on the server decides): ours is given back.
+      await releaseOn(hosts, host, r.claim);
+      logger.info('server placed by another pass', { server: r.server, host: placedElsewhere });
+      continue;
+    }
     if (!placed) {
       // Deleted meanwhile: give the claim back (the host's agent would, had it been queued).
       const { state, version } = await hosts.read(host);
@@ -82,8 +100,31 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   }
 }
 
+/** The build queued again for the host the server already has: its claim there (kept if made), the queue key, the request dropped. */
+async function requeueOnHost(store: ComputeStore, hosts: RecordHostStateStore, r: BuildRequest, host: string, logger: Logger): Promise<void> {
+  try {
+    await claimOnFirstFit(hosts, [host], r.claim);
+  } catch (err) {
+    if (!(err instanceof NoValidHost)) throw err;
+    await fail(store, r, err.message);
+    return;
+  }
+  await enqueue(store, host, r.createdMs, { server: r.server, task: 'build', token: r.token, requestId: r.requestId });
+  await store.records.delete(T.buildRequests, r.server);
+  logger.info('server placed', { server: r.server, host });
+}
+
+async function releaseOn(hosts: RecordHostStateStore, host: string, claim: BuildRequest['claim']): Promise<void> {
+  for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
+    const { state, version } = await hosts.read(host);
+    const next = releaseClaim(state, claim);
+    if (next === state || (await hosts.writeIfUnchanged(host, version, next))) return;
+  }
+}
+
+/** Nova's "No valid host" fault, unless another pass placed the server meanwhile (its host set). */
 async function fail(store: ComputeStore, r: BuildRequest, message: string): Promise<void> {
-  await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => ({
+  await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => cur.value.host !== null ? undefined : ({
     ...cur.value,
     vm_state: 'error',
     task_state: null,

@@ -124,6 +124,33 @@ test('an API that stopped between writing a server and queuing its build: resume
   await c.close();
 });
 
+test('a server placed twice (bug: resumeBuilds re-placed a build its API was still queuing, on another host): a build request whose server has a host goes to that host only', async () => {
+  const { c, demo, boot } = await setup();
+  const a = await makeAgent(c, 'node1');
+  const b = await makeAgent(c, 'node2');
+  await a.agent.register();
+  await b.agent.register();
+  const id = await boot();
+  await Promise.all([a.agent.drain(), b.agent.drain()]);
+  const placedOn = (await c.records.get<ServerRecord>(T.servers, id))?.value.host as string;
+  const other = placedOn === 'node1' ? 'node2' : 'node1';
+  // The API pass had claimed and written the host but not queued yet when a resume pass came:
+  // the weighers now prefer the other, emptier host.
+  const build: BuildRequest = { server: id, token: demo, requestId: 'req-1', claim: { instanceUuid: id, resources: { vcpus: 1, memoryMiB: 512, diskGiB: 1 } }, imageProperties: {}, createdMs: Date.now() - 120_000 };
+  await c.records.put(T.buildRequests, id, build);
+  assert.is(await c.service.resumeBuilds(), 1);
+  await Promise.all([a.agent.drain(), b.agent.drain()]);
+  const server = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  assert.is(server.status, 'ACTIVE');
+  assert.is((await c.records.get<ServerRecord>(T.servers, id))?.value.host, placedOn, 'still on the host it was placed on');
+  assert.equal((await c.records.get<ComputeHostRecord>(T.hosts, placedOn))?.value.instances, [id]);
+  assert.equal((await c.records.get<ComputeHostRecord>(T.hosts, other))?.value.instances, [], 'no claim left on the other host');
+  assert.is((await (other === 'node1' ? a : b).hypervisor.list()).length, 0, 'no domain on the other host');
+  await a.remove();
+  await b.remove();
+  await c.close();
+});
+
 test('a build that fails (the image is gone from Glance) is ERROR with a fault, and its task leaves the queue', async () => {
   const { c, demo } = await setup();
   const a = await makeAgent(c);
