@@ -3,9 +3,10 @@ import { updateRecord } from '../client/record-update.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { RecordHostStateStore } from './host-store.ts';
 import { T } from './records.ts';
-import { CLAIM_RETRIES, claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
-import { NoValidHost } from './scheduler/errors.ts';
-import { defaultSchedulerConfig, selectDestinations } from './scheduler/select-destinations.ts';
+import { applyClaim, CLAIM_RETRIES, type Claim, claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
+import { ClaimFailed, NoValidHost } from './scheduler/errors.ts';
+import type { HostState } from './scheduler/host-state.ts';
+import { defaultSchedulerConfig, type Selection, selectDestinations } from './scheduler/select-destinations.ts';
 import { type ServerGroupRecord, schedulerGroup, settleAffinityHost } from './server-group-record.ts';
 import type { ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
@@ -33,15 +34,17 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   // The group as it is now, this boot's members included (they joined before placement).
   const groupRecord = first.group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, first.group);
   const group = groupRecord === undefined ? undefined : schedulerGroup(groupRecord);
-  let selections: { instanceUuid: string; host: string; alternates: readonly string[] }[];
-  try {
-    selections = selectDestinations(await hosts.all(), {
-      instanceUuids: requests.map((r) => r.server),
+  const select = async (instanceUuids: readonly string[]): Promise<Selection[]> =>
+    selectDestinations(await hosts.all(), {
+      instanceUuids,
       resources: first.claim.resources,
       imageProperties: first.imageProperties,
       ...(first.availabilityZone !== undefined ? { availabilityZone: first.availabilityZone } : {}),
       ...(group === undefined ? {} : { group }),
     }, defaultSchedulerConfig(Math.random), now);
+  let selections: Selection[];
+  try {
+    selections = await select(requests.map((r) => r.server));
   } catch (err) {
     if (!(err instanceof NoValidHost)) throw err;
     for (const r of requests) await fail(store, r, err.message);
@@ -52,7 +55,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     if (!s) continue;
     let host: string;
     try {
-      host = (await claimOnFirstFit(hosts, [s.host, ...s.alternates], group === undefined ? r.claim : { ...r.claim, group })).host;
+      host = await claimSpread(hosts, s, group === undefined ? r.claim : { ...r.claim, group }, async () => (await select([r.server]).catch(() => []))[0]);
     } catch (err) {
       if (!(err instanceof NoValidHost)) throw err;
       await fail(store, r, err.message);
@@ -98,6 +101,35 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     await store.records.delete(T.buildRequests, r.server);
     logger.info('server placed', { server: r.server, host });
   }
+}
+
+/** How many times a boot weighs the hosts again after another boot's claim changed its pick. */
+const SPREAD_ROUNDS = 8;
+
+/**
+ * A claim on the best host as the hosts are now. When another boot's claim changed the picked
+ * host first (its compare-and-swap lost), the hosts are weighed again, as Nova's scheduler
+ * consumes each placed boot from its host states before weighing the next, so concurrent boots
+ * spread instead of all claiming the one host they all read as best. A host that no longer fits
+ * (or after SPREAD_ROUNDS) falls back to the selection's alternates.
+ */
+async function claimSpread(hosts: RecordHostStateStore, first: Selection, claim: Claim, reselect: () => Promise<Selection | undefined>): Promise<string> {
+  let pick = first;
+  for (let round = 0; round < SPREAD_ROUNDS; round++) {
+    const { state, version } = await hosts.read(pick.host);
+    let next: HostState;
+    try {
+      next = applyClaim(state, claim);
+    } catch (err) {
+      if (err instanceof ClaimFailed) break;
+      throw err;
+    }
+    if (next === state || (await hosts.writeIfUnchanged(pick.host, version, next))) return pick.host;
+    const again = await reselect();
+    if (!again) break;
+    pick = again;
+  }
+  return (await claimOnFirstFit(hosts, [pick.host, ...pick.alternates], claim)).host;
 }
 
 /** The build queued again for the host the server already has: its claim there (kept if made), the queue key, the request dropped. */
