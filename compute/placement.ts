@@ -65,11 +65,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
       // Two first members placed at once may have chosen two hosts: the group's record decides.
       const groupHost = await settleAffinityHost(store, group.uuid, host);
       if (groupHost !== host) {
-        for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
-          const { state, version } = await hosts.read(host);
-          const next = releaseClaim(state, r.claim);
-          if (next === state || (await hosts.writeIfUnchanged(host, version, next))) break;
-        }
+        await releaseOn(hosts, host, r.claim);
         try {
           host = (await claimOnFirstFit(hosts, [groupHost], { ...r.claim, group })).host;
         } catch (err) {
