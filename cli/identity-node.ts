@@ -11,15 +11,11 @@ import { bootstrap, type CatalogEntry } from '../identity/bootstrap.ts';
 import { identitySchema } from '../identity/config.ts';
 import { grantRevocationReaders, parseRevocationReaders } from '../identity/revocation-readers.ts';
 import { IdentityService } from '../identity/service.ts';
+import { servicePublicUrl } from './service-public-url.ts';
 
 /** The sections of an identity node's config file. */
 export const identityNodeSchemas = { identity: identitySchema } as const;
 export type IdentityNodeConfig = ConfigsOf<typeof identityNodeSchemas>;
-
-/** This service's public URL: the configured one, else its bind address. */
-export function identityPublicUrl(config: IdentityNodeConfig['identity'], port: number): string {
-  return (config.public_url || `http://${config.bind_ip.includes(':') ? `[${config.bind_ip}]` : config.bind_ip}:${port}`).replace(/\/+$/, '');
-}
 
 /** The catalog bootstrap ensures: identity itself, and the object store, image, compute, network and volume services when their URLs are set. */
 export function bootstrapCatalog(config: IdentityNodeConfig['identity'], publicUrl: string): CatalogEntry[] {
@@ -72,7 +68,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
     async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'application/json' }, body: '{"error": {"code": 503, "message": "Starting.", "title": "Service Unavailable"}}' }),
     { host: c.bind_ip, port: c.bind_port, logger },
   );
-  const publicUrl = identityPublicUrl(c, server.port);
+  const publicUrl = servicePublicUrl(c, server.port);
   const ready = new IdentityService(
     { publicUrl, tokenExpirationSeconds: c.token_expiration, passwordHashRounds: c.password_hash_rounds, revocationPollMs: c.revocation_poll_interval * 1000 },
     { records, keys, clock, logger },

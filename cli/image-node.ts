@@ -10,6 +10,7 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { imageSchema } from '../compute/image/config.ts';
 import { ImageService } from '../compute/image/service.ts';
+import { servicePublicUrl } from './service-public-url.ts';
 
 /** The sections of an image node's config file. */
 export const imageNodeSchemas = { image: imageSchema } as const;
@@ -35,7 +36,7 @@ export async function runImage(config: ImageNodeConfig, options: { clock?: Clock
     async (req) => (service ? service.server.handle(req) : { status: 503, headers: { 'Content-Type': 'text/plain' }, body: 'Starting.' }),
     { host: c.bind_ip, port: c.bind_port, logger },
   );
-  const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${server.port}`).replace(/\/+$/, '');
+  const publicUrl = servicePublicUrl(c, server.port);
   const ready = new ImageService(
     { publicUrl, limits: { segmentSize: c.segment_size, imageSizeCap: c.image_size_cap, imageCountTotal: c.image_count_total, imageSizeTotal: c.image_size_total < 0 ? -1 : c.image_size_total * 1_048_576 } },
     { records: new SwiftRecordStore(client), client, http, authenticate: (h) => tokens.context(h), clock, logger },

@@ -13,6 +13,7 @@ import { DEFAULT_QUOTAS } from '../compute/network/deps.ts';
 import { DriverHostPorts } from '../compute/network/host-ports.ts';
 import { NetworkService } from '../compute/network/service.ts';
 import { NetworkStore } from '../compute/network/store.ts';
+import { servicePublicUrl } from './service-public-url.ts';
 
 /** The sections of a network node's config file. */
 export const networkNodeSchemas = { network: networkSchema } as const;
@@ -35,7 +36,7 @@ export async function runNetwork(config: NetworkNodeConfig, options: { clock?: C
   const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
   let service: NetworkService | undefined;
   const server = await listen((req) => (service as NetworkService).server.handle(req), { host: c.bind_ip, port: c.bind_port, logger });
-  const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${server.port}`).replace(/\/+$/, '');
+  const publicUrl = servicePublicUrl(c, server.port);
   const quotas = {
     ...DEFAULT_QUOTAS,
     network: c.quota_network,

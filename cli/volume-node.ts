@@ -23,6 +23,7 @@ import { VolumeRecords } from '../compute/volume/records.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
+import { servicePublicUrl } from './service-public-url.ts';
 
 export const volumeNodeSchemas = { volume: volumeSchema } as const;
 export type VolumeNodeConfig = ConfigsOf<typeof volumeNodeSchemas>;
@@ -81,7 +82,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const validator = tokens.validator;
   let api: VolumeServer | undefined;
   const listener = await listen((req) => (api as VolumeServer).handle(req), { host: c.bind_ip, port: c.bind_port, logger });
-  const publicUrl = (c.public_url || `http://${c.bind_ip.includes(':') ? `[${c.bind_ip}]` : c.bind_ip}:${listener.port}`).replace(/\/+$/, '');
+  const publicUrl = servicePublicUrl(c, listener.port);
   api = new VolumeServer({ publicUrl, routes: volumeApiRoutes(deps), ...(c.identity_url ? { identityUri: c.identity_url } : {}) }, { validator, logger, clock });
   logger.info('volume listening', { ip: c.bind_ip, port: listener.port, public_url: publicUrl, volumes_dir: c.volumes_dir, pid: process.pid });
   return {

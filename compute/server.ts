@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { BackendError } from '../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../common/http/body-reader.ts';
+import { ClientDisconnectError, ClientTimeoutError } from '../common/http/body-reader.ts';
+import { readJsonBody } from '../common/http/json-body.ts';
+import { jsonReply } from '../common/http/json-reply.ts';
+import { serveWithRequestId } from '../common/http/serve-with-request-id.ts';
 import { Router } from '../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
 import type { Logger } from '../common/logger.ts';
@@ -12,9 +14,6 @@ import { type ApiVersion, MIN_VERSION, requestedVersion, versionString } from '.
 import { FAULT_NAMES, NovaError } from './errors.ts';
 import { ServiceCallError } from './openstack-http.ts';
 import type { ComputeContext, ComputeRequest, ComputeResponse, ComputeRoute } from './request.ts';
-
-/** Nova's `osapi_max_request_body_size`... is oslo's `max_request_body_size`: 114688 bytes. */
-const MAX_BODY_BYTES = 114_688;
 
 export interface ComputeServerOptions {
   /** This service's URL as clients reach it; empty: `http://<Host header>`. */
@@ -47,19 +46,15 @@ export class ComputeServer {
     this.handle = (req) => this.serve(req);
   }
 
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.clock.monotonic();
-    const requestId = `req-${randomUUID()}`;
+  private serve(req: ServerRequest): Promise<ServerResponse> {
     const base = this.options.publicUrl || `http://${req.headers['host'] ?? '127.0.0.1'}`;
     const state: { version?: ApiVersion } = {};
-    let res: ComputeResponse;
-    try {
-      res = await this.dispatch(req, base, state, requestId);
-    } catch (err) {
-      res = this.errorResponse(err, req);
-    }
-    this.logger.info('request', { method: req.method, path: req.path, status: res.status, ms: Math.round(this.clock.monotonic() - started), request_id: requestId });
-    return finish(res, requestId, req.method, state.version);
+    return serveWithRequestId(
+      req,
+      { clock: this.clock, logger: this.logger },
+      async (requestId) => finish(await this.dispatch(req, base, state, requestId), requestId, req.method, state.version),
+      (err, requestId) => finish(this.errorResponse(err, req), requestId, req.method, state.version),
+    );
   }
 
   private async dispatch(req: ServerRequest, base: string, state: { version?: ApiVersion }, requestId: string): Promise<ComputeResponse> {
@@ -131,27 +126,14 @@ function finish(res: ComputeResponse, requestId: string, method: string, version
     headers['X-OpenStack-Nova-API-Version'] = versionString(version);
     headers['Vary'] = 'OpenStack-API-Version, X-OpenStack-Nova-API-Version';
   }
-  if (res.body === undefined) return { status: res.status, headers: { ...headers, 'Content-Length': '0' } };
-  headers['Content-Type'] = 'application/json';
-  const body = JSON.stringify(res.body);
-  if (method === 'HEAD') return { status: res.status, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } };
-  return { status: res.status, headers, body };
+  return jsonReply(method, res.status, res.body, headers, true);
 }
 
-async function readJson(req: ServerRequest): Promise<unknown> {
-  if (!['POST', 'PUT'].includes(req.method)) {
-    for await (const _ of req.body) {
-      // A GET or DELETE body is read and ignored, so the connection stays usable.
-    }
-    return undefined;
-  }
-  const tooLarge = (): Error => new NovaError(413, 'Request is too large.');
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readWholeBody(req.body, 30_000, MAX_BODY_BYTES, tooLarge);
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new NovaError(400, 'Malformed request body');
-  }
+/** Nova's body limit is oslo's `max_request_body_size`. */
+function readJson(req: ServerRequest): Promise<unknown> {
+  return readJsonBody(req, {
+    methods: ['POST', 'PUT'],
+    tooLarge: () => new NovaError(413, 'Request is too large.'),
+    malformed: () => new NovaError(400, 'Malformed request body'),
+  });
 }

@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import { BackendError } from '../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../common/http/body-reader.ts';
+import { ClientDisconnectError, ClientTimeoutError } from '../common/http/body-reader.ts';
+import { readJsonBody } from '../common/http/json-body.ts';
+import { jsonReply } from '../common/http/json-reply.ts';
+import { serveWithRequestId } from '../common/http/serve-with-request-id.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../common/http/server.ts';
 import type { Logger } from '../common/logger.ts';
 import { TokenRefusedError, type TokenValidator, type ValidatedToken } from '../common/token/token-validator.ts';
@@ -10,9 +12,6 @@ import { KeystoneError, unauthorized } from './errors.ts';
 import type { IdentityRequest } from './request.ts';
 import { Router } from '../common/http/router.ts';
 import type { Route } from './route.ts';
-
-/** Keystone's `max_request_body_size`. */
-const MAX_BODY_BYTES = 114_688;
 
 export interface IdentityServerOptions {
   /** This service's URL as clients reach it; empty: `http://<Host header>`. */
@@ -43,22 +42,14 @@ export class IdentityServer {
     this.handle = (req) => this.serve(req);
   }
 
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.clock.monotonic();
-    const requestId = `req-${randomUUID()}`;
+  private serve(req: ServerRequest): Promise<ServerResponse> {
     const base = this.options.publicUrl || `http://${req.headers['host'] ?? '127.0.0.1'}`;
-    let status = 500;
-    try {
-      const res = await this.dispatch(req, base);
-      status = res.status;
-      return finish(res, requestId, req.method);
-    } catch (err) {
-      const res = this.errorResponse(err, base, req);
-      status = res.status;
-      return finish(res, requestId, req.method);
-    } finally {
-      this.logger.info('request', { method: req.method, path: req.path, status, ms: Math.round(this.clock.monotonic() - started), request_id: requestId });
-    }
+    return serveWithRequestId(
+      req,
+      { clock: this.clock, logger: this.logger },
+      async (requestId) => finish(await this.dispatch(req, base), requestId, req.method),
+      (err, requestId) => finish(this.errorResponse(err, base, req), requestId, req.method),
+    );
   }
 
   private async dispatch(req: ServerRequest, base: string): Promise<Response> {
@@ -112,28 +103,14 @@ interface Response {
 }
 
 function finish(res: Response, requestId: string, method: string): ServerResponse {
-  const headers: Record<string, string> = { Vary: 'X-Auth-Token', 'x-openstack-request-id': requestId, ...res.headers };
-  if (res.body === undefined) return { status: res.status, headers };
-  headers['Content-Type'] = 'application/json';
-  const body = JSON.stringify(res.body);
-  if (method === 'HEAD') return { status: res.status, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } };
-  return { status: res.status, headers, body };
+  return jsonReply(method, res.status, res.body, { Vary: 'X-Auth-Token', 'x-openstack-request-id': requestId, ...res.headers });
 }
 
-async function readJson(req: ServerRequest): Promise<unknown> {
-  if (!['POST', 'PUT', 'PATCH'].includes(req.method)) {
-    for await (const _ of req.body) {
-      // A GET or DELETE body is read and ignored, so the connection stays usable.
-    }
-    return undefined;
-  }
-  const tooLarge = (): Error => new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.');
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readWholeBody(req.body, 30_000, MAX_BODY_BYTES, tooLarge);
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new KeystoneError(400, 'Bad Request', 'Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.');
-  }
+function readJson(req: ServerRequest): Promise<unknown> {
+  return readJsonBody(req, {
+    methods: ['POST', 'PUT', 'PATCH'],
+    tooLarge: () => new KeystoneError(413, 'Request Entity Too Large', 'Request is too large.'),
+    malformed: () =>
+      new KeystoneError(400, 'Bad Request', 'Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.'),
+  });
 }

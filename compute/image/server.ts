@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock.ts';
 import { BackendError } from '../../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readBody, readWholeBody } from '../../common/http/body-reader.ts';
+import { ClientDisconnectError, ClientTimeoutError, readBody } from '../../common/http/body-reader.ts';
+import { readJsonBody } from '../../common/http/json-body.ts';
+import { jsonReply } from '../../common/http/json-reply.ts';
+import { serveWithRequestId } from '../../common/http/serve-with-request-id.ts';
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -12,8 +14,6 @@ import { RecordVersionError } from '../../client/record-store.ts';
 import { GlanceError, TITLES } from './errors.ts';
 import type { ImageRequest, ImageResponse, ImageRoute } from './request.ts';
 
-/** Glance's `max_request_body_size`, for JSON bodies (uploads stream, unbounded by it). */
-const MAX_JSON_BYTES = 114_688;
 /** How long an upload may pause before it is given up (Glance's client_socket_timeout: 900 s). */
 const BODY_IDLE_MS = 900_000;
 
@@ -46,23 +46,19 @@ export class ImageServer {
     this.handle = (req) => this.serve(req);
   }
 
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.clock.monotonic();
-    const requestId = `req-${randomUUID()}`;
-    let status = 500;
+  private serve(req: ServerRequest): Promise<ServerResponse> {
     // Server-Timing (the W3C header; clients ignore it) gives the time to the response's head
     // (a JSON body is built by then), so a bench can tell the server's share from the client's.
-    const answer = (res: ServerResponse): ServerResponse => {
-      status = res.status;
-      return { ...res, headers: { ...res.headers, 'x-openstack-request-id': requestId, 'Server-Timing': `app;dur=${(this.clock.monotonic() - started).toFixed(1)}` } };
-    };
-    try {
-      return answer(this.render(await this.dispatch(req), req));
-    } catch (err) {
-      return answer(this.errorResponse(err, req));
-    } finally {
-      this.logger.info('request', { method: req.method, path: req.path, status, ms: Math.round(this.clock.monotonic() - started), request_id: requestId });
-    }
+    const answer = (res: ServerResponse, requestId: string, started: number): ServerResponse => ({
+      ...res,
+      headers: { ...res.headers, 'x-openstack-request-id': requestId, 'Server-Timing': `app;dur=${(this.clock.monotonic() - started).toFixed(1)}` },
+    });
+    return serveWithRequestId(
+      req,
+      { clock: this.clock, logger: this.logger },
+      async (requestId, started) => answer(this.render(await this.dispatch(req), req), requestId, started),
+      (err, requestId, started) => answer(this.errorResponse(err, req), requestId, started),
+    );
   }
 
   private async dispatch(req: ServerRequest): Promise<ImageResponse> {
@@ -96,12 +92,7 @@ export class ImageServer {
   }
 
   private render(res: ImageResponse, req: ServerRequest): ServerResponse {
-    if (res.json !== undefined) {
-      const body = JSON.stringify(res.json);
-      const headers = { 'Content-Type': 'application/json', ...res.headers };
-      if (req.method === 'HEAD') return { status: res.status, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } };
-      return { status: res.status, headers, body };
-    }
+    if (res.json !== undefined) return jsonReply(req.method, res.status, res.json, { ...res.headers });
     if (res.body !== undefined) return { status: res.status, headers: { ...res.headers }, body: res.body };
     // Glance's empty answers (204 after an upload) carry webob's default type.
     return { status: res.status, headers: { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': '0', ...res.headers } };
@@ -140,13 +131,11 @@ function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-async function readJson(req: ServerRequest): Promise<unknown> {
-  const tooLarge = (): Error => new GlanceError(413, 'Request is too large.');
-  const bytes = await readWholeBody(req.body, 60_000, MAX_JSON_BYTES, tooLarge);
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new GlanceError(400, 'Malformed JSON in request body.');
-  }
+/** Glance's `max_request_body_size` bounds JSON bodies (uploads stream, unbounded by it). */
+function readJson(req: ServerRequest): Promise<unknown> {
+  return readJsonBody(req, {
+    idleMs: 60_000,
+    tooLarge: () => new GlanceError(413, 'Request is too large.'),
+    malformed: () => new GlanceError(400, 'Malformed JSON in request body.'),
+  });
 }

@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock.ts';
 import { BackendError } from '../../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../../common/http/body-reader.ts';
+import { ClientDisconnectError, ClientTimeoutError } from '../../common/http/body-reader.ts';
+import { drainBody, readJsonBody } from '../../common/http/json-body.ts';
+import { jsonReply } from '../../common/http/json-reply.ts';
+import { serveWithRequestId } from '../../common/http/serve-with-request-id.ts';
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -12,9 +14,6 @@ import { RecordVersionError } from '../../client/record-store.ts';
 import { contextFromToken, type NetworkContext } from './context.ts';
 import { HttpBadRequest, HttpNotFound, NeutronError } from './errors.ts';
 import type { NetworkRequest, NetworkRoute } from './request.ts';
-
-/** Neutron's `max_request_body_size` (oslo.middleware's default). */
-const MAX_BODY_BYTES = 114_688;
 
 const STATUS: Record<NeutronError['fault'], number> = { BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unavailable: 503 };
 
@@ -49,21 +48,13 @@ export class NetworkServer {
     this.handle = (req) => this.serve(req);
   }
 
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.clock.monotonic();
-    const requestId = `req-${randomUUID()}`;
-    let status = 500;
-    try {
-      const res = await this.dispatch(req);
-      status = res.status;
-      return finish(res, requestId, req.method);
-    } catch (err) {
-      const res = this.errorResponse(err, req);
-      status = res.status;
-      return finish(res, requestId, req.method);
-    } finally {
-      this.logger.info('request', { method: req.method, path: req.path, status, ms: Math.round(this.clock.monotonic() - started), request_id: requestId });
-    }
+  private serve(req: ServerRequest): Promise<ServerResponse> {
+    return serveWithRequestId(
+      req,
+      { clock: this.clock, logger: this.logger },
+      async (requestId) => finish(await this.dispatch(req), requestId, req.method),
+      (err, requestId) => finish(this.errorResponse(err, req), requestId, req.method),
+    );
   }
 
   private async dispatch(req: ServerRequest): Promise<Reply> {
@@ -72,25 +63,25 @@ export class NetworkServer {
     const path = (req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path).replace(/\.json$/, '');
     const found = this.router.match(req.method, path);
     if (!found) {
-      await drain(req);
+      await drainBody(req);
       throw new HttpNotFound();
     }
     if ('allowed' in found) {
-      await drain(req);
+      await drainBody(req);
       return { status: 405, body: { NeutronError: { type: 'HTTPMethodNotAllowed', message: 'The server could not comply with the request since it is either malformed or otherwise incorrect.', detail: '' } }, headers: { Allow: found.allowed.join(', ') } };
     }
     let ctx: NetworkContext | undefined;
     if (found.route.auth === 'token') {
       const token = req.headers['x-auth-token'];
       if (token === undefined || token === '') {
-        await drain(req);
+        await drainBody(req);
         return this.unauthorized();
       }
       try {
         ctx = contextFromToken(validateUserToken(this.validator, token, req.headers['x-service-token']));
       } catch (err) {
         if (!(err instanceof TokenRefusedError)) throw err;
-        await drain(req);
+        await drainBody(req);
         return this.unauthorized();
       }
     }
@@ -130,32 +121,14 @@ interface Reply {
 }
 
 function finish(res: Reply, requestId: string, method: string): ServerResponse {
-  const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...res.headers };
-  if (res.body === undefined) return { status: res.status, headers: { ...headers, 'Content-Length': '0' } };
-  headers['Content-Type'] = 'application/json';
-  const body = JSON.stringify(res.body);
-  if (method === 'HEAD') return { status: res.status, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } };
-  return { status: res.status, headers, body };
+  return jsonReply(method, res.status, res.body, { 'x-openstack-request-id': requestId, ...res.headers }, true);
 }
 
-async function drain(req: ServerRequest): Promise<void> {
-  for await (const _ of req.body) {
-    // Read and ignored, so the connection stays usable.
-  }
-}
-
-async function readJson(req: ServerRequest): Promise<unknown> {
-  if (!['POST', 'PUT'].includes(req.method)) {
-    await drain(req);
-    return undefined;
-  }
-  const tooLarge = (): Error => new NeutronError('HTTPRequestEntityTooLarge', 'TooLarge', 'Request is too large.');
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readWholeBody(req.body, 30_000, MAX_BODY_BYTES, tooLarge);
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new HttpBadRequest('Body contains invalid data');
-  }
+/** Neutron's body limit is oslo.middleware's `max_request_body_size`. */
+function readJson(req: ServerRequest): Promise<unknown> {
+  return readJsonBody(req, {
+    methods: ['POST', 'PUT'],
+    tooLarge: () => new NeutronError('HTTPRequestEntityTooLarge', 'TooLarge', 'Request is too large.'),
+    malformed: () => new HttpBadRequest('Body contains invalid data'),
+  });
 }

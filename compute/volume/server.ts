@@ -1,18 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../common/clock.ts';
 import { BackendError } from '../../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readWholeBody } from '../../common/http/body-reader.ts';
+import { ClientDisconnectError, ClientTimeoutError } from '../../common/http/body-reader.ts';
+import { readJsonBody } from '../../common/http/json-body.ts';
+import { jsonReply } from '../../common/http/json-reply.ts';
+import { serveWithRequestId } from '../../common/http/serve-with-request-id.ts';
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
+import { validateUserToken } from '../../common/token/request-context.ts';
 import { TokenRefusedError, type TokenValidator } from '../../common/token/token-validator.ts';
 import { AuthFailedError, UnexpectedStatusError } from '../../client/errors.ts';
 import { CinderError, faultBody } from './api/cinder-error.ts';
 import { type ApiVersion, MIN_API_VERSION, requestedVersion, versionHeaders } from './api/microversion.ts';
 import type { Route, VolumeContext, VolumeRequest, VolumeResponse } from './api/request.ts';
-
-/** Cinder's `osapi_max_request_body_size` default (114688 bytes). */
-const MAX_BODY_BYTES = 114_688;
 
 export interface VolumeServerOptions {
   /** This service's URL as clients reach it; empty: `http://<Host header>`. */
@@ -45,26 +45,21 @@ export class VolumeServer {
     this.handle = (req) => this.serve(req);
   }
 
-  private async serve(req: ServerRequest): Promise<ServerResponse> {
-    const started = this.clock.monotonic();
-    const requestId = `req-${randomUUID()}`;
+  private serve(req: ServerRequest): Promise<ServerResponse> {
     const base = this.options.publicUrl || `http://${req.headers['host'] ?? '127.0.0.1'}`;
     const versioned = req.path.startsWith('/v3/') || req.path === '/v3';
     let version: ApiVersion | undefined;
-    let res: VolumeResponse;
-    try {
-      version = versioned ? requestedVersion(req.headers) : MIN_API_VERSION;
-      res = await this.dispatch(req, base, version);
-    } catch (err) {
-      res = this.fault(err, req);
-    }
-    this.logger.info('request', { method: req.method, path: req.path, status: res.status, ms: Math.round(this.clock.monotonic() - started), request_id: requestId });
-    const headers: Record<string, string> = { 'x-openstack-request-id': requestId, ...(versioned && version ? versionHeaders(version) : {}), ...res.headers };
-    if (res.body === undefined) return { status: res.status, headers };
-    headers['Content-Type'] = 'application/json';
-    const body = JSON.stringify(res.body);
-    if (req.method === 'HEAD') return { status: res.status, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } };
-    return { status: res.status, headers, body };
+    const finish = (res: VolumeResponse, requestId: string): ServerResponse =>
+      jsonReply(req.method, res.status, res.body, { 'x-openstack-request-id': requestId, ...(versioned && version ? versionHeaders(version) : {}), ...res.headers });
+    return serveWithRequestId(
+      req,
+      { clock: this.clock, logger: this.logger },
+      async (requestId) => {
+        version = versioned ? requestedVersion(req.headers) : MIN_API_VERSION;
+        return finish(await this.dispatch(req, base, version), requestId);
+      },
+      (err, requestId) => finish(this.fault(err, req), requestId),
+    );
   }
 
   private async dispatch(req: ServerRequest, base: string, version: ApiVersion): Promise<VolumeResponse> {
@@ -74,17 +69,20 @@ export class VolumeServer {
     if ('allowed' in found) return { status: 405, body: faultBody(405, 'The method is not allowed for the requested URL.'), headers: { Allow: found.allowed.join(', ') } };
     const body = await readJson(req);
     let context: VolumeContext | undefined;
-    if (found.route.auth === 'token') context = this.contextFor(req.headers['x-auth-token']);
+    if (found.route.auth === 'token') context = this.contextFor(req.headers['x-auth-token'], req.headers['x-service-token']);
     const request: VolumeRequest = { method: req.method, path, query: req.query, headers: req.headers, body, base, params: found.params, version, ...(context ? { context } : {}) };
     return found.route.handler(request);
   }
 
-  /** keystonemiddleware's job: a valid, project-scoped token, or 401. */
-  private contextFor(token: string | undefined): VolumeContext {
+  /**
+   * keystonemiddleware's job: a valid, project-scoped token, or 401. A user's token beside a
+   * service's `X-Service-Token` (Nova's calls on a user's behalf) is judged as `validateUserToken` says.
+   */
+  private contextFor(token: string | undefined, serviceToken: string | undefined): VolumeContext {
     if (token === undefined || token === '') throw new CinderError(401, 'Authentication required');
     let validated: ReturnType<TokenValidator['validate']>;
     try {
-      validated = this.validator.validate(token);
+      validated = validateUserToken(this.validator, token, serviceToken);
     } catch (err) {
       if (err instanceof TokenRefusedError) throw new CinderError(401, 'Authentication required');
       throw err;
@@ -110,20 +108,11 @@ export class VolumeServer {
   }
 }
 
-async function readJson(req: ServerRequest): Promise<unknown> {
-  if (!['POST', 'PUT', 'PATCH'].includes(req.method)) {
-    for await (const _ of req.body) {
-      // A GET or DELETE body is read and ignored, so the connection stays usable.
-    }
-    return undefined;
-  }
-  const tooLarge = (): Error => new CinderError(413, 'Request is too large.');
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readWholeBody(req.body, 30_000, MAX_BODY_BYTES, tooLarge);
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new CinderError(400, 'Malformed request body');
-  }
+/** Cinder's body limit is oslo's `max_request_body_size`. */
+function readJson(req: ServerRequest): Promise<unknown> {
+  return readJsonBody(req, {
+    methods: ['POST', 'PUT', 'PATCH'],
+    tooLarge: () => new CinderError(413, 'Request is too large.'),
+    malformed: () => new CinderError(400, 'Malformed request body'),
+  });
 }

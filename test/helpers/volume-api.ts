@@ -23,10 +23,15 @@ import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
 import { makeTempDir } from './tmpdir.ts';
 
-/** A project-scoped Fernet token from the key repository `keys`, as identity would issue it (roles: member, and admin when asked). */
-export function mintToken(keys: string, user: string, project: string, admin = false): string {
-  const roles = [{ id: 'r-member', name: 'member' }, ...(admin ? [{ id: 'r-admin', name: 'admin' }] : [])];
-  const payload = { userId: user, userDomainId: 'default', methods: ['password'], scope: { kind: 'project' as const, projectId: project, domainId: 'default' }, expiresAt: Math.floor(systemClock.now() / 1000) * 1000 + 3_600_000, auditIds: [newAuditId()], roles };
+/**
+ * A project-scoped Fernet token from the key repository `keys`, as identity would issue it
+ * (roles: member, and admin when asked, or exactly `roleNames`; an hour left unless `expiresAt`).
+ */
+export function mintToken(keys: string, user: string, project: string, admin = false, other: { roleNames?: readonly string[]; expiresAt?: number } = {}): string {
+  const names = other.roleNames ?? ['member', ...(admin ? ['admin'] : [])];
+  const roles = names.map((name) => ({ id: `r-${name}`, name }));
+  const expiresAt = other.expiresAt ?? Math.floor(systemClock.now() / 1000) * 1000 + 3_600_000;
+  const payload = { userId: user, userDomainId: 'default', methods: ['password'], scope: { kind: 'project' as const, projectId: project, domainId: 'default' }, expiresAt, auditIds: [newAuditId()], roles };
   return fernetEncrypt(loadFernetKeys(keys)[0] as Buffer, encodeTokenPayload(payload), systemClock.now() / 1000);
 }
 
@@ -41,8 +46,8 @@ export interface TestVolumeApi {
   readonly records: VolumeRecords;
   /** The backup objects of each project's account. */
   readonly stores: Map<string, MemoryBackupObjectStore>;
-  /** A project-scoped token (roles: member, plus admin when asked). */
-  token(user: string, project: string, admin?: boolean): string;
+  /** A project-scoped token (roles: member, plus admin when asked, or exactly `other.roleNames`). */
+  token(user: string, project: string, admin?: boolean, other?: { roleNames?: readonly string[]; expiresAt?: number }): string;
   // biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
   request(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; json: any }>;
   close(): Promise<void>;
@@ -94,7 +99,7 @@ export async function startVolumeApi(options: { images?: ImageApi } = {}): Promi
     worker,
     records,
     stores,
-    token: (user, project, admin = false) => mintToken(keys, user, project, admin),
+    token: (user, project, admin = false, other = {}) => mintToken(keys, user, project, admin, other),
     async request(method, path, token, body, headers = {}) {
       const all: Record<string, string> = { Accept: 'application/json', ...headers };
       if (token !== '') all['X-Auth-Token'] = token;
