@@ -1,4 +1,5 @@
 import { bool, type ConfigOf, int, keysLike, type Schema, str } from '../../common/config.ts';
+import { resellerPrefixes } from './reseller-prefixes.ts';
 
 /**
  * `[keystoneauth]`: Swift 2.30's `[filter:keystoneauth]` keys and defaults, and the few
@@ -54,15 +55,7 @@ export interface KeystoneauthSettings {
  * comma-separated and compared lower-case.
  */
 export function keystoneauthSettings(config: KeystoneauthConfig): KeystoneauthSettings {
-  const prefixes: string[] = [];
-  for (const raw of config.reseller_prefix.split(',')) {
-    let prefix = raw.trim();
-    if (prefix === '') continue;
-    if (prefix === "''") prefix = '';
-    if (prefix !== '' && !prefix.endsWith('_')) prefix += '_';
-    if (!prefixes.includes(prefix)) prefixes.push(prefix);
-  }
-  if (prefixes.length === 0) prefixes.push('');
+  const prefixes = resellerPrefixes(config.reseller_prefix);
   const rules = new Map<string, PrefixRoles>();
   for (const prefix of prefixes) {
     const name = prefix === '' ? "''" : prefix;

@@ -2,6 +2,7 @@ import type { ConfigOf } from '../../common/config.ts';
 import { ConfigError } from '../../common/errors.ts';
 import type { tempauthSchema } from '../config.ts';
 import { pyQuote } from './url-quote.ts';
+import { resellerPrefixes } from './reseller-prefixes.ts';
 
 /** A user of `[tempauth]`. */
 export interface TempauthUser {
@@ -34,15 +35,7 @@ export interface TempauthSettings {
  * @throws {ConfigError} for a user key that is not `user_<account>_<user>`.
  */
 export function tempauthSettings(config: ConfigOf<typeof tempauthSchema>): TempauthSettings {
-  const prefixes: string[] = [];
-  for (const raw of config.reseller_prefix.split(',')) {
-    let prefix = raw.trim();
-    if (prefix === '') continue;
-    if (prefix === "''") prefix = '';
-    if (prefix !== '' && !prefix.endsWith('_')) prefix += '_';
-    if (!prefixes.includes(prefix)) prefixes.push(prefix);
-  }
-  if (prefixes.length === 0) prefixes.push('');
+  const prefixes = resellerPrefixes(config.reseller_prefix);
   const tokenPrefix = prefixes[0] as string;
   const requireGroup = new Map<string, string>();
   for (const prefix of prefixes) {
