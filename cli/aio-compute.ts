@@ -73,6 +73,9 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
       'hypervisor = libvirt',
       'libvirt_uri = test:///default',
       'virt_type = qemu',
+      // test:///default's guests end with the storage process: a restarted aio boots again the
+      // servers that ran, so every server is as it was.
+      'resume_guests_state_on_host_boot = true',
       `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`,
       ...services,
       'account_user = .compute:compute',

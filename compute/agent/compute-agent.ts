@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, open, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
@@ -45,6 +45,30 @@ export interface ComputeAgentOptions {
   readonly concurrency: number;
   /** How long a guest gets to shut down cleanly before it is powered off (Nova's `shutdown_timeout`, 60 s). */
   readonly stopTimeoutMs: number;
+  /**
+   * Nova's `resume_guests_state_on_host_boot` (default false): at start, a server the records
+   * say runs but whose guest does not is booted again; without it the server is stopped.
+   */
+  readonly resumeGuestsStateOnHostBoot?: boolean;
+}
+
+/** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
+const RESTORED_STATES: ReadonlySet<VmState> = new Set<VmState>(['active', 'stopped', 'paused', 'suspended', 'resized']);
+
+/** A disk file's format by its header (qcow2's `QFI\xfb` magic), for a domain defined again without its old XML. */
+async function diskFormatOf(path: string): Promise<'qcow2' | 'raw'> {
+  const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!file) return 'raw';
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await file.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.readUInt32BE(0) === 0x514649fb ? 'qcow2' : 'raw';
+  } finally {
+    await file.close();
+  }
 }
 
 /**
@@ -85,9 +109,10 @@ export class ComputeAgent {
     this.logger = deps.logger;
   }
 
-  /** Registers the host, then heartbeats and polls its queue until `stop`. */
+  /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
   async start(): Promise<void> {
     await this.register();
+    await this.initHost();
     this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logger.warn('heartbeat failed', { err })), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
     void this.pollOnce();
@@ -137,6 +162,55 @@ export class ComputeAgent {
       await updateRecord<ComputeHostRecord>(this.store.records, T.hosts, this.options.host, (cur) => ({ ...cur.value, total, hypervisorType: r.hypervisorType, hostIp: this.options.hostIp, availabilityZone: this.options.availabilityZone, lastHeartbeatMs: now, startedMs: now }));
     }
     this.logger.info('compute host registered', { host: this.options.host, ...total });
+  }
+
+  /**
+   * Nova's `init_host`/`_init_instance`, for the instances the host's record holds: a domain
+   * the hypervisor no longer has (libvirt's `test:///default` and the memory driver lose them
+   * with the process; a wiped libvirt too) is defined again from the server's record, and its
+   * power state is made what the record says, as Nova's `resume_state_on_host_boot` (a hard
+   * reboot from the instance's XML) with `resume_guests_state_on_host_boot`. Without that
+   * option a guest that should run and does not is recorded stopped, as Nova's power-state
+   * sync does. Servers with a task are left to their queued task; ERROR ones are skipped.
+   */
+  async initHost(): Promise<void> {
+    const host = await this.store.get<ComputeHostRecord>(T.hosts, this.options.host);
+    for (const uuid of host?.instances ?? []) {
+      const server = await this.store.get<ServerRecord>(T.servers, uuid);
+      // Claims held by a migration's id have no server record of their own.
+      if (!server || server.host !== this.options.host || server.task_state !== null || !RESTORED_STATES.has(server.vm_state)) continue;
+      try {
+        await this.initInstance(server);
+      } catch (err) {
+        this.logger.error('instance could not be brought back', { server: uuid, err });
+        const message = err instanceof Error ? err.message : String(err);
+        await this.setState(uuid, 'error', null, { fault: { code: 500, message, created: this.store.isoSeconds() } });
+      }
+    }
+  }
+
+  private async initInstance(server: ServerRecord): Promise<void> {
+    const name = server.instance_name;
+    let state = await this.domainState(name);
+    if (state === undefined) {
+      const disk = join(this.options.stateDir, server.uuid, 'disk');
+      await this.hypervisor.define(this.domainXmlOf(server, server.flavor, await diskFormatOf(disk)));
+      state = 'shutdown';
+      this.logger.info('instance domain defined again', { server: server.uuid, host: this.options.host });
+    }
+    const code = POWER_STATE_CODES[state];
+    if (code === server.power_state) return;
+    const expectRunning = server.power_state === POWER_STATE_CODES.running;
+    if (expectRunning && this.options.resumeGuestsStateOnHostBoot === true) {
+      if (state === 'running' || state === 'paused' || state === 'suspended') return;
+      await this.hypervisor.start(name);
+      await this.setState(server.uuid, server.vm_state, null, { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      this.logger.info('instance resumed on host start', { server: server.uuid });
+      return;
+    }
+    // Nova's _sync_instance_power_state: an ACTIVE or PAUSED server whose guest is off is stopped.
+    const stopped = state === 'shutdown' && (server.vm_state === 'active' || server.vm_state === 'paused');
+    await this.setState(server.uuid, stopped ? 'stopped' : server.vm_state, null, { power_state: code });
   }
 
   /** Nova's servicegroup report: the heartbeat and how many guests run. */

@@ -1,5 +1,5 @@
 import { serviceCredentialSchema } from '../../client/service-credential.ts';
-import { int, oneOf, type Schema, str } from '../../common/config.ts';
+import { bool, int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
  * The `[compute-agent]` section of `swiftlet start compute-agent --config FILE` (or of the file
@@ -27,4 +27,5 @@ export const computeAgentSchema = {
   poll_interval: int(1, { min: 1, doc: 'seconds between looks at the queue' }),
   shutdown_timeout: int(60, { min: 0, doc: "seconds a guest gets to shut down cleanly before it is powered off (Nova's shutdown_timeout)" }),
   concurrency: int(4, { min: 1, doc: 'tasks of different servers run at once' }),
+  resume_guests_state_on_host_boot: bool(false, "at start, boot again the guests the records say run and that do not (Nova's option of that name); without it they are recorded stopped"),
 } as const satisfies Schema;

@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { systemClock } from '../../../../common/clock.ts';
 import { nullLogger } from '../../../../common/logger.ts';
 import { ComputeAgent } from '../../../../compute/agent/compute-agent.ts';
 import { domainXml } from '../../../../compute/agent/hypervisor/domain-xml.ts';
+import { MemoryHypervisor } from '../../../../compute/agent/hypervisor/memory.ts';
 import type { BuildRequest } from '../../../../compute/build-request.ts';
 import type { ComputeHostRecord } from '../../../../compute/host-record.ts';
 import { T } from '../../../../compute/records.ts';
@@ -203,6 +205,76 @@ test('a host that stopped heartbeating is down: deleting its server happens in t
   assert.equal((await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value.instances, []);
   assert.is((await c.records.list(T.queue)).entries.length, 0, 'nothing queued for the dead host');
   await a.remove();
+  await c.close();
+});
+
+/** A new agent process on `first`'s host and state dir, over `hypervisor` (a fresh one: the domains went with the old process). */
+function restartedAgent(c: Awaited<ReturnType<typeof setup>>['c'], stateDir: string, hypervisor: MemoryHypervisor, resume: boolean): ComputeAgent {
+  return new ComputeAgent(
+    { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, resumeGuestsStateOnHostBoot: resume },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: nullLogger },
+  );
+}
+
+test('test:///default loses its domains when a storage process restarts: the restarted agent defines them again, runs the ACTIVE servers and leaves the SHUTOFF ones off', async () => {
+  const { c, demo, boot } = await setup();
+  const first = await makeAgent(c);
+  await first.agent.register();
+  const running = await boot();
+  const off = await boot();
+  await first.agent.drain();
+  assert.is((await c.request('POST', `/v2.1/servers/${off}/action`, { token: demo, body: { 'os-stop': null } })).status, 202);
+  await first.agent.drain();
+  await first.agent.stop();
+  // The process ends: its in-process hypervisor and every domain in it are gone.
+  const fresh = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: 'node1', vcpus: 4, memoryMiB: 8192, diskGiB: 100, hypervisorType: 'fake' } });
+  const second = restartedAgent(c, first.stateDir, fresh, true);
+  await second.start();
+  await second.stop();
+  const show = async (id: string) => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  const [a, b] = [await show(running), await show(off)];
+  assert.equal([a.status, a['OS-EXT-STS:power_state']], ['ACTIVE', 1]);
+  assert.equal([b.status, b['OS-EXT-STS:power_state']], ['SHUTOFF', 4]);
+  const domains = await fresh.list();
+  assert.equal(domains.map((d) => [d.uuid, d.powerState]).sort(), [[running, 'running'], [off, 'shutdown']].sort());
+  // The domain is the server's as the build made it: its flavor, its NIC, its disk.
+  const nameOf = async (id: string) => (await c.records.get<ServerRecord>(T.servers, id))?.value.instance_name ?? '';
+  const xml = await fresh.domainXml(await nameOf(running));
+  assert.match(xml, /<memory unit='KiB'>524288<\/memory>/);
+  assert.match(xml, new RegExp(`${first.stateDir}/${running}/disk`));
+  assert.match(xml, new RegExp(c.networks.ports.values().next().value?.mac_address ?? 'no port'));
+  // A stop after the restart reaches the guest (before the fix: DomainNotFound, the server stuck ACTIVE).
+  const third = restartedAgent(c, first.stateDir, fresh, true);
+  await third.register();
+  assert.is((await c.request('POST', `/v2.1/servers/${running}/action`, { token: demo, body: { 'os-stop': null } })).status, 202);
+  await third.drain();
+  assert.is((await show(running)).status, 'SHUTOFF');
+  assert.is((await fresh.info(await nameOf(running))).powerState, 'shutdown');
+  await first.remove();
+  await c.close();
+});
+
+test('without resume_guests_state_on_host_boot a server whose guest is gone after a restart is SHUTOFF (Nova\'s power-state sync), its domain defined', async () => {
+  const { c, demo, boot } = await setup();
+  const first = await makeAgent(c);
+  await first.agent.register();
+  const id = await boot();
+  await first.agent.drain();
+  await first.agent.stop();
+  const fresh = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: 'node1', vcpus: 4, memoryMiB: 8192, diskGiB: 100, hypervisorType: 'fake' } });
+  const second = restartedAgent(c, first.stateDir, fresh, false);
+  await second.start();
+  await second.stop();
+  const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
+  assert.equal([s.status, s['OS-EXT-STS:power_state']], ['SHUTOFF', 4]);
+  assert.is((await fresh.info((await c.records.get<ServerRecord>(T.servers, id))?.value.instance_name ?? '')).powerState, 'shutdown');
+  // And it starts again.
+  const third = restartedAgent(c, first.stateDir, fresh, false);
+  await third.register();
+  assert.is((await c.request('POST', `/v2.1/servers/${id}/action`, { token: demo, body: { 'os-start': null } })).status, 202);
+  await third.drain();
+  assert.is((await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server.status, 'ACTIVE');
+  await first.remove();
   await c.close();
 });
 
