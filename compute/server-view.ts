@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { atLeast } from './api-version.ts';
+import type { HostStatus } from './host-status.ts';
 import type { ComputeRequest } from './request.ts';
 import { type ServerRecord, serverStatus } from './server-record.ts';
 
@@ -26,9 +27,10 @@ const PROGRESS = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE
  * nova/api/openstack/compute/views/servers.py `show`, for the microversions up to 2.92: the
  * flavor as a link before 2.47 and embedded from it; the extended server attributes for admins;
  * `locked` (2.9), `description` (2.19), `tags` (2.26), `trusted_image_certificates` (2.63),
- * `locked_reason` (2.73), `OS-EXT-SRV-ATTR:hostname` for others (2.90).
+ * `locked_reason` (2.73), `OS-EXT-SRV-ATTR:hostname` for others (2.90); `host_status` (2.16)
+ * when the caller may see it (`hostStatus` given: `compute/host-status.ts`).
  */
-export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean, options: { groups?: boolean } = {}): Record<string, unknown> {
+export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean, options: { groups?: boolean; hostStatus?: HostStatus } = {}): Record<string, unknown> {
   const status = serverStatus(s.vm_state, s.task_state);
   const flavor = atLeast(req.version, '2.47')
     ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: s.flavor.swap, original_name: s.flavor.name, extra_specs: s.flavor.extra_specs }
@@ -82,6 +84,7 @@ export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: bool
   out['OS-EXT-STS:power_state'] = s.power_state;
   out['os-extended-volumes:volumes_attached'] = [];
   if (atLeast(req.version, '2.9')) out['locked'] = s.locked_by !== null;
+  if (atLeast(req.version, '2.16') && options.hostStatus !== undefined) out['host_status'] = options.hostStatus;
   if (atLeast(req.version, '2.19')) out['description'] = s.description;
   if (atLeast(req.version, '2.26')) out['tags'] = s.tags;
   if (atLeast(req.version, '2.63')) out['trusted_image_certificates'] = null;

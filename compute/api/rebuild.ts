@@ -7,6 +7,7 @@ import { recordAction } from '../instance-actions.ts';
 import { type KeypairRecord, T } from '../records.ts';
 import { type ComputeRequest, type ComputeResponse, contextOf, ok } from '../request.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
+import { hostStatusShown } from '../host-status.ts';
 import { serverDetail } from '../server-view.ts';
 import type { ComputeStore } from '../store.ts';
 import { bodyMember, fieldError, isObject, nameParam, pyRepr } from '../validation.ts';
@@ -79,7 +80,7 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   if (updated.value.host === null) throw invalidState(s.uuid, 'rebuild', 'vm_state', s.vm_state);
   await recordAction(store, c, s.uuid, 'rebuild', req.requestId);
   await enqueue(store, updated.value.host, store.clock.now(), { server: s.uuid, task: 'rebuild', token, requestId: req.requestId });
-  const view = serverDetail(req, updated.value, c.isAdmin, { groups: true });
+  const view = serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined });
   const shown = atLeast(req.version, '2.75') ? view : Object.fromEntries(Object.entries(view).filter(([k]) => !EXTENDED.test(k) && (k !== 'key_name' || atLeast(req.version, '2.54'))));
   if (atLeast(req.version, '2.57')) shown['user_data'] = updated.value.user_data;
   return ok({ server: { ...shown, adminPass: password } }, 202);

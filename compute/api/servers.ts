@@ -5,6 +5,7 @@ import { atLeast } from '../api-version.ts';
 import type { BuildRequest } from '../build-request.ts';
 import { badRequest, conflict, NovaError, notFound, overQuota, policyForbidden } from '../errors.ts';
 import { flavorVisible } from '../flavor-view.ts';
+import { hostStatusShown, hostStatuses } from '../host-status.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import type { ImageApi } from '../image-api.ts';
 import { UNBIND_FIELDS } from '../port-binding.ts';
@@ -342,7 +343,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       }
       page = servers.slice(0, limit);
     }
-    const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin) : serverBasic(req, s))) };
+    const statuses = detail && atLeast(req.version, '2.16') ? await hostStatuses(store, c, page) : undefined;
+    const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin, { hostStatus: statuses?.get(s.uuid) }) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
       const params = new URLSearchParams(req.query);
       params.set('marker', (page.at(-1) as ServerRecord).uuid);
@@ -359,7 +361,11 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       method: 'GET',
       path: '/v2.1/servers/{server_id}',
       auth: 'token',
-      handler: async (req) => ok({ server: serverDetail(req, await visibleServer(store, req, req.params['server_id'] as string), contextOf(req).isAdmin, { groups: true }) }),
+      handler: async (req) => {
+        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const c = contextOf(req);
+        return ok({ server: serverDetail(req, s, c.isAdmin, { groups: true, hostStatus: await hostStatusShown(store, req, s) }) });
+      },
     },
     {
       method: 'PUT',
@@ -378,7 +384,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         if (typeof u['hostname'] === 'string') changes.hostname = u['hostname'];
         const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
         if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
-        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true }) });
+        // 2.75: PUT answers with the same view as GET, host_status included.
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined }) });
       },
     },
     {

@@ -26,12 +26,20 @@ export function serviceRoutes(store: ComputeStore, hosts: RecordHostStateStore):
     state: isServiceUp(h, store.clock.now()) ? 'up' : 'down',
     updated_at: store.isoMicros(h.lastHeartbeatMs),
     disabled_reason: h.enabled ? null : (h.disabledReason ?? null),
-    ...(atLeast(req.version, '2.11') ? { forced_down: false } : {}),
+    ...(atLeast(req.version, '2.11') ? { forced_down: h.forcedDown === true } : {}),
   });
   const setEnabled = async (host: string, enabled: boolean, reason?: string): Promise<ComputeHostRecord> => {
     const updated = await updateRecord<ComputeHostRecord>(store.records, T.hosts, host, (cur) => {
       const { disabledReason: _, ...rest } = cur.value;
       return enabled ? { ...rest, enabled } : { ...rest, enabled, ...(reason !== undefined ? { disabledReason: reason } : {}) };
+    });
+    if (!updated) throw notFound(`Compute host ${host} could not be found.`);
+    return updated.value;
+  };
+  const setForcedDown = async (host: string, forcedDown: boolean): Promise<ComputeHostRecord> => {
+    const updated = await updateRecord<ComputeHostRecord>(store.records, T.hosts, host, (cur) => {
+      const { forcedDown: _, ...rest } = cur.value;
+      return forcedDown ? { ...rest, forcedDown } : rest;
     });
     if (!updated) throw notFound(`Compute host ${host} could not be found.`);
     return updated.value;
@@ -76,8 +84,10 @@ export function serviceRoutes(store: ComputeStore, hosts: RecordHostStateStore):
         if (status !== undefined && status !== 'enabled' && status !== 'disabled') throw fieldError('status', status, `${pyRepr(status)} is not one of ['enabled', 'disabled']`);
         const reason = body['disabled_reason'];
         if (reason !== undefined && status !== 'disabled') throw badRequest("Specifying 'disabled_reason' with status other than 'disabled' is invalid.");
-        if (body['forced_down'] !== undefined) booleanParam('forced_down', body['forced_down']);
-        const updated = status === undefined ? found : await setEnabled(found.host, status === 'enabled', typeof reason === 'string' ? reason : undefined);
+        const forcedDown = body['forced_down'] === undefined ? undefined : booleanParam('forced_down', body['forced_down']);
+        if (status === undefined && forcedDown === undefined) throw badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+        let updated = status === undefined ? found : await setEnabled(found.host, status === 'enabled', typeof reason === 'string' ? reason : undefined);
+        if (forcedDown !== undefined) updated = await setForcedDown(found.host, forcedDown);
         return ok({ service: view(req, updated) });
       },
     },

@@ -11,6 +11,8 @@ export interface HostState {
   /** `os-services` enabled (an operator may disable a host, with a reason). */
   readonly enabled: boolean;
   readonly disabledReason?: string;
+  /** An operator marked the service down (os-services `forced_down`, 2.11): it is down whatever it reports. */
+  readonly forcedDown?: boolean;
   /** When the host's agent last reported (ms since the epoch); see `isServiceUp`. */
   readonly lastHeartbeatMs: number;
   readonly total: Resources;
@@ -77,5 +79,7 @@ export const SERVICE_DOWN_TIME_MS = 60_000;
 
 /** Nova's servicegroup `service_is_up`: a heartbeat within `service_down_time` (the clock is the caller's). */
 export function isServiceUp(host: HostState, nowMs: number, serviceDownTimeMs = SERVICE_DOWN_TIME_MS): boolean {
+  // Nova's servicegroup db driver: a forced-down service is down before its heartbeat is looked at.
+  if (host.forcedDown === true) return false;
   return Math.abs(nowMs - host.lastHeartbeatMs) <= serviceDownTimeMs;
 }
