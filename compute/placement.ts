@@ -3,9 +3,8 @@ import { updateRecord } from '../client/record-update.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { RecordHostStateStore } from './host-store.ts';
 import { T } from './records.ts';
-import { applyClaim, CLAIM_RETRIES, type Claim, claimOnFirstFit, releaseClaim } from './scheduler/claims.ts';
+import { applyClaim, type Claim, claimOnFirstFit, releaseOn, swapHostState } from './scheduler/claims.ts';
 import { ClaimFailed, NoValidHost } from './scheduler/errors.ts';
-import type { HostState } from './scheduler/host-state.ts';
 import { defaultSchedulerConfig, type Selection, selectDestinations } from './scheduler/select-destinations.ts';
 import { type ServerGroupRecord, schedulerGroup, settleAffinityHost } from './server-group-record.ts';
 import type { ServerRecord } from './server-record.ts';
@@ -88,8 +87,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     }
     if (!placed) {
       // Deleted meanwhile: give the claim back (the host's agent would, had it been queued).
-      const { state, version } = await hosts.read(host);
-      await hosts.writeIfUnchanged(host, version, releaseClaim(state, r.claim));
+      await releaseOn(hosts, host, r.claim);
       await store.records.delete(T.buildRequests, r.server);
       continue;
     }
@@ -112,15 +110,12 @@ const SPREAD_ROUNDS = 8;
 async function claimSpread(hosts: RecordHostStateStore, first: Selection, claim: Claim, reselect: () => Promise<Selection | undefined>): Promise<string> {
   let pick = first;
   for (let round = 0; round < SPREAD_ROUNDS; round++) {
-    const { state, version } = await hosts.read(pick.host);
-    let next: HostState;
     try {
-      next = applyClaim(state, claim);
+      if (await swapHostState(hosts, pick.host, (state) => applyClaim(state, claim))) return pick.host;
     } catch (err) {
       if (err instanceof ClaimFailed) break;
       throw err;
     }
-    if (next === state || (await hosts.writeIfUnchanged(pick.host, version, next))) return pick.host;
     const again = await reselect();
     if (!again) break;
     pick = again;
@@ -140,14 +135,6 @@ async function requeueOnHost(store: ComputeStore, hosts: RecordHostStateStore, r
   await enqueue(store, host, r.createdMs, { server: r.server, task: 'build', token: r.token, requestId: r.requestId });
   await store.records.delete(T.buildRequests, r.server);
   logger.info('server placed', { server: r.server, host });
-}
-
-async function releaseOn(hosts: RecordHostStateStore, host: string, claim: BuildRequest['claim']): Promise<void> {
-  for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
-    const { state, version } = await hosts.read(host);
-    const next = releaseClaim(state, claim);
-    if (next === state || (await hosts.writeIfUnchanged(host, version, next))) return;
-  }
 }
 
 /** Nova's "No valid host" fault, unless another pass placed the server meanwhile (its host set). */

@@ -1,23 +1,17 @@
 import type { HostStateStore } from './scheduler/claims.ts';
-import { applyClaim, CLAIM_RETRIES, type Claim, releaseClaim } from './scheduler/claims.ts';
-import { ClaimFailed } from './scheduler/errors.ts';
+import { applyClaim, type Claim, releaseClaim, updateHostState } from './scheduler/claims.ts';
 import type { HostState } from './scheduler/host-state.ts';
 import { resourcesFromFlavor } from './scheduler/request-spec.ts';
-import type { ServerFlavor } from './server-record.ts';
+import type { ServerFlavor, ServerRecord } from './server-record.ts';
 
 /** What a server of `flavor` claims on its host. */
 export function flavorClaim(consumer: string, flavor: ServerFlavor): Claim {
   return { instanceUuid: consumer, resources: resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral, swap: flavor.swap }) };
 }
 
-/** Applies `step` to the host's current state and writes it back if nobody wrote meanwhile; retried on a lost race. */
-async function compareAndSwap(hosts: HostStateStore, host: string, step: (state: HostState) => HostState): Promise<HostState> {
-  for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
-    const { state, version } = await hosts.read(host);
-    const next = step(state);
-    if (next === state || (await hosts.writeIfUnchanged(host, version, next))) return next;
-  }
-  throw new ClaimFailed(host, 'the host record kept changing');
+/** What a server holds on its host: its flavor's claim, and the old flavor's under the migration's id while a resize waits. */
+export function serverClaims(s: ServerRecord): Claim[] {
+  return [flavorClaim(s.uuid, s.flavor), ...(s.migration === undefined ? [] : [flavorClaim(s.migration.id, s.migration.old_flavor)])];
 }
 
 /**
@@ -28,7 +22,7 @@ async function compareAndSwap(hosts: HostStateStore, host: string, step: (state:
  * @throws {ClaimFailed} the new flavor does not fit beside the old one.
  */
 export function claimResize(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor): Promise<HostState> {
-  return compareAndSwap(hosts, host, (state) => {
+  return updateHostState(hosts, host, (state) => {
     if (state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
     const withNew = applyClaim(applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor)), flavorClaim(migration, oldFlavor)), flavorClaim(instance, newFlavor));
@@ -38,12 +32,12 @@ export function claimResize(hosts: HostStateStore, host: string, instance: strin
 
 /** Confirm: the old flavor's claim (held by the migration) is given back. */
 export function confirmResizeClaim(hosts: HostStateStore, host: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
-  return compareAndSwap(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor)));
+  return updateHostState(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor)));
 }
 
 /** Revert (or a resize that failed): the new flavor's claim is given back and the old one is the instance's again. */
 export function revertResizeClaim(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor): Promise<HostState> {
-  return compareAndSwap(hosts, host, (state) => {
+  return updateHostState(hosts, host, (state) => {
     if (!state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
     const freed = releaseClaim(releaseClaim(state, flavorClaim(instance, newFlavor)), flavorClaim(migration, oldFlavor));

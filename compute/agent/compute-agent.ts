@@ -17,10 +17,9 @@ import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { T } from '../records.ts';
 import { leaveGroup } from '../server-group-record.ts';
 import { unindexServer } from '../server-index.ts';
-import { releaseClaim } from '../scheduler/claims.ts';
+import { releaseOn } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
-import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
-import { flavorClaim, revertResizeClaim } from '../resize-claims.ts';
+import { revertResizeClaim, serverClaims } from '../resize-claims.ts';
 import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import type { ConsoleReply, WorkItem } from '../work-queue.ts';
@@ -474,13 +473,7 @@ export class ComputeAgent {
       else await this.networks.updatePort(await this.service.token(), p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
     await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
-    const claim = { instanceUuid: server.uuid, resources: resourcesFromFlavor({ vcpus: server.flavor.vcpus, ram: server.flavor.ram, disk: server.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': server.flavor.ephemeral, swap: server.flavor.swap }) };
-    const migration = server.migration === undefined ? undefined : flavorClaim(server.migration.id, server.migration.old_flavor);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const { state, version } = await this.hosts.read(this.options.host);
-      const next = releaseClaim(migration === undefined ? state : releaseClaim(state, migration), claim);
-      if (next === state || (await this.hosts.writeIfUnchanged(this.options.host, version, next))) break;
-    }
+    await releaseOn(this.hosts, this.options.host, ...serverClaims(server));
     await this.store.records.delete(T.servers, server.uuid);
     await unindexServer(this.store, server);
     await leaveGroup(this.store, server.server_group, server.uuid);

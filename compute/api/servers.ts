@@ -15,8 +15,8 @@ import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, type KeypairRecord, T } from '../records.ts';
 import { type ComputeContext, type ComputeRequest, type ComputeResponse, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
-import { flavorClaim } from '../resize-claims.ts';
-import { releaseClaim } from '../scheduler/claims.ts';
+import { serverClaims } from '../resize-claims.ts';
+import { releaseOn } from '../scheduler/claims.ts';
 import { isServiceUp } from '../scheduler/host-state.ts';
 import { resourcesFromFlavor } from '../scheduler/request-spec.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
@@ -455,13 +455,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
       else await d.networks.updatePort(d.service ? await d.service.token() : userToken, p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
     if (host) {
-      const claim = { instanceUuid: s.uuid, resources: resourcesFromFlavor({ vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': s.flavor.ephemeral, swap: s.flavor.swap }) };
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const { state, version } = await d.hosts.read(s.host);
-        const migration = s.migration === undefined ? state : releaseClaim(state, flavorClaim(s.migration.id, s.migration.old_flavor));
-        const next = releaseClaim(migration, claim);
-        if (next === state || (await d.hosts.writeIfUnchanged(s.host, version, next))) break;
-      }
+      await releaseOn(d.hosts, s.host, ...serverClaims(s));
     }
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);

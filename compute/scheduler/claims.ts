@@ -68,6 +68,39 @@ export interface HostStateStore {
 export const CLAIM_RETRIES = 10;
 
 /**
+ * One compare-and-swap of a host's state: `step` applied to the state as stored and written if
+ * nobody wrote since it was read. The new state, or undefined when the write lost the race (the
+ * caller reads again, or weighs the hosts again). A step that changes nothing writes nothing.
+ * @throws whatever `step` throws ({ClaimFailed}: the claim no longer fits).
+ */
+export async function swapHostState(store: HostStateStore, host: string, step: (state: HostState) => HostState): Promise<HostState | undefined> {
+  const { state, version } = await store.read(host);
+  const next = step(state);
+  return next === state || (await store.writeIfUnchanged(host, version, next)) ? next : undefined;
+}
+
+/**
+ * `step` on the host's current state until its write wins.
+ * @throws {ClaimFailed} after CLAIM_RETRIES lost races (the host's record kept changing), or what `step` throws.
+ */
+export async function updateHostState(store: HostStateStore, host: string, step: (state: HostState) => HostState): Promise<HostState> {
+  for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
+    const next = await swapHostState(store, host, step);
+    if (next !== undefined) return next;
+  }
+  throw new ClaimFailed(host, 'the host record kept changing');
+}
+
+/**
+ * Gives `claims` back on `host` (an instance deleted or moved, a resize's migration with it),
+ * in one write; claims the host does not hold are skipped, so a rerun is harmless.
+ * @throws {ClaimFailed} when the host's record kept changing (never given up silently).
+ */
+export function releaseOn(store: HostStateStore, host: string, ...claims: readonly Claim[]): Promise<HostState> {
+  return updateHostState(store, host, (state) => claims.reduce(releaseClaim, state));
+}
+
+/**
  * Claims on the first of `candidates` (the scheduler's chosen host, then its alternates) where
  * the claim fits the state as stored, and returns the host's new state.
  * @throws {NoValidHost} when it fits none of them.
@@ -75,15 +108,14 @@ export const CLAIM_RETRIES = 10;
 export async function claimOnFirstFit(store: HostStateStore, candidates: readonly string[], claim: Claim): Promise<HostState> {
   for (const host of candidates) {
     for (let attempt = 0; attempt < CLAIM_RETRIES; attempt++) {
-      const { state, version } = await store.read(host);
-      let next: HostState;
+      let next: HostState | undefined;
       try {
-        next = applyClaim(state, claim);
+        next = await swapHostState(store, host, (state) => applyClaim(state, claim));
       } catch (err) {
         if (err instanceof ClaimFailed) break;
         throw err;
       }
-      if (next === state || (await store.writeIfUnchanged(host, version, next))) return next;
+      if (next !== undefined) return next;
     }
   }
   throw new NoValidHost(NOT_ENOUGH_HOSTS);

@@ -96,3 +96,40 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }
+
+/** One ACTIVE server for action tests: a compute API, an agent on `node1`, the flavors and image asked for (m1.tiny, id 1, always). */
+export interface ServerOnAgent {
+  readonly c: TestCompute;
+  readonly admin: string;
+  readonly demo: string;
+  readonly agent: Awaited<ReturnType<typeof makeAgent>>;
+  /** The server, booted by `demo` with flavor 1 on the first image, on network `private`. */
+  readonly id: string;
+  readonly imageIds: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[] }): Promise<ServerOnAgent> {
+  const c = await startCompute();
+  const admin = await c.identity.token();
+  const demo = await c.identity.token({ user: 'demo' });
+  const agent = await makeAgent(c);
+  await agent.agent.register();
+  for (const flavor of [{ name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 }, ...(options.flavors ?? [])]) await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor } });
+  const imageIds = options.images.map((i) => c.images.add(i).id);
+  const netId = c.networks.addNetwork('private').id;
+  const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageIds[0], flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
+  await agent.agent.drain();
+  return {
+    c,
+    admin,
+    demo,
+    agent,
+    id,
+    imageIds,
+    async close() {
+      await agent.remove();
+      await c.close();
+    },
+  };
+}

@@ -28,7 +28,7 @@ test('host_status: UP while the host heartbeats, MAINTENANCE when disabled, DOWN
   assert.equal(await detail(admin), { [placed]: 'UP', [nowhere]: '' });
   assert.equal(Object.values(await detail(demo)), [undefined, undefined]);
 
-  const uuid = ((await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value as ComputeHostRecord).serviceUuid;
+  const uuid = (await c.records.get<ComputeHostRecord>(T.hosts, 'node1'))?.value.serviceUuid ?? '';
   const service = (body: unknown) => c.request('PUT', `/v2.1/os-services/${uuid}`, { token: admin, body, version: '2.53' });
   assert.is((await service({ status: 'disabled', disabled_reason: 'patching' })).status, 200);
   assert.is(await status(), 'MAINTENANCE');

@@ -4,35 +4,25 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
-import { makeAgent, startCompute, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
 
 /** `openstack server rebuild`, `server resize`, `server resize confirm` and `--revert`, as Nova answers them. */
 let c: TestCompute;
-let admin: string;
 let demo: string;
-let a: Awaited<ReturnType<typeof makeAgent>>;
+let a: ServerOnAgent['agent'];
 let id: string;
 let firstImage: string;
 let secondImage: string;
+let setup: ServerOnAgent;
 test.before(async () => {
-  c = await startCompute();
-  admin = await c.identity.token();
-  demo = await c.identity.token({ user: 'demo' });
-  a = await makeAgent(c);
-  await a.agent.register();
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 } } });
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.huge', id: '3', ram: 8000, vcpus: 2, disk: 1 } } });
-  firstImage = c.images.add({ data: Buffer.alloc(1024, 'first ') }).id;
-  secondImage = c.images.add({ name: 'second', data: Buffer.alloc(2048, 'second ') }).id;
-  const netId = c.networks.addNetwork('private').id;
-  id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: firstImage, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
-  await a.agent.drain();
+  setup = await startServerOnAgent({
+    flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }, { name: 'm1.huge', id: '3', ram: 8000, vcpus: 2, disk: 1 }],
+    images: [{ data: Buffer.alloc(1024, 'first ') }, { name: 'second', data: Buffer.alloc(2048, 'second ') }],
+  });
+  ({ c, demo, agent: a, id } = setup);
+  [firstImage, secondImage] = setup.imageIds as [string, string];
 });
-test.after(async () => {
-  await a.remove();
-  await c.close();
-});
+test.after(() => setup.close());
 
 const act = (body: unknown, version = '2.1', token = demo) => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
 const show = async (version = '2.47') => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version })).json.server;

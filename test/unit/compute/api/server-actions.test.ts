@@ -3,31 +3,21 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { T } from '../../../../compute/records.ts';
-import { makeAgent, startCompute, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
 
 /** `openstack server stop/start/reboot/pause/unpause/suspend/resume/lock/unlock` and the actions list. */
 let c: TestCompute;
 let admin: string;
 let demo: string;
-let a: Awaited<ReturnType<typeof makeAgent>>;
+let a: ServerOnAgent['agent'];
 let id: string;
+let setup: ServerOnAgent;
 test.before(async () => {
-  c = await startCompute();
-  admin = await c.identity.token();
-  demo = await c.identity.token({ user: 'demo' });
-  a = await makeAgent(c);
-  await a.agent.register();
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
   // A disk of whole 512-byte sectors, as real images are (qemu-img reads sectors).
-  const imageId = c.images.add({ data: Buffer.alloc(4096, 'disk sector ') }).id;
-  const netId = c.networks.addNetwork('private').id;
-  id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id;
-  await a.agent.drain();
+  setup = await startServerOnAgent({ images: [{ data: Buffer.alloc(4096, 'disk sector ') }] });
+  ({ c, admin, demo, agent: a, id } = setup);
 });
-test.after(async () => {
-  await a.remove();
-  await c.close();
-});
+test.after(() => setup.close());
 
 const act = (body: unknown, token = demo, version = '2.1') => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
 const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version: '2.73' })).json.server;

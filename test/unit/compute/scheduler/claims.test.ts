@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyClaim, type Claim, claimOnFirstFit, type HostStateStore, releaseClaim } from '../../../../compute/scheduler/claims.ts';
+import { applyClaim, type Claim, claimOnFirstFit, type HostStateStore, releaseClaim, releaseOn } from '../../../../compute/scheduler/claims.ts';
 import { ClaimFailed, NoValidHost } from '../../../../compute/scheduler/errors.ts';
 import { capacity, type HostState, RESOURCE_NAMES } from '../../../../compute/scheduler/host-state.ts';
 import { rejects } from '../../../helpers/rejects.ts';
@@ -118,6 +118,21 @@ test('a claim already stored (a retry after a lost answer) is not written again'
   await claimOnFirstFit(store, ['h1'], small('i-1'));
   assert.is(store.records.get('h1')?.version, 1);
   await rejects(claimOnFirstFit(store, [], small('i-2')), NoValidHost);
+});
+
+test('releaseOn gives back every claim named in one write, and skips those the host does not hold', async () => {
+  const store = new VersionedStore([applyClaim(applyClaim(host('h1'), small('i-1')), small('migration-1'))]);
+  await releaseOn(store, 'h1', small('i-1'), small('migration-1'), small('never-here'));
+  const after = store.records.get('h1');
+  assert.equal([after?.state.instances, after?.state.used, after?.version], [[], { vcpus: 0, memoryMiB: 0, diskGiB: 0 }, 2], 'one write');
+  await releaseOn(store, 'h1', small('i-1'));
+  assert.is(store.records.get('h1')?.version, 2, 'nothing to give back: nothing written');
+});
+
+test('a release whose host record keeps changing fails with ClaimFailed (the agent\'s delete gave up silently after 10 lost races, its claim kept and the server record removed)', async () => {
+  const store = new VersionedStore([applyClaim(host('h1'), small('i-1'))]);
+  const busy: HostStateStore = { read: (h) => store.read(h), writeIfUnchanged: async () => false };
+  await rejects(releaseOn(busy, 'h1', small('i-1')), ClaimFailed);
 });
 
 test.run();
