@@ -14,47 +14,18 @@
  * `GET /servers/detail` with those servers up, and deletes everything. Exits 1 when a check
  * fails. Numbers from a shared, loaded machine are noisy: say so when quoting them.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { splitArgs } from '../common/cli-args.ts';
 import { DEFAULT_ALLOCATION_RATIOS } from '../compute/scheduler/host-state.ts';
+import { type CloudSession, cloudLogin, cloudsFile } from './cloud-session.ts';
 import { percentileOfSorted } from './percentiles.ts';
 
 const { flags } = splitArgs(process.argv.slice(2), new Set(['clouds', 'admin', 'cloud', 'single', 'concurrent', 'lists']));
-const file = flags.get('clouds') ?? process.env['OS_CLIENT_CONFIG_FILE'] ?? 'data/etc/clouds.yaml';
+const file = cloudsFile(flags.get('clouds'), process.env['OS_CLIENT_CONFIG_FILE']);
 const single = Number(flags.get('single') ?? 10);
 const concurrent = Number(flags.get('concurrent') ?? 50);
 const lists = Number(flags.get('lists') ?? 10);
-type Auth = { auth_url: string; username: string; password: string; project_name: string; user_domain_name?: string; project_domain_name?: string };
-const clouds = (parseYaml(readFileSync(file, 'utf8')) as { clouds: Record<string, { auth: Auth }> }).clouds;
-
-interface Session {
-  token: string;
-  projectId: string;
-  url(type: string): string;
-}
-
-async function login(name: string): Promise<Session> {
-  const a = clouds[name]?.auth;
-  if (!a) throw new Error(`no cloud ${name} in ${file}`);
-  const res = await fetch(`${a.auth_url.replace(/\/+$/, '')}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: a.username, domain: { name: a.user_domain_name ?? 'Default' }, password: a.password } } }, scope: { project: { name: a.project_name, domain: { name: a.project_domain_name ?? 'Default' } } } } }),
-  });
-  if (res.status !== 201) throw new Error(`token for ${name}: ${res.status}`);
-  const body = (await res.json()) as { token: { project: { id: string }; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } };
-  const catalog = body.token.catalog;
-  return {
-    token: res.headers.get('x-subject-token') as string,
-    projectId: body.token.project.id,
-    url: (type) => {
-      const url = catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === 'public')?.url;
-      if (!url) throw new Error(`no ${type} endpoint in the catalog`);
-      return url.replace(/\/+$/, '');
-    },
-  };
-}
+type Session = CloudSession;
+const login = (name: string): Promise<Session> => cloudLogin(file, name);
 
 // biome-ignore lint/suspicious/noExplicitAny: the bench reads whatever JSON the services answer
 async function call(s: Session, type: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {

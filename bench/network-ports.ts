@@ -11,34 +11,19 @@
  * does), and deletes everything unless `--keep`. Prints creates per second and latency
  * percentiles of both.
  */
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { parse as parseYaml } from 'yaml';
 import { splitArgs } from '../common/cli-args.ts';
+import { cloudLogin, cloudsFile } from './cloud-session.ts';
 import { percentileOfSorted } from './percentiles.ts';
 
 const { flags } = splitArgs(process.argv.slice(2), new Set(['cloud', 'clouds', 'ports', 'concurrency', 'lists']));
-const file = flags.get('clouds') ?? process.env['OS_CLIENT_CONFIG_FILE'] ?? 'data/etc/clouds.yaml';
-const cloudName = flags.get('cloud') ?? 'swiftlet-demo';
-type Auth = { auth_url: string; username: string; password: string; project_name: string; user_domain_name?: string; project_domain_name?: string };
-const cloud = (parseYaml(readFileSync(file, 'utf8')) as { clouds: Record<string, { auth: Auth }> }).clouds[cloudName];
-if (!cloud) throw new Error(`no cloud ${cloudName} in ${file}`);
+const session = await cloudLogin(cloudsFile(flags.get('clouds'), process.env['OS_CLIENT_CONFIG_FILE']), flags.get('cloud') ?? 'swiftlet-demo');
 const portCount = Number(flags.get('ports') ?? 1000);
 const concurrency = Number(flags.get('concurrency') ?? 8);
 const lists = Number(flags.get('lists') ?? 20);
 
-const a = cloud.auth;
-const tokenRes = await fetch(`${a.auth_url.replace(/\/+$/, '')}/auth/tokens`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: a.username, domain: { name: a.user_domain_name ?? 'Default' }, password: a.password } } }, scope: { project: { name: a.project_name, domain: { name: a.project_domain_name ?? 'Default' } } } } }),
-});
-if (tokenRes.status !== 201) throw new Error(`token: ${tokenRes.status}`);
-const token = tokenRes.headers.get('x-subject-token') as string;
-const catalog = ((await tokenRes.json()) as { token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } }).token.catalog;
-const endpoint = catalog.find((s) => s.type === 'network')?.endpoints.find((e) => e.interface === 'public')?.url;
-if (!endpoint) throw new Error('no network endpoint in the catalog');
-const base = new URL(endpoint.replace(/\/+$/, ''));
+const token = session.token;
+const base = new URL(session.url('network'));
 const prefix = `${base.pathname === '/' ? '' : base.pathname}/v2.0`;
 const pool = new Pool(base.origin, { connections: concurrency });
 

@@ -14,38 +14,20 @@
  * serve (`sort_dir=asc`, which reads every server). The times are the client's on the same
  * machine: the server's latency plus a loopback round trip. Deletes everything unless `--keep`.
  */
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { parse as parseYaml } from 'yaml';
 import { splitArgs } from '../common/cli-args.ts';
+import { cloudLogin, cloudsFile } from './cloud-session.ts';
 import { percentileOfSorted } from './percentiles.ts';
 
 const { flags } = splitArgs(process.argv.slice(2), new Set(['cloud', 'clouds', 'servers', 'lists', 'limit']));
-const file = flags.get('clouds') ?? process.env['OS_CLIENT_CONFIG_FILE'] ?? 'data/etc/clouds.yaml';
-const cloudName = flags.get('cloud') ?? 'swiftlet-admin';
-type Auth = { auth_url: string; username: string; password: string; project_name: string; user_domain_name?: string; project_domain_name?: string };
-const cloud = (parseYaml(readFileSync(file, 'utf8')) as { clouds: Record<string, { auth: Auth }> }).clouds[cloudName];
-if (!cloud) throw new Error(`no cloud ${cloudName} in ${file}`);
+const session = await cloudLogin(cloudsFile(flags.get('clouds'), process.env['OS_CLIENT_CONFIG_FILE']), flags.get('cloud') ?? 'swiftlet-admin');
 const serverCount = Number(flags.get('servers') ?? 1000);
 const lists = Number(flags.get('lists') ?? 20);
 const limit = Number(flags.get('limit') ?? 50);
 
-const a = cloud.auth;
-const tokenRes = await fetch(`${a.auth_url.replace(/\/+$/, '')}/auth/tokens`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: a.username, domain: { name: a.user_domain_name ?? 'Default' }, password: a.password } } }, scope: { project: { name: a.project_name, domain: { name: a.project_domain_name ?? 'Default' } } } } }),
-});
-if (tokenRes.status !== 201) throw new Error(`token: ${tokenRes.status}`);
-const token = tokenRes.headers.get('x-subject-token') as string;
-const body = (await tokenRes.json()) as { token: { project: { id: string }; catalog: { type: string; endpoints: { interface: string; url: string }[] }[] } };
-const endpointOf = (type: string): URL => {
-  const url = body.token.catalog.find((s) => s.type === type)?.endpoints.find((e) => e.interface === 'public')?.url;
-  if (!url) throw new Error(`no ${type} endpoint in the catalog`);
-  return new URL(url.replace(/\/+$/, ''));
-};
-const compute = endpointOf('compute');
-const image = endpointOf('image');
+const token = session.token;
+const compute = new URL(session.url('compute'));
+const image = new URL(session.url('image'));
 const computePrefix = compute.pathname.replace(/\/v2\.1.*$/, '').replace(/\/$/, '');
 const pools = new Map<string, Pool>();
 async function call(base: URL, method: string, path: string, options: { body?: unknown; raw?: Buffer; version?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -66,7 +48,7 @@ const stats = (xs: number[]): string => {
   return `p50 ${percentileOfSorted(s, 50).toFixed(1)} ms, p90 ${percentileOfSorted(s, 90).toFixed(1)} ms, p99 ${percentileOfSorted(s, 99).toFixed(1)} ms`;
 };
 
-const project = body.token.project.id;
+const project = session.projectId;
 const quota = await nova('PUT', `/os-quota-sets/${project}`, { body: { quota_set: { instances: -1, cores: -1, ram: -1 } } });
 if (quota.status !== 200) throw new Error(`quota update: ${quota.status} ${JSON.stringify(quota.json)}`);
 const flavor = (await nova('POST', '/flavors', { body: { flavor: { name: `bench-list-${process.pid}`, ram: 64, vcpus: 1, disk: 0 } } })).json.flavor as { id: string };
