@@ -85,7 +85,13 @@ export async function* serversInOrder(store: ComputeStore, project: string | und
   }
 }
 
+/**
+ * The servers of a page. A long page is checked against one listing of every server's version
+ * (this process's copy: only the servers that changed are read); a short one reads its servers,
+ * which costs less than listing a big cloud.
+ */
 async function readAll(store: ComputeStore, uuids: readonly string[]): Promise<(ServerRecord | undefined)[]> {
+  if (uuids.length > DIRECT_READS) return store.readMany<ServerRecord>(T.servers, uuids);
   const out: (ServerRecord | undefined)[] = new Array(uuids.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -97,3 +103,6 @@ async function readAll(store: ComputeStore, uuids: readonly string[]): Promise<(
   await Promise.all(Array.from({ length: Math.min(16, uuids.length) }, worker));
   return out;
 }
+
+/** Pages up to this long read their servers one by one (in parallel); longer ones revalidate the process's copy. */
+const DIRECT_READS = 100;

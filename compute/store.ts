@@ -1,14 +1,17 @@
 import type { Clock } from '../common/clock.ts';
-import { listAllKeys } from '../client/record-update.ts';
+import { RecordCopy } from '../client/record-copy.ts';
 import type { RecordStore } from '../client/record-store.ts';
 
 /**
  * Compute's view of its record store: typed reads and whole-type scans. Each record is read with
- * `X-Newest` by the store; a scan lists the keys and reads them a few at a time.
+ * `X-Newest` by the store. A scan lists the type with each record's version and reads only the
+ * records this process's copy does not hold at that version (`RecordCopy`), so a scan of
+ * unchanged records costs one listing.
  */
 export class ComputeStore {
   readonly records: RecordStore;
   readonly clock: Clock;
+  private readonly copies = new Map<string, RecordCopy<unknown>>();
 
   constructor(records: RecordStore, clock: Clock) {
     this.records = records;
@@ -20,19 +23,19 @@ export class ComputeStore {
   }
 
   /** Every record of `type` under `prefix`, in key order. */
-  async scan<T>(type: string, prefix?: string): Promise<T[]> {
-    const keys: string[] = [];
-    for await (const key of listAllKeys(this.records, type, prefix)) keys.push(key);
-    const out: (T | undefined)[] = new Array(keys.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const i = next++;
-        out[i] = (await this.records.get<T>(type, keys[i] as string))?.value;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker));
-    return out.filter((v): v is T => v !== undefined);
+  scan<T>(type: string, prefix?: string): Promise<T[]> {
+    return this.copyOf<T>(type).all(prefix);
+  }
+
+  /** The records of `type` named by `keys` (undefined where none), as of one listing of the type. */
+  readMany<T>(type: string, keys: readonly string[]): Promise<(T | undefined)[]> {
+    return this.copyOf<T>(type).many(keys);
+  }
+
+  private copyOf<T>(type: string): RecordCopy<T> {
+    let copy = this.copies.get(type);
+    if (!copy) this.copies.set(type, (copy = new RecordCopy<unknown>(this.records, type)));
+    return copy as RecordCopy<T>;
   }
 
   /** Nova's timestamp text: `2013-09-03T04:01:32Z`. */
