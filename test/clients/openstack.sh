@@ -161,6 +161,8 @@ if os catalog list -f value -c Type | grep -qx image && os catalog list -f value
   check "server create --wait: ACTIVE" bash -c "demo server create --image $IMG --flavor $FL --network $NET --key-name $KP --wait $VM -f value -c status | grep -qx ACTIVE"
   check "server list: ACTIVE with an address" bash -c "demo server list -f value -c Name -c Status -c Networks | grep -q \"$VM ACTIVE .*10\\.78\\.0\\.\""
   check "server show: key and flavor" bash -c "[ \"\$(demo server show $VM -f value -c key_name)\" = $KP ]"
+  check "server show --os-compute-api-version 2.16 (admin): host_status UP" bash -c "[ \"\$(os --os-compute-api-version 2.16 server show \$(demo server show $VM -f value -c id) -f value -c host_status)\" = UP ]"
+  check "compute service set --down: host_status DOWN; --up: UP again" bash -c "id=\$(demo server show $VM -f value -c id) h=\$(os server show \$id -f value -c OS-EXT-SRV-ATTR:host) && os --os-compute-api-version 2.53 compute service set --down \$h nova-compute && s=\$(os --os-compute-api-version 2.16 server show \$id -f value -c host_status); os --os-compute-api-version 2.53 compute service set --up \$h nova-compute && [ \"\$s\" = DOWN ] && [ \"\$(os --os-compute-api-version 2.16 server show \$id -f value -c host_status)\" = UP ]"
   check "server stop: SHUTOFF" bash -c "demo server stop $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = SHUTOFF ] && exit 0; sleep 1; done; exit 1"
   check "server start: ACTIVE" bash -c "demo server start $VM && for i in \$(seq 60); do [ \"\$(demo server show $VM -f value -c status)\" = ACTIVE ] && exit 0; sleep 1; done; exit 1"
   check "server reboot --wait" demo server reboot --wait "$VM"
