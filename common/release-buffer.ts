@@ -15,3 +15,24 @@ export function releaseBuffer(buf: Uint8Array): void {
   if (buf.byteOffset !== 0 || buf.byteLength !== ab.byteLength || buf.byteLength < 4096) return;
   ab.transfer(0);
 }
+
+const OWN_CHUNKS = Symbol('own chunks');
+
+/**
+ * Marks a body whose chunks nobody else holds once they are read (a request's own socket
+ * data): its reader may release each chunk when done with it. A wrapper that only looks at the
+ * chunks passes the mark on (`passOwnChunks`); one that keeps or reshapes them must not.
+ */
+export function markOwnChunks<T extends object>(body: T): T {
+  (body as { [OWN_CHUNKS]?: boolean })[OWN_CHUNKS] = true;
+  return body;
+}
+
+export function hasOwnChunks(body: object): boolean {
+  return (body as { [OWN_CHUNKS]?: boolean })[OWN_CHUNKS] === true;
+}
+
+/** `wrapper`, marked as `source` is. */
+export function passOwnChunks<T extends object>(source: object, wrapper: T): T {
+  return hasOwnChunks(source) ? markOwnChunks(wrapper) : wrapper;
+}

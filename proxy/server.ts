@@ -18,6 +18,7 @@ import type { Capabilities } from './middleware/info.ts';
 import { ProxyMetrics } from './metrics.ts';
 import { defaultPipelineConfig, type PipelineConfig, proxyPipeline } from './pipeline.ts';
 import { pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
+import { markOwnChunks } from '../common/release-buffer.ts';
 
 export interface ProxyServerConfig {
   readonly proxy: ConfigOf<typeof proxyServerSchema>;
@@ -108,7 +109,8 @@ export class ProxyServer {
       query: req.query,
       rawQuery: req.rawQuery,
       headers: { ...req.headers },
-      body: req.body,
+      // The client's socket data: nothing else holds a chunk once the proxy has read it.
+      body: markOwnChunks(req.body),
       remoteAddress: req.remoteAddress,
       signal: req.signal,
       env: { transId, logger: this.deps.logger.child({ txn: transId }) },

@@ -1,10 +1,11 @@
 import { PassThrough } from 'node:stream';
-import type { BackendResponse } from '../../common/http/backend-client.ts';
+import { backendPath, type BackendResponse, type BackendUpload } from '../../common/http/backend-client.ts';
 import { ClientDisconnectError, readBody, readWholeBody } from '../../common/http/body-reader.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { type BackendDeps, makeRequests, send, type Target } from '../backend-requests.ts';
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
+import { releaseBuffer } from '../../common/release-buffer.ts';
 import { bestResponseIndex } from '../quorum.ts';
 
 /** One backend upload in progress. */
@@ -15,7 +16,10 @@ class Putter {
   failure: string | undefined;
   /** The node's answer, if it came. */
   answer: BackendResponse | undefined;
-  private readonly stream = new PassThrough({ highWaterMark: 256 * 1024 });
+  /** The body as a stream, for a backend client without `upload`. */
+  private readonly stream: PassThrough | undefined;
+  /** The body written piece by piece, each write saying when the piece has left. */
+  private readonly upload: BackendUpload | undefined;
   private readonly controller = new AbortController();
   private readonly settled: Promise<void>;
   private ended = false;
@@ -26,9 +30,18 @@ class Putter {
     this.node = node;
     this.slot = slot;
     this.writeTimeoutMs = deps.nodeTimeoutMs;
-    // undici's headers timer starts with the request; a long upload would trip it, so the
-    // node timeout is applied here instead: to stalled writes and to the wait for an answer.
-    this.settled = send(deps, node, target, { method: 'PUT', headers, body: this.stream, timeoutMs: 0 }, AbortSignal.any([signal, this.controller.signal])).then(
+    const linked = AbortSignal.any([signal, this.controller.signal]);
+    let answer: Promise<BackendResponse>;
+    if (deps.backend.upload) {
+      this.upload = deps.backend.upload(node, { method: 'PUT', path: backendPath(node.device, target.partition, ...target.names), headers, signal: linked });
+      answer = this.upload.response;
+    } else {
+      this.stream = new PassThrough({ highWaterMark: 256 * 1024 });
+      // undici's headers timer starts with the request; a long upload would trip it, so the
+      // node timeout is applied here instead: to stalled writes and to the wait for an answer.
+      answer = send(deps, node, target, { method: 'PUT', headers, body: this.stream, timeoutMs: 0 }, linked);
+    }
+    this.settled = answer.then(
       (res) => {
         this.answer = res;
         if (!this.ended) this.fail(`answered ${res.status} before the body was sent`);
@@ -46,20 +59,38 @@ class Putter {
     return this.failure !== undefined && (this.answer === undefined || this.answer.status === 507 || this.answer.status >= 500);
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (!this.live || this.stream.write(chunk)) return;
+  /**
+   * Sends a piece. True when this node's connection does not hold it (any more): it went out
+   * (only a backend client with `upload` says so), or this node had failed before and never got
+   * it. False when it may still be held.
+   */
+  async write(chunk: Uint8Array): Promise<boolean> {
+    if (!this.live) return true;
+    if (this.upload) {
+      const upload = this.upload;
+      return this.within(upload.write(chunk));
+    }
+    const stream = this.stream as PassThrough;
+    if (stream.write(chunk)) return false;
+    await this.within(new Promise<boolean>((resolve) => stream.once('drain', () => resolve(false))));
+    return false;
+  }
+
+  /** `sent`, unless the node fails or stalls longer than the node timeout first (then false). */
+  private async within(sent: Promise<boolean>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise((resolve) => this.stream.once('drain', resolve)),
-      this.settled,
-      new Promise<void>((resolve) => {
+    const done = await Promise.race([
+      sent,
+      this.settled.then(() => false),
+      new Promise<boolean>((resolve) => {
         timer = setTimeout(() => {
           this.fail('write timed out');
-          resolve();
+          resolve(false);
         }, this.writeTimeoutMs);
       }),
     ]);
     clearTimeout(timer);
+    return done;
   }
 
   /** Ends the body and waits (at most the node timeout) for the answer's status. Idempotent. */
@@ -71,7 +102,8 @@ class Putter {
   private async settle(): Promise<number> {
     if (this.live) {
       this.ended = true;
-      this.stream.end();
+      if (this.upload) this.upload.end();
+      else this.stream?.end();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.writeTimeoutMs)))]);
       clearTimeout(timer);
@@ -86,8 +118,9 @@ class Putter {
   fail(reason: string): void {
     if (this.failure !== undefined) return;
     this.failure = reason;
-    this.stream.destroy();
+    this.stream?.destroy();
     if (!this.answer) this.controller.abort(new Error(reason));
+    this.upload?.destroy(new Error(reason));
   }
 }
 
@@ -111,7 +144,7 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
  * one or two primaries down. Later failures just drop a node; the write succeeds when a
  * quorum of nodes stored it with the same ETag.
  */
-export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal }): Promise<PutResult> {
+export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean }): Promise<PutResult> {
   if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_BODY_BYTES && options.expectedBytes <= options.maxBytes) {
     return putWhole(deps, target, headersPerSlot, await readWhole(body, options.expectedBytes, options.clientTimeoutMs), options.signal);
   }
@@ -163,16 +196,21 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
       if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
       // Replace first: a new handoff gets the bytes sent so far, then this chunk like the rest.
       await replaceFailed();
+      let kept = false;
       if (replayIntact) {
         if (replayBytes + chunk.length <= options.replayBytes) {
           replay.push(chunk);
           replayBytes += chunk.length;
+          kept = true;
         } else {
           replayIntact = false;
           replay.length = 0;
         }
       }
-      await Promise.all(putters.map((p) => p.write(chunk)));
+      const sent = await Promise.all(putters.map((p) => p.write(chunk)));
+      // Every connection is done with the chunk: give its memory back now rather than when the
+      // collector gets to it (only the client's own chunks, which nothing else holds).
+      if (options.releaseChunks && !kept && sent.every(Boolean)) releaseBuffer(chunk);
       if (tooFewLive()) {
         await replaceFailed();
         if (tooFewLive()) {

@@ -21,6 +21,7 @@ import { ClientDisconnectError, readWholeBody } from '../../common/http/body-rea
 import { spreadUpdateHeaders } from '../../common/http/update-headers.ts';
 import { BACKEND_IF_MATCH, isSystemAccount } from '../../common/system-account.ts';
 import { authorize, backendHeaders, isNewest, passHeaders, plainTextRefusal, writeTimestamp } from './shared.ts';
+import { hasOwnChunks } from '../../common/release-buffer.ts';
 
 /**
  * The object controller: authorizes against the container's read ACL (GET, HEAD) or write ACL
@@ -96,6 +97,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: C
     maxBytes: ctx.constraints.max_file_size,
     ...(expected !== undefined ? { expectedBytes: expected } : {}),
     signal: req.signal,
+    releaseChunks: hasOwnChunks(req.body),
   });
   if (result.status >= 200 && result.status < 300) {
     return { status: 201, headers: { ETag: result.etag ?? '', 'Last-Modified': lastModified(timestamp), 'Content-Type': 'text/html; charset=UTF-8' } };

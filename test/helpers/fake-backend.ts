@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BackendError } from '../../common/errors.ts';
-import type { BackendBodyStream, BackendClient, BackendNode, BackendRequest, BackendResponse } from '../../common/http/backend-client.ts';
+import type { BackendBodyStream, BackendClient, BackendNode, BackendRequest, BackendResponse, BackendUpload } from '../../common/http/backend-client.ts';
 
 /**
  * What a fake node does with one request: answer, or fail to connect. With `afterBytes`, it
@@ -23,9 +23,9 @@ export interface RecordedRequest {
  * `afterBytes`); answers
  * to PUTs carry the MD5 of what arrived as `etag` unless the script sets one.
  */
-export function fakeBackend(script: (node: string, request: BackendRequest) => FakeBehaviour): BackendClient & { readonly requests: RecordedRequest[] } {
+export function fakeBackend(script: (node: string, request: BackendRequest) => FakeBehaviour, options: { upload?: boolean } = {}): BackendClient & { readonly requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
-  return {
+  const client: BackendClient & { readonly requests: RecordedRequest[] } = {
     requests,
     async request(node: BackendNode, request: BackendRequest): Promise<BackendResponse> {
       const key = `${node.ip}:${node.port}`;
@@ -52,6 +52,52 @@ export function fakeBackend(script: (node: string, request: BackendRequest) => F
     },
     async close() {},
   };
+  // `upload` as a real connection has it: a write resolves once the node has taken the piece
+  // (here: copied it and asked for the next), so a caller that releases too early is caught.
+  if (options.upload) {
+    client.upload = (node, request) => {
+      const queue: { chunk: Uint8Array; taken: (sent: boolean) => void }[] = [];
+      let wake: (() => void) | undefined;
+      let ended = false;
+      let failed: Error | undefined;
+      const controller = new AbortController();
+      async function* body(): AsyncGenerator<Uint8Array> {
+        for (;;) {
+          const next = queue.shift();
+          if (next) {
+            yield next.chunk;
+            next.taken(true);
+            continue;
+          }
+          if (ended || failed) return;
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      }
+      const response = client.request(node, { ...request, body: body() });
+      response.catch(() => undefined);
+      const upload: BackendUpload = {
+        write: (chunk) => new Promise((taken) => {
+          if (failed) return taken(false);
+          queue.push({ chunk, taken });
+          wake?.();
+        }),
+        end: () => {
+          ended = true;
+          wake?.();
+        },
+        destroy: (reason) => {
+          failed ??= reason;
+          for (const q of queue.splice(0)) q.taken(false);
+          wake?.();
+          controller.abort(reason);
+        },
+        response: Promise.race([response, new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new BackendError('BACKEND_ABORTED', `${node.ip}:${node.port}`, 'aborted'))))]),
+      };
+      upload.response.catch(() => undefined);
+      return upload;
+    };
+  }
+  return client;
 }
 
 function bodyStream(text: string): BackendBodyStream {

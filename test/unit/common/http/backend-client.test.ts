@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
@@ -120,6 +121,53 @@ test('request bodies stream from an async iterable; a copied Transfer-Encoding h
   } finally {
     await client.close();
     await stop(server);
+  }
+});
+
+test('upload: each write resolves once its piece has left, the node gets every byte, and the connection is reused', async () => {
+  const { server, port, connections } = await serve(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    res.setHeader('Etag', createHash('md5').update(body).digest('hex'));
+    res.end(`${req.method} ${req.url} ${req.headers['content-length']} ${req.headers['x-backend-verb'] ?? ''}`);
+  });
+  const client = new UndiciBackendClient();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const data = randomBytes(512 * 1024);
+      const upload = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: backendPath('sda', 1, 'a', 'c', 'o'), headers: { 'content-length': String(data.length), 'transfer-encoding': 'chunked' } });
+      for (let at = 0; at < data.length; at += 64 * 1024) assert.is(await upload.write(data.subarray(at, at + 64 * 1024)), true);
+      upload.end();
+      const res = await upload.response;
+      assert.is(res.status, 200);
+      assert.is(res.headers['etag'], createHash('md5').update(data).digest('hex'));
+      assert.is(await res.body.text(), `PUT /sda/1/a/c/o ${data.length} `);
+    }
+    assert.is(connections(), 1, 'one kept-alive connection for three uploads');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('upload: a node that answers before the body ends is answered; a refused one is a BACKEND_CONNECT error and takes no pieces', async () => {
+  const { server, port } = await serve((_req, res) => {
+    res.statusCode = 507;
+    res.end();
+  });
+  const client = new UndiciBackendClient();
+  try {
+    const upload = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: '/sda/1/a/c/o', headers: { 'content-length': String(8 * 1024 * 1024) } });
+    void upload.write(Buffer.alloc(64 * 1024));
+    assert.is((await upload.response).status, 507);
+    upload.destroy(new Error('done'));
+    await stop(server);
+    const refused = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: '/sda/1/a/c/o', headers: { 'content-length': '10' } });
+    await refused.response.then(() => assert.unreachable('no error'), (err) => expectBackendError(err, 'BACKEND_CONNECT'));
+    assert.is(await refused.write(Buffer.alloc(10)), false);
+  } finally {
+    await client.close();
   }
 });
 

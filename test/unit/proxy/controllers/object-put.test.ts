@@ -23,9 +23,9 @@ function target(): { ring: Ring; partition: number; names: string[] } {
   return { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['a', 'c', 'o'] };
 }
 
-function deps(script: (node: string) => FakeBehaviour): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
+function deps(script: (node: string) => FakeBehaviour, backend: { upload?: boolean } = {}): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
   return {
-    backend: fakeBackend((node) => script(node)),
+    backend: fakeBackend((node) => script(node), backend),
     limiter: new ErrorLimiter({ clock, intervalMs: 60_000, limit: 10 }),
     clock,
     logger: nullLogger,
@@ -57,6 +57,61 @@ test('regression: a handoff that replaces a failed node mid-upload gets every by
   const puts = d.backend.requests.filter((r) => r.method === 'PUT');
   assert.is(puts.length, 3, 'the live primary and two handoffs');
   for (const put of puts) assert.is(md5(put.body), md5(data), `${put.node} got a different body (${put.body.length} bytes)`);
+});
+
+/** A body of `n` chunks of `size` bytes, each its own ArrayBuffer, as a socket delivers them. */
+function ownChunks(n: number, size: number): Buffer[] {
+  return Array.from({ length: n }, () => {
+    const chunk = Buffer.from(new ArrayBuffer(size));
+    randomBytes(size).copy(chunk);
+    return chunk;
+  });
+}
+
+async function* chunksOf(chunks: readonly Buffer[]): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) {
+    yield chunk;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test('with a backend that says when a piece has left, the client chunks past the replay buffer are released once every replica has them, and every replica stores every byte', async () => {
+  const t = target();
+  const d = deps(() => ({ status: 201 }), { upload: true });
+  const chunks = ownChunks(8, 64 * 1024);
+  const data = Buffer.concat(chunks);
+  const result = await putObject(d, t, [{}, {}, {}], chunksOf(chunks), { ...options, replayBytes: 2 * 64 * 1024, expectedBytes: data.length, releaseChunks: true });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  const puts = d.backend.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 3);
+  for (const put of puts) assert.is(md5(put.body), md5(data), `${put.node} got a different body`);
+  assert.equal(chunks.map((c) => (c.buffer as ArrayBuffer).detached), [false, false, true, true, true, true, true, true], 'the two replay chunks kept, the rest released');
+});
+
+test('chunks are not released unless the caller says they are its own', async () => {
+  const t = target();
+  const d = deps(() => ({ status: 201 }), { upload: true });
+  const chunks = ownChunks(4, 64 * 1024);
+  const result = await putObject(d, t, [{}, {}, {}], chunksOf(chunks), { ...options, replayBytes: 0, expectedBytes: 4 * 64 * 1024 });
+  assert.is(result.status, 201);
+  assert.ok(chunks.every((c) => !(c.buffer as ArrayBuffer).detached));
+});
+
+test('regression: with a backend that says when a piece has left, a handoff that replaces a failed node mid-upload gets every byte exactly once, and a node that stopped reading holds its chunks from release', async () => {
+  const t = target();
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  // The first primary is refused; the second takes 3 chunks, answers 507 and reads no more.
+  const d = deps((node) => (node === primaries[0] ? 'refuse' : node === primaries[1] ? { status: 507, afterBytes: 3 * 64 * 1024 } : { status: 201 }), { upload: true });
+  const chunks = ownChunks(24, 64 * 1024);
+  const data = Buffer.concat(chunks);
+  const result = await putObject(d, t, [{}, {}, {}], chunksOf(chunks), { ...options, expectedBytes: data.length, releaseChunks: true });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  const stored = d.backend.requests.filter((r) => r.method === 'PUT' && md5(r.body) === md5(data));
+  assert.is(stored.length, 3, 'the live primary and two handoffs each got every byte');
+  // The first 1 MiB (16 chunks) is the replay buffer; the rest went out once each and was released.
+  assert.equal(chunks.map((c) => (c.buffer as ArrayBuffer).detached), [...Array(16).fill(false), ...Array(8).fill(true)]);
 });
 
 test('a node answering 507 is replaced by a handoff and benched', async () => {
