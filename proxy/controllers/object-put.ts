@@ -25,11 +25,21 @@ class Putter {
   private ended = false;
   private finished: Promise<number> | undefined;
   private readonly writeTimeoutMs: number;
+  /** Resolves (false) once the upload has failed: a write waiting on it stops waiting. */
+  private readonly gone: Promise<false>;
+  private markGone: () => void = () => undefined;
+  /**
+   * Swift's node timeout on a write: one timer per upload, pushed back at each write (a timer
+   * and a promise race per piece per node were a visible share of the proxy's CPU).
+   */
+  private stallTimer: NodeJS.Timeout | undefined;
+  private writing = false;
 
   constructor(deps: BackendDeps, node: ProxyNode, slot: number, target: Target, headers: Record<string, string>, signal: AbortSignal) {
     this.node = node;
     this.slot = slot;
     this.writeTimeoutMs = deps.nodeTimeoutMs;
+    this.gone = new Promise<false>((resolve) => (this.markGone = () => resolve(false)));
     const linked = AbortSignal.any([signal, this.controller.signal]);
     let answer: Promise<BackendResponse>;
     if (deps.backend.upload) {
@@ -78,19 +88,18 @@ class Putter {
 
   /** `sent`, unless the node fails or stalls longer than the node timeout first (then false). */
   private async within(sent: Promise<boolean>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([
-      sent,
-      this.settled.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => {
-          this.fail('write timed out');
-          resolve(false);
-        }, this.writeTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    return done;
+    this.writing = true;
+    if (this.stallTimer) this.stallTimer.refresh();
+    else {
+      this.stallTimer = setTimeout(() => {
+        if (this.writing) this.fail('write timed out');
+      }, this.writeTimeoutMs);
+    }
+    try {
+      return await Promise.race([sent, this.gone]);
+    } finally {
+      this.writing = false;
+    }
   }
 
   /** Ends the body and waits (at most the node timeout) for the answer's status. Idempotent. */
@@ -100,6 +109,7 @@ class Putter {
   }
 
   private async settle(): Promise<number> {
+    clearTimeout(this.stallTimer);
     if (this.live) {
       this.ended = true;
       if (this.upload) this.upload.end();
@@ -118,6 +128,8 @@ class Putter {
   fail(reason: string): void {
     if (this.failure !== undefined) return;
     this.failure = reason;
+    clearTimeout(this.stallTimer);
+    this.markGone();
     this.stream?.destroy();
     if (!this.answer) this.controller.abort(new Error(reason));
     this.upload?.destroy(new Error(reason));

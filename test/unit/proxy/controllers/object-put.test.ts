@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
@@ -112,6 +115,43 @@ test('regression: with a backend that says when a piece has left, a handoff that
   assert.is(stored.length, 3, 'the live primary and two handoffs each got every byte');
   // The first 1 MiB (16 chunks) is the replay buffer; the rest went out once each and was released.
   assert.equal(chunks.map((c) => (c.buffer as ArrayBuffer).detached), [...Array(16).fill(false), ...Array(8).fill(true)]);
+});
+
+test('regression: a node that stops reading mid-upload is dropped after the node timeout (one timer per upload, pushed back per write), and the others still store the object', async () => {
+  const bodies = new Map<number, Buffer>();
+  const servers = await Promise.all([0, 1, 2].map(async (i) => {
+    const server = createServer(async (req, res) => {
+      if (i === 0) return; // reads nothing, never answers
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      bodies.set(i, body);
+      res.writeHead(201, { etag: md5(body) }).end();
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    return server;
+  }));
+  const b = RingBuilder.create({ partPower: 0, replicas: 3, minPartHours: 0 }, clock);
+  for (const [i, server] of servers.entries()) b.addDevice({ region: 1, zone: i + 1, ip: '127.0.0.1', port: (server.address() as AddressInfo).port, device: 'sda', weight: 1 });
+  b.rebalance({ seed: 1 });
+  const t = { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['a', 'c', 'o'] };
+  const backend = new UndiciBackendClient();
+  const d: BackendDeps = { ...deps(() => ({ status: 201 })), backend, nodeTimeoutMs: 1000 };
+  try {
+    const chunks = ownChunks(256, 64 * 1024); // 16 MiB: more than the stalled node's socket buffers take
+    const data = Buffer.concat(chunks);
+    const started = performance.now();
+    const result = await putObject(d, t, [{}, {}, {}], chunksOf(chunks), { ...options, expectedBytes: data.length, releaseChunks: true });
+    assert.is(result.status, 201);
+    assert.is(result.etag, md5(data));
+    assert.equal([...bodies.values()].map(md5), [md5(data), md5(data)]);
+    assert.ok(performance.now() - started < 30_000, 'the stalled node was given up on');
+  } finally {
+    await backend.close();
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 });
 
 test('a node answering 507 is replaced by a handoff and benched', async () => {
