@@ -6,6 +6,8 @@ import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type Hea
 import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { ClientDisconnectError, readBody } from '../common/http/body-reader.ts';
+import { BOUNDARY_HEADER, CHECKSUM_HEADER, FOOTER_HEADER, OBJ_LENGTH_HEADER, readFooteredBody } from '../common/http/put-footer.ts';
+import { createXxh64 } from '../common/hash-path.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
 import { commonHttpError } from '../common/http/domain-status.ts';
 import { normalizeEtag, parseMatch } from '../common/http/conditional.ts';
@@ -136,16 +138,38 @@ export class ObjectServer {
     checkBackendIfMatch(req.headers, existing.state);
     if (existing.timestamp.compare(timestamp) >= 0) throw new HttpError(409, undefined, { 'X-Backend-Timestamp': existing.timestamp.internal });
 
-    const expected = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    // A proxy may send the body in a MIME document with a footer after it (Swift's metadata
+    // footer); its length header then covers the document, and the body's is its own header.
+    const footered = isTrueValue(req.headers[FOOTER_HEADER]);
+    const boundary = req.headers[BOUNDARY_HEADER];
+    if (footered && !boundary) throw new HttpError(400, 'no MIME boundary');
+    const length = footered ? req.headers[OBJ_LENGTH_HEADER] : req.headers['content-length'];
+    const expected = length === undefined ? undefined : Number(length);
+    // With the body's xxHash64 in the footer, that is checked instead of hashing MD5 again: the
+    // proxy computed the MD5 once, over the same bytes.
+    const checksummed = footered && req.headers[CHECKSUM_HEADER] === 'xxh64';
     const writer = await df.create(expected);
-    const md5 = createHash('md5');
+    const hash = checksummed ? createXxh64() : createHash('md5');
     try {
-      for await (const chunk of readBody(req.body, this.config.objectServer.client_timeout * 1000)) {
-        md5.update(chunk);
+      const body = readBody(req.body, this.config.objectServer.client_timeout * 1000);
+      const mime = footered ? readFooteredBody(body, boundary as string) : undefined;
+      for await (const chunk of mime ? mime.data : body) {
+        hash.update(chunk);
         await writer.write(chunk);
       }
-      if (expected !== undefined && writer.bytesWritten < expected) throw new ClientDisconnectError(`body ended after ${writer.bytesWritten} of ${expected} bytes`);
-      const etag = md5.digest('hex');
+      // (Only a MIME body can run past its length: Swift takes either as a client disconnect.)
+      if (expected !== undefined && writer.bytesWritten !== expected) throw new ClientDisconnectError(`body of ${writer.bytesWritten} bytes, ${expected} announced`);
+      const footer = mime?.footer() ?? {};
+      let etag: string;
+      if (checksummed) {
+        const sum = (hash as ReturnType<typeof createXxh64>).digestHex();
+        if (footer[CHECKSUM_HEADER] !== sum) throw new HttpError(422, `body checksum mismatch: body has xxh64 ${sum}`);
+        etag = (footer['etag'] ?? '').toLowerCase();
+        if (!/^[0-9a-f]{32}$/.test(etag)) throw new HttpError(400, 'no ETag in the footer');
+      } else {
+        etag = (hash as ReturnType<typeof createHash>).digest('hex');
+        if (footer['etag'] !== undefined && normalizeEtag(footer['etag']).toLowerCase() !== etag) throw new HttpError(422, `ETag mismatch: body has ${etag}`);
+      }
       const sent = req.headers['etag'];
       if (sent !== undefined && normalizeEtag(sent).toLowerCase() !== etag) throw new HttpError(422, `ETag mismatch: body has ${etag}`);
       const metadata: Record<string, string> = {

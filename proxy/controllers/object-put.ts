@@ -6,6 +6,17 @@ import { type BackendDeps, makeRequests, send, type Target } from '../backend-re
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
 import { releaseBuffer } from '../../common/release-buffer.ts';
+import { BodyHashes, BOUNDARY_HEADER, CHECKSUM_HEADER, FOOTER_HEADER, footerDocument, footerPreamble, hashFooterLength, newBoundary, OBJ_LENGTH_HEADER } from '../../common/http/put-footer.ts';
+
+/** A body sent in a MIME document with a footer after it (`common/http/put-footer.ts`). */
+interface Framing {
+  readonly boundary: string;
+  readonly preamble: Buffer;
+  /** The footer document, once the whole body has been hashed. */
+  footer(): Buffer;
+  /** The footer document's length, known before. */
+  readonly footerLength: number;
+}
 import { bestResponseIndex } from '../quorum.ts';
 
 /** One backend upload in progress. */
@@ -34,10 +45,26 @@ class Putter {
    */
   private stallTimer: NodeJS.Timeout | undefined;
   private writing = false;
+  private readonly framing: Framing | undefined;
+  /** Whether the MIME preamble went out (before the first piece of the body). */
+  private opened = false;
 
-  constructor(deps: BackendDeps, node: ProxyNode, slot: number, target: Target, headers: Record<string, string>, signal: AbortSignal) {
+  constructor(deps: BackendDeps, node: ProxyNode, slot: number, target: Target, slotHeaders: Record<string, string>, signal: AbortSignal, framing?: Framing) {
     this.node = node;
     this.slot = slot;
+    this.framing = framing;
+    let headers = slotHeaders;
+    if (framing) {
+      // Swift's MIME PUT: the body's length moves to its own header, the request's covers the
+      // whole document (Swift's goes chunked; a known length lets the object server release
+      // the pieces it receives).
+      const { 'content-length': length, ...rest } = slotHeaders;
+      headers = { ...rest, [FOOTER_HEADER]: 'yes', [BOUNDARY_HEADER]: framing.boundary, [CHECKSUM_HEADER]: 'xxh64' };
+      if (length !== undefined) {
+        headers[OBJ_LENGTH_HEADER] = length;
+        headers['content-length'] = String(framing.preamble.length + Number(length) + framing.footerLength);
+      }
+    }
     this.writeTimeoutMs = deps.nodeTimeoutMs;
     this.gone = new Promise<false>((resolve) => (this.markGone = () => resolve(false)));
     const linked = AbortSignal.any([signal, this.controller.signal]);
@@ -75,6 +102,14 @@ class Putter {
    * it. False when it may still be held.
    */
   async write(chunk: Uint8Array): Promise<boolean> {
+    if (this.framing && !this.opened) {
+      this.opened = true;
+      await this.send(this.framing.preamble);
+    }
+    return this.send(chunk);
+  }
+
+  private async send(chunk: Uint8Array): Promise<boolean> {
     if (!this.live) return true;
     if (this.upload) {
       const upload = this.upload;
@@ -110,6 +145,14 @@ class Putter {
 
   private async settle(): Promise<number> {
     clearTimeout(this.stallTimer);
+    if (this.live && this.framing) {
+      if (!this.opened) {
+        this.opened = true;
+        await this.send(this.framing.preamble);
+      }
+      await this.send(this.framing.footer());
+      clearTimeout(this.stallTimer);
+    }
     if (this.live) {
       this.ended = true;
       if (this.upload) this.upload.end();
@@ -156,7 +199,7 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
  * one or two primaries down. Later failures just drop a node; the write succeeds when a
  * quorum of nodes stored it with the same ETag.
  */
-export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean }): Promise<PutResult> {
+export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean; footer?: boolean }): Promise<PutResult> {
   if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_BODY_BYTES && options.expectedBytes <= options.maxBytes) {
     return putWhole(deps, target, headersPerSlot, await readWhole(body, options.expectedBytes, options.clientTimeoutMs), options.signal);
   }
@@ -168,10 +211,19 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   const replay: Uint8Array[] = [];
   let replayBytes = 0;
   let replayIntact = true;
+  // The body's MD5 computed here once, with a cheap checksum the object servers verify instead
+  // of each hashing MD5 again (docs/decisions.md, "The proxy computes a large PUT's MD5").
+  const hashes = options.footer ? new BodyHashes() : undefined;
+  let framing: Framing | undefined;
+  if (hashes) {
+    const boundary = newBoundary();
+    let footer: Buffer | undefined;
+    framing = { boundary, preamble: footerPreamble(boundary), footer: () => (footer ??= footerDocument(boundary, hashes.footer())), footerLength: hashFooterLength(boundary) };
+  }
   const startOn = (slot: number): Putter | undefined => {
     const step = nodes.next();
     if (step.done) return undefined;
-    return new Putter(deps, step.value, slot, target, headersPerSlot[slot] as Record<string, string>, options.signal);
+    return new Putter(deps, step.value, slot, target, headersPerSlot[slot] as Record<string, string>, options.signal, framing);
   };
   for (let slot = 0; slot < slots; slot++) {
     const p = startOn(slot);
@@ -206,6 +258,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
     for await (const chunk of readBody(body, options.clientTimeoutMs)) {
       total += chunk.length;
       if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
+      hashes?.update(chunk);
       // Replace first: a new handoff gets the bytes sent so far, then this chunk like the rest.
       await replaceFailed();
       let kept = false;

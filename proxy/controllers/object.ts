@@ -98,6 +98,7 @@ async function put(ctx: ProxyContext, req: ProxyRequest, target: Target, info: C
     ...(expected !== undefined ? { expectedBytes: expected } : {}),
     signal: req.signal,
     releaseChunks: hasOwnChunks(req.body),
+    footer: true,
   });
   if (result.status >= 200 && result.status < 300) {
     return { status: 201, headers: { ETag: result.etag ?? '', 'Last-Modified': lastModified(timestamp), 'Content-Type': 'text/html; charset=UTF-8' } };

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../../common/config.ts';
 import { HashPath } from '../../../common/hash-path.ts';
+import { BodyHashes, footerDocument, footerPreamble, newBoundary } from '../../../common/http/put-footer.ts';
 import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
 import { type HttpServer, listen } from '../../../common/http/server.ts';
 import { nullLogger } from '../../../common/logger.ts';
@@ -222,6 +223,44 @@ test('chunked uploads work; the ETag header is checked (422, nothing stored)', (
     assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/e')).status, 404);
     const quoted = await r.req('PUT', '/sda/1/AUTH_a/c/q', { ...putHeaders(r, ts(1)), ETag: `"${md5('body')}"` }, 'body');
     assert.is(quoted.status, 201);
+  }));
+
+test("a body with a footer (Swift's MIME PUT): the proxy's xxHash64 is checked and its MD5 stored; a changed byte, a wrong MD5 or a short body is refused and nothing is stored", () =>
+  withRig(async (r) => {
+    const body = randomBytes(300 * 1024);
+    const hashes = new BodyHashes();
+    hashes.update(body);
+    const footer = hashes.footer();
+    const boundary = newBoundary();
+    const doc = (data: Buffer, f: Record<string, string>): Buffer => Buffer.concat([footerPreamble(boundary), data, footerDocument(boundary, f)]);
+    const mime = (extra: Record<string, string> = {}): Record<string, string> => ({ 'X-Backend-Obj-Metadata-Footer': 'yes', 'X-Backend-Obj-Multipart-Mime-Boundary': boundary, 'X-Backend-Obj-Checksum': 'xxh64', 'X-Backend-Obj-Content-Length': String(body.length), ...extra });
+    const ok = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), ...mime() }, doc(body, footer));
+    assert.is(ok.status, 201);
+    assert.is(ok.headers['etag'], md5(body));
+    const got = await r.req('GET', OBJ);
+    assert.is(got.headers['etag'], md5(body));
+    assert.is(md5(got.body), md5(body));
+    assert.is(r.updates.at(-1)?.headers['x-etag'], md5(body));
+
+    const changed = Buffer.from(body);
+    changed[200_000] = (changed[200_000] as number) ^ 1;
+    const corrupt = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...mime() }, doc(changed, footer));
+    assert.is(corrupt.status, 422);
+    // Without the checksum, the object server hashes MD5 itself and checks the footer's (Swift's way).
+    const wrongEtag = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(3)), ...mime({ 'X-Backend-Obj-Checksum': '' }) }, doc(body, { Etag: md5(changed) }));
+    assert.is(wrongEtag.status, 422);
+    const swiftWay = await r.req('PUT', '/sda/1/AUTH_a/c/swift', { ...putHeaders(r, ts(3)), ...mime({ 'X-Backend-Obj-Checksum': '' }) }, doc(body, { Etag: md5(body) }));
+    assert.is(swiftWay.status, 201);
+    const clientEtag = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(4)), ...mime(), ETag: md5(changed) }, doc(body, footer));
+    assert.is(clientEtag.status, 422);
+    const short = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(5)), ...mime({ 'X-Backend-Obj-Content-Length': String(body.length + 1) }) }, doc(body, footer));
+    assert.is(short.status, 499);
+    const noFooter = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(6)), ...mime() }, Buffer.concat([footerPreamble(boundary), body]));
+    assert.is(noFooter.status, 400);
+    const noBoundary = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(7)), ...mime({ 'X-Backend-Obj-Multipart-Mime-Boundary': '' }) }, doc(body, footer));
+    assert.is(noBoundary.status, 400);
+    assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/bad')).status, 404);
+    assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), []);
   }));
 
 test('a body shorter than its Content-Length stores nothing', () =>

@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createXxh64 } from '../hash-path.ts';
+import { HttpError } from './http-error.ts';
+
+/**
+ * Metadata sent after an object's body (Swift's `X-Backend-Obj-Metadata-Footer`): the proxy
+ * wraps the body in a MIME document whose second part is a JSON footer, checked by its own
+ * `Content-MD5`, as Swift's proxy does for erasure-coded and encrypted PUTs
+ * (proxy/controllers/obj.py `MIMEPutter`, obj/server.py `_read_metadata_footer`):
+ *
+ * ```
+ * --B\r\nX-Document: object body\r\n\r\n<body>\r\n--B\r\nX-Document: object metadata\r\n
+ * Content-MD5: <md5 of json>\r\n\r\n<json>\r\n--B--\r\n
+ * ```
+ *
+ * Ours carries the body's MD5 (`Etag`), computed once by the proxy, and its xxHash64
+ * (`X-Backend-Obj-Checksum`, announced up front by the header of that name): an object server
+ * checks the cheap checksum instead of hashing MD5 again (docs/decisions.md).
+ */
+export const FOOTER_HEADER = 'x-backend-obj-metadata-footer';
+export const BOUNDARY_HEADER = 'x-backend-obj-multipart-mime-boundary';
+/** The body's size when the request's own length covers the MIME document. */
+export const OBJ_LENGTH_HEADER = 'x-backend-obj-content-length';
+/** `xxh64`: the footer carries the body's xxHash64 under the same name. */
+export const CHECKSUM_HEADER = 'x-backend-obj-checksum';
+
+/** The longest footer document an object server reads. */
+const MAX_FOOTER_BYTES = 64 * 1024;
+/** The longest part headers before the body. */
+const MAX_PREAMBLE_BYTES = 8 * 1024;
+
+/** A new boundary: 64 hex digits, as Swift's proxy makes them. */
+export function newBoundary(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** What goes before the body. */
+export function footerPreamble(boundary: string): Buffer {
+  return Buffer.from(`--${boundary}\r\nX-Document: object body\r\n\r\n`, 'latin1');
+}
+
+/** What goes after the body: the footer document and the closing boundary. */
+export function footerDocument(boundary: string, footer: Readonly<Record<string, string>>): Buffer {
+  const json = Buffer.from(JSON.stringify(footer), 'utf8');
+  const md5 = createHash('md5').update(json).digest('hex');
+  return Buffer.concat([Buffer.from(`\r\n--${boundary}\r\nX-Document: object metadata\r\nContent-MD5: ${md5}\r\n\r\n`, 'latin1'), json, Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1')]);
+}
+
+/** The body's MD5 and xxHash64, fed as it passes. */
+export class BodyHashes {
+  private readonly md5 = createHash('md5');
+  private readonly xxh = createXxh64();
+
+  update(chunk: Uint8Array): void {
+    this.md5.update(chunk);
+    this.xxh.update(chunk);
+  }
+
+  /** The footer for the body seen. Call once. */
+  footer(): Record<string, string> {
+    return hashFooter(this.md5.digest('hex'), this.xxh.digestHex());
+  }
+}
+
+function hashFooter(md5: string, xxh64: string): Record<string, string> {
+  return { Etag: md5, [CHECKSUM_HEADER]: xxh64 };
+}
+
+/**
+ * The length of a `BodyHashes` footer document (its digests have fixed lengths): with it, a
+ * body of known length goes out with a `Content-Length`, whose pieces the object server's
+ * HTTP parser hands over whole (a chunked body's arrive as slices that cannot be released).
+ */
+export function hashFooterLength(boundary: string): number {
+  return footerDocument(boundary, hashFooter('0'.repeat(32), '0'.repeat(16))).length;
+}
+
+/**
+ * A MIME-wrapped PUT body taken apart as it streams: `data` yields the object's bytes (the
+ * chunks themselves where no boundary is near, else views of them), and once it is done,
+ * `footer()` is the checked footer. A malformed document is Swift's 400, a footer whose
+ * `Content-MD5` does not match its 422.
+ */
+export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: string): { data: AsyncIterable<Buffer>; footer(): Record<string, string> } {
+  const opening = Buffer.from(`--${boundary}\r\n`, 'latin1');
+  const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+  let footer: Record<string, string> | undefined;
+  async function* data(): AsyncGenerator<Buffer> {
+    let head: Buffer | undefined = Buffer.alloc(0);
+    /** The end of the last chunk, when it may be the start of the delimiter. */
+    let carry: Buffer | undefined;
+    /** From the delimiter on: the footer document. */
+    let tail: Buffer[] | undefined;
+    let tailBytes = 0;
+    for await (const raw of body) {
+      let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      if (tail) {
+        tail.push(chunk);
+        tailBytes += chunk.length;
+        if (tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
+        continue;
+      }
+      if (head !== undefined) {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (head.length > MAX_PREAMBLE_BYTES) throw new HttpError(400, 'no object body MIME doc');
+          continue;
+        }
+        if (!head.subarray(0, opening.length).equals(opening)) throw new HttpError(400, 'body does not start with the MIME boundary');
+        chunk = head.subarray(end + 4);
+        head = undefined;
+      }
+      if (carry) {
+        // The last chunk ended with what may be the start of the delimiter (rare: it needs a
+        // CR in its last bytes): look at it again with this one.
+        chunk = Buffer.concat([carry, chunk]);
+        carry = undefined;
+      }
+      const at = chunk.indexOf(delimiter);
+      if (at >= 0) {
+        if (at > 0) yield chunk.subarray(0, at);
+        tail = [chunk.subarray(at)];
+        tailBytes = chunk.length - at;
+        continue;
+      }
+      const partial = delimiterStart(chunk, delimiter);
+      if (partial < chunk.length) {
+        if (partial > 0) yield chunk.subarray(0, partial);
+        carry = chunk.subarray(partial);
+      } else if (chunk.length > 0) {
+        yield chunk;
+      }
+    }
+    if (!tail) throw new HttpError(400, "couldn't find footer MIME doc");
+    footer = parseFooterDocument(Buffer.concat(tail), delimiter);
+  }
+  return {
+    data: { [Symbol.asyncIterator]: data },
+    footer: () => {
+      if (!footer) throw new Error('footer read before the body');
+      return footer;
+    },
+  };
+}
+
+/** Where a prefix of `delimiter` begins at the very end of `chunk` (its length if nowhere). */
+function delimiterStart(chunk: Buffer, delimiter: Buffer): number {
+  let p = chunk.indexOf(13, Math.max(0, chunk.length - delimiter.length + 1));
+  while (p >= 0) {
+    const rest = chunk.length - p;
+    if (chunk.compare(delimiter, 0, rest, p) === 0) return p;
+    p = chunk.indexOf(13, p + 1);
+  }
+  return chunk.length;
+}
+
+/** `\r\n--B\r\n<headers>\r\n\r\n<json>\r\n--B--`: the checked footer. */
+function parseFooterDocument(doc: Buffer, delimiter: Buffer): Record<string, string> {
+  let at = delimiter.length;
+  if (doc.subarray(at, at + 2).toString('latin1') !== '\r\n') throw new HttpError(400, "couldn't find footer MIME doc");
+  at += 2;
+  const headersEnd = doc.indexOf('\r\n\r\n', at);
+  if (headersEnd < 0) throw new HttpError(400, 'footer MIME doc has no end of headers');
+  const headers = new Map<string, string>();
+  for (const line of doc.subarray(at, headersEnd).toString('latin1').split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const bodyStart = headersEnd + 4;
+  const bodyEnd = doc.indexOf(delimiter, bodyStart);
+  if (bodyEnd < 0) throw new HttpError(400, 'footer MIME doc is not closed');
+  const json = doc.subarray(bodyStart, bodyEnd);
+  const md5 = headers.get('content-md5');
+  if (!md5) throw new HttpError(400, 'no Content-MD5 in footer');
+  if (md5 !== createHash('md5').update(json).digest('hex')) throw new HttpError(422, 'footer MD5 mismatch');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid JSON for footer doc');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpError(400, 'invalid JSON for footer doc');
+  const footer: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) footer[k.toLowerCase()] = String(v);
+  return footer;
+}

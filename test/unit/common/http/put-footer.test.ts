@@ -1,0 +1,75 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { xxh64Hex } from '../../../../common/hash-path.ts';
+import { HttpError } from '../../../../common/http/http-error.ts';
+import { BodyHashes, footerDocument, footerPreamble, newBoundary, readFooteredBody } from '../../../../common/http/put-footer.ts';
+
+const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+/** `doc` cut into pieces of the given sizes (the last takes the rest). */
+async function* cut(doc: Buffer, sizes: readonly number[]): AsyncGenerator<Uint8Array> {
+  let at = 0;
+  for (const size of sizes) {
+    if (at >= doc.length) break;
+    yield doc.subarray(at, at + size);
+    at += size;
+  }
+  if (at < doc.length) yield doc.subarray(at);
+}
+
+async function read(doc: Buffer, boundary: string, sizes: readonly number[]): Promise<{ data: Buffer; footer: Record<string, string> }> {
+  const parsed = readFooteredBody(cut(doc, sizes), boundary);
+  const pieces: Buffer[] = [];
+  for await (const piece of parsed.data) pieces.push(Buffer.from(piece));
+  return { data: Buffer.concat(pieces), footer: parsed.footer() };
+}
+
+async function refusal(doc: Buffer, boundary: string): Promise<HttpError> {
+  try {
+    await read(doc, boundary, [doc.length]);
+  } catch (err) {
+    assert.instance(err, HttpError);
+    return err as HttpError;
+  }
+  throw new Error('accepted');
+}
+
+test('the body and the footer come back as sent, wherever the pieces are cut, even with the boundary almost in the body', async () => {
+  const boundary = newBoundary();
+  assert.match(boundary, /^[0-9a-f]{64}$/);
+  // A body that holds most of the delimiter, and ends with its start.
+  const body = Buffer.concat([randomBytes(1000), Buffer.from(`\r\n--${boundary.slice(0, 40)}`), randomBytes(3000), Buffer.from(`\r\n--${boundary.slice(0, 63)}`), randomBytes(10), Buffer.from('\r\n-')]);
+  const hashes = new BodyHashes();
+  hashes.update(body);
+  const footer = hashes.footer();
+  assert.equal(footer, { Etag: md5(body), 'x-backend-obj-checksum': xxh64Hex(body) });
+  const doc = Buffer.concat([footerPreamble(boundary), body, footerDocument(boundary, footer)]);
+  for (const size of [1, 7, 67, 68, 69, 1000, 4096, doc.length]) {
+    const got = await read(doc, boundary, Array(doc.length).fill(size));
+    assert.is(md5(got.data), md5(body), `pieces of ${size}`);
+    assert.equal(got.footer, { etag: md5(body), 'x-backend-obj-checksum': xxh64Hex(body) });
+  }
+  for (let i = 0; i < 50; i++) {
+    const sizes = Array.from({ length: 200 }, () => 1 + Math.floor(Math.random() * 200));
+    assert.is(md5((await read(doc, boundary, sizes)).data), md5(body), `pieces of ${sizes.slice(0, 10).join(',')}...`);
+  }
+  const empty = Buffer.concat([footerPreamble(boundary), footerDocument(boundary, { Etag: md5(Buffer.alloc(0)) })]);
+  assert.is((await read(empty, boundary, [5])).data.length, 0);
+});
+
+test("a document without its footer is Swift's 400; a footer that does not match its Content-MD5 is 422", async () => {
+  const boundary = newBoundary();
+  const body = randomBytes(5000);
+  const ended = Buffer.concat([footerPreamble(boundary), body]);
+  assert.is((await refusal(ended, boundary)).status, 400);
+  const closedEarly = Buffer.concat([footerPreamble(boundary), body, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  assert.is((await refusal(closedEarly, boundary)).status, 400);
+  const noPreamble = Buffer.concat([body, footerDocument(boundary, { Etag: md5(body) })]);
+  assert.is((await refusal(noPreamble, boundary)).status, 400);
+  const good = footerDocument(boundary, { Etag: md5(body) });
+  const tampered = Buffer.from(good.toString('latin1').replace(md5(body), md5(Buffer.from('x'))), 'latin1');
+  assert.is((await refusal(Buffer.concat([footerPreamble(boundary), body, tampered]), boundary)).status, 422);
+});
+
+test.run();
