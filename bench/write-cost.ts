@@ -8,6 +8,7 @@
  *   npm run bench:write-cost -- [--port P] [--storage-port-base B] [--data DIR]
  *       [--large-mb 64] [--large-count 8] [--parallel 4] [--small-count 2000] [--small-size 4096]
  *       [--concurrency 32] [--phases large-put,large-put,large-get,small-put,small-get]
+ *       [--storage-processes N]   (aio's default unless given; 4: one node per process, what one node costs)
  *
  * Ports are free ones unless given; the identity, image, network, compute and volume services
  * take the five ports after the proxy's. The data directory is left in place (deleting on this disk slows later writes).
@@ -24,7 +25,7 @@ import { systemClock } from '../common/clock.ts';
 import { freePort, freePortBase } from './free-port.ts';
 
 const SWIFTLET = join(import.meta.dirname, '../cli/swiftlet.ts');
-const { flags } = splitArgs(process.argv.slice(2), new Set(['port', 'storage-port-base', 'data', 'large-mb', 'large-count', 'parallel', 'small-count', 'small-size', 'concurrency', 'phases']));
+const { flags } = splitArgs(process.argv.slice(2), new Set(['port', 'storage-port-base', 'data', 'large-mb', 'large-count', 'parallel', 'small-count', 'small-size', 'concurrency', 'phases', 'storage-processes']));
 const port = Number(flags.get('port') ?? (await freePort()));
 const portBase = Number(flags.get('storage-port-base') ?? (await freePortBase()));
 const data = flags.get('data') ?? join(tmpdir(), `swiftlet-write-cost-${Date.now()}`);
@@ -102,7 +103,7 @@ async function waitReady(child: ChildProcess): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const aio = spawn(process.execPath, [SWIFTLET, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(portBase), '--identity-port', String(port + 1), '--image-port', String(port + 2), '--network-port', String(port + 3), '--compute-port', String(port + 4), '--volume-port', String(port + 5), '--no-daemons'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const aio = spawn(process.execPath, [SWIFTLET, 'aio', '--data', data, '--port', String(port), '--storage-port-base', String(portBase), '--identity-port', String(port + 1), '--image-port', String(port + 2), '--network-port', String(port + 3), '--compute-port', String(port + 4), '--volume-port', String(port + 5), '--no-daemons', ...(flags.has('storage-processes') ? ['--storage-processes', String(flags.get('storage-processes'))] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await waitReady(aio);
     const { readdir } = await import('node:fs/promises');
