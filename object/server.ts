@@ -123,7 +123,10 @@ export class ObjectServer {
   private readonly putObject = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
     const loc = this.location(path);
     const timestamp = requestTimestamp(req.headers);
-    checkObjectSize(req.headers);
+    // A footered body's own length is its header's (the request's covers the MIME document).
+    const footered = isTrueValue(req.headers[FOOTER_HEADER]);
+    const objLength = req.headers[OBJ_LENGTH_HEADER];
+    checkObjectSize(footered && objLength !== undefined ? { ...req.headers, 'content-length': objLength } : req.headers);
     const contentType = req.headers['content-type'];
     if (contentType === undefined) throw new ConstraintError('bad_request', 'No content type');
     if (headerToUtf8(contentType) === undefined) throw new ConstraintError('bad_request', 'Invalid Content-Type');
@@ -140,10 +143,9 @@ export class ObjectServer {
 
     // A proxy may send the body in a MIME document with a footer after it (Swift's metadata
     // footer); its length header then covers the document, and the body's is its own header.
-    const footered = isTrueValue(req.headers[FOOTER_HEADER]);
     const boundary = req.headers[BOUNDARY_HEADER];
     if (footered && !boundary) throw new HttpError(400, 'no MIME boundary');
-    const length = footered ? req.headers[OBJ_LENGTH_HEADER] : req.headers['content-length'];
+    const length = footered ? objLength : req.headers['content-length'];
     const expected = length === undefined ? undefined : Number(length);
     // With the body's xxHash64 in the footer, that is checked instead of hashing MD5 again: the
     // proxy computed the MD5 once, over the same bytes.

@@ -259,6 +259,9 @@ test("a body with a footer (Swift's MIME PUT): the proxy's xxHash64 is checked a
     assert.is(noFooter.status, 400);
     const noBoundary = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(7)), ...mime({ 'X-Backend-Obj-Multipart-Mime-Boundary': '' }) }, doc(body, footer));
     assert.is(noBoundary.status, 400);
+    // The body's own length is the one checked (the request's covers the MIME document).
+    const badLength = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(8)), ...mime({ 'X-Backend-Obj-Content-Length': 'lots' }) }, doc(body, footer));
+    assert.is(badLength.status, 400);
     assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/bad')).status, 404);
     assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), []);
   }));
