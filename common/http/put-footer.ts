@@ -50,15 +50,17 @@ export function footerDocument(boundary: string, footer: Readonly<Record<string,
 export class BodyHashes {
   private readonly md5 = createHash('md5');
   private readonly xxh = createXxh64();
+  private done?: Record<string, string>;
 
   update(chunk: Uint8Array): void {
     this.md5.update(chunk);
     this.xxh.update(chunk);
   }
 
-  /** The footer for the body seen. Call once. */
+  /** The footer for the body seen (the body ends at the first call). */
   footer(): Record<string, string> {
-    return hashFooter(this.md5.digest('hex'), this.xxh.digestHex());
+    this.done ??= hashFooter(this.md5.digest('hex'), this.xxh.digestHex());
+    return this.done;
   }
 }
 

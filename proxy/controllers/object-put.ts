@@ -300,6 +300,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
     await replaceFailed();
     statuses = await Promise.all(putters.map((p) => p.finish()));
   }
+  if (hashes && !quorumLost) statuses = storedOtherBytes(deps, putters, statuses, hashes.footer()['Etag'] as string);
   while (statuses.length < slots) statuses.push(503);
   const index = bestResponseIndex(statuses, quorum);
   if (index === undefined) {
@@ -308,6 +309,23 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
     return { status: 503, headers: {} };
   }
   return putResult(statuses, index, putters.map((p) => p.answer?.headers ?? {}));
+}
+
+/**
+ * A node that answered success for a footered PUT with an ETag other than the proxy's MD5 did
+ * not store the client's bytes (an object server too old for footers stores the MIME document
+ * itself): its answer counts as a failure, so the client is never told 201 for bytes a
+ * quorum does not hold.
+ */
+function storedOtherBytes(deps: BackendDeps, putters: readonly Putter[], statuses: readonly number[], etag: string): number[] {
+  return statuses.map((status, i) => {
+    if (status < 200 || status >= 300) return status;
+    const stored = (putters[i]?.answer?.headers['etag'] ?? '').replace(/^"|"$/g, '');
+    if (stored === etag) return status;
+    const node = putters[i]?.node;
+    deps.logger.error('object PUT: a node stored other bytes than were sent', { node: node ? `${node.ip}:${node.port}/${node.device}` : '', etag: stored, expected: etag });
+    return 503;
+  });
 }
 
 /** A small body, all of it: each slot sends it to the first node that takes it (primaries, then handoffs). */

@@ -186,6 +186,19 @@ test('replicas that disagree on the ETag make the PUT fail', async () => {
   );
 });
 
+test('regression: a footered PUT that object servers answer with an ETag other than the body\'s MD5 (a server too old for footers stores the MIME document) is not a success', async () => {
+  const t = target();
+  const data = randomBytes(200_000);
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  const one = deps((node) => ({ status: 201, headers: { etag: node === primaries[0] ? md5(Buffer.from('the MIME document')) : md5(data) } }));
+  const ok = await putObject(one, t, [{}, {}, {}], slowBody(data, 4), { ...options, footer: true, expectedBytes: data.length });
+  assert.is(ok.status, 201, 'two nodes hold the bytes: a quorum');
+  assert.is(ok.etag, md5(data));
+  const all = deps(() => ({ status: 201, headers: { etag: md5(Buffer.from('the MIME document')) } }));
+  const refused = await putObject(all, t, [{}, {}, {}], slowBody(data, 4), { ...options, footer: true, expectedBytes: data.length });
+  assert.is(refused.status, 503);
+});
+
 test('a small body with a Content-Length goes to each replica as one buffer, with the same handoffs and checks as a streamed one', async () => {
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
