@@ -59,7 +59,7 @@ export function withDisk(xml: string, disk: DiskSpec): string | undefined {
 
 /** `xml` without the disk at `targetDev`; `undefined` when it has none there (a detach done before). @throws {InvalidDomainXml} */
 export function withoutDisk(xml: string, targetDev: string): string | undefined {
-  const { doc, root, devices } = parse(xml);
+  const { doc, devices } = parse(xml);
   const disk = elements(devices, 'disk').find((d) => targetOf(d) === targetDev);
   if (disk === undefined) return undefined;
   devices.removeChild(disk);
