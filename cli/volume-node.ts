@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../common/clock.ts';
@@ -70,6 +71,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     },
     worker,
     ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
+    imageConversionDir: c.image_conversion_dir || join(dirname(c.volumes_dir), 'conversion'),
     clock,
     logger,
     availabilityZone: c.storage_availability_zone,

@@ -22,6 +22,7 @@ export const volumeSchema = {
   identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
   image_url: str('', { doc: 'the image service (Glance v2) for volumes from images and uploads to images; empty: neither' }),
   volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
+  image_conversion_dir: str('', { doc: "Cinder's image_conversion_dir: where images other than raw are converted for volumes; default <volumes_dir>/../conversion" }),
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
   storage_availability_zone: str('nova', { nonEmpty: true }),
   backup_swift_container: str('volumebackups', { nonEmpty: true }),
