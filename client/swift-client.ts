@@ -21,8 +21,6 @@ export interface PreauthOptions {
   /** `http://proxy:8080/v1/AUTH_<project>`. */
   readonly preauthUrl: string;
   readonly preauthToken: string;
-  /** Sent as `X-Service-Token` beside the token (Cinder's `backup_swift_service_auth`). */
-  readonly serviceToken?: () => Promise<string>;
 }
 
 export interface SwiftClientOptions {
@@ -97,17 +95,14 @@ export class SwiftClient {
   private readonly auth: { current(): Promise<V1Session>; invalidate(session: V1Session): Promise<void> };
   private readonly http: BackendClient;
   private readonly account: string | undefined;
-  private readonly serviceToken: (() => Promise<string>) | undefined;
 
   constructor(options: SwiftClientOptions | PreauthOptions, deps: { http: BackendClient; clock: Clock }) {
     if ('preauthToken' in options) {
       this.auth = new PreauthSession(options);
       this.account = undefined;
-      this.serviceToken = options.serviceToken;
     } else {
       this.auth = new V1Auth(options, deps);
       this.account = options.account;
-      this.serviceToken = undefined;
     }
     this.http = deps.http;
   }
@@ -127,7 +122,7 @@ export class SwiftClient {
         method: req.method,
         path,
         query: queryString(req.query),
-        headers: { ...req.headers, 'x-auth-token': session.token, ...(this.serviceToken ? { 'x-service-token': await this.serviceToken() } : {}) },
+        headers: { ...req.headers, 'x-auth-token': session.token },
         ...(req.body !== undefined ? { body: req.body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });
