@@ -1,5 +1,6 @@
 import type { Logger } from '../../common/logger.ts';
-import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, forgetBlockDevices } from '../block-device-record.ts';
+import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices } from '../block-device-record.ts';
+import { releaseVolumes } from '../release-volumes.ts';
 import { T } from '../records.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
@@ -102,21 +103,9 @@ export class VolumeSteps {
     }
   }
 
-  /**
-   * A server's volumes at its delete (its domain already gone): each attachment deleted, the
-   * volumes with `delete_on_termination` deleted (Nova's `_shutdown_instance` and
-   * `_cleanup_volumes`); failures are logged and the delete goes on, as Nova's does.
-   */
-  async release(token: string, server: ServerRecord): Promise<void> {
-    for (const m of await blockDevicesOf(this.store, server.uuid)) {
-      try {
-        if (m.attachment_id !== null) await this.volumes.attachmentDelete(token, m.attachment_id);
-        if (m.delete_on_termination) await this.volumes.delete(token, m.volume_id);
-      } catch (err) {
-        this.logger.warn('volume cleanup at delete failed', { server: server.uuid, volume: m.volume_id, err });
-      }
-    }
-    await forgetBlockDevices(this.store, server.uuid);
+  /** A server's volumes at its delete, its domain already gone (release-volumes.ts). */
+  release(token: string, server: ServerRecord): Promise<void> {
+    return releaseVolumes(this.store, this.volumes, token, server.uuid, this.logger);
   }
 
   /** Puts the attached volumes back into a domain defined again (rebuild, resize), which the new XML left out. */

@@ -204,6 +204,21 @@ test('server delete detaches its volumes and deletes those with delete_on_termin
   assert.equal(await t.c.service.store.get('block-devices', id), undefined, 'no mappings left');
 }));
 
+test('a local delete (the host stopped heartbeating) gives the volumes back too, and deletes those with delete_on_termination', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const keep = await t.volume();
+  const drop = await t.volume();
+  await t.attach(id, { volumeId: keep });
+  await t.attach(id, { volumeId: drop, delete_on_termination: true });
+  await t.a.agent.drain();
+  const host = await t.c.records.get<Record<string, unknown>>('hosts', 'node1');
+  await t.c.records.put('hosts', 'node1', { ...host?.value, lastHeartbeatMs: 0 });
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.v.worker.idle();
+  assert.equal((await t.showVolume(keep)).json.volume.status, 'available');
+  assert.is((await t.showVolume(drop)).status, 404);
+}));
+
 test('a detach of a volume the server does not have: 404 as Nova says; an attach to a suspended server: 409', withSetup({}, async (t) => {
   const { id } = await t.boot();
   const vol = await t.volume();
