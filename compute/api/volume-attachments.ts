@@ -119,8 +119,9 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
 
   const create = async (req: ComputeRequest) => {
     const c = contextOf(req);
-    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    // Nova's schema check comes before the server's lookup.
     const { volumeId, tag, deleteOnTermination } = attachBody(req);
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
     checkLock(c, s);
     checkState(s, 'attach_volume');
     if (s.host === null) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
