@@ -25,12 +25,13 @@ export function aioComputeAgentConfig(layout: AioLayout, n: number): string {
  * image's and network's, and nova's password) into the configs and writes one compute agent
  * config per storage process (`agents`): host `aio-<n>`.
  */
-export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number; identityPort: number; imagePort?: number; networkPort?: number }): Promise<void> {
+export async function setupAioCompute(layout: AioLayout, options: { port: number; proxyPort: number; agents: number; identityPort: number; imagePort?: number; networkPort?: number; volumePort?: number }): Promise<void> {
   // The services a boot calls, at the ports this start gives them, and compute's own Keystone
   // user (bootstrap makes nova with identity.conf's password), which binds ports.
   const services = [
     `image_url = http://127.0.0.1:${options.imagePort ?? 9292}`,
     `network_url = http://127.0.0.1:${options.networkPort ?? 9696}`,
+    `volume_url = http://127.0.0.1:${options.volumePort ?? 8776}`,
     `identity_url = http://127.0.0.1:${options.identityPort}/v3`,
     'service_user = nova',
     `service_password = ${await aioServicePassword(layout, 'nova')}`,
@@ -55,7 +56,7 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.compute_compute = ${key} .admin`));
   }
   const config = (await readFile(path, 'utf8'))
-    .replace(/^(image_url|network_url|identity_url|service_user|service_password) = .*\n/gm, '')
+    .replace(/^(image_url|network_url|volume_url|identity_url|service_user|service_password) = .*\n/gm, '')
     .replace(/^\[compute\]\n/m, `[compute]\n${services.join('\n')}\n`)
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)

@@ -16,8 +16,8 @@ export function aioVolumeFiles(layout: AioLayout): { config: string; volumes: st
 /**
  * The all-in-one cluster's volume service, made on the first start that has it (as identity's
  * is): its config with random keys, and in the proxy's tempauth the owner of its system account
- * `AUTH_.volume` and `.volume:backup`, a reseller admin that writes backups into the projects'
- * accounts. Every start puts the ports into the config and the service into identity's config,
+ * `AUTH_.volume` and `.volume:backup`, a reseller admin for imported backups in another
+ * project's account (backups are written with the user's own token). Every start puts the ports into the config and the service into identity's config,
  * so bootstrap lists it in the catalog (`volumev3`, `block-storage`).
  */
 export async function setupAioVolume(layout: AioLayout, options: { port: number; proxyPort: number; identityPort: number; imagePort: number }): Promise<void> {

@@ -86,7 +86,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   let stopping = false;
   const groups = groupNodes(options.storageProcesses ?? defaultStorageProcesses());
   const computePort = options.computePort ?? DEFAULT_COMPUTE_PORT;
-  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length, identityPort, networkPort, imagePort });
+  await setupAioCompute(layout, { port: computePort, proxyPort: options.port, agents: groups.length, identityPort, networkPort, imagePort, volumePort });
   for (const [i, nodes] of groups.entries()) options.out(`storage${i + 1}: ${nodes.map((n) => `node${n}`).join(' ')}`);
   const managed: Managed[] = [
     ...groups.map((nodes, i) => ({

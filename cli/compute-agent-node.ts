@@ -15,6 +15,7 @@ import type { Hypervisor } from '../compute/agent/hypervisor/types.ts';
 import { RecordHostStateStore } from '../compute/host-store.ts';
 import { GlanceImageApi } from '../compute/image-api.ts';
 import { NeutronNetworkApi } from '../compute/network-api.ts';
+import { CinderVolumeApi } from '../compute/volume-api.ts';
 import { LinuxNetworkDriver } from '../compute/network/driver/linux.ts';
 import { HostNetworkAgent, HostWiredNetworkApi } from '../compute/network/host-agent.ts';
 import { OpenStackHttp } from '../compute/openstack-http.ts';
@@ -47,7 +48,7 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), auth: service, logger });
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000, resumeGuestsStateOnHostBoot: c.resume_guests_state_on_host_boot },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), service, logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), volumes: new CinderVolumeApi(c.volume_url, http, service), service, logger },
   );
   let stopped = false;
   const starting = (async () => {

@@ -12,6 +12,7 @@ import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { computeSchema } from '../compute/config.ts';
 import { GlanceImageApi } from '../compute/image-api.ts';
 import { NeutronNetworkApi } from '../compute/network-api.ts';
+import { CinderVolumeApi } from '../compute/volume-api.ts';
 import { ComputeService } from '../compute/service.ts';
 
 /** The sections of a compute API node's config file. */
@@ -35,7 +36,7 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   // Compute's own Keystone user, when configured: unbinds ports, and goes as X-Service-Token.
   const ownAuth = credential ? new ServiceCredential(credential, { http, clock }) : undefined;
   const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
-  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url, crossAzAttach: c.cross_az_attach }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), volumes: new CinderVolumeApi(c.volume_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
   await tokens.start();
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   // Servers made before the list index existed get their entries once the cluster answers

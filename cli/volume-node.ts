@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../common/clock.ts';
@@ -40,13 +41,13 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'volume' } });
   if (c.account_key === '') throw new ConfigError('volume.account_key', '', 'required: the key of the system account user (account_user)');
-  if (c.backup_user === '' || c.backup_key === '') throw new ConfigError('volume.backup_user', c.backup_user, 'required with backup_key: a reseller admin that writes backups into project accounts');
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
   const accountClient = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
   const records = new VolumeRecords(new SwiftRecordStore(accountClient));
   const types = new VolumeTypes(records.store);
   const worker = new VolumeWorker(logger);
-  const engines = new Map<string, ChunkedBackupEngine>();
+  const resellerClients = new Map<string, SwiftClient>();
+  const backupSwiftUrl = c.backup_swift_url || `${new URL(c.auth_url).origin}/v1/AUTH_`;
   const deps: VolumeApiDeps = {
     records,
     driver: new FileVolumeDriver({ dir: c.volumes_dir }),
@@ -56,20 +57,21 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       async () => (await types.list()).map((t) => t.name),
     ),
     types,
-    backupEngine: (_ctx, project) => {
-      let engine = engines.get(project);
-      if (!engine) {
-        const client = new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock });
-        engine = new ChunkedBackupEngine(
-          { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container },
-          { store: new SwiftBackupObjectStore(client), clock },
-        );
-        engines.set(project, engine);
-      }
-      return engine;
+    backupEngine: (ctx, project) => {
+      // Cinder's per_user: the caller's token on their project's account. Another project's
+      // account (an imported backup's) only through the reseller credential, when there is one.
+      const elsewhere = project !== ctx.projectId && c.backup_user !== '' && c.backup_key !== '';
+      const client = elsewhere
+        ? resellerClients.get(project) ?? resellerClients.set(project, new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock })).get(project) as SwiftClient
+        : new SwiftClient({ preauthUrl: `${backupSwiftUrl}${project}`, preauthToken: ctx.token }, { http, clock });
+      return new ChunkedBackupEngine(
+        { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container },
+        { store: new SwiftBackupObjectStore(client), clock },
+      );
     },
     worker,
     ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
+    imageConversionDir: c.image_conversion_dir || join(dirname(c.volumes_dir), 'conversion'),
     clock,
     logger,
     availabilityZone: c.storage_availability_zone,

@@ -1,7 +1,8 @@
 import type { Clock } from '../common/clock.ts';
 import type { BackendBody, BackendClient, BackendResponse } from '../common/http/backend-client.ts';
+import { parseEndpoint } from './endpoint.ts';
 import { UnexpectedStatusError } from './errors.ts';
-import { V1Auth } from './v1-auth.ts';
+import { V1Auth, type V1Session } from './v1-auth.ts';
 
 /**
  * The public-API client the services use (DESIGN.md, "The services on the cluster"): Swift's
@@ -11,6 +12,17 @@ import { V1Auth } from './v1-auth.ts';
  * be sent again. Bodies may be streams (`BackendBody`), so segmented uploads and streamed
  * downloads build on `request` as they come.
  */
+/**
+ * Someone else's token and their storage URL, as python-swiftclient's `preauthtoken` and
+ * `preauthurl` (what Cinder's per_user backups use: the user's own token on their account).
+ * Nothing renews it: a 401 is the caller's answer.
+ */
+export interface PreauthOptions {
+  /** `http://proxy:8080/v1/AUTH_<project>`. */
+  readonly preauthUrl: string;
+  readonly preauthToken: string;
+}
+
 export interface SwiftClientOptions {
   /** v1 auth URL, `http://proxy:8080/auth/v1.0`. */
   readonly authUrl: string;
@@ -64,15 +76,35 @@ export interface ListingOptions {
 /** Swift's container listing limit: a page holds at most this many rows. */
 export const LISTING_LIMIT = 10_000;
 
+/** A session that is the one it was given. */
+class PreauthSession {
+  private readonly session: V1Session;
+
+  constructor(options: PreauthOptions) {
+    this.session = { token: options.preauthToken, storage: parseEndpoint(options.preauthUrl, 'preauth url'), refreshAtMs: Number.POSITIVE_INFINITY };
+  }
+
+  async current(): Promise<V1Session> {
+    return this.session;
+  }
+
+  async invalidate(): Promise<void> {}
+}
+
 export class SwiftClient {
-  private readonly auth: V1Auth;
+  private readonly auth: { current(): Promise<V1Session>; invalidate(session: V1Session): Promise<void> };
   private readonly http: BackendClient;
   private readonly account: string | undefined;
 
-  constructor(options: SwiftClientOptions, deps: { http: BackendClient; clock: Clock }) {
-    this.auth = new V1Auth(options, deps);
+  constructor(options: SwiftClientOptions | PreauthOptions, deps: { http: BackendClient; clock: Clock }) {
+    if ('preauthToken' in options) {
+      this.auth = new PreauthSession(options);
+      this.account = undefined;
+    } else {
+      this.auth = new V1Auth(options, deps);
+      this.account = options.account;
+    }
     this.http = deps.http;
-    this.account = options.account;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { serviceCredentialSchema } from '../client/service-credential.ts';
 import { serviceTokensSchema } from '../client/service-tokens.ts';
-import { int, oneOf, type Schema, str } from '../common/config.ts';
+import { bool, int, oneOf, type Schema, str } from '../common/config.ts';
 
 /**
  * The `[compute]` section of `swiftlet start compute --config FILE`: Nova's API on
@@ -19,6 +19,8 @@ export const computeSchema = {
   ...serviceTokensSchema,
   image_url: str('http://127.0.0.1:9292', { doc: "the image service (Glance v2) that servers boot from", nonEmpty: true }),
   network_url: str('http://127.0.0.1:9696', { doc: 'the network service (Neutron v2.0) that gives servers their ports', nonEmpty: true }),
+  volume_url: str('http://127.0.0.1:8776', { doc: 'the volume service (Cinder v3) whose volumes servers attach, without /v3', nonEmpty: true }),
+  cross_az_attach: bool(true, "Nova's [cinder] cross_az_attach: false refuses to attach a volume from another availability zone"),
   ...serviceCredentialSchema,
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),
 } as const satisfies Schema;

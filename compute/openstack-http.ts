@@ -18,6 +18,8 @@ export class ServiceCallError extends SwiftError {
 export interface JsonAnswer {
   readonly status: number;
   readonly json: unknown;
+  /** The answer's `x-openstack-request-id` (clients print it in their errors). */
+  readonly requestId?: string;
 }
 
 /**
@@ -33,9 +35,12 @@ export class OpenStackHttp {
   private readonly http: BackendClient;
   private readonly url: string;
   private readonly serviceAuth: ServiceAuth | undefined;
+  private readonly headers: Readonly<Record<string, string>>;
 
-  constructor(service: string, url: string, http: BackendClient, serviceAuth?: ServiceAuth) {
+  /** `headers` go with every call (Cinder's `OpenStack-API-Version`, for one). */
+  constructor(service: string, url: string, http: BackendClient, serviceAuth?: ServiceAuth, headers: Readonly<Record<string, string>> = {}) {
     this.service = service;
+    this.headers = headers;
     this.endpoint = parseEndpoint(url, `${service} url`);
     this.http = http;
     this.url = url;
@@ -44,7 +49,7 @@ export class OpenStackHttp {
 
   /** `X-Auth-Token`, and `X-Service-Token` when compute has its own credential. */
   private async auth(token: string): Promise<Record<string, string>> {
-    return this.serviceAuth ? { 'X-Auth-Token': token, 'X-Service-Token': await this.serviceAuth.token() } : { 'X-Auth-Token': token };
+    return this.serviceAuth ? { ...this.headers, 'X-Auth-Token': token, 'X-Service-Token': await this.serviceAuth.token() } : { ...this.headers, 'X-Auth-Token': token };
   }
 
   /** One request; no answer at all is a 503 `ServiceCallError` naming the host (Nova's GlanceConnectionFailed). */
@@ -72,7 +77,8 @@ export class OpenStackHttp {
     } catch {
       json = text;
     }
-    return { status: res.status, json };
+    const requestId = res.headers['x-openstack-request-id'];
+    return { status: res.status, json, ...(requestId !== undefined ? { requestId } : {}) };
   }
 
   /** A body streamed to the caller (an image's data). @throws {ServiceCallError} unless 200. */

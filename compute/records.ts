@@ -30,6 +30,8 @@ export const T = {
   serverGroups: 'server-groups',
   /** Key: `<server uuid>/<request id>`: os-instance-actions. */
   actions: 'actions',
+  /** Key: a server's UUID: its attached volumes (compute/block-device-record.ts). */
+  blockDevices: 'block-devices',
 } as const;
 
 export interface FlavorRecord {

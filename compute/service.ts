@@ -16,10 +16,12 @@ import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
 import { serverGroupRoutes } from './api/server-groups.ts';
 import { serverRoutes } from './api/servers.ts';
+import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
 import { versionRoutes } from './api/versions.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { ImageApi } from './image-api.ts';
 import type { NetworkApi } from './network-api.ts';
+import type { VolumeApi } from './volume-api.ts';
 import type { ServiceAuth } from './service-auth.ts';
 import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
@@ -34,6 +36,8 @@ export interface ComputeServiceOptions {
   readonly publicUrl: string;
   /** The image service's public URL, for createImage's `Location` before 2.45. */
   readonly imageUrl: string;
+  /** Nova's `[cinder] cross_az_attach` (default true). */
+  readonly crossAzAttach?: boolean;
 }
 
 /**
@@ -47,7 +51,7 @@ export class ComputeService {
   readonly server: ComputeServer;
   private readonly logger: Logger;
 
-  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; images: ImageApi; networks: NetworkApi; service?: ServiceAuth; clock: Clock; logger: Logger }) {
+  constructor(options: ComputeServiceOptions, io: { records: RecordStore; keys: FernetKeys; revocations: RevocationList; images: ImageApi; networks: NetworkApi; volumes?: VolumeApi; service?: ServiceAuth; clock: Clock; logger: Logger }) {
     this.logger = io.logger;
     this.store = new ComputeStore(io.records, io.clock);
     this.hosts = new RecordHostStateStore(this.store);
@@ -66,7 +70,8 @@ export class ComputeService {
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
       ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl }),
-      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), logger: io.logger }),
+      ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
+      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'attach-volume' | 'detach-volume';
 
 export interface WorkItem {
   readonly server: string;
@@ -20,6 +20,8 @@ export interface WorkItem {
   readonly length?: number;
   /** `snapshot`: the Glance image (made by the API, queued) the disk goes to. */
   readonly imageId?: string;
+  /** `attach-volume`, `detach-volume`: the Cinder volume. */
+  readonly volumeId?: string;
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */
@@ -29,9 +31,12 @@ export interface ConsoleReply {
   readonly error?: 'not-found';
 }
 
-/** The key of a task: `<host>/<ms, 15 digits>-<server>-<task>`; the same ask gives the same key. */
-export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server' | 'task'>): string {
-  return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}`;
+/**
+ * The key of a task: `<host>/<ms, 15 digits>-<server>-<task>` (and `-<volume>` for a volume's,
+ * so two volumes attached in one millisecond are two tasks); the same ask gives the same key.
+ */
+export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server' | 'task' | 'volumeId'>): string {
+  return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}${item.volumeId === undefined ? '' : `-${item.volumeId}`}`;
 }
 
 export async function enqueue(store: ComputeStore, host: string, atMs: number, item: WorkItem): Promise<string> {

@@ -28,6 +28,8 @@ import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
 import { describeDomain } from './hypervisor/domain-description.ts';
 import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
 import { ImageCache } from './image-cache.ts';
+import type { VolumeApi } from '../volume-api.ts';
+import { VolumeSteps } from './volume-steps.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -90,12 +92,14 @@ export class ComputeAgent {
   private readonly images: ImageApi;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  /** Attach and detach (absent without a volume service). */
+  private readonly volumeSteps: VolumeSteps | undefined;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private polling: Promise<void> | undefined;
 
-  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; service: ServiceAuth; logger: Logger }) {
+  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; service: ServiceAuth; volumes?: VolumeApi; logger: Logger }) {
     this.options = options;
     this.store = deps.store;
     this.hosts = deps.hosts;
@@ -106,6 +110,7 @@ export class ComputeAgent {
     this.images = deps.images;
     this.clock = deps.store.clock;
     this.logger = deps.logger;
+    this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
   }
 
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
@@ -261,6 +266,10 @@ export class ComputeAgent {
       else if (item.task === 'rebuild') await this.rebuild(item);
       else if (item.task === 'resize') await this.resize(item);
       else if (item.task === 'resize-revert') await this.resizeRevert(item);
+      else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
+        if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
+        await this.volumeSteps.run(item);
+      }
       else await this.power(item);
       await this.store.records.delete(T.queue, key);
     } catch (err) {
@@ -346,6 +355,7 @@ export class ComputeAgent {
       await rm(join(dir, 'disk'), { force: true });
       await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
       await this.hypervisor.define(this.domainXmlOf(server, server.flavor, format));
+      await this.volumeSteps?.reattach(server);
       const stopped = server.vm_state === 'stopped';
       if (!stopped) await this.hypervisor.start(name);
       await this.setState(server.uuid, stopped ? 'stopped' : 'active', null, { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], launched_at: this.store.isoMicros() });
@@ -373,6 +383,7 @@ export class ComputeAgent {
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
       await this.setState(server.uuid, server.vm_state, 'resize_migrated');
       await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
+      await this.volumeSteps?.reattach(server);
       await this.setState(server.uuid, server.vm_state, 'resize_finish');
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
@@ -397,6 +408,7 @@ export class ComputeAgent {
     const name = server.instance_name;
     if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
     await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
+    await this.volumeSteps?.reattach(server);
     if (m.old_vm_state === 'active') await this.hypervisor.start(name);
     await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
@@ -472,6 +484,7 @@ export class ComputeAgent {
       if (p.created) await this.networks.deletePort(item.token, p.portId);
       else await this.networks.updatePort(await this.service.token(), p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
+    await this.volumeSteps?.release(item.token, server);
     await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
     await releaseOn(this.hosts, this.options.host, ...serverClaims(server));
     await this.store.records.delete(T.servers, server.uuid);

@@ -22,6 +22,7 @@ export const computeAgentSchema = {
   account_key: str('', { doc: "that user's key; required" }),
   image_url: str('http://127.0.0.1:9292', { nonEmpty: true, doc: 'the image service (Glance v2)' }),
   network_url: str('http://127.0.0.1:9696', { nonEmpty: true, doc: 'the network service (Neutron v2.0)' }),
+  volume_url: str('http://127.0.0.1:8776', { nonEmpty: true, doc: 'the volume service (Cinder v3) whose volumes this host attaches, without /v3' }),
   ...serviceCredentialSchema,
   heartbeat_interval: int(10, { min: 1, doc: "seconds between heartbeats (Nova's report_interval)" }),
   poll_interval: int(1, { min: 1, doc: 'seconds between looks at the queue' }),

@@ -54,7 +54,7 @@ function policyOf(req: ComputeRequest, sg: Record<string, unknown>): Pick<Server
 }
 
 /** Nova's `limited`: `offset` and `limit` (at most `osapi_max_limit`) over the list. */
-function limited<T>(req: ComputeRequest, items: readonly T[]): readonly T[] {
+export function limited<T>(req: ComputeRequest, items: readonly T[]): readonly T[] {
   const number = (name: string): number | undefined => {
     const v = req.query.get(name);
     if (v === null) return undefined;

@@ -30,6 +30,8 @@ import { enqueue } from '../work-queue.ts';
 import { recordAction } from '../instance-actions.ts';
 import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
+import { releaseVolumes } from '../release-volumes.ts';
+import type { VolumeApi } from '../volume-api.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -41,6 +43,8 @@ export interface ServerApiDeps {
   readonly networks: NetworkApi;
   /** Compute's own token, to unbind a user's port (Neutron lets only admins clear `binding:host_id`). */
   readonly service?: ServiceAuth;
+  /** The volume service, for a local delete's attached volumes. */
+  readonly volumes?: VolumeApi;
   readonly logger: Logger;
 }
 
@@ -457,6 +461,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
     if (host) {
       await releaseOn(d.hosts, s.host, ...serverClaims(s));
     }
+    if (d.volumes) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);

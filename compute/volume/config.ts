@@ -4,9 +4,10 @@ import { int, oneOf, type Schema, str } from '../../common/config.ts';
 /**
  * The `[volume]` section of `swiftlet start volume --config FILE`: Cinder's API, its volume
  * host (the file driver) and its backup service in one process for now. Records live in the
- * system account of `account_user`; backups go into each project's own account through
- * `backup_user`, a reseller admin (Cinder's per_user backups, with a service credential until
- * the proxy takes Keystone tokens).
+ * system account of `account_user`; backups go into each project's own account with the
+ * caller's own token at `backup_swift_url` + project id (Cinder's default `backup_swift_auth =
+ * per_user`). `backup_user`, a reseller admin, reaches only what the caller's token cannot:
+ * the account of another project whose backup record an admin imported.
  */
 export const volumeSchema = {
   bind_ip: str('127.0.0.1', { nonEmpty: true }),
@@ -16,12 +17,14 @@ export const volumeSchema = {
   auth_url: str('http://127.0.0.1:8080/auth/v1.0', { doc: "the cluster's v1 auth URL", nonEmpty: true }),
   account_user: str('.volume:volume', { doc: 'tempauth user owning the system account of the records (account:user)', nonEmpty: true }),
   account_key: str('', { doc: "that user's key; required" }),
-  backup_user: str('', { doc: 'a tempauth reseller admin (account:user) that writes backups into AUTH_<project>; required' }),
-  backup_key: str('', { doc: "that user's key; required" }),
+  backup_swift_url: str('', { doc: "Cinder's backup_swift_url: the object store's URL up to the project id (http://proxy:8080/v1/AUTH_); default: auth_url's proxy" }),
+  backup_user: str('', { doc: "a tempauth reseller admin (account:user) for imported backups in another project's account; optional" }),
+  backup_key: str('', { doc: "that user's key" }),
   ...serviceTokensSchema,
   identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
   image_url: str('', { doc: 'the image service (Glance v2) for volumes from images and uploads to images; empty: neither' }),
   volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
+  image_conversion_dir: str('', { doc: "Cinder's image_conversion_dir: where images other than raw are converted for volumes; default <volumes_dir>/../conversion" }),
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
   storage_availability_zone: str('nova', { nonEmpty: true }),
   backup_swift_container: str('volumebackups', { nonEmpty: true }),

@@ -73,3 +73,13 @@ export class BackupCorrupt extends SwiftError {
     this.object = object;
   }
 }
+
+/** An image the volume service will not turn into a volume (Cinder's ImageUnacceptable); `reason` says why. */
+export class ImageUnacceptable extends SwiftError {
+  readonly reason: string;
+
+  constructor(imageId: string, reason: string) {
+    super('IMAGE_UNACCEPTABLE', `Image ${imageId} is unacceptable: ${reason}`);
+    this.reason = reason;
+  }
+}

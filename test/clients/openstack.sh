@@ -230,5 +230,17 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   check "volume backup restore --force to an existing volume" bash -c "restore --force $V-b1 $V-c && until_status '' $V-c available"
   check "volume backup delete (incremental, then full)" bash -c "demo volume backup delete $V-b2 && until_status backup $V-b2 gone && demo volume backup delete $V-b1 && until_status backup $V-b1 gone"
   check "volume snapshot delete, volume delete" bash -c "demo volume delete $V-c && until_status '' $V-c gone && demo volume snapshot delete $V-s && until_status snapshot $V-s gone && demo volume delete $V && until_status '' $V gone && for v in \$(demo volume list -f value -c Name | grep '^restore_backup_'); do demo volume delete \$v; done"
+  # Volumes on a server (Nova's os-volume_attachments over Cinder's attachments API).
+  if os catalog list -f value -c Type | grep -qx compute && os catalog list -f value -c Type | grep -qx image; then
+    VM3="cvm3-$S" AIMG="cvimg-$S"
+    head -c 1048576 /dev/urandom > aimg.raw
+    check "server add volume: the volume in-use on the server at /dev/vdb" bash -c "os image create --disk-format raw --container-format bare --file aimg.raw --public $AIMG >/dev/null && os flavor create --ram 256 --vcpus 1 --disk 1 $FL-v >/dev/null && new_volume $V-a 1 && until_status '' $V-a available && demo --os-compute-api-version 2.37 server create --image $AIMG --flavor $FL-v --network none --wait $VM3 >/dev/null && demo server add volume $VM3 $V-a && until_status '' $V-a in-use && demo volume show $V-a -f json -c attachments | grep -q \"\$(demo server show $VM3 -f value -c id)\""
+    check "server volume list: the volume at /dev/vdb" bash -c "[ \"\$(demo server volume list $VM3 -f value -c Device -c 'Volume ID' | tr '\n' ' ')\" = \"/dev/vdb \$(demo volume show $V-a -f value -c id) \" ]"
+    check "volume delete of an in-use volume: refused" bash -c "out=\$(demo volume delete $V-a 2>&1); [ \$? -ne 0 ] && [ \"\$(demo volume show $V-a -f value -c status)\" = in-use ]"
+    check "volume snapshot create --force of the attached volume" bash -c "demo volume snapshot create --force --volume $V-a $V-as >/dev/null && until_status snapshot $V-as available && demo volume snapshot delete $V-as && until_status snapshot $V-as gone"
+    check "server remove volume: the volume available, the server without it" bash -c "demo server remove volume $VM3 $V-a && until_status '' $V-a available && [ -z \"\$(demo server volume list $VM3 -f value -c Device)\" ]"
+    check "server add volume --enable-delete-on-termination (2.79), server delete: the volume goes with it" bash -c "demo --os-compute-api-version 2.79 server add volume --enable-delete-on-termination $VM3 $V-a >/dev/null && until_status '' $V-a in-use && demo server delete --wait $VM3 && until_status '' $V-a gone"
+    check "cleanup: the server's image and flavor" bash -c "os image delete $AIMG && os flavor delete $FL-v"
+  fi
 fi
 finish

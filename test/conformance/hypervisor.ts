@@ -3,9 +3,11 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { describeDomain } from '../../compute/agent/hypervisor/domain-description.ts';
 import { type DomainSpec, domainXml } from '../../compute/agent/hypervisor/domain-xml.ts';
 import {
   ConsoleNotAvailable,
+  DiskTargetInUse,
   DomainExists,
   DomainNotFound,
   DomainStateError,
@@ -215,6 +217,47 @@ export function hypervisorSuite(name: string, factory: () => Promise<HypervisorH
     assert.ok((await stat(t.disks[0]?.path ?? '?')).isFile());
   });
 
+  test('an attached disk is in the definition as a virtio disk with its file, format and serial; a running guest gets it at its next start', async () => {
+    const s = await running();
+    const volume = join(h.dir, `${s.name}.volume`);
+    await writeFile(volume, Buffer.alloc(64 * 1024));
+    const id = randomUUID();
+    await hv.attachDisk(s.name, { path: volume, format: 'raw', targetDev: 'vdb', serial: id });
+    const definition = await hv.domainXml(s.name, { inactive: true });
+    assert.equal(describeDomain(definition).disks.map((d) => [d.path, d.format, d.device]), [[s.disks[0]?.path, 'raw', 'disk'], [volume, 'raw', 'disk']]);
+    assert.match(definition, /<target dev=["']vdb["'] bus=["']virtio["']\/>/);
+    assert.ok(definition.includes(`<serial>${id}</serial>`), definition);
+    assert.is(await state(s.name), 'running', 'the guest runs on');
+    await hv.stop(s.name, { timeoutMs: 0 });
+    await hv.start(s.name);
+    assert.ok((await hv.domainXml(s.name)).includes(volume), 'the guest booted with it');
+  });
+
+  test('attaching the same disk again changes nothing; another file at a taken target is refused', async () => {
+    const s = await defined();
+    const volume = join(h.dir, `${s.name}.volume`);
+    await hv.attachDisk(s.name, { path: volume, format: 'qcow2', targetDev: 'vdb' });
+    await hv.attachDisk(s.name, { path: volume, format: 'qcow2', targetDev: 'vdb' });
+    assert.is(describeDomain(await hv.domainXml(s.name, { inactive: true })).disks.length, 2);
+    await rejects(hv.attachDisk(s.name, { path: `${volume}.other`, format: 'raw', targetDev: 'vdb' }), DiskTargetInUse);
+    await rejects(hv.attachDisk(s.name, { path: `${volume}.other`, format: 'raw', targetDev: 'vda' }), DiskTargetInUse);
+    assert.equal(describeDomain(await hv.domainXml(s.name, { inactive: true })).disks.map((d) => d.path), [s.disks[0]?.path, volume]);
+  });
+
+  test('detach takes the disk out of the definition and keeps the others; a disk not there is nothing to do', async () => {
+    const s = await defined();
+    const [b, c] = [join(h.dir, `${s.name}.b`), join(h.dir, `${s.name}.c`)];
+    await hv.attachDisk(s.name, { path: b, format: 'raw', targetDev: 'vdb' });
+    await hv.attachDisk(s.name, { path: c, format: 'raw', targetDev: 'vdc' });
+    await hv.detachDisk(s.name, 'vdb');
+    await hv.detachDisk(s.name, 'vdb');
+    const after = describeDomain(await hv.domainXml(s.name, { inactive: true }));
+    assert.equal(after.disks.map((d) => d.path), [s.disks[0]?.path, c]);
+    assert.is(after.consoleLogPath, s.consoleLogPath, 'the rest of the domain is as it was');
+    await hv.start(s.name);
+    assert.is(await state(s.name), 'running');
+  });
+
   test('every operation on a domain that does not exist says so', async () => {
     const missing = 'instance-ffffffff';
     for (const op of [
@@ -229,6 +272,9 @@ export function hypervisorSuite(name: string, factory: () => Promise<HypervisorH
       () => hv.undefine(missing),
       () => hv.info(missing),
       () => hv.domainXml(missing),
+      () => hv.domainXml(missing, { inactive: true }),
+      () => hv.attachDisk(missing, { path: join(h.dir, 'v'), format: 'raw', targetDev: 'vdb' }),
+      () => hv.detachDisk(missing, 'vdb'),
       () => hv.consoleOutput(missing),
       () => hv.snapshot(missing, { path: join(h.dir, 'missing.img') }),
     ]) {

@@ -8,6 +8,7 @@ import { runVolume, volumeNodeSchemas } from '../../cli/volume-node.ts';
 import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { keystoneauthSchema } from '../../proxy/middleware/keystoneauth-settings.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
 import { mintToken } from '../helpers/volume-api.ts';
@@ -15,7 +16,8 @@ import { mintToken } from '../helpers/volume-api.ts';
 /**
  * `swiftlet start volume` as a process would run it (runVolume over a config), on an
  * in-process cluster: records in AUTH_.volume, volume files in a directory, backups written by
- * the reseller admin into the project's own account AUTH_<project>, restored back.
+ * the user's own token into the project's own account AUTH_<project> (Cinder's per_user; the
+ * proxy takes the Keystone token), restored back.
  */
 let cluster: TestCluster;
 let dir: Awaited<ReturnType<typeof makeTempDir>>;
@@ -30,9 +32,12 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 test.before(async () => {
-  cluster = await startCluster({ users: { 'user_.volume_volume': 'volkey .admin' } });
   dir = await makeTempDir('swiftlet-volume-node-');
   fernetSetup(join(dir.path, 'keys'));
+  cluster = await startCluster({
+    users: { 'user_.volume_volume': 'volkey .admin' },
+    middleware: { keystoneauth: { ...defaultConfig({ k: keystoneauthSchema }).k, reseller_prefix: 'AUTH, SERVICE', operator_roles: 'admin, member', key_repository: join(dir.path, 'keys') } },
+  });
   const base = defaultConfig(volumeNodeSchemas);
   node = await runVolume(
     {
@@ -41,8 +46,6 @@ test.before(async () => {
         bind_port: 0,
         auth_url: `http://127.0.0.1:${cluster.port}/auth/v1.0`,
         account_key: 'volkey',
-        backup_user: 'admin:admin',
-        backup_key: 'admin',
         key_repository: join(dir.path, 'keys'),
         volumes_dir: join(dir.path, 'volumes'),
         backup_swift_object_size: 256 * 1024,
@@ -79,6 +82,9 @@ test('a volume backed up (full, then incremental) into the project\'s account an
   const listing = await cluster.request('GET', `/v1/AUTH_p1/volumebackups?format=json&prefix=volume_${id}/`, { 'X-Auth-Token': await cluster.token('admin:admin') });
   assert.is(listing.status, 200);
   assert.is((JSON.parse(listing.body.toString()) as unknown[]).length, 16 + 2, "the backup is in the project's own account");
+  // Written with the user's own token (per_user), so the user's `swift list volumebackups` shows it.
+  const own = await cluster.request('GET', `/v1/AUTH_p1/volumebackups?format=json&prefix=volume_${id}/`, { 'X-Auth-Token': token });
+  assert.equal([own.status, (JSON.parse(own.body.toString()) as unknown[]).length], [200, 18]);
 
   const changed = Buffer.from(data);
   changeSpots(changed, 0.01, 3);

@@ -11,6 +11,7 @@ import type { RecordStore } from '../../client/record-store.ts';
 import { ComputeAgent } from '../../compute/agent/compute-agent.ts';
 import { MemoryHypervisor } from '../../compute/agent/hypervisor/memory.ts';
 import { ComputeService } from '../../compute/service.ts';
+import type { VolumeApi } from '../../compute/volume-api.ts';
 import type { TestCluster } from './cluster.ts';
 import { FakeImageApi, FakeNetworkApi } from './fake-openstack.ts';
 import { httpRequest } from './http.ts';
@@ -30,6 +31,8 @@ export interface TestCompute {
   readonly identity: TestIdentity;
   readonly images: FakeImageApi;
   readonly networks: FakeNetworkApi;
+  /** The volume service servers attach from, when given. */
+  readonly volumes?: VolumeApi;
   /** Sends a request; `body` objects go as JSON; `version` sets `OpenStack-API-Version: compute <v>`. */
   request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; version?: string }): Promise<JsonResponse>;
   close(): Promise<void>;
@@ -38,7 +41,7 @@ export interface TestCompute {
 /** The tempauth owner of compute's system account, for `startCluster({ users })`. */
 export const COMPUTE_ACCOUNT_USERS = { 'user_.compute_compute': 'compute-key .admin' };
 
-export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster } = {}): Promise<TestCompute> {
+export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; volumes?: (identity: TestIdentity) => Promise<VolumeApi>; crossAzAttach?: boolean } = {}): Promise<TestCompute> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
@@ -49,7 +52,8 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
   networks.adminTokens.add(COMPUTE_SERVICE_TOKEN);
-  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
+  const volumes = options.volumes ? await options.volumes(identity) : undefined;
+  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292', ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}) }, { records, images, networks, ...(volumes ? { volumes } : {}), keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
     port: server.port,
@@ -59,6 +63,7 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
     identity,
     images,
     networks,
+    ...(volumes ? { volumes } : {}),
     async request(method, path, o = {}) {
       const headers: Record<string, string> = { Accept: 'application/json', ...o.headers };
       if (o.token !== undefined) headers['X-Auth-Token'] = o.token;
@@ -87,12 +92,12 @@ export const COMPUTE_SERVICE_TOKEN = 'compute-service-token';
  * A compute agent for `c`'s records on a memory hypervisor, its state in a temp dir; `drain()`
  * waits until its queue is empty. Not started: call `start()` (or `register()` and `drain()`).
  */
-export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
+export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }, availabilityZone = 'nova'): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
   const dir = await makeTempDir('compute-agent-');
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
-    { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: createLogger({ level: 'error', sink: () => {} }) },
+    { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }

@@ -15,6 +15,7 @@ import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-obje
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
+import type { VolumeDriver } from '../../compute/volume/driver/types.ts';
 import { CINDER_QUOTA_DEFAULTS, VolumeQuotas } from '../../compute/volume/quota.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
 import { VolumeTypes } from '../../compute/volume/volume-types.ts';
@@ -40,7 +41,7 @@ export const UNIT = 1024 * 1024;
 
 export interface TestVolumeApi {
   readonly port: number;
-  readonly driver: MemoryVolumeDriver;
+  readonly driver: VolumeDriver;
   readonly worker: VolumeWorker;
   /** The service's records, for tests that lose one on purpose. */
   readonly records: VolumeRecords;
@@ -58,14 +59,15 @@ export interface TestVolumeApi {
  * memory volume driver, a memory backup store per project (its "account"), and tokens made
  * with a key repository of its own. The API's GiB is `UNIT` (1 MiB) and backup chunks are
  * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks. `images`: the image service
- * (a fake Glance) for volumes from images and uploads.
+ * (a fake Glance) for volumes from images and uploads. `keys`: another service's key
+ * repository (identity's), so its tokens work here; `driver`: a volume driver other than memory.
  */
-export async function startVolumeApi(options: { images?: ImageApi } = {}): Promise<TestVolumeApi> {
+export async function startVolumeApi(options: { images?: ImageApi; keys?: string; driver?: VolumeDriver } = {}): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
-  const keys = join(dir.path, 'fernet-keys');
-  fernetSetup(keys);
+  const keys = options.keys ?? join(dir.path, 'fernet-keys');
+  if (options.keys === undefined) fernetSetup(keys);
   const logger = createLogger({ level: 'error', sink: () => {} });
-  const driver = new MemoryVolumeDriver();
+  const driver = options.driver ?? new MemoryVolumeDriver();
   const worker = new VolumeWorker(logger);
   const stores = new Map<string, MemoryBackupObjectStore>();
   const storeOf = (project: string): MemoryBackupObjectStore => {

@@ -33,6 +33,8 @@ export interface DiskSpec {
   readonly targetDev: string;
   /** A config drive is a read-only `cdrom`; disks are `disk`. */
   readonly device?: 'disk' | 'cdrom';
+  /** A volume's id (Nova's `<serial>`), so the guest finds it as `/dev/disk/by-id/virtio-<id>`. */
+  readonly serial?: string;
 }
 
 export interface NicSpec {
@@ -61,6 +63,13 @@ function check(ok: boolean, reason: string): void {
   if (!ok) throw new InvalidDomainXml(reason);
 }
 
+/** @throws {InvalidDomainXml} a disk path that is not absolute or a target that is not a vdX/sdX/hdX name. */
+export function checkDisk(disk: DiskSpec): void {
+  check(disk.path.startsWith('/'), `disk path ${JSON.stringify(disk.path)} must be absolute`);
+  check(TARGET.test(disk.targetDev), `disk target ${JSON.stringify(disk.targetDev)} is not a vdX/sdX/hdX name`);
+  check(disk.serial === undefined || /^[A-Za-z0-9._-]{1,64}$/.test(disk.serial), `disk serial ${JSON.stringify(disk.serial)}`);
+}
+
 function validate(spec: DomainSpec): void {
   check(NAME.test(spec.name), `name ${JSON.stringify(spec.name)}: letters, digits, '.', '_' and '-' only, at most 64`);
   check(UUID.test(spec.uuid), `uuid ${JSON.stringify(spec.uuid)} is not a lower-case UUID`);
@@ -70,8 +79,8 @@ function validate(spec: DomainSpec): void {
   check(spec.consoleLogPath.startsWith('/'), `console log path ${JSON.stringify(spec.consoleLogPath)} must be absolute`);
   const targets = new Set<string>();
   for (const disk of spec.disks) {
-    check(disk.path.startsWith('/'), `disk path ${JSON.stringify(disk.path)} must be absolute`);
-    check(TARGET.test(disk.targetDev) && !targets.has(disk.targetDev), `disk target ${JSON.stringify(disk.targetDev)} is not a free vdX/sdX/hdX name`);
+    checkDisk(disk);
+    check(!targets.has(disk.targetDev), `disk target ${JSON.stringify(disk.targetDev)} is not a free vdX/sdX/hdX name`);
     targets.add(disk.targetDev);
   }
   const macs = new Set<string>();
@@ -84,7 +93,8 @@ function validate(spec: DomainSpec): void {
   }
 }
 
-function diskXml(disk: DiskSpec): string {
+/** One `<disk>` element, as the domain's and an attached volume's (Nova's `LibvirtConfigGuestDisk`). */
+export function diskXml(disk: DiskSpec): string {
   // cdroms sit on the SATA bus (q35 has no IDE), as Nova puts config drives there.
   const device = disk.device ?? 'disk';
   const bus = device === 'cdrom' ? 'sata' : 'virtio';
@@ -94,6 +104,7 @@ function diskXml(disk: DiskSpec): string {
     `      <driver name='qemu' type='${disk.format}'${cache}/>`,
     `      <source file='${escapeXml(disk.path)}'/>`,
     `      <target dev='${disk.targetDev}' bus='${bus}'/>`,
+    ...(disk.serial === undefined ? [] : [`      <serial>${escapeXml(disk.serial)}</serial>`]),
     device === 'cdrom' ? '      <readonly/>\n    </disk>' : '    </disk>',
   ].join('\n');
 }

@@ -3,6 +3,8 @@ import { KeyedLock } from '../../../common/keyed-lock.ts';
 import { readConsoleTail } from './console-log.ts';
 import { extractDisk } from './disk-image.ts';
 import { describeDomain } from './domain-description.ts';
+import { withDisk, withoutDisk } from './domain-disks.ts';
+import type { DiskSpec } from './domain-xml.ts';
 import { ConsoleNotAvailable, DomainExists, DomainNotFound, DomainStateError, NotSupportedByDriver, SnapshotFailed } from './errors.ts';
 import type {
   DomainInfo,
@@ -68,6 +70,8 @@ export abstract class HypervisorDriverBase implements Hypervisor {
   protected abstract rawInfo(name: string): Promise<DomainInfo>;
   protected abstract rawNames(): Promise<string[]>;
   protected abstract rawXml(name: string): Promise<string>;
+  /** The persistent definition (what the next start boots). @throws {DomainNotFound} */
+  protected abstract rawDefinitionXml(name: string): Promise<string>;
   abstract hostResources(): Promise<HostResources>;
   abstract close(): Promise<void>;
 
@@ -157,8 +161,22 @@ export abstract class HypervisorDriverBase implements Hypervisor {
     return out;
   }
 
-  domainXml(name: string): Promise<string> {
-    return this.rawXml(name);
+  domainXml(name: string, options: { readonly inactive?: boolean } = {}): Promise<string> {
+    return options.inactive ? this.rawDefinitionXml(name) : this.rawXml(name);
+  }
+
+  attachDisk(name: string, disk: DiskSpec): Promise<void> {
+    return this.lock.run(name, async () => {
+      const next = withDisk(await this.rawDefinitionXml(name), disk);
+      if (next !== undefined) await this.rawDefine(next);
+    });
+  }
+
+  detachDisk(name: string, targetDev: string): Promise<void> {
+    return this.lock.run(name, async () => {
+      const next = withoutDisk(await this.rawDefinitionXml(name), targetDev);
+      if (next !== undefined) await this.rawDefine(next);
+    });
   }
 
   async consoleOutput(name: string): Promise<Buffer> {

@@ -95,3 +95,15 @@ export class HypervisorUnavailable extends SwiftError {
     super('HYPERVISOR_UNAVAILABLE', `hypervisor ${uri} is unavailable: ${problem}`, options);
   }
 }
+
+/** A disk is to be attached at a target another disk of the domain holds (Nova's DevicePathInUse). */
+export class DiskTargetInUse extends SwiftError {
+  readonly domain: string;
+  readonly targetDev: string;
+
+  constructor(domain: string, targetDev: string) {
+    super('DISK_TARGET_IN_USE', `domain ${JSON.stringify(domain)} already has another disk at ${targetDev}`);
+    this.domain = domain;
+    this.targetDev = targetDev;
+  }
+}

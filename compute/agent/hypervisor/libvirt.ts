@@ -26,11 +26,14 @@ interface BindingConnection {
   domainRestore(path: string): Promise<void>;
   domainUndefine(domain: BindingDomain): Promise<void>;
   domainGetInfo(domain: BindingDomain): Promise<{ state: number; memory: number; nrVirtCpu: number }>;
-  domainGetXMLDesc(domain: BindingDomain): Promise<string>;
+  domainGetXMLDesc(domain: BindingDomain, flags?: number): Promise<string>;
 }
 interface Binding {
   Hypervisor: new (options: { uri: string }) => BindingConnection;
 }
+
+// virDomainXMLFlags: the persistent definition rather than the running guest's.
+const VIR_DOMAIN_XML_INACTIVE = 2;
 
 // libvirt's virDomainState to Nova's power state (nova/virt/libvirt/guest.py LIBVIRT_POWER_STATE).
 const POWER_STATES: readonly PowerState[] = ['pending', 'running', 'running', 'paused', 'shutdown', 'shutdown', 'crashed', 'suspended'];
@@ -188,6 +191,11 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   protected async rawXml(name: string): Promise<string> {
     const domain = await this.lookup(name);
     return this.call('xml', () => this.conn.domainGetXMLDesc(domain));
+  }
+
+  protected async rawDefinitionXml(name: string): Promise<string> {
+    const domain = await this.lookup(name);
+    return this.call('xml', () => this.conn.domainGetXMLDesc(domain, VIR_DOMAIN_XML_INACTIVE));
   }
 
   async hostResources(): Promise<HostResources> {

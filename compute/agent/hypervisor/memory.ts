@@ -116,6 +116,10 @@ export class MemoryHypervisor extends HypervisorDriverBase {
     return domain.liveXml ?? domain.xml;
   }
 
+  protected async rawDefinitionXml(name: string): Promise<string> {
+    return this.get(name).xml;
+  }
+
   async hostResources(): Promise<HostResources> {
     return this.resources;
   }

@@ -18,6 +18,8 @@
  * nothing.
  */
 
+import type { DiskSpec } from './domain-xml.ts';
+
 /**
  * A domain's power state, as Nova reports it (`nova/objects/fields.py` InstancePowerState;
  * libvirt's states map as `nova/virt/libvirt/guest.py` LIBVIRT_POWER_STATE does: blocked is
@@ -144,8 +146,20 @@ export interface Hypervisor {
   info(name: string): Promise<DomainInfo>;
   /** Every domain the hypervisor has, in name order. */
   list(): Promise<DomainInfo[]>;
-  /** The domain's XML as the hypervisor holds it (the running one while running). @throws {DomainNotFound} */
-  domainXml(name: string): Promise<string>;
+  /**
+   * The domain's XML as the hypervisor holds it: the running one while running, or with
+   * `inactive` the definition the next start boots. @throws {DomainNotFound}
+   */
+  domainXml(name: string, options?: { readonly inactive?: boolean }): Promise<string>;
+  /**
+   * Adds a disk (an attached volume) to the domain's definition by defining it again (the
+   * libvirt binding has no hot-plug): it is in the definition at once, and a running guest sees
+   * it from its next start. The same disk at the same target again changes nothing.
+   * @throws {DomainNotFound}; {DiskTargetInUse} another file holds the target.
+   */
+  attachDisk(name: string, disk: DiskSpec): Promise<void>;
+  /** Takes the disk at `targetDev` out of the definition; none there changes nothing. @throws {DomainNotFound} */
+  detachDisk(name: string, targetDev: string): Promise<void>;
   /**
    * The end of the guest's serial console log (at most `CONSOLE_MAX_BYTES`), empty before the
    * guest wrote any. @throws {DomainNotFound}; {ConsoleNotAvailable} the domain has no file console.

@@ -21,6 +21,10 @@ export interface VolumeApiDeps {
   readonly worker: VolumeWorker;
   /** The image service (Glance v2), called with the caller's token; absent: no volumes from images. */
   readonly images?: ImageApi;
+  /** Cinder's `image_conversion_dir`: images that are not raw are converted there (default: the system's temp dir). */
+  readonly imageConversionDir?: string;
+  /** The `qemu-img` command (default `qemu-img`). */
+  readonly qemuImg?: string;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Cinder's `storage_availability_zone` (default nova). */

@@ -1,6 +1,8 @@
+import { tmpdir } from 'node:os';
 import type { GlanceImage } from '../../image-api.ts';
 import { ServiceCallError } from '../../openstack-http.ts';
 import type { VolumeFile } from '../driver/types.ts';
+import { imageToRaw } from '../image-to-raw.ts';
 import { CinderError } from './cinder-error.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import type { VolumeContext } from './request.ts';
@@ -79,13 +81,17 @@ export function uploadedImageProperties(meta: Readonly<Record<string, string>>, 
 }
 
 /**
- * The image's data into the volume from its start (the volume manager's copy_image_to_volume
- * for a raw image). Only raw data is written as it is; another disk format would need
- * converting, which this driver does not do. @throws when Glance fails or the data does not fit.
+ * The image's data into the volume from its start (the volume manager's copy_image_to_volume):
+ * a raw image written as it is; any other disk format converted to raw first, as Cinder's
+ * `fetch_to_raw` does (image-to-raw.ts). @throws when Glance fails, the image is unacceptable
+ * or the data does not fit.
  */
 export async function copyImageToVolume(deps: VolumeApiDeps, ctx: VolumeContext, image: GlanceImage, file: VolumeFile): Promise<void> {
   if (!deps.images) throw new ServiceCallError('image', 503, 'no image service configured');
-  if (image.disk_format !== 'raw') throw new Error(`image ${image.id} is ${image.disk_format ?? 'of no disk format'}; only raw images are copied to volumes`);
+  if (image.disk_format !== 'raw') {
+    await imageToRaw({ conversionDir: deps.imageConversionDir ?? tmpdir(), qemuImg: deps.qemuImg ?? 'qemu-img', bytesPerGiB: deps.bytesPerGiB }, image, await deps.images.download(ctx.token, image.id), file);
+    return;
+  }
   let position = 0;
   for await (const chunk of await deps.images.download(ctx.token, image.id)) {
     if (position + chunk.length > file.sizeBytes) throw new Error(`image ${image.id} is larger than the volume`);

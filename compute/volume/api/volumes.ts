@@ -21,8 +21,9 @@ const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', '
 /**
  * Cinder's volumes API (cinder/api/v3/volumes.py, contrib/volume_actions.py): create (empty,
  * from a snapshot, from a backup at 3.47), list, detail, show, update, delete, and the
- * `os-extend` and `os-set_bootable` actions. Work on the host runs as a task; the answer is
- * 202 with the volume `creating` (or `extending`, `deleting`), as Cinder's is.
+ * `os-extend`, `os-set_bootable`, `os-begin_detaching` and `os-roll_detaching` (Nova's
+ * detach) actions. Work on the host runs as a task; the answer is 202 with the volume
+ * `creating` (or `extending`, `deleting`), as Cinder's is.
  */
 export function volumeRoutes(deps: VolumeApiDeps): Route[] {
   const { records } = deps;
@@ -250,6 +251,16 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       return { status: 200 };
     }
     if (name === 'os-volume_upload_image') return uploadToImage(deps, req, volume);
+    if (name === 'os-begin_detaching') {
+      // Nova's detach starts here (volume/api.py begin_detaching: a conditional update).
+      const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'in-use' && cur.attach_status === 'attached' ? { ...cur, status: 'detaching', updated_at: cinderTime(deps.clock.now()) } : undefined));
+      if (!claimed) throw new CinderError(400, "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach.");
+      return { status: 202 };
+    }
+    if (name === 'os-roll_detaching') {
+      await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'detaching' ? { ...cur, status: 'in-use', updated_at: cinderTime(deps.clock.now()) } : undefined));
+      return { status: 202 };
+    }
     throw new CinderError(400, `There is no such action: ${name ?? 'None'}`);
   };
 

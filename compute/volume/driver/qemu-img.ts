@@ -14,3 +14,21 @@ export function qemuImg(binary: string, args: readonly string[]): Promise<void> 
     });
   });
 }
+
+/** `qemu-img info --output=json` of a file, as qemu-img prints it. @throws {InvalidVolume} as `qemuImg` */
+export function qemuImgInfo(binary: string, path: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    execFile(binary, ['info', '--output=json', path], { maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new InvalidVolume(`${binary} (Debian qemu-utils) is not installed`));
+        else reject(new InvalidVolume(`${binary} info: ${String(stderr).trim() || err.message}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(String(stdout)) as Record<string, unknown>);
+      } catch {
+        reject(new InvalidVolume(`${binary} info: not JSON`));
+      }
+    });
+  });
+}

@@ -1,0 +1,118 @@
+import type { Logger } from '../../common/logger.ts';
+import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices } from '../block-device-record.ts';
+import { releaseVolumes } from '../release-volumes.ts';
+import { T } from '../records.ts';
+import type { ServerRecord } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
+import type { VolumeApi } from '../volume-api.ts';
+import type { WorkItem } from '../work-queue.ts';
+import { DomainNotFound } from './hypervisor/errors.ts';
+import type { Hypervisor } from './hypervisor/types.ts';
+
+export interface VolumeStepsOptions {
+  readonly host: string;
+  readonly hostIp: string;
+}
+
+/**
+ * The compute host's half of attaching and detaching volumes (Nova's `attach_volume`,
+ * `detach_volume` and `_shutdown_instance` in compute/manager.py, with
+ * `DriverVolumeBlockDevice`): the host's connector given to Cinder's attachment (which answers
+ * with the connection: a local file here), the volume's disk put into or taken out of the
+ * domain through the hypervisor driver, and the attachment completed or deleted, all with the
+ * user's token. Each step looks at the mapping first, so a task run again ends the same way.
+ */
+export class VolumeSteps {
+  private readonly options: VolumeStepsOptions;
+  private readonly store: ComputeStore;
+  private readonly hypervisor: Hypervisor;
+  private readonly volumes: VolumeApi;
+  private readonly logger: Logger;
+
+  constructor(options: VolumeStepsOptions, deps: { store: ComputeStore; hypervisor: Hypervisor; volumes: VolumeApi; logger: Logger }) {
+    this.options = options;
+    this.store = deps.store;
+    this.hypervisor = deps.hypervisor;
+    this.volumes = deps.volumes;
+    this.logger = deps.logger;
+  }
+
+  run(item: WorkItem): Promise<void> {
+    return item.task === 'attach-volume' ? this.attach(item) : this.detach(item);
+  }
+
+  /** libvirt's volume connector as Nova's driver gives it (`get_volume_connector`), with the mount point Nova adds. */
+  private connector(m: BlockDeviceMapping): Record<string, unknown> {
+    return { host: this.options.host, ip: this.options.hostIp, platform: 'x86_64', os_type: 'linux', multipath: false, do_local_attach: false, mountpoint: m.device_name };
+  }
+
+  private setMapping(server: string, volumeId: string, change: (m: BlockDeviceMapping) => BlockDeviceMapping | undefined): Promise<readonly BlockDeviceMapping[]> {
+    return changeBlockDevices(this.store, server, (mappings) => {
+      const i = mappings.findIndex((m) => m.volume_id === volumeId);
+      if (i < 0) return undefined;
+      const next = change(mappings[i] as BlockDeviceMapping);
+      return next === undefined ? mappings.filter((_, j) => j !== i) : mappings.map((m, j) => (j === i ? next : m));
+    });
+  }
+
+  /**
+   * Connect, attach, complete. A failure undoes what it did, as Nova's does: the disk out of the
+   * domain, Cinder's attachment deleted (the volume `available` again), the mapping gone.
+   */
+  private async attach(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    const volumeId = item.volumeId as string;
+    const m = (await blockDevicesOf(this.store, item.server)).find((x) => x.volume_id === volumeId);
+    if (!server || !m || m.attachment_id === null || m.attached) return;
+    const target = m.device_name.replace(/^\/dev\//, '');
+    try {
+      const attachment = await this.volumes.attachmentUpdate(item.token, m.attachment_id, this.connector(m));
+      const data = (attachment.connection_info['data'] ?? {}) as Record<string, unknown>;
+      const path = data['device_path'];
+      if (attachment.connection_info['driver_volume_type'] !== 'local' || typeof path !== 'string') throw new Error(`volume ${volumeId}: no local connection (${JSON.stringify(attachment.connection_info).slice(0, 200)})`);
+      const format = data['format'] === 'qcow2' ? 'qcow2' : 'raw';
+      await this.hypervisor.attachDisk(server.instance_name, { path, format, targetDev: target, serial: volumeId });
+      await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, connection: { path, format } }));
+      await this.volumes.attachmentComplete(item.token, m.attachment_id);
+      await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, attached: true }));
+      this.logger.info('volume attached', { server: server.uuid, volume: volumeId, device: m.device_name });
+    } catch (err) {
+      this.logger.error('volume attach failed; undone', { server: server.uuid, volume: volumeId, err });
+      await this.hypervisor.detachDisk(server.instance_name, target).catch(() => undefined);
+      await this.volumes.attachmentDelete(item.token, m.attachment_id).catch((e) => this.logger.warn('attachment delete failed', { volume: volumeId, err: e }));
+      await this.setMapping(server.uuid, volumeId, () => undefined);
+    }
+  }
+
+  /** The disk out of the domain, the attachment deleted; a failure rolls the volume back to `in-use` (Nova's `roll_detaching`). */
+  private async detach(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    const volumeId = item.volumeId as string;
+    const m = (await blockDevicesOf(this.store, item.server)).find((x) => x.volume_id === volumeId);
+    if (!server || !m) return;
+    try {
+      await this.hypervisor.detachDisk(server.instance_name, m.device_name.replace(/^\/dev\//, '')).catch((err) => {
+        if (!(err instanceof DomainNotFound)) throw err;
+      });
+      if (m.attachment_id !== null) await this.volumes.attachmentDelete(item.token, m.attachment_id);
+      await this.setMapping(server.uuid, volumeId, () => undefined);
+      this.logger.info('volume detached', { server: server.uuid, volume: volumeId });
+    } catch (err) {
+      this.logger.error('volume detach failed', { server: server.uuid, volume: volumeId, err });
+      await this.volumes.rollDetaching(item.token, volumeId).catch(() => undefined);
+    }
+  }
+
+  /** A server's volumes at its delete, its domain already gone (release-volumes.ts). */
+  release(token: string, server: ServerRecord): Promise<void> {
+    return releaseVolumes(this.store, this.volumes, token, server.uuid, this.logger);
+  }
+
+  /** Puts the attached volumes back into a domain defined again (rebuild, resize), which the new XML left out. */
+  async reattach(server: ServerRecord): Promise<void> {
+    for (const m of await blockDevicesOf(this.store, server.uuid)) {
+      if (m.connection === undefined) continue;
+      await this.hypervisor.attachDisk(server.instance_name, { ...m.connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
+    }
+  }
+}

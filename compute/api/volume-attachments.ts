@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../common/logger.ts';
+import { atLeast } from '../api-version.ts';
+import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, nextDeviceName } from '../block-device-record.ts';
+import { badRequest, invalidState, NovaError, notFound } from '../errors.ts';
+import type { ComputeHostRecord } from '../host-record.ts';
+import { recordAction } from '../instance-actions.ts';
+import { T } from '../records.ts';
+import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
+import { isServiceUp } from '../scheduler/host-state.ts';
+import type { ServerRecord, VmState } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
+import { booleanParam, bodyMember, fieldError, pyRepr, queryError } from '../validation.ts';
+import { type CinderVolume, type VolumeApi, VolumeCallError } from '../volume-api.ts';
+import { enqueue } from '../work-queue.ts';
+import { limited } from './server-groups.ts';
+import { checkLock, visibleServer } from './servers.ts';
+
+export interface VolumeAttachmentDeps {
+  readonly store: ComputeStore;
+  readonly volumes: VolumeApi;
+  /** Nova's `[cinder] cross_az_attach` (default true): false refuses a volume from another zone. */
+  readonly crossAzAttach: boolean;
+  readonly logger: Logger;
+}
+
+/** The vm states Nova attaches and detaches in (`check_instance_state`; no shelving here). */
+const ATTACHABLE: readonly VmState[] = ['active', 'paused', 'stopped', 'resized'];
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const DEVICE = /^(\/dev\/x?[a-z]?d?)([a-z]+)[0-9]*$/;
+const DEVICE_PATTERN = '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$';
+const MAX_TAG_LENGTH = 60;
+
+/** Nova's `_translate_attachment_detail_view`, its fields by microversion. */
+function view(req: ComputeRequest, server: string, m: BlockDeviceMapping): Record<string, unknown> {
+  const v289 = atLeast(req.version, '2.89');
+  return {
+    ...(v289 ? {} : { id: m.volume_id }),
+    volumeId: m.volume_id,
+    serverId: server,
+    device: m.device_name,
+    ...(atLeast(req.version, '2.70') ? { tag: m.tag } : {}),
+    ...(atLeast(req.version, '2.79') ? { delete_on_termination: m.delete_on_termination } : {}),
+    ...(v289 ? { attachment_id: m.attachment_id, bdm_uuid: m.uuid } : {}),
+  };
+}
+
+/** What Nova makes of a refusal from Cinder (`translate_cinder_exception`, `translate_volume_exception`). */
+function translated(err: unknown, volumeId: string): unknown {
+  if (!(err instanceof VolumeCallError)) return err;
+  if (err.status === 404) return notFound(`Volume ${volumeId} could not be found.`);
+  if (err.status === 400) return badRequest(`Invalid input received: ${err.reason}`);
+  if (err.status === 403) return new NovaError(403, err.reason);
+  return err;
+}
+
+function notAttached(server: string, volume: string): NovaError {
+  return notFound(`Instance ${server} is not attached to volume ${volume}`);
+}
+
+/** Nova's `check_instance_state` for attach and detach: an allowed vm state and no task. */
+function checkState(s: ServerRecord, action: string): void {
+  if (!ATTACHABLE.includes(s.vm_state)) throw invalidState(s.uuid, action, 'vm_state', s.vm_state);
+  if (s.task_state !== null) throw invalidState(s.uuid, action, 'task_state', s.task_state);
+}
+
+/** The request's `volumeAttachment`, checked as Nova's schemas for the microversion check it. */
+function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null; deleteOnTermination: boolean } {
+  const allowed = ['volumeId', 'device', ...(atLeast(req.version, '2.49') ? ['tag'] : []), ...(atLeast(req.version, '2.79') ? ['delete_on_termination'] : [])];
+  const body = bodyMember(req.body, 'volumeAttachment', allowed, ['volumeId']);
+  const volumeId = body['volumeId'];
+  if (typeof volumeId !== 'string') throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not of type 'string'`);
+  if (!UUID.test(volumeId)) throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not a 'uuid'`);
+  const device = body['device'];
+  if (device !== undefined && device !== null) {
+    if (typeof device !== 'string') throw fieldError('device', device, `${pyRepr(device)} is not of type 'string', 'null'`);
+    if (!DEVICE.test(device)) throw fieldError('device', device, `${pyRepr(device)} does not match '${DEVICE_PATTERN}'`);
+  }
+  const tag = body['tag'];
+  if (tag !== undefined) {
+    if (typeof tag !== 'string') throw fieldError('tag', tag, `${pyRepr(tag)} is not of type 'string'`);
+    if (tag.length === 0) throw fieldError('tag', tag, `${pyRepr(tag)} should be non-empty`);
+    if (tag.length > MAX_TAG_LENGTH) throw fieldError('tag', tag, `${pyRepr(tag)} is too long`);
+    if (/[,/]/.test(tag)) throw fieldError('tag', tag, `${pyRepr(tag)} does not match '^[^,/]*$'`);
+  }
+  const dot = body['delete_on_termination'];
+  return { volumeId, tag: typeof tag === 'string' ? tag : null, deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot) };
+}
+
+/**
+ * `/v2.1/servers/{server_id}/os-volume_attachments` (nova/api/openstack/compute/
+ * volume_attachments.py): list, show, attach and detach. An attach checks the volume in
+ * Cinder with the user's token, reserves the mapping and its device name (`/dev/vdb`... as
+ * Nova's libvirt driver picks it, whatever the request asked), creates Cinder's attachment
+ * (the volume `reserved`) and queues the host's part (connect, the disk into the domain,
+ * complete: the volume `in-use`); a detach marks the volume `detaching` and queues the host's
+ * part (the disk out of the domain, the attachment deleted: the volume `available`).
+ */
+export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] {
+  const { store, volumes } = d;
+  const token = (req: ComputeRequest): string => req.headers['x-auth-token'] ?? '';
+
+  const index = async (req: ComputeRequest) => {
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    if (atLeast(req.version, '2.75')) {
+      for (const key of req.query.keys()) if (key !== 'limit' && key !== 'offset') throw queryError(key, req.query.get(key), `Additional properties are not allowed (${pyRepr(key)} was unexpected)`);
+    }
+    const mappings = (await blockDevicesOf(store, s.uuid)).filter((m) => !atLeast(req.version, '2.89') || m.attachment_id !== null);
+    return ok({ volumeAttachments: limited(req, mappings).map((m) => view(req, s.uuid, m)) });
+  };
+
+  const show = async (req: ComputeRequest) => {
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    const volumeId = req.params['volume_id'] as string;
+    const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
+    if (!m || (atLeast(req.version, '2.89') && m.attachment_id === null)) throw notAttached(s.uuid, volumeId);
+    return ok({ volumeAttachment: view(req, s.uuid, m) });
+  };
+
+  const create = async (req: ComputeRequest) => {
+    const c = contextOf(req);
+    // Nova's schema check comes before the server's lookup.
+    const { volumeId, tag, deleteOnTermination } = attachBody(req);
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    checkLock(c, s);
+    checkState(s, 'attach_volume');
+    if (s.host === null) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
+    let volume: CinderVolume | undefined;
+    try {
+      volume = await volumes.get(token(req), volumeId);
+    } catch (err) {
+      throw translated(err, volumeId);
+    }
+    if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
+    // Nova's _check_volume_already_attached, over Cinder's view of the volume and this server's mappings.
+    const elsewhere = volume.attachments.map((a) => a.server_id).filter((x): x is string => x !== null && x !== s.uuid);
+    if (elsewhere.length > 0 && !volume.multiattach) throw badRequest(`Invalid volume: volume ${volumeId} is already attached to instances: ${elsewhere.join(' ')}`);
+    const mapping: BlockDeviceMapping = { uuid: randomUUID(), volume_id: volumeId, device_name: '', tag, delete_on_termination: deleteOnTermination, attachment_id: null, attached: false, created_at: store.isoSeconds() };
+    let taken = false;
+    let device = '';
+    await changeBlockDevices(store, s.uuid, (mappings) => {
+      taken = mappings.some((m) => m.volume_id === volumeId);
+      if (taken) return undefined;
+      device = nextDeviceName(s.flavor, mappings);
+      return [...mappings, { ...mapping, device_name: device }];
+    });
+    if (taken) throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
+    const drop = () => changeBlockDevices(store, s.uuid, (mappings) => mappings.filter((m) => m.uuid !== mapping.uuid));
+    let attachmentId: string;
+    const host = s.host;
+    try {
+      if (!d.crossAzAttach) {
+        // Nova's get_instance_availability_zone: the zone of the server's host.
+        const zone = (await store.get<ComputeHostRecord>(T.hosts, host))?.availabilityZone ?? s.availability_zone ?? 'nova';
+        if (volume.availability_zone !== zone) throw badRequest(`Invalid volume: Instance ${s.uuid} and volume ${volumeId} are not in the same availability_zone. Instance is in ${zone}. Volume is in ${volume.availability_zone}`);
+      }
+      attachmentId = (await volumes.attachmentCreate(token(req), volumeId, s.uuid)).id;
+    } catch (err) {
+      await drop();
+      throw translated(err, volumeId);
+    }
+    await changeBlockDevices(store, s.uuid, (mappings) => mappings.map((m) => (m.uuid === mapping.uuid ? { ...m, attachment_id: attachmentId } : m)));
+    await recordAction(store, c, s.uuid, 'attach_volume', req.requestId);
+    await enqueue(store, host, store.clock.now(), { server: s.uuid, task: 'attach-volume', token: token(req), requestId: req.requestId, volumeId });
+    return ok({
+      volumeAttachment: {
+        id: volumeId,
+        serverId: s.uuid,
+        volumeId,
+        device,
+        ...(atLeast(req.version, '2.70') ? { tag } : {}),
+        ...(atLeast(req.version, '2.79') ? { delete_on_termination: deleteOnTermination } : {}),
+      },
+    });
+  };
+
+  const remove = async (req: ComputeRequest) => {
+    const c = contextOf(req);
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    const volumeId = req.params['volume_id'] as string;
+    checkLock(c, s);
+    checkState(s, 'detach_volume');
+    let volume: CinderVolume | undefined;
+    try {
+      volume = await volumes.get(token(req), volumeId);
+    } catch (err) {
+      throw translated(err, volumeId);
+    }
+    if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
+    const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
+    if (!m) throw notAttached(s.uuid, volumeId);
+    // check_instance_host(check_is_up=True): the host must be there to take the disk out.
+    const host = s.host === null ? undefined : await store.get<ComputeHostRecord>(T.hosts, s.host);
+    if (s.host === null || !host || !isServiceUp(host, store.clock.now())) throw new NovaError(409, 'Service is unavailable at this time.');
+    try {
+      await volumes.beginDetaching(token(req), volumeId);
+    } catch (err) {
+      const t = translated(err, volumeId);
+      // Nova turns begin_detaching's InvalidInput into InvalidVolume, message and all.
+      if (t instanceof NovaError && t.status === 400) throw badRequest(`Invalid volume: ${t.message}`);
+      throw t;
+    }
+    await recordAction(store, c, s.uuid, 'detach_volume', req.requestId);
+    await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'detach-volume', token: token(req), requestId: req.requestId, volumeId });
+    return ACCEPTED;
+  };
+
+  return [
+    { method: 'GET', path: '/v2.1/servers/{server_id}/os-volume_attachments', auth: 'token', handler: index },
+    { method: 'POST', path: '/v2.1/servers/{server_id}/os-volume_attachments', auth: 'token', handler: create },
+    { method: 'GET', path: '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}', auth: 'token', handler: show },
+    { method: 'DELETE', path: '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}', auth: 'token', handler: remove },
+  ];
+}

@@ -1,0 +1,88 @@
+import { RecordExistsError } from '../client/record-store.ts';
+import { updateRecord } from '../client/record-update.ts';
+import { T } from './records.ts';
+import type { ServerFlavor } from './server-record.ts';
+import type { ComputeStore } from './store.ts';
+
+/**
+ * A volume attached to a server (Nova's BlockDeviceMapping with `source_type` and
+ * `destination_type` volume): the device name it was given, the Cinder attachment holding the
+ * volume for it, and whether the host has connected it yet.
+ */
+export interface BlockDeviceMapping {
+  /** The mapping's own UUID (`bdm_uuid` at 2.89). */
+  readonly uuid: string;
+  readonly volume_id: string;
+  /** `/dev/vdb`... */
+  readonly device_name: string;
+  readonly tag: string | null;
+  readonly delete_on_termination: boolean;
+  /** Cinder's attachment; null until it is created (Nova's reserve step). */
+  readonly attachment_id: string | null;
+  /** The host connected the volume and Cinder marked it in-use. */
+  readonly attached: boolean;
+  /** What the host connected, so a detach takes out the same disk. */
+  readonly connection?: { readonly path: string; readonly format: 'raw' | 'qcow2' };
+  readonly created_at: string;
+}
+
+/** `block-devices/<server>`: every volume mapping of one server, changed by compare-and-swap only. */
+export interface BlockDevicesRecord {
+  readonly server: string;
+  readonly mappings: readonly BlockDeviceMapping[];
+}
+
+export async function blockDevicesOf(store: ComputeStore, server: string): Promise<readonly BlockDeviceMapping[]> {
+  return (await store.get<BlockDevicesRecord>(T.blockDevices, server))?.mappings ?? [];
+}
+
+/**
+ * Changes a server's mappings with compare-and-swap (the record made when absent), as Nova's
+ * per-instance lock serializes `reserve_block_device_name`: `change` sees the mappings as they
+ * are and returns the new list, or undefined to leave them. Returns what was written (or found).
+ */
+export async function changeBlockDevices(store: ComputeStore, server: string, change: (mappings: readonly BlockDeviceMapping[]) => readonly BlockDeviceMapping[] | undefined): Promise<readonly BlockDeviceMapping[]> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await store.records.get<BlockDevicesRecord>(T.blockDevices, server);
+    if (!current) {
+      const next = change([]);
+      if (next === undefined) return [];
+      try {
+        await store.records.create(T.blockDevices, server, { server, mappings: next });
+        return next;
+      } catch (err) {
+        if (err instanceof RecordExistsError) continue;
+        throw err;
+      }
+    }
+    const updated = await updateRecord<BlockDevicesRecord>(store.records, T.blockDevices, server, (cur) => {
+      const next = change(cur.value.mappings);
+      return next === undefined ? undefined : { server, mappings: next };
+    });
+    return updated?.value.mappings ?? [];
+  }
+  throw new Error(`block devices of ${server}: too many concurrent changes`);
+}
+
+/** Removes a server's mappings record (its delete). */
+export async function forgetBlockDevices(store: ComputeStore, server: string): Promise<void> {
+  await store.records.delete(T.blockDevices, server);
+}
+
+/** libvirt's virtio names in order: vda..vdz, then vdaa... (Nova's `blockinfo.find_disk_dev_for_disk_bus`). */
+function virtioName(i: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  return i < 26 ? `vd${letters[i]}` : `vd${letters[Math.floor(i / 26) - 1]}${letters[i % 26]}`;
+}
+
+/**
+ * The device a new volume gets, as Nova's libvirt driver picks it (it ignores the name asked
+ * for): the first free virtio name after the root disk (`vda`) and the flavor's ephemeral and
+ * swap disks, which Nova's `blockinfo` counts whether or not the domain has them.
+ */
+export function nextDeviceName(flavor: Pick<ServerFlavor, 'ephemeral' | 'swap'>, mappings: readonly BlockDeviceMapping[]): string {
+  const used = new Set(mappings.map((m) => m.device_name.replace(/^\/dev\//, '')));
+  let i = 1 + (flavor.ephemeral > 0 ? 1 : 0) + (flavor.swap > 0 ? 1 : 0);
+  while (used.has(virtioName(i))) i++;
+  return `/dev/${virtioName(i)}`;
+}

@@ -1,0 +1,235 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
+import { CinderVolumeApi } from '../../../../compute/volume-api.ts';
+import { FileVolumeDriver } from '../../../../compute/volume/driver/file.ts';
+import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+import { makeTempDir } from '../../../helpers/tmpdir.ts';
+import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.ts';
+
+/**
+ * Nova's os-volume_attachments over the real volume API (in process, its volumes files in a
+ * temp dir) and Cinder's attachments API, through the compute agent and the memory hypervisor:
+ * what `openstack server add volume`, `server volume list`, `server remove volume` and
+ * `volume show` see.
+ */
+async function setup(options: { crossAzAttach?: boolean; zone?: string } = {}) {
+  const dir = await makeTempDir('volume-attach-');
+  const http = new UndiciBackendClient();
+  let v: TestVolumeApi | undefined;
+  const driver = new FileVolumeDriver({ dir: dir.path });
+  const c = await startCompute({
+    ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}),
+    volumes: async (identity) => {
+      v = await startVolumeApi({ keys: identity.keyRepository, driver });
+      return new CinderVolumeApi(`http://127.0.0.1:${v.port}`, http);
+    },
+  });
+  const volumeApi = v as unknown as TestVolumeApi;
+  const admin = await c.identity.token();
+  const demo = await c.identity.token({ user: 'demo' });
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  const imageId = c.images.add().id;
+  const netId = c.networks.addNetwork('private').id;
+  const a = await makeAgent(c, 'node1', undefined, options.zone);
+  await a.agent.register();
+  const boot = async (): Promise<{ id: string; name: string }> => {
+    const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id as string;
+    await a.agent.drain();
+    const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version: '2.1' })).json.server;
+    assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+    return { id, name: s['OS-EXT-SRV-ATTR:instance_name'] ?? `instance-${id}` };
+  };
+  const volume = async (body: Record<string, unknown> = {}): Promise<string> => {
+    const res = await volumeApi.request('POST', '/v3/volumes', demo, { volume: { size: 1, ...body } });
+    assert.is(res.status, 202, JSON.stringify(res.json));
+    await volumeApi.worker.idle();
+    return res.json.volume.id as string;
+  };
+  const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
+  const attach = (server: string, body: Record<string, unknown>, version = '2.79') => c.request('POST', `/v2.1/servers/${server}/os-volume_attachments`, { token: demo, version, body: { volumeAttachment: body } });
+  const definition = async (server: string) => describeDomain(await a.hypervisor.domainXml(instanceName(await c.service.store.get(`servers`, server)), { inactive: true }));
+  return {
+    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition,
+    async close() {
+      await a.remove();
+      await c.close();
+      await volumeApi.close();
+      await http.close();
+      await dir.remove();
+    },
+  };
+}
+
+/** A test body with its setup, closed whether it passes or not (an open server would keep the run alive). */
+function withSetup(options: Parameters<typeof setup>[0], body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const t = await setup(options);
+    try {
+      await body(t);
+    } finally {
+      await t.close();
+    }
+  };
+}
+
+function instanceName(server: unknown): string {
+  return (server as { instance_name: string }).instance_name;
+}
+
+test('server add volume: 200 with the device Nova picks, then the host connects it, the disk is in the domain and the volume is in-use', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const res = await t.attach(id, { volumeId: vol, device: '/dev/vdq' });
+  assert.is(res.status, 200, JSON.stringify(res.json));
+  // libvirt ignores the name asked for and takes the first free one after the root disk.
+  assert.equal(res.json, { volumeAttachment: { id: vol, serverId: id, volumeId: vol, device: '/dev/vdb', tag: null, delete_on_termination: false } });
+  assert.is((await t.showVolume(vol)).json.volume.status, 'reserved', 'reserved until the host has it');
+  await t.a.agent.drain();
+  const shown = (await t.showVolume(vol)).json.volume;
+  assert.is(shown.status, 'in-use');
+  assert.is(shown.attachments.length, 1);
+  assert.equal([shown.attachments[0].server_id, shown.attachments[0].device, shown.attachments[0].host_name], [id, '/dev/vdb', 'node1']);
+  const disks = (await t.definition(id)).disks;
+  assert.equal(disks[1], { path: t.driver.localPath?.(vol), format: 'raw', device: 'disk' });
+  const xml = await t.a.hypervisor.domainXml(instanceName(await t.c.service.store.get('servers', id)), { inactive: true });
+  assert.match(xml, /<target dev=["']vdb["'] bus=["']virtio["']\/>/);
+  assert.ok(xml.includes(`<serial>${vol}</serial>`));
+  // server volume list and show, by microversion.
+  const old = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, version: '2.1' })).json;
+  assert.equal(old, { volumeAttachments: [{ id: vol, volumeId: vol, serverId: id, device: '/dev/vdb' }] });
+  const v289 = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo, version: '2.89' })).json.volumeAttachment;
+  assert.equal(Object.keys(v289).sort(), ['attachment_id', 'bdm_uuid', 'delete_on_termination', 'device', 'serverId', 'tag', 'volumeId']);
+  assert.is(v289.attachment_id, shown.attachments[0].attachment_id);
+}));
+
+test('server remove volume: 202, the volume detaching, then the disk leaves the domain and the volume is available', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const res = await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  assert.is((await t.showVolume(vol)).json.volume.status, 'detaching');
+  await t.a.agent.drain();
+  const shown = (await t.showVolume(vol)).json.volume;
+  assert.equal([shown.status, shown.attachments], ['available', []]);
+  assert.is((await t.definition(id)).disks.length, 1, 'only the root disk');
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json, { volumeAttachments: [] });
+  // Detaching it again: Nova's 404.
+  const again = await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo });
+  assert.is(again.status, 404);
+  assert.equal(again.json, { itemNotFound: { code: 404, message: `Instance ${id} is not attached to volume ${vol}` } });
+  // And the volume can be deleted now.
+  assert.is((await t.v.request('DELETE', `/v3/volumes/${vol}`, t.demo)).status, 202);
+}));
+
+test('two volumes get vdb and vdc; a detached one gives its name back to the next', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const [a, b, c] = [await t.volume(), await t.volume(), await t.volume()];
+  assert.is((await t.attach(id, { volumeId: a })).json.volumeAttachment.device, '/dev/vdb');
+  assert.is((await t.attach(id, { volumeId: b })).json.volumeAttachment.device, '/dev/vdc');
+  await t.a.agent.drain();
+  await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${a}`, { token: t.demo });
+  await t.a.agent.drain();
+  assert.is((await t.attach(id, { volumeId: c })).json.volumeAttachment.device, '/dev/vdb');
+  await t.a.agent.drain();
+  assert.equal((await t.definition(id)).disks.map((d) => d.path), [(await t.definition(id)).disks[0]?.path, t.driver.localPath?.(b), t.driver.localPath?.(c)]);
+}));
+
+test('bad attaches change nothing: a volume in use elsewhere (400), twice to one server (400), no such volume (404), a bad device (400), tag before 2.49 (400)', withSetup({}, async (t) => {
+  const first = await t.boot();
+  const second = await t.boot();
+  const vol = await t.volume();
+  await t.attach(first.id, { volumeId: vol });
+  await t.a.agent.drain();
+  const elsewhere = await t.attach(second.id, { volumeId: vol });
+  assert.is(elsewhere.status, 400);
+  assert.equal(elsewhere.json, { badRequest: { code: 400, message: `Invalid volume: volume ${vol} is already attached to instances: ${first.id}` } });
+  const twice = await t.attach(first.id, { volumeId: vol });
+  assert.is(twice.status, 400);
+  assert.is(twice.json.badRequest.message, `Invalid volume: volume ${vol} already attached`);
+  const missing = '0b6d3fb4-7b5c-4d0e-9a54-1c1f6c0d2a11';
+  const none = await t.attach(first.id, { volumeId: missing });
+  assert.equal([none.status, none.json], [404, { itemNotFound: { code: 404, message: `Volume ${missing} could not be found.` } }]);
+  const other = await t.volume();
+  const device = await t.attach(first.id, { volumeId: other, device: 'vdb' });
+  assert.equal([device.status, device.json.badRequest.message], [400, "Invalid input for field/attribute device. Value: vdb. 'vdb' does not match '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$'"]);
+  const tag = await t.attach(first.id, { volumeId: other, tag: 'data' }, '2.48');
+  assert.equal([tag.status, tag.json.badRequest.message], [400, `Invalid input for field/attribute volumeAttachment. Value: {'volumeId': '${other}', 'tag': 'data'}. Additional properties are not allowed ('tag' was unexpected)`]);
+  // Nothing changed: the volume is still in use by the first server only, the other available, the second server has none.
+  assert.equal((await t.showVolume(vol)).json.volume.attachments.map((x: { server_id: string }) => x.server_id), [first.id]);
+  assert.is((await t.showVolume(other)).json.volume.status, 'available');
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${second.id}/os-volume_attachments`, { token: t.demo })).json, { volumeAttachments: [] });
+  assert.equal((await t.definition(second.id)).disks.length, 1);
+}));
+
+test('a volume Cinder will not reserve: Nova passes its 400 on and keeps no mapping', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  // Reserved by someone else through Cinder's API (not a Nova mapping).
+  const reserved = await t.v.request('POST', '/v3/attachments', t.demo, { attachment: { volume_uuid: vol } }, { 'OpenStack-API-Version': 'volume 3.44' });
+  assert.is(reserved.status, 200);
+  const res = await t.attach(id, { volumeId: vol });
+  assert.is(res.status, 400);
+  assert.match(res.json.badRequest.message, new RegExp(`^Invalid input received: Invalid volume: Volume ${vol} status must be available or downloading to reserve, but the current status is reserved\\. \\(HTTP 400\\) \\(Request-ID: req-`));
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json, { volumeAttachments: [] });
+}));
+
+test('cross_az_attach = false: a volume from another zone is refused (400) and stays available', withSetup({ crossAzAttach: false, zone: 'az1' }, async (t) => {
+  const { id } = await t.boot();
+  const far = await t.volume();
+  const res = await t.attach(id, { volumeId: far });
+  assert.is(res.status, 400);
+  assert.is(res.json.badRequest.message, `Invalid volume: Instance ${id} and volume ${far} are not in the same availability_zone. Instance is in az1. Volume is in nova`);
+  assert.is((await t.showVolume(far)).json.volume.status, 'available');
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json, { volumeAttachments: [] });
+}));
+
+test('server delete detaches its volumes and deletes those with delete_on_termination', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const keep = await t.volume();
+  const drop = await t.volume();
+  await t.attach(id, { volumeId: keep });
+  await t.attach(id, { volumeId: drop, delete_on_termination: true });
+  await t.a.agent.drain();
+  assert.is((await t.showVolume(drop)).json.volume.status, 'in-use');
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  const kept = (await t.showVolume(keep)).json.volume;
+  assert.equal([kept.status, kept.attachments], ['available', []]);
+  assert.is((await t.showVolume(drop)).status, 404);
+  assert.equal(await t.c.service.store.get('block-devices', id), undefined, 'no mappings left');
+}));
+
+test('a local delete (the host stopped heartbeating) gives the volumes back too, and deletes those with delete_on_termination', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const keep = await t.volume();
+  const drop = await t.volume();
+  await t.attach(id, { volumeId: keep });
+  await t.attach(id, { volumeId: drop, delete_on_termination: true });
+  await t.a.agent.drain();
+  const host = await t.c.records.get<Record<string, unknown>>('hosts', 'node1');
+  await t.c.records.put('hosts', 'node1', { ...host?.value, lastHeartbeatMs: 0 });
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.v.worker.idle();
+  assert.equal((await t.showVolume(keep)).json.volume.status, 'available');
+  assert.is((await t.showVolume(drop)).status, 404);
+}));
+
+test('a detach of a volume the server does not have: 404 as Nova says; an attach to a suspended server: 409', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const res = await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo });
+  assert.equal([res.status, res.json], [404, { itemNotFound: { code: 404, message: `Instance ${id} is not attached to volume ${vol}` } }]);
+  assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+  assert.is((await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, body: { suspend: null } })).status, 202);
+  await t.a.agent.drain();
+  const suspended = await t.attach(id, { volumeId: vol });
+  assert.equal([suspended.status, suspended.json], [409, { conflictingRequest: { code: 409, message: `Cannot 'attach_volume' instance ${id} while it is in vm_state suspended` } }]);
+  assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test.run();
