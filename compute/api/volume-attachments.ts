@@ -117,6 +117,18 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     return ok({ volumeAttachment: view(req, s.uuid, m) });
   };
 
+  /** The volume as Cinder shows it to the caller, or Nova's 404. */
+  const cinderVolume = async (req: ComputeRequest, volumeId: string): Promise<CinderVolume> => {
+    let volume: CinderVolume | undefined;
+    try {
+      volume = await volumes.get(token(req), volumeId);
+    } catch (err) {
+      throw translated(err, volumeId);
+    }
+    if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
+    return volume;
+  };
+
   const create = async (req: ComputeRequest) => {
     const c = contextOf(req);
     // Nova's schema check comes before the server's lookup.
@@ -125,13 +137,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     checkLock(c, s);
     checkState(s, 'attach_volume');
     if (s.host === null) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
-    let volume: CinderVolume | undefined;
-    try {
-      volume = await volumes.get(token(req), volumeId);
-    } catch (err) {
-      throw translated(err, volumeId);
-    }
-    if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
+    const volume = await cinderVolume(req, volumeId);
     // Nova's _check_volume_already_attached, over Cinder's view of the volume and this server's mappings.
     const elsewhere = volume.attachments.map((a) => a.server_id).filter((x): x is string => x !== null && x !== s.uuid);
     if (elsewhere.length > 0 && !volume.multiattach) throw badRequest(`Invalid volume: volume ${volumeId} is already attached to instances: ${elsewhere.join(' ')}`);
@@ -180,13 +186,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     const volumeId = req.params['volume_id'] as string;
     checkLock(c, s);
     checkState(s, 'detach_volume');
-    let volume: CinderVolume | undefined;
-    try {
-      volume = await volumes.get(token(req), volumeId);
-    } catch (err) {
-      throw translated(err, volumeId);
-    }
-    if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
+    await cinderVolume(req, volumeId); // Nova looks the volume up first: 404 for one Cinder does not know
     const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
     if (!m) throw notAttached(s.uuid, volumeId);
     // check_instance_host(check_is_up=True): the host must be there to take the disk out.
