@@ -14,6 +14,7 @@ import { AccountServer } from '../account/server.ts';
 import { containerServerSchema } from '../container/config.ts';
 import { ContainerServer } from '../container/server.ts';
 import { FsAsyncPendingStore } from '../object/async-pending.ts';
+import type { ContainerUpdateBatcher } from '../object/container-update-batcher.ts';
 import { objectServerSchema } from '../object/config.ts';
 import type { AlignedSlabs } from '../object/diskfile/aligned-slabs.ts';
 import { FsDiskFileManager, type FsDiskFileOptions, newSlabPool } from '../object/diskfile/fs.ts';
@@ -65,6 +66,8 @@ export interface StorageNodeDeps {
   readonly logger?: Logger;
   /** Direct-I/O buffers shared with the other nodes of this process. */
   readonly slabs?: AlignedSlabs;
+  /** Container updates shared with the other nodes of this process (see `runStorageProcess`). */
+  readonly containerUpdates?: ContainerUpdateBatcher;
 }
 
 export async function runStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps = {}): Promise<RunningStorageNode> {
@@ -97,7 +100,7 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
   }
   const diskFiles = new DiskFileRouter(managers);
   const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
-  const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath });
+  const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath, ...(deps.containerUpdates ? { updates: deps.containerUpdates } : {}) });
   const realms = new ContainerSyncRealms(join(storage.swift_dir, 'container-sync-realms.conf'), { clock, logger });
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath, policies, realms });
   const account = new AccountServer({ storage, accountServer: config['account-server'] }, { clock, logger: logger.child({ server: 'account' }), hashPath, policies: policies.names() });

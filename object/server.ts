@@ -50,6 +50,8 @@ export interface ObjectServerDeps {
   readonly pendings: AsyncPendingStore;
   /** The cluster's hash path (names the expirer's queue rows). */
   readonly hashPath: HashPath;
+  /** Container updates shared with the other nodes of this process; by default the server's own. */
+  readonly updates?: ContainerUpdateBatcher;
 }
 
 /**
@@ -79,7 +81,7 @@ export class ObjectServer {
     this.config = config;
     this.deps = deps;
     this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
-    this.updates = new ContainerUpdateBatcher({ backend: deps.backend, timeoutMs: config.objectServer.node_timeout * 1000 });
+    this.updates = deps.updates ?? new ContainerUpdateBatcher({ backend: deps.backend, timeoutMs: config.objectServer.node_timeout * 1000 });
     this.handle = storageHandler({
       name: 'object-server',
       routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, SSYNC: this.ssync },

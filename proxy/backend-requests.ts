@@ -47,22 +47,41 @@ export async function makeRequests(deps: BackendDeps, target: Target, request: {
   const slots = request.headersPerSlot.length;
   const quorum = quorumSize(slots);
   const controllers = request.headersPerSlot.map(() => new AbortController());
+  // The client going away stops every slot: one listener for all of them, where a signal per
+  // slot from `AbortSignal.any` cost each small PUT three composite signals to follow and collect.
+  const stopAll = (): void => {
+    for (const c of controllers) c.abort(signal?.reason);
+  };
+  if (signal?.aborted) stopAll();
+  else signal?.addEventListener('abort', stopAll, { once: true });
   const replies: BackendReply[] = [];
   let onQuorum: (() => void) | undefined;
   const quorumReached = new Promise<void>((resolve) => (onQuorum = resolve));
   const all = Promise.all(
     request.headersPerSlot.map(async (headers, slot) => {
       const controller = controllers[slot] as AbortController;
-      const linked = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-      const reply = await firstWorkingNode(deps, nodes, target, { method: request.method, query: request.query, headers, body: request.body }, linked);
+      const reply = await firstWorkingNode(deps, nodes, target, { method: request.method, query: request.query, headers, body: request.body }, controller.signal);
       replies.push(reply);
       if (haveQuorum(replies.map((r) => r.status), slots, quorum)) onQuorum?.();
     }),
   );
-  await Promise.race([all, quorumReached]);
-  const timer = deps.clock.sleep(deps.postQuorumTimeoutMs).then(() => 'timeout' as const);
-  if ((await Promise.race([all.then(() => 'done' as const), timer])) === 'timeout') {
-    for (const c of controllers) c.abort(new Error('post-quorum timeout'));
+  try {
+    await Promise.race([all, quorumReached]);
+    if (replies.length < slots) {
+      // Stragglers get their time; the timer goes when they are in, not half a second later.
+      const stopTimer = new AbortController();
+      const timer = deps.clock.sleep(deps.postQuorumTimeoutMs, stopTimer.signal).then(
+        () => 'timeout' as const,
+        () => 'done' as const,
+      );
+      const outcome = await Promise.race([all.then(() => 'done' as const), timer]);
+      stopTimer.abort();
+      if (outcome === 'timeout') {
+        for (const c of controllers) c.abort(new Error('post-quorum timeout'));
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', stopAll);
   }
   const done = [...replies];
   while (done.length < slots) done.push(SERVICE_UNAVAILABLE);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
@@ -551,8 +551,13 @@ class FsDiskFile implements DiskFile {
 
 const NO_FILES: SmallFileSet = new Map();
 
-/** The names in a directory; none when it does not exist (a new object's, on every PUT). */
+/**
+ * The names in a directory; none when it does not exist (a new object's on every PUT, and a
+ * small object's, which lives in the database). Asking first costs those one `stat` and no
+ * exception: a failed `readdirSync` (an `openat`, then an error object) cost them about twice as much.
+ */
 function listDir(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return withoutStackTraces(() => {
     try {
       return readdirSync(dir);

@@ -33,6 +33,11 @@ export class ManualClock implements Clock {
     });
   }
 
+  /** How many sleeps are still waiting (timers a caller left behind). */
+  get sleeping(): number {
+    return this.sleepers.length;
+  }
+
   /** Moves both clocks forward and wakes the sleepers whose time has come. */
   advance(ms: number): void {
     this.ms += ms;

@@ -1,4 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -43,6 +45,71 @@ test('two storage nodes in one process each serve their own devices on their own
       await running.close();
     }
   } finally {
+    await dir.remove();
+  }
+});
+
+/** A container server that records each request and holds its answer until the test releases it. */
+async function heldContainerServer(): Promise<{ port: number; seen: { method: string; path: string; verb?: string; body: string; answer: () => void }[]; arrived: () => Promise<void>; close: () => Promise<void> }> {
+  const seen: { method: string; path: string; verb?: string; body: string; answer: () => void }[] = [];
+  let wake: (() => void) | undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const verb = req.headers['x-backend-verb'];
+      seen.push({ method: req.method ?? '', path: req.url ?? '', ...(typeof verb === 'string' ? { verb } : {}), body, answer: () => res.writeHead(201, { 'Content-Length': '0' }).end() });
+      wake?.();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    arrived: () => new Promise<void>((resolve) => (wake = resolve)),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('the object servers of one process send a container replica their updates together: one in flight, the rest in one UPDATE', async () => {
+  const dir = await makeTempDir();
+  const container = await heldContainerServer();
+  try {
+    const nodes = [await nodeConfig(dir.path, 'node1', join(dir.path, 'n1')), await nodeConfig(dir.path, 'node2', join(dir.path, 'n2'))];
+    const running = await runStorageProcess(nodes, { logger: quiet });
+    try {
+      const [a, b] = running.nodes.map((n) => n.ports.object) as [number, number];
+      const headers = (at: string): Record<string, string> => ({ 'X-Timestamp': at, 'Content-Type': 'text/plain', 'Content-Length': '5', 'X-Container-Host': `127.0.0.1:${container.port}`, 'X-Container-Device': 'sdc', 'X-Container-Partition': '7' });
+      let arrived = container.arrived();
+      const first = httpRequest(a, 'PUT', '/d1/0/AUTH_a/c/o1', headers('1700000001.00000'), 'hello');
+      await arrived;
+      assert.is(container.seen.length, 1);
+      assert.is(container.seen[0]?.method, 'PUT', 'the first update goes alone, as Swift sends it');
+      // Two more writes, one on each node, while the first update is held.
+      const later = [httpRequest(a, 'PUT', '/d1/0/AUTH_a/c/o2', headers('1700000002.00000'), 'hello'), httpRequest(b, 'PUT', '/d1/0/AUTH_a/c/o3', headers('1700000003.00000'), 'hello')];
+      // Each is stored (and so waiting for its update) once a GET finds it.
+      for (const [port, name] of [[a, 'o2'], [b, 'o3']] as const) {
+        while ((await httpRequest(port, 'GET', `/d1/0/AUTH_a/c/${name}`)).status !== 200);
+      }
+      assert.is(container.seen.length, 1, 'the second node waits behind the first node\'s update to that replica');
+      arrived = container.arrived();
+      container.seen[0]?.answer();
+      assert.is((await first).status, 201);
+      await arrived;
+      assert.is(container.seen.length, 2);
+      const batch = container.seen[1] as (typeof container.seen)[number];
+      assert.is(batch.verb, 'UPDATE');
+      assert.is(batch.path, '/sdc/7/AUTH_a/c');
+      assert.equal((JSON.parse(batch.body) as { name: string }[]).map((r) => r.name).sort(), ['o2', 'o3']);
+      batch.answer();
+      assert.equal((await Promise.all(later)).map((r) => r.status), [201, 201]);
+      assert.is(container.seen.length, 2, 'two requests for three writes of two nodes');
+    } finally {
+      await running.close();
+    }
+  } finally {
+    await container.close();
     await dir.remove();
   }
 });
