@@ -10,7 +10,7 @@
  *   swiftlet bench <scenario> ...               throughput harness for any Swift endpoint
  */
 // First: it sets a V8 flag that must precede everything else (see the file).
-import './relay-gc-flag.ts';
+import './proxy-gc-flag.ts';
 import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { systemClock } from '../common/clock.ts';
 import { SwiftError } from '../common/errors.ts';
