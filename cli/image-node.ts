@@ -38,7 +38,7 @@ export async function runImage(config: ImageNodeConfig, options: { clock?: Clock
   );
   const publicUrl = servicePublicUrl(c, server.port);
   const ready = new ImageService(
-    { publicUrl, limits: { segmentSize: c.segment_size, imageSizeCap: c.image_size_cap, imageCountTotal: c.image_count_total, imageSizeTotal: c.image_size_total < 0 ? -1 : c.image_size_total * 1_048_576 } },
+    { publicUrl, limits: { segmentSize: c.segment_size, largeObjectSize: c.large_object_size, imageSizeCap: c.image_size_cap, imageCountTotal: c.image_count_total, imageSizeTotal: c.image_size_total < 0 ? -1 : c.image_size_total * 1_048_576 } },
     { records: new SwiftRecordStore(client), client, http, authenticate: (h) => tokens.context(h), clock, logger },
   );
   await tokens.start();

@@ -66,8 +66,8 @@ export async function uploadSegmented(client: SwiftClient, source: AsyncIterable
   const segments: { path: string; etag: string; size_bytes: number }[] = [];
   let total = 0;
   const cutter = new ByteCutter(source[Symbol.asyncIterator]());
-  await ensureContainer(client, options.segmentContainer);
-  await ensureContainer(client, options.container);
+  await client.ensureContainer(options.segmentContainer);
+  await client.ensureContainer(options.container);
   // An error raised while a segment's body is read (a limit, the source) reaches the PUT as a
   // cut body; this keeps the real one to report.
   let bodyFailure: unknown;
@@ -138,12 +138,6 @@ export async function deleteSegments(client: SwiftClient, container: string, pre
     else if (res.status !== 404) throw new SwiftError('SEGMENT_DELETE_FAILED', `DELETE ${container}/${name}: ${res.status}`);
   }
   return removed;
-}
-
-async function ensureContainer(client: SwiftClient, container: string): Promise<void> {
-  const res = await client.request({ method: 'HEAD', container });
-  await res.body.dump();
-  if (res.status === 404) await client.putContainer(container);
 }
 
 /**

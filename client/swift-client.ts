@@ -168,6 +168,13 @@ export class SwiftClient {
     }
   }
 
+  /** Creates the container unless a HEAD finds it. @throws {UnexpectedStatusError} */
+  async ensureContainer(container: string): Promise<void> {
+    const res = await this.request({ method: 'HEAD', container });
+    await res.body.dump();
+    if (res.status === 404) await this.putContainer(container);
+  }
+
   /** Creates the container (no error when it exists). @throws {UnexpectedStatusError} */
   async putContainer(container: string, headers: Readonly<Record<string, string>> = {}): Promise<void> {
     const res = await this.request({ method: 'PUT', container, headers });

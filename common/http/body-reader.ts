@@ -37,29 +37,28 @@ export async function readWholeBody(body: AsyncIterable<unknown>, idleMs: number
 export async function* readBody(body: AsyncIterable<unknown>, idleMs: number): AsyncGenerator<Buffer> {
   const iterator = body[Symbol.asyncIterator]();
   // One timer for the whole body, pushed back before every wait (a new timer per chunk cost
-  // a visible share of a large upload).
-  let timedOut: (err: ClientTimeoutError) => void = () => undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timedOut = reject;
-  });
-  timeout.catch(() => undefined);
-  let waiting = false;
-  const timer = setTimeout(() => {
-    if (waiting) timedOut(new ClientTimeoutError(idleMs));
-  }, idleMs);
+  // a visible share of a large upload). It rejects the wait in progress, if any: a promise of
+  // that one wait, never one promise for the whole body that every wait races against (each
+  // race leaves a reaction on it holding the chunk it resolved with, so every chunk of the
+  // body stayed alive until its end: a 1 GiB image upload held 1 GiB).
+  let timedOut: ((err: ClientTimeoutError) => void) | undefined;
+  const timer = setTimeout(() => timedOut?.(new ClientTimeoutError(idleMs)), idleMs);
   try {
     for (;;) {
       let step: IteratorResult<unknown>;
       // Only the wait for the client counts, not the time the caller spends on a chunk.
       timer.refresh();
-      waiting = true;
       try {
-        step = await Promise.race([iterator.next(), timeout]);
+        const next = iterator.next();
+        step = await new Promise<IteratorResult<unknown>>((resolve, reject) => {
+          timedOut = reject;
+          next.then(resolve, reject);
+        });
       } catch (err) {
         if (err instanceof ClientTimeoutError) throw err;
         throw new ClientDisconnectError(`request body broken: ${(err as Error).message}`, { cause: err });
       } finally {
-        waiting = false;
+        timedOut = undefined;
       }
       if (step.done) return;
       yield step.value as Buffer;

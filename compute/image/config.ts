@@ -16,6 +16,7 @@ export const imageSchema = {
   account_user: str('.image:glance', { doc: 'tempauth user owning the system account (account:user)', nonEmpty: true }),
   account_key: str('', { doc: "that user's key; required" }),
   ...serviceTokensSchema,
+  large_object_size: int(5_368_709_120, { min: 1, doc: "an image of known size under this many bytes is stored as one object, larger ones and chunked uploads as segments (glance_store's swift large_object_size, 5 GiB; at most the cluster's max_file_size)" }),
   segment_size: int(209_715_200, { min: 1_048_576, doc: "bytes per stored segment of an image (glance_store's swift large_object_chunk_size, 200 MiB)" }),
   image_size_cap: int(1_099_511_627_776, { min: 1, doc: "Glance's image_size_cap: the largest image in bytes" }),
   image_count_total: int(-1, { min: -1, doc: 'images a project may have (-1: no limit; unified limits image_count_total)' }),

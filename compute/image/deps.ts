@@ -10,6 +10,8 @@ export const SEGMENT_CONTAINER = 'image-data_segments';
 
 export interface ImageLimits {
   readonly segmentSize: number;
+  /** An image of known size under this is one object; larger ones are segmented. */
+  readonly largeObjectSize: number;
   readonly imageSizeCap: number;
   /** -1: none. */
   readonly imageCountTotal: number;

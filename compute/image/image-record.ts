@@ -39,10 +39,13 @@ export interface ImageRecord {
   /** Custom properties (strings, as Glance's schema wants them). */
   readonly properties: Readonly<Record<string, string>>;
   readonly members: Readonly<Record<string, ImageMember>>;
-  /** The stored bytes: the manifest object is the image id; segments under this prefix. */
-  readonly data?: { readonly segmentPrefix: string };
+  /**
+   * The stored bytes: the object is the image id, a manifest over segments under this prefix,
+   * or (no prefix) the bytes themselves.
+   */
+  readonly data?: { readonly segmentPrefix?: string };
   /** Bytes staged by glance-direct, waiting for `/import`. */
-  readonly staged?: { readonly segmentPrefix: string; readonly size: number; readonly md5: string; readonly sha512: string };
+  readonly staged?: { readonly segmentPrefix?: string; readonly size: number; readonly md5: string; readonly sha512: string };
 }
 
 /** Glance's `valid_state_targets` (glance/domain/__init__.py). */

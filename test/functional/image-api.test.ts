@@ -22,7 +22,8 @@ const MiB = 1_048_576;
 test.before(async () => {
   cluster = await startCluster({ users: { ...IDENTITY_ACCOUNT_USERS, ...IMAGE_ACCOUNT_USERS } });
   id = await startIdentity({ cluster });
-  img = await startImage({ cluster, identity: id, limits: { segmentSize: MiB, imageSizeCap: 8 * MiB } });
+  // Images of known size under 2 MiB are one object, larger ones 1 MiB segments.
+  img = await startImage({ cluster, identity: id, limits: { segmentSize: MiB, largeObjectSize: 2 * MiB, imageSizeCap: 8 * MiB } });
   admin = await id.token();
   demo = await id.token({ user: 'demo' });
   demoProject = img.tokens.context({ 'x-auth-token': demo })?.projectId as string;
@@ -86,6 +87,34 @@ test('upload with Content-Length, then download: same bytes, MD5 and SHA-512, Co
   assert.is((await segments(imageId)).length, 3, 'three 1 MiB segments');
 });
 
+/** The image's object as stored: 404, or 200 and whether it is a manifest, and its ETag. */
+async function stored(imageId: string): Promise<{ status: number; manifest: boolean; etag: string }> {
+  const res = await img.client.request({ method: 'HEAD', container: 'image-data', object: imageId });
+  await res.body.dump();
+  return { status: res.status, manifest: res.headers['x-static-large-object'] !== undefined, etag: (res.headers['etag'] ?? '').replace(/"/g, '') };
+}
+
+test('an image of known size under large_object_size is one object: its checksum is the MD5 the cluster stored, no segments', async () => {
+  const imageId = await create({ name: 'small', disk_format: 'raw', container_format: 'bare' });
+  const data = randomBytes(MiB + 333);
+  const put = await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+  assert.is(put.status, 204, put.body.toString());
+  const shown = await img.request('GET', `/v2/images/${imageId}`, { token: admin });
+  assert.is(shown.json.status, 'active');
+  assert.is(shown.json.size, data.length);
+  assert.is(shown.json.checksum, md5(data));
+  assert.is(shown.json.os_hash_value, sha512(data));
+  assert.equal(await stored(imageId), { status: 200, manifest: false, etag: md5(data) });
+  assert.equal(await segments(imageId), []);
+  const got = await img.request('GET', `/v2/images/${imageId}/file`, { token: admin });
+  assert.is(got.status, 200);
+  assert.is(got.headers['content-md5'], md5(data));
+  assert.ok(got.body.equals(data));
+  const part = await img.request('GET', `/v2/images/${imageId}/file`, { token: admin, headers: { Range: 'bytes=-100' } });
+  assert.is(part.status, 206);
+  assert.ok(part.body.equals(data.subarray(data.length - 100)));
+});
+
 test('regression: a whole download (read segment by segment) refuses a segment that is not the one the manifest names', async () => {
   const imageId = await create({ name: 'tampered', disk_format: 'raw', container_format: 'bare' });
   const data = randomBytes(2 * MiB);
@@ -126,16 +155,24 @@ test('a second upload to an active image is 409 and changes nothing', async () =
   assert.ok((await img.request('GET', `/v2/images/${imageId}/file`, { token: admin })).body.equals(first));
 });
 
-test('an upload whose Content-MD5 does not match is 400; the image is queued again and no segment is left', async () => {
-  const imageId = await create({ name: 'bad-md5', disk_format: 'raw', container_format: 'bare' });
-  const data = randomBytes(MiB + 5);
-  const res = await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': md5(Buffer.from('other')) } });
-  assert.is(res.status, 400);
-  assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: admin })).json.status, 'queued');
-  assert.equal(await segments(imageId), []);
-  const ok = await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': md5(data) } });
-  assert.is(ok.status, 204, 'a retry with the right hash succeeds');
-});
+for (const [kind, size] of [
+  ['one object', MiB + 5],
+  ['segments', 3 * MiB],
+] as const) {
+  test(`an upload (${kind}) whose Content-MD5 does not match is 400; the image is queued again and nothing is left`, async () => {
+    const imageId = await create({ name: 'bad-md5', disk_format: 'raw', container_format: 'bare' });
+    const data = randomBytes(size);
+    const res = await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': md5(Buffer.from('other')), Accept: 'application/json' } });
+    assert.is(res.status, 400);
+    assert.match(res.json.message, 'Checksum verification failed');
+    assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: admin })).json.status, 'queued');
+    assert.equal(await segments(imageId), []);
+    assert.is((await stored(imageId)).status, 404);
+    const ok = await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: data, headers: { 'Content-Type': 'application/octet-stream', 'Content-MD5': Buffer.from(md5(data), 'hex').toString('base64') } });
+    assert.is(ok.status, 204, 'a retry with the right hash (base64, as Content-MD5 is) succeeds');
+    assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: admin })).json.checksum, md5(data));
+  });
+}
 
 test('a too-large image is 413 (by Content-Length, and chunked once it passes the cap), left queued with nothing stored', async () => {
   const imageId = await create({ name: 'huge', disk_format: 'raw', container_format: 'bare' });
@@ -309,15 +346,28 @@ test('glance-direct: stage (uploading), import (202), then active with the stage
   assert.ok((await img.request('GET', `/v2/images/${imageId}/file`, { token: admin })).body.equals(data));
 });
 
-test('delete removes the record and the bytes', async () => {
-  const imageId = await create({ name: 'doomed', disk_format: 'raw', container_format: 'bare' });
-  await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: randomBytes(MiB + 7), headers: { 'Content-Type': 'application/octet-stream' } });
-  assert.is((await segments(imageId)).length, 2);
+for (const [kind, size, count] of [
+  ['one object', MiB + 7, 0],
+  ['segments', 2 * MiB + 7, 3],
+] as const) {
+  test(`delete removes the record and the bytes (${kind})`, async () => {
+    const imageId = await create({ name: 'doomed', disk_format: 'raw', container_format: 'bare' });
+    await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: randomBytes(size), headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.is((await segments(imageId)).length, count);
+    assert.equal((await stored(imageId)).manifest, count > 0);
+    assert.is((await img.request('DELETE', `/v2/images/${imageId}`, { token: admin })).status, 204);
+    assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: admin })).status, 404);
+    assert.equal(await segments(imageId), []);
+    assert.is((await stored(imageId)).status, 404);
+  });
+}
+
+test('regression: deleting an empty image removes its object (stored plainly, which the manifest delete refused)', async () => {
+  const imageId = await create({ name: 'empty', disk_format: 'raw', container_format: 'bare' });
+  assert.is((await img.request('PUT', `/v2/images/${imageId}/file`, { token: admin, body: Buffer.alloc(0), headers: { 'Content-Type': 'application/octet-stream' } })).status, 204);
+  assert.equal(await stored(imageId), { status: 200, manifest: false, etag: md5(Buffer.alloc(0)) });
   assert.is((await img.request('DELETE', `/v2/images/${imageId}`, { token: admin })).status, 204);
-  assert.is((await img.request('GET', `/v2/images/${imageId}`, { token: admin })).status, 404);
-  assert.equal(await segments(imageId), []);
-  const manifest = await img.client.request({ method: 'HEAD', container: 'image-data', object: imageId });
-  assert.is(manifest.status, 404);
+  assert.is((await stored(imageId)).status, 404);
 });
 
 test('no token or a bad one is 401; version discovery needs none', async () => {

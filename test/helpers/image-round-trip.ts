@@ -23,15 +23,16 @@ async function* generated(bytes: number, onProgress: (sent: number) => void): As
  * An image of `bytes` through the image API on an in-process cluster (4 nodes, 3 replicas):
  * uploaded while one storage node is stopped a third of the way in, downloaded while another
  * is stopped a third of the way in; the bytes that come back have the SHA-512 of those sent,
- * which is the image's `os_hash_value`. Used by the probe test (small) and the 1 GiB run.
+ * which is the image's `os_hash_value`. With `largeObjectSize` above `bytes` (the default,
+ * 5 GiB) the image is one object, else segments of `segmentSize`. Used by the probe test (small) and the 1 GiB run.
  */
-export async function imageRoundTrip(bytes: number, segmentSize: number): Promise<{ upMBs: number; downMBs: number }> {
+export async function imageRoundTrip(bytes: number, limits: { segmentSize: number; largeObjectSize?: number }): Promise<{ upMBs: number; downMBs: number }> {
   // The test cluster's 2 s node timeout is for failover tests; bulk segments on a shared,
   // loaded machine need the production order of magnitude, or a busy (not stopped) node fails
   // the upload.
   const cluster = await startCluster({ users: { ...IDENTITY_ACCOUNT_USERS, ...IMAGE_ACCOUNT_USERS }, proxy: { node_timeout: 30 } });
   const identity = await startIdentity({ cluster });
-  const image = await startImage({ cluster, identity, limits: { segmentSize } });
+  const image = await startImage({ cluster, identity, limits });
   const pool = new Pool(image.url, { headersTimeout: 1_800_000, bodyTimeout: 1_800_000 });
   try {
     const token = await identity.token();

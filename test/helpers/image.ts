@@ -39,7 +39,7 @@ export async function startImage(options: { cluster: TestCluster; identity: Test
   const client = new SwiftClient({ authUrl: `http://127.0.0.1:${options.cluster.port}/auth/v1.0`, user: '.image:glance', key: 'image-key' }, { http, clock });
   const tokens = new ServiceTokens({ keys: new FernetKeyRepository(options.identity.keyRepository, clock), client, clock, logger }, { pollIntervalMs: 60_000, maxTokenLifeMs: 3_600_000 });
   await tokens.poll();
-  const limits: ImageLimits = { segmentSize: 1_048_576, imageSizeCap: 1_099_511_627_776, imageCountTotal: -1, imageSizeTotal: -1, ...options.limits };
+  const limits: ImageLimits = { segmentSize: 1_048_576, largeObjectSize: 5_368_709_120, imageSizeCap: 1_099_511_627_776, imageCountTotal: -1, imageSizeTotal: -1, ...options.limits };
   let service: ImageService | undefined;
   const server = await listen((req) => (service as ImageService).server.handle(req), { host: '127.0.0.1', port: 0, logger });
   const url = `http://127.0.0.1:${server.port}`;

@@ -66,7 +66,7 @@ async function upload(d: ImageDeps, req: ImageRequest, kind: 'upload' | 'stage')
   let stored: Awaited<ReturnType<typeof storeImageData>>;
   try {
     if (kind === 'stage') await deleteImageData(d.client, id);
-    stored = await storeImageData(d.client, id, req.body, { segmentSize: d.limits.segmentSize, maxBytes: limit, ...(expectedMd5 !== undefined ? { expectedMd5 } : {}), ...(length !== undefined ? { expectedSize: length } : {}) });
+    stored = await storeImageData(d.client, id, req.body, { segmentSize: d.limits.segmentSize, largeObjectSize: d.limits.largeObjectSize, maxBytes: limit, ...(expectedMd5 !== undefined ? { expectedMd5 } : {}), ...(length !== undefined ? { expectedSize: length } : {}) });
   } catch (err) {
     await transition(d, id, [during], 'queued').catch((e: unknown) => d.logger.warn('image: could not queue again after a failed upload', { id, err: e }));
     if (err instanceof UploadTooLargeError) throw overLimit();
@@ -76,8 +76,8 @@ async function upload(d: ImageDeps, req: ImageRequest, kind: 'upload' | 'stage')
   }
   const extra: Partial<ImageRecord> =
     kind === 'upload'
-      ? { size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512, virtual_size: stored.virtualSize, data: { segmentPrefix: stored.segmentPrefix } }
-      : { staged: { segmentPrefix: stored.segmentPrefix, size: stored.size, md5: stored.md5, sha512: stored.sha512 } };
+      ? { size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512, virtual_size: stored.virtualSize, data: segmentData(stored.segmentPrefix) }
+      : { staged: { ...segmentData(stored.segmentPrefix), size: stored.size, md5: stored.md5, sha512: stored.sha512 } };
   try {
     const done = await transition(d, id, [during], kind === 'upload' ? 'active' : 'uploading', extra);
     if (!done) throw new GlanceError(410, `Image ${id} could not be found after upload. The image may have been deleted during the upload.`);
@@ -90,6 +90,11 @@ async function upload(d: ImageDeps, req: ImageRequest, kind: 'upload' | 'stage')
   return { status: 204 };
 }
 
+/** Where a record says the bytes are: `{}` for one object. */
+function segmentData(segmentPrefix: string | undefined): { segmentPrefix?: string } {
+  return segmentPrefix === undefined ? {} : { segmentPrefix };
+}
+
 /** `GET .../file`: the bytes, whole (with `Content-MD5`) or a range (206). */
 async function download(d: ImageDeps, req: ImageRequest): Promise<ImageResponse> {
   const id = req.params['image_id'] as string;
@@ -99,7 +104,10 @@ async function download(d: ImageDeps, req: ImageRequest): Promise<ImageResponse>
   const range = req.headers['range'];
   let got: ObjectDownload;
   try {
-    got = await readImageData(d.client, id, range !== undefined ? { range } : {});
+    // A record without a segment prefix is one object; images stored before single objects
+    // existed all have one (segments, or an empty body the manifest read falls back from).
+    const segmented = image.data === undefined || image.data.segmentPrefix !== undefined;
+    got = await readImageData(d.client, id, range !== undefined ? { range } : { segmented });
   } catch (err) {
     if (err instanceof ObjectMissingError) throw imageNotFound(id);
     if (err instanceof RangeNotSatisfiableError) throw new GlanceError(416, 'Requested range not satisfiable', { 'Content-Range': `bytes */${image.size ?? 0}` });
@@ -128,7 +136,7 @@ async function importImage(d: ImageDeps, req: ImageRequest): Promise<ImageRespon
     if (image.status !== 'uploading' || !image.staged) throw conflict(`Image needs to be staged before 'glance-direct' method can be used`);
     const staged = image.staged;
     await transition(d, id, ['uploading'], 'importing');
-    await transition(d, id, ['importing'], 'active', { size: staged.size, checksum: staged.md5, os_hash_algo: 'sha512', os_hash_value: staged.sha512, data: { segmentPrefix: staged.segmentPrefix } });
+    await transition(d, id, ['importing'], 'active', { size: staged.size, checksum: staged.md5, os_hash_algo: 'sha512', os_hash_value: staged.sha512, data: segmentData(staged.segmentPrefix) });
     await d.store.update(id, (current) => {
       const { staged: _, ...rest } = current;
       return rest;
@@ -159,8 +167,8 @@ async function webDownload(d: ImageDeps, id: string, endpoint: ReturnType<typeof
       await res.body.dump();
       throw new Error(`GET answered ${res.status}`);
     }
-    const stored = await storeImageData(d.client, id, res.body, { segmentSize: d.limits.segmentSize, maxBytes: d.limits.imageSizeCap });
-    const done = await transition(d, id, ['importing'], 'active', { size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512, virtual_size: stored.virtualSize, data: { segmentPrefix: stored.segmentPrefix } }).catch(() => undefined);
+    const stored = await storeImageData(d.client, id, res.body, { segmentSize: d.limits.segmentSize, largeObjectSize: d.limits.largeObjectSize, maxBytes: d.limits.imageSizeCap });
+    const done = await transition(d, id, ['importing'], 'active', { size: stored.size, checksum: stored.md5, os_hash_algo: 'sha512', os_hash_value: stored.sha512, virtual_size: stored.virtualSize, data: segmentData(stored.segmentPrefix) }).catch(() => undefined);
     if (!done) await deleteImageData(d.client, id);
   } catch (err) {
     await transition(d, id, ['importing'], 'queued').catch(() => undefined);

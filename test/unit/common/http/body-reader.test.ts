@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClientDisconnectError, ClientTimeoutError, readBody } from '../../../../common/http/body-reader.ts';
@@ -35,6 +37,34 @@ test('a broken body becomes ClientDisconnectError', async () => {
     throw new Error('socket hang up');
   }
   await rejects(collect(readBody(broken(), 1000)), ClientDisconnectError);
+});
+
+test('regression: the chunks passed on are not kept until the body ends (a 1 GiB upload held 1 GiB)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const refs: WeakRef<Buffer>[] = [];
+  async function* body(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < 200; i++) {
+      await sleep(0);
+      yield Buffer.alloc(65_536, i);
+    }
+  }
+  let read = 0;
+  for await (const chunk of readBody(body(), 1000)) {
+    if (read < 10) refs.push(new WeakRef(chunk));
+    read++;
+    if (read === 150) {
+      // Let the WeakRefs' own hold (to the end of the job that made them) lapse, then collect.
+      await sleep(0);
+      gc();
+      assert.equal(
+        refs.filter((r) => r.deref() !== undefined).length,
+        0,
+        'the first chunks were collected while the body was still being read',
+      );
+    }
+  }
+  assert.is(read, 200);
 });
 
 test.run();
