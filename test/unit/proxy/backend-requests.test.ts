@@ -1,34 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackendError } from '../../../common/errors.ts';
-import { HashPath } from '../../../common/hash-path.ts';
 import type { BackendRequest, BackendResponse } from '../../../common/http/backend-client.ts';
-import { nullLogger } from '../../../common/logger.ts';
-import { type BackendDeps, makeRequests } from '../../../proxy/backend-requests.ts';
-import { ErrorLimiter } from '../../../proxy/error-limiter.ts';
-import { RingBuilder } from '../../../ring/builder.ts';
-import { Ring } from '../../../ring/ring.ts';
+import { makeRequests } from '../../../proxy/backend-requests.ts';
 import { fakeBackend, type FakeBehaviour } from '../../helpers/fake-backend.ts';
+import { fakeBackendDeps, fiveNodeTarget } from '../../helpers/proxy-backend-deps.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
 
-function target(clock: ManualClock): { ring: Ring; partition: number; names: string[] } {
-  const b = RingBuilder.create({ partPower: 2, replicas: 3, minPartHours: 0 }, clock);
-  for (let i = 1; i <= 5; i++) b.addDevice({ region: 1, zone: i, ip: `10.0.0.${i}`, port: 6200, device: 'sda', weight: 1 });
-  b.rebalance({ seed: 1 });
-  return { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['a', 'c', 'o'] };
-}
-
-function deps(clock: ManualClock, script: (node: string, request: BackendRequest) => FakeBehaviour): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
-  return {
-    backend: fakeBackend(script),
-    limiter: new ErrorLimiter({ clock, intervalMs: 60_000, limit: 10 }),
-    clock,
-    logger: nullLogger,
-    connTimeoutMs: 500,
-    nodeTimeoutMs: 2000,
-    postQuorumTimeoutMs: 500,
-  };
-}
+const target = (clock: ManualClock) => fiveNodeTarget(clock);
+const deps = (clock: ManualClock, script: (node: string, request: BackendRequest) => FakeBehaviour) => fakeBackendDeps(clock, fakeBackend(script));
 
 const slots = [{}, {}, {}];
 

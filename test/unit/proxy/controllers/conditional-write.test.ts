@@ -1,34 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HashPath } from '../../../../common/hash-path.ts';
-import { nullLogger } from '../../../../common/logger.ts';
-import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
 import { conditionalWrite } from '../../../../proxy/controllers/conditional-write.ts';
-import { ErrorLimiter } from '../../../../proxy/error-limiter.ts';
-import { RingBuilder } from '../../../../ring/builder.ts';
-import { Ring } from '../../../../ring/ring.ts';
 import { fakeBackend, type FakeBehaviour } from '../../../helpers/fake-backend.ts';
 import { ManualClock } from '../../../helpers/manual-clock.ts';
+import { fakeBackendDeps, fiveNodeTarget } from '../../../helpers/proxy-backend-deps.ts';
 
 const clock = new ManualClock();
 
-function target(): { ring: Ring; partition: number; names: string[] } {
-  const b = RingBuilder.create({ partPower: 2, replicas: 3, minPartHours: 0 }, clock);
-  for (let i = 1; i <= 5; i++) b.addDevice({ region: 1, zone: i, ip: `10.0.0.${i}`, port: 6200, device: 'sda', weight: 1 });
-  b.rebalance({ seed: 1 });
-  return { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['AUTH_.records', 'users', 'u1'] };
-}
+const target = () => fiveNodeTarget(clock, ['AUTH_.records', 'users', 'u1']);
 
-function deps(script: (node: string, headers: Readonly<Record<string, string>>) => FakeBehaviour): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
-  return {
-    backend: fakeBackend((node, request) => script(node, request.headers ?? {})),
-    limiter: new ErrorLimiter({ clock, intervalMs: 60_000, limit: 10 }),
-    clock,
-    logger: nullLogger,
-    connTimeoutMs: 500,
-    nodeTimeoutMs: 2000,
-    postQuorumTimeoutMs: 500,
-  };
+function deps(script: (node: string, headers: Readonly<Record<string, string>>) => FakeBehaviour) {
+  return fakeBackendDeps(clock, fakeBackend((node, request) => script(node, request.headers ?? {})));
 }
 
 const slots = [0, 1, 2].map((i) => ({ 'x-backend-if-match': 'abc', 'x-timestamp': '1.00000', 'x-container-partition': String(i) }));

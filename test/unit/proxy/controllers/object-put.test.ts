@@ -6,37 +6,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
 import { BackendError } from '../../../../common/errors.ts';
-import { createLogger, nullLogger } from '../../../../common/logger.ts';
+import { createLogger, } from '../../../../common/logger.ts';
 import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
 import { ClientDisconnectError } from '../../../../common/http/body-reader.ts';
 import { putObject, WHOLE_BODY_BYTES } from '../../../../proxy/controllers/object-put.ts';
-import { ErrorLimiter } from '../../../../proxy/error-limiter.ts';
 import { RingBuilder } from '../../../../ring/builder.ts';
 import { Ring } from '../../../../ring/ring.ts';
 import { fakeBackend, type FakeBehaviour } from '../../../helpers/fake-backend.ts';
+import { fakeBackendDeps, fiveNodeTarget } from '../../../helpers/proxy-backend-deps.ts';
 import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 const clock = new ManualClock();
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
-function target(): { ring: Ring; partition: number; names: string[] } {
-  const b = RingBuilder.create({ partPower: 2, replicas: 3, minPartHours: 0 }, clock);
-  for (let i = 1; i <= 5; i++) b.addDevice({ region: 1, zone: i, ip: `10.0.0.${i}`, port: 6200, device: 'sda', weight: 1 });
-  b.rebalance({ seed: 1 });
-  return { ring: Ring.fromData(b.ringData(), new HashPath('', 's')), partition: 0, names: ['a', 'c', 'o'] };
-}
-
-function deps(script: (node: string) => FakeBehaviour, backend: { upload?: boolean } = {}): BackendDeps & { backend: ReturnType<typeof fakeBackend> } {
-  return {
-    backend: fakeBackend((node) => script(node), backend),
-    limiter: new ErrorLimiter({ clock, intervalMs: 60_000, limit: 10 }),
-    clock,
-    logger: nullLogger,
-    connTimeoutMs: 500,
-    nodeTimeoutMs: 2000,
-    postQuorumTimeoutMs: 500,
-  };
-}
+const target = () => fiveNodeTarget(clock);
+const deps = (script: (node: string) => FakeBehaviour, backend: { upload?: boolean } = {}) => fakeBackendDeps(clock, fakeBackend((node) => script(node), backend));
 
 /** A body in `n` chunks, pausing between them so a refused connection is noticed mid-upload. */
 async function* slowBody(data: Buffer, n: number): AsyncGenerator<Uint8Array> {
