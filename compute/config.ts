@@ -1,6 +1,6 @@
 import { serviceCredentialSchema } from '../client/service-credential.ts';
 import { serviceTokensSchema } from '../client/service-tokens.ts';
-import { int, oneOf, type Schema, str } from '../common/config.ts';
+import { bool, int, oneOf, type Schema, str } from '../common/config.ts';
 
 /**
  * The `[compute]` section of `swiftlet start compute --config FILE`: Nova's API on
@@ -20,5 +20,6 @@ export const computeSchema = {
   image_url: str('http://127.0.0.1:9292', { doc: "the image service (Glance v2) that servers boot from", nonEmpty: true }),
   network_url: str('http://127.0.0.1:9696', { doc: 'the network service (Neutron v2.0) that gives servers their ports', nonEmpty: true }),
   ...serviceCredentialSchema,
+  allow_resize_to_same_host: bool(false, "Nova's option: a resize may pick the server's own host (a cold migration never does)"),
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),
 } as const satisfies Schema;

@@ -34,6 +34,8 @@ export interface ComputeServiceOptions {
   readonly publicUrl: string;
   /** The image service's public URL, for createImage's `Location` before 2.45. */
   readonly imageUrl: string;
+  /** Nova's `allow_resize_to_same_host` (default false). */
+  readonly allowResizeToSameHost?: boolean;
 }
 
 /**
@@ -65,7 +67,7 @@ export class ComputeService {
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
-      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl }),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false }),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });

@@ -1,3 +1,4 @@
+import { MemoryDiskTransfer } from '../../compute/agent/disk-transfer.ts';
 import { type Clock, systemClock } from '../../common/clock.ts';
 import { listen } from '../../common/http/server.ts';
 import { createLogger } from '../../common/logger.ts';
@@ -30,6 +31,8 @@ export interface TestCompute {
   readonly identity: TestIdentity;
   readonly images: FakeImageApi;
   readonly networks: FakeNetworkApi;
+  /** Where the agents of this compute pass disks between hosts (one for all of them, as the cluster is). */
+  readonly disks: MemoryDiskTransfer;
   /** Sends a request; `body` objects go as JSON; `version` sets `OpenStack-API-Version: compute <v>`. */
   request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; version?: string }): Promise<JsonResponse>;
   close(): Promise<void>;
@@ -38,7 +41,7 @@ export interface TestCompute {
 /** The tempauth owner of compute's system account, for `startCluster({ users })`. */
 export const COMPUTE_ACCOUNT_USERS = { 'user_.compute_compute': 'compute-key .admin' };
 
-export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster } = {}): Promise<TestCompute> {
+export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; allowResizeToSameHost?: boolean } = {}): Promise<TestCompute> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
@@ -49,13 +52,14 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
   networks.adminTokens.add(COMPUTE_SERVICE_TOKEN);
-  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292' }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
+  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292', allowResizeToSameHost: options.allowResizeToSameHost ?? false }, { records, images, networks, keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
     port: server.port,
     url: `http://127.0.0.1:${server.port}`,
     service,
     records,
+    disks: new MemoryDiskTransfer(),
     identity,
     images,
     networks,
@@ -92,7 +96,7 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
     { host, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: createLogger({ level: 'error', sink: () => {} }) },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }
@@ -109,8 +113,8 @@ export interface ServerOnAgent {
   close(): Promise<void>;
 }
 
-export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[] }): Promise<ServerOnAgent> {
-  const c = await startCompute();
+export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[]; allowResizeToSameHost?: boolean }): Promise<ServerOnAgent> {
+  const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false });
   const admin = await c.identity.token();
   const demo = await c.identity.token({ user: 'demo' });
   const agent = await makeAgent(c);
