@@ -86,8 +86,8 @@ export async function resize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord
  */
 export async function migrate(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, arg: unknown): Promise<ComputeResponse> {
   const c = contextOf(req);
-  if (!c.isAdmin) throw policyForbidden('os_compute_api:os-migrate-server:migrate');
   let host: string | undefined;
+  // Before 2.56 the body is not checked at all (no schema): whatever is sent, the scheduler picks.
   if (atLeast(req.version, '2.56') && arg !== null) {
     const body = bodyMember({ migrate: arg }, 'migrate', ['host'], []);
     const h = body['host'];
@@ -95,9 +95,8 @@ export async function migrate(d: ResizeDeps, req: ComputeRequest, s: ServerRecor
       if (typeof h !== 'string' || h.length === 0 || h.length > 255) throw fieldError('host', h, typeof h === 'string' ? `${pyRepr(h)} is too ${h.length === 0 ? 'short' : 'long'}` : `${pyRepr(h)} is not of type 'string', 'null'`);
       host = h;
     }
-  } else if (arg !== null && !(isObjectLike(arg) && Object.keys(arg).length === 0)) {
-    throw badRequest(`Invalid input for field/attribute migrate. Value: ${pyRepr(arg)}. ${pyRepr(arg)} is not of type 'null'`);
   }
+  if (!c.isAdmin) throw policyForbidden(host === undefined ? 'os_compute_api:os-migrate-server:migrate' : 'os_compute_api:os-migrate-server:migrate:host');
   checkLock(c, s);
   const refused = checkState(s, 'migrate', RESIZE_FROM);
   if (refused) throw refused;
@@ -107,10 +106,6 @@ export async function migrate(d: ResizeDeps, req: ComputeRequest, s: ServerRecor
     if (!(await d.hosts.all()).some((h) => h.host === host)) throw badRequest(`Compute host ${host} could not be found.`);
   }
   return startMove(d, req, s, s.flavor, { type: 'migration', ...(host === undefined ? {} : { host }) });
-}
-
-function isObjectLike(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
