@@ -431,6 +431,12 @@ export class ComputeAgent {
    */
   private async resizeMigrate(item: WorkItem, server: ServerRecord, m: ServerMigration, target: string): Promise<void> {
     const name = server.instance_name;
+    // A rerun after the disk was sent only queues the finish again (it runs once: it checks the state).
+    if (server.task_state === 'resize_finish') return;
+    if (server.task_state === 'resize_migrated') {
+      await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
+      return;
+    }
     try {
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });

@@ -10,7 +10,7 @@ import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeResponse, contextOf, NO_CONTENT } from '../request.ts';
 import { claimResize, confirmResizeClaim, flavorClaim, holdSourceClaim } from '../resize-claims.ts';
-import { claimOnFirstFit, releaseClaim } from '../scheduler/claims.ts';
+import { claimOnFirstFit, releaseClaim, releaseOn } from '../scheduler/claims.ts';
 import { ClaimFailed, NOT_ENOUGH_HOSTS, NoValidHost } from '../scheduler/errors.ts';
 import { defaultSchedulerConfig, selectDestinations } from '../scheduler/select-destinations.ts';
 import { type ServerGroupRecord, schedulerGroup } from '../server-group-record.ts';
@@ -135,7 +135,8 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
   const m = prepared.value.migration;
   await recordAction(store, c, s.uuid, action, req.requestId);
 
-  let target: string;
+  let target: string | undefined;
+  let claimedOn: string | undefined;
   try {
     const group = s.server_group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, s.server_group);
     const sameHostAllowed = options.type === 'resize' && d.allowResizeToSameHost;
@@ -150,10 +151,13 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
       await claimResize(d.hosts, source, s.uuid, m.id, m.old_flavor, m.new_flavor);
       target = source;
     } else {
-      target = (await claimOnFirstFit(d.hosts, [picked.host, ...picked.alternates.filter((h) => h !== source)], groupSpec ? { ...claim, group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : claim)).host;
+      claimedOn = (await claimOnFirstFit(d.hosts, [picked.host, ...picked.alternates.filter((h) => h !== source)], groupSpec ? { ...claim, group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : claim)).host;
       await holdSourceClaim(d.hosts, source, s.uuid, m.id, m.old_flavor);
+      target = claimedOn;
     }
   } catch (err) {
+    // The target's claim is given back when the source's could not be moved.
+    if (claimedOn !== undefined) await releaseOn(d.hosts, claimedOn, flavorClaim(s.uuid, m.new_flavor));
     if (!(err instanceof NoValidHost) && !(err instanceof ClaimFailed)) throw err;
     d.logger.info(`${action} not placed`, { server: s.uuid, err });
     const message = err instanceof NoValidHost ? err.message : `No valid host was found. ${err.message}`;

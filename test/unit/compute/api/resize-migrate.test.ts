@@ -141,4 +141,25 @@ test('a stopped server migrates and stays SHUTOFF; deleting it while it awaits c
   assert.is(c.disks.objects.size, 0);
 });
 
+test("a move whose disk never reaches the target: ERROR on its source with the fault, each host's claims as before the move", async () => {
+  const made = await c.request('POST', '/v2.1/servers', { token: demo, version: '2.37', body: { server: { name: 'vm3', imageRef: setup.imageIds[0], flavorRef: '1', networks: 'none' } } });
+  const vm3 = made.json.server.id as string;
+  await node1.agent.drain();
+  await node2.agent.drain();
+  const get = async () => (await c.request('GET', `/v2.1/servers/${vm3}`, { token: admin, version: '2.47' })).json.server;
+  const source = (await get())['OS-EXT-SRV-ATTR:host'] as string;
+  const [from, to] = source === 'node1' ? [node1, node2] : [node2, node1];
+  const before = { node1: await used('node1'), node2: await used('node2') };
+  assert.is((await c.request('POST', `/v2.1/servers/${vm3}/action`, { token: admin, body: { migrate: null } })).status, 202);
+  await from.agent.drain();
+  c.disks.objects.clear();
+  await to.agent.drain();
+  const s = await get();
+  assert.is(s.status, 'ERROR');
+  assert.is(s['OS-EXT-SRV-ATTR:host'], source);
+  assert.ok(s.fault.message.length > 0);
+  assert.equal({ node1: await used('node1'), node2: await used('node2') }, before);
+  assert.not.ok(await to.hypervisor.info(`instance-${vm3}`).then(() => true, () => false), 'nothing is left on the target');
+});
+
 test.run();
