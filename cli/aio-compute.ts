@@ -36,6 +36,9 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     'service_user = nova',
     `service_password = ${await aioServicePassword(layout, 'nova')}`,
   ];
+  // Nova's default (false) sends a resize to another host; an aio with one agent (one storage
+  // process, as on a 2-core machine) has none, so there a resize stays on its host.
+  const sameHost = options.agents === 1 ? 'allow_resize_to_same_host = true\n' : '';
   const path = aioComputeConfig(layout);
   const identity = aioIdentityFiles(layout);
   if (!existsSync(path)) {
@@ -56,8 +59,8 @@ export async function setupAioCompute(layout: AioLayout, options: { port: number
     await writeFile(layout.proxyConfig, proxy.replace(/^\[tempauth\]$/m, `[tempauth]\nuser_.compute_compute = ${key} .admin`));
   }
   const config = (await readFile(path, 'utf8'))
-    .replace(/^(image_url|network_url|volume_url|identity_url|service_user|service_password) = .*\n/gm, '')
-    .replace(/^\[compute\]\n/m, `[compute]\n${services.join('\n')}\n`)
+    .replace(/^(image_url|network_url|volume_url|identity_url|service_user|service_password|allow_resize_to_same_host) = .*\n/gm, '')
+    .replace(/^\[compute\]\n/m, `[compute]\n${services.join('\n')}\n${sameHost}`)
     .replace(/^bind_port = \d+$/m, `bind_port = ${options.port}`)
     .replace(/^public_url = .*$/m, `public_url = http://127.0.0.1:${options.port}`)
     .replace(/^auth_url = .*$/m, `auth_url = http://127.0.0.1:${options.proxyPort}/auth/v1.0`);

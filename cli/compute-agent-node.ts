@@ -9,6 +9,7 @@ import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
 import { ComputeAgent } from '../compute/agent/compute-agent.ts';
 import { computeAgentSchema } from '../compute/agent/config.ts';
+import { SwiftDiskTransfer } from '../compute/agent/disk-transfer.ts';
 import { LibvirtHypervisor } from '../compute/agent/hypervisor/libvirt.ts';
 import { MemoryHypervisor } from '../compute/agent/hypervisor/memory.ts';
 import type { Hypervisor } from '../compute/agent/hypervisor/types.ts';
@@ -42,13 +43,14 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
     : await LibvirtHypervisor.open({ clock, uri: c.libvirt_uri, stateDir: c.state_dir });
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 16 });
   const service = new ServiceCredential(credential, { http, clock });
-  const store = new ComputeStore(new SwiftRecordStore(new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock })), clock);
+  const client = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
+  const store = new ComputeStore(new SwiftRecordStore(client), clock);
   // The host's wiring follows its ports, planned (not applied: applying needs root and a host that
   // allows it). It reads every binding on the host with compute's service token.
   const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), auth: service, logger });
   const agent = new ComputeAgent(
     { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000, resumeGuestsStateOnHostBoot: c.resume_guests_state_on_host_boot },
-    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), volumes: new CinderVolumeApi(c.volume_url, http, service), service, logger },
+    { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), volumes: new CinderVolumeApi(c.volume_url, http, service), service, disks: new SwiftDiskTransfer(client), logger },
   );
   let stopped = false;
   const starting = (async () => {

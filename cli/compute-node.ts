@@ -36,7 +36,7 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
   // Compute's own Keystone user, when configured: unbinds ports, and goes as X-Service-Token.
   const ownAuth = credential ? new ServiceCredential(credential, { http, clock }) : undefined;
   const tokens = new ServiceTokens({ keys, client, clock, logger }, serviceTokensOptions(c));
-  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url, crossAzAttach: c.cross_az_attach }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), volumes: new CinderVolumeApi(c.volume_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
+  const service = new ComputeService({ publicUrl: c.public_url.replace(/\/+$/, ''), imageUrl: c.image_url, crossAzAttach: c.cross_az_attach, allowResizeToSameHost: c.allow_resize_to_same_host }, { records: new SwiftRecordStore(client), images: new GlanceImageApi(c.image_url, http, ownAuth), networks: new NeutronNetworkApi(c.network_url, http, ownAuth), volumes: new CinderVolumeApi(c.volume_url, http, ownAuth), ...(ownAuth ? { service: ownAuth } : {}), keys, revocations: tokens.revocations, clock, logger });
   await tokens.start();
   const server = await listen(service.server.handle, { host: c.bind_ip, port: c.bind_port, logger });
   // Servers made before the list index existed get their entries once the cluster answers

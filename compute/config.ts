@@ -22,5 +22,6 @@ export const computeSchema = {
   volume_url: str('http://127.0.0.1:8776', { doc: 'the volume service (Cinder v3) whose volumes servers attach, without /v3', nonEmpty: true }),
   cross_az_attach: bool(true, "Nova's [cinder] cross_az_attach: false refuses to attach a volume from another availability zone"),
   ...serviceCredentialSchema,
+  allow_resize_to_same_host: bool(false, "Nova's option: a resize may pick the server's own host (a cold migration never does)"),
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),
 } as const satisfies Schema;

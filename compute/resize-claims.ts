@@ -45,3 +45,26 @@ export function revertResizeClaim(hosts: HostStateStore, host: string, instance:
     return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
   });
 }
+
+/**
+ * A move to another host, on its source: the instance's claim passes to the migration's id
+ * (Nova moves the source allocation to the migration), so the source holds it until confirm.
+ */
+export function holdSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
+  return updateHostState(hosts, source, (state) => {
+    if (state.instances.includes(migration)) return state;
+    const group = state.instanceGroups?.[instance];
+    const moved = applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor)), flavorClaim(migration, oldFlavor));
+    return group === undefined ? moved : { ...moved, instanceGroups: { ...moved.instanceGroups, [migration]: group } };
+  });
+}
+
+/** A move reverted (or failed), on its source: the migration's claim is the instance's again. */
+export function restoreSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
+  return updateHostState(hosts, source, (state) => {
+    if (!state.instances.includes(migration)) return state;
+    const group = state.instanceGroups?.[migration];
+    const back = applyClaim(releaseClaim(state, flavorClaim(migration, oldFlavor)), flavorClaim(instance, oldFlavor));
+    return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
+  });
+}

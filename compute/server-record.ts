@@ -112,6 +112,11 @@ export interface ServerMigration {
   readonly old_flavor: ServerFlavor;
   readonly new_flavor: ServerFlavor;
   readonly old_vm_state: 'active' | 'stopped';
+  /** `resize` or `migration` (a cold migration keeps the flavor), as Nova's Migration.migration_type. */
+  readonly migration_type?: 'resize' | 'migration';
+  /** The host the server left and the one it goes to (the same for a resize in place); absent on records older than moves. */
+  readonly source_compute?: string;
+  readonly dest_compute?: string;
 }
 
 /** Nova's `_STATE_MAP` (nova/api/openstack/common.py): the API `status` of a vm and task state. */

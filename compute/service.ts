@@ -38,6 +38,8 @@ export interface ComputeServiceOptions {
   readonly imageUrl: string;
   /** Nova's `[cinder] cross_az_attach` (default true). */
   readonly crossAzAttach?: boolean;
+  /** Nova's `allow_resize_to_same_host` (default false). */
+  readonly allowResizeToSameHost?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export class ComputeService {
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
-      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl }),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), logger: io.logger }),
     ];

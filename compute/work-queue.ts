@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'attach-volume' | 'detach-volume';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume';
 
 export interface WorkItem {
   readonly server: string;
@@ -22,6 +22,8 @@ export interface WorkItem {
   readonly imageId?: string;
   /** `attach-volume`, `detach-volume`: the Cinder volume. */
   readonly volumeId?: string;
+  /** `resize-confirm`: the migration whose source is cleaned (the server record no longer names it). */
+  readonly migration?: string;
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */

@@ -19,14 +19,15 @@ import { leaveGroup } from '../server-group-record.ts';
 import { unindexServer } from '../server-index.ts';
 import { releaseOn } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
-import { revertResizeClaim, serverClaims } from '../resize-claims.ts';
-import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
+import { flavorClaim, restoreSourceClaim, revertResizeClaim, serverClaims } from '../resize-claims.ts';
+import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerMigration, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import type { ConsoleReply, WorkItem } from '../work-queue.ts';
+import { type ConsoleReply, enqueue, type WorkItem } from '../work-queue.ts';
 import { ConsoleNotAvailable, DomainNotFound } from './hypervisor/errors.ts';
 import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
 import { describeDomain } from './hypervisor/domain-description.ts';
 import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
+import type { DiskTransfer } from './disk-transfer.ts';
 import { ImageCache } from './image-cache.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { VolumeSteps } from './volume-steps.ts';
@@ -90,6 +91,7 @@ export class ComputeAgent {
   private readonly service: ServiceAuth;
   private readonly cache: ImageCache;
   private readonly images: ImageApi;
+  private readonly disks: DiskTransfer;
   private readonly clock: Clock;
   private readonly logger: Logger;
   /** Attach and detach (absent without a volume service). */
@@ -99,7 +101,7 @@ export class ComputeAgent {
   private stopped = false;
   private polling: Promise<void> | undefined;
 
-  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; service: ServiceAuth; volumes?: VolumeApi; logger: Logger }) {
+  constructor(options: ComputeAgentOptions, deps: { store: ComputeStore; hosts: RecordHostStateStore; hypervisor: Hypervisor; images: ImageApi; networks: NetworkApi; service: ServiceAuth; volumes?: VolumeApi; disks: DiskTransfer; logger: Logger }) {
     this.options = options;
     this.store = deps.store;
     this.hosts = deps.hosts;
@@ -108,6 +110,7 @@ export class ComputeAgent {
     this.service = deps.service;
     this.cache = new ImageCache(join(options.stateDir, '_base'), deps.images);
     this.images = deps.images;
+    this.disks = deps.disks;
     this.clock = deps.store.clock;
     this.logger = deps.logger;
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
@@ -266,6 +269,9 @@ export class ComputeAgent {
       else if (item.task === 'rebuild') await this.rebuild(item);
       else if (item.task === 'resize') await this.resize(item);
       else if (item.task === 'resize-revert') await this.resizeRevert(item);
+      else if (item.task === 'resize-finish') await this.resizeFinish(item);
+      else if (item.task === 'resize-confirm') await this.resizeConfirm(item);
+      else if (item.task === 'resize-revert-finish') await this.resizeRevertFinish(item);
       else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
         if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
         await this.volumeSteps.run(item);
@@ -377,6 +383,8 @@ export class ComputeAgent {
     const steps: readonly TaskState[] = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'];
     if (!server?.migration || !steps.includes(server.task_state)) return;
     const m = server.migration;
+    const target = m.dest_compute ?? this.options.host;
+    if (target !== this.options.host) return this.resizeMigrate(item, server, m, target);
     const name = server.instance_name;
     try {
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
@@ -406,6 +414,15 @@ export class ComputeAgent {
     if (!server?.migration || server.task_state !== 'resize_reverting') return;
     const m = server.migration;
     const name = server.instance_name;
+    const source = m.source_compute ?? this.options.host;
+    if (source !== this.options.host) {
+      // Nova's revert_resize on the target: its guest, disk and claim go; the source takes over.
+      await this.removeGuest(name, server.uuid);
+      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, m.new_flavor));
+      await enqueue(this.store, source, this.clock.now(), { server: server.uuid, task: 'resize-revert-finish', token: item.token, requestId: item.requestId });
+      this.logger.info('resize reverted on the target', { server: server.uuid, source });
+      return;
+    }
     if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
     await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
     await this.volumeSteps?.reattach(server);
@@ -417,6 +434,128 @@ export class ComputeAgent {
       return { ...rest, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
     });
     this.logger.info('resize reverted', { server: server.uuid, flavor: m.old_flavor.flavorid });
+  }
+
+  /**
+   * A move's first half on the source (Nova's resize_instance): the guest powered off, its disk
+   * uploaded to the cluster under the migration's id, and the target's agent asked to finish.
+   * The guest stays defined here, off, until confirm or revert.
+   */
+  private async resizeMigrate(item: WorkItem, server: ServerRecord, m: ServerMigration, target: string): Promise<void> {
+    const name = server.instance_name;
+    // A rerun after the disk was sent only queues the finish again (it runs once: it checks the state).
+    if (server.task_state === 'resize_finish') return;
+    if (server.task_state === 'resize_migrated') {
+      await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
+      return;
+    }
+    try {
+      await this.setState(server.uuid, server.vm_state, 'resize_migrating');
+      if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
+      await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
+      await this.setState(server.uuid, server.vm_state, 'resize_migrated', { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
+      this.logger.info('server disk sent', { server: server.uuid, source: this.options.host, target });
+    } catch (err) {
+      await this.failMove(server, m, err);
+    }
+  }
+
+  /**
+   * A move's second half on the target (Nova's finish_resize): the disk downloaded, the ports
+   * bound to this host (compute's own token, as at boot), the guest defined with the new flavor
+   * and started if it ran; the server is here now, VERIFY_RESIZE.
+   */
+  private async resizeFinish(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server?.migration || (server.task_state !== 'resize_migrated' && server.task_state !== 'resize_finish')) return;
+    const m = server.migration;
+    const name = server.instance_name;
+    try {
+      await this.setState(server.uuid, server.vm_state, 'resize_finish');
+      const dir = join(this.options.stateDir, server.uuid);
+      await mkdir(dir, { recursive: true });
+      const disk = join(dir, 'disk');
+      await this.disks.download(m.id, disk);
+      await this.bindPorts(server, this.options.host);
+      await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
+      if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
+      await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      this.logger.info('server moved', { server: server.uuid, source: m.source_compute, target: this.options.host, flavor: m.new_flavor.flavorid });
+    } catch (err) {
+      await this.removeGuest(name, server.uuid).catch(() => undefined);
+      await this.failMove(server, m, err);
+    }
+  }
+
+  /**
+   * Confirm after a move, on the source (Nova's confirm_resize): the old guest undefined, its
+   * disk and the temporary object removed. Nothing is removed when the server is here again.
+   */
+  private async resizeConfirm(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (server?.host === this.options.host) return;
+    if (server) await this.removeGuest(server.instance_name, server.uuid);
+    else await rm(join(this.options.stateDir, item.server), { recursive: true, force: true });
+    if (item.migration !== undefined) await this.disks.remove(item.migration);
+    this.logger.info('moved server cleaned from its source', { server: item.server });
+  }
+
+  /** Revert after a move, on the source (Nova's finish_revert_resize): ports bound back, the old guest started again, the claim the instance's again. */
+  private async resizeRevertFinish(item: WorkItem): Promise<void> {
+    const server = await this.store.get<ServerRecord>(T.servers, item.server);
+    if (!server?.migration || server.task_state !== 'resize_reverting') return;
+    const m = server.migration;
+    const name = server.instance_name;
+    await this.bindPorts(server, this.options.host);
+    await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
+    if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
+    await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor);
+    const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
+    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
+      const { migration: _gone, ...rest } = cur.value;
+      return { ...rest, host: this.options.host, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
+    });
+    await this.disks.remove(m.id);
+    this.logger.info('move reverted', { server: server.uuid, host: this.options.host });
+  }
+
+  /**
+   * A move that failed (Nova leaves it in ERROR with its fault): the target's claim given back,
+   * the source's the instance's again, the server on its source (where its disk still is).
+   */
+  private async failMove(server: ServerRecord, m: ServerMigration, err: unknown): Promise<void> {
+    this.logger.error('move failed', { server: server.uuid, err });
+    const source = m.source_compute ?? this.options.host;
+    if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor));
+    await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor);
+    await this.disks.remove(m.id).catch(() => undefined);
+    const message = err instanceof Error ? err.message : String(err);
+    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
+      const { migration: _gone, ...rest } = cur.value;
+      return { ...rest, host: source, flavor: m.old_flavor, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
+    });
+  }
+
+  /** The server's ports bound to `host` (Nova's migrate_instance_finish): Neutron lets only admins set the binding. */
+  private async bindPorts(server: ServerRecord, host: string): Promise<void> {
+    const token = await this.service.token();
+    for (const p of server.ports) await this.networks.updatePort(token, p.portId, { 'binding:host_id': host });
+  }
+
+  /** The guest and its files gone from this host (a domain already gone is fine). */
+  private async removeGuest(name: string, uuid: string): Promise<void> {
+    try {
+      await this.hypervisor.destroy(name);
+    } catch (err) {
+      if (!(err instanceof DomainNotFound)) throw err;
+    }
+    try {
+      await this.hypervisor.undefine(name);
+    } catch (err) {
+      if (!(err instanceof DomainNotFound)) throw err;
+    }
+    await rm(join(this.options.stateDir, uuid), { recursive: true, force: true });
   }
 
   private async diskFormat(name: string): Promise<'qcow2' | 'raw'> {
@@ -487,6 +626,12 @@ export class ComputeAgent {
     await this.volumeSteps?.release(item.token, server);
     await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
     await releaseOn(this.hosts, this.options.host, ...serverClaims(server));
+    const m = server.migration;
+    if (m?.source_compute !== undefined && m.source_compute !== this.options.host) {
+      // Deleted while a move waited for confirm: the source gives the old flavor back and its guest goes.
+      await releaseOn(this.hosts, m.source_compute, flavorClaim(m.id, m.old_flavor));
+      await enqueue(this.store, m.source_compute, this.clock.now(), { server: server.uuid, task: 'resize-confirm', migration: m.id, token: item.token, requestId: item.requestId });
+    }
     await this.store.records.delete(T.servers, server.uuid);
     await unindexServer(this.store, server);
     await leaveGroup(this.store, server.server_group, server.uuid);

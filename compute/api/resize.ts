@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
 import { updateRecord } from '../../client/record-update.ts';
-import { badRequest, invalidState, type NovaError, notFound, overQuota } from '../errors.ts';
+import { atLeast } from '../api-version.ts';
+import { badRequest, invalidState, type NovaError, notFound, overQuota, policyForbidden } from '../errors.ts';
 import { flavorVisible } from '../flavor-view.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import { recordAction } from '../instance-actions.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeResponse, contextOf, NO_CONTENT } from '../request.ts';
-import { claimResize, confirmResizeClaim, flavorClaim } from '../resize-claims.ts';
-import { ClaimFailed, NoValidHost } from '../scheduler/errors.ts';
+import { claimResize, confirmResizeClaim, flavorClaim, holdSourceClaim } from '../resize-claims.ts';
+import { claimOnFirstFit, releaseClaim, releaseOn } from '../scheduler/claims.ts';
+import { ClaimFailed, NOT_ENOUGH_HOSTS, NoValidHost } from '../scheduler/errors.ts';
 import { defaultSchedulerConfig, selectDestinations } from '../scheduler/select-destinations.ts';
 import { type ServerGroupRecord, schedulerGroup } from '../server-group-record.ts';
 import type { ServerFlavor, ServerRecord, VmState } from '../server-record.ts';
@@ -24,6 +26,8 @@ export interface ResizeDeps {
   readonly hosts: RecordHostStateStore;
   readonly usage: ProjectUsage;
   readonly logger: Logger;
+  /** Nova's `[DEFAULT] allow_resize_to_same_host` (default false): a resize may stay on the server's host. */
+  readonly allowResizeToSameHost: boolean;
 }
 
 const RESIZE_FROM: readonly VmState[] = ['active', 'stopped'];
@@ -72,27 +76,90 @@ export async function resize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord
     if (delta > 0 && exceeds(limit, inUse, delta)) throw overQuota(`Quota exceeded for ${name}: Requested ${delta}, but already used ${inUse} of ${limit} ${name}`);
   }
 
+  return startMove(d, req, s, newFlavor, { type: 'resize' });
+}
+
+/**
+ * `migrate` (cold, admin only by Nova's default policy): the server moves to another host with
+ * its flavor, through the same steps as a resize, and waits in VERIFY_RESIZE for confirm or
+ * revert. From 2.56 `host` names the target (checked by the scheduler's filters all the same).
+ */
+export async function migrate(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, arg: unknown): Promise<ComputeResponse> {
+  const c = contextOf(req);
+  let host: string | undefined;
+  // Before 2.56 the body is not checked at all (no schema): whatever is sent, the scheduler picks.
+  if (atLeast(req.version, '2.56') && arg !== null) {
+    const body = bodyMember({ migrate: arg }, 'migrate', ['host'], []);
+    const h = body['host'];
+    if (h !== undefined && h !== null) {
+      if (typeof h !== 'string' || h.length === 0 || h.length > 255) throw fieldError('host', h, typeof h === 'string' ? `${pyRepr(h)} is too ${h.length === 0 ? 'short' : 'long'}` : `${pyRepr(h)} is not of type 'string', 'null'`);
+      host = h;
+    }
+  }
+  if (!c.isAdmin) throw policyForbidden(host === undefined ? 'os_compute_api:os-migrate-server:migrate' : 'os_compute_api:os-migrate-server:migrate:host');
+  checkLock(c, s);
+  const refused = checkState(s, 'migrate', RESIZE_FROM);
+  if (refused) throw refused;
+  if (host !== undefined) {
+    // Nova's _validate_host_for_cold_migrate, before anything is written.
+    if (host === s.host) throw badRequest('Cannot migrate to the host where the server exists.');
+    if (!(await d.hosts.all()).some((h) => h.host === host)) throw badRequest(`Compute host ${host} could not be found.`);
+  }
+  return startMove(d, req, s, s.flavor, { type: 'migration', ...(host === undefined ? {} : { host }) });
+}
+
+/**
+ * The conductor's migrate task for a resize or a cold migration: the server goes to RESIZE
+ * (`resize_prep`), the scheduler picks a host for the new flavor among the enabled ones,
+ * without the server's own host unless `allow_resize_to_same_host` (never for a migration, as
+ * Nova's libvirt driver), and the new flavor is claimed there. On the same host the claims sit
+ * side by side (claimResize); on another the target holds the new flavor for the instance and
+ * the source keeps the old one under the migration's id until confirm or revert. The move is
+ * queued on the source's agent. No host: Nova's fault, the server back to its state.
+ */
+async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, newFlavor: ServerFlavor, options: { type: 'resize' | 'migration'; host?: string }): Promise<ComputeResponse> {
+  const { store } = d;
+  const c = contextOf(req);
+  const action = options.type === 'resize' ? 'resize' : 'migrate';
   let refusal: NovaError | undefined;
-  const migration = { id: randomUUID(), old_flavor: s.flavor, new_flavor: newFlavor, old_vm_state: s.vm_state as 'active' | 'stopped' };
+  const id = randomUUID();
   const prepared = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    refusal = checkState(cur.value, 'resize', RESIZE_FROM);
+    refusal = checkState(cur.value, action, RESIZE_FROM);
     if (refusal || cur.value.host === null) return undefined;
-    return { ...cur.value, task_state: 'resize_prep', migration: { ...migration, old_flavor: cur.value.flavor, old_vm_state: cur.value.vm_state as 'active' | 'stopped' }, updated_at: store.isoSeconds() };
+    const migration = { id, old_flavor: cur.value.flavor, new_flavor: options.type === 'resize' ? newFlavor : cur.value.flavor, old_vm_state: cur.value.vm_state as 'active' | 'stopped', migration_type: options.type, source_compute: cur.value.host };
+    return { ...cur.value, task_state: 'resize_prep', migration, updated_at: store.isoSeconds() };
   });
   if (refusal) throw refusal;
   if (!prepared?.value.host || !prepared.value.migration) throw notFound(`Instance ${s.uuid} could not be found.`);
-  const host = prepared.value.host;
+  const source = prepared.value.host;
   const m = prepared.value.migration;
-  await recordAction(store, c, s.uuid, 'resize', req.requestId);
+  await recordAction(store, c, s.uuid, action, req.requestId);
 
+  let target: string | undefined;
+  let claimedOn: string | undefined;
   try {
     const group = s.server_group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, s.server_group);
-    const state = (await d.hosts.read(host)).state;
-    selectDestinations([state], { instanceUuids: [s.uuid], resources: flavorClaim(s.uuid, newFlavor).resources, imageProperties: {}, ...(group ? { group: schedulerGroup(group) } : {}) }, defaultSchedulerConfig(Math.random), store.clock.now());
-    await claimResize(d.hosts, host, s.uuid, m.id, m.old_flavor, m.new_flavor);
+    const sameHostAllowed = options.type === 'resize' && d.allowResizeToSameHost;
+    const candidates = (await d.hosts.all()).filter((h) => (options.host === undefined || h.host === options.host) && (sameHostAllowed || h.host !== source));
+    // The server's own claim does not count against it on its own host (it gives the old flavor up there).
+    const states = candidates.map((h) => (h.host === source ? releaseClaim(h, flavorClaim(s.uuid, m.old_flavor)) : h));
+    const claim = flavorClaim(s.uuid, m.new_flavor);
+    const groupSpec = group ? schedulerGroup(group) : undefined;
+    const [picked] = selectDestinations(states, { instanceUuids: [s.uuid], resources: claim.resources, imageProperties: {}, ...(groupSpec ? { group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : {}) }, defaultSchedulerConfig(Math.random), store.clock.now());
+    if (!picked) throw new NoValidHost(NOT_ENOUGH_HOSTS);
+    if (picked.host === source) {
+      await claimResize(d.hosts, source, s.uuid, m.id, m.old_flavor, m.new_flavor);
+      target = source;
+    } else {
+      claimedOn = (await claimOnFirstFit(d.hosts, [picked.host, ...picked.alternates.filter((h) => h !== source)], groupSpec ? { ...claim, group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : claim)).host;
+      await holdSourceClaim(d.hosts, source, s.uuid, m.id, m.old_flavor);
+      target = claimedOn;
+    }
   } catch (err) {
+    // The target's claim is given back when the source's could not be moved.
+    if (claimedOn !== undefined) await releaseOn(d.hosts, claimedOn, flavorClaim(s.uuid, m.new_flavor));
     if (!(err instanceof NoValidHost) && !(err instanceof ClaimFailed)) throw err;
-    d.logger.info('resize not placed', { server: s.uuid, err });
+    d.logger.info(`${action} not placed`, { server: s.uuid, err });
     const message = err instanceof NoValidHost ? err.message : `No valid host was found. ${err.message}`;
     await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
       const { migration: _dropped, ...rest } = cur.value;
@@ -100,14 +167,16 @@ export async function resize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord
     });
     return ACCEPTED;
   }
-  await enqueue(store, host, store.clock.now(), { server: s.uuid, task: 'resize', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
+  await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.migration?.id === m.id ? { ...cur.value, migration: { ...cur.value.migration, dest_compute: target } } : undefined));
+  await enqueue(store, source, store.clock.now(), { server: s.uuid, task: 'resize', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
   return ACCEPTED;
 }
 
 /**
- * `confirmResize` (204): the old flavor's claim is given back and the server is ACTIVE (or
- * SHUTOFF, as it was before) with the new flavor. Nothing is left on the host to clean: the
- * resize happened in place.
+ * `confirmResize` (204): the old flavor's claim (the migration's, on the source) is given back
+ * and the server is ACTIVE (or SHUTOFF, as it was before) with the new flavor. After a move to
+ * another host the source's agent then undefines the old guest and removes its disk and the
+ * temporary object (Nova's confirm_resize on the source compute).
  */
 export async function confirmResize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord): Promise<ComputeResponse> {
   const { store } = d;
@@ -116,7 +185,9 @@ export async function confirmResize(d: ResizeDeps, req: ComputeRequest, s: Serve
   const refused = checkState(s, 'confirmResize', ['resized']);
   if (refused) throw refused;
   if (!s.migration || s.host === null) throw badRequest('Instance has not been resized.');
-  await confirmResizeClaim(d.hosts, s.host, s.migration.id, s.migration.old_flavor);
+  const m = s.migration;
+  const source = m.source_compute ?? s.host;
+  await confirmResizeClaim(d.hosts, source, m.id, m.old_flavor);
   let refusal: NovaError | undefined;
   await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
     refusal = checkState(cur.value, 'confirmResize', ['resized']);
@@ -125,11 +196,17 @@ export async function confirmResize(d: ResizeDeps, req: ComputeRequest, s: Serve
     return { ...rest, vm_state: cur.value.power_state === 1 ? 'active' : 'stopped', updated_at: store.isoSeconds() };
   });
   if (refusal) throw refusal;
+  // A move leaves the old guest and the disk's temporary object behind: the source's agent removes them.
+  if (source !== s.host) await enqueue(store, source, store.clock.now(), { server: s.uuid, task: 'resize-confirm', migration: m.id, token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
   await recordAction(store, c, s.uuid, 'confirmResize', req.requestId);
   return NO_CONTENT;
 }
 
-/** `revertResize` (202): REVERT_RESIZE until the host's agent has redefined the guest with the old flavor. */
+/**
+ * `revertResize` (202): REVERT_RESIZE until the guest runs with the old flavor again: in place,
+ * the host's agent defines it again; after a move the target's agent removes its guest and
+ * claim, then the source's brings the old guest back (Nova's revert_resize, finish_revert_resize).
+ */
 export async function revertResize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord): Promise<ComputeResponse> {
   const { store } = d;
   const c = contextOf(req);

@@ -9,7 +9,7 @@ import { bodyMember, isObject, nameParam } from '../validation.ts';
 import type { ImageApi } from '../image-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { rebuild } from './rebuild.ts';
-import { confirmResize, type ResizeDeps, resize, revertResize } from './resize.ts';
+import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -145,6 +145,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'createImage') return createImage(req, s, arg);
         if (name === 'rebuild') return rebuild(store, images, req, s, arg);
         if (name === 'resize') return resize(d, req, s, arg);
+        if (name === 'migrate') return migrate(d, req, s, arg);
         if (name === 'confirmResize') return confirmResize(d, req, s);
         if (name === 'revertResize') return revertResize(d, req, s);
         if (name === 'lock') {

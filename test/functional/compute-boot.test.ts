@@ -1,3 +1,4 @@
+import { MemoryDiskTransfer } from '../../compute/agent/disk-transfer.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UndiciBackendClient } from '../../common/http/backend-client.ts';
@@ -63,7 +64,7 @@ test.before(async () => {
   const hypervisor = new MemoryHypervisor({ clock, shutdownPollMs: 10, resources: { hostname: HOST, vcpus: 4, memoryMiB: 8192, diskGiB: 100, hypervisorType: 'fake' } });
   agent = new ComputeAgent(
     { host: HOST, availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 60_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: compute.store, hosts: compute.hosts, hypervisor, images, networks, service: credential, logger: nullLogger },
+    { store: compute.store, hosts: compute.hosts, hypervisor, images, networks, service: credential, disks: new MemoryDiskTransfer(), logger: nullLogger },
   );
   await agent.register();
   admin = await identity.token();

@@ -1,3 +1,4 @@
+import { MemoryDiskTransfer } from '../../compute/agent/disk-transfer.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { systemClock } from '../../common/clock.ts';
@@ -45,7 +46,7 @@ test('one storage node down: servers, networks and images still list, and a boot
   const dir = await makeTempDir('compute-node-down-');
   const agent = new ComputeAgent(
     { host: 'compute1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 60_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: compute.store, hosts: compute.hosts, hypervisor: new MemoryHypervisor({ clock, shutdownPollMs: 10, resources: { hostname: 'compute1', vcpus: 4, memoryMiB: 8192, diskGiB: 100, hypervisorType: 'fake' } }), images, networks, service: credential, logger: nullLogger },
+    { store: compute.store, hosts: compute.hosts, hypervisor: new MemoryHypervisor({ clock, shutdownPollMs: 10, resources: { hostname: 'compute1', vcpus: 4, memoryMiB: 8192, diskGiB: 100, hypervisorType: 'fake' } }), images, networks, service: credential, disks: new MemoryDiskTransfer(), logger: nullLogger },
   );
   // biome-ignore lint/suspicious/noExplicitAny: a test reads whatever JSON the service answered
   const nova = async (method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any }> => {

@@ -1,3 +1,4 @@
+import { MemoryDiskTransfer } from '../../compute/agent/disk-transfer.ts';
 import { type Clock, systemClock } from '../../common/clock.ts';
 import { listen } from '../../common/http/server.ts';
 import { createLogger } from '../../common/logger.ts';
@@ -33,6 +34,8 @@ export interface TestCompute {
   readonly networks: FakeNetworkApi;
   /** The volume service servers attach from, when given. */
   readonly volumes?: VolumeApi;
+  /** Where the agents of this compute pass disks between hosts (one for all of them, as the cluster is). */
+  readonly disks: MemoryDiskTransfer;
   /** Sends a request; `body` objects go as JSON; `version` sets `OpenStack-API-Version: compute <v>`. */
   request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string>; version?: string }): Promise<JsonResponse>;
   close(): Promise<void>;
@@ -41,7 +44,7 @@ export interface TestCompute {
 /** The tempauth owner of compute's system account, for `startCluster({ users })`. */
 export const COMPUTE_ACCOUNT_USERS = { 'user_.compute_compute': 'compute-key .admin' };
 
-export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; volumes?: (identity: TestIdentity) => Promise<VolumeApi>; crossAzAttach?: boolean } = {}): Promise<TestCompute> {
+export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; volumes?: (identity: TestIdentity) => Promise<VolumeApi>; crossAzAttach?: boolean; allowResizeToSameHost?: boolean } = {}): Promise<TestCompute> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
@@ -53,13 +56,14 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   const networks = new FakeNetworkApi();
   networks.adminTokens.add(COMPUTE_SERVICE_TOKEN);
   const volumes = options.volumes ? await options.volumes(identity) : undefined;
-  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292', ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}) }, { records, images, networks, ...(volumes ? { volumes } : {}), keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
+  const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292', allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}) }, { records, images, networks, ...(volumes ? { volumes } : {}), keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
     port: server.port,
     url: `http://127.0.0.1:${server.port}`,
     service,
     records,
+    disks: new MemoryDiskTransfer(),
     identity,
     images,
     networks,
@@ -97,7 +101,7 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
     { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: createLogger({ level: 'error', sink: () => {} }) },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
 }
@@ -114,8 +118,8 @@ export interface ServerOnAgent {
   close(): Promise<void>;
 }
 
-export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[] }): Promise<ServerOnAgent> {
-  const c = await startCompute();
+export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[]; allowResizeToSameHost?: boolean }): Promise<ServerOnAgent> {
+  const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false });
   const admin = await c.identity.token();
   const demo = await c.identity.token({ user: 'demo' });
   const agent = await makeAgent(c);

@@ -38,7 +38,7 @@ test('an agent that died after making the port and starting the domain: the next
   // A new agent process on the same host (same hypervisor: libvirt keeps domains across agent restarts).
   const second = new ComputeAgent(
     { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir: first.stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: nullLogger },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor: first.hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: nullLogger },
   );
   await second.register();
   await second.drain();
@@ -212,7 +212,7 @@ test('a host that stopped heartbeating is down: deleting its server happens in t
 function restartedAgent(c: Awaited<ReturnType<typeof setup>>['c'], stateDir: string, hypervisor: MemoryHypervisor, resume: boolean): ComputeAgent {
   return new ComputeAgent(
     { host: 'node1', availabilityZone: 'nova', hostIp: '127.0.0.1', stateDir, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, resumeGuestsStateOnHostBoot: resume },
-    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, logger: nullLogger },
+    { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: nullLogger },
   );
 }
 

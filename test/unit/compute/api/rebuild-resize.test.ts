@@ -18,6 +18,7 @@ test.before(async () => {
   setup = await startServerOnAgent({
     flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }, { name: 'm1.huge', id: '3', ram: 8000, vcpus: 2, disk: 1 }],
     images: [{ data: Buffer.alloc(1024, 'first ') }, { name: 'second', data: Buffer.alloc(2048, 'second ') }],
+    allowResizeToSameHost: true,
   });
   ({ c, demo, agent: a, id } = setup);
   [firstImage, secondImage] = setup.imageIds as [string, string];
