@@ -609,12 +609,7 @@ export class ComputeAgent {
   private async delete(item: WorkItem): Promise<void> {
     const server = await this.store.get<ServerRecord>(T.servers, item.server);
     if (!server) return;
-    try {
-      await this.hypervisor.destroy(server.instance_name);
-      await this.hypervisor.undefine(server.instance_name);
-    } catch (err) {
-      if (!(err instanceof DomainNotFound)) throw err;
-    }
+    await this.removeGuest(server.instance_name, server.uuid);
     const known = new Map(server.ports.map((p) => [p.portId, p]));
     for (const port of await this.networks.listPorts(item.token, server.uuid)) {
       if (!known.has(port.id)) known.set(port.id, { portId: port.id, networkId: port.network_id, mac: port.mac_address, created: true });
@@ -624,7 +619,6 @@ export class ComputeAgent {
       else await this.networks.updatePort(await this.service.token(), p.portId, UNBIND_FIELDS).catch(() => undefined);
     }
     await this.volumeSteps?.release(item.token, server);
-    await rm(join(this.options.stateDir, server.uuid), { recursive: true, force: true });
     await releaseOn(this.hosts, this.options.host, ...serverClaims(server));
     const m = server.migration;
     if (m?.source_compute !== undefined && m.source_compute !== this.options.host) {
