@@ -35,6 +35,15 @@ if [ ! -c /dev/null ]; then
   exit 2
 fi
 
+for tool in wrk curl; do
+  command -v "$tool" > /dev/null || { echo "$tool is not installed (Debian: apt-get install $tool)" >&2; exit 2; }
+done
+
+# A run that fails half-way (set -e) must not leave the SAIO running: the next run would refuse
+# to start it, and its processes would load every later measurement.
+saio_running=0 aio_pid=
+trap '[ "$saio_running" = 1 ] && "$ANCHORS/swift-saio/stop.sh" "$SAIO_ROOT" > /dev/null; [ -n "$aio_pid" ] && kill -TERM "$aio_pid"' EXIT
+
 # The given processes and their children (a server's workers).
 with_children() {
   ps -eo pid=,ppid= | awk -v pids=" $* " 'index(pids, " " $1 " ") || index(pids, " " $2 " ") {print $1}'
@@ -68,6 +77,7 @@ run_load() {  # name endpoint
 }
 
 swift_round() {
+  saio_running=1
   "$ANCHORS/swift-saio/start.sh" "$SAIO_ROOT" --no-daemons > /dev/null
   local n proxy storage=() before=()
   proxy=$(awk '$1 == "proxy-server" {print $2}' "$SAIO_ROOT/saio.pids")
@@ -82,12 +92,14 @@ swift_round() {
   done
   echo "swift proxy cpu_s=$(awk -v a="${before[0]}" -v b="$(group_cpu "$proxy")" 'BEGIN {print b - a}')"
   "$ANCHORS/swift-saio/stop.sh" "$SAIO_ROOT" > /dev/null
+  saio_running=0
 }
 
 swiftlet_round() {  # round
   local data="$DATA-$1" name pid
   setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" --no-daemons > "$data.log" 2>&1 &
   local aio=$!
+  aio_pid=$aio
   for _ in $(seq 1 60); do grep -q '^ready:' "$data.log" 2>/dev/null && break; sleep 1; done
   grep -q '^ready:' "$data.log" || { echo "swiftlet aio did not start; see $data.log" >&2; kill "$aio"; exit 1; }
   # storage1.. (each running some of the four nodes, as the log's "storageN: nodeA nodeB" says) and proxy
@@ -108,6 +120,7 @@ swiftlet_round() {  # round
   done
   kill -TERM "$aio"
   wait "$aio" || true
+  aio_pid=
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs; swift $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo '?'); swiftlet $(git -C "$REPO" rev-parse --short HEAD)"
