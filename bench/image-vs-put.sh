@@ -1,0 +1,51 @@
+#!/bin/bash
+# bench/image-vs-put.sh [ROUNDS]
+#
+# Issue 17's upload goal, side by side in one run: the cluster's own 1 GiB PUT (`curl -T` to
+# the proxy as test:tester) against a 1 GiB image upload (`curl -T` to PUT /v2/images/ID/file,
+# sized), alternating, ROUNDS times (2), on one fresh `swiftlet aio --no-daemons`. Prints both
+# rates and each image's status, size and checksum (the file's MD5 is printed last to compare).
+#
+# Env: PORT_BASE (19900: proxy PORT_BASE, identity PORT_BASE-3000, image +92, network +96,
+# compute +74, volume +76 on the identity's hundred; storage 29900), DATA (/tmp/image-vs-put-<time>),
+# FILE (/tmp/image-vs-put-1g.bin, made from /dev/urandom once and kept).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+ROUNDS=${1:-2}
+P=${PORT_BASE:-19900}
+S=$((P + 10000))
+I=$((P - 3000))
+DATA=${DATA:-/tmp/image-vs-put-$(date +%s)}
+FILE=${FILE:-/tmp/image-vs-put-1g.bin}
+export PATH="$REPO/node_modules/.bin:$PATH"
+mkdir -p "$DATA"
+node "$REPO/cli/swiftlet.ts" aio --no-daemons --data "$DATA" --port "$P" --identity-port "$I" \
+  --image-port $((I + 92)) --network-port $((I + 96)) --compute-port $((I + 74)) \
+  --volume-port $((I + 76)) --storage-port-base "$S" > "$DATA/aio.out" 2>&1 &
+AIO=$!
+trap 'kill -TERM $AIO; wait $AIO 2>/dev/null || true' EXIT
+for _ in $(seq 600); do grep -q '^ready:' "$DATA/aio.out" && break; sleep 0.5; done
+grep -q '^ready:' "$DATA/aio.out" || { echo "aio did not start; see $DATA/aio.out" >&2; exit 1; }
+[ -f "$FILE" ] || head -c 1073741824 /dev/urandom > "$FILE"
+auth=$(curl -s -i -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' "http://127.0.0.1:$P/auth/v1.0")
+TOK=$(awk -F': ' 'tolower($1)=="x-auth-token"{print $2}' <<< "$auth" | tr -d '\r')
+URL=$(awk -F': ' 'tolower($1)=="x-storage-url"{print $2}' <<< "$auth" | tr -d '\r')
+curl -s -X PUT -H "X-Auth-Token: $TOK" "$URL/image-vs-put" > /dev/null
+export OS_CLIENT_CONFIG_FILE=$DATA/etc/clouds.yaml
+OTOK=$(openstack --os-cloud swiftlet-admin token issue -f value -c id)
+IMG=http://127.0.0.1:$((I + 92))
+mbs() { awk -v s="$1" 'BEGIN {printf "%.1f", s / 1e6}'; }
+for round in $(seq 1 "$ROUNDS"); do
+  s=$(curl -s -o /dev/null -w '%{speed_upload}' -X PUT -T "$FILE" -H "X-Auth-Token: $TOK" "$URL/image-vs-put/o$round")
+  echo "round $round: cluster PUT $(mbs "$s") MB/s"
+  id=$(curl -s -X POST -H "X-Auth-Token: $OTOK" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"image-vs-put-$round\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}" "$IMG/v2/images" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  s=$(curl -s -o /dev/null -w '%{speed_upload}' -X PUT -T "$FILE" -H "X-Auth-Token: $OTOK" \
+    -H 'Content-Type: application/octet-stream' "$IMG/v2/images/$id/file")
+  st=$(curl -s -H "X-Auth-Token: $OTOK" "$IMG/v2/images/$id" |
+    python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["status"], d["size"], d["checksum"])')
+  echo "round $round: image upload $(mbs "$s") MB/s ($st)"
+done
+echo "md5 of the file: $(md5sum "$FILE" | cut -c1-32)"
