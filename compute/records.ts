@@ -32,6 +32,10 @@ export const T = {
   actions: 'actions',
   /** Key: a server's UUID: its attached volumes (compute/block-device-record.ts). */
   blockDevices: 'block-devices',
+  /** Key: a migration's UUID: resizes, cold migrations and evacuations (compute/migration-record.ts). */
+  migrations: 'migrations',
+  /** Key: a sequence's name (`migrations`); value `{last}`: integer ids handed out by compare-and-swap. */
+  sequences: 'sequences',
 } as const;
 
 export interface FlavorRecord {

@@ -11,6 +11,7 @@ import { flavorRoutes } from './api/flavors.ts';
 import { hypervisorRoutes } from './api/hypervisors.ts';
 import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
+import { migrationRoutes } from './api/migrations.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
@@ -71,6 +72,7 @@ export class ComputeService {
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
+      ...migrationRoutes(this.store),
       ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), logger: io.logger }),

@@ -19,6 +19,7 @@ import { leaveGroup } from '../server-group-record.ts';
 import { unindexServer } from '../server-index.ts';
 import { releaseOn } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
+import { setMigrationStatus } from '../migration-record.ts';
 import { flavorClaim, restoreSourceClaim, revertResizeClaim, serverClaims } from '../resize-claims.ts';
 import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerMigration, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
@@ -388,18 +389,22 @@ export class ComputeAgent {
     const name = server.instance_name;
     try {
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
+      await setMigrationStatus(this.store, m.id, 'migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
       await this.setState(server.uuid, server.vm_state, 'resize_migrated');
+      await setMigrationStatus(this.store, m.id, 'post-migrating');
       await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
       await this.volumeSteps?.reattach(server);
       await this.setState(server.uuid, server.vm_state, 'resize_finish');
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await setMigrationStatus(this.store, m.id, 'finished');
       this.logger.info('server resized', { server: server.uuid, flavor: m.new_flavor.flavorid });
     } catch (err) {
       // Nova leaves a failed resize in ERROR with its fault; the new flavor's claim is given back.
       this.logger.error('resize failed', { server: server.uuid, err });
       await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor);
+      await setMigrationStatus(this.store, m.id, 'error');
       const message = err instanceof Error ? err.message : String(err);
       await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
         const { migration: _gone, ...rest } = cur.value;
@@ -433,6 +438,7 @@ export class ComputeAgent {
       const { migration: _gone, ...rest } = cur.value;
       return { ...rest, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
     });
+    await setMigrationStatus(this.store, m.id, 'reverted');
     this.logger.info('resize reverted', { server: server.uuid, flavor: m.old_flavor.flavorid });
   }
 
@@ -451,9 +457,11 @@ export class ComputeAgent {
     }
     try {
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
+      await setMigrationStatus(this.store, m.id, 'migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
       await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
       await this.setState(server.uuid, server.vm_state, 'resize_migrated', { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await setMigrationStatus(this.store, m.id, 'post-migrating');
       await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
       this.logger.info('server disk sent', { server: server.uuid, source: this.options.host, target });
     } catch (err) {
@@ -481,6 +489,7 @@ export class ComputeAgent {
       await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await setMigrationStatus(this.store, m.id, 'finished');
       this.logger.info('server moved', { server: server.uuid, source: m.source_compute, target: this.options.host, flavor: m.new_flavor.flavorid });
     } catch (err) {
       await this.removeGuest(name, server.uuid).catch(() => undefined);
@@ -497,7 +506,10 @@ export class ComputeAgent {
     if (server?.host === this.options.host) return;
     if (server) await this.removeGuest(server.instance_name, server.uuid);
     else await rm(join(this.options.stateDir, item.server), { recursive: true, force: true });
-    if (item.migration !== undefined) await this.disks.remove(item.migration);
+    if (item.migration !== undefined) {
+      await this.disks.remove(item.migration);
+      await setMigrationStatus(this.store, item.migration, 'confirmed');
+    }
     this.logger.info('moved server cleaned from its source', { server: item.server });
   }
 
@@ -517,6 +529,7 @@ export class ComputeAgent {
       return { ...rest, host: this.options.host, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
     });
     await this.disks.remove(m.id);
+    await setMigrationStatus(this.store, m.id, 'reverted');
     this.logger.info('move reverted', { server: server.uuid, host: this.options.host });
   }
 
@@ -530,6 +543,7 @@ export class ComputeAgent {
     if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor));
     await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor);
     await this.disks.remove(m.id).catch(() => undefined);
+    await setMigrationStatus(this.store, m.id, 'error');
     const message = err instanceof Error ? err.message : String(err);
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
@@ -621,6 +635,8 @@ export class ComputeAgent {
     await this.volumeSteps?.release(item.token, server);
     await releaseOn(this.hosts, this.options.host, ...serverClaims(server));
     const m = server.migration;
+    // Nova confirms a resize waiting for confirmation when its server is deleted; in place nothing else is left to clean.
+    if (m !== undefined && (m.source_compute ?? this.options.host) === this.options.host) await setMigrationStatus(this.store, m.id, 'confirmed', {}, ['finished']);
     if (m?.source_compute !== undefined && m.source_compute !== this.options.host) {
       // Deleted while a move waited for confirm: the source gives the old flavor back and its guest goes.
       await releaseOn(this.hosts, m.source_compute, flavorClaim(m.id, m.old_flavor));

@@ -9,7 +9,9 @@ import { recordAction } from '../instance-actions.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeResponse, contextOf, NO_CONTENT } from '../request.ts';
-import { claimResize, confirmResizeClaim, flavorClaim, holdSourceClaim } from '../resize-claims.ts';
+import { createMigration, migrationTarget, setMigrationStatus } from '../migration-record.ts';
+import { claimResize, flavorClaim, holdSourceClaim } from '../resize-claims.ts';
+import { confirmMove } from '../resize-confirm.ts';
 import { claimOnFirstFit, releaseClaim, releaseOn } from '../scheduler/claims.ts';
 import { ClaimFailed, NOT_ENOUGH_HOSTS, NoValidHost } from '../scheduler/errors.ts';
 import { defaultSchedulerConfig, selectDestinations } from '../scheduler/select-destinations.ts';
@@ -133,6 +135,8 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
   if (!prepared?.value.host || !prepared.value.migration) throw notFound(`Instance ${s.uuid} could not be found.`);
   const source = prepared.value.host;
   const m = prepared.value.migration;
+  // Nova's conductor writes the Migration before it schedules (`_preallocate_migration`).
+  await createMigration(store, c, prepared.value, { uuid: m.id, type: options.type, status: 'pre-migrating' });
   await recordAction(store, c, s.uuid, action, req.requestId);
 
   let target: string | undefined;
@@ -161,6 +165,7 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
     if (!(err instanceof NoValidHost) && !(err instanceof ClaimFailed)) throw err;
     d.logger.info(`${action} not placed`, { server: s.uuid, err });
     const message = err instanceof NoValidHost ? err.message : `No valid host was found. ${err.message}`;
+    await setMigrationStatus(store, m.id, 'error');
     await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
       const { migration: _dropped, ...rest } = cur.value;
       return { ...rest, task_state: null, fault: { code: 500, message, created: store.isoSeconds() }, updated_at: store.isoSeconds() };
@@ -168,6 +173,8 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
     return ACCEPTED;
   }
   await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.migration?.id === m.id ? { ...cur.value, migration: { ...cur.value.migration, dest_compute: target } } : undefined));
+  const targetIp = (await d.hosts.all()).find((h) => h.host === target)?.hostIp ?? null;
+  await setMigrationStatus(store, m.id, 'pre-migrating', migrationTarget(target, targetIp));
   await enqueue(store, source, store.clock.now(), { server: s.uuid, task: 'resize', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
   return ACCEPTED;
 }
@@ -179,26 +186,12 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
  * temporary object (Nova's confirm_resize on the source compute).
  */
 export async function confirmResize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord): Promise<ComputeResponse> {
-  const { store } = d;
   const c = contextOf(req);
   checkLock(c, s);
   const refused = checkState(s, 'confirmResize', ['resized']);
   if (refused) throw refused;
   if (!s.migration || s.host === null) throw badRequest('Instance has not been resized.');
-  const m = s.migration;
-  const source = m.source_compute ?? s.host;
-  await confirmResizeClaim(d.hosts, source, m.id, m.old_flavor);
-  let refusal: NovaError | undefined;
-  await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    refusal = checkState(cur.value, 'confirmResize', ['resized']);
-    if (refusal) return undefined;
-    const { migration, ...rest } = cur.value;
-    return { ...rest, vm_state: cur.value.power_state === 1 ? 'active' : 'stopped', updated_at: store.isoSeconds() };
-  });
-  if (refusal) throw refusal;
-  // A move leaves the old guest and the disk's temporary object behind: the source's agent removes them.
-  if (source !== s.host) await enqueue(store, source, store.clock.now(), { server: s.uuid, task: 'resize-confirm', migration: m.id, token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
-  await recordAction(store, c, s.uuid, 'confirmResize', req.requestId);
+  await confirmMove(d, { ...s, migration: s.migration, host: s.host }, c, req.requestId, req.headers['x-auth-token'] ?? '');
   return NO_CONTENT;
 }
 
@@ -220,6 +213,7 @@ export async function revertResize(d: ResizeDeps, req: ComputeRequest, s: Server
     return refusal ? undefined : { ...cur.value, task_state: 'resize_reverting', updated_at: store.isoSeconds() };
   });
   if (refusal) throw refusal;
+  await setMigrationStatus(store, s.migration.id, 'reverting');
   await recordAction(store, c, s.uuid, 'revertResize', req.requestId);
   await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'resize-revert', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId });
   return ACCEPTED;
