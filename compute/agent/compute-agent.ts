@@ -32,6 +32,7 @@ import type { DiskTransfer } from './disk-transfer.ts';
 import { ImageCache } from './image-cache.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { VolumeSteps } from './volume-steps.ts';
+import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -53,6 +54,8 @@ export interface ComputeAgentOptions {
    * say runs but whose guest does not is booted again; without it the server is stopped.
    */
   readonly resumeGuestsStateOnHostBoot?: boolean;
+  /** Nova's `resize_confirm_window` (seconds, 0 = off): resizes waiting longer are confirmed (unconfirmed-resizes.ts). */
+  readonly resizeConfirmWindowSeconds?: number;
 }
 
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
@@ -97,6 +100,7 @@ export class ComputeAgent {
   private readonly logger: Logger;
   /** Attach and detach (absent without a volume service). */
   private readonly volumeSteps: VolumeSteps | undefined;
+  private readonly unconfirmed: UnconfirmedResizes;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -114,6 +118,7 @@ export class ComputeAgent {
     this.disks = deps.disks;
     this.clock = deps.store.clock;
     this.logger = deps.logger;
+    this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
   }
 
@@ -123,6 +128,7 @@ export class ComputeAgent {
     await this.initHost();
     this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logger.warn('heartbeat failed', { err })), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
+    if (this.unconfirmed.enabled) this.timers.push(setInterval(() => void this.pollUnconfirmedResizes().catch((err) => this.logger.warn('unconfirmed resizes poll failed', { err })), UNCONFIRMED_POLL_MS));
     void this.pollOnce();
   }
 
@@ -219,6 +225,11 @@ export class ComputeAgent {
     // Nova's _sync_instance_power_state: an ACTIVE or PAUSED server whose guest is off is stopped.
     const stopped = state === 'shutdown' && (server.vm_state === 'active' || server.vm_state === 'paused');
     await this.setState(server.uuid, stopped ? 'stopped' : server.vm_state, null, { power_state: code });
+  }
+
+  /** Nova's `_poll_unconfirmed_resizes`: confirms the resizes to this host waiting longer than `resize_confirm_window`. */
+  pollUnconfirmedResizes(): Promise<number> {
+    return this.unconfirmed.poll();
   }
 
   /** Nova's servicegroup report: the heartbeat and how many guests run. */

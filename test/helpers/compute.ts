@@ -9,7 +9,7 @@ import { MemoryRecordStore } from '../../client/memory-record-store.ts';
 import { SwiftClient } from '../../client/swift-client.ts';
 import { SwiftRecordStore } from '../../client/swift-record-store.ts';
 import type { RecordStore } from '../../client/record-store.ts';
-import { ComputeAgent } from '../../compute/agent/compute-agent.ts';
+import { ComputeAgent, type ComputeAgentOptions } from '../../compute/agent/compute-agent.ts';
 import { MemoryHypervisor } from '../../compute/agent/hypervisor/memory.ts';
 import { ComputeService } from '../../compute/service.ts';
 import type { VolumeApi } from '../../compute/volume-api.ts';
@@ -96,11 +96,11 @@ export const COMPUTE_SERVICE_TOKEN = 'compute-service-token';
  * A compute agent for `c`'s records on a memory hypervisor, its state in a temp dir; `drain()`
  * waits until its queue is empty. Not started: call `start()` (or `register()` and `drain()`).
  */
-export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }, availabilityZone = 'nova'): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
+export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }, availabilityZone = 'nova', options: Partial<ComputeAgentOptions> = {}): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
   const dir = await makeTempDir('compute-agent-');
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
-    { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000 },
+    { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, ...options },
     { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };
@@ -118,8 +118,8 @@ export interface ServerOnAgent {
   close(): Promise<void>;
 }
 
-export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[]; allowResizeToSameHost?: boolean }): Promise<ServerOnAgent> {
-  const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false });
+export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[]; allowResizeToSameHost?: boolean; clock?: Clock }): Promise<ServerOnAgent> {
+  const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(options.clock ? { clock: options.clock } : {}) });
   const admin = await c.identity.token();
   const demo = await c.identity.token({ user: 'demo' });
   const agent = await makeAgent(c);
