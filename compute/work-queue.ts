@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate';
 
 export interface WorkItem {
   readonly server: string;
@@ -22,8 +22,12 @@ export interface WorkItem {
   readonly imageId?: string;
   /** `attach-volume`, `detach-volume`: the Cinder volume. */
   readonly volumeId?: string;
-  /** `resize-confirm`: the migration whose source is cleaned (the server record no longer names it). */
+  /** `resize-confirm`: the migration whose source is cleaned (the server record no longer names it); `evacuate`: the evacuation. */
   readonly migration?: string;
+  /** `evacuate` from 2.95: the vm state the server ends in on its new host. */
+  readonly targetState?: 'stopped';
+  /** `evacuate` before 2.14: the caller said the disk is on shared storage (no storage is shared here). */
+  readonly onSharedStorage?: boolean;
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */

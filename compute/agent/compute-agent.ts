@@ -32,6 +32,7 @@ import type { DiskTransfer } from './disk-transfer.ts';
 import { ImageCache } from './image-cache.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { VolumeSteps } from './volume-steps.ts';
+import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 
 export interface ComputeAgentOptions {
@@ -100,6 +101,7 @@ export class ComputeAgent {
   private readonly logger: Logger;
   /** Attach and detach (absent without a volume service). */
   private readonly volumeSteps: VolumeSteps | undefined;
+  private readonly evacuation: EvacuationSteps;
   private readonly unconfirmed: UnconfirmedResizes;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
@@ -118,6 +120,7 @@ export class ComputeAgent {
     this.disks = deps.disks;
     this.clock = deps.store.clock;
     this.logger = deps.logger;
+    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid) } });
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
   }
@@ -186,8 +189,10 @@ export class ComputeAgent {
    * reboot from the instance's XML) with `resume_guests_state_on_host_boot`. Without that
    * option a guest that should run and does not is recorded stopped, as Nova's power-state
    * sync does. Servers with a task are left to their queued task; ERROR ones are skipped.
+   * First, as Nova's, the guests evacuated from this host while it was down are destroyed.
    */
   async initHost(): Promise<void> {
+    await this.evacuation.destroyEvacuated();
     const host = await this.store.get<ComputeHostRecord>(T.hosts, this.options.host);
     for (const uuid of host?.instances ?? []) {
       const server = await this.store.get<ServerRecord>(T.servers, uuid);
@@ -284,6 +289,7 @@ export class ComputeAgent {
       else if (item.task === 'resize-finish') await this.resizeFinish(item);
       else if (item.task === 'resize-confirm') await this.resizeConfirm(item);
       else if (item.task === 'resize-revert-finish') await this.resizeRevertFinish(item);
+      else if (item.task === 'evacuate') await this.evacuation.run(item);
       else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
         if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
         await this.volumeSteps.run(item);
