@@ -50,9 +50,18 @@ async function setup(options: { crossAzAttach?: boolean; zone?: string } = {}) {
   const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
   const attach = (server: string, body: Record<string, unknown>, version = '2.79') => c.request('POST', `/v2.1/servers/${server}/os-volume_attachments`, { token: demo, version, body: { volumeAttachment: body } });
   const definition = async (server: string) => describeDomain(await a.hypervisor.domainXml(instanceName(await c.service.store.get(`servers`, server)), { inactive: true }));
+  const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
+  /** Another compute host (made after the boot, so the server stays on node1). */
+  const addHost = async (host: string) => {
+    const other = await makeAgent(c, host);
+    await other.agent.register();
+    others.push(other);
+    return other;
+  };
   return {
-    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition,
+    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition, addHost,
     async close() {
+      for (const other of others) await other.remove();
       await a.remove();
       await c.close();
       await volumeApi.close();
@@ -230,6 +239,36 @@ test('a detach of a volume the server does not have: 404 as Nova says; an attach
   const suspended = await t.attach(id, { volumeId: vol });
   assert.equal([suspended.status, suspended.json], [409, { conflictingRequest: { code: 409, message: `Cannot 'attach_volume' instance ${id} while it is in vm_state suspended` } }]);
   assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test('a running server gets the volume at once (the hypervisor hot-plugs): in the live guest, not only in its next start; remove takes it out of the running guest', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  const live = async () => describeDomain(await t.a.hypervisor.domainXml(name)).disks.map((d) => d.path);
+  assert.is((await t.a.hypervisor.info(name)).powerState, 'running');
+  assert.ok((await live()).includes(t.driver.localPath?.(vol) ?? '?'), 'the running guest has the volume');
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await t.a.agent.drain();
+  assert.is((await live()).length, 1, 'the running guest has only its root disk again');
+  assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test('a guest that will not let the volume go: the detach fails, the disk stays in the guest and the volume is in-use again', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  t.a.hypervisor.ignoreUnplug(name);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await t.a.agent.drain();
+  const shown = (await t.showVolume(vol)).json.volume;
+  assert.equal([shown.status, shown.attachments.length], ['in-use', 1], "Cinder's roll_detaching");
+  assert.ok(describeDomain(await t.a.hypervisor.domainXml(name)).disks.some((d) => d.path === t.driver.localPath?.(vol)), 'the guest still has it');
+  assert.is((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json.volumeAttachments.length, 1, 'the mapping stays');
 }));
 
 test.run();
