@@ -271,4 +271,57 @@ test('a guest that will not let the volume go: the detach fails, the disk stays 
   assert.is((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json.volumeAttachments.length, 1, 'the mapping stays');
 }));
 
+test("server volume update (PUT, 2.85): delete_on_termination changes; the other fields must stay as they are (Nova's 400s); a volume not attached is 404", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const other = await t.volume();
+  await t.attach(id, { volumeId: vol, tag: 'data' });
+  await t.a.agent.drain();
+  const put = (volume: string, body: Record<string, unknown>, version = '2.85', token = t.demo) => t.c.request('PUT', `/v2.1/servers/${id}/os-volume_attachments/${volume}`, { token, version, body: { volumeAttachment: body } });
+  const show = async () => (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo, version: '2.79' })).json.volumeAttachment;
+  const res = await put(vol, { volumeId: vol, delete_on_termination: true });
+  assert.equal([res.status, res.json], [202, undefined]);
+  assert.is((await show()).delete_on_termination, true);
+  // What the GET answered may be sent back unchanged.
+  assert.is((await put(vol, { volumeId: vol, id: vol, serverId: id, device: '/dev/vdb', tag: 'data', delete_on_termination: 'false' })).status, 202);
+  assert.is((await show()).delete_on_termination, false);
+  for (const [field, value] of [['device', '/dev/vdc'], ['tag', 'other'], ['serverId', other], ['id', other]] as const) {
+    const bad = await put(vol, { volumeId: vol, [field]: value, delete_on_termination: true });
+    assert.equal([bad.status, bad.json], [400, { badRequest: { code: 400, message: `The ${field} property is not mutable` } }]);
+  }
+  assert.is((await show()).delete_on_termination, false, 'a refused update changes nothing');
+  const missing = await put(other, { volumeId: other, delete_on_termination: true });
+  assert.equal([missing.status, missing.json], [404, { itemNotFound: { code: 404, message: `No volume Block Device Mapping with id ${other}.` } }]);
+  const unknown = await put(vol, { volumeId: vol, bootable: true });
+  assert.is(unknown.status, 400);
+  assert.match(unknown.json.badRequest.message, /Additional properties are not allowed \('bootable' was unexpected\)/);
+  const early = await put(vol, { volumeId: vol, delete_on_termination: true }, '2.84');
+  assert.is(early.status, 400, 'delete_on_termination is not in the schema before 2.85');
+  // The server's volume is deleted with it now.
+  assert.is((await put(vol, { volumeId: vol, delete_on_termination: true })).status, 202);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  assert.is((await t.showVolume(vol)).status, 404);
+}));
+
+test("a swap (any PUT before 2.85, or another volumeId) is Cinder's to ask: 403 by policy for a member; an admin gets Nova's 409, as no volume here is ever migrating; nothing changes", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const other = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const put = (body: Record<string, unknown>, version: string, token: string) => t.c.request('PUT', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token, version, body: { volumeAttachment: body } });
+  const forbidden = { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-volumes-attachments:swap to be performed." } };
+  for (const [body, version] of [[{ volumeId: other }, '2.1'], [{ volumeId: vol }, '2.84'], [{ volumeId: other, delete_on_termination: true }, '2.85']] as const) {
+    const res = await put(body, version, t.demo);
+    assert.equal([res.status, res.json], [403, forbidden], `${version} ${JSON.stringify(body)}`);
+  }
+  const admin = await put({ volumeId: other }, '2.1', t.admin);
+  assert.equal([admin.status, admin.json], [409, { conflictingRequest: { code: 409, message: `volume ${vol} is not migrating; this API should only be called by Cinder` } }]);
+  const m = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, version: '2.79' })).json.volumeAttachments;
+  assert.equal(m.map((x: { volumeId: string; delete_on_termination: boolean }) => [x.volumeId, x.delete_on_termination]), [[vol, false]]);
+  assert.equal([(await t.showVolume(vol)).json.volume.status, (await t.showVolume(other)).json.volume.status], ['in-use', 'available']);
+}));
+
 test.run();
