@@ -1,3 +1,4 @@
+import { rename } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
@@ -322,6 +323,77 @@ test("a swap (any PUT before 2.85, or another volumeId) is Cinder's to ask: 403 
   const m = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, version: '2.79' })).json.volumeAttachments;
   assert.equal(m.map((x: { volumeId: string; delete_on_termination: boolean }) => [x.volumeId, x.delete_on_termination]), [[vol, false]]);
   assert.equal([(await t.showVolume(vol)).json.volume.status, (await t.showVolume(other)).json.volume.status], ['in-use', 'available']);
+}));
+
+test("a server with a volume migrated to another host: the target connects the volume (Cinder's attachment has the new host), the guest there has it; a revert connects it on the source again", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const node2 = await t.addHost('node2');
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  const act = (body: unknown, token = t.demo) => t.c.request('POST', `/v2.1/servers/${id}/action`, { token, body });
+  const server = async () => (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin, version: '2.47' })).json.server;
+  const attachedOn = async () => {
+    const v = (await t.showVolume(vol)).json.volume;
+    return [v.status, v.attachments.map((a: { host_name: string; device: string }) => [a.host_name, a.device])];
+  };
+  const path = t.driver.localPath?.(vol) ?? '?';
+  const hasVolume = async (hv: typeof node2.hypervisor, inactive: boolean) => describeDomain(await hv.domainXml(name, { inactive })).disks.some((d) => d.path === path);
+
+  assert.is((await act({ migrate: null }, t.admin)).status, 202);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  const moved = await server();
+  assert.equal([moved.status, moved['OS-EXT-SRV-ATTR:host']], ['VERIFY_RESIZE', 'node2'], JSON.stringify(moved.fault));
+  assert.ok(await hasVolume(node2.hypervisor, false), "the target's running guest has the volume");
+  assert.ok(await hasVolume(node2.hypervisor, true));
+  assert.equal(await attachedOn(), ['in-use', [['node2', '/dev/vdb']]]);
+  assert.is((await act({ revertResize: null })).status, 202);
+  await node2.agent.drain();
+  await t.a.agent.drain();
+  const back = await server();
+  assert.equal([back.status, back['OS-EXT-SRV-ATTR:host']], ['ACTIVE', 'node1'], JSON.stringify(back.fault));
+  assert.ok(await hasVolume(t.a.hypervisor, false), "the source's guest has it again");
+  assert.equal(await attachedOn(), ['in-use', [['node1', '/dev/vdb']]]);
+
+  // Again, confirmed this time: the volume stays with the server on node2.
+  assert.is((await act({ migrate: null }, t.admin)).status, 202);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  assert.is((await act({ confirmResize: null })).status, 204);
+  await t.a.agent.drain();
+  assert.equal(await attachedOn(), ['in-use', [['node2', '/dev/vdb']]]);
+  assert.ok(await hasVolume(node2.hypervisor, true));
+  // And it detaches from there.
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await node2.agent.drain();
+  assert.equal(await attachedOn(), ['available', []]);
+  assert.not.ok(await hasVolume(node2.hypervisor, false));
+}));
+
+test('a move whose target cannot open the volume file fails before the guest starts: ERROR on its source, with a fault naming the file', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const node2 = await t.addHost('node2');
+  const path = t.driver.localPath?.(vol) ?? '?';
+  assert.is((await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.admin, body: { migrate: null } })).status, 202);
+  await t.a.agent.drain();
+  // The file out of the target's reach (a host on another machine than the volume host).
+  await rename(path, `${path}.away`);
+  try {
+    await node2.agent.drain();
+  } finally {
+    await rename(`${path}.away`, path);
+  }
+  const s = (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin })).json.server;
+  assert.equal([s.status, s['OS-EXT-SRV-ATTR:host']], ['ERROR', 'node1']);
+  assert.ok(s.fault.message.includes(path), s.fault.message);
+  assert.is((await node2.hypervisor.list()).length, 0, 'no guest left on the target');
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments.map((a: { host_name: string }) => a.host_name)], ['in-use', ['node1']], "Cinder's attachment is as it was");
 }));
 
 test.run();
