@@ -17,7 +17,8 @@ import { makeTempDir } from '../helpers/tmpdir.ts';
  * A server on real QEMU (TCG, no KVM needed): libvirtd and virtlogd started here by hand, the
  * libvirt driver on `qemu:///system` through a socket of the test's own. Runs where the machine
  * has Debian's libvirt-daemon, libvirt-daemon-driver-qemu and qemu-system-x86, a libvirt-qemu
- * user, root, and no libvirtd of its own running; elsewhere it says why and runs nothing.
+ * user, root, and no libvirtd of its own running; elsewhere it says why and runs nothing. The
+ * volume hot-unplug by a guest OS needs a Linux kernel in /boot (Debian's linux-image-amd64).
  */
 const LIBVIRTD = '/usr/sbin/libvirtd';
 const VIRTLOGD = '/usr/sbin/virtlogd';
