@@ -488,8 +488,9 @@ export class ComputeAgent {
 
   /**
    * A move's second half on the target (Nova's finish_resize): the disk downloaded, the ports
-   * bound to this host (compute's own token, as at boot), the guest defined with the new flavor
-   * and started if it ran; the server is here now, VERIFY_RESIZE.
+   * bound to this host (compute's own token, as at boot), the guest defined with the new flavor,
+   * its volumes connected here (they stay on the volume host: docs/decisions.md) and started if
+   * it ran; the server is here now, VERIFY_RESIZE.
    */
   private async resizeFinish(item: WorkItem): Promise<void> {
     const server = await this.store.get<ServerRecord>(T.servers, item.server);
@@ -504,6 +505,7 @@ export class ComputeAgent {
       await this.disks.download(m.id, disk);
       await this.bindPorts(server, this.options.host);
       await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
+      await this.volumeSteps?.connectHere(item.token, server);
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
       await setMigrationStatus(this.store, m.id, 'finished');
@@ -538,6 +540,7 @@ export class ComputeAgent {
     const name = server.instance_name;
     await this.bindPorts(server, this.options.host);
     await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
+    await this.volumeSteps?.connectHere(item.token, server);
     if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
     await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];

@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Logger } from '../../common/logger.ts';
 import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices } from '../block-device-record.ts';
 import { releaseVolumes } from '../release-volumes.ts';
@@ -56,6 +58,28 @@ export class VolumeSteps {
   }
 
   /**
+   * This host's connector to Cinder's attachment; Cinder answers the connection, which must be
+   * os-brick's `local` one (the volume host's file) and reachable from here.
+   */
+  private async connect(token: string, m: BlockDeviceMapping): Promise<{ path: string; format: 'raw' | 'qcow2' }> {
+    // A connection known before (a move) is checked first, so a host that cannot reach it leaves Cinder's attachment as it was.
+    if (m.connection !== undefined) await this.reachable(m.volume_id, m.connection.path);
+    const attachment = await this.volumes.attachmentUpdate(token, m.attachment_id as string, this.connector(m));
+    const data = (attachment.connection_info['data'] ?? {}) as Record<string, unknown>;
+    const path = data['device_path'];
+    if (attachment.connection_info['driver_volume_type'] !== 'local' || typeof path !== 'string') throw new Error(`volume ${m.volume_id}: no local connection (${JSON.stringify(attachment.connection_info).slice(0, 200)})`);
+    await this.reachable(m.volume_id, path);
+    return { path, format: data['format'] === 'qcow2' ? 'qcow2' : 'raw' };
+  }
+
+  /** A local connection names a file on the volume host: a compute host on another machine cannot open it. */
+  private async reachable(volumeId: string, path: string): Promise<void> {
+    await access(path, constants.R_OK | constants.W_OK).catch((err) => {
+      throw new Error(`volume ${volumeId}: its file ${path} (a local connection on the volume host) cannot be opened on host ${this.options.host}`, { cause: err });
+    });
+  }
+
+  /**
    * Connect, attach, complete. A failure undoes what it did, as Nova's does: the disk out of the
    * domain, Cinder's attachment deleted (the volume `available` again), the mapping gone.
    */
@@ -66,11 +90,7 @@ export class VolumeSteps {
     if (!server || !m || m.attachment_id === null || m.attached) return;
     const target = m.device_name.replace(/^\/dev\//, '');
     try {
-      const attachment = await this.volumes.attachmentUpdate(item.token, m.attachment_id, this.connector(m));
-      const data = (attachment.connection_info['data'] ?? {}) as Record<string, unknown>;
-      const path = data['device_path'];
-      if (attachment.connection_info['driver_volume_type'] !== 'local' || typeof path !== 'string') throw new Error(`volume ${volumeId}: no local connection (${JSON.stringify(attachment.connection_info).slice(0, 200)})`);
-      const format = data['format'] === 'qcow2' ? 'qcow2' : 'raw';
+      const { path, format } = await this.connect(item.token, m);
       await this.hypervisor.attachDisk(server.instance_name, { path, format, targetDev: target, serial: volumeId });
       await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, connection: { path, format } }));
       await this.volumes.attachmentComplete(item.token, m.attachment_id);
@@ -106,6 +126,24 @@ export class VolumeSteps {
   /** A server's volumes at its delete, its domain already gone (release-volumes.ts). */
   release(token: string, server: ServerRecord): Promise<void> {
     return releaseVolumes(this.store, this.volumes, token, server.uuid, this.logger);
+  }
+
+  /**
+   * The server's attached volumes connected on this host, into its domain defined here (Nova's
+   * `_update_volume_attachments` and `_complete_volume_attachments` in finish_resize and
+   * finish_revert_resize): each attachment updated with this host's connector (Cinder records
+   * the host and answers the connection), the disk put into the domain, the attachment completed.
+   * A volume this host cannot reach fails the move (the caller's rollback) before the guest starts.
+   */
+  async connectHere(token: string, server: ServerRecord): Promise<void> {
+    for (const m of await blockDevicesOf(this.store, server.uuid)) {
+      if (m.attachment_id === null || !m.attached) continue;
+      const connection = await this.connect(token, m);
+      await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
+      await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, connection }));
+      await this.volumes.attachmentComplete(token, m.attachment_id);
+      this.logger.info('volume connected on this host', { server: server.uuid, volume: m.volume_id, host: this.options.host });
+    }
   }
 
   /** Puts the attached volumes back into a domain defined again (rebuild, resize), which the new XML left out. */

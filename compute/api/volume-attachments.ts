@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
 import { atLeast } from '../api-version.ts';
 import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, nextDeviceName } from '../block-device-record.ts';
-import { badRequest, invalidState, NovaError, notFound } from '../errors.ts';
+import { badRequest, conflict, invalidState, NovaError, notFound, policyForbidden } from '../errors.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
 import { recordAction } from '../instance-actions.ts';
 import { T } from '../records.ts';
@@ -77,14 +77,45 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
     if (!DEVICE.test(device)) throw fieldError('device', device, `${pyRepr(device)} does not match '${DEVICE_PATTERN}'`);
   }
   const tag = body['tag'];
-  if (tag !== undefined) {
-    if (typeof tag !== 'string') throw fieldError('tag', tag, `${pyRepr(tag)} is not of type 'string'`);
-    if (tag.length === 0) throw fieldError('tag', tag, `${pyRepr(tag)} should be non-empty`);
-    if (tag.length > MAX_TAG_LENGTH) throw fieldError('tag', tag, `${pyRepr(tag)} is too long`);
-    if (/[,/]/.test(tag)) throw fieldError('tag', tag, `${pyRepr(tag)} does not match '^[^,/]*$'`);
-  }
+  if (tag !== undefined) checkTag(tag);
   const dot = body['delete_on_termination'];
   return { volumeId, tag: typeof tag === 'string' ? tag : null, deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot) };
+}
+
+/** A string member in Nova's `{'type': 'string', 'format': 'uuid'}`. */
+function uuidMember(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
+  if (!UUID.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
+  return value;
+}
+
+/**
+ * The PUT's `volumeAttachment` as Nova's `update` (to 2.84: `volumeId` only) and `update_v285`
+ * schemas check it: from 2.85 the GET's fields may come back (`id`, `serverId`, `device`,
+ * `tag`, `delete_on_termination`), though only `delete_on_termination` and `volumeId` change.
+ */
+function updateBody(req: ComputeRequest): Record<string, unknown> & { volumeId: string } {
+  const v285 = atLeast(req.version, '2.85');
+  const body = bodyMember(req.body, 'volumeAttachment', v285 ? ['volumeId', 'device', 'tag', 'delete_on_termination', 'serverId', 'id'] : ['volumeId'], ['volumeId']);
+  const volumeId = uuidMember('volumeId', body['volumeId']);
+  if (body['serverId'] !== undefined) uuidMember('serverId', body['serverId']);
+  if (body['id'] !== undefined) uuidMember('id', body['id']);
+  const device = body['device'];
+  if (device !== undefined && device !== null) {
+    if (typeof device !== 'string') throw fieldError('device', device, `${pyRepr(device)} is not of type 'string', 'null'`);
+    if (!DEVICE.test(device)) throw fieldError('device', device, `${pyRepr(device)} does not match '${DEVICE_PATTERN}'`);
+  }
+  const tag = body['tag'];
+  if (tag !== undefined) checkTag(tag);
+  if (body['delete_on_termination'] !== undefined) booleanParam('delete_on_termination', body['delete_on_termination']);
+  return { ...body, volumeId };
+}
+
+function checkTag(tag: unknown): asserts tag is string {
+  if (typeof tag !== 'string') throw fieldError('tag', tag, `${pyRepr(tag)} is not of type 'string'`);
+  if (tag.length === 0) throw fieldError('tag', tag, `${pyRepr(tag)} should be non-empty`);
+  if (tag.length > MAX_TAG_LENGTH) throw fieldError('tag', tag, `${pyRepr(tag)} is too long`);
+  if (/[,/]/.test(tag)) throw fieldError('tag', tag, `${pyRepr(tag)} does not match '^[^,/]*$'`);
 }
 
 /**
@@ -94,7 +125,8 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
  * Nova's libvirt driver picks it, whatever the request asked), creates Cinder's attachment
  * (the volume `reserved`) and queues the host's part (connect, the disk into the domain,
  * complete: the volume `in-use`); a detach marks the volume `detaching` and queues the host's
- * part (the disk out of the domain, the attachment deleted: the volume `available`).
+ * part (the disk out of the domain, the attachment deleted: the volume `available`). An update
+ * (2.85) changes `delete_on_termination`.
  */
 export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] {
   const { store, volumes } = d;
@@ -205,8 +237,48 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     return ACCEPTED;
   };
 
+  /**
+   * Nova's `update`: before 2.85 every PUT is a swap; from 2.85 the mapping's
+   * `delete_on_termination` changes (the other fields must stay as they are), and a different
+   * `volumeId` is a swap besides. A swap is Cinder's to ask for (policy `swap`: the service role
+   * or admin) while it migrates the volume, and Nova refuses one for a volume that is not
+   * migrating (409); this Cinder never migrates volumes, so every swap ends there.
+   */
+  const update = async (req: ComputeRequest) => {
+    const c = contextOf(req);
+    const body = updateBody(req);
+    const s = await visibleServer(store, req, req.params['server_id'] as string);
+    const volumeId = req.params['volume_id'] as string;
+    const onlySwap = !atLeast(req.version, '2.85');
+    const swap = onlySwap || body.volumeId !== volumeId;
+    if (swap && !c.isAdmin && !c.roles.includes('service')) throw policyForbidden('os_compute_api:os-volumes-attachments:swap');
+    if (!onlySwap) {
+      const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
+      if (!m) throw notFound(`No volume Block Device Mapping with id ${volumeId}.`);
+      if (body['id'] !== undefined && body['id'] !== volumeId) throw badRequest('The id property is not mutable');
+      if (body['serverId'] !== undefined && body['serverId'] !== s.uuid) throw badRequest('The serverId property is not mutable');
+      if (body['device'] !== undefined && body['device'] !== m.device_name) throw badRequest('The device property is not mutable');
+      if (body['tag'] !== undefined && body['tag'] !== m.tag) throw badRequest('The tag property is not mutable');
+      const dot = body['delete_on_termination'];
+      if (dot !== undefined) {
+        const value = booleanParam('delete_on_termination', dot);
+        await changeBlockDevices(store, s.uuid, (mappings) => mappings.map((x) => (x.uuid === m.uuid ? { ...x, delete_on_termination: value } : x)));
+      }
+    }
+    if (swap) {
+      const old = await cinderVolume(req, volumeId);
+      if (old['migration_status'] === undefined || old['migration_status'] === null || old['migration_status'] === '') {
+        throw conflict(`volume ${volumeId} is not migrating; this API should only be called by Cinder`);
+      }
+      // Unreachable with this Cinder (no volume migration); a migrating volume from another would need Nova's swap_volume.
+      throw conflict(`Cannot 'swap_volume' instance ${s.uuid}: volume ${volumeId} is migrating, and this cloud does not swap volumes`);
+    }
+    return ACCEPTED;
+  };
+
   return [
     { method: 'GET', path: '/v2.1/servers/{server_id}/os-volume_attachments', auth: 'token', handler: index },
+    { method: 'PUT', path: '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}', auth: 'token', handler: update },
     { method: 'POST', path: '/v2.1/servers/{server_id}/os-volume_attachments', auth: 'token', handler: create },
     { method: 'GET', path: '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}', auth: 'token', handler: show },
     { method: 'DELETE', path: '/v2.1/servers/{server_id}/os-volume_attachments/{volume_id}', auth: 'token', handler: remove },

@@ -217,7 +217,7 @@ export function hypervisorSuite(name: string, factory: () => Promise<HypervisorH
     assert.ok((await stat(t.disks[0]?.path ?? '?')).isFile());
   });
 
-  test('an attached disk is in the definition as a virtio disk with its file, format and serial; a running guest gets it at its next start', async () => {
+  test('an attached disk is in the definition as a virtio disk with its file, format and serial; a running guest has it at once where the driver hot-plugs, else from its next start', async () => {
     const s = await running();
     const volume = join(h.dir, `${s.name}.volume`);
     await writeFile(volume, Buffer.alloc(64 * 1024));
@@ -228,9 +228,26 @@ export function hypervisorSuite(name: string, factory: () => Promise<HypervisorH
     assert.match(definition, /<target dev=["']vdb["'] bus=["']virtio["']\/>/);
     assert.ok(definition.includes(`<serial>${id}</serial>`), definition);
     assert.is(await state(s.name), 'running', 'the guest runs on');
+    assert.is((await hv.domainXml(s.name)).includes(volume), hv.supports.hotplug, 'the running guest has the disk at once only where the driver hot-plugs');
     await hv.stop(s.name, { timeoutMs: 0 });
     await hv.start(s.name);
     assert.ok((await hv.domainXml(s.name)).includes(volume), 'the guest booted with it');
+  });
+
+  test('a detach from a running guest takes the disk out of the definition, and out of the guest at once where the driver hot-plugs', async () => {
+    const s = await running();
+    const volume = join(h.dir, `${s.name}.volume`);
+    await writeFile(volume, Buffer.alloc(64 * 1024));
+    await hv.attachDisk(s.name, { path: volume, format: 'raw', targetDev: 'vdb' });
+    await hv.stop(s.name, { timeoutMs: 0 });
+    await hv.start(s.name);
+    await hv.detachDisk(s.name, 'vdb');
+    assert.not.ok((await hv.domainXml(s.name, { inactive: true })).includes(volume));
+    assert.is((await hv.domainXml(s.name)).includes(volume), !hv.supports.hotplug, 'the guest keeps it until its next start only where the driver cannot unplug');
+    assert.is(await state(s.name), 'running');
+    await hv.stop(s.name, { timeoutMs: 0 });
+    await hv.start(s.name);
+    assert.not.ok((await hv.domainXml(s.name)).includes(volume), 'the guest booted without it');
   });
 
   test('attaching the same disk again changes nothing; another file at a taken target is refused', async () => {

@@ -98,7 +98,8 @@ export const COMPUTE_SERVICE_TOKEN = 'compute-service-token';
  */
 export async function makeAgent(c: TestCompute, host = 'node1', resources = { vcpus: 4, memoryMiB: 8192, diskGiB: 100 }, availabilityZone = 'nova', options: Partial<ComputeAgentOptions> = {}): Promise<{ agent: ComputeAgent; hypervisor: MemoryHypervisor; stateDir: string; remove(): Promise<void> }> {
   const dir = await makeTempDir('compute-agent-');
-  const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
+  // A guest that keeps a disk is given up on after two short attempts (Nova's 8 of 20 s).
+  const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, detachAttempts: 2, detachTimeoutMs: 50, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
     { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, ...options },
     { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: createLogger({ level: 'error', sink: () => {} }) },

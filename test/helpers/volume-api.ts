@@ -60,22 +60,24 @@ export interface TestVolumeApi {
  * with a key repository of its own. The API's GiB is `UNIT` (1 MiB) and backup chunks are
  * 64 KiB with 8 KiB blocks, so a "1 GiB" volume is 16 chunks. `images`: the image service
  * (a fake Glance) for volumes from images and uploads. `keys`: another service's key
- * repository (identity's), so its tokens work here; `driver`: a volume driver other than memory.
+ * repository (identity's), so its tokens work here; `driver`: a volume driver other than memory;
+ * `cluster`: another test API's records and backup objects (what a volume service started on
+ * another node finds in the cluster).
  */
-export async function startVolumeApi(options: { images?: ImageApi; keys?: string; driver?: VolumeDriver } = {}): Promise<TestVolumeApi> {
+export async function startVolumeApi(options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'> } = {}): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = options.keys ?? join(dir.path, 'fernet-keys');
   if (options.keys === undefined) fernetSetup(keys);
   const logger = createLogger({ level: 'error', sink: () => {} });
   const driver = options.driver ?? new MemoryVolumeDriver();
   const worker = new VolumeWorker(logger);
-  const stores = new Map<string, MemoryBackupObjectStore>();
+  const stores = options.cluster?.stores ?? new Map<string, MemoryBackupObjectStore>();
   const storeOf = (project: string): MemoryBackupObjectStore => {
     let s = stores.get(project);
     if (!s) stores.set(project, (s = new MemoryBackupObjectStore()));
     return s;
   };
-  const records = new VolumeRecords(new MemoryRecordStore());
+  const records = options.cluster?.records ?? new VolumeRecords(new MemoryRecordStore());
   const types = new VolumeTypes(records.store);
   const deps: VolumeApiDeps = {
     records,

@@ -3,9 +3,10 @@ import { checkDisk, type DiskSpec, diskXml } from './domain-xml.ts';
 import { DiskTargetInUse, InvalidDomainXml } from './errors.ts';
 
 /**
- * A domain's XML with a disk added or taken out: how the drivers attach and detach volumes,
- * by defining the domain again (the libvirt binding has no device attach; docs/decisions.md).
- * Both are pure and keep the rest of the XML as the hypervisor wrote it.
+ * A domain's XML with a disk added or taken out: how the drivers change a domain's persistent
+ * definition when they attach and detach volumes (defining the domain again: the libvirt binding
+ * has no device attach; docs/decisions.md), and how they tell whether a running guest has the
+ * disk. All pure; they keep the rest of the XML as the hypervisor wrote it.
  */
 
 function parse(xml: string): { doc: Document; root: Element; devices: Element } {
@@ -64,4 +65,14 @@ export function withoutDisk(xml: string, targetDev: string): string | undefined 
   if (disk === undefined) return undefined;
   devices.removeChild(disk);
   return new XMLSerializer().serializeToString(doc);
+}
+
+/**
+ * The `<disk>` element at `targetDev` as XML text (what a live detach names: libvirt finds the
+ * disk by its target), or `undefined` when the domain has none there. @throws {InvalidDomainXml}
+ */
+export function diskAt(xml: string, targetDev: string): string | undefined {
+  const { devices } = parse(xml);
+  const disk = elements(devices, 'disk').find((d) => targetOf(d) === targetDev);
+  return disk === undefined ? undefined : new XMLSerializer().serializeToString(disk);
 }

@@ -3,9 +3,9 @@ import { KeyedLock } from '../../../common/keyed-lock.ts';
 import { readConsoleTail } from './console-log.ts';
 import { extractDisk } from './disk-image.ts';
 import { describeDomain } from './domain-description.ts';
-import { withDisk, withoutDisk } from './domain-disks.ts';
+import { diskAt, withDisk, withoutDisk } from './domain-disks.ts';
 import type { DiskSpec } from './domain-xml.ts';
-import { ConsoleNotAvailable, DomainExists, DomainNotFound, DomainStateError, NotSupportedByDriver, SnapshotFailed } from './errors.ts';
+import { ConsoleNotAvailable, DeviceDetachFailed, DomainExists, DomainNotFound, DomainStateError, NotSupportedByDriver, SnapshotFailed } from './errors.ts';
 import type {
   DomainInfo,
   HostResources,
@@ -24,10 +24,14 @@ export const SOFT_REBOOT_TIMEOUT_MS = 120_000;
 
 export interface DriverBaseOptions {
   readonly clock: Clock;
-  /** How often a clean shutdown's progress is looked at (Nova polls every second). */
+  /** How often a clean shutdown's (or a disk detach's) progress is looked at (Nova polls a shutdown every second). */
   readonly shutdownPollMs?: number;
   /** The `qemu-img` command snapshots run. */
   readonly qemuImg?: string;
+  /** How many times a disk is asked out of a running guest (Nova's `[libvirt] device_detach_attempts`, 8). */
+  readonly detachAttempts?: number;
+  /** How long each ask waits for the guest to let the disk go (Nova's `device_detach_timeout`, 20 s). */
+  readonly detachTimeoutMs?: number;
 }
 
 const OFF: ReadonlySet<PowerState> = new Set(['shutdown', 'crashed']);
@@ -44,12 +48,16 @@ export abstract class HypervisorDriverBase implements Hypervisor {
   protected readonly clock: Clock;
   private readonly pollMs: number;
   private readonly qemuImg: string;
+  private readonly detachAttempts: number;
+  private readonly detachTimeoutMs: number;
   private readonly lock = new KeyedLock();
 
   constructor(options: DriverBaseOptions) {
     this.clock = options.clock;
     this.pollMs = options.shutdownPollMs ?? 1000;
     this.qemuImg = options.qemuImg ?? 'qemu-img';
+    this.detachAttempts = options.detachAttempts ?? 8;
+    this.detachTimeoutMs = options.detachTimeoutMs ?? 20_000;
   }
 
   /** The domain's UUID, or undefined when there is no such domain. */
@@ -74,6 +82,19 @@ export abstract class HypervisorDriverBase implements Hypervisor {
   protected abstract rawDefinitionXml(name: string): Promise<string>;
   abstract hostResources(): Promise<HostResources>;
   abstract close(): Promise<void>;
+
+  /** Plugs `disk` into the running or paused guest (only where `supports.hotplug`). */
+  protected rawAttachLive(_name: string, _disk: DiskSpec): Promise<void> {
+    return Promise.reject(new NotSupportedByDriver('disk hot-plug', 'this driver changes the definition only'));
+  }
+
+  /**
+   * Asks the running or paused guest to let the disk at `targetDev` go (`diskXml`, the live XML's
+   * element); it may go at once, later, or never (the guest decides). Only where `supports.hotplug`.
+   */
+  protected rawDetachLive(_name: string, _targetDev: string, _diskXml: string): Promise<void> {
+    return Promise.reject(new NotSupportedByDriver('disk hot-unplug', 'this driver changes the definition only'));
+  }
 
   async define(xml: string): Promise<DomainInfo> {
     const description = describeDomain(xml);
@@ -167,16 +188,39 @@ export abstract class HypervisorDriverBase implements Hypervisor {
 
   attachDisk(name: string, disk: DiskSpec): Promise<void> {
     return this.lock.run(name, async () => {
-      const next = withDisk(await this.rawDefinitionXml(name), disk);
-      if (next !== undefined) await this.rawDefine(next);
+      // Checked against the definition first, so a taken target changes nothing anywhere.
+      const definition = withDisk(await this.rawDefinitionXml(name), disk);
+      // Live first, as libvirt does with LIVE|CONFIG: a guest that refuses the disk leaves the definition as it was.
+      if (this.supports.hotplug && ON.has(await this.rawState(name)) && withDisk(await this.rawXml(name), disk) !== undefined) await this.rawAttachLive(name, disk);
+      if (definition !== undefined) await this.rawDefine(definition);
     });
   }
 
   detachDisk(name: string, targetDev: string): Promise<void> {
     return this.lock.run(name, async () => {
-      const next = withoutDisk(await this.rawDefinitionXml(name), targetDev);
-      if (next !== undefined) await this.rawDefine(next);
+      const definition = withoutDisk(await this.rawDefinitionXml(name), targetDev);
+      if (definition !== undefined) await this.rawDefine(definition);
+      if (this.supports.hotplug && ON.has(await this.rawState(name))) await this.detachLive(name, targetDev);
     });
+  }
+
+  /**
+   * Nova's `_detach_from_live_with_retry`: ask the guest, watch its live XML until the disk is
+   * gone (the binding has no device-removed event to wait on), ask again after
+   * `detachTimeoutMs`, at most `detachAttempts` times.
+   */
+  private async detachLive(name: string, targetDev: string): Promise<void> {
+    const liveDisk = async () => diskAt(await this.rawXml(name), targetDev);
+    for (let attempt = 0; attempt < this.detachAttempts; attempt++) {
+      const disk = await liveDisk();
+      if (disk === undefined) return;
+      await this.rawDetachLive(name, targetDev, disk);
+      const deadline = this.clock.monotonic() + this.detachTimeoutMs;
+      for (let left = this.detachTimeoutMs; left > 0 && (await liveDisk()) !== undefined; left = deadline - this.clock.monotonic()) {
+        await this.clock.sleep(Math.min(this.pollMs, left));
+      }
+    }
+    if ((await liveDisk()) !== undefined) throw new DeviceDetachFailed(name, targetDev, this.detachAttempts);
   }
 
   async consoleOutput(name: string): Promise<Buffer> {

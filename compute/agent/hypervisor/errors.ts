@@ -107,3 +107,18 @@ export class DiskTargetInUse extends SwiftError {
     this.targetDev = targetDev;
   }
 }
+
+/**
+ * A disk asked out of a running guest is still in it after every attempt (Nova's
+ * DeviceDetachFailed: the guest did not release the device); the definition no longer has it.
+ */
+export class DeviceDetachFailed extends SwiftError {
+  readonly domain: string;
+  readonly targetDev: string;
+
+  constructor(domain: string, targetDev: string, attempts: number) {
+    super('DEVICE_DETACH_FAILED', `device ${targetDev} is still attached to the running domain ${JSON.stringify(domain)} after ${attempts} detach attempts`);
+    this.domain = domain;
+    this.targetDev = targetDev;
+  }
+}

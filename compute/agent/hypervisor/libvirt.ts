@@ -1,6 +1,8 @@
-import { rm, stat, statfs } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
+import { type DiskSpec, diskXml } from './domain-xml.ts';
 import { DomainNotFound, HypervisorError, HypervisorUnavailable, InvalidDomainXml } from './errors.ts';
 import type { DomainInfo, HostResources, HypervisorSupports, PowerState } from './types.ts';
 
@@ -46,6 +48,8 @@ export interface LibvirtHypervisorOptions extends DriverBaseOptions {
    * saved here as `<name>.save`, and its file system's size is the host's disk.
    */
   readonly stateDir: string;
+  /** The `virsh` command that plugs disks into running guests (Debian's libvirt-clients). */
+  readonly virsh?: string;
 }
 
 /**
@@ -53,22 +57,26 @@ export interface LibvirtHypervisorOptions extends DriverBaseOptions {
  * snapshots and error codes, so (docs/decisions.md, "Compute"): reboots are shutdown/destroy
  * and start, as Nova's soft and hard reboots are; suspend is `virDomainSave` to a file in
  * `stateDir` and resume `virDomainRestore` (Nova's managed save, kept by us); snapshots are
- * `qemu-img convert` of the root disk while the guest is saved; and every state is checked
- * before acting, so the typed errors never depend on libvirt's messages.
+ * `qemu-img convert` of the root disk while the guest is saved; disks are plugged into and out
+ * of running guests by `virsh attach-device`/`detach-device --live` (a process per call; not on
+ * `test:` URIs, whose driver lives in this process and no other can reach); and every state is
+ * checked before acting, so the typed errors never depend on libvirt's messages.
  */
 export class LibvirtHypervisor extends HypervisorDriverBase {
   readonly supports: HypervisorSupports;
   private readonly uri: string;
   private readonly stateDir: string;
   private readonly conn: BindingConnection;
+  private readonly virsh: string;
 
   private constructor(options: LibvirtHypervisorOptions, conn: BindingConnection) {
     super(options);
     this.uri = options.uri;
     this.stateDir = options.stateDir;
     this.conn = conn;
+    this.virsh = options.virsh ?? 'virsh';
     const test = options.uri.startsWith('test:');
-    this.supports = { durable: !test, suspend: true, snapshot: true, realGuests: !test };
+    this.supports = { durable: !test, suspend: true, snapshot: true, realGuests: !test, hotplug: !test };
   }
 
   /** Loads the binding and connects. @throws {HypervisorUnavailable} */
@@ -196,6 +204,40 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   protected async rawDefinitionXml(name: string): Promise<string> {
     const domain = await this.lookup(name);
     return this.call('xml', () => this.conn.domainGetXMLDesc(domain, VIR_DOMAIN_XML_INACTIVE));
+  }
+
+  protected override rawAttachLive(name: string, disk: DiskSpec): Promise<void> {
+    return this.virshLive('attach-device', name, diskXml(disk));
+  }
+
+  protected override async rawDetachLive(name: string, _targetDev: string, xml: string): Promise<void> {
+    try {
+      await this.virshLive('detach-device', name, xml);
+    } catch (err) {
+      // QEMU refuses a second request while the guest still works on the first (a retry after a
+      // timeout); Nova ignores it the same way and keeps watching (its comment cites bz 1878659).
+      if (!(err instanceof HypervisorError && err.message.includes('already in the process of unplug'))) throw err;
+    }
+  }
+
+  /**
+   * `virsh -c <uri> <command> <domain> <file> --live`: the running guest only, as the definition
+   * is changed by defining it again. The device's XML goes through a file in `stateDir` (the
+   * domain's lock keeps one such call per domain at a time).
+   */
+  private async virshLive(command: 'attach-device' | 'detach-device', name: string, xml: string): Promise<void> {
+    const file = join(this.stateDir, `${name}.${command}.xml`);
+    await writeFile(file, xml);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        execFile(this.virsh, ['-c', this.uri, command, name, file, '--live'], { maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
+          if (err) reject(new HypervisorError(command, String(stderr).trim() || err.message, { cause: err }));
+          else resolve();
+        });
+      });
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async hostResources(): Promise<HostResources> {

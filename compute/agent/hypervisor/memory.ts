@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeDomain } from './domain-description.ts';
+import { withDisk, withoutDisk } from './domain-disks.ts';
+import type { DiskSpec } from './domain-xml.ts';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
 import { DomainNotFound } from './errors.ts';
 import type { DomainInfo, HostResources, HypervisorSupports, PowerState } from './types.ts';
@@ -20,13 +22,15 @@ export interface MemoryHypervisorOptions extends DriverBaseOptions {
 /**
  * The hypervisor twin (Nova's `nova/virt/fake.py`): domains are records in memory that follow
  * libvirt's state machine, guests shut down at once when asked, and snapshots copy the disk
- * file the XML names as the libvirt driver does. `ignoreShutdown` makes a guest that ignores
- * ACPI, for the forced paths.
+ * file the XML names as the libvirt driver does, and disks plug into a running guest at once.
+ * `ignoreShutdown` makes a guest that ignores ACPI, `ignoreUnplug` one that keeps its disks, for
+ * the forced and failed paths.
  */
 export class MemoryHypervisor extends HypervisorDriverBase {
-  readonly supports: HypervisorSupports = { durable: false, suspend: true, snapshot: true, realGuests: false };
+  readonly supports: HypervisorSupports = { durable: false, suspend: true, snapshot: true, realGuests: false, hotplug: true };
   private readonly domains = new Map<string, MemoryDomain>();
   private readonly deaf = new Set<string>();
+  private readonly holding = new Set<string>();
   private readonly resources: HostResources;
 
   constructor(options: MemoryHypervisorOptions) {
@@ -37,6 +41,11 @@ export class MemoryHypervisor extends HypervisorDriverBase {
   /** From now on the guest of `name` ignores clean shutdown requests (as a hung OS does). */
   ignoreShutdown(name: string): void {
     this.deaf.add(name);
+  }
+
+  /** From now on the guest of `name` keeps its disks when asked to let one go (as a guest holding a mounted disk can). */
+  ignoreUnplug(name: string): void {
+    this.holding.add(name);
   }
 
   private get(name: string): MemoryDomain {
@@ -99,6 +108,17 @@ export class MemoryHypervisor extends HypervisorDriverBase {
     this.get(name);
     this.domains.delete(name);
     this.deaf.delete(name);
+    this.holding.delete(name);
+  }
+
+  protected override async rawAttachLive(name: string, disk: DiskSpec): Promise<void> {
+    const domain = this.get(name);
+    domain.liveXml = withDisk(domain.liveXml ?? domain.xml, disk) ?? domain.liveXml;
+  }
+
+  protected override async rawDetachLive(name: string, targetDev: string): Promise<void> {
+    const domain = this.get(name);
+    if (!this.holding.has(name)) domain.liveXml = withoutDisk(domain.liveXml ?? domain.xml, targetDev) ?? domain.liveXml;
   }
 
   protected async rawInfo(name: string): Promise<DomainInfo> {

@@ -96,6 +96,11 @@ export interface HypervisorSupports {
   readonly snapshot: boolean;
   /** Guests run their own OS, so a clean shutdown may take time or be ignored. */
   readonly realGuests: boolean;
+  /**
+   * Disks are plugged into and out of a running or paused guest at once (Nova's
+   * `attach_device(live=True)`); without it a running guest sees a change at its next start.
+   */
+  readonly hotplug: boolean;
 }
 
 export interface Hypervisor {
@@ -152,13 +157,18 @@ export interface Hypervisor {
    */
   domainXml(name: string, options?: { readonly inactive?: boolean }): Promise<string>;
   /**
-   * Adds a disk (an attached volume) to the domain's definition by defining it again (the
-   * libvirt binding has no hot-plug): it is in the definition at once, and a running guest sees
-   * it from its next start. The same disk at the same target again changes nothing.
-   * @throws {DomainNotFound}; {DiskTargetInUse} another file holds the target.
+   * Adds a disk (an attached volume) to the domain's definition and, where `supports.hotplug`,
+   * to the running or paused guest at once (Nova's `attach_device(persistent=True, live=True)`);
+   * otherwise a running guest sees it from its next start. The same disk at the same target again
+   * changes nothing. @throws {DomainNotFound}; {DiskTargetInUse} another file holds the target.
    */
   attachDisk(name: string, disk: DiskSpec): Promise<void>;
-  /** Takes the disk at `targetDev` out of the definition; none there changes nothing. @throws {DomainNotFound} */
+  /**
+   * Takes the disk at `targetDev` out of the definition and, where `supports.hotplug`, out of the
+   * running or paused guest, asking again until it is gone from the guest (Nova's
+   * `_detach_with_retry`); none there changes nothing.
+   * @throws {DomainNotFound}; {DeviceDetachFailed} the guest still holds it after every attempt.
+   */
   detachDisk(name: string, targetDev: string): Promise<void>;
   /**
    * The end of the guest's serial console log (at most `CONSOLE_MAX_BYTES`), empty before the

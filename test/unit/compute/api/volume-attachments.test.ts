@@ -1,3 +1,4 @@
+import { rename } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
@@ -50,9 +51,18 @@ async function setup(options: { crossAzAttach?: boolean; zone?: string } = {}) {
   const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
   const attach = (server: string, body: Record<string, unknown>, version = '2.79') => c.request('POST', `/v2.1/servers/${server}/os-volume_attachments`, { token: demo, version, body: { volumeAttachment: body } });
   const definition = async (server: string) => describeDomain(await a.hypervisor.domainXml(instanceName(await c.service.store.get(`servers`, server)), { inactive: true }));
+  const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
+  /** Another compute host (made after the boot, so the server stays on node1). */
+  const addHost = async (host: string) => {
+    const other = await makeAgent(c, host);
+    await other.agent.register();
+    others.push(other);
+    return other;
+  };
   return {
-    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition,
+    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition, addHost,
     async close() {
+      for (const other of others) await other.remove();
       await a.remove();
       await c.close();
       await volumeApi.close();
@@ -230,6 +240,160 @@ test('a detach of a volume the server does not have: 404 as Nova says; an attach
   const suspended = await t.attach(id, { volumeId: vol });
   assert.equal([suspended.status, suspended.json], [409, { conflictingRequest: { code: 409, message: `Cannot 'attach_volume' instance ${id} while it is in vm_state suspended` } }]);
   assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test('a running server gets the volume at once (the hypervisor hot-plugs): in the live guest, not only in its next start; remove takes it out of the running guest', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  const live = async () => describeDomain(await t.a.hypervisor.domainXml(name)).disks.map((d) => d.path);
+  assert.is((await t.a.hypervisor.info(name)).powerState, 'running');
+  assert.ok((await live()).includes(t.driver.localPath?.(vol) ?? '?'), 'the running guest has the volume');
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await t.a.agent.drain();
+  assert.is((await live()).length, 1, 'the running guest has only its root disk again');
+  assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test('a guest that will not let the volume go: the detach fails, the disk stays in the guest and the volume is in-use again', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  t.a.hypervisor.ignoreUnplug(name);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await t.a.agent.drain();
+  const shown = (await t.showVolume(vol)).json.volume;
+  assert.equal([shown.status, shown.attachments.length], ['in-use', 1], "Cinder's roll_detaching");
+  assert.ok(describeDomain(await t.a.hypervisor.domainXml(name)).disks.some((d) => d.path === t.driver.localPath?.(vol)), 'the guest still has it');
+  assert.is((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json.volumeAttachments.length, 1, 'the mapping stays');
+}));
+
+test("server volume update (PUT, 2.85): delete_on_termination changes; the other fields must stay as they are (Nova's 400s); a volume not attached is 404", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const other = await t.volume();
+  await t.attach(id, { volumeId: vol, tag: 'data' });
+  await t.a.agent.drain();
+  const put = (volume: string, body: Record<string, unknown>, version = '2.85', token = t.demo) => t.c.request('PUT', `/v2.1/servers/${id}/os-volume_attachments/${volume}`, { token, version, body: { volumeAttachment: body } });
+  const show = async () => (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo, version: '2.79' })).json.volumeAttachment;
+  const res = await put(vol, { volumeId: vol, delete_on_termination: true });
+  assert.equal([res.status, res.json], [202, undefined]);
+  assert.is((await show()).delete_on_termination, true);
+  // What the GET answered may be sent back unchanged.
+  assert.is((await put(vol, { volumeId: vol, id: vol, serverId: id, device: '/dev/vdb', tag: 'data', delete_on_termination: 'false' })).status, 202);
+  assert.is((await show()).delete_on_termination, false);
+  for (const [field, value] of [['device', '/dev/vdc'], ['tag', 'other'], ['serverId', other], ['id', other]] as const) {
+    const bad = await put(vol, { volumeId: vol, [field]: value, delete_on_termination: true });
+    assert.equal([bad.status, bad.json], [400, { badRequest: { code: 400, message: `The ${field} property is not mutable` } }]);
+  }
+  assert.is((await show()).delete_on_termination, false, 'a refused update changes nothing');
+  const missing = await put(other, { volumeId: other, delete_on_termination: true });
+  assert.equal([missing.status, missing.json], [404, { itemNotFound: { code: 404, message: `No volume Block Device Mapping with id ${other}.` } }]);
+  const unknown = await put(vol, { volumeId: vol, bootable: true });
+  assert.is(unknown.status, 400);
+  assert.match(unknown.json.badRequest.message, /Additional properties are not allowed \('bootable' was unexpected\)/);
+  const early = await put(vol, { volumeId: vol, delete_on_termination: true }, '2.84');
+  assert.is(early.status, 400, 'delete_on_termination is not in the schema before 2.85');
+  // The server's volume is deleted with it now.
+  assert.is((await put(vol, { volumeId: vol, delete_on_termination: true })).status, 202);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  assert.is((await t.showVolume(vol)).status, 404);
+}));
+
+test("a swap (any PUT before 2.85, or another volumeId) is Cinder's to ask: 403 by policy for a member; an admin gets Nova's 409, as no volume here is ever migrating; nothing changes", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  const other = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const put = (body: Record<string, unknown>, version: string, token: string) => t.c.request('PUT', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token, version, body: { volumeAttachment: body } });
+  const forbidden = { forbidden: { code: 403, message: "Policy doesn't allow os_compute_api:os-volumes-attachments:swap to be performed." } };
+  for (const [body, version] of [[{ volumeId: other }, '2.1'], [{ volumeId: vol }, '2.84'], [{ volumeId: other, delete_on_termination: true }, '2.85']] as const) {
+    const res = await put(body, version, t.demo);
+    assert.equal([res.status, res.json], [403, forbidden], `${version} ${JSON.stringify(body)}`);
+  }
+  const admin = await put({ volumeId: other }, '2.1', t.admin);
+  assert.equal([admin.status, admin.json], [409, { conflictingRequest: { code: 409, message: `volume ${vol} is not migrating; this API should only be called by Cinder` } }]);
+  const m = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, version: '2.79' })).json.volumeAttachments;
+  assert.equal(m.map((x: { volumeId: string; delete_on_termination: boolean }) => [x.volumeId, x.delete_on_termination]), [[vol, false]]);
+  assert.equal([(await t.showVolume(vol)).json.volume.status, (await t.showVolume(other)).json.volume.status], ['in-use', 'available']);
+}));
+
+test("a server with a volume migrated to another host: the target connects the volume (Cinder's attachment has the new host), the guest there has it; a revert connects it on the source again", withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const node2 = await t.addHost('node2');
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  const act = (body: unknown, token = t.demo) => t.c.request('POST', `/v2.1/servers/${id}/action`, { token, body });
+  const server = async () => (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin, version: '2.47' })).json.server;
+  const attachedOn = async () => {
+    const v = (await t.showVolume(vol)).json.volume;
+    return [v.status, v.attachments.map((a: { host_name: string; device: string }) => [a.host_name, a.device])];
+  };
+  const path = t.driver.localPath?.(vol) ?? '?';
+  const hasVolume = async (hv: typeof node2.hypervisor, inactive: boolean) => describeDomain(await hv.domainXml(name, { inactive })).disks.some((d) => d.path === path);
+
+  assert.is((await act({ migrate: null }, t.admin)).status, 202);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  const moved = await server();
+  assert.equal([moved.status, moved['OS-EXT-SRV-ATTR:host']], ['VERIFY_RESIZE', 'node2'], JSON.stringify(moved.fault));
+  assert.ok(await hasVolume(node2.hypervisor, false), "the target's running guest has the volume");
+  assert.ok(await hasVolume(node2.hypervisor, true));
+  assert.equal(await attachedOn(), ['in-use', [['node2', '/dev/vdb']]]);
+  assert.is((await act({ revertResize: null })).status, 202);
+  await node2.agent.drain();
+  await t.a.agent.drain();
+  const back = await server();
+  assert.equal([back.status, back['OS-EXT-SRV-ATTR:host']], ['ACTIVE', 'node1'], JSON.stringify(back.fault));
+  assert.ok(await hasVolume(t.a.hypervisor, false), "the source's guest has it again");
+  assert.equal(await attachedOn(), ['in-use', [['node1', '/dev/vdb']]]);
+
+  // Again, confirmed this time: the volume stays with the server on node2.
+  assert.is((await act({ migrate: null }, t.admin)).status, 202);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  assert.is((await act({ confirmResize: null })).status, 204);
+  await t.a.agent.drain();
+  assert.equal(await attachedOn(), ['in-use', [['node2', '/dev/vdb']]]);
+  assert.ok(await hasVolume(node2.hypervisor, true));
+  // And it detaches from there.
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo })).status, 202);
+  await node2.agent.drain();
+  assert.equal(await attachedOn(), ['available', []]);
+  assert.not.ok(await hasVolume(node2.hypervisor, false));
+}));
+
+test('a move whose target cannot open the volume file fails before the guest starts: ERROR on its source, with a fault naming the file', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const vol = await t.volume();
+  await t.attach(id, { volumeId: vol });
+  await t.a.agent.drain();
+  const node2 = await t.addHost('node2');
+  const path = t.driver.localPath?.(vol) ?? '?';
+  assert.is((await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.admin, body: { migrate: null } })).status, 202);
+  await t.a.agent.drain();
+  // The file out of the target's reach (a host on another machine than the volume host).
+  await rename(path, `${path}.away`);
+  try {
+    await node2.agent.drain();
+  } finally {
+    await rename(`${path}.away`, path);
+  }
+  const s = (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin })).json.server;
+  assert.equal([s.status, s['OS-EXT-SRV-ATTR:host']], ['ERROR', 'node1']);
+  assert.ok(s.fault.message.includes(path), s.fault.message);
+  assert.is((await node2.hypervisor.list()).length, 0, 'no guest left on the target');
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments.map((a: { host_name: string }) => a.host_name)], ['in-use', ['node1']], "Cinder's attachment is as it was");
 }));
 
 test.run();

@@ -39,7 +39,7 @@ test('the host is the test node: 4 vCPUs, 8 GiB, the state directory\'s disk, ty
     assert.is(r.memoryMiB, 8192);
     assert.is(r.hypervisorType, 'test');
     assert.ok(r.diskGiB > 0);
-    assert.equal(hv.supports, { durable: false, suspend: true, snapshot: true, realGuests: false });
+    assert.equal(hv.supports, { durable: false, suspend: true, snapshot: true, realGuests: false, hotplug: false });
   } finally {
     await hv.close();
     await dir.remove();

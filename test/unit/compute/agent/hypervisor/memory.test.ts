@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { domainXml } from '../../../../../compute/agent/hypervisor/domain-xml.ts';
+import { DeviceDetachFailed } from '../../../../../compute/agent/hypervisor/errors.ts';
 import { MemoryHypervisor } from '../../../../../compute/agent/hypervisor/memory.ts';
 import { hypervisorSuite } from '../../../../conformance/hypervisor.ts';
 import { ManualClock } from '../../../../helpers/manual-clock.ts';
@@ -55,6 +56,22 @@ test('a soft reboot of a guest that ignores ACPI becomes a hard one after the wa
   const { elapsedMs } = await withTimePassing(clock, hv.reboot('deaf', 'soft', 5_000));
   assert.is(elapsedMs, 5_000);
   assert.is((await hv.info('deaf')).powerState, 'running');
+});
+
+test('a disk the running guest will not let go: asked device_detach_attempts times, each given its timeout, then DeviceDetachFailed; the definition is without it', async () => {
+  const clock = new ManualClock();
+  const hv = new MemoryHypervisor({ clock, shutdownPollMs: 1000, detachAttempts: 3, detachTimeoutMs: 5_000 });
+  await hv.define(domainXml(spec('holder')));
+  await hv.start('holder');
+  await hv.attachDisk('holder', { path: '/volumes/volume-1', format: 'raw', targetDev: 'vdb' });
+  assert.ok((await hv.domainXml('holder')).includes('/volumes/volume-1'), 'plugged into the running guest');
+  hv.ignoreUnplug('holder');
+  const detach = hv.detachDisk('holder', 'vdb').then(() => undefined, (err: unknown) => err);
+  const { value, elapsedMs } = await withTimePassing(clock, detach);
+  assert.ok(value instanceof DeviceDetachFailed, String(value));
+  assert.is(elapsedMs, 15_000, 'three attempts of 5 s');
+  assert.ok((await hv.domainXml('holder')).includes('/volumes/volume-1'), 'the guest still has it');
+  assert.not.ok((await hv.domainXml('holder', { inactive: true })).includes('/volumes/volume-1'), 'the next start boots without it');
 });
 
 test.run();
