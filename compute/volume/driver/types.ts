@@ -35,7 +35,7 @@ export interface SnapshotInfo {
  */
 export interface VolumeFile {
   readonly sizeBytes: number;
-  /** Up to `length` bytes from `position` (fewer only at the end of the volume). */
+  /** Up to `length` bytes from `position` (fewer only at the end of the volume), in a new buffer the caller owns. */
   read(position: number, length: number): Promise<Uint8Array>;
   /** @throws {InvalidVolume} past the end of the volume, or on a handle opened read-only. */
   write(position: number, data: Uint8Array): Promise<void>;
