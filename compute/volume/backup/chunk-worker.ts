@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import { move, Piscina } from 'piscina';
 import { blockSha256s, isZeros } from './block-hashes.ts';
 import { compressorFor } from './compression.ts';
@@ -136,13 +137,10 @@ export function openChunk(task: OpenTask): OpenedChunk {
 
 /**
  * `value`, marked so Piscina transfers the memory of `views` back instead of copying it. Views
- * over small buffers (Node's buffer pool, which cannot be transferred) are copied, cheaply.
+ * into Node's buffer pool (small buffers; it cannot be transferred) are copied, cheaply.
  */
 function transferring<T extends object>(value: T, views: readonly Uint8Array[]): T {
   const buffers = new Set<ArrayBuffer>();
-  for (const view of views) if (view.buffer instanceof ArrayBuffer && view.buffer.byteLength >= OWN_BUFFER_MIN) buffers.add(view.buffer);
+  for (const view of views) if (view.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(view.buffer)) buffers.add(view.buffer);
   return move({ [Piscina.transferableSymbol]: [...buffers], [Piscina.valueSymbol]: value } as unknown as ArrayBuffer) as unknown as T;
 }
-
-/** Node's buffer pool is 8 KiB: a buffer this big is one of its own. */
-const OWN_BUFFER_MIN = 64 * 1024;

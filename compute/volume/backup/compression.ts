@@ -1,5 +1,6 @@
-import { deflateSync, inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { InvalidBackup } from '../errors.ts';
+import { segmentedDeflate } from './segmented-deflate.ts';
 
 /**
  * Cinder's `backup_compression_algorithm` (cinder/backup/chunkeddriver.py): `zlib` (default;
@@ -17,16 +18,17 @@ export interface Compressor {
 }
 
 /**
- * zlib level 1, where Cinder's `zlib.compress(data)` uses Python's default, 6. The format is
- * the same (any level inflates with any zlib, Cinder's too); level 6 spent several times the
- * CPU of the whole rest of a backup for a few percent smaller chunks (docs/decisions.md).
+ * zlib level 1, where Cinder's `zlib.compress(data)` uses Python's default, 6: on volume data
+ * (zeros, text, random) level 6 cost 4x level 1's CPU on text for no smaller output, and
+ * either level spends ~25 CPU-s per GiB failing on random bytes, which `segmentedDeflate`
+ * stores instead. Any zlib inflates any level and the segments (Python's, so Cinder's too).
  */
 export const ZLIB_LEVEL = 1;
 /** Output buffers of this size: a few per compressed chunk instead of thousands of 16 KiB ones. */
 const OUT_CHUNK = 1024 * 1024;
 
 const zlibCodec = {
-  compress: (data: Uint8Array) => deflateSync(data, { level: ZLIB_LEVEL, chunkSize: OUT_CHUNK }),
+  compress: (data: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL),
   // One output buffer one byte larger than the chunk: no concatenation, and more output than
   // the metadata's length stops at once (a bad or hostile body cannot make us allocate more).
   decompress: (body: Uint8Array, length: number) => inflateSync(body, { chunkSize: Math.max(64, length + 1), maxOutputLength: Math.max(1, length) }),
