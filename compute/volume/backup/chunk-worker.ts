@@ -37,6 +37,8 @@ export interface PreparedPiece {
 }
 
 export interface PreparedChunk {
+  /** The task's `data`, handed back (its memory is reused for a later chunk). */
+  readonly data: Uint8Array;
   /** The SHA-256 of every block of the chunk. */
   readonly shas: string[];
   /** The whole chunk (full backup) or each run of blocks that differ from the parent's. */
@@ -57,10 +59,13 @@ export interface OpenTask {
   readonly shas: readonly string[];
   /** When set, also say which pieces of this size are not all zeros (Cinder's `_write_nonzero`). */
   readonly nonzeroPiece?: number;
+  /** Memory of at least `length` bytes to open a compressed body into (transferred; handed back as `data`). */
+  readonly out: Uint8Array;
 }
 
 export type OpenedChunk =
   | {
+      /** The chunk's bytes: in `out` when it was compressed, else the body. */
       readonly data: Uint8Array;
       /** `[start, end)` runs of the data that hold non-zero pieces, when asked for. */
       readonly nonzero?: Array<[number, number]>;
@@ -99,7 +104,7 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
     }
     return { start, length: bytes.length, md5, compression: compressor.name, body: compressed, bodyMd5: hash('md5', compressed, 'hex') };
   });
-  return transferring({ shas, pieces }, pieces.map((p) => p.body));
+  return transferring({ data, shas, pieces }, [data, ...pieces.map((p) => p.body)]);
 }
 
 /**
@@ -107,13 +112,16 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
  * and MD5 against the metadata, every block against the sha256 file. Answers `corrupt` (why)
  * instead of throwing, so the engine names the object in its own error.
  */
-export function openChunk(task: OpenTask): OpenedChunk {
+export async function openChunk(task: OpenTask): Promise<OpenedChunk> {
   const { length, blockSize, shas, offset } = task;
-  let data: Uint8Array;
-  try {
-    data = compressorFor(task.compression)?.decompress(task.body, length) ?? task.body;
-  } catch (err) {
-    return { corrupt: `does not decompress as ${task.compression}: ${(err as Error).message}` };
+  let data = task.body;
+  const compressor = compressorFor(task.compression);
+  if (compressor) {
+    try {
+      data = task.out.subarray(0, await compressor.decompressInto(task.body, task.out.subarray(0, length)));
+    } catch (err) {
+      return { corrupt: `does not decompress as ${task.compression}: ${(err as Error).message}` };
+    }
   }
   if (data.length !== length) return { corrupt: `holds ${data.length} bytes, the metadata says ${length}` };
   const md5 = hash('md5', data, 'hex');
@@ -123,7 +131,7 @@ export function openChunk(task: OpenTask): OpenedChunk {
     if (got[b] !== shas[b]) return { corrupt: `block ${offset / blockSize + b} (offset ${offset + b * blockSize}) does not match its SHA-256` };
   }
   const piece = task.nonzeroPiece;
-  if (piece === undefined) return transferring({ data }, [data]);
+  if (piece === undefined) return transferring({ data }, [data, task.out]);
   const nonzero: Array<[number, number]> = [];
   for (let at = 0; at < data.length; at += piece) {
     const end = Math.min(data.length, at + piece);
@@ -132,7 +140,7 @@ export function openChunk(task: OpenTask): OpenedChunk {
     if (last && last[1] === at) last[1] = end;
     else nonzero.push([at, end]);
   }
-  return transferring({ data, nonzero }, [data]);
+  return transferring({ data, nonzero }, [data, task.out]);
 }
 
 /**

@@ -27,9 +27,9 @@ export class ChunkWorkers {
     return this.pool.run(task, { name: 'prepareChunk', transferList: [task.data.buffer as ArrayBuffer] });
   }
 
-  /** Opens and checks a chunk object read back; `task.body` is handed over. */
+  /** Opens and checks a chunk object read back; `task.body` and `task.out` are handed over. */
   open(task: OpenTask): Promise<OpenedChunk> {
-    return this.pool.run(task, { name: 'openChunk', transferList: [task.body.buffer as ArrayBuffer] });
+    return this.pool.run(task, { name: 'openChunk', transferList: [task.body.buffer as ArrayBuffer, task.out.buffer as ArrayBuffer] });
   }
 
   /** Stops the threads (work queued or running fails). */

@@ -2,6 +2,7 @@ import type { Clock } from '../../../common/clock.ts';
 import type { VolumeFile } from '../driver/types.ts';
 import { BackupCorrupt, InvalidBackup } from '../errors.ts';
 import type { OpenedChunk, PreparedChunk, PrepareTask } from './chunk-worker.ts';
+import { type ChunkBuffers, sharedChunkBuffers } from './chunk-buffers.ts';
 import { type ChunkWorkers, sharedChunkWorkers } from './chunk-workers.ts';
 import { compressorFor } from './compression.ts';
 import type { BackupObjectStore } from './object-store.ts';
@@ -117,12 +118,14 @@ export class ChunkedBackupEngine {
   private readonly defaultContainer: string;
   private readonly concurrency: number;
   private readonly workers: ChunkWorkers;
+  private readonly buffers: ChunkBuffers;
 
   /**
-   * `deps.workers`: the threads for the CPU work (default: the process's shared pool).
+   * `deps.workers`: the threads for the CPU work; `deps.buffers`: chunk memory kept for reuse
+   * (default: the process's shared ones).
    * @throws {InvalidBackup} an unsupported compression algorithm
    */
-  constructor(options: BackupEngineOptions, deps: { store: BackupObjectStore; clock: Clock; workers?: ChunkWorkers }) {
+  constructor(options: BackupEngineOptions, deps: { store: BackupObjectStore; clock: Clock; workers?: ChunkWorkers; buffers?: ChunkBuffers }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.chunkSize = options.chunkSizeBytes ?? 52_428_800;
@@ -132,6 +135,7 @@ export class ChunkedBackupEngine {
     this.defaultContainer = options.defaultContainer ?? 'volumebackups';
     this.concurrency = Math.max(1, options.uploadConcurrency ?? 4);
     this.workers = deps.workers ?? sharedChunkWorkers();
+    this.buffers = deps.buffers ?? sharedChunkBuffers();
   }
 
   /**
@@ -172,12 +176,13 @@ export class ChunkedBackupEngine {
     let held = 0; // bytes read and not yet uploaded (being prepared, or bodies being sent)
     let failure: unknown;
 
-    const upload = (name: string, body: Uint8Array, md5: string): void => {
+    const upload = (name: string, body: Uint8Array, md5: string, done: () => void): void => {
       held += body.length;
       const task = this.store.put(container, name, body, md5).then(
         () => {
           held -= body.length;
           uploads.delete(task);
+          done();
         },
         (err: unknown) => {
           held -= body.length;
@@ -193,6 +198,13 @@ export class ChunkedBackupEngine {
       const prepared = await chunk.result;
       held -= chunk.size;
       for (const sha of prepared.shas) sha256s.push(sha);
+      // The chunk's memory is reused once no upload sends from it (a piece stored as it is does).
+      const memory = prepared.data.buffer as ArrayBuffer;
+      let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
+      const release = (): void => {
+        if (--users === 0) this.buffers.give(memory);
+      };
+      if (users === 0) this.buffers.give(memory);
       for (const piece of prepared.pieces) {
         while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
         if (failure !== undefined) return;
@@ -200,7 +212,7 @@ export class ChunkedBackupEngine {
         objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
         written.push(name);
         bytesUploaded += piece.length;
-        upload(name, piece.body, piece.bodyMd5);
+        upload(name, piece.body, piece.bodyMd5, piece.body.buffer === memory ? release : () => undefined);
       }
     };
 
@@ -212,7 +224,7 @@ export class ChunkedBackupEngine {
           else await Promise.race(uploads);
         }
         if (failure !== undefined) break;
-        const data = owned(await volume.read(offset, this.chunkSize));
+        const data = await this.readChunk(volume, offset);
         if (data.length === 0) break;
         const first = offset / this.shaBlock;
         const task: PrepareTask = { data, blockSize: this.shaBlock, compression: this.compression, ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}) };
@@ -288,7 +300,9 @@ export class ChunkedBackupEngine {
       const first = entry.offset / blockSize;
       // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
       const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
-      return this.workers.open({ body, compression: entry.compression, length: entry.length, md5: entry.md5, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
+      const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
+      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, md5: entry.md5, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
     };
     const opening: Array<Promise<OpenedChunk>> = [];
     const fill = (next: number): void => {
@@ -307,6 +321,7 @@ export class ChunkedBackupEngine {
         if ('corrupt' in opened) throw new BackupCorrupt(name, opened.corrupt);
         if (opened.nonzero) for (const [start, end] of opened.nonzero) await volume.write(entry.offset + start, opened.data.subarray(start, end));
         else await volume.write(entry.offset, opened.data);
+        if (opened.data.buffer.byteLength === this.chunkSize) this.buffers.give(opened.data.buffer as ArrayBuffer);
       }
       await volume.sync();
     } finally {
@@ -318,6 +333,13 @@ export class ChunkedBackupEngine {
   /** Deletes every object of the backup (Cinder's delete_backup); objects already gone are no error. */
   async delete(backup: Pick<StoredBackup, 'container' | 'serviceMetadata'>): Promise<void> {
     await this.deleteNames(backup.container, await this.store.listNames(backup.container, backup.serviceMetadata));
+  }
+
+  /** The chunk at `offset`, in reused memory when the volume can read into it; its whole buffer is the caller's. */
+  private async readChunk(volume: VolumeFile, offset: number): Promise<Uint8Array> {
+    if (!volume.readInto) return owned(await volume.read(offset, this.chunkSize));
+    const buffer = this.buffers.take(this.chunkSize);
+    return buffer.subarray(0, await volume.readInto(buffer, offset));
   }
 
   private readSha256File(backup: StoredBackup): Promise<Sha256File> {

@@ -1,4 +1,5 @@
-import { inflateSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { createInflate, createZstdDecompress, zstdCompressSync } from 'node:zlib';
 import { InvalidBackup } from '../errors.ts';
 import { segmentedDeflate } from './segmented-deflate.ts';
 
@@ -13,8 +14,13 @@ export interface Compressor {
   /** The name written into the backup's metadata (the configured name, lower-cased). */
   readonly name: string;
   compress(data: Uint8Array): Uint8Array;
-  /** @throws when `body` is not this format or holds more than `length` bytes. */
-  decompress(body: Uint8Array, length: number): Uint8Array;
+  /**
+   * Opens `body` into `out`; the number of bytes. Through a stream of 1 MiB pieces, so the
+   * only chunk-sized memory touched is `out`, which the caller reuses (a fresh 50 MiB output
+   * per chunk cost more CPU than the inflate), and a body that opens to more than `out` takes
+   * (bad or hostile) stops there. @throws when `body` is not this format or too big.
+   */
+  decompressInto(body: Uint8Array, out: Uint8Array): Promise<number>;
 }
 
 /**
@@ -27,16 +33,34 @@ export const ZLIB_LEVEL = 1;
 /** Output buffers of this size: a few per compressed chunk instead of thousands of 16 KiB ones. */
 const OUT_CHUNK = 1024 * 1024;
 
+/** Pieces a streamed decompression hands over: small enough for malloc to reuse their memory. */
+const PIECE = 1024 * 1024;
+
+function decompressInto(stream: Transform, body: Uint8Array, out: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let at = 0;
+    stream.on('data', (piece: Buffer) => {
+      if (at + piece.length > out.length) {
+        stream.destroy(new Error(`more than the ${out.length} bytes expected`));
+        return;
+      }
+      out.set(piece, at);
+      at += piece.length;
+    });
+    stream.on('end', () => resolve(at));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
+
 const zlibCodec = {
   compress: (data: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL),
-  // One output buffer one byte larger than the chunk: no concatenation, and more output than
-  // the metadata's length stops at once (a bad or hostile body cannot make us allocate more).
-  decompress: (body: Uint8Array, length: number) => inflateSync(body, { chunkSize: Math.max(64, length + 1), maxOutputLength: Math.max(1, length) }),
+  decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createInflate({ chunkSize: PIECE }), body, out),
 };
 const zstdCodec = {
   // The frame records its content size (pledgedSrcSize), as Cinder's one-shot zstd.compress writes it.
   compress: (data: Uint8Array) => zstdCompressSync(data, { pledgedSrcSize: data.length, chunkSize: OUT_CHUNK }),
-  decompress: (body: Uint8Array, length: number) => zstdDecompressSync(body, { chunkSize: Math.max(64, length + 1), maxOutputLength: Math.max(1, length) }),
+  decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createZstdDecompress({ chunkSize: PIECE }), body, out),
 };
 
 /** The compressor for `algorithm`, or `undefined` for none. @throws {InvalidBackup} unknown or unsupported. */
