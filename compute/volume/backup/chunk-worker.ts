@@ -20,6 +20,8 @@ export interface PrepareTask {
   readonly compression: string;
   /** The parent backup's SHA-256s of this chunk's blocks (an incremental); absent for a full backup. */
   readonly parentShas?: readonly string[];
+  /** Memory for the compressed chunk (transferred; handed back). */
+  readonly out: Uint8Array;
 }
 
 /** What one chunk object holds: `length` volume bytes from `start` (within the chunk). */
@@ -37,8 +39,9 @@ export interface PreparedPiece {
 }
 
 export interface PreparedChunk {
-  /** The task's `data`, handed back (its memory is reused for a later chunk). */
+  /** The task's `data` and `out`, handed back (their memory is reused for a later chunk). */
   readonly data: Uint8Array;
+  readonly out: Uint8Array;
   /** The SHA-256 of every block of the chunk. */
   readonly shas: string[];
   /** The whole chunk (full backup) or each run of blocks that differ from the parent's. */
@@ -95,7 +98,7 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
   const pieces = runs.map(([start, end]): PreparedPiece => {
     const bytes = data.subarray(start, end);
     const md5 = hash('md5', bytes, 'hex');
-    const compressed = compressor?.compress(bytes);
+    const compressed = compressor?.compress(bytes, runs.length === 1 ? task.out : undefined);
     // Cinder keeps a chunk that compression does not shrink as it is.
     if (!compressor || !compressed || compressed.length >= bytes.length) {
       // A run of an incremental is copied out, so what comes back is not the whole chunk's memory.
@@ -104,7 +107,7 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
     }
     return { start, length: bytes.length, md5, compression: compressor.name, body: compressed, bodyMd5: hash('md5', compressed, 'hex') };
   });
-  return transferring({ data, shas, pieces }, [data, ...pieces.map((p) => p.body)]);
+  return transferring({ data, out: task.out, shas, pieces }, [data, task.out, ...pieces.map((p) => p.body)]);
 }
 
 /**

@@ -22,9 +22,9 @@ export class ChunkWorkers {
     return this.pool.options.maxThreads;
   }
 
-  /** Hashes and compresses a chunk to back up; `task.data` is handed over. */
+  /** Hashes and compresses a chunk to back up; `task.data` and `task.out` are handed over. */
   prepare(task: PrepareTask): Promise<PreparedChunk> {
-    return this.pool.run(task, { name: 'prepareChunk', transferList: [task.data.buffer as ArrayBuffer] });
+    return this.pool.run(task, { name: 'prepareChunk', transferList: [task.data.buffer as ArrayBuffer, task.out.buffer as ArrayBuffer] });
   }
 
   /** Opens and checks a chunk object read back; `task.body` and `task.out` are handed over. */

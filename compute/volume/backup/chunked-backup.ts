@@ -198,13 +198,16 @@ export class ChunkedBackupEngine {
       const prepared = await chunk.result;
       held -= chunk.size;
       for (const sha of prepared.shas) sha256s.push(sha);
-      // The chunk's memory is reused once no upload sends from it (a piece stored as it is does).
-      const memory = prepared.data.buffer as ArrayBuffer;
-      let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
-      const release = (): void => {
-        if (--users === 0) this.buffers.give(memory);
-      };
-      if (users === 0) this.buffers.give(memory);
+      // The chunk's memory (read into, compressed into) is reused once no upload sends from it.
+      const releases = new Map<ArrayBufferLike, () => void>();
+      for (const memory of new Set([prepared.data.buffer, prepared.out.buffer])) {
+        let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
+        if (users === 0) this.reuse(memory);
+        else
+          releases.set(memory, () => {
+            if (--users === 0) this.reuse(memory);
+          });
+      }
       for (const piece of prepared.pieces) {
         while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
         if (failure !== undefined) return;
@@ -212,7 +215,7 @@ export class ChunkedBackupEngine {
         objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
         written.push(name);
         bytesUploaded += piece.length;
-        upload(name, piece.body, piece.bodyMd5, piece.body.buffer === memory ? release : () => undefined);
+        upload(name, piece.body, piece.bodyMd5, releases.get(piece.body.buffer) ?? (() => undefined));
       }
     };
 
@@ -227,7 +230,8 @@ export class ChunkedBackupEngine {
         const data = await this.readChunk(volume, offset);
         if (data.length === 0) break;
         const first = offset / this.shaBlock;
-        const task: PrepareTask = { data, blockSize: this.shaBlock, compression: this.compression, ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}) };
+        const out = this.compression === 'none' ? new Uint8Array(0) : this.buffers.take(this.chunkSize);
+        const task: PrepareTask = { data, out, blockSize: this.shaBlock, compression: this.compression, ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}) };
         const size = data.length;
         const result = this.workers.prepare(task);
         result.catch(() => undefined); // awaited in its turn; a failure then is the one reported
@@ -321,7 +325,7 @@ export class ChunkedBackupEngine {
         if ('corrupt' in opened) throw new BackupCorrupt(name, opened.corrupt);
         if (opened.nonzero) for (const [start, end] of opened.nonzero) await volume.write(entry.offset + start, opened.data.subarray(start, end));
         else await volume.write(entry.offset, opened.data);
-        if (opened.data.buffer.byteLength === this.chunkSize) this.buffers.give(opened.data.buffer as ArrayBuffer);
+        this.reuse(opened.data.buffer);
       }
       await volume.sync();
     } finally {
@@ -333,6 +337,11 @@ export class ChunkedBackupEngine {
   /** Deletes every object of the backup (Cinder's delete_backup); objects already gone are no error. */
   async delete(backup: Pick<StoredBackup, 'container' | 'serviceMetadata'>): Promise<void> {
     await this.deleteNames(backup.container, await this.store.listNames(backup.container, backup.serviceMetadata));
+  }
+
+  /** Keeps chunk-sized memory for the next chunk (other sizes are left to the collector). */
+  private reuse(memory: ArrayBufferLike): void {
+    if (memory instanceof ArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
   }
 
   /** The chunk at `offset`, in reused memory when the volume can read into it; its whole buffer is the caller's. */

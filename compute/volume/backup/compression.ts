@@ -7,13 +7,14 @@ import { segmentedDeflate } from './segmented-deflate.ts';
  * Cinder's `backup_compression_algorithm` (cinder/backup/chunkeddriver.py): `zlib` (default;
  * `gzip` is the same, Python's zlib module, so the zlib format), `zstd`, or none (`none`,
  * `off`, `no`). `bz2`/`bzip2` are Cinder's too but Node has no bzip2: refused, as Cinder refuses
- * an algorithm whose module is missing. The calls are synchronous: they run on the chunk
- * workers' threads (`chunk-workers.ts`), as Cinder runs them in native threads.
+ * an algorithm whose module is missing. They run on the chunk workers' threads
+ * (`chunk-workers.ts`), as Cinder runs them in native threads.
  */
 export interface Compressor {
   /** The name written into the backup's metadata (the configured name, lower-cased). */
   readonly name: string;
-  compress(data: Uint8Array): Uint8Array;
+  /** `data` compressed, into `into` when the compressor can and it fits (else new memory). */
+  compress(data: Uint8Array, into?: Uint8Array): Uint8Array;
   /**
    * Opens `body` into `out`; the number of bytes. Through a stream of 1 MiB pieces, so the
    * only chunk-sized memory touched is `out`, which the caller reuses (a fresh 50 MiB output
@@ -54,7 +55,7 @@ function decompressInto(stream: Transform, body: Uint8Array, out: Uint8Array): P
 }
 
 const zlibCodec = {
-  compress: (data: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL),
+  compress: (data: Uint8Array, into?: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL, into),
   decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createInflate({ chunkSize: PIECE }), body, out),
 };
 const zstdCodec = {

@@ -12,9 +12,10 @@ import { isZeros } from './block-hashes.ts';
  * are written as: the deflate of 64 KiB of zeros, made once, repeated; stored blocks (RFC 1951
  * 3.2.4, a copy); one deflate of the run at `level`. Every piece ends byte-aligned with an
  * empty stored block (zlib's `Z_SYNC_FLUSH`) and none is final, so they join into one deflate
- * stream, closed by an empty final stored block and the Adler-32 of `data`.
+ * stream, closed by an empty final stored block and the Adler-32 of `data`. Written into
+ * `into` when given and big enough, else into new memory.
  */
-export function segmentedDeflate(data: Uint8Array, level: number): Buffer {
+export function segmentedDeflate(data: Uint8Array, level: number, into?: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [ZLIB_HEADER];
   let adler = 1;
   let runStart = 0;
@@ -41,7 +42,15 @@ export function segmentedDeflate(data: Uint8Array, level: number): Buffer {
   const trailer = Buffer.alloc(4);
   trailer.writeUInt32BE(adler);
   parts.push(FINAL_EMPTY_STORED, trailer);
-  return Buffer.concat(parts);
+  // Into the caller's memory when it fits (reused: fresh memory costs more to touch than this).
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  if (!into || total > into.length) return Buffer.concat(parts, total);
+  let at = 0;
+  for (const part of parts) {
+    into.set(part, at);
+    at += part.length;
+  }
+  return into.subarray(0, total);
 }
 
 type SegmentClass = 'zeros' | 'random' | 'other';
