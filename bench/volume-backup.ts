@@ -4,14 +4,16 @@
  *
  *   node bench/volume-backup.ts --auth http://127.0.0.1:8080/auth/v1.0 --user test:tester \
  *        --key testing [--size-mib 1024] [--changed 0.01] [--compression zlib]
- *        [--chunk-mib 50] [--concurrency 2] [--dir /tmp] [--cluster-pids 123,456]
+ *        [--chunk-mib 50] [--concurrency 4] [--threads <cores>] [--dir /tmp]
+ *        [--cluster-pids 123,456]
  *
  * Makes a sparse raw volume of `size-mib`, fills it (a third zeros, a third text, a third
  * random bytes, per MiB), then times: the cluster's own large-object rate in the same run (the
  * volume's bytes PUT as one object, then GET), a full backup, an incremental after `changed` of
  * the volume was rewritten in 64 places, and restores of both onto new volumes, each checked
  * against the volume's SHA-256 at that point. Prints MiB/s of volume bytes for each step, the
- * CPU seconds per GiB this process spent (the volume service's part: hashing, compression)
+ * CPU seconds per GiB this process spent (the volume service's part: hashing, compression, on
+ * `--threads` chunk worker threads, counted with the rest of the process)
  * and, given `--cluster-pids` (the proxy's and storage processes' pids; their children are
  * counted too), the cluster's; then the backup's and restore's rates against the PUT's and
  * GET's (issue 19's goal: within 15%) and the incremental's time against a tenth of the full
@@ -26,10 +28,11 @@ import { systemClock } from '../common/clock.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { ChunkedBackupEngine, type StoredBackup } from '../compute/volume/backup/chunked-backup.ts';
+import { ChunkWorkers } from '../compute/volume/backup/chunk-workers.ts';
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 
-const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'dir', 'cluster-pids'];
+const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids'];
 const { flags } = splitArgs(process.argv.slice(2), new Set(FLAGS));
 const unknown = unknownFlag(flags, FLAGS);
 if (unknown !== undefined) throw new Error(`unknown flag --${unknown}`);
@@ -39,9 +42,15 @@ const changed = Number(flags.get('changed') ?? 0.01);
 const http = new UndiciBackendClient();
 const client = new SwiftClient({ authUrl: flags.get('auth') ?? 'http://127.0.0.1:8080/auth/v1.0', user: flags.get('user') ?? 'test:tester', key: flags.get('key') ?? 'testing' }, { http, clock: systemClock });
 const backupContainer = `volumebackups-bench-${randomBytes(3).toString('hex')}`;
+const workers = new ChunkWorkers(flags.has('threads') ? { threads: Number(flags.get('threads')) } : {});
 const engine = new ChunkedBackupEngine(
-  { chunkSizeBytes: Number(flags.get('chunk-mib') ?? 50) * MiB, compression: flags.get('compression') ?? 'zlib', uploadConcurrency: Number(flags.get('concurrency') ?? 2), defaultContainer: backupContainer },
-  { store: new SwiftBackupObjectStore(client), clock: systemClock },
+  {
+    chunkSizeBytes: Number(flags.get('chunk-mib') ?? 50) * MiB,
+    compression: flags.get('compression') ?? 'zlib',
+    ...(flags.has('concurrency') ? { uploadConcurrency: Number(flags.get('concurrency')) } : {}),
+    defaultContainer: backupContainer,
+  },
+  { store: new SwiftBackupObjectStore(client), clock: systemClock, workers },
 );
 const dir = await mkdtemp(join(flags.get('dir') ?? tmpdir(), 'swiftlet-volume-bench-'));
 const driver = new FileVolumeDriver({ dir });
@@ -174,4 +183,5 @@ try {
   for (const b of backups.reverse()) await engine.delete(b).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
   await http.close();
+  await workers.close();
 }

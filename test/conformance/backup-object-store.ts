@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { suite as uvuSuite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupObjectStore } from '../../compute/volume/backup/object-store.ts';
-import { BackupObjectMissing } from '../../compute/volume/backup/store-errors.ts';
+import { BackupObjectMissing, BackupStoreError } from '../../compute/volume/backup/store-errors.ts';
 import { rejects } from '../helpers/rejects.ts';
 
 /** The contract of `BackupObjectStore` (compute/volume/backup/object-store.ts), for the Swift store and its memory twin. */
@@ -37,6 +38,17 @@ export function suite(name: string, fixture: BackupObjectStoreFixture): void {
     assert.equal(Buffer.from(await store.get(c, 'volume_x/20261205/az_nova_backup_1-00001')), Buffer.from(data));
     await store.put(c, 'volume_x/20261205/az_nova_backup_1-00001', new Uint8Array([9, 9]));
     assert.equal([...(await store.get(c, 'volume_x/20261205/az_nova_backup_1-00001'))], [9, 9]);
+  });
+
+  test('a put with the MD5 of its body stores it; a put whose body is not that MD5 is refused and stores nothing', async () => {
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    const data = new Uint8Array(70_000).map((_, i) => (i * 13) & 0xff);
+    await store.put(c, 'good', data, createHash('md5').update(data).digest('hex'));
+    assert.equal(Buffer.from(await store.get(c, 'good')), Buffer.from(data));
+    await rejects(store.put(c, 'bad', data, createHash('md5').update('other bytes').digest('hex')), BackupStoreError);
+    await rejects(store.get(c, 'bad'), BackupObjectMissing);
+    assert.equal(await store.listNames(c, ''), ['good']);
   });
 
   test('get of a missing object is BackupObjectMissing; delete of one is no error', async () => {

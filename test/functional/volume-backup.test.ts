@@ -29,8 +29,8 @@ let driver: FileVolumeDriver;
 class CountingStore extends SwiftBackupObjectStore {
   chunkPuts = 0;
   afterPut: ((count: number) => Promise<void>) | undefined;
-  override async put(container: string, name: string, data: Uint8Array): Promise<void> {
-    await super.put(container, name, data);
+  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+    await super.put(container, name, data, md5);
     if (/-\d{5}$/.test(name)) this.chunkPuts++;
     await this.afterPut?.(this.chunkPuts);
   }

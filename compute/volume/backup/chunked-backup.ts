@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../../common/clock.ts';
-import { isAllZero } from '../all-zero.ts';
 import type { VolumeFile } from '../driver/types.ts';
 import { BackupCorrupt, InvalidBackup } from '../errors.ts';
-import { type Compressor, compressorFor } from './compression.ts';
+import type { OpenedChunk, PreparedChunk, PrepareTask } from './chunk-worker.ts';
+import { type ChunkBuffers, sharedChunkBuffers } from './chunk-buffers.ts';
+import { type ChunkWorkers, sharedChunkWorkers } from './chunk-workers.ts';
+import { compressorFor } from './compression.ts';
 import type { BackupObjectStore } from './object-store.ts';
 import { pythonJsonDumps } from './python-json.ts';
 
@@ -20,6 +21,8 @@ import { pythonJsonDumps } from './python-json.ts';
  * uploads only runs of changed blocks (offsets stay block-aligned). Restore reads the chain from
  * the full backup up, and checks each chunk's MD5 and every block's SHA-256 before any of it is
  * written to the volume. The volume is read and written one chunk at a time, never whole.
+ * Hashing, compression and checks run on the chunk workers' threads (`chunk-workers.ts`); this
+ * class orders the work and does the I/O.
  */
 export interface BackupEngineOptions {
   /** Cinder's `backup_swift_object_size` (default 50 MiB). */
@@ -32,7 +35,10 @@ export interface BackupEngineOptions {
   readonly availabilityZone?: string;
   /** Cinder's `backup_swift_container` (default volumebackups), for a backup that names none. */
   readonly defaultContainer?: string;
-  /** Chunks compressed and uploaded at once (memory holds about this many chunks plus one). */
+  /**
+   * Chunks in flight at once (default 4): read and not yet uploaded in a backup, fetched and not
+   * yet written in a restore. Memory holds about this many chunks, plus one per chunk worker.
+   */
   readonly uploadConcurrency?: number;
 }
 
@@ -78,6 +84,8 @@ export interface RestoreResult {
 const DRIVER_VERSION = '1.0.0';
 /** New volumes are written only where the full backup holds data, in pieces this big (Cinder's _write_nonzero). */
 const NONZERO_PIECE = 1024 * 1024;
+/** Object PUTs in flight at once: an incremental's small runs upload this many at a time. */
+const MAX_UPLOADS = 16;
 
 interface ChunkEntry {
   offset: number;
@@ -105,26 +113,39 @@ export class ChunkedBackupEngine {
   private readonly clock: Clock;
   private readonly chunkSize: number;
   private readonly shaBlock: number;
-  private readonly compressor: Compressor | undefined;
+  private readonly compression: string;
   private readonly az: string;
   private readonly defaultContainer: string;
   private readonly concurrency: number;
+  private readonly workers: ChunkWorkers;
+  private readonly buffers: ChunkBuffers;
 
-  /** @throws {InvalidBackup} an unsupported compression algorithm */
-  constructor(options: BackupEngineOptions, deps: { store: BackupObjectStore; clock: Clock }) {
+  /**
+   * `deps.workers`: the threads for the CPU work; `deps.buffers`: chunk memory kept for reuse
+   * (default: the process's shared ones).
+   * @throws {InvalidBackup} an unsupported compression algorithm
+   */
+  constructor(options: BackupEngineOptions, deps: { store: BackupObjectStore; clock: Clock; workers?: ChunkWorkers; buffers?: ChunkBuffers }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.chunkSize = options.chunkSizeBytes ?? 52_428_800;
     this.shaBlock = options.shaBlockSizeBytes ?? 32_768;
-    this.compressor = compressorFor(options.compression ?? 'zlib');
+    this.compression = compressorFor(options.compression ?? 'zlib')?.name ?? 'none';
     this.az = options.availabilityZone ?? 'nova';
     this.defaultContainer = options.defaultContainer ?? 'volumebackups';
-    this.concurrency = Math.max(1, options.uploadConcurrency ?? 2);
+    this.concurrency = Math.max(1, options.uploadConcurrency ?? 4);
+    this.workers = deps.workers ?? sharedChunkWorkers();
+    this.buffers = deps.buffers ?? sharedChunkBuffers();
   }
 
   /**
    * Backs `volume` up (an incremental when `request.parent` is set). On any failure every
    * object written is deleted before the error is thrown.
+   *
+   * The volume is read in order, one chunk at a time; the chunk workers hash and compress
+   * several chunks at once (one per thread, and one more waiting) while earlier ones upload.
+   * Chunks are named and listed in volume order whatever order the threads finish in. Memory
+   * holds at most `uploadConcurrency` chunks' worth of data read and not yet uploaded.
    * @throws {InvalidBackup} (chunk size not a multiple of the block size, the parent's block
    * size differs, the volume grew since the parent), {BackupStoreError}
    */
@@ -148,64 +169,85 @@ export class ChunkedBackupEngine {
     const objects: Array<Record<string, ChunkEntry>> = [];
     const sha256s: string[] = [];
     let bytesUploaded = 0;
-    const inFlight = new Set<Promise<void>>();
+    /** Chunks being hashed and compressed, oldest first. */
+    const preparing: Array<{ offset: number; size: number; result: Promise<PreparedChunk> }> = [];
+    const uploads = new Set<Promise<void>>();
+    const budget = this.concurrency * this.chunkSize;
+    let held = 0; // bytes read and not yet uploaded (being prepared, or bodies being sent)
     let failure: unknown;
 
-    const upload = (offset: number, data: Uint8Array): void => {
-      const name = `${prefix}-${String(objects.length + 1).padStart(5, '0')}`;
-      const entry: ChunkEntry = { offset, length: data.length, compression: 'none', md5: createHash('md5').update(data).digest('hex') };
-      objects.push({ [name]: entry });
-      written.push(name);
-      bytesUploaded += data.length;
-      const task = (async () => {
-        const { algorithm, body } = await this.prepareOutput(data);
-        entry.compression = algorithm;
-        await this.store.put(container, name, body);
-      })().then(
+    const upload = (name: string, body: Uint8Array, md5: string, done: () => void): void => {
+      held += body.length;
+      const task = this.store.put(container, name, body, md5).then(
         () => {
-          inFlight.delete(task);
+          held -= body.length;
+          uploads.delete(task);
+          done();
         },
         (err: unknown) => {
-          inFlight.delete(task);
+          held -= body.length;
+          uploads.delete(task);
           failure ??= err;
         },
       );
-      inFlight.add(task);
+      uploads.add(task);
+    };
+    /** Takes the oldest chunk's pieces, in order, into the metadata and on to upload. */
+    const takeOldest = async (): Promise<void> => {
+      const chunk = preparing.shift() as (typeof preparing)[number];
+      const prepared = await chunk.result;
+      held -= chunk.size;
+      for (const sha of prepared.shas) sha256s.push(sha);
+      // The chunk's memory (read into, compressed into) is reused once no upload sends from it.
+      const releases = new Map<ArrayBufferLike, () => void>();
+      for (const memory of new Set([prepared.data.buffer, prepared.out.buffer])) {
+        let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
+        if (users === 0) this.reuse(memory);
+        else
+          releases.set(memory, () => {
+            if (--users === 0) this.reuse(memory);
+          });
+      }
+      for (const piece of prepared.pieces) {
+        while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
+        if (failure !== undefined) return;
+        const name = `${prefix}-${String(objects.length + 1).padStart(5, '0')}`;
+        objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
+        written.push(name);
+        bytesUploaded += piece.length;
+        upload(name, piece.body, piece.bodyMd5, releases.get(piece.body.buffer) ?? (() => undefined));
+      }
     };
 
     try {
-      let shaIndex = 0;
       for (let offset = 0; offset < volume.sizeBytes && failure === undefined; offset += this.chunkSize) {
-        while (inFlight.size >= this.concurrency) await Promise.race(inFlight);
+        // Room for one more chunk: a thread free (or about to be), and the memory budget.
+        while (failure === undefined && (preparing.length > this.workers.threads || (held + this.chunkSize > budget && (preparing.length > 0 || uploads.size > 0)))) {
+          if (preparing.length > 0) await takeOldest();
+          else await Promise.race(uploads);
+        }
         if (failure !== undefined) break;
-        const data = await volume.read(offset, this.chunkSize);
+        const data = await this.readChunk(volume, offset);
         if (data.length === 0) break;
-        const shas = this.blockShas(data);
-        sha256s.push(...shas);
-        if (!parentShas) {
-          upload(offset, data);
-          continue;
-        }
-        // Runs of blocks whose SHA-256 differs from the parent's become chunks of their own.
-        let runStart = -1;
-        for (let i = 0; i < shas.length; i++, shaIndex++) {
-          if (shas[i] !== parentShas[shaIndex]) {
-            if (runStart === -1) runStart = i * this.shaBlock;
-          } else if (runStart !== -1) {
-            upload(offset + runStart, data.subarray(runStart, i * this.shaBlock));
-            runStart = -1;
-          }
-        }
-        if (runStart !== -1) upload(offset + runStart, data.subarray(runStart));
+        const first = offset / this.shaBlock;
+        const out = this.compression === 'none' ? new Uint8Array(0) : this.buffers.take(this.chunkSize);
+        const task: PrepareTask = { data, out, blockSize: this.shaBlock, compression: this.compression, ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}) };
+        const size = data.length;
+        const result = this.workers.prepare(task);
+        result.catch(() => undefined); // awaited in its turn; a failure then is the one reported
+        held += size;
+        preparing.push({ offset, size, result });
       }
-      await Promise.all(inFlight);
+      while (preparing.length > 0 && failure === undefined) await takeOldest();
+      await Promise.all(uploads);
       if (failure !== undefined) throw failure;
 
       const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
       await this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
       await this.putJson(container, `${prefix}_metadata`, { ...common, objects, parent_id: request.parent?.id ?? null, volume_meta: request.volumeMeta ?? null }, written);
     } catch (err) {
-      await Promise.allSettled(inFlight);
+      await Promise.allSettled(preparing.map((p) => p.result));
+      await Promise.allSettled(uploads);
       await this.deleteNames(container, written);
       throw err;
     }
@@ -218,8 +260,13 @@ export class ChunkedBackupEngine {
    * file is read and checked before the volume is touched; each chunk is checked before it is
    * written. `volumeIsNew`: the volume holds only zeros, so the full backup's zero pieces are
    * not written and the volume stays sparse.
-   * @throws {InvalidBackup} (a broken chain, an unknown version, objects that do not match the
-   * metadata, a volume too small), {BackupCorrupt}, {BackupObjectMissing}, {BackupStoreError}
+   *
+   * Up to `uploadConcurrency` chunks are fetched, opened and checked at once (on the chunk
+   * workers), and written strictly in order, so an incremental's chunks land over its parent's.
+   * The volume is synced before this returns.
+   * @throws {InvalidBackup} (a broken chain, an unknown version or compression, objects that do
+   * not match the metadata, a volume too small), {BackupCorrupt}, {BackupObjectMissing},
+   * {BackupStoreError}
    */
   async restore(chain: readonly StoredBackup[], volume: VolumeFile, options: { volumeIsNew: boolean }): Promise<RestoreResult> {
     if (chain.length === 0) throw new InvalidBackup('nothing to restore');
@@ -241,26 +288,50 @@ export class ChunkedBackupEngine {
     for (const layer of layers) for (const o of layer.metadata.objects) for (const e of Object.values(o)) needed = Math.max(needed, e.offset + e.length);
     if (needed > volume.sizeBytes) throw new InvalidBackup(`volume size ${volume.sizeBytes} is too small to restore backup of size ${needed}`);
 
-    let restored = 0;
-    for (const [layerIndex, layer] of layers.entries()) {
-      const entries = layer.metadata.objects.map((o) => Object.entries(o)[0] as [string, ChunkEntry]);
-      // One chunk is fetched while the one before it is checked and written.
-      let next = entries[0] ? this.store.get(layer.backup.container, entries[0][0]) : undefined;
-      for (let i = 0; i < entries.length; i++) {
-        const [name, entry] = entries[i] as [string, ChunkEntry];
-        const body = await (next as Promise<Uint8Array>);
-        next = entries[i + 1] ? this.store.get(layer.backup.container, (entries[i + 1] as [string, ChunkEntry])[0]) : undefined;
-        next?.catch(() => undefined); // awaited on its turn; a failure then is the one reported
-        const data = await this.decompress(name, entry, body);
-        this.check(name, entry, data, layer.sha);
-        // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
-        if (options.volumeIsNew && layerIndex === 0) await writeNonzero(volume, entry.offset, data);
-        else await volume.write(entry.offset, data);
-        await volume.sync();
-        restored++;
+    // Every chunk of the chain, in the order it is written; checked before anything is fetched.
+    const chunks = layers.flatMap((layer, layerIndex) =>
+      layer.metadata.objects.map((o) => {
+        const [name, entry] = Object.entries(o)[0] as [string, ChunkEntry];
+        compressorFor(entry.compression); // an algorithm we cannot open fails the restore before it starts
+        if (entry.offset % layer.sha.chunk_size !== 0) throw new BackupCorrupt(name, `offset ${entry.offset} is not on a hash block boundary`);
+        return { layer, layerIndex, name, entry };
+      }),
+    );
+    const open = async (chunk: (typeof chunks)[number]): Promise<OpenedChunk> => {
+      const { layer, layerIndex, name, entry } = chunk;
+      const body = owned(await this.store.get(layer.backup.container, name));
+      const blockSize = layer.sha.chunk_size;
+      const first = entry.offset / blockSize;
+      // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
+      const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
+      // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
+      const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
+      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, md5: entry.md5, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+    };
+    const opening: Array<Promise<OpenedChunk>> = [];
+    const fill = (next: number): void => {
+      for (let i = next + opening.length; i < chunks.length && opening.length < this.concurrency; i++) {
+        const p = open(chunks[i] as (typeof chunks)[number]);
+        p.catch(() => undefined); // awaited in its turn; a failure then is the one reported
+        opening.push(p);
       }
+    };
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        fill(i);
+        const { name, entry } = chunks[i] as (typeof chunks)[number];
+        const opened = await (opening.shift() as Promise<OpenedChunk>);
+        fill(i + 1);
+        if ('corrupt' in opened) throw new BackupCorrupt(name, opened.corrupt);
+        if (opened.nonzero) for (const [start, end] of opened.nonzero) await volume.write(entry.offset + start, opened.data.subarray(start, end));
+        else await volume.write(entry.offset, opened.data);
+        this.reuse(opened.data.buffer);
+      }
+      await volume.sync();
+    } finally {
+      await Promise.allSettled(opening);
     }
-    return { objectsRestored: restored, volumeMeta: (layers.at(-1)?.metadata.volume_meta as unknown) ?? null };
+    return { objectsRestored: chunks.length, volumeMeta: (layers.at(-1)?.metadata.volume_meta as unknown) ?? null };
   }
 
   /** Deletes every object of the backup (Cinder's delete_backup); objects already gone are no error. */
@@ -268,40 +339,16 @@ export class ChunkedBackupEngine {
     await this.deleteNames(backup.container, await this.store.listNames(backup.container, backup.serviceMetadata));
   }
 
-  private blockShas(data: Uint8Array): string[] {
-    const shas: string[] = [];
-    for (let at = 0; at < data.length; at += this.shaBlock) shas.push(createHash('sha256').update(data.subarray(at, at + this.shaBlock)).digest('hex'));
-    return shas;
+  /** Keeps chunk-sized memory for the next chunk (other sizes are left to the collector). */
+  private reuse(memory: ArrayBufferLike): void {
+    if (memory instanceof ArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
   }
 
-  private async prepareOutput(data: Uint8Array): Promise<{ algorithm: string; body: Uint8Array }> {
-    if (!this.compressor) return { algorithm: 'none', body: data };
-    const compressed = await this.compressor.compress(data);
-    // Cinder keeps a chunk that compression does not shrink as it is.
-    if (compressed.length >= data.length) return { algorithm: 'none', body: data };
-    return { algorithm: this.compressor.name, body: compressed };
-  }
-
-  private async decompress(name: string, entry: ChunkEntry, body: Uint8Array): Promise<Uint8Array> {
-    const codec = compressorFor(entry.compression);
-    if (!codec) return body;
-    try {
-      return await codec.decompress(body);
-    } catch (err) {
-      throw new BackupCorrupt(name, `does not decompress as ${entry.compression}: ${(err as Error).message}`);
-    }
-  }
-
-  private check(name: string, entry: ChunkEntry, data: Uint8Array, sha: Sha256File): void {
-    if (data.length !== entry.length) throw new BackupCorrupt(name, `holds ${data.length} bytes, the metadata says ${entry.length}`);
-    const md5 = createHash('md5').update(data).digest('hex');
-    if (md5 !== entry.md5) throw new BackupCorrupt(name, `MD5 ${md5} is not the recorded ${entry.md5}`);
-    if (entry.offset % sha.chunk_size !== 0) throw new BackupCorrupt(name, `offset ${entry.offset} is not on a hash block boundary`);
-    const first = entry.offset / sha.chunk_size;
-    for (let b = 0, at = 0; at < data.length; b++, at += sha.chunk_size) {
-      const got = createHash('sha256').update(data.subarray(at, at + sha.chunk_size)).digest('hex');
-      if (got !== sha.sha256s[first + b]) throw new BackupCorrupt(name, `block ${first + b} (offset ${entry.offset + at}) does not match its SHA-256`);
-    }
+  /** The chunk at `offset`, in reused memory when the volume can read into it; its whole buffer is the caller's. */
+  private async readChunk(volume: VolumeFile, offset: number): Promise<Uint8Array> {
+    if (!volume.readInto) return owned(await volume.read(offset, this.chunkSize));
+    const buffer = this.buffers.take(this.chunkSize);
+    return buffer.subarray(0, await volume.readInto(buffer, offset));
   }
 
   private readSha256File(backup: StoredBackup): Promise<Sha256File> {
@@ -332,9 +379,7 @@ function utcStamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-async function writeNonzero(volume: VolumeFile, offset: number, data: Uint8Array): Promise<void> {
-  for (let at = 0; at < data.length; at += NONZERO_PIECE) {
-    const piece = data.subarray(at, at + NONZERO_PIECE);
-    if (!isAllZero(piece)) await volume.write(offset + at, piece);
-  }
+/** `data` in memory of its own, so it can be handed to a chunk worker (a view into more is copied). */
+function owned(data: Uint8Array): Uint8Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
 }

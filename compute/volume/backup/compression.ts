@@ -1,24 +1,68 @@
-import { promisify } from 'node:util';
-import { deflate, inflate, zstdCompress, zstdDecompress } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { createInflate, createZstdDecompress, zstdCompressSync } from 'node:zlib';
 import { InvalidBackup } from '../errors.ts';
+import { segmentedDeflate } from './segmented-deflate.ts';
 
 /**
  * Cinder's `backup_compression_algorithm` (cinder/backup/chunkeddriver.py): `zlib` (default;
  * `gzip` is the same, Python's zlib module, so the zlib format), `zstd`, or none (`none`,
  * `off`, `no`). `bz2`/`bzip2` are Cinder's too but Node has no bzip2: refused, as Cinder refuses
- * an algorithm whose module is missing. Work runs on libuv's pool, not the event loop.
+ * an algorithm whose module is missing. They run on the chunk workers' threads
+ * (`chunk-workers.ts`), as Cinder runs them in native threads.
  */
-export type Codec = (data: Uint8Array) => Promise<Uint8Array>;
-
 export interface Compressor {
   /** The name written into the backup's metadata (the configured name, lower-cased). */
   readonly name: string;
-  readonly compress: Codec;
-  readonly decompress: Codec;
+  /** `data` compressed, into `into` when the compressor can and it fits (else new memory). */
+  compress(data: Uint8Array, into?: Uint8Array): Uint8Array;
+  /**
+   * Opens `body` into `out`; the number of bytes. Through a stream of 1 MiB pieces, so the
+   * only chunk-sized memory touched is `out`, which the caller reuses (a fresh 50 MiB output
+   * per chunk cost more CPU than the inflate), and a body that opens to more than `out` takes
+   * (bad or hostile) stops there. @throws when `body` is not this format or too big.
+   */
+  decompressInto(body: Uint8Array, out: Uint8Array): Promise<number>;
 }
 
-const zlibCodec = { compress: promisify(deflate), decompress: promisify(inflate) };
-const zstdCodec = { compress: promisify(zstdCompress), decompress: promisify(zstdDecompress) };
+/**
+ * zlib level 1, where Cinder's `zlib.compress(data)` uses Python's default, 6: on text level 6
+ * cost ~1.5x level 1's CPU and both shrank it under 1%; either spends ~25 CPU-s per GiB
+ * failing on random bytes, which `segmentedDeflate` stores instead. Any zlib inflates any
+ * level and the segments (Python's, so Cinder's too).
+ */
+export const ZLIB_LEVEL = 1;
+/** Output buffers of this size: a few per compressed chunk instead of thousands of 16 KiB ones. */
+const OUT_CHUNK = 1024 * 1024;
+
+/** Pieces a streamed decompression hands over: small enough for malloc to reuse their memory. */
+const PIECE = 1024 * 1024;
+
+function decompressInto(stream: Transform, body: Uint8Array, out: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let at = 0;
+    stream.on('data', (piece: Buffer) => {
+      if (at + piece.length > out.length) {
+        stream.destroy(new Error(`more than the ${out.length} bytes expected`));
+        return;
+      }
+      out.set(piece, at);
+      at += piece.length;
+    });
+    stream.on('end', () => resolve(at));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
+
+const zlibCodec = {
+  compress: (data: Uint8Array, into?: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL, into),
+  decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createInflate({ chunkSize: PIECE }), body, out),
+};
+const zstdCodec = {
+  // The frame records its content size (pledgedSrcSize), as Cinder's one-shot zstd.compress writes it.
+  compress: (data: Uint8Array) => zstdCompressSync(data, { pledgedSrcSize: data.length, chunkSize: OUT_CHUNK }),
+  decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createZstdDecompress({ chunkSize: PIECE }), body, out),
+};
 
 /** The compressor for `algorithm`, or `undefined` for none. @throws {InvalidBackup} unknown or unsupported. */
 export function compressorFor(algorithm: string): Compressor | undefined {

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { BackupObjectStore } from './object-store.ts';
 import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
 
@@ -14,17 +15,19 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
     return [...(this.containers.get(container)?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
   }
 
-  async put(container: string, name: string, data: Uint8Array): Promise<void> {
+  async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
     const objects = this.containers.get(container);
     if (!objects) throw new BackupStoreError(`PUT ${container}/${name}: 404`);
-    objects.set(name, data.slice());
+    // Swift's object server answers 422 to a body that is not its ETag, and stores nothing.
+    if (md5 !== undefined && hash('md5', data, 'hex') !== md5) throw new BackupStoreError(`PUT ${container}/${name}: 422`);
+    objects.set(name, new Uint8Array(data)); // a copy (a Buffer's slice would be a view)
     this.puts++;
   }
 
   async get(container: string, name: string): Promise<Uint8Array> {
     const data = this.containers.get(container)?.get(name);
     if (!data) throw new BackupObjectMissing(container, name);
-    return data.slice();
+    return new Uint8Array(data);
   }
 
   async delete(container: string, name: string): Promise<void> {

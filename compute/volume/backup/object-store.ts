@@ -12,10 +12,12 @@ export interface BackupObjectStore {
   listNames(container: string, prefix: string): Promise<string[]>;
   /**
    * Stores the object durably, checked against its MD5 on the way (Cinder's SwiftObjectWriter
-   * compares the ETag). @throws {BackupStoreError}
+   * compares the ETag): `md5` when the caller has it (the backup engine hashes off the event
+   * loop), else computed here. A body that is not `md5` is refused and nothing is stored.
+   * @throws {BackupStoreError}
    */
-  put(container: string, name: string, data: Uint8Array): Promise<void>;
-  /** @throws {BackupObjectMissing}, {BackupStoreError} */
+  put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void>;
+  /** The object's bytes, in memory of their own (the caller may hand it to a thread). @throws {BackupObjectMissing}, {BackupStoreError} */
   get(container: string, name: string): Promise<Uint8Array>;
   /** Deletes the object; one that is already gone is no error. @throws {BackupStoreError} */
   delete(container: string, name: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type SwiftClient, unexpected } from '../../../client/swift-client.ts';
 import type { BackupObjectStore } from './object-store.ts';
 import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
@@ -37,8 +37,7 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     return names;
   }
 
-  async put(container: string, name: string, data: Uint8Array): Promise<void> {
-    const md5 = createHash('md5').update(data).digest('hex');
+  async put(container: string, name: string, data: Uint8Array, md5 = hash('md5', data, 'hex')): Promise<void> {
     const res = await this.client.request({ method: 'PUT', container, object: name, body: data, headers: { etag: md5, 'content-type': 'application/octet-stream' } });
     if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', `${container}/${name}`)).message);
     await res.body.dump();

@@ -207,6 +207,7 @@ export class FileVolumeDriver implements VolumeDriver {
     return {
       sizeBytes: info.sizeBytes,
       read: (position, length) => raw.read(position, length),
+      readInto: (buffer, position) => raw.readInto(buffer, position),
       async write(position, data) {
         await raw.write(position, data);
         written = true;
@@ -305,26 +306,32 @@ async function sparseCopy(from: string, to: string): Promise<void> {
   }
 }
 
-function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw'): VolumeFile {
+function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw'): VolumeFile & Required<Pick<VolumeFile, 'readInto'>> {
   let closed = false;
   let dirty = false;
   const check = (): void => {
     if (closed) throw new InvalidVolume('the volume file is closed');
   };
+  const readInto = async (buffer: Uint8Array, position: number): Promise<number> => {
+    check();
+    const n = Math.max(0, Math.min(buffer.length, sizeBytes - position));
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await handle.read(buffer, got, n - got, position + got);
+      if (bytesRead === 0) break; // a file shorter than its size reads as zeros past its end
+      got += bytesRead;
+    }
+    buffer.fill(0, got, n);
+    return n;
+  };
   return {
     sizeBytes,
     async read(position, length) {
-      check();
-      const n = Math.max(0, Math.min(length, sizeBytes - position));
-      const buf = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await handle.read(buf, got, n - got, position + got);
-        if (bytesRead === 0) break; // a file shorter than its size reads as zeros past its end
-        got += bytesRead;
-      }
+      const buf = new Uint8Array(Math.max(0, Math.min(length, sizeBytes - position)));
+      await readInto(buf, position);
       return buf;
     },
+    readInto,
     async write(position, data) {
       check();
       if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');

@@ -35,8 +35,14 @@ export interface SnapshotInfo {
  */
 export interface VolumeFile {
   readonly sizeBytes: number;
-  /** Up to `length` bytes from `position` (fewer only at the end of the volume). */
+  /** Up to `length` bytes from `position` (fewer only at the end of the volume), in a new buffer the caller owns. */
   read(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads into `buffer` from `position`, as much as fits (less only at the end of the volume);
+   * the number of bytes read. For readers that reuse their memory (a backup: fresh memory costs
+   * more to touch than the read).
+   */
+  readInto?(buffer: Uint8Array, position: number): Promise<number>;
   /** @throws {InvalidVolume} past the end of the volume, or on a handle opened read-only. */
   write(position: number, data: Uint8Array): Promise<void>;
   /** Makes every write so far durable. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type BackupRequest, ChunkedBackupEngine, type StoredBackup } from '../../../../../compute/volume/backup/chunked-backup.ts';
@@ -68,10 +69,19 @@ test("a full backup is Cinder's layout: chunks under the prefix, the sha256 file
   const algorithms = meta.objects.map((o: Record<string, { compression: string }>) => Object.values(o)[0]?.compression);
   assert.ok(algorithms.includes('zlib'), 'compressible chunks are stored compressed');
 
+  // Chunks finish on several threads in any order; they are named and listed in volume order.
+  assert.equal(
+    meta.objects.map((o: Record<string, { offset: number }>) => Object.values(o)[0]?.offset),
+    Array.from({ length: 8 }, (_, i) => i * CHUNK),
+  );
   const shaFile = JSON.parse(Buffer.from(await store.get('volumebackups', `${prefix}_sha256file`)).toString());
   assert.is(shaFile.chunk_size, BLOCK);
-  assert.is(shaFile.sha256s.length, SIZE / BLOCK);
-  assert.is(shaFile.sha256s[5], sha256(data.subarray(5 * BLOCK, 6 * BLOCK)));
+  // Every block's digest, zero blocks (known, not computed) included.
+  assert.equal(
+    shaFile.sha256s,
+    Array.from({ length: SIZE / BLOCK }, (_, i) => sha256(data.subarray(i * BLOCK, (i + 1) * BLOCK))),
+  );
+  assert.ok(data.subarray(0, BLOCK).every((b) => b === 0), 'the data has zero blocks');
 
   await driver.createVolume('restored', SIZE);
   assert.equal(await restoreTo(engine, driver, 'restored', [full]), { objectsRestored: 8, volumeMeta: null });
@@ -177,6 +187,54 @@ test('compression: zstd and none restore too; an unknown or unsupported algorith
   assert.equal(meta.objects.map((o: Record<string, { compression: string }>) => Object.values(o)[0]?.compression), ['none', 'none']);
   assert.throws(() => setup({ compression: 'bz2' }), (e: unknown) => e instanceof InvalidBackup);
   assert.throws(() => setup({ compression: 'lzma' }), (e: unknown) => e instanceof InvalidBackup);
+});
+
+test("chunks are Cinder's zlib: Python's zlib opens ours, and a chunk Python compressed at its default level restores here", async () => {
+  const { store, engine, driver } = setup();
+  const data = knownData(SIZE, 9);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const b = await backupOf(engine, driver, 'b');
+  const meta = JSON.parse(Buffer.from(await store.get(b.container, `${b.serviceMetadata}_metadata`)).toString());
+  const entries = meta.objects.map((o: Record<string, { offset: number; compression: string }>) => Object.entries(o)[0]) as Array<[string, { offset: number; compression: string }]>;
+  assert.ok(entries.filter(([, e]) => e.compression === 'zlib').length >= 6, 'most chunks compress');
+  for (const [name, entry] of entries.filter(([, e]) => e.compression === 'zlib')) {
+    const inflated = execFileSync('python3', ['-c', 'import sys, zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))'], { input: await store.get(b.container, name) });
+    assert.ok(inflated.equals(data.subarray(entry.offset, entry.offset + CHUNK)), name);
+  }
+  const [second, { offset }] = entries[1] as [string, { offset: number }];
+  const ours = await store.get(b.container, second);
+  const cinders = execFileSync('python3', ['-c', 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))'], { input: data.subarray(offset, offset + CHUNK) });
+  assert.not.ok(Buffer.from(ours).equals(cinders), 'our level differs from Python default; the format does not');
+  store.tamper(b.container, second, cinders);
+  await driver.createVolume('r', SIZE);
+  await restoreTo(engine, driver, 'r', [b]);
+  assert.ok((await readVolume(driver, 'r')).equals(data));
+});
+
+test('zstd chunks record their content size in the frame, as the one-shot zstd.compress Cinder calls writes them', async () => {
+  const { store, engine, driver } = setup({ compression: 'zstd' });
+  await driver.createVolume('vol1', MiB);
+  await writeVolume(driver, 'vol1', knownData(MiB, 4));
+  const b = await backupOf(engine, driver, 'b');
+  const first = await store.get(b.container, `${b.serviceMetadata}-00001`);
+  assert.equal([...first.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd], 'a zstd frame');
+  const descriptor = first[4] as number;
+  // Frame_Content_Size_flag (bits 7-6) or Single_Segment_flag (bit 5): the size is in the header.
+  assert.ok(descriptor >> 6 !== 0 || (descriptor & 0x20) !== 0, `descriptor ${descriptor.toString(2)}`);
+});
+
+test('a chunk that inflates to more than its recorded length is BackupCorrupt, found without inflating it all', async () => {
+  const { store, engine, driver } = setup();
+  const data = knownData(SIZE, 2);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const b = await backupOf(engine, driver, 'b');
+  // A zlib body of 64 MiB of zeros under a name whose metadata says 512 KiB.
+  store.tamper(b.container, `${b.serviceMetadata}-00001`, deflateSync(Buffer.alloc(64 * MiB)));
+  await driver.createVolume('target', SIZE);
+  await rejects(restoreTo(engine, driver, 'target', [b]), (e) => e instanceof BackupCorrupt && /00001/.test(e.message));
+  assert.ok((await readVolume(driver, 'target')).equals(Buffer.alloc(SIZE)), 'nothing written');
 });
 
 test('restore checks every block: a changed chunk or sha256 entry is BackupCorrupt and that chunk is not written', async () => {

@@ -1,0 +1,125 @@
+import { constants, deflateRawSync } from 'node:zlib';
+import { isZeros } from './block-hashes.ts';
+
+/**
+ * `data` as one zlib stream (RFC 1950) that any inflate reads (Python's `zlib.decompress`,
+ * Cinder's, as well as ours), made so that bytes that do not compress cost a copy instead of a
+ * deflate: zlib spends as long failing to compress random bytes (encrypted or already
+ * compressed data) as all the other work of a backup together, and then stores them anyway.
+ *
+ * Each 64 KiB segment is classed: all zeros; high entropy (the byte histogram of every 16th
+ * byte says 7.5 bits a byte or more: random, compressed, encrypted); or other. Runs of a class
+ * are written as: the deflate of 64 KiB of zeros, made once, repeated; stored blocks (RFC 1951
+ * 3.2.4, a copy); one deflate of the run at `level`. Every piece ends byte-aligned with an
+ * empty stored block (zlib's `Z_SYNC_FLUSH`) and none is final, so they join into one deflate
+ * stream, closed by an empty final stored block and the Adler-32 of `data`. Written into
+ * `into` when given and big enough, else into new memory.
+ */
+export function segmentedDeflate(data: Uint8Array, level: number, into?: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [ZLIB_HEADER];
+  let adler = 1;
+  let runStart = 0;
+  let runClass: SegmentClass | undefined;
+  const flush = (end: number): void => {
+    const run = data.subarray(runStart, end);
+    if (runClass === 'zeros') {
+      adler = adler32Zeros(adler, run.length);
+      for (let at = 0; at < run.length; at += SEGMENT) parts.push(zerosDeflated(Math.min(SEGMENT, run.length - at), level));
+      return;
+    }
+    adler = adler32(adler, run);
+    if (runClass === 'random') pushStored(parts, run);
+    else parts.push(deflateRawSync(run, { level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUT_CHUNK }));
+  };
+  for (let at = 0; at < data.length; at += SEGMENT) {
+    const kind = classify(data.subarray(at, at + SEGMENT));
+    if (kind === runClass) continue;
+    if (runClass !== undefined) flush(at);
+    runStart = at;
+    runClass = kind;
+  }
+  if (runClass !== undefined) flush(data.length);
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(adler);
+  parts.push(FINAL_EMPTY_STORED, trailer);
+  // Into the caller's memory when it fits (reused: fresh memory costs more to touch than this).
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  if (!into || total > into.length) return Buffer.concat(parts, total);
+  let at = 0;
+  for (const part of parts) {
+    into.set(part, at);
+    at += part.length;
+  }
+  return into.subarray(0, total);
+}
+
+type SegmentClass = 'zeros' | 'random' | 'other';
+
+const SEGMENT = 64 * 1024;
+const SAMPLE_STRIDE = 16;
+/** Bits a byte from which a segment is taken not to compress (random bytes sample at ~7.95). */
+const RANDOM_BITS = 7.5;
+const OUT_CHUNK = 256 * 1024;
+/** CMF 0x78 (deflate, 32 KiB window), FLG 0x01 (fastest; no dictionary; check bits). */
+const ZLIB_HEADER = Uint8Array.of(0x78, 0x01);
+/** BFINAL=1, BTYPE=00, LEN=0, NLEN=0xffff. */
+const FINAL_EMPTY_STORED = Uint8Array.of(0x01, 0x00, 0x00, 0xff, 0xff);
+const STORED_MAX = 65_535;
+const histogram = new Uint32Array(256);
+
+function classify(segment: Uint8Array): SegmentClass {
+  if (isZeros(segment)) return 'zeros';
+  histogram.fill(0);
+  let n = 0;
+  for (let i = 0; i < segment.length; i += SAMPLE_STRIDE, n++) histogram[segment[i] as number] = (histogram[segment[i] as number] as number) + 1;
+  let bits = 0;
+  for (const count of histogram) if (count > 0) bits -= (count / n) * Math.log2(count / n);
+  return bits >= RANDOM_BITS ? 'random' : 'other';
+}
+
+/** Stored blocks of `bytes` (not final): a header byte (we are byte-aligned), LEN and NLEN, the bytes. */
+function pushStored(parts: Uint8Array[], bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; at += STORED_MAX) {
+    const n = Math.min(STORED_MAX, bytes.length - at);
+    parts.push(Uint8Array.of(0x00, n & 0xff, n >>> 8, ~n & 0xff, (~n >>> 8) & 0xff), bytes.subarray(at, at + n));
+  }
+}
+
+const zeroDeflates = new Map<string, Buffer>();
+
+function zerosDeflated(length: number, level: number): Buffer {
+  const key = `${length}/${level}`;
+  let out = zeroDeflates.get(key);
+  if (!out) {
+    out = deflateRawSync(Buffer.alloc(length), { level, finishFlush: constants.Z_SYNC_FLUSH });
+    zeroDeflates.set(key, out);
+  }
+  return out;
+}
+
+const ADLER_MOD = 65_521;
+/** Bytes summed between reductions: small enough that `b` stays a small integer. */
+const ADLER_RUN = 1024;
+
+/** Adler-32 (RFC 1950 8.2) of `bytes`, continuing from `adler`. */
+export function adler32(adler: number, bytes: Uint8Array): number {
+  let a = adler & 0xffff;
+  let b = adler >>> 16;
+  for (let i = 0; i < bytes.length; ) {
+    const end = Math.min(bytes.length, i + ADLER_RUN);
+    for (; i < end; i++) {
+      a += bytes[i] as number;
+      b += a;
+    }
+    a %= ADLER_MOD;
+    b %= ADLER_MOD;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** Adler-32 continued over `length` zero bytes: `a` stays, `b` grows by `a` per byte. */
+function adler32Zeros(adler: number, length: number): number {
+  const a = adler & 0xffff;
+  const b = ((adler >>> 16) + (length % ADLER_MOD) * a) % ADLER_MOD;
+  return ((b << 16) | a) >>> 0;
+}
