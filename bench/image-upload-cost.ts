@@ -19,10 +19,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { splitArgs } from '../common/cli-args.ts';
 import { cloudLogin } from './cloud-session.ts';
@@ -87,7 +88,14 @@ async function markCompacts(log: string): Promise<number> {
 
 async function main(): Promise<void> {
   const args = ['aio', '--data', data, '--port', String(port), '--storage-port-base', String(portBase), '--no-daemons', ...PORT_FLAGS.flatMap((f, i) => [`--${f}`, String(servicePorts[i])])];
-  const env = traceGc ? { ...process.env, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --trace-gc`.trim() } : process.env;
+  // `--trace-gc` is refused in NODE_OPTIONS; a module imported first sets it in every process.
+  let env = process.env;
+  if (traceGc) {
+    await mkdir(data, { recursive: true });
+    const setter = join(data, 'trace-gc.mjs');
+    await writeFile(setter, "import { setFlagsFromString } from 'node:v8';\nsetFlagsFromString('--trace-gc');\n");
+    env = { ...process.env, NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${pathToFileURL(setter).href}`.trim() };
+  }
   const aio = spawn(process.execPath, [SWIFTLET, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
   try {
     await waitReady(aio);
@@ -129,13 +137,13 @@ async function main(): Promise<void> {
     };
     for (let r = 1; r <= rounds; r++) {
       await measure(`round ${r}: cluster PUT`, () => curlPut(file, `${v1.url}/image-cost/o${r}`, { 'x-auth-token': v1.token }, 201));
+      // Three replicas of each: give the disk back before the next upload.
+      await fetch(`${v1.url}/image-cost/o${r}`, { method: 'DELETE', headers: { 'x-auth-token': v1.token } });
       const created = await fetch(`${imageUrl}/v2/images`, { method: 'POST', headers: { 'x-auth-token': cloud.token, 'content-type': 'application/json' }, body: JSON.stringify({ name: `cost-${r}`, disk_format: 'raw', container_format: 'bare' }) });
       const id = ((await created.json()) as { id: string }).id;
       await measure(`round ${r}: image upload`, () => curlPut(file, `${imageUrl}/v2/images/${id}/file`, { 'x-auth-token': cloud.token, 'content-type': 'application/octet-stream' }, 204));
       const image = (await (await fetch(`${imageUrl}/v2/images/${id}`, { headers: { 'x-auth-token': cloud.token } })).json()) as { status: string; size: number; checksum: string; os_hash_value: string };
       if (image.status !== 'active' || image.size !== size || image.checksum !== want.md5 || image.os_hash_value !== want.sha512) throw new Error(`image ${id}: ${JSON.stringify(image)}`);
-      // Three replicas of each: give the disk back before the next round.
-      await fetch(`${v1.url}/image-cost/o${r}`, { method: 'DELETE', headers: { 'x-auth-token': v1.token } });
       await fetch(`${imageUrl}/v2/images/${id}`, { method: 'DELETE', headers: { 'x-auth-token': cloud.token } });
     }
   } finally {
