@@ -23,6 +23,7 @@ import { splitArgs } from '../common/cli-args.ts';
 import { forEachPaced } from '../common/for-each-paced.ts';
 import { systemClock } from '../common/clock.ts';
 import { freePort, freePortBase } from './free-port.ts';
+import { type ProcessSample, sampleProcesses, withChildren } from './process-sample.ts';
 
 const SWIFTLET = join(import.meta.dirname, '../cli/swiftlet.ts');
 const { flags } = splitArgs(process.argv.slice(2), new Set(['port', 'storage-port-base', 'data', 'large-mb', 'large-count', 'parallel', 'small-count', 'small-size', 'concurrency', 'phases', 'storage-processes']));
@@ -36,46 +37,6 @@ const smallCount = Number(flags.get('small-count') ?? 2000);
 const smallSize = Number(flags.get('small-size') ?? 4096);
 const concurrency = Number(flags.get('concurrency') ?? 32);
 const phases = (flags.get('phases') ?? 'large-put,large-put,large-get,small-put,small-get').split(',');
-const TICK = 100; // CLK_TCK on Linux
-
-/** A process and its children (the proxy's workers), from /proc. */
-async function withChildren(pid: number): Promise<number[]> {
-  const { readdir } = await import('node:fs/promises');
-  const out = [pid];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid) out.push(Number(entry));
-  }
-  return out;
-}
-
-interface Sample {
-  user: number;
-  sys: number;
-  minflt: number;
-  hwmKb: number;
-  rssKb: number;
-}
-
-async function sample(pids: readonly number[]): Promise<Sample> {
-  const s: Sample = { user: 0, sys: 0, minflt: 0, hwmKb: 0, rssKb: 0 };
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (!stat) continue;
-    // Fields after the command: state is [0], so field n (1-based, man proc) is [n - 3].
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    s.minflt += Number(f[7]);
-    s.user += Number(f[11]) / TICK;
-    s.sys += Number(f[12]) / TICK;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    s.hwmKb += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    s.rssKb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  }
-  return s;
-}
-
 const agent = new Agent({ keepAlive: true, maxSockets: Math.max(parallel, concurrency) });
 
 function call(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number }> {
@@ -120,13 +81,13 @@ async function main(): Promise<void> {
     const small = randomBytes(smallSize);
     console.log(`# ${new Date().toISOString()} load ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}; ${[...groups].map(([n, p]) => `${n}=${p.join('+')}`).join(' ')}`);
     for (const [n, pids] of groups) {
-      const idle = await sample(pids);
+      const idle = await sampleProcesses(pids);
       console.log(`  ${n.padEnd(9)} before any load: rss ${(idle.rssKb / 1024).toFixed(0)} MB  peak ${(idle.hwmKb / 1024).toFixed(0)} MB`);
     }
     let largeRound = 0;
     for (const phase of phases) {
-      const before = new Map<string, Sample>();
-      for (const [n, pids] of groups) before.set(n, await sample(pids));
+      const before = new Map<string, ProcessSample>();
+      for (const [n, pids] of groups) before.set(n, await sampleProcesses(pids));
       const t0 = performance.now();
       let units: number;
       let unitName: string;
@@ -154,8 +115,8 @@ async function main(): Promise<void> {
       const rate = unitName === 'GiB' ? `${((units * 2 ** 30) / 1e6 / seconds).toFixed(1)} MB/s` : `${((units * 1000) / seconds).toFixed(0)}/s`;
       console.log(`${phase}: ${rate} (noisy); per ${unitName}:`);
       for (const [n, pids] of groups) {
-        const a = before.get(n) as Sample;
-        const b = await sample(pids);
+        const a = before.get(n) as ProcessSample;
+        const b = await sampleProcesses(pids);
         const per = (x: number): string => (x / units).toFixed(2);
         console.log(`  ${n.padEnd(9)} cpu ${per(b.user - a.user + b.sys - a.sys)} s (user ${per(b.user - a.user)}, sys ${per(b.sys - a.sys)})  faults ${((b.minflt - a.minflt) / units).toFixed(0)}  rss ${(b.rssKb / 1024).toFixed(0)} MB  peak ${(b.hwmKb / 1024).toFixed(0)} MB`);
       }

@@ -26,3 +26,21 @@ export class AuthFailedError extends SwiftError {
     this.status = status;
   }
 }
+
+/** An upload's body was larger than its limit (a quota, the size cap). */
+export class UploadTooLargeError extends SwiftError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super('UPLOAD_TOO_LARGE', `upload exceeds ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+/** An upload's body did not match the MD5 or the size it was given. */
+export class UploadMismatchError extends SwiftError {
+  readonly what: 'md5' | 'size';
+  constructor(what: 'md5' | 'size', detail: string) {
+    super('UPLOAD_MISMATCH', `upload ${what} mismatch: ${detail}`);
+    this.what = what;
+  }
+}

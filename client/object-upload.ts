@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { SwiftError } from '../common/errors.ts';
-import { UploadMismatchError, UploadTooLargeError } from './segmented-upload.ts';
+import { hasOwnChunks } from '../common/release-buffer.ts';
+import { UploadMismatchError } from './errors.ts';
+import { streamedPut } from './streamed-put.ts';
 import type { SwiftClient } from './swift-client.ts';
 import { unexpected } from './swift-client.ts';
+import { UploadTally } from './upload-tally.ts';
 
 /** What a stored object upload is: its size and hashes. */
 export interface ObjectUploadResult {
@@ -40,34 +43,14 @@ const MD5_HEX = /^[0-9a-f]{32}$/;
  */
 export async function uploadObject(client: SwiftClient, source: AsyncIterable<Uint8Array>, options: ObjectUploadOptions): Promise<ObjectUploadResult> {
   const sha512 = createHash('sha512');
-  let total = 0;
-  // An error raised while the body is read (a limit, the source) reaches the PUT as a cut
-  // body; this keeps the real one to report.
-  let bodyFailure: unknown;
-  const body = async function* (): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const chunk of source) {
-        total += chunk.length;
-        if (options.maxBytes !== undefined && total > options.maxBytes) throw new UploadTooLargeError(options.maxBytes);
-        if (total > options.size) throw new UploadMismatchError('size', `more than ${options.size} bytes`);
-        sha512.update(chunk);
-        yield chunk;
-      }
-      if (total < options.size) throw new UploadMismatchError('size', `${total} bytes, ${options.size} expected`);
-    } catch (err) {
-      bodyFailure = err;
-      throw err;
-    }
-  };
+  const tally = new UploadTally({ maxBytes: options.maxBytes, expectedSize: options.size }, [sha512]);
   await client.ensureContainer(options.container);
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/octet-stream', 'content-length': String(options.size) };
   if (options.expectedMd5 !== undefined) headers['etag'] = options.expectedMd5.toLowerCase();
   const path = `${options.container}/${options.object}`;
   try {
-    const res = await client.request({ method: 'PUT', container: options.container, object: options.object, headers, body: body() }).catch((err: unknown) => {
-      throw bodyFailure ?? err;
-    });
-    if (bodyFailure) throw bodyFailure;
+    // A source whose chunks are its own (a request's socket data) gets each one freed once sent.
+    const res = await streamedPut(client, { method: 'PUT', container: options.container, object: options.object, headers }, tally.pass(source), { release: hasOwnChunks(source) });
     if (res.status === 422 && options.expectedMd5 !== undefined) {
       await res.body.dump();
       throw new UploadMismatchError('md5', `the body's MD5 is not ${options.expectedMd5}`);
@@ -76,7 +59,7 @@ export async function uploadObject(client: SwiftClient, source: AsyncIterable<Ui
     await res.body.dump();
     const etag = (res.headers['etag'] ?? '').replace(/"/g, '').toLowerCase();
     if (!MD5_HEX.test(etag)) throw new SwiftError('UPLOAD_NO_ETAG', `PUT ${path}: answered ETag ${JSON.stringify(res.headers['etag'] ?? null)}, not an MD5`);
-    return { size: total, md5: etag, sha512: sha512.digest('hex') };
+    return { size: tally.total, md5: etag, sha512: sha512.digest('hex') };
   } catch (err) {
     // A PUT that failed on its quorum may still have been stored by a replica or two.
     const res = await client.request({ method: 'DELETE', container: options.container, object: options.object }).catch(() => undefined);

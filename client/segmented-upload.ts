@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SwiftError } from '../common/errors.ts';
+import { hasOwnChunks } from '../common/release-buffer.ts';
+import { UploadMismatchError } from './errors.ts';
+import { streamedPut } from './streamed-put.ts';
 import type { SwiftClient } from './swift-client.ts';
 import { unexpected } from './swift-client.ts';
+import { UploadTally } from './upload-tally.ts';
 
 /** What a stored upload is: its size and hashes, computed on the way through. */
 export interface UploadResult {
@@ -31,24 +35,6 @@ export interface SegmentedUploadOptions {
   readonly contentType?: string;
 }
 
-/** The body was larger than `maxBytes`. */
-export class UploadTooLargeError extends SwiftError {
-  readonly limit: number;
-  constructor(limit: number) {
-    super('UPLOAD_TOO_LARGE', `upload exceeds ${limit} bytes`);
-    this.limit = limit;
-  }
-}
-
-/** The body did not match `expectedMd5` or `expectedSize`. */
-export class UploadMismatchError extends SwiftError {
-  readonly what: 'md5' | 'size';
-  constructor(what: 'md5' | 'size', detail: string) {
-    super('UPLOAD_MISMATCH', `upload ${what} mismatch: ${detail}`);
-    this.what = what;
-  }
-}
-
 /**
  * Stores a stream of any length, chunked or not, as an SLO: the bytes go out as they come in
  * segments of `segmentSize` (`<object>/<upload id>/<00000001>` in `segmentContainer`; the
@@ -63,41 +49,34 @@ export async function uploadSegmented(client: SwiftClient, source: AsyncIterable
   const prefix = `${options.object}/${uploadId}/`;
   const md5 = createHash('md5');
   const sha512 = createHash('sha512');
+  const tally = new UploadTally({ maxBytes: options.maxBytes, expectedSize: options.expectedSize }, [md5, sha512]);
   const segments: { path: string; etag: string; size_bytes: number }[] = [];
-  let total = 0;
   const cutter = new ByteCutter(source[Symbol.asyncIterator]());
+  // A source whose chunks are its own (a request's socket data) gets each one freed once sent.
+  const release = hasOwnChunks(source);
   await client.ensureContainer(options.segmentContainer);
   await client.ensureContainer(options.container);
-  // An error raised while a segment's body is read (a limit, the source) reaches the PUT as a
-  // cut body; this keeps the real one to report.
-  let bodyFailure: unknown;
   try {
     for (let n = 1; ; n++) {
       const first = await cutter.peek();
       if (first === undefined && n > 1) break;
-      if (first !== undefined && options.expectedSize !== undefined && total >= options.expectedSize) throw new UploadMismatchError('size', `more than ${options.expectedSize} bytes`);
+      if (first !== undefined && options.expectedSize !== undefined && tally.total >= options.expectedSize) throw new UploadMismatchError('size', `more than ${options.expectedSize} bytes`);
       const name = `${prefix}${String(n).padStart(8, '0')}`;
       let size = 0;
       // A sized segment when the whole is sized: the storage nodes take a chunked body at about
       // twice the CPU of a sized one (measured: docs/performance.md, "Images").
-      const length = options.expectedSize === undefined ? undefined : Math.min(options.segmentSize, options.expectedSize - total);
+      const length = options.expectedSize === undefined ? undefined : Math.min(options.segmentSize, options.expectedSize - tally.total);
       const body = async function* (): AsyncGenerator<Uint8Array> {
         for await (const chunk of cutter.take(length ?? options.segmentSize)) {
-          total += chunk.length;
-          if (options.maxBytes !== undefined && total > options.maxBytes) throw (bodyFailure = new UploadTooLargeError(options.maxBytes));
-          md5.update(chunk);
-          sha512.update(chunk);
+          tally.count(chunk);
           size += chunk.length;
           yield chunk;
         }
-        if (length !== undefined && size < length) throw (bodyFailure = new UploadMismatchError('size', `${total} bytes, ${options.expectedSize} expected`));
+        if (length !== undefined && size < length) tally.end();
       };
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (length !== undefined) headers['content-length'] = String(length);
-      const res = await client.request({ method: 'PUT', container: options.segmentContainer, object: name, headers, body: body() }).catch((err: unknown) => {
-        throw bodyFailure ?? cutter.failure ?? err;
-      });
-      if (bodyFailure ?? cutter.failure) throw bodyFailure ?? cutter.failure;
+      const res = await streamedPut(client, { method: 'PUT', container: options.segmentContainer, object: name, headers }, body(), { release });
       if (res.status !== 201) throw await unexpected(res, 'PUT', `${options.segmentContainer}/${name}`);
       await res.body.dump();
       // The proxy's MD5 of the bytes it stored (hashing them here too cost 1.5 CPU-s per GiB);
@@ -106,23 +85,23 @@ export async function uploadSegmented(client: SwiftClient, source: AsyncIterable
       segments.push({ path: `/${options.segmentContainer}/${name}`, etag, size_bytes: size });
       if (first === undefined) break;
     }
-    const result = { size: total, md5: md5.digest('hex'), sha512: sha512.digest('hex'), segmentPrefix: prefix };
-    if (options.expectedSize !== undefined && options.expectedSize !== total) throw new UploadMismatchError('size', `${total} bytes, ${options.expectedSize} expected`);
+    tally.end();
+    const result = { size: tally.total, md5: md5.digest('hex'), sha512: sha512.digest('hex'), segmentPrefix: prefix };
     if (options.expectedMd5 !== undefined && options.expectedMd5.toLowerCase() !== result.md5) throw new UploadMismatchError('md5', `${result.md5}, ${options.expectedMd5} expected`);
     // An empty body is one empty segment; SLO refuses a zero-byte segment, so store it plainly.
-    const manifest = total === 0 ? undefined : JSON.stringify(segments.filter((s) => s.size_bytes > 0));
+    const manifest = tally.total === 0 ? undefined : JSON.stringify(segments.filter((s) => s.size_bytes > 0));
     const res = manifest
       ? await client.request({ method: 'PUT', container: options.container, object: options.object, query: { 'multipart-manifest': 'put' }, headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: manifest })
       : await client.request({ method: 'PUT', container: options.container, object: options.object, headers: { 'content-type': options.contentType ?? 'application/octet-stream' }, body: '' });
     if (res.status !== 201) throw await unexpected(res, 'PUT', `${options.container}/${options.object}`);
     await res.body.dump();
-    if (total === 0) await deleteSegments(client, options.segmentContainer, prefix);
+    if (tally.total === 0) await deleteSegments(client, options.segmentContainer, prefix);
     return result;
   } catch (err) {
     // Stop reading the source: a request body left mid-way keeps its reader's timer alive.
     await cutter.close();
     await deleteSegments(client, options.segmentContainer, prefix).catch(() => undefined);
-    throw bodyFailure ?? cutter.failure ?? err;
+    throw err;
   }
 }
 
@@ -141,15 +120,13 @@ export async function deleteSegments(client: SwiftClient, container: string, pre
 }
 
 /**
- * Cuts a stream of chunks into runs of at most N bytes without copying more than the one chunk
- * that straddles a boundary. A failure of the source is kept in `failure` (the PUT that was
- * reading it sees only a cut body) so the caller reports the source's error, not the cluster's.
+ * Cuts a stream of chunks into runs of at most N bytes without copying: a chunk that straddles
+ * a boundary goes as two views of it.
  */
 class ByteCutter {
   private readonly source: AsyncIterator<Uint8Array>;
   private pending: Uint8Array | undefined;
   private done = false;
-  failure: unknown;
 
   constructor(source: AsyncIterator<Uint8Array>) {
     this.source = source;
@@ -166,13 +143,7 @@ class ByteCutter {
   /** The next chunk without taking it; undefined at the end. */
   async peek(): Promise<Uint8Array | undefined> {
     while (this.pending === undefined && !this.done) {
-      let next: IteratorResult<Uint8Array>;
-      try {
-        next = await this.source.next();
-      } catch (err) {
-        this.failure = err;
-        throw err;
-      }
+      const next = await this.source.next();
       if (next.done) this.done = true;
       else if (next.value.length > 0) this.pending = next.value;
     }

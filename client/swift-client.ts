@@ -1,5 +1,5 @@
 import type { Clock } from '../common/clock.ts';
-import type { BackendBody, BackendClient, BackendResponse } from '../common/http/backend-client.ts';
+import type { BackendBody, BackendClient, BackendResponse, BackendUpload } from '../common/http/backend-client.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { UnexpectedStatusError } from './errors.ts';
 import { V1Auth, type V1Session } from './v1-auth.ts';
@@ -116,11 +116,9 @@ export class SwiftClient {
     const replayable = req.body === undefined || req.body === null || typeof req.body === 'string' || req.body instanceof Uint8Array;
     for (let attempt = 0; ; attempt++) {
       const session = await this.auth.current();
-      // The request's own account, else this client's (`SwiftClientOptions.account`), else the credential's.
-      const path = accountPath(session.storage.path, req.account ?? this.account) + objectPath(req.container, req.object);
       const res = await this.http.request(session.storage.node, {
         method: req.method,
-        path,
+        path: this.pathOf(session, req),
         query: queryString(req.query),
         headers: { ...req.headers, 'x-auth-token': session.token },
         ...(req.body !== undefined ? { body: req.body } : {}),
@@ -130,6 +128,29 @@ export class SwiftClient {
       await res.body.dump();
       await this.auth.invalidate(session);
     }
+  }
+
+  /**
+   * Starts a request whose body the caller writes piece by piece, each write saying when the
+   * piece has left (`BackendUpload`, see `streamedPut`); undefined when the seam has no
+   * `upload` (then `request` with a stream body). A 401 is returned, not retried: the body is
+   * written once.
+   */
+  async upload(req: Omit<SwiftRequest, 'body'>): Promise<BackendUpload | undefined> {
+    if (!this.http.upload) return undefined;
+    const session = await this.auth.current();
+    return this.http.upload(session.storage.node, {
+      method: req.method,
+      path: this.pathOf(session, req),
+      query: queryString(req.query),
+      headers: { ...req.headers, 'x-auth-token': session.token },
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  }
+
+  /** The request's own account, else this client's (`SwiftClientOptions.account`), else the credential's. */
+  private pathOf(session: V1Session, req: Pick<SwiftRequest, 'account' | 'container' | 'object'>): string {
+    return accountPath(session.storage.path, req.account ?? this.account) + objectPath(req.container, req.object);
   }
 
   /**

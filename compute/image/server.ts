@@ -4,6 +4,7 @@ import { ClientDisconnectError, ClientTimeoutError, readBody } from '../../commo
 import { readJsonBody } from '../../common/http/json-body.ts';
 import { jsonReply } from '../../common/http/json-reply.ts';
 import { serveWithRequestId } from '../../common/http/serve-with-request-id.ts';
+import { markOwnChunks } from '../../common/release-buffer.ts';
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -84,7 +85,8 @@ export class ImageServer {
       headers: req.headers,
       params: found.params,
       context: context as RequestContext,
-      body: readBody(req.body, BODY_IDLE_MS),
+      // The client's socket data, passed on as read: nothing else holds a chunk once it is read.
+      body: markOwnChunks(readBody(req.body, BODY_IDLE_MS)),
       json: () => readJson(req),
       base,
     };

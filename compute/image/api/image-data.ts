@@ -1,5 +1,5 @@
 import { type ObjectDownload, ObjectMissingError, RangeNotSatisfiableError } from '../../../client/object-download.ts';
-import { UploadMismatchError, UploadTooLargeError } from '../../../client/segmented-upload.ts';
+import { UploadMismatchError, UploadTooLargeError } from '../../../client/errors.ts';
 import { parseEndpoint } from '../../../client/endpoint.ts';
 import { ClientDisconnectError, ClientTimeoutError } from '../../../common/http/body-reader.ts';
 import { badRequest, badTransition, conflict, forbidden, GlanceError, imageNotFound, tooLarge } from '../errors.ts';

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { systemClock } from '../../../common/clock.ts';
 import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
+import { markOwnChunks } from '../../../common/release-buffer.ts';
 import { uploadObject } from '../../../client/object-upload.ts';
-import { UploadMismatchError, UploadTooLargeError } from '../../../client/segmented-upload.ts';
+import { UploadMismatchError, UploadTooLargeError } from '../../../client/errors.ts';
 import { SwiftClient } from '../../../client/swift-client.ts';
 import { type FakeBehaviour, fakeBackend } from '../../helpers/fake-backend.ts';
 import { startCluster, type TestCluster } from '../../helpers/cluster.ts';
@@ -87,6 +88,43 @@ test("a source that fails mid-way is reported as the source's error and leaves n
   };
   await rejects(uploadObject(client, failing(), { container: 'data', object: 'cut', size: 2 * MiB }), /client went away/);
   assert.is(await status('cut'), 404);
+});
+
+/** 64 KiB pieces, each its own memory as a socket's reads are, marked as a request body's. */
+function ownPieces(count: number): { chunks: Buffer[]; whole: Buffer } {
+  const chunks = Array.from({ length: count }, () => randomFillSync(Buffer.alloc(64 * 1024)));
+  return { chunks, whole: Buffer.concat(chunks) };
+}
+const released = (chunk: Buffer): boolean => (chunk.buffer as ArrayBuffer).detached;
+async function* each(list: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* list;
+}
+
+test("a request body's own chunks are given back once sent; the hashes and the stored bytes are the whole's", async () => {
+  const { chunks, whole } = ownPieces(24);
+  const result = await uploadObject(client, markOwnChunks(each(chunks)), { container: 'data', object: 'own', size: whole.length });
+  assert.ok(chunks.every(released));
+  assert.is(result.md5, md5(whole));
+  assert.is(result.sha512, createHash('sha512').update(whole).digest('hex'));
+  const res = await client.request({ method: 'GET', container: 'data', object: 'own' });
+  assert.ok((await res.body.bytes()).equals(whole));
+});
+
+test('chunks of a source not marked as its own are kept (another holder may still read them)', async () => {
+  const { chunks, whole } = ownPieces(4);
+  await uploadObject(client, each(chunks), { container: 'data', object: 'kept', size: whole.length });
+  assert.ok(chunks.every((c) => !released(c)));
+});
+
+test("regression: a request body that fails half-way while its chunks are released as sent leaves no object", async () => {
+  const { chunks, whole } = ownPieces(24);
+  const failing = async function* (): AsyncGenerator<Uint8Array> {
+    yield* chunks.slice(0, 12);
+    throw new Error('client went away');
+  };
+  await rejects(uploadObject(client, markOwnChunks(failing()), { container: 'data', object: 'own-cut', size: whole.length }), /client went away/);
+  assert.ok(chunks.slice(0, 12).every(released));
+  assert.is(await status('own-cut'), 404);
 });
 
 test('an answer whose ETag is not an MD5 fails the upload and the object is deleted again', async () => {

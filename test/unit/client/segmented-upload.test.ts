@@ -1,10 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { systemClock } from '../../../common/clock.ts';
 import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
+import { markOwnChunks } from '../../../common/release-buffer.ts';
 import { SwiftClient } from '../../../client/swift-client.ts';
-import { UploadMismatchError, uploadSegmented } from '../../../client/segmented-upload.ts';
+import { UploadMismatchError } from '../../../client/errors.ts';
+import { uploadSegmented } from '../../../client/segmented-upload.ts';
 import { startCluster, type TestCluster } from '../../helpers/cluster.ts';
 import { rejects } from '../../helpers/rejects.ts';
 
@@ -79,6 +81,51 @@ test('a body longer than expectedSize is refused and leaves no segment and no ma
   assert.is((err as UploadMismatchError).what, 'size');
   assert.equal(await segmentRows('long/'), []);
   const head = await client.request({ method: 'HEAD', container: 'data', object: 'long' });
+  await head.body.dump();
+  assert.is(head.status, 404);
+});
+
+/** 64 KiB pieces, each its own memory as a socket's reads are. */
+function ownPieces(count: number): { chunks: Buffer[]; whole: Buffer } {
+  const chunks = Array.from({ length: count }, () => randomFillSync(Buffer.alloc(64 * 1024)));
+  return { chunks, whole: Buffer.concat(chunks) };
+}
+const released = (chunk: Buffer): boolean => (chunk.buffer as ArrayBuffer).detached;
+async function* each(list: readonly Uint8Array[], failAt?: number): AsyncGenerator<Uint8Array> {
+  for (const [i, chunk] of list.entries()) {
+    if (i === failAt) throw new Error('client went away');
+    yield chunk;
+  }
+}
+
+for (const sized of [true, false]) {
+  test(`a request body's own chunks are given back once sent (${sized ? 'sized' : 'chunked'} segments); a chunk cut at a segment boundary is kept whole`, async () => {
+    // 40 x 64 KiB over 1 MiB segments: 16 chunks a segment, none straddles a boundary. Over
+    // 100 KiB segments a boundary cuts some chunks, which must be kept: their two views go out
+    // in two PUTs.
+    const { chunks, whole } = ownPieces(40);
+    const object = `own-${sized}`;
+    const result = await uploadSegmented(client, markOwnChunks(each(chunks)), { container: 'data', object, segmentContainer: 'segs', segmentSize: MiB, ...(sized ? { expectedSize: whole.length } : {}) });
+    assert.ok(chunks.every(released));
+    assert.is(result.sha512, createHash('sha512').update(whole).digest('hex'));
+    assert.ok((await read(object)).equals(whole));
+    const cut = ownPieces(8);
+    await uploadSegmented(client, markOwnChunks(each(cut.chunks)), { container: 'data', object: `${object}-cut`, segmentContainer: 'segs', segmentSize: 100 * 1024, ...(sized ? { expectedSize: cut.whole.length } : {}) });
+    assert.ok((await read(`${object}-cut`)).equals(cut.whole));
+    const straddles = (i: number): boolean => Math.floor((i * 64) / 100) !== Math.floor(((i + 1) * 64 - 1) / 100);
+    assert.equal(
+      cut.chunks.map(released),
+      cut.chunks.map((_, i) => !straddles(i)),
+    );
+  });
+}
+
+test("regression: a request body that fails half-way while its chunks are released as sent leaves no segment and no manifest", async () => {
+  const { chunks, whole } = ownPieces(40);
+  await rejects(uploadSegmented(client, markOwnChunks(each(chunks, 24)), { container: 'data', object: 'own-cut', segmentContainer: 'segs', segmentSize: MiB, expectedSize: whole.length }), /client went away/);
+  assert.ok(chunks.slice(0, 24).every(released));
+  assert.equal(await segmentRows('own-cut/'), []);
+  const head = await client.request({ method: 'HEAD', container: 'data', object: 'own-cut' });
   await head.body.dump();
   assert.is(head.status, 404);
 });
