@@ -7,8 +7,9 @@
 # rates and each image's status, size and checksum (the file's MD5 is printed last to compare).
 #
 # Env: PORT_BASE (19900: proxy PORT_BASE, identity PORT_BASE-3000, image +92, network +96,
-# compute +74, volume +76 on the identity's hundred; storage 29900), DATA (/tmp/image-vs-put-<time>),
-# FILE (/tmp/image-vs-put-1g.bin, made from /dev/urandom once and kept).
+# compute +74, volume +76 on the identity's hundred; storage 29900), DATA (/tmp/image-vs-put-<time>;
+# removed at the end unless given: two rounds leave 12 GB of replicas), FILE
+# (/tmp/image-vs-put-1g.bin, made from /dev/urandom once and kept).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -16,6 +17,7 @@ ROUNDS=${1:-2}
 P=${PORT_BASE:-19900}
 S=$((P + 10000))
 I=$((P - 3000))
+KEEP=${DATA:+1}
 DATA=${DATA:-/tmp/image-vs-put-$(date +%s)}
 FILE=${FILE:-/tmp/image-vs-put-1g.bin}
 export PATH="$REPO/node_modules/.bin:$PATH"
@@ -24,7 +26,7 @@ node "$REPO/cli/swiftlet.ts" aio --no-daemons --data "$DATA" --port "$P" --ident
   --image-port $((I + 92)) --network-port $((I + 96)) --compute-port $((I + 74)) \
   --volume-port $((I + 76)) --storage-port-base "$S" > "$DATA/aio.out" 2>&1 &
 AIO=$!
-trap 'kill -TERM $AIO; wait $AIO 2>/dev/null || true' EXIT
+trap 'kill -TERM $AIO; wait $AIO 2>/dev/null || true; [ -n "$KEEP" ] || rm -rf "$DATA"' EXIT
 for _ in $(seq 600); do grep -q '^ready:' "$DATA/aio.out" && break; sleep 0.5; done
 grep -q '^ready:' "$DATA/aio.out" || { echo "aio did not start; see $DATA/aio.out" >&2; exit 1; }
 [ -f "$FILE" ] || head -c 1073741824 /dev/urandom > "$FILE"

@@ -14,7 +14,8 @@
 #
 # Env: ANCHORS (../shared/anchors), SWIFT_EP (127.0.0.1:8080), PORT (18080),
 # STORAGE_PORT_BASE (16000), DATA (/tmp/swiftlet-vs-swift-<time>; one fresh cluster per
-# round, DATA-1, DATA-2, ..., left in place: deleting on this machine's ext4 slows later fsyncs).
+# round, DATA-1, DATA-2, ..., left in place until the last round ends: deleting on this machine's
+# ext4 slows later fsyncs; then removed, as three rounds hold ~10 GB; KEEP_DATA=1 keeps them).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -129,3 +130,4 @@ for round in $(seq 1 "$ROUNDS"); do
   swift_round
   swiftlet_round "$round"
 done
+[ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$DATA"-*
