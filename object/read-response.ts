@@ -66,6 +66,25 @@ export function objectReadResponse(request: { headers: HeaderBag }, state: Objec
   return { status: 206, headers, body: guarded(reader, () => multipartBody(ranges, framing, (s, e) => reader.read(s, e, LEND))), lent: reader.lends };
 }
 
+/** A GET body up to this long is read before the answer goes out (see `withWholeBody`). */
+export const WHOLE_BODY_BYTES = 64 * 1024;
+
+/**
+ * A small object's body read whole (it is in memory already, or one page-cached read): the
+ * answer then leaves in one write, with no stream for the server to drive. A corrupt block is
+ * still found before any byte goes out (a 404: the proxy reads another replica).
+ */
+export async function withWholeBody(res: ServerResponse): Promise<ServerResponse> {
+  const body = res.body;
+  if (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array) return res;
+  if (!(Number(res.headers?.['Content-Length']) <= WHOLE_BODY_BYTES)) return res;
+  const chunks: Uint8Array[] = [];
+  // A lent chunk is the reader's memory, filled again by its next read: copied out at once.
+  for await (const chunk of body) chunks.push(res.lent ? Buffer.from(chunk) : chunk);
+  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
+  return { status: res.status, ...(res.headers ? { headers: res.headers } : {}), body: bytes };
+}
+
 /**
  * Swift's `X-Backend-Ignore-Range-If-Metadata-Present`: a comma-separated list of metadata
  * names; an object holding any of them is read whole whatever the `Range` (a symlink, whose

@@ -30,7 +30,7 @@ import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/e
 import type { DiskFileRouter } from './diskfile/router.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
 import { UnknownPolicyError } from '../common/storage-policy.ts';
-import { isReturnedMetadata, objectReadResponse } from './read-response.ts';
+import { isReturnedMetadata, objectReadResponse, withWholeBody } from './read-response.ts';
 import { decodeOffers, encodeWants, SSYNC_PHASE_HEADER, SsyncProtocolError } from './ssync-protocol.ts';
 import { applyUpdates, missingCheck } from './ssync-receiver.ts';
 import { pack } from 'msgpackr';
@@ -114,7 +114,7 @@ export class ObjectServer {
     const openExpired = isTrueValue(req.headers['x-backend-replication']);
     if (req.method === 'HEAD') return objectReadResponse(req, await df.readMetadata({ openExpired }), this.allowedHeaders);
     const reader = await df.open({ openExpired });
-    return objectReadResponse(req, reader, this.allowedHeaders, reader);
+    return withWholeBody(objectReadResponse(req, reader, this.allowedHeaders, reader));
   };
 
   private readonly put = async (req: ServerRequest, path: string): Promise<ServerResponse> => {

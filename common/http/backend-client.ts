@@ -233,7 +233,14 @@ function backendResponse(res: Dispatcher.ResponseData, origin: string): BackendR
     [Symbol.asyncIterator]: () => wrapIterator(stream[Symbol.asyncIterator](), origin),
     text: () => stream.text(),
     json: () => stream.json(),
-    bytes: async () => Buffer.from(await stream.arrayBuffer()),
+    bytes: async () => {
+      try {
+        return Buffer.from(await stream.arrayBuffer());
+      } catch (err) {
+        // A body cut short is the node's failure, as when it is streamed.
+        throw toBackendError(err, origin);
+      }
+    },
     dump: () => stream.dump({ limit: 128 * 1024 }).catch(() => undefined),
   };
   return { status: res.statusCode, headers: flatHeaders(res.headers), body };

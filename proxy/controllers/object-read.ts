@@ -1,3 +1,4 @@
+import { BackendError } from '../../common/errors.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import { type BackendDeps, isReadSource, type ReadSource, readFromNodes, send, type Target } from '../backend-requests.ts';
 import { nodeIter } from '../node-iter.ts';
@@ -24,6 +25,7 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
   const span = servedSpan(res.status, res.headers);
   // The chunks are the backend socket's reads, passed on untouched: given to the server.
   if (!span) return { status: res.status, headers: shown, body: res.body, given: true };
+  if (span[1] - span[0] <= WHOLE_READ_BYTES) return { status: res.status, headers: shown, body: await wholeBody(deps, req, target, headers, result, span) };
   return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span), given: true };
 }
 
@@ -36,6 +38,37 @@ function servedSpan(status: number, headers: Readonly<Record<string, string>>): 
   if (status !== 206) return undefined;
   const m = /^bytes (\d+)-(\d+)\/\d+$/.exec(headers['content-range'] ?? '');
   return m ? [Number(m[1]), Number(m[2]) + 1] : undefined;
+}
+
+/**
+ * A body up to this long is read whole before the answer goes out: headers and body then
+ * leave in one write, and no stream is set up through the middlewares and the server for what
+ * is one chunk.
+ */
+export const WHOLE_READ_BYTES = 64 * 1024;
+
+/**
+ * A small body, read whole; a replica that breaks off is replaced by the next one, which sends
+ * the same span of the same object (pinned to its ETag), as a resumed stream would.
+ */
+async function wholeBody(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, first: ReadSource, span: [number, number]): Promise<Uint8Array> {
+  const etag = first.response.headers['etag'];
+  const tried = new Set([nodeKey(first.node)]);
+  let source: ReadSource = first;
+  for (;;) {
+    try {
+      const bytes = await source.response.body.bytes();
+      if (bytes.length === span[1] - span[0]) return bytes;
+      throw new BackendError('BACKEND_IO', nodeKey(source.node), `body of ${bytes.length} bytes, ${span[1] - span[0]} announced`);
+    } catch (err) {
+      if (req.signal.aborted) throw err;
+      deps.limiter.errorOccurred(source.node);
+      deps.logger.warn('object read broke; reading it again from another replica', { node: nodeKey(source.node), err, txn: req.env.transId });
+      const next = await resumeSource(deps, req, target, { ...headers, range: `bytes=${span[0]}-${span[1] - 1}`, ...(etag ? { 'if-match': etag } : {}) }, tried);
+      if (!next) throw err;
+      source = next;
+    }
+  }
 }
 
 async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, first: ReadSource, span: [number, number]): AsyncGenerator<Uint8Array> {

@@ -4,9 +4,11 @@ import type { BackendBodyStream, BackendClient, BackendNode, BackendRequest, Bac
 
 /**
  * What a fake node does with one request: answer, or fail to connect. With `afterBytes`, it
- * answers once that much of the body arrived and reads no more (a disk that filled up).
+ * answers once that much of the body arrived and reads no more (a disk that filled up). With
+ * `breaksAfter`, its answer's body stops after that many bytes with an error (a node that died
+ * mid-answer).
  */
-export type FakeBehaviour = { status: number; headers?: Record<string, string>; body?: string; afterBytes?: number } | 'refuse';
+export type FakeBehaviour = { status: number; headers?: Record<string, string>; body?: string; afterBytes?: number; breaksAfter?: number } | 'refuse';
 
 export interface RecordedRequest {
   readonly node: string;
@@ -48,7 +50,7 @@ export function fakeBackend(script: (node: string, request: BackendRequest) => F
       const received = Buffer.concat(chunks);
       requests.push({ node: key, method: request.method, path: request.path, headers: { ...request.headers }, body: received });
       const headers: Record<string, string> = { ...(request.method === 'PUT' ? { etag: createHash('md5').update(received).digest('hex') } : {}), ...behaviour.headers };
-      return { status: behaviour.status, headers, body: bodyStream(behaviour.body ?? '') };
+      return { status: behaviour.status, headers, body: behaviour.breaksAfter === undefined ? bodyStream(behaviour.body ?? '') : brokenStream(key, Buffer.from(behaviour.body ?? '').subarray(0, behaviour.breaksAfter)) };
     },
     async close() {},
   };
@@ -109,6 +111,21 @@ function bodyStream(text: string): BackendBodyStream {
     text: async () => text,
     json: async () => JSON.parse(text) as unknown,
     bytes: async () => buf,
+    dump: async () => {},
+  };
+}
+
+/** A body that sends `start`, then fails as a connection cut off would. */
+function brokenStream(node: string, start: Buffer): BackendBodyStream {
+  const broken = (): BackendError => new BackendError('BACKEND_IO', node, `body cut off after ${start.length} bytes`);
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (start.length > 0) yield start;
+      throw broken();
+    },
+    text: async () => Promise.reject(broken()),
+    json: async () => Promise.reject(broken()),
+    bytes: async () => Promise.reject(broken()),
     dump: async () => {},
   };
 }
