@@ -36,9 +36,12 @@ class Putter {
   private ended = false;
   private finished: Promise<number> | undefined;
   private readonly writeTimeoutMs: number;
-  /** Resolves (false) once the upload has failed: a write waiting on it stops waiting. */
-  private readonly gone: Promise<false>;
-  private markGone: () => void = () => undefined;
+  /**
+   * The write waiting now, woken (false) if the upload fails first. One slot, not a race
+   * against a promise of the failure: each race left a reaction on that promise, one per piece
+   * until the upload ended (16,384 per GiB per node).
+   */
+  private wake: ((sent: boolean) => void) | undefined;
   /**
    * Swift's node timeout on a write: one timer per upload, pushed back at each write (a timer
    * and a promise race per piece per node were a visible share of the proxy's CPU).
@@ -66,7 +69,6 @@ class Putter {
       }
     }
     this.writeTimeoutMs = deps.nodeTimeoutMs;
-    this.gone = new Promise<false>((resolve) => (this.markGone = () => resolve(false)));
     const linked = AbortSignal.any([signal, this.controller.signal]);
     let answer: Promise<BackendResponse>;
     if (deps.backend.upload) {
@@ -131,8 +133,13 @@ class Putter {
       }, this.writeTimeoutMs);
     }
     try {
-      return await Promise.race([sent, this.gone]);
+      if (!this.live) return false;
+      return await new Promise<boolean>((resolve, reject) => {
+        this.wake = resolve;
+        sent.then(resolve, reject);
+      });
     } finally {
+      this.wake = undefined;
       this.writing = false;
     }
   }
@@ -172,7 +179,7 @@ class Putter {
     if (this.failure !== undefined) return;
     this.failure = reason;
     clearTimeout(this.stallTimer);
-    this.markGone();
+    this.wake?.(false);
     this.stream?.destroy();
     if (!this.answer) this.controller.abort(new Error(reason));
     this.upload?.destroy(new Error(reason));
