@@ -210,4 +210,68 @@ test('upload: a node that answers before the body ends is answered; a refused on
   }
 });
 
+test('a body larger than what waits unread reaches a slow reader whole and in order; the connection is kept for the next request', async () => {
+  const data = randomBytes(8 * 1024 * 1024);
+  const { server, port, connections } = await serve((req, res) => {
+    if (req.url === '/small') return void res.end('small');
+    res.writeHead(200, { 'Content-Length': String(data.length) });
+    // ~1 MiB writes, as an object server sends a read batch
+    let at = 0;
+    const more = (): void => {
+      while (at < data.length) {
+        const ok = res.write(data.subarray(at, at + 1024 * 1024));
+        at += 1024 * 1024;
+        if (!ok) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  });
+  const client = new UndiciBackendClient();
+  try {
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/big' });
+    const hash = createHash('md5');
+    let n = 0;
+    let chunks = 0;
+    for await (const chunk of res.body) {
+      hash.update(chunk);
+      n += chunk.length;
+      // A reader slower than the node: the queue fills and the connection is paused.
+      if (++chunks % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.is(n, data.length);
+    assert.is(hash.digest('hex'), createHash('md5').update(data).digest('hex'));
+    assert.is(await (await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/small' })).body.text(), 'small');
+    assert.is(connections(), 1, 'the connection of the whole body was reused');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('a reader that stops early closes that connection (its rest is never read); a dumped body frees its request', async () => {
+  const big = Buffer.alloc(4 * 1024 * 1024, 7);
+  const { server, port } = await serve((req, res) => {
+    res.end(req.url === '/big' ? big : 'short');
+  });
+  const firstClosed = new Promise((resolve) => server.once('connection', (socket) => socket.once('close', resolve)));
+  const client = new UndiciBackendClient();
+  try {
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/big' });
+    for await (const chunk of res.body) {
+      assert.ok(chunk.length > 0);
+      break;
+    }
+    // The server sees the stopped body's connection go (it still had most of 4 MiB to send).
+    await firstClosed;
+    const next = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/short' });
+    await next.body.dump();
+    const again = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/short' });
+    assert.is(await again.body.text(), 'short');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
 test.run();
