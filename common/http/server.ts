@@ -54,7 +54,7 @@ export interface ServerResponse {
    * The stream's chunks are given: nothing else holds them once yielded, so the server frees
    * each one's memory as soon as the socket has written it (`releaseBuffer`) instead of leaving
    * it for the collector. For relayed bodies, whose chunks are the socket reads of a backend
-   * response.
+   * response; the chunks of one turn of the event loop go out together (`WriteBatch`).
    */
   readonly given?: boolean;
 }
