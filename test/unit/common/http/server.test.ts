@@ -360,6 +360,33 @@ test('a given body is freed chunk by chunk once written (relayed chunks left to 
   assert.ok(slices.every((c) => c.length === 64 * 1024) && pool.length === 128 * 1024, 'slices of a larger buffer are kept');
 });
 
+test('a given body that yields a chunk only after the client has the one before still streams (chunks gathered per turn go out when the turn ends)', async () => {
+  let received: () => void = () => undefined;
+  async function* trickle(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 3; i++) {
+      const seen = new Promise<void>((resolve) => {
+        received = resolve;
+      });
+      yield Buffer.from(`part${i};`);
+      await seen;
+    }
+  }
+  await withServer(async () => ({ status: 200, headers: { 'Content-Length': 18 }, body: trickle(), given: true }), async (port) => {
+    const text = await new Promise<string>((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let got = '';
+        res.on('data', (c: Buffer) => {
+          got += c.toString();
+          received();
+        });
+        res.on('end', () => resolve(got));
+        res.on('error', reject);
+      }).end();
+    });
+    assert.is(text, 'part0;part1;part2;');
+  });
+});
+
 test("Swift's own statuses get Swift's reason phrase on the status line (498 Rate Limited)", async () => {
   for (const [status, phrase] of [[498, 'Rate Limited'], [497, 'Blacklisted'], [429, 'Too Many Requests']] as const) {
     await withServer(async () => ({ status, body: 'Slow down' }), async (port) => {
