@@ -9,6 +9,7 @@ import { type FlavorRecord, T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ComputeStore } from '../store.ts';
 import { booleanParam, bodyMember, fieldError, integerParam, nameParam, pyRepr, queryError } from '../validation.ts';
+import { nextLink } from './next-link.ts';
 
 /** Nova's `osapi_max_limit`: the most items one list answers. */
 export const MAX_LIMIT = 1000;
@@ -87,9 +88,7 @@ export function flavorRoutes(store: ComputeStore): ComputeRoute[] {
     const page = flavors.slice(0, limit);
     const body: Record<string, unknown> = { flavors: page.map((f) => (detail ? flavorDetail(req, f) : flavorBasic(req, f))) };
     if (page.length > 0 && page.length === limit) {
-      const params = new URLSearchParams(req.query);
-      params.set('marker', (page.at(-1) as FlavorRecord).flavorid);
-      body['flavors_links'] = [{ rel: 'next', href: `${req.base}/v2.1/flavors${detail ? '/detail' : ''}?${params.toString()}` }];
+      body['flavors_links'] = [nextLink(req, detail ? 'flavors/detail' : 'flavors', (page.at(-1) as FlavorRecord).flavorid)];
     }
     return ok(body);
   };

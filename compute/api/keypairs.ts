@@ -10,6 +10,7 @@ import { generateSshKeyPair, InvalidPublicKey, sshFingerprint } from '../ssh-key
 import type { ComputeStore } from '../store.ts';
 import { bodyMember, fieldError, pyRepr, queryError } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
+import { nextLink } from './next-link.ts';
 
 /** The user a request is about: the caller, or (2.10, admins) `user_id`. */
 function targetUser(req: ComputeRequest, rule: string, given?: unknown): string {
@@ -60,9 +61,7 @@ export function keypairRoutes(store: ComputeStore): ComputeRoute[] {
         const page = keys.slice(0, limit);
         const body: Record<string, unknown> = { keypairs: page.map((k) => ({ keypair: view(req, k, ['name', 'public_key', 'fingerprint']) })) };
         if (paged && page.length > 0 && page.length === limit) {
-          const params = new URLSearchParams(req.query);
-          params.set('marker', (page.at(-1) as KeypairRecord).name);
-          body['keypairs_links'] = [{ rel: 'next', href: `${req.base}/v2.1/os-keypairs?${params.toString()}` }];
+          body['keypairs_links'] = [nextLink(req, 'os-keypairs', (page.at(-1) as KeypairRecord).name)];
         }
         return ok(body);
       },

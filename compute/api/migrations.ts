@@ -7,6 +7,7 @@ import { type ComputeRequest, type ComputeRoute, contextOf, ok } from '../reques
 import type { ComputeStore } from '../store.ts';
 import { fieldError, isObject, type JsonObject, pyRepr, queryError } from '../validation.ts';
 import { checkLock, visibleServer } from './servers.ts';
+import { nextLink } from './next-link.ts';
 
 /** Nova's `[api] max_limit`: the most migrations one page holds. */
 const MAX_LIMIT = 1000;
@@ -187,10 +188,7 @@ export function migrationRoutes(store: ComputeStore): ComputeRoute[] {
         const page = found.slice(0, q.limit);
         const body: JsonObject = { migrations: page.map((m) => listView(req, m)) };
         if (q.limit > 0 && page.length === q.limit) {
-          // Nova's `_get_next_link`: the request's parameters sorted, the marker the last UUID.
-          const params = new URLSearchParams([...req.query.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-          params.set('marker', (page.at(-1) as MigrationRecord).uuid);
-          body['migrations_links'] = [{ rel: 'next', href: `${req.base}/v2.1/os-migrations?${params.toString()}` }];
+          body['migrations_links'] = [nextLink(req, 'os-migrations', (page.at(-1) as MigrationRecord).uuid)];
         }
         return ok(body);
       },

@@ -32,6 +32,7 @@ import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type
 import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
+import { nextLink } from './next-link.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -350,9 +351,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const statuses = detail && atLeast(req.version, '2.16') ? await hostStatuses(store, c, page) : undefined;
     const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin, { hostStatus: statuses?.get(s.uuid) }) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
-      const params = new URLSearchParams(req.query);
-      params.set('marker', (page.at(-1) as ServerRecord).uuid);
-      out['servers_links'] = [{ rel: 'next', href: `${req.base}/v2.1/servers${detail ? '/detail' : ''}?${params.toString()}` }];
+      out['servers_links'] = [nextLink(req, detail ? 'servers/detail' : 'servers', (page.at(-1) as ServerRecord).uuid)];
     }
     return ok(out);
   };
