@@ -143,3 +143,22 @@ export async function startServerOnAgent(options: { flavors?: readonly { name: s
     },
   };
 }
+
+/** The server of `startServerOnAgent` on `node1`, and a second registered host `node2` to move it to. */
+export interface ServerOnTwoHosts extends ServerOnAgent {
+  readonly node2: Awaited<ReturnType<typeof makeAgent>>;
+}
+
+export async function startServerOnTwoHosts(options: Parameters<typeof startServerOnAgent>[0], node2: { resources?: Parameters<typeof makeAgent>[2]; agent?: Partial<ComputeAgentOptions> } = {}): Promise<ServerOnTwoHosts> {
+  const setup = await startServerOnAgent(options);
+  const second = await makeAgent(setup.c, 'node2', node2.resources, 'nova', node2.agent);
+  await second.agent.register();
+  return {
+    ...setup,
+    node2: second,
+    async close() {
+      await second.remove();
+      await setup.close();
+    },
+  };
+}

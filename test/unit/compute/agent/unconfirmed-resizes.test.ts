@@ -7,7 +7,7 @@ import { updateRecord } from '../../../../client/record-update.ts';
 import { UnconfirmedResizes } from '../../../../compute/agent/unconfirmed-resizes.ts';
 import { T } from '../../../../compute/records.ts';
 import type { ServerRecord } from '../../../../compute/server-record.ts';
-import { makeAgent, type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
 import { OffsetClock } from '../../../helpers/offset-clock.ts';
 
 /**
@@ -20,18 +20,13 @@ let demo: string;
 let admin: string;
 let id: string;
 let node1: ServerOnAgent['agent'];
-let node2: Awaited<ReturnType<typeof makeAgent>>;
-let setup: ServerOnAgent;
+let node2: ServerOnTwoHosts['node2'];
+let setup: ServerOnTwoHosts;
 test.before(async () => {
-  setup = await startServerOnAgent({ clock, flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }], images: [{ data: Buffer.alloc(1024, 'disk ') }] });
-  ({ c, demo, admin, id, agent: node1 } = setup);
-  node2 = await makeAgent(c, 'node2', undefined, 'nova', { resizeConfirmWindowSeconds: 60 });
-  await node2.agent.register();
+  setup = await startServerOnTwoHosts({ clock, flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }], images: [{ data: Buffer.alloc(1024, 'disk ') }] }, { agent: { resizeConfirmWindowSeconds: 60 } });
+  ({ c, demo, admin, id, agent: node1, node2 } = setup);
 });
-test.after(async () => {
-  await node2.remove();
-  await setup.close();
-});
+test.after(() => setup.close());
 
 const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: admin, version: '2.47' })).json.server;
 const statuses = async () => ((await c.request('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: admin, version: '2.59' })).json.migrations as { status: string }[]).map((m) => m.status);

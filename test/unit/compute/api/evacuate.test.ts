@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
-import { makeAgent, type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
 
 /**
  * `openstack server evacuate`: a server whose host is down is rebuilt on another from its image
@@ -16,19 +16,14 @@ let demo: string;
 let admin: string;
 let id: string;
 let node1: ServerOnAgent['agent'];
-let node2: Awaited<ReturnType<typeof makeAgent>>;
-let setup: ServerOnAgent;
+let node2: ServerOnTwoHosts['node2'];
+let setup: ServerOnTwoHosts;
 const IMAGE = Buffer.alloc(4096, 'image bytes ');
 test.before(async () => {
-  setup = await startServerOnAgent({ flavors: [{ name: 'm1.big', id: '3', ram: 2048, vcpus: 1, disk: 1 }], images: [{ data: IMAGE }] });
-  ({ c, demo, admin, id, agent: node1 } = setup);
-  node2 = await makeAgent(c, 'node2', { vcpus: 4, memoryMiB: 2048, diskGiB: 100 });
-  await node2.agent.register();
+  setup = await startServerOnTwoHosts({ flavors: [{ name: 'm1.big', id: '3', ram: 2048, vcpus: 1, disk: 1 }], images: [{ data: IMAGE }] }, { resources: { vcpus: 4, memoryMiB: 2048, diskGiB: 100 } });
+  ({ c, demo, admin, id, agent: node1, node2 } = setup);
 });
-test.after(async () => {
-  await node2.remove();
-  await setup.close();
-});
+test.after(() => setup.close());
 
 const evacuate = (body: unknown, version: string, token = admin, server = id) => c.request('POST', `/v2.1/servers/${server}/action`, { token, body: { evacuate: body }, version });
 const show = async (server = id) => (await c.request('GET', `/v2.1/servers/${server}`, { token: admin, version: '2.47' })).json.server;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeAgent, type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
 
 /**
  * `openstack server migration list` (GET /os-migrations) over the moves resize and migrate
@@ -12,18 +12,13 @@ let demo: string;
 let admin: string;
 let id: string;
 let node1: ServerOnAgent['agent'];
-let node2: Awaited<ReturnType<typeof makeAgent>>;
-let setup: ServerOnAgent;
+let node2: ServerOnTwoHosts['node2'];
+let setup: ServerOnTwoHosts;
 test.before(async () => {
-  setup = await startServerOnAgent({ flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }], images: [{ data: Buffer.alloc(1024, 'disk ') }] });
-  ({ c, demo, admin, id, agent: node1 } = setup);
-  node2 = await makeAgent(c, 'node2');
-  await node2.agent.register();
+  setup = await startServerOnTwoHosts({ flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }], images: [{ data: Buffer.alloc(1024, 'disk ') }] });
+  ({ c, demo, admin, id, agent: node1, node2 } = setup);
 });
-test.after(async () => {
-  await node2.remove();
-  await setup.close();
-});
+test.after(() => setup.close());
 
 const act = (body: unknown, version = '2.1', token = demo) => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
 const list = (query = '', version = '2.1', token = admin) => c.request('GET', `/v2.1/os-migrations${query}`, { token, version });

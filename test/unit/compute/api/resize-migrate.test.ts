@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
-import { makeAgent, type ServerOnAgent, startServerOnAgent, type TestCompute } from '../../../helpers/compute.ts';
+import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
 
 /**
  * `openstack server resize` and `server migrate` to another host (Nova's default
@@ -16,22 +16,17 @@ let demo: string;
 let admin: string;
 let id: string;
 let node1: ServerOnAgent['agent'];
-let node2: Awaited<ReturnType<typeof makeAgent>>;
-let setup: ServerOnAgent;
+let node2: ServerOnTwoHosts['node2'];
+let setup: ServerOnTwoHosts;
 const IMAGE = Buffer.alloc(4096, 'moving disk ');
 test.before(async () => {
-  setup = await startServerOnAgent({
+  setup = await startServerOnTwoHosts({
     flavors: [{ name: 'm1.small', id: '2', ram: 1024, vcpus: 2, disk: 1 }, { name: 'm1.giant', id: '9', ram: 40_000, vcpus: 2, disk: 1 }],
     images: [{ data: IMAGE }],
   });
-  ({ c, demo, admin, id, agent: node1 } = setup);
-  node2 = await makeAgent(c, 'node2');
-  await node2.agent.register();
+  ({ c, demo, admin, id, agent: node1, node2 } = setup);
 });
-test.after(async () => {
-  await node2.remove();
-  await setup.close();
-});
+test.after(() => setup.close());
 
 const act = (body: unknown, version = '2.1', token = demo) => c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
 const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: admin, version: '2.47' })).json.server;
