@@ -7,7 +7,8 @@ import type { Middleware } from '../request.ts';
 /**
  * Swift's proxy-logging: one log line per client request (method, path, status, time, txn)
  * and its metrics (requests, latency, bytes in and out). Both are taken when the response
- * body has ended, so a download's time and bytes are whole. Subrequests are the client
+ * body has ended, so a download's time and bytes are whole (499 when the client left before
+ * that). Subrequests are the client
  * request's, not counted again.
  */
 export function proxyLogging(clock: Clock, logRequests: boolean, metrics: ProxyMetrics): Middleware {
@@ -22,13 +23,16 @@ export function proxyLogging(clock: Clock, logRequests: boolean, metrics: ProxyM
       ...response,
       body: countedBody(response.body, (bytesOut) => {
         const ms = clock.monotonic() - began;
-        const labels = { type: requestType(req.path), method: req.method, policy: req.env.policyIndex ?? '', status: String(response.status) };
+        // Swift's proxy-logging logs 499 for a client that went away before its answer was
+        // whole, whatever the answer was going to be (a 503 of backend requests cut short).
+        const status = req.signal.aborted ? 499 : response.status;
+        const labels = { type: requestType(req.path), method: req.method, policy: req.env.policyIndex ?? '', status: String(status) };
         metrics.request(labels, ms / 1000, bytesIn, bytesOut);
         if (!logRequests) return;
         req.env.logger.info('request', {
           method: req.method,
           path: req.path,
-          status: response.status,
+          status,
           ms: Math.round(ms * 10) / 10,
           bytes_in: bytesIn,
           bytes_out: bytesOut,
