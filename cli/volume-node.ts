@@ -21,6 +21,7 @@ import { volumeSchema } from '../compute/volume/config.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
+import { SnapshotChains } from '../compute/volume/snapshot-chains.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
@@ -31,8 +32,8 @@ export type VolumeNodeConfig = ConfigsOf<typeof volumeNodeSchemas>;
 
 /**
  * One volume process: Cinder's v3 API on `bind_ip:bind_port`, the file volume driver on
- * `volumes_dir`, backups through the backup engine into each project's account, records in the
- * cluster. Tokens are validated locally with identity's key repository and its revocation events
+ * `volumes_dir`, backups through the backup engine into each project's account, snapshots'
+ * bytes through it into the service's own account, records in the cluster. Tokens are validated locally with identity's key repository and its revocation events
  * (`ServiceTokens`). `bytesPerGiB` is for
  * tests only (small "GiB" volumes).
  */
@@ -48,6 +49,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const worker = new VolumeWorker(logger);
   const resellerClients = new Map<string, SwiftClient>();
   const backupSwiftUrl = c.backup_swift_url || `${new URL(c.auth_url).origin}/v1/AUTH_`;
+  const engineOptions = { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container };
   const deps: VolumeApiDeps = {
     records,
     driver: new FileVolumeDriver({ dir: c.volumes_dir }),
@@ -64,11 +66,10 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       const client = elsewhere
         ? resellerClients.get(project) ?? resellerClients.set(project, new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock })).get(project) as SwiftClient
         : new SwiftClient({ preauthUrl: `${backupSwiftUrl}${project}`, preauthToken: ctx.token }, { http, clock });
-      return new ChunkedBackupEngine(
-        { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container },
-        { store: new SwiftBackupObjectStore(client), clock },
-      );
+      return new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(client), clock });
     },
+    // Snapshots' bytes in the service's own account, through the records' client.
+    snapshotCopies: { engine: new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(accountClient), clock }), container: c.snapshot_swift_container, chains: new SnapshotChains(records.store, { maxChain: c.snapshot_max_chain }) },
     worker,
     ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
     imageConversionDir: c.image_conversion_dir || join(dirname(c.volumes_dir), 'conversion'),

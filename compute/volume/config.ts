@@ -28,6 +28,8 @@ export const volumeSchema = {
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
   storage_availability_zone: str('nova', { nonEmpty: true }),
   backup_swift_container: str('volumebackups', { nonEmpty: true }),
+  snapshot_swift_container: str('volume_snapshots', { nonEmpty: true, doc: "where snapshots' bytes are kept, in the system account of account_user (not a user's)" }),
+  snapshot_max_chain: int(8, { min: 1, doc: 'the most snapshots a restore reads: a snapshot is a full copy when the one it would build on is this many deep (1: always full)' }),
   backup_swift_object_size: int(52_428_800, { min: 65_536 }),
   backup_swift_block_size: int(32_768, { min: 512 }),
   quota_volumes: int(10, { min: -1, doc: "a project's volumes unless an admin set its own (-1: unlimited)" }),

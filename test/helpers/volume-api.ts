@@ -12,6 +12,8 @@ import { MemoryRecordStore } from '../../client/memory-record-store.ts';
 import type { ImageApi } from '../../compute/image-api.ts';
 import { ChunkedBackupEngine } from '../../compute/volume/backup/chunked-backup.ts';
 import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-object-store.ts';
+import type { BackupObjectStore } from '../../compute/volume/backup/object-store.ts';
+import { SnapshotChains } from '../../compute/volume/snapshot-chains.ts';
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
@@ -37,6 +39,11 @@ export function mintToken(keys: string, user: string, project: string, admin = f
 }
 
 /** The test API's GiB: 1 MiB, so a "1 GiB" volume backs up in milliseconds. */
+const ENGINE_OPTIONS = { chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 };
+
+/** The key of `stores` holding the snapshots' objects (the volume service's own account). */
+export const SNAPSHOT_ACCOUNT = '.volume';
+
 export const UNIT = 1024 * 1024;
 
 export interface TestVolumeApi {
@@ -62,9 +69,12 @@ export interface TestVolumeApi {
  * (a fake Glance) for volumes from images and uploads. `keys`: another service's key
  * repository (identity's), so its tokens work here; `driver`: a volume driver other than memory;
  * `cluster`: another test API's records and backup objects (what a volume service started on
- * another node finds in the cluster).
+ * another node finds in the cluster); `records`, `snapshotStore`: records and snapshot objects
+ * somewhere else (a real cluster); snapshots' objects are otherwise `stores.get(SNAPSHOT_ACCOUNT)`.
  */
-export async function startVolumeApi(options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'> } = {}): Promise<TestVolumeApi> {
+export async function startVolumeApi(
+  options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'>; records?: VolumeRecords; snapshotStore?: BackupObjectStore; snapshotMaxChain?: number } = {},
+): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = options.keys ?? join(dir.path, 'fernet-keys');
   if (options.keys === undefined) fernetSetup(keys);
@@ -77,14 +87,15 @@ export async function startVolumeApi(options: { images?: ImageApi; keys?: string
     if (!s) stores.set(project, (s = new MemoryBackupObjectStore()));
     return s;
   };
-  const records = options.cluster?.records ?? new VolumeRecords(new MemoryRecordStore());
+  const records = options.cluster?.records ?? options.records ?? new VolumeRecords(new MemoryRecordStore());
   const types = new VolumeTypes(records.store);
   const deps: VolumeApiDeps = {
     records,
     driver,
     quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
     types,
-    backupEngine: (_ctx, project) => new ChunkedBackupEngine({ chunkSizeBytes: 64 * 1024, shaBlockSizeBytes: 8 * 1024 }, { store: storeOf(project), clock: systemClock }),
+    backupEngine: (_ctx, project) => new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }),
+    snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: options.snapshotStore ?? storeOf(SNAPSHOT_ACCOUNT), clock: systemClock }), container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }) },
     worker,
     ...(options.images ? { images: options.images } : {}),
     clock: systemClock,

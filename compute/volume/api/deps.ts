@@ -3,6 +3,7 @@ import type { Logger } from '../../../common/logger.ts';
 import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { VolumeDriver } from '../driver/types.ts';
+import type { SnapshotChains } from '../snapshot-chains.ts';
 import type { VolumeQuotas } from '../quota.ts';
 import type { VolumeRecords } from '../records.ts';
 import type { VolumeTypes } from '../volume-types.ts';
@@ -18,6 +19,8 @@ export interface VolumeApiDeps {
   readonly types: VolumeTypes;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
+  /** Where snapshots' bytes are kept: the volume service's own account, written by the same engine. */
+  readonly snapshotCopies: SnapshotCopies;
   readonly worker: VolumeWorker;
   /** The image service (Glance v2), called with the caller's token; absent: no volumes from images. */
   readonly images?: ImageApi;
@@ -40,3 +43,14 @@ export interface VolumeApiDeps {
 }
 
 export const GIB = 1024 * 1024 * 1024;
+
+/**
+ * Snapshots in the cluster: the engine over the volume service's own account (`AUTH_.volume`,
+ * not the user's: Cinder's snapshots are not objects a user sees), the container there, and
+ * the per-volume records of which objects belong to which snapshot.
+ */
+export interface SnapshotCopies {
+  readonly engine: ChunkedBackupEngine;
+  readonly container: string;
+  readonly chains: SnapshotChains;
+}

@@ -6,6 +6,7 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse } from './over-quota.ts';
+import { dropSnapshot, takeSnapshot } from './snapshot-tasks.ts';
 import { cinderTime, snapshotView, typeNameOf } from './views.ts';
 import { withTypeQuotas } from '../quota.ts';
 import { DEFAULT_TYPE } from '../volume-types.ts';
@@ -14,7 +15,8 @@ import { DEFAULT_TYPE } from '../volume-types.ts';
  * Cinder's snapshots API (cinder/api/v3/snapshots.py, volume/api.py's snapshot checks):
  * create (the volume `available`, or `in-use` with `force`), list, detail, show, update,
  * delete (`available` or `error`; one a volume still reads through goes back to `available`,
- * as the volume manager does on SnapshotIsBusy).
+ * as the volume manager does on SnapshotIsBusy). A snapshot is `available` once its bytes are
+ * in the cluster (`snapshot-tasks.ts`).
  */
 export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
   const { records } = deps;
@@ -57,7 +59,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     }
     deps.worker.start(`create snapshot ${snapshot.id}`, async () => {
       try {
-        await deps.driver.createSnapshot(snapshot.id, volume.id);
+        await takeSnapshot(deps, snapshot);
       } catch (err) {
         deps.logger.error('snapshot create failed', { snapshot: snapshot.id, err });
         await setStatus(snapshot, 'error');
@@ -97,7 +99,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
     deps.worker.start(`delete snapshot ${snapshot.id}`, async () => {
       try {
-        if (await deps.driver.getSnapshot(snapshot.id)) await deps.driver.deleteSnapshot(snapshot.id);
+        await dropSnapshot(deps, snapshot);
       } catch (err) {
         if (err instanceof SnapshotIsBusy) {
           await setStatus(snapshot, 'available');

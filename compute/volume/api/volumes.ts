@@ -8,6 +8,7 @@ import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
+import { volumeFromSnapshot } from './snapshot-tasks.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
@@ -94,7 +95,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     await createOrRelease(deps, volume);
     deps.worker.start(`create volume ${volume.id}`, async () => {
       try {
-        if (snapshot) await deps.driver.createVolumeFromSnapshot(volume.id, snapshot.id, size * deps.bytesPerGiB);
+        if (snapshot) await volumeFromSnapshot(deps, snapshot, volume.id, size * deps.bytesPerGiB);
         else await deps.driver.createVolume(volume.id, size * deps.bytesPerGiB);
       } catch (err) {
         deps.logger.error('volume create failed', { volume: volume.id, err });
