@@ -132,7 +132,7 @@ export class SnapshotChains {
 
   /** An upload that failed (its objects already deleted by the engine): the layer goes. */
   async abandon(projectId: string, volumeId: string, snapshotId: string): Promise<void> {
-    await this.change(projectId, volumeId, (layers) => layers.filter((l) => l.id !== snapshotId));
+    await this.remove(projectId, volumeId, [snapshotId]);
   }
 
   /**
@@ -169,6 +169,10 @@ export class SnapshotChains {
 
   /** The layers' objects are deleted: they leave the record, and the record goes with its last layer. */
   async collected(projectId: string, volumeId: string, ids: readonly string[]): Promise<void> {
+    await this.remove(projectId, volumeId, ids);
+  }
+
+  private async remove(projectId: string, volumeId: string, ids: readonly string[]): Promise<void> {
     const k = key(projectId, volumeId);
     const after = await this.change(projectId, volumeId, (layers) => layers.filter((l) => !ids.includes(l.id)));
     if (!after || after.layers.length > 0) return;
