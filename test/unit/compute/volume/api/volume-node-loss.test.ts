@@ -11,8 +11,7 @@ import { makeTempDir } from '../../../../helpers/tmpdir.ts';
  * Issue 19's "a backup survives the loss of the node that held its volume": the volume service's
  * node is lost with its volume directory; a volume service started on another node (an empty
  * volume directory, the same records and backup objects in the cluster) restores the full and
- * the incremental backups into new volumes there, byte for byte. Snapshots are files on the
- * volume host (docs/decisions.md) and are lost with it.
+ * the incremental backups into new volumes there, byte for byte. (Snapshots: volume-snapshots-cluster.test.ts.)
  */
 test('backups made on a node that is then lost restore on another node: full and incremental, the same bytes', async () => {
   const dir = await makeTempDir('volume-node-loss-');
