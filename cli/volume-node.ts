@@ -22,6 +22,7 @@ import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
 import { SnapshotChains } from '../compute/volume/snapshot-chains.ts';
+import { sweepSnapshotCopies } from '../compute/volume/sweep-snapshot-copies.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
@@ -88,6 +89,10 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const publicUrl = servicePublicUrl(c, listener.port);
   api = new VolumeServer({ publicUrl, routes: volumeApiRoutes(deps), ...(c.identity_url ? { identityUri: c.identity_url } : {}) }, { validator, logger, clock });
   logger.info('volume listening', { ip: c.bind_ip, port: listener.port, public_url: publicUrl, volumes_dir: c.volumes_dir, pid: process.pid });
+  worker.start('sweep snapshot copies', async () => {
+    const removed = await sweepSnapshotCopies(records, deps.driver);
+    if (removed.length > 0) logger.info('removed local copies of deleted snapshots', { snapshots: removed });
+  });
   return {
     port: listener.port,
     worker,

@@ -166,6 +166,22 @@ export function suite(name: string, fixture: VolumeDriverFixture, formats: reado
     }
   });
 
+  test('listSnapshots names every snapshot and no volume', async () => {
+    const vol = freshId();
+    await driver.createVolume(vol, MiB);
+    const a = freshId();
+    const b = freshId();
+    await driver.createSnapshot(a, vol);
+    await driver.createSnapshot(b, vol);
+    let listed = await driver.listSnapshots();
+    assert.ok(listed.includes(a) && listed.includes(b), JSON.stringify(listed));
+    assert.not.ok(listed.includes(vol));
+    await driver.deleteSnapshot(a);
+    listed = await driver.listSnapshots();
+    assert.not.ok(listed.includes(a));
+    assert.ok(listed.includes(b));
+  });
+
   test('a volume and a snapshot cannot share an id', async () => {
     const id = freshId();
     await driver.createVolume(id, MiB);

@@ -135,6 +135,21 @@ export class FileVolumeDriver implements VolumeDriver {
     }
   }
 
+  async listSnapshots(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    // `snapshot-<id>` data files (a `.info` sidecar alone is a snapshot being made or deleted).
+    return names
+      .filter((n) => n.startsWith('snapshot-') && !n.endsWith('.info'))
+      .map((n) => n.slice('snapshot-'.length))
+      .sort();
+  }
+
   async openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile> {
     const vol = await this.volumeInfo(id);
     const path = this.volumePath(id);

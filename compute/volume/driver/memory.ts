@@ -78,6 +78,10 @@ export class MemoryVolumeDriver implements VolumeDriver {
     return this.snapshots.has(snapshotId) ? this.snapshotInfo(snapshotId) : undefined;
   }
 
+  async listSnapshots(): Promise<string[]> {
+    return [...this.snapshots.keys()].sort();
+  }
+
   async openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile> {
     return memoryFile(this.volumeOf(id).data, mode);
   }

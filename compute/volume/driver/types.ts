@@ -75,6 +75,8 @@ export interface VolumeDriver {
   /** @throws {SnapshotNotFound}, {SnapshotIsBusy} (volumes read through it) */
   deleteSnapshot(snapshotId: string): Promise<void>;
   getSnapshot(snapshotId: string): Promise<SnapshotInfo | undefined>;
+  /** The ids of every snapshot this host has a copy of (a sweep for copies whose snapshot is gone). */
+  listSnapshots(): Promise<string[]>;
   /** @throws {VolumeNotFound} */
   openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile>;
   /**

@@ -7,6 +7,7 @@ import { BackupStoreError } from '../../../../../compute/volume/backup/store-err
 import { FileVolumeDriver } from '../../../../../compute/volume/driver/file.ts';
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
 import { SNAPSHOT_CHAINS, type SnapshotChain } from '../../../../../compute/volume/snapshot-chains.ts';
+import { sweepSnapshotCopies } from '../../../../../compute/volume/sweep-snapshot-copies.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
@@ -99,6 +100,27 @@ test('a snapshot survives the loss of its host: a volume made from it on another
   } finally {
     if (firstOpen) await first.close();
     await second?.close();
+    await dir.remove();
+  }
+});
+
+test('a snapshot deleted through another host: the first host sweeps its local copy away, keeping the copies of snapshots that exist', async () => {
+  const dir = await makeTempDir('volume-snapshot-sweep-');
+  const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node1') }) });
+  const second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node2') }), cluster: first });
+  try {
+    const token = first.token('alice', 'p-alice');
+    const volumeId = await createVolume(first, token, { size: 1 });
+    await writeVolume(first.driver, volumeId, knownData(UNIT, 33));
+    const gone = await snapshot(first, token, volumeId, 'gone');
+    const kept = await snapshot(first, token, volumeId, 'kept');
+    await deleteSnapshot(second, second.token('alice', 'p-alice'), gone);
+    assert.equal((await first.driver.listSnapshots()).sort(), [gone, kept].sort(), 'the other host could not reach the file');
+    assert.equal(await sweepSnapshotCopies(first.records, first.driver), [gone]);
+    assert.equal(await first.driver.listSnapshots(), [kept]);
+  } finally {
+    await second.close();
+    await first.close();
     await dir.remove();
   }
 });
