@@ -104,4 +104,39 @@ test('a volume backed up (full, then incremental) into the project\'s account an
   assert.ok(back.equals(changed));
 });
 
+test('a snapshot through the node: its objects in AUTH_.volume (not the project\'s account), a volume from it restored from there once the local copy is gone', async () => {
+  const created = await call('POST', '/v3/p1/volumes', { volume: { size: 1, name: 'snapped' } });
+  await node.worker.idle();
+  const id = created.json.volume.id;
+  const driver = new FileVolumeDriver({ dir: join(dir.path, 'volumes') });
+  const data = knownData(4 * 1024 * 1024, 37);
+  await writeVolume(driver, id, data);
+  const snap = await call('POST', '/v3/p1/snapshots', { snapshot: { volume_id: id, name: 's' } });
+  assert.is(snap.status, 202);
+  await node.worker.idle();
+  const sid = snap.json.snapshot.id;
+  assert.is((await call('GET', `/v3/p1/snapshots/${sid}`)).json.snapshot.status, 'available');
+
+  const owner = { 'X-Auth-Token': await cluster.token('.volume:volume', 'volkey') };
+  const objects = async (): Promise<string[]> => {
+    const res = await cluster.request('GET', `/v1/AUTH_.volume/volume_snapshots?format=json&prefix=volume_${id}/`, owner);
+    assert.ok(res.status === 200 || res.status === 204, `listing: ${res.status}`);
+    return res.status === 200 ? (JSON.parse(res.body.toString()) as Array<{ name: string }>).map((o) => o.name) : [];
+  };
+  assert.is((await objects()).length, 16 + 2, "the snapshot's chunks, sha256 file and metadata, in the service's account");
+  const userSees = await cluster.request('GET', '/v1/AUTH_p1/volume_snapshots?format=json', { 'X-Auth-Token': token });
+  assert.is(userSees.status, 404, 'nothing of it in the project\'s account');
+
+  await driver.deleteSnapshot(sid); // the local copy is lost
+  const made = await call('POST', '/v3/p1/volumes', { volume: { snapshot_id: sid } });
+  assert.is(made.status, 202);
+  await node.worker.idle();
+  assert.is((await call('GET', `/v3/p1/volumes/${made.json.volume.id}`)).json.volume.status, 'available');
+  assert.ok((await readVolume(driver, made.json.volume.id)).equals(data));
+
+  assert.is((await call('DELETE', `/v3/p1/snapshots/${sid}`)).status, 202);
+  await node.worker.idle();
+  assert.equal(await objects(), []);
+});
+
 test.run();
