@@ -21,6 +21,7 @@ import { volumeSchema } from '../compute/volume/config.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
+import { KeyedLock } from '../common/keyed-lock.ts';
 import { SnapshotChains } from '../compute/volume/snapshot-chains.ts';
 import { sweepSnapshotCopies } from '../compute/volume/sweep-snapshot-copies.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
@@ -70,7 +71,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       return new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(client), clock });
     },
     // Snapshots' bytes in the service's own account, through the records' client.
-    snapshotCopies: { engine: new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(accountClient), clock }), container: c.snapshot_swift_container, chains: new SnapshotChains(records.store, { maxChain: c.snapshot_max_chain }) },
+    snapshotCopies: { engine: new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(accountClient), clock }), container: c.snapshot_swift_container, chains: new SnapshotChains(records.store, { maxChain: c.snapshot_max_chain }), locks: new KeyedLock() },
     worker,
     ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
     imageConversionDir: c.image_conversion_dir || join(dirname(c.volumes_dir), 'conversion'),

@@ -13,6 +13,7 @@ import type { ImageApi } from '../../compute/image-api.ts';
 import { ChunkedBackupEngine } from '../../compute/volume/backup/chunked-backup.ts';
 import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-object-store.ts';
 import type { BackupObjectStore } from '../../compute/volume/backup/object-store.ts';
+import { KeyedLock } from '../../common/keyed-lock.ts';
 import { SnapshotChains } from '../../compute/volume/snapshot-chains.ts';
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
@@ -95,7 +96,7 @@ export async function startVolumeApi(
     quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
     types,
     backupEngine: (_ctx, project) => new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }),
-    snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: options.snapshotStore ?? storeOf(SNAPSHOT_ACCOUNT), clock: systemClock }), container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }) },
+    snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: options.snapshotStore ?? storeOf(SNAPSHOT_ACCOUNT), clock: systemClock }), container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }), locks: new KeyedLock() },
     worker,
     ...(options.images ? { images: options.images } : {}),
     clock: systemClock,

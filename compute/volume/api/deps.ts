@@ -1,4 +1,5 @@
 import type { Clock } from '../../../common/clock.ts';
+import type { KeyedLock } from '../../../common/keyed-lock.ts';
 import type { Logger } from '../../../common/logger.ts';
 import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
@@ -53,4 +54,10 @@ export interface SnapshotCopies {
   readonly engine: ChunkedBackupEngine;
   readonly container: string;
   readonly chains: SnapshotChains;
+  /**
+   * A volume being made from a snapshot and that snapshot's delete run one at a time (Cinder's
+   * `<snapshot id>-delete_snapshot` lock around both); in this process, as Cinder's default
+   * file lock is per host.
+   */
+  readonly locks: KeyedLock;
 }

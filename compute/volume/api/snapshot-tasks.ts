@@ -45,20 +45,22 @@ export async function takeSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord
  * has it (a copy, or a qcow2 overlay), else a new raw volume restored from the cluster, every
  * block checked against its SHA-256, zeros left as holes.
  */
-export async function volumeFromSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord, volumeId: string, sizeBytes: number): Promise<void> {
-  if (await deps.driver.getSnapshot(snapshot.id)) {
-    await deps.driver.createVolumeFromSnapshot(volumeId, snapshot.id, sizeBytes);
-    return;
-  }
-  const { chains, engine } = deps.snapshotCopies;
-  const chain = await chains.chainOf(snapshot.project_id, snapshot.volume_id, snapshot.id);
-  await deps.driver.createVolume(volumeId, sizeBytes);
-  const file = await deps.driver.openVolume(volumeId, 'rw');
-  try {
-    await engine.restore(chain, file, { volumeIsNew: true });
-  } finally {
-    await file.close();
-  }
+export function volumeFromSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord, volumeId: string, sizeBytes: number): Promise<void> {
+  return deps.snapshotCopies.locks.run(deleteLock(snapshot), async () => {
+    if (await deps.driver.getSnapshot(snapshot.id)) {
+      await deps.driver.createVolumeFromSnapshot(volumeId, snapshot.id, sizeBytes);
+      return;
+    }
+    const { chains, engine } = deps.snapshotCopies;
+    const chain = await chains.chainOf(snapshot.project_id, snapshot.volume_id, snapshot.id);
+    await deps.driver.createVolume(volumeId, sizeBytes);
+    const file = await deps.driver.openVolume(volumeId, 'rw');
+    try {
+      await engine.restore(chain, file, { volumeIsNew: true });
+    } finally {
+      await file.close();
+    }
+  });
 }
 
 /**
@@ -66,12 +68,19 @@ export async function volumeFromSnapshot(deps: VolumeApiDeps, snapshot: Snapshot
  * cluster, with every layer that no longer serves a snapshot.
  * @throws {SnapshotIsBusy} a qcow2 volume still reads through the local copy (nothing changed)
  */
-export async function dropSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord): Promise<void> {
-  if (await deps.driver.getSnapshot(snapshot.id)) await deps.driver.deleteSnapshot(snapshot.id);
-  const { chains, engine } = deps.snapshotCopies;
-  const collect = await chains.retire(snapshot.project_id, snapshot.volume_id, snapshot.id);
-  for (const layer of collect) {
-    if (layer.prefix !== null) await engine.delete({ container: layer.container, serviceMetadata: layer.prefix });
-  }
-  if (collect.length > 0) await chains.collected(snapshot.project_id, snapshot.volume_id, collect.map((l) => l.id));
+export function dropSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord): Promise<void> {
+  return deps.snapshotCopies.locks.run(deleteLock(snapshot), async () => {
+    if (await deps.driver.getSnapshot(snapshot.id)) await deps.driver.deleteSnapshot(snapshot.id);
+    const { chains, engine } = deps.snapshotCopies;
+    const collect = await chains.retire(snapshot.project_id, snapshot.volume_id, snapshot.id);
+    for (const layer of collect) {
+      if (layer.prefix !== null) await engine.delete({ container: layer.container, serviceMetadata: layer.prefix });
+    }
+    if (collect.length > 0) await chains.collected(snapshot.project_id, snapshot.volume_id, collect.map((l) => l.id));
+  });
+}
+
+/** Cinder's lock name: a volume made from the snapshot holds it, as the snapshot's delete does. */
+function deleteLock(snapshot: SnapshotRecord): string {
+  return `${snapshot.id}-delete_snapshot`;
 }

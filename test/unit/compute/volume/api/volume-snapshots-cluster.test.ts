@@ -271,6 +271,29 @@ test('a snapshot is a full copy again when the chain it would extend is snapshot
   }
 });
 
+test('a snapshot deleted while a volume is being made from it from the cluster: the volume is made whole first (Cinder\'s delete_snapshot lock), then the snapshot goes', async () => {
+  const api = await startVolumeApi();
+  try {
+    const token = api.token('alice', 'p-alice');
+    const volumeId = await createVolume(api, token, { size: 1 });
+    const data = knownData(UNIT, 95);
+    await writeVolume(api.driver, volumeId, data);
+    const snap = await snapshot(api, token, volumeId, 's');
+    await api.driver.deleteSnapshot(snap); // no local copy: the volume comes from the cluster
+    const made = await api.request('POST', '/v3/p-alice/volumes', token, { volume: { snapshot_id: snap } });
+    assert.is(made.status, 202);
+    assert.is((await api.request('DELETE', `/v3/p-alice/snapshots/${snap}`, token)).status, 202);
+    await api.worker.idle();
+    const id = made.json.volume.id as string;
+    assert.is((await api.request('GET', `/v3/p-alice/volumes/${id}`, token)).json.volume.status, 'available');
+    assert.ok((await readVolume(api.driver, id)).equals(data));
+    assert.is((await api.request('GET', `/v3/p-alice/snapshots/${snap}`, token)).status, 404);
+    assert.equal(await snapshotObjects(api), []);
+  } finally {
+    await api.close();
+  }
+});
+
 /** The snapshot store of a cluster whose PUTs fail after `okPuts` of them. */
 class FailingStore extends MemoryBackupObjectStore {
   okPuts = Number.POSITIVE_INFINITY;
