@@ -8,19 +8,20 @@ import { compressorFor } from './compression.ts';
  * The CPU work of a backup and a restore, one chunk at a time, run on the chunk workers'
  * threads (`chunk-workers.ts` starts them with this file): the SHA-256 of every block, the MD5s,
  * and compression. Everything is synchronous here; the threads are what keep it off the event
- * loop and spread it over the cores. Buffers come and go by transfer, not by copy.
+ * loop and spread it over the cores. Buffers are shared (`ChunkBuffers`) or come and go by
+ * transfer, never by copy.
  */
 
 /** A chunk of the volume to back up. */
 export interface PrepareTask {
-  /** The chunk's bytes (transferred to the worker). */
+  /** The chunk's bytes (shared, or transferred to the worker). */
   readonly data: Uint8Array;
   readonly blockSize: number;
   /** An algorithm `compressorFor` accepts (the engine checked it). */
   readonly compression: string;
   /** The parent backup's SHA-256s of this chunk's blocks (an incremental); absent for a full backup. */
   readonly parentShas?: readonly string[];
-  /** Memory for the compressed chunk (transferred; handed back). */
+  /** Memory for the compressed chunk (shared or transferred; handed back). */
   readonly out: Uint8Array;
 }
 
@@ -50,7 +51,7 @@ export interface PreparedChunk {
 
 /** A chunk object read back, to check and open. */
 export interface OpenTask {
-  /** The object's bytes (transferred). */
+  /** The object's bytes (shared or transferred). */
   readonly body: Uint8Array;
   readonly compression: string;
   /** From the metadata. */
@@ -62,7 +63,7 @@ export interface OpenTask {
   readonly shas: readonly string[];
   /** When set, also say which pieces of this size are not all zeros (Cinder's `_write_nonzero`). */
   readonly nonzeroPiece?: number;
-  /** Memory of at least `length` bytes to open a compressed body into (transferred; handed back as `data`). */
+  /** Memory of at least `length` bytes to open a compressed body into (shared or transferred; handed back as `data`). */
   readonly out: Uint8Array;
 }
 
@@ -101,7 +102,7 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
     const compressed = compressor?.compress(bytes, runs.length === 1 ? task.out : undefined);
     // Cinder keeps a chunk that compression does not shrink as it is.
     if (!compressor || !compressed || compressed.length >= bytes.length) {
-      // A run of an incremental is copied out, so what comes back is not the whole chunk's memory.
+      // A run of an incremental is copied out, so its upload does not hold the whole chunk's memory.
       const body = bytes.length === data.length ? bytes : bytes.slice();
       return { start, length: bytes.length, md5, compression: 'none', body, bodyMd5: md5 };
     }
@@ -148,7 +149,8 @@ export async function openChunk(task: OpenTask): Promise<OpenedChunk> {
 
 /**
  * `value`, marked so Piscina transfers the memory of `views` back instead of copying it. Views
- * into Node's buffer pool (small buffers; it cannot be transferred) are copied, cheaply.
+ * into Node's buffer pool (small buffers; it cannot be transferred) are copied, cheaply; shared
+ * memory is not copied either (the engine's own view of it stays valid).
  */
 function transferring<T extends object>(value: T, views: readonly Uint8Array[]): T {
   const buffers = new Set<ArrayBuffer>();

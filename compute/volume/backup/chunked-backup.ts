@@ -176,16 +176,17 @@ export class ChunkedBackupEngine {
     let held = 0; // bytes read and not yet uploaded (being prepared, or bodies being sent)
     let failure: unknown;
 
-    const upload = (name: string, body: Uint8Array, md5: string, done: () => void): void => {
-      held += body.length;
+    /** Sends one object; `held` counts `extra` bytes (memory of the body's own) until it is sent. */
+    const upload = (name: string, body: Uint8Array, md5: string, extra: number, done: () => void): void => {
+      held += extra;
       const task = this.store.put(container, name, body, md5).then(
         () => {
-          held -= body.length;
+          held -= extra;
           uploads.delete(task);
           done();
         },
         (err: unknown) => {
-          held -= body.length;
+          held -= extra;
           uploads.delete(task);
           failure ??= err;
         },
@@ -196,18 +197,17 @@ export class ChunkedBackupEngine {
     const takeOldest = async (): Promise<void> => {
       const chunk = preparing.shift() as (typeof preparing)[number];
       const prepared = await chunk.result;
-      held -= chunk.size;
       for (const sha of prepared.shas) sha256s.push(sha);
-      // The chunk's memory (read into, compressed into) is reused once no upload sends from it.
-      const releases = new Map<ArrayBufferLike, () => void>();
-      for (const memory of new Set([prepared.data.buffer, prepared.out.buffer])) {
-        let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
-        if (users === 0) this.reuse(memory);
-        else
-          releases.set(memory, () => {
-            if (--users === 0) this.reuse(memory);
-          });
-      }
+      // The chunk's memory (read into, compressed into) stays held until no upload sends from
+      // it, then is reused: it is shared with the threads, so nothing else stops a later chunk
+      // from being read into it while an upload still sends it.
+      const memory = new Set([prepared.data.buffer, prepared.out.buffer]);
+      let users = prepared.pieces.filter((p) => memory.has(p.body.buffer)).length;
+      const release = (): void => {
+        held -= chunk.size;
+        for (const m of memory) this.reuse(m);
+      };
+      if (users === 0) release();
       for (const piece of prepared.pieces) {
         while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
         if (failure !== undefined) return;
@@ -215,7 +215,10 @@ export class ChunkedBackupEngine {
         objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
         written.push(name);
         bytesUploaded += piece.length;
-        upload(name, piece.body, piece.bodyMd5, releases.get(piece.body.buffer) ?? (() => undefined));
+        const inChunk = memory.has(piece.body.buffer);
+        upload(name, piece.body, piece.bodyMd5, inChunk ? 0 : piece.body.length, () => {
+          if (inChunk && --users === 0) release();
+        });
       }
     };
 
@@ -339,9 +342,9 @@ export class ChunkedBackupEngine {
     await this.deleteNames(backup.container, await this.store.listNames(backup.container, backup.serviceMetadata));
   }
 
-  /** Keeps chunk-sized memory for the next chunk (other sizes are left to the collector). */
+  /** Keeps chunk-sized memory (`ChunkBuffers`') for the next chunk; any other is left to the collector. */
   private reuse(memory: ArrayBufferLike): void {
-    if (memory instanceof ArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
+    if (memory instanceof SharedArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
   }
 
   /** The chunk at `offset`, in reused memory when the volume can read into it; its whole buffer is the caller's. */
