@@ -19,8 +19,8 @@ import { pythonJsonDumps } from './python-json.ts';
  * chunk with its offset, length, compression and MD5, written last, so a backup without it
  * never finished. An incremental backup compares each block's SHA-256 with its parent's and
  * uploads only runs of changed blocks (offsets stay block-aligned). Restore reads the chain from
- * the full backup up, and checks each chunk's MD5 and every block's SHA-256 before any of it is
- * written to the volume. The volume is read and written one chunk at a time, never whole.
+ * the full backup up, and checks each chunk's length and every block's SHA-256 before any of it
+ * is written to the volume. The volume is read and written one chunk at a time, never whole.
  * Hashing, compression and checks run on the chunk workers' threads (`chunk-workers.ts`); this
  * class orders the work and does the I/O.
  */
@@ -309,7 +309,7 @@ export class ChunkedBackupEngine {
       const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
       // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
       const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
-      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, md5: entry.md5, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
     };
     const opening: Array<Promise<OpenedChunk>> = [];
     const fill = (next: number): void => {

@@ -257,7 +257,7 @@ test('restore checks every block: a changed chunk or sha256 entry is BackupCorru
   assert.ok(after.subarray(2 * CHUNK, 3 * CHUNK).equals(marker.subarray(0, CHUNK)), 'the bad chunk left the volume as it was');
   assert.ok(after.subarray(0, 2 * CHUNK).equals(data.subarray(0, 2 * CHUNK)));
 
-  // The MD5 matches a forged chunk but its blocks' SHA-256 do not.
+  // The chunk is whole again, but the sha256 file says otherwise of one of its blocks.
   store.tamper(b.container, third, good);
   const metaName = `${b.serviceMetadata}_sha256file`;
   const shaFile = JSON.parse(Buffer.from(await store.get(b.container, metaName)).toString());
