@@ -302,14 +302,18 @@ export class ChunkedBackupEngine {
     );
     const open = async (chunk: (typeof chunks)[number]): Promise<OpenedChunk> => {
       const { layer, layerIndex, name, entry } = chunk;
-      const body = owned(await this.store.get(layer.backup.container, name));
+      // Into reused memory when the store can (a stored body is at most the chunk's length).
+      const body = this.store.getInto && entry.length <= this.chunkSize ? await this.store.getInto(layer.backup.container, name, this.buffers.take(this.chunkSize)) : owned(await this.store.get(layer.backup.container, name));
       const blockSize = layer.sha.chunk_size;
       const first = entry.offset / blockSize;
       // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
       const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
       // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
       const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
-      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      const opened = await this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      // A compressed body's memory is free once opened; an uncompressed one is the data, reused after its write.
+      if (entry.compression !== 'none') this.reuse(body.buffer);
+      return opened;
     };
     const opening: Array<Promise<OpenedChunk>> = [];
     const fill = (next: number): void => {
