@@ -151,19 +151,26 @@ export class ChunkedBackupEngine {
    */
   async backup(request: BackupRequest, volume: VolumeFile): Promise<BackupResult> {
     if (this.chunkSize % this.shaBlock !== 0) throw new InvalidBackup('Chunk size is not multiple of block size for creating hash.');
-    let parentShas: string[] | undefined;
-    if (request.parent) {
-      const parentSha = await this.readSha256File(request.parent);
-      if (parentSha.chunk_size !== this.shaBlock) {
-        throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
-      }
-      if (Math.ceil(volume.sizeBytes / this.shaBlock) > parentSha.sha256s.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
-      parentShas = parentSha.sha256s;
-    }
     if (volume.sizeBytes <= 0) throw new InvalidBackup(`volume size ${volume.sizeBytes} is invalid.`);
-
     const container = request.container ?? this.defaultContainer;
-    await this.store.ensureContainer(container);
+    // The first chunk is read while the parent's sha256 file (2.3 MB of JSON per GiB) and the
+    // container are fetched: an incremental is a read of the volume, and that starts now.
+    const firstRead = this.readChunk(volume, 0);
+    firstRead.catch(() => undefined); // awaited below, or settled before a refusal is thrown
+    let parentShas: string[] | undefined;
+    try {
+      const [parentSha] = await Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, this.store.ensureContainer(container)]);
+      if (parentSha) {
+        if (parentSha.chunk_size !== this.shaBlock) {
+          throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
+        }
+        if (Math.ceil(volume.sizeBytes / this.shaBlock) > parentSha.sha256s.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
+        parentShas = parentSha.sha256s;
+      }
+    } catch (err) {
+      await firstRead.catch(() => undefined);
+      throw err;
+    }
     const prefix = `volume_${request.volumeId}/${utcStamp(this.clock.now())}/az_${this.az}_backup_${request.id}`;
     const written: string[] = [];
     const objects: Array<Record<string, ChunkEntry>> = [];
@@ -175,6 +182,8 @@ export class ChunkedBackupEngine {
     const budget = this.concurrency * this.chunkSize;
     let held = 0; // bytes read and not yet uploaded (being prepared, or bodies being sent)
     let failure: unknown;
+    let shaFile: Promise<void> | undefined;
+    const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
 
     /** Sends one object; `held` counts `extra` bytes (memory of the body's own) until it is sent. */
     const upload = (name: string, body: Uint8Array, md5: string, extra: number, done: () => void): void => {
@@ -230,7 +239,7 @@ export class ChunkedBackupEngine {
           else await Promise.race(uploads);
         }
         if (failure !== undefined) break;
-        const data = await this.readChunk(volume, offset);
+        const data = await (offset === 0 ? firstRead : this.readChunk(volume, offset));
         if (data.length === 0) break;
         const first = offset / this.shaBlock;
         const out = this.compression === 'none' ? new Uint8Array(0) : this.buffers.take(this.chunkSize);
@@ -242,15 +251,21 @@ export class ChunkedBackupEngine {
         preparing.push({ offset, size, result });
       }
       while (preparing.length > 0 && failure === undefined) await takeOldest();
+      // Every SHA-256 is known: the sha256 file goes up beside the last chunks, the metadata
+      // (which makes the backup exist) only after all of them.
+      if (failure === undefined) {
+        shaFile = this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
+        shaFile.catch(() => undefined); // awaited below
+      }
       await Promise.all(uploads);
       if (failure !== undefined) throw failure;
-
-      const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
-      await this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
+      await shaFile;
       await this.putJson(container, `${prefix}_metadata`, { ...common, objects, parent_id: request.parent?.id ?? null, volume_meta: request.volumeMeta ?? null }, written);
     } catch (err) {
+      await firstRead.catch(() => undefined);
       await Promise.allSettled(preparing.map((p) => p.result));
       await Promise.allSettled(uploads);
+      await shaFile?.catch(() => undefined);
       await this.deleteNames(container, written);
       throw err;
     }

@@ -351,6 +351,22 @@ test('chunk memory is not reused while an upload still sends from it (it is shar
   assert.is(sha256(await readVolume(driver, 'target')), sha256(data));
 });
 
+test('a sha256 file that fails to upload (sent beside the last chunks) fails the backup and leaves no object behind', async () => {
+  class FailingShaStore extends MemoryBackupObjectStore {
+    override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+      if (name.endsWith('_sha256file')) throw new BackupStoreError(`PUT ${name}: 503`);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); // chunks still in flight
+      await super.put(container, name, data, md5);
+    }
+  }
+  const store = new FailingShaStore();
+  const { engine, driver } = setup({ store });
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', knownData(SIZE));
+  await rejects(backupOf(engine, driver, 'b'), BackupStoreError);
+  assert.equal(await store.listNames('volumebackups', ''), []);
+});
+
 test('delete removes every object of the backup and no other', async () => {
   const { store, clock, engine, driver } = setup();
   await driver.createVolume('vol1', MiB);
