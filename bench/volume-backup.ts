@@ -18,6 +18,11 @@
  * counted too), the cluster's; then the backup's and restore's rates against the PUT's and
  * GET's (issue 19's goal: within 15%) and the incremental's time against a tenth of the full
  * one's. Rates on a busy machine are noise; CPU per GiB holds better.
+ *
+ * The volume's bytes are in the page cache when each backup reads them (this run has just
+ * written and read them; `fincore` on its `volume-vol` says so on a host with the memory): the
+ * incremental measures reading the volume from memory and hashing it, not the disk. Cold, the
+ * read of the whole volume at the disk's rate comes first.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

@@ -51,6 +51,23 @@ export function suite(name: string, fixture: BackupObjectStoreFixture): void {
     assert.equal(await store.listNames(c, ''), ['good']);
   });
 
+  test('getInto reads the bytes into the memory given when they fit, else into their own; a missing object is BackupObjectMissing', async () => {
+    if (!store.getInto) return;
+    const c = freshContainer();
+    await store.ensureContainer(c);
+    const data = new Uint8Array(300_000).map((_, i) => (i * 11) & 0xff);
+    await store.put(c, 'o', data);
+    const into = new Uint8Array(new SharedArrayBuffer(400_000));
+    const got = await store.getInto(c, 'o', into);
+    assert.is(got.buffer, into.buffer, 'read into the memory given');
+    assert.equal(Buffer.from(got), Buffer.from(data));
+    const small = new Uint8Array(1000);
+    const own = await store.getInto(c, 'o', small);
+    assert.is.not(own.buffer, small.buffer);
+    assert.equal(Buffer.from(own), Buffer.from(data));
+    await rejects(store.getInto(c, 'nope', into), BackupObjectMissing);
+  });
+
   test('get of a missing object is BackupObjectMissing; delete of one is no error', async () => {
     const c = freshContainer();
     await store.ensureContainer(c);

@@ -1,12 +1,18 @@
 /**
  * Chunk-sized buffers kept for reuse. On the hosts measured (Firecracker guests), touching
  * fresh memory cost ~3.5 CPU-s per GiB, more than reading the volume into memory touched
- * before; a 50 MiB buffer is always fresh from malloc (mmap'd, unmapped when freed). A buffer
- * goes to a chunk worker and back by transfer and returns here when its chunk is done. At most
+ * before; a 50 MiB buffer is always fresh from malloc (mmap'd, unmapped when freed). At most
  * `keep` are kept, and all are let go after `idleMs` without use.
+ *
+ * The memory is shared (`SharedArrayBuffer`): a chunk worker sees the same bytes without a
+ * transfer. A transferred 50 MiB `ArrayBuffer` counts as new external memory in the isolate
+ * that receives it, and V8 starts a full GC on that pressure: ~40 per GiB across the threads,
+ * a third of an incremental backup's CPU. Shared memory is not counted so. The price: nothing
+ * detaches a buffer handed over, so the engine must not give one back (or write it) while a
+ * worker or an upload still reads it; it gives back only after both are done.
  */
 export class ChunkBuffers {
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
   private readonly keep: number;
   private readonly idleMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -20,13 +26,13 @@ export class ChunkBuffers {
   take(size: number): Uint8Array {
     const buffer = this.free.get(size)?.pop();
     this.touch();
-    return new Uint8Array(buffer ?? new ArrayBuffer(size));
+    return new Uint8Array(buffer ?? new SharedArrayBuffer(size));
   }
 
-  /** Gives `buffer` (its whole memory) back for reuse; the caller must not use it after. */
-  give(buffer: ArrayBuffer): void {
+  /** Gives `buffer` (its whole memory, one `take` answered) back for reuse; the caller must not use it after. */
+  give(buffer: SharedArrayBuffer): void {
     const list = this.free.get(buffer.byteLength) ?? [];
-    if (buffer.detached || list.length >= this.keep) return;
+    if (list.length >= this.keep) return;
     list.push(buffer);
     this.free.set(buffer.byteLength, list);
     this.touch();

@@ -19,8 +19,8 @@ import { pythonJsonDumps } from './python-json.ts';
  * chunk with its offset, length, compression and MD5, written last, so a backup without it
  * never finished. An incremental backup compares each block's SHA-256 with its parent's and
  * uploads only runs of changed blocks (offsets stay block-aligned). Restore reads the chain from
- * the full backup up, and checks each chunk's MD5 and every block's SHA-256 before any of it is
- * written to the volume. The volume is read and written one chunk at a time, never whole.
+ * the full backup up, and checks each chunk's length and every block's SHA-256 before any of it
+ * is written to the volume. The volume is read and written one chunk at a time, never whole.
  * Hashing, compression and checks run on the chunk workers' threads (`chunk-workers.ts`); this
  * class orders the work and does the I/O.
  */
@@ -151,19 +151,26 @@ export class ChunkedBackupEngine {
    */
   async backup(request: BackupRequest, volume: VolumeFile): Promise<BackupResult> {
     if (this.chunkSize % this.shaBlock !== 0) throw new InvalidBackup('Chunk size is not multiple of block size for creating hash.');
-    let parentShas: string[] | undefined;
-    if (request.parent) {
-      const parentSha = await this.readSha256File(request.parent);
-      if (parentSha.chunk_size !== this.shaBlock) {
-        throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
-      }
-      if (Math.ceil(volume.sizeBytes / this.shaBlock) > parentSha.sha256s.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
-      parentShas = parentSha.sha256s;
-    }
     if (volume.sizeBytes <= 0) throw new InvalidBackup(`volume size ${volume.sizeBytes} is invalid.`);
-
     const container = request.container ?? this.defaultContainer;
-    await this.store.ensureContainer(container);
+    // The first chunk is read while the parent's sha256 file (2.3 MB of JSON per GiB) and the
+    // container are fetched: an incremental is a read of the volume, and that starts now.
+    const firstRead = this.readChunk(volume, 0);
+    firstRead.catch(() => undefined); // awaited below, or settled before a refusal is thrown
+    let parentShas: string[] | undefined;
+    try {
+      const [parentSha] = await Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, this.store.ensureContainer(container)]);
+      if (parentSha) {
+        if (parentSha.chunk_size !== this.shaBlock) {
+          throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
+        }
+        if (Math.ceil(volume.sizeBytes / this.shaBlock) > parentSha.sha256s.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
+        parentShas = parentSha.sha256s;
+      }
+    } catch (err) {
+      await firstRead.catch(() => undefined);
+      throw err;
+    }
     const prefix = `volume_${request.volumeId}/${utcStamp(this.clock.now())}/az_${this.az}_backup_${request.id}`;
     const written: string[] = [];
     const objects: Array<Record<string, ChunkEntry>> = [];
@@ -175,17 +182,20 @@ export class ChunkedBackupEngine {
     const budget = this.concurrency * this.chunkSize;
     let held = 0; // bytes read and not yet uploaded (being prepared, or bodies being sent)
     let failure: unknown;
+    let shaFile: Promise<void> | undefined;
+    const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
 
-    const upload = (name: string, body: Uint8Array, md5: string, done: () => void): void => {
-      held += body.length;
+    /** Sends one object; `held` counts `extra` bytes (memory of the body's own) until it is sent. */
+    const upload = (name: string, body: Uint8Array, md5: string, extra: number, done: () => void): void => {
+      held += extra;
       const task = this.store.put(container, name, body, md5).then(
         () => {
-          held -= body.length;
+          held -= extra;
           uploads.delete(task);
           done();
         },
         (err: unknown) => {
-          held -= body.length;
+          held -= extra;
           uploads.delete(task);
           failure ??= err;
         },
@@ -196,18 +206,17 @@ export class ChunkedBackupEngine {
     const takeOldest = async (): Promise<void> => {
       const chunk = preparing.shift() as (typeof preparing)[number];
       const prepared = await chunk.result;
-      held -= chunk.size;
       for (const sha of prepared.shas) sha256s.push(sha);
-      // The chunk's memory (read into, compressed into) is reused once no upload sends from it.
-      const releases = new Map<ArrayBufferLike, () => void>();
-      for (const memory of new Set([prepared.data.buffer, prepared.out.buffer])) {
-        let users = prepared.pieces.filter((p) => p.body.buffer === memory).length;
-        if (users === 0) this.reuse(memory);
-        else
-          releases.set(memory, () => {
-            if (--users === 0) this.reuse(memory);
-          });
-      }
+      // The chunk's memory (read into, compressed into) stays held until no upload sends from
+      // it, then is reused: it is shared with the threads, so nothing else stops a later chunk
+      // from being read into it while an upload still sends it.
+      const memory = new Set([prepared.data.buffer, prepared.out.buffer]);
+      let users = prepared.pieces.filter((p) => memory.has(p.body.buffer)).length;
+      const release = (): void => {
+        held -= chunk.size;
+        for (const m of memory) this.reuse(m);
+      };
+      if (users === 0) release();
       for (const piece of prepared.pieces) {
         while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
         if (failure !== undefined) return;
@@ -215,7 +224,10 @@ export class ChunkedBackupEngine {
         objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
         written.push(name);
         bytesUploaded += piece.length;
-        upload(name, piece.body, piece.bodyMd5, releases.get(piece.body.buffer) ?? (() => undefined));
+        const inChunk = memory.has(piece.body.buffer);
+        upload(name, piece.body, piece.bodyMd5, inChunk ? 0 : piece.body.length, () => {
+          if (inChunk && --users === 0) release();
+        });
       }
     };
 
@@ -227,7 +239,7 @@ export class ChunkedBackupEngine {
           else await Promise.race(uploads);
         }
         if (failure !== undefined) break;
-        const data = await this.readChunk(volume, offset);
+        const data = await (offset === 0 ? firstRead : this.readChunk(volume, offset));
         if (data.length === 0) break;
         const first = offset / this.shaBlock;
         const out = this.compression === 'none' ? new Uint8Array(0) : this.buffers.take(this.chunkSize);
@@ -239,15 +251,21 @@ export class ChunkedBackupEngine {
         preparing.push({ offset, size, result });
       }
       while (preparing.length > 0 && failure === undefined) await takeOldest();
+      // Every SHA-256 is known: the sha256 file goes up beside the last chunks, the metadata
+      // (which makes the backup exist) only after all of them.
+      if (failure === undefined) {
+        shaFile = this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
+        shaFile.catch(() => undefined); // awaited below
+      }
       await Promise.all(uploads);
       if (failure !== undefined) throw failure;
-
-      const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
-      await this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
+      await shaFile;
       await this.putJson(container, `${prefix}_metadata`, { ...common, objects, parent_id: request.parent?.id ?? null, volume_meta: request.volumeMeta ?? null }, written);
     } catch (err) {
+      await firstRead.catch(() => undefined);
       await Promise.allSettled(preparing.map((p) => p.result));
       await Promise.allSettled(uploads);
+      await shaFile?.catch(() => undefined);
       await this.deleteNames(container, written);
       throw err;
     }
@@ -299,14 +317,18 @@ export class ChunkedBackupEngine {
     );
     const open = async (chunk: (typeof chunks)[number]): Promise<OpenedChunk> => {
       const { layer, layerIndex, name, entry } = chunk;
-      const body = owned(await this.store.get(layer.backup.container, name));
+      // Into reused memory when the store can (a stored body is at most the chunk's length).
+      const body = this.store.getInto && entry.length <= this.chunkSize ? await this.store.getInto(layer.backup.container, name, this.buffers.take(this.chunkSize)) : owned(await this.store.get(layer.backup.container, name));
       const blockSize = layer.sha.chunk_size;
       const first = entry.offset / blockSize;
       // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
       const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
       // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
       const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
-      return this.workers.open({ body, out, compression: entry.compression, length: entry.length, md5: entry.md5, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      const opened = await this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      // A compressed body's memory is free once opened; an uncompressed one is the data, reused after its write.
+      if (entry.compression !== 'none') this.reuse(body.buffer);
+      return opened;
     };
     const opening: Array<Promise<OpenedChunk>> = [];
     const fill = (next: number): void => {
@@ -339,9 +361,9 @@ export class ChunkedBackupEngine {
     await this.deleteNames(backup.container, await this.store.listNames(backup.container, backup.serviceMetadata));
   }
 
-  /** Keeps chunk-sized memory for the next chunk (other sizes are left to the collector). */
+  /** Keeps chunk-sized memory (`ChunkBuffers`') for the next chunk; any other is left to the collector. */
   private reuse(memory: ArrayBufferLike): void {
-    if (memory instanceof ArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
+    if (memory instanceof SharedArrayBuffer && memory.byteLength === this.chunkSize) this.buffers.give(memory);
   }
 
   /** The chunk at `offset`, in reused memory when the volume can read into it; its whole buffer is the caller's. */

@@ -30,6 +30,14 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
     return new Uint8Array(data);
   }
 
+  async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
+    const data = this.containers.get(container)?.get(name);
+    if (!data) throw new BackupObjectMissing(container, name);
+    if (data.length > into.length) return new Uint8Array(data);
+    into.set(data);
+    return into.subarray(0, data.length);
+  }
+
   async delete(container: string, name: string): Promise<void> {
     this.containers.get(container)?.delete(name);
   }

@@ -19,6 +19,12 @@ export interface BackupObjectStore {
   put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void>;
   /** The object's bytes, in memory of their own (the caller may hand it to a thread). @throws {BackupObjectMissing}, {BackupStoreError} */
   get(container: string, name: string): Promise<Uint8Array>;
+  /**
+   * The object's bytes read into `into` (a view of its start) when they fit, else in memory of
+   * their own as `get`'s. For a restore that reuses its memory: a fresh buffer per chunk costs
+   * more to touch than the bytes cost to receive. @throws as `get`
+   */
+  getInto?(container: string, name: string, into: Uint8Array): Promise<Uint8Array>;
   /** Deletes the object; one that is already gone is no error. @throws {BackupStoreError} */
   delete(container: string, name: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { constants, deflateRawSync } from 'node:zlib';
 import { isZeros } from './block-hashes.ts';
 
@@ -98,15 +99,46 @@ function zerosDeflated(length: number, level: number): Buffer {
 }
 
 const ADLER_MOD = 65_521;
-/** Bytes summed between reductions: small enough that `b` stays a small integer. */
-const ADLER_RUN = 1024;
+/** Bytes summed between reductions: small enough that `b` stays under 2^31 (V8 keeps small integers). */
+const ADLER_RUN = 2048;
+const LITTLE_ENDIAN = endianness() === 'LE';
+const NO_WORDS = new Uint32Array(0);
 
-/** Adler-32 (RFC 1950 8.2) of `bytes`, continuing from `adler`. */
+/**
+ * Adler-32 (RFC 1950 8.2) of `bytes`, continuing from `adler`. Four bytes a step, read as one
+ * little-endian word (2.6x faster than a byte a step here: ~0.5 CPU-s per GiB, against 1.3-1.6;
+ * a full backup sums the two thirds of the bench's volume that are not zeros).
+ */
 export function adler32(adler: number, bytes: Uint8Array): number {
   let a = adler & 0xffff;
   let b = adler >>> 16;
-  for (let i = 0; i < bytes.length; ) {
-    const end = Math.min(bytes.length, i + ADLER_RUN);
+  let i = 0;
+  const n = bytes.length;
+  // Bytes up to a word boundary of the memory, one at a time.
+  while (i < n && (bytes.byteOffset + i) % 4 !== 0) {
+    a += bytes[i++] as number;
+    b += a;
+  }
+  const count = LITTLE_ENDIAN && (bytes.byteOffset + i) % 4 === 0 ? (n - i) >>> 2 : 0;
+  const words = count > 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset + i, count) : NO_WORDS;
+  for (let w = 0; w < count; ) {
+    const end = Math.min(count, w + ADLER_RUN / 4);
+    for (; w < end; w++) {
+      const x = words[w] as number;
+      const b0 = x & 0xff;
+      const b1 = (x >>> 8) & 0xff;
+      const b2 = (x >>> 16) & 0xff;
+      const b3 = x >>> 24;
+      // Four steps of `a += byte; b += a` at once.
+      b += 4 * a + 4 * b0 + 3 * b1 + 2 * b2 + b3;
+      a += b0 + b1 + b2 + b3;
+    }
+    a %= ADLER_MOD;
+    b %= ADLER_MOD;
+  }
+  i += count * 4;
+  for (; i < n; ) {
+    const end = Math.min(n, i + ADLER_RUN);
     for (; i < end; i++) {
       a += bytes[i] as number;
       b += a;

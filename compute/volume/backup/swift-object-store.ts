@@ -55,6 +55,25 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     return res.body.bytes();
   }
 
+  async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
+    const res = await this.client.request({ method: 'GET', container, object: name });
+    if (res.status === 404) {
+      await res.body.dump();
+      throw new BackupObjectMissing(container, name);
+    }
+    if (res.status !== 200) throw new BackupStoreError((await unexpected(res, 'GET', `${container}/${name}`)).message);
+    const length = Number(res.headers['content-length']);
+    if (!Number.isSafeInteger(length) || length > into.length) return res.body.bytes();
+    let at = 0;
+    for await (const piece of res.body as AsyncIterable<Uint8Array>) {
+      if (at + piece.length > length) throw new BackupStoreError(`GET ${container}/${name}: more than the Content-Length, ${length}`);
+      into.set(piece, at);
+      at += piece.length;
+    }
+    if (at !== length) throw new BackupStoreError(`GET ${container}/${name}: ${at} bytes of ${length}`);
+    return into.subarray(0, length);
+  }
+
   async delete(container: string, name: string): Promise<void> {
     const res = await this.client.request({ method: 'DELETE', container, object: name });
     await res.body.dump();

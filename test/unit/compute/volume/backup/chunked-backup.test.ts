@@ -7,6 +7,7 @@ import { type BackupRequest, ChunkedBackupEngine, type StoredBackup } from '../.
 import { MemoryBackupObjectStore } from '../../../../../compute/volume/backup/memory-object-store.ts';
 import { BackupStoreError } from '../../../../../compute/volume/backup/store-errors.ts';
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
+import type { VolumeFile } from '../../../../../compute/volume/driver/types.ts';
 import { BackupCorrupt, InvalidBackup } from '../../../../../compute/volume/errors.ts';
 import { ManualClock } from '../../../../helpers/manual-clock.ts';
 import { rejects } from '../../../../helpers/rejects.ts';
@@ -256,7 +257,7 @@ test('restore checks every block: a changed chunk or sha256 entry is BackupCorru
   assert.ok(after.subarray(2 * CHUNK, 3 * CHUNK).equals(marker.subarray(0, CHUNK)), 'the bad chunk left the volume as it was');
   assert.ok(after.subarray(0, 2 * CHUNK).equals(data.subarray(0, 2 * CHUNK)));
 
-  // The MD5 matches a forged chunk but its blocks' SHA-256 do not.
+  // The chunk is whole again, but the sha256 file says otherwise of one of its blocks.
   store.tamper(b.container, third, good);
   const metaName = `${b.serviceMetadata}_sha256file`;
   const shaFile = JSON.parse(Buffer.from(await store.get(b.container, metaName)).toString());
@@ -311,6 +312,54 @@ test('a backup whose upload fails leaves no object behind', async () => {
     }
   }
   const store = new FailingStore();
+  const { engine, driver } = setup({ store });
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', knownData(SIZE));
+  await rejects(backupOf(engine, driver, 'b'), BackupStoreError);
+  assert.equal(await store.listNames('volumebackups', ''), []);
+});
+
+test('chunk memory is not reused while an upload still sends from it (it is shared with the threads, nothing detaches it)', async () => {
+  // Uploads that finish late, checking the body's MD5 only when they finish, as a network
+  // upload reads the body after put() is called; reads into the engine's memory, as the file driver's do.
+  class SlowStore extends MemoryBackupObjectStore {
+    override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      await super.put(container, name, data, md5);
+    }
+  }
+  const store = new SlowStore();
+  const { engine, driver } = setup({ store });
+  const data = knownData(SIZE, 7);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const reading = async (): Promise<VolumeFile> => {
+    const file = await driver.openVolume('vol1', 'r');
+    const readInto = async (buffer: Uint8Array, position: number): Promise<number> => {
+      const bytes = await file.read(position, buffer.length);
+      buffer.set(bytes);
+      return bytes.length;
+    };
+    return { sizeBytes: file.sizeBytes, read: (p, l) => file.read(p, l), readInto, write: (p, d) => file.write(p, d), sync: () => file.sync(), close: () => file.close() };
+  };
+  const full = await engine.backup(request('full'), await reading());
+  changeSpots(data, 0.05, 9);
+  await writeVolume(driver, 'vol1', data);
+  const incr = await engine.backup(request('incr', full), await reading());
+  await driver.createVolume('target', SIZE);
+  await restoreTo(engine, driver, 'target', [incr, full]);
+  assert.is(sha256(await readVolume(driver, 'target')), sha256(data));
+});
+
+test('a sha256 file that fails to upload (sent beside the last chunks) fails the backup and leaves no object behind', async () => {
+  class FailingShaStore extends MemoryBackupObjectStore {
+    override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+      if (name.endsWith('_sha256file')) throw new BackupStoreError(`PUT ${name}: 503`);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); // chunks still in flight
+      await super.put(container, name, data, md5);
+    }
+  }
+  const store = new FailingShaStore();
   const { engine, driver } = setup({ store });
   await driver.createVolume('vol1', SIZE);
   await writeVolume(driver, 'vol1', knownData(SIZE));

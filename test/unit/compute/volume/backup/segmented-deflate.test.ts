@@ -33,6 +33,29 @@ test("its Adler-32 is zlib's, zeros included", () => {
   assert.is(adler32(1, data), trailer);
 });
 
+test("adler32 (four bytes a step) is zlib's at every memory alignment and length, continued from any value, on all-0xff bytes too", () => {
+  const zlibAdler = (bytes: Uint8Array): number => {
+    const z = deflateSync(bytes, { level: 0 });
+    return z.readUInt32BE(z.length - 4);
+  };
+  const random = randomBytes(20_000);
+  const ones = Buffer.alloc(20_000, 0xff); // the largest sums between reductions
+  for (const source of [random, ones]) {
+    for (const offset of [0, 1, 2, 3, 5]) {
+      for (const length of [0, 1, 3, 4, 7, 2047, 2048, 2049, 8195, 19_990]) {
+        const bytes = source.subarray(offset, offset + length);
+        assert.is(adler32(1, bytes), zlibAdler(bytes), `offset ${offset} length ${length}`);
+        // Continued: the Adler-32 of the two halves in turn is the whole's.
+        const half = length >>> 1;
+        assert.is(adler32(adler32(1, bytes.subarray(0, half)), bytes.subarray(half)), zlibAdler(bytes));
+      }
+    }
+  }
+  const shared = new Uint8Array(new SharedArrayBuffer(10_000));
+  shared.set(random.subarray(0, 10_000));
+  assert.is(adler32(1, shared.subarray(3)), zlibAdler(random.subarray(3, 10_000)), 'shared memory');
+});
+
 test('random bytes cost their size plus a few bytes per 64 KiB; zeros and text shrink', () => {
   const random = randomBytes(512 * KiB);
   assert.ok(segmentedDeflate(random, 1).length <= random.length + Math.ceil(random.length / 65_535) * 5 + 11);
