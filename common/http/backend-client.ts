@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
-import { buildConnector, Pool, type Dispatcher, errors as undiciErrors } from 'undici';
+import { buildConnector, Pool, errors as undiciErrors } from 'undici';
 import { BackendError } from '../errors.ts';
+import { ResponseHandler } from './response-handler.ts';
 import { reportingSentPieces, trackedPiece, untrackPiece } from './sent-pieces.ts';
 import { EXTENSION_VERBS } from './server.ts';
 
@@ -121,20 +122,23 @@ export class UndiciBackendClient implements BackendClient {
     const origin = originOf(node);
     const { method, headers } = outboundHeaders(request);
     const body = request.body;
+    const handler = new ResponseHandler(request.signal, (err) => toBackendError(err, origin));
     try {
-      const res = await this.pool(origin).request({
-        method: method as 'GET',
-        path: request.query ? `${request.path}?${request.query}` : request.path,
-        headers,
-        body: body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable ? body : Readable.from(body),
-        signal: request.signal,
-        headersTimeout: request.timeoutMs ?? this.options.nodeTimeoutMs,
-        bodyTimeout: request.bodyTimeoutMs ?? this.options.nodeTimeoutMs,
-      });
-      return backendResponse(res, origin);
+      this.pool(origin).dispatch(
+        {
+          method: method as 'GET',
+          path: request.query ? `${request.path}?${request.query}` : request.path,
+          headers,
+          body: body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable ? body : Readable.from(body),
+          headersTimeout: request.timeoutMs ?? this.options.nodeTimeoutMs,
+          bodyTimeout: request.bodyTimeoutMs ?? this.options.nodeTimeoutMs,
+        },
+        handler,
+      );
     } catch (err) {
       throw toBackendError(err, origin);
     }
+    return handler.response;
   }
 
   private pool(origin: string): Pool {
@@ -163,25 +167,24 @@ export class UndiciBackendClient implements BackendClient {
     const { method, headers } = outboundHeaders(request);
     const controller = new AbortController();
     const pieces = new PieceStream();
-    const response = this.pool(origin)
-      .request({
+    const handler = new ResponseHandler(request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal, (err) => toBackendError(err, origin));
+    this.pool(origin).dispatch(
+      {
         method: method as 'PUT',
         path: request.query ? `${request.path}?${request.query}` : request.path,
         headers,
         body: pieces,
-        signal: request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal,
         // The headers timer would run from the first byte of a long upload: the caller times
         // its writes and its wait for the answer instead.
         headersTimeout: 0,
         bodyTimeout: this.options.nodeTimeoutMs,
-      })
-      .then(
-        (res) => backendResponse(res, origin),
-        (err: unknown) => {
-          pieces.fail(err instanceof Error ? err : new Error(String(err)));
-          throw toBackendError(err, origin);
-        },
-      );
+      },
+      handler,
+    );
+    const response = handler.response.catch((err: unknown) => {
+      pieces.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    });
     response.catch(() => undefined);
     return {
       write: (chunk) => pieces.write(chunk),
@@ -219,33 +222,6 @@ function outboundHeaders(request: Pick<BackendRequest, 'method' | 'headers'>): {
   return { method, headers };
 }
 
-function flatHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return flat;
-}
-
-function backendResponse(res: Dispatcher.ResponseData, origin: string): BackendResponse {
-  const stream = res.body;
-  const body: BackendBodyStream = {
-    [Symbol.asyncIterator]: () => wrapIterator(stream[Symbol.asyncIterator](), origin),
-    text: () => stream.text(),
-    json: () => stream.json(),
-    bytes: async () => {
-      try {
-        return Buffer.from(await stream.arrayBuffer());
-      } catch (err) {
-        // A body cut short is the node's failure, as when it is streamed.
-        throw toBackendError(err, origin);
-      }
-    },
-    dump: () => stream.dump({ limit: 128 * 1024 }).catch(() => undefined),
-  };
-  return { status: res.statusCode, headers: flatHeaders(res.headers), body };
-}
-
 /**
  * An upload's body as undici reads it: pieces in the order written, each resolving its write
  * once a socket has sent it (object mode, so each piece reaches the socket as the same view).
@@ -266,6 +242,8 @@ class PieceStream extends Readable {
 
   write(chunk: Uint8Array): Promise<boolean> {
     if (this.failure) return Promise.resolve(false);
+    // undici skips an empty chunk without writing it, so no socket would ever report it sent.
+    if (chunk.byteLength === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const view = trackedPiece(chunk, (err) => {
         this.waiting.delete(view);
@@ -288,22 +266,10 @@ class PieceStream extends Readable {
       resolve(false);
     }
     this.waiting.clear();
+    // The failure reaches the caller through the answer; undici may still be reading this body.
+    this.on('error', () => undefined);
     this.destroy(reason);
   }
-}
-
-/** Errors while streaming a body also become `BackendError`s, so callers can resume elsewhere. */
-function wrapIterator(it: AsyncIterator<Buffer>, origin: string): AsyncIterator<Buffer> {
-  return {
-    next: async () => {
-      try {
-        return await it.next();
-      } catch (err) {
-        throw toBackendError(err, origin);
-      }
-    },
-    return: async () => (it.return ? it.return() : { done: true, value: undefined }),
-  };
 }
 
 function toBackendError(err: unknown, origin: string): BackendError {

@@ -210,4 +210,143 @@ test('upload: a node that answers before the body ends is answered; a refused on
   }
 });
 
+test('a body larger than what waits unread reaches a slow reader whole and in order; the connection is kept for the next request', async () => {
+  const data = randomBytes(8 * 1024 * 1024);
+  const { server, port, connections } = await serve((req, res) => {
+    if (req.url === '/small') return void res.end('small');
+    res.writeHead(200, { 'Content-Length': String(data.length) });
+    // ~1 MiB writes, as an object server sends a read batch
+    let at = 0;
+    const more = (): void => {
+      while (at < data.length) {
+        const ok = res.write(data.subarray(at, at + 1024 * 1024));
+        at += 1024 * 1024;
+        if (!ok) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  });
+  const client = new UndiciBackendClient();
+  try {
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/big' });
+    const hash = createHash('md5');
+    let n = 0;
+    let chunks = 0;
+    for await (const chunk of res.body) {
+      hash.update(chunk);
+      n += chunk.length;
+      // A reader slower than the node: the queue fills and the connection is paused.
+      if (++chunks % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.is(n, data.length);
+    assert.is(hash.digest('hex'), createHash('md5').update(data).digest('hex'));
+    assert.is(await (await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/small' })).body.text(), 'small');
+    assert.is(connections(), 1, 'the connection of the whole body was reused');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('a reader that stops early closes that connection (its rest is never read); a dumped body frees its request', async () => {
+  const big = Buffer.alloc(4 * 1024 * 1024, 7);
+  const { server, port } = await serve((req, res) => {
+    res.end(req.url === '/big' ? big : 'short');
+  });
+  const firstClosed = new Promise((resolve) => server.once('connection', (socket) => socket.once('close', resolve)));
+  const client = new UndiciBackendClient();
+  try {
+    const res = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/big' });
+    for await (const chunk of res.body) {
+      assert.ok(chunk.length > 0);
+      break;
+    }
+    // The server sees the stopped body's connection go (it still had most of 4 MiB to send).
+    await firstClosed;
+    const next = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/short' });
+    await next.body.dump();
+    const again = await client.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/short' });
+    assert.is(await again.body.text(), 'short');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('upload: an empty piece is done at once (undici never writes an empty chunk, so no socket would report it)', async () => {
+  const { server, port } = await serve(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    res.end(Buffer.concat(chunks));
+  });
+  const client = new UndiciBackendClient();
+  try {
+    const upload = client.upload({ ip: '127.0.0.1', port }, { method: 'PUT', path: '/sda/1/a/c/o', headers: { 'content-length': '6' } });
+    assert.is(await upload.write(Buffer.from('abc')), true);
+    const empty = await Promise.race([upload.write(Buffer.alloc(0)), new Promise((resolve) => setImmediate(resolve, 'still waiting'))]);
+    assert.is(empty, true);
+    assert.is(await upload.write(Buffer.from('def')), true);
+    upload.end();
+    assert.is(await (await upload.response).body.text(), 'abcdef');
+  } finally {
+    await client.close();
+    await stop(server);
+  }
+});
+
+test('a COPY of 8 MiB no longer times out: a body paused for a slow reader and resumed on an empty socket feeds an upload to its end', async () => {
+  // The source sends as an object server does (~1 MiB per disk read, the next read after the
+  // last is written), so the reader's queue fills to its mark at the end of what the socket
+  // holds; undici's parser, resumed then, hands over an empty chunk, which became an upload
+  // piece undici never wrote ('write timed out' three times on 5142ab1).
+  const data = randomBytes(8 * 1024 * 1024);
+  const source = await serve((_req, res) => {
+    res.writeHead(200, { 'Content-Length': String(data.length) });
+    let at = 0;
+    const more = (): void => {
+      if (at >= data.length) return void res.end();
+      const piece = data.subarray(at, at + 1024 * 1024);
+      at += piece.length;
+      res.write(piece, () => setImmediate(more));
+    };
+    more();
+  });
+  const sink = await serve(async (req, res) => {
+    const hash = createHash('md5');
+    let n = 0;
+    try {
+      for await (const chunk of req) {
+        hash.update(chunk as Buffer);
+        n += (chunk as Buffer).length;
+        // Slower than the source: the copy waits on its writes and leaves the source's queue full.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch {
+      return; // the copy gave up (a failed run): nothing to answer
+    }
+    res.end(`${n} ${hash.digest('hex')}`);
+  });
+  const client = new UndiciBackendClient();
+  try {
+    for (let round = 0; round < 4; round++) {
+      const got = await client.request({ ip: '127.0.0.1', port: source.port }, { method: 'GET', path: '/src' });
+      const upload = client.upload({ ip: '127.0.0.1', port: sink.port }, { method: 'PUT', path: '/dst', headers: { 'content-length': String(data.length) } });
+      for await (const chunk of got.body) {
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise((resolve) => (timer = setTimeout(resolve, 5000, 'never sent')));
+        const sent = await Promise.race([upload.write(chunk), stalled]);
+        clearTimeout(timer);
+        assert.is(sent, true, `round ${round}: a piece of the copy was never sent`);
+      }
+      upload.end();
+      assert.is(await (await upload.response).body.text(), `${data.length} ${createHash('md5').update(data).digest('hex')}`);
+    }
+  } finally {
+    await client.close();
+    await stop(source.server);
+    await stop(sink.server);
+  }
+});
+
 test.run();
