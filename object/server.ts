@@ -156,7 +156,7 @@ export class ObjectServer {
     const hash = checksummed ? createXxh64() : createHash('md5');
     try {
       const body = readBody(req.body, this.config.objectServer.client_timeout * 1000);
-      const mime = footered ? readFooteredBody(body, boundary as string) : undefined;
+      const mime = footered ? readFooteredBody(body, boundary as string, expected) : undefined;
       for await (const chunk of mime ? mime.data : body) {
         hash.update(chunk);
         await writer.write(chunk);

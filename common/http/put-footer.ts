@@ -82,8 +82,13 @@ export function hashFooterLength(boundary: string): number {
  * chunks themselves where no boundary is near, else views of them), and once it is done,
  * `footer()` is the checked footer. A malformed document is Swift's 400, a footer whose
  * `Content-MD5` does not match its 422.
+ *
+ * With the body's `length` (`X-Backend-Obj-Content-Length`), the body is not searched for the
+ * boundary: it ends after that many bytes, where the delimiter must stand. Searching random
+ * bytes for it (a `\r` every 256 bytes or so) cost about a twentieth of a storage node's CPU
+ * under large PUTs.
  */
-export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: string): { data: AsyncIterable<Buffer>; footer(): Record<string, string> } {
+export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: string, length?: number): { data: AsyncIterable<Buffer>; footer(): Record<string, string> } {
   const opening = Buffer.from(`--${boundary}\r\n`, 'latin1');
   const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
   let footer: Record<string, string> | undefined;
@@ -94,6 +99,8 @@ export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: stri
     /** From the delimiter on: the footer document. */
     let tail: Buffer[] | undefined;
     let tailBytes = 0;
+    /** Body bytes still to come, when the length is known. */
+    let remaining = length;
     for await (const raw of body) {
       let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       if (tail) {
@@ -112,6 +119,19 @@ export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: stri
         if (!head.subarray(0, opening.length).equals(opening)) throw new HttpError(400, 'body does not start with the MIME boundary');
         chunk = head.subarray(end + 4);
         head = undefined;
+      }
+      if (remaining !== undefined) {
+        if (chunk.length <= remaining) {
+          remaining -= chunk.length;
+          if (chunk.length > 0) yield chunk;
+          continue;
+        }
+        if (remaining > 0) yield chunk.subarray(0, remaining);
+        tail = [chunk.subarray(remaining)];
+        tailBytes = chunk.length - remaining;
+        remaining = 0;
+        if (tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
+        continue;
       }
       if (carry) {
         // The last chunk ended with what may be the start of the delimiter (rare: it needs a
@@ -159,6 +179,7 @@ function delimiterStart(chunk: Buffer, delimiter: Buffer): number {
 
 /** `\r\n--B\r\n<headers>\r\n\r\n<json>\r\n--B--`: the checked footer. */
 function parseFooterDocument(doc: Buffer, delimiter: Buffer): Record<string, string> {
+  if (doc.length < delimiter.length || !doc.subarray(0, delimiter.length).equals(delimiter)) throw new HttpError(400, "couldn't find footer MIME doc");
   let at = delimiter.length;
   if (doc.subarray(at, at + 2).toString('latin1') !== '\r\n') throw new HttpError(400, "couldn't find footer MIME doc");
   at += 2;

@@ -18,16 +18,16 @@ async function* cut(doc: Buffer, sizes: readonly number[]): AsyncGenerator<Uint8
   if (at < doc.length) yield doc.subarray(at);
 }
 
-async function read(doc: Buffer, boundary: string, sizes: readonly number[]): Promise<{ data: Buffer; footer: Record<string, string> }> {
-  const parsed = readFooteredBody(cut(doc, sizes), boundary);
+async function read(doc: Buffer, boundary: string, sizes: readonly number[], length?: number): Promise<{ data: Buffer; footer: Record<string, string> }> {
+  const parsed = readFooteredBody(cut(doc, sizes), boundary, length);
   const pieces: Buffer[] = [];
   for await (const piece of parsed.data) pieces.push(Buffer.from(piece));
   return { data: Buffer.concat(pieces), footer: parsed.footer() };
 }
 
-async function refusal(doc: Buffer, boundary: string): Promise<HttpError> {
+async function refusal(doc: Buffer, boundary: string, length?: number): Promise<HttpError> {
   try {
-    await read(doc, boundary, [doc.length]);
+    await read(doc, boundary, [doc.length], length);
   } catch (err) {
     assert.instance(err, HttpError);
     return err as HttpError;
@@ -70,6 +70,24 @@ test("a document without its footer is Swift's 400; a footer that does not match
   const good = footerDocument(boundary, { Etag: md5(body) });
   const tampered = Buffer.from(good.toString('latin1').replace(md5(body), md5(Buffer.from('x'))), 'latin1');
   assert.is((await refusal(Buffer.concat([footerPreamble(boundary), body, tampered]), boundary)).status, 422);
+});
+
+test('with the body length given, the body is taken by its length, the delimiter checked where it ends: a body holding the whole delimiter comes back whole, a wrong length is a 400', async () => {
+  const boundary = newBoundary();
+  // The whole delimiter inside the body: a search would end the body there.
+  const body = Buffer.concat([randomBytes(70_000), Buffer.from(`\r\n--${boundary}\r\n`), randomBytes(70_000)]);
+  const doc = Buffer.concat([footerPreamble(boundary), body, footerDocument(boundary, { Etag: md5(body) })]);
+  for (const size of [1, 67, 4096, 65_536, doc.length]) {
+    const got = await read(doc, boundary, Array(doc.length).fill(size), body.length);
+    assert.is(md5(got.data), md5(body), `pieces of ${size}`);
+    assert.equal(got.footer, { etag: md5(body) });
+  }
+  const empty = Buffer.concat([footerPreamble(boundary), footerDocument(boundary, { Etag: md5(Buffer.alloc(0)) })]);
+  assert.is((await read(empty, boundary, [5], 0)).data.length, 0);
+  assert.is((await refusal(doc, boundary, body.length - 1)).status, 400);
+  assert.is((await refusal(doc, boundary, body.length + 1)).status, 400);
+  assert.is((await refusal(doc, boundary, doc.length)).status, 400, 'a length past the document: no footer');
+  assert.is((await refusal(Buffer.concat([footerPreamble(boundary), body]), boundary, body.length)).status, 400, 'no footer after the body');
 });
 
 test.run();

@@ -62,7 +62,7 @@ async function* chunksOf(chunks: readonly Buffer[]): AsyncGenerator<Uint8Array> 
   }
 }
 
-test('with a backend that says when a piece has left, the client chunks past the replay buffer are released once every replica has them, and every replica stores every byte', async () => {
+test('with a backend that says when a piece has left, the client chunks are released once copied into the pieces that go out, and every replica stores every byte', async () => {
   const t = target();
   const d = deps(() => ({ status: 201 }), { upload: true });
   const chunks = ownChunks(8, 64 * 1024);
@@ -73,7 +73,7 @@ test('with a backend that says when a piece has left, the client chunks past the
   const puts = d.backend.requests.filter((r) => r.method === 'PUT');
   assert.is(puts.length, 3);
   for (const put of puts) assert.is(md5(put.body), md5(data), `${put.node} got a different body`);
-  assert.equal(chunks.map((c) => (c.buffer as ArrayBuffer).detached), [false, false, true, true, true, true, true, true], 'the two replay chunks kept, the rest released');
+  assert.ok(chunks.every((c) => (c.buffer as ArrayBuffer).detached), 'every client chunk released (the replay buffer keeps the pieces, not the chunks)');
 });
 
 test('chunks are not released unless the caller says they are its own', async () => {
@@ -85,7 +85,7 @@ test('chunks are not released unless the caller says they are its own', async ()
   assert.ok(chunks.every((c) => !(c.buffer as ArrayBuffer).detached));
 });
 
-test('regression: with a backend that says when a piece has left, a handoff that replaces a failed node mid-upload gets every byte exactly once, and a node that stopped reading holds its chunks from release', async () => {
+test('regression: with a backend that says when a piece has left, a handoff that replaces a failed node mid-upload gets every byte exactly once', async () => {
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   // The first primary is refused; the second takes 3 chunks, answers 507 and reads no more.
@@ -97,8 +97,7 @@ test('regression: with a backend that says when a piece has left, a handoff that
   assert.is(result.etag, md5(data));
   const stored = d.backend.requests.filter((r) => r.method === 'PUT' && md5(r.body) === md5(data));
   assert.is(stored.length, 3, 'the live primary and two handoffs each got every byte');
-  // The first 1 MiB (16 chunks) is the replay buffer; the rest went out once each and was released.
-  assert.equal(chunks.map((c) => (c.buffer as ArrayBuffer).detached), [...Array(16).fill(false), ...Array(8).fill(true)]);
+  assert.ok(chunks.every((c) => (c.buffer as ArrayBuffer).detached), 'the client chunks were copied into pieces and released');
 });
 
 test('regression: a node that stops reading mid-upload is dropped after the node timeout (one timer per upload, pushed back per write), and the others still store the object', async () => {
@@ -222,7 +221,8 @@ test('a small body with a Content-Length goes to each replica as one buffer, wit
 test('regression: object servers that fill up mid-upload (507 after part of the body) make the PUT a 503, not a 499 as if the client had gone', async () => {
   const t = target();
   const d = deps(() => ({ status: 507, afterBytes: 200_000 }));
-  const data = randomBytes(1_000_000);
+  // Several pieces (PUT_BATCH_BYTES each), so the nodes stop reading before the end.
+  const data = randomBytes(4_000_000);
   const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 10), { ...options, replayBytes: 64 * 1024, expectedBytes: data.length });
   assert.is(result.status, 503);
   assert.ok(d.backend.requests.every((r) => r.body.length < data.length), 'no node got the whole body');
@@ -233,7 +233,8 @@ test('regression: object servers that fill up mid-upload (507 after part of the 
   const small = randomBytes(300_000);
   const stored = await putObject(two, t, [{}, {}, {}], slowBody(small, 6), { ...options, expectedBytes: small.length });
   assert.is(stored.status, 201);
-  const whole = two.backend.requests.filter((r) => md5(r.body) === md5(small));
+  // (The full primaries may have read the one piece whole before answering 507.)
+  const whole = two.backend.requests.filter((r) => r.node !== primaries[0] && r.node !== primaries[1] && md5(r.body) === md5(small));
   assert.is(whole.length, 3, 'the third primary and two handoffs got every byte');
 });
 
