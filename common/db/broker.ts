@@ -44,6 +44,13 @@ export interface DbState<Rec> {
 const PAGE = 1000;
 
 /**
+ * Reads of one commit up to this many go through `getSync` (a container update's batch of up to
+ * 31 rows reads 64 keys); more (replication's merges of thousands) go to the thread pool, which
+ * keeps a long read off the event loop.
+ */
+const SYNC_READS = 64;
+
+/**
  * The shared part of the account and container brokers (Swift's `DatabaseBroker`): one
  * database, named by its hash, inside a device's `OrderedKv`. It keeps the info record,
  * metadata, rows (live and deleted), the row sequence, sync points and counts, and changes
@@ -256,7 +263,9 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
     const reads = [this.keys.info, this.keys.stats];
     for (const k of rowKeys) reads.push(this.keys.row(k, false), this.keys.row(k, true));
     if (sync) reads.push(this.keys.sync(sync.remoteId, true));
-    const values = await kv.getMany(reads);
+    // A few keys are read on the event loop: a trip to the thread pool costs more CPU than the
+    // reads, and under synced writes its four threads can all be in a flush for tens of ms.
+    const values = reads.length <= SYNC_READS ? reads.map((k) => kv.getSync(k)) : await kv.getMany(reads);
     if (values[0] === undefined) throw new DatabaseNotFoundError(this.hash);
     const stats = values[1] === undefined ? EMPTY_STATS : (decodeRecord(values[1]) as DbStats);
     const current = new Map<string, { row: Row; seq: number } | undefined>();
