@@ -306,6 +306,10 @@ class FailingStore extends MemoryBackupObjectStore {
     this.gets++;
     return super.get(container, name);
   }
+  override async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
+    this.gets++;
+    return super.getInto(container, name, into);
+  }
 }
 
 test('a snapshot whose upload fails half-way is error, with no object and no local copy left; it holds its quota until deleted, as Cinder does', async () => {
