@@ -144,13 +144,23 @@ export class ResponseHandler implements Dispatcher.DispatchHandler {
     this.abort(abortError());
   }
 
+  /**
+   * The whole body in memory of its own (never a slice of node's shared pool, which cannot be
+   * handed to another thread: volume backups pass bodies read whole to their workers).
+   */
   private async all(): Promise<Buffer> {
     const parts: Buffer[] = [];
+    let total = 0;
     for (;;) {
       const step = await this.next();
-      if (step.done) return Buffer.concat(parts);
+      if (step.done) break;
       parts.push(step.value);
+      total += step.value.length;
     }
+    const whole = Buffer.from(new ArrayBuffer(total));
+    let at = 0;
+    for (const part of parts) at += part.copy(whole, at);
+    return whole;
   }
 
   private body(): BackendBodyStream {
