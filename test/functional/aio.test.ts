@@ -19,8 +19,23 @@ interface ServicePorts {
   readonly image: number;
 }
 
-async function servicePorts(): Promise<ServicePorts> {
-  return { identity: await freePort(), network: await freePort(), compute: await freePort(), volume: await freePort(), image: await freePort() };
+/**
+ * Five free ports, none another's nor one of `taken` (the proxy's): `freePort` draws from 2,768
+ * ports, so six draws repeat one about once in 200 runs, and aio refuses a port given twice
+ * (regression: "invalid --network-port" ended the test file early).
+ */
+async function servicePorts(...taken: number[]): Promise<ServicePorts> {
+  const seen = new Set(taken);
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!seen.has(p)) {
+        seen.add(p);
+        return p;
+      }
+    }
+  };
+  return { identity: await next(), network: await next(), compute: await next(), volume: await next(), image: await next() };
 }
 
 interface Running {
@@ -83,7 +98,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const dir = await makeTempDir('swiftlet-aio-');
   const port = await freePort();
   const base = await freePortBase();
-  const services = await servicePorts();
+  const services = await servicePorts(port);
   const { identity: identityPort, network: networkPort, volume: volumePort, compute: computePort, image: imagePort } = services;
   let running = runAio(dir.path, port, base, services, ['--storage-processes', '2']);
   try {
