@@ -1,6 +1,6 @@
 import { BackendError } from '../common/errors.ts';
 import type { BackendResponse } from '../common/http/backend-client.ts';
-import { BatchPool, batchChunks } from '../common/http/chunk-batches.ts';
+import { BatchPool, batchChunks, UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from '../common/http/chunk-batches.ts';
 import { objectPath, type SwiftClient, type SwiftRequest } from './swift-client.ts';
 
 /**
@@ -8,15 +8,6 @@ import { objectPath, type SwiftClient, type SwiftRequest } from './swift-client.
  * node timeout (a large PUT is answered only once every replica has it on disk).
  */
 export const UPLOAD_STALL_MS = 60_000;
-
-/**
- * The body goes out in pieces of up to this size, copied from the source's 64 KiB chunks
- * (`batchChunks`, as the proxy sends a PUT on): a piece per socket read cost a write call and
- * its bookkeeping each.
- */
-const PIECE_BYTES = 1024 * 1024;
-/** A partial piece waits at most this long for more of a paused source. */
-const IDLE_FLUSH_MS = 20;
 
 export interface StreamedPutOptions {
   /**
@@ -62,10 +53,10 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
     if (waiting) upload.destroy(new BackendError('BACKEND_TIMEOUT', `${req.method} ${objectPath(req.container, req.object)}`, `nothing sent for ${stallMs} ms`));
   }, stallMs);
   let cut = false;
-  const pool = new BatchPool(PIECE_BYTES);
+  const pool = new BatchPool(UPLOAD_PIECE_BYTES);
   try {
     try {
-      for await (const chunk of batchChunks(body, { pool, idleFlushMs: IDLE_FLUSH_MS, releaseSource: options.release })) {
+      for await (const chunk of batchChunks(body, { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.release })) {
         waiting = true;
         timer.refresh();
         const sent = answered

@@ -1,6 +1,15 @@
 import { releaseBuffer } from '../release-buffer.ts';
 
 /**
+ * The piece size for a streamed upload (the proxy's PUT to its replicas, a service's relay to
+ * the proxy): copied together from 64 KiB socket reads, since the work per piece and per socket
+ * write cost more than the copy (docs/performance.md, "Large PUTs: pieces, not socket reads").
+ */
+export const UPLOAD_PIECE_BYTES = 1024 * 1024;
+/** A partial piece waits at most this long for more of a paused source. */
+export const UPLOAD_IDLE_FLUSH_MS = 20;
+
+/**
  * Batch buffers of one size, used again once every socket that sent one has written it. A
  * batch the caller cannot vouch for (a socket may still hold it) is simply not given back.
  */

@@ -5,7 +5,7 @@ import { HttpError } from '../../common/http/http-error.ts';
 import { type BackendDeps, makeRequests, send, type Target } from '../backend-requests.ts';
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
-import { BatchPool, batchChunks } from '../../common/http/chunk-batches.ts';
+import { BatchPool, batchChunks, UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from '../../common/http/chunk-batches.ts';
 import { BodyHashes, BOUNDARY_HEADER, CHECKSUM_HEADER, FOOTER_HEADER, footerDocument, footerPreamble, hashFooterLength, newBoundary, OBJ_LENGTH_HEADER } from '../../common/http/put-footer.ts';
 
 /** A body sent in a MIME document with a footer after it (`common/http/put-footer.ts`). */
@@ -200,15 +200,6 @@ export interface PutResult {
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
- * A streamed body goes to the replicas in pieces of up to this size, copied together from the
- * client's 64 KiB socket reads (`batchChunks`): the work per piece and per socket write, three
- * times over, cost more than the copy (docs/performance.md, "Large PUTs by CPU per GiB").
- */
-export const PUT_BATCH_BYTES = 1024 * 1024;
-/** A partial piece waits at most this long for more of a paused client's bytes. */
-const IDLE_FLUSH_MS = 20;
-
-/**
  * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot
  * starts on a primary; a node that fails early (refused, 507, 5xx) is replaced by the next
  * handoff, which gets the first `replayBytes` of the body replayed, so a write succeeds with
@@ -270,9 +261,9 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   const tooFewLive = (): boolean => putters.filter((p) => p.live).length < quorum;
   let total = 0;
   let quorumLost = false;
-  const pool = new BatchPool(PUT_BATCH_BYTES);
+  const pool = new BatchPool(UPLOAD_PIECE_BYTES);
   try {
-    for await (const chunk of batchChunks(readBody(body, options.clientTimeoutMs), { pool, idleFlushMs: IDLE_FLUSH_MS, releaseSource: options.releaseChunks === true })) {
+    for await (const chunk of batchChunks(readBody(body, options.clientTimeoutMs), { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.releaseChunks === true })) {
       total += chunk.length;
       if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
       hashes?.update(chunk);

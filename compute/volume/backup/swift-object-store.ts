@@ -46,22 +46,11 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
   }
 
   async get(container: string, name: string): Promise<Uint8Array> {
-    const res = await this.client.request({ method: 'GET', container, object: name });
-    if (res.status === 404) {
-      await res.body.dump();
-      throw new BackupObjectMissing(container, name);
-    }
-    if (res.status !== 200) throw new BackupStoreError((await unexpected(res, 'GET', `${container}/${name}`)).message);
-    return res.body.bytes();
+    return (await this.fetch(container, name)).body.bytes();
   }
 
   async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
-    const res = await this.client.request({ method: 'GET', container, object: name });
-    if (res.status === 404) {
-      await res.body.dump();
-      throw new BackupObjectMissing(container, name);
-    }
-    if (res.status !== 200) throw new BackupStoreError((await unexpected(res, 'GET', `${container}/${name}`)).message);
+    const res = await this.fetch(container, name);
     const length = Number(res.headers['content-length']);
     if (!Number.isSafeInteger(length) || length > into.length) return res.body.bytes();
     let at = 0;
@@ -72,6 +61,17 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     }
     if (at !== length) throw new BackupStoreError(`GET ${container}/${name}: ${at} bytes of ${length}`);
     return into.subarray(0, length);
+  }
+
+  /** The object's 200 answer, its body unread. */
+  private async fetch(container: string, name: string) {
+    const res = await this.client.request({ method: 'GET', container, object: name });
+    if (res.status === 404) {
+      await res.body.dump();
+      throw new BackupObjectMissing(container, name);
+    }
+    if (res.status !== 200) throw new BackupStoreError((await unexpected(res, 'GET', `${container}/${name}`)).message);
+    return res;
   }
 
   async delete(container: string, name: string): Promise<void> {

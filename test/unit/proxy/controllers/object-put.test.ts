@@ -221,7 +221,7 @@ test('a small body with a Content-Length goes to each replica as one buffer, wit
 test('regression: object servers that fill up mid-upload (507 after part of the body) make the PUT a 503, not a 499 as if the client had gone', async () => {
   const t = target();
   const d = deps(() => ({ status: 507, afterBytes: 200_000 }));
-  // Several pieces (PUT_BATCH_BYTES each), so the nodes stop reading before the end.
+  // Several pieces (UPLOAD_PIECE_BYTES each), so the nodes stop reading before the end.
   const data = randomBytes(4_000_000);
   const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 10), { ...options, replayBytes: 64 * 1024, expectedBytes: data.length });
   assert.is(result.status, 503);
