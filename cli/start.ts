@@ -1,26 +1,20 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { createLogger } from '../common/logger.ts';
-import { runComputeAgent } from './compute-agent-node.ts';
-import { runCompute } from './compute-node.ts';
-import { runIdentity } from './identity-node.ts';
-import { runImage } from './image-node.ts';
-import { runNetwork } from './network-node.ts';
 import { loadComputeAgentConfig, loadComputeConfig, loadIdentityConfig, loadImageConfig, loadNetworkConfig, loadProxyConfig, loadStorageNodeConfig, loadVolumeConfig } from './node-config.ts';
 import { serveWorkerMetrics } from './proxy-metrics.ts';
-import { runProxy } from './proxy-node.ts';
 import { relayInfoForgets } from './proxy-worker-peers.ts';
-import { nodeName, runStorageProcess } from './storage-process.ts';
-import { runVolume } from './volume-node.ts';
+import { nodeName } from './node-name.ts';
 
 /** The roles that are one service process each, run from one config file until a signal. */
+// Each role's code is imported only by the process that runs it (see cli/swiftlet.ts).
 const SERVICE_ROLES: Readonly<Record<string, (path: string) => Promise<{ close(): Promise<void> }>>> = {
-  identity: (path: string) => runIdentity(loadIdentityConfig(path)),
-  image: (path: string) => runImage(loadImageConfig(path)),
-  network: (path: string) => runNetwork(loadNetworkConfig(path)),
-  compute: (path: string) => runCompute(loadComputeConfig(path)),
-  'compute-agent': (path: string) => runComputeAgent(loadComputeAgentConfig(path)),
-  volume: (path: string) => runVolume(loadVolumeConfig(path)),
+  identity: async (path: string) => (await import('./identity-node.ts')).runIdentity(loadIdentityConfig(path)),
+  image: async (path: string) => (await import('./image-node.ts')).runImage(loadImageConfig(path)),
+  network: async (path: string) => (await import('./network-node.ts')).runNetwork(loadNetworkConfig(path)),
+  compute: async (path: string) => (await import('./compute-node.ts')).runCompute(loadComputeConfig(path)),
+  'compute-agent': async (path: string) => (await import('./compute-agent-node.ts')).runComputeAgent(loadComputeAgentConfig(path)),
+  volume: async (path: string) => (await import('./volume-node.ts')).runVolume(loadVolumeConfig(path)),
 };
 
 /**
@@ -42,9 +36,9 @@ export async function start(role: string | undefined, configPaths: readonly stri
       const config = loadStorageNodeConfig(path);
       return { name: nodeName(path), config: options.noDaemons ? { ...config, storage: { ...config.storage, run_daemons: false } } : config };
     });
-    const running = await runStorageProcess(nodes);
+    const running = await (await import('./storage-process.ts')).runStorageProcess(nodes);
     // The all-in-one cluster's compute hosts run in its storage processes.
-    const agent = options.computeAgent === undefined ? undefined : await runComputeAgent(loadComputeAgentConfig(options.computeAgent));
+    const agent = options.computeAgent === undefined ? undefined : await (await import('./compute-agent-node.ts')).runComputeAgent(loadComputeAgentConfig(options.computeAgent));
     await untilSignal();
     await agent?.close();
     await running.close();
@@ -57,6 +51,7 @@ export async function start(role: string | undefined, configPaths: readonly stri
     }
     const config = loadProxyConfig(configPath);
     const wanted = config['proxy-server'].workers || availableParallelism();
+    const { runProxy } = await import('./proxy-node.ts');
     if (wanted <= 1) {
       const proxy = await runProxy(config);
       await untilSignal();

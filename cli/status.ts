@@ -11,7 +11,7 @@ import type { NodeFacts } from '../replicator/recon.ts';
 import { readRingFile } from '../ring/io.ts';
 import { type Finding, type NodeView, nodeFindings, type ProxyView, proxyFindings, type Reference } from './cluster-checks.ts';
 import { configRole, loadProxyConfig, loadStorageNodeConfig } from './node-config.ts';
-import { nodeName } from './storage-process.ts';
+import { nodeName } from './node-name.ts';
 
 type Io = { out(line: string): void; err(line: string): void };
 

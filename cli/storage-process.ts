@@ -1,4 +1,4 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
@@ -70,10 +70,6 @@ function sharedContainerUpdates(nodes: readonly StorageProcessNode[]): { updates
   return { updates: new ContainerUpdateBatcher({ backend, timeoutMs: first.node_timeout * 1000 }), backend };
 }
 
-/** A node's name from its config file's path. */
-export function nodeName(configPath: string): string {
-  return basename(configPath).replace(/\.conf$/, '');
-}
 
 /** Two nodes on one devices directory would each take the other's temp files for a crash's. */
 function checkDistinctDevices(nodes: readonly StorageProcessNode[]): void {

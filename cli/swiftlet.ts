@@ -11,16 +11,14 @@
  */
 // First: it sets a V8 flag that must precede everything else (see the file).
 import './proxy-gc-flag.ts';
+// Then the compile cache, before any command's modules load (see the file).
+import './compile-cache.ts';
 import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { systemClock } from '../common/clock.ts';
 import { SwiftError } from '../common/errors.ts';
-import { runBenchCommand } from '../bench/cli.ts';
-import { runRingCommand } from '../ring/cli.ts';
-import { defaultStorageProcesses, runAio } from './aio.ts';
-import { runIdentityManage } from './identity-manage.ts';
-import { runOnce } from './once.ts';
-import { start } from './start.ts';
-import { runStatus } from './status.ts';
+
+// Each command's modules load only when it runs: a process started for one role would
+// otherwise strip the types of, compile and keep every other role's code (docs/decisions.md).
 
 const HELP = `usage: swiftlet <command> [args]
 
@@ -94,6 +92,7 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --port ${flags.get('port')} or --storage-port-base ${flags.get('storage-port-base')}`);
     return 2;
   }
+  const { defaultStorageProcesses, runAio } = await import('./aio.ts');
   const storageProcesses = Number(flags.get('storage-processes') ?? defaultStorageProcesses());
   if (!Number.isInteger(storageProcesses) || storageProcesses < 1 || storageProcesses > 4) {
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
@@ -108,11 +107,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     switch (command) {
       case 'ring':
-        return await runRingCommand(rest, io);
+        return await (await import('../ring/cli.ts')).runRingCommand(rest, io);
       case 'bench':
-        return await runBenchCommand(rest, { ...io, progress: process.stderr });
+        return await (await import('../bench/cli.ts')).runBenchCommand(rest, { ...io, progress: process.stderr });
       case 'identity-manage':
-        return runIdentityManage(rest, io);
+        return (await import('./identity-manage.ts')).runIdentityManage(rest, io);
       case 'aio':
       case 'once':
       case 'status':
@@ -129,9 +128,10 @@ async function main(argv: readonly string[]): Promise<number> {
           return 2;
         }
         if (command === 'aio') return await aio(flags, io);
-        if (command === 'once') return await runOnce(positional[0], flags, io);
-        if (command === 'status') return await runStatus(flags, repeated, io, systemClock.now());
+        if (command === 'once') return await (await import('./once.ts')).runOnce(positional[0], flags, io);
+        if (command === 'status') return await (await import('./status.ts')).runStatus(flags, repeated, io, systemClock.now());
         const computeAgent = flags.get('compute-agent');
+        const { start } = await import('./start.ts');
         return await start(positional[0], repeated.get('config') ?? [], io, { noDaemons: flags.has('no-daemons'), ...(computeAgent !== undefined ? { computeAgent } : {}) });
       }
       case undefined:
