@@ -23,6 +23,7 @@ import { VolumeQuotas } from '../compute/volume/quota.ts';
 import { VolumeRecords } from '../compute/volume/records.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { SnapshotChains } from '../compute/volume/snapshot-chains.ts';
+import { cleanUpAtStart } from '../compute/volume/clean-up-at-start.ts';
 import { sweepSnapshotCopies } from '../compute/volume/sweep-snapshot-copies.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
@@ -52,6 +53,10 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const resellerClients = new Map<string, SwiftClient>();
   const backupSwiftUrl = c.backup_swift_url || `${new URL(c.auth_url).origin}/v1/AUTH_`;
   const engineOptions = { chunkSizeBytes: c.backup_swift_object_size, shaBlockSizeBytes: c.backup_swift_block_size, compression: c.backup_compression_algorithm, availabilityZone: c.storage_availability_zone, defaultContainer: c.backup_swift_container };
+  const hasBackupUser = c.backup_user !== '' && c.backup_key !== '';
+  const resellerClient = (project: string): SwiftClient =>
+    resellerClients.get(project) ?? (resellerClients.set(project, new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock })).get(project) as SwiftClient);
+  const snapshotStore = new SwiftBackupObjectStore(accountClient);
   const deps: VolumeApiDeps = {
     records,
     driver: new FileVolumeDriver({ dir: c.volumes_dir }),
@@ -64,14 +69,19 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     backupEngine: (ctx, project) => {
       // Cinder's per_user: the caller's token on their project's account. Another project's
       // account (an imported backup's) only through the reseller credential, when there is one.
-      const elsewhere = project !== ctx.projectId && c.backup_user !== '' && c.backup_key !== '';
-      const client = elsewhere
-        ? resellerClients.get(project) ?? resellerClients.set(project, new SwiftClient({ authUrl: c.auth_url, user: c.backup_user, key: c.backup_key, account: `AUTH_${project}` }, { http, clock })).get(project) as SwiftClient
-        : new SwiftClient({ preauthUrl: `${backupSwiftUrl}${project}`, preauthToken: ctx.token }, { http, clock });
+      const client = project !== ctx.projectId && hasBackupUser ? resellerClient(project) : new SwiftClient({ preauthUrl: `${backupSwiftUrl}${project}`, preauthToken: ctx.token }, { http, clock });
       return new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(client), clock });
     },
+    ...(hasBackupUser
+      ? {
+          serviceBackups: (project: string) => {
+            const store = new SwiftBackupObjectStore(resellerClient(project));
+            return { engine: new ChunkedBackupEngine(engineOptions, { store, clock }), store, defaultContainer: c.backup_swift_container };
+          },
+        }
+      : {}),
     // Snapshots' bytes in the service's own account, through the records' client.
-    snapshotCopies: { engine: new ChunkedBackupEngine(engineOptions, { store: new SwiftBackupObjectStore(accountClient), clock }), container: c.snapshot_swift_container, chains: new SnapshotChains(records.store, { maxChain: c.snapshot_max_chain }), locks: new KeyedLock() },
+    snapshotCopies: { engine: new ChunkedBackupEngine(engineOptions, { store: snapshotStore, clock }), store: snapshotStore, container: c.snapshot_swift_container, chains: new SnapshotChains(records.store, { maxChain: c.snapshot_max_chain }), locks: new KeyedLock() },
     worker,
     ...(c.image_url ? { images: new GlanceImageApi(c.image_url, http) } : {}),
     imageConversionDir: c.image_conversion_dir || join(dirname(c.volumes_dir), 'conversion'),
@@ -85,11 +95,18 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const tokens = new ServiceTokens({ keys: new FernetKeyRepository(c.key_repository, clock), client: accountClient, clock, logger }, serviceTokensOptions(c));
   await tokens.start();
   const validator = tokens.validator;
+  // Cinder's init_host: the work a dead process left, before any new work can start.
+  const cleanup = await cleanUpAtStart(deps);
+  if (cleanup.changes.length > 0) logger.info('cleaned up work cut off by a restart', { changes: cleanup.changes });
   let api: VolumeServer | undefined;
   const listener = await listen((req) => (api as VolumeServer).handle(req), { host: c.bind_ip, port: c.bind_port, logger });
   const publicUrl = servicePublicUrl(c, listener.port);
   api = new VolumeServer({ publicUrl, routes: volumeApiRoutes(deps), ...(c.identity_url ? { identityUri: c.identity_url } : {}) }, { validator, logger, clock });
   logger.info('volume listening', { ip: c.bind_ip, port: listener.port, public_url: publicUrl, volumes_dir: c.volumes_dir, pid: process.pid });
+  worker.start('clean up at start', async () => {
+    const done = await cleanup.rest();
+    if (done.length > 0) logger.info('finished work cut off by a restart', { changes: done });
+  });
   worker.start('sweep snapshot copies', async () => {
     const removed = await sweepSnapshotCopies(records, deps.driver);
     if (removed.length > 0) logger.info('removed local copies of deleted snapshots', { snapshots: removed });

@@ -35,6 +35,10 @@ export interface VolumeRecord {
   readonly host: string;
   /** Cinder's attach_status (`detached`, `reserved`, `attaching`, `attached`); absent: detached. */
   attach_status?: string;
+  /** The status before `backing-up`, which the backup puts back (Cinder's `previous_status`). */
+  previous_status?: string;
+  /** Cinder's migration_status (only an admin's reset sets it: there is no migration); absent: none. */
+  migration_status?: string | null;
   /** Its completed attachments, as the volume view lists them. */
   attachments?: VolumeAttachmentSummary[];
   /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
@@ -81,6 +85,11 @@ export interface BackupRecord {
   num_dependent_backups: number;
   /** The project whose account holds the objects, when not `project_id` (an imported record). */
   readonly account_project?: string;
+  /**
+   * The volume host that works on it (Cinder's backup `host`: set by a create, restore or
+   * delete), whose start cleans it up when that work was cut off; absent on older records.
+   */
+  host?: string;
 }
 
 /** One completed attachment as a volume shows it (cinder/api/v3/views/volumes.py). */

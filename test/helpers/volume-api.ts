@@ -15,6 +15,7 @@ import { MemoryBackupObjectStore } from '../../compute/volume/backup/memory-obje
 import type { BackupObjectStore } from '../../compute/volume/backup/object-store.ts';
 import { KeyedLock } from '../../common/keyed-lock.ts';
 import { SnapshotChains } from '../../compute/volume/snapshot-chains.ts';
+import { cleanUpAtStart, type StartCleanupChange } from '../../compute/volume/clean-up-at-start.ts';
 import type { VolumeApiDeps } from '../../compute/volume/api/deps.ts';
 import { volumeApiRoutes } from '../../compute/volume/api/routes.ts';
 import { MemoryVolumeDriver } from '../../compute/volume/driver/memory.ts';
@@ -55,6 +56,10 @@ export interface TestVolumeApi {
   readonly records: VolumeRecords;
   /** The backup objects of each project's account. */
   readonly stores: Map<string, MemoryBackupObjectStore>;
+  /** What its start cleaned up (Cinder's init_host), the part after listening once `worker.idle()`. */
+  cleanedUp(): StartCleanupChange[];
+  /** Stops answering without waiting for its work: a process that died mid-operation (its tasks are left hanging). */
+  abandon(): Promise<void>;
   /** A project-scoped token (roles: member, plus admin when asked, or exactly `other.roleNames`). */
   token(user: string, project: string, admin?: boolean, other?: { roleNames?: readonly string[]; expiresAt?: number }): string;
   // biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
@@ -74,7 +79,7 @@ export interface TestVolumeApi {
  * somewhere else (a real cluster); snapshots' objects are otherwise `stores.get(SNAPSHOT_ACCOUNT)`.
  */
 export async function startVolumeApi(
-  options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'>; records?: VolumeRecords; snapshotStore?: BackupObjectStore; snapshotMaxChain?: number } = {},
+  options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'>; records?: VolumeRecords; snapshotStore?: BackupObjectStore; snapshotMaxChain?: number; host?: string } = {},
 ): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = options.keys ?? join(dir.path, 'fernet-keys');
@@ -90,26 +95,36 @@ export async function startVolumeApi(
   };
   const records = options.cluster?.records ?? options.records ?? new VolumeRecords(new MemoryRecordStore());
   const types = new VolumeTypes(records.store);
+  const snapshotStore = options.snapshotStore ?? storeOf(SNAPSHOT_ACCOUNT);
   const deps: VolumeApiDeps = {
     records,
     driver,
     quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
     types,
     backupEngine: (_ctx, project) => new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }),
-    snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: options.snapshotStore ?? storeOf(SNAPSHOT_ACCOUNT), clock: systemClock }), container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }), locks: new KeyedLock() },
+    serviceBackups: (project) => ({ engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }), store: storeOf(project), defaultContainer: 'volumebackups' }),
+    snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: snapshotStore, clock: systemClock }), store: snapshotStore, container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }), locks: new KeyedLock() },
     worker,
     ...(options.images ? { images: options.images } : {}),
     clock: systemClock,
     logger,
     availabilityZone: 'nova',
-    host: 'test-host@file#file',
+    // Another node's API over the same cluster is another host: its start cleans up only its own.
+    host: options.host ?? (options.cluster ? 'other-host@file#file' : 'test-host@file#file'),
     newId: () => randomUUID(),
     bytesPerGiB: UNIT,
   };
   const validator = new TokenValidator(new FernetKeyRepository(keys, systemClock), new RevocationList(), systemClock);
+  const cleanup = await cleanUpAtStart(deps);
   const server = new VolumeServer({ publicUrl: '', routes: volumeApiRoutes(deps) }, { validator, logger, clock: systemClock });
   const http = await listen(server.handle, { host: '127.0.0.1', port: 0, logger });
+  const cleanedLater: StartCleanupChange[] = [];
+  worker.start('clean up at start', async () => {
+    cleanedLater.push(...(await cleanup.rest()));
+  });
   return {
+    cleanedUp: () => [...cleanup.changes, ...cleanedLater],
+    abandon: () => http.close(),
     port: http.port,
     driver,
     worker,

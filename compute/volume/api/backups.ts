@@ -1,3 +1,4 @@
+import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import { type BackupRecord, BACKUPS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
@@ -41,7 +42,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     const previousStatus = volume.status;
     let claimed: VolumeRecord | undefined;
     try {
-      claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', updated_at: now() } : undefined));
+      claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === previousStatus ? { ...cur, status: 'backing-up', previous_status: previousStatus, updated_at: now() } : undefined));
     } catch (err) {
       await deps.quotas.release(volume.project_id, held);
       throw err;
@@ -70,6 +71,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       parent_id: parent?.id ?? null,
       is_incremental: parent !== undefined,
       num_dependent_backups: 0,
+      host: deps.host,
     };
     await records.create(BACKUPS, backup);
     if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: cur.num_dependent_backups + 1 }));
@@ -118,27 +120,13 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     const claimed = await records.update<BackupRecord>(BACKUPS, backup, (cur) => {
       if (cur.status !== 'available' && cur.status !== 'error') refusal = 'Invalid backup: Backup status must be available or error';
       else if (cur.num_dependent_backups > 0) refusal = 'Invalid backup: Incremental backups exist for this backup.';
-      else return { ...cur, status: 'deleting', updated_at: now() };
+      else return { ...cur, status: 'deleting', host: deps.host, updated_at: now() };
       return undefined;
     });
     if (refusal) throw new CinderError(400, refusal);
     if (!claimed) throw new CinderError(404, `Backup ${backup.id} could not be found.`);
     const ctx = contextOf(req);
-    deps.worker.start(`delete backup ${backup.id}`, async () => {
-      try {
-        if (claimed.container !== null && claimed.service_metadata !== null) await deps.backupEngine(ctx, claimed.account_project ?? claimed.project_id).delete({ container: claimed.container, serviceMetadata: claimed.service_metadata });
-      } catch (err) {
-        deps.logger.error('backup delete failed', { backup: backup.id, err });
-        await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'error_deleting', updated_at: now() }));
-        return;
-      }
-      await records.remove(BACKUPS, backup);
-      await deps.quotas.release(claimed.project_id, backupQuotaDeltas(claimed.size));
-      if (claimed.parent_id !== null) {
-        const parent = await records.find<BackupRecord>(BACKUPS, claimed.parent_id, claimed.project_id, false);
-        if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
-      }
-    });
+    deps.worker.start(`delete backup ${backup.id}`, () => deleteBackupTask(deps, deps.backupEngine(ctx, claimed.account_project ?? claimed.project_id), claimed));
     return { status: 202 };
   };
 
@@ -187,7 +175,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       }
       volumeIsNew = true;
     }
-    const backupClaim = await records.claim<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
+    const backupClaim = await records.claim<BackupRecord>(BACKUPS, backup, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', host: deps.host, updated_at: now() } : undefined));
     if (backupClaim?.status !== 'restoring') throw new CinderError(400, 'Invalid backup: Backup status must be available');
     const expected = volumeIsNew ? 'creating' : 'available';
     const volumeClaim = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === expected ? { ...cur, status: 'restoring-backup', updated_at: now() } : undefined));
@@ -207,6 +195,28 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/backups/{backup_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/backups/{backup_id}/restore', auth: 'token', handler: restore },
   ];
+}
+
+/**
+ * The backup manager's delete of a backup already `deleting`, through `engine` (over the
+ * account holding its objects): the objects, the record, the quota, the parent's count of
+ * dependents; `error_deleting` when the objects cannot go. Also what a restart resumes.
+ */
+export async function deleteBackupTask(deps: VolumeApiDeps, engine: ChunkedBackupEngine, backup: BackupRecord): Promise<void> {
+  const { records } = deps;
+  try {
+    if (backup.container !== null && backup.service_metadata !== null) await engine.delete({ container: backup.container, serviceMetadata: backup.service_metadata });
+  } catch (err) {
+    deps.logger.error('backup delete failed', { backup: backup.id, err });
+    await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status: 'error_deleting', updated_at: cinderTime(deps.clock.now()) }));
+    return;
+  }
+  await records.remove(BACKUPS, backup);
+  await deps.quotas.release(backup.project_id, backupQuotaDeltas(backup.size));
+  if (backup.parent_id !== null) {
+    const parent = await records.find<BackupRecord>(BACKUPS, backup.parent_id, backup.project_id, false);
+    if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
+  }
 }
 
 /** What a backup holds of its project's quotas. */

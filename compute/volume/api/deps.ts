@@ -3,6 +3,7 @@ import type { KeyedLock } from '../../../common/keyed-lock.ts';
 import type { Logger } from '../../../common/logger.ts';
 import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
+import type { BackupObjectStore } from '../backup/object-store.ts';
 import type { VolumeDriver } from '../driver/types.ts';
 import type { SnapshotChains } from '../snapshot-chains.ts';
 import type { VolumeQuotas } from '../quota.ts';
@@ -20,6 +21,12 @@ export interface VolumeApiDeps {
   readonly types: VolumeTypes;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
+  /**
+   * `projectId`'s account reached with the service's own credential (the reseller
+   * `backup_user`), for work no caller's token is there for at start: a backup delete resumed,
+   * the objects of a backup cut off. Absent: those are left for an operator.
+   */
+  readonly serviceBackups?: (projectId: string) => ServiceBackupAccess;
   /** Where snapshots' bytes are kept: the volume service's own account, written by the same engine. */
   readonly snapshotCopies: SnapshotCopies;
   readonly worker: VolumeWorker;
@@ -45,6 +52,14 @@ export interface VolumeApiDeps {
 
 export const GIB = 1024 * 1024 * 1024;
 
+/** A project's backups as the service itself reaches them. */
+export interface ServiceBackupAccess {
+  readonly engine: ChunkedBackupEngine;
+  readonly store: BackupObjectStore;
+  /** Where a backup that names no container goes (`backup_swift_container`). */
+  readonly defaultContainer: string;
+}
+
 /**
  * Snapshots in the cluster: the engine over the volume service's own account (`AUTH_.volume`,
  * not the user's: Cinder's snapshots are not objects a user sees), the container there, and
@@ -52,6 +67,8 @@ export const GIB = 1024 * 1024 * 1024;
  */
 export interface SnapshotCopies {
   readonly engine: ChunkedBackupEngine;
+  /** The engine's store, for finding the objects of an upload cut off before it named its prefix. */
+  readonly store: BackupObjectStore;
   readonly container: string;
   readonly chains: SnapshotChains;
   /**

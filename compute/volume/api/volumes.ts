@@ -188,17 +188,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     if (refused || !claimed) {
       throw new CinderError(400, `Invalid volume: Volume status must be ${DELETABLE.join(' or ')} and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.`);
     }
-    deps.worker.start(`delete volume ${volume.id}`, async () => {
-      try {
-        if (await deps.driver.getVolume(volume.id)) await deps.driver.deleteVolume(volume.id);
-      } catch (err) {
-        deps.logger.error('volume delete failed', { volume: volume.id, err });
-        await setStatus(volume, 'error_deleting');
-        return;
-      }
-      await records.remove(VOLUMES, volume);
-      await deps.quotas.release(volume.project_id, volumeQuotaDeltas(claimed.size, typeNameOf(claimed)));
-    });
+    deps.worker.start(`delete volume ${volume.id}`, () => deleteVolumeTask(deps, claimed));
     return { status: 202 };
   };
 
@@ -274,6 +264,22 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'DELETE', path: '/volumes/{volume_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/volumes/{volume_id}/action', auth: 'token', handler: action },
   ];
+}
+
+/**
+ * The volume manager's delete of a volume already `deleting`: its file, then its record, then
+ * its quota; `error_deleting` when the file cannot go. Also what a restart resumes.
+ */
+export async function deleteVolumeTask(deps: VolumeApiDeps, volume: VolumeRecord): Promise<void> {
+  try {
+    if (await deps.driver.getVolume(volume.id)) await deps.driver.deleteVolume(volume.id);
+  } catch (err) {
+    deps.logger.error('volume delete failed', { volume: volume.id, err });
+    await deps.records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: 'error_deleting', updated_at: cinderTime(deps.clock.now()) }));
+    return;
+  }
+  await deps.records.remove(VOLUMES, volume);
+  await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, typeNameOf(volume)));
 }
 
 /** What a volume holds of its project's quotas (Cinder's reserve_opts plus its type's). */

@@ -1,0 +1,158 @@
+import type { BackupObjectStore } from './backup/object-store.ts';
+import type { ChunkedBackupEngine } from './backup/chunked-backup.ts';
+import { deleteBackupTask } from './api/backups.ts';
+import type { VolumeApiDeps } from './api/deps.ts';
+import { deleteVolumeTask } from './api/volumes.ts';
+import { cinderTime } from './api/views.ts';
+import { SnapshotNotFound } from './errors.ts';
+import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from './records.ts';
+
+/** One record a start changed: what it was and what it is now (`deleted`: a delete resumed). */
+export interface StartCleanupChange {
+  readonly kind: 'volume' | 'snapshot' | 'backup' | 'snapshot layer';
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Cinder's fail_reason for a backup cut off by a restart (backup/manager.py). */
+export const BACKUP_RESET_REASON = 'incomplete backup reset on manager restart';
+
+/**
+ * What Cinder's volume and backup managers do when they start (volume/manager.py `init_host`
+ * with `_do_cleanup`, backup/manager.py `_cleanup_incomplete_backup_operations`), for the work
+ * this host was doing when its process died. Run before the API listens, so nothing it finds
+ * in flight can be this process's own. Only this host's records are touched (a volume's and its
+ * snapshots' `host`, a backup's `host`), each change a compare-and-swap from the status read,
+ * so two hosts starting at once never undo each other and a change made meanwhile wins.
+ *
+ * Volumes: `creating`, `downloading` → `error`; `uploading` → `in-use` or `available` by its
+ * attachment; `backing-up` → its previous status; `restoring-backup` → `error_restoring`;
+ * `deleting` → the delete resumed. `extending` is left as Cinder leaves it (an admin resets it).
+ * Snapshots: `creating` → `error` (Cinder's only cleanable snapshot status; a `deleting` one is
+ * left for an admin's reset and a delete again). Backups: `creating` → `error` with Cinder's
+ * reason, `restoring` → `available`, `deleting` → the delete resumed (with the service's own
+ * credential; without one, `error_deleting`, as Cinder leaves a delete it cannot resume).
+ *
+ * Nothing cut off stays in the cluster: a snapshot layer still `uploading` in the chain of one of
+ * this host's volumes was begun by this host's dead process (only a volume's host snapshots it),
+ * so its objects are found by the snapshot id in their names, deleted, and then the layer leaves
+ * the chain (a layer nobody builds on: `chooseParent` takes only `ready` ones); `collecting`
+ * layers a delete left are collected. A cut-off backup's objects in its project's account go the
+ * same way when the service has its own credential. That slow part is returned as `rest`, to run
+ * after the API listens: it only touches the layers and objects found here.
+ */
+export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: StartCleanupChange[]; rest: () => Promise<StartCleanupChange[]> }> {
+  const { records } = deps;
+  const now = (): string => cinderTime(deps.clock.now());
+  const changes: StartCleanupChange[] = [];
+  const later: Array<() => Promise<StartCleanupChange[]>> = [];
+
+  const allVolumes = await records.list<VolumeRecord>(VOLUMES, undefined);
+  const mine = allVolumes.filter((v) => v.host === deps.host);
+  const volumeHost = new Map(allVolumes.map((v) => [v.id, v.host]));
+  const move = async <T extends { id: string; project_id: string; status: string }>(kind: StartCleanupChange['kind'], records_: typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS, r: T, to: string, extra: Partial<T> = {}): Promise<boolean> => {
+    const done = await records.claim<T>(records_, r, (cur) => (cur.status === r.status ? { ...cur, ...extra, status: to, updated_at: now() } : undefined));
+    if (done) changes.push({ kind, id: r.id, from: r.status, to });
+    return done !== undefined;
+  };
+
+  for (const v of mine) {
+    const attached = v.attach_status === 'attached' || (v.attachments?.length ?? 0) > 0;
+    if (v.status === 'creating' || v.status === 'downloading') await move('volume', VOLUMES, v, 'error');
+    else if (v.status === 'uploading') await move('volume', VOLUMES, v, attached ? 'in-use' : 'available');
+    else if (v.status === 'backing-up') await move('volume', VOLUMES, v, v.previous_status ?? (attached ? 'in-use' : 'available'));
+    else if (v.status === 'restoring-backup') await move('volume', VOLUMES, v, 'error_restoring');
+    else if (v.status === 'deleting') {
+      later.push(async () => {
+        await deleteVolumeTask(deps, v);
+        return [{ kind: 'volume', id: v.id, from: 'deleting', to: (await records.find<VolumeRecord>(VOLUMES, v.id, v.project_id, false))?.status ?? 'deleted' }];
+      });
+    }
+  }
+
+  const myVolumeIds = new Set(mine.map((v) => v.id));
+  for (const s of await records.list<SnapshotRecord>(SNAPSHOTS, undefined)) {
+    if (myVolumeIds.has(s.volume_id) && s.status === 'creating') {
+      if (await move('snapshot', SNAPSHOTS, s, 'error')) await deps.driver.deleteSnapshot(s.id).catch((err: unknown) => (err instanceof SnapshotNotFound ? undefined : deps.logger.error('local snapshot copy left behind', { snapshot: s.id, err })));
+    }
+  }
+
+  const { chains, engine, store } = deps.snapshotCopies;
+  for (const v of mine) {
+    const chain = await chains.get(v.project_id, v.id);
+    for (const layer of chain?.layers ?? []) {
+      if (layer.state === 'uploading') {
+        later.push(async () => {
+          await deleteObjectsOf(engine, store, layer.container, v.id, layer.id);
+          await chains.abandon(v.project_id, v.id, layer.id);
+          return [{ kind: 'snapshot layer', id: layer.id, from: 'uploading', to: 'deleted' }];
+        });
+      } else if (layer.state === 'collecting') {
+        later.push(async () => {
+          if (layer.prefix !== null) await engine.delete({ container: layer.container, serviceMetadata: layer.prefix });
+          await chains.collected(v.project_id, v.id, [layer.id]);
+          return [{ kind: 'snapshot layer', id: layer.id, from: 'collecting', to: 'deleted' }];
+        });
+      }
+    }
+  }
+
+  for (const b of await records.list<BackupRecord>(BACKUPS, undefined)) {
+    if ((b.host ?? volumeHost.get(b.volume_id)) !== deps.host) continue;
+    const access = deps.serviceBackups?.(b.account_project ?? b.project_id);
+    if (b.status === 'creating') {
+      if (!(await move('backup', BACKUPS, b, 'error', { fail_reason: BACKUP_RESET_REASON }))) continue;
+      if (b.parent_id !== null) {
+        const parent = await records.find<BackupRecord>(BACKUPS, b.parent_id, b.project_id, false);
+        if (parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
+      }
+      if (access) {
+        later.push(async () => {
+          await deleteObjectsOf(access.engine, access.store, b.container ?? access.defaultContainer, b.volume_id, b.id);
+          return [];
+        });
+      }
+    } else if (b.status === 'restoring') await move('backup', BACKUPS, b, 'available');
+    else if (b.status === 'deleting') {
+      if (access) {
+        later.push(async () => {
+          await deleteBackupTask(deps, access.engine, b);
+          return [{ kind: 'backup', id: b.id, from: 'deleting', to: (await records.find<BackupRecord>(BACKUPS, b.id, b.project_id, false))?.status ?? 'deleted' }];
+        });
+      } else await move('backup', BACKUPS, b, 'error_deleting');
+    }
+  }
+
+  return {
+    changes,
+    rest: async () => {
+      const out: StartCleanupChange[] = [];
+      for (const step of later) {
+        try {
+          out.push(...(await step()));
+        } catch (err) {
+          // As Cinder's: one record that cannot be cleaned up does not stop the others.
+          deps.logger.error('clean-up at start failed', { err });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Deletes the objects an upload of backup (or snapshot) `id` of volume `volumeId` wrote before
+ * it was cut off, without its prefix (the engine names it when the upload ends): every prefix
+ * under `volume_<volume>/` that ends in `_backup_<id>` (Cinder's layout; the id is a UUID, so
+ * no other backup's prefix ends the same).
+ */
+async function deleteObjectsOf(engine: ChunkedBackupEngine, store: BackupObjectStore, container: string, volumeId: string, id: string): Promise<void> {
+  const marker = `_backup_${id}`;
+  const prefixes = new Set<string>();
+  for (const name of await store.listNames(container, `volume_${volumeId}/`)) {
+    const at = name.indexOf(marker);
+    if (at !== -1) prefixes.add(name.slice(0, at + marker.length));
+  }
+  for (const prefix of prefixes) await engine.delete({ container, serviceMetadata: prefix });
+}
