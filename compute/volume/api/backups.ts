@@ -1,5 +1,6 @@
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import { type BackupRecord, BACKUPS, type VolumeRecord, VOLUMES } from '../records.ts';
+import { backupAdminAction } from './admin-actions.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
@@ -194,6 +195,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'GET', path: '/backups/{backup_id}', auth: 'token', handler: show },
     { method: 'DELETE', path: '/backups/{backup_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/backups/{backup_id}/restore', auth: 'token', handler: restore },
+    { method: 'POST', path: '/backups/{backup_id}/action', auth: 'token', handler: (req) => backupAdminAction(deps, req) },
   ];
 }
 

@@ -1,4 +1,5 @@
 import { SnapshotIsBusy } from '../errors.ts';
+import { snapshotAdminAction } from './admin-actions.ts';
 import { type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
@@ -97,21 +98,7 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     const snapshot = await find(req, req.params['snapshot_id'] as string);
     const claimed = await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
     if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
-    deps.worker.start(`delete snapshot ${snapshot.id}`, async () => {
-      try {
-        await dropSnapshot(deps, snapshot);
-      } catch (err) {
-        if (err instanceof SnapshotIsBusy) {
-          await setStatus(snapshot, 'available');
-          return;
-        }
-        deps.logger.error('snapshot delete failed', { snapshot: snapshot.id, err });
-        await setStatus(snapshot, 'error_deleting');
-        return;
-      }
-      await records.remove(SNAPSHOTS, snapshot);
-      await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size, snapshot.volume_type_name ?? DEFAULT_TYPE.name));
-    });
+    deps.worker.start(`delete snapshot ${snapshot.id}`, () => deleteSnapshotTask(deps, snapshot));
     return { status: 202 };
   };
 
@@ -122,7 +109,30 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'GET', path: '/snapshots/{snapshot_id}', auth: 'token', handler: show },
     { method: 'PUT', path: '/snapshots/{snapshot_id}', auth: 'token', handler: update },
     { method: 'DELETE', path: '/snapshots/{snapshot_id}', auth: 'token', handler: remove },
+    { method: 'POST', path: '/snapshots/{snapshot_id}/action', auth: 'token', handler: (req) => snapshotAdminAction(deps, req) },
   ];
+}
+
+/**
+ * The volume manager's delete of a snapshot already `deleting`: its data (`dropSnapshot`), its
+ * record, its quota; back to `available` when a volume still reads through it, `error_deleting`
+ * on any other failure.
+ */
+export async function deleteSnapshotTask(deps: VolumeApiDeps, snapshot: SnapshotRecord): Promise<void> {
+  const setStatus = (status: string) => deps.records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => ({ ...cur, status, updated_at: cinderTime(deps.clock.now()) }));
+  try {
+    await dropSnapshot(deps, snapshot);
+  } catch (err) {
+    if (err instanceof SnapshotIsBusy) {
+      await setStatus('available');
+      return;
+    }
+    deps.logger.error('snapshot delete failed', { snapshot: snapshot.id, err });
+    await setStatus('error_deleting');
+    return;
+  }
+  await deps.records.remove(SNAPSHOTS, snapshot);
+  await deps.quotas.release(snapshot.project_id, snapshotQuotaDeltas(snapshot.size, snapshot.volume_type_name ?? DEFAULT_TYPE.name));
 }
 
 /** What a snapshot holds of its project's quotas (Cinder counts its GiB in `gigabytes`). */

@@ -1,4 +1,5 @@
 import { OverQuota, withTypeQuotas } from '../quota.ts';
+import { volumeAdminAction } from './admin-actions.ts';
 import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
@@ -195,6 +196,8 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
   const action = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const body = req.body as Record<string, unknown> | undefined;
     const name = body && typeof body === 'object' ? Object.keys(body)[0] : undefined;
+    const admin = name === undefined ? undefined : await volumeAdminAction(deps, req, name, req.params['volume_id'] as string);
+    if (admin) return admin;
     const volume = await find(req, req.params['volume_id'] as string);
     if (name === 'os-extend') {
       const args = bodyObject(req, 'os-extend');
