@@ -242,6 +242,15 @@ if os catalog list -f value -c Type | grep -qx volumev3; then
   check "volume backup restore --force to an existing volume" bash -c "restore --force $V-b1 $V-c && until_status '' $V-c available"
   check "volume backup delete (incremental, then full)" bash -c "demo volume backup delete $V-b2 && until_status backup $V-b2 gone && demo volume backup delete $V-b1 && until_status backup $V-b1 gone"
   check "volume snapshot delete, volume delete" bash -c "demo volume delete $V-c && until_status '' $V-c gone && demo volume snapshot delete $V-s && until_status snapshot $V-s gone && demo volume delete $V && until_status '' $V gone && for v in \$(demo volume list -f value -c Name | grep '^restore_backup_'); do demo volume delete \$v; done"
+  # Admin actions (Cinder's volume_admin_actions): an operator's way out of a stuck status.
+  check "admin actions: a volume with a snapshot and a backup" bash -c "new_volume $V-r 1 && until_status '' $V-r available && demo volume snapshot create --volume $V-r $V-rs >/dev/null && until_status snapshot $V-rs available && demo volume backup create --name $V-rb $V-r >/dev/null && until_status backup $V-rb available"
+  check "volume set --state as a member: 403" fails_with "volume_extension:volume_admin_actions:reset_status" demo volume set --state error "$V-r"
+  check "volume set --state error (admin)" bash -c "os volume set --state error \$(demo volume show $V-r -f value -c id) && [ \"\$(demo volume show $V-r -f value -c status)\" = error ]"
+  check "volume snapshot set --state error (admin)" bash -c "os volume snapshot set --state error \$(demo volume snapshot show $V-rs -f value -c id) && [ \"\$(demo volume snapshot show $V-rs -f value -c status)\" = error ]"
+  check "volume backup set --state error (admin)" bash -c "os volume backup set --state error \$(demo volume backup show $V-rb -f value -c id) && [ \"\$(demo volume backup show $V-rb -f value -c status)\" = error ]"
+  check "volume delete --force as a member: 403" fails_with "volume_extension:volume_admin_actions:force_delete" demo volume delete --force "$V-r"
+  check "volume snapshot delete --force, volume backup delete --force (admin)" bash -c "os volume snapshot delete --force \$(demo volume snapshot show $V-rs -f value -c id) && until_status snapshot $V-rs gone && os volume backup delete --force \$(demo volume backup show $V-rb -f value -c id) && until_status backup $V-rb gone"
+  check "volume delete --force (admin)" bash -c "os volume delete --force \$(demo volume show $V-r -f value -c id) && until_status '' $V-r gone"
   # Volumes on a server (Nova's os-volume_attachments over Cinder's attachments API).
   if os catalog list -f value -c Type | grep -qx compute && os catalog list -f value -c Type | grep -qx image; then
     VM3="cvm3-$S" AIMG="cvimg-$S"
