@@ -6,6 +6,7 @@ import { systemClock } from '../../common/clock.ts';
 import { UndiciBackendClient } from '../../common/http/backend-client.ts';
 import { SwiftClient } from '../../client/swift-client.ts';
 import { SwiftRecordStore } from '../../client/swift-record-store.ts';
+import { fernetSetup } from '../../common/token/key-repository.ts';
 import { SwiftBackupObjectStore } from '../../compute/volume/backup/swift-object-store.ts';
 import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
@@ -102,6 +103,73 @@ test('a storage node stopped during the snapshot upload: the snapshot is availab
     if (firstOpen) await first.close();
     await second?.close();
     if (stopped) await cluster.startNode(2);
+  }
+});
+
+/**
+ * The calls a dead process left hanging, kept reachable: what waits on them (a task holding the
+ * volume's snapshot file open) stays as it is, as in a process that is gone, rather than being
+ * collected (Node warns when it closes a file handle on collection).
+ */
+const hanging: Array<() => void> = [];
+
+/** A snapshot store whose process dies after `livePuts` chunk objects: every later call of it hangs. */
+class DyingStore extends SwiftBackupObjectStore {
+  livePuts = Number.POSITIVE_INFINITY;
+  private dead = false;
+  private onDeath: () => void = () => {};
+  readonly died = new Promise<void>((resolve) => (this.onDeath = resolve));
+  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+    if (this.dead || (/-\d{5}$/.test(name) && this.livePuts-- <= 0)) {
+      this.dead = true;
+      this.onDeath();
+      return new Promise((resolve) => hanging.push(resolve));
+    }
+    return super.put(container, name, data, md5);
+  }
+}
+
+/** Every object of AUTH_.volume whose name has `id` in it, as `container/name`. */
+async function objectsNaming(client: SwiftClient, id: string): Promise<string[]> {
+  const res = await client.request({ method: 'GET', query: { format: 'json' } });
+  const containers = (await res.body.json()) as Array<{ name: string }>;
+  const out: string[] = [];
+  for (const c of containers) for await (const row of client.listAll(c.name)) if (row.name.includes(id)) out.push(`${c.name}/${row.name}`);
+  return out;
+}
+
+test('the volume service killed mid-snapshot-upload and started again: the snapshot is error, and AUTH_.volume keeps no object of its upload and no chain record', async () => {
+  const client = volumeClient();
+  const records = new VolumeRecords(new SwiftRecordStore(client));
+  const keys = join(dir.path, 'restart-keys');
+  fernetSetup(keys);
+  const dying = new DyingStore(client);
+  const volumes = join(dir.path, 'restart-node');
+  const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: volumes }), records, snapshotStore: dying, keys, host: 'restart@file#file' });
+  let second: TestVolumeApi | undefined;
+  try {
+    const token = first.token('alice', 'p-alice');
+    const created = await first.request('POST', '/v3/p-alice/volumes', token, { volume: { size: 1 } });
+    await first.worker.idle();
+    const volumeId = created.json.volume.id as string;
+    await writeVolume(first.driver, volumeId, knownData(UNIT, 202));
+    dying.livePuts = 5;
+    const res = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
+    assert.is(res.status, 202);
+    const snapId = res.json.snapshot.id as string;
+    await dying.died;
+    await first.abandon();
+    const before = await objectsNaming(client, snapId);
+    assert.ok(before.filter((n) => n.startsWith('volume_snapshots/')).length >= 5, `the upload had written chunks: ${before.join(', ')}`);
+
+    second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: volumes }), records, snapshotStore: new SwiftBackupObjectStore(volumeClient()), keys, host: 'restart@file#file' });
+    await second.worker.idle();
+    assert.is((await second.request('GET', `/v3/p-alice/snapshots/${snapId}`, token)).json.snapshot.status, 'error');
+    assert.is((await second.request('GET', `/v3/p-alice/volumes/${volumeId}`, token)).json.volume.status, 'available');
+    assert.equal(await objectsNaming(client, snapId), [`snapshots/p-alice/${snapId}`], 'only the snapshot record names it');
+    assert.equal((await objectsNaming(client, volumeId)).filter((n) => n.startsWith('snapshot_chains/')), [], 'no chain record');
+  } finally {
+    await second?.close();
   }
 });
 
