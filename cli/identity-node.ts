@@ -4,6 +4,7 @@ import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { listen } from '../common/http/server.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { untilCluster } from './until-cluster.ts';
 import { FernetKeyRepository } from '../common/token/key-repository.ts';
 import { SwiftClient } from '../client/swift-client.ts';
 import { SwiftRecordStore } from '../client/swift-record-store.ts';
@@ -73,7 +74,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
     { publicUrl, tokenExpirationSeconds: c.token_expiration, passwordHashRounds: c.password_hash_rounds, revocationPollMs: c.revocation_poll_interval * 1000 },
     { records, keys, clock, logger },
   );
-  const created = await untilCluster(
+  const created = await untilCluster('identity', 
     () =>
       bootstrap(ready.deps, {
         adminUser: c.admin_user,
@@ -86,7 +87,7 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
       }),
     { clock, logger },
   );
-  await untilCluster(() => grantRevocationReaders(client, parseRevocationReaders(c.revocation_readers)), { clock, logger });
+  await untilCluster('identity', () => grantRevocationReaders(client, parseRevocationReaders(c.revocation_readers)), { clock, logger });
   if (created) logger.info('bootstrapped', { admin_user: c.admin_user, admin_project: c.admin_project, region: c.region });
   await ready.start();
   service = ready;
@@ -102,15 +103,3 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
   };
 }
 
-/** Runs `step` until the cluster lets it through (a proxy starting beside us answers late). */
-async function untilCluster<T>(step: () => Promise<T>, deps: { clock: Clock; logger: Logger }): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (err) {
-      if (attempt >= 60) throw err;
-      if (attempt === 1 || attempt % 10 === 0) deps.logger.warn('identity: the cluster is not answering yet; retrying', { attempt, err });
-      await deps.clock.sleep(Math.min(2000, 200 * attempt));
-    }
-  }
-}

@@ -29,6 +29,7 @@ import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
 import { servicePublicUrl } from './service-public-url.ts';
+import { untilCluster } from './until-cluster.ts';
 
 export const volumeNodeSchemas = { volume: volumeSchema } as const;
 export type VolumeNodeConfig = ConfigsOf<typeof volumeNodeSchemas>;
@@ -96,7 +97,14 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   await tokens.start();
   const validator = tokens.validator;
   // Cinder's init_host: the work a dead process left, before any new work can start.
-  const cleanup = await cleanUpAtStart(deps);
+  let cleanup: Awaited<ReturnType<typeof cleanUpAtStart>>;
+  try {
+    cleanup = await untilCluster('volume', () => cleanUpAtStart(deps), { clock, logger });
+  } catch (err) {
+    await tokens.stop();
+    await http.close();
+    throw err;
+  }
   if (cleanup.changes.length > 0) logger.info('cleaned up work cut off by a restart', { changes: cleanup.changes });
   let api: VolumeServer | undefined;
   const listener = await listen((req) => (api as VolumeServer).handle(req), { host: c.bind_ip, port: c.bind_port, logger });
