@@ -117,16 +117,7 @@ export async function snapshotAdminAction(deps: VolumeApiDeps, req: VolumeReques
   const { records } = deps;
   const action = actionName(req);
   const snapshotId = req.params['snapshot_id'] as string;
-  if (action === 'os-reset_status') {
-    const given = requiredStatus(req, action);
-    const status = given.toLowerCase();
-    if (!SNAPSHOT_STATUSES.includes(status)) throw new CinderError(400, `Snapshot status: ${given} is invalid, valid statuses are: ${pyList(SNAPSHOT_STATUSES, true)}.`);
-    const snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
-    if (!contextOf(req).isAdmin) throw forbidden('snapshot', 'reset_status');
-    await records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => ({ ...cur, status, updated_at: cinderTime(deps.clock.now()) }));
-    deps.logger.info('snapshot status reset', { snapshot: snapshot.id, from: snapshot.status, status, by: contextOf(req).userId });
-    return { status: 202 };
-  }
+  if (action === 'os-reset_status') return resetStatus(deps, req, { kind: SNAPSHOTS, resource: 'snapshot', id: snapshotId, statuses: SNAPSHOT_STATUSES, asTuple: true });
   if (action === 'os-force_delete') {
     forceDeleteBody(req);
     const snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
@@ -145,16 +136,8 @@ export async function backupAdminAction(deps: VolumeApiDeps, req: VolumeRequest)
   const { records } = deps;
   const action = actionName(req);
   const backupId = req.params['backup_id'] as string;
-  if (action === 'os-reset_status') {
-    const given = requiredStatus(req, action);
-    const status = given.toLowerCase();
-    if (!BACKUP_STATUSES.includes(status)) throw new CinderError(400, `Backup status: ${given} is invalid, valid statuses are: ${pyList(BACKUP_STATUSES, false)}.`);
-    const backup = await findOwned<BackupRecord>(records, BACKUPS, req, backupId, 'Backup');
-    if (!contextOf(req).isAdmin) throw forbidden('backup', 'reset_status');
-    await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({ ...cur, status, updated_at: cinderTime(deps.clock.now()) }));
-    deps.logger.info('backup status reset', { backup: backup.id, from: backup.status, status, by: contextOf(req).userId });
-    return { status: 202 };
-  }
+  // Cinder's validator lists backup statuses as a Python list, snapshot statuses as a tuple.
+  if (action === 'os-reset_status') return resetStatus(deps, req, { kind: BACKUPS, resource: 'backup', id: backupId, statuses: BACKUP_STATUSES, asTuple: false });
   if (action === 'os-force_delete') {
     forceDeleteBody(req);
     const backup = await findOwned<BackupRecord>(records, BACKUPS, req, backupId, 'Backup');
@@ -180,9 +163,25 @@ function actionName(req: VolumeRequest): string | undefined {
   return body && typeof body === 'object' ? Object.keys(body)[0] : undefined;
 }
 
-/** `{"os-reset_status": {"status": ...}}` of a snapshot or backup: `status` required, a string (as given). @throws 400 */
-function requiredStatus(req: VolumeRequest, action: string): string {
+/**
+ * `{"os-reset_status": {"status": ...}}` on a snapshot or backup: `status` required, one of
+ * `statuses` (any case), then the record (404), then the policy; the status is written as is.
+ */
+async function resetStatus(
+  deps: VolumeApiDeps,
+  req: VolumeRequest,
+  target: { kind: typeof SNAPSHOTS | typeof BACKUPS; resource: 'snapshot' | 'backup'; id: string; statuses: readonly string[]; asTuple: boolean },
+): Promise<VolumeResponse> {
+  const action = 'os-reset_status';
   const args = actionArgs(req, action, ['status']);
   if (args['status'] === undefined) throw new CinderError(400, `Invalid input for field/attribute ${action}. Value: ${JSON.stringify(args)}. 'status' is a required property`);
-  return statusField(args, 'status', false) ?? '';
+  const given = statusField(args, 'status', false) ?? '';
+  const status = given.toLowerCase();
+  const What = target.resource === 'snapshot' ? 'Snapshot' : 'Backup';
+  if (!target.statuses.includes(status)) throw new CinderError(400, `${What} status: ${given} is invalid, valid statuses are: ${pyList(target.statuses, target.asTuple)}.`);
+  const found = await findOwned<SnapshotRecord | BackupRecord>(deps.records, target.kind, req, target.id, What);
+  if (!contextOf(req).isAdmin) throw forbidden(target.resource, 'reset_status');
+  await deps.records.update<SnapshotRecord | BackupRecord>(target.kind, found, (cur) => ({ ...cur, status, updated_at: cinderTime(deps.clock.now()) }));
+  deps.logger.info(`${target.resource} status reset`, { [target.resource]: found.id, from: found.status, status, by: contextOf(req).userId });
+  return { status: 202 };
 }
