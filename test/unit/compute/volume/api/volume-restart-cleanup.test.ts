@@ -138,6 +138,28 @@ async function statusOf(api: TestVolumeApi, token: string, kind: 'volumes' | 'sn
   return res.json[kind.slice(0, -1)].status;
 }
 
+/** A new cluster, the first (dying) process on it, a member's token, and a written volume. */
+async function firstProcessWithVolume(): Promise<{ c: Cluster; first: TestVolumeApi; token: string; volumeId: string }> {
+  const c = await newCluster();
+  const first = await start(c, HOST, true);
+  const token = first.token('u-alice', 'p-alice');
+  return { c, first, token, volumeId: await createVolume(first, token) };
+}
+
+/**
+ * POSTs `body` to `path` on the first process, which dies once `store` stalls (after what
+ * `stall` set it up to let through); returns the 202's body.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
+async function dieDuring(first: TestVolumeApi, token: string, store: DyingStore, stall: (s: DyingStore) => void, path: string, body: unknown): Promise<any> {
+  stall(store);
+  const res = await first.request('POST', path, token, body);
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  await store.stalled;
+  await first.abandon();
+  return res.json;
+}
+
 async function usage(api: TestVolumeApi, token: string): Promise<Record<string, number>> {
   const res = await api.request('GET', '/v3/p-alice/os-quota-sets/p-alice?usage=True', token);
   const out: Record<string, number> = {};
@@ -146,16 +168,9 @@ async function usage(api: TestVolumeApi, token: string): Promise<Record<string, 
 }
 
 test('a snapshot cut off mid-upload is error after a restart, its objects and chain layer gone, and it deletes cleanly', async () => {
-  const c = await newCluster();
-  const first = await start(c, HOST, true);
-  const token = first.token('u-alice', 'p-alice');
-  const volumeId = await createVolume(first, token);
-  c.dying.snapshots.stallPutsAfter(3);
-  const res = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
-  assert.is(res.status, 202);
-  const snapshotId = res.json.snapshot.id as string;
-  await c.dying.snapshots.stalled;
-  await first.abandon();
+  const { c, first, token, volumeId } = await firstProcessWithVolume();
+  const made = await dieDuring(first, token, c.dying.snapshots, (s) => s.stallPutsAfter(3), '/v3/p-alice/snapshots', { snapshot: { volume_id: volumeId } });
+  const snapshotId = made.snapshot.id as string;
   assert.is((await c.snapshots.listNames('volume_snapshots', '')).length, 3, 'the cut-off upload left objects');
   assert.ok(await c.records.store.get(SNAPSHOT_CHAINS, `p-alice/${volumeId}`), 'and an uploading layer');
 
@@ -186,16 +201,9 @@ test('a snapshot cut off mid-upload is error after a restart, its objects and ch
 });
 
 test('a backup cut off mid-upload is error with Cinder reason after a restart, its volume back to available, its objects gone', async () => {
-  const c = await newCluster();
-  const first = await start(c, HOST, true);
-  const token = first.token('u-alice', 'p-alice');
-  const volumeId = await createVolume(first, token);
-  c.dying.alice.stallPutsAfter(4);
-  const res = await first.request('POST', '/v3/p-alice/backups', token, { backup: { volume_id: volumeId } });
-  assert.is(res.status, 202);
-  const backupId = res.json.backup.id as string;
-  await c.dying.alice.stalled;
-  await first.abandon();
+  const { c, first, token, volumeId } = await firstProcessWithVolume();
+  const made = await dieDuring(first, token, c.dying.alice, (s) => s.stallPutsAfter(4), '/v3/p-alice/backups', { backup: { volume_id: volumeId } });
+  const backupId = made.backup.id as string;
   assert.is(await statusOf(first, token, 'volumes', volumeId).catch(() => 'unreachable'), 'unreachable');
   assert.is((await c.records.find<VolumeRecord>(VOLUMES, volumeId, 'p-alice', false))?.status, 'backing-up');
   assert.ok((await c.alice.listNames('volumebackups', '')).length > 0);
@@ -217,20 +225,13 @@ test('a backup cut off mid-upload is error with Cinder reason after a restart, i
 });
 
 test('a restore cut off mid-way leaves the backup available and the volume error_restoring after a restart', async () => {
-  const c = await newCluster();
-  const first = await start(c, HOST, true);
-  const token = first.token('u-alice', 'p-alice');
-  const volumeId = await createVolume(first, token);
+  const { c, first, token, volumeId } = await firstProcessWithVolume();
   const made = await first.request('POST', '/v3/p-alice/backups', token, { backup: { volume_id: volumeId } });
   await first.worker.idle();
   const backupId = made.json.backup.id as string;
   assert.is(await statusOf(first, token, 'backups', backupId), 'available');
   const objects = await c.alice.listNames('volumebackups', '');
-  c.dying.alice.stallGetsAfter(3);
-  const res = await first.request('POST', `/v3/p-alice/backups/${backupId}/restore`, token, { restore: { volume_id: volumeId } });
-  assert.is(res.status, 202, JSON.stringify(res.json));
-  await c.dying.alice.stalled;
-  await first.abandon();
+  await dieDuring(first, token, c.dying.alice, (s) => s.stallGetsAfter(3), `/v3/p-alice/backups/${backupId}/restore`, { restore: { volume_id: volumeId } });
 
   const second = await start(c);
   try {
