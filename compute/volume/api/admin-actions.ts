@@ -11,8 +11,8 @@ import { deleteVolumeTask } from './volumes.ts';
 
 /**
  * Cinder's admin actions (cinder/api/contrib/admin_actions.py) on volumes, snapshots and
- * backups: `os-reset_status` (an operator's way out of a status no task will move any more) and
- * `os-force_delete` (a delete without the status check). Default policy: admin only
+ * backups: `os-reset_status` (an operator's way out of a status no task will move any more),
+ * `os-force_delete` (a delete without the status check) and, on volumes, `os-force_detach`. Default policy: admin only
  * (`rule:admin_api`), a 403 naming the policy otherwise. As in Cinder, the body is checked
  * first (its schema: a 400), then the resource is found (a 404 for one the caller cannot see),
  * then the policy.
@@ -85,16 +85,23 @@ export async function volumeAdminAction(deps: VolumeApiDeps, req: VolumeRequest,
       ...(migrationStatus ? { migration_status: migrationStatus === 'none' ? null : migrationStatus } : {}),
       updated_at: now(),
     }));
-    if (attachStatus === 'detached' && attachments.length > 0) {
-      // Cinder's volume_detached for each attachment: the rows go, and a volume left with none
-      // is `available` (unless it is uploading or migrating).
-      for (const a of attachments) await records.remove(ATTACHMENTS, a);
-      await records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
-        const migrating = cur.migration_status != null && cur.migration_status !== 'success' && cur.migration_status !== 'error';
-        return { ...cur, attach_status: 'detached', attachments: [], ...(!migrating && cur.status !== 'uploading' ? { status: 'available' } : {}), updated_at: now() };
-      });
-    }
+    if (attachStatus === 'detached' && attachments.length > 0) await detach(deps, volume, attachments);
     deps.logger.info('volume status reset', { volume: volume.id, from: volume.status, status, attach_status: attachStatus, migration_status: migrationStatus, by: contextOf(req).userId });
+    return { status: 202 };
+  }
+  if (action === 'os-force_detach') {
+    // Rolls back a detach whose disconnection already happened (or never will): Cinder's
+    // terminate_connection and detach_volume, which leave the host's side alone.
+    const args = actionArgs(req, action, ['connector', 'attachment_id']);
+    const attachmentId = args['attachment_id'];
+    if (attachmentId !== undefined && attachmentId !== null && typeof attachmentId !== 'string') throw new CinderError(400, `Invalid input for field/attribute attachment_id. Value: ${JSON.stringify(attachmentId)}. ${JSON.stringify(attachmentId)} is not of type 'string', 'null'`);
+    const volume = await findOwned<VolumeRecord>(records, VOLUMES, req, volumeId, 'Volume');
+    if (!contextOf(req).isAdmin) throw forbidden('volume', 'force_detach');
+    const attachments = (await records.list<AttachmentRecord>(ATTACHMENTS, volume.project_id)).filter((a) => a.volume_id === volume.id);
+    if (!attachmentId && attachments.length > 1) throw new CinderError(400, 'Error force detaching volume - InvalidVolume: Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.');
+    // An attachment id that is not the volume's detaches nothing, and the statuses are set from what is left.
+    await detach(deps, volume, attachmentId ? attachments.filter((a) => a.id === attachmentId) : attachments);
+    deps.logger.info('volume force-detached', { volume: volume.id, attachment: attachmentId ?? null, by: contextOf(req).userId });
     return { status: 202 };
   }
   if (action === 'os-force_delete') {
@@ -110,6 +117,22 @@ export async function volumeAdminAction(deps: VolumeApiDeps, req: VolumeRequest,
     return { status: 202 };
   }
   return undefined;
+}
+
+/**
+ * Cinder's volume_detached for each of `gone`: the attachment rows go, the volume lists the
+ * rest, and a volume left with none is `detached` and `available` (unless it is uploading or
+ * migrating, which keep their status).
+ */
+async function detach(deps: VolumeApiDeps, volume: VolumeRecord, gone: readonly AttachmentRecord[]): Promise<void> {
+  for (const a of gone) await deps.records.remove(ATTACHMENTS, a);
+  const ids = new Set(gone.map((a) => a.id));
+  await deps.records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
+    const left = (cur.attachments ?? []).filter((a) => !ids.has(a.attachment_id));
+    if (left.length > 0) return { ...cur, attachments: left, updated_at: cinderTime(deps.clock.now()) };
+    const migrating = cur.migration_status != null && cur.migration_status !== 'success' && cur.migration_status !== 'error';
+    return { ...cur, attach_status: 'detached', attachments: [], ...(!migrating && cur.status !== 'uploading' ? { status: 'available' } : {}), updated_at: cinderTime(deps.clock.now()) };
+  });
 }
 
 /** The snapshot admin actions (`POST /snapshots/{id}/action`). */

@@ -107,6 +107,26 @@ test('os-reset_status attach_status detached drops the attachments, and the volu
   assert.is(await api.records.find(ATTACHMENTS, 'a-1', 'p-alice', false), undefined);
 });
 
+test('os-force_detach: an admin rolls back a detach the host already did; the volume is available again, a member gets 403', async () => {
+  const id = await createVolume();
+  const at = new Date().toISOString();
+  const attachment: AttachmentRecord = { id: 'a-2', project_id: 'p-alice', volume_id: id, instance_uuid: 'server-2', attach_status: 'attached', attach_mode: 'rw', connector: null, connection_info: {}, attach_time: at, detach_time: null, created_at: at };
+  await api.records.create(ATTACHMENTS, attachment);
+  await api.records.update<VolumeRecord>(VOLUMES, { id, project_id: 'p-alice' }, (cur) => ({ ...cur, status: 'detaching', attach_status: 'attached', attachments: [{ attachment_id: 'a-2', server_id: 'server-2', host_name: null, device: '/dev/vdb', attached_at: at }] }));
+  const member = await action('volumes', id, alice, { 'os-force_detach': { attachment_id: 'a-2' } });
+  assert.is(member.status, 403);
+  assert.is(member.json.forbidden.message, "Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.");
+  assert.is((await action('volumes', id, admin, { 'os-force_detach': { attachment_id: 'a-2', host: 'x' } })).status, 400);
+  assert.is((await action('volumes', id, admin, { 'os-force_detach': { attachment_id: 'a-2', connector: { host: 'compute-1' } } })).status, 202);
+  const volume = (await api.request('GET', `/v3/p-alice/volumes/${id}`, admin)).json.volume;
+  assert.is(volume.status, 'available');
+  assert.equal(volume.attachments, []);
+  assert.is(await api.records.find(ATTACHMENTS, 'a-2', 'p-alice', false), undefined);
+  // Now it is a plain available volume: it deletes.
+  assert.is((await api.request('DELETE', `/v3/p-alice/volumes/${id}`, alice)).status, 202);
+  await api.worker.idle();
+});
+
 test('os-force_delete on a volume: any status goes, but not one with snapshots', async () => {
   const id = await createVolume();
   const snapshotId = await createSnapshot(id);
