@@ -74,7 +74,8 @@ export async function runIdentity(config: IdentityNodeConfig, options: { clock?:
     { publicUrl, tokenExpirationSeconds: c.token_expiration, passwordHashRounds: c.password_hash_rounds, revocationPollMs: c.revocation_poll_interval * 1000 },
     { records, keys, clock, logger },
   );
-  const created = await untilCluster('identity', 
+  const created = await untilCluster(
+    'identity',
     () =>
       bootstrap(ready.deps, {
         adminUser: c.admin_user,
