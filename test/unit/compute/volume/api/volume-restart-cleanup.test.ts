@@ -6,8 +6,8 @@ import { MemoryRecordStore } from '../../../../../client/memory-record-store.ts'
 import { MemoryBackupObjectStore } from '../../../../../compute/volume/backup/memory-object-store.ts';
 import { BACKUP_RESET_REASON } from '../../../../../compute/volume/clean-up-at-start.ts';
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
-import { type BackupRecord, BACKUPS, VolumeRecords, type VolumeRecord, VOLUMES } from '../../../../../compute/volume/records.ts';
-import { SNAPSHOT_CHAINS } from '../../../../../compute/volume/snapshot-chains.ts';
+import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, VolumeRecords, type VolumeRecord, VOLUMES } from '../../../../../compute/volume/records.ts';
+import { SNAPSHOT_CHAINS, SnapshotChains } from '../../../../../compute/volume/snapshot-chains.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
 import { knownData, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
@@ -280,6 +280,38 @@ test('a restart resumes deletes left deleting, turns creating and downloading vo
     const used = await usage(second, token);
     assert.is(used['volumes'], 3);
     assert.is(used['backups'], 0);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a snapshot delete cut off after its layer was marked collecting: the start collects the layer; the snapshot stays deleting for an admin, as in Cinder', async () => {
+  const c = await newCluster();
+  const first = await start(c);
+  const token = first.token('u-alice', 'p-alice');
+  const volumeId = await createVolume(first, token);
+  const made = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
+  await first.worker.idle();
+  const snapshotId = made.json.snapshot.id as string;
+  await first.close();
+  // What the delete had done when its process died: the status, the layer retired and marked collecting.
+  await c.records.update<SnapshotRecord>(SNAPSHOTS, { id: snapshotId, project_id: 'p-alice' }, (cur) => ({ ...cur, status: 'deleting' }));
+  const collect = await new SnapshotChains(c.records.store, { maxChain: 8 }).retire('p-alice', volumeId, snapshotId);
+  assert.equal(collect.map((l) => l.id), [snapshotId]);
+  assert.ok((await c.snapshots.listNames('volume_snapshots', '')).length > 0);
+
+  const second = await start(c);
+  try {
+    await second.worker.idle();
+    assert.equal(await c.snapshots.listNames('volume_snapshots', ''), [], 'the collecting layer was collected');
+    assert.is(await c.records.store.get(SNAPSHOT_CHAINS, `p-alice/${volumeId}`), undefined);
+    assert.is(await statusOf(second, token, 'snapshots', snapshotId), 'deleting');
+    const admin = second.token('u-admin', 'p-alice', true);
+    assert.is((await second.request('POST', `/v3/p-alice/snapshots/${snapshotId}/action`, admin, { 'os-reset_status': { status: 'error' } })).status, 202);
+    assert.is((await second.request('DELETE', `/v3/p-alice/snapshots/${snapshotId}`, token)).status, 202);
+    await second.worker.idle();
+    assert.is((await second.request('GET', `/v3/p-alice/snapshots/${snapshotId}`, token)).status, 404);
+    assert.is((await usage(second, token))['snapshots'], 0);
   } finally {
     await second.close();
   }
