@@ -18,7 +18,10 @@ export class ChunkBuffers {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(options: { keep?: number; idleMs?: number } = {}) {
-    this.keep = options.keep ?? 8;
+    // A restore at the engine's default concurrency (4) holds 9 at once (4 bodies fetched,
+    // 4 outputs being opened into, 1 being written); keeping 8 made every restore touch a
+    // fresh 50 MiB, and the first one after a backup three.
+    this.keep = options.keep ?? 10;
     this.idleMs = options.idleMs ?? 30_000;
   }
 

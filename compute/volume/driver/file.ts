@@ -357,8 +357,16 @@ function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw'): Volum
     },
     async sync() {
       check();
-      if (dirty) await handle.sync();
+      if (!dirty) return;
+      // Cleared first: a write that lands while this sync runs marks the file again, for the
+      // next sync (a restore syncs while it writes).
       dirty = false;
+      try {
+        await handle.sync();
+      } catch (err) {
+        dirty = true;
+        throw err;
+      }
     },
     async close() {
       if (closed) return;

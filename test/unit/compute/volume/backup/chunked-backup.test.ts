@@ -379,4 +379,63 @@ test('delete removes every object of the backup and no other', async () => {
   assert.is((await store.listNames(b.container, b.serviceMetadata)).length, 2 + 2);
 });
 
+test('restore syncs while it writes, one sync at a time, and its last sync starts after its last write ended', async () => {
+  const { engine, driver } = setup();
+  const data = knownData(SIZE, 11);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const full = await backupOf(engine, driver, 'full');
+  changeSpots(data, 0.05, 12);
+  await writeVolume(driver, 'vol1', data);
+  const incr = await backupOf(engine, driver, 'incr', full);
+  await driver.createVolume('target', SIZE);
+  const file = await driver.openVolume('target', 'rw');
+  const events: string[] = [];
+  let syncing = 0;
+  let writing = 0;
+  const turns = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  const watched: VolumeFile = {
+    sizeBytes: file.sizeBytes,
+    read: (p, l) => file.read(p, l),
+    async write(p, d) {
+      writing++;
+      await turns(2);
+      await file.write(p, d);
+      writing--;
+      events.push('write');
+    },
+    async sync() {
+      assert.is(syncing, 0, 'two syncs at once');
+      syncing++;
+      events.push(writing > 0 ? 'sync-during-write' : 'sync');
+      await turns(10); // a sync outlasts a few writes, as an fsync does
+      await file.sync();
+      syncing--;
+    },
+    close: () => file.close(),
+  };
+  await engine.restore([incr, full], watched, { volumeIsNew: true });
+  await file.close();
+  assert.ok(events.filter((e) => e.startsWith('sync')).length > 1, `synced while writing: ${events.join(' ')}`);
+  assert.is(events.at(-1), 'sync', 'the last sync follows the last write');
+  assert.is(sha256(await readVolume(driver, 'target')), sha256(data));
+});
+
+test('a sync that fails while a restore writes fails the restore', async () => {
+  const { engine, driver } = setup();
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', knownData(SIZE, 13));
+  const full = await backupOf(engine, driver, 'full');
+  await driver.createVolume('target', SIZE);
+  const file = await driver.openVolume('target', 'rw');
+  let syncs = 0;
+  const failing: VolumeFile = { ...file, read: (p, l) => file.read(p, l), write: (p, d) => file.write(p, d), close: () => file.close(), sync: async () => {
+    if (++syncs === 1) throw new Error('EIO: fsync failed');
+  } };
+  await rejects(engine.restore([full], failing, { volumeIsNew: true }), /EIO/);
+  await file.close();
+});
+
 test.run();

@@ -93,4 +93,38 @@ test('a qcow2 volume backs up and restores through the engine (byte access throu
   }
 });
 
+test('a write that lands while a sync runs is synced by the next sync (a restore syncs while it writes)', async () => {
+  const tmp = await makeTempDir('swiftlet-volumes-');
+  const driver = new FileVolumeDriver({ dir: join(tmp.path, 'volumes') });
+  const probe = await open(join(tmp.path, 'probe'), 'w');
+  const handleClass = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const realSync = handleClass.sync;
+  let fsyncs = 0;
+  let release: (() => void) | undefined;
+  try {
+    await driver.createVolume('v', MiB);
+    handleClass.sync = async function (this: unknown) {
+      fsyncs++;
+      if (fsyncs === 1) await new Promise<void>((resolve) => (release = resolve));
+      return realSync.call(this);
+    };
+    const file = await driver.openVolume('v', 'rw');
+    await file.write(0, new Uint8Array(4096).fill(1));
+    const first = file.sync();
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    await file.write(4096, new Uint8Array(4096).fill(2)); // lands while the first fsync runs
+    release();
+    await first;
+    await file.sync();
+    assert.is(fsyncs, 2, 'the second sync must not be skipped');
+    await file.sync();
+    assert.is(fsyncs, 2, 'nothing written since: no fsync');
+    await file.close();
+  } finally {
+    handleClass.sync = realSync;
+    await tmp.remove();
+  }
+});
+
 test.run();
