@@ -10,10 +10,17 @@ export const gatekeeperSchema = {
 
 export type GatekeeperConfig = ConfigOf<typeof gatekeeperSchema>;
 
-/** Headers for storage nodes' eyes only; Swift's gatekeeper keeps them out of both directions. */
+const SYSMETA = /^x-(?:account|container|object)-sysmeta-/;
+
+/**
+ * Headers for storage nodes' eyes only; Swift's gatekeeper keeps them out of both directions.
+ * Every header of every request passes here twice, so a name that cannot be one (shorter than
+ * `x-backend-`, or not `x-` at all: most of them) is let through before any lowering or regex.
+ */
 function internal(name: string): boolean {
+  if (name.length < 10 || (name.charCodeAt(0) | 0x20) !== 0x78 || name.charCodeAt(1) !== 0x2d) return false;
   const n = name.toLowerCase();
-  return n.startsWith('x-backend-') || /^x-(account|container|object)-sysmeta-/.test(n) || n.startsWith('x-object-transient-sysmeta-');
+  return n.startsWith('x-backend-') || n.startsWith('x-object-transient-sysmeta-') || SYSMETA.test(n);
 }
 
 /**

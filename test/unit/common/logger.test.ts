@@ -25,6 +25,25 @@ test('one JSON object per line, child fields (the transaction id) on every line'
   assert.is(second.txn, undefined);
 });
 
+test("a line's time is Date.toISOString's, within a second, across seconds and outside years 0-9999", () => {
+  const clock = new ManualClock(0);
+  const lines: string[] = [];
+  const logger = createLogger({ sink: (l) => lines.push(l), clock }).child({ txn: 'tx1' });
+  const times = [0, 7.9, 99, 999, 1000, 1_700_000_000_005, 1_700_000_000_050, 1_700_000_000_999, 1_700_000_001_000, 1_699_999_999_999, 253_402_300_799_999, 253_402_300_800_000, -1, -62_198_755_200_001];
+  for (const t of times) {
+    clock.advance(t - clock.now());
+    logger.info('tick');
+  }
+  assert.equal(lines.map((l) => JSON.parse(l).time), times.map((t) => new Date(t).toISOString()));
+});
+
+test('a field named like a bound one (or time, level, msg) takes its place, as in one record', () => {
+  const lines: string[] = [];
+  const logger = createLogger({ sink: (l) => lines.push(l), clock: new ManualClock(0), fields: { server: 'proxy' } }).child({ txn: 'tx1' });
+  logger.warn('m', { server: 'object', gone: undefined, level: 'mine', n: 1 });
+  assert.is(lines[0], '{"time":"1970-01-01T00:00:00.000Z","level":"mine","server":"object","txn":"tx1","msg":"m","n":1}');
+});
+
 test("transaction ids have Swift's shape, with the client's extra suffix", () => {
   const id = newTransId(1_700_000_000_000);
   assert.match(id, /^tx[0-9a-f]{21}-006553f100$/);

@@ -63,6 +63,19 @@ test('a client may not send backend or sysmeta headers, reserved names\' include
   assert.equal(seen, { 'x-backend-allow-reserved-names': 'true' }, 'a subrequest keeps them');
 });
 
+test('internal names in any case are kept from the client both ways; names that only look like them pass', async () => {
+  const internalNames = ['X-Backend-Timestamp', 'x-backend-', 'X-ACCOUNT-SYSMETA-Quota', 'x-container-sysmeta-a', 'X-Object-Transient-Sysmeta-Crypto'];
+  const lookalikes = ['x-backend', 'x-backendx', 'X-Object-Meta-Backend-', 'x-accountsysmeta-a', 'x-object-transient-sysmetax', 'x-sysmeta-a', 'xx-backend-a', 'X-Trans-Id', 'Etag'];
+  let seen: Record<string, string | undefined> = {};
+  const handler = gatekeeper({ shunt_inbound_x_timestamp: true })(async (req) => {
+    seen = { ...req.headers };
+    return { status: 200, headers: Object.fromEntries([...internalNames, ...lookalikes].map((n) => [n, 'v'])) };
+  });
+  const res = await handler(request(Object.fromEntries([...internalNames, ...lookalikes].map((n) => [n.toLowerCase(), 'v']))));
+  assert.equal(Object.keys(seen), lookalikes.map((n) => n.toLowerCase()));
+  assert.equal(Object.keys(res.headers ?? {}), lookalikes);
+});
+
 test('an error thrown further in loses its internal headers too (a symlink\'s 307 showed the link\'s sysmeta)', async () => {
   const handler = gatekeeper({ shunt_inbound_x_timestamp: true })(async () => {
     throw new HttpError(307, 'moved', { Location: '/v1/a/c/t', 'X-Object-Sysmeta-Symlink-Target': 'c/t', 'X-Backend-Timestamp': '1' });
