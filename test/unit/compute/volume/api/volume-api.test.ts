@@ -145,10 +145,22 @@ test('backups: full, then incremental of changed data; restore both (new volume,
   const id = await createVolume(alice, 'p-alice', { size: 1, name: 'backed' });
   const original = knownData(UNIT, 9);
   await writeVolume(api.driver, id, original);
+  // The backup's task waits until the volume was seen `backing-up` (it could end before the GET).
+  const start = api.worker.start.bind(api.worker);
+  let release = (): void => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  api.worker.start = (name, task) => start(name, async () => {
+    await gate;
+    await task();
+  });
   const full = await api.request('POST', '/v3/p-alice/backups', alice, { backup: { volume_id: id, name: 'full' } });
+  api.worker.start = start;
   assert.is(full.status, 202);
   assert.equal(Object.keys(full.json.backup).sort(), ['id', 'links', 'name']);
   assert.is((await api.request('GET', `/v3/p-alice/volumes/${id}`, alice)).json.volume.status, 'backing-up');
+  release();
   await api.worker.idle();
   const fullId = full.json.backup.id;
   const fb = (await api.request('GET', `/v3/p-alice/backups/${fullId}`, alice)).json.backup;
