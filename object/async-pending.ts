@@ -52,7 +52,7 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
     const dir = join(await devicePath(this.devices, device, this.mountCheck), pendingDir(update), hash.slice(-3));
     await mkdir(dir, { recursive: true });
-    await writeFileAtomic(join(dir, `${hash}-${timestamp}`), pack(update));
+    await writeFileAtomic(join(dir, `${hash}-${timestamp}`), encodeAsyncUpdate(update));
   }
 
   async *list(device: string): AsyncGenerator<AsyncPendingEntry> {
@@ -63,7 +63,7 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
           if (name.startsWith('.')) continue; // a temp file mid-write
           const id = `${root}/${suffix}/${name}`;
           const bytes = await readFile(join(dev, id)).catch(() => undefined);
-          if (bytes) yield { id, update: unpack(bytes) as AsyncUpdate };
+          if (bytes) yield { id, update: decodeAsyncUpdate(bytes) };
         }
       }
     }
@@ -84,6 +84,15 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
     }
     return n;
   }
+}
+
+/** An update as an async pending's bytes (msgpack, in a file or in the objects' database). */
+export function encodeAsyncUpdate(update: AsyncUpdate): Uint8Array {
+  return pack(update);
+}
+
+export function decodeAsyncUpdate(bytes: Uint8Array): AsyncUpdate {
+  return unpack(bytes) as AsyncUpdate;
 }
 
 /** The directory of an update's policy: `async_pending`, `async_pending-1`, ... */

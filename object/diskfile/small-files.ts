@@ -16,6 +16,19 @@ const PAGE = 128;
  */
 const CHANGED = 'changed/';
 
+/**
+ * Where container updates kept with their object's write live until the container servers
+ * report their rows synced: `pending/<hash>-<timestamp>`, the value the update as its store
+ * encodes it (see `object/kept-pendings.ts`). Past every record key, as `changed/`.
+ */
+const PENDING = 'pending/';
+
+/** One write in a group commit: its operations, and whether it must be durable before it resolves. */
+interface Write {
+  readonly ops: readonly KvOp[];
+  readonly sync: boolean;
+}
+
 /** An object's files kept in the database: file name → the file's bytes. */
 export type SmallFileSet = ReadonlyMap<string, Uint8Array>;
 
@@ -83,20 +96,48 @@ export class SmallFiles {
    * without its mark, as a file is never renamed in before `hashes.invalid` names its suffix.
    * @throws {DiskFileNoSpace} when the device is full.
    */
-  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet, options: { markChanged?: boolean } = {}): Promise<void> {
+  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet, options: { markChanged?: boolean; pending?: { readonly timestamp: string; readonly update: Uint8Array } } = {}): Promise<string | undefined> {
     const db = await this.dbs.get(device);
     const key = recordKey(partition, hash);
-    await this.lock.run(`${device}/${key}`, async () => {
+    return this.lock.run(`${device}/${key}`, async () => {
       const value = db.getSync(key);
       const decoded = decode(value);
       // An undecodable record is kept aside, then replaced by this change (even by nothing).
       if (!decoded) await this.quarantine(device, partition, hash, value as Uint8Array);
       const before = decoded ?? NONE;
       const after = change(before);
-      if (after === before && decoded) return;
-      const op: KvOp = after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) };
-      await this.write(device, db, partition, hash, op, options.markChanged !== false);
+      if (after === before && decoded) return undefined;
+      const ops: KvOp[] = [after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) }];
+      // A container update kept with the write: in the same batch, so one never lands without the other.
+      const pendingKey = options.pending ? `${PENDING}${hash}-${options.pending.timestamp}` : undefined;
+      if (options.pending && pendingKey) ops.push({ type: 'put', key: pendingKey, value: options.pending.update });
+      await this.write(device, db, partition, hash, ops, options.markChanged !== false);
+      return pendingKey;
     });
+  }
+
+  /** The container updates kept on a device (`update`'s `pending`), by key. */
+  async *pendings(device: string): AsyncGenerator<{ readonly key: string; readonly update: Uint8Array }> {
+    const db = await this.dbs.get(device);
+    const it = db.iterator({ gte: PENDING, lt: `${PENDING}\u00ff` });
+    try {
+      for (let page = await it.nextv(PAGE); page.length > 0; page = await it.nextv(PAGE)) for (const [key, update] of page) yield { key, update };
+    } finally {
+      await it.close();
+    }
+  }
+
+  /**
+   * Drops kept container updates whose rows the containers hold durably. Not synced on its own
+   * account (it rides in the next group commit, or goes alone unsynced): one that comes back
+   * after a crash is sent again, and merging it again changes nothing.
+   */
+  async removePendings(device: string, keys: readonly string[]): Promise<void> {
+    const ops: KvOp[] = [];
+    for (const key of keys) if (key.startsWith(PENDING)) ops.push({ type: 'del', key });
+    if (ops.length === 0) return;
+    const db = await this.dbs.get(device);
+    await this.queue.enqueue(device, { ops, sync: false }, (writes: Write[]) => commitWrites(db, writes));
   }
 
   /**
@@ -176,15 +217,15 @@ export class SmallFiles {
       const now = db.getSync(key);
       if (now === undefined || !Buffer.from(now).equals(record)) return;
       await this.quarantine(device, partition, hash, record);
-      await this.write(device, db, partition, hash, { type: 'del', key }, true);
+      await this.write(device, db, partition, hash, [{ type: 'del', key }], true);
     });
   }
 
   /** Writes one record change (and its suffix's mark) in the next group commit. */
-  private async write(device: string, db: OrderedKv, partition: number, hash: string, op: KvOp, markChanged: boolean): Promise<void> {
-    const ops = markChanged ? [op, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : [op];
+  private async write(device: string, db: OrderedKv, partition: number, hash: string, change: KvOp[], markChanged: boolean): Promise<void> {
+    const ops = markChanged ? [...change, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : change;
     try {
-      await this.queue.enqueue(device, ops, (groups) => db.batch(groups.flat()));
+      await this.queue.enqueue(device, { ops, sync: true }, (writes: Write[]) => commitWrites(db, writes));
     } catch (err) {
       throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
     }
@@ -215,6 +256,14 @@ export class SmallFiles {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A group's writes as one batch, synced when any of them must be. */
+function commitWrites(db: OrderedKv, writes: readonly Write[]): Promise<void> {
+  return db.batch(
+    writes.flatMap((w) => w.ops),
+    { sync: writes.some((w) => w.sync) },
+  );
+}
 
 function recordKey(partition: number, hash: string): string {
   return `${partition}/${hash.slice(-3)}/${hash}`;
