@@ -31,6 +31,11 @@ export interface AsyncPendingStore {
   /** Every pending update of a device (oldest write last is fine; the updater sorts). */
   list(device: string): AsyncIterable<AsyncPendingEntry>;
   remove(device: string, id: string): Promise<void>;
+  /**
+   * Removes a pending its object write kept, now delivered: may be written lazily (with the
+   * next write), as a crash before that costs only one more delivery.
+   */
+  settle(device: string, id: string): Promise<void>;
   /** How many updates wait on a device (recon). */
   count(device: string): Promise<number>;
 }
@@ -72,6 +77,10 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   async remove(device: string, id: string): Promise<void> {
     if (!/^async_pending(-\d+)?\/[0-9a-f]{3}\/[^/]+$/.test(id)) throw new TypeError(`not an async pending id: ${id}`);
     await unlink(join(await devicePath(this.devices, device, this.mountCheck), id)).catch(() => undefined);
+  }
+
+  settle(device: string, id: string): Promise<void> {
+    return this.remove(device, id);
   }
 
   async count(device: string): Promise<number> {
@@ -123,6 +132,10 @@ export class MemoryAsyncPendingStore implements AsyncPendingStore {
 
   async remove(device: string, id: string): Promise<void> {
     this.entries.get(device)?.delete(id);
+  }
+
+  settle(device: string, id: string): Promise<void> {
+    return this.remove(device, id);
   }
 
   async count(device: string): Promise<number> {

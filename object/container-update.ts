@@ -91,5 +91,5 @@ async function settleKept(deps: ContainerUpdaterDeps, update: AsyncUpdate, targe
       return (await deps.updates.send(target, update, origin.transId)) === undefined;
     }),
   );
-  if (durable.every(Boolean)) await deps.pendings.remove(origin.device, origin.keptId);
+  if (durable.every(Boolean)) await deps.pendings.settle(origin.device, origin.keptId);
 }

@@ -43,6 +43,12 @@ export class KeptAsyncPendingStore implements AsyncPendingStore {
     await this.kept.get(kept[1] as string)?.removePendings(device, [kept[2] as string]);
   }
 
+  async settle(device: string, id: string): Promise<void> {
+    const kept = KEPT_ID.exec(id);
+    if (!kept) return this.inner.remove(device, id);
+    await this.kept.get(kept[1] as string)?.removePendings(device, [kept[2] as string], true);
+  }
+
   async count(device: string): Promise<number> {
     let n = await this.inner.count(device);
     for (const small of this.kept.values()) for await (const _ of small.pendings(device)) n += 1;

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { type FileHandle, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { DatabaseNoSpaceError } from './errors.ts';
 import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './kv.ts';
@@ -17,8 +18,8 @@ export interface LevelKvOptions {
 /** Bytes an iterator reads ahead per native call: large, so a 10,000-row listing takes a few. */
 const ITERATOR_READ_AHEAD = 1 << 20;
 
-/** Deleted to flush the log; never written. (A NUL sorts before every key in use.) */
-const FLUSH_KEY = '\u0000flush';
+/** LevelDB's write-ahead logs: `<number>.log` (its info log is `LOG`). */
+const LOG_FILE = /^\d+\.log$/;
 
 /** `OrderedKv` over one LevelDB (classic-level): UTF-8 string keys, byte values. */
 export class LevelKv implements OrderedKv {
@@ -76,17 +77,31 @@ export class LevelKv implements OrderedKv {
   }
 
   /**
-   * A synced write syncs LevelDB's current log, which holds every batch written since it was
-   * started. LevelDB 1.20 starts a new log when the memtable fills and closes the old one
-   * without syncing it; that one's batches are durable only once the memtable is in a table
-   * (synced) and the old log removed. So: one synced write (a delete of a key no one uses: a
-   * log record, no data), then true only if a single log is left.
+   * LevelDB appends every batch to its current log and hands it to the kernel at once (a
+   * process crash keeps it); an fdatasync of that file makes all of them durable. It is done on
+   * a descriptor of our own, not as a synced LevelDB write, which would hold up every other
+   * write to the database for the flush's duration. LevelDB 1.20 starts a new log when the
+   * memtable fills and closes the old one without syncing it; that one's batches are durable
+   * only once the memtable is a table (synced) and the old log removed: so false while more
+   * than one log is there (or the one read was removed meanwhile), and the caller tries again.
    */
   async flush(): Promise<boolean> {
-    await this.batch([{ type: 'del', key: FLUSH_KEY }]);
     if (!this.sync) return true;
-    const logs = (await readdir(this.path)).filter((name) => name.endsWith('.log'));
-    return logs.length <= 1;
+    const logs = (await readdir(this.path)).filter((name) => LOG_FILE.test(name));
+    if (logs.length !== 1) return logs.length === 0;
+    let file: FileHandle;
+    try {
+      file = await open(join(this.path, logs[0] as string), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw asDatabaseNoSpace(err);
+    }
+    try {
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    return true;
   }
 
   iterator(range: KvRange): KvIterator {

@@ -7,6 +7,9 @@ import type { Clock } from '../../common/clock.ts';
 import { KeyedLock } from '../../common/keyed-lock.ts';
 import { DiskFileNoSpace } from './errors.ts';
 
+/** How long settled kept updates wait for a group commit to carry their deletes. */
+const REMOVAL_WAIT_MS = 200;
+
 /** Records read per iterator step. */
 const PAGE = 128;
 
@@ -71,6 +74,10 @@ export class SmallFiles {
   private readonly clock: Clock;
   private readonly quarantine: SmallFilesOptions['quarantine'];
   private sequence = 0;
+  /** Lazy removals of kept container updates, per device, waiting for a group commit. */
+  private readonly removals = new Map<string, KvOp[]>();
+  private readonly removalTimers = new Set<string>();
+  private readonly stop = new AbortController();
 
   constructor(options: SmallFilesOptions) {
     this.clock = options.clock;
@@ -129,15 +136,48 @@ export class SmallFiles {
 
   /**
    * Drops kept container updates whose rows the containers hold durably. Not synced on its own
-   * account (it rides in the next group commit, or goes alone unsynced): one that comes back
-   * after a crash is sent again, and merging it again changes nothing.
+   * account: one that comes back after a crash is sent again, and merging it again changes
+   * nothing. `lazily`: the deletes wait (up to `REMOVAL_WAIT_MS`) to ride in the next group
+   * commit, instead of a write of their own that would queue behind the one in flight.
    */
-  async removePendings(device: string, keys: readonly string[]): Promise<void> {
+  async removePendings(device: string, keys: readonly string[], lazily = false): Promise<void> {
     const ops: KvOp[] = [];
     for (const key of keys) if (key.startsWith(PENDING)) ops.push({ type: 'del', key });
     if (ops.length === 0) return;
+    if (lazily) {
+      const waiting = this.removals.get(device);
+      if (waiting) waiting.push(...ops);
+      else this.removals.set(device, ops);
+      this.armRemovals(device);
+      return;
+    }
     const db = await this.dbs.get(device);
     await this.queue.enqueue(device, { ops, sync: false }, (writes: Write[]) => commitWrites(db, writes));
+  }
+
+  /** Writes the lazy removals of a device that no group commit took in time. */
+  private armRemovals(device: string): void {
+    if (this.removalTimers.has(device)) return;
+    this.removalTimers.add(device);
+    void this.clock
+      .sleep(REMOVAL_WAIT_MS, this.stop.signal)
+      .then(async () => {
+        this.removalTimers.delete(device);
+        const ops = this.takeRemovals(device);
+        if (ops.length === 0) return;
+        const db = await this.dbs.get(device);
+        await this.queue.enqueue(device, { ops, sync: false }, (writes: Write[]) => commitWrites(db, writes));
+      })
+      .catch(() => {
+        // Closed, or the write failed: the kept updates are sent again by the updater.
+        this.removalTimers.delete(device);
+      });
+  }
+
+  private takeRemovals(device: string): KvOp[] {
+    const ops = this.removals.get(device) ?? [];
+    this.removals.delete(device);
+    return ops;
   }
 
   /**
@@ -205,8 +245,11 @@ export class SmallFiles {
     });
   }
 
-  close(): Promise<void> {
-    return this.dbs.close();
+  async close(): Promise<void> {
+    this.stop.abort();
+    // What is settled by now need not be sent again after the restart.
+    for (const device of [...this.removals.keys()]) await this.removePendings(device, this.takeRemovals(device).map((op) => op.key)).catch(() => undefined);
+    await this.dbs.close();
   }
 
   /** Quarantines an undecodable record and removes it, unless it was replaced meanwhile. */
@@ -223,7 +266,9 @@ export class SmallFiles {
 
   /** Writes one record change (and its suffix's mark) in the next group commit. */
   private async write(device: string, db: OrderedKv, partition: number, hash: string, change: KvOp[], markChanged: boolean): Promise<void> {
-    const ops = markChanged ? [...change, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : change;
+    const ops = markChanged ? [...change, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : [...change];
+    // Kept updates settled meanwhile ride along (their deletes need no flush of their own).
+    ops.push(...this.takeRemovals(device));
     try {
       await this.queue.enqueue(device, { ops, sync: true }, (writes: Write[]) => commitWrites(db, writes));
     } catch (err) {
