@@ -132,10 +132,10 @@ export class AccountBroker extends DatabaseBroker<ContainerRow, AccountRecord> {
   }
 
   /** Records a container's report (Swift's `put_container`). @throws {DatabaseNotFoundError} */
-  async putContainer(report: ContainerReport): Promise<void> {
+  putContainer(report: ContainerReport): Promise<void> {
     const put = report.putTimestamp.internal;
     const del = report.deleteTimestamp.internal;
-    await this.putRow({
+    return this.putRow({
       name: report.name,
       put_timestamp: put,
       delete_timestamp: del,

@@ -56,9 +56,8 @@ try {
   const datadir = new ContainerDatadir(kv, { clock });
   const broker = datadir.broker(hashPath.hash('AUTH_bench', 'broker'));
   await broker.initialize(Timestamp.parse(T0), { account: 'AUTH_bench', container: 'broker', partition: 0, storagePolicyIndex: 0 });
-  const put = async (name: string, i: number): Promise<void> => {
-    await broker.putObject({ name, timestamp: Timestamp.parse(T0 + i / 1000), size: 1024, contentType: 'application/octet-stream', etag: 'd41d8cd98f00b204e9800998ecf8427e', storagePolicyIndex: 0 });
-  };
+  const put = (name: string, i: number): Promise<void> =>
+    broker.putObject({ name, timestamp: Timestamp.parse(T0 + i / 1000), size: 1024, contentType: 'application/octet-stream', etag: 'd41d8cd98f00b204e9800998ecf8427e', storagePolicyIndex: 0 });
   let seconds = await timed(rows, 1, (i) => put(`seq/object-${i}`, i));
   console.log(`broker, one at a time: ${fmt(rows / seconds)} rows/s (${fmt(rows)} rows)`);
   seconds = await timed(rows, concurrency, (i) => put(`par/object-${i}`, i));

@@ -14,8 +14,6 @@ import { AccountServer } from '../account/server.ts';
 import { containerServerSchema } from '../container/config.ts';
 import { ContainerServer } from '../container/server.ts';
 import { FsAsyncPendingStore } from '../object/async-pending.ts';
-import type { SmallFiles } from '../object/diskfile/small-files.ts';
-import { KeptAsyncPendingStore } from '../object/kept-pendings.ts';
 import type { ContainerUpdateBatcher } from '../object/container-update-batcher.ts';
 import { objectServerSchema } from '../object/config.ts';
 import type { AlignedSlabs } from '../object/diskfile/aligned-slabs.ts';
@@ -101,10 +99,7 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
     managers.set(policy.index, manager);
   }
   const diskFiles = new DiskFileRouter(managers);
-  // Swift's async pending files, and the updates kept in the small objects' databases.
-  const kept = new Map<string, SmallFiles>();
-  for (const manager of managers.values()) if (manager.small) kept.set(`${manager.datadir}-db`, manager.small);
-  const pendings = new KeptAsyncPendingStore(new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check }), kept);
+  const pendings = new FsAsyncPendingStore({ devices: storage.devices, mountCheck: storage.mount_check });
   const object = new ObjectServer({ storage, objectServer: config['object-server'] }, { clock, logger: logger.child({ server: 'object' }), backend, diskFiles, pendings, hashPath, ...(deps.containerUpdates ? { updates: deps.containerUpdates } : {}) });
   const realms = new ContainerSyncRealms(join(storage.swift_dir, 'container-sync-realms.conf'), { clock, logger });
   const container = new ContainerServer({ storage, containerServer: config['container-server'] }, { clock, logger: logger.child({ server: 'container' }), backend, hashPath, policies, realms });

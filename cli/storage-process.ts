@@ -3,7 +3,6 @@ import { systemClock, type Clock } from '../common/clock.ts';
 import { ConfigError } from '../common/errors.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { ContainerSyncWatch } from '../object/container-sync-watch.ts';
 import { ContainerUpdateBatcher } from '../object/container-update-batcher.ts';
 import { newSlabPool } from '../object/diskfile/fs.ts';
 import { type RunningStorageNode, runStorageNode, type StorageNodeConfig } from './storage-node.ts';
@@ -36,11 +35,10 @@ export async function runStorageProcess(nodes: readonly StorageProcessNode[], de
   checkDistinctDevices(nodes);
   const clock = deps.clock ?? systemClock;
   const slabs = nodes.length > 1 ? newSlabPool(PROCESS_DIRECT_IO_BUFFERS) : undefined;
-  const shared = sharedContainerUpdates(nodes, clock);
+  const shared = sharedContainerUpdates(nodes);
   const running: RunningStorageNode[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(running.map((n) => n.close()));
-    shared?.updates.close();
     await shared?.backend.close();
   };
   try {
@@ -64,15 +62,12 @@ export async function runStorageProcess(nodes: readonly StorageProcessNode[], de
  * same container replica go in one `UPDATE`. What a caller is told is unchanged: its update
  * was taken by that container replica, or it saves an async pending on its own device.
  */
-function sharedContainerUpdates(nodes: readonly StorageProcessNode[], clock: Clock): { updates: ContainerUpdateBatcher; backend: UndiciBackendClient } | undefined {
+function sharedContainerUpdates(nodes: readonly StorageProcessNode[]): { updates: ContainerUpdateBatcher; backend: UndiciBackendClient } | undefined {
   const first = nodes[0]?.config['object-server'];
   if (nodes.length < 2 || first === undefined) return undefined;
-  const same = (n: StorageProcessNode): boolean =>
-    n.config['object-server'].node_timeout === first.node_timeout && n.config['object-server'].conn_timeout === first.conn_timeout && n.config['object-server'].container_update_sync_wait === first.container_update_sync_wait;
-  if (!nodes.every(same)) return undefined;
+  if (nodes.some((n) => n.config['object-server'].node_timeout !== first.node_timeout || n.config['object-server'].conn_timeout !== first.conn_timeout)) return undefined;
   const backend = new UndiciBackendClient({ connectTimeoutMs: first.conn_timeout * 1000 });
-  const watch = new ContainerSyncWatch({ clock, waitMs: first.container_update_sync_wait * 1000 });
-  return { updates: new ContainerUpdateBatcher({ backend, timeoutMs: first.node_timeout * 1000, watch }), backend };
+  return { updates: new ContainerUpdateBatcher({ backend, timeoutMs: first.node_timeout * 1000 }), backend };
 }
 
 

@@ -9,7 +9,6 @@ import { type ListingQuery, scanListing } from '../common/db/listing-scan.ts';
 import type { Metadata } from '../common/db/metadata.ts';
 import { decodeRecord } from '../common/db/record-codec.ts';
 import type { RemoteSyncInfo, ReplicationInfo } from '../common/db/replication-info.ts';
-import type { DbSyncReport } from '../common/db/sync-generations.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import { deleteObjectRow, OBJECT_ROW_SCHEMA, type ObjectRow, putObjectRow } from '../common/db/object-row.ts';
 import { incorrectPolicyIndex } from './policy-index.ts';
@@ -164,12 +163,8 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
     return { info, metadata, deleted: this.isDeletedState(record, stats) };
   }
 
-  /**
-   * Records an object PUT (Swift's `put_object`); `durable` false may take it unsynced (then it
-   * resolves with the generation's report, see `SyncGenerations`).
-   * @throws {DatabaseNotFoundError}
-   */
-  putObject(update: ObjectUpdate, durable = true): Promise<DbSyncReport | undefined> {
+  /** Records an object PUT (Swift's `put_object`). @throws {DatabaseNotFoundError} */
+  putObject(update: ObjectUpdate): Promise<void> {
     return this.putRow(
       putObjectRow({
         name: update.name,
@@ -181,13 +176,12 @@ export class ContainerBroker extends DatabaseBroker<ObjectRow, ContainerRecord> 
         ...(update.contentTypeTimestamp ? { ctypeTimestamp: update.contentTypeTimestamp.internal } : {}),
         ...(update.metaTimestamp ? { metaTimestamp: update.metaTimestamp.internal } : {}),
       }),
-      durable,
     );
   }
 
-  /** Records an object DELETE as a tombstone row (Swift's `delete_object`), as `putObject`. @throws {DatabaseNotFoundError} */
-  deleteObject(name: string, timestamp: Timestamp, storagePolicyIndex: number, durable = true): Promise<DbSyncReport | undefined> {
-    return this.putRow(deleteObjectRow(name, timestamp.internal, storagePolicyIndex), durable);
+  /** Records an object DELETE as a tombstone row (Swift's `delete_object`). @throws {DatabaseNotFoundError} */
+  deleteObject(name: string, timestamp: Timestamp, storagePolicyIndex: number): Promise<void> {
+    return this.putRow(deleteObjectRow(name, timestamp.internal, storagePolicyIndex));
   }
 
   /**

@@ -17,8 +17,4 @@ export const containerServerSchema = {
   log_requests: bool(true, 'log one line per request (REPLICATE at debug level)'),
   allowed_sync_hosts: list(['127.0.0.1'], 'hosts a full-URL X-Container-Sync-To may name (realm values, //realm/cluster/a/c, use container-sync-realms.conf instead)'),
   db_fsync: bool(true, 'fsync every database write before answering (a storage server acknowledges only what survives a crash); concurrent updates share one fsync'),
-  db_sync_delay: num(0.1, {
-    min: 0,
-    doc: 'seconds an object update may stay unsynced when its object server keeps its async pending until the container reports the row synced (one fsync per device per delay instead of one per update); 0 syncs every update',
-  }),
 } as const satisfies Schema;

@@ -29,7 +29,6 @@ import { accountUpdatePlan, sendAccountUpdate } from './account-update.ts';
 import { CONTAINER_DATADIR, type ContainerBroker, ContainerDatadir, type ContainerInfo, type ObjectListingEntry } from './backend.ts';
 import type { containerServerSchema } from './config.ts';
 import { extractSwiftBytes } from '../common/db/object-row.ts';
-import { DB_SYNC_HEADER, type DbSyncReport, formatDbSync, PENDING_KEPT_HEADER } from '../common/db/sync-generations.ts';
 
 /** The largest UPDATE body (about 10,000 rows). */
 const MAX_UPDATE_BYTES = 4 * 1024 * 1024;
@@ -103,7 +102,7 @@ export class ContainerServer {
       mountCheck: config.storage.mount_check,
       clock: deps.clock,
       datadir: CONTAINER_DATADIR,
-      open: async (path) => new ContainerDatadir(await opener(path), { clock: deps.clock, syncDelayMs: config.containerServer.db_fsync ? config.containerServer.db_sync_delay * 1000 : 0 }),
+      open: async (path) => new ContainerDatadir(await opener(path), { clock: deps.clock }),
     });
     this.handle = storageHandler({
       name: 'container-server',
@@ -155,7 +154,8 @@ export class ContainerServer {
         metaTimestamp: optionalTimestamp(req.headers, 'x-meta-timestamp'),
       };
       await this.maybeAutoCreate(broker, t, timestamp, update.storagePolicyIndex);
-      return { status: 201, headers: syncHeaders(await broker.putObject(update, !pendingKept(req))) };
+      await broker.putObject(update);
+      return { status: 201 };
     }
     accountUpdatePlan(req.headers); // checks the X-Account-* headers before anything is written
     const metadata = metadataFromHeaders(req.headers, 'container', timestamp, this.saveHeaders);
@@ -240,7 +240,8 @@ export class ContainerServer {
     const broker = datadir.broker(this.deps.hashPath.hash(t.account, t.container));
     if (t.object !== undefined) {
       await this.maybeAutoCreate(broker, t, timestamp, policy);
-      return { status: 204, headers: syncHeaders(await broker.deleteObject(t.object, timestamp, policy, !pendingKept(req))) };
+      await broker.deleteObject(t.object, timestamp, policy);
+      return { status: 204 };
     }
     accountUpdatePlan(req.headers);
     const before = await broker.getState();
@@ -319,7 +320,8 @@ export class ContainerServer {
     if (!Array.isArray(items)) throw new HttpError(400, 'UPDATE body must be a JSON list of object rows');
     const broker = await this.broker(t);
     await this.maybeAutoCreate(broker, t, timestamp, policy);
-    return { status: 202, headers: syncHeaders(await broker.mergeWireItems(items, undefined, !pendingKept(req))) };
+    await broker.mergeWireItems(items);
+    return { status: 202 };
   };
 
   private readonly replicate = async (req: ServerRequest, path: string): Promise<ServerResponse> => {
@@ -346,16 +348,6 @@ export class ContainerServer {
     }
     return headers;
   }
-}
-
-/** Whether the object server keeps its async pending until the row is reported synced. */
-function pendingKept(req: ServerRequest): boolean {
-  return req.headers[PENDING_KEPT_HEADER] === 'yes';
-}
-
-/** An update taken unsynced is answered with its generation and the synced watermark. */
-function syncHeaders(report: DbSyncReport | undefined): Record<string, string> {
-  return report ? { [DB_SYNC_HEADER]: formatDbSync(report) } : {};
 }
 
 /** The backend headers every HEAD/GET carries, even a 404 (zeros when there is no database). */

@@ -31,11 +31,6 @@ export interface AsyncPendingStore {
   /** Every pending update of a device (oldest write last is fine; the updater sorts). */
   list(device: string): AsyncIterable<AsyncPendingEntry>;
   remove(device: string, id: string): Promise<void>;
-  /**
-   * Removes a pending its object write kept, now delivered: may be written lazily (with the
-   * next write), as a crash before that costs only one more delivery.
-   */
-  settle(device: string, id: string): Promise<void>;
   /** How many updates wait on a device (recon). */
   count(device: string): Promise<number>;
 }
@@ -57,7 +52,7 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   async save(device: string, hash: string, timestamp: string, update: AsyncUpdate): Promise<void> {
     const dir = join(await devicePath(this.devices, device, this.mountCheck), pendingDir(update), hash.slice(-3));
     await mkdir(dir, { recursive: true });
-    await writeFileAtomic(join(dir, `${hash}-${timestamp}`), encodeAsyncUpdate(update));
+    await writeFileAtomic(join(dir, `${hash}-${timestamp}`), pack(update));
   }
 
   async *list(device: string): AsyncGenerator<AsyncPendingEntry> {
@@ -68,7 +63,7 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
           if (name.startsWith('.')) continue; // a temp file mid-write
           const id = `${root}/${suffix}/${name}`;
           const bytes = await readFile(join(dev, id)).catch(() => undefined);
-          if (bytes) yield { id, update: decodeAsyncUpdate(bytes) };
+          if (bytes) yield { id, update: unpack(bytes) as AsyncUpdate };
         }
       }
     }
@@ -77,10 +72,6 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
   async remove(device: string, id: string): Promise<void> {
     if (!/^async_pending(-\d+)?\/[0-9a-f]{3}\/[^/]+$/.test(id)) throw new TypeError(`not an async pending id: ${id}`);
     await unlink(join(await devicePath(this.devices, device, this.mountCheck), id)).catch(() => undefined);
-  }
-
-  settle(device: string, id: string): Promise<void> {
-    return this.remove(device, id);
   }
 
   async count(device: string): Promise<number> {
@@ -93,15 +84,6 @@ export class FsAsyncPendingStore implements AsyncPendingStore {
     }
     return n;
   }
-}
-
-/** An update as an async pending's bytes (msgpack, in a file or in the objects' database). */
-export function encodeAsyncUpdate(update: AsyncUpdate): Uint8Array {
-  return pack(update);
-}
-
-export function decodeAsyncUpdate(bytes: Uint8Array): AsyncUpdate {
-  return unpack(bytes) as AsyncUpdate;
 }
 
 /** The directory of an update's policy: `async_pending`, `async_pending-1`, ... */
@@ -132,10 +114,6 @@ export class MemoryAsyncPendingStore implements AsyncPendingStore {
 
   async remove(device: string, id: string): Promise<void> {
     this.entries.get(device)?.delete(id);
-  }
-
-  settle(device: string, id: string): Promise<void> {
-    return this.remove(device, id);
   }
 
   async count(device: string): Promise<number> {

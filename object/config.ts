@@ -11,10 +11,6 @@ export const objectServerSchema = {
   bind_port: int(6200, { min: 0, max: 65535, doc: 'port of the object server (0: any free port)' }),
   conn_timeout: num(0.5, { min: 0, doc: 'seconds to connect to a container server for an update' }),
   node_timeout: num(3, { min: 0, doc: 'seconds to wait for a container server to answer an update' }),
-  container_update_sync_wait: num(1, {
-    min: 0,
-    doc: 'seconds to wait for a container server to report synced a small object\'s update it took unsynced (the update\'s async pending is kept in the object\'s own commit meanwhile); after that it is sent again, synced',
-  }),
   client_timeout: num(60, { min: 0, doc: 'seconds a client may pause while sending a body (408 after)' }),
   reclaim_age: int(7 * 24 * 3600, { min: 0, doc: 'seconds tombstones are kept' }),
   allowed_headers: list(DEFAULT_ALLOWED_HEADERS, 'headers stored with an object besides X-Object-Meta-*'),

@@ -1,7 +1,7 @@
 import type { HeaderBag } from '../common/constraints.ts';
 import type { Logger } from '../common/logger.ts';
 import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
-import type { ContainerTarget, ContainerUpdateBatcher, UpdateOutcome } from './container-update-batcher.ts';
+import type { ContainerTarget, ContainerUpdateBatcher } from './container-update-batcher.ts';
 
 /**
  * The container servers named by the proxy: `X-Container-Host: ip:port[,ip:port...]` with the
@@ -52,44 +52,4 @@ export async function sendContainerUpdates(
       await deps.pendings.save(origin.device, origin.hash, origin.timestamp, update);
     }),
   );
-}
-
-/**
- * Sends a container update whose async pending was kept with the object's own durable write
- * (`keptId`), in parallel to every target, and waits for their answers: a container may then
- * take the row unsynced (no flush on the write's path). The pending is removed only once every
- * target holds the row durably: it said so at once, or a later answer reported its generation
- * synced, or, when none did in time (or the container restarted), the update sent again synced
- * was taken. That runs after this resolves. A target that fails leaves the pending to the
- * updater, as a saved one would be.
- */
-export async function sendKeptContainerUpdates(
-  deps: ContainerUpdaterDeps,
-  update: AsyncUpdate,
-  targets: readonly ContainerTarget[],
-  origin: { device: string; keptId: string; transId?: string },
-): Promise<void> {
-  const outcomes = await Promise.all(targets.map((target) => deps.updates.sendKept(target, update, origin.transId)));
-  let failed = false;
-  outcomes.forEach((outcome, i) => {
-    if (outcome.failure === undefined) return;
-    failed = true;
-    const target = targets[i] as ContainerTarget;
-    deps.logger.warn('container update failed; its async pending stays', { target: `${target.ip}:${target.port}/${target.device}`, failure: outcome.failure, txn: origin.transId });
-  });
-  if (failed) return;
-  void settleKept(deps, update, targets, outcomes, origin).catch((err: unknown) => {
-    deps.logger.warn('kept async pending not settled; the updater will send it', { err, txn: origin.transId });
-  });
-}
-
-async function settleKept(deps: ContainerUpdaterDeps, update: AsyncUpdate, targets: readonly ContainerTarget[], outcomes: readonly UpdateOutcome[], origin: { device: string; keptId: string; transId?: string }): Promise<void> {
-  const durable = await Promise.all(
-    targets.map(async (target, i) => {
-      const sync = outcomes[i]?.sync;
-      if (sync === undefined || (await deps.updates.whenSynced(target, sync))) return true;
-      return (await deps.updates.send(target, update, origin.transId)) === undefined;
-    }),
-  );
-  if (durable.every(Boolean)) await deps.pendings.settle(origin.device, origin.keptId);
 }

@@ -21,11 +21,10 @@ import type { Logger } from '../common/logger.ts';
 import type { storageSchema } from '../common/storage-config.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { Timestamp } from '../common/timestamp.ts';
-import { type AsyncPendingStore, type AsyncUpdate, encodeAsyncUpdate } from './async-pending.ts';
+import type { AsyncPendingStore, AsyncUpdate } from './async-pending.ts';
 import type { objectServerSchema } from './config.ts';
-import { containerTargets, sendContainerUpdates, sendKeptContainerUpdates } from './container-update.ts';
-import { ContainerSyncWatch } from './container-sync-watch.ts';
-import { type ContainerTarget, ContainerUpdateBatcher } from './container-update-batcher.ts';
+import { containerTargets, sendContainerUpdates } from './container-update.ts';
+import { ContainerUpdateBatcher } from './container-update-batcher.ts';
 import { updateExpirerQueue } from './expirer-updates.ts';
 import { DiskFileDeleted, DiskFileNoSpace, DiskFileNotExist } from './diskfile/errors.ts';
 import type { DiskFileRouter } from './diskfile/router.ts';
@@ -69,7 +68,6 @@ export class ObjectServer {
   private readonly allowedHeaders: ReadonlySet<string>;
   /** Container updates, one request in flight per container replica (the rest batched). */
   private readonly updates: ContainerUpdateBatcher;
-  private readonly ownUpdates: boolean;
   /**
    * Conditional writes (`If-None-Match`, `X-Backend-If-Match`) of one object run one at a time,
    * from their check to their commit, so two of them never both pass a check on this replica.
@@ -83,14 +81,7 @@ export class ObjectServer {
     this.config = config;
     this.deps = deps;
     this.allowedHeaders = new Set(config.objectServer.allowed_headers.map((h) => h.toLowerCase()));
-    this.ownUpdates = deps.updates === undefined;
-    this.updates =
-      deps.updates ??
-      new ContainerUpdateBatcher({
-        backend: deps.backend,
-        timeoutMs: config.objectServer.node_timeout * 1000,
-        watch: new ContainerSyncWatch({ clock: deps.clock, waitMs: config.objectServer.container_update_sync_wait * 1000 }),
-      });
+    this.updates = deps.updates ?? new ContainerUpdateBatcher({ backend: deps.backend, timeoutMs: config.objectServer.node_timeout * 1000 });
     this.handle = storageHandler({
       name: 'object-server',
       routes: { GET: this.read, HEAD: this.read, PUT: this.put, POST: this.post, DELETE: this.delete, REPLICATE: this.replicate, SSYNC: this.ssync },
@@ -102,7 +93,6 @@ export class ObjectServer {
   }
 
   async close(): Promise<void> {
-    if (this.ownUpdates) this.updates.close();
     await this.deps.diskFiles.close();
   }
 
@@ -195,22 +185,14 @@ export class ObjectServer {
         ...this.storedHeaders(req.headers, true),
       };
       if (deleteAt !== undefined) metadata['X-Delete-At'] = String(deleteAt);
-      const targets = containerTargets(req.headers);
-      const update = this.containerUpdate(req, loc, 'PUT', {
+      await writer.commit(metadata);
+      await this.updateContainers(req, loc, df, timestamp, 'PUT', {
         'x-size': String(writer.bytesWritten),
         'x-content-type': contentType,
         'x-timestamp': timestamp.internal,
         'x-etag': etag,
         ...containerOverrides(metadata),
       });
-      // The update kept in the object's own commit (small objects): the container need not
-      // flush before answering, and nothing is lost if it crashes before it does.
-      const keptId = await writer.commit(metadata, targets.length > 0 ? { pending: encodeAsyncUpdate(update) } : {});
-      if (keptId !== undefined) {
-        await sendKeptContainerUpdates(this.updaterDeps(), update, targets, { device: loc.device, keptId, ...(req.headers['x-trans-id'] ? { transId: req.headers['x-trans-id'] } : {}) });
-      } else {
-        await this.sendUpdate(req, loc, df, timestamp, update, targets);
-      }
       await this.queueExpiry(req, loc, timestamp, deleteAtOf(existing.state?.metadata ?? existing.expiredMetadata), deleteAt);
       return { status: 201, headers: { ETag: etag } };
     } catch (err) {
@@ -345,29 +327,22 @@ export class ObjectServer {
   }
 
   private async updateContainers(req: ServerRequest, loc: ObjectLocation, df: DiskFile, timestamp: Timestamp, op: AsyncUpdate['op'], headers: Record<string, string>): Promise<void> {
-    await this.sendUpdate(req, loc, df, timestamp, this.containerUpdate(req, loc, op, headers), containerTargets(req.headers));
-  }
-
-  /** The container update of a write (Swift's `container_update`'s headers). */
-  private containerUpdate(req: ServerRequest, loc: ObjectLocation, op: AsyncUpdate['op'], headers: Record<string, string>): AsyncUpdate {
+    const targets = containerTargets(req.headers);
+    if (targets.length === 0) return;
     const policy = req.headers['x-backend-storage-policy-index'];
-    return {
+    const update: AsyncUpdate = {
       op,
       account: loc.account,
       container: loc.container,
       obj: loc.object,
       headers: { ...headers, ...(policy !== undefined ? { 'x-backend-storage-policy-index': policy } : {}) },
     };
-  }
-
-  private updaterDeps(): { updates: ContainerUpdateBatcher; pendings: AsyncPendingStore; logger: Logger } {
-    return { updates: this.updates, pendings: this.deps.pendings, logger: this.deps.logger };
-  }
-
-  /** Sends an update to be taken durably (an async pending saved for a target that fails). */
-  private async sendUpdate(req: ServerRequest, loc: ObjectLocation, df: DiskFile, timestamp: Timestamp, update: AsyncUpdate, targets: readonly ContainerTarget[]): Promise<void> {
-    if (targets.length === 0) return;
-    await sendContainerUpdates(this.updaterDeps(), update, targets, { device: loc.device, hash: df.hash, timestamp: timestamp.internal, transId: req.headers['x-trans-id'] });
+    await sendContainerUpdates(
+      { updates: this.updates, pendings: this.deps.pendings, logger: this.deps.logger },
+      update,
+      targets,
+      { device: loc.device, hash: df.hash, timestamp: timestamp.internal, transId: req.headers['x-trans-id'] },
+    );
   }
 }
 

@@ -10,7 +10,6 @@ import { type DbStats, EMPTY_STATS, StatsAccumulator } from './db-stats.ts';
 import { decodeRecord, encodeRecord } from './record-codec.ts';
 import { type BaseRow, type RowSchema, stripRowId, type WireRow } from './row-schema.ts';
 import type { DumpHeader, RemoteSyncInfo, ReplicationInfo, SyncPoint } from './replication-info.ts';
-import type { DbSyncReport, SyncGenerations } from './sync-generations.ts';
 import type { WriteQueue } from './write-queue.ts';
 
 /** The fields every database keeps (Swift's `<type>_stat` row). Timestamps are internal form. */
@@ -33,8 +32,6 @@ export interface BrokerContext {
   readonly kv: OrderedKv;
   readonly queue: WriteQueue;
   readonly clock: Clock;
-  /** Row commits go through it: synced, or unsynced and numbered for a later flush. */
-  readonly syncs: SyncGenerations;
 }
 
 /** A database's record, stats and metadata, as one read saw them. */
@@ -233,49 +230,34 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
     if (merged) checkMetadataTotals(merged);
   }
 
-  /**
-   * Queues one row for the next group commit; resolves once it is written: durable, or (with
-   * `durable` false, when every row of the group allows it) unsynced, with the report of the
-   * generation that took it.
-   */
-  protected putRow(row: Row, durable = true): Promise<DbSyncReport | undefined> {
-    return this.ctx.queue.enqueue(this.hash, { row, durable }, (items: { row: Row; durable: boolean }[]) =>
-      this.commitRows(
-        items.map((i) => i.row),
-        undefined,
-        items.some((i) => i.durable),
-      ),
-    );
+  /** Queues one row for the next group commit; resolves once it is written. */
+  protected putRow(row: Row): Promise<void> {
+    return this.ctx.queue.enqueue(this.hash, row, (rows) => this.commitRows(rows));
   }
 
   /**
    * Merges rows (newest wins, per the schema's rule). With `source`, also raises the incoming
    * sync point of that remote database to the highest `ROWID` among the rows, as replication
-   * sends rows in order. Without `source`, `durable` false takes them unsynced (see `putRow`).
+   * sends rows in order.
    * @throws {DatabaseNotFoundError}
    */
-  async mergeItems(rows: readonly (Row & { readonly ROWID?: number })[], source?: string, durable = true): Promise<DbSyncReport | undefined> {
+  async mergeItems(rows: readonly (Row & { readonly ROWID?: number })[], source?: string): Promise<void> {
     if (source === undefined) {
-      if (rows.length === 0) return undefined;
-      return this.ctx.queue.exclusive(this.hash, () => this.commitRows(rows, undefined, durable));
+      if (rows.length > 0) await this.ctx.queue.exclusive(this.hash, () => this.commitRows(rows));
+      return;
     }
     let point = -1;
     for (const row of rows) if (row.ROWID !== undefined && row.ROWID > point) point = row.ROWID;
     await this.ctx.queue.exclusive(this.hash, () => this.commitRows(rows, point >= 0 ? { remoteId: source, point } : undefined));
-    return undefined;
   }
 
   /** Merges rows received for replication, each checked first. @throws {ReplicationRequestError} */
-  async mergeWireItems(raw: readonly unknown[], source?: string, durable = true): Promise<DbSyncReport | undefined> {
-    return this.mergeItems(
-      raw.map((r) => this.schema.fromWire(r)),
-      source,
-      durable,
-    );
+  async mergeWireItems(raw: readonly unknown[], source?: string): Promise<void> {
+    await this.mergeItems(raw.map((r) => this.schema.fromWire(r)), source);
   }
 
   /** One read and one atomic batch for any number of rows: rows, sequence, stats, hash. */
-  private async commitRows(rows: readonly Row[], sync?: { remoteId: string; point: number }, durable = true): Promise<DbSyncReport | undefined> {
+  private async commitRows(rows: readonly Row[], sync?: { remoteId: string; point: number }): Promise<void> {
     const { kv } = this.ctx;
     const rowKeys = [...new Set(rows.map((r) => this.schema.key(r)))];
     const reads = [this.keys.info, this.keys.stats];
@@ -317,7 +299,7 @@ export abstract class DatabaseBroker<Row extends BaseRow, Rec extends DbRecord> 
       const oldPoint = old === undefined ? -1 : ((decodeRecord(old) as [number, string])[0] ?? -1);
       if (sync.point > oldPoint) ops.push({ type: 'put', key: this.keys.sync(sync.remoteId, true), value: encodeRecord([sync.point, this.now()]) });
     }
-    return this.ctx.syncs.batch(ops, durable);
+    await kv.batch(ops);
   }
 
   protected encodeStored(row: Row, seq: number): Uint8Array {

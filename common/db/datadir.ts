@@ -2,17 +2,11 @@ import type { Clock } from '../clock.ts';
 import type { BrokerContext } from './broker.ts';
 import { parsePartitionKey, partitionRange } from './db-keys.ts';
 import type { OrderedKv } from './kv.ts';
-import { SyncGenerations } from './sync-generations.ts';
 import { WriteQueue } from './write-queue.ts';
 
 /** What a datadir needs besides its store. */
 export interface DatadirDeps {
   readonly clock: Clock;
-  /**
-   * How long a row update whose sender keeps its own durable copy may stay unsynced, in ms
-   * (0, the default: every update is synced before it is acknowledged).
-   */
-  readonly syncDelayMs?: number;
 }
 
 /** A database in the partition index. */
@@ -34,7 +28,7 @@ export abstract class Datadir<B> {
   protected readonly ctx: BrokerContext;
 
   constructor(kv: OrderedKv, deps: DatadirDeps) {
-    this.ctx = { kv, queue: new WriteQueue(), clock: deps.clock, syncs: new SyncGenerations(kv, { clock: deps.clock, delayMs: deps.syncDelayMs ?? 0 }) };
+    this.ctx = { kv, queue: new WriteQueue(), clock: deps.clock };
   }
 
   /** A handle on the database named `hash` (it need not exist). */
@@ -61,13 +55,7 @@ export abstract class Datadir<B> {
     }
   }
 
-  /** The store's sync generations (what a container reports to the object servers). */
-  get syncs(): SyncGenerations {
-    return this.ctx.syncs;
-  }
-
-  async close(): Promise<void> {
-    await this.ctx.syncs.close();
-    await this.ctx.kv.close();
+  close(): Promise<void> {
+    return this.ctx.kv.close();
   }
 }

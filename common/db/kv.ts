@@ -45,17 +45,8 @@ export interface OrderedKv {
   getSync(key: string): Uint8Array | undefined;
   /** Values in the order of `keys`; `undefined` for missing ones. */
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
-  /**
-   * Applies every operation, in order, or none of them. A store opened to sync (a server's)
-   * makes the batch survive a power loss before it resolves, unless `sync: false`: such a batch
-   * is written (a process crash keeps it) but made durable only by a later `flush`.
-   */
-  batch(ops: readonly KvOp[], options?: { readonly sync?: boolean }): Promise<void>;
-  /**
-   * Makes every batch written before it durable, those written with `sync: false` included.
-   * Resolves false when some may not be yet (the store is moving its log; try again shortly).
-   */
-  flush(): Promise<boolean>;
+  /** Applies every operation, in order, or none of them. */
+  batch(ops: readonly KvOp[]): Promise<void>;
   iterator(range: KvRange): KvIterator;
   /** Deletes every key in the range. */
   clear(range: KvRange): Promise<void>;

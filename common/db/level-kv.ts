@@ -1,5 +1,3 @@
-import { type FileHandle, open, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { DatabaseNoSpaceError } from './errors.ts';
 import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './kv.ts';
@@ -18,18 +16,13 @@ export interface LevelKvOptions {
 /** Bytes an iterator reads ahead per native call: large, so a 10,000-row listing takes a few. */
 const ITERATOR_READ_AHEAD = 1 << 20;
 
-/** LevelDB's write-ahead logs: `<number>.log` (its info log is `LOG`). */
-const LOG_FILE = /^\d+\.log$/;
-
 /** `OrderedKv` over one LevelDB (classic-level): UTF-8 string keys, byte values. */
 export class LevelKv implements OrderedKv {
   private readonly db: ClassicLevel<string, Uint8Array>;
-  private readonly path: string;
   private readonly sync: boolean;
 
-  private constructor(db: ClassicLevel<string, Uint8Array>, path: string, sync: boolean) {
+  private constructor(db: ClassicLevel<string, Uint8Array>, sync: boolean) {
     this.db = db;
-    this.path = path;
     this.sync = sync;
   }
 
@@ -49,7 +42,7 @@ export class LevelKv implements OrderedKv {
     await db.open().catch((err: unknown) => {
       throw asDatabaseNoSpace(err);
     });
-    return new LevelKv(db, path, options.sync ?? false);
+    return new LevelKv(db, options.sync ?? false);
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
@@ -64,44 +57,16 @@ export class LevelKv implements OrderedKv {
     return this.db.getMany([...keys]);
   }
 
-  async batch(ops: readonly KvOp[], options: { readonly sync?: boolean } = {}): Promise<void> {
+  async batch(ops: readonly KvOp[]): Promise<void> {
     if (ops.length === 0) return;
     await this.db
       .batch(
         ops.map((op) => (op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key })),
-        { sync: this.sync && options.sync !== false },
+        { sync: this.sync },
       )
       .catch((err: unknown) => {
         throw asDatabaseNoSpace(err);
       });
-  }
-
-  /**
-   * LevelDB appends every batch to its current log and hands it to the kernel at once (a
-   * process crash keeps it); an fdatasync of that file makes all of them durable. It is done on
-   * a descriptor of our own, not as a synced LevelDB write, which would hold up every other
-   * write to the database for the flush's duration. LevelDB 1.20 starts a new log when the
-   * memtable fills and closes the old one without syncing it; that one's batches are durable
-   * only once the memtable is a table (synced) and the old log removed: so false while more
-   * than one log is there (or the one read was removed meanwhile), and the caller tries again.
-   */
-  async flush(): Promise<boolean> {
-    if (!this.sync) return true;
-    const logs = (await readdir(this.path)).filter((name) => LOG_FILE.test(name));
-    if (logs.length !== 1) return logs.length === 0;
-    let file: FileHandle;
-    try {
-      file = await open(join(this.path, logs[0] as string), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw asDatabaseNoSpace(err);
-    }
-    try {
-      await file.datasync();
-    } finally {
-      await file.close();
-    }
-    return true;
   }
 
   iterator(range: KvRange): KvIterator {

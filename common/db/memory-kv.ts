@@ -6,11 +6,6 @@ import type { KvEntry, KvIterator, KvOp, KvOpener, KvRange, OrderedKv } from './
 class MemoryData {
   readonly keys: string[] = [];
   readonly values = new Map<string, Uint8Array>();
-  /**
-   * What batches written with `sync: false` replaced, oldest first, until a synced batch or a
-   * flush makes them durable: `loseUnsynced` puts it back (a power loss).
-   */
-  undo: [key: string, before: Uint8Array | undefined][] = [];
 
   /** First index whose key is `>= key` (or `> key` when `after`). */
   bound(key: string, after: boolean): number {
@@ -81,35 +76,12 @@ export class MemoryKv implements OrderedKv {
     return keys.map((k) => this.data.values.get(k));
   }
 
-  async batch(ops: readonly KvOp[], options: { readonly sync?: boolean } = {}): Promise<void> {
+  async batch(ops: readonly KvOp[]): Promise<void> {
     this.check();
-    const unsynced = options.sync === false;
     for (const op of ops) {
-      if (unsynced) this.data.undo.push([op.key, this.data.values.get(op.key)]);
       if (op.type === 'put') this.data.put(op.key, op.value);
       else this.data.del(op.key);
     }
-    // A synced batch makes everything before it durable, as a synced log write does.
-    if (!unsynced && ops.length > 0) this.data.undo = [];
-  }
-
-  async flush(): Promise<boolean> {
-    this.check();
-    this.data.undo = [];
-    return true;
-  }
-
-  /**
-   * The test's power loss: every batch written with `sync: false` since the last synced batch
-   * or flush is undone. The store stays open, as one reopened after a reboot would be.
-   */
-  loseUnsynced(): void {
-    for (let i = this.data.undo.length - 1; i >= 0; i--) {
-      const [key, before] = this.data.undo[i] as [string, Uint8Array | undefined];
-      if (before === undefined) this.data.del(key);
-      else this.data.put(key, before);
-    }
-    this.data.undo = [];
   }
 
   iterator(range: KvRange): KvIterator {

@@ -3,9 +3,9 @@ import { KeyedLock } from '../keyed-lock.ts';
 /** Rows merged in one group commit at most: bounds one batch's size and latency. */
 const MAX_GROUP = 2048;
 
-interface Group<I, R> {
+interface Group<I> {
   readonly items: I[];
-  promise?: Promise<R>;
+  promise?: Promise<void>;
 }
 
 /**
@@ -17,7 +17,7 @@ interface Group<I, R> {
  */
 export class WriteQueue {
   private readonly mutex = new KeyedLock();
-  private readonly pending = new Map<string, Group<unknown, unknown>>();
+  private readonly pending = new Map<string, Group<unknown>>();
 
   /** Runs `task` alone for `key` (after everything queued before it). */
   exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -25,23 +25,23 @@ export class WriteQueue {
   }
 
   /**
-   * Adds `item` to the next group commit for `key`; resolves with the commit's result when the
-   * batch holding it is written, or rejects with the commit's error. The group runs the
-   * `commit` of its first item, so every caller for one key must pass the same one.
+   * Adds `item` to the next group commit for `key`; resolves when the batch holding it is
+   * written, or rejects with the commit's error. The group runs the `commit` of its first
+   * item, so every caller for one key must pass the same one.
    */
-  enqueue<I, R = void>(key: string, item: I, commit: (items: I[]) => Promise<R>): Promise<R> {
-    let group = this.pending.get(key) as Group<I, R> | undefined;
+  enqueue<I>(key: string, item: I, commit: (items: I[]) => Promise<void>): Promise<void> {
+    let group = this.pending.get(key) as Group<I> | undefined;
     if (!group || group.items.length >= MAX_GROUP) {
-      const fresh: Group<I, R> = { items: [] };
+      const fresh: Group<I> = { items: [] };
       fresh.promise = this.mutex.run(key, () => {
         // From here on, new items start the next group.
         if (this.pending.get(key) === fresh) this.pending.delete(key);
         return commit(fresh.items);
       });
-      this.pending.set(key, fresh as Group<unknown, unknown>);
+      this.pending.set(key, fresh as Group<unknown>);
       group = fresh;
     }
     group.items.push(item);
-    return group.promise as Promise<R>;
+    return group.promise as Promise<void>;
   }
 }

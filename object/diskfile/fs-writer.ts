@@ -2,7 +2,7 @@ import { releaseBuffer } from '../../common/release-buffer.ts';
 import { removeFile } from './fd-io.ts';
 import type { FileSink } from './file-sinks.ts';
 import { blockChecksum, blockChecksumOf, encodeHeader, encodeMetadata, runningBlockChecksum } from './format.ts';
-import type { CommitOptions, Metadata, ObjectWriter } from './types.ts';
+import type { Metadata, ObjectWriter } from './types.ts';
 
 /** Pieces gathered before they are written out (a `writev` takes at most 1024). */
 const FLUSH_PIECES = 512;
@@ -21,7 +21,7 @@ export class FsObjectWriter implements ObjectWriter {
   /** The temp file; undefined when the sink keeps the bytes in memory (nothing to remove). */
   private readonly tmpPath: string | undefined;
   private readonly blockSize: number;
-  private readonly publish: (metadata: Metadata, options?: CommitOptions) => Promise<string | undefined>;
+  private readonly publish: (metadata: Metadata) => Promise<void>;
   /** Turns a file system error into the DiskFile's own (a full device into `DiskFileNoSpace`). */
   private readonly translate: (err: unknown) => unknown;
   /** The current block, as pieces of the chunks it came in. */
@@ -35,7 +35,7 @@ export class FsObjectWriter implements ObjectWriter {
   private finished = false;
   bytesWritten = 0;
 
-  constructor(sink: FileSink, tmpPath: string | undefined, blockSize: number, publish: (metadata: Metadata, options?: CommitOptions) => Promise<string | undefined>, translate: (err: unknown) => unknown = (err) => err) {
+  constructor(sink: FileSink, tmpPath: string | undefined, blockSize: number, publish: (metadata: Metadata) => Promise<void>, translate: (err: unknown) => unknown = (err) => err) {
     this.sink = sink;
     this.tmpPath = tmpPath;
     this.blockSize = blockSize;
@@ -68,7 +68,7 @@ export class FsObjectWriter implements ObjectWriter {
     if (this.pendingBytes >= this.sink.gatherBytes || this.pending.length >= FLUSH_PIECES) await this.flush();
   }
 
-  async commit(metadata: Metadata, options?: CommitOptions): Promise<string | undefined> {
+  async commit(metadata: Metadata): Promise<void> {
     if (this.finished) throw new Error('commit after commit or abort');
     const length = Number(metadata['Content-Length']);
     if (length !== this.bytesWritten) throw new Error(`Content-Length ${metadata['Content-Length']} but ${this.bytesWritten} bytes written`);
@@ -88,7 +88,7 @@ export class FsObjectWriter implements ObjectWriter {
       throw this.translate(err);
     }
     try {
-      return await this.publish(metadata, options);
+      await this.publish(metadata);
     } catch (err) {
       throw this.translate(err);
     }

@@ -282,9 +282,9 @@ function smallFileSource(small: SmallFiles): SuffixFileSource {
       for await (const o of small.objects(device, partition, suffix)) out.set(o.hash, [...o.files.keys()]);
       return out;
     },
-    remove: async (partitionDir, hash, names) => {
+    remove: (partitionDir, hash, names) => {
       const { device, partition } = where(partitionDir);
-      await small.update(device, partition, hash, (now) => without(now, names), { markChanged: false });
+      return small.update(device, partition, hash, (now) => without(now, names), { markChanged: false });
     },
     changed: (partitionDir) => {
       const { device, partition } = where(partitionDir);
@@ -360,13 +360,13 @@ class FsDiskFile implements DiskFile {
     const timestamp = (metadata: Metadata): Timestamp => Timestamp.parse(required(metadata, 'X-Timestamp'));
     if (this.manager.small && expectedSize !== undefined && expectedSize <= this.manager.smallMaxBytes) {
       const sink = new MemorySink();
-      return new FsObjectWriter(sink, undefined, this.manager.options.blockSize, (metadata, options) => this.publishSmall('data', timestamp(metadata), sink.bytes(), options?.pending), this.noSpace);
+      return new FsObjectWriter(sink, undefined, this.manager.options.blockSize, (metadata) => this.publishSmall('data', timestamp(metadata), sink.bytes()), this.noSpace);
     }
     const slab = expectedSize !== undefined && expectedSize >= DIRECT_IO_MIN_BYTES ? this.manager.slabs?.take() : undefined;
     if (slab) {
       try {
         const { fd, path } = this.openTemp(DIRECT_FLAGS);
-        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, (metadata) => this.publishFile(path, timestamp(metadata)), this.noSpace);
+        return new FsObjectWriter(new DirectSink(fd, this.manager.slabs as AlignedSlabs, slab), path, this.manager.options.blockSize, (metadata) => this.publish(path, 'data', timestamp(metadata)), this.noSpace);
       } catch (err) {
         this.manager.slabs?.give(slab);
         // A file system without O_DIRECT (tmpfs) refuses it at open: use the page cache.
@@ -374,13 +374,7 @@ class FsDiskFile implements DiskFile {
       }
     }
     const { fd, path } = this.openTemp('w');
-    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, (metadata) => this.publishFile(path, timestamp(metadata)), this.noSpace);
-  }
-
-  /** A data file's publish: it keeps no container update (a large object's goes the synced way). */
-  private async publishFile(path: string, timestamp: Timestamp): Promise<undefined> {
-    await this.publish(path, 'data', timestamp);
-    return undefined;
+    return new FsObjectWriter(new BufferedSink(fd), path, this.manager.options.blockSize, (metadata) => this.publish(path, 'data', timestamp(metadata)), this.noSpace);
   }
 
   private readonly noSpace = (err: unknown): unknown => asNoSpace(this.device, err);
@@ -478,10 +472,7 @@ class FsDiskFile implements DiskFile {
   private async writeSmallFile(kind: FileKind, metadata: Metadata): Promise<void> {
     const metaBytes = encodeMetadata(metadata);
     const bytes = Buffer.concat([encodeHeader({ blockSize: 0, dataLength: 0, etag: '' }, metaBytes), metaBytes]);
-    if (this.manager.small) {
-      await this.publishSmall(kind, Timestamp.parse(required(metadata, 'X-Timestamp')), bytes);
-      return;
-    }
+    if (this.manager.small) return this.publishSmall(kind, Timestamp.parse(required(metadata, 'X-Timestamp')), bytes);
     const { fd, path } = this.openTemp('w');
     try {
       for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
@@ -503,31 +494,24 @@ class FsDiskFile implements DiskFile {
    * batch), removes the files it makes obsolete, then marks the suffix in the cached hashes:
    * after the write, so a rehash that ran meanwhile has not cleared that mark.
    */
-  private async publishSmall(kind: FileKind, timestamp: Timestamp, bytes: Uint8Array, pending?: Uint8Array): Promise<string | undefined> {
+  private async publishSmall(kind: FileKind, timestamp: Timestamp, bytes: Uint8Array): Promise<void> {
     const small = this.manager.small as SmallFiles;
     const name = fileName(timestamp, kind);
     const onDisk = listDir(this.hashDir);
     let obsolete = new Set<string>();
     // Worked out under the object's lock, from the files as they are then.
-    const kept = await small.update(
-      this.device,
-      this.partition,
-      this.hash,
-      (files) => {
-        obsolete = new Set(selectFiles([...onDisk, ...files.keys(), name]).obsolete.map((f) => f.name));
-        // The new file itself may be obsolete (replication brought something newer): as a file renamed in and removed.
-        const kept = new Map([...files].filter(([n]) => !obsolete.has(n)));
-        if (!obsolete.has(name)) kept.set(name, bytes);
-        return kept;
-      },
-      pending ? { pending: { timestamp: timestamp.internal, update: pending } } : {},
-    );
+    await small.update(this.device, this.partition, this.hash, (files) => {
+      obsolete = new Set(selectFiles([...onDisk, ...files.keys(), name]).obsolete.map((f) => f.name));
+      // The new file itself may be obsolete (replication brought something newer): as a file renamed in and removed.
+      const kept = new Map([...files].filter(([n]) => !obsolete.has(n)));
+      if (!obsolete.has(name)) kept.set(name, bytes);
+      return kept;
+    });
     for (const old of onDisk) if (obsolete.has(old)) removeFile(join(this.hashDir, old));
     const suffixDir = dirname(this.hashDir);
     await this.manager.smallFileWritten(dirname(suffixDir), basename(suffixDir)).catch((err: unknown) => {
       throw this.noSpace(err);
     });
-    return kept === undefined ? undefined : `${this.manager.datadir}-db/${kept}`;
   }
 
   /**

@@ -185,7 +185,6 @@ class MemoryDiskFile implements DiskFile {
         }
         finished = true;
         this.put('data', { ...metadata }, Buffer.concat(chunks));
-        return undefined; // keeps no container update (nothing here outlives the process)
       },
       abort: async () => {
         finished = true;

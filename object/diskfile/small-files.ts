@@ -7,9 +7,6 @@ import type { Clock } from '../../common/clock.ts';
 import { KeyedLock } from '../../common/keyed-lock.ts';
 import { DiskFileNoSpace } from './errors.ts';
 
-/** How long settled kept updates wait for a group commit to carry their deletes. */
-const REMOVAL_WAIT_MS = 200;
-
 /** Records read per iterator step. */
 const PAGE = 128;
 
@@ -18,19 +15,6 @@ const PAGE = 128;
  * record key (those begin with a partition number), so record ranges never meet them.
  */
 const CHANGED = 'changed/';
-
-/**
- * Where container updates kept with their object's write live until the container servers
- * report their rows synced: `pending/<hash>-<timestamp>`, the value the update as its store
- * encodes it (see `object/kept-pendings.ts`). Past every record key, as `changed/`.
- */
-const PENDING = 'pending/';
-
-/** One write in a group commit: its operations, and whether it must be durable before it resolves. */
-interface Write {
-  readonly ops: readonly KvOp[];
-  readonly sync: boolean;
-}
 
 /** An object's files kept in the database: file name → the file's bytes. */
 export type SmallFileSet = ReadonlyMap<string, Uint8Array>;
@@ -74,10 +58,6 @@ export class SmallFiles {
   private readonly clock: Clock;
   private readonly quarantine: SmallFilesOptions['quarantine'];
   private sequence = 0;
-  /** Lazy removals of kept container updates, per device, waiting for a group commit. */
-  private readonly removals = new Map<string, KvOp[]>();
-  private readonly removalTimers = new Set<string>();
-  private readonly stop = new AbortController();
 
   constructor(options: SmallFilesOptions) {
     this.clock = options.clock;
@@ -103,81 +83,20 @@ export class SmallFiles {
    * without its mark, as a file is never renamed in before `hashes.invalid` names its suffix.
    * @throws {DiskFileNoSpace} when the device is full.
    */
-  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet, options: { markChanged?: boolean; pending?: { readonly timestamp: string; readonly update: Uint8Array } } = {}): Promise<string | undefined> {
+  async update(device: string, partition: number, hash: string, change: (files: SmallFileSet) => SmallFileSet, options: { markChanged?: boolean } = {}): Promise<void> {
     const db = await this.dbs.get(device);
     const key = recordKey(partition, hash);
-    return this.lock.run(`${device}/${key}`, async () => {
+    await this.lock.run(`${device}/${key}`, async () => {
       const value = db.getSync(key);
       const decoded = decode(value);
       // An undecodable record is kept aside, then replaced by this change (even by nothing).
       if (!decoded) await this.quarantine(device, partition, hash, value as Uint8Array);
       const before = decoded ?? NONE;
       const after = change(before);
-      if (after === before && decoded) return undefined;
-      const ops: KvOp[] = [after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) }];
-      // A container update kept with the write: in the same batch, so one never lands without the other.
-      const pendingKey = options.pending ? `${PENDING}${hash}-${options.pending.timestamp}` : undefined;
-      if (options.pending && pendingKey) ops.push({ type: 'put', key: pendingKey, value: options.pending.update });
-      await this.write(device, db, partition, hash, ops, options.markChanged !== false);
-      return pendingKey;
+      if (after === before && decoded) return;
+      const op: KvOp = after.size === 0 ? { type: 'del', key } : { type: 'put', key, value: pack(Object.fromEntries(after)) };
+      await this.write(device, db, partition, hash, op, options.markChanged !== false);
     });
-  }
-
-  /** The container updates kept on a device (`update`'s `pending`), by key. */
-  async *pendings(device: string): AsyncGenerator<{ readonly key: string; readonly update: Uint8Array }> {
-    const db = await this.dbs.get(device);
-    const it = db.iterator({ gte: PENDING, lt: `${PENDING}\u00ff` });
-    try {
-      for (let page = await it.nextv(PAGE); page.length > 0; page = await it.nextv(PAGE)) for (const [key, update] of page) yield { key, update };
-    } finally {
-      await it.close();
-    }
-  }
-
-  /**
-   * Drops kept container updates whose rows the containers hold durably. Not synced on its own
-   * account: one that comes back after a crash is sent again, and merging it again changes
-   * nothing. `lazily`: the deletes wait (up to `REMOVAL_WAIT_MS`) to ride in the next group
-   * commit, instead of a write of their own that would queue behind the one in flight.
-   */
-  async removePendings(device: string, keys: readonly string[], lazily = false): Promise<void> {
-    const ops: KvOp[] = [];
-    for (const key of keys) if (key.startsWith(PENDING)) ops.push({ type: 'del', key });
-    if (ops.length === 0) return;
-    if (lazily) {
-      const waiting = this.removals.get(device);
-      if (waiting) waiting.push(...ops);
-      else this.removals.set(device, ops);
-      this.armRemovals(device);
-      return;
-    }
-    const db = await this.dbs.get(device);
-    await this.queue.enqueue(device, { ops, sync: false }, (writes: Write[]) => commitWrites(db, writes));
-  }
-
-  /** Writes the lazy removals of a device that no group commit took in time. */
-  private armRemovals(device: string): void {
-    if (this.removalTimers.has(device)) return;
-    this.removalTimers.add(device);
-    void this.clock
-      .sleep(REMOVAL_WAIT_MS, this.stop.signal)
-      .then(async () => {
-        this.removalTimers.delete(device);
-        const ops = this.takeRemovals(device);
-        if (ops.length === 0) return;
-        const db = await this.dbs.get(device);
-        await this.queue.enqueue(device, { ops, sync: false }, (writes: Write[]) => commitWrites(db, writes));
-      })
-      .catch(() => {
-        // Closed, or the write failed: the kept updates are sent again by the updater.
-        this.removalTimers.delete(device);
-      });
-  }
-
-  private takeRemovals(device: string): KvOp[] {
-    const ops = this.removals.get(device) ?? [];
-    this.removals.delete(device);
-    return ops;
   }
 
   /**
@@ -245,11 +164,8 @@ export class SmallFiles {
     });
   }
 
-  async close(): Promise<void> {
-    this.stop.abort();
-    // What is settled by now need not be sent again after the restart.
-    for (const device of [...this.removals.keys()]) await this.removePendings(device, this.takeRemovals(device).map((op) => op.key)).catch(() => undefined);
-    await this.dbs.close();
+  close(): Promise<void> {
+    return this.dbs.close();
   }
 
   /** Quarantines an undecodable record and removes it, unless it was replaced meanwhile. */
@@ -260,17 +176,15 @@ export class SmallFiles {
       const now = db.getSync(key);
       if (now === undefined || !Buffer.from(now).equals(record)) return;
       await this.quarantine(device, partition, hash, record);
-      await this.write(device, db, partition, hash, [{ type: 'del', key }], true);
+      await this.write(device, db, partition, hash, { type: 'del', key }, true);
     });
   }
 
   /** Writes one record change (and its suffix's mark) in the next group commit. */
-  private async write(device: string, db: OrderedKv, partition: number, hash: string, change: KvOp[], markChanged: boolean): Promise<void> {
-    const ops = markChanged ? [...change, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : [...change];
-    // Kept updates settled meanwhile ride along (their deletes need no flush of their own).
-    ops.push(...this.takeRemovals(device));
+  private async write(device: string, db: OrderedKv, partition: number, hash: string, op: KvOp, markChanged: boolean): Promise<void> {
+    const ops = markChanged ? [op, { type: 'put', key: this.markKey(partition, hash.slice(-3)), value: EMPTY } as const] : [op];
     try {
-      await this.queue.enqueue(device, { ops, sync: true }, (writes: Write[]) => commitWrites(db, writes));
+      await this.queue.enqueue(device, ops, (groups) => db.batch(groups.flat()));
     } catch (err) {
       throw err instanceof DatabaseNoSpaceError ? new DiskFileNoSpace(`${device} is full`, { cause: err }) : err;
     }
@@ -301,14 +215,6 @@ export class SmallFiles {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** A group's writes as one batch, synced when any of them must be. */
-function commitWrites(db: OrderedKv, writes: readonly Write[]): Promise<void> {
-  return db.batch(
-    writes.flatMap((w) => w.ops),
-    { sync: writes.some((w) => w.sync) },
-  );
-}
 
 function recordKey(partition: number, hash: string): string {
   return `${partition}/${hash.slice(-3)}/${hash}`;

@@ -91,11 +91,6 @@ export interface ObjectReader extends ObjectState {
   close(): Promise<void>;
 }
 
-export interface CommitOptions {
-  /** A container update, encoded, to keep with the object until its rows are known durable. */
-  readonly pending?: Uint8Array;
-}
-
 export interface ObjectWriter {
   /**
    * Appends body bytes (backpressure: resolves when the bytes are handed to the disk). The
@@ -107,11 +102,8 @@ export interface ObjectWriter {
   /**
    * Makes this version durable and current: metadata must include `X-Timestamp`, `ETag`,
    * `Content-Length` (= bytes written) and `name`. Resolves only once it survives a crash.
-   * With `pending`, an implementation that can keeps that container update in the same durable
-   * write (Swift's DiskFileManager writes async pendings too) and resolves with its id (for
-   * `AsyncPendingStore.remove`); undefined when it did not keep it.
    */
-  commit(metadata: Metadata, options?: CommitOptions): Promise<string | undefined>;
+  commit(metadata: Metadata): Promise<void>;
   /** Discards what was written. Safe to call after a failure or twice. */
   abort(): Promise<void>;
 }

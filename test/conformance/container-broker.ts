@@ -29,8 +29,8 @@ const ts = (seconds: number): Timestamp => Timestamp.parse(T0 + seconds);
 const names = (entries: ObjectListingEntry[]): string[] => entries.map((e) => ('subdir' in e ? `${e.subdir}(dir)` : e.name));
 const refNames = (entries: ReturnType<typeof referenceListing>): string[] => entries.map((e) => (typeof e === 'string' ? e : `${e.subdir}(dir)`));
 
-async function put(broker: ContainerBroker, name: string, at: number, size = 1, policy = 0): Promise<void> {
-  await broker.putObject({ name, timestamp: ts(at), size, contentType: 'text/plain', etag: `etag-${name}-${at}`, storagePolicyIndex: policy });
+function put(broker: ContainerBroker, name: string, at: number, size = 1, policy = 0): Promise<void> {
+  return broker.putObject({ name, timestamp: ts(at), size, contentType: 'text/plain', etag: `etag-${name}-${at}`, storagePolicyIndex: policy });
 }
 
 export function suite(name: string, fixture: ContainerFixture): void {

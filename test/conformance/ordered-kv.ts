@@ -58,17 +58,6 @@ export function suite(name: string, fixture: KvFixture): void {
     assert.is(kv.getSync('a'), undefined);
   });
 
-  test('a batch with sync: false reads back at once; flush makes it durable and adds no key', async () => {
-    await kv.batch([{ type: 'put', key: 'u1', value: bytes('1') }], { sync: false });
-    await kv.batch([{ type: 'put', key: 'u2', value: bytes('2') }, { type: 'del', key: 'u1' }], { sync: false });
-    assert.is(text(kv.getSync('u2')), '2');
-    assert.is(await kv.get('u1'), undefined);
-    assert.is(await kv.flush(), true);
-    assert.equal(await drain(kv.iterator({})), ['u2']);
-    kv = await fixture.reopen(kv);
-    assert.equal(await drain(kv.iterator({})), ['u2']);
-  });
-
   test('keys are ordered by UTF-8 bytes (code points), not UTF-16 units', async () => {
     // U+FF5E sorts before U+1F600 in code point order, after it in UTF-16 order.
     const keys = ['b', 'a', '\u{1F600}', '\uFF5E', 'a\u0000', 'ab', '\u00e9'];

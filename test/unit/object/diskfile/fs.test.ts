@@ -190,7 +190,7 @@ test('regression: a full device while writing (ENOSPC in a write, the final flus
   });
   const translate = (e: unknown): unknown => asNoSpace('sda', e);
   const metadata = { name: '/a/c/o', 'X-Timestamp': Timestamp.parse(1).internal, 'Content-Length': '10', ETag: createHash('md5').update(Buffer.alloc(10)).digest('hex') };
-  const published = async (): Promise<undefined> => undefined;
+  const published = async (): Promise<void> => {};
   await new FsObjectWriter(sink('append', enospc), '/nonexistent/tmp', 65_536, published, translate).write(Buffer.alloc(10)).then(
     () => assert.unreachable('written'),
     (err: unknown) => assert.instance(err, DiskFileNoSpace),
@@ -198,7 +198,7 @@ test('regression: a full device while writing (ENOSPC in a write, the final flus
   const flushing = new FsObjectWriter(sink('finish', enospc), '/nonexistent/tmp', 65_536, published, translate);
   await flushing.write(Buffer.alloc(10));
   await flushing.commit(metadata).then(() => assert.unreachable('committed'), (err: unknown) => assert.instance(err, DiskFileNoSpace));
-  const renaming = new FsObjectWriter(sink('never', enospc), '/nonexistent/tmp', 65_536, async (): Promise<undefined> => {
+  const renaming = new FsObjectWriter(sink('never', enospc), '/nonexistent/tmp', 65_536, async () => {
     throw Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' });
   }, translate);
   await renaming.write(Buffer.alloc(10));
