@@ -50,7 +50,11 @@ export class LevelKv implements OrderedKv {
   }
 
   getSync(key: string): Uint8Array | undefined {
-    return this.db.getSync(key);
+    // Not the utf8 key path: classic-level 3.0.0 writes a utf8 key into a shared buffer and
+    // grows it only when the write fills it exactly, but Buffer#write stops short of a
+    // multi-byte character that does not fit, so a longer non-ASCII key was looked up cut
+    // short and not found (a container row that a DELETE left listed). The key's own bytes go.
+    return this.db.getSync(Buffer.from(key, 'utf8'), { keyEncoding: 'buffer' });
   }
 
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {

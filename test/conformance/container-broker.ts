@@ -102,6 +102,16 @@ export function suite(name: string, fixture: ContainerFixture): void {
     assert.is(tomb?.created_at, ts(3).internal);
   });
 
+  test('a delete of a long non-ASCII name unlists it (the staticweb row that outlived its DELETE)', async () => {
+    // The name test_staticweb.py left listed: three levels of 3-byte characters, 136 bytes.
+    const deep = '\u1803\u3706\u0900\u850a\u1804\ub30d\u850a\uf111\u1804\u03a9\ub30b\ud20d\u0902\u3706\ud20e/\ud210\ud20d\u0903\u8508\u0901\uf111\u9409\u1801\u0902\u5608\u850b\u8509\u0901\u3704\u940c/\ub30e\u1804\ub30b\u5605\u850a\u5608\ub30e\u940b\u5606\u940a\u0901\u3703\u8509\ud20d\ud210';
+    await put(broker, 'short', 1);
+    await put(broker, deep, 2);
+    await broker.deleteObject(deep, ts(3), 0);
+    assert.equal(names(await broker.listObjects({ limit: 10 })), ['short']);
+    assert.is((await broker.getInfo())?.object_count, 1);
+  });
+
   test('content type and metadata timestamps merge separately from the data (fast POST)', async () => {
     await broker.putObject({ name: 'o', timestamp: ts(10), size: 5, contentType: 'text/plain;swift_bytes=500', etag: 'e1', storagePolicyIndex: 0 });
     // A POST at 20 changed the content type; its update carries the old data timestamp.

@@ -58,6 +58,16 @@ export function suite(name: string, fixture: KvFixture): void {
     assert.is(kv.getSync('a'), undefined);
   });
 
+  test('getSync finds a long multi-byte key read after a short one (a listed row a DELETE missed)', async () => {
+    // A short key first, then keys whose last character is cut by any buffer sized for it.
+    const short = 'k';
+    const long = (n: number) => `${'\u850a'.repeat(n)}/\uf111\u{1F600}${'\u00e9'.repeat(n)}`;
+    await kv.batch([{ type: 'put', key: short, value: bytes('s') }, ...[20, 40, 41, 42, 43, 90].map((n) => ({ type: 'put' as const, key: long(n), value: bytes(String(n)) }))]);
+    assert.is(text(kv.getSync(short)), 's');
+    for (const n of [20, 40, 41, 42, 43, 90]) assert.is(text(kv.getSync(long(n))), String(n), `key of ${n} characters`);
+    assert.is(kv.getSync(long(40).slice(0, -1)), undefined);
+  });
+
   test('keys are ordered by UTF-8 bytes (code points), not UTF-16 units', async () => {
     // U+FF5E sorts before U+1F600 in code point order, after it in UTF-16 order.
     const keys = ['b', 'a', '\u{1F600}', '\uFF5E', 'a\u0000', 'ab', '\u00e9'];
