@@ -65,7 +65,9 @@ async function restore(engine: ChunkedBackupEngine, target: string, chain: Store
 }
 
 test.before(async () => {
-  cluster = await startCluster({ nodes: 4, replicas: 3 });
+  // Swift's default node_timeout: a replica taking a 50 MiB chunk on a loaded machine can be
+  // slower than the helper's 2 s, which failed the stopped-node test with two replicas out.
+  cluster = await startCluster({ nodes: 4, replicas: 3, proxy: { node_timeout: 10 } });
   http = new UndiciBackendClient();
   dir = await makeTempDir('swiftlet-volume-backup-');
   driver = new FileVolumeDriver({ dir: join(dir.path, 'volumes') });
