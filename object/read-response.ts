@@ -19,8 +19,9 @@ export function isReturnedMetadata(key: string, allowed: ReadonlySet<string>): b
 /** The headers of a GET or HEAD of an object, as Swift's object server sets them. */
 export function objectHeaders(state: ObjectState, allowed: ReadonlySet<string>): ResponseHeaders {
   const headers: ResponseHeaders = { 'Content-Type': state.metadata['Content-Type'] ?? 'application/octet-stream' };
-  for (const [key, value] of Object.entries(state.metadata)) {
-    if (isReturnedMetadata(key, allowed)) headers[key] = value;
+  const metadata = state.metadata;
+  for (const key in metadata) {
+    if (isReturnedMetadata(key, allowed)) headers[key] = metadata[key] as string;
   }
   headers['ETag'] = state.metadata['ETag'] ?? '';
   headers['Last-Modified'] = httpDate(Math.ceil(state.timestamp.seconds));

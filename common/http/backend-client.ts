@@ -211,8 +211,9 @@ function originOf(node: BackendNode): string {
 /** The method and headers as they go out: no hop-by-hop headers, extension verbs as POST. */
 function outboundHeaders(request: Pick<BackendRequest, 'method' | 'headers'>): { method: string; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers ?? {})) {
-    if (!HOP_BY_HOP.has(name.toLowerCase())) headers[name] = value;
+  const given = request.headers ?? {};
+  for (const name in given) {
+    if (!HOP_BY_HOP.has(name.toLowerCase())) headers[name] = given[name] as string;
   }
   let method = request.method;
   if (EXTENSION_VERBS.has(method)) {

@@ -56,7 +56,10 @@ export class ResponseHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the real answer follows
     this.started = true;
     const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const k in headers) {
+      const v = headers[k];
+      if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
     this.resolve({ status: statusCode, headers: flat, body: this.body() });
   }
 

@@ -144,7 +144,9 @@ function toServerRequest(req: IncomingMessage, signal: AbortSignal): ServerReque
   const q = url.indexOf('?');
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const given = req.headers;
+  for (const name in given) {
+    const value = given[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   let method = refusedMethod(req) ?? req.method ?? 'GET';
@@ -290,6 +292,6 @@ function swiftReason(status: number): string | undefined {
 function titleCased(headers: ResponseHeaders | undefined): ResponseHeaders {
   const out: ResponseHeaders = {};
   if (!headers) return out;
-  for (const [name, value] of Object.entries(headers)) out[titleCaseHeader(name)] = value;
+  for (const name in headers) out[titleCaseHeader(name)] = headers[name] as string | number | string[];
   return out;
 }

@@ -30,7 +30,9 @@ const NOT_FORWARDED = new Set(['host', 'connection', 'content-length', 'transfer
  */
 export function backendHeaders(req: ProxyRequest, extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const given = req.headers;
+  for (const name in given) {
+    const value = given[name];
     if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
   }
   out['x-trans-id'] = req.env.transId;
@@ -84,7 +86,8 @@ export const OWNER_HEADERS: readonly string[] = [
 /** Headers from a backend response that the client may see (backend-only ones removed later by the gatekeeper). */
 export function passHeaders(headers: Readonly<Record<string, string>>, drop: readonly string[] = []): ResponseHeaders {
   const out: ResponseHeaders = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k in headers) {
+    const v = headers[k] as string;
     if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'date' || drop.includes(k)) continue;
     out[k] = v;
   }

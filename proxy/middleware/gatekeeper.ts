@@ -44,7 +44,8 @@ export function gatekeeper(config: GatekeeperConfig): Middleware {
     const response = await respond(next, req);
     if (req.env.source !== undefined || !response.headers) return response;
     const headers: ResponseHeaders = {};
-    for (const [k, v] of Object.entries(response.headers)) if (!internal(k)) headers[k] = v;
+    const given = response.headers;
+    for (const k in given) if (!internal(k)) headers[k] = given[k] as string | number | string[];
     return { ...response, headers };
   };
 }

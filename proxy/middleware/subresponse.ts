@@ -19,8 +19,11 @@ export function isSuccess(status: number): boolean {
 /** The value of header `name` (any case) of `response`; undefined when absent. */
 export function headerOf(response: Pick<ServerResponse, 'headers'>, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(response.headers ?? {})) {
-    if (k.toLowerCase() === wanted) return Array.isArray(v) ? v.join(', ') : String(v);
+  const headers = response.headers ?? {};
+  for (const k in headers) {
+    if (k.toLowerCase() !== wanted) continue;
+    const v = headers[k];
+    return Array.isArray(v) ? v.join(', ') : String(v);
   }
   return undefined;
 }
@@ -80,7 +83,11 @@ export async function discardBody(body: ResponseBody): Promise<void> {
 /** Headers with lower-case names (repeated values joined with `, `). */
 export function lowerCaseHeaders(headers: ResponseHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  const given = headers ?? {};
+  for (const k in given) {
+    const v = given[k];
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
   return out;
 }
 
