@@ -102,7 +102,12 @@ export class ObjectServer {
   }
 
   private location(path: string): ObjectLocation {
-    const [device, partition, account, container, object] = splitPath(path, 5, 5, true) as [string, string, string, string, string];
+    const parts = splitPath(path, 5, 5, true) as string[];
+    const device = parts[0] as string;
+    const partition = parts[1] as string;
+    const account = parts[2] as string;
+    const container = parts[3] as string;
+    const object = parts[4] as string;
     checkObjectName(object, undefined, true);
     validateInternalNames(account, container, object);
     return { device, partition: validateDevicePartition(device, partition), account, container, object };

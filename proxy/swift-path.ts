@@ -29,9 +29,15 @@ export function parseSwiftPath(rawPath: string, internal = false): SwiftPath {
     if (err instanceof ConstraintError) throw new HttpError(404, undefined, {}, { cause: err });
     throw err;
   }
-  const [version = '', account, container, object] = parts;
+  // Indexed, not destructured: array destructuring walks an iterator.
+  const version = parts[0] ?? '';
+  const account = parts[1];
+  const container = parts[2];
+  const object = parts[3];
   if (!account || (object && !container)) throw new HttpError(412, 'Bad URL');
-  return { version, account, ...(container ? { container } : {}), ...(container && object ? { object } : {}) };
+  // One literal per shape: the parse runs several times per request (the app, and middlewares through `requestTarget`).
+  if (!container) return { version, account };
+  return object ? { version, account, container, object } : { version, account, container };
 }
 
 /**
@@ -43,14 +49,14 @@ export function parseSwiftPath(rawPath: string, internal = false): SwiftPath {
  */
 export function swiftPathOf(rawPath: string, internal = false): SwiftPath | undefined {
   try {
-    const [version, account, container, object] = splitPath(decodePath(rawPath, internal), 2, 4, true) as [string, string, string | undefined, string | undefined];
+    const parts = splitPath(decodePath(rawPath, internal), 2, 4, true);
+    const version = parts[0] as string;
+    const account = parts[1] as string;
+    const container = parts[2];
+    const object = parts[3];
     if (container === '' && object !== undefined && object !== '') return undefined;
-    return {
-      version,
-      account,
-      ...(container ? { container } : {}),
-      ...(container && object ? { object } : {}),
-    };
+    if (!container) return { version, account };
+    return object ? { version, account, container, object } : { version, account, container };
   } catch {
     return undefined;
   }

@@ -41,29 +41,34 @@ export function decodePath(raw: string, internal = false): string {
  * @throws {ConstraintError} `bad_request`: Swift's "Invalid path: ..." (400).
  */
 export function splitPath(path: string, minSegs: number, maxSegs = minSegs, restWithLast = false): (string | undefined)[] {
-  const invalid = (): ConstraintError => new ConstraintError('bad_request', `Invalid path: ${encodeURI(path)}`);
   const segs = restWithLast ? splitLimited(path, maxSegs) : splitLimited(path, maxSegs + 1);
   const count = segs.length;
   const min = minSegs + 1;
   const max = maxSegs + 1;
-  if (segs[0] !== '' || count < min || segs.slice(1, min).includes('')) throw invalid();
-  if (restWithLast ? count > max : count > max + 1 || (count === max + 1 && segs[max] !== '')) throw invalid();
-  const out: (string | undefined)[] = segs.slice(1, max);
-  while (out.length < maxSegs) out.push(undefined);
+  if (segs[0] !== '' || count < min) throw invalidPath(path);
+  for (let i = 1; i < min; i++) if (segs[i] === '') throw invalidPath(path);
+  if (restWithLast ? count > max : count > max + 1 || (count === max + 1 && segs[max] !== '')) throw invalidPath(path);
+  // Every request's path is split here (twice or more in a proxy): no copies on the way.
+  const out: (string | undefined)[] = [];
+  for (let i = 1; i < max; i++) out.push(segs[i]);
   return out;
+}
+
+function invalidPath(path: string): ConstraintError {
+  return new ConstraintError('bad_request', `Invalid path: ${encodeURI(path)}`);
 }
 
 /** Python's `str.split('/', n)`: at most `n` splits. */
 function splitLimited(path: string, n: number): string[] {
   const out: string[] = [];
-  let rest = path;
+  let start = 0;
   while (out.length < n) {
-    const i = rest.indexOf('/');
+    const i = path.indexOf('/', start);
     if (i === -1) break;
-    out.push(rest.slice(0, i));
-    rest = rest.slice(i + 1);
+    out.push(path.slice(start, i));
+    start = i + 1;
   }
-  out.push(rest);
+  out.push(path.slice(start));
   return out;
 }
 
