@@ -15,6 +15,11 @@ export interface StreamedPutOptions {
    * one's memory is given back as soon as it is copied into a piece.
    */
   readonly release: boolean;
+  /**
+   * The source's chunks are lent pieces (`readBodyPieces`, `hasLentChunks`): each is written as
+   * it is, no copy, and the next asked for only once it is sent.
+   */
+  readonly lent?: boolean;
   readonly stallMs?: number;
 }
 
@@ -56,7 +61,8 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
   const pool = new BatchPool(UPLOAD_PIECE_BYTES);
   try {
     try {
-      for await (const chunk of batchChunks(body, { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.release })) {
+      const pieces = options.lent === true ? body : batchChunks(body, { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.release });
+      for await (const chunk of pieces) {
         waiting = true;
         timer.refresh();
         const sent = answered
@@ -72,7 +78,7 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
           cut = true;
           break;
         }
-        pool.give(chunk);
+        if (options.lent !== true) pool.give(chunk);
       }
     } catch (err) {
       upload.destroy(err instanceof Error ? err : new Error(String(err)));
