@@ -6,6 +6,9 @@
  * (user + system) per GiB of this process alone, and MB/s as curl saw it.
  *
  *   node [--cpu-prof] bench/image-relay-cost.ts --file F [--rounds 3] [--port 19350] [--sink-port 19351]
+ *
+ * `RELAY_OLD=1` reads the body as before `readBodyPieces` (`readBody`, 64 KiB chunks, own),
+ * `PIECE_MIB=N` tries another piece size: both for comparisons only.
  */
 import { execFile, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -47,7 +50,7 @@ let n = 0;
 const server = await listen(
   async (req) => {
     const size = Number(req.headers['content-length']);
-    const body = process.env['RELAY_OLD'] ? markOwnChunks(readBody(req.body, 60_000)) : readBodyPieces(req.body, { idleMs: 60_000, releaseChunks: true });
+    const body = process.env['RELAY_OLD'] ? markOwnChunks(readBody(req.body, 60_000)) : readBodyPieces(req.body, { idleMs: 60_000, releaseChunks: true, ...(process.env['PIECE_MIB'] ? { pieceBytes: Number(process.env['PIECE_MIB']) * 2 ** 20 } : {}) });
     await storeImageData(client, `img${n++}`, body, { segmentSize: 200 * 2 ** 20, largeObjectSize: 5 * 2 ** 30, maxBytes: 2 ** 40, expectedSize: size });
     return { status: 204 };
   },
