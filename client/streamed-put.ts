@@ -40,7 +40,7 @@ export interface StreamedPutOptions {
  */
 export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>, options: StreamedPutOptions): Promise<BackendResponse> {
   const upload = await client.upload(req);
-  if (!upload) return streamedRequest(client, req, body);
+  if (!upload) return streamedRequest(client, req, body, options.lent === true);
   const stallMs = options.stallMs ?? UPLOAD_STALL_MS;
   // An answer (or a failure) while a piece waits ends that wait: whether undici still takes
   // the rest of the body then is its business. One slot, not a race per piece: a promise raced
@@ -99,12 +99,16 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
   }
 }
 
-/** Without `upload`: the body as a stream, the source's own failure reported as itself. */
-async function streamedRequest(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>): Promise<BackendResponse> {
+/**
+ * Without `upload`: the body as a stream, the source's own failure reported as itself. Lent
+ * pieces are copied: a stream reads ahead of what its socket has sent.
+ */
+async function streamedRequest(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>, lent: boolean): Promise<BackendResponse> {
   let failure: unknown;
   const watched = async function* (): AsyncGenerator<Uint8Array> {
     try {
-      yield* body;
+      if (lent) for await (const chunk of body) yield Buffer.from(chunk);
+      else yield* body;
     } catch (err) {
       failure = err;
       throw err;

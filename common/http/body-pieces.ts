@@ -69,6 +69,7 @@ class BodyPieces implements AsyncIterator<Buffer> {
   }
 
   async next(): Promise<IteratorResult<Buffer>> {
+    if (this.stopped) return { done: true, value: undefined };
     if (!this.started) this.start();
     if (this.lent) {
       this.free.push(this.lent);
@@ -125,6 +126,8 @@ class BodyPieces implements AsyncIterator<Buffer> {
     this.body.off('close', this.onClose);
     // An error after this is the stream's own business, but must not be an uncaught one.
     if (destroy) this.body.destroy();
+    // Pieces no socket holds are freed now; the lent one may still be in a socket's queue.
+    for (const piece of [...this.free, ...this.ready.map((r) => r.piece), ...(this.filling ? [this.filling] : [])]) releaseBuffer(piece);
     this.free.length = 0;
     this.ready.length = 0;
     this.filling = this.lent = this.rest = undefined;
