@@ -27,8 +27,9 @@ const AHEAD = 2;
  * filled ahead; past that the request is paused (backpressure to the client).
  *
  * Fails as `readBody` does: `ClientTimeoutError` when the client sends nothing for `idleMs`
- * while the caller waits, `ClientDisconnectError` when the connection breaks. Stopping early
- * (`return`) destroys the request, as leaving a request's async iterator does.
+ * while the caller waits, `ClientDisconnectError` when the connection breaks (also before the
+ * first read). Stopping early (`return`, or a failure) destroys the request, as leaving a
+ * request's async iterator does.
  */
 export function readBodyPieces(body: Readable, options: BodyPiecesOptions): AsyncIterable<Buffer> {
   return markLentChunks({ [Symbol.asyncIterator]: () => new BodyPieces(body, options) });
@@ -88,7 +89,8 @@ class BodyPieces implements AsyncIterator<Buffer> {
         return { done: false, value: first.length === this.size ? first.piece : first.piece.subarray(0, first.length) };
       }
       if (this.failure) {
-        this.stop(false);
+        // As leaving a request's iterator on an error did: the rest is not read.
+        this.stop(!this.ended);
         throw this.failure;
       }
       if (this.ended) {
@@ -111,6 +113,8 @@ class BodyPieces implements AsyncIterator<Buffer> {
   private start(): void {
     this.started = true;
     if (this.body.readableEnded) this.ended = true;
+    // Broken before the caller began to read: no event will come to say so.
+    else if (this.body.destroyed) this.failure = new ClientDisconnectError(`request body broken: ${this.body.errored?.message ?? 'the connection closed before the body ended'}`);
     this.body.on('data', this.onData);
     this.body.once('end', this.onEnd);
     this.body.on('error', this.onError);

@@ -113,6 +113,25 @@ test('a connection broken mid-body is a ClientDisconnectError, with or without a
   }
 });
 
+test('a request broken before its reader began is a ClientDisconnectError at once, not an idle wait', async () => {
+  const stream = body(ownChunks([1000]), false);
+  // A request's error goes unemitted without a listener (node's IncomingMessage); here, one that ignores it.
+  stream.on('error', () => {});
+  stream.destroy(new Error('socket hang up'));
+  await new Promise((resolve) => setImmediate(resolve));
+  const started = performance.now();
+  try {
+    for await (const _ of readBodyPieces(stream, { idleMs: 5000, releaseChunks: false })) {
+      // read
+    }
+    assert.unreachable('no failure');
+  } catch (err) {
+    assert.instance(err, ClientDisconnectError);
+    assert.match((err as Error).message, 'socket hang up');
+  }
+  assert.ok(performance.now() - started < 1000);
+});
+
 test('stopping early destroys the request (its rest is not read) and leaves no timer behind', async () => {
   const stream = body(ownChunks(Array(20).fill(64 * 1024)), false);
   for await (const _ of readBodyPieces(stream, { idleMs: 60_000, pieceBytes: 64 * 1024, idleFlushMs: 20, releaseChunks: true })) break;
