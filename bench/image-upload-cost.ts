@@ -6,11 +6,12 @@
  * cloud, sized). For each: MB/s as curl saw it, CPU seconds (user + system) per GiB of the
  * image process, the proxy (with its workers) and the storage processes, page faults, and
  * with `--trace-gc` the full (mark-compact) collections of each (counted in their logs).
- * Each image must end `active` with the file's size, MD5 and SHA-512; both are deleted after
+ * With `--download`, the object and the image are also read back (`curl` to /dev/null), measured
+ * the same way. Each image must end `active` with the file's size, MD5 and SHA-512; both are deleted after
  * their round.
  *
  *   node bench/image-upload-cost.ts [--file F | --size-mib 1024] [--rounds 2] [--trace-gc]
- *       [--port P] [--storage-port-base B] [--identity-port ..] [--image-port ..]
+ *       [--download] [--port P] [--storage-port-base B] [--identity-port ..] [--image-port ..]
  *       [--network-port ..] [--compute-port ..] [--volume-port ..] [--data DIR]
  *
  * Ports are free ones unless given (the services take the five after the proxy's). A file
@@ -38,6 +39,7 @@ const portBase = Number(flags.get('storage-port-base') ?? (await freePortBase())
 const data = flags.get('data') ?? join(tmpdir(), `swiftlet-image-cost-${Date.now()}`);
 const rounds = Number(flags.get('rounds') ?? 2);
 const traceGc = flags.has('trace-gc');
+const download = flags.has('download');
 const servicePorts = PORT_FLAGS.map((f, i) => Number(flags.get(f) ?? port + 1 + i));
 const imagePort = servicePorts[1] as number;
 const run = promisify(execFile);
@@ -58,6 +60,14 @@ async function fileHashes(path: string): Promise<{ md5: string; sha512: string }
     sha512.update(chunk as Buffer);
   }
   return { md5: md5.digest('hex'), sha512: sha512.digest('hex') };
+}
+
+/** `curl url` to /dev/null: the download rate curl measured, in MB/s; throws unless 200. */
+async function curlGet(url: string, headers: Record<string, string>): Promise<number> {
+  const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{speed_download}', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url]);
+  const [status, speed] = stdout.trim().split(' ');
+  if (Number(status) !== 200) throw new Error(`GET ${url}: ${status}`);
+  return Number(speed) / 1e6;
 }
 
 /** `curl -T file url`: the upload rate curl measured, in MB/s; throws unless `expected` answered. */
@@ -137,6 +147,7 @@ async function main(): Promise<void> {
     };
     for (let r = 1; r <= rounds; r++) {
       await measure(`round ${r}: cluster PUT`, () => curlPut(file, `${v1.url}/image-cost/o${r}`, { 'x-auth-token': v1.token }, 201));
+      if (download) await measure(`round ${r}: cluster GET`, () => curlGet(`${v1.url}/image-cost/o${r}`, { 'x-auth-token': v1.token }));
       // Three replicas of each: give the disk back before the next upload.
       await fetch(`${v1.url}/image-cost/o${r}`, { method: 'DELETE', headers: { 'x-auth-token': v1.token } });
       const created = await fetch(`${imageUrl}/v2/images`, { method: 'POST', headers: { 'x-auth-token': cloud.token, 'content-type': 'application/json' }, body: JSON.stringify({ name: `cost-${r}`, disk_format: 'raw', container_format: 'bare' }) });
@@ -144,6 +155,7 @@ async function main(): Promise<void> {
       await measure(`round ${r}: image upload`, () => curlPut(file, `${imageUrl}/v2/images/${id}/file`, { 'x-auth-token': cloud.token, 'content-type': 'application/octet-stream' }, 204));
       const image = (await (await fetch(`${imageUrl}/v2/images/${id}`, { headers: { 'x-auth-token': cloud.token } })).json()) as { status: string; size: number; checksum: string; os_hash_value: string };
       if (image.status !== 'active' || image.size !== size || image.checksum !== want.md5 || image.os_hash_value !== want.sha512) throw new Error(`image ${id}: ${JSON.stringify(image)}`);
+      if (download) await measure(`round ${r}: image download`, () => curlGet(`${imageUrl}/v2/images/${id}/file`, { 'x-auth-token': cloud.token }));
       await fetch(`${imageUrl}/v2/images/${id}`, { method: 'DELETE', headers: { 'x-auth-token': cloud.token } });
     }
   } finally {

@@ -7,7 +7,7 @@
 # rates and each image's status, size and checksum (the file's MD5 is printed last to compare).
 #
 # Env: PORT_BASE (19900: proxy PORT_BASE, identity PORT_BASE-3000, image +92, network +96,
-# compute +74, volume +76 on the identity's hundred; storage 29900), DATA (/tmp/image-vs-put-<time>;
+# compute +74, volume +76 on the identity's hundred; storage STORAGE_BASE, else PORT_BASE+10000), DATA (/tmp/image-vs-put-<time>;
 # removed at the end unless given: two rounds leave 12 GB of replicas), FILE
 # (/tmp/image-vs-put-1g.bin, made from /dev/urandom once and kept).
 set -euo pipefail
@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 ROUNDS=${1:-2}
 P=${PORT_BASE:-19900}
-S=$((P + 10000))
+S=${STORAGE_BASE:-$((P + 10000))}
 I=$((P - 3000))
 KEEP=${DATA:+1}
 DATA=${DATA:-/tmp/image-vs-put-$(date +%s)}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SwiftError } from '../common/errors.ts';
-import { hasOwnChunks } from '../common/release-buffer.ts';
+import { hasLentChunks, hasOwnChunks } from '../common/release-buffer.ts';
 import { UploadMismatchError } from './errors.ts';
 import { streamedPut } from './streamed-put.ts';
 import type { SwiftClient } from './swift-client.ts';
@@ -49,8 +49,9 @@ export async function uploadObject(client: SwiftClient, source: AsyncIterable<Ui
   if (options.expectedMd5 !== undefined) headers['etag'] = options.expectedMd5.toLowerCase();
   const path = `${options.container}/${options.object}`;
   try {
-    // A source whose chunks are its own (a request's socket data) gets each one freed once sent.
-    const res = await streamedPut(client, { method: 'PUT', container: options.container, object: options.object, headers }, tally.pass(source), { release: hasOwnChunks(source) });
+    // A source whose chunks are its own (a request's socket data) gets each one freed once sent;
+    // lent pieces (`readBodyPieces`) are sent as they are, the tally only looking at each.
+    const res = await streamedPut(client, { method: 'PUT', container: options.container, object: options.object, headers }, tally.pass(source), { release: hasOwnChunks(source), lent: hasLentChunks(source) });
     if (res.status === 422 && options.expectedMd5 !== undefined) {
       await res.body.dump();
       throw new UploadMismatchError('md5', `the body's MD5 is not ${options.expectedMd5}`);

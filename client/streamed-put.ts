@@ -15,6 +15,11 @@ export interface StreamedPutOptions {
    * one's memory is given back as soon as it is copied into a piece.
    */
   readonly release: boolean;
+  /**
+   * The source's chunks are lent pieces (`readBodyPieces`, `hasLentChunks`): each is written as
+   * it is, no copy, and the next asked for only once it is sent.
+   */
+  readonly lent?: boolean;
   readonly stallMs?: number;
 }
 
@@ -35,7 +40,7 @@ export interface StreamedPutOptions {
  */
 export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>, options: StreamedPutOptions): Promise<BackendResponse> {
   const upload = await client.upload(req);
-  if (!upload) return streamedRequest(client, req, body);
+  if (!upload) return streamedRequest(client, req, body, options.lent === true);
   const stallMs = options.stallMs ?? UPLOAD_STALL_MS;
   // An answer (or a failure) while a piece waits ends that wait: whether undici still takes
   // the rest of the body then is its business. One slot, not a race per piece: a promise raced
@@ -56,7 +61,8 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
   const pool = new BatchPool(UPLOAD_PIECE_BYTES);
   try {
     try {
-      for await (const chunk of batchChunks(body, { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.release })) {
+      const pieces = options.lent === true ? body : batchChunks(body, { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.release });
+      for await (const chunk of pieces) {
         waiting = true;
         timer.refresh();
         const sent = answered
@@ -72,7 +78,7 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
           cut = true;
           break;
         }
-        pool.give(chunk);
+        if (options.lent !== true) pool.give(chunk);
       }
     } catch (err) {
       upload.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -93,12 +99,16 @@ export async function streamedPut(client: SwiftClient, req: Omit<SwiftRequest, '
   }
 }
 
-/** Without `upload`: the body as a stream, the source's own failure reported as itself. */
-async function streamedRequest(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>): Promise<BackendResponse> {
+/**
+ * Without `upload`: the body as a stream, the source's own failure reported as itself. Lent
+ * pieces are copied: a stream reads ahead of what its socket has sent.
+ */
+async function streamedRequest(client: SwiftClient, req: Omit<SwiftRequest, 'body'>, body: AsyncIterable<Uint8Array>, lent: boolean): Promise<BackendResponse> {
   let failure: unknown;
   const watched = async function* (): AsyncGenerator<Uint8Array> {
     try {
-      yield* body;
+      if (lent) for await (const chunk of body) yield Buffer.from(chunk);
+      else yield* body;
     } catch (err) {
       failure = err;
       throw err;

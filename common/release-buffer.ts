@@ -36,3 +36,25 @@ export function hasOwnChunks(body: object): boolean {
 export function passOwnChunks<T extends object>(source: object, wrapper: T): T {
   return hasOwnChunks(source) ? markOwnChunks(wrapper) : wrapper;
 }
+
+const LENT_CHUNKS = Symbol('lent chunks');
+
+/**
+ * Marks a body whose chunks are lent (`readBodyPieces`): each is the reader's until it asks
+ * for the next, then the body fills the same memory again. A reader that sends a chunk must
+ * wait until it is sent before it asks; in return it may send the chunk itself, uncopied.
+ */
+export function markLentChunks<T extends object>(body: T): T {
+  (body as { [LENT_CHUNKS]?: boolean })[LENT_CHUNKS] = true;
+  return body;
+}
+
+export function hasLentChunks(body: object): boolean {
+  return (body as { [LENT_CHUNKS]?: boolean })[LENT_CHUNKS] === true;
+}
+
+/** `wrapper`, marked as `source` is (own or lent chunks): for wrappers that only look at each chunk as it passes. */
+export function passChunkMarks<T extends object>(source: object, wrapper: T): T {
+  if (hasLentChunks(source)) markLentChunks(wrapper);
+  return passOwnChunks(source, wrapper);
+}

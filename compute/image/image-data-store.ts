@@ -3,7 +3,7 @@ import { uploadObject } from '../../client/object-upload.ts';
 import { deleteSegments, uploadSegmented } from '../../client/segmented-upload.ts';
 import type { SwiftClient } from '../../client/swift-client.ts';
 import { BackendError } from '../../common/errors.ts';
-import { passOwnChunks } from '../../common/release-buffer.ts';
+import { passChunkMarks } from '../../common/release-buffer.ts';
 import { DATA_CONTAINER, SEGMENT_CONTAINER } from './deps.ts';
 
 /** An image's stored bytes: size, hashes, and where its segments are (none: one object). */
@@ -102,9 +102,9 @@ export async function deleteImageData(client: SwiftClient, id: string): Promise<
 class QcowHeaderTap {
   private head = Buffer.alloc(0);
 
-  /** `body` as it is (marked as it is: the header is a copy, so its chunks stay its own). */
+  /** `body` as it is (marked as it is: the header is a copy, so its chunks stay its own, or lent). */
   tap(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    return passOwnChunks(body, this.read(body));
+    return passChunkMarks(body, this.read(body));
   }
 
   private async *read(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {

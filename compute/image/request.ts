@@ -24,6 +24,11 @@ export interface ImageResponse {
   /** JSON (an object) or raw bytes/stream. */
   readonly json?: unknown;
   readonly body?: ResponseBody;
+  /**
+   * The body's chunks are the cluster's socket reads and nothing else holds them: the server
+   * frees each once written (`ServerResponse.given`) instead of leaving it to the collector.
+   */
+  readonly given?: boolean;
 }
 
 export type ImageRouteHandler = (req: ImageRequest) => Promise<ImageResponse>;

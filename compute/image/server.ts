@@ -1,10 +1,10 @@
 import type { Clock } from '../../common/clock.ts';
 import { BackendError } from '../../common/errors.ts';
-import { ClientDisconnectError, ClientTimeoutError, readBody } from '../../common/http/body-reader.ts';
+import { readBodyPieces } from '../../common/http/body-pieces.ts';
+import { ClientDisconnectError, ClientTimeoutError } from '../../common/http/body-reader.ts';
 import { readJsonBody } from '../../common/http/json-body.ts';
 import { jsonReply } from '../../common/http/json-reply.ts';
 import { serveWithRequestId } from '../../common/http/serve-with-request-id.ts';
-import { markOwnChunks } from '../../common/release-buffer.ts';
 import { Router } from '../../common/http/router.ts';
 import type { Handler, ServerRequest, ServerResponse } from '../../common/http/server.ts';
 import type { Logger } from '../../common/logger.ts';
@@ -85,8 +85,9 @@ export class ImageServer {
       headers: req.headers,
       params: found.params,
       context: context as RequestContext,
-      // The client's socket data, passed on as read: nothing else holds a chunk once it is read.
-      body: markOwnChunks(readBody(req.body, BODY_IDLE_MS)),
+      // The client's socket data in lent 1 MiB pieces (an upload sends each as it is); nothing
+      // else holds a socket chunk once it is copied, so each is released then.
+      body: readBodyPieces(req.body, { idleMs: BODY_IDLE_MS, releaseChunks: true }),
       json: () => readJson(req),
       base,
     };
@@ -95,7 +96,7 @@ export class ImageServer {
 
   private render(res: ImageResponse, req: ServerRequest): ServerResponse {
     if (res.json !== undefined) return jsonReply(req.method, res.status, res.json, { ...res.headers });
-    if (res.body !== undefined) return { status: res.status, headers: { ...res.headers }, body: res.body };
+    if (res.body !== undefined) return { status: res.status, headers: { ...res.headers }, body: res.body, ...(res.given === true ? { given: true } : {}) };
     // Glance's empty answers (204 after an upload) carry webob's default type.
     return { status: res.status, headers: { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': '0', ...res.headers } };
   }

