@@ -34,8 +34,9 @@ export interface RecordListOptions {
   readonly limit?: number;
   /**
    * `false`: one replica's listing, for a reader that polls (default: every replica is asked,
-   * `X-Newest`). The rows are the same either way: a container's `X-Newest` picks the replica
-   * with the newest `X-Put-Timestamp`, the container's own, not the one with the most rows.
+   * `X-Newest`). Its rows are no older: the proxy picks a container's `X-Newest` answer by the
+   * container's own `X-Put-Timestamp`, which rows do not move, so on a tie it keeps the first
+   * primary that answered, the replica a plain listing reads.
    */
   readonly newest?: boolean;
 }
