@@ -59,4 +59,9 @@ export class CountingRecordStore implements RecordStore {
     this.count('noteChange', type);
     return this.inner.noteChange(type);
   }
+
+  ensureType(type: string): Promise<void> {
+    this.count('ensureType', type);
+    return this.inner.ensureType(type);
+  }
 }

@@ -57,6 +57,11 @@ export class MemoryRecordStore implements RecordStore {
     this.changes.set(type, (this.changes.get(type) ?? 0) + 1);
   }
 
+  async ensureType(type: string): Promise<void> {
+    checkRecordType(type);
+    this.table(type);
+  }
+
   private table(type: string): Map<string, { json: string; version: string }> {
     let table = this.types.get(type);
     if (!table) this.types.set(type, (table = new Map()));

@@ -32,6 +32,13 @@ export interface RecordListOptions {
   readonly marker?: string;
   /** At most this many (default and maximum: `MAX_RECORD_LIST`). */
   readonly limit?: number;
+  /**
+   * `false`: one replica's listing, for a reader that polls (default: every replica is asked,
+   * `X-Newest`). Its rows are no older: the proxy picks a container's `X-Newest` answer by the
+   * container's own `X-Put-Timestamp`, which rows do not move, so on a tie it keeps the first
+   * primary that answered, the replica a plain listing reads.
+   */
+  readonly newest?: boolean;
 }
 
 /** The most keys one `list` returns (Swift's container listing limit). */
@@ -67,6 +74,12 @@ export interface RecordStore {
   changeMark(type: string): Promise<string>;
   /** Gives the type a new change mark (after a write, for readers caching on `changeMark`). */
   noteChange(type: string): Promise<void>;
+  /**
+   * Makes the type now, empty, if it is not there (a type is otherwise made by its first
+   * write): a reader that polls a type nobody wrote yet then lists an empty container on one
+   * replica instead of asking every replica and the handoffs for one that is missing.
+   */
+  ensureType(type: string): Promise<void>;
 }
 
 /** `create` of a key that exists. */

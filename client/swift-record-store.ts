@@ -59,7 +59,7 @@ export class SwiftRecordStore implements RecordStore {
   async list(type: string, options: RecordListOptions = {}): Promise<RecordListing> {
     checkRecordType(type);
     const limit = Math.min(options.limit ?? MAX_RECORD_LIST, MAX_RECORD_LIST);
-    const rows = await this.client.listContainer(type, { ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(options.marker !== undefined ? { marker: options.marker } : {}), limit, newest: true });
+    const rows = await this.client.listContainer(type, { ...(options.prefix !== undefined ? { prefix: options.prefix } : {}), ...(options.marker !== undefined ? { marker: options.marker } : {}), limit, newest: options.newest ?? true });
     const entries = (rows ?? []).map((row) => ({ key: row.name, version: row.hash }));
     return { entries, truncated: entries.length === limit };
   }
@@ -86,6 +86,13 @@ export class SwiftRecordStore implements RecordStore {
     // No container yet: nothing was written, so no reader has anything to revalidate.
     if (res.status === 404) return;
     if (res.status !== 204) throw await unexpected(res, 'POST', type);
+  }
+
+  async ensureType(type: string): Promise<void> {
+    checkRecordType(type);
+    if (this.containers.has(type)) return;
+    await this.client.ensureContainer(type);
+    this.containers.add(type);
   }
 
   /** A PUT of the record; a missing container is made and the PUT sent again. */

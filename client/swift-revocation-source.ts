@@ -9,9 +9,11 @@ export const DEFAULT_IDENTITY_ACCOUNT = 'AUTH_.identity';
  * Revocation events as a service other than identity reads them (image, network, compute,
  * volume): the `revoke-events` container of the identity account, through the service's own
  * credential and the read ACL the identity service puts on that container for the services'
- * accounts (identity/revocation-readers.ts; docs/decisions.md, "Identity tokens"). Listings and
- * reads ask every replica (`X-Newest`), as the record store does. A container not made yet
- * (no event ever) lists as empty.
+ * accounts (identity/revocation-readers.ts; docs/decisions.md, "Identity tokens"). An event is
+ * read from every replica (`X-Newest`), as the record store does; the listing polled every
+ * `revocation_poll_interval` asks one: a container's `X-Newest` answer is chosen by the
+ * container's own `X-Put-Timestamp`, which its rows do not move, so asking all three listed
+ * the same rows at three times the cost. A container not made yet (no event ever) lists as empty.
  */
 export class SwiftRevocationSource implements RevocationSource {
   private readonly client: SwiftClient;
@@ -25,7 +27,7 @@ export class SwiftRevocationSource implements RevocationSource {
   async keysAfter(marker: string): Promise<string[]> {
     const keys: string[] = [];
     for (let after = marker; ; ) {
-      const page = await this.client.listContainer(REVOKE_EVENT_TYPE, { account: this.account, marker: after, newest: true });
+      const page = await this.client.listContainer(REVOKE_EVENT_TYPE, { account: this.account, marker: after });
       if (!page) return keys;
       keys.push(...page.map((row) => row.name));
       if (page.length < LISTING_LIMIT) return keys;

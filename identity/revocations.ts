@@ -82,7 +82,8 @@ export function recordSource(records: RecordStore): RevocationSource {
     async keysAfter(marker) {
       const keys: string[] = [];
       for (let after = marker; ; ) {
-        const page = await records.list(REVOKE_EVENT_TYPE, { marker: after });
+        // One replica's listing, as every validator polls it (client/swift-revocation-source.ts).
+        const page = await records.list(REVOKE_EVENT_TYPE, { marker: after, newest: false });
         keys.push(...page.entries.map((e) => e.key));
         if (!page.truncated || page.entries.length === 0) return keys;
         after = (page.entries.at(-1) as { key: string }).key;

@@ -11,6 +11,11 @@ import type { ProxyHandler, ProxyRequest } from './request.ts';
 /** The longest record or listing page read (records are small JSON objects; a page holds 10,000 names). */
 const MAX_BODY = 4 << 20;
 
+/** Revocation event keys per listing page (most polls find none, and stop at the first page). */
+const KEYS_PAGE = 1000;
+
+const USER_AGENT = 'proxy-server keystoneauth';
+
 const EMPTY: AsyncIterable<Uint8Array> = {
   async *[Symbol.asyncIterator]() {
     // no body
@@ -22,7 +27,8 @@ const EMPTY: AsyncIterable<Uint8Array> = {
  * container and object servers through the proxy's own controllers (pre-authorized, as
  * Swift's `make_pre_authed_request`), so validating a token never asks the identity service.
  * Containers are record types and objects records (client/swift-record-store.ts's layout).
- * Reads ask every replica (`X-Newest`), as the identity service's own do.
+ * Record reads ask every replica (`X-Newest`), as the identity service's own do; the listing
+ * polled every `revocation_poll_interval` asks one (see `keysAfter`).
  */
 export class IdentityRecords implements RevocationSource {
   private readonly app: ProxyHandler;
@@ -37,17 +43,23 @@ export class IdentityRecords implements RevocationSource {
     this.logger = deps.logger;
   }
 
-  /** The revocation event keys after `marker`, every page of them; none when the container is not there yet. */
+  /**
+   * The revocation event keys after `marker`, every page of them; none when the container is not
+   * there yet. One replica's listing, not `X-Newest`: a container's newest answer is chosen by
+   * the container's own `X-Put-Timestamp`, which its rows do not move, so asking all three
+   * (every 2 s, in every proxy worker) listed the same rows at three times the cost.
+   */
   async keysAfter(marker: string): Promise<string[]> {
     const keys: string[] = [];
     let from = marker;
     for (;;) {
-      const res = await this.send(`/${encodeURIComponent(REVOKE_EVENT_TYPE)}`, new URLSearchParams({ format: 'json', marker: from }));
+      const res = await this.send(`/${encodeURIComponent(REVOKE_EVENT_TYPE)}`, new URLSearchParams({ format: 'json', marker: from, limit: String(KEYS_PAGE) }), false);
       if (res.status === 404) return keys;
       if (res.status !== 200) throw new Error(`listing ${REVOKE_EVENT_TYPE}: ${res.status}`);
       const rows = JSON.parse(res.body.toString('utf8')) as { name: string }[];
-      if (rows.length === 0) return keys;
       for (const row of rows) keys.push(row.name);
+      // A short page is the last: no second listing to learn that nothing follows.
+      if (rows.length < KEYS_PAGE) return keys;
       from = rows[rows.length - 1]?.name ?? from;
     }
   }
@@ -69,13 +81,13 @@ export class IdentityRecords implements RevocationSource {
     }
   }
 
-  private async send(path: string, query: URLSearchParams): Promise<{ status: number; body: Buffer }> {
+  private async send(path: string, query: URLSearchParams, newest = true): Promise<{ status: number; body: Buffer }> {
     const transId = newTransId(this.clock.now());
     const req: ProxyRequest = {
       method: 'GET',
       path: `/v1/${encodeURIComponent(this.account)}${path}`,
       query,
-      headers: { 'x-newest': 'true', 'user-agent': 'proxy-server keystoneauth' },
+      headers: newest ? { 'x-newest': 'true', 'user-agent': USER_AGENT } : { 'user-agent': USER_AGENT },
       body: EMPTY,
       remoteAddress: '127.0.0.1',
       signal: new AbortController().signal,

@@ -128,6 +128,9 @@ export class ComputeAgent {
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
   async start(): Promise<void> {
     await this.register();
+    // The queue is polled every second from now on: made empty now, each poll lists it on one
+    // replica, where a queue nobody has written to yet cost a 404 from every replica and handoff.
+    await this.store.records.ensureType(T.queue);
     await this.initHost();
     this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logger.warn('heartbeat failed', { err })), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
@@ -267,7 +270,9 @@ export class ComputeAgent {
   }
 
   private async poll(): Promise<void> {
-    const page = await this.store.records.list(T.queue, { prefix: `${this.options.host}/`, limit: 1000 });
+    // One replica's listing (`newest: false`): `X-Newest` chooses a container's answer by its put
+    // timestamp, not its rows, so asking every replica each second listed the same tasks.
+    const page = await this.store.records.list(T.queue, { prefix: `${this.options.host}/`, limit: 1000, newest: false });
     for (const { key } of page.entries) {
       if (this.running.size >= this.options.concurrency) return;
       const item = await this.store.get<WorkItem>(T.queue, key);

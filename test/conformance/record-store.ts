@@ -94,6 +94,17 @@ export function suite(name: string, fixture: RecordStoreFixture): void {
     assert.is(exact.truncated, true, 'a full page may have more after it');
     assert.equal(await toArray(listAllKeys(store, type, 'a')), ['a/1', 'a/10', 'a/2', 'a0']);
     assert.equal((await store.list(freshType())).entries, []);
+    assert.equal((await store.list(type, { prefix: 'a/', newest: false })).entries.map((e) => e.key), ['a/1', 'a/10', 'a/2'], 'one replica lists what was written');
+  });
+
+  test('ensureType: an empty type that lists as empty, made once; records written after are listed', async () => {
+    const type = freshType();
+    await store.ensureType(type);
+    await store.ensureType(type);
+    assert.equal((await store.list(type, { newest: false })).entries, []);
+    await store.create(type, 'k', { v: 1 });
+    assert.equal((await store.list(type, { newest: false })).entries.map((e) => e.key), ['k']);
+    assert.equal((await store.get(type, 'k'))?.value, { v: 1 });
   });
 
   test('a stored value is a copy: changing what was passed or read changes nothing stored', async () => {
