@@ -200,6 +200,17 @@ export interface PutResult {
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
+ * A PUT body up to this size (with a Content-Length) is read whole and sent to each replica as
+ * one buffer, as a small one is: a streamed upload's pieces, each awaited per replica with its
+ * stall timer and sent in a MIME document with a footer, cost a 200-700 KB PUT's proxy
+ * 1.4-2 times the CPU (docs/performance.md, "Mid-size PUTs"). Each replica then hashes the
+ * body's MD5 itself (0.3 ms per 200 KB), which cost less than hashing it once here and framing
+ * it for the footer. A streamed upload keeps as much for a handoff's replay
+ * (`put_replay_bytes`, 1 MiB), so this holds no more memory per upload.
+ */
+export const WHOLE_PUT_BYTES = 1024 * 1024;
+
+/**
  * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot
  * starts on a primary; a node that fails early (refused, 507, 5xx) is replaced by the next
  * handoff, which gets the first `replayBytes` of the body replayed, so a write succeeds with
@@ -207,7 +218,7 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
  * quorum of nodes stored it with the same ETag.
  */
 export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean; footer?: boolean }): Promise<PutResult> {
-  if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_BODY_BYTES && options.expectedBytes <= options.maxBytes) {
+  if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_PUT_BYTES && options.expectedBytes <= options.maxBytes) {
     return putWhole(deps, target, headersPerSlot, await readWhole(body, options.expectedBytes, options.clientTimeoutMs), options.signal);
   }
   const slots = headersPerSlot.length;
