@@ -201,14 +201,13 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
  * A PUT body up to this size (with a Content-Length) is read whole and sent to each replica as
- * one buffer, as a small one is: a streamed upload's pieces, each awaited per replica with its
- * stall timer and sent in a MIME document with a footer, cost a 200-700 KB PUT's proxy
- * 1.4-2 times the CPU (docs/performance.md, "Mid-size PUTs"). Each replica then hashes the
- * body's MD5 itself (0.3 ms per 200 KB), which cost less than hashing it once here and framing
- * it for the footer. A streamed upload keeps as much for a handoff's replay
- * (`put_replay_bytes`, 1 MiB), so this holds no more memory per upload.
+ * one buffer, as a small one is, without the MD5 footer: each replica hashes the MD5 itself.
+ * Streamed, a 200 KB PUT (a backup's changed extent, a sync tool's chunk) cost the proxy about
+ * twice the CPU (pieces awaited per replica, a stall timer, the MIME framing); at 700 KB the
+ * replicas' three MD5s outweigh what the proxy saves, and the footered document sent whole
+ * cost the proxy more than streaming it (docs/performance.md, "Mid-size PUTs").
  */
-export const WHOLE_PUT_BYTES = 1024 * 1024;
+export const WHOLE_PUT_BYTES = 256 * 1024;
 
 /**
  * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot

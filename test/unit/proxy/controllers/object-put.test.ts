@@ -183,7 +183,7 @@ test('regression: a footered PUT that object servers answer with an ETag other t
   assert.is(refused.status, 503);
 });
 
-test('a body of up to 1 MiB with a Content-Length goes to each replica as one buffer (no MIME footer), with the same handoffs and checks as a streamed one', async () => {
+test('a body of up to 256 KiB with a Content-Length goes to each replica as one buffer (no MIME footer), with the same handoffs and checks as a streamed one', async () => {
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const d = deps((node) => (node === primaries[1] ? { status: 507 } : { status: 201 }));
