@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       console.log(`  ${n.padEnd(9)} before any load: rss ${(idle.rssKb / 1024).toFixed(0)} MB  peak ${(idle.hwmKb / 1024).toFixed(0)} MB`);
     }
     let largeRound = 0;
+    let smallRound = 0;
     for (const phase of phases) {
       const before = new Map<string, ProcessSample>();
       for (const [n, pids] of groups) before.set(n, await sampleProcesses(pids));
@@ -103,7 +104,9 @@ async function main(): Promise<void> {
         units = (largeCount * large.length) / 2 ** 30;
         unitName = 'GiB';
       } else {
-        const objs = Array.from({ length: smallCount }, (_, i) => `o${i}`);
+        // Each PUT round writes new names (as a backup's extents are), GETs read the last round's.
+        if (phase === 'small-put') smallRound += 1;
+        const objs = Array.from({ length: smallCount }, (_, i) => `r${Math.max(smallRound, 1)}-o${i}`);
         await forEachPaced(objs, { concurrency, perSecond: 0, clock: systemClock }, async (o) => {
           const r = phase === 'small-put' ? await call('PUT', `${account}/small/${o}`, h, small) : await call('GET', `${account}/small/${o}`, h);
           if (r.status !== (phase === 'small-put' ? 201 : 200)) throw new Error(`${phase} ${o}: ${r.status}`);

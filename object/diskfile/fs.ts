@@ -38,6 +38,8 @@ export interface FsDiskFileOptions {
    * 1 MiB aligned buffers, one per transfer in progress (0: never). Default 24.
    */
   readonly directIoBuffers?: number;
+  /** Objects expected to be at least this large are written with `O_DIRECT` (default 1 MiB). */
+  readonly directWriteMinBytes?: number;
   /**
    * The aligned buffers to use instead of this manager's own (the nodes of one process share
    * one pool, so their memory is counted once). Overrides `directIoBuffers`.
@@ -94,7 +96,7 @@ export class FsDiskFileManager implements DiskFileManager {
   private readonly devices: DeviceChecker;
 
   constructor(options: FsDiskFileOptions) {
-    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, policyIndex: 0, ...options };
+    this.options = { reclaimAgeSeconds: 7 * 24 * 3600, blockSize: DEFAULT_BLOCK_SIZE, directIoBuffers: 24, directWriteMinBytes: DIRECT_IO_MIN_BYTES, policyIndex: 0, ...options };
     this.datadir = policyString('objects', this.options.policyIndex);
     this.tmpdir = policyString('tmp', this.options.policyIndex);
     this.slabs = options.slabs ?? (this.options.directIoBuffers > 0 ? newSlabPool(this.options.directIoBuffers) : undefined);
@@ -362,7 +364,7 @@ class FsDiskFile implements DiskFile {
       const sink = new MemorySink();
       return new FsObjectWriter(sink, undefined, this.manager.options.blockSize, (metadata) => this.publishSmall('data', timestamp(metadata), sink.bytes()), this.noSpace);
     }
-    const slab = expectedSize !== undefined && expectedSize >= DIRECT_IO_MIN_BYTES ? this.manager.slabs?.take() : undefined;
+    const slab = expectedSize !== undefined && expectedSize >= this.manager.options.directWriteMinBytes ? this.manager.slabs?.take() : undefined;
     if (slab) {
       try {
         const { fd, path } = this.openTemp(DIRECT_FLAGS);

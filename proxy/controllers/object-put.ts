@@ -200,6 +200,16 @@ export interface PutResult {
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
+ * A PUT body up to this size (with a Content-Length) is read whole and sent to each replica as
+ * one buffer, as a small one is, without the MD5 footer: each replica hashes the MD5 itself.
+ * Streamed, a 200 KB PUT (a backup's changed extent, a sync tool's chunk) cost the proxy about
+ * twice the CPU (pieces awaited per replica, a stall timer, the MIME framing); at 700 KB the
+ * replicas' three MD5s outweigh what the proxy saves, and the footered document sent whole
+ * cost the proxy more than streaming it (docs/performance.md, "Mid-size PUTs").
+ */
+export const WHOLE_PUT_BYTES = 256 * 1024;
+
+/**
  * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot
  * starts on a primary; a node that fails early (refused, 507, 5xx) is replaced by the next
  * handoff, which gets the first `replayBytes` of the body replayed, so a write succeeds with
@@ -207,7 +217,7 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
  * quorum of nodes stored it with the same ETag.
  */
 export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean; footer?: boolean }): Promise<PutResult> {
-  if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_BODY_BYTES && options.expectedBytes <= options.maxBytes) {
+  if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_PUT_BYTES && options.expectedBytes <= options.maxBytes) {
     return putWhole(deps, target, headersPerSlot, await readWhole(body, options.expectedBytes, options.clientTimeoutMs), options.signal);
   }
   const slots = headersPerSlot.length;

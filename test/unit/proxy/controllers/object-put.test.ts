@@ -9,7 +9,7 @@ import { BackendError } from '../../../../common/errors.ts';
 import { createLogger, } from '../../../../common/logger.ts';
 import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
 import { ClientDisconnectError } from '../../../../common/http/body-reader.ts';
-import { putObject, WHOLE_BODY_BYTES } from '../../../../proxy/controllers/object-put.ts';
+import { putObject, WHOLE_PUT_BYTES } from '../../../../proxy/controllers/object-put.ts';
 import { RingBuilder } from '../../../../ring/builder.ts';
 import { Ring } from '../../../../ring/ring.ts';
 import { fakeBackend, type FakeBehaviour } from '../../../helpers/fake-backend.ts';
@@ -37,8 +37,9 @@ test('regression: a handoff that replaces a failed node mid-upload gets every by
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const d = deps((node) => (node === primaries[0] || node === primaries[1] ? 'refuse' : { status: 201 }));
-  const data = randomBytes(300_000);
-  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 6), { ...options, expectedBytes: data.length });
+  // Larger than a body read whole: streamed.
+  const data = randomBytes(WHOLE_PUT_BYTES + 300_000);
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 6), { ...options, replayBytes: 4 * 1024 * 1024, expectedBytes: data.length });
   assert.is(result.status, 201);
   assert.is(result.etag, md5(data));
   const puts = d.backend.requests.filter((r) => r.method === 'PUT');
@@ -65,7 +66,7 @@ async function* chunksOf(chunks: readonly Buffer[]): AsyncGenerator<Uint8Array> 
 test('with a backend that says when a piece has left, the client chunks are released once copied into the pieces that go out, and every replica stores every byte', async () => {
   const t = target();
   const d = deps(() => ({ status: 201 }), { upload: true });
-  const chunks = ownChunks(8, 64 * 1024);
+  const chunks = ownChunks(Math.ceil(WHOLE_PUT_BYTES / (64 * 1024)) + 4, 64 * 1024);
   const data = Buffer.concat(chunks);
   const result = await putObject(d, t, [{}, {}, {}], chunksOf(chunks), { ...options, replayBytes: 2 * 64 * 1024, expectedBytes: data.length, releaseChunks: true });
   assert.is(result.status, 201);
@@ -171,7 +172,7 @@ test('replicas that disagree on the ETag make the PUT fail', async () => {
 
 test('regression: a footered PUT that object servers answer with an ETag other than the body\'s MD5 (a server too old for footers stores the MIME document) is not a success', async () => {
   const t = target();
-  const data = randomBytes(200_000);
+  const data = randomBytes(WHOLE_PUT_BYTES + 200_000);
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const one = deps((node) => ({ status: 201, headers: { etag: node === primaries[0] ? md5(Buffer.from('the MIME document')) : md5(data) } }));
   const ok = await putObject(one, t, [{}, {}, {}], slowBody(data, 4), { ...options, footer: true, expectedBytes: data.length });
@@ -182,7 +183,7 @@ test('regression: a footered PUT that object servers answer with an ETag other t
   assert.is(refused.status, 503);
 });
 
-test('a small body with a Content-Length goes to each replica as one buffer, with the same handoffs and checks as a streamed one', async () => {
+test('a body of up to 256 KiB with a Content-Length goes to each replica as one buffer (no MIME footer), with the same handoffs and checks as a streamed one', async () => {
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const d = deps((node) => (node === primaries[1] ? { status: 507 } : { status: 201 }));
@@ -192,8 +193,9 @@ test('a small body with a Content-Length goes to each replica as one buffer, wit
     bodies.push(req.body);
     return request(node, req);
   };
-  const data = randomBytes(WHOLE_BODY_BYTES);
-  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 5), { ...options, expectedBytes: data.length });
+  // A mid-size body too (a backup's changed extent, a sync tool's chunk), plain: no MIME footer.
+  const data = randomBytes(WHOLE_PUT_BYTES);
+  const result = await putObject(d, t, [{}, {}, {}], slowBody(data, 5), { ...options, footer: true, expectedBytes: data.length });
   assert.is(result.status, 201);
   assert.is(result.etag, md5(data));
   assert.ok(bodies.every((b) => Buffer.isBuffer(b)), 'sent as one buffer, not a stream');
@@ -230,8 +232,8 @@ test('regression: object servers that fill up mid-upload (507 after part of the 
   // While every byte sent is still held for replay, handoffs take the full nodes' place.
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const two = deps((node) => (node === primaries[0] || node === primaries[1] ? { status: 507, afterBytes: 100_000 } : { status: 201 }));
-  const small = randomBytes(300_000);
-  const stored = await putObject(two, t, [{}, {}, {}], slowBody(small, 6), { ...options, expectedBytes: small.length });
+  const small = randomBytes(WHOLE_PUT_BYTES + 300_000);
+  const stored = await putObject(two, t, [{}, {}, {}], slowBody(small, 6), { ...options, replayBytes: 4 * 1024 * 1024, expectedBytes: small.length });
   assert.is(stored.status, 201);
   // (The full primaries may have read the one piece whole before answering 507.)
   const whole = two.backend.requests.filter((r) => r.node !== primaries[0] && r.node !== primaries[1] && md5(r.body) === md5(small));
