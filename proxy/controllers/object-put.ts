@@ -193,9 +193,9 @@ export interface PutResult {
 }
 
 /**
- * Bodies up to this size (with a Content-Length) are read whole first and go to each replica
- * as one buffer: headers and body then leave in one write per replica instead of a stream's
- * three, which is a visible share of a small PUT's CPU on a busy proxy.
+ * The largest conditional write into a system account (a service's record, `If-Match` or
+ * `If-None-Match`) that the proxy reads whole before deciding it on one replica
+ * (controllers/object.ts); any other PUT is read whole up to `WHOLE_PUT_BYTES`.
  */
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
