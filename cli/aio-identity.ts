@@ -7,6 +7,7 @@ import type { Clock } from '../common/clock.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { fernetSetup } from '../common/token/key-repository.ts';
 import type { AioLayout } from './aio-setup.ts';
+import { newPassword } from './new-password.ts';
 
 /** Where the all-in-one cluster keeps identity's files, under `<data>/etc`. */
 export function aioIdentityFiles(layout: AioLayout): { config: string; keys: string; clouds: string } {
@@ -46,8 +47,8 @@ export async function setupAioIdentity(layout: AioLayout, options: { port: numbe
       'account_user = .identity:identity',
       `account_key = ${key}`,
       `key_repository = ${files.keys}`,
-      `admin_password = ${randomBytes(12).toString('base64url')}`,
-      `demo_password = ${randomBytes(12).toString('base64url')}`,
+      `admin_password = ${newPassword()}`,
+      `demo_password = ${newPassword()}`,
       `object_store_url = http://127.0.0.1:${options.proxyPort}`,
       '',
     ].join('\n'), { mode: 0o600 });
