@@ -77,9 +77,10 @@ const TEMPAUTH = [
  * Creates the all-in-one cluster's configs, devices and rings under `data` on first start;
  * later starts reuse them. Returns whether anything was created. `proxyPort` rewrites the
  * proxy's port on every start; `storagePortBase` only applies when the cluster is created (the
- * rings hold the ports).
+ * rings hold the ports); `workers` is the proxy's for a new cluster, and with `rewriteWorkers`
+ * (given on the command line) replaces an existing cluster's too.
  */
-export async function setupAio(layout: AioLayout, options: { proxyPort: number; clock: Clock; workers: number; storagePortBase: number }): Promise<boolean> {
+export async function setupAio(layout: AioLayout, options: { proxyPort: number; clock: Clock; workers: number; rewriteWorkers?: boolean; storagePortBase: number }): Promise<boolean> {
   await mkdir(layout.etc, { recursive: true });
   await mkdir(layout.run, { recursive: true });
   await mkdir(layout.log, { recursive: true });
@@ -125,7 +126,8 @@ export async function setupAio(layout: AioLayout, options: { proxyPort: number; 
   }
   // The proxy port is a start option; keep the config in step with it.
   const proxy = await readFile(layout.proxyConfig, 'utf8');
-  const updated = proxy.replace(/^bind_port = \d+$/m, `bind_port = ${options.proxyPort}`);
+  let updated = proxy.replace(/^bind_port = \d+$/m, `bind_port = ${options.proxyPort}`);
+  if (options.rewriteWorkers) updated = updated.replace(/^workers = \d+$/m, `workers = ${options.workers}`);
   if (updated !== proxy) await writeFile(layout.proxyConfig, updated);
   const realmsPath = join(layout.etc, 'container-sync-realms.conf');
   const realms = await readFile(realmsPath, 'utf8').catch(() => undefined);

@@ -40,6 +40,8 @@ export interface AioOptions {
   readonly noDaemons?: boolean;
   /** Processes the four storage nodes run in (1-4; default `defaultStorageProcesses()`). */
   readonly storageProcesses?: number;
+  /** The proxy's workers; given, it is written into proxy.conf (default for a new cluster: `defaultProxyWorkers()`). */
+  readonly proxyWorkers?: number;
   readonly clock: Clock;
   out(line: string): void;
   /** Resolves when the cluster should stop (default: SIGINT or SIGTERM). */
@@ -53,6 +55,15 @@ export interface AioOptions {
  */
 export function defaultStorageProcesses(cores = availableParallelism()): number {
   return Math.max(1, Math.min(AIO_NODES.length, Math.floor(cores / 2)));
+}
+
+/**
+ * Proxy workers of a new all-in-one cluster: one per two cores, the other half left to the
+ * storage processes (above). On two cores one worker served 34-50% more 4 KiB GETs than two at
+ * 32 connections, large objects alike (docs/performance.md, "Proxy workers in the aio").
+ */
+export function defaultProxyWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / 2));
 }
 
 /** Which nodes each storage process runs: node n in process (n - 1) mod `count`. */
@@ -72,7 +83,7 @@ export function groupNodes(count: number): number[][] {
  */
 export async function runAio(options: AioOptions): Promise<number> {
   const layout = aioLayout(resolve(options.data));
-  const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: Math.min(2, availableParallelism()), storagePortBase: options.storagePortBase ?? 6300 });
+  const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: options.proxyWorkers ?? defaultProxyWorkers(), rewriteWorkers: options.proxyWorkers !== undefined, storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
   const networkPort = options.networkPort ?? DEFAULT_NETWORK_PORT;
   await setupAioIdentity(layout, { port: identityPort, proxyPort: options.port, networkPort });

@@ -32,6 +32,7 @@ const HELP = `usage: swiftlet <command> [args]
                                        (6310-6342), chosen when the cluster is first created
       [--storage-processes N]          the storage nodes run in N processes (1-4; default one per
                                        two cores)
+      [--proxy-workers N]              proxy worker processes (1-64; a new cluster: one per two cores)
       [--no-daemons]                   daemons only run through \`swiftlet once\` (for tests)
   start storage|proxy|identity|image|network|compute|compute-agent|volume --config FILE
                                        run one role of a node (storage: [--no-daemons]
@@ -53,7 +54,7 @@ const HELP = `usage: swiftlet <command> [args]
 
 /** The options each cluster command takes: `value` ones take an argument, `bare` ones do not. */
 const COMMAND_FLAGS = {
-  aio: { value: ['data', 'port', 'identity-port', 'image-port', 'network-port', 'compute-port', 'volume-port', 'storage-port-base', 'storage-processes'], bare: ['no-daemons'] },
+  aio: { value: ['data', 'port', 'identity-port', 'image-port', 'network-port', 'compute-port', 'volume-port', 'storage-port-base', 'storage-processes', 'proxy-workers'], bare: ['no-daemons'] },
   once: { value: ['config', 'data'], bare: [] },
   status: { value: ['config', 'data', 'swift-dir'], bare: ['json'] },
   start: { value: ['config', 'compute-agent'], bare: ['no-daemons'] },
@@ -98,7 +99,13 @@ async function aio(flags: ReadonlyMap<string, string>, io: Io): Promise<number> 
     io.err(`invalid --storage-processes ${flags.get('storage-processes')}: 1 to 4`);
     return 2;
   }
-  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, imagePort, networkPort, computePort, volumePort, storagePortBase, storageProcesses, noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
+  const workersFlag = flags.get('proxy-workers');
+  const proxyWorkers = workersFlag === undefined ? undefined : Number(workersFlag);
+  if (proxyWorkers !== undefined && (!Number.isInteger(proxyWorkers) || proxyWorkers < 1 || proxyWorkers > 64)) {
+    io.err(`invalid --proxy-workers ${workersFlag}: 1 to 64`);
+    return 2;
+  }
+  return await runAio({ data: flags.get('data') ?? 'data', port, identityPort, imagePort, networkPort, computePort, volumePort, storagePortBase, storageProcesses, ...(proxyWorkers !== undefined ? { proxyWorkers } : {}), noDaemons: flags.has('no-daemons'), clock: systemClock, out: io.out });
 }
 
 async function main(argv: readonly string[]): Promise<number> {

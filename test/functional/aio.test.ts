@@ -100,7 +100,7 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   const base = await freePortBase();
   const services = await servicePorts(port);
   const { identity: identityPort, network: networkPort, volume: volumePort, compute: computePort, image: imagePort } = services;
-  let running = runAio(dir.path, port, base, services, ['--storage-processes', '2']);
+  let running = runAio(dir.path, port, base, services, ['--storage-processes', '2', '--proxy-workers', '2']);
   try {
     await running.waitFor(/^ready: proxy on http:\/\/127\.0\.0\.1:\d+/);
     assert.ok(running.lines.some((l) => /created a new cluster/.test(l)));
@@ -202,9 +202,11 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     await assert.not.ok(await httpRequest(port, 'GET', '/healthcheck').then(() => true, () => false), 'the proxy is gone');
 
     // A second start reuses the data; one process now runs all four nodes.
-    running = runAio(dir.path, port, base, services, ['--storage-processes', '1']);
+    assert.match(await readFile(join(dir.path, 'etc', 'proxy.conf'), 'utf8'), /^workers = 2$/m);
+    running = runAio(dir.path, port, base, services, ['--storage-processes', '1', '--proxy-workers', '1']);
     await running.waitFor(/^ready:/);
     assert.ok(running.lines.some((l) => /using the cluster in/.test(l)));
+    assert.match(await readFile(join(dir.path, 'etc', 'proxy.conf'), 'utf8'), /^workers = 1$/m, '--proxy-workers rewrites an existing cluster\'s');
     assert.ok(running.lines.includes('storage1: node1 node2 node3 node4'));
     assert.not.ok(existsSync(join(dir.path, 'run', 'storage2.pid')));
     const again = await httpRequest(port, 'GET', '/auth/v1.0', { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' });

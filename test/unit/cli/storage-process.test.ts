@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { defaultStorageProcesses, groupNodes } from '../../../cli/aio.ts';
+import { defaultProxyWorkers, defaultStorageProcesses, groupNodes } from '../../../cli/aio.ts';
 import { loadStorageNodeConfig } from '../../../cli/node-config.ts';
 import { runStorageProcess } from '../../../cli/storage-process.ts';
 import { ConfigError } from '../../../common/errors.ts';
@@ -133,6 +133,10 @@ test('the all-in-one cluster runs its four nodes in one storage process per two 
   assert.equal(groupNodes(2), [[1, 3], [2, 4]]);
   assert.equal(groupNodes(3), [[1, 4], [2], [3]]);
   assert.equal(groupNodes(4), [[1], [2], [3], [4]]);
+});
+
+test('the all-in-one proxy runs one worker per two cores (on two cores one worker served more small GETs than two)', () => {
+  assert.equal([1, 2, 3, 4, 8, 64].map((cores) => defaultProxyWorkers(cores)), [1, 1, 1, 2, 4, 32]);
 });
 
 test.run();
