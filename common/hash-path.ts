@@ -61,13 +61,21 @@ export function xxh64Hex(data: Uint8Array | string, seed = 0n): string {
   return hasher.h64Raw(bytes, seed).toString(16).padStart(16, '0');
 }
 
+/** xxHash64 of raw bytes, as a number (no hex string to make when the bytes are what is wanted). */
+export function xxh64(data: Uint8Array, seed = 0n): bigint {
+  return hasher.h64Raw(data, seed);
+}
+
 /** A streaming xxHash64 (for data that arrives in pieces). */
-export function createXxh64(seed = 0n): { update(data: Uint8Array | string): unknown; digestHex(): string } {
+export function createXxh64(seed = 0n): { update(data: Uint8Array | string): unknown; digest(): bigint; digestHex(): string } {
   const state = hasher.create64(seed);
   return {
     update(data) {
       state.update(data);
       return this;
+    },
+    digest() {
+      return state.digest();
     },
     digestHex() {
       return state.digest().toString(16).padStart(16, '0');

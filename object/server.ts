@@ -6,7 +6,7 @@ import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type Hea
 import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { ClientDisconnectError, readBody } from '../common/http/body-reader.ts';
-import { BOUNDARY_HEADER, CHECKSUM_HEADER, FOOTER_HEADER, OBJ_LENGTH_HEADER, readFooteredBody } from '../common/http/put-footer.ts';
+import { BlockChecksumsHash, BOUNDARY_HEADER, blockChecksumsSize, CHECKSUM_HEADER, FOOTER_HEADER, OBJ_LENGTH_HEADER, readFooteredBody, XXH64_CHECKSUM } from '../common/http/put-footer.ts';
 import { createXxh64 } from '../common/hash-path.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
 import { commonHttpError } from '../common/http/domain-status.ts';
@@ -154,16 +154,20 @@ export class ObjectServer {
     if (footered && !boundary) throw new HttpError(400, 'no MIME boundary');
     const length = footered ? objLength : req.headers['content-length'];
     const expected = length === undefined ? undefined : Number(length);
-    // With the body's xxHash64 in the footer, that is checked instead of hashing MD5 again: the
-    // proxy computed the MD5 once, over the same bytes.
-    const checksummed = footered && req.headers[CHECKSUM_HEADER] === 'xxh64';
+    // With a cheap checksum of the body in the footer, that is checked instead of hashing MD5
+    // again: the proxy computed the MD5 once, over the same bytes. The xxHash64 of the block
+    // checksums is what the writer computes anyway when its blocks are that size.
+    const kind = footered ? req.headers[CHECKSUM_HEADER] : undefined;
+    const blockSize = blockChecksumsSize(kind);
+    const checksummed = kind === XXH64_CHECKSUM || blockSize !== undefined;
     const writer = await df.create(expected);
-    const hash = checksummed ? createXxh64() : createHash('md5');
+    const writerSums = blockSize === undefined ? undefined : writer.digestBlockChecksums?.(blockSize);
+    const hash = writerSums ? undefined : blockSize !== undefined ? new BlockChecksumsHash(blockSize) : checksummed ? createXxh64() : createHash('md5');
     try {
       const body = readBody(req.body, this.config.objectServer.client_timeout * 1000);
       const mime = footered ? readFooteredBody(body, boundary as string, expected) : undefined;
       for await (const chunk of mime ? mime.data : body) {
-        hash.update(chunk);
+        hash?.update(chunk);
         await writer.write(chunk);
       }
       // (Only a MIME body can run past its length: Swift takes either as a client disconnect.)
@@ -171,8 +175,8 @@ export class ObjectServer {
       const footer = mime?.footer() ?? {};
       let etag: string;
       if (checksummed) {
-        const sum = (hash as ReturnType<typeof createXxh64>).digestHex();
-        if (footer[CHECKSUM_HEADER] !== sum) throw new HttpError(422, `body checksum mismatch: body has xxh64 ${sum}`);
+        const sum = writerSums ? writerSums() : (hash as { digestHex(): string }).digestHex();
+        if (footer[CHECKSUM_HEADER] !== sum) throw new HttpError(422, `body checksum mismatch: body has ${kind} ${sum}`);
         etag = (footer['etag'] ?? '').toLowerCase();
         if (!/^[0-9a-f]{32}$/.test(etag)) throw new HttpError(400, 'no ETag in the footer');
       } else {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createXxh64 } from '../hash-path.ts';
+import { createXxh64, xxh64 } from '../hash-path.ts';
 import { HttpError } from './http-error.ts';
 
 /**
@@ -13,16 +13,98 @@ import { HttpError } from './http-error.ts';
  * Content-MD5: <md5 of json>\r\n\r\n<json>\r\n--B--\r\n
  * ```
  *
- * Ours carries the body's MD5 (`Etag`), computed once by the proxy, and its xxHash64
- * (`X-Backend-Obj-Checksum`, announced up front by the header of that name): an object server
- * checks the cheap checksum instead of hashing MD5 again (docs/decisions.md).
+ * Ours carries the body's MD5 (`Etag`), computed once by the proxy, and a cheap checksum
+ * (`X-Backend-Obj-Checksum`, its kind announced up front by the header of that name): an object
+ * server checks that instead of hashing MD5 again (docs/decisions.md). Two kinds: `xxh64`, the
+ * body's xxHash64, and `xxh64-blocks-<B>`, the xxHash64 of the body's block checksums (B-byte
+ * blocks, as the object file stores them), which a node writing blocks of that size has
+ * computed anyway, so each byte is hashed once there.
  */
 export const FOOTER_HEADER = 'x-backend-obj-metadata-footer';
 export const BOUNDARY_HEADER = 'x-backend-obj-multipart-mime-boundary';
 /** The body's size when the request's own length covers the MIME document. */
 export const OBJ_LENGTH_HEADER = 'x-backend-obj-content-length';
-/** `xxh64`: the footer carries the body's xxHash64 under the same name. */
+/** `xxh64` or `xxh64-blocks-<B>`: the footer carries that checksum under the same name. */
 export const CHECKSUM_HEADER = 'x-backend-obj-checksum';
+/** The body's xxHash64 (what proxies before the block checksums sent). */
+export const XXH64_CHECKSUM = 'xxh64';
+/**
+ * The block size a proxy hashes the body's blocks by: the object file format's
+ * (`DEFAULT_BLOCK_SIZE`, object/diskfile/format.ts). A node that writes other blocks computes
+ * the proxy's on the side, as it hashed the whole body before.
+ */
+export const FOOTER_BLOCK_BYTES = 64 * 1024;
+const BLOCKS_PREFIX = 'xxh64-blocks-';
+
+/** The `X-Backend-Obj-Checksum` for block checksums of `blockSize`-byte blocks. */
+export function blockChecksumsKind(blockSize: number): string {
+  return `${BLOCKS_PREFIX}${blockSize}`;
+}
+
+/** The block size an `X-Backend-Obj-Checksum` of block checksums names; undefined for any other kind. */
+export function blockChecksumsSize(kind: string | undefined): number | undefined {
+  if (kind === undefined || !kind.startsWith(BLOCKS_PREFIX)) return undefined;
+  const size = Number(kind.slice(BLOCKS_PREFIX.length));
+  return Number.isSafeInteger(size) && size > 0 && size <= 2 ** 30 ? size : undefined;
+}
+
+/**
+ * The xxHash64 of a body's block checksums: block i's is xxHash64(block, seed i), 8 bytes
+ * big-endian, as the object file stores it after each block (object/diskfile/format.ts); this
+ * hashes those 8-byte sums in order, the last (short) block's included. Equal digests mean
+ * equal block checksums, so equal bodies (as a 64-bit hash of the body would).
+ */
+export class BlockChecksumsHash {
+  private readonly blockSize: number;
+  private readonly sums = createXxh64();
+  private readonly sum = Buffer.alloc(8);
+  private block: ReturnType<typeof createXxh64> | undefined;
+  private fill = 0;
+  private index = 0;
+  private done: string | undefined;
+
+  constructor(blockSize: number) {
+    this.blockSize = blockSize;
+  }
+
+  update(chunk: Uint8Array): void {
+    if (this.done !== undefined) throw new Error('update after digest');
+    let at = 0;
+    while (at < chunk.length) {
+      const n = Math.min(this.blockSize - this.fill, chunk.length - at);
+      const piece = n === chunk.length ? chunk : chunk.subarray(at, at + n);
+      at += n;
+      if (this.fill === 0 && n === this.blockSize) {
+        this.add(xxh64(piece, BigInt(this.index)));
+        continue;
+      }
+      (this.block ??= createXxh64(BigInt(this.index))).update(piece);
+      this.fill += n;
+      if (this.fill === this.blockSize) this.endBlock();
+    }
+  }
+
+  /** The digest, 16 hex digits (the body ends at the first call). */
+  digestHex(): string {
+    if (this.done === undefined) {
+      if (this.fill > 0) this.endBlock();
+      this.done = this.sums.digestHex();
+    }
+    return this.done;
+  }
+
+  private endBlock(): void {
+    this.add((this.block as ReturnType<typeof createXxh64>).digest());
+    this.block = undefined;
+    this.fill = 0;
+  }
+
+  private add(sum: bigint): void {
+    this.sum.writeBigUInt64BE(sum);
+    this.sums.update(this.sum);
+    this.index += 1;
+  }
+}
 
 /** The longest footer document an object server reads. */
 const MAX_FOOTER_BYTES = 64 * 1024;
@@ -46,10 +128,10 @@ export function footerDocument(boundary: string, footer: Readonly<Record<string,
   return Buffer.concat([Buffer.from(`\r\n--${boundary}\r\nX-Document: object metadata\r\nContent-MD5: ${md5}\r\n\r\n`, 'latin1'), json, Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1')]);
 }
 
-/** The body's MD5 and xxHash64, fed as it passes. */
+/** The body's MD5 and the xxHash64 of its block checksums (`blockChecksumsKind(FOOTER_BLOCK_BYTES)`), fed as it passes. */
 export class BodyHashes {
   private readonly md5 = createHash('md5');
-  private readonly xxh = createXxh64();
+  private readonly xxh = new BlockChecksumsHash(FOOTER_BLOCK_BYTES);
   private done?: Record<string, string>;
 
   update(chunk: Uint8Array): void {
@@ -64,8 +146,8 @@ export class BodyHashes {
   }
 }
 
-function hashFooter(md5: string, xxh64: string): Record<string, string> {
-  return { Etag: md5, [CHECKSUM_HEADER]: xxh64 };
+function hashFooter(md5: string, checksum: string): Record<string, string> {
+  return { Etag: md5, [CHECKSUM_HEADER]: checksum };
 }
 
 /**

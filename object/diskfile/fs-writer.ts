@@ -1,3 +1,4 @@
+import { createXxh64 } from '../../common/hash-path.ts';
 import { releaseBuffer } from '../../common/release-buffer.ts';
 import { removeFile } from './fd-io.ts';
 import type { FileSink } from './file-sinks.ts';
@@ -33,6 +34,10 @@ export class FsObjectWriter implements ObjectWriter {
   /** The running checksum of the current block (copying sinks only). */
   private blockSum: ReturnType<typeof runningBlockChecksum> | undefined;
   private finished = false;
+  /** The xxHash64 of the block checksums so far, when asked for (`digestBlockChecksums`). */
+  private sums: ReturnType<typeof createXxh64> | undefined;
+  /** The last (short) block's checksum, once made for the digest (commit stores the same). */
+  private lastSum: Buffer | undefined;
   bytesWritten = 0;
 
   constructor(sink: FileSink, tmpPath: string | undefined, blockSize: number, publish: (metadata: Metadata) => Promise<void>, translate: (err: unknown) => unknown = (err) => err) {
@@ -45,6 +50,7 @@ export class FsObjectWriter implements ObjectWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.finished) throw new Error('write after commit or abort');
+    if (this.lastSum) throw new Error('write after the block checksums\' digest');
     try {
       await this.append(chunk);
     } catch (err) {
@@ -68,12 +74,25 @@ export class FsObjectWriter implements ObjectWriter {
     if (this.pendingBytes >= this.sink.gatherBytes || this.pending.length >= FLUSH_PIECES) await this.flush();
   }
 
+  digestBlockChecksums(blockSize: number): (() => string) | undefined {
+    if (blockSize !== this.blockSize || this.bytesWritten > 0) return undefined;
+    const sums = createXxh64();
+    this.sums = sums;
+    return () => {
+      if (this.blockFill > 0 && !this.lastSum) {
+        this.lastSum = this.sink.copies ? this.runningSum() : blockChecksumOf(this.parts, this.blockIndex);
+        sums.update(this.lastSum);
+      }
+      return sums.digestHex();
+    };
+  }
+
   async commit(metadata: Metadata): Promise<void> {
     if (this.finished) throw new Error('commit after commit or abort');
     const length = Number(metadata['Content-Length']);
     if (length !== this.bytesWritten) throw new Error(`Content-Length ${metadata['Content-Length']} but ${this.bytesWritten} bytes written`);
     if (this.blockFill > 0) {
-      if (this.sink.copies) this.pending.push(this.runningSum());
+      if (this.sink.copies) this.pending.push(this.lastSum ?? this.runningSum());
       else this.sealBlock();
     }
     const metaBytes = encodeMetadata(metadata);
@@ -118,6 +137,7 @@ export class FsObjectWriter implements ObjectWriter {
       offset += n;
       if (this.blockFill === this.blockSize) {
         const sum = whole ? blockChecksum(piece, this.blockIndex) : this.runningSum();
+        this.sums?.update(sum);
         this.nextBlock();
         await this.sink.append([sum], sum.length);
       }
@@ -138,7 +158,8 @@ export class FsObjectWriter implements ObjectWriter {
   }
 
   private sealBlock(): void {
-    const sum = blockChecksumOf(this.parts, this.blockIndex);
+    const sum = this.lastSum ?? blockChecksumOf(this.parts, this.blockIndex);
+    if (!this.lastSum) this.sums?.update(sum);
     this.pending.push(...this.parts, sum);
     this.pendingBytes += this.blockFill + sum.length;
     this.parts = [];

@@ -100,6 +100,14 @@ export interface ObjectWriter {
   write(chunk: Uint8Array): Promise<void>;
   readonly bytesWritten: number;
   /**
+   * Keeps the xxHash64 of the block checksums the writer stores, for a body whose sender sent
+   * that (put-footer's `BlockChecksumsHash`), so its bytes need no second hash: call before
+   * the first write; the function it returns gives the digest once the last byte is written
+   * (before `commit`). Undefined (or absent) when the writer's blocks are not `blockSize`
+   * bytes or it keeps no block checksums: the caller hashes the body itself.
+   */
+  digestBlockChecksums?(blockSize: number): (() => string) | undefined;
+  /**
    * Makes this version durable and current: metadata must include `X-Timestamp`, `ETag`,
    * `Content-Length` (= bytes written) and `name`. Resolves only once it survives a crash.
    */

@@ -6,7 +6,7 @@ import { type BackendDeps, makeRequests, send, type Target } from '../backend-re
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
 import { BatchPool, batchChunks, UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from '../../common/http/chunk-batches.ts';
-import { BodyHashes, BOUNDARY_HEADER, CHECKSUM_HEADER, FOOTER_HEADER, footerDocument, footerPreamble, hashFooterLength, newBoundary, OBJ_LENGTH_HEADER } from '../../common/http/put-footer.ts';
+import { BodyHashes, BOUNDARY_HEADER, blockChecksumsKind, CHECKSUM_HEADER, FOOTER_BLOCK_BYTES, FOOTER_HEADER, footerDocument, footerPreamble, hashFooterLength, newBoundary, OBJ_LENGTH_HEADER } from '../../common/http/put-footer.ts';
 
 /** A body sent in a MIME document with a footer after it (`common/http/put-footer.ts`). */
 interface Framing {
@@ -62,7 +62,7 @@ class Putter {
       // whole document (Swift's goes chunked; a known length lets the object server release
       // the pieces it receives).
       const { 'content-length': length, ...rest } = slotHeaders;
-      headers = { ...rest, [FOOTER_HEADER]: 'yes', [BOUNDARY_HEADER]: framing.boundary, [CHECKSUM_HEADER]: 'xxh64' };
+      headers = { ...rest, [FOOTER_HEADER]: 'yes', [BOUNDARY_HEADER]: framing.boundary, [CHECKSUM_HEADER]: blockChecksumsKind(FOOTER_BLOCK_BYTES) };
       if (length !== undefined) {
         headers[OBJ_LENGTH_HEADER] = length;
         headers['content-length'] = String(framing.preamble.length + Number(length) + framing.footerLength);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../../common/config.ts';
-import { HashPath } from '../../../common/hash-path.ts';
-import { BodyHashes, footerDocument, footerPreamble, newBoundary } from '../../../common/http/put-footer.ts';
+import { HashPath, xxh64Hex } from '../../../common/hash-path.ts';
+import { BlockChecksumsHash, BodyHashes, footerDocument, footerPreamble, newBoundary } from '../../../common/http/put-footer.ts';
 import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
 import { type HttpServer, listen } from '../../../common/http/server.ts';
 import { nullLogger } from '../../../common/logger.ts';
@@ -225,7 +225,7 @@ test('chunked uploads work; the ETag header is checked (422, nothing stored)', (
     assert.is(quoted.status, 201);
   }));
 
-test("a body with a footer (Swift's MIME PUT): the proxy's xxHash64 is checked and its MD5 stored; a changed byte, a wrong MD5 or a short body is refused and nothing is stored", () =>
+test("a body with a footer (Swift's MIME PUT): the proxy's checksum of the block checksums is checked and its MD5 stored; a changed byte, a wrong MD5 or a short body is refused and nothing is stored", () =>
   withRig(async (r) => {
     const body = randomBytes(300 * 1024);
     const hashes = new BodyHashes();
@@ -233,7 +233,7 @@ test("a body with a footer (Swift's MIME PUT): the proxy's xxHash64 is checked a
     const footer = hashes.footer();
     const boundary = newBoundary();
     const doc = (data: Buffer, f: Record<string, string>): Buffer => Buffer.concat([footerPreamble(boundary), data, footerDocument(boundary, f)]);
-    const mime = (extra: Record<string, string> = {}): Record<string, string> => ({ 'X-Backend-Obj-Metadata-Footer': 'yes', 'X-Backend-Obj-Multipart-Mime-Boundary': boundary, 'X-Backend-Obj-Checksum': 'xxh64', 'X-Backend-Obj-Content-Length': String(body.length), ...extra });
+    const mime = (extra: Record<string, string> = {}): Record<string, string> => ({ 'X-Backend-Obj-Metadata-Footer': 'yes', 'X-Backend-Obj-Multipart-Mime-Boundary': boundary, 'X-Backend-Obj-Checksum': 'xxh64-blocks-65536', 'X-Backend-Obj-Content-Length': String(body.length), ...extra });
     const ok = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), ...mime() }, doc(body, footer));
     assert.is(ok.status, 201);
     assert.is(ok.headers['etag'], md5(body));
@@ -246,6 +246,21 @@ test("a body with a footer (Swift's MIME PUT): the proxy's xxHash64 is checked a
     changed[200_000] = (changed[200_000] as number) ^ 1;
     const corrupt = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...mime() }, doc(changed, footer));
     assert.is(corrupt.status, 422);
+    // In the last, short block too (its checksum is made before the commit, not at it).
+    const lastChanged = Buffer.from(body);
+    lastChanged[body.length - 1] = (lastChanged[body.length - 1] as number) ^ 1;
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...mime() }, doc(lastChanged, footer))).status, 422);
+    // A proxy from before the block checksums sends the body's own xxHash64: still checked.
+    const older = { ...footer, 'x-backend-obj-checksum': xxh64Hex(body) };
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/older', { ...putHeaders(r, ts(2)), ...mime({ 'X-Backend-Obj-Checksum': 'xxh64' }) }, doc(body, older))).status, 201);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...mime({ 'X-Backend-Obj-Checksum': 'xxh64' }) }, doc(changed, older))).status, 422);
+    // Blocks of another size than the node writes: it hashes them on the side.
+    const small = new BlockChecksumsHash(4096);
+    small.update(body);
+    const other = { ...footer, 'x-backend-obj-checksum': small.digestHex() };
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/other', { ...putHeaders(r, ts(2)), ...mime({ 'X-Backend-Obj-Checksum': 'xxh64-blocks-4096' }) }, doc(body, other))).status, 201);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...mime({ 'X-Backend-Obj-Checksum': 'xxh64-blocks-4096' }) }, doc(changed, other))).status, 422);
+    assert.is(md5((await r.req('GET', '/sda/1/AUTH_a/c/other')).body), md5(body));
     // Without the checksum, the object server hashes MD5 itself and checks the footer's (Swift's way).
     const wrongEtag = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(3)), ...mime({ 'X-Backend-Obj-Checksum': '' }) }, doc(body, { Etag: md5(changed) }));
     assert.is(wrongEtag.status, 422);

@@ -3,9 +3,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { xxh64Hex } from '../../../../common/hash-path.ts';
 import { HttpError } from '../../../../common/http/http-error.ts';
-import { BodyHashes, footerDocument, footerPreamble, newBoundary, readFooteredBody } from '../../../../common/http/put-footer.ts';
+import { BlockChecksumsHash, BodyHashes, blockChecksumsKind, blockChecksumsSize, footerDocument, footerPreamble, newBoundary, readFooteredBody } from '../../../../common/http/put-footer.ts';
+import { blockChecksum } from '../../../../object/diskfile/format.ts';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
+
+/** The xxHash64 of `body`'s block checksums as the object file stores them, from their definition. */
+function blockSumsDigest(body: Buffer, blockSize: number): string {
+  const sums: Buffer[] = [];
+  for (let at = 0, i = 0; at < body.length; at += blockSize, i++) sums.push(blockChecksum(body.subarray(at, at + blockSize), i));
+  return xxh64Hex(Buffer.concat(sums));
+}
 
 /** `doc` cut into pieces of the given sizes (the last takes the rest). */
 async function* cut(doc: Buffer, sizes: readonly number[]): AsyncGenerator<Uint8Array> {
@@ -43,12 +51,12 @@ test('the body and the footer come back as sent, wherever the pieces are cut, ev
   const hashes = new BodyHashes();
   hashes.update(body);
   const footer = hashes.footer();
-  assert.equal(footer, { Etag: md5(body), 'x-backend-obj-checksum': xxh64Hex(body) });
+  assert.equal(footer, { Etag: md5(body), 'x-backend-obj-checksum': blockSumsDigest(body, 65536) });
   const doc = Buffer.concat([footerPreamble(boundary), body, footerDocument(boundary, footer)]);
   for (const size of [1, 7, 67, 68, 69, 1000, 4096, doc.length]) {
     const got = await read(doc, boundary, Array(doc.length).fill(size));
     assert.is(md5(got.data), md5(body), `pieces of ${size}`);
-    assert.equal(got.footer, { etag: md5(body), 'x-backend-obj-checksum': xxh64Hex(body) });
+    assert.equal(got.footer, { etag: md5(body), 'x-backend-obj-checksum': blockSumsDigest(body, 65536) });
   }
   for (let i = 0; i < 50; i++) {
     const sizes = Array.from({ length: 200 }, () => 1 + Math.floor(Math.random() * 200));
@@ -91,3 +99,22 @@ test('with the body length given, the body is taken by its length, the delimiter
 });
 
 test.run();
+
+test("the footer's block checksums digest is the object file's block checksums hashed, wherever the body is cut", () => {
+  for (const [length, blockSize] of [[0, 65536], [1, 65536], [65536, 65536], [65537, 65536], [300 * 1024, 65536], [10_000, 4096], [3 * 4096, 4096]] as const) {
+    const body = randomBytes(length);
+    const expected = blockSumsDigest(body, blockSize);
+    for (const cuts of [[length], [1, 4095, 4096, 61440, 65535, 2], Array.from({ length: 40 }, () => 1 + Math.floor(Math.random() * 20_000))]) {
+      const hash = new BlockChecksumsHash(blockSize);
+      let at = 0;
+      for (const n of cuts) {
+        hash.update(body.subarray(at, at + n));
+        at += n;
+      }
+      hash.update(body.subarray(at));
+      assert.is(hash.digestHex(), expected, `${length} bytes in ${blockSize}-byte blocks, cut ${cuts.slice(0, 6).join(',')}`);
+    }
+  }
+  assert.is(blockChecksumsSize(blockChecksumsKind(65536)), 65536);
+  for (const kind of [undefined, 'xxh64', 'xxh64-blocks-', 'xxh64-blocks-0', 'xxh64-blocks-x', 'xxh64-blocks-1.5']) assert.is(blockChecksumsSize(kind), undefined, String(kind));
+});
