@@ -6,6 +6,7 @@
  * per GiB for each round. The client's hashing is done before the clock starts.
  *
  *   node bench/object-put-cost.ts [--dir DIR] [--size-mib 64] [--count 8] [--parallel 4] [--rounds 4] [--checksum xxh64|blocks]
+ *       [--server-root DIR]   (the object server of another checkout, for A/B runs: `git archive REV | tar -x -C DIR`)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { splitArgs } from '../common/cli-args.ts';
 import { BodyHashes, BOUNDARY_HEADER, blockChecksumsKind, CHECKSUM_HEADER, FOOTER_BLOCK_BYTES, FOOTER_HEADER, footerDocument, footerPreamble, newBoundary, OBJ_LENGTH_HEADER, XXH64_CHECKSUM } from '../common/http/put-footer.ts';
 import { xxh64Hex } from '../common/hash-path.ts';
 
-const { flags } = splitArgs(process.argv.slice(2), new Set(['dir', 'size-mib', 'count', 'parallel', 'rounds', 'checksum']));
+const { flags } = splitArgs(process.argv.slice(2), new Set(['dir', 'size-mib', 'count', 'parallel', 'rounds', 'checksum', 'server-root']));
 const sizeMib = Number(flags.get('size-mib') ?? 64);
 const count = Number(flags.get('count') ?? 8);
 const parallel = Number(flags.get('parallel') ?? 4);
@@ -25,7 +26,8 @@ const rounds = Number(flags.get('rounds') ?? 4);
 const devices = flags.get('dir') ?? (await mkdtemp(join(tmpdir(), 'bench-object-put-')));
 await mkdir(join(devices, 'sda'), { recursive: true });
 
-const child = spawn(process.execPath, [join(import.meta.dirname, '../test/helpers/object-server-process.ts'), devices], { stdio: ['ignore', 'pipe', 'inherit'] });
+const serverRoot = flags.get('server-root') ?? join(import.meta.dirname, '..');
+const child = spawn(process.execPath, [join(serverRoot, 'test/helpers/object-server-process.ts'), devices], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise<number>((resolve) => child.stdout.on('data', (c: Buffer) => resolve(Number(/listening (\d+)/.exec(c.toString())?.[1]))));
 const agent = new Agent({ keepAlive: true, maxSockets: parallel });
 

@@ -5,8 +5,8 @@ import { validateInternalNames } from '../common/reserved-name.ts';
 import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type HeaderBag, headerToUtf8 } from '../common/constraints.ts';
 import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
-import { ClientDisconnectError, readBody } from '../common/http/body-reader.ts';
-import { BlockChecksumsHash, BOUNDARY_HEADER, blockChecksumsSize, CHECKSUM_HEADER, FOOTER_HEADER, OBJ_LENGTH_HEADER, readFooteredBody, XXH64_CHECKSUM } from '../common/http/put-footer.ts';
+import { ClientDisconnectError, pumpBody, readBody } from '../common/http/body-reader.ts';
+import { BlockChecksumsHash, BOUNDARY_HEADER, blockChecksumsSize, CHECKSUM_HEADER, FOOTER_HEADER, FooteredBody, OBJ_LENGTH_HEADER, readFooteredBody, XXH64_CHECKSUM } from '../common/http/put-footer.ts';
 import { createXxh64 } from '../common/hash-path.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
 import { commonHttpError } from '../common/http/domain-status.ts';
@@ -164,15 +164,38 @@ export class ObjectServer {
     const writerSums = blockSize === undefined ? undefined : writer.digestBlockChecksums?.(blockSize);
     const hash = writerSums ? undefined : blockSize !== undefined ? new BlockChecksumsHash(blockSize) : checksummed ? createXxh64() : createHash('md5');
     try {
-      const body = readBody(req.body, this.config.objectServer.client_timeout * 1000);
-      const mime = footered ? readFooteredBody(body, boundary as string, expected) : undefined;
-      for await (const chunk of mime ? mime.data : body) {
-        hash?.update(chunk);
-        await writer.write(chunk);
+      const idleMs = this.config.objectServer.client_timeout * 1000;
+      let footer: Record<string, string> = {};
+      if (expected !== undefined) {
+        // A body of known length is taken chunk by chunk as it arrives, without a promise per
+        // chunk (only a disk write is waited for).
+        const mime = footered ? new FooteredBody(boundary as string, expected) : undefined;
+        let piece: Buffer | undefined;
+        const emit = (data: Buffer): void => {
+          piece = data;
+        };
+        await pumpBody(req.body, idleMs, (chunk) => {
+          piece = chunk;
+          if (mime) {
+            piece = undefined;
+            mime.take(chunk, emit);
+            if (!piece) return undefined;
+          }
+          hash?.update(piece);
+          return writer.writeNow ? writer.writeNow(piece) : writer.write(piece);
+        });
+        if (mime) footer = mime.end();
+      } else {
+        const body = readBody(req.body, idleMs);
+        const mime = footered ? readFooteredBody(body, boundary as string) : undefined;
+        for await (const chunk of mime ? mime.data : body) {
+          hash?.update(chunk);
+          await writer.write(chunk);
+        }
+        if (mime) footer = mime.footer();
       }
       // (Only a MIME body can run past its length: Swift takes either as a client disconnect.)
       if (expected !== undefined && writer.bytesWritten !== expected) throw new ClientDisconnectError(`body of ${writer.bytesWritten} bytes, ${expected} announced`);
-      const footer = mime?.footer() ?? {};
       let etag: string;
       if (checksummed) {
         const sum = writerSums ? writerSums() : (hash as { digestHex(): string }).digestHex();

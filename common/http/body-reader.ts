@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { SwiftError } from '../errors.ts';
 
 /** The client sent no body bytes for `ms` (Swift's `client_timeout`): 408. */
@@ -67,4 +68,108 @@ export async function* readBody(body: AsyncIterable<unknown>, idleMs: number): A
     clearTimeout(timer);
     await iterator.return?.();
   }
+}
+
+/**
+ * Hands a request body's chunks to `take` as they arrive (`data` events): no promise or
+ * generator step per chunk, where `readBody` over the request's async iterator took several
+ * (a large share of an object server's CPU under large PUTs: docs/performance.md, "Large PUTs:
+ * the object server's share"). While a promise `take` returned is pending (the chunk is on its
+ * way to disk), the request is paused: backpressure to the client, and chunks stay in order.
+ * Resolves once the body ended and the last `take` settled.
+ *
+ * Fails as `readBody` does: `ClientTimeoutError` when the client sends nothing for `idleMs`
+ * (time spent waiting for `take` does not count), `ClientDisconnectError` when the connection
+ * breaks; a failure of `take` fails it too. A timed-out request is destroyed; after a failure
+ * of `take` the rest of the body is left unread (the HTTP server reads past it once the
+ * answer, a 507 say, is sent: `readBody` destroyed the request, so a client still sending got a
+ * reset instead).
+ */
+export function pumpBody(body: Readable, idleMs: number, take: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let busy: Promise<void> | undefined;
+    let ended = false;
+    // The idle timer ticks a few times per `idleMs` and counts quiet ticks, instead of being
+    // pushed back for every chunk.
+    const tickMs = Math.max(1, Math.floor(idleMs / 8));
+    let chunks = 0;
+    let chunksAtTick = 0;
+    let quietMs = 0;
+    /** `destroy`: the client failed (timed out); a failure of `take` leaves the rest of the body to the server, which reads it past once it answered (so a 507 reaches the client). */
+    const finish = (err?: Error, destroy = false): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      if (err) {
+        // An error after this is the stream's own business, but must not be an uncaught one.
+        body.on('error', () => {});
+        if (destroy && !ended) body.destroy();
+        else body.pause();
+        reject(err);
+      } else resolve();
+    };
+    const settle = (p: Promise<void>): void => {
+      busy = p;
+      body.pause();
+      p.then(
+        () => {
+          busy = undefined;
+          quietMs = 0;
+          if (ended) finish();
+          else if (!settled) body.resume();
+        },
+        (err: Error) => finish(err),
+      );
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks++;
+      let p: Promise<void> | undefined;
+      try {
+        p = take(chunk);
+      } catch (err) {
+        finish(err as Error);
+        return;
+      }
+      if (p) settle(p);
+    };
+    const onEnd = (): void => {
+      ended = true;
+      if (!busy) finish();
+    };
+    const onError = (err: Error): void => finish(new ClientDisconnectError(`request body broken: ${err.message}`, { cause: err }));
+    const onClose = (): void => {
+      if (!ended) finish(new ClientDisconnectError('request body broken: the connection closed before the body ended'));
+    };
+    const tick = (): void => {
+      if (settled) return;
+      if (busy || chunks !== chunksAtTick) {
+        chunksAtTick = chunks;
+        quietMs = 0;
+      } else if ((quietMs += tickMs) >= idleMs) {
+        finish(new ClientTimeoutError(idleMs), true);
+        return;
+      }
+      timer.refresh();
+    };
+    const timer = setTimeout(tick, tickMs);
+    if (body.readableEnded) {
+      ended = true;
+      finish();
+      return;
+    }
+    // Broken before reading began: no event will come to say so.
+    if (body.destroyed) {
+      finish(new ClientDisconnectError(`request body broken: ${body.errored?.message ?? 'the connection closed before the body ended'}`));
+      return;
+    }
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.on('error', onError);
+    body.once('close', onClose);
+  });
 }

@@ -171,73 +171,17 @@ export function hashFooterLength(boundary: string): number {
  * under large PUTs.
  */
 export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: string, length?: number): { data: AsyncIterable<Buffer>; footer(): Record<string, string> } {
-  const opening = Buffer.from(`--${boundary}\r\n`, 'latin1');
-  const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+  const parser = new FooteredBody(boundary, length);
   let footer: Record<string, string> | undefined;
   async function* data(): AsyncGenerator<Buffer> {
-    let head: Buffer | undefined = Buffer.alloc(0);
-    /** The end of the last chunk, when it may be the start of the delimiter. */
-    let carry: Buffer | undefined;
-    /** From the delimiter on: the footer document. */
-    let tail: Buffer[] | undefined;
-    let tailBytes = 0;
-    /** Body bytes still to come, when the length is known. */
-    let remaining = length;
+    const out: Buffer[] = [];
+    const emit = (piece: Buffer): void => void out.push(piece);
     for await (const raw of body) {
-      let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (tail) {
-        tail.push(chunk);
-        tailBytes += chunk.length;
-        if (tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
-        continue;
-      }
-      if (head !== undefined) {
-        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (head.length > MAX_PREAMBLE_BYTES) throw new HttpError(400, 'no object body MIME doc');
-          continue;
-        }
-        if (!head.subarray(0, opening.length).equals(opening)) throw new HttpError(400, 'body does not start with the MIME boundary');
-        chunk = head.subarray(end + 4);
-        head = undefined;
-      }
-      if (remaining !== undefined) {
-        if (chunk.length <= remaining) {
-          remaining -= chunk.length;
-          if (chunk.length > 0) yield chunk;
-          continue;
-        }
-        if (remaining > 0) yield chunk.subarray(0, remaining);
-        tail = [chunk.subarray(remaining)];
-        tailBytes = chunk.length - remaining;
-        remaining = 0;
-        if (tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
-        continue;
-      }
-      if (carry) {
-        // The last chunk ended with what may be the start of the delimiter (rare: it needs a
-        // CR in its last bytes): look at it again with this one.
-        chunk = Buffer.concat([carry, chunk]);
-        carry = undefined;
-      }
-      const at = chunk.indexOf(delimiter);
-      if (at >= 0) {
-        if (at > 0) yield chunk.subarray(0, at);
-        tail = [chunk.subarray(at)];
-        tailBytes = chunk.length - at;
-        continue;
-      }
-      const partial = delimiterStart(chunk, delimiter);
-      if (partial < chunk.length) {
-        if (partial > 0) yield chunk.subarray(0, partial);
-        carry = chunk.subarray(partial);
-      } else if (chunk.length > 0) {
-        yield chunk;
-      }
+      parser.take(Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), emit);
+      for (const piece of out) yield piece;
+      out.length = 0;
     }
-    if (!tail) throw new HttpError(400, "couldn't find footer MIME doc");
-    footer = parseFooterDocument(Buffer.concat(tail), delimiter);
+    footer = parser.end();
   }
   return {
     data: { [Symbol.asyncIterator]: data },
@@ -246,6 +190,97 @@ export function readFooteredBody(body: AsyncIterable<Uint8Array>, boundary: stri
       return footer;
     },
   };
+}
+
+/**
+ * `readFooteredBody`'s parser, fed chunk by chunk without a promise (for a reader that takes
+ * chunks as they arrive, `pumpBody`): `take` passes the object's bytes in each chunk to
+ * `emit` (at most one piece per chunk when the length is known; the chunk itself where it is
+ * all body), `end` checks and returns the footer once the document is all in.
+ */
+export class FooteredBody {
+  private readonly opening: Buffer;
+  private readonly delimiter: Buffer;
+  /** Before the object's bytes: what came of the part headers. */
+  private head: Buffer | undefined = Buffer.alloc(0);
+  /** The end of the last chunk, when it may be the start of the delimiter. */
+  private carry: Buffer | undefined;
+  /** From the delimiter on: the footer document. */
+  private tail: Buffer[] | undefined;
+  private tailBytes = 0;
+  /** Body bytes still to come, when the length is known. */
+  private remaining: number | undefined;
+
+  constructor(boundary: string, length?: number) {
+    this.opening = Buffer.from(`--${boundary}\r\n`, 'latin1');
+    this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    this.remaining = length;
+  }
+
+  take(raw: Buffer, emit: (piece: Buffer) => void): void {
+    let chunk = raw;
+    if (this.tail) {
+      this.tail.push(chunk);
+      this.tailBytes += chunk.length;
+      if (this.tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
+      return;
+    }
+    if (this.head !== undefined) {
+      const head: Buffer = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > MAX_PREAMBLE_BYTES) throw new HttpError(400, 'no object body MIME doc');
+        this.head = head;
+        return;
+      }
+      if (!head.subarray(0, this.opening.length).equals(this.opening)) throw new HttpError(400, 'body does not start with the MIME boundary');
+      chunk = head.subarray(end + 4);
+      this.head = undefined;
+    }
+    const remaining = this.remaining;
+    if (remaining !== undefined) {
+      if (chunk.length <= remaining) {
+        this.remaining = remaining - chunk.length;
+        if (chunk.length > 0) emit(chunk);
+        return;
+      }
+      if (remaining > 0) emit(chunk.subarray(0, remaining));
+      this.startTail(chunk.subarray(remaining));
+      this.remaining = 0;
+      return;
+    }
+    if (this.carry) {
+      // The last chunk ended with what may be the start of the delimiter (rare: it needs a
+      // CR in its last bytes): look at it again with this one.
+      chunk = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    const at = chunk.indexOf(this.delimiter);
+    if (at >= 0) {
+      if (at > 0) emit(chunk.subarray(0, at));
+      this.startTail(chunk.subarray(at));
+      return;
+    }
+    const partial = delimiterStart(chunk, this.delimiter);
+    if (partial < chunk.length) {
+      if (partial > 0) emit(chunk.subarray(0, partial));
+      this.carry = chunk.subarray(partial);
+    } else if (chunk.length > 0) {
+      emit(chunk);
+    }
+  }
+
+  /** The checked footer, once the whole document was taken. */
+  end(): Record<string, string> {
+    if (!this.tail) throw new HttpError(400, "couldn't find footer MIME doc");
+    return parseFooterDocument(Buffer.concat(this.tail), this.delimiter);
+  }
+
+  private startTail(first: Buffer): void {
+    this.tail = [first];
+    this.tailBytes = first.length;
+    if (this.tailBytes > MAX_FOOTER_BYTES) throw new HttpError(400, 'footer MIME doc too large');
+  }
 }
 
 /** Where a prefix of `delimiter` begins at the very end of `chunk` (its length if nowhere). */

@@ -16,8 +16,12 @@ export interface FileSink {
    * for a full collection, which made a large upload's memory balloon).
    */
   readonly gatherBytes: number;
-  /** Appends bytes after everything appended so far (the file starts after `HEADER_SIZE`). */
-  append(buffers: readonly Buffer[], bytes: number): Promise<void>;
+  /**
+   * Appends bytes after everything appended so far (the file starts after `HEADER_SIZE`).
+   * Undefined when done at once (a copy into memory), else a promise to wait for before the
+   * next call.
+   */
+  append(buffers: readonly Buffer[], bytes: number): Promise<void> | undefined;
   /** Appends `tail`, writes `header` at offset 0, fdatasyncs and closes. */
   finish(header: Buffer, tail: readonly Buffer[]): Promise<void>;
   /** Closes without finishing (the caller removes the file). */
@@ -92,18 +96,27 @@ export class DirectSink implements FileSink {
     slab.fill(0, 0, HEADER_SIZE);
   }
 
-  async append(buffers: readonly Buffer[]): Promise<void> {
+  append(buffers: readonly Buffer[]): Promise<void> | undefined {
+    return this.copyFrom(buffers, 0, 0);
+  }
+
+  /** Copies `buffers` from `buffers[i]`'s byte `offset` on; only a full slab waits (for its write). */
+  private copyFrom(buffers: readonly Buffer[], i: number, offset: number): Promise<void> | undefined {
     const slab = this.slab as Buffer;
-    for (const buf of buffers) {
-      let offset = 0;
+    for (; i < buffers.length; i++, offset = 0) {
+      const buf = buffers[i] as Buffer;
       while (offset < buf.length) {
         const n = Math.min(slab.length - this.fill, buf.length - offset);
         buf.copy(slab, this.fill, offset, offset + n);
         this.fill += n;
         offset += n;
-        if (this.fill === slab.length) await this.writeSlab(slab.length);
+        if (this.fill === slab.length) {
+          const from = offset;
+          return this.writeSlab(slab.length).then(() => this.copyFrom(buffers, i, from));
+        }
       }
     }
+    return undefined;
   }
 
   async finish(header: Buffer, tail: readonly Buffer[]): Promise<void> {
@@ -177,8 +190,9 @@ export class MemorySink implements FileSink {
   private readonly parts: Buffer[] = [];
   private header: Buffer | undefined;
 
-  async append(buffers: readonly Buffer[]): Promise<void> {
+  append(buffers: readonly Buffer[]): undefined {
     this.parts.push(...buffers);
+    return undefined;
   }
 
   async finish(header: Buffer, tail: readonly Buffer[]): Promise<void> {

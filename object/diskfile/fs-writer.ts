@@ -49,18 +49,29 @@ export class FsObjectWriter implements ObjectWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    await this.writeNow(chunk);
+  }
+
+  writeNow(chunk: Uint8Array): Promise<void> | undefined {
     if (this.finished) throw new Error('write after commit or abort');
     if (this.lastSum) throw new Error('write after the block checksums\' digest');
     try {
-      await this.append(chunk);
+      return this.append(chunk)?.catch((err: unknown) => {
+        throw this.translate(err);
+      });
     } catch (err) {
       throw this.translate(err);
     }
   }
 
-  private async append(chunk: Uint8Array): Promise<void> {
+  private append(chunk: Uint8Array): Promise<void> | undefined {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.sink.copies) return this.writeThrough(buf);
+    if (this.sink.copies) return this.writeThrough(buf, 0);
+    return this.gather(buf, chunk.length);
+  }
+
+  /** Keeps the pieces (a sink that writes from them); writes out only once enough gathered. */
+  private gather(buf: Buffer, length: number): Promise<void> | undefined {
     let offset = 0;
     while (offset < buf.length) {
       const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
@@ -69,9 +80,10 @@ export class FsObjectWriter implements ObjectWriter {
       offset += n;
       if (this.blockFill === this.blockSize) this.sealBlock();
     }
-    this.bytesWritten += chunk.length;
+    this.bytesWritten += length;
     // Many small chunks would make a long vector: write those out sooner.
-    if (this.pendingBytes >= this.sink.gatherBytes || this.pending.length >= FLUSH_PIECES) await this.flush();
+    if (this.pendingBytes >= this.sink.gatherBytes || this.pending.length >= FLUSH_PIECES) return this.flush();
+    return undefined;
   }
 
   digestBlockChecksums(blockSize: number): (() => string) | undefined {
@@ -124,26 +136,34 @@ export class FsObjectWriter implements ObjectWriter {
     if (this.tmpPath !== undefined) removeFile(this.tmpPath);
   }
 
-  /** Hands each piece to the copying sink as it comes; the chunk is released after. */
-  private async writeThrough(buf: Buffer): Promise<void> {
-    let offset = 0;
+  /**
+   * Hands each piece to the copying sink as it comes, from byte `offset` on; the chunk is
+   * released after. Synchronous until the sink has to write (a full slab): only then is there
+   * a promise, which goes on with the rest of the chunk.
+   */
+  private writeThrough(buf: Buffer, offset: number): Promise<void> | undefined {
     while (offset < buf.length) {
       const n = Math.min(this.blockSize - this.blockFill, buf.length - offset);
       const piece = n === buf.length ? buf : buf.subarray(offset, offset + n);
       const whole = this.blockFill === 0 && n === this.blockSize;
       if (!whole) (this.blockSum ??= runningBlockChecksum(this.blockIndex)).update(piece);
-      await this.sink.append([piece], n);
       this.blockFill += n;
+      this.bytesWritten += n;
       offset += n;
+      let sum: Buffer | undefined;
       if (this.blockFill === this.blockSize) {
-        const sum = whole ? blockChecksum(piece, this.blockIndex) : this.runningSum();
+        sum = whole ? blockChecksum(piece, this.blockIndex) : this.runningSum();
         this.sums?.update(sum);
         this.nextBlock();
-        await this.sink.append([sum], sum.length);
+      }
+      const written = this.sink.append(sum ? [piece, sum] : [piece], n + (sum ? sum.length : 0));
+      if (written) {
+        const from = offset;
+        return written.then(() => this.writeThrough(buf, from));
       }
     }
-    this.bytesWritten += buf.length;
     releaseBuffer(buf);
+    return undefined;
   }
 
   /** The checksum of the current block, from what the running hash has seen. */

@@ -98,6 +98,11 @@ export interface ObjectWriter {
    * release its memory once copied. Do not read or reuse it after the call.
    */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * `write`, without a promise when the chunk was taken at once (copied into memory bound for
+   * the disk): a caller taking chunks as they arrive waits only when one is returned.
+   */
+  writeNow?(chunk: Uint8Array): Promise<void> | undefined;
   readonly bytesWritten: number;
   /**
    * Keeps the xxHash64 of the block checksums the writer stores, for a body whose sender sent

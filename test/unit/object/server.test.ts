@@ -477,11 +477,18 @@ test('a device that fills up during an upload (the writer fails with DiskFileNoS
           async create(expectedSize?: number) {
             const writer = await df.create(expectedSize);
             let bytes = 0;
+            const fill = (chunk: Uint8Array): void => {
+              bytes += chunk.length;
+              if (bytes > 200_000) throw asNoSpace(location.device, Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+            };
             return Object.assign(Object.create(writer) as typeof writer, {
               async write(chunk: Uint8Array) {
-                bytes += chunk.length;
-                if (bytes > 200_000) throw asNoSpace(location.device, Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+                fill(chunk);
                 await writer.write(chunk);
+              },
+              writeNow(chunk: Uint8Array) {
+                fill(chunk);
+                return writer.writeNow?.(chunk);
               },
             });
           },
