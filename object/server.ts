@@ -166,25 +166,24 @@ export class ObjectServer {
     try {
       const idleMs = this.config.objectServer.client_timeout * 1000;
       let footer: Record<string, string> = {};
-      if (expected !== undefined) {
-        // A body of known length is taken chunk by chunk as it arrives, without a promise per
-        // chunk (only a disk write is waited for).
-        const mime = footered ? new FooteredBody(boundary as string, expected) : undefined;
+      if (footered && expected !== undefined) {
+        // A streamed body of known length (the proxy's large PUTs) is taken chunk by chunk as
+        // it arrives, without a promise per chunk (only a disk write is waited for). Small
+        // whole bodies keep `readBody`: the new path was measured for large PUTs only.
+        const mime = new FooteredBody(boundary as string, expected);
+        // With the length known, the parser passes on at most one piece per chunk.
         let piece: Buffer | undefined;
         const emit = (data: Buffer): void => {
           piece = data;
         };
         await pumpBody(req.body, idleMs, (chunk) => {
-          piece = chunk;
-          if (mime) {
-            piece = undefined;
-            mime.take(chunk, emit);
-            if (!piece) return undefined;
-          }
+          piece = undefined;
+          mime.take(chunk, emit);
+          if (!piece) return undefined;
           hash?.update(piece);
           return writer.writeNow ? writer.writeNow(piece) : writer.write(piece);
         });
-        if (mime) footer = mime.end();
+        footer = mime.end();
       } else {
         const body = readBody(req.body, idleMs);
         const mime = footered ? readFooteredBody(body, boundary as string) : undefined;
