@@ -19,6 +19,8 @@ import { ProxyMetrics } from './metrics.ts';
 import { defaultPipelineConfig, type PipelineConfig, proxyPipeline } from './pipeline.ts';
 import { pipeline, type ProxyHandler, type ProxyRequest } from './request.ts';
 import { markOwnChunks } from '../common/release-buffer.ts';
+import { readBodyPieces } from '../common/http/body-pieces.ts';
+import { offerPieces } from '../common/http/offered-pieces.ts';
 
 export interface ProxyServerConfig {
   readonly proxy: ConfigOf<typeof proxyServerSchema>;
@@ -109,8 +111,9 @@ export class ProxyServer {
       query: req.query,
       rawQuery: req.rawQuery,
       headers: { ...req.headers },
-      // The client's socket data: nothing else holds a chunk once the proxy has read it.
-      body: markOwnChunks(req.body),
+      // The client's socket data: nothing else holds a chunk once the proxy has read it; a
+      // large PUT reads it in 1 MiB pieces instead (`offerPieces`).
+      body: offerPieces(markOwnChunks(req.body), ({ idleMs }) => readBodyPieces(req.body, { idleMs, releaseChunks: true })),
       remoteAddress: req.remoteAddress,
       signal: req.signal,
       env: { transId, logger: this.deps.logger.child({ txn: transId }) },

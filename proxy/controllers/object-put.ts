@@ -6,6 +6,7 @@ import { type BackendDeps, makeRequests, send, type Target } from '../backend-re
 import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
 import { BatchPool, batchChunks, UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from '../../common/http/chunk-batches.ts';
+import { offeredPieces } from '../../common/http/offered-pieces.ts';
 import { BodyHashes, BOUNDARY_HEADER, blockChecksumsKind, CHECKSUM_HEADER, FOOTER_BLOCK_BYTES, FOOTER_HEADER, footerDocument, footerPreamble, hashFooterLength, newBoundary, OBJ_LENGTH_HEADER } from '../../common/http/put-footer.ts';
 
 /** A body sent in a MIME document with a footer after it (`common/http/put-footer.ts`). */
@@ -272,17 +273,27 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   let total = 0;
   let quorumLost = false;
   const pool = new BatchPool(UPLOAD_PIECE_BYTES);
+  // The client's socket data in lent 1 MiB pieces, copied in its own `data` events, where the
+  // body offers them (the proxy server's requests); else its chunks batched here.
+  const readPieces = offeredPieces(body);
+  const lent = readPieces !== undefined;
+  // A lent piece is filled again once the next is asked for, which happens once every socket
+  // wrote it: a stream body (a backend client without `upload`) queues it, so gets a copy.
+  const copyLent = lent && deps.backend.upload === undefined;
+  const pieces = readPieces ? readPieces({ idleMs: options.clientTimeoutMs }) : batchChunks(readBody(body, options.clientTimeoutMs), { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.releaseChunks === true });
   try {
-    for await (const chunk of batchChunks(readBody(body, options.clientTimeoutMs), { pool, idleFlushMs: UPLOAD_IDLE_FLUSH_MS, releaseSource: options.releaseChunks === true })) {
-      total += chunk.length;
+    for await (const piece of pieces) {
+      total += piece.length;
       if (total > options.maxBytes) throw new HttpError(413, 'Your request is too large.');
-      hashes?.update(chunk);
+      hashes?.update(piece);
+      const chunk = copyLent ? Buffer.from(piece) : piece;
       // Replace first: a new handoff gets the bytes sent so far, then this chunk like the rest.
       await replaceFailed();
       let kept = false;
       if (replayIntact) {
         if (replayBytes + chunk.length <= options.replayBytes) {
-          replay.push(chunk);
+          // The replay buffer outlives a lent piece: it keeps a copy.
+          replay.push(lent && !copyLent ? Buffer.from(chunk) : chunk);
           replayBytes += chunk.length;
           kept = true;
         } else {
@@ -292,8 +303,10 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
       }
       const sent = await Promise.all(putters.map((p) => p.write(chunk)));
       // Every connection is done with the piece: it takes the next bytes (a socket that may
-      // still hold it keeps it from the pool; the replay buffer keeps its own).
-      if (!kept && sent.every(Boolean)) pool.give(chunk);
+      // still hold it keeps it from the pool; the replay buffer keeps its own). A lent piece
+      // goes back when the next is asked for; a node whose write failed is cut off first
+      // (`Putter.fail`), so whatever it still held is never stored.
+      if (!lent && !kept && sent.every(Boolean)) pool.give(chunk);
       if (tooFewLive()) {
         await replaceFailed();
         if (tooFewLive()) {

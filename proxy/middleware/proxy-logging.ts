@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.ts';
 import { countedBody } from '../../common/http/counted-body.ts';
+import { passOfferedPieces } from '../../common/http/offered-pieces.ts';
 import { passOwnChunks } from '../../common/release-buffer.ts';
 import { type ProxyMetrics, requestType } from '../metrics.ts';
 import type { Middleware } from '../request.ts';
@@ -46,7 +47,7 @@ export function proxyLogging(clock: Clock, logRequests: boolean, metrics: ProxyM
 
 /** The request body, counting what the proxy reads of it. */
 function countedRequestBody(body: AsyncIterable<Uint8Array>, add: (bytes: number) => void): AsyncIterable<Uint8Array> {
-  return passOwnChunks(body, {
+  const wrapper = passOwnChunks(body, {
     [Symbol.asyncIterator]() {
       const it = body[Symbol.asyncIterator]();
       return {
@@ -61,4 +62,5 @@ function countedRequestBody(body: AsyncIterable<Uint8Array>, add: (bytes: number
       };
     },
   });
+  return passOfferedPieces(body, wrapper, (piece) => add(piece.byteLength));
 }

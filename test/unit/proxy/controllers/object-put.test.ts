@@ -9,6 +9,10 @@ import { BackendError } from '../../../../common/errors.ts';
 import { createLogger, } from '../../../../common/logger.ts';
 import type { BackendDeps } from '../../../../proxy/backend-requests.ts';
 import { ClientDisconnectError } from '../../../../common/http/body-reader.ts';
+import { readBodyPieces } from '../../../../common/http/body-pieces.ts';
+import { offerPieces } from '../../../../common/http/offered-pieces.ts';
+import { markOwnChunks } from '../../../../common/release-buffer.ts';
+import { PassThrough } from 'node:stream';
 import { putObject, WHOLE_PUT_BYTES } from '../../../../proxy/controllers/object-put.ts';
 import { RingBuilder } from '../../../../ring/builder.ts';
 import { Ring } from '../../../../ring/ring.ts';
@@ -99,6 +103,48 @@ test('regression: with a backend that says when a piece has left, a handoff that
   const stored = d.backend.requests.filter((r) => r.method === 'PUT' && md5(r.body) === md5(data));
   assert.is(stored.length, 3, 'the live primary and two handoffs each got every byte');
   assert.ok(chunks.every((c) => (c.buffer as ArrayBuffer).detached), 'the client chunks were copied into pieces and released');
+});
+
+/** A request body as the proxy server hands it on: socket chunks, offering lent 1 MiB pieces. */
+function offeringBody(chunks: readonly Buffer[]): AsyncIterable<Uint8Array> {
+  const socket = new PassThrough();
+  void (async () => {
+    for (const chunk of chunks) {
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    socket.end();
+  })();
+  return offerPieces(markOwnChunks(socket), ({ idleMs }) => readBodyPieces(socket, { idleMs, releaseChunks: true }));
+}
+
+test('regression: a body read in lent pieces (each filled again once sent) reaches every replica whole, and a handoff that replaces a failed node gets the replayed first piece', async () => {
+  const t = target();
+  const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
+  // The first primary is refused; the second takes part of the first piece, answers 507 and reads no more.
+  const d = deps((node) => (node === primaries[0] ? 'refuse' : node === primaries[1] ? { status: 507, afterBytes: 3 * 64 * 1024 } : { status: 201 }), { upload: true });
+  // 4.5 MiB: pieces filled again several times.
+  const chunks = ownChunks(72, 64 * 1024);
+  const data = Buffer.concat(chunks);
+  const result = await putObject(d, t, [{}, {}, {}], offeringBody(chunks), { ...options, expectedBytes: data.length, releaseChunks: true });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  const stored = d.backend.requests.filter((r) => r.method === 'PUT' && md5(r.body) === md5(data));
+  assert.is(stored.length, 3, 'the live primary and two handoffs each got every byte');
+  assert.ok(chunks.every((c) => (c.buffer as ArrayBuffer).detached), 'the client chunks were copied into pieces and released');
+});
+
+test('lent pieces sent to a backend without `upload` (a stream body, which may queue them) reach every replica whole', async () => {
+  const t = target();
+  const d = deps(() => ({ status: 201 }));
+  const chunks = ownChunks(72, 64 * 1024);
+  const data = Buffer.concat(chunks);
+  const result = await putObject(d, t, [{}, {}, {}], offeringBody(chunks), { ...options, expectedBytes: data.length, releaseChunks: true });
+  assert.is(result.status, 201);
+  assert.is(result.etag, md5(data));
+  const puts = d.backend.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 3);
+  for (const put of puts) assert.is(md5(put.body), md5(data), `${put.node} got a different body`);
 });
 
 test('regression: a node that stops reading mid-upload is dropped after the node timeout (one timer per upload, pushed back per write), and the others still store the object', async () => {
