@@ -34,7 +34,12 @@ export interface BackendRequest {
   readonly bodyTimeoutMs?: number;
 }
 
-/** A response body: stream it, or read it whole; `dump()` discards it and frees the connection. */
+/**
+ * A response body: stream it, or read it whole; `dump()` discards it and frees the connection.
+ * A chunk iterated is the reader's: the client keeps no reference to it, only (undici, paused
+ * mid-read) to the rest of a socket read it is a slice of, which `releaseBuffer` leaves alone. So
+ * a reader that has copied or sent a chunk may release its memory.
+ */
 export interface BackendBodyStream extends AsyncIterable<Buffer> {
   text(): Promise<string>;
   json(): Promise<unknown>;

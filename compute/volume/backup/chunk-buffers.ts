@@ -25,11 +25,11 @@ export class ChunkBuffers {
     this.idleMs = options.idleMs ?? 30_000;
   }
 
-  /** A buffer of `size` bytes (contents undefined), kept or new. */
+  /** A buffer of `size` bytes (contents undefined), kept or new; page-aligned when `size` is a multiple of 64 KiB. */
   take(size: number): Uint8Array {
     const buffer = this.free.get(size)?.pop();
     this.touch();
-    return new Uint8Array(buffer ?? new SharedArrayBuffer(size));
+    return new Uint8Array(buffer ?? alignedShared(size));
   }
 
   /** Gives `buffer` (its whole memory, one `take` answered) back for reuse; the caller must not use it after. */
@@ -45,6 +45,28 @@ export class ChunkBuffers {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.free.clear(), this.idleMs);
     this.timer.unref();
+  }
+}
+
+/** The part of the WebAssembly global used here (this project's TypeScript libraries do not declare it). */
+const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+
+/** WebAssembly's page: a shared memory's bytes start on a boundary of it. */
+const WASM_PAGE = 65536;
+
+/**
+ * Shared memory of `size` bytes that starts on a page boundary when `size` is a multiple of
+ * 64 KiB: a shared WebAssembly memory, which V8 maps on its own pages. A plain
+ * `SharedArrayBuffer`'s bytes start 16 bytes into a page, which O_DIRECT refuses (a restore
+ * writes chunks from this memory straight to the volume: `VolumeFile.writeDirect`).
+ */
+function alignedShared(size: number): SharedArrayBuffer {
+  if (size <= 0 || size % WASM_PAGE !== 0) return new SharedArrayBuffer(size);
+  const pages = size / WASM_PAGE;
+  try {
+    return new wasm.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
+  } catch {
+    return new SharedArrayBuffer(size); // past WebAssembly's limit (4 GiB) or its address space
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Transform } from 'node:stream';
 import { createInflate, createZstdDecompress, zstdCompressSync } from 'node:zlib';
+import { releaseBuffer } from '../../../common/release-buffer.ts';
 import { InvalidBackup } from '../errors.ts';
 import { segmentedDeflate } from './segmented-deflate.ts';
 
@@ -47,6 +48,10 @@ function decompressInto(stream: Transform, body: Uint8Array, out: Uint8Array): P
       }
       out.set(piece, at);
       at += piece.length;
+      // Copied: its memory goes back now. Left to the collector, the pieces (outside V8's heap)
+      // set off full GCs on the chunk workers; zlib writes no more into a piece that fills its
+      // buffer (it takes a new one), and only such a whole piece is released.
+      releaseBuffer(piece);
     });
     stream.on('end', () => resolve(at));
     stream.on('error', reject);

@@ -45,6 +45,12 @@ export interface VolumeFile {
   readInto?(buffer: Uint8Array, position: number): Promise<number>;
   /** @throws {InvalidVolume} past the end of the volume, or on a handle opened read-only. */
   write(position: number, data: Uint8Array): Promise<void>;
+  /**
+   * `write` for a writer that does not read the bytes back soon (a restore): where it can, the
+   * bytes go to the disk without a copy in the page cache. Durable only after `sync`, as `write`.
+   * @throws {InvalidVolume} as `write`
+   */
+  writeDirect?(position: number, data: Uint8Array): Promise<void>;
   /** Makes every write so far durable. */
   sync(): Promise<void>;
   /** Syncs (when written) and releases the handle. */
