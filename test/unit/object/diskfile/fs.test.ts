@@ -30,6 +30,15 @@ function directIo(dir: string): boolean {
   }
 }
 
+/** The object's bytes as a reader gives them (every block checked against its checksum). */
+async function readBack(df: { open(): Promise<{ read(): AsyncIterable<Uint8Array>; close(): Promise<void> }> }): Promise<Buffer> {
+  const reader = await df.open();
+  const parts: Buffer[] = [];
+  for await (const part of reader.read()) parts.push(Buffer.from(part));
+  await reader.close();
+  return Buffer.concat(parts);
+}
+
 async function harness() {
   const dir = await makeTempDir();
   await mkdir(join(dir.path, 'sda'));
@@ -130,11 +139,7 @@ test('a large upload gives each received chunk back once it is on its way to dis
     // (a file system without O_DIRECT, like tmpfs) it writes from the chunks and keeps them.
     const released = chunks.filter((c) => c.length === 0).length;
     assert.is(released, directIo(dir.path) ? chunks.length : 0);
-    const reader = await df.open();
-    const parts: Buffer[] = [];
-    for await (const part of reader.read()) parts.push(Buffer.from(part));
-    await reader.close();
-    assert.ok(Buffer.concat(parts).equals(body));
+    assert.ok((await readBack(df)).equals(body));
   } finally {
     await dir.remove();
   }
@@ -159,11 +164,7 @@ test("a writer's digest of its block checksums is what the proxy's footer comput
       assert.is(digest?.(), proxy.digestHex(), `${size} bytes`);
       await writer.commit({ name: `/a/c/o${size}`, 'X-Timestamp': Timestamp.parse(1).internal, 'Content-Length': String(body.length), ETag: createHash('md5').update(body).digest('hex') });
       // The blocks stored are the ones digested: a read checks every one.
-      const reader = await df.open();
-      const parts: Buffer[] = [];
-      for await (const part of reader.read()) parts.push(Buffer.from(part));
-      await reader.close();
-      assert.ok(Buffer.concat(parts).equals(body));
+      assert.ok((await readBack(df)).equals(body));
     }
   } finally {
     await dir.remove();
