@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { markLentChunks, releaseBuffer } from '../release-buffer.ts';
-import { ClientDisconnectError, ClientTimeoutError } from './body-reader.ts';
+import { brokenBody, ClientTimeoutError } from './body-reader.ts';
 import { UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from './chunk-batches.ts';
 
 export interface BodyPiecesOptions {
@@ -114,7 +114,7 @@ class BodyPieces implements AsyncIterator<Buffer> {
     this.started = true;
     if (this.body.readableEnded) this.ended = true;
     // Broken before the caller began to read: no event will come to say so.
-    else if (this.body.destroyed) this.failure = new ClientDisconnectError(`request body broken: ${this.body.errored?.message ?? 'the connection closed before the body ended'}`);
+    else if (this.body.destroyed) this.failure = brokenBody(this.body.errored);
     this.body.on('data', this.onData);
     this.body.once('end', this.onEnd);
     this.body.on('error', this.onError);
@@ -149,12 +149,12 @@ class BodyPieces implements AsyncIterator<Buffer> {
   };
 
   private readonly onError = (err: Error): void => {
-    this.failure ??= new ClientDisconnectError(`request body broken: ${err.message}`, { cause: err });
+    this.failure ??= brokenBody(err);
     this.wakeUp();
   };
 
   private readonly onClose = (): void => {
-    if (!this.ended) this.failure ??= new ClientDisconnectError('request body broken: the connection closed before the body ended');
+    if (!this.ended) this.failure ??= brokenBody();
     this.wakeUp();
   };
 

@@ -16,6 +16,15 @@ export class ClientDisconnectError extends SwiftError {
 }
 
 /**
+ * The `ClientDisconnectError` of a request body that broke: with the stream's error, or (none)
+ * because the connection closed before the body ended.
+ */
+export function brokenBody(err?: Error | null): ClientDisconnectError {
+  if (!err) return new ClientDisconnectError('request body broken: the connection closed before the body ended');
+  return new ClientDisconnectError(`request body broken: ${err.message}`, { cause: err });
+}
+
+/**
  * A whole request body in memory, read with `readBody`'s idle timeout and errors.
  * @throws what `tooLarge` makes once the body passes `limit` bytes (the rest is not read).
  */
@@ -57,7 +66,7 @@ export async function* readBody(body: AsyncIterable<unknown>, idleMs: number): A
         });
       } catch (err) {
         if (err instanceof ClientTimeoutError) throw err;
-        throw new ClientDisconnectError(`request body broken: ${(err as Error).message}`, { cause: err });
+        throw brokenBody(err as Error);
       } finally {
         timedOut = undefined;
       }
@@ -141,9 +150,9 @@ export function pumpBody(body: Readable, idleMs: number, take: (chunk: Buffer) =
       ended = true;
       if (!busy) finish();
     };
-    const onError = (err: Error): void => finish(new ClientDisconnectError(`request body broken: ${err.message}`, { cause: err }));
+    const onError = (err: Error): void => finish(brokenBody(err));
     const onClose = (): void => {
-      if (!ended) finish(new ClientDisconnectError('request body broken: the connection closed before the body ended'));
+      if (!ended) finish(brokenBody());
     };
     const tick = (): void => {
       if (settled) return;
@@ -164,7 +173,7 @@ export function pumpBody(body: Readable, idleMs: number, take: (chunk: Buffer) =
     }
     // Broken before reading began: no event will come to say so.
     if (body.destroyed) {
-      finish(new ClientDisconnectError(`request body broken: ${body.errored?.message ?? 'the connection closed before the body ended'}`));
+      finish(brokenBody(body.errored));
       return;
     }
     body.on('data', onData);
