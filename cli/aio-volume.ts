@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { aioIdentityFiles, setIdentityServiceUrl } from './aio-identity.ts';
 import type { AioLayout } from './aio-setup.ts';
+
+/** Whether `qemu-img` and `qemu-nbd` (Debian qemu-utils) run here. */
+function hasQemuTools(): boolean {
+  return ['qemu-img', 'qemu-nbd'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
+}
 
 /** The default volume port of `swiftlet aio` (Cinder's). */
 export const DEFAULT_VOLUME_PORT = 8776;
@@ -40,6 +46,9 @@ export async function setupAioVolume(layout: AioLayout, options: { port: number;
       `key_repository = ${identity.keys}`,
       `identity_url = http://127.0.0.1:${options.identityPort}`,
       `volumes_dir = ${files.volumes}`,
+      // qcow2 volumes (their dirty bitmaps let incrementals read only what changed) where QEMU's
+      // tools are installed; raw ones need none.
+      `nfs_qcow2_volumes = ${hasQemuTools()}`,
       `image_url = http://127.0.0.1:${options.imagePort}`,
       '',
     ].join('\n'), { mode: 0o600 });

@@ -60,7 +60,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const snapshotStore = new SwiftBackupObjectStore(accountClient);
   const deps: VolumeApiDeps = {
     records,
-    driver: new FileVolumeDriver({ dir: c.volumes_dir }),
+    driver: new FileVolumeDriver({ dir: c.volumes_dir, defaultFormat: c.nfs_qcow2_volumes ? 'qcow2' : 'raw' }),
     quotas: new VolumeQuotas(
       records.store,
       { volumes: c.quota_volumes, snapshots: c.quota_snapshots, gigabytes: c.quota_gigabytes, backups: c.quota_backups, backup_gigabytes: c.quota_backup_gigabytes, per_volume_gigabytes: c.per_volume_size_limit, groups: c.quota_groups },

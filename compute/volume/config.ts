@@ -1,5 +1,5 @@
 import { serviceTokensSchema } from '../../client/service-tokens.ts';
-import { int, oneOf, type Schema, str } from '../../common/config.ts';
+import { bool, int, oneOf, type Schema, str } from '../../common/config.ts';
 
 /**
  * The `[volume]` section of `swiftlet start volume --config FILE`: Cinder's API, its volume
@@ -24,6 +24,7 @@ export const volumeSchema = {
   identity_url: str('', { doc: "identity's public URL, for WWW-Authenticate on a 401" }),
   image_url: str('', { doc: 'the image service (Glance v2) for volumes from images and uploads to images; empty: neither' }),
   volumes_dir: str('/var/lib/swiftlet/volumes', { doc: 'where volume and snapshot files live', nonEmpty: true }),
+  nfs_qcow2_volumes: bool(false, "Cinder's nfs_qcow2_volumes: new volumes are qcow2 images, whose dirty bitmaps let an incremental backup read only the blocks that changed (raw: it reads the whole volume)"),
   image_conversion_dir: str('', { doc: "Cinder's image_conversion_dir: where images other than raw are converted for volumes; default <volumes_dir>/../conversion" }),
   host: str('', { doc: "the volume host's name (os-vol-host-attr:host); default <hostname>@file#file" }),
   storage_availability_zone: str('nova', { nonEmpty: true }),

@@ -158,6 +158,74 @@ export function suite(name: string, fixture: VolumeDriverFixture, formats: reado
     });
   }
 
+  if (formats.includes('qcow2')) {
+    test('qcow2: after markChanges every write through a handle is in changedSince, and little else', async () => {
+      const id = freshId();
+      await driver.createVolume(id, 8 * MiB, { format: 'qcow2' });
+      await writeAt(driver, id, 0, randomBytes(MiB)); // before the mark: not reported
+      assert.ok(driver.markChanges && driver.dropChangeMarks, 'a qcow2 driver tracks changes');
+      assert.is(await driver.markChanges(id, 'b1'), true);
+      const spots: Array<[number, number]> = [
+        [3 * MiB + 1000, 5000],
+        [6 * MiB, 200 * 1024],
+        [8 * MiB - 10, 10],
+      ];
+      for (const [at, length] of spots) await writeAt(driver, id, at, randomBytes(length));
+      const file = await driver.openVolume(id, 'r');
+      try {
+        const changed = await file.changedSince?.('b1');
+        assert.ok(changed, 'the mark is known');
+        for (const [at, length] of spots) assert.ok(changed.some(([s, e]) => s <= at && at + length <= e), `write at ${at} is in ${JSON.stringify(changed)}`);
+        const total = changed.reduce((sum, [s, e]) => sum + (e - s), 0);
+        assert.ok(total <= 2 * MiB, `${total} bytes reported for ~215 KB written`);
+        assert.not.ok(changed.some(([s]) => s < MiB), 'the write before the mark is not reported');
+        assert.is(await file.changedSince?.('never-marked'), undefined);
+      } finally {
+        await file.close();
+      }
+    });
+
+    test('qcow2: dropChangeMarks forgets one mark, or all but one; a new mark starts clean', async () => {
+      const id = freshId();
+      await driver.createVolume(id, 2 * MiB, { format: 'qcow2' });
+      const mark = driver.markChanges as NonNullable<VolumeDriver['markChanges']>;
+      const drop = driver.dropChangeMarks as NonNullable<VolumeDriver['dropChangeMarks']>;
+      await mark.call(driver, id, 'a');
+      await writeAt(driver, id, 0, randomBytes(4096));
+      await mark.call(driver, id, 'b');
+      await mark.call(driver, id, 'c');
+      await drop.call(driver, id, { mark: 'c' });
+      await drop.call(driver, id, { mark: 'not-there' });
+      const seen = async (): Promise<Record<string, number | undefined>> => {
+        const file = await driver.openVolume(id, 'r');
+        try {
+          const out: Record<string, number | undefined> = {};
+          for (const m of ['a', 'b', 'c']) out[m] = (await file.changedSince?.(m))?.length;
+          return out;
+        } finally {
+          await file.close();
+        }
+      };
+      assert.equal(await seen(), { a: 1, b: 0, c: undefined });
+      await drop.call(driver, id, { allBut: 'b' });
+      assert.equal(await seen(), { a: undefined, b: 0, c: undefined });
+    });
+  }
+
+  if (formats.includes('raw')) {
+    test('raw: markChanges says the volume cannot track changes', async () => {
+      const id = freshId();
+      await driver.createVolume(id, MiB, { format: 'raw' });
+      if (driver.markChanges) assert.is(await driver.markChanges(id, 'x'), false);
+      const file = await driver.openVolume(id, 'r');
+      try {
+        assert.is(await file.changedSince?.('x'), undefined);
+      } finally {
+        await file.close();
+      }
+    });
+  }
+
   test('a size that is not a positive whole number of bytes is InvalidVolume, and nothing is made', async () => {
     for (const size of [0, -1, 1.5, Number.NaN]) {
       const id = freshId();

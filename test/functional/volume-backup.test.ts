@@ -106,6 +106,43 @@ test('full backup, 1% changed, incremental (only changed chunks uploaded), both 
   assert.ok((await restore(engine, 'from-incr', [incr, full])).equals(changed));
 });
 
+test('a qcow2 volume: the incremental reads only what its dirty bitmap says changed (written through QEMU), and restores byte for byte', async () => {
+  const store = newStore();
+  const engine = engineOver(store);
+  const original = knownData(SIZE, 13);
+  await driver.createVolume('q1', SIZE, { format: 'qcow2' });
+  await writeVolume(driver, 'q1', original);
+  const tracked = async (id: string, parent?: StoredBackup) => {
+    assert.is(await driver.markChanges('q1', id), true);
+    const file = await driver.openVolume('q1', 'r');
+    let bytesRead = 0;
+    const readInto = (file.readInto as NonNullable<typeof file.readInto>).bind(file);
+    const counted = { ...file, sizeBytes: file.sizeBytes, read: file.read.bind(file), write: file.write.bind(file), sync: file.sync.bind(file), close: file.close.bind(file), changedSince: (file.changedSince as NonNullable<typeof file.changedSince>).bind(file), readInto: async (b: Uint8Array, at: number) => { const n = await readInto(b, at); bytesRead += n; return n; } };
+    try {
+      const b = await engine.backup({ id, volumeId: 'q1', name: id, description: null, createdAt: '2026-12-05 10:00:00+00:00', ...(parent ? { parent } : {}) }, counted);
+      return { b, bytesRead };
+    } finally {
+      await file.close();
+      await driver.dropChangeMarks('q1', { allBut: id });
+    }
+  };
+  const full = await tracked('qfull');
+  assert.is(full.bytesRead, SIZE);
+
+  // 1% changed in 4 places, written through qemu-nbd as a guest's writes go through QEMU.
+  const changed = Buffer.from(original);
+  const spots = changeSpots(changed, 0.01, 4);
+  const w = await driver.openVolume('q1', 'rw');
+  for (const [start, end] of spots) await w.write(start, changed.subarray(start, end));
+  await w.close();
+  store.chunkPuts = 0;
+  const incr = await tracked('qincr', full.b);
+  assert.ok(incr.bytesRead <= 4 * 2 * 64 * KiB, `read ${incr.bytesRead} of ${SIZE} bytes`);
+  assert.is(incr.b.objectCount, 4);
+  assert.is(store.chunkPuts, 4);
+  assert.ok((await restore(engine, 'q-from-incr', [incr.b, full.b])).equals(changed));
+});
+
 test('a storage node stopped in the middle of a backup: the backup completes, and restores while the node is still down', async () => {
   const store = newStore();
   const engine = engineOver(store);

@@ -7,6 +7,7 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, optionalString, page, parseBool } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse } from './over-quota.ts';
+import { dropChangeMarks, markChanges } from './change-marks.ts';
 import { restoreBackupTask } from './restore-task.ts';
 import { createOrRelease, reserveVolume } from './volumes.ts';
 import { backupDetail, backupSummary, cinderTime, DEFAULT_VOLUME_TYPE } from './views.ts';
@@ -79,6 +80,9 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     deps.worker.start(`create backup ${backup.id}`, async () => {
       let result: Awaited<ReturnType<ReturnType<VolumeApiDeps['backupEngine']>['backup']>> | undefined;
       let failure: string | null = null;
+      // Changed-block tracking from this backup's moment on, for the next incremental; a volume
+      // that cannot track (raw, held by another process) is read whole next time, as Cinder does.
+      const marked = await markChanges(deps, volume.id, backup.id);
       try {
         const file = await deps.driver.openVolume(volume.id, 'r');
         try {
@@ -94,6 +98,9 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
         deps.logger.error('backup failed', { backup: backup.id, err });
         failure = (err as Error).message;
       }
+      // A finished backup's mark is the one the next incremental (its child) can use; a failed
+      // one's is dropped, and the previous backup's stays for the next try.
+      if (marked) await dropChangeMarks(deps, volume.id, result ? { allBut: backup.id } : { mark: backup.id });
       await records.update<BackupRecord>(BACKUPS, backup, (cur) =>
         result ? { ...cur, status: 'available', container: result.container, service_metadata: result.serviceMetadata, object_count: result.objectCount, updated_at: now() } : { ...cur, status: 'error', fail_reason: failure, updated_at: now() },
       );

@@ -21,6 +21,12 @@ export interface PrepareTask {
   readonly compression: string;
   /** The parent backup's SHA-256s of this chunk's blocks (an incremental); absent for a full backup. */
   readonly parentShas?: readonly string[];
+  /**
+   * With `parentShas`: the `[first, end)` block ranges that may have changed since the parent
+   * (the volume's changed-block tracking said so); only these were read into `data`, and every
+   * other block is the parent's, neither hashed nor uploaded. Absent: every block was read.
+   */
+  readonly dirty?: ReadonlyArray<readonly [number, number]>;
   /** Memory for the compressed chunk (shared or transferred; handed back). */
   readonly out: Uint8Array;
 }
@@ -77,8 +83,8 @@ export type OpenedChunk =
 
 /** Hashes a chunk, finds what an incremental must upload, and compresses it. */
 export function prepareChunk(task: PrepareTask): PreparedChunk {
-  const { data, blockSize, parentShas } = task;
-  const shas = blockSha256s(data, blockSize);
+  const { data, blockSize, parentShas, dirty } = task;
+  const shas = parentShas && dirty ? trackedShas(data, blockSize, parentShas, dirty) : blockSha256s(data, blockSize);
   const runs: Array<[number, number]> = [];
   if (!parentShas) runs.push([0, data.length]);
   else {
@@ -108,6 +114,16 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
     return { start, length: bytes.length, md5, compression: compressor.name, body: compressed, bodyMd5: hash('md5', compressed, 'hex') };
   });
   return transferring({ data, out: task.out, shas, pieces }, [data, task.out, ...pieces.map((p) => p.body)]);
+}
+
+/** The parent's SHA-256s, with those of the `dirty` block ranges computed from `data`. */
+function trackedShas(data: Uint8Array, blockSize: number, parentShas: readonly string[], dirty: ReadonlyArray<readonly [number, number]>): string[] {
+  const shas = parentShas.slice(0, Math.ceil(data.length / blockSize));
+  for (const [first, end] of dirty) {
+    const got = blockSha256s(data.subarray(first * blockSize, Math.min(data.length, end * blockSize)), blockSize);
+    for (let b = 0; b < got.length; b++) shas[first + b] = got[b] as string;
+  }
+  return shas;
 }
 
 /**

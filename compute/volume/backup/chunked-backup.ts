@@ -153,13 +153,20 @@ export class ChunkedBackupEngine {
     if (this.chunkSize % this.shaBlock !== 0) throw new InvalidBackup('Chunk size is not multiple of block size for creating hash.');
     if (volume.sizeBytes <= 0) throw new InvalidBackup(`volume size ${volume.sizeBytes} is invalid.`);
     const container = request.container ?? this.defaultContainer;
-    // The first chunk is read while the parent's sha256 file (2.3 MB of JSON per GiB) and the
-    // container are fetched: an incremental is a read of the volume, and that starts now.
-    const firstRead = this.readChunk(volume, 0);
-    firstRead.catch(() => undefined); // awaited below, or settled before a refusal is thrown
+    // An incremental of a volume that tracks its changes since the parent's backup reads only
+    // those (the rest is the parent's, block for block); asked while the parent's sha256 file
+    // is fetched.
+    const tracking = request.parent && volume.changedSince ? volume.changedSince(request.parent.id) : undefined;
+    tracking?.catch(() => undefined); // awaited below, or settled before a refusal is thrown
+    // Otherwise the first chunk is read while the parent's sha256 file (2.3 MB of JSON per GiB)
+    // and the container are fetched: an incremental is a read of the volume, and that starts now.
+    const firstRead = tracking ? undefined : this.readChunk(volume, 0);
+    firstRead?.catch(() => undefined); // awaited below, or settled before a refusal is thrown
     let parentShas: string[] | undefined;
+    let changed: ReadonlyArray<readonly [number, number]> | undefined;
     try {
-      const [parentSha] = await Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, this.store.ensureContainer(container)]);
+      const [parentSha, tracked] = await Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, tracking, this.store.ensureContainer(container)]);
+      changed = tracked;
       if (parentSha) {
         if (parentSha.chunk_size !== this.shaBlock) {
           throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
@@ -168,7 +175,7 @@ export class ChunkedBackupEngine {
         parentShas = parentSha.sha256s;
       }
     } catch (err) {
-      await firstRead.catch(() => undefined);
+      await firstRead?.catch(() => undefined);
       throw err;
     }
     const prefix = `volume_${request.volumeId}/${utcStamp(this.clock.now())}/az_${this.az}_backup_${request.id}`;
@@ -239,11 +246,25 @@ export class ChunkedBackupEngine {
           else await Promise.race(uploads);
         }
         if (failure !== undefined) break;
-        const data = await (offset === 0 ? firstRead : this.readChunk(volume, offset));
-        if (data.length === 0) break;
         const first = offset / this.shaBlock;
+        const dirty = changed && parentShas ? blocksWithin(changed, offset, Math.min(this.chunkSize, volume.sizeBytes - offset), this.shaBlock) : undefined;
+        if (dirty?.length === 0) {
+          // Nothing in this chunk changed since the parent: its blocks are the parent's, unread.
+          const shas = (parentShas as string[]).slice(first, first + Math.ceil(Math.min(this.chunkSize, volume.sizeBytes - offset) / this.shaBlock));
+          preparing.push({ offset, size: 0, result: Promise.resolve({ data: new Uint8Array(0), out: new Uint8Array(0), shas, pieces: [] }) });
+          continue;
+        }
+        const data = await (dirty ? this.readBlocks(volume, offset, dirty) : offset === 0 && firstRead ? firstRead : this.readChunk(volume, offset));
+        if (data.length === 0) break;
         const out = this.compression === 'none' ? new Uint8Array(0) : this.buffers.take(this.chunkSize);
-        const task: PrepareTask = { data, out, blockSize: this.shaBlock, compression: this.compression, ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}) };
+        const task: PrepareTask = {
+          data,
+          out,
+          blockSize: this.shaBlock,
+          compression: this.compression,
+          ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}),
+          ...(dirty ? { dirty } : {}),
+        };
         const size = data.length;
         const result = this.workers.prepare(task);
         result.catch(() => undefined); // awaited in its turn; a failure then is the one reported
@@ -262,7 +283,7 @@ export class ChunkedBackupEngine {
       await shaFile;
       await this.putJson(container, `${prefix}_metadata`, { ...common, objects, parent_id: request.parent?.id ?? null, volume_meta: request.volumeMeta ?? null }, written);
     } catch (err) {
-      await firstRead.catch(() => undefined);
+      await firstRead?.catch(() => undefined);
       await Promise.allSettled(preparing.map((p) => p.result));
       await Promise.allSettled(uploads);
       await shaFile?.catch(() => undefined);
@@ -401,6 +422,30 @@ export class ChunkedBackupEngine {
     return buffer.subarray(0, await volume.readInto(buffer, offset));
   }
 
+  /**
+   * The chunk at `offset` with only its `dirty` block ranges read (the rest of its memory is
+   * left as it was: the worker hashes and uploads only those blocks).
+   */
+  private async readBlocks(volume: VolumeFile, offset: number, dirty: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array> {
+    const length = Math.min(this.chunkSize, volume.sizeBytes - offset);
+    const buffer = this.buffers.take(this.chunkSize);
+    await Promise.all(
+      dirty.map(async ([first, end]) => {
+        const start = first * this.shaBlock;
+        const into = buffer.subarray(start, Math.min(length, end * this.shaBlock));
+        let got: number;
+        if (volume.readInto) got = await volume.readInto(into, offset + start);
+        else {
+          const read = await volume.read(offset + start, into.length);
+          into.set(read);
+          got = read.length;
+        }
+        if (got !== into.length) throw new InvalidBackup(`volume read ${got} bytes at ${offset + start}, expected ${into.length}`);
+      }),
+    );
+    return buffer.subarray(0, length);
+  }
+
   private readSha256File(backup: StoredBackup): Promise<Sha256File> {
     return this.readJson<Sha256File>(backup, `${backup.serviceMetadata}_sha256file`);
   }
@@ -422,6 +467,28 @@ export class ChunkedBackupEngine {
   private async deleteNames(container: string, names: readonly string[]): Promise<void> {
     for (const name of names) await this.store.delete(container, name).catch(() => undefined);
   }
+}
+
+/**
+ * The `[first, end)` block ranges (block indexes within the chunk) of the chunk at `offset`,
+ * `length` bytes long, that `changed` byte ranges touch, rounded out to whole blocks, merged.
+ */
+export function blocksWithin(changed: ReadonlyArray<readonly [number, number]>, offset: number, length: number, blockSize: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const [start, end] of changed) {
+    const from = Math.max(start, offset);
+    const to = Math.min(end, offset + length);
+    if (from >= to) continue;
+    ranges.push([Math.floor((from - offset) / blockSize), Math.ceil((to - offset) / blockSize)]);
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of ranges) {
+    const last = merged.at(-1);
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push(r);
+  }
+  return merged;
 }
 
 /** `YYYYmmddHHMMSS` in UTC, as the Swift driver's prefix has it. */

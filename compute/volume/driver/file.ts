@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { constants, link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { constants, link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../../../common/atomic-write.ts';
 import { InvalidVolume, SnapshotIsBusy, SnapshotNotFound, VolumeExists, VolumeNotFound } from '../errors.ts';
 import { isAllZero } from '../all-zero.ts';
+import { addMark, listMarks, removeMark } from './qcow2-bitmaps.ts';
+import { openQcow2File } from './qcow2-file.ts';
 import { parseQcow2Header } from './qcow2-header.ts';
 import { qemuImg } from './qemu-img.ts';
 import type { SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
@@ -15,6 +17,10 @@ export interface FileVolumeDriverOptions {
   readonly dir: string;
   /** `qemu-img`, for qcow2 volumes (default: found on PATH). */
   readonly qemuImg?: string;
+  /** `qemu-nbd`, for reading and writing qcow2 volumes (default: found on PATH). */
+  readonly qemuNbd?: string;
+  /** The format of a volume created without one (Cinder's `nfs_qcow2_volumes`): raw unless set. */
+  readonly defaultFormat?: VolumeFormat;
 }
 
 /** Sparse copies and zero checks go this many bytes at a time (Cinder's _write_nonzero uses 1 MiB too). */
@@ -29,23 +35,28 @@ const COPY_BLOCK = 1024 * 1024;
  * one is a sparse copy. Every file is written under a temporary name, synced, and linked into
  * its name (which fails if the name is taken), so a crash leaves a whole volume or none.
  *
- * Byte access to a qcow2 volume goes through a sparse raw working copy beside it (`qemu-img
- * convert`); closing a written handle converts it back over the volume, keeping its backing
- * file. That costs a copy of the volume's allocated data, not memory.
+ * Byte access to a qcow2 volume goes through QEMU (`qcow2-file.ts`: qemu-nbd and an NBD
+ * client), so its writes are seen by the image's dirty bitmaps: a qcow2 volume tracks its
+ * changed blocks (`markChanges`) for incremental backups; a raw one cannot (nothing records
+ * which blocks a guest wrote to a plain file).
  */
 export class FileVolumeDriver implements VolumeDriver {
   readonly formats: readonly VolumeFormat[] = ['raw', 'qcow2'];
   private readonly dir: string;
   private readonly qemuImg: string;
+  private readonly qemuNbd: string;
+  private readonly defaultFormat: VolumeFormat;
 
   constructor(options: FileVolumeDriverOptions) {
     this.dir = options.dir;
     this.qemuImg = options.qemuImg ?? 'qemu-img';
+    this.qemuNbd = options.qemuNbd ?? 'qemu-nbd';
+    this.defaultFormat = options.defaultFormat ?? 'raw';
   }
 
   async createVolume(id: string, sizeBytes: number, options: { format?: VolumeFormat } = {}): Promise<VolumeInfo> {
     checkSize(sizeBytes);
-    const format = options.format ?? 'raw';
+    const format = options.format ?? this.defaultFormat;
     if (!this.formats.includes(format)) throw new InvalidVolume(`format ${format} is not supported`);
     await this.ensureFree(id);
     await this.publish(this.volumePath(id), async (tmp) => {
@@ -214,40 +225,24 @@ export class FileVolumeDriver implements VolumeDriver {
     }
   }
 
-  private async qcow2File(path: string, info: VolumeInfo, mode: 'r' | 'rw'): Promise<VolumeFile> {
-    const work = join(this.dir, `.work-${randomBytes(6).toString('hex')}.raw`);
-    await qemuImg(this.qemuImg, ['convert', '-U', '-f', 'qcow2', '-O', 'raw', path, work]);
-    const raw = rawFile(await open(work, mode === 'rw' ? 'r+' : 'r'), info.sizeBytes, mode);
-    let written = false;
-    return {
-      sizeBytes: info.sizeBytes,
-      read: (position, length) => raw.read(position, length),
-      readInto: (buffer, position) => raw.readInto(buffer, position),
-      async write(position, data) {
-        await raw.write(position, data);
-        written = true;
-      },
-      sync: () => raw.sync(),
-      close: async () => {
-        try {
-          await raw.close();
-          if (!written) return;
-          // Back over the volume, still reading through its snapshot where it has one.
-          const out = `${work}.qcow2`;
-          const backing = info.backingSnapshot !== undefined ? ['-B', this.snapshotPath(info.backingSnapshot), '-F', 'qcow2'] : [];
-          try {
-            await qemuImg(this.qemuImg, ['convert', '-f', 'raw', '-O', 'qcow2', ...backing, work, out]);
-            await syncFile(out);
-            await rename(out, path);
-            await fsyncDir(this.dir);
-          } finally {
-            await unlink(out).catch(() => undefined);
-          }
-        } finally {
-          await unlink(work).catch(() => undefined);
-        }
-      },
-    };
+  private qcow2File(path: string, info: VolumeInfo, mode: 'r' | 'rw'): Promise<VolumeFile> {
+    return openQcow2File({ path, dir: this.dir, sizeBytes: info.sizeBytes, mode, qemuImg: this.qemuImg, qemuNbd: this.qemuNbd });
+  }
+
+  async markChanges(volumeId: string, mark: string): Promise<boolean> {
+    const vol = await this.volumeInfo(volumeId);
+    if (vol.format !== 'qcow2') return false;
+    await addMark(this.qemuImg, this.volumePath(volumeId), mark);
+    return true;
+  }
+
+  async dropChangeMarks(volumeId: string, which: { readonly mark: string } | { readonly allBut: string }): Promise<void> {
+    const vol = await this.volumeInfo(volumeId);
+    if (vol.format !== 'qcow2') return;
+    const path = this.volumePath(volumeId);
+    for (const { mark } of await listMarks(path)) {
+      if ('mark' in which ? mark === which.mark : mark !== which.allBut) await removeMark(this.qemuImg, path, mark);
+    }
   }
 }
 

@@ -7,7 +7,12 @@ interface MemoryVolume {
   format: VolumeFormat;
   data: SparseBytes;
   backingSnapshot?: string;
+  /** Changed-block tracking of a qcow2 volume (its dirty bitmaps): mark -> granules written since. */
+  marks: Map<string, Set<number>>;
 }
+
+/** The tracking's granularity, as a qcow2 bitmap's default (the image's 64 KiB clusters). */
+const GRANULE = 64 * 1024;
 
 interface MemorySnapshot {
   volumeId: string;
@@ -23,13 +28,19 @@ export class MemoryVolumeDriver implements VolumeDriver {
   readonly formats: readonly VolumeFormat[] = ['raw', 'qcow2'];
   private readonly volumes = new Map<string, MemoryVolume>();
   private readonly snapshots = new Map<string, MemorySnapshot>();
+  private readonly defaultFormat: VolumeFormat;
+
+  /** `defaultFormat`: of a volume created without one (the file driver's option). */
+  constructor(options: { defaultFormat?: VolumeFormat } = {}) {
+    this.defaultFormat = options.defaultFormat ?? 'raw';
+  }
 
   async createVolume(id: string, sizeBytes: number, options: { format?: VolumeFormat } = {}): Promise<VolumeInfo> {
     checkSize(sizeBytes);
-    const format = options.format ?? 'raw';
+    const format = options.format ?? this.defaultFormat;
     if (!this.formats.includes(format)) throw new InvalidVolume(`format ${format} is not supported`);
     this.claim(id);
-    this.volumes.set(id, { format, data: new SparseBytes(sizeBytes) });
+    this.volumes.set(id, { format, data: new SparseBytes(sizeBytes), marks: new Map() });
     return this.info(id);
   }
 
@@ -40,7 +51,7 @@ export class MemoryVolumeDriver implements VolumeDriver {
     this.claim(id);
     const data = snap.data.copy();
     data.resize(sizeBytes);
-    this.volumes.set(id, { format: snap.format, data, ...(snap.format === 'qcow2' ? { backingSnapshot: snapshotId } : {}) });
+    this.volumes.set(id, { format: snap.format, data, marks: new Map(), ...(snap.format === 'qcow2' ? { backingSnapshot: snapshotId } : {}) });
     return this.info(id);
   }
 
@@ -83,11 +94,24 @@ export class MemoryVolumeDriver implements VolumeDriver {
   }
 
   async openVolume(id: string, mode: 'r' | 'rw'): Promise<VolumeFile> {
-    return memoryFile(this.volumeOf(id).data, mode);
+    const vol = this.volumeOf(id);
+    return memoryFile(vol.data, mode, vol.format === 'qcow2' ? vol.marks : undefined);
   }
 
   async openSnapshot(snapshotId: string): Promise<VolumeFile> {
     return memoryFile(this.snapshotOf(snapshotId).data, 'r');
+  }
+
+  async markChanges(volumeId: string, mark: string): Promise<boolean> {
+    const vol = this.volumeOf(volumeId);
+    if (vol.format !== 'qcow2') return false;
+    vol.marks.set(mark, new Set());
+    return true;
+  }
+
+  async dropChangeMarks(volumeId: string, which: { readonly mark: string } | { readonly allBut: string }): Promise<void> {
+    const vol = this.volumeOf(volumeId);
+    for (const mark of [...vol.marks.keys()]) if ('mark' in which ? mark === which.mark : mark !== which.allBut) vol.marks.delete(mark);
   }
 
   private claim(name: string): void {
@@ -117,7 +141,7 @@ export class MemoryVolumeDriver implements VolumeDriver {
   }
 }
 
-function memoryFile(data: SparseBytes, mode: 'r' | 'rw'): VolumeFile {
+function memoryFile(data: SparseBytes, mode: 'r' | 'rw', marks?: Map<string, Set<number>>): VolumeFile {
   let closed = false;
   const open = (): void => {
     if (closed) throw new InvalidVolume('the volume file is closed');
@@ -133,7 +157,26 @@ function memoryFile(data: SparseBytes, mode: 'r' | 'rw'): VolumeFile {
       if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');
       if (position < 0 || position + bytes.length > data.sizeBytes) throw new InvalidVolume(`write of ${bytes.length} bytes at ${position} is past the end (${data.sizeBytes})`);
       data.write(position, bytes);
+      for (const dirty of marks?.values() ?? []) for (let g = Math.floor(position / GRANULE); g * GRANULE < position + bytes.length; g++) dirty.add(g);
     },
+    ...(marks
+      ? {
+          async changedSince(mark: string) {
+            open();
+            const dirty = marks.get(mark);
+            if (!dirty) return undefined;
+            const ranges: Array<[number, number]> = [];
+            for (const g of [...dirty].sort((a, b) => a - b)) {
+              const start = g * GRANULE;
+              const end = Math.min(data.sizeBytes, start + GRANULE);
+              const last = ranges.at(-1);
+              if (last && last[1] === start) last[1] = end;
+              else ranges.push([start, end]);
+            }
+            return ranges;
+          },
+        }
+      : {}),
     async sync() {
       open();
     },

@@ -51,6 +51,13 @@ export interface VolumeFile {
    * @throws {InvalidVolume} as `write`
    */
   writeDirect?(position: number, data: Uint8Array): Promise<void>;
+  /**
+   * The byte ranges (`[start, end)`, in order) that may have changed since the volume began
+   * tracking changes as `mark` (`VolumeDriver.markChanges`), whoever wrote them: a superset of
+   * what changed, rounded out to the tracking's granularity. `undefined` when this volume
+   * cannot say (no such mark, or one that cannot be trusted): read it all.
+   */
+  changedSince?(mark: string): Promise<ReadonlyArray<readonly [number, number]> | undefined>;
   /** Makes every write so far durable. */
   sync(): Promise<void>;
   /** Syncs (when written) and releases the handle. */
@@ -92,4 +99,14 @@ export interface VolumeDriver {
   localPath?(id: string): string;
   /** A snapshot's data, read-only (backups from a snapshot). @throws {SnapshotNotFound} */
   openSnapshot(snapshotId: string): Promise<VolumeFile>;
+  /**
+   * Changed-block tracking, for incremental backups that read only what changed: from now on
+   * every write to the volume, by any writer, is recorded under `mark` (a qcow2 volume's
+   * persistent dirty bitmap, kept by QEMU itself), until `dropChangeMarks`. False when this
+   * volume cannot track (a raw file, an image another process holds).
+   * @throws {VolumeNotFound}
+   */
+  markChanges?(volumeId: string, mark: string): Promise<boolean>;
+  /** Stops tracking under `mark`, or under every mark but `allBut`; marks that do not exist are no error. */
+  dropChangeMarks?(volumeId: string, which: { readonly mark: string } | { readonly allBut: string }): Promise<void>;
 }

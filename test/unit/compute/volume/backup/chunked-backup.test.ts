@@ -128,6 +128,88 @@ test('an incremental of a 1% change uploads only the changed blocks; both backup
   assert.ok((await readVolume(driver, 'from-full')).equals(original));
 });
 
+/** `file` with its reads counted (bytes), and without `changedSince` when `tracked` is false. */
+function counting(file: VolumeFile, tracked = true): VolumeFile & { bytesRead: number } {
+  const counted = {
+    bytesRead: 0,
+    sizeBytes: file.sizeBytes,
+    read: async (position: number, length: number) => {
+      const got = await file.read(position, length);
+      counted.bytesRead += got.length;
+      return got;
+    },
+    write: (position: number, data: Uint8Array) => file.write(position, data),
+    sync: () => file.sync(),
+    close: () => file.close(),
+    ...(tracked && file.changedSince ? { changedSince: file.changedSince.bind(file) } : {}),
+  };
+  return counted;
+}
+
+async function trackedBackup(engine: ChunkedBackupEngine, driver: MemoryVolumeDriver, id: string, parent?: StoredBackup, tracked = true) {
+  await driver.markChanges('vol1', id);
+  const file = counting(await driver.openVolume('vol1', 'r'), tracked);
+  try {
+    return { backup: await engine.backup(request(id, parent), file), bytesRead: file.bytesRead };
+  } finally {
+    await file.close();
+  }
+}
+
+test('a volume that tracks its changes: the incremental reads only the changed blocks and is the backup a full read makes', async () => {
+  const { store, engine, driver } = setup();
+  const original = knownData(SIZE);
+  await driver.createVolume('vol1', SIZE, { format: 'qcow2' });
+  await writeVolume(driver, 'vol1', original);
+  const full = await trackedBackup(engine, driver, 'full');
+  assert.is(full.bytesRead, SIZE, 'a full backup reads it all');
+
+  const changed = Buffer.from(original);
+  const ranges = changeSpots(changed, 0.01, 3);
+  const w = await driver.openVolume('vol1', 'rw');
+  for (const [start, end] of ranges) await w.write(start, changed.subarray(start, end));
+  // A write of the same bytes: tracked as changed, found unchanged by its SHA-256, not uploaded.
+  await w.write(SIZE - 64 * KiB, changed.subarray(SIZE - 64 * KiB));
+  await w.close();
+
+  const putsBefore = store.puts;
+  const incr = await trackedBackup(engine, driver, 'incr', full.backup);
+  assert.ok(incr.bytesRead <= 4 * 64 * KiB, `read ${incr.bytesRead} bytes of ${SIZE}: only the 64 KiB granules written`);
+  assert.is(incr.backup.objectCount, 3, 'one object per run of changed blocks; the rewrite of the same bytes is none');
+  assert.is(store.puts - putsBefore, 3 + 2);
+
+  // The same incremental by reading the whole volume: the same sha256 file, the same objects.
+  const reread = await trackedBackup(engine, driver, 'reread', full.backup, false);
+  assert.is(reread.bytesRead, SIZE);
+  const text = async (b: StoredBackup, suffix: string) => Buffer.from(await store.get('volumebackups', `${b.serviceMetadata}${suffix}`)).toString();
+  const body = (json: string, id: string) => json.replaceAll(id, 'ID').replace(/"backup_name": "[^"]*"/, '');
+  assert.is(body(await text(incr.backup, '_sha256file'), 'incr'), body(await text(reread.backup, '_sha256file'), 'reread'));
+  const objects = async (b: StoredBackup) => (JSON.parse(await text(b, '_metadata')).objects as Array<Record<string, unknown>>).map((o) => Object.values(o)[0]);
+  assert.equal(await objects(incr.backup), await objects(reread.backup));
+
+  await driver.createVolume('from-incr', SIZE);
+  await restoreTo(engine, driver, 'from-incr', [incr.backup, full.backup]);
+  assert.ok((await readVolume(driver, 'from-incr')).equals(changed));
+});
+
+test('an incremental over a parent the volume has no mark for reads it all (no changed-block tracking to trust)', async () => {
+  const { engine, driver } = setup();
+  const original = knownData(SIZE);
+  await driver.createVolume('vol1', SIZE, { format: 'qcow2' });
+  await writeVolume(driver, 'vol1', original);
+  const full = await trackedBackup(engine, driver, 'full');
+  await driver.dropChangeMarks('vol1', { mark: 'full' });
+  const changed = Buffer.from(original);
+  changeSpots(changed, 0.01, 2);
+  await writeVolume(driver, 'vol1', changed);
+  const incr = await trackedBackup(engine, driver, 'incr', full.backup);
+  assert.is(incr.bytesRead, SIZE);
+  assert.is(incr.backup.objectCount, 2);
+  await driver.createVolume('from-incr', SIZE);
+  await restoreTo(engine, driver, 'from-incr', [incr.backup, full.backup]);
+  assert.ok((await readVolume(driver, 'from-incr')).equals(changed));
+});
+
 test('an incremental that turns data into zeros restores the zeros, on a new volume too', async () => {
   const { engine, driver } = setup();
   const original = knownData(SIZE);
