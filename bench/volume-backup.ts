@@ -38,6 +38,7 @@ import { ChunkedBackupEngine, type StoredBackup } from '../compute/volume/backup
 import { ChunkWorkers } from '../compute/volume/backup/chunk-workers.ts';
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
+import type { VolumeFile } from '../compute/volume/driver/types.ts';
 
 const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids', 'format', 'spots'];
 const { flags } = splitArgs(process.argv.slice(2), new Set(FLAGS));
@@ -111,23 +112,40 @@ const request = (id: string, parent?: StoredBackup) => ({ id, volumeId: 'vol', n
 
 /**
  * A backup as the volume service makes one: the volume marked (changed-block tracking, qcow2
- * only), opened, backed up, closed, the marks before this one dropped. Counts the bytes read.
+ * only), opened while the engine fetches the parent's hashes, backed up, closed; counts the
+ * bytes read. The backup is available then; the marks before it are dropped after (as the
+ * service does before it frees the volume), outside the time.
  */
-async function backupAs(id: string, parent?: StoredBackup): Promise<{ backup: StoredBackup & { objectCount: number; bytesUploaded: number }; bytesRead: number }> {
-  await driver.markChanges('vol', id);
-  const file = await driver.openVolume('vol', 'r');
+async function backupAs(id: string, parent?: StoredBackup): Promise<{ backup: Awaited<ReturnType<typeof engine.backup>>; bytesRead: number }> {
   let bytesRead = 0;
-  const readInto = file.readInto?.bind(file);
-  const counted = { ...file, sizeBytes: file.sizeBytes, read: file.read.bind(file), write: file.write.bind(file), sync: file.sync.bind(file), close: file.close.bind(file), ...(file.changedSince ? { changedSince: file.changedSince.bind(file) } : {}), ...(readInto ? { readInto: async (b: Uint8Array, at: number) => { const n = await readInto(b, at); bytesRead += n; return n; } } : {}) };
-  let backup: Awaited<ReturnType<typeof engine.backup>>;
+  const opening = driver
+    .markChanges('vol', id)
+    .then(() => driver.openVolume('vol', 'r'))
+    .then((file): VolumeFile => {
+      const readInto = file.readInto?.bind(file);
+      return {
+        sizeBytes: file.sizeBytes,
+        read: file.read.bind(file),
+        write: file.write.bind(file),
+        sync: file.sync.bind(file),
+        close: file.close.bind(file),
+        ...(file.changedSince ? { changedSince: file.changedSince.bind(file) } : {}),
+        ...(readInto
+          ? {
+              readInto: async (b: Uint8Array, at: number) => {
+                const n = await readInto(b, at);
+                bytesRead += n;
+                return n;
+              },
+            }
+          : {}),
+      };
+    });
   try {
-    backup = await engine.backup(request(id, parent), counted);
+    return { backup: await engine.backup(request(id, parent), opening), bytesRead };
   } finally {
-    await file.close();
+    await (await opening.catch(() => undefined))?.close();
   }
-  // After the close: a reader's qemu-nbd keeps the image from being changed.
-  await driver.dropChangeMarks('vol', { allBut: id });
-  return { backup, bytesRead };
 }
 
 async function timed<T>(label: string, bytes: number, fn: () => Promise<T>): Promise<T> {
@@ -186,6 +204,7 @@ try {
 
   const { backup: full } = await timed('full backup', size, () => backupAs('full'));
   backups.push(full);
+  await driver.dropChangeMarks('vol', { allBut: 'full' });
 
   const spots = Number(flags.get('spots') ?? 64);
   const each = Math.floor((size * changed) / spots);
@@ -195,6 +214,7 @@ try {
   const shaIncr = await volumeSha('vol');
   const { backup: incr, bytesRead } = await timed(`incremental (${(changed * 100).toFixed(1)}% changed)`, size, () => backupAs('incr', full));
   backups.push(incr);
+  await driver.dropChangeMarks('vol', { allBut: 'incr' });
   console.log(`  incremental read ${(bytesRead / MiB).toFixed(1)} MiB of the ${format} volume, uploaded ${incr.objectCount} objects, ${(incr.bytesUploaded / MiB).toFixed(1)} MiB of volume data`);
 
   for (const [label, chain, expected] of [['restore full', [full], shaFull], ['restore incremental (chain of 2)', [incr, full], shaIncr]] as const) {

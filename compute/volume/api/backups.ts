@@ -80,31 +80,31 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     deps.worker.start(`create backup ${backup.id}`, async () => {
       let result: Awaited<ReturnType<ReturnType<VolumeApiDeps['backupEngine']>['backup']>> | undefined;
       let failure: string | null = null;
-      // Changed-block tracking from this backup's moment on, for the next incremental; a volume
-      // that cannot track (raw, held by another process) is read whole next time, as Cinder does.
-      const marked = await markChanges(deps, volume.id, backup.id);
+      // Changed-block tracking from this backup's moment on, for the next incremental (a volume
+      // that cannot track, raw or held by another process, is read whole next time, as Cinder
+      // does), then the volume opened; the engine fetches the parent's hashes meanwhile.
+      const marking = markChanges(deps, volume.id, backup.id);
+      const opening = marking.then(() => deps.driver.openVolume(volume.id, 'r'));
       try {
-        const file = await deps.driver.openVolume(volume.id, 'r');
-        try {
-          const parentStored = parent && parent.container !== null && parent.service_metadata !== null ? { id: parent.id, container: parent.container, serviceMetadata: parent.service_metadata, parentId: parent.parent_id } : undefined;
-          result = await deps.backupEngine(ctx, volume.project_id).backup(
-            { id: backup.id, volumeId: volume.id, name: backup.name, description: backup.description, createdAt: `${created.replace('T', ' ')}+00:00`, ...(backup.container !== null ? { container: backup.container } : {}), ...(parentStored ? { parent: parentStored } : {}) },
-            file,
-          );
-        } finally {
-          await file.close();
-        }
+        const parentStored = parent && parent.container !== null && parent.service_metadata !== null ? { id: parent.id, container: parent.container, serviceMetadata: parent.service_metadata, parentId: parent.parent_id } : undefined;
+        result = await deps.backupEngine(ctx, volume.project_id).backup(
+          { id: backup.id, volumeId: volume.id, name: backup.name, description: backup.description, createdAt: `${created.replace('T', ' ')}+00:00`, ...(backup.container !== null ? { container: backup.container } : {}), ...(parentStored ? { parent: parentStored } : {}) },
+          opening,
+        );
       } catch (err) {
         deps.logger.error('backup failed', { backup: backup.id, err });
         failure = (err as Error).message;
+      } finally {
+        await (await opening.catch(() => undefined))?.close();
       }
-      // A finished backup's mark is the one the next incremental (its child) can use; a failed
-      // one's is dropped, and the previous backup's stays for the next try.
-      if (marked) await dropChangeMarks(deps, volume.id, result ? { allBut: backup.id } : { mark: backup.id });
       await records.update<BackupRecord>(BACKUPS, backup, (cur) =>
         result ? { ...cur, status: 'available', container: result.container, service_metadata: result.serviceMetadata, object_count: result.objectCount, updated_at: now() } : { ...cur, status: 'error', fail_reason: failure, updated_at: now() },
       );
       if (!result && parent) await records.update<BackupRecord>(BACKUPS, parent, (cur) => ({ ...cur, num_dependent_backups: Math.max(0, cur.num_dependent_backups - 1) }));
+      // Before the volume is free again (a mark dropped later could race the next backup's):
+      // a finished backup's mark is the one its child can use; a failed one's goes, and the
+      // previous backup's stays for the next try.
+      if (await marking) await dropChangeMarks(deps, volume.id, result ? { allBut: backup.id } : { mark: backup.id });
       await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: previousStatus, updated_at: now() }));
     });
     return { status: 202, body: { backup: backupSummary(req, backup) } };

@@ -139,8 +139,10 @@ export class ChunkedBackupEngine {
   }
 
   /**
-   * Backs `volume` up (an incremental when `request.parent` is set). On any failure every
-   * object written is deleted before the error is thrown.
+   * Backs the volume up (an incremental when `request.parent` is set). On any failure every
+   * object written is deleted before the error is thrown. `opening` may be the volume still
+   * being opened (the caller closes it either way, once this settles); the parent's sha256 file
+   * and the container are fetched meanwhile.
    *
    * The volume is read in order, one chunk at a time; the chunk workers hash and compress
    * several chunks at once (one per thread, and one more waiting) while earlier ones upload.
@@ -149,23 +151,33 @@ export class ChunkedBackupEngine {
    * @throws {InvalidBackup} (chunk size not a multiple of the block size, the parent's block
    * size differs, the volume grew since the parent), {BackupStoreError}
    */
-  async backup(request: BackupRequest, volume: VolumeFile): Promise<BackupResult> {
+  async backup(request: BackupRequest, opening: VolumeFile | Promise<VolumeFile>): Promise<BackupResult> {
     if (this.chunkSize % this.shaBlock !== 0) throw new InvalidBackup('Chunk size is not multiple of block size for creating hash.');
-    if (volume.sizeBytes <= 0) throw new InvalidBackup(`volume size ${volume.sizeBytes} is invalid.`);
     const container = request.container ?? this.defaultContainer;
+    // The parent's sha256 file (2.3 MB of JSON per GiB) and the container are fetched while the
+    // volume is still being opened (a qcow2 volume is marked, then its qemu-nbd started).
+    const fetched = Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, this.store.ensureContainer(container)]);
+    fetched.catch(() => undefined); // awaited below, or settled before a refusal is thrown
+    let volume: VolumeFile;
+    try {
+      volume = await opening;
+      if (volume.sizeBytes <= 0) throw new InvalidBackup(`volume size ${volume.sizeBytes} is invalid.`);
+    } catch (err) {
+      await fetched.catch(() => undefined);
+      throw err;
+    }
     // An incremental of a volume that tracks its changes since the parent's backup reads only
-    // those (the rest is the parent's, block for block); asked while the parent's sha256 file
-    // is fetched.
+    // those (the rest is the parent's, block for block).
     const tracking = request.parent && volume.changedSince ? volume.changedSince(request.parent.id) : undefined;
     tracking?.catch(() => undefined); // awaited below, or settled before a refusal is thrown
-    // Otherwise the first chunk is read while the parent's sha256 file (2.3 MB of JSON per GiB)
-    // and the container are fetched: an incremental is a read of the volume, and that starts now.
+    // Otherwise the first chunk is read while the parent's sha256 file is still coming: an
+    // incremental is a read of the volume, and that starts now.
     const firstRead = tracking ? undefined : this.readChunk(volume, 0);
     firstRead?.catch(() => undefined); // awaited below, or settled before a refusal is thrown
     let parentShas: string[] | undefined;
     let changed: ReadonlyArray<readonly [number, number]> | undefined;
     try {
-      const [parentSha, tracked] = await Promise.all([request.parent ? this.readSha256File(request.parent) : undefined, tracking, this.store.ensureContainer(container)]);
+      const [[parentSha], tracked] = await Promise.all([fetched, tracking]);
       changed = tracked;
       if (parentSha) {
         if (parentSha.chunk_size !== this.shaBlock) {
