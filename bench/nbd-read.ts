@@ -2,12 +2,17 @@
  * Reading a qcow2 volume whole, two ways (issue 19):
  *
  *   node bench/nbd-read.ts [--size-mib 1024] [--chunk-mib 50] [--rounds 3] [--dir /tmp]
- *        [--cache writeback|none]
+ *        [--changed 0.01]
  *
  * - `nbd`: qemu-nbd serves the image read-only on a unix socket and NbdClient reads it in
  *   `chunk-mib` readInto calls (each split into pipelined 4 MiB requests);
  * - `convert`: today's FileVolumeDriver path, `qemu-img convert -U -f qcow2 -O raw` to a raw
  *   working copy, then reading that file in `chunk-mib` reads.
+ *
+ * - then `incremental`: a dirty bitmap is added (`qemu-img bitmap --add --enable`), `changed` of
+ *   the volume is rewritten in 64 places through a writable export, and a read-only export with
+ *   the bitmap (`-B`) is asked for its dirty extents (NBD block status) and only those are read:
+ *   what an incremental backup would read, against the full reads above.
  *
  * The image is made once (random bytes, 1 MiB repeated, so nothing is a hole or zeros) and the
  * two are alternated `rounds` times. Prints MiB/s, and CPU seconds per GiB of this process and
@@ -25,7 +30,7 @@ import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { NbdClient } from '../compute/volume/driver/nbd-client.ts';
 import { startQemuNbd } from '../compute/volume/driver/qemu-nbd.ts';
 
-const FLAGS = ['size-mib', 'chunk-mib', 'rounds', 'dir', 'cache'];
+const FLAGS = ['size-mib', 'chunk-mib', 'rounds', 'dir', 'changed'];
 const { flags } = splitArgs(process.argv.slice(2), new Set(FLAGS));
 const unknown = unknownFlag(flags, FLAGS);
 if (unknown !== undefined) throw new Error(`unknown flag --${unknown}`);
@@ -33,6 +38,7 @@ const MiB = 1024 * 1024;
 const size = Number(flags.get('size-mib') ?? 1024) * MiB;
 const chunk = Number(flags.get('chunk-mib') ?? 50) * MiB;
 const rounds = Number(flags.get('rounds') ?? 3);
+const changed = Number(flags.get('changed') ?? 0.01);
 const GiB = size / (1024 * MiB);
 
 /** CPU seconds of waited-for children (cutime + cstime), from /proc/self/stat. */
@@ -97,6 +103,37 @@ try {
       );
     }
   }
+
+  // The incremental: 64 writes of `changed` / 64 of the volume each, at random places.
+  execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-bench']);
+  const writable = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
+  const writer = await NbdClient.connect(writable.socket);
+  const piece = Math.max(1, Math.floor((size * changed) / 64));
+  for (let i = 0; i < 64; i++) await writer.write(Math.floor(Math.random() * (size - piece)), randomBytes(piece));
+  await writer.flush();
+  await writer.close();
+  await writable.stop();
+  const context = 'qemu:dirty-bitmap:swiftlet-bench';
+  const c0 = await childrenCpu();
+  const s0 = selfCpu();
+  const t0 = performance.now();
+  const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-bench'], dir });
+  const client = await NbdClient.connect(nbd.socket, { metaContexts: [context] });
+  const extents = await client.blockStatus(context, 0, client.size);
+  const tStatus = performance.now() - t0;
+  let dirtyBytes = 0;
+  for (const e of extents) {
+    if ((e.flags & 1) === 0) continue;
+    dirtyBytes += e.length;
+    for (let at = e.offset; at < e.offset + e.length; at += chunk) await client.readInto(buffer.subarray(0, Math.min(chunk, e.offset + e.length - at)), at);
+  }
+  await client.close();
+  await nbd.stop();
+  const ms = performance.now() - t0;
+  const cpu = selfCpu() - s0 + ((await childrenCpu()) - c0);
+  console.log(
+    `incremental: ${extents.filter((e) => e.flags & 1).length} dirty extents, ${(dirtyBytes / MiB).toFixed(1)} MiB (${((100 * dirtyBytes) / size).toFixed(2)}%) of 64 writes of ${(piece / 1024).toFixed(0)} KiB; block status ${tStatus.toFixed(0)} ms, all with start/stop ${ms.toFixed(0)} ms, CPU ${cpu.toFixed(3)} s  load ${await load()}`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -234,7 +234,7 @@ export class NbdClient {
     while (pos < end) {
       const extents: NbdExtent[] = [];
       await this.#request(CMD_BLOCK_STATUS, pos, Math.min(end - pos, MAX_STATUS_REQUEST), { contextId, extents });
-      if (extents.length === 0) throw new NbdError(NBD_EIO, `no extents for ${context} at ${pos}`);
+      const before = pos;
       for (const e of extents) {
         const length = Math.min(e.length, end - pos);
         if (length <= 0) break;
@@ -243,6 +243,7 @@ export class NbdClient {
         else out.push({ offset: pos, length, flags: e.flags });
         pos += length;
       }
+      if (pos === before) throw new NbdError(NBD_EIO, `the server sent no extents of ${context} at ${pos}`);
     }
     return out;
   }
@@ -560,7 +561,7 @@ class Wire {
 }
 
 /** Handshake bytes, read as `read(n)` calls: option haggling is strictly one exchange at a time. */
-export class HandshakeReader implements Sink {
+class HandshakeReader implements Sink {
   #chunks: Buffer[] = [];
   #have = 0;
   #waiter: { n: number; resolve(b: Buffer): void; reject(e: Error): void } | undefined;
