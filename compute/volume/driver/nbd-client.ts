@@ -182,6 +182,7 @@ export class NbdClient {
    * @throws {NbdError} with the server's errno and message
    */
   async readInto(buffer: Uint8Array, offset: number): Promise<number> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new NbdError(NBD_EINVAL, `bad offset ${offset}`);
     const n = Math.max(0, Math.min(buffer.length, this.size - offset));
     const replies: Promise<void>[] = [];
     this.#socket.cork();
@@ -201,6 +202,7 @@ export class NbdClient {
    */
   async write(offset: number, data: Uint8Array): Promise<void> {
     if (this.readOnly) throw new NbdError(NBD_EPERM, 'the export is read-only');
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new NbdError(NBD_EINVAL, `bad offset ${offset}`);
     if (offset + data.length > this.size) throw new NbdError(NBD_EINVAL, `write of ${data.length} bytes at ${offset} passes the end of the export (${this.size} bytes)`);
     const replies: Promise<void>[] = [];
     this.#socket.cork();
@@ -286,9 +288,7 @@ export class NbdClient {
     const cookie = this.#nextCookie;
     this.#nextCookie = this.#nextCookie >= 0xffffffff ? 1 : this.#nextCookie + 1;
     const reply = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { command, offset, length, resolve, reject };
-      Object.assign(pending, { target: extra.target, contextId: extra.contextId, extents: extra.extents });
-      this.#pending.set(cookie, pending);
+      this.#pending.set(cookie, { ...extra, command, offset, length, resolve, reject });
       this.#socket.write(this.#header(command, cookie, offset, length));
       if (extra.payload !== undefined) this.#socket.write(extra.payload);
     });

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
+import { InvalidVolume } from '../../../../../compute/volume/errors.ts';
+import { makeTempDir } from '../../../../helpers/tmpdir.ts';
+
+/** Starting and stopping qemu-nbd (Debian qemu-utils) on a temporary qcow2 image. */
+
+const MiB = 1024 * 1024;
+
+async function withImage(size: number, body: (image: string, dir: string) => Promise<void>): Promise<void> {
+  const tmp = await makeTempDir('swiftlet-qemu-nbd-');
+  try {
+    const image = join(tmp.path, 'vol.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, String(size)]);
+    await body(image, tmp.path);
+  } finally {
+    await tmp.remove();
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  assert.unreachable('expected a rejection');
+}
+
+test('qemu-nbd serves on a socket in dir once started; stop() ends it and removes its files', async () => {
+  await withImage(4 * MiB, async (image, dir) => {
+    const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: [], dir });
+    assert.ok(nbd.socket.startsWith(dir));
+    await access(nbd.socket);
+    process.kill(nbd.pid, 0);
+    await nbd.stop();
+    await nbd.stop(); // twice is fine
+    assert.throws(() => process.kill(nbd.pid, 0));
+    assert.instance(await rejection(access(nbd.socket)), Error);
+    assert.equal(await readdir(dir), ['vol.qcow2']);
+  });
+});
+
+test('a bitmap the image lacks: startQemuNbd rejects with what qemu-nbd said', async () => {
+  await withImage(4 * MiB, async (image, dir) => {
+    const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-nope'], dir }));
+    assert.instance(err, InvalidVolume);
+    assert.match((err as Error).message, "Bitmap 'swiftlet-nope' is not found");
+  });
+});
+
+test('an image another qemu-nbd has open for writing: startQemuNbd rejects with the lock error', async () => {
+  await withImage(4 * MiB, async (image, dir) => {
+    const writer = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
+    try {
+      const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir }));
+      assert.instance(err, InvalidVolume);
+      assert.match((err as Error).message, 'lock');
+    } finally {
+      await writer.stop();
+    }
+  });
+});
+
+test('no qemu-nbd installed: InvalidVolume says which package to install', async () => {
+  const tmp = await makeTempDir('swiftlet-nbd-');
+  try {
+    const err = await rejection(startQemuNbd({ binary: join(tmp.path, 'qemu-nbd'), path: join(tmp.path, 'x'), format: 'qcow2', readOnly: true, dir: tmp.path }));
+    assert.instance(err, InvalidVolume);
+    assert.match((err as Error).message, 'Debian qemu-utils');
+  } finally {
+    await tmp.remove();
+  }
+});
+
+test.run();
