@@ -1,5 +1,5 @@
 /**
- * Reading a qcow2 volume whole, two ways (issue 19):
+ * Reading and writing a qcow2 volume whole, two ways each (issue 19):
  *
  *   node bench/nbd-read.ts [--size-mib 1024] [--chunk-mib 50] [--rounds 3] [--dir /tmp]
  *        [--changed 0.01]
@@ -9,6 +9,9 @@
  * - `convert`: today's FileVolumeDriver path, `qemu-img convert -U -f qcow2 -O raw` to a raw
  *   working copy, then reading that file in `chunk-mib` reads.
  *
+ * - `write nbd`: a restore's path, the same bytes written whole onto a new qcow2 image through a
+ *   writable export, then NBD_CMD_FLUSH; `write convert`: today's, written to a raw working copy
+ *   and fsynced, `qemu-img convert -O qcow2` and the result fsynced;
  * - then `incremental`: a dirty bitmap is added (`qemu-img bitmap --add --enable`), `changed` of
  *   the volume is rewritten in 64 places through a writable export, and a read-only export with
  *   the bitmap (`-B`) is asked for its dirty extents (NBD block status) and only those are read:
@@ -76,6 +79,33 @@ try {
     await client.close();
     await nbd.stop();
   };
+  // Writing a whole volume (a restore onto a new qcow2 volume), made durable, both ways.
+  const data = randomBytes(chunk);
+  const writeViaNbd = async (): Promise<void> => {
+    const out = join(dir, 'restore.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', out, String(size)]);
+    const nbd = await startQemuNbd({ path: out, format: 'qcow2', readOnly: false, dir });
+    const client = await NbdClient.connect(nbd.socket);
+    for (let at = 0; at < size; at += chunk) await client.write(at, data.subarray(0, Math.min(chunk, size - at)));
+    await client.flush();
+    await client.close();
+    await nbd.stop();
+    await rm(out);
+  };
+  const writeViaConvert = async (): Promise<void> => {
+    const work = join(dir, 'work.raw');
+    const out = join(dir, 'restore.qcow2');
+    const file = await open(work, 'w');
+    for (let at = 0; at < size; at += chunk) await file.write(data, 0, Math.min(chunk, size - at), at);
+    await file.sync();
+    await file.close();
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', work, out]);
+    const synced = await open(out, 'r+');
+    await synced.sync();
+    await synced.close();
+    await rm(work);
+    await rm(out);
+  };
   const viaConvert = async (): Promise<void> => {
     const work = join(dir, 'work.raw');
     execFileSync('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'raw', image, work]);
@@ -88,8 +118,10 @@ try {
   console.log(`# ${new Date().toISOString()} ${size / MiB} MiB qcow2, ${chunk / MiB} MiB reads, load ${await load()}`);
   for (let r = 0; r < rounds; r++) {
     for (const [name, run] of [
-      ['nbd', viaNbd],
-      ['convert', viaConvert],
+      ['read nbd', viaNbd],
+      ['read convert', viaConvert],
+      ['write nbd', writeViaNbd],
+      ['write convert', writeViaConvert],
     ] as const) {
       const c0 = await childrenCpu();
       const s0 = selfCpu();
@@ -99,7 +131,7 @@ try {
       const self = selfCpu() - s0;
       const children = (await childrenCpu()) - c0;
       console.log(
-        `round ${r + 1} ${name.padEnd(7)} ${(size / MiB / seconds).toFixed(0).padStart(5)} MiB/s  CPU-s/GiB: this process ${(self / GiB).toFixed(3)}, qemu ${(children / GiB).toFixed(3)}, total ${((self + children) / GiB).toFixed(3)}  load ${await load()}`,
+        `round ${r + 1} ${name.padEnd(13)} ${(size / MiB / seconds).toFixed(0).padStart(5)} MiB/s  CPU-s/GiB: this process ${(self / GiB).toFixed(3)}, qemu ${(children / GiB).toFixed(3)}, total ${((self + children) / GiB).toFixed(3)}  load ${await load()}`,
       );
     }
   }
