@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { NBD_EINVAL, NBD_EIO, NBD_EPERM, NBD_ESHUTDOWN, NbdError } from './nbd-error.ts';
+import { NBD_EINVAL, NBD_EIO, NBD_ENOTSUP, NBD_EPERM, NBD_ESHUTDOWN, NbdError } from './nbd-error.ts';
 import { negotiate, type Negotiated } from './nbd-handshake.ts';
 
 /**
@@ -22,10 +22,12 @@ const CMD_READ = 0;
 const CMD_WRITE = 1;
 const CMD_DISC = 2;
 const CMD_FLUSH = 3;
+const CMD_WRITE_ZEROES = 6;
 const CMD_BLOCK_STATUS = 7;
 
 const FLAG_READ_ONLY = 1 << 1;
 const FLAG_SEND_FLUSH = 1 << 2;
+const FLAG_SEND_WRITE_ZEROES = 1 << 6;
 
 const REPLY_FLAG_DONE = 1;
 const REPLY_TYPE_NONE = 0;
@@ -41,6 +43,8 @@ const REPLY_TYPE_ERROR_BIT = 1 << 15;
  * with 4 MiB or 32 MiB ones (docs/performance.md, "Reading qcow2 volumes through qemu-nbd").
  */
 const MAX_REQUEST = 1024 * 1024;
+/** Write zeroes (no payload) is sent in requests of at most this much (the field is 32 bits). */
+const MAX_ZEROES_REQUEST = 2 ** 30;
 /** Block status asks at most this much per request (the field is 32 bits). */
 const MAX_STATUS_REQUEST = 2 ** 31;
 /** Data regions shorter than this are read through the scratch buffer, not one read() each. */
@@ -211,6 +215,21 @@ export class NbdClient {
       replies.push(this.#request(CMD_WRITE, offset + done, length, { payload: data.subarray(done, done + length) }));
     }
     this.#socket.uncork();
+    await settleAll(replies);
+  }
+
+  /**
+   * Makes [offset, offset + length) read as zeros without sending them (NBD_CMD_WRITE_ZEROES; the
+   * server may punch a hole or mark qcow2 clusters zero). Not durable before `flush()`.
+   * @throws {NbdError} EPERM on a read-only export, ENOTSUP when the server lacks the command
+   */
+  async writeZeroes(offset: number, length: number): Promise<void> {
+    if (this.readOnly) throw new NbdError(NBD_EPERM, 'the export is read-only');
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new NbdError(NBD_EINVAL, `bad offset ${offset}`);
+    if (offset + length > this.size) throw new NbdError(NBD_EINVAL, `${length} zeros at ${offset} pass the end of the export (${this.size} bytes)`);
+    if ((this.#transmissionFlags & FLAG_SEND_WRITE_ZEROES) === 0) throw new NbdError(NBD_ENOTSUP, 'the server does not take write zeroes');
+    const replies: Promise<void>[] = [];
+    for (let done = 0; done < length; done += MAX_ZEROES_REQUEST) replies.push(this.#request(CMD_WRITE_ZEROES, offset + done, Math.min(MAX_ZEROES_REQUEST, length - done), {}));
     await settleAll(replies);
   }
 

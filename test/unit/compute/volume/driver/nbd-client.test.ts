@@ -108,6 +108,23 @@ test('what the client writes and flushes is there for the next reader, and for q
   });
 });
 
+test('write zeroes: the range reads as zeros and takes no data clusters (base:allocation says zero)', async () => {
+  await withImage(16 * MiB, async (image, dir) => {
+    qemuIo(image, 'write -P 0x77 0 4M');
+    await served(image, dir, { readOnly: false, metaContexts: ['base:allocation'] }, async (client) => {
+      await client.writeZeroes(MiB, 2 * MiB);
+      await client.flush();
+      const buffer = new Uint8Array(4 * MiB);
+      await client.readInto(buffer, 0);
+      assertFilled(buffer.subarray(0, MiB), 0x77, 'before');
+      assertFilled(buffer.subarray(MiB, 3 * MiB), 0, 'zeroed');
+      assertFilled(buffer.subarray(3 * MiB), 0x77, 'after');
+      const zeroed = (await client.blockStatus('base:allocation', MiB, 2 * MiB)).every((e) => (e.flags & 2) === 2);
+      assert.ok(zeroed, 'the zeroed range is reported as zeros');
+    });
+  });
+});
+
 test('a read across the end of the export returns the bytes up to the end; one past it, none', async () => {
   await withImage(4 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x5a 4032k 64k');
@@ -250,6 +267,7 @@ test('a write on a read-only export is refused with EPERM', async () => {
       const err = await rejection(client.write(0, new Uint8Array(512)));
       assert.instance(err, NbdError);
       assert.is((err as NbdError).errnoName, 'EPERM');
+      assert.is(((await rejection(client.writeZeroes(0, 512))) as NbdError).errnoName, 'EPERM');
     });
   });
 });

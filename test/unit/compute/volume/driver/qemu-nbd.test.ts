@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { NbdClient } from '../../../../../compute/volume/driver/nbd-client.ts';
 import { startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
 import { InvalidVolume } from '../../../../../compute/volume/errors.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
@@ -43,6 +44,28 @@ test('qemu-nbd serves on a socket in dir once started; stop() ends it and remove
     assert.instance(await rejection(access(nbd.socket)), Error);
     assert.equal(await readdir(dir), ['vol.qcow2']);
   });
+});
+
+test('a raw image is served as it is', async () => {
+  const tmp = await makeTempDir('swiftlet-qemu-nbd-');
+  try {
+    const image = join(tmp.path, 'vol.raw');
+    const bytes = new Uint8Array(MiB + 512).map((_, i) => i % 251);
+    await writeFile(image, bytes);
+    const nbd = await startQemuNbd({ path: image, format: 'raw', readOnly: true, dir: tmp.path });
+    try {
+      const client = await NbdClient.connect(nbd.socket);
+      assert.is(client.size, bytes.length);
+      const back = new Uint8Array(bytes.length);
+      await client.readInto(back, 0);
+      assert.ok(Buffer.from(back).equals(bytes));
+      await client.close();
+    } finally {
+      await nbd.stop();
+    }
+  } finally {
+    await tmp.remove();
+  }
 });
 
 test('a bitmap the image lacks: startQemuNbd rejects with what qemu-nbd said', async () => {
