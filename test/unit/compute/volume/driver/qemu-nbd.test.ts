@@ -76,6 +76,22 @@ test('a bitmap the image lacks: startQemuNbd rejects with what qemu-nbd said', a
   });
 });
 
+test('a bitmap a killed writer left in use: startQemuNbd rejects saying it is inconsistent (the caller falls back to a full backup)', async () => {
+  await withImage(4 * MiB, async (image, dir) => {
+    execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-a']);
+    const writer = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
+    const client = await NbdClient.connect(writer.socket);
+    await client.write(0, new Uint8Array(4096).fill(1));
+    await client.flush();
+    process.kill(writer.pid, 'SIGKILL');
+    await writer.stop();
+    await client.close();
+    const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-a'], dir }));
+    assert.instance(err, InvalidVolume);
+    assert.match((err as Error).message, "Bitmap 'swiftlet-a' is inconsistent");
+  });
+});
+
 test('an image another qemu-nbd has open for writing: startQemuNbd rejects with the lock error', async () => {
   await withImage(4 * MiB, async (image, dir) => {
     const writer = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
