@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { NBD_EINVAL, NBD_EIO, NBD_ENOTSUP, NBD_EPERM, NBD_ESHUTDOWN, NbdError } from './nbd-error.ts';
+import { NBD_EINVAL, NBD_EIO, NBD_ENOTSUP, NBD_EPERM, NBD_ESHUTDOWN, NBD_ETIMEDOUT, NbdError } from './nbd-error.ts';
 import { negotiate, type Negotiated } from './nbd-handshake.ts';
 
 /**
@@ -64,6 +64,11 @@ export interface NbdConnectOptions {
   metaContexts?: readonly string[];
   /** false: do not ask for structured replies (servers that lack them; tests of simple replies). */
   structuredReplies?: boolean;
+  /**
+   * How long the handshake may take; 30 s by default. A server busy with its one allowed client
+   * (qemu-nbd's `--shared=1`) leaves a new connection waiting unanswered.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 interface Pending {
@@ -160,6 +165,8 @@ export class NbdClient {
     }
     const handshake = new HandshakeReader(socket);
     wire.sink = handshake;
+    const timeoutMs = options.handshakeTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => handshake.fail(new NbdError(NBD_ETIMEDOUT, `no handshake from ${socketPath} within ${timeoutMs} ms`)), timeoutMs);
     let negotiated: Negotiated;
     try {
       negotiated = await negotiate(handshake, (bytes) => socket.write(bytes), {
@@ -170,6 +177,8 @@ export class NbdClient {
     } catch (err) {
       socket.destroy();
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     const leftover = handshake.detach();
     const client = new NbdClient(socket, negotiated);
@@ -616,6 +625,11 @@ class HandshakeReader implements Sink {
     const rest = Buffer.concat(this.#chunks);
     this.#chunks = [];
     return rest;
+  }
+
+  /** Ends the handshake with `error`: the waiting read and every later one reject with it. */
+  fail(error: NbdError): void {
+    this.#fail(error);
   }
 
   #fail(error: NbdError): void {

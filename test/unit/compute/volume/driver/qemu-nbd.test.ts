@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NbdClient } from '../../../../../compute/volume/driver/nbd-client.ts';
+import { NbdError } from '../../../../../compute/volume/driver/nbd-error.ts';
 import { startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
 import { InvalidVolume } from '../../../../../compute/volume/errors.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
@@ -43,6 +44,22 @@ test('qemu-nbd serves on a socket in dir once started; stop() ends it and remove
     assert.throws(() => process.kill(nbd.pid, 0));
     assert.instance(await rejection(access(nbd.socket)), Error);
     assert.equal(await readdir(dir), ['vol.qcow2']);
+  });
+});
+
+test('qemu-nbd serves one client: a second connection waits unanswered, and connect gives up after its timeout', async () => {
+  await withImage(4 * MiB, async (image, dir) => {
+    const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir });
+    try {
+      const first = await NbdClient.connect(nbd.socket);
+      const err = await rejection(NbdClient.connect(nbd.socket, { handshakeTimeoutMs: 300 }));
+      assert.instance(err, NbdError);
+      assert.is((err as NbdError).errnoName, 'ETIMEDOUT');
+      assert.is(await first.readInto(new Uint8Array(10), 0), 10);
+      await first.close();
+    } finally {
+      await nbd.stop();
+    }
   });
 });
 
