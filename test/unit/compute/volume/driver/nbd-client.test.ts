@@ -170,6 +170,24 @@ test('concurrent reads each get their own bytes', async () => {
   });
 });
 
+test('close() waits for the reads in flight, which complete; requests after it are refused', async () => {
+  await withImage(32 * MiB, async (image, dir) => {
+    qemuIo(image, 'write -P 0x3c 0 32M');
+    const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir });
+    try {
+      const client = await NbdClient.connect(nbd.socket);
+      const buffer = new Uint8Array(32 * MiB);
+      const read = client.readInto(buffer, 0);
+      await client.close();
+      assert.is(await read, 32 * MiB);
+      assertFilled(buffer, 0x3c, 'the read');
+      assert.instance(await rejection(client.readInto(new Uint8Array(1), 0)), NbdError);
+    } finally {
+      await nbd.stop();
+    }
+  });
+});
+
 test('simple replies (no structured replies asked for) carry reads, writes and flushes', async () => {
   await withImage(16 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x42 2M 64k');
