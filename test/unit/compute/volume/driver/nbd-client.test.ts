@@ -244,6 +244,30 @@ test('a dirty bitmap shows exactly the clusters written through a writable expor
   });
 });
 
+test('a volume on a backing snapshot (qcow2 -b): reads see both layers, its bitmap only its own writes', async () => {
+  await withImage(8 * MiB, async (base, dir) => {
+    qemuIo(base, 'write -P 0x0b 0 2M');
+    const overlay = join(dir, 'overlay.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
+    execFileSync('qemu-img', ['bitmap', '--add', '--enable', overlay, 'swiftlet-a']);
+    qemuIo(overlay, 'write -P 0x0c 1M 64k');
+    const context = 'qemu:dirty-bitmap:swiftlet-a';
+    await served(overlay, dir, { readOnly: true, bitmaps: ['swiftlet-a'], metaContexts: [context] }, async (client) => {
+      const buffer = new Uint8Array(3 * MiB);
+      await client.readInto(buffer, 0);
+      assertFilled(buffer.subarray(0, MiB), 0x0b, 'the snapshot');
+      assertFilled(buffer.subarray(MiB, MiB + CLUSTER), 0x0c, 'the volume');
+      assertFilled(buffer.subarray(MiB + CLUSTER, 2 * MiB), 0x0b, 'the snapshot again');
+      assertFilled(buffer.subarray(2 * MiB), 0, 'neither');
+      assert.equal(dirty(await client.blockStatus(context, 0, client.size)), [
+        [0, MiB, false],
+        [MiB, CLUSTER, true],
+        [MiB + CLUSTER, 7 * MiB - CLUSTER, false],
+      ]);
+    });
+  });
+});
+
 test('two bitmaps exported at once (-B twice) each show their own writes', async () => {
   await withImage(16 * MiB, async (image, dir) => {
     execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-a']);
