@@ -20,6 +20,11 @@ const REPLY_TYPE_OFFSET_HOLE = 2;
 const REPLY_TYPE_BLOCK_STATUS = 5;
 const REPLY_TYPE_ERROR_BIT = 1 << 15;
 
+/**
+ * The largest chunk gathered whole (block status, errors): a server asking for more is broken.
+ * Block status over 2 GiB in 512-byte extents would be 32 MiB.
+ */
+const MAX_CHUNK_PAYLOAD = 64 * 1024 * 1024;
 /** Data regions shorter than this are read through the scratch buffer, not one read() each. */
 const DIRECT_READ_MIN = 16 * 1024;
 
@@ -249,6 +254,10 @@ export class NbdReplies implements Sink {
       this.#onPayload();
       return;
     }
+    if (this.#chunkLength > MAX_CHUNK_PAYLOAD) {
+      this.#broken(`a ${this.#chunkLength}-byte reply chunk`);
+      return;
+    }
     this.#payload = Buffer.allocUnsafe(this.#chunkLength);
     this.#payloadHave = 0;
     this.#state = State.Payload;
@@ -324,4 +333,5 @@ export class NbdReplies implements Sink {
     if ((this.#chunkFlags & REPLY_FLAG_DONE) === 0) return;
     this.#pending.delete(this.#currentCookie);
     this.#finish(p);
-  }}
+  }
+}

@@ -245,6 +245,21 @@ test('a connection dropped mid-request rejects every request in flight, and late
   });
 });
 
+test('a reply to no request, or a chunk too big to gather, is a broken server: everything in flight fails with EIO', async () => {
+  const unknownCookie: Handler = async ([r]) => (r === undefined ? [] : [simple(0, Buffer.from([0, 0, 0, 0, 0, 0, 0, 99]))]);
+  const hugeChunk: Handler = async ([r]) => (r === undefined ? [] : [Buffer.concat([u32(0x668e33ef), u16(1), u16(5), r.cookie, u32(100 * 1024 * KiB)])]);
+  for (const handler of [unknownCookie, hugeChunk]) {
+    await withServer({ structured: true }, handler, async (path) => {
+      const client = await NbdClient.connect(path, { metaContexts: ['base:allocation'] });
+      const err = (await rejection(client.blockStatus('base:allocation', 0, KiB))) as NbdError;
+      assert.is(err.errnoName, 'EIO');
+      assert.match(err.message, 'server broke the protocol');
+      assert.is(((await rejection(client.readInto(new Uint8Array(1), 0))) as NbdError).errnoName, 'EIO');
+      await client.close();
+    });
+  }
+});
+
 test("an export the server refuses: connect rejects with the server's message", async () => {
   await withServer({ structured: true, refuseExport: 'export "disk9" not present' }, async () => [], async (path) => {
     const err = await rejection(NbdClient.connect(path, { exportName: 'disk9' }));
