@@ -26,6 +26,8 @@ const REP_ERR_UNSUP = REP_ERROR_BIT + 1;
 const INFO_EXPORT = 0;
 const INFO_BLOCK_SIZE = 3;
 
+const MAX_OPTION_REPLY = 64 * 1024;
+
 /** The spec's limit on a request's payload when the server does not state one. */
 const DEFAULT_MAX_PAYLOAD = 32 * 1024 * 1024;
 
@@ -89,6 +91,8 @@ export async function negotiate(reader: ByteReader, write: (bytes: Uint8Array) =
       if (r.readUInt32BE(0) !== OPTION_REPLY_MAGIC_HIGH || r.readUInt32BE(4) !== OPTION_REPLY_MAGIC_LOW || r.readUInt32BE(8) !== opt) throw new NbdError(NBD_EIO, `bad reply to option ${opt}`);
       const type = r.readUInt32BE(12);
       const length = r.readUInt32BE(16);
+      // Option replies are strings and a few numbers (the spec caps strings at 4 KiB).
+      if (length > MAX_OPTION_REPLY) throw new NbdError(NBD_EIO, `a ${length}-byte reply to option ${opt}`);
       const body = length > 0 ? await reader.read(length) : Buffer.alloc(0);
       onReply({ type, data: body });
       if (type === REP_ACK || type >= REP_ERROR_BIT) return;
