@@ -13,6 +13,16 @@ export type { NbdExtent } from './nbd-replies.ts';
  * NBD_OPT_GO. Requests are pipelined: a large read goes out as many requests at once, matched
  * to their replies by cookie.
  *
+ * An incremental backup's read, for example (qemu-nbd.ts starts the server):
+ *
+ *   const nbd = await startQemuNbd({ path, format: 'qcow2', readOnly: true, bitmaps: [name], dir });
+ *   const context = `qemu:dirty-bitmap:${name}`;
+ *   const client = await NbdClient.connect(nbd.socket, { metaContexts: [context] });
+ *   for (const e of await client.blockStatus(context, 0, client.size))
+ *     if (e.flags & 1) await client.readInto(buffer.subarray(0, e.length), e.offset); // dirty
+ *   await client.close();
+ *   await nbd.stop();
+ *
  * Replies are read with `onread` (nbd-socket.ts) and parsed by nbd-replies.ts: while a read
  * reply's data is coming, the socket reads straight into the caller's buffer, so the bytes are
  * copied once, by the kernel; headers and the rest go through one reused scratch buffer.
