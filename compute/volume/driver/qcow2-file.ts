@@ -31,7 +31,7 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
   const { sizeBytes, mode } = options;
   // Only a read-only export may offer bitmaps (QEMU refuses an enabled one on a writable export).
   const marks = mode === 'r' ? (await listMarks(options.path)).filter((b) => b.trusted) : [];
-  const start = (bitmaps: readonly string[]) => startQemuNbd({ binary: options.qemuNbd, path: options.path, format: 'qcow2', readOnly: mode === 'r', bitmaps, dir: options.dir });
+  const start = (bitmaps: readonly string[]) => startQemuNbd({ binary: options.qemuNbd, path: options.path, format: 'qcow2', readOnly: mode === 'r', forceShare: mode === 'r', bitmaps, dir: options.dir });
   let bitmaps = marks.map((b) => b.name);
   const server = await start(bitmaps).catch(async (err: unknown) => {
     if (bitmaps.length === 0) throw err;

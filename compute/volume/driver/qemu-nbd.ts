@@ -27,6 +27,11 @@ export interface QemuNbdOptions {
   dir: string;
   /** How long qemu-nbd may take to be ready before it is killed; 10 s by default. */
   startTimeoutMs?: number;
+  /**
+   * Read even while another process writes the image (a guest's QEMU: a backup or an upload
+   * of an in-use volume, `--force`), as `qemu-img -U` did for the working copy; read-only only.
+   */
+  forceShare?: boolean;
 }
 
 const POLL_MS = 5;
@@ -68,10 +73,13 @@ export async function startQemuNbd(options: QemuNbdOptions): Promise<QemuNbd> {
   const id = randomBytes(6).toString('hex');
   const socket = join(options.dir, `nbd-${id}.sock`);
   const pidFile = join(options.dir, `nbd-${id}.pid`);
-  const args = ['--socket', socket, '--format', options.format, '--pid-file', pidFile, '--cache=writeback'];
+  const args = ['--socket', socket, '--pid-file', pidFile, '--cache=writeback'];
   if (options.readOnly) args.push('--read-only');
   for (const bitmap of options.bitmaps ?? []) args.push('--bitmap', bitmap);
-  args.push(options.path);
+  // qemu-nbd 7.2 has no --force-share: the file's locking is turned off instead (in QEMU's
+  // option syntax a comma in a value is doubled).
+  if (options.readOnly && options.forceShare) args.push('--image-opts', `driver=${options.format},file.driver=file,file.locking=off,file.filename=${options.path.replaceAll(',', ',,')}`);
+  else args.push('--format', options.format, options.path);
 
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GLIBC_TUNABLES: tunables(process.env['GLIBC_TUNABLES']) } });
   let stderr = '';

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChunkBuffers } from '../../../../../compute/volume/backup/chunk-buffers.ts';
@@ -226,5 +229,41 @@ async function rejects(fn: () => Promise<void>, type: new (...args: never[]) => 
   }
   assert.unreachable('expected a rejection');
 }
+
+
+test('an in-use qcow2 volume (a guest QEMU holds it for writing) still opens to read, without a mark to trust; marking it is refused', async () => {
+  const tmp = await makeTempDir('swiftlet-volumes-');
+  try {
+    const driver = new FileVolumeDriver({ dir: tmp.path, defaultFormat: 'qcow2' });
+    await driver.createVolume('used', 4 * MiB);
+    const data = knownData(4 * MiB, 5);
+    await writeVolume(driver, 'used', data);
+    assert.is(await driver.markChanges('used', 'm'), true);
+    // The guest: a writable qemu-nbd on the image (it takes QEMU's write lock and marks the bitmap in use).
+    const pidFile = join(tmp.path, 'guest.pid');
+    const guest = spawn('qemu-nbd', ['--socket', join(tmp.path, 'guest.sock'), '--pid-file', pidFile, '-f', 'qcow2', join(tmp.path, 'volume-used')], { stdio: 'ignore' });
+    const gone = new Promise((r) => guest.once('close', r));
+    try {
+      for (let i = 0; i < 1000 && !existsSync(pidFile); i++) await sleep(5);
+      const file = await driver.openVolume('used', 'r');
+      try {
+        assert.ok(Buffer.from(await file.read(0, 4 * MiB)).equals(data));
+        assert.is(await file.changedSince?.('m'), undefined, 'a bitmap in use is not trusted');
+      } finally {
+        await file.close();
+      }
+      let refused = false;
+      await driver.markChanges('used', 'n').catch(() => {
+        refused = true;
+      });
+      assert.ok(refused, 'the guest holds the write lock');
+    } finally {
+      guest.kill('SIGTERM');
+      await gone;
+    }
+  } finally {
+    await tmp.remove();
+  }
+});
 
 test.run();
