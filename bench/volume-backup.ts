@@ -5,7 +5,7 @@
  *   node bench/volume-backup.ts --auth http://127.0.0.1:8080/auth/v1.0 --user test:tester \
  *        --key testing [--size-mib 1024] [--changed 0.01] [--compression zlib]
  *        [--chunk-mib 50] [--concurrency 4] [--threads <cores>] [--dir /tmp]
- *        [--cluster-pids 123,456] [--format raw|qcow2] [--spots 64]
+ *        [--cluster-pids 123,456] [--format raw|qcow2] [--spots 64] [--cold]
  *
  * Makes a sparse volume of `size-mib` (raw, or qcow2: read and written through qemu-nbd, and
  * each backup marks it, as the volume service does, so the incremental reads only the blocks
@@ -26,8 +26,9 @@
  * incremental measures reading the volume from memory and hashing it, not the disk. Cold, the
  * read of the whole volume at the disk's rate comes first.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitArgs, unknownFlag } from '../common/cli-args.ts';
@@ -41,8 +42,10 @@ import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import type { VolumeFile } from '../compute/volume/driver/types.ts';
 
 const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids', 'format', 'spots'];
+const BARE = ['cold'];
 const { flags } = splitArgs(process.argv.slice(2), new Set(FLAGS));
-const unknown = unknownFlag(flags, FLAGS);
+const cold = flags.has('cold');
+const unknown = unknownFlag(flags, [...FLAGS, ...BARE]);
 if (unknown !== undefined) throw new Error(`unknown flag --${unknown}`);
 const MiB = 1024 * 1024;
 const size = Number(flags.get('size-mib') ?? 1024) * MiB;
@@ -148,6 +151,16 @@ async function backupAs(id: string, parent?: StoredBackup): Promise<{ backup: Aw
   }
 }
 
+/**
+ * `--cold`: the page cache is dropped before each backup (root: /proc/sys/vm/drop_caches), so
+ * it reads the volume from the disk, as a backup of a volume no one read lately does.
+ */
+async function dropCaches(): Promise<void> {
+  if (!cold) return;
+  execFileSync('sync');
+  await writeFile('/proc/sys/vm/drop_caches', '1');
+}
+
 async function timed<T>(label: string, bytes: number, fn: () => Promise<T>): Promise<T> {
   const cpu = await ownCpu();
   const cluster = await clusterCpu();
@@ -202,6 +215,7 @@ try {
   await (await client.request({ method: 'DELETE', container, object: 'volume' })).body.dump();
   await (await client.request({ method: 'DELETE', container })).body.dump();
 
+  await dropCaches();
   const { backup: full } = await timed('full backup', size, () => backupAs('full'));
   backups.push(full);
   await driver.dropChangeMarks('vol', { allBut: 'full' });
@@ -212,6 +226,7 @@ try {
   for (let s = 0; s < spots; s++) await w2.write(Math.floor(((s + 0.5) * (size - each)) / spots), randomBytes(each));
   await w2.close();
   const shaIncr = await volumeSha('vol');
+  await dropCaches();
   const { backup: incr, bytesRead } = await timed(`incremental (${(changed * 100).toFixed(1)}% changed)`, size, () => backupAs('incr', full));
   backups.push(incr);
   await driver.dropChangeMarks('vol', { allBut: 'incr' });
