@@ -28,6 +28,11 @@ export interface QemuNbdOptions {
   /** How long qemu-nbd may take to be ready before it is killed; 10 s by default. */
   startTimeoutMs?: number;
   /**
+   * QEMU's cache mode: `writeback` (the default) through the page cache; `none` opens the image
+   * with O_DIRECT (refused by file systems without it, tmpfs among them).
+   */
+  cache?: 'writeback' | 'none';
+  /**
    * Read even while another process writes the image (a guest's QEMU: a backup or an upload
    * of an in-use volume, `--force`), as `qemu-img -U` did for the working copy; read-only only.
    */
@@ -61,7 +66,7 @@ const STOP_GRACE_MS = 10_000;
  * lives as long as its reader, and a reader that dies takes it (and the image's lock) with it.
  * So it is one connection per start; `stop()` is still needed when no client ever came.
  *
- * `--cache=writeback` (qemu-nbd's default, stated): the reader's requests go through the page
+ * `--cache=writeback` unless `cache` says otherwise (qemu-nbd's default, stated): the reader's requests go through the page
  * cache, which holds a just-written volume and works on every filesystem (`none`, O_DIRECT,
  * fails on tmpfs); it costs nothing in durability, because NBD_CMD_FLUSH is an fdatasync.
  *
@@ -73,7 +78,7 @@ export async function startQemuNbd(options: QemuNbdOptions): Promise<QemuNbd> {
   const id = randomBytes(6).toString('hex');
   const socket = join(options.dir, `nbd-${id}.sock`);
   const pidFile = join(options.dir, `nbd-${id}.pid`);
-  const args = ['--socket', socket, '--pid-file', pidFile, '--cache=writeback'];
+  const args = ['--socket', socket, '--pid-file', pidFile, `--cache=${options.cache ?? 'writeback'}`];
   if (options.readOnly) args.push('--read-only');
   for (const bitmap of options.bitmaps ?? []) args.push('--bitmap', bitmap);
   // qemu-nbd 7.2 has no --force-share: the file's locking is turned off instead (in QEMU's
