@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { NbdClient } from '../../../../../compute/volume/driver/nbd-client.ts';
 import { NbdError } from '../../../../../compute/volume/driver/nbd-error.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
+import { rejects } from '../../../../helpers/rejects.ts';
 
 /**
  * The client against a scripted NBD server that sends what qemu-nbd does not: replies out of
@@ -127,14 +128,6 @@ async function withServer(options: { structured: boolean; refuseExport?: string;
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 test('structured replies out of order, in pieces: data and hole chunks land where they belong; no request above the max payload', async () => {
   const seen: number[] = [];
@@ -201,7 +194,7 @@ test('simple replies (structured refused): reads out of order in pieces, writes,
     const [full, fine] = await Promise.allSettled([client.write(0, new Uint8Array(10)), client.write(4096, new Uint8Array(10))]);
     assert.is(((full as PromiseRejectedResult).reason as NbdError).errnoName, 'ENOSPC');
     assert.is(fine.status, 'fulfilled');
-    const meta = await rejection(client.blockStatus('base:allocation', 0, 10));
+    const meta = await rejects(client.blockStatus('base:allocation', 0, 10));
     assert.instance(meta, NbdError);
     await client.close();
   });
@@ -226,7 +219,7 @@ test('block status: extents are gathered over several answers, merged, and cut t
       { offset: 144 * KiB, length: 64 * KiB, flags: 3 },
       { offset: 208 * KiB, length: 8 * KiB, flags: 0 },
     ]);
-    const unknown = await rejection(client.blockStatus('qemu:dirty-bitmap:x', 0, 10));
+    const unknown = await rejects(client.blockStatus('qemu:dirty-bitmap:x', 0, 10));
     assert.is((unknown as NbdError).errnoName, 'EINVAL');
     await client.close();
   });
@@ -240,7 +233,7 @@ test('a connection dropped mid-request rejects every request in flight, and late
       assert.is(r.status, 'rejected');
       assert.is(((r as PromiseRejectedResult).reason as NbdError).errnoName, 'ESHUTDOWN');
     }
-    assert.instance(await rejection(client.flush()), NbdError);
+    assert.instance(await rejects(client.flush()), NbdError);
     await client.close();
   });
 });
@@ -251,10 +244,10 @@ test('a reply to no request, or a chunk too big to gather, is a broken server: e
   for (const handler of [unknownCookie, hugeChunk]) {
     await withServer({ structured: true }, handler, async (path) => {
       const client = await NbdClient.connect(path, { metaContexts: ['base:allocation'] });
-      const err = (await rejection(client.blockStatus('base:allocation', 0, KiB))) as NbdError;
+      const err = (await rejects(client.blockStatus('base:allocation', 0, KiB))) as NbdError;
       assert.is(err.errnoName, 'EIO');
       assert.match(err.message, 'server broke the protocol');
-      assert.is(((await rejection(client.readInto(new Uint8Array(1), 0))) as NbdError).errnoName, 'EIO');
+      assert.is(((await rejects(client.readInto(new Uint8Array(1), 0))) as NbdError).errnoName, 'EIO');
       await client.close();
     });
   }
@@ -262,7 +255,7 @@ test('a reply to no request, or a chunk too big to gather, is a broken server: e
 
 test("an export the server refuses: connect rejects with the server's message", async () => {
   await withServer({ structured: true, refuseExport: 'export "disk9" not present' }, async () => [], async (path) => {
-    const err = await rejection(NbdClient.connect(path, { exportName: 'disk9' }));
+    const err = await rejects(NbdClient.connect(path, { exportName: 'disk9' }));
     assert.instance(err, NbdError);
     assert.match((err as Error).message, 'NBD_REP_ERR_UNKNOWN: export "disk9" not present');
   });

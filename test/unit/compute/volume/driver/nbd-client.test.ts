@@ -6,6 +6,8 @@ import { NbdClient, type NbdExtent } from '../../../../../compute/volume/driver/
 import { NbdError } from '../../../../../compute/volume/driver/nbd-error.ts';
 import { type QemuNbd, startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
+import { rejects } from '../../../../helpers/rejects.ts';
+import { withQcow2Image } from '../../../../helpers/qcow2-image.ts';
 
 /**
  * The NBD client against a real qemu-nbd (Debian qemu-utils) serving a temporary qcow2 image,
@@ -17,16 +19,6 @@ const MiB = 1024 * KiB;
 /** qcow2's default cluster, which is also the default granularity of its dirty bitmaps. */
 const CLUSTER = 64 * KiB;
 
-async function withImage(size: number, body: (image: string, dir: string) => Promise<void>): Promise<void> {
-  const tmp = await makeTempDir('swiftlet-nbd-');
-  try {
-    const image = join(tmp.path, 'vol.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, String(size)]);
-    await body(image, tmp.path);
-  } finally {
-    await tmp.remove();
-  }
-}
 
 /** Serves `image` while `body` runs, connected; stops qemu-nbd after. */
 async function served(image: string, dir: string, options: { readOnly: boolean; bitmaps?: string[]; metaContexts?: string[]; structuredReplies?: boolean }, body: (client: NbdClient) => Promise<void>): Promise<void> {
@@ -55,17 +47,9 @@ function assertFilled(bytes: Uint8Array, value: number, what: string): void {
   assert.is(bad, -1, `${what}: byte ${bad} is ${bytes[bad]}, not ${value}`);
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 test('the client sees the export size and whether it is read-only', async () => {
-  await withImage(64 * MiB, async (image, dir) => {
+  await withQcow2Image(64 * MiB, async (image, dir) => {
     await served(image, dir, { readOnly: true }, async (client) => {
       assert.is(client.size, 64 * MiB);
       assert.is(client.readOnly, true);
@@ -77,7 +61,7 @@ test('the client sees the export size and whether it is read-only', async () => 
 });
 
 test('a read returns what qemu-io wrote, and the holes around it as zeros', async () => {
-  await withImage(64 * MiB, async (image, dir) => {
+  await withQcow2Image(64 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0xab 1M 64k');
     await served(image, dir, { readOnly: true }, async (client) => {
       const buffer = new Uint8Array(3 * MiB).fill(0xff); // holes must be written, not skipped
@@ -90,7 +74,7 @@ test('a read returns what qemu-io wrote, and the holes around it as zeros', asyn
 });
 
 test('what the client writes and flushes is there for the next reader, and for qemu-io', async () => {
-  await withImage(16 * MiB, async (image, dir) => {
+  await withQcow2Image(16 * MiB, async (image, dir) => {
     const data = new Uint8Array(5 * MiB + 123).map((_, i) => (i * 7) & 0xff);
     await served(image, dir, { readOnly: false }, async (client) => {
       await client.write(3 * MiB + 5, data);
@@ -109,7 +93,7 @@ test('what the client writes and flushes is there for the next reader, and for q
 });
 
 test('write zeroes: the range reads as zeros and takes no data clusters (base:allocation says zero)', async () => {
-  await withImage(16 * MiB, async (image, dir) => {
+  await withQcow2Image(16 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x77 0 4M');
     await served(image, dir, { readOnly: false, metaContexts: ['base:allocation'] }, async (client) => {
       await client.writeZeroes(MiB, 2 * MiB);
@@ -126,7 +110,7 @@ test('write zeroes: the range reads as zeros and takes no data clusters (base:al
 });
 
 test('a read across the end of the export returns the bytes up to the end; one past it, none', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x5a 4032k 64k');
     await served(image, dir, { readOnly: true }, async (client) => {
       const buffer = new Uint8Array(MiB).fill(1);
@@ -139,7 +123,7 @@ test('a read across the end of the export returns the bytes up to the end; one p
 });
 
 test('a read larger than the server takes in one request (qemu: 32 MiB) is split and lands in place', async () => {
-  await withImage(64 * MiB, async (image, dir) => {
+  await withQcow2Image(64 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x11 0 1M');
     qemuIo(image, 'write -P 0x22 33M 1M');
     qemuIo(image, 'write -P 0x33 39M 1M');
@@ -157,7 +141,7 @@ test('a read larger than the server takes in one request (qemu: 32 MiB) is split
 });
 
 test('concurrent reads each get their own bytes', async () => {
-  await withImage(32 * MiB, async (image, dir) => {
+  await withQcow2Image(32 * MiB, async (image, dir) => {
     for (let i = 0; i < 8; i++) qemuIo(image, `write -P ${i + 1} ${i * 4}M 4M`);
     await served(image, dir, { readOnly: true }, async (client) => {
       const buffers = Array.from({ length: 8 }, () => new Uint8Array(4 * MiB + 1));
@@ -171,7 +155,7 @@ test('concurrent reads each get their own bytes', async () => {
 });
 
 test('close() waits for the reads in flight, which complete; requests after it are refused', async () => {
-  await withImage(32 * MiB, async (image, dir) => {
+  await withQcow2Image(32 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x3c 0 32M');
     const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir });
     try {
@@ -181,7 +165,7 @@ test('close() waits for the reads in flight, which complete; requests after it a
       await client.close();
       assert.is(await read, 32 * MiB);
       assertFilled(buffer, 0x3c, 'the read');
-      assert.instance(await rejection(client.readInto(new Uint8Array(1), 0)), NbdError);
+      assert.instance(await rejects(client.readInto(new Uint8Array(1), 0)), NbdError);
     } finally {
       await nbd.stop();
     }
@@ -189,7 +173,7 @@ test('close() waits for the reads in flight, which complete; requests after it a
 });
 
 test('simple replies (no structured replies asked for) carry reads, writes and flushes', async () => {
-  await withImage(16 * MiB, async (image, dir) => {
+  await withQcow2Image(16 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 0x42 2M 64k');
     await served(image, dir, { readOnly: false, structuredReplies: false }, async (client) => {
       const buffer = new Uint8Array(9 * MiB).fill(0xff);
@@ -201,7 +185,7 @@ test('simple replies (no structured replies asked for) carry reads, writes and f
       const back = new Uint8Array(6 * MiB);
       await client.readInto(back, 8 * MiB);
       assertFilled(back, 9, 'read back');
-      const err = await rejection(client.blockStatus('base:allocation', 0, MiB));
+      const err = await rejects(client.blockStatus('base:allocation', 0, MiB));
       assert.instance(err, NbdError);
     });
   });
@@ -213,7 +197,7 @@ function dirty(extents: NbdExtent[]): Array<[number, number, boolean]> {
 }
 
 test('a dirty bitmap shows exactly the clusters written through a writable export, and the rest clean', async () => {
-  await withImage(64 * MiB, async (image, dir) => {
+  await withQcow2Image(64 * MiB, async (image, dir) => {
     qemuIo(image, 'write -P 1 0 8M'); // before the bitmap: not dirty
     execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-a']);
     await served(image, dir, { readOnly: false }, async (client) => {
@@ -245,7 +229,7 @@ test('a dirty bitmap shows exactly the clusters written through a writable expor
 });
 
 test('a volume on a backing snapshot (qcow2 -b): reads see both layers, its bitmap only its own writes', async () => {
-  await withImage(8 * MiB, async (base, dir) => {
+  await withQcow2Image(8 * MiB, async (base, dir) => {
     qemuIo(base, 'write -P 0x0b 0 2M');
     const overlay = join(dir, 'overlay.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
@@ -269,7 +253,7 @@ test('a volume on a backing snapshot (qcow2 -b): reads see both layers, its bitm
 });
 
 test('two bitmaps exported at once (-B twice) each show their own writes', async () => {
-  await withImage(16 * MiB, async (image, dir) => {
+  await withQcow2Image(16 * MiB, async (image, dir) => {
     execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-a']);
     qemuIo(image, 'write -P 1 1M 64k');
     execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-b']);
@@ -304,12 +288,12 @@ test('two bitmaps exported at once (-B twice) each show their own writes', async
 });
 
 test('a write on a read-only export is refused with EPERM', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     await served(image, dir, { readOnly: true }, async (client) => {
-      const err = await rejection(client.write(0, new Uint8Array(512)));
+      const err = await rejects(client.write(0, new Uint8Array(512)));
       assert.instance(err, NbdError);
       assert.is((err as NbdError).errnoName, 'EPERM');
-      assert.is(((await rejection(client.writeZeroes(0, 512))) as NbdError).errnoName, 'EPERM');
+      assert.is(((await rejects(client.writeZeroes(0, 512))) as NbdError).errnoName, 'EPERM');
     });
   });
 });
@@ -317,7 +301,7 @@ test('a write on a read-only export is refused with EPERM', async () => {
 test('a socket nobody serves: connect rejects with NbdError', async () => {
   const tmp = await makeTempDir('swiftlet-nbd-');
   try {
-    const err = await rejection(NbdClient.connect(join(tmp.path, 'none.sock')));
+    const err = await rejects(NbdClient.connect(join(tmp.path, 'none.sock')));
     assert.instance(err, NbdError);
     assert.match((err as Error).message, 'none.sock');
   } finally {
@@ -326,7 +310,7 @@ test('a socket nobody serves: connect rejects with NbdError', async () => {
 });
 
 test('a server that goes away rejects what is in flight and what comes after', async () => {
-  await withImage(64 * MiB, async (image, dir) => {
+  await withQcow2Image(64 * MiB, async (image, dir) => {
     const nbd: QemuNbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir });
     const client = await NbdClient.connect(nbd.socket);
     // The read in flight may finish before qemu-nbd ends, or fail with NbdError; the one after must fail.
@@ -337,7 +321,7 @@ test('a server that goes away rejects what is in flight and what comes after', a
     await nbd.stop();
     const first = await inFlight;
     if (first !== undefined) assert.instance(first, NbdError);
-    assert.instance(await rejection(client.readInto(new Uint8Array(10), 0)), NbdError);
+    assert.instance(await rejects(client.readInto(new Uint8Array(10), 0)), NbdError);
     await client.close();
   });
 });

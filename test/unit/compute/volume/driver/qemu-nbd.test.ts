@@ -8,33 +8,17 @@ import { NbdError } from '../../../../../compute/volume/driver/nbd-error.ts';
 import { startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
 import { InvalidVolume } from '../../../../../compute/volume/errors.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
+import { rejects } from '../../../../helpers/rejects.ts';
+import { withQcow2Image } from '../../../../helpers/qcow2-image.ts';
 
 /** Starting and stopping qemu-nbd (Debian qemu-utils) on a temporary qcow2 image. */
 
 const MiB = 1024 * 1024;
 
-async function withImage(size: number, body: (image: string, dir: string) => Promise<void>): Promise<void> {
-  const tmp = await makeTempDir('swiftlet-qemu-nbd-');
-  try {
-    const image = join(tmp.path, 'vol.qcow2');
-    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, String(size)]);
-    await body(image, tmp.path);
-  } finally {
-    await tmp.remove();
-  }
-}
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.unreachable('expected a rejection');
-}
 
 test('qemu-nbd serves on a socket in dir once started; stop() ends it and removes its files', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: [], dir });
     assert.ok(nbd.socket.startsWith(dir));
     await access(nbd.socket);
@@ -42,17 +26,17 @@ test('qemu-nbd serves on a socket in dir once started; stop() ends it and remove
     await nbd.stop();
     await nbd.stop(); // twice is fine
     assert.throws(() => process.kill(nbd.pid, 0));
-    assert.instance(await rejection(access(nbd.socket)), Error);
+    assert.instance(await rejects(access(nbd.socket)), Error);
     assert.equal(await readdir(dir), ['vol.qcow2']);
   });
 });
 
 test('qemu-nbd serves one client: a second connection waits unanswered, and connect gives up after its timeout', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     const nbd = await startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir });
     try {
       const first = await NbdClient.connect(nbd.socket);
-      const err = await rejection(NbdClient.connect(nbd.socket, { handshakeTimeoutMs: 300 }));
+      const err = await rejects(NbdClient.connect(nbd.socket, { handshakeTimeoutMs: 300 }));
       assert.instance(err, NbdError);
       assert.is((err as NbdError).errnoName, 'ETIMEDOUT');
       assert.is(await first.readInto(new Uint8Array(10), 0), 10);
@@ -86,15 +70,15 @@ test('a raw image is served as it is', async () => {
 });
 
 test('a bitmap the image lacks: startQemuNbd rejects with what qemu-nbd said', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
-    const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-nope'], dir }));
+  await withQcow2Image(4 * MiB, async (image, dir) => {
+    const err = await rejects(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-nope'], dir }));
     assert.instance(err, InvalidVolume);
     assert.match((err as Error).message, "Bitmap 'swiftlet-nope' is not found");
   });
 });
 
 test('a bitmap a killed writer left in use: startQemuNbd rejects saying it is inconsistent (the caller falls back to a full backup)', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     execFileSync('qemu-img', ['bitmap', '--add', '--enable', image, 'swiftlet-a']);
     const writer = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
     const client = await NbdClient.connect(writer.socket);
@@ -103,17 +87,17 @@ test('a bitmap a killed writer left in use: startQemuNbd rejects saying it is in
     process.kill(writer.pid, 'SIGKILL');
     await writer.stop();
     await client.close();
-    const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-a'], dir }));
+    const err = await rejects(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, bitmaps: ['swiftlet-a'], dir }));
     assert.instance(err, InvalidVolume);
     assert.match((err as Error).message, "Bitmap 'swiftlet-a' is inconsistent");
   });
 });
 
 test('an image another qemu-nbd has open for writing: startQemuNbd rejects with the lock error', async () => {
-  await withImage(4 * MiB, async (image, dir) => {
+  await withQcow2Image(4 * MiB, async (image, dir) => {
     const writer = await startQemuNbd({ path: image, format: 'qcow2', readOnly: false, dir });
     try {
-      const err = await rejection(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir }));
+      const err = await rejects(startQemuNbd({ path: image, format: 'qcow2', readOnly: true, dir }));
       assert.instance(err, InvalidVolume);
       assert.match((err as Error).message, 'lock');
     } finally {
@@ -125,7 +109,7 @@ test('an image another qemu-nbd has open for writing: startQemuNbd rejects with 
 test('no qemu-nbd installed: InvalidVolume says which package to install', async () => {
   const tmp = await makeTempDir('swiftlet-nbd-');
   try {
-    const err = await rejection(startQemuNbd({ binary: join(tmp.path, 'qemu-nbd'), path: join(tmp.path, 'x'), format: 'qcow2', readOnly: true, dir: tmp.path }));
+    const err = await rejects(startQemuNbd({ binary: join(tmp.path, 'qemu-nbd'), path: join(tmp.path, 'x'), format: 'qcow2', readOnly: true, dir: tmp.path }));
     assert.instance(err, InvalidVolume);
     assert.match((err as Error).message, 'Debian qemu-utils');
   } finally {
