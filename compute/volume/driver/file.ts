@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../../../common/atomic-write.ts';
 import { InvalidVolume, SnapshotIsBusy, SnapshotNotFound, VolumeExists, VolumeNotFound } from '../errors.ts';
 import { isAllZero } from '../all-zero.ts';
+import { DirtySync } from './dirty-sync.ts';
 import { addMark, listMarks, removeMark } from './qcow2-bitmaps.ts';
 import { openQcow2File } from './qcow2-file.ts';
 import { parseQcow2Header } from './qcow2-header.ts';
@@ -226,7 +227,7 @@ export class FileVolumeDriver implements VolumeDriver {
   }
 
   private qcow2File(path: string, info: VolumeInfo, mode: 'r' | 'rw'): Promise<VolumeFile> {
-    return openQcow2File({ path, dir: this.dir, sizeBytes: info.sizeBytes, mode, qemuImg: this.qemuImg, qemuNbd: this.qemuNbd });
+    return openQcow2File({ path, dir: this.dir, sizeBytes: info.sizeBytes, mode, qemuNbd: this.qemuNbd });
   }
 
   async markChanges(volumeId: string, mark: string): Promise<boolean> {
@@ -331,7 +332,7 @@ const DIRECT_ALIGN = 4096;
  */
 function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw', path?: string): VolumeFile & Required<Pick<VolumeFile, 'readInto'>> {
   let closed = false;
-  let dirty = false;
+  const written = new DirtySync(() => handle.sync());
   let direct: Promise<FileHandle | undefined> | undefined;
   /** Memory the kernel refused for O_DIRECT (not page-aligned), written through the page cache from then on. */
   const unaligned = new WeakSet<ArrayBufferLike>();
@@ -359,7 +360,7 @@ function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw', path?:
       while (done < data.length) {
         const { bytesWritten } = await fd.write(data, done, data.length - done, position + done);
         done += bytesWritten;
-        dirty = true;
+        written.mark();
         if (bytesWritten % DIRECT_ALIGN !== 0 || bytesWritten === 0) break; // the rest is not aligned now
       }
     } catch (err) {
@@ -391,31 +392,22 @@ function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw', path?:
     async write(position, data) {
       checkWrite(position, data);
       await writeAll(handle, position, data, 0);
-      dirty = true;
+      written.mark();
     },
     async writeDirect(position, data) {
       checkWrite(position, data);
       const done = await writeUncached(position, data);
       if (done < data.length) await writeAll(handle, position, data, done);
-      dirty = true;
+      written.mark();
     },
     async sync() {
       check();
-      if (!dirty) return;
-      // Cleared first: a write that lands while this sync runs marks the file again, for the
-      // next sync (a restore syncs while it writes).
-      dirty = false;
-      try {
-        await handle.sync();
-      } catch (err) {
-        dirty = true;
-        throw err;
-      }
+      await written.sync();
     },
     async close() {
       if (closed) return;
       try {
-        if (dirty) await handle.sync();
+        await written.sync();
       } finally {
         closed = true;
         await (await direct)?.close();

@@ -1,5 +1,6 @@
 import { InvalidVolume } from '../errors.ts';
 import { NbdClient } from './nbd-client.ts';
+import { DirtySync } from './dirty-sync.ts';
 import { listMarks } from './qcow2-bitmaps.ts';
 import { startQemuNbd } from './qemu-nbd.ts';
 import type { VolumeFile } from './types.ts';
@@ -15,7 +16,6 @@ export interface Qcow2FileOptions {
   readonly dir: string;
   readonly sizeBytes: number;
   readonly mode: 'r' | 'rw';
-  readonly qemuImg: string;
   readonly qemuNbd: string;
 }
 
@@ -55,7 +55,7 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
     throw err;
   }
   let closed = false;
-  let dirty = false;
+  const written = new DirtySync(() => client.flush());
   const check = (): void => {
     if (closed) throw new InvalidVolume('the volume file is closed');
   };
@@ -77,7 +77,7 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
       check();
       if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');
       if (position < 0 || position + data.length > sizeBytes) throw new InvalidVolume(`write of ${data.length} bytes at ${position} is past the end (${sizeBytes})`);
-      dirty = true;
+      written.mark();
       await client.write(position, data);
     },
     async changedSince(mark) {
@@ -99,20 +99,13 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
     },
     async sync() {
       check();
-      if (!dirty) return;
-      dirty = false;
-      try {
-        await client.flush();
-      } catch (err) {
-        dirty = true;
-        throw err;
-      }
+      await written.sync();
     },
     async close() {
       if (closed) return;
       closed = true;
       try {
-        if (dirty) await client.flush();
+        await written.sync();
       } finally {
         try {
           await client.close();
