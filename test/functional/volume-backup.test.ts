@@ -9,7 +9,7 @@ import { SwiftBackupObjectStore } from '../../compute/volume/backup/swift-object
 import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
-import { changeSpots, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
+import { changeSpots, countingReads, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
 
 /**
  * Volume backups end to end: volume files on disk (the file driver), the backup engine, and an
@@ -114,13 +114,10 @@ test('a qcow2 volume: the incremental reads only what its dirty bitmap says chan
   await writeVolume(driver, 'q1', original);
   const tracked = async (id: string, parent?: StoredBackup) => {
     assert.is(await driver.markChanges('q1', id), true);
-    const file = await driver.openVolume('q1', 'r');
-    let bytesRead = 0;
-    const readInto = (file.readInto as NonNullable<typeof file.readInto>).bind(file);
-    const counted = { ...file, sizeBytes: file.sizeBytes, read: file.read.bind(file), write: file.write.bind(file), sync: file.sync.bind(file), close: file.close.bind(file), changedSince: (file.changedSince as NonNullable<typeof file.changedSince>).bind(file), readInto: async (b: Uint8Array, at: number) => { const n = await readInto(b, at); bytesRead += n; return n; } };
+    const file = countingReads(await driver.openVolume('q1', 'r'));
     try {
-      const b = await engine.backup({ id, volumeId: 'q1', name: id, description: null, createdAt: '2026-12-05 10:00:00+00:00', ...(parent ? { parent } : {}) }, counted);
-      return { b, bytesRead };
+      const b = await engine.backup({ id, volumeId: 'q1', name: id, description: null, createdAt: '2026-12-05 10:00:00+00:00', ...(parent ? { parent } : {}) }, file);
+      return { b, bytesRead: file.bytesRead };
     } finally {
       await file.close();
       await driver.dropChangeMarks('q1', { allBut: id });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VolumeDriver } from '../../compute/volume/driver/types.ts';
+import type { VolumeDriver, VolumeFile } from '../../compute/volume/driver/types.ts';
 
 /**
  * Known volume contents for backup tests: `size` bytes, deterministic from `seed`, a mix a real
@@ -56,3 +56,34 @@ export async function readVolume(driver: VolumeDriver, id: string): Promise<Buff
 }
 
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * `file` with the bytes read through it counted (`read` and `readInto`), and without
+ * `changedSince` when `tracked` is false (a backup that must read it all).
+ */
+export function countingReads(file: VolumeFile, options: { tracked?: boolean } = {}): VolumeFile & { bytesRead: number } {
+  const readInto = file.readInto?.bind(file);
+  const counted: VolumeFile & { bytesRead: number } = {
+    bytesRead: 0,
+    sizeBytes: file.sizeBytes,
+    read: async (position, length) => {
+      const got = await file.read(position, length);
+      counted.bytesRead += got.length;
+      return got;
+    },
+    ...(readInto
+      ? {
+          readInto: async (buffer: Uint8Array, position: number) => {
+            const n = await readInto(buffer, position);
+            counted.bytesRead += n;
+            return n;
+          },
+        }
+      : {}),
+    write: (position, data) => file.write(position, data),
+    sync: () => file.sync(),
+    close: () => file.close(),
+    ...((options.tracked ?? true) && file.changedSince ? { changedSince: file.changedSince.bind(file) } : {}),
+  };
+  return counted;
+}

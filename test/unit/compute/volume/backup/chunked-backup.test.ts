@@ -11,7 +11,7 @@ import type { VolumeFile } from '../../../../../compute/volume/driver/types.ts';
 import { BackupCorrupt, InvalidBackup } from '../../../../../compute/volume/errors.ts';
 import { ManualClock } from '../../../../helpers/manual-clock.ts';
 import { rejects } from '../../../../helpers/rejects.ts';
-import { changeSpots, knownData, readVolume, sha256, writeVolume } from '../../../../helpers/volume-data.ts';
+import { changeSpots, countingReads, knownData, readVolume, sha256, writeVolume } from '../../../../helpers/volume-data.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -128,27 +128,9 @@ test('an incremental of a 1% change uploads only the changed blocks; both backup
   assert.ok((await readVolume(driver, 'from-full')).equals(original));
 });
 
-/** `file` with its reads counted (bytes), and without `changedSince` when `tracked` is false. */
-function counting(file: VolumeFile, tracked = true): VolumeFile & { bytesRead: number } {
-  const counted = {
-    bytesRead: 0,
-    sizeBytes: file.sizeBytes,
-    read: async (position: number, length: number) => {
-      const got = await file.read(position, length);
-      counted.bytesRead += got.length;
-      return got;
-    },
-    write: (position: number, data: Uint8Array) => file.write(position, data),
-    sync: () => file.sync(),
-    close: () => file.close(),
-    ...(tracked && file.changedSince ? { changedSince: file.changedSince.bind(file) } : {}),
-  };
-  return counted;
-}
-
 async function trackedBackup(engine: ChunkedBackupEngine, driver: MemoryVolumeDriver, id: string, parent?: StoredBackup, tracked = true) {
   await driver.markChanges('vol1', id);
-  const file = counting(await driver.openVolume('vol1', 'r'), tracked);
+  const file = countingReads(await driver.openVolume('vol1', 'r'), { tracked });
   try {
     return { backup: await engine.backup(request(id, parent), file), bytesRead: file.bytesRead };
   } finally {
