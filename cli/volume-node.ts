@@ -93,6 +93,15 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     newId: () => randomUUID(),
     bytesPerGiB: options.bytesPerGiB ?? GIB,
   };
+  // What a dead process left in the volume directory (partial files, qemu-nbd exports holding a
+  // volume) goes first: no operation of this process has begun yet, so all it finds is the dead
+  // one's. A failure is logged, not fatal: the volumes it did not reach fail on their own.
+  try {
+    const swept = await deps.driver.sweepLeftovers();
+    logger.info('swept the volume directory', { volumes_dir: c.volumes_dir, partial_files: swept.partialFiles, stopped_exports: swept.stoppedExports, export_files: swept.exportFiles });
+  } catch (err) {
+    logger.error('sweeping the volume directory failed', { volumes_dir: c.volumes_dir, err });
+  }
   const tokens = new ServiceTokens({ keys: new FernetKeyRepository(c.key_repository, clock), client: accountClient, clock, logger }, serviceTokensOptions(c));
   await tokens.start();
   const validator = tokens.validator;

@@ -156,6 +156,24 @@ export function suite(name: string, fixture: VolumeDriverFixture, formats: reado
       await rejects(driver.deleteSnapshot(snap), SnapshotNotFound);
       await rejects(driver.createSnapshot(freshId(), id), VolumeNotFound);
     });
+
+    test(`${format}: the sweep at start (nothing left behind) removes nothing and leaves every volume, snapshot and clone as they were`, async () => {
+      const id = freshId();
+      await driver.createVolume(id, 2 * MiB, { format });
+      const data = new Uint8Array(2 * MiB).map((_, i) => (i * 7) % 253);
+      await writeAt(driver, id, 0, data);
+      const snap = freshId();
+      await driver.createSnapshot(snap, id);
+      const clone = freshId();
+      const cloneInfo = await driver.createVolumeFromSnapshot(clone, snap, 2 * MiB);
+      const before = { volume: await driver.getVolume(id), snapshot: await driver.getSnapshot(snap), clone: await driver.getVolume(clone) };
+      assert.equal(await driver.sweepLeftovers(), { partialFiles: 0, stoppedExports: 0, exportFiles: 0 });
+      assert.equal({ volume: await driver.getVolume(id), snapshot: await driver.getSnapshot(snap), clone: await driver.getVolume(clone) }, before);
+      assert.equal(before.clone, cloneInfo);
+      assert.ok((await contents(driver, id)).equals(Buffer.from(data)));
+      assert.ok((await contents(driver, clone)).equals(Buffer.from(data)));
+      assert.ok((await driver.listSnapshots()).includes(snap));
+    });
   }
 
   if (formats.includes('qcow2')) {

@@ -1,11 +1,13 @@
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../common/config.ts';
 import { createLogger } from '../../common/logger.ts';
 import { fernetSetup } from '../../common/token/key-repository.ts';
-import { runVolume, volumeNodeSchemas } from '../../cli/volume-node.ts';
+import { runVolume, type VolumeNodeConfig, volumeNodeSchemas } from '../../cli/volume-node.ts';
 import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
+import { startQemuNbd } from '../../compute/volume/driver/qemu-nbd.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { keystoneauthSchema } from '../../proxy/middleware/keystoneauth-settings.ts';
@@ -38,29 +40,55 @@ test.before(async () => {
     users: { 'user_.volume_volume': 'volkey .admin' },
     middleware: { keystoneauth: { ...defaultConfig({ k: keystoneauthSchema }).k, reseller_prefix: 'AUTH, SERVICE', operator_roles: 'admin, member', key_repository: join(dir.path, 'keys') } },
   });
-  const base = defaultConfig(volumeNodeSchemas);
   node = await runVolume(
-    {
-      volume: {
-        ...base.volume,
-        bind_port: 0,
-        auth_url: `http://127.0.0.1:${cluster.port}/auth/v1.0`,
-        account_key: 'volkey',
-        key_repository: join(dir.path, 'keys'),
-        volumes_dir: join(dir.path, 'volumes'),
-        backup_swift_object_size: 256 * 1024,
-      },
-    },
+    { volume: nodeConfig(join(dir.path, 'volumes')) },
     // A "GiB" of 4 MiB: a volume of 16 chunks.
     { logger: createLogger({ level: 'error', sink: () => {} }), bytesPerGiB: 4 * 1024 * 1024 },
   );
   token = mintToken(join(dir.path, 'keys'), 'u1', 'p1');
 });
 
+function nodeConfig(volumesDir: string): VolumeNodeConfig['volume'] {
+  return {
+    ...defaultConfig(volumeNodeSchemas).volume,
+    bind_port: 0,
+    auth_url: `http://127.0.0.1:${cluster.port}/auth/v1.0`,
+    account_key: 'volkey',
+    key_repository: join(dir.path, 'keys'),
+    volumes_dir: volumesDir,
+    backup_swift_object_size: 256 * 1024,
+  };
+}
+
 test.after(async () => {
   await node.close();
   await cluster.close();
   await dir.remove();
+});
+
+test('a volume node that starts sweeps its volume directory before it answers: a partial file and an orphan qemu-nbd gone, logged with counts', async () => {
+  const volumes = join(dir.path, 'swept');
+  const driver = new FileVolumeDriver({ dir: volumes });
+  await driver.createVolume('q1', 4 * 1024 * 1024, { format: 'qcow2' });
+  await writeFile(join(volumes, '.tmp-0123456789ab'), 'half a volume');
+  // A qemu-nbd the dead process started to write q1, never connected to: it holds the image.
+  const orphan = await startQemuNbd({ path: join(volumes, 'volume-q1'), format: 'qcow2', readOnly: false, dir: volumes });
+  const lines: string[] = [];
+  // Its own host name: the start-up clean-up of records is per host, and this is another node.
+  const second = await runVolume({ volume: { ...nodeConfig(volumes), host: 'sweep@file#file' } }, { logger: createLogger({ level: 'info', sink: (line) => lines.push(line) }), bytesPerGiB: 4 * 1024 * 1024 });
+  try {
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const swept = logged.find((l) => l['msg'] === 'swept the volume directory');
+    assert.equal([swept?.['partial_files'], swept?.['stopped_exports'], swept?.['export_files']], [1, 1, 2]);
+    assert.ok(logged.indexOf(swept as Record<string, unknown>) < logged.findIndex((l) => l['msg'] === 'volume listening'), 'swept before it listens');
+    assert.equal(await readdir(volumes), ['volume-q1']);
+    const data = knownData(4 * 1024 * 1024, 41);
+    await writeVolume(driver, 'q1', data);
+    assert.ok((await readVolume(driver, 'q1')).equals(data));
+  } finally {
+    await second.close();
+    await orphan.stop();
+  }
 });
 
 test('a volume backed up (full, then incremental) into the project\'s account and restored, through the node', async () => {

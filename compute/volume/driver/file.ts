@@ -10,7 +10,8 @@ import { addMark, listMarks, removeMark } from './qcow2-bitmaps.ts';
 import { openQcow2File } from './qcow2-file.ts';
 import { parseQcow2Header } from './qcow2-header.ts';
 import { qemuImg } from './qemu-img.ts';
-import type { SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
+import { sweepVolumeDir } from './sweep-volume-dir.ts';
+import type { LeftoverSweep, SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
 import { checkSize } from './volume-size.ts';
 
 export interface FileVolumeDriverOptions {
@@ -174,6 +175,11 @@ export class FileVolumeDriver implements VolumeDriver {
     const path = this.snapshotPath(snapshotId);
     if (snap.format === 'raw') return rawFile(await open(path, 'r'), snap.sizeBytes, 'r');
     return this.qcow2File(path, { id: snapshotId, format: 'qcow2', sizeBytes: snap.sizeBytes }, 'r');
+  }
+
+  /** The volume directory's leftovers (sweep-volume-dir.ts: what they are, and why no one else can hold them). */
+  sweepLeftovers(): Promise<LeftoverSweep> {
+    return sweepVolumeDir(this.dir, { qemuNbd: this.qemuNbd });
   }
 
   localPath(id: string): string {

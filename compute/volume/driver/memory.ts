@@ -1,6 +1,6 @@
 import { InvalidVolume, SnapshotIsBusy, SnapshotNotFound, VolumeExists, VolumeNotFound } from '../errors.ts';
 import { SparseBytes } from './sparse-bytes.ts';
-import type { SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
+import type { LeftoverSweep, SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
 import { checkSize } from './volume-size.ts';
 
 interface MemoryVolume {
@@ -112,6 +112,11 @@ export class MemoryVolumeDriver implements VolumeDriver {
   async dropChangeMarks(volumeId: string, which: { readonly mark: string } | { readonly allBut: string }): Promise<void> {
     const vol = this.volumeOf(volumeId);
     for (const mark of [...vol.marks.keys()]) if ('mark' in which ? mark === which.mark : mark !== which.allBut) vol.marks.delete(mark);
+  }
+
+  /** Nothing to sweep: a twin's operations, and everything else of it, end with its process. */
+  async sweepLeftovers(): Promise<LeftoverSweep> {
+    return { partialFiles: 0, stoppedExports: 0, exportFiles: 0 };
   }
 
   private claim(name: string): void {

@@ -42,6 +42,12 @@ export interface QemuNbdOptions {
 const POLL_MS = 5;
 
 /**
+ * How the socket and pid file of a qemu-nbd started here are named in its `dir`:
+ * `nbd-<12 hex>.sock` and `.pid` (the volume driver's start-up sweep finds a dead process's by it).
+ */
+export const QEMU_NBD_FILE = /^nbd-[0-9a-f]{12}\.(sock|pid)$/;
+
+/**
  * glibc malloc settings for qemu-nbd. It allocates a buffer for every request; by default one of
  * 128 KiB or more is a fresh mmap, freed with munmap, so every read from the page cache faulted
  * its buffer in page by page: 3.6 CPU-s per GiB read, mostly page faults (perf). With the mmap

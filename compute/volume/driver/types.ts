@@ -64,6 +64,16 @@ export interface VolumeFile {
   close(): Promise<void>;
 }
 
+/** What `VolumeDriver.sweepLeftovers` removed. */
+export interface LeftoverSweep {
+  /** Files of operations cut off: volumes and snapshots being written under temporary names. */
+  readonly partialFiles: number;
+  /** Helper processes (qemu-nbd exports) left running by the dead process, ended. */
+  readonly stoppedExports: number;
+  /** Their sockets and pid files (of those ended, and of those that had exited), removed. */
+  readonly exportFiles: number;
+}
+
 export interface VolumeDriver {
   /** The formats `createVolume` accepts. */
   readonly formats: readonly VolumeFormat[];
@@ -109,4 +119,11 @@ export interface VolumeDriver {
   markChanges?(volumeId: string, mark: string): Promise<boolean>;
   /** Stops tracking under `mark`, or under every mark but `allBut`; marks that do not exist are no error. */
   dropChangeMarks?(volumeId: string, which: { readonly mark: string } | { readonly allBut: string }): Promise<void>;
+  /**
+   * Removes what operations cut off by the death of an earlier process left behind (partly
+   * written files, helper processes still holding a volume), as a Cinder driver does when its
+   * host starts. Volumes and snapshots are unchanged. Call once when the service starts, before
+   * anything uses the driver: all it finds is then a dead process's.
+   */
+  sweepLeftovers(): Promise<LeftoverSweep>;
 }
