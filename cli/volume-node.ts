@@ -24,6 +24,7 @@ import { VolumeRecords } from '../compute/volume/records.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { SnapshotChains } from '../compute/volume/snapshot-chains.ts';
 import { cleanUpAtStart } from '../compute/volume/clean-up-at-start.ts';
+import { holdVolumesDir } from '../compute/volume/hold-volumes-dir.ts';
 import { sweepSnapshotCopies } from '../compute/volume/sweep-snapshot-copies.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
@@ -46,6 +47,8 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: c.log_level, clock, fields: { server: 'volume' } });
   if (c.account_key === '') throw new ConfigError('volume.account_key', '', 'required: the key of the system account user (account_user)');
+  // One volume service per directory, before anything in it is touched (the sweep below relies on it).
+  const hold = await holdVolumesDir(c.volumes_dir);
   const http = new UndiciBackendClient({ connectTimeoutMs: 2000, nodeTimeoutMs: 60_000, connectionsPerNode: 32 });
   const accountClient = new SwiftClient({ authUrl: c.auth_url, user: c.account_user, key: c.account_key }, { http, clock });
   const records = new VolumeRecords(new SwiftRecordStore(accountClient));
@@ -94,8 +97,9 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
     bytesPerGiB: options.bytesPerGiB ?? GIB,
   };
   // What a dead process left in the volume directory (partial files, qemu-nbd exports holding a
-  // volume) goes first: no operation of this process has begun yet, so all it finds is the dead
-  // one's. A failure is logged, not fatal: the volumes it did not reach fail on their own.
+  // volume) goes first: no operation of this process has begun yet, and no other live process
+  // holds the directory, so all it finds is a dead one's. A failure is logged, not fatal: the
+  // volumes it did not reach fail on their own.
   try {
     const swept = await deps.driver.sweepLeftovers();
     logger.info('swept the volume directory', { volumes_dir: c.volumes_dir, partial_files: swept.partialFiles, stopped_exports: swept.stoppedExports, export_files: swept.exportFiles });
@@ -112,6 +116,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
   } catch (err) {
     await tokens.stop();
     await http.close();
+    await hold.release();
     throw err;
   }
   if (cleanup.changes.length > 0) logger.info('cleaned up work cut off by a restart', { changes: cleanup.changes });
@@ -136,6 +141,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       await worker.idle();
       await tokens.stop();
       await http.close();
+      await hold.release();
     },
   };
 }

@@ -1,8 +1,9 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../common/config.ts';
+import { ConfigError } from '../../common/errors.ts';
 import { createLogger } from '../../common/logger.ts';
 import { fernetSetup } from '../../common/token/key-repository.ts';
 import { runVolume, type VolumeNodeConfig, volumeNodeSchemas } from '../../cli/volume-node.ts';
@@ -12,6 +13,7 @@ import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
 import { keystoneauthSchema } from '../../proxy/middleware/keystoneauth-settings.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
+import { rejects } from '../helpers/rejects.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
 import { mintToken } from '../helpers/volume-api.ts';
 
@@ -88,6 +90,17 @@ test('a volume node that starts sweeps its volume directory before it answers: a
   } finally {
     await second.close();
     await orphan.stop();
+  }
+});
+
+test('a second volume service on a volume directory another one serves is refused before it touches it', async () => {
+  const volumes = join(dir.path, 'volumes');
+  await writeFile(join(volumes, '.tmp-0123456789ab'), 'the running node is writing this');
+  try {
+    await rejects(runVolume({ volume: { ...nodeConfig(volumes), host: 'intruder@file#file' } }, { logger: createLogger({ level: 'error', sink: () => {} }) }), ConfigError);
+    assert.ok((await readdir(volumes)).includes('.tmp-0123456789ab'), 'nothing of the running one was swept');
+  } finally {
+    await rm(join(volumes, '.tmp-0123456789ab'), { force: true });
   }
 });
 
