@@ -105,6 +105,8 @@ export class ComputeAgent {
   private readonly unconfirmed: UnconfirmedResizes;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
+  /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
+  private readonly background = new Set<Promise<unknown>>();
   private stopped = false;
   private polling: Promise<void> | undefined;
 
@@ -132,9 +134,9 @@ export class ComputeAgent {
     // replica, where a queue nobody has written to yet cost a 404 from every replica and handoff.
     await this.store.records.ensureType(T.queue);
     await this.initHost();
-    this.timers.push(setInterval(() => void this.heartbeat().catch((err) => this.logger.warn('heartbeat failed', { err })), this.options.heartbeatMs));
+    this.timers.push(setInterval(() => this.inBackground('heartbeat failed', () => this.heartbeat()), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
-    if (this.unconfirmed.enabled) this.timers.push(setInterval(() => void this.pollUnconfirmedResizes().catch((err) => this.logger.warn('unconfirmed resizes poll failed', { err })), UNCONFIRMED_POLL_MS));
+    if (this.unconfirmed.enabled) this.timers.push(setInterval(() => this.inBackground('unconfirmed resizes poll failed', () => this.pollUnconfirmedResizes()), UNCONFIRMED_POLL_MS));
     void this.pollOnce();
   }
 
@@ -143,7 +145,13 @@ export class ComputeAgent {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.polling;
-    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.running.values(), ...this.background]);
+  }
+
+  private inBackground(failure: string, work: () => Promise<unknown>): void {
+    const done = work().catch((err) => this.logger.warn(failure, { err }));
+    this.background.add(done);
+    void done.finally(() => this.background.delete(done));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BindingCalls } from './binding-calls.ts';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
 import { type DiskSpec, diskXml } from './domain-xml.ts';
 import { DomainNotFound, HypervisorError, HypervisorUnavailable, InvalidDomainXml } from './errors.ts';
@@ -60,13 +61,16 @@ export interface LibvirtHypervisorOptions extends DriverBaseOptions {
  * `qemu-img convert` of the root disk while the guest is saved; disks are plugged into and out
  * of running guests by `virsh attach-device`/`detach-device --live` (a process per call; not on
  * `test:` URIs, whose driver lives in this process and no other can reach); and every state is
- * checked before acting, so the typed errors never depend on libvirt's messages.
+ * checked before acting, so the typed errors never depend on libvirt's messages. Every call
+ * into the binding goes through `calls` (binding-calls.ts), which holds its domain and
+ * connection until it settles: the binding's workers hold neither.
  */
 export class LibvirtHypervisor extends HypervisorDriverBase {
   readonly supports: HypervisorSupports;
   private readonly uri: string;
   private readonly stateDir: string;
   private readonly conn: BindingConnection;
+  private readonly calls: BindingCalls;
   private readonly virsh: string;
 
   private constructor(options: LibvirtHypervisorOptions, conn: BindingConnection) {
@@ -74,6 +78,7 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
     this.uri = options.uri;
     this.stateDir = options.stateDir;
     this.conn = conn;
+    this.calls = new BindingCalls(options.uri, conn);
     this.virsh = options.virsh ?? 'virsh';
     const test = options.uri.startsWith('test:');
     this.supports = { durable: !test, suspend: true, snapshot: true, realGuests: !test, hotplug: !test };
@@ -100,11 +105,27 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
     return join(this.stateDir, `${name}.save`);
   }
 
-  private async call<T>(operation: string, step: () => Promise<T>): Promise<T> {
+  /** One call into the binding, `keep` (the domains it uses) held until it settles. @throws {HypervisorError} */
+  private async call<T>(operation: string, keep: readonly BindingDomain[], step: () => Promise<T>): Promise<T> {
     try {
-      return await step();
+      return await this.calls.run(keep, step);
     } catch (err) {
+      if (err instanceof HypervisorUnavailable) throw err;
       throw new HypervisorError(operation, String(err instanceof Error ? err.message : err), { cause: err });
+    }
+  }
+
+  /**
+   * `step` on the domain named `name`. A domain undefined by another call meanwhile (a delete
+   * while the heartbeat lists) is `DomainNotFound`, as it would have been a moment later.
+   */
+  private async onDomain<T>(operation: string, name: string, step: (d: BindingDomain) => Promise<T>): Promise<T> {
+    const domain = await this.lookup(name);
+    try {
+      return await this.call(operation, [domain], () => step(domain));
+    } catch (err) {
+      if (err instanceof HypervisorError && !(await this.rawNames()).includes(name)) throw new DomainNotFound(name, { cause: err });
+      throw err;
     }
   }
 
@@ -114,77 +135,70 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
    */
   private async lookup(name: string): Promise<BindingDomain> {
     try {
-      return await this.conn.domainLookupByName(name);
+      return await this.call('lookup', [], () => this.conn.domainLookupByName(name));
     } catch (err) {
-      if (!(await this.rawNames()).includes(name)) throw new DomainNotFound(name, { cause: err });
-      throw new HypervisorError('lookup', String(err instanceof Error ? err.message : err), { cause: err });
+      if (err instanceof HypervisorError && !(await this.rawNames()).includes(name)) throw new DomainNotFound(name, { cause: err });
+      throw err;
     }
-  }
-
-  private async act(operation: string, name: string, step: (d: BindingDomain) => Promise<void>): Promise<void> {
-    const domain = await this.lookup(name);
-    await this.call(operation, () => step(domain));
   }
 
   protected async findUuid(name: string): Promise<string | undefined> {
     if (!(await this.rawNames()).includes(name)) return undefined;
-    return (await this.lookup(name)).getUUIDString();
+    return this.onDomain('lookup', name, (d) => d.getUUIDString());
   }
 
   protected async rawDefine(xml: string): Promise<void> {
     try {
-      await this.conn.domainDefineXML(xml);
+      await this.calls.run([], () => this.conn.domainDefineXML(xml));
     } catch (err) {
+      if (err instanceof HypervisorUnavailable) throw err;
       throw new InvalidDomainXml(String(err instanceof Error ? err.message : err), { cause: err });
     }
   }
 
   protected async rawState(name: string): Promise<PowerState> {
-    const domain = await this.lookup(name);
-    const { state } = await this.call('state', () => this.conn.domainGetInfo(domain));
+    const { state } = await this.onDomain('state', name, (d) => this.conn.domainGetInfo(d));
     const power = POWER_STATES[state] ?? 'pending';
     if (power === 'shutdown' && (await exists(this.savePath(name)))) return 'suspended';
     return power;
   }
 
   protected rawStart(name: string): Promise<void> {
-    return this.act('start', name, (d) => this.conn.domainCreate(d));
+    return this.onDomain('start', name, (d) => this.conn.domainCreate(d));
   }
 
   protected rawRequestShutdown(name: string): Promise<void> {
-    return this.act('shutdown', name, (d) => this.conn.domainShutdown(d));
+    return this.onDomain('shutdown', name, (d) => this.conn.domainShutdown(d));
   }
 
   protected rawDestroy(name: string): Promise<void> {
-    return this.act('destroy', name, (d) => this.conn.domainDestroy(d));
+    return this.onDomain('destroy', name, (d) => this.conn.domainDestroy(d));
   }
 
   protected rawPause(name: string): Promise<void> {
-    return this.act('pause', name, (d) => this.conn.domainSuspend(d));
+    return this.onDomain('pause', name, (d) => this.conn.domainSuspend(d));
   }
 
   protected rawUnpause(name: string): Promise<void> {
-    return this.act('unpause', name, (d) => this.conn.domainResume(d));
+    return this.onDomain('unpause', name, (d) => this.conn.domainResume(d));
   }
 
   protected rawSave(name: string): Promise<void> {
-    return this.act('suspend', name, (d) => this.conn.domainSave(d, this.savePath(name)));
+    return this.onDomain('suspend', name, (d) => this.conn.domainSave(d, this.savePath(name)));
   }
 
   protected async rawRestore(name: string): Promise<void> {
-    await this.call('resume', () => this.conn.domainRestore(this.savePath(name)));
+    await this.call('resume', [], () => this.conn.domainRestore(this.savePath(name)));
     await rm(this.savePath(name), { force: true });
   }
 
   protected async rawUndefine(name: string): Promise<void> {
-    await this.act('undefine', name, (d) => this.conn.domainUndefine(d));
+    await this.onDomain('undefine', name, (d) => this.conn.domainUndefine(d));
     await rm(this.savePath(name), { force: true });
   }
 
   protected async rawInfo(name: string): Promise<DomainInfo> {
-    const domain = await this.lookup(name);
-    const info = await this.call('info', () => this.conn.domainGetInfo(domain));
-    const uuid = await this.call('info', () => domain.getUUIDString());
+    const [info, uuid] = await this.onDomain('info', name, async (d) => [await this.conn.domainGetInfo(d), await d.getUUIDString()] as const);
     let powerState = POWER_STATES[info.state] ?? 'pending';
     if (powerState === 'shutdown' && (await exists(this.savePath(name)))) powerState = 'suspended';
     // A shut-off domain reports its defined size; a running one what it runs with.
@@ -192,18 +206,16 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   }
 
   protected async rawNames(): Promise<string[]> {
-    const domains = await this.call('list', () => this.conn.connectListAllDomains());
-    return Promise.all(domains.map((d) => d.getName()));
+    const domains = await this.call('list', [], () => this.conn.connectListAllDomains());
+    return this.call('list', domains, () => Promise.all(domains.map((d) => d.getName())));
   }
 
   protected async rawXml(name: string): Promise<string> {
-    const domain = await this.lookup(name);
-    return this.call('xml', () => this.conn.domainGetXMLDesc(domain));
+    return this.onDomain('xml', name, (d) => this.conn.domainGetXMLDesc(d));
   }
 
   protected async rawDefinitionXml(name: string): Promise<string> {
-    const domain = await this.lookup(name);
-    return this.call('xml', () => this.conn.domainGetXMLDesc(domain, VIR_DOMAIN_XML_INACTIVE));
+    return this.onDomain('xml', name, (d) => this.conn.domainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE));
   }
 
   protected override rawAttachLive(name: string, disk: DiskSpec): Promise<void> {
@@ -241,8 +253,8 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   }
 
   async hostResources(): Promise<HostResources> {
-    const node = await this.call('node info', () => this.conn.nodeGetInfo());
-    const hostname = await this.call('hostname', () => this.conn.connectGetHostname());
+    const node = await this.call('node info', [], () => this.conn.nodeGetInfo());
+    const hostname = await this.call('hostname', [], () => this.conn.connectGetHostname());
     const fs = await statfs(this.stateDir);
     return {
       hostname,
@@ -254,8 +266,13 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
     };
   }
 
+  /** Waits for the calls in flight (a heartbeat's list), then closes; later calls are `HypervisorUnavailable`. */
   async close(): Promise<void> {
-    await this.call('close', () => this.conn.connectClose());
+    try {
+      await this.calls.close(() => this.conn.connectClose());
+    } catch (err) {
+      throw new HypervisorError('close', String(err instanceof Error ? err.message : err), { cause: err });
+    }
   }
 }
 

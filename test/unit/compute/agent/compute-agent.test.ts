@@ -216,6 +216,41 @@ function restartedAgent(c: Awaited<ReturnType<typeof setup>>['c'], stateDir: str
   );
 }
 
+test('stop waits for a heartbeat in flight, so the hypervisor closes after its list and not under it', async () => {
+  const { c } = await setup();
+  const a = await makeAgent(c, 'node1', undefined, 'nova', { heartbeatMs: 20 });
+  await a.agent.start();
+  let release = (): void => {};
+  let entered = (): void => {};
+  const listing = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const list = a.hypervisor.list.bind(a.hypervisor);
+  a.hypervisor.list = async () => {
+    entered();
+    await new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return list();
+  };
+  try {
+    await listing;
+    let stopped = false;
+    const stopping = a.agent.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.not.ok(stopped, 'stop returned while a heartbeat was listing domains');
+    release();
+    await stopping;
+  } finally {
+    release();
+    await a.agent.stop();
+    await a.remove();
+    await c.close();
+  }
+});
+
 test('test:///default loses its domains when a storage process restarts: the restarted agent defines them again, runs the ACTIVE servers and leaves the SHUTOFF ones off', async () => {
   const { c, demo, boot } = await setup();
   const first = await makeAgent(c);
