@@ -204,22 +204,41 @@ export class ChunkedBackupEngine {
     let shaFile: Promise<void> | undefined;
     const common = { backup_description: request.description, backup_id: request.id, backup_name: request.name, created_at: request.createdAt, version: DRIVER_VERSION, volume_id: request.volumeId };
 
-    /** Sends one object; `held` counts `extra` bytes (memory of the body's own) until it is sent. */
+    /** Objects waiting for one of the `MAX_UPLOADS` places, in volume order. */
+    const waiting: Array<() => void> = [];
+    /**
+     * Sends one object, now or when a place frees; `held` counts `extra` bytes (memory of the
+     * body's own) until it is sent. Taking a chunk never waits for a place, so every SHA-256 is
+     * known (and the sha256 file goes up) while a tracked incremental's extents still upload.
+     */
     const upload = (name: string, body: Uint8Array, md5: string, extra: number, done: () => void): void => {
       held += extra;
-      const task = this.store.put(container, name, body, md5).then(
-        () => {
-          held -= extra;
-          uploads.delete(task);
-          done();
-        },
-        (err: unknown) => {
-          held -= extra;
-          uploads.delete(task);
-          failure ??= err;
-        },
-      );
-      uploads.add(task);
+      const start = (): void => {
+        const task = this.store.put(container, name, body, md5).then(
+          () => {
+            held -= extra;
+            uploads.delete(task);
+            done();
+            next();
+          },
+          (err: unknown) => {
+            held -= extra;
+            uploads.delete(task);
+            failure ??= err;
+            waiting.length = 0;
+          },
+        );
+        uploads.add(task);
+      };
+      if (uploads.size < MAX_UPLOADS && waiting.length === 0) start();
+      else waiting.push(start);
+    };
+    const next = (): void => {
+      if (failure === undefined && uploads.size < MAX_UPLOADS) waiting.shift()?.();
+    };
+    /** Settles when every object sent or waiting is sent (or one failed). */
+    const allSent = async (): Promise<void> => {
+      while (uploads.size > 0) await Promise.allSettled([...uploads]);
     };
     /** Takes the oldest chunk's pieces, in order, into the metadata and on to upload. */
     const takeOldest = async (): Promise<void> => {
@@ -237,7 +256,6 @@ export class ChunkedBackupEngine {
       };
       if (users === 0) release();
       for (const piece of prepared.pieces) {
-        while (uploads.size >= MAX_UPLOADS) await Promise.race(uploads);
         if (failure !== undefined) return;
         const name = `${prefix}-${String(objects.length + 1).padStart(5, '0')}`;
         objects.push({ [name]: { offset: chunk.offset + piece.start, length: piece.length, compression: piece.compression, md5: piece.md5 } });
@@ -290,14 +308,16 @@ export class ChunkedBackupEngine {
         shaFile = this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
         shaFile.catch(() => undefined); // awaited below
       }
-      await Promise.all(uploads);
+      await allSent();
       if (failure !== undefined) throw failure;
       await shaFile;
       await this.putJson(container, `${prefix}_metadata`, { ...common, objects, parent_id: request.parent?.id ?? null, volume_meta: request.volumeMeta ?? null }, written);
     } catch (err) {
       await firstRead?.catch(() => undefined);
       await Promise.allSettled(preparing.map((p) => p.result));
-      await Promise.allSettled(uploads);
+      failure ??= err;
+      waiting.length = 0;
+      await allSent();
       await shaFile?.catch(() => undefined);
       await this.deleteNames(container, written);
       throw err;

@@ -174,6 +174,76 @@ test('a volume that tracks its changes: the incremental reads only the changed b
   assert.ok((await readVolume(driver, 'from-incr')).equals(changed));
 });
 
+/**
+ * A store whose extent PUTs, once `arm()`ed, wait until the sha256 file's PUT has begun (or
+ * 2 s: no engine should wait on that), counting how many PUTs are in flight.
+ */
+class ShaFirstStore extends MemoryBackupObjectStore {
+  inFlight = 0;
+  mostInFlight = 0;
+  extentsDone = 0;
+  extentsDoneAtShaFile: number | undefined;
+  failAtPut: number | undefined;
+  private shaFile: Promise<void> | undefined;
+  private shaFileBegun: (() => void) | undefined;
+  arm(): void {
+    this.extentsDone = 0;
+    this.mostInFlight = 0;
+    this.extentsDoneAtShaFile = undefined;
+    this.shaFile = new Promise((resolve) => {
+      this.shaFileBegun = resolve;
+    });
+  }
+  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+    const extent = /-\d{5}$/.test(name);
+    if (name.endsWith('_sha256file')) {
+      this.extentsDoneAtShaFile ??= this.extentsDone;
+      this.shaFileBegun?.();
+    }
+    this.inFlight += 1;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    try {
+      if (extent && this.shaFile && this.extentsDoneAtShaFile === undefined) await Promise.race([this.shaFile, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      if (this.puts + 1 === this.failAtPut) throw new BackupStoreError(`PUT ${name}: 503`);
+      await super.put(container, name, data, md5);
+      if (extent) this.extentsDone += 1;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+test("a tracked incremental's sha256 file goes up while its extents still wait for one of the 16 upload places", async () => {
+  const store = new ShaFirstStore();
+  const { engine, driver } = setup({ store });
+  const data = knownData(SIZE, 3);
+  await driver.createVolume('vol1', SIZE, { format: 'qcow2' });
+  await writeVolume(driver, 'vol1', data);
+  const full = await trackedBackup(engine, driver, 'full');
+  const ranges = changeSpots(data, 0.02, 40);
+  const w = await driver.openVolume('vol1', 'rw');
+  for (const [start, end] of ranges) await w.write(start, data.subarray(start, end));
+  await w.close();
+  store.arm();
+  const incr = await trackedBackup(engine, driver, 'incr', full.backup);
+  assert.is(incr.backup.objectCount, 40);
+  assert.ok(store.mostInFlight <= 16 + 1, `${store.mostInFlight} PUTs at once: the extents' 16 and the sha256 file`);
+  assert.is(store.extentsDoneAtShaFile, 0, 'the sha256 file began before any extent was stored');
+  await driver.createVolume('target', SIZE);
+  await restoreTo(engine, driver, 'target', [incr.backup, full.backup]);
+  assert.ok((await readVolume(driver, 'target')).equals(data));
+
+  // An extent that fails while others wait for a place: none of those is sent, nothing is left.
+  changeSpots(data, 0.02, 40);
+  await writeVolume(driver, 'vol1', data);
+  const before = await store.listNames('volumebackups', '');
+  store.failAtPut = store.puts + 5;
+  await rejects(trackedBackup(engine, driver, 'incr2', incr.backup), BackupStoreError);
+  assert.equal(await store.listNames('volumebackups', ''), before);
+  assert.is(store.inFlight, 0);
+});
+
 test('an incremental over a parent the volume has no mark for reads it all (no changed-block tracking to trust)', async () => {
   const { engine, driver } = setup();
   const original = knownData(SIZE);
