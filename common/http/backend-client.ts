@@ -137,6 +137,10 @@ export class UndiciBackendClient implements BackendClient {
           body: body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof Readable ? body : Readable.from(body),
           headersTimeout: request.timeoutMs ?? this.options.nodeTimeoutMs,
           bodyTimeout: request.bodyTimeoutMs ?? this.options.nodeTimeoutMs,
+          // undici closes the connection after a HEAD unless told not to (its guard against
+          // servers that send a body to one; Swift's and ours send none): every HEAD, the
+          // proxy's to the nodes and a service's to the proxy, cost a new connection.
+          ...(method === 'HEAD' ? { reset: false } : {}),
         },
         handler,
       );
