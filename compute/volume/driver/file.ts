@@ -1,3 +1,4 @@
+import { checkVolumeWrite } from './check-volume-write.ts';
 import { randomBytes } from 'node:crypto';
 import { constants, link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -347,8 +348,7 @@ function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw', path?:
   };
   const checkWrite = (position: number, data: Uint8Array): void => {
     check();
-    if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');
-    if (position < 0 || position + data.length > sizeBytes) throw new InvalidVolume(`write of ${data.length} bytes at ${position} is past the end (${sizeBytes})`);
+    checkVolumeWrite(mode, position, data.length, sizeBytes);
   };
   const writeAll = async (to: FileHandle, position: number, data: Uint8Array, from: number): Promise<void> => {
     let done = from;

@@ -1,3 +1,4 @@
+import { checkVolumeWrite } from './check-volume-write.ts';
 import { InvalidVolume, SnapshotIsBusy, SnapshotNotFound, VolumeExists, VolumeNotFound } from '../errors.ts';
 import { SparseBytes } from './sparse-bytes.ts';
 import type { LeftoverSweep, SnapshotInfo, VolumeDriver, VolumeFile, VolumeFormat, VolumeInfo } from './types.ts';
@@ -159,8 +160,7 @@ function memoryFile(data: SparseBytes, mode: 'r' | 'rw', marks?: Map<string, Set
     },
     async write(position, bytes) {
       open();
-      if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');
-      if (position < 0 || position + bytes.length > data.sizeBytes) throw new InvalidVolume(`write of ${bytes.length} bytes at ${position} is past the end (${data.sizeBytes})`);
+      checkVolumeWrite(mode, position, bytes.length, data.sizeBytes);
       data.write(position, bytes);
       for (const dirty of marks?.values() ?? []) for (let g = Math.floor(position / GRANULE); g * GRANULE < position + bytes.length; g++) dirty.add(g);
     },

@@ -1,3 +1,4 @@
+import { checkVolumeWrite } from './check-volume-write.ts';
 import { InvalidVolume } from '../errors.ts';
 import { NbdClient } from './nbd-client.ts';
 import { DirtySync } from './dirty-sync.ts';
@@ -75,8 +76,7 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
     readInto,
     async write(position, data) {
       check();
-      if (mode !== 'rw') throw new InvalidVolume('the volume file is open read-only');
-      if (position < 0 || position + data.length > sizeBytes) throw new InvalidVolume(`write of ${data.length} bytes at ${position} is past the end (${sizeBytes})`);
+      checkVolumeWrite(mode, position, data.length, sizeBytes);
       written.mark();
       await client.write(position, data);
     },
