@@ -1,4 +1,5 @@
 import { checkVolumeWrite } from './check-volume-write.ts';
+import { readVia } from './read-via.ts';
 import { randomBytes } from 'node:crypto';
 import { constants, link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -389,11 +390,7 @@ function rawFile(handle: FileHandle, sizeBytes: number, mode: 'r' | 'rw', path?:
   };
   return {
     sizeBytes,
-    async read(position, length) {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, sizeBytes - position)));
-      await readInto(buf, position);
-      return buf;
-    },
+    read: readVia(sizeBytes, readInto),
     readInto,
     async write(position, data) {
       checkWrite(position, data);

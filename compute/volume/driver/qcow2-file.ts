@@ -1,4 +1,5 @@
 import { checkVolumeWrite } from './check-volume-write.ts';
+import { readVia } from './read-via.ts';
 import { InvalidVolume } from '../errors.ts';
 import { NbdClient } from './nbd-client.ts';
 import { DirtySync } from './dirty-sync.ts';
@@ -68,11 +69,7 @@ export async function openQcow2File(options: Qcow2FileOptions): Promise<VolumeFi
   };
   return {
     sizeBytes,
-    async read(position, length) {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, sizeBytes - position)));
-      await readInto(buf, position);
-      return buf;
-    },
+    read: readVia(sizeBytes, readInto),
     readInto,
     async write(position, data) {
       check();
