@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopOrphanQemuNbd } from './orphan-qemu-nbd.ts';
 import { QEMU_NBD_FILE } from './qemu-nbd.ts';
@@ -9,8 +9,16 @@ import type { LeftoverSweep } from './types.ts';
  * renames or links into a real name: `.tmp-*` (a volume or snapshot being published), `.work-*`
  * (a qcow2 volume's raw working copy, made by versions before qemu-nbd), and
  * writeFileAtomic's `.snapshot-<id>.info.<pid>.<hex>.tmp` (a snapshot's sidecar being written).
+ * A snapshot's sidecar whose data file is missing goes too (SNAPSHOT_SIDECAR).
  */
 const PARTIAL_FILE = /^(\.tmp-|\.work-|\.snapshot-.*\.tmp$)/;
+
+/**
+ * A snapshot's sidecar, `snapshot-<id>.info`. `createSnapshot` writes it before it links the
+ * data file `snapshot-<id>`, and `deleteSnapshot` unlinks it after the data file: one without
+ * its data file is a snapshot a crash cut off being made or deleted (listings already ignore it).
+ */
+const SNAPSHOT_SIDECAR = /^(snapshot-.+)\.info$/;
 
 /**
  * The file driver's sweep at start (`VolumeDriver.sweepLeftovers`) of its volume directory `dir`.
@@ -42,9 +50,27 @@ export async function sweepVolumeDir(dir: string, options: { readonly qemuNbd: s
     await rm(join(dir, name), { force: true });
     partialFiles++;
   }
+  const listed = new Set(names);
+  for (const name of names) {
+    const data = SNAPSHOT_SIDECAR.exec(name)?.[1];
+    // Looked up again, not only in the listing: a sidecar whose snapshot exists is never removed.
+    if (data === undefined || listed.has(data) || (await exists(join(dir, data)))) continue;
+    await rm(join(dir, name), { force: true });
+    partialFiles++;
+  }
   const exportFiles = names.filter((n) => QEMU_NBD_FILE.test(n));
   const stopped = await Promise.all(exportFiles.filter((n) => n.endsWith('.pid')).map((n) => stopOrphanQemuNbd(join(dir, n), { binary: options.qemuNbd })));
   // Only now: a qemu-nbd ended above removes its socket itself, and its pid file named it until then.
   for (const name of exportFiles) await rm(join(dir, name), { force: true });
   return { partialFiles, stoppedExports: stopped.filter((s) => s === 'stopped').length, exportFiles: exportFiles.length };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }

@@ -66,7 +66,7 @@ export interface VolumeFile {
 
 /** What `VolumeDriver.sweepLeftovers` removed. */
 export interface LeftoverSweep {
-  /** Files of operations cut off: volumes and snapshots being written under temporary names. */
+  /** Files of operations cut off: volumes and snapshots being written under temporary names, and snapshot sidecars without their snapshot. */
   readonly partialFiles: number;
   /** Helper processes (qemu-nbd exports) left running by the dead process, ended. */
   readonly stoppedExports: number;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { writeFileAtomic } from '../../../../../common/atomic-write.ts';
 import { FileVolumeDriver } from '../../../../../compute/volume/driver/file.ts';
 import { listMarks } from '../../../../../compute/volume/driver/qcow2-bitmaps.ts';
 import { startQemuNbd } from '../../../../../compute/volume/driver/qemu-nbd.ts';
@@ -62,6 +63,27 @@ test('leftover .tmp-, .work- and sidecar temp files are gone after the sweep; vo
     assert.equal((await readdir(dir)).sort(), ['README.operator', 'snapshot-s1', 'snapshot-s1.info', 'volume-v1']);
     assert.ok((await readVolume(driver, 'v1')).equals(data));
     assert.is((await driver.getSnapshot('s1'))?.volumeId, 'v1');
+  });
+});
+
+test('an orphan snapshot sidecar (a crash in createSnapshot before its data file was linked) is swept; a snapshot\'s own sidecar stays', async () => {
+  await withVolumeDir(async (dir) => {
+    const driver = new FileVolumeDriver({ dir });
+    await driver.createVolume('v1', MiB);
+    await driver.createSnapshot('s1', 'v1');
+    // What createSnapshot('s2') leaves when its process dies copying: the sidecar it wrote first,
+    // and the copy under its temporary name (the data file `snapshot-s2` never linked).
+    await writeFileAtomic(join(dir, 'snapshot-s2.info'), JSON.stringify({ volume_id: 'v1' }));
+    await writeFile(join(dir, '.tmp-0123456789ab'), 'half copied');
+    assert.equal(await driver.listSnapshots(), ['s1']);
+
+    const swept = await new FileVolumeDriver({ dir }).sweepLeftovers();
+
+    assert.equal(swept, { partialFiles: 2, stoppedExports: 0, exportFiles: 0 });
+    assert.equal((await readdir(dir)).sort(), ['snapshot-s1', 'snapshot-s1.info', 'volume-v1']);
+    assert.is((await driver.getSnapshot('s1'))?.volumeId, 'v1');
+    assert.is((await driver.createSnapshot('s2', 'v1')).volumeId, 'v1', 'the id is free again');
+    assert.equal(await new FileVolumeDriver({ dir }).sweepLeftovers(), { partialFiles: 0, stoppedExports: 0, exportFiles: 0 }, 'a second sweep finds nothing');
   });
 });
 
