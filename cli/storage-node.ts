@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../common/clock.ts';
 import { type ConfigsOf, swiftHashSchema } from '../common/config.ts';
-import { lockDevices, type DevicesLock } from '../common/devices-lock.ts';
+import { claimDevices } from '../common/claim-devices.ts';
+import type { DirectoryClaim } from '../common/claim-directory.ts';
 import { type HashPath, hashPathFromConfig } from '../common/hash-path.ts';
 import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { type Handler, type HttpServer, listen } from '../common/http/server.ts';
@@ -76,16 +77,16 @@ export async function runStorageNode(config: StorageNodeConfig, deps: StorageNod
   const hashPath = hashPathFromConfig(config['swift-hash']);
   const storage = config.storage;
   // First, before anything reads or cleans the devices: are they another process's?
-  const lock = await lockDevices(storage.devices);
+  const claim = await claimDevices(storage.devices);
   try {
-    return await startStorageNode(config, deps, { clock, logger, hashPath, lock });
+    return await startStorageNode(config, deps, { clock, logger, hashPath, claim });
   } catch (err) {
-    await lock.release();
+    await claim.release();
     throw err;
   }
 }
 
-async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps, base: { clock: Clock; logger: Logger; hashPath: HashPath; lock: DevicesLock }): Promise<RunningStorageNode> {
+async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps, base: { clock: Clock; logger: Logger; hashPath: HashPath; claim: DirectoryClaim }): Promise<RunningStorageNode> {
   const { clock, logger, hashPath } = base;
   const storage = config.storage;
   const backend = new UndiciBackendClient({ connectTimeoutMs: config['object-server'].conn_timeout * 1000 });
@@ -160,7 +161,7 @@ async function startStorageNode(config: StorageNodeConfig, deps: StorageNodeDeps
       await Promise.all(servers.map((s) => s.close()));
       await Promise.all([object.close(), container.close(), account.close()]);
       await backend.close();
-      await base.lock.release();
+      await base.claim.release();
     },
   };
 }
