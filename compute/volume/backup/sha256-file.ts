@@ -95,7 +95,10 @@ export function decodeSha256File(bytes: Uint8Array): Sha256File {
   /** Past any JSON value at `p` (its text is then checked by `JSON.parse`). */
   const skipValue = (): void => {
     const c = bytes[p];
-    if (c === QUOTE) return skipString();
+    if (c === QUOTE) {
+      skipString();
+      return;
+    }
     if (c === 0x7b || c === 0x5b) {
       let depth = 0;
       do {
