@@ -8,6 +8,7 @@ import { UndiciBackendClient } from '../common/http/backend-client.ts';
 import { fernetSetup } from '../common/token/key-repository.ts';
 import type { AioLayout } from './aio-setup.ts';
 import { newPassword } from './new-password.ts';
+import { pause } from './wait-for-ports.ts';
 
 /** Where the all-in-one cluster keeps identity's files, under `<data>/etc`. */
 export function aioIdentityFiles(layout: AioLayout): { config: string; keys: string; clouds: string } {
@@ -103,11 +104,11 @@ export async function setIdentityServiceUrl(layout: AioLayout, key: string, port
   await writeFile(path, pattern.test(config) ? config.replace(pattern, line) : config.replace(/^\[identity\]$/m, `[identity]\n${line}`), { mode: 0o600 });
 }
 
-export async function waitForIdentity(port: number, timeoutMs: number, clock: Clock): Promise<boolean> {
+export async function waitForIdentity(port: number, timeoutMs: number, clock: Clock, signal?: AbortSignal): Promise<boolean> {
   const http = new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 5000 });
   const deadline = clock.monotonic() + timeoutMs;
   try {
-    while (clock.monotonic() < deadline) {
+    while (clock.monotonic() < deadline && !signal?.aborted) {
       try {
         const res = await http.request({ ip: '127.0.0.1', port }, { method: 'GET', path: '/v3' });
         await res.body.dump();
@@ -115,7 +116,7 @@ export async function waitForIdentity(port: number, timeoutMs: number, clock: Cl
       } catch {
         // Not listening yet.
       }
-      await clock.sleep(200);
+      if (!(await pause(clock, 200, signal))) return false;
     }
     return false;
   } finally {

@@ -82,6 +82,13 @@ export function groupNodes(count: number): number[][] {
  * SIGTERM.
  */
 export async function runAio(options: AioOptions): Promise<number> {
+  // Listening from the start: a SIGTERM before there was a listener killed this process
+  // outright, and the processes it had just launched ran on without it.
+  const stopRequested = options.stopSignal ?? untilSignal();
+  // A stop while the cluster starts ends the waits at once: a wait left running kept the
+  // process alive for minutes after it said "stopped".
+  const stop = new AbortController();
+  void stopRequested.then(() => stop.abort());
   const layout = aioLayout(resolve(options.data));
   const created = await setupAio(layout, { proxyPort: options.port, clock: options.clock, workers: options.proxyWorkers ?? defaultProxyWorkers(), rewriteWorkers: options.proxyWorkers !== undefined, storagePortBase: options.storagePortBase ?? 6300 });
   const identityPort = options.identityPort ?? DEFAULT_IDENTITY_PORT;
@@ -126,21 +133,21 @@ export async function runAio(options: AioOptions): Promise<number> {
       }, Math.min(5000, 200 * m.restarts));
     });
   };
-  for (const m of managed) launch(m);
+  for (const m of managed) if (!stop.signal.aborted) launch(m);
 
-  const stopRequested = options.stopSignal ?? untilSignal();
   const ports = [...(await storagePorts(layout.nodeConfig)), options.port];
   // A loaded machine can take longer than 30 s to start four nodes: say so, and keep waiting.
-  let ready = await waitForPorts(ports, 30_000, options.clock);
-  if (!ready) {
+  let ready = await waitForPorts(ports, 30_000, options.clock, stop.signal);
+  if (!ready && !stop.signal.aborted) {
     options.out(`not ready after 30 s, still waiting (logs in ${layout.log})`);
-    ready = await Promise.race([waitForPorts(ports, 270_000, options.clock), stopRequested.then(() => false)]);
+    ready = await waitForPorts(ports, 270_000, options.clock, stop.signal);
   }
   // Then the identity service's first bootstrap, through the proxy.
-  if (ready) ready = await Promise.race([waitForIdentity(identityPort, 300_000, options.clock), stopRequested.then(() => false)]);
+  if (ready) ready = await waitForIdentity(identityPort, 300_000, options.clock, stop.signal);
   // And the image, network, compute and volume services, which need nothing before they answer.
-  if (ready) ready = await Promise.race([waitForPorts([imagePort, networkPort, computePort, volumePort], 60_000, options.clock), stopRequested.then(() => false)]);
-  if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
+  if (ready) ready = await waitForPorts([imagePort, networkPort, computePort, volumePort], 60_000, options.clock, stop.signal);
+  if (stop.signal.aborted && !ready) options.out('asked to stop before the cluster was ready');
+  else if (!ready) options.out(`not ready after 300 s: see the logs in ${layout.log}`);
   else {
     options.out(`ready: proxy on http://127.0.0.1:${options.port}, auth URL http://127.0.0.1:${options.port}/auth/v1.0`);
     options.out(`  swift -A http://127.0.0.1:${options.port}/auth/v1.0 -U test:tester -K testing stat`);

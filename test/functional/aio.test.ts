@@ -223,6 +223,32 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
   }
 });
 
+test('SIGTERM while aio starts stops it and what it launched, at once (it died and left them running, or said "stopped" and polled for 300 s)', async () => {
+  const dir = await makeTempDir('swiftlet-aio-early-');
+  const port = await freePort();
+  const running = runAio(dir.path, port, await freePortBase(), await servicePorts(port), ['--storage-processes', '1']);
+  try {
+    // Its processes are launched right after this line; the cluster is far from ready.
+    await running.waitFor(/^storage1: /);
+    const asked = performance.now();
+    const code = await stop(running);
+    const took = performance.now() - asked;
+    assert.is(code, 1, running.lines.join('\n'));
+    assert.ok(running.lines.includes('asked to stop before the cluster was ready'), running.lines.join('\n'));
+    assert.not.ok(running.lines.some((l) => /not ready after/.test(l)), running.lines.join('\n'));
+    assert.ok(running.lines.includes('stopped'));
+    // Its children stop in their own time (a storage node closes its databases): well under the 300 s it waited.
+    assert.ok(took < 30_000, `exited ${Math.round(took)} ms after SIGTERM`);
+    assert.not.ok(existsSync(join(dir.path, 'run', 'proxy.pid')), 'pid files are removed');
+    // Nothing it launched is left: no process has the cluster's configuration open.
+    const left = spawnSync('pgrep', ['-f', dir.path], { encoding: 'utf8' }).stdout.trim();
+    assert.is(left, '', `still running: ${left}`);
+  } finally {
+    await stop(running);
+    await dir.remove();
+  }
+});
+
 test('swiftlet aio --help prints usage and starts nothing; an unknown option is refused (aio --help started a cluster in ./data)', async () => {
   const dir = await makeTempDir('swiftlet-aio-help-');
   try {

@@ -3,6 +3,7 @@ import { isMarkedAsUntransferable } from 'node:worker_threads';
 import { move, Piscina } from 'piscina';
 import { blockSha256s, isZeros } from './block-hashes.ts';
 import { compressorFor } from './compression.ts';
+import { DIGEST_BYTES, sameDigest } from './sha256-file.ts';
 
 /**
  * The CPU work of a backup and a restore, one chunk at a time, run on the chunk workers'
@@ -19,8 +20,8 @@ export interface PrepareTask {
   readonly blockSize: number;
   /** An algorithm `compressorFor` accepts (the engine checked it). */
   readonly compression: string;
-  /** The parent backup's SHA-256s of this chunk's blocks (an incremental); absent for a full backup. */
-  readonly parentShas?: readonly string[];
+  /** The parent backup's SHA-256s of this chunk's blocks, 32 bytes each (an incremental); absent for a full backup. */
+  readonly parentShas?: Uint8Array;
   /**
    * With `parentShas`: the `[first, end)` block ranges that may have changed since the parent
    * (the volume's changed-block tracking said so); only these were read into `data`, and every
@@ -49,8 +50,8 @@ export interface PreparedChunk {
   /** The task's `data` and `out`, handed back (their memory is reused for a later chunk). */
   readonly data: Uint8Array;
   readonly out: Uint8Array;
-  /** The SHA-256 of every block of the chunk. */
-  readonly shas: string[];
+  /** The SHA-256 of every block of the chunk, 32 bytes each. */
+  readonly shas: Uint8Array;
   /** The whole chunk (full backup) or each run of blocks that differ from the parent's. */
   readonly pieces: PreparedPiece[];
 }
@@ -65,7 +66,8 @@ export interface OpenTask {
   /** The volume offset the chunk belongs at, and the sha256 file's block size and digests of its blocks. */
   readonly offset: number;
   readonly blockSize: number;
-  readonly shas: readonly string[];
+  /** 32 bytes a block; fewer than the chunk's blocks is a mismatch. */
+  readonly shas: Uint8Array;
   /** When set, also say which pieces of this size are not all zeros (Cinder's `_write_nonzero`). */
   readonly nonzeroPiece?: number;
   /** Memory of at least `length` bytes to open a compressed body into (shared or transferred; handed back as `data`). */
@@ -90,8 +92,9 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
   else {
     // Runs of blocks whose SHA-256 differs from the parent's become objects of their own.
     let runStart = -1;
-    for (let i = 0; i < shas.length; i++) {
-      if (shas[i] !== parentShas[i]) {
+    const blocks = shas.length / DIGEST_BYTES;
+    for (let i = 0; i < blocks; i++) {
+      if (!sameDigest(shas, i, parentShas, i)) {
         if (runStart === -1) runStart = i * blockSize;
       } else if (runStart !== -1) {
         runs.push([runStart, i * blockSize]);
@@ -113,16 +116,14 @@ export function prepareChunk(task: PrepareTask): PreparedChunk {
     }
     return { start, length: bytes.length, md5, compression: compressor.name, body: compressed, bodyMd5: hash('md5', compressed, 'hex') };
   });
-  return transferring({ data, out: task.out, shas, pieces }, [data, task.out, ...pieces.map((p) => p.body)]);
+  return transferring({ data, out: task.out, shas, pieces }, [data, task.out, shas, ...pieces.map((p) => p.body)]);
 }
 
 /** The parent's SHA-256s, with those of the `dirty` block ranges computed from `data`. */
-function trackedShas(data: Uint8Array, blockSize: number, parentShas: readonly string[], dirty: ReadonlyArray<readonly [number, number]>): string[] {
-  const shas = parentShas.slice(0, Math.ceil(data.length / blockSize));
-  for (const [first, end] of dirty) {
-    const got = blockSha256s(data.subarray(first * blockSize, Math.min(data.length, end * blockSize)), blockSize);
-    for (let b = 0; b < got.length; b++) shas[first + b] = got[b] as string;
-  }
+function trackedShas(data: Uint8Array, blockSize: number, parentShas: Uint8Array, dirty: ReadonlyArray<readonly [number, number]>): Uint8Array {
+  const shas = new Uint8Array(Math.ceil(data.length / blockSize) * DIGEST_BYTES);
+  shas.set(parentShas.subarray(0, shas.length));
+  for (const [first, end] of dirty) blockSha256s(data.subarray(first * blockSize, Math.min(data.length, end * blockSize)), blockSize, shas, first);
   return shas;
 }
 
@@ -147,8 +148,8 @@ export async function openChunk(task: OpenTask): Promise<OpenedChunk> {
   }
   if (data.length !== length) return { corrupt: `holds ${data.length} bytes, the metadata says ${length}` };
   const got = blockSha256s(data, blockSize);
-  for (let b = 0; b < got.length; b++) {
-    if (got[b] !== shas[b]) return { corrupt: `block ${offset / blockSize + b} (offset ${offset + b * blockSize}) does not match its SHA-256` };
+  for (let b = 0; b < got.length / DIGEST_BYTES; b++) {
+    if (!sameDigest(got, b, shas, b)) return { corrupt: `block ${offset / blockSize + b} (offset ${offset + b * blockSize}) does not match its SHA-256` };
   }
   const piece = task.nonzeroPiece;
   if (piece === undefined) return transferring({ data }, [data, task.out]);

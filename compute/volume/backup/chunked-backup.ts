@@ -7,6 +7,7 @@ import { type ChunkWorkers, sharedChunkWorkers } from './chunk-workers.ts';
 import { compressorFor } from './compression.ts';
 import type { BackupObjectStore } from './object-store.ts';
 import { pythonJsonDumps } from './python-json.ts';
+import { DIGEST_BYTES, decodeSha256File, encodeSha256File, type Sha256File } from './sha256-file.ts';
 
 /**
  * The backup engine: Cinder's chunked backup driver (cinder/backup/chunkeddriver.py) with its
@@ -102,12 +103,6 @@ interface Metadata {
   volume_meta?: unknown;
 }
 
-interface Sha256File {
-  version: string;
-  chunk_size: number;
-  sha256s: string[];
-}
-
 export class ChunkedBackupEngine {
   private readonly store: BackupObjectStore;
   private readonly clock: Clock;
@@ -174,17 +169,17 @@ export class ChunkedBackupEngine {
     // incremental is a read of the volume, and that starts now.
     const firstRead = tracking ? undefined : this.readChunk(volume, 0);
     firstRead?.catch(() => undefined); // awaited below, or settled before a refusal is thrown
-    let parentShas: string[] | undefined;
+    let parentShas: Uint8Array | undefined;
     let changed: ReadonlyArray<readonly [number, number]> | undefined;
     try {
       const [[parentSha], tracked] = await Promise.all([fetched, tracking]);
       changed = tracked;
       if (parentSha) {
-        if (parentSha.chunk_size !== this.shaBlock) {
-          throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunk_size}. Do a full backup.`);
+        if (parentSha.chunkSize !== this.shaBlock) {
+          throw new InvalidBackup(`Hash block size has changed since the last backup. New hash block size: ${this.shaBlock}. Old hash block size: ${parentSha.chunkSize}. Do a full backup.`);
         }
-        if (Math.ceil(volume.sizeBytes / this.shaBlock) > parentSha.sha256s.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
-        parentShas = parentSha.sha256s;
+        if (Math.ceil(volume.sizeBytes / this.shaBlock) * DIGEST_BYTES > parentSha.digests.length) throw new InvalidBackup('Volume size increased since the last backup. Do a full backup.');
+        parentShas = parentSha.digests;
       }
     } catch (err) {
       await firstRead?.catch(() => undefined);
@@ -193,7 +188,8 @@ export class ChunkedBackupEngine {
     const prefix = `volume_${request.volumeId}/${utcStamp(this.clock.now())}/az_${this.az}_backup_${request.id}`;
     const written: string[] = [];
     const objects: Array<Record<string, ChunkEntry>> = [];
-    const sha256s: string[] = [];
+    /** Every chunk's block digests so far, in volume order. */
+    const sha256s: Uint8Array[] = [];
     let bytesUploaded = 0;
     /** Chunks being hashed and compressed, oldest first. */
     const preparing: Array<{ offset: number; size: number; result: Promise<PreparedChunk> }> = [];
@@ -244,7 +240,7 @@ export class ChunkedBackupEngine {
     const takeOldest = async (): Promise<void> => {
       const chunk = preparing.shift() as (typeof preparing)[number];
       const prepared = await chunk.result;
-      for (const sha of prepared.shas) sha256s.push(sha);
+      sha256s.push(prepared.shas);
       // The chunk's memory (read into, compressed into) stays held until no upload sends from
       // it, then is reused: it is shared with the threads, so nothing else stops a later chunk
       // from being read into it while an upload still sends it.
@@ -280,7 +276,7 @@ export class ChunkedBackupEngine {
         const dirty = changed && parentShas ? blocksWithin(changed, offset, Math.min(this.chunkSize, volume.sizeBytes - offset), this.shaBlock) : undefined;
         if (dirty?.length === 0) {
           // Nothing in this chunk changed since the parent: its blocks are the parent's, unread.
-          const shas = (parentShas as string[]).slice(first, first + Math.ceil(Math.min(this.chunkSize, volume.sizeBytes - offset) / this.shaBlock));
+          const shas = (parentShas as Uint8Array).subarray(first * DIGEST_BYTES, (first + Math.ceil(Math.min(this.chunkSize, volume.sizeBytes - offset) / this.shaBlock)) * DIGEST_BYTES);
           preparing.push({ offset, size: 0, result: Promise.resolve({ data: new Uint8Array(0), out: new Uint8Array(0), shas, pieces: [] }) });
           continue;
         }
@@ -292,7 +288,8 @@ export class ChunkedBackupEngine {
           out,
           blockSize: this.shaBlock,
           compression: this.compression,
-          ...(parentShas ? { parentShas: parentShas.slice(first, first + Math.ceil(data.length / this.shaBlock)) } : {}),
+          // A copy: a view would take the whole list's memory along to the thread.
+          ...(parentShas ? { parentShas: parentShas.slice(first * DIGEST_BYTES, (first + Math.ceil(data.length / this.shaBlock)) * DIGEST_BYTES) } : {}),
           ...(dirty ? { dirty } : {}),
         };
         const size = data.length;
@@ -305,7 +302,9 @@ export class ChunkedBackupEngine {
       // Every SHA-256 is known: the sha256 file goes up beside the last chunks, the metadata
       // (which makes the backup exist) only after all of them.
       if (failure === undefined) {
-        shaFile = this.putJson(container, `${prefix}_sha256file`, { ...common, chunk_size: this.shaBlock, sha256s }, written);
+        const name = `${prefix}_sha256file`;
+        written.push(name);
+        shaFile = this.store.put(container, name, encodeSha256File({ ...common, chunk_size: this.shaBlock }, Buffer.concat(sha256s)));
         shaFile.catch(() => undefined); // awaited below
       }
       await allSent();
@@ -353,7 +352,9 @@ export class ChunkedBackupEngine {
       const listed = (await this.store.listNames(backup.container, backup.serviceMetadata)).filter((n) => n !== `${backup.serviceMetadata}_metadata` && n !== `${backup.serviceMetadata}_sha256file`);
       const named = metadata.objects.flatMap((o) => Object.keys(o));
       if (JSON.stringify([...listed].sort()) !== JSON.stringify([...named].sort())) throw new InvalidBackup('restore_backup aborted, actual object list does not match object list stored in metadata.');
-      layers.push({ backup, metadata, sha });
+      const blockSize = sha.chunkSize;
+      if (typeof blockSize !== 'number' || !Number.isSafeInteger(blockSize) || blockSize <= 0) throw new BackupCorrupt(`${backup.serviceMetadata}_sha256file`, `chunk_size ${JSON.stringify(blockSize)} is not a block size`);
+      layers.push({ backup, metadata, sha, blockSize });
     }
     let needed = 0;
     for (const layer of layers) for (const o of layer.metadata.objects) for (const e of Object.values(o)) needed = Math.max(needed, e.offset + e.length);
@@ -364,7 +365,7 @@ export class ChunkedBackupEngine {
       layer.metadata.objects.map((o) => {
         const [name, entry] = Object.entries(o)[0] as [string, ChunkEntry];
         compressorFor(entry.compression); // an algorithm we cannot open fails the restore before it starts
-        if (entry.offset % layer.sha.chunk_size !== 0) throw new BackupCorrupt(name, `offset ${entry.offset} is not on a hash block boundary`);
+        if (entry.offset % layer.blockSize !== 0) throw new BackupCorrupt(name, `offset ${entry.offset} is not on a hash block boundary`);
         return { layer, layerIndex, name, entry };
       }),
     );
@@ -372,13 +373,13 @@ export class ChunkedBackupEngine {
       const { layer, layerIndex, name, entry } = chunk;
       // Into reused memory when the store can (a stored body is at most the chunk's length).
       const body = this.store.getInto && entry.length <= this.chunkSize ? await this.store.getInto(layer.backup.container, name, this.buffers.take(this.chunkSize)) : owned(await this.store.get(layer.backup.container, name));
-      const blockSize = layer.sha.chunk_size;
+      const { blockSize } = layer;
       const first = entry.offset / blockSize;
       // Only the full backup may skip zeros on a new volume: an incremental's zeros replace data.
       const nonzero = options.volumeIsNew && layerIndex === 0 ? { nonzeroPiece: NONZERO_PIECE } : {};
       // A compressed chunk opens into reused memory (a chunk bigger than ours, from another configuration, into its own).
       const out = entry.compression === 'none' ? new Uint8Array(0) : entry.length <= this.chunkSize ? this.buffers.take(this.chunkSize) : new Uint8Array(entry.length);
-      const opened = await this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.sha256s.slice(first, first + Math.ceil(entry.length / blockSize)), ...nonzero });
+      const opened = await this.workers.open({ body, out, compression: entry.compression, length: entry.length, offset: entry.offset, blockSize, shas: layer.sha.digests.slice(first * DIGEST_BYTES, (first + Math.ceil(entry.length / blockSize)) * DIGEST_BYTES), ...nonzero });
       // A compressed body's memory is free once opened; an uncompressed one is the data, reused after its write.
       if (entry.compression !== 'none') this.reuse(body.buffer);
       return opened;
@@ -478,8 +479,14 @@ export class ChunkedBackupEngine {
     return buffer.subarray(0, length);
   }
 
-  private readSha256File(backup: StoredBackup): Promise<Sha256File> {
-    return this.readJson<Sha256File>(backup, `${backup.serviceMetadata}_sha256file`);
+  private async readSha256File(backup: StoredBackup): Promise<Sha256File> {
+    const name = `${backup.serviceMetadata}_sha256file`;
+    const bytes = await this.store.get(backup.container, name);
+    try {
+      return decodeSha256File(bytes);
+    } catch (err) {
+      throw new BackupCorrupt(name, `is not a sha256 file: ${(err as Error).message}`);
+    }
   }
 
   private async readJson<T>(backup: StoredBackup, name: string): Promise<T> {
