@@ -304,7 +304,7 @@ export class ChunkedBackupEngine {
       if (failure === undefined) {
         const name = `${prefix}_sha256file`;
         written.push(name);
-        shaFile = this.store.put(container, name, encodeSha256File({ ...common, chunk_size: this.shaBlock }, Buffer.concat(sha256s)));
+        shaFile = this.store.put(container, name, encodeSha256File({ ...common, chunk_size: this.shaBlock }, sha256s));
         shaFile.catch(() => undefined); // awaited below
       }
       await allSent();

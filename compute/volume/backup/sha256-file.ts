@@ -25,14 +25,21 @@ export interface Sha256File {
  * indent=2)`): `fields` (one-line values: strings, numbers, null) with `sha256s`, the digests
  * in lower-case hex, in key order.
  */
-export function encodeSha256File(fields: Readonly<Record<string, string | number | null>>, digests: Uint8Array): Uint8Array {
-  if (digests.length % DIGEST_BYTES !== 0) throw new RangeError(`digests of ${digests.length} bytes are not whole SHA-256s`);
+export function encodeSha256File(fields: Readonly<Record<string, string | number | null>>, digests: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  // Pieces (a backup's, one per chunk) are written in order, never joined: a join would be a
+  // second copy of every digest.
+  const pieces = digests instanceof Uint8Array ? [digests] : digests;
+  let bytes = 0;
+  for (const piece of pieces) {
+    if (piece.length % DIGEST_BYTES !== 0) throw new RangeError(`digests of ${piece.length} bytes are not whole SHA-256s`);
+    bytes += piece.length;
+  }
   // The other fields through the general writer with an empty list, split where the list goes:
   // no string value can hold the split (a JSON string holds no raw line break).
   const MARK = '\n  "sha256s": []';
   const [head, tail, more] = pythonJsonDumps({ ...fields, sha256s: [] }).split(MARK);
   if (head === undefined || tail === undefined || more !== undefined) throw new Error('sha256s is not where a one-line field list puts it');
-  const count = digests.length / DIGEST_BYTES;
+  const count = bytes / DIGEST_BYTES;
   if (count === 0) return Buffer.from(head + MARK + tail, 'latin1');
   const open = '\n  "sha256s": [\n';
   const close = '\n  ]';
@@ -41,22 +48,26 @@ export function encodeSha256File(fields: Readonly<Record<string, string | number
   const out = Buffer.allocUnsafe(size);
   let at = out.write(head, 0, 'latin1');
   at += out.write(open, at, 'latin1');
-  for (let i = 0; i < count; i++) {
-    if (i > 0) {
-      out[at++] = 0x2c; // ,
-      out[at++] = 0x0a;
+  let first = true;
+  for (const piece of pieces) {
+    for (let d = 0; d < piece.length; d += DIGEST_BYTES) {
+      if (!first) {
+        out[at++] = 0x2c; // ,
+        out[at++] = 0x0a;
+      }
+      first = false;
+      out[at++] = 0x20;
+      out[at++] = 0x20;
+      out[at++] = 0x20;
+      out[at++] = 0x20;
+      out[at++] = 0x22; // "
+      for (let b = d, end = d + DIGEST_BYTES; b < end; b++) {
+        const v = piece[b] as number;
+        out[at++] = HEX_DIGITS[v >> 4] as number;
+        out[at++] = HEX_DIGITS[v & 15] as number;
+      }
+      out[at++] = 0x22;
     }
-    out[at++] = 0x20;
-    out[at++] = 0x20;
-    out[at++] = 0x20;
-    out[at++] = 0x20;
-    out[at++] = 0x22; // "
-    for (let b = i * DIGEST_BYTES, end = b + DIGEST_BYTES; b < end; b++) {
-      const v = digests[b] as number;
-      out[at++] = HEX_DIGITS[v >> 4] as number;
-      out[at++] = HEX_DIGITS[v & 15] as number;
-    }
-    out[at++] = 0x22;
   }
   at += out.write(close, at, 'latin1');
   at += out.write(tail, at, 'latin1');

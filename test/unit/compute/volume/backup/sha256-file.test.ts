@@ -19,7 +19,11 @@ test("the file is byte for byte the general writer's (Python's json.dumps with s
   for (const digests of [new Uint8Array(0), digestsOf('a'), digestsOf(...Array.from({ length: 100 }, (_, i) => `block ${i}`))]) {
     const ours = Buffer.from(encodeSha256File(FIELDS, digests)).toString('latin1');
     assert.is(ours, pythonJsonDumps({ ...FIELDS, sha256s: hexes(digests) }));
+    // The same from pieces (a backup's chunks), an empty one among them.
+    const pieces = [digests.subarray(0, 3 * DIGEST_BYTES), new Uint8Array(0), digests.subarray(3 * DIGEST_BYTES)];
+    assert.is(Buffer.from(encodeSha256File(FIELDS, pieces)).toString('latin1'), ours);
   }
+  assert.throws(() => encodeSha256File(FIELDS, [new Uint8Array(31)]), RangeError);
 });
 
 test('reads back what it writes, and the same file as compact JSON, in any key order, in upper-case hex', () => {
