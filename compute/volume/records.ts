@@ -43,6 +43,8 @@ export interface VolumeRecord {
   attachments?: VolumeAttachmentSummary[];
   /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
   volume_image_metadata?: Record<string, string>;
+  /** Cinder's volume_admin_metadata (`readonly`: `True`/`False`, from os-update_readonly_flag); absent: none. */
+  admin_metadata?: Record<string, string>;
 }
 
 export interface SnapshotRecord {
@@ -82,6 +84,8 @@ export interface BackupRecord {
   object_count: number;
   readonly parent_id: string | null;
   readonly is_incremental: boolean;
+  /** The user's key/value pairs (3.43's backup metadata); absent on older records: none. */
+  metadata?: Record<string, string>;
   num_dependent_backups: number;
   /** The project whose account holds the objects, when not `project_id` (an imported record). */
   readonly account_project?: string;

@@ -4,7 +4,8 @@ import { backupAdminAction } from './admin-actions.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
-import { bodyObject, findOwned, optionalString, page, parseBool } from './input.ts';
+import { bodyObject, findOwned, metadataOf, optionalString, page, parseBool } from './input.ts';
+import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse } from './over-quota.ts';
 import { dropChangeMarks, markChanges } from './change-marks.ts';
@@ -73,6 +74,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
       parent_id: parent?.id ?? null,
       is_incremental: parent !== undefined,
       num_dependent_backups: 0,
+      ...(atLeast(req.version, '3.43') && body['metadata'] !== undefined ? { metadata: metadataOf(body['metadata']) } : {}),
       host: deps.host,
     };
     await records.create(BACKUPS, backup);
@@ -121,6 +123,29 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
   };
 
   const show = async (req: VolumeRequest): Promise<VolumeResponse> => ({ status: 200, body: { backup: backupDetail(req, await find(req, req.params['backup_id'] as string)) } });
+
+  // Cinder's v3 backups update (3.9; `metadata` from 3.43): `openstack volume backup set`.
+  const update = async (req: VolumeRequest): Promise<VolumeResponse> => {
+    if (!atLeast(req.version, '3.9')) throw new CinderError(404, 'The resource could not be found.');
+    const fields = { ...bodyObject(req, 'backup') };
+    const name = optionalString(fields, 'name');
+    const description = optionalString(fields, 'description');
+    const metadata = atLeast(req.version, '3.43') && 'metadata' in fields ? metadataOf(fields['metadata']) : undefined;
+    delete fields['name'];
+    delete fields['description'];
+    if (metadata !== undefined) delete fields['metadata'];
+    if (Object.keys(fields).length > 0) throw new CinderError(400, `Unsupported fields ${Object.keys(fields).join(', ')}.`);
+    const backup = await find(req, req.params['backup_id'] as string);
+    const updated = await records.update<BackupRecord>(BACKUPS, backup, (cur) => ({
+      ...cur,
+      ...(name !== undefined ? { name } : {}),
+      ...(description !== undefined ? { description } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      updated_at: now(),
+    }));
+    if (!updated) throw new CinderError(404, `Backup ${backup.id} could not be found.`);
+    return { status: 200, body: { backup: backupSummary(req, updated) } };
+  };
 
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const backup = await find(req, req.params['backup_id'] as string);
@@ -200,6 +225,7 @@ export function backupRoutes(deps: VolumeApiDeps): Route[] {
     { method: 'GET', path: '/backups', auth: 'token', handler: list(false) },
     { method: 'GET', path: '/backups/detail', auth: 'token', handler: list(true) },
     { method: 'GET', path: '/backups/{backup_id}', auth: 'token', handler: show },
+    { method: 'PUT', path: '/backups/{backup_id}', auth: 'token', handler: update },
     { method: 'DELETE', path: '/backups/{backup_id}', auth: 'token', handler: remove },
     { method: 'POST', path: '/backups/{backup_id}/restore', auth: 'token', handler: restore },
     { method: 'POST', path: '/backups/{backup_id}/action', auth: 'token', handler: (req) => backupAdminAction(deps, req) },

@@ -1,7 +1,11 @@
 import { attachmentRoutes } from './attachments.ts';
+import { availabilityZoneRoutes } from './availability-zones.ts';
 import { backupRecordRoutes } from './backup-records.ts';
 import { backupRoutes } from './backups.ts';
 import { limitsRoutes } from './limits.ts';
+import { messageRoutes } from './messages.ts';
+import { metadataRoutes } from './metadata-routes.ts';
+import { serviceRoutes } from './services.ts';
 import { quotaSetRoutes } from './quota-sets.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { projectRoutes, type Route } from './request.ts';
@@ -12,5 +16,5 @@ import { volumeRoutes } from './volumes.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps)])];
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes()])];
 }

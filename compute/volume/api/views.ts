@@ -27,6 +27,15 @@ function ctx(req: VolumeRequest): VolumeContext | undefined {
   return req.context;
 }
 
+/** Admin metadata keys a volume's owner sees among its metadata (cinder/utils.py add_visible_admin_metadata). */
+const VISIBLE_ADMIN_METADATA = ['readonly', 'attached_mode'];
+
+/** The volume's metadata as its views show it: the user's, then the visible admin keys over them. */
+function visibleMetadata(v: VolumeRecord): Record<string, string> {
+  const admin = Object.entries(v.admin_metadata ?? {}).filter(([k]) => VISIBLE_ADMIN_METADATA.includes(k));
+  return admin.length === 0 ? v.metadata : { ...v.metadata, ...Object.fromEntries(admin) };
+}
+
 export function volumeSummary(req: VolumeRequest, v: VolumeRecord): Record<string, unknown> {
   return { id: v.id, name: v.name, links: links(req, 'volumes', v.project_id, v.id) };
 }
@@ -45,7 +54,7 @@ export function volumeDetail(req: VolumeRequest, v: VolumeRecord): Record<string
     volume_type: typeNameOf(v),
     snapshot_id: v.snapshot_id,
     source_volid: v.source_volid,
-    metadata: v.metadata,
+    metadata: visibleMetadata(v),
     links: links(req, 'volumes', v.project_id, v.id),
     user_id: v.user_id,
     bootable: String(v.bootable),
@@ -121,7 +130,7 @@ export function backupDetail(req: VolumeRequest, b: BackupRecord): Record<string
     data_timestamp: b.data_timestamp,
   };
   if (atLeast(req.version, '3.18')) out['os-backup-project-attr:project_id'] = b.project_id;
-  if (atLeast(req.version, '3.43')) out['metadata'] = {};
+  if (atLeast(req.version, '3.43')) out['metadata'] = b.metadata ?? {};
   if (atLeast(req.version, '3.56')) out['user_id'] = b.user_id;
   return out;
 }

@@ -11,6 +11,7 @@ import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
 import { volumeFromSnapshot } from './snapshot-tasks.ts';
 import { uploadToImage } from './volume-upload.ts';
+import { volumeMetadataAction } from './volume-metadata-actions.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
 import { cinderTime, DEFAULT_VOLUME_TYPE, typeNameOf, volumeDetail, volumeSummary } from './views.ts';
@@ -199,6 +200,8 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     const admin = name === undefined ? undefined : await volumeAdminAction(deps, req, name, req.params['volume_id'] as string);
     if (admin) return admin;
     const volume = await find(req, req.params['volume_id'] as string);
+    const metadataAnswer = await volumeMetadataAction(deps, req, name, volume);
+    if (metadataAnswer) return metadataAnswer;
     if (name === 'os-extend') {
       const args = bodyObject(req, 'os-extend');
       const newSize = Number(args['new_size']);
