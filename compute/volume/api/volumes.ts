@@ -10,6 +10,7 @@ import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
 import { volumeFromSnapshot } from './snapshot-tasks.ts';
+import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { volumeMetadataAction } from './volume-metadata-actions.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
@@ -44,8 +45,12 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     const az = optionalString(body, 'availability_zone') ?? deps.availabilityZone;
     if (az !== deps.availabilityZone) throw new CinderError(400, `Invalid input received: Availability zone '${az}' is invalid.`);
     const type = optionalString(body, 'volume_type');
-    // Cinder's get_by_name_or_id; no type asked: the default type.
-    const volumeType = type == null ? await deps.types.get(DEFAULT_VOLUME_TYPE.id) : await deps.types.byNameOrId(type);
+    const sourceVolid = optionalString(body, 'source_volid') ?? null;
+    // A clone: the source's own (the caller's, or any for an admin), `available` or `in-use`.
+    const source = sourceVolid === null ? undefined : await findOwned<VolumeRecord>(records, VOLUMES, req, sourceVolid, 'Volume');
+    if (source && source.status !== 'available' && source.status !== 'in-use') throw new CinderError(400, 'Invalid volume: Unable to create a volume from an originating source volume when its status is not one of available, in-use values');
+    // Cinder's get_by_name_or_id; no type asked: the source's type for a clone, else the default type.
+    const volumeType = type == null ? await deps.types.get(source?.volume_type_id ?? DEFAULT_VOLUME_TYPE.id) : await deps.types.byNameOrId(type);
     if (!volumeType || (!volumeType.is_public && !ctx.isAdmin)) throw new CinderError(404, type != null && UUID_LIKE.test(type) ? `Volume type ${type} could not be found.` : `Volume type with name ${type} could not be found.`);
     let snapshot: SnapshotRecord | undefined;
     let backup: BackupRecord | undefined;
@@ -53,7 +58,13 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     let bootable = false;
     // v3 takes `image_id` as another name for `imageRef`.
     const imageRef = body['imageRef'] ?? body['image_id'];
-    if (snapshotId !== null) {
+    // utils.check_exclusive_options: one source at most.
+    if ([snapshotId, imageRef ?? null, sourceVolid, backupId].filter((x) => x !== null).length > 1) throw new CinderError(400, 'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume');
+    if (source) {
+      size ??= source.size;
+      if (size < source.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than original volume size  ${source.size}GB. They must be >= original volume size.`);
+      bootable = source.bootable;
+    } else if (snapshotId !== null) {
       snapshot = await findOwned<SnapshotRecord>(records, SNAPSHOTS, req, snapshotId, 'Snapshot');
       if (snapshot.status !== 'available') throw new CinderError(400, "Invalid snapshot: Originating snapshot status must be one of 'available' values");
       size ??= snapshot.size;
@@ -67,7 +78,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       if (size < backup.size) throw new CinderError(400, `Invalid input received: Volume size ${size}GB cannot be smaller than the backup size ${backup.size}GB. It must be >= backup size.`);
     }
     if (size === undefined) throw new CinderError(400, 'Invalid input received: Invalid volume size provided for create request: None (size argument must be an integer (or string representation of an integer) and greater than zero).');
-    if (imageRef != null && !snapshot && !backup) {
+    if (imageRef != null && !snapshot && !backup && !source) {
       image = await resolveImage(deps, ctx, imageRef);
       checkImageMetadata(image, size);
     }
@@ -87,18 +98,21 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       volume_type_id: volumeType.id,
       volume_type_name: volumeType.name,
       snapshot_id: snapshotId,
-      source_volid: null,
+      source_volid: source?.id ?? null,
       backup_id: backupId,
       bootable,
       metadata: metadataOf(body['metadata']),
       host: deps.host,
       ...(image ? { volume_image_metadata: volumeImageMetadata(image) } : {}),
+      // A clone carries its source's image metadata (the volume manager copies the glance metadata).
+      ...(source?.volume_image_metadata ? { volume_image_metadata: source.volume_image_metadata } : {}),
     };
     await createOrRelease(deps, volume);
     deps.worker.start(`create volume ${volume.id}`, async () => {
       try {
         if (snapshot) await volumeFromSnapshot(deps, snapshot, volume.id, size * deps.bytesPerGiB);
         else await deps.driver.createVolume(volume.id, size * deps.bytesPerGiB);
+        if (source) await copyVolumeData(deps, source.id, volume.id);
       } catch (err) {
         deps.logger.error('volume create failed', { volume: volume.id, err });
         await setStatus(volume, 'error');
@@ -134,7 +148,8 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
 
   const list = (detail: boolean) => async (req: VolumeRequest): Promise<VolumeResponse> => {
     let rows = await records.list<VolumeRecord>(VOLUMES, listingProject(req));
-    for (const key of ['name', 'status', 'availability_zone'] as const) {
+    // user_id: what `volume list --user` sends (Cinder lets an admin filter on any field).
+    for (const key of ['name', 'status', 'availability_zone', 'user_id'] as const) {
       const want = req.query.get(key);
       if (want !== null) rows = rows.filter((v) => v[key] === want);
     }
