@@ -10,7 +10,8 @@ export const VOLUMES = 'volumes';
 export const SNAPSHOTS = 'snapshots';
 export const BACKUPS = 'backups';
 export const ATTACHMENTS = 'attachments';
-export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS | typeof ATTACHMENTS;
+export const TRANSFERS = 'transfers';
+export type RecordKind = typeof VOLUMES | typeof SNAPSHOTS | typeof BACKUPS | typeof ATTACHMENTS | typeof TRANSFERS;
 
 export interface VolumeRecord {
   readonly id: string;
@@ -94,6 +95,21 @@ export interface BackupRecord {
    * delete), whose start cleans it up when that work was cut off; absent on older records.
    */
   host?: string;
+}
+
+/** Cinder's transfer row: a volume offered to whoever has the key (`project_id`: the donor). */
+export interface TransferRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly volume_id: string;
+  readonly name: string | null;
+  readonly salt: string;
+  /** HMAC-SHA1 of the auth key under the salt; the key itself is shown once, at create. */
+  readonly crypt_hash: string;
+  readonly no_snapshots: boolean;
+  readonly created_at: string;
+  /** Set by the accept that won, just before the volume moves. */
+  accepted?: boolean;
 }
 
 /** One completed attachment as a volume shows it (cinder/api/v3/views/volumes.py). */

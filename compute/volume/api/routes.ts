@@ -10,11 +10,12 @@ import { quotaSetRoutes } from './quota-sets.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { projectRoutes, type Route } from './request.ts';
 import { snapshotRoutes } from './snapshots.ts';
+import { transferRoutes } from './transfers.ts';
 import { typeRoutes } from './types.ts';
 import { versionRoutes } from './versions.ts';
 import { volumeRoutes } from './volumes.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes()])];
+  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps)])];
 }
