@@ -5,6 +5,7 @@ import { backupRoutes } from './backups.ts';
 import { limitsRoutes } from './limits.ts';
 import { messageRoutes } from './messages.ts';
 import { metadataRoutes } from './metadata-routes.ts';
+import { resourceFilterRoutes } from './resource-filters.ts';
 import { serviceRoutes } from './services.ts';
 import { quotaSetRoutes } from './quota-sets.ts';
 import type { VolumeApiDeps } from './deps.ts';
@@ -14,8 +15,9 @@ import { transferRoutes } from './transfers.ts';
 import { typeRoutes } from './types.ts';
 import { versionRoutes } from './versions.ts';
 import { volumeRoutes } from './volumes.ts';
+import { volumeSummaryRoutes } from './volume-summary.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps)])];
+  return [...versionRoutes(), ...projectRoutes([...volumeSummaryRoutes(deps), ...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps), ...resourceFilterRoutes()])];
 }
