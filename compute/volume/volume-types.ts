@@ -18,6 +18,13 @@ export interface VolumeType {
   description: string | null;
   is_public: boolean;
   extra_specs: Record<string, string>;
+  /** Projects a private type is shared with (Cinder's volume_type_projects); absent: none. */
+  projects?: string[];
+}
+
+/** Whether a caller sees (and may use) the type: public, shared with its project, or an admin. */
+export function typeVisibleTo(t: VolumeType, projectId: string, isAdmin: boolean): boolean {
+  return t.is_public || isAdmin || (t.projects ?? []).includes(projectId);
 }
 
 /** The one type Cinder always has. */

@@ -12,6 +12,7 @@ import type { VolumeApiDeps } from './deps.ts';
 import { projectRoutes, type Route } from './request.ts';
 import { snapshotRoutes } from './snapshots.ts';
 import { transferRoutes } from './transfers.ts';
+import { typeAccessRoutes } from './type-access.ts';
 import { typeRoutes } from './types.ts';
 import { versionRoutes } from './versions.ts';
 import { volumeRoutes } from './volumes.ts';
@@ -19,5 +20,5 @@ import { volumeSummaryRoutes } from './volume-summary.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeSummaryRoutes(deps), ...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps), ...resourceFilterRoutes()])];
+  return [...versionRoutes(), ...projectRoutes([...volumeSummaryRoutes(deps), ...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...typeAccessRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps), ...resourceFilterRoutes()])];
 }

@@ -1,5 +1,5 @@
 import { type VolumeRecord, VOLUMES } from '../records.ts';
-import { DEFAULT_TYPE, type VolumeType, VolumeTypeExists } from '../volume-types.ts';
+import { DEFAULT_TYPE, typeVisibleTo, type VolumeType, VolumeTypeExists } from '../volume-types.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
@@ -48,7 +48,7 @@ export function typeRoutes(deps: VolumeApiDeps): Route[] {
     const ctx = contextOf(req);
     const id = req.params['type_id'] as string;
     const found = id === 'default' ? await types.get(DEFAULT_TYPE.id) : await types.get(id);
-    if (!found || (!found.is_public && !ctx.isAdmin)) throw new CinderError(404, `Volume type ${id} could not be found.`);
+    if (!found || !typeVisibleTo(found, ctx.projectId, ctx.isAdmin)) throw new CinderError(404, `Volume type ${id} could not be found.`);
     return found;
   };
   const inUse = async (typeId: string): Promise<boolean> => (await deps.records.list<VolumeRecord>(VOLUMES, undefined)).some((v) => v.volume_type_id === typeId);
@@ -57,7 +57,7 @@ export function typeRoutes(deps: VolumeApiDeps): Route[] {
     const ctx = contextOf(req);
     let rows = await types.list();
     const isPublic = req.query.get('is_public');
-    if (!ctx.isAdmin) rows = rows.filter((t) => t.is_public);
+    if (!ctx.isAdmin) rows = rows.filter((t) => typeVisibleTo(t, ctx.projectId, false));
     else if (isPublic !== null && isPublic.toLowerCase() !== 'none') {
       const want = parseBool(isPublic, 'is_public');
       rows = rows.filter((t) => t.is_public === want);

@@ -85,4 +85,27 @@ test('extra specs of an unused type: set, show one, replace one, delete one; the
   assert.is((await api.request('GET', `/v3/p-admin/types/${t.id}`, admin)).status, 404);
 });
 
+test('volume type set --project (bug: 404 from addProjectAccess): a private type shared with a project, listed and used by its members', async () => {
+  const made = await api.request('POST', '/v3/p-admin/types', admin, { volume_type: { name: 'shared', 'os-volume-type-access:is_public': false } });
+  const id = made.json.volume_type.id;
+  assert.equal((await api.request('GET', `/v3/p-admin/types/${id}/os-volume-type-access`, admin)).json, { volume_type_access: [] });
+  assert.is((await api.request('POST', '/v3/p-alice/volumes', alice, { volume: { size: 1, volume_type: 'shared' } })).status, 404, 'not shared yet');
+
+  assert.is((await api.request('POST', `/v3/p-admin/types/${id}/action`, admin, { addProjectAccess: { project: 'p-alice' } })).status, 202);
+  const twice = await api.request('POST', `/v3/p-admin/types/${id}/action`, admin, { addProjectAccess: { project: 'p-alice' } });
+  assert.equal(twice.json, { conflictingRequest: { code: 409, message: `Volume type access for ${id} / p-alice combination already exists.` } });
+  assert.equal((await api.request('GET', `/v3/p-admin/types/${id}/os-volume-type-access`, admin)).json, { volume_type_access: [{ volume_type_id: id, project_id: 'p-alice' }] });
+  assert.ok((await api.request('GET', '/v3/p-alice/types', alice)).json.volume_types.some((t: { name: string }) => t.name === 'shared'));
+  assert.is((await api.request('GET', `/v3/p-alice/types/${id}`, alice)).status, 200);
+  assert.is((await api.request('POST', '/v3/p-alice/volumes', alice, { volume: { size: 1, volume_type: 'shared' } })).status, 202);
+  await api.worker.idle();
+  const asMember = await api.request('POST', `/v3/p-alice/types/${id}/action`, alice, { removeProjectAccess: { project: 'p-alice' } });
+  assert.equal(asMember.json, { forbidden: { code: 403, message: "Policy doesn't allow volume_extension:volume_type_access:removeProjectAccess to be performed." } });
+
+  assert.is((await api.request('POST', `/v3/p-admin/types/${id}/action`, admin, { removeProjectAccess: { project: 'p-alice' } })).status, 202);
+  assert.is((await api.request('GET', `/v3/p-alice/types/${id}`, alice)).status, 404);
+  const publicType = (await api.request('GET', '/v3/p-admin/types/default', admin)).json.volume_type.id;
+  assert.equal((await api.request('GET', `/v3/p-admin/types/${publicType}/os-volume-type-access`, admin)).json, { itemNotFound: { code: 404, message: 'Access list not available for public volume types.' } });
+});
+
 test.run();
