@@ -1,4 +1,5 @@
 import { isAllZero } from '../all-zero.ts';
+import type { VolumeFile } from '../driver/types.ts';
 import type { VolumeApiDeps } from './deps.ts';
 
 /** How much of the source is read at a time. */
@@ -15,15 +16,24 @@ export async function copyVolumeData(deps: VolumeApiDeps, sourceId: string, targ
   try {
     const target = await deps.driver.openVolume(targetId, 'rw');
     try {
-      for (let position = 0; position < source.sizeBytes; position += CHUNK) {
-        const data = await source.read(position, Math.min(CHUNK, source.sizeBytes - position));
-        if (!isAllZero(data)) await target.write(position, data);
-      }
-      await target.sync();
+      await copyFileData(source, target, { targetIsNew: true });
     } finally {
       await target.close();
     }
   } finally {
     await source.close();
   }
+}
+
+/**
+ * `source`'s bytes onto `target` (at least as large), then synced. A new target reads zero
+ * already, so its all-zero blocks are left as holes; an existing one (a revert) gets every block
+ * that differs, zeros included, and only those, so a changed-block tracker sees just them.
+ */
+export async function copyFileData(source: VolumeFile, target: VolumeFile, options: { targetIsNew: boolean }): Promise<void> {
+  for (let position = 0; position < source.sizeBytes; position += CHUNK) {
+    const data = await source.read(position, Math.min(CHUNK, source.sizeBytes - position));
+    if (options.targetIsNew ? !isAllZero(data) : !Buffer.from(data).equals(await target.read(position, data.length))) await target.write(position, data);
+  }
+  await target.sync();
 }

@@ -1,4 +1,5 @@
 import type { SnapshotRecord } from '../records.ts';
+import { copyFileData } from './clone-volume.ts';
 import type { VolumeApiDeps } from './deps.ts';
 
 /**
@@ -59,6 +60,32 @@ export function volumeFromSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord
       await engine.restore(chain, file, { volumeIsNew: true });
     } finally {
       await file.close();
+    }
+  });
+}
+
+/**
+ * Writes the snapshot's data back over its own volume `volumeId` (Cinder's revert to snapshot):
+ * from the local copy when this host has it, only the blocks that differ; else restored from the
+ * cluster over the volume, zeros included. Under the snapshot's lock, as a volume made from it.
+ */
+export function revertFromSnapshot(deps: VolumeApiDeps, snapshot: SnapshotRecord, volumeId: string): Promise<void> {
+  return deps.snapshotCopies.locks.run(deleteLock(snapshot), async () => {
+    const target = await deps.driver.openVolume(volumeId, 'rw');
+    try {
+      if (await deps.driver.getSnapshot(snapshot.id)) {
+        const source = await deps.driver.openSnapshot(snapshot.id);
+        try {
+          await copyFileData(source, target, { targetIsNew: false });
+        } finally {
+          await source.close();
+        }
+        return;
+      }
+      const { chains, engine } = deps.snapshotCopies;
+      await engine.restore(await chains.chainOf(snapshot.project_id, snapshot.volume_id, snapshot.id), target, { volumeIsNew: false });
+    } finally {
+      await target.close();
     }
   });
 }

@@ -9,6 +9,7 @@ import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
+import { revertToSnapshot } from './revert-to-snapshot.ts';
 import { volumeFromSnapshot } from './snapshot-tasks.ts';
 import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
@@ -264,6 +265,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       return { status: 200 };
     }
     if (name === 'os-volume_upload_image') return uploadToImage(deps, req, volume);
+    if (name === 'revert' && atLeast(req.version, '3.40')) return revertToSnapshot(deps, req, volume);
     if (name === 'os-begin_detaching') {
       // Nova's detach starts here (volume/api.py begin_detaching: a conditional update).
       const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'in-use' && cur.attach_status === 'attached' ? { ...cur, status: 'detaching', updated_at: cinderTime(deps.clock.now()) } : undefined));
