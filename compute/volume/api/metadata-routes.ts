@@ -1,14 +1,11 @@
 import { type RecordKind, SNAPSHOTS, type SnapshotRecord, VOLUMES, type VolumeRecord } from '../records.ts';
+import { changeMetadata } from './change-metadata.ts';
 import { CinderError } from './cinder-error.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, metadataOf } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
-import { cinderTime } from './views.ts';
 
 type WithMetadata = (VolumeRecord | SnapshotRecord) & { metadata: Record<string, string> };
-
-/** Volume statuses whose metadata stays as it is (cinder/volume/api.py update/delete_volume_metadata). */
-const VOLUME_METADATA_FROZEN = ['maintenance', 'uploading'];
 
 /**
  * Cinder's metadata resources of volumes and snapshots (cinder/api/v3/volume_metadata.py,
@@ -25,20 +22,8 @@ function routesOf(deps: VolumeApiDeps, kind: RecordKind, collection: string, par
   const find = (req: VolumeRequest) => findOwned<WithMetadata>(records, kind, req, req.params[param] as string, what);
 
   /** Writes `change(current metadata)`, refused as Cinder does for a volume that is busy. */
-  const write = async (req: VolumeRequest, verb: 'Updating' | 'Deleting', change: (cur: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> => {
-    const found = await find(req);
-    let refused: string | undefined;
-    const updated = await records.update<WithMetadata>(kind, found, (cur) => {
-      if (what === 'Volume' && VOLUME_METADATA_FROZEN.includes(cur.status)) {
-        refused = cur.status;
-        return undefined;
-      }
-      return { ...cur, metadata: change(cur.metadata), updated_at: cinderTime(deps.clock.now()) };
-    });
-    if (refused !== undefined) throw new CinderError(400, `Invalid volume: ${verb} volume metadata is not allowed for volumes in ${refused} status.`);
-    if (!updated) throw new CinderError(404, `${what} ${found.id} could not be found.`);
-    return updated.metadata;
-  };
+  const write = async (req: VolumeRequest, verb: 'Updating' | 'Deleting', change: (cur: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> =>
+    (await changeMetadata<WithMetadata>(deps, kind, await find(req), verb, (cur) => ({ ...cur, metadata: change(cur.metadata) }))).metadata;
 
   const showAll = async (req: VolumeRequest): Promise<VolumeResponse> => ({ status: 200, body: { metadata: (await find(req)).metadata } });
   const merge = async (req: VolumeRequest): Promise<VolumeResponse> => {

@@ -1,4 +1,5 @@
 import { type VolumeRecord, VOLUMES } from '../records.ts';
+import { changeMetadata } from './change-metadata.ts';
 import { CinderError } from './cinder-error.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, metadataOf, parseBool } from './input.ts';
@@ -43,16 +44,7 @@ export async function volumeMetadataAction(deps: VolumeApiDeps, req: VolumeReque
 }
 
 async function changeImageMetadata(deps: VolumeApiDeps, volume: VolumeRecord, verb: 'Updating' | 'Deleting', change: (cur: Record<string, string>) => Record<string, string>): Promise<Record<string, string>> {
-  let refused: string | undefined;
-  const updated = await deps.records.update<VolumeRecord>(VOLUMES, volume, (cur) => {
-    // The same statuses as the volume's own metadata (volume/api.py, meta_type image).
-    if (cur.status === 'maintenance' || cur.status === 'uploading') {
-      refused = cur.status;
-      return undefined;
-    }
-    return { ...cur, volume_image_metadata: change(cur.volume_image_metadata ?? {}), updated_at: cinderTime(deps.clock.now()) };
-  });
-  if (refused !== undefined) throw new CinderError(400, `Invalid volume: ${verb} volume metadata is not allowed for volumes in ${refused} status.`);
-  if (!updated) throw new CinderError(404, `Volume ${volume.id} could not be found.`);
+  // The same statuses as the volume's own metadata (volume/api.py, meta_type image).
+  const updated = await changeMetadata(deps, VOLUMES, volume, verb, (cur) => ({ ...cur, volume_image_metadata: change(cur.volume_image_metadata ?? {}) }));
   return updated.volume_image_metadata ?? {};
 }

@@ -109,4 +109,14 @@ test('volume service list (admin; a member gets 403), availability zone list --v
   assert.is((await api.request('GET', '/v3/p-alice/messages', alice)).status, 404, 'before 3.3');
 });
 
+test('a volume in maintenance keeps its metadata and image metadata as they are (Cinder refuses both changes)', async () => {
+  const id = await made('volumes', 'volume', { size: 1, metadata: { k: 'v' } });
+  const admin = api.token('root', 'p-admin', true);
+  assert.is((await api.request('POST', `/v3/p-alice/volumes/${id}/action`, admin, { 'os-reset_status': { status: 'maintenance' } })).status, 202);
+  const refused = { badRequest: { code: 400, message: 'Invalid volume: Updating volume metadata is not allowed for volumes in maintenance status.' } };
+  assert.equal((await api.request('POST', `/v3/p-alice/volumes/${id}/metadata`, alice, { metadata: { x: 'y' } })).json, refused);
+  assert.equal((await api.request('POST', `/v3/p-alice/volumes/${id}/action`, alice, { 'os-set_image_metadata': { metadata: { x: 'y' } } })).json, refused);
+  assert.equal((await api.request('GET', `/v3/p-alice/volumes/${id}`, alice)).json.volume.metadata, { k: 'v' });
+});
+
 test.run();
