@@ -1,6 +1,7 @@
 import { type AttachmentRecord, ATTACHMENTS, type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { deleteBackupTask } from './backups.ts';
 import { CinderError } from './cinder-error.ts';
+import { forbidden as policyForbidden } from './forbidden.ts';
 import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { findOwned } from './input.ts';
@@ -26,7 +27,7 @@ const SNAPSHOT_STATUSES = ['error', 'available', 'creating', 'deleting', 'delete
 const BACKUP_STATUSES = ['available', 'error'];
 
 function forbidden(resource: 'volume' | 'snapshot' | 'backup', action: string): CinderError {
-  return new CinderError(403, `Policy doesn't allow volume_extension:${resource}_admin_actions:${action} to be performed.`);
+  return policyForbidden(`volume_extension:${resource}_admin_actions:${action}`);
 }
 
 /** Python's repr of a tuple (`('a', 'b')`) or list (`['a', 'b']`) of strings, as Cinder's messages print them. */

@@ -1,5 +1,6 @@
 import { type BackupRecord, BACKUPS } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
+import { forbidden } from './forbidden.ts';
 import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { findOwned } from './input.ts';
@@ -11,10 +12,6 @@ import { backupSummary, cinderTime } from './views.ts';
 export const BACKUP_SERVICE = 'cinder.backup.drivers.swift.SwiftBackupDriver';
 /** The volume id of an imported backup (cinder/backup/api.py IMPORT_VOLUME_ID). */
 const IMPORT_VOLUME_ID = '00000000-0000-0000-0000-000000000000';
-
-function forbidden(action: string): CinderError {
-  return new CinderError(403, `Policy doesn't allow ${action} to be performed.`);
-}
 
 /**
  * Backup export and import (cinder/api/contrib/backups.py, backup/api.py, objects/backup.py

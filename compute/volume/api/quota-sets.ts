@@ -1,4 +1,5 @@
 import { CinderError } from './cinder-error.ts';
+import { forbidden } from './forbidden.ts';
 import { contextOf, ownsOrAdmin } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { parseBool } from './input.ts';
@@ -8,10 +9,6 @@ import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 const DB_MAX_INT = 0x7fffffff;
 /** Keys a quota_set may carry that are not quotas (cinder.quota.NON_QUOTA_KEYS). */
 const NON_QUOTA_KEYS = ['tenant_id', 'id'];
-
-function forbidden(action: string): CinderError {
-  return new CinderError(403, `Policy doesn't allow ${action} to be performed.`);
-}
 
 /**
  * Cinder's os-quota-sets (cinder/api/contrib/quotas.py): show (`usage=true` gives in_use and

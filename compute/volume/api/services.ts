@@ -1,4 +1,4 @@
-import { CinderError } from './cinder-error.ts';
+import { forbidden } from './forbidden.ts';
 import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -13,7 +13,7 @@ import { cinderTime } from './views.ts';
  */
 export function serviceRoutes(deps: VolumeApiDeps): Route[] {
   const index = async (req: VolumeRequest): Promise<VolumeResponse> => {
-    if (!contextOf(req).isAdmin) throw new CinderError(403, "Policy doesn't allow volume_extension:services:index to be performed.");
+    if (!contextOf(req).isAdmin) throw forbidden('volume_extension:services:index');
     // `host@backend#pool`: the volume service is `host@backend`, the backup service `host`.
     const volumeHost = deps.host.split('#')[0] as string;
     const rows = [

@@ -1,5 +1,6 @@
 import { CinderError } from './cinder-error.ts';
 import { contextOf } from './context.ts';
+import { forbidden } from './forbidden.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, optionalString } from './input.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
@@ -12,7 +13,7 @@ import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 export function typeAccessRoutes(deps: VolumeApiDeps): Route[] {
   const { types } = deps;
   const adminOnly = (req: VolumeRequest, action: string): void => {
-    if (!contextOf(req).isAdmin) throw new CinderError(403, `Policy doesn't allow volume_extension:volume_type_access${action} to be performed.`);
+    if (!contextOf(req).isAdmin) throw forbidden(`volume_extension:volume_type_access${action}`);
   };
   const find = async (req: VolumeRequest) => {
     const id = req.params['type_id'] as string;

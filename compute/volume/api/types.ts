@@ -1,6 +1,7 @@
 import { type VolumeRecord, VOLUMES } from '../records.ts';
 import { DEFAULT_TYPE, typeVisibleTo, type VolumeType, VolumeTypeExists } from '../volume-types.ts';
 import { CinderError } from './cinder-error.ts';
+import { forbidden } from './forbidden.ts';
 import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, optionalString, parseBool } from './input.ts';
@@ -8,10 +9,6 @@ import type { Route, VolumeContext, VolumeRequest, VolumeResponse } from './requ
 
 /** Extra specs every user may read (cinder/policies/type_extra_specs.py); the rest are for admins. */
 const USER_VISIBLE_EXTRA_SPECS = ['RESKEY:availability_zones', 'multiattach', 'replication_enabled'];
-
-function forbidden(action: string): CinderError {
-  return new CinderError(403, `Policy doesn't allow ${action} to be performed.`);
-}
 
 function visibleSpecs(ctx: VolumeContext, specs: Readonly<Record<string, string>>): Record<string, string> {
   return ctx.isAdmin ? { ...specs } : Object.fromEntries(Object.entries(specs).filter(([k]) => USER_VISIBLE_EXTRA_SPECS.includes(k)));
