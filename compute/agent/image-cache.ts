@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pathExists } from '../../common/path-exists.ts';
 import type { ImageApi } from '../image-api.ts';
 
 /**
@@ -32,7 +33,7 @@ export class ImageCache {
 
   private async download(token: string, imageId: string): Promise<string> {
     const path = join(this.dir, imageId);
-    if (await stat(path).then(() => true, () => false)) return path;
+    if (await pathExists(path)) return path;
     await mkdir(this.dir, { recursive: true });
     const tmp = `${path}.part-${process.pid}`;
     try {

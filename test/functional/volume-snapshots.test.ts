@@ -13,6 +13,7 @@ import { VolumeRecords } from '../../compute/volume/records.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../helpers/volume-api.ts';
+import { volumeUsers } from '../helpers/volume-users.ts';
 import { knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
 
 /**
@@ -61,7 +62,7 @@ test('a storage node stopped during the snapshot upload: the snapshot is availab
   let stopped = false;
   const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node1') }), records, snapshotStore: store });
   try {
-    const token = first.token('alice', 'p-alice');
+    const token = volumeUsers(first).alice;
     const created = await first.request('POST', '/v3/p-alice/volumes', token, { volume: { size: 2 } });
     await first.worker.idle();
     const volumeId = created.json.volume.id as string;
@@ -88,7 +89,7 @@ test('a storage node stopped during the snapshot upload: the snapshot is availab
     await rm(join(dir.path, 'node1'), { recursive: true, force: true });
 
     second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node2') }), records, snapshotStore: new SwiftBackupObjectStore(volumeClient()) });
-    const again = second.token('alice', 'p-alice');
+    const again = volumeUsers(second).alice;
     const made = await second.request('POST', '/v3/p-alice/volumes', again, { volume: { snapshot_id: snapId } });
     assert.is(made.status, 202, JSON.stringify(made.json));
     await second.worker.idle();
@@ -156,7 +157,7 @@ test('the volume service killed mid-snapshot-upload and started again: the snaps
   const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: volumes }), records, snapshotStore: dying, keys, host: 'restart@file#file' });
   let second: TestVolumeApi | undefined;
   try {
-    const token = first.token('alice', 'p-alice');
+    const token = volumeUsers(first).alice;
     const created = await first.request('POST', '/v3/p-alice/volumes', token, { volume: { size: 1 } });
     await first.worker.idle();
     const volumeId = created.json.volume.id as string;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '../../../common/path-exists.ts';
 import { BindingCalls } from './binding-calls.ts';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
 import { type DiskSpec, diskXml } from './domain-xml.ts';
@@ -159,7 +160,7 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   protected async rawState(name: string): Promise<PowerState> {
     const { state } = await this.onDomain('state', name, (d) => this.conn.domainGetInfo(d));
     const power = POWER_STATES[state] ?? 'pending';
-    if (power === 'shutdown' && (await exists(this.savePath(name)))) return 'suspended';
+    if (power === 'shutdown' && (await pathExists(this.savePath(name)))) return 'suspended';
     return power;
   }
 
@@ -200,7 +201,7 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
   protected async rawInfo(name: string): Promise<DomainInfo> {
     const [info, uuid] = await this.onDomain('info', name, async (d) => [await this.conn.domainGetInfo(d), await d.getUUIDString()] as const);
     let powerState = POWER_STATES[info.state] ?? 'pending';
-    if (powerState === 'shutdown' && (await exists(this.savePath(name)))) powerState = 'suspended';
+    if (powerState === 'shutdown' && (await pathExists(this.savePath(name)))) powerState = 'suspended';
     // A shut-off domain reports its defined size; a running one what it runs with.
     return { name, uuid, powerState, memoryKiB: info.memory, vcpus: info.nrVirtCpu };
   }
@@ -273,14 +274,5 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
     } catch (err) {
       throw new HypervisorError('close', String(err instanceof Error ? err.message : err), { cause: err });
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { isAllZero } from '../all-zero.ts';
 import { DIGEST_BYTES } from './sha256-file.ts';
 
 /**
@@ -15,18 +16,11 @@ export function blockSha256s(data: Uint8Array, blockSize: number, into?: Uint8Ar
   let to = at * DIGEST_BYTES;
   for (let from = 0; from < bytes.length; from += blockSize, to += DIGEST_BYTES) {
     const block = bytes.subarray(from, from + blockSize);
-    out.set(isZeros(block) ? zeroSha(block.length) : hash('sha256', block, 'buffer'), to);
+    out.set(isAllZero(block) ? zeroSha(block.length) : hash('sha256', block, 'buffer'), to);
   }
   return out;
 }
 
-/** Whether every byte of `data` is zero, at memcmp speed. */
-export function isZeros(data: Uint8Array): boolean {
-  if (data.length > zeros.length) zeros = Buffer.alloc(data.length);
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).equals(zeros.subarray(0, data.length));
-}
-
-let zeros = Buffer.alloc(64 * 1024);
 const zeroShas = new Map<number, Buffer>();
 
 function zeroSha(length: number): Buffer {

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import { move, Piscina } from 'piscina';
-import { blockSha256s, isZeros } from './block-hashes.ts';
+import { isAllZero } from '../all-zero.ts';
+import { blockSha256s } from './block-hashes.ts';
 import { compressorFor } from './compression.ts';
 import { DIGEST_BYTES, sameDigest } from './sha256-file.ts';
 
@@ -156,7 +157,7 @@ export async function openChunk(task: OpenTask): Promise<OpenedChunk> {
   const nonzero: Array<[number, number]> = [];
   for (let at = 0; at < data.length; at += piece) {
     const end = Math.min(data.length, at + piece);
-    if (isZeros(data.subarray(at, end))) continue;
+    if (isAllZero(data.subarray(at, end))) continue;
     const last = nonzero.at(-1);
     if (last && last[1] === at) last[1] = end;
     else nonzero.push([at, end]);

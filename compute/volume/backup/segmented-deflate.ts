@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { constants, deflateRawSync } from 'node:zlib';
-import { isZeros } from './block-hashes.ts';
+import { isAllZero } from '../all-zero.ts';
 
 /**
  * `data` as one zlib stream (RFC 1950) that any inflate reads (Python's `zlib.decompress`,
@@ -69,7 +69,7 @@ const STORED_MAX = 65_535;
 const histogram = new Uint32Array(256);
 
 function classify(segment: Uint8Array): SegmentClass {
-  if (isZeros(segment)) return 'zeros';
+  if (isAllZero(segment)) return 'zeros';
   histogram.fill(0);
   let n = 0;
   for (let i = 0; i < segment.length; i += SAMPLE_STRIDE, n++) histogram[segment[i] as number] = (histogram[segment[i] as number] as number) + 1;

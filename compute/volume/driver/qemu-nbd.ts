@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathExists } from '../../../common/path-exists.ts';
 import { InvalidVolume } from '../errors.ts';
 
 /** A running qemu-nbd: the unix socket it serves, and how to end it. */
@@ -121,7 +122,7 @@ export async function startQemuNbd(options: QemuNbdOptions): Promise<QemuNbd> {
       if (error !== undefined) throw new InvalidVolume(`${binary}: ${error.message}`);
       throw new InvalidVolume(`${binary}: ${stderr.trim() || `exited with ${signal ?? `code ${code}`} before serving ${options.path}`}`);
     }
-    if (await exists(pidFile)) break;
+    if (await pathExists(pidFile)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       await exit;
@@ -150,13 +151,4 @@ export async function startQemuNbd(options: QemuNbdOptions): Promise<QemuNbd> {
       return stopping;
     },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -54,7 +54,7 @@ export async function sweepVolumeDir(dir: string, options: { readonly qemuNbd: s
   for (const name of names) {
     const data = SNAPSHOT_SIDECAR.exec(name)?.[1];
     // Looked up again, not only in the listing: a sidecar whose snapshot exists is never removed.
-    if (data === undefined || listed.has(data) || (await exists(join(dir, data)))) continue;
+    if (data === undefined || listed.has(data) || (await entryExists(join(dir, data)))) continue;
     await rm(join(dir, name), { force: true });
     partialFiles++;
   }
@@ -65,7 +65,12 @@ export async function sweepVolumeDir(dir: string, options: { readonly qemuNbd: s
   return { partialFiles, stoppedExports: stopped.filter((s) => s === 'stopped').length, exportFiles: exportFiles.length };
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Whether `path` is a directory entry, a dangling link included (lstat, not stat). Only ENOENT
+ * is "absent": any other error is thrown, since the caller removes a sidecar it believes has no
+ * snapshot, and an unreadable directory is no proof of that.
+ */
+async function entryExists(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;

@@ -1,8 +1,8 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createLogger } from '../../../../common/logger.ts';
+import { pathExists } from '../../../../common/path-exists.ts';
 import { updateRecord } from '../../../../client/record-update.ts';
 import { UnconfirmedResizes } from '../../../../compute/agent/unconfirmed-resizes.ts';
 import { T } from '../../../../compute/records.ts';
@@ -52,7 +52,7 @@ test('a resize waiting longer than the window is confirmed by the target host’
   assert.equal(await statuses(), ['confirming']);
   await node1.agent.drain();
   assert.equal(await statuses(), ['confirmed']);
-  assert.not.ok(await access(join(node1.stateDir, id)).then(() => true, () => false), "the source's copy is removed");
+  assert.not.ok(await pathExists(join(node1.stateDir, id)), "the source's copy is removed");
   const actions = (await c.request('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: admin })).json.instanceActions as { action: string; user_id: string | null }[];
   assert.equal(actions.find((a) => a.action === 'confirmResize')?.user_id, null, "Nova's periodic task acts with no user");
   assert.is(await node2.agent.pollUnconfirmedResizes(), 0, 'nothing left to confirm');

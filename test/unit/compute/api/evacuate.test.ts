@@ -1,7 +1,8 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { pathExists } from '../../../../common/path-exists.ts';
 import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
 import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
@@ -29,7 +30,6 @@ const evacuate = (body: unknown, version: string, token = admin, server = id) =>
 const show = async (server = id) => (await c.request('GET', `/v2.1/servers/${server}`, { token: admin, version: '2.47' })).json.server;
 const used = async (host: string) => (await c.records.get<HostState>(T.hosts, host))?.value.used;
 const bound = () => [...c.networks.ports.values()].filter((p) => p.device_id === id).map((p) => p['binding:host_id']);
-const exists = (path: string) => access(path).then(() => true, () => false);
 const defined = (agent: typeof node2, server = id) => agent.hypervisor.info(`instance-${server}`).then((i) => i.powerState, () => undefined);
 const evacuations = async (server = id) => ((await c.request('GET', `/v2.1/os-migrations?instance_uuid=${server}&migration_type=evacuation`, { token: admin, version: '2.59' })).json.migrations as { status: string; source_compute: string; dest_compute: string | null }[]);
 /** os-services' forced_down (2.53), as `openstack compute service set --down`. */
@@ -91,7 +91,7 @@ test("node1 comes back: its init_host destroys the evacuated guest and files and
   assert.is(await defined(node1), 'running', 'the guest the down host still had');
   await node1.agent.initHost();
   assert.is(await defined(node1), undefined);
-  assert.not.ok(await exists(join(node1.stateDir, id)));
+  assert.not.ok(await pathExists(join(node1.stateDir, id)));
   assert.equal(await used('node1'), NONE);
   assert.is((await evacuations())[0]?.status, 'completed');
   const s = await show();

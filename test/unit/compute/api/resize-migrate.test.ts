@@ -1,7 +1,8 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { pathExists } from '../../../../common/path-exists.ts';
 import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
 import { type ServerOnAgent, type ServerOnTwoHosts, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
@@ -32,7 +33,6 @@ const act = (body: unknown, version = '2.1', token = demo) => c.request('POST', 
 const show = async () => (await c.request('GET', `/v2.1/servers/${id}`, { token: admin, version: '2.47' })).json.server;
 const used = async (host: string) => (await c.records.get<HostState>(T.hosts, host))?.value.used;
 const bound = () => [...c.networks.ports.values()].filter((p) => p.device_id === id).map((p) => p['binding:host_id']);
-const exists = (path: string) => access(path).then(() => true, () => false);
 const TINY = { vcpus: 1, memoryMiB: 512, diskGiB: 1 };
 const SMALL = { vcpus: 2, memoryMiB: 1024, diskGiB: 1 };
 const NONE = { vcpus: 0, memoryMiB: 0, diskGiB: 0 };
@@ -63,7 +63,7 @@ test('resize goes to the other host: the target claims the new flavor, the sourc
   assert.equal(await used('node1'), NONE, "confirm gives the source's claim back");
   await node1.agent.drain();
   assert.not.ok(await node1.hypervisor.info(`instance-${id}`).then(() => true, () => false), 'the source guest is undefined');
-  assert.not.ok(await exists(join(node1.stateDir, id)), "the source's files are removed");
+  assert.not.ok(await pathExists(join(node1.stateDir, id)), "the source's files are removed");
   assert.is(c.disks.objects.size, 0, 'the temporary object is removed');
   const actions = (await c.request('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: demo })).json.instanceActions.map((x: { action: string }) => x.action);
   assert.ok(actions.includes('resize') && actions.includes('confirmResize'));
@@ -103,7 +103,7 @@ test('migrate to a named host (2.56), then revertResize: the server is back on i
   assert.equal(await used('node2'), SMALL);
   assert.equal(bound(), ['node2']);
   assert.is((await node2.hypervisor.info(`instance-${id}`)).powerState, 'running');
-  assert.not.ok(await exists(join(node1.stateDir, id)), "the target's copy is removed");
+  assert.not.ok(await pathExists(join(node1.stateDir, id)), "the target's copy is removed");
   assert.is(c.disks.objects.size, 0);
 });
 
@@ -132,7 +132,7 @@ test('a stopped server migrates and stays SHUTOFF; deleting it while it awaits c
   await node2.agent.drain();
   assert.equal(await used('node1'), NONE);
   assert.equal(await used('node2'), NONE);
-  assert.not.ok(await exists(join(node2.stateDir, id)));
+  assert.not.ok(await pathExists(join(node2.stateDir, id)));
   assert.is(c.disks.objects.size, 0);
 });
 

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { type AttachmentRecord, ATTACHMENTS, type BackupRecord, BACKUPS, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../../../../../compute/volume/records.ts';
 import { knownData, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 /**
  * Cinder's admin actions through the HTTP API (cinder/api/contrib/admin_actions.py):
@@ -12,12 +13,12 @@ import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../.
  */
 let api: TestVolumeApi;
 let alice: string;
+let bob: string;
 let admin: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('u-alice', 'p-alice');
-  admin = api.token('u-admin', 'p-admin', true);
+  ({ alice, bob, admin } = volumeUsers(api));
 });
 
 test.after(() => api.close());
@@ -69,7 +70,6 @@ test("os-reset_status on a volume: a member gets Cinder's 403, another project's
   const res = await action('volumes', id, alice, { 'os-reset_status': { status: 'error' } });
   assert.is(res.status, 403);
   assert.equal(res.json, { forbidden: { code: 403, message: "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed." } });
-  const bob = api.token('u-bob', 'p-bob');
   assert.is((await api.request('POST', `/v3/p-bob/volumes/${id}/action`, bob, { 'os-reset_status': { status: 'error' } })).status, 404);
   assert.is((await action('volumes', id, alice, { 'os-force_delete': {} })).json.forbidden.message, "Policy doesn't allow volume_extension:volume_admin_actions:force_delete to be performed.");
   assert.is(await status('volumes', id), 'available');

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readVolume, knownData, changeSpots, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 let api: TestVolumeApi;
 let alice: string;
@@ -10,9 +11,7 @@ let admin: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
-  bob = api.token('bob', 'p-bob');
-  admin = api.token('root', 'p-admin', true);
+  ({ alice, bob, admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 

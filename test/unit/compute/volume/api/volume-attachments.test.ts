@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 let api: TestVolumeApi;
 let alice: string;
@@ -8,7 +9,7 @@ const V = { 'OpenStack-API-Version': 'volume 3.44' };
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
+  ({ alice } = volumeUsers(api));
 });
 test.after(() => api.close());
 

@@ -4,6 +4,7 @@ import { BackupStoreError } from '../../../../../compute/volume/backup/store-err
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 /**
  * Changed-block tracking as the service runs it (Cinder's NFS driver with
@@ -17,7 +18,7 @@ const driver = new MemoryVolumeDriver({ defaultFormat: 'qcow2' });
 
 test.before(async () => {
   api = await startVolumeApi({ driver });
-  alice = api.token('alice', 'p-alice');
+  ({ alice } = volumeUsers(api));
 });
 test.after(() => api.close());
 

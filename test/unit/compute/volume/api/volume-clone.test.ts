@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 // `openstack volume create --source` (bug: "Invalid volume size provided for create request:
 // None": source_volid was ignored) and `volume list --user`.
@@ -9,11 +10,11 @@ import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/vo
 let api: TestVolumeApi;
 let alice: string;
 let bob: string;
+let admin: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
-  bob = api.token('bob', 'p-bob');
+  ({ alice, bob, admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 
@@ -47,14 +48,13 @@ test("volume create --source: refusals are Cinder's and make nothing", async () 
   assert.is((await create(bob, 'p-bob', { source_volid: src })).status, 404, "another project's volume");
   const both = await create(alice, 'p-alice', { source_volid: src, snapshot_id: 'x' });
   assert.equal(both.json, { badRequest: { code: 400, message: 'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume' } });
-  await api.request('POST', `/v3/p-alice/volumes/${src}/action`, api.token('root', 'p-admin', true), { 'os-reset_status': { status: 'error' } });
+  await api.request('POST', `/v3/p-alice/volumes/${src}/action`, admin, { 'os-reset_status': { status: 'error' } });
   const broken = await create(alice, 'p-alice', { source_volid: src });
   assert.equal(broken.json, { badRequest: { code: 400, message: 'Invalid volume: Unable to create a volume from an originating source volume when its status is not one of available, in-use values' } });
   assert.is((await api.request('GET', '/v3/p-alice/volumes', alice)).json.volumes.length, before);
 });
 
 test('volume list --all-projects --user: only that user\'s volumes (bug: user_id was ignored)', async () => {
-  const admin = api.token('root', 'p-admin', true);
   await create(bob, 'p-bob', { size: 1, name: 'bobs' });
   const rows = (await api.request('GET', '/v3/p-admin/volumes/detail?all_tenants=1&user_id=bob', admin)).json.volumes;
   assert.equal(rows.map((v: { name: string }) => v.name), ['bobs']);

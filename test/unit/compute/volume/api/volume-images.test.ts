@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { FakeImageApi } from '../../../../helpers/fake-openstack.ts';
 import { knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 let api: TestVolumeApi;
 let glance: FakeImageApi;
@@ -11,7 +12,7 @@ let alice: string;
 test.before(async () => {
   glance = new FakeImageApi();
   api = await startVolumeApi({ images: glance });
-  alice = api.token('alice', 'p-alice');
+  ({ alice } = volumeUsers(api));
 });
 test.after(() => api.close());
 

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { FileVolumeDriver } from '../../../../../compute/volume/driver/file.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
 
 /**
@@ -19,7 +20,7 @@ test('backups made on a node that is then lost restore on another node: full and
   let firstOpen = true;
   const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node1') }) });
   try {
-    const token = first.token('alice', 'p-alice');
+    const token = volumeUsers(first).alice;
     const created = await first.request('POST', '/v3/p-alice/volumes', token, { volume: { size: 1, name: 'data' } });
     await first.worker.idle();
     const volumeId = created.json.volume.id as string;
@@ -40,7 +41,7 @@ test('backups made on a node that is then lost restore on another node: full and
     await rm(join(dir.path, 'node1'), { recursive: true, force: true });
 
     second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node2') }), cluster: first });
-    const again = second.token('alice', 'p-alice');
+    const again = volumeUsers(second).alice;
     const api = second;
     const restore = async (backup: string): Promise<Buffer> => {
       const res = await api.request('POST', `/v3/p-alice/backups/${backup}/restore`, again, { restore: { name: `from-${backup}` } });

@@ -10,6 +10,7 @@ import { FakeImageApi } from '../../../../helpers/fake-openstack.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
 import { knownData, readVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 /**
  * `volume create --image` of images that are not raw: converted to raw with qemu-img as Cinder's
@@ -25,7 +26,7 @@ test.before(async () => {
   dir = await makeTempDir('qcow2-images-');
   glance = new FakeImageApi();
   api = await startVolumeApi({ images: glance });
-  alice = api.token('alice', 'p-alice');
+  ({ alice } = volumeUsers(api));
 });
 test.after(async () => {
   await api.close();

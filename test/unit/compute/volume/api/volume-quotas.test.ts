@@ -1,13 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 let api: TestVolumeApi;
 let admin: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  admin = api.token('root', 'p-admin', true);
+  ({ admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 

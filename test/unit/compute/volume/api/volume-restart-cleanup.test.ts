@@ -11,6 +11,7 @@ import { SNAPSHOT_CHAINS, SnapshotChains } from '../../../../../compute/volume/s
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
 import { knownData, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 /**
  * A volume service whose process dies mid-operation, started again on the same host (the same
@@ -142,7 +143,7 @@ async function statusOf(api: TestVolumeApi, token: string, kind: 'volumes' | 'sn
 async function firstProcessWithVolume(): Promise<{ c: Cluster; first: TestVolumeApi; token: string; volumeId: string }> {
   const c = await newCluster();
   const first = await start(c, HOST, true);
-  const token = first.token('u-alice', 'p-alice');
+  const token = volumeUsers(first).alice;
   return { c, first, token, volumeId: await createVolume(first, token) };
 }
 
@@ -240,7 +241,7 @@ test('a restore cut off mid-way leaves the backup available and the volume error
     assert.is(await statusOf(second, token, 'volumes', volumeId), 'error_restoring');
     assert.equal(await c.alice.listNames('volumebackups', ''), objects, "the backup's objects are all still there");
     // The volume can be restored again once an admin resets it (Cinder's way out).
-    const admin = second.token('u-admin', 'p-alice', true);
+    const admin = volumeUsers(second).admin;
     assert.is((await second.request('POST', `/v3/p-alice/volumes/${volumeId}/action`, admin, { 'os-reset_status': { status: 'available' } })).status, 202);
     assert.is((await second.request('POST', `/v3/p-alice/backups/${backupId}/restore`, token, { restore: { volume_id: volumeId } })).status, 202);
     await second.worker.idle();
@@ -253,7 +254,7 @@ test('a restore cut off mid-way leaves the backup available and the volume error
 test('a restart resumes deletes left deleting, turns creating and downloading volumes to error and uploading back to available', async () => {
   const c = await newCluster();
   const first = await start(c, HOST, true);
-  const token = first.token('u-alice', 'p-alice');
+  const token = volumeUsers(first).alice;
   const ids = [await createVolume(first, token), await createVolume(first, token), await createVolume(first, token), await createVolume(first, token)];
   const backup = await first.request('POST', '/v3/p-alice/backups', token, { backup: { volume_id: ids[0] } });
   await first.worker.idle();
@@ -288,7 +289,7 @@ test('a restart resumes deletes left deleting, turns creating and downloading vo
 test('a snapshot delete cut off after its layer was marked collecting: the start collects the layer; the snapshot stays deleting for an admin, as in Cinder', async () => {
   const c = await newCluster();
   const first = await start(c);
-  const token = first.token('u-alice', 'p-alice');
+  const token = volumeUsers(first).alice;
   const volumeId = await createVolume(first, token);
   const made = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
   await first.worker.idle();
@@ -306,7 +307,7 @@ test('a snapshot delete cut off after its layer was marked collecting: the start
     assert.equal(await c.snapshots.listNames('volume_snapshots', ''), [], 'the collecting layer was collected');
     assert.is(await c.records.store.get(SNAPSHOT_CHAINS, `p-alice/${volumeId}`), undefined);
     assert.is(await statusOf(second, token, 'snapshots', snapshotId), 'deleting');
-    const admin = second.token('u-admin', 'p-alice', true);
+    const admin = volumeUsers(second).admin;
     assert.is((await second.request('POST', `/v3/p-alice/snapshots/${snapshotId}/action`, admin, { 'os-reset_status': { status: 'error' } })).status, 202);
     assert.is((await second.request('DELETE', `/v3/p-alice/snapshots/${snapshotId}`, token)).status, 202);
     await second.worker.idle();
@@ -320,7 +321,7 @@ test('a snapshot delete cut off after its layer was marked collecting: the start
 test("a host's start leaves another host's records alone", async () => {
   const c = await newCluster();
   const first = await start(c, 'node-b@file#file');
-  const token = first.token('u-alice', 'p-alice');
+  const token = volumeUsers(first).alice;
   const id = await createVolume(first, token);
   await first.close();
   await c.records.update<VolumeRecord>(VOLUMES, { id, project_id: 'p-alice' }, (cur) => ({ ...cur, status: 'creating' }));

@@ -2,16 +2,18 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 // `cinder revert-to-snapshot` (3.40; bug: "There is no such action: revert").
 
 let api: TestVolumeApi;
 let alice: string;
+let admin: string;
 const V340 = { 'OpenStack-API-Version': 'volume 3.40' };
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
+  ({ alice, admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 
@@ -63,7 +65,7 @@ test("revert refusals are Cinder's: not the latest snapshot, before 3.40, a volu
   assert.equal(old.json, { badRequest: { code: 400, message: `Specified snapshot ${sid} is None or not the latest one of volume ${id}.` } });
   const early = await api.request('POST', `/v3/p-alice/volumes/${id}/action`, alice, { revert: { snapshot_id: newer } });
   assert.equal(early.json, { badRequest: { code: 400, message: 'There is no such action: revert' } });
-  await api.request('POST', `/v3/p-alice/volumes/${id}/action`, api.token('root', 'p-admin', true), { 'os-reset_status': { status: 'error' } });
+  await api.request('POST', `/v3/p-alice/volumes/${id}/action`, admin, { 'os-reset_status': { status: 'error' } });
   const busy = await api.request('POST', `/v3/p-alice/volumes/${id}/action`, alice, { revert: { snapshot_id: newer } }, V340);
   assert.is(busy.status, 409);
   assert.is((await api.request('GET', `/v3/p-alice/snapshots/${newer}`, alice)).json.snapshot.status, 'available', 'the snapshot untouched');

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 // What `openstack volume set/unset`, `volume snapshot set/unset` and `volume backup set/unset`
 // call beyond a name and description: metadata, the read-only flag, image properties.
@@ -8,11 +9,11 @@ import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-a
 let api: TestVolumeApi;
 let alice: string;
 let bob: string;
+let admin: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
-  bob = api.token('bob', 'p-bob');
+  ({ alice, bob, admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 
@@ -93,7 +94,6 @@ test('volume backup set --name/--description (3.9) and --property (3.43) (bug: 4
 });
 
 test('volume service list (admin; a member gets 403), availability zone list --volume, volume message list (3.3)', async () => {
-  const admin = api.token('root', 'p-admin', true);
   const services = await api.request('GET', '/v3/p-admin/os-services', admin);
   assert.equal(
     services.json.services.map((s: Record<string, unknown>) => [s['binary'], s['host'], s['zone'], s['status'], s['state']]),
@@ -111,7 +111,6 @@ test('volume service list (admin; a member gets 403), availability zone list --v
 
 test('a volume in maintenance keeps its metadata and image metadata as they are (Cinder refuses both changes)', async () => {
   const id = await made('volumes', 'volume', { size: 1, metadata: { k: 'v' } });
-  const admin = api.token('root', 'p-admin', true);
   assert.is((await api.request('POST', `/v3/p-alice/volumes/${id}/action`, admin, { 'os-reset_status': { status: 'maintenance' } })).status, 202);
   const refused = { badRequest: { code: 400, message: 'Invalid volume: Updating volume metadata is not allowed for volumes in maintenance status.' } };
   assert.equal((await api.request('POST', `/v3/p-alice/volumes/${id}/metadata`, alice, { metadata: { x: 'y' } })).json, refused);

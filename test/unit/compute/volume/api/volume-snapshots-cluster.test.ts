@@ -10,6 +10,7 @@ import { SNAPSHOT_CHAINS, type SnapshotChain } from '../../../../../compute/volu
 import { sweepSnapshotCopies } from '../../../../../compute/volume/sweep-snapshot-copies.ts';
 import { changeSpots, knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
 
 /**
@@ -70,7 +71,7 @@ test('a snapshot survives the loss of its host: a volume made from it on another
   let firstOpen = true;
   const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node1') }) });
   try {
-    const token = first.token('alice', 'p-alice');
+    const token = volumeUsers(first).alice;
     // 2 "GiB": data in the first one, zeros in the second.
     const volumeId = await createVolume(first, token, { size: 2, name: 'data' });
     const original = Buffer.concat([knownData(UNIT, 29), Buffer.alloc(UNIT)]);
@@ -85,7 +86,7 @@ test('a snapshot survives the loss of its host: a volume made from it on another
     await rm(join(dir.path, 'node1'), { recursive: true, force: true });
 
     second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node2') }), cluster: first });
-    const again = second.token('alice', 'p-alice');
+    const again = volumeUsers(second).alice;
     const made = await createVolume(second, again, { snapshot_id: snap, name: 'from-snap' });
     const volume = (await second.request('GET', `/v3/p-alice/volumes/${made}`, again)).json.volume;
     assert.is(volume.snapshot_id, snap);
@@ -109,12 +110,12 @@ test('a snapshot deleted through another host: the first host sweeps its local c
   const first = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node1') }) });
   const second = await startVolumeApi({ driver: new FileVolumeDriver({ dir: join(dir.path, 'node2') }), cluster: first });
   try {
-    const token = first.token('alice', 'p-alice');
+    const token = volumeUsers(first).alice;
     const volumeId = await createVolume(first, token, { size: 1 });
     await writeVolume(first.driver, volumeId, knownData(UNIT, 33));
     const gone = await snapshot(first, token, volumeId, 'gone');
     const kept = await snapshot(first, token, volumeId, 'kept');
-    await deleteSnapshot(second, second.token('alice', 'p-alice'), gone);
+    await deleteSnapshot(second, volumeUsers(second).alice, gone);
     assert.equal((await first.driver.listSnapshots()).sort(), [gone, kept].sort(), 'the other host could not reach the file');
     assert.equal(await sweepSnapshotCopies(first.records, first.driver), [gone]);
     assert.equal(await first.driver.listSnapshots(), [kept]);
@@ -129,7 +130,7 @@ test('an incremental snapshot uploads only the blocks that changed since the pre
   const api = await startVolumeApi();
   const other = await startVolumeApi({ cluster: api });
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     const original = knownData(UNIT, 31);
     await writeVolume(api.driver, volumeId, original);
@@ -154,7 +155,7 @@ test('an incremental snapshot uploads only the blocks that changed since the pre
     assert.is(store.puts - putsBefore, 3 + 2, 'three chunks, the sha256 file and the metadata');
 
     // Restored from the cluster on another host: the chain gives the new bytes, the full one the old.
-    const elsewhere = other.token('alice', 'p-alice');
+    const elsewhere = volumeUsers(other).alice;
     const fromIncr = await createVolume(other, elsewhere, { snapshot_id: incr });
     assert.ok((await readVolume(other.driver, fromIncr)).equals(changed));
     const fromFull = await createVolume(other, elsewhere, { snapshot_id: full });
@@ -178,8 +179,8 @@ test('three snapshots (full, incremental, incremental) deleted in every order: t
   const api = await startVolumeApi();
   const other = await startVolumeApi({ cluster: api });
   try {
-    const token = api.token('alice', 'p-alice');
-    const elsewhere = other.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
+    const elsewhere = volumeUsers(other).alice;
     for (const order of ORDERS) {
       const volumeId = await createVolume(api, token, { size: 1 });
       const contents: Buffer[] = [];
@@ -223,7 +224,7 @@ test('three snapshots (full, incremental, incremental) deleted in every order: t
 test('snapshots deleted all at once leave no objects and no chain', async () => {
   const api = await startVolumeApi();
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     const data = knownData(UNIT, 50);
     const snaps: string[] = [];
@@ -249,7 +250,7 @@ test('snapshots deleted all at once leave no objects and no chain', async () => 
 test('a snapshot is a full copy again when the chain it would extend is snapshot_max_chain deep, or the volume grew', async () => {
   const api = await startVolumeApi({ snapshotMaxChain: 2 });
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     const data = knownData(UNIT, 60);
     const snaps: string[] = [];
@@ -274,7 +275,7 @@ test('a snapshot is a full copy again when the chain it would extend is snapshot
 test('a snapshot deleted while a volume is being made from it from the cluster: the volume is made whole first (Cinder\'s delete_snapshot lock), then the snapshot goes', async () => {
   const api = await startVolumeApi();
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     const data = knownData(UNIT, 95);
     await writeVolume(api.driver, volumeId, data);
@@ -316,7 +317,7 @@ test('a snapshot whose upload fails half-way is error, with no object and no loc
   const store = new FailingStore();
   const api = await startVolumeApi({ snapshotStore: store });
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     await writeVolume(api.driver, volumeId, knownData(UNIT, 70));
     store.okPuts = 5;
@@ -355,7 +356,7 @@ test('the host with the local copy makes the volume from it without reading the 
   const store = new FailingStore();
   const api = await startVolumeApi({ snapshotStore: store, driver: new MemoryVolumeDriver() });
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     const data = knownData(UNIT, 80);
     await writeVolume(api.driver, volumeId, data);
@@ -380,7 +381,7 @@ test('a corrupted snapshot object fails the volume made from it (error), as a re
   const api = await startVolumeApi();
   const other = await startVolumeApi({ cluster: api });
   try {
-    const token = api.token('alice', 'p-alice');
+    const token = volumeUsers(api).alice;
     const volumeId = await createVolume(api, token, { size: 1 });
     await writeVolume(api.driver, volumeId, knownData(UNIT, 90));
     const snap = await snapshot(api, token, volumeId, 's');
@@ -389,7 +390,7 @@ test('a corrupted snapshot object fails the volume made from it (error), as a re
     const body = await store.get(CONTAINER, chunk);
     body[body.length - 1] = (body[body.length - 1] as number) ^ 1;
     store.tamper(CONTAINER, chunk, body);
-    const elsewhere = other.token('alice', 'p-alice');
+    const elsewhere = volumeUsers(other).alice;
     const res = await other.request('POST', '/v3/p-alice/volumes', elsewhere, { volume: { snapshot_id: snap } });
     assert.is(res.status, 202);
     await other.worker.idle();

@@ -1,16 +1,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 // `cinder summary` (bug: "Volume summary could not be found" at 3.12) and `openstack block
 // storage resource filter list` / `cinder list-filters` (bug: 404 at 3.33).
 
 let api: TestVolumeApi;
 let alice: string;
+let bob: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
+  ({ alice, bob } = volumeUsers(api));
 });
 test.after(() => api.close());
 
@@ -23,7 +25,6 @@ test('volume summary (3.12): count and GiB of the project, distinct metadata fro
   assert.equal(v336.json['volume-summary'].metadata, { env: ['prod', 'dev'] });
   const old = await api.request('GET', '/v3/p-alice/volumes/summary', alice);
   assert.equal(old.json, { itemNotFound: { code: 404, message: 'Volume summary could not be found.' } });
-  const bob = api.token('bob', 'p-bob');
   assert.equal((await api.request('GET', '/v3/p-bob/volumes/summary', bob, undefined, { 'OpenStack-API-Version': 'volume 3.12' })).json, { 'volume-summary': { total_size: 0, total_count: 0 } });
 });
 

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 // `openstack volume transfer request create/list/show/delete/accept` (bug: 404, no transfers API).
 
@@ -11,8 +12,7 @@ let bob: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  alice = api.token('alice', 'p-alice');
-  bob = api.token('bob', 'p-bob');
+  ({ alice, bob } = volumeUsers(api));
 });
 test.after(() => api.close());
 

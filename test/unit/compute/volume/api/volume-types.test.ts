@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startVolumeApi, type TestVolumeApi } from '../../../../helpers/volume-api.ts';
+import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
 let api: TestVolumeApi;
 let admin: string;
@@ -8,8 +9,7 @@ let alice: string;
 
 test.before(async () => {
   api = await startVolumeApi();
-  admin = api.token('root', 'p-admin', true);
-  alice = api.token('alice', 'p-alice');
+  ({ alice, admin } = volumeUsers(api));
 });
 test.after(() => api.close());
 
