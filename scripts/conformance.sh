@@ -4,9 +4,12 @@
 # test/clients/; then openstackclient against the identity service, test/clients/openstack.sh,
 # and swift --auth-version 3 into a project's account, test/clients/swiftclient-v3.sh)
 # and the README's client lines, stops the cluster; runs docs/deployment.md on loopback
-# machines (test/docs/deployment.ts); exits with the combined result.
+# machines (test/docs/deployment.ts); runs Swift's functional tests of keystoneauth with
+# Keystone v3 auth on a cluster of their own (scripts/functests.sh --keystone, the files of
+# test/functests/ratchet-keystone-auth.json); exits with the combined result.
 # Needs the Debian packages python3-swiftclient, rclone, restic and python3-openstackclient
-# (.ci/run installs them).
+# (.ci/run installs them), and for the functional tests python3-keystoneclient and Swift's
+# source (test/functests/get-source.sh fetches both).
 set -u
 cd "$(dirname "$0")/.."
 PORT=${CONFORMANCE_PORT:-18080}
@@ -51,5 +54,10 @@ echo "== README.md"
 out=$(node test/docs/readme.ts "$PORT" 2>&1); echo "$out"; count "$out"
 echo "== docs/deployment.md"
 out=$(node test/docs/deployment.ts 2>&1); echo "$out"; count "$out"
+echo "== Swift's functional tests of keystoneauth, Keystone v3 auth (test/functests/ratchet-keystone-auth.json)"
+out=$(bash scripts/functests.sh --keystone --ratchet test/functests/ratchet-keystone-auth.json 2>&1); status=$?; echo "$out"
+# The suite's counts; one failure more when it failed otherwise (the ratchet, the cluster).
+line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+if [ "$status" -eq 0 ] && [ -n "$line" ]; then count "$line"; else count "${line%%,*}, 1 failed"; fi
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]
