@@ -5,7 +5,7 @@
 # and swift --auth-version 3 into a project's account, test/clients/swiftclient-v3.sh)
 # and the README's client lines, stops the cluster; runs docs/deployment.md on loopback
 # machines (test/docs/deployment.ts); runs Swift's functional tests of keystoneauth with
-# Keystone v3 auth on a cluster of their own (scripts/functests.sh --keystone, the files of
+# Keystone v3 auth on a cluster of its own (scripts/functests.sh --keystone, the files of
 # test/functests/ratchet-keystone-auth.json); exits with the combined result.
 # Needs the Debian packages python3-swiftclient, rclone, restic and python3-openstackclient
 # (.ci/run installs them), and for the functional tests python3-keystoneclient and Swift's
