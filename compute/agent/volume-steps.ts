@@ -61,15 +61,18 @@ export class VolumeSteps {
    * This host's connector to Cinder's attachment; Cinder answers the connection, which must be
    * os-brick's `local` one (the volume host's file) and reachable from here.
    */
-  private async connect(token: string, m: BlockDeviceMapping): Promise<{ path: string; format: 'raw' | 'qcow2' }> {
+  private async connect(token: string, m: BlockDeviceMapping): Promise<{ path: string; format: 'raw' | 'qcow2'; readOnly: boolean }> {
     // A connection known before (a move) is checked first, so a host that cannot reach it leaves Cinder's attachment as it was.
     if (m.connection !== undefined) await this.reachable(m.volume_id, m.connection.path);
     const attachment = await this.volumes.attachmentUpdate(token, m.attachment_id as string, this.connector(m));
     const data = (attachment.connection_info['data'] ?? {}) as Record<string, unknown>;
     const path = data['device_path'];
     if (attachment.connection_info['driver_volume_type'] !== 'local' || typeof path !== 'string') throw new Error(`volume ${m.volume_id}: no local connection (${JSON.stringify(attachment.connection_info).slice(0, 200)})`);
+    // Nova's LibvirtBaseVolumeDriver: `ro` makes the disk `<readonly/>`, `rw` or none a writable one, anything else is refused.
+    const mode = data['access_mode'];
+    if (mode !== undefined && mode !== null && mode !== '' && mode !== 'ro' && mode !== 'rw') throw new Error(`volume ${m.volume_id}: Invalid access mode: ${String(mode)}`);
     await this.reachable(m.volume_id, path);
-    return { path, format: data['format'] === 'qcow2' ? 'qcow2' : 'raw' };
+    return { path, format: data['format'] === 'qcow2' ? 'qcow2' : 'raw', readOnly: mode === 'ro' };
   }
 
   /** A local connection names a file on the volume host: a compute host on another machine cannot open it. */
@@ -90,9 +93,9 @@ export class VolumeSteps {
     if (!server || !m || m.attachment_id === null || m.attached) return;
     const target = m.device_name.replace(/^\/dev\//, '');
     try {
-      const { path, format } = await this.connect(item.token, m);
-      await this.hypervisor.attachDisk(server.instance_name, { path, format, targetDev: target, serial: volumeId });
-      await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, connection: { path, format } }));
+      const connection = await this.connect(item.token, m);
+      await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: target, serial: volumeId });
+      await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, connection }));
       await this.volumes.attachmentComplete(item.token, m.attachment_id);
       await this.setMapping(server.uuid, volumeId, (x) => ({ ...x, attached: true }));
       this.logger.info('volume attached', { server: server.uuid, volume: volumeId, device: m.device_name });

@@ -2,6 +2,7 @@ import type { BackupObjectStore } from './backup/object-store.ts';
 import type { ChunkedBackupEngine } from './backup/chunked-backup.ts';
 import { deleteBackupTask } from './api/backups.ts';
 import type { VolumeApiDeps } from './api/deps.ts';
+import { finishRevert } from './api/revert-to-snapshot.ts';
 import { deleteVolumeTask } from './api/volumes.ts';
 import { cinderTime } from './api/views.ts';
 import { SnapshotNotFound } from './errors.ts';
@@ -28,9 +29,12 @@ export const BACKUP_RESET_REASON = 'incomplete backup reset on manager restart';
  *
  * Volumes: `creating`, `downloading` → `error`; `uploading` → `in-use` or `available` by its
  * attachment; `backing-up` → its previous status; `restoring-backup` → `error_restoring`;
- * `deleting` → the delete resumed. `extending` is left as Cinder leaves it (an admin resets it).
+ * `deleting` → the delete resumed; `reverting` → the revert resumed from the snapshot it names
+ * (Cinder leaves it for an admin; the write is an overwrite from the snapshot, so running it
+ * again is safe, and the volume stays `reverting` until the bytes are the snapshot's), `error`
+ * when there is no snapshot to finish from. `extending` is left as Cinder leaves it (an admin resets it).
  * Snapshots: `creating` → `error` (Cinder's only cleanable snapshot status; a `deleting` one is
- * left for an admin's reset and a delete again). Backups: `creating` → `error` with Cinder's
+ * left for an admin's reset and a delete again); `restoring` with no revert resumed → `available`. Backups: `creating` → `error` with Cinder's
  * reason, `restoring` → `available`, `deleting` → the delete resumed (with the service's own
  * credential; without one, `error_deleting`, as Cinder leaves a delete it cannot resume).
  *
@@ -57,12 +61,32 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
     return done !== undefined;
   };
 
+  const allSnapshots = await records.list<SnapshotRecord>(SNAPSHOTS, undefined);
+  /** The snapshots a resumed revert writes back: theirs to give back when it ends. */
+  const resumed = new Set<string>();
+
   for (const v of mine) {
     const attached = v.attach_status === 'attached' || (v.attachments?.length ?? 0) > 0;
     if (v.status === 'creating' || v.status === 'downloading') await move('volume', VOLUMES, v, 'error');
     else if (v.status === 'uploading') await move('volume', VOLUMES, v, attached ? 'in-use' : 'available');
     else if (v.status === 'backing-up') await move('volume', VOLUMES, v, v.previous_status ?? (attached ? 'in-use' : 'available'));
     else if (v.status === 'restoring-backup') await move('volume', VOLUMES, v, 'error_restoring');
+    else if (v.status === 'reverting') {
+      const snapshot = allSnapshots.find((s) => s.id === v.reverting_to && s.volume_id === v.id);
+      if (snapshot && (snapshot.status === 'restoring' || snapshot.status === 'available')) {
+        resumed.add(snapshot.id);
+        later.push(() => resumeRevert(deps, v, snapshot));
+      } else {
+        // Nothing to finish from (a record from before `reverting_to`, or its snapshot gone or
+        // taken by an admin): the bytes may be half written, so Cinder's failed-revert status.
+        const done = await records.claim<VolumeRecord>(VOLUMES, v, (cur) => {
+          if (cur.status !== 'reverting') return undefined;
+          const { reverting_to: _gone, ...rest } = cur;
+          return { ...rest, status: 'error', updated_at: now() };
+        });
+        if (done) changes.push({ kind: 'volume', id: v.id, from: 'reverting', to: 'error' });
+      }
+    }
     else if (v.status === 'deleting') {
       later.push(async () => {
         await deleteVolumeTask(deps, v);
@@ -72,9 +96,14 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
   }
 
   const myVolumeIds = new Set(mine.map((v) => v.id));
-  for (const s of await records.list<SnapshotRecord>(SNAPSHOTS, undefined)) {
-    if (myVolumeIds.has(s.volume_id) && s.status === 'creating') {
+  for (const s of allSnapshots) {
+    if (!myVolumeIds.has(s.volume_id)) continue;
+    if (s.status === 'creating') {
       if (await move('snapshot', SNAPSHOTS, s, 'error')) await deps.driver.deleteSnapshot(s.id).catch((err: unknown) => (err instanceof SnapshotNotFound ? undefined : deps.logger.error('local snapshot copy left behind', { snapshot: s.id, err })));
+    } else if (s.status === 'restoring' && !resumed.has(s.id)) {
+      // A revert that had already ended for its volume (or never claimed it): only the snapshot's
+      // own end was cut off. It reads as it did before, as Cinder's revert leaves it either way.
+      await move('snapshot', SNAPSHOTS, s, 'available');
     }
   }
 
@@ -139,6 +168,25 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
       return out;
     },
   };
+}
+
+/**
+ * Finishes a revert its dead process had begun: the snapshot `restoring` again (an admin may
+ * have reset it meanwhile), then the same overwrite from the snapshot, which ends the volume
+ * `available` with the snapshot's bytes, or `error` if the write fails again.
+ */
+async function resumeRevert(deps: VolumeApiDeps, volume: VolumeRecord, snapshot: SnapshotRecord): Promise<StartCleanupChange[]> {
+  const claimed = await deps.records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'restoring' || cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: cinderTime(deps.clock.now()) } : undefined));
+  if (!claimed) {
+    const done = await deps.records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
+      if (cur.status !== 'reverting') return undefined;
+      const { reverting_to: _gone, ...rest } = cur;
+      return { ...rest, status: 'error', updated_at: cinderTime(deps.clock.now()) };
+    });
+    return done ? [{ kind: 'volume', id: volume.id, from: 'reverting', to: 'error' }] : [];
+  }
+  deps.logger.info('resuming a revert cut off by a restart', { volume: volume.id, snapshot: snapshot.id });
+  return [{ kind: 'volume', id: volume.id, from: 'reverting', to: await finishRevert(deps, volume, claimed) }];
 }
 
 /**

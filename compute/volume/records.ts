@@ -44,6 +44,11 @@ export interface VolumeRecord {
   attachments?: VolumeAttachmentSummary[];
   /** What the image it was made from said of itself (Cinder's volume_glance_metadata); absent: none. */
   volume_image_metadata?: Record<string, string>;
+  /**
+   * The snapshot a revert (3.40) is writing back, set with `reverting` and cleared when the
+   * volume leaves it: what a start reads to resume a revert its dead process had begun.
+   */
+  reverting_to?: string;
   /** Cinder's volume_admin_metadata (`readonly`: `True`/`False`, from os-update_readonly_flag); absent: none. */
   admin_metadata?: Record<string, string>;
 }

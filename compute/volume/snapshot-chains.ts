@@ -172,6 +172,28 @@ export class SnapshotChains {
     await this.remove(projectId, volumeId, ids);
   }
 
+  /**
+   * The volume's chain under another project (a transfer with its snapshots): written under the
+   * new key, then the old record deleted as it was read; one changed meanwhile is read and
+   * written again. The layers' objects stay where they are, in the service's own account.
+   */
+  async move(fromProject: string, toProject: string, volumeId: string): Promise<void> {
+    const from = key(fromProject, volumeId);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const current = await this.store.get<SnapshotChain>(SNAPSHOT_CHAINS, from);
+      if (!current) return;
+      // The new key is no one else's: the volume is not in that project until the transfer ends.
+      await this.store.put(SNAPSHOT_CHAINS, key(toProject, volumeId), { ...current.value, project_id: toProject });
+      try {
+        await this.store.delete(SNAPSHOT_CHAINS, from, { ifVersion: current.version });
+        return;
+      } catch (err) {
+        if (!(err instanceof RecordVersionError)) throw err;
+      }
+    }
+    throw new Error(`snapshot chain ${from}: too many concurrent changes`);
+  }
+
   private async remove(projectId: string, volumeId: string, ids: readonly string[]): Promise<void> {
     const k = key(projectId, volumeId);
     const after = await this.change(projectId, volumeId, (layers) => layers.filter((l) => !ids.includes(l.id)));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeDomain } from '../../compute/agent/hypervisor/domain-description.ts';
+import { diskAt } from '../../compute/agent/hypervisor/domain-disks.ts';
 import { type DomainSpec, domainXml } from '../../compute/agent/hypervisor/domain-xml.ts';
 import {
   ConsoleNotAvailable,
@@ -248,6 +249,18 @@ export function hypervisorSuite(name: string, factory: () => Promise<HypervisorH
     await hv.stop(s.name, { timeoutMs: 0 });
     await hv.start(s.name);
     assert.not.ok((await hv.domainXml(s.name)).includes(volume), 'the guest booted without it');
+  });
+
+  test('a read-only volume is a <readonly/> disk in the definition and, once started, in the guest; a writable one has none', async () => {
+    const s = await defined();
+    const [ro, rw] = [join(h.dir, `${s.name}.ro`), join(h.dir, `${s.name}.rw`)];
+    await hv.attachDisk(s.name, { path: ro, format: 'raw', targetDev: 'vdb', readOnly: true });
+    await hv.attachDisk(s.name, { path: rw, format: 'raw', targetDev: 'vdc', readOnly: false });
+    await hv.start(s.name);
+    for (const xml of [await hv.domainXml(s.name, { inactive: true }), await hv.domainXml(s.name)]) {
+      assert.match(diskAt(xml, 'vdb') ?? '', /<readonly\/>/, xml);
+      assert.not.match(diskAt(xml, 'vdc') ?? '', /<readonly/, xml);
+    }
   });
 
   test('attaching the same disk again changes nothing; another file at a taken target is refused', async () => {

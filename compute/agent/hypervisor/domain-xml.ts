@@ -35,6 +35,8 @@ export interface DiskSpec {
   readonly device?: 'disk' | 'cdrom';
   /** A volume's id (Nova's `<serial>`), so the guest finds it as `/dev/disk/by-id/virtio-<id>`. */
   readonly serial?: string;
+  /** The guest may not write it (`<readonly/>`): a volume whose connection's `access_mode` is `ro`. Cdroms always are. */
+  readonly readOnly?: boolean;
 }
 
 export interface NicSpec {
@@ -105,7 +107,7 @@ export function diskXml(disk: DiskSpec): string {
     `      <source file='${escapeXml(disk.path)}'/>`,
     `      <target dev='${disk.targetDev}' bus='${bus}'/>`,
     ...(disk.serial === undefined ? [] : [`      <serial>${escapeXml(disk.serial)}</serial>`]),
-    device === 'cdrom' ? '      <readonly/>\n    </disk>' : '    </disk>',
+    device === 'cdrom' || disk.readOnly === true ? '      <readonly/>\n    </disk>' : '    </disk>',
   ].join('\n');
 }
 

@@ -10,6 +10,15 @@ import { cinderTime } from './views.ts';
 /** Statuses a volume is reserved from (no multiattach volumes here): volume/api.py _attachment_reserve. */
 const RESERVABLE = ['available', 'downloading'];
 
+/**
+ * The volume's `readonly` admin metadata (`openstack volume set --read-only`) is `True`. Cinder's
+ * attachment_create tests the key's presence (so `False` there would make an `ro` attachment with
+ * an `rw` connection); the value is what the user set, so the value decides here.
+ */
+function isReadOnly(v: VolumeRecord): boolean {
+  return v.admin_metadata?.['readonly'] === 'True';
+}
+
 function summary(a: AttachmentRecord): Record<string, unknown> {
   return { id: a.id, status: a.attach_status, instance: a.instance_uuid, volume_id: a.volume_id };
 }
@@ -35,13 +44,20 @@ export function attachmentRoutes(deps: VolumeApiDeps): Route[] {
   };
   const find = (req: VolumeRequest) => findOwned<AttachmentRecord>(records, ATTACHMENTS, req, req.params['attachment_id'] as string, 'VolumeAttachment');
 
-  /** The driver's connection for `connector`: os-brick's `local` connection to the volume's file. */
+  /**
+   * The driver's connection for `connector`: os-brick's `local` connection to the volume's file.
+   * The mode is the attachment's when it has one, else the connector's, else `rw` (manager.py
+   * attachment_update), and the attachment keeps it; the connection's `access_mode`, which
+   * Nova turns into `<readonly/>`, is `ro` for that mode or a read-only volume (_connection_create).
+   */
   const connect = async (a: AttachmentRecord, connector: Record<string, unknown>): Promise<AttachmentRecord> => {
     const info = await deps.driver.getVolume(a.volume_id);
-    const connection: Record<string, unknown> = { driver_volume_type: 'local', data: { device_path: deps.driver.localPath?.(a.volume_id) ?? null, name: `volume-${a.volume_id}`, format: info?.format ?? 'raw', access_mode: a.attach_mode === 'ro' ? 'ro' : 'rw' } };
     const volume = await findVolume(a);
+    const mode = a.attach_mode !== 'null' ? a.attach_mode : connector['mode'] === 'ro' ? 'ro' : 'rw';
+    const accessMode = mode === 'ro' || isReadOnly(volume) ? 'ro' : 'rw';
+    const connection: Record<string, unknown> = { driver_volume_type: 'local', data: { device_path: deps.driver.localPath?.(a.volume_id) ?? null, name: `volume-${a.volume_id}`, format: info?.format ?? 'raw', access_mode: accessMode } };
     await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: 'attaching', attach_status: 'attaching', updated_at: now() }));
-    const updated = await records.update<AttachmentRecord>(ATTACHMENTS, a, (cur) => ({ ...cur, connector, connection_info: connection, attach_status: 'attaching' }));
+    const updated = await records.update<AttachmentRecord>(ATTACHMENTS, a, (cur) => ({ ...cur, connector: { ...connector, mode }, connection_info: connection, attach_status: 'attaching', attach_mode: mode }));
     return updated ?? a;
   };
   const findVolume = async (a: AttachmentRecord): Promise<VolumeRecord> => {
@@ -61,8 +77,15 @@ export function attachmentRoutes(deps: VolumeApiDeps): Route[] {
     if (typeof volumeId !== 'string') throw new CinderError(400, `Invalid input for field/attribute attachment. Value: ${JSON.stringify(body)}. 'volume_uuid' is a required property`);
     const instance = typeof body['instance_uuid'] === 'string' ? body['instance_uuid'] : null;
     const connector = connectorOf(body['connector']);
-    const mode = atLeast(req.version, '3.54') && typeof body['mode'] === 'string' ? body['mode'] : 'null';
+    const asked = atLeast(req.version, '3.54') ? body['mode'] : undefined;
+    if (asked !== undefined && asked !== 'rw' && asked !== 'ro') {
+      const repr = typeof asked === 'string' ? `'${asked}'` : JSON.stringify(asked);
+      throw new CinderError(400, `Invalid input for field/attribute mode. Value: ${String(asked)}. ${repr} is not one of ['rw', 'ro']`);
+    }
     const volume = await findOwned<VolumeRecord>(records, VOLUMES, req, volumeId, 'Volume');
+    // A read-only volume's attachment is `ro` whatever was asked (volume/api.py attachment_create);
+    // without a mode, `null` leaves it to the connector at the update.
+    const mode = isReadOnly(volume) ? 'ro' : (asked ?? 'null');
     if (volume.status.includes('error')) throw new CinderError(400, `Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume ${volume.id} currently has a status of: ${volume.status} `);
     let seen = volume.status;
     const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {

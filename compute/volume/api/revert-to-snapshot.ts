@@ -22,23 +22,43 @@ export async function revertToSnapshot(deps: VolumeApiDeps, req: VolumeRequest, 
   if (snapshotId === null || snapshotId !== latest.id) throw new CinderError(400, `Specified snapshot ${snapshotId ?? 'None'} is None or not the latest one of volume ${volume.id}.`);
   if (volume.size !== latest.size) throw new CinderError(400, `Can't revert volume ${volume.id} to its latest snapshot ${latest.id}. The volume size must be equal to the snapshot size.`);
   const refused = new CinderError(409, `Invalid volume: Volume ${volume.id} status must be available and snapshot ${latest.id} status must be available to revert.`);
-  const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'available' ? { ...cur, status: 'reverting', updated_at: now() } : undefined));
-  if (!claimed) throw refused;
+  // The snapshot first, then the volume naming it: a volume `reverting` always has a claimed
+  // snapshot to finish from, which is what lets a start resume it (clean-up-at-start.ts).
   const snapClaim = await records.claim<SnapshotRecord>(SNAPSHOTS, latest, (cur) => (cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: now() } : undefined));
-  if (!snapClaim) {
-    await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: 'available', updated_at: now() }));
+  if (!snapClaim) throw refused;
+  const claimed = await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'available' ? { ...cur, status: 'reverting', reverting_to: latest.id, updated_at: now() } : undefined));
+  if (!claimed) {
+    await records.claim<SnapshotRecord>(SNAPSHOTS, latest, (cur) => (cur.status === 'restoring' ? { ...cur, status: 'available', updated_at: now() } : undefined));
     throw refused;
   }
-  deps.worker.start(`revert volume ${volume.id}`, async () => {
-    let status = 'available';
-    try {
-      await revertFromSnapshot(deps, latest, volume.id);
-    } catch (err) {
-      deps.logger.error('volume revert failed', { volume: volume.id, snapshot: latest.id, err });
-      status = 'error';
-    }
-    await records.update<SnapshotRecord>(SNAPSHOTS, latest, (cur) => ({ ...cur, status: 'available', updated_at: now() }));
-    await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status, updated_at: now() }));
-  });
+  deps.worker.start(`revert volume ${volume.id}`, () => finishRevert(deps, claimed, snapClaim).then(() => undefined));
   return { status: 202 };
+}
+
+/**
+ * Writes `snapshot` over the `reverting` volume, then ends as Cinder's revert_to_snapshot does:
+ * the volume `available` (or `error` if the write failed: its bytes are part old, part new),
+ * then the snapshot `available` again, each only from the status the revert gave it. The write
+ * is an overwrite from the snapshot, so running it again after a cut-off one ends the same.
+ * Returns the volume's status after.
+ */
+export async function finishRevert(deps: VolumeApiDeps, volume: VolumeRecord, snapshot: SnapshotRecord): Promise<string> {
+  const { records } = deps;
+  const now = (): string => cinderTime(deps.clock.now());
+  let status = 'available';
+  try {
+    await revertFromSnapshot(deps, snapshot, volume.id);
+  } catch (err) {
+    deps.logger.error('volume revert failed', { volume: volume.id, snapshot: snapshot.id, err });
+    status = 'error';
+  }
+  // The volume before the snapshot: a snapshot `restoring` under a volume no longer `reverting`
+  // is then one a start can simply give back.
+  await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
+    if (cur.status !== 'reverting') return undefined;
+    const { reverting_to: _done, ...rest } = cur;
+    return { ...rest, status, updated_at: now() };
+  });
+  await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'restoring' ? { ...cur, status: 'available', updated_at: now() } : undefined));
+  return status;
 }

@@ -136,6 +136,6 @@ export async function deleteSnapshotTask(deps: VolumeApiDeps, snapshot: Snapshot
 }
 
 /** What a snapshot holds of its project's quotas (Cinder counts its GiB in `gigabytes`). */
-function snapshotQuotaDeltas(size: number, typeName: string): Record<string, number> {
+export function snapshotQuotaDeltas(size: number, typeName: string): Record<string, number> {
   return withTypeQuotas({ snapshots: 1, gigabytes: size }, typeName);
 }

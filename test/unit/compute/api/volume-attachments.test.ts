@@ -2,6 +2,7 @@ import { rename } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+import { diskAt } from '../../../../compute/agent/hypervisor/domain-disks.ts';
 import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
 import { CinderVolumeApi } from '../../../../compute/volume-api.ts';
 import { FileVolumeDriver } from '../../../../compute/volume/driver/file.ts';
@@ -255,6 +256,50 @@ test('a running server gets the volume at once (the hypervisor hot-plugs): in th
   await t.a.agent.drain();
   assert.is((await live()).length, 1, 'the running guest has only its root disk again');
   assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+}));
+
+test('a read-only volume (volume set --read-only) attaches read-only: attach_mode ro in Cinder, access_mode ro, <readonly/> in the domain; a read-write one is unchanged; the flag does not change while attached', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const ro = await t.volume();
+  const rw = await t.volume();
+  const V = { 'OpenStack-API-Version': 'volume 3.27' };
+  assert.is((await t.v.request('POST', `/v3/volumes/${ro}/action`, t.demo, { 'os-update_readonly_flag': { readonly: true } })).status, 202);
+  assert.is((await t.attach(id, { volumeId: ro })).status, 200);
+  await t.a.agent.drain();
+  assert.is((await t.attach(id, { volumeId: rw })).status, 200);
+  await t.a.agent.drain();
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  const attachmentOf = async (vol: string) => {
+    const shown = (await t.showVolume(vol)).json.volume;
+    assert.is(shown.status, 'in-use');
+    return (await t.v.request('GET', `/v3/attachments/${shown.attachments[0].attachment_id}`, t.demo, undefined, V)).json.attachment;
+  };
+  const a = await attachmentOf(ro);
+  assert.equal([a.attach_mode, a.connection_info.data.access_mode], ['ro', 'ro']);
+  const b = await attachmentOf(rw);
+  assert.equal([b.attach_mode, b.connection_info.data.access_mode], ['rw', 'rw']);
+  const listed = (await t.v.request('GET', `/v3/attachments/detail?volume_id=${ro}`, t.demo, undefined, V)).json.attachments;
+  assert.equal(listed.map((x: { attach_mode: string }) => x.attach_mode), ['ro']);
+  assert.is((await t.showVolume(ro)).json.volume.metadata.readonly, 'True');
+  for (const inactive of [true, false]) {
+    const xml = await t.a.hypervisor.domainXml(name, { inactive });
+    assert.match(diskAt(xml, 'vdb') ?? '', /<readonly\/>/, `the read-only volume's disk (${inactive ? 'definition' : 'running guest'})`);
+    assert.not.match(diskAt(xml, 'vdc') ?? '', /<readonly/, `the read-write volume's disk (${inactive ? 'definition' : 'running guest'})`);
+  }
+  // Cinder changes the flag of an available volume only: attached, it is a 400 and the disk stays as it is.
+  const flip = await t.v.request('POST', `/v3/volumes/${ro}/action`, t.demo, { 'os-update_readonly_flag': { readonly: false } });
+  assert.equal(flip.json, { badRequest: { code: 400, message: `Invalid volume: Volume ${ro} status must be available to update readonly flag, but current status is: in-use.` } });
+  assert.is((await t.showVolume(ro)).json.volume.metadata.readonly, 'True');
+  assert.is((await t.v.request('POST', `/v3/volumes/${rw}/action`, t.demo, { 'os-update_readonly_flag': { readonly: true } })).status, 400);
+  assert.match(diskAt(await t.a.hypervisor.domainXml(name), 'vdb') ?? '', /<readonly\/>/);
+  // Detached, the flag changes, and the next attach follows it.
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${ro}`, { token: t.demo })).status, 202);
+  await t.a.agent.drain();
+  assert.is((await t.v.request('POST', `/v3/volumes/${ro}/action`, t.demo, { 'os-update_readonly_flag': { readonly: false } })).status, 202);
+  await t.attach(id, { volumeId: ro });
+  await t.a.agent.drain();
+  assert.equal((await attachmentOf(ro)).attach_mode, 'rw');
+  assert.not.match(diskAt(await t.a.hypervisor.domainXml(name, { inactive: true }), 'vdb') ?? '', /<readonly/);
 }));
 
 test('a guest that will not let the volume go: the detach fails, the disk stays in the guest and the volume is in-use again', withSetup({}, async (t) => {

@@ -65,4 +65,35 @@ test('attachments: reserve, connect, complete (in-use, listed on the volume), de
   assert.is((await api.request('GET', `/v3/p-alice/attachments/${a.id}`, alice, undefined, V)).status, 404);
 });
 
+test("attach modes: a read-only volume's attachment is ro whatever was asked; 3.54's mode, else the connector's, else rw; a mode not rw/ro is a 400", async () => {
+  const make = async (readonly?: boolean): Promise<string> => {
+    const id = (await api.request('POST', '/v3/p-alice/volumes', alice, { volume: { size: 1 } })).json.volume.id as string;
+    await api.worker.idle();
+    if (readonly !== undefined) await api.request('POST', `/v3/p-alice/volumes/${id}/action`, alice, { 'os-update_readonly_flag': { readonly } });
+    return id;
+  };
+  const attach = async (id: string, extra: Record<string, unknown>, connector: Record<string, unknown>, version = '3.54') => {
+    const made = await api.request('POST', '/v3/p-alice/attachments', alice, { attachment: { volume_uuid: id, instance_uuid: '0f5c5a58-1111-4222-8333-444455556666', ...extra } }, { 'OpenStack-API-Version': `volume ${version}` });
+    assert.is(made.status, 200, JSON.stringify(made.json));
+    const first = made.json.attachment.attach_mode;
+    const updated = (await api.request('PUT', `/v3/p-alice/attachments/${made.json.attachment.id}`, alice, { attachment: { connector: { host: 'node1', mountpoint: '/dev/vdb', ...connector } } }, V)).json.attachment;
+    await api.request('DELETE', `/v3/p-alice/attachments/${made.json.attachment.id}`, alice, undefined, V);
+    return [first, updated.attach_mode, updated.connection_info.data.access_mode];
+  };
+  const ro = await make(true);
+  assert.equal(await attach(ro, {}, {}), ['ro', 'ro', 'ro']);
+  assert.equal(await attach(ro, { mode: 'rw' }, {}), ['ro', 'ro', 'ro'], 'the flag wins over the mode asked for');
+  assert.equal(await attach(ro, {}, { mode: 'rw' }), ['ro', 'ro', 'ro'], 'and over the connector');
+  const plain = await make();
+  assert.equal(await attach(plain, {}, {}), ['null', 'rw', 'rw']);
+  assert.equal(await attach(plain, { mode: 'ro' }, {}), ['ro', 'ro', 'ro']);
+  assert.equal(await attach(plain, {}, { mode: 'ro' }), ['null', 'ro', 'ro']);
+  assert.equal(await attach(plain, { mode: 'ro' }, {}, '3.44'), ['null', 'rw', 'rw'], 'no mode before 3.54');
+  // Set back to read-write, the volume attaches read-write (the value decides, not the key's presence).
+  assert.equal(await attach(await make(false), {}, {}), ['null', 'rw', 'rw']);
+  const bad = await api.request('POST', '/v3/p-alice/attachments', alice, { attachment: { volume_uuid: plain, mode: 'wo' } }, { 'OpenStack-API-Version': 'volume 3.54' });
+  assert.equal(bad.json, { badRequest: { code: 400, message: "Invalid input for field/attribute mode. Value: wo. 'wo' is not one of ['rw', 'ro']" } });
+  assert.is((await api.request('GET', `/v3/p-alice/volumes/${plain}`, alice)).json.volume.status, 'available');
+});
+
 test.run();

@@ -9,7 +9,7 @@ import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.
 import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, VolumeRecords, type VolumeRecord, VOLUMES } from '../../../../../compute/volume/records.ts';
 import { SNAPSHOT_CHAINS, SnapshotChains } from '../../../../../compute/volume/snapshot-chains.ts';
 import { makeTempDir } from '../../../../helpers/tmpdir.ts';
-import { knownData, writeVolume } from '../../../../helpers/volume-data.ts';
+import { knownData, readVolume, writeVolume } from '../../../../helpers/volume-data.ts';
 import { SNAPSHOT_ACCOUNT, startVolumeApi, type TestVolumeApi, UNIT } from '../../../../helpers/volume-api.ts';
 import { volumeUsers } from '../../../../helpers/volume-users.ts';
 
@@ -20,6 +20,7 @@ import { volumeUsers } from '../../../../helpers/volume-users.ts';
  * `abandon()`: it stops answering and its tasks stay blocked on a store that never answers.
  */
 const HOST = 'node-a@file#file';
+const V340 = { 'OpenStack-API-Version': 'volume 3.40' };
 
 /**
  * The dying process's view of a store: everything goes through to the shared store until
@@ -152,9 +153,9 @@ async function firstProcessWithVolume(): Promise<{ c: Cluster; first: TestVolume
  * `stall` set it up to let through); returns the 202's body.
  */
 // biome-ignore lint/suspicious/noExplicitAny: tests read Cinder's JSON freely
-async function dieDuring(first: TestVolumeApi, token: string, store: DyingStore, stall: (s: DyingStore) => void, path: string, body: unknown): Promise<any> {
+async function dieDuring(first: TestVolumeApi, token: string, store: DyingStore, stall: (s: DyingStore) => void, path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
   stall(store);
-  const res = await first.request('POST', path, token, body);
+  const res = await first.request('POST', path, token, body, headers);
   assert.is(res.status, 202, JSON.stringify(res.json));
   await store.stalled;
   await first.abandon();
@@ -313,6 +314,89 @@ test('a snapshot delete cut off after its layer was marked collecting: the start
     await second.worker.idle();
     assert.is((await second.request('GET', `/v3/p-alice/snapshots/${snapshotId}`, token)).status, 404);
     assert.is((await usage(second, token))['snapshots'], 0);
+  } finally {
+    await second.close();
+  }
+});
+
+test('a revert cut off mid-write is resumed by the restart: the volume holds the snapshot and is available, the snapshot available (Cinder leaves both reverting/restoring)', async () => {
+  const { c, first, token, volumeId } = await firstProcessWithVolume();
+  const snap = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
+  await first.worker.idle();
+  const snapshotId = snap.json.snapshot.id as string;
+  const atSnapshot = await readVolume(c.driver, volumeId);
+  await writeVolume(c.driver, volumeId, knownData(UNIT, 8));
+  // This host lost its local copy: the revert reads the snapshot's chunks from the cluster, and dies after a few.
+  await c.driver.deleteSnapshot(snapshotId);
+  await dieDuring(first, token, c.dying.snapshots, (s) => s.stallGetsAfter(4), `/v3/p-alice/volumes/${volumeId}/action`, { revert: { snapshot_id: snapshotId } }, V340);
+  assert.equal([(await c.records.find<VolumeRecord>(VOLUMES, volumeId, 'p-alice', false))?.status, (await c.records.find<SnapshotRecord>(SNAPSHOTS, snapshotId, 'p-alice', false))?.status], ['reverting', 'restoring']);
+  const half = await readVolume(c.driver, volumeId);
+  assert.not.ok(half.equals(atSnapshot), 'the cut-off revert left the volume half written');
+
+  const second = await start(c);
+  try {
+    await second.worker.idle();
+    assert.is(await statusOf(second, token, 'volumes', volumeId), 'available');
+    assert.is(await statusOf(second, token, 'snapshots', snapshotId), 'available');
+    assert.ok((await readVolume(c.driver, volumeId)).equals(atSnapshot), 'the volume holds the snapshot');
+    assert.equal(second.cleanedUp().map((x) => `${x.kind} ${x.id === volumeId ? 'V' : x.id} ${x.from}->${x.to}`), ['volume V reverting->available']);
+    // And the volume works as any other: written, snapshotted again, reverted again.
+    assert.is((await second.request('POST', `/v3/p-alice/volumes/${volumeId}/action`, token, { revert: { snapshot_id: snapshotId } }, V340)).status, 202);
+    await second.worker.idle();
+    assert.is(await statusOf(second, token, 'volumes', volumeId), 'available');
+  } finally {
+    await second.close();
+  }
+});
+
+test('a revert the restart cannot finish ends as a failed revert in Cinder: the volume error (never available half written), the snapshot available', async () => {
+  const { c, first, token, volumeId } = await firstProcessWithVolume();
+  const snap = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: volumeId } });
+  await first.worker.idle();
+  const snapshotId = snap.json.snapshot.id as string;
+  await c.driver.deleteSnapshot(snapshotId);
+  await dieDuring(first, token, c.dying.snapshots, (s) => s.stallGetsAfter(4), `/v3/p-alice/volumes/${volumeId}/action`, { revert: { snapshot_id: snapshotId } }, V340);
+  // The snapshot's objects are lost meanwhile: the resumed write fails.
+  for (const name of await c.snapshots.listNames('volume_snapshots', '')) await c.snapshots.delete('volume_snapshots', name);
+  const second = await start(c);
+  try {
+    await second.worker.idle();
+    assert.is(await statusOf(second, token, 'volumes', volumeId), 'error');
+    assert.is(await statusOf(second, token, 'snapshots', snapshotId), 'available');
+    assert.equal(second.cleanedUp().map((x) => `${x.kind} ${x.from}->${x.to}`), ['volume reverting->error']);
+  } finally {
+    await second.close();
+  }
+});
+
+test('what a revert can leave between its steps: a volume reverting with no snapshot to finish from is error; a snapshot restoring under a volume that is not reverting is available', async () => {
+  const c = await newCluster();
+  const first = await start(c);
+  const token = first.token('u-alice', 'p-alice');
+  const [a, b, d] = [await createVolume(first, token), await createVolume(first, token), await createVolume(first, token)];
+  const snapOf = async (id: string) => {
+    const res = await first.request('POST', '/v3/p-alice/snapshots', token, { snapshot: { volume_id: id } });
+    await first.worker.idle();
+    return res.json.snapshot.id as string;
+  };
+  const [sa, sb, sd] = [await snapOf(a), await snapOf(b), await snapOf(d)];
+  await first.close();
+  const set = <T extends { id: string; project_id: string; status: string }>(kind: typeof VOLUMES | typeof SNAPSHOTS, id: string, change: Partial<T>) => c.records.update<T>(kind, { id, project_id: 'p-alice' }, (cur) => ({ ...cur, ...change }));
+  // a: a record from before `reverting_to` (which snapshot, and how far, unknown).
+  await set<VolumeRecord>(VOLUMES, a, { status: 'reverting' });
+  await set<SnapshotRecord>(SNAPSHOTS, sa, { status: 'restoring' });
+  // b: its snapshot claimed, the process dead before the volume was (nothing written).
+  await set<SnapshotRecord>(SNAPSHOTS, sb, { status: 'restoring' });
+  // d: reverting to a snapshot an admin force-deleted on another host meanwhile.
+  await set<VolumeRecord>(VOLUMES, d, { status: 'reverting', reverting_to: sd });
+  await c.records.remove(SNAPSHOTS, { id: sd, project_id: 'p-alice' });
+  const second = await start(c);
+  try {
+    await second.worker.idle();
+    assert.equal([await statusOf(second, token, 'volumes', a), await statusOf(second, token, 'snapshots', sa)], ['error', 'available']);
+    assert.equal([await statusOf(second, token, 'volumes', b), await statusOf(second, token, 'snapshots', sb)], ['available', 'available']);
+    assert.is(await statusOf(second, token, 'volumes', d), 'error');
+    assert.is((await c.records.find<VolumeRecord>(VOLUMES, d, 'p-alice', false))?.reverting_to, undefined);
   } finally {
     await second.close();
   }
