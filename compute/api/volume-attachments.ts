@@ -221,6 +221,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     await cinderVolume(req, volumeId); // Nova looks the volume up first: 404 for one Cinder does not know
     const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
     if (!m) throw notAttached(s.uuid, volumeId);
+    if (m.boot_index === 0) throw badRequest('Cannot detach a root device volume');
     // check_instance_host(check_is_up=True): the host must be there to take the disk out.
     const host = s.host === null ? undefined : await store.get<ComputeHostRecord>(T.hosts, s.host);
     if (s.host === null || !host || !isServiceUp(host, store.clock.now())) throw new NovaError(409, 'Service is unavailable at this time.');
