@@ -137,19 +137,23 @@ export class VolumeSteps {
 
   /**
    * A volume compute made, once Cinder has it `available` (Nova's `_await_block_device_map_created`):
-   * `error` fails at once, anything else is looked at again until the retries are spent.
+   * `creating` and `downloading` are looked at again until the retries are spent, any other
+   * status fails at once (Nova's `VolumeNotCreated`, its text).
    */
   private async awaitAvailable(token: string, volumeId: string): Promise<void> {
-    const attempts = Math.max(1, this.options.allocateRetries ?? 60);
+    const retries = Math.max(1, this.options.allocateRetries ?? 60);
     const interval = this.options.allocateRetryIntervalMs ?? 3000;
+    const start = this.store.clock.monotonic();
     let status = 'unknown';
-    for (let i = 1; i <= attempts; i++) {
+    let attempt = 1;
+    for (; attempt <= retries; attempt++) {
       status = (await this.volumes.get(token, volumeId))?.status ?? 'deleted';
       if (status === 'available') return;
-      if (status === 'error' || status === 'deleted') break;
-      if (i < attempts) await this.store.clock.sleep(interval);
+      if (status !== 'creating' && status !== 'downloading') break;
+      if (attempt < retries) await this.store.clock.sleep(interval);
     }
-    throw new Error(`Volume ${volumeId} did not finish being created even after we waited ${Math.round((attempts * interval) / 1000)} seconds or ${attempts} attempts. And its status is ${status}.`);
+    const seconds = Math.floor((this.store.clock.monotonic() - start) / 1000);
+    throw new Error(`Volume ${volumeId} did not finish being created even after we waited ${seconds} seconds or ${Math.min(attempt, retries)} attempts. And its status is ${status}.`);
   }
 
   /**

@@ -244,4 +244,36 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   assert.is((await t.show(id)).status, 'ACTIVE');
 }));
 
+test('a volume the host cannot get made (Cinder leaves it in error): the build fails in ERROR with Nova\'s fault; server delete removes the server and, with delete_on_termination, the volume', withSetup(async (t) => {
+  // Glance says 16 bytes, the data is larger than the test API's 1 "GiB" (1 MiB): Cinder's copy fails.
+  const big = t.c.images.add({ name: 'big', size: 16, data: Buffer.alloc(2 * 1024 * 1024, 1) }).id;
+  const res = await t.create({ block_device_mapping_v2: [{ uuid: big, boot_index: 0, source_type: 'image', destination_type: 'volume', volume_size: 1, delete_on_termination: true }] });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  await t.a.agent.drain();
+  const s = await t.show(id);
+  assert.is(s.status, 'ERROR');
+  assert.match(s.fault.message, new RegExp(`^Build of instance ${id} aborted: Volume [0-9a-f-]{36} did not finish being created even after we waited [0-9]+ seconds or [0-9]+ attempts\\. And its status is error\\.$`));
+  const vol = s['os-extended-volumes:volumes_attached'][0].id as string;
+  assert.equal([(await t.showVolume(vol)).json.volume.status], ['error']);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  assert.is((await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.demo })).status, 404);
+  assert.is((await t.showVolume(vol)).status, 404, 'the volume compute made went with the server');
+}));
+
+test('a boot from volume no host can take (ERROR, never placed): its delete gives the reserved volume back', withSetup(async (t) => {
+  await t.c.request('POST', '/v2.1/flavors', { token: t.admin, body: { flavor: { name: 'huge', id: '9', ram: 16384, vcpus: 1, disk: 0 } } });
+  const vol = await t.volume({ imageRef: t.imageId });
+  const res = await t.create({ flavorRef: '9', block_device_mapping_v2: [{ uuid: vol, boot_index: 0, source_type: 'volume', destination_type: 'volume' }] });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  const s = await t.show(id);
+  assert.equal([s.status, (await t.showVolume(vol)).json.volume.status], ['ERROR', 'reserved']);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments], ['available', []]);
+}));
+
 test.run();
