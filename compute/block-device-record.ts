@@ -1,7 +1,7 @@
 import { RecordExistsError } from '../client/record-store.ts';
 import { updateRecord } from '../client/record-update.ts';
 import { T } from './records.ts';
-import type { ServerFlavor } from './server-record.ts';
+import type { ServerFlavor, ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
 
 /**
@@ -57,6 +57,11 @@ export function rootVolume(mappings: readonly BlockDeviceMapping[]): BlockDevice
 
 export async function blockDevicesOf(store: ComputeStore, server: string): Promise<readonly BlockDeviceMapping[]> {
   return (await store.get<BlockDevicesRecord>(T.blockDevices, server))?.mappings ?? [];
+}
+
+/** The server's mappings, read only for a server that has had any (`volume_mappings`). */
+export async function volumesOf(store: ComputeStore, server: Pick<ServerRecord, 'uuid' | 'volume_mappings' | 'volume_backed'>): Promise<readonly BlockDeviceMapping[]> {
+  return server.volume_mappings || server.volume_backed ? blockDevicesOf(store, server.uuid) : [];
 }
 
 /**

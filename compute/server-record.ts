@@ -67,6 +67,11 @@ export interface ServerRecord {
   readonly image_ref: string;
   /** Booted from a volume (Nova's `is_volume_backed`): the root disk is its boot mapping's volume, not a copy of the image on the host. */
   readonly volume_backed?: boolean;
+  /**
+   * The server has (or had) a block-devices record: a volume at boot or attached since. Show,
+   * list and the build read that record only then, so servers without volumes cost no extra read.
+   */
+  readonly volume_mappings?: boolean;
   readonly flavor: ServerFlavor;
   readonly key_name: string | null;
   readonly key_data: string | null;

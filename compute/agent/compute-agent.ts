@@ -32,7 +32,7 @@ import type { DiskTransfer } from './disk-transfer.ts';
 import { ImageCache } from './image-cache.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { VolumeSteps } from './volume-steps.ts';
-import { blockDevicesOf } from '../block-device-record.ts';
+import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 
@@ -366,10 +366,10 @@ export class ComputeAgent {
 
   /**
    * The block-device step of a build (task `block_device_mapping`), for a server with volume
-   * mappings: the volume steps' `prepareBoot`. None without mappings (no record read for them).
+   * mappings: the volume steps' `prepareBoot`. None without mappings (no record read without `volume_mappings`).
    */
   private async prepareVolumes(token: string, server: ServerRecord, ports: readonly ServerPort[], addresses: Record<string, ServerAddress[]>): Promise<DiskSpec[]> {
-    if (!server.volume_backed && (await blockDevicesOf(this.store, server.uuid)).length === 0) return [];
+    if ((await volumesOf(this.store, server)).length === 0) return [];
     if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
     await this.setState(server.uuid, 'building', 'block_device_mapping', { ports, addresses });
     return this.volumeSteps.prepareBoot(token, server);

@@ -107,8 +107,8 @@ export function checkSequence(mappings: readonly RequestedMapping[], count: numb
   if (count > 1 && mappings.some((m) => m.sourceType === 'volume')) throw badRequest('Cannot attach one or more volumes to multiple instances');
   if (indexes.length === 0 || indexes.some((v, i) => v !== i)) throw invalidBootSequence();
   for (const m of mappings) {
-    // Swap and ephemeral disks are not made by this cloud's hosts (nor the flavor's: docs/decisions.md).
-    if (m.destinationType === 'local' && m.sourceType !== 'image') throw invalidFormat('local swap and ephemeral disks are not offered by this cloud.');
+    // Local disks other than the image's copy (swap, ephemeral) are not made by this cloud's hosts (docs/decisions.md).
+    if (m.destinationType === 'local' && m.sourceType !== 'image') throw invalidFormat('local disks other than the image (swap, ephemeral) are not offered by this cloud.');
     if (m.sourceType === 'image' && m.destinationType === 'volume' && !m.volumeSize) throw badRequest("Images with destination_type 'volume' need to have a non-zero size specified");
     if (m.sourceType === 'blank' && m.destinationType === 'volume' && !m.volumeSize) throw badRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
   }

@@ -33,7 +33,7 @@ import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { nextLink } from './next-link.ts';
-import { type BlockDeviceMapping, blockDevicesOf, nextDeviceName } from '../block-device-record.ts';
+import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
 import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve } from './block-device-mappings.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -247,6 +247,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         user_id: c.userId,
         image_ref: imageRef,
         ...(volumeBacked ? { volume_backed: true } : {}),
+        ...(checked.length > 0 ? { volume_mappings: true } : {}),
         flavor: { flavorid: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, extra_specs: flavor.extra_specs },
         key_name: key?.name ?? null,
         key_data: key?.public_key ?? null,
@@ -387,7 +388,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       page = servers.slice(0, limit);
     }
     const statuses = detail && atLeast(req.version, '2.16') ? await hostStatuses(store, c, page) : undefined;
-    const volumes = detail ? await Promise.all(page.map((s) => blockDevicesOf(store, s.uuid))) : [];
+    const volumes = detail ? await Promise.all(page.map((s) => volumesOf(store, s))) : [];
     const out: JsonObject = { servers: page.map((s, i) => (detail ? serverDetail(req, s, c.isAdmin, { hostStatus: statuses?.get(s.uuid), volumes: volumes[i] }) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
       out['servers_links'] = [nextLink(req, detail ? 'servers/detail' : 'servers', (page.at(-1) as ServerRecord).uuid)];
@@ -406,7 +407,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       handler: async (req) => {
         const s = await visibleServer(store, req, req.params['server_id'] as string);
         const c = contextOf(req);
-        return ok({ server: serverDetail(req, s, c.isAdmin, { groups: true, hostStatus: await hostStatusShown(store, req, s), volumes: await blockDevicesOf(store, s.uuid) }) });
+        return ok({ server: serverDetail(req, s, c.isAdmin, { groups: true, hostStatus: await hostStatusShown(store, req, s), volumes: await volumesOf(store, s) }) });
       },
     },
     {
@@ -427,7 +428,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
         if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
         // 2.75: PUT answers with the same view as GET, host_status included.
-        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined, volumes: await blockDevicesOf(store, s.uuid) }) });
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined, volumes: await volumesOf(store, updated.value) }) });
       },
     },
     {

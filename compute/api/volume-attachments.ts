@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { updateRecord } from '../../client/record-update.ts';
 import type { Logger } from '../../common/logger.ts';
 import { atLeast } from '../api-version.ts';
 import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, nextDeviceName } from '../block-device-record.ts';
@@ -183,6 +184,8 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
       return [...mappings, { ...mapping, device_name: device }];
     });
     if (taken) throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
+    // Show and list read the mappings of servers marked so (`volume_mappings`); once marked, always.
+    if (!s.volume_mappings) await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.volume_mappings ? undefined : { ...cur.value, volume_mappings: true }));
     const drop = () => changeBlockDevices(store, s.uuid, (mappings) => mappings.filter((m) => m.uuid !== mapping.uuid));
     let attachmentId: string;
     const host = s.host;
