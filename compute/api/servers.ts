@@ -134,8 +134,9 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const rootMapping = requested.find((m) => m.bootIndex === 0);
     // Booted from a volume (Nova's is_volume_backed): the root disk is a Cinder volume, not the image's copy on the host.
     const volumeBacked = rootMapping?.destinationType === 'volume';
-    const volumes = requested.some((m) => m.destinationType === 'volume') ? d.volumes : undefined;
-    if (requested.some((m) => m.destinationType === 'volume') && !volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const wantsVolumes = requested.some((m) => m.destinationType === 'volume');
+    if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const volumes = wantsVolumes ? d.volumes : undefined;
     const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
@@ -513,7 +514,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
     // A boot from volume that was never placed still holds its volumes' reservations.
-    if (d.volumes) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
+    if (d.volumes && (s.volume_mappings || s.volume_backed)) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);
