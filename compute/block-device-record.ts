@@ -1,18 +1,36 @@
 import { RecordExistsError } from '../client/record-store.ts';
 import { updateRecord } from '../client/record-update.ts';
 import { T } from './records.ts';
-import type { ServerFlavor } from './server-record.ts';
+import type { ServerFlavor, ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
 
 /**
- * A volume attached to a server (Nova's BlockDeviceMapping with `source_type` and
- * `destination_type` volume): the device name it was given, the Cinder attachment holding the
- * volume for it, and whether the host has connected it yet.
+ * Where a boot mapping's volume comes from when compute makes it (Nova's `source_type` image,
+ * blank or snapshot with `destination_type` volume): the source's id and the size in GiB.
+ */
+export interface VolumeSource {
+  readonly type: 'image' | 'blank' | 'snapshot';
+  /** The image or snapshot; absent for blank. */
+  readonly id?: string;
+  readonly volume_size: number;
+}
+
+/**
+ * A volume attached to a server (Nova's BlockDeviceMapping with `destination_type` volume):
+ * the device name it was given, the Cinder attachment holding the volume for it, and whether
+ * the host has connected it yet.
  */
 export interface BlockDeviceMapping {
   /** The mapping's own UUID (`bdm_uuid` at 2.89). */
   readonly uuid: string;
+  /** '' until compute has made the volume of a mapping with a `source` (at the build). */
   readonly volume_id: string;
+  /** 0 for the root disk of a server booted from a volume; absent (none) for the others. */
+  readonly boot_index?: number;
+  /** The image in a root volume (Nova's `volume_image_metadata.image_id`), what a rebuild must name. */
+  readonly image_id?: string;
+  /** A volume compute makes at the build; absent for an existing volume (`source_type` volume). */
+  readonly source?: VolumeSource;
   /** `/dev/vdb`... */
   readonly device_name: string;
   readonly tag: string | null;
@@ -32,8 +50,18 @@ export interface BlockDevicesRecord {
   readonly mappings: readonly BlockDeviceMapping[];
 }
 
+/** The root volume's mapping of a server booted from a volume (Nova's `root_bdm` with a volume), if it is one. */
+export function rootVolume(mappings: readonly BlockDeviceMapping[]): BlockDeviceMapping | undefined {
+  return mappings.find((m) => m.boot_index === 0);
+}
+
 export async function blockDevicesOf(store: ComputeStore, server: string): Promise<readonly BlockDeviceMapping[]> {
   return (await store.get<BlockDevicesRecord>(T.blockDevices, server))?.mappings ?? [];
+}
+
+/** The server's mappings, read only for a server that has had any (`volume_mappings`). */
+export async function volumesOf(store: ComputeStore, server: Pick<ServerRecord, 'uuid' | 'volume_mappings' | 'volume_backed'>): Promise<readonly BlockDeviceMapping[]> {
+  return server.volume_mappings || server.volume_backed ? blockDevicesOf(store, server.uuid) : [];
 }
 
 /**

@@ -13,7 +13,8 @@ export async function releaseVolumes(store: ComputeStore, volumes: VolumeApi, to
   for (const m of await blockDevicesOf(store, server)) {
     try {
       if (m.attachment_id !== null) await volumes.attachmentDelete(token, m.attachment_id);
-      if (m.delete_on_termination) await volumes.delete(token, m.volume_id);
+      // A boot volume the build never got to make has no id yet.
+      if (m.delete_on_termination && m.volume_id !== '') await volumes.delete(token, m.volume_id);
     } catch (err) {
       logger.warn('volume cleanup at delete failed', { server, volume: m.volume_id, err });
     }

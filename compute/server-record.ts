@@ -7,7 +7,7 @@ export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended'
 
 /** Nova's task states, those this cloud passes through. */
 export type TaskState =
-  | 'image_snapshot' | 'scheduling' | 'networking' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard'
+  | 'image_snapshot' | 'scheduling' | 'networking' | 'block_device_mapping' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard'
   | 'pausing' | 'unpausing' | 'suspending' | 'resuming'
   | 'rebuilding' | 'rebuild_spawning'
   | 'resize_prep' | 'resize_migrating' | 'resize_migrated' | 'resize_finish' | 'resize_reverting'
@@ -63,7 +63,15 @@ export interface ServerRecord {
   readonly description: string | null;
   readonly project_id: string;
   readonly user_id: string;
+  /** '' for a server booted from a volume without `imageRef` (Nova's `image: ""`). */
   readonly image_ref: string;
+  /** Booted from a volume (Nova's `is_volume_backed`): the root disk is its boot mapping's volume, not a copy of the image on the host. */
+  readonly volume_backed?: boolean;
+  /**
+   * The server has (or had) a block-devices record: a volume at boot or attached since. Show,
+   * list and the build read that record only then, so servers without volumes cost no extra read.
+   */
+  readonly volume_mappings?: boolean;
   readonly flavor: ServerFlavor;
   readonly key_name: string | null;
   readonly key_data: string | null;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { atLeast } from './api-version.ts';
+import type { BlockDeviceMapping } from './block-device-record.ts';
 import type { HostStatus } from './host-status.ts';
 import type { ComputeRequest } from './request.ts';
 import { type ServerRecord, serverStatus } from './server-record.ts';
@@ -28,9 +29,10 @@ const PROGRESS = new Set(['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE
  * flavor as a link before 2.47 and embedded from it; the extended server attributes for admins;
  * `locked` (2.9), `description` (2.19), `tags` (2.26), `trusted_image_certificates` (2.63),
  * `locked_reason` (2.73), `OS-EXT-SRV-ATTR:hostname` for others (2.90); `host_status` (2.16)
- * when the caller may see it (`hostStatus` given: `compute/host-status.ts`).
+ * when the caller may see it (`hostStatus` given: `compute/host-status.ts`); the server's
+ * volumes (`volumes`: its block-devices record) in `os-extended-volumes:volumes_attached`.
  */
-export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean, options: { groups?: boolean; hostStatus?: HostStatus } = {}): Record<string, unknown> {
+export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: boolean, options: { groups?: boolean; hostStatus?: HostStatus; volumes?: readonly BlockDeviceMapping[] } = {}): Record<string, unknown> {
   const status = serverStatus(s.vm_state, s.task_state);
   const flavor = atLeast(req.version, '2.47')
     ? { vcpus: s.flavor.vcpus, ram: s.flavor.ram, disk: s.flavor.disk, ephemeral: s.flavor.ephemeral, swap: s.flavor.swap, original_name: s.flavor.name, extra_specs: s.flavor.extra_specs }
@@ -82,7 +84,8 @@ export function serverDetail(req: ComputeRequest, s: ServerRecord, isAdmin: bool
   out['OS-EXT-STS:task_state'] = s.task_state;
   out['OS-EXT-STS:vm_state'] = s.vm_state;
   out['OS-EXT-STS:power_state'] = s.power_state;
-  out['os-extended-volumes:volumes_attached'] = [];
+  // Nova's volumes_attached: every volume mapping (a boot volume compute has not made yet has no id to show).
+  out['os-extended-volumes:volumes_attached'] = (options.volumes ?? []).filter((m) => m.volume_id !== '').map((m) => (atLeast(req.version, '2.3') ? { id: m.volume_id, delete_on_termination: m.delete_on_termination } : { id: m.volume_id }));
   if (atLeast(req.version, '2.9')) out['locked'] = s.locked_by !== null;
   if (atLeast(req.version, '2.16') && options.hostStatus !== undefined) out['host_status'] = options.hostStatus;
   if (atLeast(req.version, '2.19')) out['description'] = s.description;

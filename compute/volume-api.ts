@@ -13,6 +13,23 @@ export interface CinderVolume {
   readonly [field: string]: unknown;
 }
 
+/** The parts of a Cinder v3 snapshot compute reads (a boot mapping's `source_type: snapshot`). */
+export interface CinderSnapshot {
+  readonly id: string;
+  readonly status: string;
+  readonly size: number;
+  readonly volume_id: string;
+}
+
+/** What compute asks for when it makes a volume for a server (Nova's `volume_api.create`): empty, from an image or from a snapshot. */
+export interface VolumeCreate {
+  readonly size: number;
+  readonly name: string;
+  readonly imageRef?: string;
+  readonly snapshot_id?: string;
+  readonly availability_zone?: string;
+}
+
 /** A Cinder attachment (3.27+) as compute reads it. */
 export interface CinderAttachment {
   readonly id: string;
@@ -58,6 +75,10 @@ export interface VolumeApi {
   rollDetaching(token: string, volumeId: string): Promise<void>;
   /** False when it was already gone. @throws {VolumeCallError} */
   delete(token: string, volumeId: string): Promise<boolean>;
+  /** A new volume, `creating` (a boot mapping's volume). @throws {VolumeCallError} */
+  create(token: string, volume: VolumeCreate): Promise<CinderVolume>;
+  /** The snapshot, or undefined when Cinder says 404. */
+  getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined>;
 }
 
 /** The microversion Nova's attachment calls ask for (`os-complete` came at 3.44). */
@@ -117,5 +138,15 @@ export class CinderVolumeApi implements VolumeApi {
 
   async delete(token: string, volumeId: string): Promise<boolean> {
     return (await this.call('DELETE', `/volumes/${encodeURIComponent(volumeId)}`, token, undefined, [202, 404])).status === 202;
+  }
+
+  async create(token: string, volume: VolumeCreate): Promise<CinderVolume> {
+    const res = await this.call('POST', '/volumes', token, { volume: { ...volume, description: '' } }, [202]);
+    return (res.json as { volume: CinderVolume }).volume;
+  }
+
+  async getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined> {
+    const res = await this.call('GET', `/snapshots/${encodeURIComponent(id)}`, token, undefined, [200, 404]);
+    return res.status === 404 ? undefined : (res.json as { snapshot: CinderSnapshot }).snapshot;
   }
 }

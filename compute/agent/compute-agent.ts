@@ -25,13 +25,14 @@ import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerMigration, Se
 import type { ComputeStore } from '../store.ts';
 import { type ConsoleReply, enqueue, type WorkItem } from '../work-queue.ts';
 import { ConsoleNotAvailable, DomainNotFound } from './hypervisor/errors.ts';
-import { domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
+import { type DiskSpec, domainXml, type NicSpec } from './hypervisor/domain-xml.ts';
 import { describeDomain } from './hypervisor/domain-description.ts';
 import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
 import type { DiskTransfer } from './disk-transfer.ts';
 import { ImageCache } from './image-cache.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { VolumeSteps } from './volume-steps.ts';
+import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 
@@ -57,6 +58,9 @@ export interface ComputeAgentOptions {
   readonly resumeGuestsStateOnHostBoot?: boolean;
   /** Nova's `resize_confirm_window` (seconds, 0 = off): resizes waiting longer are confirmed (unconfirmed-resizes.ts). */
   readonly resizeConfirmWindowSeconds?: number;
+  /** Nova's `block_device_allocate_retries` (60) and `block_device_allocate_retries_interval` (3 s): how long a build waits for a volume it made. */
+  readonly blockDeviceAllocateRetries?: number;
+  readonly blockDeviceAllocateRetryIntervalMs?: number;
 }
 
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
@@ -124,7 +128,7 @@ export class ComputeAgent {
     this.logger = deps.logger;
     this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid) } });
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
-    this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
+    this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp, ...(options.blockDeviceAllocateRetries !== undefined ? { allocateRetries: options.blockDeviceAllocateRetries } : {}), ...(options.blockDeviceAllocateRetryIntervalMs !== undefined ? { allocateRetryIntervalMs: options.blockDeviceAllocateRetryIntervalMs } : {}) }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
   }
 
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
@@ -224,7 +228,7 @@ export class ComputeAgent {
     let state = await this.domainState(name);
     if (state === undefined) {
       const disk = join(this.options.stateDir, server.uuid, 'disk');
-      await this.hypervisor.define(this.domainXmlOf(server, server.flavor, await diskFormatOf(disk)));
+      await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, await diskFormatOf(disk)));
       state = 'shutdown';
       this.logger.info('instance domain defined again', { server: server.uuid, host: this.options.host });
     }
@@ -327,17 +331,22 @@ export class ComputeAgent {
       await this.setState(server.uuid, 'building', 'networking');
       const ports = await this.plugPorts(item.token, server);
       const addresses = await this.addressesOf(item.token, ports);
+      // Nova's _prep_block_device (task block_device_mapping): the server's volumes made, reserved, connected, in-use.
+      const volumeDisks = await this.prepareVolumes(item.token, server, ports, addresses);
       await this.setState(server.uuid, 'building', 'spawning', { ports, addresses });
-      const base = await this.cache.fetch(item.token, server.image_ref);
-      const format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
       const dir = join(this.options.stateDir, server.uuid);
       await mkdir(dir, { recursive: true });
-      const disk = join(dir, 'disk');
-      // A copy of the cached image (a clone where the file system offers one); never the cache itself.
-      await copyFile(base, disk, constants.COPYFILE_FICLONE).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-      });
-      const xml = this.domainXmlOf({ ...server, ports }, server.flavor, format);
+      let format: 'qcow2' | 'raw' = 'raw';
+      if (!server.volume_backed) {
+        const base = await this.cache.fetch(item.token, server.image_ref);
+        format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
+        // A copy of the cached image (a clone where the file system offers one); never the cache itself.
+        await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+      }
+      // The root volume is `vda`; the data volumes follow it into the definition.
+      const xml = await this.domainXmlOf({ ...server, ports }, server.flavor, format, volumeDisks.filter((d) => d.targetDev !== 'vda'));
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
         if (err instanceof DomainNotFound) return undefined;
         throw err;
@@ -355,11 +364,37 @@ export class ComputeAgent {
     }
   }
 
-  /** The server's domain: the flavor's memory and vCPUs, its disk, a NIC per port, the console log. */
-  private domainXmlOf(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw'): string {
+  /**
+   * The block-device step of a build (task `block_device_mapping`), for a server with volume
+   * mappings: the volume steps' `prepareBoot`. None without mappings (no record read without `volume_mappings`).
+   */
+  private async prepareVolumes(token: string, server: ServerRecord, ports: readonly ServerPort[], addresses: Record<string, ServerAddress[]>): Promise<DiskSpec[]> {
+    if ((await volumesOf(this.store, server)).length === 0) return [];
+    if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
+    await this.setState(server.uuid, 'building', 'block_device_mapping', { ports, addresses });
+    return this.volumeSteps.prepareBoot(token, server);
+  }
+
+  /**
+   * The server's domain: the flavor's memory and vCPUs, its root disk (the image's copy, or the
+   * root volume of a server booted from one), `extra` disks after it, a NIC per port, the console log.
+   */
+  private async domainXmlOf(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw', extra: readonly DiskSpec[] = []): Promise<string> {
     const dir = join(this.options.stateDir, server.uuid);
     const nics: NicSpec[] = server.ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
-    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [{ path: join(dir, 'disk'), format, targetDev: 'vda' }], nics, consoleLogPath: join(dir, 'console.log') });
+    let root: DiskSpec = { path: join(dir, 'disk'), format, targetDev: 'vda' };
+    if (server.volume_backed) {
+      const volume = await this.volumeSteps?.rootDisk(server.uuid);
+      if (!volume) throw new Error(`server ${server.uuid}: its root volume is not connected`);
+      root = volume;
+    }
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...extra], nics, consoleLogPath: join(dir, 'console.log') });
+  }
+
+  /** A volume-backed server's root volume connected on this host, before its domain is defined here. */
+  private async connectRoot(token: string, server: ServerRecord): Promise<void> {
+    if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
+    await this.volumeSteps.connectRootHere(token, server);
   }
 
   /** The domain's state, or undefined when it is not defined. */
@@ -385,13 +420,17 @@ export class ComputeAgent {
       const before = await this.domainState(name);
       if (before !== undefined && before !== 'shutdown') await this.hypervisor.destroy(name);
       await this.setState(server.uuid, server.vm_state, 'rebuild_spawning');
-      const base = await this.cache.fetch(item.token, server.image_ref);
-      const format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
-      const dir = join(this.options.stateDir, server.uuid);
-      await mkdir(dir, { recursive: true });
-      await rm(join(dir, 'disk'), { force: true });
-      await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
-      await this.hypervisor.define(this.domainXmlOf(server, server.flavor, format));
+      let format: 'qcow2' | 'raw' = 'raw';
+      // A volume-backed server keeps its root volume (the API let only its own image through: no reimage before 2.93).
+      if (!server.volume_backed) {
+        const base = await this.cache.fetch(item.token, server.image_ref);
+        format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
+        const dir = join(this.options.stateDir, server.uuid);
+        await mkdir(dir, { recursive: true });
+        await rm(join(dir, 'disk'), { force: true });
+        await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
+      }
+      await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, format));
       await this.volumeSteps?.reattach(server);
       const stopped = server.vm_state === 'stopped';
       if (!stopped) await this.hypervisor.start(name);
@@ -423,7 +462,7 @@ export class ComputeAgent {
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
       await this.setState(server.uuid, server.vm_state, 'resize_migrated');
       await setMigrationStatus(this.store, m.id, 'post-migrating');
-      await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
+      await this.hypervisor.define(await this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
       await this.volumeSteps?.reattach(server);
       await this.setState(server.uuid, server.vm_state, 'resize_finish');
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
@@ -459,7 +498,7 @@ export class ComputeAgent {
       return;
     }
     if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-    await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
+    await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
     await this.volumeSteps?.reattach(server);
     if (m.old_vm_state === 'active') await this.hypervisor.start(name);
     await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor);
@@ -489,7 +528,8 @@ export class ComputeAgent {
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
       await setMigrationStatus(this.store, m.id, 'migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-      await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
+      // A root volume stays on its volume host; only a local root disk travels.
+      if (!server.volume_backed) await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
       await this.setState(server.uuid, server.vm_state, 'resize_migrated', { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
       await setMigrationStatus(this.store, m.id, 'post-migrating');
       await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
@@ -515,9 +555,10 @@ export class ComputeAgent {
       const dir = join(this.options.stateDir, server.uuid);
       await mkdir(dir, { recursive: true });
       const disk = join(dir, 'disk');
-      await this.disks.download(m.id, disk);
+      if (!server.volume_backed) await this.disks.download(m.id, disk);
       await this.bindPorts(server, this.options.host);
-      await this.hypervisor.define(this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
+      if (server.volume_backed) await this.connectRoot(item.token, server);
+      await this.hypervisor.define(await this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
       await this.volumeSteps?.connectHere(item.token, server);
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
@@ -552,7 +593,8 @@ export class ComputeAgent {
     const m = server.migration;
     const name = server.instance_name;
     await this.bindPorts(server, this.options.host);
-    await this.hypervisor.define(this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
+    if (server.volume_backed) await this.connectRoot(item.token, server);
+    await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
     await this.volumeSteps?.connectHere(item.token, server);
     if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
     await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor);

@@ -27,7 +27,7 @@ export interface EvacuationOptions {
 
 /** What the agent lends these steps: its domain XML and its guest removal (one way to write and remove a guest per host). */
 export interface GuestOps {
-  domainXml(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw'): string;
+  domainXml(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw'): Promise<string>;
   removeGuest(name: string, uuid: string): Promise<void>;
 }
 
@@ -99,7 +99,7 @@ export class EvacuationSteps {
       await mkdir(dir, { recursive: true });
       await rm(join(dir, 'disk'), { force: true });
       await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
-      await this.hypervisor.define(this.guests.domainXml(server, server.flavor, format));
+      await this.hypervisor.define(await this.guests.domainXml(server, server.flavor, format));
       const stopped = server.vm_state !== 'error' && (item.targetState === 'stopped' || server.vm_state === 'stopped');
       if (!stopped && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];

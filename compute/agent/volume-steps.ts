@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Logger } from '../../common/logger.ts';
-import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices } from '../block-device-record.ts';
+import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, rootVolume } from '../block-device-record.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import { T } from '../records.ts';
 import type { ServerRecord } from '../server-record.ts';
@@ -9,11 +9,16 @@ import type { ComputeStore } from '../store.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import type { WorkItem } from '../work-queue.ts';
 import { DomainNotFound } from './hypervisor/errors.ts';
+import type { DiskSpec } from './hypervisor/domain-xml.ts';
 import type { Hypervisor } from './hypervisor/types.ts';
 
 export interface VolumeStepsOptions {
   readonly host: string;
   readonly hostIp: string;
+  /** Nova's `block_device_allocate_retries` (60): how often a volume compute made is looked at before the build gives up. */
+  readonly allocateRetries?: number;
+  /** Nova's `block_device_allocate_retries_interval` (3 s), in ms. */
+  readonly allocateRetryIntervalMs?: number;
 }
 
 /**
@@ -126,6 +131,87 @@ export class VolumeSteps {
     }
   }
 
+  private async setByUuid(server: string, uuid: string, change: (m: BlockDeviceMapping) => BlockDeviceMapping): Promise<BlockDeviceMapping> {
+    const after = await changeBlockDevices(this.store, server, (mappings) => (mappings.some((m) => m.uuid === uuid) ? mappings.map((m) => (m.uuid === uuid ? change(m) : m)) : undefined));
+    const m = after.find((x) => x.uuid === uuid);
+    if (!m) throw new Error(`server ${server}: block device ${uuid} is gone`);
+    return m;
+  }
+
+  /**
+   * A volume compute made, once Cinder has it `available` (Nova's `_await_block_device_map_created`):
+   * `creating` and `downloading` are looked at again until the retries are spent, any other
+   * status fails at once (Nova's `VolumeNotCreated`, its text).
+   */
+  private async awaitAvailable(token: string, volumeId: string): Promise<void> {
+    const retries = Math.max(1, this.options.allocateRetries ?? 60);
+    const interval = this.options.allocateRetryIntervalMs ?? 3000;
+    const start = this.store.clock.monotonic();
+    let status = 'unknown';
+    let attempt = 1;
+    for (; attempt <= retries; attempt++) {
+      status = (await this.volumes.get(token, volumeId))?.status ?? 'deleted';
+      if (status === 'available') return;
+      if (status !== 'creating' && status !== 'downloading') break;
+      if (attempt < retries) await this.store.clock.sleep(interval);
+    }
+    const seconds = Math.floor((this.store.clock.monotonic() - start) / 1000);
+    throw new Error(`Volume ${volumeId} did not finish being created even after we waited ${seconds} seconds or ${Math.min(attempt, retries)} attempts. And its status is ${status}.`);
+  }
+
+  /**
+   * A new server's volumes before its guest is defined (Nova's `_prep_block_device` with the
+   * `DriverVol{Image,Snapshot,Blank}BlockDevice` and `DriverVolumeBlockDevice` attach): a volume
+   * compute makes is created in Cinder with the user's token (from the image or the snapshot,
+   * or empty), awaited until `available` and reserved for the server; then each mapping's
+   * attachment gets this host's connector and is completed (the volume `in-use`). Returns the
+   * disks for the domain, the root volume (`vda`) first. Each step is recorded in the mapping,
+   * so a build run again goes on from where it stopped and never makes a volume twice.
+   */
+  async prepareBoot(token: string, server: ServerRecord): Promise<DiskSpec[]> {
+    const disks: DiskSpec[] = [];
+    const mappings = [...(await blockDevicesOf(this.store, server.uuid))].sort((a, b) => (a.boot_index === 0 ? -1 : b.boot_index === 0 ? 1 : 0));
+    for (let m of mappings) {
+      if (m.volume_id === '' && m.source !== undefined) {
+        const src = m.source;
+        const made = await this.volumes.create(token, { size: src.volume_size, name: '', ...(src.type === 'image' ? { imageRef: src.id as string } : {}), ...(src.type === 'snapshot' ? { snapshot_id: src.id as string } : {}) });
+        m = await this.setByUuid(server.uuid, m.uuid, (x) => ({ ...x, volume_id: made.id }));
+        this.logger.info('volume created for the server', { server: server.uuid, volume: made.id, source: src.type });
+      }
+      if (m.attachment_id === null) {
+        await this.awaitAvailable(token, m.volume_id);
+        const attachment = await this.volumes.attachmentCreate(token, m.volume_id, server.uuid);
+        m = await this.setByUuid(server.uuid, m.uuid, (x) => ({ ...x, attachment_id: attachment.id }));
+      }
+      if (!m.attached || m.connection === undefined) {
+        const connection = await this.connect(token, m);
+        await this.volumes.attachmentComplete(token, m.attachment_id as string);
+        m = await this.setByUuid(server.uuid, m.uuid, (x) => ({ ...x, connection, attached: true }));
+      }
+      disks.push({ ...(m.connection as NonNullable<BlockDeviceMapping['connection']>), targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
+    }
+    return disks;
+  }
+
+  /** The root volume's disk for a domain defined again (rebuild, resize, a move's target once connected there). */
+  async rootDisk(server: string): Promise<DiskSpec | undefined> {
+    const m = rootVolume(await blockDevicesOf(this.store, server));
+    return m?.connection === undefined ? undefined : { ...m.connection, targetDev: 'vda', serial: m.volume_id };
+  }
+
+  /**
+   * A volume-backed server's root volume connected on this host before its domain is defined
+   * here (a move's target, a revert's source): its attachment given this host's connector and
+   * completed. The other volumes follow the domain (`connectHere`).
+   */
+  async connectRootHere(token: string, server: ServerRecord): Promise<void> {
+    const m = rootVolume(await blockDevicesOf(this.store, server.uuid));
+    if (m === undefined || m.attachment_id === null) return;
+    const connection = await this.connect(token, m);
+    await this.setByUuid(server.uuid, m.uuid, (x) => ({ ...x, connection }));
+    await this.volumes.attachmentComplete(token, m.attachment_id);
+  }
+
   /** A server's volumes at its delete, its domain already gone (release-volumes.ts). */
   release(token: string, server: ServerRecord): Promise<void> {
     return releaseVolumes(this.store, this.volumes, token, server.uuid, this.logger);
@@ -140,7 +226,8 @@ export class VolumeSteps {
    */
   async connectHere(token: string, server: ServerRecord): Promise<void> {
     for (const m of await blockDevicesOf(this.store, server.uuid)) {
-      if (m.attachment_id === null || !m.attached) continue;
+      // The root volume is in the domain's definition already (connectRootHere).
+      if (m.attachment_id === null || !m.attached || m.boot_index === 0) continue;
       const connection = await this.connect(token, m);
       await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
       await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, connection }));
@@ -152,7 +239,7 @@ export class VolumeSteps {
   /** Puts the attached volumes back into a domain defined again (rebuild, resize), which the new XML left out. */
   async reattach(server: ServerRecord): Promise<void> {
     for (const m of await blockDevicesOf(this.store, server.uuid)) {
-      if (m.connection === undefined) continue;
+      if (m.connection === undefined || m.boot_index === 0) continue;
       await this.hypervisor.attachDisk(server.instance_name, { ...m.connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
     }
   }

@@ -9,6 +9,7 @@ import { type ComputeRequest, type ComputeResponse, contextOf, ok } from '../req
 import type { ServerRecord, VmState } from '../server-record.ts';
 import { hostStatusShown } from '../host-status.ts';
 import { serverDetail } from '../server-view.ts';
+import { rootVolume, volumesOf } from '../block-device-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { bodyMember, fieldError, isObject, nameParam, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
@@ -44,8 +45,11 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   const image = await images.get(token, imageRef);
   if (!image) throw badRequest('Cannot find image for rebuild');
   if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
+  const root = rootVolume(await volumesOf(store, s));
+  // Nova before 2.93 (no reimage of the boot volume): a volume-backed server is rebuilt only with the image in its root volume.
+  if (root !== undefined && root.image_id !== imageRef) throw badRequest(`Image ${imageRef} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`);
   if (s.flavor.ram < (image.min_ram ?? 0)) throw badRequest("Flavor's memory is too small for requested image.");
-  if (s.flavor.disk > 0 && s.flavor.disk < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${s.flavor.disk * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
+  if (root === undefined && s.flavor.disk > 0 && s.flavor.disk < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${s.flavor.disk * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
   let key: KeypairRecord | null | undefined;
   if (r['key_name'] !== undefined) {
     // 2.54: null removes the key; a name is the caller's key (users own keys, projects own servers).
@@ -62,7 +66,8 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
     return {
       ...v,
       task_state: 'rebuilding',
-      image_ref: imageRef,
+      // A volume-backed server keeps no image of its own (Nova's `image: ""`).
+      image_ref: root === undefined ? imageRef : v.image_ref,
       ...(name !== undefined ? { name } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
       ...(typeof r['accessIPv4'] === 'string' ? { access_ip_v4: r['accessIPv4'] } : {}),
@@ -80,7 +85,7 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   if (updated.value.host === null) throw invalidState(s.uuid, 'rebuild', 'vm_state', s.vm_state);
   await recordAction(store, c, s.uuid, 'rebuild', req.requestId);
   await enqueue(store, updated.value.host, store.clock.now(), { server: s.uuid, task: 'rebuild', token, requestId: req.requestId });
-  const view = serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined });
+  const view = serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined, volumes: await volumesOf(store, updated.value) });
   const shown = atLeast(req.version, '2.75') ? view : Object.fromEntries(Object.entries(view).filter(([k]) => !EXTENDED.test(k) && (k !== 'key_name' || atLeast(req.version, '2.54'))));
   if (atLeast(req.version, '2.57')) shown['user_data'] = updated.value.user_data;
   return ok({ server: { ...shown, adminPass: password } }, 202);

@@ -69,7 +69,7 @@ export async function resize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord
   const found = await store.get<FlavorRecord>(T.flavors, flavorId);
   if (!found || !flavorVisible(found, c.projectId, c.isAdmin) || (found.disabled && found.flavorid !== s.flavor.flavorid)) throw badRequest(`Flavor ${flavorId} could not be found.`);
   if (found.flavorid === s.flavor.flavorid) throw badRequest('When resizing, instances must change flavor!');
-  if (found.root_gb === 0 && s.flavor.disk !== 0) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
+  if (found.root_gb === 0 && s.flavor.disk !== 0 && !s.volume_backed) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
   const newFlavor = serverFlavor(found);
   // Nova's _check_quota_for_upsize: only what grows counts.
   const limits = await quotaLimits(store, s.project_id);

@@ -33,6 +33,8 @@ import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { nextLink } from './next-link.ts';
+import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
+import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve } from './block-device-mappings.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -123,11 +125,18 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const name = nameParam('name', s['name']);
     const flavorRef = String(s['flavorRef']).split('/').at(-1) as string;
     const imageRef = s['imageRef'] === undefined || s['imageRef'] === '' ? '' : String(s['imageRef']).split('/').at(-1) as string;
-    if (imageRef === '') throw badRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
-    if (s['block_device_mapping_v2'] !== undefined) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const requested = s['block_device_mapping_v2'] === undefined ? [] : parseMappings(req, s['block_device_mapping_v2'], imageRef !== '');
+    if (imageRef === '' && requested.length === 0) throw invalidBootSequence();
     const minCount = s['min_count'] === undefined ? 1 : integerParam('min_count', s['min_count'], 1);
     const maxCount = s['max_count'] === undefined ? minCount : integerParam('max_count', s['max_count'], 1);
     if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
+    if (requested.length > 0) checkSequence(requested, maxCount);
+    const rootMapping = requested.find((m) => m.bootIndex === 0);
+    // Booted from a volume (Nova's is_volume_backed): the root disk is a Cinder volume, not the image's copy on the host.
+    const volumeBacked = rootMapping?.destinationType === 'volume';
+    const wantsVolumes = requested.some((m) => m.destinationType === 'volume');
+    if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const volumes = wantsVolumes ? d.volumes : undefined;
     const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
@@ -146,12 +155,23 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const flavor = await store.get<FlavorRecord>(T.flavors, flavorRef);
     if (!flavor || !flavorVisible(flavor, c.projectId, c.isAdmin)) throw badRequest(`Flavor ${flavorRef} could not be found.`);
     if (flavor.disabled) throw badRequest(`Flavor ${flavorRef} could not be found.`);
-    const image = await d.images.get(token(req), imageRef);
-    if (!image) throw badRequest('Can not find requested image');
-    if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
-    if (flavor.memory_mb < (image.min_ram ?? 0)) throw badRequest("Flavor's memory is too small for requested image.");
-    if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
-    if (flavor.root_gb > 0 && image.size !== null && image.size > flavor.root_gb * 1024 ** 3) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${image.size} bytes.`);
+    let meta: BootMeta;
+    if (imageRef !== '') {
+      const image = await d.images.get(token(req), imageRef);
+      if (!image) throw badRequest('Can not find requested image');
+      if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
+      meta = imageBootMeta(image);
+      if (!volumeBacked) {
+        if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
+        if (flavor.root_gb > 0 && image.size !== null && image.size > flavor.root_gb * 1024 ** 3) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${image.size} bytes.`);
+      }
+    } else {
+      meta = await bootMetaOf({ images: d.images, volumes: volumes as VolumeApi }, token(req), rootMapping as RequestedMapping);
+    }
+    if (flavor.memory_mb < meta.minRam) throw badRequest("Flavor's memory is too small for requested image.");
+    const checked = volumes ? await checkMappings({ images: d.images, volumes }, token(req), requested) : [];
+    const rootChecked = checked.find((m) => m.request.bootIndex === 0);
+    if (rootChecked) checkRootSize(meta, rootChecked.size);
     let key: KeypairRecord | undefined;
     if (s['key_name'] !== undefined && s['key_name'] !== null) {
       key = await store.get<KeypairRecord>(T.keypairs, `${c.userId}/${String(s['key_name'])}`);
@@ -199,7 +219,24 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const builds: BuildRequest[] = [];
     const servers: ServerRecord[] = [];
     const uuids = Array.from({ length: count }, () => randomUUID());
-    if (group) await joinGroup(store, group.uuid, uuids, limits.server_group_members);
+    // Existing volumes are reserved for the one server they can go to (checkSequence refuses them with more).
+    const attachments = new Map<string, string>();
+    const unreserve = async () => {
+      for (const a of attachments.values()) await volumes?.attachmentDelete(token(req), a).catch((err) => d.logger.warn('attachment delete failed', { err }));
+    };
+    for (const m of checked) {
+      if (m.volume === undefined) continue;
+      try {
+        attachments.set(m.volume.id, await reserve(volumes as VolumeApi, token(req), m.volume.id, uuids[0] as string));
+      } catch (err) {
+        await unreserve();
+        throw err;
+      }
+    }
+    if (group) await joinGroup(store, group.uuid, uuids, limits.server_group_members).catch(async (err) => {
+      await unreserve();
+      throw err;
+    });
     for (let i = 0; i < count; i++) {
       const uuid = uuids[i] as string;
       const displayName = count > 1 ? `${name}-${i + 1}` : name;
@@ -210,6 +247,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         project_id: c.projectId,
         user_id: c.userId,
         image_ref: imageRef,
+        ...(volumeBacked ? { volume_backed: true } : {}),
+        ...(checked.length > 0 ? { volume_mappings: true } : {}),
         flavor: { flavorid: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, extra_specs: flavor.extra_specs },
         key_name: key?.name ?? null,
         key_data: key?.public_key ?? null,
@@ -245,11 +284,12 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         token: token(req),
         requestId,
         claim: { instanceUuid: uuid, resources: claimResources },
-        imageProperties: Object.fromEntries(Object.entries(image).filter(([k, v]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof v === 'string')) as Record<string, string>,
+        imageProperties: meta.properties,
         ...(zone !== undefined ? { availabilityZone: zone } : {}),
         ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };
+      if (checked.length > 0) await store.records.put(T.blockDevices, uuid, { server: uuid, mappings: bootMappings(checked, attachments, record.flavor, created, meta.imageId) });
       // The build request first: a server record without one and without a host is never left.
       await store.records.put(T.buildRequests, uuid, build);
       await indexServer(store, record);
@@ -349,7 +389,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       page = servers.slice(0, limit);
     }
     const statuses = detail && atLeast(req.version, '2.16') ? await hostStatuses(store, c, page) : undefined;
-    const out: JsonObject = { servers: page.map((s) => (detail ? serverDetail(req, s, c.isAdmin, { hostStatus: statuses?.get(s.uuid) }) : serverBasic(req, s))) };
+    const volumes = detail ? await Promise.all(page.map((s) => volumesOf(store, s))) : [];
+    const out: JsonObject = { servers: page.map((s, i) => (detail ? serverDetail(req, s, c.isAdmin, { hostStatus: statuses?.get(s.uuid), volumes: volumes[i] }) : serverBasic(req, s))) };
     if (page.length > 0 && page.length === limit) {
       out['servers_links'] = [nextLink(req, detail ? 'servers/detail' : 'servers', (page.at(-1) as ServerRecord).uuid)];
     }
@@ -367,7 +408,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       handler: async (req) => {
         const s = await visibleServer(store, req, req.params['server_id'] as string);
         const c = contextOf(req);
-        return ok({ server: serverDetail(req, s, c.isAdmin, { groups: true, hostStatus: await hostStatusShown(store, req, s) }) });
+        return ok({ server: serverDetail(req, s, c.isAdmin, { groups: true, hostStatus: await hostStatusShown(store, req, s), volumes: await volumesOf(store, s) }) });
       },
     },
     {
@@ -388,7 +429,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => ({ ...cur.value, ...changes, updated_at: store.isoSeconds() }));
         if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
         // 2.75: PUT answers with the same view as GET, host_status included.
-        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined }) });
+        return ok({ server: serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined, volumes: await volumesOf(store, updated.value) }) });
       },
     },
     {
@@ -404,6 +445,32 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       },
     },
   ];
+}
+
+/**
+ * The new server's block-devices record: the root volume `/dev/vda` (boot index 0), the others
+ * the next free virtio names, as Nova's libvirt driver names them; an existing volume with its
+ * reservation, one compute makes (image, snapshot, blank) with its source, made at the build.
+ */
+function bootMappings(checked: readonly CheckedMapping[], attachments: ReadonlyMap<string, string>, flavor: ServerRecord['flavor'], created: string, imageId: string | undefined): BlockDeviceMapping[] {
+  const out: BlockDeviceMapping[] = [];
+  const ordered = [...checked].sort((a, b) => (a.request.bootIndex === 0 ? -1 : b.request.bootIndex === 0 ? 1 : 0));
+  for (const m of ordered) {
+    const root = m.request.bootIndex === 0;
+    out.push({
+      uuid: randomUUID(),
+      volume_id: m.volume?.id ?? '',
+      ...(root ? { boot_index: 0, ...(imageId !== undefined ? { image_id: imageId } : {}) } : {}),
+      ...(m.source ? { source: m.source } : {}),
+      device_name: root ? '/dev/vda' : nextDeviceName(flavor, out),
+      tag: m.request.tag,
+      delete_on_termination: m.request.deleteOnTermination,
+      attachment_id: m.volume ? (attachments.get(m.volume.id) ?? null) : null,
+      attached: false,
+      created_at: created,
+    });
+  }
+  return out;
 }
 
 /** The `group` scheduler hint: a server group's UUID (Nova's schema also takes a list of them; the first is used). */
@@ -446,6 +513,8 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   const { store } = d;
   if (s.host === null) {
     await store.records.delete(T.buildRequests, s.uuid);
+    // A boot from volume that was never placed still holds its volumes' reservations.
+    if (d.volumes && (s.volume_mappings || s.volume_backed)) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);

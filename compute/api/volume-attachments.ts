@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { updateRecord } from '../../client/record-update.ts';
 import type { Logger } from '../../common/logger.ts';
 import { atLeast } from '../api-version.ts';
 import { type BlockDeviceMapping, blockDevicesOf, changeBlockDevices, nextDeviceName } from '../block-device-record.ts';
@@ -183,6 +184,8 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
       return [...mappings, { ...mapping, device_name: device }];
     });
     if (taken) throw badRequest(`Invalid volume: volume ${volumeId} already attached`);
+    // Show and list read the mappings of servers marked so (`volume_mappings`); once marked, always.
+    if (!s.volume_mappings) await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.volume_mappings ? undefined : { ...cur.value, volume_mappings: true }));
     const drop = () => changeBlockDevices(store, s.uuid, (mappings) => mappings.filter((m) => m.uuid !== mapping.uuid));
     let attachmentId: string;
     const host = s.host;
@@ -221,6 +224,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     await cinderVolume(req, volumeId); // Nova looks the volume up first: 404 for one Cinder does not know
     const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
     if (!m) throw notAttached(s.uuid, volumeId);
+    if (m.boot_index === 0) throw badRequest('Cannot detach a root device volume');
     // check_instance_host(check_is_up=True): the host must be there to take the disk out.
     const host = s.host === null ? undefined : await store.get<ComputeHostRecord>(T.hosts, s.host);
     if (s.host === null || !host || !isServiceUp(host, store.clock.now())) throw new NovaError(409, 'Service is unavailable at this time.');

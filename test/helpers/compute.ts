@@ -44,7 +44,7 @@ export interface TestCompute {
 /** The tempauth owner of compute's system account, for `startCluster({ users })`. */
 export const COMPUTE_ACCOUNT_USERS = { 'user_.compute_compute': 'compute-key .admin' };
 
-export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; volumes?: (identity: TestIdentity) => Promise<VolumeApi>; crossAzAttach?: boolean; allowResizeToSameHost?: boolean } = {}): Promise<TestCompute> {
+export async function startCompute(options: { records?: RecordStore; clock?: Clock; cluster?: TestCluster; volumes?: (identity: TestIdentity, images: FakeImageApi) => Promise<VolumeApi>; crossAzAttach?: boolean; allowResizeToSameHost?: boolean } = {}): Promise<TestCompute> {
   const clock = options.clock ?? systemClock;
   const logger = createLogger({ level: 'error', sink: () => {} });
   const identity = await startIdentity({ clock });
@@ -55,7 +55,7 @@ export async function startCompute(options: { records?: RecordStore; clock?: Clo
   const images = new FakeImageApi();
   const networks = new FakeNetworkApi();
   networks.adminTokens.add(COMPUTE_SERVICE_TOKEN);
-  const volumes = options.volumes ? await options.volumes(identity) : undefined;
+  const volumes = options.volumes ? await options.volumes(identity, images) : undefined;
   const service = new ComputeService({ publicUrl: '', imageUrl: 'http://glance.example:9292', allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}) }, { records, images, networks, ...(volumes ? { volumes } : {}), keys: new FernetKeyRepository(identity.keyRepository, clock), revocations: new RevocationList(), clock, logger });
   const server = await listen(service.server.handle, { host: '127.0.0.1', port: 0, logger });
   return {
@@ -101,7 +101,7 @@ export async function makeAgent(c: TestCompute, host = 'node1', resources = { vc
   // A guest that keeps a disk is given up on after two short attempts (Nova's 8 of 20 s).
   const hypervisor = new MemoryHypervisor({ clock: systemClock, shutdownPollMs: 10, detachAttempts: 2, detachTimeoutMs: 50, resources: { hostname: host, ...resources, hypervisorType: 'fake' } });
   const agent = new ComputeAgent(
-    { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, ...options },
+    { host, availabilityZone, hostIp: '127.0.0.1', stateDir: dir.path, virtType: 'qemu', heartbeatMs: 10_000, pollMs: 50, concurrency: 4, stopTimeoutMs: 1000, blockDeviceAllocateRetryIntervalMs: 20, ...options },
     { store: c.service.store, hosts: c.service.hosts, hypervisor, images: c.images, networks: c.networks, ...(c.volumes ? { volumes: c.volumes } : {}), service: { token: async () => COMPUTE_SERVICE_TOKEN }, disks: c.disks, logger: createLogger({ level: 'error', sink: () => {} }) },
   );
   return { agent, hypervisor, stateDir: dir.path, remove: () => dir.remove() };

@@ -113,6 +113,9 @@ test('server add volume: 200 with the device Nova picks, then the host connects 
   const v289 = (await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo, version: '2.89' })).json.volumeAttachment;
   assert.equal(Object.keys(v289).sort(), ['attachment_id', 'bdm_uuid', 'delete_on_termination', 'device', 'serverId', 'tag', 'volumeId']);
   assert.is(v289.attachment_id, shown.attachments[0].attachment_id);
+  // server show lists it (Nova's os-extended-volumes:volumes_attached).
+  const server = (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.demo, version: '2.3' })).json.server;
+  assert.equal(server['os-extended-volumes:volumes_attached'], [{ id: vol, delete_on_termination: false }]);
 }));
 
 test('server remove volume: 202, the volume detaching, then the disk leaves the domain and the volume is available', withSetup({}, async (t) => {

@@ -1,0 +1,279 @@
+import { readFile } from 'node:fs/promises';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
+import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
+import { CinderVolumeApi } from '../../../../compute/volume-api.ts';
+import { FileVolumeDriver } from '../../../../compute/volume/driver/file.ts';
+import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+import { makeTempDir } from '../../../helpers/tmpdir.ts';
+import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.ts';
+
+/**
+ * Boot from volume (Nova's `block_device_mapping_v2`) over the real volume API (its volume
+ * files in a temp dir, Glance the compute tests' fake) through the compute agent and the
+ * memory hypervisor: what `openstack server create --volume`, `--boot-from-volume`,
+ * `--block-device`, `server show`, `server delete` and `volume show` see.
+ */
+const IMAGE_BYTES = Buffer.from('a bootable disk image, raw\n');
+
+async function setup() {
+  const dir = await makeTempDir('boot-from-volume-');
+  const http = new UndiciBackendClient();
+  let v: TestVolumeApi | undefined;
+  const driver = new FileVolumeDriver({ dir: dir.path });
+  const c = await startCompute({
+    volumes: async (identity, images) => {
+      v = await startVolumeApi({ keys: identity.keyRepository, driver, images });
+      return new CinderVolumeApi(`http://127.0.0.1:${v.port}`, http);
+    },
+  });
+  const volumeApi = v as unknown as TestVolumeApi;
+  const admin = await c.identity.token();
+  const demo = await c.identity.token({ user: 'demo' });
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.small', id: '2', ram: 1024, vcpus: 1, disk: 0 } } });
+  const imageId = c.images.add({ data: IMAGE_BYTES }).id;
+  const netId = c.networks.addNetwork('private').id;
+  const a = await makeAgent(c, 'node1');
+  await a.agent.register();
+  const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
+  const volume = async (body: Record<string, unknown> = {}): Promise<string> => {
+    const res = await volumeApi.request('POST', '/v3/volumes', demo, { volume: { size: 1, ...body } });
+    assert.is(res.status, 202, JSON.stringify(res.json));
+    await volumeApi.worker.idle();
+    return res.json.volume.id as string;
+  };
+  const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
+  /** POST /servers as python-novaclient sends it for openstackclient 6 (`imageRef: ''` without an image). */
+  const create = (server: Record<string, unknown>, version = '2.1') => c.request('POST', '/v2.1/servers', { token: demo, version, body: { server: { name: 'bfv', imageRef: '', flavorRef: '1', networks: [{ uuid: netId }], ...server } } });
+  const show = async (id: string, version = '2.3') => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version })).json.server;
+  const definition = async (id: string, hv = a.hypervisor) => describeDomain(await hv.domainXml(`instance-${id}`, { inactive: true }));
+  const addHost = async (host: string) => {
+    const other = await makeAgent(c, host);
+    await other.agent.register();
+    others.push(other);
+    return other;
+  };
+  return {
+    c, v: volumeApi, driver, a, admin, demo, imageId, netId, volume, showVolume, create, show, definition, addHost,
+    async close() {
+      for (const other of others) await other.remove();
+      await a.remove();
+      await c.close();
+      await volumeApi.close();
+      await http.close();
+      await dir.remove();
+    },
+  };
+}
+
+function withSetup(body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const t = await setup();
+    try {
+      await body(t);
+    } finally {
+      await t.close();
+    }
+  };
+}
+
+test('server create --volume: the bootable volume is reserved, then the root disk of the guest and in-use; show says image "" and lists it; delete leaves it available', withSetup(async (t) => {
+  const vol = await t.volume({ imageRef: t.imageId });
+  assert.is((await t.showVolume(vol)).json.volume.bootable, 'true');
+  const res = await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }] });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  assert.is((await t.showVolume(vol)).json.volume.status, 'reserved', 'reserved by the API, as Nova does');
+  await t.a.agent.drain();
+  const s = await t.show(id);
+  assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+  assert.is(s.image, '');
+  assert.equal(s['os-extended-volumes:volumes_attached'], [{ id: vol, delete_on_termination: false }]);
+  assert.equal((await t.show(id, '2.1'))['os-extended-volumes:volumes_attached'], [{ id: vol }], 'delete_on_termination from 2.3');
+  const shown = (await t.showVolume(vol)).json.volume;
+  assert.is(shown.status, 'in-use');
+  assert.equal(shown.attachments.map((x: { server_id: string; device: string; host_name: string }) => [x.server_id, x.device, x.host_name]), [[id, '/dev/vda', 'node1']]);
+  const disks = (await t.definition(id)).disks;
+  assert.equal(disks, [{ path: t.driver.localPath?.(vol), format: 'raw', device: 'disk' }], 'the volume is the only disk: no copy of the image on the host');
+  // The list's detail shows it too; the attachments API lists the root volume.
+  const listed = (await t.c.request('GET', '/v2.1/servers/detail', { token: t.demo, version: '2.3' })).json.servers.find((x: { id: string }) => x.id === id);
+  assert.equal(listed['os-extended-volumes:volumes_attached'], [{ id: vol, delete_on_termination: false }]);
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json, { volumeAttachments: [{ id: vol, volumeId: vol, serverId: id, device: '/dev/vda' }] });
+  // Nova keeps the root volume: no detach of it.
+  const detach = await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${vol}`, { token: t.demo });
+  assert.equal([detach.status, detach.json], [400, { badRequest: { code: 400, message: 'Cannot detach a root device volume' } }]);
+
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  const after = (await t.showVolume(vol)).json.volume;
+  assert.equal([after.status, after.attachments], ['available', []], 'delete_on_termination false: the volume stays');
+  assert.is((await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.demo })).status, 404);
+}));
+
+test('server create --image --boot-from-volume: compute makes the volume from the image (bytes and all), boots from it, and deletes it with the server when delete_on_termination', withSetup(async (t) => {
+  for (const dot of [true, false]) {
+    const res = await t.create({ block_device_mapping_v2: [{ uuid: t.imageId, boot_index: '0', source_type: 'image', destination_type: 'volume', volume_size: 1, ...(dot ? { delete_on_termination: true } : {}) }] });
+    assert.is(res.status, 202, JSON.stringify(res.json));
+    const id = res.json.server.id as string;
+    assert.equal((await t.show(id))['os-extended-volumes:volumes_attached'], [], 'no volume until the host makes it');
+    await t.a.agent.drain();
+    const s = await t.show(id);
+    assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+    assert.is(s.image, '');
+    const attached = s['os-extended-volumes:volumes_attached'];
+    assert.is(attached.length, 1);
+    assert.is(attached[0].delete_on_termination, dot);
+    const vol = attached[0].id as string;
+    const shown = (await t.showVolume(vol)).json.volume;
+    assert.equal([shown.status, shown.bootable, shown.size, shown.volume_image_metadata.image_id], ['in-use', 'true', 1, t.imageId]);
+    assert.equal(shown.attachments.map((x: { server_id: string; device: string }) => [x.server_id, x.device]), [[id, '/dev/vda']]);
+    const root = (await t.definition(id)).disks[0];
+    assert.is(root?.path, t.driver.localPath?.(vol));
+    const bytes = await readFile(root?.path as string);
+    assert.ok(bytes.subarray(0, IMAGE_BYTES.length).equals(IMAGE_BYTES), "the volume holds the image's bytes");
+
+    assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+    await t.a.agent.drain();
+    await t.v.worker.idle();
+    const after = await t.showVolume(vol);
+    if (dot) assert.is(after.status, 404, 'deleted with the server');
+    else assert.equal([after.json.volume.status, after.json.volume.attachments], ['available', []]);
+  }
+}));
+
+test('--block-device at create: a data volume (boot_index -1) next to the image boot is /dev/vdb in the domain and in-use; a blank one compute makes is /dev/vdc', withSetup(async (t) => {
+  const data = await t.volume();
+  const res = await t.create({
+    imageRef: t.imageId,
+    block_device_mapping_v2: [
+      { uuid: t.imageId, boot_index: 0, source_type: 'image', destination_type: 'local', delete_on_termination: true },
+      { uuid: data, boot_index: -1, source_type: 'volume', destination_type: 'volume' },
+      { boot_index: null, source_type: 'blank', destination_type: 'volume', volume_size: 1, delete_on_termination: 'true' },
+    ],
+  });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  await t.a.agent.drain();
+  const s = await t.show(id);
+  assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+  assert.is(s.image.id, t.imageId, 'an image boot keeps its image');
+  const attached = s['os-extended-volumes:volumes_attached'] as { id: string; delete_on_termination: boolean }[];
+  assert.equal(attached.map((x) => x.delete_on_termination), [false, true]);
+  const blank = attached[1]?.id as string;
+  const disks = (await t.definition(id)).disks;
+  assert.equal(disks.map((d) => d.path).slice(1), [t.driver.localPath?.(data), t.driver.localPath?.(blank)]);
+  assert.ok(disks[0]?.path.endsWith('/disk'), 'the root disk is the image copy');
+  for (const [vol, device] of [[data, '/dev/vdb'], [blank, '/dev/vdc']] as const) {
+    const v = (await t.showVolume(vol)).json.volume;
+    assert.equal([v.status, v.attachments[0]?.device], ['in-use', device]);
+  }
+  await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo });
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  assert.is((await t.showVolume(data)).json.volume.status, 'available');
+  assert.is((await t.showVolume(blank)).status, 404);
+}));
+
+test("bad mappings are Nova's 400s and change nothing: no image and no boot device, a volume not bootable, one in use, an image to a volume without a size, an image to local without imageRef, a volume Cinder does not know, a volume for two servers", withSetup(async (t) => {
+  const blank = await t.volume();
+  const bootable = await t.volume({ imageRef: t.imageId });
+  const missing = '0b6d3fb4-7b5c-4d0e-9a54-1c1f6c0d2a11';
+  const volumeBdm = (uuid: string) => [{ uuid, boot_index: '0', source_type: 'volume', destination_type: 'volume' }];
+  const cases: [string, Record<string, unknown>, string | RegExp][] = [
+    ['no image, no mapping', {}, 'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.'],
+    ['no boot index 0', { block_device_mapping_v2: [{ uuid: bootable, boot_index: 1, source_type: 'volume', destination_type: 'volume' }] }, 'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.'],
+    ['not bootable', { block_device_mapping_v2: volumeBdm(blank) }, `Block Device ${blank} is not bootable.`],
+    ['image to volume without a size', { block_device_mapping_v2: [{ uuid: t.imageId, boot_index: 0, source_type: 'image', destination_type: 'volume' }] }, "Images with destination_type 'volume' need to have a non-zero size specified"],
+    ['image to local without imageRef', { block_device_mapping_v2: [{ uuid: t.imageId, boot_index: 0, source_type: 'image', destination_type: 'local' }] }, 'Block Device Mapping is Invalid: Mapping image to local is not supported.'],
+    ['no such volume', { block_device_mapping_v2: volumeBdm(missing) }, `Block Device Mapping is Invalid: failed to get volume ${missing}.`],
+    ['a volume for two servers', { block_device_mapping_v2: volumeBdm(bootable), max_count: 2 }, 'Cannot attach one or more volumes to multiple instances'],
+    ['a blank mapping with a uuid', { block_device_mapping_v2: [{ uuid: bootable, boot_index: 0, source_type: 'blank', destination_type: 'volume', volume_size: 1 }] }, 'Block Device Mapping is Invalid: Invalid device UUID.'],
+    ['a bad source type', { block_device_mapping_v2: [{ uuid: bootable, boot_index: 0, source_type: 'disk' }] }, "Invalid input for field/attribute source_type. Value: disk. 'disk' is not one of ['volume', 'image', 'snapshot', 'blank']"],
+  ];
+  for (const [what, server, message] of cases) {
+    const res = await t.create(server);
+    assert.is(res.status, 400, `${what}: ${JSON.stringify(res.json)}`);
+    if (typeof message === 'string') assert.is(res.json.badRequest.message, message, what);
+  }
+  // A volume another server holds: Cinder's refusal to reserve it, as Nova words it.
+  const first = await t.create({ block_device_mapping_v2: volumeBdm(bootable) });
+  assert.is(first.status, 202);
+  const taken = await t.create({ block_device_mapping_v2: volumeBdm(bootable) });
+  assert.is(taken.status, 400);
+  assert.match(taken.json.badRequest.message, new RegExp(`^Invalid volume: Invalid input received: Invalid volume: Volume ${bootable} status must be available or downloading to reserve, but the current status is reserved\\.`));
+  await t.a.agent.drain();
+  // Nothing else changed: one server, the blank volume still available and unattached.
+  assert.is((await t.c.request('GET', '/v2.1/servers', { token: t.demo })).json.servers.length, 1);
+  const b = (await t.showVolume(blank)).json.volume;
+  assert.equal([b.status, b.attachments], ['available', []]);
+  assert.equal((await t.showVolume(bootable)).json.volume.attachments.map((x: { server_id: string }) => x.server_id), [first.json.server.id]);
+}));
+
+test('a volume-backed server: rebuild with another image is refused (before 2.93), with its own image it keeps its volume; resize to a zero-disk flavor is allowed; a migration takes the root volume along', withSetup(async (t) => {
+  const other = t.c.images.add({ name: 'other' }).id;
+  const vol = await t.volume({ imageRef: t.imageId });
+  const id = (await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
+  await t.a.agent.drain();
+  const act = (body: unknown, token = t.demo) => t.c.request('POST', `/v2.1/servers/${id}/action`, { token, body });
+  const refused = await act({ rebuild: { imageRef: other } });
+  assert.equal([refused.status, refused.json.badRequest?.message], [400, `Image ${other} is unacceptable: Unable to rebuild with a different image for a volume-backed server.`]);
+  const same = await act({ rebuild: { imageRef: t.imageId } });
+  assert.is(same.status, 202, JSON.stringify(same.json));
+  await t.a.agent.drain();
+  let s = await t.show(id);
+  assert.equal([s.status, s.image], ['ACTIVE', ''], JSON.stringify(s.fault));
+  assert.equal((await t.definition(id)).disks.map((d) => d.path), [t.driver.localPath?.(vol)]);
+
+  // Resize to a flavor with no disk (Nova refuses that only for servers whose root disk is local), then migrate.
+  const node2 = await t.addHost('node2');
+  assert.is((await act({ resize: { flavorRef: '2' } })).status, 202);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  s = await t.show(id);
+  assert.is(s.status, 'VERIFY_RESIZE', JSON.stringify(s.fault));
+  const host = (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin })).json.server['OS-EXT-SRV-ATTR:host'];
+  const hv = host === 'node2' ? node2.hypervisor : t.a.hypervisor;
+  assert.equal((await t.definition(id, hv)).disks.map((d) => d.path), [t.driver.localPath?.(vol)], 'the root volume, on whichever host');
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments.map((x: { host_name: string; device: string }) => [x.host_name, x.device])], ['in-use', [[host, '/dev/vda']]]);
+  assert.is((await act({ confirmResize: null })).status, 204);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  assert.is((await t.show(id)).status, 'ACTIVE');
+}));
+
+test('a volume the host cannot get made (Cinder leaves it in error): the build fails in ERROR with Nova\'s fault; server delete removes the server and, with delete_on_termination, the volume', withSetup(async (t) => {
+  // Glance says 16 bytes, the data is larger than the test API's 1 "GiB" (1 MiB): Cinder's copy fails.
+  const big = t.c.images.add({ name: 'big', size: 16, data: Buffer.alloc(2 * 1024 * 1024, 1) }).id;
+  const res = await t.create({ block_device_mapping_v2: [{ uuid: big, boot_index: 0, source_type: 'image', destination_type: 'volume', volume_size: 1, delete_on_termination: true }] });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  await t.a.agent.drain();
+  const s = await t.show(id);
+  assert.is(s.status, 'ERROR');
+  assert.match(s.fault.message, new RegExp(`^Build of instance ${id} aborted: Volume [0-9a-f-]{36} did not finish being created even after we waited [0-9]+ seconds or [0-9]+ attempts\\. And its status is error\\.$`));
+  const vol = s['os-extended-volumes:volumes_attached'][0].id as string;
+  assert.equal([(await t.showVolume(vol)).json.volume.status], ['error']);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await t.v.worker.idle();
+  assert.is((await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.demo })).status, 404);
+  assert.is((await t.showVolume(vol)).status, 404, 'the volume compute made went with the server');
+}));
+
+test('a boot from volume no host can take (ERROR, never placed): its delete gives the reserved volume back', withSetup(async (t) => {
+  await t.c.request('POST', '/v2.1/flavors', { token: t.admin, body: { flavor: { name: 'huge', id: '9', ram: 16384, vcpus: 1, disk: 0 } } });
+  const vol = await t.volume({ imageRef: t.imageId });
+  const res = await t.create({ flavorRef: '9', block_device_mapping_v2: [{ uuid: vol, boot_index: 0, source_type: 'volume', destination_type: 'volume' }] });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const id = res.json.server.id as string;
+  const s = await t.show(id);
+  assert.equal([s.status, (await t.showVolume(vol)).json.volume.status], ['ERROR', 'reserved']);
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments], ['available', []]);
+}));
+
+test.run();
