@@ -10,6 +10,7 @@ import { FileVolumeDriver } from '../../compute/volume/driver/file.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { makeTempDir } from '../helpers/tmpdir.ts';
 import { changeSpots, countingReads, knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
+import type { PiecedBody } from '../../compute/volume/backup/object-store.ts';
 
 /**
  * Volume backups end to end: volume files on disk (the file driver), the backup engine, and an
@@ -29,7 +30,7 @@ let driver: FileVolumeDriver;
 class CountingStore extends SwiftBackupObjectStore {
   chunkPuts = 0;
   afterPut: ((count: number) => Promise<void>) | undefined;
-  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     await super.put(container, name, data, md5);
     if (/-\d{5}$/.test(name)) this.chunkPuts++;
     await this.afterPut?.(this.chunkPuts);

@@ -15,6 +15,7 @@ import { makeTempDir } from '../helpers/tmpdir.ts';
 import { startVolumeApi, type TestVolumeApi, UNIT } from '../helpers/volume-api.ts';
 import { volumeUsers } from '../helpers/volume-users.ts';
 import { knownData, readVolume, writeVolume } from '../helpers/volume-data.ts';
+import type { PiecedBody } from '../../compute/volume/backup/object-store.ts';
 
 /**
  * Snapshots in a real cluster (4 storage nodes, 3 replicas): the volume API over records in
@@ -31,7 +32,7 @@ let dir: Awaited<ReturnType<typeof makeTempDir>>;
 class WatchedStore extends SwiftBackupObjectStore {
   chunkPuts = 0;
   afterChunkPut: ((count: number) => Promise<void>) | undefined;
-  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     await super.put(container, name, data, md5);
     if (!/-\d{5}$/.test(name)) return;
     this.chunkPuts++;
@@ -120,7 +121,7 @@ class DyingStore extends SwiftBackupObjectStore {
   private dead = false;
   private onDeath: () => void = () => {};
   readonly died = new Promise<void>((resolve) => (this.onDeath = resolve));
-  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     if (this.dead || (/-\d{5}$/.test(name) && this.livePuts-- <= 0)) return this.die();
     try {
       return await super.put(container, name, data, md5);

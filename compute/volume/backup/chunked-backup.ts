@@ -1,4 +1,5 @@
 import type { Clock } from '../../../common/clock.ts';
+import { hasOwnChunks, releaseBuffer } from '../../../common/release-buffer.ts';
 import type { VolumeFile } from '../driver/types.ts';
 import { BackupCorrupt, InvalidBackup } from '../errors.ts';
 import type { OpenedChunk, PreparedChunk, PrepareTask } from './chunk-worker.ts';
@@ -7,7 +8,7 @@ import { type ChunkWorkers, sharedChunkWorkers } from './chunk-workers.ts';
 import { compressorFor } from './compression.ts';
 import type { BackupObjectStore } from './object-store.ts';
 import { pythonJsonDumps } from './python-json.ts';
-import { DIGEST_BYTES, decodeSha256File, encodeSha256File, type Sha256File } from './sha256-file.ts';
+import { DIGEST_BYTES, type Sha256File, Sha256FileDecoder, sha256FileBody } from './sha256-file.ts';
 
 /**
  * The backup engine: Cinder's chunked backup driver (cinder/backup/chunkeddriver.py) with its
@@ -304,7 +305,7 @@ export class ChunkedBackupEngine {
       if (failure === undefined) {
         const name = `${prefix}_sha256file`;
         written.push(name);
-        shaFile = this.store.put(container, name, encodeSha256File({ ...common, chunk_size: this.shaBlock }, sha256s));
+        shaFile = this.store.put(container, name, sha256FileBody({ ...common, chunk_size: this.shaBlock }, sha256s));
         shaFile.catch(() => undefined); // awaited below
       }
       await allSent();
@@ -479,13 +480,23 @@ export class ChunkedBackupEngine {
     return buffer.subarray(0, length);
   }
 
+  /** The backup's sha256 file, read as it arrives: only the digests are held, never its text. */
   private async readSha256File(backup: StoredBackup): Promise<Sha256File> {
     const name = `${backup.serviceMetadata}_sha256file`;
-    const bytes = await this.store.get(backup.container, name);
+    const { length, pieces } = await this.store.getStream(backup.container, name);
+    const decoder = new Sha256FileDecoder(length);
+    // Pieces nobody else holds go back as soon as they are read (socket memory: see releaseBuffer).
+    const release = hasOwnChunks(pieces);
     try {
-      return decodeSha256File(bytes);
+      for await (const piece of pieces) {
+        decoder.write(piece);
+        if (release) releaseBuffer(piece);
+      }
+      return decoder.end();
     } catch (err) {
-      throw new BackupCorrupt(name, `is not a sha256 file: ${(err as Error).message}`);
+      // The decoder's (a store's failure is a BackupStoreError, its own).
+      if (err instanceof SyntaxError) throw new BackupCorrupt(name, `is not a sha256 file: ${err.message}`);
+      throw err;
     }
   }
 

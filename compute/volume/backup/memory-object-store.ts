@@ -1,8 +1,13 @@
 import { hash } from 'node:crypto';
-import type { BackupObjectStore } from './object-store.ts';
+import { markOwnChunks } from '../../../common/release-buffer.ts';
+import type { BackupObjectStore, ObjectStream, PiecedBody } from './object-store.ts';
 import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
 
-/** The backup store's twin: containers of objects in memory; `puts` counts every object written. */
+/**
+ * The backup store's twin: containers of objects in memory; `puts` counts every object written.
+ * A stream is read in pieces of an odd size, copies of their own, so readers meet pieces that
+ * split whatever they hold.
+ */
 export class MemoryBackupObjectStore implements BackupObjectStore {
   private readonly containers = new Map<string, Map<string, Uint8Array>>();
   puts = 0;
@@ -15,12 +20,13 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
     return [...(this.containers.get(container)?.keys() ?? [])].filter((n) => n.startsWith(prefix)).sort();
   }
 
-  async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  async put(container: string, name: string, body: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     const objects = this.containers.get(container);
     if (!objects) throw new BackupStoreError(`PUT ${container}/${name}: 404`);
+    const data = body instanceof Uint8Array ? body : joined(body, `${container}/${name}`);
     // Swift's object server answers 422 to a body that is not its ETag, and stores nothing.
     if (md5 !== undefined && hash('md5', data, 'hex') !== md5) throw new BackupStoreError(`PUT ${container}/${name}: 422`);
-    objects.set(name, new Uint8Array(data)); // a copy (a Buffer's slice would be a view)
+    objects.set(name, data === body ? new Uint8Array(data) : data); // a copy (a Buffer's slice would be a view)
     this.puts++;
   }
 
@@ -28,6 +34,15 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
     const data = this.containers.get(container)?.get(name);
     if (!data) throw new BackupObjectMissing(container, name);
     return new Uint8Array(data);
+  }
+
+  async getStream(container: string, name: string): Promise<ObjectStream> {
+    const data = this.containers.get(container)?.get(name);
+    if (!data) throw new BackupObjectMissing(container, name);
+    const pieces = async function* (): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < data.length; at += STREAM_PIECE_BYTES) yield data.slice(at, at + STREAM_PIECE_BYTES);
+    };
+    return { length: data.length, pieces: markOwnChunks(pieces()) };
   }
 
   async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
@@ -46,4 +61,20 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
   tamper(container: string, name: string, data: Uint8Array): void {
     this.containers.get(container)?.set(name, data);
   }
+}
+
+/** Odd, so a stream's pieces fall anywhere in what they carry. */
+const STREAM_PIECE_BYTES = 65_521;
+
+/** A pieced body's bytes (a store holds them whole), refused when they are not its `length`. */
+function joined(body: PiecedBody, path: string): Uint8Array {
+  const data = new Uint8Array(body.length);
+  let at = 0;
+  for (const piece of body.pieces()) {
+    if (at + piece.length > data.length) throw new BackupStoreError(`PUT ${path}: more than its length, ${body.length}`);
+    data.set(piece, at);
+    at += piece.length;
+  }
+  if (at !== data.length) throw new BackupStoreError(`PUT ${path}: ${at} bytes of ${body.length}`);
+  return data;
 }

@@ -1,13 +1,16 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
+import { streamedPut } from '../../../client/streamed-put.ts';
 import { type SwiftClient, unexpected } from '../../../client/swift-client.ts';
-import { releaseBuffer } from '../../../common/release-buffer.ts';
-import type { BackupObjectStore } from './object-store.ts';
+import { markLentChunks, markOwnChunks, releaseBuffer } from '../../../common/release-buffer.ts';
+import type { BackupObjectStore, ObjectStream, PiecedBody } from './object-store.ts';
 import { BackupObjectMissing, BackupStoreError } from './store-errors.ts';
 
 /**
  * Backups in a Swift account through `client/` (Cinder's swift backup driver): the container
  * is made on first use, every object is sent with its MD5 as `ETag` so the object server
- * refuses a body that arrived changed (422), and the answer's ETag is compared again.
+ * refuses a body that arrived changed (422), and the answer's ETag is compared again. A pieced
+ * body goes up as it is made, sized (`Content-Length`), its MD5 computed as the pieces pass and
+ * compared with the answer's ETag (an object that is not it is deleted again).
  */
 export class SwiftBackupObjectStore implements BackupObjectStore {
   private readonly client: SwiftClient;
@@ -38,7 +41,9 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     return names;
   }
 
-  async put(container: string, name: string, data: Uint8Array, md5 = hash('md5', data, 'hex')): Promise<void> {
+  async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
+    if (!(data instanceof Uint8Array)) return this.putPieces(container, name, data, md5);
+    md5 ??= hash('md5', data, 'hex');
     const res = await this.client.request({ method: 'PUT', container, object: name, body: data, headers: { etag: md5, 'content-type': 'application/octet-stream' } });
     if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', `${container}/${name}`)).message);
     await res.body.dump();
@@ -46,8 +51,71 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     if (etag !== md5) throw new BackupStoreError(`PUT ${container}/${name}: the ETag ${etag} is not the MD5 sent, ${md5}`);
   }
 
+  private async putPieces(container: string, name: string, body: PiecedBody, expectedMd5: string | undefined): Promise<void> {
+    const path = `${container}/${name}`;
+    const md5 = createHash('md5');
+    // Lent pieces: streamedPut writes each as it is and asks for the next once it is sent.
+    const source = markLentChunks({
+      async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+        const tooLong = (): BackupStoreError => new BackupStoreError(`PUT ${path}: pieces of more than the ${body.length} bytes sent as its length`);
+        const pieces = body.pieces()[Symbol.iterator]();
+        let sent = 0;
+        for (let next = pieces.next(); !next.done; next = pieces.next()) {
+          let piece = next.value;
+          if (piece.length === 0) continue;
+          sent += piece.length;
+          if (sent > body.length) throw tooLong();
+          if (sent === body.length) {
+            // The last bytes go only once no more come: past them the object is stored, and a
+            // piece more could not be taken back. A copy: asking for more may refill this one.
+            piece = piece.slice();
+            for (let more = pieces.next(); !more.done; more = pieces.next()) if (more.value.length > 0) throw tooLong();
+          }
+          md5.update(piece);
+          yield piece;
+        }
+        if (sent !== body.length) throw new BackupStoreError(`PUT ${path}: pieces of ${sent} bytes, not the ${body.length} sent as its length`);
+      },
+    });
+    const headers: Record<string, string> = { 'content-length': String(body.length), 'content-type': 'application/octet-stream' };
+    if (expectedMd5 !== undefined) headers['etag'] = expectedMd5;
+    try {
+      const res = await streamedPut(this.client, { method: 'PUT', container, object: name, headers }, source, { release: false, lent: true });
+      if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', path)).message);
+      await res.body.dump();
+      const sent = md5.digest('hex');
+      const etag = (res.headers['etag'] ?? '').replace(/^"|"$/g, '');
+      if (etag !== sent) throw new BackupStoreError(`PUT ${path}: the ETag ${etag} is not the MD5 sent, ${sent}`);
+    } catch (err) {
+      // Stored but not what was sent, or by a replica or two of a PUT that failed: it must not stay.
+      await this.delete(container, name).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async get(container: string, name: string): Promise<Uint8Array> {
     return (await this.fetch(container, name)).body.bytes();
+  }
+
+  async getStream(container: string, name: string): Promise<ObjectStream> {
+    const res = await this.fetch(container, name);
+    const header = Number(res.headers['content-length']);
+    const length = Number.isSafeInteger(header) && header >= 0 ? header : undefined;
+    const path = `${container}/${name}`;
+    const pieces = async function* (): AsyncGenerator<Uint8Array> {
+      let got = 0;
+      try {
+        for await (const piece of res.body as AsyncIterable<Uint8Array>) {
+          got += piece.length;
+          yield piece;
+        }
+      } catch (err) {
+        throw new BackupStoreError(`GET ${path}: ${(err as Error).message}`, { cause: err });
+      }
+      if (length !== undefined && got !== length) throw new BackupStoreError(`GET ${path}: ${got} bytes of ${length}`);
+    };
+    // The client keeps no reference to a chunk it hands over (BackendBodyStream).
+    return { length, pieces: markOwnChunks(pieces()) };
   }
 
   async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { fernetSetup } from '../../../../../common/token/key-repository.ts';
 import { MemoryRecordStore } from '../../../../../client/memory-record-store.ts';
 import { MemoryBackupObjectStore } from '../../../../../compute/volume/backup/memory-object-store.ts';
+import type { ObjectStream, PiecedBody } from '../../../../../compute/volume/backup/object-store.ts';
 import { BACKUP_RESET_REASON } from '../../../../../compute/volume/clean-up-at-start.ts';
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
 import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, VolumeRecords, type VolumeRecord, VOLUMES } from '../../../../../compute/volume/records.ts';
@@ -69,7 +70,7 @@ class DyingStore extends MemoryBackupObjectStore {
     return this.alive(() => this.inner.listNames(container, prefix));
   }
 
-  override put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     if (this.putsLeft !== undefined && this.putsLeft-- <= 0) return this.die();
     return this.alive(() => this.inner.put(container, name, data, md5));
   }
@@ -82,6 +83,11 @@ class DyingStore extends MemoryBackupObjectStore {
   override getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
     if (this.getsLeft !== undefined && this.getsLeft-- <= 0) return this.die();
     return this.alive(() => this.inner.getInto(container, name, into));
+  }
+
+  override getStream(container: string, name: string): Promise<ObjectStream> {
+    if (this.getsLeft !== undefined && this.getsLeft-- <= 0) return this.die();
+    return this.alive(() => this.inner.getStream(container, name));
   }
 
   override delete(container: string, name: string): Promise<void> {

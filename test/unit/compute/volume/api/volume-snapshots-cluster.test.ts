@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryBackupObjectStore } from '../../../../../compute/volume/backup/memory-object-store.ts';
+import type { ObjectStream, PiecedBody } from '../../../../../compute/volume/backup/object-store.ts';
 import { BackupStoreError } from '../../../../../compute/volume/backup/store-errors.ts';
 import { FileVolumeDriver } from '../../../../../compute/volume/driver/file.ts';
 import { MemoryVolumeDriver } from '../../../../../compute/volume/driver/memory.ts';
@@ -299,7 +300,7 @@ test('a snapshot deleted while a volume is being made from it from the cluster: 
 class FailingStore extends MemoryBackupObjectStore {
   okPuts = Number.POSITIVE_INFINITY;
   gets = 0;
-  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     if (this.puts >= this.okPuts) throw new BackupStoreError(`PUT ${container}/${name}: 503`);
     await super.put(container, name, data, md5);
   }
@@ -310,6 +311,10 @@ class FailingStore extends MemoryBackupObjectStore {
   override async getInto(container: string, name: string, into: Uint8Array): Promise<Uint8Array> {
     this.gets++;
     return super.getInto(container, name, into);
+  }
+  override async getStream(container: string, name: string): Promise<ObjectStream> {
+    this.gets++;
+    return super.getStream(container, name);
   }
 }
 

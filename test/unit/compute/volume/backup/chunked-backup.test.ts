@@ -12,6 +12,7 @@ import { BackupCorrupt, InvalidBackup } from '../../../../../compute/volume/erro
 import { ManualClock } from '../../../../helpers/manual-clock.ts';
 import { rejects } from '../../../../helpers/rejects.ts';
 import { changeSpots, countingReads, knownData, readVolume, sha256, writeVolume } from '../../../../helpers/volume-data.ts';
+import type { PiecedBody } from '../../../../../compute/volume/backup/object-store.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -194,7 +195,7 @@ class ShaFirstStore extends MemoryBackupObjectStore {
       this.shaFileBegun = resolve;
     });
   }
-  override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+  override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
     const extent = /-\d{5}$/.test(name);
     if (name.endsWith('_sha256file')) {
       this.extentsDoneAtShaFile ??= this.extentsDone;
@@ -440,7 +441,7 @@ test('an incremental is refused when the volume grew or the hash block size chan
 
 test('a backup whose upload fails leaves no object behind', async () => {
   class FailingStore extends MemoryBackupObjectStore {
-    override async put(container: string, name: string, data: Uint8Array): Promise<void> {
+    override async put(container: string, name: string, data: Uint8Array | PiecedBody): Promise<void> {
       if (this.puts === 4) throw new BackupStoreError(`PUT ${name}: 503`);
       await super.put(container, name, data);
     }
@@ -457,7 +458,7 @@ test('chunk memory is not reused while an upload still sends from it (it is shar
   // Uploads that finish late, checking the body's MD5 only when they finish, as a network
   // upload reads the body after put() is called; reads into the engine's memory, as the file driver's do.
   class SlowStore extends MemoryBackupObjectStore {
-    override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+    override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
       for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
       await super.put(container, name, data, md5);
     }
@@ -487,7 +488,7 @@ test('chunk memory is not reused while an upload still sends from it (it is shar
 
 test('a sha256 file that fails to upload (sent beside the last chunks) fails the backup and leaves no object behind', async () => {
   class FailingShaStore extends MemoryBackupObjectStore {
-    override async put(container: string, name: string, data: Uint8Array, md5?: string): Promise<void> {
+    override async put(container: string, name: string, data: Uint8Array | PiecedBody, md5?: string): Promise<void> {
       if (name.endsWith('_sha256file')) throw new BackupStoreError(`PUT ${name}: 503`);
       for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve)); // chunks still in flight
       await super.put(container, name, data, md5);

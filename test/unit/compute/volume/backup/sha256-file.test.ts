@@ -3,12 +3,36 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pythonJsonDumps } from '../../../../../compute/volume/backup/python-json.ts';
-import { DIGEST_BYTES, decodeSha256File, encodeSha256File, sameDigest } from '../../../../../compute/volume/backup/sha256-file.ts';
+import { DIGEST_BYTES, decodeSha256File, encodeSha256File, type Sha256File, Sha256FileDecoder, sameDigest, sha256FileBody } from '../../../../../compute/volume/backup/sha256-file.ts';
 
 const FIELDS = { backup_description: null, backup_id: 'b1', backup_name: 'caf\u00e9 "quoted" \\ \u{1F600}', chunk_size: 32768, created_at: '2026-12-06 10:06:22+00:00', version: '1.0.0', volume_id: 'v1' };
 
 function digestsOf(...blocks: string[]): Uint8Array {
   return Buffer.concat(blocks.map((b) => createHash('sha256').update(b).digest()));
+}
+
+/** The file read from `pieces` as they would arrive, or the SyntaxError's message. */
+function readPieces(pieces: readonly Uint8Array[], expectedBytes?: number): Sha256File | string {
+  const decoder = new Sha256FileDecoder(expectedBytes);
+  try {
+    for (const piece of pieces) decoder.write(piece);
+    return decoder.end();
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return err.message;
+  }
+}
+
+/** `text` split at every byte boundary, then at every pair of boundaries, then in pieces of every size up to 9. */
+function* splits(text: Uint8Array): Generator<Uint8Array[]> {
+  for (let i = 0; i <= text.length; i++) yield [text.subarray(0, i), text.subarray(i)];
+  for (let i = 0; i <= text.length; i += 3) for (let j = i; j <= text.length; j++) yield [text.subarray(0, i), text.subarray(i, j), text.subarray(j)];
+  for (let size = 1; size <= 9; size++) yield Array.from({ length: Math.ceil(text.length / size) }, (_, k) => text.subarray(k * size, (k + 1) * size));
+}
+
+function same(a: Sha256File | string, b: Sha256File | string): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.chunkSize === b.chunkSize && Buffer.from(a.digests).equals(Buffer.from(b.digests));
 }
 
 function hexes(digests: Uint8Array): string[] {
@@ -59,6 +83,63 @@ test('refuses what is not a sha256 file: bad JSON, cut short, a digest not 64 he
     '[]',
   ]) {
     assert.throws(() => decodeSha256File(Buffer.from(bad, 'latin1')), SyntaxError, JSON.stringify(bad.slice(0, 60)));
+  }
+});
+
+test("the file's pieces, of any size, join to the file; its length is known before any is made, and they are one buffer filled again", () => {
+  const digests = digestsOf(...Array.from({ length: 300 }, (_, i) => `block ${i}`));
+  const whole = Buffer.from(encodeSha256File(FIELDS, digests));
+  for (const size of [72, 73, 100, 4096, 1024 * 1024]) {
+    const body = sha256FileBody(FIELDS, [digests.subarray(0, 64 * DIGEST_BYTES), digests.subarray(64 * DIGEST_BYTES)], size);
+    assert.is(body.length, whole.length);
+    const pieces: Buffer[] = [];
+    const memory = new Set<ArrayBufferLike>();
+    for (const piece of body.pieces()) {
+      assert.ok(piece.length > 0 && piece.length <= size, `a piece of ${piece.length} bytes`);
+      pieces.push(Buffer.from(piece));
+      memory.add(piece.buffer);
+    }
+    assert.ok(Buffer.concat(pieces).equals(whole), `pieces of ${size}`);
+    assert.is(memory.size, 1);
+    // A second pass is the same again.
+    assert.ok(Buffer.concat([...body.pieces()].map((p) => Buffer.from(p))).length === whole.length);
+  }
+});
+
+test('a file read in pieces split anywhere reads as the whole (ours, compact, nested values, upper-case hex, no digests)', () => {
+  const digests = digestsOf('x', 'y', 'z');
+  const compact = JSON.stringify({ sha256s: hexes(digests).map((h) => h.toUpperCase()), chunk_size: 65536, 'k\u00e9y': 'caf\u00e9', nested: { a: [1, '}]",\\'], b: null }, n: -1.5e3, t: true });
+  for (const text of [Buffer.from(encodeSha256File(FIELDS, digests)), Buffer.from(` \n${compact}\n`), Buffer.from('{"sha256s": [], "chunk_size": 4096}'), Buffer.from('{"chunk_size":4096,"sha256s":[]}')]) {
+    const whole = decodeSha256File(text);
+    let count = 0;
+    for (const pieces of splits(text)) {
+      for (const hint of [text.length, undefined]) {
+        const got = readPieces(pieces, hint);
+        if (!same(got, whole)) assert.unreachable(`${JSON.stringify(pieces.map((p) => Buffer.from(p).toString()))}: ${typeof got === 'string' ? got : 'other digests'}`);
+      }
+      count++;
+    }
+    assert.ok(count > text.length);
+  }
+});
+
+test('a bad file read in pieces split anywhere fails as the whole does, at the same byte', () => {
+  const good = Buffer.from(encodeSha256File(FIELDS, digestsOf('x', 'y'))).toString('latin1');
+  const hex = hexes(digestsOf('x'))[0] as string;
+  for (const bad of ['', '  ', 'not json', good.slice(0, -1), good.slice(0, good.indexOf(hex) + 20), `${good} {}`, '{"chunk_size": 32768}', `{"sha256s": ["${hex.slice(1)}"]}`, `{"sha256s": ["${hex}0"]}`, `{"sha256s": ["${hex}" "${hex}"]}`, `{"sha256s": ["${hex}"], "chunk_size": }`, `{"sha256s": ["${hex}"], "chunk_size": 1 2}`, `{"sha256s": ["${hex}"], "chunk_size": "12`, `{"sha256s": ["${hex}"], "x": {"a": [1`, `{"sha256s": ["${hex}"], "chunk_size": 12`, '{"sha256s": [], "k', '[]']) {
+    const text = Buffer.from(bad, 'latin1');
+    let whole = '';
+    try {
+      decodeSha256File(text);
+    } catch (err) {
+      assert.instance(err, SyntaxError);
+      whole = (err as Error).message;
+    }
+    assert.ok(whole !== '', JSON.stringify(bad.slice(0, 60)));
+    for (const pieces of splits(text)) {
+      const got = readPieces(pieces);
+      if (got !== whole) assert.unreachable(`${JSON.stringify(bad.slice(0, 60))} in ${pieces.map((p) => p.length).join('+')}: ${typeof got === 'string' ? got : 'read'}, not ${whole}`);
+    }
   }
 });
 
