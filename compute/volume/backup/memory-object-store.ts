@@ -40,7 +40,7 @@ export class MemoryBackupObjectStore implements BackupObjectStore {
     const data = this.containers.get(container)?.get(name);
     if (!data) throw new BackupObjectMissing(container, name);
     const pieces = async function* (): AsyncGenerator<Uint8Array> {
-      for (let at = 0; at < data.length; at += STREAM_PIECE_BYTES) yield data.slice(at, at + STREAM_PIECE_BYTES);
+      for (let at = 0; at < data.length; at += STREAM_PIECE_BYTES) yield new Uint8Array(data.subarray(at, at + STREAM_PIECE_BYTES)); // a copy, whatever `data` is
     };
     return { length: data.length, pieces: markOwnChunks(pieces()) };
   }

@@ -197,8 +197,9 @@ export class Sha256FileDecoder {
     }
     if (from === 0) this.window(piece, 0, pieceBase);
     this.run();
-    // Nothing of the caller's piece is kept: the token it cut short, if any, is copied.
-    this.window(this.buf.slice(this.p, this.n), 0, this.base + this.p);
+    // Nothing of the caller's piece is kept: the token it cut short, if any, is copied (a new
+    // Uint8Array of it: a Buffer's slice would be a view).
+    this.window(new Uint8Array(this.buf.subarray(this.p, this.n)), 0, this.base + this.p);
   }
 
   /** The file read. @throws {SyntaxError} cut short, or not a sha256 file */

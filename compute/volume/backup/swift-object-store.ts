@@ -68,7 +68,7 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
           if (sent === body.length) {
             // The last bytes go only once no more come: past them the object is stored, and a
             // piece more could not be taken back. A copy: asking for more may refill this one.
-            piece = piece.slice();
+            piece = new Uint8Array(piece);
             for (let more = pieces.next(); !more.done; more = pieces.next()) if (more.value.length > 0) throw tooLong();
           }
           md5.update(piece);

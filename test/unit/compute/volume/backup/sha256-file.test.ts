@@ -11,11 +11,19 @@ function digestsOf(...blocks: string[]): Uint8Array {
   return Buffer.concat(blocks.map((b) => createHash('sha256').update(b).digest()));
 }
 
-/** The file read from `pieces` as they would arrive, or the SyntaxError's message. */
+/**
+ * The file read from `pieces` as they would arrive, or the SyntaxError's message. Each piece is
+ * a Buffer of its own, overwritten once written (as a socket's read released after it is read):
+ * the decoder keeps nothing of one.
+ */
 function readPieces(pieces: readonly Uint8Array[], expectedBytes?: number): Sha256File | string {
   const decoder = new Sha256FileDecoder(expectedBytes);
   try {
-    for (const piece of pieces) decoder.write(piece);
+    for (const piece of pieces) {
+      const own = Buffer.from(piece);
+      decoder.write(own);
+      own.fill(0xee);
+    }
     return decoder.end();
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
@@ -152,17 +160,32 @@ test('sameDigest compares whole digests, and a digest past either end is never t
   assert.not.ok(sameDigest(a, 0, b.subarray(0, 40), 1));
 });
 
-test("a volume over ~227 GiB has a sha256 file longer than V8's longest string: written and read back (JSON.stringify threw 'Invalid string length')", () => {
+test("a volume over ~227 GiB has a sha256 file longer than V8's longest string: written and read back in pieces, never whole (JSON.stringify threw 'Invalid string length'; then the whole text was held, twice over on a read)", () => {
   // 72 bytes an entry: one past the longest string takes 7.46 million 32 KiB blocks.
   const count = Math.ceil(constants.MAX_STRING_LENGTH / 72) + 1;
   const digests = Buffer.allocUnsafe(count * DIGEST_BYTES);
   const pattern = randomBytes(251 * DIGEST_BYTES); // repeats off every power of two
   for (let at = 0; at < digests.length; at += pattern.length) pattern.copy(digests, at);
-  const file = encodeSha256File(FIELDS, digests);
-  assert.ok(file.length > constants.MAX_STRING_LENGTH, `${file.length} bytes`);
-  const back = decodeSha256File(file);
+  const body = sha256FileBody(FIELDS, digests);
+  assert.ok(body.length > constants.MAX_STRING_LENGTH, `${body.length} bytes`);
+  const before = process.memoryUsage();
+  let peak = before.arrayBuffers;
+  const decoder = new Sha256FileDecoder(body.length);
+  let pieces = 0;
+  for (const piece of body.pieces()) {
+    decoder.write(piece);
+    if (++pieces % 8 === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+  }
+  const back = decoder.end();
+  const after = process.memoryUsage();
+  peak = Math.max(peak, after.arrayBuffers);
   assert.is(back.chunkSize, 32768);
   assert.ok(Buffer.from(back.digests.buffer, back.digests.byteOffset, back.digests.length).equals(digests));
+  // What was read is the digests (sized for 67 bytes of text an entry) and a piece in writing:
+  // 256 MB, where the text alone is 537 MB.
+  const grew = peak - before.arrayBuffers;
+  assert.ok(grew < digests.length * 1.1 + 8 * 2 ** 20, `${grew} bytes more at the peak, for ${digests.length} bytes of digests and ${body.length} of text`);
+  if (process.env['SHA256_FILE_MEMORY']) console.log(`arrayBuffers +${grew} at the peak, rss ${before.rss} -> ${after.rss}; ${digests.length} bytes of digests, ${body.length} of text, ${pieces} pieces`);
 });
 
 test.run();
