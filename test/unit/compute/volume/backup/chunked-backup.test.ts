@@ -401,6 +401,43 @@ test('restore checks every block: a changed chunk or sha256 entry is BackupCorru
   await rejects(restoreTo(engine, driver, 'target', [b], false), (e) => e instanceof BackupCorrupt && /block 20 /.test(e.message));
 });
 
+test("a sha256 file of many pieces (2 KiB blocks: 148 KB of text, read as it arrives) serves the incremental and the restores byte for byte; one cut short or broken mid-way is BackupCorrupt saying why", async () => {
+  const store = new MemoryBackupObjectStore();
+  const engine = new ChunkedBackupEngine({ chunkSizeBytes: CHUNK, shaBlockSizeBytes: 2 * KiB, compression: 'zlib', availabilityZone: 'nova' }, { store, clock: new ManualClock(Date.UTC(2026, 11, 5, 10, 6, 22)) });
+  const driver = new MemoryVolumeDriver();
+  const data = knownData(SIZE, 5);
+  await driver.createVolume('vol1', SIZE);
+  await writeVolume(driver, 'vol1', data);
+  const full = await backupOf(engine, driver, 'full');
+  const shaName = `${full.serviceMetadata}_sha256file`;
+  const text = Buffer.from(await store.get(full.container, shaName));
+  assert.ok(text.length > 2 * 65_536, `${text.length} bytes`);
+  const original = Buffer.from(data);
+  changeSpots(data, 0.02, 7);
+  await writeVolume(driver, 'vol1', data);
+  const incr = await backupOf(engine, driver, 'incr', full);
+  assert.ok(incr.bytesUploaded < SIZE / 4, `${incr.bytesUploaded} bytes uploaded: only the changed blocks`);
+  for (const [chain, expected] of [
+    [[full], original],
+    [[incr, full], data],
+  ] as const) {
+    await driver.createVolume('target', SIZE);
+    await restoreTo(engine, driver, 'target', [...chain]);
+    assert.ok((await readVolume(driver, 'target')).equals(expected));
+    await driver.deleteVolume('target');
+  }
+  for (const [bad, why] of [
+    [text.subarray(0, 100_000), /is not a sha256 file: (a digest cut short|expected .) at byte 10000\d/],
+    [Buffer.concat([text.subarray(0, 90_000), Buffer.from('zz'), text.subarray(90_002)]), /is not a sha256 file: not a 64-digit hex SHA-256 at byte 9000\d/],
+  ] as const) {
+    store.tamper(full.container, shaName, bad);
+    await rejects(backupOf(engine, driver, 'incr2', full), (e) => e instanceof BackupCorrupt && e.message.includes(shaName) && why.test(e.message));
+    await driver.createVolume('target', SIZE);
+    await rejects(restoreTo(engine, driver, 'target', [full]), (e) => e instanceof BackupCorrupt && why.test(e.message));
+    await driver.deleteVolume('target');
+  }
+});
+
 test('restore refuses a volume smaller than the backup, an unknown version and a missing or extra object, before writing', async () => {
   const { store, engine, driver } = setup();
   await driver.createVolume('vol1', SIZE);
