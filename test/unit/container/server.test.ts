@@ -529,7 +529,6 @@ test('a device whose disk filled up answers 507 to writes (the proxy then benche
   }, { kvOpener: async () => kv });
 });
 
-test.run();
 
 test('reserved names: a NUL may lead a name, the namespaces do not mix, and listings leave them out unless asked', async () => {
   await withServer(async (n) => {
@@ -555,3 +554,5 @@ test('reserved names: a NUL may lead a name, the namespaces do not mix, and list
     assert.is((await n.req('GET', '/sda1/5/AUTH_a/c?reverse=on&marker=b')).body.toString(), 'a\n');
   });
 });
+
+test.run();

@@ -46,8 +46,11 @@ async function refusal(doc: Buffer, boundary: string, length?: number): Promise<
 test('the body and the footer come back as sent, wherever the pieces are cut, even with the boundary almost in the body', async () => {
   const boundary = newBoundary();
   assert.match(boundary, /^[0-9a-f]{64}$/);
-  // A body that holds most of the delimiter, and ends with its start.
-  const body = Buffer.concat([randomBytes(1000), Buffer.from(`\r\n--${boundary.slice(0, 40)}`), randomBytes(3000), Buffer.from(`\r\n--${boundary.slice(0, 63)}`), randomBytes(10), Buffer.from('\r\n-')]);
+  // A body that holds most of the delimiter, and ends with its start. The byte after the 63
+  // characters is never the boundary's last ('x' is not hex): a random one completed the whole
+  // delimiter one run in 256, a body no sender may send, and the test failed ("couldn't find
+  // footer MIME doc") as if the parser were wrong.
+  const body = Buffer.concat([randomBytes(1000), Buffer.from(`\r\n--${boundary.slice(0, 40)}`), randomBytes(3000), Buffer.from(`\r\n--${boundary.slice(0, 63)}x`), randomBytes(9), Buffer.from('\r\n-')]);
   const hashes = new BodyHashes();
   hashes.update(body);
   const footer = hashes.footer();
@@ -98,8 +101,6 @@ test('with the body length given, the body is taken by its length, the delimiter
   assert.is((await refusal(Buffer.concat([footerPreamble(boundary), body]), boundary, body.length)).status, 400, 'no footer after the body');
 });
 
-test.run();
-
 test("the footer's block checksums digest is the object file's block checksums hashed, wherever the body is cut", () => {
   for (const [length, blockSize] of [[0, 65536], [1, 65536], [65536, 65536], [65537, 65536], [300 * 1024, 65536], [10_000, 4096], [3 * 4096, 4096]] as const) {
     const body = randomBytes(length);
@@ -118,3 +119,5 @@ test("the footer's block checksums digest is the object file's block checksums h
   assert.is(blockChecksumsSize(blockChecksumsKind(65536)), 65536);
   for (const kind of [undefined, 'xxh64', 'xxh64-blocks-', 'xxh64-blocks-0', 'xxh64-blocks-x', 'xxh64-blocks-1.5']) assert.is(blockChecksumsSize(kind), undefined, String(kind));
 });
+
+test.run();
