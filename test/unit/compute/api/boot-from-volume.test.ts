@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
 import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
-import { CinderVolumeApi } from '../../../../compute/volume-api.ts';
-import { FileVolumeDriver } from '../../../../compute/volume/driver/file.ts';
-import { makeAgent, startCompute } from '../../../helpers/compute.ts';
-import { makeTempDir } from '../../../helpers/tmpdir.ts';
-import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.ts';
+import { startComputeWithVolumes } from '../../../helpers/compute-with-volumes.ts';
 
 /**
  * Boot from volume (Nova's `block_device_mapping_v2`) over the real volume API (its volume
@@ -18,54 +13,15 @@ import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.
 const IMAGE_BYTES = Buffer.from('a bootable disk image, raw\n');
 
 async function setup() {
-  const dir = await makeTempDir('boot-from-volume-');
-  const http = new UndiciBackendClient();
-  let v: TestVolumeApi | undefined;
-  const driver = new FileVolumeDriver({ dir: dir.path });
-  const c = await startCompute({
-    volumes: async (identity, images) => {
-      v = await startVolumeApi({ keys: identity.keyRepository, driver, images });
-      return new CinderVolumeApi(`http://127.0.0.1:${v.port}`, http);
-    },
-  });
-  const volumeApi = v as unknown as TestVolumeApi;
-  const admin = await c.identity.token();
-  const demo = await c.identity.token({ user: 'demo' });
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  const rig = await startComputeWithVolumes();
+  const { c, admin, demo, netId, a } = rig;
   await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.small', id: '2', ram: 1024, vcpus: 1, disk: 0 } } });
   const imageId = c.images.add({ data: IMAGE_BYTES }).id;
-  const netId = c.networks.addNetwork('private').id;
-  const a = await makeAgent(c, 'node1');
-  await a.agent.register();
-  const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
-  const volume = async (body: Record<string, unknown> = {}): Promise<string> => {
-    const res = await volumeApi.request('POST', '/v3/volumes', demo, { volume: { size: 1, ...body } });
-    assert.is(res.status, 202, JSON.stringify(res.json));
-    await volumeApi.worker.idle();
-    return res.json.volume.id as string;
-  };
-  const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
   /** POST /servers as python-novaclient sends it for openstackclient 6 (`imageRef: ''` without an image). */
   const create = (server: Record<string, unknown>, version = '2.1') => c.request('POST', '/v2.1/servers', { token: demo, version, body: { server: { name: 'bfv', imageRef: '', flavorRef: '1', networks: [{ uuid: netId }], ...server } } });
   const show = async (id: string, version = '2.3') => (await c.request('GET', `/v2.1/servers/${id}`, { token: demo, version })).json.server;
   const definition = async (id: string, hv = a.hypervisor) => describeDomain(await hv.domainXml(`instance-${id}`, { inactive: true }));
-  const addHost = async (host: string) => {
-    const other = await makeAgent(c, host);
-    await other.agent.register();
-    others.push(other);
-    return other;
-  };
-  return {
-    c, v: volumeApi, driver, a, admin, demo, imageId, netId, volume, showVolume, create, show, definition, addHost,
-    async close() {
-      for (const other of others) await other.remove();
-      await a.remove();
-      await c.close();
-      await volumeApi.close();
-      await http.close();
-      await dir.remove();
-    },
-  };
+  return { ...rig, imageId, create, show, definition };
 }
 
 function withSetup(body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>): () => Promise<void> {

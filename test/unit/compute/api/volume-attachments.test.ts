@@ -1,14 +1,9 @@
 import { rename } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
 import { diskAt } from '../../../../compute/agent/hypervisor/domain-disks.ts';
 import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
-import { CinderVolumeApi } from '../../../../compute/volume-api.ts';
-import { FileVolumeDriver } from '../../../../compute/volume/driver/file.ts';
-import { makeAgent, startCompute } from '../../../helpers/compute.ts';
-import { makeTempDir } from '../../../helpers/tmpdir.ts';
-import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.ts';
+import { startComputeWithVolumes } from '../../../helpers/compute-with-volumes.ts';
 
 /**
  * Nova's os-volume_attachments over the real volume API (in process, its volumes files in a
@@ -17,25 +12,9 @@ import { startVolumeApi, type TestVolumeApi } from '../../../helpers/volume-api.
  * `volume show` see.
  */
 async function setup(options: { crossAzAttach?: boolean; zone?: string } = {}) {
-  const dir = await makeTempDir('volume-attach-');
-  const http = new UndiciBackendClient();
-  let v: TestVolumeApi | undefined;
-  const driver = new FileVolumeDriver({ dir: dir.path });
-  const c = await startCompute({
-    ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}),
-    volumes: async (identity) => {
-      v = await startVolumeApi({ keys: identity.keyRepository, driver });
-      return new CinderVolumeApi(`http://127.0.0.1:${v.port}`, http);
-    },
-  });
-  const volumeApi = v as unknown as TestVolumeApi;
-  const admin = await c.identity.token();
-  const demo = await c.identity.token({ user: 'demo' });
-  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  const rig = await startComputeWithVolumes(options);
+  const { c, demo, netId, a } = rig;
   const imageId = c.images.add().id;
-  const netId = c.networks.addNetwork('private').id;
-  const a = await makeAgent(c, 'node1', undefined, options.zone);
-  await a.agent.register();
   const boot = async (): Promise<{ id: string; name: string }> => {
     const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: netId }] } } })).json.server.id as string;
     await a.agent.drain();
@@ -43,34 +22,9 @@ async function setup(options: { crossAzAttach?: boolean; zone?: string } = {}) {
     assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
     return { id, name: s['OS-EXT-SRV-ATTR:instance_name'] ?? `instance-${id}` };
   };
-  const volume = async (body: Record<string, unknown> = {}): Promise<string> => {
-    const res = await volumeApi.request('POST', '/v3/volumes', demo, { volume: { size: 1, ...body } });
-    assert.is(res.status, 202, JSON.stringify(res.json));
-    await volumeApi.worker.idle();
-    return res.json.volume.id as string;
-  };
-  const showVolume = async (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo);
   const attach = (server: string, body: Record<string, unknown>, version = '2.79') => c.request('POST', `/v2.1/servers/${server}/os-volume_attachments`, { token: demo, version, body: { volumeAttachment: body } });
   const definition = async (server: string) => describeDomain(await a.hypervisor.domainXml(instanceName(await c.service.store.get(`servers`, server)), { inactive: true }));
-  const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
-  /** Another compute host (made after the boot, so the server stays on node1). */
-  const addHost = async (host: string) => {
-    const other = await makeAgent(c, host);
-    await other.agent.register();
-    others.push(other);
-    return other;
-  };
-  return {
-    c, v: volumeApi, driver, a, admin, demo, boot, volume, showVolume, attach, definition, addHost,
-    async close() {
-      for (const other of others) await other.remove();
-      await a.remove();
-      await c.close();
-      await volumeApi.close();
-      await http.close();
-      await dir.remove();
-    },
-  };
+  return { ...rig, boot, attach, definition };
 }
 
 /** A test body with its setup, closed whether it passes or not (an open server would keep the run alive). */
