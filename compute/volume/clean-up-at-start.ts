@@ -2,7 +2,7 @@ import type { BackupObjectStore } from './backup/object-store.ts';
 import type { ChunkedBackupEngine } from './backup/chunked-backup.ts';
 import { deleteBackupTask } from './api/backups.ts';
 import type { VolumeApiDeps } from './api/deps.ts';
-import { finishRevert } from './api/revert-to-snapshot.ts';
+import { endRevert, finishRevert } from './api/revert-to-snapshot.ts';
 import { deleteVolumeTask } from './api/volumes.ts';
 import { cinderTime } from './api/views.ts';
 import { SnapshotNotFound } from './errors.ts';
@@ -79,12 +79,7 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
       } else {
         // Nothing to finish from (a record from before `reverting_to`, or its snapshot gone or
         // taken by an admin): the bytes may be half written, so Cinder's failed-revert status.
-        const done = await records.claim<VolumeRecord>(VOLUMES, v, (cur) => {
-          if (cur.status !== 'reverting') return undefined;
-          const { reverting_to: _gone, ...rest } = cur;
-          return { ...rest, status: 'error', updated_at: now() };
-        });
-        if (done) changes.push({ kind: 'volume', id: v.id, from: 'reverting', to: 'error' });
+        if (await endRevert(deps, v, 'error')) changes.push({ kind: 'volume', id: v.id, from: 'reverting', to: 'error' });
       }
     }
     else if (v.status === 'deleting') {
@@ -178,12 +173,7 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
 async function resumeRevert(deps: VolumeApiDeps, volume: VolumeRecord, snapshot: SnapshotRecord): Promise<StartCleanupChange[]> {
   const claimed = await deps.records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'restoring' || cur.status === 'available' ? { ...cur, status: 'restoring', updated_at: cinderTime(deps.clock.now()) } : undefined));
   if (!claimed) {
-    const done = await deps.records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
-      if (cur.status !== 'reverting') return undefined;
-      const { reverting_to: _gone, ...rest } = cur;
-      return { ...rest, status: 'error', updated_at: cinderTime(deps.clock.now()) };
-    });
-    return done ? [{ kind: 'volume', id: volume.id, from: 'reverting', to: 'error' }] : [];
+    return (await endRevert(deps, volume, 'error')) ? [{ kind: 'volume', id: volume.id, from: 'reverting', to: 'error' }] : [];
   }
   deps.logger.info('resuming a revert cut off by a restart', { volume: volume.id, snapshot: snapshot.id });
   return [{ kind: 'volume', id: volume.id, from: 'reverting', to: await finishRevert(deps, volume, claimed) }];

@@ -54,11 +54,20 @@ export async function finishRevert(deps: VolumeApiDeps, volume: VolumeRecord, sn
   }
   // The volume before the snapshot: a snapshot `restoring` under a volume no longer `reverting`
   // is then one a start can simply give back.
-  await records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
-    if (cur.status !== 'reverting') return undefined;
-    const { reverting_to: _done, ...rest } = cur;
-    return { ...rest, status, updated_at: now() };
-  });
+  await endRevert(deps, volume, status);
   await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'restoring' ? { ...cur, status: 'available', updated_at: now() } : undefined));
   return status;
+}
+
+/**
+ * The `reverting` volume to `status` (its `reverting_to` dropped), only from `reverting`: true
+ * when this call changed it.
+ */
+export async function endRevert(deps: VolumeApiDeps, volume: VolumeRecord, status: string): Promise<boolean> {
+  const done = await deps.records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
+    if (cur.status !== 'reverting') return undefined;
+    const { reverting_to: _done, ...rest } = cur;
+    return { ...rest, status, updated_at: cinderTime(deps.clock.now()) };
+  });
+  return done !== undefined;
 }
