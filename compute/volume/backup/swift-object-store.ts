@@ -47,8 +47,7 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     const res = await this.client.request({ method: 'PUT', container, object: name, body: data, headers: { etag: md5, 'content-type': 'application/octet-stream' } });
     if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', `${container}/${name}`)).message);
     await res.body.dump();
-    const etag = (res.headers['etag'] ?? '').replace(/^"|"$/g, '');
-    if (etag !== md5) throw new BackupStoreError(`PUT ${container}/${name}: the ETag ${etag} is not the MD5 sent, ${md5}`);
+    checkEtag(res.headers, `${container}/${name}`, md5);
   }
 
   private async putPieces(container: string, name: string, body: PiecedBody, expectedMd5: string | undefined): Promise<void> {
@@ -83,9 +82,7 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
       const res = await streamedPut(this.client, { method: 'PUT', container, object: name, headers }, source, { release: false, lent: true });
       if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', path)).message);
       await res.body.dump();
-      const sent = md5.digest('hex');
-      const etag = (res.headers['etag'] ?? '').replace(/^"|"$/g, '');
-      if (etag !== sent) throw new BackupStoreError(`PUT ${path}: the ETag ${etag} is not the MD5 sent, ${sent}`);
+      checkEtag(res.headers, path, md5.digest('hex'));
     } catch (err) {
       // Stored but not what was sent, or by a replica or two of a PUT that failed: it must not stay.
       await this.delete(container, name).catch(() => undefined);
@@ -151,4 +148,10 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     await res.body.dump();
     if (res.status !== 204 && res.status !== 404) throw new BackupStoreError(`DELETE ${container}/${name}: ${res.status}`);
   }
+}
+
+/** The PUT's answer names the object sent: its ETag (quotes or none) is `md5`. */
+function checkEtag(headers: Readonly<Record<string, string>>, path: string, md5: string): void {
+  const etag = (headers['etag'] ?? '').replace(/^"|"$/g, '');
+  if (etag !== md5) throw new BackupStoreError(`PUT ${path}: the ETag ${etag} is not the MD5 sent, ${md5}`);
 }
