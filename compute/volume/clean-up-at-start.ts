@@ -1,16 +1,18 @@
 import type { BackupObjectStore } from './backup/object-store.ts';
 import type { ChunkedBackupEngine } from './backup/chunked-backup.ts';
+import { type AcceptingTransfer, finishAccept } from './api/accept-transfer.ts';
 import { deleteBackupTask } from './api/backups.ts';
+import { CinderError } from './api/cinder-error.ts';
 import type { VolumeApiDeps } from './api/deps.ts';
 import { endRevert, finishRevert } from './api/revert-to-snapshot.ts';
 import { deleteVolumeTask } from './api/volumes.ts';
 import { cinderTime } from './api/views.ts';
 import { SnapshotNotFound } from './errors.ts';
-import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from './records.ts';
+import { type BackupRecord, BACKUPS, type SnapshotRecord, SNAPSHOTS, TRANSFERS, type TransferRecord, type VolumeRecord, VOLUMES } from './records.ts';
 
 /** One record a start changed: what it was and what it is now (`deleted`: a delete resumed). */
 export interface StartCleanupChange {
-  readonly kind: 'volume' | 'snapshot' | 'backup' | 'snapshot layer';
+  readonly kind: 'volume' | 'snapshot' | 'backup' | 'snapshot layer' | 'transfer';
   readonly id: string;
   readonly from: string;
   readonly to: string;
@@ -43,8 +45,11 @@ export const BACKUP_RESET_REASON = 'incomplete backup reset on manager restart';
  * so its objects are found by the snapshot id in their names, deleted, and then the layer leaves
  * the chain (a layer nobody builds on: `chooseParent` takes only `ready` ones); `collecting`
  * layers a delete left are collected. A cut-off backup's objects in its project's account go the
- * same way when the service has its own credential. That slow part is returned as `rest`, to run
- * after the API listens: it only touches the layers and objects found here.
+ * same way when the service has its own credential. A transfer accept this host's process was
+ * running is finished (or, refused as it could have been then, undone: the offer stands again).
+ * That slow part is returned as `rest`, to run after the API listens: it only touches the
+ * layers, objects and transfers found here (an accept under way is refused a second accept and
+ * a delete, and its snapshots' deletes wait for its volume).
  */
 export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: StartCleanupChange[]; rest: () => Promise<StartCleanupChange[]> }> {
   const { records } = deps;
@@ -148,6 +153,11 @@ export async function cleanUpAtStart(deps: VolumeApiDeps): Promise<{ changes: St
     }
   }
 
+  for (const t of await records.list<TransferRecord>(TRANSFERS, undefined)) {
+    if (t.accepting?.host !== deps.host) continue;
+    later.push(() => resumeAccept(deps, t as AcceptingTransfer));
+  }
+
   return {
     changes,
     rest: async () => {
@@ -177,6 +187,23 @@ async function resumeRevert(deps: VolumeApiDeps, volume: VolumeRecord, snapshot:
   }
   deps.logger.info('resuming a revert cut off by a restart', { volume: volume.id, snapshot: snapshot.id });
   return [{ kind: 'volume', id: volume.id, from: 'reverting', to: await finishRevert(deps, volume, claimed) }];
+}
+
+/**
+ * Finishes a transfer accept its dead process had begun (the steps are idempotent: those done
+ * are skipped), or undoes it when it is refused now as it could have been then (the taker over
+ * quota, a snapshot no longer available): the transfer is then offered again.
+ */
+async function resumeAccept(deps: VolumeApiDeps, transfer: AcceptingTransfer): Promise<StartCleanupChange[]> {
+  deps.logger.info('resuming a transfer accept cut off by a restart', { transfer: transfer.id, volume: transfer.volume_id });
+  try {
+    await finishAccept(deps, transfer);
+  } catch (err) {
+    if (!(err instanceof CinderError)) throw err;
+    deps.logger.info('transfer accept refused at restart, the offer stands', { transfer: transfer.id, reason: err.message });
+    return [{ kind: 'transfer', id: transfer.id, from: 'accepting', to: 'offered' }];
+  }
+  return [{ kind: 'transfer', id: transfer.id, from: 'accepting', to: 'accepted' }];
 }
 
 /**

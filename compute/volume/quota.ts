@@ -44,7 +44,15 @@ interface LimitsRecord {
 interface UsageRecord {
   readonly project_id: string;
   readonly in_use: Record<string, number>;
+  /**
+   * The keys of changes made `once` and not yet settled, written with the counts they changed:
+   * a step run again after a restart sees its key and counts nothing twice.
+   */
+  readonly applied?: readonly string[];
 }
+
+/** How a keyed change treats its key: made once (`apply`), undone once (`cancel`), forgotten (`settle`). */
+type Once = { readonly key: string; readonly op: 'apply' | 'cancel' | 'settle' };
 
 /** A reservation went over a limit (Cinder's OverQuota): which ones, the limits, the usage before it. */
 export class OverQuota extends SwiftError {
@@ -139,9 +147,10 @@ export class VolumeQuotas {
 
   /**
    * Adds `deltas` to the project's usage if no positive delta takes a limited quota past its
-   * limit. @throws {OverQuota} and changes nothing when one would.
+   * limit. @throws {OverQuota} and changes nothing when one would. With `once`, a reservation
+   * already made under that key (and not settled) is not made again, nor checked.
    */
-  async reserve(projectId: string, deltas: Record<string, number>): Promise<void> {
+  async reserve(projectId: string, deltas: Record<string, number>, once?: string): Promise<void> {
     const limits = await this.limits(projectId);
     await this.change(projectId, (used) => {
       const overs = Object.entries(deltas)
@@ -152,21 +161,38 @@ export class VolumeQuotas {
         .map(([name]) => name)
         .sort();
       if (overs.length > 0) throw new OverQuota(overs, limits, used);
-    }, deltas);
+    }, deltas, once === undefined ? undefined : { key: once, op: 'apply' });
   }
 
-  /** Gives back what a deleted resource (or an undone reservation) held; never below 0. */
-  async release(projectId: string, deltas: Record<string, number>): Promise<void> {
-    await this.change(projectId, () => {}, Object.fromEntries(Object.entries(deltas).map(([k, v]) => [k, -v])));
+  /** Gives back what a deleted resource (or an undone reservation) held; never below 0. `once`: as `reserve`'s. */
+  async release(projectId: string, deltas: Record<string, number>, once?: string): Promise<void> {
+    await this.change(projectId, () => {}, negated(deltas), once === undefined ? undefined : { key: once, op: 'apply' });
   }
 
-  private async change(projectId: string, check: (used: Record<string, number>) => void, deltas: Record<string, number>): Promise<void> {
+  /** Undoes the reservation made `once` under `key` (it held `deltas`), if it was made and not settled. */
+  async cancel(projectId: string, key: string, deltas: Record<string, number>): Promise<void> {
+    await this.change(projectId, () => {}, negated(deltas), { key, op: 'cancel' });
+  }
+
+  /** Forgets the keys of changes that will not be run again (their counts stay). */
+  async settle(projectId: string, keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.change(projectId, () => {}, {}, { key, op: 'settle' });
+  }
+
+  private async change(projectId: string, check: (used: Record<string, number>) => void, deltas: Record<string, number>, once?: Once): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const cur = await this.store.get<UsageRecord>(QUOTA_USAGES, projectId);
+      const applied = cur?.value.applied ?? [];
+      const seen = once !== undefined && applied.includes(once.key);
+      // Nothing to do: made once already, or nothing to undo or forget.
+      if (once !== undefined && (once.op === 'apply' ? seen : !seen)) return;
       const used = { ...cur?.value.in_use };
-      check(used);
-      for (const [name, delta] of Object.entries(deltas)) used[name] = Math.max(0, (used[name] ?? 0) + delta);
-      const next: UsageRecord = { project_id: projectId, in_use: used };
+      if (once?.op !== 'settle') {
+        check(used);
+        for (const [name, delta] of Object.entries(deltas)) used[name] = Math.max(0, (used[name] ?? 0) + delta);
+      }
+      const keys = once === undefined ? applied : once.op === 'apply' ? [...applied, once.key] : applied.filter((k) => k !== once.key);
+      const next: UsageRecord = { project_id: projectId, in_use: used, ...(keys.length > 0 ? { applied: keys } : {}) };
       try {
         if (cur) await this.store.put(QUOTA_USAGES, projectId, next, { ifVersion: cur.version });
         else await this.store.create(QUOTA_USAGES, projectId, next);
@@ -176,6 +202,10 @@ export class VolumeQuotas {
       }
     }
   }
+}
+
+function negated(deltas: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(deltas).map(([k, v]) => [k, -v]));
 }
 
 export function typeResource(part: string, typeName: string): string {

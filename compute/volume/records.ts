@@ -113,8 +113,26 @@ export interface TransferRecord {
   readonly crypt_hash: string;
   readonly no_snapshots: boolean;
   readonly created_at: string;
-  /** Set by the accept that won, just before the volume moves. */
-  accepted?: boolean;
+  /**
+   * The accept under way, written by the accept that won before anything moves: what the steps
+   * run again from when the process doing them died (clean-up-at-start.ts).
+   */
+  accepting?: TransferAccept;
+}
+
+/** An accept's intent: everything its steps need, fixed when it was accepted, so every run of them does the same. */
+export interface TransferAccept {
+  /** The taker. */
+  readonly project_id: string;
+  readonly user_id: string;
+  /** The volume host whose API process runs the steps, and whose start finishes them if it died. */
+  readonly host: string;
+  readonly volume_size: number;
+  readonly volume_type_name: string;
+  /** The snapshots that go along, with what they count in quotas and their donor's user. */
+  readonly snapshots: readonly { readonly id: string; readonly user_id: string; readonly size: number; readonly volume_type_name?: string }[];
+  /** Every quota change is made: only their keys' settling and the transfer's delete are left. */
+  settled?: boolean;
 }
 
 /** One completed attachment as a volume shows it (cinder/api/v3/views/volumes.py). */

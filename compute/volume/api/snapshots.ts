@@ -96,6 +96,10 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
 
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const snapshot = await find(req, req.params['snapshot_id'] as string);
+    // A volume always outlives its snapshots (a volume with snapshots is not deleted), so one not
+    // in the snapshot's project is being transferred into it: the snapshot is not the taker's to
+    // delete until the accept ends (which a start may finish: it would write it back).
+    if (!(await records.find(VOLUMES, snapshot.volume_id, snapshot.project_id, false))) throw new CinderError(400, `Invalid snapshot: Volume ${snapshot.volume_id} of snapshot ${snapshot.id} is being transferred.`);
     const claimed = await records.claim<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => (cur.status === 'available' || cur.status === 'error' ? { ...cur, status: 'deleting', updated_at: now() } : undefined));
     if (claimed?.status !== 'deleting') throw new CinderError(400, 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.');
     deps.worker.start(`delete snapshot ${snapshot.id}`, () => deleteSnapshotTask(deps, snapshot));

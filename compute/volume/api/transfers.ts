@@ -1,5 +1,6 @@
+import { RecordVersionError } from '../../../client/record-store.ts';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type SnapshotRecord, SNAPSHOTS, TRANSFERS, type TransferRecord, type VolumeRecord, VOLUMES } from '../records.ts';
+import { type SnapshotRecord, SNAPSHOTS, TRANSFERS, type TransferAccept, type TransferRecord, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { contextOf, listingProject } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
@@ -7,9 +8,7 @@ import { bodyObject, findOwned, optionalString, page, parseBool } from './input.
 import { atLeast } from './microversion.ts';
 import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { cinderTime, typeNameOf } from './views.ts';
-import { moveSnapshots, snapshotsQuotaDeltas } from './move-snapshots.ts';
-import { reserveOrRefuse } from './over-quota.ts';
-import { reserveVolume, volumeQuotaDeltas } from './volumes.ts';
+import { finishAccept } from './accept-transfer.ts';
 
 /**
  * Cinder's volume transfers (cinder/api/contrib/volume_transfer.py, v3/volume_transfer.py at
@@ -93,7 +92,15 @@ export function transferRoutes(deps: VolumeApiDeps): Route[] {
 
   const remove = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const transfer = await find(req);
-    await records.remove(TRANSFERS, transfer);
+    // Not one being accepted (its volume may be half moved): as Cinder's, which has it gone.
+    const stored = await records.store.get<TransferRecord>(TRANSFERS, `${transfer.project_id}/${transfer.id}`);
+    if (!stored || stored.value.accepting) throw notFound(transfer.id);
+    try {
+      await records.store.delete(TRANSFERS, stored.key, { ifVersion: stored.version });
+    } catch (err) {
+      if (err instanceof RecordVersionError) throw notFound(transfer.id);
+      throw err;
+    }
     const volume = await records.find<VolumeRecord>(VOLUMES, transfer.volume_id, transfer.project_id, false);
     if (volume) await records.update<VolumeRecord>(VOLUMES, volume, (cur) => (cur.status === 'awaiting-transfer' ? { ...cur, status: 'available', updated_at: now() } : undefined));
     return { status: 202 };
@@ -110,51 +117,21 @@ export function transferRoutes(deps: VolumeApiDeps): Route[] {
     if (!sameHash(cryptHash(transfer.salt, authKey), transfer.crypt_hash)) throw new CinderError(400, `Invalid auth key: Attempt to transfer ${id} with invalid auth key.`);
     const volume = await records.find<VolumeRecord>(VOLUMES, transfer.volume_id, transfer.project_id, false);
     if (volume?.status !== 'awaiting-transfer') throw notFound(id);
-    const typeName = typeNameOf(volume);
     const snapshots = transfer.no_snapshots ? [] : (await records.list<SnapshotRecord>(SNAPSHOTS, volume.project_id)).filter((s) => s.volume_id === volume.id);
-    const snapshotDeltas = snapshotsQuotaDeltas(snapshots);
-    const volumeDeltas = volumeQuotaDeltas(volume.size, typeName);
-    // The taker's quota first (the volume, then its snapshots: Cinder's order and errors), the donor's given back at the end.
-    await reserveVolume(deps, ctx.projectId, volume.size, typeName);
-    if (snapshots.length > 0) {
-      try {
-        await reserveOrRefuse(() => deps.quotas.reserve(ctx.projectId, snapshotDeltas), 'snapshots', snapshotDeltas['gigabytes'] ?? 0);
-      } catch (err) {
-        await deps.quotas.release(ctx.projectId, volumeDeltas);
-        throw err;
-      }
-    }
-    const giveBack = async (): Promise<void> => {
-      await deps.quotas.release(ctx.projectId, volumeDeltas);
-      if (snapshots.length > 0) await deps.quotas.release(ctx.projectId, snapshotDeltas);
+    // The intent first, on the transfer's record: what every step runs from, here and at a
+    // start of this host if this process dies before the end (clean-up-at-start.ts). Writing it
+    // is also what makes one accept win: a racing one finds it taken.
+    const accepting: TransferAccept = {
+      project_id: ctx.projectId,
+      user_id: ctx.userId,
+      host: deps.host,
+      volume_size: volume.size,
+      volume_type_name: typeNameOf(volume),
+      snapshots: snapshots.map((s) => ({ id: s.id, user_id: s.user_id, size: s.size, ...(s.volume_type_name !== undefined ? { volume_type_name: s.volume_type_name } : {}) })),
     };
-    // One accept wins: the transfer's record goes first; a racing one finds it gone.
-    let won = false;
-    await records.update<TransferRecord>(TRANSFERS, transfer, (cur) => {
-      if (cur.accepted) return undefined;
-      won = true;
-      return { ...cur, accepted: true };
-    });
-    if (!won) {
-      await giveBack();
-      throw notFound(id);
-    }
-    try {
-      await moveSnapshots(deps, transfer.id, snapshots, { projectId: ctx.projectId, userId: ctx.userId });
-    } catch (err) {
-      // Cinder's rollback: the transfer stays offered, the taker's reservation goes.
-      await records.update<TransferRecord>(TRANSFERS, transfer, (cur) => ({ ...cur, accepted: false }));
-      await giveBack();
-      throw err;
-    }
-    if (snapshots.length > 0) await deps.snapshotCopies.chains.move(volume.project_id, ctx.projectId, volume.id);
-    const moved: VolumeRecord = { ...volume, project_id: ctx.projectId, user_id: ctx.userId, status: 'available', updated_at: now() };
-    await records.create(VOLUMES, moved);
-    await records.remove(VOLUMES, volume);
-    await deps.quotas.release(volume.project_id, volumeDeltas);
-    if (snapshots.length > 0) await deps.quotas.release(volume.project_id, snapshotDeltas);
-    await records.remove(TRANSFERS, transfer);
-    deps.logger.info('volume transferred', { volume: volume.id, from: volume.project_id, to: ctx.projectId, snapshots: snapshots.map((s) => s.id) });
+    const won = await records.claim<TransferRecord>(TRANSFERS, transfer, (cur) => (cur.accepting ? undefined : { ...cur, accepting }));
+    if (!won) throw notFound(id);
+    await finishAccept(deps, { ...won, accepting });
     return { status: 202, body: { transfer: { id: transfer.id, name: transfer.name, volume_id: volume.id, links: links(req, transfer) } } };
   };
 

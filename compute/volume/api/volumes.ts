@@ -313,12 +313,13 @@ export function volumeQuotaDeltas(size: number, typeName: string): Record<string
 
 /**
  * Cinder's QuotaReserveTask: the size against `per_volume_gigabytes`, then a reservation of
- * one volume and its GiB. @throws 413 as Cinder's, having reserved nothing.
+ * one volume and its GiB (`once`: made only once under that key, see VolumeQuotas.reserve).
+ * @throws 413 as Cinder's, having reserved nothing.
  */
-export async function reserveVolume(deps: VolumeApiDeps, projectId: string, size: number, typeName: string): Promise<void> {
+export async function reserveVolume(deps: VolumeApiDeps, projectId: string, size: number, typeName: string, once?: string): Promise<void> {
   const perVolume = (await deps.quotas.limits(projectId))['per_volume_gigabytes'] ?? -1;
   if (perVolume >= 0 && size > perVolume) throw sizeExceedsLimit(size, perVolume);
-  await reserveOrRefuse(() => deps.quotas.reserve(projectId, volumeQuotaDeltas(size, typeName)), 'volumes', size);
+  await reserveOrRefuse(() => deps.quotas.reserve(projectId, volumeQuotaDeltas(size, typeName), once), 'volumes', size);
 }
 
 /** Writes a new volume's record; gives its reservation back if that fails. */
