@@ -9,7 +9,7 @@ import { V1Auth, type V1Session } from './v1-auth.ts';
  * v1 API on one account, authenticated with a service credential, sent through the project's
  * one outbound seam (`BackendClient`; the proxy is the node). Every request carries the
  * session's token; a 401 fetches a new one and sends the request once more when its body can
- * be sent again. Bodies may be streams (`BackendBody`), so segmented uploads and streamed
+ * be sent again (a stream's 401 is returned, its token dropped: the caller may send it again). Bodies may be streams (`BackendBody`), so segmented uploads and streamed
  * downloads build on `request` as they come.
  */
 /**
@@ -96,7 +96,11 @@ export class SwiftClient {
   private readonly http: BackendClient;
   private readonly account: string | undefined;
 
+  /** It fetches its own tokens, so a 401 can be answered with a new one (not so with someone else's token). */
+  readonly renewsTokens: boolean;
+
   constructor(options: SwiftClientOptions | PreauthOptions, deps: { http: BackendClient; clock: Clock }) {
+    this.renewsTokens = !('preauthToken' in options);
     if ('preauthToken' in options) {
       this.auth = new PreauthSession(options);
       this.account = undefined;
@@ -124,9 +128,11 @@ export class SwiftClient {
         ...(req.body !== undefined ? { body: req.body } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       });
-      if (res.status !== 401 || attempt > 0 || !replayable) return res;
-      await res.body.dump();
+      if (res.status !== 401 || attempt > 0) return res;
+      // The token is done for either way: the caller that sends a stream again gets a new one.
       await this.auth.invalidate(session);
+      if (!replayable) return res;
+      await res.body.dump();
     }
   }
 
@@ -134,18 +140,26 @@ export class SwiftClient {
    * Starts a request whose body the caller writes piece by piece, each write saying when the
    * piece has left (`BackendUpload`, see `streamedPut`); undefined when the seam has no
    * `upload` (then `request` with a stream body). A 401 is returned, not retried: the body is
-   * written once.
+   * written once; its token is dropped, so a caller that can make the body again and sends it
+   * once more goes with a new one.
    */
   async upload(req: Omit<SwiftRequest, 'body'>): Promise<BackendUpload | undefined> {
     if (!this.http.upload) return undefined;
     const session = await this.auth.current();
-    return this.http.upload(session.storage.node, {
+    const upload = this.http.upload(session.storage.node, {
       method: req.method,
       path: this.pathOf(session, req),
       query: queryString(req.query),
       headers: { ...req.headers, 'x-auth-token': session.token },
       ...(req.signal ? { signal: req.signal } : {}),
     });
+    const response = upload.response.then(async (res) => {
+      if (res.status === 401) await this.auth.invalidate(session);
+      return res;
+    });
+    // The same upload, its answer seen first (a promise left unobserved is the caller's as before).
+    response.catch(() => undefined);
+    return { write: (chunk) => upload.write(chunk), end: () => upload.end(), destroy: (reason) => upload.destroy(reason), response };
   }
 
   /** The request's own account, else this client's (`SwiftClientOptions.account`), else the credential's. */

@@ -50,7 +50,19 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     checkEtag(res.headers, `${container}/${name}`, md5);
   }
 
+  /**
+   * A pieced body is made again from its pieces (`pieces()` is a fresh pass), so a 401 (its
+   * token expired or revoked during a long backup) is sent once more, as `request` does for a
+   * body in memory, with the new token the client fetches after it. A client on someone else's
+   * token (a user's own, preauth) has no new one: that 401 is an error saying so.
+   */
   private async putPieces(container: string, name: string, body: PiecedBody, expectedMd5: string | undefined): Promise<void> {
+    if (await this.putPiecesOnce(container, name, body, expectedMd5, false)) return;
+    await this.putPiecesOnce(container, name, body, expectedMd5, true);
+  }
+
+  /** False when answered 401 and `last` is not set (nothing was stored: send it again). */
+  private async putPiecesOnce(container: string, name: string, body: PiecedBody, expectedMd5: string | undefined, last: boolean): Promise<boolean> {
     const path = `${container}/${name}`;
     const md5 = createHash('md5');
     // Lent pieces: streamedPut writes each as it is and asks for the next once it is sent.
@@ -80,9 +92,15 @@ export class SwiftBackupObjectStore implements BackupObjectStore {
     if (expectedMd5 !== undefined) headers['etag'] = expectedMd5;
     try {
       const res = await streamedPut(this.client, { method: 'PUT', container, object: name, headers }, source, { release: false, lent: true });
+      if (res.status === 401) {
+        await res.body.dump();
+        if (!last && this.client.renewsTokens) return false;
+        throw new BackupStoreError(`PUT ${path}: 401 Unauthorized: ${this.client.renewsTokens ? 'refused again with a new token' : "the token expired or was revoked, and it is the caller's own: no new one to send it with"}`);
+      }
       if (res.status !== 201) throw new BackupStoreError((await unexpected(res, 'PUT', path)).message);
       await res.body.dump();
       checkEtag(res.headers, path, md5.digest('hex'));
+      return true;
     } catch (err) {
       // Stored but not what was sent, or by a replica or two of a PUT that failed: it must not stay.
       await this.delete(container, name).catch(() => undefined);
