@@ -51,6 +51,8 @@ export interface MigrationRecord {
   readonly updated_ms: number | null;
   /** What the source holds for the server (not shown): an evacuated host gives it back when it returns. */
   readonly flavor: ServerFlavor;
+  /** The server boots from a volume (not shown): its claim has no root disk (`flavorClaim`). */
+  readonly volume_backed?: boolean;
   /** The domain's name on the source (not shown): the server record may be gone when the source cleans up. */
   readonly instance_name: string;
 }
@@ -100,6 +102,7 @@ export async function createMigration(
     created_ms: now,
     updated_ms: null,
     flavor: server.flavor,
+    ...(server.volume_backed ? { volume_backed: true } : {}),
     instance_name: server.instance_name,
   };
   await store.records.put(T.migrations, record.uuid, record);

@@ -4,14 +4,18 @@ import type { HostState } from './scheduler/host-state.ts';
 import { resourcesFromFlavor } from './scheduler/request-spec.ts';
 import type { ServerFlavor, ServerRecord } from './server-record.ts';
 
-/** What a server of `flavor` claims on its host. */
-export function flavorClaim(consumer: string, flavor: ServerFlavor): Claim {
-  return { instanceUuid: consumer, resources: resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral, swap: flavor.swap }) };
+/**
+ * What a server of `flavor` claims on its host: with `volumeBacked` (it boots from a volume,
+ * Nova's is_bfv) no root disk, as Nova's resources_from_request_spec (the root is a Cinder
+ * volume, not a file on the host). Every claim and release of one server passes the same flag.
+ */
+export function flavorClaim(consumer: string, flavor: ServerFlavor, volumeBacked: boolean | undefined): Claim {
+  return { instanceUuid: consumer, resources: resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral, swap: flavor.swap }, volumeBacked === true) };
 }
 
 /** What a server holds on its host: its flavor's claim, and the old flavor's under the migration's id while a resize waits. */
 export function serverClaims(s: ServerRecord): Claim[] {
-  return [flavorClaim(s.uuid, s.flavor), ...(s.migration === undefined ? [] : [flavorClaim(s.migration.id, s.migration.old_flavor)])];
+  return [flavorClaim(s.uuid, s.flavor, s.volume_backed), ...(s.migration === undefined ? [] : [flavorClaim(s.migration.id, s.migration.old_flavor, s.volume_backed)])];
 }
 
 /**
@@ -21,27 +25,27 @@ export function serverClaims(s: ServerRecord): Claim[] {
  * resize twice too). The group, if any, is not checked again: the instance stays where it is.
  * @throws {ClaimFailed} the new flavor does not fit beside the old one.
  */
-export function claimResize(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor): Promise<HostState> {
+export function claimResize(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, host, (state) => {
     if (state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const withNew = applyClaim(applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor)), flavorClaim(migration, oldFlavor)), flavorClaim(instance, newFlavor));
+    const withNew = applyClaim(applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked)), flavorClaim(instance, newFlavor, volumeBacked));
     return group === undefined ? withNew : { ...withNew, instanceGroups: { ...withNew.instanceGroups, [instance]: group } };
   });
 }
 
 /** Confirm: the old flavor's claim (held by the migration) is given back. */
-export function confirmResizeClaim(hosts: HostStateStore, host: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
-  return updateHostState(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor)));
+export function confirmResizeClaim(hosts: HostStateStore, host: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
+  return updateHostState(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor, volumeBacked)));
 }
 
 /** Revert (or a resize that failed): the new flavor's claim is given back and the old one is the instance's again. */
-export function revertResizeClaim(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor): Promise<HostState> {
+export function revertResizeClaim(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, host, (state) => {
     if (!state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const freed = releaseClaim(releaseClaim(state, flavorClaim(instance, newFlavor)), flavorClaim(migration, oldFlavor));
-    const back = applyClaim(freed, flavorClaim(instance, oldFlavor));
+    const freed = releaseClaim(releaseClaim(state, flavorClaim(instance, newFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked));
+    const back = applyClaim(freed, flavorClaim(instance, oldFlavor, volumeBacked));
     return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
   });
 }
@@ -50,21 +54,21 @@ export function revertResizeClaim(hosts: HostStateStore, host: string, instance:
  * A move to another host, on its source: the instance's claim passes to the migration's id
  * (Nova moves the source allocation to the migration), so the source holds it until confirm.
  */
-export function holdSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
+export function holdSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, source, (state) => {
     if (state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const moved = applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor)), flavorClaim(migration, oldFlavor));
+    const moved = applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked));
     return group === undefined ? moved : { ...moved, instanceGroups: { ...moved.instanceGroups, [migration]: group } };
   });
 }
 
 /** A move reverted (or failed), on its source: the migration's claim is the instance's again. */
-export function restoreSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor): Promise<HostState> {
+export function restoreSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, source, (state) => {
     if (!state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[migration];
-    const back = applyClaim(releaseClaim(state, flavorClaim(migration, oldFlavor)), flavorClaim(instance, oldFlavor));
+    const back = applyClaim(releaseClaim(state, flavorClaim(migration, oldFlavor, volumeBacked)), flavorClaim(instance, oldFlavor, volumeBacked));
     return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
   });
 }

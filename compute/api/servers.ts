@@ -215,7 +215,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const created = store.isoSeconds(now);
     const reservation = `r-${randomBytes(4).toString('hex').slice(0, 8)}`;
     const requestId = req.requestId;
-    const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap });
+    // A volume-backed server's root disk is not on the host (Nova's resources_from_request_spec with is_bfv).
+    const claimResources = resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral_gb, swap: flavor.swap }, volumeBacked);
     const builds: BuildRequest[] = [];
     const servers: ServerRecord[] = [];
     const uuids = Array.from({ length: count }, () => randomUUID());

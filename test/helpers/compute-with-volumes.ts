@@ -11,9 +11,9 @@ import { startVolumeApi, type TestVolumeApi } from './volume-api.ts';
  * in process (its volume files in a temp dir; Glance the compute tests' fake): the rig of the
  * tests that attach and boot from volumes. `m1.tiny` (id 1) and a `private` network exist;
  * `admin` and `demo` are tokens; `volume` makes one of demo's and waits for the volume
- * service's work to settle.
+ * service's work to settle. `resources`: node1's (4 vCPUs, 8 GiB, 100 GiB of disk otherwise).
  */
-export async function startComputeWithVolumes(options: { crossAzAttach?: boolean; zone?: string } = {}) {
+export async function startComputeWithVolumes(options: { crossAzAttach?: boolean; zone?: string; resources?: { vcpus: number; memoryMiB: number; diskGiB: number } } = {}) {
   const dir = await makeTempDir('compute-volumes-');
   const http = new UndiciBackendClient();
   let v: TestVolumeApi | undefined;
@@ -30,7 +30,7 @@ export async function startComputeWithVolumes(options: { crossAzAttach?: boolean
   const demo = await c.identity.token({ user: 'demo' });
   await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
   const netId = c.networks.addNetwork('private').id;
-  const a = await makeAgent(c, 'node1', undefined, options.zone);
+  const a = await makeAgent(c, 'node1', options.resources, options.zone);
   await a.agent.register();
   const others: Awaited<ReturnType<typeof makeAgent>>[] = [];
   return {

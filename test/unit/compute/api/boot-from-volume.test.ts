@@ -12,8 +12,8 @@ import { startComputeWithVolumes } from '../../../helpers/compute-with-volumes.t
  */
 const IMAGE_BYTES = Buffer.from('a bootable disk image, raw\n');
 
-async function setup() {
-  const rig = await startComputeWithVolumes();
+async function setup(options: Parameters<typeof startComputeWithVolumes>[0] = {}) {
+  const rig = await startComputeWithVolumes(options);
   const { c, admin, demo, netId, a } = rig;
   await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.small', id: '2', ram: 1024, vcpus: 1, disk: 0 } } });
   const imageId = c.images.add({ data: IMAGE_BYTES }).id;
@@ -231,5 +231,35 @@ test('a boot from volume no host can take (ERROR, never placed): its delete give
   const v = (await t.showVolume(vol)).json.volume;
   assert.equal([v.status, v.attachments], ['available', []]);
 }));
+
+test('a volume-backed server claims no root disk on its host (bug: the flavor\'s root_gb was claimed): a host with too little local disk takes it, and local_gb_used does not count it, nor after a delete', async () => {
+  const t = await setup({ resources: { vcpus: 4, memoryMiB: 8192, diskGiB: 20 } });
+  try {
+    await t.c.request('POST', '/v2.1/flavors', { token: t.admin, body: { flavor: { name: 'big-root', id: '7', ram: 512, vcpus: 1, disk: 50 } } });
+    const stats = async () => {
+      const h = (await t.c.request('GET', '/v2.1/os-hypervisors/detail', { token: t.admin })).json.hypervisors[0];
+      return { local_gb: h.local_gb, local_gb_used: h.local_gb_used, vcpus_used: h.vcpus_used, memory_mb_used: h.memory_mb_used };
+    };
+    const before = await stats();
+    // From the image, the 50 GiB root does not fit the host's 20 GiB.
+    const local = await t.create({ imageRef: t.imageId, flavorRef: '7' });
+    assert.is(local.status, 202, JSON.stringify(local.json));
+    assert.is((await t.show(local.json.server.id)).status, 'ERROR');
+    // From a volume, it does: its root is the volume.
+    const vol = await t.volume({ imageRef: t.imageId });
+    const res = await t.create({ flavorRef: '7', block_device_mapping_v2: [{ uuid: vol, boot_index: 0, source_type: 'volume', destination_type: 'volume' }] });
+    assert.is(res.status, 202, JSON.stringify(res.json));
+    const id = res.json.server.id as string;
+    await t.a.agent.drain();
+    const s = await t.show(id);
+    assert.is(s.status, 'ACTIVE', JSON.stringify(s.fault));
+    assert.equal(await stats(), { ...before, local_gb: 20, local_gb_used: 0, vcpus_used: before.vcpus_used + 1, memory_mb_used: before.memory_mb_used + 512 });
+    assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+    await t.a.agent.drain();
+    assert.equal(await stats(), before, 'the delete gives back what the boot claimed');
+  } finally {
+    await t.close();
+  }
+});
 
 test.run();
