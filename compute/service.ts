@@ -75,7 +75,7 @@ export class ComputeService {
       ...migrationRoutes(this.store),
       ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
-      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), logger: io.logger }),
+      ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

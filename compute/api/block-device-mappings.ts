@@ -227,6 +227,27 @@ export async function checkMappings(d: MappingDeps, token: string, mappings: rea
 }
 
 /**
+ * Nova's `_validate_vol_az_for_create`, for `cross_az_attach = False`: the existing volumes of a
+ * boot all in one zone, and that the server's (`requested`, `zone` or `zone:host`); with no zone
+ * asked for, the volumes' zone is returned for the server to be scheduled to, unless it is the
+ * default `nova` (Nova does not pin a server to it).
+ * @throws 400 MismatchVolumeAZException
+ */
+export function zoneOfVolumes(requested: string | undefined, checked: readonly CheckedMapping[]): string | undefined {
+  const zones = checked.flatMap((m) => (m.volume ? [m.volume.availability_zone] : []));
+  if (zones.length === 0) return undefined;
+  if (new Set(zones).size > 1) throw badRequest(`Volumes are in different availability zones: ${zones.join(',')}`);
+  const volumeZone = zones[0] as string;
+  const serverZone = requested?.split(':')[0] || undefined;
+  if (serverZone === undefined) return volumeZone === DEFAULT_ZONE ? undefined : volumeZone;
+  if (serverZone !== volumeZone) throw badRequest(`Server and volumes are not in the same availability zone. Server is in: ${serverZone}. Volumes are in: ${volumeZone}`);
+  return undefined;
+}
+
+/** Nova's `default_availability_zone`, the compute hosts' zone when none is configured. */
+const DEFAULT_ZONE = 'nova';
+
+/**
  * Nova's `check_attach_and_reserve_volume`: a Cinder attachment for the server (the volume
  * `reserved`); Cinder's refusal (not `available`, say) is Nova's `InvalidVolume`.
  */

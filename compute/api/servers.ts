@@ -34,7 +34,7 @@ import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { nextLink } from './next-link.ts';
 import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
-import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve } from './block-device-mappings.ts';
+import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve, zoneOfVolumes } from './block-device-mappings.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -48,6 +48,8 @@ export interface ServerApiDeps {
   readonly service?: ServiceAuth;
   /** The volume service, for a local delete's attached volumes. */
   readonly volumes?: VolumeApi;
+  /** Nova's `[cinder] cross_az_attach` (default true): false keeps a boot's volumes and server in one zone. */
+  readonly crossAzAttach?: boolean;
   readonly logger: Logger;
 }
 
@@ -172,6 +174,9 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const checked = volumes ? await checkMappings({ images: d.images, volumes }, token(req), requested) : [];
     const rootChecked = checked.find((m) => m.request.bootIndex === 0);
     if (rootChecked) checkRootSize(meta, rootChecked.size);
+    // Without a zone asked for, a server whose volumes must be in its zone goes to theirs.
+    const volumesZone = d.crossAzAttach === false ? zoneOfVolumes(zone, checked) : undefined;
+    const placeZone = zone ?? volumesZone;
     let key: KeypairRecord | undefined;
     if (s['key_name'] !== undefined && s['key_name'] !== null) {
       key = await store.get<KeypairRecord>(T.keypairs, `${c.userId}/${String(s['key_name'])}`);
@@ -257,7 +262,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         metadata,
         security_groups: securityGroups,
         networks,
-        availability_zone: zone ?? null,
+        availability_zone: placeZone ?? null,
         config_drive: s['config_drive'] === true || s['config_drive'] === 'True' ? 'True' : '',
         reservation_id: reservation,
         launch_index: i,
@@ -286,7 +291,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         requestId,
         claim: { instanceUuid: uuid, resources: claimResources },
         imageProperties: meta.properties,
-        ...(zone !== undefined ? { availabilityZone: zone } : {}),
+        ...(placeZone !== undefined ? { availabilityZone: placeZone } : {}),
         ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };

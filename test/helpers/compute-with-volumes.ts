@@ -11,9 +11,10 @@ import { startVolumeApi, type TestVolumeApi } from './volume-api.ts';
  * in process (its volume files in a temp dir; Glance the compute tests' fake): the rig of the
  * tests that attach and boot from volumes. `m1.tiny` (id 1) and a `private` network exist;
  * `admin` and `demo` are tokens; `volume` makes one of demo's and waits for the volume
- * service's work to settle. `resources`: node1's (4 vCPUs, 8 GiB, 100 GiB of disk otherwise).
+ * service's work to settle. `resources`: node1's (4 vCPUs, 8 GiB, 100 GiB of disk otherwise);
+ * `volumeZone`: the volume service's zone (nova otherwise).
  */
-export async function startComputeWithVolumes(options: { crossAzAttach?: boolean; zone?: string; resources?: { vcpus: number; memoryMiB: number; diskGiB: number } } = {}) {
+export async function startComputeWithVolumes(options: { crossAzAttach?: boolean; zone?: string; resources?: { vcpus: number; memoryMiB: number; diskGiB: number }; volumeZone?: string } = {}) {
   const dir = await makeTempDir('compute-volumes-');
   const http = new UndiciBackendClient();
   let v: TestVolumeApi | undefined;
@@ -21,7 +22,7 @@ export async function startComputeWithVolumes(options: { crossAzAttach?: boolean
   const c = await startCompute({
     ...(options.crossAzAttach !== undefined ? { crossAzAttach: options.crossAzAttach } : {}),
     volumes: async (identity, images) => {
-      v = await startVolumeApi({ keys: identity.keyRepository, driver, images });
+      v = await startVolumeApi({ keys: identity.keyRepository, driver, images, ...(options.volumeZone !== undefined ? { availabilityZone: options.volumeZone } : {}) });
       return new CinderVolumeApi(`http://127.0.0.1:${v.port}`, http);
     },
   });
@@ -48,9 +49,9 @@ export async function startComputeWithVolumes(options: { crossAzAttach?: boolean
       return res.json.volume.id as string;
     },
     showVolume: (id: string) => volumeApi.request('GET', `/v3/volumes/${id}`, demo),
-    /** Another compute host. */
-    async addHost(host: string) {
-      const other = await makeAgent(c, host);
+    /** Another compute host (in `zone`, nova otherwise). */
+    async addHost(host: string, zone?: string) {
+      const other = await makeAgent(c, host, undefined, zone);
       await other.agent.register();
       others.push(other);
       return other;

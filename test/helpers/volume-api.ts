@@ -77,9 +77,10 @@ export interface TestVolumeApi {
  * `cluster`: another test API's records and backup objects (what a volume service started on
  * another node finds in the cluster); `records`, `snapshotStore`: records and snapshot objects
  * somewhere else (a real cluster); snapshots' objects are otherwise `stores.get(SNAPSHOT_ACCOUNT)`.
+ * `availabilityZone`: Cinder's `storage_availability_zone` (nova).
  */
 export async function startVolumeApi(
-  options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'>; records?: VolumeRecords; snapshotStore?: BackupObjectStore; snapshotMaxChain?: number; host?: string } = {},
+  options: { images?: ImageApi; keys?: string; driver?: VolumeDriver; cluster?: Pick<TestVolumeApi, 'records' | 'stores'>; records?: VolumeRecords; snapshotStore?: BackupObjectStore; snapshotMaxChain?: number; host?: string; availabilityZone?: string } = {},
 ): Promise<TestVolumeApi> {
   const dir = await makeTempDir('volume-api-keys-');
   const keys = options.keys ?? join(dir.path, 'fernet-keys');
@@ -108,7 +109,7 @@ export async function startVolumeApi(
     ...(options.images ? { images: options.images } : {}),
     clock: systemClock,
     logger,
-    availabilityZone: 'nova',
+    availabilityZone: options.availabilityZone ?? 'nova',
     // Another node's API over the same cluster is another host: its start cleans up only its own.
     host: options.host ?? (options.cluster ? 'other-host@file#file' : 'test-host@file#file'),
     newId: () => randomUUID(),

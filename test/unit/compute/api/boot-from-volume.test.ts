@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeDomain } from '../../../../compute/agent/hypervisor/domain-description.ts';
+import { type CheckedMapping, zoneOfVolumes } from '../../../../compute/api/block-device-mappings.ts';
 import { startComputeWithVolumes } from '../../../helpers/compute-with-volumes.ts';
 
 /**
@@ -260,6 +261,39 @@ test('a volume-backed server claims no root disk on its host (bug: the flavor\'s
   } finally {
     await t.close();
   }
+});
+
+test('cross_az_attach = false at boot (bug: not checked, only at attach): a volume in another zone than the one asked for is 400 at create, nothing reserved; with no zone asked for, the server goes to the volume\'s zone', async () => {
+  const t = await setup({ crossAzAttach: false, zone: 'az1', volumeZone: 'az1' });
+  try {
+    await t.addHost('node2', 'nova');
+    const vol = await t.volume({ imageRef: t.imageId });
+    const bdm = [{ uuid: vol, boot_index: 0, source_type: 'volume', destination_type: 'volume' }];
+    const far = await t.create({ availability_zone: 'nova', block_device_mapping_v2: bdm });
+    assert.is(far.status, 400);
+    assert.is(far.json.badRequest.message, 'Server and volumes are not in the same availability zone. Server is in: nova. Volumes are in: az1');
+    assert.is((await t.showVolume(vol)).json.volume.status, 'available');
+    assert.equal((await t.c.request('GET', '/v2.1/servers', { token: t.demo })).json.servers, []);
+    // No zone asked for: the volume's (az1, not the default nova), so node1 and never node2.
+    const res = await t.create({ block_device_mapping_v2: bdm });
+    assert.is(res.status, 202, JSON.stringify(res.json));
+    await t.a.agent.drain();
+    const s = (await t.c.request('GET', `/v2.1/servers/${res.json.server.id}`, { token: t.admin })).json.server;
+    assert.equal([s.status, s['OS-EXT-AZ:availability_zone'], s['OS-EXT-SRV-ATTR:host']], ['ACTIVE', 'az1', 'node1'], JSON.stringify(s.fault));
+    // The same zone asked for: as any boot.
+    const vol2 = await t.volume({ imageRef: t.imageId });
+    const same = await t.create({ availability_zone: 'az1', block_device_mapping_v2: [{ ...bdm[0], uuid: vol2 }] });
+    assert.is(same.status, 202, JSON.stringify(same.json));
+  } finally {
+    await t.close();
+  }
+});
+
+test('cross_az_attach = false: the volumes of one boot in two zones are 400 (MismatchVolumeAZException)', () => {
+  const mapping = (zone: string) => ({ request: { bootIndex: null }, volume: { availability_zone: zone }, size: 1 }) as unknown as CheckedMapping;
+  assert.throws(() => zoneOfVolumes(undefined, [mapping('az1'), mapping('az2')]), (err: Error) => err.message === 'Volumes are in different availability zones: az1,az2');
+  assert.is(zoneOfVolumes(undefined, [mapping('nova')]), undefined, 'the default zone pins nothing');
+  assert.is(zoneOfVolumes('az1:node1', [mapping('az1')]), undefined, 'zone:host is the zone');
 });
 
 test.run();
