@@ -51,8 +51,8 @@ export interface MigrationRecord {
   readonly updated_ms: number | null;
   /** What the source holds for the server (not shown): an evacuated host gives it back when it returns. */
   readonly flavor: ServerFlavor;
-  /** The server boots from a volume (not shown): its claim has no root disk (`flavorClaim`). */
-  readonly volume_backed?: boolean;
+  /** The server's `root_disk_unclaimed` (not shown): its claim has no root disk (`flavorClaim`). */
+  readonly root_disk_unclaimed?: boolean;
   /** The domain's name on the source (not shown): the server record may be gone when the source cleans up. */
   readonly instance_name: string;
 }
@@ -102,7 +102,7 @@ export async function createMigration(
     created_ms: now,
     updated_ms: null,
     flavor: server.flavor,
-    ...(server.volume_backed ? { volume_backed: true } : {}),
+    ...(server.root_disk_unclaimed ? { root_disk_unclaimed: true } : {}),
     instance_name: server.instance_name,
   };
   await store.records.put(T.migrations, record.uuid, record);

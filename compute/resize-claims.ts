@@ -5,17 +5,18 @@ import { resourcesFromFlavor } from './scheduler/request-spec.ts';
 import type { ServerFlavor, ServerRecord } from './server-record.ts';
 
 /**
- * What a server of `flavor` claims on its host: with `volumeBacked` (it boots from a volume,
- * Nova's is_bfv) no root disk, as Nova's resources_from_request_spec (the root is a Cinder
- * volume, not a file on the host). Every claim and release of one server passes the same flag.
+ * What a server of `flavor` claims on its host: with `noRootDisk` (it boots from a volume,
+ * Nova's is_bfv: the server's `root_disk_unclaimed`) no root disk, as Nova's
+ * resources_from_request_spec (the root is a Cinder volume, not a file on the host). Every
+ * claim and release of one server passes the same flag.
  */
-export function flavorClaim(consumer: string, flavor: ServerFlavor, volumeBacked: boolean | undefined): Claim {
-  return { instanceUuid: consumer, resources: resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral, swap: flavor.swap }, volumeBacked === true) };
+export function flavorClaim(consumer: string, flavor: ServerFlavor, noRootDisk: boolean | undefined): Claim {
+  return { instanceUuid: consumer, resources: resourcesFromFlavor({ vcpus: flavor.vcpus, ram: flavor.ram, disk: flavor.disk, 'OS-FLV-EXT-DATA:ephemeral': flavor.ephemeral, swap: flavor.swap }, noRootDisk === true) };
 }
 
 /** What a server holds on its host: its flavor's claim, and the old flavor's under the migration's id while a resize waits. */
 export function serverClaims(s: ServerRecord): Claim[] {
-  return [flavorClaim(s.uuid, s.flavor, s.volume_backed), ...(s.migration === undefined ? [] : [flavorClaim(s.migration.id, s.migration.old_flavor, s.volume_backed)])];
+  return [flavorClaim(s.uuid, s.flavor, s.root_disk_unclaimed), ...(s.migration === undefined ? [] : [flavorClaim(s.migration.id, s.migration.old_flavor, s.root_disk_unclaimed)])];
 }
 
 /**
@@ -25,27 +26,27 @@ export function serverClaims(s: ServerRecord): Claim[] {
  * resize twice too). The group, if any, is not checked again: the instance stays where it is.
  * @throws {ClaimFailed} the new flavor does not fit beside the old one.
  */
-export function claimResize(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
+export function claimResize(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, noRootDisk: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, host, (state) => {
     if (state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const withNew = applyClaim(applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked)), flavorClaim(instance, newFlavor, volumeBacked));
+    const withNew = applyClaim(applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, noRootDisk)), flavorClaim(migration, oldFlavor, noRootDisk)), flavorClaim(instance, newFlavor, noRootDisk));
     return group === undefined ? withNew : { ...withNew, instanceGroups: { ...withNew.instanceGroups, [instance]: group } };
   });
 }
 
 /** Confirm: the old flavor's claim (held by the migration) is given back. */
-export function confirmResizeClaim(hosts: HostStateStore, host: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
-  return updateHostState(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor, volumeBacked)));
+export function confirmResizeClaim(hosts: HostStateStore, host: string, migration: string, oldFlavor: ServerFlavor, noRootDisk: boolean | undefined): Promise<HostState> {
+  return updateHostState(hosts, host, (state) => releaseClaim(state, flavorClaim(migration, oldFlavor, noRootDisk)));
 }
 
 /** Revert (or a resize that failed): the new flavor's claim is given back and the old one is the instance's again. */
-export function revertResizeClaim(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
+export function revertResizeClaim(hosts: HostStateStore, host: string, instance: string, migration: string, oldFlavor: ServerFlavor, newFlavor: ServerFlavor, noRootDisk: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, host, (state) => {
     if (!state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const freed = releaseClaim(releaseClaim(state, flavorClaim(instance, newFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked));
-    const back = applyClaim(freed, flavorClaim(instance, oldFlavor, volumeBacked));
+    const freed = releaseClaim(releaseClaim(state, flavorClaim(instance, newFlavor, noRootDisk)), flavorClaim(migration, oldFlavor, noRootDisk));
+    const back = applyClaim(freed, flavorClaim(instance, oldFlavor, noRootDisk));
     return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
   });
 }
@@ -54,21 +55,21 @@ export function revertResizeClaim(hosts: HostStateStore, host: string, instance:
  * A move to another host, on its source: the instance's claim passes to the migration's id
  * (Nova moves the source allocation to the migration), so the source holds it until confirm.
  */
-export function holdSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
+export function holdSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, noRootDisk: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, source, (state) => {
     if (state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[instance];
-    const moved = applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, volumeBacked)), flavorClaim(migration, oldFlavor, volumeBacked));
+    const moved = applyClaim(releaseClaim(state, flavorClaim(instance, oldFlavor, noRootDisk)), flavorClaim(migration, oldFlavor, noRootDisk));
     return group === undefined ? moved : { ...moved, instanceGroups: { ...moved.instanceGroups, [migration]: group } };
   });
 }
 
 /** A move reverted (or failed), on its source: the migration's claim is the instance's again. */
-export function restoreSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, volumeBacked: boolean | undefined): Promise<HostState> {
+export function restoreSourceClaim(hosts: HostStateStore, source: string, instance: string, migration: string, oldFlavor: ServerFlavor, noRootDisk: boolean | undefined): Promise<HostState> {
   return updateHostState(hosts, source, (state) => {
     if (!state.instances.includes(migration)) return state;
     const group = state.instanceGroups?.[migration];
-    const back = applyClaim(releaseClaim(state, flavorClaim(migration, oldFlavor, volumeBacked)), flavorClaim(instance, oldFlavor, volumeBacked));
+    const back = applyClaim(releaseClaim(state, flavorClaim(migration, oldFlavor, noRootDisk)), flavorClaim(instance, oldFlavor, noRootDisk));
     return group === undefined ? back : { ...back, instanceGroups: { ...back.instanceGroups, [instance]: group } };
   });
 }

@@ -29,7 +29,7 @@ export async function confirmMove(
   const m = s.migration;
   const source = m.source_compute ?? s.host;
   const moved = source !== s.host;
-  await confirmResizeClaim(d.hosts, source, m.id, m.old_flavor, s.volume_backed);
+  await confirmResizeClaim(d.hosts, source, m.id, m.old_flavor, s.root_disk_unclaimed);
   let refusal: NovaError | undefined;
   await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
     refusal = cur.value.vm_state !== 'resized' ? invalidState(s.uuid, 'confirmResize', 'vm_state', cur.value.vm_state) : cur.value.task_state !== null ? invalidState(s.uuid, 'confirmResize', 'task_state', cur.value.task_state) : undefined;

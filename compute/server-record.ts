@@ -68,6 +68,12 @@ export interface ServerRecord {
   /** Booted from a volume (Nova's `is_volume_backed`): the root disk is its boot mapping's volume, not a copy of the image on the host. */
   readonly volume_backed?: boolean;
   /**
+   * Its claims leave out the flavor's root disk (set at boot with `volume_backed`, Nova's
+   * is_bfv). A volume-backed server booted before claims did so has none: it was claimed with
+   * its root disk, and every release of it gives that back (`flavorClaim`).
+   */
+  readonly root_disk_unclaimed?: boolean;
+  /**
    * The server has (or had) a block-devices record: a volume at boot or attached since. Show,
    * list and the build read that record only then, so servers without volumes cost no extra read.
    */

@@ -472,7 +472,7 @@ export class ComputeAgent {
     } catch (err) {
       // Nova leaves a failed resize in ERROR with its fault; the new flavor's claim is given back.
       this.logger.error('resize failed', { server: server.uuid, err });
-      await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.volume_backed);
+      await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
       await setMigrationStatus(this.store, m.id, 'error');
       const message = err instanceof Error ? err.message : String(err);
       await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
@@ -492,7 +492,7 @@ export class ComputeAgent {
     if (source !== this.options.host) {
       // Nova's revert_resize on the target: its guest, disk and claim go; the source takes over.
       await this.removeGuest(name, server.uuid);
-      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, m.new_flavor, server.volume_backed));
+      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, m.new_flavor, server.root_disk_unclaimed));
       await enqueue(this.store, source, this.clock.now(), { server: server.uuid, task: 'resize-revert-finish', token: item.token, requestId: item.requestId });
       this.logger.info('resize reverted on the target', { server: server.uuid, source });
       return;
@@ -501,7 +501,7 @@ export class ComputeAgent {
     await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
     await this.volumeSteps?.reattach(server);
     if (m.old_vm_state === 'active') await this.hypervisor.start(name);
-    await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.volume_backed);
+    await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
@@ -597,7 +597,7 @@ export class ComputeAgent {
     await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
     await this.volumeSteps?.connectHere(item.token, server);
     if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-    await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, server.volume_backed);
+    await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
@@ -615,8 +615,8 @@ export class ComputeAgent {
   private async failMove(server: ServerRecord, m: ServerMigration, err: unknown): Promise<void> {
     this.logger.error('move failed', { server: server.uuid, err });
     const source = m.source_compute ?? this.options.host;
-    if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor, server.volume_backed));
-    await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor, server.volume_backed);
+    if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor, server.root_disk_unclaimed));
+    await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
     await this.disks.remove(m.id).catch(() => undefined);
     await setMigrationStatus(this.store, m.id, 'error');
     const message = err instanceof Error ? err.message : String(err);
@@ -714,7 +714,7 @@ export class ComputeAgent {
     if (m !== undefined && (m.source_compute ?? this.options.host) === this.options.host) await setMigrationStatus(this.store, m.id, 'confirmed', {}, ['finished']);
     if (m?.source_compute !== undefined && m.source_compute !== this.options.host) {
       // Deleted while a move waited for confirm: the source gives the old flavor back and its guest goes.
-      await releaseOn(this.hosts, m.source_compute, flavorClaim(m.id, m.old_flavor, server.volume_backed));
+      await releaseOn(this.hosts, m.source_compute, flavorClaim(m.id, m.old_flavor, server.root_disk_unclaimed));
       await enqueue(this.store, m.source_compute, this.clock.now(), { server: server.uuid, task: 'resize-confirm', migration: m.id, token: item.token, requestId: item.requestId });
     }
     await this.store.records.delete(T.servers, server.uuid);

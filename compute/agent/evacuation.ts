@@ -80,7 +80,7 @@ export class EvacuationSteps {
     if (!m || !(['accepted', 'pre-migrating', 'completed'] as const).some((x) => x === m.status)) return;
     const server = await this.store.get<ServerRecord>(T.servers, m.instance_uuid);
     if (!server || server.task_state === 'deleting') {
-      await releaseOn(this.hosts, this.options.host, flavorClaim(m.instance_uuid, m.flavor, m.volume_backed));
+      await releaseOn(this.hosts, this.options.host, flavorClaim(m.instance_uuid, m.flavor, m.root_disk_unclaimed));
       await setMigrationStatus(this.store, m.uuid, 'failed', {}, ['accepted', 'pre-migrating', 'completed']);
       return;
     }
@@ -109,7 +109,7 @@ export class EvacuationSteps {
     } catch (err) {
       this.logger.error('evacuation failed', { server: server.uuid, err });
       await this.guests.removeGuest(name, server.uuid).catch(() => undefined);
-      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, server.flavor, server.volume_backed));
+      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, server.flavor, server.root_disk_unclaimed));
       await setMigrationStatus(this.store, m.uuid, 'failed');
       const message = err instanceof Error ? err.message : String(err);
       await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => ({ ...cur.value, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() }));
@@ -131,7 +131,7 @@ export class EvacuationSteps {
       if (!back) {
         this.logger.info('destroying an instance evacuated from this host', { server: m.instance_uuid, migration: m.uuid });
         await this.guests.removeGuest(m.instance_name, m.instance_uuid);
-        await releaseOn(this.hosts, this.options.host, flavorClaim(m.instance_uuid, m.flavor, m.volume_backed));
+        await releaseOn(this.hosts, this.options.host, flavorClaim(m.instance_uuid, m.flavor, m.root_disk_unclaimed));
       }
       await setMigrationStatus(this.store, m.uuid, 'completed', {}, LEFT_BEHIND);
     }

@@ -111,7 +111,7 @@ export async function evacuate(d: EvacuateDeps, req: ComputeRequest, s: ServerRe
 
   // Nova's conductor: a forced host is claimed as it is; otherwise the scheduler chooses.
   const forced = host !== undefined && force !== false;
-  const claim = flavorClaim(s.uuid, s.flavor, s.volume_backed);
+  const claim = flavorClaim(s.uuid, s.flavor, s.root_disk_unclaimed);
   let target: string;
   try {
     if (forced) {

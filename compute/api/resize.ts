@@ -146,22 +146,22 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
     const sameHostAllowed = options.type === 'resize' && d.allowResizeToSameHost;
     const candidates = (await d.hosts.all()).filter((h) => (options.host === undefined || h.host === options.host) && (sameHostAllowed || h.host !== source));
     // The server's own claim does not count against it on its own host (it gives the old flavor up there).
-    const states = candidates.map((h) => (h.host === source ? releaseClaim(h, flavorClaim(s.uuid, m.old_flavor, s.volume_backed)) : h));
-    const claim = flavorClaim(s.uuid, m.new_flavor, s.volume_backed);
+    const states = candidates.map((h) => (h.host === source ? releaseClaim(h, flavorClaim(s.uuid, m.old_flavor, s.root_disk_unclaimed)) : h));
+    const claim = flavorClaim(s.uuid, m.new_flavor, s.root_disk_unclaimed);
     const groupSpec = group ? schedulerGroup(group) : undefined;
     const [picked] = selectDestinations(states, { instanceUuids: [s.uuid], resources: claim.resources, imageProperties: {}, ...(groupSpec ? { group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : {}) }, defaultSchedulerConfig(Math.random), store.clock.now());
     if (!picked) throw new NoValidHost(NOT_ENOUGH_HOSTS);
     if (picked.host === source) {
-      await claimResize(d.hosts, source, s.uuid, m.id, m.old_flavor, m.new_flavor, s.volume_backed);
+      await claimResize(d.hosts, source, s.uuid, m.id, m.old_flavor, m.new_flavor, s.root_disk_unclaimed);
       target = source;
     } else {
       claimedOn = (await claimOnFirstFit(d.hosts, [picked.host, ...picked.alternates.filter((h) => h !== source)], groupSpec ? { ...claim, group: { ...groupSpec, members: groupSpec.members.filter((u) => u !== s.uuid) } } : claim)).host;
-      await holdSourceClaim(d.hosts, source, s.uuid, m.id, m.old_flavor, s.volume_backed);
+      await holdSourceClaim(d.hosts, source, s.uuid, m.id, m.old_flavor, s.root_disk_unclaimed);
       target = claimedOn;
     }
   } catch (err) {
     // The target's claim is given back when the source's could not be moved.
-    if (claimedOn !== undefined) await releaseOn(d.hosts, claimedOn, flavorClaim(s.uuid, m.new_flavor, s.volume_backed));
+    if (claimedOn !== undefined) await releaseOn(d.hosts, claimedOn, flavorClaim(s.uuid, m.new_flavor, s.root_disk_unclaimed));
     if (!(err instanceof NoValidHost) && !(err instanceof ClaimFailed)) throw err;
     d.logger.info(`${action} not placed`, { server: s.uuid, err });
     const message = err instanceof NoValidHost ? err.message : `No valid host was found. ${err.message}`;

@@ -253,7 +253,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         project_id: c.projectId,
         user_id: c.userId,
         image_ref: imageRef,
-        ...(volumeBacked ? { volume_backed: true } : {}),
+        ...(volumeBacked ? { volume_backed: true, root_disk_unclaimed: true } : {}),
         ...(checked.length > 0 ? { volume_mappings: true } : {}),
         flavor: { flavorid: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, extra_specs: flavor.extra_specs },
         key_name: key?.name ?? null,

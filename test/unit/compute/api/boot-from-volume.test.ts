@@ -195,10 +195,16 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   assert.equal((await t.definition(id, hv)).disks.map((d) => d.path), [t.driver.localPath?.(vol)], 'the root volume, on whichever host');
   const v = (await t.showVolume(vol)).json.volume;
   assert.equal([v.status, v.attachments.map((x: { host_name: string; device: string }) => [x.host_name, x.device])], ['in-use', [[host, '/dev/vda']]]);
+  const used = async () => (await t.c.request('GET', '/v2.1/os-hypervisors/detail', { token: t.admin })).json.hypervisors.map((h: { hypervisor_hostname: string; vcpus_used: number; local_gb_used: number }) => [h.hypervisor_hostname, h.vcpus_used, h.local_gb_used]);
+  assert.equal(await used(), [['node1', 1, 0], ['node2', 1, 0]], 'both flavors held while the resize waits, no root disk in either');
   assert.is((await act({ confirmResize: null })).status, 204);
   await t.a.agent.drain();
   await node2.agent.drain();
   assert.is((await t.show(id)).status, 'ACTIVE');
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}`, { token: t.demo })).status, 204);
+  await t.a.agent.drain();
+  await node2.agent.drain();
+  assert.equal(await used(), [['node1', 0, 0], ['node2', 0, 0]], 'every claim given back as it was made');
 }));
 
 test('a volume the host cannot get made (Cinder leaves it in error): the build fails in ERROR with Nova\'s fault; server delete removes the server and, with delete_on_termination, the volume', withSetup(async (t) => {
