@@ -51,8 +51,8 @@ interface UsageRecord {
   readonly applied?: readonly string[];
 }
 
-/** How a keyed change treats its key: made once (`apply`), undone once (`cancel`), forgotten (`settle`). */
-type Once = { readonly key: string; readonly op: 'apply' | 'cancel' | 'settle' };
+/** How a keyed change treats its keys: made once (`apply`), undone once (`cancel`), forgotten (`settle`, all at once). */
+type Once = { readonly op: 'apply'; readonly key: string } | { readonly op: 'cancel'; readonly key: string } | { readonly op: 'settle'; readonly keys: readonly string[] };
 
 /** A reservation went over a limit (Cinder's OverQuota): which ones, the limits, the usage before it. */
 export class OverQuota extends SwiftError {
@@ -176,14 +176,14 @@ export class VolumeQuotas {
 
   /** Forgets the keys of changes that will not be run again (their counts stay). */
   async settle(projectId: string, keys: readonly string[]): Promise<void> {
-    for (const key of keys) await this.change(projectId, () => {}, {}, { key, op: 'settle' });
+    await this.change(projectId, () => {}, {}, { op: 'settle', keys });
   }
 
   private async change(projectId: string, check: (used: Record<string, number>) => void, deltas: Record<string, number>, once?: Once): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const cur = await this.store.get<UsageRecord>(QUOTA_USAGES, projectId);
       const applied = cur?.value.applied ?? [];
-      const seen = once !== undefined && applied.includes(once.key);
+      const seen = once === undefined ? false : once.op === 'settle' ? once.keys.some((k) => applied.includes(k)) : applied.includes(once.key);
       // Nothing to do: made once already, or nothing to undo or forget.
       if (once !== undefined && (once.op === 'apply' ? seen : !seen)) return;
       const used = { ...cur?.value.in_use };
@@ -191,7 +191,8 @@ export class VolumeQuotas {
         check(used);
         for (const [name, delta] of Object.entries(deltas)) used[name] = Math.max(0, (used[name] ?? 0) + delta);
       }
-      const keys = once === undefined ? applied : once.op === 'apply' ? [...applied, once.key] : applied.filter((k) => k !== once.key);
+      const dropped = once === undefined || once.op === 'apply' ? [] : once.op === 'cancel' ? [once.key] : once.keys;
+      const keys = once?.op === 'apply' ? [...applied, once.key] : applied.filter((k) => !dropped.includes(k));
       const next: UsageRecord = { project_id: projectId, in_use: used, ...(keys.length > 0 ? { applied: keys } : {}) };
       try {
         if (cur) await this.store.put(QUOTA_USAGES, projectId, next, { ifVersion: cur.version });
