@@ -20,7 +20,7 @@ export const computeSchema = {
   image_url: str('http://127.0.0.1:9292', { doc: "the image service (Glance v2) that servers boot from", nonEmpty: true }),
   network_url: str('http://127.0.0.1:9696', { doc: 'the network service (Neutron v2.0) that gives servers their ports', nonEmpty: true }),
   volume_url: str('http://127.0.0.1:8776', { doc: 'the volume service (Cinder v3) whose volumes servers attach, without /v3', nonEmpty: true }),
-  cross_az_attach: bool(true, "Nova's [cinder] cross_az_attach: false refuses to attach a volume from another availability zone"),
+  cross_az_attach: bool(true, "Nova's [cinder] cross_az_attach: false keeps a server and its volumes in one availability zone (at attach and at boot)"),
   ...serviceCredentialSchema,
   allow_resize_to_same_host: bool(false, "Nova's option: a resize may pick the server's own host (a cold migration never does)"),
   build_resume_interval: int(30, { min: 1, doc: 'seconds between looks for boots an API process left half placed' }),
