@@ -10,6 +10,7 @@ import { aioNetworkConfig, DEFAULT_NETWORK_PORT, setupAioNetwork } from './aio-n
 import { aioImageConfig, DEFAULT_IMAGE_PORT, setupAioImage } from './aio-image.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { aioVolumeFiles, DEFAULT_VOLUME_PORT, setupAioVolume } from './aio-volume.ts';
+import { STORAGE_PROCESS_ENV, STORAGE_PROCESS_NODE_FLAGS } from './storage-process-launch.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
 const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
@@ -17,6 +18,9 @@ const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
 interface Managed {
   readonly name: string;
   readonly args: readonly string[];
+  /** Node's own flags, before the script (the storage processes': cli/storage-process-launch.ts). */
+  readonly nodeFlags?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
   child?: ChildProcess;
   restarts: number;
 }
@@ -110,6 +114,8 @@ export async function runAio(options: AioOptions): Promise<number> {
     ...groups.map((nodes, i) => ({
       name: `storage${i + 1}`,
       args: ['start', 'storage', ...nodes.flatMap((n) => ['--config', layout.nodeConfig(n)]), '--compute-agent', aioComputeAgentConfig(layout, i + 1), ...(options.noDaemons ? ['--no-daemons'] : [])],
+      nodeFlags: STORAGE_PROCESS_NODE_FLAGS,
+      env: STORAGE_PROCESS_ENV,
       restarts: 0,
     })),
     { name: 'proxy', args: ['start', 'proxy', '--config', layout.proxyConfig], restarts: 0 },
@@ -121,7 +127,7 @@ export async function runAio(options: AioOptions): Promise<number> {
   ];
   const launch = (m: Managed): void => {
     const log = openSync(join(layout.log, `${m.name}.log`), 'a');
-    const child = spawn(process.execPath, [SWIFTLET, ...m.args], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...(m.nodeFlags ?? []), SWIFTLET, ...m.args], { stdio: ['ignore', log, log], ...(m.env ? { env: { ...process.env, ...m.env } } : {}) });
     m.child = child;
     void writeFile(join(layout.run, `${m.name}.pid`), `${child.pid}\n`);
     child.once('exit', (code, signal) => {

@@ -113,6 +113,15 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
     assert.is((await httpRequest(port, 'PUT', '/v1/AUTH_test/c/o', token, 'kept across restarts')).status, 201);
     for (const name of ['proxy', 'storage1', 'storage2', 'identity', 'network', 'compute', 'volume']) assert.ok(existsSync(join(dir.path, 'run', `${name}.pid`)), `${name}.pid`);
 
+    // Regression (a storage process grew to 360-450 MB under a 4 KiB PUT flood: V8's young
+    // generation at its default bound of two 64 MiB semi-spaces, a malloc arena per thread):
+    // each storage process runs with the bounds of cli/storage-process-launch.ts.
+    for (const name of ['storage1', 'storage2']) {
+      const pid = Number(await readFile(join(dir.path, 'run', `${name}.pid`), 'utf8'));
+      assert.ok((await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes('--max-semi-space-size=16'), `${name}: young generation bounded`);
+      assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes('MALLOC_ARENA_MAX=2'), `${name}: two malloc arenas`);
+    }
+
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
     // kernel gives to either worker, and each must see the ACL just set.
