@@ -9,8 +9,9 @@ import { V1Auth, type V1Session } from './v1-auth.ts';
  * v1 API on one account, authenticated with a service credential, sent through the project's
  * one outbound seam (`BackendClient`; the proxy is the node). Every request carries the
  * session's token; a 401 fetches a new one and sends the request once more when its body can
- * be sent again (a stream's 401 is returned, its token dropped: the caller may send it again). Bodies may be streams (`BackendBody`), so segmented uploads and streamed
- * downloads build on `request` as they come.
+ * be sent again (a stream's 401 is returned, its token dropped: the caller may send it again).
+ * Bodies may be streams (`BackendBody`), so segmented uploads and streamed downloads build on
+ * `request` as they come.
  */
 /**
  * Someone else's token and their storage URL, as python-swiftclient's `preauthtoken` and

@@ -205,6 +205,13 @@ export class VolumeQuotas {
   }
 }
 
+/** Several changes' deltas as one (each resource's deltas added). */
+export function sumDeltas(parts: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of parts) for (const [k, v] of Object.entries(part)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
 function negated(deltas: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(deltas).map(([k, v]) => [k, -v]));
 }

@@ -1,3 +1,4 @@
+import { sumDeltas } from '../quota.ts';
 import { TRANSFERS, type TransferAccept, type TransferRecord, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import type { VolumeApiDeps } from './deps.ts';
@@ -44,7 +45,7 @@ export async function finishAccept(deps: VolumeApiDeps, transfer: AcceptingTrans
     }
     if (a.snapshots.length > 0 && transfer.project_id !== a.project_id) await deps.snapshotCopies.chains.move(transfer.project_id, a.project_id, transfer.volume_id);
     await moveVolume(deps, transfer);
-    await deps.quotas.release(transfer.project_id, sum(volumeDeltas, snapshotDeltas), keys.giveBack);
+    await deps.quotas.release(transfer.project_id, sumDeltas([volumeDeltas, snapshotDeltas]), keys.giveBack);
     await deps.records.update<TransferRecord>(TRANSFERS, transfer, (cur) => (cur.accepting ? { ...cur, accepting: { ...cur.accepting, settled: true } } : undefined));
   }
   // Settled: no step runs again, so their keys can go (before the transfer, which is what runs them).
@@ -93,8 +94,3 @@ async function moveVolume(deps: VolumeApiDeps, transfer: AcceptingTransfer): Pro
   await store.delete(VOLUMES, donorKey);
 }
 
-function sum(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
-  return out;
-}

@@ -1,4 +1,5 @@
 import { RecordVersionError } from '../../../client/record-store.ts';
+import { sumDeltas } from '../quota.ts';
 import { type SnapshotRecord, SNAPSHOTS, type TransferAccept } from '../records.ts';
 import { DEFAULT_TYPE } from '../volume-types.ts';
 import { CinderError } from './cinder-error.ts';
@@ -8,11 +9,7 @@ import { cinderTime } from './views.ts';
 
 /** What `snapshots` hold of a project's quotas, together (Cinder's _handle_snapshot_quota: their count and GiB, per type too). */
 export function snapshotsQuotaDeltas(snapshots: readonly { readonly size: number; readonly volume_type_name?: string }[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of snapshots) {
-    for (const [k, v] of Object.entries(snapshotQuotaDeltas(s.size, s.volume_type_name ?? DEFAULT_TYPE.name))) out[k] = (out[k] ?? 0) + v;
-  }
-  return out;
+  return sumDeltas(snapshots.map((s) => snapshotQuotaDeltas(s.size, s.volume_type_name ?? DEFAULT_TYPE.name)));
 }
 
 /**
