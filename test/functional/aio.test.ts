@@ -121,6 +121,14 @@ test('swiftlet aio: one command, a working cluster; pid files; a dead storage pr
       assert.ok((await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes('--max-semi-space-size=16'), `${name}: young generation bounded`);
       assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes('MALLOC_ARENA_MAX=2'), `${name}: two malloc arenas`);
     }
+    // Regression (every process of the aio loaded Node's type stripper, ~17-20 MB resident
+    // each, for its entry module alone, which it read before enabling the compile cache): each
+    // child is started with the cache's directory, so its entry comes from the cache too.
+    for (const name of ['storage1', 'proxy', 'identity', 'volume']) {
+      const pid = Number(await readFile(join(dir.path, 'run', `${name}.pid`), 'utf8'));
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      assert.ok(environ.some((e) => /^NODE_COMPILE_CACHE=.+/.test(e)), `${name}: started with the compile cache's directory`);
+    }
 
     // Regression (an ACL change applied only in the proxy worker that made it; the others
     // served their cached ACL for up to a minute): each read is a new connection, which the
