@@ -12,7 +12,9 @@
 # (Swift: its three servers) or storage process (ours: all four nodes on two cores) and of the
 # proxy.
 #
-# Env: ANCHORS (../shared/anchors), SWIFT_EP (127.0.0.1:8080), PORT (18080),
+# Env: STORAGE_PROCESSES (the aio's default: one per two cores; 4 runs each node in its own
+# process, as Swift's SAIO and a real deployment do, so each line is one node's memory),
+# ANCHORS (../shared/anchors), SWIFT_EP (127.0.0.1:8080), PORT (18080),
 # STORAGE_PORT_BASE (16000), DATA (/tmp/swiftlet-vs-swift-<time>; one fresh cluster per
 # round, DATA-1, DATA-2, ..., left in place until the last round ends: deleting on this machine's
 # ext4 slows later fsyncs; then removed, as three rounds hold ~10 GB; KEEP_DATA=1 keeps them).
@@ -98,7 +100,7 @@ swift_round() {
 
 swiftlet_round() {  # round
   local data="$DATA-$1" name pid
-  setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" --no-daemons > "$data.log" 2>&1 &
+  setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" ${STORAGE_PROCESSES:+--storage-processes "$STORAGE_PROCESSES"} --no-daemons > "$data.log" 2>&1 &
   local aio=$!
   aio_pid=$aio
   # As long as aio itself waits (300 s): a start slowed by the disk's writeback of the other
