@@ -78,8 +78,19 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
   }
   // No policy named: the container servers keep an existing container's, or give a new one the default.
   const policyHeader: Record<string, string> = policyIndex === undefined ? { 'x-backend-storage-policy-default': String(ctx.policies.default.index) } : { 'x-backend-storage-policy-index': String(policyIndex) };
-  const reply = await write(ctx, req, account, container, policyHeader);
-  return clientReply(reply);
+  const first = await write(ctx, req, account, container, policyHeader);
+  if (first.best.status !== 404 || !ctx.config.account_autocreate) return clientReply(first.best);
+  // The container servers answer 404 when their account servers do not have the account. The
+  // account info found it on some replica, so an autocreate cut short (no quorum, then
+  // retried) left it on too few for any container PUT to succeed until the account replicator
+  // runs. Swift waits for the replicator; creating it again on every replica (those that have
+  // it answer 202) lets this PUT succeed now. The container servers made the database before
+  // their 404, so the second PUT finds it: it is still this request's creation (201) if the
+  // first one made it anywhere.
+  await createAccount(ctx, account, req.env.transId, accountSysmeta(req.headers));
+  const again = await write(ctx, req, account, container, policyHeader);
+  const createdByFirst = first.replies.some((r) => r.status === 201);
+  return clientReply(again.best.status === 202 && createdByFirst ? { ...again.best, status: 201 } : again.best);
 }
 
 /**
@@ -104,8 +115,8 @@ async function writeExisting(ctx: ProxyContext, req: ProxyRequest, account: stri
   if (!(await authorize(req, { method: req.method, account, container }))) dropOwnerHeaders(req);
   const accountInfo = await ctx.info.account(account, req.env.transId);
   if (accountInfo.status === 404) throw new HttpError(404);
-  const reply = await write(ctx, req, account, container, {});
-  return clientReply(reply);
+  const { best } = await write(ctx, req, account, container, {});
+  return clientReply(best);
 }
 
 /** The best backend reply as the client gets it: an error keeps its body (a 400's reason). */
@@ -114,16 +125,16 @@ function clientReply(reply: BackendReply): ServerResponse {
   return reply.status >= 400 && reply.body.length > 0 ? { status: reply.status, headers, body: reply.body } : { status: reply.status, headers };
 }
 
-async function write(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, extra: Record<string, string>): Promise<BackendReply> {
+async function write(ctx: ProxyContext, req: ProxyRequest, account: string, container: string, extra: Record<string, string>): Promise<{ best: BackendReply; replies: BackendReply[] }> {
   const ring = ctx.rings.container;
   const base = backendHeaders(req, { 'x-timestamp': writeTimestamp(req, ctx).internal, ...extra });
   const accountRing = ctx.rings.account;
   const accountPart = accountRing.getPart(account);
   const updates = req.method === 'POST' ? [] : spreadUpdateHeaders(ring.replicas, 'Account', accountPart, accountRing.getPartNodes(accountPart));
   const headersPerSlot = Array.from({ length: ring.replicas }, (_, i) => ({ ...base, ...updates[i] }));
-  const { best } = await makeRequests(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, headersPerSlot }, req.signal);
+  const result = await makeRequests(ctx, { ring, partition: ring.getPart(account, container), names: [account, container] }, { method: req.method, headersPerSlot }, req.signal);
   await Promise.all([ctx.info.invalidate(account, container), ctx.info.invalidate(account)]);
-  return best;
+  return result;
 }
 
 /**

@@ -62,6 +62,21 @@ test('an account exists for its owner before its first write (autocreate), and g
   assert.is(again.headers['x-account-meta-color'], 'red');
 });
 
+test('regression (an account autocreated on one replica only: every container PUT 404 until the replicator ran): the PUT creates it on every replica', async () => {
+  // The state an autocreate cut short leaves: the account on one of its replicas.
+  const { partition, nodes } = c.rings.account.getNodes('AUTH_partial');
+  const [first, ...others] = nodes;
+  assert.ok(first && others.length > 0);
+  const created = await httpRequest(first.port, 'PUT', `/${first.device}/${partition}/AUTH_partial`, { 'X-Timestamp': `${(Date.now() / 1000).toFixed(5)}` });
+  assert.is(created.status, 201);
+  const admin = { 'X-Auth-Token': await c.token('admin:admin', 'admin') };
+  assert.is((await c.request('HEAD', '/v1/AUTH_partial', admin)).status, 204, 'the proxy finds the account');
+  assert.is((await c.request('PUT', '/v1/AUTH_partial/box', admin)).status, 201);
+  for (const node of nodes) assert.is((await httpRequest(node.port, 'HEAD', `/${node.device}/${partition}/AUTH_partial`)).status, 204, `account on ${node.device}`);
+  assert.is((await c.request('PUT', '/v1/AUTH_partial/box/o', admin, 'x')).status, 201);
+  assert.is((await c.request('GET', '/v1/AUTH_partial', admin)).body.toString(), 'box\n');
+});
+
 test('containers: create 201 then 202, list, metadata, 409 when not empty, delete', async () => {
   assert.is((await c.request('PUT', '/v1/AUTH_test/box', { 'X-Container-Meta-Owner': 'me' })).status, 201);
   assert.is((await c.request('PUT', '/v1/AUTH_test/box')).status, 202);
