@@ -169,9 +169,9 @@ async function timed<T>(label: string, bytes: number, fn: () => Promise<T>): Pro
   const s = (systemClock.monotonic() - start) / 1000;
   const gib = bytes / (1024 * MiB);
   const own = ((await ownCpu()) - cpu) / gib;
-  const theirs = clusterPids.length > 0 ? `  cluster ${(((await clusterCpu()) - cluster) / gib).toFixed(1)} CPU s/GiB` : '';
+  const theirs = clusterPids.length > 0 ? `  cluster ${(((await clusterCpu()) - cluster) / gib).toFixed(2)} CPU s/GiB` : '';
   rates.set(label, { seconds: s, mibps: bytes / MiB / s });
-  console.log(`${label.padEnd(34)} ${(bytes / MiB).toFixed(0).padStart(6)} MiB  ${s.toFixed(2).padStart(7)} s  ${(bytes / MiB / s).toFixed(1).padStart(7)} MiB/s  this process ${own.toFixed(1)} CPU s/GiB${theirs}`);
+  console.log(`${label.padEnd(34)} ${(bytes / MiB).toFixed(0).padStart(6)} MiB  ${s.toFixed(2).padStart(7)} s  ${(bytes / MiB / s).toFixed(1).padStart(7)} MiB/s  this process ${own.toFixed(2)} CPU s/GiB${theirs}`);
   return out;
 }
 

@@ -6,6 +6,7 @@ import { checkMetadata, checkObjectName, checkObjectSize, deleteAtFrom, type Hea
 import { ConstraintError } from '../common/errors.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
 import { ClientDisconnectError, pumpBody, readBody } from '../common/http/body-reader.ts';
+import { claimedHashes } from '../common/http/put-hash-headers.ts';
 import { BlockChecksumsHash, BOUNDARY_HEADER, blockChecksumsSize, CHECKSUM_HEADER, FOOTER_HEADER, FooteredBody, OBJ_LENGTH_HEADER, readFooteredBody, XXH64_CHECKSUM } from '../common/http/put-footer.ts';
 import { createXxh64 } from '../common/hash-path.ts';
 import { splitPath, validateDevicePartition } from '../common/http/backend-path.ts';
@@ -157,7 +158,9 @@ export class ObjectServer {
     // With a cheap checksum of the body in the footer, that is checked instead of hashing MD5
     // again: the proxy computed the MD5 once, over the same bytes. The xxHash64 of the block
     // checksums is what the writer computes anyway when its blocks are that size.
-    const kind = footered ? req.headers[CHECKSUM_HEADER] : undefined;
+    // A whole body's hashes may come in headers instead (the proxy's mid-size PUTs).
+    const claimed = footered ? undefined : claimedHashes(req.headers);
+    const kind = footered || claimed ? req.headers[CHECKSUM_HEADER] : undefined;
     const blockSize = blockChecksumsSize(kind);
     const checksummed = kind === XXH64_CHECKSUM || blockSize !== undefined;
     const writer = await df.create(expected);
@@ -192,6 +195,7 @@ export class ObjectServer {
           await writer.write(chunk);
         }
         if (mime) footer = mime.footer();
+        else if (claimed) footer = claimed;
       }
       // (Only a MIME body can run past its length: Swift takes either as a client disconnect.)
       if (expected !== undefined && writer.bytesWritten !== expected) throw new ClientDisconnectError(`body of ${writer.bytesWritten} bytes, ${expected} announced`);

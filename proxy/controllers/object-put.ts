@@ -19,6 +19,7 @@ interface Framing {
   readonly footerLength: number;
 }
 import { bestResponseIndex } from '../quorum.ts';
+import { bodyHashHeaders } from '../../common/http/put-hash-headers.ts';
 
 /** One backend upload in progress. */
 class Putter {
@@ -202,13 +203,22 @@ export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
  * A PUT body up to this size (with a Content-Length) is read whole and sent to each replica as
- * one buffer, as a small one is, without the MD5 footer: each replica hashes the MD5 itself.
+ * one buffer, as a small one is, without the MD5 footer (its hashes go in headers instead:
+ * `HASHED_WHOLE_PUT_BYTES`).
  * Streamed, a 200 KB PUT (a backup's changed extent, a sync tool's chunk) cost the proxy about
  * twice the CPU (pieces awaited per replica, a stall timer, the MIME framing); at 700 KB the
  * replicas' three MD5s outweigh what the proxy saves, and the footered document sent whole
  * cost the proxy more than streaming it (docs/performance.md, "Mid-size PUTs").
  */
 export const WHOLE_PUT_BYTES = 256 * 1024;
+
+/**
+ * A whole body larger than this carries its MD5 and block-checksum digest in headers
+ * (`common/http/put-hash-headers.ts`): one MD5 in the proxy instead of one per replica, whose
+ * writer checks the digest it computes anyway. Smaller ones (objects kept in the object
+ * servers' databases) stay as they were: their MD5s cost next to nothing.
+ */
+export const HASHED_WHOLE_PUT_BYTES = 64 * 1024;
 
 /**
  * Streams an object body to its replicas at once (Swift's replicated object PUT). Each slot
@@ -219,7 +229,10 @@ export const WHOLE_PUT_BYTES = 256 * 1024;
  */
 export async function putObject(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], body: AsyncIterable<Uint8Array>, options: { clientTimeoutMs: number; replayBytes: number; maxBytes: number; expectedBytes?: number; signal: AbortSignal; releaseChunks?: boolean; footer?: boolean }): Promise<PutResult> {
   if (options.expectedBytes !== undefined && options.expectedBytes <= WHOLE_PUT_BYTES && options.expectedBytes <= options.maxBytes) {
-    return putWhole(deps, target, headersPerSlot, await readWhole(body, options.expectedBytes, options.clientTimeoutMs), options.signal);
+    const bytes = await readWhole(body, options.expectedBytes, options.clientTimeoutMs);
+    // Hashed once here rather than MD5 on each replica (see HASHED_WHOLE_PUT_BYTES).
+    const slotHeaders = options.footer && bytes.length > HASHED_WHOLE_PUT_BYTES ? withHeaders(headersPerSlot, bodyHashHeaders(bytes)) : headersPerSlot;
+    return putWhole(deps, target, slotHeaders, bytes, options.signal);
   }
   const slots = headersPerSlot.length;
   const quorum = quorumSize(slots);
@@ -382,6 +395,11 @@ function putResult(statuses: readonly number[], index: number, headers: readonly
     if (etags.size > 1) throw new HttpError(500, 'Object PUT: replicas disagree on the ETag');
   }
   return { status, ...(chosen['etag'] ? { etag: chosen['etag'] } : {}), headers: chosen };
+}
+
+/** Each slot's headers with `extra` added. */
+function withHeaders(headersPerSlot: readonly Record<string, string>[], extra: Readonly<Record<string, string>>): Record<string, string>[] {
+  return headersPerSlot.map((h) => ({ ...h, ...extra }));
 }
 
 /** Reads a body of a known, small length; short is a client disconnect. */

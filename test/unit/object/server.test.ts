@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { defaultConfig } from '../../../common/config.ts';
 import { HashPath, xxh64Hex } from '../../../common/hash-path.ts';
 import { BlockChecksumsHash, BodyHashes, footerDocument, footerPreamble, newBoundary } from '../../../common/http/put-footer.ts';
+import { bodyHashHeaders } from '../../../common/http/put-hash-headers.ts';
 import { UndiciBackendClient } from '../../../common/http/backend-client.ts';
 import { type HttpServer, listen } from '../../../common/http/server.ts';
 import { nullLogger } from '../../../common/logger.ts';
@@ -281,6 +282,32 @@ test("a body with a footer (Swift's MIME PUT): the proxy's checksum of the block
     // The body's own length is the one checked (the request's covers the MIME document).
     const badLength = await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(8)), ...mime({ 'X-Backend-Obj-Content-Length': 'lots' }) }, doc(body, footer));
     assert.is(badLength.status, 400);
+    assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/bad')).status, 404);
+    assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), []);
+  }));
+
+test("a whole body's hashes in headers (the proxy's mid-size PUTs): the block-checksum digest is checked and the proxy's MD5 stored; a changed byte or a client ETag that differs is refused and nothing is stored", () =>
+  withRig(async (r) => {
+    const body = randomBytes(190 * 1024);
+    const claimed = bodyHashHeaders(body);
+    const ok = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), ...claimed }, body);
+    assert.is(ok.status, 201);
+    assert.is(ok.headers['etag'], md5(body));
+    const got = await r.req('GET', OBJ);
+    assert.is(got.headers['etag'], md5(body));
+    assert.is(md5(got.body), md5(body));
+    assert.is(r.updates.at(-1)?.headers['x-etag'], md5(body));
+    // The MD5 is the proxy's: the object server does not hash it again.
+    const trusted = { ...claimed, 'x-backend-obj-etag': md5('other bytes') };
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/trusted', { ...putHeaders(r, ts(1)), ...trusted }, body)).headers['etag'], md5('other bytes'));
+    const changed = Buffer.from(body);
+    changed[100_000] = (changed[100_000] as number) ^ 1;
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(2)), ...claimed }, changed)).status, 422);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(3)), ...claimed, ETag: md5(changed) }, body)).status, 422);
+    // An MD5 with no checksum the node knows: it hashes MD5 itself and checks the claim.
+    const md5Only = { 'x-backend-obj-etag': md5(changed) };
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/bad', { ...putHeaders(r, ts(4)), ...md5Only }, body)).status, 422);
+    assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/plain', { ...putHeaders(r, ts(4)), 'x-backend-obj-etag': md5(body) }, body)).headers['etag'], md5(body));
     assert.is((await r.req('HEAD', '/sda/1/AUTH_a/c/bad')).status, 404);
     assert.equal(await readdir(join(r.devices, 'sda', 'tmp')), []);
   }));

@@ -13,7 +13,8 @@ import { readBodyPieces } from '../../../../common/http/body-pieces.ts';
 import { offerPieces } from '../../../../common/http/offered-pieces.ts';
 import { markOwnChunks } from '../../../../common/release-buffer.ts';
 import { PassThrough } from 'node:stream';
-import { putObject, WHOLE_PUT_BYTES } from '../../../../proxy/controllers/object-put.ts';
+import { bodyHashHeaders } from '../../../../common/http/put-hash-headers.ts';
+import { HASHED_WHOLE_PUT_BYTES, putObject, WHOLE_PUT_BYTES } from '../../../../proxy/controllers/object-put.ts';
 import { RingBuilder } from '../../../../ring/builder.ts';
 import { Ring } from '../../../../ring/ring.ts';
 import { fakeBackend, type FakeBehaviour } from '../../../helpers/fake-backend.ts';
@@ -22,6 +23,7 @@ import { ManualClock } from '../../../helpers/manual-clock.ts';
 
 const clock = new ManualClock();
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+const pick = (h: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string | undefined> => Object.fromEntries(keys.map((k) => [k, h[k]]));
 
 const target = () => fiveNodeTarget(clock);
 const deps = (script: (node: string) => FakeBehaviour, backend: { upload?: boolean } = {}) => fakeBackendDeps(clock, fakeBackend((node) => script(node), backend));
@@ -229,7 +231,7 @@ test('regression: a footered PUT that object servers answer with an ETag other t
   assert.is(refused.status, 503);
 });
 
-test('a body of up to 256 KiB with a Content-Length goes to each replica as one buffer (no MIME footer), with the same handoffs and checks as a streamed one', async () => {
+test('a body of up to 256 KiB with a Content-Length goes to each replica as one buffer (no MIME footer, its hashes in headers above 64 KiB), with the same handoffs and checks as a streamed one', async () => {
   const t = target();
   const primaries = t.ring.getPartNodes(0).map((n) => `${n.ip}:${n.port}`);
   const d = deps((node) => (node === primaries[1] ? { status: 507 } : { status: 201 }));
@@ -248,6 +250,14 @@ test('a body of up to 256 KiB with a Content-Length goes to each replica as one 
   const puts = d.backend.requests.filter((r) => r.method === 'PUT');
   assert.is(puts.length, 4, 'three primaries and one handoff for the 507');
   for (const put of puts) assert.is(md5(put.body), md5(data));
+  // Hashed once in the proxy: its MD5 and block-checksum digest go with it, for each object
+  // server to check the digest instead of hashing MD5.
+  for (const put of puts) assert.equal(pick(put.headers, Object.keys(bodyHashHeaders(data))), bodyHashHeaders(data));
+  // A body kept in the object servers' databases (64 KiB or less) goes without them.
+  const small = deps(() => ({ status: 201 }));
+  const smallData = randomBytes(HASHED_WHOLE_PUT_BYTES);
+  assert.is((await putObject(small, t, [{}, {}, {}], slowBody(smallData, 1), { ...options, footer: true, expectedBytes: smallData.length })).etag, md5(smallData));
+  for (const put of small.backend.requests) assert.is(put.headers['x-backend-obj-etag'], undefined);
 
   let n = 0;
   const disagree = deps(() => ({ status: 201, headers: { etag: n++ === 0 ? 'aaaa' : 'bbbb' } }));
