@@ -100,6 +100,16 @@ function putHeaders(rigged: Rig, timestamp: string, extra: Record<string, string
   };
 }
 
+/** `put` stored `body` at OBJ: 201 with its MD5, read back whole, and the container told the same ETag. */
+async function assertStoredAtObj(r: Rig, put: { status: number; headers: Record<string, string | undefined> }, body: Buffer): Promise<void> {
+  assert.is(put.status, 201);
+  assert.is(put.headers['etag'], md5(body));
+  const got = await r.req('GET', OBJ);
+  assert.is(got.headers['etag'], md5(body));
+  assert.is(md5(got.body), md5(body));
+  assert.is(r.updates.at(-1)?.headers['x-etag'], md5(body));
+}
+
 async function withRig(fn: (r: Rig) => Promise<void>, wrap?: (manager: DiskFileManager) => DiskFileManager): Promise<void> {
   const r = await rig(wrap);
   try {
@@ -236,12 +246,7 @@ test("a body with a footer (Swift's MIME PUT): the proxy's checksum of the block
     const doc = (data: Buffer, f: Record<string, string>): Buffer => Buffer.concat([footerPreamble(boundary), data, footerDocument(boundary, f)]);
     const mime = (extra: Record<string, string> = {}): Record<string, string> => ({ 'X-Backend-Obj-Metadata-Footer': 'yes', 'X-Backend-Obj-Multipart-Mime-Boundary': boundary, 'X-Backend-Obj-Checksum': 'xxh64-blocks-65536', 'X-Backend-Obj-Content-Length': String(body.length), ...extra });
     const ok = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), ...mime() }, doc(body, footer));
-    assert.is(ok.status, 201);
-    assert.is(ok.headers['etag'], md5(body));
-    const got = await r.req('GET', OBJ);
-    assert.is(got.headers['etag'], md5(body));
-    assert.is(md5(got.body), md5(body));
-    assert.is(r.updates.at(-1)?.headers['x-etag'], md5(body));
+    await assertStoredAtObj(r, ok, body);
 
     const changed = Buffer.from(body);
     changed[200_000] = (changed[200_000] as number) ^ 1;
@@ -291,12 +296,7 @@ test("a whole body's hashes in headers (the proxy's mid-size PUTs): the block-ch
     const body = randomBytes(190 * 1024);
     const claimed = bodyHashHeaders(body);
     const ok = await r.req('PUT', OBJ, { ...putHeaders(r, ts(1)), ...claimed }, body);
-    assert.is(ok.status, 201);
-    assert.is(ok.headers['etag'], md5(body));
-    const got = await r.req('GET', OBJ);
-    assert.is(got.headers['etag'], md5(body));
-    assert.is(md5(got.body), md5(body));
-    assert.is(r.updates.at(-1)?.headers['x-etag'], md5(body));
+    await assertStoredAtObj(r, ok, body);
     // The MD5 is the proxy's: the object server does not hash it again.
     const trusted = { ...claimed, 'x-backend-obj-etag': md5('other bytes') };
     assert.is((await r.req('PUT', '/sda/1/AUTH_a/c/trusted', { ...putHeaders(r, ts(1)), ...trusted }, body)).headers['etag'], md5('other bytes'));
