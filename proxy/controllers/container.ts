@@ -86,8 +86,13 @@ async function put(ctx: ProxyContext, req: ProxyRequest, account: string, contai
   // runs. Swift waits for the replicator; creating it again on every replica (those that have
   // it answer 202) lets this PUT succeed now. The container servers made the database before
   // their 404, so the second PUT finds it: it is still this request's creation (201) if the
-  // first one made it anywhere.
-  await createAccount(ctx, account, req.env.transId, accountSysmeta(req.headers));
+  // first one made it anywhere. An account that cannot be created (being deleted, servers
+  // down) keeps Swift's answer.
+  try {
+    await createAccount(ctx, account, req.env.transId, accountSysmeta(req.headers));
+  } catch {
+    return clientReply(first.best);
+  }
   const again = await write(ctx, req, account, container, policyHeader);
   const createdByFirst = first.replies.some((r) => r.status === 201);
   return clientReply(again.best.status === 202 && createdByFirst ? { ...again.best, status: 201 } : again.best);

@@ -77,6 +77,18 @@ test('regression (an account autocreated on one replica only: every container PU
   assert.is((await c.request('GET', '/v1/AUTH_partial', admin)).body.toString(), 'box\n');
 });
 
+test('a container PUT into an account its other replicas have deleted stays 404 (the account is not made again)', async () => {
+  const { partition, nodes } = c.rings.account.getNodes('AUTH_going');
+  const [first, ...others] = nodes;
+  assert.ok(first && others.length > 0);
+  const t = Date.now() / 1000;
+  for (const node of nodes) assert.is((await httpRequest(node.port, 'PUT', `/${node.device}/${partition}/AUTH_going`, { 'X-Timestamp': t.toFixed(5) })).status, 201);
+  for (const node of others) assert.is((await httpRequest(node.port, 'DELETE', `/${node.device}/${partition}/AUTH_going`, { 'X-Timestamp': (t + 1).toFixed(5) })).status, 204);
+  const admin = { 'X-Auth-Token': await c.token('admin:admin', 'admin') };
+  assert.is((await c.request('PUT', '/v1/AUTH_going/box', admin)).status, 404);
+  for (const node of others) assert.is((await httpRequest(node.port, 'HEAD', `/${node.device}/${partition}/AUTH_going`)).headers['x-account-status'], 'Deleted', `still deleted on ${node.device}`);
+});
+
 test('containers: create 201 then 202, list, metadata, 409 when not empty, delete', async () => {
   assert.is((await c.request('PUT', '/v1/AUTH_test/box', { 'X-Container-Meta-Owner': 'me' })).status, 201);
   assert.is((await c.request('PUT', '/v1/AUTH_test/box')).status, 202);
