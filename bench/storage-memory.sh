@@ -19,11 +19,11 @@ BASE=${STORAGE_PORT_BASE:-16100}
 DATA=${DATA:-/tmp/swiftlet-storage-memory-$(date +%s)}
 NODE="$REPO/node_modules/.bin/node"
 
-setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$DATA" --port "$PORT" --storage-port-base "$BASE" --no-daemons "$@" > "$DATA.log" 2>&1 &
-aio=$!
-trap 'kill -TERM "$aio" 2> /dev/null; wait "$aio" 2> /dev/null; rm -rf "$DATA" "$DATA.log"' EXIT
-for _ in $(seq 1 300); do grep -qE '^(ready|not ready after 300 s):' "$DATA.log" 2>/dev/null && break; sleep 1; done
-grep -q '^ready:' "$DATA.log" || { echo "swiftlet aio did not start; see $DATA.log" >&2; exit 1; }
+# shellcheck source=bench/aio-start.sh
+. "$HERE/aio-start.sh"
+aio_pid=
+trap '[ -n "$aio_pid" ] && kill -TERM "$aio_pid" 2> /dev/null && wait "$aio_pid" 2> /dev/null; rm -rf "$DATA" "$DATA.log"' EXIT
+start_aio "$DATA" --port "$PORT" --storage-port-base "$BASE" "$@"
 
 storage() {  # label
   local pidfile pid

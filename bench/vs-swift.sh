@@ -29,6 +29,8 @@ PORT=${PORT:-18080}
 BASE=${STORAGE_PORT_BASE:-16000}
 DATA=${DATA:-/tmp/swiftlet-vs-swift-$(date +%s)}
 NODE="$REPO/node_modules/.bin/node"
+# shellcheck source=bench/aio-start.sh
+. "$HERE/aio-start.sh"
 
 # large-objects.sh downloads into /dev/null. On this machine it was once a regular file (some
 # tool had renamed a file over it): every download then went into devtmpfs, and curl's own CPU
@@ -100,13 +102,8 @@ swift_round() {
 
 swiftlet_round() {  # round
   local data="$DATA-$1" name pid
-  setsid "$NODE" "$REPO/cli/swiftlet.ts" aio --data "$data" --port "$PORT" --storage-port-base "$BASE" ${STORAGE_PROCESSES:+--storage-processes "$STORAGE_PROCESSES"} --no-daemons > "$data.log" 2>&1 &
-  local aio=$!
-  aio_pid=$aio
-  # As long as aio itself waits (300 s): a start slowed by the disk's writeback of the other
-  # cluster's data, or by anything else running, is not a failure of the benchmark.
-  for _ in $(seq 1 300); do grep -qE '^(ready|not ready after 300 s):' "$data.log" 2>/dev/null && break; sleep 1; done
-  grep -q '^ready:' "$data.log" || { echo "swiftlet aio did not start; see $data.log" >&2; kill "$aio"; exit 1; }
+  start_aio "$data" --port "$PORT" --storage-port-base "$BASE" ${STORAGE_PROCESSES:+--storage-processes "$STORAGE_PROCESSES"}
+  local aio=$aio_pid
   # storage1.. (each running some of the four nodes, as the log's "storageN: nodeA nodeB" says) and proxy
   local names=() before=()
   for pid in "$data"/run/storage*.pid "$data/run/proxy.pid"; do names+=("$(basename "$pid" .pid)"); done
