@@ -73,7 +73,7 @@ export class ComputeService {
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
       ...migrationRoutes(this.store),
-      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false }),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }),
     ];

@@ -79,6 +79,8 @@ export interface VolumeApi {
   create(token: string, volume: VolumeCreate): Promise<CinderVolume>;
   /** The snapshot, or undefined when Cinder says 404. */
   getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined>;
+  /** A new snapshot of the volume, in use or not (`force`, Nova's `create_snapshot_force`). @throws {VolumeCallError} */
+  createSnapshotForce(token: string, volumeId: string, name: string, description: string | null): Promise<CinderSnapshot>;
 }
 
 /** The microversion Nova's attachment calls ask for (`os-complete` came at 3.44). */
@@ -148,5 +150,10 @@ export class CinderVolumeApi implements VolumeApi {
   async getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined> {
     const res = await this.call('GET', `/snapshots/${encodeURIComponent(id)}`, token, undefined, [200, 404]);
     return res.status === 404 ? undefined : (res.json as { snapshot: CinderSnapshot }).snapshot;
+  }
+
+  async createSnapshotForce(token: string, volumeId: string, name: string, description: string | null): Promise<CinderSnapshot> {
+    const res = await this.call('POST', '/snapshots', token, { snapshot: { volume_id: volumeId, force: true, name, description } }, [202]);
+    return (res.json as { snapshot: CinderSnapshot }).snapshot;
   }
 }

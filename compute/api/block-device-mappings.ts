@@ -16,6 +16,8 @@ export interface RequestedMapping {
   readonly volumeSize?: number;
   readonly deleteOnTermination: boolean;
   readonly tag: string | null;
+  /** As given (`vda` or `/dev/vda`); mappings an image defines give way to the request's of the same name. */
+  readonly deviceName?: string;
 }
 
 const SOURCE_TYPES = ['volume', 'image', 'snapshot', 'blank'] as const;
@@ -59,7 +61,7 @@ export function parseMappings(req: ComputeRequest, value: unknown, imageGiven: b
     if (destination !== undefined && !DESTINATION_TYPES.includes(destination as never)) throw fieldError('destination_type', destination, `${pyRepr(destination)} is not one of ${pyRepr(DESTINATION_TYPES)}`);
     const uuid = item['uuid'] === undefined ? undefined : stringField('uuid', item['uuid'], 255, /^[a-zA-Z0-9._-]*$/);
     if (uuid === '') throw fieldError('uuid', uuid, "'' is too short");
-    if (item['device_name'] !== undefined && item['device_name'] !== null) stringField('device_name', item['device_name'], 255, /^[a-zA-Z0-9._/-]*$/);
+    const deviceName = item['device_name'] === undefined || item['device_name'] === null ? undefined : stringField('device_name', item['device_name'], 255, /^[a-zA-Z0-9._/-]*$/);
     const boot = item['boot_index'];
     if (boot !== undefined && boot !== null && !(typeof boot === 'number' && Number.isInteger(boot)) && !(typeof boot === 'string' && /^-?[0-9]+$/.test(boot))) {
       throw fieldError('boot_index', boot, typeof boot === 'string' ? `${pyRepr(boot)} does not match '^-?[0-9]+$'` : `${pyRepr(boot)} is not of type 'integer', 'string', 'null'`);
@@ -93,6 +95,7 @@ export function parseMappings(req: ComputeRequest, value: unknown, imageGiven: b
       ...(size !== undefined && size !== null ? { volumeSize: Number(size) } : {}),
       deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot),
       tag: typeof tag === 'string' ? tag : null,
+      ...(deviceName ? { deviceName } : {}),
     });
   });
   return out;

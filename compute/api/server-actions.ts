@@ -7,11 +7,13 @@ import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from 
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
 import { bodyMember, isObject, nameParam } from '../validation.ts';
 import type { ImageApi } from '../image-api.ts';
+import type { VolumeApi } from '../volume-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
+import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
 interface PowerAction {
@@ -42,7 +44,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * unlock (2.73 `locked_reason`), createImage, rebuild (rebuild.ts), resize, confirmResize and
  * revertResize (resize.ts), evacuate (evacuate.ts); and os-instance-actions, what was asked of a server.
  */
-export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string }): ComputeRoute[] {
+export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly volumes?: VolumeApi }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
   const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
     const c = contextOf(req);
@@ -106,8 +108,14 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     const allowed: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
     if (!allowed.includes(s.vm_state)) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
     if (s.task_state !== null) throw invalidState(s.uuid, 'createImage', 'task_state', s.task_state);
-    if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
     const userToken = req.headers['x-auth-token'] ?? '';
+    if (s.volume_backed && d.volumes) {
+      // Nova's snapshot_volume_backed: the volumes' snapshots and an image of no data that maps them, made now.
+      const image = await snapshotVolumeBacked({ store, images, volumes: d.volumes }, userToken, s, name, metadata);
+      await recordAction(store, c, s.uuid, 'createImage', req.requestId);
+      return created(req, image.id);
+    }
+    if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
     const image = await images.create(userToken, { name, visibility: 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata });
     let refusal: NovaError | undefined;
     await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
@@ -120,8 +128,12 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     }
     await recordAction(store, c, s.uuid, 'createImage', req.requestId);
     await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'snapshot', token: userToken, requestId: req.requestId, imageId: image.id });
-    if (atLeast(req.version, '2.45')) return ok({ image_id: image.id }, 202);
-    return { status: 202, headers: { Location: `${imageUrl.replace(/\/+$/, '')}/v2/images/${image.id}` } };
+    return created(req, image.id);
+  };
+  /** 202 with the image in `Location` before 2.45, `{"image_id"}` from it. */
+  const created = (req: ComputeRequest, imageId: string) => {
+    if (atLeast(req.version, '2.45')) return ok({ image_id: imageId }, 202);
+    return { status: 202, headers: { Location: `${imageUrl.replace(/\/+$/, '')}/v2/images/${imageId}` } };
   };
 
   return [

@@ -35,6 +35,7 @@ import type { VolumeApi } from '../volume-api.ts';
 import { nextLink } from './next-link.ts';
 import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
 import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve, zoneOfVolumes } from './block-device-mappings.ts';
+import { imageDefinedMappings, withImageMappings } from './image-mappings.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -127,18 +128,17 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const name = nameParam('name', s['name']);
     const flavorRef = String(s['flavorRef']).split('/').at(-1) as string;
     const imageRef = s['imageRef'] === undefined || s['imageRef'] === '' ? '' : String(s['imageRef']).split('/').at(-1) as string;
-    const requested = s['block_device_mapping_v2'] === undefined ? [] : parseMappings(req, s['block_device_mapping_v2'], imageRef !== '');
+    let requested = s['block_device_mapping_v2'] === undefined ? [] : parseMappings(req, s['block_device_mapping_v2'], imageRef !== '');
     if (imageRef === '' && requested.length === 0) throw invalidBootSequence();
     const minCount = s['min_count'] === undefined ? 1 : integerParam('min_count', s['min_count'], 1);
     const maxCount = s['max_count'] === undefined ? minCount : integerParam('max_count', s['max_count'], 1);
     if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
     if (requested.length > 0) checkSequence(requested, maxCount);
-    const rootMapping = requested.find((m) => m.bootIndex === 0);
+    let rootMapping = requested.find((m) => m.bootIndex === 0);
     // Booted from a volume (Nova's is_volume_backed): the root disk is a Cinder volume, not the image's copy on the host.
-    const volumeBacked = rootMapping?.destinationType === 'volume';
-    const wantsVolumes = requested.some((m) => m.destinationType === 'volume');
+    let volumeBacked = rootMapping?.destinationType === 'volume';
+    let wantsVolumes = requested.some((m) => m.destinationType === 'volume');
     if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
-    const volumes = wantsVolumes ? d.volumes : undefined;
     const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
@@ -163,13 +163,24 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       if (!image) throw badRequest('Can not find requested image');
       if (image.status !== 'active') throw badRequest(`Image ${imageRef} is not active.`);
       meta = imageBootMeta(image);
+      // An image of a volume-backed server's snapshots maps its volumes: the server boots from volumes made of them.
+      const fromImage = imageDefinedMappings(image);
+      if (fromImage.length > 0) {
+        requested = withImageMappings(requested, fromImage);
+        checkSequence(requested, maxCount);
+        rootMapping = requested.find((m) => m.bootIndex === 0);
+        volumeBacked = rootMapping?.destinationType === 'volume';
+        wantsVolumes = requested.some((m) => m.destinationType === 'volume');
+        if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+      }
       if (!volumeBacked) {
         if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);
         if (flavor.root_gb > 0 && image.size !== null && image.size > flavor.root_gb * 1024 ** 3) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, image is ${image.size} bytes.`);
       }
     } else {
-      meta = await bootMetaOf({ images: d.images, volumes: volumes as VolumeApi }, token(req), rootMapping as RequestedMapping);
+      meta = await bootMetaOf({ images: d.images, volumes: d.volumes as VolumeApi }, token(req), rootMapping as RequestedMapping);
     }
+    const volumes = wantsVolumes ? d.volumes : undefined;
     if (flavor.memory_mb < meta.minRam) throw badRequest("Flavor's memory is too small for requested image.");
     const checked = volumes ? await checkMappings({ images: d.images, volumes }, token(req), requested) : [];
     const rootChecked = checked.find((m) => m.request.bootIndex === 0);

@@ -207,6 +207,46 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   assert.equal(await used(), [['node1', 0, 0], ['node2', 0, 0]], 'every claim given back as it was made');
 }));
 
+test('server image create of a volume-backed server (bug: the root disk was copied into the image): a forced snapshot of its volume and an image of no data that maps it; a server booted from that image gets a volume made of the snapshot', withSetup(async (t) => {
+  const vol = await t.volume({ imageRef: t.imageId });
+  const id = (await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
+  await t.a.agent.drain();
+  const res = await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'golden' } } } });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const imageId = res.json.image_id as string;
+  const server = await t.show(id);
+  assert.equal([server.status, server['OS-EXT-STS:task_state']], ['ACTIVE', null], 'made at once: no image_snapshot task on the host');
+  const image = (await t.c.images.get('', imageId)) as Record<string, unknown>;
+  assert.equal([image['status'], image['size'], image['disk_format'], image['container_format']], ['active', 0, 'raw', 'bare'], 'no data, activated as Nova does');
+  assert.equal([image['name'], image['purpose'], image['bdm_v2'], image['root_device_name']], ['bfv-snap', 'golden', 'True', '/dev/vda']);
+  const mapping = JSON.parse(image['block_device_mapping'] as string) as Record<string, unknown>[];
+  assert.is(mapping.length, 1);
+  const m = mapping[0] as Record<string, unknown>;
+  assert.equal([m['source_type'], m['destination_type'], m['boot_index'], m['device_name'], m['volume_size'], m['delete_on_termination'], m['volume_id']], ['snapshot', 'volume', 0, '/dev/vda', 1, false, null]);
+  const snap = await t.v.request('GET', `/v3/snapshots/${m['snapshot_id']}`, t.demo);
+  assert.is(snap.status, 200, JSON.stringify(snap.json));
+  assert.equal([snap.json.snapshot.volume_id, snap.json.snapshot.name], [vol, 'snapshot for bfv-snap'], 'of the in-use root volume (force)');
+  await t.v.worker.idle();
+
+  // Booted from the image: Nova's image-defined mappings, the root a volume made of the snapshot.
+  const downloads = t.c.images.downloads;
+  const booted = await t.create({ imageRef: imageId });
+  assert.is(booted.status, 202, JSON.stringify(booted.json));
+  const id2 = booted.json.server.id as string;
+  await t.a.agent.drain();
+  const s2 = await t.show(id2);
+  assert.is(s2.status, 'ACTIVE', JSON.stringify(s2.fault));
+  assert.is(s2.image.id, imageId);
+  const attached = s2['os-extended-volumes:volumes_attached'] as { id: string; delete_on_termination: boolean }[];
+  assert.is(attached.length, 1);
+  const made = attached[0]?.id as string;
+  assert.ok(made !== vol, 'a new volume, not the snapshot\'s source');
+  const madeShown = (await t.showVolume(made)).json.volume;
+  assert.equal([madeShown.snapshot_id, madeShown.status, madeShown.size], [m['snapshot_id'], 'in-use', 1]);
+  assert.equal((await t.definition(id2)).disks.map((d) => d.path), [t.driver.localPath?.(made)], 'the made volume is the root disk: nothing of the image copied to the host');
+  assert.is(t.c.images.downloads, downloads, 'the image has no data and none was fetched');
+}));
+
 test('a volume the host cannot get made (Cinder leaves it in error): the build fails in ERROR with Nova\'s fault; server delete removes the server and, with delete_on_termination, the volume', withSetup(async (t) => {
   // Glance says 16 bytes, the data is larger than the test API's 1 "GiB" (1 MiB): Cinder's copy fails.
   const big = t.c.images.add({ name: 'big', size: 16, data: Buffer.alloc(2 * 1024 * 1024, 1) }).id;
