@@ -79,6 +79,8 @@ export interface VolumeApi {
   create(token: string, volume: VolumeCreate): Promise<CinderVolume>;
   /** The snapshot, or undefined when Cinder says 404. */
   getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined>;
+  /** The project's absolute limits and usage (`GET /limits`: `maxTotalSnapshots`, `totalSnapshotsUsed`...). @throws {VolumeCallError} */
+  absoluteLimits(token: string): Promise<Readonly<Record<string, number>>>;
   /** A new snapshot of the volume, in use or not (`force`, Nova's `create_snapshot_force`). @throws {VolumeCallError} */
   createSnapshotForce(token: string, volumeId: string, name: string, description: string | null): Promise<CinderSnapshot>;
 }
@@ -150,6 +152,11 @@ export class CinderVolumeApi implements VolumeApi {
   async getSnapshot(token: string, id: string): Promise<CinderSnapshot | undefined> {
     const res = await this.call('GET', `/snapshots/${encodeURIComponent(id)}`, token, undefined, [200, 404]);
     return res.status === 404 ? undefined : (res.json as { snapshot: CinderSnapshot }).snapshot;
+  }
+
+  async absoluteLimits(token: string): Promise<Readonly<Record<string, number>>> {
+    const res = await this.call('GET', '/limits', token, undefined, [200]);
+    return (res.json as { limits: { absolute: Record<string, number> } }).limits.absolute;
   }
 
   async createSnapshotForce(token: string, volumeId: string, name: string, description: string | null): Promise<CinderSnapshot> {

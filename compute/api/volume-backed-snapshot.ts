@@ -17,8 +17,9 @@ const NOT_INHERITED = new Set(['cinder_encryption_key_id', 'cinder_encryption_ke
  * mapping of each snapshot, JSON as Nova's glance layer stores a list), `bdm_v2`,
  * `root_device_name`, the root volume's image properties and the request's `metadata`; no
  * data, activated as Nova does with an empty upload (raw, bare, size 0). A server booted from
- * the image gets volumes made from the snapshots (`image-mappings.ts`). Nova neither waits for
- * the snapshots nor removes those made before a failure; neither does this.
+ * the image gets volumes made from the snapshots (`image-mappings.ts`). As in Nova, the
+ * project's snapshot limit is checked before any is made (403), the snapshots are not waited
+ * for, and those made before a later failure stay.
  */
 export async function snapshotVolumeBacked(d: { store: ComputeStore; images: ImageApi; volumes: VolumeApi }, token: string, s: ServerRecord, name: string, metadata: Readonly<Record<string, unknown>>): Promise<GlanceImage> {
   const mappings = (await volumesOf(d.store, s)).filter((m) => m.volume_id !== '');
@@ -27,6 +28,12 @@ export async function snapshotVolumeBacked(d: { store: ComputeStore; images: Ima
     const v = await d.volumes.get(token, m.volume_id);
     if (!v) throw notFound(`Volume ${m.volume_id} could not be found.`);
     volumes.push(v);
+  }
+  // Nova's best-effort check before any snapshot, so a server of several volumes is not left half-snapshotted by the quota.
+  if (volumes.length > 0) {
+    const limits = await d.volumes.absoluteLimits(token);
+    const max = limits['maxTotalSnapshots'] ?? -1;
+    if (max > -1 && volumes.length + (limits['totalSnapshotsUsed'] ?? 0) > max) throw overQuota('Quota exceeded for resources: snapshots');
   }
   const root = volumes[mappings.findIndex((m) => m.boot_index === 0)];
   const imageMeta = (root?.['volume_image_metadata'] ?? {}) as Record<string, unknown>;

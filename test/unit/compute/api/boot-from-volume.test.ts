@@ -207,11 +207,24 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   assert.equal(await used(), [['node1', 0, 0], ['node2', 0, 0]], 'every claim given back as it was made');
 }));
 
-test('server image create of a volume-backed server (bug: the root disk was copied into the image): a forced snapshot of its volume and an image of no data that maps it; a server booted from that image gets a volume made of the snapshot', withSetup(async (t) => {
+test('server image create of a volume-backed server (bug: the root disk was copied into the image): a forced snapshot of each of its volumes and an image of no data that maps them; a server booted from that image gets volumes made of the snapshots', withSetup(async (t) => {
   const vol = await t.volume({ imageRef: t.imageId });
+  const data = await t.volume();
   const id = (await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
   await t.a.agent.drain();
-  const res = await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'golden' } } } });
+  assert.is((await t.c.request('POST', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, body: { volumeAttachment: { volumeId: data } } })).status, 200);
+  await t.a.agent.drain();
+  const snapshot = () => t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'golden' } } } });
+  // Room for one snapshot, two volumes: Nova's 403 before any snapshot or image is made.
+  const project = (await t.v.request('GET', `/v3/volumes/${vol}`, t.admin)).json.volume['os-vol-tenant-attr:tenant_id'] as string;
+  const quota = (snapshots: number) => t.v.request('PUT', `/v3/os-quota-sets/${project}`, t.admin, { quota_set: { snapshots } });
+  assert.is((await quota(1)).status, 200);
+  const images = t.c.images.images.size;
+  const refused = await snapshot();
+  assert.equal([refused.status, refused.json], [403, { forbidden: { code: 403, message: 'Quota exceeded for resources: snapshots' } }]);
+  assert.equal([t.c.images.images.size, (await t.v.request('GET', '/v3/snapshots', t.demo)).json.snapshots], [images, []], 'nothing made');
+  assert.is((await quota(10)).status, 200);
+  const res = await snapshot();
   assert.is(res.status, 202, JSON.stringify(res.json));
   const imageId = res.json.image_id as string;
   const server = await t.show(id);
@@ -220,15 +233,18 @@ test('server image create of a volume-backed server (bug: the root disk was copi
   assert.equal([image['status'], image['size'], image['disk_format'], image['container_format']], ['active', 0, 'raw', 'bare'], 'no data, activated as Nova does');
   assert.equal([image['name'], image['purpose'], image['bdm_v2'], image['root_device_name']], ['bfv-snap', 'golden', 'True', '/dev/vda']);
   const mapping = JSON.parse(image['block_device_mapping'] as string) as Record<string, unknown>[];
-  assert.is(mapping.length, 1);
-  const m = mapping[0] as Record<string, unknown>;
-  assert.equal([m['source_type'], m['destination_type'], m['boot_index'], m['device_name'], m['volume_size'], m['delete_on_termination'], m['volume_id']], ['snapshot', 'volume', 0, '/dev/vda', 1, false, null]);
-  const snap = await t.v.request('GET', `/v3/snapshots/${m['snapshot_id']}`, t.demo);
-  assert.is(snap.status, 200, JSON.stringify(snap.json));
-  assert.equal([snap.json.snapshot.volume_id, snap.json.snapshot.name], [vol, 'snapshot for bfv-snap'], 'of the in-use root volume (force)');
+  assert.equal(mapping.map((m) => [m['source_type'], m['destination_type'], m['boot_index'], m['device_name'], m['volume_size'], m['delete_on_termination'], m['volume_id']]), [
+    ['snapshot', 'volume', 0, '/dev/vda', 1, false, null],
+    ['snapshot', 'volume', null, '/dev/vdb', 1, false, null],
+  ]);
+  for (const [i, source] of [vol, data].entries()) {
+    const snap = await t.v.request('GET', `/v3/snapshots/${mapping[i]?.['snapshot_id']}`, t.demo);
+    assert.is(snap.status, 200, JSON.stringify(snap.json));
+    assert.equal([snap.json.snapshot.volume_id, snap.json.snapshot.name], [source, 'snapshot for bfv-snap'], 'of the in-use volume (force)');
+  }
   await t.v.worker.idle();
 
-  // Booted from the image: Nova's image-defined mappings, the root a volume made of the snapshot.
+  // Booted from the image: Nova's image-defined mappings, each volume made of its snapshot.
   const downloads = t.c.images.downloads;
   const booted = await t.create({ imageRef: imageId });
   assert.is(booted.status, 202, JSON.stringify(booted.json));
@@ -237,13 +253,13 @@ test('server image create of a volume-backed server (bug: the root disk was copi
   const s2 = await t.show(id2);
   assert.is(s2.status, 'ACTIVE', JSON.stringify(s2.fault));
   assert.is(s2.image.id, imageId);
-  const attached = s2['os-extended-volumes:volumes_attached'] as { id: string; delete_on_termination: boolean }[];
-  assert.is(attached.length, 1);
-  const made = attached[0]?.id as string;
-  assert.ok(made !== vol, 'a new volume, not the snapshot\'s source');
-  const madeShown = (await t.showVolume(made)).json.volume;
-  assert.equal([madeShown.snapshot_id, madeShown.status, madeShown.size], [m['snapshot_id'], 'in-use', 1]);
-  assert.equal((await t.definition(id2)).disks.map((d) => d.path), [t.driver.localPath?.(made)], 'the made volume is the root disk: nothing of the image copied to the host');
+  const made = (s2['os-extended-volumes:volumes_attached'] as { id: string }[]).map((v) => v.id);
+  assert.is(made.length, 2);
+  const shown = await Promise.all(made.map(async (v) => (await t.showVolume(v)).json.volume));
+  assert.equal(shown.map((v) => [v.snapshot_id, v.status, v.attachments[0]?.device]).sort(), [[mapping[0]?.['snapshot_id'], 'in-use', '/dev/vda'], [mapping[1]?.['snapshot_id'], 'in-use', '/dev/vdb']].sort());
+  const root = shown.find((v) => v.attachments[0]?.device === '/dev/vda').id as string;
+  assert.ok(root !== vol, 'a new volume, not the snapshot\'s source');
+  assert.equal((await t.definition(id2)).disks.map((d) => d.path)[0], t.driver.localPath?.(root), 'the made volume is the root disk: nothing of the image copied to the host');
   assert.is(t.c.images.downloads, downloads, 'the image has no data and none was fetched');
 }));
 
