@@ -27,6 +27,8 @@ export interface ImageApi {
   upload(token: string, id: string, formats: { readonly disk_format: string; readonly container_format: string }, data: AsyncIterable<Uint8Array>): Promise<void>;
   /** False when it was already gone. */
   delete(token: string, id: string): Promise<boolean>;
+  /** Shares the image with a project (`POST /v2/images/{id}/members`). @throws {ServiceCallError} */
+  addMember(token: string, id: string, member: string): Promise<void>;
 }
 
 /** Glance v2 over HTTP (`GET /v2/images/{id}`, `GET /v2/images/{id}/file`). */
@@ -62,6 +64,11 @@ export class GlanceImageApi implements ImageApi {
     const res = await this.http.json('PATCH', path, token, patch, undefined, 'application/openstack-images-v2.1-json-patch');
     if (res.status !== 200) throw new ServiceCallError('image', res.status, JSON.stringify(res.json).slice(0, 300));
     await this.http.upload('PUT', `${path}/file`, token, data, 'application/octet-stream');
+  }
+
+  async addMember(token: string, id: string, member: string): Promise<void> {
+    const res = await this.http.json('POST', `/v2/images/${encodeURIComponent(id)}/members`, token, { member });
+    if (res.status !== 200) throw new ServiceCallError('image', res.status, JSON.stringify(res.json).slice(0, 300));
   }
 
   async delete(token: string, id: string): Promise<boolean> {

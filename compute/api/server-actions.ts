@@ -13,6 +13,7 @@ import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
+import { createSnapshotImage } from './snapshot-image.ts';
 import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -109,14 +110,16 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     if (!allowed.includes(s.vm_state)) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
     if (s.task_state !== null) throw invalidState(s.uuid, 'createImage', 'task_state', s.task_state);
     const userToken = req.headers['x-auth-token'] ?? '';
+    // Nova's initialize_instance_snapshot_metadata: another project's snapshot (an admin's) is shared with the server's owner.
+    const shareWith = c.projectId === s.project_id ? undefined : s.project_id;
     if (s.volume_backed && d.volumes) {
       // Nova's snapshot_volume_backed: the volumes' snapshots and an image of no data that maps them, made now.
-      const image = await snapshotVolumeBacked({ store, images, volumes: d.volumes }, userToken, s, name, metadata);
+      const image = await snapshotVolumeBacked({ store, images, volumes: d.volumes }, userToken, s, { name, metadata, ...(shareWith ? { shareWith } : {}) });
       await recordAction(store, c, s.uuid, 'createImage', req.requestId);
       return created(req, image.id);
     }
     if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
-    const image = await images.create(userToken, { name, visibility: 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata });
+    const image = await createSnapshotImage(images, userToken, { name, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata }, shareWith);
     let refusal: NovaError | undefined;
     await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
       refusal = cur.value.task_state === null ? undefined : invalidState(s.uuid, 'createImage', 'task_state', cur.value.task_state);

@@ -1,6 +1,7 @@
 import { volumesOf } from '../block-device-record.ts';
 import { badRequest, NovaError, notFound, overQuota } from '../errors.ts';
 import type { GlanceImage, ImageApi } from '../image-api.ts';
+import { createSnapshotImage } from './snapshot-image.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { type CinderVolume, type VolumeApi, VolumeCallError } from '../volume-api.ts';
@@ -21,7 +22,8 @@ const NOT_INHERITED = new Set(['cinder_encryption_key_id', 'cinder_encryption_ke
  * project's snapshot limit is checked before any is made (403), the snapshots are not waited
  * for, and those made before a later failure stay.
  */
-export async function snapshotVolumeBacked(d: { store: ComputeStore; images: ImageApi; volumes: VolumeApi }, token: string, s: ServerRecord, name: string, metadata: Readonly<Record<string, unknown>>): Promise<GlanceImage> {
+export async function snapshotVolumeBacked(d: { store: ComputeStore; images: ImageApi; volumes: VolumeApi }, token: string, s: ServerRecord, ask: { name: string; metadata: Readonly<Record<string, unknown>>; shareWith?: string }): Promise<GlanceImage> {
+  const { name, metadata } = ask;
   const mappings = (await volumesOf(d.store, s)).filter((m) => m.volume_id !== '');
   const volumes: CinderVolume[] = [];
   for (const m of mappings) {
@@ -49,16 +51,16 @@ export async function snapshotVolumeBacked(d: { store: ComputeStore; images: Ima
     }
     imageMapping.push(snapshotMapping(snapshotId, { boot_index: m.boot_index ?? null, delete_on_termination: m.delete_on_termination, volume_size: v.size, device_name: m.device_name }));
   }
-  const image = await d.images.create(token, {
+  const image = await createSnapshotImage(d.images, token, {
     name,
-    visibility: 'private',
+    visibility: ask.shareWith ? 'shared' : 'private',
     min_ram: Number(imageMeta['min_ram'] ?? 0) || 0,
     min_disk: Number(imageMeta['min_disk'] ?? 0) || 0,
     ...inherited,
     ...metadata,
     root_device_name: '/dev/vda',
     ...(imageMapping.length > 0 ? { block_device_mapping: pythonJsonList(imageMapping), bdm_v2: 'True' } : {}),
-  });
+  }, ask.shareWith);
   // Glance v2 activates an image only with data: Nova uploads none (raw, bare) for this one.
   await d.images.upload(token, image.id, { disk_format: 'raw', container_format: 'bare' }, (async function* () {})());
   return image;

@@ -39,6 +39,16 @@ export class FakeImageApi implements ImageApi {
     return this.images.delete(id);
   }
 
+  /** Projects each image is shared with. */
+  readonly members = new Map<string, string[]>();
+
+  async addMember(_token: string, id: string, member: string): Promise<void> {
+    const found = this.images.get(id);
+    if (!found) throw new ServiceCallError('image', 404, `POST /v2/images/${id}/members`);
+    if (found.image['visibility'] !== 'shared') throw new ServiceCallError('image', 403, 'Only shared images have members.');
+    this.members.set(id, [...(this.members.get(id) ?? []), member]);
+  }
+
   async download(_token: string, id: string): Promise<AsyncIterable<Buffer>> {
     const found = this.images.get(id);
     if (!found) throw new ServiceCallError('image', 404, `GET /v2/images/${id}/file`);

@@ -84,6 +84,19 @@ test('createImage: a Glance snapshot image with Nova\'s properties; image_snapsh
   assert.is(c.images.images.get(at245.json.image_id)?.image.status, 'active');
 });
 
+test('createImage by an admin of another project\'s server (bug: the owner could not see it): a shared image, the server\'s project its member', async () => {
+  const res = await act({ createImage: { name: 'admin-snap' } }, admin, '2.45');
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const imageId = res.json.image_id as string;
+  const project = (await show()).tenant_id as string;
+  assert.is(c.images.images.get(imageId)?.image['visibility'], 'shared');
+  assert.equal(c.images.members.get(imageId), [project]);
+  await a.agent.drain();
+  assert.is(c.images.images.get(imageId)?.image.status, 'active');
+  assert.is(c.images.members.get((await act({ createImage: { name: 'own-snap' } }, demo, '2.45')).json.image_id), undefined, 'the owner\'s own snapshot stays private, no members');
+  await a.agent.drain();
+});
+
 test('lock: the owner can no longer stop or delete it (409); an admin\'s lock only an admin lifts; 2.73 reason', async () => {
   assert.is((await act({ lock: { locked_reason: 'maintenance' } }, demo, '2.73')).status, 202);
   const s = await show();
