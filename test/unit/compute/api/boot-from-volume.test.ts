@@ -214,7 +214,7 @@ test('server image create of a volume-backed server (bug: the root disk was copi
   await t.a.agent.drain();
   assert.is((await t.c.request('POST', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, body: { volumeAttachment: { volumeId: data } } })).status, 200);
   await t.a.agent.drain();
-  const snapshot = () => t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'golden' } } } });
+  const snapshot = () => t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'golden', bdm_v2: 'nope', root_device_name: '/dev/sdz' } } } });
   // Room for one snapshot, two volumes: Nova's 403 before any snapshot or image is made.
   const project = (await t.v.request('GET', `/v3/volumes/${vol}`, t.admin)).json.volume['os-vol-tenant-attr:tenant_id'] as string;
   const quota = (snapshots: number) => t.v.request('PUT', `/v3/os-quota-sets/${project}`, t.admin, { quota_set: { snapshots } });
