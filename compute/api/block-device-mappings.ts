@@ -26,7 +26,8 @@ const DESTINATION_TYPES = ['local', 'volume'] as const;
 const FIELDS = ['virtual_name', 'volume_id', 'snapshot_id', 'volume_size', 'device_name', 'delete_on_termination', 'no_device', 'connection_info', 'source_type', 'uuid', 'image_id', 'destination_type', 'guest_format', 'device_type', 'disk_bus', 'boot_index'];
 const GIB = 1024 ** 3;
 
-function invalidFormat(details: string): NovaError {
+/** Nova's `InvalidBDMFormat`/`InvalidBDM`: 400 "Block Device Mapping is Invalid: <details>". */
+export function invalidFormat(details: string): NovaError {
   return badRequest(`Block Device Mapping is Invalid: ${details}`);
 }
 

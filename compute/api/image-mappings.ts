@@ -1,7 +1,6 @@
-import { badRequest } from '../errors.ts';
 import type { GlanceImage } from '../image-api.ts';
 import { isObject } from '../validation.ts';
-import type { RequestedMapping } from './block-device-mappings.ts';
+import { invalidFormat, type RequestedMapping } from './block-device-mappings.ts';
 
 /**
  * The block device mappings an image carries (Nova's `_get_image_defined_bdms`): a snapshot of a
@@ -18,19 +17,19 @@ export function imageDefinedMappings(image: GlanceImage): RequestedMapping[] {
   try {
     list = typeof raw === 'string' ? JSON.parse(raw) : raw;
   } catch {
-    throw invalid(`the block_device_mapping of image ${image.id} is not JSON.`);
+    throw invalidFormat(`the block_device_mapping of image ${image.id} is not JSON.`);
   }
-  if (!Array.isArray(list)) throw invalid(`the block_device_mapping of image ${image.id} is not a list.`);
+  if (!Array.isArray(list)) throw invalidFormat(`the block_device_mapping of image ${image.id} is not a list.`);
   const out: RequestedMapping[] = [];
   for (const item of list) {
-    if (!isObject(item)) throw invalid(`the block_device_mapping of image ${image.id} holds ${JSON.stringify(item)}.`);
+    if (!isObject(item)) throw invalidFormat(`the block_device_mapping of image ${image.id} holds ${JSON.stringify(item)}.`);
     if (item['no_device']) continue;
     const source = item['source_type'];
-    if (source !== 'volume' && source !== 'image' && source !== 'snapshot' && source !== 'blank') throw invalid('Some required fields are missing');
+    if (source !== 'volume' && source !== 'image' && source !== 'snapshot' && source !== 'blank') throw invalidFormat('Some required fields are missing');
     const destination = item['destination_type'] ?? (source === 'blank' ? 'local' : 'volume');
-    if (destination !== 'local' && destination !== 'volume') throw invalid(`destination_type ${String(destination)} is not known.`);
+    if (destination !== 'local' && destination !== 'volume') throw invalidFormat(`destination_type ${String(destination)} is not known.`);
     const uuid = source === 'snapshot' ? item['snapshot_id'] : source === 'volume' ? item['volume_id'] : source === 'image' ? item['image_id'] : undefined;
-    if (source !== 'blank' && (typeof uuid !== 'string' || uuid === '')) throw invalid('Missing device UUID.');
+    if (source !== 'blank' && (typeof uuid !== 'string' || uuid === '')) throw invalidFormat('Missing device UUID.');
     const boot = item['boot_index'];
     const size = item['volume_size'];
     out.push({
@@ -63,8 +62,4 @@ export function withImageMappings(requested: readonly RequestedMapping[], fromIm
 /** `vdb` and `/dev/vdb` name one device (Nova's `prepend_dev`). */
 function devicePath(name: string): string {
   return name.startsWith('/dev/') ? name : `/dev/${name}`;
-}
-
-function invalid(details: string) {
-  return badRequest(`Block Device Mapping is Invalid: ${details}`);
 }

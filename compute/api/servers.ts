@@ -34,7 +34,7 @@ import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { nextLink } from './next-link.ts';
 import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
-import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, parseMappings, type RequestedMapping, reserve, zoneOfVolumes } from './block-device-mappings.ts';
+import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, invalidFormat, parseMappings, type RequestedMapping, reserve, zoneOfVolumes } from './block-device-mappings.ts';
 import { imageDefinedMappings, withImageMappings } from './image-mappings.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -134,11 +134,14 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const maxCount = s['max_count'] === undefined ? minCount : integerParam('max_count', s['max_count'], 1);
     if (minCount > maxCount) throw badRequest('min_count must be <= max_count');
     if (requested.length > 0) checkSequence(requested, maxCount);
-    let rootMapping = requested.find((m) => m.bootIndex === 0);
-    // Booted from a volume (Nova's is_volume_backed): the root disk is a Cinder volume, not the image's copy on the host.
-    let volumeBacked = rootMapping?.destinationType === 'volume';
-    let wantsVolumes = requested.some((m) => m.destinationType === 'volume');
-    if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+    const rootOf = (mappings: readonly RequestedMapping[]) => {
+      const wantsVolumes = mappings.some((m) => m.destinationType === 'volume');
+      if (wantsVolumes && !d.volumes) throw invalidFormat('volumes are not offered by this cloud.');
+      const rootMapping = mappings.find((m) => m.bootIndex === 0);
+      // Booted from a volume (Nova's is_volume_backed): the root disk is a Cinder volume, not the image's copy on the host.
+      return { rootMapping, volumeBacked: rootMapping?.destinationType === 'volume', wantsVolumes };
+    };
+    let { rootMapping, volumeBacked, wantsVolumes } = rootOf(requested);
     const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
@@ -168,10 +171,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       if (fromImage.length > 0) {
         requested = withImageMappings(requested, fromImage);
         checkSequence(requested, maxCount);
-        rootMapping = requested.find((m) => m.bootIndex === 0);
-        volumeBacked = rootMapping?.destinationType === 'volume';
-        wantsVolumes = requested.some((m) => m.destinationType === 'volume');
-        if (wantsVolumes && !d.volumes) throw badRequest('Block Device Mapping is Invalid: volumes are not offered by this cloud.');
+        ({ rootMapping, volumeBacked, wantsVolumes } = rootOf(requested));
       }
       if (!volumeBacked) {
         if (flavor.root_gb > 0 && flavor.root_gb < (image.min_disk ?? 0)) throw badRequest(`Flavor's disk is too small for requested image. Flavor disk is ${flavor.root_gb * 1024 ** 3} bytes, minimum disk is ${image.min_disk * 1024 ** 3} bytes.`);

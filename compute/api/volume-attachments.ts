@@ -12,9 +12,10 @@ import { isServiceUp } from '../scheduler/host-state.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { booleanParam, bodyMember, fieldError, pyRepr, queryError } from '../validation.ts';
-import { type CinderVolume, type VolumeApi, VolumeCallError } from '../volume-api.ts';
+import type { CinderVolume, VolumeApi } from '../volume-api.ts';
 import { enqueue } from '../work-queue.ts';
 import { limited } from './server-groups.ts';
+import { novaErrorOfCinder } from './cinder-refusal.ts';
 import { checkLock, visibleServer } from './servers.ts';
 
 export interface VolumeAttachmentDeps {
@@ -44,15 +45,6 @@ function view(req: ComputeRequest, server: string, m: BlockDeviceMapping): Recor
     ...(atLeast(req.version, '2.79') ? { delete_on_termination: m.delete_on_termination } : {}),
     ...(v289 ? { attachment_id: m.attachment_id, bdm_uuid: m.uuid } : {}),
   };
-}
-
-/** What Nova makes of a refusal from Cinder (`translate_cinder_exception`, `translate_volume_exception`). */
-function translated(err: unknown, volumeId: string): unknown {
-  if (!(err instanceof VolumeCallError)) return err;
-  if (err.status === 404) return notFound(`Volume ${volumeId} could not be found.`);
-  if (err.status === 400) return badRequest(`Invalid input received: ${err.reason}`);
-  if (err.status === 403) return new NovaError(403, err.reason);
-  return err;
 }
 
 function notAttached(server: string, volume: string): NovaError {
@@ -156,7 +148,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     try {
       volume = await volumes.get(token(req), volumeId);
     } catch (err) {
-      throw translated(err, volumeId);
+      throw novaErrorOfCinder(err, volumeId);
     }
     if (!volume) throw notFound(`Volume ${volumeId} could not be found.`);
     return volume;
@@ -198,7 +190,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
       attachmentId = (await volumes.attachmentCreate(token(req), volumeId, s.uuid)).id;
     } catch (err) {
       await drop();
-      throw translated(err, volumeId);
+      throw novaErrorOfCinder(err, volumeId);
     }
     await changeBlockDevices(store, s.uuid, (mappings) => mappings.map((m) => (m.uuid === mapping.uuid ? { ...m, attachment_id: attachmentId } : m)));
     await recordAction(store, c, s.uuid, 'attach_volume', req.requestId);
@@ -231,7 +223,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     try {
       await volumes.beginDetaching(token(req), volumeId);
     } catch (err) {
-      const t = translated(err, volumeId);
+      const t = novaErrorOfCinder(err, volumeId);
       // Nova turns begin_detaching's InvalidInput into InvalidVolume, message and all.
       if (t instanceof NovaError && t.status === 400) throw badRequest(`Invalid volume: ${t.message}`);
       throw t;

@@ -1,10 +1,11 @@
 import { volumesOf } from '../block-device-record.ts';
-import { badRequest, NovaError, notFound, overQuota } from '../errors.ts';
+import { notFound, overQuota } from '../errors.ts';
 import type { GlanceImage, ImageApi } from '../image-api.ts';
-import { createSnapshotImage } from './snapshot-image.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { type CinderVolume, type VolumeApi, VolumeCallError } from '../volume-api.ts';
+import { novaErrorOfCinder } from './cinder-refusal.ts';
+import { createSnapshotImage } from './snapshot-image.ts';
 
 /** The image attributes Nova keeps apart from a volume's `volume_image_metadata` properties (`VIM_IMAGE_ATTRIBUTES`). */
 const IMAGE_ATTRIBUTES = new Set(['image_id', 'image_name', 'size', 'checksum', 'container_format', 'disk_format', 'min_ram', 'min_disk']);
@@ -100,12 +101,8 @@ function pythonJsonList(list: readonly Record<string, unknown>[]): string {
   return `[${list.map((o) => `{${Object.entries(o).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`).join(', ')}]`;
 }
 
-/** Cinder's refusal of a snapshot as Nova's API answers it (`translate_volume_exception`; over the limit is `OverQuota`, 403). */
+/** Cinder's refusal of a snapshot as Nova's API answers it: over the limit is `OverQuota` (403), the rest as for any volume call. */
 function translated(err: unknown, volumeId: string): unknown {
-  if (!(err instanceof VolumeCallError)) return err;
-  if (err.status === 413) return overQuota('Quota exceeded for resources: snapshots');
-  if (err.status === 404) return notFound(`Volume ${volumeId} could not be found.`);
-  if (err.status === 400) return badRequest(`Invalid input received: ${err.reason}`);
-  if (err.status === 403) return new NovaError(403, err.reason);
-  return err;
+  if (err instanceof VolumeCallError && err.status === 413) return overQuota('Quota exceeded for resources: snapshots');
+  return novaErrorOfCinder(err, volumeId);
 }
