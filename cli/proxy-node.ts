@@ -11,6 +11,7 @@ import { proxyServerSchema } from '../proxy/config.ts';
 import { pipelineSchemas } from '../proxy/pipeline.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { workerInfoPeers } from './proxy-worker-peers.ts';
+import { DiskLocalDataFiles } from '../object/diskfile/local-data-files.ts';
 
 /** The sections of a proxy's config file. */
 export const proxyNodeSchemas = {
@@ -41,6 +42,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
       backend: new UndiciBackendClient({ connectTimeoutMs: p.conn_timeout * 1000, nodeTimeoutMs: p.node_timeout * 1000 }),
       rings: loadRingSet(p.swift_dir, hashPathFromConfig(hash), clock, policies),
       hashPath: hashPathFromConfig(hash),
+      localFiles: new DiskLocalDataFiles({ clock, logger }),
       ...(workers ? { infoPeers: workers.peers } : {}),
       ...(options.workerMetrics ? { metricsText: () => workerText() } : {}),
     },

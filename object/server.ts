@@ -32,6 +32,7 @@ import type { DiskFileRouter } from './diskfile/router.ts';
 import type { DiskFile, DiskFileManager, Metadata, ObjectLocation, ObjectState } from './diskfile/types.ts';
 import { UnknownPolicyError } from '../common/storage-policy.ts';
 import { isReturnedMetadata, objectReadResponse, withWholeBody } from './read-response.ts';
+import { localFileResponse } from './local-file-response.ts';
 import { decodeOffers, encodeWants, SSYNC_PHASE_HEADER, SsyncProtocolError } from './ssync-protocol.ts';
 import { applyUpdates, missingCheck } from './ssync-receiver.ts';
 import { pack } from 'msgpackr';
@@ -120,7 +121,8 @@ export class ObjectServer {
     const openExpired = isTrueValue(req.headers['x-backend-replication']);
     if (req.method === 'HEAD') return objectReadResponse(req, await df.readMetadata({ openExpired }), this.allowedHeaders);
     const reader = await df.open({ openExpired });
-    return withWholeBody(objectReadResponse(req, reader, this.allowedHeaders, reader));
+    const res = objectReadResponse(req, reader, this.allowedHeaders, reader);
+    return localFileResponse(req, res, reader) ?? withWholeBody(res);
   };
 
   private readonly put = async (req: ServerRequest, path: string): Promise<ServerResponse> => {

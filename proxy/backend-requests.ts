@@ -4,6 +4,7 @@ import type { Logger } from '../common/logger.ts';
 import { Timestamp } from '../common/timestamp.ts';
 import type { Ring } from '../ring/ring.ts';
 import type { ErrorLimiter } from './error-limiter.ts';
+import type { LocalReads } from './local-reads.ts';
 import { nodeIter, type ProxyNode } from './node-iter.ts';
 import { quorumSize } from '../common/quorum-size.ts';
 import { bestResponseIndex, haveQuorum } from './quorum.ts';
@@ -17,6 +18,8 @@ export interface BackendDeps {
   readonly connTimeoutMs: number;
   readonly nodeTimeoutMs: number;
   readonly postQuorumTimeoutMs: number;
+  /** Object bodies read from this machine's disks, when the proxy may (`local_file_reads`). */
+  readonly localReads?: LocalReads;
 }
 
 /** A complete (small) backend answer. */
@@ -137,8 +140,9 @@ export interface ReadSource {
  * that when every primary answered 404 the handoffs are not asked. With `newest`, every
  * primary is asked and the answer with the newest `timestampHeader` wins (`X-Newest`).
  * Returns the source, or the best of the failures (503 when there were only errors).
+ * `nodeHeaders` gives a node's own headers in place of `headers`.
  */
-export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal }): Promise<ReadSource | BackendReply> {
+export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string>; nodeHeaders?: (node: ProxyNode) => Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal }): Promise<ReadSource | BackendReply> {
   const failures: BackendReply[] = [];
   const primaries = target.ring.replicas;
   let primaryNotFound = 0;
@@ -149,7 +153,7 @@ export async function readFromNodes(deps: BackendDeps, target: Target, request: 
     tried++;
     let res: BackendResponse;
     try {
-      res = await send(deps, node, target, request, options.signal);
+      res = await send(deps, node, target, request.nodeHeaders ? { ...request, headers: request.nodeHeaders(node) } : request, options.signal);
     } catch (err) {
       // The client went away: not the node's fault, and nobody waits for another try.
       if (options.signal?.aborted) break;

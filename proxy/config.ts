@@ -17,6 +17,7 @@ export const proxyServerSchema = {
   error_suppression_limit: int(10, { min: 0, doc: 'errors within the interval before a node is skipped' }),
   account_autocreate: bool(true, 'create an account on its first authorized write'),
   allow_account_management: bool(false, 'let reseller admins PUT and DELETE accounts'),
+  local_file_reads: bool(true, 'read large object bodies of replicas on this machine from their data files, not through the object server (same user and mounts as the object servers)'),
   put_replay_bytes: int(1024 * 1024, { min: 0, doc: 'bytes of an upload kept to replay to a handoff when a primary fails early' }),
   max_containers_per_account: int(0, { min: 0, doc: '0 = no limit' }),
   log_requests: bool(true, 'log one line per client request'),

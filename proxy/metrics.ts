@@ -29,6 +29,7 @@ export class ProxyMetrics {
   private readonly bytesOut: Counter<'type' | 'method' | 'policy'>;
   private readonly backendErrors: Counter<'node'>;
   private readonly errorLimits: Counter<'node'>;
+  private readonly localReads: Counter<'outcome'>;
 
   constructor(sources: { limitedNodes: () => number; rings: () => Readonly<Record<string, Ring>> }) {
     const registers = [this.registry];
@@ -38,6 +39,7 @@ export class ProxyMetrics {
     this.bytesIn = new Counter({ name: 'swiftlet_proxy_request_bytes_total', help: 'Body bytes received from clients', labelNames: ['type', 'method', 'policy'], registers });
     this.bytesOut = new Counter({ name: 'swiftlet_proxy_response_bytes_total', help: 'Body bytes sent to clients', labelNames: ['type', 'method', 'policy'], registers });
     this.backendErrors = new Counter({ name: 'swiftlet_proxy_backend_errors_total', help: 'Errors of storage nodes (timeouts, refused connections, 5xx, 507), by node', labelNames: ['node'], registers });
+    this.localReads = new Counter({ name: 'swiftlet_proxy_local_reads_total', help: 'Object bodies read from a data file on this machine: read whole (local), or finished over HTTP after the file failed (fallback)', labelNames: ['outcome'], registers });
     this.errorLimits = new Counter({ name: 'swiftlet_proxy_error_limited_total', help: 'Times a node was error-limited (skipped for error_suppression_interval)', labelNames: ['node'], registers });
     new Gauge({
       name: 'swiftlet_proxy_error_limited_nodes',
@@ -74,6 +76,10 @@ export class ProxyMetrics {
       if (bytesIn > 0) this.bytesIn.inc(by, bytesIn);
       if (bytesOut > 0) this.bytesOut.inc(by, bytesOut);
     }
+  }
+
+  localRead(outcome: 'local' | 'fallback'): void {
+    this.localReads.inc({ outcome });
   }
 
   backendError(node: string): void {

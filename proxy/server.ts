@@ -2,6 +2,7 @@ import type { Clock } from '../common/clock.ts';
 import type { ConfigOf } from '../common/config.ts';
 import { type Constraints, DEFAULT_CONSTRAINTS } from '../common/constraints.ts';
 import type { BackendClient } from '../common/http/backend-client.ts';
+import type { LocalDataFiles } from '../common/http/local-file-read.ts';
 import type { ServerRequest, ServerResponse } from '../common/http/server.ts';
 import type { HashPath } from '../common/hash-path.ts';
 import type { Logger } from '../common/logger.ts';
@@ -13,6 +14,7 @@ import { proxyApp } from './app.ts';
 import type { proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { ErrorLimiter } from './error-limiter.ts';
+import type { LocalReads } from './local-reads.ts';
 import { InfoCache, type InfoPeers } from './info-cache.ts';
 import type { Capabilities } from './middleware/info.ts';
 import { ProxyMetrics } from './metrics.ts';
@@ -47,6 +49,11 @@ export interface ProxyServerDeps {
    * supervisor, which sums every worker's (see cli/proxy-metrics.ts).
    */
   readonly metricsText?: () => Promise<string>;
+  /**
+   * The data files of object servers on this machine, which the proxy reads large bodies from
+   * when `local_file_reads` is on (`common/http/local-file-read.ts`); without them it relays.
+   */
+  readonly localFiles?: LocalDataFiles;
 }
 
 /**
@@ -74,6 +81,7 @@ export class ProxyServer {
       connTimeoutMs: p.conn_timeout * 1000,
       nodeTimeoutMs: p.node_timeout * 1000,
       postQuorumTimeoutMs: p.post_quorum_timeout * 1000,
+      ...(p.local_file_reads && deps.localFiles ? { localReads: observed(deps.localFiles, (outcome) => this.metrics.localRead(outcome)) } : {}),
     };
     this.context = {
       ...backendDeps,
@@ -125,4 +133,9 @@ export class ProxyServer {
     await Promise.all(this.closers.map((stop) => stop()));
     await this.deps.backend.close();
   }
+}
+
+/** `files`, with each read's outcome told to `observe`. */
+function observed(files: LocalDataFiles, observe: LocalReads['observe']): LocalReads {
+  return { isLocal: (node) => files.isLocal(node), open: (file, etag) => files.open(file, etag), observe };
 }

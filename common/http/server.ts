@@ -6,6 +6,7 @@ import type { HeaderBag } from '../constraints.ts';
 import type { Logger } from '../logger.ts';
 import { releaseBuffer } from '../release-buffer.ts';
 import { ClientErrorAnswerer, refusedMethod } from './client-error.ts';
+import { lentChunks } from './lendable-body.ts';
 import { defaultErrorBody, HttpError, RESPONSE_REASONS } from './http-error.ts';
 import { titleCaseHeader } from './title-case.ts';
 
@@ -197,7 +198,11 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
     res.end(noBody ? undefined : bytes);
     return;
   }
-  const iterator = body[Symbol.asyncIterator]();
+  // A body that can lend its chunks is read that way: this loop is done with each chunk
+  // (written) before it asks for the next.
+  const lending = lentChunks(body);
+  const lent = response.lent === true || lending !== undefined;
+  const iterator = lending ?? body[Symbol.asyncIterator]();
   if (noBody) {
     await iterator.return?.();
     res.writeHead(response.status, swiftReason(response.status), headers);
@@ -220,7 +225,7 @@ async function writeResponse(request: ServerRequest, res: NodeResponse, response
   try {
     while (!step.done) {
       const chunk = step.value;
-      if (response.lent) await written(res, chunk, signal);
+      if (lent) await written(res, chunk, signal);
       else if (batch) {
         if (!batch.write(chunk)) await once(res, 'drain', { signal });
       } else if (!res.write(chunk)) await once(res, 'drain', { signal });

@@ -13,6 +13,8 @@ export interface LoadedFile {
    * Undefined for a file held whole in memory (one of `SmallFiles`): `head` is all of it.
    */
   readonly fd: number | undefined;
+  /** `<st_dev>:<st_ino>` of an open file: which file this is, whatever path reaches it. */
+  readonly id?: string;
   readonly header: FileHeader;
   readonly metadata: Record<string, string>;
   /** Bytes [0, head.length) of the file, already read. */
@@ -30,7 +32,7 @@ export interface LoadedFile {
 export async function loadFile(path: string): Promise<LoadedFile> {
   const fd = openSync(path, 'r');
   try {
-    const { size } = fstatSync(fd);
+    const { size, dev, ino } = fstatSync(fd);
     const head = Buffer.allocUnsafe(Math.min(size, FIRST_READ));
     readExactSync(fd, head, 0);
     const header = checkedHeader(head, size);
@@ -39,7 +41,7 @@ export async function loadFile(path: string): Promise<LoadedFile> {
       ? head.subarray(offset, offset + header.metadataLength)
       : await readAt(fd, offset, header.metadataLength);
     const metadata = decodeMetadata(head.subarray(0, HEADER_SIZE), header, metaBytes);
-    return { path, fd, header, metadata, head };
+    return { path, fd, id: `${dev}:${ino}`, header, metadata, head };
   } catch (err) {
     closeSync(fd);
     throw err;

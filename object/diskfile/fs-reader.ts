@@ -1,11 +1,12 @@
 import { closeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Timestamp } from '../../common/timestamp.ts';
 import type { AlignedSlabs } from './aligned-slabs.ts';
 import { DiskFileQuarantined } from './errors.ts';
 import { readFully } from './fd-io.ts';
 import { blockChecksum, blockCount, blockOffset, CHECKSUM_SIZE } from './format.ts';
 import { closeLoaded, type LoadedFile, readAt } from './fs-file.ts';
-import type { Metadata, ObjectReader, ReadOptions } from './types.ts';
+import type { LocalObjectFile, Metadata, ObjectReader, ReadOptions } from './types.ts';
 
 /**
  * A reader dropped without `close()` would keep its descriptors forever (plain descriptors
@@ -20,6 +21,12 @@ const leaks = new FinalizationRegistry<number[]>((fds) => {
     }
   }
 });
+
+/**
+ * Objects at least this large are read with `O_DIRECT`; smaller ones go through the page
+ * cache, where repeated reads find them (Swift's `keep_cache_size` is 5 MiB).
+ */
+export const DIRECT_READ_MIN_BYTES = 4 * 1024 * 1024;
 
 /** Blocks read per disk read through the page cache: 16 × 64 KiB ≈ 1 MiB. */
 const BLOCKS_PER_READ = 16;
@@ -56,6 +63,7 @@ export class FsObjectReader implements ObjectReader {
   readonly metaFileMetadata: Metadata | undefined;
   readonly dataFileMetadata: Metadata;
   readonly contentLength: number;
+  readonly localFile: LocalObjectFile | undefined;
   private readonly file: LoadedFile;
   private readonly direct: DirectRead | undefined;
   private readonly quarantine: (reason: string) => Promise<void>;
@@ -74,6 +82,7 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
+    this.localFile = file.fd !== undefined && file.id !== undefined ? { path: resolve(file.path), id: file.id } : undefined;
     leaks.register(this, [file.fd, direct?.fd].filter((fd) => fd !== undefined), this);
   }
 

@@ -12,7 +12,7 @@ import { asNoSpace, DiskFileCollision, DiskFileDeleted, DiskFileNotExist, DiskFi
 import { CorruptFileError, DEFAULT_BLOCK_SIZE, encodeHeader, encodeMetadata } from './format.ts';
 import { fdatasyncAsync, fsyncDirectory, makeDirs, removeFile } from './fd-io.ts';
 import { closeLoaded, type LoadedFile, loadBytes, loadFile } from './fs-file.ts';
-import { FsObjectReader } from './fs-reader.ts';
+import { DIRECT_READ_MIN_BYTES, FsObjectReader } from './fs-reader.ts';
 import { FsObjectWriter } from './fs-writer.ts';
 import { AlignedSlabs } from './aligned-slabs.ts';
 import { BufferedSink, DirectSink, MemorySink } from './file-sinks.ts';
@@ -61,11 +61,6 @@ export interface FsDiskFileOptions {
 
 /** Objects expected to be at least this large are written with `O_DIRECT`. */
 const DIRECT_IO_MIN_BYTES = 1024 * 1024;
-/**
- * Objects at least this large are read with `O_DIRECT`; smaller ones go through the page
- * cache, where repeated reads find them (Swift's `keep_cache_size` is 5 MiB).
- */
-const DIRECT_READ_MIN_BYTES = 4 * 1024 * 1024;
 const DIRECT_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT;
 
 /**

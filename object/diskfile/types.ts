@@ -88,7 +88,19 @@ export interface ObjectReader extends ObjectState {
   read(start?: number, end?: number, options?: ReadOptions): AsyncIterable<Buffer>;
   /** Whether `read` with `lend` hands out the reader's own buffers (else chunks are the caller's). */
   readonly lends: boolean;
+  /** The data file on this machine's disk, when there is one (not for objects held in memory or a database). */
+  readonly localFile?: LocalObjectFile;
   close(): Promise<void>;
+}
+
+/**
+ * An object's data file as another process on the same machine may open it (the proxy's
+ * local reads): its absolute path, and `<st_dev>:<st_ino>` to check that the file opened there
+ * is this one. The name holds the data's timestamp, so the path never names another version.
+ */
+export interface LocalObjectFile {
+  readonly path: string;
+  readonly id: string;
 }
 
 export interface ObjectWriter {

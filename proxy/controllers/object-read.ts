@@ -1,7 +1,11 @@
 import { BackendError } from '../../common/errors.ts';
+import { HttpError } from '../../common/http/http-error.ts';
+import { type LendableBody, lendableBody } from '../../common/http/lendable-body.ts';
+import { LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER, LOCAL_READ_HEADER, type LocalFileAnswer, localFileAnswer } from '../../common/http/local-file-read.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import { type BackendDeps, isReadSource, type ReadSource, readFromNodes, send, type Target } from '../backend-requests.ts';
-import { nodeIter } from '../node-iter.ts';
+import type { LocalReads } from '../local-reads.ts';
+import { nodeIter, type ProxyNode } from '../node-iter.ts';
 import type { ProxyRequest } from '../request.ts';
 import { passHeaders } from './shared.ts';
 
@@ -9,14 +13,20 @@ import { passHeaders } from './shared.ts';
  * An object GET or HEAD: the first good replica answers; `X-Newest` asks them all. A body that
  * breaks mid-stream (node died, timed out, or found a corrupt block) resumes from another
  * replica at the same byte, pinned to the same ETag, so the client gets every byte right or a
- * cut connection, never wrong bytes.
+ * cut connection, never wrong bytes. A large body of a replica on this machine is read from
+ * its data file by the proxy itself (`common/http/local-file-read.ts`).
  */
 export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, newest: boolean): Promise<ServerResponse> {
-  const result = await readFromNodes(deps, target, { method: req.method, headers }, { newest, timestampHeader: 'x-backend-timestamp', signal: req.signal });
+  const local = req.method === 'GET' ? deps.localReads : undefined;
+  const localHeaders = { ...headers, [LOCAL_READ_HEADER]: 'yes' };
+  const nodeHeaders = local ? (node: ProxyNode) => (local.isLocal(node) ? localHeaders : headers) : undefined;
+  const result = await readFromNodes(deps, target, { method: req.method, headers, ...(nodeHeaders ? { nodeHeaders } : {}) }, { newest, timestampHeader: 'x-backend-timestamp', signal: req.signal });
   if (!isReadSource(result)) {
     return { status: result.status, headers: passHeaders(result.headers), body: req.method === 'HEAD' ? null : result.body };
   }
   const res = result.response;
+  const file = local ? localFileAnswer(res.headers) : undefined;
+  if (local && file) return localRead(deps, local, req, target, headers, result, file, newest);
   const shown = { ...passHeaders(res.headers), 'accept-ranges': 'bytes' };
   if (req.method === 'HEAD') {
     await res.body.dump();
@@ -26,7 +36,53 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
   // The chunks are the backend socket's reads, passed on untouched: given to the server.
   if (!span) return { status: res.status, headers: shown, body: res.body, given: true };
   if (span[1] - span[0] <= WHOLE_READ_BYTES) return { status: res.status, headers: shown, body: await wholeBody(deps, req, target, headers, result, span) };
-  return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span), given: true };
+  return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span, 0, new Set([nodeKey(result.node)])), given: true };
+}
+
+/** The answer of an object server that named a local data file: its headers, the body read from the file. */
+async function localRead(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, source: ReadSource, file: LocalFileAnswer, newest: boolean): Promise<ServerResponse> {
+  const res = source.response;
+  await res.body.dump();
+  const answered = { ...passHeaders(res.headers, [LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER]), 'content-length': String(file.length) };
+  const span = servedSpan(res.status, answered as Record<string, string>);
+  // Not a span of the file after all (an object server out of step): read it the usual way.
+  if (!span || span[1] - span[0] !== file.length) return objectRead({ ...deps, localReads: undefined }, req, target, headers, newest);
+  return { status: res.status, headers: { ...answered, 'accept-ranges': 'bytes' }, body: localBody(deps, local, req, target, headers, res.headers['etag'] ?? '', file, span), given: true };
+}
+
+/**
+ * A body read from a local data file: lent to the server (the reader's slabs go out as they
+ * are, each written before the next is read into), or copied for anyone else. A read that
+ * cannot start or breaks off goes on over HTTP from the byte it reached, first asking the
+ * replicas in order again (the same object server finds and quarantines a bad block).
+ */
+function localBody(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, file: LocalFileAnswer, span: [number, number]): LendableBody {
+  const read = (lend: boolean): AsyncIterator<Uint8Array> => localThenRelayed(deps, local, req, target, headers, etag, file, span, lend)[Symbol.asyncIterator]();
+  return lendableBody(() => read(false), () => read(true));
+}
+
+async function* localThenRelayed(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, file: LocalFileAnswer, span: [number, number], lend: boolean): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  try {
+    const reader = await local.open(file, etag);
+    try {
+      for await (const chunk of reader.read(span[0], span[1], { lend })) {
+        sent += chunk.length;
+        // Counted before the last chunk goes: a reader that knows the length may stop there.
+        if (sent === span[1] - span[0]) local.observe('local');
+        yield chunk;
+      }
+    } finally {
+      await reader.close();
+    }
+    if (sent === span[1] - span[0]) return;
+    throw new BackendError('BACKEND_IO', file.path, `local file gave ${sent} bytes of ${span[1] - span[0]}`);
+  } catch (err) {
+    if (req.signal.aborted) throw err;
+    local.observe('fallback');
+    deps.logger.warn('local object read failed; reading it over HTTP', { path: file.path, sent, err, txn: req.env.transId });
+  }
+  yield* resumable(deps, req, target, headers, undefined, span, sent, new Set(), etag);
 }
 
 /** The byte span [start, end) a 200 or single-range 206 carries; undefined for anything else. */
@@ -71,11 +127,16 @@ async function wholeBody(deps: BackendDeps, req: ProxyRequest, target: Target, h
   }
 }
 
-async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, first: ReadSource, span: [number, number]): AsyncGenerator<Uint8Array> {
-  const etag = first.response.headers['etag'];
-  const tried = new Set([nodeKey(first.node)]);
-  let source: ReadSource = first;
-  let sent = 0;
+/**
+ * The body's bytes from `span[0] + sent` on, from `first` or else the next replica not in
+ * `tried` that serves them (pinned to the ETag); each break resumes from another.
+ */
+async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, first: ReadSource | undefined, span: [number, number], sent: number, tried: Set<string>, pinned?: string): AsyncGenerator<Uint8Array> {
+  const etag = pinned ?? first?.response.headers['etag'];
+  const rest = (): Record<string, string> => ({ ...headers, range: `bytes=${span[0] + sent}-${span[1] - 1}`, ...(etag ? { 'if-match': etag } : {}) });
+  let source = first ?? (await resumeSource(deps, req, target, rest(), tried));
+  // Nothing sent yet (a local file that failed at once): the client can still get Swift's 503.
+  if (!source) throw sent === 0 ? new HttpError(503) : new BackendError('BACKEND_IO', target.names.join('/'), 'no replica serves the rest of the body');
   for (;;) {
     try {
       for await (const chunk of source.response.body) {
@@ -87,7 +148,7 @@ async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, 
       if (req.signal.aborted) throw err;
       deps.limiter.errorOccurred(source.node);
       deps.logger.warn('object read broke; resuming from another replica', { node: nodeKey(source.node), sent, err, txn: req.env.transId });
-      const next = await resumeSource(deps, req, target, { ...headers, range: `bytes=${span[0] + sent}-${span[1] - 1}`, ...(etag ? { 'if-match': etag } : {}) }, tried);
+      const next = await resumeSource(deps, req, target, rest(), tried);
       if (!next) throw err;
       source = next;
     }

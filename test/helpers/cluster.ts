@@ -17,6 +17,7 @@ import type { PipelineConfig } from '../../proxy/pipeline.ts';
 import { ProxyServer } from '../../proxy/server.ts';
 import { httpRequest, type TestResponse } from './http.ts';
 import { makeTempDir } from './tmpdir.ts';
+import { DiskLocalDataFiles } from '../../object/diskfile/local-data-files.ts';
 
 export interface ClusterNode {
   readonly n: number;
@@ -141,7 +142,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
         secret: `/${hashSection.swift_hash_path_suffix}`,
         policies,
       },
-      { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath },
+      { clock, logger, backend: new UndiciBackendClient({ connectTimeoutMs: 500, nodeTimeoutMs: 2000 }), rings, hashPath, localFiles: new DiskLocalDataFiles({ clock, logger }) },
     );
   const proxy = makeProxy();
   const http: HttpServer = await listen(proxy.handle, { host: '127.0.0.1', port: options.proxyPort ?? 0, logger });

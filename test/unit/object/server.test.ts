@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,6 +19,7 @@ import { asNoSpace } from '../../../object/diskfile/errors.ts';
 import { FsDiskFileManager } from '../../../object/diskfile/fs.ts';
 import { DiskFileRouter } from '../../../object/diskfile/router.ts';
 import type { DiskFileManager } from '../../../object/diskfile/types.ts';
+import { localFileResponse } from '../../../object/local-file-response.ts';
 import { ObjectServer } from '../../../object/server.ts';
 import { httpRequest, rawStatus } from '../../helpers/http.ts';
 import { ManualClock } from '../../helpers/manual-clock.ts';
@@ -569,5 +570,46 @@ test('an index no policy has is refused with Swift\'s 503 and stores nothing', (
     assert.is(r.updates.length, 0);
     assert.equal((await readdir(join(r.devices, 'sda'))).filter((n) => n.startsWith('objects')), []);
   }));
+
+test('a proxy on this machine asking for a local read of a large body gets the answer with no body, naming the data file; small, multi-range and remote reads get the body', async () => {
+  const r = await rig();
+  try {
+    const body = randomBytes(2 * 1024 * 1024 + 5);
+    assert.is((await r.req('PUT', OBJ, putHeaders(r, ts(1)), body)).status, 201);
+    const local = await r.req('GET', OBJ, { 'X-Backend-Local-Read': 'yes' });
+    assert.is(local.status, 200);
+    assert.is(local.body.length, 0);
+    assert.is(local.headers['content-length'], '0');
+    assert.is(local.headers['x-backend-local-content-length'], String(body.length));
+    assert.is(local.headers['etag'], md5(body));
+    const path = decodeURIComponent(local.headers['x-backend-local-file'] ?? '');
+    assert.ok(path.startsWith(join(r.devices, 'sda', 'objects', '1')) && path.endsWith(`${ts(1)}.data`), path);
+    const { dev, ino } = await stat(path);
+    assert.is(local.headers['x-backend-local-file-id'], `${dev}:${ino}`);
+
+    const ranged = await r.req('GET', OBJ, { 'X-Backend-Local-Read': 'yes', Range: 'bytes=100-1500099' });
+    assert.is(ranged.status, 206);
+    assert.is(ranged.headers['content-range'], `bytes 100-1500099/${body.length}`);
+    assert.is(ranged.headers['x-backend-local-content-length'], '1500000');
+    // Below 1 MiB, several ranges, or no ask: the body as always.
+    const short = await r.req('GET', OBJ, { 'X-Backend-Local-Read': 'yes', Range: 'bytes=0-99999' });
+    assert.ok(short.body.equals(body.subarray(0, 100_000)));
+    assert.is(short.headers['x-backend-local-file'], undefined);
+    const multi = await r.req('GET', OBJ, { 'X-Backend-Local-Read': 'yes', Range: 'bytes=0-1199999,1300000-2499999' });
+    assert.is(multi.headers['x-backend-local-file'], undefined);
+    assert.ok(multi.body.includes(body.subarray(1_300_000, 2_097_157)));
+    assert.ok((await r.req('GET', OBJ)).body.equals(body));
+    assert.is((await r.req('GET', OBJ, { 'X-Backend-Local-Read': 'yes', 'If-None-Match': md5(body) })).status, 304);
+
+    // From another machine: the object server does not name its files.
+    const reader = await (await new FsDiskFileManager({ devices: r.devices, mountCheck: false, hashPath, clock: r.clock, logger: nullLogger }).diskFile({ device: 'sda', partition: 1, account: 'AUTH_a', container: 'c', object: 'o' })).open();
+    const answer = { status: 200, headers: { 'Content-Length': body.length } };
+    assert.is(localFileResponse({ headers: { 'x-backend-local-read': 'yes' }, remoteAddress: '203.0.113.9' }, answer, reader), undefined);
+    assert.ok(localFileResponse({ headers: { 'x-backend-local-read': 'yes' }, remoteAddress: '::ffff:127.0.0.1' }, answer, reader), 'loopback, as a dual-stack socket reports it');
+    await reader.close();
+  } finally {
+    await r.close();
+  }
+});
 
 test.run();

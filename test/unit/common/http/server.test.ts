@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import { createLogger } from '../../../../common/logger.ts';
 import { UndiciBackendClient } from '../../../../common/http/backend-client.ts';
 import { HttpError } from '../../../../common/http/http-error.ts';
+import { countedBody } from '../../../../common/http/counted-body.ts';
+import { type LendableBody, lendableBody } from '../../../../common/http/lendable-body.ts';
 import { type Handler, listen } from '../../../../common/http/server.ts';
 import { rawExchange } from '../../../helpers/http.ts';
 
@@ -337,6 +339,35 @@ test('a lent body may fill one buffer again for every chunk: the client still ge
     assert.is(got.bytes, chunkBytes * count);
     assert.is(got.md5, expected.digest('hex'));
   });
+});
+
+test('a body that can lend its chunks is read the lent way by the server, also through a byte count, and the owned way by anyone else', async () => {
+  const chunkBytes = 1024;
+  const count = 8192;
+  const fill = (buf: Buffer, i: number): Buffer => buf.fill(`chunk ${i};`);
+  let lentReads = 0;
+  async function* chunks(lend: boolean): AsyncGenerator<Uint8Array> {
+    if (lend) lentReads++;
+    const reused = Buffer.alloc(chunkBytes);
+    for (let i = 0; i < count; i++) yield fill(lend ? reused : Buffer.alloc(chunkBytes), i);
+  }
+  const body = (): LendableBody => lendableBody(() => chunks(false)[Symbol.asyncIterator](), () => chunks(true)[Symbol.asyncIterator]());
+  const expected = createHash('md5');
+  for (let i = 0; i < count; i++) expected.update(fill(Buffer.alloc(chunkBytes), i));
+  const digest = expected.digest('hex');
+  let counted = 0;
+  // No `lent: true`: the body says so itself; the count only looks at each chunk as it passes.
+  await withServer(async () => ({ status: 200, headers: { 'Content-Length': chunkBytes * count }, body: countedBody(body(), (n) => (counted = n)) }), async (port) => {
+    const got = await slowDownload(port, 300);
+    assert.is(got.bytes, chunkBytes * count);
+    assert.is(got.md5, digest);
+  });
+  assert.is(lentReads, 1, 'the server read it lent');
+  assert.is(counted, chunkBytes * count);
+  const kept: Uint8Array[] = [];
+  for await (const chunk of countedBody(body(), () => undefined) as AsyncIterable<Uint8Array>) kept.push(chunk);
+  assert.is(lentReads, 1, 'another reader gets chunks of its own');
+  assert.is(createHash('md5').update(Buffer.concat(kept)).digest('hex'), digest);
 });
 
 test('a given body is freed chunk by chunk once written (relayed chunks left to the collector grew each proxy worker to ~200 MB), and the client still gets every byte; slices are left alone', async () => {

@@ -1,0 +1,48 @@
+import type { Clock } from '../../common/clock.ts';
+import type { LocalBodyReader, LocalDataFiles, LocalFileAnswer } from '../../common/http/local-file-read.ts';
+import type { Logger } from '../../common/logger.ts';
+import { isThisHost } from '../../common/this-host.ts';
+import { AlignedSlabs } from './aligned-slabs.ts';
+import { DIRECT_READ_MIN_BYTES } from './fs-reader.ts';
+import { openLocalDataFile } from './local-data-file.ts';
+
+/** Slabs for `O_DIRECT` reads: two per large body read at once (eight at once, 16 MiB, made on first use). */
+const SLABS = 16;
+
+/** How long a process refused the object servers' files (`EACCES`) stops asking for them. */
+const REFUSED_BACKOFF_MS = 60_000;
+
+/**
+ * A proxy's local reads from this machine's devices (`common/http/local-file-read.ts`): the
+ * object servers on a local address, and their data files opened with `openLocalDataFile`.
+ */
+export class DiskLocalDataFiles implements LocalDataFiles {
+  private readonly slabs = new AlignedSlabs({ slabBytes: 1024 * 1024, count: SLABS });
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private refusedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(deps: { clock: Clock; logger: Logger }) {
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+  }
+
+  isLocal(node: { readonly ip: string }): boolean {
+    return isThisHost(node.ip) && this.clock.now() - this.refusedAt >= REFUSED_BACKOFF_MS;
+  }
+
+  async open(file: LocalFileAnswer, etag: string): Promise<LocalBodyReader> {
+    try {
+      return await openLocalDataFile(file, etag, this.slabs, DIRECT_READ_MIN_BYTES);
+    } catch (err) {
+      // A process that may not read the devices (another user, other mounts) would otherwise
+      // fail every large GET once before relaying it: it stops asking for a while.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') {
+        if (this.clock.now() - this.refusedAt >= REFUSED_BACKOFF_MS) this.logger.warn('the object servers\' data files cannot be read here; large bodies are relayed (run the proxy as their user, or set local_file_reads = false)', { path: file.path, code });
+        this.refusedAt = this.clock.now();
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFile, open, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HEADER_SIZE } from '../../object/diskfile/format.ts';
+import { startCluster, type TestCluster } from '../helpers/cluster.ts';
+import { httpRequest } from '../helpers/http.ts';
+
+const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
+
+async function withCluster(fn: (c: TestCluster) => Promise<void>, proxy: Record<string, unknown> = {}): Promise<void> {
+  const c = await startCluster({ proxy });
+  try {
+    await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+/** The proxy's count of local reads with this outcome (`swiftlet_proxy_local_reads_total`). */
+async function localReads(c: TestCluster, outcome: 'local' | 'fallback'): Promise<number> {
+  const text = await c.proxy.metrics.registry.metrics();
+  const m = new RegExp(`^swiftlet_proxy_local_reads_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The data file of an object on the first primary (the replica a GET reads first). */
+async function firstReplicaFile(c: TestCluster, container: string, object: string): Promise<{ path: string; node: number }> {
+  const { partition, nodes } = c.rings.object.getNodes('AUTH_test', container, object);
+  const node = c.nodes.findIndex((n) => n.ports.object === nodes[0]?.port);
+  const { devices, device } = c.nodes[node] as (typeof c.nodes)[number];
+  const hash = c.hashPath.hash('AUTH_test', container, object);
+  const dir = join(devices, device, 'objects', String(partition), hash.slice(-3), hash);
+  const name = (await readdir(dir)).find((f) => f.endsWith('.data'));
+  assert.ok(name, 'the first primary holds the object');
+  return { path: join(dir, name), node: node + 1 };
+}
+
+/** Flips the byte at `offset` of the body in an object file (past the header and the checksums before it). */
+async function flipByte(path: string, offset: number, original: number): Promise<void> {
+  const handle = await open(path, 'r+');
+  await handle.write(Buffer.from([original ^ 0xff]), 0, 1, HEADER_SIZE + offset + Math.floor(offset / 65_536) * 8);
+  await handle.close();
+}
+
+test('a large GET through a proxy on the same machine: the proxy reads the data file itself, every byte right', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    // One read with O_DIRECT (at least 4 MiB), one through the page cache, one too small to read locally.
+    const big = randomBytes(9 * 1024 * 1024 + 12_345);
+    const mid = randomBytes(2 * 1024 * 1024 + 7);
+    const small = randomBytes(300_000);
+    for (const [name, body] of [['big', big], ['mid', mid], ['small', small]] as const) assert.is((await c.request('PUT', `/v1/AUTH_test/local/${name}`, {}, body)).status, 201);
+
+    const get = await c.request('GET', '/v1/AUTH_test/local/big');
+    assert.is(get.status, 200);
+    assert.is(get.headers['content-length'], String(big.length));
+    assert.is(get.headers['etag'], md5(big));
+    assert.is(get.headers['accept-ranges'], 'bytes');
+    assert.ok(get.body.equals(big), 'every byte right');
+    assert.is(Object.keys(get.headers).filter((h) => h.startsWith('x-backend-')).length, 0, 'no backend header reaches the client');
+    assert.is(await localReads(c, 'local'), 1);
+
+    const ranged = await c.request('GET', '/v1/AUTH_test/local/big', { Range: 'bytes=3000000-7999999' });
+    assert.is(ranged.status, 206);
+    assert.is(ranged.headers['content-range'], `bytes 3000000-7999999/${big.length}`);
+    assert.ok(ranged.body.equals(big.subarray(3_000_000, 8_000_000)));
+    const tail = await c.request('GET', '/v1/AUTH_test/local/big', { Range: 'bytes=-1500000' });
+    assert.ok(tail.body.equals(big.subarray(big.length - 1_500_000)));
+    assert.ok((await c.request('GET', '/v1/AUTH_test/local/mid')).body.equals(mid));
+    assert.is(await localReads(c, 'local'), 4);
+    assert.ok((await c.request('GET', '/v1/AUTH_test/local/small')).body.equals(small));
+    assert.is(await localReads(c, 'local'), 4, 'a body under 1 MiB is relayed');
+
+    // A multi-range answer is MIME around the ranges: relayed, and right.
+    const multi = await c.request('GET', '/v1/AUTH_test/local/big', { Range: 'bytes=0-1199999,5000000-6199999' });
+    assert.is(multi.status, 206);
+    assert.match(multi.headers['content-type'] ?? '', /^multipart\/byteranges/);
+    assert.ok(multi.body.includes(big.subarray(5_000_000, 6_200_000)));
+    // Conditions are still the object server's to answer.
+    assert.is((await c.request('GET', '/v1/AUTH_test/local/big', { 'If-None-Match': md5(big) })).status, 304);
+    assert.is((await c.request('GET', '/v1/AUTH_test/local/big', { 'If-Match': 'nope' })).status, 412);
+    assert.is(await localReads(c, 'fallback'), 0);
+  }));
+
+test('a server-side COPY and a segmented GET read local bodies as their own chunks: the copy and the manifest are right', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    const big = randomBytes(6 * 1024 * 1024 + 1);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/src', {}, big)).status, 201);
+    assert.is((await c.request('COPY', '/v1/AUTH_test/local/src', { Destination: 'local/dst' })).status, 201);
+    const copied = await c.request('GET', '/v1/AUTH_test/local/dst');
+    assert.is(copied.headers['etag'], md5(big));
+    assert.ok(copied.body.equals(big));
+
+    const second = randomBytes(5 * 1024 * 1024);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/seg2', {}, second)).status, 201);
+    const manifest = JSON.stringify([
+      { path: '/local/src', etag: md5(big), size_bytes: big.length },
+      { path: '/local/seg2', etag: md5(second), size_bytes: second.length },
+    ]);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/slo?multipart-manifest=put', {}, manifest)).status, 201);
+    const slo = await c.request('GET', '/v1/AUTH_test/local/slo');
+    assert.is(slo.status, 200);
+    assert.ok(slo.body.equals(Buffer.concat([big, second])));
+    const sloRange = await c.request('GET', '/v1/AUTH_test/local/slo', { Range: 'bytes=6000000-7999999' });
+    assert.ok(sloRange.body.equals(Buffer.concat([big, second]).subarray(6_000_000, 8_000_000)));
+    assert.is(await localReads(c, 'local'), 5, 'the copy source, the copy, both segments, one segment of the range');
+  }));
+
+test('a bad block in the local replica: the read goes on over HTTP from the same byte, the object server quarantines it, the client gets every byte right', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    const body = randomBytes(8 * 1024 * 1024);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/rot', {}, body)).status, 201);
+    const { path, node } = await firstReplicaFile(c, 'local', 'rot');
+    const offset = 5_500_000;
+    await flipByte(path, offset, body[offset] as number);
+    const get = await c.request('GET', '/v1/AUTH_test/local/rot');
+    assert.is(get.status, 200);
+    assert.is(get.body.length, body.length);
+    assert.ok(get.body.equals(body), 'every byte right');
+    assert.is(await localReads(c, 'fallback'), 1);
+    const { partition, nodes } = c.rings.object.getNodes('AUTH_test', 'local', 'rot');
+    const direct = await httpRequest(c.nodes[node - 1]?.ports.object as number, 'GET', `/${nodes[0]?.device}/${partition}/AUTH_test/local/rot`);
+    assert.is(direct.status, 404, 'the object server moved the bad replica aside');
+    // The next read is local again, from the next replica.
+    assert.ok((await c.request('GET', '/v1/AUTH_test/local/rot')).body.equals(body));
+    assert.is(await localReads(c, 'local'), 1);
+  }));
+
+test('a data file replaced after the object server named it (another inode at the path): the proxy does not read it, the answer comes over HTTP', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    const body = randomBytes(5 * 1024 * 1024);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/moved', {}, body)).status, 201);
+    const { path } = await firstReplicaFile(c, 'local', 'moved');
+    // Same bytes, new inode: what the proxy would open is not the file that was checked.
+    const original = c.proxy.context.localReads;
+    assert.ok(original);
+    const swapping: typeof original = {
+      isLocal: (node) => original.isLocal(node),
+      open: async (file, etag) => {
+        await copyFile(path, `${path}.copy`);
+        await rename(`${path}.copy`, path);
+        return original.open(file, etag);
+      },
+      observe: (outcome) => original.observe(outcome),
+    };
+    Object.assign(c.proxy.context, { localReads: swapping });
+    const get = await c.request('GET', '/v1/AUTH_test/local/moved');
+    assert.is(get.status, 200);
+    assert.ok(get.body.equals(body));
+    assert.is(await localReads(c, 'fallback'), 1, 'the swapped file was refused');
+  }));
+
+test('a client cannot ask for a local read: X-Backend-Local-Read is dropped at the gatekeeper, the body comes whole', () =>
+  withCluster(
+    async (c) => {
+      await c.request('PUT', '/v1/AUTH_test/local');
+      const body = randomBytes(2 * 1024 * 1024);
+      assert.is((await c.request('PUT', '/v1/AUTH_test/local/o', {}, body)).status, 201);
+      const get = await c.request('GET', '/v1/AUTH_test/local/o', { 'X-Backend-Local-Read': 'yes' });
+      assert.is(get.status, 200);
+      assert.ok(get.body.equals(body));
+      assert.is(get.headers['x-backend-local-file'], undefined);
+      assert.is(await localReads(c, 'local'), 0, 'local_file_reads = false: none');
+    },
+    { local_file_reads: false },
+  ));
+
+test.run();
