@@ -140,15 +140,16 @@ export interface ReadSource {
  * that when every primary answered 404 the handoffs are not asked. With `newest`, every
  * primary is asked and the answer with the newest `timestampHeader` wins (`X-Newest`).
  * Returns the source, or the best of the failures (503 when there were only errors).
- * `nodeHeaders` gives a node's own headers in place of `headers`.
+ * `nodeHeaders` gives a node's own headers in place of `headers`; `preferred` primaries are asked
+ * before the others.
  */
-export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string>; nodeHeaders?: (node: ProxyNode) => Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal }): Promise<ReadSource | BackendReply> {
+export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string>; nodeHeaders?: (node: ProxyNode) => Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal; preferred?: (node: { readonly ip: string }) => boolean }): Promise<ReadSource | BackendReply> {
   const failures: BackendReply[] = [];
   const primaries = target.ring.replicas;
   let primaryNotFound = 0;
   let tried = 0;
   let best: ReadSource | undefined;
-  for (const node of nodeIter(target.ring, target.partition, deps.limiter)) {
+  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, options.preferred)) {
     if (node.handoff && primaryNotFound >= primaries && !options.newest) break;
     tried++;
     let res: BackendResponse;

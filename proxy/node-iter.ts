@@ -13,11 +13,14 @@ export interface ProxyNode extends Device {
  * The nodes to try for a partition, in order: primaries, then handoffs, at most
  * `requestNodeCount` in all (Swift's `request_node_count`, 2 × replicas), skipping nodes the
  * error limiter has benched. One iterator may be shared by parallel requests: each `next()`
- * hands a node to exactly one of them.
+ * hands a node to exactly one of them. `preferred` primaries come before the other primaries.
  */
-export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, requestNodeCount = 2 * ring.replicas): Generator<ProxyNode> {
+export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, requestNodeCount = 2 * ring.replicas, preferred?: (node: Device) => boolean): Generator<ProxyNode> {
   let given = 0;
-  for (const node of ring.getPartNodes(partition)) {
+  const primaries = ring.getPartNodes(partition);
+  // Preferred primaries (a read's replicas on this machine) go first, the others keep their order.
+  const ordered = preferred ? [...primaries.filter((n) => preferred(n)), ...primaries.filter((n) => !preferred(n))] : primaries;
+  for (const node of ordered) {
     if (given >= requestNodeCount) return;
     if (limiter.isLimited(node)) continue;
     given++;

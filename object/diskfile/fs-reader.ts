@@ -63,7 +63,6 @@ export class FsObjectReader implements ObjectReader {
   readonly metaFileMetadata: Metadata | undefined;
   readonly dataFileMetadata: Metadata;
   readonly contentLength: number;
-  readonly localFile: LocalObjectFile | undefined;
   private readonly file: LoadedFile;
   private readonly direct: DirectRead | undefined;
   private readonly quarantine: (reason: string) => Promise<void>;
@@ -82,8 +81,12 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
-    this.localFile = file.fd !== undefined && file.id !== undefined ? { path: resolve(file.path), id: file.id } : undefined;
     leaks.register(this, [file.fd, direct?.fd].filter((fd) => fd !== undefined), this);
+  }
+
+  get localFile(): LocalObjectFile | undefined {
+    const { fd, id, path } = this.file;
+    return fd !== undefined && id !== undefined ? { path: resolve(path), id } : undefined;
   }
 
   get lends(): boolean {

@@ -20,7 +20,10 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
   const local = req.method === 'GET' ? deps.localReads : undefined;
   const localHeaders = { ...headers, [LOCAL_READ_HEADER]: 'yes' };
   const nodeHeaders = local ? (node: ProxyNode) => (local.isLocal(node) ? localHeaders : headers) : undefined;
-  const result = await readFromNodes(deps, target, { method: req.method, headers, ...(nodeHeaders ? { nodeHeaders } : {}) }, { newest, timestampHeader: 'x-backend-timestamp', signal: req.signal });
+  // A replica on this machine is read first, as HDFS reads a local replica first: its body then
+  // never crosses a socket.
+  const preferred = local ? (node: { readonly ip: string }) => local.isLocal(node) : undefined;
+  const result = await readFromNodes(deps, target, { method: req.method, headers, ...(nodeHeaders ? { nodeHeaders } : {}) }, { newest, timestampHeader: 'x-backend-timestamp', signal: req.signal, ...(preferred ? { preferred } : {}) });
   if (!isReadSource(result)) {
     return { status: result.status, headers: passHeaders(result.headers), body: req.method === 'HEAD' ? null : result.body };
   }
@@ -157,7 +160,8 @@ async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, 
 
 /** The next replica not yet tried that serves the rest of the same object. */
 async function resumeSource(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, tried: Set<string>): Promise<ReadSource | undefined> {
-  for (const node of nodeIter(target.ring, target.partition, deps.limiter)) {
+  const local = deps.localReads;
+  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, local ? (n) => local.isLocal(n) : undefined)) {
     if (tried.has(nodeKey(node))) continue;
     tried.add(nodeKey(node));
     try {
