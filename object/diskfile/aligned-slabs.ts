@@ -28,6 +28,11 @@ export class AlignedSlabs {
     return this.free.pop();
   }
 
+  /** How many slabs `take()` would give now. */
+  get available(): number {
+    return this.free ? this.free.length : this.count;
+  }
+
   /** Returns a slab taken before. */
   give(slab: Buffer): void {
     this.free?.push(slab);

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HashPath } from '../../../../common/hash-path.ts';
+import type { LocalBodyReader } from '../../../../common/http/local-file-read.ts';
 import { nullLogger } from '../../../../common/logger.ts';
 import { Timestamp } from '../../../../common/timestamp.ts';
 import { AlignedSlabs } from '../../../../object/diskfile/aligned-slabs.ts';
 import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts';
 import { LocalFileMismatch, openLocalDataFile } from '../../../../object/diskfile/local-data-file.ts';
+import { DiskLocalDataFiles } from '../../../../object/diskfile/local-data-files.ts';
 import type { LocalObjectFile, ObjectReader } from '../../../../object/diskfile/types.ts';
 import { putObject } from '../../../conformance/diskfile.ts';
 import { rejects } from '../../../helpers/rejects.ts';
@@ -36,9 +38,9 @@ async function written(size: number): Promise<{ body: Buffer; named: LocalObject
   };
 }
 
-async function readAll(reader: ObjectReader, start?: number, end?: number): Promise<Buffer> {
+async function readAll(reader: Pick<ObjectReader, 'read' | 'close'> | LocalBodyReader, start = 0, end = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of reader.read(start, end)) parts.push(Buffer.from(part));
+  for await (const part of reader.read(start, end, { lend: false })) parts.push(Buffer.from(part));
   await reader.close();
   return Buffer.concat(parts);
 }
@@ -66,6 +68,21 @@ test('another file at the named path (a new inode), another ETag, or no file: re
     await rename(`${named.path}.new`, named.path);
     await rejects(openLocalDataFile(named, md5(body), undefined, 0), (err: unknown) => err instanceof LocalFileMismatch);
     await rejects(openLocalDataFile({ ...named, path: `${named.path}.gone` }, md5(body), undefined, 0), (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT');
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a process out of slabs for another large read stops asking for local reads until one ends (the object server reads with its own), and never asks another machine', async () => {
+  const { body, named, cleanup } = await written(5 * 1024 * 1024);
+  try {
+    const files = new DiskLocalDataFiles({ clock: new ManualClock(), logger: nullLogger, slabs: 2 });
+    assert.ok(files.isLocal({ ip: '127.0.0.1' }));
+    assert.not.ok(files.isLocal({ ip: '203.0.113.9' }));
+    const reader = await files.open({ ...named, length: body.length }, md5(body));
+    assert.not.ok(files.isLocal({ ip: '127.0.0.1' }), 'both slabs in use');
+    assert.ok((await readAll(reader)).equals(body));
+    assert.ok(files.isLocal({ ip: '127.0.0.1' }), 'given back at the end of the read');
   } finally {
     await cleanup();
   }
