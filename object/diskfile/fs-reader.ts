@@ -10,9 +10,10 @@ import type { LocalObjectFile, Metadata, ObjectReader, ReadOptions } from './typ
 
 /**
  * A reader dropped without `close()` would keep its descriptors forever (plain descriptors
- * have no garbage-collection safety net, unlike `FileHandle`): close them when it is collected.
+ * have no garbage-collection safety net, unlike `FileHandle`) and its slabs out of their pool:
+ * close them and give the slabs back when it is collected (a body let go unread).
  */
-const leaks = new FinalizationRegistry<number[]>((fds) => {
+const leaks = new FinalizationRegistry<{ fds: number[]; slabs?: AlignedSlabs; taken: Buffer[] }>(({ fds, slabs, taken }) => {
   for (const fd of fds) {
     try {
       closeSync(fd);
@@ -20,6 +21,7 @@ const leaks = new FinalizationRegistry<number[]>((fds) => {
       // already closed
     }
   }
+  for (const slab of taken) slabs?.give(slab);
 });
 
 /**
@@ -81,7 +83,7 @@ export class FsObjectReader implements ObjectReader {
     this.dataFileMetadata = state.dataFileMetadata;
     this.contentLength = state.contentLength;
     this.quarantine = quarantine;
-    leaks.register(this, [file.fd, direct?.fd].filter((fd) => fd !== undefined), this);
+    leaks.register(this, { fds: [file.fd, direct?.fd].filter((fd) => fd !== undefined), ...(direct ? { slabs: direct.slabs } : {}), taken: direct ? [direct.slab, ...(direct.spare ? [direct.spare] : [])] : [] }, this);
   }
 
   get localFile(): LocalObjectFile | undefined {

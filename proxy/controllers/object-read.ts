@@ -1,7 +1,7 @@
 import { BackendError } from '../../common/errors.ts';
 import { HttpError } from '../../common/http/http-error.ts';
 import { type LendableBody, lendableBody } from '../../common/http/lendable-body.ts';
-import { LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER, LOCAL_READ_HEADER, type LocalFileAnswer, localFileAnswer } from '../../common/http/local-file-read.ts';
+import { LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER, LOCAL_READ_HEADER, type LocalBodyReader, type LocalFileAnswer, localFileAnswer } from '../../common/http/local-file-read.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
 import { type BackendDeps, isReadSource, type ReadSource, readFromNodes, send, type Target } from '../backend-requests.ts';
 import type { LocalReads } from '../local-reads.ts';
@@ -42,50 +42,89 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
   return { status: res.status, headers: shown, body: resumable(deps, req, target, headers, result, span, 0, new Set([nodeKey(result.node)])), given: true };
 }
 
-/** The answer of an object server that named a local data file: its headers, the body read from the file. */
+/**
+ * The answer of an object server that named a local data file: its headers, the body read from
+ * the file, opened before the answer goes. A file that cannot be opened as named (gone: a newer
+ * version replaced it or a DELETE removed it; another inode; unreadable) makes a fresh read over
+ * HTTP, which answers for whatever version is there now, as a relayed read opened a moment
+ * later would.
+ */
 async function localRead(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, source: ReadSource, file: LocalFileAnswer, newest: boolean): Promise<ServerResponse> {
   const res = source.response;
   await res.body.dump();
+  const relayed = (): Promise<ServerResponse> => objectRead({ ...deps, localReads: undefined }, req, target, headers, newest);
   const answered = { ...passHeaders(res.headers, [LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER]), 'content-length': String(file.length) };
   const span = servedSpan(res.status, answered as Record<string, string>);
   // Not a span of the file after all (an object server out of step): read it the usual way.
-  if (!span || span[1] - span[0] !== file.length) return objectRead({ ...deps, localReads: undefined }, req, target, headers, newest);
-  return { status: res.status, headers: { ...answered, 'accept-ranges': 'bytes' }, body: localBody(deps, local, req, target, headers, res.headers['etag'] ?? '', file, span), given: true };
-}
-
-/**
- * A body read from a local data file: lent to the server (the reader's slabs go out as they
- * are, each written before the next is read into), or copied for anyone else. A read that
- * cannot start or breaks off goes on over HTTP from the byte it reached, first asking the
- * replicas in order again (the same object server finds and quarantines a bad block).
- */
-function localBody(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, file: LocalFileAnswer, span: [number, number]): LendableBody {
-  const read = (lend: boolean): AsyncIterator<Uint8Array> => localThenRelayed(deps, local, req, target, headers, etag, file, span, lend)[Symbol.asyncIterator]();
-  return lendableBody(() => read(false), () => read(true));
-}
-
-async function* localThenRelayed(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, file: LocalFileAnswer, span: [number, number], lend: boolean): AsyncGenerator<Uint8Array> {
-  let sent = 0;
+  if (!span || span[1] - span[0] !== file.length) return relayed();
+  const etag = res.headers['etag'] ?? '';
+  let reader: LocalBodyReader;
   try {
-    const reader = await local.open(file, etag);
-    try {
-      for await (const chunk of reader.read(span[0], span[1], { lend })) {
-        sent += chunk.length;
-        // Counted before the last chunk goes: a reader that knows the length may stop there.
-        if (sent === span[1] - span[0]) local.observe('local');
-        yield chunk;
-      }
-    } finally {
-      await reader.close();
-    }
-    if (sent === span[1] - span[0]) return;
-    throw new BackendError('BACKEND_IO', file.path, `local file gave ${sent} bytes of ${span[1] - span[0]}`);
+    reader = await local.open(file, etag);
   } catch (err) {
     if (req.signal.aborted) throw err;
     local.observe('fallback');
-    deps.logger.warn('local object read failed; reading it over HTTP', { path: file.path, sent, err, txn: req.env.transId });
+    deps.logger.warn('local object file not opened; reading the object over HTTP', { path: file.path, err, txn: req.env.transId });
+    return relayed();
+  }
+  return { status: res.status, headers: { ...answered, 'accept-ranges': 'bytes' }, body: localBody(deps, local, req, target, headers, etag, reader, span), given: true };
+}
+
+/**
+ * A body read from an opened local data file: lent to the server (the reader's slabs go out as
+ * they are, each written before the next is read into), or copied for anyone else; read once.
+ * A read that breaks off (a bad block, an I/O error) goes on over HTTP from the byte it
+ * reached, pinned to the ETag, first asking the replicas in order again (the same object
+ * server finds and quarantines a bad block). The file is closed when the body ends, and when
+ * it is let go unread.
+ */
+function localBody(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, reader: LocalBodyReader, span: [number, number]): LendableBody {
+  let taken = false;
+  const read = (lend: boolean): AsyncIterator<Uint8Array> => {
+    if (taken) throw new Error('a local body is read once');
+    taken = true;
+    return closedIfUnread(localThenRelayed(deps, local, req, target, headers, etag, reader, span, lend), () => reader.close());
+  };
+  return lendableBody(() => read(false), () => read(true));
+}
+
+async function* localThenRelayed(deps: BackendDeps, local: LocalReads, req: ProxyRequest, target: Target, headers: Record<string, string>, etag: string, reader: LocalBodyReader, span: [number, number], lend: boolean): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  try {
+    for await (const chunk of reader.read(span[0], span[1], { lend })) {
+      sent += chunk.length;
+      // Counted before the last chunk goes: a reader that knows the length may stop there.
+      if (sent === span[1] - span[0]) local.observe('local');
+      yield chunk;
+    }
+    if (sent === span[1] - span[0]) return;
+    throw new BackendError('BACKEND_IO', target.names.join('/'), `local file gave ${sent} bytes of ${span[1] - span[0]}`);
+  } catch (err) {
+    if (req.signal.aborted) throw err;
+    local.observe('fallback');
+    deps.logger.warn('local object read broke; reading the rest over HTTP', { sent, err, txn: req.env.transId });
+  } finally {
+    await reader.close();
   }
   yield* resumable(deps, req, target, headers, undefined, span, sent, new Set(), etag);
+}
+
+/**
+ * `it`, with `close` run when it is stopped before its first step (a generator stopped then
+ * never runs its own `finally`).
+ */
+function closedIfUnread(it: AsyncGenerator<Uint8Array>, close: () => Promise<void>): AsyncIterator<Uint8Array> {
+  let started = false;
+  return {
+    next() {
+      started = true;
+      return it.next();
+    },
+    async return(value?: unknown) {
+      if (!started) await close();
+      return it.return(value);
+    },
+  };
 }
 
 /** The byte span [start, end) a 200 or single-range 206 carries; undefined for anything else. */

@@ -1,11 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HEADER_SIZE } from '../../object/diskfile/format.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
 import { httpRequest } from '../helpers/http.ts';
+import { systemClock } from '../../common/clock.ts';
+import { lentChunks } from '../../common/http/lendable-body.ts';
+import type { LocalFileAnswer } from '../../common/http/local-file-read.ts';
+import type { ServerRequest } from '../../common/http/server.ts';
+import { nullLogger } from '../../common/logger.ts';
+import { DiskLocalDataFiles } from '../../object/diskfile/local-data-files.ts';
 
 const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
 
@@ -153,6 +160,68 @@ test('a data file replaced after the object server named it (another inode at th
     assert.is(get.status, 200);
     assert.ok(get.body.equals(body));
     assert.is(await localReads(c, 'fallback'), 1, 'the swapped file was refused');
+  }));
+
+test('a GET racing an overwrite (the object server named the old file, the new version removed it before the proxy opened it) gets the new version whole, not a 503', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    const old = randomBytes(3 * 1024 * 1024);
+    const current = randomBytes(4 * 1024 * 1024 + 9);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/race', {}, old)).status, 201);
+    const original = c.proxy.context.localReads;
+    assert.ok(original);
+    let raced = false;
+    const racing: typeof original = {
+      isLocal: (node) => original.isLocal(node),
+      open: async (file, etag) => {
+        if (!raced) {
+          raced = true;
+          assert.is((await c.request('PUT', '/v1/AUTH_test/local/race', {}, current)).status, 201);
+        }
+        return original.open(file, etag);
+      },
+      observe: (outcome) => original.observe(outcome),
+    };
+    Object.assign(c.proxy.context, { localReads: racing });
+    const get = await c.request('GET', '/v1/AUTH_test/local/race');
+    assert.is(get.status, 200);
+    assert.is(get.headers['etag'], md5(current));
+    assert.ok(get.body.equals(current));
+    assert.is(await localReads(c, 'fallback'), 1);
+  }));
+
+test('a local body let go unread gives its file and slabs back', () =>
+  withCluster(async (c) => {
+    await c.request('PUT', '/v1/AUTH_test/local');
+    const body = randomBytes(5 * 1024 * 1024);
+    assert.is((await c.request('PUT', '/v1/AUTH_test/local/unread', {}, body)).status, 201);
+    // Slabs for one large read: while that body is held, no other read is local.
+    const files = new DiskLocalDataFiles({ clock: systemClock, logger: nullLogger, slabs: 2 });
+    let closed = 0;
+    Object.assign(c.proxy.context, {
+      localReads: {
+        isLocal: (node: { ip: string }) => files.isLocal(node),
+        open: async (file: LocalFileAnswer, etag: string) => {
+          const reader = await files.open(file, etag);
+          const close = (): Promise<void> => {
+            closed += 1;
+            return reader.close();
+          };
+          return { read: reader.read.bind(reader), close };
+        },
+        observe: () => undefined,
+      },
+    });
+    const get = (): ServerRequest => ({ method: 'GET', path: '/v1/AUTH_test/local/unread', rawQuery: '', query: new URLSearchParams(), headers: { 'x-auth-token': token }, body: Readable.from([]), remoteAddress: '127.0.0.1', signal: new AbortController().signal });
+    const token = await c.token();
+    const res = await c.proxy.handle(get());
+    assert.is(res.status, 200);
+    assert.not.ok(files.isLocal({ ip: '127.0.0.1' }), 'the unread body holds both slabs');
+    await lentChunks(res.body)?.return?.();
+    assert.is(closed, 1, 'the file is closed');
+    assert.ok(files.isLocal({ ip: '127.0.0.1' }), 'the slabs are back');
+    // And the next GET reads locally, every byte right.
+    assert.ok((await c.request('GET', '/v1/AUTH_test/local/unread')).body.equals(body));
   }));
 
 test('a client cannot ask for a local read: X-Backend-Local-Read is dropped at the gatekeeper, the body comes whole', () =>
