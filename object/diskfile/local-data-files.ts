@@ -12,8 +12,15 @@ const SLABS = 16;
 /** Slabs one large read takes (the reader reads into one while the other is sent). */
 const SLABS_PER_READ = 2;
 
-/** How long a process refused the object servers' files (`EACCES`) stops asking for them. */
+/** How long a process that cannot read the object servers' files stops asking for them. */
 const REFUSED_BACKOFF_MS = 60_000;
+
+/**
+ * Opens failing in a row, with none succeeding between, that mean this process does not see
+ * the object servers' files (other mounts: a container without the devices) rather than a
+ * file removed by a write racing the read, which happens once in a while among successes.
+ */
+const FAILURES_IN_A_ROW = 3;
 
 /**
  * A proxy's local reads from this machine's devices (`common/http/local-file-read.ts`): the
@@ -24,6 +31,7 @@ export class DiskLocalDataFiles implements LocalDataFiles {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private refusedAt = Number.NEGATIVE_INFINITY;
+  private failuresInARow = 0;
 
   constructor(deps: { clock: Clock; logger: Logger; slabs?: number }) {
     this.clock = deps.clock;
@@ -43,14 +51,19 @@ export class DiskLocalDataFiles implements LocalDataFiles {
 
   async open(file: LocalFileAnswer, etag: string): Promise<LocalBodyReader> {
     try {
-      return await openLocalDataFile(file, etag, this.slabs, DIRECT_READ_MIN_BYTES);
+      const reader = await openLocalDataFile(file, etag, this.slabs, DIRECT_READ_MIN_BYTES);
+      this.failuresInARow = 0;
+      return reader;
     } catch (err) {
-      // A process that may not read the devices (another user, other mounts) would otherwise
-      // fail every large GET once before relaying it: it stops asking for a while.
+      // A process that may not read the devices (another user) or does not see them (other
+      // mounts) would otherwise fail every large GET once before relaying it: it stops asking
+      // for a while, and says so once.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') {
-        if (this.clock.now() - this.refusedAt >= REFUSED_BACKOFF_MS) this.logger.warn('the object servers\' data files cannot be read here; large bodies are relayed (run the proxy as their user, or set local_file_reads = false)', { path: file.path, code });
+      this.failuresInARow++;
+      if (code === 'EACCES' || code === 'EPERM' || this.failuresInARow >= FAILURES_IN_A_ROW) {
+        if (this.clock.now() - this.refusedAt >= REFUSED_BACKOFF_MS) this.logger.warn('the object servers\' data files cannot be read here; large bodies are relayed for a minute (run the proxy as their user with their devices mounted, or set local_file_reads = false)', { path: file.path, code, failures: this.failuresInARow });
         this.refusedAt = this.clock.now();
+        this.failuresInARow = 0;
       }
       throw err;
     }

@@ -88,4 +88,29 @@ test('a process out of slabs for another large read stops asking for local reads
   }
 });
 
+test('a process that keeps failing to open the files it is named (it does not see the devices) stops asking for a minute; a failure among successes (a write racing the read) does not', async () => {
+  const { body, named, cleanup } = await written(2 * 1024 * 1024);
+  try {
+    const clock = new ManualClock();
+    const files = new DiskLocalDataFiles({ clock, logger: nullLogger });
+    const local = { ip: '127.0.0.1' };
+    const gone = { ...named, path: `${named.path}.gone`, length: body.length };
+    const good = { ...named, length: body.length };
+    await rejects(files.open(gone, md5(body)));
+    await rejects(files.open(gone, md5(body)));
+    await (await files.open(good, md5(body))).close();
+    await rejects(files.open(gone, md5(body)));
+    assert.ok(files.isLocal(local), 'one failure in a row after a success');
+    await rejects(files.open(gone, md5(body)));
+    await rejects(files.open(gone, md5(body)));
+    assert.not.ok(files.isLocal(local), 'three in a row');
+    clock.advance(59_000);
+    assert.not.ok(files.isLocal(local));
+    clock.advance(1_000);
+    assert.ok(files.isLocal(local), 'asked again after a minute');
+  } finally {
+    await cleanup();
+  }
+});
+
 test.run();
