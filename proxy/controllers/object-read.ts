@@ -18,7 +18,7 @@ import { passHeaders } from './shared.ts';
  */
 export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, newest: boolean): Promise<ServerResponse> {
   const local = req.method === 'GET' ? deps.localReads : undefined;
-  const localHeaders = { ...headers, [LOCAL_READ_HEADER]: 'yes' };
+  const localHeaders = local ? { ...headers, [LOCAL_READ_HEADER]: 'yes' } : headers;
   const nodeHeaders = local ? (node: ProxyNode) => (local.isLocal(node) ? localHeaders : headers) : undefined;
   // A replica on this machine is read first, as HDFS reads a local replica first: its body then
   // never crosses a socket.
