@@ -44,6 +44,21 @@ async function firstReplicaFile(c: TestCluster, container: string, object: strin
   return { path: join(dir, name), node: node + 1 };
 }
 
+/** Runs `step` before each open of a file the proxy's local reads are named (what happens in between). */
+function beforeEachOpen(c: TestCluster, step: () => Promise<void>): void {
+  const original = c.proxy.context.localReads;
+  assert.ok(original, 'local reads are on');
+  const hooked: typeof original = {
+    isLocal: (node) => original.isLocal(node),
+    open: async (file, etag) => {
+      await step();
+      return original.open(file, etag);
+    },
+    observe: (outcome) => original.observe(outcome),
+  };
+  Object.assign(c.proxy.context, { localReads: hooked });
+}
+
 /** Flips the byte at `offset` of the body in an object file (past the header and the checksums before it). */
 async function flipByte(path: string, offset: number, original: number): Promise<void> {
   const handle = await open(path, 'r+');
@@ -144,18 +159,10 @@ test('a data file replaced after the object server named it (another inode at th
     assert.is((await c.request('PUT', '/v1/AUTH_test/local/moved', {}, body)).status, 201);
     const { path } = await firstReplicaFile(c, 'local', 'moved');
     // Same bytes, new inode: what the proxy would open is not the file that was checked.
-    const original = c.proxy.context.localReads;
-    assert.ok(original);
-    const swapping: typeof original = {
-      isLocal: (node) => original.isLocal(node),
-      open: async (file, etag) => {
-        await copyFile(path, `${path}.copy`);
-        await rename(`${path}.copy`, path);
-        return original.open(file, etag);
-      },
-      observe: (outcome) => original.observe(outcome),
-    };
-    Object.assign(c.proxy.context, { localReads: swapping });
+    beforeEachOpen(c, async () => {
+      await copyFile(path, `${path}.copy`);
+      await rename(`${path}.copy`, path);
+    });
     const get = await c.request('GET', '/v1/AUTH_test/local/moved');
     assert.is(get.status, 200);
     assert.ok(get.body.equals(body));
@@ -168,21 +175,12 @@ test('a GET racing an overwrite (the object server named the old file, the new v
     const old = randomBytes(3 * 1024 * 1024);
     const current = randomBytes(4 * 1024 * 1024 + 9);
     assert.is((await c.request('PUT', '/v1/AUTH_test/local/race', {}, old)).status, 201);
-    const original = c.proxy.context.localReads;
-    assert.ok(original);
     let raced = false;
-    const racing: typeof original = {
-      isLocal: (node) => original.isLocal(node),
-      open: async (file, etag) => {
-        if (!raced) {
-          raced = true;
-          assert.is((await c.request('PUT', '/v1/AUTH_test/local/race', {}, current)).status, 201);
-        }
-        return original.open(file, etag);
-      },
-      observe: (outcome) => original.observe(outcome),
-    };
-    Object.assign(c.proxy.context, { localReads: racing });
+    beforeEachOpen(c, async () => {
+      if (raced) return;
+      raced = true;
+      assert.is((await c.request('PUT', '/v1/AUTH_test/local/race', {}, current)).status, 201);
+    });
     const get = await c.request('GET', '/v1/AUTH_test/local/race');
     assert.is(get.status, 200);
     assert.is(get.headers['etag'], md5(current));
