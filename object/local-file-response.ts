@@ -12,8 +12,10 @@ import type { ObjectReader } from './diskfile/types.ts';
  * `LOCAL_READ_MIN_BYTES` read from a file on disk.
  */
 export function localFileResponse(req: Pick<ServerRequest, 'headers' | 'remoteAddress'>, res: ServerResponse, reader: ObjectReader): ServerResponse | undefined {
+  // The ask first: every other GET of a file on disk passes here, and naming the file resolves its path.
+  if (!isTrueValue(req.headers[LOCAL_READ_HEADER]) || !isThisHost(req.remoteAddress)) return undefined;
   const file = reader.localFile;
-  if (!file || !isTrueValue(req.headers[LOCAL_READ_HEADER]) || !isThisHost(req.remoteAddress)) return undefined;
+  if (!file) return undefined;
   if (res.status !== 200 && res.status !== 206) return undefined;
   const headers = res.headers ?? {};
   const length = Number(headers['Content-Length']);

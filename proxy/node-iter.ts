@@ -19,7 +19,7 @@ export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, 
   let given = 0;
   const primaries = ring.getPartNodes(partition);
   // Preferred primaries (a read's replicas on this machine) go first, the others keep their order.
-  const ordered = preferred ? [...primaries.filter((n) => preferred(n)), ...primaries.filter((n) => !preferred(n))] : primaries;
+  const ordered = preferred ? preferredFirst(primaries, preferred) : primaries;
   for (const node of ordered) {
     if (given >= requestNodeCount) return;
     if (limiter.isLimited(node)) continue;
@@ -32,4 +32,12 @@ export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, 
     given++;
     yield { ...node, handoff: true };
   }
+}
+
+/** `nodes` with those `preferred` says yes to first, each group in its order; one call per node. */
+function preferredFirst<T extends Device>(nodes: readonly T[], preferred: (node: Device) => boolean): T[] {
+  const first: T[] = [];
+  const rest: T[] = [];
+  for (const node of nodes) (preferred(node) ? first : rest).push(node);
+  return [...first, ...rest];
 }

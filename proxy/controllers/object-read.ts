@@ -20,9 +20,7 @@ export async function objectRead(deps: BackendDeps, req: ProxyRequest, target: T
   const local = req.method === 'GET' ? deps.localReads : undefined;
   const localHeaders = local ? { ...headers, [LOCAL_READ_HEADER]: 'yes' } : headers;
   const nodeHeaders = local ? (node: ProxyNode) => (local.isLocal(node) ? localHeaders : headers) : undefined;
-  // A replica on this machine is read first, as HDFS reads a local replica first: its body then
-  // never crosses a socket.
-  const preferred = local ? (node: { readonly ip: string }) => local.isLocal(node) : undefined;
+  const preferred = localFirst(local);
   const result = await readFromNodes(deps, target, { method: req.method, headers, ...(nodeHeaders ? { nodeHeaders } : {}) }, { newest, timestampHeader: 'x-backend-timestamp', signal: req.signal, ...(preferred ? { preferred } : {}) });
   if (!isReadSource(result)) {
     return { status: result.status, headers: passHeaders(result.headers), body: req.method === 'HEAD' ? null : result.body };
@@ -127,6 +125,14 @@ function closedIfUnread(it: AsyncGenerator<Uint8Array>, close: () => Promise<voi
   };
 }
 
+/**
+ * With local reads, the replicas on this machine are asked first, as HDFS reads a local replica
+ * first: a body then never crosses a socket.
+ */
+function localFirst(local: LocalReads | undefined): ((node: { readonly ip: string }) => boolean) | undefined {
+  return local ? (node) => local.isLocal(node) : undefined;
+}
+
 /** The byte span [start, end) a 200 or single-range 206 carries; undefined for anything else. */
 function servedSpan(status: number, headers: Readonly<Record<string, string>>): [number, number] | undefined {
   if (status === 200) {
@@ -199,8 +205,7 @@ async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, 
 
 /** The next replica not yet tried that serves the rest of the same object. */
 async function resumeSource(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, tried: Set<string>): Promise<ReadSource | undefined> {
-  const local = deps.localReads;
-  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, local ? (n) => local.isLocal(n) : undefined)) {
+  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, localFirst(deps.localReads))) {
     if (tried.has(nodeKey(node))) continue;
     tried.add(nodeKey(node));
     try {
