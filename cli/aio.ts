@@ -10,7 +10,7 @@ import { aioNetworkConfig, DEFAULT_NETWORK_PORT, setupAioNetwork } from './aio-n
 import { aioImageConfig, DEFAULT_IMAGE_PORT, setupAioImage } from './aio-image.ts';
 import { AIO_NODES, aioLayout, setupAio } from './aio-setup.ts';
 import { aioVolumeFiles, DEFAULT_VOLUME_PORT, setupAioVolume } from './aio-volume.ts';
-import { STORAGE_PROCESS_ENV, STORAGE_PROCESS_NODE_FLAGS } from './storage-process-launch.ts';
+import { STORAGE_PROCESS_ENV, storageProcessNodeFlags } from './storage-process-launch.ts';
 import { waitForPorts } from './wait-for-ports.ts';
 
 const SWIFTLET = join(import.meta.dirname, 'swiftlet.ts');
@@ -114,7 +114,7 @@ export async function runAio(options: AioOptions): Promise<number> {
     ...groups.map((nodes, i) => ({
       name: `storage${i + 1}`,
       args: ['start', 'storage', ...nodes.flatMap((n) => ['--config', layout.nodeConfig(n)]), '--compute-agent', aioComputeAgentConfig(layout, i + 1), ...(options.noDaemons ? ['--no-daemons'] : [])],
-      nodeFlags: STORAGE_PROCESS_NODE_FLAGS,
+      nodeFlags: storageProcessNodeFlags(nodes.length),
       env: STORAGE_PROCESS_ENV,
       restarts: 0,
     })),

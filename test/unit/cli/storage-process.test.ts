@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defaultProxyWorkers, defaultStorageProcesses, groupNodes } from '../../../cli/aio.ts';
 import { loadStorageNodeConfig } from '../../../cli/node-config.ts';
+import { storageProcessNodeFlags } from '../../../cli/storage-process-launch.ts';
 import { runStorageProcess } from '../../../cli/storage-process.ts';
 import { ConfigError } from '../../../common/errors.ts';
 import { createLogger } from '../../../common/logger.ts';
@@ -26,6 +27,13 @@ async function nodeConfig(dir: string, name: string, devices: string): Promise<{
 }
 
 const quiet = () => createLogger({ level: 'error' });
+
+test('a storage process of one node gets 8 MiB semi-spaces, one of several nodes 16 MiB', () => {
+  // One node allocates a quarter as fast as four (docs/performance.md, "One node's young generation").
+  assert.equal(storageProcessNodeFlags(1), ['--max-semi-space-size=8']);
+  assert.equal(storageProcessNodeFlags(2), ['--max-semi-space-size=16']);
+  assert.equal(storageProcessNodeFlags(4), ['--max-semi-space-size=16']);
+});
 
 test('two storage nodes in one process each serve their own devices on their own ports', async () => {
   const dir = await makeTempDir();
