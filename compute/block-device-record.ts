@@ -1,5 +1,6 @@
 import { RecordExistsError } from '../client/record-store.ts';
 import { updateRecord } from '../client/record-update.ts';
+import { firstFreeDevice, type LocalDisk, virtioName } from './local-disks.ts';
 import { T } from './records.ts';
 import type { ServerFlavor, ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
@@ -97,20 +98,16 @@ export async function forgetBlockDevices(store: ComputeStore, server: string): P
   await store.records.delete(T.blockDevices, server);
 }
 
-/** libvirt's virtio names in order: vda..vdz, then vdaa... (Nova's `blockinfo.find_disk_dev_for_disk_bus`). */
-function virtioName(i: number): string {
-  const letters = 'abcdefghijklmnopqrstuvwxyz';
-  return i < 26 ? `vd${letters[i]}` : `vd${letters[Math.floor(i / 26) - 1]}${letters[i % 26]}`;
-}
-
 /**
  * The device a new volume gets, as Nova's libvirt driver picks it (it ignores the name asked
- * for): the first free virtio name after the root disk (`vda`) and the flavor's ephemeral and
- * swap disks, which Nova's `blockinfo` counts whether or not the domain has them.
+ * for): the first free virtio name after the root disk (`vda`) and the server's ephemeral and
+ * swap disks. A server recorded before it kept its local disks has the flavor's counted, as
+ * Nova's `blockinfo` counts them whether or not the domain has them.
  */
-export function nextDeviceName(flavor: Pick<ServerFlavor, 'ephemeral' | 'swap'>, mappings: readonly BlockDeviceMapping[]): string {
+export function nextDeviceName(server: { readonly flavor: Pick<ServerFlavor, 'ephemeral' | 'swap'>; readonly local_disks?: readonly LocalDisk[] }, mappings: readonly BlockDeviceMapping[]): string {
   const used = new Set(mappings.map((m) => m.device_name.replace(/^\/dev\//, '')));
-  let i = 1 + (flavor.ephemeral > 0 ? 1 : 0) + (flavor.swap > 0 ? 1 : 0);
+  if (server.local_disks !== undefined) return `/dev/${firstFreeDevice(new Set([...used, ...server.local_disks.map((d) => d.device)]))}`;
+  let i = 1 + (server.flavor.ephemeral > 0 ? 1 : 0) + (server.flavor.swap > 0 ? 1 : 0);
   while (used.has(virtioName(i))) i++;
   return `/dev/${virtioName(i)}`;
 }

@@ -1,3 +1,5 @@
+import type { LocalDisk } from './local-disks.ts';
+
 /**
  * A server as compute keeps it (`servers/<uuid>`): Nova's instance fields, with the flavor
  * copied in at boot (Nova keeps `instance.flavor` too, so a deleted flavor does not change a
@@ -78,6 +80,13 @@ export interface ServerRecord {
    * list and the build read that record only then, so servers without volumes cost no extra read.
    */
   readonly volume_mappings?: boolean;
+  /**
+   * Its ephemeral and swap disks on the host (Nova's blank `local` mappings), set at boot and
+   * by a resize. A server recorded before had none made: absent is none.
+   */
+  readonly local_disks?: readonly LocalDisk[];
+  /** The booted image's `os_type` (Nova's `instance.os_type`): it picks an ephemeral disk's default file system. */
+  readonly os_type?: string | null;
   readonly flavor: ServerFlavor;
   readonly key_name: string | null;
   readonly key_data: string | null;
@@ -131,6 +140,8 @@ export interface ServerMigration {
   /** The host the server left and the one it goes to (the same for a resize in place); absent on records older than moves. */
   readonly source_compute?: string;
   readonly dest_compute?: string;
+  /** The local disks before the resize, for a revert (absent: the server had none recorded). */
+  readonly old_local_disks?: readonly LocalDisk[];
 }
 
 /** Nova's `_STATE_MAP` (nova/api/openstack/common.py): the API `status` of a vm and task state. */

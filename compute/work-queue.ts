@@ -28,6 +28,8 @@ export interface WorkItem {
   readonly targetState?: 'stopped';
   /** `evacuate` before 2.14: the caller said the disk is on shared storage (no storage is shared here). */
   readonly onSharedStorage?: boolean;
+  /** `rebuild`: the caller asked to keep the ephemeral disks (`preserve_ephemeral`), which libvirt's driver cannot. */
+  readonly preserveEphemeral?: boolean;
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */

@@ -35,6 +35,8 @@ import { VolumeSteps } from './volume-steps.ts';
 import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
+import { LocalDiskFiles } from './local-disk-files.ts';
+import { ephemeralFloor, type LocalDisk, localDisksAfterResize } from '../local-disks.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -61,6 +63,33 @@ export interface ComputeAgentOptions {
   /** Nova's `block_device_allocate_retries` (60) and `block_device_allocate_retries_interval` (3 s): how long a build waits for a volume it made. */
   readonly blockDeviceAllocateRetries?: number;
   readonly blockDeviceAllocateRetryIntervalMs?: number;
+  /** Nova's `default_ephemeral_format`: an ephemeral disk's file system when its mapping names none (empty or absent: by the image's `os_type`). */
+  readonly defaultEphemeralFormat?: string;
+}
+
+/** Nova's `ResizeError` for a flavor with a smaller disk (`migrate_disk_and_power_off`): the server goes back as it was. */
+class ResizeDiskDown extends Error {
+  constructor() {
+    super('Resize error: Unable to resize disk down.');
+    this.name = 'ResizeDiskDown';
+  }
+}
+
+/**
+ * Nova's check before a resize moves anything (`migrate_disk_and_power_off`): a local root disk
+ * or the ephemeral disks would be smaller under the new flavor. @throws {ResizeDiskDown}
+ */
+function checkDiskDown(server: ServerRecord, m: ServerMigration): void {
+  const rootDown = !server.volume_backed && m.new_flavor.disk < m.old_flavor.disk;
+  if (rootDown || m.new_flavor.ephemeral < ephemeralFloor(server.local_disks ?? [], m.old_flavor)) throw new ResizeDiskDown();
+}
+
+/** The local disk files a move carries (an image root's `disk` aside): ephemeral ones, at most the local device limit's. Swap is made again on the target. */
+const TRAVELLING = ['disk.eph0', 'disk.eph1', 'disk.eph2', 'disk.local'] as const;
+
+/** The object a moving server's local disk file goes to (beside the root disk's `key`; not under `key/`, where its segments are). */
+function travelKey(key: string, file: string): string {
+  return `${key}.${file}`;
 }
 
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
@@ -107,6 +136,7 @@ export class ComputeAgent {
   private readonly volumeSteps: VolumeSteps | undefined;
   private readonly evacuation: EvacuationSteps;
   private readonly unconfirmed: UnconfirmedResizes;
+  private readonly localDisks: LocalDiskFiles;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
@@ -124,9 +154,10 @@ export class ComputeAgent {
     this.cache = new ImageCache(join(options.stateDir, '_base'), deps.images);
     this.images = deps.images;
     this.disks = deps.disks;
+    this.localDisks = new LocalDiskFiles({ stateDir: options.stateDir, defaultEphemeralFormat: options.defaultEphemeralFormat ?? '' });
     this.clock = deps.store.clock;
     this.logger = deps.logger;
-    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid) } });
+    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid), makeLocalDisks: (srv) => this.localDisks.make(join(options.stateDir, srv.uuid), srv.local_disks, srv.os_type, true) } });
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp, ...(options.blockDeviceAllocateRetries !== undefined ? { allocateRetries: options.blockDeviceAllocateRetries } : {}), ...(options.blockDeviceAllocateRetryIntervalMs !== undefined ? { allocateRetryIntervalMs: options.blockDeviceAllocateRetryIntervalMs } : {}) }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
   }
@@ -228,6 +259,8 @@ export class ComputeAgent {
     let state = await this.domainState(name);
     if (state === undefined) {
       const disk = join(this.options.stateDir, server.uuid, 'disk');
+      // Blanks that are gone are made again, as Nova's `_create_image` makes missing disks at a hard reboot.
+      await this.localDisks.make(join(this.options.stateDir, server.uuid), server.local_disks, server.os_type);
       await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, await diskFormatOf(disk)));
       state = 'shutdown';
       this.logger.info('instance domain defined again', { server: server.uuid, host: this.options.host });
@@ -345,6 +378,7 @@ export class ComputeAgent {
           if (err.code !== 'EEXIST') throw err;
         });
       }
+      await this.localDisks.make(dir, server.local_disks, server.os_type);
       // The root volume is `vda`; the data volumes follow it into the definition.
       const xml = await this.domainXmlOf({ ...server, ports }, server.flavor, format, volumeDisks.filter((d) => d.targetDev !== 'vda'));
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
@@ -377,7 +411,8 @@ export class ComputeAgent {
 
   /**
    * The server's domain: the flavor's memory and vCPUs, its root disk (the image's copy, or the
-   * root volume of a server booted from one), `extra` disks after it, a NIC per port, the console log.
+   * root volume of a server booted from one), its ephemeral and swap disks, `extra` disks after
+   * them, a NIC per port, the console log.
    */
   private async domainXmlOf(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw', extra: readonly DiskSpec[] = []): Promise<string> {
     const dir = join(this.options.stateDir, server.uuid);
@@ -388,7 +423,8 @@ export class ComputeAgent {
       if (!volume) throw new Error(`server ${server.uuid}: its root volume is not connected`);
       root = volume;
     }
-    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...extra], nics, consoleLogPath: join(dir, 'console.log') });
+    // libvirt's driver order: the root disk, the ephemeral disks, swap, then the volumes.
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(dir, server.local_disks), ...extra], nics, consoleLogPath: join(dir, 'console.log') });
   }
 
   /** A volume-backed server's root volume connected on this host, before its domain is defined here. */
@@ -417,6 +453,8 @@ export class ComputeAgent {
     if (!server || (server.task_state !== 'rebuilding' && server.task_state !== 'rebuild_spawning')) return;
     const name = server.instance_name;
     try {
+      // Nova's default rebuild (libvirt's): it cannot keep ephemeral disks, and says so after the 202.
+      if (item.preserveEphemeral === true) throw new Error('The current driver does not support preserving ephemeral partitions.');
       const before = await this.domainState(name);
       if (before !== undefined && before !== 'shutdown') await this.hypervisor.destroy(name);
       await this.setState(server.uuid, server.vm_state, 'rebuild_spawning');
@@ -430,6 +468,8 @@ export class ComputeAgent {
         await rm(join(dir, 'disk'), { force: true });
         await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
       }
+      // Nova destroys the instance's disks and spawns again: ephemeral disks and swap come back blank.
+      await this.localDisks.make(join(this.options.stateDir, server.uuid), server.local_disks, server.os_type, true);
       await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, format));
       await this.volumeSteps?.reattach(server);
       const stopped = server.vm_state === 'stopped';
@@ -457,27 +497,32 @@ export class ComputeAgent {
     if (target !== this.options.host) return this.resizeMigrate(item, server, m, target);
     const name = server.instance_name;
     try {
+      checkDiskDown(server, m);
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
       await setMigrationStatus(this.store, m.id, 'migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
       await this.setState(server.uuid, server.vm_state, 'resize_migrated');
       await setMigrationStatus(this.store, m.id, 'post-migrating');
-      await this.hypervisor.define(await this.domainXmlOf(server, m.new_flavor, await this.diskFormat(name)));
+      const disks = await this.resizedLocalDisks(server, m);
+      await this.replaceLocalDisks(server, server.local_disks, disks);
+      await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.new_flavor, await this.diskFormat(name)));
       await this.volumeSteps?.reattach(server);
       await this.setState(server.uuid, server.vm_state, 'resize_finish');
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-      await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], local_disks: disks, migration: { ...m, old_local_disks: server.local_disks ?? [] } });
       await setMigrationStatus(this.store, m.id, 'finished');
       this.logger.info('server resized', { server: server.uuid, flavor: m.new_flavor.flavorid });
     } catch (err) {
-      // Nova leaves a failed resize in ERROR with its fault; the new flavor's claim is given back.
+      // Nova leaves a failed resize in ERROR with its fault (a disk that would shrink: as it was, Nova's
+      // InstanceFaultRollback); the new flavor's claim is given back.
       this.logger.error('resize failed', { server: server.uuid, err });
       await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
       await setMigrationStatus(this.store, m.id, 'error');
       const message = err instanceof Error ? err.message : String(err);
+      const vmState = err instanceof ResizeDiskDown ? m.old_vm_state : 'error';
       await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
         const { migration: _gone, ...rest } = cur.value;
-        return { ...rest, flavor: m.old_flavor, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
+        return { ...rest, flavor: m.old_flavor, vm_state: vmState, task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
       });
     }
   }
@@ -498,14 +543,17 @@ export class ComputeAgent {
       return;
     }
     if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-    await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await this.diskFormat(name)));
+    // The old flavor's swap again, and no ephemeral disk the resize added (a resize recorded before local disks changes none).
+    const disks = m.old_local_disks ?? server.local_disks;
+    if (m.old_local_disks !== undefined) await this.replaceLocalDisks(server, server.local_disks, m.old_local_disks);
+    await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.old_flavor, await this.diskFormat(name)));
     await this.volumeSteps?.reattach(server);
     if (m.old_vm_state === 'active') await this.hypervisor.start(name);
     await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
+      return { ...rest, flavor: m.old_flavor, ...(disks !== undefined ? { local_disks: disks } : {}), vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
     });
     await setMigrationStatus(this.store, m.id, 'reverted');
     this.logger.info('resize reverted', { server: server.uuid, flavor: m.old_flavor.flavorid });
@@ -525,17 +573,19 @@ export class ComputeAgent {
       return;
     }
     try {
+      checkDiskDown(server, m);
       await this.setState(server.uuid, server.vm_state, 'resize_migrating');
       await setMigrationStatus(this.store, m.id, 'migrating');
       if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-      // A root volume stays on its volume host; only a local root disk travels.
+      // A root volume stays on its volume host; only a local root disk travels, with the ephemeral disks (swap is made anew).
       if (!server.volume_backed) await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
+      for (const d of server.local_disks ?? []) if (d.kind === 'ephemeral') await this.disks.upload(travelKey(m.id, d.file), join(this.options.stateDir, server.uuid, d.file));
       await this.setState(server.uuid, server.vm_state, 'resize_migrated', { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
       await setMigrationStatus(this.store, m.id, 'post-migrating');
       await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
       this.logger.info('server disk sent', { server: server.uuid, source: this.options.host, target });
     } catch (err) {
-      await this.failMove(server, m, err);
+      await this.failMove(server, m, err, err instanceof ResizeDiskDown);
     }
   }
 
@@ -556,12 +606,15 @@ export class ComputeAgent {
       await mkdir(dir, { recursive: true });
       const disk = join(dir, 'disk');
       if (!server.volume_backed) await this.disks.download(m.id, disk);
+      for (const d of server.local_disks ?? []) if (d.kind === 'ephemeral') await this.disks.download(travelKey(m.id, d.file), join(dir, d.file));
+      const disks = await this.resizedLocalDisks(server, m);
+      await this.replaceLocalDisks(server, server.local_disks, disks);
       await this.bindPorts(server, this.options.host);
       if (server.volume_backed) await this.connectRoot(item.token, server);
-      await this.hypervisor.define(await this.domainXmlOf(server, m.new_flavor, await diskFormatOf(disk)));
+      await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.new_flavor, await diskFormatOf(disk)));
       await this.volumeSteps?.connectHere(item.token, server);
       if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-      await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
+      await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], local_disks: disks, migration: { ...m, old_local_disks: server.local_disks ?? [] } });
       await setMigrationStatus(this.store, m.id, 'finished');
       this.logger.info('server moved', { server: server.uuid, source: m.source_compute, target: this.options.host, flavor: m.new_flavor.flavorid });
     } catch (err) {
@@ -580,7 +633,7 @@ export class ComputeAgent {
     if (server) await this.removeGuest(server.instance_name, server.uuid);
     else await rm(join(this.options.stateDir, item.server), { recursive: true, force: true });
     if (item.migration !== undefined) {
-      await this.disks.remove(item.migration);
+      await this.removeTransfer(item.migration);
       await setMigrationStatus(this.store, item.migration, 'confirmed');
     }
     this.logger.info('moved server cleaned from its source', { server: item.server });
@@ -594,16 +647,18 @@ export class ComputeAgent {
     const name = server.instance_name;
     await this.bindPorts(server, this.options.host);
     if (server.volume_backed) await this.connectRoot(item.token, server);
-    await this.hypervisor.define(await this.domainXmlOf(server, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
+    // The source kept its files as they were: the old local disks are there.
+    const disks = m.old_local_disks ?? server.local_disks;
+    await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
     await this.volumeSteps?.connectHere(item.token, server);
     if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
     await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
     const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, host: this.options.host, flavor: m.old_flavor, vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
+      return { ...rest, host: this.options.host, flavor: m.old_flavor, ...(disks !== undefined ? { local_disks: disks } : {}), vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
     });
-    await this.disks.remove(m.id);
+    await this.removeTransfer(m.id);
     await setMigrationStatus(this.store, m.id, 'reverted');
     this.logger.info('move reverted', { server: server.uuid, host: this.options.host });
   }
@@ -612,18 +667,38 @@ export class ComputeAgent {
    * A move that failed (Nova leaves it in ERROR with its fault): the target's claim given back,
    * the source's the instance's again, the server on its source (where its disk still is).
    */
-  private async failMove(server: ServerRecord, m: ServerMigration, err: unknown): Promise<void> {
+  private async failMove(server: ServerRecord, m: ServerMigration, err: unknown, rollback = false): Promise<void> {
     this.logger.error('move failed', { server: server.uuid, err });
     const source = m.source_compute ?? this.options.host;
     if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor, server.root_disk_unclaimed));
     await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
-    await this.disks.remove(m.id).catch(() => undefined);
+    await this.removeTransfer(m.id).catch(() => undefined);
     await setMigrationStatus(this.store, m.id, 'error');
     const message = err instanceof Error ? err.message : String(err);
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, host: source, flavor: m.old_flavor, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
+      return { ...rest, host: source, flavor: m.old_flavor, vm_state: rollback ? m.old_vm_state : 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
     });
+  }
+
+  /** The local disks a resize leaves (`localDisksAfterResize`), clear of the devices its volumes hold. */
+  private async resizedLocalDisks(server: ServerRecord, m: ServerMigration): Promise<LocalDisk[]> {
+    const volumes = new Set((await volumesOf(this.store, server)).map((v) => v.device_name.replace(/^\/dev\//, '')));
+    return localDisksAfterResize(server.local_disks ?? [], m.new_flavor, volumes);
+  }
+
+  /** `before`'s local disk files in the server's directory made `after`'s: swap made again (its size follows the flavor), the others kept, made or removed. */
+  private async replaceLocalDisks(server: ServerRecord, before: readonly LocalDisk[] | undefined, after: readonly LocalDisk[]): Promise<void> {
+    const dir = join(this.options.stateDir, server.uuid);
+    await rm(join(dir, 'disk.swap'), { force: true });
+    await this.localDisks.prune(dir, after, before);
+    await this.localDisks.make(dir, after, server.os_type);
+  }
+
+  /** A move's objects in the cluster: the root disk's and the ephemeral disks'. */
+  private async removeTransfer(key: string): Promise<void> {
+    await this.disks.remove(key);
+    for (const file of TRAVELLING) await this.disks.remove(travelKey(key, file));
   }
 
   /** The server's ports bound to `host` (Nova's migrate_instance_finish): Neutron lets only admins set the binding. */

@@ -29,6 +29,8 @@ export interface EvacuationOptions {
 export interface GuestOps {
   domainXml(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw'): Promise<string>;
   removeGuest(name: string, uuid: string): Promise<void>;
+  /** The server's ephemeral and swap disks made blank in its directory (Nova spawns them anew on the target). */
+  makeLocalDisks(server: ServerRecord): Promise<void>;
 }
 
 /** Evacuations the source cleans up when it comes back (Nova's `_destroy_evacuated_instances` filter). */
@@ -99,6 +101,7 @@ export class EvacuationSteps {
       await mkdir(dir, { recursive: true });
       await rm(join(dir, 'disk'), { force: true });
       await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
+      await this.guests.makeLocalDisks(server);
       await this.hypervisor.define(await this.guests.domainXml(server, server.flavor, format));
       const stopped = server.vm_state !== 'error' && (item.targetState === 'stopped' || server.vm_state === 'stopped');
       if (!stopped && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);

@@ -18,6 +18,8 @@ export interface RequestedMapping {
   readonly tag: string | null;
   /** As given (`vda` or `/dev/vda`); mappings an image defines give way to the request's of the same name. */
   readonly deviceName?: string;
+  /** `guest_format`: `swap` makes a blank local mapping swap; otherwise an ephemeral disk's file system, checked by the host. */
+  readonly guestFormat?: string | null;
 }
 
 const SOURCE_TYPES = ['volume', 'image', 'snapshot', 'blank'] as const;
@@ -74,6 +76,7 @@ export function parseMappings(req: ComputeRequest, value: unknown, imageGiven: b
     }
     const dot = item['delete_on_termination'];
     if (dot !== undefined) booleanParam('delete_on_termination', dot);
+    const guestFormat = item['guest_format'] === undefined || item['guest_format'] === null ? null : stringField('guest_format', item['guest_format'], 255);
     const tag = item['tag'];
     if (tag !== undefined && (typeof tag !== 'string' || tag.length > 60 || /[,/]/.test(tag))) throw fieldError('tag', tag, `${pyRepr(tag)} does not match '^[^,/]*$'`);
     if (item['no_device']) return;
@@ -97,6 +100,7 @@ export function parseMappings(req: ComputeRequest, value: unknown, imageGiven: b
       deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot),
       tag: typeof tag === 'string' ? tag : null,
       ...(deviceName ? { deviceName } : {}),
+      guestFormat,
     });
   });
   return out;
@@ -111,8 +115,10 @@ export function checkSequence(mappings: readonly RequestedMapping[], count: numb
   if (count > 1 && mappings.some((m) => m.sourceType === 'volume')) throw badRequest('Cannot attach one or more volumes to multiple instances');
   if (indexes.length === 0 || indexes.some((v, i) => v !== i)) throw invalidBootSequence();
   for (const m of mappings) {
-    // Local disks other than the image's copy (swap, ephemeral) are not made by this cloud's hosts (docs/decisions.md).
-    if (m.destinationType === 'local' && m.sourceType !== 'image') throw invalidFormat('local disks other than the image (swap, ephemeral) are not offered by this cloud.');
+    // A local disk is the image's copy, or a blank (ephemeral or swap: localDisksAtBoot); a volume or snapshot is not copied to one.
+    if (m.destinationType === 'local' && m.sourceType !== 'image' && m.sourceType !== 'blank') throw invalidFormat('local disks from volumes or snapshots are not offered by this cloud.');
+    // An ephemeral disk or swap boots nothing: the root is the image's copy or a volume.
+    if (m.destinationType === 'local' && m.sourceType === 'blank' && m.bootIndex === 0) throw invalidBootSequence();
     if (m.sourceType === 'image' && m.destinationType === 'volume' && !m.volumeSize) throw badRequest("Images with destination_type 'volume' need to have a non-zero size specified");
     if (m.sourceType === 'blank' && m.destinationType === 'volume' && !m.volumeSize) throw badRequest("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size");
   }
@@ -125,6 +131,8 @@ export interface BootMeta {
   readonly minRam: number;
   readonly minDisk: number;
   readonly properties: Readonly<Record<string, string>>;
+  /** The image's `os_type` (Nova keeps it as `instance.os_type`). */
+  readonly osType?: string;
 }
 
 function cinderBootable(v: CinderVolume): boolean {
@@ -135,13 +143,14 @@ function cinderBootable(v: CinderVolume): boolean {
 /** An image's boot metadata: its `min_ram`, `min_disk` and the `hw_`/`img_` properties the scheduler's filters read. */
 export function imageBootMeta(image: GlanceImage): BootMeta {
   const properties = Object.fromEntries(Object.entries(image).filter(([k, v]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof v === 'string')) as Record<string, string>;
-  return { imageId: image.id, minRam: image.min_ram ?? 0, minDisk: image.min_disk ?? 0, properties };
+  const osType = image['os_type'];
+  return { imageId: image.id, minRam: image.min_ram ?? 0, minDisk: image.min_disk ?? 0, properties, ...(typeof osType === 'string' ? { osType } : {}) };
 }
 
 function fromVolume(v: CinderVolume): BootMeta {
   const meta = (v['volume_image_metadata'] ?? {}) as Record<string, unknown>;
   const properties = Object.fromEntries(Object.entries(meta).filter(([k, x]) => (k.startsWith('hw_') || k.startsWith('img_')) && typeof x === 'string')) as Record<string, string>;
-  return { ...(typeof meta['image_id'] === 'string' ? { imageId: meta['image_id'] } : {}), minRam: Number(meta['min_ram'] ?? 0) || 0, minDisk: Number(meta['min_disk'] ?? 0) || 0, properties };
+  return { ...(typeof meta['image_id'] === 'string' ? { imageId: meta['image_id'] } : {}), ...(typeof meta['os_type'] === 'string' ? { osType: meta['os_type'] } : {}), minRam: Number(meta['min_ram'] ?? 0) || 0, minDisk: Number(meta['min_disk'] ?? 0) || 0, properties };
 }
 
 export interface MappingDeps {

@@ -41,6 +41,7 @@ export function imageDefinedMappings(image: GlanceImage): RequestedMapping[] {
       deleteOnTermination: item['delete_on_termination'] === true || item['delete_on_termination'] === 'True' || item['delete_on_termination'] === 'true',
       tag: typeof item['tag'] === 'string' ? item['tag'] : null,
       ...(typeof item['device_name'] === 'string' && item['device_name'] !== '' ? { deviceName: item['device_name'] } : {}),
+      guestFormat: typeof item['guest_format'] === 'string' && item['guest_format'] !== '' ? item['guest_format'] : null,
     });
   }
   return out;

@@ -11,7 +11,7 @@ import { hostStatusShown } from '../host-status.ts';
 import { serverDetail } from '../server-view.ts';
 import { rootVolume, volumesOf } from '../block-device-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { bodyMember, fieldError, isObject, nameParam, pyRepr } from '../validation.ts';
+import { bodyMember, booleanParam, fieldError, isObject, nameParam, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
 import { checkLock } from './servers.ts';
 
@@ -37,6 +37,7 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   const name = r['name'] === undefined ? undefined : nameParam('name', r['name']);
   if (r['metadata'] !== undefined && !isObject(r['metadata'])) throw fieldError('metadata', r['metadata'], `${pyRepr(r['metadata'])} is not of type 'object'`);
   const metadata = r['metadata'] as Record<string, string> | undefined;
+  const preserveEphemeral = r['preserve_ephemeral'] === undefined ? false : booleanParam('preserve_ephemeral', r['preserve_ephemeral']);
   const password = typeof r['adminPass'] === 'string' ? r['adminPass'] : randomBytes(9).toString('base64url').slice(0, 12);
   checkLock(c, s);
   if (!REBUILD_FROM.includes(s.vm_state)) throw invalidState(s.uuid, 'rebuild', 'vm_state', s.vm_state);
@@ -84,7 +85,7 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
   if (updated.value.host === null) throw invalidState(s.uuid, 'rebuild', 'vm_state', s.vm_state);
   await recordAction(store, c, s.uuid, 'rebuild', req.requestId);
-  await enqueue(store, updated.value.host, store.clock.now(), { server: s.uuid, task: 'rebuild', token, requestId: req.requestId });
+  await enqueue(store, updated.value.host, store.clock.now(), { server: s.uuid, task: 'rebuild', token, requestId: req.requestId, ...(preserveEphemeral ? { preserveEphemeral } : {}) });
   const view = serverDetail(req, updated.value, c.isAdmin, { groups: true, hostStatus: atLeast(req.version, '2.75') ? await hostStatusShown(store, req, updated.value) : undefined, volumes: await volumesOf(store, updated.value) });
   const shown = atLeast(req.version, '2.75') ? view : Object.fromEntries(Object.entries(view).filter(([k]) => !EXTENDED.test(k) && (k !== 'key_name' || atLeast(req.version, '2.54'))));
   if (atLeast(req.version, '2.57')) shown['user_data'] = updated.value.user_data;

@@ -36,6 +36,7 @@ import { nextLink } from './next-link.ts';
 import { type BlockDeviceMapping, nextDeviceName, volumesOf } from '../block-device-record.ts';
 import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRootSize, checkSequence, imageBootMeta, invalidBootSequence, invalidFormat, parseMappings, type RequestedMapping, reserve, zoneOfVolumes } from './block-device-mappings.ts';
 import { imageDefinedMappings, withImageMappings } from './image-mappings.ts';
+import { localDisksAtBoot } from '../local-disks.ts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -180,6 +181,9 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     } else {
       meta = await bootMetaOf({ images: d.images, volumes: d.volumes as VolumeApi }, token(req), rootMapping as RequestedMapping);
     }
+    // Nova's flavor-defined mappings and their checks: the ephemeral disk and swap the host makes.
+    const blanks = requested.filter((m) => m.destinationType === 'local' && m.sourceType === 'blank').map((m) => ({ ...(m.volumeSize !== undefined ? { volumeSize: m.volumeSize } : {}), guestFormat: m.guestFormat ?? null }));
+    const localDisks = localDisksAtBoot({ ephemeral: flavor.ephemeral_gb, swap: flavor.swap }, blanks, !volumeBacked);
     const volumes = wantsVolumes ? d.volumes : undefined;
     if (flavor.memory_mb < meta.minRam) throw badRequest("Flavor's memory is too small for requested image.");
     const checked = volumes ? await checkMappings({ images: d.images, volumes }, token(req), requested) : [];
@@ -266,6 +270,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         image_ref: imageRef,
         ...(volumeBacked ? { volume_backed: true, root_disk_unclaimed: true } : {}),
         ...(checked.length > 0 ? { volume_mappings: true } : {}),
+        local_disks: localDisks,
+        os_type: meta.osType ?? null,
         flavor: { flavorid: flavor.flavorid, name: flavor.name, vcpus: flavor.vcpus, ram: flavor.memory_mb, disk: flavor.root_gb, ephemeral: flavor.ephemeral_gb, swap: flavor.swap, extra_specs: flavor.extra_specs },
         key_name: key?.name ?? null,
         key_data: key?.public_key ?? null,
@@ -306,7 +312,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };
-      if (checked.length > 0) await store.records.put(T.blockDevices, uuid, { server: uuid, mappings: bootMappings(checked, attachments, record.flavor, created, meta.imageId) });
+      if (checked.length > 0) await store.records.put(T.blockDevices, uuid, { server: uuid, mappings: bootMappings(checked, attachments, record, created, meta.imageId) });
       // The build request first: a server record without one and without a host is never left.
       await store.records.put(T.buildRequests, uuid, build);
       await indexServer(store, record);
@@ -469,7 +475,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
  * the next free virtio names, as Nova's libvirt driver names them; an existing volume with its
  * reservation, one compute makes (image, snapshot, blank) with its source, made at the build.
  */
-function bootMappings(checked: readonly CheckedMapping[], attachments: ReadonlyMap<string, string>, flavor: ServerRecord['flavor'], created: string, imageId: string | undefined): BlockDeviceMapping[] {
+function bootMappings(checked: readonly CheckedMapping[], attachments: ReadonlyMap<string, string>, server: Pick<ServerRecord, 'flavor' | 'local_disks'>, created: string, imageId: string | undefined): BlockDeviceMapping[] {
   const out: BlockDeviceMapping[] = [];
   const ordered = [...checked].sort((a, b) => (a.request.bootIndex === 0 ? -1 : b.request.bootIndex === 0 ? 1 : 0));
   for (const m of ordered) {
@@ -479,7 +485,7 @@ function bootMappings(checked: readonly CheckedMapping[], attachments: ReadonlyM
       volume_id: m.volume?.id ?? '',
       ...(root ? { boot_index: 0, ...(imageId !== undefined ? { image_id: imageId } : {}) } : {}),
       ...(m.source ? { source: m.source } : {}),
-      device_name: root ? '/dev/vda' : nextDeviceName(flavor, out),
+      device_name: root ? '/dev/vda' : nextDeviceName(server, out),
       tag: m.request.tag,
       delete_on_termination: m.request.deleteOnTermination,
       attachment_id: m.volume ? (attachments.get(m.volume.id) ?? null) : null,

@@ -172,7 +172,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     await changeBlockDevices(store, s.uuid, (mappings) => {
       taken = mappings.some((m) => m.volume_id === volumeId);
       if (taken) return undefined;
-      device = nextDeviceName(s.flavor, mappings);
+      device = nextDeviceName(s, mappings);
       return [...mappings, { ...mapping, device_name: device }];
     });
     if (taken) throw badRequest(`Invalid volume: volume ${volumeId} already attached`);

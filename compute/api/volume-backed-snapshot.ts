@@ -1,6 +1,7 @@
 import { volumesOf } from '../block-device-record.ts';
 import { notFound, overQuota } from '../errors.ts';
 import type { GlanceImage, ImageApi } from '../image-api.ts';
+import type { LocalDisk } from '../local-disks.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { type CinderVolume, type VolumeApi, VolumeCallError } from '../volume-api.ts';
@@ -52,6 +53,8 @@ export async function snapshotVolumeBacked(d: { store: ComputeStore; images: Ima
     }
     imageMapping.push(snapshotMapping(snapshotId, { boot_index: m.boot_index ?? null, delete_on_termination: m.delete_on_termination, volume_size: v.size, device_name: m.device_name }));
   }
+  // Nova keeps the other mappings as they are: a server booted from the image gets the same blank ephemeral and swap disks.
+  for (const disk of s.local_disks ?? []) imageMapping.push(localMapping(disk));
   const image = await createSnapshotImage(d.images, token, {
     name,
     visibility: ask.shareWith ? 'shared' : 'private',
@@ -94,6 +97,11 @@ function snapshotMapping(snapshotId: string, from: { boot_index: number | null; 
     encryption_format: null,
     encryption_options: null,
   };
+}
+
+/** A blank local mapping's `get_image_mapping()`: an ephemeral disk or swap, made anew by the server booted from the image. */
+function localMapping(disk: LocalDisk): Record<string, unknown> {
+  return { ...snapshotMapping('', { boot_index: -1, delete_on_termination: true, volume_size: disk.size, device_name: `/dev/${disk.device}` }), source_type: 'blank', destination_type: 'local', snapshot_id: null, guest_format: disk.guest_format };
 }
 
 /** `json.dumps` of a list of flat objects with Python's separators (`, ` and `: `), as Nova stores it. */

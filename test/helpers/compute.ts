@@ -119,7 +119,7 @@ export interface ServerOnAgent {
   close(): Promise<void>;
 }
 
-export async function startServerOnAgent(options: { flavors?: readonly { name: string; id: string; ram: number; vcpus: number; disk: number }[]; images: readonly { name?: string; data: Buffer }[]; allowResizeToSameHost?: boolean; clock?: Clock }): Promise<ServerOnAgent> {
+export async function startServerOnAgent(options: { flavors?: readonly ({ name: string; id: string; ram: number; vcpus: number; disk: number } & Record<string, unknown>)[]; images: readonly (Parameters<FakeImageApi['add']>[0] & { data: Buffer })[]; allowResizeToSameHost?: boolean; clock?: Clock }): Promise<ServerOnAgent> {
   const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(options.clock ? { clock: options.clock } : {}) });
   const admin = await c.identity.token();
   const demo = await c.identity.token({ user: 'demo' });

@@ -263,6 +263,29 @@ test('server image create of a volume-backed server (bug: the root disk was copi
   assert.is(t.c.images.downloads, downloads, 'the image has no data and none was fetched');
 }));
 
+test("a volume-backed server with the flavor's swap: disk.swap after its root volume; its image maps the blank swap as Nova keeps it, and a server booted from that image gets swap again", withSetup(async (t) => {
+  await t.c.request('POST', '/v2.1/flavors', { token: t.admin, body: { flavor: { name: 'm1.swap', id: '3', ram: 512, vcpus: 1, disk: 0, swap: 16 } } });
+  const vol = await t.volume({ imageRef: t.imageId });
+  const id = (await t.create({ flavorRef: '3', block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
+  await t.a.agent.drain();
+  assert.match(await t.a.hypervisor.domainXml(`instance-${id}`, { inactive: true }), /disk\.swap'\/>\s*<target dev='vdb'/);
+  const res = await t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, version: '2.45', body: { createImage: { name: 'bfv-swap' } } });
+  assert.is(res.status, 202, JSON.stringify(res.json));
+  const image = (await t.c.images.get('', res.json.image_id as string)) as Record<string, unknown>;
+  const mapping = JSON.parse(image['block_device_mapping'] as string) as Record<string, unknown>[];
+  assert.equal(mapping.map((m) => [m['source_type'], m['destination_type'], m['boot_index'], m['device_name'], m['volume_size'], m['guest_format']]), [
+    ['snapshot', 'volume', 0, '/dev/vda', 1, null],
+    ['blank', 'local', -1, '/dev/vdb', 16, 'swap'],
+  ]);
+  await t.v.worker.idle();
+  const booted = await t.create({ imageRef: res.json.image_id, flavorRef: '3' });
+  assert.is(booted.status, 202, JSON.stringify(booted.json));
+  await t.a.agent.drain();
+  const id2 = booted.json.server.id as string;
+  assert.is((await t.show(id2)).status, 'ACTIVE');
+  assert.match(await t.a.hypervisor.domainXml(`instance-${id2}`, { inactive: true }), /disk\.swap'\/>\s*<target dev='vdb'/);
+}));
+
 test('a volume the host cannot get made (Cinder leaves it in error): the build fails in ERROR with Nova\'s fault; server delete removes the server and, with delete_on_termination, the volume', withSetup(async (t) => {
   // Glance says 16 bytes, the data is larger than the test API's 1 "GiB" (1 MiB): Cinder's copy fails.
   const big = t.c.images.add({ name: 'big', size: 16, data: Buffer.alloc(2 * 1024 * 1024, 1) }).id;
