@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.ts';
@@ -20,8 +20,8 @@ import { unindexServer } from '../server-index.ts';
 import { releaseOn } from '../scheduler/claims.ts';
 import { DEFAULT_ALLOCATION_RATIOS, DEFAULT_RESERVED } from '../scheduler/host-state.ts';
 import { setMigrationStatus } from '../migration-record.ts';
-import { flavorClaim, restoreSourceClaim, revertResizeClaim, serverClaims } from '../resize-claims.ts';
-import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerMigration, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
+import { flavorClaim, serverClaims } from '../resize-claims.ts';
+import type { RequestedNetwork, ServerAddress, ServerFlavor, ServerPort, ServerRecord, TaskState, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { type ConsoleReply, enqueue, type WorkItem } from '../work-queue.ts';
 import { ConsoleNotAvailable, DomainNotFound } from './hypervisor/errors.ts';
@@ -36,7 +36,8 @@ import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 import { LocalDiskFiles } from './local-disk-files.ts';
-import { ephemeralFloor, type LocalDisk, localDisksAfterResize } from '../local-disks.ts';
+import { diskFormatOf } from './disk-format.ts';
+import { ResizeSteps } from './resize-steps.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -67,49 +68,8 @@ export interface ComputeAgentOptions {
   readonly defaultEphemeralFormat?: string;
 }
 
-/** Nova's `ResizeError` for a flavor with a smaller disk (`migrate_disk_and_power_off`): the server goes back as it was. */
-class ResizeDiskDown extends Error {
-  constructor() {
-    super('Resize error: Unable to resize disk down.');
-    this.name = 'ResizeDiskDown';
-  }
-}
-
-/**
- * Nova's check before a resize moves anything (`migrate_disk_and_power_off`): a local root disk
- * or the ephemeral disks would be smaller under the new flavor. @throws {ResizeDiskDown}
- */
-function checkDiskDown(server: ServerRecord, m: ServerMigration): void {
-  const rootDown = !server.volume_backed && m.new_flavor.disk < m.old_flavor.disk;
-  if (rootDown || m.new_flavor.ephemeral < ephemeralFloor(server.local_disks ?? [], m.old_flavor)) throw new ResizeDiskDown();
-}
-
-/** The local disk files a move carries (an image root's `disk` aside): ephemeral ones, at most the local device limit's. Swap is made again on the target. */
-const TRAVELLING = ['disk.eph0', 'disk.eph1', 'disk.eph2', 'disk.local'] as const;
-
-/** The object a moving server's local disk file goes to (beside the root disk's `key`; not under `key/`, where its segments are). */
-function travelKey(key: string, file: string): string {
-  return `${key}.${file}`;
-}
-
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
 const RESTORED_STATES: ReadonlySet<VmState> = new Set<VmState>(['active', 'stopped', 'paused', 'suspended', 'resized']);
-
-/** A disk file's format by its header (qcow2's `QFI\xfb` magic), for a domain defined again without its old XML. */
-async function diskFormatOf(path: string): Promise<'qcow2' | 'raw'> {
-  const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (!file) return 'raw';
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await file.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.readUInt32BE(0) === 0x514649fb ? 'qcow2' : 'raw';
-  } finally {
-    await file.close();
-  }
-}
 
 /**
  * A host's compute agent (nova-compute): registers the host and heartbeats with its resources,
@@ -137,6 +97,7 @@ export class ComputeAgent {
   private readonly evacuation: EvacuationSteps;
   private readonly unconfirmed: UnconfirmedResizes;
   private readonly localDisks: LocalDiskFiles;
+  private readonly resizes: ResizeSteps;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
@@ -160,6 +121,20 @@ export class ComputeAgent {
     this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid), makeLocalDisks: (srv) => this.localDisks.make(join(options.stateDir, srv.uuid), srv.local_disks, srv.os_type, true) } });
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp, ...(options.blockDeviceAllocateRetries !== undefined ? { allocateRetries: options.blockDeviceAllocateRetries } : {}), ...(options.blockDeviceAllocateRetryIntervalMs !== undefined ? { allocateRetryIntervalMs: options.blockDeviceAllocateRetryIntervalMs } : {}) }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
+    this.resizes = new ResizeSteps({ host: options.host, stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs }, {
+      ...deps,
+      localDisks: this.localDisks,
+      volumeSteps: this.volumeSteps,
+      guests: {
+        setState: (uuid, vm, task, extra) => this.setState(uuid, vm, task, extra),
+        domainState: (name) => this.domainState(name),
+        domainXml: (srv, f, fmt) => this.domainXmlOf(srv, f, fmt),
+        diskFormat: (name) => this.diskFormat(name),
+        removeGuest: (name, uuid) => this.removeGuest(name, uuid),
+        bindPorts: (srv, host) => this.bindPorts(srv, host),
+        connectRoot: (token, srv) => this.connectRoot(token, srv),
+      },
+    });
   }
 
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
@@ -334,11 +309,11 @@ export class ComputeAgent {
       else if (item.task === 'console') await this.console(item);
       else if (item.task === 'snapshot') await this.snapshot(item);
       else if (item.task === 'rebuild') await this.rebuild(item);
-      else if (item.task === 'resize') await this.resize(item);
-      else if (item.task === 'resize-revert') await this.resizeRevert(item);
-      else if (item.task === 'resize-finish') await this.resizeFinish(item);
-      else if (item.task === 'resize-confirm') await this.resizeConfirm(item);
-      else if (item.task === 'resize-revert-finish') await this.resizeRevertFinish(item);
+      else if (item.task === 'resize') await this.resizes.resize(item);
+      else if (item.task === 'resize-revert') await this.resizes.revert(item);
+      else if (item.task === 'resize-finish') await this.resizes.finish(item);
+      else if (item.task === 'resize-confirm') await this.resizes.confirm(item);
+      else if (item.task === 'resize-revert-finish') await this.resizes.revertFinish(item);
       else if (item.task === 'evacuate') await this.evacuation.run(item);
       else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
         if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
@@ -481,224 +456,6 @@ export class ComputeAgent {
       const message = err instanceof Error ? err.message : String(err);
       await this.setState(server.uuid, 'error', null, { fault: { code: 500, message, created: this.store.isoSeconds() } });
     }
-  }
-
-  /**
-   * A resize in place (the claims are already made by the API): the guest powered off,
-   * defined again with the new flavor, started again if it ran, and left VERIFY_RESIZE
-   * (`resized`) for the user to confirm or revert. Each step is safe to run again.
-   */
-  private async resize(item: WorkItem): Promise<void> {
-    const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    const steps: readonly TaskState[] = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'];
-    if (!server?.migration || !steps.includes(server.task_state)) return;
-    const m = server.migration;
-    const target = m.dest_compute ?? this.options.host;
-    if (target !== this.options.host) return this.resizeMigrate(item, server, m, target);
-    const name = server.instance_name;
-    try {
-      checkDiskDown(server, m);
-      await this.setState(server.uuid, server.vm_state, 'resize_migrating');
-      await setMigrationStatus(this.store, m.id, 'migrating');
-      if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-      await this.setState(server.uuid, server.vm_state, 'resize_migrated');
-      await setMigrationStatus(this.store, m.id, 'post-migrating');
-      const disks = await this.resizedLocalDisks(server, m);
-      await this.replaceLocalDisks(server, server.local_disks, disks);
-      await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.new_flavor, await this.diskFormat(name)));
-      await this.volumeSteps?.reattach(server);
-      await this.setState(server.uuid, server.vm_state, 'resize_finish');
-      if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-      await this.setState(server.uuid, 'resized', null, { flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], local_disks: disks, migration: { ...m, old_local_disks: server.local_disks ?? [] } });
-      await setMigrationStatus(this.store, m.id, 'finished');
-      this.logger.info('server resized', { server: server.uuid, flavor: m.new_flavor.flavorid });
-    } catch (err) {
-      // Nova leaves a failed resize in ERROR with its fault (a disk that would shrink: as it was, Nova's
-      // InstanceFaultRollback); the new flavor's claim is given back.
-      this.logger.error('resize failed', { server: server.uuid, err });
-      await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
-      await setMigrationStatus(this.store, m.id, 'error');
-      const message = err instanceof Error ? err.message : String(err);
-      const vmState = err instanceof ResizeDiskDown ? m.old_vm_state : 'error';
-      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
-        const { migration: _gone, ...rest } = cur.value;
-        return { ...rest, flavor: m.old_flavor, vm_state: vmState, task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
-      });
-    }
-  }
-
-  /** revertResize: the guest defined again with the old flavor, in the state it had before; the claims as they were. */
-  private async resizeRevert(item: WorkItem): Promise<void> {
-    const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    if (!server?.migration || server.task_state !== 'resize_reverting') return;
-    const m = server.migration;
-    const name = server.instance_name;
-    const source = m.source_compute ?? this.options.host;
-    if (source !== this.options.host) {
-      // Nova's revert_resize on the target: its guest, disk and claim go; the source takes over.
-      await this.removeGuest(name, server.uuid);
-      await releaseOn(this.hosts, this.options.host, flavorClaim(server.uuid, m.new_flavor, server.root_disk_unclaimed));
-      await enqueue(this.store, source, this.clock.now(), { server: server.uuid, task: 'resize-revert-finish', token: item.token, requestId: item.requestId });
-      this.logger.info('resize reverted on the target', { server: server.uuid, source });
-      return;
-    }
-    if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-    // The old flavor's swap again, and no ephemeral disk the resize added (a resize recorded before local disks changes none).
-    const disks = m.old_local_disks ?? server.local_disks;
-    if (m.old_local_disks !== undefined) await this.replaceLocalDisks(server, server.local_disks, m.old_local_disks);
-    await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.old_flavor, await this.diskFormat(name)));
-    await this.volumeSteps?.reattach(server);
-    if (m.old_vm_state === 'active') await this.hypervisor.start(name);
-    await revertResizeClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, m.new_flavor, server.root_disk_unclaimed);
-    const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
-    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
-      const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, flavor: m.old_flavor, ...(disks !== undefined ? { local_disks: disks } : {}), vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
-    });
-    await setMigrationStatus(this.store, m.id, 'reverted');
-    this.logger.info('resize reverted', { server: server.uuid, flavor: m.old_flavor.flavorid });
-  }
-
-  /**
-   * A move's first half on the source (Nova's resize_instance): the guest powered off, its disk
-   * uploaded to the cluster under the migration's id, and the target's agent asked to finish.
-   * The guest stays defined here, off, until confirm or revert.
-   */
-  private async resizeMigrate(item: WorkItem, server: ServerRecord, m: ServerMigration, target: string): Promise<void> {
-    const name = server.instance_name;
-    // A rerun after the disk was sent only queues the finish again (it runs once: it checks the state).
-    if (server.task_state === 'resize_finish') return;
-    if (server.task_state === 'resize_migrated') {
-      await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
-      return;
-    }
-    try {
-      checkDiskDown(server, m);
-      await this.setState(server.uuid, server.vm_state, 'resize_migrating');
-      await setMigrationStatus(this.store, m.id, 'migrating');
-      if ((await this.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-      // A root volume stays on its volume host; only a local root disk travels, with the ephemeral disks (swap is made anew).
-      if (!server.volume_backed) await this.disks.upload(m.id, join(this.options.stateDir, server.uuid, 'disk'));
-      for (const d of server.local_disks ?? []) if (d.kind === 'ephemeral') await this.disks.upload(travelKey(m.id, d.file), join(this.options.stateDir, server.uuid, d.file));
-      await this.setState(server.uuid, server.vm_state, 'resize_migrated', { power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'] });
-      await setMigrationStatus(this.store, m.id, 'post-migrating');
-      await enqueue(this.store, target, this.clock.now(), { server: server.uuid, task: 'resize-finish', token: item.token, requestId: item.requestId });
-      this.logger.info('server disk sent', { server: server.uuid, source: this.options.host, target });
-    } catch (err) {
-      await this.failMove(server, m, err, err instanceof ResizeDiskDown);
-    }
-  }
-
-  /**
-   * A move's second half on the target (Nova's finish_resize): the disk downloaded, the ports
-   * bound to this host (compute's own token, as at boot), the guest defined with the new flavor,
-   * its volumes connected here (they stay on the volume host: docs/decisions.md) and started if
-   * it ran; the server is here now, VERIFY_RESIZE.
-   */
-  private async resizeFinish(item: WorkItem): Promise<void> {
-    const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    if (!server?.migration || (server.task_state !== 'resize_migrated' && server.task_state !== 'resize_finish')) return;
-    const m = server.migration;
-    const name = server.instance_name;
-    try {
-      await this.setState(server.uuid, server.vm_state, 'resize_finish');
-      const dir = join(this.options.stateDir, server.uuid);
-      await mkdir(dir, { recursive: true });
-      const disk = join(dir, 'disk');
-      if (!server.volume_backed) await this.disks.download(m.id, disk);
-      for (const d of server.local_disks ?? []) if (d.kind === 'ephemeral') await this.disks.download(travelKey(m.id, d.file), join(dir, d.file));
-      const disks = await this.resizedLocalDisks(server, m);
-      await this.replaceLocalDisks(server, server.local_disks, disks);
-      await this.bindPorts(server, this.options.host);
-      if (server.volume_backed) await this.connectRoot(item.token, server);
-      await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.new_flavor, await diskFormatOf(disk)));
-      await this.volumeSteps?.connectHere(item.token, server);
-      if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-      await this.setState(server.uuid, 'resized', null, { host: this.options.host, flavor: m.new_flavor, power_state: POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'], local_disks: disks, migration: { ...m, old_local_disks: server.local_disks ?? [] } });
-      await setMigrationStatus(this.store, m.id, 'finished');
-      this.logger.info('server moved', { server: server.uuid, source: m.source_compute, target: this.options.host, flavor: m.new_flavor.flavorid });
-    } catch (err) {
-      await this.removeGuest(name, server.uuid).catch(() => undefined);
-      await this.failMove(server, m, err);
-    }
-  }
-
-  /**
-   * Confirm after a move, on the source (Nova's confirm_resize): the old guest undefined, its
-   * disk and the temporary object removed. Nothing is removed when the server is here again.
-   */
-  private async resizeConfirm(item: WorkItem): Promise<void> {
-    const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    if (server?.host === this.options.host) return;
-    if (server) await this.removeGuest(server.instance_name, server.uuid);
-    else await rm(join(this.options.stateDir, item.server), { recursive: true, force: true });
-    if (item.migration !== undefined) {
-      await this.removeTransfer(item.migration);
-      await setMigrationStatus(this.store, item.migration, 'confirmed');
-    }
-    this.logger.info('moved server cleaned from its source', { server: item.server });
-  }
-
-  /** Revert after a move, on the source (Nova's finish_revert_resize): ports bound back, the old guest started again, the claim the instance's again. */
-  private async resizeRevertFinish(item: WorkItem): Promise<void> {
-    const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    if (!server?.migration || server.task_state !== 'resize_reverting') return;
-    const m = server.migration;
-    const name = server.instance_name;
-    await this.bindPorts(server, this.options.host);
-    if (server.volume_backed) await this.connectRoot(item.token, server);
-    // The source kept its files as they were: the old local disks are there.
-    const disks = m.old_local_disks ?? server.local_disks;
-    await this.hypervisor.define(await this.domainXmlOf({ ...server, local_disks: disks }, m.old_flavor, await diskFormatOf(join(this.options.stateDir, server.uuid, 'disk'))));
-    await this.volumeSteps?.connectHere(item.token, server);
-    if (m.old_vm_state === 'active' && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
-    await restoreSourceClaim(this.hosts, this.options.host, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
-    const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
-    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
-      const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, host: this.options.host, flavor: m.old_flavor, ...(disks !== undefined ? { local_disks: disks } : {}), vm_state: m.old_vm_state, task_state: null, power_state: power, updated_at: this.store.isoSeconds() };
-    });
-    await this.removeTransfer(m.id);
-    await setMigrationStatus(this.store, m.id, 'reverted');
-    this.logger.info('move reverted', { server: server.uuid, host: this.options.host });
-  }
-
-  /**
-   * A move that failed (Nova leaves it in ERROR with its fault): the target's claim given back,
-   * the source's the instance's again, the server on its source (where its disk still is).
-   */
-  private async failMove(server: ServerRecord, m: ServerMigration, err: unknown, rollback = false): Promise<void> {
-    this.logger.error('move failed', { server: server.uuid, err });
-    const source = m.source_compute ?? this.options.host;
-    if (m.dest_compute !== undefined) await releaseOn(this.hosts, m.dest_compute, flavorClaim(server.uuid, m.new_flavor, server.root_disk_unclaimed));
-    await restoreSourceClaim(this.hosts, source, server.uuid, m.id, m.old_flavor, server.root_disk_unclaimed);
-    await this.removeTransfer(m.id).catch(() => undefined);
-    await setMigrationStatus(this.store, m.id, 'error');
-    const message = err instanceof Error ? err.message : String(err);
-    await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
-      const { migration: _gone, ...rest } = cur.value;
-      return { ...rest, host: source, flavor: m.old_flavor, vm_state: rollback ? m.old_vm_state : 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() }, updated_at: this.store.isoSeconds() };
-    });
-  }
-
-  /** The local disks a resize leaves (`localDisksAfterResize`), clear of the devices its volumes hold. */
-  private async resizedLocalDisks(server: ServerRecord, m: ServerMigration): Promise<LocalDisk[]> {
-    const volumes = new Set((await volumesOf(this.store, server)).map((v) => v.device_name.replace(/^\/dev\//, '')));
-    return localDisksAfterResize(server.local_disks ?? [], m.new_flavor, volumes);
-  }
-
-  /** `before`'s local disk files in the server's directory made `after`'s: swap made again (its size follows the flavor), the others kept, made or removed. */
-  private async replaceLocalDisks(server: ServerRecord, before: readonly LocalDisk[] | undefined, after: readonly LocalDisk[]): Promise<void> {
-    const dir = join(this.options.stateDir, server.uuid);
-    await rm(join(dir, 'disk.swap'), { force: true });
-    await this.localDisks.prune(dir, after, before);
-    await this.localDisks.make(dir, after, server.os_type);
-  }
-
-  /** A move's objects in the cluster: the root disk's and the ephemeral disks'. */
-  private async removeTransfer(key: string): Promise<void> {
-    await this.disks.remove(key);
-    for (const file of TRAVELLING) await this.disks.remove(travelKey(key, file));
   }
 
   /** The server's ports bound to `host` (Nova's migrate_instance_finish): Neutron lets only admins set the binding. */
