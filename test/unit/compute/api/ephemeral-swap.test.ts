@@ -234,4 +234,27 @@ two('a resize to another host with less ephemeral is refused on the source: the 
   assert.is(s2.c.disks.objects.size, 0, 'nothing was sent');
 });
 
+two('evacuate makes the ephemeral disk and swap blank on the new host, as Nova without shared storage', async () => {
+  const id = (await boot(s2, '11')).json.server.id as string;
+  await s2.agent.agent.drain();
+  await s2.node2.agent.drain();
+  const from = (await show(s2, id))['OS-EXT-SRV-ATTR:host'] as string;
+  const dst = from === 'node1' ? s2.node2 : s2.agent;
+  const service = (await s2.c.request('GET', `/v2.1/os-services?host=${from}`, { token: s2.admin, version: '2.53' })).json.services[0];
+  const down = (forced: boolean) => s2.c.request('PUT', `/v2.1/os-services/${service.id}`, { token: s2.admin, version: '2.53', body: { forced_down: forced } });
+  assert.is((await down(true)).status, 200);
+  try {
+    assert.is((await s2.c.request('POST', `/v2.1/servers/${id}/action`, { token: s2.admin, version: '2.14', body: { evacuate: {} } })).status, 200);
+    await dst.agent.drain();
+    const s = await show(s2, id);
+    assert.is(s.status, 'ACTIVE');
+    assert.is(s['OS-EXT-SRV-ATTR:host'], dst === s2.agent ? 'node1' : 'node2');
+    assert.equal(await probe(join(dst.stateDir, id, 'disk.eph0')), { type: 'ext4', label: 'ephemeral0', virtualSize: 1024 ** 3 });
+    assert.is((await probe(join(dst.stateDir, id, 'disk.swap'))).type, 'swap');
+    assert.equal(disksOf(await dst.hypervisor.domainXml(`instance-${id}`)), ['disk->vda', 'disk.eph0->vdb', 'disk.swap->vdc']);
+  } finally {
+    await down(false);
+  }
+});
+
 two.run();
