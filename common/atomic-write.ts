@@ -25,7 +25,12 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
 
 /** Makes a rename or create inside `dir` durable. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  await fsyncFile(dir);
+}
+
+/** Flushes a file (or directory) named by its path: what was written to it through another descriptor. */
+export async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {

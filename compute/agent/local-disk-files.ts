@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDir, fsyncFile } from '../../common/atomic-write.ts';
 import type { LocalDisk } from '../local-disks.ts';
 import type { DiskSpec } from './hypervisor/domain-xml.ts';
 
@@ -46,15 +47,6 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const file = await open(path, 'r');
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * The files of a server's ephemeral and swap disks (Nova's `_create_ephemeral`, `_create_swap`):
  * each a standalone qcow2 file in the instance directory, copied (cloned where the file system
@@ -95,8 +87,9 @@ export class LocalDiskFiles {
       const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
       try {
         await copyFile(template, tmp, constants.COPYFILE_FICLONE);
-        await fsyncPath(tmp);
+        await fsyncFile(tmp);
         await rename(tmp, path);
+        await fsyncDir(dir);
       } finally {
         await rm(tmp, { force: true });
       }
@@ -143,8 +136,9 @@ export class LocalDiskFiles {
       if (disk.kind === 'swap') await run(await sbin('mkswap'), [raw]);
       else await run(await sbin('mkfs'), ['-t', fs, ...(fs === 'ext3' || fs === 'ext4' || fs === 'ntfs' ? ['-F'] : []), ...(fs === 'vfat' || fs === 'msdos' ? ['-n', label] : ['-L', label]), raw]);
       await this.qemu(['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
-      await fsyncPath(qcow2);
+      await fsyncFile(qcow2);
       await rename(qcow2, path);
+      await fsyncDir(join(this.options.stateDir, '_base'));
       return path;
     } finally {
       await rm(raw, { force: true });

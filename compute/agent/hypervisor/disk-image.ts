@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { copyFile, open, rm, stat } from 'node:fs/promises';
+import { fsyncFile } from '../../../common/atomic-write.ts';
 import { NotSupportedByDriver, SnapshotFailed } from './errors.ts';
 import type { SnapshotImage } from './types.ts';
 
@@ -16,15 +17,6 @@ function run(command: string, args: readonly string[]): Promise<void> {
       else resolve();
     });
   });
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const file = await open(path, 'r');
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
 
 async function convert(domain: string, source: string, format: 'qcow2' | 'raw', outPath: string, qemuImg: string): Promise<void> {

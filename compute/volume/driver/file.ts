@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic } from '../../../common/atomic-write.ts';
+import { fsyncDir, fsyncFile, writeFileAtomic } from '../../../common/atomic-write.ts';
 import { InvalidVolume, SnapshotIsBusy, SnapshotNotFound, VolumeExists, VolumeNotFound } from '../errors.ts';
 import { isAllZero } from '../all-zero.ts';
 import { DirtySync } from './dirty-sync.ts';
@@ -95,7 +95,7 @@ export class FileVolumeDriver implements VolumeDriver {
     if (vol.format === 'raw') await sizeRaw(path, sizeBytes);
     else {
       await qemuImg(this.qemuImg, ['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)]);
-      await syncFile(path);
+      await fsyncFile(path);
     }
     return this.volumeInfo(id);
   }
@@ -221,7 +221,7 @@ export class FileVolumeDriver implements VolumeDriver {
     const tmp = join(this.dir, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await make(tmp);
-      await syncFile(tmp);
+      await fsyncFile(tmp);
       try {
         await link(tmp, path);
       } catch (err) {
@@ -290,15 +290,6 @@ async function sizeRaw(path: string, sizeBytes: number): Promise<void> {
   const handle = await open(path, 'a');
   try {
     await handle.truncate(sizeBytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
     await handle.sync();
   } finally {
     await handle.close();
