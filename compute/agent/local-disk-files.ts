@@ -74,8 +74,8 @@ export class LocalDiskFiles {
 
   /**
    * Makes each disk that is not in `dir` yet as a blank (`fresh`: every one, as a rebuild or
-   * evacuation does), and removes the swap and ephemeral files there that `disks` no longer
-   * name. `osType`: the image's, for the default file system.
+   * evacuation does), each file replaced whole by a rename. `osType`: the image's, for the
+   * default file system.
    * @throws {LocalDiskError} a file system libvirt's driver does not make, or a tool missing.
    */
   async make(dir: string, disks: readonly LocalDisk[] | undefined, osType: string | null | undefined, fresh = false): Promise<void> {
