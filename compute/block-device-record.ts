@@ -1,6 +1,6 @@
 import { RecordExistsError } from '../client/record-store.ts';
 import { updateRecord } from '../client/record-update.ts';
-import { firstFreeDevice, type LocalDisk, virtioName } from './local-disks.ts';
+import { firstFreeDevice, type LocalDisk } from './local-disks.ts';
 import { T } from './records.ts';
 import type { ServerFlavor, ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
@@ -107,7 +107,5 @@ export async function forgetBlockDevices(store: ComputeStore, server: string): P
 export function nextDeviceName(server: { readonly flavor: Pick<ServerFlavor, 'ephemeral' | 'swap'>; readonly local_disks?: readonly LocalDisk[] }, mappings: readonly BlockDeviceMapping[]): string {
   const used = new Set(mappings.map((m) => m.device_name.replace(/^\/dev\//, '')));
   if (server.local_disks !== undefined) return `/dev/${firstFreeDevice(new Set([...used, ...server.local_disks.map((d) => d.device)]))}`;
-  let i = 1 + (server.flavor.ephemeral > 0 ? 1 : 0) + (server.flavor.swap > 0 ? 1 : 0);
-  while (used.has(virtioName(i))) i++;
-  return `/dev/${virtioName(i)}`;
+  return `/dev/${firstFreeDevice(used, 1 + (server.flavor.ephemeral > 0 ? 1 : 0) + (server.flavor.swap > 0 ? 1 : 0))}`;
 }

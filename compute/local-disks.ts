@@ -34,9 +34,9 @@ export function virtioName(i: number): string {
   return i < 26 ? `vd${letters[i]}` : `vd${letters[Math.floor(i / 26) - 1]}${letters[i % 26]}`;
 }
 
-/** The first virtio name after the root disk that `used` (names without `/dev/`) does not hold. */
-export function firstFreeDevice(used: ReadonlySet<string>): string {
-  let i = 1;
+/** The first virtio name from the `from`-th (1: the first after the root disk) that `used` (names without `/dev/`) does not hold. */
+export function firstFreeDevice(used: ReadonlySet<string>, from = 1): string {
+  let i = from;
   while (used.has(virtioName(i))) i++;
   return virtioName(i);
 }

@@ -118,7 +118,7 @@ export class ComputeAgent {
     this.localDisks = new LocalDiskFiles({ stateDir: options.stateDir, defaultEphemeralFormat: options.defaultEphemeralFormat ?? '' });
     this.clock = deps.store.clock;
     this.logger = deps.logger;
-    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid), makeLocalDisks: (srv) => this.localDisks.make(join(options.stateDir, srv.uuid), srv.local_disks, srv.os_type, true) } });
+    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid), makeLocalDisks: (srv) => this.localDisks.make(srv, true) } });
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp, ...(options.blockDeviceAllocateRetries !== undefined ? { allocateRetries: options.blockDeviceAllocateRetries } : {}), ...(options.blockDeviceAllocateRetryIntervalMs !== undefined ? { allocateRetryIntervalMs: options.blockDeviceAllocateRetryIntervalMs } : {}) }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
     this.resizes = new ResizeSteps({ host: options.host, stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs }, {
@@ -235,7 +235,7 @@ export class ComputeAgent {
     if (state === undefined) {
       const disk = join(this.options.stateDir, server.uuid, 'disk');
       // Blanks that are gone are made again, as Nova's `_create_image` makes missing disks at a hard reboot.
-      await this.localDisks.make(join(this.options.stateDir, server.uuid), server.local_disks, server.os_type);
+      await this.localDisks.make(server);
       await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, await diskFormatOf(disk)));
       state = 'shutdown';
       this.logger.info('instance domain defined again', { server: server.uuid, host: this.options.host });
@@ -353,7 +353,7 @@ export class ComputeAgent {
           if (err.code !== 'EEXIST') throw err;
         });
       }
-      await this.localDisks.make(dir, server.local_disks, server.os_type);
+      await this.localDisks.make(server);
       // The root volume is `vda`; the data volumes follow it into the definition.
       const xml = await this.domainXmlOf({ ...server, ports }, server.flavor, format, volumeDisks.filter((d) => d.targetDev !== 'vda'));
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
@@ -399,7 +399,7 @@ export class ComputeAgent {
       root = volume;
     }
     // libvirt's driver order: the root disk, the ephemeral disks, swap, then the volumes.
-    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(dir, server.local_disks), ...extra], nics, consoleLogPath: join(dir, 'console.log') });
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(server), ...extra], nics, consoleLogPath: join(dir, 'console.log') });
   }
 
   /** A volume-backed server's root volume connected on this host, before its domain is defined here. */
@@ -444,7 +444,7 @@ export class ComputeAgent {
         await copyFile(base, join(dir, 'disk'), constants.COPYFILE_FICLONE);
       }
       // Nova destroys the instance's disks and spawns again: ephemeral disks and swap come back blank.
-      await this.localDisks.make(join(this.options.stateDir, server.uuid), server.local_disks, server.os_type, true);
+      await this.localDisks.make(server, true);
       await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, format));
       await this.volumeSteps?.reattach(server);
       const stopped = server.vm_state === 'stopped';

@@ -5,10 +5,14 @@ import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, fsyncFile } from '../../common/atomic-write.ts';
 import type { LocalDisk } from '../local-disks.ts';
+import type { ServerRecord } from '../server-record.ts';
 import type { DiskSpec } from './hypervisor/domain-xml.ts';
 
 /** Nova's `is_supported_fs_format` (libvirt): what an ephemeral mapping's `guest_format` may name. */
 const SUPPORTED = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
+
+/** What of a server its local disk files follow: its directory, its disks, its image's `os_type`. */
+export type LocalDisksOf = Pick<ServerRecord, 'uuid' | 'local_disks' | 'os_type'>;
 
 /** A blank the host could not make: the mapping's file system, or the tools it takes. */
 export class LocalDiskError extends Error {
@@ -68,22 +72,23 @@ export class LocalDiskFiles {
   }
 
   /** The disks as the domain XML lists them, after the root disk. */
-  specs(dir: string, disks: readonly LocalDisk[] | undefined): DiskSpec[] {
-    return (disks ?? []).map((d) => ({ path: join(dir, d.file), format: 'qcow2' as const, targetDev: d.device }));
+  specs(server: LocalDisksOf): DiskSpec[] {
+    return (server.local_disks ?? []).map((d) => ({ path: join(this.dir(server), d.file), format: 'qcow2' as const, targetDev: d.device }));
   }
 
   /**
-   * Makes each disk that is not in `dir` yet as a blank (`fresh`: every one, as a rebuild or
-   * evacuation does), each file replaced whole by a rename. `osType`: the image's, for the
-   * default file system.
+   * Makes each of the server's disks that is not in its directory yet as a blank (`fresh`: every
+   * one, as a rebuild or evacuation does), each file replaced whole by a rename.
    * @throws {LocalDiskError} a file system libvirt's driver does not make, or a tool missing.
    */
-  async make(dir: string, disks: readonly LocalDisk[] | undefined, osType: string | null | undefined, fresh = false): Promise<void> {
+  async make(server: LocalDisksOf, fresh = false): Promise<void> {
+    const dir = this.dir(server);
     await mkdir(dir, { recursive: true });
-    for (const d of disks ?? []) {
+    const disks = server.local_disks ?? [];
+    for (const d of disks) {
       const path = join(dir, d.file);
       if (!fresh && (await exists(path))) continue;
-      const template = await this.template(d, disks?.filter((x) => x.kind === 'ephemeral').indexOf(d) ?? 0, osType);
+      const template = await this.template(d, disks.filter((x) => x.kind === 'ephemeral').indexOf(d), server.os_type);
       const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
       try {
         await copyFile(template, tmp, constants.COPYFILE_FICLONE);
@@ -96,10 +101,20 @@ export class LocalDiskFiles {
     }
   }
 
-  /** Removes the local disk files in `dir` that `disks` does not name (a swap or `disk.local` a resize took away). */
-  async prune(dir: string, disks: readonly LocalDisk[] | undefined, before: readonly LocalDisk[] | undefined): Promise<void> {
-    const kept = new Set((disks ?? []).map((d) => d.file));
-    for (const d of before ?? []) if (!kept.has(d.file)) await rm(join(dir, d.file), { force: true });
+  /**
+   * The server's local disk files made `after`'s (a resize, or its revert): swap made again (its
+   * size follows the flavor), the files `after` does not name removed, the others kept or made.
+   */
+  async replace(server: LocalDisksOf, after: readonly LocalDisk[]): Promise<void> {
+    const dir = this.dir(server);
+    await rm(join(dir, 'disk.swap'), { force: true });
+    const kept = new Set(after.map((d) => d.file));
+    for (const d of server.local_disks ?? []) if (!kept.has(d.file)) await rm(join(dir, d.file), { force: true });
+    await this.make({ ...server, local_disks: after });
+  }
+
+  private dir(server: LocalDisksOf): string {
+    return join(this.options.stateDir, server.uuid);
   }
 
   /** The file system an ephemeral disk gets (Nova's `configurable_mkfs`: the mapping's, the host's default, then by `os_type`). */

@@ -123,7 +123,7 @@ export class ResizeSteps {
       await this.guests.setState(server.uuid, server.vm_state, 'resize_migrated');
       await setMigrationStatus(this.store, m.id, 'post-migrating');
       const disks = await this.resizedLocalDisks(server, m);
-      await this.replaceLocalDisks(server, server.local_disks, disks);
+      await this.localDisks.replace(server, disks);
       await this.hypervisor.define(await this.guests.domainXml({ ...server, local_disks: disks }, m.new_flavor, await this.guests.diskFormat(name)));
       await this.volumeSteps?.reattach(server);
       await this.guests.setState(server.uuid, server.vm_state, 'resize_finish');
@@ -164,7 +164,7 @@ export class ResizeSteps {
     if ((await this.guests.domainState(name)) === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
     // The old flavor's swap again, and no ephemeral disk the resize added (a resize recorded before local disks changes none).
     const disks = m.old_local_disks ?? server.local_disks;
-    if (m.old_local_disks !== undefined) await this.replaceLocalDisks(server, server.local_disks, m.old_local_disks);
+    if (m.old_local_disks !== undefined) await this.localDisks.replace(server, m.old_local_disks);
     await this.hypervisor.define(await this.guests.domainXml({ ...server, local_disks: disks }, m.old_flavor, await this.guests.diskFormat(name)));
     await this.volumeSteps?.reattach(server);
     if (m.old_vm_state === 'active') await this.hypervisor.start(name);
@@ -227,7 +227,7 @@ export class ResizeSteps {
       if (!server.volume_backed) await this.disks.download(m.id, disk);
       for (const d of server.local_disks ?? []) if (d.kind === 'ephemeral') await this.disks.download(travelKey(m.id, d.file), join(dir, d.file));
       const disks = await this.resizedLocalDisks(server, m);
-      await this.replaceLocalDisks(server, server.local_disks, disks);
+      await this.localDisks.replace(server, disks);
       await this.guests.bindPorts(server, this.options.host);
       if (server.volume_backed) await this.guests.connectRoot(item.token, server);
       await this.hypervisor.define(await this.guests.domainXml({ ...server, local_disks: disks }, m.new_flavor, await diskFormatOf(disk)));
@@ -304,14 +304,6 @@ export class ResizeSteps {
   private async resizedLocalDisks(server: ServerRecord, m: ServerMigration): Promise<LocalDisk[]> {
     const volumes = new Set((await volumesOf(this.store, server)).map((v) => v.device_name.replace(/^\/dev\//, '')));
     return localDisksAfterResize(server.local_disks ?? [], m.new_flavor, volumes);
-  }
-
-  /** `before`'s local disk files in the server's directory made `after`'s: swap made again (its size follows the flavor), the others kept, made or removed. */
-  private async replaceLocalDisks(server: ServerRecord, before: readonly LocalDisk[] | undefined, after: readonly LocalDisk[]): Promise<void> {
-    const dir = join(this.options.stateDir, server.uuid);
-    await rm(join(dir, 'disk.swap'), { force: true });
-    await this.localDisks.prune(dir, after, before);
-    await this.localDisks.make(dir, after, server.os_type);
   }
 
   /** A move's objects in the cluster: the root disk's and the ephemeral disks'. */
