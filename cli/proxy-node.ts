@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../common/logger.ts';
 import { StoragePolicies, storagePolicySchema } from '../common/storage-policy.ts';
 import { loadRingSet } from '../ring/ring-set.ts';
 import { workerMetricsText } from './proxy-metrics.ts';
-import { proxyServerSchema } from '../proxy/config.ts';
+import { proxyPolicySchema, proxyServerSchema } from '../proxy/config.ts';
 import { pipelineSchemas } from '../proxy/pipeline.ts';
 import { ProxyServer } from '../proxy/server.ts';
 import { workerInfoPeers } from './proxy-worker-peers.ts';
@@ -18,6 +18,7 @@ export const proxyNodeSchemas = {
   'swift-hash': swiftHashSchema,
   'storage-policy:*': storagePolicySchema,
   'proxy-server': proxyServerSchema,
+  'proxy-server:policy:*': proxyPolicySchema,
   ...pipelineSchemas,
 } as const;
 
@@ -35,7 +36,7 @@ export async function runProxy(config: ProxyNodeConfig, options: { clock?: Clock
   const workers = workerInfoPeers();
   const policies = StoragePolicies.fromConfig(config['storage-policy:*']);
   const server = new ProxyServer(
-    { proxy: p, middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}`, policies },
+    { proxy: p, policyOverrides: config['proxy-server:policy:*'], middleware: config, secret: `${hash.swift_hash_path_prefix}/${hash.swift_hash_path_suffix}`, policies },
     {
       clock,
       logger,

@@ -2,9 +2,11 @@ import type { Clock } from '../common/clock.ts';
 import { type BackendBody, type BackendClient, type BackendResponse, backendPath } from '../common/http/backend-client.ts';
 import type { Logger } from '../common/logger.ts';
 import { Timestamp } from '../common/timestamp.ts';
+import type { Device } from '../ring/device.ts';
 import type { Ring } from '../ring/ring.ts';
 import type { ErrorLimiter } from './error-limiter.ts';
 import type { LocalReads } from './local-reads.ts';
+import type { NodeOrder } from './node-order.ts';
 import { nodeIter, type ProxyNode } from './node-iter.ts';
 import { quorumSize } from '../common/quorum-size.ts';
 import { bestResponseIndex, haveQuorum } from './quorum.ts';
@@ -20,6 +22,8 @@ export interface BackendDeps {
   readonly postQuorumTimeoutMs: number;
   /** Object bodies read from this machine's disks, when the proxy may (`local_file_reads`). */
   readonly localReads?: LocalReads;
+  /** The order to ask nodes in (`sorting_method`, the affinities); ring order without it. */
+  readonly nodeOrder?: NodeOrder;
 }
 
 /** A complete (small) backend answer. */
@@ -37,6 +41,23 @@ export interface Target {
   readonly ring: Ring;
   readonly partition: number;
   readonly names: readonly string[];
+  /** An object's storage policy (its `[proxy-server:policy:N]` node order settings). */
+  readonly policyIndex?: number;
+}
+
+/** The nodes a read asks, in order: the primaries sorted by `sorting_method` (`preferred` ones first), then handoffs. */
+export function readNodes(deps: BackendDeps, target: Target, preferred?: (node: Device) => boolean): Generator<ProxyNode> {
+  const order = deps.nodeOrder;
+  return nodeIter(target.ring, target.partition, deps.limiter, {
+    ...(order ? { sort: <T extends Device>(primaries: readonly T[]) => order.sortPrimaries(primaries, target.policyIndex) } : {}),
+    ...(preferred ? { preferred } : {}),
+  });
+}
+
+/** The nodes an object PUT writes to, in order: local ones first under `write_affinity`, else primaries then handoffs. */
+export function writeNodes(deps: BackendDeps, target: Target): Generator<ProxyNode> {
+  const order = deps.nodeOrder?.writeOrder(target.ring, target.partition, target.policyIndex);
+  return nodeIter(target.ring, target.partition, deps.limiter, order ? { order } : {});
 }
 
 /**
@@ -117,6 +138,19 @@ export async function firstWorkingNode(deps: BackendDeps, nodes: Iterator<ProxyN
 
 /** One request to one node for `target`, with the proxy's timeouts. */
 export function send(deps: BackendDeps, node: ProxyNode, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody; timeoutMs?: number }, signal?: AbortSignal): Promise<BackendResponse> {
+  const order = deps.nodeOrder;
+  if (order?.sortsByTiming) {
+    // Swift's `set_node_timing`; here the time to the answer's headers (connections are reused).
+    const start = deps.clock.monotonic();
+    return sendNow(deps, node, target, request, signal).then((res) => {
+      order.recordTiming(node, deps.clock.monotonic() - start);
+      return res;
+    });
+  }
+  return sendNow(deps, node, target, request, signal);
+}
+
+function sendNow(deps: BackendDeps, node: ProxyNode, target: Target, request: { method: string; query?: string; headers: Record<string, string>; body?: BackendBody; timeoutMs?: number }, signal?: AbortSignal): Promise<BackendResponse> {
   return deps.backend.request(node, {
     method: request.method,
     path: backendPath(node.device, target.partition, ...target.names),
@@ -136,8 +170,9 @@ export interface ReadSource {
 
 /**
  * A GET or HEAD (Swift's `GETorHEAD_base`): nodes in order until one gives a good answer
- * (2xx, 3xx, or a 4xx other than 404). A 404 is remembered and the next node tried, except
- * that when every primary answered 404 the handoffs are not asked. With `newest`, every
+ * (2xx, 3xx, or a 4xx other than 404). A 404 is remembered and the next node tried, handoffs
+ * too (a write may have landed there: primaries down, or `write_affinity`); as in Swift, a
+ * handoff's 404 or 5xx is no answer unless it holds a tombstone (`X-Backend-Timestamp`). With `newest`, every
  * primary is asked and the answer with the newest `timestampHeader` wins (`X-Newest`).
  * Returns the source, or the best of the failures (503 when there were only errors).
  * `nodeHeaders` gives a node's own headers in place of `headers`; `preferred` primaries are asked
@@ -146,11 +181,9 @@ export interface ReadSource {
 export async function readFromNodes(deps: BackendDeps, target: Target, request: { method: string; query?: string; headers: Record<string, string>; nodeHeaders?: (node: ProxyNode) => Record<string, string> }, options: { newest?: boolean; timestampHeader: string; signal?: AbortSignal; preferred?: (node: { readonly ip: string }) => boolean }): Promise<ReadSource | BackendReply> {
   const failures: BackendReply[] = [];
   const primaries = target.ring.replicas;
-  let primaryNotFound = 0;
   let tried = 0;
   let best: ReadSource | undefined;
-  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, options.preferred)) {
-    if (node.handoff && primaryNotFound >= primaries && !options.newest) break;
+  for (const node of readNodes(deps, target, options.preferred)) {
     tried++;
     let res: BackendResponse;
     try {
@@ -166,7 +199,7 @@ export async function readFromNodes(deps: BackendDeps, target: Target, request: 
       const body = await res.body.bytes().catch(() => Buffer.alloc(0));
       if (res.status === 507) deps.limiter.errorLimit(node);
       else if (res.status >= 500) deps.limiter.errorOccurred(node);
-      if (res.status === 404 && !node.handoff) primaryNotFound++;
+      if (node.handoff && timestampOf(res.headers['x-backend-timestamp']).compare(NO_TIME) <= 0) continue;
       failures.push({ status: res.status, headers: res.headers, body, node });
       continue;
     }
@@ -188,6 +221,8 @@ export async function readFromNodes(deps: BackendDeps, target: Target, request: 
   const index = bestResponseIndex(failures.map((f) => f.status), quorumSize(primaries));
   return index === undefined ? SERVICE_UNAVAILABLE : (failures[index] as BackendReply);
 }
+
+const NO_TIME = new Timestamp(0);
 
 function newer(a: BackendResponse, b: BackendResponse, header: string): boolean {
   return timestampOf(a.headers[header]).compare(timestampOf(b.headers[header])) > 0;

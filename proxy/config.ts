@@ -1,4 +1,64 @@
-import { bool, int, keysLike, list, num, oneOf, type Schema, str } from '../common/config.ts';
+import { bool, type Field, int, keysLike, list, num, oneOf, type Schema, str } from '../common/config.ts';
+import { readAffinityRank, writeAffinityLocal, writeAffinityNodeCount } from './affinity.ts';
+
+export const SORTING_METHODS = ['shuffle', 'timing', 'affinity'] as const;
+export type SortingMethod = (typeof SORTING_METHODS)[number];
+
+/** `sorting_method`, any case (Swift lower-cases it), with Swift's refusal. */
+function sortingMethod(def: SortingMethod, doc: string): Field<SortingMethod> {
+  return {
+    default: def,
+    doc,
+    parse(raw) {
+      const s = String(raw).trim().toLowerCase();
+      return (SORTING_METHODS as readonly string[]).includes(s) ? { value: s as SortingMethod } : { problem: `Invalid sorting_method value; must be one of ${SORTING_METHODS.join(', ')}, not '${String(raw).trim()}'` };
+    },
+  };
+}
+
+/** A string setting checked by `check` (which throws Swift's words for a bad one). */
+function checked(def: string, check: (s: string) => unknown, doc: string): Field<string> {
+  return {
+    default: def,
+    doc,
+    parse(raw) {
+      const s = String(raw).trim();
+      try {
+        check(s);
+        return { value: s };
+      } catch (err) {
+        return { problem: (err as Error).message };
+      }
+    },
+  };
+}
+
+/** `write_affinity_handoff_delete_count`: a count, or `auto` (the primaries that are not local). */
+function autoCount(doc: string): Field<number | 'auto'> {
+  return {
+    default: 'auto',
+    doc,
+    parse(raw) {
+      const s = String(raw).trim().toLowerCase();
+      if (s === 'auto') return { value: 'auto' };
+      return /^\d+$/.test(s) ? { value: Number(s) } : { problem: "expected a count or 'auto'" };
+    },
+  };
+}
+
+/** A setting a `[proxy-server:policy:N]` section may leave out: then `[proxy-server]`'s holds. */
+function inherited<T>(field: Field<T>): Field<T | undefined> {
+  return { default: undefined, ...(field.doc !== undefined ? { doc: field.doc } : {}), parse: (raw) => field.parse(raw) };
+}
+
+/** The proxy's node order settings, which a storage policy may override (Swift's `ProxyOverrideOptions`). */
+const nodeOrderFields = {
+  sorting_method: sortingMethod('shuffle', 'order in which a read asks the primaries: shuffle (at random), timing (fastest recent answer first), affinity (by read_affinity)'),
+  read_affinity: checked('', readAffinityRank, "with sorting_method = affinity, the primaries' priority by place, lower first: e.g. r1z1=100, r1=200 (unnamed places last)"),
+  write_affinity: checked('', writeAffinityLocal, 'regions or zones whose nodes take object writes first, handoffs included (e.g. r1 or r1z1, r1z2); replication moves the data to the primaries later; empty: primaries first'),
+  write_affinity_node_count: checked('2 * replicas', writeAffinityNodeCount, 'how many local nodes a write with write_affinity tries before the others: N or N * replicas'),
+  write_affinity_handoff_delete_count: autoCount('local handoffs an object DELETE also goes to under write_affinity (auto: as many as the primaries that are not local)'),
+} as const;
 
 /** The `[proxy-server]` section. */
 export const proxyServerSchema = {
@@ -27,6 +87,17 @@ export const proxyServerSchema = {
   expose_info: bool(true, 'answer GET /info'),
   admin_key: str('', { doc: 'key of HMAC-signed /info requests that also show the admin section; empty: none' }),
   disallowed_sections: list(['swift.auto_create_account_prefix', 'swift.valid_api_versions'], '/info sections (dotted paths) never shown'),
+  ...nodeOrderFields,
+  timing_expiry: int(300, { min: 0, doc: 'seconds a node\'s answer time counts for sorting_method = timing' }),
+} as const satisfies Schema;
+
+/** `[proxy-server:policy:N]`: the node order settings for the storage policy of index N; what it leaves out is `[proxy-server]`'s. */
+export const proxyPolicySchema = {
+  sorting_method: inherited(nodeOrderFields.sorting_method),
+  read_affinity: inherited(nodeOrderFields.read_affinity),
+  write_affinity: inherited(nodeOrderFields.write_affinity),
+  write_affinity_node_count: inherited(nodeOrderFields.write_affinity_node_count),
+  write_affinity_handoff_delete_count: inherited(nodeOrderFields.write_affinity_handoff_delete_count),
 } as const satisfies Schema;
 
 /** The `[tempauth]` section: v1 auth with users in config, as Swift's tempauth middleware. */

@@ -9,17 +9,39 @@ export interface ProxyNode extends Device {
   readonly handoff: boolean;
 }
 
+export interface NodeIterOptions {
+  /** At most this many nodes in all (Swift's `request_node_count`, 2 × replicas). */
+  readonly requestNodeCount?: number;
+  /** The primaries in the order to ask them (a read's `sort_nodes`); ring order without it. */
+  readonly sort?: <T extends Device>(primaries: readonly T[]) => T[];
+  /** Primaries this says yes to (a read's replicas on this machine) before the others. */
+  readonly preferred?: (node: Device) => boolean;
+  /** Every node to try, in order, in place of primaries then handoffs (a write's local nodes first). */
+  readonly order?: readonly Device[];
+}
+
 /**
  * The nodes to try for a partition, in order: primaries, then handoffs, at most
- * `requestNodeCount` in all (Swift's `request_node_count`, 2 × replicas), skipping nodes the
- * error limiter has benched. One iterator may be shared by parallel requests: each `next()`
- * hands a node to exactly one of them. `preferred` primaries come before the other primaries.
+ * `requestNodeCount` in all, skipping nodes the error limiter has benched. One iterator may be
+ * shared by parallel requests: each `next()` hands a node to exactly one of them.
  */
-export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, requestNodeCount = 2 * ring.replicas, preferred?: (node: Device) => boolean): Generator<ProxyNode> {
+export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, options: NodeIterOptions = {}): Generator<ProxyNode> {
+  const requestNodeCount = options.requestNodeCount ?? 2 * ring.replicas;
   let given = 0;
   const primaries = ring.getPartNodes(partition);
-  // Preferred primaries (a read's replicas on this machine) go first, the others keep their order.
-  const ordered = preferred ? preferredFirst(primaries, preferred) : primaries;
+  if (options.order) {
+    const index = new Map(primaries.map((p) => [p.id, p.index]));
+    for (const node of options.order) {
+      if (given >= requestNodeCount) return;
+      if (limiter.isLimited(node)) continue;
+      given++;
+      const replica = index.get(node.id);
+      yield replica === undefined ? { ...node, handoff: true } : { ...node, index: replica, handoff: false };
+    }
+    return;
+  }
+  const sorted = options.sort ? options.sort(primaries) : primaries;
+  const ordered = options.preferred ? preferredFirst(sorted, options.preferred) : sorted;
   for (const node of ordered) {
     if (given >= requestNodeCount) return;
     if (limiter.isLimited(node)) continue;

@@ -11,9 +11,10 @@ import { newTransId } from '../common/trans-id.ts';
 import { StoragePolicies } from '../common/storage-policy.ts';
 import { type RingSet, ringsByName } from '../ring/ring-set.ts';
 import { proxyApp } from './app.ts';
-import type { proxyServerSchema } from './config.ts';
+import type { proxyPolicySchema, proxyServerSchema } from './config.ts';
 import type { ProxyContext } from './context.ts';
 import { ErrorLimiter } from './error-limiter.ts';
+import { NodeOrder } from './node-order.ts';
 import type { LocalReads } from './local-reads.ts';
 import { InfoCache, type InfoPeers } from './info-cache.ts';
 import type { Capabilities } from './middleware/info.ts';
@@ -26,6 +27,8 @@ import { offerPieces } from '../common/http/offered-pieces.ts';
 
 export interface ProxyServerConfig {
   readonly proxy: ConfigOf<typeof proxyServerSchema>;
+  /** `[proxy-server:policy:N]` sections by N: a policy's own node order settings. */
+  readonly policyOverrides?: Readonly<Record<string, ConfigOf<typeof proxyPolicySchema>>>;
   /** The middlewares' sections (`[tempauth]`, `[bulk]`, ...); each defaults to Swift's defaults. */
   readonly middleware?: Partial<PipelineConfig>;
   /** The cluster secret tokens are signed with (from `[swift-hash]`). */
@@ -73,6 +76,8 @@ export class ProxyServer {
     const p = config.proxy;
     const constraints = config.constraints ?? DEFAULT_CONSTRAINTS;
     const policies = config.policies ?? StoragePolicies.legacy();
+    const nodeOrder = new NodeOrder(p, config.policyOverrides ?? {}, [...policies.names().keys()], { clock: deps.clock });
+    for (const label of nodeOrder.unusedReadAffinity) deps.logger.warn(`sorting_method is set to '${p.sorting_method}', not 'affinity'; ${label} read_affinity setting will have no effect.`);
     const backendDeps = {
       backend: deps.backend,
       limiter: new ErrorLimiter({ clock: deps.clock, intervalMs: p.error_suppression_interval * 1000, limit: p.error_suppression_limit, observer: { error: (node) => this.metrics.backendError(node), limited: (node) => this.metrics.errorLimited(node) } }),
@@ -81,6 +86,7 @@ export class ProxyServer {
       connTimeoutMs: p.conn_timeout * 1000,
       nodeTimeoutMs: p.node_timeout * 1000,
       postQuorumTimeoutMs: p.post_quorum_timeout * 1000,
+      nodeOrder,
       ...(p.local_file_reads && deps.localFiles ? { localReads: observed(deps.localFiles, (outcome) => this.metrics.localRead(outcome)) } : {}),
     };
     this.context = {

@@ -24,6 +24,7 @@ export function isConditionalWrite(headers: Readonly<Record<string, string>>): b
  * what it has until replication catches it up (docs/decisions.md, "Records in the cluster").
  */
 export async function conditionalWrite(deps: BackendDeps, target: Target, request: { method: 'PUT' | 'DELETE'; headersPerSlot: readonly Record<string, string>[]; body?: Buffer }, signal: AbortSignal): Promise<BackendReply> {
+  // Ring order whatever sorting_method and write_affinity say: every writer must find the same judge.
   const nodes = nodeIter(target.ring, target.partition, deps.limiter);
   const [leaderHeaders, ...followerHeaders] = request.headersPerSlot;
   if (leaderHeaders === undefined) return { status: 503, headers: {}, body: Buffer.alloc(0) };

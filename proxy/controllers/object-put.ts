@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 import { backendPath, type BackendResponse, type BackendUpload } from '../../common/http/backend-client.ts';
 import { ClientDisconnectError, readBody, readWholeBody } from '../../common/http/body-reader.ts';
 import { HttpError } from '../../common/http/http-error.ts';
-import { type BackendDeps, makeRequests, send, type Target } from '../backend-requests.ts';
-import { nodeIter, type ProxyNode } from '../node-iter.ts';
+import { type BackendDeps, makeRequests, send, type Target, writeNodes } from '../backend-requests.ts';
+import type { ProxyNode } from '../node-iter.ts';
 import { quorumSize } from '../../common/quorum-size.ts';
 import { BatchPool, batchChunks, UPLOAD_IDLE_FLUSH_MS, UPLOAD_PIECE_BYTES } from '../../common/http/chunk-batches.ts';
 import { offeredPieces } from '../../common/http/offered-pieces.ts';
@@ -236,7 +236,7 @@ export async function putObject(deps: BackendDeps, target: Target, headersPerSlo
   }
   const slots = headersPerSlot.length;
   const quorum = quorumSize(slots);
-  const nodes = nodeIter(target.ring, target.partition, deps.limiter);
+  const nodes = writeNodes(deps, target);
   const putters: Putter[] = [];
   const retired: Putter[] = [];
   const replay: Uint8Array[] = [];
@@ -376,7 +376,7 @@ function storedOtherBytes(deps: BackendDeps, putters: readonly Putter[], statuse
 
 /** A small body, all of it: each slot sends it to the first node that takes it (primaries, then handoffs). */
 async function putWhole(deps: BackendDeps, target: Target, headersPerSlot: readonly Record<string, string>[], bytes: Buffer, signal: AbortSignal): Promise<PutResult> {
-  const { replies } = await makeRequests(deps, target, { method: 'PUT', headersPerSlot, body: bytes }, signal);
+  const { replies } = await makeRequests(deps, target, { method: 'PUT', headersPerSlot, body: bytes }, signal, writeNodes(deps, target));
   const statuses = replies.map((r) => r.status);
   const index = bestResponseIndex(statuses, quorumSize(headersPerSlot.length));
   if (index === undefined) {

@@ -3,9 +3,9 @@ import { HttpError } from '../../common/http/http-error.ts';
 import { type LendableBody, lendableBody } from '../../common/http/lendable-body.ts';
 import { LOCAL_FILE_HEADER, LOCAL_FILE_ID_HEADER, LOCAL_LENGTH_HEADER, LOCAL_READ_HEADER, type LocalBodyReader, type LocalFileAnswer, localFileAnswer } from '../../common/http/local-file-read.ts';
 import type { ServerResponse } from '../../common/http/server.ts';
-import { type BackendDeps, isReadSource, type ReadSource, readFromNodes, send, type Target } from '../backend-requests.ts';
+import { type BackendDeps, isReadSource, type ReadSource, readFromNodes, readNodes, send, type Target } from '../backend-requests.ts';
 import type { LocalReads } from '../local-reads.ts';
-import { nodeIter, type ProxyNode } from '../node-iter.ts';
+import type { ProxyNode } from '../node-iter.ts';
 import type { ProxyRequest } from '../request.ts';
 import { passHeaders } from './shared.ts';
 
@@ -205,7 +205,7 @@ async function* resumable(deps: BackendDeps, req: ProxyRequest, target: Target, 
 
 /** The next replica not yet tried that serves the rest of the same object. */
 async function resumeSource(deps: BackendDeps, req: ProxyRequest, target: Target, headers: Record<string, string>, tried: Set<string>): Promise<ReadSource | undefined> {
-  for (const node of nodeIter(target.ring, target.partition, deps.limiter, undefined, localFirst(deps.localReads))) {
+  for (const node of readNodes(deps, target, localFirst(deps.localReads))) {
     if (tried.has(nodeKey(node))) continue;
     tried.add(nodeKey(node));
     try {

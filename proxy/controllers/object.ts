@@ -10,6 +10,7 @@ import type { Timestamp } from '../../common/timestamp.ts';
 import { objectRing } from '../../ring/ring-set.ts';
 import type { Ring } from '../../ring/ring.ts';
 import { makeRequests, type Target } from '../backend-requests.ts';
+import { nodeIter } from '../node-iter.ts';
 import type { ProxyContext } from '../context.ts';
 import type { ContainerInfo } from '../info-cache.ts';
 import { guessContentType } from '../mime-types.ts';
@@ -54,14 +55,16 @@ export async function objectRequest(ctx: ProxyContext, req: ProxyRequest, accoun
   if (info.status < 200 || info.status >= 300) throw new HttpError(503);
   req.env.policyIndex = info.policyIndex;
   let ring: Ring;
+  let policyIndex: number;
   try {
-    ring = objectRing(ctx.rings, ctx.policies.requireIndex(info.policyIndex).index);
+    policyIndex = ctx.policies.requireIndex(info.policyIndex).index;
+    ring = objectRing(ctx.rings, policyIndex);
   } catch (err) {
     // A policy this proxy does not know yet (Swift: an operator error, hopefully passing).
     if (err instanceof UnknownPolicyError) throw new HttpError(503, 'Unknown Storage Policy');
     throw err;
   }
-  const target: Target = { ring, partition: ring.getPart(account, container, object), names: [account, container, object] };
+  const target: Target = { ring, partition: ring.getPart(account, container, object), names: [account, container, object], policyIndex };
   const policy = { 'x-backend-storage-policy-index': info.policyIndex };
   if (reading) return objectRead(ctx, req, target, backendHeaders(req, policy), isNewest(req));
   if (req.method === 'PUT') return put(ctx, req, target, info, object);
@@ -114,10 +117,14 @@ async function postOrDelete(ctx: ProxyContext, req: ProxyRequest, target: Target
     plainTextRefusal(() => checkMetadata(req.headers, 'object', ctx.constraints));
     setDeleteAt(ctx, req, headers);
   }
-  const best =
-    req.method === 'DELETE' && headers[BACKEND_IF_MATCH] !== undefined
-      ? await conditionalWrite(ctx, target, { method: 'DELETE', headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal)
-      : (await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal)).best;
+  if (req.method === 'DELETE' && headers[BACKEND_IF_MATCH] !== undefined) {
+    const best = await conditionalWrite(ctx, target, { method: 'DELETE', headersPerSlot: slotHeaders(ctx, target, headers) }, req.signal);
+    return { status: best.status, headers: passHeaders(best.headers, ['content-length']) };
+  }
+  // Under write_affinity a DELETE also goes to local handoffs a recent PUT may have landed on.
+  const spread = req.method === 'DELETE' ? ctx.nodeOrder?.deleteNodes(target.ring, target.partition, target.policyIndex) : undefined;
+  const nodes = spread ? nodeIter(target.ring, target.partition, ctx.limiter, { order: spread.nodes }) : undefined;
+  const { best } = await makeRequests(ctx, target, { method: req.method, headersPerSlot: slotHeaders(ctx, target, headers, spread?.slots) }, req.signal, nodes);
   return { status: best.status, headers: passHeaders(best.headers, ['content-length']) };
 }
 
@@ -137,11 +144,10 @@ function conditionalWriteHeaders(target: Target, headers: Record<string, string>
  * The object nodes' headers, each with the container replicas it must update, and, for an
  * object with `X-Delete-At`, the replicas of its expirer queue container.
  */
-function slotHeaders(ctx: ProxyContext, target: Target, headers: Record<string, string>): Record<string, string>[] {
+function slotHeaders(ctx: ProxyContext, target: Target, headers: Record<string, string>, slots = target.ring.replicas): Record<string, string>[] {
   const [account, container, object] = target.names as [string, string, string];
   const containerRing = ctx.rings.container;
   const containerPart = containerRing.getPart(account, container);
-  const slots = target.ring.replicas;
   const updates = spreadUpdateHeaders(slots, 'Container', containerPart, containerRing.getPartNodes(containerPart));
   const deleteAt = headers['x-delete-at'];
   if (deleteAt === undefined) return updates.map((u) => ({ ...headers, ...u }));

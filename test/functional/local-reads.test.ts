@@ -16,8 +16,11 @@ import { DiskLocalDataFiles } from '../../object/diskfile/local-data-files.ts';
 
 const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
 
+/** Reads ask node 1's replica first, then node 2's, ...: zones are node numbers in the test cluster. */
+const BY_NODE = { sorting_method: 'affinity', read_affinity: 'r1z1=1, r1z2=2, r1z3=3, r1z4=4' };
+
 async function withCluster(fn: (c: TestCluster) => Promise<void>, proxy: Record<string, unknown> = {}): Promise<void> {
-  const c = await startCluster({ proxy });
+  const c = await startCluster({ proxy: { ...BY_NODE, ...proxy } });
   try {
     await fn(c);
   } finally {
@@ -35,12 +38,13 @@ async function localReads(c: TestCluster, outcome: 'local' | 'fallback'): Promis
 /** The data file of an object on the first primary (the replica a GET reads first). */
 async function firstReplicaFile(c: TestCluster, container: string, object: string): Promise<{ path: string; node: number }> {
   const { partition, nodes } = c.rings.object.getNodes('AUTH_test', container, object);
-  const node = c.nodes.findIndex((n) => n.ports.object === nodes[0]?.port);
+  // The primary a read asks first (BY_NODE): the lowest-numbered node.
+  const node = Math.min(...nodes.map((d) => c.nodes.findIndex((n) => n.ports.object === d.port)));
   const { devices, device } = c.nodes[node] as (typeof c.nodes)[number];
   const hash = c.hashPath.hash('AUTH_test', container, object);
   const dir = join(devices, device, 'objects', String(partition), hash.slice(-3), hash);
   const name = (await readdir(dir)).find((f) => f.endsWith('.data'));
-  assert.ok(name, 'the first primary holds the object');
+  assert.ok(name, 'the primary read first holds the object');
   return { path: join(dir, name), node: node + 1 };
 }
 
@@ -144,8 +148,8 @@ test('a bad block in the local replica: the read goes on over HTTP from the same
     assert.is(get.body.length, body.length);
     assert.ok(get.body.equals(body), 'every byte right');
     assert.is(await localReads(c, 'fallback'), 1);
-    const { partition, nodes } = c.rings.object.getNodes('AUTH_test', 'local', 'rot');
-    const direct = await httpRequest(c.nodes[node - 1]?.ports.object as number, 'GET', `/${nodes[0]?.device}/${partition}/AUTH_test/local/rot`);
+    const { partition } = c.rings.object.getNodes('AUTH_test', 'local', 'rot');
+    const direct = await httpRequest(c.nodes[node - 1]?.ports.object as number, 'GET', `/${c.nodes[node - 1]?.device}/${partition}/AUTH_test/local/rot`);
     assert.is(direct.status, 404, 'the object server moved the bad replica aside');
     // The next read is local again, from the next replica.
     assert.ok((await c.request('GET', '/v1/AUTH_test/local/rot')).body.equals(body));

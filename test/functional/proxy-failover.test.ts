@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HEADER_SIZE } from '../../object/diskfile/format.ts';
 import { startCluster, type TestCluster } from '../helpers/cluster.ts';
+import { httpRequest } from '../helpers/http.ts';
 
 const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
 
@@ -106,11 +107,18 @@ test('X-Newest asks every replica and returns the newest version', () =>
     await c.stopNode(first as number);
     await c.request('PUT', '/v1/AUTH_test/newest/o', {}, 'version 2');
     await c.startNode(first as number);
-    // The first primary missed version 2; a plain GET may still see version 1.
-    const stale = await c.request('GET', '/v1/AUTH_test/newest/o');
-    assert.is(stale.body.toString(), 'version 1');
-    const fresh = await c.request('GET', '/v1/AUTH_test/newest/o', { 'X-Newest': 'true' });
-    assert.is(fresh.body.toString(), 'version 2');
+    // The first primary missed version 2: a plain GET that asks it first sees version 1 (a proxy
+    // whose read_affinity puts its zone first: zones are node numbers here); X-Newest asks all.
+    const proxy = await c.anotherProxy({ sorting_method: 'affinity', read_affinity: `r1z${first}=1` });
+    try {
+      const token = await c.token();
+      const stale = await httpRequest(proxy.port, 'GET', '/v1/AUTH_test/newest/o', { 'X-Auth-Token': token });
+      assert.is(stale.body.toString(), 'version 1');
+      const fresh = await httpRequest(proxy.port, 'GET', '/v1/AUTH_test/newest/o', { 'X-Auth-Token': token, 'X-Newest': 'true' });
+      assert.is(fresh.body.toString(), 'version 2');
+    } finally {
+      await proxy.close();
+    }
   }));
 
 test('an error-limited node is skipped instead of waited for', () =>

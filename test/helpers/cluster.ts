@@ -82,9 +82,9 @@ export interface ClusterPolicy {
  * (default: the cluster's; default: policy 0 alone). `proxyPort`: the proxy's port (default: any
  * free one); `swiftFiles`: files to write into the swift_dir before anything starts
  * (`container-sync-realms.conf`, ...); `middleware`: the proxy's middleware sections (tempauth's
- * users are the cluster's).
+ * users are the cluster's); `regionOf`: node n's region in the rings (default 1).
  */
-export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; clock?: Clock; users?: Record<string, string>; policies?: Record<number, ClusterPolicy>; proxyPort?: number; swiftFiles?: Record<string, string>; middleware?: Partial<PipelineConfig> } = {}): Promise<TestCluster> {
+export async function startCluster(options: { nodes?: number; replicas?: number; partPower?: number; logger?: Logger; proxy?: Record<string, unknown>; clock?: Clock; users?: Record<string, string>; policies?: Record<number, ClusterPolicy>; proxyPort?: number; swiftFiles?: Record<string, string>; middleware?: Partial<PipelineConfig>; regionOf?: (n: number) => number } = {}): Promise<TestCluster> {
   const nodeCount = options.nodes ?? 4;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'error' });
@@ -118,7 +118,7 @@ export async function startCluster(options: { nodes?: number; replicas?: number;
   }
   const build = async (name: string, kind: 'account' | 'container' | 'object', replicas: number): Promise<Ring> => {
     const builder = RingBuilder.create({ partPower: options.partPower ?? 6, replicas, minPartHours: 0 }, systemClock);
-    for (const node of nodes) builder.addDevice({ region: 1, zone: node.n, ip: '127.0.0.1', port: node.ports[kind], device: node.device, weight: 100 });
+    for (const node of nodes) builder.addDevice({ region: options.regionOf?.(node.n) ?? 1, zone: node.n, ip: '127.0.0.1', port: node.ports[kind], device: node.device, weight: 100 });
     builder.rebalance({ seed: 1 });
     // The nodes' daemons load their rings from here when they first run.
     await writeRingFile(join(dir.path, `${name}.ring.gz`), builder.ringData());

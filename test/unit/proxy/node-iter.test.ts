@@ -42,13 +42,13 @@ test('preferred primaries (replicas on the proxy\'s machine) come first, each wi
   const limiter = new ErrorLimiter({ clock: new ManualClock(), intervalMs: 60_000, limit: 10 });
   const primaries = r.getPartNodes(5);
   const last = primaries[2] as NonNullable<(typeof primaries)[number]>;
-  const nodes = [...nodeIter(r, 5, limiter, undefined, (n) => n.ip === last.ip)];
+  const nodes = [...nodeIter(r, 5, limiter, { preferred: (n) => n.ip === last.ip })];
   assert.equal(nodes.slice(0, 3).map((n) => n.id), [last.id, primaries[0]?.id, primaries[1]?.id]);
   assert.equal(nodes.slice(0, 3).map((n) => n.index), [last.index, primaries[0]?.index, primaries[1]?.index]);
   assert.equal(nodes.map((n) => n.handoff), [false, false, false, true, true, true]);
   // A preferred handoff is still a handoff: it does not jump the primaries.
   const handoff = [...r.moreNodes(5)][0] as NonNullable<(typeof primaries)[number]>;
-  assert.equal([...nodeIter(r, 5, limiter, undefined, (n) => n.ip === handoff.ip)].slice(0, 3).map((n) => n.id), primaries.map((n) => n.id));
+  assert.equal([...nodeIter(r, 5, limiter, { preferred: (n) => n.ip === handoff.ip })].slice(0, 3).map((n) => n.id), primaries.map((n) => n.id));
 });
 
 test.run();
