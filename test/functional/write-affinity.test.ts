@@ -55,6 +55,18 @@ test('write_affinity = r1: a PUT lands on region 1 only (its primary there and t
     assert.is((await c.request('GET', path)).status, 404);
   }));
 
+test('write_affinity = r1: the replicators carry a locally written object to its primaries in region 2, and off the handoffs', () =>
+  withCluster({ write_affinity: 'r1' }, async (c) => {
+    assert.is((await c.request('PUT', '/v1/AUTH_test/c')).status, 201);
+    const names = remoteName(c);
+    assert.is((await c.request('PUT', `/v1/${names.join('/')}`, {}, 'moves later')).status, 201);
+    const owners = primaries(c, names);
+    for (let pass = 0; pass < 3; pass++) await c.runDaemons('object-replicator');
+    for (const n of [1, 2, 3, 4, 5, 6]) assert.is((await direct(c, n, 'HEAD', names)).status, owners.includes(n) ? 200 : 404, `node ${n}`);
+    const got = await c.request('GET', `/v1/${names.join('/')}`);
+    assert.is(got.body.toString(), 'moves later');
+  }));
+
 test('without write_affinity the same PUT goes to the primaries, two of them in region 2', () =>
   withCluster({}, async (c) => {
     assert.is((await c.request('PUT', '/v1/AUTH_test/c')).status, 201);
