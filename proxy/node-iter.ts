@@ -17,7 +17,7 @@ export interface NodeIterOptions {
   /** Primaries this says yes to (a read's replicas on this machine) before the others. */
   readonly preferred?: (node: Device) => boolean;
   /** Every node to try, in order, in place of primaries then handoffs (a write's local nodes first). */
-  readonly order?: readonly Device[];
+  readonly order?: Iterable<Device>;
 }
 
 /**

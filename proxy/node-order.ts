@@ -18,7 +18,7 @@ interface Options {
 /** Where an object DELETE goes under write affinity: more slots than replicas, local handoffs included. */
 export interface DeleteNodes {
   readonly slots: number;
-  readonly nodes: readonly Device[];
+  readonly nodes: Iterable<Device>;
 }
 
 /**
@@ -102,20 +102,19 @@ export class NodeOrder {
    * An object write's nodes in order (Swift's `iter_nodes_local_first`): with `write_affinity`,
    * up to `write_affinity_node_count` local nodes (primaries and handoffs) first, then every
    * other node, primaries before handoffs; without it, `undefined` (primaries, then handoffs).
+   * Lazy past the local ones: a write takes only the nodes it needs.
    */
-  writeOrder(ring: Ring, partition: number, policyIndex?: number): Device[] | undefined {
+  writeOrder(ring: Ring, partition: number, policyIndex?: number): Iterable<Device> | undefined {
     const { isLocal, localCount } = this.options(policyIndex);
     if (!isLocal) return undefined;
     const primaries = ring.getPartNodes(partition);
     const wanted = localCount(primaries.length);
     const preferred: Device[] = [];
-    const rest: Device[] = [];
-    const consider = (node: Device): void => {
-      (preferred.length < wanted && isLocal(node) ? preferred : rest).push(node);
-    };
-    for (const node of primaries) consider(node);
-    for (const node of ring.moreNodes(partition)) consider(node);
-    return [...preferred, ...rest];
+    for (const node of allNodes(ring, partition, primaries)) {
+      if (preferred.length >= wanted) break;
+      if (isLocal(node)) preferred.push(node);
+    }
+    return preferredThenRest(ring, partition, primaries, preferred);
   }
 
   /**
@@ -130,14 +129,29 @@ export class NodeOrder {
     const primaries = ring.getPartNodes(partition);
     const extra = handoffDeleteCount === 'auto' ? primaries.filter((n) => !isLocal(n)).length : handoffDeleteCount;
     const localHandoffs: Device[] = [];
-    const otherHandoffs: Device[] = [];
-    for (const node of ring.moreNodes(partition)) (localHandoffs.length < extra && isLocal(node) ? localHandoffs : otherHandoffs).push(node);
-    return { slots: primaries.length + extra, nodes: [...primaries, ...localHandoffs, ...otherHandoffs] };
+    for (const node of ring.moreNodes(partition)) {
+      if (localHandoffs.length >= extra) break;
+      if (isLocal(node)) localHandoffs.push(node);
+    }
+    return { slots: primaries.length + extra, nodes: preferredThenRest(ring, partition, primaries, [...primaries, ...localHandoffs]) };
   }
 
   private options(policyIndex: number | undefined): Options {
     return (policyIndex === undefined ? undefined : this.byPolicy.get(policyIndex)) ?? this.base;
   }
+}
+
+/** A partition's primaries, then its handoffs. */
+function* allNodes(ring: Ring, partition: number, primaries: readonly Device[]): Generator<Device> {
+  yield* primaries;
+  yield* ring.moreNodes(partition);
+}
+
+/** `preferred`, then every other node of the partition in ring order (handoffs only as far as asked for). */
+function* preferredThenRest(ring: Ring, partition: number, primaries: readonly Device[], preferred: readonly Device[]): Generator<Device> {
+  yield* preferred;
+  const taken = new Set(preferred.map((n) => n.id));
+  for (const node of allNodes(ring, partition, primaries)) if (!taken.has(node.id)) yield node;
 }
 
 function compile(config: Pick<ConfigOf<typeof proxyServerSchema>, keyof typeof proxyPolicySchema>): Options {
