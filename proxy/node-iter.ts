@@ -1,5 +1,5 @@
 import type { Device } from '../ring/device.ts';
-import type { Ring } from '../ring/ring.ts';
+import type { Ring, RingNode } from '../ring/ring.ts';
 import type { ErrorLimiter } from './error-limiter.ts';
 
 /** A node to send to: a primary (with its replica index) or a handoff. */
@@ -27,33 +27,22 @@ export interface NodeIterOptions {
  */
 export function* nodeIter(ring: Ring, partition: number, limiter: ErrorLimiter, options: NodeIterOptions = {}): Generator<ProxyNode> {
   const requestNodeCount = options.requestNodeCount ?? 2 * ring.replicas;
-  let given = 0;
   const primaries = ring.getPartNodes(partition);
-  if (options.order) {
-    const index = new Map(primaries.map((p) => [p.id, p.index]));
-    for (const node of options.order) {
-      if (given >= requestNodeCount) return;
-      if (limiter.isLimited(node)) continue;
-      given++;
-      const replica = index.get(node.id);
-      yield replica === undefined ? { ...node, handoff: true } : { ...node, index: replica, handoff: false };
-    }
-    return;
+  let given = 0;
+  for (const node of options.order ?? primariesThenHandoffs(ring, partition, primaries, options)) {
+    if (given >= requestNodeCount) return;
+    if (limiter.isLimited(node)) continue;
+    given++;
+    const primary = primaries.find((p) => p.id === node.id);
+    yield primary ? { ...node, index: primary.index, handoff: false } : { ...node, handoff: true };
   }
+}
+
+/** The primaries, sorted and then `preferred` ones first, then the handoffs. */
+function* primariesThenHandoffs(ring: Ring, partition: number, primaries: readonly RingNode[], options: NodeIterOptions): Generator<Device> {
   const sorted = options.sort ? options.sort(primaries) : primaries;
-  const ordered = options.preferred ? preferredFirst(sorted, options.preferred) : sorted;
-  for (const node of ordered) {
-    if (given >= requestNodeCount) return;
-    if (limiter.isLimited(node)) continue;
-    given++;
-    yield { ...node, handoff: false };
-  }
-  for (const node of ring.moreNodes(partition)) {
-    if (given >= requestNodeCount) return;
-    if (limiter.isLimited(node)) continue;
-    given++;
-    yield { ...node, handoff: true };
-  }
+  yield* options.preferred ? preferredFirst(sorted, options.preferred) : sorted;
+  yield* ring.moreNodes(partition);
 }
 
 /** `nodes` with those `preferred` says yes to first, each group in its order; one call per node. */

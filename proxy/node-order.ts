@@ -50,21 +50,18 @@ export class NodeOrder {
   ) {
     this.deps = deps;
     this.base = compile(config);
-    const byPolicy = new Map<number, Options>();
-    for (const [name, override] of Object.entries(overrides)) {
+    // A policy's settings: its section's, and [proxy-server]'s for what it leaves out.
+    const overridden = Object.entries(overrides).map(([name, override]) => {
       if (!/^\d+$/.test(name)) throw new ConfigError(`proxy-server:policy:${name}`, name, `Override config must refer to policy index: '${name}'`);
       const index = Number(name);
       if (!policyIndexes.includes(index)) throw new ConfigError(`proxy-server:policy:${name}`, name, `No policy found for override config, index: ${index}`);
-      byPolicy.set(index, compile({ ...config, ...definedOnly(override) }));
-    }
-    this.byPolicy = byPolicy;
+      return { index, settings: { ...config, ...definedOnly(override) } };
+    });
+    this.byPolicy = new Map(overridden.map((p) => [p.index, compile(p.settings)]));
     this.timingExpiryMs = config.timing_expiry * 1000;
-    this.sortsByTiming = [this.base, ...byPolicy.values()].some((o) => o.sortingMethod === 'timing');
-    const unused = config.read_affinity !== '' && config.sorting_method !== 'affinity' ? ['(default)'] : [];
-    for (const [name, o] of Object.entries(overrides)) {
-      if ((o.read_affinity ?? config.read_affinity) !== '' && (o.sorting_method ?? config.sorting_method) !== 'affinity') unused.push(`policy ${name}`);
-    }
-    this.unusedReadAffinity = unused;
+    this.sortsByTiming = [this.base, ...this.byPolicy.values()].some((o) => o.sortingMethod === 'timing');
+    const ignored = (s: Settings): boolean => s.read_affinity !== '' && s.sorting_method !== 'affinity';
+    this.unusedReadAffinity = [...(ignored(config) ? ['(default)'] : []), ...overridden.filter((p) => ignored(p.settings)).map((p) => `policy ${p.index}`)];
   }
 
   /**
@@ -154,7 +151,10 @@ function* preferredThenRest(ring: Ring, partition: number, primaries: readonly D
   for (const node of allNodes(ring, partition, primaries)) if (!taken.has(node.id)) yield node;
 }
 
-function compile(config: Pick<ConfigOf<typeof proxyServerSchema>, keyof typeof proxyPolicySchema>): Options {
+/** The settings a policy may override, resolved. */
+type Settings = Pick<ConfigOf<typeof proxyServerSchema>, keyof typeof proxyPolicySchema>;
+
+function compile(config: Settings): Options {
   return {
     sortingMethod: config.sorting_method,
     readRank: readAffinityRank(config.read_affinity),

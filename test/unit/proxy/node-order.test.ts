@@ -111,6 +111,10 @@ test('[proxy-server:policy:N] overrides what it names for that policy; an overri
   assert.is(order.writeOrder(r, part, 1), undefined, 'policy 1: write_affinity emptied');
   assert.is(order.sortPrimaries(r.getPartNodes(part), 1)[0]?.region, 2, "policy 1's read_affinity, the default's sorting_method");
   assert.throws(() => new NodeOrder(config['proxy-server'], config['proxy-server:policy:*'], [0], { clock: new ManualClock() }), (err: unknown) => err instanceof ConfigError && /No policy found for override config, index: 1/.test(err.message));
+  assert.equal(order.unusedReadAffinity, []);
+  // read_affinity without sorting by it is reported (Swift warns at start), per section that ends up so.
+  const unused = loadConfig('[proxy-server]\nread_affinity = r1=1\n[proxy-server:policy:1]\nsorting_method = affinity\n[proxy-server:policy:2]\nsorting_method = timing\n', proxyNodeSchemas);
+  assert.equal(new NodeOrder(unused['proxy-server'], unused['proxy-server:policy:*'], [0, 1, 2], { clock: new ManualClock() }).unusedReadAffinity, ['(default)', 'policy 2']);
 });
 
 test("bad node order settings stop the proxy's config from loading, in Swift's words", () => {
