@@ -49,7 +49,7 @@ export async function runComputeAgent(config: ComputeAgentNodeConfig, options: {
   // allows it). It reads every binding on the host with compute's service token.
   const hostNetwork = new HostNetworkAgent(host, { driver: new LinuxNetworkDriver({ apply: false }), neutron: new OpenStackHttp('network', c.network_url, http), auth: service, logger });
   const agent = new ComputeAgent(
-    { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000, resumeGuestsStateOnHostBoot: c.resume_guests_state_on_host_boot, resizeConfirmWindowSeconds: c.resize_confirm_window, defaultEphemeralFormat: c.default_ephemeral_format },
+    { host, availabilityZone: c.availability_zone, hostIp: c.host_ip, stateDir: c.state_dir, virtType: c.virt_type, heartbeatMs: c.heartbeat_interval * 1000, pollMs: c.poll_interval * 1000, concurrency: c.concurrency, stopTimeoutMs: c.shutdown_timeout * 1000, resumeGuestsStateOnHostBoot: c.resume_guests_state_on_host_boot, resizeConfirmWindowSeconds: c.resize_confirm_window, defaultEphemeralFormat: c.default_ephemeral_format, forceConfigDrive: c.force_config_drive, dhcpDomain: c.dhcp_domain, mkisofs: c.mkisofs_cmd },
     { store, hosts: new RecordHostStateStore(store), hypervisor, images: new GlanceImageApi(c.image_url, http, service), networks: new HostWiredNetworkApi(new NeutronNetworkApi(c.network_url, http, service), hostNetwork), volumes: new CinderVolumeApi(c.volume_url, http, service), service, disks: new SwiftDiskTransfer(client), logger },
   );
   let stopped = false;

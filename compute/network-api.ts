@@ -8,6 +8,7 @@ export interface NeutronNetwork {
   readonly shared?: boolean;
   readonly 'router:external'?: boolean;
   readonly project_id?: string;
+  readonly mtu?: number;
 }
 
 export interface NeutronPort {
@@ -19,12 +20,25 @@ export interface NeutronPort {
   readonly [field: string]: unknown;
 }
 
+/** A subnet as Neutron v2.0 shows it (the fields a guest's network configuration needs). */
+export interface NeutronSubnet {
+  readonly id: string;
+  readonly cidr: string;
+  readonly ip_version: number;
+  readonly gateway_ip: string | null;
+  readonly enable_dhcp: boolean;
+  readonly dns_nameservers: readonly string[];
+  readonly host_routes: readonly { readonly destination: string; readonly nexthop: string }[];
+  readonly ipv6_address_mode?: string | null;
+}
+
 /** What compute asks of the network service (Neutron v2.0), with the user's token. */
 export interface NetworkApi {
   getNetwork(token: string, id: string): Promise<NeutronNetwork | undefined>;
   /** Networks a server may join when it asks for `auto`: the project's and the shared ones, not external. */
   listNetworks(token: string): Promise<NeutronNetwork[]>;
   getPort(token: string, id: string): Promise<NeutronPort | undefined>;
+  getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined>;
   /** Ports of a server (`device_id`). */
   listPorts(token: string, deviceId: string): Promise<NeutronPort[]>;
   /** @throws {ServiceCallError} with Neutron's status (409 for an exhausted subnet or an address in use). */
@@ -56,6 +70,10 @@ export class NeutronNetworkApi implements NetworkApi {
 
   getPort(token: string, id: string): Promise<NeutronPort | undefined> {
     return this.one(`/v2.0/ports/${encodeURIComponent(id)}`, token, 'port');
+  }
+
+  getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined> {
+    return this.one(`/v2.0/subnets/${encodeURIComponent(id)}`, token, 'subnet');
   }
 
   async listNetworks(token: string): Promise<NeutronNetwork[]> {

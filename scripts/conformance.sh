@@ -45,7 +45,7 @@ count() {
 }
 out=$(SWIFT_AUTH_URL="http://127.0.0.1:$PORT/auth/v1.0" "$CLIENTS/run-all.sh" 2>&1); echo "$out"; count "$out"
 echo "== openstack"
-out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
+out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" SWIFTLET_DATA="$DATA" test/clients/openstack.sh 2>&1); echo "$out"; count "$out"
 echo "== swift --auth-version 3"
 out=$(OS_CLIENT_CONFIG_FILE="$DATA/etc/clouds.yaml" test/clients/swiftclient-v3.sh 2>&1); echo "$out"; count "$out"
 echo "== 1 GiB image round trip (test/probe/image-round-trip-1gib.ts)"

@@ -36,6 +36,7 @@ import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 import { LocalDiskFiles } from './local-disk-files.ts';
+import { ConfigDrives } from './config-drives.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { ResizeSteps } from './resize-steps.ts';
 
@@ -66,6 +67,12 @@ export interface ComputeAgentOptions {
   readonly blockDeviceAllocateRetryIntervalMs?: number;
   /** Nova's `default_ephemeral_format`: an ephemeral disk's file system when its mapping names none (empty or absent: by the image's `os_type`). */
   readonly defaultEphemeralFormat?: string;
+  /** Nova's `force_config_drive`: every server built here gets a config drive. */
+  readonly forceConfigDrive?: boolean;
+  /** Nova's `[api] dhcp_domain` (default `novalocal`): the domain of the hostname a config drive gives the guest. */
+  readonly dhcpDomain?: string;
+  /** Nova's `mkisofs_cmd` (default `genisoimage`). */
+  readonly mkisofs?: string;
 }
 
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
@@ -97,6 +104,7 @@ export class ComputeAgent {
   private readonly evacuation: EvacuationSteps;
   private readonly unconfirmed: UnconfirmedResizes;
   private readonly localDisks: LocalDiskFiles;
+  private readonly configDrives: ConfigDrives;
   private readonly resizes: ResizeSteps;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
@@ -116,9 +124,25 @@ export class ComputeAgent {
     this.images = deps.images;
     this.disks = deps.disks;
     this.localDisks = new LocalDiskFiles({ stateDir: options.stateDir, defaultEphemeralFormat: options.defaultEphemeralFormat ?? '' });
+    this.configDrives = new ConfigDrives({ stateDir: options.stateDir, availabilityZone: options.availabilityZone, force: options.forceConfigDrive ?? false, dhcpDomain: options.dhcpDomain ?? 'novalocal', ...(options.mkisofs !== undefined ? { mkisofs: options.mkisofs } : {}) }, deps);
     this.clock = deps.store.clock;
     this.logger = deps.logger;
-    this.evacuation = new EvacuationSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir }, { ...deps, cache: this.cache, guests: { domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt), removeGuest: (name, uuid) => this.removeGuest(name, uuid), makeLocalDisks: (srv) => this.localDisks.make(srv, true) } });
+    this.evacuation = new EvacuationSteps(
+      { host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir },
+      {
+        ...deps,
+        cache: this.cache,
+        guests: {
+          domainXml: (s, f, fmt) => this.domainXmlOf(s, f, fmt),
+          removeGuest: (name, uuid) => this.removeGuest(name, uuid),
+          makeLocalDisks: async (srv) => {
+            await this.localDisks.make(srv, true);
+            // An evacuation is a rebuild elsewhere: Nova's spawn makes the drive anew.
+            await this.configDrives.discard(srv);
+          },
+        },
+      },
+    );
     this.unconfirmed = new UnconfirmedResizes({ host: options.host, windowSeconds: options.resizeConfirmWindowSeconds ?? 0 }, deps);
     this.volumeSteps = deps.volumes ? new VolumeSteps({ host: options.host, hostIp: options.hostIp, ...(options.blockDeviceAllocateRetries !== undefined ? { allocateRetries: options.blockDeviceAllocateRetries } : {}), ...(options.blockDeviceAllocateRetryIntervalMs !== undefined ? { allocateRetryIntervalMs: options.blockDeviceAllocateRetryIntervalMs } : {}) }, { store: deps.store, hypervisor: deps.hypervisor, volumes: deps.volumes, logger: deps.logger }) : undefined;
     this.resizes = new ResizeSteps({ host: options.host, stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs }, {
@@ -354,8 +378,11 @@ export class ComputeAgent {
         });
       }
       await this.localDisks.make(server);
+      // Nova's `configdrive.update_instance`: a drive the image or the host requires is recorded as asked for.
+      const configDrive = (await this.configDrives.requiredBy(item.token, server)) ? 'True' : server.config_drive;
+      if (configDrive !== server.config_drive) await this.setState(server.uuid, 'building', 'spawning', { config_drive: configDrive });
       // The root volume is `vda`; the data volumes follow it into the definition.
-      const xml = await this.domainXmlOf({ ...server, ports }, server.flavor, format, volumeDisks.filter((d) => d.targetDev !== 'vda'));
+      const xml = await this.domainXmlOf({ ...server, ports, addresses, config_drive: configDrive }, server.flavor, format, volumeDisks.filter((d) => d.targetDev !== 'vda'));
       const existing = await this.hypervisor.info(server.instance_name).catch((err) => {
         if (err instanceof DomainNotFound) return undefined;
         throw err;
@@ -398,8 +425,9 @@ export class ComputeAgent {
       if (!volume) throw new Error(`server ${server.uuid}: its root volume is not connected`);
       root = volume;
     }
-    // libvirt's driver order: the root disk, the ephemeral disks, swap, then the volumes.
-    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(server), ...extra], nics, consoleLogPath: join(dir, 'console.log') });
+    // libvirt's driver order: the root disk, the ephemeral disks, swap, the volumes, then the config drive.
+    const configDrive = await this.configDrives.spec(server);
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(server), ...extra, ...(configDrive ? [configDrive] : [])], nics, consoleLogPath: join(dir, 'console.log') });
   }
 
   /** A volume-backed server's root volume connected on this host, before its domain is defined here. */
@@ -445,6 +473,8 @@ export class ComputeAgent {
       }
       // Nova destroys the instance's disks and spawns again: ephemeral disks and swap come back blank.
       await this.localDisks.make(server, true);
+      // The drive is made again with what the rebuild changed (name, key, user data, metadata).
+      await this.configDrives.discard(server);
       await this.hypervisor.define(await this.domainXmlOf(server, server.flavor, format));
       await this.volumeSteps?.reattach(server);
       const stopped = server.vm_state === 'stopped';

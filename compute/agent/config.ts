@@ -30,5 +30,8 @@ export const computeAgentSchema = {
   concurrency: int(4, { min: 1, doc: 'tasks of different servers run at once' }),
   resize_confirm_window: int(0, { min: 0, doc: "seconds a resize or migration to this host waits in VERIFY_RESIZE before the agent confirms it (Nova's [DEFAULT] option of that name); 0: never" }),
   default_ephemeral_format: str('', { doc: "an ephemeral disk's file system when its block device mapping names none (Nova's option of that name: ext2, ext3, ext4, xfs, vfat...); empty: ext4 for images of os_type linux, ntfs for windows, vfat otherwise, as Nova" }),
+  force_config_drive: bool(false, "give every server built here a config drive, as if it had asked (Nova's option of that name)"),
+  dhcp_domain: str('novalocal', { doc: "the domain appended to the hostname a config drive gives the guest (Nova's [api] dhcp_domain); empty: none" }),
+  mkisofs_cmd: str('genisoimage', { nonEmpty: true, doc: "the program that writes config drives as ISO 9660 images (Nova's option of that name; Debian genisoimage)" }),
   resume_guests_state_on_host_boot: bool(false, "at start, boot again the guests the records say run and that do not (Nova's option of that name); without it they are recorded stopped"),
 } as const satisfies Schema;

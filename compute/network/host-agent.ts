@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/logger.ts';
-import type { NetworkApi, NeutronNetwork, NeutronPort } from '../network-api.ts';
+import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSubnet } from '../network-api.ts';
 import { type OpenStackHttp, ServiceCallError } from '../openstack-http.ts';
 import type { HostNetworkConfig, NetworkDriver } from './driver/types.ts';
 import { hostConfigFrom, type HostPortFields, type HostRuleFields } from './host-ports.ts';
@@ -137,6 +137,10 @@ export class HostWiredNetworkApi implements NetworkApi {
 
   listPorts(token: string, deviceId: string): Promise<NeutronPort[]> {
     return this.inner.listPorts(token, deviceId);
+  }
+
+  getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined> {
+    return this.inner.getSubnet(token, id);
   }
 
   async createPort(token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GlanceImage, ImageApi } from '../../compute/image-api.ts';
-import type { NetworkApi, NeutronNetwork, NeutronPort } from '../../compute/network-api.ts';
+import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSubnet } from '../../compute/network-api.ts';
 import { ServiceCallError } from '../../compute/openstack-http.ts';
 
 /** Glance as compute sees it: images and their data, the calls it got. */
@@ -69,6 +69,8 @@ export class FakeNetworkApi implements NetworkApi {
   readonly ports = new Map<string, NeutronPort>();
   readonly adminTokens = new Set<string>();
   readonly creators = new Map<string, string>();
+  /** Every port's address is on subnet `subnet` (10.0.0.0/24, DHCP on, as Neutron's default); tests may change it. */
+  readonly subnets = new Map<string, NeutronSubnet>([['subnet', { id: 'subnet', cidr: '10.0.0.0/24', ip_version: 4, gateway_ip: '10.0.0.1', enable_dhcp: true, dns_nameservers: [], host_routes: [] }]]);
   private next = 10;
 
   private checkBinding(token: string, fields: Readonly<Record<string, unknown>>): void {
@@ -91,6 +93,10 @@ export class FakeNetworkApi implements NetworkApi {
 
   async getPort(_token: string, id: string): Promise<NeutronPort | undefined> {
     return this.ports.get(id);
+  }
+
+  async getSubnet(_token: string, id: string): Promise<NeutronSubnet | undefined> {
+    return this.subnets.get(id);
   }
 
   async listPorts(_token: string, deviceId: string): Promise<NeutronPort[]> {

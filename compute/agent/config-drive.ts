@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fsyncDir, fsyncFile } from '../../common/atomic-write.ts';
+
+/** The file a server's config drive is, in its instance directory (Nova's name). */
+export const CONFIG_DRIVE_FILE = 'disk.config';
+
+/** A config drive the host could not make: the tool missing, or its failure. */
+export class ConfigDriveError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigDriveError';
+  }
+}
+
+/**
+ * Writes `files` as a config drive at `path`, as Nova's `ConfigDriveBuilder` makes its default
+ * `iso9660` one: the files in a scratch directory, then `genisoimage` with Nova's arguments
+ * (Rock Ridge and Joliet names, volume label `config-2`, which cloud-init looks for). The image
+ * is written beside `path`, synced, and renamed over it, so a crash leaves the old drive or the
+ * new one. @throws {ConfigDriveError}
+ */
+export async function makeConfigDrive(path: string, files: ReadonlyArray<readonly [string, Buffer]>, mkisofs = 'genisoimage'): Promise<void> {
+  const dir = dirname(path);
+  const scratch = await mkdtemp(join(dir, '.config-drive-'));
+  const part = `${path}.${randomBytes(4).toString('hex')}.part`;
+  try {
+    for (const [name, data] of files) {
+      const file = join(scratch, name);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, data);
+    }
+    const publisher = 'OpenStack Compute swiftlet';
+    await run(mkisofs, ['-o', part, '-ldots', '-allow-lowercase', '-allow-multidot', '-l', '-publisher', publisher, '-quiet', '-J', '-r', '-V', 'config-2', scratch]);
+    await fsyncFile(part);
+    await rename(part, path);
+    await fsyncDir(dir);
+  } finally {
+    await rm(part, { force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: 1024 * 1024, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } }, (err, _stdout, stderr) => {
+      if (!err) resolve();
+      else if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new ConfigDriveError(`config drives need ${command} (Debian genisoimage), which is not installed`, { cause: err }));
+      else reject(new ConfigDriveError(`${command}: ${String(stderr).trim() || err.message}`, { cause: err }));
+    });
+  });
+}
