@@ -5,12 +5,12 @@
  *   node bench/volume-backup.ts --auth http://127.0.0.1:8080/auth/v1.0 --user test:tester \
  *        --key testing [--size-mib 1024] [--changed 0.01] [--compression zlib]
  *        [--chunk-mib 50] [--concurrency 4] [--threads <cores>] [--dir /tmp]
- *        [--cluster-pids 123,456] [--format raw|qcow2] [--spots 64] [--cold]
+ *        [--cluster-pids 123,456] [--format raw|qcow2] [--spots 64] [--cold] [--fill mixed|random]
  *
  * Makes a sparse volume of `size-mib` (raw, or qcow2: read and written through qemu-nbd, and
  * each backup marks it, as the volume service does, so the incremental reads only the blocks
  * its dirty bitmap says changed), fills it (a third zeros, a third text, a third
- * random bytes, per MiB), then times: the cluster's own large-object rate in the same run (the
+ * random bytes, per MiB; `--fill random`: random bytes only, as an encrypted volume), then times: the cluster's own large-object rate in the same run (the
  * volume's bytes PUT as one object, then GET), a full backup, an incremental after `changed` of
  * the volume was rewritten in `spots` places (each becomes at least one object), and restores of both onto new volumes, each checked
  * against the volume's SHA-256 at that point. Prints MiB/s of volume bytes for each step, the
@@ -41,7 +41,7 @@ import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-st
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import type { VolumeFile } from '../compute/volume/driver/types.ts';
 
-const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids', 'format', 'spots'];
+const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids', 'format', 'spots', 'fill'];
 const BARE = ['cold'];
 const { flags } = splitArgs(process.argv.slice(2), new Set(FLAGS));
 const cold = flags.has('cold');
@@ -68,7 +68,11 @@ const format = flags.get('format') ?? 'raw';
 if (format !== 'raw' && format !== 'qcow2') throw new Error(`--format ${format}: raw or qcow2`);
 const driver = new FileVolumeDriver({ dir, defaultFormat: format });
 
+const fill = flags.get('fill') ?? 'mixed';
+if (fill !== 'mixed' && fill !== 'random') throw new Error(`--fill ${fill}: mixed or random`);
+
 function block(i: number): Buffer {
+  if (fill === 'random') return randomBytes(MiB);
   if (i % 3 === 0) return Buffer.alloc(MiB);
   if (i % 3 === 1) return Buffer.from(`volume block ${i} `.repeat(MiB / 16).slice(0, MiB), 'latin1');
   return randomBytes(MiB);

@@ -2,7 +2,7 @@ import type { Transform } from 'node:stream';
 import { createInflate, createZstdDecompress, zstdCompressSync } from 'node:zlib';
 import { releaseBuffer } from '../../../common/release-buffer.ts';
 import { InvalidBackup } from '../errors.ts';
-import { segmentedDeflate } from './segmented-deflate.ts';
+import { segmentedDeflate, segmentRuns } from './segmented-deflate.ts';
 
 /**
  * Cinder's `backup_compression_algorithm` (cinder/backup/chunkeddriver.py): `zlib` (default;
@@ -14,8 +14,11 @@ import { segmentedDeflate } from './segmented-deflate.ts';
 export interface Compressor {
   /** The name written into the backup's metadata (the configured name, lower-cased). */
   readonly name: string;
-  /** `data` compressed, into `into` when the compressor can and it fits (else new memory). */
-  compress(data: Uint8Array, into?: Uint8Array): Uint8Array;
+  /**
+   * `data` compressed, into `into` when the compressor can and it fits (else new memory);
+   * undefined when the compressor knows before doing the work that it would not shrink.
+   */
+  compress(data: Uint8Array, into?: Uint8Array): Uint8Array | undefined;
   /**
    * Opens `body` into `out`; the number of bytes. Through a stream of 1 MiB pieces, so the
    * only chunk-sized memory touched is `out`, which the caller reuses (a fresh 50 MiB output
@@ -60,7 +63,13 @@ function decompressInto(stream: Transform, body: Uint8Array, out: Uint8Array): P
 }
 
 const zlibCodec = {
-  compress: (data: Uint8Array, into?: Uint8Array) => segmentedDeflate(data, ZLIB_LEVEL, into),
+  compress: (data: Uint8Array, into?: Uint8Array) => {
+    // Random bytes all through (an encrypted volume, a changed run of one): stored blocks only,
+    // longer than the data, which Cinder's rule then keeps uncompressed; so neither their
+    // Adler-32 nor the copy into a stream is worth making.
+    const runs = segmentRuns(data);
+    return runs.every((r) => r.kind === 'random') ? undefined : segmentedDeflate(data, ZLIB_LEVEL, into, runs);
+  },
   decompressInto: (body: Uint8Array, out: Uint8Array) => decompressInto(createInflate({ chunkSize: PIECE }), body, out),
 };
 const zstdCodec = {

@@ -14,32 +14,23 @@ import { isAllZero } from '../all-zero.ts';
  * 3.2.4, a copy); one deflate of the run at `level`. Every piece ends byte-aligned with an
  * empty stored block (zlib's `Z_SYNC_FLUSH`) and none is final, so they join into one deflate
  * stream, closed by an empty final stored block and the Adler-32 of `data`. Written into
- * `into` when given and big enough, else into new memory.
+ * `into` when given and big enough, else into new memory. `runs`: the classes, when the caller
+ * has them already (`segmentRuns`).
  */
-export function segmentedDeflate(data: Uint8Array, level: number, into?: Uint8Array): Uint8Array {
+export function segmentedDeflate(data: Uint8Array, level: number, into?: Uint8Array, runs: readonly SegmentRun[] = segmentRuns(data)): Uint8Array {
   const parts: Uint8Array[] = [ZLIB_HEADER];
   let adler = 1;
-  let runStart = 0;
-  let runClass: SegmentClass | undefined;
-  const flush = (end: number): void => {
-    const run = data.subarray(runStart, end);
-    if (runClass === 'zeros') {
+  for (const { start, end, kind } of runs) {
+    const run = data.subarray(start, end);
+    if (kind === 'zeros') {
       adler = adler32Zeros(adler, run.length);
       for (let at = 0; at < run.length; at += SEGMENT) parts.push(zerosDeflated(Math.min(SEGMENT, run.length - at), level));
-      return;
+      continue;
     }
     adler = adler32(adler, run);
-    if (runClass === 'random') pushStored(parts, run);
+    if (kind === 'random') pushStored(parts, run);
     else parts.push(deflateRawSync(run, { level, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: OUT_CHUNK }));
-  };
-  for (let at = 0; at < data.length; at += SEGMENT) {
-    const kind = classify(data.subarray(at, at + SEGMENT));
-    if (kind === runClass) continue;
-    if (runClass !== undefined) flush(at);
-    runStart = at;
-    runClass = kind;
   }
-  if (runClass !== undefined) flush(data.length);
   const trailer = Buffer.alloc(4);
   trailer.writeUInt32BE(adler);
   parts.push(FINAL_EMPTY_STORED, trailer);
@@ -54,7 +45,34 @@ export function segmentedDeflate(data: Uint8Array, level: number, into?: Uint8Ar
   return into.subarray(0, total);
 }
 
-type SegmentClass = 'zeros' | 'random' | 'other';
+/** A run of 64 KiB segments of one class: `[start, end)` of the data. */
+export interface SegmentRun {
+  readonly start: number;
+  readonly end: number;
+  readonly kind: SegmentClass;
+}
+
+/**
+ * `data`'s segments classed (see `segmentedDeflate`), as runs of one class. When every run is
+ * `random` the stream would be only stored blocks, a few bytes longer than `data`: a caller
+ * that keeps what does not shrink as it is can skip it.
+ */
+export function segmentRuns(data: Uint8Array): SegmentRun[] {
+  const runs: SegmentRun[] = [];
+  let runStart = 0;
+  let runClass: SegmentClass | undefined;
+  for (let at = 0; at < data.length; at += SEGMENT) {
+    const kind = classify(data.subarray(at, at + SEGMENT));
+    if (kind === runClass) continue;
+    if (runClass !== undefined) runs.push({ start: runStart, end: at, kind: runClass });
+    runStart = at;
+    runClass = kind;
+  }
+  if (runClass !== undefined) runs.push({ start: runStart, end: data.length, kind: runClass });
+  return runs;
+}
+
+export type SegmentClass = 'zeros' | 'random' | 'other';
 
 const SEGMENT = 64 * 1024;
 const SAMPLE_STRIDE = 16;

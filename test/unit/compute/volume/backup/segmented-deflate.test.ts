@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adler32, segmentedDeflate } from '../../../../../compute/volume/backup/segmented-deflate.ts';
+import { compressorFor } from '../../../../../compute/volume/backup/compression.ts';
+import { adler32, segmentedDeflate, segmentRuns } from '../../../../../compute/volume/backup/segmented-deflate.ts';
 
 const KiB = 1024;
 
@@ -73,6 +74,26 @@ test('it is written into the given memory when it fits, and into new memory when
   const random = randomBytes(300 * KiB);
   const big = segmentedDeflate(random, 1, new Uint8Array(300 * KiB));
   assert.ok(big.length > 300 * KiB && inflateSync(big).equals(random));
+});
+
+test('random bytes all through are not compressed at all (they would only grow); one segment of text among them is', () => {
+  const zlib = compressorFor('zlib');
+  const random = randomBytes(320 * KiB);
+  assert.equal(
+    segmentRuns(random).map((r) => r.kind),
+    ['random'],
+  );
+  assert.is(zlib?.compress(random), undefined);
+  const withText = Buffer.concat([random, Buffer.from('text '.repeat(20 * KiB), 'latin1')]);
+  assert.equal(
+    segmentRuns(withText).map((r) => [r.kind, r.start]),
+    [
+      ['random', 0],
+      ['other', 320 * KiB],
+    ],
+  );
+  const z = zlib?.compress(withText);
+  assert.ok(z !== undefined && z.length < withText.length && inflateSync(z).equals(withText));
 });
 
 test.run();
