@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import type { Logger } from '../common/logger.ts';
 import { updateRecord } from '../client/record-update.ts';
 import type { BuildRequest } from './build-request.ts';
 import type { RecordHostStateStore } from './host-store.ts';
+import { finishEvent, startEvent } from './instance-actions.ts';
 import { T } from './records.ts';
 import { applyClaim, type Claim, claimOnFirstFit, releaseOn, swapHostState } from './scheduler/claims.ts';
 import { ClaimFailed, NoValidHost } from './scheduler/errors.ts';
@@ -22,6 +24,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   // A server that already has its host was placed by another pass (a resumed build racing the
   // API process still placing it, or one that stopped before queuing): it goes to that host only.
   const requests: BuildRequest[] = [];
+  for (const r of all) await startEvent(store, r.server, r.requestId, SCHEDULE_EVENT, CONDUCTOR_HOST);
   for (const r of all) {
     const host = (await store.get<ServerRecord>(T.servers, r.server))?.host ?? null;
     if (host === null) requests.push(r);
@@ -93,9 +96,14 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     }
     await enqueue(store, host, r.createdMs, { server: r.server, task: 'build', token: r.token, requestId: r.requestId });
     await store.records.delete(T.buildRequests, r.server);
+    await finishEvent(store, r.server, r.requestId, SCHEDULE_EVENT);
     logger.info('server placed', { server: r.server, host });
   }
 }
+
+/** The step a boot's action records here, as Nova's conductor names it, and the host it names. */
+const SCHEDULE_EVENT = 'conductor_schedule_and_build_instances';
+const CONDUCTOR_HOST = hostname();
 
 /** How many times a boot weighs the hosts again after another boot's claim changed its pick. */
 const SPREAD_ROUNDS = 8;
@@ -134,6 +142,7 @@ async function requeueOnHost(store: ComputeStore, hosts: RecordHostStateStore, r
   }
   await enqueue(store, host, r.createdMs, { server: r.server, task: 'build', token: r.token, requestId: r.requestId });
   await store.records.delete(T.buildRequests, r.server);
+  await finishEvent(store, r.server, r.requestId, SCHEDULE_EVENT);
   logger.info('server placed', { server: r.server, host });
 }
 
@@ -147,4 +156,5 @@ async function fail(store: ComputeStore, r: BuildRequest, message: string): Prom
     fault: { code: 500, message, created: store.isoSeconds() },
   }));
   await store.records.delete(T.buildRequests, r.server);
+  await finishEvent(store, r.server, r.requestId, SCHEDULE_EVENT, { message, traceback: message });
 }

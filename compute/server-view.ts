@@ -7,7 +7,12 @@ import { type ServerRecord, serverStatus } from './server-record.ts';
 
 /** Nova's `generate_hostid`: the host as the project sees it (SHA-224 of project and host). */
 export function hostId(s: ServerRecord): string {
-  return s.host ? createHash('sha224').update(`${s.project_id}${s.host}`).digest('hex') : '';
+  return generateHostId(s.host, s.project_id);
+}
+
+/** Nova's `generate_hostid`: the host hashed with the project (SHA-224), so projects cannot tell hosts apart; '' for none. */
+export function generateHostId(host: string | null, projectId: string): string {
+  return host ? createHash('sha224').update(`${projectId}${host}`).digest('hex') : '';
 }
 
 export function serverLinks(req: ComputeRequest, uuid: string): unknown[] {

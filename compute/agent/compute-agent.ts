@@ -36,6 +36,7 @@ import { volumesOf } from '../block-device-record.ts';
 import { EvacuationSteps } from './evacuation.ts';
 import { UNCONFIRMED_POLL_MS, UnconfirmedResizes } from './unconfirmed-resizes.ts';
 import { LocalDiskFiles } from './local-disk-files.ts';
+import { withActionEvent } from './action-events.ts';
 import { ConfigDrives } from './config-drives.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { ResizeSteps } from './resize-steps.ts';
@@ -328,26 +329,31 @@ export class ComputeAgent {
 
   private async run(key: string, item: WorkItem): Promise<void> {
     try {
-      if (item.task === 'build') await this.build(item);
-      else if (item.task === 'delete') await this.delete(item);
-      else if (item.task === 'console') await this.console(item);
-      else if (item.task === 'snapshot') await this.snapshot(item);
-      else if (item.task === 'rebuild') await this.rebuild(item);
-      else if (item.task === 'resize') await this.resizes.resize(item);
-      else if (item.task === 'resize-revert') await this.resizes.revert(item);
-      else if (item.task === 'resize-finish') await this.resizes.finish(item);
-      else if (item.task === 'resize-confirm') await this.resizes.confirm(item);
-      else if (item.task === 'resize-revert-finish') await this.resizes.revertFinish(item);
-      else if (item.task === 'evacuate') await this.evacuation.run(item);
-      else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
-        if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
-        await this.volumeSteps.run(item);
-      }
-      else await this.power(item);
+      await withActionEvent(this.store, this.options.host, item, () => this.carryOut(item));
       await this.store.records.delete(T.queue, key);
     } catch (err) {
       this.logger.error('task failed; it stays queued', { server: item.server, task: item.task, err });
     }
+  }
+
+  /** The task's own work. */
+  private async carryOut(item: WorkItem): Promise<void> {
+    if (item.task === 'build') await this.build(item);
+    else if (item.task === 'delete') await this.delete(item);
+    else if (item.task === 'console') await this.console(item);
+    else if (item.task === 'snapshot') await this.snapshot(item);
+    else if (item.task === 'rebuild') await this.rebuild(item);
+    else if (item.task === 'resize') await this.resizes.resize(item);
+    else if (item.task === 'resize-revert') await this.resizes.revert(item);
+    else if (item.task === 'resize-finish') await this.resizes.finish(item);
+    else if (item.task === 'resize-confirm') await this.resizes.confirm(item);
+    else if (item.task === 'resize-revert-finish') await this.resizes.revertFinish(item);
+    else if (item.task === 'evacuate') await this.evacuation.run(item);
+    else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
+      if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
+      await this.volumeSteps.run(item);
+    }
+    else await this.power(item);
   }
 
   private async setState(uuid: string, vm: VmState, task: TaskState, extra: Partial<ServerRecord> = {}): Promise<ServerRecord | undefined> {

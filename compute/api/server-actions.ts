@@ -2,6 +2,7 @@ import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
 import { badRequest, invalidState, NovaError, notFound, policyForbidden } from '../errors.ts';
 import { type InstanceActionRecord, recordAction } from '../instance-actions.ts';
+import { generateHostId } from '../server-view.ts';
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
@@ -201,13 +202,30 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         const id = req.params['request_id'] as string;
         const a = await store.get<InstanceActionRecord>(T.actions, `${s.uuid}/${id}`);
         if (!a) throw notFound(`Action for request_id ${id} on instance ${s.uuid} not found`);
-        return ok({ instanceAction: { ...view(req, a), events: [] } });
+        // Nova's policy: events in full (traceback, host) for admins; from 2.51 the owner sees
+        // them without the traceback; before, not at all. `details` (2.84) is for admins.
+        const admin = contextOf(req).isAdmin;
+        const action: Record<string, unknown> = view(req, a);
+        if (admin || atLeast(req.version, '2.51')) {
+          const owner = a.project_id ?? s.project_id;
+          action['events'] = (a.events ?? []).map((e) => ({
+            event: e.event,
+            start_time: e.start_time,
+            finish_time: e.finish_time,
+            result: e.result,
+            ...(admin ? { traceback: e.traceback } : {}),
+            ...(admin && atLeast(req.version, '2.62') ? { host: e.host } : {}),
+            ...(atLeast(req.version, '2.62') ? { hostId: generateHostId(e.host, owner) } : {}),
+            ...(admin && atLeast(req.version, '2.84') ? { details: e.details } : {}),
+          }));
+        }
+        return ok({ instanceAction: action });
       },
     },
   ];
 }
 
 function view(req: ComputeRequest, a: InstanceActionRecord): Record<string, unknown> {
-  const { updated_at, ...rest } = a;
+  const { updated_at, events: _events, ...rest } = a;
   return atLeast(req.version, '2.58') ? { ...rest, updated_at } : rest;
 }
