@@ -8,6 +8,7 @@ import type { ComputeStore } from '../store.ts';
 import { fieldError, isObject, type JsonObject, pyRepr, queryError } from '../validation.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { nextLink } from './next-link.ts';
+import { parseIsoTime } from './iso-time.ts';
 
 /** Nova's `[api] max_limit`: the most migrations one page holds. */
 const MAX_LIMIT = 1000;
@@ -19,19 +20,6 @@ const FILTERS_V20 = ['hidden', 'host', 'instance_uuid', 'source_compute', 'statu
 function allowedQuery(req: ComputeRequest): readonly string[] | undefined {
   if (!atLeast(req.version, '2.59')) return undefined;
   return [...FILTERS_V20, 'limit', 'marker', 'changes-since', ...(atLeast(req.version, '2.66') ? ['changes-before'] : []), ...(atLeast(req.version, '2.80') ? ['user_id', 'project_id'] : [])];
-}
-
-/**
- * oslo's `parse_isotime` (iso8601): a date, or a date and time with optional seconds, fraction
- * and zone; no zone is UTC. Returns ms, or undefined when it is not such a time.
- */
-function parseIsoTime(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text);
-  if (!m) return undefined;
-  const zone = m[8] === undefined || m[8].toUpperCase() === 'Z' ? 'Z' : m[8].length === 3 ? `${m[8]}:00` : m[8].includes(':') ? m[8] : `${m[8].slice(0, 3)}:${m[8].slice(3)}`;
-  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? ''}${zone}`;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** The `updated_at` a migration's changes-since/before compare (Nova's column; null never matches). */

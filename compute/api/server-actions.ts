@@ -6,7 +6,9 @@ import { generateHostId } from '../server-view.ts';
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
-import { bodyMember, isObject, nameParam } from '../validation.ts';
+import { bodyMember, isObject, nameParam, pyRepr, queryError } from '../validation.ts';
+import { parseIsoTime } from './iso-time.ts';
+import { nextLink } from './next-link.ts';
 import type { ImageApi } from '../image-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
@@ -189,8 +191,21 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
       auth: 'token',
       handler: async (req) => {
         const s = await visibleServer(store, req, req.params['server_id'] as string);
-        const actions = (await store.scan<InstanceActionRecord>(T.actions, `${s.uuid}/`)).sort((a, b) => (a.start_time < b.start_time ? 1 : -1));
-        return ok({ instanceActions: actions.map((a) => view(req, a)) });
+        const paging = atLeast(req.version, '2.58') ? readActionsQuery(req) : undefined;
+        let actions = (await store.scan<InstanceActionRecord>(T.actions, `${s.uuid}/`)).sort(newestFirst);
+        if (!paging) return ok({ instanceActions: actions.map((a) => view(req, a)) });
+        const { limit, marker, since, before } = paging;
+        if (marker !== undefined) {
+          const at = actions.find((a) => a.request_id === marker);
+          if (!at) throw badRequest(`Marker ${marker} could not be found.`);
+          actions = actions.filter((a) => newestFirst(at, a) < 0);
+        }
+        // Nova's `changes-since`/`changes-before` compare the action's updated_at.
+        actions = actions.filter((a) => (since === undefined || Date.parse(a.updated_at) >= since) && (before === undefined || Date.parse(a.updated_at) <= before));
+        const page = actions.slice(0, limit);
+        const body: Record<string, unknown> = { instanceActions: page.map((a) => view(req, a)) };
+        if (limit > 0 && page.length === limit) body['links'] = [nextLink(req, `servers/${s.uuid}/os-instance-actions`, (page.at(-1) as InstanceActionRecord).request_id)];
+        return ok(body);
       },
     },
     {
@@ -223,6 +238,44 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
       },
     },
   ];
+}
+
+/** Nova's order: newest first (`created_at`, then its id: here the request id). */
+function newestFirst(a: InstanceActionRecord, b: InstanceActionRecord): number {
+  if (a.start_time !== b.start_time) return a.start_time < b.start_time ? 1 : -1;
+  return a.request_id < b.request_id ? 1 : a.request_id > b.request_id ? -1 : 0;
+}
+
+/** Nova's `[api] max_limit`: the most actions one page holds. */
+const MAX_LIMIT = 1000;
+
+/**
+ * The 2.58 query (`index_query_v258`, `changes-before` from 2.66): no other keys, one value
+ * each, `limit` a non-negative integer (capped at `max_limit`), the times ISO 8601.
+ */
+function readActionsQuery(req: ComputeRequest): { limit: number; marker: string | undefined; since: number | undefined; before: number | undefined } {
+  const allowed = ['limit', 'marker', 'changes-since', ...(atLeast(req.version, '2.66') ? ['changes-before'] : [])];
+  const extra = [...new Set(req.query.keys())].filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+  const single = (name: string): string | undefined => {
+    const all = req.query.getAll(name);
+    if (all.length > 1) throw queryError(name, pyRepr(all), `${pyRepr(all)} is too long`);
+    return all[0];
+  };
+  const l = single('limit');
+  if (l === '') throw queryError('limit', l, "'' should be non-empty");
+  if (l !== undefined && !/^[0-9]*$/.test(l)) throw queryError('limit', l, `${pyRepr(l)} does not match '^[0-9]*$'`);
+  const time = (name: string): number | undefined => {
+    const text = single(name);
+    if (text === undefined) return undefined;
+    const ms = parseIsoTime(text);
+    if (ms === undefined) throw queryError(name, text, `${pyRepr(text)} is not a 'date-time'`);
+    return ms;
+  };
+  const since = time('changes-since');
+  const before = allowed.includes('changes-before') ? time('changes-before') : undefined;
+  if (since !== undefined && before !== undefined && before < since) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
+  return { limit: Math.min(MAX_LIMIT, l === undefined ? MAX_LIMIT : Number(l)), marker: single('marker'), since, before };
 }
 
 function view(req: ComputeRequest, a: InstanceActionRecord): Record<string, unknown> {

@@ -86,4 +86,34 @@ events('no host fits: the conductor event is Error with "No valid host was found
   );
 });
 
+events('2.58 pages the list: limit, marker, a next link, changes-since (and changes-before at 2.66); other keys are 400; 2.1 ignores them', async () => {
+  const all = await actions(s.id);
+  assert.ok(all.length >= 2);
+  const list = async (query: string, version = '2.58') => s.c.request('GET', `/v2.1/servers/${s.id}/os-instance-actions${query}`, { token: s.demo, version });
+  const first = await list('?limit=1');
+  assert.equal(
+    first.json.instanceActions.map((a: { request_id: string }) => a.request_id),
+    [all[0]?.request_id],
+  );
+  assert.ok('updated_at' in first.json.instanceActions[0], 'updated_at from 2.58');
+  const next = new URL(first.json.links[0].href);
+  assert.is(first.json.links[0].rel, 'next');
+  assert.is(next.searchParams.get('marker'), all[0]?.request_id);
+  const second = await list(`?limit=1&marker=${all[0]?.request_id}`);
+  assert.equal(
+    second.json.instanceActions.map((a: { request_id: string }) => a.request_id),
+    [all[1]?.request_id],
+  );
+  assert.equal((await list('?limit=1000')).json.instanceActions.length, all.length);
+  assert.not.ok('links' in (await list('?limit=1000')).json, 'no next link on a short page');
+  assert.equal((await list('?marker=req-nope')).json, { badRequest: { code: 400, message: 'Marker req-nope could not be found.' } });
+  assert.match((await list('?sort_key=x')).json.badRequest.message, /^Additional properties are not allowed \('sort_key' was unexpected\)$/);
+  assert.is((await list('?limit=-1')).status, 400);
+  assert.equal((await list('?changes-since=2999-01-01T00:00:00Z')).json.instanceActions, []);
+  assert.is((await list('?changes-before=2000-01-01T00:00:00Z')).status, 400, 'changes-before is 2.66');
+  assert.equal((await list('?changes-before=2000-01-01T00:00:00Z', '2.66')).json.instanceActions, []);
+  assert.match((await list('?changes-since=2020-01-02&changes-before=2020-01-01', '2.66')).json.badRequest.message, /^The value of changes-since must be less than or equal to changes-before\.$/);
+  assert.is((await list('?limit=1&sort_key=x', '2.57')).json.instanceActions.length, all.length, 'before 2.58 the query is not read');
+});
+
 events.run();
