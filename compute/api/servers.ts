@@ -28,6 +28,7 @@ import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
 import { enqueue } from '../work-queue.ts';
 import { recordAction } from '../instance-actions.ts';
+import { checkMetadataQuota, metadataParam } from './metadata-param.ts';
 import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
@@ -65,16 +66,6 @@ export async function visibleServer(store: ComputeStore, req: ComputeRequest, uu
 
 function token(req: ComputeRequest): string {
   return req.headers['x-auth-token'] ?? '';
-}
-
-function stringMap(field: string, value: unknown): Record<string, string> {
-  if (!isObject(value)) throw fieldError(field, value, `${pyRepr(value)} is not of type 'object'`);
-  for (const [k, v] of Object.entries(value)) {
-    if (k.length === 0 || k.length > 255) throw fieldError(field, value, `${pyRepr(k)} does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
-    if (typeof v !== 'string') throw fieldError(k, v, `${pyRepr(v)} is not of type 'string'`);
-    if (v.length > 255) throw fieldError(k, v, `${pyRepr(v)} is too long`);
-  }
-  return value as Record<string, string>;
 }
 
 /** `networks`: `auto`/`none` (2.37), or NICs by network uuid, port, fixed_ip. */
@@ -143,7 +134,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       return { rootMapping, volumeBacked: rootMapping?.destinationType === 'volume', wantsVolumes };
     };
     let { rootMapping, volumeBacked, wantsVolumes } = rootOf(requested);
-    const metadata = s['metadata'] === undefined ? {} : stringMap('metadata', s['metadata']);
+    const metadata = s['metadata'] === undefined ? {} : metadataParam('metadata', s['metadata']);
+    await checkMetadataQuota(store, c.projectId, metadata);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
     let userData: string | null = null;
