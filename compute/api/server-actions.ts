@@ -14,6 +14,7 @@ import type { VolumeApi } from '../volume-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
+import { resetState } from './reset-state.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { createSnapshotImage } from './snapshot-image.ts';
@@ -46,7 +47,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * `POST /v2.1/servers/{id}/action`: os-stop, os-start, reboot (SOFT, HARD), pause, unpause,
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
  * unlock (2.73 `locked_reason`), createImage, rebuild (rebuild.ts), resize, confirmResize and
- * revertResize (resize.ts), evacuate (evacuate.ts); and os-instance-actions, what was asked of a server.
+ * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts); and os-instance-actions, what was asked of a server.
  */
 export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly volumes?: VolumeApi }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
@@ -168,6 +169,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'confirmResize') return confirmResize(d, req, s);
         if (name === 'revertResize') return revertResize(d, req, s);
         if (name === 'evacuate') return evacuate(d, req, s, arg);
+        if (name === 'os-resetState') return resetState(store, req, s, arg);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);
