@@ -29,6 +29,7 @@ import type { ProjectUsage } from '../usage.ts';
 import { enqueue } from '../work-queue.ts';
 import { recordAction } from '../instance-actions.ts';
 import { checkMetadataQuota, metadataParam } from './metadata-param.ts';
+import { tagsParam } from './tags-param.ts';
 import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
@@ -136,6 +137,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     let { rootMapping, volumeBacked, wantsVolumes } = rootOf(requested);
     const metadata = s['metadata'] === undefined ? {} : metadataParam('metadata', s['metadata']);
     await checkMetadataQuota(store, c.projectId, metadata);
+    const tags = s['tags'] === undefined ? [] : tagsParam(s['tags']);
     const networks = parseNetworks(req, s['networks']);
     const description = s['description'] === undefined || s['description'] === null ? null : String(s['description']);
     let userData: string | null = null;
@@ -285,7 +287,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         addresses: {},
         locked_by: null,
         locked_reason: null,
-        tags: [],
+        tags,
         created_at: created,
         updated_at: created,
         launched_at: null,
@@ -356,6 +358,18 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       const t = Date.parse(changesSince);
       if (Number.isNaN(t)) throw badRequest('The value of changes-since must be an ISO 8601 formatted timestamp.');
       tests.push((s) => Date.parse(s.updated_at) >= t);
+    }
+    if (atLeast(req.version, '2.26')) {
+      // Nova's tag filters: all of, any of, not all of, none of (each a comma-separated list).
+      const list = (k: string) => q.get(k)?.split(',').filter((t) => t !== '');
+      const all = list('tags');
+      if (all) tests.push((s) => all.every((t) => s.tags.includes(t)));
+      const any = list('tags-any');
+      if (any) tests.push((s) => any.some((t) => s.tags.includes(t)));
+      const notAll = list('not-tags');
+      if (notAll) tests.push((s) => !notAll.every((t) => s.tags.includes(t)));
+      const none = list('not-tags-any');
+      if (none) tests.push((s) => !none.some((t) => s.tags.includes(t)));
     }
     const matches = (s: ServerRecord) => tests.every((t) => t(s));
     const sortKey = q.get('sort_key') ?? 'created_at';
