@@ -32,6 +32,26 @@ export interface NeutronSubnet {
   readonly ipv6_address_mode?: string | null;
 }
 
+/** A security group as Neutron v2.0 lists it (the fields compute reads). */
+export interface NeutronSecurityGroup {
+  readonly id: string;
+  readonly name: string;
+  readonly project_id: string;
+  readonly description?: string;
+  readonly security_group_rules?: readonly NeutronSecurityGroupRule[];
+}
+
+export interface NeutronSecurityGroupRule {
+  readonly id: string;
+  readonly security_group_id: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly protocol: string | null;
+  readonly port_range_min: number | null;
+  readonly port_range_max: number | null;
+  readonly remote_ip_prefix: string | null;
+  readonly remote_group_id: string | null;
+}
+
 /** What compute asks of the network service (Neutron v2.0), with the user's token. */
 export interface NetworkApi {
   getNetwork(token: string, id: string): Promise<NeutronNetwork | undefined>;
@@ -39,6 +59,9 @@ export interface NetworkApi {
   listNetworks(token: string): Promise<NeutronNetwork[]>;
   getPort(token: string, id: string): Promise<NeutronPort | undefined>;
   getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined>;
+  /** Security groups matching every filter given (`GET /v2.0/security-groups?id=&name=&project_id=`). */
+  listSecurityGroups(token: string, filters: { readonly id?: string; readonly name?: string; readonly project_id?: string }): Promise<NeutronSecurityGroup[]>;
+  getSecurityGroup(token: string, id: string): Promise<NeutronSecurityGroup | undefined>;
   /** Ports of a server (`device_id`). */
   listPorts(token: string, deviceId: string): Promise<NeutronPort[]>;
   /** @throws {ServiceCallError} with Neutron's status (409 for an exhausted subnet or an address in use). */
@@ -74,6 +97,18 @@ export class NeutronNetworkApi implements NetworkApi {
 
   getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined> {
     return this.one(`/v2.0/subnets/${encodeURIComponent(id)}`, token, 'subnet');
+  }
+
+  getSecurityGroup(token: string, id: string): Promise<NeutronSecurityGroup | undefined> {
+    return this.one(`/v2.0/security-groups/${encodeURIComponent(id)}`, token, 'security_group');
+  }
+
+  async listSecurityGroups(token: string, filters: { readonly id?: string; readonly name?: string; readonly project_id?: string }): Promise<NeutronSecurityGroup[]> {
+    const q = new URLSearchParams(Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined));
+    const path = `/v2.0/security-groups?${q.toString()}`;
+    const res = await this.http.json('GET', path, token);
+    if (res.status !== 200) throw new ServiceCallError('network', res.status, `GET ${path}`);
+    return (res.json as { security_groups: NeutronSecurityGroup[] }).security_groups;
   }
 
   async listNetworks(token: string): Promise<NeutronNetwork[]> {

@@ -17,6 +17,7 @@ import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
 import { serverMetadataRoutes } from './api/server-metadata.ts';
 import { serverTagRoutes } from './api/server-tags.ts';
+import { securityGroupProxyRoutes } from './api/security-groups-proxy.ts';
 import { serverGroupRoutes } from './api/server-groups.ts';
 import { serverRoutes } from './api/servers.ts';
 import { volumeAttachmentRoutes } from './api/volume-attachments.ts';
@@ -77,7 +78,8 @@ export class ComputeService {
       ...migrationRoutes(this.store),
       ...serverMetadataRoutes({ store: this.store }),
       ...serverTagRoutes({ store: this.store }),
-      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
+      ...securityGroupProxyRoutes({ networks: io.networks }),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, networks: io.networks, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }),
     ];

@@ -10,11 +10,13 @@ import { bodyMember, isObject, nameParam, pyRepr, queryError } from '../validati
 import { parseIsoTime } from './iso-time.ts';
 import { nextLink } from './next-link.ts';
 import type { ImageApi } from '../image-api.ts';
+import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
 import { resetState } from './reset-state.ts';
+import { changeSecurityGroup } from './security-group-actions.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { createSnapshotImage } from './snapshot-image.ts';
@@ -47,9 +49,10 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * `POST /v2.1/servers/{id}/action`: os-stop, os-start, reboot (SOFT, HARD), pause, unpause,
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
  * unlock (2.73 `locked_reason`), createImage, rebuild (rebuild.ts), resize, confirmResize and
- * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts); and os-instance-actions, what was asked of a server.
+ * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts), addSecurityGroup and
+ * removeSecurityGroup (security-group-actions.ts); and os-instance-actions, what was asked of a server.
  */
-export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly volumes?: VolumeApi }): ComputeRoute[] {
+export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly networks: NetworkApi; readonly volumes?: VolumeApi }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
   const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
     const c = contextOf(req);
@@ -170,6 +173,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'revertResize') return revertResize(d, req, s);
         if (name === 'evacuate') return evacuate(d, req, s, arg);
         if (name === 'os-resetState') return resetState(store, req, s, arg);
+        if (name === 'addSecurityGroup' || name === 'removeSecurityGroup') return changeSecurityGroup(d, req, s, name, arg);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);

@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/logger.ts';
-import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSubnet } from '../network-api.ts';
+import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSecurityGroup, NeutronSubnet } from '../network-api.ts';
 import { type OpenStackHttp, ServiceCallError } from '../openstack-http.ts';
 import type { HostNetworkConfig, NetworkDriver } from './driver/types.ts';
 import { hostConfigFrom, type HostPortFields, type HostRuleFields } from './host-ports.ts';
@@ -141,6 +141,14 @@ export class HostWiredNetworkApi implements NetworkApi {
 
   getSubnet(token: string, id: string): Promise<NeutronSubnet | undefined> {
     return this.inner.getSubnet(token, id);
+  }
+
+  getSecurityGroup(token: string, id: string): Promise<NeutronSecurityGroup | undefined> {
+    return this.inner.getSecurityGroup(token, id);
+  }
+
+  listSecurityGroups(token: string, filters: { readonly id?: string; readonly name?: string; readonly project_id?: string }): Promise<NeutronSecurityGroup[]> {
+    return this.inner.listSecurityGroups(token, filters);
   }
 
   async createPort(token: string, port: Readonly<Record<string, unknown>>): Promise<NeutronPort> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GlanceImage, ImageApi } from '../../compute/image-api.ts';
-import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSubnet } from '../../compute/network-api.ts';
+import type { NetworkApi, NeutronNetwork, NeutronPort, NeutronSecurityGroup, NeutronSubnet } from '../../compute/network-api.ts';
 import { ServiceCallError } from '../../compute/openstack-http.ts';
 
 /** Glance as compute sees it: images and their data, the calls it got. */
@@ -97,6 +97,17 @@ export class FakeNetworkApi implements NetworkApi {
 
   async getSubnet(_token: string, id: string): Promise<NeutronSubnet | undefined> {
     return this.subnets.get(id);
+  }
+
+  /** Security groups by id (tests add them). */
+  readonly securityGroups = new Map<string, NeutronSecurityGroup>();
+
+  async getSecurityGroup(_token: string, id: string): Promise<NeutronSecurityGroup | undefined> {
+    return [...this.securityGroups.values()].find((g) => g.id === id);
+  }
+
+  async listSecurityGroups(_token: string, filters: { readonly id?: string; readonly name?: string; readonly project_id?: string }): Promise<NeutronSecurityGroup[]> {
+    return [...this.securityGroups.values()].filter((g) => (filters.id === undefined || g.id === filters.id) && (filters.name === undefined || g.name === filters.name) && (filters.project_id === undefined || g.project_id === filters.project_id));
   }
 
   async listPorts(_token: string, deviceId: string): Promise<NeutronPort[]> {
