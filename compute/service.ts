@@ -17,6 +17,7 @@ import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
 import { serverMetadataRoutes } from './api/server-metadata.ts';
 import { serverTagRoutes } from './api/server-tags.ts';
+import { serverIpRoutes } from './api/server-ips.ts';
 import { securityGroupProxyRoutes } from './api/security-groups-proxy.ts';
 import { serverGroupRoutes } from './api/server-groups.ts';
 import { serverRoutes } from './api/servers.ts';
@@ -78,6 +79,7 @@ export class ComputeService {
       ...migrationRoutes(this.store),
       ...serverMetadataRoutes({ store: this.store }),
       ...serverTagRoutes({ store: this.store }),
+      ...serverIpRoutes({ store: this.store }),
       ...securityGroupProxyRoutes({ networks: io.networks }),
       ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, networks: io.networks, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
