@@ -27,6 +27,8 @@ export interface ImageApi {
   upload(token: string, id: string, formats: { readonly disk_format: string; readonly container_format: string }, data: AsyncIterable<Uint8Array>): Promise<void>;
   /** False when it was already gone. */
   delete(token: string, id: string): Promise<boolean>;
+  /** Every image the token sees with these properties (`GET /v2/images?<key>=<value>`, all pages), newest first. */
+  list(token: string, filters: Readonly<Record<string, string>>): Promise<GlanceImage[]>;
   /** Shares the image with a project (`POST /v2/images/{id}/members`). @throws {ServiceCallError} */
   addMember(token: string, id: string, member: string): Promise<void>;
 }
@@ -45,6 +47,20 @@ export class GlanceImageApi implements ImageApi {
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new ServiceCallError('image', res.status, `GET /v2/images/${id}`);
     return res.json as GlanceImage;
+  }
+
+  async list(token: string, filters: Readonly<Record<string, string>>): Promise<GlanceImage[]> {
+    const out: GlanceImage[] = [];
+    let path: string | undefined = `/v2/images?${new URLSearchParams({ ...filters, sort_key: 'created_at', sort_dir: 'desc' }).toString()}`;
+    while (path !== undefined) {
+      const res = await this.http.json('GET', path, token);
+      if (res.status !== 200) throw new ServiceCallError('image', res.status, `GET ${path}`);
+      const page = res.json as { images: GlanceImage[]; next?: string };
+      out.push(...page.images);
+      // Glance's `next` is a path with the marker (`/v2/images?marker=...`).
+      path = page.images.length > 0 ? page.next : undefined;
+    }
+    return out;
   }
 
   download(token: string, id: string): Promise<AsyncIterable<Buffer>> {

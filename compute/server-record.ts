@@ -9,7 +9,7 @@ export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended'
 
 /** Nova's task states, those this cloud passes through. */
 export type TaskState =
-  | 'image_snapshot' | 'scheduling' | 'networking' | 'block_device_mapping' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard'
+  | 'image_snapshot' | 'image_backup' | 'scheduling' | 'networking' | 'block_device_mapping' | 'spawning' | 'deleting' | 'powering-off' | 'powering-on' | 'rebooting' | 'rebooting_hard'
   | 'pausing' | 'unpausing' | 'suspending' | 'resuming'
   | 'rebuilding' | 'rebuild_spawning'
   | 'resize_prep' | 'resize_migrating' | 'resize_migrated' | 'resize_finish' | 'resize_reverting'

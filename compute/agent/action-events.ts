@@ -20,6 +20,7 @@ const EVENTS: Partial<Record<WorkTask, string>> = {
   suspend: 'compute_suspend_instance',
   resume: 'compute_resume_instance',
   snapshot: 'compute_snapshot_instance',
+  backup: 'compute_backup_instance',
   rebuild: 'compute_rebuild_instance',
   evacuate: 'compute_rebuild_instance',
   resize: 'compute_resize_instance',

@@ -341,7 +341,7 @@ export class ComputeAgent {
     if (item.task === 'build') await this.build(item);
     else if (item.task === 'delete') await this.delete(item);
     else if (item.task === 'console') await this.console(item);
-    else if (item.task === 'snapshot') await this.snapshot(item);
+    else if (item.task === 'snapshot' || item.task === 'backup') await this.snapshot(item);
     else if (item.task === 'rebuild') await this.rebuild(item);
     else if (item.task === 'resize') await this.resizes.resize(item);
     else if (item.task === 'resize-revert') await this.resizes.revert(item);
@@ -645,21 +645,38 @@ export class ComputeAgent {
    * meanwhile when it runs), uploaded into the Glance image the API made; the server's task
    * state goes back to none whatever happened, and a failed snapshot's image is deleted.
    */
+  /** createImage's snapshot, or createBackup's (`backup`): the disk uploaded into the queued image; a backup then rotates. */
   private async snapshot(item: WorkItem): Promise<void> {
+    const state = item.task === 'backup' ? 'image_backup' : 'image_snapshot';
     const server = await this.store.get<ServerRecord>(T.servers, item.server);
-    if (server?.task_state !== 'image_snapshot' || item.imageId === undefined) return;
+    if (server?.task_state !== state || item.imageId === undefined) return;
     const path = join(this.options.stateDir, server.uuid, `snapshot-${item.imageId}`);
+    let uploaded = false;
     try {
       await rm(path, { force: true });
       const image = await this.hypervisor.snapshot(server.instance_name, { path });
       await this.images.upload(item.token, item.imageId, { disk_format: image.diskFormat, container_format: 'bare' }, createReadStream(path));
+      uploaded = true;
       this.logger.info('snapshot uploaded', { server: server.uuid, image: item.imageId, bytes: image.size });
     } catch (err) {
       this.logger.error('snapshot failed', { server: server.uuid, image: item.imageId, err });
       await this.images.delete(item.token, item.imageId).catch(() => undefined);
     } finally {
       await rm(path, { force: true });
-      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => (cur.value.task_state === 'image_snapshot' ? { ...cur.value, task_state: null, updated_at: this.store.isoSeconds() } : undefined));
+      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => (cur.value.task_state === state ? { ...cur.value, task_state: null, updated_at: this.store.isoSeconds() } : undefined));
+    }
+    if (uploaded && item.task === 'backup') await this.rotateBackups(item, server.uuid);
+  }
+
+  /**
+   * Nova's `_rotate_backups`: the server's backups of this `backup_type`, newest first; those past
+   * `rotation` are deleted, oldest first (with rotation 0, the one just made too).
+   */
+  private async rotateBackups(item: WorkItem, server: string): Promise<void> {
+    const backups = await this.images.list(item.token, { image_type: 'backup', backup_type: item.backupType ?? '', instance_uuid: server });
+    for (const old of backups.slice(item.rotation ?? 0).reverse()) {
+      await this.images.delete(item.token, old.id);
+      this.logger.info('backup rotated out', { server, image: old.id });
     }
   }
 }

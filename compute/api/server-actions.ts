@@ -13,6 +13,7 @@ import type { ImageApi } from '../image-api.ts';
 import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
+import { createBackup } from './create-backup.ts';
 import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
 import { resetState } from './reset-state.ts';
@@ -48,7 +49,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
 /**
  * `POST /v2.1/servers/{id}/action`: os-stop, os-start, reboot (SOFT, HARD), pause, unpause,
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
- * unlock (2.73 `locked_reason`), createImage, rebuild (rebuild.ts), resize, confirmResize and
+ * unlock (2.73 `locked_reason`), createImage, createBackup (create-backup.ts), rebuild (rebuild.ts), resize, confirmResize and
  * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts), addSecurityGroup and
  * removeSecurityGroup (security-group-actions.ts); and os-instance-actions, what was asked of a server.
  */
@@ -166,6 +167,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         }
         if (name === 'os-getConsoleOutput') return consoleOutput(req, s, arg);
         if (name === 'createImage') return createImage(req, s, arg);
+        if (name === 'createBackup') return createBackup(d, req, s, arg);
         if (name === 'rebuild') return rebuild(store, images, req, s, arg);
         if (name === 'resize') return resize(d, req, s, arg);
         if (name === 'migrate') return migrate(d, req, s, arg);

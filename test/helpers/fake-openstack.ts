@@ -39,6 +39,11 @@ export class FakeImageApi implements ImageApi {
     return this.images.delete(id);
   }
 
+  /** Images whose fields equal every filter, newest (last made) first. */
+  async list(_token: string, filters: Readonly<Record<string, string>>): Promise<GlanceImage[]> {
+    return [...this.images.values()].map((i) => i.image).filter((i) => Object.entries(filters).every(([k, v]) => i[k] === v)).reverse();
+  }
+
   /** Projects each image is shared with. */
   readonly members = new Map<string, string[]>();
 

@@ -1,0 +1,65 @@
+import { updateRecord } from '../../client/record-update.ts';
+import { atLeast } from '../api-version.ts';
+import { badRequest, invalidState, type NovaError } from '../errors.ts';
+import type { ImageApi } from '../image-api.ts';
+import { recordAction } from '../instance-actions.ts';
+import { T } from '../records.ts';
+import { type ComputeRequest, type ComputeResponse, contextOf, ok } from '../request.ts';
+import type { ServerRecord, VmState } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
+import { enqueue } from '../work-queue.ts';
+import { bodyMember, fieldError, nameParam, pyRepr } from '../validation.ts';
+import { metadataParam } from './metadata-param.ts';
+import { createSnapshotImage } from './snapshot-image.ts';
+
+const BACKUP_FROM: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
+
+/** `parameter_types.non_negative_integer`: an integer or a string of digits, 0 or more. */
+function rotationParam(value: unknown): number {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw fieldError('rotation', value, `${pyRepr(value)} is not of type 'integer', 'string'`);
+    if (value < 0) throw fieldError('rotation', value, `${value} is less than the minimum of 0`);
+    return value;
+  }
+  if (typeof value !== 'string') throw fieldError('rotation', value, `${pyRepr(value)} is not of type 'integer', 'string'`);
+  if (value === '') throw fieldError('rotation', value, "'' should be non-empty");
+  if (!/^[0-9]*$/.test(value)) throw fieldError('rotation', value, `${pyRepr(value)} does not match '^[0-9]*$'`);
+  return Number(value);
+}
+
+/**
+ * `createBackup` (`openstack server backup create --type daily --rotation 2`), as Nova's: a
+ * snapshot image of `image_type` `backup` with its `backup_type`, the server at `image_backup`
+ * until its host uploaded the disk; the host then deletes the server's oldest backups of that
+ * type past `rotation` (`_rotate_backups`). Not for a volume-backed server (400). 202 with the
+ * image in `Location` before 2.45 (none with rotation 0), `{"image_id"}` from it.
+ */
+export async function createBackup(d: { readonly store: ComputeStore; readonly images: ImageApi; readonly imageUrl: string }, req: ComputeRequest, s: ServerRecord, arg: unknown): Promise<ComputeResponse> {
+  const { store, images } = d;
+  const c = contextOf(req);
+  const body = bodyMember({ createBackup: arg }, 'createBackup', ['name', 'backup_type', 'rotation', 'metadata'], ['name', 'backup_type', 'rotation']);
+  const name = nameParam('name', body['name']);
+  const backupType = body['backup_type'];
+  if (typeof backupType !== 'string') throw fieldError('backup_type', backupType, `${pyRepr(backupType)} is not of type 'string'`);
+  const rotation = rotationParam(body['rotation']);
+  const metadata = body['metadata'] === undefined ? {} : metadataParam('metadata', body['metadata']);
+  if (!BACKUP_FROM.includes(s.vm_state)) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
+  if (s.task_state !== null) throw invalidState(s.uuid, 'createBackup', 'task_state', s.task_state);
+  if (s.volume_backed) throw badRequest('Backup is not supported for volume-backed instances');
+  if (s.host === null) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
+  const token = req.headers['x-auth-token'] ?? '';
+  const image = await createSnapshotImage(images, token, { name, visibility: 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'backup', backup_type: backupType, base_image_ref: s.image_ref, ...metadata }, undefined);
+  let refusal: NovaError | undefined;
+  await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
+    refusal = cur.value.task_state === null ? undefined : invalidState(s.uuid, 'createBackup', 'task_state', cur.value.task_state);
+    return refusal ? undefined : { ...cur.value, task_state: 'image_backup', updated_at: store.isoSeconds() };
+  });
+  if (refusal) {
+    await images.delete(token, image.id).catch(() => undefined);
+    throw refusal;
+  }
+  await recordAction(store, c, s.uuid, 'createBackup', req.requestId);
+  await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'backup', token, requestId: req.requestId, imageId: image.id, backupType, rotation });
+  if (atLeast(req.version, '2.45')) return ok({ image_id: image.id }, 202);
+  return { status: 202, ...(rotation > 0 ? { headers: { Location: `${d.imageUrl.replace(/\/+$/, '')}/v2/images/${image.id}` } } : {}) };
+}
