@@ -24,6 +24,7 @@ export class ConfigDriveError extends Error {
  */
 export async function makeConfigDrive(path: string, files: ReadonlyArray<readonly [string, Buffer]>, mkisofs = 'genisoimage'): Promise<void> {
   const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
   const scratch = await mkdtemp(join(dir, '.config-drive-'));
   const part = `${path}.${randomBytes(4).toString('hex')}.part`;
   try {
