@@ -1,16 +1,14 @@
-import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, invalidState, type NovaError } from '../errors.ts';
+import { badRequest, invalidState } from '../errors.ts';
 import type { ImageApi } from '../image-api.ts';
 import { recordAction } from '../instance-actions.ts';
-import { T } from '../records.ts';
 import { type ComputeRequest, type ComputeResponse, contextOf, ok } from '../request.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { enqueue } from '../work-queue.ts';
 import { bodyMember, fieldError, nameParam, pyRepr } from '../validation.ts';
 import { metadataParam } from './metadata-param.ts';
-import { createSnapshotImage } from './snapshot-image.ts';
+import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 
 const BACKUP_FROM: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
 
@@ -49,15 +47,7 @@ export async function createBackup(d: { readonly store: ComputeStore; readonly i
   if (s.host === null) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
   const token = req.headers['x-auth-token'] ?? '';
   const image = await createSnapshotImage(images, token, { name, visibility: 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'backup', backup_type: backupType, base_image_ref: s.image_ref, ...metadata }, undefined);
-  let refusal: NovaError | undefined;
-  await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    refusal = cur.value.task_state === null ? undefined : invalidState(s.uuid, 'createBackup', 'task_state', cur.value.task_state);
-    return refusal ? undefined : { ...cur.value, task_state: 'image_backup', updated_at: store.isoSeconds() };
-  });
-  if (refusal) {
-    await images.delete(token, image.id).catch(() => undefined);
-    throw refusal;
-  }
+  await claimImageTask(d, token, s.uuid, 'createBackup', 'image_backup', image.id);
   await recordAction(store, c, s.uuid, 'createBackup', req.requestId);
   await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'backup', token, requestId: req.requestId, imageId: image.id, backupType, rotation });
   if (atLeast(req.version, '2.45')) return ok({ image_id: image.id }, 202);

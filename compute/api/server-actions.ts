@@ -20,7 +20,7 @@ import { resetState } from './reset-state.ts';
 import { changeSecurityGroup } from './security-group-actions.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
-import { createSnapshotImage } from './snapshot-image.ts';
+import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -128,15 +128,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     }
     if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
     const image = await createSnapshotImage(images, userToken, { name, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata }, shareWith);
-    let refusal: NovaError | undefined;
-    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-      refusal = cur.value.task_state === null ? undefined : invalidState(s.uuid, 'createImage', 'task_state', cur.value.task_state);
-      return refusal ? undefined : { ...cur.value, task_state: 'image_snapshot', updated_at: store.isoSeconds() };
-    });
-    if (refusal) {
-      await images.delete(userToken, image.id).catch(() => undefined);
-      throw refusal;
-    }
+    await claimImageTask(d, userToken, s.uuid, 'createImage', 'image_snapshot', image.id);
     await recordAction(store, c, s.uuid, 'createImage', req.requestId);
     await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'snapshot', token: userToken, requestId: req.requestId, imageId: image.id });
     return created(req, image.id);

@@ -1,4 +1,9 @@
+import { updateRecord } from '../../client/record-update.ts';
+import { invalidState, type NovaError } from '../errors.ts';
 import type { GlanceImage, ImageApi } from '../image-api.ts';
+import { T } from '../records.ts';
+import type { ServerRecord } from '../server-record.ts';
+import type { ComputeStore } from '../store.ts';
 
 /**
  * A snapshot's image record, shared with `shareWith` when given (Nova's glance layer adds the
@@ -15,4 +20,20 @@ export async function createSnapshotImage(images: ImageApi, token: string, field
     throw err;
   }
   return image;
+}
+
+/**
+ * Puts the server at `task` (`image_snapshot`, `image_backup`) for the image just made, by
+ * compare-and-swap: a task that took the server meanwhile is Nova's 409, and the image goes.
+ */
+export async function claimImageTask(d: { readonly store: ComputeStore; readonly images: ImageApi }, token: string, server: string, action: string, task: 'image_snapshot' | 'image_backup', imageId: string): Promise<void> {
+  let refusal: NovaError | undefined;
+  await updateRecord<ServerRecord>(d.store.records, T.servers, server, (cur) => {
+    refusal = cur.value.task_state === null ? undefined : invalidState(server, action, 'task_state', cur.value.task_state);
+    return refusal ? undefined : { ...cur.value, task_state: task, updated_at: d.store.isoSeconds() };
+  });
+  if (refusal) {
+    await d.images.delete(token, imageId).catch(() => undefined);
+    throw refusal;
+  }
 }
