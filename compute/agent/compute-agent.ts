@@ -641,11 +641,11 @@ export class ComputeAgent {
   }
 
   /**
-   * createImage: the root disk written out by the driver (a consistent copy, the guest paused
-   * meanwhile when it runs), uploaded into the Glance image the API made; the server's task
-   * state goes back to none whatever happened, and a failed snapshot's image is deleted.
+   * createImage, and createBackup (`backup`): the root disk written out by the driver (a
+   * consistent copy, the guest paused meanwhile when it runs), uploaded into the Glance image the
+   * API made; the server's task state goes back to none whatever happened, and a failed
+   * snapshot's image is deleted. A backup uploaded then rotates the older ones out.
    */
-  /** createImage's snapshot, or createBackup's (`backup`): the disk uploaded into the queued image; a backup then rotates. */
   private async snapshot(item: WorkItem): Promise<void> {
     const state = item.task === 'backup' ? 'image_backup' : 'image_snapshot';
     const server = await this.store.get<ServerRecord>(T.servers, item.server);
