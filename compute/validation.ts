@@ -40,16 +40,21 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The body's one top-level member `key`, whatever it holds. @throws {NovaError} 400 with jsonschema's first complaint. */
+export function onlyMember(body: unknown, key: string): unknown {
+  if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
+  if (!(key in body)) throw badRequest(`'${key}' is a required property`);
+  const extra = Object.keys(body).filter((k) => k !== key);
+  if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+  return body[key];
+}
+
 /**
  * The body's one top-level member `key`, an object with only `allowed` members and every
  * `required` one. @throws {NovaError} 400 with jsonschema's first complaint.
  */
 export function bodyMember(body: unknown, key: string, allowed: readonly string[], required: readonly string[] = []): JsonObject {
-  if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
-  if (!(key in body)) throw badRequest(`'${key}' is a required property`);
-  const extra = Object.keys(body).filter((k) => k !== key);
-  if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-  const member = body[key];
+  const member = onlyMember(body, key);
   if (!isObject(member)) throw fieldError(key, member, `${pyRepr(member)} is not of type 'object'`);
   checkMembers(key, member, allowed, required);
   return member;

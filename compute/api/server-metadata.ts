@@ -1,21 +1,12 @@
 import { updateRecord } from '../../client/record-update.ts';
-import { badRequest, invalidState, NovaError, notFound } from '../errors.ts';
+import { badRequest, invalidState, notFound } from '../errors.ts';
 import { T } from '../records.ts';
 import { type ComputeRequest, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { fieldError, isObject, pyRepr } from '../validation.ts';
+import { fieldError, onlyMember, pyRepr } from '../validation.ts';
 import { checkMetadataQuota, metadataParam } from './metadata-param.ts';
-import { visibleServer } from './servers.ts';
-
-/** The body's only member `key` (Nova's `create`/`update`/`update_all` schemas). */
-function member(body: unknown, key: string): unknown {
-  if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
-  if (!(key in body)) throw badRequest(`'${key}' is a required property`);
-  const extra = Object.keys(body).filter((k) => k !== key);
-  if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-  return body[key];
-}
+import { checkLock, visibleServer } from './servers.ts';
 
 const CHANGEABLE: readonly VmState[] = ['active', 'paused', 'suspended', 'stopped'];
 
@@ -29,43 +20,39 @@ const CHANGEABLE: readonly VmState[] = ['active', 'paused', 'suspended', 'stoppe
  */
 export function serverMetadataRoutes(d: { readonly store: ComputeStore }): ComputeRoute[] {
   const { store } = d;
-  /** Changes the server's metadata with `change` (of the current one), checked as Nova checks it. */
-  const change = async (req: ComputeRequest, action: 'update metadata' | 'delete metadata', apply: (cur: Readonly<Record<string, string>>) => Record<string, string>): Promise<Record<string, string>> => {
+  /** Changes server `s`'s metadata with `apply` (of the current one), refused as Nova refuses it. */
+  const change = async (req: ComputeRequest, s: ServerRecord, action: 'update metadata' | 'delete metadata', apply: (cur: Readonly<Record<string, string>>) => Record<string, string>): Promise<Record<string, string>> => {
     const c = contextOf(req);
-    const s = await visibleServer(store, req, req.params['server_id'] as string);
-    let refusal: NovaError | undefined;
     let result: Record<string, string> = {};
     const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, async (cur) => {
       const v = cur.value;
-      refusal = undefined;
-      if (v.locked_by !== null && !c.isAdmin) refusal = new NovaError(409, `Instance ${v.uuid} is locked`);
-      else if (v.task_state !== null) refusal = invalidState(v.uuid, action, 'task_state', v.task_state);
-      else if (!CHANGEABLE.includes(v.vm_state)) refusal = invalidState(v.uuid, action, 'vm_state', v.vm_state);
-      if (refusal) return undefined;
+      checkLock(c, v);
+      if (v.task_state !== null) throw invalidState(v.uuid, action, 'task_state', v.task_state);
+      if (!CHANGEABLE.includes(v.vm_state)) throw invalidState(v.uuid, action, 'vm_state', v.vm_state);
       result = apply(v.metadata);
       if (action === 'update metadata') await checkMetadataQuota(store, v.project_id, result);
       return { ...v, metadata: result, updated_at: store.isoSeconds() };
     });
-    if (refusal) throw refusal;
     if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
     return result;
   };
+  const server = (req: ComputeRequest): Promise<ServerRecord> => visibleServer(store, req, req.params['server_id'] as string);
   const key = (req: ComputeRequest): string => req.params['key'] as string;
   return [
     {
       method: 'GET',
       path: '/v2.1/servers/{server_id}/metadata',
       auth: 'token',
-      handler: async (req) => ok({ metadata: (await visibleServer(store, req, req.params['server_id'] as string)).metadata }),
+      handler: async (req) => ok({ metadata: (await server(req)).metadata }),
     },
     {
       method: 'POST',
       path: '/v2.1/servers/{server_id}/metadata',
       auth: 'token',
       handler: async (req) => {
-        const metadata = metadataParam('metadata', member(req.body, 'metadata'));
+        const metadata = metadataParam('metadata', onlyMember(req.body, 'metadata'));
         // 200, not 201: Nova keeps it for compatibility.
-        return ok({ metadata: await change(req, 'update metadata', (cur) => ({ ...cur, ...metadata })) });
+        return ok({ metadata: await change(req, await server(req), 'update metadata', (cur) => ({ ...cur, ...metadata })) });
       },
     },
     {
@@ -73,8 +60,8 @@ export function serverMetadataRoutes(d: { readonly store: ComputeStore }): Compu
       path: '/v2.1/servers/{server_id}/metadata',
       auth: 'token',
       handler: async (req) => {
-        const metadata = metadataParam('metadata', member(req.body, 'metadata'));
-        return ok({ metadata: await change(req, 'update metadata', () => ({ ...metadata })) });
+        const metadata = metadataParam('metadata', onlyMember(req.body, 'metadata'));
+        return ok({ metadata: await change(req, await server(req), 'update metadata', () => ({ ...metadata })) });
       },
     },
     {
@@ -82,7 +69,7 @@ export function serverMetadataRoutes(d: { readonly store: ComputeStore }): Compu
       path: '/v2.1/servers/{server_id}/metadata/{key}',
       auth: 'token',
       handler: async (req) => {
-        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const s = await server(req);
         const value = Object.hasOwn(s.metadata, key(req)) ? s.metadata[key(req)] : undefined;
         if (value === undefined) throw notFound('Metadata item was not found');
         return ok({ meta: { [key(req)]: value } });
@@ -93,12 +80,12 @@ export function serverMetadataRoutes(d: { readonly store: ComputeStore }): Compu
       path: '/v2.1/servers/{server_id}/metadata/{key}',
       auth: 'token',
       handler: async (req) => {
-        const raw = member(req.body, 'meta');
+        const raw = onlyMember(req.body, 'meta');
         const meta = metadataParam('meta', raw);
         const n = Object.keys(meta).length;
         if (n !== 1) throw fieldError('meta', raw, n === 0 ? `${pyRepr(raw)} does not have enough properties` : `${pyRepr(raw)} has too many properties`);
         if (!Object.hasOwn(meta, key(req))) throw badRequest('Request body and URI mismatch');
-        await change(req, 'update metadata', (cur) => ({ ...cur, ...meta }));
+        await change(req, await server(req), 'update metadata', (cur) => ({ ...cur, ...meta }));
         return ok({ meta });
       },
     },
@@ -107,9 +94,9 @@ export function serverMetadataRoutes(d: { readonly store: ComputeStore }): Compu
       path: '/v2.1/servers/{server_id}/metadata/{key}',
       auth: 'token',
       handler: async (req) => {
-        const s = await visibleServer(store, req, req.params['server_id'] as string);
+        const s = await server(req);
         if (!Object.hasOwn(s.metadata, key(req))) throw notFound('Metadata item was not found');
-        await change(req, 'delete metadata', (cur) => {
+        await change(req, s, 'delete metadata', (cur) => {
           const { [key(req)]: _gone, ...rest } = cur;
           return rest;
         });

@@ -1,11 +1,11 @@
 import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, invalidState, type NovaError, notFound } from '../errors.ts';
+import { badRequest, invalidState, notFound } from '../errors.ts';
 import { T } from '../records.ts';
 import { type ComputeRequest, type ComputeRoute, NO_CONTENT, ok } from '../request.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { isObject, pyRepr } from '../validation.ts';
+import { onlyMember, pyRepr } from '../validation.ts';
 import { visibleServer } from './servers.ts';
 import { MAX_TAG_COUNT, tagProblem, tagsParam } from './tags-param.ts';
 
@@ -24,19 +24,15 @@ export function serverTagRoutes(d: { readonly store: ComputeStore }): ComputeRou
     return visibleServer(store, req, req.params['server_id'] as string);
   };
   const tag = (req: ComputeRequest): string => req.params['tag'] as string;
-  /** Changes the tags with `apply` (undefined: leave them), refused as Nova refuses a change. */
-  const change = async (req: ComputeRequest, action: string, apply: (tags: readonly string[]) => string[] | undefined): Promise<readonly string[]> => {
-    const s = await server(req);
-    let refusal: NovaError | undefined;
+  /** Changes server `s`'s tags with `apply` (undefined: leave them), refused as Nova refuses a change. */
+  const change = async (s: ServerRecord, action: string, apply: (tags: readonly string[]) => string[] | undefined): Promise<readonly string[]> => {
     let result: readonly string[] = s.tags;
     const updated = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-      refusal = TAGGABLE.includes(cur.value.vm_state) ? undefined : invalidState(s.uuid, action, 'vm_state', cur.value.vm_state);
-      if (refusal) return undefined;
+      if (!TAGGABLE.includes(cur.value.vm_state)) throw invalidState(s.uuid, action, 'vm_state', cur.value.vm_state);
       const next = apply(cur.value.tags);
       result = next ?? cur.value.tags;
       return next === undefined ? undefined : { ...cur.value, tags: next, updated_at: store.isoSeconds() };
     });
-    if (refusal) throw refusal;
     if (!updated) throw notFound(`Instance ${s.uuid} could not be found.`);
     return result;
   };
@@ -52,14 +48,9 @@ export function serverTagRoutes(d: { readonly store: ComputeStore }): ComputeRou
       path: '/v2.1/servers/{server_id}/tags',
       auth: 'token',
       handler: async (req) => {
-        await server(req);
-        const body = req.body;
-        if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
-        if (!('tags' in body)) throw badRequest("'tags' is a required property");
-        const extra = Object.keys(body).filter((k) => k !== 'tags');
-        if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-        const tags = tagsParam(body['tags']);
-        return ok({ tags: await change(req, 'update tags', () => tags) });
+        const s = await server(req);
+        const tags = tagsParam(onlyMember(req.body, 'tags'));
+        return ok({ tags: await change(s, 'update tags', () => tags) });
       },
     },
     {
@@ -67,7 +58,7 @@ export function serverTagRoutes(d: { readonly store: ComputeStore }): ComputeRou
       path: '/v2.1/servers/{server_id}/tags',
       auth: 'token',
       handler: async (req) => {
-        await change(req, 'delete tags', () => []);
+        await change(await server(req), 'delete tags', () => []);
         return NO_CONTENT;
       },
     },
@@ -91,7 +82,7 @@ export function serverTagRoutes(d: { readonly store: ComputeStore }): ComputeRou
         const problem = tagProblem(tag(req));
         let added = false;
         let full = false;
-        await change(req, 'update tag', (tags) => {
+        await change(s, 'update tag', (tags) => {
           // Nova checks the state first, then the tag, then the count.
           if (problem) throw badRequest(`Tag '${tag(req)}' is invalid. It must be a non empty string without characters '/' and ','. Validation error message: ${problem}`);
           full = tags.length >= MAX_TAG_COUNT;
@@ -111,7 +102,7 @@ export function serverTagRoutes(d: { readonly store: ComputeStore }): ComputeRou
       handler: async (req) => {
         let found = true;
         const s = await server(req);
-        await change(req, 'delete tag', (tags) => {
+        await change(s, 'delete tag', (tags) => {
           found = tags.includes(tag(req));
           return found ? tags.filter((t) => t !== tag(req)) : undefined;
         });
