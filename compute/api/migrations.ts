@@ -5,10 +5,10 @@ import { requireAdmin } from '../policy.ts';
 import { T } from '../records.ts';
 import { type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ComputeStore } from '../store.ts';
-import { fieldError, isObject, type JsonObject, pyRepr, queryError } from '../validation.ts';
+import { fieldError, isObject, type JsonObject, pyRepr } from '../validation.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { nextLink } from './next-link.ts';
-import { parseIsoTime } from './iso-time.ts';
+import { pagingQuery, singleQueryValue } from './paging-query.ts';
 
 /** Nova's `[api] max_limit`: the most migrations one page holds. */
 const MAX_LIMIT = 1000;
@@ -35,46 +35,17 @@ function updatedMs(m: MigrationRecord): number | undefined {
 function readQuery(req: ComputeRequest): { filters: Map<string, string>; limit: number | undefined; marker: string | undefined; since: number | undefined; before: number | undefined } {
   const q = req.query;
   const allowed = allowedQuery(req);
-  if (allowed !== undefined) {
-    const extra = [...new Set(q.keys())].filter((k) => !allowed.includes(k));
-    if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-  }
-  const single = (name: string): string | undefined => {
-    const all = q.getAll(name);
-    if (all.length > 1 && allowed !== undefined) throw queryError(name, pyRepr(all), `${pyRepr(all)} is too long`);
-    return all.at(-1);
-  };
+  const paging = allowed === undefined ? undefined : pagingQuery(req, allowed, MAX_LIMIT);
   const filters = new Map<string, string>();
   for (const key of [...FILTERS_V20, 'uuid', 'node', 'user_id', 'project_id']) {
     const v = q.getAll(key).at(-1);
     if (v !== undefined) filters.set(key, v);
   }
-  let limit: number | undefined;
-  let marker: string | undefined;
-  let since: number | undefined;
-  let before: number | undefined;
-  if (allowed !== undefined) {
-    const l = single('limit');
-    if (l !== undefined) {
-      if (l === '') throw queryError('limit', l, "'' should be non-empty");
-      if (!/^[0-9]*$/.test(l)) throw queryError('limit', l, `${pyRepr(l)} does not match '^[0-9]*$'`);
-    }
-    limit = Math.min(MAX_LIMIT, l === undefined ? MAX_LIMIT : Number(l));
-    marker = single('marker');
-    for (const name of ['changes-since', 'changes-before'] as const) {
-      if (name === 'changes-before' && !atLeast(req.version, '2.66')) continue;
-      const text = single(name);
-      if (text === undefined) continue;
-      const ms = parseIsoTime(text);
-      if (ms === undefined) throw queryError(name, text, `${pyRepr(text)} is not a 'date-time'`);
-      if (name === 'changes-since') since = ms;
-      else before = ms;
-    }
-    if (since !== undefined && before !== undefined && before < since) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
-    single('user_id');
-    single('project_id');
+  if (paging) {
+    singleQueryValue(req, 'user_id');
+    singleQueryValue(req, 'project_id');
   }
-  return { filters, limit, marker, since, before };
+  return { filters, limit: paging?.limit, marker: paging?.marker, since: paging?.since, before: paging?.before };
 }
 
 /** Whether `m` passes Nova's database filters. */

@@ -6,9 +6,9 @@ import { generateHostId } from '../server-view.ts';
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
 import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
-import { bodyMember, isObject, nameParam, pyRepr, queryError } from '../validation.ts';
-import { parseIsoTime } from './iso-time.ts';
+import { bodyMember, isObject, nameParam } from '../validation.ts';
 import { nextLink } from './next-link.ts';
+import { pagingQuery } from './paging-query.ts';
 import type { ImageApi } from '../image-api.ts';
 import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
@@ -191,7 +191,8 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
       auth: 'token',
       handler: async (req) => {
         const s = await visibleServer(store, req, req.params['server_id'] as string);
-        const paging = atLeast(req.version, '2.58') ? readActionsQuery(req) : undefined;
+        // `index_query_v258`, `changes-before` from 2.66.
+        const paging = atLeast(req.version, '2.58') ? pagingQuery(req, ['limit', 'marker', 'changes-since', ...(atLeast(req.version, '2.66') ? ['changes-before'] : [])], MAX_LIMIT) : undefined;
         let actions = (await store.scan<InstanceActionRecord>(T.actions, `${s.uuid}/`)).sort(newestFirst);
         if (!paging) return ok({ instanceActions: actions.map((a) => view(req, a)) });
         const { limit, marker, since, before } = paging;
@@ -248,35 +249,6 @@ function newestFirst(a: InstanceActionRecord, b: InstanceActionRecord): number {
 
 /** Nova's `[api] max_limit`: the most actions one page holds. */
 const MAX_LIMIT = 1000;
-
-/**
- * The 2.58 query (`index_query_v258`, `changes-before` from 2.66): no other keys, one value
- * each, `limit` a non-negative integer (capped at `max_limit`), the times ISO 8601.
- */
-function readActionsQuery(req: ComputeRequest): { limit: number; marker: string | undefined; since: number | undefined; before: number | undefined } {
-  const allowed = ['limit', 'marker', 'changes-since', ...(atLeast(req.version, '2.66') ? ['changes-before'] : [])];
-  const extra = [...new Set(req.query.keys())].filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw badRequest(`Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-  const single = (name: string): string | undefined => {
-    const all = req.query.getAll(name);
-    if (all.length > 1) throw queryError(name, pyRepr(all), `${pyRepr(all)} is too long`);
-    return all[0];
-  };
-  const l = single('limit');
-  if (l === '') throw queryError('limit', l, "'' should be non-empty");
-  if (l !== undefined && !/^[0-9]*$/.test(l)) throw queryError('limit', l, `${pyRepr(l)} does not match '^[0-9]*$'`);
-  const time = (name: string): number | undefined => {
-    const text = single(name);
-    if (text === undefined) return undefined;
-    const ms = parseIsoTime(text);
-    if (ms === undefined) throw queryError(name, text, `${pyRepr(text)} is not a 'date-time'`);
-    return ms;
-  };
-  const since = time('changes-since');
-  const before = allowed.includes('changes-before') ? time('changes-before') : undefined;
-  if (since !== undefined && before !== undefined && before < since) throw badRequest('The value of changes-since must be less than or equal to changes-before.');
-  return { limit: Math.min(MAX_LIMIT, l === undefined ? MAX_LIMIT : Number(l)), marker: single('marker'), since, before };
-}
 
 function view(req: ComputeRequest, a: InstanceActionRecord): Record<string, unknown> {
   const { updated_at, events: _events, ...rest } = a;
