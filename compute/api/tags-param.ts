@@ -13,14 +13,18 @@ export function tagProblem(tag: unknown): string | undefined {
   return undefined;
 }
 
+/** One tag (`parameter_types.tag`, a volume attachment's `tag`). @throws {NovaError} 400 */
+export function tagParam(field: string, value: unknown): string {
+  const problem = tagProblem(value);
+  if (problem) throw fieldError(field, value, problem);
+  return value as string;
+}
+
 /** A list of tags as `server_tags.update_all` and a boot's `tags` (2.52) take it. @throws {NovaError} 400 */
 export function tagsParam(value: unknown): string[] {
   if (!Array.isArray(value)) throw fieldError('tags', value, `${pyRepr(value)} is not of type 'array'`);
   if (value.length > MAX_TAG_COUNT) throw fieldError('tags', value, `${pyRepr(value)} is too long`);
-  for (const [i, t] of value.entries()) {
-    const problem = tagProblem(t);
-    if (problem) throw fieldError(`tags/${i}`, t, problem);
-  }
+  for (const [i, t] of value.entries()) tagParam(`tags/${i}`, t);
   // Nova stores a set: one row per tag.
   return [...new Set(value as string[])];
 }

@@ -17,6 +17,7 @@ import { enqueue } from '../work-queue.ts';
 import { limited } from './server-groups.ts';
 import { novaErrorOfCinder } from './cinder-refusal.ts';
 import { checkLock, visibleServer } from './servers.ts';
+import { tagParam } from './tags-param.ts';
 
 export interface VolumeAttachmentDeps {
   readonly store: ComputeStore;
@@ -31,7 +32,6 @@ const ATTACHABLE: readonly VmState[] = ['active', 'paused', 'stopped', 'resized'
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const DEVICE = /^(\/dev\/x?[a-z]?d?)([a-z]+)[0-9]*$/;
 const DEVICE_PATTERN = '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$';
-const MAX_TAG_LENGTH = 60;
 
 /** Nova's `_translate_attachment_detail_view`, its fields by microversion. */
 function view(req: ComputeRequest, server: string, m: BlockDeviceMapping): Record<string, unknown> {
@@ -70,7 +70,7 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
     if (!DEVICE.test(device)) throw fieldError('device', device, `${pyRepr(device)} does not match '${DEVICE_PATTERN}'`);
   }
   const tag = body['tag'];
-  if (tag !== undefined) checkTag(tag);
+  if (tag !== undefined) tagParam('tag', tag);
   const dot = body['delete_on_termination'];
   return { volumeId, tag: typeof tag === 'string' ? tag : null, deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot) };
 }
@@ -99,16 +99,9 @@ function updateBody(req: ComputeRequest): Record<string, unknown> & { volumeId: 
     if (!DEVICE.test(device)) throw fieldError('device', device, `${pyRepr(device)} does not match '${DEVICE_PATTERN}'`);
   }
   const tag = body['tag'];
-  if (tag !== undefined) checkTag(tag);
+  if (tag !== undefined) tagParam('tag', tag);
   if (body['delete_on_termination'] !== undefined) booleanParam('delete_on_termination', body['delete_on_termination']);
   return { ...body, volumeId };
-}
-
-function checkTag(tag: unknown): asserts tag is string {
-  if (typeof tag !== 'string') throw fieldError('tag', tag, `${pyRepr(tag)} is not of type 'string'`);
-  if (tag.length === 0) throw fieldError('tag', tag, `${pyRepr(tag)} should be non-empty`);
-  if (tag.length > MAX_TAG_LENGTH) throw fieldError('tag', tag, `${pyRepr(tag)} is too long`);
-  if (/[,/]/.test(tag)) throw fieldError('tag', tag, `${pyRepr(tag)} does not match '^[^,/]*$'`);
 }
 
 /**
