@@ -6,24 +6,11 @@ import { type ComputeRequest, type ComputeResponse, contextOf, ok } from '../req
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { enqueue } from '../work-queue.ts';
-import { bodyMember, fieldError, nameParam, pyRepr } from '../validation.ts';
+import { bodyMember, fieldError, integerParam, nameParam, pyRepr } from '../validation.ts';
 import { metadataParam } from './metadata-param.ts';
 import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 
 const BACKUP_FROM: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
-
-/** `parameter_types.non_negative_integer`: an integer or a string of digits, 0 or more. */
-function rotationParam(value: unknown): number {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw fieldError('rotation', value, `${pyRepr(value)} is not of type 'integer', 'string'`);
-    if (value < 0) throw fieldError('rotation', value, `${value} is less than the minimum of 0`);
-    return value;
-  }
-  if (typeof value !== 'string') throw fieldError('rotation', value, `${pyRepr(value)} is not of type 'integer', 'string'`);
-  if (value === '') throw fieldError('rotation', value, "'' should be non-empty");
-  if (!/^[0-9]*$/.test(value)) throw fieldError('rotation', value, `${pyRepr(value)} does not match '^[0-9]*$'`);
-  return Number(value);
-}
 
 /**
  * `createBackup` (`openstack server backup create --type daily --rotation 2`), as Nova's: a
@@ -39,7 +26,8 @@ export async function createBackup(d: { readonly store: ComputeStore; readonly i
   const name = nameParam('name', body['name']);
   const backupType = body['backup_type'];
   if (typeof backupType !== 'string') throw fieldError('backup_type', backupType, `${pyRepr(backupType)} is not of type 'string'`);
-  const rotation = rotationParam(body['rotation']);
+  // `parameter_types.non_negative_integer`: no maximum.
+  const rotation = integerParam('rotation', body['rotation'], 0, Number.POSITIVE_INFINITY);
   const metadata = body['metadata'] === undefined ? {} : metadataParam('metadata', body['metadata']);
   if (!BACKUP_FROM.includes(s.vm_state)) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
   if (s.task_state !== null) throw invalidState(s.uuid, 'createBackup', 'task_state', s.task_state);
