@@ -67,6 +67,9 @@ export function checkMembers(field: string, obj: JsonObject, allowed: readonly s
   if (extra.length > 0) throw fieldError(field, obj, `Additional properties are not allowed (${extra.map(pyRepr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
 }
 
+/** oslo's `is_uuid_like`: 32 hex digits, hyphens where a UUID has them or none, any case. */
+export const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
 /** The largest integer Nova's database columns hold (`db.MAX_INT`). */
 export const MAX_INT = 2_147_483_647;
 

@@ -5,9 +5,7 @@ import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeResponse, contextOf } from '../request.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { fieldError, isObject, pyRepr } from '../validation.ts';
-
-const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+import { fieldError, isObject, pyRepr, UUID_LIKE } from '../validation.ts';
 
 /** The group's name from `{"<action>": {"name": ...}}`, checked as Nova's schema and `_parse` check it. */
 function groupName(action: string, arg: unknown): string {

@@ -30,7 +30,7 @@ import { enqueue } from '../work-queue.ts';
 import { recordAction } from '../instance-actions.ts';
 import { checkMetadataQuota, metadataParam } from './metadata-param.ts';
 import { tagsParam } from './tags-param.ts';
-import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject } from '../validation.ts';
+import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject, UUID_LIKE } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
@@ -40,7 +40,6 @@ import { type BootMeta, bootMetaOf, type CheckedMapping, checkMappings, checkRoo
 import { imageDefinedMappings, withImageMappings } from './image-mappings.ts';
 import { localDisksAtBoot } from '../local-disks.ts';
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 export interface ServerApiDeps {
   readonly store: ComputeStore;
@@ -60,7 +59,7 @@ export interface ServerApiDeps {
 /** A server the caller may see (its project's, or any for admins). @throws {NovaError} 404 */
 export async function visibleServer(store: ComputeStore, req: ComputeRequest, uuid: string): Promise<ServerRecord> {
   const c = contextOf(req);
-  const s = UUID.test(uuid) ? await store.get<ServerRecord>(T.servers, uuid) : undefined;
+  const s = UUID_LIKE.test(uuid) ? await store.get<ServerRecord>(T.servers, uuid) : undefined;
   if (!s || (!c.isAdmin && s.project_id !== c.projectId)) throw notFound(`Instance ${uuid} could not be found.`);
   return s;
 }
@@ -84,11 +83,11 @@ function parseNetworks(req: ComputeRequest, value: unknown): ServerRecord['netwo
     if (!isObject(n)) throw fieldError('networks', n, `${pyRepr(n)} is not of type 'object'`);
     const out: { uuid?: string; port?: string; fixed_ip?: string } = {};
     if (n['uuid'] !== undefined) {
-      if (typeof n['uuid'] !== 'string' || !UUID.test(n['uuid'])) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n['uuid'])})`);
+      if (typeof n['uuid'] !== 'string' || !UUID_LIKE.test(n['uuid'])) throw badRequest(`Bad networks format: network uuid is not in proper format (${String(n['uuid'])})`);
       out.uuid = n['uuid'];
     }
     if (n['port'] !== undefined && n['port'] !== null) {
-      if (typeof n['port'] !== 'string' || !UUID.test(n['port'])) throw fieldError('port', n['port'], `${pyRepr(n['port'])} is not a 'uuid'`);
+      if (typeof n['port'] !== 'string' || !UUID_LIKE.test(n['port'])) throw fieldError('port', n['port'], `${pyRepr(n['port'])} is not a 'uuid'`);
       out.port = n['port'];
     }
     if (n['fixed_ip'] !== undefined) {
@@ -389,7 +388,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
       // Nova's default order is the index's: a page is read from the marker on, not every server.
       let after: string | undefined;
       if (marker !== null) {
-        const m = UUID.test(marker) ? await store.get<ServerRecord>(T.servers, marker) : undefined;
+        const m = UUID_LIKE.test(marker) ? await store.get<ServerRecord>(T.servers, marker) : undefined;
         if (!m || (project !== undefined && m.project_id !== project)) throw badRequest(`marker [${marker}] not found`);
         after = serverOrderKey(m);
       }
@@ -507,7 +506,7 @@ function groupHint(hints: unknown): string | undefined {
   if (!isObject(hints) || hints['group'] === undefined) return undefined;
   const raw = hints['group'];
   const id = Array.isArray(raw) ? raw[0] : raw;
-  if (typeof id !== 'string' || !UUID.test(id)) throw fieldError('group', raw, `${pyRepr(raw)} is not valid under any of the given schemas`);
+  if (typeof id !== 'string' || !UUID_LIKE.test(id)) throw fieldError('group', raw, `${pyRepr(raw)} is not valid under any of the given schemas`);
   return id;
 }
 

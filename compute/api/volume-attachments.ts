@@ -11,7 +11,7 @@ import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from 
 import { isServiceUp } from '../scheduler/host-state.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { booleanParam, bodyMember, fieldError, pyRepr, queryError } from '../validation.ts';
+import { booleanParam, bodyMember, fieldError, pyRepr, queryError, UUID_LIKE } from '../validation.ts';
 import type { CinderVolume, VolumeApi } from '../volume-api.ts';
 import { enqueue } from '../work-queue.ts';
 import { limited } from './server-groups.ts';
@@ -29,7 +29,6 @@ export interface VolumeAttachmentDeps {
 
 /** The vm states Nova attaches and detaches in (`check_instance_state`; no shelving here). */
 const ATTACHABLE: readonly VmState[] = ['active', 'paused', 'stopped', 'resized'];
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const DEVICE = /^(\/dev\/x?[a-z]?d?)([a-z]+)[0-9]*$/;
 const DEVICE_PATTERN = '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$';
 
@@ -63,7 +62,7 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
   const body = bodyMember(req.body, 'volumeAttachment', allowed, ['volumeId']);
   const volumeId = body['volumeId'];
   if (typeof volumeId !== 'string') throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not of type 'string'`);
-  if (!UUID.test(volumeId)) throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not a 'uuid'`);
+  if (!UUID_LIKE.test(volumeId)) throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not a 'uuid'`);
   const device = body['device'];
   if (device !== undefined && device !== null) {
     if (typeof device !== 'string') throw fieldError('device', device, `${pyRepr(device)} is not of type 'string', 'null'`);
@@ -78,7 +77,7 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
 /** A string member in Nova's `{'type': 'string', 'format': 'uuid'}`. */
 function uuidMember(field: string, value: unknown): string {
   if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
-  if (!UUID.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
+  if (!UUID_LIKE.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
   return value;
 }
 
