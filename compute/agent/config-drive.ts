@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncDir, fsyncFile } from '../../common/atomic-write.ts';
+import { runTool } from './run-tool.ts';
 
 /** The file a server's config drive is, in its instance directory (Nova's name). */
 export const CONFIG_DRIVE_FILE = 'disk.config';
@@ -45,11 +45,7 @@ export async function makeConfigDrive(path: string, files: ReadonlyArray<readonl
 }
 
 function run(command: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 1024 * 1024, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } }, (err, _stdout, stderr) => {
-      if (!err) resolve();
-      else if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new ConfigDriveError(`config drives need ${command} (Debian genisoimage), which is not installed`, { cause: err }));
-      else reject(new ConfigDriveError(`${command}: ${String(stderr).trim() || err.message}`, { cause: err }));
-    });
-  });
+  return runTool(command, args, (err, stderr) =>
+    err.code === 'ENOENT' ? new ConfigDriveError(`config drives need ${command} (Debian genisoimage), which is not installed`, { cause: err }) : new ConfigDriveError(`${command}: ${stderr || err.message}`, { cause: err }),
+  );
 }

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -7,6 +6,7 @@ import { fsyncDir, fsyncFile } from '../../common/atomic-write.ts';
 import type { LocalDisk } from '../local-disks.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { DiskSpec } from './hypervisor/domain-xml.ts';
+import { runTool } from './run-tool.ts';
 
 /** Nova's `is_supported_fs_format` (libvirt): what an ephemeral mapping's `guest_format` may name. */
 const SUPPORTED = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
@@ -31,12 +31,7 @@ export interface LocalDiskFilesOptions {
 }
 
 function run(command: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 1024 * 1024, env: { ...process.env, LC_ALL: 'C', LANG: 'C' } }, (err, _stdout, stderr) => {
-      if (err) reject(new LocalDiskError(`${command} ${args.join(' ')}: ${String(stderr).trim() || err.message}`, { cause: err }));
-      else resolve();
-    });
-  });
+  return runTool(command, args, (err, stderr) => new LocalDiskError(`${command} ${args.join(' ')}: ${stderr || err.message}`, { cause: err }));
 }
 
 /** `mkfs` and `mkswap` live in `/usr/sbin`, which a service user's `PATH` may not hold. */
