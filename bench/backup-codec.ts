@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { splitArgs, unknownFlag } from '../common/cli-args.ts';
 import { compressorFor } from '../compute/volume/backup/compression.ts';
+import { changedSpots, volumeMiB } from './volume-layout.ts';
 
 const { flags } = splitArgs(process.argv.slice(2), new Set(['rounds']));
 const unknown = unknownFlag(flags, ['rounds']);
@@ -21,24 +22,18 @@ const MiB = 1 << 20;
 const BLOCK = 32 * 1024;
 const size = 1024 * MiB;
 const spots = 64;
-const each = Math.floor((size * 0.01) / spots);
-
-function volumeMiB(i: number): Buffer {
-  const out = Buffer.alloc(MiB);
-  if (i % 3 === 1) Buffer.from(`volume block ${i} `.repeat(MiB / 16).slice(0, MiB), 'latin1').copy(out);
-  else if (i % 3 === 2) randomBytes(MiB).copy(out);
-  return out;
-}
+const { each, offsets } = changedSpots(size, 0.01, spots);
 
 const runs: Buffer[] = [];
-for (let s = 0; s < spots; s++) {
-  const at = Math.floor(((s + 0.5) * (size - each)) / spots);
+for (const at of offsets) {
   const start = Math.floor(at / BLOCK) * BLOCK;
   const end = Math.ceil((at + each) / BLOCK) * BLOCK;
   const run = Buffer.alloc(end - start);
   for (let m = Math.floor(start / MiB); m * MiB < end; m++) {
     const from = Math.max(start, m * MiB);
-    volumeMiB(m).copy(run, from - start, from - m * MiB, Math.min(end, (m + 1) * MiB) - m * MiB);
+    // A short text MiB leaves the rest of its place zeros, as the hole does on the volume.
+    const mib = volumeMiB(m, 'mixed');
+    if (from - m * MiB < mib.length) mib.copy(run, from - start, from - m * MiB, Math.min(end - m * MiB, mib.length));
   }
   randomBytes(each).copy(run, at - start);
   runs.push(run);

@@ -40,6 +40,7 @@ import { ChunkWorkers } from '../compute/volume/backup/chunk-workers.ts';
 import { SwiftBackupObjectStore } from '../compute/volume/backup/swift-object-store.ts';
 import { FileVolumeDriver } from '../compute/volume/driver/file.ts';
 import type { VolumeFile } from '../compute/volume/driver/types.ts';
+import { changedSpots, volumeMiB } from './volume-layout.ts';
 
 const FLAGS = ['auth', 'user', 'key', 'size-mib', 'changed', 'compression', 'chunk-mib', 'concurrency', 'threads', 'dir', 'cluster-pids', 'format', 'spots', 'fill'];
 const BARE = ['cold'];
@@ -71,12 +72,6 @@ const driver = new FileVolumeDriver({ dir, defaultFormat: format });
 const fill = flags.get('fill') ?? 'mixed';
 if (fill !== 'mixed' && fill !== 'random') throw new Error(`--fill ${fill}: mixed or random`);
 
-function block(i: number): Buffer {
-  if (fill === 'random') return randomBytes(MiB);
-  if (i % 3 === 0) return Buffer.alloc(MiB);
-  if (i % 3 === 1) return Buffer.from(`volume block ${i} `.repeat(MiB / 16).slice(0, MiB), 'latin1');
-  return randomBytes(MiB);
-}
 
 async function volumeSha(id: string): Promise<string> {
   const file = await driver.openVolume(id, 'r');
@@ -193,7 +188,7 @@ const backups: StoredBackup[] = [];
 try {
   await driver.createVolume('vol', size);
   const w = await driver.openVolume('vol', 'rw');
-  for (let i = 0; i < size / MiB; i++) await w.write(i * MiB, block(i));
+  for (let i = 0; i < size / MiB; i++) await w.write(i * MiB, volumeMiB(i, fill));
   await w.close();
   const shaFull = await volumeSha('vol');
 
@@ -225,9 +220,9 @@ try {
   await driver.dropChangeMarks('vol', { allBut: 'full' });
 
   const spots = Number(flags.get('spots') ?? 64);
-  const each = Math.floor((size * changed) / spots);
+  const { each, offsets } = changedSpots(size, changed, spots);
   const w2 = await driver.openVolume('vol', 'rw');
-  for (let s = 0; s < spots; s++) await w2.write(Math.floor(((s + 0.5) * (size - each)) / spots), randomBytes(each));
+  for (const at of offsets) await w2.write(at, randomBytes(each));
   await w2.close();
   const shaIncr = await volumeSha('vol');
   await dropCaches();
