@@ -5,7 +5,7 @@ import type { LocalDisk } from './local-disks.ts';
  * copied in at boot (Nova keeps `instance.flavor` too, so a deleted flavor does not change a
  * running server). The API writes it at create; the host's agent moves its states.
  */
-export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized';
+export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized' | 'shelved' | 'shelved_offloaded';
 
 /** Nova's task states, those this cloud passes through. */
 export type TaskState =
@@ -13,6 +13,7 @@ export type TaskState =
   | 'pausing' | 'unpausing' | 'suspending' | 'resuming'
   | 'rebuilding' | 'rebuild_spawning'
   | 'resize_prep' | 'resize_migrating' | 'resize_migrated' | 'resize_finish' | 'resize_reverting'
+  | 'shelving' | 'shelving_image_pending_upload' | 'shelving_image_uploading' | 'shelving_offloading' | 'unshelving'
   | null;
 
 const REBUILD_TASKS: ReadonlySet<TaskState> = new Set(['rebuilding', 'rebuild_spawning']);
@@ -123,6 +124,17 @@ export interface ServerRecord {
   readonly server_group?: string;
   /** A resize in progress or waiting to be confirmed or reverted (Nova's Migration). */
   readonly migration?: ServerMigration;
+  /** The zone the boot asked for (Nova's request spec `availability_zone`), which an unshelve's scheduling keeps; absent: none. */
+  readonly requested_availability_zone?: string;
+  /** A shelved server's snapshot (Nova's `shelved_*` system metadata); absent when not shelved or shelved from a volume. */
+  readonly shelved?: ServerShelved;
+}
+
+/** Nova's `shelved_at`, `shelved_image_id` and `shelved_host` system metadata. */
+export interface ServerShelved {
+  readonly at: string;
+  readonly image_id: string;
+  readonly host: string;
 }
 
 /**
@@ -169,6 +181,10 @@ export function serverStatus(vm: VmState, task: TaskState): string {
       return 'DELETED';
     case 'resized':
       return task === 'resize_reverting' ? 'REVERT_RESIZE' : 'VERIFY_RESIZE';
+    case 'shelved':
+      return 'SHELVED';
+    case 'shelved_offloaded':
+      return 'SHELVED_OFFLOADED';
   }
 }
 
@@ -183,6 +199,8 @@ export const STATUS_TO_VM_STATES: Readonly<Record<string, readonly VmState[]>> =
   DELETED: ['deleted'],
   VERIFY_RESIZE: ['resized'],
   REVERT_RESIZE: ['resized'],
+  SHELVED: ['shelved'],
+  SHELVED_OFFLOADED: ['shelved_offloaded'],
   REBUILD: ['active', 'stopped', 'error'],
   RESIZE: ['active', 'stopped'],
   REBOOT: ['active'],

@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup' | 'shelve' | 'shelve-offload' | 'unshelve';
 
 export interface WorkItem {
   readonly server: string;
@@ -18,7 +18,7 @@ export interface WorkItem {
   readonly requestId: string;
   /** `console`: the last lines wanted (none: all Nova's 100 KiB). */
   readonly length?: number;
-  /** `snapshot`, `backup`: the Glance image (made by the API, queued) the disk goes to. */
+  /** `snapshot`, `backup`, `shelve`: the Glance image (made by the API, queued) the disk goes to. */
   readonly imageId?: string;
   /** `backup`: its `backup_type` and how many backups of that type to keep (Nova's `rotation`). */
   readonly backupType?: string;

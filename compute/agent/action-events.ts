@@ -30,6 +30,9 @@ const EVENTS: Partial<Record<WorkTask, string>> = {
   'resize-revert-finish': 'compute_finish_revert_resize',
   'attach-volume': 'compute_attach_volume',
   'detach-volume': 'compute_detach_volume',
+  shelve: 'compute_shelve_instance',
+  'shelve-offload': 'compute_shelve_offload_instance',
+  unshelve: 'compute_unshelve_instance',
 };
 
 /**

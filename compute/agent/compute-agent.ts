@@ -40,6 +40,7 @@ import { withActionEvent } from './action-events.ts';
 import { ConfigDrives } from './config-drives.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { ResizeSteps } from './resize-steps.ts';
+import { ShelveSteps } from './shelve-steps.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -74,10 +75,14 @@ export interface ComputeAgentOptions {
   readonly dhcpDomain?: string;
   /** Nova's `mkisofs_cmd` (default `genisoimage`). */
   readonly mkisofs?: string;
+  /** Nova's `shelved_offload_time` (seconds; 0, the default, offloads a shelved server at once; -1 never). */
+  readonly shelvedOffloadTimeSeconds?: number;
+  /** Nova's `shelved_poll_interval` (3600 s): how often shelved servers are looked at for offload. */
+  readonly shelvedPollIntervalSeconds?: number;
 }
 
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
-const RESTORED_STATES: ReadonlySet<VmState> = new Set<VmState>(['active', 'stopped', 'paused', 'suspended', 'resized']);
+const RESTORED_STATES: ReadonlySet<VmState> = new Set<VmState>(['active', 'stopped', 'paused', 'suspended', 'resized', 'shelved']);
 
 /**
  * A host's compute agent (nova-compute): registers the host and heartbeats with its resources,
@@ -107,6 +112,7 @@ export class ComputeAgent {
   private readonly localDisks: LocalDiskFiles;
   private readonly configDrives: ConfigDrives;
   private readonly resizes: ResizeSteps;
+  private readonly shelves: ShelveSteps;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
@@ -160,6 +166,21 @@ export class ComputeAgent {
         connectRoot: (token, srv) => this.connectRoot(token, srv),
       },
     });
+    this.shelves = new ShelveSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs, offloadTimeSeconds: options.shelvedOffloadTimeSeconds ?? 0 }, {
+      ...deps,
+      cache: this.cache,
+      volumeSteps: this.volumeSteps,
+      guests: {
+        domainXml: (srv, f, fmt) => this.domainXmlOf(srv, f, fmt),
+        domainState: (name) => this.domainState(name),
+        removeGuest: (name, uuid) => this.removeGuest(name, uuid),
+        makeLocalDisks: async (srv) => {
+          await this.localDisks.make(srv, true);
+          await this.configDrives.discard(srv);
+        },
+        connectRoot: (token, srv) => this.connectRoot(token, srv),
+      },
+    });
   }
 
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
@@ -172,6 +193,7 @@ export class ComputeAgent {
     this.timers.push(setInterval(() => this.inBackground('heartbeat failed', () => this.heartbeat()), this.options.heartbeatMs));
     this.timers.push(setInterval(() => void this.pollOnce(), this.options.pollMs));
     if (this.unconfirmed.enabled) this.timers.push(setInterval(() => this.inBackground('unconfirmed resizes poll failed', () => this.pollUnconfirmedResizes()), UNCONFIRMED_POLL_MS));
+    if ((this.options.shelvedOffloadTimeSeconds ?? 0) > 0) this.timers.push(setInterval(() => this.inBackground('shelved servers poll failed', () => this.pollShelved()), (this.options.shelvedPollIntervalSeconds ?? 3600) * 1000));
     void this.pollOnce();
   }
 
@@ -285,6 +307,11 @@ export class ComputeAgent {
     return this.unconfirmed.poll();
   }
 
+  /** Nova's `_poll_shelved_instances`: the servers shelved here longer than `shelved_offload_time` queued for offload. */
+  pollShelved(): Promise<number> {
+    return this.shelves.pollShelved();
+  }
+
   /** Nova's servicegroup report: the heartbeat and how many guests run. */
   async heartbeat(): Promise<void> {
     const domains = await this.hypervisor.list();
@@ -349,6 +376,9 @@ export class ComputeAgent {
     else if (item.task === 'resize-confirm') await this.resizes.confirm(item);
     else if (item.task === 'resize-revert-finish') await this.resizes.revertFinish(item);
     else if (item.task === 'evacuate') await this.evacuation.run(item);
+    else if (item.task === 'shelve') await this.shelves.shelve(item);
+    else if (item.task === 'shelve-offload') await this.shelves.offload(item);
+    else if (item.task === 'unshelve') await this.shelves.unshelve(item);
     else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
       if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
       await this.volumeSteps.run(item);
@@ -615,6 +645,8 @@ export class ComputeAgent {
     try {
       await act();
       await this.setState(server.uuid, vm, null, { power_state: POWER_STATE_CODES[await state()] });
+      // The start that unshelves a server never offloaded (Nova's conductor sends start_instance).
+      if (item.task === 'start' && server.shelved !== undefined) await this.shelves.afterStart(item.token, server.uuid);
     } catch (err) {
       // Nova reverts the task state and leaves the server as the hypervisor has it.
       this.logger.error('power action failed', { server: server.uuid, task: item.task, err });

@@ -33,5 +33,7 @@ export const computeAgentSchema = {
   force_config_drive: bool(false, "give every server built here a config drive, as if it had asked (Nova's option of that name)"),
   dhcp_domain: str('novalocal', { doc: "the domain appended to the hostname a config drive gives the guest (Nova's [api] dhcp_domain); empty: none" }),
   mkisofs_cmd: str('genisoimage', { nonEmpty: true, doc: "the program that writes config drives as ISO 9660 images (Nova's option of that name; Debian genisoimage)" }),
+  shelved_offload_time: int(0, { min: -1, doc: "seconds a shelved server keeps its guest and claim on this host before the agent offloads it (Nova's option of that name); 0: at once, -1: never (only shelveOffload does)" }),
+  shelved_poll_interval: int(3600, { min: 1, doc: "seconds between looks for shelved servers to offload (Nova's option of that name)" }),
   resume_guests_state_on_host_boot: bool(false, "at start, boot again the guests the records say run and that do not (Nova's option of that name); without it they are recorded stopped"),
 } as const satisfies Schema;

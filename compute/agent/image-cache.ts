@@ -31,6 +31,12 @@ export class ImageCache {
     return p;
   }
 
+  /** Drops `imageId`'s file (an image deleted once used, as a shelved server's snapshot is); disks made from it are copies. */
+  async evict(imageId: string): Promise<void> {
+    await this.pending.get(imageId)?.catch(() => undefined);
+    await rm(join(this.dir, imageId), { force: true });
+  }
+
   private async download(token: string, imageId: string): Promise<string> {
     const path = join(this.dir, imageId);
     if (await pathExists(path)) return path;

@@ -294,6 +294,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         access_ip_v4: typeof s['accessIPv4'] === 'string' ? s['accessIPv4'] : '',
         access_ip_v6: typeof s['accessIPv6'] === 'string' ? s['accessIPv6'] : '',
         ...(group ? { server_group: group.uuid } : {}),
+        ...(placeZone !== undefined ? { requested_availability_zone: placeZone } : {}),
       };
       const build: BuildRequest = {
         server: uuid,
@@ -530,6 +531,14 @@ export function checkLock(c: ComputeContext, s: ServerRecord): void {
   if (s.locked_by !== null && !c.isAdmin) throw new NovaError(409, `Instance ${s.uuid} is locked`);
 }
 
+/** A server's ports at a delete without its host: deleted if compute made them, unbound and given back if the user brought them. */
+async function releasePorts(d: ServerApiDeps, s: ServerRecord, userToken: string): Promise<void> {
+  for (const p of s.ports) {
+    if (p.created) await d.networks.deletePort(userToken, p.portId);
+    else await d.networks.updatePort(d.service ? await d.service.token() : userToken, p.portId, UNBIND_FIELDS).catch(() => undefined);
+  }
+}
+
 /**
  * Delete: a server on a host is handed to its agent (`task_state` deleting), which tears the
  * domain and ports down, gives the claim back and removes the record. One never placed (no
@@ -539,7 +548,13 @@ export function checkLock(c: ComputeContext, s: ServerRecord): void {
  */
 async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string, requestId: string): Promise<void> {
   const { store } = d;
+  // Nova's `_delete`: a shelved server's snapshot goes first (one already gone is fine).
+  if (s.shelved !== undefined && (s.vm_state === 'shelved' || s.vm_state === 'shelved_offloaded')) {
+    await d.images.delete(userToken, s.shelved.image_id).catch((err) => d.logger.warn('shelved image not deleted', { server: s.uuid, image: s.shelved?.image_id, err }));
+  }
   if (s.host === null) {
+    // A server offloaded from its host still has its ports (one never placed has none).
+    await releasePorts(d, s, userToken);
     await store.records.delete(T.buildRequests, s.uuid);
     // A boot from volume that was never placed still holds its volumes' reservations.
     if (d.volumes && (s.volume_mappings || s.volume_backed)) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
@@ -550,10 +565,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
   }
   const host = await store.get<ComputeHostRecord>(T.hosts, s.host);
   if (!host || !isServiceUp(host, store.clock.now())) {
-    for (const p of s.ports) {
-      if (p.created) await d.networks.deletePort(userToken, p.portId);
-      else await d.networks.updatePort(d.service ? await d.service.token() : userToken, p.portId, UNBIND_FIELDS).catch(() => undefined);
-    }
+    await releasePorts(d, s, userToken);
     if (host) {
       await releaseOn(d.hosts, s.host, ...serverClaims(s));
     }

@@ -25,6 +25,13 @@ async function setup(options: Parameters<typeof startComputeWithVolumes>[0] = {}
   return { ...rig, imageId, create, show, definition };
 }
 
+/** The events of the server's `action`, as an admin sees them. */
+async function events(t: Awaited<ReturnType<typeof setup>>, id: string, action: string): Promise<string[][]> {
+  const actions = (await t.c.request('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: t.admin })).json.instanceActions;
+  const found = actions.find((x: { action: string }) => x.action === action);
+  return (await t.c.request('GET', `/v2.1/servers/${id}/os-instance-actions/${found.request_id}`, { token: t.admin, version: '2.84' })).json.instanceAction.events.map((e: { event: string; result: string }) => [e.event, e.result]);
+}
+
 function withSetup(body: (t: Awaited<ReturnType<typeof setup>>) => Promise<void>): () => Promise<void> {
   return async () => {
     const t = await setup();
@@ -205,6 +212,32 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   await t.a.agent.drain();
   await node2.agent.drain();
   assert.equal(await used(), [['node1', 0, 0], ['node2', 0, 0]], 'every claim given back as it was made');
+}));
+
+test('shelve of a volume-backed server offloads it at once with no image; unshelve on another host connects its root and data volumes there', withSetup(async (t) => {
+  const vol = await t.volume({ imageRef: t.imageId });
+  const data = await t.volume();
+  const id = (await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }, { uuid: data, boot_index: '-1', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
+  await t.a.agent.drain();
+  const images = t.c.images.images.size;
+  const act = (body: unknown, token = t.demo, version = '2.1') => t.c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
+  assert.is((await act({ shelve: null })).status, 202);
+  await t.a.agent.drain();
+  const admin = async () => (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin })).json.server;
+  const shelved = await admin();
+  assert.equal([shelved.status, shelved['OS-EXT-SRV-ATTR:host']], ['SHELVED_OFFLOADED', null]);
+  assert.is(t.c.images.images.size, images, 'no snapshot image: the volumes keep the disks');
+  assert.equal(await events(t, id, 'shelve'), [['compute_shelve_offload_instance', 'Success']]);
+  await t.a.hypervisor.info(`instance-${id}`).then(() => assert.unreachable('the domain should be gone'), () => undefined);
+  assert.is((await t.showVolume(vol)).json.volume.status, 'in-use', 'the volumes stay attached to the server');
+
+  const node2 = await t.addHost('node2');
+  assert.is((await act({ unshelve: { host: 'node2' } }, t.admin, '2.91')).status, 202);
+  await node2.agent.drain();
+  const back = await admin();
+  assert.equal([back.status, back['OS-EXT-SRV-ATTR:host']], ['ACTIVE', 'node2'], JSON.stringify(back.fault));
+  assert.equal((await t.definition(id, node2.hypervisor)).disks.map((d) => d.path), [t.driver.localPath?.(vol), t.driver.localPath?.(data)], 'the root volume and the data volume, connected on node2');
+  for (const v of [vol, data]) assert.equal((await t.showVolume(v)).json.volume.attachments.map((x: { host_name: string }) => x.host_name), ['node2']);
 }));
 
 test('server image create of a volume-backed server (bug: the root disk was copied into the image): a forced snapshot of each of its volumes and an image of no data that maps them; a server booted from that image gets volumes made of the snapshots', withSetup(async (t) => {
