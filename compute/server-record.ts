@@ -5,7 +5,7 @@ import type { LocalDisk } from './local-disks.ts';
  * copied in at boot (Nova keeps `instance.flavor` too, so a deleted flavor does not change a
  * running server). The API writes it at create; the host's agent moves its states.
  */
-export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized' | 'shelved' | 'shelved_offloaded';
+export type VmState = 'building' | 'active' | 'stopped' | 'paused' | 'suspended' | 'error' | 'deleted' | 'resized' | 'shelved' | 'shelved_offloaded' | 'rescued';
 
 /** Nova's task states, those this cloud passes through. */
 export type TaskState =
@@ -14,6 +14,7 @@ export type TaskState =
   | 'rebuilding' | 'rebuild_spawning'
   | 'resize_prep' | 'resize_migrating' | 'resize_migrated' | 'resize_finish' | 'resize_reverting'
   | 'shelving' | 'shelving_image_pending_upload' | 'shelving_image_uploading' | 'shelving_offloading' | 'unshelving'
+  | 'rescuing' | 'unrescuing'
   | null;
 
 const REBUILD_TASKS: ReadonlySet<TaskState> = new Set(['rebuilding', 'rebuild_spawning']);
@@ -185,6 +186,8 @@ export function serverStatus(vm: VmState, task: TaskState): string {
       return 'SHELVED';
     case 'shelved_offloaded':
       return 'SHELVED_OFFLOADED';
+    case 'rescued':
+      return 'RESCUE';
   }
 }
 
@@ -201,6 +204,7 @@ export const STATUS_TO_VM_STATES: Readonly<Record<string, readonly VmState[]>> =
   REVERT_RESIZE: ['resized'],
   SHELVED: ['shelved'],
   SHELVED_OFFLOADED: ['shelved_offloaded'],
+  RESCUE: ['rescued'],
   REBUILD: ['active', 'stopped', 'error'],
   RESIZE: ['active', 'stopped'],
   REBOOT: ['active'],

@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup' | 'shelve' | 'shelve-offload' | 'unshelve';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup' | 'shelve' | 'shelve-offload' | 'unshelve' | 'rescue' | 'unrescue';
 
 export interface WorkItem {
   readonly server: string;
@@ -31,6 +31,8 @@ export interface WorkItem {
   readonly targetState?: 'stopped';
   /** `evacuate` before 2.14: the caller said the disk is on shared storage (no storage is shared here). */
   readonly onSharedStorage?: boolean;
+  /** `rescue`: the image the rescue disk is made of (none: the server's own). */
+  readonly rescueImageRef?: string;
   /** `rebuild`: the caller asked to keep the ephemeral disks (`preserve_ephemeral`), which libvirt's driver cannot. */
   readonly preserveEphemeral?: boolean;
 }

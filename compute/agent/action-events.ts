@@ -33,6 +33,8 @@ const EVENTS: Partial<Record<WorkTask, string>> = {
   shelve: 'compute_shelve_instance',
   'shelve-offload': 'compute_shelve_offload_instance',
   unshelve: 'compute_unshelve_instance',
+  rescue: 'compute_rescue_instance',
+  unrescue: 'compute_unrescue_instance',
 };
 
 /**

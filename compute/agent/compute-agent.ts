@@ -40,6 +40,7 @@ import { withActionEvent } from './action-events.ts';
 import { ConfigDrives } from './config-drives.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { ResizeSteps } from './resize-steps.ts';
+import { RESCUE_DISK, RescueSteps } from './rescue-steps.ts';
 import { ShelveSteps } from './shelve-steps.ts';
 
 export interface ComputeAgentOptions {
@@ -81,6 +82,11 @@ export interface ComputeAgentOptions {
   readonly shelvedPollIntervalSeconds?: number;
 }
 
+/** A NIC per port: the port's MAC on its network's bridge, through the port's tap. */
+function nicsOf(server: ServerRecord): NicSpec[] {
+  return server.ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
+}
+
 /** vm states whose domain `initHost` brings back (building and deleting ones have a task queued; error ones are left as they are). */
 const RESTORED_STATES: ReadonlySet<VmState> = new Set<VmState>(['active', 'stopped', 'paused', 'suspended', 'resized', 'shelved']);
 
@@ -113,6 +119,7 @@ export class ComputeAgent {
   private readonly configDrives: ConfigDrives;
   private readonly resizes: ResizeSteps;
   private readonly shelves: ShelveSteps;
+  private readonly rescues: RescueSteps;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
@@ -179,6 +186,16 @@ export class ComputeAgent {
           await this.configDrives.discard(srv);
         },
         connectRoot: (token, srv) => this.connectRoot(token, srv),
+      },
+    });
+    this.rescues = new RescueSteps({ stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs }, {
+      ...deps,
+      cache: this.cache,
+      volumeSteps: this.volumeSteps,
+      guests: {
+        domainXml: (srv, f, fmt) => this.domainXmlOf(srv, f, fmt),
+        rescueXml: (srv, rescueFormat, diskFormat) => this.rescueXmlOf(srv, rescueFormat, diskFormat),
+        domainState: (name) => this.domainState(name),
       },
     });
   }
@@ -379,6 +396,8 @@ export class ComputeAgent {
     else if (item.task === 'shelve') await this.shelves.shelve(item);
     else if (item.task === 'shelve-offload') await this.shelves.offload(item);
     else if (item.task === 'unshelve') await this.shelves.unshelve(item);
+    else if (item.task === 'rescue') await this.rescues.rescue(item);
+    else if (item.task === 'unrescue') await this.rescues.unrescue(item);
     else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
       if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
       await this.volumeSteps.run(item);
@@ -454,7 +473,7 @@ export class ComputeAgent {
    */
   private async domainXmlOf(server: ServerRecord, flavor: ServerFlavor, format: 'qcow2' | 'raw', extra: readonly DiskSpec[] = []): Promise<string> {
     const dir = join(this.options.stateDir, server.uuid);
-    const nics: NicSpec[] = server.ports.map((p) => ({ mac: p.mac, bridge: bridgeName(p.networkId), targetDev: tapName(p.portId) }));
+    const nics = nicsOf(server);
     let root: DiskSpec = { path: join(dir, 'disk'), format, targetDev: 'vda' };
     if (server.volume_backed) {
       const volume = await this.volumeSteps?.rootDisk(server.uuid);
@@ -464,6 +483,17 @@ export class ComputeAgent {
     // libvirt's driver order: the root disk, the ephemeral disks, swap, the volumes, then the config drive.
     const configDrive = await this.configDrives.spec(server);
     return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: flavor.ram, vcpus: flavor.vcpus, disks: [root, ...this.localDisks.specs(server), ...extra, ...(configDrive ? [configDrive] : [])], nics, consoleLogPath: join(dir, 'console.log') });
+  }
+
+  /**
+   * The rescue domain (Nova's libvirt `rescue`): the rescue disk as `vda`, the server's own root
+   * disk as `vdb`, the same NICs and console; no ephemeral disks, volumes or config drive.
+   */
+  private async rescueXmlOf(server: ServerRecord, rescueFormat: 'qcow2' | 'raw', diskFormat: 'qcow2' | 'raw'): Promise<string> {
+    const dir = join(this.options.stateDir, server.uuid);
+    const nics = nicsOf(server);
+    const disks: DiskSpec[] = [{ path: join(dir, RESCUE_DISK), format: rescueFormat, targetDev: 'vda' }, { path: join(dir, 'disk'), format: diskFormat, targetDev: 'vdb' }];
+    return domainXml({ name: server.instance_name, uuid: server.uuid, virtType: this.options.virtType, memoryMiB: server.flavor.ram, vcpus: server.flavor.vcpus, disks, nics, consoleLogPath: join(dir, 'console.log') });
   }
 
   /** A volume-backed server's root volume connected on this host, before its domain is defined here. */

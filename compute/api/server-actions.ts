@@ -18,6 +18,7 @@ import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
 import { resetState } from './reset-state.ts';
 import { changeSecurityGroup } from './security-group-actions.ts';
+import { rescue, unrescue } from './rescue.ts';
 import { shelve, shelveOffload, unshelve } from './shelve.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, visibleServer } from './servers.ts';
@@ -52,7 +53,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
  * unlock (2.73 `locked_reason`), createImage, createBackup (create-backup.ts), rebuild (rebuild.ts), resize, confirmResize and
  * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts), addSecurityGroup and
- * removeSecurityGroup (security-group-actions.ts), shelve, shelveOffload and unshelve (shelve.ts); and os-instance-actions, what was asked of a server.
+ * removeSecurityGroup (security-group-actions.ts), shelve, shelveOffload and unshelve (shelve.ts), rescue and unrescue (rescue.ts); and os-instance-actions, what was asked of a server.
  */
 export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly networks: NetworkApi; readonly volumes?: VolumeApi }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
@@ -172,6 +173,8 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'shelve') return shelve(d, req, s);
         if (name === 'shelveOffload') return shelveOffload(d, req, s);
         if (name === 'unshelve') return unshelve(d, req, s);
+        if (name === 'rescue') return rescue(d, req, s, arg);
+        if (name === 'unrescue') return unrescue(d, req, s);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;
           if (reason !== undefined && (typeof reason !== 'string' || reason.length > 255)) throw badRequest(`Invalid input for field/attribute locked_reason. Value: ${String(reason)}. ${JSON.stringify(reason)} is not of type 'string'`);

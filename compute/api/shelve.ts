@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../../common/logger.ts';
 import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, conflict, invalidState, type NovaError, notFound } from '../errors.ts';
+import { badRequest, conflict, invalidState } from '../errors.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import type { ImageApi } from '../image-api.ts';
 import { finishEvent, recordAction, startEvent } from '../instance-actions.ts';
@@ -15,13 +15,14 @@ import { NoValidHost, NOT_ENOUGH_HOSTS } from '../scheduler/errors.ts';
 import { isServiceUp } from '../scheduler/host-state.ts';
 import { defaultSchedulerConfig, selectDestinations } from '../scheduler/select-destinations.ts';
 import { type ServerGroupRecord, schedulerGroup } from '../server-group-record.ts';
-import type { ServerRecord, TaskState, VmState } from '../server-record.ts';
+import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { checkMembers, fieldError, isObject, nameParam, onlyMember, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
 import { imageBootMeta } from './block-device-mappings.ts';
 import { checkLock } from './servers.ts';
 import { createSnapshotImage } from './snapshot-image.ts';
+import { takeTask } from './take-task.ts';
 
 export interface ShelveDeps {
   readonly store: ComputeStore;
@@ -34,22 +35,6 @@ const SHELVE_FROM: readonly VmState[] = ['active', 'stopped', 'paused', 'suspend
 
 /** The conductor's steps an unshelve records on its action, and the host it names. */
 const CONDUCTOR_HOST = hostname();
-
-/**
- * Puts the server at `task` from one of `from` without a task (Nova's `check_instance_state` and
- * `save(expected_task_state=[None])` in one compare-and-swap). @throws {NovaError} 409.
- */
-async function takeTask(store: ComputeStore, s: ServerRecord, action: string, from: readonly VmState[], task: Exclude<TaskState, null>, edit: (v: ServerRecord) => ServerRecord = (v) => v): Promise<ServerRecord> {
-  let refusal: NovaError | undefined;
-  const taken = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    const v = cur.value;
-    refusal = !from.includes(v.vm_state) ? invalidState(s.uuid, action, 'vm_state', v.vm_state) : v.task_state !== null ? invalidState(s.uuid, action, 'task_state', v.task_state) : undefined;
-    return refusal ? undefined : { ...edit(v), task_state: task, updated_at: store.isoSeconds() };
-  });
-  if (refusal) throw refusal;
-  if (!taken) throw notFound(`Instance ${s.uuid} could not be found.`);
-  return taken.value;
-}
 
 /**
  * `shelve` (`openstack server shelve`), as Nova's: from ACTIVE, SHUTOFF, PAUSED or SUSPENDED

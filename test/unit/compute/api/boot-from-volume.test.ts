@@ -214,13 +214,15 @@ test('a volume-backed server: rebuild with another image is refused (before 2.93
   assert.equal(await used(), [['node1', 0, 0], ['node2', 0, 0]], 'every claim given back as it was made');
 }));
 
-test('shelve of a volume-backed server offloads it at once with no image; unshelve on another host connects its root and data volumes there', withSetup(async (t) => {
+test('a volume-backed server: rescue is refused; shelve offloads it at once with no image; unshelve on another host connects its root and data volumes there', withSetup(async (t) => {
   const vol = await t.volume({ imageRef: t.imageId });
   const data = await t.volume();
   const id = (await t.create({ block_device_mapping_v2: [{ uuid: vol, boot_index: '0', source_type: 'volume', destination_type: 'volume' }, { uuid: data, boot_index: '-1', source_type: 'volume', destination_type: 'volume' }] })).json.server.id as string;
   await t.a.agent.drain();
   const images = t.c.images.images.size;
   const act = (body: unknown, token = t.demo, version = '2.1') => t.c.request('POST', `/v2.1/servers/${id}/action`, { token, body, version });
+  const rescue = await act({ rescue: null });
+  assert.equal([rescue.status, rescue.json.badRequest?.message], [400, `Instance ${id} cannot be rescued: Cannot rescue a volume-backed instance`], 'no stable-device rescue here');
   assert.is((await act({ shelve: null })).status, 202);
   await t.a.agent.drain();
   const admin = async () => (await t.c.request('GET', `/v2.1/servers/${id}`, { token: t.admin })).json.server;
