@@ -36,6 +36,8 @@ export const T = {
   migrations: 'migrations',
   /** Key: a sequence's name (`migrations`); value `{last}`: integer ids handed out by compare-and-swap. */
   sequences: 'sequences',
+  /** Key: `<project id>/<server uuid>`: a deleted server as usage still counts it (compute/terminated-servers.ts). */
+  terminatedServers: 'terminated-servers',
 } as const;
 
 export interface FlavorRecord {

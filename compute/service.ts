@@ -12,6 +12,7 @@ import { hypervisorRoutes } from './api/hypervisors.ts';
 import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
 import { migrationRoutes } from './api/migrations.ts';
+import { simpleTenantUsageRoutes } from './api/simple-tenant-usage.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
@@ -77,6 +78,7 @@ export class ComputeService {
       ...hypervisorRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
       ...migrationRoutes(this.store),
+      ...simpleTenantUsageRoutes(this.store),
       ...serverMetadataRoutes({ store: this.store }),
       ...serverTagRoutes({ store: this.store }),
       ...serverIpRoutes({ store: this.store }),

@@ -15,6 +15,7 @@ import { bindingFields, UNBIND_FIELDS } from '../port-binding.ts';
 import type { ServiceAuth } from '../service-auth.ts';
 import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { T } from '../records.ts';
+import { recordTermination } from '../terminated-servers.ts';
 import { leaveGroup } from '../server-group-record.ts';
 import { unindexServer } from '../server-index.ts';
 import { releaseOn } from '../scheduler/claims.ts';
@@ -645,6 +646,7 @@ export class ComputeAgent {
       await releaseOn(this.hosts, m.source_compute, flavorClaim(m.id, m.old_flavor, server.root_disk_unclaimed));
       await enqueue(this.store, m.source_compute, this.clock.now(), { server: server.uuid, task: 'resize-confirm', migration: m.id, token: item.token, requestId: item.requestId });
     }
+    await recordTermination(this.store, server);
     await this.store.records.delete(T.servers, server.uuid);
     await unindexServer(this.store, server);
     await leaveGroup(this.store, server.server_group, server.uuid);

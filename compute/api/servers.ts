@@ -14,6 +14,7 @@ import type { NetworkApi } from '../network-api.ts';
 import { placeBuilds } from '../placement.ts';
 import { exceeds, quotaLimits } from '../quota.ts';
 import { type FlavorRecord, type KeypairRecord, T } from '../records.ts';
+import { recordTermination } from '../terminated-servers.ts';
 import { type ComputeContext, type ComputeRequest, type ComputeResponse, type ComputeRoute, contextOf, NO_CONTENT, ok } from '../request.ts';
 import { serverClaims } from '../resize-claims.ts';
 import { releaseOn } from '../scheduler/claims.ts';
@@ -558,6 +559,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
     await store.records.delete(T.buildRequests, s.uuid);
     // A boot from volume that was never placed still holds its volumes' reservations.
     if (d.volumes && (s.volume_mappings || s.volume_backed)) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
+    await recordTermination(store, s);
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);
@@ -570,6 +572,7 @@ async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string
       await releaseOn(d.hosts, s.host, ...serverClaims(s));
     }
     if (d.volumes) await releaseVolumes(store, d.volumes, userToken, s.uuid, d.logger);
+    await recordTermination(store, s);
     await store.records.delete(T.servers, s.uuid);
     await unindexServer(store, s);
     await leaveGroup(store, s.server_group, s.uuid);
