@@ -9,6 +9,8 @@ export interface NeutronNetwork {
   readonly 'router:external'?: boolean;
   readonly project_id?: string;
   readonly mtu?: number;
+  /** Its subnets' ids. */
+  readonly subnets?: readonly string[];
 }
 
 export interface NeutronPort {

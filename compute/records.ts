@@ -26,6 +26,8 @@ export const T = {
   queue: 'queue',
   /** Key: a request id: the agent's answer to a `console` task, read and removed by the API. */
   consoleReplies: 'console-replies',
+  /** Key: a request id: the agent's answer to an `attach-interface` task (work-queue.ts `InterfaceReply`), read and removed by the API. */
+  interfaceReplies: 'interface-replies',
   /** Key: a server group's UUID (os-server-groups; compute/server-group-record.ts). */
   serverGroups: 'server-groups',
   /** Key: `<server uuid>/<request id>`: os-instance-actions. */

@@ -52,6 +52,8 @@ export interface ServerPort {
   readonly networkId: string;
   readonly mac: string;
   readonly created: boolean;
+  /** The device tag an interface attach gave it (os-interface 2.49). */
+  readonly tag?: string;
 }
 
 export interface ServerFault {

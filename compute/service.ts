@@ -13,6 +13,7 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
 import { migrationRoutes } from './api/migrations.ts';
 import { simpleTenantUsageRoutes } from './api/simple-tenant-usage.ts';
+import { serverInterfaceRoutes } from './api/server-interfaces.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
@@ -82,6 +83,7 @@ export class ComputeService {
       ...serverMetadataRoutes({ store: this.store }),
       ...serverTagRoutes({ store: this.store }),
       ...serverIpRoutes({ store: this.store }),
+      ...serverInterfaceRoutes({ store: this.store, networks: io.networks }),
       ...securityGroupProxyRoutes({ networks: io.networks }),
       ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, networks: io.networks, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),

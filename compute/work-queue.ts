@@ -7,7 +7,7 @@ import type { ComputeStore } from './store.ts';
  * order and a restarted agent finds what it had not finished. A task is removed only once done,
  * and every task is safe to run again (the agent checks what is already so).
  */
-export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup' | 'shelve' | 'shelve-offload' | 'unshelve' | 'rescue' | 'unrescue';
+export type WorkTask = 'build' | 'delete' | 'stop' | 'start' | 'reboot-soft' | 'reboot-hard' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'console' | 'snapshot' | 'rebuild' | 'resize' | 'resize-revert' | 'resize-finish' | 'resize-confirm' | 'resize-revert-finish' | 'attach-volume' | 'detach-volume' | 'evacuate' | 'backup' | 'shelve' | 'shelve-offload' | 'unshelve' | 'rescue' | 'unrescue' | 'attach-interface' | 'detach-interface';
 
 export interface WorkItem {
   readonly server: string;
@@ -31,10 +31,21 @@ export interface WorkItem {
   readonly targetState?: 'stopped';
   /** `evacuate` before 2.14: the caller said the disk is on shared storage (no storage is shared here). */
   readonly onSharedStorage?: boolean;
+  /** `attach-interface`: the user's port, or the network to make one on (with `fixedIp`), and the device `tag` (2.49); `detach-interface`: the port. */
+  readonly portId?: string;
+  readonly networkId?: string;
+  readonly fixedIp?: string;
+  readonly tag?: string;
   /** `rescue`: the image the rescue disk is made of (none: the server's own). */
   readonly rescueImageRef?: string;
   /** `rebuild`: the caller asked to keep the ephemeral disks (`preserve_ephemeral`), which libvirt's driver cannot. */
   readonly preserveEphemeral?: boolean;
+}
+
+/** What the agent answers an `attach-interface` task with, under `interface-replies/<request id>`: the port attached, or Nova's error. */
+export interface InterfaceReply {
+  readonly portId?: string;
+  readonly error?: { readonly code: number; readonly message: string };
 }
 
 /** What the agent answers a `console` task with, under `console-replies/<request id>`. */
@@ -45,11 +56,13 @@ export interface ConsoleReply {
 }
 
 /**
- * The key of a task: `<host>/<ms, 15 digits>-<server>-<task>` (and `-<volume>` for a volume's,
- * so two volumes attached in one millisecond are two tasks); the same ask gives the same key.
+ * The key of a task: `<host>/<ms, 15 digits>-<server>-<task>` (and `-<volume>`, `-<port>` or
+ * `-<network>` for a volume's or an interface's, so two attached in one millisecond are two
+ * tasks); the same ask gives the same key.
  */
-export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server' | 'task' | 'volumeId'>): string {
-  return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}${item.volumeId === undefined ? '' : `-${item.volumeId}`}`;
+export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server' | 'task' | 'volumeId' | 'portId' | 'networkId'>): string {
+  const what = item.volumeId ?? item.portId ?? item.networkId;
+  return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}${what === undefined ? '' : `-${what}`}`;
 }
 
 export async function enqueue(store: ComputeStore, host: string, atMs: number, item: WorkItem): Promise<string> {

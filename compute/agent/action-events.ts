@@ -35,6 +35,8 @@ const EVENTS: Partial<Record<WorkTask, string>> = {
   unshelve: 'compute_unshelve_instance',
   rescue: 'compute_rescue_instance',
   unrescue: 'compute_unrescue_instance',
+  'attach-interface': 'compute_attach_interface',
+  'detach-interface': 'compute_detach_interface',
 };
 
 /**

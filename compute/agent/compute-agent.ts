@@ -41,6 +41,7 @@ import { withActionEvent } from './action-events.ts';
 import { ConfigDrives } from './config-drives.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { ResizeSteps } from './resize-steps.ts';
+import { InterfaceSteps } from './interface-steps.ts';
 import { RESCUE_DISK, RescueSteps } from './rescue-steps.ts';
 import { ShelveSteps } from './shelve-steps.ts';
 
@@ -121,6 +122,7 @@ export class ComputeAgent {
   private readonly resizes: ResizeSteps;
   private readonly shelves: ShelveSteps;
   private readonly rescues: RescueSteps;
+  private readonly interfaces: InterfaceSteps;
   private readonly running = new Map<string, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   /** Timer work still running (a heartbeat's list): `stop` waits for it before the hypervisor closes. */
@@ -199,6 +201,7 @@ export class ComputeAgent {
         domainState: (name) => this.domainState(name),
       },
     });
+    this.interfaces = new InterfaceSteps(options.host, deps);
   }
 
   /** Registers the host, brings its instances back (`initHost`), then heartbeats and polls its queue until `stop`. */
@@ -399,6 +402,8 @@ export class ComputeAgent {
     else if (item.task === 'unshelve') await this.shelves.unshelve(item);
     else if (item.task === 'rescue') await this.rescues.rescue(item);
     else if (item.task === 'unrescue') await this.rescues.unrescue(item);
+    else if (item.task === 'attach-interface') await this.interfaces.attach(item);
+    else if (item.task === 'detach-interface') await this.interfaces.detach(item);
     else if (item.task === 'attach-volume' || item.task === 'detach-volume') {
       if (!this.volumeSteps) throw new Error('this agent has no volume service (volume_url)');
       await this.volumeSteps.run(item);

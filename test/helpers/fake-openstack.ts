@@ -83,7 +83,7 @@ export class FakeNetworkApi implements NetworkApi {
   }
 
   addNetwork(name: string): NeutronNetwork {
-    const n: NeutronNetwork = { id: randomUUID(), name, shared: false };
+    const n: NeutronNetwork = { id: randomUUID(), name, shared: false, subnets: ['subnet'] };
     this.networks.set(n.id, n);
     return n;
   }

@@ -87,12 +87,18 @@ function validate(spec: DomainSpec): void {
   }
   const macs = new Set<string>();
   for (const nic of spec.nics) {
-    check(MAC.test(nic.mac) && !macs.has(nic.mac), `MAC ${JSON.stringify(nic.mac)} is not a unique lower-case MAC address`);
+    checkNic(nic);
+    check(!macs.has(nic.mac), `MAC ${JSON.stringify(nic.mac)} is not a unique lower-case MAC address`);
     macs.add(nic.mac);
-    check(DEVICE.test(nic.bridge), `bridge ${JSON.stringify(nic.bridge)} is not a Linux device name`);
-    check(DEVICE.test(nic.targetDev), `tap ${JSON.stringify(nic.targetDev)} is not a Linux device name`);
-    check(nic.mtu === undefined || (Number.isSafeInteger(nic.mtu) && nic.mtu >= 68 && nic.mtu <= 65535), `MTU ${nic.mtu}`);
   }
+}
+
+/** @throws {InvalidDomainXml} a MAC that is not lower-case hex pairs, a bridge or tap that is not a Linux device name, an MTU out of range. */
+export function checkNic(nic: NicSpec): void {
+  check(MAC.test(nic.mac), `MAC ${JSON.stringify(nic.mac)} is not a unique lower-case MAC address`);
+  check(DEVICE.test(nic.bridge), `bridge ${JSON.stringify(nic.bridge)} is not a Linux device name`);
+  check(DEVICE.test(nic.targetDev), `tap ${JSON.stringify(nic.targetDev)} is not a Linux device name`);
+  check(nic.mtu === undefined || (Number.isSafeInteger(nic.mtu) && nic.mtu >= 68 && nic.mtu <= 65535), `MTU ${nic.mtu}`);
 }
 
 /** One `<disk>` element, as the domain's and an attached volume's (Nova's `LibvirtConfigGuestDisk`). */
@@ -111,7 +117,8 @@ export function diskXml(disk: DiskSpec): string {
   ].join('\n');
 }
 
-function nicXml(nic: NicSpec): string {
+/** One `<interface>` element (Nova's `LibvirtConfigGuestInterface` for a Linux bridge). */
+export function nicXml(nic: NicSpec): string {
   return [
     "    <interface type='bridge'>",
     `      <mac address='${nic.mac}'/>`,

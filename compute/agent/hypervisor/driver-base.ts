@@ -4,7 +4,8 @@ import { readConsoleTail } from './console-log.ts';
 import { extractDisk } from './disk-image.ts';
 import { describeDomain } from './domain-description.ts';
 import { diskAt, withDisk, withoutDisk } from './domain-disks.ts';
-import type { DiskSpec } from './domain-xml.ts';
+import { nicAt, withNic, withoutNic } from './domain-nics.ts';
+import type { DiskSpec, NicSpec } from './domain-xml.ts';
 import { ConsoleNotAvailable, DeviceDetachFailed, DomainExists, DomainNotFound, DomainStateError, NotSupportedByDriver, SnapshotFailed } from './errors.ts';
 import type {
   DomainInfo,
@@ -94,6 +95,16 @@ export abstract class HypervisorDriverBase implements Hypervisor {
    */
   protected rawDetachLive(_name: string, _targetDev: string, _diskXml: string): Promise<void> {
     return Promise.reject(new NotSupportedByDriver('disk hot-unplug', 'this driver changes the definition only'));
+  }
+
+  /** Plugs `nic` into the running or paused guest (only where `supports.hotplug`). */
+  protected rawAttachNicLive(_name: string, _nic: NicSpec): Promise<void> {
+    return Promise.reject(new NotSupportedByDriver('interface hot-plug', 'this driver changes the definition only'));
+  }
+
+  /** Takes the interface (`nicXml`, the live XML's element) out of the running or paused guest (only where `supports.hotplug`). */
+  protected rawDetachNicLive(_name: string, _mac: string, _nicXml: string): Promise<void> {
+    return Promise.reject(new NotSupportedByDriver('interface hot-unplug', 'this driver changes the definition only'));
   }
 
   async define(xml: string): Promise<DomainInfo> {
@@ -193,6 +204,23 @@ export abstract class HypervisorDriverBase implements Hypervisor {
       // Live first, as libvirt does with LIVE|CONFIG: a guest that refuses the disk leaves the definition as it was.
       if (this.supports.hotplug && ON.has(await this.rawState(name)) && withDisk(await this.rawXml(name), disk) !== undefined) await this.rawAttachLive(name, disk);
       if (definition !== undefined) await this.rawDefine(definition);
+    });
+  }
+
+  attachNic(name: string, nic: NicSpec): Promise<void> {
+    return this.lock.run(name, async () => {
+      const definition = withNic(await this.rawDefinitionXml(name), nic);
+      if (this.supports.hotplug && ON.has(await this.rawState(name)) && withNic(await this.rawXml(name), nic) !== undefined) await this.rawAttachNicLive(name, nic);
+      if (definition !== undefined) await this.rawDefine(definition);
+    });
+  }
+
+  detachNic(name: string, mac: string): Promise<void> {
+    return this.lock.run(name, async () => {
+      const definition = withoutNic(await this.rawDefinitionXml(name), mac);
+      if (definition !== undefined) await this.rawDefine(definition);
+      const live = this.supports.hotplug && ON.has(await this.rawState(name)) ? nicAt(await this.rawXml(name), mac) : undefined;
+      if (live !== undefined) await this.rawDetachNicLive(name, mac, live);
     });
   }
 

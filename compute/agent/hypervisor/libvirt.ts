@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathExists } from '../../../common/path-exists.ts';
 import { BindingCalls } from './binding-calls.ts';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
-import { type DiskSpec, diskXml } from './domain-xml.ts';
+import { type DiskSpec, diskXml, type NicSpec, nicXml } from './domain-xml.ts';
 import { DomainNotFound, HypervisorError, HypervisorUnavailable, InvalidDomainXml } from './errors.ts';
 import type { DomainInfo, HostResources, HypervisorSupports, PowerState } from './types.ts';
 
@@ -221,6 +221,14 @@ export class LibvirtHypervisor extends HypervisorDriverBase {
 
   protected override rawAttachLive(name: string, disk: DiskSpec): Promise<void> {
     return this.virshLive('attach-device', name, diskXml(disk));
+  }
+
+  protected override rawAttachNicLive(name: string, nic: NicSpec): Promise<void> {
+    return this.virshLive('attach-device', name, nicXml(nic));
+  }
+
+  protected override rawDetachNicLive(name: string, _mac: string, xml: string): Promise<void> {
+    return this.virshLive('detach-device', name, xml);
   }
 
   protected override async rawDetachLive(name: string, _targetDev: string, xml: string): Promise<void> {

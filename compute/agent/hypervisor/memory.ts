@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describeDomain } from './domain-description.ts';
 import { withDisk, withoutDisk } from './domain-disks.ts';
-import type { DiskSpec } from './domain-xml.ts';
+import { withNic, withoutNic } from './domain-nics.ts';
+import type { DiskSpec, NicSpec } from './domain-xml.ts';
 import { type DriverBaseOptions, HypervisorDriverBase } from './driver-base.ts';
 import { DomainNotFound } from './errors.ts';
 import type { DomainInfo, HostResources, HypervisorSupports, PowerState } from './types.ts';
@@ -119,6 +120,16 @@ export class MemoryHypervisor extends HypervisorDriverBase {
   protected override async rawDetachLive(name: string, targetDev: string): Promise<void> {
     const domain = this.get(name);
     if (!this.holding.has(name)) domain.liveXml = withoutDisk(domain.liveXml ?? domain.xml, targetDev) ?? domain.liveXml;
+  }
+
+  protected override async rawAttachNicLive(name: string, nic: NicSpec): Promise<void> {
+    const domain = this.get(name);
+    domain.liveXml = withNic(domain.liveXml ?? domain.xml, nic) ?? domain.liveXml;
+  }
+
+  protected override async rawDetachNicLive(name: string, mac: string): Promise<void> {
+    const domain = this.get(name);
+    domain.liveXml = withoutNic(domain.liveXml ?? domain.xml, mac) ?? domain.liveXml;
   }
 
   protected async rawInfo(name: string): Promise<DomainInfo> {

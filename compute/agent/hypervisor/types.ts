@@ -18,7 +18,7 @@
  * nothing.
  */
 
-import type { DiskSpec } from './domain-xml.ts';
+import type { DiskSpec, NicSpec } from './domain-xml.ts';
 
 /**
  * A domain's power state, as Nova reports it (`nova/objects/fields.py` InstancePowerState;
@@ -170,6 +170,14 @@ export interface Hypervisor {
    * @throws {DomainNotFound}; {DeviceDetachFailed} the guest still holds it after every attempt.
    */
   detachDisk(name: string, targetDev: string): Promise<void>;
+  /**
+   * Adds a NIC to the domain's definition and, where `supports.hotplug`, to the running or paused
+   * guest (Nova's `attach_interface`). One with the same MAC already there is left as it is.
+   * @throws {DomainNotFound}; {InvalidDomainXml}.
+   */
+  attachNic(name: string, nic: NicSpec): Promise<void>;
+  /** Takes the NIC of `mac` out of the definition and the running guest; none there is fine. @throws {DomainNotFound} */
+  detachNic(name: string, mac: string): Promise<void>;
   /**
    * The end of the guest's serial console log (at most `CONSOLE_MAX_BYTES`), empty before the
    * guest wrote any. @throws {DomainNotFound}; {ConsoleNotAvailable} the domain has no file console.
