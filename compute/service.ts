@@ -85,7 +85,7 @@ export class ComputeService {
       ...serverIpRoutes({ store: this.store }),
       ...serverInterfaceRoutes({ store: this.store, networks: io.networks }),
       ...securityGroupProxyRoutes({ networks: io.networks }),
-      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, networks: io.networks, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}) }),
+      ...serverActionRoutes({ store: this.store, hosts: this.hosts, usage, logger: io.logger, images: io.images, imageUrl: options.imageUrl, networks: io.networks, allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(io.volumes ? { volumes: io.volumes } : {}), ...(io.service ? { service: io.service } : {}) }),
       ...(io.volumes ? volumeAttachmentRoutes({ store: this.store, volumes: io.volumes, crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }) : []),
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }),
     ];

@@ -12,6 +12,7 @@ import { pagingQuery } from './paging-query.ts';
 import type { ImageApi } from '../image-api.ts';
 import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
+import type { ServiceAuth } from '../service-auth.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { createBackup } from './create-backup.ts';
 import { evacuate } from './evacuate.ts';
@@ -21,7 +22,7 @@ import { changeSecurityGroup } from './security-group-actions.ts';
 import { rescue, unrescue } from './rescue.ts';
 import { shelve, shelveOffload, unshelve } from './shelve.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
-import { checkLock, visibleServer } from './servers.ts';
+import { checkLock, deleteServer, visibleServer } from './servers.ts';
 import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
@@ -53,9 +54,10 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * suspend, resume (queued for the host's agent, 202; 409 from a state Nova refuses), lock and
  * unlock (2.73 `locked_reason`), createImage, createBackup (create-backup.ts), rebuild (rebuild.ts), resize, confirmResize and
  * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts), addSecurityGroup and
- * removeSecurityGroup (security-group-actions.ts), shelve, shelveOffload and unshelve (shelve.ts), rescue and unrescue (rescue.ts); and os-instance-actions, what was asked of a server.
+ * removeSecurityGroup (security-group-actions.ts), shelve, shelveOffload and unshelve (shelve.ts), rescue and unrescue (rescue.ts), forceDelete
+ * (the delete) and restore (409: nothing is soft-deleted); and os-instance-actions, what was asked of a server.
  */
-export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly networks: NetworkApi; readonly volumes?: VolumeApi }): ComputeRoute[] {
+export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly networks: NetworkApi; readonly volumes?: VolumeApi; readonly service?: ServiceAuth }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
   const power = async (req: ComputeRequest, s: ServerRecord, a: PowerAction) => {
     const c = contextOf(req);
@@ -174,6 +176,18 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'shelveOffload') return shelveOffload(d, req, s);
         if (name === 'unshelve') return unshelve(d, req, s);
         if (name === 'rescue') return rescue(d, req, s, arg);
+        if (name === 'forceDelete') {
+          // Nova's force_delete: any vm state, no task; the delete itself (there is no soft delete to skip).
+          checkLock(c, s);
+          if (s.task_state !== null) throw invalidState(s.uuid, 'forceDelete', 'task_state', s.task_state);
+          await deleteServer(d, s, req.headers['x-auth-token'] ?? '', req.requestId);
+          return ACCEPTED;
+        }
+        if (name === 'restore') {
+          // Only a SOFT_DELETED server is restored, and with `reclaim_instance_interval` 0 (Nova's default, the only mode here) none is.
+          checkLock(c, s);
+          throw invalidState(s.uuid, 'restore', 'vm_state', s.vm_state);
+        }
         if (name === 'unrescue') return unrescue(d, req, s);
         if (name === 'lock') {
           const reason = isObject(arg) && atLeast(req.version, '2.73') ? arg['locked_reason'] : undefined;

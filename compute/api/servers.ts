@@ -547,7 +547,7 @@ async function releasePorts(d: ServerApiDeps, s: ServerRecord, userToken: string
  * (Nova's local delete): its ports deleted or unbound, the claim given back, the record
  * removed; the domain, if the host comes back, is the host's to clean up.
  */
-async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string, requestId: string): Promise<void> {
+export async function deleteServer(d: ServerApiDeps, s: ServerRecord, userToken: string, requestId: string): Promise<void> {
   const { store } = d;
   // Nova's `_delete`: a shelved server's snapshot goes first (one already gone is fine).
   if (s.shelved !== undefined && (s.vm_state === 'shelved' || s.vm_state === 'shelved_offloaded')) {
