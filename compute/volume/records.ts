@@ -26,7 +26,7 @@ export interface VolumeRecord {
   readonly created_at: string;
   updated_at: string | null;
   readonly volume_type_id: string;
-  /** The type's name when the volume was made (absent on older records: `__DEFAULT__`). */
+  /** The type's name when the volume was made or last retyped (absent on older records: `__DEFAULT__`). */
   readonly volume_type_name?: string;
   readonly snapshot_id: string | null;
   readonly source_volid: string | null;

@@ -13,6 +13,7 @@ import { revertToSnapshot } from './revert-to-snapshot.ts';
 import { volumeFromSnapshot } from './snapshot-tasks.ts';
 import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
+import { retypeVolume } from './retype.ts';
 import { volumeMetadataAction } from './volume-metadata-actions.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
@@ -265,6 +266,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       return { status: 200 };
     }
     if (name === 'os-volume_upload_image') return uploadToImage(deps, req, volume);
+    if (name === 'os-retype') return retypeVolume(deps, req, volume);
     if (name === 'revert' && atLeast(req.version, '3.40')) return revertToSnapshot(deps, req, volume);
     if (name === 'os-begin_detaching') {
       // Nova's detach starts here (volume/api.py begin_detaching: a conditional update).
