@@ -78,9 +78,11 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
       }
     }
     let placedElsewhere: string | null = null;
+    // Nova's conductor gives the instance its host's zone, asked for or not.
+    const zone = (await hosts.all()).find((h) => h.host === host)?.availabilityZone;
     const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => {
       placedElsewhere = cur.value.host !== null && cur.value.host !== host ? cur.value.host : null;
-      return cur.value.host === host || placedElsewhere !== null ? undefined : { ...cur.value, host, availability_zone: cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() };
+      return cur.value.host === host || placedElsewhere !== null ? undefined : { ...cur.value, host, availability_zone: zone ?? cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() };
     });
     if (placedElsewhere !== null) {
       // Another pass placed it first (compare-and-swap on the server decides): ours is given back.
