@@ -16,4 +16,8 @@ export interface ComputeHostRecord extends HostState {
   readonly runningVms: number;
   /** The agent's last start (ms), for `os-services` `updated_at` history. */
   readonly startedMs: number;
+  /** The zone the host's agent is configured with; `availabilityZone` is it unless an aggregate gives another. */
+  readonly configuredZone?: string;
+  /** The zone an aggregate holding the host gives it (its `availability_zone` metadata); absent: none. */
+  readonly aggregateZone?: string;
 }

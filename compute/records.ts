@@ -38,6 +38,10 @@ export const T = {
   migrations: 'migrations',
   /** Key: a sequence's name (`migrations`); value `{last}`: integer ids handed out by compare-and-swap. */
   sequences: 'sequences',
+  /** Key: an aggregate's integer id (os-aggregates; compute/aggregate-record.ts). */
+  aggregates: 'aggregates',
+  /** Key: an aggregate's name; value `{id}`, claimed create-if-absent so names stay unique. */
+  aggregateNames: 'aggregate-names',
   /** Key: `<project id>/<server uuid>`: a deleted server as usage still counts it (compute/terminated-servers.ts). */
   terminatedServers: 'terminated-servers',
 } as const;

@@ -13,6 +13,7 @@ import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
 import { migrationRoutes } from './api/migrations.ts';
 import { simpleTenantUsageRoutes } from './api/simple-tenant-usage.ts';
+import { aggregateRoutes } from './api/aggregates.ts';
 import { serverInterfaceRoutes } from './api/server-interfaces.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
 import { serviceRoutes } from './api/services.ts';
@@ -80,6 +81,7 @@ export class ComputeService {
       ...serverGroupRoutes(this.store),
       ...migrationRoutes(this.store),
       ...simpleTenantUsageRoutes(this.store),
+      ...aggregateRoutes(this.store, this.hosts),
       ...serverMetadataRoutes({ store: this.store }),
       ...serverTagRoutes({ store: this.store }),
       ...serverIpRoutes({ store: this.store }),

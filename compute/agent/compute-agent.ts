@@ -145,7 +145,7 @@ export class ComputeAgent {
     this.clock = deps.store.clock;
     this.logger = deps.logger;
     this.evacuation = new EvacuationSteps(
-      { host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir },
+      { host: options.host, stateDir: options.stateDir, zone: () => this.currentZone() },
       {
         ...deps,
         cache: this.cache,
@@ -176,7 +176,7 @@ export class ComputeAgent {
         connectRoot: (token, srv) => this.connectRoot(token, srv),
       },
     });
-    this.shelves = new ShelveSteps({ host: options.host, availabilityZone: options.availabilityZone, stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs, offloadTimeSeconds: options.shelvedOffloadTimeSeconds ?? 0 }, {
+    this.shelves = new ShelveSteps({ host: options.host, zone: () => this.currentZone(), stateDir: options.stateDir, stopTimeoutMs: options.stopTimeoutMs, offloadTimeSeconds: options.shelvedOffloadTimeSeconds ?? 0 }, {
       ...deps,
       cache: this.cache,
       volumeSteps: this.volumeSteps,
@@ -244,6 +244,7 @@ export class ComputeAgent {
     const fresh: ComputeHostRecord = {
       host: this.options.host,
       availabilityZone: this.options.availabilityZone,
+      configuredZone: this.options.availabilityZone,
       enabled: true,
       lastHeartbeatMs: now,
       total,
@@ -265,7 +266,7 @@ export class ComputeAgent {
       await this.store.records.create(T.hosts, this.options.host, fresh);
     } catch (err) {
       if (!(err instanceof RecordExistsError)) throw err;
-      await updateRecord<ComputeHostRecord>(this.store.records, T.hosts, this.options.host, (cur) => ({ ...cur.value, total, hypervisorType: r.hypervisorType, hostIp: this.options.hostIp, availabilityZone: this.options.availabilityZone, lastHeartbeatMs: now, startedMs: now }));
+      await updateRecord<ComputeHostRecord>(this.store.records, T.hosts, this.options.host, (cur) => ({ ...cur.value, total, hypervisorType: r.hypervisorType, hostIp: this.options.hostIp, configuredZone: this.options.availabilityZone, availabilityZone: cur.value.aggregateZone ?? this.options.availabilityZone, lastHeartbeatMs: now, startedMs: now }));
     }
     this.logger.info('compute host registered', { host: this.options.host, ...total });
   }
@@ -326,6 +327,11 @@ export class ComputeAgent {
   /** Nova's `_poll_unconfirmed_resizes`: confirms the resizes to this host waiting longer than `resize_confirm_window`. */
   pollUnconfirmedResizes(): Promise<number> {
     return this.unconfirmed.poll();
+  }
+
+  /** The host's zone as its record says now: an aggregate's (os-aggregates), else the configured one. */
+  private async currentZone(): Promise<string> {
+    return (await this.store.get<ComputeHostRecord>(T.hosts, this.options.host))?.availabilityZone ?? this.options.availabilityZone;
   }
 
   /** Nova's `_poll_shelved_instances`: the servers shelved here longer than `shelved_offload_time` queued for offload. */

@@ -21,8 +21,9 @@ import type { ImageCache } from './image-cache.ts';
 
 export interface EvacuationOptions {
   readonly host: string;
-  readonly availabilityZone: string;
   readonly stateDir: string;
+  /** The host's zone now (its configured one, or an aggregate's). */
+  readonly zone: () => Promise<string>;
 }
 
 /** What the agent lends these steps: its domain XML and its guest removal (one way to write and remove a guest per host). */
@@ -93,7 +94,8 @@ export class EvacuationSteps {
       if (item.onSharedStorage === true) throw new Error('Invalid state of instance files on shared storage');
       await this.setTask(server.uuid, 'rebuild_spawning');
       const token = await this.service.token();
-      const placed = { ...server, availability_zone: this.options.availabilityZone };
+      const zone = await this.options.zone();
+      const placed = { ...server, availability_zone: zone };
       for (const p of server.ports) await this.networks.updatePort(token, p.portId, bindingFields(placed, this.options.host));
       const base = await this.cache.fetch(item.token, server.image_ref);
       const format = (await this.images.get(item.token, server.image_ref))?.disk_format === 'qcow2' ? 'qcow2' : 'raw';
@@ -106,7 +108,7 @@ export class EvacuationSteps {
       const stopped = server.vm_state !== 'error' && (item.targetState === 'stopped' || server.vm_state === 'stopped');
       if (!stopped && (await this.domainState(name)) !== 'running') await this.hypervisor.start(name);
       const power = POWER_STATE_CODES[(await this.domainState(name)) ?? 'shutdown'];
-      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => ({ ...cur.value, host: this.options.host, availability_zone: this.options.availabilityZone, vm_state: stopped ? 'stopped' : 'active', task_state: null, power_state: power, launched_at: this.store.isoMicros(), updated_at: this.store.isoSeconds() }));
+      await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => ({ ...cur.value, host: this.options.host, availability_zone: zone, vm_state: stopped ? 'stopped' : 'active', task_state: null, power_state: power, launched_at: this.store.isoMicros(), updated_at: this.store.isoSeconds() }));
       await setMigrationStatus(this.store, m.uuid, 'done', {}, ['accepted', 'pre-migrating']);
       this.logger.info('server evacuated', { server: server.uuid, source: m.source_compute, target: this.options.host });
     } catch (err) {

@@ -22,7 +22,8 @@ import type { VolumeSteps } from './volume-steps.ts';
 
 export interface ShelveOptions {
   readonly host: string;
-  readonly availabilityZone: string;
+  /** The host's zone now (its configured one, or an aggregate's). */
+  readonly zone: () => Promise<string>;
   readonly stateDir: string;
   /** How long a guest gets to shut down cleanly (Nova's `shutdown_timeout`), in ms. */
   readonly stopTimeoutMs: number;
@@ -147,7 +148,8 @@ export class ShelveSteps {
     const server = await this.store.get<ServerRecord>(T.servers, item.server);
     if (server?.vm_state !== 'shelved_offloaded' || (server.task_state !== 'unshelving' && server.task_state !== 'spawning') || server.host !== this.options.host) return;
     const name = server.instance_name;
-    const placed = { ...server, availability_zone: this.options.availabilityZone };
+    const zone = await this.options.zone();
+    const placed = { ...server, availability_zone: zone };
     try {
       await this.setTask(server.uuid, 'spawning');
       const token = await this.service.token();
@@ -182,7 +184,7 @@ export class ShelveSteps {
     const power = POWER_STATE_CODES[(await this.guests.domainState(name)) ?? 'shutdown'];
     await this.update(server.uuid, (v) => {
       const { shelved: _, ...rest } = v;
-      return { ...rest, vm_state: 'active', task_state: null, power_state: power, availability_zone: this.options.availabilityZone, launched_at: this.store.isoMicros() };
+      return { ...rest, vm_state: 'active', task_state: null, power_state: power, availability_zone: zone, launched_at: this.store.isoMicros() };
     });
     this.logger.info('server unshelved', { server: server.uuid, host: this.options.host });
   }
