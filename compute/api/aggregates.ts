@@ -3,7 +3,7 @@ import { RecordExistsError } from '../../client/record-store.ts';
 import { updateRecord } from '../../client/record-update.ts';
 import { type AggregateRecord, aggregateZone, applyAggregateZones } from '../aggregate-record.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, conflict, NovaError, notFound } from '../errors.ts';
+import { badRequest, conflict, type NovaError, notFound } from '../errors.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import { requireAdmin } from '../policy.ts';
 import { T } from '../records.ts';

@@ -9,6 +9,7 @@ import { floatingIpRoutes } from './api/floating-ips.ts';
 import { networkRoutes } from './api/networks.ts';
 import { portRoutes } from './api/ports.ts';
 import { quotaRoutes } from './api/quotas.ts';
+import { ipAvailabilityRoutes } from './api/ip-availability.ts';
 import { routerRoutes } from './api/routers.ts';
 import { securityGroupRuleRoutes } from './api/security-group-rules.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
@@ -60,6 +61,7 @@ export class NetworkService {
       ...routerRoutes(d),
       ...floatingIpRoutes(d),
       ...quotaRoutes(d),
+      ...ipAvailabilityRoutes(d),
     ];
     this.server = new NetworkServer({ publicUrl: options.publicUrl, identityUrl: options.identityUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

@@ -3,7 +3,6 @@ import { ok, type NetworkRoute } from '../request.ts';
 
 /** The API extensions this service has, as `GET /v2.0/extensions` lists them (clients check aliases before using a feature). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
-  { alias: 'agent', name: 'agent', description: 'The agent management extension.' },
   { alias: 'allowed-address-pairs', name: 'Allowed Address Pairs', description: 'Provides allowed address pairs' },
   { alias: 'binding', name: 'Port Binding', description: 'Expose port bindings of a virtual port to external application' },
   { alias: 'external-net', name: 'Neutron external network', description: 'Adds external network attribute to network resource.' },
@@ -11,6 +10,7 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
   { alias: 'net-mtu', name: 'Network MTU', description: 'Provides MTU attribute for a network resource.' },
   { alias: 'net-mtu-writable', name: 'Network MTU (writable)', description: 'Provides a writable MTU attribute for a network resource.' },
+  { alias: 'network-ip-availability', name: 'Network IP Availability', description: 'Provides IP availability data for each network and subnet.' },
   { alias: 'pagination', name: 'Pagination support', description: 'Extension that indicates that pagination is enabled.' },
   { alias: 'port-security', name: 'Port Security', description: 'Provides port security' },
   { alias: 'project-id', name: 'project_id field enabled', description: 'Extension that indicates that project_id field is enabled.' },

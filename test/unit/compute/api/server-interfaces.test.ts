@@ -96,7 +96,7 @@ test("Nova's refusals: the schema, both or neither of network and port, a port i
     const other = c.networks.addNetwork('other').id;
     const [boot] = (await c.request('GET', `/v2.1/servers/${id}/os-interface`, { token: demo })).json.interfaceAttachments;
     assert.equal(await post({ interfaceAttachment: { net_id: 'x' } }), [400, "Invalid input for field/attribute net_id. Value: x. 'x' is not a 'uuid'"]);
-    assert.equal(await post({ interfaceAttachment: { net_id: other, tag: 'a' } }), [400, "Invalid input for field/attribute interfaceAttachment. Value: {'net_id': '" + other + "', 'tag': 'a'}. Additional properties are not allowed ('tag' was unexpected)"]);
+    assert.equal(await post({ interfaceAttachment: { net_id: other, tag: 'a' } }), [400, `Invalid input for field/attribute interfaceAttachment. Value: {'net_id': '${other}', 'tag': 'a'}. Additional properties are not allowed ('tag' was unexpected)`]);
     assert.equal(await post({ interfaceAttachment: { net_id: other, fixed_ips: [{ ip_address: '10.0.0.999' }] } }), [400, "Invalid input for field/attribute ip_address. Value: 10.0.0.999. '10.0.0.999' is not valid under any of the given schemas"]);
     assert.equal(await post({ interfaceAttachment: { net_id: other, port_id: boot.port_id } }), [400, 'Must not input both network_id and port_id']);
     assert.equal(await post({ interfaceAttachment: { port_id: boot.port_id, fixed_ips: [{ ip_address: '10.0.0.9' }] } }), [400, 'Must input network_id when request IP address']);
