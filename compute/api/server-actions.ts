@@ -14,6 +14,7 @@ import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import type { ServiceAuth } from '../service-auth.ts';
 import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
+import { changePassword } from './change-password.ts';
 import { createBackup } from './create-backup.ts';
 import { evacuate } from './evacuate.ts';
 import { rebuild } from './rebuild.ts';
@@ -55,7 +56,7 @@ const HARD_REBOOT: PowerAction = { name: 'reboot', from: ['active', 'stopped', '
  * unlock (2.73 `locked_reason`), createImage, createBackup (create-backup.ts), rebuild (rebuild.ts), resize, confirmResize and
  * revertResize (resize.ts), evacuate (evacuate.ts), os-resetState (reset-state.ts), addSecurityGroup and
  * removeSecurityGroup (security-group-actions.ts), shelve, shelveOffload and unshelve (shelve.ts), rescue and unrescue (rescue.ts), forceDelete
- * (the delete) and restore (409: nothing is soft-deleted); and os-instance-actions, what was asked of a server.
+ * (the delete) and restore (409: nothing is soft-deleted), changePassword (change-password.ts); and os-instance-actions, what was asked of a server.
  */
 export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; readonly imageUrl: string; readonly networks: NetworkApi; readonly volumes?: VolumeApi; readonly service?: ServiceAuth }): ComputeRoute[] {
   const { store, images, imageUrl } = d;
@@ -176,6 +177,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
         if (name === 'shelveOffload') return shelveOffload(d, req, s);
         if (name === 'unshelve') return unshelve(d, req, s);
         if (name === 'rescue') return rescue(d, req, s, arg);
+        if (name === 'changePassword') return changePassword(d, req, s, arg);
         if (name === 'forceDelete') {
           // Nova's force_delete: any vm state, no task; the delete itself (there is no soft delete to skip).
           checkLock(c, s);
