@@ -1,7 +1,7 @@
-import { RecordExistsError } from '../client/record-store.ts';
 import { updateRecord } from '../client/record-update.ts';
 import type { ComputeContext } from './request.ts';
 import { T } from './records.ts';
+import { nextInSequence } from './sequence.ts';
 import type { ServerFlavor, ServerRecord } from './server-record.ts';
 import type { ComputeStore } from './store.ts';
 
@@ -59,21 +59,9 @@ export interface MigrationRecord {
 
 const SEQUENCE = 'migrations';
 
-/**
- * The next migration id: a counter record moved by compare-and-swap (created at 1 by the first
- * caller), so ids are unique across API processes and increase as Nova's autoincrement does.
- */
-export async function nextMigrationId(store: ComputeStore): Promise<number> {
-  for (;;) {
-    const bumped = await updateRecord<{ last: number }>(store.records, T.sequences, SEQUENCE, (cur) => ({ last: cur.value.last + 1 }), 100);
-    if (bumped) return bumped.value.last;
-    try {
-      await store.records.create(T.sequences, SEQUENCE, { last: 1 });
-      return 1;
-    } catch (err) {
-      if (!(err instanceof RecordExistsError)) throw err;
-    }
-  }
+/** The next migration id (Nova's autoincrement `migrations.id`). */
+export function nextMigrationId(store: ComputeStore): Promise<number> {
+  return nextInSequence(store, SEQUENCE);
 }
 
 /** Writes a new migration of `server` from its host (status and target as given), with the next id. */

@@ -8,6 +8,7 @@ import type { RecordHostStateStore } from '../host-store.ts';
 import { requireAdmin } from '../policy.ts';
 import { T } from '../records.ts';
 import { type ComputeRequest, type ComputeRoute, ok } from '../request.ts';
+import { nextInSequence } from '../sequence.ts';
 import type { ComputeStore } from '../store.ts';
 import { bodyMember, checkMembers, fieldError, isObject, nameParam, onlyMember, pyRepr } from '../validation.ts';
 
@@ -72,18 +73,6 @@ export function aggregateRoutes(store: ComputeStore, hosts: RecordHostStateStore
       throw err;
     }
   };
-  const nextId = async (): Promise<number> => {
-    for (;;) {
-      const bumped = await updateRecord<{ last: number }>(store.records, T.sequences, SEQUENCE, (cur) => ({ last: cur.value.last + 1 }), 100);
-      if (bumped) return bumped.value.last;
-      try {
-        await store.records.create(T.sequences, SEQUENCE, { last: 1 });
-        return 1;
-      } catch (err) {
-        if (!(err instanceof RecordExistsError)) throw err;
-      }
-    }
-  };
   /** Nova's `is_safe_to_update_az`; `reason` wraps the refusal as the action's exception does. */
   const checkZoneChange = async (a: AggregateRecord, zone: string | null, members: readonly string[], reason: (why: string) => NovaError, checkInstances: boolean): Promise<void> => {
     if (!zone) throw reason(`Aggregate ${a.name} does not support empty named availability zone`);
@@ -130,7 +119,7 @@ export function aggregateRoutes(store: ComputeStore, hosts: RecordHostStateStore
         const body = bodyMember(req.body, 'aggregate', ['name', 'availability_zone'], ['name']);
         const name = nameParam('name', body['name']);
         const zone = body['availability_zone'] === undefined || body['availability_zone'] === null ? undefined : zoneParam(body['availability_zone']);
-        const id = await nextId();
+        const id = await nextInSequence(store, SEQUENCE);
         await claimName(name, id);
         const now = store.isoMicros();
         const a: AggregateRecord = { id, uuid: randomUUID(), name, hosts: [], metadata: zone ? { availability_zone: zone } : {}, created_at: now, updated_at: null };

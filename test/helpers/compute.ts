@@ -119,11 +119,11 @@ export interface ServerOnAgent {
   close(): Promise<void>;
 }
 
-export async function startServerOnAgent(options: { flavors?: readonly ({ name: string; id: string; ram: number; vcpus: number; disk: number } & Record<string, unknown>)[]; images: readonly (Parameters<FakeImageApi['add']>[0] & { data: Buffer })[]; allowResizeToSameHost?: boolean; clock?: Clock }): Promise<ServerOnAgent> {
+export async function startServerOnAgent(options: { flavors?: readonly ({ name: string; id: string; ram: number; vcpus: number; disk: number } & Record<string, unknown>)[]; images: readonly (Parameters<FakeImageApi['add']>[0] & { data: Buffer })[]; allowResizeToSameHost?: boolean; clock?: Clock; agent?: Partial<ComputeAgentOptions> }): Promise<ServerOnAgent> {
   const c = await startCompute({ allowResizeToSameHost: options.allowResizeToSameHost ?? false, ...(options.clock ? { clock: options.clock } : {}) });
   const admin = await c.identity.token();
   const demo = await c.identity.token({ user: 'demo' });
-  const agent = await makeAgent(c);
+  const agent = await makeAgent(c, 'node1', undefined, 'nova', options.agent ?? {});
   await agent.agent.register();
   for (const flavor of [{ name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 }, ...(options.flavors ?? [])]) await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor } });
   const imageIds = options.images.map((i) => c.images.add(i).id);

@@ -8,7 +8,7 @@ import { T } from '../../../../compute/records.ts';
 import type { HostState } from '../../../../compute/scheduler/host-state.ts';
 import { OffsetClock } from '../../../helpers/offset-clock.ts';
 import { rejects } from '../../../helpers/rejects.ts';
-import { makeAgent, startCompute, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
+import { startServerOnAgent, startServerOnTwoHosts, type TestCompute } from '../../../helpers/compute.ts';
 
 /**
  * `openstack server shelve` / `unshelve`: Nova's shelve API, the host's shelve and offload
@@ -124,18 +124,10 @@ test("Nova's refusals: the vm and task states, a lock, shelveOffload for admins,
 });
 
 test('with shelved_offload_time -1 a server stays SHELVED on its host: unshelve powers it on there; shelveOffload (admins) and the periodic offload take it off', async () => {
-  const c = await startCompute();
-  const agent = await makeAgent(c, 'node1', undefined, 'nova', { shelvedOffloadTimeSeconds: -1 });
+  const s = await startServerOnAgent({ images: [{ data: IMAGE }], agent: { shelvedOffloadTimeSeconds: -1 } });
+  const { c, admin, demo, id } = s;
+  const agent = s.agent;
   try {
-    const admin = await c.identity.token();
-    const demo = await c.identity.token({ user: 'demo' });
-    await agent.agent.register();
-    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-    const imageId = c.images.add({ data: IMAGE }).id;
-    const net = c.networks.addNetwork('private').id;
-    const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef: imageId, flavorRef: '1', networks: [{ uuid: net }] } } })).json.server.id;
-    await agent.agent.drain();
-
     assert.is((await act(c, demo, id, { shelve: null })).status, 202);
     await agent.agent.drain();
     const shelved = await show(c, admin, id);
@@ -163,21 +155,16 @@ test('with shelved_offload_time -1 a server stays SHELVED on its host: unshelve 
     assert.equal([(await show(c, admin, id)).status, await used(c, 'node1')], ['SHELVED_OFFLOADED', NONE]);
     assert.equal(await events(c, admin, id, 'shelveOffload'), [['compute_shelve_offload_instance', 'Success']]);
   } finally {
-    await agent.remove();
-    await c.close();
+    await s.close();
   }
 });
 
 test("Nova's _poll_shelved_instances: a server shelved longer than shelved_offload_time is offloaded, a newer one is not", async () => {
   const clock = new OffsetClock();
-  const c = await startCompute({ clock });
-  const agent = await makeAgent(c, 'node1', undefined, 'nova', { shelvedOffloadTimeSeconds: 600 });
+  const s = await startServerOnAgent({ images: [{ data: IMAGE }], clock, agent: { shelvedOffloadTimeSeconds: 600 } });
+  const { c, admin, demo, agent } = s;
+  const imageId = s.imageIds[0] as string;
   try {
-    const admin = await c.identity.token();
-    const demo = await c.identity.token({ user: 'demo' });
-    await agent.agent.register();
-    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-    const imageId = c.images.add({ data: IMAGE }).id;
     const boot = async (name: string) => (await c.request('POST', '/v2.1/servers', { token: demo, version: '2.37', body: { server: { name, imageRef: imageId, flavorRef: '1', networks: 'none' } } })).json.server.id as string;
     const old = await boot('old');
     const young = await boot('young');
@@ -192,10 +179,9 @@ test("Nova's _poll_shelved_instances: a server shelved longer than shelved_offlo
     await agent.agent.drain();
     assert.is((await show(c, admin, old)).status, 'SHELVED_OFFLOADED');
     assert.is((await show(c, admin, young)).status, 'SHELVED');
-    assert.equal(await used(c, 'node1'), TINY, "only the young server's claim is left");
+    assert.equal(await used(c, 'node1'), { vcpus: 2, memoryMiB: 1024, diskGiB: 2 }, "the young server's claim is left, beside the server never shelved");
   } finally {
-    await agent.remove();
-    await c.close();
+    await s.close();
   }
 });
 
