@@ -12,6 +12,10 @@ export interface BuildRequest {
   readonly claim: Claim;
   readonly imageProperties: Readonly<Record<string, string>>;
   readonly availabilityZone?: string;
+  /** An admin's `zone:host` (or `zone:host:node`): claimed there without the scheduler's filters, as Nova's forced host. */
+  readonly forcedHost?: string;
+  /** An admin's `host`/`hypervisor_hostname` (2.74): the scheduler's filters see only that host. */
+  readonly requestedHost?: string;
   /** The server group (the `group` hint), read again at placement for its current members. */
   readonly group?: string;
   readonly createdMs: number;

@@ -36,8 +36,9 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   // The group as it is now, this boot's members included (they joined before placement).
   const groupRecord = first.group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, first.group);
   const group = groupRecord === undefined ? undefined : schedulerGroup(groupRecord);
+  const forced = first.forcedHost;
   const select = async (instanceUuids: readonly string[]): Promise<Selection[]> =>
-    selectDestinations(await hosts.all(), {
+    selectDestinations((await hosts.all()).filter((h) => first.requestedHost === undefined || h.host === first.requestedHost), {
       instanceUuids,
       resources: first.claim.resources,
       imageProperties: first.imageProperties,
@@ -46,7 +47,8 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     }, defaultSchedulerConfig(Math.random), now);
   let selections: Selection[];
   try {
-    selections = await select(requests.map((r) => r.server));
+    // A forced host (an admin's `zone:host`) skips the filters: only the claim decides, as Nova's force_hosts.
+    selections = forced !== undefined ? requests.map((r) => ({ instanceUuid: r.server, host: forced, alternates: [] })) : await select(requests.map((r) => r.server));
   } catch (err) {
     if (!(err instanceof NoValidHost)) throw err;
     for (const r of requests) await fail(store, r, err.message);
@@ -57,7 +59,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     if (!s) continue;
     let host: string;
     try {
-      host = await claimSpread(hosts, s, group === undefined ? r.claim : { ...r.claim, group }, async () => (await select([r.server]).catch(() => []))[0]);
+      host = await claimSpread(hosts, s, group === undefined ? r.claim : { ...r.claim, group }, async () => (forced !== undefined ? undefined : (await select([r.server]).catch(() => []))[0]));
     } catch (err) {
       if (!(err instanceof NoValidHost)) throw err;
       await fail(store, r, err.message);

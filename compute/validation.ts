@@ -104,6 +104,15 @@ export function nameParam(field: string, value: unknown, maxLength = 255): strin
   return value;
 }
 
+/** Nova's `fqdn` parameter (a compute host's name). */
+export function fqdnParam(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
+  if (value.length === 0) throw fieldError(field, value, "'' should be non-empty");
+  if (value.length > 255) throw fieldError(field, value, `${pyRepr(value)} is too long`);
+  if (!/^[a-zA-Z0-9-._]*$/.test(value)) throw fieldError(field, value, `${pyRepr(value)} does not match '^[a-zA-Z0-9-._]*$'`);
+  return value;
+}
+
 /** Nova's `boolean` parameter: true/false and the strings oslo accepts. */
 export function booleanParam(field: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;

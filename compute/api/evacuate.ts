@@ -18,7 +18,7 @@ import { defaultSchedulerConfig, selectDestinations } from '../scheduler/select-
 import { type ServerGroupRecord, schedulerGroup } from '../server-group-record.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { booleanParam, bodyMember, fieldError, pyRepr } from '../validation.ts';
+import { booleanParam, bodyMember, fieldError, fqdnParam, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
 
 export interface EvacuateDeps {
@@ -35,15 +35,6 @@ function allowedMembers(req: ComputeRequest): { allowed: string[]; required: str
   if (!atLeast(req.version, '2.14')) return { allowed: ['host', 'onSharedStorage', 'adminPass'], required: ['onSharedStorage'] };
   if (atLeast(req.version, '2.29') && !atLeast(req.version, '2.68')) return { allowed: ['host', 'adminPass', 'force'], required: [] };
   return { allowed: ['host', 'adminPass'], required: [] };
-}
-
-/** Nova's `fqdn` parameter (a compute host's name). */
-function hostParam(value: unknown): string {
-  if (typeof value !== 'string') throw fieldError('host', value, `${pyRepr(value)} is not of type 'string'`);
-  if (value.length === 0) throw fieldError('host', value, "'' should be non-empty");
-  if (value.length > 255) throw fieldError('host', value, `${pyRepr(value)} is too long`);
-  if (!/^[a-zA-Z0-9-._]*$/.test(value)) throw fieldError('host', value, `${pyRepr(value)} does not match '^[a-zA-Z0-9-._]*$'`);
-  return value;
 }
 
 /** Nova's `check_instance_state` for evacuate: vm state, no task, and launched once. */
@@ -73,7 +64,7 @@ export async function evacuate(d: EvacuateDeps, req: ComputeRequest, s: ServerRe
   const { store } = d;
   const { allowed, required } = allowedMembers(req);
   const body = bodyMember({ evacuate: arg }, 'evacuate', allowed, required);
-  const host = body['host'] === undefined ? undefined : hostParam(body['host']);
+  const host = body['host'] === undefined ? undefined : fqdnParam('host', body['host']);
   if (body['adminPass'] !== undefined && typeof body['adminPass'] !== 'string') throw fieldError('adminPass', body['adminPass'], `${pyRepr(body['adminPass'])} is not of type 'string'`);
   const c = requireAdmin(req, 'os_compute_api:os-evacuate');
   // 2.95 leaves the server SHUTOFF on its target (reachable once the maximum microversion is 2.95).

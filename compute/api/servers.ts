@@ -31,7 +31,7 @@ import { enqueue } from '../work-queue.ts';
 import { recordAction } from '../instance-actions.ts';
 import { checkMetadataQuota, metadataParam } from './metadata-param.ts';
 import { tagsParam } from './tags-param.ts';
-import { bodyMember, fieldError, integerParam, isObject, nameParam, pyRepr, type JsonObject, UUID_LIKE } from '../validation.ts';
+import { bodyMember, fieldError, fqdnParam, integerParam, isObject, nameParam, pyRepr, type JsonObject, UUID_LIKE } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
 import { releaseVolumes } from '../release-volumes.ts';
 import type { VolumeApi } from '../volume-api.ts';
@@ -111,7 +111,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
 
   const create = async (req: ComputeRequest): Promise<ComputeResponse> => {
     const c = contextOf(req);
-    const allowed = ['name', 'imageRef', 'flavorRef', 'networks', 'metadata', 'key_name', 'user_data', 'security_groups', 'availability_zone', 'min_count', 'max_count', 'return_reservation_id', 'config_drive', 'adminPass', 'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'block_device_mapping_v2', 'personality', ...(atLeast(req.version, '2.19') ? ['description'] : []), ...(atLeast(req.version, '2.52') ? ['tags'] : []), ...(atLeast(req.version, '2.90') ? ['hostname'] : [])];
+    const allowed = ['name', 'imageRef', 'flavorRef', 'networks', 'metadata', 'key_name', 'user_data', 'security_groups', 'availability_zone', 'min_count', 'max_count', 'return_reservation_id', 'config_drive', 'adminPass', 'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'block_device_mapping_v2', 'personality', ...(atLeast(req.version, '2.19') ? ['description'] : []), ...(atLeast(req.version, '2.52') ? ['tags'] : []), ...(atLeast(req.version, '2.74') ? ['host', 'hypervisor_hostname'] : []), ...(atLeast(req.version, '2.90') ? ['hostname'] : [])];
     const body = req.body;
     if (!isObject(body)) throw badRequest(`${pyRepr(body ?? null)} is not of type 'object'`);
     const extra = Object.keys(body).filter((k) => !['server', 'os:scheduler_hints', 'OS-SCH-HNT:scheduler_hints'].includes(k));
@@ -149,8 +149,7 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
     const securityGroups = Array.isArray(s['security_groups'])
       ? [...new Set((s['security_groups'] as unknown[]).map((g) => (isObject(g) && typeof g['name'] === 'string' ? g['name'] : '')).filter((n) => n !== ''))]
       : ['default'];
-    const zone = s['availability_zone'] === undefined || s['availability_zone'] === null ? undefined : String(s['availability_zone']);
-    if (zone?.includes(':') && !c.isAdmin) throw policyForbidden('os_compute_api:servers:create:forced_host');
+    const { zone, forcedHost, requestedHost } = await destinationOf(d, c, s);
 
     const flavor = await store.get<FlavorRecord>(T.flavors, flavorRef);
     if (!flavor || !flavorVisible(flavor, c.projectId, c.isAdmin)) throw badRequest(`Flavor ${flavorRef} could not be found.`);
@@ -304,6 +303,8 @@ export function serverRoutes(d: ServerApiDeps): ComputeRoute[] {
         claim: { instanceUuid: uuid, resources: claimResources },
         imageProperties: meta.properties,
         ...(placeZone !== undefined ? { availabilityZone: placeZone } : {}),
+        ...(forcedHost !== undefined ? { forcedHost } : {}),
+        ...(requestedHost !== undefined ? { requestedHost } : {}),
         ...(group ? { group: group.uuid } : {}),
         createdMs: now,
       };
@@ -525,6 +526,43 @@ async function joinGroup(store: ComputeStore, group: string, servers: readonly s
   });
   if (over) throw overQuota('Quota exceeded, too many servers in group');
   if (!joined) throw badRequest(`Instance group ${group} could not be found.`);
+}
+
+/**
+ * Where a boot may go, as Nova's create parses it: `availability_zone` with an admin's legacy
+ * `zone:host`, `zone:host:node` or `zone::node` (a forced host; the zone kept only when it is
+ * the host's, Nova's fix for bug #1934770), and from 2.74 an admin's `host` and
+ * `hypervisor_hostname` (one node per host here), which must name a compute host (400) and not
+ * come with a forced one.
+ */
+async function destinationOf(d: ServerApiDeps, c: ComputeContext, s: JsonObject): Promise<{ zone?: string; forcedHost?: string; requestedHost?: string }> {
+  const text = s['availability_zone'] === undefined || s['availability_zone'] === null ? undefined : String(s['availability_zone']);
+  let zone: string | undefined = text;
+  let forced: string | undefined;
+  if (text?.includes(':')) {
+    const parts = text.split(':');
+    if (parts.length > 3) throw badRequest('Invalid input received: Unable to parse availability_zone');
+    zone = parts[0];
+    // `zone:host`, `zone:host:node`, `zone::node`: one node per host, so the node names the host.
+    forced = (parts.length === 3 && parts[2] !== '' ? parts[2] : parts[1]) || undefined;
+    if (!c.isAdmin) throw policyForbidden('os_compute_api:servers:create:forced_host');
+  }
+  if (zone === '') zone = undefined;
+  const hosts = await d.hosts.all();
+  if (forced !== undefined) {
+    const host = hosts.find((h) => h.host === forced);
+    if (zone !== undefined && host?.availabilityZone !== zone) zone = undefined;
+  }
+  const asked = [s['host'], s['hypervisor_hostname']].filter((x) => x !== undefined);
+  if (asked.length === 0) return { ...(zone !== undefined ? { zone } : {}), ...(forced !== undefined ? { forcedHost: forced } : {}) };
+  const host = s['host'] === undefined ? undefined : fqdnParam('host', s['host']);
+  const node = s['hypervisor_hostname'] === undefined ? undefined : fqdnParam('hypervisor_hostname', s['hypervisor_hostname']);
+  if (!c.isAdmin) throw policyForbidden('compute:servers:create:requested_destination');
+  if (forced !== undefined) throw badRequest('One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.');
+  if (host !== undefined && !hosts.some((h) => h.host === host)) throw badRequest(`Compute host ${host} could not be found.`);
+  if (node !== undefined && !hosts.some((h) => h.host === node)) throw badRequest(`Compute node ${node} could not be found.`);
+  if (host !== undefined && node !== undefined && host !== node) throw badRequest(`Compute node ${node} could not be found.`);
+  return { ...(zone !== undefined ? { zone } : {}), requestedHost: (host ?? node) as string };
 }
 
 /** Nova's lock check: a locked server is changed only by an admin (`InstanceIsLocked`, 409). */

@@ -23,4 +23,44 @@ test("bug: a server booted without a zone said 'nova' on a host of zone az1; it 
   }
 });
 
+test("an admin's zone:host forces the host (the zone kept only if it is the host's); 2.74's host and hypervisor_hostname ask for one; Nova's refusals", async () => {
+  const c = await startCompute();
+  const node1 = await makeAgent(c, 'node1', undefined, 'az1');
+  const node2 = await makeAgent(c, 'node2');
+  try {
+    const admin = await c.identity.token();
+    const demo = await c.identity.token({ user: 'demo' });
+    await node1.agent.register();
+    await node2.agent.register();
+    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+    const imageRef = c.images.add({}).id;
+    const boot = (server: Record<string, unknown>, version = '2.37', token = admin) => c.request('POST', '/v2.1/servers', { token, version, body: { server: { name: 'vm', imageRef, flavorRef: '1', networks: 'none', ...server } } });
+    const placed = async (res: { json: { server: { id: string } } }) => {
+      await node1.agent.drain();
+      await node2.agent.drain();
+      const s = (await c.request('GET', `/v2.1/servers/${res.json.server.id}`, { token: admin })).json.server;
+      return [s.status, s['OS-EXT-SRV-ATTR:host'], s['OS-EXT-AZ:availability_zone']];
+    };
+    const message = (r: { status: number; json: Record<string, { message: string }> }) => [r.status, Object.values(r.json)[0]?.message];
+    assert.equal(await placed(await boot({ availability_zone: 'nova:node1' })), ['ACTIVE', 'node1', 'az1'], "node1 is in az1, so the zone asked for is dropped");
+    assert.equal(await placed(await boot({ availability_zone: ':node2' })), ['ACTIVE', 'node2', 'nova']);
+    assert.equal(await placed(await boot({ availability_zone: 'az1::node1' })), ['ACTIVE', 'node1', 'az1']);
+    assert.equal(message(await boot({ availability_zone: 'az1:node1' }, '2.37', demo)), [403, "Policy doesn't allow os_compute_api:servers:create:forced_host to be performed."]);
+    assert.equal(message(await boot({ availability_zone: 'a:b:c:d' })), [400, 'Invalid input received: Unable to parse availability_zone']);
+
+    assert.equal(await placed(await boot({ host: 'node2' }, '2.74')), ['ACTIVE', 'node2', 'nova']);
+    assert.equal(await placed(await boot({ hypervisor_hostname: 'node1' }, '2.74')), ['ACTIVE', 'node1', 'az1']);
+    assert.equal(message(await boot({ host: 'node2' }, '2.74', demo)), [403, "Policy doesn't allow compute:servers:create:requested_destination to be performed."]);
+    assert.equal(message(await boot({ host: 'node9' }, '2.74')), [400, 'Compute host node9 could not be found.']);
+    assert.equal(message(await boot({ host: 'node1', availability_zone: 'az1:node1' }, '2.74')), [400, 'One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.']);
+    assert.equal(message(await boot({ host: 'node1' }, '2.73'))[0], 400);
+    const full = await placed(await boot({ host: 'node2', availability_zone: 'az1' }, '2.74'));
+    assert.equal([full[0], full[1]], ['ERROR', null], 'node2 is not in az1: the filters leave no host');
+  } finally {
+    await node1.remove();
+    await node2.remove();
+    await c.close();
+  }
+});
+
 test.run();
