@@ -73,7 +73,8 @@ export class RescueSteps {
       await rm(join(dir, RESCUE_DISK), { force: true });
       await copyFile(base, join(dir, RESCUE_DISK), constants.COPYFILE_FICLONE);
       await this.hypervisor.define(await this.guests.rescueXml(server, rescueFormat, await diskFormatOf(join(dir, 'disk'))));
-      await this.hypervisor.start(name);
+      // A rerun after the start finds the rescue guest running already.
+      if ((await this.guests.domainState(name)) !== 'running') await this.hypervisor.start(name);
       const power = POWER_STATE_CODES[(await this.guests.domainState(name)) ?? 'shutdown'];
       await this.update(server.uuid, (v) => ({ ...v, vm_state: 'rescued', task_state: null, power_state: power, launched_at: this.store.isoMicros() }));
       this.logger.info('server rescued', { server: server.uuid, image: imageId });
@@ -94,7 +95,7 @@ export class RescueSteps {
       await this.hypervisor.define(await this.guests.domainXml(server, server.flavor, await diskFormatOf(join(dir, 'disk'))));
       await this.volumeSteps?.reattach(server);
       await rm(join(dir, RESCUE_DISK), { force: true });
-      await this.hypervisor.start(name);
+      if ((await this.guests.domainState(name)) !== 'running') await this.hypervisor.start(name);
       const power = POWER_STATE_CODES[(await this.guests.domainState(name)) ?? 'shutdown'];
       await this.update(server.uuid, (v) => ({ ...v, vm_state: 'active', task_state: null, power_state: power }));
       this.logger.info('server unrescued', { server: server.uuid });

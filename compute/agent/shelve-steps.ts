@@ -91,22 +91,26 @@ export class ShelveSteps {
     if (server.task_state !== 'shelving' && server.task_state !== 'shelving_image_pending_upload' && server.task_state !== 'shelving_image_uploading') return;
     const name = server.instance_name;
     const path = join(this.options.stateDir, server.uuid, `snapshot-${item.imageId}`);
-    try {
-      await this.powerOff(name, server.power_state !== POWER_STATE_CODES.paused);
-      await this.setTask(server.uuid, 'shelving_image_pending_upload');
-      await rm(path, { force: true });
-      const image = await this.hypervisor.snapshot(name, { path });
-      await this.setTask(server.uuid, 'shelving_image_uploading');
-      await this.images.upload(item.token, item.imageId, { disk_format: image.diskFormat, container_format: 'bare' }, createReadStream(path));
-    } catch (err) {
-      this.logger.error('shelve failed', { server: server.uuid, image: item.imageId, err });
-      await this.images.delete(item.token, item.imageId).catch(() => undefined);
-      const state = await this.guests.domainState(name).catch(() => undefined);
-      const message = err instanceof Error ? err.message : String(err);
-      await this.update(server.uuid, (v) => ({ ...v, vm_state: state === 'shutdown' ? 'stopped' : v.vm_state, task_state: null, ...(state === undefined ? {} : { power_state: POWER_STATE_CODES[state] }), fault: { code: 500, message, created: this.store.isoSeconds() } }));
-      return;
-    } finally {
-      await rm(path, { force: true });
+    // A rerun after the upload (the agent stopped before it recorded SHELVED) uploads nothing again.
+    const uploaded = (await this.images.get(item.token, item.imageId))?.status === 'active';
+    if (!uploaded) {
+      try {
+        await this.powerOff(name, server.power_state !== POWER_STATE_CODES.paused);
+        await this.setTask(server.uuid, 'shelving_image_pending_upload');
+        await rm(path, { force: true });
+        const image = await this.hypervisor.snapshot(name, { path });
+        await this.setTask(server.uuid, 'shelving_image_uploading');
+        await this.images.upload(item.token, item.imageId, { disk_format: image.diskFormat, container_format: 'bare' }, createReadStream(path));
+      } catch (err) {
+        this.logger.error('shelve failed', { server: server.uuid, image: item.imageId, err });
+        await this.images.delete(item.token, item.imageId).catch(() => undefined);
+        const state = await this.guests.domainState(name).catch(() => undefined);
+        const message = err instanceof Error ? err.message : String(err);
+        await this.update(server.uuid, (v) => ({ ...v, vm_state: state === 'shutdown' ? 'stopped' : v.vm_state, task_state: null, ...(state === undefined ? {} : { power_state: POWER_STATE_CODES[state] }), fault: { code: 500, message, created: this.store.isoSeconds() } }));
+        return;
+      } finally {
+        await rm(path, { force: true });
+      }
     }
     const offload = this.options.offloadTimeSeconds === 0;
     const power = POWER_STATE_CODES[(await this.guests.domainState(name)) ?? 'shutdown'];

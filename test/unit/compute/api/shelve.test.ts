@@ -231,4 +231,22 @@ test('unshelve without room: the server stays SHELVED_OFFLOADED with no task and
   }
 });
 
+test('a shelve task run again after its upload (the agent stopped before it recorded SHELVED) uploads nothing again and offloads', async () => {
+  const s = await startServerOnAgent({ images: [{ data: IMAGE }] });
+  try {
+    const { c, demo, admin, id } = s;
+    assert.is((await act(c, demo, id, { shelve: null })).status, 202);
+    // What the first run left: the snapshot uploaded, the server still at its shelving task.
+    const made = shelvedImages(c)[0] as ReturnType<typeof shelvedImages>[number];
+    const first = Buffer.from('the first run uploaded this');
+    c.images.images.set(made.image.id, { image: { ...made.image, status: 'active', size: first.length }, data: first });
+    await s.agent.agent.drain();
+    const after = await show(c, admin, id);
+    assert.equal([after.status, after['OS-EXT-STS:task_state']], ['SHELVED_OFFLOADED', null]);
+    assert.ok(c.images.images.get(made.image.id)?.data.equals(first), 'the uploaded snapshot is kept as it was');
+  } finally {
+    await s.close();
+  }
+});
+
 test.run();
