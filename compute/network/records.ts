@@ -24,6 +24,20 @@ export interface NetworkRecord extends StandardAttributes {
   readonly status: string;
   readonly port_security_enabled: boolean;
   readonly availability_zone_hints: readonly string[];
+  /**
+   * Its RBAC entries that name one project (`openstack network rbac create --target-project`);
+   * the wildcard ones are `shared` and `router:external` themselves. Absent: none.
+   */
+  readonly rbac?: readonly NetworkRbacEntry[];
+}
+
+/** An RBAC policy on a network for one project (Neutron's networkrbacs row). */
+export interface NetworkRbacEntry {
+  readonly id: string;
+  /** The project that made it (the network's owner, or an admin's choice). */
+  readonly project_id: string;
+  readonly action: 'access_as_shared' | 'access_as_external';
+  readonly target_tenant: string;
 }
 
 export interface SubnetRecord extends StandardAttributes {

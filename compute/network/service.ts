@@ -10,6 +10,7 @@ import { networkRoutes } from './api/networks.ts';
 import { portRoutes } from './api/ports.ts';
 import { quotaRoutes } from './api/quotas.ts';
 import { ipAvailabilityRoutes } from './api/ip-availability.ts';
+import { rbacPolicyRoutes } from './api/rbac-policies.ts';
 import { routerRoutes } from './api/routers.ts';
 import { securityGroupRuleRoutes } from './api/security-group-rules.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
@@ -62,6 +63,7 @@ export class NetworkService {
       ...floatingIpRoutes(d),
       ...quotaRoutes(d),
       ...ipAvailabilityRoutes(d),
+      ...rbacPolicyRoutes(d),
     ];
     this.server = new NetworkServer({ publicUrl: options.publicUrl, identityUrl: options.identityUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

@@ -4,9 +4,19 @@ import { isOwner } from './policy.ts';
 import type { NetworkRecord, PortRecord, SubnetRecord } from './records.ts';
 import type { NetworkStore } from './store.ts';
 
-/** `get_network`: admin, owner, shared or external networks. */
+/** `get_network`: admin, owner, shared or external networks, and those an RBAC entry opens to the caller's project. */
 export function canSeeNetwork(ctx: NetworkContext, net: NetworkRecord): boolean {
-  return isOwner(ctx, net.project_id) || net.shared || net['router:external'];
+  return isOwner(ctx, net.project_id) || net.shared || net['router:external'] || (net.rbac ?? []).some((e) => e.target_tenant === ctx.projectId);
+}
+
+/** Neutron's `_is_network_shared`: shared with everyone, or by an RBAC entry with the caller's project. */
+export function sharedWithCaller(ctx: NetworkContext, net: NetworkRecord): boolean {
+  return net.shared || (net.rbac ?? []).some((e) => e.action === 'access_as_shared' && e.target_tenant === ctx.projectId);
+}
+
+/** External to everyone, or to the caller's project by an `access_as_external` entry. */
+export function externalForCaller(ctx: NetworkContext, net: NetworkRecord): boolean {
+  return net['router:external'] || (net.rbac ?? []).some((e) => e.action === 'access_as_external' && e.target_tenant === ctx.projectId);
 }
 
 /** A network the caller may see. @throws {NetworkNotFound} */
@@ -16,9 +26,9 @@ export async function visibleNetwork(store: NetworkStore, ctx: NetworkContext, i
   return net;
 }
 
-/** `get_subnet`: admin, owner, or a subnet of a network the caller may see as shared or external. */
+/** `get_subnet`: admin, owner, or a subnet of a network shared with or external to the caller's project (RBAC entries included). */
 export function canSeeSubnet(ctx: NetworkContext, subnet: SubnetRecord, network: NetworkRecord | undefined): boolean {
-  return isOwner(ctx, subnet.project_id) || (network !== undefined && (network.shared || network['router:external'] || isOwner(ctx, network.project_id)));
+  return isOwner(ctx, subnet.project_id) || (network !== undefined && (sharedWithCaller(ctx, network) || externalForCaller(ctx, network) || isOwner(ctx, network.project_id)));
 }
 
 export async function visibleSubnet(store: NetworkStore, ctx: NetworkContext, id: string): Promise<SubnetRecord> {

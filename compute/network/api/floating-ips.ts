@@ -7,7 +7,7 @@ import { isOwner, owningProject, requireAdmin } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
 import type { FloatingIpRecord, NetworkRecord, PortRecord, RouterRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../request.ts';
-import { visiblePort } from '../visibility.ts';
+import { externalForCaller, visiblePort } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { createServicePort, deletePort } from './ports.ts';
 
@@ -100,8 +100,8 @@ export function floatingIpRoutes(deps: NetworkDeps): NetworkRoute[] {
         if (f.floating_ip_address !== undefined) requireAdmin(ctx, 'rule:create_floatingip:floating_ip_address');
         const networkId = f.floating_network_id as string;
         const network = await store.get<NetworkRecord>('networks', networkId);
-        if (!network || !(network['router:external'] || isOwner(ctx, network.project_id))) throw new NetworkNotFound(networkId);
-        if (!network['router:external']) throw new BadRequest('floatingip', `Network ${networkId} is not a valid external network`);
+        if (!network || !(externalForCaller(ctx, network) || isOwner(ctx, network.project_id))) throw new NetworkNotFound(networkId);
+        if (!externalForCaller(ctx, network)) throw new BadRequest('floatingip', `Network ${networkId} is not a valid external network`);
         await enforceQuota(deps, projectId, 'floatingip');
         const id = newId();
         const subnets = (await store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === networkId && s.ip_version === 4);

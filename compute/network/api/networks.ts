@@ -7,7 +7,7 @@ import { isOwner, owningProject, requireAdmin } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
 import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
-import { canSeeNetwork, visibleNetwork } from '../visibility.ts';
+import { canSeeNetwork, sharedWithCaller, visibleNetwork } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { ensureDefaultSecurityGroup } from './security-groups.ts';
 
@@ -27,8 +27,8 @@ const ATTRIBUTES: AttributeMap = {
 /** Device owners whose ports do not keep a network in use (Neutron's `_ensure_network_not_in_use` lets DHCP ports go with it). */
 const NETWORK_OWNED = new Set(['network:dhcp']);
 
-/** A network as the API shows it. */
-export function networkView(net: NetworkRecord, subnets: readonly SubnetRecord[]): ApiResource {
+/** A network as the API shows it to `ctx` (`shared` is whether it is shared with the caller's project). */
+export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: readonly SubnetRecord[]): ApiResource {
   return {
     id: net.id,
     name: net.name,
@@ -38,7 +38,7 @@ export function networkView(net: NetworkRecord, subnets: readonly SubnetRecord[]
     mtu: net.mtu,
     status: net.status,
     subnets: subnets.filter((s) => s.network_id === net.id).map((s) => s.id),
-    shared: net.shared,
+    shared: sharedWithCaller(ctx, net),
     availability_zone_hints: net.availability_zone_hints,
     availability_zones: ['nova'],
     ipv4_address_scope: null,
@@ -70,7 +70,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
       handler: async (req) => {
         const ctx = ctxOf(req);
         const [nets, subnets] = await Promise.all([store.scan<NetworkRecord>('networks'), store.scan<SubnetRecord>('subnets')]);
-        return listResponse(req, 'networks', nets.filter((n) => canSeeNetwork(ctx, n)).map((n) => networkView(n, subnets)), ['admin_state_up', 'mtu', 'shared', 'router:external']);
+        return listResponse(req, 'networks', nets.filter((n) => canSeeNetwork(ctx, n)).map((n) => networkView(ctx, n, subnets)), ['admin_state_up', 'mtu', 'shared', 'router:external']);
       },
     },
     {
@@ -104,7 +104,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         // Neutron makes the project's default group when its first network is made.
         await ensureDefaultSecurityGroup(deps, projectId);
         await store.create('networks', net.id, net);
-        return showResponse(req, 'network', networkView(net, []), 201);
+        return showResponse(req, 'network', networkView(ctx, net, []), 201);
       },
     },
     {
@@ -112,8 +112,9 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
       path: '/v2.0/networks/{id}',
       auth: 'token',
       handler: async (req) => {
-        const net = await visibleNetwork(store, ctxOf(req), req.params.id as string);
-        return showResponse(req, 'network', networkView(net, await store.scan<SubnetRecord>('subnets')));
+        const ctx = ctxOf(req);
+        const net = await visibleNetwork(store, ctx, req.params.id as string);
+        return showResponse(req, 'network', networkView(ctx, net, await store.scan<SubnetRecord>('subnets')));
       },
     },
     {
@@ -129,7 +130,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         checkAdminAttributes(ctx, fields, 'update_network');
         const updated = await store.update<NetworkRecord>('networks', id, (net) => ({ ...net, ...fields, updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 }) as NetworkRecord);
         if (!updated) throw new NetworkNotFound(id);
-        return showResponse(req, 'network', networkView(updated, await store.scan<SubnetRecord>('subnets')));
+        return showResponse(req, 'network', networkView(ctx, updated, await store.scan<SubnetRecord>('subnets')));
       },
     },
     {

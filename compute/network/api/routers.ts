@@ -6,7 +6,8 @@ import { isOwner, owningProject } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
 import type { ExternalGatewayInfo, NetworkRecord, PortRecord, RouterRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, ok, type NetworkRequest, type NetworkRoute } from '../request.ts';
-import { visiblePort, visibleSubnet } from '../visibility.ts';
+import type { NetworkContext } from '../context.ts';
+import { canSeeNetwork, externalForCaller, visiblePort, visibleSubnet } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { createServicePort, deletePort } from './ports.ts';
 
@@ -48,12 +49,13 @@ export function routerView(r: RouterRecord): ApiResource {
 }
 
 /** The gateway a body asks for: an external network and its gateway port. */
-async function makeGateway(deps: NetworkDeps, routerId: string, info: Record<string, unknown>, isAdmin: boolean): Promise<{ info: ExternalGatewayInfo; portId: string }> {
+async function makeGateway(deps: NetworkDeps, routerId: string, info: Record<string, unknown>, ctx: NetworkContext): Promise<{ info: ExternalGatewayInfo; portId: string }> {
+  const isAdmin = ctx.isAdmin;
   const networkId = info.network_id;
   if (typeof networkId !== 'string') throw new HttpBadRequest("Invalid input for external_gateway_info. Reason: Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: set().");
   const network = await deps.store.get<NetworkRecord>('networks', networkId);
-  if (!network) throw new NetworkNotFound(networkId);
-  if (!network['router:external']) throw new BadRequest('router', `Network ${networkId} is not an external network`);
+  if (!network || !canSeeNetwork(ctx, network)) throw new NetworkNotFound(networkId);
+  if (!externalForCaller(ctx, network)) throw new BadRequest('router', `Network ${networkId} is not an external network`);
   if (info.external_fixed_ips !== undefined && !isAdmin) throw new PolicyNotAuthorized('rule:create_router:external_gateway_info:external_fixed_ips');
   if (info.enable_snat !== undefined && !isAdmin) throw new PolicyNotAuthorized('rule:create_router:external_gateway_info:enable_snat');
   const subnets = (await deps.store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === networkId);
@@ -112,7 +114,7 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
         for (const attr of ['distributed', 'ha'] as const) if (attr in f) throw new PolicyNotAuthorized(`rule:create_router:${attr}`);
         await enforceQuota(deps, projectId, 'router');
         const id = newId();
-        const gateway = f.external_gateway_info ? await makeGateway(deps, id, f.external_gateway_info as Record<string, unknown>, ctx.isAdmin) : undefined;
+        const gateway = f.external_gateway_info ? await makeGateway(deps, id, f.external_gateway_info as Record<string, unknown>, ctx) : undefined;
         const now = timestamp(deps.clock);
         const router: RouterRecord = {
           id,
@@ -151,7 +153,7 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
         if ('external_gateway_info' in f) {
           const wanted = f.external_gateway_info as Record<string, unknown> | null;
           if (wanted === null || Object.keys(wanted).length === 0) gatewayChange = { info: null, portId: null };
-          else if (wanted.network_id !== found.external_gateway_info?.network_id) gatewayChange = await makeGateway(deps, found.id, wanted, ctx.isAdmin);
+          else if (wanted.network_id !== found.external_gateway_info?.network_id) gatewayChange = await makeGateway(deps, found.id, wanted, ctx);
         }
         const { external_gateway_info: _, ...rest } = f;
         const updated = await store.update<RouterRecord>('routers', found.id, (r) => ({
