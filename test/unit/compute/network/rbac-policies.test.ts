@@ -5,7 +5,7 @@ import { startNetwork, type TestNetwork } from '../../../helpers/network.ts';
 /** A project `name` with a member user of the same name; its token. */
 async function projectMember(n: TestNetwork, admin: string, name: string): Promise<{ token: string; projectId: string }> {
   const project = (await n.identity.request('POST', '/v3/projects', { token: admin, body: { project: { name, domain_id: 'default' } } })).json.project.id as string;
-  const user = (await n.identity.request('POST', '/v3/users', { token: admin, body: { user: { name, password: 'pw-of-' + name, domain_id: 'default', default_project_id: project } } })).json.user.id as string;
+  const user = (await n.identity.request('POST', '/v3/users', { token: admin, body: { user: { name, password: `pw-of-${name}`, domain_id: 'default', default_project_id: project } } })).json.user.id as string;
   const role = (await n.identity.request('GET', '/v3/roles?name=member', { token: admin })).json.roles[0].id as string;
   assert.is((await n.identity.request('PUT', `/v3/projects/${project}/users/${user}/roles/${role}`, { token: admin })).status, 204);
   return { token: await n.identity.token({ user: name, password: `pw-of-${name}` }), projectId: project };
