@@ -152,7 +152,13 @@ export async function unshelve(d: ShelveDeps, req: ComputeRequest, s: ServerReco
   };
   const taken = await takeTask(store, s, 'unshelve', ['shelved_offloaded'], 'unshelving', pin);
   await recordAction(store, c, s.uuid, 'unshelve', req.requestId);
-  await placeUnshelve(d, req, taken, zone, args.host);
+  try {
+    await placeUnshelve(d, req, taken, zone, args.host);
+  } catch (err) {
+    // Nova's conductor: any other failure leaves the server without its task, as it was.
+    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'unshelving' && cur.value.host === null ? { ...cur.value, task_state: null, updated_at: store.isoSeconds() } : undefined));
+    throw err;
+  }
   return ACCEPTED;
 }
 

@@ -249,4 +249,27 @@ test('a shelve task run again after its upload (the agent stopped before it reco
   }
 });
 
+test('an unshelve whose image lookup fails (Glance down) answers the error and leaves the server SHELVED_OFFLOADED without a task', async () => {
+  const s = await startServerOnAgent({ images: [{ data: IMAGE }] });
+  try {
+    const { c, demo, admin, id } = s;
+    assert.is((await act(c, demo, id, { shelve: null })).status, 202);
+    await s.agent.agent.drain();
+    const get = c.images.get.bind(c.images);
+    c.images.get = async () => {
+      throw new Error('glance is down');
+    };
+    const res = await act(c, demo, id, { unshelve: null });
+    c.images.get = get;
+    assert.is(res.status, 500);
+    const after = await show(c, admin, id);
+    assert.equal([after.status, after['OS-EXT-STS:task_state']], ['SHELVED_OFFLOADED', null], 'it can be unshelved again');
+    assert.is((await act(c, demo, id, { unshelve: null })).status, 202);
+    await s.agent.agent.drain();
+    assert.is((await show(c, admin, id)).status, 'ACTIVE');
+  } finally {
+    await s.close();
+  }
+});
+
 test.run();
