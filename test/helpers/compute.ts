@@ -162,3 +162,41 @@ export async function startServerOnTwoHosts(options: Parameters<typeof startServ
     },
   };
 }
+
+/** A compute API with registered agents on memory hypervisors (`zones`: each host's configured zone, by name), m1.tiny (id 1) and one image. */
+export interface ComputeWithHosts {
+  readonly c: TestCompute;
+  readonly admin: string;
+  readonly demo: string;
+  readonly agents: Readonly<Record<string, Awaited<ReturnType<typeof makeAgent>>>>;
+  readonly imageRef: string;
+  /** Works every host's queue until it is empty. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startComputeWithHosts(zones: Readonly<Record<string, string>>): Promise<ComputeWithHosts> {
+  const c = await startCompute();
+  const agents: Record<string, Awaited<ReturnType<typeof makeAgent>>> = {};
+  for (const [host, zone] of Object.entries(zones)) {
+    agents[host] = await makeAgent(c, host, undefined, zone);
+    await agents[host].agent.register();
+  }
+  const admin = await c.identity.token();
+  const demo = await c.identity.token({ user: 'demo' });
+  await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
+  return {
+    c,
+    admin,
+    demo,
+    agents,
+    imageRef: c.images.add({}).id,
+    async drain() {
+      for (const a of Object.values(agents)) await a.agent.drain();
+    },
+    async close() {
+      for (const a of Object.values(agents)) await a.remove();
+      await c.close();
+    },
+  };
+}

@@ -1,19 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+import { type ComputeWithHosts, startComputeWithHosts } from '../../../helpers/compute.ts';
 
 /** `openstack aggregate ...`: Nova's os-aggregates, and the zones an aggregate gives its hosts. */
 test("aggregates give their hosts a zone that zone listings, services, the scheduler and new servers follow; Nova's refusals keep zones consistent", async () => {
-  const c = await startCompute();
-  const node1 = await makeAgent(c, 'node1');
-  const node2 = await makeAgent(c, 'node2');
+  const h = await startComputeWithHosts({ node1: 'nova', node2: 'nova' });
+  const { c, admin, demo, imageRef } = h;
+  const node1 = h.agents['node1'] as ComputeWithHosts['agents'][string];
   try {
-    const admin = await c.identity.token();
-    const demo = await c.identity.token({ user: 'demo' });
-    await node1.agent.register();
-    await node2.agent.register();
-    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-    const imageRef = c.images.add({}).id;
     const req = (method: string, path: string, body?: unknown, version = '2.1', token = admin) => c.request(method, `/v2.1/os-aggregates${path}`, { token, version, ...(body !== undefined ? { body } : {}) });
     const message = (r: { status: number; json: Record<string, { message: string }> }) => [r.status, Object.values(r.json)[0]?.message];
     const zones = async () => Object.fromEntries((await c.request('GET', '/v2.1/os-availability-zone/detail', { token: admin })).json.availabilityZoneInfo.map((z: { zoneName: string; hosts: Record<string, unknown> }) => [z.zoneName, Object.keys(z.hosts)]));
@@ -42,8 +36,7 @@ test("aggregates give their hosts a zone that zone listings, services, the sched
     // The scheduler: a boot into az1 lands on node1; one without a zone takes its host's.
     const boot = async (name: string, zone?: string) => (await c.request('POST', '/v2.1/servers', { token: demo, version: '2.37', body: { server: { name, imageRef, flavorRef: '1', networks: 'none', ...(zone ? { availability_zone: zone } : {}) } } })).json.server.id as string;
     const id = await boot('in-az1', 'az1');
-    await node1.agent.drain();
-    await node2.agent.drain();
+    await h.drain();
     const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: admin })).json.server;
     assert.equal([s.status, s['OS-EXT-SRV-ATTR:host'], s['OS-EXT-AZ:availability_zone']], ['ACTIVE', 'node1', 'az1']);
 
@@ -76,9 +69,7 @@ test("aggregates give their hosts a zone that zone listings, services, the sched
     assert.is((await req('GET', `/${a.id}`)).status, 404);
     assert.equal((await req('GET', '')).json.aggregates.map((x: { name: string }) => x.name), ['slow', 'fast']);
   } finally {
-    await node1.remove();
-    await node2.remove();
-    await c.close();
+    await h.close();
   }
 });
 

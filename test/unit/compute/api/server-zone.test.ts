@@ -1,43 +1,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeAgent, startCompute } from '../../../helpers/compute.ts';
+import { startComputeWithHosts } from '../../../helpers/compute.ts';
 
 test("bug: a server booted without a zone said 'nova' on a host of zone az1; it has its host's zone, as Nova's conductor gives it, and so has its port's owner", async () => {
-  const c = await startCompute();
-  const agent = await makeAgent(c, 'node1', undefined, 'az1');
+  const h = await startComputeWithHosts({ node1: 'az1' });
+  const { c, demo, imageRef } = h;
   try {
-    const admin = await c.identity.token();
-    const demo = await c.identity.token({ user: 'demo' });
-    await agent.agent.register();
-    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-    const imageRef = c.images.add({}).id;
     const net = c.networks.addNetwork('private').id;
     const id = (await c.request('POST', '/v2.1/servers', { token: demo, body: { server: { name: 'vm', imageRef, flavorRef: '1', networks: [{ uuid: net }] } } })).json.server.id as string;
-    await agent.agent.drain();
+    await h.drain();
     const s = (await c.request('GET', `/v2.1/servers/${id}`, { token: demo })).json.server;
     assert.equal([s.status, s['OS-EXT-AZ:availability_zone']], ['ACTIVE', 'az1']);
     assert.equal([...c.networks.ports.values()].filter((p) => p.device_id === id).map((p) => p['device_owner']), ['compute:az1']);
   } finally {
-    await agent.remove();
-    await c.close();
+    await h.close();
   }
 });
 
 test("an admin's zone:host forces the host (the zone kept only if it is the host's); 2.74's host and hypervisor_hostname ask for one; Nova's refusals", async () => {
-  const c = await startCompute();
-  const node1 = await makeAgent(c, 'node1', undefined, 'az1');
-  const node2 = await makeAgent(c, 'node2');
+  const h = await startComputeWithHosts({ node1: 'az1', node2: 'nova' });
+  const { c, admin, demo, imageRef } = h;
   try {
-    const admin = await c.identity.token();
-    const demo = await c.identity.token({ user: 'demo' });
-    await node1.agent.register();
-    await node2.agent.register();
-    await c.request('POST', '/v2.1/flavors', { token: admin, body: { flavor: { name: 'm1.tiny', id: '1', ram: 512, vcpus: 1, disk: 1 } } });
-    const imageRef = c.images.add({}).id;
     const boot = (server: Record<string, unknown>, version = '2.37', token = admin) => c.request('POST', '/v2.1/servers', { token, version, body: { server: { name: 'vm', imageRef, flavorRef: '1', networks: 'none', ...server } } });
     const placed = async (res: { json: { server: { id: string } } }) => {
-      await node1.agent.drain();
-      await node2.agent.drain();
+      await h.drain();
       const s = (await c.request('GET', `/v2.1/servers/${res.json.server.id}`, { token: admin })).json.server;
       return [s.status, s['OS-EXT-SRV-ATTR:host'], s['OS-EXT-AZ:availability_zone']];
     };
@@ -57,9 +43,7 @@ test("an admin's zone:host forces the host (the zone kept only if it is the host
     const full = await placed(await boot({ host: 'node2', availability_zone: 'az1' }, '2.74'));
     assert.equal([full[0], full[1]], ['ERROR', null], 'node2 is not in az1: the filters leave no host');
   } finally {
-    await node1.remove();
-    await node2.remove();
-    await c.close();
+    await h.close();
   }
 });
 
