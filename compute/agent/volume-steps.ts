@@ -236,6 +236,23 @@ export class VolumeSteps {
     }
   }
 
+  /**
+   * The volumes attached while the server was shelved offloaded (reserved, no host), connected on
+   * this host at its unshelve: each attachment given this host's connector, the disk put into the
+   * domain, the attachment completed (Nova's unshelve `_prep_block_device`).
+   */
+  async connectReserved(token: string, server: ServerRecord): Promise<void> {
+    for (const m of await blockDevicesOf(this.store, server.uuid)) {
+      if (m.attachment_id === null || m.attached || m.boot_index === 0) continue;
+      const connection = await this.connect(token, m);
+      await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
+      await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, connection }));
+      await this.volumes.attachmentComplete(token, m.attachment_id);
+      await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, attached: true }));
+      this.logger.info('volume reserved while shelved connected on this host', { server: server.uuid, volume: m.volume_id, host: this.options.host });
+    }
+  }
+
   /** Puts the attached volumes back into a domain defined again (rebuild, resize), which the new XML left out. */
   async reattach(server: ServerRecord): Promise<void> {
     for (const m of await blockDevicesOf(this.store, server.uuid)) {

@@ -28,7 +28,7 @@ export interface VolumeAttachmentDeps {
 }
 
 /** The vm states Nova attaches and detaches in (`check_instance_state`; no shelving here). */
-const ATTACHABLE: readonly VmState[] = ['active', 'paused', 'stopped', 'resized'];
+const ATTACHABLE: readonly VmState[] = ['active', 'paused', 'stopped', 'resized', 'shelved', 'shelved_offloaded'];
 const DEVICE = /^(\/dev\/x?[a-z]?d?)([a-z]+)[0-9]*$/;
 const DEVICE_PATTERN = '(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$';
 
@@ -153,7 +153,9 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     const s = await visibleServer(store, req, req.params['server_id'] as string);
     checkLock(c, s);
     checkState(s, 'attach_volume');
-    if (s.host === null) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
+    // Nova's `_attach_volume_shelved_offloaded`: no host to connect on; the volume is reserved for the unshelve.
+    const offloaded = s.vm_state === 'shelved_offloaded';
+    if (s.host === null && !offloaded) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
     const volume = await cinderVolume(req, volumeId);
     // Nova's _check_volume_already_attached, over Cinder's view of the volume and this server's mappings.
     const elsewhere = volume.attachments.map((a) => a.server_id).filter((x): x is string => x !== null && x !== s.uuid);
@@ -174,7 +176,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     let attachmentId: string;
     const host = s.host;
     try {
-      if (!d.crossAzAttach) {
+      if (!d.crossAzAttach && host !== null) {
         // Nova's get_instance_availability_zone: the zone of the server's host.
         const zone = (await store.get<ComputeHostRecord>(T.hosts, host))?.availabilityZone ?? s.availability_zone ?? 'nova';
         if (volume.availability_zone !== zone) throw badRequest(`Invalid volume: Instance ${s.uuid} and volume ${volumeId} are not in the same availability_zone. Instance is in ${zone}. Volume is in ${volume.availability_zone}`);
@@ -186,13 +188,13 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     }
     await changeBlockDevices(store, s.uuid, (mappings) => mappings.map((m) => (m.uuid === mapping.uuid ? { ...m, attachment_id: attachmentId } : m)));
     await recordAction(store, c, s.uuid, 'attach_volume', req.requestId);
-    await enqueue(store, host, store.clock.now(), { server: s.uuid, task: 'attach-volume', token: token(req), requestId: req.requestId, volumeId });
+    if (host !== null) await enqueue(store, host, store.clock.now(), { server: s.uuid, task: 'attach-volume', token: token(req), requestId: req.requestId, volumeId });
     return ok({
       volumeAttachment: {
         id: volumeId,
         serverId: s.uuid,
         volumeId,
-        device,
+        device: offloaded ? null : device,
         ...(atLeast(req.version, '2.70') ? { tag } : {}),
         ...(atLeast(req.version, '2.79') ? { delete_on_termination: deleteOnTermination } : {}),
       },
@@ -209,6 +211,13 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
     if (!m) throw notAttached(s.uuid, volumeId);
     if (m.boot_index === 0) throw badRequest('Cannot detach a root device volume');
+    if (s.vm_state === 'shelved_offloaded') {
+      // Nova's `_detach_volume_shelved_offloaded`: no host holds it; the attachment and the mapping go here.
+      if (m.attachment_id !== null) await volumes.attachmentDelete(token(req), m.attachment_id).catch((err) => { throw novaErrorOfCinder(err, volumeId); });
+      await changeBlockDevices(store, s.uuid, (mappings) => mappings.filter((x) => x.uuid !== m.uuid));
+      await recordAction(store, c, s.uuid, 'detach_volume', req.requestId);
+      return ACCEPTED;
+    }
     // check_instance_host(check_is_up=True): the host must be there to take the disk out.
     const host = s.host === null ? undefined : await store.get<ComputeHostRecord>(T.hosts, s.host);
     if (s.host === null || !host || !isServiceUp(host, store.clock.now())) throw new NovaError(409, 'Service is unavailable at this time.');

@@ -242,6 +242,33 @@ test('a volume-backed server: rescue is refused; shelve offloads it at once with
   for (const v of [vol, data]) assert.equal((await t.showVolume(v)).json.volume.attachments.map((x: { host_name: string }) => x.host_name), ['node2']);
 }));
 
+test('a volume attached to a shelved offloaded server is reserved, then connected on the host that unshelves it; one detached while offloaded is given back at once', withSetup(async (t) => {
+  const id = (await t.create({ imageRef: t.imageId, block_device_mapping_v2: [] })).json.server.id as string;
+  await t.a.agent.drain();
+  const act = (body: unknown) => t.c.request('POST', `/v2.1/servers/${id}/action`, { token: t.demo, body });
+  assert.is((await act({ shelve: null })).status, 202);
+  await t.a.agent.drain();
+  assert.is((await t.show(id)).status, 'SHELVED_OFFLOADED');
+  const vol = await t.volume();
+  const other = await t.volume();
+  const attach = (volumeId: string) => t.c.request('POST', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo, body: { volumeAttachment: { volumeId } } });
+  const attached = await attach(vol);
+  assert.equal([attached.status, attached.json.volumeAttachment.device], [200, null], 'no device without a host, as Nova answers');
+  assert.is((await t.showVolume(vol)).json.volume.status, 'reserved');
+  assert.is((await attach(other)).status, 200);
+  // Detached while offloaded: no host is involved, the volume is free at once.
+  assert.is((await t.c.request('DELETE', `/v2.1/servers/${id}/os-volume_attachments/${other}`, { token: t.demo })).status, 202);
+  assert.is((await t.showVolume(other)).json.volume.status, 'available');
+
+  assert.is((await act({ unshelve: null })).status, 202);
+  await t.a.agent.drain();
+  assert.is((await t.show(id)).status, 'ACTIVE');
+  const v = (await t.showVolume(vol)).json.volume;
+  assert.equal([v.status, v.attachments.map((x: { host_name: string }) => x.host_name)], ['in-use', ['node1']]);
+  assert.ok((await t.definition(id)).disks.some((d) => d.path === t.driver.localPath?.(vol)), 'the volume is in the domain');
+  assert.equal((await t.c.request('GET', `/v2.1/servers/${id}/os-volume_attachments`, { token: t.demo })).json.volumeAttachments.map((x: { volumeId: string }) => x.volumeId), [vol]);
+}));
+
 test('server image create of a volume-backed server (bug: the root disk was copied into the image): a forced snapshot of each of its volumes and an image of no data that maps them; a server booted from that image gets volumes made of the snapshots', withSetup(async (t) => {
   const vol = await t.volume({ imageRef: t.imageId });
   const data = await t.volume();
