@@ -37,14 +37,19 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
   const groupRecord = first.group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, first.group);
   const group = groupRecord === undefined ? undefined : schedulerGroup(groupRecord);
   const forced = first.forcedHost;
-  const select = async (instanceUuids: readonly string[]): Promise<Selection[]> =>
-    selectDestinations((await hosts.all()).filter((h) => first.requestedHost === undefined || h.host === first.requestedHost), {
+  // Each host's zone as the scheduler last read it, for the servers placed there (zones do not move with claims).
+  const zones = new Map<string, string>();
+  const select = async (instanceUuids: readonly string[]): Promise<Selection[]> => {
+    const all = await hosts.all();
+    for (const h of all) zones.set(h.host, h.availabilityZone);
+    return selectDestinations(all.filter((h) => first.requestedHost === undefined || h.host === first.requestedHost), {
       instanceUuids,
       resources: first.claim.resources,
       imageProperties: first.imageProperties,
       ...(first.availabilityZone !== undefined ? { availabilityZone: first.availabilityZone } : {}),
       ...(group === undefined ? {} : { group }),
     }, defaultSchedulerConfig(Math.random), now);
+  };
   let selections: Selection[];
   try {
     // A forced host (an admin's `zone:host`) skips the filters: only the claim decides, as Nova's force_hosts.
@@ -81,7 +86,7 @@ export async function placeBuilds(store: ComputeStore, hosts: RecordHostStateSto
     }
     let placedElsewhere: string | null = null;
     // Nova's conductor gives the instance its host's zone, asked for or not.
-    const zone = (await hosts.all()).find((h) => h.host === host)?.availabilityZone;
+    const zone = zones.get(host) ?? (await hosts.read(host)).state.availabilityZone;
     const placed = await updateRecord<ServerRecord>(store.records, T.servers, r.server, (cur) => {
       placedElsewhere = cur.value.host !== null && cur.value.host !== host ? cur.value.host : null;
       return cur.value.host === host || placedElsewhere !== null ? undefined : { ...cur.value, host, availability_zone: zone ?? cur.value.availability_zone ?? 'nova', updated_at: store.isoSeconds() };

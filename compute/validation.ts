@@ -104,6 +104,13 @@ export function nameParam(field: string, value: unknown, maxLength = 255): strin
   return value;
 }
 
+/** A string in Nova's `{'type': 'string', 'format': 'uuid'}` (oslo's `is_uuid_like`). */
+export function uuidParam(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
+  if (!UUID_LIKE.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
+  return value;
+}
+
 /** Nova's `fqdn` parameter (a compute host's name). */
 export function fqdnParam(field: string, value: unknown): string {
   if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);

@@ -44,6 +44,7 @@ import { ResizeSteps } from './resize-steps.ts';
 import { InterfaceSteps } from './interface-steps.ts';
 import { RESCUE_DISK, RescueSteps } from './rescue-steps.ts';
 import { ShelveSteps } from './shelve-steps.ts';
+import { portAddresses } from './port-addresses.ts';
 
 export interface ComputeAgentOptions {
   /** The host's name as the scheduler, os-services and os-hypervisors show it. */
@@ -429,7 +430,7 @@ export class ComputeAgent {
     try {
       await this.setState(server.uuid, 'building', 'networking');
       const ports = await this.plugPorts(item.token, server);
-      const addresses = await this.addressesOf(item.token, ports);
+      const addresses = await portAddresses(this.networks, item.token, ports);
       // Nova's _prep_block_device (task block_device_mapping): the server's volumes made, reserved, connected, in-use.
       const volumeDisks = await this.prepareVolumes(item.token, server, ports, addresses);
       await this.setState(server.uuid, 'building', 'spawning', { ports, addresses });
@@ -619,17 +620,6 @@ export class ComputeAgent {
       }
       taken.add(port.id);
       out.push({ portId: port.id, networkId: port.network_id, mac: port.mac_address, created });
-    }
-    return out;
-  }
-
-  private async addressesOf(token: string, ports: readonly ServerPort[]): Promise<Record<string, ServerAddress[]>> {
-    const out: Record<string, ServerAddress[]> = {};
-    for (const p of ports) {
-      const port = await this.networks.getPort(token, p.portId);
-      const network = await this.networks.getNetwork(token, p.networkId);
-      const list = (out[network?.name ?? p.networkId] ??= []);
-      for (const ip of port?.fixed_ips ?? []) list.push({ version: ip.ip_address.includes(':') ? 6 : 4, addr: ip.ip_address, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
     }
     return out;
   }

@@ -5,11 +5,12 @@ import { bridgeName, tapName } from '../network/driver/device-names.ts';
 import { ServiceCallError } from '../openstack-http.ts';
 import { bindingFields, UNBIND_FIELDS } from '../port-binding.ts';
 import { T } from '../records.ts';
-import type { ServerAddress, ServerPort, ServerRecord } from '../server-record.ts';
+import type { ServerPort, ServerRecord } from '../server-record.ts';
 import type { ServiceAuth } from '../service-auth.ts';
 import type { ComputeStore } from '../store.ts';
 import type { InterfaceReply, WorkItem } from '../work-queue.ts';
 import { DomainNotFound } from './hypervisor/errors.ts';
+import { portAddresses } from './port-addresses.ts';
 import type { Hypervisor } from './hypervisor/types.ts';
 
 /** A refusal the API passes on as it is (Nova's 4xx from the compute host). */
@@ -95,13 +96,12 @@ export class InterfaceSteps {
       await this.releasePort(token, entry).catch(() => undefined);
       throw err;
     }
-    const network = await this.networks.getNetwork(token, port.network_id);
-    const addresses: ServerAddress[] = port.fixed_ips.map((ip) => ({ version: ip.ip_address.includes(':') ? 6 : 4, addr: ip.ip_address, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': port.mac_address }));
+    const added = await portAddresses(this.networks, token, [entry]);
     await updateRecord<ServerRecord>(this.store.records, T.servers, server.uuid, (cur) => {
       const v = cur.value;
-      const name = network?.name ?? port.network_id;
-      const kept = (v.addresses[name] ?? []).filter((a) => a['OS-EXT-IPS-MAC:mac_addr'] !== port.mac_address);
-      return { ...v, ports: [...v.ports.filter((p) => p.portId !== port.id), entry], addresses: { ...v.addresses, [name]: [...kept, ...addresses] }, updated_at: this.store.isoSeconds() };
+      const addresses = { ...v.addresses };
+      for (const [name, list] of Object.entries(added)) addresses[name] = [...(addresses[name] ?? []).filter((a) => a['OS-EXT-IPS-MAC:mac_addr'] !== entry.mac), ...list];
+      return { ...v, ports: [...v.ports.filter((p) => p.portId !== entry.portId), entry], addresses, updated_at: this.store.isoSeconds() };
     });
     this.logger.info('interface attached', { server: server.uuid, port: port.id });
     return port.id;

@@ -172,8 +172,7 @@ export class ShelveSteps {
       }
       await this.guests.makeLocalDisks(placed);
       if ((await this.guests.domainState(name)) === undefined) await this.hypervisor.define(await this.guests.domainXml(placed, server.flavor, format));
-      await this.volumeSteps?.connectHere(item.token, server);
-      await this.volumeSteps?.connectReserved(item.token, server);
+      await this.volumeSteps?.connectHere(item.token, server, { reserved: true });
       if ((await this.guests.domainState(name)) !== 'running') await this.hypervisor.start(name);
     } catch (err) {
       this.logger.error('unshelve failed', { server: server.uuid, err });

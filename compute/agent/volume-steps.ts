@@ -222,34 +222,21 @@ export class VolumeSteps {
    * `_update_volume_attachments` and `_complete_volume_attachments` in finish_resize and
    * finish_revert_resize): each attachment updated with this host's connector (Cinder records
    * the host and answers the connection), the disk put into the domain, the attachment completed.
+   * With `reserved` (an unshelve), also the volumes attached while the server had no host, which
+   * are then attached (Nova's unshelve `_prep_block_device`); otherwise a mapping not attached yet
+   * is an attach under way and is left to it.
    * A volume this host cannot reach fails the move (the caller's rollback) before the guest starts.
    */
-  async connectHere(token: string, server: ServerRecord): Promise<void> {
+  async connectHere(token: string, server: ServerRecord, options: { readonly reserved?: boolean } = {}): Promise<void> {
     for (const m of await blockDevicesOf(this.store, server.uuid)) {
       // The root volume is in the domain's definition already (connectRootHere).
-      if (m.attachment_id === null || !m.attached || m.boot_index === 0) continue;
+      if (m.attachment_id === null || m.boot_index === 0 || (!m.attached && options.reserved !== true)) continue;
       const connection = await this.connect(token, m);
       await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
       await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, connection }));
       await this.volumes.attachmentComplete(token, m.attachment_id);
+      if (!m.attached) await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, attached: true }));
       this.logger.info('volume connected on this host', { server: server.uuid, volume: m.volume_id, host: this.options.host });
-    }
-  }
-
-  /**
-   * The volumes attached while the server was shelved offloaded (reserved, no host), connected on
-   * this host at its unshelve: each attachment given this host's connector, the disk put into the
-   * domain, the attachment completed (Nova's unshelve `_prep_block_device`).
-   */
-  async connectReserved(token: string, server: ServerRecord): Promise<void> {
-    for (const m of await blockDevicesOf(this.store, server.uuid)) {
-      if (m.attachment_id === null || m.attached || m.boot_index === 0) continue;
-      const connection = await this.connect(token, m);
-      await this.hypervisor.attachDisk(server.instance_name, { ...connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
-      await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, connection }));
-      await this.volumes.attachmentComplete(token, m.attachment_id);
-      await this.setMapping(server.uuid, m.volume_id, (x) => ({ ...x, attached: true }));
-      this.logger.info('volume reserved while shelved connected on this host', { server: server.uuid, volume: m.volume_id, host: this.options.host });
     }
   }
 

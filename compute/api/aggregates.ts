@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RecordExistsError } from '../../client/record-store.ts';
 import { updateRecord } from '../../client/record-update.ts';
-import { type AggregateRecord, aggregateZone, applyAggregateZones } from '../aggregate-record.ts';
+import { type AggregateRecord, aggregateZone, applyAggregateZones, zoneFromAggregates } from '../aggregate-record.ts';
 import { atLeast } from '../api-version.ts';
 import { badRequest, conflict, type NovaError, notFound } from '../errors.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
@@ -204,7 +204,7 @@ export function aggregateRoutes(store: ComputeStore, hosts: RecordHostStateStore
         const states = await hosts.all();
         const host = states.find((h) => h.host === member);
         const a = await get(id);
-        const zoneOf = (members: readonly AggregateRecord[]) => members.filter((x) => x.hosts.includes(member)).map(aggregateZone).find((z) => z !== undefined) ?? null;
+        const zoneOf = (aggregates: readonly AggregateRecord[]) => zoneFromAggregates(aggregates, member) ?? null;
         const all = await store.scan<AggregateRecord>(T.aggregates);
         if (action === 'add_host') {
           if (!host) throw notFound(`Compute host ${member} could not be found.`);

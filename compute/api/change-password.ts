@@ -1,10 +1,11 @@
-import { invalidState, NovaError } from '../errors.ts';
+import { NovaError } from '../errors.ts';
 import type { ImageApi } from '../image-api.ts';
 import { recordAction } from '../instance-actions.ts';
 import { type ComputeRequest, type ComputeResponse, contextOf } from '../request.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { bodyMember, fieldError, pyRepr } from '../validation.ts';
+import { checkInstanceState } from './instance-state.ts';
 import { checkLock } from './servers.ts';
 
 /**
@@ -20,8 +21,7 @@ export async function changePassword(d: { readonly store: ComputeStore; readonly
   if (typeof body['adminPass'] !== 'string') throw fieldError('adminPass', body['adminPass'], `${pyRepr(body['adminPass'])} is not of type 'string'`);
   const c = contextOf(req);
   checkLock(c, s);
-  if (s.vm_state !== 'active') throw invalidState(s.uuid, 'changePassword', 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, 'changePassword', 'task_state', s.task_state);
+  checkInstanceState(s, 'changePassword', ['active']);
   await recordAction(d.store, c, s.uuid, 'changePassword', req.requestId);
   const image = s.image_ref === '' ? undefined : await d.images.get(req.headers['x-auth-token'] ?? '', s.image_ref);
   const agent = String(image?.['hw_qemu_guest_agent'] ?? '').toLowerCase();

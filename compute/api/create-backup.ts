@@ -8,6 +8,7 @@ import type { ComputeStore } from '../store.ts';
 import { enqueue } from '../work-queue.ts';
 import { bodyMember, fieldError, integerParam, nameParam, pyRepr } from '../validation.ts';
 import { metadataParam } from './metadata-param.ts';
+import { checkInstanceState } from './instance-state.ts';
 import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 
 const BACKUP_FROM: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
@@ -29,8 +30,7 @@ export async function createBackup(d: { readonly store: ComputeStore; readonly i
   // `parameter_types.non_negative_integer`: no maximum.
   const rotation = integerParam('rotation', body['rotation'], 0, Number.POSITIVE_INFINITY);
   const metadata = body['metadata'] === undefined ? {} : metadataParam('metadata', body['metadata']);
-  if (!BACKUP_FROM.includes(s.vm_state)) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, 'createBackup', 'task_state', s.task_state);
+  checkInstanceState(s, 'createBackup', BACKUP_FROM);
   if (s.volume_backed) throw badRequest('Backup is not supported for volume-backed instances');
   if (s.host === null) throw invalidState(s.uuid, 'createBackup', 'vm_state', s.vm_state);
   const token = req.headers['x-auth-token'] ?? '';

@@ -14,6 +14,7 @@ import type { ComputeStore } from '../store.ts';
 import { bodyMember, booleanParam, fieldError, isObject, nameParam, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
 import { checkLock } from './servers.ts';
+import { checkInstanceState } from './instance-state.ts';
 
 /** Nova's `rebuild`: allowed from these vm states, with no task running. */
 const REBUILD_FROM: readonly VmState[] = ['active', 'stopped', 'error'];
@@ -40,8 +41,7 @@ export async function rebuild(store: ComputeStore, images: ImageApi, req: Comput
   const preserveEphemeral = r['preserve_ephemeral'] === undefined ? false : booleanParam('preserve_ephemeral', r['preserve_ephemeral']);
   const password = typeof r['adminPass'] === 'string' ? r['adminPass'] : randomBytes(9).toString('base64url').slice(0, 12);
   checkLock(c, s);
-  if (!REBUILD_FROM.includes(s.vm_state)) throw invalidState(s.uuid, 'rebuild', 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, 'rebuild', 'task_state', s.task_state);
+  checkInstanceState(s, 'rebuild', REBUILD_FROM);
   const token = req.headers['x-auth-token'] ?? '';
   const image = await images.get(token, imageRef);
   if (!image) throw badRequest('Cannot find image for rebuild');

@@ -4,12 +4,15 @@ import { badRequest, invalidState } from '../errors.ts';
 import type { ImageApi } from '../image-api.ts';
 import { recordAction } from '../instance-actions.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeResponse, contextOf, ok } from '../request.ts';
-import type { ServerRecord } from '../server-record.ts';
+import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { checkMembers, fieldError, isObject, pyRepr, UUID_LIKE } from '../validation.ts';
+import { checkMembers, fieldError, isObject, pyRepr, uuidParam } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
 import { checkLock } from './servers.ts';
-import { takeTask } from './take-task.ts';
+import { checkInstanceState, takeTask } from './instance-state.ts';
+
+/** Nova's `rescue` takes servers in these vm states with no task. */
+const RESCUE_FROM: readonly VmState[] = ['active', 'stopped', 'error'];
 
 export interface RescueDeps {
   readonly store: ComputeStore;
@@ -24,11 +27,7 @@ function rescueArgs(arg: unknown): { password?: string; imageRef?: string } {
   const password = arg['adminPass'];
   if (password !== undefined && typeof password !== 'string') throw fieldError('adminPass', password, `${pyRepr(password)} is not of type 'string'`);
   const imageRef = arg['rescue_image_ref'];
-  if (imageRef !== undefined) {
-    if (typeof imageRef !== 'string') throw fieldError('rescue_image_ref', imageRef, `${pyRepr(imageRef)} is not of type 'string'`);
-    if (!UUID_LIKE.test(imageRef)) throw fieldError('rescue_image_ref', imageRef, `${pyRepr(imageRef)} is not a 'uuid'`);
-  }
-  return { ...(password !== undefined ? { password } : {}), ...(imageRef !== undefined ? { imageRef: imageRef as string } : {}) };
+  return { ...(password !== undefined ? { password } : {}), ...(imageRef !== undefined ? { imageRef: uuidParam('rescue_image_ref', imageRef) } : {}) };
 }
 
 /**
@@ -44,8 +43,7 @@ export async function rescue(d: RescueDeps, req: ComputeRequest, s: ServerRecord
   const { password, imageRef } = rescueArgs(arg);
   const c = contextOf(req);
   checkLock(c, s);
-  if (!(['active', 'stopped', 'error'] as const).some((x) => x === s.vm_state)) throw invalidState(s.uuid, 'rescue', 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, 'rescue', 'task_state', s.task_state);
+  checkInstanceState(s, 'rescue', RESCUE_FROM);
   const token = req.headers['x-auth-token'] ?? '';
   let properties: Readonly<Record<string, unknown>> = {};
   if (imageRef !== undefined) {
@@ -60,7 +58,7 @@ export async function rescue(d: RescueDeps, req: ComputeRequest, s: ServerRecord
     throw badRequest(`Instance ${s.uuid} cannot be rescued: ${stable ? 'Host unable to rescue a volume-backed instance' : 'Cannot rescue a volume-backed instance'}`);
   }
   if (s.host === null) throw invalidState(s.uuid, 'rescue', 'vm_state', s.vm_state);
-  await takeTask(d.store, s, 'rescue', ['active', 'stopped', 'error'], 'rescuing');
+  await takeTask(d.store, s, 'rescue', RESCUE_FROM, 'rescuing');
   await recordAction(d.store, c, s.uuid, 'rescue', req.requestId);
   await enqueue(d.store, s.host, d.store.clock.now(), { server: s.uuid, task: 'rescue', token, requestId: req.requestId, ...(imageRef !== undefined ? { rescueImageRef: imageRef } : {}) });
   // `[api] enable_instance_password` (on by default).

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.ts';
 import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
-import { badRequest, invalidState, type NovaError, notFound, overQuota, policyForbidden } from '../errors.ts';
+import { badRequest, type NovaError, notFound, overQuota, policyForbidden } from '../errors.ts';
 import { flavorVisible } from '../flavor-view.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import { recordAction } from '../instance-actions.ts';
@@ -21,6 +21,7 @@ import type { ComputeStore } from '../store.ts';
 import type { ProjectUsage } from '../usage.ts';
 import { bodyMember, fieldError, pyRepr } from '../validation.ts';
 import { enqueue } from '../work-queue.ts';
+import { stateRefusal } from './instance-state.ts';
 import { checkLock } from './servers.ts';
 
 export interface ResizeDeps {
@@ -39,11 +40,6 @@ function serverFlavor(f: FlavorRecord): ServerFlavor {
 }
 
 /** Nova's `check_instance_state`: the vm state first, then no task running. */
-function checkState(s: ServerRecord, action: string, from: readonly VmState[]): NovaError | undefined {
-  if (!from.includes(s.vm_state)) return invalidState(s.uuid, action, 'vm_state', s.vm_state);
-  if (s.task_state !== null) return invalidState(s.uuid, action, 'task_state', s.task_state);
-  return undefined;
-}
 
 /**
  * `resize`: a new flavor for the server, on its own host (a cold migration to another host
@@ -64,7 +60,7 @@ export async function resize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord
   if ((typeof ref !== 'string' && typeof ref !== 'number') || String(ref) === '') throw fieldError('flavorRef', ref, `${pyRepr(ref)} is not of type 'string', 'integer'`);
   const flavorId = String(ref).split('/').at(-1) as string;
   checkLock(c, s);
-  const refused = checkState(s, 'resize', RESIZE_FROM);
+  const refused = stateRefusal(s, 'resize', RESIZE_FROM);
   if (refused) throw refused;
   const found = await store.get<FlavorRecord>(T.flavors, flavorId);
   if (!found || !flavorVisible(found, c.projectId, c.isAdmin) || (found.disabled && found.flavorid !== s.flavor.flavorid)) throw badRequest(`Flavor ${flavorId} could not be found.`);
@@ -100,7 +96,7 @@ export async function migrate(d: ResizeDeps, req: ComputeRequest, s: ServerRecor
   }
   if (!c.isAdmin) throw policyForbidden(host === undefined ? 'os_compute_api:os-migrate-server:migrate' : 'os_compute_api:os-migrate-server:migrate:host');
   checkLock(c, s);
-  const refused = checkState(s, 'migrate', RESIZE_FROM);
+  const refused = stateRefusal(s, 'migrate', RESIZE_FROM);
   if (refused) throw refused;
   if (host !== undefined) {
     // Nova's _validate_host_for_cold_migrate, before anything is written.
@@ -126,7 +122,7 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
   let refusal: NovaError | undefined;
   const id = randomUUID();
   const prepared = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    refusal = checkState(cur.value, action, RESIZE_FROM);
+    refusal = stateRefusal(cur.value, action, RESIZE_FROM);
     if (refusal || cur.value.host === null) return undefined;
     const migration = { id, old_flavor: cur.value.flavor, new_flavor: options.type === 'resize' ? newFlavor : cur.value.flavor, old_vm_state: cur.value.vm_state as 'active' | 'stopped', migration_type: options.type, source_compute: cur.value.host };
     return { ...cur.value, task_state: 'resize_prep', migration, updated_at: store.isoSeconds() };
@@ -188,7 +184,7 @@ async function startMove(d: ResizeDeps, req: ComputeRequest, s: ServerRecord, ne
 export async function confirmResize(d: ResizeDeps, req: ComputeRequest, s: ServerRecord): Promise<ComputeResponse> {
   const c = contextOf(req);
   checkLock(c, s);
-  const refused = checkState(s, 'confirmResize', ['resized']);
+  const refused = stateRefusal(s, 'confirmResize', ['resized']);
   if (refused) throw refused;
   if (!s.migration || s.host === null) throw badRequest('Instance has not been resized.');
   await confirmMove(d, { ...s, migration: s.migration, host: s.host }, c, req.requestId, req.headers['x-auth-token'] ?? '');
@@ -204,12 +200,12 @@ export async function revertResize(d: ResizeDeps, req: ComputeRequest, s: Server
   const { store } = d;
   const c = contextOf(req);
   checkLock(c, s);
-  const refused = checkState(s, 'revertResize', ['resized']);
+  const refused = stateRefusal(s, 'revertResize', ['resized']);
   if (refused) throw refused;
   if (!s.migration || s.host === null) throw badRequest('Instance has not been resized.');
   let refusal: NovaError | undefined;
   await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => {
-    refusal = checkState(cur.value, 'revertResize', ['resized']);
+    refusal = stateRefusal(cur.value, 'revertResize', ['resized']);
     return refusal ? undefined : { ...cur.value, task_state: 'resize_reverting', updated_at: store.isoSeconds() };
   });
   if (refusal) throw refusal;

@@ -24,6 +24,7 @@ import { rescue, unrescue } from './rescue.ts';
 import { shelve, shelveOffload, unshelve } from './shelve.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, deleteServer, visibleServer } from './servers.ts';
+import { checkInstanceState } from './instance-state.ts';
 import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
 import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
@@ -119,9 +120,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     const name = nameParam('name', body['name']);
     const metadata = body['metadata'] === undefined ? {} : body['metadata'];
     if (!isObject(metadata)) throw badRequest(`Invalid input for field/attribute metadata. Value: ${String(metadata)}. ${JSON.stringify(metadata)} is not of type 'object'`);
-    const allowed: readonly VmState[] = ['active', 'stopped', 'paused', 'suspended'];
-    if (!allowed.includes(s.vm_state)) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
-    if (s.task_state !== null) throw invalidState(s.uuid, 'createImage', 'task_state', s.task_state);
+    checkInstanceState(s, 'createImage', ['active', 'stopped', 'paused', 'suspended']);
     const userToken = req.headers['x-auth-token'] ?? '';
     // Nova's initialize_instance_snapshot_metadata: another project's snapshot (an admin's) is shared with the server's owner.
     const shareWith = c.projectId === s.project_id ? undefined : s.project_id;

@@ -5,10 +5,11 @@ import { recordAction } from '../instance-actions.ts';
 import type { NetworkApi, NeutronPort } from '../network-api.ts';
 import { T } from '../records.ts';
 import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from '../request.ts';
-import type { ServerRecord } from '../server-record.ts';
+import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { checkMembers, fieldError, isObject, pyRepr, UUID_LIKE } from '../validation.ts';
+import { checkMembers, fieldError, isObject, pyRepr, uuidParam } from '../validation.ts';
 import { enqueue, type InterfaceReply } from '../work-queue.ts';
+import { checkInstanceState } from './instance-state.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { tagParam } from './tags-param.ts';
 
@@ -16,16 +17,7 @@ import { tagParam } from './tags-param.ts';
 export const ATTACH_WAIT_MS = 60_000;
 
 /** Nova's `check_instance_state` for attach and detach: ACTIVE, PAUSED or SHUTOFF, no task. */
-function checkState(s: ServerRecord, action: 'attach_interface' | 'detach_interface'): void {
-  if (!(['active', 'paused', 'stopped'] as const).some((x) => x === s.vm_state)) throw invalidState(s.uuid, action, 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, action, 'task_state', s.task_state);
-}
-
-function uuidParam(field: string, value: unknown): string {
-  if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
-  if (!UUID_LIKE.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
-  return value;
-}
+const INTERFACES_FROM: readonly VmState[] = ['active', 'paused', 'stopped'];
 
 /** The create body by Nova's schemas (`tag` from 2.49): the network, the port, one fixed IP. */
 function attachArgs(req: ComputeRequest): { netId?: string; portId?: string; ip?: string; tag?: string } {
@@ -110,7 +102,7 @@ export function serverInterfaceRoutes(d: { readonly store: ComputeStore; readonl
         if (args.ip !== undefined && args.netId === undefined) throw badRequest('Must input network_id when request IP address');
         const c = contextOf(req);
         checkLock(c, s);
-        checkState(s, 'attach_interface');
+        checkInstanceState(s, 'attach_interface', INTERFACES_FROM);
         let netId = args.netId;
         if (args.portId !== undefined) {
           const port = await networks.getPort(token(req), args.portId);
@@ -155,7 +147,7 @@ export function serverInterfaceRoutes(d: { readonly store: ComputeStore; readonl
         const portId = req.params['port_id'] as string;
         const c = contextOf(req);
         checkLock(c, s);
-        checkState(s, 'detach_interface');
+        checkInstanceState(s, 'detach_interface', INTERFACES_FROM);
         if (!s.ports.some((p) => p.portId === portId)) throw notFound(`Port ${portId} is not attached`);
         if (s.host === null) throw invalidState(s.uuid, 'detach_interface', 'vm_state', s.vm_state);
         await recordAction(store, c, s.uuid, 'detach_interface', req.requestId);

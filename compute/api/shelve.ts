@@ -22,7 +22,7 @@ import { enqueue } from '../work-queue.ts';
 import { imageBootMeta } from './block-device-mappings.ts';
 import { checkLock } from './servers.ts';
 import { createSnapshotImage } from './snapshot-image.ts';
-import { takeTask } from './take-task.ts';
+import { checkInstanceState, dropTask, takeTask } from './instance-state.ts';
 
 export interface ShelveDeps {
   readonly store: ComputeStore;
@@ -61,7 +61,7 @@ export async function shelve(d: ShelveDeps, req: ComputeRequest, s: ServerRecord
     const image = await createSnapshotImage(d.images, token, { name: `${s.name}-shelved`, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref }, shareWith);
     imageId = image.id;
   } catch (err) {
-    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'shelving' ? { ...cur.value, task_state: null, updated_at: store.isoSeconds() } : undefined));
+    await dropTask(store, s.uuid, 'shelving');
     throw err;
   }
   await enqueue(store, host, store.clock.now(), { server: s.uuid, task: 'shelve', token, requestId: req.requestId, imageId });
@@ -116,8 +116,7 @@ export async function unshelve(d: ShelveDeps, req: ComputeRequest, s: ServerReco
   const args = unshelveArgs(req);
   const c = contextOf(req);
   checkLock(c, s);
-  if (s.vm_state !== 'shelved' && s.vm_state !== 'shelved_offloaded') throw invalidState(s.uuid, 'unshelve', 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, 'unshelve', 'task_state', s.task_state);
+  checkInstanceState(s, 'unshelve', ['shelved', 'shelved_offloaded']);
   const zonePassed = 'zone' in args;
   if ((zonePassed || args.host !== undefined) && s.vm_state !== 'shelved_offloaded') {
     throw conflict(`Specifying an availability zone or a host when unshelving server "${s.uuid}" with status "${s.vm_state}" is not supported. The server status must be SHELVED_OFFLOADED.`);
@@ -156,7 +155,7 @@ export async function unshelve(d: ShelveDeps, req: ComputeRequest, s: ServerReco
     await placeUnshelve(d, req, taken, zone, args.host);
   } catch (err) {
     // Nova's conductor: any other failure leaves the server without its task, as it was.
-    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'unshelving' && cur.value.host === null ? { ...cur.value, task_state: null, updated_at: store.isoSeconds() } : undefined));
+    await dropTask(store, s.uuid, 'unshelving', (v) => v.host === null);
     throw err;
   }
   return ACCEPTED;
@@ -188,9 +187,10 @@ async function placeUnshelve(d: ShelveDeps, req: ComputeRequest, s: ServerRecord
   const group = s.server_group === undefined ? undefined : await store.get<ServerGroupRecord>(T.serverGroups, s.server_group);
   const spec = group ? schedulerGroup(group) : undefined;
   const groupSpec = spec ? { ...spec, members: spec.members.filter((u) => u !== s.uuid) } : undefined;
+  const all = await d.hosts.all();
   let target: string;
   try {
-    const candidates = (await d.hosts.all()).filter((h) => host === undefined || h.host === host);
+    const candidates = all.filter((h) => host === undefined || h.host === host);
     const [picked] = selectDestinations(candidates, { instanceUuids: [s.uuid], resources: claim.resources, imageProperties, ...(zone !== undefined ? { availabilityZone: zone } : {}), ...(groupSpec ? { group: groupSpec } : {}) }, defaultSchedulerConfig(Math.random), store.clock.now());
     if (!picked) throw new NoValidHost(NOT_ENOUGH_HOSTS);
     target = (await claimOnFirstFit(d.hosts, [picked.host, ...picked.alternates], groupSpec ? { ...claim, group: groupSpec } : claim)).host;
@@ -198,12 +198,12 @@ async function placeUnshelve(d: ShelveDeps, req: ComputeRequest, s: ServerRecord
     if (!(err instanceof NoValidHost)) throw err;
     // Nova's conductor: no fault, the server back to SHELVED_OFFLOADED without a task.
     d.logger.info('unshelve not placed', { server: s.uuid, err });
-    await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'unshelving' ? { ...cur.value, task_state: null, updated_at: store.isoSeconds() } : undefined));
+    await dropTask(store, s.uuid, 'unshelving');
     const message = `No valid host was found. ${err.reason}`;
     await finishEvent(store, s.uuid, req.requestId, 'schedule_instances', { message, traceback: message });
     return;
   }
-  const zoneOf = (await d.hosts.all()).find((h) => h.host === target)?.availabilityZone ?? 'nova';
+  const zoneOf = all.find((h) => h.host === target)?.availabilityZone ?? 'nova';
   const placed = await updateRecord<ServerRecord>(store.records, T.servers, s.uuid, (cur) => (cur.value.task_state === 'unshelving' && cur.value.host === null ? { ...cur.value, host: target, availability_zone: zoneOf, updated_at: store.isoSeconds() } : undefined));
   if (placed?.value.host !== target) {
     // Deleted (or changed) meanwhile: the claim is given back, as the host's agent would have.

@@ -8,6 +8,7 @@ import type { ComputeStore } from '../store.ts';
 import type { TerminatedServerRecord } from '../terminated-servers.ts';
 import { pyRepr, queryError } from '../validation.ts';
 import { MAX_LIMIT } from './flavors.ts';
+import { parseIsoTime } from './iso-time.ts';
 import { nextLink } from './next-link.ts';
 
 /** One server's share of a period, as Nova's `_tenant_usages_for_period` reports it. */
@@ -43,14 +44,9 @@ function parseTime(text: string | null, now: number): number {
   return ms;
 }
 
-/** Nova's time text for these views (`jsonutils`' `%Y-%m-%dT%H:%M:%S.%f`, naive UTC). */
-function micros(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 23)}000`;
-}
-
-/** Our record times (`...Z` or `....000000`, UTC) in ms. */
+/** Our record times (`isoMicros`, UTC) in ms. */
 function recordMs(text: string): number {
-  return Date.parse(/[zZ]$/.test(text) ? text : `${text.slice(0, 23)}Z`);
+  return parseIsoTime(text) ?? Number.NaN;
 }
 
 /**
@@ -94,13 +90,13 @@ export function simpleTenantUsageRoutes(store: ComputeStore): ComputeRoute[] {
   /** The servers that ran in the window, oldest first (Nova's `get_active_by_window_joined` order), paged. */
   const servers = async (tenant: string | undefined, start: number, stop: number, limit: number, marker: string | undefined): Promise<Counted[]> => {
     const live = (await store.scan<ServerRecord>(T.servers)).filter((s) => s.launched_at !== null && (tenant === undefined || s.project_id === tenant)).map((s): Counted => ({
-      usage: { instance_id: s.uuid, name: s.name, tenant_id: s.project_id, flavor: s.flavor.name, memory_mb: s.flavor.ram, local_gb: s.flavor.disk + s.flavor.ephemeral, vcpus: s.flavor.vcpus, started_at: micros(recordMs(s.launched_at as string)), ended_at: null, state: s.vm_state },
+      usage: { instance_id: s.uuid, name: s.name, tenant_id: s.project_id, flavor: s.flavor.name, memory_mb: s.flavor.ram, local_gb: s.flavor.disk + s.flavor.ephemeral, vcpus: s.flavor.vcpus, started_at: store.isoMicros(recordMs(s.launched_at as string)), ended_at: null, state: s.vm_state },
       createdAt: s.created_at,
       launchedMs: recordMs(s.launched_at as string),
       terminatedMs: undefined,
     }));
     const gone = (await store.scan<TerminatedServerRecord>(T.terminatedServers, tenant === undefined ? undefined : `${tenant}/`)).map((t): Counted => ({
-      usage: { instance_id: t.instance_id, name: t.name, tenant_id: t.tenant_id, flavor: t.flavor, memory_mb: t.memory_mb, local_gb: t.local_gb, vcpus: t.vcpus, started_at: micros(recordMs(t.launched_at)), ended_at: micros(recordMs(t.terminated_at)), state: 'terminated' },
+      usage: { instance_id: t.instance_id, name: t.name, tenant_id: t.tenant_id, flavor: t.flavor, memory_mb: t.memory_mb, local_gb: t.local_gb, vcpus: t.vcpus, started_at: store.isoMicros(recordMs(t.launched_at)), ended_at: store.isoMicros(recordMs(t.terminated_at)), state: 'terminated' },
       createdAt: t.created_at,
       launchedMs: recordMs(t.launched_at),
       terminatedMs: recordMs(t.terminated_at),
@@ -129,7 +125,7 @@ export function simpleTenantUsageRoutes(store: ComputeStore): ComputeRoute[] {
       const info: ServerUsage = { ...c.usage, hours, uptime };
       let summary = byTenant.get(info.tenant_id);
       if (!summary) {
-        summary = { tenant_id: info.tenant_id, ...(detailed ? { server_usages: [] } : {}), total_local_gb_usage: 0, total_vcpus_usage: 0, total_memory_mb_usage: 0, total_hours: 0, start: micros(start), stop: micros(stop) };
+        summary = { tenant_id: info.tenant_id, ...(detailed ? { server_usages: [] } : {}), total_local_gb_usage: 0, total_vcpus_usage: 0, total_memory_mb_usage: 0, total_hours: 0, start: store.isoMicros(start), stop: store.isoMicros(stop) };
         byTenant.set(info.tenant_id, summary);
       }
       summary.total_local_gb_usage += info.local_gb * hours;

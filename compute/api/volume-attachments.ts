@@ -11,12 +11,13 @@ import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from 
 import { isServiceUp } from '../scheduler/host-state.ts';
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
-import { booleanParam, bodyMember, fieldError, pyRepr, queryError, UUID_LIKE } from '../validation.ts';
+import { booleanParam, bodyMember, fieldError, pyRepr, queryError, uuidParam } from '../validation.ts';
 import type { CinderVolume, VolumeApi } from '../volume-api.ts';
 import { enqueue } from '../work-queue.ts';
 import { limited } from './server-groups.ts';
 import { novaErrorOfCinder } from './cinder-refusal.ts';
 import { checkLock, visibleServer } from './servers.ts';
+import { checkInstanceState } from './instance-state.ts';
 import { tagParam } from './tags-param.ts';
 
 export interface VolumeAttachmentDeps {
@@ -51,18 +52,12 @@ function notAttached(server: string, volume: string): NovaError {
 }
 
 /** Nova's `check_instance_state` for attach and detach: an allowed vm state and no task. */
-function checkState(s: ServerRecord, action: string): void {
-  if (!ATTACHABLE.includes(s.vm_state)) throw invalidState(s.uuid, action, 'vm_state', s.vm_state);
-  if (s.task_state !== null) throw invalidState(s.uuid, action, 'task_state', s.task_state);
-}
 
 /** The request's `volumeAttachment`, checked as Nova's schemas for the microversion check it. */
 function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null; deleteOnTermination: boolean } {
   const allowed = ['volumeId', 'device', ...(atLeast(req.version, '2.49') ? ['tag'] : []), ...(atLeast(req.version, '2.79') ? ['delete_on_termination'] : [])];
   const body = bodyMember(req.body, 'volumeAttachment', allowed, ['volumeId']);
-  const volumeId = body['volumeId'];
-  if (typeof volumeId !== 'string') throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not of type 'string'`);
-  if (!UUID_LIKE.test(volumeId)) throw fieldError('volumeId', volumeId, `${pyRepr(volumeId)} is not a 'uuid'`);
+  const volumeId = uuidParam('volumeId', body['volumeId']);
   const device = body['device'];
   if (device !== undefined && device !== null) {
     if (typeof device !== 'string') throw fieldError('device', device, `${pyRepr(device)} is not of type 'string', 'null'`);
@@ -74,13 +69,6 @@ function attachBody(req: ComputeRequest): { volumeId: string; tag: string | null
   return { volumeId, tag: typeof tag === 'string' ? tag : null, deleteOnTermination: dot === undefined ? false : booleanParam('delete_on_termination', dot) };
 }
 
-/** A string member in Nova's `{'type': 'string', 'format': 'uuid'}`. */
-function uuidMember(field: string, value: unknown): string {
-  if (typeof value !== 'string') throw fieldError(field, value, `${pyRepr(value)} is not of type 'string'`);
-  if (!UUID_LIKE.test(value)) throw fieldError(field, value, `${pyRepr(value)} is not a 'uuid'`);
-  return value;
-}
-
 /**
  * The PUT's `volumeAttachment` as Nova's `update` (to 2.84: `volumeId` only) and `update_v285`
  * schemas check it: from 2.85 the GET's fields may come back (`id`, `serverId`, `device`,
@@ -89,9 +77,9 @@ function uuidMember(field: string, value: unknown): string {
 function updateBody(req: ComputeRequest): Record<string, unknown> & { volumeId: string } {
   const v285 = atLeast(req.version, '2.85');
   const body = bodyMember(req.body, 'volumeAttachment', v285 ? ['volumeId', 'device', 'tag', 'delete_on_termination', 'serverId', 'id'] : ['volumeId'], ['volumeId']);
-  const volumeId = uuidMember('volumeId', body['volumeId']);
-  if (body['serverId'] !== undefined) uuidMember('serverId', body['serverId']);
-  if (body['id'] !== undefined) uuidMember('id', body['id']);
+  const volumeId = uuidParam('volumeId', body['volumeId']);
+  if (body['serverId'] !== undefined) uuidParam('serverId', body['serverId']);
+  if (body['id'] !== undefined) uuidParam('id', body['id']);
   const device = body['device'];
   if (device !== undefined && device !== null) {
     if (typeof device !== 'string') throw fieldError('device', device, `${pyRepr(device)} is not of type 'string', 'null'`);
@@ -152,7 +140,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     const { volumeId, tag, deleteOnTermination } = attachBody(req);
     const s = await visibleServer(store, req, req.params['server_id'] as string);
     checkLock(c, s);
-    checkState(s, 'attach_volume');
+    checkInstanceState(s, 'attach_volume', ATTACHABLE);
     // Nova's `_attach_volume_shelved_offloaded`: no host to connect on; the volume is reserved for the unshelve.
     const offloaded = s.vm_state === 'shelved_offloaded';
     if (s.host === null && !offloaded) throw invalidState(s.uuid, 'attach_volume', 'vm_state', s.vm_state);
@@ -206,7 +194,7 @@ export function volumeAttachmentRoutes(d: VolumeAttachmentDeps): ComputeRoute[] 
     const s = await visibleServer(store, req, req.params['server_id'] as string);
     const volumeId = req.params['volume_id'] as string;
     checkLock(c, s);
-    checkState(s, 'detach_volume');
+    checkInstanceState(s, 'detach_volume', ATTACHABLE);
     await cinderVolume(req, volumeId); // Nova looks the volume up first: 404 for one Cinder does not know
     const m = (await blockDevicesOf(store, s.uuid)).find((x) => x.volume_id === volumeId);
     if (!m) throw notAttached(s.uuid, volumeId);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AttributeMap, parseBody, stringOf } from '../attributes.ts';
+import { type AttributeMap, parseBody, pyText, stringOf } from '../attributes.ts';
 import type { NetworkContext } from '../context.ts';
 import type { NetworkDeps } from '../deps.ts';
 import { InvalidAttribute, InvalidInput, NetworkNotFound, NeutronError, PolicyNotAuthorized } from '../errors.ts';
@@ -16,17 +16,13 @@ const ACTIONS = ['access_as_external', 'access_as_shared'] as const;
 type Action = (typeof ACTIONS)[number];
 
 const ATTRIBUTES: AttributeMap = {
-  object_type: { post: true, put: false, required: true, validate: (v) => (typeof v === 'string' && OBJECT_TYPES.includes(v) ? undefined : `'${String(v)}' is not in ${pyList(OBJECT_TYPES)}`) },
+  object_type: { post: true, put: false, required: true, validate: (v) => (typeof v === 'string' && OBJECT_TYPES.includes(v) ? undefined : `'${String(v)}' is not in ${pyText(OBJECT_TYPES)}`) },
   object_id: { post: true, put: false, required: true, validate: stringOf(36) },
-  action: { post: true, put: false, required: true, validate: (v) => (typeof v === 'string' && (ACTIONS as readonly string[]).includes(v) ? undefined : `'${String(v)}' is not in ${pyList(ACTIONS)}`) },
+  action: { post: true, put: false, required: true, validate: (v) => (typeof v === 'string' && (ACTIONS as readonly string[]).includes(v) ? undefined : `'${String(v)}' is not in ${pyText(ACTIONS)}`) },
   target_tenant: { post: true, put: true, required: true, validate: stringOf(255) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
 };
-
-function pyList(items: readonly string[]): string {
-  return `[${items.map((i) => `'${i}'`).join(', ')}]`;
-}
 
 /** An RBAC policy as the service finds it: on a network, targeted (stored) or the wildcard its `shared`/`router:external` flag is. */
 interface Found {
