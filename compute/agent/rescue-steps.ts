@@ -11,6 +11,7 @@ import type { WorkItem } from '../work-queue.ts';
 import { diskFormatOf } from './disk-format.ts';
 import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
 import type { ImageCache } from './image-cache.ts';
+import { powerOff } from './power-off.ts';
 import type { VolumeSteps } from './volume-steps.ts';
 
 export interface RescueOptions {
@@ -65,7 +66,7 @@ export class RescueSteps {
     const name = server.instance_name;
     const dir = join(this.options.stateDir, server.uuid);
     try {
-      await this.powerOff(name);
+      await powerOff(this.hypervisor, name, { clean: true, timeoutMs: this.options.stopTimeoutMs });
       // Nova's `_get_rescue_image`: the image asked for, else the server's own.
       const imageId = item.rescueImageRef ?? server.image_ref;
       const base = await this.cache.fetch(item.token, imageId);
@@ -105,13 +106,6 @@ export class RescueSteps {
       const message = err instanceof Error ? err.message : String(err);
       await this.update(server.uuid, (v) => ({ ...v, vm_state: 'error', task_state: null, fault: { code: 500, message, created: this.store.isoSeconds() } }));
     }
-  }
-
-  /** Nova's `_power_off_instance` with a clean shutdown (a paused or crashed guest is powered off at once). */
-  private async powerOff(name: string): Promise<void> {
-    const state = await this.guests.domainState(name);
-    if (state === undefined || state === 'shutdown') return;
-    await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
   }
 
   private async update(uuid: string, change: (v: ServerRecord) => ServerRecord): Promise<void> {

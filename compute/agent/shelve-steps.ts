@@ -18,6 +18,7 @@ import type { ComputeStore } from '../store.ts';
 import { enqueue, type WorkItem } from '../work-queue.ts';
 import { POWER_STATE_CODES, type Hypervisor, type PowerState } from './hypervisor/types.ts';
 import type { ImageCache } from './image-cache.ts';
+import { powerOff } from './power-off.ts';
 import type { VolumeSteps } from './volume-steps.ts';
 
 export interface ShelveOptions {
@@ -95,7 +96,7 @@ export class ShelveSteps {
     const uploaded = (await this.images.get(item.token, item.imageId))?.status === 'active';
     if (!uploaded) {
       try {
-        await this.powerOff(name, server.power_state !== POWER_STATE_CODES.paused);
+        await powerOff(this.hypervisor, name, { clean: server.power_state !== POWER_STATE_CODES.paused, timeoutMs: this.options.stopTimeoutMs });
         await this.setTask(server.uuid, 'shelving_image_pending_upload');
         await rm(path, { force: true });
         const image = await this.hypervisor.snapshot(name, { path });
@@ -130,7 +131,7 @@ export class ShelveSteps {
     if (!server || server.host !== this.options.host || (server.task_state !== 'shelving_offloading' && server.task_state !== 'shelving')) return;
     const name = server.instance_name;
     // A shelve from the API (a volume-backed server) shuts down cleanly; after a snapshot the guest is off already.
-    await this.powerOff(name, server.vm_state !== 'shelved' && server.power_state !== POWER_STATE_CODES.paused);
+    await powerOff(this.hypervisor, name, { clean: server.vm_state !== 'shelved' && server.power_state !== POWER_STATE_CODES.paused, timeoutMs: this.options.stopTimeoutMs });
     const power = POWER_STATE_CODES[(await this.guests.domainState(name)) ?? 'shutdown'];
     const token = await this.service.token();
     for (const p of server.ports) await this.networks.updatePort(token, p.portId, { 'binding:host_id': '' });
@@ -234,22 +235,6 @@ export class ShelveSteps {
     // Nova logs a snapshot it cannot delete and goes on: the server is running again either way.
     await this.images.delete(token, imageId).catch((err) => this.logger.warn('shelved image not deleted', { server: server.uuid, image: imageId, err }));
     await this.cache.evict(imageId);
-  }
-
-  /**
-   * Nova's `_power_off_instance`: a clean shutdown within the timeout when asked, else at once. A
-   * suspended guest's saved memory is restored first and then dropped with the guest, so what
-   * remains is a guest that is off, as a start expects.
-   */
-  private async powerOff(name: string, clean: boolean): Promise<void> {
-    let state = await this.guests.domainState(name);
-    if (state === 'suspended') {
-      await this.hypervisor.resume(name);
-      state = await this.guests.domainState(name);
-    }
-    if (state === undefined || state === 'shutdown') return;
-    if (clean && state === 'running') await this.hypervisor.stop(name, { timeoutMs: this.options.stopTimeoutMs });
-    else await this.hypervisor.destroy(name);
   }
 
   private async setTask(uuid: string, task: TaskState): Promise<void> {
