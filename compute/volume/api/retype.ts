@@ -8,9 +8,8 @@ import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject } from './input.ts';
 import { reserveOrRefuse } from './over-quota.ts';
 import type { VolumeRequest, VolumeResponse } from './request.ts';
+import { typeNotFound } from './type-not-found.ts';
 import { cinderTime, typeNameOf } from './views.ts';
-
-const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** jsonschema's 400 for a field of `os-retype`, worded as Cinder's validator words it. */
 function fieldError(field: string, value: unknown, message: string): CinderError {
@@ -40,7 +39,7 @@ export async function retypeVolume(deps: VolumeApiDeps, req: VolumeRequest, volu
   if (policy !== undefined && policy !== null && policy !== 'never' && policy !== 'on-demand') throw fieldError('migration_policy', policy, `${pyRepr(policy)} is not one of ['on-demand', 'never']`);
   const ctx = contextOf(req);
   const type = await deps.types.byNameOrId(ref);
-  if (!type || !typeVisibleTo(type, ctx.projectId, ctx.isAdmin)) throw new CinderError(404, UUID_LIKE.test(ref) ? `Volume type ${ref} could not be found.` : `Volume type with name ${ref} could not be found.`);
+  if (!type || !typeVisibleTo(type, ctx.projectId, ctx.isAdmin)) throw typeNotFound(ref);
 
   const now = (): string => cinderTime(deps.clock.now());
   const claimed = await deps.records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {

@@ -14,13 +14,13 @@ import { volumeFromSnapshot } from './snapshot-tasks.ts';
 import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { retypeVolume } from './retype.ts';
+import { typeNotFound } from './type-not-found.ts';
 import { volumeMetadataAction } from './volume-metadata-actions.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
 import { typeVisibleTo } from '../volume-types.ts';
 import { cinderTime, DEFAULT_VOLUME_TYPE, typeNameOf, volumeDetail, volumeSummary } from './views.ts';
 
-const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 /** Statuses a volume may be deleted from (cinder/volume/api.py delete, without force). */
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
@@ -54,7 +54,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
     if (source && source.status !== 'available' && source.status !== 'in-use') throw new CinderError(400, 'Invalid volume: Unable to create a volume from an originating source volume when its status is not one of available, in-use values');
     // Cinder's get_by_name_or_id; no type asked: the source's type for a clone, else the default type.
     const volumeType = type == null ? await deps.types.get(source?.volume_type_id ?? DEFAULT_VOLUME_TYPE.id) : await deps.types.byNameOrId(type);
-    if (!volumeType || !typeVisibleTo(volumeType, ctx.projectId, ctx.isAdmin)) throw new CinderError(404, type != null && UUID_LIKE.test(type) ? `Volume type ${type} could not be found.` : `Volume type with name ${type} could not be found.`);
+    if (!volumeType || !typeVisibleTo(volumeType, ctx.projectId, ctx.isAdmin)) throw typeNotFound(type);
     let snapshot: SnapshotRecord | undefined;
     let backup: BackupRecord | undefined;
     let image: GlanceImage | undefined;
