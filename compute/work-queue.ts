@@ -65,6 +65,23 @@ export function workKey(host: string, atMs: number, item: Pick<WorkItem, 'server
   return `${host}/${String(atMs).padStart(15, '0')}-${item.server}-${item.task}${what === undefined ? '' : `-${what}`}`;
 }
 
+/**
+ * The host's answer to a task the API waits for (Nova's RPC call), `type/<request id>`, taken
+ * (read and removed) as soon as it is there; undefined when none came within `waitMs`.
+ */
+export async function awaitReply<R>(store: ComputeStore, type: string, requestId: string, waitMs: number): Promise<R | undefined> {
+  const deadline = store.clock.monotonic() + waitMs;
+  while (store.clock.monotonic() < deadline) {
+    const reply = await store.get<R>(type, requestId);
+    if (reply) {
+      await store.records.delete(type, requestId);
+      return reply;
+    }
+    await store.clock.sleep(100);
+  }
+  return undefined;
+}
+
 export async function enqueue(store: ComputeStore, host: string, atMs: number, item: WorkItem): Promise<string> {
   const key = workKey(host, atMs, item);
   await store.records.put(T.queue, key, item);

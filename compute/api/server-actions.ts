@@ -13,7 +13,7 @@ import type { ImageApi } from '../image-api.ts';
 import type { NetworkApi } from '../network-api.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import type { ServiceAuth } from '../service-auth.ts';
-import { type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
+import { awaitReply, type ConsoleReply, enqueue, type WorkTask } from '../work-queue.ts';
 import { changePassword } from './change-password.ts';
 import { createBackup } from './create-backup.ts';
 import { evacuate } from './evacuate.ts';
@@ -94,18 +94,11 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
     }
     if (s.host === null) throw new NovaError(409, `Instance ${s.uuid} is not ready`);
     await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'console', token: req.headers['x-auth-token'] ?? '', requestId: req.requestId, ...(length !== undefined ? { length } : {}) });
-    const deadline = store.clock.monotonic() + CONSOLE_WAIT_MS;
-    while (store.clock.monotonic() < deadline) {
-      const reply = await store.get<ConsoleReply>(T.consoleReplies, req.requestId);
-      if (reply) {
-        await store.records.delete(T.consoleReplies, req.requestId);
-        if (reply.error) throw notFound('Guest does not have a console available.');
-        // Nova drops the control characters an XML body could not hold.
-        return ok({ output: (reply.output ?? '').replace(/[\x00-\x08\x0B-\x1F]/g, '') });
-      }
-      await store.clock.sleep(100);
-    }
-    throw new NovaError(409, `Instance ${s.uuid} is not ready`);
+    const reply = await awaitReply<ConsoleReply>(store, T.consoleReplies, req.requestId, CONSOLE_WAIT_MS);
+    if (!reply) throw new NovaError(409, `Instance ${s.uuid} is not ready`);
+    if (reply.error) throw notFound('Guest does not have a console available.');
+    // Nova drops the control characters an XML body could not hold.
+    return ok({ output: (reply.output ?? '').replace(/[\x00-\x08\x0B-\x1F]/g, '') });
   };
 
   /**

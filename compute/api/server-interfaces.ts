@@ -8,7 +8,7 @@ import { ACCEPTED, type ComputeRequest, type ComputeRoute, contextOf, ok } from 
 import type { ServerRecord, VmState } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 import { checkMembers, fieldError, isObject, pyRepr, uuidParam } from '../validation.ts';
-import { enqueue, type InterfaceReply } from '../work-queue.ts';
+import { awaitReply, enqueue, type InterfaceReply } from '../work-queue.ts';
 import { checkInstanceState } from './instance-state.ts';
 import { checkLock, visibleServer } from './servers.ts';
 import { tagParam } from './tags-param.ts';
@@ -122,20 +122,13 @@ export function serverInterfaceRoutes(d: { readonly store: ComputeStore; readonl
         if (s.host === null) throw invalidState(s.uuid, 'attach_interface', 'vm_state', s.vm_state);
         await recordAction(store, c, s.uuid, 'attach_interface', req.requestId);
         await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'attach-interface', token: token(req), requestId: req.requestId, ...(args.portId !== undefined ? { portId: args.portId } : { networkId: netId as string }), ...(args.ip !== undefined ? { fixedIp: args.ip } : {}), ...(args.tag !== undefined ? { tag: args.tag } : {}) });
-        const deadline = store.clock.monotonic() + ATTACH_WAIT_MS;
-        while (store.clock.monotonic() < deadline) {
-          const reply = await store.get<InterfaceReply>(T.interfaceReplies, req.requestId);
-          if (reply) {
-            await store.records.delete(T.interfaceReplies, req.requestId);
-            if (reply.error) throw new NovaError(reply.error.code, reply.error.message);
-            const port = await networks.getPort(token(req), reply.portId as string);
-            const after = (await store.get<ServerRecord>(T.servers, s.uuid)) ?? s;
-            if (!port) throw notFound(`Port ${reply.portId} could not be found.`);
-            return ok({ interfaceAttachment: view(req, after, port) });
-          }
-          await store.clock.sleep(100);
-        }
-        throw new NovaError(500, `Failed to attach network adapter device to ${s.uuid}`);
+        const reply = await awaitReply<InterfaceReply>(store, T.interfaceReplies, req.requestId, ATTACH_WAIT_MS);
+        if (!reply) throw new NovaError(500, `Failed to attach network adapter device to ${s.uuid}`);
+        if (reply.error) throw new NovaError(reply.error.code, reply.error.message);
+        const port = await networks.getPort(token(req), reply.portId as string);
+        const after = (await store.get<ServerRecord>(T.servers, s.uuid)) ?? s;
+        if (!port) throw notFound(`Port ${reply.portId} could not be found.`);
+        return ok({ interfaceAttachment: view(req, after, port) });
       },
     },
     {
