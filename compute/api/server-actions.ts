@@ -25,7 +25,7 @@ import { shelve, shelveOffload, unshelve } from './shelve.ts';
 import { confirmResize, migrate, type ResizeDeps, resize, revertResize } from './resize.ts';
 import { checkLock, deleteServer, visibleServer } from './servers.ts';
 import { checkInstanceState } from './instance-state.ts';
-import { claimImageTask, createSnapshotImage } from './snapshot-image.ts';
+import { claimImageTask, snapshotServer } from './snapshot-image.ts';
 import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 
 /** A power action: the vm states it is allowed from (Nova's `check_instance_state`), its task state and queued task. */
@@ -124,7 +124,7 @@ export function serverActionRoutes(d: ResizeDeps & { readonly images: ImageApi; 
       return created(req, image.id);
     }
     if (s.host === null) throw invalidState(s.uuid, 'createImage', 'vm_state', s.vm_state);
-    const image = await createSnapshotImage(images, userToken, { name, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...metadata }, shareWith);
+    const image = await snapshotServer(images, userToken, c, s, name, metadata);
     await claimImageTask(d, userToken, s.uuid, 'createImage', 'image_snapshot', image.id);
     await recordAction(store, c, s.uuid, 'createImage', req.requestId);
     await enqueue(store, s.host, store.clock.now(), { server: s.uuid, task: 'snapshot', token: userToken, requestId: req.requestId, imageId: image.id });

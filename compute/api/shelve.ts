@@ -21,7 +21,7 @@ import { checkMembers, fieldError, isObject, nameParam, onlyMember, pyRepr } fro
 import { enqueue } from '../work-queue.ts';
 import { imageBootMeta } from './block-device-mappings.ts';
 import { checkLock } from './servers.ts';
-import { createSnapshotImage } from './snapshot-image.ts';
+import { snapshotServer } from './snapshot-image.ts';
 import { checkInstanceState, dropTask, takeTask } from './instance-state.ts';
 
 export interface ShelveDeps {
@@ -57,8 +57,7 @@ export async function shelve(d: ShelveDeps, req: ComputeRequest, s: ServerRecord
   }
   let imageId: string;
   try {
-    const shareWith = c.projectId === s.project_id ? undefined : s.project_id;
-    const image = await createSnapshotImage(d.images, token, { name: `${s.name}-shelved`, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref }, shareWith);
+    const image = await snapshotServer(d.images, token, c, s, `${s.name}-shelved`);
     imageId = image.id;
   } catch (err) {
     await dropTask(store, s.uuid, 'shelving');

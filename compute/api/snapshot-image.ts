@@ -2,6 +2,7 @@ import { updateRecord } from '../../client/record-update.ts';
 import { invalidState, type NovaError } from '../errors.ts';
 import type { GlanceImage, ImageApi } from '../image-api.ts';
 import { T } from '../records.ts';
+import type { ComputeContext } from '../request.ts';
 import type { ServerRecord } from '../server-record.ts';
 import type { ComputeStore } from '../store.ts';
 
@@ -20,6 +21,17 @@ export async function createSnapshotImage(images: ImageApi, token: string, field
     throw err;
   }
   return image;
+}
+
+/**
+ * Nova's `compute_utils.create_image` of a server's disk (createImage, shelve): the snapshot's
+ * properties (`instance_uuid`, `user_id`, `image_type: snapshot`, the base image, the flavor's
+ * disk as `min_disk`) with `extra` (the caller's metadata), private, or shared with the server's
+ * project when another project (an admin) takes it.
+ */
+export function snapshotServer(images: ImageApi, token: string, c: Pick<ComputeContext, 'projectId' | 'userId'>, s: ServerRecord, name: string, extra: Readonly<Record<string, unknown>> = {}): Promise<GlanceImage> {
+  const shareWith = c.projectId === s.project_id ? undefined : s.project_id;
+  return createSnapshotImage(images, token, { name, visibility: shareWith ? 'shared' : 'private', min_disk: s.flavor.disk, min_ram: 0, instance_uuid: s.uuid, user_id: c.userId, image_type: 'snapshot', base_image_ref: s.image_ref, ...extra }, shareWith);
 }
 
 /**
