@@ -1,4 +1,3 @@
-import { SnapshotIsBusy } from '../errors.ts';
 import { snapshotAdminAction } from './admin-actions.ts';
 import { type SnapshotRecord, SNAPSHOTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
@@ -15,8 +14,8 @@ import { DEFAULT_TYPE } from '../volume-types.ts';
 /**
  * Cinder's snapshots API (cinder/api/v3/snapshots.py, volume/api.py's snapshot checks):
  * create (the volume `available`, or `in-use` with `force`), list, detail, show, update,
- * delete (`available` or `error`; one a volume still reads through goes back to `available`,
- * as the volume manager does on SnapshotIsBusy). A snapshot is `available` once its bytes are
+ * delete (`available` or `error`; also one that volumes made from it still read through, whose
+ * local copy then stays until the last of them goes, as a thin LVM snapshot). A snapshot is `available` once its bytes are
  * in the cluster (`snapshot-tasks.ts`).
  */
 export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
@@ -119,18 +118,13 @@ export function snapshotRoutes(deps: VolumeApiDeps): Route[] {
 
 /**
  * The volume manager's delete of a snapshot already `deleting`: its data (`dropSnapshot`), its
- * record, its quota; back to `available` when a volume still reads through it, `error_deleting`
- * on any other failure.
+ * record, its quota; `error_deleting` on a failure.
  */
 export async function deleteSnapshotTask(deps: VolumeApiDeps, snapshot: SnapshotRecord): Promise<void> {
   const setStatus = (status: string) => deps.records.update<SnapshotRecord>(SNAPSHOTS, snapshot, (cur) => ({ ...cur, status, updated_at: cinderTime(deps.clock.now()) }));
   try {
     await dropSnapshot(deps, snapshot);
   } catch (err) {
-    if (err instanceof SnapshotIsBusy) {
-      await setStatus('available');
-      return;
-    }
     deps.logger.error('snapshot delete failed', { snapshot: snapshot.id, err });
     await setStatus('error_deleting');
     return;

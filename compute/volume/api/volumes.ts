@@ -10,7 +10,7 @@ import type { Route, VolumeRequest, VolumeResponse } from './request.ts';
 import { reserveOrRefuse, sizeExceedsLimit } from './over-quota.ts';
 import { restoreBackupTask } from './restore-task.ts';
 import { revertToSnapshot } from './revert-to-snapshot.ts';
-import { volumeFromSnapshot } from './snapshot-tasks.ts';
+import { dropOrphanCopy, volumeFromSnapshot } from './snapshot-tasks.ts';
 import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { retypeVolume } from './retype.ts';
@@ -297,8 +297,13 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
  * its quota; `error_deleting` when the file cannot go. Also what a restart resumes.
  */
 export async function deleteVolumeTask(deps: VolumeApiDeps, volume: VolumeRecord): Promise<void> {
+  let backing: string | undefined;
   try {
-    if (await deps.driver.getVolume(volume.id)) await deps.driver.deleteVolume(volume.id);
+    const info = await deps.driver.getVolume(volume.id);
+    if (info) {
+      await deps.driver.deleteVolume(volume.id);
+      backing = info.backingSnapshot;
+    }
   } catch (err) {
     deps.logger.error('volume delete failed', { volume: volume.id, err });
     await deps.records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: 'error_deleting', updated_at: cinderTime(deps.clock.now()) }));
@@ -306,6 +311,8 @@ export async function deleteVolumeTask(deps: VolumeApiDeps, volume: VolumeRecord
   }
   await deps.records.remove(VOLUMES, volume);
   await deps.quotas.release(volume.project_id, volumeQuotaDeltas(volume.size, typeNameOf(volume)));
+  // A copy left now is swept at the next start; the volume is gone either way.
+  if (backing !== undefined) await dropOrphanCopy(deps, backing, volume.project_id).catch((err) => deps.logger.warn('snapshot copy not removed', { snapshot: backing, err }));
 }
 
 /** What a volume holds of its project's quotas (Cinder's reserve_opts plus its type's). */
