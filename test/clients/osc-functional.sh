@@ -30,6 +30,11 @@ system['auth']['system_scope'] = 'all'
 clouds.update({'devstack-admin': admin, 'devstack': demo, 'devstack-system-admin': system})
 yaml.safe_dump({'clouds': clouds}, open(sys.argv[2], 'w'))
 EOF
+# The same clouds where the CLI looks without OS_CLIENT_CONFIG_FILE (~/.config/openstack), for
+# the tests that run it with every OS_ variable removed (test_help's no-auth case).
+mkdir -p "$DATA/etc/xdg/openstack"
+cp "$OS_CLIENT_CONFIG_FILE" "$DATA/etc/xdg/openstack/clouds.yaml"
+export XDG_CONFIG_HOME=$DATA/etc/xdg
 
 A() { openstack --os-cloud devstack-admin "$@"; }
 has() { A "$1" show "${@:2}" > /dev/null 2>&1; }
@@ -56,12 +61,16 @@ if ! has router router1; then
 fi
 
 [ $# -gt 0 ] || set -- common compute/v2 identity/v3 image/v2 network/v2 object/v1 volume/v3
-paths=()
-for p in "$@"; do paths+=("$SUITE/$p"); done
-out=$(mktemp)
-cd "$DATA" && $PY -m pytest -q -p no:cacheprovider -o addopts= -rfE "${paths[@]}" 2>&1 | tee "$out" | grep -E '^(FAILED|ERROR) '
-summary=$(tail -1 "$out")
-rm -f "$out"
-n() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '^[0-9]+' || echo 0; }
-echo "$summary"
-echo "$(n passed) passed, $(( $(n failed) + $(n error) )) failed, $(n skipped) skipped"
+# Each path in its own pytest, OSC_FUNCTIONAL_JOBS (3) at a time: the tests name what they make
+# uniquely, so they can share the cluster; most of their time is the CLI's start and waits.
+out=$(mktemp -d)
+cd "$DATA" || exit 2
+i=0
+for p in "$@"; do
+  i=$((i + 1))
+  echo "$SUITE/$p $out/$i"
+done | xargs -P "${OSC_FUNCTIONAL_JOBS:-3}" -L 1 sh -c '"$0" -m pytest -q -p no:cacheprovider -o addopts= -rfE "$1" > "$2.log" 2>&1' "$PY"
+total() { cat "$out"/*.log | grep -E '^=* ?[0-9]+ (passed|failed|skipped|error)' | grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
+cat "$out"/*.log | grep -E '^(FAILED|ERROR) ' | sed "s#^\(FAILED\|ERROR\) .*/tests/functional/#\1 #"
+echo "$(total passed) passed, $(( $(total failed) + $(total error) )) failed, $(total skipped) skipped"
+rm -rf "$out"
