@@ -60,9 +60,11 @@ export function hostRoutes(store: ComputeStore, hosts: RecordHostStateStore): Co
         supported(req);
         requireAdmin(req, 'os_compute_api:os-hosts:list');
         const zone = req.query.get('zone');
+        // Computes first: Nova lists by service id, and a client taking the first host (to add to
+        // an aggregate, say) means a compute, which on a one-machine Nova shares its host name.
         const control = (await controlServices(store)).filter((c) => c.enabled).map((c: ControlServiceRecord) => ({ host_name: c.host, service: c.binary.replace(/^nova-/, ''), zone: INTERNAL_ZONE }));
         const computes = (await hosts.all()).filter((h) => h.enabled).map((h) => ({ host_name: h.host, service: 'compute', zone: h.availabilityZone }));
-        return ok({ hosts: [...control, ...computes].filter((h) => !zone || h.zone === zone) });
+        return ok({ hosts: [...computes, ...control].filter((h) => !zone || h.zone === zone) });
       },
     },
     {

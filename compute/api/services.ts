@@ -68,7 +68,7 @@ export function serviceRoutes(store: ComputeStore, hosts: RecordHostStateStore):
         const binary = req.query.get('binary');
         const control = (await controlServices(store)).map((c) => controlView(req, c));
         const computes = (await hosts.all()).map((h) => view(req, h));
-        return ok({ services: [...control, ...computes].filter((v) => (host === null || v['host'] === host) && (binary === null || v['binary'] === binary)) });
+        return ok({ services: [...computes, ...control].filter((v) => (host === null || v['host'] === host) && (binary === null || v['binary'] === binary)) });
       },
     },
     {

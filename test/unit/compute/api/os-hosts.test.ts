@@ -27,8 +27,8 @@ test.after(() => c.close());
 test('os-services: the API process\'s nova-scheduler and nova-conductor, zone internal, up while it reports; binary filter', async () => {
   const list = await c.request('GET', '/v2.1/os-services', { token: admin, version: '2.53' });
   const rows = list.json.services.map((s: { binary: string; host: string; zone: string; state: string; status: string }) => [s.binary, s.host, s.zone, s.state, s.status]);
-  assert.equal(rows, [['nova-conductor', 'ctl1', 'internal', 'up', 'enabled'], ['nova-scheduler', 'ctl1', 'internal', 'up', 'enabled'], ['nova-compute', 'node1', 'nova', 'up', 'enabled']]);
-  assert.match(list.json.services[0].id, /^[0-9a-f-]{36}$/);
+  assert.equal(rows, [['nova-compute', 'node1', 'nova', 'up', 'enabled'], ['nova-conductor', 'ctl1', 'internal', 'up', 'enabled'], ['nova-scheduler', 'ctl1', 'internal', 'up', 'enabled']]);
+  assert.match(list.json.services[1].id, /^[0-9a-f-]{36}$/);
   const schedulers = await c.request('GET', '/v2.1/os-services?binary=nova-scheduler', { token: admin });
   assert.equal(schedulers.json.services.map((s: { binary: string }) => s.binary), ['nova-scheduler']);
   assert.is(typeof schedulers.json.services[0].id, 'number');
@@ -48,9 +48,9 @@ test('availability zones: detail (admin) has the internal zone with the conducto
 test('os-hosts list: each enabled service\'s host, service and zone; zone filter; admins only; gone at 2.43', async () => {
   const list = await c.request('GET', '/v2.1/os-hosts', { token: admin });
   assert.equal(list.json.hosts, [
+    { host_name: 'node1', service: 'compute', zone: 'nova' },
     { host_name: 'ctl1', service: 'conductor', zone: 'internal' },
     { host_name: 'ctl1', service: 'scheduler', zone: 'internal' },
-    { host_name: 'node1', service: 'compute', zone: 'nova' },
   ]);
   assert.equal((await c.request('GET', '/v2.1/os-hosts?zone=nova', { token: admin })).json.hosts, [{ host_name: 'node1', service: 'compute', zone: 'nova' }]);
   const refused = await c.request('GET', '/v2.1/os-hosts', { token: demo });
