@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type Clock, systemClock } from '../common/clock.ts';
 import type { ConfigsOf } from '../common/config.ts';
 import { ConfigError } from '../common/errors.ts';
@@ -53,6 +54,11 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
     );
   };
   index();
+  // This process schedules and conducts: it reports itself as Nova's scheduler and conductor on
+  // this machine every report_interval (Nova's 10 s), well within service_down_time.
+  const report = () => void service.reportServices(hostname()).catch((err) => logger.warn('reporting the scheduler and conductor services failed', { err }));
+  report();
+  const heartbeat = setInterval(report, 10_000);
   const resume = setInterval(() => {
     index();
     void service.resumeBuilds().catch((err) => logger.warn('resuming builds failed', { err }));
@@ -63,6 +69,7 @@ export async function runCompute(config: ComputeNodeConfig, options: { clock?: C
     service,
     close: async () => {
       clearInterval(resume);
+      clearInterval(heartbeat);
       await server.close();
       await tokens.stop();
       await http.close();

@@ -11,8 +11,12 @@ export const T = {
   keypairs: 'keypairs',
   /** Key: a project id; the limits an admin set (absent: the defaults). */
   quotas: 'quotas',
+  /** Key: a quota class's name (os-quota-class-sets); `default` gives the defaults of projects. */
+  quotaClasses: 'quota-classes',
   /** Key: a compute host's name; its `ComputeHostRecord`. */
   hosts: 'hosts',
+  /** Key: `<binary>/<host>`: an API process's scheduler and conductor services (compute/control-service.ts). */
+  services: 'services',
   /** Key: a server's UUID. */
   servers: 'servers',
   /**
@@ -90,9 +94,22 @@ export const DEFAULT_QUOTAS = {
   injected_file_path_bytes: 255,
 } as const;
 
-export type QuotaName = keyof typeof DEFAULT_QUOTAS;
+/**
+ * nova-network's quotas: no longer enforced, kept as Nova keeps them (unlimited unless an admin
+ * set them) so answers before 2.36 (2.50 for quota classes) keep their fields.
+ */
+export const NETWORK_QUOTAS = { fixed_ips: -1, floating_ips: -1, security_groups: -1, security_group_rules: -1 } as const;
+
+/** Every quota Nova's API knows (its `QUOTAS.resources`). */
+export type QuotaName = keyof typeof DEFAULT_QUOTAS | keyof typeof NETWORK_QUOTAS;
 
 export interface QuotaRecord {
   readonly project_id: string;
+  readonly limits: Partial<Record<QuotaName, number>>;
+}
+
+/** A quota class's limits as an admin set them (Nova's `quota_classes` rows). */
+export interface QuotaClassRecord {
+  readonly class_name: string;
   readonly limits: Partial<Record<QuotaName, number>>;
 }

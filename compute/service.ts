@@ -8,6 +8,7 @@ import { availabilityZoneRoutes } from './api/availability-zones.ts';
 import { flavorAccessRoutes } from './api/flavor-access.ts';
 import { flavorExtraSpecRoutes } from './api/flavor-extra-specs.ts';
 import { flavorRoutes } from './api/flavors.ts';
+import { hostRoutes } from './api/hosts.ts';
 import { hypervisorRoutes } from './api/hypervisors.ts';
 import { keypairRoutes } from './api/keypairs.ts';
 import { limitRoutes } from './api/limits.ts';
@@ -15,7 +16,9 @@ import { migrationRoutes } from './api/migrations.ts';
 import { simpleTenantUsageRoutes } from './api/simple-tenant-usage.ts';
 import { aggregateRoutes } from './api/aggregates.ts';
 import { serverInterfaceRoutes } from './api/server-interfaces.ts';
+import { quotaClassSetRoutes } from './api/quota-class-sets.ts';
 import { quotaSetRoutes } from './api/quota-sets.ts';
+import { extensionRoutes } from './api/extensions.ts';
 import { serviceRoutes } from './api/services.ts';
 import { serverActionRoutes } from './api/server-actions.ts';
 import { serverMetadataRoutes } from './api/server-metadata.ts';
@@ -35,6 +38,7 @@ import { placeBuilds } from './placement.ts';
 import { T } from './records.ts';
 import { RecordHostStateStore } from './host-store.ts';
 import { backfillServerIndex } from './server-index.ts';
+import { reportControlServices } from './control-service.ts';
 import { ComputeServer } from './server.ts';
 import { ServerRecordUsage } from './server-usage.ts';
 import { ComputeStore } from './store.ts';
@@ -75,9 +79,12 @@ export class ComputeService {
       ...keypairRoutes(this.store),
       ...limitRoutes(this.store, usage),
       ...quotaSetRoutes(this.store, usage),
+      ...quotaClassSetRoutes(this.store),
+      ...extensionRoutes(),
       ...availabilityZoneRoutes(this.store, this.hosts),
       ...serviceRoutes(this.store, this.hosts),
       ...hypervisorRoutes(this.store, this.hosts),
+      ...hostRoutes(this.store, this.hosts),
       ...serverGroupRoutes(this.store),
       ...migrationRoutes(this.store),
       ...simpleTenantUsageRoutes(this.store),
@@ -92,6 +99,11 @@ export class ComputeService {
       ...serverRoutes({ store: this.store, hosts: this.hosts, usage, images: io.images, networks: io.networks, ...(io.service ? { service: io.service } : {}), ...(io.volumes ? { volumes: io.volumes } : {}), crossAzAttach: options.crossAzAttach ?? true, logger: io.logger }),
     ];
     this.server = new ComputeServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
+  }
+
+  /** Heartbeats the scheduler and conductor this process is, on `host` (compute/control-service.ts). */
+  reportServices(host: string): Promise<void> {
+    return reportControlServices(this.store, host);
   }
 
   /** Index entries for servers without them (made before the list index); how many were added. */

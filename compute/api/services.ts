@@ -1,6 +1,7 @@
 import { updateRecord } from '../../client/record-update.ts';
 import { atLeast } from '../api-version.ts';
 import { badRequest, notFound } from '../errors.ts';
+import { type ControlServiceRecord, controlServices, INTERNAL_ZONE } from '../control-service.ts';
 import type { ComputeHostRecord } from '../host-record.ts';
 import type { RecordHostStateStore } from '../host-store.ts';
 import { requireAdmin } from '../policy.ts';
@@ -11,7 +12,8 @@ import type { ComputeStore } from '../store.ts';
 import { booleanParam, isObject, pyRepr, fieldError } from '../validation.ts';
 
 /**
- * os-services (admins): one `nova-compute` service per host its agent reports, `up` while it
+ * os-services (admins): the scheduler and conductor each compute API process reports (zone
+ * `internal`; read only here), and one `nova-compute` service per host its agent reports, `up` while it
  * heartbeats within `service_down_time`; enable and disable (with a reason) through
  * `PUT /os-services/{uuid}` from 2.53, `PUT /os-services/enable|disable|disable-log-reason`
  * before. A disabled host gets no new servers (the scheduler's ComputeFilter).
@@ -27,6 +29,17 @@ export function serviceRoutes(store: ComputeStore, hosts: RecordHostStateStore):
     updated_at: store.isoMicros(h.lastHeartbeatMs),
     disabled_reason: h.enabled ? null : (h.disabledReason ?? null),
     ...(atLeast(req.version, '2.11') ? { forced_down: h.forcedDown === true } : {}),
+  });
+  const controlView = (req: ComputeRequest, c: ControlServiceRecord): Record<string, unknown> => ({
+    id: atLeast(req.version, '2.53') ? c.serviceUuid : c.serviceNumber,
+    binary: c.binary,
+    host: c.host,
+    zone: INTERNAL_ZONE,
+    status: c.enabled ? 'enabled' : 'disabled',
+    state: isServiceUp(c, store.clock.now()) ? 'up' : 'down',
+    updated_at: store.isoMicros(c.lastHeartbeatMs),
+    disabled_reason: c.enabled ? null : (c.disabledReason ?? null),
+    ...(atLeast(req.version, '2.11') ? { forced_down: c.forcedDown === true } : {}),
   });
   const setEnabled = async (host: string, enabled: boolean, reason?: string): Promise<ComputeHostRecord> => {
     const updated = await updateRecord<ComputeHostRecord>(store.records, T.hosts, host, (cur) => {
@@ -53,8 +66,9 @@ export function serviceRoutes(store: ComputeStore, hosts: RecordHostStateStore):
         requireAdmin(req, 'os_compute_api:os-services:list');
         const host = req.query.get('host');
         const binary = req.query.get('binary');
-        const list = (await hosts.all()).filter((h) => (host === null || h.host === host) && (binary === null || binary === 'nova-compute'));
-        return ok({ services: list.map((h) => view(req, h)) });
+        const control = (await controlServices(store)).map((c) => controlView(req, c));
+        const computes = (await hosts.all()).map((h) => view(req, h));
+        return ok({ services: [...computes, ...control].filter((v) => (host === null || v['host'] === host) && (binary === null || v['binary'] === binary)) });
       },
     },
     {

@@ -78,7 +78,7 @@ export function fits(host: HostState, resource: ResourceName, amount: number): b
 export const SERVICE_DOWN_TIME_MS = 60_000;
 
 /** Nova's servicegroup `service_is_up`: a heartbeat within `service_down_time` (the clock is the caller's). */
-export function isServiceUp(host: HostState, nowMs: number, serviceDownTimeMs = SERVICE_DOWN_TIME_MS): boolean {
+export function isServiceUp(host: Pick<HostState, 'forcedDown' | 'lastHeartbeatMs'>, nowMs: number, serviceDownTimeMs = SERVICE_DOWN_TIME_MS): boolean {
   // Nova's servicegroup db driver: a forced-down service is down before its heartbeat is looked at.
   if (host.forcedDown === true) return false;
   return Math.abs(nowMs - host.lastHeartbeatMs) <= serviceDownTimeMs;

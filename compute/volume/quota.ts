@@ -34,10 +34,19 @@ export interface QuotaDefaults {
 export const CINDER_QUOTA_DEFAULTS: QuotaDefaults = { volumes: 10, snapshots: 10, gigabytes: 1000, backups: 10, backup_gigabytes: 1000, per_volume_gigabytes: -1, groups: 10 };
 
 export const QUOTA_LIMITS = 'quotas';
+/** Quota classes' limits (Cinder's `quota_classes`), keyed by class name. */
+export const QUOTA_CLASSES = 'quota_classes';
+/** The class whose limits are every project's defaults (Cinder's `_DEFAULT_QUOTA_NAME`, `use_default_quota_class`). */
+export const DEFAULT_QUOTA_CLASS = 'default';
 export const QUOTA_USAGES = 'quota_usages';
 
 interface LimitsRecord {
   readonly project_id: string;
+  readonly limits: Record<string, number>;
+}
+
+interface ClassLimitsRecord {
+  readonly class_name: string;
   readonly limits: Record<string, number>;
 }
 
@@ -96,11 +105,37 @@ export class VolumeQuotas {
     return ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes', ...(await this.typeNames()).flatMap((t) => TYPE_PARTS.map((p) => typeResource(p, t))), 'groups'];
   }
 
-  /** Cinder's get_defaults: the config's values; -1 for a type quota. */
+  /** Cinder's get_defaults: the `default` class's limits, else the config's values; -1 for a type quota. */
   async defaultLimits(): Promise<Record<string, number>> {
+    const [names, set] = await Promise.all([this.resourceNames(), this.ownClassLimits(DEFAULT_QUOTA_CLASS)]);
     const out: Record<string, number> = {};
-    for (const name of await this.resourceNames()) out[name] = (this.defaults as unknown as Record<string, number>)[name] ?? -1;
+    for (const name of names) out[name] = set[name] ?? (this.defaults as unknown as Record<string, number>)[name] ?? -1;
     return out;
+  }
+
+  /** Cinder's get_class_quotas: the class's own limits, else the defaults. */
+  async classLimits(className: string): Promise<Record<string, number>> {
+    const [defaults, set] = await Promise.all([this.defaultLimits(), this.ownClassLimits(className)]);
+    return { ...defaults, ...pick(set, Object.keys(defaults)) };
+  }
+
+  /** Sets some of a quota class's limits (an admin's update). */
+  async setClassLimits(className: string, changes: Record<string, number>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.store.get<ClassLimitsRecord>(QUOTA_CLASSES, className);
+      const next: ClassLimitsRecord = { class_name: className, limits: { ...cur?.value.limits, ...changes } };
+      try {
+        if (cur) await this.store.put(QUOTA_CLASSES, className, next, { ifVersion: cur.version });
+        else await this.store.create(QUOTA_CLASSES, className, next);
+        return;
+      } catch (err) {
+        if (!(err instanceof RecordVersionError || err instanceof RecordExistsError) || attempt >= RESERVE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async ownClassLimits(className: string): Promise<Record<string, number>> {
+    return (await this.store.get<ClassLimitsRecord>(QUOTA_CLASSES, className))?.value.limits ?? {};
   }
 
   /** The limits an admin set for the project (only those). */

@@ -7,6 +7,7 @@ import { messageRoutes } from './messages.ts';
 import { metadataRoutes } from './metadata-routes.ts';
 import { resourceFilterRoutes } from './resource-filters.ts';
 import { serviceRoutes } from './services.ts';
+import { quotaClassSetRoutes } from './quota-class-sets.ts';
 import { quotaSetRoutes } from './quota-sets.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { projectRoutes, type Route } from './request.ts';
@@ -20,5 +21,5 @@ import { volumeSummaryRoutes } from './volume-summary.ts';
 
 /** Every route of the volume API (Cinder v3), with and without the project id in the path. */
 export function volumeApiRoutes(deps: VolumeApiDeps): Route[] {
-  return [...versionRoutes(), ...projectRoutes([...volumeSummaryRoutes(deps), ...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...typeAccessRoutes(deps), ...quotaSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps), ...resourceFilterRoutes()])];
+  return [...versionRoutes(), ...projectRoutes([...volumeSummaryRoutes(deps), ...volumeRoutes(deps), ...metadataRoutes(deps), ...attachmentRoutes(deps), ...snapshotRoutes(deps), ...backupRecordRoutes(deps), ...backupRoutes(deps), ...typeRoutes(deps), ...typeAccessRoutes(deps), ...quotaSetRoutes(deps), ...quotaClassSetRoutes(deps), ...limitsRoutes(deps), ...serviceRoutes(deps), ...availabilityZoneRoutes(deps), ...messageRoutes(), ...transferRoutes(deps), ...resourceFilterRoutes()])];
 }
