@@ -184,6 +184,14 @@ test('pools in an address scope: same ip_version, prefixes unique within the sco
   assert.is(v6.status, 400);
   assert.is(v6.json.NeutronError.type, 'IllegalSubnetPoolIpVersionAssociationToAddressScope');
   assert.match(v6.json.NeutronError.message, new RegExp(`^Illegal subnetpool association: subnetpool [0-9a-f-]{36} cannot associate with address scope ${scope.id} because subnetpool ip_version is not 4\\.$`));
+  const n = (await as(demo).post('/v2.0/networks', { network: { name: 'n-scoped' } })).json.network;
+  assert.is((await as(demo).get(`/v2.0/networks/${n.id}`)).json.network.ipv4_address_scope, null);
+  const sub = (await as(demo).post('/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 4, subnetpool_id: p1.json.subnetpool.id, prefixlen: 24 } })).json.subnet;
+  const shown = (await as(demo).get(`/v2.0/networks/${n.id}`)).json.network;
+  assert.equal([shown.ipv4_address_scope, shown.ipv6_address_scope], [scope.id, null], "the network is in its pooled subnet's scope");
+  assert.is((await as(demo).get(`/v2.0/networks?id=${n.id}`)).json.networks[0].ipv4_address_scope, scope.id);
+  assert.is((await as(demo).del(`/v2.0/subnets/${sub.id}`)).status, 204);
+  assert.is((await as(demo).del(`/v2.0/networks/${n.id}`)).status, 204);
   const p2 = (await as(demo).post('/v2.0/subnetpools', { subnetpool: { name: 'sp2', prefixes: ['10.81.0.0/16'] } })).json.subnetpool;
   const join = await as(demo).put(`/v2.0/subnetpools/${p2.id}/add_prefixes`, { prefixes: ['10.80.5.0/24'] });
   assert.is(join.status, 200, 'no scope: prefixes may overlap other pools');
