@@ -5,12 +5,12 @@ import { SwiftError } from '../../common/errors.ts';
  * exceptions.py`) and messages. `fault` is the family Neutron's class derives from, which the
  * network API maps at its edge (BadRequest 400, Conflict and InUse 409, NotFound 404) into
  * `{"NeutronError": {"type": <type>, "message": <message>, "detail": ""}}` (NotAuthorized 403,
- * ServiceUnavailable 503).
+ * ServiceUnavailable 503, and 500 for one derived from NeutronException alone).
  */
 export class NeutronError extends SwiftError {
   /** Neutron's exception class name (the body's `type`). */
   readonly type: string;
-  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound' | 'Forbidden' | 'TooLarge' | 'Unavailable';
+  readonly fault: 'BadRequest' | 'Conflict' | 'NotFound' | 'Forbidden' | 'TooLarge' | 'Unavailable' | 'Internal';
 
   constructor(type: string, fault: NeutronError['fault'], message: string) {
     super(`NEUTRON_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`, message);
@@ -258,5 +258,116 @@ export class ServiceUnavailable extends NeutronError {
 export class NetworkIpAddressGenerationFailure extends NeutronError {
   constructor(networkId: string) {
     super('IpAddressGenerationFailure', 'Conflict', `No more IP addresses available on network ${networkId}.`);
+  }
+}
+
+export class AddressScopeNotFound extends NeutronError {
+  constructor(id: string) {
+    super('AddressScopeNotFound', 'NotFound', `Address scope ${id} could not be found.`);
+  }
+}
+
+export class AddressScopeInUse extends NeutronError {
+  constructor(id: string) {
+    super('AddressScopeInUse', 'Conflict', `Unable to complete operation on address scope ${id}. There are one or more subnet pools in use on the address scope.`);
+  }
+}
+
+export class AddressScopeUpdateError extends NeutronError {
+  constructor(id: string, reason: string) {
+    super('AddressScopeUpdateError', 'BadRequest', `Unable to update address scope ${id} : ${reason}.`);
+  }
+}
+
+/** 409 when a pool's prefixes would overlap another pool's in the same address scope. */
+export class AddressScopePrefixConflict extends NeutronError {
+  constructor() {
+    super('AddressScopePrefixConflict', 'Conflict', 'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.');
+  }
+}
+
+export class IllegalSubnetPoolAssociationToAddressScope extends NeutronError {
+  constructor(poolId: string, scopeId: string) {
+    super('IllegalSubnetPoolAssociationToAddressScope', 'BadRequest', `Illegal subnetpool association: subnetpool ${poolId} cannot be associated with address scope ${scopeId}.`);
+  }
+}
+
+export class IllegalSubnetPoolIpVersionAssociationToAddressScope extends NeutronError {
+  constructor(poolId: string, scopeId: string, ipVersion: number) {
+    super('IllegalSubnetPoolIpVersionAssociationToAddressScope', 'BadRequest', `Illegal subnetpool association: subnetpool ${poolId} cannot associate with address scope ${scopeId} because subnetpool ip_version is not ${ipVersion}.`);
+  }
+}
+
+export class IllegalSubnetPoolUpdate extends NeutronError {
+  constructor(reason: string) {
+    super('IllegalSubnetPoolUpdate', 'BadRequest', `Illegal subnetpool update : ${reason}.`);
+  }
+}
+
+export class SubnetPoolNotFound extends NeutronError {
+  constructor(id: string) {
+    super('SubnetPoolNotFound', 'NotFound', `Subnet pool ${id} could not be found.`);
+  }
+}
+
+export class EmptySubnetPoolPrefixList extends NeutronError {
+  constructor() {
+    super('EmptySubnetPoolPrefixList', 'BadRequest', 'Empty subnet pool prefix list.');
+  }
+}
+
+export class PrefixVersionMismatch extends NeutronError {
+  constructor() {
+    super('PrefixVersionMismatch', 'BadRequest', 'Cannot mix IPv4 and IPv6 prefixes in a subnet pool.');
+  }
+}
+
+export class IllegalSubnetPoolPrefixBounds extends NeutronError {
+  constructor(prefixType: string, prefixlen: number, baseType: string, basePrefixlen: number) {
+    super('IllegalSubnetPoolPrefixBounds', 'BadRequest', `Illegal prefix bounds: ${prefixType}=${prefixlen}, ${baseType}=${basePrefixlen}.`);
+  }
+}
+
+export class IllegalSubnetPoolPrefixUpdate extends NeutronError {
+  constructor(msg: string) {
+    super('IllegalSubnetPoolPrefixUpdate', 'BadRequest', `Illegal update to prefixes: ${msg}.`);
+  }
+}
+
+/** Neutron derives it from NeutronException alone, so its API answers 500 with this body. */
+export class SubnetAllocationError extends NeutronError {
+  constructor(reason: string) {
+    super('SubnetAllocationError', 'Internal', `Failed to allocate subnet: ${reason}.`);
+  }
+}
+
+export class MinPrefixSubnetAllocationError extends NeutronError {
+  constructor(prefixlen: number, min: number) {
+    super('MinPrefixSubnetAllocationError', 'BadRequest', `Unable to allocate subnet with prefix length ${prefixlen}, minimum allowed prefix is ${min}.`);
+  }
+}
+
+export class MaxPrefixSubnetAllocationError extends NeutronError {
+  constructor(prefixlen: number, max: number) {
+    super('MaxPrefixSubnetAllocationError', 'BadRequest', `Unable to allocate subnet with prefix length ${prefixlen}, maximum allowed prefix is ${max}.`);
+  }
+}
+
+export class SubnetPoolDeleteError extends NeutronError {
+  constructor(reason: string) {
+    super('SubnetPoolDeleteError', 'BadRequest', `Unable to delete subnet pool: ${reason}.`);
+  }
+}
+
+/** An OverQuota (409): the project's allocations from the pool would pass its `default_quota`. */
+export class SubnetPoolQuotaExceeded extends NeutronError {
+  constructor() {
+    super('SubnetPoolQuotaExceeded', 'Conflict', 'Per-project subnet pool prefix quota exceeded.');
+  }
+}
+
+export class NetworkSubnetPoolAffinityError extends NeutronError {
+  constructor() {
+    super('NetworkSubnetPoolAffinityError', 'BadRequest', 'Subnets hosted on the same network must be allocated from the same subnet pool.');
   }
 }

@@ -11,6 +11,7 @@ export const QUOTA_TYPES: Readonly<Record<string, string>> = {
   floatingip: 'floatingips',
   security_group: 'security-groups',
   security_group_rule: 'security-group-rules',
+  subnetpool: 'subnetpools',
 };
 
 /** A project's limits: its overrides over the configured defaults. */

@@ -52,6 +52,8 @@ export interface SubnetRecord extends StandardAttributes {
   readonly host_routes: readonly HostRoute[];
   readonly ipv6_ra_mode: Ipv6Mode | null;
   readonly ipv6_address_mode: Ipv6Mode | null;
+  /** The subnet pool its CIDR came from (absent in records made before pools: none). */
+  readonly subnetpool_id?: string | null;
 }
 
 export interface FixedIp {
@@ -129,4 +131,26 @@ export interface FloatingIpRecord extends StandardAttributes {
 export interface QuotaRecord {
   readonly project_id: string;
   readonly limits: Readonly<Record<string, number>>;
+}
+
+export interface AddressScopeRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly name: string;
+  readonly shared: boolean;
+  readonly ip_version: 4 | 6;
+}
+
+export interface SubnetPoolRecord extends StandardAttributes {
+  readonly name: string;
+  readonly ip_version: 4 | 6;
+  /** Compacted CIDRs (Neutron's `SubnetPoolReader`). */
+  readonly prefixes: readonly string[];
+  readonly default_prefixlen: number;
+  readonly min_prefixlen: number;
+  readonly max_prefixlen: number;
+  readonly default_quota: number | null;
+  readonly is_default: boolean;
+  readonly shared: boolean;
+  readonly address_scope_id: string | null;
 }

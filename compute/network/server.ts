@@ -15,7 +15,7 @@ import { contextFromToken, type NetworkContext } from './context.ts';
 import { HttpBadRequest, HttpNotFound, NeutronError } from './errors.ts';
 import type { NetworkRequest, NetworkRoute } from './request.ts';
 
-const STATUS: Record<NeutronError['fault'], number> = { BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unavailable: 503 };
+const STATUS: Record<NeutronError['fault'], number> = { BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unavailable: 503, Internal: 500 };
 
 export interface NetworkServerOptions {
   /** This service's URL as clients reach it; empty: `http://<Host header>`. */

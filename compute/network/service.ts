@@ -15,6 +15,8 @@ import { routerRoutes } from './api/routers.ts';
 import { securityGroupRuleRoutes } from './api/security-group-rules.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { subnetRoutes } from './api/subnets.ts';
+import { addressScopeRoutes } from './api/address-scopes.ts';
+import { subnetPoolRoutes } from './api/subnet-pools.ts';
 import { ClaimedAddresses } from './claimed-addresses.ts';
 import type { NetworkDeps, NetworkSettings } from './deps.ts';
 import type { HostPorts } from './host-ports.ts';
@@ -56,6 +58,8 @@ export class NetworkService {
       ...extensionRoutes(),
       ...networkRoutes(d),
       ...subnetRoutes(d),
+      ...subnetPoolRoutes(d),
+      ...addressScopeRoutes(d),
       ...portRoutes(d),
       ...securityGroupRoutes(d),
       ...securityGroupRuleRoutes(d),

@@ -3,8 +3,10 @@ import { ok, type NetworkRoute } from '../request.ts';
 
 /** The API extensions this service has, as `GET /v2.0/extensions` lists them (clients check aliases before using a feature). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
+  { alias: 'address-scope', name: 'Address scope', description: 'Address scopes extension.' },
   { alias: 'allowed-address-pairs', name: 'Allowed Address Pairs', description: 'Provides allowed address pairs' },
   { alias: 'binding', name: 'Port Binding', description: 'Expose port bindings of a virtual port to external application' },
+  { alias: 'default-subnetpools', name: 'Default Subnetpools', description: 'Provides ability to mark and use a subnetpool as the default.' },
   { alias: 'external-net', name: 'Neutron external network', description: 'Adds external network attribute to network resource.' },
   { alias: 'fields', name: 'fields', description: 'Fields selection of the resource attributes' },
   { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
@@ -20,6 +22,8 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'router', name: 'Neutron L3 Router', description: 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.' },
   { alias: 'security-group', name: 'security-group', description: 'The security groups extension.' },
   { alias: 'sorting', name: 'Sorting support', description: 'Extension that indicates that sorting is enabled.' },
+  { alias: 'subnet_allocation', name: 'Subnet Allocation', description: 'Enables allocation of subnets from a subnet pool' },
+  { alias: 'subnetpool-prefix-ops', name: 'Subnet Pool Prefix Operations', description: 'Provides support for adjusting the prefix list of subnet pools' },
   { alias: 'standard-attr-description', name: 'standard-attr-description', description: 'Extension to add descriptions to standard attributes' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'This extension will display the revision number of neutron resources.' },
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
@@ -47,7 +51,7 @@ export function extensionRoutes(): NetworkRoute[] {
 
 /** Version discovery (`GET /`, no token) and the v2.0 resource index. */
 export function versionRoutes(): NetworkRoute[] {
-  const collections = ['subnets', 'networks', 'ports', 'routers', 'floatingips', 'security-groups', 'security-group-rules', 'quotas', 'extensions'];
+  const collections = ['subnets', 'subnetpools', 'networks', 'ports', 'routers', 'floatingips', 'security-groups', 'security-group-rules', 'address-scopes', 'quotas', 'extensions'];
   return [
     { method: 'GET', path: '/', auth: 'none', handler: async (req) => ok({ versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ href: `${req.base}/v2.0/`, rel: 'self' }] }] }) },
     {

@@ -5,7 +5,7 @@ import { NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.ts
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
-import type { NetworkRecord, PortRecord, SubnetRecord } from '../records.ts';
+import type { NetworkRecord, PortRecord, SubnetPoolRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
 import { canSeeNetwork, sharedWithCaller, visibleNetwork } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
@@ -27,8 +27,17 @@ const ATTRIBUTES: AttributeMap = {
 /** Device owners whose ports do not keep a network in use (Neutron's `_ensure_network_not_in_use` lets DHCP ports go with it). */
 const NETWORK_OWNED = new Set(['network:dhcp']);
 
-/** A network as the API shows it to `ctx` (`shared` is whether it is shared with the caller's project). */
-export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: readonly SubnetRecord[]): ApiResource {
+/**
+ * A network as the API shows it to `ctx` (`shared` is whether it is shared with the caller's
+ * project); `poolScopes` maps subnet pools to their address scope, which a network's subnets
+ * from a pool give it (`ipv4_address_scope`, `ipv6_address_scope`).
+ */
+export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: readonly SubnetRecord[], poolScopes: ReadonlyMap<string, string | null> = new Map()): ApiResource {
+  const own = subnets.filter((s) => s.network_id === net.id);
+  const scopeOf = (version: 4 | 6) => {
+    const pooled = own.find((s) => s.ip_version === version && s.subnetpool_id);
+    return (pooled && poolScopes.get(pooled.subnetpool_id as string)) ?? null;
+  };
   return {
     id: net.id,
     name: net.name,
@@ -37,12 +46,12 @@ export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: re
     admin_state_up: net.admin_state_up,
     mtu: net.mtu,
     status: net.status,
-    subnets: subnets.filter((s) => s.network_id === net.id).map((s) => s.id),
+    subnets: own.map((s) => s.id),
     shared: sharedWithCaller(ctx, net),
     availability_zone_hints: net.availability_zone_hints,
     availability_zones: ['nova'],
-    ipv4_address_scope: null,
-    ipv6_address_scope: null,
+    ipv4_address_scope: scopeOf(4),
+    ipv6_address_scope: scopeOf(6),
     'router:external': net['router:external'],
     description: net.description,
     port_security_enabled: net.port_security_enabled,
@@ -62,6 +71,15 @@ function checkAdminAttributes(ctx: NetworkContext, fields: Record<string, unknow
 
 export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
   const { store } = deps;
+  /** The address scope of each pool the subnets came from (no listing when none came from a pool). */
+  const poolScopes = async (subnets: readonly SubnetRecord[]): Promise<Map<string, string | null>> => {
+    if (!subnets.some((s) => s.subnetpool_id)) return new Map();
+    return new Map((await store.scan<SubnetPoolRecord>('subnetpools')).map((p) => [p.id, p.address_scope_id]));
+  };
+  const viewWithSubnets = async (ctx: NetworkContext, net: NetworkRecord) => {
+    const subnets = await store.scan<SubnetRecord>('subnets');
+    return networkView(ctx, net, subnets, await poolScopes(subnets.filter((s) => s.network_id === net.id)));
+  };
   return [
     {
       method: 'GET',
@@ -70,7 +88,8 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
       handler: async (req) => {
         const ctx = ctxOf(req);
         const [nets, subnets] = await Promise.all([store.scan<NetworkRecord>('networks'), store.scan<SubnetRecord>('subnets')]);
-        return listResponse(req, 'networks', nets.filter((n) => canSeeNetwork(ctx, n)).map((n) => networkView(ctx, n, subnets)), ['admin_state_up', 'mtu', 'shared', 'router:external']);
+        const scopes = await poolScopes(subnets);
+        return listResponse(req, 'networks', nets.filter((n) => canSeeNetwork(ctx, n)).map((n) => networkView(ctx, n, subnets, scopes)), ['admin_state_up', 'mtu', 'shared', 'router:external']);
       },
     },
     {
@@ -114,7 +133,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
       handler: async (req) => {
         const ctx = ctxOf(req);
         const net = await visibleNetwork(store, ctx, req.params.id as string);
-        return showResponse(req, 'network', networkView(ctx, net, await store.scan<SubnetRecord>('subnets')));
+        return showResponse(req, 'network', await viewWithSubnets(ctx, net));
       },
     },
     {
@@ -130,7 +149,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         checkAdminAttributes(ctx, fields, 'update_network');
         const updated = await store.update<NetworkRecord>('networks', id, (net) => ({ ...net, ...fields, updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 }) as NetworkRecord);
         if (!updated) throw new NetworkNotFound(id);
-        return showResponse(req, 'network', networkView(ctx, updated, await store.scan<SubnetRecord>('subnets')));
+        return showResponse(req, 'network', await viewWithSubnets(ctx, updated));
       },
     },
     {

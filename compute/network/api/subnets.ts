@@ -1,7 +1,8 @@
+import { KeyedLock } from '../../../common/keyed-lock.ts';
 import { type AttributeMap, parseBody, pyText, stringOf, toBoolean, toInt, uuidOrNull } from '../attributes.ts';
 import type { NetworkContext } from '../context.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
-import { PolicyNotAuthorized, SubnetInUse, SubnetNotFound } from '../errors.ts';
+import { BadRequest, PolicyNotAuthorized, SubnetInUse, SubnetNotFound } from '../errors.ts';
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
@@ -10,6 +11,7 @@ import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
 import { type AllocationPool, type HostRoute, type Ipv6Mode, type SubnetRequest, validateSubnet } from '../subnet.ts';
 import { canSeeSubnet, visibleNetwork, visibleSubnet } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
+import { allocateFromPool, checkPoolAffinity, requestedPool } from './subnet-allocation.ts';
 
 const listOf = (what: string) => (v: unknown) => (Array.isArray(v) ? undefined : `'${pyText(v)}' is not a list${what}`);
 
@@ -18,7 +20,8 @@ const ATTRIBUTES: AttributeMap = {
   description: { post: true, put: true, validate: stringOf(255) },
   network_id: { post: true, put: false, required: true, validate: uuidOrNull(false) },
   ip_version: { post: true, put: false, required: true, convert: toInt, validate: (v) => (v === 4 || v === 6 ? undefined : `${v} is not in [4, 6]`) },
-  cidr: { post: true, put: false, required: true, validate: stringOf(64) },
+  cidr: { post: true, put: false, validate: (v) => (v === null ? undefined : stringOf(64)(v)) },
+  prefixlen: { post: true, put: false, convert: toInt, validate: (v) => ((v as number) < 0 ? `'${v}' should be non-negative` : undefined) },
   gateway_ip: { post: true, put: true, validate: (v) => (v === null || typeof v === 'string' ? undefined : `'${pyText(v)}' is not a valid IP address`) },
   allocation_pools: { post: true, put: true, validate: listOf('') },
   dns_nameservers: { post: true, put: true, validate: listOf('') },
@@ -26,8 +29,8 @@ const ATTRIBUTES: AttributeMap = {
   enable_dhcp: { post: true, put: true, convert: toBoolean },
   ipv6_ra_mode: { post: true, put: false },
   ipv6_address_mode: { post: true, put: false },
-  subnetpool_id: { post: true, put: false, validate: (v) => (v === null ? undefined : 'subnet pools are not supported') },
-  use_default_subnetpool: { post: true, put: false, convert: toBoolean, validate: (v) => (v === false ? undefined : 'subnet pools are not supported') },
+  subnetpool_id: { post: true, put: false, validate: uuidOrNull(true) },
+  use_default_subnetpool: { post: true, put: false, convert: toBoolean },
   service_types: { post: true, put: true, validate: (v) => (Array.isArray(v) && v.length === 0 ? undefined : 'service types are not supported') },
   segment_id: { post: true, put: true, validate: (v) => (v === null ? undefined : 'segments are not supported') },
   project_id: { post: true, put: false, validate: stringOf(255) },
@@ -45,7 +48,7 @@ export function subnetView(s: SubnetRecord, network: NetworkRecord | undefined):
     project_id: s.project_id,
     network_id: s.network_id,
     ip_version: s.ip_version,
-    subnetpool_id: null,
+    subnetpool_id: s.subnetpool_id ?? null,
     enable_dhcp: s.enable_dhcp,
     ipv6_ra_mode: s.ipv6_ra_mode,
     ipv6_address_mode: s.ipv6_address_mode,
@@ -89,6 +92,7 @@ function subnetRequest(id: string, networkId: string, f: Record<string, unknown>
 
 export function subnetRoutes(deps: NetworkDeps): NetworkRoute[] {
   const { store } = deps;
+  const poolLock = new KeyedLock();
   const networksById = async () => new Map((await store.scan<NetworkRecord>('networks')).map((n) => [n.id, n]));
   return [
     {
@@ -112,31 +116,45 @@ export function subnetRoutes(deps: NetworkDeps): NetworkRoute[] {
         const projectId = owningProject(ctx, f);
         const network = await visibleNetwork(store, ctx, f.network_id as string);
         requireNetworkOwner(ctx, network, 'create_subnet');
-        const others = (await store.scan<SubnetRecord>('subnets')).filter((s) => s.network_id === network.id);
-        const settled = validateSubnet(subnetRequest(newId(), network.id, f), others);
-        await enforceQuota(deps, projectId, 'subnet');
-        const now = timestamp(deps.clock);
-        const subnet: SubnetRecord = {
-          id: settled.id,
-          project_id: projectId,
-          name: (f.name as string | undefined) ?? '',
-          description: (f.description as string | undefined) ?? '',
-          network_id: network.id,
-          ip_version: settled.ipVersion,
-          cidr: settled.cidr,
-          gateway_ip: settled.gatewayIp,
-          allocation_pools: settled.allocationPools,
-          enable_dhcp: settled.enableDhcp,
-          dns_nameservers: settled.dnsNameservers,
-          host_routes: settled.hostRoutes,
-          ipv6_ra_mode: settled.ipv6RaMode,
-          ipv6_address_mode: settled.ipv6AddressMode,
-          tags: [],
-          created_at: now,
-          updated_at: now,
-          revision_number: 0,
+        const hasCidr = f.cidr !== undefined && f.cidr !== null;
+        if (hasCidr && f.prefixlen !== undefined) throw new BadRequest('subnets', 'cidr and prefixlen must not be supplied together');
+        const pool = await requestedPool(store, ctx, f, hasCidr);
+        if (!pool && !hasCidr) throw new BadRequest('subnets', 'a subnetpool must be specified in the absence of a cidr');
+        if (pool && !hasCidr && f.allocation_pools !== undefined) throw new BadRequest('subnets', 'allocation_pools allowed only for specific subnet requests.');
+        const create = async (): Promise<SubnetRecord> => {
+          const all = await store.scan<SubnetRecord>('subnets');
+          const others = all.filter((s) => s.network_id === network.id);
+          checkPoolAffinity(others, pool, f.ip_version as number);
+          const cidr = pool ? allocateFromPool(pool, all, projectId, f, hasCidr) : (f.cidr as string);
+          const settled = validateSubnet(subnetRequest(newId(), network.id, { ...f, cidr }), others);
+          await enforceQuota(deps, projectId, 'subnet');
+          const now = timestamp(deps.clock);
+          const subnet: SubnetRecord = {
+            id: settled.id,
+            project_id: projectId,
+            name: (f.name as string | undefined) ?? '',
+            description: (f.description as string | undefined) ?? '',
+            network_id: network.id,
+            ip_version: settled.ipVersion,
+            cidr: settled.cidr,
+            gateway_ip: settled.gatewayIp,
+            allocation_pools: settled.allocationPools,
+            enable_dhcp: settled.enableDhcp,
+            dns_nameservers: settled.dnsNameservers,
+            host_routes: settled.hostRoutes,
+            ipv6_ra_mode: settled.ipv6RaMode,
+            ipv6_address_mode: settled.ipv6AddressMode,
+            subnetpool_id: pool?.id ?? null,
+            tags: [],
+            created_at: now,
+            updated_at: now,
+            revision_number: 0,
+          };
+          await store.create('subnets', subnet.id, subnet);
+          return subnet;
         };
-        await store.create('subnets', subnet.id, subnet);
+        // A pool's allocations are its subnets: one allocation at a time per pool (Neutron locks the pool's row).
+        const subnet = pool ? await poolLock.run(pool.id, create) : await create();
         return showResponse(req, 'subnet', subnetView(subnet, network), 201);
       },
     },
