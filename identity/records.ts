@@ -124,6 +124,11 @@ export function renderDomain(d: DomainRecord, base: string): Json {
   return { ...d.extra, id: d.id, name: d.name, description: d.description, enabled: d.enabled, tags: [...d.tags], options: d.options, links: links(base, `domains/${d.id}`) };
 }
 
+/** A domain as Keystone's projects API shows it (a domain is a project with `is_domain` there). */
+export function renderDomainAsProject(d: DomainRecord, base: string): Json {
+  return { ...d.extra, id: d.id, name: d.name, domain_id: null, description: d.description, enabled: d.enabled, parent_id: null, is_domain: true, tags: [...d.tags], options: d.options, links: links(base, `projects/${d.id}`) };
+}
+
 export function renderProject(p: ProjectRecord, base: string): Json {
   return {
     ...p.extra,

@@ -3,7 +3,7 @@ import type { IdentityDeps } from '../deps.ts';
 import { conflict, forbidden, validationError, notFound } from '../errors.ts';
 import { callerDomain, mustGet, newId } from '../lookup.ts';
 import { requireAdmin, requireAdminOrProject } from '../policy.ts';
-import { type DomainRecord, type ProjectRecord, renderList, renderProject } from '../records.ts';
+import { type DomainRecord, type ProjectRecord, renderDomainAsProject, renderList, renderProject } from '../records.ts';
 import { NO_CONTENT, ok, selfUrl } from '../request.ts';
 import type { Route } from '../route.ts';
 import { T } from '../store.ts';
@@ -87,7 +87,15 @@ export function projectRoutes(deps: IdentityDeps): Route[] {
       handler: async (req) => {
         const id = req.params['project_id'] as string;
         requireAdminOrProject(req, 'identity:get_project', id);
-        const project = await mustGet<ProjectRecord>(store, T.projects, id, 'project');
+        const project = await store.get<ProjectRecord>(T.projects, id);
+        if (project === undefined) {
+          // Keystone keeps each domain as a project with is_domain (its SQL backend hides only
+          // the root), so a domain's id reads as one: openstackclient's `quota show --class
+          // default` looks up `default` this way first.
+          const domain = await store.get<DomainRecord>(T.domains, id);
+          if (domain === undefined) throw notFound('project', id);
+          return ok({ project: renderDomainAsProject(domain, req.base) });
+        }
         const body: Json = renderProject(project, req.base);
         if (req.query.has('parents_as_ids')) body['parents'] = await parents(project);
         if (req.query.has('subtree_as_ids')) body['subtree'] = await subtree(project.id);

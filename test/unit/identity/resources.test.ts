@@ -91,6 +91,18 @@ test('projects: parent_id, domain rules, filters, hierarchy (no disabling or del
   assert.is((await a.del(`/v3/projects/${parent.id}`)).status, 204);
 });
 
+test("a domain's id reads as a project with is_domain, as Keystone stores domains; other missing ids stay 404", async () => {
+  const a = as(admin);
+  const shown = await a.get('/v3/projects/default');
+  assert.is(shown.status, 200);
+  const p = shown.json.project;
+  assert.equal([p.id, p.name, p.domain_id, p.parent_id, p.is_domain, p.enabled], ['default', 'Default', null, null, true, true]);
+  assert.match(p.links.self, /\/v3\/projects\/default$/);
+  const missing = await a.get('/v3/projects/no-such');
+  assert.equal(missing.json.error, { code: 404, message: 'Could not find project: no-such.', title: 'Not Found' });
+  assert.not.ok((await a.get('/v3/projects')).json.projects.some((x: { id: string }) => x.id === 'default'), 'lists show projects only');
+});
+
 test('users: no password or hash ever shown, 409 per domain, extra fields, own view only for non-admins', async () => {
   const a = as(admin);
   const made = await a.post('/v3/users', { user: { name: 'u1', password: 'pw1', email: 'u@x', description: 'ud' } });
