@@ -27,6 +27,7 @@ import { cleanUpAtStart } from '../compute/volume/clean-up-at-start.ts';
 import { holdVolumesDir } from '../compute/volume/hold-volumes-dir.ts';
 import { sweepSnapshotCopies } from '../compute/volume/sweep-snapshot-copies.ts';
 import { VolumeTypes } from '../compute/volume/volume-types.ts';
+import { QosSpecs } from '../compute/volume/qos-specs.ts';
 import { VolumeServer } from '../compute/volume/server.ts';
 import { VolumeWorker } from '../compute/volume/worker.ts';
 import { servicePublicUrl } from './service-public-url.ts';
@@ -70,6 +71,7 @@ export async function runVolume(config: VolumeNodeConfig, options: { clock?: Clo
       async () => (await types.list()).map((t) => t.name),
     ),
     types,
+    qosSpecs: new QosSpecs(records.store),
     backupEngine: (ctx, project) => {
       // Cinder's per_user: the caller's token on their project's account. Another project's
       // account (an imported backup's) only through the reseller credential, when there is one.

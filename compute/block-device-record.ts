@@ -41,7 +41,7 @@ export interface BlockDeviceMapping {
   /** The host connected the volume and Cinder marked it in-use. */
   readonly attached: boolean;
   /** What the host connected, so a detach takes out the same disk. */
-  readonly connection?: { readonly path: string; readonly format: 'raw' | 'qcow2'; readonly readOnly?: boolean };
+  readonly connection?: { readonly path: string; readonly format: 'raw' | 'qcow2'; readonly readOnly?: boolean; readonly iotune?: Readonly<Record<string, number>> };
   readonly created_at: string;
 }
 

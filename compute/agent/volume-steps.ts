@@ -9,7 +9,7 @@ import type { ComputeStore } from '../store.ts';
 import type { VolumeApi } from '../volume-api.ts';
 import type { WorkItem } from '../work-queue.ts';
 import { DomainNotFound } from './hypervisor/errors.ts';
-import type { DiskSpec } from './hypervisor/domain-xml.ts';
+import { type DiskSpec, IOTUNE_KEYS } from './hypervisor/domain-xml.ts';
 import type { Hypervisor } from './hypervisor/types.ts';
 
 export interface VolumeStepsOptions {
@@ -66,7 +66,7 @@ export class VolumeSteps {
    * This host's connector to Cinder's attachment; Cinder answers the connection, which must be
    * os-brick's `local` one (the volume host's file) and reachable from here.
    */
-  private async connect(token: string, m: BlockDeviceMapping): Promise<{ path: string; format: 'raw' | 'qcow2'; readOnly: boolean }> {
+  private async connect(token: string, m: BlockDeviceMapping): Promise<NonNullable<BlockDeviceMapping['connection']>> {
     // A connection known before (a move) is checked first, so a host that cannot reach it leaves Cinder's attachment as it was.
     if (m.connection !== undefined) await this.reachable(m.volume_id, m.connection.path);
     const attachment = await this.volumes.attachmentUpdate(token, m.attachment_id as string, this.connector(m));
@@ -77,7 +77,8 @@ export class VolumeSteps {
     const mode = data['access_mode'];
     if (mode !== undefined && mode !== null && mode !== '' && mode !== 'ro' && mode !== 'rw') throw new Error(`volume ${m.volume_id}: Invalid access mode: ${String(mode)}`);
     await this.reachable(m.volume_id, path);
-    return { path, format: data['format'] === 'qcow2' ? 'qcow2' : 'raw', readOnly: mode === 'ro' };
+    const iotune = iotuneOf(m.volume_id, data['qos_specs']);
+    return { path, format: data['format'] === 'qcow2' ? 'qcow2' : 'raw', readOnly: mode === 'ro', ...(iotune ? { iotune } : {}) };
   }
 
   /** A local connection names a file on the volume host: a compute host on another machine cannot open it. */
@@ -247,4 +248,20 @@ export class VolumeSteps {
       await this.hypervisor.attachDisk(server.instance_name, { ...m.connection, targetDev: m.device_name.replace(/^\/dev\//, ''), serial: m.volume_id });
     }
   }
+}
+
+/**
+ * The disk's `<iotune>` from the connection's `qos_specs` (Nova's LibvirtBaseVolumeDriver): the
+ * keys libvirt has, others ignored; none when there are no specs. A limit that is not a whole
+ * number fails the attach, as libvirt refuses it.
+ */
+function iotuneOf(volumeId: string, specs: unknown): Record<string, number> | undefined {
+  if (!specs || typeof specs !== 'object' || Array.isArray(specs)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(specs)) {
+    if (!(IOTUNE_KEYS as readonly string[]).includes(key) || value === null) continue;
+    if (!/^\d+$/.test(String(value))) throw new Error(`volume ${volumeId}: QoS spec ${key}=${String(value)} is not a whole number`);
+    out[key] = Number(value);
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }

@@ -20,6 +20,21 @@ export interface VolumeType {
   extra_specs: Record<string, string>;
   /** Projects a private type is shared with (Cinder's volume_type_projects); absent: none. */
   projects?: string[];
+  /** The QoS specs associated with it (qos-specs.ts); absent or null: none. */
+  qos_specs_id?: string | null;
+  /** Its encryption (Cinder's `encryption` row for the type); absent: not encrypted. */
+  encryption?: TypeEncryption;
+}
+
+/** Cinder's volume type encryption: how volumes of the type would be encrypted, and where. */
+export interface TypeEncryption {
+  readonly encryption_id: string;
+  provider: string;
+  control_location: 'front-end' | 'back-end';
+  cipher: string | null;
+  key_size: number | null;
+  readonly created_at: string;
+  updated_at: string | null;
 }
 
 /** Whether a caller sees (and may use) the type: public, shared with its project, or an admin. */

@@ -23,6 +23,7 @@ import type { VolumeDriver } from '../../compute/volume/driver/types.ts';
 import { CINDER_QUOTA_DEFAULTS, VolumeQuotas } from '../../compute/volume/quota.ts';
 import { VolumeRecords } from '../../compute/volume/records.ts';
 import { VolumeTypes } from '../../compute/volume/volume-types.ts';
+import { QosSpecs } from '../../compute/volume/qos-specs.ts';
 import { VolumeServer } from '../../compute/volume/server.ts';
 import { VolumeWorker } from '../../compute/volume/worker.ts';
 import { httpRequest } from './http.ts';
@@ -102,6 +103,7 @@ export async function startVolumeApi(
     driver,
     quotas: new VolumeQuotas(records.store, CINDER_QUOTA_DEFAULTS, async () => (await types.list()).map((t) => t.name)),
     types,
+    qosSpecs: new QosSpecs(records.store),
     backupEngine: (_ctx, project) => new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }),
     serviceBackups: (project) => ({ engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: storeOf(project), clock: systemClock }), store: storeOf(project), defaultContainer: 'volumebackups' }),
     snapshotCopies: { engine: new ChunkedBackupEngine(ENGINE_OPTIONS, { store: snapshotStore, clock: systemClock }), store: snapshotStore, container: 'volume_snapshots', chains: new SnapshotChains(records.store, { maxChain: options.snapshotMaxChain ?? 8 }), locks: new KeyedLock() },

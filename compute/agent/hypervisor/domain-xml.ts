@@ -37,7 +37,15 @@ export interface DiskSpec {
   readonly serial?: string;
   /** The guest may not write it (`<readonly/>`): a volume whose connection's `access_mode` is `ro`. Cdroms always are. */
   readonly readOnly?: boolean;
+  /** I/O limits (`<iotune>`): a volume's front-end QoS specs, by their names in IOTUNE_KEYS. */
+  readonly iotune?: Readonly<Record<string, number>>;
 }
+
+/**
+ * The `<iotune>` limits Nova takes from a connection's `qos_specs`, in the order its
+ * LibvirtConfigGuestDisk writes them (nova/virt/libvirt/config.py `_format_iotune`).
+ */
+export const IOTUNE_KEYS = ['read_bytes_sec', 'read_iops_sec', 'write_bytes_sec', 'write_iops_sec', 'total_bytes_sec', 'total_iops_sec', 'read_bytes_sec_max', 'write_bytes_sec_max', 'total_bytes_sec_max', 'read_iops_sec_max', 'write_iops_sec_max', 'total_iops_sec_max', 'size_iops_sec'] as const;
 
 export interface NicSpec {
   /** The port's MAC address (`fa:16:3e:..`). */
@@ -65,11 +73,15 @@ function check(ok: boolean, reason: string): void {
   if (!ok) throw new InvalidDomainXml(reason);
 }
 
-/** @throws {InvalidDomainXml} a disk path that is not absolute or a target that is not a vdX/sdX/hdX name. */
+/** @throws {InvalidDomainXml} a disk path that is not absolute, a target that is not a vdX/sdX/hdX name, an iotune limit libvirt has not or that is not a whole number. */
 export function checkDisk(disk: DiskSpec): void {
   check(disk.path.startsWith('/'), `disk path ${JSON.stringify(disk.path)} must be absolute`);
   check(TARGET.test(disk.targetDev), `disk target ${JSON.stringify(disk.targetDev)} is not a vdX/sdX/hdX name`);
   check(disk.serial === undefined || /^[A-Za-z0-9._-]{1,64}$/.test(disk.serial), `disk serial ${JSON.stringify(disk.serial)}`);
+  for (const [key, value] of Object.entries(disk.iotune ?? {})) {
+    check((IOTUNE_KEYS as readonly string[]).includes(key), `iotune ${JSON.stringify(key)} is not one of libvirt's limits`);
+    check(Number.isSafeInteger(value) && value >= 0, `iotune ${key} ${JSON.stringify(value)} must be a whole number`);
+  }
 }
 
 function validate(spec: DomainSpec): void {
@@ -113,8 +125,15 @@ export function diskXml(disk: DiskSpec): string {
     `      <source file='${escapeXml(disk.path)}'/>`,
     `      <target dev='${disk.targetDev}' bus='${bus}'/>`,
     ...(disk.serial === undefined ? [] : [`      <serial>${escapeXml(disk.serial)}</serial>`]),
+    ...iotuneXml(disk.iotune),
     device === 'cdrom' || disk.readOnly === true ? '      <readonly/>\n    </disk>' : '    </disk>',
   ].join('\n');
+}
+
+/** The disk's `<iotune>` lines: the limits it has, in Nova's order; none without any. */
+function iotuneXml(iotune: DiskSpec['iotune']): string[] {
+  const lines = IOTUNE_KEYS.filter((k) => iotune?.[k] !== undefined).map((k) => `        <${k}>${iotune?.[k]}</${k}>`);
+  return lines.length === 0 ? [] : ['      <iotune>', ...lines, '      </iotune>'];
 }
 
 /** One `<interface>` element (Nova's `LibvirtConfigGuestInterface` for a Linux bridge). */

@@ -1,6 +1,7 @@
 import { type AttachmentRecord, ATTACHMENTS, type VolumeRecord, VOLUMES } from '../records.ts';
 import { CinderError } from './cinder-error.ts';
 import { listingProject } from './context.ts';
+import { frontEndQos } from './front-end-qos.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, findOwned, page } from './input.ts';
 import { atLeast } from './microversion.ts';
@@ -48,14 +49,16 @@ export function attachmentRoutes(deps: VolumeApiDeps): Route[] {
    * The driver's connection for `connector`: os-brick's `local` connection to the volume's file.
    * The mode is the attachment's when it has one, else the connector's, else `rw` (manager.py
    * attachment_update), and the attachment keeps it; the connection's `access_mode`, which
-   * Nova turns into `<readonly/>`, is `ro` for that mode or a read-only volume (_connection_create).
+   * Nova turns into `<readonly/>`, is `ro` for that mode or a read-only volume (_connection_create);
+   * `qos_specs`, which Nova turns into `<iotune>`, are the type's front-end QoS (front-end-qos.ts).
    */
   const connect = async (a: AttachmentRecord, connector: Record<string, unknown>): Promise<AttachmentRecord> => {
     const info = await deps.driver.getVolume(a.volume_id);
     const volume = await findVolume(a);
     const mode = a.attach_mode !== 'null' ? a.attach_mode : connector['mode'] === 'ro' ? 'ro' : 'rw';
     const accessMode = mode === 'ro' || isReadOnly(volume) ? 'ro' : 'rw';
-    const connection: Record<string, unknown> = { driver_volume_type: 'local', data: { device_path: deps.driver.localPath?.(a.volume_id) ?? null, name: `volume-${a.volume_id}`, format: info?.format ?? 'raw', access_mode: accessMode } };
+    const qosSpecs = await frontEndQos(deps, volume);
+    const connection: Record<string, unknown> = { driver_volume_type: 'local', data: { device_path: deps.driver.localPath?.(a.volume_id) ?? null, name: `volume-${a.volume_id}`, format: info?.format ?? 'raw', qos_specs: qosSpecs, access_mode: accessMode } };
     await records.update<VolumeRecord>(VOLUMES, volume, (cur) => ({ ...cur, status: 'attaching', attach_status: 'attaching', updated_at: now() }));
     const updated = await records.update<AttachmentRecord>(ATTACHMENTS, a, (cur) => ({ ...cur, connector: { ...connector, mode }, connection_info: connection, attach_status: 'attaching', attach_mode: mode }));
     return updated ?? a;

@@ -5,6 +5,7 @@ import type { ImageApi } from '../../image-api.ts';
 import type { ChunkedBackupEngine } from '../backup/chunked-backup.ts';
 import type { BackupObjectStore } from '../backup/object-store.ts';
 import type { VolumeDriver } from '../driver/types.ts';
+import type { QosSpecs } from '../qos-specs.ts';
 import type { SnapshotChains } from '../snapshot-chains.ts';
 import type { VolumeQuotas } from '../quota.ts';
 import type { VolumeRecords } from '../records.ts';
@@ -19,6 +20,8 @@ export interface VolumeApiDeps {
   /** Limits and usage counters; every create reserves, every delete releases. */
   readonly quotas: VolumeQuotas;
   readonly types: VolumeTypes;
+  /** QoS specs, which types point at (`qos_specs_id`). */
+  readonly qosSpecs: QosSpecs;
   /** The backup engine writing into the caller's project's account (Cinder's per_user backups). */
   readonly backupEngine: (ctx: VolumeContext, projectId: string) => ChunkedBackupEngine;
   /**

@@ -9,6 +9,7 @@ import { bodyObject } from './input.ts';
 import { reserveOrRefuse } from './over-quota.ts';
 import type { VolumeRequest, VolumeResponse } from './request.ts';
 import { typeNotFound } from './type-not-found.ts';
+import { refuseEncryptedType } from './no-key-manager.ts';
 import { cinderTime, typeNameOf } from './views.ts';
 
 /** jsonschema's 400 for a field of `os-retype`, worded as Cinder's validator words it. */
@@ -24,7 +25,8 @@ function fieldError(field: string, value: unknown, message: string): CinderError
  * volume left as it was). This service has one backend, whose file driver holds a volume of any
  * type as it is, so every retype is the driver's in-place one (Cinder's `driver.retype` answering
  * true): no migration, the policy never needed; the volume takes the type and goes back to its
- * status. Its snapshots stay counted in the old type's quotas, which their delete gives back
+ * status. An in-use volume whose front-end QoS would change is refused (Cinder's 400), as is an
+ * encrypted type (no-key-manager.ts). Its snapshots stay counted in the old type's quotas, which their delete gives back
  * (Cinder moves their type too, and its delete then gives the new type back what it never took).
  * 202.
  */
@@ -40,10 +42,16 @@ export async function retypeVolume(deps: VolumeApiDeps, req: VolumeRequest, volu
   const ctx = contextOf(req);
   const type = await deps.types.byNameOrId(ref);
   if (!type || !typeVisibleTo(type, ctx.projectId, ctx.isAdmin)) throw typeNotFound(ref);
+  refuseEncryptedType(type);
+  // db.volume_qos_allows_retype: an in-use volume keeps its front-end QoS (the guest's disk has it).
+  const frontEndQos = async (qosId: string | null | undefined): Promise<boolean> => (qosId ? ((await deps.qosSpecs.get(qosId))?.consumer ?? 'back-end') !== 'back-end' : false);
+  const oldQos = (await deps.types.get(volume.volume_type_id))?.qos_specs_id ?? null;
+  const newQos = type.qos_specs_id ?? null;
+  const qosChanges = oldQos !== newQos && ((await frontEndQos(oldQos)) || (await frontEndQos(newQos)));
 
   const now = (): string => cinderTime(deps.clock.now());
   const claimed = await deps.records.claim<VolumeRecord>(VOLUMES, volume, (cur) => {
-    const movable = (cur.status === 'available' || cur.status === 'in-use') && (cur.migration_status ?? null) === null && cur.volume_type_id !== type.id;
+    const movable = (cur.status === 'available' || (cur.status === 'in-use' && !qosChanges)) && (cur.migration_status ?? null) === null && cur.volume_type_id !== type.id;
     return movable ? { ...cur, status: 'retyping', previous_status: cur.status, updated_at: now() } : undefined;
   });
   if (!claimed) {

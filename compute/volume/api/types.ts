@@ -1,4 +1,3 @@
-import { type VolumeRecord, VOLUMES } from '../records.ts';
 import { DEFAULT_TYPE, typeVisibleTo, type VolumeType, VolumeTypeExists } from '../volume-types.ts';
 import { CinderError } from './cinder-error.ts';
 import { forbidden } from './forbidden.ts';
@@ -6,6 +5,7 @@ import { contextOf } from './context.ts';
 import type { VolumeApiDeps } from './deps.ts';
 import { bodyObject, optionalString, parseBool } from './input.ts';
 import type { Route, VolumeContext, VolumeRequest, VolumeResponse } from './request.ts';
+import { typeInUse } from './type-in-use.ts';
 
 /** Extra specs every user may read (cinder/policies/type_extra_specs.py); the rest are for admins. */
 const USER_VISIBLE_EXTRA_SPECS = ['RESKEY:availability_zones', 'multiattach', 'replication_enabled'];
@@ -14,9 +14,12 @@ function visibleSpecs(ctx: VolumeContext, specs: Readonly<Record<string, string>
   return ctx.isAdmin ? { ...specs } : Object.fromEntries(Object.entries(specs).filter(([k]) => USER_VISIBLE_EXTRA_SPECS.includes(k)));
 }
 
-/** cinder/api/views/types.py with the os-volume-type-access and qos_specs_id extensions. */
+/**
+ * cinder/api/v3/views/types.py with the os-volume-type-access extension; `qos_specs_id` only
+ * for admins (`volume_extension:access_types_qos_specs_id` is `rule:admin_api`).
+ */
 export function typeView(ctx: VolumeContext, t: VolumeType): Record<string, unknown> {
-  return { id: t.id, name: t.name, is_public: t.is_public, extra_specs: visibleSpecs(ctx, t.extra_specs), description: t.description, qos_specs_id: null, 'os-volume-type-access:is_public': t.is_public };
+  return { id: t.id, name: t.name, is_public: t.is_public, extra_specs: visibleSpecs(ctx, t.extra_specs), description: t.description, ...(ctx.isAdmin ? { qos_specs_id: t.qos_specs_id ?? null } : {}), 'os-volume-type-access:is_public': t.is_public };
 }
 
 /** Extra spec keys and values: strings of 1..255 (Cinder's extra_specs schema). @throws 400 */
@@ -48,7 +51,7 @@ export function typeRoutes(deps: VolumeApiDeps): Route[] {
     if (!found || !typeVisibleTo(found, ctx.projectId, ctx.isAdmin)) throw new CinderError(404, `Volume type ${id} could not be found.`);
     return found;
   };
-  const inUse = async (typeId: string): Promise<boolean> => (await deps.records.list<VolumeRecord>(VOLUMES, undefined)).some((v) => v.volume_type_id === typeId);
+  const inUse = (typeId: string): Promise<boolean> => typeInUse(deps.records, typeId);
 
   const list = async (req: VolumeRequest): Promise<VolumeResponse> => {
     const ctx = contextOf(req);

@@ -15,6 +15,7 @@ import { copyVolumeData } from './clone-volume.ts';
 import { uploadToImage } from './volume-upload.ts';
 import { retypeVolume } from './retype.ts';
 import { typeNotFound } from './type-not-found.ts';
+import { refuseEncryptedType } from './no-key-manager.ts';
 import { volumeMetadataAction } from './volume-metadata-actions.ts';
 import { checkImageMetadata, copyImageToVolume, resolveImage, volumeImageMetadata } from './volume-image.ts';
 import type { GlanceImage } from '../../image-api.ts';
@@ -85,6 +86,7 @@ export function volumeRoutes(deps: VolumeApiDeps): Route[] {
       image = await resolveImage(deps, ctx, imageRef);
       checkImageMetadata(image, size);
     }
+    refuseEncryptedType(volumeType);
     await reserveVolume(deps, ctx.projectId, size, volumeType.name);
     const now = cinderTime(deps.clock.now());
     const volume: VolumeRecord = {

@@ -398,4 +398,24 @@ test('a move whose target cannot open the volume file fails before the guest sta
   assert.equal([v.status, v.attachments.map((a: { host_name: string }) => a.host_name)], ['in-use', ['node1']], "Cinder's attachment is as it was");
 }));
 
+test('a volume whose type has a front-end QoS attaches with it as the disk\'s <iotune> (Nova\'s libvirt volume driver), in the definition and the running guest; a volume without one has none', withSetup({}, async (t) => {
+  const { id } = await t.boot();
+  const spec = await t.v.request('POST', '/v3/qos-specs', t.admin, { qos_specs: { name: 'capped', consumer: 'both', total_iops_sec: '300', read_bytes_sec: '2097152', not_libvirt: 'x' } });
+  assert.is(spec.status, 200, JSON.stringify(spec.json));
+  const type = (await t.v.request('POST', '/v3/types', t.admin, { volume_type: { name: 'capped-type' } })).json.volume_type;
+  assert.is((await t.v.request('GET', `/v3/qos-specs/${spec.json.qos_specs.id}/associate?vol_type_id=${type.id}`, t.admin)).status, 202);
+  const capped = await t.volume({ volume_type: 'capped-type' });
+  const plain = await t.volume();
+  for (const vol of [capped, plain]) {
+    assert.is((await t.attach(id, { volumeId: vol })).status, 200);
+    await t.a.agent.drain();
+  }
+  const name = instanceName(await t.c.service.store.get('servers', id));
+  for (const inactive of [true, false]) {
+    const xml = await t.a.hypervisor.domainXml(name, { inactive });
+    assert.match(diskAt(xml, 'vdb') ?? '', /<iotune>\s*<read_bytes_sec>2097152<\/read_bytes_sec>\s*<total_iops_sec>300<\/total_iops_sec>\s*<\/iotune>/, `the capped volume's disk (${inactive ? 'definition' : 'running guest'})`);
+    assert.not.match(diskAt(xml, 'vdc') ?? '', /iotune/, 'the other volume has no limits');
+  }
+}));
+
 test.run();

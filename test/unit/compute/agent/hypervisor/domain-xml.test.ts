@@ -113,4 +113,16 @@ test('memory in any of libvirt\'s units is read as KiB', () => {
   assert.throws(() => describeDomain(xml("<memory unit='parsecs'>1</memory>")), (err: unknown) => err instanceof InvalidDomainXml);
 });
 
+
+test('a volume\'s front-end QoS is the disk\'s <iotune>, in Nova\'s order, and passes the schema; a disk without any has none', async () => {
+  const disk = { path: '/var/lib/swiftlet/volumes/volume-1', format: 'raw' as const, targetDev: 'vdb', serial: 'v1', iotune: { total_iops_sec: 500, read_bytes_sec: 1048576, size_iops_sec: 4096 } };
+  const xml = domainXml({ ...server, disks: [...server.disks, disk] });
+  await validate(xml);
+  assert.ok(xml.includes("<serial>v1</serial>\n      <iotune>\n        <read_bytes_sec>1048576</read_bytes_sec>\n        <total_iops_sec>500</total_iops_sec>\n        <size_iops_sec>4096</size_iops_sec>\n      </iotune>\n    </disk>"), xml);
+  assert.is(xml.match(/<iotune>/g)?.length, 1, 'only the volume has limits');
+  for (const iotune of [{ bogus_sec: 1 }, { total_iops_sec: -1 }, { total_iops_sec: 1.5 }] as Record<string, number>[]) {
+    assert.throws(() => domainXml({ ...server, disks: [{ ...disk, iotune }] }), (err: unknown) => err instanceof InvalidDomainXml && /iotune/.test(err.message), JSON.stringify(iotune));
+  }
+});
+
 test.run();
