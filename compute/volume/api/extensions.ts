@@ -12,8 +12,7 @@ interface Extension {
 /**
  * The extensions of cinder/api/contrib/ whose APIs this service serves, in the order of their
  * files there. Left out because their APIs are not served: Capabilities, Cgsnapshots,
- * Consistencygroups, ExtendedServices (services enable/disable), Hosts, QuotaClasses,
- * SchedulerHints, Scheduler_stats, SnapshotActions, SnapshotManage, SnapshotUnmanage,
+ * Consistencygroups, ExtendedServices (services enable/disable), Hosts, SchedulerHints, Scheduler_stats, SnapshotActions, SnapshotManage, SnapshotUnmanage,
  * VolumeEncryptionMetadata, VolumeManage, VolumeUnmanage.
  */
 const EXTENSIONS: readonly Extension[] = [
@@ -22,6 +21,7 @@ const EXTENSIONS: readonly Extension[] = [
   { name: 'Backups', alias: 'backups', description: 'Backups support.', updated: '2012-12-12T00:00:00+00:00' },
   { name: 'ExtendedSnapshotAttributes', alias: 'os-extended-snapshot-attributes', description: 'Extended SnapshotAttributes support.', updated: '2012-06-19T00:00:00+00:00' },
   { name: 'Qos_specs_manage', alias: 'qos-specs', description: 'QoS specs support.', updated: '2013-08-02T00:00:00+00:00' },
+  { name: 'QuotaClasses', alias: 'os-quota-class-sets', description: 'Quota classes management support.', updated: '2012-03-12T00:00:00+00:00' },
   { name: 'Quotas', alias: 'os-quota-sets', description: 'Quota management support.', updated: '2011-08-08T00:00:00+00:00' },
   { name: 'Services', alias: 'os-services', description: 'Services support.', updated: '2012-10-28T00:00:00-00:00' },
   { name: 'TypesExtraSpecs', alias: 'os-types-extra-specs', description: 'Type extra specs support.', updated: '2011-08-24T00:00:00+00:00' },
