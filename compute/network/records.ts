@@ -29,6 +29,8 @@ export interface NetworkRecord extends StandardAttributes {
    * the wildcard ones are `shared` and `router:external` themselves. Absent: none.
    */
   readonly rbac?: readonly NetworkRbacEntry[];
+  /** The QoS policy bound to it (`network set --qos-policy`); absent or null: none. */
+  readonly qos_policy_id?: string | null;
 }
 
 /** An RBAC policy on a network for one project (Neutron's networkrbacs row). */
@@ -79,6 +81,8 @@ export interface PortRecord extends StandardAttributes {
   readonly 'binding:host_id': string;
   readonly 'binding:vnic_type': string;
   readonly 'binding:profile': Readonly<Record<string, unknown>>;
+  /** The QoS policy bound to the port itself (its network's is the network's); absent or null: none. */
+  readonly qos_policy_id?: string | null;
 }
 
 export interface SecurityGroupRecord extends StandardAttributes {
@@ -129,4 +133,24 @@ export interface FloatingIpRecord extends StandardAttributes {
 export interface QuotaRecord {
   readonly project_id: string;
   readonly limits: Readonly<Record<string, number>>;
+}
+
+export type QosRuleType = 'bandwidth_limit' | 'dscp_marking' | 'minimum_bandwidth' | 'minimum_packet_rate';
+
+/** A rule of a QoS policy: its type and its type's parameters (`max_kbps`, `direction`, ...). */
+export interface QosRuleRecord {
+  readonly id: string;
+  readonly type: QosRuleType;
+  readonly params: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * A QoS policy with its rules inside (a rule change is one compare-and-swap of the policy, so
+ * Neutron's one-rule-per-type-and-direction checks cannot race). Whether it is its project's
+ * default is the `qos-default-policies/<project>` claim, not a field.
+ */
+export interface QosPolicyRecord extends StandardAttributes {
+  readonly name: string;
+  readonly shared: boolean;
+  readonly rules: readonly QosRuleRecord[];
 }
