@@ -311,3 +311,10 @@ export class NotAuthorized extends NeutronError {
     super('NotAuthorized', 'Forbidden', 'Not authorized.');
   }
 }
+
+/** `details`: `network` for networks, `project_id=<target>` for other objects (Neutron's two callers). */
+export class RbacPolicyInUse extends NeutronError {
+  constructor(objectId: string, details: string) {
+    super('RbacPolicyInUse', 'Conflict', `RBAC policy on object ${objectId} cannot be removed because other objects depend on it.\nDetails: ${details}`);
+  }
+}

@@ -4,9 +4,14 @@ import { isOwner } from './policy.ts';
 import type { QosPolicyRecord } from './records.ts';
 import type { NetworkStore } from './store.ts';
 
-/** Neutron's `QosPolicy.is_accessible`: admin, the policy's project, or a shared policy. */
+/** Neutron's `QosPolicy.is_accessible`: admin, the policy's project, or a policy shared with everyone or (RBAC) the caller's project. */
 export function canSeeQosPolicy(ctx: NetworkContext, policy: QosPolicyRecord): boolean {
-  return isOwner(ctx, policy.project_id) || policy.shared;
+  return isOwner(ctx, policy.project_id) || sharedQosPolicy(ctx, policy);
+}
+
+/** `shared` as the caller sees it: shared with everyone, or by an RBAC entry with its project. */
+export function sharedQosPolicy(ctx: NetworkContext, policy: QosPolicyRecord): boolean {
+  return policy.shared || (policy.rbac ?? []).some((e) => e.action === 'access_as_shared' && e.target_tenant === ctx.projectId);
 }
 
 /** `get_policy_obj`: a policy the caller may see. @throws {QosPolicyNotFound} */

@@ -28,13 +28,13 @@ export interface NetworkRecord extends StandardAttributes {
    * Its RBAC entries that name one project (`openstack network rbac create --target-project`);
    * the wildcard ones are `shared` and `router:external` themselves. Absent: none.
    */
-  readonly rbac?: readonly NetworkRbacEntry[];
+  readonly rbac?: readonly RbacEntry[];
   /** The QoS policy bound to it (`network set --qos-policy`); absent or null: none. */
   readonly qos_policy_id?: string | null;
 }
 
-/** An RBAC policy on a network for one project (Neutron's networkrbacs row). */
-export interface NetworkRbacEntry {
+/** An RBAC policy on a network or QoS policy for one project (Neutron's networkrbacs and qospolicyrbacs rows). */
+export interface RbacEntry {
   readonly id: string;
   /** The project that made it (the network's owner, or an admin's choice). */
   readonly project_id: string;
@@ -153,4 +153,6 @@ export interface QosPolicyRecord extends StandardAttributes {
   readonly name: string;
   readonly shared: boolean;
   readonly rules: readonly QosRuleRecord[];
+  /** Its `access_as_shared` entries naming one project; the wildcard one is `shared` itself. Absent: none. */
+  readonly rbac?: readonly RbacEntry[];
 }

@@ -1,14 +1,16 @@
 import { type AttributeMap, parseBody, stringOf, toBoolean } from '../attributes.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
-import { QoSPolicyDefaultAlreadyExists, QosPolicyInUse, QosPolicyNotFound } from '../errors.ts';
+import { QoSPolicyDefaultAlreadyExists, QosPolicyInUse, QosPolicyNotFound, RbacPolicyInUse } from '../errors.ts';
+import type { NetworkContext } from '../context.ts';
 import type { ApiResource } from '../listing.ts';
 import { owningProject, requireAdmin } from '../policy.ts';
-import { canSeeQosPolicy, defaultQosPolicyId, type QosDefaultClaim, visibleQosPolicy } from '../qos-policy-access.ts';
+import { canSeeQosPolicy, defaultQosPolicyId, type QosDefaultClaim, sharedQosPolicy, visibleQosPolicy } from '../qos-policy-access.ts';
 import { inlineRuleView } from '../qos-rules.ts';
 import type { NetworkRecord, PortRecord, QosPolicyRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
 import type { NetworkStore } from '../store.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
+import { sharedAccessInUse, sharedWildcard } from './rbac-policies.ts';
 
 const ATTRIBUTES: AttributeMap = {
   name: { post: true, put: true, validate: stringOf(255) },
@@ -19,12 +21,13 @@ const ATTRIBUTES: AttributeMap = {
   tenant_id: { post: true, put: false, validate: stringOf(255) },
 };
 
-export function qosPolicyView(policy: QosPolicyRecord, isDefault: boolean): ApiResource {
+/** A policy as `ctx` sees it (`shared`: with the caller's project, RBAC entries included). */
+export function qosPolicyView(ctx: NetworkContext, policy: QosPolicyRecord, isDefault: boolean): ApiResource {
   return {
     id: policy.id,
     name: policy.name,
     description: policy.description,
-    shared: policy.shared,
+    shared: sharedQosPolicy(ctx, policy),
     is_default: isDefault,
     project_id: policy.project_id,
     tenant_id: policy.project_id,
@@ -72,7 +75,7 @@ export function qosPolicyRoutes(deps: NetworkDeps): NetworkRoute[] {
         const ctx = ctxOf(req);
         const [policies, defaults] = await Promise.all([store.scan<QosPolicyRecord>('qos-policies'), store.scan<QosDefaultClaim>('qos-default-policies')]);
         const defaultIds = new Set(defaults.map((d) => d.qos_policy_id));
-        return listResponse(req, 'policies', policies.filter((p) => canSeeQosPolicy(ctx, p)).map((p) => qosPolicyView(p, defaultIds.has(p.id))));
+        return listResponse(req, 'policies', policies.filter((p) => canSeeQosPolicy(ctx, p)).map((p) => qosPolicyView(ctx, p, defaultIds.has(p.id))));
       },
     },
     {
@@ -106,7 +109,7 @@ export function qosPolicyRoutes(deps: NetworkDeps): NetworkRoute[] {
           if (asDefault) await unsetDefault(store, projectId, policy.id);
           throw err;
         }
-        return showResponse(req, 'policy', qosPolicyView(policy, asDefault), 201);
+        return showResponse(req, 'policy', qosPolicyView(ctx, policy, asDefault), 201);
       },
     },
     {
@@ -114,8 +117,9 @@ export function qosPolicyRoutes(deps: NetworkDeps): NetworkRoute[] {
       path: '/v2.0/qos/policies/{id}',
       auth: 'token',
       handler: async (req) => {
-        const policy = await visibleQosPolicy(store, ctxOf(req), req.params.id as string);
-        return showResponse(req, 'policy', qosPolicyView(policy, await isDefault(policy)));
+        const ctx = ctxOf(req);
+        const policy = await visibleQosPolicy(store, ctx, req.params.id as string);
+        return showResponse(req, 'policy', qosPolicyView(ctx, policy, await isDefault(policy)));
       },
     },
     {
@@ -127,12 +131,16 @@ export function qosPolicyRoutes(deps: NetworkDeps): NetworkRoute[] {
         const fields = parseBody(req.body, 'policy', ATTRIBUTES, 'update');
         const found = await visibleQosPolicy(store, ctx, req.params.id as string);
         requireAdmin(ctx, 'rule:update_policy');
+        // Unsharing removes the wildcard RBAC entry: refused while other projects' ports or networks use the policy.
+        if (found.shared && fields.shared === false && (await sharedAccessInUse(store, 'qos_policy', found, sharedWildcard(found)))) {
+          throw new RbacPolicyInUse(found.id, 'project_id=*');
+        }
         const { is_default: wantDefault, ...rest } = fields;
         if (wantDefault === true) await setDefault(store, found.project_id, found.id);
         else if (wantDefault === false) await unsetDefault(store, found.project_id, found.id);
         const updated = await store.update<QosPolicyRecord>('qos-policies', found.id, (p) => ({ ...p, ...rest, updated_at: timestamp(deps.clock), revision_number: p.revision_number + 1 }) as QosPolicyRecord);
         if (!updated) throw new QosPolicyNotFound(found.id);
-        return showResponse(req, 'policy', qosPolicyView(updated, await isDefault(updated)));
+        return showResponse(req, 'policy', qosPolicyView(ctx, updated, await isDefault(updated)));
       },
     },
     {
