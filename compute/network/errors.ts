@@ -371,3 +371,61 @@ export class NetworkSubnetPoolAffinityError extends NeutronError {
     super('NetworkSubnetPoolAffinityError', 'BadRequest', 'Subnets hosted on the same network must be allocated from the same subnet pool.');
   }
 }
+
+export class QosPolicyNotFound extends NeutronError {
+  constructor(id: string) {
+    super('QosPolicyNotFound', 'NotFound', `QoS policy ${id} could not be found.`);
+  }
+}
+
+export class QosRuleNotFound extends NeutronError {
+  constructor(policyId: string, ruleId: string) {
+    super('QosRuleNotFound', 'NotFound', `QoS rule ${ruleId} for policy ${policyId} could not be found.`);
+  }
+}
+
+/** `objectType` as Neutron's binding models name it: `port`, `network`. */
+export class QosPolicyInUse extends NeutronError {
+  constructor(policyId: string, objectType: string, objectId: string) {
+    super('QosPolicyInUse', 'Conflict', `QoS Policy ${policyId} is used by ${objectType} ${objectId}.`);
+  }
+}
+
+export class QoSPolicyDefaultAlreadyExists extends NeutronError {
+  constructor(projectId: string) {
+    super('QoSPolicyDefaultAlreadyExists', 'Conflict', `A default QoS policy exists for project ${projectId}.`);
+  }
+}
+
+export class QoSRulesConflict extends NeutronError {
+  constructor(newRuleType: string, ruleId: string, policyId: string) {
+    super('QoSRulesConflict', 'Conflict', `Rule ${newRuleType} conflicts with rule ${ruleId} which already exists in QoS Policy ${policyId}.`);
+  }
+}
+
+export class QoSRuleParameterConflict extends NeutronError {
+  constructor(ruleValue: string | number, policyId: string, existingRule: string, existingValue: string | number) {
+    super('QoSRuleParameterConflict', 'Conflict', `Unable to add the rule with value ${ruleValue} to the policy ${policyId} as the existing rule of type ${existingRule} has value ${existingValue}.`);
+  }
+}
+
+/** A network's or port's policy the caller may no longer see cannot be swapped out by it. */
+export class PolicyRemoveAuthorizationError extends NeutronError {
+  constructor(policyId: string) {
+    super('PolicyRemoveAuthorizationError', 'Forbidden', `Failed to remove provided policy ${policyId} because you are not authorized.`);
+  }
+}
+
+/** neutron-lib's generic NotAuthorized (403). */
+export class NotAuthorized extends NeutronError {
+  constructor() {
+    super('NotAuthorized', 'Forbidden', 'Not authorized.');
+  }
+}
+
+/** `details`: `network` for networks, `project_id=<target>` for other objects (Neutron's two callers). */
+export class RbacPolicyInUse extends NeutronError {
+  constructor(objectId: string, details: string) {
+    super('RbacPolicyInUse', 'Conflict', `RBAC policy on object ${objectId} cannot be removed because other objects depend on it.\nDetails: ${details}`);
+  }
+}

@@ -28,11 +28,13 @@ export interface NetworkRecord extends StandardAttributes {
    * Its RBAC entries that name one project (`openstack network rbac create --target-project`);
    * the wildcard ones are `shared` and `router:external` themselves. Absent: none.
    */
-  readonly rbac?: readonly NetworkRbacEntry[];
+  readonly rbac?: readonly RbacEntry[];
+  /** The QoS policy bound to it (`network set --qos-policy`); absent or null: none. */
+  readonly qos_policy_id?: string | null;
 }
 
-/** An RBAC policy on a network for one project (Neutron's networkrbacs row). */
-export interface NetworkRbacEntry {
+/** An RBAC policy on a network or QoS policy for one project (Neutron's networkrbacs and qospolicyrbacs rows). */
+export interface RbacEntry {
   readonly id: string;
   /** The project that made it (the network's owner, or an admin's choice). */
   readonly project_id: string;
@@ -81,6 +83,8 @@ export interface PortRecord extends StandardAttributes {
   readonly 'binding:host_id': string;
   readonly 'binding:vnic_type': string;
   readonly 'binding:profile': Readonly<Record<string, unknown>>;
+  /** The QoS policy bound to the port itself (its network's is the network's); absent or null: none. */
+  readonly qos_policy_id?: string | null;
 }
 
 export interface SecurityGroupRecord extends StandardAttributes {
@@ -153,4 +157,26 @@ export interface SubnetPoolRecord extends StandardAttributes {
   readonly is_default: boolean;
   readonly shared: boolean;
   readonly address_scope_id: string | null;
+}
+
+export type QosRuleType = 'bandwidth_limit' | 'dscp_marking' | 'minimum_bandwidth' | 'minimum_packet_rate';
+
+/** A rule of a QoS policy: its type and its type's parameters (`max_kbps`, `direction`, ...). */
+export interface QosRuleRecord {
+  readonly id: string;
+  readonly type: QosRuleType;
+  readonly params: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * A QoS policy with its rules inside (a rule change is one compare-and-swap of the policy, so
+ * Neutron's one-rule-per-type-and-direction checks cannot race). Whether it is its project's
+ * default is the `qos-default-policies/<project>` claim, not a field.
+ */
+export interface QosPolicyRecord extends StandardAttributes {
+  readonly name: string;
+  readonly shared: boolean;
+  readonly rules: readonly QosRuleRecord[];
+  /** Its `access_as_shared` entries naming one project; the wildcard one is `shared` itself. Absent: none. */
+  readonly rbac?: readonly RbacEntry[];
 }

@@ -8,6 +8,9 @@ import { extensionRoutes, versionRoutes } from './api/extensions.ts';
 import { floatingIpRoutes } from './api/floating-ips.ts';
 import { networkRoutes } from './api/networks.ts';
 import { portRoutes } from './api/ports.ts';
+import { qosPolicyRoutes } from './api/qos-policies.ts';
+import { qosRuleTypeRoutes } from './api/qos-rule-types.ts';
+import { qosRuleRoutes } from './api/qos-rules.ts';
 import { quotaRoutes } from './api/quotas.ts';
 import { ipAvailabilityRoutes } from './api/ip-availability.ts';
 import { rbacPolicyRoutes } from './api/rbac-policies.ts';
@@ -68,6 +71,9 @@ export class NetworkService {
       ...quotaRoutes(d),
       ...ipAvailabilityRoutes(d),
       ...rbacPolicyRoutes(d),
+      ...qosPolicyRoutes(d),
+      ...qosRuleRoutes(d),
+      ...qosRuleTypeRoutes(),
     ];
     this.server = new NetworkServer({ publicUrl: options.publicUrl, identityUrl: options.identityUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

@@ -1,9 +1,10 @@
-import { type AttributeMap, parseBody, stringOf, toBoolean, toInt } from '../attributes.ts';
+import { type AttributeMap, parseBody, stringOf, toBoolean, toInt, uuidOrNull } from '../attributes.ts';
 import type { NetworkContext } from '../context.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
 import { NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.ts';
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
+import { defaultQosPolicyId, qosPolicyChange, visibleQosPolicy } from '../qos-policy-access.ts';
 import { enforceQuota } from '../quota-check.ts';
 import type { NetworkRecord, PortRecord, SubnetPoolRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRoute } from '../request.ts';
@@ -19,6 +20,7 @@ const ATTRIBUTES: AttributeMap = {
   'router:external': { post: true, put: true, convert: toBoolean },
   mtu: { post: true, put: true, convert: toInt, validate: (v) => ((v as number) < 68 ? `'${v}' is too small - must be at least '68'` : undefined) },
   port_security_enabled: { post: true, put: true, convert: toBoolean },
+  qos_policy_id: { post: true, put: true, validate: uuidOrNull(true) },
   availability_zone_hints: { post: true, put: false, validate: (v) => (Array.isArray(v) && v.every((z) => typeof z === 'string') ? undefined : `'${String(v)}' is not a list`) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
@@ -55,6 +57,7 @@ export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: re
     'router:external': net['router:external'],
     description: net.description,
     port_security_enabled: net.port_security_enabled,
+    qos_policy_id: net.qos_policy_id ?? null,
     l2_adjacency: true,
     tags: net.tags,
     created_at: net.created_at,
@@ -102,6 +105,8 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         const projectId = owningProject(ctx, fields);
         checkAdminAttributes(ctx, fields, 'create_network');
         await enforceQuota(deps, projectId, 'network');
+        // A network naming no QoS policy gets its project's default one (qos-default).
+        const qosPolicyId = typeof fields.qos_policy_id === 'string' ? (await visibleQosPolicy(store, ctx, fields.qos_policy_id)).id : ((await defaultQosPolicyId(store, projectId)) ?? null);
         const now = timestamp(deps.clock);
         const net: NetworkRecord = {
           id: newId(),
@@ -115,6 +120,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
           status: 'ACTIVE',
           port_security_enabled: (fields.port_security_enabled as boolean | undefined) ?? true,
           availability_zone_hints: (fields.availability_zone_hints as string[] | undefined) ?? [],
+          qos_policy_id: qosPolicyId,
           tags: [],
           created_at: now,
           updated_at: now,
@@ -147,6 +153,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         const found = await visibleNetwork(store, ctx, id);
         if (!isOwner(ctx, found.project_id)) throw new PolicyNotAuthorized('rule:update_network');
         checkAdminAttributes(ctx, fields, 'update_network');
+        if ('qos_policy_id' in fields) await qosPolicyChange(store, ctx, found.qos_policy_id, fields.qos_policy_id as string | null);
         const updated = await store.update<NetworkRecord>('networks', id, (net) => ({ ...net, ...fields, updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 }) as NetworkRecord);
         if (!updated) throw new NetworkNotFound(id);
         return showResponse(req, 'network', await viewWithSubnets(ctx, updated));

@@ -8,6 +8,7 @@ import { parseIp } from '../ip-address.ts';
 import type { ApiResource } from '../listing.ts';
 import { normalizeMac } from '../mac-address.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
+import { qosPolicyChange, visibleQosPolicy } from '../qos-policy-access.ts';
 import { enforcePortQuota } from '../quota-check.ts';
 import type { AddressPair, FixedIp, NetworkRecord, PortRecord, SecurityGroupRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../request.ts';
@@ -30,6 +31,7 @@ const ATTRIBUTES: AttributeMap = {
   'binding:host_id': { post: true, put: true, validate: stringOf(255) },
   'binding:vnic_type': { post: true, put: true, validate: (v) => (['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa'].includes(v as string) ? undefined : `${pyText(v)} is not in valid vnic types`) },
   'binding:profile': { post: true, put: true, validate: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `'${pyText(v)}' is not a dictionary`) },
+  qos_policy_id: { post: true, put: true, validate: uuidOrNull(true) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
 };
@@ -37,7 +39,8 @@ const ATTRIBUTES: AttributeMap = {
 /** Owners whose ports Neutron manages itself (routers, floating IPs): not deleted through the port API. */
 const SERVICE_OWNERS = new Set(['network:router_interface', 'network:router_gateway', 'network:floatingip']);
 
-export function portView(p: PortRecord, ctx: NetworkContext): ApiResource {
+/** A port as `ctx` sees it; `network` (its network) gives `qos_network_policy_id`. */
+export function portView(p: PortRecord, ctx: NetworkContext, network: NetworkRecord | undefined): ApiResource {
   const view: ApiResource = {
     id: p.id,
     name: p.name,
@@ -55,8 +58,8 @@ export function portView(p: PortRecord, ctx: NetworkContext): ApiResource {
     security_groups: p.security_groups,
     description: p.description,
     port_security_enabled: p.port_security_enabled,
-    qos_policy_id: null,
-    qos_network_policy_id: null,
+    qos_policy_id: p.qos_policy_id ?? null,
+    qos_network_policy_id: network?.qos_policy_id ?? null,
     resource_request: null,
     ip_allocation: 'immediate',
     propagate_uplink_status: false,
@@ -154,7 +157,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         const [ports, nets] = await Promise.all([devices.length === 1 ? deps.portIndex.ofDevice(devices[0] as string) : store.scan<PortRecord>('ports'), store.scan<NetworkRecord>('networks')]);
         const byId = new Map(nets.map((n) => [n.id, n]));
         const { keep, rest } = fixedIpFilter(req);
-        const items = ports.filter((p) => canSeePort(ctx, p, byId.get(p.network_id)) && keep(p)).map((p) => portView(p, ctx));
+        const items = ports.filter((p) => canSeePort(ctx, p, byId.get(p.network_id)) && keep(p)).map((p) => portView(p, ctx, byId.get(p.network_id)));
         return listResponse(rest, 'ports', items, ['network_id', 'mac_address', 'admin_state_up', 'device_id', 'device_owner']);
       },
     },
@@ -168,6 +171,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         const projectId = owningProject(ctx, f);
         const network = await visibleNetwork(store, ctx, f.network_id as string);
         checkPortAttributes(ctx, f, network, 'create_port');
+        if (typeof f.qos_policy_id === 'string') await visibleQosPolicy(store, ctx, f.qos_policy_id);
         const deviceOwner = (f.device_owner as string | undefined) ?? '';
         const portSecurity = (f.port_security_enabled as boolean | undefined) ?? network.port_security_enabled;
         let groups: string[] = [];
@@ -212,6 +216,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
           'binding:host_id': host,
           'binding:vnic_type': (f['binding:vnic_type'] as string | undefined) ?? 'normal',
           'binding:profile': (f['binding:profile'] as Record<string, unknown> | undefined) ?? {},
+          qos_policy_id: (f.qos_policy_id as string | null | undefined) ?? null,
           tags: [],
           created_at: now,
           updated_at: now,
@@ -225,7 +230,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
           throw err;
         }
         await notify(host);
-        return showResponse(req, 'port', portView(port, ctx), 201);
+        return showResponse(req, 'port', portView(port, ctx, network), 201);
       },
     },
     {
@@ -234,7 +239,8 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
       auth: 'token',
       handler: async (req) => {
         const ctx = ctxOf(req);
-        return showResponse(req, 'port', portView(await visiblePort(store, ctx, req.params.id as string), ctx));
+        const port = await visiblePort(store, ctx, req.params.id as string);
+        return showResponse(req, 'port', portView(port, ctx, await store.get<NetworkRecord>('networks', port.network_id)));
       },
     },
     {
@@ -247,6 +253,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         const found = await visiblePort(store, ctx, req.params.id as string);
         const network = (await store.get<NetworkRecord>('networks', found.network_id)) as NetworkRecord;
         checkPortAttributes(ctx, f, network, 'update_port');
+        if ('qos_policy_id' in f) await qosPolicyChange(store, ctx, found.qos_policy_id, f.qos_policy_id as string | null);
         const groups = Array.isArray(f.security_groups) ? await checkGroups(deps, ctx, f.security_groups) : undefined;
         const change = Array.isArray(f.fixed_ips) ? await changeAddresses(deps, found, f.fixed_ips) : undefined;
         const newDevice = typeof f.device_id === 'string' && f.device_id !== found.device_id ? { ...found, device_id: f.device_id } : undefined;
@@ -281,7 +288,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         // The addresses the port no longer has are free only once the port says so.
         if (change) await releaseAddresses(deps, change.removed);
         await notify(found['binding:host_id'], updated['binding:host_id']);
-        return showResponse(req, 'port', portView(updated, ctx));
+        return showResponse(req, 'port', portView(updated, ctx, network));
       },
     },
     {

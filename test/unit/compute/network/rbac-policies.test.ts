@@ -90,4 +90,46 @@ test('access_as_external for one project: its routers may use the network as the
   }
 });
 
+test('qos_policy rbac: a policy shared with one project is seen and bound by it only; access_as_shared only; in use by that project: 409', async () => {
+  const n = await startNetwork();
+  try {
+    const admin = await n.identity.token();
+    const carol = await projectMember(n, admin, 'carol');
+    const dave = await projectMember(n, admin, 'dave');
+    const req = (method: string, path: string, token: string, body?: unknown) => n.request(method, `/v2.0/${path}`, { token, ...(body !== undefined ? { body } : {}) });
+    const policy = (await req('POST', 'qos/policies', admin, { policy: { name: 'gold' } })).json.policy.id as string;
+    const sees = async (token: string) => (await req('GET', 'qos/policies', token)).json.policies.some((p: { id: string }) => p.id === policy);
+    assert.equal([await sees(carol.token), await sees(dave.token)], [false, false]);
+
+    const external = await req('POST', 'rbac-policies', admin, { rbac_policy: { object_type: 'qos_policy', object_id: policy, action: 'access_as_external', target_tenant: carol.projectId } });
+    assert.equal([external.status, external.json.NeutronError.type, external.json.NeutronError.message], [400, 'InvalidInput', "Invalid input for operation: Invalid action 'access_as_external' for object type 'qos_policy'. Valid actions: ('access_as_shared',)."]);
+    const notMine = await req('POST', 'rbac-policies', carol.token, { rbac_policy: { object_type: 'qos_policy', object_id: policy, action: 'access_as_shared', target_tenant: carol.projectId } });
+    assert.equal([notMine.status, notMine.json.NeutronError.type], [404, 'QosPolicyNotFound'], 'carol cannot see it yet');
+    const made = await req('POST', 'rbac-policies', admin, { rbac_policy: { object_type: 'qos_policy', object_id: policy, action: 'access_as_shared', target_tenant: carol.projectId } });
+    assert.is(made.status, 201, JSON.stringify(made.json));
+    assert.equal([made.json.rbac_policy.object_type, made.json.rbac_policy.object_id], ['qos_policy', policy]);
+    assert.equal([await sees(carol.token), await sees(dave.token)], [true, false]);
+    assert.is((await req('GET', `qos/policies/${policy}`, carol.token)).json.policy.shared, true, 'shared, to the project it is shared with');
+    assert.is((await req('GET', `qos/policies/${policy}`, admin)).json.policy.shared, false);
+
+    // Carol binds her network to it; dave cannot.
+    const net = await req('POST', 'networks', carol.token, { network: { name: 'n', qos_policy_id: policy } });
+    assert.equal([net.status, net.json.network.qos_policy_id], [201, policy]);
+    assert.is((await req('POST', 'networks', dave.token, { network: { name: 'n', qos_policy_id: policy } })).status, 404);
+    const inUse = await req('DELETE', `rbac-policies/${made.json.rbac_policy.id}`, admin);
+    assert.equal([inUse.status, inUse.json.NeutronError.type, inUse.json.NeutronError.message], [409, 'RbacPolicyInUse', `RBAC policy on object ${policy} cannot be removed because other objects depend on it.\nDetails: project_id=${carol.projectId}`]);
+    // Shared with all and then unshared: refused while carol's network uses it.
+    assert.is((await req('PUT', `qos/policies/${policy}`, admin, { policy: { shared: true } })).status, 200);
+    assert.is((await req('DELETE', `rbac-policies/${made.json.rbac_policy.id}`, admin)).status, 204, 'the wildcard keeps carol in');
+    const unshare = await req('PUT', `qos/policies/${policy}`, admin, { policy: { shared: false } });
+    assert.equal([unshare.status, unshare.json.NeutronError.type], [409, 'RbacPolicyInUse']);
+    assert.is((await req('GET', `qos/policies/${policy}`, admin)).json.policy.shared, true, 'still shared');
+    assert.is((await req('PUT', `networks/${net.json.network.id}`, carol.token, { network: { qos_policy_id: null } })).status, 200);
+    assert.is((await req('PUT', `qos/policies/${policy}`, admin, { policy: { shared: false } })).json.policy.shared, false);
+    assert.equal([await sees(carol.token), await sees(dave.token)], [false, false]);
+  } finally {
+    await n.close();
+  }
+});
+
 test.run();
