@@ -11,7 +11,10 @@ import { discoveryRoutes } from './api/discovery.ts';
 import { domainRoutes } from './api/domains.ts';
 import { grantRoutes } from './api/grants.ts';
 import { groupRoutes } from './api/groups.ts';
+import { limitRoutes } from './api/limits.ts';
+import { projectEndpointRoutes } from './api/project-endpoints.ts';
 import { projectRoutes } from './api/projects.ts';
+import { registeredLimitRoutes } from './api/registered-limits.ts';
 import { roleAssignmentRoutes } from './api/role-assignments.ts';
 import { roleRoutes } from './api/roles.ts';
 import { userRoutes } from './api/users.ts';
@@ -60,6 +63,9 @@ export class IdentityService {
       ...catalogAdminRoutes(d),
       ...applicationCredentialRoutes(d),
       ...credentialRoutes(d),
+      ...registeredLimitRoutes(d),
+      ...limitRoutes(d),
+      ...projectEndpointRoutes(d),
     ];
     this.server = new IdentityServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }
