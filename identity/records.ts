@@ -130,6 +130,26 @@ export interface LimitRecord {
   readonly description: string | null;
 }
 
+/** An OS-FEDERATION identity provider (records only: no federated authentication here). */
+export interface IdentityProviderRecord {
+  readonly id: string;
+  readonly domain_id: string;
+  readonly enabled: boolean;
+  readonly description: string | null;
+  readonly remote_ids: readonly string[];
+  readonly authorization_ttl: number | null;
+}
+
+/** An OS-FEDERATION service provider: a remote cloud enabled ones are listed to in tokens. */
+export interface ServiceProviderRecord {
+  readonly id: string;
+  readonly enabled: boolean;
+  readonly description: string | null;
+  readonly auth_url: string;
+  readonly sp_url: string;
+  readonly relay_state_prefix: string;
+}
+
 /** Where a grant applies: a project, a domain, or the whole deployment (system). */
 export type AssignmentTarget = { readonly project: string } | { readonly domain: string } | { readonly system: 'all' };
 /** Who holds it. */
@@ -226,6 +246,15 @@ export function renderLimit(l: LimitRecord, registered: RegisteredLimitRecord | 
     description: l.description,
     links: links(base, `limits/${l.id}`),
   };
+}
+
+export function renderIdentityProvider(i: IdentityProviderRecord, base: string): Json {
+  const self = `${base}/v3/OS-FEDERATION/identity_providers/${i.id}`;
+  return { id: i.id, domain_id: i.domain_id, enabled: i.enabled, description: i.description, remote_ids: [...i.remote_ids], authorization_ttl: i.authorization_ttl, links: { self, protocols: `${self}/protocols` } };
+}
+
+export function renderServiceProvider(s: ServiceProviderRecord, base: string): Json {
+  return { id: s.id, enabled: s.enabled, description: s.description, auth_url: s.auth_url, sp_url: s.sp_url, relay_state_prefix: s.relay_state_prefix, links: links(base, `OS-FEDERATION/service_providers/${s.id}`) };
 }
 
 /** A list answer: the items under `key` and Keystone's (always unpaged) links. */

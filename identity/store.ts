@@ -21,6 +21,7 @@ import type { Assignment, AssignmentActor, AssignmentTarget } from './records.ts
  *   limits/<id>, limit-keys/<registered limit>/<project:<id> or domain:<id>>
  *   project-endpoints/<project>/<endpoint> and endpoint-projects/<endpoint>/<project>
  *                                                (one OS-EP-FILTER association, two keys)
+ *   identity-providers/<id>, idp-remote-ids/<remote id>, service-providers/<id>
  *
  * Memberships, assignments and implications are whole in their keys: the listing alone
  * answers "who has what", without reading a record.
@@ -52,6 +53,9 @@ export const T = {
   limitKeys: 'limit-keys',
   projectEndpoints: 'project-endpoints',
   endpointProjects: 'endpoint-projects',
+  identityProviders: 'identity-providers',
+  idpRemoteIds: 'idp-remote-ids',
+  serviceProviders: 'service-providers',
 } as const;
 
 interface NameIndex {
