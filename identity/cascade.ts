@@ -1,6 +1,8 @@
 import type { IdentityDeps } from './deps.ts';
+import { deleteAssociationsOf } from './endpoint-filter.ts';
 import type { ApplicationCredentialRecord, Assignment, CredentialRecord, DomainRecord, GroupRecord, ProjectRecord, RoleRecord, UserRecord } from './records.ts';
 import { assignmentKey, parseAssignmentKey, T } from './store.ts';
+import { deleteLimitsFor } from './unified-limits.ts';
 
 /**
  * What goes with a deleted resource (Keystone deletes it too), and the revocation events that
@@ -62,6 +64,8 @@ export async function deleteGroup(deps: IdentityDeps, group: GroupRecord): Promi
 export async function deleteProject(deps: IdentityDeps, project: ProjectRecord): Promise<void> {
   await deps.revocations.revoke({ project_id: project.id });
   await deleteAssignments(deps, (a) => 'project' in a.target && a.target.project === project.id);
+  await deleteLimitsFor(deps, { project_id: project.id });
+  await deleteAssociationsOf(deps.store, { project: project.id });
   await deps.store.deleteNamed(T.projects, T.projectNames, `${project.domain_id}/${project.name}`, project.id);
 }
 
@@ -88,5 +92,6 @@ export async function deleteDomain(deps: IdentityDeps, domain: DomainRecord): Pr
   for (const u of (await deps.store.scan<UserRecord>(T.users)).filter((u) => u.domain_id === domain.id)) await deleteUser(deps, u);
   for (const g of (await deps.store.scan<GroupRecord>(T.groups)).filter((g) => g.domain_id === domain.id)) await deleteGroup(deps, g);
   await deleteAssignments(deps, (a) => 'domain' in a.target && a.target.domain === domain.id);
+  await deleteLimitsFor(deps, { domain_id: domain.id });
   await deps.store.deleteNamed(T.domains, T.domainNames, domain.name, domain.id);
 }

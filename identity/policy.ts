@@ -46,3 +46,15 @@ export function requireAdminOrDomain(req: IdentityRequest, action: string, domai
   if (!isAdmin(token) && !inDomain) throw forbiddenAction(action);
   return token;
 }
+
+/** Keystone's `SYSTEM_READER`: the reader role (admin implies it) on a system-scoped token. */
+export function isSystemReader(token: ValidatedToken): boolean {
+  return token.scope.kind === 'system' && token.roles.some((r) => r.name === 'reader' || r.name === 'admin');
+}
+
+/** Keystone's `ADMIN_OR_SYSTEM_READER`. @throws 403 naming `action` */
+export function requireAdminOrSystemReader(req: IdentityRequest, action: string): ValidatedToken {
+  const token = caller(req);
+  if (!isAdmin(token) && !isSystemReader(token)) throw forbiddenAction(action);
+  return token;
+}

@@ -107,6 +107,49 @@ export interface CredentialRecord {
   readonly extra: Json;
 }
 
+/** A registered limit: a resource's default limit for a service (in a region). */
+export interface RegisteredLimitRecord {
+  readonly id: string;
+  readonly service_id: string;
+  readonly region_id: string | null;
+  readonly resource_name: string;
+  readonly default_limit: number;
+  readonly description: string | null;
+}
+
+/**
+ * A project's or a domain's limit; its service, region and resource are its registered limit's
+ * (Keystone's `limit` table keeps only `registered_limit_id`).
+ */
+export interface LimitRecord {
+  readonly id: string;
+  readonly project_id: string | null;
+  readonly domain_id: string | null;
+  readonly registered_limit_id: string;
+  readonly resource_limit: number;
+  readonly description: string | null;
+}
+
+/** An OS-FEDERATION identity provider (records only: no federated authentication here). */
+export interface IdentityProviderRecord {
+  readonly id: string;
+  readonly domain_id: string;
+  readonly enabled: boolean;
+  readonly description: string | null;
+  readonly remote_ids: readonly string[];
+  readonly authorization_ttl: number | null;
+}
+
+/** An OS-FEDERATION service provider: a remote cloud enabled ones are listed to in tokens. */
+export interface ServiceProviderRecord {
+  readonly id: string;
+  readonly enabled: boolean;
+  readonly description: string | null;
+  readonly auth_url: string;
+  readonly sp_url: string;
+  readonly relay_state_prefix: string;
+}
+
 /** Where a grant applies: a project, a domain, or the whole deployment (system). */
 export type AssignmentTarget = { readonly project: string } | { readonly domain: string } | { readonly system: 'all' };
 /** Who holds it. */
@@ -189,6 +232,34 @@ export function renderRegion(r: RegionRecord, base: string): Json {
 
 export function renderCredential(c: CredentialRecord, base: string): Json {
   return { ...c.extra, id: c.id, user_id: c.user_id, project_id: c.project_id, type: c.type, blob: c.blob, links: links(base, `credentials/${c.id}`) };
+}
+
+export function renderRegisteredLimit(r: RegisteredLimitRecord, base: string): Json {
+  return { id: r.id, service_id: r.service_id, region_id: r.region_id, resource_name: r.resource_name, default_limit: r.default_limit, description: r.description, links: links(base, `registered_limits/${r.id}`) };
+}
+
+/** A limit with the service, region and resource of `registered` (its registered limit). */
+export function renderLimit(l: LimitRecord, registered: RegisteredLimitRecord | undefined, base: string): Json {
+  return {
+    id: l.id,
+    project_id: l.project_id,
+    domain_id: l.domain_id,
+    service_id: registered?.service_id ?? null,
+    region_id: registered?.region_id ?? null,
+    resource_name: registered?.resource_name ?? null,
+    resource_limit: l.resource_limit,
+    description: l.description,
+    links: links(base, `limits/${l.id}`),
+  };
+}
+
+export function renderIdentityProvider(i: IdentityProviderRecord, base: string): Json {
+  const self = `${base}/v3/OS-FEDERATION/identity_providers/${i.id}`;
+  return { id: i.id, domain_id: i.domain_id, enabled: i.enabled, description: i.description, remote_ids: [...i.remote_ids], authorization_ttl: i.authorization_ttl, links: { self, protocols: `${self}/protocols` } };
+}
+
+export function renderServiceProvider(s: ServiceProviderRecord, base: string): Json {
+  return { id: s.id, enabled: s.enabled, description: s.description, auth_url: s.auth_url, sp_url: s.sp_url, relay_state_prefix: s.relay_state_prefix, links: links(base, `OS-FEDERATION/service_providers/${s.id}`) };
 }
 
 /** A list answer: the items under `key` and Keystone's (always unpaged) links. */

@@ -11,9 +11,14 @@ import { discoveryRoutes } from './api/discovery.ts';
 import { domainRoutes } from './api/domains.ts';
 import { grantRoutes } from './api/grants.ts';
 import { groupRoutes } from './api/groups.ts';
+import { identityProviderRoutes } from './api/identity-providers.ts';
+import { limitRoutes } from './api/limits.ts';
+import { projectEndpointRoutes } from './api/project-endpoints.ts';
 import { projectRoutes } from './api/projects.ts';
+import { registeredLimitRoutes } from './api/registered-limits.ts';
 import { roleAssignmentRoutes } from './api/role-assignments.ts';
 import { roleRoutes } from './api/roles.ts';
+import { serviceProviderRoutes } from './api/service-providers.ts';
 import { userRoutes } from './api/users.ts';
 import { RoleResolver } from './assignments.ts';
 import type { IdentityDeps } from './deps.ts';
@@ -60,6 +65,11 @@ export class IdentityService {
       ...catalogAdminRoutes(d),
       ...applicationCredentialRoutes(d),
       ...credentialRoutes(d),
+      ...registeredLimitRoutes(d),
+      ...limitRoutes(d),
+      ...projectEndpointRoutes(d),
+      ...identityProviderRoutes(d),
+      ...serviceProviderRoutes(d),
     ];
     this.server = new IdentityServer({ publicUrl: options.publicUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

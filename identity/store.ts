@@ -17,6 +17,11 @@ import type { Assignment, AssignmentActor, AssignmentTarget } from './records.ts
  *                                                 `system:all`; actor `user:<id>`, `group:<id>`)
  *   services/<id>, endpoints/<id>, regions/<id>, credentials/<id>
  *   application-credentials/<id>, application-credential-names/<user>/<name>
+ *   registered-limits/<id>, registered-limit-keys/<service>/<region>/<resource name>
+ *   limits/<id>, limit-keys/<registered limit>/<project:<id> or domain:<id>>
+ *   project-endpoints/<project>/<endpoint> and endpoint-projects/<endpoint>/<project>
+ *                                                (one OS-EP-FILTER association, two keys)
+ *   identity-providers/<id>, idp-remote-ids/<remote id>, service-providers/<id>
  *
  * Memberships, assignments and implications are whole in their keys: the listing alone
  * answers "who has what", without reading a record.
@@ -42,6 +47,15 @@ export const T = {
   credentials: 'credentials',
   appCreds: 'application-credentials',
   appCredNames: 'application-credential-names',
+  registeredLimits: 'registered-limits',
+  registeredLimitKeys: 'registered-limit-keys',
+  limits: 'limits',
+  limitKeys: 'limit-keys',
+  projectEndpoints: 'project-endpoints',
+  endpointProjects: 'endpoint-projects',
+  identityProviders: 'identity-providers',
+  idpRemoteIds: 'idp-remote-ids',
+  serviceProviders: 'service-providers',
 } as const;
 
 interface NameIndex {

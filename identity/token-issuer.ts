@@ -8,7 +8,7 @@ import type { RoleResolver } from './assignments.ts';
 import { buildCatalog } from './catalog.ts';
 import { unauthorized, validationError } from './errors.ts';
 import { verifyPassword } from './password-hash.ts';
-import type { ApplicationCredentialRecord, AssignmentTarget, DomainRecord, ProjectRecord, RoleRecord, UserRecord } from './records.ts';
+import type { ApplicationCredentialRecord, AssignmentTarget, DomainRecord, ProjectRecord, RoleRecord, ServiceProviderRecord, UserRecord } from './records.ts';
 import { ReadMemo } from './read-memo.ts';
 import type { Revocations } from './revocations.ts';
 import { type IdentityStore, T } from './store.ts';
@@ -140,6 +140,9 @@ export class TokenIssuer {
       if (options.catalog) token['catalog'] = await (view.catalog ?? buildCatalog(this.deps.store, scope.kind === 'project' ? scope.projectId : undefined));
     }
     if (view.appCred) token['application_credential'] = { id: view.appCred.id, name: view.appCred.name, restricted: view.appCred.unrestricted !== true };
+    // Keystone lists the enabled OS-FEDERATION service providers in every token, when there are any.
+    const sps = (await this.deps.store.scan<ServiceProviderRecord>(T.serviceProviders)).filter((sp) => sp.enabled);
+    if (sps.length > 0) token['service_providers'] = sps.map((sp) => ({ auth_url: sp.auth_url, id: sp.id, sp_url: sp.sp_url }));
     return { token };
   }
 

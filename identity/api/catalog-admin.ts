@@ -1,5 +1,6 @@
 import { RecordExistsError } from '../../client/record-store.ts';
 import type { IdentityDeps } from '../deps.ts';
+import { deleteAssociationsOf } from '../endpoint-filter.ts';
 import { conflict, validationError } from '../errors.ts';
 import { mustGet, newId } from '../lookup.ts';
 import { caller, requireAdmin } from '../policy.ts';
@@ -88,7 +89,11 @@ export function catalogAdminRoutes(deps: IdentityDeps): Route[] {
       handler: async (req) => {
         requireAdmin(req, 'identity:delete_service');
         const service = await mustGet<ServiceRecord>(store, T.services, req.params['service_id'] as string, 'service');
-        for (const e of await store.scan<EndpointRecord>(T.endpoints)) if (e.service_id === service.id) await store.records.delete(T.endpoints, e.id);
+        for (const e of await store.scan<EndpointRecord>(T.endpoints)) {
+          if (e.service_id !== service.id) continue;
+          await deleteAssociationsOf(store, { endpoint: e.id });
+          await store.records.delete(T.endpoints, e.id);
+        }
         await store.records.delete(T.services, service.id);
         return NO_CONTENT;
       },
@@ -168,7 +173,9 @@ export function catalogAdminRoutes(deps: IdentityDeps): Route[] {
       auth: 'token',
       handler: async (req) => {
         requireAdmin(req, 'identity:delete_endpoint');
-        if (!(await store.records.delete(T.endpoints, req.params['endpoint_id'] as string))) await mustGet(store, T.endpoints, req.params['endpoint_id'] as string, 'endpoint');
+        const id = req.params['endpoint_id'] as string;
+        await deleteAssociationsOf(store, { endpoint: id });
+        if (!(await store.records.delete(T.endpoints, id))) await mustGet(store, T.endpoints, id, 'endpoint');
         return NO_CONTENT;
       },
     },
