@@ -15,6 +15,7 @@ import { routerRoutes } from './api/routers.ts';
 import { securityGroupRuleRoutes } from './api/security-group-rules.ts';
 import { securityGroupRoutes } from './api/security-groups.ts';
 import { subnetRoutes } from './api/subnets.ts';
+import { tagRoutes } from './api/tags.ts';
 import { ClaimedAddresses } from './claimed-addresses.ts';
 import type { NetworkDeps, NetworkSettings } from './deps.ts';
 import type { HostPorts } from './host-ports.ts';
@@ -64,6 +65,7 @@ export class NetworkService {
       ...quotaRoutes(d),
       ...ipAvailabilityRoutes(d),
       ...rbacPolicyRoutes(d),
+      ...tagRoutes(d),
     ];
     this.server = new NetworkServer({ publicUrl: options.publicUrl, identityUrl: options.identityUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

@@ -1,5 +1,6 @@
 import { HttpNotFound } from '../errors.ts';
 import { ok, type NetworkRoute } from '../request.ts';
+import { TAGGABLE_MEMBERS } from './tags.ts';
 
 /** The API extensions this service has, as `GET /v2.0/extensions` lists them (clients check aliases before using a feature). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
@@ -22,8 +23,11 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'sorting', name: 'Sorting support', description: 'Extension that indicates that sorting is enabled.' },
   { alias: 'standard-attr-description', name: 'standard-attr-description', description: 'Extension to add descriptions to standard attributes' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'This extension will display the revision number of neutron resources.' },
+  { alias: 'standard-attr-tag', name: `Tag support for resources with standard attribute: ${TAGGABLE_MEMBERS.join(', ')}`, description: 'Enables to set tag on resources with standard attribute.' },
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
   { alias: 'stateful-security-group', name: 'Stateful security group', description: 'Indicates if the security group is stateful or not' },
+  { alias: 'tag-creation', name: 'Tag creation extension', description: 'Allow to create multiple tags for a resource' },
+  { alias: 'tag-ports-during-bulk-creation', name: 'Tag Ports During Bulk Creation', description: 'Allow to tag ports during bulk creation' },
 ];
 
 const UPDATED = '2026-01-01T00:00:00-00:00';

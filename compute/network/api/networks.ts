@@ -22,6 +22,8 @@ const ATTRIBUTES: AttributeMap = {
   availability_zone_hints: { post: true, put: false, validate: (v) => (Array.isArray(v) && v.every((z) => typeof z === 'string') ? undefined : `'${String(v)}' is not a list`) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 /** Device owners whose ports do not keep a network in use (Neutron's `_ensure_network_not_in_use` lets DHCP ports go with it). */

@@ -14,6 +14,7 @@ import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../re
 import { canSeePort, visibleNetwork, visiblePort } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { ensureDefaultSecurityGroup } from './security-groups.ts';
+import { tagListProblem } from './tags.ts';
 
 const ATTRIBUTES: AttributeMap = {
   name: { post: true, put: true, validate: stringOf(255) },
@@ -32,6 +33,8 @@ const ATTRIBUTES: AttributeMap = {
   'binding:profile': { post: true, put: true, validate: (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `'${pyText(v)}' is not a dictionary`) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // `tag-ports-during-bulk-creation`: only ports take tags in their POST.
+  tags: { post: true, put: false, validate: tagListProblem },
 };
 
 /** Owners whose ports Neutron manages itself (routers, floating IPs): not deleted through the port API. */
@@ -212,7 +215,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
           'binding:host_id': host,
           'binding:vnic_type': (f['binding:vnic_type'] as string | undefined) ?? 'normal',
           'binding:profile': (f['binding:profile'] as Record<string, unknown> | undefined) ?? {},
-          tags: [],
+          tags: (f.tags as string[] | undefined) ?? [],
           created_at: now,
           updated_at: now,
           revision_number: 1,

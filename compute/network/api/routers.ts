@@ -21,6 +21,8 @@ const ATTRIBUTES: AttributeMap = {
   availability_zone_hints: { post: true, put: false },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 const INTERFACE_OWNER = 'network:router_interface';

@@ -32,6 +32,8 @@ const ATTRIBUTES: AttributeMap = {
   segment_id: { post: true, put: true, validate: (v) => (v === null ? undefined : 'segments are not supported') },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 /** Device owners whose addresses do not keep a subnet in use. */
