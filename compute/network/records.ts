@@ -58,6 +58,8 @@ export interface SubnetRecord extends StandardAttributes {
   readonly host_routes: readonly HostRoute[];
   readonly ipv6_ra_mode: Ipv6Mode | null;
   readonly ipv6_address_mode: Ipv6Mode | null;
+  /** `subnet-service-types`: the device owners whose ports take addresses here (absent or empty: any). */
+  readonly service_types?: readonly string[];
 }
 
 export interface FixedIp {

@@ -28,6 +28,7 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'standard-attr-tag', name: `Tag support for resources with standard attribute: ${TAGGABLE_MEMBERS.join(', ')}`, description: 'Enables to set tag on resources with standard attribute.' },
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
   { alias: 'stateful-security-group', name: 'Stateful security group', description: 'Indicates if the security group is stateful or not' },
+  { alias: 'subnet-service-types', name: 'Subnet service types', description: 'Provides ability to set the subnet service_types field' },
   { alias: 'tag-creation', name: 'Tag creation extension', description: 'Allow to create multiple tags for a resource' },
   { alias: 'tag-ports-during-bulk-creation', name: 'Tag Ports During Bulk Creation', description: 'Allow to tag ports during bulk creation' },
 ];
