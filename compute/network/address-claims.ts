@@ -1,5 +1,5 @@
 import type { NetworkDeps } from './deps.ts';
-import { IpAddressAlreadyAllocated, IpAddressGenerationFailure, MacAddressGenerationFailure, MacAddressInUse, NetworkIpAddressGenerationFailure } from './errors.ts';
+import { IpAddressAlreadyAllocated, IpAddressGenerationFailure, MacAddressGenerationFailure, MacAddressInUse, NetworkIpAddressGenerationFailure, NeutronError } from './errors.ts';
 import { allocateAddress } from './ipam.ts';
 import { isAutoAddressSubnet } from './subnet.ts';
 import { generateMac, MAC_GENERATION_RETRIES } from './mac-address.ts';
@@ -64,6 +64,19 @@ export async function claimAddress(deps: NetworkDeps, request: IpRequest, portId
 }
 
 /**
+ * The subnets a port of `deviceOwner` takes addresses from (ipam_backend_mixin's
+ * `_ipam_get_subnets`, `subnet-service-types`): those without service types, those naming the
+ * owner, and any with DHCP for the DHCP port; the service subnets first.
+ * @throws {NeutronError} 409 IpAddressGenerationFailureNoMatchingSubnet when the network has subnets but none serves the owner.
+ */
+function servingSubnets(networkId: string, subnets: readonly SubnetRecord[], deviceOwner: string): SubnetRecord[] {
+  const typed = (s: SubnetRecord) => (s.service_types ?? []).length > 0;
+  const serving = subnets.filter((s) => !typed(s) || (s.service_types ?? []).includes(deviceOwner) || (s.enable_dhcp && deviceOwner === 'network:dhcp'));
+  if (serving.length === 0 && subnets.length > 0) throw new NeutronError('IpAddressGenerationFailureNoMatchingSubnet', 'Conflict', `No valid service subnet for the given device owner, network ${networkId}, service type ${deviceOwner}.`);
+  return [...serving.filter(typed), ...serving.filter((s) => !typed(s))];
+}
+
+/**
  * The port's addresses: the fixed IPs asked for, or (none asked) Neutron's choice: one address
  * from the first IPv4 subnet with room, one from the first stateful IPv6 subnet with room, and
  * one on every SLAAC/stateless subnet. On any failure the addresses already claimed are let go.
@@ -75,9 +88,10 @@ export async function claimAddresses(deps: NetworkDeps, networkId: string, subne
       for (const request of asked) got.push({ subnet_id: request.subnet.id, ip_address: await claimAddress(deps, request, portId, mac, deviceOwner) });
       return got;
     }
-    const auto = subnets.filter((s) => isAutoAddressSubnet(toIpamSubnet(s)));
+    const serving = servingSubnets(networkId, subnets, deviceOwner);
+    const auto = serving.filter((s) => isAutoAddressSubnet(toIpamSubnet(s)));
     for (const version of [4, 6] as const) {
-      const candidates = subnets.filter((s) => s.ip_version === version && !auto.includes(s));
+      const candidates = serving.filter((s) => s.ip_version === version && !auto.includes(s));
       if (candidates.length === 0) continue;
       let done = false;
       for (const subnet of candidates) {

@@ -60,6 +60,22 @@ function matches(value: unknown, wanted: readonly string[]): boolean {
   return wanted.includes(String(value));
 }
 
+/** `?tags=red,blue&tags=green`: each value may hold several tags, comma-separated (neutron/objects/tag.py `_get_tag_list`). */
+function tagList(values: readonly string[]): string[] {
+  return [...new Set(values.flatMap((v) => v.split(',')))];
+}
+
+/**
+ * The `standard-attr-tag` list filters (neutron/objects/tag.py `_apply_tag_filters`): `tags` has
+ * them all, `tags-any` one of them, `not-tags` not all of them, `not-tags-any` none of them.
+ */
+const TAG_FILTERS: Readonly<Record<string, (has: ReadonlySet<string>, wanted: readonly string[]) => boolean>> = {
+  tags: (has, wanted) => wanted.every((t) => has.has(t)),
+  'tags-any': (has, wanted) => wanted.some((t) => has.has(t)),
+  'not-tags': (has, wanted) => !wanted.every((t) => has.has(t)),
+  'not-tags-any': (has, wanted) => !wanted.some((t) => has.has(t)),
+};
+
 function compare(a: unknown, b: unknown): number {
   if (a === b) return 0;
   if (a === null || a === undefined) return -1;
@@ -74,7 +90,13 @@ function compare(a: unknown, b: unknown): number {
  * default).
  */
 export function listPage(items: readonly ApiResource[], query: ListQuery, filterable: (key: string) => boolean): ApiResource[] {
-  let rows = items.filter((item) => [...query.filters].every(([key, wanted]) => !filterable(key) || matches(item[key], wanted)));
+  let rows = items.filter((item) =>
+    [...query.filters].every(([key, wanted]) => {
+      const tagFilter = TAG_FILTERS[key];
+      if (tagFilter) return !filterable('tags') || tagFilter(new Set(item.tags as readonly string[]), tagList(wanted));
+      return !filterable(key) || matches(item[key], wanted);
+    }),
+  );
   const sorts = [...query.sorts.filter(([k]) => k !== 'id'), ['id', query.sorts.find(([k]) => k === 'id')?.[1] ?? true] as const];
   rows = rows.toSorted((a, b) => {
     for (const [key, asc] of sorts) {

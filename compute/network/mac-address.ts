@@ -10,12 +10,13 @@ const MAC = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
 
 /**
  * A MAC address as Neutron stores it (lower case, colons), for `mac_address` in a port request.
- * @throws {InvalidAttribute} "'x' is not a valid MAC address"; also for multicast or all-zero MACs, which no port can have.
+ * @throws {InvalidAttribute} "'x' is not a valid MAC address"; also for the all-zero and broadcast
+ * MACs (neutron-lib's `INVALID_MAC_ADDRESSES`; a multicast one is accepted, as Neutron does).
  */
 export function normalizeMac(text: string): string {
   if (typeof text !== 'string' || !MAC.test(text)) throw new InvalidAttribute('mac_address', `'${text}' is not a valid MAC address`);
   const mac = text.toLowerCase().replaceAll('-', ':');
-  if (mac === '00:00:00:00:00:00' || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) throw new InvalidAttribute('mac_address', `'${text}' is not a valid MAC address`);
+  if (mac === '00:00:00:00:00:00' || mac === 'ff:ff:ff:ff:ff:ff') throw new InvalidAttribute('mac_address', `'${text}' is not a valid MAC address`);
   return mac;
 }
 

@@ -25,6 +25,12 @@ export interface NetworkRecord extends StandardAttributes {
   readonly port_security_enabled: boolean;
   readonly availability_zone_hints: readonly string[];
   /**
+   * `auto-allocated-topology`'s flag on an external network: the one default external network
+   * (kept on Neutron's externalnetworks row, so it goes when the network stops being external).
+   * Absent: false.
+   */
+  readonly is_default?: boolean;
+  /**
    * Its RBAC entries that name one project (`openstack network rbac create --target-project`);
    * the wildcard ones are `shared` and `router:external` themselves. Absent: none.
    */
@@ -56,6 +62,8 @@ export interface SubnetRecord extends StandardAttributes {
   readonly ipv6_address_mode: Ipv6Mode | null;
   /** The subnet pool its CIDR came from (absent in records made before pools: none). */
   readonly subnetpool_id?: string | null;
+  /** `subnet-service-types`: the device owners whose ports take addresses here (absent or empty: any). */
+  readonly service_types?: readonly string[];
 }
 
 export interface FixedIp {

@@ -20,6 +20,7 @@ import { securityGroupRoutes } from './api/security-groups.ts';
 import { subnetRoutes } from './api/subnets.ts';
 import { addressScopeRoutes } from './api/address-scopes.ts';
 import { subnetPoolRoutes } from './api/subnet-pools.ts';
+import { tagRoutes } from './api/tags.ts';
 import { ClaimedAddresses } from './claimed-addresses.ts';
 import type { NetworkDeps, NetworkSettings } from './deps.ts';
 import type { HostPorts } from './host-ports.ts';
@@ -74,6 +75,7 @@ export class NetworkService {
       ...qosPolicyRoutes(d),
       ...qosRuleRoutes(d),
       ...qosRuleTypeRoutes(),
+      ...tagRoutes(d),
     ];
     this.server = new NetworkServer({ publicUrl: options.publicUrl, identityUrl: options.identityUrl, routes }, { validator, logger: io.logger, clock: io.clock });
   }

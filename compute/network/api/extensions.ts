@@ -1,5 +1,6 @@
 import { HttpNotFound } from '../errors.ts';
 import { ok, type NetworkRoute } from '../request.ts';
+import { TAGGABLE_MEMBERS } from './tags.ts';
 
 /** The API extensions this service has, as `GET /v2.0/extensions` lists them (clients check aliases before using a feature). */
 const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
@@ -8,6 +9,8 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'binding', name: 'Port Binding', description: 'Expose port bindings of a virtual port to external application' },
   { alias: 'default-subnetpools', name: 'Default Subnetpools', description: 'Provides ability to mark and use a subnetpool as the default.' },
   { alias: 'external-net', name: 'Neutron external network', description: 'Adds external network attribute to network resource.' },
+  { alias: 'extraroute', name: 'Neutron Extra Route', description: 'Extra routes configuration for L3 router' },
+  { alias: 'extraroute-atomic', name: 'Atomically add/remove extra routes', description: 'Edit extra routes of a router on server side by atomically adding/removing extra routes' },
   { alias: 'fields', name: 'fields', description: 'Fields selection of the resource attributes' },
   { alias: 'ip-substring-filtering', name: 'IP address substring filtering', description: 'Provides IP address substring filtering when listing ports' },
   { alias: 'net-mtu', name: 'Network MTU', description: 'Provides MTU attribute for a network resource.' },
@@ -33,8 +36,12 @@ const EXTENSIONS: readonly { alias: string; name: string; description: string }[
   { alias: 'subnetpool-prefix-ops', name: 'Subnet Pool Prefix Operations', description: 'Provides support for adjusting the prefix list of subnet pools' },
   { alias: 'standard-attr-description', name: 'standard-attr-description', description: 'Extension to add descriptions to standard attributes' },
   { alias: 'standard-attr-revisions', name: 'Resource revision numbers', description: 'This extension will display the revision number of neutron resources.' },
+  { alias: 'standard-attr-tag', name: `Tag support for resources with standard attribute: ${TAGGABLE_MEMBERS.join(', ')}`, description: 'Enables to set tag on resources with standard attribute.' },
   { alias: 'standard-attr-timestamp', name: 'Resource timestamps', description: 'Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes.' },
   { alias: 'stateful-security-group', name: 'Stateful security group', description: 'Indicates if the security group is stateful or not' },
+  { alias: 'subnet-service-types', name: 'Subnet service types', description: 'Provides ability to set the subnet service_types field' },
+  { alias: 'tag-creation', name: 'Tag creation extension', description: 'Allow to create multiple tags for a resource' },
+  { alias: 'tag-ports-during-bulk-creation', name: 'Tag Ports During Bulk Creation', description: 'Allow to tag ports during bulk creation' },
 ];
 
 const UPDATED = '2026-01-01T00:00:00-00:00';

@@ -23,6 +23,8 @@ const ATTRIBUTES: AttributeMap = {
   qos_policy_id: { post: true, put: true, validate: (v) => (v === null ? undefined : 'QoS policies are not supported') },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 export function floatingIpView(f: FloatingIpRecord, _network?: NetworkRecord): ApiResource {

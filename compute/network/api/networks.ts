@@ -1,7 +1,7 @@
 import { type AttributeMap, parseBody, stringOf, toBoolean, toInt, uuidOrNull } from '../attributes.ts';
 import type { NetworkContext } from '../context.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
-import { NetworkInUse, NetworkNotFound, PolicyNotAuthorized } from '../errors.ts';
+import { NetworkInUse, NetworkNotFound, NeutronError, PolicyNotAuthorized } from '../errors.ts';
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject, requireAdmin } from '../policy.ts';
 import { defaultQosPolicyId, qosPolicyChange, visibleQosPolicy } from '../qos-policy-access.ts';
@@ -24,6 +24,9 @@ const ATTRIBUTES: AttributeMap = {
   availability_zone_hints: { post: true, put: false, validate: (v) => (Array.isArray(v) && v.every((z) => typeof z === 'string') ? undefined : `'${String(v)}' is not a list`) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  is_default: { post: true, put: true, convert: toBoolean },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 /** Device owners whose ports do not keep a network in use (Neutron's `_ensure_network_not_in_use` lets DHCP ports go with it). */
@@ -60,15 +63,36 @@ export function networkView(ctx: NetworkContext, net: NetworkRecord, subnets: re
     qos_policy_id: net.qos_policy_id ?? null,
     l2_adjacency: true,
     tags: net.tags,
+    // Only an external network has one (Neutron extends from its externalnetworks row).
+    ...(net['router:external'] ? { is_default: net.is_default ?? false } : {}),
     created_at: net.created_at,
     updated_at: net.updated_at,
     revision_number: net.revision_number,
   };
 }
 
-/** Admin-only attributes a body sets: `create_network:shared` and the like. */
+/** Admin-only attributes a body sets: `create_network:shared` and the like (on create, not when the body gives the default, false). */
+/**
+ * auto_allocate/db.py's `_ensure_external_network_default_value_callback`: `is_default` counts
+ * only on an external network (elsewhere it is ignored), and only one external network may be
+ * the default. Returns the network with it applied.
+ * @throws {NeutronError} 409 DefaultExternalNetworkExists
+ */
+async function applyIsDefault(deps: NetworkDeps, net: NetworkRecord, isDefault: boolean | undefined): Promise<NetworkRecord> {
+  if (!net['router:external']) {
+    const { is_default: _, ...internal } = net;
+    return internal as NetworkRecord;
+  }
+  if (isDefault === undefined) return net;
+  if (isDefault) {
+    const other = (await deps.store.scan<NetworkRecord>('networks')).find((n) => n.id !== net.id && n['router:external'] && n.is_default === true);
+    if (other) throw new NeutronError('DefaultExternalNetworkExists', 'Conflict', `A default external network already exists: ${other.id}.`);
+  }
+  return { ...net, is_default: isDefault };
+}
+
 function checkAdminAttributes(ctx: NetworkContext, fields: Record<string, unknown>, action: string): void {
-  const adminOnly = ['shared', 'router:external'].filter((a) => a in fields && !(action === 'create_network' && fields[a] === false));
+  const adminOnly = ['shared', 'router:external', 'is_default'].filter((a) => a in fields && !(action === 'create_network' && fields[a] === false));
   if (adminOnly.length > 0) requireAdmin(ctx, `(rule:${action} and ${adminOnly.map((a) => `rule:${action}:${a}`).join(' and ')})`);
 }
 
@@ -108,7 +132,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         // A network naming no QoS policy gets its project's default one (qos-default).
         const qosPolicyId = typeof fields.qos_policy_id === 'string' ? (await visibleQosPolicy(store, ctx, fields.qos_policy_id)).id : ((await defaultQosPolicyId(store, projectId)) ?? null);
         const now = timestamp(deps.clock);
-        const net: NetworkRecord = {
+        const asked: NetworkRecord = {
           id: newId(),
           project_id: projectId,
           name: (fields.name as string | undefined) ?? '',
@@ -126,6 +150,7 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
           updated_at: now,
           revision_number: 1,
         };
+        const net = await applyIsDefault(deps, asked, fields.is_default as boolean | undefined);
         // Neutron makes the project's default group when its first network is made.
         await ensureDefaultSecurityGroup(deps, projectId);
         await store.create('networks', net.id, net);
@@ -154,7 +179,15 @@ export function networkRoutes(deps: NetworkDeps): NetworkRoute[] {
         if (!isOwner(ctx, found.project_id)) throw new PolicyNotAuthorized('rule:update_network');
         checkAdminAttributes(ctx, fields, 'update_network');
         if ('qos_policy_id' in fields) await qosPolicyChange(store, ctx, found.qos_policy_id, fields.qos_policy_id as string | null);
-        const updated = await store.update<NetworkRecord>('networks', id, (net) => ({ ...net, ...fields, updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 }) as NetworkRecord);
+        const { is_default: isDefault, ...rest } = fields;
+        const wouldBe = await applyIsDefault(deps, { ...found, ...rest } as NetworkRecord, isDefault as boolean | undefined);
+        const updated = await store.update<NetworkRecord>('networks', id, (net) => {
+          const { is_default: _, ...current } = net;
+          const external = (rest['router:external'] as boolean | undefined) ?? net['router:external'];
+          // Becoming internal drops the flag; otherwise the one just checked, or the network's own.
+          const flag = !external ? undefined : isDefault !== undefined ? wouldBe.is_default : net.is_default;
+          return { ...current, ...rest, ...(flag !== undefined ? { is_default: flag } : {}), updated_at: timestamp(deps.clock), revision_number: net.revision_number + 1 } as NetworkRecord;
+        });
         if (!updated) throw new NetworkNotFound(id);
         return showResponse(req, 'network', await viewWithSubnets(ctx, updated));
       },

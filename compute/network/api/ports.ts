@@ -1,4 +1,4 @@
-import { claimAddresses, claimPortAddresses, type IpRequest, releaseAddresses, releaseMac } from '../address-claims.ts';
+import { claimAddresses, claimMac, claimPortAddresses, type IpRequest, releaseAddresses, releaseMac } from '../address-claims.ts';
 import { type AttributeMap, type Fields, parseBody, pyText, stringOf, toBoolean, uuidOrNull } from '../attributes.ts';
 import { contains, parseCidr } from '../cidr.ts';
 import type { NetworkContext } from '../context.ts';
@@ -15,13 +15,14 @@ import { ctxOf, NO_CONTENT, type NetworkRequest, type NetworkRoute } from '../re
 import { canSeePort, visibleNetwork, visiblePort } from '../visibility.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { ensureDefaultSecurityGroup } from './security-groups.ts';
+import { tagListProblem } from './tags.ts';
 
 const ATTRIBUTES: AttributeMap = {
   name: { post: true, put: true, validate: stringOf(255) },
   description: { post: true, put: true, validate: stringOf(255) },
   network_id: { post: true, put: false, required: true, validate: uuidOrNull(false) },
   admin_state_up: { post: true, put: true, convert: toBoolean },
-  mac_address: { post: true, put: false, convert: (v) => normalizeMac(v as string) },
+  mac_address: { post: true, put: true, convert: (v) => normalizeMac(v as string) },
   fixed_ips: { post: true, put: true, validate: (v) => (Array.isArray(v) ? undefined : `Invalid data format for fixed IP: '${pyText(v)}'`) },
   device_id: { post: true, put: true, validate: stringOf(255) },
   device_owner: { post: true, put: true, validate: stringOf(255) },
@@ -34,6 +35,8 @@ const ATTRIBUTES: AttributeMap = {
   qos_policy_id: { post: true, put: true, validate: uuidOrNull(true) },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // `tag-ports-during-bulk-creation`: only ports take tags in their POST.
+  tags: { post: true, put: false, validate: tagListProblem },
 };
 
 /** Owners whose ports Neutron manages itself (routers, floating IPs): not deleted through the port API. */
@@ -120,10 +123,27 @@ async function checkGroups(deps: NetworkDeps, ctx: NetworkContext, ids: unknown[
 /** What non-admins and non-network-owners may not set (`create_port:<attr>` rules). */
 function checkPortAttributes(ctx: NetworkContext, fields: Fields, network: NetworkRecord, action: 'create_port' | 'update_port'): void {
   for (const attr of ['binding:host_id', 'binding:profile']) if (attr in fields) requireAdmin(ctx, `rule:${action}:${attr}`);
+  // `update_port:mac_address`: an admin, or a manager of the network's project (a network owner may only choose one at create).
+  if (action === 'update_port' && 'mac_address' in fields && !(ctx.isAdmin || (ctx.roles.includes('manager') && isOwner(ctx, network.project_id)))) throw new PolicyNotAuthorized(`rule:${action}:mac_address`);
   if (isOwner(ctx, network.project_id)) return;
   for (const attr of ['mac_address', 'port_security_enabled', 'allowed_address_pairs']) if (attr in fields) throw new PolicyNotAuthorized(`rule:${action}:${attr}`);
   if (Array.isArray(fields.fixed_ips) && fields.fixed_ips.some((ip) => typeof ip === 'object' && ip !== null && 'ip_address' in ip)) throw new PolicyNotAuthorized(`rule:${action}:fixed_ips:ip_address`);
   if (typeof fields.device_owner === 'string' && fields.device_owner.startsWith('network:')) throw new PolicyNotAuthorized(`rule:${action}:device_owner`);
+}
+
+/**
+ * A new `mac_address` for a port (db_base_plugin_v2's `_check_mac_addr_update` and ML2's
+ * `_check_mac_update_allowed`): not on a port Neutron owns (`network:*`), not while the port is
+ * bound to a host, and claimed on the network first (409 MacAddressInUse). Returns the MAC now
+ * claimed, or undefined when the body keeps the port's own.
+ */
+async function changeMac(deps: NetworkDeps, port: PortRecord, fields: Fields): Promise<string | undefined> {
+  const mac = fields.mac_address as string | undefined;
+  if (mac === undefined || mac === port.mac_address) return undefined;
+  const owner = (fields.device_owner as string | undefined) ?? port.device_owner;
+  if (owner.startsWith('network:')) throw new NeutronError('UnsupportedPortDeviceOwner', 'Conflict', `Operation mac address update is not supported for device_owner ${owner} on port ${port.id}.`);
+  if (port['binding:host_id'] !== '') throw new NeutronError('PortBound', 'Conflict', `Unable to complete operation on port ${port.id}, port is already bound, port type: bridge, old_mac ${port.mac_address}, new_mac ${mac}.`);
+  return claimMac(deps, port.network_id, mac, port.id);
 }
 
 /** `?fixed_ips=ip_address=10.0.0.5&fixed_ips=subnet_id=<id>`: every condition must hold of one of the port's addresses. */
@@ -217,7 +237,7 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
           'binding:vnic_type': (f['binding:vnic_type'] as string | undefined) ?? 'normal',
           'binding:profile': (f['binding:profile'] as Record<string, unknown> | undefined) ?? {},
           qos_policy_id: (f.qos_policy_id as string | null | undefined) ?? null,
-          tags: [],
+          tags: (f.tags as string[] | undefined) ?? [],
           created_at: now,
           updated_at: now,
           revision_number: 1,
@@ -255,7 +275,13 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         checkPortAttributes(ctx, f, network, 'update_port');
         if ('qos_policy_id' in f) await qosPolicyChange(store, ctx, found.qos_policy_id, f.qos_policy_id as string | null);
         const groups = Array.isArray(f.security_groups) ? await checkGroups(deps, ctx, f.security_groups) : undefined;
-        const change = Array.isArray(f.fixed_ips) ? await changeAddresses(deps, found, f.fixed_ips) : undefined;
+        const newMac = await changeMac(deps, found, f);
+        const change = Array.isArray(f.fixed_ips)
+          ? await changeAddresses(deps, found, f.fixed_ips).catch(async (err: unknown) => {
+              if (newMac) await releaseMac(deps, found.network_id, newMac);
+              throw err;
+            })
+          : undefined;
         const newDevice = typeof f.device_id === 'string' && f.device_id !== found.device_id ? { ...found, device_id: f.device_id } : undefined;
         if (newDevice) await deps.portIndex.add(newDevice);
         const updating = store.update<PortRecord>('ports', found.id, (p) => {
@@ -277,13 +303,16 @@ export function portRoutes(deps: NetworkDeps): NetworkRoute[] {
         });
         const updated = await updating.catch(async (err: unknown) => {
           if (newDevice) await deps.portIndex.remove(newDevice);
+          if (newMac) await releaseMac(deps, found.network_id, newMac);
           throw err;
         });
         if (!updated) {
           if (change) await releaseAddresses(deps, change.added);
           if (newDevice) await deps.portIndex.remove(newDevice);
+          if (newMac) await releaseMac(deps, found.network_id, newMac);
           throw new PortNotFound(found.id);
         }
+        if (newMac) await releaseMac(deps, found.network_id, found.mac_address);
         await deps.portIndex.remove(found, updated);
         // The addresses the port no longer has are free only once the port says so.
         if (change) await releaseAddresses(deps, change.removed);

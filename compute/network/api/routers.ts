@@ -1,13 +1,17 @@
 import { type AttributeMap, parseBody, pyText, stringOf, toBoolean } from '../attributes.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
-import { BadRequest, HttpBadRequest, NetworkNotFound, NeutronError, PolicyNotAuthorized, RouterInUse, RouterInterfaceNotFound, RouterInterfaceNotFoundForSubnet, RouterNotFound } from '../errors.ts';
+import { BadRequest, HttpBadRequest, NetworkNotFound, NeutronError, OverQuota, PolicyNotAuthorized, RouterInUse, RouterInterfaceNotFound, RouterInterfaceNotFoundForSubnet, RouterNotFound } from '../errors.ts';
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject } from '../policy.ts';
-import { enforceQuota } from '../quota-check.ts';
+import { enforceQuota, projectQuotas } from '../quota-check.ts';
 import type { ExternalGatewayInfo, NetworkRecord, PortRecord, RouterRecord, SubnetRecord } from '../records.ts';
 import { ctxOf, NO_CONTENT, ok, type NetworkRequest, type NetworkRoute } from '../request.ts';
 import type { NetworkContext } from '../context.ts';
 import { canSeeNetwork, externalForCaller, visiblePort, visibleSubnet } from '../visibility.ts';
+import { addRoutes, checkNexthops, DEFAULT_ROUTER_ROUTES, parseRoutes, removeRoutes, RouterInterfaceInUseByRoute } from '../extra-routes.ts';
+import { contains, parseCidr } from '../cidr.ts';
+import { parseIp } from '../ip-address.ts';
+import type { HostRoute } from '../subnet.ts';
 import { listResponse, newId, showResponse } from './collection.ts';
 import { createServicePort, deletePort } from './ports.ts';
 
@@ -19,8 +23,11 @@ const ATTRIBUTES: AttributeMap = {
   distributed: { post: true, put: true, convert: toBoolean },
   ha: { post: true, put: true, convert: toBoolean },
   availability_zone_hints: { post: true, put: false },
+  routes: { post: false, put: true, convert: parseRoutes },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 const INTERFACE_OWNER = 'network:router_interface';
@@ -74,6 +81,26 @@ async function dropGateway(deps: NetworkDeps, router: RouterRecord): Promise<voi
   if (router.gw_port_id === null) return;
   const port = await deps.store.get<PortRecord>('ports', router.gw_port_id);
   if (port) await deletePort(deps, port);
+}
+
+/**
+ * `_update_extra_routes`' checks: every nexthop on a subnet of one of the router's ports (its
+ * gateway's included) and none of its addresses, then the `router_route` quota.
+ */
+async function checkRoutes(deps: NetworkDeps, router: RouterRecord, routes: readonly HostRoute[]): Promise<void> {
+  const ports = (await deps.store.scan<PortRecord>('ports')).filter((p) => p.device_id === router.id);
+  const subnets = await deps.store.scan<SubnetRecord>('subnets');
+  const fixedIps = ports.flatMap((p) => p.fixed_ips);
+  const cidrs = fixedIps.flatMap((ip) => subnets.filter((s) => s.id === ip.subnet_id).map((s) => s.cidr));
+  checkNexthops(routes, cidrs, fixedIps.map((ip) => ip.ip_address));
+  const limit = (await projectQuotas(deps, router.project_id)).router_route ?? DEFAULT_ROUTER_ROUTES;
+  if (limit >= 0 && routes.length > limit) throw new OverQuota(['router_route']);
+}
+
+/** `{"router": {"routes": [...]}}`, the body of `add_extraroutes` and `remove_extraroutes`. */
+function actionRoutes(body: unknown): HostRoute[] {
+  const f = parseBody(body, 'router', { routes: { post: true, put: true, required: true, convert: parseRoutes } }, 'create');
+  return f.routes as HostRoute[];
 }
 
 export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
@@ -155,6 +182,7 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
           if (wanted === null || Object.keys(wanted).length === 0) gatewayChange = { info: null, portId: null };
           else if (wanted.network_id !== found.external_gateway_info?.network_id) gatewayChange = await makeGateway(deps, found.id, wanted, ctx);
         }
+        if (f.routes !== undefined) await checkRoutes(deps, found, f.routes as HostRoute[]);
         const { external_gateway_info: _, ...rest } = f;
         const updated = await store.update<RouterRecord>('routers', found.id, (r) => ({
           ...r,
@@ -207,6 +235,33 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
         return ok(interfaceInfo(router, port));
       },
     },
+    ...(['add_extraroutes', 'remove_extraroutes'] as const).map(
+      (action): NetworkRoute => ({
+        method: 'PUT',
+        path: `/v2.0/routers/{id}/${action}`,
+        auth: 'token',
+        handler: async (req) => {
+          const asked = actionRoutes(req.body);
+          const found = await visible(req);
+          // Computed from the routes as they are when written, so two concurrent adds both land.
+          for (;;) {
+            const current = (await store.get<RouterRecord>('routers', found.id)) ?? found;
+            const routes = action === 'add_extraroutes' ? addRoutes(current.routes, asked) : removeRoutes(current.routes, asked);
+            await checkRoutes(deps, current, routes);
+            let stale = false;
+            const updated = await store.update<RouterRecord>('routers', found.id, (r) => {
+              if (r.revision_number !== current.revision_number) {
+                stale = true;
+                return undefined;
+              }
+              return { ...r, routes, updated_at: timestamp(deps.clock), revision_number: r.revision_number + 1 };
+            });
+            if (!updated) throw new RouterNotFound(found.id);
+            if (!stale) return ok({ router: routerView(updated) });
+          }
+        },
+      }),
+    ),
     {
       method: 'PUT',
       path: '/v2.0/routers/{id}/remove_router_interface',
@@ -218,6 +273,12 @@ export function routerRoutes(deps: NetworkDeps): NetworkRoute[] {
         const ports = (await store.scan<PortRecord>('ports')).filter((p) => p.device_id === router.id && p.device_owner === INTERFACE_OWNER);
         const port = body.port_id !== undefined ? ports.find((p) => p.id === body.port_id) : ports.find((p) => p.fixed_ips.some((ip) => ip.subnet_id === body.subnet_id));
         if (!port) throw body.port_id !== undefined ? new RouterInterfaceNotFound(router.id, body.port_id) : new RouterInterfaceNotFoundForSubnet(router.id, body.subnet_id as string);
+        // `_confirm_router_interface_not_in_use`: a route's nexthop keeps its subnet's interface.
+        for (const ip of port.fixed_ips) {
+          const subnet = await store.get<SubnetRecord>('subnets', ip.subnet_id);
+          const cidr = subnet ? parseCidr(subnet.cidr) : undefined;
+          if (cidr && router.routes.some((r) => { const hop = parseIp(r.nexthop); return hop !== undefined && contains(cidr, hop); })) throw new RouterInterfaceInUseByRoute(router.id, ip.subnet_id);
+        }
         await deletePort(deps, port);
         return ok(interfaceInfo(router, port));
       },

@@ -15,6 +15,8 @@ const ATTRIBUTES: AttributeMap = {
   stateful: { post: true, put: true, convert: toBoolean },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 /** A project's default group: `default-security-groups/<project>` names it once made. */

@@ -2,7 +2,7 @@ import { KeyedLock } from '../../../common/keyed-lock.ts';
 import { type AttributeMap, parseBody, pyText, stringOf, toBoolean, toInt, uuidOrNull } from '../attributes.ts';
 import type { NetworkContext } from '../context.ts';
 import { type NetworkDeps, timestamp } from '../deps.ts';
-import { BadRequest, PolicyNotAuthorized, SubnetInUse, SubnetNotFound } from '../errors.ts';
+import { BadRequest, HttpBadRequest, NeutronError, PolicyNotAuthorized, SubnetInUse, SubnetNotFound } from '../errors.ts';
 import type { ApiResource } from '../listing.ts';
 import { isOwner, owningProject } from '../policy.ts';
 import { enforceQuota } from '../quota-check.ts';
@@ -14,6 +14,22 @@ import { listResponse, newId, showResponse } from './collection.ts';
 import { allocateFromPool, checkPoolAffinity, requestedPool } from './subnet-allocation.ts';
 
 const listOf = (what: string) => (v: unknown) => (Array.isArray(v) ? undefined : `'${pyText(v)}' is not a list${what}`);
+
+/**
+ * neutron-lib's `validate_subnet_service_types`, whose errors are its own: a list of strings,
+ * each a device owner's prefix. (Neutron's prefix list takes `compute:` letter by letter, so a
+ * type starting with any of `c o m p u t e :` passes too; kept, as clients see it.)
+ */
+function serviceTypes(value: unknown): string[] {
+  if (value === null || (Array.isArray(value) && value.length === 0)) return [];
+  if (!Array.isArray(value)) throw new HttpBadRequest('Subnet service types must be a list.');
+  const prefixes = ['network:', 'neutron:', ...'compute:'];
+  for (const type of value) {
+    if (typeof type !== 'string') throw new NeutronError('InvalidInputSubnetServiceType', 'BadRequest', `Subnet service type ${pyText(type)} is not a string.`);
+    if (!prefixes.some((p) => type.startsWith(p))) throw new NeutronError('InvalidSubnetServiceType', 'BadRequest', `Subnet service type ${type} does not correspond to a valid device owner.`);
+  }
+  return value as string[];
+}
 
 const ATTRIBUTES: AttributeMap = {
   name: { post: true, put: true, validate: stringOf(255) },
@@ -31,10 +47,12 @@ const ATTRIBUTES: AttributeMap = {
   ipv6_address_mode: { post: true, put: false },
   subnetpool_id: { post: true, put: false, validate: uuidOrNull(true) },
   use_default_subnetpool: { post: true, put: false, convert: toBoolean },
-  service_types: { post: true, put: true, validate: (v) => (Array.isArray(v) && v.length === 0 ? undefined : 'service types are not supported') },
+  service_types: { post: true, put: true, convert: serviceTypes },
   segment_id: { post: true, put: true, validate: (v) => (v === null ? undefined : 'segments are not supported') },
   project_id: { post: true, put: false, validate: stringOf(255) },
   tenant_id: { post: true, put: false, validate: stringOf(255) },
+  // Set through the `/tags` sub-resource (api/tags.ts), never in the body.
+  tags: { post: false, put: false },
 };
 
 /** Device owners whose addresses do not keep a subnet in use. */
@@ -58,7 +76,7 @@ export function subnetView(s: SubnetRecord, network: NetworkRecord | undefined):
     host_routes: s.host_routes,
     dns_nameservers: s.dns_nameservers,
     description: s.description,
-    service_types: [],
+    service_types: s.service_types ?? [],
     tags: s.tags,
     created_at: s.created_at,
     updated_at: s.updated_at,
@@ -145,6 +163,7 @@ export function subnetRoutes(deps: NetworkDeps): NetworkRoute[] {
             ipv6_ra_mode: settled.ipv6RaMode,
             ipv6_address_mode: settled.ipv6AddressMode,
             subnetpool_id: pool?.id ?? null,
+            service_types: (f.service_types as string[] | undefined) ?? [],
             tags: [],
             created_at: now,
             updated_at: now,
@@ -202,6 +221,7 @@ export function subnetRoutes(deps: NetworkDeps): NetworkRoute[] {
             enable_dhcp: settled.enableDhcp,
             dns_nameservers: settled.dnsNameservers,
             host_routes: settled.hostRoutes,
+            service_types: (f.service_types as string[] | undefined) ?? s.service_types ?? [],
             updated_at: timestamp(deps.clock),
             revision_number: s.revision_number + 1,
           };

@@ -85,9 +85,10 @@ test('MACs keep the base\'s OUI (and its fourth octet unless 00); duplicates are
   assert.throws(() => generateMac('net', new Set([only]), constant), errorType('MacAddressGenerationFailure', /^Unable to generate unique mac on network net\.$/));
 });
 
-test('a MAC in a request is normalized; multicast, zero and malformed ones are refused', () => {
+test('a MAC in a request is normalized; zero, broadcast and malformed ones are refused, multicast ones taken (as netaddr does)', () => {
   assert.is(normalizeMac('FA-16-3E-AA-BB-CC'), 'fa:16:3e:aa:bb:cc');
-  for (const bad of ['01:00:5e:00:00:01', '00:00:00:00:00:00', 'fa:16:3e:aa:bb', 'fa:16:3e:aa-bb:cc']) {
+  assert.is(normalizeMac('11:22:33:44:55:66'), '11:22:33:44:55:66');
+  for (const bad of ['FF:FF:FF:FF:FF:FF', '00:00:00:00:00:00', 'fa:16:3e:aa:bb', 'fa:16:3e:aa-bb:cc']) {
     assert.throws(() => normalizeMac(bad), errorType('HTTPBadRequest'), bad);
   }
 });
